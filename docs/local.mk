@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: Apache-2.0
+# docs/local.mk -- man pages and guides shipped in the tarball
+EXTRA_DIST += docs

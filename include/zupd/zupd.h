@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zupd/zupd.h -- umbrella header of libzupd. */
+#ifndef ZUPD_ZUPD_H
+#define ZUPD_ZUPD_H
+
+#include <zupd/common.h>
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/main.c -- zupd-mirror: repository tools and server, dispatch only. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "pub.h"
+
+#define EXIT_USAGE 1
+
+static void
+usage(FILE *f)
+{
+    fputs("usage: zupd-mirror COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  version     print the version\n"
+          "\n"
+          "See zupd-mirror(1).\n",
+          f);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("zupd-mirror %s\n", zupd_pub_version());
+        return 0;
+    }
+    fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

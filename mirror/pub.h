@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/pub.h -- libzupdpub: what only a publisher needs (signing, deltas,
+ * repository writing, sync, serve). Linked by zupd-mirror and the tests,
+ * never by the endpoint client. */
+#ifndef ZUPD_PUB_H
+#define ZUPD_PUB_H
+
+#include <zupd/zupd.h>
+
+const char *zupd_pub_version(void);
+
+#endif

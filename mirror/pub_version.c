@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/pub_version.c -- version of the publisher library. */
+#include "config.h"
+
+#include "pub.h"
+
+const char *
+zupd_pub_version(void)
+{
+    return PACKAGE_VERSION;
+}

@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/fuzz/local.mk -- libFuzzer targets. With --enable-fuzzing they link
+# libFuzzer; otherwise they link replay.c and replay their corpus in make check.
+FUZZ_TARGETS =
+
+if FUZZING
+FUZZ_LINK = -fsanitize=fuzzer
+FUZZ_MAIN =
+else
+FUZZ_LINK =
+FUZZ_MAIN = tests/fuzz/replay.c
+endif
+FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) \
+	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
+EXTRA_DIST += tests/fuzz/corpus

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/local.mk -- whole-program tests: exported symbols, integration, interop
+TESTS += tests/symbols.sh
+EXTRA_DIST += tests/symbols.sh

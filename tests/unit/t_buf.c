@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/t_buf.c -- capped growing buffers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+static void
+test_grow_and_detach(void **state)
+{
+    struct zu_buf b;
+    uint8_t *out;
+    size_t len;
+
+    (void)state;
+    zu_buf_init(&b, 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(zu_buf_addf(&b, "%03d", i), ZUPD_OK);
+    assert_int_equal(b.len, 3000);
+    assert_memory_equal(b.p + 2997, "999", 3);
+    assert_int_equal(zu_buf_detach(&b, &out, &len), ZUPD_OK);
+    assert_int_equal(len, 3000);
+    assert_int_equal(out[3000], 0);
+    assert_null(b.p);
+    free(out);
+    zu_buf_release(&b);
+}
+
+static void
+test_cap_is_enforced(void **state)
+{
+    struct zu_buf b;
+
+    (void)state;
+    zu_buf_init(&b, 8);
+    assert_int_equal(zu_buf_addstr(&b, "12345678"), ZUPD_OK);
+    assert_int_equal(zu_buf_addstr(&b, "9"), ZUPD_E_TOOBIG);
+    assert_int_equal(b.len, 8);
+    assert_int_equal(zu_buf_add(&b, "x", SIZE_MAX), ZUPD_E_TOOBIG);
+    zu_buf_release(&b);
+}
+
+static void
+test_detach_empty(void **state)
+{
+    struct zu_buf b;
+    uint8_t *out;
+    size_t len;
+
+    (void)state;
+    zu_buf_init(&b, 0);
+    assert_int_equal(zu_buf_detach(&b, &out, &len), ZUPD_OK);
+    assert_non_null(out);
+    assert_int_equal(len, 0);
+    assert_int_equal(out[0], 0);
+    free(out);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grow_and_detach),
+        cmocka_unit_test(test_cap_is_enforced),
+        cmocka_unit_test(test_detach_empty),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
