@@ -4,5 +4,6 @@
 #define ZUPD_ZUPD_H
 
 #include <zupd/common.h>
+#include <zupd/hash.h>
 
 #endif

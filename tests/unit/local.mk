@@ -6,7 +6,8 @@ UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
 
 UNIT_TESTS = \
 	tests/unit/t_err \
-	tests/unit/t_buf
+	tests/unit/t_buf \
+	tests/unit/t_hash
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -17,3 +18,6 @@ tests_unit_t_err_LDADD = $(UNIT_LIBS)
 tests_unit_t_buf_SOURCES = tests/unit/t_buf.c
 tests_unit_t_buf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_buf_LDADD = $(UNIT_LIBS)
+tests_unit_t_hash_SOURCES = tests/unit/t_hash.c
+tests_unit_t_hash_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_hash_LDADD = $(UNIT_LIBS)
