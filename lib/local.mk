@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h
+pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h
 
 LIBZUPD_SRC = \
 	lib/internal.h \
 	lib/err.c \
 	lib/log.c \
 	lib/buf.c \
-	lib/hash.c
+	lib/hash.c \
+	lib/json.h \
+	lib/json.c \
+	lib/key.h
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/local.mk -- libFuzzer targets. With --enable-fuzzing they link
 # libFuzzer; otherwise they link replay.c and replay their corpus in make check.
-FUZZ_TARGETS =
+FUZZ_TARGETS = tests/fuzz/fuzz_cjson
 
 if FUZZING
 FUZZ_LINK = -fsanitize=fuzzer
@@ -13,3 +13,16 @@ endif
 FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) \
 	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
 EXTRA_DIST += tests/fuzz/corpus
+
+FUZZ_LDADD = lib/libzupd_core.la
+if FUZZING
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+else
+check_PROGRAMS += $(FUZZ_TARGETS)
+TESTS += $(FUZZ_TARGETS)
+endif
+
+tests_fuzz_fuzz_cjson_SOURCES = tests/fuzz/fuzz_cjson.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_cjson_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_cjson"'
+tests_fuzz_fuzz_cjson_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_cjson_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
