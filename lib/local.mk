@@ -10,7 +10,8 @@ LIBZUPD_SRC = \
 	lib/hash.c \
 	lib/json.h \
 	lib/json.c \
-	lib/key.h
+	lib/key.h \
+	lib/key.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

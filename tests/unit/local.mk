@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/unit/t_err \
 	tests/unit/t_buf \
 	tests/unit/t_hash \
-	tests/unit/t_json
+	tests/unit/t_json \
+	tests/unit/t_key
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -25,3 +26,6 @@ tests_unit_t_hash_LDADD = $(UNIT_LIBS)
 tests_unit_t_json_SOURCES = tests/unit/t_json.c
 tests_unit_t_json_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_json_LDADD = $(UNIT_LIBS)
+tests_unit_t_key_SOURCES = tests/unit/t_key.c
+tests_unit_t_key_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_key_LDADD = $(UNIT_LIBS)
