@@ -2,7 +2,9 @@
 # mirror/local.mk -- zupd-mirror and libzupdpub (signing, deltas, publishing, serve)
 LIBZUPDPUB_SRC = \
 	mirror/pub.h \
-	mirror/pub_version.c
+	mirror/pub_version.c \
+	mirror/signer.h \
+	mirror/signer.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
@@ -12,9 +14,9 @@ LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(M
 noinst_LTLIBRARIES += mirror/libzupdpub.la
 mirror_libzupdpub_la_SOURCES = $(LIBZUPDPUB_SRC)
 mirror_libzupdpub_la_CFLAGS = $(LIBZUPDPUB_CFLAGS) $(VIS_CFLAGS)
-mirror_libzupdpub_la_LIBADD = lib/libzupd_core.la $(LIBZUPDPUB_LIBS)
+mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
 mirror_zupd_mirror_SOURCES = mirror/main.c
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
-mirror_zupd_mirror_LDADD = mirror/libzupdpub.la $(LIBCONFIG_LIBS)
+mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/local.mk -- libFuzzer targets. With --enable-fuzzing they link
 # libFuzzer; otherwise they link replay.c and replay their corpus in make check.
-FUZZ_TARGETS = tests/fuzz/fuzz_cjson
+FUZZ_TARGETS = tests/fuzz/fuzz_cjson tests/fuzz/fuzz_keyfile
 
 if FUZZING
 FUZZ_LINK = -fsanitize=fuzzer
@@ -26,3 +26,8 @@ tests_fuzz_fuzz_cjson_SOURCES = tests/fuzz/fuzz_cjson.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_cjson_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_cjson"'
 tests_fuzz_fuzz_cjson_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_cjson_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
+tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_keyfile_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_keyfile"'
+tests_fuzz_fuzz_keyfile_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)

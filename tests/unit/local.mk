@@ -3,13 +3,17 @@
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) \
 	-DZUPD_UNITTESTS -DZU_TESTDATA='"$(abs_top_srcdir)/tests/data"'
 UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
+# tests of the publisher library (mirror/)
+PUB_UNIT_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/mirror
+PUB_UNIT_LIBS = mirror/libzupdpub.la $(UNIT_LIBS)
 
 UNIT_TESTS = \
 	tests/unit/t_err \
 	tests/unit/t_buf \
 	tests/unit/t_hash \
 	tests/unit/t_json \
-	tests/unit/t_key
+	tests/unit/t_key \
+	tests/unit/t_signer
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -29,3 +33,6 @@ tests_unit_t_json_LDADD = $(UNIT_LIBS)
 tests_unit_t_key_SOURCES = tests/unit/t_key.c
 tests_unit_t_key_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_key_LDADD = $(UNIT_LIBS)
+tests_unit_t_signer_SOURCES = tests/unit/t_signer.c
+tests_unit_t_signer_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_signer_LDADD = $(PUB_UNIT_LIBS)
