@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h
+pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h include/zupd/manifest.h
 
 LIBZUPD_SRC = \
 	lib/internal.h \
@@ -11,7 +11,8 @@ LIBZUPD_SRC = \
 	lib/json.h \
 	lib/json.c \
 	lib/key.h \
-	lib/key.c
+	lib/key.c \
+	lib/manifest.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

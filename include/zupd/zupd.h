@@ -6,5 +6,6 @@
 #include <zupd/common.h>
 #include <zupd/hash.h>
 #include <zupd/json.h>
+#include <zupd/manifest.h>
 
 #endif
