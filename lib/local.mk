@@ -1,13 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h
+pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/fetch.h
 
 LIBZUPD_SRC = \
 	lib/internal.h \
 	lib/err.c \
 	lib/log.c \
 	lib/buf.c \
-	lib/hash.c
+	lib/hash.c \
+	lib/fsio.h \
+	lib/fsio.c \
+	lib/fetch_int.h \
+	lib/fetch.c \
+	lib/fetch_mem.c \
+	lib/fetch_curl.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
