@@ -7,7 +7,8 @@ UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
 UNIT_TESTS = \
 	tests/unit/t_err \
 	tests/unit/t_buf \
-	tests/unit/t_hash
+	tests/unit/t_hash \
+	tests/unit/t_fetch_mem
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -21,3 +22,6 @@ tests_unit_t_buf_LDADD = $(UNIT_LIBS)
 tests_unit_t_hash_SOURCES = tests/unit/t_hash.c
 tests_unit_t_hash_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_hash_LDADD = $(UNIT_LIBS)
+tests_unit_t_fetch_mem_SOURCES = tests/unit/t_fetch_mem.c
+tests_unit_t_fetch_mem_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
