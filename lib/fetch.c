@@ -371,7 +371,7 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
 
     memset(res, 0, sizeof(*res));
     if (req == NULL || !zu_plain_name(name) || digest == NULL || dlen == 0 ||
-        expected_len == 0 || strlen(name) + sizeof(".part") > sizeof(part))
+        strlen(name) + sizeof(".part") > sizeof(part))
         goto out;
     snprintf(part, sizeof(part), "%s.part", name);
     r = *req;
@@ -424,7 +424,7 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
             goto out;
         if (fetched)
             r.first = res->mirror + 1;
-        if (r.first >= r.n_bases) {
+        if (r.first >= r.n_bases || expected_len == 0) {
             unlinkat(dirfd, part, 0);
             rc = ZUPD_E_HASH;
             goto out;

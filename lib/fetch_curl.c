@@ -139,6 +139,8 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
     const char *v;
     size_t vlen;
 
+    if (c->final)
+        return len; /* trailers after the body: never a second begin() */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         /* a new response (after a redirect or a 100): forget the last one */
         const char *sp = memchr(buf, ' ', len);
@@ -157,9 +159,9 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
     } else if (header_is(buf, len, "last-modified", &v, &vlen)) {
         zu_validator_set(c->last_modified, v, vlen);
     } else if (header_is(buf, len, "content-range", &v, &vlen)) {
-        char tmp[96];
+        char tmp[ZUPD_VALIDATOR_MAX];
 
-        zu_validator_set(tmp, v, vlen < sizeof(tmp) - 1 ? vlen : 0);
+        zu_validator_set(tmp, v, vlen);
         c->has_crange = parse_content_range(tmp, &c->crange_start);
     }
     return len;

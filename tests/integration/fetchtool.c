@@ -65,9 +65,9 @@ static void
 report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t, size_t len)
 {
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
-           " requests=%" PRIu64 " conns=%" PRIu64 "\n",
+           " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, t->stats.requests, t->stats.connections);
+           res->retry_after, t->stats.bytes, t->stats.requests, t->stats.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */

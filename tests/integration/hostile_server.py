@@ -15,6 +15,7 @@
 #   endless   200 without a length, data forever
 #   liar      Content-Length 10^12, data forever
 #   trickle   Content-Length 100, one byte a second
+#   silent    accepts the request, answers nothing for 30 s
 #   e404 e403 e500  that status, small body; e500big: a 10 MB error body
 #   busy503 busy429  that status with Retry-After 120 / 7
 #   redirftp  302 to ftp://   redirloop  302 to itself   redirok  302 to /ok/
@@ -135,6 +136,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.forever(None)
         elif mode == "liar":
             self.forever(str(10 ** 12))
+        elif mode == "silent":
+            time.sleep(30)
+            self.close_connection = True
         elif mode == "trickle":
             self.send_response(200)
             self.send_header("Content-Length", "100")

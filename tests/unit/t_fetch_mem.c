@@ -223,7 +223,7 @@ test_file_resume_and_hash(void **state)
     uint8_t digest[32], *p = NULL;
     size_t n;
     char dir[] = "/tmp/t_fetch_mem.XXXXXX";
-    const char *const names[] = {"blob", "blob.part", NULL};
+    const char *const names[] = {"blob", "blob.part", "empty", NULL};
     int dfd = mkdirfd(dir), fd;
 
     (void)state;
@@ -305,6 +305,16 @@ test_file_resume_and_hash(void **state)
     assert_int_equal(n, 6000);
     assert_memory_equal(p, good, n);
     free(p);
+
+    /* an empty target needs no request; a wrong digest for it does not loop */
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, "", 0, digest, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "empty", 0, ZUPD_HASH_SHA256, digest, &res),
+                     ZUPD_OK);
+    assert_true(faccessat(dfd, "empty", F_OK, 0) == 0);
+    digest[0] ^= 1;
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "empty", 0, ZUPD_HASH_SHA256, digest, &res),
+                     ZUPD_E_HASH);
+    assert_true(faccessat(dfd, "empty.part", F_OK, 0) != 0);
 
     /* no path tricks */
     assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "../x", sizeof(good), ZUPD_HASH_SHA256,
