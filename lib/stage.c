@@ -156,9 +156,8 @@ load_local(struct zupd_stage *st)
     /* current first, then newest first */
     for (size_t pass = 0; pass < 2; pass++)
         for (size_t i = n; i-- > 0;) {
-            bool is_cur = strcmp(v[i], cur) == 0;
             struct zupd_manifest *m = NULL;
-            if ((pass == 0) != is_cur)
+            if (v[i] == NULL || (pass == 0) != (strcmp(v[i], cur) == 0))
                 continue;
             if (zupd_store_manifest(st->s, v[i], &m) != ZUPD_OK)
                 continue; /* unreadable: just not a source */

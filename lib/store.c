@@ -31,19 +31,19 @@ err_of(int e)
 /* ------------------------------------------------------------ helpers */
 
 int
-zu_rmtree_at(int dirfd, const char *name, unsigned depth)
+zu_rmtree_at(int parent, const char *name, unsigned depth)
 {
     struct dirent *e;
     DIR *d;
     int fd, rc = ZUPD_OK;
 
-    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
         return ZUPD_OK;
     if (errno != EISDIR && errno != EPERM)
         return err_of(errno);
     if (depth > 4096)
         return ZUPD_E_TOOBIG;
-    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return err_of(errno);
     d = fdopendir(fd);
@@ -57,7 +57,7 @@ zu_rmtree_at(int dirfd, const char *name, unsigned depth)
         rc = zu_rmtree_at(dirfd(d), e->d_name, depth + 1);
     }
     closedir(d);
-    if (rc == ZUPD_OK && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+    if (rc == ZUPD_OK && unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
         rc = err_of(errno);
     return rc;
 }

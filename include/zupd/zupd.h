@@ -7,5 +7,7 @@
 #include <zupd/hash.h>
 #include <zupd/json.h>
 #include <zupd/manifest.h>
+#include <zupd/fetch.h>
+#include <zupd/store.h>
 
 #endif

@@ -113,8 +113,8 @@ slurp(const char *path)
 static void
 test_install_switch_rollback(void **state)
 {
-    const char *v1[] = {"bin/app", "version one", "lib/a.so", "shared", "README", "doc", NULL};
-    const char *v2[] = {"bin/app", "version two", "lib/a.so", "shared", "README", "doc", NULL};
+    const char *v1[] = {"README", "doc", "bin/app", "version one", "lib/a.so", "shared", NULL};
+    const char *v2[] = {"README", "doc", "bin/app", "version two", "lib/a.so", "shared", NULL};
     struct zupd_store *s = NULL;
     char cur[64], link_path[128], path[256];
     int links;
