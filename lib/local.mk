@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h include/zupd/manifest.h
+pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h include/zupd/manifest.h include/zupd/meta.h
 
 LIBZUPD_SRC = \
 	lib/internal.h \
@@ -12,7 +12,11 @@ LIBZUPD_SRC = \
 	lib/json.c \
 	lib/key.h \
 	lib/key.c \
-	lib/manifest.c
+	lib/manifest.c \
+	lib/meta_int.h \
+	lib/meta.c \
+	lib/meta_query.c \
+	lib/meta_build.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

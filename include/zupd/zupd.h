@@ -7,5 +7,6 @@
 #include <zupd/hash.h>
 #include <zupd/json.h>
 #include <zupd/manifest.h>
+#include <zupd/meta.h>
 
 #endif
