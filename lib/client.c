@@ -12,6 +12,7 @@
 
 #include <zupd/client.h>
 #include <zupd/hash.h>
+#include <zupd/store.h>
 
 #include "fsio.h"
 #include "internal.h"
@@ -420,8 +421,16 @@ load_targets(struct zupd_client *c, const char *role, const char *parent, char *
     size_t len;
     int rc;
 
-    if (zupd_trusted_get(c->t, role) != NULL)
-        return ZUPD_OK; /* loaded once per update */
+    if (zupd_trusted_get(c->t, role) != NULL) {
+        /* loaded once per update, but a role reached through another
+         * delegator must be signed by that delegator's keys too */
+        char why[256] = "";
+        rc = zupd_meta_verify_role(zupd_trusted_get(c->t, parent), role,
+                                   zupd_trusted_get(c->t, role), why, sizeof(why));
+        if (rc != ZUPD_OK)
+            say(err, cap, "%s (as delegated by %s): %s", role, parent, why);
+        return rc;
+    }
     buf = read_local(c, role, c->lim.max_targets_bytes, &len);
     if (buf != NULL) {
         rc = zupd_trusted_update_targets(c->t, role, parent, buf, len, NULL, 0);
@@ -578,7 +587,7 @@ target_rel(struct zupd_client *c, const char *path, const struct zupd_target *t,
 static bool
 usable_hashes(const struct zupd_target *t)
 {
-    size_t known = (t->hashes.has_sha256 ? 1 : 0) + (t->hashes.has_sha512 ? 1 : 0);
+    size_t known = (t->hashes.has_sha256 ? 1u : 0u) + (t->hashes.has_sha512 ? 1u : 0u);
     return !t->hashes.malformed && known > 0 && known == t->hashes.count;
 }
 
@@ -684,6 +693,13 @@ zupd_client_download_target(struct zupd_client *c, const char *path, const struc
     req.path = rel;
     req.max_bytes = t->length;
     rc = zupd_fetch_file(c->o.ctx, c->o.transport, &req, dirfd, name, t->length, alg, digest, &res);
+    if (rc != ZUPD_OK && rc != ZUPD_E_NET && rc != ZUPD_E_TIMEOUT && rc != ZUPD_E_BUSY) {
+        /* only a transfer cut short is worth resuming; anything else the
+         * server sent is not the target */
+        char part[4096];
+        if ((size_t)snprintf(part, sizeof(part), "%s.part", name) < sizeof(part))
+            (void)unlinkat(dirfd, part, 0);
+    }
     if (rc == ZUPD_OK && t->hashes.has_sha256 && t->hashes.has_sha512 && !cached_ok(dirfd, name, t)) {
         (void)unlinkat(dirfd, name, 0);
         rc = ZUPD_E_HASH; /* sha256 matched, sha512 did not: refuse */

@@ -29,6 +29,15 @@ LIBZUPD_SRC += lib/fetch_curl.c
 LIBZUPD_SRC += lib/store_int.h
 LIBZUPD_SRC += lib/store.c
 LIBZUPD_SRC += lib/stage.c
+LIBZUPD_SRC += lib/meta_int.h
+LIBZUPD_SRC += lib/meta.c
+LIBZUPD_SRC += lib/meta_query.c
+LIBZUPD_SRC += lib/meta_build.c
+LIBZUPD_SRC += lib/trusted.c
+LIBZUPD_SRC += lib/client.c
+pkginclude_HEADERS += include/zupd/meta.h
+pkginclude_HEADERS += include/zupd/trusted.h
+pkginclude_HEADERS += include/zupd/client.h
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

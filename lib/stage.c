@@ -59,7 +59,8 @@ zupd_stage_abort(struct zupd_stage *st)
     zupd_hash_free(st->open_hash);
     if (st->fd >= 0) {
         close(st->fd);
-        (void)zu_rmtree_at(st->s->vfd, st->name, 0);
+        if (zu_rmtree_at(st->s->vfd, st->name, 0) != ZUPD_OK)
+            zu_trace(NULL, "staging tree left for the next open to remove");
     }
     for (size_t i = 0; i < st->n_local; i++) {
         zupd_manifest_free(st->local[i]);
@@ -146,7 +147,8 @@ load_local(struct zupd_stage *st)
     rc = zupd_store_list(st->s, &v, &n);
     if (rc != ZUPD_OK)
         return rc;
-    (void)zupd_store_current(st->s, cur, sizeof(cur));
+    if (zupd_store_current(st->s, cur, sizeof(cur)) != ZUPD_OK)
+        cur[0] = 0;
     st->local = calloc(n + 1, sizeof(*st->local));
     st->local_ver = calloc(n + 1, sizeof(*st->local_ver));
     if (st->local == NULL || st->local_ver == NULL) {
@@ -362,8 +364,8 @@ stage_copy(struct zupd_stage *st, size_t i, const char *src)
     }
     if (rc == ZUPD_OK) {
         rc = zupd_stage_close(st);
-    } else if (st->open_fd >= 0) {
-        (void)zupd_stage_close(st);
+    } else if (st->open_fd >= 0 && zupd_stage_close(st) != ZUPD_OK) {
+        /* expected: the partial file fails its checks and is removed */
     }
 out:
     free(buf);

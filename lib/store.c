@@ -178,7 +178,8 @@ store_recover(struct zupd_store *s)
     DIR *d;
     int fd, rc = ZUPD_OK;
 
-    (void)zupd_store_current(s, cur, sizeof(cur));
+    if (zupd_store_current(s, cur, sizeof(cur)) != ZUPD_OK)
+        cur[0] = 0;
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
         return err_of(errno);
     fd = dup(s->vfd);

@@ -158,6 +158,10 @@ main(int argc, char **argv)
             zupd_url_quote(name, sizeof(name), targets[i]) != ZUPD_OK ||
             zupd_client_download_target(c, targets[i], &t, bases, 1, tfd, name, &cached, err,
                                         sizeof(err)) != ZUPD_OK) {
+            char part[4200];
+            /* the target directory holds verified files only: no partials */
+            snprintf(part, sizeof(part), "%s.part", name);
+            (void)unlinkat(tfd, part, 0);
             fail(targets[i], err);
             goto out;
         }

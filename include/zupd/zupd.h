@@ -9,5 +9,8 @@
 #include <zupd/manifest.h>
 #include <zupd/fetch.h>
 #include <zupd/store.h>
+#include <zupd/meta.h>
+#include <zupd/trusted.h>
+#include <zupd/client.h>
 
 #endif
