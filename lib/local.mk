@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h
+pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/delta.h
 
 LIBZUPD_SRC = \
 	lib/internal.h \
 	lib/err.c \
 	lib/log.c \
 	lib/buf.c \
-	lib/hash.c
+	lib/hash.c \
+	lib/delta_int.h \
+	lib/delta_apply.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) -lpthread
+LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
 
 # The core as a convenience library (hidden internals), linked into the
 # programs and into the installed shared library.

@@ -2,9 +2,11 @@
 # mirror/local.mk -- zupd-mirror and libzupdpub (signing, deltas, publishing, serve)
 LIBZUPDPUB_SRC = \
 	mirror/pub.h \
-	mirror/pub_version.c
+	mirror/pub_version.c \
+	mirror/delta.h \
+	mirror/delta_create.c
 
-LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
+LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
 	$(DIVSUFSORT_LIBS) $(BZ2_LIBS)
@@ -15,6 +17,6 @@ mirror_libzupdpub_la_CFLAGS = $(LIBZUPDPUB_CFLAGS) $(VIS_CFLAGS)
 mirror_libzupdpub_la_LIBADD = lib/libzupd_core.la $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
-mirror_zupd_mirror_SOURCES = mirror/main.c
+mirror_zupd_mirror_SOURCES = mirror/main.c mirror/cmd_delta.c
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la $(LIBCONFIG_LIBS)

@@ -5,5 +5,6 @@
 
 #include <zupd/common.h>
 #include <zupd/hash.h>
+#include <zupd/delta.h>
 
 #endif
