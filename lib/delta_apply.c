@@ -106,9 +106,11 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
         return ZUPD_E_SPEC;
     if (patch[9] != ZUPD_DELTA_BSDIFF && patch[9] != ZUPD_DELTA_ZSTD)
         return ZUPD_E_FORMAT;
+    /* bytes 10..12: codec of the ctrl, diff and extra streams of the bsdiff
+     * method (0 zstd, 1 bzip2); 13..15 reserved, zero in version 1 */
     for (size_t i = 10; i < 16; i++)
-        if (patch[i] != 0)
-            return ZUPD_E_FORMAT; /* reserved, must be zero in version 1 */
+        if (patch[i] > (i < 13 && patch[9] == ZUPD_DELTA_BSDIFF ? ZU_CODEC_BZIP2 : 0))
+            return ZUPD_E_FORMAT;
     info->method = patch[9];
     info->version = patch[8];
     info->has_hashes = 1;
@@ -193,6 +195,10 @@ rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
     r->bz = 1;
     r->src = src;
     r->src_len = len;
+    if (len == 0) {
+        r->done = 1;
+        return ZUPD_OK;
+    }
     r->buf = malloc(OUT_CHUNK);
     if (r->buf == NULL)
         return ZUPD_E_NOMEM;
@@ -541,10 +547,17 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         cl = (size_t)c64;
         dl = (size_t)d64;
         el = (size_t)e64;
-        rc = rd_init_zstd(&j.ctrl, p, cl, NULL, 0, 0);
-        if (rc == ZUPD_OK)
+        if (patch[10] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.ctrl, p, cl);
+        else
+            rc = rd_init_zstd(&j.ctrl, p, cl, NULL, 0, 0);
+        if (rc == ZUPD_OK && patch[11] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.diff, p + cl, dl);
+        else if (rc == ZUPD_OK)
             rc = rd_init_zstd(&j.diff, p + cl, dl, NULL, 0, 0);
-        if (rc == ZUPD_OK) /* extra may copy from old: old is the frame's prefix */
+        if (rc == ZUPD_OK && patch[12] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.extra, p + cl + dl, el);
+        else if (rc == ZUPD_OK) /* extra may copy from old: old is the frame's prefix */
             rc = rd_init_zstd(&j.extra, p + cl + dl, el, old, old_len, new_size);
     } else {
         int64_t c64, d64;

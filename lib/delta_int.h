@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+/* Stream codecs of the native bsdiff method (header bytes 10..12). */
+#define ZU_CODEC_ZSTD 0
+#define ZU_CODEC_BZIP2 1
+
 /* Little-endian 64-bit integers of the delta headers. */
 uint64_t zu_le64(const uint8_t *p);
 void zu_put_le64(uint8_t *p, uint64_t v);

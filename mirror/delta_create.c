@@ -331,58 +331,6 @@ put_varint(uint8_t *p, uint64_t v)
 }
 
 static int
-write_native_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size_t olen,
-                    int level, uint8_t **patch, size_t *patch_len)
-{
-    uint8_t *craw = NULL, *cz = NULL, *dz = NULL, *ez = NULL, *out = NULL;
-    size_t cn = 0, czn, dzn, ezn, total;
-    int rc = ZUPD_E_NOMEM;
-
-    craw = malloc(pl->n * 30 + 1);
-    if (craw == NULL)
-        goto out;
-    for (size_t i = 0; i < pl->n; i++) {
-        int64_t s = pl->c[i].seek;
-        uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
-        cn += put_varint(craw + cn, pl->c[i].add);
-        cn += put_varint(craw + cn, pl->c[i].copy);
-        cn += put_varint(craw + cn, z);
-    }
-    rc = zstd_pack(craw, cn, level, NULL, 0, &cz, &czn);
-    if (rc == ZUPD_OK)
-        rc = zstd_pack(pl->diff, pl->diff_len, level, NULL, 0, &dz, &dzn);
-    if (rc == ZUPD_OK)
-        rc = zstd_pack(pl->extra, pl->extra_len, level, old, olen, &ez, &ezn);
-    if (rc != ZUPD_OK)
-        goto out;
-    total = ZUPD_DELTA_HEADER_LEN + 24 + czn + dzn + ezn;
-    out = malloc(total);
-    if (out == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto out;
-    }
-    memcpy(out, hdr, ZUPD_DELTA_HEADER_LEN);
-    zu_put_le64(out + ZUPD_DELTA_HEADER_LEN, czn);
-    zu_put_le64(out + ZUPD_DELTA_HEADER_LEN + 8, dzn);
-    zu_put_le64(out + ZUPD_DELTA_HEADER_LEN + 16, ezn);
-    if (czn > 0)
-        memcpy(out + ZUPD_DELTA_HEADER_LEN + 24, cz, czn);
-    if (dzn > 0)
-        memcpy(out + ZUPD_DELTA_HEADER_LEN + 24 + czn, dz, dzn);
-    if (ezn > 0)
-        memcpy(out + ZUPD_DELTA_HEADER_LEN + 24 + czn + dzn, ez, ezn);
-    *patch = out;
-    *patch_len = total;
-    rc = ZUPD_OK;
-out:
-    free(craw);
-    free(cz);
-    free(dz);
-    free(ez);
-    return rc;
-}
-
-static int
 bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
 {
     size_t cap = len + len / 100 + 600;
@@ -407,49 +355,154 @@ bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
-static int
-write_bsdiff40(const struct plan *pl, size_t nlen, uint8_t **patch, size_t *patch_len)
+/* A compressed stream. */
+struct packed {
+    uint8_t *p;
+    size_t n;
+    int codec; /* ZU_CODEC_* */
+};
+
+static void
+packed_release(struct packed *k)
 {
-    uint8_t *craw = NULL, *cz = NULL, *dz = NULL, *ez = NULL, *out = NULL;
-    size_t czn = 0, dzn = 0, ezn = 0, total;
+    free(k->p);
+    k->p = NULL;
+    k->n = 0;
+}
+
+/* The smaller of a (zstd) and b (bzip2) moves to *out; both are released. */
+static void
+packed_pick(struct packed *a, struct packed *b, struct packed *out)
+{
+    if (b->p != NULL && b->n < a->n) {
+        *out = *b;
+        out->codec = ZU_CODEC_BZIP2;
+        b->p = NULL;
+    } else {
+        *out = *a;
+        out->codec = ZU_CODEC_ZSTD;
+        a->p = NULL;
+    }
+    packed_release(a);
+    packed_release(b);
+}
+
+static uint8_t *
+concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
+{
+    size_t n = head_len, at;
+    uint8_t *out;
+
+    for (size_t i = 0; i < nk; i++)
+        n += k[i].n;
+    out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, head, head_len);
+    at = head_len;
+    for (size_t i = 0; i < nk; i++) {
+        if (k[i].n > 0)
+            memcpy(out + at, k[i].p, k[i].n);
+        at += k[i].n;
+    }
+    *total = n;
+    return out;
+}
+
+/* Serialise a plan as a native bsdiff patch (each stream in the smaller of
+ * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
+static int
+write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size_t olen,
+             size_t nlen, int level, int want_native, int want_b40, uint8_t **native,
+             size_t *native_len, uint8_t **b40, size_t *b40_len)
+{
+    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0};
+    struct packed k[3] = {{0}, {0}, {0}};
+    uint8_t *craw = NULL;
+    size_t cn = 0;
     int rc = ZUPD_E_NOMEM;
 
-    craw = malloc(pl->n * 24 + 1);
+    craw = malloc(pl->n * 30 + 1);
     if (craw == NULL)
         goto out;
-    for (size_t i = 0; i < pl->n; i++) {
-        zu_offtout(craw + 24 * i, (int64_t)pl->c[i].add);
-        zu_offtout(craw + 24 * i + 8, (int64_t)pl->c[i].copy);
-        zu_offtout(craw + 24 * i + 16, pl->c[i].seek);
-    }
-    rc = bz_pack(craw, pl->n * 24, &cz, &czn);
+    /* both writers need the bzip2 diff and extra streams */
+    rc = bz_pack(pl->diff, pl->diff_len, &db.p, &db.n);
     if (rc == ZUPD_OK)
-        rc = bz_pack(pl->diff, pl->diff_len, &dz, &dzn);
-    if (rc == ZUPD_OK)
-        rc = bz_pack(pl->extra, pl->extra_len, &ez, &ezn);
+        rc = bz_pack(pl->extra, pl->extra_len, &eb.p, &eb.n);
     if (rc != ZUPD_OK)
         goto out;
-    total = 32 + czn + dzn + ezn;
-    out = malloc(total);
-    if (out == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto out;
+    if (want_b40) {
+        uint8_t head[32];
+        for (size_t i = 0; i < pl->n; i++) {
+            zu_offtout(craw + 24 * i, (int64_t)pl->c[i].add);
+            zu_offtout(craw + 24 * i + 8, (int64_t)pl->c[i].copy);
+            zu_offtout(craw + 24 * i + 16, pl->c[i].seek);
+        }
+        rc = bz_pack(craw, pl->n * 24, &c40.p, &c40.n);
+        if (rc != ZUPD_OK)
+            goto out;
+        memcpy(head, "BSDIFF40", 8);
+        zu_offtout(head + 8, (int64_t)c40.n);
+        zu_offtout(head + 16, (int64_t)db.n);
+        zu_offtout(head + 24, (int64_t)nlen);
+        k[0] = c40;
+        k[1] = db;
+        k[2] = eb;
+        *b40 = concat(head, sizeof(head), k, 3, b40_len);
+        if (*b40 == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        memset(k, 0, sizeof(k));
     }
-    memcpy(out, "BSDIFF40", 8);
-    zu_offtout(out + 8, (int64_t)czn);
-    zu_offtout(out + 16, (int64_t)dzn);
-    zu_offtout(out + 24, (int64_t)nlen);
-    memcpy(out + 32, cz, czn);
-    memcpy(out + 32 + czn, dz, dzn);
-    memcpy(out + 32 + czn + dzn, ez, ezn);
-    *patch = out;
-    *patch_len = total;
+    if (want_native) {
+        uint8_t head[ZUPD_DELTA_HEADER_LEN + 24];
+        for (size_t i = 0; i < pl->n; i++) {
+            int64_t s = pl->c[i].seek;
+            uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
+            cn += put_varint(craw + cn, pl->c[i].add);
+            cn += put_varint(craw + cn, pl->c[i].copy);
+            cn += put_varint(craw + cn, z);
+        }
+        rc = zstd_pack(craw, cn, level, NULL, 0, &cz.p, &cz.n);
+        if (rc == ZUPD_OK && cn > 0)
+            rc = bz_pack(craw, cn, &cb.p, &cb.n);
+        if (rc == ZUPD_OK)
+            rc = zstd_pack(pl->diff, pl->diff_len, level, NULL, 0, &dz.p, &dz.n);
+        if (rc == ZUPD_OK)
+            rc = zstd_pack(pl->extra, pl->extra_len, level, old, olen, &ez.p, &ez.n);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (pl->diff_len == 0)
+            packed_release(&db); /* empty stream: zero bytes of zstd */
+        if (pl->extra_len == 0)
+            packed_release(&eb);
+        packed_pick(&cz, &cb, &k[0]);
+        packed_pick(&dz, &db, &k[1]);
+        packed_pick(&ez, &eb, &k[2]);
+        memcpy(head, hdr, ZUPD_DELTA_HEADER_LEN);
+        for (int i = 0; i < 3; i++) {
+            head[10 + i] = (uint8_t)k[i].codec;
+            zu_put_le64(head + ZUPD_DELTA_HEADER_LEN + 8 * i, k[i].n);
+        }
+        *native = concat(head, sizeof(head), k, 3, native_len);
+        if (*native == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+    }
     rc = ZUPD_OK;
 out:
     free(craw);
-    free(cz);
-    free(dz);
-    free(ez);
+    packed_release(&cz);
+    packed_release(&cb);
+    packed_release(&dz);
+    packed_release(&db);
+    packed_release(&ez);
+    packed_release(&eb);
+    packed_release(&c40);
+    for (int i = 0; i < 3; i++)
+        packed_release(&k[i]);
     return rc;
 }
 
@@ -552,25 +605,23 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         if (rc != ZUPD_OK)
             goto out;
     }
-    if (want_bsd) {
+    if (want_bsd || want_b40) {
+        uint8_t *nat = NULL, *b40 = NULL;
+        size_t nat_len = 0, b40_len = 0;
         rc = hdr_make(hdr, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_native_bsdiff(&pl, hdr, old, old_len, level, &cand, &cand_len);
+            rc = write_bsdiff(&pl, hdr, old, old_len, new_len, level, want_bsd, want_b40, &nat,
+                              &nat_len, &b40, &b40_len);
         if (rc != ZUPD_OK)
             goto out;
-        if (rep != NULL)
-            rep->bsdiff = cand_len;
-        keep_best(&best, &best_len, cand, cand_len);
-        cand = NULL;
-    }
-    if (want_b40) {
-        rc = write_bsdiff40(&pl, new_len, &cand, &cand_len);
-        if (rc != ZUPD_OK)
-            goto out;
-        if (rep != NULL)
-            rep->bsdiff40 = cand_len;
-        keep_best(&best, &best_len, cand, cand_len);
-        cand = NULL;
+        if (rep != NULL) {
+            rep->bsdiff = nat_len;
+            rep->bsdiff40 = b40_len;
+        }
+        if (nat != NULL)
+            keep_best(&best, &best_len, nat, nat_len);
+        if (b40 != NULL)
+            keep_best(&best, &best_len, b40, b40_len);
     }
     plan_release(&pl);
     if (want_zstd) {
