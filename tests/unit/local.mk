@@ -7,7 +7,8 @@ UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
 UNIT_TESTS = \
 	tests/unit/t_err \
 	tests/unit/t_buf \
-	tests/unit/t_hash
+	tests/unit/t_hash \
+	tests/unit/t_delta
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -21,3 +22,7 @@ tests_unit_t_buf_LDADD = $(UNIT_LIBS)
 tests_unit_t_hash_SOURCES = tests/unit/t_hash.c
 tests_unit_t_hash_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_hash_LDADD = $(UNIT_LIBS)
+# delta creation lives in libzupdpub (which carries the core): t_delta links it
+tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
+tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
+tests_unit_t_delta_LDADD = mirror/libzupdpub.la $(CMOCKA_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
