@@ -12,5 +12,6 @@
 #include <zupd/meta.h>
 #include <zupd/trusted.h>
 #include <zupd/client.h>
+#include <zupd/delta.h>
 
 #endif

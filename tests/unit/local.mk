@@ -18,6 +18,7 @@ UNIT_TESTS += tests/unit/t_conf
 UNIT_TESTS += tests/unit/t_manifest
 UNIT_TESTS += tests/unit/t_fetch_mem
 UNIT_TESTS += tests/unit/t_store
+UNIT_TESTS += tests/unit/t_delta
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -52,3 +53,7 @@ tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
 tests_unit_t_store_SOURCES = tests/unit/t_store.c
 tests_unit_t_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_store_LDADD = $(UNIT_LIBS)
+# delta creation lives in libzupdpub: t_delta links it
+tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
+tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
+tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
