@@ -8,7 +8,7 @@
  *   fetchtool [opts] multi PATH...       GETs on one transport
  *   fetchtool [opts] bench PATH N        N GETs reusing one handle vs a new one each
  * opts: -m BASE (repeat for mirrors), --max N, --connect-ms N,
- *       --low-speed-limit N, --low-speed-time N, --state FILE, --out FILE,
+ *       --low-speed-limit N, --low-speed-time N, --buffer N, --state FILE, --out FILE,
  *       --dir DIR, --log */
 #include "config.h"
 
@@ -278,6 +278,8 @@ main(int argc, char **argv)
             copts.low_speed_limit = (uint32_t)num(argv[++i]);
         else if (strcmp(o, "--low-speed-time") == 0)
             copts.low_speed_time = (uint32_t)num(argv[++i]);
+        else if (strcmp(o, "--buffer") == 0)
+            copts.buffer_size = (size_t)num(argv[++i]);
         else if (strcmp(o, "--state") == 0)
             state_file = argv[++i];
         else if (strcmp(o, "--out") == 0)
