@@ -191,6 +191,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
         t->stats.connections += gr.new_conns;
         res->mirror = i;
         res->status = gr.status;
+        res->http_version = gr.http_version;
         if (gr.retry_after > res->retry_after)
             res->retry_after = gr.retry_after;
         zu_url_redact(shown, sizeof(shown), g.url);

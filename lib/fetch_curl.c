@@ -322,7 +322,7 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     struct curl_slist *hdrs = NULL, *tmp;
     char range[48], line[ZUPD_VALIDATOR_MAX + 32];
     curl_off_t ra = 0;
-    long conns = 0;
+    long conns = 0, ver = 0;
     CURLcode e = CURLE_OK;
     int rc = ZUPD_OK;
 
@@ -368,6 +368,12 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &res->status);
     if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
         res->new_conns += (uint32_t)conns;
+    if (curl_easy_getinfo(c->h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
+        res->http_version = ver == CURL_HTTP_VERSION_1_0   ? 10
+                            : ver == CURL_HTTP_VERSION_1_1 ? 11
+                            : ver == CURL_HTTP_VERSION_2_0 ? 20
+                            : ver == CURL_HTTP_VERSION_3   ? 30
+                                                           : 0;
     if ((res->status == 429 || res->status == 503) &&
         curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         res->retry_after = (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after

@@ -159,6 +159,7 @@ mem_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     if (e == NULL)
         return ZUPD_E_NOMEM;
     e->gets++;
+    res->http_version = 11;
     if (e->err != ZUPD_OK) {
         res->status = e->err == ZUPD_E_BUSY ? 503 : e->err == ZUPD_E_NOTFOUND ? 404 : 500;
         res->retry_after = e->retry_after;

@@ -48,6 +48,7 @@ struct zupd_get_res {
     bool not_modified;                   /* 304 to a conditional GET; sink untouched */
     uint32_t retry_after;                /* seconds asked by a 429/503, clamped; 0: none */
     uint32_t new_conns;                  /* connections opened for this GET */
+    uint32_t http_version;               /* 10, 11, 20, 30; 0 unknown */
     uint64_t start;                      /* position of the first body byte */
     uint64_t received;                   /* body bytes given to the sink */
     struct zupd_validators validators;   /* of a 200 response */
@@ -155,6 +156,7 @@ struct zupd_fetch_res {
     long status;
     bool not_modified;         /* 304: nothing new; the sink was not called */
     uint32_t retry_after;      /* largest Retry-After among the mirrors, seconds */
+    uint32_t http_version;     /* of the last answer: 10, 11, 20, 30; 0 unknown */
     uint64_t start;            /* the body began at this position ... */
     uint64_t received;         /* ... and had this many bytes */
 };

@@ -8,7 +8,8 @@
  *   fetchtool [opts] multi PATH...       GETs on one transport
  *   fetchtool [opts] bench PATH N        N GETs reusing one handle vs a new one each
  * opts: -m BASE (repeat for mirrors), --max N, --connect-ms N,
- *       --low-speed-limit N, --low-speed-time N, --buffer N, --state FILE, --out FILE,
+ *       --low-speed-limit N, --low-speed-time N, --buffer N, --cacert FILE,
+ *       --state FILE, --out FILE,
  *       --dir DIR, --log */
 #include "config.h"
 
@@ -65,9 +66,9 @@ static void
 report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t, size_t len)
 {
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
-           " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
+           " http=%" PRIu32 " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, t->stats.bytes, t->stats.requests, t->stats.connections);
+           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests, t->stats.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */
@@ -278,6 +279,8 @@ main(int argc, char **argv)
             copts.low_speed_limit = (uint32_t)num(argv[++i]);
         else if (strcmp(o, "--low-speed-time") == 0)
             copts.low_speed_time = (uint32_t)num(argv[++i]);
+        else if (strcmp(o, "--cacert") == 0)
+            copts.ca_file = argv[++i];
         else if (strcmp(o, "--buffer") == 0)
             copts.buffer_size = (size_t)num(argv[++i]);
         else if (strcmp(o, "--state") == 0)
