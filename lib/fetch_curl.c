@@ -23,7 +23,7 @@
 
 struct curl_tr {
     CURL *h;
-    struct zupd_ctx *ctx;       /* borrowed */
+    struct zupd_ctx *ctx; /* borrowed */
     struct zupd_curl_opts o;
     char *ca_file;
     char *user_agent;
@@ -33,8 +33,8 @@ struct curl_tr {
     const struct zupd_get *g;
     const struct zupd_sink *sink;
     struct zupd_get_res *res;
-    long status;                /* of the response being received */
-    bool final;                 /* its headers are complete and it is not a redirect */
+    long status; /* of the response being received */
+    bool final;  /* its headers are complete and it is not a redirect */
     bool began;
     bool toobig;
     bool bad_range;
@@ -213,10 +213,10 @@ setup_handle(struct curl_tr *c)
     CURL *h = c->h;
     CURLcode e = CURLE_OK;
 
-#define SET(opt, val)                                                           \
-    do {                                                                        \
-        if (e == CURLE_OK)                                                      \
-            e = curl_easy_setopt(h, opt, val);                                  \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (e == CURLE_OK)                                                                         \
+            e = curl_easy_setopt(h, opt, val);                                                     \
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -376,8 +376,8 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
                                                            : 0;
     if ((res->status == 429 || res->status == 503) &&
         curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
-        res->retry_after = (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after
-                                                                : (uint32_t)ra;
+        res->retry_after =
+            (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after : (uint32_t)ra;
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
     if (c->sink_rc != ZUPD_OK)
@@ -425,7 +425,7 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
                    g->max_bytes);
         else if (rc == ZUPD_E_NET || rc == ZUPD_E_TIMEOUT)
             zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': %s", shown,
-                   c->bad_range ? "reply to a range request does not start at the offset"
+                   c->bad_range           ? "reply to a range request does not start at the offset"
                    : c->errbuf[0] != '\0' ? c->errbuf
                                           : curl_easy_strerror(ce));
         return rc;
