@@ -236,6 +236,8 @@ setup_handle(struct curl_tr *c)
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* a proxy's "200 Connection established" must not look like our answer */
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (c->ca_file != NULL)
         SET(CURLOPT_CAINFO, c->ca_file);
 #undef SET

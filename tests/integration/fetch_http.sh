@@ -161,7 +161,13 @@ ft -m "$u" get reset >/dev/null
 out=$(ft -m "$u" multi ok/file.bin e404/1.root.json ok/timestamp.json redirok/file.bin ok/file.bin)
 check "client opened one connection" "$(printf '%s\n' "$out" | tail -n 1)" "conns=1$" "requests=5 "
 ft -m "$u" --out "$tmp/stats" get stats >/dev/null
-check "server saw one connection" "$(cat "$tmp/stats")" "^connections=1 requests=6$"
+check "server saw one connection" "$(cat "$tmp/stats")" "^connections=1 requests=6 proxied=0$"
+
+# --- proxies come from the environment (the origin port is dead: only the proxy answers)
+out=$(no_proxy= NO_PROXY= http_proxy=$u "$tool" -m "$down/ok" get file.bin 2>>"$tmp/tool.err")
+check "http_proxy from the environment used" "$out" "rc=ok " "bytes=$size "
+ft -m "$u" --out "$tmp/stats" get stats >/dev/null
+check "proxy saw the request" "$(cat "$tmp/stats")" "proxied=1$"
 
 echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then

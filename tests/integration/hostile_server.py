@@ -20,8 +20,9 @@
 #   e404 e403 e500  that status, small body; e500big: a 10 MB error body
 #   busy503 busy429  that status with Retry-After 120 / 7
 #   redirftp  302 to ftp://   redirloop  302 to itself   redirok  302 to /ok/
-# /stats: "connections=N requests=M" (connections that carried a non-stats
-# request); /reset zeroes them.
+# /stats: "connections=N requests=M proxied=P" (connections that carried a
+# non-stats request; requests received as a forward proxy); /reset zeroes them.
+# A request with an absolute URI (as sent to a proxy) is served from its path.
 import hashlib
 import http.server
 import socket
@@ -37,7 +38,7 @@ ETAG = '"v1-%s"' % hashlib.sha256(DATA).hexdigest()[:16]
 LASTMOD = "Mon, 23 Nov 2026 10:00:00 GMT"
 
 lock = threading.Lock()
-stats = {"connections": 0, "requests": 0}
+stats = {"connections": 0, "requests": 0, "proxied": 0}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -107,16 +108,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def route(self):
+        if self.path.startswith("http://"):
+            # asked as a forward proxy: serve the path ourselves, count it
+            with lock:
+                stats["proxied"] += 1
+            self.path = "/" + self.path.split("/", 3)[3]
         parts = self.path.split("?")[0].strip("/").split("/", 1)
         mode = parts[0]
         if mode == "stats":
             with lock:
-                body = ("connections=%d requests=%d\n" % (stats["connections"], stats["requests"]))
+                body = ("connections=%d requests=%d proxied=%d\n"
+                        % (stats["connections"], stats["requests"], stats["proxied"]))
             self.send_small(200, body.encode())
             return
         if mode == "reset":
             with lock:
-                stats["connections"] = stats["requests"] = 0
+                stats["connections"] = stats["requests"] = stats["proxied"] = 0
             self.send_small(200, b"ok\n")
             return
         with lock:
