@@ -16,7 +16,10 @@ extern "C" {
 /* HTTP cache validators of one document (ETag, Last-Modified), as received.
  * Values are printable ASCII without CR/LF, at most ZUPD_VALIDATOR_MAX - 1
  * bytes; "" means none. The caller keeps them with the document they
- * describe and sends them only while it still holds that document. */
+ * describe: it sends them only while it holds that document as trusted, and
+ * stores new ones only after the new document verified (else a rejected
+ * timestamp's ETag would turn every later check into a 304). A 304 is not
+ * authenticated: the trusted document's expiry must still be checked. */
 #define ZUPD_VALIDATOR_MAX 256
 struct zupd_validators {
     char etag[ZUPD_VALIDATOR_MAX];
