@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/unit/t_err \
 	tests/unit/t_buf \
 	tests/unit/t_hash \
-	tests/unit/t_fetch_mem
+	tests/unit/t_fetch_mem \
+	tests/unit/t_fsio
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -25,3 +26,6 @@ tests_unit_t_hash_LDADD = $(UNIT_LIBS)
 tests_unit_t_fetch_mem_SOURCES = tests/unit/t_fetch_mem.c
 tests_unit_t_fetch_mem_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
+tests_unit_t_fsio_SOURCES = tests/unit/t_fsio.c
+tests_unit_t_fsio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_fsio_LDADD = $(UNIT_LIBS)
