@@ -132,6 +132,20 @@ check "one connection for four GETs (nginx log)" "$n $(wc -l <"$tmp/access.log")
 if [ -n "${FETCH_BENCH:-}" ]; then
     echo "bench https: $(ft --cacert "$tmp/cert.pem" -m "$u/repo" bench timestamp.json "$FETCH_BENCH")"
     echo "bench http:  $(ft -m "http://127.0.0.1:$pport/repo" bench timestamp.json "$FETCH_BENCH")"
+    # a whole idle check (process start, one conditional GET over https, a
+    # 304) against the curl program sending the same conditional request
+    etag=$(sed -n 's/^etag //p' "$tmp/state")
+    ms() { date +%s%N; }
+    t0=$(ms)
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        ft --cacert "$tmp/cert.pem" -m "$u/repo" --state "$tmp/state" get timestamp.json >/dev/null
+    done
+    t1=$(ms)
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        curl -s -o /dev/null --cacert "$tmp/cert.pem" -H "If-None-Match: $etag" "$u/repo/timestamp.json"
+    done
+    t2=$(ms)
+    echo "bench idle check (process, https, 304): fetchtool $(( (t1 - t0) / 20000 )) us, curl $(( (t2 - t1) / 20000 )) us"
 fi
 
 echo "$pass passed, $fail failed"
