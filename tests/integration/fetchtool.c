@@ -127,7 +127,7 @@ save_state(const struct zupd_fetch_state *st)
 static int
 cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_state st;
+    struct zupd_fetch_state st, before;
     struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
                                  .max_bytes = max_bytes};
     struct zupd_fetch_res res;
@@ -145,6 +145,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         printf("rc=cooldown wait=%" PRIu64 "\n", wait);
         return 0;
     }
+    before = st;
     if (state_file != NULL)
         req.cond = &st.timestamp;
     rc = zupd_fetch_mem(ctx, t, &req, &body, &len, &res);
@@ -152,7 +153,8 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         zupd_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
     if (rc == ZUPD_OK && out_file != NULL && body != NULL)
         rc = write_path(out_file, body, len, 0644);
-    if (rc == ZUPD_OK || rc == ZUPD_E_BUSY) {
+    /* an idle check (304) writes nothing */
+    if ((rc == ZUPD_OK || rc == ZUPD_E_BUSY) && memcmp(&st, &before, sizeof(st)) != 0) {
         int src = save_state(&st);
 
         if (src != ZUPD_OK)
