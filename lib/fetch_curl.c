@@ -20,6 +20,8 @@
 /* Bodies of error responses are read and dropped up to this size, so the
  * connection stays reusable (a root walk ends on a 404 every refresh). */
 #define ERRBODY_MAX (64u << 10)
+/* Response headers of one GET, redirects included. */
+#define HEADERS_MAX (64u << 10)
 
 struct curl_tr {
     CURL *h;
@@ -40,6 +42,8 @@ struct curl_tr {
     bool bad_range;
     int sink_rc;
     size_t errbody;
+    bool errbody_over;          /* an error body was cut: map by the status anyway */
+    size_t hdrbytes;
     bool has_crange;
     uint64_t crange_start;
     char etag[ZUPD_VALIDATOR_MAX];
@@ -139,6 +143,11 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
     const char *v;
     size_t vlen;
 
+    if (len > HEADERS_MAX - c->hdrbytes) {
+        c->toobig = true;
+        return 0;
+    }
+    c->hdrbytes += len;
     if (c->final)
         return len; /* trailers after the body: never a second begin() */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
@@ -175,8 +184,10 @@ on_body(char *data, size_t size, size_t nmemb, void *opaque)
 
     if (!c->began) {
         /* an error page or a redirect's body: drop it, but not endlessly */
-        if (len > ERRBODY_MAX - c->errbody)
+        if (len > ERRBODY_MAX - c->errbody) {
+            c->errbody_over = c->final;
             return 0;
+        }
         c->errbody += len;
         return len;
     }
@@ -189,6 +200,24 @@ on_body(char *data, size_t size, size_t nmemb, void *opaque)
         return 0;
     c->res->received += len;
     return len;
+}
+
+/* Every byte on the wire counts, also bodies libcurl reads and drops itself
+ * (a redirect's): the write callback never sees those. */
+static int
+on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    struct curl_tr *c = opaque;
+
+    (void)dltotal;
+    (void)ultotal;
+    (void)ulnow;
+    if (dlnow > (curl_off_t)ERRBODY_MAX && (uint64_t)dlnow - ERRBODY_MAX > c->g->max_bytes) {
+        c->toobig = true;
+        return 1;
+    }
+    return 0;
 }
 
 static void
@@ -233,6 +262,9 @@ setup_handle(struct curl_tr *c)
     SET(CURLOPT_HEADERDATA, c);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, c);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, c);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -335,6 +367,8 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     c->final = c->began = c->toobig = c->bad_range = c->has_crange = false;
     c->sink_rc = ZUPD_OK;
     c->errbody = 0;
+    c->errbody_over = false;
+    c->hdrbytes = 0;
     c->errbuf[0] = '\0';
     c->etag[0] = c->last_modified[0] = '\0';
     if (g->cond != NULL && g->cond->etag[0] != '\0') {
@@ -388,6 +422,8 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
         rc = ZUPD_E_TOOBIG;
     else if (c->bad_range)
         rc = ZUPD_E_NET;
+    else if (c->errbody_over)
+        rc = ZUPD_OK; /* the status decides: a 404 stays a 404 */
     else
         rc = map_curlcode(e);
     return rc;

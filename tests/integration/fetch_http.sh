@@ -123,6 +123,16 @@ t0=$(now_ms)
 out=$(ft -m "$u/e500big" get file.bin)
 check "huge error body not read" "$out" "rc=network " "status=500 "
 fast "huge error body" "$t0" 3000
+out=$(ft -m "$u/e404big" get 9.root.json)
+check "a 404 with a 1 MB page is still notfound" "$out" "rc=notfound "
+t0=$(now_ms)
+out=$(ft -m "$u/redirbomb" --max 100000 get file.bin)
+check "redirect with an endless body stopped" "$out" "rc=toobig "
+fast "redirect body bomb" "$t0" 5000
+t0=$(now_ms)
+out=$(ft -m "$u/headerbomb" get x)
+check "endless headers stopped" "$out" "rc=toobig " "recv=0 "
+fast "header bomb" "$t0" 3000
 
 # --- resume with Range
 out=$(ft -m "$u/cut" --dir "$tmp" file file.bin r1 "$size" "$sha")

@@ -17,8 +17,9 @@
 #   liar      Content-Length 10^12, data forever
 #   trickle   Content-Length 100, one byte a second
 #   silent    accepts the request, answers nothing for 30 s
-#   e404 e403 e500  that status, small body; e500big: a 10 MB error body
+#   e404 e403 e500  that status, small body; e500big e404big: 10 MB / 1 MB bodies
 #   busy503 busy429  that status with Retry-After 120 / 7
+#   headerbomb  header lines forever   redirbomb  302 with an endless body
 #   redirftp  302 to ftp://   redirloop  302 to itself   redirok  302 to /ok/
 # /stats: "connections=N requests=M proxied=P" (connections that carried a
 # non-stats request; requests received as a forward proxy); /reset zeroes them.
@@ -165,6 +166,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
         elif mode in ("e404", "e403", "e500"):
             self.send_small(int(mode[1:]), b"error page\n" * 100)
+        elif mode == "e404big":
+            self.send_small(404, b"<p>not here</p>\n" * 65536)
         elif mode == "e500big":
             self.send_response(500)
             self.send_header("Content-Length", str(10 << 20))
@@ -174,6 +177,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_small(503, extra=[("Retry-After", "120")])
         elif mode == "busy429":
             self.send_small(429, extra=[("Retry-After", "7")])
+        elif mode == "headerbomb":
+            deadline = time.time() + 30
+            line = b"X-Junk: " + b"j" * 1000 + b"\r\n"
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            while time.time() < deadline:
+                self.wfile.write(line * 64)
+        elif mode == "redirbomb":
+            self.send_response(302)
+            self.send_header("Location", "/ok/" + (parts[1] if len(parts) > 1 else ""))
+            self.send_header("Content-Length", str(10 ** 12))
+            self.end_headers()
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                self.wfile.write(b"r" * 65536)
         elif mode == "redirftp":
             self.send_small(302, extra=[("Location", "ftp://127.0.0.1:%d/x" % self.server.server_port)])
         elif mode == "redirloop":
