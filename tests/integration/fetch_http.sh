@@ -150,6 +150,17 @@ out=$(ft -m "$u/norange" --dir "$tmp" file file.bin r3 "$size" "$sha")
 check "server ignoring Range: 200 restarts at 0" "$out" "rc=ok " "start=0 " "bytes=$size "
 check "restarted bytes" "$(sha256sum "$tmp/r3")" "^$sha "
 
+head -c 100000 "$tmp/r3" >"$tmp/r4.part"
+out=$(ft -m "$u/badrange" -m "$u/ok" --dir "$tmp" file file.bin r4 "$size" "$sha")
+check "206 from the wrong offset refused, next mirror resumes" "$out" "rc=ok " "mirror=1 " "start=100000 "
+check "bytes after a bad range" "$(sha256sum "$tmp/r4")" "^$sha "
+out=$(ft -m "$u/badrange" get file.bin)
+check "206 to a request without Range refused" "$out" "rc=network "
+out=$(ft -m "$u/shortcl" get x)
+check "Content-Length shorter than the data: only the announced bytes" "$out" "rc=ok " "bytes=1000 "
+out=$(ft -m "$u/shortcl" -m "$u/ok" --dir "$tmp" file file.bin r5 "$size" "$sha")
+check "short file on mirror 0 resumed on mirror 1" "$out" "rc=ok " "mirror=1 " "start=1000 "
+
 # --- wrong hash
 out=$(ft -m "$u/bad" --dir "$tmp" file file.bin h1 "$size" "$sha")
 check "wrong hash refused" "$out" "rc=hash "

@@ -19,6 +19,7 @@
 #   silent    accepts the request, answers nothing for 30 s
 #   e404 e403 e500  that status, small body; e500big e404big: 10 MB / 1 MB bodies
 #   busy503 busy429  that status with Retry-After 120 / 7
+#   badrange  206 from byte 0 whatever was asked   shortcl  Content-Length 1000, then more
 #   headerbomb  header lines forever   redirbomb  302 with an endless body
 #   redirftp  302 to ftp://   redirloop  302 to itself   redirok  302 to /ok/
 # /stats: "connections=N requests=M proxied=P" (connections that carried a
@@ -166,6 +167,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
         elif mode in ("e404", "e403", "e500"):
             self.send_small(int(mode[1:]), b"error page\n" * 100)
+        elif mode == "badrange":
+            # a 206 that does not start where it was asked to
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes 0-%d/%d" % (len(DATA) - 1, len(DATA)))
+            self.send_header("Content-Length", str(len(DATA)))
+            self.end_headers()
+            self.wfile.write(DATA)
+        elif mode == "shortcl":
+            # Content-Length says 1000, then the whole file follows (and the
+            # connection closes: whether libcurl would see the excess before
+            # reusing the connection is a race)
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            self.wfile.write(DATA)
         elif mode == "e404big":
             self.send_small(404, b"<p>not here</p>\n" * 65536)
         elif mode == "e500big":
