@@ -153,6 +153,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
     char shown[512];
     int rc = ZUPD_E_MISUSE, best = ZUPD_OK;
     size_t best_mirror = 0;
+    long best_status = 0;
 
     memset(res, 0, sizeof(*res));
     zu_buf_init(&url, 8192);
@@ -222,6 +223,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
         if (fallback_rank(rc) > fallback_rank(best)) {
             best = rc;
             best_mirror = i;
+            best_status = gr.status;
         }
         zu_log(ctx, ZUPD_LOG_WARN, "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc),
                gr.status, i + 1 < req->n_bases ? "; trying the next mirror" : "");
@@ -231,6 +233,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
     }
     rc = best;
     res->mirror = best_mirror;
+    res->status = best_status;
 out:
     zu_buf_release(&url);
     return rc;
