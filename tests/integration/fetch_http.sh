@@ -105,6 +105,12 @@ out=$(ft -m "$u/busy503" --state "$tmp/state" get timestamp.json)
 check "next run waits, no request" "$out" "rc=cooldown wait=(1[01][0-9]|120)$"
 out=$(ft -m "$u/busy429" get timestamp.json)
 check "429 Retry-After returned" "$out" "rc=busy " "retry_after=7 "
+out=$(ft -m "$u/busydate" get timestamp.json)
+check "Retry-After as an HTTP date" "$out" "rc=busy " "retry_after=(29[0-9]|300) "
+out=$(ft -m "$u/busyhuge" get timestamp.json)
+check "Retry-After clamped (6 h)" "$out" "rc=busy " "retry_after=21600 "
+out=$(ft -m "$u/busy503" -m "$u/ok" get file.bin)
+check "busy mirror skipped" "$out" "rc=ok " "mirror=1 " "retry_after=120 "
 
 # --- mirror fallback
 out=$(ft --connect-ms 2000 -m "$down/ok" -m "$u/ok" get file.bin)

@@ -19,12 +19,14 @@
 #   silent    accepts the request, answers nothing for 30 s
 #   e404 e403 e500  that status, small body; e500big e404big: 10 MB / 1 MB bodies
 #   busy503 busy429  that status with Retry-After 120 / 7
+#   busydate busyhuge  503, Retry-After an HTTP date 300 s ahead / 99999999 s
 #   badrange  206 from byte 0 whatever was asked   shortcl  Content-Length 1000, then more
 #   headerbomb  header lines forever   redirbomb  302 with an endless body
 #   redirftp  302 to ftp://   redirloop  302 to itself   redirok  302 to /ok/
 # /stats: "connections=N requests=M proxied=P" (connections that carried a
 # non-stats request; requests received as a forward proxy); /reset zeroes them.
 # A request with an absolute URI (as sent to a proxy) is served from its path.
+import email.utils
 import hashlib
 import http.server
 import socket
@@ -193,6 +195,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"e" * (10 << 20))
         elif mode == "busy503":
             self.send_small(503, extra=[("Retry-After", "120")])
+        elif mode == "busydate":
+            when = email.utils.formatdate(time.time() + 300, usegmt=True)
+            self.send_small(503, extra=[("Retry-After", when)])
+        elif mode == "busyhuge":
+            self.send_small(503, extra=[("Retry-After", "99999999")])
         elif mode == "busy429":
             self.send_small(429, extra=[("Retry-After", "7")])
         elif mode == "headerbomb":
