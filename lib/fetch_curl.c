@@ -42,7 +42,7 @@ struct curl_tr {
     bool bad_range;
     int sink_rc;
     size_t errbody;
-    bool errbody_over;          /* an error body was cut: map by the status anyway */
+    bool errbody_over; /* an error body was cut: map by the status anyway */
     size_t hdrbytes;
     bool has_crange;
     uint64_t crange_start;
@@ -445,8 +445,10 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
 
     memset(res, 0, sizeof(*res));
     if (g == NULL || g->url == NULL || sink == NULL || g->max_bytes == 0 ||
-        g->offset > g->max_bytes)
-        return ZUPD_E_MISUSE;
+        g->offset > g->max_bytes ||
+        (g->cond != NULL &&
+         (!zu_validator_ok(g->cond->etag) || !zu_validator_ok(g->cond->last_modified))))
+        return ZUPD_E_MISUSE; /* no CR/LF may reach a request header */
     zu_url_redact(shown, sizeof(shown), g->url);
     rc = perform(c, g, sink, res, &ce);
     if (rc == ZUPD_OK && res->status == 416 && g->offset > 0) {
