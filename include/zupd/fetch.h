@@ -136,6 +136,10 @@ ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_put(struct zupd_transport *t, con
  * retry_after, ...); ZUPD_OK serves the entry again. */
 ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_fail(struct zupd_transport *t, const char *url,
                                                     int err, uint32_t retry_after);
+/* Make GETs of url stop with ZUPD_E_NET after delivering the body up to
+ * file position after (a cut connection; resume tests). UINT64_MAX: never. */
+ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_cut(struct zupd_transport *t, const char *url,
+                                                   uint64_t after);
 /* Number of GETs of url so far (also of missing or failing URLs). */
 ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const char *url);
 
