@@ -28,7 +28,7 @@ python3 "$server" >"$tmp/srv.out" 2>"$tmp/srv.err" &
 srv_pid=$!
 i=0
 while [ ! -s "$tmp/srv.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-read -r _ port _ dead _ size _ sha <"$tmp/srv.out" || { echo "server did not start"; cat "$tmp/srv.err"; exit 1; }
+read -r _ port _ dead _ size _ sha _ stuck <"$tmp/srv.out" || { echo "server did not start"; cat "$tmp/srv.err"; exit 1; }
 u=http://127.0.0.1:$port
 down=http://127.0.0.1:$dead
 
@@ -115,6 +115,12 @@ check "busy mirror skipped" "$out" "rc=ok " "mirror=1 " "retry_after=120 "
 # --- mirror fallback
 out=$(ft --connect-ms 2000 -m "$down/ok" -m "$u/ok" get file.bin)
 check "first mirror down: second used" "$out" "rc=ok " "mirror=1 " "bytes=$size "
+t0=$(now_ms)
+out=$(ft --connect-ms 1000 -m "http://127.0.0.1:$stuck/ok" -m "$u/ok" get file.bin)
+check "connect timeout: second mirror used" "$out" "rc=ok " "mirror=1 "
+fast "connect timeout" "$t0" 5000
+out=$(ft --connect-ms 1000 -m "http://127.0.0.1:$stuck/ok" get file.bin)
+check "connect timeout is a timeout" "$out" "rc=timeout "
 out=$(ft -m "$u/e500" -m "$u/ok" get file.bin)
 check "first mirror 500: second used" "$out" "rc=ok " "mirror=1 "
 out=$(ft -m "$u/e404" -m "$u/ok" get file.bin)

@@ -4,8 +4,9 @@
 # the fetcher's tests: honest files, and servers that send forever, lie about
 # lengths, trickle, fail, ask to retry later, cut connections, ignore Range,
 # serve wrong bytes, redirect badly. Prints "PORT <port> DEAD <port> SIZE <n>
-# SHA256 <hex>" (DEAD: a port nothing listens on; the file's size and hash)
-# on its first line, then serves until killed.
+# SHA256 <hex> STUCK <port>" (DEAD: a port nothing listens on; the file's size
+# and hash; STUCK: a port where connects hang) on its first line, then serves
+# until killed.
 #
 # Paths: /<mode>/<name>, modes:
 #   ok        the file: Range (206), ETag/Last-Modified, 304 to validators
@@ -233,8 +234,24 @@ def main():
     s.bind(("127.0.0.1", 0))
     dead = s.getsockname()[1]
     s.close()
-    print("PORT %d DEAD %d SIZE %d SHA256 %s" % (srv.server_port, dead, SIZE,
-                                                 hashlib.sha256(DATA).hexdigest()), flush=True)
+    # a listener whose accept queue is full and never drained: new SYNs are
+    # dropped, so a connect hangs (connect timeout tests)
+    stuck = socket.socket()
+    stuck.bind(("127.0.0.1", 0))
+    stuck.listen(0)
+    fill = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(stuck.getsockname())
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    time.sleep(0.2)
+    print("PORT %d DEAD %d SIZE %d SHA256 %s STUCK %d"
+          % (srv.server_port, dead, SIZE, hashlib.sha256(DATA).hexdigest(),
+             stuck.getsockname()[1]), flush=True)
     srv.serve_forever()
 
 
