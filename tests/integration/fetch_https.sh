@@ -53,7 +53,7 @@ http {
     fastcgi_temp_path $tmp/tmpd/fastcgi;
     uwsgi_temp_path $tmp/tmpd/uwsgi;
     scgi_temp_path $tmp/tmpd/scgi;
-    log_format conn '\$connection \$server_protocol \$status \$request_uri';
+    log_format conn '\$connection \$server_protocol \$status \$request_uri "\$http_user_agent" "\$http_accept_encoding"';
     access_log $tmp/access.log conn;
     server {
         listen 127.0.0.1:$tport ssl http2;
@@ -126,6 +126,8 @@ check "one connection for four GETs (client)" "$(printf '%s\n' "$out" | tail -n 
 sleep 0.2
 n=$(cut -d' ' -f1 "$tmp/access.log" | sort -u | wc -l)
 check "one connection for four GETs (nginx log)" "$n $(wc -l <"$tmp/access.log")" "^1 4$"
+check "user agent; no Accept-Encoding (the cap counts the bytes used)" "$(head -n 1 "$tmp/access.log")" \
+    ' HTTP/2\.0 200 .* "zupd/[0-9]+\.[0-9]+\.[0-9]+" "-"$'
 
 # measurement, not a test: FETCH_BENCH=N prints the per-GET cost of N small
 # GETs on one reused handle against a new handle (and connection) per GET
