@@ -48,7 +48,8 @@ check() {
     echo "ok: $name"
     pass=$((pass + 1))
 }
-# fast NAME START_MS LIMIT_MS
+# fast NAME START_MS LIMIT_MS: limits are loose (a loaded 2-core CI box, ASan);
+# the hostile server keeps going for 30-100 s, so passing proves the cut
 fast() {
     el=$(( $(now_ms) - $2 ))
     if [ "$el" -le "$3" ]; then
@@ -68,11 +69,11 @@ check "plain GET bytes" "$(sha256sum "$tmp/f")" "^$sha "
 t0=$(now_ms)
 out=$(ft -m "$u/endless" --max 1000000 get x)
 check "endless data stops at the cap" "$out" "rc=toobig " "recv=[0-9]{1,6} "
-fast "endless data" "$t0" 5000
+fast "endless data" "$t0" 10000
 t0=$(now_ms)
 out=$(ft -m "$u/liar" --max 1000000 get x)
 check "Content-Length over the cap refused before the body" "$out" "rc=toobig " "recv=0 "
-fast "lying Content-Length" "$t0" 3000
+fast "lying Content-Length" "$t0" 10000
 out=$(ft -m "$u/ok" --max 1000 get file.bin)
 check "honest file over the cap" "$out" "rc=toobig "
 out=$(ft -m "$u/ok" --dir "$tmp" file file.bin capped 1000 "$sha")
@@ -82,11 +83,11 @@ check "target longer than signed" "$out" "rc=toobig "
 t0=$(now_ms)
 out=$(ft -m "$u/trickle" --low-speed-limit 10 --low-speed-time 2 get x)
 check "trickle cut by the low-speed limit" "$out" "rc=timeout "
-fast "slow retrieval" "$t0" 8000
+fast "slow retrieval" "$t0" 15000
 t0=$(now_ms)
 out=$(ft -m "$u/silent" --low-speed-limit 10 --low-speed-time 2 -m "$u/ok" get file.bin)
 check "silent server cut, next mirror used" "$out" "rc=ok " "mirror=1 "
-fast "silent server" "$t0" 8000
+fast "silent server" "$t0" 15000
 
 # --- conditional GET: the idle check costs a 304
 rm -f "$tmp/state"
@@ -118,7 +119,7 @@ check "first mirror down: second used" "$out" "rc=ok " "mirror=1 " "bytes=$size 
 t0=$(now_ms)
 out=$(ft --connect-ms 1000 -m "http://127.0.0.1:$stuck/ok" -m "$u/ok" get file.bin)
 check "connect timeout: second mirror used" "$out" "rc=ok " "mirror=1 "
-fast "connect timeout" "$t0" 5000
+fast "connect timeout" "$t0" 10000
 out=$(ft --connect-ms 1000 -m "http://127.0.0.1:$stuck/ok" get file.bin)
 check "connect timeout is a timeout" "$out" "rc=timeout "
 out=$(ft -m "$u/e500" -m "$u/ok" get file.bin)
@@ -134,17 +135,17 @@ check "all mirrors failing: network" "$out" "rc=network "
 t0=$(now_ms)
 out=$(ft -m "$u/e500big" get file.bin)
 check "huge error body not read" "$out" "rc=network " "status=500 "
-fast "huge error body" "$t0" 3000
+fast "huge error body" "$t0" 10000
 out=$(ft -m "$u/e404big" get 9.root.json)
 check "a 404 with a 1 MB page is still notfound" "$out" "rc=notfound "
 t0=$(now_ms)
 out=$(ft -m "$u/redirbomb" --max 100000 get file.bin)
 check "redirect with an endless body stopped" "$out" "rc=toobig "
-fast "redirect body bomb" "$t0" 5000
+fast "redirect body bomb" "$t0" 10000
 t0=$(now_ms)
 out=$(ft -m "$u/headerbomb" get x)
 check "endless headers stopped" "$out" "rc=toobig " "recv=0 "
-fast "header bomb" "$t0" 3000
+fast "header bomb" "$t0" 10000
 
 # --- resume with Range
 out=$(ft -m "$u/cut" --dir "$tmp" file file.bin r1 "$size" "$sha")
