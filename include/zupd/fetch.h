@@ -154,7 +154,8 @@ struct zupd_fetch_req {
     const char *path;             /* relative to a base, already percent-encoded */
     uint64_t offset;              /* resume position (the sink holds bytes [0, offset)) */
     uint64_t max_bytes;           /* cap on the whole file: the signed length, or a default */
-    struct zupd_validators *cond; /* in/out: sent, then replaced by a 200's; NULL: none */
+    struct zupd_validators *cond; /* in/out: sent, then replaced by a 200's (restore them
+                                   * before asking the next mirror); NULL: none */
 };
 
 struct zupd_fetch_res {
