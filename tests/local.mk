@@ -9,7 +9,10 @@ tests_integration_fetchtool_SOURCES = tests/integration/fetchtool.c
 tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
-EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+TESTS += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/fetch_http.sh
+EXTRA_DIST += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/hostile_server.py
 TESTS += tests/integration/delta_compat.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
