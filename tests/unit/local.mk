@@ -15,7 +15,10 @@ UNIT_TESTS = \
 	tests/unit/t_key \
 	tests/unit/t_signer \
 	tests/unit/t_conf \
-	tests/unit/t_manifest
+	tests/unit/t_manifest \
+	tests/unit/t_meta \
+	tests/unit/t_meta_match \
+	tests/unit/t_meta_build
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -44,3 +47,12 @@ tests_unit_t_conf_LDADD = $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
 tests_unit_t_manifest_SOURCES = tests/unit/t_manifest.c
 tests_unit_t_manifest_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_manifest_LDADD = $(UNIT_LIBS)
+tests_unit_t_meta_SOURCES = tests/unit/t_meta.c tests/unit/t_meta_util.h
+tests_unit_t_meta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_LDADD = $(UNIT_LIBS)
+tests_unit_t_meta_match_SOURCES = tests/unit/t_meta_match.c
+tests_unit_t_meta_match_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_match_LDADD = $(UNIT_LIBS)
+tests_unit_t_meta_build_SOURCES = tests/unit/t_meta_build.c tests/unit/t_meta_util.h
+tests_unit_t_meta_build_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_build_LDADD = $(UNIT_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
