@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # mirror/local.mk -- zupd-mirror and libzupdpub (signing, deltas, publishing, serve)
-LIBZUPDPUB_SRC = \
-	mirror/pub.h \
-	mirror/pub_version.c \
-	mirror/signer.h \
-	mirror/signer.c
+LIBZUPDPUB_SRC =
+LIBZUPDPUB_SRC += mirror/pub.h
+LIBZUPDPUB_SRC += mirror/pub_version.c
+LIBZUPDPUB_SRC += mirror/signer.h
+LIBZUPDPUB_SRC += mirror/signer.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)

@@ -44,6 +44,8 @@ enum zupd_err {
     ZUPD_E_BASE = 20,       /* delta base file is not the one the delta needs */
     ZUPD_E_EXISTS = 21,     /* refusing to overwrite (e.g. version published) */
     ZUPD_E_NOSPACE = 22,    /* no space left on device */
+    ZUPD_E_TIMEOUT = 23,    /* connect timeout or transfer too slow (slow retrieval) */
+    ZUPD_E_BUSY = 24,       /* server asked to retry later (429/503, Retry-After) */
     ZUPD_E__MAX             /* not an error: one past the last code */
 };
 

@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/local.mk -- libFuzzer targets. With --enable-fuzzing they link
 # libFuzzer; otherwise they link replay.c and replay their corpus in make check.
-FUZZ_TARGETS = tests/fuzz/fuzz_cjson tests/fuzz/fuzz_keyfile tests/fuzz/fuzz_manifest tests/fuzz/fuzz_meta_parse
+FUZZ_TARGETS =
+FUZZ_TARGETS += tests/fuzz/fuzz_cjson
+FUZZ_TARGETS += tests/fuzz/fuzz_keyfile
+FUZZ_TARGETS += tests/fuzz/fuzz_manifest
+FUZZ_TARGETS += tests/fuzz/fuzz_meta_parse
 
 if FUZZING
 FUZZ_LINK = -fsanitize=fuzzer

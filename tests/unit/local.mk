@@ -7,18 +7,20 @@ UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
 PUB_UNIT_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/mirror
 PUB_UNIT_LIBS = mirror/libzupdpub.la $(UNIT_LIBS)
 
-UNIT_TESTS = \
-	tests/unit/t_err \
-	tests/unit/t_buf \
-	tests/unit/t_hash \
-	tests/unit/t_json \
-	tests/unit/t_key \
-	tests/unit/t_signer \
-	tests/unit/t_conf \
-	tests/unit/t_manifest \
-	tests/unit/t_meta \
-	tests/unit/t_meta_match \
-	tests/unit/t_meta_build
+UNIT_TESTS =
+UNIT_TESTS += tests/unit/t_err
+UNIT_TESTS += tests/unit/t_buf
+UNIT_TESTS += tests/unit/t_hash
+UNIT_TESTS += tests/unit/t_json
+UNIT_TESTS += tests/unit/t_key
+UNIT_TESTS += tests/unit/t_signer
+UNIT_TESTS += tests/unit/t_conf
+UNIT_TESTS += tests/unit/t_manifest
+UNIT_TESTS += tests/unit/t_fetch_mem
+UNIT_TESTS += tests/unit/t_store
+UNIT_TESTS += tests/unit/t_meta
+UNIT_TESTS += tests/unit/t_meta_match
+UNIT_TESTS += tests/unit/t_meta_build
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -47,6 +49,12 @@ tests_unit_t_conf_LDADD = $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
 tests_unit_t_manifest_SOURCES = tests/unit/t_manifest.c
 tests_unit_t_manifest_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_manifest_LDADD = $(UNIT_LIBS)
+tests_unit_t_fetch_mem_SOURCES = tests/unit/t_fetch_mem.c
+tests_unit_t_fetch_mem_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
+tests_unit_t_store_SOURCES = tests/unit/t_store.c
+tests_unit_t_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_store_LDADD = $(UNIT_LIBS)
 tests_unit_t_meta_SOURCES = tests/unit/t_meta.c tests/unit/t_meta_util.h
 tests_unit_t_meta_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_meta_LDADD = $(UNIT_LIBS)
