@@ -93,8 +93,7 @@ zupd_meta_has_key(const struct zupd_meta *m, const char *keyid)
 }
 
 int
-zupd_meta_role(const struct zupd_meta *m, const char *role, uint64_t *threshold,
-               size_t *n_keyids)
+zupd_meta_role(const struct zupd_meta *m, const char *role, uint64_t *threshold, size_t *n_keyids)
 {
     const struct zu_meta_role *r = zu_meta_find_role(m, role);
 
@@ -127,7 +126,7 @@ role_has_keyid(const struct zu_meta_role *r, const char *keyid)
     size_t i;
     json_t *e;
 
-    json_array_foreach(r->keyids, i, e) {
+    json_array_foreach (r->keyids, i, e) {
         if (strcmp(json_string_value(e), keyid) == 0)
             return true;
     }
@@ -173,7 +172,7 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
     rc = zu_cjson_dump(sm->signed_, sm->lim.max_json_bytes, &msg, &len);
     if (rc != ZUPD_OK)
         goto fail;
-    json_array_foreach(sm->sigs, i, s) {
+    json_array_foreach (sm->sigs, i, s) {
         const char *keyid = json_string_value(json_object_get(s, "keyid"));
         const char *sig = json_string_value(json_object_get(s, "sig"));
         const struct zu_meta_key *k;
@@ -233,7 +232,7 @@ zupd_meta_file_foreach(const struct zupd_meta *m, zupd_meta_file_fn fn, void *op
 
     if (m->ix.meta == NULL)
         return 0;
-    json_object_foreach(m->ix.meta, name, e) {
+    json_object_foreach (m->ix.meta, name, e) {
         int r;
         if (zu_meta_file_decode(e, &f) != ZUPD_OK)
             continue; /* validated at parse: never */
@@ -273,7 +272,7 @@ zupd_meta_target_foreach(const struct zupd_meta *m, zupd_meta_target_fn fn, void
 
     if (m->ix.targets == NULL)
         return 0;
-    json_object_foreach(m->ix.targets, path, e) {
+    json_object_foreach (m->ix.targets, path, e) {
         int r;
         if (zu_meta_target_decode(e, &t) != ZUPD_OK)
             continue;
@@ -285,8 +284,7 @@ zupd_meta_target_foreach(const struct zupd_meta *m, zupd_meta_target_fn fn, void
 }
 
 int
-zupd_meta_target_custom(const struct zupd_meta *m, const char *path, uint8_t **out,
-                        size_t *out_len)
+zupd_meta_target_custom(const struct zupd_meta *m, const char *path, uint8_t **out, size_t *out_len)
 {
     json_t *e, *c;
 
@@ -507,8 +505,7 @@ suffix_len(unsigned bit_length)
 }
 
 int
-zu_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *buf,
-                     size_t cap)
+zu_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *buf, size_t cap)
 {
     int n;
 
@@ -546,13 +543,13 @@ role_matches(const struct zu_meta_role *r, const char *path)
     json_t *e;
 
     if (r->prefixes != NULL) {
-        json_array_foreach(r->prefixes, i, e) {
+        json_array_foreach (r->prefixes, i, e) {
             if (zu_meta_hash_prefix_match(json_string_value(e), path))
                 return true;
         }
         return false;
     }
-    json_array_foreach(r->paths, i, e) {
+    json_array_foreach (r->paths, i, e) {
         if (zu_meta_path_match(json_string_value(e), path))
             return true;
     }

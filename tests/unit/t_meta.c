@@ -102,7 +102,8 @@ test_good_targets(void **state)
     struct zupd_target t;
     uint8_t *custom = NULL;
     size_t len;
-    const char *uni = "files/\xc3\xbcn\xc3\xaf" "code \"quoted\".txt";
+    const char *uni = "files/\xc3\xbcn\xc3\xaf"
+                      "code \"quoted\".txt";
 
     (void)state;
     assert_int_equal(zupd_meta_type(m), ZUPD_META_TARGETS);
@@ -123,8 +124,7 @@ test_good_targets(void **state)
                         "\"note\":\"line\nbreak, tab\t, quote \\\" and back\\\\slash\"}");
     assert_int_equal(len, strlen((char *)custom));
     free(custom);
-    assert_int_equal(zupd_meta_target_custom(m, "files/hello.txt", &custom, &len),
-                     ZUPD_E_NOTFOUND);
+    assert_int_equal(zupd_meta_target_custom(m, "files/hello.txt", &custom, &len), ZUPD_E_NOTFOUND);
     assert_null(custom);
     /* an unknown algorithm counts, the known one decodes */
     assert_int_equal(zupd_meta_target(m, "products/app/2.1.0/manifest.json", &t), ZUPD_OK);
@@ -247,8 +247,7 @@ test_verify_python_tuf(void **state)
     verify("good/python-tuf/root.json", "targets", "good/python-tuf/targets.json", ZUPD_OK);
     verify("good/python-tuf/targets.json", "role1", "good/python-tuf/role1.json", ZUPD_OK);
     verify("good/python-tuf/role1.json", "role2", "good/python-tuf/role2.json", ZUPD_OK);
-    verify("good/python-tuf/root.json", "snapshot", "good/python-tuf/timestamp.json",
-           ZUPD_E_ROLE);
+    verify("good/python-tuf/root.json", "snapshot", "good/python-tuf/timestamp.json", ZUPD_E_ROLE);
 }
 
 static const struct {
@@ -374,11 +373,9 @@ test_bad_verify(void **state)
            ZUPD_E_THRESHOLD);
     verify("bad/meta-unknown-key-type.json", "snapshot", "good/meta/snapshot.json", ZUPD_OK);
     /* signatures by unknown keys and by keys of other roles are ignored */
-    verify("good/meta/root.json", "timestamp", "bad/meta-signature-by-unknown-key.json",
-           ZUPD_OK);
+    verify("good/meta/root.json", "timestamp", "bad/meta-signature-by-unknown-key.json", ZUPD_OK);
     verify("good/meta/root.json", "timestamp", "bad/meta-bad-signature.json", ZUPD_E_THRESHOLD);
-    verify("good/meta/root.json", "timestamp", "bad/meta-forged-version.json",
-           ZUPD_E_THRESHOLD);
+    verify("good/meta/root.json", "timestamp", "bad/meta-forged-version.json", ZUPD_E_THRESHOLD);
     verify("good/meta/root.json", "snapshot", "bad/meta-snapshot-signed-by-timestamp.json",
            ZUPD_E_THRESHOLD);
     /* threshold 2 of the new root keys: one signature is not enough */
@@ -405,12 +402,14 @@ test_expiry_and_time(void **state)
         {"2024-02-29T00:00:00Z", 1709164800},
     };
     static const char *const no[] = {
-        "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2030-13-01T00:00:00Z",
-        "2030-00-01T00:00:00Z", "2030-01-00T00:00:00Z", "2030-01-01T24:00:00Z",
-        "2030-01-01T00:60:00Z", "2030-01-01T00:00:60Z", "2030-01-01 00:00:00Z",
-        "2030-01-01T00:00:00z", "2030-01-01T00:00:00",  "0000-01-01T00:00:00Z",
-        "2030-1-01T00:00:00Z",  "+030-01-01T00:00:00Z", "2030-01-01T00:00:00.0Z",
-        "",
+        "2023-02-29T00:00:00Z",   "1900-02-29T00:00:00Z",
+        "2030-13-01T00:00:00Z",   "2030-00-01T00:00:00Z",
+        "2030-01-00T00:00:00Z",   "2030-01-01T24:00:00Z",
+        "2030-01-01T00:60:00Z",   "2030-01-01T00:00:60Z",
+        "2030-01-01 00:00:00Z",   "2030-01-01T00:00:00z",
+        "2030-01-01T00:00:00",    "0000-01-01T00:00:00Z",
+        "2030-1-01T00:00:00Z",    "+030-01-01T00:00:00Z",
+        "2030-01-01T00:00:00.0Z", "",
     };
     char buf[32];
     int64_t t;
@@ -492,9 +491,9 @@ test_malformed_hashes(void **state)
     struct zupd_target t;
 
     (void)state;
-    assert_int_equal(zupd_meta_parse((const uint8_t *)doc, strlen(doc), NULL, ZUPD_META_ANY, &m,
-                                     NULL, 0),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_meta_parse((const uint8_t *)doc, strlen(doc), NULL, ZUPD_META_ANY, &m, NULL, 0),
+        ZUPD_OK);
     assert_int_equal(zupd_meta_target(m, "upper", &t), ZUPD_OK);
     assert_true(t.hashes.has_sha256 && t.hashes.malformed);
     assert_int_equal(zupd_meta_target(m, "short", &t), ZUPD_OK);
@@ -509,18 +508,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_root),
-        cmocka_unit_test(test_good_timestamp_snapshot),
-        cmocka_unit_test(test_good_targets),
-        cmocka_unit_test(test_children),
-        cmocka_unit_test(test_verify_chain),
-        cmocka_unit_test(test_verify_python_tuf),
-        cmocka_unit_test(test_bad_parse),
-        cmocka_unit_test(test_error_messages),
-        cmocka_unit_test(test_bad_verify),
-        cmocka_unit_test(test_expiry_and_time),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_malformed_hashes),
+        cmocka_unit_test(test_good_root),    cmocka_unit_test(test_good_timestamp_snapshot),
+        cmocka_unit_test(test_good_targets), cmocka_unit_test(test_children),
+        cmocka_unit_test(test_verify_chain), cmocka_unit_test(test_verify_python_tuf),
+        cmocka_unit_test(test_bad_parse),    cmocka_unit_test(test_error_messages),
+        cmocka_unit_test(test_bad_verify),   cmocka_unit_test(test_expiry_and_time),
+        cmocka_unit_test(test_limits),       cmocka_unit_test(test_malformed_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,9 +47,9 @@ add_key(struct zupd_meta *m, const char *role, struct tkey *k)
 {
     char id[65];
 
-    assert_int_equal(zupd_meta_add_key(m, role, (const uint8_t *)k->json, strlen(k->json), id,
-                                       sizeof(id)),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_meta_add_key(m, role, (const uint8_t *)k->json, strlen(k->json), id, sizeof(id)),
+        ZUPD_OK);
     assert_int_equal(strlen(id), 64);
     if (k->keyid[0] != '\0')
         assert_string_equal(id, k->keyid);
@@ -141,9 +141,9 @@ test_root(void **state)
     assert_int_equal(zupd_meta_set_threshold(m, "root", 0), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_set_threshold(m, "mirror", 1), ZUPD_E_NOTFOUND);
     assert_int_equal(zupd_meta_set_version(m, 0), ZUPD_E_MISUSE);
-    assert_int_equal(zupd_meta_add_key(m, "mirror", (const uint8_t *)kr.json, strlen(kr.json),
-                                       NULL, 0),
-                     ZUPD_E_NOTFOUND);
+    assert_int_equal(
+        zupd_meta_add_key(m, "mirror", (const uint8_t *)kr.json, strlen(kr.json), NULL, 0),
+        ZUPD_E_NOTFOUND);
     assert_int_equal(zupd_meta_add_key(m, "root", (const uint8_t *)"{}", 2, NULL, 0),
                      ZUPD_E_FORMAT);
     assert_int_equal(zupd_meta_add_delegation(m, "x", false, NULL, 0, NULL, 0), ZUPD_E_ROLE);
@@ -205,8 +205,7 @@ test_targets(void **state)
     assert_int_equal(zupd_meta_set_target(m, "products/app/1.0/manifest.json", 42, &h,
                                           (const uint8_t *)"{\"b\":1,\"a\":\"\\u00fc\"}", 20),
                      ZUPD_OK);
-    assert_int_equal(zupd_meta_set_target(m, "x", 1, &h, (const uint8_t *)"{1}", 3),
-                     ZUPD_E_MISUSE);
+    assert_int_equal(zupd_meta_set_target(m, "x", 1, &h, (const uint8_t *)"{1}", 3), ZUPD_E_MISUSE);
     memset(&t, 0, sizeof(t));
     assert_int_equal(zupd_meta_set_target(m, "x", 1, &t.hashes, NULL, 0), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_target_count(m), 1);
@@ -217,26 +216,23 @@ test_targets(void **state)
     assert_string_equal((char *)custom, "{\"a\":\"\xc3\xbc\",\"b\":1}");
     free(custom);
 
-    assert_int_equal(zupd_meta_add_key(m, "role1", (const uint8_t *)k1.json, strlen(k1.json),
-                                       NULL, 0),
-                     ZUPD_E_NOTFOUND);
+    assert_int_equal(
+        zupd_meta_add_key(m, "role1", (const uint8_t *)k1.json, strlen(k1.json), NULL, 0),
+        ZUPD_E_NOTFOUND);
     assert_int_equal(zupd_meta_add_delegation(m, "role1", true, paths, 2, NULL, 0), ZUPD_OK);
     assert_int_equal(zupd_meta_add_delegation(m, "role2", false, NULL, 0, prefixes, 2), ZUPD_OK);
     /* refused: a duplicate, a top-level name, both or neither list, succinct */
-    assert_int_equal(zupd_meta_add_delegation(m, "role1", true, paths, 2, NULL, 0),
-                     ZUPD_E_MISUSE);
+    assert_int_equal(zupd_meta_add_delegation(m, "role1", true, paths, 2, NULL, 0), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_add_delegation(m, "targets", true, paths, 2, NULL, 0),
                      ZUPD_E_MISUSE);
-    assert_int_equal(zupd_meta_add_delegation(m, "r", true, paths, 2, prefixes, 2),
-                     ZUPD_E_MISUSE);
+    assert_int_equal(zupd_meta_add_delegation(m, "r", true, paths, 2, prefixes, 2), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_set_succinct(m, 8, "bin"), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_delegation_count(m), 2);
     add_key(m, "role1", &k1);
     assert_int_equal(zupd_meta_set_threshold(m, "role2", 3), ZUPD_OK);
     assert_int_equal(zupd_meta_role(m, "role2", &thr, NULL), ZUPD_OK);
     assert_int_equal(thr, 3);
-    assert_int_equal(zupd_meta_child_next(m, "products/app/1.0/manifest.json", &cur, &c),
-                     ZUPD_OK);
+    assert_int_equal(zupd_meta_child_next(m, "products/app/1.0/manifest.json", &cur, &c), ZUPD_OK);
     assert_string_equal(c.name, "role1");
     assert_true(c.terminating);
     r = roundtrip(m, ZUPD_META_PRETTY);
@@ -253,8 +249,7 @@ test_targets(void **state)
     assert_int_equal(zupd_meta_set_succinct(bins, 0, "bin"), ZUPD_E_MISUSE);
     assert_int_equal(zupd_meta_set_succinct(bins, 8, "bin"), ZUPD_OK);
     add_key(bins, NULL, &kb);
-    assert_int_equal(zupd_meta_add_delegation(bins, "x", true, paths, 2, NULL, 0),
-                     ZUPD_E_MISUSE);
+    assert_int_equal(zupd_meta_add_delegation(bins, "x", true, paths, 2, NULL, 0), ZUPD_E_MISUSE);
     cur = 0;
     assert_int_equal(zupd_meta_child_next(bins, "a/path", &cur, &c), ZUPD_OK);
     assert_string_equal(c.name, "bin-92");
@@ -272,8 +267,7 @@ test_targets(void **state)
     assert_false(zupd_meta_has_key(bins, kb.keyid));
 
     assert_int_equal(zupd_meta_remove_target(m, "products/app/1.0/manifest.json"), ZUPD_OK);
-    assert_int_equal(zupd_meta_remove_target(m, "products/app/1.0/manifest.json"),
-                     ZUPD_E_NOTFOUND);
+    assert_int_equal(zupd_meta_remove_target(m, "products/app/1.0/manifest.json"), ZUPD_E_NOTFOUND);
     assert_int_equal(zupd_meta_target_count(m), 0);
     zupd_meta_free(child);
     zupd_meta_free(bins);
@@ -334,9 +328,9 @@ test_roundtrip_files(void **state)
 {
     /* every good document, unknown fields included, survives serialization */
     static const char *const files[] = {
-        "good/meta/root.json",       "good/meta/2.root.json",     "good/meta/timestamp.json",
-        "good/meta/snapshot.json",   "good/meta/targets.json",    "good/meta/role1.json",
-        "good/meta/role2.json",      "good/meta/bin-3.json",      "good/python-tuf/root.json",
+        "good/meta/root.json",          "good/meta/2.root.json",      "good/meta/timestamp.json",
+        "good/meta/snapshot.json",      "good/meta/targets.json",     "good/meta/role1.json",
+        "good/meta/role2.json",         "good/meta/bin-3.json",       "good/python-tuf/root.json",
         "good/python-tuf/targets.json", "good/python-tuf/role1.json",
     };
 

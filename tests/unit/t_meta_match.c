@@ -59,11 +59,11 @@ static const struct {
     {"a-", "a[x-]", true},
     {"ab", "a[z-a]b", false}, /* reversed range is empty... */
     {"ab", "a[z-a]", false},
-    {"a[", "a[", true},       /* unclosed '[' is literal */
+    {"a[", "a[", true}, /* unclosed '[' is literal */
     {"a[b", "a[b", true},
-    {"a\\", "a\\", true},     /* backslash is literal */
+    {"a\\", "a\\", true}, /* backslash is literal */
     {"a*", "a\\*", false},
-    {"A", "a", false},        /* case-sensitive, as on POSIX */
+    {"A", "a", false},               /* case-sensitive, as on POSIX */
     {"\xc3\xbc.txt", "?.txt", true}, /* '?' is one code point */
     {"\xc3\xbc.txt", "??.txt", false},
     {"\xc3\xbc", "[\xc3\xa0-\xc3\xbf]", true},
@@ -106,8 +106,8 @@ static void
 test_succinct_is_bin(void **state)
 {
     /* python-tuf test_is_delegated_role_in_succinct_roles: bit_length 5 */
-    static const char *const no[] = {"foo", "bin-", "bin-s", "bin-0t", "bin-20", "bin-100",
-                                     "bin-0F", "bi-00", "bin00", "bin--0"};
+    static const char *const no[] = {"foo",     "bin-",   "bin-s", "bin-0t", "bin-20",
+                                     "bin-100", "bin-0F", "bi-00", "bin00",  "bin--0"};
     static const char *const yes[] = {"bin-00", "bin-0f", "bin-1f"};
 
     (void)state;
@@ -163,8 +163,7 @@ test_succinct_names(void **state)
     assert_string_equal(name, "bin-1ff");
     for (size_t i = 0; i < ZU_ARRAY_LEN(bins); i++) {
         uint32_t b = zu_succinct_bin_for(bins[i].path, bins[i].bits);
-        assert_int_equal(zu_succinct_bin_name("bin", bins[i].bits, b, name, sizeof(name)),
-                         ZUPD_OK);
+        assert_int_equal(zu_succinct_bin_name("bin", bins[i].bits, b, name, sizeof(name)), ZUPD_OK);
         if (strcmp(name, bins[i].name) != 0)
             fail_msg("'%s' with %u bits: %s, want %s", bins[i].path, bins[i].bits, name,
                      bins[i].name);
