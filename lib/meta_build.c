@@ -359,13 +359,20 @@ zupd_meta_add_delegation(struct zupd_meta *m, const char *name, bool terminating
         return ZUPD_E_ROLE;
     if (name == NULL || (paths == NULL) == (path_hash_prefixes == NULL) || m->ix.has_succinct)
         return ZUPD_E_MISUSE;
+    for (size_t i = 0; i < (paths != NULL ? n_paths : n_prefixes); i++)
+        if ((paths != NULL ? paths[i] : path_hash_prefixes[i]) == NULL)
+            return ZUPD_E_MISUSE;
     list = paths != NULL ? str_array(paths, n_paths) : str_array(path_hash_prefixes, n_prefixes);
     r = json_pack("{s:s,s:[],s:i,s:b}", "name", name, "keyids", "threshold", 1, "terminating",
                   terminating);
-    if (list == NULL || r == NULL ||
-        json_object_set_new(r, paths != NULL ? "paths" : "path_hash_prefixes", list) != 0) {
+    if (list == NULL || r == NULL) {
+        json_decref(list);
         json_decref(r);
-        return ZUPD_E_NOMEM; /* or a NULL entry: MISUSE, but indistinguishable here */
+        return ZUPD_E_NOMEM;
+    }
+    if (json_object_set_new(r, paths != NULL ? "paths" : "path_hash_prefixes", list) != 0) {
+        json_decref(r); /* set_new took list, also on failure */
+        return ZUPD_E_NOMEM;
     }
     rc = begin(m, &copy);
     if (rc == ZUPD_OK)

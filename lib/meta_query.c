@@ -472,18 +472,31 @@ path_sha256(const char *path, uint8_t d[ZUPD_SHA256_LEN])
         memset(d, 0, ZUPD_SHA256_LEN); /* only on a broken libcrypto */
 }
 
+static void
+path_sha256_hex(const char *path, char hex[2 * ZUPD_SHA256_LEN + 1])
+{
+    uint8_t d[ZUPD_SHA256_LEN];
+
+    path_sha256(path, d);
+    zupd_hex_encode(hex, 2 * ZUPD_SHA256_LEN + 1, d, sizeof(d));
+}
+
+/* python-tuf: hexdigest().startswith(prefix) */
+static bool
+hex_has_prefix(const char *hex, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return n <= 2 * ZUPD_SHA256_LEN && memcmp(hex, prefix, n) == 0;
+}
+
 bool
 zu_meta_hash_prefix_match(const char *prefix, const char *path)
 {
-    uint8_t d[ZUPD_SHA256_LEN];
     char hex[2 * ZUPD_SHA256_LEN + 1];
-    size_t n = strlen(prefix);
 
-    if (n > 2 * ZUPD_SHA256_LEN)
-        return false;
-    path_sha256(path, d);
-    zupd_hex_encode(hex, sizeof(hex), d, sizeof(d));
-    return memcmp(hex, prefix, n) == 0;
+    path_sha256_hex(path, hex);
+    return hex_has_prefix(hex, prefix);
 }
 
 uint32_t
@@ -543,8 +556,13 @@ role_matches(const struct zu_meta_role *r, const char *path)
     json_t *e;
 
     if (r->prefixes != NULL) {
+        char hex[2 * ZUPD_SHA256_LEN + 1];
+
+        if (json_array_size(r->prefixes) == 0)
+            return false;
+        path_sha256_hex(path, hex); /* once per role, not per prefix */
         json_array_foreach (r->prefixes, i, e) {
-            if (zu_meta_hash_prefix_match(json_string_value(e), path))
+            if (hex_has_prefix(hex, json_string_value(e)))
                 return true;
         }
         return false;
