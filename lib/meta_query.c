@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "json.h"
 #include "meta_int.h"
 
@@ -463,13 +465,12 @@ zu_meta_path_match(const char *pattern, const char *path)
     }
 }
 
+/* libsodium for these short inputs: no EVP context or provider lookup,
+ * which cost more than the hash itself */
 static void
 path_sha256(const char *path, uint8_t d[ZUPD_SHA256_LEN])
 {
-    size_t n;
-
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, path, strlen(path), d, ZUPD_SHA256_LEN, &n) != ZUPD_OK)
-        memset(d, 0, ZUPD_SHA256_LEN); /* only on a broken libcrypto */
+    crypto_hash_sha256(d, (const unsigned char *)path, strlen(path));
 }
 
 static void
@@ -549,18 +550,20 @@ zu_succinct_is_bin(const char *prefix, unsigned bit_length, const char *name)
     return v < (1ull << bit_length);
 }
 
+/* hex is the path's sha256, computed by the caller at most once per lookup */
 static bool
-role_matches(const struct zu_meta_role *r, const char *path)
+role_matches(const struct zu_meta_role *r, const char *path, char *hex, bool *have_hex)
 {
     size_t i;
     json_t *e;
 
     if (r->prefixes != NULL) {
-        char hex[2 * ZUPD_SHA256_LEN + 1];
-
         if (json_array_size(r->prefixes) == 0)
             return false;
-        path_sha256_hex(path, hex); /* once per role, not per prefix */
+        if (!*have_hex) {
+            path_sha256_hex(path, hex);
+            *have_hex = true;
+        }
         json_array_foreach (r->prefixes, i, e) {
             if (hex_has_prefix(hex, json_string_value(e)))
                 return true;
@@ -598,6 +601,9 @@ int
 zupd_meta_child_next(const struct zupd_meta *m, const char *path, size_t *cursor,
                      struct zupd_meta_child *out)
 {
+    char hex[2 * ZUPD_SHA256_LEN + 1];
+    bool have_hex = false;
+
     memset(out, 0, sizeof(*out));
     if (path == NULL || cursor == NULL)
         return ZUPD_E_MISUSE;
@@ -615,7 +621,7 @@ zupd_meta_child_next(const struct zupd_meta *m, const char *path, size_t *cursor
     while (*cursor < m->ix.n_roles) {
         const struct zu_meta_role *r = &m->ix.roles[(*cursor)++];
 
-        if (role_matches(r, path)) {
+        if (role_matches(r, path, hex, &have_hex)) {
             snprintf(out->name, sizeof(out->name), "%s", r->name); /* length checked at parse */
             out->terminating = r->terminating;
             return ZUPD_OK;

@@ -72,6 +72,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     /* self-verification runs the whole verify path; the result does not matter */
     (void)zupd_meta_verify_role(m, "root", m, err, sizeof(err));
+    if (zupd_meta_delegation_count(m) > 0)
+        (void)zupd_meta_verify_role(m, zupd_meta_delegation_name(m, 0), m, err, sizeof(err));
+    if (zupd_meta_succinct(m, &bits, &prefix) == ZUPD_OK &&
+        zupd_meta_succinct_bin_name(m, 0, name, sizeof(name)) == ZUPD_OK)
+        (void)zupd_meta_verify_role(m, name, m, err, sizeof(err));
     for (int pretty = 0; pretty < 2; pretty++) {
         if (zupd_meta_serialize(m, pretty ? ZUPD_META_PRETTY : 0, &text, &len) != ZUPD_OK)
             abort();
