@@ -10,3 +10,5 @@ tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+TESTS += tests/integration/delta_compat.sh
+EXTRA_DIST += tests/integration/delta_compat.sh tests/bench

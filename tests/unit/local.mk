@@ -21,6 +21,7 @@ UNIT_TESTS += tests/unit/t_store
 UNIT_TESTS += tests/unit/t_meta
 UNIT_TESTS += tests/unit/t_meta_match
 UNIT_TESTS += tests/unit/t_meta_build
+UNIT_TESTS += tests/unit/t_delta
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -64,3 +65,7 @@ tests_unit_t_meta_match_LDADD = $(UNIT_LIBS)
 tests_unit_t_meta_build_SOURCES = tests/unit/t_meta_build.c tests/unit/t_meta_util.h
 tests_unit_t_meta_build_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_meta_build_LDADD = $(UNIT_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
+# delta creation lives in libzupdpub: t_delta links it
+tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
+tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
+tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
