@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <zupd/meta.h>
 
@@ -504,16 +505,71 @@ test_malformed_hashes(void **state)
     zupd_meta_free(m);
 }
 
+/* python-tuf's serialization test datasets as whole documents
+ * (gen/pytufcases.py): zupd accepts exactly what python-tuf accepts. */
+static void
+test_python_tuf_cases(void **state)
+{
+    char path[512];
+    json_error_t jerr;
+    json_t *cases, *c;
+    size_t i, n_valid = 0;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/python-tuf-cases.json", ZU_TESTDATA);
+    cases = json_load_file(path, 0, &jerr);
+    if (cases == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    assert_true(json_array_size(cases) > 100);
+    json_array_foreach (cases, i, c) {
+        const char *doc = json_string_value(json_object_get(c, "doc"));
+        bool valid = json_is_true(json_object_get(c, "valid"));
+        struct zupd_meta *m = NULL;
+        char err[256] = "";
+        int rc = zupd_meta_parse((const uint8_t *)doc, strlen(doc), NULL, ZUPD_META_ANY, &m, err,
+                                 sizeof(err));
+
+        if ((rc == ZUPD_OK) != valid)
+            fail_msg("python-tuf %s '%s': zupd says %s (%s)",
+                     json_string_value(json_object_get(c, "set")),
+                     json_string_value(json_object_get(c, "name")), zupd_errname(rc), err);
+        if (rc == ZUPD_OK) {
+            uint8_t *text;
+            size_t len;
+            struct zupd_meta *r;
+
+            n_valid++;
+            assert_int_equal(zupd_meta_serialize(m, 0, &text, &len), ZUPD_OK);
+            assert_int_equal(zupd_meta_parse(text, len, NULL, zupd_meta_type(m), &r, NULL, 0),
+                             ZUPD_OK);
+            zupd_meta_free(r);
+            free(text);
+        }
+        zupd_meta_free(m);
+    }
+    assert_true(n_valid > 40);
+    json_decref(cases);
+}
+
 int
 main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_root),    cmocka_unit_test(test_good_timestamp_snapshot),
-        cmocka_unit_test(test_good_targets), cmocka_unit_test(test_children),
-        cmocka_unit_test(test_verify_chain), cmocka_unit_test(test_verify_python_tuf),
-        cmocka_unit_test(test_bad_parse),    cmocka_unit_test(test_error_messages),
-        cmocka_unit_test(test_bad_verify),   cmocka_unit_test(test_expiry_and_time),
-        cmocka_unit_test(test_limits),       cmocka_unit_test(test_malformed_hashes),
+        cmocka_unit_test(test_good_root),
+        cmocka_unit_test(test_good_timestamp_snapshot),
+        cmocka_unit_test(test_good_targets),
+        cmocka_unit_test(test_children),
+        cmocka_unit_test(test_verify_chain),
+        cmocka_unit_test(test_verify_python_tuf),
+        cmocka_unit_test(test_bad_parse),
+        cmocka_unit_test(test_error_messages),
+        cmocka_unit_test(test_bad_verify),
+        cmocka_unit_test(test_expiry_and_time),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_malformed_hashes),
+        cmocka_unit_test(test_python_tuf_cases),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
