@@ -395,6 +395,43 @@ zupd_meta_add_delegation(struct zupd_meta *m, const char *name, bool terminating
 }
 
 int
+zupd_meta_remove_delegation(struct zupd_meta *m, const char *name)
+{
+    json_t *copy = NULL, *d, *roles, *e, *ids, *keys;
+    size_t i, k;
+    int rc;
+
+    if (m->ix.type != ZUPD_META_TARGETS)
+        return ZUPD_E_ROLE;
+    if (name == NULL)
+        return ZUPD_E_MISUSE;
+    rc = begin(m, &copy);
+    if (rc != ZUPD_OK)
+        return rc;
+    d = json_object_get(copy, "delegations");
+    roles = json_object_get(d, "roles");
+    keys = json_object_get(d, "keys");
+    json_array_foreach (roles, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+            break;
+    }
+    if (i >= json_array_size(roles)) {
+        json_decref(copy);
+        return ZUPD_E_NOTFOUND;
+    }
+    ids = json_incref(json_object_get(json_array_get(roles, i), "keyids"));
+    rc = json_array_remove(roles, i) == 0 ? ZUPD_OK : ZUPD_E_NOMEM;
+    for (k = 0; rc == ZUPD_OK && k < json_array_size(ids); k++) {
+        const char *keyid = json_string_value(json_array_get(ids, k));
+
+        if (!key_in_use(copy, m->ix.type, keyid))
+            json_object_del(keys, keyid);
+    }
+    json_decref(ids);
+    return commit(m, copy, rc);
+}
+
+int
 zupd_meta_set_succinct(struct zupd_meta *m, unsigned bit_length, const char *name_prefix)
 {
     json_t *copy = NULL, *d, *sr;

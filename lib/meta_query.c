@@ -95,6 +95,22 @@ zupd_meta_has_key(const struct zupd_meta *m, const char *keyid)
 }
 
 int
+zupd_meta_key_json(const struct zupd_meta *m, const char *keyid, uint8_t **out, size_t *out_len)
+{
+    json_t *keys = NULL;
+
+    *out = NULL;
+    *out_len = 0;
+    if (keyid == NULL || zu_meta_find_key(m, keyid) == NULL)
+        return ZUPD_E_NOTFOUND;
+    if (m->ix.type == ZUPD_META_ROOT)
+        keys = json_object_get(m->signed_, "keys");
+    else if (m->ix.type == ZUPD_META_TARGETS)
+        keys = json_object_get(json_object_get(m->signed_, "delegations"), "keys");
+    return zu_cjson_dump(json_object_get(keys, keyid), m->lim.max_json_bytes, out, out_len);
+}
+
+int
 zupd_meta_role(const struct zupd_meta *m, const char *role, uint64_t *threshold, size_t *n_keyids)
 {
     const struct zu_meta_role *r = zu_meta_find_role(m, role);

@@ -121,6 +121,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_role(const struct zupd_meta *m, const char
 ZUPD_API const char *zupd_meta_role_keyid(const struct zupd_meta *m, const char *role, size_t i);
 /* Whether the key table of m (root keys, or delegations keys) has keyid. */
 ZUPD_API bool zupd_meta_has_key(const struct zupd_meta *m, const char *keyid);
+/* The key object of keyid in m's key table as canonical JSON (a TUF key
+ * object, as `zupd_meta_add_key` takes it). Ownership: *out new, free().
+ * ZUPD_E_NOTFOUND when m has no such key. */
+ZUPD_API ZUPD_NODISCARD int zupd_meta_key_json(const struct zupd_meta *m, const char *keyid,
+                                               uint8_t **out, size_t *out_len);
 
 /* Verify that signed_meta carries valid signatures by a threshold of the
  * keys that delegator gives to role. The message is the canonical JSON of
@@ -221,6 +226,9 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_add_delegation(struct zupd_meta *m, const 
                                                      size_t n_paths,
                                                      const char *const *path_hash_prefixes,
                                                      size_t n_prefixes);
+/* Remove the delegated role name from a targets document, and the keys no
+ * other role uses. ZUPD_E_NOTFOUND when there is no such role. */
+ZUPD_API ZUPD_NODISCARD int zupd_meta_remove_delegation(struct zupd_meta *m, const char *name);
 /* Make the delegations of a targets document a succinct hash-bin
  * delegation (TAP 15) with 2^bit_length bins (1..32), no keys, threshold 1.
  * Refused when m has explicit delegated roles. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include <zupd/json.h>
 #include <zupd/meta.h>
 
 #include "t_meta_util.h"
@@ -266,13 +267,39 @@ test_targets(void **state)
     assert_int_equal(zupd_meta_revoke_key(bins, NULL, kb.keyid), ZUPD_OK);
     assert_false(zupd_meta_has_key(bins, kb.keyid));
 
+    /* the key object comes back as added (canonical JSON) */
+    assert_int_equal(zupd_meta_key_json(m, k1.keyid, &custom, &len), ZUPD_OK);
+    {
+        uint8_t *canon;
+        size_t clen;
+        assert_int_equal(
+            zupd_cjson_canonicalize((const uint8_t *)k1.json, strlen(k1.json), NULL, &canon, &clen),
+            ZUPD_OK);
+        assert_int_equal(len, clen);
+        assert_memory_equal(custom, canon, len);
+        free(canon);
+    }
+    free(custom);
+    assert_int_equal(zupd_meta_key_json(m, "nope", &custom, &len), ZUPD_E_NOTFOUND);
+    assert_null(custom);
+    /* removing a delegation drops the keys only it used */
+    add_key(m, "role2", &kg);
+    assert_int_equal(zupd_meta_remove_delegation(m, "role1"), ZUPD_OK);
+    assert_int_equal(zupd_meta_remove_delegation(m, "role1"), ZUPD_E_NOTFOUND);
+    assert_int_equal(zupd_meta_delegation_count(m), 1);
+    assert_string_equal(zupd_meta_delegation_name(m, 0), "role2");
+    assert_false(zupd_meta_has_key(m, k1.keyid));
+    assert_true(zupd_meta_has_key(m, kg.keyid));
+    assert_int_equal(zupd_meta_remove_delegation(bins, "bin-00"), ZUPD_E_NOTFOUND);
+    r = roundtrip(m, 0);
+    zupd_meta_free(r);
+
     assert_int_equal(zupd_meta_remove_target(m, "products/app/1.0/manifest.json"), ZUPD_OK);
     assert_int_equal(zupd_meta_remove_target(m, "products/app/1.0/manifest.json"), ZUPD_E_NOTFOUND);
     assert_int_equal(zupd_meta_target_count(m), 0);
     zupd_meta_free(child);
     zupd_meta_free(bins);
     zupd_meta_free(m);
-    (void)kg;
 }
 
 static void
