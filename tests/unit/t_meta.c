@@ -257,6 +257,7 @@ static const struct {
 } bad[] = {
     {"truncated", ZUPD_E_FORMAT},
     {"duplicate-keys", ZUPD_E_FORMAT},
+    {"duplicate-keys-escaped", ZUPD_E_FORMAT},
     {"float-version", ZUPD_E_FORMAT},
     {"huge-integer", ZUPD_E_FORMAT},
     {"negative-version", ZUPD_E_FORMAT},

@@ -161,6 +161,8 @@ def mutate(base, key, fn, *signers):
 good_ts = json.dumps(env(timestamp, K["timestamp"]), indent=1, sort_keys=True)
 bad_text("truncated", good_ts[: len(good_ts) // 2])
 bad_text("duplicate-keys", good_ts.replace('"version": 7', '"version": 7,\n  "version": 8'))
+# the same key spelled with an escape: still a duplicate once decoded
+bad_text("duplicate-keys-escaped", good_ts.replace('"version": 7', '"version": 7,\n  "vers\\u0069on": 8'))
 bad_text("float-version", good_ts.replace('"version": 7', '"version": 7.0'))
 bad_text("huge-integer", good_ts.replace('"version": 7', '"version": 18446744073709551616'))
 bad_doc("negative-version", mutate(timestamp, 0, lambda s: s.update(version=-1), K["timestamp"]))
