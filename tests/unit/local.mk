@@ -18,6 +18,9 @@ UNIT_TESTS += tests/unit/t_conf
 UNIT_TESTS += tests/unit/t_manifest
 UNIT_TESTS += tests/unit/t_fetch_mem
 UNIT_TESTS += tests/unit/t_store
+UNIT_TESTS += tests/unit/t_meta
+UNIT_TESTS += tests/unit/t_meta_match
+UNIT_TESTS += tests/unit/t_meta_build
 UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
 
@@ -54,6 +57,15 @@ tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
 tests_unit_t_store_SOURCES = tests/unit/t_store.c
 tests_unit_t_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_store_LDADD = $(UNIT_LIBS)
+tests_unit_t_meta_SOURCES = tests/unit/t_meta.c tests/unit/t_meta_util.h
+tests_unit_t_meta_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_LDADD = $(UNIT_LIBS) $(JANSSON_LIBS)
+tests_unit_t_meta_match_SOURCES = tests/unit/t_meta_match.c
+tests_unit_t_meta_match_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_match_LDADD = $(UNIT_LIBS)
+tests_unit_t_meta_build_SOURCES = tests/unit/t_meta_build.c tests/unit/t_meta_util.h
+tests_unit_t_meta_build_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_meta_build_LDADD = $(UNIT_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
 # delta creation lives in libzupdpub: t_delta links it
 tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
 tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
