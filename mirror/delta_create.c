@@ -430,35 +430,31 @@ out:
 
 /* ------------------------------------------------------------------ writers */
 
+/* Longest native header: fixed 8 bytes, two size varints, two hashes, and
+ * room for the two stream-length varints of the bsdiff method. */
+#define HDR_MAX (8 + 10 + 10 + 64 + 20)
+
 static int
-hdr_make(uint8_t *h, int method, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
+         const uint8_t *nw, size_t nlen)
 {
-    size_t dn;
+    size_t dn, at = 8;
     int rc;
 
-    memset(h, 0, ZUPD_DELTA_HEADER_LEN);
+    memset(h, 0, HDR_MAX);
     memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
-    h[8] = ZUPD_DELTA_VERSION;
-    h[9] = (uint8_t)method;
-    zu_put_le64(h + 16, olen);
-    zu_put_le64(h + 24, nlen);
-    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + 32, 32, &dn);
+    h[4] = ZUPD_DELTA_VERSION;
+    h[5] = (uint8_t)method;
+    at += zu_put_varint(h + at, olen);
+    at += zu_put_varint(h + at, nlen);
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + at, 32, &dn);
     if (rc == ZUPD_OK)
-        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + 64, 32, &dn);
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + at + 32, 32, &dn);
+    *hlen = at + 64;
     return rc;
 }
 
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
+#define put_varint zu_put_varint
 
 static int
 bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
@@ -500,10 +496,87 @@ packed_release(struct packed *k)
     k->n = 0;
 }
 
-/* The smaller of a (zstd) and b (bzip2) moves to *out; both are released. */
-static void
-packed_pick(struct packed *a, struct packed *b, struct packed *out)
+/* Zero-run coding of src: (varint zeros, varint n, n literal bytes)...; a
+ * literal run ends at a run of 3 zeros. Gives up (returns 0) once the
+ * output would reach limit bytes. */
+static size_t
+zrle_pack(const uint8_t *src, size_t len, uint8_t *dst, size_t limit)
 {
+    size_t pos = 0, n = 0;
+
+    while (pos < len) {
+        size_t z = pos, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len) {
+            if (src[l] == 0 && l + 2 < len && src[l + 1] == 0 && src[l + 2] == 0)
+                break;
+            if (src[l] == 0 && l + 2 >= len) {
+                size_t t = l;
+                while (t < len && src[t] == 0)
+                    t++;
+                if (t == len)
+                    break; /* trailing zeros: their own run */
+            }
+            l++;
+        }
+        if (n + 20 + (l - z) >= limit)
+            return 0;
+        n += zu_put_varint(dst + n, z - pos);
+        n += zu_put_varint(dst + n, l - z);
+        memcpy(dst + n, src + z, l - z);
+        n += l - z;
+        pos = l;
+    }
+    return n;
+}
+
+/* The smallest encoding of src[0..len) among zstd (*a), bzip2 (*b, may be
+ * empty), stored and zero-run coded moves to *out; a and b are released. */
+static int
+pick_stream(const uint8_t *src, size_t len, int try_zrle, struct packed *a, struct packed *b,
+            struct packed *out)
+{
+    size_t best = a->n;
+    int rc = ZUPD_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (b->p != NULL && b->n < best)
+        best = b->n;
+    if (len < best) { /* stored */
+        out->p = malloc(len + 1);
+        if (out->p == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        if (len > 0)
+            memcpy(out->p, src, len);
+        out->n = len;
+        out->codec = ZU_CODEC_RAW;
+        best = len;
+    }
+    if (try_zrle && len > 0 && best > 2) {
+        /* bounded: zrle_pack stops before best bytes */
+        uint8_t *z = malloc(best + 32);
+        size_t zn;
+        if (z == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        zn = zrle_pack(src, len, z, best);
+        if (zn > 0 && zn < best) {
+            free(out->p);
+            out->p = z;
+            out->n = zn;
+            out->codec = ZU_CODEC_ZRLE;
+            best = zn;
+        } else {
+            free(z);
+        }
+    }
+    if (out->p != NULL)
+        goto out;
     if (b->p != NULL && b->n < a->n) {
         *out = *b;
         out->codec = ZU_CODEC_BZIP2;
@@ -513,8 +586,10 @@ packed_pick(struct packed *a, struct packed *b, struct packed *out)
         out->codec = ZU_CODEC_ZSTD;
         a->p = NULL;
     }
+out:
     packed_release(a);
     packed_release(b);
+    return rc;
 }
 
 static uint8_t *
@@ -542,7 +617,8 @@ concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, 
 /* Serialise a plan as a native bsdiff patch (each stream in the smaller of
  * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
 static int
-write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size_t olen,
+write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+             size_t olen,
              size_t nlen, const struct prof *f, int want_native, int want_b40, uint8_t **native,
              size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
@@ -586,7 +662,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size
         memset(k, 0, sizeof(k));
     }
     if (want_native) {
-        uint8_t head[ZUPD_DELTA_HEADER_LEN + 24];
+        uint8_t head[HDR_MAX];
+        size_t at = hdr_len;
         for (size_t i = 0; i < pl->n; i++) {
             int64_t s = pl->c[i].seek;
             uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
@@ -610,15 +687,18 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size
             packed_release(&db); /* empty stream: zero bytes of zstd */
         if (pl->extra_len == 0)
             packed_release(&eb);
-        packed_pick(&cz, &cb, &k[0]);
-        packed_pick(&dz, &db, &k[1]);
-        packed_pick(&ez, &eb, &k[2]);
-        memcpy(head, hdr, ZUPD_DELTA_HEADER_LEN);
-        for (int i = 0; i < 3; i++) {
-            head[10 + i] = (uint8_t)k[i].codec;
-            zu_put_le64(head + ZUPD_DELTA_HEADER_LEN + 8 * i, k[i].n);
-        }
-        *native = concat(head, sizeof(head), k, 3, native_len);
+        rc = pick_stream(craw, cn, 0, &cz, &cb, &k[0]);
+        if (rc == ZUPD_OK)
+            rc = pick_stream(pl->diff, pl->diff_len, 1, &dz, &db, &k[1]);
+        if (rc == ZUPD_OK)
+            rc = pick_stream(pl->extra, pl->extra_len, 0, &ez, &eb, &k[2]);
+        if (rc != ZUPD_OK)
+            goto out;
+        memcpy(head, hdr, hdr_len);
+        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+        at += zu_put_varint(head + at, k[0].n);
+        at += zu_put_varint(head + at, k[1].n);
+        *native = concat(head, at, k, 3, native_len);
         if (*native == NULL) {
             rc = ZUPD_E_NOMEM;
             goto out;
@@ -640,7 +720,7 @@ out:
 }
 
 static int
-write_zstd(const uint8_t *hdr, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
            int level, uint8_t **patch, size_t *patch_len)
 {
     uint8_t *z = NULL, *out = NULL;
@@ -650,17 +730,17 @@ write_zstd(const uint8_t *hdr, const uint8_t *old, size_t olen, const uint8_t *n
     rc = zstd_pack(nw, nlen, level, old, olen, &z, &zn);
     if (rc != ZUPD_OK)
         return rc;
-    out = malloc(ZUPD_DELTA_HEADER_LEN + zn);
+    out = malloc(hdr_len + zn);
     if (out == NULL) {
         free(z);
         return ZUPD_E_NOMEM;
     }
-    memcpy(out, hdr, ZUPD_DELTA_HEADER_LEN);
+    memcpy(out, hdr, hdr_len);
     if (zn > 0)
-        memcpy(out + ZUPD_DELTA_HEADER_LEN, z, zn);
+        memcpy(out + hdr_len, z, zn);
     free(z);
     *patch = out;
-    *patch_len = ZUPD_DELTA_HEADER_LEN + zn;
+    *patch_len = hdr_len + zn;
     return ZUPD_OK;
 }
 
@@ -705,9 +785,9 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
                   struct zupd_delta_report *rep)
 {
     struct plan pl;
-    uint8_t hdr[ZUPD_DELTA_HEADER_LEN];
+    uint8_t hdr[HDR_MAX];
     uint8_t *best = NULL, *cand = NULL;
-    size_t best_len = 0, cand_len = 0;
+    size_t best_len = 0, cand_len = 0, hdr_len = 0;
     int method, level, rc;
     int want_bsd, want_zstd, want_b40;
     struct prof f;
@@ -743,9 +823,9 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     if (want_bsd || want_b40) {
         uint8_t *nat = NULL, *b40 = NULL;
         size_t nat_len = 0, b40_len = 0;
-        rc = hdr_make(hdr, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
+        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_bsdiff(&pl, hdr, old, old_len, new_len, &f, want_bsd, want_b40, &nat,
+            rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40, &nat,
                               &nat_len, &b40, &b40_len);
         if (rc != ZUPD_OK)
             goto out;
@@ -765,9 +845,9 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         want_zstd = 0;
     plan_release(&pl);
     if (want_zstd) {
-        rc = hdr_make(hdr, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
+        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            TR("zstd pf", rc = write_zstd(hdr, old, old_len, new_, new_len, f.pf_level, &cand,
+            TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, old_len, new_, new_len, f.pf_level, &cand,
                                           &cand_len));
         if (rc != ZUPD_OK)
             goto out;
