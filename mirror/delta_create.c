@@ -64,7 +64,7 @@ prof_of_level(int level, struct prof *f)
 {
     f->skip = level < 20;
     f->z_small = level < 19 ? 19 : level; /* ctrl and extra are small: always high */
-    f->z_big = level < 20 ? (level < 12 ? level : 12) : 19;
+    f->z_big = level < 20 ? (level < 12 ? level : 12) : level;
     if (level >= 20)
         f->z_small = level;
     f->extra_prefix = level >= 20;
