@@ -177,20 +177,20 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
 
 /* A decompressing reader over one slice of the patch. */
 struct rd {
-    int codec;          /* ZU_CODEC_* */
-    int bz;             /* 1: bzip2 (BSDIFF40 or codec 1) */
-    int done;           /* the compressed stream ended */
-    int bz_live;        /* bz stream initialised */
+    int codec;   /* ZU_CODEC_* */
+    int bz;      /* 1: bzip2 (BSDIFF40 or codec 1) */
+    int done;    /* the compressed stream ended */
+    int bz_live; /* bz stream initialised */
     ZSTD_DCtx *z;
     bz_stream b;
     const uint8_t *src; /* compressed slice */
     size_t src_len;
     size_t src_pos;
-    uint8_t *buf;       /* decompression buffer */
+    uint8_t *buf;        /* decompression buffer */
     const uint8_t *view; /* decoded bytes [pos, len) not yet consumed */
     size_t len;
     size_t pos;
-    uint64_t zeros;     /* zero-run codec: zeros and literals still to produce */
+    uint64_t zeros; /* zero-run codec: zeros and literals still to produce */
     uint64_t lits;
 };
 
@@ -208,8 +208,8 @@ rd_release(struct rd *r)
  * the frame references prefix[0..prefix_len) and must declare its content
  * size, at most max_content; the window may then span prefix and content. */
 static int
-rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
-             size_t prefix_len, uint64_t max_content)
+rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len,
+             uint64_t max_content)
 {
     int wlog = STREAM_WLOG_MAX;
 
@@ -547,8 +547,7 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
             return ZUPD_E_FORMAT;
         if (j->native) {
             /* the add region lies inside old */
-            if (oldpos < 0 || (uint64_t)oldpos > j->old_len ||
-                add > j->old_len - (uint64_t)oldpos)
+            if (oldpos < 0 || (uint64_t)oldpos > j->old_len || add > j->old_len - (uint64_t)oldpos)
                 return ZUPD_E_FORMAT;
         } else if (add > (uint64_t)OLDPOS_LIMIT) {
             return ZUPD_E_FORMAT;
@@ -651,8 +650,8 @@ out:
 }
 
 static int
-apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-             int native, uint64_t new_size, struct outq *q)
+apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len, int native,
+             uint64_t new_size, struct outq *q)
 {
     struct bsd_job j;
     const uint8_t *p;
@@ -764,8 +763,7 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
         rc = native_header(patch, patch_len, &h, &body);
         if (rc == ZUPD_OK)
             rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
-    }
-    else
+    } else
         rc = apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
                           hdr.new_size, &q);
     if (rc == ZUPD_OK && q.written != hdr.new_size)

@@ -28,16 +28,16 @@ tr_now(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
-#define TR(name, stmt)                                                                  \
-    do {                                                                                \
-        double t0_ = tr_now();                                                          \
-        stmt;                                                                           \
-        fprintf(stderr, "delta: %-12s %7.2f s\n", name, tr_now() - t0_);                \
+#define TR(name, stmt)                                                                             \
+    do {                                                                                           \
+        double t0_ = tr_now();                                                                     \
+        stmt;                                                                                      \
+        fprintf(stderr, "delta: %-12s %7.2f s\n", name, tr_now() - t0_);                           \
     } while (0)
 #else
-#define TR(name, stmt)                                                                  \
-    do {                                                                                \
-        stmt;                                                                           \
+#define TR(name, stmt)                                                                             \
+    do {                                                                                           \
+        stmt;                                                                                      \
     } while (0)
 #endif
 
@@ -156,7 +156,7 @@ matchlen(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
  * the suffix array sa[lo..hi] (inclusive). */
 static size_t
 zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-          size_t lo, size_t hi, size_t *pos)
+              size_t lo, size_t hi, size_t *pos)
 {
     size_t llen = matchlen(old + sa[lo], olen - (size_t)sa[lo], nw, nlen);
     size_t hlen = matchlen(old + sa[hi], olen - (size_t)sa[hi], nw, nlen);
@@ -206,8 +206,8 @@ bkt_build(const uint8_t *old, size_t olen, uint32_t *bkt)
 
 /* Longest match of nw[0..nlen) in old (nlen >= 1, olen >= 1). */
 static size_t
-sa_find(const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen,
-        const uint8_t *nw, size_t nlen, size_t *pos)
+sa_find(const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen, const uint8_t *nw,
+        size_t nlen, size_t *pos)
 {
     size_t lo, hi;
 
@@ -230,8 +230,7 @@ sa_find(const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen,
  * matches, extend them forwards and backwards by the "more equal than not"
  * rule, emit (add, copy, seek) with the diff and extra bytes. */
 static int
-plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int skip,
-          struct plan *p)
+plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int skip, struct plan *p)
 {
     int32_t *sa = NULL;
     uint32_t *bkt = NULL;
@@ -357,8 +356,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int s
                 size_t ex = (scan - lenb) - (lastscan + lenf);
                 memcpy(p->extra + p->extra_len, nw + lastscan + lenf, ex);
                 p->extra_len += ex;
-                rc = plan_push(p, lenf, ex,
-                               (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
+                rc = plan_push(p, lenf, ex, (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
                 if (rc != ZUPD_OK)
                     goto out;
             }
@@ -435,8 +433,8 @@ out:
 #define HDR_MAX (8 + 10 + 10 + 64 + 20)
 
 static int
-hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
-         const uint8_t *nw, size_t nlen)
+hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen, const uint8_t *nw,
+         size_t nlen)
 {
     size_t dn, at = 8;
     int rc;
@@ -471,8 +469,8 @@ bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
     if (dst == NULL)
         return ZUPD_E_NOMEM;
     dlen = (unsigned)cap;
-    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, 9,
-                                 0, 0) != BZ_OK) {
+    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, 9, 0,
+                                 0) != BZ_OK) {
         free(dst);
         return ZUPD_E_NOMEM;
     }
@@ -618,9 +616,8 @@ concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, 
  * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
 static int
 write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
-             size_t olen,
-             size_t nlen, const struct prof *f, int want_native, int want_b40, uint8_t **native,
-             size_t *native_len, uint8_t **b40, size_t *b40_len)
+             size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+             uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
     struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0};
     struct packed k[3] = {{0}, {0}, {0}};
@@ -676,8 +673,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
             rc = bz_pack(craw, cn, &cb.p, &cb.n);
         if (rc == ZUPD_OK)
             TR("zstd diff", rc = zstd_pack(pl->diff, pl->diff_len,
-                                           pl->diff_len > BIG_STREAM ? f->z_big : f->z_small,
-                                           NULL, 0, &dz.p, &dz.n));
+                                           pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL,
+                                           0, &dz.p, &dz.n));
         if (rc == ZUPD_OK)
             TR("zstd extra", rc = zstd_pack(pl->extra, pl->extra_len, f->z_small,
                                             f->extra_prefix ? old : NULL, olen, &ez.p, &ez.n));
@@ -720,8 +717,8 @@ out:
 }
 
 static int
-write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-           int level, uint8_t **patch, size_t *patch_len)
+write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw,
+           size_t nlen, int level, uint8_t **patch, size_t *patch_len)
 {
     uint8_t *z = NULL, *out = NULL;
     size_t zn = 0;
@@ -825,8 +822,8 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         size_t nat_len = 0, b40_len = 0;
         rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40, &nat,
-                              &nat_len, &b40, &b40_len);
+            rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
+                              &nat, &nat_len, &b40, &b40_len);
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL) {
@@ -847,8 +844,8 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     if (want_zstd) {
         rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, old_len, new_, new_len, f.pf_level, &cand,
-                                          &cand_len));
+            TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, old_len, new_, new_len, f.pf_level,
+                                          &cand, &cand_len));
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL)

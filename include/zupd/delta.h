@@ -25,9 +25,9 @@ enum zupd_delta_method {
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes). */
 struct zupd_delta_info {
-    int method;       /* enum zupd_delta_method */
-    int version;      /* native format version, 0 for BSDIFF40 */
-    int has_hashes;   /* 1 when old/new sizes and sha256 are present */
+    int method;     /* enum zupd_delta_method */
+    int version;    /* native format version, 0 for BSDIFF40 */
+    int has_hashes; /* 1 when old/new sizes and sha256 are present */
     uint64_t old_size;
     uint64_t new_size;
     uint8_t old_sha256[32];
