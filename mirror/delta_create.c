@@ -42,7 +42,7 @@ tr_now(void)
 #endif
 
 /* What a level means. Levels up to 19 are for every publish: the suffix
- * search skips ahead in long stretches without a better match (about 0.5 %
+ * search skips ahead in long stretches without a better match (0.8 %
  * larger, 2-3x faster on big executables), big diff streams get a cheaper
  * zstd level (bzip2 is tried too and often wins there), and the zstd
  * patch-from candidate is only tried where it can win: text-like data, or
