@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_serve.h"
 #include "pub.h"
 
 #define EXIT_USAGE 1
@@ -16,6 +17,7 @@ usage(FILE *f)
           "\n"
           "commands:\n"
           "  version     print the version\n"
+          "  serve       serve the repository tree over HTTP\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -36,6 +38,8 @@ main(int argc, char **argv)
         printf("zupd-mirror %s\n", zupd_pub_version());
         return 0;
     }
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
