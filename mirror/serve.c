@@ -99,9 +99,7 @@ struct req {
     char line[640]; /* "METHOD path VERSION", escaped */
 };
 
-/* *req_cls markers when there is no access log: a request under way, and
- * one answered while an unexpected body was still coming in */
-static char no_log_req, no_log_answered;
+static char no_log_req; /* *req_cls when there is no access log */
 
 static void srv_log(const struct zupd_server *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -733,12 +731,21 @@ out:
     return ret;
 }
 
+static bool
+has_body(struct MHD_Connection *c)
+{
+    const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+           (cl != NULL && strcmp(cl, "0") != 0);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
     struct zupd_server *s = cls;
-    struct req *r = (*req_cls == &no_log_req || *req_cls == &no_log_answered) ? NULL : *req_cls;
+    struct req *r = *req_cls == &no_log_req ? NULL : *req_cls;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = !get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
@@ -747,36 +754,33 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         /* first call: headers only. Queuing now would cost keep-alive. */
         if (s->logfd < 0) {
             *req_cls = &no_log_req;
-            return MHD_YES;
+        } else {
+            r = malloc(sizeof(*r));
+            if (r == NULL)
+                return MHD_NO;
+            clock_gettime(CLOCK_MONOTONIC, &r->t0);
+            r->status = 0;
+            r->bytes = 0;
+            r->linelen = 0;
+            r->line[0] = '\0';
+            zu_log_escape(r->line, sizeof(r->line), &r->linelen, method);
+            zu_log_escape(r->line, sizeof(r->line), &r->linelen, " ");
+            zu_log_escape(r->line, sizeof(r->line), &r->linelen, url);
+            zu_log_escape(r->line, sizeof(r->line), &r->linelen, " ");
+            zu_log_escape(r->line, sizeof(r->line), &r->linelen, version);
+            *req_cls = r;
         }
-        r = malloc(sizeof(*r));
-        if (r == NULL)
-            return MHD_NO;
-        clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        r->status = 0;
-        r->bytes = 0;
-        r->linelen = 0;
-        r->line[0] = '\0';
-        zu_log_escape(r->line, sizeof(r->line), &r->linelen, method);
-        zu_log_escape(r->line, sizeof(r->line), &r->linelen, " ");
-        zu_log_escape(r->line, sizeof(r->line), &r->linelen, url);
-        zu_log_escape(r->line, sizeof(r->line), &r->linelen, " ");
-        zu_log_escape(r->line, sizeof(r->line), &r->linelen, version);
-        *req_cls = r;
+        /* another method with a body: refuse before reading it (the
+         * connection then closes); without a body, on the next call */
+        if (!get && !head && has_body(c))
+            return queue_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        /* a body: never expected; answer now (the connection then closes) */
+        /* a GET or HEAD with a body: the body means nothing, drop it */
         *upload_data_size = 0;
-        if ((r != NULL && r->status != 0) || *req_cls == &no_log_answered)
-            return MHD_YES;
-        if (r == NULL)
-            *req_cls = &no_log_answered;
-        return queue_error(s, c, r,
-                           get || head ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_METHOD_NOT_ALLOWED);
+        return MHD_YES;
     }
-    if ((r != NULL && r->status != 0) || *req_cls == &no_log_answered)
-        return MHD_YES; /* already answered while a body came in */
     if (!get && !head)
         return queue_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED);
     return respond(s, c, r, url, head);
@@ -797,7 +801,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     int n;
 
     *req_cls = NULL;
-    if (r == NULL || (void *)r == (void *)&no_log_req || (void *)r == (void *)&no_log_answered)
+    if (r == NULL || (void *)r == (void *)&no_log_req)
         return;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     dt = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;

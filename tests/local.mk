@@ -10,3 +10,7 @@ tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+
+# zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
+TESTS += tests/integration/serve.sh
+EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
