@@ -13,4 +13,6 @@ EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.p
 
 # zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
 TESTS += tests/integration/serve.sh
+TESTS += tests/integration/serve_load.sh
 EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
+EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py

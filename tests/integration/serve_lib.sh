@@ -135,5 +135,5 @@ EOF
 }
 
 rss_kib() {
-    sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$1/status"
+    awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
 }
