@@ -16,3 +16,6 @@ TESTS += tests/integration/serve.sh
 TESTS += tests/integration/serve_load.sh
 EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
 EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
+
+# benchmarks: `make bench`, never make check
+EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh
