@@ -9,6 +9,8 @@ LIBZUPDPUB_SRC += mirror/serve_http.h
 LIBZUPDPUB_SRC += mirror/serve_http.c
 LIBZUPDPUB_SRC += mirror/serve.h
 LIBZUPDPUB_SRC += mirror/serve.c
+LIBZUPDPUB_SRC += mirror/serve_net.h
+LIBZUPDPUB_SRC += mirror/serve_net.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)

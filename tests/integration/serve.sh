@@ -106,6 +106,7 @@ eq "/%2e%2e/etc/passwd" "$(code "$u/%2e%2e/etc/passwd")" 400
 eq "/%2e%2e%2fetc%2fpasswd" "$(code "$u/%2e%2e%2fetc%2fpasswd")" 400
 eq "/a%2Fb (a/b exists)" "$(code "$u/a%2Fb")" 400
 eq "/a/b itself" "$(code "$u/a/b")" 200
+eq "a query is ignored" "$(code "$u/timestamp.json?v=a%2Fb")" 200
 eq "backslash" "$(code "$u/a\\b")" 400
 eq "symlink to /etc/passwd" "$(code "$u/passwd")" 404
 eq "through a symlinked dir" "$(code "$u/etc/passwd")" 404
@@ -155,7 +156,7 @@ if start_nginx "$root"; then
     g=$nginx_url
     for req in "timestamp.json" "$BLOB" "1.root.json" "$MANIFEST" "a/b" "nope.json" \
         "../etc/passwd" "%2e%2e/etc/passwd" "a%2Fb" "a\\b" "passwd" "etc/passwd" \
-        ".zupd-tmp.12345678" "blobs/" "blobs" ""; do
+        ".zupd-tmp.12345678" "blobs/" "blobs" "" "timestamp.json?v=a%2Fb" "a%2Fb?v=1"; do
         eq "nginx = serve: GET /$req" "$(code "$g/$req")" "$(code "$u/$req")"
     done
     eq "nginx = serve: HEAD" "$(code -I "$g/$BLOB")" "$(code -I "$u/$BLOB")"
