@@ -90,6 +90,10 @@ check "Range past the end 416" "$h" '^HTTP/1.1 416' "^Content-Range: bytes \*/$s
 eq "If-Range stale: whole file" "$(code -r 0-9 -H 'If-Range: "old"' "$u/$BLOB")" 200
 eq "If-Range current: 206" "$(code -r 0-9 -H "If-Range: $blob_etag" "$u/$BLOB")" 206
 
+: >"$root/empty.json"
+eq "empty metadata file" "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$u/empty.json")" "200 0"
+eq "Range on an empty file: 416" "$(code -r 0-1 "$u/empty.json")" 416
+
 # keep-alive: the second request rides the first connection
 n=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects}\n' "$u/timestamp.json" "$u/$BLOB" | tr '\n' ' ')
 eq "keep-alive: 2 requests, 1 connection" "$n" "1 0 "
