@@ -155,6 +155,29 @@ check "access log lines" "$(cat "$tmp/access.log")" \
     '"GET /../etc/passwd HTTP/1.1" 400 ' '"POST /timestamp.json HTTP/1.1" 405 ' \
     '"GET /timestamp.json HTTP/1.1" 304 0 '
 
+# ------------------------------------------------------------ zupd's own fetcher
+# libzupd's fetcher (tests/integration/fetchtool) against this server: the
+# idle check is a 304, a cut download resumes with Range, many GETs share
+# one connection. The same against nginx below.
+fetcher_checks() {
+    fn=$1 fb=$2
+    ft=$top_builddir/tests/integration/fetchtool
+    [ -x "$ft" ] || { echo "note: fetchtool not built: fetcher checks skipped"; return 0; }
+    sha=$(sha256sum "$root/$BLOB" | cut -d' ' -f1)
+    rm -f "$tmp/state.$fn" "$tmp/f.$fn" "$tmp/f.$fn.part"
+    out=$("$ft" -m "$fb" --state "$tmp/state.$fn" get timestamp.json 2>&1)
+    check "$fn: fetcher GET keeps validators" "$out" "rc=ok " "status=200 "
+    out=$("$ft" -m "$fb" --state "$tmp/state.$fn" get timestamp.json 2>&1)
+    check "$fn: fetcher idle check is a 304" "$out" "rc=ok " "status=304 " "bytes=0 "
+    head -c 100000 "$root/$BLOB" >"$tmp/f.$fn.part"
+    out=$("$ft" -m "$fb" --dir "$tmp" file "$BLOB" "f.$fn" "$size" "$sha" 2>&1)
+    check "$fn: fetcher resumes a partial download with Range" "$out" "rc=ok " "start=100000 " \
+        "bytes=$((size - 100000)) "
+    out=$("$ft" -m "$fb" multi timestamp.json "$BLOB" nope.json 1.root.json 2>&1 | tail -n 1)
+    check "$fn: fetcher: 4 GETs, one connection" "$out" "conns=1$"
+}
+fetcher_checks serve "$u"
+
 # ------------------------------------------------------------ nginx, same codes
 if start_nginx "$root"; then
     g=$nginx_url
@@ -180,6 +203,7 @@ if start_nginx "$root"; then
     done
     n=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects}\n' "$g/timestamp.json" "$g/$BLOB" | tr '\n' ' ')
     eq "nginx keep-alive" "$n" "1 0 "
+    fetcher_checks nginx "$g"
 else
     rc=$?
     [ $rc = 77 ] && echo "note: nginx not installed: the nginx comparison was not run" \
