@@ -6,19 +6,19 @@
 # answered 304, and MB/s for a large blob. Both log every request to a file
 # and use the same number of workers. A benchmark, never a test: it prints
 # figures and fails only when something does not run.
-#   BENCH_SECONDS   per measurement (default 5)
-#   BENCH_ROUNDS    rounds, servers taking turns; medians reported (default 3)
+#   BENCH_SECONDS   per measurement (default 4)
+#   BENCH_ROUNDS    rounds, servers taking turns; medians reported (default 5)
 #   BENCH_CONNS     wrk connections for the small requests (default 100)
 #   BENCH_THREADS   server threads / nginx workers (default 2)
 #   BENCH_BLOB_MIB  size of the large blob (default 64)
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build}
-secs=${BENCH_SECONDS:-5}
+secs=${BENCH_SECONDS:-4}
 conns=${BENCH_CONNS:-100}
 threads=${BENCH_THREADS:-2}
 mib=${BENCH_BLOB_MIB:-64}
-reps=${BENCH_ROUNDS:-3}
+reps=${BENCH_ROUNDS:-5}
 command -v wrk >/dev/null || { echo "serve bench: wrk missing (apt-get install wrk)"; exit 1; }
 tmp=$(mktemp -d)
 zs_pid= nginx_pid=
@@ -45,9 +45,9 @@ run_wrk() {
     url=$1 c=$2
     shift 2
     if [ $# -gt 0 ]; then
-        wrk -t2 -c"$c" -d"${secs}s" --latency -H "$1" "$url" >"$tmp/wrk.out" 2>&1
+        wrk -t2 -c"$c" -d"${secs}s" --timeout 30s --latency -H "$1" "$url" >"$tmp/wrk.out" 2>&1
     else
-        wrk -t2 -c"$c" -d"${secs}s" --latency "$url" >"$tmp/wrk.out" 2>&1
+        wrk -t2 -c"$c" -d"${secs}s" --timeout 30s --latency "$url" >"$tmp/wrk.out" 2>&1
     fi
     awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
@@ -58,8 +58,8 @@ run_wrk() {
         $1 == "99%" { p = ms($2) }
         $1 == "Transfer/sec:" { t = mb($2) }
         /Non-2xx or 3xx/ { bad = $NF }
-        /Socket errors/ { err = $0 }
-        END { printf "%.0f %.3f %.1f%s%s\n", r, p, t, bad ? " non2xx3xx=" bad : "", err ? " [" err "]" : "" }
+        /Socket errors/ { err = $0; sub(/.*Socket errors: */, "", err); gsub(/, /, ",", err); gsub(/ /, "=", err) }
+        END { printf "%.0f %.3f %.1f %s\n", r, p, t, (bad ? "non2xx3xx=" bad : "") (err ? "socket-errors:" err : "") }
     ' "$tmp/wrk.out"
 }
 
