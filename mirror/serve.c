@@ -935,7 +935,7 @@ zupd_serve_start(const struct zupd_serve_opts *o, struct zupd_server **out, char
     s->cache_cap = o->meta_cache_bytes != 0 ? o->meta_cache_bytes : (size_t)64 << 20;
     snprintf(s->short_cc, sizeof(s->short_cc), "public, max-age=%u",
              o->short_max_age != 0 ? o->short_max_age : 60);
-    atomic_init(&s->no_openat2, false);
+    atomic_init(&s->no_openat2, o->walk_paths != 0);
 
     s->rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->rootfd < 0) {

@@ -26,6 +26,8 @@ struct zupd_serve_opts {
     int access_log_fd;        /* one line per request written here; -1: no log */
     const char *tls_cert;     /* PEM certificate file, with tls_key: HTTPS */
     const char *tls_key;      /* PEM private key file */
+    int walk_paths;           /* resolve by one openat(O_NOFOLLOW) per component even where
+                                 openat2(RESOLVE_BENEATH) exists (tests the fallback) */
     zupd_log_fn log_fn;       /* errors of the server (not the access log); may be NULL */
     void *log_opaque;
 };

@@ -14,9 +14,9 @@ top_builddir=${top_builddir:-$top_srcdir/build}
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 tmp=$(mktemp -d)
-zs_pid= nginx_pid= lim_pid= to_pid= tls_pid=
+zs_pid= nginx_pid= lim_pid= walk_pid= tls_pid=
 cleanup() {
-    for p in $zs_pid $nginx_pid $lim_pid $to_pid $tls_pid; do
+    for p in $zs_pid $nginx_pid $lim_pid $walk_pid $tls_pid; do
         kill "$p" 2>/dev/null
     done
     wait 2>/dev/null
@@ -131,6 +131,25 @@ big=$(python3 -c 'print("x" * 20000)')
 c=$(code -H "X-Big: $big" "$u/timestamp.json")
 check "20 KB header refused" "$c" '^4[0-9][0-9]$'
 eq "still serving after it" "$(code "$u/timestamp.json")" 200
+
+# the same refusals where the kernel has no openat2: one openat(O_NOFOLLOW)
+# per component
+ZUPD_SERVE_WALK_PATHS=1 start_mirror walk "$root" || exit 1
+w=$walk_url
+eq "walk: nested file" "$(code "$w/$BLOB")" 200
+eq "walk: nested metadata" "$(code "$w/products/av/channels/stable.json")" 200
+eq "walk: through a symlinked dir" "$(code "$w/etc/passwd")" 404
+eq "walk: symlink file" "$(code "$w/passwd")" 404
+eq "walk: /../etc/passwd" "$(code "$w/../etc/passwd")" 400
+eq "walk: missing dir" "$(code "$w/nodir/x.json")" 404
+eq "walk: file as dir" "$(code "$w/timestamp.json/x")" 404
+mkdir -p "$root/d1/d2"
+ln -s ../../etc "$root/d1/d2/up"
+echo in >"$root/d1/d2/f"
+eq "walk: deep file" "$(code "$w/d1/d2/f")" 200
+eq "walk: deep symlinked dir" "$(code "$w/d1/d2/up/passwd")" 404
+eq "openat2: deep symlinked dir" "$(code "$u/d1/d2/up/passwd")" 404
+kill "$walk_pid"; wait "$walk_pid" 2>/dev/null; walk_pid=
 
 # ------------------------------------------------------------ the metadata cache
 curl -s -o /dev/null "$u/timestamp.json"

@@ -80,13 +80,13 @@ start_mirror() {
         sleep 0.1
         i=$((i + 1))
     done
-    u=$(sed -n 's|.* on \(https*://[0-9.]*:[0-9]*\) .*|\1|p' "$tmp/$name.err" | head -n 1)
-    if [ -z "$u" ]; then
+    _url=$(sed -n 's|.* on \(https*://[0-9.]*:[0-9]*\) .*|\1|p' "$tmp/$name.err" | head -n 1)
+    if [ -z "$_url" ]; then
         echo "zupd-mirror serve did not start:"
         cat "$tmp/$name.err"
         return 1
     fi
-    eval "${name}_url=$u"
+    eval "${name}_url=$_url"
 }
 
 # start_nginx DIR [WORKERS]: nginx with the shipped server block (port, root
