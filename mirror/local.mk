@@ -7,11 +7,17 @@ LIBZUPDPUB_SRC += mirror/signer.h
 LIBZUPDPUB_SRC += mirror/signer.c
 LIBZUPDPUB_SRC += mirror/delta.h
 LIBZUPDPUB_SRC += mirror/delta_create.c
+LIBZUPDPUB_SRC += mirror/serve_http.h
+LIBZUPDPUB_SRC += mirror/serve_http.c
+LIBZUPDPUB_SRC += mirror/serve.h
+LIBZUPDPUB_SRC += mirror/serve.c
+LIBZUPDPUB_SRC += mirror/serve_net.h
+LIBZUPDPUB_SRC += mirror/serve_net.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
-	$(DIVSUFSORT_LIBS) $(BZ2_LIBS)
+	$(DIVSUFSORT_LIBS) $(BZ2_LIBS) -lpthread
 
 noinst_LTLIBRARIES += mirror/libzupdpub.la
 mirror_libzupdpub_la_SOURCES = $(LIBZUPDPUB_SRC)
@@ -19,6 +25,11 @@ mirror_libzupdpub_la_CFLAGS = $(LIBZUPDPUB_CFLAGS) $(VIS_CFLAGS)
 mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
-mirror_zupd_mirror_SOURCES = mirror/main.c mirror/cmd_delta.c
+ZUPD_MIRROR_SRC =
+ZUPD_MIRROR_SRC += mirror/cmd_delta.c
+ZUPD_MIRROR_SRC += mirror/main.c
+ZUPD_MIRROR_SRC += mirror/cmd_serve.h
+ZUPD_MIRROR_SRC += mirror/cmd_serve.c
+mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

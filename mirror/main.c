@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_serve.h"
 #include "pub.h"
 
 #define EXIT_USAGE 1
@@ -17,6 +18,7 @@ usage(FILE *f)
           "commands:\n"
           "  version     print the version\n"
           "  delta       create or apply a binary delta (delta --help)\n"
+          "  serve       serve the repository tree over HTTP\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -39,6 +41,8 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "delta") == 0)
         return zu_cmd_delta(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -22,3 +22,13 @@ tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
 tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
 tests_integration_libfaultinject_la_LIBADD = -ldl
+EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+
+# zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
+TESTS += tests/integration/serve.sh
+TESTS += tests/integration/serve_load.sh
+EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
+EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
+
+# benchmarks: `make bench`, never make check
+EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh

@@ -6,4 +6,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 export top_srcdir top_builddir
-bash "$here/delta.sh"
+# every tests/bench/*.sh but this one
+for b in "$here"/*.sh; do
+    [ "$b" = "$here/run.sh" ] && continue
+    echo "== $(basename "$b")"
+    bash "$b"
+done

@@ -23,6 +23,7 @@ UNIT_TESTS += tests/unit/t_meta_match
 UNIT_TESTS += tests/unit/t_meta_build
 UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
+UNIT_TESTS += tests/unit/t_serve_http
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -73,3 +74,6 @@ tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
 tests_unit_t_fsio_SOURCES = tests/unit/t_fsio.c
 tests_unit_t_fsio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_fsio_LDADD = $(UNIT_LIBS)
+tests_unit_t_serve_http_SOURCES = tests/unit/t_serve_http.c
+tests_unit_t_serve_http_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_serve_http_LDADD = $(PUB_UNIT_LIBS)
