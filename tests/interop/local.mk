@@ -19,3 +19,10 @@ EXTRA_DIST += \
 	tests/interop/client.mjs \
 	tests/interop/canon.mjs \
 	tests/interop/tamper.mjs
+
+# the node_modules copy tufjs.sh makes in the build tree when the source
+# tree is read-only (make distcheck)
+clean-local: clean-local-interop
+clean-local-interop:
+	-rm -rf tests/interop/node
+.PHONY: clean-local-interop

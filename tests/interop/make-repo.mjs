@@ -2,12 +2,13 @@
 // tests/interop/make-repo.mjs -- build and sign a complete TUF repository with
 // @tufjs/models, for libzupd to verify (and, later, for clients to serve).
 //
-//   node make-repo.mjs DIR [--expires RFC3339]
+//   node make-repo.mjs DIR [--expires RFC3339] [--utf16-trap]
 //
 // What it makes (see lib.mjs for the layout):
 // - root v1: one ed25519 root key, threshold 1; targets signed by an ECDSA
 //   P-256 key, snapshot by an RSA-PSS key, timestamp by ed25519;
-//   consistent_snapshot true.
+//   consistent_snapshot true. Delegated roles: products ed25519, hashed
+//   ECDSA, bins RSA-PSS, the bins ed25519.
 // - root v2: a rotation to two root keys (ed25519 + ECDSA P-256), threshold 2,
 //   signed by the old and the new root keys.
 // - targets v3: targets with custom fields, unicode names (BMP and astral),
@@ -18,6 +19,11 @@
 // - snapshot v4 (length + hashes for targets.json, versions for the rest),
 //   timestamp v5 (length + sha256 + sha512 of the snapshot).
 // Versions differ on purpose, so a verifier has to follow the meta entries.
+// --utf16-trap adds two top-level targets whose names sort differently by
+// UTF-16 code units (how @tufjs/canonical-json sorts keys) than by code
+// points (how securesystemslib, python-tuf's encoder, and libzupd sort them): U+FF46 and
+// U+1F600. The targets role then verifies in tuf-js only (a known
+// divergence, docs/internals/interop.md).
 // Writes DIR/manifest.json: the targets by role, for the tests.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -41,12 +47,14 @@ const PROG = 'make-repo.mjs';
 const args = process.argv.slice(2);
 let dir = null;
 let expires = '2100-01-01T00:00:00Z';
+let utf16Trap = false;
 for (let i = 0; i < args.length; i++) {
     if (args[i] === '--expires') expires = args[++i];
+    else if (args[i] === '--utf16-trap') utf16Trap = true;
     else if (dir === null) dir = args[i];
     else die(PROG, `unexpected argument '${args[i]}'`);
 }
-if (!dir) die(PROG, 'usage: make-repo.mjs DIR [--expires RFC3339]');
+if (!dir) die(PROG, 'usage: make-repo.mjs DIR [--expires RFC3339] [--utf16-trap]');
 
 const metaDir = path.join(dir, 'metadata');
 fs.mkdirSync(metaDir, { recursive: true });
@@ -63,7 +71,7 @@ const keys = {
     timestamp: newKey('ed25519'),
     products: newKey('ed25519'),
     hashed: newKey('ecdsa'),
-    bins: newKey('ed25519'),
+    bins: newKey('rsa'),
     bin: newKey('ed25519'),
 };
 
@@ -134,6 +142,10 @@ addTarget(top, 'targets', 'docs/ünïcødé/日本語.txt', 'こんにちは\n',
 addTarget(top, 'targets', 'emoji/😀-smile.txt', '\u{1F600}\n', { 'astral-key-\u{1F680}': 'rocket' });
 addTarget(top, 'targets', 'nested/a/b/c/deep.bin', crypto.randomBytes(1024), undefined, true);
 addTarget(top, 'targets', 'empty.txt', '', {});
+if (utf16Trap) {
+    addTarget(top, 'targets', '\u{FF46}ullwidth.txt', 'fullwidth\n');
+    addTarget(top, 'targets', '\u{1F600}.txt', 'astral\n');
+}
 
 
 const products = new Targets(common(2));

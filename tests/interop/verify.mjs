@@ -140,7 +140,7 @@ async function main() {
         const role = entry.replace(/\.json$/, '');
         check(seen.has(role), `snapshot lists '${entry}', which no role delegates`);
     }
-    process.stdout.write(`${PROG}: ${dir}: OK: ${nroles} signatures thresholds met, ${ntargets} targets\n`);
+    process.stdout.write(`${PROG}: ${dir}: OK: ${nroles} roles verified, ${ntargets} targets\n`);
 }
 
 main().catch((e) => die(PROG, e.message));
