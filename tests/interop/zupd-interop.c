@@ -40,8 +40,7 @@
 #define MAX_ROLES 4096
 #define MAX_BIT_LENGTH 16 /* hash bins this tool enumerates: 65536 */
 
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 fail(const char *fmt, ...)
@@ -208,8 +207,8 @@ cmd_canon(int argc, char **argv)
  * verification; the walk in cmd_verify() keeps its shape. */
 
 struct doc {
-    char *file;     /* for messages */
-    json_t *env;    /* the whole document */
+    char *file;      /* for messages */
+    json_t *env;     /* the whole document */
     json_t *signed_; /* borrowed from env */
 };
 
@@ -266,13 +265,13 @@ check_file_info(const json_t *info, const uint8_t *bytes, size_t len, const char
 
     if (jlen != NULL && (!json_is_integer(jlen) || json_integer_value(jlen) < 0 ||
                          (uint64_t)json_integer_value(jlen) != (uint64_t)len))
-        return fail("cannot verify '%s': %s (%zu bytes)", file, zupd_strerror(ZUPD_E_LENGTH),
-                    len);
+        return fail("cannot verify '%s': %s (%zu bytes)", file, zupd_strerror(ZUPD_E_LENGTH), len);
     if (hashes == NULL)
         return 0;
     if (!json_is_object(hashes))
         return fail("cannot verify '%s': hashes: %s", file, zupd_strerror(ZUPD_E_FORMAT));
-    json_object_foreach((json_t *)hashes, alg, hex) {
+    json_object_foreach((json_t *)hashes, alg, hex)
+    {
         enum zupd_hash_alg a;
         uint8_t dig[ZUPD_HASH_MAX_LEN];
         char got[2 * ZUPD_HASH_MAX_LEN + 1];
@@ -382,13 +381,15 @@ doc_verify(const struct doc *d, const json_t *keys, const json_t *role_def, cons
         zu_json_get_arr(role_def, "keyids", &keyids) != ZUPD_OK ||
         zu_json_get_u64(role_def, "threshold", &threshold) != ZUPD_OK || threshold == 0)
         return fail("cannot verify '%s': role '%s': bad keys or role definition in its "
-                    "delegator", d->file, role);
+                    "delegator",
+                    d->file, role);
     if (zu_cjson_dump(d->signed_, MAX_FILE_BYTES, &canon, &canon_len) != ZUPD_OK)
         return fail("cannot verify '%s': signed part has no canonical form", d->file);
     counted = calloc(json_array_size(sigs) + 1, sizeof(*counted));
     if (counted == NULL)
         goto out;
-    json_array_foreach(sigs, i, sig) {
+    json_array_foreach(sigs, i, sig)
+    {
         const char *keyid, *sighex;
         struct zu_key *k = NULL;
         bool listed = false, dup = false;
@@ -400,9 +401,9 @@ doc_verify(const struct doc *d, const json_t *keys, const json_t *role_def, cons
             fail("cannot verify '%s': malformed signature entry", d->file);
             goto out;
         }
-        json_array_foreach(keyids, n, kid)
-            if (json_is_string(kid) && strcmp(json_string_value(kid), keyid) == 0)
-                listed = true;
+        json_array_foreach(keyids, n, kid) if (json_is_string(kid) &&
+                                               strcmp(json_string_value(kid), keyid) == 0) listed =
+            true;
         for (j = 0; j < nvalid; j++)
             if (strcmp(counted[j], keyid) == 0)
                 dup = true;
@@ -514,7 +515,8 @@ check_targets(struct walk *w, const struct doc *d, const char *role)
 
     if (!json_is_object(targets))
         return fail("cannot verify '%s': role '%s' has no targets object", d->file, role);
-    json_object_foreach(targets, tpath, info) {
+    json_object_foreach(targets, tpath, info)
+    {
         json_t *hashes = json_object_get(info, "hashes"), *hex;
         const char *alg, *slash = strrchr(tpath, '/');
         json_int_t length = json_integer_value(json_object_get(info, "length"));
@@ -524,7 +526,8 @@ check_targets(struct walk *w, const struct doc *d, const char *role)
             return fail("cannot verify '%s': target '%s': bad target info", d->file, tpath);
         if (tpath[0] == '/' || strstr(tpath, "..") != NULL)
             return fail("cannot verify '%s': refusing target path '%s'", d->file, tpath);
-        json_object_foreach(hashes, alg, hex) {
+        json_object_foreach(hashes, alg, hex)
+        {
             char *rel, *file;
             uint8_t *bytes = NULL;
             size_t len = 0, n = strlen(tpath) + 2 * ZUPD_HASH_MAX_LEN + 16;
@@ -566,7 +569,8 @@ check_targets(struct walk *w, const struct doc *d, const char *role)
 static int
 delegated_names(const struct doc *d, const json_t *deleg, char ***out, size_t *n_out)
 {
-    json_t *roles = json_object_get(deleg, "roles"), *succ = json_object_get(deleg, "succinct_roles");
+    json_t *roles = json_object_get(deleg, "roles"),
+           *succ = json_object_get(deleg, "succinct_roles");
     char **names = NULL;
     size_t i, n = 0;
 
@@ -574,7 +578,8 @@ delegated_names(const struct doc *d, const json_t *deleg, char ***out, size_t *n
     *n_out = 0;
     if ((roles == NULL) == (succ == NULL) || !json_is_object(json_object_get(deleg, "keys")))
         return fail("cannot verify '%s': delegations need keys and exactly one of roles, "
-                    "succinct_roles", d->file);
+                    "succinct_roles",
+                    d->file);
     if (roles != NULL) {
         json_t *r;
 
@@ -583,7 +588,8 @@ delegated_names(const struct doc *d, const json_t *deleg, char ***out, size_t *n
         names = calloc(json_array_size(roles) + 1, sizeof(*names));
         if (names == NULL)
             return fail("out of memory");
-        json_array_foreach(roles, i, r) {
+        json_array_foreach(roles, i, r)
+        {
             const char *name;
             bool term;
 
@@ -639,9 +645,8 @@ delegation_of(const json_t *deleg, const char *name)
 
     if (roles == NULL)
         return json_object_get(deleg, "succinct_roles"); /* names came from it */
-    json_array_foreach(roles, i, r)
-        if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
-            return r;
+    json_array_foreach(
+        roles, i, r) if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) return r;
     return NULL;
 }
 
@@ -731,8 +736,7 @@ cmd_verify(int argc, char **argv)
     }
     free(file);
     file = meta_path(&w, "snapshot", ver);
-    if (file == NULL ||
-        doc_load(file, lim.max_snapshot_bytes, "snapshot", snapentry, &snap) != 0 ||
+    if (file == NULL || doc_load(file, lim.max_snapshot_bytes, "snapshot", snapentry, &snap) != 0 ||
         doc_verify(&snap, json_object_get(root.signed_, "keys"),
                    json_object_get(json_object_get(root.signed_, "roles"), "snapshot"),
                    "snapshot") != 0 ||
@@ -792,7 +796,8 @@ cmd_verify(int argc, char **argv)
         if (bad)
             goto out;
     }
-    json_object_foreach(w.snapmeta, entry, v) {
+    json_object_foreach(w.snapmeta, entry, v)
+    {
         size_t elen = strlen(entry);
         char role[512];
 
@@ -807,8 +812,7 @@ cmd_verify(int argc, char **argv)
             goto out;
         }
     }
-    printf(PROG ": verify %s: OK: %zu roles verified, %zu targets\n", w.dir, w.nroles,
-           w.ntargets);
+    printf(PROG ": verify %s: OK: %zu roles verified, %zu targets\n", w.dir, w.nroles, w.ntargets);
     rc = 0;
 out:
     for (i = 0; queue != NULL && i < MAX_ROLES; i++)
@@ -870,7 +874,8 @@ add_target(struct repo *r, json_t *targets, const char *role, const char *tpath,
     json_t *hashes = hashes_of((const uint8_t *)data, len, sha512), *info, *hex, *list;
     const char *alg, *slash = strrchr(tpath, '/');
 
-    info = hashes == NULL ? NULL : json_pack("{s:I,s:o}", "length", (json_int_t)len, "hashes", hashes);
+    info =
+        hashes == NULL ? NULL : json_pack("{s:I,s:o}", "length", (json_int_t)len, "hashes", hashes);
     if (info == NULL) {
         json_decref(custom);
         return fail("out of memory");
@@ -884,7 +889,8 @@ add_target(struct repo *r, json_t *targets, const char *role, const char *tpath,
         json_object_set_new(r->manifest, role, list);
     }
     json_array_append_new(list, json_string(tpath));
-    json_object_foreach(json_object_get(info, "hashes"), alg, hex) {
+    json_object_foreach(json_object_get(info, "hashes"), alg, hex)
+    {
         size_t n = strlen(r->dir) + strlen(tpath) + 2 * ZUPD_HASH_MAX_LEN + 16;
         char *file = malloc(n);
         int rc;
@@ -961,8 +967,8 @@ sign_write(struct repo *r, json_t *signed_, struct zp_signer *const *signers, si
             fail("cannot sign '%s'", name);
             goto out;
         }
-        json_array_append_new(sigs, json_pack("{s:s,s:s}", "keyid", zp_signer_keyid(signers[i]),
-                                              "sig", sig));
+        json_array_append_new(
+            sigs, json_pack("{s:s,s:s}", "keyid", zp_signer_keyid(signers[i]), "sig", sig));
     }
     env = json_pack("{s:O,s:O}", "signatures", sigs, "signed", signed_);
     text = env == NULL ? NULL : json_dumps(env, JSON_INDENT(2));
@@ -1033,8 +1039,19 @@ bin_of(const char *tpath, unsigned bits)
     return (unsigned)(first >> (32 - bits));
 }
 
-enum { K_ROOT1, K_ROOT2, K_ROOT3, K_TARGETS, K_SNAPSHOT, K_TIMESTAMP, K_PRODUCTS, K_HASHED,
-       K_BINS, K_BIN, K__N };
+enum {
+    K_ROOT1,
+    K_ROOT2,
+    K_ROOT3,
+    K_TARGETS,
+    K_SNAPSHOT,
+    K_TIMESTAMP,
+    K_PRODUCTS,
+    K_HASHED,
+    K_BINS,
+    K_BIN,
+    K__N
+};
 
 #define BIN_BITS 4
 #define BIN_COUNT (1u << BIN_BITS)
@@ -1151,8 +1168,8 @@ cmd_make_repo(int argc, char **argv)
     /* top-level targets */
     targets = json_object();
     if (add_target(&r, targets, "targets", "hello-zupd.txt", "hello from libzupd\n",
-                   json_pack("{s:s,s:[s,s],s:{s:b,s:n}}", "component", "zupd", "tags", "ä",
-                             "😀", "nested", "flag", 1, "nothing"),
+                   json_pack("{s:s,s:[s,s],s:{s:b,s:n}}", "component", "zupd", "tags", "ä", "😀",
+                             "nested", "flag", 1, "nothing"),
                    false) != 0 ||
         add_target(&r, targets, "targets", "docs/ünïcødé/zupd.txt", "Grüße aus Zürich\n", NULL,
                    true) != 0 ||
@@ -1173,15 +1190,12 @@ cmd_make_repo(int argc, char **argv)
     json_array_append_new(roles, role_def(&k[K_HASHED], 1, 1));
     json_array_append_new(roles, role_def(&k[K_BINS], 1, 1));
     update_new(json_array_get(roles, 0),
-                       json_pack("{s:s,s:b,s:[s,s]}", "name", "products", "terminating", 0,
-                                 "paths", "products/*/*/manifest.json",
-                                 "products/*/channels/*.json"));
-    update_new(json_array_get(roles, 1),
-                       json_pack("{s:s,s:b,s:[s]}", "name", "hashed", "terminating", 1,
-                                 "path_hash_prefixes", prefix));
+               json_pack("{s:s,s:b,s:[s,s]}", "name", "products", "terminating", 0, "paths",
+                         "products/*/*/manifest.json", "products/*/channels/*.json"));
+    update_new(json_array_get(roles, 1), json_pack("{s:s,s:b,s:[s]}", "name", "hashed",
+                                                   "terminating", 1, "path_hash_prefixes", prefix));
     update_new(json_array_get(roles, 2),
-                       json_pack("{s:s,s:b,s:[s]}", "name", "bins", "terminating", 0, "paths",
-                                 "bins/*"));
+               json_pack("{s:s,s:b,s:[s]}", "name", "bins", "terminating", 0, "paths", "bins/*"));
     s = signed_new(&r, "targets", 2);
     json_object_set_new(s, "targets", targets);
     targets = NULL;
@@ -1213,9 +1227,8 @@ cmd_make_repo(int argc, char **argv)
         add_keys(keys, rk, 2);
         add_keys(keys, &k[K_TARGETS], 3); /* targets, snapshot, timestamp */
         roles = json_pack("{s:o,s:o,s:o,s:o}", "root", role_def(rk, 2, 2), "targets",
-                          role_def(&k[K_TARGETS], 1, 1), "snapshot",
-                          role_def(&k[K_SNAPSHOT], 1, 1), "timestamp",
-                          role_def(&k[K_TIMESTAMP], 1, 1));
+                          role_def(&k[K_TARGETS], 1, 1), "snapshot", role_def(&k[K_SNAPSHOT], 1, 1),
+                          "timestamp", role_def(&k[K_TIMESTAMP], 1, 1));
         s = signed_new(&r, "root", i);
         json_object_set_new(s, "consistent_snapshot", json_true());
         json_object_set_new(s, "keys", keys);
