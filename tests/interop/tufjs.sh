@@ -45,7 +45,9 @@ process.exit(a > 20 || (a === 20 && b >= 17) ? 0 : 1);' ||
 
 # where node_modules lives, and the scripts run from (ESM resolves packages
 # from the script's own directory, so the scripts go along with it)
-if [ -w "$src" ]; then
+# (the mode bits, not just access(2): make distcheck's read-only source tree
+# is still writable for root)
+if [ -w "$src" ] && [ -n "$(find "$src" -maxdepth 0 -perm -u=w 2>/dev/null)" ]; then
     js=$src
 else
     js=$top_builddir/tests/interop/node
