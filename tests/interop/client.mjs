@@ -14,13 +14,12 @@
 // matching length and hashes; a TARGET written as !PATH must NOT be found.
 // Exits 1 on any failure.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
 import { Updater } from 'tuf-js';
 
-import { die } from './lib.mjs';
+import { die, serve } from './lib.mjs';
 
 const PROG = 'client.mjs';
 const args = process.argv.slice(2);
@@ -39,28 +38,6 @@ if ((repo === null) === (base === null) || wanted.length === 0)
 if (trusted === null) {
     if (repo === null) die(PROG, '--url needs --trusted-root');
     trusted = path.join(repo, 'metadata', '1.root.json');
-}
-
-function serve(root) {
-    const top = path.resolve(root);
-    const server = http.createServer((req, res) => {
-        let rel;
-        try {
-            rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-        } catch {
-            res.writeHead(400).end();
-            return;
-        }
-        const file = path.resolve(top, '.' + rel);
-        if (req.method !== 'GET' || !file.startsWith(top + path.sep) || !fs.existsSync(file) ||
-            !fs.statSync(file).isFile()) {
-            res.writeHead(404).end();
-            return;
-        }
-        const data = fs.readFileSync(file);
-        res.writeHead(200, { 'Content-Length': data.length }).end(data);
-    });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 async function main() {
@@ -101,7 +78,10 @@ async function main() {
         process.stdout.write(`${PROG}: ${base}: refreshed (${roles} metadata files kept), ${wanted.length} targets checked\n`);
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
-        if (server) server.close();
+        if (server) {
+            server.close();
+            server.closeAllConnections();
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //   DIR/targets/PATH-DIR/HASH.NAME  each target once per hash it lists
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 
 import { canonicalize } from '@tufjs/canonical-json';
@@ -99,4 +100,32 @@ export function targetFile(dir, targetPath, hash) {
 export function die(prog, msg) {
     process.stderr.write(`${prog}: ${msg}\n`);
     process.exit(1);
+}
+
+// A static file server for DIR on 127.0.0.1 (port 0: an ephemeral one):
+// GET only, percent-decoded paths, nothing outside DIR, 404 otherwise.
+// Resolves to the listening http.Server.
+export function serve(root, port = 0) {
+    const top = path.resolve(root);
+    const server = http.createServer((req, res) => {
+        let rel;
+        try {
+            rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+        } catch {
+            res.writeHead(400).end();
+            return;
+        }
+        const file = path.resolve(top, '.' + rel);
+        if (req.method !== 'GET' || !file.startsWith(top + path.sep) || !fs.existsSync(file) ||
+            !fs.statSync(file).isFile()) {
+            res.writeHead(404).end();
+            return;
+        }
+        const data = fs.readFileSync(file);
+        res.writeHead(200, { 'Content-Length': data.length }).end(data);
+    });
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve(server));
+    });
 }

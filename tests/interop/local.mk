@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/interop/make-repo.mjs \
 	tests/interop/verify.mjs \
 	tests/interop/client.mjs \
+	tests/interop/serve.mjs \
 	tests/interop/canon.mjs \
 	tests/interop/tamper.mjs
 

@@ -158,8 +158,23 @@ expect_ok "tuf-js client refreshes from the libzupd repository over HTTP and dow
     node "$js/client.mjs" --repo "$Z" $zt '!bins/item-99.txt' '!products/gadget/9.9.9/manifest.json' '!nothing.txt'
 tt=$(targets_of "$T") || tt=
 n=$(printf '%s\n' "$tt" | grep -c .)
-expect_ok "tuf-js client refreshes from the tuf-js repository and downloads its $n targets" \
-    node "$js/client.mjs" --repo "$T" $tt '!bins/none.dat'
+# this one through serve.mjs, the server later client tests start on their own
+node "$js/serve.mjs" "$T" --port-file "$work/port" >/dev/null 2>"$work/serve.err" &
+spid=$!
+i=0
+while [ ! -s "$work/port" ] && [ $i -lt 100 ] && kill -0 "$spid" 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+port=$(cat "$work/port" 2>/dev/null) || port=
+if [ -n "$port" ]; then
+    expect_ok "tuf-js client refreshes from the tuf-js repository (serve.mjs) and downloads its $n targets" \
+        node "$js/client.mjs" --url "http://127.0.0.1:$port" --trusted-root "$T/metadata/1.root.json" \
+        $tt '!bins/none.dat'
+else
+    fail "serve.mjs did not start: $(cat "$work/serve.err")"
+fi
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
 IFS=$oldifs
 set +f
 
