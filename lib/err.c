@@ -38,6 +38,8 @@ static const struct {
     [ZUPD_E_BASE] = {"base", "delta base does not match"},
     [ZUPD_E_EXISTS] = {"exists", "already exists"},
     [ZUPD_E_NOSPACE] = {"nospace", "no space left on device"},
+    [ZUPD_E_TIMEOUT] = {"timeout", "network timeout or transfer too slow"},
+    [ZUPD_E_BUSY] = {"busy", "server asked to retry later"},
 };
 
 const char *

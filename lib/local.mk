@@ -1,21 +1,50 @@
 # SPDX-License-Identifier: Apache-2.0
 # lib/local.mk -- libzupd: the core both programs share.
-pkginclude_HEADERS += include/zupd/zupd.h include/zupd/common.h include/zupd/hash.h include/zupd/json.h
+# One entry per line, so that parallel changes merge cleanly.
+pkginclude_HEADERS += include/zupd/zupd.h
+pkginclude_HEADERS += include/zupd/common.h
+pkginclude_HEADERS += include/zupd/hash.h
+pkginclude_HEADERS += include/zupd/json.h
+pkginclude_HEADERS += include/zupd/manifest.h
+pkginclude_HEADERS += include/zupd/fetch.h
+pkginclude_HEADERS += include/zupd/store.h
 
-LIBZUPD_SRC = \
-	lib/internal.h \
-	lib/err.c \
-	lib/log.c \
-	lib/buf.c \
-	lib/hash.c \
-	lib/json.h \
-	lib/json.c \
-	lib/key.h \
-	lib/key.c
+LIBZUPD_SRC =
+LIBZUPD_SRC += lib/internal.h
+LIBZUPD_SRC += lib/err.c
+LIBZUPD_SRC += lib/log.c
+LIBZUPD_SRC += lib/buf.c
+LIBZUPD_SRC += lib/hash.c
+LIBZUPD_SRC += lib/json.h
+LIBZUPD_SRC += lib/json.c
+LIBZUPD_SRC += lib/key.h
+LIBZUPD_SRC += lib/key.c
+LIBZUPD_SRC += lib/manifest.c
+LIBZUPD_SRC += lib/fsio.h
+LIBZUPD_SRC += lib/fsio.c
+LIBZUPD_SRC += lib/fetch_int.h
+LIBZUPD_SRC += lib/fetch.c
+LIBZUPD_SRC += lib/fetch_mem.c
+LIBZUPD_SRC += lib/fetch_curl.c
+LIBZUPD_SRC += lib/store_int.h
+LIBZUPD_SRC += lib/store.c
+LIBZUPD_SRC += lib/stage.c
+LIBZUPD_SRC += lib/meta_int.h
+LIBZUPD_SRC += lib/meta.c
+LIBZUPD_SRC += lib/meta_query.c
+LIBZUPD_SRC += lib/meta_build.c
+LIBZUPD_SRC += lib/trusted.c
+LIBZUPD_SRC += lib/client.c
+pkginclude_HEADERS += include/zupd/meta.h
+pkginclude_HEADERS += include/zupd/trusted.h
+pkginclude_HEADERS += include/zupd/client.h
+pkginclude_HEADERS += include/zupd/delta.h
+LIBZUPD_SRC += lib/delta_int.h
+LIBZUPD_SRC += lib/delta_apply.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) -lpthread
+LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
 
 # The core as a convenience library (hidden internals), linked into the
 # programs and into the installed shared library.

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # mirror/local.mk -- zupd-mirror and libzupdpub (signing, deltas, publishing, serve)
-LIBZUPDPUB_SRC = \
-	mirror/pub.h \
-	mirror/pub_version.c \
-	mirror/signer.h \
-	mirror/signer.c
+LIBZUPDPUB_SRC =
+LIBZUPDPUB_SRC += mirror/pub.h
+LIBZUPDPUB_SRC += mirror/pub_version.c
+LIBZUPDPUB_SRC += mirror/signer.h
+LIBZUPDPUB_SRC += mirror/signer.c
+LIBZUPDPUB_SRC += mirror/delta.h
+LIBZUPDPUB_SRC += mirror/delta_create.c
 
-LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
+LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
 	$(DIVSUFSORT_LIBS) $(BZ2_LIBS)
@@ -17,6 +19,6 @@ mirror_libzupdpub_la_CFLAGS = $(LIBZUPDPUB_CFLAGS) $(VIS_CFLAGS)
 mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
-mirror_zupd_mirror_SOURCES = mirror/main.c
+mirror_zupd_mirror_SOURCES = mirror/main.c mirror/cmd_delta.c
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -16,6 +16,7 @@ usage(FILE *f)
           "\n"
           "commands:\n"
           "  version     print the version\n"
+          "  delta       create or apply a binary delta (delta --help)\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -36,6 +37,8 @@ main(int argc, char **argv)
         printf("zupd-mirror %s\n", zupd_pub_version());
         return 0;
     }
+    if (strcmp(argv[1], "delta") == 0)
+        return zu_cmd_delta(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -2,3 +2,13 @@
 # tests/local.mk -- whole-program tests: exported symbols, integration, interop
 TESTS += tests/symbols.sh
 EXTRA_DIST += tests/symbols.sh
+
+# The fetcher against a hostile HTTP server on 127.0.0.1 (python3 fixture).
+check_PROGRAMS += tests/integration/fetchtool
+tests_integration_fetchtool_SOURCES = tests/integration/fetchtool.c
+tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
+tests_integration_fetchtool_LDADD = lib/libzupd_core.la
+TESTS += tests/integration/fetch_http.sh
+EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+TESTS += tests/integration/delta_compat.sh
+EXTRA_DIST += tests/integration/delta_compat.sh tests/bench

@@ -44,6 +44,8 @@ enum zupd_err {
     ZUPD_E_BASE = 20,       /* delta base file is not the one the delta needs */
     ZUPD_E_EXISTS = 21,     /* refusing to overwrite (e.g. version published) */
     ZUPD_E_NOSPACE = 22,    /* no space left on device */
+    ZUPD_E_TIMEOUT = 23,    /* connect timeout or transfer too slow (slow retrieval) */
+    ZUPD_E_BUSY = 24,       /* server asked to retry later (429/503, Retry-After) */
     ZUPD_E__MAX             /* not an error: one past the last code */
 };
 
@@ -66,6 +68,9 @@ struct zupd_limits {
     size_t max_signatures;      /* signatures on one document */
     uint64_t max_root_rotations;/* root versions walked in one update */
     size_t max_delegations;     /* delegated roles visited per lookup */
+    size_t max_roles;           /* delegated roles listed in one targets */
+    size_t max_entries;         /* targets / meta entries in one document */
+    size_t max_paths;           /* paths or hash prefixes of one delegated role */
 };
 
 #define ZUPD_LIMITS_DEFAULT                                                     \
@@ -74,7 +79,8 @@ struct zupd_limits {
         .max_root_bytes = 512u << 10, .max_timestamp_bytes = 16u << 10,         \
         .max_snapshot_bytes = 2000000, .max_targets_bytes = 5000000,            \
         .max_keys = 1024, .max_signatures = 1024, .max_root_rotations = 256,    \
-        .max_delegations = 32                                                   \
+        .max_delegations = 32, .max_roles = 4096, .max_entries = 1u << 20,     \
+        .max_paths = 4096                                                       \
     }
 
 /* Log levels, most severe first. */

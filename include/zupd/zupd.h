@@ -6,5 +6,12 @@
 #include <zupd/common.h>
 #include <zupd/hash.h>
 #include <zupd/json.h>
+#include <zupd/manifest.h>
+#include <zupd/fetch.h>
+#include <zupd/store.h>
+#include <zupd/meta.h>
+#include <zupd/trusted.h>
+#include <zupd/client.h>
+#include <zupd/delta.h>
 
 #endif

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/local.mk -- libFuzzer targets. With --enable-fuzzing they link
 # libFuzzer; otherwise they link replay.c and replay their corpus in make check.
-FUZZ_TARGETS = tests/fuzz/fuzz_cjson tests/fuzz/fuzz_keyfile
+FUZZ_TARGETS =
+FUZZ_TARGETS += tests/fuzz/fuzz_cjson
+FUZZ_TARGETS += tests/fuzz/fuzz_keyfile
+FUZZ_TARGETS += tests/fuzz/fuzz_manifest
 
 if FUZZING
 FUZZ_LINK = -fsanitize=fuzzer
@@ -15,6 +18,12 @@ FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) 
 EXTRA_DIST += tests/fuzz/corpus
 
 FUZZ_LDADD = lib/libzupd_core.la
+FUZZ_TARGETS += tests/fuzz/fuzz_delta_apply
+tests_fuzz_fuzz_delta_apply_SOURCES = tests/fuzz/fuzz_delta_apply.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_delta_apply_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_delta_apply"'
+tests_fuzz_fuzz_delta_apply_LDADD = lib/libzupd_core.la
+tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else
@@ -31,3 +40,8 @@ tests_fuzz_fuzz_keyfile_SOURCES = tests/fuzz/fuzz_keyfile.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_keyfile_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_keyfile"'
 tests_fuzz_fuzz_keyfile_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
 tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
+tests_fuzz_fuzz_manifest_SOURCES = tests/fuzz/fuzz_manifest.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_manifest_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_manifest"'
+tests_fuzz_fuzz_manifest_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_manifest_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)

@@ -7,13 +7,18 @@ UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
 PUB_UNIT_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/mirror
 PUB_UNIT_LIBS = mirror/libzupdpub.la $(UNIT_LIBS)
 
-UNIT_TESTS = \
-	tests/unit/t_err \
-	tests/unit/t_buf \
-	tests/unit/t_hash \
-	tests/unit/t_json \
-	tests/unit/t_key \
-	tests/unit/t_signer
+UNIT_TESTS =
+UNIT_TESTS += tests/unit/t_err
+UNIT_TESTS += tests/unit/t_buf
+UNIT_TESTS += tests/unit/t_hash
+UNIT_TESTS += tests/unit/t_json
+UNIT_TESTS += tests/unit/t_key
+UNIT_TESTS += tests/unit/t_signer
+UNIT_TESTS += tests/unit/t_conf
+UNIT_TESTS += tests/unit/t_manifest
+UNIT_TESTS += tests/unit/t_fetch_mem
+UNIT_TESTS += tests/unit/t_store
+UNIT_TESTS += tests/unit/t_delta
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -36,3 +41,19 @@ tests_unit_t_key_LDADD = $(UNIT_LIBS)
 tests_unit_t_signer_SOURCES = tests/unit/t_signer.c
 tests_unit_t_signer_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_signer_LDADD = $(PUB_UNIT_LIBS)
+tests_unit_t_conf_SOURCES = tests/unit/t_conf.c updater/conf.c
+tests_unit_t_conf_CFLAGS = $(UNIT_CFLAGS) $(LIBCONFIG_CFLAGS) -I$(top_srcdir)/updater -DZU_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_t_conf_LDADD = $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
+tests_unit_t_manifest_SOURCES = tests/unit/t_manifest.c
+tests_unit_t_manifest_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_manifest_LDADD = $(UNIT_LIBS)
+tests_unit_t_fetch_mem_SOURCES = tests/unit/t_fetch_mem.c
+tests_unit_t_fetch_mem_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
+tests_unit_t_store_SOURCES = tests/unit/t_store.c
+tests_unit_t_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_store_LDADD = $(UNIT_LIBS)
+# delta creation lives in libzupdpub: t_delta links it
+tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
+tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
+tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)

@@ -38,6 +38,8 @@ test_codes_are_stable(void **state)
     assert_int_equal(ZUPD_E_BASE, 20);
     assert_int_equal(ZUPD_E_EXISTS, 21);
     assert_int_equal(ZUPD_E_NOSPACE, 22);
+    assert_int_equal(ZUPD_E_TIMEOUT, 23);
+    assert_int_equal(ZUPD_E_BUSY, 24);
 }
 
 static void

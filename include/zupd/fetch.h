@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zupd/fetch.h -- downloads: transport interface, mirror fallback, resumable
+ * capped downloads into memory or a file, conditional GET, cool-down state. */
+#ifndef ZUPD_FETCH_H
+#define ZUPD_FETCH_H
+
+#include <stdbool.h>
+
+#include <zupd/common.h>
+#include <zupd/hash.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* HTTP cache validators of one document (ETag, Last-Modified), as received.
+ * Values are printable ASCII without CR/LF, at most ZUPD_VALIDATOR_MAX - 1
+ * bytes; "" means none. The caller keeps them with the document they
+ * describe and sends them only while it still holds that document. */
+#define ZUPD_VALIDATOR_MAX 256
+struct zupd_validators {
+    char etag[ZUPD_VALIDATOR_MAX];
+    char last_modified[ZUPD_VALIDATOR_MAX];
+};
+
+/* Where a download goes. begin() is called once per successful response,
+ * before any body byte, with the file position the body starts at: the
+ * requested offset for a 206, 0 for a 200 (the sink must then drop what it
+ * had, e.g. truncate a partial file and restart its hash). write() gets the
+ * body in order. Either returns ZUPD_OK or an error that aborts the transfer
+ * and is returned by the GET unchanged. */
+struct zupd_sink {
+    void *opaque;
+    int (*begin)(void *opaque, uint64_t start);
+    int (*write)(void *opaque, const uint8_t *data, size_t len);
+};
+
+/* One GET of one absolute URL: the transport's only primitive. */
+struct zupd_get {
+    const char *url;
+    uint64_t offset;                     /* ask Range bytes=offset-; 0: whole file */
+    uint64_t max_bytes;                  /* cap on start + body length (> 0) */
+    const struct zupd_validators *cond;  /* send If-None-Match/-Modified-Since; NULL: none */
+};
+
+struct zupd_get_res {
+    long status;                         /* final HTTP status, 0 when none */
+    bool not_modified;                   /* 304 to a conditional GET; sink untouched */
+    uint32_t retry_after;                /* seconds asked by a 429/503, clamped; 0: none */
+    uint32_t new_conns;                  /* connections opened for this GET */
+    uint64_t start;                      /* position of the first body byte */
+    uint64_t received;                   /* body bytes given to the sink */
+    struct zupd_validators validators;   /* of a 200 response */
+};
+
+/* Counters kept by zupd_fetch() on the transport. */
+struct zupd_fetch_stats {
+    uint64_t requests;      /* GETs sent */
+    uint64_t bytes;         /* body bytes received */
+    uint64_t not_modified;  /* 304 answers */
+    uint64_t connections;   /* connections opened */
+};
+
+/* A transport. get() performs one GET (no mirror fallback, no retry) and
+ * returns:
+ *   ZUPD_OK          2xx, body given to the sink; or 304 (res->not_modified)
+ *   ZUPD_E_NOTFOUND  403 or 404
+ *   ZUPD_E_BUSY      429 or 503; res->retry_after is the asked delay
+ *   ZUPD_E_TOOBIG    Content-Length or body over max_bytes (stopped at once)
+ *   ZUPD_E_TIMEOUT   connect timeout or transfer under the low-speed limit
+ *   ZUPD_E_NET       any other network or HTTP failure
+ *   or the error the sink returned.
+ * free() releases opaque. Implementations: zupd_curl_transport_new(),
+ * zupd_mem_transport_new(); callers may build their own. */
+struct zupd_transport {
+    void *opaque;
+    int (*get)(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
+               struct zupd_get_res *res);
+    void (*free)(void *opaque);
+    struct zupd_fetch_stats stats;
+};
+
+/* Release a transport made by a zupd_*_transport_new(). NULL ok. */
+ZUPD_API void zupd_transport_free(struct zupd_transport *t);
+
+/* ------------------------------------------------------------ libcurl */
+
+struct zupd_curl_opts {
+    uint32_t connect_timeout_ms; /* 0: libcurl's default (300 s) */
+    uint32_t low_speed_limit;    /* bytes/s; slower for low_speed_time s aborts */
+    uint32_t low_speed_time;     /* seconds; 0 disables the low-speed check */
+    uint32_t total_timeout_ms;   /* whole transfer; 0: none */
+    uint32_t max_redirs;         /* redirects followed (http/https only) */
+    uint32_t max_retry_after;    /* clamp on a server's Retry-After, seconds */
+    size_t buffer_size;          /* receive buffer (CURLOPT_BUFFERSIZE) */
+    bool http2;                  /* HTTP/2 over TLS when the server offers it */
+    const char *ca_file;         /* NULL: the system's trust store; copied */
+    const char *user_agent;      /* NULL: "zupd/VERSION"; copied */
+};
+
+#define ZUPD_CURL_OPTS_DEFAULT                                                  \
+    {                                                                           \
+        .connect_timeout_ms = 10000, .low_speed_limit = 1024,                   \
+        .low_speed_time = 30, .total_timeout_ms = 0, .max_redirs = 5,           \
+        .max_retry_after = 6 * 3600, .buffer_size = 512u << 10, .http2 = true,  \
+        .ca_file = NULL, .user_agent = NULL                                     \
+    }
+
+/* A libcurl transport holding ONE easy handle, reused for every GET so
+ * connections are kept alive. Only http and https are allowed, also for
+ * redirects (https URLs may only redirect to https). Proxies come from the
+ * usual environment variables. opts NULL: defaults. ctx is borrowed for
+ * logging and must outlive the transport (NULL: no logging). Not thread
+ * safe: one transport per thread.
+ * Ownership: *out is new, release with zupd_transport_free(); NULL on error.
+ * Returns ZUPD_OK, ZUPD_E_NOMEM or ZUPD_E_NET (libcurl unusable). */
+ZUPD_API ZUPD_NODISCARD int zupd_curl_transport_new(struct zupd_ctx *ctx,
+                                                    const struct zupd_curl_opts *opts,
+                                                    struct zupd_transport **out);
+
+/* ------------------------------------------------------------ in memory */
+
+/* A transport serving URL -> bytes from memory, for tests of the layers
+ * above the network. Missing URLs answer 404. It honours Range (206),
+ * answers 304 to If-None-Match with the entry's ETag ("\"<n>\"", n counting
+ * puts), and delivers bodies in 4 KiB pieces.
+ * Ownership: *out is new, release with zupd_transport_free(). */
+ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_new(struct zupd_transport **out);
+/* Serve a copy of data[0..len) at url (replacing any entry). */
+ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_put(struct zupd_transport *t, const char *url,
+                                                   const void *data, size_t len);
+/* Make GETs of url fail with err (ZUPD_E_NET, _TIMEOUT, _BUSY with
+ * retry_after, ...); ZUPD_OK serves the entry again. */
+ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_fail(struct zupd_transport *t, const char *url,
+                                                    int err, uint32_t retry_after);
+/* Number of GETs of url so far (also of missing or failing URLs). */
+ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const char *url);
+
+/* ------------------------------------------------------------ mirrors */
+
+/* A download of path from an ordered list of mirrors. */
+struct zupd_fetch_req {
+    const char *const *bases;  /* mirror base URLs, in order of preference */
+    size_t n_bases;
+    size_t first;              /* first mirror to try: 0, or res.mirror + 1 to ask the
+                                * next mirror after the content failed a check */
+    const char *path;          /* relative to a base, already percent-encoded */
+    uint64_t offset;           /* resume position (the sink holds bytes [0, offset)) */
+    uint64_t max_bytes;        /* cap on the whole file: the signed length, or a default */
+    struct zupd_validators *cond; /* in/out: sent, then replaced by a 200's; NULL: none */
+};
+
+struct zupd_fetch_res {
+    size_t mirror;             /* index of the mirror that answered (or failed last) */
+    long status;
+    bool not_modified;         /* 304: nothing new; the sink was not called */
+    uint32_t retry_after;      /* largest Retry-After among the mirrors, seconds */
+    uint64_t start;            /* the body began at this position ... */
+    uint64_t received;         /* ... and had this many bytes */
+};
+
+/* GET path from bases[first], falling back to the next mirror on a server or
+ * network failure (NOTFOUND, BUSY, TOOBIG, TIMEOUT, NET); a resumed attempt on
+ * the next mirror continues from where the previous one stopped. Errors of
+ * the sink or the machine (IO, NOSPACE, NOMEM, HASH...) stop at once. When
+ * every mirror failed the error is, by priority, NOTFOUND (a reachable server
+ * said the file is not there: ends a root walk), TOOBIG, BUSY, TIMEOUT, NET.
+ * Returns ZUPD_OK (see res->not_modified), those errors, or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t,
+                                       const struct zupd_fetch_req *req,
+                                       const struct zupd_sink *sink, struct zupd_fetch_res *res);
+
+/* zupd_fetch() into memory (req->offset must be 0).
+ * Ownership: on ZUPD_OK *out is new (free()), NUL-terminated, *out_len bytes;
+ * NULL/0 on error and on 304. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch_mem(struct zupd_ctx *ctx, struct zupd_transport *t,
+                                           const struct zupd_fetch_req *req, uint8_t **out,
+                                           size_t *out_len, struct zupd_fetch_res *res);
+
+/* Download path into dirfd/name with resume, for the target cache. Bytes go
+ * to "<name>.part" (O_NOFOLLOW), hashed while written; an existing partial
+ * is hashed first and resumed with Range. More than expected_len bytes are
+ * refused (ZUPD_E_TOOBIG). When expected_len bytes hash to digest (alg), the
+ * partial is fsynced and renamed to name atomically (and the directory
+ * fsynced). A wrong hash deletes the partial and tries the next mirror from
+ * scratch; a short file resumes on the next mirror. req->offset, ->cond are
+ * ignored; name must be a plain file name. A partial left by a network error
+ * is kept for the next run.
+ * Returns ZUPD_OK, ZUPD_E_HASH (every mirror's content was wrong; partial
+ * removed), ZUPD_E_LENGTH (too short everywhere; partial kept), ZUPD_E_IO,
+ * ZUPD_E_NOSPACE, the errors of zupd_fetch(), ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t,
+                                            const struct zupd_fetch_req *req, int dirfd,
+                                            const char *name, uint64_t expected_len,
+                                            enum zupd_hash_alg alg, const uint8_t *digest,
+                                            struct zupd_fetch_res *res);
+
+/* ------------------------------------------------------------ client state */
+
+/* What a client keeps across runs about its repository's servers: the
+ * validators of timestamp.json and a cool-down asked by Retry-After. The
+ * program owns the file; the library only formats and parses. */
+struct zupd_fetch_state {
+    struct zupd_validators timestamp;
+    int64_t cooldown_until;    /* unix time before which no request is sent; 0: none */
+};
+
+/* Text form ("zupd-fetch-state 1\n" and key value lines) into dst[0..dst_cap),
+ * NUL-terminated, length in *out_len. ZUPD_E_TOOBIG if dst is too small. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
+                                                    const struct zupd_fetch_state *st);
+/* Parse src[0..src_len) (untrusted: strict, bounded). On error *st is zeroed.
+ * Returns ZUPD_OK or ZUPD_E_FORMAT. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_parse(const char *src, size_t src_len,
+                                                   struct zupd_fetch_state *st);
+/* Note a server's Retry-After at time now: the cool-down is extended to
+ * now + retry_after (never shortened). */
+ZUPD_API void zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now,
+                                        uint32_t retry_after);
+/* Seconds still to wait at time now; 0 when requests may be sent. */
+ZUPD_API uint64_t zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zupd/store.h -- installed versions of a component: staging, atomic switch,
+ * rollback, holds, bad releases, pruning (see docs/internals/store.md).
+ *
+ *   <state>/components/<name>/versions/<version>/     installed trees
+ *   <state>/components/<name>/versions/<version>.staging/  being built
+ *   <state>/components/<name>/manifests/<version>.json     verified manifests
+ *   <state>/components/<name>/current -> versions/<version>
+ *   <state>/components/<name>/state.json                   holds, bad, history
+ *
+ * A version directory only ever appears by rename() of a staging tree whose
+ * files and directories were all fsynced, after its manifest was saved; the
+ * switch is a rename() of a new symlink over `current`. A crash at any
+ * instant leaves `current` naming a whole version. */
+#ifndef ZUPD_STORE_H
+#define ZUPD_STORE_H
+
+#include <stdbool.h>
+
+#include <zupd/common.h>
+#include <zupd/fetch.h>
+#include <zupd/manifest.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct zupd_store;
+struct zupd_stage;
+
+/* What the store remembers about a component beyond its trees. */
+struct zupd_store_state {
+    bool held;                /* no updates until released */
+    char held_version[ZUPD_NAME_MAX + 1]; /* what it was held on ("" none) */
+    char **bad;               /* releases whose health check failed */
+    size_t n_bad;
+    char **history;           /* versions switched to, oldest first (deduplicated) */
+    size_t n_history;
+    int64_t last_check;       /* unix time of the last successful check; 0 never */
+    char last_error[256];     /* "" when the last run succeeded */
+};
+
+/* Open (creating directories as needed) the store of component in
+ * state_dir, and remove staging trees a crash left behind.
+ * Ownership: *out new, zupd_store_free(). */
+ZUPD_API ZUPD_NODISCARD int zupd_store_open(const char *state_dir, const char *component,
+                                            struct zupd_store **out);
+ZUPD_API void zupd_store_free(struct zupd_store *s); /* NULL ok */
+
+/* The version `current` names, into ver[0..cap). ZUPD_E_NOTFOUND before the
+ * first install. */
+ZUPD_API ZUPD_NODISCARD int zupd_store_current(struct zupd_store *s, char *ver, size_t cap);
+/* Is version installed (tree and manifest present)? */
+ZUPD_API bool zupd_store_has(struct zupd_store *s, const char *version);
+/* The saved manifest of an installed version. Ownership: *out new. */
+ZUPD_API ZUPD_NODISCARD int zupd_store_manifest(struct zupd_store *s, const char *version,
+                                                struct zupd_manifest **out);
+/* Installed versions, sorted by zupd_version_cmp. Ownership: *out is a new
+ * array of new strings; free with zupd_strv_free(). */
+ZUPD_API ZUPD_NODISCARD int zupd_store_list(struct zupd_store *s, char ***out, size_t *n);
+ZUPD_API void zupd_strv_free(char **v, size_t n);
+/* Absolute path of the component directory (borrowed). */
+ZUPD_API const char *zupd_store_dir(const struct zupd_store *s);
+
+/* Point `current` at an installed version: a new symlink renamed over the
+ * old one, then the directory fsynced; the version is appended to the
+ * history. If link_path is not NULL it is made a symlink to `current` when
+ * missing (ZUPD_E_EXISTS when it exists and is something else). */
+ZUPD_API ZUPD_NODISCARD int zupd_store_switch(struct zupd_store *s, const char *version,
+                                              const char *link_path);
+
+/* Remove installed versions beyond the keep most recent of the history,
+ * never `current` nor the version before it. */
+ZUPD_API ZUPD_NODISCARD int zupd_store_prune(struct zupd_store *s, unsigned keep);
+
+/* Re-hash every file of an installed version against its manifest. On a
+ * mismatch, bad_path (if not NULL) receives the file's path. Returns
+ * ZUPD_OK, ZUPD_E_HASH, ZUPD_E_LENGTH, ZUPD_E_NOTFOUND (a file missing). */
+ZUPD_API ZUPD_NODISCARD int zupd_store_verify(struct zupd_store *s, const char *version,
+                                              char *bad_path, size_t bad_cap);
+
+/* State (state.json, written atomically). Ownership: release with
+ * zupd_store_state_release(). */
+ZUPD_API ZUPD_NODISCARD int zupd_store_state_load(struct zupd_store *s,
+                                                  struct zupd_store_state *st);
+ZUPD_API ZUPD_NODISCARD int zupd_store_state_save(struct zupd_store *s,
+                                                  const struct zupd_store_state *st);
+ZUPD_API void zupd_store_state_release(struct zupd_store_state *st);
+ZUPD_API bool zupd_store_state_is_bad(const struct zupd_store_state *st, const char *version);
+ZUPD_API ZUPD_NODISCARD int zupd_store_state_mark_bad(struct zupd_store_state *st,
+                                                      const char *version);
+
+/* ------------------------------------------------------------ staging */
+
+/* Start building version of a verified manifest (manifest_bytes are the
+ * exact verified bytes; they are parsed again here and saved with the
+ * version). An old staging tree of that version is removed first.
+ * ZUPD_E_EXISTS when the version is already installed.
+ * Ownership: *out new; finish with zupd_stage_commit() or zupd_stage_abort(). */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_begin(struct zupd_store *s, const uint8_t *manifest_bytes,
+                                             size_t len, struct zupd_stage **out);
+/* The manifest being staged (borrowed). */
+ZUPD_API const struct zupd_manifest *zupd_stage_manifest(const struct zupd_stage *st);
+
+/* Find an installed file whose content has this sha256 (any kept version,
+ * current first): its absolute path into path[0..cap). ZUPD_E_NOTFOUND. */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_find_local(struct zupd_stage *st, const uint8_t *sha256,
+                                                  char *path, size_t cap);
+
+/* Stage file i of the manifest as a hard link to installed identical
+ * content. ZUPD_E_NOTFOUND when there is none. */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_link(struct zupd_stage *st, size_t i);
+
+/* Open file i for writing; *sink receives its content (hashed while
+ * written; more than the manifest's size is refused). Exactly one file is
+ * open at a time. Finish with zupd_stage_close(). */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_open(struct zupd_stage *st, size_t i,
+                                            struct zupd_sink *sink);
+/* Close the open file: its size and sha256 must match the manifest
+ * (ZUPD_E_LENGTH, ZUPD_E_HASH; the file is then removed so the caller can
+ * try another source). The fsync is deferred to commit. */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_close(struct zupd_stage *st);
+
+/* Every file of the manifest staged? Then fsync every staged file, then
+ * each directory once, save the manifest, and rename the tree to
+ * versions/<version>. ZUPD_E_MISUSE when files are missing. Frees st. */
+ZUPD_API ZUPD_NODISCARD int zupd_stage_commit(struct zupd_stage *st);
+/* Remove the staging tree and free st. NULL ok. */
+ZUPD_API void zupd_stage_abort(struct zupd_stage *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/fetch.c -- transport-independent downloads: mirror fallback, byte caps,
+ * into memory, resumable into a file with hash-while-writing, client state. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zupd/fetch.h>
+
+#include "fetch_int.h"
+#include "fsio.h"
+
+/* ------------------------------------------------------------ helpers */
+
+void
+zu_validator_set(char *dst, const char *src, size_t len)
+{
+    dst[0] = '\0';
+    while (len > 0 && (src[0] == ' ' || src[0] == '\t')) {
+        src++;
+        len--;
+    }
+    while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\t' || src[len - 1] == '\r' ||
+                       src[len - 1] == '\n'))
+        len--;
+    if (len >= ZUPD_VALIDATOR_MAX)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e)
+            return;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+bool
+zu_validator_ok(const char *v)
+{
+    size_t n = strnlen(v, ZUPD_VALIDATOR_MAX);
+
+    if (n >= ZUPD_VALIDATOR_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+            return false;
+    return true;
+}
+
+void
+zu_url_redact(char *dst, size_t dst_cap, const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end != NULL ? scheme_end + 3 : url;
+    size_t hostlen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hostlen);
+    size_t pre = (size_t)(host - url);
+
+    if (at != NULL) {
+        hostlen -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    snprintf(dst, dst_cap, "%.*s%.*s%.*s", (int)pre, url, (int)hostlen, host,
+             (int)strcspn(host + hostlen, "?#"), host + hostlen);
+}
+
+void
+zupd_transport_free(struct zupd_transport *t)
+{
+    if (t == NULL)
+        return;
+    if (t->free != NULL)
+        t->free(t->opaque);
+    free(t);
+}
+
+/* ------------------------------------------------------------ mirror loop */
+
+/* Sits between the transport and the caller's sink: enforces the cap on
+ * the whole file and tracks the position reached. */
+struct wrap {
+    const struct zupd_sink *user;
+    uint64_t pos;
+    uint64_t max;
+    bool began;
+};
+
+static int
+wrap_begin(void *opaque, uint64_t start)
+{
+    struct wrap *w = opaque;
+    int rc;
+
+    if (start != 0 && start != w->pos)
+        return ZUPD_E_NET; /* the server sent a range we did not ask for */
+    rc = w->user->begin(w->user->opaque, start);
+    if (rc != ZUPD_OK)
+        return rc;
+    w->pos = start;
+    w->began = true;
+    return ZUPD_OK;
+}
+
+static int
+wrap_write(void *opaque, const uint8_t *data, size_t len)
+{
+    struct wrap *w = opaque;
+    int rc;
+
+    if (!w->began)
+        return ZUPD_E_MISUSE;
+    if (len > w->max - w->pos)
+        return ZUPD_E_TOOBIG;
+    rc = w->user->write(w->user->opaque, data, len);
+    if (rc != ZUPD_OK)
+        return rc;
+    w->pos += len;
+    return ZUPD_OK;
+}
+
+/* Errors after which the next mirror is asked, ranked for the final answer. */
+static int
+fallback_rank(int rc)
+{
+    switch (rc) {
+    case ZUPD_E_NOTFOUND:
+        return 5;
+    case ZUPD_E_TOOBIG:
+        return 4;
+    case ZUPD_E_BUSY:
+        return 3;
+    case ZUPD_E_TIMEOUT:
+        return 2;
+    case ZUPD_E_NET:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int
+zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
+           const struct zupd_sink *sink, struct zupd_fetch_res *res)
+{
+    struct zu_buf url;
+    struct wrap w;
+    struct zupd_sink ws = {.opaque = &w, .begin = wrap_begin, .write = wrap_write};
+    struct zupd_get g;
+    struct zupd_get_res gr;
+    char shown[512];
+    int rc = ZUPD_E_MISUSE, best = ZUPD_OK;
+    size_t best_mirror = 0;
+
+    memset(res, 0, sizeof(*res));
+    zu_buf_init(&url, 8192);
+    if (t == NULL || t->get == NULL || req == NULL || sink == NULL || req->bases == NULL ||
+        req->path == NULL || req->first >= req->n_bases || req->max_bytes == 0 ||
+        req->offset > req->max_bytes || (req->cond != NULL && (!zu_validator_ok(req->cond->etag) ||
+                                                               !zu_validator_ok(req->cond->last_modified))))
+        goto out;
+    w.user = sink;
+    w.max = req->max_bytes;
+    w.pos = req->offset;
+    for (size_t i = req->first; i < req->n_bases; i++) {
+        const char *base = req->bases[i];
+        size_t blen = strlen(base);
+
+        url.len = 0;
+        rc = zu_buf_addstr(&url, base);
+        if (rc == ZUPD_OK && (blen == 0 || base[blen - 1] != '/'))
+            rc = zu_buf_addstr(&url, "/");
+        if (rc == ZUPD_OK)
+            rc = zu_buf_addstr(&url, req->path);
+        if (rc != ZUPD_OK)
+            goto out;
+        w.began = false;
+        g.url = (const char *)url.p;
+        g.offset = w.pos;
+        g.max_bytes = req->max_bytes;
+        g.cond = req->cond != NULL && (req->cond->etag[0] != '\0' ||
+                                       req->cond->last_modified[0] != '\0')
+                     ? req->cond
+                     : NULL;
+        memset(&gr, 0, sizeof(gr));
+        rc = t->get(t->opaque, &g, &ws, &gr);
+        t->stats.requests++;
+        t->stats.bytes += gr.received;
+        t->stats.connections += gr.new_conns;
+        res->mirror = i;
+        res->status = gr.status;
+        if (gr.retry_after > res->retry_after)
+            res->retry_after = gr.retry_after;
+        zu_url_redact(shown, sizeof(shown), g.url);
+        if (rc == ZUPD_OK && gr.not_modified && g.cond == NULL) {
+            zu_log(ctx, ZUPD_LOG_WARN, "'%s': 304 to an unconditional GET", shown);
+            rc = ZUPD_E_NET;
+        }
+        if (rc == ZUPD_OK && !gr.not_modified && !w.began)
+            rc = wrap_begin(&w, gr.start); /* an empty body */
+        if (rc == ZUPD_OK) {
+            if (gr.not_modified) {
+                t->stats.not_modified++;
+                res->not_modified = true;
+                zu_trace(ctx, "'%s': not modified", shown);
+            } else {
+                res->start = gr.start;
+                res->received = w.pos - gr.start;
+                if (req->cond != NULL)
+                    *req->cond = gr.validators;
+            }
+            goto out;
+        }
+        if (fallback_rank(rc) == 0) {
+            zu_log(ctx, ZUPD_LOG_ERR, "cannot fetch '%s': %s", shown, zupd_strerror(rc));
+            goto out;
+        }
+        if (fallback_rank(rc) > fallback_rank(best)) {
+            best = rc;
+            best_mirror = i;
+        }
+        zu_log(ctx, ZUPD_LOG_WARN, "cannot fetch '%s': %s (HTTP %ld)%s", shown,
+               zupd_strerror(rc), gr.status, i + 1 < req->n_bases ? "; trying the next mirror" : "");
+        /* hostile bytes over the cap are not resumed: the next mirror starts over */
+        if (rc == ZUPD_E_TOOBIG)
+            w.pos = 0;
+    }
+    rc = best;
+    res->mirror = best_mirror;
+out:
+    zu_buf_release(&url);
+    return rc;
+}
+
+/* ------------------------------------------------------------ into memory */
+
+static int
+mem_begin(void *opaque, uint64_t start)
+{
+    struct zu_buf *b = opaque;
+
+    if (start == 0)
+        b->len = 0;
+    else if (start != b->len)
+        return ZUPD_E_MISUSE;
+    return ZUPD_OK;
+}
+
+static int
+mem_write(void *opaque, const uint8_t *data, size_t len)
+{
+    return zu_buf_add(opaque, data, len);
+}
+
+int
+zupd_fetch_mem(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
+               uint8_t **out, size_t *out_len, struct zupd_fetch_res *res)
+{
+    struct zu_buf b;
+    struct zupd_sink sink = {.opaque = &b, .begin = mem_begin, .write = mem_write};
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    memset(res, 0, sizeof(*res));
+    if (req == NULL || req->offset != 0 || req->max_bytes >= SIZE_MAX)
+        return ZUPD_E_MISUSE;
+    zu_buf_init(&b, (size_t)req->max_bytes);
+    rc = zupd_fetch(ctx, t, req, &sink, res);
+    if (rc == ZUPD_OK && !res->not_modified)
+        rc = zu_buf_detach(&b, out, out_len);
+    zu_buf_release(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------ into a file */
+
+struct filesink {
+    int fd;
+    enum zupd_hash_alg alg;
+    struct zupd_hash *h;
+    uint64_t len;
+};
+
+static int
+file_restart(struct filesink *f)
+{
+    zupd_hash_free(f->h);
+    f->h = zupd_hash_new(f->alg);
+    if (f->h == NULL)
+        return ZUPD_E_NOMEM;
+    if (ftruncate(f->fd, 0) != 0 || lseek(f->fd, 0, SEEK_SET) != 0)
+        return ZUPD_E_IO;
+    f->len = 0;
+    return ZUPD_OK;
+}
+
+static int
+file_begin(void *opaque, uint64_t start)
+{
+    struct filesink *f = opaque;
+
+    if (start == 0 && f->len > 0)
+        return file_restart(f);
+    return start == f->len ? ZUPD_OK : ZUPD_E_MISUSE;
+}
+
+static int
+file_write(void *opaque, const uint8_t *data, size_t len)
+{
+    struct filesink *f = opaque;
+    int rc = zu_write_all(f->fd, data, len);
+
+    if (rc == ZUPD_OK)
+        rc = zupd_hash_update(f->h, data, len);
+    if (rc == ZUPD_OK)
+        f->len += len;
+    return rc;
+}
+
+/* Hash the partial already on disk: it is resumed, not fetched again. */
+static int
+file_hash_prefix(struct filesink *f)
+{
+    uint8_t *chunk = malloc(512u << 10);
+    ssize_t n;
+    int rc = ZUPD_OK;
+
+    if (chunk == NULL)
+        return ZUPD_E_NOMEM;
+    if (lseek(f->fd, 0, SEEK_SET) != 0) {
+        rc = ZUPD_E_IO;
+        goto out;
+    }
+    for (uint64_t done = 0; done < f->len; done += (uint64_t)n) {
+        n = read(f->fd, chunk, 512u << 10);
+        if (n < 0 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+        if (n <= 0) {
+            rc = ZUPD_E_IO;
+            goto out;
+        }
+        rc = zupd_hash_update(f->h, chunk, (size_t)n);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    if (lseek(f->fd, 0, SEEK_END) < 0)
+        rc = ZUPD_E_IO;
+out:
+    free(chunk);
+    return rc;
+}
+
+int
+zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
+                int dirfd, const char *name, uint64_t expected_len, enum zupd_hash_alg alg,
+                const uint8_t *digest, struct zupd_fetch_res *res)
+{
+    struct filesink f = {.fd = -1, .alg = alg, .h = NULL, .len = 0};
+    struct zupd_sink sink = {.opaque = &f, .begin = file_begin, .write = file_write};
+    struct zupd_fetch_req r;
+    uint8_t got[ZUPD_HASH_MAX_LEN];
+    char part[256];
+    size_t dlen = zupd_hash_len(alg), glen;
+    bool fetched;
+    int rc = ZUPD_E_MISUSE;
+
+    memset(res, 0, sizeof(*res));
+    if (req == NULL || !zu_plain_name(name) || digest == NULL || dlen == 0 ||
+        strlen(name) + sizeof(".part") > sizeof(part))
+        goto out;
+    snprintf(part, sizeof(part), "%s.part", name);
+    r = *req;
+    r.cond = NULL;
+    r.max_bytes = expected_len;
+    rc = zu_open_rw(dirfd, part, 0644, &f.fd, &f.len);
+    if (rc != ZUPD_OK) {
+        zu_log(ctx, ZUPD_LOG_ERR, "cannot open '%s': %s", part, strerror(errno));
+        goto out;
+    }
+    f.h = zupd_hash_new(alg);
+    if (f.h == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    rc = f.len > expected_len ? file_restart(&f) : file_hash_prefix(&f);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (f.len > 0)
+        zu_log(ctx, ZUPD_LOG_INFO, "resuming '%s' at %" PRIu64 " of %" PRIu64 " bytes", name,
+               f.len, expected_len);
+    for (;;) {
+        fetched = false;
+        if (f.len < expected_len) {
+            r.offset = f.len;
+            rc = zupd_fetch(ctx, t, &r, &sink, res);
+            if (rc != ZUPD_OK)
+                goto out; /* the partial stays for the next run */
+            fetched = true;
+            if (f.len < expected_len) {
+                zu_log(ctx, ZUPD_LOG_WARN, "'%s': %" PRIu64 " of %" PRIu64 " bytes from mirror %zu",
+                       req->path, f.len, expected_len, res->mirror);
+                r.first = res->mirror + 1;
+                if (r.first >= r.n_bases) {
+                    rc = ZUPD_E_LENGTH;
+                    goto out;
+                }
+                continue;
+            }
+        }
+        rc = zupd_hash_final(f.h, got, sizeof(got), &glen);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (glen == dlen && memcmp(got, digest, dlen) == 0)
+            break;
+        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch (mirror %zu); partial discarded",
+               req->path, fetched ? res->mirror : r.first);
+        rc = file_restart(&f);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (fetched)
+            r.first = res->mirror + 1;
+        if (r.first >= r.n_bases || expected_len == 0) {
+            unlinkat(dirfd, part, 0);
+            rc = ZUPD_E_HASH;
+            goto out;
+        }
+    }
+    rc = zu_fsync_fd(f.fd);
+    if (rc == ZUPD_OK)
+        rc = zu_rename_durable(dirfd, part, name);
+    if (rc != ZUPD_OK)
+        zu_log(ctx, ZUPD_LOG_ERR, "cannot store '%s': %s", name, strerror(errno));
+out:
+    if (f.fd >= 0)
+        close(f.fd);
+    zupd_hash_free(f.h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ client state */
+
+#define STATE_MAGIC "zupd-fetch-state 1\n"
+
+int
+zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
+                        const struct zupd_fetch_state *st)
+{
+    struct zu_buf b;
+    int rc;
+
+    *out_len = 0;
+    if (dst_cap > 0)
+        dst[0] = '\0';
+    if (!zu_validator_ok(st->timestamp.etag) || !zu_validator_ok(st->timestamp.last_modified) ||
+        st->cooldown_until < 0)
+        return ZUPD_E_MISUSE;
+    zu_buf_init(&b, 0);
+    rc = zu_buf_addstr(&b, STATE_MAGIC);
+    if (rc == ZUPD_OK && st->timestamp.etag[0] != '\0')
+        rc = zu_buf_addf(&b, "etag %s\n", st->timestamp.etag);
+    if (rc == ZUPD_OK && st->timestamp.last_modified[0] != '\0')
+        rc = zu_buf_addf(&b, "last-modified %s\n", st->timestamp.last_modified);
+    if (rc == ZUPD_OK && st->cooldown_until > 0)
+        rc = zu_buf_addf(&b, "cooldown-until %" PRId64 "\n", st->cooldown_until);
+    if (rc == ZUPD_OK && b.len >= dst_cap)
+        rc = ZUPD_E_TOOBIG;
+    if (rc == ZUPD_OK) {
+        memcpy(dst, b.p, b.len + 1);
+        *out_len = b.len;
+    }
+    zu_buf_release(&b);
+    return rc;
+}
+
+int
+zupd_fetch_state_parse(const char *src, size_t src_len, struct zupd_fetch_state *st)
+{
+    const char *p = src, *end = src + src_len;
+    unsigned seen = 0;
+    const size_t magic_len = sizeof(STATE_MAGIC) - 1;
+
+    memset(st, 0, sizeof(*st));
+    if (src_len > 4096 || src_len < magic_len || memcmp(src, STATE_MAGIC, magic_len) != 0)
+        goto bad;
+    p += magic_len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *sp;
+        size_t klen, vlen;
+
+        if (nl == NULL)
+            goto bad;
+        sp = memchr(p, ' ', (size_t)(nl - p));
+        if (sp == NULL)
+            goto bad;
+        klen = (size_t)(sp - p);
+        vlen = (size_t)(nl - sp - 1);
+        if (vlen == 0 || vlen >= ZUPD_VALIDATOR_MAX)
+            goto bad;
+        for (size_t i = 0; i < vlen; i++)
+            if ((unsigned char)sp[1 + i] < 0x20 || (unsigned char)sp[1 + i] > 0x7e)
+                goto bad;
+        if (klen == 4 && memcmp(p, "etag", 4) == 0 && !(seen & 1)) {
+            memcpy(st->timestamp.etag, sp + 1, vlen);
+            seen |= 1;
+        } else if (klen == 13 && memcmp(p, "last-modified", 13) == 0 && !(seen & 2)) {
+            memcpy(st->timestamp.last_modified, sp + 1, vlen);
+            seen |= 2;
+        } else if (klen == 14 && memcmp(p, "cooldown-until", 14) == 0 && !(seen & 4)) {
+            int64_t v = 0;
+
+            if (vlen > 18)
+                goto bad;
+            for (size_t i = 0; i < vlen; i++) {
+                if (sp[1 + i] < '0' || sp[1 + i] > '9')
+                    goto bad;
+                v = v * 10 + (sp[1 + i] - '0');
+            }
+            st->cooldown_until = v;
+            seen |= 4;
+        } else {
+            goto bad;
+        }
+        p = nl + 1;
+    }
+    return ZUPD_OK;
+bad:
+    memset(st, 0, sizeof(*st));
+    return ZUPD_E_FORMAT;
+}
+
+void
+zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now, uint32_t retry_after)
+{
+    int64_t until = now + (int64_t)retry_after;
+
+    if (until > st->cooldown_until)
+        st->cooldown_until = until;
+}
+
+uint64_t
+zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now)
+{
+    return st->cooldown_until > now ? (uint64_t)(st->cooldown_until - now) : 0;
+}

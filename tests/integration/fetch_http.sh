@@ -1,0 +1,171 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/fetch_http.sh -- the libcurl fetcher against a hostile
+# HTTP server on 127.0.0.1 (tests/integration/hostile_server.py): caps against
+# endless data and lying lengths, slow retrieval, 304, Retry-After and the
+# persisted cool-down, mirror fallback, Range resume (also from a server that
+# ignores Range), wrong hashes, redirects, one TCP connection for many GETs.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir/build}
+tool=$top_builddir/tests/integration/fetchtool
+server=$top_srcdir/tests/integration/hostile_server.py
+
+# never a proxy: every request goes to 127.0.0.1 directly
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+no_proxy='*'; NO_PROXY='*'; export no_proxy NO_PROXY
+
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+tmp=$(mktemp -d)
+srv_pid=
+cleanup() {
+    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+python3 "$server" >"$tmp/srv.out" 2>"$tmp/srv.err" &
+srv_pid=$!
+i=0
+while [ ! -s "$tmp/srv.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+read -r _ port _ dead _ size _ sha <"$tmp/srv.out" || { echo "server did not start"; cat "$tmp/srv.err"; exit 1; }
+u=http://127.0.0.1:$port
+down=http://127.0.0.1:$dead
+
+pass=0 fail=0
+now_ms() { date +%s%3N; }
+# check NAME OUTPUT PATTERN...: every extended-regex PATTERN is in OUTPUT
+check() {
+    name=$1 out=$2
+    shift 2
+    for p in "$@"; do
+        if ! printf '%s\n' "$out" | grep -Eq -- "$p"; then
+            echo "FAIL: $name: '$p' not in: $out"
+            fail=$((fail + 1))
+            return 1
+        fi
+    done
+    echo "ok: $name"
+    pass=$((pass + 1))
+}
+# fast NAME START_MS LIMIT_MS
+fast() {
+    el=$(( $(now_ms) - $2 ))
+    if [ "$el" -le "$3" ]; then
+        echo "ok: $1 in ${el} ms"; pass=$((pass + 1))
+    else
+        echo "FAIL: $1 took ${el} ms (limit $3)"; fail=$((fail + 1))
+    fi
+}
+ft() { "$tool" "$@" 2>>"$tmp/tool.err"; }
+
+# --- an honest GET
+out=$(ft -m "$u/ok" --out "$tmp/f" get file.bin)
+check "plain GET" "$out" "rc=ok " "status=200 " "bytes=$size "
+check "plain GET bytes" "$(sha256sum "$tmp/f")" "^$sha "
+
+# --- caps: endless data, a lying Content-Length
+t0=$(now_ms)
+out=$(ft -m "$u/endless" --max 1000000 get x)
+check "endless data stops at the cap" "$out" "rc=toobig " "recv=[0-9]{1,6} "
+fast "endless data" "$t0" 5000
+t0=$(now_ms)
+out=$(ft -m "$u/liar" --max 1000000 get x)
+check "Content-Length over the cap refused before the body" "$out" "rc=toobig " "recv=0 "
+fast "lying Content-Length" "$t0" 3000
+out=$(ft -m "$u/ok" --max 1000 get file.bin)
+check "honest file over the cap" "$out" "rc=toobig "
+out=$(ft -m "$u/ok" --dir "$tmp" file file.bin capped 1000 "$sha")
+check "target longer than signed" "$out" "rc=toobig "
+
+# --- slow retrieval
+t0=$(now_ms)
+out=$(ft -m "$u/trickle" --low-speed-limit 10 --low-speed-time 2 get x)
+check "trickle cut by the low-speed limit" "$out" "rc=timeout "
+fast "slow retrieval" "$t0" 8000
+t0=$(now_ms)
+out=$(ft -m "$u/silent" --low-speed-limit 10 --low-speed-time 2 -m "$u/ok" get file.bin)
+check "silent server cut, next mirror used" "$out" "rc=ok " "mirror=1 "
+fast "silent server" "$t0" 8000
+
+# --- conditional GET: the idle check costs a 304
+rm -f "$tmp/state"
+out=$(ft -m "$u/ok" --state "$tmp/state" get timestamp.json)
+check "first GET keeps validators" "$out" "rc=ok " "status=200 "
+check "state file" "$(cat "$tmp/state")" "^zupd-fetch-state 1$" '^etag "v1-' '^last-modified Mon, 23 Nov 2026'
+out=$(ft -m "$u/ok" --state "$tmp/state" get timestamp.json)
+check "idle check is a 304 without body" "$out" "rc=ok " "status=304 " "notmod=1 " "bytes=0 "
+
+# --- Retry-After and the persisted cool-down
+rm -f "$tmp/state"
+out=$(ft -m "$u/busy503" --state "$tmp/state" get timestamp.json)
+check "503 Retry-After returned" "$out" "rc=busy " "retry_after=120 "
+check "cool-down persisted" "$(cat "$tmp/state")" "^cooldown-until [0-9]+$"
+out=$(ft -m "$u/busy503" --state "$tmp/state" get timestamp.json)
+check "next run waits, no request" "$out" "rc=cooldown wait=(1[01][0-9]|120)$"
+out=$(ft -m "$u/busy429" get timestamp.json)
+check "429 Retry-After returned" "$out" "rc=busy " "retry_after=7 "
+
+# --- mirror fallback
+out=$(ft --connect-ms 2000 -m "$down/ok" -m "$u/ok" get file.bin)
+check "first mirror down: second used" "$out" "rc=ok " "mirror=1 " "bytes=$size "
+out=$(ft -m "$u/e500" -m "$u/ok" get file.bin)
+check "first mirror 500: second used" "$out" "rc=ok " "mirror=1 "
+out=$(ft -m "$u/e404" -m "$u/ok" get file.bin)
+check "first mirror 404: second used" "$out" "rc=ok " "mirror=1 "
+out=$(ft -m "$u/e404" -m "$u/e403" get 5.root.json)
+check "404 everywhere is notfound" "$out" "rc=notfound "
+out=$(ft -m "$down/ok" -m "$u/e404" get 5.root.json)
+check "one mirror down, other 404: notfound ends a root walk" "$out" "rc=notfound "
+out=$(ft -m "$down/ok" -m "$u/e500" get file.bin)
+check "all mirrors failing: network" "$out" "rc=network "
+t0=$(now_ms)
+out=$(ft -m "$u/e500big" get file.bin)
+check "huge error body not read" "$out" "rc=network " "status=500 "
+fast "huge error body" "$t0" 3000
+
+# --- resume with Range
+out=$(ft -m "$u/cut" --dir "$tmp" file file.bin r1 "$size" "$sha")
+check "cut connection leaves a partial" "$out" "rc=network "
+check "partial size" "$(stat -c %s "$tmp/r1.part")" "^100000$"
+out=$(ft -m "$u/ok" --dir "$tmp" file file.bin r1 "$size" "$sha")
+check "resume from the partial" "$out" "rc=ok " "start=100000 " "bytes=200000 "
+check "resumed bytes" "$(sha256sum "$tmp/r1")" "^$sha "
+[ ! -e "$tmp/r1.part" ]; check "no partial left" "$?" "^0$"
+out=$(ft -m "$u/cut" -m "$u/ok" --dir "$tmp" file file.bin r2 "$size" "$sha")
+check "cut on mirror 0, resumed on mirror 1" "$out" "rc=ok " "mirror=1 " "start=100000 "
+check "resumed across mirrors" "$(sha256sum "$tmp/r2")" "^$sha "
+out=$(ft -m "$u/cut" --dir "$tmp" file file.bin r3 "$size" "$sha")
+out=$(ft -m "$u/norange" --dir "$tmp" file file.bin r3 "$size" "$sha")
+check "server ignoring Range: 200 restarts at 0" "$out" "rc=ok " "start=0 " "bytes=$size "
+check "restarted bytes" "$(sha256sum "$tmp/r3")" "^$sha "
+
+# --- wrong hash
+out=$(ft -m "$u/bad" --dir "$tmp" file file.bin h1 "$size" "$sha")
+check "wrong hash refused" "$out" "rc=hash "
+[ ! -e "$tmp/h1.part" ] && [ ! -e "$tmp/h1" ]; check "wrong hash: partial removed" "$?" "^0$"
+out=$(ft -m "$u/bad" -m "$u/ok" --dir "$tmp" file file.bin h2 "$size" "$sha")
+check "malicious mirror skipped after hash failure" "$out" "rc=ok " "mirror=1 "
+check "good bytes from mirror 1" "$(sha256sum "$tmp/h2")" "^$sha "
+
+# --- protocols and redirects
+out=$(ft -m "$u/redirftp" get x)
+check "redirect to ftp refused" "$out" "rc=network "
+out=$(ft -m "$u/redirloop" get x)
+check "redirect loop stopped" "$out" "rc=network "
+out=$(ft -m "ftp://127.0.0.1:$port/ok" get x)
+check "ftp mirror refused" "$out" "rc=network "
+
+# --- one TCP connection for several GETs (also across a 404 and a redirect)
+ft -m "$u" get reset >/dev/null
+out=$(ft -m "$u" multi ok/file.bin e404/1.root.json ok/timestamp.json redirok/file.bin ok/file.bin)
+check "client opened one connection" "$(printf '%s\n' "$out" | tail -n 1)" "conns=1$" "requests=5 "
+ft -m "$u" --out "$tmp/stats" get stats >/dev/null
+check "server saw one connection" "$(cat "$tmp/stats")" "^connections=1 requests=6$"
+
+echo "$pass passed, $fail failed"
+if [ "$fail" -ne 0 ]; then
+    echo "--- fetchtool stderr"; tail -n 40 "$tmp/tool.err"
+    exit 1
+fi
+exit 0

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/t_fetch_mem.c -- the in-memory transport and the transport-free
+ * download layer: mirror fallback, caps, 304, resume into a file, state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <zupd/fetch.h>
+
+#include "fetch_int.h"
+#include "fsio.h"
+
+static const char *const two[] = {"http://m1/repo", "http://m2/repo/"};
+
+static struct zupd_transport *
+mk(void)
+{
+    struct zupd_transport *t = NULL;
+
+    assert_int_equal(zupd_mem_transport_new(&t), ZUPD_OK);
+    return t;
+}
+
+static struct zupd_fetch_req
+req_of(const char *path, uint64_t max)
+{
+    struct zupd_fetch_req r = {.bases = two, .n_bases = 2, .path = path, .max_bytes = max};
+    return r;
+}
+
+static void
+test_get_and_count(void **state)
+{
+    struct zupd_transport *t = mk();
+    struct zupd_fetch_req r = req_of("1.root.json", 100);
+    struct zupd_fetch_res res;
+    uint8_t *p = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/1.root.json", "hello", 5), ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(p, "hello", 5);
+    assert_int_equal(res.mirror, 0);
+    assert_int_equal(res.status, 200);
+    free(p);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/1.root.json"), 1);
+    /* missing on both mirrors: 404 ends e.g. a root walk */
+    r.path = "2.root.json";
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOTFOUND);
+    assert_null(p);
+    assert_int_equal(n, 0);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/2.root.json"), 1);
+    assert_int_equal(t->stats.requests, 3);
+    assert_int_equal(t->stats.bytes, 5);
+    /* misuse */
+    r.first = 2;
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_MISUSE);
+    zupd_transport_free(t);
+    zupd_transport_free(NULL);
+}
+
+static void
+test_mirror_fallback(void **state)
+{
+    struct zupd_transport *t = mk();
+    struct zupd_fetch_req r = req_of("timestamp.json", 100);
+    struct zupd_fetch_res res;
+    uint8_t *p = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "bad", 3), ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/timestamp.json", "good", 4), ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NET, 0),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_int_equal(res.mirror, 1);
+    assert_memory_equal(p, "good", 4);
+    free(p);
+
+    /* the content of mirror 0 failed a check above: ask from the next one */
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_OK, 0),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_int_equal(res.mirror, 0);
+    free(p);
+    r.first = res.mirror + 1;
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_int_equal(res.mirror, 1);
+    assert_memory_equal(p, "good", 4);
+    free(p);
+    r.first = 0;
+
+    /* both busy: BUSY with the largest delay */
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_BUSY, 30),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_BUSY, 120),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_BUSY);
+    assert_int_equal(res.retry_after, 120);
+    /* priority: a 404 from a reachable mirror beats a network failure */
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOTFOUND, 0),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_TIMEOUT, 0),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOTFOUND);
+    assert_int_equal(res.mirror, 0);
+    /* errors of the machine do not fall back */
+    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOMEM, 0),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOMEM);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/timestamp.json"), 4);
+    zupd_transport_free(t);
+}
+
+static void
+test_cap(void **state)
+{
+    struct zupd_transport *t = mk();
+    struct zupd_fetch_req r = req_of("snapshot.json", 10);
+    struct zupd_fetch_res res;
+    uint8_t *p = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/snapshot.json", "0123456789A", 11),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/snapshot.json", "0123456789", 10),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_int_equal(res.mirror, 1);
+    assert_int_equal(n, 10);
+    free(p);
+    r.n_bases = 1;
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_TOOBIG);
+    assert_null(p);
+    zupd_transport_free(t);
+}
+
+static void
+test_conditional(void **state)
+{
+    struct zupd_transport *t = mk();
+    struct zupd_validators v;
+    struct zupd_fetch_req r = req_of("timestamp.json", 100);
+    struct zupd_fetch_res res;
+    uint8_t *p = NULL;
+    size_t n = 0;
+
+    (void)state;
+    memset(&v, 0, sizeof(v));
+    r.cond = &v;
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts1", 3), ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_false(res.not_modified);
+    assert_string_equal(v.etag, "\"1\"");
+    free(p);
+    /* idle check: 304, no body */
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_true(res.not_modified);
+    assert_null(p);
+    assert_int_equal(t->stats.not_modified, 1);
+    assert_int_equal(t->stats.bytes, 3);
+    /* a new timestamp: 200 and new validators */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts2", 3), ZUPD_OK);
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
+    assert_false(res.not_modified);
+    assert_memory_equal(p, "ts2", 3);
+    assert_string_equal(v.etag, "\"2\"");
+    free(p);
+    /* validators with a CR are never sent */
+    snprintf(v.etag, sizeof(v.etag), "%s", "\"x\"\r\nX-Evil: 1");
+    assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_MISUSE);
+    zupd_transport_free(t);
+}
+
+static void
+fill(uint8_t *b, size_t n, uint8_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(i * 31 + seed + (i >> 8));
+}
+
+static int
+mkdirfd(char *tmpl)
+{
+    int fd;
+
+    assert_non_null(mkdtemp(tmpl));
+    fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void
+rmdirfd(int dfd, char *path, const char *const *names)
+{
+    for (; *names != NULL; names++)
+        unlinkat(dfd, *names, 0);
+    close(dfd);
+    assert_int_equal(rmdir(path), 0);
+}
+
+static void
+test_file_resume_and_hash(void **state)
+{
+    static uint8_t good[100000], bad[100000];
+    struct zupd_transport *t = mk();
+    struct zupd_fetch_req r = req_of("targets/blob", 0);
+    struct zupd_fetch_res res;
+    uint8_t digest[32], *p = NULL;
+    size_t n;
+    char dir[] = "/tmp/t_fetch_mem.XXXXXX";
+    const char *const names[] = {"blob", "blob.part", "empty", NULL};
+    int dfd = mkdirfd(dir), fd;
+
+    (void)state;
+    fill(good, sizeof(good), 1);
+    memcpy(bad, good, sizeof(bad));
+    bad[70000] ^= 1;
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, good, sizeof(good), digest, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", good, sizeof(good)),
+                     ZUPD_OK);
+
+    /* resume: the first 40000 bytes are already there */
+    fd = openat(dfd, "blob.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(zu_write_all(fd, good, 40000), ZUPD_OK);
+    close(fd);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_OK);
+    assert_int_equal(res.start, 40000);
+    assert_int_equal(res.received, sizeof(good) - 40000);
+    assert_int_equal(zu_read_capped(dfd, "blob", sizeof(good), &p, &n), ZUPD_OK);
+    assert_int_equal(n, sizeof(good));
+    assert_memory_equal(p, good, n);
+    free(p);
+    assert_true(faccessat(dfd, "blob.part", F_OK, 0) != 0);
+    assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+
+    /* mirror 0 serves wrong bytes of the right length: mirror 1 is asked */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_OK);
+    assert_int_equal(res.mirror, 1);
+    assert_int_equal(res.start, 0);
+    assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+
+    /* a bad partial prefix: mirror 0 resumes it, the hash fails, mirror 1 starts over */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+                     ZUPD_OK);
+    fd = openat(dfd, "blob.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(zu_write_all(fd, bad, 80000), ZUPD_OK);
+    close(fd);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_OK);
+    assert_int_equal(res.mirror, 1);
+    assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+
+    /* wrong everywhere: ZUPD_E_HASH, nothing left behind */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", bad, sizeof(bad)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_E_HASH);
+    assert_true(faccessat(dfd, "blob.part", F_OK, 0) != 0);
+    assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
+
+    /* longer than signed: refused by the cap, nothing renamed */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good) - 1, ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_E_TOOBIG);
+    assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
+
+    /* a short file on every mirror: LENGTH, partial kept for later */
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, 5000), ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", good, 6000), ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_E_LENGTH);
+    assert_int_equal(zu_read_capped(dfd, "blob.part", sizeof(good), &p, &n), ZUPD_OK);
+    assert_int_equal(n, 6000);
+    assert_memory_equal(p, good, n);
+    free(p);
+
+    /* an empty target needs no request; a wrong digest for it does not loop */
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, "", 0, digest, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "empty", 0, ZUPD_HASH_SHA256, digest, &res),
+                     ZUPD_OK);
+    assert_true(faccessat(dfd, "empty", F_OK, 0) == 0);
+    digest[0] ^= 1;
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "empty", 0, ZUPD_HASH_SHA256, digest, &res),
+                     ZUPD_E_HASH);
+    assert_true(faccessat(dfd, "empty.part", F_OK, 0) != 0);
+
+    /* no path tricks */
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "../x", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_E_MISUSE);
+    rmdirfd(dfd, dir, names);
+    zupd_transport_free(t);
+}
+
+static void
+test_state(void **state)
+{
+    struct zupd_fetch_state st, back;
+    char text[1024];
+    size_t n;
+    static const char *const bad[] = {
+        "",
+        "zupd-fetch-state 2\n",
+        "zupd-fetch-state 1\netag \"a\"",                 /* no newline */
+        "zupd-fetch-state 1\netag \"a\"\netag \"b\"\n",   /* duplicate */
+        "zupd-fetch-state 1\nfoo bar\n",                  /* unknown key */
+        "zupd-fetch-state 1\ncooldown-until -5\n",
+        "zupd-fetch-state 1\ncooldown-until 99999999999999999999\n",
+        "zupd-fetch-state 1\netag a\rb\n",
+        "zupd-fetch-state 1\netag \n",
+    };
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(zupd_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
+    assert_string_equal(text, "zupd-fetch-state 1\n");
+    snprintf(st.timestamp.etag, sizeof(st.timestamp.etag), "%s", "W/\"abc\"");
+    snprintf(st.timestamp.last_modified, sizeof(st.timestamp.last_modified), "%s",
+             "Mon, 23 Nov 2026 10:00:00 GMT");
+    assert_int_equal(zupd_fetch_state_wait(&st, 1000), 0);
+    zupd_fetch_state_cooldown(&st, 1000, 120);
+    zupd_fetch_state_cooldown(&st, 1010, 5); /* never shortened */
+    assert_int_equal(zupd_fetch_state_wait(&st, 1100), 20);
+    assert_int_equal(zupd_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
+    assert_int_equal(n, strlen(text));
+    assert_int_equal(zupd_fetch_state_parse(text, n, &back), ZUPD_OK);
+    assert_memory_equal(&st, &back, sizeof(st));
+    assert_int_equal(zupd_fetch_state_format(text, 20, &n, &st), ZUPD_E_TOOBIG);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(zupd_fetch_state_parse(bad[i], strlen(bad[i]), &back), ZUPD_E_FORMAT);
+        assert_int_equal(back.cooldown_until, 0);
+    }
+}
+
+static void
+test_helpers(void **state)
+{
+    char out[256], v[ZUPD_VALIDATOR_MAX], longv[400];
+
+    (void)state;
+    zu_url_redact(out, sizeof(out), "https://user:secret@host:8443/a/b.json?token=x#f");
+    assert_string_equal(out, "https://host:8443/a/b.json");
+    zu_url_redact(out, sizeof(out), "http://127.0.0.1:80/x");
+    assert_string_equal(out, "http://127.0.0.1:80/x");
+    zu_validator_set(v, " \"e1\"\r\n", 7);
+    assert_string_equal(v, "\"e1\"");
+    zu_validator_set(v, "a\nb", 3);
+    assert_string_equal(v, "");
+    memset(longv, 'a', sizeof(longv));
+    zu_validator_set(v, longv, sizeof(longv));
+    assert_string_equal(v, "");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_and_count),     cmocka_unit_test(test_mirror_fallback),
+        cmocka_unit_test(test_cap),               cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_file_resume_and_hash), cmocka_unit_test(test_state),
+        cmocka_unit_test(test_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* updater/conf.h -- /etc/zupd/zupd.conf (libconfig) into struct zupd_opts. */
+#ifndef ZUPD_UPDATER_CONF_H
+#define ZUPD_UPDATER_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZUPD_CONF_DEFAULT "/etc/zupd/zupd.conf"
+#define ZUPD_CONF_MAX_MIRRORS 16
+#define ZUPD_CONF_MAX_COMPONENTS 64
+
+struct zupd_component_conf {
+    char *name;         /* component name, [A-Za-z0-9._-]+ */
+    char *role;         /* "products" or "avdb" */
+    char *channel;      /* channel pointer name, e.g. "stable" */
+    char *install_path; /* symlink the product uses, points at current */
+    unsigned keep;      /* versions kept for rollback (>= 1) */
+    char *health_check; /* command run after a switch, NULL for none */
+    char *pre_switch;   /* hook before the switch, NULL for none */
+    char *post_switch;  /* hook after the switch, NULL for none */
+};
+
+struct zupd_opts {
+    char *mirrors[ZUPD_CONF_MAX_MIRRORS]; /* base URLs, tried in order */
+    size_t n_mirrors;
+    char *trusted_root;  /* root.json shipped with the product (first run) */
+    char *state_dir;     /* /var/lib/zupd */
+    long connect_timeout; /* seconds */
+    long low_speed_time;  /* seconds below low_speed_limit before giving up */
+    long low_speed_limit; /* bytes per second */
+    unsigned parallel;    /* concurrent downloads */
+    struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
+    size_t n_components;
+    /* optional enterprise policy repository: channel pointers only */
+    char *policy_url;
+    char *policy_root;
+};
+
+/* Read path into o (zeroed first). On failure returns -1 and writes a
+ * one-line message naming the file, line and setting into err. */
+int zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t err_cap);
+void zupd_conf_release(struct zupd_opts *o);
+/* The component named name, or NULL. */
+const struct zupd_component_conf *zupd_conf_component(const struct zupd_opts *o,
+                                                      const char *name);
+
+#endif
