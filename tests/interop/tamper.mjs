@@ -6,8 +6,8 @@
 //                                   of "expires"): every signature must fail
 //   node tamper.mjs unsign FILE     drop the last signature
 //   node tamper.mjs dupsig FILE     replace the last signature by a copy of
-//                                   the first (same key id twice): a
-//                                   threshold of 2 must not be met
+//                                   the first (same key id twice): must be
+//                                   refused, never count toward a threshold
 //
 // "byte" edits the file's bytes, not a re-serialization, so nothing else
 // changes; the file stays valid JSON and valid metadata.

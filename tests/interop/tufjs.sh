@@ -222,10 +222,10 @@ neg_node() { # file mode pattern: a damaged libzupd repository fails tuf-js
 bin=$(cd "$T/metadata" && ls 1.bin-*.json | head -n 1)
 binrole=${bin#1.}
 binrole=${binrole%.json}
-neg_zupd 1.root.json byte 'threshold not met (0 of 1)'
+neg_zupd 1.root.json byte 'threshold not met (root: 0 of 1 required'
 neg_zupd 2.root.json byte 'threshold not met'
-neg_zupd 2.root.json unsign 'threshold not met (1 of 2)'
-neg_zupd 2.root.json dupsig 'threshold not met (1 of 2)'
+neg_zupd 2.root.json unsign 'threshold not met (root: 1 of 2 required'
+neg_zupd 2.root.json dupsig 'several signatures by key id'
 neg_zupd timestamp.json byte "role 'timestamp': signature threshold not met"
 neg_zupd 4.snapshot.json byte 'hash mismatch'
 neg_zupd 3.targets.json byte 'hash mismatch'

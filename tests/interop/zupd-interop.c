@@ -12,12 +12,13 @@
  *   N.snapshot.json, N.ROLE.json (consistent snapshot; ROLE.json otherwise),
  *   DIR/targets/PATH-DIR/HASH.NAME (each target once per listed hash).
  *
- * Signature checks go through libzupd's key module (zu_key_verify) over the
- * canonical JSON of "signed" (zu_cjson_dump), counting each key id of the
- * delegating role once. The TUF metadata model (include/zupd/meta.h) will
- * replace the envelope handling marked META below: only that section knows
- * how a role is verified. Exit status: 0 on success, 1 on any failure, with
- * one git-style line on stderr naming the file, the role and the reason. */
+ * Everything TUF goes through libzupd's metadata model (include/zupd/meta.h):
+ * parsing and validation, threshold verification by the delegator, expiry,
+ * delegations and hash-bin names on the verify side; the builders and the
+ * serializer, signed by the publisher's ed25519 signer (mirror/signer.h), on
+ * the make-repo side. This file adds the walk over a directory and the file
+ * checks. Exit status: 0 on success, 1 on any failure, with one git-style
+ * line on stderr naming the file, the role and the reason. */
 #include "config.h"
 
 #include <errno.h>
@@ -30,15 +31,15 @@
 
 #include <zupd/hash.h>
 #include <zupd/json.h>
+#include <zupd/meta.h>
 
-#include "json.h"
-#include "key.h"
 #include "signer.h"
 
 #define PROG "zupd-interop"
 #define MAX_FILE_BYTES (64u << 20)
 #define MAX_ROLES 4096
 #define MAX_BIT_LENGTH 16 /* hash bins this tool enumerates: 65536 */
+#define ERR_CAP 512
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -200,299 +201,121 @@ cmd_canon(int argc, char **argv)
     return 0;
 }
 
-/* ------------------------------------------------------------------ META */
-/* One metadata document: the envelope and the checks on it. When the TUF
- * metadata model lands (include/zupd/meta.h), doc_load() becomes
- * zupd_meta_parse() + its validation and doc_verify() the model's delegate
- * verification; the walk in cmd_verify() keeps its shape. */
-
-struct doc {
-    char *file;      /* for messages */
-    json_t *env;     /* the whole document */
-    json_t *signed_; /* borrowed from env */
-};
-
-static void
-doc_release(struct doc *d)
-{
-    free(d->file);
-    json_decref(d->env);
-    memset(d, 0, sizeof(*d));
-}
-
-/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" as TUF writes it */
-static int
-parse_expires(const char *s, time_t *out)
-{
-    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-    int v[6] = {0}, idx[6][2] = {{0, 4}, {5, 2}, {8, 2}, {11, 2}, {14, 2}, {17, 2}};
-    struct tm tm;
-    size_t i;
-    int j;
-
-    if (strlen(s) != sizeof(shape) - 1)
-        return -1;
-    for (i = 0; i < sizeof(shape) - 1; i++) {
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-            return -1;
-    }
-    for (i = 0; i < 6; i++)
-        for (j = 0; j < idx[i][1]; j++)
-            v[i] = v[i] * 10 + (s[idx[i][0] + j] - '0');
-    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
-        return -1;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = v[0] - 1900;
-    tm.tm_mon = v[1] - 1;
-    tm.tm_mday = v[2];
-    tm.tm_hour = v[3];
-    tm.tm_min = v[4];
-    tm.tm_sec = v[5];
-    *out = timegm(&tm);
-    return 0;
-}
-
-/* length and hashes of bytes against a meta / target-info object; every
- * hash of a known algorithm must match and at least one must be known */
-static int
-check_file_info(const json_t *info, const uint8_t *bytes, size_t len, const char *file)
-{
-    json_t *jlen = json_object_get(info, "length");
-    json_t *hashes = json_object_get(info, "hashes");
-    const char *alg;
-    json_t *hex;
-    int known = 0;
-
-    if (jlen != NULL && (!json_is_integer(jlen) || json_integer_value(jlen) < 0 ||
-                         (uint64_t)json_integer_value(jlen) != (uint64_t)len))
-        return fail("cannot verify '%s': %s (%zu bytes)", file, zupd_strerror(ZUPD_E_LENGTH), len);
-    if (hashes == NULL)
-        return 0;
-    if (!json_is_object(hashes))
-        return fail("cannot verify '%s': hashes: %s", file, zupd_strerror(ZUPD_E_FORMAT));
-    json_object_foreach((json_t *)hashes, alg, hex)
-    {
-        enum zupd_hash_alg a;
-        uint8_t dig[ZUPD_HASH_MAX_LEN];
-        char got[2 * ZUPD_HASH_MAX_LEN + 1];
-        size_t dlen = 0;
-
-        if (!json_is_string(hex))
-            return fail("cannot verify '%s': hashes: %s", file, zupd_strerror(ZUPD_E_FORMAT));
-        if (zupd_hash_alg_from_name(alg, &a) != ZUPD_OK)
-            continue;
-        if (zupd_hash_buf(a, bytes, len, dig, sizeof(dig), &dlen) != ZUPD_OK)
-            return fail("cannot hash '%s'", file);
-        zupd_hex_encode(got, sizeof(got), dig, dlen);
-        if (strcasecmp(got, json_string_value(hex)) != 0)
-            return fail("cannot verify '%s': %s (%s)", file, zupd_strerror(ZUPD_E_HASH), alg);
-        known++;
-    }
-    if (known == 0 && json_object_size(hashes) > 0)
-        return fail("cannot verify '%s': no hash of a known algorithm", file);
-    return 0;
-}
-
-/* Load file as metadata of the given type. meta (may be NULL) is the
- * snapshot/timestamp entry that pins its version, length and hashes. */
-static int
-doc_load(const char *file, size_t cap, const char *type, const json_t *meta, struct doc *d)
-{
-    struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    char why[128] = "";
-    const char *t, *spec, *exp;
-    uint64_t version, want;
-    time_t when;
-    int rc;
-
-    memset(d, 0, sizeof(*d));
-    d->file = strdup(file);
-    if (d->file == NULL)
-        return fail("out of memory");
-    rc = read_file(file, cap, &bytes, &len);
-    if (rc != ZUPD_OK)
-        return fail("cannot read '%s': %s", file,
-                    rc == ZUPD_E_IO ? strerror(errno) : zupd_strerror(rc));
-    if (meta != NULL && check_file_info(meta, bytes, len, file) != 0) {
-        free(bytes);
-        return -1;
-    }
-    rc = zu_json_load(bytes, len, &lim, &d->env, why, sizeof(why));
-    free(bytes);
-    if (rc != ZUPD_OK)
-        return fail("cannot load '%s': %s: %s", file, zupd_strerror(rc), why);
-    if (!json_is_object(d->env) || zu_json_get_obj(d->env, "signed", &d->signed_) != ZUPD_OK ||
-        !json_is_array(json_object_get(d->env, "signatures")))
-        return fail("cannot load '%s': not a signed metadata envelope", file);
-    if (zu_json_get_str(d->signed_, "_type", &t) != ZUPD_OK || strcmp(t, type) != 0)
-        return fail("cannot load '%s': _type is not '%s'", file, type);
-    if (zu_json_get_str(d->signed_, "spec_version", &spec) != ZUPD_OK ||
-        strncmp(spec, "1.", 2) != 0)
-        return fail("cannot load '%s': %s", file, zupd_strerror(ZUPD_E_SPEC));
-    if (zu_json_get_u64(d->signed_, "version", &version) != ZUPD_OK || version == 0)
-        return fail("cannot load '%s': bad version", file);
-    if (zu_json_get_str(d->signed_, "expires", &exp) != ZUPD_OK || parse_expires(exp, &when) != 0)
-        return fail("cannot load '%s': bad expires", file);
-    if (meta != NULL) {
-        if (zu_json_get_u64(meta, "version", &want) != ZUPD_OK)
-            return fail("cannot load '%s': its meta entry has no version", file);
-        if (version != want)
-            return fail("cannot verify '%s': %s (version %llu, expected %llu)", file,
-                        zupd_strerror(ZUPD_E_MISMATCH), (unsigned long long)version,
-                        (unsigned long long)want);
-    }
-    return 0;
-}
-
-static uint64_t
-doc_version(const struct doc *d)
-{
-    return (uint64_t)json_integer_value(json_object_get(d->signed_, "version"));
-}
-
-static int
-doc_check_expiry(const struct doc *d, const char *role)
-{
-    time_t when = 0;
-
-    if (parse_expires(json_string_value(json_object_get(d->signed_, "expires")), &when) != 0 ||
-        when <= time(NULL))
-        return fail("cannot verify '%s': role '%s': %s", d->file, role,
-                    zupd_strerror(ZUPD_E_EXPIRED));
-    return 0;
-}
-
-/* Is d signed by a threshold of the keys role_def ({"keyids","threshold"})
- * names, looked up in keys? Each key id counts once; signatures by other
- * keys, unknown key types and bad signatures are ignored, never fatal. */
-static int
-doc_verify(const struct doc *d, const json_t *keys, const json_t *role_def, const char *role)
-{
-    json_t *keyids = NULL, *sigs = json_object_get(d->env, "signatures"), *sig;
-    const char **counted = NULL;
-    uint8_t *canon = NULL;
-    size_t canon_len = 0, i, j, nvalid = 0;
-    uint64_t threshold = 0;
-    int rc = -1;
-
-    if (!json_is_object(keys) || !json_is_object(role_def) ||
-        zu_json_get_arr(role_def, "keyids", &keyids) != ZUPD_OK ||
-        zu_json_get_u64(role_def, "threshold", &threshold) != ZUPD_OK || threshold == 0)
-        return fail("cannot verify '%s': role '%s': bad keys or role definition in its "
-                    "delegator",
-                    d->file, role);
-    if (zu_cjson_dump(d->signed_, MAX_FILE_BYTES, &canon, &canon_len) != ZUPD_OK)
-        return fail("cannot verify '%s': signed part has no canonical form", d->file);
-    counted = calloc(json_array_size(sigs) + 1, sizeof(*counted));
-    if (counted == NULL)
-        goto out;
-    json_array_foreach(sigs, i, sig)
-    {
-        const char *keyid, *sighex;
-        struct zu_key *k = NULL;
-        bool listed = false, dup = false;
-        json_t *kid;
-        size_t n;
-
-        if (zu_json_get_str(sig, "keyid", &keyid) != ZUPD_OK ||
-            zu_json_get_str(sig, "sig", &sighex) != ZUPD_OK) {
-            fail("cannot verify '%s': malformed signature entry", d->file);
-            goto out;
-        }
-        json_array_foreach(keyids, n, kid) if (json_is_string(kid) &&
-                                               strcmp(json_string_value(kid), keyid) == 0) listed =
-            true;
-        for (j = 0; j < nvalid; j++)
-            if (strcmp(counted[j], keyid) == 0)
-                dup = true;
-        if (!listed || dup)
-            continue;
-        if (zu_key_from_json(json_object_get(keys, keyid), &k) != ZUPD_OK)
-            continue;
-        if (zu_key_verify(k, canon, canon_len, sighex) == ZUPD_OK)
-            counted[nvalid++] = keyid;
-        zu_key_free(k);
-    }
-    if (nvalid < threshold) {
-        fail("cannot verify '%s': role '%s': %s (%zu of %llu)", d->file, role,
-             zupd_strerror(ZUPD_E_THRESHOLD), nvalid, (unsigned long long)threshold);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(counted);
-    free(canon);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ verify */
 
 struct walk {
     const char *dir;
     char *metadir;
     bool consistent;
-    json_t *snapmeta; /* snapshot's "meta", borrowed */
-    char *seen[MAX_ROLES];
-    size_t nseen;
-    size_t nroles, ntargets;
+    int64_t now;
+    const struct zupd_meta *snap;
+    size_t max_targets; /* cap when the snapshot gives no length */
+    /* roles verified so far, in breadth-first order: also the queue */
+    char *names[MAX_ROLES];
+    struct zupd_meta *docs[MAX_ROLES];
+    size_t n;
+    size_t ntargets;
 };
 
-static bool
-safe_name(const char *s)
+/* every hash of a known algorithm matches, and at least one is known */
+static int
+check_hashes(const struct zupd_hashes *h, const uint8_t *bytes, size_t len, const char *file)
 {
-    return s[0] != 0 && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+    uint8_t dig[ZUPD_HASH_MAX_LEN];
+    size_t dlen = 0;
+    int known = 0;
+
+    if (h->malformed)
+        return fail("cannot verify '%s': a hash is malformed", file);
+    if (h->has_sha256) {
+        if (zupd_hash_buf(ZUPD_HASH_SHA256, bytes, len, dig, sizeof(dig), &dlen) != ZUPD_OK ||
+            memcmp(dig, h->sha256, ZUPD_SHA256_LEN) != 0)
+            return fail("cannot verify '%s': %s (sha256)", file, zupd_strerror(ZUPD_E_HASH));
+        known++;
+    }
+    if (h->has_sha512) {
+        if (zupd_hash_buf(ZUPD_HASH_SHA512, bytes, len, dig, sizeof(dig), &dlen) != ZUPD_OK ||
+            memcmp(dig, h->sha512, ZUPD_SHA512_LEN) != 0)
+            return fail("cannot verify '%s': %s (sha512)", file, zupd_strerror(ZUPD_E_HASH));
+        known++;
+    }
+    if (h->count > 0 && known == 0)
+        return fail("cannot verify '%s': no hash of a known algorithm", file);
+    return 0;
+}
+
+/* Read and parse file as metadata of type t. f (may be NULL) is the
+ * timestamp/snapshot entry that pins its version, length and hashes. */
+static int
+load(const char *file, size_t cap, enum zupd_meta_type t, const struct zupd_meta_file *f,
+     struct zupd_meta **out)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[ERR_CAP] = "";
+    int rc;
+
+    *out = NULL;
+    if (f != NULL && f->has_length && f->length < cap)
+        cap = (size_t)f->length;
+    rc = read_file(file, cap, &bytes, &len);
+    if (rc != ZUPD_OK)
+        return fail("cannot read '%s': %s", file,
+                    rc == ZUPD_E_IO ? strerror(errno) : zupd_strerror(ZUPD_E_LENGTH));
+    if (f != NULL && f->has_length && f->length != len) {
+        free(bytes);
+        return fail("cannot verify '%s': %s", file, zupd_strerror(ZUPD_E_LENGTH));
+    }
+    if (f != NULL && f->has_hashes && check_hashes(&f->hashes, bytes, len, file) != 0) {
+        free(bytes);
+        return -1;
+    }
+    rc = zupd_meta_parse(bytes, len, NULL, t, out, err, sizeof(err));
+    free(bytes);
+    if (rc != ZUPD_OK)
+        return fail("cannot load '%s': %s: %s", file, zupd_strerror(rc), err);
+    if (f != NULL && zupd_meta_version(*out) != f->version)
+        return fail("cannot verify '%s': %s (version %llu, expected %llu)", file,
+                    zupd_strerror(ZUPD_E_MISMATCH), (unsigned long long)zupd_meta_version(*out),
+                    (unsigned long long)f->version);
+    return 0;
+}
+
+/* m is signed by a threshold of the keys delegator gives role */
+static int
+verify_by(const struct zupd_meta *delegator, const char *role, const struct zupd_meta *m,
+          const char *file, const char *what)
+{
+    char err[ERR_CAP] = "";
+    int rc = zupd_meta_verify_role(delegator, role, m, err, sizeof(err));
+
+    if (rc != ZUPD_OK)
+        return fail("cannot verify '%s': role '%s'%s: %s (%s)", file, role, what, zupd_strerror(rc),
+                    err);
+    return 0;
+}
+
+static int
+check_expiry(const struct zupd_meta *m, int64_t now, const char *file, const char *role)
+{
+    if (zupd_meta_is_expired(m, now))
+        return fail("cannot verify '%s': role '%s': %s", file, role, zupd_strerror(ZUPD_E_EXPIRED));
+    return 0;
 }
 
 static char *
 meta_path(const struct walk *w, const char *role, uint64_t version)
 {
-    char name[512];
+    size_t n = strlen(w->metadir) + strlen(role) + 32;
+    char *p = malloc(n);
 
+    if (p == NULL)
+        return NULL;
     if (w->consistent)
-        snprintf(name, sizeof(name), "%llu.%s.json", (unsigned long long)version, role);
+        snprintf(p, n, "%s/%llu.%s.json", w->metadir, (unsigned long long)version, role);
     else
-        snprintf(name, sizeof(name), "%s.json", role);
-    return path_join(w->metadir, name);
-}
-
-/* load a targets role at the version the snapshot pins */
-static int
-load_role(struct walk *w, const char *role, struct doc *d)
-{
-    struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
-    char entry[512];
-    json_t *meta;
-    uint64_t version = 0;
-    char *file;
-    int rc;
-
-    memset(d, 0, sizeof(*d));
-    if (!safe_name(role) || strlen(role) > 256)
-        return fail("refusing role name '%s'", role);
-    snprintf(entry, sizeof(entry), "%s.json", role);
-    meta = json_object_get(w->snapmeta, entry);
-    if (meta == NULL || zu_json_get_u64(meta, "version", &version) != ZUPD_OK)
-        return fail("role '%s' is not in the snapshot", role);
-    file = meta_path(w, role, version);
-    if (file == NULL)
-        return fail("out of memory");
-    rc = doc_load(file, lim.max_targets_bytes, "targets", meta, d);
-    free(file);
-    return rc;
-}
-
-static int
-mark_seen(struct walk *w, const char *role)
-{
-    if (w->nseen == MAX_ROLES)
-        return fail("more than %d roles", MAX_ROLES);
-    w->seen[w->nseen] = strdup(role);
-    if (w->seen[w->nseen] == NULL)
-        return fail("out of memory");
-    w->nseen++;
-    return 0;
+        snprintf(p, n, "%s/%s.json", w->metadir, role);
+    return p;
 }
 
 static bool
@@ -500,408 +323,341 @@ was_seen(const struct walk *w, const char *role)
 {
     size_t i;
 
-    for (i = 0; i < w->nseen; i++)
-        if (strcmp(w->seen[i], role) == 0)
+    for (i = 0; i < w->n; i++)
+        if (strcmp(w->names[i], role) == 0)
             return true;
     return false;
 }
 
-/* every target of d is in DIR/targets under each of its hashes */
+/* Load targets role at the version the snapshot pins, verify it by
+ * delegator (NULL: root is given instead), queue it. */
 static int
-check_targets(struct walk *w, const struct doc *d, const char *role)
+visit(struct walk *w, const struct zupd_meta *delegator, const char *role)
 {
-    json_t *targets = json_object_get(d->signed_, "targets"), *info;
-    const char *tpath;
+    struct zupd_meta_file f;
+    struct zupd_meta *m = NULL;
+    char entry[ZUPD_ROLE_NAME_MAX + 8], *file = NULL;
+    int rc = -1;
 
-    if (!json_is_object(targets))
-        return fail("cannot verify '%s': role '%s' has no targets object", d->file, role);
-    json_object_foreach(targets, tpath, info)
-    {
-        json_t *hashes = json_object_get(info, "hashes"), *hex;
-        const char *alg, *slash = strrchr(tpath, '/');
-        json_int_t length = json_integer_value(json_object_get(info, "length"));
+    if (was_seen(w, role))
+        return 0;
+    if (w->n == MAX_ROLES)
+        return fail("more than %d roles", MAX_ROLES);
+    if (role[0] == 0 || strchr(role, '/') != NULL || role[0] == '.')
+        return fail("refusing role name '%s'", role);
+    snprintf(entry, sizeof(entry), "%s.json", role);
+    if (zupd_meta_file(w->snap, entry, &f) != ZUPD_OK)
+        return fail("role '%s' is not in the snapshot", role);
+    file = meta_path(w, role, f.version);
+    if (file == NULL) {
+        fail("out of memory");
+        goto out;
+    }
+    if (load(file, w->max_targets, ZUPD_META_TARGETS, &f, &m) != 0 ||
+        verify_by(delegator, role, m, file, "") != 0 || check_expiry(m, w->now, file, role) != 0)
+        goto out;
+    w->names[w->n] = strdup(role);
+    if (w->names[w->n] == NULL) {
+        fail("out of memory");
+        goto out;
+    }
+    w->docs[w->n++] = m;
+    m = NULL;
+    rc = 0;
+out:
+    zupd_meta_free(m);
+    free(file);
+    return rc;
+}
 
-        if (!json_is_object(info) || !json_is_object(hashes) || json_object_size(hashes) == 0 ||
-            !json_is_integer(json_object_get(info, "length")) || length < 0)
-            return fail("cannot verify '%s': target '%s': bad target info", d->file, tpath);
-        if (tpath[0] == '/' || strstr(tpath, "..") != NULL)
-            return fail("cannot verify '%s': refusing target path '%s'", d->file, tpath);
-        json_object_foreach(hashes, alg, hex)
-        {
-            char *rel, *file;
-            uint8_t *bytes = NULL;
-            size_t len = 0, n = strlen(tpath) + 2 * ZUPD_HASH_MAX_LEN + 16;
-            int rc;
+struct target_ctx {
+    struct walk *w;
+    const char *role;
+};
 
-            if (!json_is_string(hex) || strchr(json_string_value(hex), '/') != NULL)
-                return fail("cannot verify '%s': target '%s': bad hashes", d->file, tpath);
-            rel = malloc(n);
-            if (rel == NULL)
-                return fail("out of memory");
-            if (slash != NULL)
-                snprintf(rel, n, "targets/%.*s/%s.%s", (int)(slash - tpath), tpath,
-                         json_string_value(hex), slash + 1);
-            else
-                snprintf(rel, n, "targets/%s.%s", json_string_value(hex), tpath);
-            file = path_join(w->dir, rel);
-            free(rel);
-            if (file == NULL)
-                return fail("out of memory");
-            rc = read_file(file, (size_t)length, &bytes, &len);
-            if (rc != ZUPD_OK) {
-                fail("target '%s' of role '%s': cannot read '%s': %s", tpath, role, file,
-                     rc == ZUPD_E_IO ? strerror(errno) : zupd_strerror(ZUPD_E_LENGTH));
-                free(file);
-                return -1;
-            }
-            rc = check_file_info(info, bytes, len, file);
-            free(bytes);
+/* the bytes of a target are in DIR/targets under each of its hashes */
+static int
+check_target(void *opaque, const char *tpath, const struct zupd_target *t)
+{
+    struct target_ctx *c = opaque;
+    const char *slash = strrchr(tpath, '/');
+    const uint8_t *digs[2] = {t->hashes.has_sha256 ? t->hashes.sha256 : NULL,
+                              t->hashes.has_sha512 ? t->hashes.sha512 : NULL};
+    size_t lens[2] = {ZUPD_SHA256_LEN, ZUPD_SHA512_LEN}, i;
+
+    if (tpath[0] == '/' || strstr(tpath, "..") != NULL)
+        return fail("role '%s': refusing target path '%s'", c->role, tpath);
+    for (i = 0; i < 2; i++) {
+        char hex[2 * ZUPD_HASH_MAX_LEN + 1], *file;
+        uint8_t *bytes = NULL;
+        size_t n = strlen(c->w->dir) + strlen(tpath) + sizeof(hex) + 16, len = 0;
+        int rc;
+
+        if (digs[i] == NULL)
+            continue;
+        zupd_hex_encode(hex, sizeof(hex), digs[i], lens[i]);
+        file = malloc(n);
+        if (file == NULL)
+            return fail("out of memory");
+        if (slash != NULL)
+            snprintf(file, n, "%s/targets/%.*s/%s.%s", c->w->dir, (int)(slash - tpath), tpath, hex,
+                     slash + 1);
+        else
+            snprintf(file, n, "%s/targets/%s.%s", c->w->dir, hex, tpath);
+        rc = read_file(file, (size_t)t->length, &bytes, &len);
+        if (rc != ZUPD_OK) {
+            fail("target '%s' of role '%s': cannot read '%s': %s", tpath, c->role, file,
+                 rc == ZUPD_E_IO ? strerror(errno) : zupd_strerror(ZUPD_E_LENGTH));
             free(file);
-            if (rc != 0)
-                return -1;
+            return -1;
         }
-        w->ntargets++;
+        rc = len != t->length ? fail("cannot verify '%s': %s", file, zupd_strerror(ZUPD_E_LENGTH))
+                              : check_hashes(&t->hashes, bytes, len, file);
+        free(bytes);
+        free(file);
+        if (rc != 0)
+            return -1;
     }
+    c->w->ntargets++;
     return 0;
 }
 
-/* names of the roles a delegations object delegates to, in order */
 static int
-delegated_names(const struct doc *d, const json_t *deleg, char ***out, size_t *n_out)
+check_listed(void *opaque, const char *entry, const struct zupd_meta_file *f)
 {
-    json_t *roles = json_object_get(deleg, "roles"),
-           *succ = json_object_get(deleg, "succinct_roles");
-    char **names = NULL;
-    size_t i, n = 0;
+    struct walk *w = opaque;
+    size_t n = strlen(entry);
+    char role[ZUPD_ROLE_NAME_MAX];
 
-    *out = NULL;
-    *n_out = 0;
-    if ((roles == NULL) == (succ == NULL) || !json_is_object(json_object_get(deleg, "keys")))
-        return fail("cannot verify '%s': delegations need keys and exactly one of roles, "
-                    "succinct_roles",
-                    d->file);
-    if (roles != NULL) {
-        json_t *r;
-
-        if (!json_is_array(roles) || json_array_size(roles) > MAX_ROLES)
-            return fail("cannot verify '%s': bad delegations.roles", d->file);
-        names = calloc(json_array_size(roles) + 1, sizeof(*names));
-        if (names == NULL)
-            return fail("out of memory");
-        json_array_foreach(roles, i, r)
-        {
-            const char *name;
-            bool term;
-
-            if (zu_json_get_str(r, "name", &name) != ZUPD_OK ||
-                zu_json_get_bool(r, "terminating", &term) != ZUPD_OK ||
-                (json_object_get(r, "paths") != NULL &&
-                 json_object_get(r, "path_hash_prefixes") != NULL))
-                goto bad;
-            names[n] = strdup(name);
-            if (names[n++] == NULL)
-                goto bad;
-        }
-    } else {
-        const char *prefix;
-        uint64_t bits = 0, bins, b;
-        int width;
-
-        if (zu_json_get_str(succ, "name_prefix", &prefix) != ZUPD_OK ||
-            zu_json_get_u64(succ, "bit_length", &bits) != ZUPD_OK || bits < 1 ||
-            bits > MAX_BIT_LENGTH)
-            return fail("cannot verify '%s': bad succinct_roles (bit_length 1..%d here)", d->file,
-                        MAX_BIT_LENGTH);
-        bins = 1ull << bits;
-        width = (int)snprintf(NULL, 0, "%llx", (unsigned long long)(bins - 1));
-        names = calloc(bins + 1, sizeof(*names));
-        if (names == NULL)
-            return fail("out of memory");
-        for (b = 0; b < bins; b++) {
-            size_t len = strlen(prefix) + 32;
-
-            names[n] = malloc(len);
-            if (names[n] == NULL)
-                goto bad;
-            snprintf(names[n++], len, "%s-%0*llx", prefix, width, (unsigned long long)b);
-        }
-    }
-    *out = names;
-    *n_out = n;
+    (void)f;
+    if (n <= 5 || n - 5 >= sizeof(role) || strcmp(entry + n - 5, ".json") != 0)
+        return fail("snapshot: odd meta entry '%s'", entry);
+    memcpy(role, entry, n - 5);
+    role[n - 5] = 0;
+    if (!was_seen(w, role))
+        return fail("snapshot lists '%s', which no role delegates", entry);
     return 0;
-bad:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return fail("cannot verify '%s': bad delegated role", d->file);
 }
 
-/* the role definition ({"keyids","threshold",...}) that delegates name */
-static const json_t *
-delegation_of(const json_t *deleg, const char *name)
+/* every role m delegates to, by name or by hash bin */
+static int
+visit_children(struct walk *w, const struct zupd_meta *m, const char *role)
 {
-    json_t *roles = json_object_get(deleg, "roles"), *r;
-    size_t i;
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t i, n;
 
-    if (roles == NULL)
-        return json_object_get(deleg, "succinct_roles"); /* names came from it */
-    json_array_foreach(
-        roles, i, r) if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) return r;
-    return NULL;
+    if (!zupd_meta_has_delegations(m))
+        return 0;
+    n = zupd_meta_delegation_count(m);
+    for (i = 0; i < n; i++)
+        if (visit(w, m, zupd_meta_delegation_name(m, i)) != 0)
+            return -1;
+    if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
+        return 0;
+    if (bits > MAX_BIT_LENGTH)
+        return fail("role '%s': succinct delegation to 2^%u bins: more than this tool walks", role,
+                    bits);
+    for (i = 0; i < ((size_t)1 << bits); i++) {
+        char name[ZUPD_ROLE_NAME_MAX];
+
+        if (zupd_meta_succinct_bin_name(m, (uint32_t)i, name, sizeof(name)) != ZUPD_OK)
+            return fail("role '%s': cannot name bin %zu", role, i);
+        if (visit(w, m, name) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int
 cmd_verify(int argc, char **argv)
 {
     struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
+    struct zupd_meta *root = NULL, *next = NULL, *ts = NULL, *snap = NULL;
+    struct zupd_meta_file f;
     struct walk w;
-    struct doc root = {0}, next = {0}, ts = {0}, snap = {0};
-    struct doc *queue = NULL;
-    size_t qhead = 0, qlen = 0, i;
-    json_t *snapentry, *v;
-    const char *entry;
-    char *file = NULL, name[64];
+    char *file = NULL, *rootfile = NULL;
     uint64_t ver;
+    size_t i, nroles = 0;
     int rc = -1;
 
     if (argc != 1)
         return fail("usage: " PROG " verify DIR");
     memset(&w, 0, sizeof(w));
     w.dir = argv[0];
+    w.now = (int64_t)time(NULL);
+    w.max_targets = lim.max_targets_bytes;
     w.metadir = path_join(w.dir, "metadata");
-    queue = calloc(MAX_ROLES, sizeof(*queue));
-    if (w.metadir == NULL || queue == NULL) {
+    if (w.metadir == NULL) {
         fail("out of memory");
         goto out;
     }
 
-    /* root chain: each version signed by the previous one's root keys and
-     * by its own */
+    /* root chain: each version signed by a threshold of the previous
+     * version's root keys and of its own */
     file = path_join(w.metadir, "1.root.json");
-    if (file == NULL || doc_load(file, lim.max_root_bytes, "root", NULL, &root) != 0)
+    if (file == NULL || load(file, lim.max_root_bytes, ZUPD_META_ROOT, NULL, &root) != 0)
         goto out;
-    if (doc_version(&root) != 1) {
-        fail("cannot verify '%s': version is not 1", root.file);
+    if (zupd_meta_version(root) != 1) {
+        fail("cannot verify '%s': version is not 1", file);
         goto out;
     }
-    if (doc_verify(&root, json_object_get(root.signed_, "keys"),
-                   json_object_get(json_object_get(root.signed_, "roles"), "root"), "root") != 0)
+    if (verify_by(root, "root", root, file, "") != 0)
         goto out;
-    w.nroles++;
+    nroles++;
     for (ver = 2; ver <= lim.max_root_rotations + 1; ver++) {
         struct stat st;
+        char name[64], what[80];
 
         free(file);
         snprintf(name, sizeof(name), "%llu.root.json", (unsigned long long)ver);
         file = path_join(w.metadir, name);
         if (file == NULL || stat(file, &st) != 0)
             break;
-        if (doc_load(file, lim.max_root_bytes, "root", NULL, &next) != 0)
+        if (load(file, lim.max_root_bytes, ZUPD_META_ROOT, NULL, &next) != 0)
             goto out;
-        if (doc_version(&next) != ver) {
+        if (zupd_meta_version(next) != ver) {
             fail("cannot verify '%s': %s (version %llu)", file, zupd_strerror(ZUPD_E_MISMATCH),
-                 (unsigned long long)doc_version(&next));
+                 (unsigned long long)zupd_meta_version(next));
             goto out;
         }
-        if (doc_verify(&next, json_object_get(root.signed_, "keys"),
-                       json_object_get(json_object_get(root.signed_, "roles"), "root"),
-                       "root (previous version's keys)") != 0 ||
-            doc_verify(&next, json_object_get(next.signed_, "keys"),
-                       json_object_get(json_object_get(next.signed_, "roles"), "root"),
-                       "root") != 0)
+        snprintf(what, sizeof(what), " (by version %llu)", (unsigned long long)ver - 1);
+        if (verify_by(root, "root", next, file, what) != 0 ||
+            verify_by(next, "root", next, file, "") != 0)
             goto out;
-        doc_release(&root);
+        zupd_meta_free(root);
         root = next;
-        memset(&next, 0, sizeof(next));
-        w.nroles++;
+        next = NULL;
+        free(rootfile);
+        rootfile = file;
+        file = NULL;
+        nroles++;
     }
-    if (doc_check_expiry(&root, "root") != 0)
+    if (check_expiry(root, w.now, rootfile != NULL ? rootfile : "1.root.json", "root") != 0)
         goto out;
-    w.consistent = json_is_true(json_object_get(root.signed_, "consistent_snapshot"));
+    w.consistent = zupd_meta_consistent_snapshot(root);
 
     /* timestamp, then the snapshot it pins */
     free(file);
     file = path_join(w.metadir, "timestamp.json");
-    if (file == NULL || doc_load(file, lim.max_timestamp_bytes, "timestamp", NULL, &ts) != 0 ||
-        doc_verify(&ts, json_object_get(root.signed_, "keys"),
-                   json_object_get(json_object_get(root.signed_, "roles"), "timestamp"),
-                   "timestamp") != 0 ||
-        doc_check_expiry(&ts, "timestamp") != 0)
+    if (file == NULL || load(file, lim.max_timestamp_bytes, ZUPD_META_TIMESTAMP, NULL, &ts) != 0 ||
+        verify_by(root, "timestamp", ts, file, "") != 0 ||
+        check_expiry(ts, w.now, file, "timestamp") != 0)
         goto out;
-    w.nroles++;
-    snapentry = json_object_get(json_object_get(ts.signed_, "meta"), "snapshot.json");
-    if (zu_json_get_u64(snapentry, "version", &ver) != ZUPD_OK) {
-        fail("cannot verify '%s': no meta for snapshot.json", ts.file);
+    nroles++;
+    if (zupd_meta_file(ts, "snapshot.json", &f) != ZUPD_OK) {
+        fail("cannot verify '%s': no meta for snapshot.json", file);
         goto out;
     }
     free(file);
-    file = meta_path(&w, "snapshot", ver);
-    if (file == NULL || doc_load(file, lim.max_snapshot_bytes, "snapshot", snapentry, &snap) != 0 ||
-        doc_verify(&snap, json_object_get(root.signed_, "keys"),
-                   json_object_get(json_object_get(root.signed_, "roles"), "snapshot"),
-                   "snapshot") != 0 ||
-        doc_check_expiry(&snap, "snapshot") != 0)
+    file = meta_path(&w, "snapshot", f.version);
+    if (file == NULL || load(file, lim.max_snapshot_bytes, ZUPD_META_SNAPSHOT, &f, &snap) != 0 ||
+        verify_by(root, "snapshot", snap, file, "") != 0 ||
+        check_expiry(snap, w.now, file, "snapshot") != 0)
         goto out;
-    w.nroles++;
-    w.snapmeta = json_object_get(snap.signed_, "meta");
-    if (!json_is_object(w.snapmeta)) {
-        fail("cannot verify '%s': no meta", snap.file);
-        goto out;
-    }
+    nroles++;
+    w.snap = snap;
 
-    /* targets by root, then every delegated role by its delegator, breadth
-     * first from the top */
-    if (load_role(&w, "targets", &queue[0]) != 0 ||
-        doc_verify(&queue[0], json_object_get(root.signed_, "keys"),
-                   json_object_get(json_object_get(root.signed_, "roles"), "targets"),
-                   "targets") != 0 ||
-        doc_check_expiry(&queue[0], "targets") != 0 || mark_seen(&w, "targets") != 0)
+    /* targets by root, then breadth first every delegated role by its
+     * delegator; each role's target files */
+    if (visit(&w, root, "targets") != 0)
         goto out;
-    qlen = 1;
-    w.nroles++;
-    for (qhead = 0; qhead < qlen; qhead++) {
-        struct doc *d = &queue[qhead];
-        const char *role = w.seen[qhead];
-        json_t *deleg = json_object_get(d->signed_, "delegations");
-        char **names = NULL;
-        size_t n = 0, k;
-        int bad = 0;
+    for (i = 0; i < w.n; i++) {
+        struct target_ctx c = {&w, w.names[i]};
 
-        if (check_targets(&w, d, role) != 0)
-            goto out;
-        if (deleg == NULL)
-            continue;
-        if (delegated_names(d, deleg, &names, &n) != 0)
-            goto out;
-        for (k = 0; k < n; k++) {
-            if (bad || was_seen(&w, names[k]))
-                continue;
-            if (qlen == MAX_ROLES) {
-                bad = fail("more than %d roles", MAX_ROLES);
-                continue;
-            }
-            if (load_role(&w, names[k], &queue[qlen]) != 0 ||
-                doc_verify(&queue[qlen], json_object_get(deleg, "keys"),
-                           delegation_of(deleg, names[k]), names[k]) != 0 ||
-                doc_check_expiry(&queue[qlen], names[k]) != 0 || mark_seen(&w, names[k]) != 0) {
-                bad = -1;
-                continue;
-            }
-            qlen++;
-            w.nroles++;
-        }
-        for (k = 0; k < n; k++)
-            free(names[k]);
-        free(names);
-        if (bad)
+        if (zupd_meta_target_foreach(w.docs[i], check_target, &c) != 0 ||
+            visit_children(&w, w.docs[i], w.names[i]) != 0)
             goto out;
     }
-    json_object_foreach(w.snapmeta, entry, v)
-    {
-        size_t elen = strlen(entry);
-        char role[512];
-
-        if (elen <= 5 || elen - 5 >= sizeof(role) || strcmp(entry + elen - 5, ".json") != 0) {
-            fail("cannot verify '%s': odd meta entry '%s'", snap.file, entry);
-            goto out;
-        }
-        memcpy(role, entry, elen - 5);
-        role[elen - 5] = 0;
-        if (!was_seen(&w, role)) {
-            fail("cannot verify '%s': it lists '%s', which no role delegates", snap.file, entry);
-            goto out;
-        }
-    }
-    printf(PROG ": verify %s: OK: %zu roles verified, %zu targets\n", w.dir, w.nroles, w.ntargets);
+    if (zupd_meta_file_foreach(snap, check_listed, &w) != 0)
+        goto out;
+    printf(PROG ": verify %s: OK: %zu roles verified, %zu targets\n", w.dir, nroles + w.n,
+           w.ntargets);
     rc = 0;
 out:
-    for (i = 0; queue != NULL && i < MAX_ROLES; i++)
-        doc_release(&queue[i]); /* also a role that failed half-loaded */
-    for (i = 0; i < w.nseen; i++)
-        free(w.seen[i]);
-    free(queue);
-    doc_release(&root);
-    doc_release(&next);
-    doc_release(&ts);
-    doc_release(&snap);
+    for (i = 0; i < w.n; i++) {
+        free(w.names[i]);
+        zupd_meta_free(w.docs[i]);
+    }
+    zupd_meta_free(root);
+    zupd_meta_free(next);
+    zupd_meta_free(ts);
+    zupd_meta_free(snap);
     free(file);
+    free(rootfile);
     free(w.metadir);
     return rc;
 }
 
 /* ------------------------------------------------------------------ make-repo */
-/* Hand-built JSON until the metadata model's serializer lands; signed with
- * the publisher's ed25519 signer (mirror/signer.h). */
 
 struct repo {
     const char *dir;
     char *metadir;
-    const char *expires;
-    json_t *snapmeta; /* "ROLE.json" -> meta entry */
-    json_t *manifest; /* role -> [target paths], for the tests */
+    int64_t expires;
+    struct zupd_meta *snap; /* collects the targets roles as they are written */
+    json_t *manifest;       /* role -> [target paths], for the tests */
 };
 
-static json_t *
-hashes_of(const uint8_t *b, size_t len, bool sha512)
+static int
+hashes_of(const void *data, size_t len, bool sha512, struct zupd_hashes *h)
 {
-    enum zupd_hash_alg algs[2] = {ZUPD_HASH_SHA256, ZUPD_HASH_SHA512};
-    const char *names[2] = {"sha256", "sha512"};
-    json_t *h = json_object();
-    size_t i;
+    size_t n = 0;
 
-    for (i = 0; h != NULL && i < (sha512 ? 2u : 1u); i++) {
-        uint8_t dig[ZUPD_HASH_MAX_LEN];
-        char hex[2 * ZUPD_HASH_MAX_LEN + 1];
-        size_t dlen = 0;
-
-        if (zupd_hash_buf(algs[i], b, len, dig, sizeof(dig), &dlen) != ZUPD_OK) {
-            json_decref(h);
-            return NULL;
-        }
-        zupd_hex_encode(hex, sizeof(hex), dig, dlen);
-        json_object_set_new(h, names[i], json_string(hex));
+    memset(h, 0, sizeof(*h));
+    if (zupd_hash_buf(ZUPD_HASH_SHA256, data, len, h->sha256, sizeof(h->sha256), &n) != ZUPD_OK)
+        return -1;
+    h->has_sha256 = true;
+    h->count = 1;
+    if (sha512) {
+        if (zupd_hash_buf(ZUPD_HASH_SHA512, data, len, h->sha512, sizeof(h->sha512), &n) != ZUPD_OK)
+            return -1;
+        h->has_sha512 = true;
+        h->count = 2;
     }
-    return h;
+    return 0;
 }
 
-/* Add a target to targets (an object) and write its bytes under each hash.
- * custom is stolen (may be NULL). */
+/* Add the target tpath with content data (and custom, JSON text or NULL) to
+ * m, write its bytes under each hash, list it in the manifest under role. */
 static int
-add_target(struct repo *r, json_t *targets, const char *role, const char *tpath, const char *data,
-           json_t *custom, bool sha512)
+add_target(struct repo *r, struct zupd_meta *m, const char *role, const char *tpath,
+           const char *data, const char *custom, bool sha512)
 {
-    size_t len = strlen(data);
-    json_t *hashes = hashes_of((const uint8_t *)data, len, sha512), *info, *hex, *list;
-    const char *alg, *slash = strrchr(tpath, '/');
+    const char *slash = strrchr(tpath, '/');
+    const uint8_t *digs[2];
+    size_t len = strlen(data), lens[2] = {ZUPD_SHA256_LEN, ZUPD_SHA512_LEN}, i;
+    struct zupd_hashes h;
+    json_t *list;
+    int rc;
 
-    info =
-        hashes == NULL ? NULL : json_pack("{s:I,s:o}", "length", (json_int_t)len, "hashes", hashes);
-    if (info == NULL) {
-        json_decref(custom);
-        return fail("out of memory");
-    }
-    if (custom != NULL)
-        json_object_set_new(info, "custom", custom);
-    json_object_set_new(targets, tpath, info);
+    if (hashes_of(data, len, sha512, &h) != 0)
+        return fail("cannot hash target '%s'", tpath);
+    rc = zupd_meta_set_target(m, tpath, len, &h, (const uint8_t *)custom,
+                              custom != NULL ? strlen(custom) : 0);
+    if (rc != ZUPD_OK)
+        return fail("cannot add target '%s': %s", tpath, zupd_strerror(rc));
     list = json_object_get(r->manifest, role);
     if (list == NULL) {
         list = json_array();
         json_object_set_new(r->manifest, role, list);
     }
     json_array_append_new(list, json_string(tpath));
-    json_object_foreach(json_object_get(info, "hashes"), alg, hex)
-    {
-        size_t n = strlen(r->dir) + strlen(tpath) + 2 * ZUPD_HASH_MAX_LEN + 16;
-        char *file = malloc(n);
-        int rc;
+    digs[0] = h.sha256;
+    digs[1] = sha512 ? h.sha512 : NULL;
+    for (i = 0; i < 2 && digs[i] != NULL; i++) {
+        char hex[2 * ZUPD_HASH_MAX_LEN + 1], *file;
+        size_t n = strlen(r->dir) + strlen(tpath) + sizeof(hex) + 16;
 
+        zupd_hex_encode(hex, sizeof(hex), digs[i], lens[i]);
+        file = malloc(n);
         if (file == NULL)
             return fail("out of memory");
         if (slash != NULL)
-            snprintf(file, n, "%s/targets/%.*s/%s.%s", r->dir, (int)(slash - tpath), tpath,
-                     json_string_value(hex), slash + 1);
+            snprintf(file, n, "%s/targets/%.*s/%s.%s", r->dir, (int)(slash - tpath), tpath, hex,
+                     slash + 1);
         else
-            snprintf(file, n, "%s/targets/%s.%s", r->dir, json_string_value(hex), tpath);
+            snprintf(file, n, "%s/targets/%s.%s", r->dir, hex, tpath);
         rc = write_file(file, data, len);
         free(file);
         if (rc != 0)
@@ -910,133 +666,98 @@ add_target(struct repo *r, json_t *targets, const char *role, const char *tpath,
     return 0;
 }
 
-static void
-update_new(json_t *obj, json_t *other) /* json_object_update, stealing other */
-{
-    if (other != NULL)
-        json_object_update(obj, other);
-    json_decref(other);
-}
-
-static json_t *
-signed_new(const struct repo *r, const char *type, uint64_t version)
-{
-    return json_pack("{s:s,s:s,s:I,s:s}", "_type", type, "spec_version", "1.0.31", "version",
-                     (json_int_t)version, "expires", r->expires);
-}
-
-static json_t *
-role_def(struct zp_signer *const *keys, size_t n, uint64_t threshold)
-{
-    json_t *ids = json_array();
-    size_t i;
-
-    for (i = 0; ids != NULL && i < n; i++)
-        json_array_append_new(ids, json_string(zp_signer_keyid(keys[i])));
-    return json_pack("{s:o,s:I}", "keyids", ids, "threshold", (json_int_t)threshold);
-}
-
-static void
-add_keys(json_t *keys, struct zp_signer *const *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        json_object_set_new(keys, zp_signer_keyid(s[i]), zp_signer_pubkey(s[i]));
-}
-
-/* Sign signed_ (stolen) with each signer, write metadata/NAME as indented
- * JSON. On success *bytes (if not NULL) is a copy of the file (free()). */
+/* Give role (NULL: the succinct bins) of m the public key of s. Checks that
+ * the model computes the key id the signer does. */
 static int
-sign_write(struct repo *r, json_t *signed_, struct zp_signer *const *signers, size_t n,
-           const char *name, char **bytes, size_t *len)
+add_key(struct zupd_meta *m, const char *role, const struct zp_signer *s)
 {
-    json_t *sigs = json_array(), *env = NULL;
-    uint8_t *canon = NULL;
-    size_t canon_len = 0, i;
-    char *text = NULL, *file = NULL, sig[ZP_SIG_HEX_LEN + 1];
+    json_t *pub = zp_signer_pubkey(s);
+    char *text = pub != NULL ? json_dumps(pub, JSON_COMPACT) : NULL;
+    char keyid[2 * ZUPD_SHA256_LEN + 1] = "";
+    int rc = ZUPD_E_NOMEM;
+
+    if (text != NULL)
+        rc = zupd_meta_add_key(m, role, (const uint8_t *)text, strlen(text), keyid, sizeof(keyid));
+    free(text);
+    json_decref(pub);
+    if (rc != ZUPD_OK)
+        return fail("cannot add a key to role '%s': %s", role != NULL ? role : "(bins)",
+                    zupd_strerror(rc));
+    if (strcmp(keyid, zp_signer_keyid(s)) != 0)
+        return fail("key id %s from the model, %s from the signer", keyid, zp_signer_keyid(s));
+    return 0;
+}
+
+/* Sign m with each signer and write it to metadata/NAME (indented JSON).
+ * On success, if entry is not NULL, the snapshot gets NAME's meta entry
+ * (version, plus length and sha256 when full) and *out (if not NULL) a
+ * copy of the bytes written. */
+static int
+sign_write(struct repo *r, struct zupd_meta *m, struct zp_signer *const *signers, size_t n,
+           const char *name, const char *entry, bool full, uint8_t **out, size_t *out_len)
+{
+    uint8_t *msg = NULL, *text = NULL;
+    size_t msg_len = 0, text_len = 0, i;
+    char *file = NULL, sig[ZP_SIG_HEX_LEN + 1];
     int rc = -1;
 
-    if (signed_ == NULL || sigs == NULL ||
-        zu_cjson_dump(signed_, MAX_FILE_BYTES, &canon, &canon_len) != ZUPD_OK) {
+    if (zupd_meta_signed_bytes(m, &msg, &msg_len) != ZUPD_OK) {
         fail("cannot encode '%s'", name);
         goto out;
     }
     for (i = 0; i < n; i++) {
-        if (zp_signer_sign(signers[i], canon, canon_len, sig, sizeof(sig)) != ZUPD_OK) {
+        if (zp_signer_sign(signers[i], msg, msg_len, sig, sizeof(sig)) != ZUPD_OK ||
+            zupd_meta_add_signature(m, zp_signer_keyid(signers[i]), sig) != ZUPD_OK) {
             fail("cannot sign '%s'", name);
             goto out;
         }
-        json_array_append_new(
-            sigs, json_pack("{s:s,s:s}", "keyid", zp_signer_keyid(signers[i]), "sig", sig));
     }
-    env = json_pack("{s:O,s:O}", "signatures", sigs, "signed", signed_);
-    text = env == NULL ? NULL : json_dumps(env, JSON_INDENT(2));
-    file = path_join(r->metadir, name);
-    if (text == NULL || file == NULL) {
-        fail("out of memory");
+    if (zupd_meta_serialize(m, ZUPD_META_PRETTY, &text, &text_len) != ZUPD_OK) {
+        fail("cannot serialize '%s'", name);
         goto out;
     }
-    i = strlen(text);
-    text[i] = '\n'; /* the NUL's slot holds the final newline while we write */
-    rc = write_file(file, text, i + 1);
-    text[i] = 0;
-    if (rc == 0 && bytes != NULL) {
-        *bytes = malloc(i + 1);
-        if (*bytes == NULL) {
-            rc = fail("out of memory");
+    file = path_join(r->metadir, name);
+    if (file == NULL || write_file(file, text, text_len) != 0)
+        goto out;
+    if (entry != NULL) {
+        struct zupd_meta_file f;
+
+        memset(&f, 0, sizeof(f));
+        f.version = zupd_meta_version(m);
+        if (full) {
+            f.has_length = true;
+            f.length = text_len;
+            f.has_hashes = true;
+            if (hashes_of(text, text_len, false, &f.hashes) != 0)
+                goto out;
+        }
+        if (zupd_meta_set_file(r->snap, entry, &f) != ZUPD_OK) {
+            fail("cannot add '%s' to the snapshot", entry);
             goto out;
         }
-        memcpy(*bytes, text, i);
-        (*bytes)[i] = '\n';
-        *len = i + 1;
     }
+    if (out != NULL) {
+        *out = text;
+        *out_len = text_len;
+        text = NULL;
+    }
+    rc = 0;
 out:
+    free(msg);
     free(text);
     free(file);
-    free(canon);
-    json_decref(env);
-    json_decref(sigs);
-    json_decref(signed_);
     return rc;
 }
 
-/* sign and write a targets role under its consistent name, record it in
- * the snapshot's meta (with length and hashes for the top-level targets) */
+/* a targets role: sign, write as VERSION.ROLE.json, list in the snapshot */
 static int
-publish_targets(struct repo *r, const char *role, json_t *signed_, struct zp_signer *key)
+publish_targets(struct repo *r, const char *role, struct zupd_meta *m, struct zp_signer *key)
 {
-    char name[300], *bytes = NULL;
-    uint64_t version = (uint64_t)json_integer_value(json_object_get(signed_, "version"));
-    size_t len = 0;
-    json_t *meta;
+    char name[ZUPD_ROLE_NAME_MAX + 32], entry[ZUPD_ROLE_NAME_MAX + 8];
 
-    snprintf(name, sizeof(name), "%llu.%s.json", (unsigned long long)version, role);
-    if (sign_write(r, signed_, &key, 1, name, &bytes, &len) != 0)
-        return -1;
-    meta = json_pack("{s:I}", "version", (json_int_t)version);
-    if (strcmp(role, "targets") == 0 && meta != NULL) {
-        json_object_set_new(meta, "length", json_integer((json_int_t)len));
-        json_object_set_new(meta, "hashes", hashes_of((const uint8_t *)bytes, len, false));
-    }
-    free(bytes);
-    snprintf(name, sizeof(name), "%s.json", role);
-    return meta == NULL ? fail("out of memory") : json_object_set_new(r->snapmeta, name, meta);
-}
-
-/* the bin of the succinct hash-bin delegation that holds tpath: the
- * leftmost bits of sha256(tpath) (TAP 15) */
-static unsigned
-bin_of(const char *tpath, unsigned bits)
-{
-    uint8_t dig[ZUPD_SHA256_LEN];
-    size_t dlen = 0;
-    uint32_t first;
-
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, tpath, strlen(tpath), dig, sizeof(dig), &dlen) != ZUPD_OK)
-        return 0;
-    first = (uint32_t)dig[0] << 24 | (uint32_t)dig[1] << 16 | (uint32_t)dig[2] << 8 | dig[3];
-    return (unsigned)(first >> (32 - bits));
+    snprintf(name, sizeof(name), "%llu.%s.json", (unsigned long long)zupd_meta_version(m), role);
+    snprintf(entry, sizeof(entry), "%s.json", role);
+    return sign_write(r, m, &key, 1, name, entry, strcmp(role, "targets") == 0, NULL, NULL);
 }
 
 enum {
@@ -1057,33 +778,52 @@ enum {
 #define BIN_COUNT (1u << BIN_BITS)
 #define BIN_FILES 32
 
+#define NEW(t, v, m)                                                                               \
+    do {                                                                                           \
+        if (zupd_meta_new((t), (v), r.expires, &(m)) != ZUPD_OK) {                                 \
+            fail("cannot make %s metadata", zupd_meta_type_name(t));                               \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+#define CHECK(call, what)                                                                          \
+    do {                                                                                           \
+        int check_rc_ = (call);                                                                    \
+        if (check_rc_ != ZUPD_OK) {                                                                \
+            fail("cannot %s: %s", (what), zupd_strerror(check_rc_));                               \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
 /* What it makes (compare tests/interop/make-repo.mjs):
  * - root v1: root keys r1, r2, threshold 2; root v2 rotates r2 out for r3
  *   (threshold 2 of r1, r3), signed by r1, r2 and r3;
  * - targets v2 with custom fields, unicode and nested paths, sha256 and
  *   sha512; delegations to products (paths), hashed (path_hash_prefixes,
  *   terminating) and bins (paths "bins/ANY"), which delegates succinctly to
- *   16 hash bins zbin-0 .. zbin-f;
+ *   16 hash bins zbin-0 .. zbin-f, each target placed by the model;
  * - snapshot v3, timestamp v4; consistent snapshot names. All ed25519. */
 static int
 cmd_make_repo(int argc, char **argv)
 {
+    static const char *const product_paths[] = {"products/*/*/manifest.json",
+                                                "products/*/channels/*.json"};
+    static const char *const bins_paths[] = {"bins/*"};
     struct zp_signer *k[K__N] = {0};
+    struct zupd_meta *m = NULL, *bins = NULL, *binm[BIN_COUNT] = {0};
     struct repo r;
-    json_t *s = NULL, *targets = NULL, *keys = NULL, *roles = NULL, *deleg = NULL;
-    json_t *bins[BIN_COUNT] = {0};
-    char prefix[3], name[64], data[64], *snap = NULL, *text = NULL, *file = NULL;
-    size_t snaplen = 0, i;
-    uint8_t dig[ZUPD_SHA256_LEN];
-    char hex[2 * ZUPD_SHA256_LEN + 1];
-    size_t dlen = 0;
+    struct zupd_meta_file f;
+    const char *expires = "2100-01-01T00:00:00Z";
+    const char *prefixes[1];
+    char prefix[3], hex[2 * ZUPD_SHA256_LEN + 1], name[ZUPD_ROLE_NAME_MAX + 16], data[64];
+    uint8_t dig[ZUPD_SHA256_LEN], *snapbytes = NULL;
+    size_t snaplen = 0, dlen = 0, i;
+    char *text = NULL, *file = NULL;
     int rc = -1;
 
     memset(&r, 0, sizeof(r));
-    r.expires = "2100-01-01T00:00:00Z";
     for (i = 0; i < (size_t)argc; i++) {
         if (strcmp(argv[i], "--expires") == 0 && i + 1 < (size_t)argc)
-            r.expires = argv[++i];
+            expires = argv[++i];
         else if (r.dir == NULL)
             r.dir = argv[i];
         else
@@ -1091,174 +831,154 @@ cmd_make_repo(int argc, char **argv)
     }
     if (r.dir == NULL)
         return fail("usage: " PROG " make-repo DIR [--expires RFC3339]");
+    if (zupd_time_parse(expires, strlen(expires), &r.expires) != ZUPD_OK)
+        return fail("bad --expires '%s' (YYYY-MM-DDTHH:MM:SSZ)", expires);
     r.metadir = path_join(r.dir, "metadata");
-    r.snapmeta = json_object();
     r.manifest = json_object();
-    if (r.metadir == NULL || r.snapmeta == NULL || r.manifest == NULL) {
+    if (r.metadir == NULL || r.manifest == NULL) {
         fail("out of memory");
         goto out;
     }
+    NEW(ZUPD_META_SNAPSHOT, 3, r.snap);
     for (i = 0; i < K__N; i++)
         if (zp_signer_generate(&k[i]) != ZUPD_OK) {
             fail("cannot generate a key");
             goto out;
         }
 
-    /* delegated roles first: their targets, signed */
-    targets = json_object();
-    if (add_target(&r, targets, "products", "products/gadget/2.0.0/manifest.json",
+    /* delegated roles */
+    NEW(ZUPD_META_TARGETS, 1, m);
+    if (add_target(&r, m, "products", "products/gadget/2.0.0/manifest.json",
                    "{\"component\":\"gadget\",\"version\":\"2.0.0\",\"files\":[]}\n",
-                   json_pack("{s:s,s:{s:s,s:s}}", "channel", "beta", "provenance", "revision",
-                             "def456", "builder", "zupd-interop"),
-                   true) != 0)
+                   "{\"channel\":\"beta\",\"provenance\":{\"revision\":\"def456\","
+                   "\"builder\":\"zupd-interop\"}}",
+                   true) != 0 ||
+        publish_targets(&r, "products", m, k[K_PRODUCTS]) != 0)
         goto out;
-    s = signed_new(&r, "targets", 1);
-    json_object_set_new(s, "targets", targets);
-    targets = NULL;
-    if (publish_targets(&r, "products", s, k[K_PRODUCTS]) != 0)
-        goto out;
+    zupd_meta_free(m);
+    m = NULL;
 
-    targets = json_object();
-    if (add_target(&r, targets, "hashed", "avdb/daily.cvd", "ClamAV-like daily database\n",
-                   json_pack("{s:i}", "signatures", 12345), false) != 0)
+    NEW(ZUPD_META_TARGETS, 1, m);
+    if (add_target(&r, m, "hashed", "avdb/daily.cvd", "ClamAV-like daily database\n",
+                   "{\"signatures\":12345}", false) != 0 ||
+        publish_targets(&r, "hashed", m, k[K_HASHED]) != 0)
         goto out;
-    s = signed_new(&r, "targets", 1);
-    json_object_set_new(s, "targets", targets);
-    targets = NULL;
-    if (publish_targets(&r, "hashed", s, k[K_HASHED]) != 0)
-        goto out;
+    zupd_meta_free(m);
+    m = NULL;
 
+    /* bins: a succinct delegation; the model names the bins and picks the
+     * bin of each target (tuf-js picks its own when it downloads them) */
+    NEW(ZUPD_META_TARGETS, 1, bins);
+    CHECK(zupd_meta_set_succinct(bins, BIN_BITS, "zbin"), "set the succinct delegation");
+    if (add_key(bins, NULL, k[K_BIN]) != 0)
+        goto out;
     for (i = 0; i < BIN_COUNT; i++)
-        bins[i] = json_object();
+        NEW(ZUPD_META_TARGETS, 1, binm[i]);
     for (i = 0; i < BIN_FILES; i++) {
+        struct zupd_meta_child child;
+        size_t cursor = 0;
         char tpath[64];
-        unsigned b;
+        unsigned long b;
 
         snprintf(tpath, sizeof(tpath), "bins/item-%02zu.txt", i);
         snprintf(data, sizeof(data), "item %zu\n", i);
-        b = bin_of(tpath, BIN_BITS);
-        snprintf(name, sizeof(name), "zbin-%x", b);
-        if (add_target(&r, bins[b], name, tpath, data, json_pack("{s:I}", "index", (json_int_t)i),
-                       false) != 0)
+        snprintf(name, sizeof(name), "{\"index\":%zu}", i);
+        CHECK(zupd_meta_child_next(bins, tpath, &cursor, &child), "find the bin of a target");
+        b = strtoul(child.name + strlen("zbin-"), NULL, 16);
+        if (b >= BIN_COUNT || add_target(&r, binm[b], child.name, tpath, data, name, false) != 0)
             goto out;
     }
     for (i = 0; i < BIN_COUNT; i++) {
-        s = signed_new(&r, "targets", 1);
-        json_object_set_new(s, "targets", bins[i]);
-        bins[i] = NULL;
-        snprintf(name, sizeof(name), "zbin-%zx", i);
-        if (publish_targets(&r, name, s, k[K_BIN]) != 0)
+        CHECK(zupd_meta_succinct_bin_name(bins, (uint32_t)i, name, sizeof(name)), "name a bin");
+        if (publish_targets(&r, name, binm[i], k[K_BIN]) != 0)
             goto out;
     }
-    keys = json_object();
-    add_keys(keys, &k[K_BIN], 1);
-    deleg = json_pack("{s:o,s:o}", "keys", keys, "succinct_roles", role_def(&k[K_BIN], 1, 1));
-    keys = NULL;
-    json_object_set_new(json_object_get(deleg, "succinct_roles"), "bit_length",
-                        json_integer(BIN_BITS));
-    json_object_set_new(json_object_get(deleg, "succinct_roles"), "name_prefix",
-                        json_string("zbin"));
-    s = signed_new(&r, "targets", 1);
-    json_object_set_new(s, "targets", json_object());
-    json_object_set_new(s, "delegations", deleg);
-    deleg = NULL;
-    if (publish_targets(&r, "bins", s, k[K_BINS]) != 0)
+    if (publish_targets(&r, "bins", bins, k[K_BINS]) != 0)
         goto out;
 
     /* top-level targets */
-    targets = json_object();
-    if (add_target(&r, targets, "targets", "hello-zupd.txt", "hello from libzupd\n",
-                   json_pack("{s:s,s:[s,s],s:{s:b,s:n}}", "component", "zupd", "tags", "ä", "😀",
-                             "nested", "flag", 1, "nothing"),
+    NEW(ZUPD_META_TARGETS, 2, m);
+    if (add_target(&r, m, "targets", "hello-zupd.txt", "hello from libzupd\n",
+                   "{\"component\":\"zupd\",\"tags\":[\"ä\",\"😀\"],"
+                   "\"nested\":{\"flag\":true,\"nothing\":null}}",
                    false) != 0 ||
-        add_target(&r, targets, "targets", "docs/ünïcødé/zupd.txt", "Grüße aus Zürich\n", NULL,
-                   true) != 0 ||
-        add_target(&r, targets, "targets", "emoji/🚀/launch.txt", "🚀\n",
-                   json_pack("{s:s}", "𝄞-key", "astral key"), false) != 0)
+        add_target(&r, m, "targets", "docs/ünïcødé/zupd.txt", "Grüße aus Zürich\n", NULL, true) !=
+            0 ||
+        add_target(&r, m, "targets", "emoji/🚀/launch.txt", "🚀\n", "{\"𝄞-key\":\"astral key\"}",
+                   false) != 0)
         goto out;
     if (zupd_hash_buf(ZUPD_HASH_SHA256, "avdb/daily.cvd", 14, dig, sizeof(dig), &dlen) != ZUPD_OK)
         goto out;
     zupd_hex_encode(hex, sizeof(hex), dig, dlen);
     memcpy(prefix, hex, 2);
     prefix[2] = 0;
-    keys = json_object();
-    add_keys(keys, &k[K_PRODUCTS], 1);
-    add_keys(keys, &k[K_HASHED], 1);
-    add_keys(keys, &k[K_BINS], 1);
-    roles = json_array();
-    json_array_append_new(roles, role_def(&k[K_PRODUCTS], 1, 1));
-    json_array_append_new(roles, role_def(&k[K_HASHED], 1, 1));
-    json_array_append_new(roles, role_def(&k[K_BINS], 1, 1));
-    update_new(json_array_get(roles, 0),
-               json_pack("{s:s,s:b,s:[s,s]}", "name", "products", "terminating", 0, "paths",
-                         "products/*/*/manifest.json", "products/*/channels/*.json"));
-    update_new(json_array_get(roles, 1), json_pack("{s:s,s:b,s:[s]}", "name", "hashed",
-                                                   "terminating", 1, "path_hash_prefixes", prefix));
-    update_new(json_array_get(roles, 2),
-               json_pack("{s:s,s:b,s:[s]}", "name", "bins", "terminating", 0, "paths", "bins/*"));
-    s = signed_new(&r, "targets", 2);
-    json_object_set_new(s, "targets", targets);
-    targets = NULL;
-    json_object_set_new(s, "delegations", json_pack("{s:o,s:o}", "keys", keys, "roles", roles));
-    keys = roles = NULL;
-    if (publish_targets(&r, "targets", s, k[K_TARGETS]) != 0)
+    prefixes[0] = prefix;
+    CHECK(zupd_meta_add_delegation(m, "products", false, product_paths, 2, NULL, 0),
+          "delegate to products");
+    CHECK(zupd_meta_add_delegation(m, "hashed", true, NULL, 0, prefixes, 1), "delegate to hashed");
+    CHECK(zupd_meta_add_delegation(m, "bins", false, bins_paths, 1, NULL, 0), "delegate to bins");
+    if (add_key(m, "products", k[K_PRODUCTS]) != 0 || add_key(m, "hashed", k[K_HASHED]) != 0 ||
+        add_key(m, "bins", k[K_BINS]) != 0 || publish_targets(&r, "targets", m, k[K_TARGETS]) != 0)
         goto out;
+    zupd_meta_free(m);
+    m = NULL;
 
     /* snapshot and timestamp */
-    s = signed_new(&r, "snapshot", 3);
-    json_object_set_new(s, "meta", r.snapmeta);
-    r.snapmeta = NULL;
-    if (sign_write(&r, s, &k[K_SNAPSHOT], 1, "3.snapshot.json", &snap, &snaplen) != 0)
+    if (sign_write(&r, r.snap, &k[K_SNAPSHOT], 1, "3.snapshot.json", NULL, false, &snapbytes,
+                   &snaplen) != 0)
         goto out;
-    s = signed_new(&r, "timestamp", 4);
-    json_object_set_new(s, "meta",
-                        json_pack("{s:{s:i,s:I,s:o}}", "snapshot.json", "version", 3, "length",
-                                  (json_int_t)snaplen, "hashes",
-                                  hashes_of((const uint8_t *)snap, snaplen, false)));
-    if (sign_write(&r, s, &k[K_TIMESTAMP], 1, "timestamp.json", NULL, NULL) != 0)
+    NEW(ZUPD_META_TIMESTAMP, 4, m);
+    memset(&f, 0, sizeof(f));
+    f.version = 3;
+    f.has_length = true;
+    f.length = snaplen;
+    f.has_hashes = true;
+    if (hashes_of(snapbytes, snaplen, false, &f.hashes) != 0)
         goto out;
+    CHECK(zupd_meta_set_file(m, "snapshot.json", &f), "set the timestamp's snapshot entry");
+    if (sign_write(&r, m, &k[K_TIMESTAMP], 1, "timestamp.json", NULL, false, NULL, NULL) != 0)
+        goto out;
+    zupd_meta_free(m);
+    m = NULL;
 
     /* root v1 (r1, r2) and v2 (r1, r3), both threshold 2 */
     for (i = 1; i <= 2; i++) {
-        struct zp_signer *rk[2] = {k[K_ROOT1], k[i == 1 ? K_ROOT2 : K_ROOT3]};
         struct zp_signer *signers[3] = {k[K_ROOT1], k[K_ROOT2], k[K_ROOT3]};
 
-        keys = json_object();
-        add_keys(keys, rk, 2);
-        add_keys(keys, &k[K_TARGETS], 3); /* targets, snapshot, timestamp */
-        roles = json_pack("{s:o,s:o,s:o,s:o}", "root", role_def(rk, 2, 2), "targets",
-                          role_def(&k[K_TARGETS], 1, 1), "snapshot", role_def(&k[K_SNAPSHOT], 1, 1),
-                          "timestamp", role_def(&k[K_TIMESTAMP], 1, 1));
-        s = signed_new(&r, "root", i);
-        json_object_set_new(s, "consistent_snapshot", json_true());
-        json_object_set_new(s, "keys", keys);
-        json_object_set_new(s, "roles", roles);
-        keys = roles = NULL;
-        snprintf(name, sizeof(name), "%zu.root.json", i);
-        if (sign_write(&r, s, signers, i == 1 ? 2 : 3, name, NULL, NULL) != 0)
+        NEW(ZUPD_META_ROOT, i, m);
+        CHECK(zupd_meta_set_consistent_snapshot(m, true), "set consistent_snapshot");
+        if (add_key(m, "root", k[K_ROOT1]) != 0 ||
+            add_key(m, "root", k[i == 1 ? K_ROOT2 : K_ROOT3]) != 0 ||
+            add_key(m, "targets", k[K_TARGETS]) != 0 ||
+            add_key(m, "snapshot", k[K_SNAPSHOT]) != 0 ||
+            add_key(m, "timestamp", k[K_TIMESTAMP]) != 0)
             goto out;
+        CHECK(zupd_meta_set_threshold(m, "root", 2), "set the root threshold");
+        snprintf(name, sizeof(name), "%zu.root.json", i);
+        if (sign_write(&r, m, signers, i == 1 ? 2 : 3, name, NULL, false, NULL, NULL) != 0)
+            goto out;
+        zupd_meta_free(m);
+        m = NULL;
     }
 
     text = json_dumps(r.manifest, JSON_INDENT(2));
     file = path_join(r.dir, "manifest.json");
     if (text == NULL || file == NULL || write_file(file, text, strlen(text)) != 0)
         goto out;
-    printf(PROG ": make-repo %s: 2 root versions, %zu targets roles, %d targets\n", r.dir,
-           (size_t)3 + 1 + BIN_COUNT, 4 + 1 + BIN_FILES);
+    printf(PROG ": make-repo %s: 2 root versions, %zu targets roles, %u targets\n", r.dir,
+           zupd_meta_file_count(r.snap), 3u + 1u + 1u + BIN_FILES);
     rc = 0;
 out:
     for (i = 0; i < K__N; i++)
         zp_signer_free(k[i]);
     for (i = 0; i < BIN_COUNT; i++)
-        json_decref(bins[i]);
-    json_decref(targets);
-    json_decref(keys);
-    json_decref(roles);
-    json_decref(deleg);
-    json_decref(r.snapmeta);
+        zupd_meta_free(binm[i]);
+    zupd_meta_free(bins);
+    zupd_meta_free(m);
+    zupd_meta_free(r.snap);
     json_decref(r.manifest);
     free(r.metadir);
-    free(snap);
+    free(snapbytes);
     free(text);
     free(file);
     return rc;
