@@ -13,5 +13,6 @@
 #include <zupd/trusted.h>
 #include <zupd/client.h>
 #include <zupd/delta.h>
+#include <zupd/update.h>
 
 #endif
