@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include <zupd/hash.h>
 #include <zupd/json.h>
 #include <zupd/meta.h>
@@ -385,7 +387,7 @@ check_target(void *opaque, const char *tpath, const struct zupd_target *t)
                               t->hashes.has_sha512 ? t->hashes.sha512 : NULL};
     size_t lens[2] = {ZUPD_SHA256_LEN, ZUPD_SHA512_LEN}, i;
 
-    if (tpath[0] == '/' || strstr(tpath, "..") != NULL)
+    if (tpath[0] == '/' || strstr(tpath, "..") != NULL) /* stay inside DIR/targets */
         return fail("role '%s': refusing target path '%s'", c->role, tpath);
     for (i = 0; i < 2; i++) {
         char hex[2 * ZUPD_HASH_MAX_LEN + 1], *file;
