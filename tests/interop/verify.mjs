@@ -13,7 +13,7 @@
 //   delegated roles (paths, path_hash_prefixes, succinct hash bins) by the
 //   targets role that delegates them, found from targets down;
 // - every role listed in the snapshot must be reached by a delegation;
-// - no role expired; every target's bytes in DIR/targets match its length
+// - no role expired (but an older root); every target's bytes in DIR/targets match its length
 //   and hashes (under each hash-prefixed name).
 // Metadata files are read under their consistent-snapshot names when root
 // says consistent_snapshot, else under ROLE.json. Exits 1 on the first
@@ -36,13 +36,19 @@ function check(cond, msg) {
     if (!cond) throw new Error(msg);
 }
 
-function verifyBy(delegator, role, md, file) {
+function checkExpiry(md, role, file) {
+    check(!md.signed.isExpired(), `${file}: role '${role}' expired (${md.signed.expires})`);
+}
+
+// md is signed by a threshold of the keys delegator gives role; and not
+// expired unless it is a root on the way to the newest (TUF 5.3.10)
+function verifyBy(delegator, role, md, file, intermediate = false) {
     try {
         delegator.verifyDelegate(role, md);
     } catch (e) {
         throw new Error(`${file}: role '${role}': ${e.message}`);
     }
-    check(!md.signed.isExpired(), `${file}: role '${role}' expired (${md.signed.expires})`);
+    if (!intermediate) checkExpiry(md, role, file);
     nroles++;
 }
 
@@ -74,7 +80,8 @@ async function main() {
     let file = path.join(metaDir, '1.root.json');
     let { md: root } = loadMetadata(MetadataKind.Root, file);
     check(root.signed.version === 1, `${file}: version ${root.signed.version}, expected 1`);
-    verifyBy(root, 'root', root, file);
+    let rootFile = file;
+    verifyBy(root, 'root', root, file, true);
     for (let v = 2; ; v++) {
         file = path.join(metaDir, `${v}.root.json`);
         if (!fs.existsSync(file)) break;
@@ -85,9 +92,11 @@ async function main() {
         } catch (e) {
             throw new Error(`${file}: not signed by a threshold of root v${v - 1}: ${e.message}`);
         }
-        verifyBy(next, 'root', next, file);
+        verifyBy(next, 'root', next, file, true);
         root = next;
+        rootFile = file;
     }
+    checkExpiry(root, 'root', rootFile);
     const consistent = root.signed.consistentSnapshot;
     const name = (role, version) => path.join(metaDir, consistent ? `${version}.${role}.json` : `${role}.json`);
 
