@@ -7,7 +7,9 @@
 #  1. canonical JSON: zupd-interop and @tufjs/canonical-json against the
 #     expected bytes (made by securesystemslib) of tests/data/good/canonical;
 #     the known divergences (divergent-*) pinned to what tuf-js prints;
-#  2. a repository built and signed by @tufjs/models verifies in libzupd;
+#  2. a repository built and signed by @tufjs/models verifies in libzupd, and
+#     libzupd's client (zupd-tuf-client) refreshes from it over HTTP and
+#     downloads targets;
 #  3. a repository built and signed by libzupd verifies in @tufjs/models, and
 #     the tuf-js client refreshes from it over HTTP on 127.0.0.1 and downloads
 #     every target;
@@ -70,7 +72,9 @@ echo "$me: node $nodever; $versions"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zupd-tufjs.XXXXXX") || die "mktemp failed"
 npass=0
 nfail=0
+spid=
 finish() {
+    if [ -n "$spid" ]; then kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; fi
     if [ "$nfail" = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "$me: kept $work"; fi
 }
 trap finish EXIT
@@ -158,23 +162,52 @@ expect_ok "tuf-js client refreshes from the libzupd repository over HTTP and dow
     node "$js/client.mjs" --repo "$Z" $zt '!bins/item-99.txt' '!products/gadget/9.9.9/manifest.json' '!nothing.txt'
 tt=$(targets_of "$T") || tt=
 n=$(printf '%s\n' "$tt" | grep -c .)
-# this one through serve.mjs, the server later client tests start on their own
-node "$js/serve.mjs" "$T" --port-file "$work/port" >/dev/null 2>"$work/serve.err" &
+# this one through serve.mjs, the server later client tests start on their
+# own; it serves the whole scratch directory until the end
+node "$js/serve.mjs" "$work" --port-file "$work/port" >/dev/null 2>"$work/serve.err" &
 spid=$!
 i=0
 while [ ! -s "$work/port" ] && [ $i -lt 100 ] && kill -0 "$spid" 2>/dev/null; do
     sleep 0.1; i=$((i + 1))
 done
 port=$(cat "$work/port" 2>/dev/null) || port=
-if [ -n "$port" ]; then
-    expect_ok "tuf-js client refreshes from the tuf-js repository (serve.mjs) and downloads its $n targets" \
-        node "$js/client.mjs" --url "http://127.0.0.1:$port" --trusted-root "$T/metadata/1.root.json" \
-        $tt '!bins/none.dat'
+url=http://127.0.0.1:$port
+[ -n "$port" ] || fail "serve.mjs did not start: $(cat "$work/serve.err")"
+expect_ok "tuf-js client refreshes from the tuf-js repository (serve.mjs) and downloads its $n targets" \
+    node "$js/client.mjs" --url "$url/tufjs-repo" --trusted-root "$T/metadata/1.root.json" \
+    $tt '!bins/none.dat'
+IFS=$oldifs
+set +f
+
+# libzupd's own client (the tuf-conformance CLI, lib/client.c): init from
+# root v1, refresh from the tuf-js repository over HTTP, download targets
+zclient=$top_builddir/updater/zupd-tuf-client
+zc_download() { # repo-name state-dir target... (newline-free names)
+    name=$1; st=$2; shift 2
+    rm -rf "$st" && mkdir -p "$st/md" "$st/t" || return 1
+    "$zclient" --metadata-dir "$st/md" init "$work/$name/metadata/1.root.json" || return 1
+    for t in "$@"; do set -- "$@" --target-name "$t"; shift; done
+    "$zclient" --metadata-dir "$st/md" --metadata-url "$url/$name/metadata" \
+        --target-dir "$st/t" --target-base-url "$url/$name/targets" "$@" download
+}
+zct='hello.txt
+docs/ünïcødé/日本語.txt
+emoji/😀-smile.txt
+nested/a/b/c/deep.bin
+empty.txt
+products/widget/1.0.0/manifest.json
+products/widget/channels/stable.json
+avdb/daily.cvd
+bins/file-000.dat
+bins/file-063.dat'
+n=$(printf '%s\n' "$zct" | grep -c .)
+set -f
+IFS=$nl
+if run zc_download tufjs-repo "$work/zc" $zct && [ "$(ls "$work/zc/t" | grep -c .)" = "$n" ]; then
+    pass "libzupd client (zupd-tuf-client) refreshes from the tuf-js repository over HTTP and downloads $n targets"
 else
-    fail "serve.mjs did not start: $(cat "$work/serve.err")"
+    fail "libzupd client on the tuf-js repository"; show
 fi
-kill "$spid" 2>/dev/null
-wait "$spid" 2>/dev/null
 IFS=$oldifs
 set +f
 
@@ -244,6 +277,13 @@ if d=$(damaged "$Z" 1.hashed.json byte); then
         'hashed was signed by 0/1 keys' node "$js/client.mjs" --repo "$d" avdb/daily.cvd
 else
     fail "cannot damage 1.hashed.json"
+fi
+
+if d=$(damaged "$T" 2.products.json byte); then
+    expect_fail "libzupd client on a tuf-js repository with a damaged delegated role" \
+        'products: 0 of 1 required signatures' zc_download "$(basename "$d")" "$work/zc-bad" products/widget/1.0.0/manifest.json
+else
+    fail "cannot damage 2.products.json"
 fi
 
 # expired metadata, both ways
