@@ -9,6 +9,16 @@ tests_integration_fetchtool_SOURCES = tests/integration/fetchtool.c
 tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
-EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+TESTS += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/fetch_http.sh
+EXTRA_DIST += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/hostile_server.py
 TESTS += tests/integration/delta_compat.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
+
+# LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change
+check_LTLIBRARIES += tests/integration/libfaultinject.la
+tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
+tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
+tests_integration_libfaultinject_la_LIBADD = -ldl

@@ -17,6 +17,13 @@ FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) 
 	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
 EXTRA_DIST += tests/fuzz/corpus
 
+# The fetch client state parser (an untrusted file) and header-value filter.
+FUZZ_TARGETS += tests/fuzz/fuzz_fetch_state
+tests_fuzz_fuzz_fetch_state_SOURCES = tests/fuzz/fuzz_fetch_state.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_fetch_state_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_fetch_state"'
+tests_fuzz_fuzz_fetch_state_LDADD = lib/libzupd_core.la
+tests_fuzz_fuzz_fetch_state_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 FUZZ_LDADD = lib/libzupd_core.la
 FUZZ_TARGETS += tests/fuzz/fuzz_delta_apply
 tests_fuzz_fuzz_delta_apply_SOURCES = tests/fuzz/fuzz_delta_apply.c $(FUZZ_MAIN)

@@ -7,7 +7,9 @@
  *   ZUPD_FAULT_AT=N        kill at call N (1-based); unset or 0: never
  *   ZUPD_FAULT_COUNT=FILE  append the number of calls made to FILE at exit
  * Writes to fds 0-2 are not counted (they do not change the state). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>

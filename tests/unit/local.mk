@@ -19,6 +19,7 @@ UNIT_TESTS += tests/unit/t_manifest
 UNIT_TESTS += tests/unit/t_fetch_mem
 UNIT_TESTS += tests/unit/t_store
 UNIT_TESTS += tests/unit/t_delta
+UNIT_TESTS += tests/unit/t_fsio
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -57,3 +58,6 @@ tests_unit_t_store_LDADD = $(UNIT_LIBS)
 tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
 tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
 tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
+tests_unit_t_fsio_SOURCES = tests/unit/t_fsio.c
+tests_unit_t_fsio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_fsio_LDADD = $(UNIT_LIBS)
