@@ -5,6 +5,18 @@ LIBZUPDPUB_SRC += mirror/pub.h
 LIBZUPDPUB_SRC += mirror/pub_version.c
 LIBZUPDPUB_SRC += mirror/signer.h
 LIBZUPDPUB_SRC += mirror/signer.c
+LIBZUPDPUB_SRC += mirror/fsops.h
+LIBZUPDPUB_SRC += mirror/fsops.c
+LIBZUPDPUB_SRC += mirror/keystore.h
+LIBZUPDPUB_SRC += mirror/keystore.c
+LIBZUPDPUB_SRC += mirror/repo.h
+LIBZUPDPUB_SRC += mirror/repo_int.h
+LIBZUPDPUB_SRC += mirror/repo.c
+LIBZUPDPUB_SRC += mirror/publish.c
+LIBZUPDPUB_SRC += mirror/delta_hook.c
+LIBZUPDPUB_SRC += mirror/maint.c
+LIBZUPDPUB_SRC += mirror/offline.c
+LIBZUPDPUB_SRC += mirror/verify.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
@@ -18,5 +30,7 @@ mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
 mirror_zupd_mirror_SOURCES = mirror/main.c
+mirror_zupd_mirror_SOURCES += mirror/cmd_repo.h
+mirror_zupd_mirror_SOURCES += mirror/cmd_repo.c
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_repo.h"
 #include "pub.h"
 
 #define EXIT_USAGE 1
@@ -16,6 +17,10 @@ usage(FILE *f)
           "\n"
           "commands:\n"
           "  version     print the version\n"
+          "  init DIR    a new repository; key generate|list|show|rotate: keys\n"
+          "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
+          "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
+          "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -36,6 +41,8 @@ main(int argc, char **argv)
         printf("zupd-mirror %s\n", zupd_pub_version());
         return 0;
     }
+    if (zp_cmd_is_repo(argv[1]))
+        return zp_cmd_repo(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/fsops.c -- durable, crash-testable file writes of the publisher. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsio.h"
+#include "fsops.h"
+
+static unsigned long steps;
+static long crash_at = -1; /* -1: not read yet */
+static int trace = -1;
+
+#define DIRTY_MAX 512
+static char *dirty[DIRTY_MAX];
+static size_t n_dirty;
+
+unsigned long
+zp_steps(void)
+{
+    return steps;
+}
+
+void
+zp_step(const char *what, const char *name)
+{
+    if (crash_at < 0) {
+        const char *s = getenv("ZUPD_MIRROR_CRASH_AT");
+        const char *t = getenv("ZUPD_MIRROR_CRASH_TRACE");
+        char *end = NULL;
+        long v = s != NULL ? strtol(s, &end, 10) : 0;
+
+        crash_at = (s != NULL && end != s && *end == '\0' && v > 0) ? v : 0;
+        trace = t != NULL && strcmp(t, "1") == 0;
+    }
+    steps++;
+    if (trace > 0)
+        fprintf(stderr, "zupd-mirror: step %lu: %s '%s'\n", steps, what, name);
+    if (crash_at > 0 && steps == (unsigned long)crash_at) {
+        fflush(NULL);
+        raise(SIGKILL);
+    }
+}
+
+int
+zp_mkdirs(int dirfd, const char *relpath)
+{
+    char buf[4096];
+    size_t len = strlen(relpath);
+
+    if (len >= sizeof(buf))
+        return ZUPD_E_TOOBIG;
+    memcpy(buf, relpath, len + 1);
+    for (char *p = buf; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        if (buf[0] != '\0' && mkdirat(dirfd, buf, 0755) != 0 && errno != EEXIST)
+            return zu_errno_to_err(errno);
+        *p = '/';
+    }
+    return ZUPD_OK;
+}
+
+/* Split relpath into its directory ("." when none) and base name. */
+static int
+split(const char *relpath, char *dir, size_t dcap, const char **base)
+{
+    const char *slash = strrchr(relpath, '/');
+
+    if (slash == NULL) {
+        snprintf(dir, dcap, ".");
+        *base = relpath;
+        return ZUPD_OK;
+    }
+    if ((size_t)(slash - relpath) >= dcap)
+        return ZUPD_E_TOOBIG;
+    memcpy(dir, relpath, (size_t)(slash - relpath));
+    dir[slash - relpath] = '\0';
+    *base = slash + 1;
+    return ZUPD_OK;
+}
+
+static int
+sync_dir(int dirfd, const char *dir)
+{
+    int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    zp_step("fsync-dir", dir);
+    rc = fsync(fd) == 0 ? ZUPD_OK : ZUPD_E_IO;
+    close(fd);
+    return rc;
+}
+
+static int
+note_dirty(const char *dir)
+{
+    for (size_t i = 0; i < n_dirty; i++)
+        if (strcmp(dirty[i], dir) == 0)
+            return ZUPD_OK;
+    if (n_dirty == DIRTY_MAX)
+        return ZUPD_E_TOOBIG;
+    dirty[n_dirty] = strdup(dir);
+    if (dirty[n_dirty] == NULL)
+        return ZUPD_E_NOMEM;
+    n_dirty++;
+    return ZUPD_OK;
+}
+
+int
+zp_sync_dirs(int dirfd)
+{
+    int rc = ZUPD_OK;
+
+    for (size_t i = 0; i < n_dirty; i++) {
+        if (rc == ZUPD_OK)
+            rc = sync_dir(dirfd, dirty[i]);
+        free(dirty[i]);
+    }
+    n_dirty = 0;
+    return rc;
+}
+
+int
+zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
+       bool defer_dirsync)
+{
+    char dir[4096], tmp[4096 + 64];
+    const char *base;
+    int fd = -1, rc;
+
+    rc = split(relpath, dir, sizeof(dir), &base);
+    if (rc == ZUPD_OK)
+        rc = zp_mkdirs(dirfd, relpath);
+    if (rc != ZUPD_OK)
+        return rc;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld.%s", dir, (long)getpid(), base) >=
+        sizeof(tmp))
+        return ZUPD_E_TOOBIG;
+    (void)unlinkat(dirfd, tmp, 0); /* a leftover of a killed run of the same pid */
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    zp_step("write", relpath);
+    rc = zu_write_all(fd, buf, len);
+    if (rc == ZUPD_OK && fchmod(fd, mode) != 0)
+        rc = ZUPD_E_IO;
+    if (rc == ZUPD_OK) {
+        zp_step("fsync", relpath);
+        if (fsync(fd) != 0)
+            rc = zu_errno_to_err(errno);
+    }
+    if (close(fd) != 0 && rc == ZUPD_OK)
+        rc = ZUPD_E_IO;
+    if (rc == ZUPD_OK) {
+        zp_step("rename", relpath);
+        if (renameat(dirfd, tmp, dirfd, relpath) != 0)
+            rc = zu_errno_to_err(errno);
+    }
+    if (rc != ZUPD_OK) {
+        (void)unlinkat(dirfd, tmp, 0);
+        return rc;
+    }
+    return defer_dirsync ? note_dirty(dir) : sync_dir(dirfd, dir);
+}
+
+int
+zp_get(int dirfd, const char *relpath, size_t cap, uint8_t **out, size_t *out_len)
+{
+    char dir[4096];
+    const char *base;
+    int dfd, rc;
+
+    *out = NULL;
+    *out_len = 0;
+    rc = split(relpath, dir, sizeof(dir), &base);
+    if (rc != ZUPD_OK)
+        return rc;
+    dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return zu_errno_to_err(errno);
+    rc = zu_read_capped(dfd, base, cap, out, out_len);
+    close(dfd);
+    return rc;
+}
+
+bool
+zp_exists_size(int dirfd, const char *relpath, uint64_t size)
+{
+    struct stat st;
+
+    return fstatat(dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           (uint64_t)st.st_size == size;
+}
+
+int
+zp_remove(int dirfd, const char *relpath)
+{
+    zp_step("unlink", relpath);
+    if (unlinkat(dirfd, relpath, 0) != 0 && errno != ENOENT)
+        return zu_errno_to_err(errno);
+    return ZUPD_OK;
+}
