@@ -319,10 +319,22 @@ parse(int argc, char **argv, struct common *o)
     return 0;
 }
 
+/* ZUPD_MIRROR_NOW: the time to sign and check at (tests, and re-signing
+ * after the clock was wrong); 0: the clock. */
+static int64_t
+now_env(void)
+{
+    const char *s = getenv("ZUPD_MIRROR_NOW");
+    long v;
+
+    return s != NULL && num(s, 1, 0x7fffffffL, &v) ? (int64_t)v : 0;
+}
+
 static void
 repo_opts(struct common *o, struct zp_repo_opts *ro)
 {
     memset(ro, 0, sizeof(*ro));
+    ro->now = now_env();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
     ro->pass.fn = get_pass;
@@ -473,8 +485,9 @@ cmd_key(int argc, char **argv)
         rc = zp_rotate(r, role, o.key_names, o.n_key_names, (uint64_t)o.threshold, &cost, err,
                        sizeof(err));
         if (rc == ZUPD_OK)
-            printf("rotated the keys of '%s' (root version %llu)\n", argv[optind + 1],
-                   (unsigned long long)zupd_meta_version(zp_repo_meta(r, ZP_R_ROOT)));
+            printf("rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
+                   zp_role_name(zp_delegator(role)),
+                   (unsigned long long)zupd_meta_version(zp_repo_meta(r, zp_delegator(role))));
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : fail(rc, "rotate keys of", argv[optind + 1], err);
     }
@@ -707,7 +720,7 @@ cmd_verify(int argc, char **argv)
         return rc;
     if (optind + 1 != argc)
         return usage_err("usage: verify DIR [--root ROOT.json]");
-    rc = zp_verify(argv[optind], o.root, 0, &res, err, sizeof(err));
+    rc = zp_verify(argv[optind], o.root, now_env(), &res, err, sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
         return 10 + rc;

@@ -174,15 +174,15 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
                          &m, why, sizeof(why));
     free(buf);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "'%s': %s", path, why);
+        return zp_fail(err, cap, rc, "%s", why);
     if (zupd_meta_version(m) != zupd_meta_version(r->m[role]) + 1) {
-        rc = zp_fail(err, cap, ZUPD_E_ROLLBACK, "'%s': version %llu, expected %llu", path,
+        rc = zp_fail(err, cap, ZUPD_E_ROLLBACK, "version %llu, expected %llu",
                      (unsigned long long)zupd_meta_version(m),
                      (unsigned long long)zupd_meta_version(r->m[role]) + 1);
         goto out;
     }
     if (zupd_meta_is_expired(m, r->now)) {
-        rc = zp_fail(err, cap, ZUPD_E_EXPIRED, "'%s': already expired", path);
+        rc = zp_fail(err, cap, ZUPD_E_EXPIRED, "already expired");
         goto out;
     }
     d[0] = r->m[zp_delegator(role)];
@@ -193,7 +193,7 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
     for (size_t i = 0; i < nd; i++) {
         rc = zupd_meta_verify_role(d[i], zp_role_name(role), m, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "'%s': %s%s", path, why,
+            zp_fail(err, cap, rc, "%s%s", why,
                     i == 1 ? " (the new root's own keys)" : "");
             goto out;
         }

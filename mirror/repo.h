@@ -29,6 +29,8 @@ enum zp_role {
 const char *zp_role_name(enum zp_role r);
 /* ZUPD_E_NOTFOUND for a name that is no role. */
 ZU_NODISCARD int zp_role_parse(const char *name, enum zp_role *out);
+/* The role that delegates role (root for the top-level roles). */
+enum zp_role zp_delegator(enum zp_role role);
 /* Online roles (snapshot, timestamp, avdb) are signed unattended. */
 bool zp_role_online(enum zp_role r);
 

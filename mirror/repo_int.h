@@ -33,8 +33,6 @@ struct zp_repo {
 /* printf into err (when not NULL) and return rc. */
 int zp_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
 
-/* The role that delegates role (root for the top-level roles). */
-enum zp_role zp_delegator(enum zp_role role);
 
 /* Sign doc as role: clear its signatures, then sign with the unlocked keys
  * until each delegator's threshold for role is met; verified afterwards. */

@@ -10,3 +10,9 @@ tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+
+# zupd-mirror: every repository command, and publish killed at each step
+TESTS += tests/integration/mirror_cli.sh
+TESTS += tests/integration/mirror_crash.sh
+EXTRA_DIST += tests/integration/mirror_cli.sh
+EXTRA_DIST += tests/integration/mirror_crash.sh
