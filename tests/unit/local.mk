@@ -18,6 +18,7 @@ UNIT_TESTS += tests/unit/t_conf
 UNIT_TESTS += tests/unit/t_manifest
 UNIT_TESTS += tests/unit/t_fetch_mem
 UNIT_TESTS += tests/unit/t_store
+UNIT_TESTS += tests/unit/t_repo
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -52,3 +53,6 @@ tests_unit_t_fetch_mem_LDADD = $(UNIT_LIBS)
 tests_unit_t_store_SOURCES = tests/unit/t_store.c
 tests_unit_t_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_store_LDADD = $(UNIT_LIBS)
+tests_unit_t_repo_SOURCES = tests/unit/t_repo.c
+tests_unit_t_repo_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_repo_LDADD = $(PUB_UNIT_LIBS)
