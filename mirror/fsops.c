@@ -18,9 +18,12 @@ static unsigned long steps;
 static long crash_at = -1; /* -1: not read yet */
 static int trace = -1;
 
-#define DIRTY_MAX 512
-static char *dirty[DIRTY_MAX];
-static size_t n_dirty;
+struct pend {
+    char *tmp;
+    char *rel;
+};
+static struct pend *pending;
+static size_t n_pending, cap_pending;
 
 unsigned long
 zp_steps(void)
@@ -100,43 +103,90 @@ sync_dir(int dirfd, const char *dir)
     return rc;
 }
 
-static int
-note_dirty(const char *dir)
+bool
+zp_pending(const char *relpath)
 {
-    for (size_t i = 0; i < n_dirty; i++)
-        if (strcmp(dirty[i], dir) == 0)
-            return ZUPD_OK;
-    if (n_dirty == DIRTY_MAX)
-        return ZUPD_E_TOOBIG;
-    dirty[n_dirty] = strdup(dir);
-    if (dirty[n_dirty] == NULL)
+    for (size_t i = 0; i < n_pending; i++)
+        if (strcmp(pending[i].rel, relpath) == 0)
+            return true;
+    return false;
+}
+
+static int
+note_pending(const char *tmp, const char *rel)
+{
+    if (n_pending == cap_pending) {
+        size_t nc = cap_pending ? cap_pending * 2 : 64;
+        struct pend *nv = realloc(pending, nc * sizeof(*nv));
+        if (nv == NULL)
+            return ZUPD_E_NOMEM;
+        pending = nv;
+        cap_pending = nc;
+    }
+    pending[n_pending].tmp = strdup(tmp);
+    pending[n_pending].rel = strdup(rel);
+    if (pending[n_pending].tmp == NULL || pending[n_pending].rel == NULL) {
+        free(pending[n_pending].tmp);
+        free(pending[n_pending].rel);
         return ZUPD_E_NOMEM;
-    n_dirty++;
+    }
+    n_pending++;
     return ZUPD_OK;
 }
 
-int
-zp_sync_dirs(int dirfd)
+static void
+clear_pending(int dirfd, bool unlink_tmp)
 {
-    int rc = ZUPD_OK;
-
-    for (size_t i = 0; i < n_dirty; i++) {
-        if (rc == ZUPD_OK)
-            rc = sync_dir(dirfd, dirty[i]);
-        free(dirty[i]);
+    for (size_t i = 0; i < n_pending; i++) {
+        if (unlink_tmp)
+            (void)unlinkat(dirfd, pending[i].tmp, 0);
+        free(pending[i].tmp);
+        free(pending[i].rel);
     }
-    n_dirty = 0;
+    n_pending = 0;
+}
+
+void
+zp_discard(int dirfd)
+{
+    clear_pending(dirfd, true);
+}
+
+static int
+sync_fs(int dirfd)
+{
+    zp_step("syncfs", ".");
+    return syncfs(dirfd) == 0 ? ZUPD_OK : zu_errno_to_err(errno);
+}
+
+int
+zp_flush(int dirfd)
+{
+    int rc;
+
+    if (n_pending == 0)
+        return ZUPD_OK;
+    rc = sync_fs(dirfd); /* every deferred file's bytes on disk ... */
+    for (size_t i = 0; rc == ZUPD_OK && i < n_pending; i++) {
+        zp_step("rename", pending[i].rel);
+        if (renameat(dirfd, pending[i].tmp, dirfd, pending[i].rel) != 0)
+            rc = zu_errno_to_err(errno);
+    }
+    if (rc == ZUPD_OK)
+        rc = sync_fs(dirfd); /* ... then their names */
+    clear_pending(dirfd, rc != ZUPD_OK);
     return rc;
 }
 
 int
-zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
-       bool defer_dirsync)
+zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode, bool defer)
 {
     char dir[4096], tmp[4096 + 64];
     const char *base;
     int fd = -1, rc;
 
+    if (defer && zp_pending(relpath))
+        return ZUPD_OK;
     rc = split(relpath, dir, sizeof(dir), &base);
     if (rc == ZUPD_OK)
         rc = zp_mkdirs(dirfd, relpath);
@@ -153,6 +203,15 @@ zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
     rc = zu_write_all(fd, buf, len);
     if (rc == ZUPD_OK && fchmod(fd, mode) != 0)
         rc = ZUPD_E_IO;
+    if (rc == ZUPD_OK && defer) {
+        if (close(fd) != 0)
+            rc = ZUPD_E_IO;
+        if (rc == ZUPD_OK)
+            rc = note_pending(tmp, relpath);
+        if (rc != ZUPD_OK)
+            (void)unlinkat(dirfd, tmp, 0);
+        return rc;
+    }
     if (rc == ZUPD_OK) {
         zp_step("fsync", relpath);
         if (fsync(fd) != 0)
@@ -169,7 +228,7 @@ zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
         (void)unlinkat(dirfd, tmp, 0);
         return rc;
     }
-    return defer_dirsync ? note_dirty(dir) : sync_dir(dirfd, dir);
+    return sync_dir(dirfd, dir);
 }
 
 int

@@ -24,16 +24,25 @@ unsigned long zp_steps(void);
 ZU_NODISCARD int zp_mkdirs(int dirfd, const char *relpath);
 
 /* Write buf[0..len) to dirfd/relpath durably: temp file in the same
- * directory (O_EXCL|O_NOFOLLOW), write, fsync, rename over relpath, and
- * fsync the directory unless defer_dirsync (then the caller must call
- * zp_sync_dirs() before anything names the file). Parent directories are
- * created. */
+ * directory (O_EXCL|O_NOFOLLOW), write, fsync, rename over relpath, fsync
+ * the directory. Parent directories are created.
+ * With defer, the temp file is only written: zp_flush() makes every
+ * deferred file durable at once (syncfs), renames them into place and
+ * makes the renames durable (syncfs), so a batch of N files costs two
+ * syncs instead of 2N fsyncs. Nothing may name a deferred file before
+ * zp_flush() returned. Deferring a relpath already pending is a no-op (for
+ * content-addressed files). */
 ZU_NODISCARD int zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
-                        bool defer_dirsync);
+                        bool defer);
 
-/* fsync every directory whose files were written with defer_dirsync since
- * the last call. */
-ZU_NODISCARD int zp_sync_dirs(int dirfd);
+/* Make the deferred files durable and put them in place (see zp_put). */
+ZU_NODISCARD int zp_flush(int dirfd);
+
+/* Drop the deferred files (temp files unlinked), e.g. after a failure. */
+void zp_discard(int dirfd);
+
+/* Is relpath deferred and not yet flushed? */
+bool zp_pending(const char *relpath);
 
 /* Read all of dirfd/relpath (no symlink as the last component), at most cap
  * bytes. Ownership: *out new (free()), NUL-terminated. */

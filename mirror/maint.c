@@ -102,7 +102,7 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     if (rc == ZUPD_OK)
         rc = zp_target_file(rel, sizeof(rel), path, hex);
     if (rc == ZUPD_OK)
-        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, false);
+        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_target(r->m[role], path, strlen(text), &h, NULL, 0);
     if (rc != ZUPD_OK) {

@@ -228,7 +228,7 @@ put_blob(struct zp_repo *r, const uint8_t *data, size_t len, uint8_t sha[32], bo
     if (rc != ZUPD_OK)
         return rc;
     zp_blob_path(rel, sizeof(rel), sha);
-    if (zp_exists_size(r->dfd, rel, len))
+    if (zp_exists_size(r->dfd, rel, len) || zp_pending(rel))
         return ZUPD_OK;
     *wrote = true;
     return zp_put(r->dfd, rel, data, len, 0644, true);
@@ -692,12 +692,6 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
         rc = one_file(&b, &w.v[i], files);
     if (rc != ZUPD_OK)
         goto out;
-    /* every blob durable before the manifest that names it */
-    rc = zp_sync_dirs(r->dfd);
-    if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot sync the blob directories: %s", zupd_strerror(rc));
-        goto out;
-    }
     rc = zupd_time_format(r->now, when, sizeof(when));
     if (rc != ZUPD_OK)
         goto out;
@@ -730,7 +724,7 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
     zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
     rc = zp_target_file(rel, sizeof(rel), tpath, hex);
     if (rc == ZUPD_OK)
-        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, false);
+        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
     if (rc != ZUPD_OK) {
         zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
         goto out;

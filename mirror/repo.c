@@ -149,8 +149,10 @@ zp_repo_free(struct zp_repo *r)
     for (size_t i = 0; i < r->n_keys; i++)
         zp_signer_free(r->keys[i].s);
     free(r->keys);
-    if (r->dfd >= 0)
+    if (r->dfd >= 0) {
+        zp_discard(r->dfd); /* what a failed change left unflushed */
         close(r->dfd);
+    }
     if (r->lockfd >= 0)
         close(r->lockfd);
     free(r->dir);
@@ -443,7 +445,9 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
     else
         snprintf(rel, sizeof(rel), "metadata/%llu.%s.json",
                  (unsigned long long)zupd_meta_version(doc), zp_role_name(role));
-    rc = zp_put(r->dfd, rel, text, len, 0644, false);
+    /* targets roles and snapshot wait for the flush before the timestamp;
+     * root and timestamp are durable at once */
+    rc = zp_put(r->dfd, rel, text, len, 0644, role != ZP_R_ROOT && role != ZP_R_TIMESTAMP);
     if (rc == ZUPD_OK && role == ZP_R_ROOT)
         rc = zp_put(r->dfd, "metadata/root.json", text, len, 0644, false);
     free(text);
@@ -532,6 +536,14 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
         rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
+    /* every blob, target, role and snapshot of this change in place and
+     * durable before the timestamp names them */
+    if (rc == ZUPD_OK) {
+        rc = zp_flush(r->dfd);
+        if (rc != ZUPD_OK)
+            zp_fail(err, cap, rc, "cannot put the new files of '%s' in place: %s", r->dir,
+                    zupd_strerror(rc));
+    }
     if (rc == ZUPD_OK)
         rc = zp_renew(r, ZP_R_TIMESTAMP, bytes, err, cap);
     return rc;
@@ -751,6 +763,8 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
             rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
         if (rc == ZUPD_OK)
             rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
+        if (rc == ZUPD_OK)
+            rc = zp_flush(r->dfd);
         if (rc == ZUPD_OK)
             rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", d, 1, err, cap);
         if (rc == ZUPD_OK)
