@@ -24,6 +24,7 @@ struct zupd_client {
     size_t n_bases;
     struct zupd_trusted *t;
     bool refreshed;
+    uint32_t retry_after; /* largest Retry-After a server asked for */
 };
 
 static int say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
@@ -97,6 +98,12 @@ const struct zupd_trusted *
 zupd_client_trusted(const struct zupd_client *c)
 {
     return c->t;
+}
+
+uint32_t
+zupd_client_retry_after(const struct zupd_client *c)
+{
+    return c->retry_after;
 }
 
 static char **
@@ -206,6 +213,8 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         int rc;
 
         rc = zupd_fetch_mem(c->o.ctx, c->o.transport, &req, &buf, &len, &res);
+        if (res.retry_after > c->retry_after)
+            c->retry_after = res.retry_after;
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last; /* the refusal says more than the fallback's failure */

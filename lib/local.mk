@@ -35,13 +35,18 @@ LIBZUPD_SRC += lib/meta_query.c
 LIBZUPD_SRC += lib/meta_build.c
 LIBZUPD_SRC += lib/trusted.c
 LIBZUPD_SRC += lib/client.c
+LIBZUPD_SRC += lib/update.c
 pkginclude_HEADERS += include/zupd/meta.h
 pkginclude_HEADERS += include/zupd/trusted.h
 pkginclude_HEADERS += include/zupd/client.h
+pkginclude_HEADERS += include/zupd/update.h
+pkginclude_HEADERS += include/zupd/delta.h
+LIBZUPD_SRC += lib/delta_int.h
+LIBZUPD_SRC += lib/delta_apply.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) -lpthread
+LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
 
 # The core as a convenience library (hidden internals), linked into the
 # programs and into the installed shared library.

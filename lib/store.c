@@ -414,6 +414,8 @@ zupd_store_state_load(struct zupd_store *s, struct zupd_store_state *st)
     st->held = json_is_true(json_object_get(doc, "held"));
     if (zu_json_get_str(doc, "held_version", &str) == ZUPD_OK && strlen(str) < sizeof(st->held_version))
         memcpy(st->held_version, str, strlen(str) + 1);
+    if (zu_json_get_str(doc, "available", &str) == ZUPD_OK && zupd_name_is_safe(str))
+        memcpy(st->available, str, strlen(str) + 1);
     v = json_object_get(doc, "last_check");
     if (json_is_integer(v))
         st->last_check = json_integer_value(v);
@@ -451,10 +453,11 @@ zupd_store_state_save(struct zupd_store *s, const struct zupd_store_state *st)
     char *text = NULL;
     int rc = ZUPD_E_NOMEM;
 
-    doc = json_pack("{s:b,s:s,s:o*,s:o*,s:I,s:s}", "held", st->held, "held_version",
+    doc = json_pack("{s:b,s:s,s:o*,s:o*,s:I,s:s,s:s}", "held", st->held, "held_version",
                     st->held_version, "bad", strv_json(st->bad, st->n_bad), "history",
                     strv_json(st->history, st->n_history), "last_check",
-                    (json_int_t)st->last_check, "last_error", st->last_error);
+                    (json_int_t)st->last_check, "last_error", st->last_error, "available",
+                    st->available);
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);

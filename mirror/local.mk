@@ -17,8 +17,10 @@ LIBZUPDPUB_SRC += mirror/delta_hook.c
 LIBZUPDPUB_SRC += mirror/maint.c
 LIBZUPDPUB_SRC += mirror/offline.c
 LIBZUPDPUB_SRC += mirror/verify.c
+LIBZUPDPUB_SRC += mirror/delta.h
+LIBZUPDPUB_SRC += mirror/delta_create.c
 
-LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
+LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
 	$(DIVSUFSORT_LIBS) $(BZ2_LIBS)
@@ -30,6 +32,7 @@ mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
 mirror_zupd_mirror_SOURCES = mirror/main.c
+mirror_zupd_mirror_SOURCES += mirror/cmd_delta.c
 mirror_zupd_mirror_SOURCES += mirror/cmd_repo.h
 mirror_zupd_mirror_SOURCES += mirror/cmd_repo.c
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)

@@ -21,6 +21,7 @@ usage(FILE *f)
           "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
           "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
           "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
+          "  delta       create or apply a binary delta (delta --help)\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -43,6 +44,8 @@ main(int argc, char **argv)
     }
     if (zp_cmd_is_repo(argv[1]))
         return zp_cmd_repo(argc - 1, argv + 1);
+    if (strcmp(argv[1], "delta") == 0)
+        return zu_cmd_delta(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -9,4 +9,8 @@
 
 const char *zupd_pub_version(void);
 
+/* `zupd-mirror delta ...` (mirror/cmd_delta.c): argv[0] is "delta". Returns
+ * the process exit status. */
+int zu_cmd_delta(int argc, char **argv);
+
 #endif

@@ -16,3 +16,12 @@ TESTS += tests/integration/mirror_cli.sh
 TESTS += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
+TESTS += tests/integration/delta_compat.sh
+EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
+
+# LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change
+check_LTLIBRARIES += tests/integration/libfaultinject.la
+tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
+tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
+tests_integration_libfaultinject_la_LIBADD = -ldl

@@ -1,45 +1,112 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* updater/main.c -- zupd, the endpoint client: argument parsing and dispatch. */
+/* updater/main.c -- zupd, the endpoint client: global options, config and
+ * dispatch. The commands are in cmd.c; the logic in libzupd. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zupd/zupd.h>
 
-/* Exit codes (documented in docs/zupd.1): 0 ok, 1 usage error, and for a
- * library failure 10 + the zupd_err code, so scripts can tell a rollback
- * attack (16) from a network failure (20). */
-#define EXIT_USAGE 1
+#include "zupd.h"
 
 static void
 usage(FILE *f)
 {
-    fputs("usage: zupd [--config FILE] [--json] COMMAND [ARGS]\n"
+    fputs("usage: zupd [--config FILE] [--json] [--quiet] COMMAND [ARGS]\n"
           "\n"
           "commands:\n"
-          "  version     print the version\n"
+          "  check                      refresh signed metadata, say what would change\n"
+          "  update [COMPONENT...]      install what the channels name\n"
+          "  status                     installed and available versions, holds, errors\n"
+          "  rollback COMPONENT [--to VERSION]\n"
+          "                             switch back to an installed version and hold it\n"
+          "  hold COMPONENT             stop updating a component\n"
+          "  release COMPONENT          resume updates\n"
+          "  verify [COMPONENT...]      re-hash installed trees against their manifests\n"
+          "  version                    print the version\n"
           "\n"
+          "Exit: 0 ok, 1 usage, 10+code on a refusal (docs/errors.md), 100 update\n"
+          "available (check), 101 health check failed and rolled back (update).\n"
           "See zupd(1).\n",
           f);
 }
 
 int
+zupd_fail(int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("zupd: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return rc == ZUPD_OK ? EXIT_USAGE : EXIT_ERR_BASE + rc;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct zupd_cli *, int, char **);
+} cmds[] = {
+    {"check", zupd_cmd_check},       {"update", zupd_cmd_update}, {"status", zupd_cmd_status},
+    {"rollback", zupd_cmd_rollback}, {"hold", zupd_cmd_hold},     {"release", zupd_cmd_release},
+    {"verify", zupd_cmd_verify},
+};
+
+int
 main(int argc, char **argv)
 {
-    if (argc < 2) {
+    const char *conf_path = ZUPD_CONF_DEFAULT;
+    struct zupd_cli cli;
+    char err[512];
+    int i, rc;
+
+    memset(&cli, 0, sizeof(cli));
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            cli.json = true;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            cli.quiet = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("zupd %s\n", zupd_version());
+            return 0;
+        } else {
+            fprintf(stderr, "zupd: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[i], "version") == 0) {
         printf("zupd %s\n", zupd_version());
         return 0;
     }
-    fprintf(stderr, "zupd: unknown command '%s'\n", argv[1]);
+    for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+        if (strcmp(argv[i], cmds[k].name) != 0)
+            continue;
+        if (zupd_init() != ZUPD_OK)
+            return zupd_fail(ZUPD_E_MISUSE, "cannot initialise the crypto libraries");
+        if (zupd_conf_load(&cli.conf, conf_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "zupd: %s\n", err);
+            return EXIT_USAGE;
+        }
+        cli.progress = !cli.quiet && !cli.json && isatty(STDERR_FILENO);
+        rc = cmds[k].fn(&cli, argc - i, argv + i);
+        zupd_conf_release(&cli.conf);
+        return rc;
+    }
+    fprintf(stderr, "zupd: unknown command '%s'\n", argv[i]);
     usage(stderr);
     return EXIT_USAGE;
 }

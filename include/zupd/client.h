@@ -85,6 +85,9 @@ ZUPD_API ZUPD_NODISCARD int zupd_client_fetch_target(struct zupd_client *c, cons
                                                      uint8_t **out, size_t *out_len, char *err,
                                                      size_t err_cap);
 
+/* The longest Retry-After (seconds) a server asked for so far; 0: none. */
+ZUPD_API uint32_t zupd_client_retry_after(const struct zupd_client *c);
+
 /* The trusted metadata set (borrowed). */
 ZUPD_API const struct zupd_trusted *zupd_client_trusted(const struct zupd_client *c);
 

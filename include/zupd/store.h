@@ -36,6 +36,7 @@ struct zupd_store_state {
     size_t n_bad;
     char **history;           /* versions switched to, oldest first (deduplicated) */
     size_t n_history;
+    char available[ZUPD_NAME_MAX + 1]; /* what the channel named at the last check */
     int64_t last_check;       /* unix time of the last successful check; 0 never */
     char last_error[256];     /* "" when the last run succeeded */
 };

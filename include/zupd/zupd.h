@@ -12,5 +12,7 @@
 #include <zupd/meta.h>
 #include <zupd/trusted.h>
 #include <zupd/client.h>
+#include <zupd/delta.h>
+#include <zupd/update.h>
 
 #endif

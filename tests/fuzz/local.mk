@@ -18,6 +18,12 @@ FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) 
 EXTRA_DIST += tests/fuzz/corpus
 
 FUZZ_LDADD = lib/libzupd_core.la
+FUZZ_TARGETS += tests/fuzz/fuzz_delta_apply
+tests_fuzz_fuzz_delta_apply_SOURCES = tests/fuzz/fuzz_delta_apply.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_delta_apply_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_delta_apply"'
+tests_fuzz_fuzz_delta_apply_LDADD = lib/libzupd_core.la
+tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zupd/delta.h -- apply binary deltas (zupd native format and classic BSDIFF40). */
+#ifndef ZUPD_DELTA_H
+#define ZUPD_DELTA_H
+
+#include <zupd/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Delta methods. The numbers are written in the native header: never renumber. */
+enum zupd_delta_method {
+    ZUPD_DELTA_BSDIFF = 1,  /* native: bsdiff-style control/diff/extra, zstd streams */
+    ZUPD_DELTA_ZSTD = 2,    /* native: one zstd frame, old file as prefix (patch-from) */
+    ZUPD_DELTA_BSDIFF40 = 3 /* classic bsdiff 4.x patch, bzip2 streams (no hashes) */
+};
+
+#define ZUPD_DELTA_MAGIC "ZUPDELTA"
+#define ZUPD_DELTA_MAGIC_LEN 8
+#define ZUPD_DELTA_VERSION 1
+#define ZUPD_DELTA_HEADER_LEN 96
+
+/* What a delta says about itself. For BSDIFF40 old_size is 0 and
+ * has_hashes is 0 (the format carries neither the old size nor hashes). */
+struct zupd_delta_info {
+    int method;       /* enum zupd_delta_method */
+    int version;      /* native format version, 0 for BSDIFF40 */
+    int has_hashes;   /* 1 when old/new sizes and sha256 are present */
+    uint64_t old_size;
+    uint64_t new_size;
+    uint8_t old_sha256[32];
+    uint8_t new_sha256[32];
+};
+
+/* Where apply writes the new file, in order, in pieces of at most 256 KiB.
+ * write returns ZUPD_OK or an error code (e.g. ZUPD_E_IO, ZUPD_E_NOSPACE)
+ * which stops apply and is returned by it. */
+struct zupd_delta_sink {
+    void *opaque;
+    int (*write)(void *opaque, const uint8_t *buf, size_t len);
+};
+
+/* Parse the header of patch[0..patch_len) (untrusted) into *info. Checks only
+ * the header, not the streams.
+ * Returns ZUPD_OK, ZUPD_E_FORMAT (unknown magic, truncated or bad header),
+ * ZUPD_E_SPEC (a native version this library does not know) or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_delta_info(const uint8_t *patch, size_t patch_len,
+                                            struct zupd_delta_info *info);
+
+/* Apply patch[0..patch_len) to old[0..old_len) and stream the new file to
+ * out. Both buffers are borrowed (map them); apply allocates a constant
+ * amount on top (for the zstd method, plus the frame's window, at most the
+ * new size). max_new_size caps the new size the patch may declare (0: no cap).
+ *
+ * For native deltas the old size and sha256 are checked before the first
+ * write (ZUPD_E_BASE when they differ); the output is checked against the
+ * declared new size and sha256 as it is written, and the last write is
+ * followed by the check: on ZUPD_E_HASH the caller must discard what was
+ * written. BSDIFF40 carries no hashes: the caller must verify the output
+ * (as zupd always does against signed metadata) before using it.
+ *
+ * Every control value is range-checked; a hostile patch can cause an error,
+ * never an out-of-bounds access or unbounded allocation.
+ * Returns ZUPD_OK, ZUPD_E_BASE, ZUPD_E_FORMAT (corrupt or truncated patch),
+ * ZUPD_E_SPEC, ZUPD_E_TOOBIG (over max_new_size), ZUPD_E_HASH, ZUPD_E_NOMEM,
+ * ZUPD_E_MISUSE, or an error returned by out->write.
+ * If info is not NULL it receives the header (also on failure, when parsed). */
+ZUPD_API ZUPD_NODISCARD int zupd_delta_apply(const uint8_t *old, size_t old_len,
+                                             const uint8_t *patch, size_t patch_len,
+                                             uint64_t max_new_size,
+                                             const struct zupd_delta_sink *out,
+                                             struct zupd_delta_info *info);
+
+/* Stable lower-case name of a method ("bsdiff", "zstd", "bsdiff40"), or "unknown". */
+ZUPD_API const char *zupd_delta_method_name(int method);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

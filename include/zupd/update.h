@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* zupd/update.h -- the endpoint's update engine: trusted metadata in a state
+ * directory, channel pointers, release manifests, and installing a release
+ * into a store with the least download (hard links for content already
+ * installed, deltas from installed content, full blobs otherwise). */
+#ifndef ZUPD_UPDATE_H
+#define ZUPD_UPDATE_H
+
+#include <zupd/client.h>
+#include <zupd/common.h>
+#include <zupd/fetch.h>
+#include <zupd/manifest.h>
+#include <zupd/store.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct zupd_updater_opts {
+    const char *const *mirrors; /* repository roots (metadata/, targets/, blobs/) */
+    size_t n_mirrors;
+    const char *state_dir;      /* metadata/, cache/, components/, fetch-state */
+    const char *trusted_root;   /* root.json to start from when state has none */
+    struct zupd_transport *transport; /* borrowed */
+    struct zupd_ctx *ctx;       /* borrowed; NULL ok */
+    const struct zupd_limits *lim; /* NULL: defaults */
+    int64_t now;                /* 0: the clock */
+};
+
+struct zupd_updater;
+
+/* Open the state directory (creating it), initialising the trusted metadata
+ * from opts->trusted_root the first time. No request is made.
+ * Ownership: *out new, zupd_updater_free(). */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_new(const struct zupd_updater_opts *o,
+                                             struct zupd_updater **out, char *err,
+                                             size_t err_cap);
+ZUPD_API void zupd_updater_free(struct zupd_updater *u); /* NULL ok */
+
+/* Refresh the TUF metadata (once per updater). Honours a cool-down a server
+ * asked for with Retry-After in an earlier run (ZUPD_E_BUSY without any
+ * request), sends the timestamp validators of the last run (an idle check
+ * costs a 304), and persists both. *changed: a new timestamp. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_refresh(struct zupd_updater *u, bool *changed,
+                                                 char *err, size_t err_cap);
+
+/* The version the signed channel pointer <role>/<component>/channels/<channel>.json
+ * names, into ver[0..cap). The pointer must name this component and channel. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_channel(struct zupd_updater *u, const char *role,
+                                                 const char *component, const char *channel,
+                                                 char *ver, size_t cap, char *err,
+                                                 size_t err_cap);
+
+/* The verified manifest <role>/<component>/<version>/manifest.json: its exact
+ * bytes (to keep with the installed version) and parsed; it must name this
+ * role, component and version. Ownership: *bytes (free()) and *m new. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_manifest(struct zupd_updater *u, const char *role,
+                                                  const char *component, const char *version,
+                                                  uint8_t **bytes, size_t *len,
+                                                  struct zupd_manifest **m, char *err,
+                                                  size_t err_cap);
+
+/* What an install did. */
+struct zupd_install_stats {
+    size_t files;          /* files in the release */
+    size_t linked;         /* unchanged: hard links (or local copies) */
+    size_t by_delta;       /* built from a delta */
+    size_t by_blob;        /* downloaded whole */
+    size_t delta_failed;   /* deltas that failed and fell back to the blob */
+    uint64_t downloaded;   /* bytes fetched for this install */
+    uint64_t full_size;    /* bytes a full download of the changed files would cost */
+    uint64_t release_size; /* total content bytes of the release */
+};
+
+/* Progress callback: called after each file with the counts so far. */
+typedef void (*zupd_progress_fn)(void *opaque, const struct zupd_install_stats *st);
+
+/* Install a release whose verified manifest bytes are given into store
+ * (not switched: call zupd_store_switch()). Per file: link installed
+ * content, else the smallest delta from installed content, else the full
+ * blob; every result is hash-checked, a failed delta falls back to the
+ * blob. Blobs are downloaded to <state>/cache (resumable across runs).
+ * A failure leaves no trace in the store. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_install(struct zupd_updater *u, struct zupd_store *store,
+                                                 const uint8_t *manifest, size_t len,
+                                                 zupd_progress_fn progress, void *opaque,
+                                                 struct zupd_install_stats *stats, char *err,
+                                                 size_t err_cap);
+
+/* Expiry of the trusted timestamp (0 when none) and the client (borrowed). */
+ZUPD_API int64_t zupd_updater_expires(const struct zupd_updater *u);
+ZUPD_API struct zupd_client *zupd_updater_client(struct zupd_updater *u);
+/* Requests and bytes of this updater's transport so far. */
+ZUPD_API struct zupd_fetch_stats zupd_updater_stats(const struct zupd_updater *u);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

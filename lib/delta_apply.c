@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/delta_apply.c -- streaming, bounds-checked apply of zupd and BSDIFF40 deltas. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bzlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <zupd/delta.h>
+#include <zupd/hash.h>
+
+#include "delta_int.h"
+#include "internal.h"
+
+#define OUT_CHUNK (256u << 10) /* output piece and decompression buffer */
+#define STREAM_WLOG_MAX 24     /* ctrl and diff frames: 16 MiB window at most */
+#define BZ_FEED_MAX (1u << 30) /* bzip2 counts input in unsigned int */
+
+/* ------------------------------------------------------------------ header */
+
+uint64_t
+zu_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void
+zu_put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+void
+zu_offtout(uint8_t *p, int64_t v)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    zu_put_le64(p, mag);
+    if (v < 0)
+        p[7] |= 0x80;
+}
+
+const char *
+zupd_delta_method_name(int method)
+{
+    switch (method) {
+    case ZUPD_DELTA_BSDIFF:
+        return "bsdiff";
+    case ZUPD_DELTA_ZSTD:
+        return "zstd";
+    case ZUPD_DELTA_BSDIFF40:
+        return "bsdiff40";
+    default:
+        return "unknown";
+    }
+}
+
+/* BSDIFF40 integers: 8 bytes little-endian magnitude, sign in the top bit.
+ * "Negative zero" and magnitudes over INT64_MAX are refused. */
+int
+zu_offtin(const uint8_t *p, int64_t *out)
+{
+    uint64_t v = zu_le64(p);
+    uint64_t mag = v & ~(UINT64_C(1) << 63);
+
+    if ((v >> 63) != 0) {
+        if (mag == 0)
+            return ZUPD_E_FORMAT;
+        *out = -(int64_t)mag;
+    } else {
+        *out = (int64_t)mag;
+    }
+    return ZUPD_OK;
+}
+
+int
+zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info)
+{
+    if (info == NULL || (patch == NULL && patch_len > 0))
+        return ZUPD_E_MISUSE;
+    memset(info, 0, sizeof(*info));
+    if (patch_len >= 32 && memcmp(patch, "BSDIFF40", 8) == 0) {
+        int64_t cl, dl, ns;
+        if (zu_offtin(patch + 8, &cl) != ZUPD_OK || zu_offtin(patch + 16, &dl) != ZUPD_OK ||
+            zu_offtin(patch + 24, &ns) != ZUPD_OK || cl < 0 || dl < 0 || ns < 0)
+            return ZUPD_E_FORMAT;
+        if ((uint64_t)cl > patch_len - 32 || (uint64_t)dl > patch_len - 32 - (uint64_t)cl)
+            return ZUPD_E_FORMAT;
+        info->method = ZUPD_DELTA_BSDIFF40;
+        info->new_size = (uint64_t)ns;
+        return ZUPD_OK;
+    }
+    if (patch_len < ZUPD_DELTA_HEADER_LEN ||
+        memcmp(patch, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) != 0)
+        return ZUPD_E_FORMAT;
+    if (patch[8] != ZUPD_DELTA_VERSION)
+        return ZUPD_E_SPEC;
+    if (patch[9] != ZUPD_DELTA_BSDIFF && patch[9] != ZUPD_DELTA_ZSTD)
+        return ZUPD_E_FORMAT;
+    /* bytes 10..12: codec of the ctrl, diff and extra streams of the bsdiff
+     * method (0 zstd, 1 bzip2); 13..15 reserved, zero in version 1 */
+    for (size_t i = 10; i < 16; i++)
+        if (patch[i] > (i < 13 && patch[9] == ZUPD_DELTA_BSDIFF ? ZU_CODEC_BZIP2 : 0))
+            return ZUPD_E_FORMAT;
+    info->method = patch[9];
+    info->version = patch[8];
+    info->has_hashes = 1;
+    info->old_size = zu_le64(patch + 16);
+    info->new_size = zu_le64(patch + 24);
+    if (info->old_size > INT64_MAX || info->new_size > INT64_MAX)
+        return ZUPD_E_FORMAT;
+    memcpy(info->old_sha256, patch + 32, 32);
+    memcpy(info->new_sha256, patch + 64, 32);
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ readers */
+
+/* A decompressing reader over one slice of the patch. */
+struct rd {
+    int bz;             /* 1: bzip2, 0: zstd */
+    int done;           /* the compressed stream ended */
+    int bz_live;        /* bz stream initialised */
+    ZSTD_DCtx *z;
+    bz_stream b;
+    const uint8_t *src; /* compressed slice */
+    size_t src_len;
+    size_t src_pos;
+    uint8_t *buf;       /* decompressed bytes [pos, len) not yet consumed */
+    size_t len;
+    size_t pos;
+};
+
+static void
+rd_release(struct rd *r)
+{
+    ZSTD_freeDCtx(r->z);
+    if (r->bz_live)
+        BZ2_bzDecompressEnd(&r->b);
+    free(r->buf);
+    memset(r, 0, sizeof(*r));
+}
+
+/* A zstd reader. An empty slice is an empty stream. When prefix is not NULL
+ * the frame references prefix[0..prefix_len) and must declare its content
+ * size, at most max_content; the window may then span prefix and content. */
+static int
+rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
+             size_t prefix_len, uint64_t max_content)
+{
+    int wlog = STREAM_WLOG_MAX;
+
+    memset(r, 0, sizeof(*r));
+    r->src = src;
+    r->src_len = len;
+    if (len == 0) {
+        r->done = 1;
+        return ZUPD_OK;
+    }
+    if (prefix != NULL) {
+        /* the decoder's buffer is min(window, content size): both bounded */
+        unsigned long long fcs = ZSTD_getFrameContentSize(src, len);
+        uint64_t span;
+        if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR || fcs > max_content)
+            return ZUPD_E_FORMAT;
+        if (__builtin_add_overflow((uint64_t)prefix_len, (uint64_t)fcs, &span))
+            return ZUPD_E_FORMAT;
+        wlog = zu_wlog_for(span);
+    }
+    r->buf = malloc(OUT_CHUNK);
+    r->z = ZSTD_createDCtx();
+    if (r->buf == NULL || r->z == NULL)
+        return ZUPD_E_NOMEM;
+    if (ZSTD_isError(ZSTD_DCtx_setParameter(r->z, ZSTD_d_windowLogMax, wlog)))
+        return ZUPD_E_NOMEM;
+    if (prefix != NULL && prefix_len > 0 &&
+        ZSTD_isError(ZSTD_DCtx_refPrefix(r->z, prefix, prefix_len)))
+        return ZUPD_E_NOMEM;
+    return ZUPD_OK;
+}
+
+static int
+rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
+{
+    memset(r, 0, sizeof(*r));
+    r->bz = 1;
+    r->src = src;
+    r->src_len = len;
+    if (len == 0) {
+        r->done = 1;
+        return ZUPD_OK;
+    }
+    r->buf = malloc(OUT_CHUNK);
+    if (r->buf == NULL)
+        return ZUPD_E_NOMEM;
+    if (BZ2_bzDecompressInit(&r->b, 0, 0) != BZ_OK)
+        return ZUPD_E_NOMEM;
+    r->bz_live = 1;
+    return ZUPD_OK;
+}
+
+/* Decompress more into r->buf. ZUPD_OK with r->len > 0, or with r->done set
+ * at the end of the stream; ZUPD_E_FORMAT on corrupt or truncated input. */
+static int
+rd_fill(struct rd *r)
+{
+    r->pos = 0;
+    r->len = 0;
+    while (r->len == 0 && !r->done) {
+        if (r->bz) {
+            size_t feed = r->src_len - r->src_pos;
+            unsigned in0, out0;
+            int ret;
+            if (feed > BZ_FEED_MAX)
+                feed = BZ_FEED_MAX;
+            r->b.next_in = (char *)(uintptr_t)(r->src + r->src_pos);
+            r->b.avail_in = in0 = (unsigned)feed;
+            r->b.next_out = (char *)r->buf;
+            r->b.avail_out = out0 = OUT_CHUNK;
+            ret = BZ2_bzDecompress(&r->b);
+            r->src_pos += in0 - r->b.avail_in;
+            r->len = out0 - r->b.avail_out;
+            if (ret == BZ_STREAM_END)
+                r->done = 1;
+            else if (ret != BZ_OK)
+                return ZUPD_E_FORMAT;
+            else if (r->len == 0 && in0 == r->b.avail_in)
+                return ZUPD_E_FORMAT; /* no progress: truncated */
+        } else {
+            ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
+            ZSTD_outBuffer o = {r->buf, OUT_CHUNK, 0};
+            size_t ret = ZSTD_decompressStream(r->z, &o, &in);
+            if (ZSTD_isError(ret)) {
+                if (ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation)
+                    return ZUPD_E_NOMEM;
+                return ZUPD_E_FORMAT;
+            }
+            r->len = o.pos;
+            if (ret == 0) {
+                r->done = 1;
+            } else if (o.pos == 0 && in.pos == r->src_pos) {
+                return ZUPD_E_FORMAT; /* no progress: truncated */
+            }
+            r->src_pos = in.pos;
+        }
+    }
+    return ZUPD_OK;
+}
+
+/* Copy exactly n decompressed bytes to dst. */
+static int
+rd_read(struct rd *r, uint8_t *dst, size_t n)
+{
+    while (n > 0) {
+        size_t k;
+        if (r->pos == r->len) {
+            int rc = rd_fill(r);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (r->len == 0)
+                return ZUPD_E_FORMAT; /* stream shorter than the control says */
+        }
+        k = r->len - r->pos;
+        if (k > n)
+            k = n;
+        memcpy(dst, r->buf + r->pos, k);
+        r->pos += k;
+        dst += k;
+        n -= k;
+    }
+    return ZUPD_OK;
+}
+
+/* The stream is used up exactly: no byte left, frame complete, no trailing input. */
+static int
+rd_finish(struct rd *r)
+{
+    if (r->pos != r->len)
+        return ZUPD_E_FORMAT;
+    if (!r->done) {
+        int rc = rd_fill(r);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (r->len != 0 || !r->done)
+            return ZUPD_E_FORMAT;
+    }
+    return r->src_pos == r->src_len ? ZUPD_OK : ZUPD_E_FORMAT;
+}
+
+/* Read a LEB128 varint of at most 64 bits. */
+static int
+rd_varint(struct rd *r, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t c;
+        int rc = rd_read(r, &c, 1);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (shift == 63 && c > 1)
+            return ZUPD_E_FORMAT;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if ((c & 0x80) == 0) {
+            *out = v;
+            return ZUPD_OK;
+        }
+    }
+    return ZUPD_E_FORMAT;
+}
+
+/* ------------------------------------------------------------------ output */
+
+struct outq {
+    const struct zupd_delta_sink *sink;
+    struct zupd_hash *h; /* NULL: no hash (BSDIFF40) */
+    uint64_t written;
+};
+
+static int
+out_emit(struct outq *q, const uint8_t *p, size_t n)
+{
+    int rc;
+    if (n == 0)
+        return ZUPD_OK;
+    if (q->h != NULL) {
+        rc = zupd_hash_update(q->h, p, n);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    rc = q->sink->write(q->sink->opaque, p, n);
+    if (rc != ZUPD_OK)
+        return rc;
+    q->written += n;
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ bsdiff-style */
+
+struct bsd_job {
+    const uint8_t *old;
+    size_t old_len;
+    uint64_t new_size;
+    int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
+    struct rd ctrl, diff, extra;
+};
+
+static int
+read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
+{
+    int rc;
+    if (j->native) {
+        uint64_t s;
+        rc = rd_varint(&j->ctrl, add);
+        if (rc == ZUPD_OK)
+            rc = rd_varint(&j->ctrl, copy);
+        if (rc == ZUPD_OK)
+            rc = rd_varint(&j->ctrl, &s);
+        if (rc != ZUPD_OK)
+            return rc;
+        /* zigzag */
+        *seek = (s & 1) ? -(int64_t)(s >> 1) - 1 : (int64_t)(s >> 1);
+        return ZUPD_OK;
+    } else {
+        uint8_t b[24];
+        int64_t x, y;
+        rc = rd_read(&j->ctrl, b, sizeof(b));
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b, &x);
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b + 8, &y);
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b + 16, seek);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (x < 0 || y < 0)
+            return ZUPD_E_FORMAT;
+        *add = (uint64_t)x;
+        *copy = (uint64_t)y;
+        return ZUPD_OK;
+    }
+}
+
+/* Positions in old and add lengths stay within +-2^61: no sum can overflow. */
+#define OLDPOS_LIMIT (INT64_C(1) << 61)
+
+static int
+bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
+{
+    uint64_t newpos = 0;
+    int64_t oldpos = 0;
+    int rc = ZUPD_OK;
+
+    while (newpos < j->new_size) {
+        uint64_t add, copy;
+        int64_t seek;
+
+        rc = read_ctrl(j, &add, &copy, &seek);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (add > j->new_size - newpos)
+            return ZUPD_E_FORMAT;
+        if (j->native) {
+            /* the add region lies inside old */
+            if (oldpos < 0 || (uint64_t)oldpos > j->old_len ||
+                add > j->old_len - (uint64_t)oldpos)
+                return ZUPD_E_FORMAT;
+        } else if (add > (uint64_t)OLDPOS_LIMIT) {
+            return ZUPD_E_FORMAT;
+        }
+        while (add > 0) {
+            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add;
+            rc = rd_read(&j->diff, buf, k);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (oldpos >= 0 && (uint64_t)oldpos < j->old_len) {
+                /* [oldpos, oldpos+k) clipped to old: outside, old reads as 0 */
+                size_t o = (size_t)oldpos;
+                size_t m = j->old_len - o < k ? j->old_len - o : k;
+                const uint8_t *src = j->old + o;
+                for (size_t i = 0; i < m; i++)
+                    buf[i] = (uint8_t)(buf[i] + src[i]);
+            } else if (oldpos < 0 && (uint64_t)(-oldpos) < k) {
+                size_t skip = (size_t)(-oldpos);
+                size_t m = k - skip < j->old_len ? k - skip : j->old_len;
+                for (size_t i = 0; i < m; i++)
+                    buf[skip + i] = (uint8_t)(buf[skip + i] + j->old[i]);
+            }
+            rc = out_emit(q, buf, k);
+            if (rc != ZUPD_OK)
+                return rc;
+            oldpos += (int64_t)k;
+            newpos += k;
+            add -= k;
+        }
+        if (copy > j->new_size - newpos)
+            return ZUPD_E_FORMAT;
+        while (copy > 0) {
+            size_t k = copy > OUT_CHUNK ? OUT_CHUNK : (size_t)copy;
+            rc = rd_read(&j->extra, buf, k);
+            if (rc != ZUPD_OK)
+                return rc;
+            rc = out_emit(q, buf, k);
+            if (rc != ZUPD_OK)
+                return rc;
+            newpos += k;
+            copy -= k;
+        }
+        if (seek > OLDPOS_LIMIT || seek < -OLDPOS_LIMIT)
+            return ZUPD_E_FORMAT;
+        oldpos += seek;
+        if (oldpos > OLDPOS_LIMIT || oldpos < -OLDPOS_LIMIT)
+            return ZUPD_E_FORMAT;
+    }
+    if (j->native) {
+        rc = rd_finish(&j->ctrl);
+        if (rc == ZUPD_OK)
+            rc = rd_finish(&j->diff);
+        if (rc == ZUPD_OK)
+            rc = rd_finish(&j->extra);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+static int
+apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_len,
+           uint64_t new_size, struct outq *q)
+{
+    struct rd r;
+    int rc;
+
+    rc = rd_init_zstd(&r, body, body_len, old, old_len, new_size);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (body_len == 0) {
+        rc = new_size == 0 ? ZUPD_OK : ZUPD_E_FORMAT;
+        goto out;
+    }
+    {
+        if (ZSTD_getFrameContentSize(body, body_len) != new_size) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+    }
+    for (;;) {
+        rc = rd_fill(&r);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (r.len == 0)
+            break;
+        if (r.len > new_size - q->written) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+        rc = out_emit(q, r.buf, r.len);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    r.pos = r.len;
+    rc = rd_finish(&r);
+out:
+    rd_release(&r);
+    return rc;
+}
+
+static int
+apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+             int native, uint64_t new_size, struct outq *q)
+{
+    struct bsd_job j;
+    const uint8_t *p;
+    size_t left, cl, dl, el;
+    uint8_t *buf = NULL;
+    int rc;
+
+    memset(&j, 0, sizeof(j));
+    j.old = old;
+    j.old_len = old_len;
+    j.new_size = new_size;
+    j.native = native;
+    if (native) {
+        uint64_t c64, d64, e64;
+        if (patch_len < ZUPD_DELTA_HEADER_LEN + 24) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+        p = patch + ZUPD_DELTA_HEADER_LEN;
+        c64 = zu_le64(p);
+        d64 = zu_le64(p + 8);
+        e64 = zu_le64(p + 16);
+        p += 24;
+        left = patch_len - ZUPD_DELTA_HEADER_LEN - 24;
+        if (c64 > left || d64 > left - c64 || e64 != left - c64 - d64) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+        cl = (size_t)c64;
+        dl = (size_t)d64;
+        el = (size_t)e64;
+        if (patch[10] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.ctrl, p, cl);
+        else
+            rc = rd_init_zstd(&j.ctrl, p, cl, NULL, 0, 0);
+        if (rc == ZUPD_OK && patch[11] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.diff, p + cl, dl);
+        else if (rc == ZUPD_OK)
+            rc = rd_init_zstd(&j.diff, p + cl, dl, NULL, 0, 0);
+        if (rc == ZUPD_OK && patch[12] == ZU_CODEC_BZIP2)
+            rc = rd_init_bz(&j.extra, p + cl + dl, el);
+        else if (rc == ZUPD_OK) /* extra may copy from old: old is the frame's prefix */
+            rc = rd_init_zstd(&j.extra, p + cl + dl, el, old, old_len, new_size);
+    } else {
+        int64_t c64 = 0, d64 = 0;
+        /* zupd_delta_info checked the header and the two lengths */
+        (void)zu_offtin(patch + 8, &c64);
+        (void)zu_offtin(patch + 16, &d64);
+        p = patch + 32;
+        cl = (size_t)c64;
+        dl = (size_t)d64;
+        el = patch_len - 32 - cl - dl;
+        rc = rd_init_bz(&j.ctrl, p, cl);
+        if (rc == ZUPD_OK)
+            rc = rd_init_bz(&j.diff, p + cl, dl);
+        if (rc == ZUPD_OK)
+            rc = rd_init_bz(&j.extra, p + cl + dl, el);
+    }
+    if (rc != ZUPD_OK)
+        goto out;
+    buf = malloc(OUT_CHUNK);
+    if (buf == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    rc = bsd_run(&j, q, buf);
+out:
+    free(buf);
+    rd_release(&j.ctrl);
+    rd_release(&j.diff);
+    rd_release(&j.extra);
+    return rc;
+}
+
+int
+zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                 uint64_t max_new_size, const struct zupd_delta_sink *out,
+                 struct zupd_delta_info *info)
+{
+    struct zupd_delta_info hdr;
+    struct outq q = {out, NULL, 0};
+    int rc;
+
+    if (info != NULL)
+        memset(info, 0, sizeof(*info));
+    if ((old == NULL && old_len > 0) || (patch == NULL && patch_len > 0) || out == NULL ||
+        out->write == NULL)
+        return ZUPD_E_MISUSE;
+    rc = zupd_delta_info(patch, patch_len, &hdr);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (info != NULL)
+        *info = hdr;
+    if (max_new_size != 0 && hdr.new_size > max_new_size)
+        return ZUPD_E_TOOBIG;
+    if (hdr.has_hashes) {
+        uint8_t d[ZUPD_SHA256_LEN];
+        size_t dn;
+        if (hdr.old_size != (uint64_t)old_len)
+            return ZUPD_E_BASE;
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (memcmp(d, hdr.old_sha256, sizeof(d)) != 0)
+            return ZUPD_E_BASE;
+        q.h = zupd_hash_new(ZUPD_HASH_SHA256);
+        if (q.h == NULL)
+            return ZUPD_E_NOMEM;
+    }
+    if (hdr.method == ZUPD_DELTA_ZSTD)
+        rc = apply_zstd(old, old_len, patch + ZUPD_DELTA_HEADER_LEN,
+                        patch_len - ZUPD_DELTA_HEADER_LEN, hdr.new_size, &q);
+    else
+        rc = apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
+                          hdr.new_size, &q);
+    if (rc == ZUPD_OK && q.written != hdr.new_size)
+        rc = ZUPD_E_FORMAT;
+    if (rc == ZUPD_OK && q.h != NULL) {
+        uint8_t d[ZUPD_SHA256_LEN];
+        size_t dn;
+        rc = zupd_hash_final(q.h, d, sizeof(d), &dn);
+        if (rc == ZUPD_OK && memcmp(d, hdr.new_sha256, sizeof(d)) != 0)
+            rc = ZUPD_E_HASH;
+    }
+    zupd_hash_free(q.h);
+    return rc;
+}

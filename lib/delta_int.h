@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/delta_int.h -- helpers shared by delta apply (lib) and creation (mirror). */
+#ifndef ZU_DELTA_INT_H
+#define ZU_DELTA_INT_H
+
+#include <stdint.h>
+
+/* Stream codecs of the native bsdiff method (header bytes 10..12). */
+#define ZU_CODEC_ZSTD 0
+#define ZU_CODEC_BZIP2 1
+
+/* Little-endian 64-bit integers of the delta headers. */
+uint64_t zu_le64(const uint8_t *p);
+void zu_put_le64(uint8_t *p, uint64_t v);
+/* BSDIFF40 sign-magnitude integer; ZUPD_E_FORMAT for negative zero. */
+int zu_offtin(const uint8_t *p, int64_t *out);
+void zu_offtout(uint8_t *p, int64_t v);
+
+/* Window log that covers n bytes, clamped to [10, 31]. */
+static inline int
+zu_wlog_for(uint64_t n)
+{
+    int w = 10;
+    while (w < 31 && (UINT64_C(1) << w) < n)
+        w++;
+    return w;
+}
+
+#endif

@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/update.c -- the endpoint's update engine: state directory, channel
+ * pointers, manifests, and installing a release with the least download. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include <zupd/delta.h>
+#include <zupd/hash.h>
+#include <zupd/update.h>
+
+#include "fsio.h"
+#include "internal.h"
+
+#define CHANNEL_MAX_BYTES 65536
+#define MANIFEST_MAX_BYTES (64u << 20)
+#define FETCH_STATE_MAX 4096
+#define IO_CHUNK (256u << 10)
+#define ZSTD_WINDOW_LOG_MAX 27 /* 128 MiB: what a blob may ask of us */
+
+struct zupd_updater {
+    struct zupd_updater_opts o;
+    struct zupd_limits lim;
+    char **meta_urls, **target_urls, **roots;
+    size_t n;
+    int sfd, mdfd, cfd;
+    struct zupd_fetch_state fs;
+    struct zupd_client *client;
+};
+
+static int say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
+
+static int
+say(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && cap > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static char **
+url_list(const char *const *roots, size_t n, const char *suffix)
+{
+    char **v = calloc(n + 1, sizeof(*v));
+
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        size_t len = strlen(roots[i]), need = len + strlen(suffix) + 2;
+        v[i] = malloc(need);
+        if (v[i] == NULL) {
+            zupd_strv_free(v, i);
+            return NULL;
+        }
+        snprintf(v[i], need, "%s%s%s", roots[i], len > 0 && roots[i][len - 1] == '/' ? "" : "/",
+                 suffix);
+    }
+    return v;
+}
+
+void
+zupd_updater_free(struct zupd_updater *u)
+{
+    if (u == NULL)
+        return;
+    zupd_client_free(u->client);
+    zupd_strv_free(u->meta_urls, u->n);
+    zupd_strv_free(u->target_urls, u->n);
+    zupd_strv_free(u->roots, u->n);
+    if (u->sfd >= 0)
+        close(u->sfd);
+    if (u->mdfd >= 0)
+        close(u->mdfd);
+    if (u->cfd >= 0)
+        close(u->cfd);
+    free(u);
+}
+
+struct zupd_client *
+zupd_updater_client(struct zupd_updater *u)
+{
+    return u->client;
+}
+
+struct zupd_fetch_stats
+zupd_updater_stats(const struct zupd_updater *u)
+{
+    return u->o.transport->stats;
+}
+
+int64_t
+zupd_updater_expires(const struct zupd_updater *u)
+{
+    const struct zupd_meta *ts = zupd_trusted_get(zupd_client_trusted(u->client), "timestamp");
+    return ts != NULL ? zupd_meta_expires(ts) : 0;
+}
+
+static int
+mkdir_p(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return ZUPD_E_MISUSE;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        buf[i] = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return zu_errno_to_err(errno);
+        buf[i] = path[i];
+    }
+    return ZUPD_OK;
+}
+
+static int
+open_sub(int dfd, const char *name, int *out)
+{
+    if (mkdirat(dfd, name, 0755) != 0 && errno != EEXIST)
+        return zu_errno_to_err(errno);
+    *out = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return *out < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
+}
+
+static int
+read_path(const char *path, size_t cap, uint8_t **out, size_t *len)
+{
+    return zu_read_capped(AT_FDCWD, path, cap, out, len);
+}
+
+int
+zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, char *err,
+                 size_t cap)
+{
+    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    struct zupd_updater *u = NULL;
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    say(err, cap, "%s", "");
+    if (o == NULL || o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
+        return ZUPD_E_MISUSE;
+    u = calloc(1, sizeof(*u));
+    if (u == NULL)
+        return ZUPD_E_NOMEM;
+    u->sfd = u->mdfd = u->cfd = -1;
+    u->o = *o;
+    u->lim = o->lim != NULL ? *o->lim : dflt;
+    if (u->o.now == 0)
+        u->o.now = (int64_t)time(NULL);
+    u->n = o->n_mirrors;
+    u->meta_urls = url_list(o->mirrors, u->n, "metadata/");
+    u->target_urls = url_list(o->mirrors, u->n, "targets/");
+    u->roots = url_list(o->mirrors, u->n, "");
+    if (u->meta_urls == NULL || u->target_urls == NULL || u->roots == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    rc = mkdir_p(o->state_dir);
+    if (rc == ZUPD_OK) {
+        u->sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rc = u->sfd < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
+    }
+    if (rc == ZUPD_OK)
+        rc = open_sub(u->sfd, "metadata", &u->mdfd);
+    if (rc == ZUPD_OK)
+        rc = open_sub(u->sfd, "cache", &u->cfd);
+    if (rc != ZUPD_OK) {
+        say(err, cap, "cannot use state directory '%s': %s", o->state_dir, zupd_strerror(rc));
+        goto out;
+    }
+    if (fstatat(u->mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* first run: start from the root shipped with the product */
+        if (o->trusted_root == NULL ||
+            read_path(o->trusted_root, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
+            rc = ZUPD_E_NOTFOUND;
+            say(err, cap, "cannot read trusted root '%s'",
+                o->trusted_root != NULL ? o->trusted_root : "(none configured)");
+            goto out;
+        }
+        rc = zupd_client_init_dir(u->mdfd, buf, len, err, cap);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    free(buf);
+    buf = NULL;
+    if (zu_read_capped(u->sfd, "fetch-state", FETCH_STATE_MAX, &buf, &len) == ZUPD_OK &&
+        zupd_fetch_state_parse((const char *)buf, len, &u->fs) != ZUPD_OK)
+        memset(&u->fs, 0, sizeof(u->fs)); /* a damaged state only costs a full GET */
+    {
+        struct zupd_client_opts co = {.metadata_urls = (const char *const *)u->meta_urls,
+                                      .n_metadata_urls = u->n, .metadata_dirfd = u->mdfd,
+                                      .transport = o->transport, .ctx = o->ctx, .lim = &u->lim,
+                                      .now = u->o.now, .timestamp_validators = &u->fs.timestamp};
+        rc = zupd_client_new(&co, &u->client, err, cap);
+    }
+    if (rc != ZUPD_OK)
+        goto out;
+    *out = u;
+    u = NULL;
+out:
+    free(buf);
+    zupd_updater_free(u);
+    return rc;
+}
+
+static int
+save_fetch_state(struct zupd_updater *u)
+{
+    char text[FETCH_STATE_MAX];
+    size_t len = 0;
+    int rc = zupd_fetch_state_format(text, sizeof(text), &len, &u->fs);
+
+    if (rc == ZUPD_OK)
+        rc = zu_atomic_write(u->sfd, "fetch-state", text, len, 0644);
+    return rc;
+}
+
+int
+zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t cap)
+{
+    uint64_t wait = zupd_fetch_state_wait(&u->fs, u->o.now);
+    uint32_t ra;
+    int rc, rc2;
+
+    if (changed != NULL)
+        *changed = false;
+    if (wait > 0) {
+        say(err, cap, "the repository asked clients to wait; %llu s left",
+            (unsigned long long)wait);
+        return ZUPD_E_BUSY;
+    }
+    rc = zupd_client_refresh(u->client, changed, err, cap);
+    ra = zupd_client_retry_after(u->client);
+    if (ra > 0)
+        zupd_fetch_state_cooldown(&u->fs, u->o.now, ra);
+    rc2 = save_fetch_state(u);
+    if (rc == ZUPD_OK && rc2 != ZUPD_OK) {
+        say(err, cap, "cannot write '%s/fetch-state': %s", u->o.state_dir, zupd_strerror(rc2));
+        rc = rc2;
+    }
+    return rc;
+}
+
+/* Find and fetch a small verified target. */
+static int
+small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out, size_t *len,
+             char *err, size_t cap)
+{
+    struct zupd_target t;
+    int rc;
+
+    rc = zupd_client_find_target(u->client, path, &t, NULL, 0, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    return zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls,
+                                    u->n, max, out, len, err, cap);
+}
+
+int
+zupd_updater_channel(struct zupd_updater *u, const char *role, const char *component,
+                     const char *channel, char *ver, size_t vcap, char *err, size_t cap)
+{
+    struct zupd_channel *ch = NULL;
+    char path[3 * ZUPD_NAME_MAX + 32];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (vcap > 0)
+        ver[0] = 0;
+    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(channel))
+        return ZUPD_E_MISUSE;
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", role, component, channel);
+    rc = small_target(u, path, CHANNEL_MAX_BYTES, &buf, &len, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zupd_channel_parse(buf, len, &ch);
+    free(buf);
+    if (rc != ZUPD_OK) {
+        say(err, cap, "channel pointer '%s' is malformed", path);
+        return rc;
+    }
+    if (strcmp(ch->component, component) != 0 || strcmp(ch->channel, channel) != 0) {
+        say(err, cap, "channel pointer '%s' names '%s/%s'", path, ch->component, ch->channel);
+        rc = ZUPD_E_MISMATCH;
+    } else if (strlen(ch->version) >= vcap) {
+        rc = ZUPD_E_MISUSE;
+    } else {
+        memcpy(ver, ch->version, strlen(ch->version) + 1);
+    }
+    zupd_channel_free(ch);
+    return rc;
+}
+
+int
+zupd_updater_manifest(struct zupd_updater *u, const char *role, const char *component,
+                      const char *version, uint8_t **bytes, size_t *blen,
+                      struct zupd_manifest **m, char *err, size_t cap)
+{
+    char path[3 * ZUPD_NAME_MAX + 32], why[256] = "";
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    *bytes = NULL;
+    *blen = 0;
+    *m = NULL;
+    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(version))
+        return ZUPD_E_MISUSE;
+    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", role, component, version);
+    rc = small_target(u, path, MANIFEST_MAX_BYTES, &buf, &len, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zupd_manifest_parse(buf, len, &u->lim, m, why, sizeof(why));
+    if (rc != ZUPD_OK) {
+        say(err, cap, "manifest '%s': %s", path, why);
+        free(buf);
+        return rc;
+    }
+    if (strcmp((*m)->role, role) != 0 || strcmp((*m)->component, component) != 0 ||
+        strcmp((*m)->version, version) != 0) {
+        say(err, cap, "manifest '%s' describes %s/%s %s", path, (*m)->role, (*m)->component,
+            (*m)->version);
+        zupd_manifest_free(*m);
+        *m = NULL;
+        free(buf);
+        return ZUPD_E_MISMATCH;
+    }
+    *bytes = buf;
+    *blen = len;
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ install */
+
+/* Download blob (sha256, size) into the cache; returns its cache name. */
+static int
+fetch_blob(struct zupd_updater *u, const uint8_t *sha, uint64_t size, char *name, size_t ncap)
+{
+    char rel[128];
+    struct zupd_fetch_req req;
+    struct zupd_fetch_res res;
+
+    zupd_hex_encode(name, ncap, sha, 32);
+    snprintf(rel, sizeof(rel), "blobs/sha256/%.2s/%s", name, name);
+    memset(&req, 0, sizeof(req));
+    req.bases = (const char *const *)u->roots;
+    req.n_bases = u->n;
+    req.path = rel;
+    req.max_bytes = size > 0 ? size : 1;
+    return zupd_fetch_file(u->o.ctx, u->o.transport, &req, u->cfd, name, size, ZUPD_HASH_SHA256,
+                           sha, &res);
+}
+
+/* Map dirfd/name (or a path) read-only; an empty file maps to "". */
+struct map {
+    uint8_t *p;
+    size_t len;
+    bool mapped;
+};
+
+static int
+map_file(int dirfd, const char *name, struct map *m)
+{
+    struct stat st;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = ZUPD_OK;
+
+    memset(m, 0, sizeof(*m));
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    if (fstat(fd, &st) != 0) {
+        rc = zu_errno_to_err(errno);
+    } else if (st.st_size == 0) {
+        m->p = (uint8_t *)(uintptr_t)"";
+    } else {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            rc = zu_errno_to_err(errno);
+        } else {
+            m->p = p;
+            m->len = (size_t)st.st_size;
+            m->mapped = true;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void
+unmap_file(struct map *m)
+{
+    if (m->mapped)
+        munmap(m->p, m->len);
+    memset(m, 0, sizeof(*m));
+}
+
+struct sink_adapter {
+    struct zupd_sink *s;
+};
+
+static int
+delta_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct zupd_sink *s = opaque;
+    return s->write(s->opaque, buf, len);
+}
+
+static int
+try_delta(struct zupd_updater *u, struct zupd_stage *st, size_t i, struct zupd_install_stats *stats)
+{
+    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    const struct zupd_delta_ref *best = NULL;
+    char old[4096 + ZUPD_PATH_MAX], best_old[4096 + ZUPD_PATH_MAX], name[65];
+    struct map om = {0}, pm = {0};
+    struct zupd_sink sink;
+    int rc;
+
+    for (size_t k = 0; k < e->n_deltas; k++) {
+        const struct zupd_delta_ref *d = &e->deltas[k];
+        if (d->size >= e->blob_size || (best != NULL && d->size >= best->size))
+            continue;
+        if (zupd_stage_find_local(st, d->from_sha256, old, sizeof(old)) != ZUPD_OK)
+            continue;
+        best = d;
+        memcpy(best_old, old, sizeof(old));
+    }
+    if (best == NULL)
+        return ZUPD_E_NOTFOUND;
+    rc = fetch_blob(u, best->sha256, best->size, name, sizeof(name));
+    if (rc == ZUPD_OK)
+        rc = map_file(u->cfd, name, &pm);
+    if (rc == ZUPD_OK)
+        rc = map_file(AT_FDCWD, best_old, &om);
+    if (rc == ZUPD_OK)
+        rc = zupd_stage_open(st, i, &sink);
+    if (rc == ZUPD_OK) {
+        struct zupd_delta_sink ds = {.opaque = &sink, .write = delta_write};
+        struct zupd_delta_info info;
+        int rc2;
+        rc = zupd_delta_apply(om.p, om.len, pm.p, pm.len, e->size, &ds, &info);
+        rc2 = zupd_stage_close(st); /* checks size and hash; removes a bad file */
+        if (rc == ZUPD_OK)
+            rc = rc2;
+    }
+    unmap_file(&om);
+    unmap_file(&pm);
+    if (rc == ZUPD_OK) {
+        (void)unlinkat(u->cfd, name, 0);
+        stats->by_delta++;
+    } else {
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "delta for '%s' failed (%s): using the full blob",
+               e->path, zupd_strerror(rc));
+        if (rc == ZUPD_E_HASH || rc == ZUPD_E_LENGTH || rc == ZUPD_E_FORMAT || rc == ZUPD_E_BASE)
+            (void)unlinkat(u->cfd, name, 0);
+        stats->delta_failed++;
+    }
+    return rc;
+}
+
+static int
+decode_blob(struct zupd_updater *u, const struct zupd_file_entry *e, const char *name,
+            struct zupd_sink *sink)
+{
+    ZSTD_DCtx *dctx = NULL;
+    uint8_t *in = NULL, *outb = NULL;
+    int fd, rc = ZUPD_OK;
+
+    fd = openat(u->cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    in = malloc(IO_CHUNK);
+    outb = malloc(IO_CHUNK);
+    if (in == NULL || outb == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    if (e->blob_encoding == ZUPD_ENC_ZSTD) {
+        dctx = ZSTD_createDCtx();
+        if (dctx == NULL ||
+            ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX))) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+    }
+    for (;;) {
+        ssize_t n = read(fd, in, IO_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = zu_errno_to_err(errno);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (dctx == NULL) {
+            rc = sink->write(sink->opaque, in, (size_t)n);
+            if (rc != ZUPD_OK)
+                goto out;
+            continue;
+        }
+        ZSTD_inBuffer ib = {in, (size_t)n, 0};
+        while (ib.pos < ib.size) {
+            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
+            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
+            if (ZSTD_isError(r)) {
+                rc = ZUPD_E_FORMAT;
+                goto out;
+            }
+            rc = sink->write(sink->opaque, outb, ob.pos);
+            if (rc != ZUPD_OK)
+                goto out;
+        }
+    }
+    if (dctx != NULL) { /* flush what the decoder still holds */
+        for (;;) {
+            ZSTD_inBuffer ib = {in, 0, 0};
+            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
+            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
+            if (ZSTD_isError(r)) {
+                rc = ZUPD_E_FORMAT;
+                goto out;
+            }
+            if (ob.pos > 0) {
+                rc = sink->write(sink->opaque, outb, ob.pos);
+                if (rc != ZUPD_OK)
+                    goto out;
+            }
+            if (ob.pos < IO_CHUNK)
+                break;
+        }
+    }
+out:
+    ZSTD_freeDCtx(dctx);
+    free(in);
+    free(outb);
+    close(fd);
+    return rc;
+}
+
+static int
+from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, size_t cap)
+{
+    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    struct zupd_sink sink;
+    char name[65];
+    int rc, rc2;
+
+    rc = fetch_blob(u, e->blob_sha256, e->blob_size, name, sizeof(name));
+    if (rc != ZUPD_OK) {
+        say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
+        return rc;
+    }
+    rc = zupd_stage_open(st, i, &sink);
+    if (rc != ZUPD_OK) {
+        say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+        return rc;
+    }
+    rc = decode_blob(u, e, name, &sink);
+    rc2 = zupd_stage_close(st);
+    if (rc == ZUPD_OK)
+        rc = rc2;
+    if (rc != ZUPD_OK) {
+        say(err, cap, "'%s': the blob does not give the signed content: %s", e->path,
+            zupd_strerror(rc));
+        if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
+            (void)unlinkat(u->cfd, name, 0);
+        return rc;
+    }
+    (void)unlinkat(u->cfd, name, 0);
+    return ZUPD_OK;
+}
+
+int
+zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
+                     size_t mlen, zupd_progress_fn progress, void *opaque,
+                     struct zupd_install_stats *stats, char *err, size_t cap)
+{
+    struct zupd_install_stats local;
+    const struct zupd_manifest *m;
+    struct zupd_stage *st = NULL;
+    uint64_t before = u->o.transport->stats.bytes;
+    int rc;
+
+    if (stats == NULL)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    say(err, cap, "%s", "");
+    rc = zupd_stage_begin(store, mbytes, mlen, &st);
+    if (rc != ZUPD_OK) {
+        say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
+        return rc;
+    }
+    m = zupd_stage_manifest(st);
+    stats->files = m->n_files;
+    for (size_t i = 0; i < m->n_files; i++) {
+        const struct zupd_file_entry *e = &m->files[i];
+        stats->release_size += e->size;
+        rc = zupd_stage_link(st, i);
+        if (rc == ZUPD_OK) {
+            stats->linked++;
+        } else if (rc != ZUPD_E_NOTFOUND) {
+            say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+            goto out;
+        } else {
+            stats->full_size += e->blob_size;
+            if (try_delta(u, st, i, stats) != ZUPD_OK) {
+                rc = from_blob(u, st, i, err, cap);
+                if (rc != ZUPD_OK)
+                    goto out;
+                stats->by_blob++;
+            }
+        }
+        stats->downloaded = u->o.transport->stats.bytes - before;
+        if (progress != NULL)
+            progress(opaque, stats);
+    }
+    rc = zupd_stage_commit(st);
+    st = NULL;
+    if (rc != ZUPD_OK)
+        say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
+out:
+    zupd_stage_abort(st);
+    stats->downloaded = u->o.transport->stats.bytes - before;
+    return rc;
+}

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/delta_create.c -- delta creation: bsdiff-style on a suffix array,
+ * zstd patch-from, classic BSDIFF40; auto keeps the smallest. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bzlib.h>
+#include <divsufsort.h>
+#include <zstd.h>
+
+#include <zupd/hash.h>
+
+#include "delta.h"
+#include "delta_int.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------------ plan */
+
+/* One control entry: add `add` bytes (diff + old), copy `copy` bytes of
+ * extra, then move the old position by `seek`. */
+struct ctl {
+    uint64_t add;
+    uint64_t copy;
+    int64_t seek;
+};
+
+/* The bsdiff-style decomposition of new against old. */
+struct plan {
+    struct ctl *c;
+    size_t n, cap;
+    uint8_t *diff; /* sum of adds */
+    size_t diff_len;
+    uint8_t *extra; /* sum of copies */
+    size_t extra_len;
+};
+
+static void
+plan_release(struct plan *p)
+{
+    free(p->c);
+    free(p->diff);
+    free(p->extra);
+    memset(p, 0, sizeof(*p));
+}
+
+static int
+plan_push(struct plan *p, uint64_t add, uint64_t copy, int64_t seek)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 1024;
+        struct ctl *c = realloc(p->c, nc * sizeof(*c));
+        if (c == NULL)
+            return ZUPD_E_NOMEM;
+        p->c = c;
+        p->cap = nc;
+    }
+    p->c[p->n].add = add;
+    p->c[p->n].copy = copy;
+    p->c[p->n].seek = seek;
+    p->n++;
+    return ZUPD_OK;
+}
+
+static size_t
+matchlen(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    size_t i = 0;
+
+    while (i + 8 <= n) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+        i += 8;
+    }
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* Longest match of nw[0..nlen) among the suffixes of old, binary search on
+ * the suffix array sa[lo..hi] (inclusive). */
+static size_t
+zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+          size_t lo, size_t hi, size_t *pos)
+{
+    size_t llen = matchlen(old + sa[lo], olen - (size_t)sa[lo], nw, nlen);
+    size_t hlen = matchlen(old + sa[hi], olen - (size_t)sa[hi], nw, nlen);
+
+    while (hi - lo >= 2) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t o = (size_t)sa[mid];
+        /* the common prefix of the whole range is at least min(llen, hlen) */
+        size_t skip = llen < hlen ? llen : hlen;
+        size_t m = skip + matchlen(old + o + skip, olen - o - skip, nw + skip, nlen - skip);
+        if (m == nlen) {
+            *pos = o;
+            return m;
+        }
+        if (o + m == olen || old[o + m] < nw[m]) {
+            lo = mid;
+            llen = m;
+        } else {
+            hi = mid;
+            hlen = m;
+        }
+    }
+    if (llen >= hlen) {
+        *pos = (size_t)sa[lo];
+        return llen;
+    }
+    *pos = (size_t)sa[hi];
+    return hlen;
+}
+
+/* The bsdiff scan (Percival's algorithm, our code): find approximate
+ * matches, extend them forwards and backwards by the "more equal than not"
+ * rule, emit (add, copy, seek) with the diff and extra bytes. */
+static int
+plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct plan *p)
+{
+    int32_t *sa = NULL;
+    size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = 0;
+    int64_t lastoffset = 0;
+    int rc = ZUPD_OK;
+
+    memset(p, 0, sizeof(*p));
+    if (olen > (size_t)INT32_MAX - 1 || nlen > (size_t)INT64_MAX / 2)
+        return ZUPD_E_TOOBIG;
+    p->diff = malloc(nlen + 1);
+    p->extra = malloc(nlen + 1);
+    if (p->diff == NULL || p->extra == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    if (olen == 0) {
+        if (nlen > 0)
+            memcpy(p->extra, nw, nlen);
+        p->extra_len = nlen;
+        if (nlen > 0)
+            rc = plan_push(p, 0, nlen, 0);
+        goto out;
+    }
+    sa = malloc(olen * sizeof(*sa));
+    if (sa == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    if (divsufsort(old, sa, (int32_t)olen) != 0) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+
+    while (scan < nlen) {
+        size_t oldscore = 0;
+        size_t scsc;
+
+        scan += len;
+        for (scsc = scan; scan < nlen; scan++) {
+            len = zu_sa_longest(sa, old, olen, nw + scan, nlen - scan, 0, olen - 1, &pos);
+            for (; scsc < scan + len; scsc++) {
+                int64_t o = (int64_t)scsc + lastoffset;
+                if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scsc])
+                    oldscore++;
+            }
+            if ((len == oldscore && len != 0) || len > oldscore + 8)
+                break;
+            {
+                int64_t o = (int64_t)scan + lastoffset;
+                if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scan])
+                    oldscore--;
+            }
+        }
+        if (len != oldscore || scan == nlen) {
+            size_t lenf = 0, lenb = 0, i;
+            int64_t s, sf = 0, sb = 0;
+
+            /* forward extension of the previous match */
+            s = 0;
+            for (i = 0; lastscan + i < scan && lastpos + i < olen;) {
+                if (old[lastpos + i] == nw[lastscan + i])
+                    s++;
+                i++;
+                if (s * 2 - (int64_t)i > sf * 2 - (int64_t)lenf) {
+                    sf = s;
+                    lenf = i;
+                }
+            }
+            /* backward extension of the new match */
+            if (scan < nlen) {
+                s = 0;
+                for (i = 1; scan >= lastscan + i && pos >= i; i++) {
+                    if (old[pos - i] == nw[scan - i])
+                        s++;
+                    if (s * 2 - (int64_t)i > sb * 2 - (int64_t)lenb) {
+                        sb = s;
+                        lenb = i;
+                    }
+                }
+            }
+            /* split an overlap where it costs least */
+            if (lastscan + lenf > scan - lenb) {
+                size_t overlap = (lastscan + lenf) - (scan - lenb);
+                size_t lens = 0;
+                int64_t ss = 0;
+                s = 0;
+                for (i = 0; i < overlap; i++) {
+                    if (nw[lastscan + lenf - overlap + i] == old[lastpos + lenf - overlap + i])
+                        s++;
+                    if (nw[scan - lenb + i] == old[pos - lenb + i])
+                        s--;
+                    if (s > ss) {
+                        ss = s;
+                        lens = i + 1;
+                    }
+                }
+                lenf += lens - overlap;
+                lenb -= lens;
+            }
+            for (i = 0; i < lenf; i++)
+                p->diff[p->diff_len + i] = (uint8_t)(nw[lastscan + i] - old[lastpos + i]);
+            p->diff_len += lenf;
+            {
+                size_t ex = (scan - lenb) - (lastscan + lenf);
+                memcpy(p->extra + p->extra_len, nw + lastscan + lenf, ex);
+                p->extra_len += ex;
+                rc = plan_push(p, lenf, ex,
+                               (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
+                if (rc != ZUPD_OK)
+                    goto out;
+            }
+            lastscan = scan - lenb;
+            lastpos = pos - lenb;
+            lastoffset = (int64_t)pos - (int64_t)scan;
+        }
+    }
+out:
+    free(sa);
+    if (rc != ZUPD_OK)
+        plan_release(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ zstd */
+
+/* Compress src[0..len) into a new buffer at level; wlog 0: zstd's choice
+ * capped at 24; prefix: referenced as the frame's prefix with long-distance
+ * matching and a window spanning prefix and content. Empty input gives an
+ * empty output (an empty stream in the native format). */
+static int
+zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size_t prefix_len,
+          uint8_t **out, size_t *out_len)
+{
+    ZSTD_CCtx *cc = NULL;
+    uint8_t *dst = NULL;
+    size_t cap, r;
+    int rc = ZUPD_E_NOMEM;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len == 0)
+        return ZUPD_OK;
+    cap = ZSTD_compressBound(len);
+    dst = malloc(cap);
+    cc = ZSTD_createCCtx();
+    if (dst == NULL || cc == NULL)
+        goto out;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)))
+        goto out;
+    if (prefix != NULL && prefix_len > 0) {
+        int w = zu_wlog_for((uint64_t)prefix_len + len);
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, w)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_enableLongDistanceMatching, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_refPrefix(cc, prefix, prefix_len)))
+            goto out;
+    } else {
+        /* apply decodes these streams with at most a 16 MiB window */
+        int w = zu_wlog_for(len);
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, w > 24 ? 24 : w)))
+            goto out;
+    }
+    r = ZSTD_compress2(cc, dst, cap, src, len);
+    if (ZSTD_isError(r))
+        goto out;
+    *out = dst;
+    *out_len = r;
+    dst = NULL;
+    rc = ZUPD_OK;
+out:
+    ZSTD_freeCCtx(cc);
+    free(dst);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ writers */
+
+static int
+hdr_make(uint8_t *h, int method, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+{
+    size_t dn;
+    int rc;
+
+    memset(h, 0, ZUPD_DELTA_HEADER_LEN);
+    memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
+    h[8] = ZUPD_DELTA_VERSION;
+    h[9] = (uint8_t)method;
+    zu_put_le64(h + 16, olen);
+    zu_put_le64(h + 24, nlen);
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + 32, 32, &dn);
+    if (rc == ZUPD_OK)
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + 64, 32, &dn);
+    return rc;
+}
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static int
+bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
+{
+    size_t cap = len + len / 100 + 600;
+    unsigned dlen;
+    uint8_t *dst;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len > UINT_MAX / 2)
+        return ZUPD_E_TOOBIG;
+    dst = malloc(cap);
+    if (dst == NULL)
+        return ZUPD_E_NOMEM;
+    dlen = (unsigned)cap;
+    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, 9,
+                                 0, 0) != BZ_OK) {
+        free(dst);
+        return ZUPD_E_NOMEM;
+    }
+    *out = dst;
+    *out_len = dlen;
+    return ZUPD_OK;
+}
+
+/* A compressed stream. */
+struct packed {
+    uint8_t *p;
+    size_t n;
+    int codec; /* ZU_CODEC_* */
+};
+
+static void
+packed_release(struct packed *k)
+{
+    free(k->p);
+    k->p = NULL;
+    k->n = 0;
+}
+
+/* The smaller of a (zstd) and b (bzip2) moves to *out; both are released. */
+static void
+packed_pick(struct packed *a, struct packed *b, struct packed *out)
+{
+    if (b->p != NULL && b->n < a->n) {
+        *out = *b;
+        out->codec = ZU_CODEC_BZIP2;
+        b->p = NULL;
+    } else {
+        *out = *a;
+        out->codec = ZU_CODEC_ZSTD;
+        a->p = NULL;
+    }
+    packed_release(a);
+    packed_release(b);
+}
+
+static uint8_t *
+concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
+{
+    size_t n = head_len, at;
+    uint8_t *out;
+
+    for (size_t i = 0; i < nk; i++)
+        n += k[i].n;
+    out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, head, head_len);
+    at = head_len;
+    for (size_t i = 0; i < nk; i++) {
+        if (k[i].n > 0)
+            memcpy(out + at, k[i].p, k[i].n);
+        at += k[i].n;
+    }
+    *total = n;
+    return out;
+}
+
+/* Serialise a plan as a native bsdiff patch (each stream in the smaller of
+ * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
+static int
+write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size_t olen,
+             size_t nlen, int level, int want_native, int want_b40, uint8_t **native,
+             size_t *native_len, uint8_t **b40, size_t *b40_len)
+{
+    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0};
+    struct packed k[3] = {{0}, {0}, {0}};
+    uint8_t *craw = NULL;
+    size_t cn = 0;
+    int rc = ZUPD_E_NOMEM;
+
+    craw = malloc(pl->n * 30 + 1);
+    if (craw == NULL)
+        goto out;
+    /* both writers need the bzip2 diff and extra streams */
+    rc = bz_pack(pl->diff, pl->diff_len, &db.p, &db.n);
+    if (rc == ZUPD_OK)
+        rc = bz_pack(pl->extra, pl->extra_len, &eb.p, &eb.n);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (want_b40) {
+        uint8_t head[32];
+        for (size_t i = 0; i < pl->n; i++) {
+            zu_offtout(craw + 24 * i, (int64_t)pl->c[i].add);
+            zu_offtout(craw + 24 * i + 8, (int64_t)pl->c[i].copy);
+            zu_offtout(craw + 24 * i + 16, pl->c[i].seek);
+        }
+        rc = bz_pack(craw, pl->n * 24, &c40.p, &c40.n);
+        if (rc != ZUPD_OK)
+            goto out;
+        memcpy(head, "BSDIFF40", 8);
+        zu_offtout(head + 8, (int64_t)c40.n);
+        zu_offtout(head + 16, (int64_t)db.n);
+        zu_offtout(head + 24, (int64_t)nlen);
+        k[0] = c40;
+        k[1] = db;
+        k[2] = eb;
+        *b40 = concat(head, sizeof(head), k, 3, b40_len);
+        if (*b40 == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        memset(k, 0, sizeof(k));
+    }
+    if (want_native) {
+        uint8_t head[ZUPD_DELTA_HEADER_LEN + 24];
+        for (size_t i = 0; i < pl->n; i++) {
+            int64_t s = pl->c[i].seek;
+            uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
+            cn += put_varint(craw + cn, pl->c[i].add);
+            cn += put_varint(craw + cn, pl->c[i].copy);
+            cn += put_varint(craw + cn, z);
+        }
+        rc = zstd_pack(craw, cn, level, NULL, 0, &cz.p, &cz.n);
+        if (rc == ZUPD_OK && cn > 0)
+            rc = bz_pack(craw, cn, &cb.p, &cb.n);
+        if (rc == ZUPD_OK)
+            rc = zstd_pack(pl->diff, pl->diff_len, level, NULL, 0, &dz.p, &dz.n);
+        if (rc == ZUPD_OK)
+            rc = zstd_pack(pl->extra, pl->extra_len, level, old, olen, &ez.p, &ez.n);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (pl->diff_len == 0)
+            packed_release(&db); /* empty stream: zero bytes of zstd */
+        if (pl->extra_len == 0)
+            packed_release(&eb);
+        packed_pick(&cz, &cb, &k[0]);
+        packed_pick(&dz, &db, &k[1]);
+        packed_pick(&ez, &eb, &k[2]);
+        memcpy(head, hdr, ZUPD_DELTA_HEADER_LEN);
+        for (int i = 0; i < 3; i++) {
+            head[10 + i] = (uint8_t)k[i].codec;
+            zu_put_le64(head + ZUPD_DELTA_HEADER_LEN + 8 * i, k[i].n);
+        }
+        *native = concat(head, sizeof(head), k, 3, native_len);
+        if (*native == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+    }
+    rc = ZUPD_OK;
+out:
+    free(craw);
+    packed_release(&cz);
+    packed_release(&cb);
+    packed_release(&dz);
+    packed_release(&db);
+    packed_release(&ez);
+    packed_release(&eb);
+    packed_release(&c40);
+    for (int i = 0; i < 3; i++)
+        packed_release(&k[i]);
+    return rc;
+}
+
+static int
+write_zstd(const uint8_t *hdr, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+           int level, uint8_t **patch, size_t *patch_len)
+{
+    uint8_t *z = NULL, *out = NULL;
+    size_t zn = 0;
+    int rc;
+
+    rc = zstd_pack(nw, nlen, level, old, olen, &z, &zn);
+    if (rc != ZUPD_OK)
+        return rc;
+    out = malloc(ZUPD_DELTA_HEADER_LEN + zn);
+    if (out == NULL) {
+        free(z);
+        return ZUPD_E_NOMEM;
+    }
+    memcpy(out, hdr, ZUPD_DELTA_HEADER_LEN);
+    if (zn > 0)
+        memcpy(out + ZUPD_DELTA_HEADER_LEN, z, zn);
+    free(z);
+    *patch = out;
+    *patch_len = ZUPD_DELTA_HEADER_LEN + zn;
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ create */
+
+int
+zupd_delta_method_parse(const char *name, int *method)
+{
+    static const struct {
+        const char *name;
+        int method;
+    } names[] = {{"auto", ZUPD_DELTA_AUTO},
+                 {"bsdiff", ZUPD_DELTA_BSDIFF},
+                 {"zstd", ZUPD_DELTA_ZSTD},
+                 {"bsdiff40", ZUPD_DELTA_BSDIFF40}};
+
+    for (size_t i = 0; i < ZU_ARRAY_LEN(names); i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *method = names[i].method;
+            return ZUPD_OK;
+        }
+    }
+    return ZUPD_E_NOTFOUND;
+}
+
+/* keep the smaller of *best and cand (freeing the other) */
+static void
+keep_best(uint8_t **best, size_t *best_len, uint8_t *cand, size_t cand_len)
+{
+    if (*best == NULL || cand_len < *best_len) {
+        free(*best);
+        *best = cand;
+        *best_len = cand_len;
+    } else {
+        free(cand);
+    }
+}
+
+int
+zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len,
+                  const struct zupd_delta_opts *opts, uint8_t **patch, size_t *patch_len,
+                  struct zupd_delta_report *rep)
+{
+    struct plan pl;
+    uint8_t hdr[ZUPD_DELTA_HEADER_LEN];
+    uint8_t *best = NULL, *cand = NULL;
+    size_t best_len = 0, cand_len = 0;
+    int method, level, rc;
+    int want_bsd, want_zstd, want_b40;
+
+    memset(&pl, 0, sizeof(pl));
+    if (patch == NULL || patch_len == NULL)
+        return ZUPD_E_MISUSE;
+    *patch = NULL;
+    *patch_len = 0;
+    if (rep != NULL)
+        memset(rep, 0, sizeof(*rep));
+    if ((old == NULL && old_len > 0) || (new_ == NULL && new_len > 0))
+        return ZUPD_E_MISUSE;
+    method = opts != NULL ? opts->method : ZUPD_DELTA_AUTO;
+    level = opts != NULL && opts->level != 0 ? opts->level : ZUPD_DELTA_LEVEL_DEFAULT;
+    if (level < 1 || level > ZUPD_DELTA_LEVEL_MAX)
+        return ZUPD_E_MISUSE;
+    if (method != ZUPD_DELTA_AUTO && method != ZUPD_DELTA_BSDIFF && method != ZUPD_DELTA_ZSTD &&
+        method != ZUPD_DELTA_BSDIFF40)
+        return ZUPD_E_MISUSE;
+    want_bsd = method == ZUPD_DELTA_AUTO || method == ZUPD_DELTA_BSDIFF;
+    want_b40 = method == ZUPD_DELTA_AUTO || method == ZUPD_DELTA_BSDIFF40;
+    want_zstd = method == ZUPD_DELTA_AUTO || method == ZUPD_DELTA_ZSTD;
+    if (method == ZUPD_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
+        want_bsd = want_b40 = 0;
+
+    if (want_bsd || want_b40) {
+        rc = plan_make(old, old_len, new_, new_len, &pl);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    if (want_bsd || want_b40) {
+        uint8_t *nat = NULL, *b40 = NULL;
+        size_t nat_len = 0, b40_len = 0;
+        rc = hdr_make(hdr, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
+        if (rc == ZUPD_OK)
+            rc = write_bsdiff(&pl, hdr, old, old_len, new_len, level, want_bsd, want_b40, &nat,
+                              &nat_len, &b40, &b40_len);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (rep != NULL) {
+            rep->bsdiff = nat_len;
+            rep->bsdiff40 = b40_len;
+        }
+        if (nat != NULL)
+            keep_best(&best, &best_len, nat, nat_len);
+        if (b40 != NULL)
+            keep_best(&best, &best_len, b40, b40_len);
+    }
+    plan_release(&pl);
+    if (want_zstd) {
+        rc = hdr_make(hdr, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
+        if (rc == ZUPD_OK)
+            rc = write_zstd(hdr, old, old_len, new_, new_len, level, &cand, &cand_len);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (rep != NULL)
+            rep->zstd = cand_len;
+        keep_best(&best, &best_len, cand, cand_len);
+        cand = NULL;
+    }
+    *patch = best;
+    *patch_len = best_len;
+    best = NULL;
+    rc = ZUPD_OK;
+out:
+    plan_release(&pl);
+    free(best);
+    free(cand);
+    return rc;
+}

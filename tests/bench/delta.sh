@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tests/bench/delta.sh -- the delta benchmark of issue 4 (run by `make bench`).
+#
+# Fetches the corpus with delta-corpus.sh (npm, about a minute the first time),
+# then, on every pair and in this one run, creates and applies patches with
+# zupd-mirror (default level, --method auto), Debian's bsdiff 4.3, xdelta3 -9
+# -S djw and zstd --patch-from -19 --long (and --ultra -22 unless
+# BENCH_ULTRA=0), each timed with /usr/bin/time (wall s, peak RSS), every
+# result checked with cmp. Prints sizes, creation and apply tables with the
+# ratios of issue 4, and totals over the public pairs.
+#
+# Environment: BENCH_CORPUS (default $top_builddir/bench-corpus),
+# BENCH_SHARED (the directory of delta-corpus.sh), BENCH_PAIRS (subset),
+# BENCH_LEVEL (zupd --level, default: the default level), BENCH_TSV (keep raw TSV),
+# BENCH_ULTRA=0 (skip zstd -22), BENCH_MAX=1 (also zupd --level 22, size and time only).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+M=$top_builddir/mirror/zupd-mirror
+[ -x "$M" ] || { echo "delta.sh: build first ($M missing)" >&2; exit 1; }
+SHARED=${BENCH_SHARED:-}
+if [ -z "$SHARED" ]; then
+  for d in "$top_srcdir/../shared/bench" "$top_srcdir/../../shared/bench" /work/shared/bench; do
+    [ -x "$d/delta-corpus.sh" ] && { SHARED=$d; break; }
+  done
+fi
+[ -n "$SHARED" ] || { echo "delta.sh: delta-corpus.sh not found (set BENCH_SHARED)" >&2; exit 1; }
+CORPUS=${BENCH_CORPUS:-$top_builddir/bench-corpus}
+ULTRA=${BENCH_ULTRA:-1}
+"$SHARED/delta-corpus.sh" "$CORPUS" all >&2
+W=$(mktemp -d "${TMPDIR:-/tmp}/zupd-bench.XXXXXX"); trap 'rm -rf "$W"' EXIT
+lvl=(); [ -n "${BENCH_LEVEL:-}" ] && lvl=(--level "$BENCH_LEVEL")
+
+PAIRS=()
+while IFS=$'\t' read -r p _; do [ "$p" = pair ] || PAIRS+=("$p"); done < "$CORPUS/MANIFEST.tsv"
+[ -z "${BENCH_PAIRS:-}" ] || read -r -a PAIRS <<< "$BENCH_PAIRS"
+declare -A SET
+while IFS=$'\t' read -r p st _; do SET[$p]=$st; done < "$CORPUS/MANIFEST.tsv"
+
+wlog() { local n=$1 b=0; while [ $((1 << b)) -lt "$n" ]; do b=$((b+1)); done
+         [ $b -lt 10 ] && b=10; [ $b -gt 31 ] && b=31; echo $b; }
+# run CMD...: T = wall s, K = peak RSS KiB
+run() {
+  if ! /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err"; then
+    echo "delta.sh: failed: $*" >&2; cat "$W/err" >&2; exit 1
+  fi
+  read -r T K < <(tail -n1 "$W/time")
+}
+BAD=0
+check() { cmp -s "$1" "$2" || { echo "delta.sh: $3: output differs from new" >&2; BAD=1; }; rm -f "$1"; }
+
+RES=$W/res.tsv
+echo -e "pair\tset\told\tnew\tfull\tzupd\tzupd_method\tzupd_ct\tzupd_cm\tzupd_at\tzupd_am\tbsd\tbsd_ct\tbsd_cm\tbsd_at\tbsd_am\txd3\txd3_ct\txd3_cm\txd3_at\txd3_am\tpf19\tpf19_ct\tpf19_cm\tpf19_at\tpf19_am\tpf22\tzmax\tzmax_ct\tzmax_cm" > "$RES"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for p in "${PAIRS[@]}"; do
+  o=$CORPUS/$p.old; n=$CORPUS/$p.new
+  os=$(stat -c %s "$o"); ns=$(stat -c %s "$n")
+  wn=$(wlog "$ns"); wp=$(wlog $((os + ns)))
+  echo "delta.sh: $p" >&2
+  zstd -q -f -19 --long="$wn" "$n" -o "$W/full.zst"; full=$(stat -c %s "$W/full.zst")
+  row=("$p" "${SET[$p]:--}" "$os" "$ns" "$full")
+  # zupd
+  run "$M" delta create "$o" "$n" "$W/z" "${lvl[@]}"; zc=("$T" "$K")
+  meth=$("$M" delta create "$o" "$n" "$W/z2" "${lvl[@]}" -v 2>&1 | sed -n 's/.*method \([a-z0-9]*\).*/\1/p')
+  run "$M" delta apply "$o" "$W/z" "$W/out"; za=("$T" "$K"); check "$W/out" "$n" "$p zupd"
+  row+=("$(stat -c %s "$W/z")" "$meth" "${zc[@]}" "${za[@]}")
+  # bsdiff 4.3
+  run bsdiff "$o" "$n" "$W/b"; bc=("$T" "$K")
+  run bspatch "$o" "$W/out" "$W/b"; ba=("$T" "$K"); check "$W/out" "$n" "$p bspatch"
+  row+=("$(stat -c %s "$W/b")" "${bc[@]}" "${ba[@]}")
+  # xdelta3
+  xb=(); [ "$os" -gt $((64 << 20)) ] && xb=(-B $((1 << $(wlog "$os"))))
+  run xdelta3 -9 -S djw -e -f "${xb[@]}" -s "$o" "$n" "$W/x"; xc=("$T" "$K")
+  run xdelta3 -d -f "${xb[@]}" -s "$o" "$W/x" "$W/out"; xa=("$T" "$K"); check "$W/out" "$n" "$p xdelta3"
+  row+=("$(stat -c %s "$W/x")" "${xc[@]}" "${xa[@]}")
+  # zstd --patch-from -19 (and -22 for size)
+  run zstd -q -f -19 --long="$wp" --patch-from="$o" "$n" -o "$W/pf"; pc=("$T" "$K")
+  run zstd -q -f -d --long="$wp" --patch-from="$o" "$W/pf" -o "$W/out"; pa=("$T" "$K"); check "$W/out" "$n" "$p zstd-pf19"
+  row+=("$(stat -c %s "$W/pf")" "${pc[@]}" "${pa[@]}")
+  if [ "$ULTRA" != 0 ]; then
+    zstd -q -f --ultra -22 --long="$wp" --patch-from="$o" "$n" -o "$W/pf22"; row+=("$(stat -c %s "$W/pf22")")
+  else row+=(-); fi
+  if [ "${BENCH_MAX:-0}" = 1 ]; then
+    run "$M" delta create "$o" "$n" "$W/zm" --level 22; row+=("$(stat -c %s "$W/zm")" "$T" "$K")
+  else row+=(- - -); fi
+  (IFS=$'\t'; echo "${row[*]}") >> "$RES"
+done
+echo "# done $(date -u +%Y-%m-%dT%H:%MZ), loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+[ -z "${BENCH_TSV:-}" ] || cp "$RES" "$BENCH_TSV"
+python3 "$here/delta_table.py" "$RES"
+[ $BAD = 0 ] || { echo "delta.sh: SOME OUTPUTS DIFFER" >&2; exit 1; }

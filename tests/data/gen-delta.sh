@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# tests/data/gen-delta.sh ZUPD_MIRROR -- regenerate the delta golden files in
+# tests/data/{good,bad}/delta/ (committed; run by hand when the format changes).
+# Needs python3, zstd, bsdiff.
+set -eu
+M=$1
+d=$(cd "$(dirname "$0")" && pwd)
+g=$d/good/delta
+b=$d/bad/delta
+mkdir -p "$g" "$b"
+python3 - "$g" <<'PY'
+import sys, random
+g = sys.argv[1]
+r = random.Random(4)
+old = bytearray()
+for i in range(3000):
+    old += b"sym_%05d:" % i + bytes(r.randrange(0, 40) for _ in range(4))
+new = bytearray(old)
+new[100:100] = b"inserted text " * 20
+for i in range(2000, len(new), 397):
+    new[i] = (new[i] + 1) & 0xff
+del new[20000:20300]
+open(g + "/base.old", "wb").write(old)
+open(g + "/base.new", "wb").write(new)
+other = bytearray(old); other[5000] ^= 1
+open(g + "/other.old", "wb").write(other)
+PY
+"$M" delta create "$g/base.old" "$g/base.new" "$g/base.zpd" --method bsdiff --level 3
+"$M" delta create "$g/base.old" "$g/base.new" "$g/base-zstd.zpd" --method zstd --level 3
+bsdiff "$g/base.old" "$g/base.new" "$g/base.bsdiff40"      # Debian's bsdiff 4.3
+"$M" delta create "$g/other.old" "$g/base.new" "$b/wrong-base.zpd" --method bsdiff --level 3
+rm -f "$g/other.old"
+python3 - "$g" "$b" <<'PY'
+import sys, struct, bz2, subprocess, hashlib
+g, b = sys.argv[1], sys.argv[2]
+p = open(g + "/base.zpd", "rb").read()
+old = open(g + "/base.old", "rb").read()
+def w(name, data): open(b + "/" + name, "wb").write(data)
+w("truncated-delta.zpd", p[:-10])
+w("truncated-header.zpd", p[:50])
+c = bytearray(p); c[96 + 24] ^= 0xff          # magic of the first stream
+w("corrupt-stream.zpd", bytes(c))
+c = bytearray(p); c[64] ^= 1                  # expected new sha256
+w("wrong-new-hash.zpd", bytes(c))
+c = bytearray(p); c[8] = 2
+w("unknown-version.zpd", bytes(c))
+def varint(v):
+    o = b""
+    while v >= 0x80:
+        o += bytes([(v & 0x7f) | 0x80]); v >>= 7
+    return o + bytes([v])
+def zst(data):
+    return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, stdout=subprocess.PIPE, check=True).stdout
+def native(ctrl, diff, extra, newlen, newhash):
+    h = b"ZUPDELTA" + bytes([1, 1]) + bytes(6) + struct.pack("<QQ", len(old), newlen)
+    h += hashlib.sha256(old).digest() + newhash
+    cz, dz, ez = zst(ctrl), zst(diff), zst(extra)
+    return h + struct.pack("<QQQ", len(cz), len(dz), len(ez)) + cz + dz + ez
+nh = hashlib.sha256(b"x" * 64).digest()
+# add 64 bytes starting past the end of old
+w("ctrl-add-past-old.zpd", native(varint(0) + varint(0) + varint(2 * len(old)) + varint(64) + varint(0) + varint(0), bytes(64), b"", 64, nh))
+# copy more bytes than the new file has
+w("ctrl-copy-past-new.zpd", native(varint(0) + varint(65) + varint(0), b"", b"x" * 65, 64, nh))
+q = open(g + "/base.bsdiff40", "rb").read()
+w("truncated-delta.bsdiff40", q[:len(q) // 2])
+def off(v):
+    return struct.pack("<Q", v) if v >= 0 else struct.pack("<Q", (-v) | (1 << 63))
+def b40(ctrl, diff, extra, newlen):
+    c, d, e = bz2.compress(ctrl), bz2.compress(diff), bz2.compress(extra)
+    return b"BSDIFF40" + off(len(c)) + off(len(d)) + off(newlen) + c + d + e
+w("negative-add.bsdiff40", b40(off(-8) + off(16) + off(0), b"", b"y" * 16, 8))
+w("seek-overflow.bsdiff40", b40(off(1) + off(0) + off((1 << 63) - 1) + off(1) + off(0) + off((1 << 63) - 1) + off(6) + off(0) + off(0), bytes(8), b"", 8))
+PY
+echo "gen-delta: golden files written"

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/t_delta.c -- delta create/apply: round trips, hostile patches, golden files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <bzlib.h>
+#include <zstd.h>
+
+#include <zupd/delta.h>
+#include <zupd/hash.h>
+
+#include "delta.h"
+#include "delta_int.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t rng_state;
+
+static uint32_t
+rng(void)
+{
+    /* xorshift64*: deterministic test data */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32);
+}
+
+struct mem_sink {
+    uint8_t *p;
+    size_t len, cap;
+    unsigned calls;
+    int fail_with; /* non-zero: every write fails with this */
+};
+
+static int
+mem_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct mem_sink *m = opaque;
+    m->calls++;
+    if (m->fail_with != 0)
+        return m->fail_with;
+    if (m->len + len > m->cap) {
+        size_t nc = (m->len + len) * 2 + 16;
+        uint8_t *np = realloc(m->p, nc);
+        if (np == NULL)
+            return ZUPD_E_NOMEM;
+        m->p = np;
+        m->cap = nc;
+    }
+    memcpy(m->p + m->len, buf, len);
+    m->len += len;
+    return ZUPD_OK;
+}
+
+static int
+apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
+          struct mem_sink *m)
+{
+    struct zupd_delta_sink s = {m, mem_write};
+    free(m->p);
+    memset(m, 0, sizeof(*m));
+    return zupd_delta_apply(old, olen, patch, plen, 0, &s, NULL);
+}
+
+static const int methods[] = {ZUPD_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
+                              ZUPD_DELTA_BSDIFF40};
+
+static void
+round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+{
+    for (size_t i = 0; i < ZU_ARRAY_LEN(methods); i++) {
+        struct zupd_delta_opts o = {methods[i], 3};
+        struct zupd_delta_info info;
+        struct mem_sink m = {0};
+        uint8_t *patch = NULL;
+        size_t plen = 0;
+
+        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL),
+                         ZUPD_OK);
+        assert_int_equal(zupd_delta_info(patch, plen, &info), ZUPD_OK);
+        if (methods[i] != ZUPD_DELTA_AUTO)
+            assert_int_equal(info.method, methods[i]);
+        assert_int_equal(info.new_size, nlen);
+        assert_int_equal(apply_mem(old, olen, patch, plen, &m), ZUPD_OK);
+        assert_int_equal(m.len, nlen);
+        if (nlen > 0)
+            assert_memory_equal(m.p, nw, nlen);
+        free(m.p);
+        free(patch);
+    }
+}
+
+/* old: a "binary" of pseudo-random code with 4-byte pointers; new: the same
+ * with an insertion, a deletion and pointers shifted, as a rebuild does. */
+static void
+make_binary_pair(size_t n, uint8_t **old, uint8_t **nw, size_t *nlen)
+{
+    uint8_t *o = malloc(n), *w = malloc(n + 4096);
+    size_t j = 0;
+
+    assert_non_null(o);
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint8_t)(i % 64 < 8 ? i / 64 : rng() % 32);
+    for (size_t i = 0; i < n; i++) {
+        if (i == n / 3)
+            for (int k = 0; k < 1000; k++)
+                w[j++] = (uint8_t)rng();
+        if (i >= n / 2 && i < n / 2 + 500)
+            continue;
+        w[j++] = (uint8_t)(i % 64 < 8 ? (i / 64) + 3 : o[i]);
+    }
+    *old = o;
+    *nw = w;
+    *nlen = j;
+}
+
+/* ------------------------------------------------------------------ round trips */
+
+static void
+test_round_trip_kinds(void **state)
+{
+    uint8_t *o, *w, *t1, *t2;
+    size_t wl, n = 200000;
+    char line[64];
+    size_t l1 = 0, l2 = 0;
+
+    (void)state;
+    rng_state = 42;
+    make_binary_pair(n, &o, &w, &wl);
+    round_trip(o, n, w, wl);
+    /* random data against unrelated random data */
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint8_t)rng();
+    for (size_t i = 0; i < wl; i++)
+        w[i] = (uint8_t)rng();
+    round_trip(o, n, w, wl);
+    /* zeros vs ones: long runs */
+    memset(o, 0, n);
+    memset(w, 1, wl);
+    round_trip(o, n, w, wl);
+    /* text: sorted lines, some removed and added */
+    t1 = malloc(n * 2);
+    t2 = malloc(n * 2);
+    assert_non_null(t1);
+    assert_non_null(t2);
+    for (unsigned i = 0; l1 < n; i++) {
+        int k = snprintf(line, sizeof(line), "domain-%06u.example\n", i * 7);
+        memcpy(t1 + l1, line, (size_t)k);
+        l1 += (size_t)k;
+        if (i % 97 == 5)
+            continue;
+        if (i % 89 == 3) {
+            k = snprintf(line, sizeof(line), "new-%06u.example\n", i);
+            memcpy(t2 + l2, line, (size_t)k);
+            l2 += (size_t)k;
+        }
+        k = snprintf(line, sizeof(line), "domain-%06u.example\n", i * 7);
+        memcpy(t2 + l2, line, (size_t)k);
+        l2 += (size_t)k;
+    }
+    round_trip(t1, l1, t2, l2);
+    free(t1);
+    free(t2);
+    free(o);
+    free(w);
+}
+
+static void
+test_round_trip_edges(void **state)
+{
+    static const uint8_t a[] = "the quick brown fox jumps over the lazy dog";
+    static const uint8_t b[] = "the quick brown cat jumps over the lazy dog!";
+
+    (void)state;
+    round_trip(NULL, 0, NULL, 0);           /* both empty */
+    round_trip(a, sizeof(a), NULL, 0);      /* new empty */
+    round_trip(NULL, 0, b, sizeof(b));      /* old empty */
+    round_trip(a, sizeof(a), a, sizeof(a)); /* identical */
+    round_trip(a, 1, b, 1);                 /* one byte */
+    round_trip(a, sizeof(a), b, sizeof(b));
+}
+
+static void
+test_identical_is_small(void **state)
+{
+    uint8_t *o, *w, *patch = NULL;
+    size_t wl, plen = 0;
+    struct zupd_delta_opts opt = {ZUPD_DELTA_AUTO, 0};
+
+    (void)state;
+    rng_state = 7;
+    make_binary_pair(300000, &o, &w, &wl);
+    assert_int_equal(zupd_delta_create(o, 300000, o, 300000, &opt, &patch, &plen, NULL), ZUPD_OK);
+    assert_true(plen < 400);
+    free(patch);
+    free(o);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ refusals */
+
+static void
+make_patch(int method, uint8_t **old, size_t *olen, uint8_t **patch, size_t *plen)
+{
+    uint8_t *w;
+    size_t wl;
+    struct zupd_delta_opts opt = {method, 3};
+
+    rng_state = 99;
+    make_binary_pair(50000, old, &w, &wl);
+    *olen = 50000;
+    assert_int_equal(zupd_delta_create(*old, *olen, w, wl, &opt, patch, plen, NULL), ZUPD_OK);
+    free(w);
+}
+
+static void
+test_wrong_base_refused_before_write(void **state)
+{
+    static const int native[] = {ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD};
+    (void)state;
+    for (size_t i = 0; i < ZU_ARRAY_LEN(native); i++) {
+        uint8_t *o, *p;
+        size_t ol, pl;
+        struct mem_sink m = {0};
+        make_patch(native[i], &o, &ol, &p, &pl);
+        o[ol / 2] ^= 1; /* same size, other content */
+        assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_E_BASE);
+        assert_int_equal(m.calls, 0);
+        assert_int_equal(apply_mem(o, ol - 1, p, pl, &m), ZUPD_E_BASE); /* other size */
+        assert_int_equal(m.calls, 0);
+        assert_int_equal(apply_mem(NULL, 0, p, pl, &m), ZUPD_E_BASE);
+        assert_int_equal(m.calls, 0);
+        free(m.p);
+        free(o);
+        free(p);
+    }
+}
+
+static void
+test_truncated_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 1; i < ZU_ARRAY_LEN(methods); i++) {
+        uint8_t *o, *p;
+        size_t ol, pl;
+        struct mem_sink m = {0};
+        make_patch(methods[i], &o, &ol, &p, &pl);
+        for (size_t cut = 0; cut < pl; cut += (cut < 200 ? 1 : 37)) {
+            uint8_t *t = malloc(cut + 1); /* exact copy: ASan sees overreads */
+            assert_non_null(t);
+            memcpy(t, p, cut);
+            assert_int_not_equal(apply_mem(o, ol, t, cut, &m), ZUPD_OK);
+            free(t);
+        }
+        free(m.p);
+        free(o);
+        free(p);
+    }
+}
+
+static void
+test_corrupted_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 1; i < ZU_ARRAY_LEN(methods); i++) {
+        uint8_t *o, *p;
+        size_t ol, pl;
+        struct mem_sink m = {0};
+        uint8_t *w;
+        size_t w_len;
+        make_patch(methods[i], &o, &ol, &p, &pl);
+        assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_OK);
+        w = m.p;
+        w_len = m.len;
+        m.p = NULL;
+        for (size_t at = 0; at < pl; at += (at < 300 ? 1 : 13)) {
+            int rc;
+            p[at] ^= 0x5a;
+            rc = apply_mem(o, ol, p, pl, &m);
+            /* native: the hashes catch every change of the output; a flip
+             * that does not change it (e.g. a zstd window bit) may pass */
+            if (methods[i] != ZUPD_DELTA_BSDIFF40 && rc == ZUPD_OK) {
+                assert_int_equal(m.len, w_len);
+                assert_memory_equal(m.p, w, w_len);
+            }
+            p[at] ^= 0x5a;
+        }
+        free(w);
+        free(m.p);
+        free(o);
+        free(p);
+    }
+}
+
+static void
+test_sink_error_and_limits(void **state)
+{
+    uint8_t *o, *p;
+    size_t ol, pl;
+    struct mem_sink m = {0};
+    struct zupd_delta_sink s = {&m, mem_write};
+    struct zupd_delta_info info;
+
+    (void)state;
+    make_patch(ZUPD_DELTA_BSDIFF, &o, &ol, &p, &pl);
+    m.fail_with = ZUPD_E_NOSPACE;
+    assert_int_equal(zupd_delta_apply(o, ol, p, pl, 0, &s, NULL), ZUPD_E_NOSPACE);
+    m.fail_with = 0;
+    assert_int_equal(zupd_delta_apply(o, ol, p, pl, 1000, &s, &info), ZUPD_E_TOOBIG);
+    assert_int_equal(info.method, ZUPD_DELTA_BSDIFF);
+    assert_int_equal(zupd_delta_apply(o, ol, p, pl, 0, NULL, NULL), ZUPD_E_MISUSE);
+    /* unknown version, reserved bits, unknown method */
+    p[8] = 2;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
+    p[8] = ZUPD_DELTA_VERSION;
+    p[13] = 1;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[13] = 0;
+    {
+        uint8_t c10 = p[10];
+        p[10] = 2; /* no such stream codec */
+        assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+        p[10] = c10;
+    }
+    p[9] = 9;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    assert_string_equal(zupd_delta_method_name(ZUPD_DELTA_BSDIFF40), "bsdiff40");
+    assert_string_equal(zupd_delta_method_name(77), "unknown");
+    free(m.p);
+    free(o);
+    free(p);
+}
+
+/* ------------------------------------------------------------------ crafted control values */
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* A native bsdiff patch with the given raw streams and correct hashes. */
+static uint8_t *
+craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+             const uint8_t *ctrl, size_t cl, const uint8_t *diff, size_t dl,
+             const uint8_t *extra, size_t el, size_t *plen)
+{
+    size_t cap = ZUPD_DELTA_HEADER_LEN + 24 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) +
+                 ZSTD_compressBound(el);
+    uint8_t *p = calloc(1, cap), *q;
+    size_t n, zc, zd, ze;
+
+    assert_non_null(p);
+    memcpy(p, ZUPD_DELTA_MAGIC, 8);
+    p[8] = ZUPD_DELTA_VERSION;
+    p[9] = ZUPD_DELTA_BSDIFF;
+    zu_put_le64(p + 16, olen);
+    zu_put_le64(p + 24, nlen);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + 32, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + 64, 32, &n), ZUPD_OK);
+    q = p + ZUPD_DELTA_HEADER_LEN + 24;
+    zc = ZSTD_compress(q, ZSTD_compressBound(cl), ctrl, cl, 3);
+    q += zc;
+    zd = ZSTD_compress(q, ZSTD_compressBound(dl), diff, dl, 3);
+    q += zd;
+    ze = ZSTD_compress(q, ZSTD_compressBound(el), extra, el, 3);
+    assert_false(ZSTD_isError(zc) || ZSTD_isError(zd) || ZSTD_isError(ze));
+    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN, zc);
+    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN + 8, zd);
+    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN + 16, ze);
+    *plen = ZUPD_DELTA_HEADER_LEN + 24 + zc + zd + ze;
+    return p;
+}
+
+static int
+native_ctrl_rc(const uint64_t *vals, size_t nvals, size_t diff_len, size_t extra_len)
+{
+    static const uint8_t old[16] = "0123456789abcdef";
+    static const uint8_t nw[16] = "0123456789abcdeX";
+    uint8_t ctrl[256], zeros[64] = {0};
+    size_t cl = 0, pl;
+    uint8_t *p;
+    struct mem_sink m = {0};
+    int rc;
+
+    for (size_t i = 0; i < nvals; i++)
+        cl += put_varint(ctrl + cl, vals[i]);
+    p = craft_native(old, sizeof(old), nw, sizeof(nw), ctrl, cl, zeros, diff_len,
+                     (const uint8_t *)"XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", extra_len, &pl);
+    rc = apply_mem(old, sizeof(old), p, pl, &m);
+    free(m.p);
+    free(p);
+    return rc;
+}
+
+static void
+test_native_control_ranges(void **state)
+{
+    (void)state;
+    /* valid: add 15 from old, copy 1 'X' */
+    {
+        const uint64_t v[] = {15, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 15, 1), ZUPD_OK);
+    }
+    {   /* add past the end of old */
+        const uint64_t v[] = {0, 0, 2 * 10, 15, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
+    }
+    {   /* add past the new size */
+        const uint64_t v[] = {17, 0, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 17, 0), ZUPD_E_FORMAT);
+    }
+    {   /* copy past the new size */
+        const uint64_t v[] = {15, 2, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 15, 2), ZUPD_E_FORMAT);
+    }
+    {   /* huge values */
+        const uint64_t v[] = {UINT64_MAX, 0, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 0, 0), ZUPD_E_FORMAT);
+    }
+    {   /* seek to a negative position, then add */
+        const uint64_t v[] = {0, 0, 2 * 5 - 1, 15, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
+    }
+    {   /* huge seek */
+        const uint64_t v[] = {1, 0, UINT64_MAX, 14, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
+    }
+    {   /* control stream ends early */
+        const uint64_t v[] = {15, 0, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 15, 0), ZUPD_E_FORMAT);
+    }
+    {   /* trailing control entry */
+        const uint64_t v[] = {15, 1, 0, 0, 0, 0};
+        assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
+    }
+    {   /* diff stream shorter than the control says */
+        const uint64_t v[] = {15, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 10, 1), ZUPD_E_FORMAT);
+    }
+    {   /* extra bytes left over */
+        const uint64_t v[] = {15, 1, 0};
+        assert_int_equal(native_ctrl_rc(v, 3, 15, 5), ZUPD_E_FORMAT);
+    }
+}
+
+static size_t
+bz(uint8_t *dst, size_t cap, const uint8_t *src, size_t len)
+{
+    unsigned dl = (unsigned)cap;
+    assert_int_equal(BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src,
+                                              (unsigned)len, 9, 0, 0),
+                     BZ_OK);
+    return dl;
+}
+
+static int
+b40_rc(const int64_t *ctrl, size_t n, int64_t new_size, size_t diff_len, size_t extra_len)
+{
+    static const uint8_t old[16] = "0123456789abcdef";
+    uint8_t raw[24 * 8], zeros[64] = {0}, p[4096];
+    size_t cl, dl, el;
+    struct mem_sink m = {0};
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        zu_offtout(raw + 8 * i, ctrl[i]);
+    memcpy(p, "BSDIFF40", 8);
+    cl = bz(p + 32, 1000, raw, 8 * n);
+    dl = bz(p + 32 + cl, 1000, zeros, diff_len);
+    el = bz(p + 32 + cl + dl, 1000, zeros, extra_len);
+    zu_offtout(p + 8, (int64_t)cl);
+    zu_offtout(p + 16, (int64_t)dl);
+    zu_offtout(p + 24, new_size);
+    rc = apply_mem(old, sizeof(old), p, 32 + cl + dl + el, &m);
+    free(m.p);
+    return rc;
+}
+
+static void
+test_bsdiff40_control_ranges(void **state)
+{
+    (void)state;
+    {   /* valid, including reads of old out of range (they read as zero) */
+        const int64_t c[] = {4, 2, 20, 4, 0, -30, 6, 0, 0};
+        assert_int_equal(b40_rc(c, 9, 16, 14, 2), ZUPD_OK);
+    }
+    {   /* negative add */
+        const int64_t c[] = {-4, 20, 0};
+        assert_int_equal(b40_rc(c, 3, 16, 0, 20), ZUPD_E_FORMAT);
+    }
+    {   /* negative copy */
+        const int64_t c[] = {4, -2, 0};
+        assert_int_equal(b40_rc(c, 3, 16, 4, 0), ZUPD_E_FORMAT);
+    }
+    {   /* add past new size */
+        const int64_t c[] = {17, 0, 0};
+        assert_int_equal(b40_rc(c, 3, 16, 17, 0), ZUPD_E_FORMAT);
+    }
+    {   /* copy past new size */
+        const int64_t c[] = {10, 7, 0};
+        assert_int_equal(b40_rc(c, 3, 16, 10, 7), ZUPD_E_FORMAT);
+    }
+    {   /* seek overflow */
+        const int64_t c[] = {1, 0, INT64_MAX, 1, 0, INT64_MAX, 14, 0, 0};
+        assert_int_equal(b40_rc(c, 9, 16, 16, 0), ZUPD_E_FORMAT);
+    }
+    {   /* negative new size */
+        const int64_t c[] = {1, 0, 0};
+        assert_int_equal(b40_rc(c, 3, -1, 1, 0), ZUPD_E_FORMAT);
+    }
+    {   /* extra stream shorter than copy */
+        const int64_t c[] = {10, 6, 0};
+        assert_int_equal(b40_rc(c, 3, 16, 10, 3), ZUPD_E_FORMAT);
+    }
+}
+
+/* ------------------------------------------------------------------ golden files */
+
+static uint8_t *
+slurp(const char *name, size_t *len)
+{
+    char path[4096];
+    FILE *f;
+    uint8_t *p;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/%s", ZU_TESTDATA, name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open '%s'", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    p = malloc((size_t)n + 1);
+    assert_non_null(p);
+    assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+static void
+test_golden(void **state)
+{
+    static const struct {
+        const char *file;
+        int rc;
+    } cases[] = {
+        {"good/delta/base.zpd", ZUPD_OK},
+        {"good/delta/base-zstd.zpd", ZUPD_OK},
+        {"good/delta/base.bsdiff40", ZUPD_OK},
+        {"bad/delta/wrong-base.zpd", ZUPD_E_BASE},
+        {"bad/delta/truncated-delta.zpd", ZUPD_E_FORMAT},
+        {"bad/delta/truncated-header.zpd", ZUPD_E_FORMAT},
+        {"bad/delta/corrupt-stream.zpd", ZUPD_E_FORMAT},
+        {"bad/delta/wrong-new-hash.zpd", ZUPD_E_HASH},
+        {"bad/delta/ctrl-add-past-old.zpd", ZUPD_E_FORMAT},
+        {"bad/delta/ctrl-copy-past-new.zpd", ZUPD_E_FORMAT},
+        {"bad/delta/unknown-version.zpd", ZUPD_E_SPEC},
+        {"bad/delta/truncated-delta.bsdiff40", ZUPD_E_FORMAT},
+        {"bad/delta/negative-add.bsdiff40", ZUPD_E_FORMAT},
+        {"bad/delta/seek-overflow.bsdiff40", ZUPD_E_FORMAT},
+    };
+    size_t ol, nl;
+    uint8_t *old = slurp("good/delta/base.old", &ol);
+    uint8_t *nw = slurp("good/delta/base.new", &nl);
+
+    (void)state;
+    for (size_t i = 0; i < ZU_ARRAY_LEN(cases); i++) {
+        struct mem_sink m = {0};
+        size_t pl;
+        uint8_t *p = slurp(cases[i].file, &pl);
+        int rc = apply_mem(old, ol, p, pl, &m);
+        if (rc != cases[i].rc)
+            fail_msg("%s: got %s, want %s", cases[i].file, zupd_errname(rc),
+                     zupd_errname(cases[i].rc));
+        if (rc == ZUPD_OK) {
+            assert_int_equal(m.len, nl);
+            assert_memory_equal(m.p, nw, nl);
+        }
+        if (rc == ZUPD_E_BASE || rc == ZUPD_E_SPEC)
+            assert_int_equal(m.calls, 0);
+        free(m.p);
+        free(p);
+    }
+    free(old);
+    free(nw);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_kinds),
+        cmocka_unit_test(test_round_trip_edges),
+        cmocka_unit_test(test_identical_is_small),
+        cmocka_unit_test(test_wrong_base_refused_before_write),
+        cmocka_unit_test(test_truncated_refused),
+        cmocka_unit_test(test_corrupted_refused),
+        cmocka_unit_test(test_sink_error_and_limits),
+        cmocka_unit_test(test_native_control_ranges),
+        cmocka_unit_test(test_bsdiff40_control_ranges),
+        cmocka_unit_test(test_golden),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* updater/cmd.c -- zupd's commands: output, hooks, health checks. The work
+ * is done by libzupd (update.h, store.h). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <zupd/zupd.h>
+
+#include "zupd.h"
+
+static void
+log_stderr(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    fprintf(stderr, "zupd: %s%s\n", level == ZUPD_LOG_WARN ? "warning: " : "", msg);
+}
+
+struct session {
+    struct zupd_ctx *ctx;
+    struct zupd_transport *tr;
+    struct zupd_updater *u;
+};
+
+static void
+session_close(struct session *s)
+{
+    zupd_updater_free(s->u);
+    zupd_transport_free(s->tr);
+    zupd_ctx_free(s->ctx);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
+{
+    struct zupd_curl_opts co = ZUPD_CURL_OPTS_DEFAULT;
+    struct zupd_updater_opts uo;
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->ctx = zupd_ctx_new();
+    if (s->ctx == NULL)
+        return ZUPD_E_NOMEM;
+    zupd_ctx_set_log(s->ctx, log_stderr, NULL, cli->quiet ? ZUPD_LOG_ERR : ZUPD_LOG_WARN);
+    co.connect_timeout_ms = (uint32_t)cli->conf.connect_timeout * 1000u;
+    co.low_speed_time = (uint32_t)cli->conf.low_speed_time;
+    co.low_speed_limit = (uint32_t)cli->conf.low_speed_limit;
+    rc = zupd_curl_transport_new(s->ctx, &co, &s->tr);
+    if (rc != ZUPD_OK) {
+        snprintf(err, cap, "cannot set up libcurl");
+        return rc;
+    }
+    memset(&uo, 0, sizeof(uo));
+    uo.mirrors = (const char *const *)cli->conf.mirrors;
+    uo.n_mirrors = cli->conf.n_mirrors;
+    uo.state_dir = cli->conf.state_dir;
+    uo.trusted_root = cli->conf.trusted_root;
+    uo.transport = s->tr;
+    uo.ctx = s->ctx;
+    return zupd_updater_new(&uo, &s->u, err, cap);
+}
+
+/* Components named on the command line, or all of them. */
+static int
+selected(const struct zupd_cli *cli, int argc, char **argv, const struct zupd_component_conf **out,
+         size_t *n)
+{
+    *n = 0;
+    if (argc <= 1) {
+        for (size_t i = 0; i < cli->conf.n_components; i++)
+            out[(*n)++] = &cli->conf.components[i];
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        const struct zupd_component_conf *c = zupd_conf_component(&cli->conf, argv[i]);
+        if (c == NULL) {
+            fprintf(stderr, "zupd: no component '%s' in the configuration\n", argv[i]);
+            return -1;
+        }
+        out[(*n)++] = c;
+    }
+    return 0;
+}
+
+static void
+fmt_time(int64_t t, char *buf, size_t cap)
+{
+    if (t == 0 || zupd_time_format(t, buf, cap) != ZUPD_OK)
+        snprintf(buf, cap, "never");
+}
+
+static void
+note_result(const char *state_dir, const char *comp, const char *available, const char *error)
+{
+    struct zupd_store *st = NULL;
+    struct zupd_store_state s;
+
+    if (zupd_store_open(state_dir, comp, &st) != ZUPD_OK)
+        return;
+    if (zupd_store_state_load(st, &s) == ZUPD_OK) {
+        if (available != NULL)
+            snprintf(s.available, sizeof(s.available), "%s", available);
+        snprintf(s.last_error, sizeof(s.last_error), "%s", error != NULL ? error : "");
+        if (error == NULL)
+            s.last_check = (int64_t)time(NULL);
+        if (zupd_store_state_save(st, &s) != ZUPD_OK)
+            fprintf(stderr, "zupd: warning: cannot save the state of '%s'\n", comp);
+        zupd_store_state_release(&s);
+    }
+    zupd_store_free(st);
+}
+
+int
+zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
+{
+    const struct zupd_component_conf *sel[ZUPD_CONF_MAX_COMPONENTS];
+    struct session s;
+    char err[1024] = "";
+    json_t *out = json_array();
+    size_t n = 0;
+    int rc, exit_code = 0;
+    bool changed = false;
+
+    if (selected(cli, argc, argv, sel, &n) != 0)
+        return EXIT_USAGE;
+    rc = session_open(cli, &s, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zupd_updater_refresh(s.u, &changed, err, sizeof(err));
+    if (rc != ZUPD_OK) {
+        for (size_t i = 0; i < n; i++)
+            note_result(cli->conf.state_dir, sel[i]->name, NULL, err);
+        session_close(&s);
+        json_decref(out);
+        return zupd_fail(rc, "cannot check: %s", err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct zupd_component_conf *c = sel[i];
+        char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "";
+        struct zupd_store *st = NULL;
+        struct zupd_store_state state;
+        bool avail = false, held = false, bad = false;
+
+        rc = zupd_updater_channel(s.u, c->role, c->name, c->channel, ver, sizeof(ver), err,
+                                  sizeof(err));
+        if (rc != ZUPD_OK) {
+            note_result(cli->conf.state_dir, c->name, NULL, err);
+            exit_code = zupd_fail(rc, "cannot check '%s': %s", c->name, err);
+            continue;
+        }
+        if (zupd_store_open(cli->conf.state_dir, c->name, &st) == ZUPD_OK) {
+            if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
+                cur[0] = 0;
+            if (zupd_store_state_load(st, &state) == ZUPD_OK) {
+                held = state.held;
+                bad = zupd_store_state_is_bad(&state, ver);
+                zupd_store_state_release(&state);
+            }
+            zupd_store_free(st);
+        }
+        note_result(cli->conf.state_dir, c->name, ver, NULL);
+        avail = strcmp(ver, cur) != 0 && !held && !bad;
+        if (avail && exit_code == 0)
+            exit_code = EXIT_AVAILABLE;
+        if (cli->json) {
+            json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b}", "component",
+                                                 c->name, "channel", c->channel, "installed",
+                                                 cur, "available", ver, "update", avail, "held",
+                                                 held, "bad", bad));
+        } else if (!cli->quiet) {
+            printf("%s: installed %s, channel '%s' names %s%s\n", c->name, cur[0] ? cur : "none",
+                   c->channel, ver,
+                   held  ? " (held)"
+                   : bad ? " (marked bad: not retried)"
+                   : avail ? ": update available"
+                           : ": up to date");
+        }
+    }
+    if (cli->json) {
+        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        char exp[32];
+        fmt_time(zupd_updater_expires(s.u), exp, sizeof(exp));
+        json_t *doc = json_pack("{s:o,s:b,s:I,s:I,s:s}", "components", out, "metadata_changed",
+                                changed, "requests", (json_int_t)fs.requests, "bytes",
+                                (json_int_t)fs.bytes, "timestamp_expires", exp);
+        char *text = json_dumps(doc, JSON_INDENT(2));
+        if (text != NULL)
+            puts(text);
+        free(text);
+        json_decref(doc);
+    } else {
+        json_decref(out);
+    }
+    session_close(&s);
+    return exit_code;
+}
+
+/* Run a hook or health check with sh -c; 0 when it exits 0. */
+static int
+run_hook(const char *cmd, const char *comp, const char *version, const char *previous)
+{
+    pid_t pid;
+    int status;
+
+    if (cmd == NULL)
+        return 0;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setenv("ZUPD_COMPONENT", comp, 1);
+        setenv("ZUPD_VERSION", version, 1);
+        setenv("ZUPD_PREVIOUS_VERSION", previous, 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void
+progress_bar(void *opaque, const struct zupd_install_stats *st)
+{
+    const char *name = opaque;
+    size_t done = st->linked + st->by_delta + st->by_blob, w = 30;
+    size_t fill = st->files > 0 ? done * w / st->files : w;
+    char bar[64];
+
+    for (size_t i = 0; i < w; i++)
+        bar[i] = i < fill ? '=' : ' ';
+    bar[w] = 0;
+    fprintf(stderr, "\r%s [%s] %zu/%zu files, %" PRIu64 " KiB", name, bar, done, st->files,
+            st->downloaded / 1024);
+    if (done == st->files)
+        fputc('\n', stderr);
+}
+
+/* Switch comp to version, run the hooks and the health check; on a failed
+ * health check switch back and mark the version bad. */
+static int
+switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct zupd_store *st,
+               const char *version, const char *previous, char *err, size_t cap)
+{
+    struct zupd_store_state state;
+    int rc;
+
+    if (run_hook(c->pre_switch, c->name, version, previous) != 0) {
+        snprintf(err, cap, "pre_switch hook failed: not switching to %s", version);
+        return ZUPD_E_MISUSE;
+    }
+    rc = zupd_store_switch(st, version, c->install_path);
+    if (rc != ZUPD_OK) {
+        snprintf(err, cap, "cannot switch to %s: %s", version, zupd_strerror(rc));
+        return rc;
+    }
+    if (run_hook(c->health_check, c->name, version, previous) == 0) {
+        if (run_hook(c->post_switch, c->name, version, previous) != 0)
+            fprintf(stderr, "zupd: warning: post_switch hook of '%s' failed\n", c->name);
+        return ZUPD_OK;
+    }
+    /* unhealthy: back at once, and never again until the channel moves */
+    if (previous[0] != 0 && zupd_store_switch(st, previous, c->install_path) != ZUPD_OK)
+        fprintf(stderr, "zupd: cannot switch '%s' back to %s\n", c->name, previous);
+    if (zupd_store_state_load(st, &state) == ZUPD_OK) {
+        if (zupd_store_state_mark_bad(&state, version) != ZUPD_OK ||
+            zupd_store_state_save(st, &state) != ZUPD_OK)
+            fprintf(stderr, "zupd: warning: cannot mark %s bad\n", version);
+        zupd_store_state_release(&state);
+    }
+    snprintf(err, cap, "health check failed on %s: back on %s, %s marked bad", version,
+             previous[0] ? previous : "nothing", version);
+    (void)cli;
+    return -1;
+}
+
+static int
+update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_conf *c,
+           json_t *report)
+{
+    char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "", err[1024] = "";
+    struct zupd_install_stats stats;
+    struct zupd_store_state state;
+    struct zupd_store *st = NULL;
+    struct zupd_manifest *m = NULL;
+    uint8_t *mbytes = NULL;
+    size_t mlen = 0;
+    const char *action = "none";
+    int rc, exit_code = 0;
+
+    memset(&stats, 0, sizeof(stats));
+    memset(&state, 0, sizeof(state));
+    rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
+    if (rc == ZUPD_OK)
+        rc = zupd_store_state_load(st, &state);
+    if (rc != ZUPD_OK) {
+        exit_code = zupd_fail(rc, "cannot open the state of '%s'", c->name);
+        goto out;
+    }
+    if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
+        cur[0] = 0;
+    if (state.held) {
+        action = "held";
+        goto out;
+    }
+    rc = zupd_updater_channel(s->u, c->role, c->name, c->channel, ver, sizeof(ver), err,
+                              sizeof(err));
+    if (rc != ZUPD_OK)
+        goto fail;
+    if (strcmp(ver, cur) == 0) {
+        action = "up-to-date";
+        goto done;
+    }
+    if (zupd_store_state_is_bad(&state, ver)) {
+        action = "bad";
+        goto done;
+    }
+    if (!zupd_store_has(st, ver)) {
+        rc = zupd_updater_manifest(s->u, c->role, c->name, ver, &mbytes, &mlen, &m, err,
+                                   sizeof(err));
+        if (rc != ZUPD_OK)
+            goto fail;
+        rc = zupd_updater_install(s->u, st, mbytes, mlen, cli->progress ? progress_bar : NULL,
+                                  c->name, &stats, err, sizeof(err));
+        if (rc != ZUPD_OK)
+            goto fail;
+    }
+    rc = switch_checked(cli, c, st, ver, cur, err, sizeof(err));
+    if (rc == -1) {
+        action = "rolled-back";
+        exit_code = EXIT_UNHEALTHY;
+        fprintf(stderr, "zupd: %s: %s\n", c->name, err);
+        goto done;
+    }
+    if (rc != ZUPD_OK)
+        goto fail;
+    action = "installed";
+    if (zupd_store_prune(st, c->keep) != ZUPD_OK)
+        fprintf(stderr, "zupd: warning: cannot remove old versions of '%s'\n", c->name);
+    if (!cli->json && !cli->quiet)
+        printf("%s: %s -> %s: %zu files (%zu unchanged, %zu by delta, %zu whole), "
+               "downloaded %" PRIu64 " of %" PRIu64 " bytes (%.1f%%)\n",
+               c->name, cur[0] ? cur : "none", ver, stats.files, stats.linked, stats.by_delta,
+               stats.by_blob, stats.downloaded, stats.full_size,
+               stats.full_size ? 100.0 * (double)stats.downloaded / (double)stats.full_size : 0.0);
+done:
+    note_result(cli->conf.state_dir, c->name, ver, exit_code == 0 ? NULL : err);
+    goto out;
+fail:
+    note_result(cli->conf.state_dir, c->name, ver[0] ? ver : NULL, err);
+    exit_code = zupd_fail(rc, "cannot update '%s': %s", c->name, err);
+    action = "failed";
+out:
+    if (!cli->json && !cli->quiet && (strcmp(action, "up-to-date") == 0 ||
+                                      strcmp(action, "held") == 0 || strcmp(action, "bad") == 0))
+        printf("%s: %s%s%s\n", c->name, action, cur[0] ? " on " : "", cur);
+    json_array_append_new(
+        report, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "component", c->name,
+                          "action", action, "from", cur, "to", ver, "files", (json_int_t)stats.files,
+                          "unchanged", (json_int_t)stats.linked, "by_delta",
+                          (json_int_t)stats.by_delta, "whole", (json_int_t)stats.by_blob,
+                          "downloaded", (json_int_t)stats.downloaded, "full_size",
+                          (json_int_t)stats.full_size));
+    zupd_manifest_free(m);
+    free(mbytes);
+    zupd_store_state_release(&state);
+    zupd_store_free(st);
+    return exit_code;
+}
+
+int
+zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
+{
+    const struct zupd_component_conf *sel[ZUPD_CONF_MAX_COMPONENTS];
+    struct session s;
+    char err[1024] = "";
+    json_t *report = json_array();
+    size_t n = 0;
+    int rc, exit_code = 0;
+
+    if (selected(cli, argc, argv, sel, &n) != 0)
+        return EXIT_USAGE;
+    rc = session_open(cli, &s, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zupd_updater_refresh(s.u, NULL, err, sizeof(err));
+    if (rc != ZUPD_OK) {
+        for (size_t i = 0; i < n; i++)
+            note_result(cli->conf.state_dir, sel[i]->name, NULL, err);
+        session_close(&s);
+        json_decref(report);
+        return zupd_fail(rc, "cannot update: %s", err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int r = update_one(cli, &s, sel[i], report);
+        if (r != 0 && exit_code == 0)
+            exit_code = r;
+    }
+    if (cli->json) {
+        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        json_t *doc = json_pack("{s:o,s:I,s:I}", "components", report, "requests",
+                                (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes);
+        char *text = json_dumps(doc, JSON_INDENT(2));
+        if (text != NULL)
+            puts(text);
+        free(text);
+        json_decref(doc);
+    } else {
+        json_decref(report);
+    }
+    session_close(&s);
+    return exit_code;
+}
+
+/* Expiry of the locally trusted timestamp, without network. */
+static int64_t
+local_expiry(const char *state_dir)
+{
+    char path[4096];
+    struct zupd_meta *m = NULL;
+    uint8_t *buf = NULL;
+    long n;
+    int64_t t = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/metadata/timestamp.json", state_dir);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 65536 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) != NULL &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n &&
+        zupd_meta_parse(buf, (size_t)n, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK)
+        t = zupd_meta_expires(m);
+    zupd_meta_free(m);
+    free(buf);
+    fclose(f);
+    return t;
+}
+
+int
+zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
+{
+    const struct zupd_component_conf *sel[ZUPD_CONF_MAX_COMPONENTS];
+    json_t *arr = json_array();
+    int64_t exp = local_expiry(cli->conf.state_dir), now = (int64_t)time(NULL);
+    char exps[32];
+    size_t n = 0;
+
+    if (selected(cli, argc, argv, sel, &n) != 0)
+        return EXIT_USAGE;
+    fmt_time(exp, exps, sizeof(exps));
+    for (size_t i = 0; i < n; i++) {
+        struct zupd_store *st = NULL;
+        struct zupd_store_state s;
+        char cur[ZUPD_NAME_MAX + 1] = "", last[32];
+        char **vers = NULL;
+        size_t nv = 0;
+        json_t *inst = json_array(), *bad = json_array();
+
+        if (zupd_store_open(cli->conf.state_dir, sel[i]->name, &st) != ZUPD_OK ||
+            zupd_store_state_load(st, &s) != ZUPD_OK) {
+            zupd_store_free(st);
+            json_decref(arr);
+            json_decref(inst);
+            json_decref(bad);
+            return zupd_fail(ZUPD_E_IO, "cannot read the state of '%s'", sel[i]->name);
+        }
+        if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
+            cur[0] = 0;
+        if (zupd_store_list(st, &vers, &nv) != ZUPD_OK)
+            nv = 0;
+        for (size_t k = 0; k < nv; k++)
+            json_array_append_new(inst, json_string(vers[k]));
+        for (size_t k = 0; k < s.n_bad; k++)
+            json_array_append_new(bad, json_string(s.bad[k]));
+        fmt_time(s.last_check, last, sizeof(last));
+        if (!cli->json) {
+            printf("%s (%s, channel %s)\n  current:   %s\n  installed:", sel[i]->name,
+                   sel[i]->role, sel[i]->channel, cur[0] ? cur : "none");
+            for (size_t k = 0; k < nv; k++)
+                printf(" %s", vers[k]);
+            printf("\n  available: %s\n  held:      %s%s%s\n", s.available[0] ? s.available : "unknown",
+                   s.held ? "yes" : "no", s.held && s.held_version[0] ? " on " : "",
+                   s.held ? s.held_version : "");
+            if (s.n_bad > 0) {
+                printf("  bad:      ");
+                for (size_t k = 0; k < s.n_bad; k++)
+                    printf(" %s", s.bad[k]);
+                printf("\n");
+            }
+            printf("  last check: %s\n  last error: %s\n", last,
+                   s.last_error[0] ? s.last_error : "none");
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:s,s:o,s:s,s:s}", "component", sel[i]->name,
+                           "channel", sel[i]->channel, "current", cur, "installed", inst,
+                           "available", s.available, "held", s.held, "held_version",
+                           s.held_version, "bad", bad, "last_check", last, "last_error",
+                           s.last_error));
+        zupd_strv_free(vers, nv);
+        zupd_store_state_release(&s);
+        zupd_store_free(st);
+    }
+    if (cli->json) {
+        json_t *doc = json_pack("{s:o,s:s,s:I}", "components", arr, "metadata_expires", exps,
+                                "metadata_expires_in", (json_int_t)(exp ? exp - now : 0));
+        char *text = json_dumps(doc, JSON_INDENT(2));
+        if (text != NULL)
+            puts(text);
+        free(text);
+        json_decref(doc);
+    } else {
+        if (exp != 0)
+            printf("metadata: timestamp expires %s (in %lld s)\n", exps, (long long)(exp - now));
+        else
+            printf("metadata: never refreshed\n");
+        json_decref(arr);
+    }
+    return 0;
+}
+
+static int
+set_hold(struct zupd_cli *cli, const char *name, bool held, const char *version)
+{
+    struct zupd_store *st = NULL;
+    struct zupd_store_state s;
+    int rc;
+
+    if (zupd_conf_component(&cli->conf, name) == NULL) {
+        fprintf(stderr, "zupd: no component '%s' in the configuration\n", name);
+        return EXIT_USAGE;
+    }
+    rc = zupd_store_open(cli->conf.state_dir, name, &st);
+    if (rc == ZUPD_OK)
+        rc = zupd_store_state_load(st, &s);
+    if (rc == ZUPD_OK) {
+        s.held = held;
+        snprintf(s.held_version, sizeof(s.held_version), "%s", held ? version : "");
+        rc = zupd_store_state_save(st, &s);
+        zupd_store_state_release(&s);
+    }
+    zupd_store_free(st);
+    if (rc != ZUPD_OK)
+        return zupd_fail(rc, "cannot change the hold of '%s': %s", name, zupd_strerror(rc));
+    return 0;
+}
+
+int
+zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
+{
+    const struct zupd_component_conf *c;
+    struct zupd_store *st = NULL;
+    struct zupd_store_state s;
+    char cur[ZUPD_NAME_MAX + 1] = "", to[ZUPD_NAME_MAX + 1] = "", err[512];
+    int rc;
+
+    if (argc < 2 || (argc != 2 && !(argc == 4 && strcmp(argv[2], "--to") == 0))) {
+        fprintf(stderr, "usage: zupd rollback COMPONENT [--to VERSION]\n");
+        return EXIT_USAGE;
+    }
+    c = zupd_conf_component(&cli->conf, argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "zupd: no component '%s' in the configuration\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
+    if (rc == ZUPD_OK)
+        rc = zupd_store_state_load(st, &s);
+    if (rc != ZUPD_OK) {
+        zupd_store_free(st);
+        return zupd_fail(rc, "cannot open the state of '%s'", c->name);
+    }
+    if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
+        cur[0] = 0;
+    if (argc == 4) {
+        snprintf(to, sizeof(to), "%s", argv[3]);
+    } else {
+        /* the most recent version before the current one that is still installed */
+        for (size_t k = s.n_history; k-- > 0;)
+            if (strcmp(s.history[k], cur) != 0 && zupd_store_has(st, s.history[k])) {
+                snprintf(to, sizeof(to), "%s", s.history[k]);
+                break;
+            }
+    }
+    zupd_store_state_release(&s);
+    if (to[0] == 0 || !zupd_store_has(st, to)) {
+        zupd_store_free(st);
+        return zupd_fail(ZUPD_E_NOTFOUND, "cannot roll back '%s': %s is not installed", c->name,
+                         to[0] ? to : "no earlier version");
+    }
+    rc = switch_checked(cli, c, st, to, cur, err, sizeof(err));
+    zupd_store_free(st);
+    if (rc != ZUPD_OK)
+        return rc == -1 ? (fprintf(stderr, "zupd: %s\n", err), EXIT_UNHEALTHY)
+                        : zupd_fail(rc, "cannot roll back '%s': %s", c->name, err);
+    rc = set_hold(cli, c->name, true, to);
+    if (rc == 0 && !cli->quiet)
+        printf("%s: rolled back %s -> %s and held (zupd release %s to resume updates)\n", c->name,
+               cur[0] ? cur : "none", to, c->name);
+    return rc;
+}
+
+int
+zupd_cmd_hold(struct zupd_cli *cli, int argc, char **argv)
+{
+    char cur[ZUPD_NAME_MAX + 1] = "";
+    struct zupd_store *st = NULL;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: zupd hold COMPONENT\n");
+        return EXIT_USAGE;
+    }
+    if (zupd_store_open(cli->conf.state_dir, argv[1], &st) == ZUPD_OK &&
+        zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
+        cur[0] = 0;
+    zupd_store_free(st);
+    return set_hold(cli, argv[1], true, cur);
+}
+
+int
+zupd_cmd_release(struct zupd_cli *cli, int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: zupd release COMPONENT\n");
+        return EXIT_USAGE;
+    }
+    return set_hold(cli, argv[1], false, "");
+}
+
+int
+zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
+{
+    const struct zupd_component_conf *sel[ZUPD_CONF_MAX_COMPONENTS];
+    size_t n = 0;
+    int exit_code = 0;
+
+    if (selected(cli, argc, argv, sel, &n) != 0)
+        return EXIT_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        char cur[ZUPD_NAME_MAX + 1] = "", bad[4096] = "";
+        struct zupd_store *st = NULL;
+        int rc = zupd_store_open(cli->conf.state_dir, sel[i]->name, &st);
+
+        if (rc == ZUPD_OK && zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK) {
+            if (!cli->quiet)
+                printf("%s: nothing installed\n", sel[i]->name);
+            zupd_store_free(st);
+            continue;
+        }
+        if (rc == ZUPD_OK)
+            rc = zupd_store_verify(st, cur, bad, sizeof(bad));
+        zupd_store_free(st);
+        if (rc != ZUPD_OK) {
+            exit_code = zupd_fail(rc, "%s %s: '%s' does not match its manifest: %s",
+                                  sel[i]->name, cur, bad, zupd_strerror(rc));
+        } else if (!cli->quiet) {
+            printf("%s %s: every file matches its signed manifest\n", sel[i]->name, cur);
+        }
+    }
+    return exit_code;
+}

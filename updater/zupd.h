@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* updater/zupd.h -- what the zupd program's files share. */
+#ifndef ZUPD_UPDATER_ZUPD_H
+#define ZUPD_UPDATER_ZUPD_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+/* Exit codes (docs/zupd.1): 0 success, 1 usage or configuration error,
+ * 10 + enum zupd_err when the library refused something, 100 from `check`
+ * when an update is available, 101 from `update` when a health check failed
+ * and the previous version was restored. */
+#define EXIT_USAGE 1
+#define EXIT_ERR_BASE 10
+#define EXIT_AVAILABLE 100
+#define EXIT_UNHEALTHY 101
+
+struct zupd_cli {
+    struct zupd_opts conf;
+    bool json;
+    bool quiet;
+    bool progress; /* a terminal: show a progress bar */
+};
+
+int zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_hold(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_release(struct zupd_cli *cli, int argc, char **argv);
+int zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv);
+
+/* One git-style error line on stderr ("zupd: ..."), and the exit code for
+ * a library error. */
+int zupd_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
