@@ -426,6 +426,7 @@ struct pub {
     struct zp_publish_res *res;
     struct zupd_manifest **prev; /* last K releases, newest last */
     size_t n_prev;
+    unsigned k;                  /* deltas from the last k of them */
     ZSTD_CCtx *cctx;
     char *err;
     size_t cap;
@@ -451,7 +452,7 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len,
 
     *out = NULL;
     *n_out = 0;
-    for (size_t i = b->n_prev; rc == ZUPD_OK && i-- > 0;) {
+    for (size_t i = b->n_prev; rc == ZUPD_OK && i-- > 0 && i + b->k >= b->n_prev;) {
         const struct zupd_file_entry *e = zupd_manifest_find(b->prev[i], path);
         uint8_t *old = NULL, *patch = NULL;
         size_t old_len = 0, patch_len = 0;
@@ -668,6 +669,7 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
     rc = zp_versions(r, p->role, p->component, &vers, &n_vers);
     if (rc != ZUPD_OK)
         goto out;
+    b.k = k;
     if (k == 0 && n_vers > 0)
         k = 1; /* the newest is still needed to reuse unchanged blobs */
     b.n_prev = n_vers < k ? n_vers : k;

@@ -16,21 +16,28 @@ trap 'rm -rf "$tmp"' EXIT
 export ZUPD_KDF_COST=min ZUPD_PASSPHRASE=bench
 unset ZUPD_MIRROR_CRASH_AT ZUPD_MIRROR_NOW
 
-gen() { # gen DIR SEED FIRST COUNT: files sig/NNNN.ndb, compressible like signature text
+gen() { # gen DIR SEED FIRST COUNT: files sig/NNNN.ndb, compressible like signature
+          # text; SEED > 0 rewrites 5% of the lines of an existing file (an update)
     python3 - "$@" <<'PY'
 import os, random, sys
 d, seed, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 size = int(os.environ.get("SIZE", "16384"))
 os.makedirs(os.path.join(d, "sig"), exist_ok=True)
+def line(r):
+    return "Sig.%06d:%d:*:%s\n" % (r.randrange(10**6), r.randrange(9), "%x" % r.getrandbits(160))
 for i in range(first, first + count):
+    p = os.path.join(d, "sig", "%04d.ndb" % i)
     r = random.Random(seed * 1000003 + i)
-    lines = []
-    n = 0
-    while n < size:
-        l = "Sig.%06d:%d:*:%s\n" % (r.randrange(10**6), r.randrange(9), "%x" % r.getrandbits(160))
-        lines.append(l)
-        n += len(l)
-    with open(os.path.join(d, "sig", "%04d.ndb" % i), "w") as f:
+    if seed > 0:
+        lines = open(p).read().splitlines(True)
+        for _ in range(max(1, len(lines) // 20)):
+            lines[r.randrange(len(lines))] = line(r)
+    else:
+        lines, n = [], 0
+        while n < size:
+            lines.append(line(r))
+            n += len(lines[-1])
+    with open(p, "w") as f:
         f.write("".join(lines)[:size])
 PY
 }
@@ -38,7 +45,7 @@ PY
 gen "$tmp/in" 0 0 "$FILES"
 "$M" init "$tmp/repo" >/dev/null
 echo "publish of an AV database: $FILES files of $SIZE bytes; then $RELEASES releases with $CHANGED changed files"
-printf '%-8s %9s %9s %8s %10s %12s %12s %10s\n' release wall_s publish_s delta_s new_blobs blob_bytes manifest_B tuf_meta_B
+printf '%-8s %8s %8s %9s %8s %9s %7s %11s %11s %10s\n' release wall_s cpu_s publish_s delta_s new_blobs deltas blob_bytes manifest_B tuf_meta_B
 for rel in $(seq 0 "$RELEASES"); do
     if [ "$rel" -gt 0 ]; then
         # CHANGED files spread over the database get new content
@@ -48,18 +55,24 @@ for rel in $(seq 0 "$RELEASES"); do
         done
     fi
     t0=$(date +%s%N)
-    out=$("$M" publish db "$rel" "$tmp/in" --role avdb -C "$tmp/repo")
+    TIMEFORMAT='%U %S'
+    { time "$M" publish db "$rel" "$tmp/in" --role avdb -C "$tmp/repo" >"$tmp/out"; } 2>"$tmp/cpu"
     t1=$(date +%s%N)
+    out=$(cat "$tmp/out")
+    cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$tmp/cpu")
+    nd=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) deltas;.*/\1/p')
     pub=$(printf '%s' "$out" | sed -n 's/.*; \([0-9.]*\) s (delta work.*/\1/p')
     dw=$(printf '%s' "$out" | sed -n 's/.*delta work \([0-9.]*\) s.*/\1/p')
     nb=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) new blobs.*/\1/p')
     bb=$(printf '%s' "$out" | sed -n 's/.*new blobs (\([0-9]*\) bytes).*/\1/p')
     mb=$(printf '%s' "$out" | sed -n 's/.*manifest \([0-9]*\) bytes.*/\1/p')
     tb=$(printf '%s' "$out" | sed -n 's/.*new metadata \([0-9]*\) bytes.*/\1/p')
-    printf '%-8s %9.3f %9s %8s %10s %12s %12s %10s\n' "$rel" \
-        "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$pub" "$dw" "$nb" "$bb" "$mb" "$tb"
+    printf '%-8s %8.3f %8s %9s %8s %9s %7s %11s %11s %10s\n' "$rel" \
+        "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$cpu" "$pub" "$dw" "$nb" "$nd" "$bb" "$mb" "$tb"
 done
 "$M" verify "$tmp/repo"
-echo "publish_s: the publish itself (keys already unlocked); wall_s: the whole process."
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "publish_s: the publish itself (keys already unlocked), delta_s of it in the delta engine;"
+echo "wall_s, cpu_s: the whole process (user + system CPU); the rest of wall_s is waiting for the disk."
 echo "tuf_meta_B: new TUF metadata per release (role + snapshot + timestamp);"
 echo "manifest_B: the release manifest (a TUF target, O(files of the component))."
