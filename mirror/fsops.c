@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsio.h"
@@ -178,6 +179,27 @@ zp_flush(int dirfd)
     return rc;
 }
 
+/* A file replaced in place (timestamp.json) must look changed to HTTP
+ * caches: Last-Modified and nginx's ETag use whole seconds of the mtime, so
+ * a timestamp rewritten within the second the old one was fetched would be
+ * answered 304 to a conditional GET. Give the new file an mtime at least
+ * one second after the old one's. */
+static void
+newer_mtime(int dirfd, const char *relpath, int fd)
+{
+    struct timespec now, t[2];
+    struct stat st;
+
+    if (fstatat(dirfd, relpath, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        clock_gettime(CLOCK_REALTIME, &now) != 0 || now.tv_sec > st.st_mtim.tv_sec)
+        return;
+    t[0].tv_sec = 0;
+    t[0].tv_nsec = UTIME_OMIT;
+    t[1].tv_sec = st.st_mtim.tv_sec + 1;
+    t[1].tv_nsec = 0;
+    (void)futimens(fd, t);
+}
+
 int
 zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode, bool defer)
 {
@@ -212,6 +234,8 @@ zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
             (void)unlinkat(dirfd, tmp, 0);
         return rc;
     }
+    if (rc == ZUPD_OK)
+        newer_mtime(dirfd, relpath, fd);
     if (rc == ZUPD_OK) {
         zp_step("fsync", relpath);
         if (fsync(fd) != 0)

@@ -14,8 +14,10 @@ EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.p
 # zupd-mirror: every repository command, and publish killed at each step
 TESTS += tests/integration/mirror_cli.sh
 TESTS += tests/integration/mirror_crash.sh
+TESTS += tests/integration/mirror_update.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
+EXTRA_DIST += tests/integration/mirror_update.sh
 TESTS += tests/integration/delta_compat.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
