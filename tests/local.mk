@@ -27,3 +27,11 @@ tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
 tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
 tests_integration_libfaultinject_la_LIBADD = -ldl
+
+# tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
+# from a repository zupd-mirror published
+TESTS += tests/interop/tufjs_mirror.sh
+EXTRA_DIST += tests/interop/tufjs_mirror.sh
+EXTRA_DIST += tests/interop/mirror/package.json
+EXTRA_DIST += tests/interop/mirror/package-lock.json
+EXTRA_DIST += tests/interop/mirror/refresh.mjs
