@@ -330,7 +330,7 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         if (rc != ZUPD_OK) {
             zp_fail(err, cap, rc, "targets/%s: not a channel pointer", path);
         } else {
-            char mpath[512];
+            char mpath[ZUPD_ROLE_NAME_MAX + 2 * ZUPD_NAME_MAX + 64];
             struct zupd_target mt;
             snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", role, ch->component,
                      ch->version);
