@@ -20,8 +20,8 @@
 #define EXIT_USAGE 1
 #define ERR_CAP 1024
 
-static const char *const commands[] = {"init",   "key",  "publish", "promote", "refresh",
-                                       "stage",  "sign", "import",  "prune",   "verify"};
+static const char *const commands[] = {"init",  "key",  "publish", "promote", "refresh",
+                                       "stage", "sign", "import",  "prune",   "verify"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -179,28 +179,27 @@ enum {
     O_EXPIRES
 };
 
-static const struct option longopts[] = {
-    {"repo", required_argument, NULL, O_REPO},
-    {"keys", required_argument, NULL, O_KEYS},
-    {"passphrase-file", required_argument, NULL, O_PASSFILE},
-    {"role", required_argument, NULL, O_ROLE},
-    {"channel", required_argument, NULL, O_CHANNEL},
-    {"source-revision", required_argument, NULL, O_SRCREV},
-    {"builder", required_argument, NULL, O_BUILDER},
-    {"root", required_argument, NULL, O_ROOT},
-    {"key", required_argument, NULL, O_KEY},
-    {"keep", required_argument, NULL, O_KEEP},
-    {"deltas", required_argument, NULL, O_DELTAS},
-    {"zstd-level", required_argument, NULL, O_ZSTD},
-    {"root-keys", required_argument, NULL, O_ROOTKEYS},
-    {"root-threshold", required_argument, NULL, O_ROOTTHR},
-    {"threshold", required_argument, NULL, O_THR},
-    {"rollback", no_argument, NULL, O_ROLLBACK},
-    {"force", no_argument, NULL, O_FORCE},
-    {"offline", no_argument, NULL, O_OFFLINE},
-    {"list", no_argument, NULL, O_LIST},
-    {"expires", required_argument, NULL, O_EXPIRES},
-    {NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
+                                         {"keys", required_argument, NULL, O_KEYS},
+                                         {"passphrase-file", required_argument, NULL, O_PASSFILE},
+                                         {"role", required_argument, NULL, O_ROLE},
+                                         {"channel", required_argument, NULL, O_CHANNEL},
+                                         {"source-revision", required_argument, NULL, O_SRCREV},
+                                         {"builder", required_argument, NULL, O_BUILDER},
+                                         {"root", required_argument, NULL, O_ROOT},
+                                         {"key", required_argument, NULL, O_KEY},
+                                         {"keep", required_argument, NULL, O_KEEP},
+                                         {"deltas", required_argument, NULL, O_DELTAS},
+                                         {"zstd-level", required_argument, NULL, O_ZSTD},
+                                         {"root-keys", required_argument, NULL, O_ROOTKEYS},
+                                         {"root-threshold", required_argument, NULL, O_ROOTTHR},
+                                         {"threshold", required_argument, NULL, O_THR},
+                                         {"rollback", no_argument, NULL, O_ROLLBACK},
+                                         {"force", no_argument, NULL, O_FORCE},
+                                         {"offline", no_argument, NULL, O_OFFLINE},
+                                         {"list", no_argument, NULL, O_LIST},
+                                         {"expires", required_argument, NULL, O_EXPIRES},
+                                         {NULL, 0, NULL, 0}};
 
 static bool
 num(const char *s, long lo, long hi, long *out)
@@ -262,14 +261,30 @@ parse(int argc, char **argv, struct common *o)
     while ((ch = getopt_long(argc, argv, "C:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'C':
-        case O_REPO: o->repo = optarg; break;
-        case O_KEYS: o->keys = optarg; break;
-        case O_PASSFILE: o->pass.file = optarg; break;
-        case O_ROLE: o->role = optarg; break;
-        case O_CHANNEL: o->channel = optarg; break;
-        case O_SRCREV: o->source_revision = optarg; break;
-        case O_BUILDER: o->builder = optarg; break;
-        case O_ROOT: o->root = optarg; break;
+        case O_REPO:
+            o->repo = optarg;
+            break;
+        case O_KEYS:
+            o->keys = optarg;
+            break;
+        case O_PASSFILE:
+            o->pass.file = optarg;
+            break;
+        case O_ROLE:
+            o->role = optarg;
+            break;
+        case O_CHANNEL:
+            o->channel = optarg;
+            break;
+        case O_SRCREV:
+            o->source_revision = optarg;
+            break;
+        case O_BUILDER:
+            o->builder = optarg;
+            break;
+        case O_ROOT:
+            o->root = optarg;
+            break;
         case O_KEY:
             if (o->n_key_names == 16)
                 return usage_err("too many --key");
@@ -300,10 +315,18 @@ parse(int argc, char **argv, struct common *o)
             if (!num(optarg, 1, 32, &o->threshold))
                 return usage_err("--threshold wants 1..32");
             break;
-        case O_ROLLBACK: o->rollback = true; break;
-        case O_FORCE: o->force = true; break;
-        case O_OFFLINE: o->offline = true; break;
-        case O_LIST: o->list = true; break;
+        case O_ROLLBACK:
+            o->rollback = true;
+            break;
+        case O_FORCE:
+            o->force = true;
+            break;
+        case O_OFFLINE:
+            o->offline = true;
+            break;
+        case O_LIST:
+            o->list = true;
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
                 return usage_err("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -736,9 +759,9 @@ zp_cmd_repo(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},       {"key", cmd_key},       {"publish", cmd_publish},
+    } tab[] = {{"init", cmd_init},       {"key", cmd_key},         {"publish", cmd_publish},
                {"promote", cmd_promote}, {"refresh", cmd_refresh}, {"stage", cmd_stage},
-               {"sign", cmd_sign},       {"import", cmd_import}, {"prune", cmd_prune},
+               {"sign", cmd_sign},       {"import", cmd_import},   {"prune", cmd_prune},
                {"verify", cmd_verify}};
 
     if (zupd_init() != ZUPD_OK) {

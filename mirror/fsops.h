@@ -46,8 +46,7 @@ bool zp_pending(const char *relpath);
 
 /* Read all of dirfd/relpath (no symlink as the last component), at most cap
  * bytes. Ownership: *out new (free()), NUL-terminated. */
-ZU_NODISCARD int zp_get(int dirfd, const char *relpath, size_t cap, uint8_t **out,
-                        size_t *out_len);
+ZU_NODISCARD int zp_get(int dirfd, const char *relpath, size_t cap, uint8_t **out, size_t *out_len);
 
 /* Does dirfd/relpath exist as a regular file of size bytes? */
 bool zp_exists_size(int dirfd, const char *relpath, uint64_t size);

@@ -147,9 +147,9 @@ zp_key_by_name(const char *dir, const char *name, struct zp_keyinfo *out)
 int
 zp_key_pubjson(const struct zp_keyinfo *k, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap,
-                     "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"%s\"},\"scheme\":\"ed25519\"}",
-                     k->public_hex);
+    int n = snprintf(
+        buf, cap, "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"%s\"},\"scheme\":\"ed25519\"}",
+        k->public_hex);
     return n > 0 && (size_t)n < cap ? ZUPD_OK : ZUPD_E_TOOBIG;
 }
 

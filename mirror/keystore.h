@@ -13,7 +13,7 @@
 #define ZP_KEYNAME_MAX 129
 
 struct zp_keyinfo {
-    char name[ZP_KEYNAME_MAX];   /* file name without ".key" */
+    char name[ZP_KEYNAME_MAX]; /* file name without ".key" */
     char keyid[65];
     char public_hex[65];
     char path[4096];
@@ -22,8 +22,7 @@ struct zp_keyinfo {
 /* Asks for the passphrase of key_name into buf[0..cap) (NUL-terminated);
  * confirm: a new key (ask twice). Returns ZUPD_OK or an error code
  * (ZUPD_E_PASSPHRASE when none can be had). */
-typedef int (*zp_pass_fn)(void *opaque, const char *key_name, bool confirm, char *buf,
-                          size_t cap);
+typedef int (*zp_pass_fn)(void *opaque, const char *key_name, bool confirm, char *buf, size_t cap);
 struct zp_pass {
     zp_pass_fn fn;
     void *opaque;
@@ -40,8 +39,8 @@ ZU_NODISCARD int zp_key_by_name(const char *dir, const char *name, struct zp_key
 ZU_NODISCARD int zp_key_pubjson(const struct zp_keyinfo *k, char *buf, size_t cap);
 /* Generate dir/<name>.key (ZUPD_E_EXISTS when present). */
 ZU_NODISCARD int zp_key_generate(const char *dir, const char *name, const struct zp_pass *p,
-                                 const struct zp_kdf_cost *cost, struct zp_keyinfo *out,
-                                 char *err, size_t cap);
+                                 const struct zp_kdf_cost *cost, struct zp_keyinfo *out, char *err,
+                                 size_t cap);
 /* Unlock k's secret. err says "wrong passphrase for key 'x'" etc. */
 ZU_NODISCARD int zp_key_unlock(const struct zp_keyinfo *k, const struct zp_pass *p,
                                struct zp_signer **out, char *err, size_t cap);

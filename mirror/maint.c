@@ -30,8 +30,7 @@ zp_channel_get(struct zp_repo *r, enum zp_role role, const char *component, cons
     struct zupd_channel *c = NULL;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component,
-             channel);
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
     if (zupd_meta_target(r->m[role], path, &(struct zupd_target){0}) != ZUPD_OK)
         return ZUPD_E_NOTFOUND;
     rc = zp_read_target(r, role, path, &buf, &len, NULL, 0);
@@ -58,8 +57,7 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
 
     if (role != ZP_R_PRODUCTS && role != ZP_R_AVDB)
         return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
-    if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version) ||
-        !zupd_name_is_safe(channel))
+    if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version) || !zupd_name_is_safe(channel))
         return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
     rc = zp_check_offline_live(r, "promote", err, cap);
     if (rc != ZUPD_OK)
@@ -96,8 +94,7 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     h.has_sha256 = true;
     if (rc == ZUPD_OK)
         rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
-    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component,
-             channel);
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
     zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
     if (rc == ZUPD_OK)
         rc = zp_target_file(rel, sizeof(rel), path, hex);
@@ -401,8 +398,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
                 bool named = false;
 
                 for (size_t k = 0; k < cl->n; k++)
-                    if (zp_channel_get(r, role, comp, cl->names[k], cur, sizeof(cur)) ==
-                            ZUPD_OK &&
+                    if (zp_channel_get(r, role, comp, cl->names[k], cur, sizeof(cur)) == ZUPD_OK &&
                         strcmp(cur, vers[i]) == 0)
                         named = true;
                 if (named)

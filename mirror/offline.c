@@ -66,8 +66,7 @@ read_path(const char *path, size_t max, uint8_t **out, size_t *len)
 }
 
 int
-zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, char *err,
-             size_t cap)
+zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, char *err, size_t cap)
 {
     struct zp_keyinfo k;
     struct zp_signer *s = NULL;
@@ -163,15 +162,14 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
     rc = role_of(path, &role);
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, ZUPD_E_MISUSE,
-                       "'%s': cannot tell the role from the name (ROLE.json or N.ROLE.json)",
-                       path);
+                       "'%s': cannot tell the role from the name (ROLE.json or N.ROLE.json)", path);
     if (role == ZP_R_SNAPSHOT || role == ZP_R_TIMESTAMP)
         return zp_fail(err, cap, ZUPD_E_MISUSE, "'%s' is an online role", zp_role_name(role));
     rc = read_path(path, ZP_META_CAP, &buf, &len);
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
-    rc = zupd_meta_parse(buf, len, NULL, role == ZP_R_ROOT ? ZUPD_META_ROOT : ZUPD_META_TARGETS,
-                         &m, why, sizeof(why));
+    rc = zupd_meta_parse(buf, len, NULL, role == ZP_R_ROOT ? ZUPD_META_ROOT : ZUPD_META_TARGETS, &m,
+                         why, sizeof(why));
     free(buf);
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, rc, "%s", why);
@@ -193,8 +191,7 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
     for (size_t i = 0; i < nd; i++) {
         rc = zupd_meta_verify_role(d[i], zp_role_name(role), m, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "%s%s", why,
-                    i == 1 ? " (the new root's own keys)" : "");
+            zp_fail(err, cap, rc, "%s%s", why, i == 1 ? " (the new root's own keys)" : "");
             goto out;
         }
     }

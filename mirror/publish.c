@@ -29,8 +29,8 @@
 #define BLOB_MAX ((uint64_t)1 << 34) /* 16 GiB per file */
 
 struct in_file {
-    char *rel;   /* manifest path */
-    char *abs;   /* where to read it */
+    char *rel; /* manifest path */
+    char *abs; /* where to read it */
     uint32_t mode;
     uint64_t size;
 };
@@ -63,8 +63,7 @@ walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st
     if (w->n == w->cap) {
         struct in_file *nv;
         if (w->n >= WALK_FILES_MAX)
-            return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files",
-                           WALK_FILES_MAX);
+            return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
         w->cap = w->cap ? w->cap * 2 : 256;
         nv = realloc(w->v, w->cap * sizeof(*nv));
         if (nv == NULL)
@@ -370,8 +369,7 @@ load_manifest(struct zp_repo *r, enum zp_role role, const char *component, const
     size_t len = 0;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", zp_role_name(role), component,
-             version);
+    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", zp_role_name(role), component, version);
     rc = zp_read_target(r, role, path, &buf, &len, err, cap);
     if (rc != ZUPD_OK)
         return rc;
@@ -408,9 +406,8 @@ file_json(const struct in_file *f, const uint8_t sha[32], const uint8_t bsha[32]
 
     for (size_t i = 0; deltas != NULL && i < nd; i++)
         json_array_append_new(deltas, json_pack("{s:o,s:s,s:o,s:I}", "from_sha256",
-                                                hexstr(d[i].from), "method", d[i].method,
-                                                "sha256", hexstr(d[i].sha), "size",
-                                                (json_int_t)d[i].size));
+                                                hexstr(d[i].from), "method", d[i].method, "sha256",
+                                                hexstr(d[i].sha), "size", (json_int_t)d[i].size));
     o = json_pack("{s:s,s:i,s:I,s:o,s:{s:o,s:I,s:s},s:o}", "path", f->rel, "mode", (int)f->mode,
                   "size", (json_int_t)f->size, "sha256", hexstr(sha), "blob", "sha256",
                   hexstr(bsha), "size", (json_int_t)bsize, "encoding", zstd ? "zstd" : "raw",
@@ -426,7 +423,7 @@ struct pub {
     struct zp_publish_res *res;
     struct zupd_manifest **prev; /* last K releases, newest last */
     size_t n_prev;
-    unsigned k;                  /* deltas from the last k of them */
+    unsigned k; /* deltas from the last k of them */
     ZSTD_CCtx *cctx;
     char *err;
     size_t cap;
@@ -443,8 +440,8 @@ mono(void)
 
 /* Deltas to content new_[0..len) (sha) of path from the last K releases. */
 static int
-make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len,
-            const uint8_t sha[32], uint64_t full_size, struct out_delta **out, size_t *n_out)
+make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, const uint8_t sha[32],
+            uint64_t full_size, struct out_delta **out, size_t *n_out)
 {
     struct out_delta *v = NULL;
     size_t n = 0;
@@ -703,8 +700,8 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
     if (prov != NULL && p->builder != NULL)
         json_object_set_new(prov, "builder", json_string(p->builder));
     doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o}", "zupd_manifest", ZUPD_MANIFEST_FORMAT,
-                    "component", p->component, "role", zp_role_name(p->role), "version",
-                    p->version, "created", when, "provenance", prov, "files", files);
+                    "component", p->component, "role", zp_role_name(p->role), "version", p->version,
+                    "created", when, "provenance", prov, "files", files);
     prov = NULL;
     files = NULL;
     text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -23,7 +23,7 @@
 #include "repo_int.h"
 
 static const char *const role_names[ZP_R__N] = {"root",      "targets",  "snapshot",
-                                                 "timestamp", "products", "avdb"};
+                                                "timestamp", "products", "avdb"};
 
 const char *
 zp_role_name(enum zp_role r)
@@ -319,9 +319,9 @@ unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *e
 /* Sign with keys of role as d lists it until its threshold is met; keys in
  * done[0..*n_done) already signed. */
 static int
-sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t len,
-         const char *role, const struct zupd_meta *d, char (*done)[65], size_t *n_done,
-         size_t done_cap, char *err, size_t cap)
+sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t len, const char *role,
+         const struct zupd_meta *d, char (*done)[65], size_t *n_done, size_t done_cap, char *err,
+         size_t cap)
 {
     uint64_t thr = 0, have = 0;
     size_t nk = 0;
@@ -384,8 +384,8 @@ zp_sign_as(struct zp_repo *r, struct zupd_meta *doc, const char *role,
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, rc, "cannot serialize '%s': %s", role, zupd_strerror(rc));
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++)
-        rc = sign_for(r, doc, msg, len, role, delegators[i], done, &n_done, ZU_ARRAY_LEN(done),
-                      err, cap);
+        rc = sign_for(r, doc, msg, len, role, delegators[i], done, &n_done, ZU_ARRAY_LEN(done), err,
+                      cap);
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++) {
         rc = zupd_meta_verify_role(delegators[i], role, doc, why, sizeof(why));
         if (rc != ZUPD_OK)
@@ -646,8 +646,8 @@ get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char 
 
     if (rc != ZUPD_E_NOTFOUND)
         return rc == ZUPD_OK ? rc
-                             : zp_fail(err, cap, rc, "cannot read key '%s/%s.key': %s",
-                                       r->keys_dir, name, zupd_strerror(rc));
+                             : zp_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
+                                       name, zupd_strerror(rc));
     zp_kdf_cost_env(&cost);
     return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
 }
@@ -664,8 +664,8 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
     int rc;
 
     if (thr > n || n > 32)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible",
-                       thr, n);
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
+                       n);
     rc = repo_alloc(o, &r);
     if (rc != ZUPD_OK)
         return rc;
@@ -710,8 +710,7 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
             goto out;
         if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
             const char *p = deleg_paths[i - ZP_R_PRODUCTS];
-            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role_names[i], true, &p, 1, NULL,
-                                          0);
+            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role_names[i], true, &p, 1, NULL, 0);
             if (rc == ZUPD_OK)
                 rc = add_role_key(r->m[ZP_R_TARGETS], role_names[i], &k);
         } else {
@@ -799,8 +798,8 @@ zp_repo_lock(struct zp_repo *r, char *err, size_t cap)
         return zp_fail(err, cap, ZUPD_E_IO, "cannot create '%s/" ZP_STATE_DIR "'", r->dir);
     fd = openat(r->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        return zp_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s/" ZP_STATE_DIR
-                       "/lock': %s", r->dir, strerror(errno));
+        return zp_fail(err, cap, zu_errno_to_err(errno),
+                       "cannot open '%s/" ZP_STATE_DIR "/lock': %s", r->dir, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         return zp_fail(err, cap, ZUPD_E_BUSY,

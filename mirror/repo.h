@@ -43,10 +43,10 @@ struct zp_config {
 void zp_config_default(struct zp_config *c);
 
 struct zp_repo_opts {
-    const char *dir;        /* the tree served: metadata/, targets/, blobs/ */
-    const char *keys_dir;   /* NULL: <dir>/../keys */
-    struct zp_pass pass;    /* passphrases of the keys */
-    int64_t now;            /* 0: the clock */
+    const char *dir;      /* the tree served: metadata/, targets/, blobs/ */
+    const char *keys_dir; /* NULL: <dir>/../keys */
+    struct zp_pass pass;  /* passphrases of the keys */
+    int64_t now;          /* 0: the clock */
 };
 
 /* ------------------------------------------------------------ init */
@@ -101,11 +101,11 @@ ZU_NODISCARD int zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t
 struct zp_publish_opts {
     const char *component;
     const char *version;
-    const char *path;        /* a directory or a single file */
-    enum zp_role role;       /* ZP_R_PRODUCTS or ZP_R_AVDB */
+    const char *path;            /* a directory or a single file */
+    enum zp_role role;           /* ZP_R_PRODUCTS or ZP_R_AVDB */
     const char *source_revision; /* provenance; NULL ok */
-    const char *builder;     /* provenance; NULL ok */
-    int deltas;              /* K, or -1: the configured one */
+    const char *builder;         /* provenance; NULL ok */
+    int deltas;                  /* K, or -1: the configured one */
 };
 
 struct zp_publish_res {
@@ -151,13 +151,13 @@ struct zp_refresh_res {
  * their period left) or when force. Offline roles (root, targets, products)
  * are re-signed only with offline; without it an expired one is an error
  * (ZUPD_E_EXPIRED) and one due soon is reported in res. */
-ZU_NODISCARD int zp_refresh(struct zp_repo *r, bool force, bool offline,
-                            struct zp_refresh_res *res, char *err, size_t cap);
+ZU_NODISCARD int zp_refresh(struct zp_repo *r, bool force, bool offline, struct zp_refresh_res *res,
+                            char *err, size_t cap);
 
 struct zp_prune_res {
-    size_t releases;  /* releases dropped */
-    size_t blobs;     /* blobs removed */
-    uint64_t bytes;   /* their bytes */
+    size_t releases; /* releases dropped */
+    size_t blobs;    /* blobs removed */
+    uint64_t bytes;  /* their bytes */
 };
 
 /* Keep the last keep releases of every component (and every release a
@@ -172,8 +172,8 @@ ZU_NODISCARD int zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res 
  * the new root thresholds; products, avdb: a new targets version. The
  * roles signed by the new keys are re-signed. */
 ZU_NODISCARD int zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys,
-                           size_t n, uint64_t threshold, const struct zp_kdf_cost *cost,
-                           char *err, size_t cap);
+                           size_t n, uint64_t threshold, const struct zp_kdf_cost *cost, char *err,
+                           size_t cap);
 
 /* ------------------------------------------------------------ offline signing */
 

@@ -9,7 +9,7 @@
 #include "fsops.h"
 #include "repo.h"
 
-#define ZP_META_CAP (64u << 20)   /* any metadata or manifest file we read back */
+#define ZP_META_CAP (64u << 20) /* any metadata or manifest file we read back */
 #define ZP_STATE_DIR ".zupd"
 
 struct zp_unlocked {
@@ -32,7 +32,6 @@ struct zp_repo {
 
 /* printf into err (when not NULL) and return rc. */
 int zp_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
-
 
 /* Sign doc as role: clear its signatures, then sign with the unlocked keys
  * until each delegator's threshold for role is met; verified afterwards. */
@@ -70,8 +69,7 @@ ZU_NODISCARD int zp_meta_copy(const struct zupd_meta *m, struct zupd_meta **out)
 
 /* Refuse when root or targets (offline: this run can not re-sign them)
  * has expired. */
-ZU_NODISCARD int zp_check_offline_live(struct zp_repo *r, const char *what, char *err,
-                                       size_t cap);
+ZU_NODISCARD int zp_check_offline_live(struct zp_repo *r, const char *what, char *err, size_t cap);
 
 /* "<role>/<component>/<version>/manifest.json" and the hash-prefixed file
  * name of a target in targets/ for content of sha256 hex. */

@@ -87,10 +87,10 @@ file_free(void *opaque)
 /* ------------------------------------------------------------ blobs */
 
 struct ref {
-    uint8_t sha[32];      /* the blob */
+    uint8_t sha[32]; /* the blob */
     uint64_t size;
-    int enc;              /* 0 raw, 1 zstd, 2 delta */
-    uint8_t content[32];  /* for raw and zstd */
+    int enc;             /* 0 raw, 1 zstd, 2 delta */
+    uint8_t content[32]; /* for raw and zstd */
     uint64_t content_size;
     const char *manifest; /* borrowed: the paths array */
     char *file;
@@ -198,8 +198,9 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
                 }
                 content += zo.pos;
                 if (content > b->content_size) {
-                    rc = zp_fail(err, cap, ZUPD_E_LENGTH, "%s: decompresses to more than %llu bytes",
-                                 rel, (unsigned long long)b->content_size);
+                    rc =
+                        zp_fail(err, cap, ZUPD_E_LENGTH, "%s: decompresses to more than %llu bytes",
+                                rel, (unsigned long long)b->content_size);
                     goto out;
                 }
                 rc = zupd_hash_update(hc, out, zo.pos);
@@ -212,8 +213,9 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
         content = got;
     rc = zupd_hash_final(hb, dig, sizeof(dig), &dl);
     if (rc == ZUPD_OK && memcmp(dig, b->sha, 32) != 0) {
-        rc = zp_fail(err, cap, ZUPD_E_HASH, "%s: sha256 differs from its name (named by '%s' for '%s')",
-                     rel, b->manifest, b->file);
+        rc = zp_fail(err, cap, ZUPD_E_HASH,
+                     "%s: sha256 differs from its name (named by '%s' for '%s')", rel, b->manifest,
+                     b->file);
         goto out;
     }
     if (rc == ZUPD_OK && b->enc != 2) {
@@ -271,8 +273,8 @@ make_tmpdir(char *out, size_t cap)
 static void
 rm_tmpdir(const char *dir)
 {
-    static const char *const names[] = {"root.json", "timestamp.json", "snapshot.json",
-                                        "targets.json", "products.json", "avdb.json"};
+    static const char *const names[] = {"root.json",    "timestamp.json", "snapshot.json",
+                                        "targets.json", "products.json",  "avdb.json"};
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     if (fd >= 0) {
@@ -284,8 +286,8 @@ rm_tmpdir(const char *dir)
 }
 
 static int
-check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path,
-             struct refs *refs, struct zp_verify_res *res, char *err, size_t cap)
+check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path, struct refs *refs,
+             struct zp_verify_res *res, char *err, size_t cap)
 {
     struct zupd_target t;
     char role[ZUPD_ROLE_NAME_MAX], why[512] = "";
@@ -346,8 +348,8 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
 }
 
 int
-zp_verify(const char *dir, const char *root_path, int64_t now, struct zp_verify_res *res,
-          char *err, size_t cap)
+zp_verify(const char *dir, const char *root_path, int64_t now, struct zp_verify_res *res, char *err,
+          size_t cap)
 {
     struct zupd_transport tr = {.opaque = NULL, .get = file_get, .free = file_free};
     char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32], tmp[PATH_MAX], why[512] = "";
