@@ -522,33 +522,45 @@ cmd_publish(int argc, char **argv)
 {
     struct common o;
     struct zp_repo *r = NULL;
-    struct zp_publish_opts p;
+    struct zp_publish_opts *p = NULL;
     struct zp_publish_res res;
     char err[ERR_CAP] = "", subj[300];
     enum zp_role role, need[3];
+    size_t n;
     double t0, t1, t2;
     int rc = parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
-    if (optind + 3 != argc)
-        return usage_err("usage: publish COMPONENT VERSION PATH [--role products|avdb] "
-                         "[--source-revision REV] [--builder ID] [--deltas K]");
+    n = (size_t)(argc - optind) / 3;
+    if (optind >= argc || (argc - optind) % 3 != 0)
+        return usage_err("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
+                         "[--role products|avdb] [--source-revision REV] [--builder ID] "
+                         "[--deltas K]");
     rc = role_opt(&o, &role);
     if (rc != 0)
         return rc;
-    snprintf(subj, sizeof(subj), "%s %s", argv[optind], argv[optind + 1]);
+    if (n == 1)
+        snprintf(subj, sizeof(subj), "%s %s", argv[optind], argv[optind + 1]);
+    else
+        snprintf(subj, sizeof(subj), "%zu releases", n);
+    p = calloc(n, sizeof(*p));
+    if (p == NULL)
+        return fail(ZUPD_E_NOMEM, "publish", subj, NULL);
     rc = open_repo(&o, "publish", &r);
-    if (rc != 0)
+    if (rc != 0) {
+        free(p);
         return rc;
-    memset(&p, 0, sizeof(p));
-    p.component = argv[optind];
-    p.version = argv[optind + 1];
-    p.path = argv[optind + 2];
-    p.role = role;
-    p.source_revision = o.source_revision;
-    p.builder = o.builder;
-    p.deltas = (int)o.deltas;
+    }
+    for (size_t i = 0; i < n; i++) {
+        p[i].component = argv[optind + 3 * (int)i];
+        p[i].version = argv[optind + 3 * (int)i + 1];
+        p[i].path = argv[optind + 3 * (int)i + 2];
+        p[i].role = role;
+        p[i].source_revision = o.source_revision;
+        p[i].builder = o.builder;
+        p[i].deltas = (int)o.deltas;
+    }
     t0 = mono();
     need[0] = role;
     need[1] = ZP_R_SNAPSHOT;
@@ -557,18 +569,23 @@ cmd_publish(int argc, char **argv)
                                                     : ZUPD_OK;
     t1 = mono();
     if (rc == ZUPD_OK)
-        rc = zp_publish(r, &p, &res, err, sizeof(err));
+        rc = zp_publish_many(r, p, n, &res, err, sizeof(err));
     t2 = mono();
     zp_repo_free(r);
-    if (rc != ZUPD_OK)
+    if (rc != ZUPD_OK) {
+        free(p);
         return fail(rc, "publish", subj, err);
-    printf("published %s %s in '%s': %zu files, %zu new blobs (%llu bytes), %zu reused, %zu "
-           "deltas; manifest %llu bytes, new metadata %llu bytes; %.3f s (delta work %.3f s, "
-           "keys unlocked in %.3f s)\n",
-           p.component, p.version, zp_role_name(role), res.files, res.new_blobs,
-           (unsigned long long)res.blob_bytes, res.reused_blobs, res.deltas,
-           (unsigned long long)res.manifest_bytes, (unsigned long long)res.meta_bytes, t2 - t1,
-           res.delta_seconds, t1 - t0);
+    }
+    if (n == 1)
+        printf("published %s %s in '%s': ", p[0].component, p[0].version, zp_role_name(role));
+    else
+        printf("published %zu releases in '%s': ", n, zp_role_name(role));
+    printf("%zu files, %zu new blobs (%llu bytes), %zu reused, %zu deltas; manifest %llu bytes, "
+           "new metadata %llu bytes; %.3f s (delta work %.3f s, keys unlocked in %.3f s)\n",
+           res.files, res.new_blobs, (unsigned long long)res.blob_bytes, res.reused_blobs,
+           res.deltas, (unsigned long long)res.manifest_bytes, (unsigned long long)res.meta_bytes,
+           t2 - t1, res.delta_seconds, t1 - t0);
+    free(p);
     return 0;
 }
 

@@ -623,9 +623,11 @@ check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t
     return ZUPD_OK;
 }
 
-int
-zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
-           char *err, size_t cap)
+/* Everything of a publish but the commit: blobs, deltas and the manifest
+ * written (deferred), the target added to the role in memory. Adds to res. */
+static int
+publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
+            char *err, size_t cap)
 {
     struct walk w;
     struct pub b;
@@ -638,7 +640,6 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
     struct zupd_hashes h;
     int rc;
 
-    memset(res, 0, sizeof(*res));
     memset(&w, 0, sizeof(w));
     memset(&b, 0, sizeof(b));
     w.err = err;
@@ -661,7 +662,7 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
     rc = walk_input(&w, p->path);
     if (rc != ZUPD_OK)
         goto out;
-    res->files = w.n;
+    res->files += w.n;
     /* the last K releases, for unchanged files and deltas */
     rc = zp_versions(r, p->role, p->component, &vers, &n_vers);
     if (rc != ZUPD_OK)
@@ -709,7 +710,7 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
         rc = ZUPD_E_NOMEM;
         goto out;
     }
-    res->manifest_bytes = strlen(text);
+    res->manifest_bytes += strlen(text);
     /* what we sign must be what every client parses */
     rc = zupd_manifest_parse((const uint8_t *)text, strlen(text), NULL, &check, err, cap);
     if (rc != ZUPD_OK)
@@ -734,7 +735,6 @@ zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish
                 zupd_strerror(rc));
         goto out;
     }
-    rc = zp_commit(r, 1u << p->role, &res->meta_bytes, err, cap);
 out:
     zupd_manifest_free(check);
     for (size_t i = 0; b.prev != NULL && i < b.n_prev; i++)
@@ -747,5 +747,41 @@ out:
     json_decref(doc);
     free(text);
     walk_free(&w);
+    return rc;
+}
+
+int
+zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
+           char *err, size_t cap)
+{
+    return zp_publish_many(r, p, 1, res, err, cap);
+}
+
+int
+zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                struct zp_publish_res *res, char *err, size_t cap)
+{
+    unsigned mask = 0;
+    int rc = ZUPD_OK;
+
+    memset(res, 0, sizeof(*res));
+    if (n == 0)
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "nothing to publish");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (p[i].role == p[j].role && strcmp(p[i].component, p[j].component) == 0)
+                return zp_fail(err, cap, ZUPD_E_MISUSE,
+                               "component '%s' appears twice in one publish", p[i].component);
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        char why[1024] = "";
+        rc = publish_one(r, &p[i], res, why, sizeof(why));
+        if (rc != ZUPD_OK && n > 1)
+            zp_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
+        else if (rc != ZUPD_OK)
+            zp_fail(err, cap, rc, "%s", why);
+        mask |= 1u << p[i].role;
+    }
+    if (rc == ZUPD_OK)
+        rc = zp_commit(r, mask, &res->meta_bytes, err, cap);
     return rc;
 }

@@ -122,6 +122,12 @@ struct zp_publish_res {
 ZU_NODISCARD int zp_publish(struct zp_repo *r, const struct zp_publish_opts *p,
                             struct zp_publish_res *res, char *err, size_t cap);
 
+/* Publish releases of several components (each at most once) as one
+ * change: one new version of each role involved, one snapshot, one
+ * timestamp. res adds up. Either all are published or none is. */
+ZU_NODISCARD int zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                                 struct zp_publish_res *res, char *err, size_t cap);
+
 /* ------------------------------------------------------------ channels */
 
 /* Point role's channel of component at version (which must be published).

@@ -80,6 +80,17 @@ echo changed >"$in/share/f3"
 run "publish only stores what changed" 0 "1 new blobs .*30 reused" "$M" publish app 1.1 "$in" -C "$R"
 run "publish a single file" 0 "published tool 0.1 in 'avdb': 1 files" \
     "$M" publish tool 0.1 "$in/bin/app" --role avdb -C "$R"
+snaps=$(ls "$R"/metadata/*.snapshot.json | wc -l)
+run "publish two components in one change" 0 "published 2 releases in 'avdb': 2 files" \
+    "$M" publish sigs-a 1 "$in/share/f1" sigs-b 1 "$in/share/f2" --role avdb -C "$R"
+[ "$(ls "$R"/metadata/*.snapshot.json | wc -l)" = $((snaps + 1)) ] && ok "one snapshot for the change" ||
+    bad "one snapshot for the change"
+run "a component twice in one publish" 22 "appears twice" \
+    "$M" publish sigs-c 1 "$in/share/f1" sigs-c 2 "$in/share/f2" --role avdb -C "$R"
+run "a batch with one bad release publishes nothing" 31 "'sigs-a 1': version 1 of 'sigs-a' is already published" \
+    "$M" publish sigs-d 1 "$in/share/f1" sigs-a 1 "$in/share/f2" --role avdb -C "$R"
+[ "$(ls "$R"/metadata/*.snapshot.json | wc -l)" = $((snaps + 1)) ] && ok "nothing of the failed batch" ||
+    bad "nothing of the failed batch"
 ln -s /etc/passwd "$in/evil"
 run "a symlink out of the tree is refused" 27 "cannot publish 'app 1.2': .*evil': symlink to '/etc/passwd', outside the tree" \
     "$M" publish app 1.2 "$in" -C "$R"
@@ -111,7 +122,7 @@ run "moving a channel back needs --rollback" 16 "version 1.0 sorts lower than 1.
 run "--rollback moves it back" 0 "now points at 1.0" "$M" promote app 1.0 --channel stable --rollback -C "$R"
 run "promote an unpublished version" 25 "not published" "$M" promote app 7.0 --channel stable -C "$R"
 run "promote needs --channel" 1 "usage" "$M" promote app 1.0 -C "$R"
-run "verify with channels" 0 "ok: 6 roles, 7 targets \\(6 manifests\\)" "$M" verify "$R"
+run "verify with channels" 0 "ok: 6 roles, 9 targets \\(8 manifests\\)" "$M" verify "$R"
 
 # ---------------------------------------------------------------- refresh
 run "refresh: nothing due" 0 "nothing due" "$M" refresh -C "$R"
