@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd_serve.h"
+#include "cmd_repo.h"
 #include "pub.h"
 
 #define EXIT_USAGE 1
@@ -17,6 +18,10 @@ usage(FILE *f)
           "\n"
           "commands:\n"
           "  version     print the version\n"
+          "  init DIR    a new repository; key generate|list|show|rotate: keys\n"
+          "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
+          "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
+          "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
           "  delta       create or apply a binary delta (delta --help)\n"
           "  serve       serve the repository tree over HTTP\n"
           "\n"
@@ -39,6 +44,8 @@ main(int argc, char **argv)
         printf("zupd-mirror %s\n", zupd_pub_version());
         return 0;
     }
+    if (zp_cmd_is_repo(argv[1]))
+        return zp_cmd_repo(argc - 1, argv + 1);
     if (strcmp(argv[1], "delta") == 0)
         return zu_cmd_delta(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0)

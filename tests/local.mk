@@ -13,6 +13,15 @@ TESTS += tests/integration/fetch_https.sh
 EXTRA_DIST += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_https.sh
 EXTRA_DIST += tests/integration/hostile_server.py
+EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+
+# zupd-mirror: every repository command, and publish killed at each step
+TESTS += tests/integration/mirror_cli.sh
+TESTS += tests/integration/mirror_crash.sh
+TESTS += tests/integration/mirror_update.sh
+EXTRA_DIST += tests/integration/mirror_cli.sh
+EXTRA_DIST += tests/integration/mirror_crash.sh
+EXTRA_DIST += tests/integration/mirror_update.sh
 TESTS += tests/integration/delta_compat.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
@@ -32,3 +41,11 @@ EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
 
 # benchmarks: `make bench`, never make check
 EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh
+
+# tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
+# from a repository zupd-mirror published
+TESTS += tests/interop/tufjs_mirror.sh
+EXTRA_DIST += tests/interop/tufjs_mirror.sh
+EXTRA_DIST += tests/interop/mirror/package.json
+EXTRA_DIST += tests/interop/mirror/package-lock.json
+EXTRA_DIST += tests/interop/mirror/refresh.mjs

@@ -21,6 +21,7 @@ UNIT_TESTS += tests/unit/t_store
 UNIT_TESTS += tests/unit/t_meta
 UNIT_TESTS += tests/unit/t_meta_match
 UNIT_TESTS += tests/unit/t_meta_build
+UNIT_TESTS += tests/unit/t_repo
 UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
 UNIT_TESTS += tests/unit/t_serve_http
@@ -67,6 +68,9 @@ tests_unit_t_meta_match_LDADD = $(UNIT_LIBS)
 tests_unit_t_meta_build_SOURCES = tests/unit/t_meta_build.c tests/unit/t_meta_util.h
 tests_unit_t_meta_build_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_meta_build_LDADD = $(UNIT_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
+tests_unit_t_repo_SOURCES = tests/unit/t_repo.c
+tests_unit_t_repo_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_repo_LDADD = $(PUB_UNIT_LIBS)
 # delta creation lives in libzupdpub: t_delta links it
 tests_unit_t_delta_SOURCES = tests/unit/t_delta.c
 tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror

@@ -1,0 +1,201 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/mirror_cli.sh -- every zupd-mirror repository command as
+# a user runs it: init (k of n root keys), key generate|list|show|rotate,
+# publish (directory, single file, twice refused, symlink out of the tree
+# refused), promote (forward, back refused, --rollback), refresh (nothing due,
+# --force, expired offline role refused, --offline), stage/sign/import with a
+# threshold of two, prune, verify (and what it catches), error messages and
+# exit codes (10 + zupd_err).
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir/build}
+M=$top_builddir/mirror/zupd-mirror
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# minimum Argon2 cost for test keys; passphrases from the environment
+ZUPD_KDF_COST=min ZUPD_PASSPHRASE=correct-horse
+export ZUPD_KDF_COST ZUPD_PASSPHRASE
+unset ZUPD_MIRROR_NOW ZUPD_MIRROR_CRASH_AT ZUPD_MIRROR_REPO ZUPD_MIRROR_KEYS
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1"; }
+# run NAME EXPECTED-EXIT PATTERN CMD...: exit status and a pattern in stdout+stderr
+run() {
+    name=$1 want=$2 pat=$3
+    shift 3
+    out=$("$@" 2>&1)
+    got=$?
+    if [ "$got" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+        ok "$name"
+    else
+        bad "$name (exit $got, wanted $want; /$pat/)"
+        printf '%s\n' "$out" | sed 's/^/#   /'
+    fi
+}
+
+R=$tmp/repo
+in=$tmp/in
+mkdir -p "$in/bin" "$in/share"
+i=0
+while [ $i -lt 30 ]; do
+    head -c 3000 /dev/urandom | od -An -x >"$in/share/f$i"
+    i=$((i + 1))
+done
+printf '#!/bin/sh\necho app\n' >"$in/bin/app"
+chmod 755 "$in/bin/app"
+
+# ---------------------------------------------------------------- init, keys
+run "init with a 2-of-3 root" 0 "initialized" "$M" init "$R" --root-keys 3 --root-threshold 2
+run "init refuses an existing repository" 31 "already holds a repository" "$M" init "$R"
+run "init refuses an impossible threshold" 22 "impossible" "$M" init "$tmp/r2" --root-keys 1 --root-threshold 2
+for f in 1.root.json root.json 1.targets.json 1.products.json 1.avdb.json 1.snapshot.json timestamp.json; do
+    [ -f "$R/metadata/$f" ] || bad "init wrote metadata/$f"
+done
+ok "init wrote every role"
+run "key list shows every key" 0 "root-3 +[0-9a-f]{64}" "$M" key list -C "$R"
+run "key show prints a TUF key object" 0 '"keytype":"ed25519"' "$M" key show timestamp -C "$R"
+run "key generate" 0 "[0-9a-f]{64} .*extra.key" "$M" key generate extra -C "$R"
+run "key generate refuses to overwrite" 31 "exists" "$M" key generate extra -C "$R"
+mode=$(stat -c %a "$tmp/keys/extra.key")
+[ "$mode" = 600 ] && ok "key files are 0600" || bad "key file mode $mode"
+grep -q sealed_seed "$tmp/keys/extra.key" && ! grep -q '"seed"' "$tmp/keys/extra.key" &&
+    ok "secret key sealed" || bad "secret key sealed"
+run "key show of a missing key" 25 "no such key" "$M" key show nothere -C "$R"
+
+# ---------------------------------------------------------------- publish
+run "publish a directory" 0 "published app 1.0 in 'products': 31 files, 31 new blobs" \
+    "$M" publish app 1.0 "$in" -C "$R" --source-revision git:1111 --builder ci-1
+run "verify after publish" 0 "ok: 6 roles, 1 targets \\(1 manifests\\), 31 blobs" "$M" verify "$R"
+m=$(ls "$R"/targets/products/app/1.0/*.manifest.json)
+grep -q '"source_revision":"git:1111"' "$m" && grep -q '"builder":"ci-1"' "$m" &&
+    ok "manifest carries provenance" || bad "manifest carries provenance"
+grep -q '"mode":493' "$m" && ok "manifest keeps the mode" || bad "manifest keeps the mode"
+grep -q '"encoding":"zstd"' "$m" && ok "compressible files stored zstd" || bad "zstd blobs"
+run "publishing the same version twice is refused" 31 "cannot publish 'app 1.0': version 1.0 of 'app' is already published" \
+    "$M" publish app 1.0 "$in" -C "$R"
+echo changed >"$in/share/f3"
+run "publish only stores what changed" 0 "1 new blobs .*30 reused" "$M" publish app 1.1 "$in" -C "$R"
+run "publish a single file" 0 "published tool 0.1 in 'avdb': 1 files" \
+    "$M" publish tool 0.1 "$in/bin/app" --role avdb -C "$R"
+snaps=$(ls "$R"/metadata/*.snapshot.json | wc -l)
+run "publish two components in one change" 0 "published 2 releases in 'avdb': 2 files" \
+    "$M" publish sigs-a 1 "$in/share/f1" sigs-b 1 "$in/share/f2" --role avdb -C "$R"
+[ "$(ls "$R"/metadata/*.snapshot.json | wc -l)" = $((snaps + 1)) ] && ok "one snapshot for the change" ||
+    bad "one snapshot for the change"
+run "a component twice in one publish" 22 "appears twice" \
+    "$M" publish sigs-c 1 "$in/share/f1" sigs-c 2 "$in/share/f2" --role avdb -C "$R"
+run "a batch with one bad release publishes nothing" 31 "'sigs-a 1': version 1 of 'sigs-a' is already published" \
+    "$M" publish sigs-d 1 "$in/share/f1" sigs-a 1 "$in/share/f2" --role avdb -C "$R"
+[ "$(ls "$R"/metadata/*.snapshot.json | wc -l)" = $((snaps + 1)) ] && ok "nothing of the failed batch" ||
+    bad "nothing of the failed batch"
+ln -s /etc/passwd "$in/evil"
+run "a symlink out of the tree is refused" 27 "cannot publish 'app 1.2': .*evil': symlink to '/etc/passwd', outside the tree" \
+    "$M" publish app 1.2 "$in" -C "$R"
+rm "$in/evil"
+ln -s share/f1 "$in/inside"
+run "a symlink inside the tree is followed" 0 "published app 1.2" "$M" publish app 1.2 "$in" -C "$R"
+rm "$in/inside"
+run "bad version name" 22 "invalid version" "$M" publish app ../x "$in" -C "$R"
+run "bad role" 1 "--role wants" "$M" publish app 9 "$in" --role nope -C "$R"
+run "missing input" 25 "cannot read" "$M" publish app 9 "$tmp/nothere" -C "$R"
+run "wrong passphrase" 26 "wrong passphrase for key 'products'" \
+    env ZUPD_PASSPHRASE=wrong "$M" publish app 9 "$in" -C "$R"
+printf 'correct-horse\n' >"$tmp/pass"
+run "--passphrase-file" 0 "published app 1.3" env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
+run "per-key passphrase variable" 0 "published app 1.4" \
+    env -u ZUPD_PASSPHRASE ZUPD_PASSPHRASE_PRODUCTS=correct-horse ZUPD_PASSPHRASE_SNAPSHOT=correct-horse \
+    ZUPD_PASSPHRASE_TIMESTAMP=correct-horse "$M" publish app 1.4 "$in" -C "$R"
+run "no passphrase without a terminal" 26 "no passphrase for key" \
+    env -u ZUPD_PASSPHRASE setsid "$M" publish app 9 "$in" -C "$R"
+mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
+run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
+mv "$tmp/avdb.key" "$tmp/keys/avdb.key"
+
+# ---------------------------------------------------------------- promote
+run "promote" 0 "channel 'stable' of 'app' now points at 1.1" "$M" promote app 1.1 --channel stable -C "$R"
+run "promote forward" 0 "now points at 1.2" "$M" promote app 1.2 --channel stable -C "$R"
+run "moving a channel back needs --rollback" 16 "version 1.0 sorts lower than 1.2.*--rollback" \
+    "$M" promote app 1.0 --channel stable -C "$R"
+run "--rollback moves it back" 0 "now points at 1.0" "$M" promote app 1.0 --channel stable --rollback -C "$R"
+run "promote an unpublished version" 25 "not published" "$M" promote app 7.0 --channel stable -C "$R"
+run "promote needs --channel" 1 "usage" "$M" promote app 1.0 -C "$R"
+run "verify with channels" 0 "ok: 6 roles, 9 targets \\(8 manifests\\)" "$M" verify "$R"
+
+# ---------------------------------------------------------------- refresh
+run "refresh: nothing due" 0 "nothing due" "$M" refresh -C "$R"
+run "refresh --force" 0 "re-signed timestamp" "$M" refresh --force -C "$R"
+now=$(date +%s)
+late=$((now + 5 * 86400))
+run "refresh when timestamp and snapshot are due" 0 "re-signed snapshot" env ZUPD_MIRROR_NOW=$late "$M" refresh -C "$R"
+run "verify later" 0 "^ok" env ZUPD_MIRROR_NOW=$late "$M" verify "$R"
+far=$((now + 100 * 86400))
+run "verify refuses expired metadata" 15 "expired" env ZUPD_MIRROR_NOW=$far "$M" verify "$R"
+run "publish refuses an expired offline role" 15 "cannot publish 'app 2.0': cannot publish: role 'targets' \\(version 1\\) expired on" \
+    env ZUPD_MIRROR_NOW=$far "$M" publish app 2.0 "$in" -C "$R"
+run "refresh refuses to touch offline roles" 15 "role 'root' expired on .*refresh --offline" \
+    env ZUPD_MIRROR_NOW=$((now + 400 * 86400)) "$M" refresh -C "$R"
+run "refresh --offline re-signs them" 0 "re-signed targets" env ZUPD_MIRROR_NOW=$far "$M" refresh --offline -C "$R"
+run "verify after the offline refresh" 0 "^ok" env ZUPD_MIRROR_NOW=$far "$M" verify "$R"
+
+# ---------------------------------------------------------------- offline signing
+f=$("$M" stage targets -C "$R" 2>&1)
+[ -f "$f" ] && ok "stage writes the unsigned role" || bad "stage: $f"
+run "import refuses an unsigned role" 14 "targets: 0 of 1 required signatures" "$M" import "$f" -C "$R"
+run "sign on the signing machine" 0 "signed" "$M" sign "$f" --key "$tmp/keys/targets.key"
+run "sign with a wrong key file name" 1 "usage" "$M" sign "$f"
+run "import verifies and installs" 0 "imported" "$M" import "$f" -C "$R"
+run "import the same version again" 16 "version" "$M" import "$f" -C "$R"
+f=$("$M" stage root -C "$R" 2>&1)
+run "sign root with one key" 0 "signed" "$M" sign "$f" --key "$tmp/keys/root-1.key"
+run "one signature is under the threshold" 14 "root: 1 of 2 required signatures" "$M" import "$f" -C "$R"
+run "a second signer" 0 "signed" "$M" sign "$f" --key "$tmp/keys/root-3.key"
+run "import the threshold-signed root" 0 "imported" "$M" import "$f" -C "$R"
+run "verify walks the root chain" 0 "^ok" "$M" verify "$R"
+
+# ---------------------------------------------------------------- key rotation
+run "rotate the timestamp key" 0 "rotated the keys of 'timestamp' \\(root version" "$M" key rotate timestamp -C "$R"
+run "rotate the avdb key" 0 "rotated the keys of 'avdb' \\(targets version" "$M" key rotate avdb -C "$R"
+run "rotate the root keys (old and new thresholds)" 0 "rotated the keys of 'root'" \
+    "$M" key rotate root --key newroot-1 --key newroot-2 --threshold 2 -C "$R"
+run "verify from the first root after rotations" 0 "^ok" "$M" verify "$R"
+run "verify pinning the newest root" 0 "^ok" "$M" verify "$R" --root "$R/metadata/root.json"
+run "publish with the rotated keys" 0 "published tool 0.2" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
+run "the old root keys no longer sign alone" 0 "^ok" "$M" verify "$R"
+
+# ---------------------------------------------------------------- prune
+before=$(find "$R/blobs" -type f | wc -l)
+run "prune --keep 1" 0 "pruned [1-9][0-9]* releases" "$M" prune --keep 1 -C "$R"
+after=$(find "$R/blobs" -type f | wc -l)
+[ "$after" -le "$before" ] && ok "prune removed blobs ($before -> $after)" || bad "prune blobs $before -> $after"
+run "verify after prune (channel's 1.0 kept)" 0 "^ok" "$M" verify "$R"
+ls "$R"/targets/products/app/1.0/*.manifest.json >/dev/null 2>&1 && ok "the release a channel names is kept" ||
+    bad "channel release pruned"
+
+# ---------------------------------------------------------------- verify catches damage
+cp -a "$R" "$tmp/damaged"
+b=$(find "$tmp/damaged/blobs" -type f | head -n 1)
+printf x >>"$b"
+run "verify: a damaged blob" 18 "blobs/sha256/.*: [0-9]+ bytes, the manifest says" "$M" verify "$tmp/damaged"
+rm -rf "$tmp/damaged"
+cp -a "$R" "$tmp/damaged"
+m=$(ls "$tmp"/damaged/targets/products/app/1.0/*.manifest.json)
+sed -i 's/"builder":"ci-1"/"builder":"ci-2"/' "$m"
+run "verify: a tampered manifest" 17 "targets/products/app/1.0/manifest.json" "$M" verify "$tmp/damaged"
+rm -rf "$tmp/damaged"
+cp -a "$R" "$tmp/damaged"
+b=$(find "$tmp/damaged/blobs" -type f | head -n 1)
+rm "$b"
+run "verify: a missing blob" 25 "blobs/sha256/.*: missing" "$M" verify "$tmp/damaged"
+rm -rf "$tmp/damaged"
+cp -a "$R" "$tmp/damaged"
+sed -i 's/"version":\([0-9]\)/"version":9\1/g' "$tmp/damaged/metadata/timestamp.json"
+run "verify: a timestamp whose signature fails" 14 "metadata/" "$M" verify "$tmp/damaged"
+rm -rf "$tmp/damaged"
+run "verify: not a repository" 25 "1.root.json" "$M" verify "$tmp/in"
+
+run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
