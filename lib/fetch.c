@@ -225,8 +225,10 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
             best_mirror = i;
             best_status = gr.status;
         }
-        zu_log(ctx, ZUPD_LOG_WARN, "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc),
-               gr.status, i + 1 < req->n_bases ? "; trying the next mirror" : "");
+        /* a 404 is how a repository says "no newer root": not worth a warning */
+        zu_log(ctx, rc == ZUPD_E_NOTFOUND ? ZUPD_LOG_INFO : ZUPD_LOG_WARN,
+               "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc), gr.status,
+               i + 1 < req->n_bases ? "; trying the next mirror" : "");
         /* hostile bytes over the cap are not resumed: the next mirror starts over */
         if (rc == ZUPD_E_TOOBIG)
             w.pos = 0;
