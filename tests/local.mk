@@ -49,3 +49,8 @@ EXTRA_DIST += tests/interop/tufjs_mirror.sh
 EXTRA_DIST += tests/interop/mirror/package.json
 EXTRA_DIST += tests/interop/mirror/package-lock.json
 EXTRA_DIST += tests/interop/mirror/refresh.mjs
+
+# zupd end to end against zupd-mirror publish + serve on 127.0.0.1
+TESTS += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/e2e_lib.sh

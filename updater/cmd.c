@@ -592,7 +592,8 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     } else {
         /* the most recent version before the current one that is still installed */
         for (size_t k = s.n_history; k-- > 0;)
-            if (strcmp(s.history[k], cur) != 0 && zupd_store_has(st, s.history[k])) {
+            if (strcmp(s.history[k], cur) != 0 && !zupd_store_state_is_bad(&s, s.history[k]) &&
+                zupd_store_has(st, s.history[k])) {
                 snprintf(to, sizeof(to), "%s", s.history[k]);
                 break;
             }
