@@ -213,7 +213,9 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         int rc;
 
         rc = zupd_fetch_mem(c->o.ctx, c->o.transport, &req, &buf, &len, &res);
-        if (res.retry_after > c->retry_after)
+        /* a cool-down only when every mirror said busy: one hostile mirror
+         * asking to wait must not keep the client from the others */
+        if (rc == ZUPD_E_BUSY && res.retry_after > c->retry_after)
             c->retry_after = res.retry_after;
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
