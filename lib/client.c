@@ -199,11 +199,14 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
            struct zupd_validators *cond, bool *not_modified, char *err, size_t cap)
 {
     struct zupd_fetch_res res;
+    struct zupd_validators trusted;
     int last = ZUPD_OK;
     size_t first = 0;
 
     if (not_modified != NULL)
         *not_modified = false;
+    if (cond != NULL)
+        trusted = *cond;
     while (first < c->n_bases) {
         struct zupd_fetch_req req = {
             .bases = (const char *const *)c->bases, .n_bases = c->n_bases, .first = first,
@@ -235,6 +238,10 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
             return rc;
         zu_log(c->o.ctx, ZUPD_LOG_WARN, "'%s%s' refused: %s", c->bases[res.mirror], rel,
                err != NULL ? err : zupd_strerror(rc));
+        /* the next mirror gets the validators of what we trust, never those
+         * of the refused response: a 304 to them would say nothing of ours */
+        if (cond != NULL)
+            *cond = trusted;
         last = rc;
         first = res.mirror + 1;
     }
