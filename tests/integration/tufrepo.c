@@ -21,6 +21,7 @@
  *   tufrepo keyids DIR ROLE
  *   tufrepo save DIR NAME | restore DIR NAME [ROLE]
  *   tufrepo show FILE                        ("<type> <version>")
+ *   tufrepo bench-repo DIR N_TARGETS BIN_BITS (products in 2^BIN_BITS hash bins)
  *
  * Signing MODEs: good (every key of the role), threshold-missing (one key
  * fewer than the threshold), duplicate-signature (one key's signature listed
@@ -1006,6 +1007,105 @@ cmd_show(const char *file)
     return 0;
 }
 
+/* A repository for the benchmark, all version 1: products delegates to
+ * 2^bits succinct hash bins that list n_targets targets between them, and
+ * the channel pointer products/product/channels/stable.json (-> 1.0). */
+static int
+cmd_bench_repo(int argc, char **argv)
+{
+    int64_t exp = (int64_t)time(NULL) + 30 * DAY;
+    unsigned long n_targets, bits;
+    struct zupd_meta *prod, **bins, *m;
+    size_t n_bins;
+    char kid[65], name[ZUPD_ROLE_NAME_MAX], p[4096];
+    const char *ptr = "{\"zupd_channel\":1,\"component\":\"product\",\"channel\":\"stable\","
+                      "\"version\":\"1.0\"}";
+
+    if (argc != 2)
+        die("usage: tufrepo bench-repo DIR N_TARGETS BIN_BITS");
+    n_targets = strtoul(argv[0], NULL, 10);
+    bits = strtoul(argv[1], NULL, 10);
+    if (bits < 1 || bits > 12)
+        die("BIN_BITS: 1..12");
+    n_bins = (size_t)1 << bits;
+    if (cmd_init(0, NULL) != 0)
+        die("init");
+    prod = load_doc("products");
+    CK(zupd_meta_set_succinct(prod, (unsigned)bits, "bins"));
+    add_new_key(prod, NULL, kid);
+    bins = calloc(n_bins, sizeof(*bins));
+    if (bins == NULL)
+        die("out of memory");
+    for (size_t i = 0; i < n_bins; i++)
+        CK(zupd_meta_new(ZUPD_META_TARGETS, 1, exp, &bins[i]));
+    for (unsigned long i = 0; i <= n_targets; i++) {
+        struct zupd_hashes h;
+        uint8_t dg[32];
+        size_t dl, len;
+        char path[128], body[64];
+        const char *content = body;
+
+        if (i < n_targets) {
+            snprintf(path, sizeof(path), "products/bench/1.0/file-%06lu.bin", i);
+            snprintf(body, sizeof(body), "content of file %lu\n", i);
+        } else {
+            snprintf(path, sizeof(path), "products/product/channels/stable.json");
+            content = ptr;
+        }
+        len = strlen(content);
+        memset(&h, 0, sizeof(h));
+        h.count = 1;
+        h.has_sha256 = true;
+        CK(zupd_hash_buf(ZUPD_HASH_SHA256, content, len, h.sha256, sizeof(h.sha256), &dl));
+        CK(zupd_hash_buf(ZUPD_HASH_SHA256, path, strlen(path), dg, sizeof(dg), &dl));
+        {
+            uint32_t idx = ((uint32_t)dg[0] << 8 | dg[1]) >> (16 - bits);
+            CK(zupd_meta_set_target(bins[idx], path, len, &h, NULL, 0));
+        }
+        if (i == n_targets) {
+            char hex[65];
+            zupd_hex_encode(hex, sizeof(hex), h.sha256, sizeof(h.sha256));
+            pathf(p, sizeof(p), "%s/repo/targets/products/product/channels", dir);
+            mkdirs(p);
+            pathf(p, sizeof(p), "%s/repo/targets/products/product/channels/%s.stable.json", dir,
+                  hex);
+            write_file(p, content, len);
+        }
+    }
+    save_doc("products", prod);
+    publish_role("products", true, 0, M_GOOD, NULL);
+    {
+        struct zupd_meta *snap = load_doc("snapshot");
+        struct zupd_meta_file f;
+        memset(&f, 0, sizeof(f));
+        for (size_t i = 0; i < n_bins; i++) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            char fname[ZUPD_ROLE_NAME_MAX + 8];
+            CK(zupd_meta_succinct_bin_name(prod, (uint32_t)i, name, sizeof(name)));
+            sign_doc(bins[i], prod, name, M_GOOD, NULL, &buf, &len);
+            write_served(name, 1, buf, len);
+            free(buf);
+            f.version = 1;
+            snprintf(fname, sizeof(fname), "%s.json", name);
+            CK(zupd_meta_set_file(snap, fname, &f));
+            zupd_meta_free(bins[i]);
+        }
+        save_doc("snapshot", snap);
+        zupd_meta_free(snap);
+    }
+    free(bins);
+    zupd_meta_free(prod);
+    /* snapshot keeps the bins (publish_role only sets the named roles) */
+    publish_role("snapshot", true, 0, M_GOOD, NULL);
+    publish_role("timestamp", true, 0, M_GOOD, NULL);
+    m = load_doc("timestamp");
+    printf("timestamp %llu, %zu bins, %lu targets\n", (unsigned long long)zupd_meta_version(m),
+           n_bins, n_targets);
+    zupd_meta_free(m);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1016,7 +1116,8 @@ main(int argc, char **argv)
                 {"expire", cmd_expire},     {"publish", cmd_publish},
                 {"sign-with", cmd_sign_with}, {"rotate", cmd_rotate},
                 {"dup-key", cmd_dup_key},   {"keyids", cmd_keyids},
-                {"save", cmd_save},         {"restore", cmd_restore}};
+                {"save", cmd_save},         {"restore", cmd_restore},
+                {"bench-repo", cmd_bench_repo}};
 
     if (zupd_init() != ZUPD_OK)
         die("cannot initialise libzupd");
