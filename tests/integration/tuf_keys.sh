@@ -72,6 +72,14 @@ attack 14 root.json
 case_begin "threshold: signed by an unknown key"
 "$T" sign-with "$C/r" timestamp unknown-key
 attack 14
+case_begin "threshold: timestamp signed by the snapshot key"
+"$T" sign-with "$C/r" timestamp key "$("$T" keyids "$C/r" snapshot)"
+attack 14
+case_begin "threshold: products signed by the targets key"
+printf '{"zupd_channel":1,"component":"product","channel":"stable","version":"6.6"}' >"$C/evil.json"
+"$T" add-target "$C/r" products products/product/channels/stable.json "$C/evil.json"
+"$T" publish "$C/r" --sign products key "$("$T" keyids "$C/r" targets)"
+attack 14 timestamp.json snapshot.json
 case_begin "threshold: unsigned snapshot"
 "$T" sign-with "$C/r" snapshot none
 attack 14 timestamp.json
