@@ -36,9 +36,8 @@ trap cleanup EXIT
 mkdir -p "$W/www"
 chmod 755 "$W" # nginx workers run as an unprivileged user
 
-san=no
-grep -q -- '-fsanitize' "$top_builddir/Makefile" 2>/dev/null && san=yes
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, loadavg $(cut -d' ' -f1-3 /proc/loadavg); build $top_builddir (sanitizers: $san)"
+san=$(sed -n 's/^SAN_CFLAGS = *//p' "$top_builddir/Makefile" 2>/dev/null)
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, loadavg $(cut -d' ' -f1-3 /proc/loadavg); build $top_builddir (sanitizers: ${san:-none})"
 
 # ---------------------------------------------------------------- repositories
 "$T" init "$W/www/idle/r" >/dev/null
@@ -95,6 +94,13 @@ EOF
 conf idle
 conf big
 
+# fsync as a no-op (LD_PRELOAD), to show what durability costs; optional
+nofsync=
+if command -v cc >/dev/null; then
+    printf 'int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\n' >"$W/nofsync.c"
+    cc -shared -fPIC -O2 -o "$W/nofsync.so" "$W/nofsync.c" 2>/dev/null && nofsync=$W/nofsync.so
+fi
+
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # timeit N CMD...: median wall time in microseconds over N runs
@@ -132,18 +138,25 @@ if command -v strace >/dev/null; then
             awk '{printf "%s%s", (NR>1?", ":""), $2 ($1>1?" x"$1:"")}')
 fi
 t_idle=$(timeit "$N" "$ZUPD" --config "$W/idle.conf" check)
+[ -n "$nofsync" ] && t_idle_nf=$(LD_PRELOAD=$nofsync timeit "$N" "$ZUPD" --config "$W/idle.conf" check)
 t_curl=$(timeit "$N" curl -s -o /dev/null "$ts")
 t_curl304=$(timeit "$N" curl -s -o /dev/null -H "If-None-Match: $etag" "$ts")
 echo
 echo "idle check (nothing new), median of $N runs"
 printf '  %-42s %8s %9s %10s\n' "" requests "bytes" "wall ms"
 printf '  %-42s %8s %9s %10.2f\n' "zupd check" "$idle_req" "$idle_bytes" "$(echo "$t_idle / 1000" | bc -l)"
+[ -n "$nofsync" ] && printf '  %-42s %8s %9s %10.2f\n' "zupd check, fsync a no-op (LD_PRELOAD)" "$idle_req" "$idle_bytes" "$(echo "$t_idle_nf / 1000" | bc -l)"
 printf '  %-42s %8s %9s %10.2f\n' "curl GET timestamp.json (200)" 1 "$ts_size" "$(echo "$t_curl / 1000" | bc -l)"
 printf '  %-42s %8s %9s %10.2f\n' "curl conditional GET timestamp.json ($code304)" 1 0 "$(echo "$t_curl304 / 1000" | bc -l)"
 printf '  ratio zupd / curl GET: %.2f   zupd / curl 304: %.2f\n' \
     "$(echo "$t_idle / $t_curl" | bc -l)" "$(echo "$t_idle / $t_curl304" | bc -l)"
 [ -n "$log" ] && echo "  requests seen by the server per idle check: $idle_srv: $(sed -n "$((l0 + 1)),${l1}p" "$log" | awk '{n=split($7, a, "/"); printf "%s(%s) ", a[n], $9}')"
 [ -n "$files" ] && echo "  files of the test directory opened: $files"
+if command -v strace >/dev/null; then
+    strace -f -qq -c -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$W/sc" \
+        "$ZUPD" --config "$W/idle.conf" check >/dev/null 2>&1 || true
+    echo "  durable writes per idle check: $(awk '$NF ~ /^(fsync|fdatasync|rename|renameat|renameat2)$/ {printf "%s %s, ", $4, $NF}' "$W/sc")"
+fi
 
 # ---------------------------------------------------------------- cold refresh, 10,000 targets
 NC=$(( N / 3 > 3 ? N / 3 : 3 ))
@@ -156,6 +169,7 @@ big_bytes=$(jget bytes <"$W/big.json")
 grep -q '"available": "1.0"' "$W/big.json" || { echo "cold refresh failed:"; cat "$W/big.err"; exit 1; }
 cold() { rm -rf "$W/state-big"; "$ZUPD" --config "$W/big.conf" check; }
 t_cold=$(timeit "$NC" cold)
+[ -n "$nofsync" ] && t_cold_nf=$(LD_PRELOAD=$nofsync timeit "$NC" cold)
 curl_args=()
 urls=0
 if [ -n "$log" ]; then
@@ -171,9 +185,16 @@ echo
 echo "cold refresh: $NT targets in $((1 << BITS)) hash bins, empty client state, median of $NC runs"
 printf '  %-42s %8s %9s %10s\n' "" requests "bytes" "wall ms"
 printf '  %-42s %8s %9s %10.2f\n' "zupd check (cold)" "$big_req" "$big_bytes" "$(echo "$t_cold / 1000" | bc -l)"
+[ -n "$nofsync" ] && printf '  %-42s %8s %9s %10.2f\n' "zupd check (cold), fsync a no-op" "$big_req" "$big_bytes" "$(echo "$t_cold_nf / 1000" | bc -l)"
 if [ -n "$log" ]; then
     printf '  %-42s %8s %9s %10.2f\n' "curl, same $urls URLs, one process" "$urls" "$curl_bytes" "$(echo "$t_curl_all / 1000" | bc -l)"
     printf '  ratio zupd / curl: %.2f\n' "$(echo "$t_cold / $t_curl_all" | bc -l)"
     echo "  files: $(sed -n "$((l0 + 1)),${l1}p" "$log" | awk '{split($7, a, "/"); printf "%s(%s) ", a[length(a)], $9}')"
+fi
+if command -v strace >/dev/null; then
+    rm -rf "$W/state-big"
+    strace -f -qq -c -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$W/sc" \
+        "$ZUPD" --config "$W/big.conf" check >/dev/null 2>&1 || true
+    echo "  durable writes per cold refresh: $(awk '$NF ~ /^(fsync|fdatasync|rename|renameat|renameat2)$/ {printf "%s %s, ", $4, $NF}' "$W/sc")"
 fi
 echo "  largest metadata file: $snap ($(stat -c %s "$W/www/big/r/repo/metadata/$snap") bytes)"
