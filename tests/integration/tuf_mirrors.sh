@@ -54,6 +54,17 @@ mirrors evil good
 rule evil "$CH" file from="$C/evil.json"
 accept 100 products=3
 check_names 2.0
+case_begin "mirrors: first hides a new root (404)"
+"$T" rotate "$C/r" root --revoke-all >/dev/null && publish_channel "$C/r" 2.0
+mirrors evil good
+rule evil metadata/2.root.json status code=404
+accept 100 root=2 products=3
+case_begin "mirrors: first hides the channel pointer (404)"
+publish_channel "$C/r" 2.0
+mirrors evil good
+rule evil "$CH" status code=404
+accept 100 products=3
+check_names 2.0
 case_begin "mirrors: first answers 500"
 publish_channel "$C/r" 2.0
 mirrors evil good
