@@ -38,6 +38,19 @@ while [ ! -s "$tmp/srv.out" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); don
 read -r _ port <"$tmp/srv.out" || { echo "server did not start"; cat "$tmp/srv.err"; exit 1; }
 u=http://127.0.0.1:$port
 
+# every tufrepo call goes through a wrapper: a failed staging fails the script
+real_T=$T
+T=$tmp/tufrepo
+cat >"$T" <<EOF
+#!/bin/sh
+"$real_T" "\$@" && exit 0
+rc=\$?
+echo "tufrepo \$* failed (exit \$rc)" >&2
+echo "tufrepo \$*" >>"$tmp/tufrepo-failed"
+exit \$rc
+EOF
+chmod +x "$T"
+
 pass=0 fail=0 n=0 C= NAME= MIRRORS="evil"
 results=$tmp/results
 
@@ -184,6 +197,10 @@ check_names() {
 }
 
 finish() {
+    if [ -s "$tmp/tufrepo-failed" ]; then
+        echo "FAIL: staging: $(cat "$tmp/tufrepo-failed")"
+        fail=$((fail + 1))
+    fi
     echo "$pass passed, $fail failed"
     [ -n "${TUF_RESULTS:-}" ] && cat "$results" >>"$TUF_RESULTS"
     [ "$fail" -eq 0 ]
