@@ -12,6 +12,7 @@
 make_base base
 make_base baseh --hashes
 S=saved/A/repo/metadata # replayed files, relative to a case's r/
+CH="targets/products/product/channels/*.stable.json"
 
 # ------------------------------------------------ arbitrary software installation
 case_begin "arbitrary target: other content, same length (hash)"
@@ -35,6 +36,14 @@ printf '{"zupd_channel":1,"component":"product","channel":"stable","version":"6.
 "$T" add-target "$C/r" products products/product/channels/stable.json "$C/evil.json"
 "$T" publish "$C/r" --sign products tampered
 attack 14 timestamp.json snapshot.json
+case_begin "arbitrary target: avdb (key stolen) lists a products path"
+printf '{"zupd_channel":1,"component":"product","channel":"stable","version":"6.6"}' >"$C/evil.json"
+"$T" add-target "$C/r" avdb products/product/channels/stable.json "$C/evil.json"
+"$T" publish "$C/r"
+rule evil "$CH" file from="$C/evil.json"
+attack 17 timestamp.json snapshot.json
+grep -q "avdb" "$C/state/metadata/snapshot.json" && [ ! -e "$C/state/metadata/avdb.json" ] &&
+    ok "avdb was never consulted for a products path" || bad "avdb consulted"
 
 # ------------------------------------------------ rollback
 case_begin "rollback: timestamp replayed"

@@ -135,5 +135,17 @@ NAME="fast-forward: snapshot and timestamp keys rotated, client recovers"
 "$T" rotate "$C/r" timestamp --revoke-all >/dev/null && "$T" publish "$C/r"
 accept 100 root=3 timestamp=5 snapshot=5 products=3
 check_names 2.0
+case_begin "fast-forward: targets pushed to 1000000 by stolen keys"
+"$T" save "$C/r" A && "$T" publish "$C/r" --version targets 1000000
+accept 100 targets=1000000
+"$T" restore "$C/r" A && publish_channel "$C/r" 2.0 && "$T" expire "$C/r" targets 3000000 && "$T" publish "$C/r"
+NAME="fast-forward: without rotation the genuine targets is a rollback"
+attack 16 timestamp.json
+NAME="fast-forward: targets, snapshot and timestamp keys rotated, client recovers"
+"$T" rotate "$C/r" targets --revoke-all >/dev/null
+"$T" rotate "$C/r" snapshot --revoke-all >/dev/null
+"$T" rotate "$C/r" timestamp --revoke-all >/dev/null && "$T" publish "$C/r"
+accept 100 root=4 targets=3 products=3
+check_names 2.0
 
 finish

@@ -846,6 +846,8 @@ cmd_rotate(int argc, char **argv)
         free(buf);
     }
     save_doc("root", m);
+    if (strcmp(role, "targets") == 0)
+        mark_dirty("targets"); /* re-signed with its new keys at the next publish */
     zupd_meta_free(m);
     zupd_meta_free(old);
     return 0;
