@@ -422,8 +422,11 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
         rc = file_restart(&f);
         if (rc != ZUPD_OK)
             goto out;
+        /* a mismatch of bytes resumed on top of a partial (of an earlier run
+         * or another mirror, maybe hostile) does not blame this mirror: ask
+         * it again from scratch; a whole wrong file does */
         if (fetched)
-            r.first = res->mirror + 1;
+            r.first = res->start == 0 ? res->mirror + 1 : res->mirror;
         if (r.first >= r.n_bases || expected_len == 0) {
             unlinkat(dirfd, part, 0);
             rc = ZUPD_E_HASH;
