@@ -91,6 +91,16 @@ printf '{"zupd_channel":1,"component":"product","channel":"stable","version":"2.
 "$T" add-target "$C/r" products products/product/channels/stable.json "$C/p2.json" && "$T" publish "$C/r"
 rule evil "$M" file from="$C/r/manifest.json"
 update_attack 17
+# a hostile mirror leaves a wrong partial blob (cut connections are resumed):
+# the next run, from a good mirror, must still install the signed content
+case_begin "payload: poisoned partial blob, then a good mirror"
+publish_release "$C/r" 2.0
+rule evil "$B" cut n=2000 flip=1
+zupdate
+[ -s "$C/state/cache/$sha.part" ] && ok "partial kept after a cut connection" || bad "no partial: $(ls "$C/state/cache")"
+norules
+NAME="payload: poisoned partial blob, next run from a good mirror"
+update_accept 2.0
 case_begin "payload: hostile mirror first, good mirror second"
 publish_release "$C/r" 2.0
 mirrors evil good

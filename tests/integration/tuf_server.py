@@ -20,6 +20,8 @@
 #   append    the file then "n" more bytes (default 1 MiB), honest length
 #   endless   200 without a length, data for up to 60 s
 #   liar      Content-Length 10^12, data for up to 60 s
+#   cut       honest length, only the first "n" bytes (one flipped if "flip"
+#             is set), then the connection is closed
 #   trickle   honest length, one byte every "delay" seconds (default 1)
 #   status    HTTP status "code" (default 500), "retry_after" if given
 #   noetag    the file, but no ETag/Last-Modified and no 304
@@ -202,6 +204,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.serve(data[:int(rule.get("n", len(data) - 1))], etag=False)
         elif mode == "append":
             self.serve(data + b" " * int(rule.get("n", 1 << 20)), etag=False)
+        elif mode == "cut":
+            # announces the whole file, sends the first "n" bytes (one flipped
+            # when "flip" is set), closes: the client keeps a partial
+            n = int(rule.get("n", len(data) // 2))
+            body = bytearray(data[:n])
+            if rule.get("flip") and n > 0:
+                body[n // 2] ^= 1
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.body(bytes(body))
+            self.wfile.flush()
+            self.close_connection = True
         elif mode == "trickle":
             delay = float(rule.get("delay", 1))
             self.send_response(200)
