@@ -101,6 +101,11 @@ zupdate
 norules
 NAME="payload: poisoned partial blob, next run from a good mirror"
 update_accept 2.0
+case_begin "payload: first mirror sends wrong bytes and cuts, second resumes"
+publish_release "$C/r" 2.0
+mirrors evil good
+rule evil "$B" cut n=2000 flip=1
+update_accept 2.0
 case_begin "payload: hostile mirror first, good mirror second"
 publish_release "$C/r" 2.0
 mirrors evil good
