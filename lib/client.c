@@ -373,8 +373,8 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
          * an expired root refuses it before loading it: then there is no
          * trusted timestamp, and no conditional GET that a 304 could answer */
         rc = zupd_trusted_update_timestamp(c->t, buf, len, NULL, 0);
-        local_ok = (rc == ZUPD_OK || rc == ZUPD_E_EXPIRED) &&
-                   zupd_trusted_get(c->t, "timestamp") != NULL;
+        local_ok =
+            (rc == ZUPD_OK || rc == ZUPD_E_EXPIRED) && zupd_trusted_get(c->t, "timestamp") != NULL;
         free(buf);
     }
     if (c->o.timestamp_validators != NULL) {
