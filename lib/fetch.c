@@ -221,8 +221,11 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
             best = rc;
             best_mirror = i;
         }
-        zu_log(ctx, ZUPD_LOG_WARN, "cannot fetch '%s': %s (HTTP %ld)%s", shown,
-               zupd_strerror(rc), gr.status, i + 1 < req->n_bases ? "; trying the next mirror" : "");
+        /* a 404 is how every refresh ends its root walk: not worth a
+         * warning on each run; the caller reports a file that is missing */
+        zu_log(ctx, rc == ZUPD_E_NOTFOUND ? ZUPD_LOG_INFO : ZUPD_LOG_WARN,
+               "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc), gr.status,
+               i + 1 < req->n_bases ? "; trying the next mirror" : "");
         /* hostile bytes over the cap are not resumed: the next mirror starts over */
         if (rc == ZUPD_E_TOOBIG)
             w.pos = 0;
