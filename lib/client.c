@@ -199,20 +199,15 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
            struct zupd_validators *cond, bool *not_modified, char *err, size_t cap)
 {
     struct zupd_fetch_res res;
+    struct zupd_validators trusted;
     int last = ZUPD_OK;
     size_t first = 0;
-
-    struct zupd_validators sent;
 
     if (not_modified != NULL)
         *not_modified = false;
     if (cond != NULL)
-        sent = *cond;
+        trusted = *cond;
     while (first < c->n_bases) {
-        /* a refused 200 replaced *cond: the next mirror is asked with what
-         * describes the trusted copy, not the refused one */
-        if (cond != NULL)
-            *cond = sent;
         struct zupd_fetch_req req = {
             .bases = (const char *const *)c->bases, .n_bases = c->n_bases, .first = first,
             .path = rel, .offset = 0, .max_bytes = max_bytes, .cond = cond};
@@ -221,7 +216,9 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         int rc;
 
         rc = zupd_fetch_mem(c->o.ctx, c->o.transport, &req, &buf, &len, &res);
-        if (res.retry_after > c->retry_after)
+        /* a cool-down only when every mirror said busy: one hostile mirror
+         * asking to wait must not keep the client from the others */
+        if (rc == ZUPD_E_BUSY && res.retry_after > c->retry_after)
             c->retry_after = res.retry_after;
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
@@ -241,11 +238,13 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
             return rc;
         zu_log(c->o.ctx, ZUPD_LOG_WARN, "'%s%s' refused: %s", c->bases[res.mirror], rel,
                err != NULL ? err : zupd_strerror(rc));
+        /* the next mirror gets the validators of what we trust, never those
+         * of the refused response: a 304 to them would say nothing of ours */
+        if (cond != NULL)
+            *cond = trusted;
         last = rc;
         first = res.mirror + 1;
     }
-    if (cond != NULL)
-        *cond = sent;
     return last;
 }
 
@@ -370,9 +369,12 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
     *changed = false;
     buf = read_local(c, "timestamp", c->lim.max_timestamp_bytes, &len);
     if (buf != NULL) {
-        /* an invalid local timestamp (new keys, expired) is just not used */
+        /* an invalid local timestamp (new keys, expired) is just not used;
+         * an expired root refuses it before loading it: then there is no
+         * trusted timestamp, and no conditional GET that a 304 could answer */
         rc = zupd_trusted_update_timestamp(c->t, buf, len, NULL, 0);
-        local_ok = rc == ZUPD_OK || rc == ZUPD_E_EXPIRED;
+        local_ok =
+            (rc == ZUPD_OK || rc == ZUPD_E_EXPIRED) && zupd_trusted_get(c->t, "timestamp") != NULL;
         free(buf);
     }
     if (c->o.timestamp_validators != NULL) {

@@ -693,9 +693,13 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
             rc = rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;
-        /* zupd_delta_info checked the header and the two lengths */
-        (void)zu_offtin(patch + 8, &c64);
-        (void)zu_offtin(patch + 16, &d64);
+        /* zupd_delta_info checked the header and the two lengths; checked
+         * again so that no path uses them unset (gcc -Wmaybe-uninitialized) */
+        if (zu_offtin(patch + 8, &c64) != ZUPD_OK || zu_offtin(patch + 16, &d64) != ZUPD_OK ||
+            c64 < 0 || d64 < 0) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
         p = patch + 32;
         cl = (size_t)c64;
         dl = (size_t)d64;

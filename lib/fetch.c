@@ -225,7 +225,8 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
             best_mirror = i;
             best_status = gr.status;
         }
-        /* a 404 is how a repository says "no newer root": not worth a warning */
+        /* a 404 is how every refresh ends its root walk: not worth a
+         * warning on each run; the caller reports a file that is missing */
         zu_log(ctx, rc == ZUPD_E_NOTFOUND ? ZUPD_LOG_INFO : ZUPD_LOG_WARN,
                "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc), gr.status,
                i + 1 < req->n_bases ? "; trying the next mirror" : "");
@@ -429,8 +430,11 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
         rc = file_restart(&f);
         if (rc != ZUPD_OK)
             goto out;
+        /* a mismatch of bytes resumed on top of a partial (of an earlier run
+         * or another mirror, maybe hostile) does not blame this mirror: ask
+         * it again from scratch; a whole wrong file does */
         if (fetched)
-            r.first = res->mirror + 1;
+            r.first = res->start == 0 ? res->mirror + 1 : res->mirror;
         if (r.first >= r.n_bases || expected_len == 0) {
             unlinkat(dirfd, part, 0);
             rc = ZUPD_E_HASH;

@@ -44,6 +44,20 @@ zu_key_free(struct zu_key *k)
     free(k);
 }
 
+bool
+zu_key_equal(const struct zu_key *a, const struct zu_key *b)
+{
+    if (a == NULL || b == NULL || a->type != b->type || a->type == ZU_KEY_UNKNOWN)
+        return false;
+    if (a->type == ZU_KEY_ED25519)
+        return sodium_memcmp(a->ed25519, b->ed25519, sizeof(a->ed25519)) == 0;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    return a->pkey != NULL && b->pkey != NULL && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+#else
+    return a->pkey != NULL && b->pkey != NULL && EVP_PKEY_cmp(a->pkey, b->pkey) == 1;
+#endif
+}
+
 static EVP_PKEY *
 pem_pubkey(const char *pem, size_t len)
 {

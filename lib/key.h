@@ -35,6 +35,10 @@ enum zu_key_type zu_key_type(const struct zu_key *k);
 ZU_NODISCARD int zu_key_verify(const struct zu_key *k, const uint8_t *msg, size_t len,
                                const char *sig_hex);
 
+/* Whether a and b are the same public key (same type and key material),
+ * whatever key ids name them: a threshold counts keys, not key ids. */
+bool zu_key_equal(const struct zu_key *a, const struct zu_key *b);
+
 /* The TUF key id of a key object: lower-case hex sha256 of its canonical
  * JSON. Used when zupd makes keys; verification takes ids as the metadata
  * names them and never recomputes them. hex must hold 65 bytes. */

@@ -156,6 +156,7 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
                       const struct zupd_meta *sm, char *err, size_t err_cap)
 {
     const struct zu_meta_role *r;
+    const struct zu_key **counted = NULL;
     uint8_t *msg = NULL;
     size_t len = 0, i, good = 0;
     json_t *s;
@@ -190,10 +191,17 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
     rc = zu_cjson_dump(sm->signed_, sm->lim.max_json_bytes, &msg, &len);
     if (rc != ZUPD_OK)
         goto fail;
-    json_array_foreach (sm->sigs, i, s) {
+    /* keys already counted: one key listed under several key ids counts once */
+    counted = calloc(json_array_size(sm->sigs) + 1, sizeof(*counted));
+    if (counted == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto fail;
+    }
+    json_array_foreach(sm->sigs, i, s) {
         const char *keyid = json_string_value(json_object_get(s, "keyid"));
         const char *sig = json_string_value(json_object_get(s, "sig"));
         const struct zu_meta_key *k;
+        bool dup = false;
 
         if (good >= r->threshold)
             break;
@@ -202,10 +210,13 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
         k = zu_meta_find_key(delegator, keyid);
         if (k == NULL || k->key == NULL)
             continue;
-        /* key ids are unique in a parsed envelope: each counts once */
-        if (zu_key_verify(k->key, msg, len, sig) == ZUPD_OK)
-            good++;
+        /* key ids are unique in a parsed envelope, keys need not be */
+        for (size_t j = 0; j < good && !dup; j++)
+            dup = zu_key_equal(counted[j], k->key);
+        if (!dup && zu_key_verify(k->key, msg, len, sig) == ZUPD_OK)
+            counted[good++] = k->key;
     }
+    free(counted);
     rc = good >= r->threshold ? ZUPD_OK : ZUPD_E_THRESHOLD;
     if (rc != ZUPD_OK && err != NULL)
         snprintf(err, err_cap, "%s: %zu of %llu required signatures", role, good,

@@ -13,7 +13,6 @@ TESTS += tests/integration/fetch_https.sh
 EXTRA_DIST += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_https.sh
 EXTRA_DIST += tests/integration/hostile_server.py
-EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
 
 # zupd-mirror: every repository command, and publish killed at each step
 TESTS += tests/integration/mirror_cli.sh
@@ -31,7 +30,6 @@ tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
 tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
 tests_integration_libfaultinject_la_LIBADD = -ldl
-EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
 
 # zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
 TESTS += tests/integration/serve.sh
@@ -57,3 +55,21 @@ EXTRA_DIST += tests/integration/e2e_lib.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh
 EXTRA_DIST += tests/integration/update_crash.sh
+# TUF attacks against the real client (tests/integration/tuf_attacks.sh):
+# tufrepo builds and mutates repositories, tuf_server.py misbehaves per path.
+check_PROGRAMS += tests/integration/tufrepo
+tests_integration_tufrepo_SOURCES = tests/integration/tufrepo.c
+tests_integration_tufrepo_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/mirror
+tests_integration_tufrepo_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(JANSSON_LIBS) $(SODIUM_LIBS)
+TESTS += tests/integration/tuf_attacks.sh
+TESTS += tests/integration/tuf_keys.sh
+TESTS += tests/integration/tuf_network.sh
+TESTS += tests/integration/tuf_mirrors.sh
+TESTS += tests/integration/tuf_payload.sh
+EXTRA_DIST += tests/integration/tuf_attacks.sh
+EXTRA_DIST += tests/integration/tuf_keys.sh
+EXTRA_DIST += tests/integration/tuf_network.sh
+EXTRA_DIST += tests/integration/tuf_mirrors.sh
+EXTRA_DIST += tests/integration/tuf_payload.sh
+EXTRA_DIST += tests/integration/tuf_lib.sh
+EXTRA_DIST += tests/integration/tuf_server.py

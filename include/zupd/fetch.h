@@ -192,9 +192,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_fetch_mem(struct zupd_ctx *ctx, struct zupd_tra
  * refused (ZUPD_E_TOOBIG). When expected_len bytes hash to digest (alg), the
  * partial is fsynced and renamed to name atomically (and the directory
  * fsynced). A wrong hash deletes the partial and tries the next mirror from
- * scratch; a short file resumes on the next mirror. req->offset, ->cond are
- * ignored; name must be a plain file name. A partial left by a network error
- * is kept for the next run.
+ * scratch, or the same mirror once more from scratch when its bytes were
+ * resumed on top of a partial (another mirror's, or an earlier run's: it
+ * may be the wrong part); a short file resumes on the next mirror.
+ * req->offset, ->cond are ignored; name must be a plain file name. A partial
+ * left by a network error is kept for the next run.
  * Returns ZUPD_OK, ZUPD_E_HASH (every mirror's content was wrong; partial
  * removed), ZUPD_E_LENGTH (too short everywhere; partial kept), ZUPD_E_IO,
  * ZUPD_E_NOSPACE, the errors of zupd_fetch(), ZUPD_E_MISUSE. */

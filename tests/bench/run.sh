@@ -1,15 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# tests/bench/run.sh -- `make bench`: every tests/bench/*.sh, in turn. Never part of make check.
+# tests/bench/run.sh -- `make bench`: every benchmark (tests/bench/*.sh but
+# this one), in turn; BENCH_ONLY="idle_check" runs only those named. Never
+# part of make check.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 export top_srcdir top_builddir
-rc=0
 for b in "$here"/*.sh; do
-    [ "$(basename "$b")" = run.sh ] && continue
-    echo "== $(basename "$b")"
-    bash "$b" || rc=1
+    name=$(basename "$b" .sh)
+    [ "$name" = run ] && continue
+    if [ -n "${BENCH_ONLY:-}" ]; then
+        case " $BENCH_ONLY " in *" $name "*) ;; *) continue ;; esac
+    fi
+    echo "=== $name"
+    bash "$b"
 done
-exit $rc

@@ -263,7 +263,8 @@ test_file_resume_and_hash(void **state)
     assert_int_equal(res.start, 0);
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
 
-    /* a bad partial prefix: mirror 0 resumes it, the hash fails, mirror 1 starts over */
+    /* a bad partial prefix (left by a hostile mirror): mirror 0 resumes it,
+     * the hash fails, and mirror 0, not to blame, is asked again from scratch */
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
     fd = openat(dfd, "blob.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -273,8 +274,24 @@ test_file_resume_and_hash(void **state)
     assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
                                      digest, &res),
                      ZUPD_OK);
-    assert_int_equal(res.mirror, 1);
+    assert_int_equal(res.mirror, 0);
+    assert_int_equal(res.start, 0);
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+
+    /* the same with one mirror only: it must not be refused for the prefix */
+    {
+        struct zupd_fetch_req one = r;
+        one.n_bases = 1;
+        fd = openat(dfd, "blob.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(zu_write_all(fd, bad, 80000), ZUPD_OK);
+        close(fd);
+        assert_int_equal(zupd_fetch_file(NULL, t, &one, dfd, "blob", sizeof(good),
+                                         ZUPD_HASH_SHA256, digest, &res),
+                         ZUPD_OK);
+        assert_int_equal(res.mirror, 0);
+        assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+    }
 
     /* wrong everywhere: ZUPD_E_HASH, nothing left behind */
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
