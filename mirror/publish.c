@@ -154,13 +154,15 @@ walk_input(struct walk *w, const char *path)
     struct stat st;
     const char *base;
 
-    if (lstat(path, &st) != 0)
+    /* PATH itself may be a symlink (the caller named it); inside it, only
+     * symlinks that stay in the tree are followed */
+    if (stat(path, &st) != 0)
         return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", path,
                        strerror(errno));
     if (realpath(path, w->root_real) == NULL)
         return zp_fail(w->err, w->err_cap, ZUPD_E_IO, "cannot resolve '%s'", path);
     if (S_ISDIR(st.st_mode)) {
-        int rc = walk_dir(w, path, "", 0);
+        int rc = walk_dir(w, w->root_real, "", 0);
         if (rc == ZUPD_OK && w->n == 0)
             return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s' holds no files", path);
         if (rc == ZUPD_OK)

@@ -98,6 +98,8 @@ rm "$in/evil"
 ln -s share/f1 "$in/inside"
 run "a symlink inside the tree is followed" 0 "published app 1.2" "$M" publish app 1.2 "$in" -C "$R"
 rm "$in/inside"
+ln -s "$in" "$tmp/in-link"
+run "PATH itself may be a symlink" 0 "published app 1.2.1" "$M" publish app 1.2.1 "$tmp/in-link" -C "$R"
 run "bad version name" 22 "invalid version" "$M" publish app ../x "$in" -C "$R"
 run "bad role" 1 "--role wants" "$M" publish app 9 "$in" --role nope -C "$R"
 run "missing input" 25 "cannot read" "$M" publish app 9 "$tmp/nothere" -C "$R"
@@ -122,7 +124,7 @@ run "moving a channel back needs --rollback" 16 "version 1.0 sorts lower than 1.
 run "--rollback moves it back" 0 "now points at 1.0" "$M" promote app 1.0 --channel stable --rollback -C "$R"
 run "promote an unpublished version" 25 "not published" "$M" promote app 7.0 --channel stable -C "$R"
 run "promote needs --channel" 1 "usage" "$M" promote app 1.0 -C "$R"
-run "verify with channels" 0 "ok: 6 roles, 9 targets \\(8 manifests\\)" "$M" verify "$R"
+run "verify with channels" 0 "ok: 6 roles, 10 targets \\(9 manifests\\)" "$M" verify "$R"
 
 # ---------------------------------------------------------------- refresh
 run "refresh: nothing due" 0 "nothing due" "$M" refresh -C "$R"

@@ -328,6 +328,28 @@ test_offline_sign_and_rotation(void **state)
 }
 
 static void
+test_publish_many_is_one_change(void **state)
+{
+    struct fx *f = *state;
+    struct zp_publish_res res;
+    struct zp_repo *r = open_repo(f);
+    struct zp_publish_opts p[3] = {
+        {.component = "db-a", .version = "1", .path = f->in, .role = ZP_R_AVDB, .deltas = -1},
+        {.component = "db-b", .version = "1", .path = f->in, .role = ZP_R_AVDB, .deltas = -1},
+        {.component = "db-a", .version = "2", .path = f->in, .role = ZP_R_AVDB, .deltas = -1}};
+    uint64_t snap = zupd_meta_version(zp_repo_meta(r, ZP_R_SNAPSHOT));
+    char err[512] = "";
+
+    assert_int_equal(zp_publish_many(r, p, 3, &res, err, sizeof(err)), ZUPD_E_MISUSE);
+    assert_int_equal(zp_publish_many(r, p, 2, &res, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(res.files, 4);
+    assert_int_equal(res.new_blobs, 2); /* the same two contents in both */
+    assert_int_equal(zupd_meta_version(zp_repo_meta(r, ZP_R_SNAPSHOT)), snap + 1);
+    zp_repo_free(r);
+    verify_ok(f, 2);
+}
+
+static void
 test_delta_hook(void **state)
 {
     static const uint8_t a[] = "the old content of a file, long enough to patch";
@@ -356,6 +378,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wrong_passphrase_and_missing_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_live_blobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_sign_and_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_many_is_one_change, setup, teardown),
         cmocka_unit_test(test_delta_hook),
     };
     if (zupd_init() != ZUPD_OK)
