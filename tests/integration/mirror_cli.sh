@@ -198,6 +198,26 @@ run "verify: a timestamp whose signature fails" 14 "metadata/" "$M" verify "$tmp
 rm -rf "$tmp/damaged"
 run "verify: not a repository" 25 "1.root.json" "$M" verify "$tmp/in"
 
+# ---------------------------------------------------------------- hash bins
+H=$tmp/bins
+run "init with 16 avdb hash bins" 0 "initialized" "$M" init "$H" --avdb-bins 4 --keys "$tmp/hkeys"
+[ "$(ls "$H"/metadata/1.avdb-bin-*.json | wc -l)" = 16 ] && ok "16 bins written" || bad "16 bins written"
+run "verify reaches every bin" 0 "ok: 22 roles" "$M" verify "$H"
+run "publish into bins" 0 "published 3 releases in 'avdb'" \
+    "$M" publish s1 1 "$in/share/f1" s2 1 "$in/share/f2" s3 1 "$in/share/f4" --role avdb -C "$H" --keys "$tmp/hkeys"
+n=$(ls "$H"/metadata/2.avdb-bin-*.json 2>/dev/null | wc -l)
+[ "$n" -ge 1 ] && [ "$n" -le 3 ] && [ ! -f "$H/metadata/2.avdb.json" ] &&
+    ok "only the touched bins were re-signed ($n)" || bad "bins re-signed: $n"
+run "publish twice into a bin is refused" 31 "already published" "$M" publish s1 1 "$in/share/f1" --role avdb -C "$H" --keys "$tmp/hkeys"
+run "promote in a bin" 0 "now points at 1" "$M" promote s2 1 --channel daily --role avdb -C "$H" --keys "$tmp/hkeys"
+run "publish s2 2" 0 "published" "$M" publish s2 2 "$in/share/f3" --role avdb -C "$H" --keys "$tmp/hkeys"
+run "promote forward in a bin" 0 "now points at 2" "$M" promote s2 2 --channel daily --role avdb -C "$H" --keys "$tmp/hkeys"
+run "prune with bins (s2 1 leaves its bin)" 0 "pruned 1 releases, 1 blobs" "$M" prune --keep 1 -C "$H" --keys "$tmp/hkeys"
+run "refresh --force re-signs the bins" 0 "re-signed avdb" "$M" refresh --force -C "$H" --keys "$tmp/hkeys"
+[ -f "$H/metadata/2.avdb-bin-0.json" ] && [ -f "$H/metadata/2.avdb-bin-f.json" ] && ok "every bin renewed" || bad "every bin renewed"
+run "verify with bins" 0 "ok: 22 roles, 4 targets \\(3 manifests\\)" "$M" verify "$H"
+run "rotating a binned avdb key is refused" 22 "not supported" "$M" key rotate avdb -C "$H" --keys "$tmp/hkeys"
+
 run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
