@@ -202,9 +202,17 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
     int last = ZUPD_OK;
     size_t first = 0;
 
+    struct zupd_validators sent;
+
     if (not_modified != NULL)
         *not_modified = false;
+    if (cond != NULL)
+        sent = *cond;
     while (first < c->n_bases) {
+        /* a refused 200 replaced *cond: the next mirror is asked with what
+         * describes the trusted copy, not the refused one */
+        if (cond != NULL)
+            *cond = sent;
         struct zupd_fetch_req req = {
             .bases = (const char *const *)c->bases, .n_bases = c->n_bases, .first = first,
             .path = rel, .offset = 0, .max_bytes = max_bytes, .cond = cond};
@@ -236,6 +244,8 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         last = rc;
         first = res.mirror + 1;
     }
+    if (cond != NULL)
+        *cond = sent;
     return last;
 }
 

@@ -82,14 +82,79 @@ zu_offtin(const uint8_t *p, int64_t *out)
     return ZUPD_OK;
 }
 
+/* LEB128 varint of at most 63 bits from p[*at..len). */
+static int
+hdr_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 63; shift += 7) {
+        uint8_t c;
+        if (*at >= len)
+            return ZUPD_E_FORMAT;
+        c = p[(*at)++];
+        if (shift == 56 && c > 0x7f)
+            return ZUPD_E_FORMAT; /* more than 63 bits */
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if ((c & 0x80) == 0) {
+            *out = v;
+            return ZUPD_OK;
+        }
+    }
+    return ZUPD_E_FORMAT;
+}
+
+/* Parse a native header; *body is the offset of the method's body. */
+static int
+native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
+{
+    size_t at = 8;
+    int rc;
+
+    if (patch_len < 8 || memcmp(patch, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) != 0)
+        return ZUPD_E_FORMAT;
+    if (patch[4] != ZUPD_DELTA_VERSION)
+        return ZUPD_E_SPEC;
+    if (patch[5] != ZUPD_DELTA_BSDIFF && patch[5] != ZUPD_DELTA_ZSTD)
+        return ZUPD_E_FORMAT;
+    /* byte 6: stream codecs of the bsdiff method, 2 bits each (ctrl, diff,
+     * extra; ZU_CODEC_*), the top two bits zero; byte 7: reserved, zero */
+    if (patch[5] == ZUPD_DELTA_BSDIFF) {
+        if ((patch[6] & 0xc0) != 0)
+            return ZUPD_E_FORMAT;
+    } else if (patch[6] != 0) {
+        return ZUPD_E_FORMAT;
+    }
+    if (patch[7] != 0)
+        return ZUPD_E_FORMAT;
+    rc = hdr_varint(patch, patch_len, &at, &info->old_size);
+    if (rc == ZUPD_OK)
+        rc = hdr_varint(patch, patch_len, &at, &info->new_size);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (patch_len - at < 64)
+        return ZUPD_E_FORMAT;
+    memcpy(info->old_sha256, patch + at, 32);
+    memcpy(info->new_sha256, patch + at + 32, 32);
+    info->method = patch[5];
+    info->version = patch[4];
+    info->has_hashes = 1;
+    *body = at + 64;
+    return ZUPD_OK;
+}
+
 int
 zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info)
 {
+    size_t body;
+    int rc;
+
     if (info == NULL || (patch == NULL && patch_len > 0))
         return ZUPD_E_MISUSE;
     memset(info, 0, sizeof(*info));
-    if (patch_len >= 32 && memcmp(patch, "BSDIFF40", 8) == 0) {
+    if (patch_len >= 8 && memcmp(patch, "BSDIFF40", 8) == 0) {
         int64_t cl, dl, ns;
+        if (patch_len < 32)
+            return ZUPD_E_FORMAT;
         if (zu_offtin(patch + 8, &cl) != ZUPD_OK || zu_offtin(patch + 16, &dl) != ZUPD_OK ||
             zu_offtin(patch + 24, &ns) != ZUPD_OK || cl < 0 || dl < 0 || ns < 0)
             return ZUPD_E_FORMAT;
@@ -99,27 +164,12 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
         info->new_size = (uint64_t)ns;
         return ZUPD_OK;
     }
-    if (patch_len < ZUPD_DELTA_HEADER_LEN ||
-        memcmp(patch, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) != 0)
-        return ZUPD_E_FORMAT;
-    if (patch[8] != ZUPD_DELTA_VERSION)
-        return ZUPD_E_SPEC;
-    if (patch[9] != ZUPD_DELTA_BSDIFF && patch[9] != ZUPD_DELTA_ZSTD)
-        return ZUPD_E_FORMAT;
-    /* bytes 10..12: codec of the ctrl, diff and extra streams of the bsdiff
-     * method (0 zstd, 1 bzip2); 13..15 reserved, zero in version 1 */
-    for (size_t i = 10; i < 16; i++)
-        if (patch[i] > (i < 13 && patch[9] == ZUPD_DELTA_BSDIFF ? ZU_CODEC_BZIP2 : 0))
-            return ZUPD_E_FORMAT;
-    info->method = patch[9];
-    info->version = patch[8];
-    info->has_hashes = 1;
-    info->old_size = zu_le64(patch + 16);
-    info->new_size = zu_le64(patch + 24);
-    if (info->old_size > INT64_MAX || info->new_size > INT64_MAX)
-        return ZUPD_E_FORMAT;
-    memcpy(info->old_sha256, patch + 32, 32);
-    memcpy(info->new_sha256, patch + 64, 32);
+    rc = native_header(patch, patch_len, info, &body);
+    if (rc != ZUPD_OK) {
+        int keep = rc;
+        memset(info, 0, sizeof(*info));
+        return keep;
+    }
     return ZUPD_OK;
 }
 
@@ -127,17 +177,21 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
 
 /* A decompressing reader over one slice of the patch. */
 struct rd {
-    int bz;             /* 1: bzip2, 0: zstd */
-    int done;           /* the compressed stream ended */
-    int bz_live;        /* bz stream initialised */
+    int codec;   /* ZU_CODEC_* */
+    int bz;      /* 1: bzip2 (BSDIFF40 or codec 1) */
+    int done;    /* the compressed stream ended */
+    int bz_live; /* bz stream initialised */
     ZSTD_DCtx *z;
     bz_stream b;
     const uint8_t *src; /* compressed slice */
     size_t src_len;
     size_t src_pos;
-    uint8_t *buf;       /* decompressed bytes [pos, len) not yet consumed */
+    uint8_t *buf;        /* decompression buffer */
+    const uint8_t *view; /* decoded bytes [pos, len) not yet consumed */
     size_t len;
     size_t pos;
+    uint64_t zeros; /* zero-run codec: zeros and literals still to produce */
+    uint64_t lits;
 };
 
 static void
@@ -154,12 +208,13 @@ rd_release(struct rd *r)
  * the frame references prefix[0..prefix_len) and must declare its content
  * size, at most max_content; the window may then span prefix and content. */
 static int
-rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
-             size_t prefix_len, uint64_t max_content)
+rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len,
+             uint64_t max_content)
 {
     int wlog = STREAM_WLOG_MAX;
 
     memset(r, 0, sizeof(*r));
+    r->codec = ZU_CODEC_ZSTD;
     r->src = src;
     r->src_len = len;
     if (len == 0) {
@@ -192,6 +247,7 @@ static int
 rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
 {
     memset(r, 0, sizeof(*r));
+    r->codec = ZU_CODEC_BZIP2;
     r->bz = 1;
     r->src = src;
     r->src_len = len;
@@ -208,6 +264,84 @@ rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
     return ZUPD_OK;
 }
 
+/* Stored (codec 2) and zero-run (codec 3) streams decode straight from the
+ * patch: no buffer for stored; a buffer of zeros for zero-run. */
+static int
+rd_init_plain(struct rd *r, int codec, const uint8_t *src, size_t len)
+{
+    memset(r, 0, sizeof(*r));
+    r->codec = codec;
+    r->src = src;
+    r->src_len = len;
+    if (codec == ZU_CODEC_ZRLE) {
+        r->buf = calloc(1, OUT_CHUNK);
+        if (r->buf == NULL)
+            return ZUPD_E_NOMEM;
+    }
+    return ZUPD_OK;
+}
+
+static int
+rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,
+        size_t prefix_len, uint64_t max_content)
+{
+    switch (codec) {
+    case ZU_CODEC_ZSTD:
+        return rd_init_zstd(r, src, len, prefix, prefix_len, max_content);
+    case ZU_CODEC_BZIP2:
+        return rd_init_bz(r, src, len);
+    case ZU_CODEC_RAW:
+    case ZU_CODEC_ZRLE:
+        return rd_init_plain(r, codec, src, len);
+    default:
+        return ZUPD_E_FORMAT;
+    }
+}
+
+/* Next piece of a stored or zero-run stream. */
+static int
+rd_fill_plain(struct rd *r)
+{
+    size_t left = r->src_len - r->src_pos;
+
+    if (r->codec == ZU_CODEC_RAW) {
+        r->view = r->src + r->src_pos;
+        r->len = left > OUT_CHUNK ? OUT_CHUNK : left;
+        r->src_pos += r->len;
+        if (r->src_pos == r->src_len)
+            r->done = 1;
+        return ZUPD_OK;
+    }
+    /* zero-run: (varint zeros, varint literal count, literals)... */
+    while (r->zeros == 0 && r->lits == 0) {
+        size_t at = r->src_pos;
+        int rc;
+        if (at == r->src_len) {
+            r->done = 1;
+            return ZUPD_OK;
+        }
+        rc = hdr_varint(r->src, r->src_len, &at, &r->zeros);
+        if (rc == ZUPD_OK)
+            rc = hdr_varint(r->src, r->src_len, &at, &r->lits);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (r->lits > r->src_len - at)
+            return ZUPD_E_FORMAT;
+        r->src_pos = at;
+    }
+    if (r->zeros > 0) {
+        r->view = r->buf; /* all zero, never written */
+        r->len = r->zeros > OUT_CHUNK ? OUT_CHUNK : (size_t)r->zeros;
+        r->zeros -= r->len;
+    } else {
+        r->view = r->src + r->src_pos;
+        r->len = r->lits > OUT_CHUNK ? OUT_CHUNK : (size_t)r->lits;
+        r->lits -= r->len;
+        r->src_pos += r->len;
+    }
+    return ZUPD_OK;
+}
+
 /* Decompress more into r->buf. ZUPD_OK with r->len > 0, or with r->done set
  * at the end of the stream; ZUPD_E_FORMAT on corrupt or truncated input. */
 static int
@@ -215,6 +349,9 @@ rd_fill(struct rd *r)
 {
     r->pos = 0;
     r->len = 0;
+    r->view = r->buf;
+    if (r->codec == ZU_CODEC_RAW || r->codec == ZU_CODEC_ZRLE)
+        return r->done ? ZUPD_OK : rd_fill_plain(r);
     while (r->len == 0 && !r->done) {
         if (r->bz) {
             size_t feed = r->src_len - r->src_pos;
@@ -272,7 +409,7 @@ rd_read(struct rd *r, uint8_t *dst, size_t n)
         k = r->len - r->pos;
         if (k > n)
             k = n;
-        memcpy(dst, r->buf + r->pos, k);
+        memcpy(dst, r->view + r->pos, k);
         r->pos += k;
         dst += k;
         n -= k;
@@ -410,8 +547,7 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
             return ZUPD_E_FORMAT;
         if (j->native) {
             /* the add region lies inside old */
-            if (oldpos < 0 || (uint64_t)oldpos > j->old_len ||
-                add > j->old_len - (uint64_t)oldpos)
+            if (oldpos < 0 || (uint64_t)oldpos > j->old_len || add > j->old_len - (uint64_t)oldpos)
                 return ZUPD_E_FORMAT;
         } else if (add > (uint64_t)OLDPOS_LIMIT) {
             return ZUPD_E_FORMAT;
@@ -502,7 +638,7 @@ apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_
             rc = ZUPD_E_FORMAT;
             goto out;
         }
-        rc = out_emit(q, r.buf, r.len);
+        rc = out_emit(q, r.view, r.len);
         if (rc != ZUPD_OK)
             goto out;
     }
@@ -514,8 +650,8 @@ out:
 }
 
 static int
-apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-             int native, uint64_t new_size, struct outq *q)
+apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len, int native,
+             uint64_t new_size, struct outq *q)
 {
     struct bsd_job j;
     const uint8_t *p;
@@ -529,36 +665,32 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
     j.new_size = new_size;
     j.native = native;
     if (native) {
-        uint64_t c64, d64, e64;
-        if (patch_len < ZUPD_DELTA_HEADER_LEN + 24) {
-            rc = ZUPD_E_FORMAT;
+        struct zupd_delta_info h;
+        size_t at;
+        uint64_t c64, d64;
+        int codecs;
+        rc = native_header(patch, patch_len, &h, &at);
+        if (rc == ZUPD_OK)
+            rc = hdr_varint(patch, patch_len, &at, &c64);
+        if (rc == ZUPD_OK)
+            rc = hdr_varint(patch, patch_len, &at, &d64);
+        if (rc != ZUPD_OK)
             goto out;
-        }
-        p = patch + ZUPD_DELTA_HEADER_LEN;
-        c64 = zu_le64(p);
-        d64 = zu_le64(p + 8);
-        e64 = zu_le64(p + 16);
-        p += 24;
-        left = patch_len - ZUPD_DELTA_HEADER_LEN - 24;
-        if (c64 > left || d64 > left - c64 || e64 != left - c64 - d64) {
+        p = patch + at;
+        left = patch_len - at;
+        if (c64 > left || d64 > left - c64) {
             rc = ZUPD_E_FORMAT;
             goto out;
         }
         cl = (size_t)c64;
         dl = (size_t)d64;
-        el = (size_t)e64;
-        if (patch[10] == ZU_CODEC_BZIP2)
-            rc = rd_init_bz(&j.ctrl, p, cl);
-        else
-            rc = rd_init_zstd(&j.ctrl, p, cl, NULL, 0, 0);
-        if (rc == ZUPD_OK && patch[11] == ZU_CODEC_BZIP2)
-            rc = rd_init_bz(&j.diff, p + cl, dl);
-        else if (rc == ZUPD_OK)
-            rc = rd_init_zstd(&j.diff, p + cl, dl, NULL, 0, 0);
-        if (rc == ZUPD_OK && patch[12] == ZU_CODEC_BZIP2)
-            rc = rd_init_bz(&j.extra, p + cl + dl, el);
-        else if (rc == ZUPD_OK) /* extra may copy from old: old is the frame's prefix */
-            rc = rd_init_zstd(&j.extra, p + cl + dl, el, old, old_len, new_size);
+        el = left - cl - dl;
+        codecs = patch[6];
+        rc = rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
+        if (rc == ZUPD_OK)
+            rc = rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
+        if (rc == ZUPD_OK) /* a zstd extra stream may copy from old, its prefix */
+            rc = rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;
         /* zupd_delta_info checked the header and the two lengths */
@@ -625,10 +757,13 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
         if (q.h == NULL)
             return ZUPD_E_NOMEM;
     }
-    if (hdr.method == ZUPD_DELTA_ZSTD)
-        rc = apply_zstd(old, old_len, patch + ZUPD_DELTA_HEADER_LEN,
-                        patch_len - ZUPD_DELTA_HEADER_LEN, hdr.new_size, &q);
-    else
+    if (hdr.method == ZUPD_DELTA_ZSTD) {
+        size_t body = 0;
+        struct zupd_delta_info h;
+        rc = native_header(patch, patch_len, &h, &body);
+        if (rc == ZUPD_OK)
+            rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
+    } else
         rc = apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
                           hdr.new_size, &q);
     if (rc == ZUPD_OK && q.written != hdr.new_size)

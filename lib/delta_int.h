@@ -3,11 +3,14 @@
 #ifndef ZU_DELTA_INT_H
 #define ZU_DELTA_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* Stream codecs of the native bsdiff method (header bytes 10..12). */
+/* Stream codecs of the native bsdiff method (header byte 6, 2 bits each). */
 #define ZU_CODEC_ZSTD 0
 #define ZU_CODEC_BZIP2 1
+#define ZU_CODEC_RAW 2  /* stored */
+#define ZU_CODEC_ZRLE 3 /* zero runs: (varint zeros, varint n, n bytes)... */
 
 /* Little-endian 64-bit integers of the delta headers. */
 uint64_t zu_le64(const uint8_t *p);
@@ -24,6 +27,19 @@ zu_wlog_for(uint64_t n)
     while (w < 31 && (UINT64_C(1) << w) < n)
         w++;
     return w;
+}
+
+/* LEB128 varint into p (at most 10 bytes); returns its length. */
+static inline size_t
+zu_put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
 }
 
 #endif

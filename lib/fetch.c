@@ -153,13 +153,15 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
     char shown[512];
     int rc = ZUPD_E_MISUSE, best = ZUPD_OK;
     size_t best_mirror = 0;
+    long best_status = 0;
 
     memset(res, 0, sizeof(*res));
     zu_buf_init(&url, 8192);
     if (t == NULL || t->get == NULL || req == NULL || sink == NULL || req->bases == NULL ||
         req->path == NULL || req->first >= req->n_bases || req->max_bytes == 0 ||
-        req->offset > req->max_bytes || (req->cond != NULL && (!zu_validator_ok(req->cond->etag) ||
-                                                               !zu_validator_ok(req->cond->last_modified))))
+        req->offset > req->max_bytes ||
+        (req->cond != NULL &&
+         (!zu_validator_ok(req->cond->etag) || !zu_validator_ok(req->cond->last_modified))))
         goto out;
     w.user = sink;
     w.max = req->max_bytes;
@@ -180,10 +182,10 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
         g.url = (const char *)url.p;
         g.offset = w.pos;
         g.max_bytes = req->max_bytes;
-        g.cond = req->cond != NULL && (req->cond->etag[0] != '\0' ||
-                                       req->cond->last_modified[0] != '\0')
-                     ? req->cond
-                     : NULL;
+        g.cond =
+            req->cond != NULL && (req->cond->etag[0] != '\0' || req->cond->last_modified[0] != '\0')
+                ? req->cond
+                : NULL;
         memset(&gr, 0, sizeof(gr));
         rc = t->get(t->opaque, &g, &ws, &gr);
         t->stats.requests++;
@@ -191,6 +193,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
         t->stats.connections += gr.new_conns;
         res->mirror = i;
         res->status = gr.status;
+        res->http_version = gr.http_version;
         if (gr.retry_after > res->retry_after)
             res->retry_after = gr.retry_after;
         zu_url_redact(shown, sizeof(shown), g.url);
@@ -220,15 +223,19 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
         if (fallback_rank(rc) > fallback_rank(best)) {
             best = rc;
             best_mirror = i;
+            best_status = gr.status;
         }
-        zu_log(ctx, ZUPD_LOG_WARN, "cannot fetch '%s': %s (HTTP %ld)%s", shown,
-               zupd_strerror(rc), gr.status, i + 1 < req->n_bases ? "; trying the next mirror" : "");
+        /* a 404 is how a repository says "no newer root": not worth a warning */
+        zu_log(ctx, rc == ZUPD_E_NOTFOUND ? ZUPD_LOG_INFO : ZUPD_LOG_WARN,
+               "cannot fetch '%s': %s (HTTP %ld)%s", shown, zupd_strerror(rc), gr.status,
+               i + 1 < req->n_bases ? "; trying the next mirror" : "");
         /* hostile bytes over the cap are not resumed: the next mirror starts over */
         if (rc == ZUPD_E_TOOBIG)
             w.pos = 0;
     }
     rc = best;
     res->mirror = best_mirror;
+    res->status = best_status;
 out:
     zu_buf_release(&url);
     return rc;
@@ -391,8 +398,8 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
     if (rc != ZUPD_OK)
         goto out;
     if (f.len > 0)
-        zu_log(ctx, ZUPD_LOG_INFO, "resuming '%s' at %" PRIu64 " of %" PRIu64 " bytes", name,
-               f.len, expected_len);
+        zu_log(ctx, ZUPD_LOG_INFO, "resuming '%s' at %" PRIu64 " of %" PRIu64 " bytes", name, f.len,
+               expected_len);
     for (;;) {
         fetched = false;
         if (f.len < expected_len) {
@@ -417,8 +424,8 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
             goto out;
         if (glen == dlen && memcmp(got, digest, dlen) == 0)
             break;
-        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch (mirror %zu); partial discarded",
-               req->path, fetched ? res->mirror : r.first);
+        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch (mirror %zu); partial discarded", req->path,
+               fetched ? res->mirror : r.first);
         rc = file_restart(&f);
         if (rc != ZUPD_OK)
             goto out;

@@ -20,10 +20,12 @@
 /* Bodies of error responses are read and dropped up to this size, so the
  * connection stays reusable (a root walk ends on a 404 every refresh). */
 #define ERRBODY_MAX (64u << 10)
+/* Response headers of one GET, redirects included. */
+#define HEADERS_MAX (64u << 10)
 
 struct curl_tr {
     CURL *h;
-    struct zupd_ctx *ctx;       /* borrowed */
+    struct zupd_ctx *ctx; /* borrowed */
     struct zupd_curl_opts o;
     char *ca_file;
     char *user_agent;
@@ -33,13 +35,15 @@ struct curl_tr {
     const struct zupd_get *g;
     const struct zupd_sink *sink;
     struct zupd_get_res *res;
-    long status;                /* of the response being received */
-    bool final;                 /* its headers are complete and it is not a redirect */
+    long status; /* of the response being received */
+    bool final;  /* its headers are complete and it is not a redirect */
     bool began;
     bool toobig;
     bool bad_range;
     int sink_rc;
     size_t errbody;
+    bool errbody_over; /* an error body was cut: map by the status anyway */
+    size_t hdrbytes;
     bool has_crange;
     uint64_t crange_start;
     char etag[ZUPD_VALIDATOR_MAX];
@@ -139,6 +143,11 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
     const char *v;
     size_t vlen;
 
+    if (len > HEADERS_MAX - c->hdrbytes) {
+        c->toobig = true;
+        return 0;
+    }
+    c->hdrbytes += len;
     if (c->final)
         return len; /* trailers after the body: never a second begin() */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
@@ -175,8 +184,10 @@ on_body(char *data, size_t size, size_t nmemb, void *opaque)
 
     if (!c->began) {
         /* an error page or a redirect's body: drop it, but not endlessly */
-        if (len > ERRBODY_MAX - c->errbody)
+        if (len > ERRBODY_MAX - c->errbody) {
+            c->errbody_over = c->final;
             return 0;
+        }
         c->errbody += len;
         return len;
     }
@@ -189,6 +200,24 @@ on_body(char *data, size_t size, size_t nmemb, void *opaque)
         return 0;
     c->res->received += len;
     return len;
+}
+
+/* Every byte on the wire counts, also bodies libcurl reads and drops itself
+ * (a redirect's): the write callback never sees those. */
+static int
+on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    struct curl_tr *c = opaque;
+
+    (void)dltotal;
+    (void)ultotal;
+    (void)ulnow;
+    if (dlnow > (curl_off_t)ERRBODY_MAX && (uint64_t)dlnow - ERRBODY_MAX > c->g->max_bytes) {
+        c->toobig = true;
+        return 1;
+    }
+    return 0;
 }
 
 static void
@@ -213,10 +242,10 @@ setup_handle(struct curl_tr *c)
     CURL *h = c->h;
     CURLcode e = CURLE_OK;
 
-#define SET(opt, val)                                                           \
-    do {                                                                        \
-        if (e == CURLE_OK)                                                      \
-            e = curl_easy_setopt(h, opt, val);                                  \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (e == CURLE_OK)                                                                         \
+            e = curl_easy_setopt(h, opt, val);                                                     \
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -233,9 +262,14 @@ setup_handle(struct curl_tr *c)
     SET(CURLOPT_HEADERDATA, c);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, c);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, c);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* a proxy's "200 Connection established" must not look like our answer */
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (c->ca_file != NULL)
         SET(CURLOPT_CAINFO, c->ca_file);
 #undef SET
@@ -322,7 +356,7 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     struct curl_slist *hdrs = NULL, *tmp;
     char range[48], line[ZUPD_VALIDATOR_MAX + 32];
     curl_off_t ra = 0;
-    long conns = 0;
+    long conns = 0, ver = 0;
     CURLcode e = CURLE_OK;
     int rc = ZUPD_OK;
 
@@ -333,6 +367,8 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     c->final = c->began = c->toobig = c->bad_range = c->has_crange = false;
     c->sink_rc = ZUPD_OK;
     c->errbody = 0;
+    c->errbody_over = false;
+    c->hdrbytes = 0;
     c->errbuf[0] = '\0';
     c->etag[0] = c->last_modified[0] = '\0';
     if (g->cond != NULL && g->cond->etag[0] != '\0') {
@@ -368,10 +404,16 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &res->status);
     if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
         res->new_conns += (uint32_t)conns;
+    if (curl_easy_getinfo(c->h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
+        res->http_version = ver == CURL_HTTP_VERSION_1_0   ? 10
+                            : ver == CURL_HTTP_VERSION_1_1 ? 11
+                            : ver == CURL_HTTP_VERSION_2_0 ? 20
+                            : ver == CURL_HTTP_VERSION_3   ? 30
+                                                           : 0;
     if ((res->status == 429 || res->status == 503) &&
         curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
-        res->retry_after = (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after
-                                                                : (uint32_t)ra;
+        res->retry_after =
+            (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after : (uint32_t)ra;
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
     if (c->sink_rc != ZUPD_OK)
@@ -380,6 +422,8 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
         rc = ZUPD_E_TOOBIG;
     else if (c->bad_range)
         rc = ZUPD_E_NET;
+    else if (c->errbody_over)
+        rc = ZUPD_OK; /* the status decides: a 404 stays a 404 */
     else
         rc = map_curlcode(e);
     return rc;
@@ -401,8 +445,10 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
 
     memset(res, 0, sizeof(*res));
     if (g == NULL || g->url == NULL || sink == NULL || g->max_bytes == 0 ||
-        g->offset > g->max_bytes)
-        return ZUPD_E_MISUSE;
+        g->offset > g->max_bytes ||
+        (g->cond != NULL &&
+         (!zu_validator_ok(g->cond->etag) || !zu_validator_ok(g->cond->last_modified))))
+        return ZUPD_E_MISUSE; /* no CR/LF may reach a request header */
     zu_url_redact(shown, sizeof(shown), g->url);
     rc = perform(c, g, sink, res, &ce);
     if (rc == ZUPD_OK && res->status == 416 && g->offset > 0) {
@@ -419,7 +465,7 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
                    g->max_bytes);
         else if (rc == ZUPD_E_NET || rc == ZUPD_E_TIMEOUT)
             zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': %s", shown,
-                   c->bad_range ? "reply to a range request does not start at the offset"
+                   c->bad_range           ? "reply to a range request does not start at the offset"
                    : c->errbuf[0] != '\0' ? c->errbuf
                                           : curl_easy_strerror(ce));
         return rc;

@@ -18,6 +18,7 @@ struct mem_entry {
     char etag[32];
     int err;
     uint32_t retry_after;
+    uint64_t cut_after; /* deliver up to this position, then fail */
     uint64_t gets;
     struct mem_entry *next;
 };
@@ -87,6 +88,7 @@ mem_find(struct mem_tr *m, const char *url, bool create)
     e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
+    e->cut_after = UINT64_MAX;
     e->url = strdup(url);
     if (e->url == NULL) {
         free(e);
@@ -138,6 +140,20 @@ zupd_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint
     return ZUPD_OK;
 }
 
+int
+zupd_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after)
+{
+    struct mem_entry *e;
+
+    if (url == NULL)
+        return ZUPD_E_MISUSE;
+    e = mem_find(mem_of(t), url, true);
+    if (e == NULL)
+        return ZUPD_E_NOMEM;
+    e->cut_after = after;
+    return ZUPD_OK;
+}
+
 uint64_t
 zupd_mem_transport_count(const struct zupd_transport *t, const char *url)
 {
@@ -159,6 +175,7 @@ mem_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     if (e == NULL)
         return ZUPD_E_NOMEM;
     e->gets++;
+    res->http_version = 11;
     if (e->err != ZUPD_OK) {
         res->status = e->err == ZUPD_E_BUSY ? 503 : e->err == ZUPD_E_NOTFOUND ? 404 : 500;
         res->retry_after = e->retry_after;
@@ -183,6 +200,11 @@ mem_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     rc = sink->begin(sink->opaque, start);
     for (size_t off = (size_t)start; rc == ZUPD_OK && off < e->len;) {
         size_t n = e->len - off < 4096 ? e->len - off : 4096;
+
+        if (off >= e->cut_after)
+            return ZUPD_E_NET;
+        if (n > e->cut_after - off)
+            n = (size_t)(e->cut_after - off);
 
         rc = sink->write(sink->opaque, e->data + off, n);
         if (rc == ZUPD_OK)

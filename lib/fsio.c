@@ -32,8 +32,8 @@ zu_errno_to_err(int e)
 int
 zu_plain_name(const char *name)
 {
-    return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL &&
-           strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+    return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
 }
 
 int

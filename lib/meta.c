@@ -136,8 +136,8 @@ zupd_time_format(int64_t t, char *buf, size_t cap)
     d = doy - (153 * mp + 2) / 5 + 1;
     m = mp < 10 ? mp + 3 : mp - 9;
     y += m <= 2;
-    snprintf(buf, cap, "%04d-%02u-%02uT%02u:%02u:%02uZ", (int)y, m, d, secs / 3600,
-             secs / 60 % 60, secs % 60);
+    snprintf(buf, cap, "%04d-%02u-%02uT%02u:%02u:%02uZ", (int)y, m, d, secs / 3600, secs / 60 % 60,
+             secs % 60);
     return ZUPD_OK;
 }
 
@@ -169,19 +169,19 @@ check_str_array(const json_t *a, size_t max, bool unique, const char *role, cons
         return fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role, field);
     n = json_array_size(a);
     if (n > max)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: '%s' has %zu entries, more than %zu", role,
-                    field, n, max);
-    json_array_foreach(a, i, e) {
+        return fail(err, cap, ZUPD_E_TOOBIG, "%s: '%s' has %zu entries, more than %zu", role, field,
+                    n, max);
+    json_array_foreach (a, i, e) {
         if (!json_is_string(e))
-            return fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role,
-                        field);
+            return fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role, field);
     }
     if (!unique || n < 2)
         return ZUPD_OK;
     v = malloc(n * sizeof(*v));
     if (v == NULL)
         return ZUPD_E_NOMEM;
-    json_array_foreach(a, i, e) v[i] = json_string_value(e);
+    json_array_foreach (a, i, e)
+        v[i] = json_string_value(e);
     qsort(v, n, sizeof(*v), strptr_cmp);
     for (i = 1; i < n; i++)
         if (strcmp(v[i - 1], v[i]) == 0) {
@@ -232,8 +232,8 @@ is_top_role(const char *name)
 }
 
 static int
-check_keys(json_t *keys, const char *role, const struct zupd_limits *lim,
-           struct zu_meta_index *ix, char *err, size_t cap)
+check_keys(json_t *keys, const char *role, const struct zupd_limits *lim, struct zu_meta_index *ix,
+           char *err, size_t cap)
 {
     const char *keyid;
     json_t *k;
@@ -244,12 +244,11 @@ check_keys(json_t *keys, const char *role, const struct zupd_limits *lim,
         return fail(err, cap, ZUPD_E_FORMAT, "%s: 'keys' must be an object", role);
     n = json_object_size(keys);
     if (n > lim->max_keys)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu keys, more than %zu", role, n,
-                    lim->max_keys);
+        return fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu keys, more than %zu", role, n, lim->max_keys);
     ix->keys = calloc(n > 0 ? n : 1, sizeof(*ix->keys));
     if (ix->keys == NULL)
         return ZUPD_E_NOMEM;
-    json_object_foreach(keys, keyid, k) {
+    json_object_foreach (keys, keyid, k) {
         const char *s;
         json_t *kv;
         struct zu_key *zk = NULL;
@@ -283,7 +282,7 @@ check_hashes(const json_t *h, struct zupd_hashes *out)
     memset(out, 0, sizeof(*out));
     if (!json_is_object(h) || json_object_size(h) == 0)
         return ZUPD_E_FORMAT;
-    json_object_foreach((json_t *)(uintptr_t)h, alg, v) {
+    json_object_foreach ((json_t *)(uintptr_t)h, alg, v) {
         const char *hex;
         size_t n;
         uint8_t *dst = NULL;
@@ -378,7 +377,7 @@ check_meta_dict(json_t *meta, const char *role, const struct zupd_limits *lim, c
     if (json_object_size(meta) > lim->max_entries)
         return fail(err, cap, ZUPD_E_TOOBIG, "%s: 'meta' has more than %zu entries", role,
                     lim->max_entries);
-    json_object_foreach(meta, name, e) {
+    json_object_foreach (meta, name, e) {
         if (zu_meta_file_decode(e, &f) != ZUPD_OK)
             return fail(err, cap, ZUPD_E_FORMAT,
                         "%s: meta '%s' needs an integer 'version' >= 1, an optional integer "
@@ -445,8 +444,7 @@ check_delegated(json_t *r, size_t idx, const struct zupd_limits *lim, struct zu_
     int rc;
 
     if (!json_is_object(r))
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role %zu must be an object",
-                    idx);
+        return fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role %zu must be an object", idx);
     name = json_object_get(r, "name");
     if (!json_is_string(name) || json_string_length(name) == 0)
         return fail(err, cap, ZUPD_E_FORMAT,
@@ -473,8 +471,8 @@ check_delegated(json_t *r, size_t idx, const struct zupd_limits *lim, struct zu_
                     "%s: exactly one of 'paths' and 'path_hash_prefixes' must be set", where);
     if (out->paths != NULL)
         return check_str_array(out->paths, lim->max_paths, false, where, "paths", err, cap);
-    return check_str_array(out->prefixes, lim->max_paths, false, where, "path_hash_prefixes",
-                           err, cap);
+    return check_str_array(out->prefixes, lim->max_paths, false, where, "path_hash_prefixes", err,
+                           cap);
 }
 
 static int
@@ -541,7 +539,7 @@ check_delegations(json_t *d, const struct zupd_limits *lim, struct zu_meta_index
         rc = ZUPD_E_NOMEM;
         goto out;
     }
-    json_array_foreach(roles, i, r) {
+    json_array_foreach (roles, i, r) {
         rc = check_delegated(r, i, lim, &ix->roles[i], err, cap);
         if (rc != ZUPD_OK)
             goto out;
@@ -574,7 +572,7 @@ check_targets(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix
         return fail(err, cap, ZUPD_E_FORMAT, "targets: 'targets' must be an object");
     if (json_object_size(t) > lim->max_entries)
         return fail(err, cap, ZUPD_E_TOOBIG, "targets: more than %zu targets", lim->max_entries);
-    json_object_foreach(t, path, d) {
+    json_object_foreach (t, path, d) {
         if (zu_meta_target_decode(d, &info) != ZUPD_OK)
             return fail(err, cap, ZUPD_E_FORMAT,
                         "targets: target '%s' needs an integer 'length' >= 0 and non-empty "
@@ -625,8 +623,8 @@ zu_meta_index_release(struct zu_meta_index *ix)
 }
 
 int
-zu_meta_index_build(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix,
-                    char *err, size_t cap)
+zu_meta_index_build(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix, char *err,
+                    size_t cap)
 {
     const char *type;
     json_t *v;
@@ -724,13 +722,13 @@ check_signatures(json_t *sigs, const struct zupd_limits *lim, const char *type, 
     ids = calloc(n > 0 ? n : 1, sizeof(*ids));
     if (ids == NULL)
         return ZUPD_E_NOMEM;
-    json_array_foreach(sigs, i, s) {
+    json_array_foreach (sigs, i, s) {
         const char *sig;
 
         if (!json_is_object(s) || zu_json_get_str(s, "keyid", &ids[i]) != ZUPD_OK ||
             zu_json_get_str(s, "sig", &sig) != ZUPD_OK) {
-            rc = fail(err, cap, ZUPD_E_FORMAT,
-                      "%s: signature %zu needs string 'keyid' and 'sig'", type, i);
+            rc = fail(err, cap, ZUPD_E_FORMAT, "%s: signature %zu needs string 'keyid' and 'sig'",
+                      type, i);
             goto out;
         }
     }
@@ -749,7 +747,7 @@ out:
 
 int
 zu_meta_from_json(json_t *doc, const struct zupd_limits *lim, enum zupd_meta_type expect,
-               struct zupd_meta **out, char *err, size_t cap)
+                  struct zupd_meta **out, char *err, size_t cap)
 {
     struct zupd_meta *m = NULL;
     int rc;

@@ -168,7 +168,7 @@ find_in(json_t *s, enum zupd_meta_type t, const char *role, json_t **keys, json_
             *r = json_object_get(d, "succinct_roles");
         } else {
             roles = json_object_get(d, "roles");
-            json_array_foreach(roles, i, e) {
+            json_array_foreach (roles, i, e) {
                 if (json_is_string(json_object_get(e, "name")) &&
                     strcmp(json_string_value(json_object_get(e, "name")), role) == 0)
                     *r = e;
@@ -186,7 +186,7 @@ arr_has(const json_t *a, const char *s)
     size_t i;
     json_t *e;
 
-    json_array_foreach(a, i, e) {
+    json_array_foreach (a, i, e) {
         if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
             return true;
     }
@@ -247,7 +247,7 @@ key_in_use(json_t *s, enum zupd_meta_type t, const char *keyid)
     size_t i;
 
     if (t == ZUPD_META_ROOT) {
-        json_object_foreach(json_object_get(s, "roles"), name, r) {
+        json_object_foreach (json_object_get(s, "roles"), name, r) {
             if (arr_has(json_object_get(r, "keyids"), keyid))
                 return true;
         }
@@ -256,7 +256,7 @@ key_in_use(json_t *s, enum zupd_meta_type t, const char *keyid)
     d = json_object_get(s, "delegations");
     if (arr_has(json_object_get(json_object_get(d, "succinct_roles"), "keyids"), keyid))
         return true;
-    json_array_foreach(json_object_get(d, "roles"), i, r) {
+    json_array_foreach (json_object_get(d, "roles"), i, r) {
         if (arr_has(json_object_get(r, "keyids"), keyid))
             return true;
     }
@@ -282,7 +282,7 @@ zupd_meta_revoke_key(struct zupd_meta *m, const char *role, const char *keyid)
     }
     ids = json_object_get(r, "keyids");
     rc = ZUPD_E_NOTFOUND;
-    json_array_foreach(ids, i, e) {
+    json_array_foreach (ids, i, e) {
         if (strcmp(json_string_value(e), keyid) == 0) {
             rc = json_array_remove(ids, i) == 0 ? ZUPD_OK : ZUPD_E_NOMEM;
             break;
@@ -359,13 +359,20 @@ zupd_meta_add_delegation(struct zupd_meta *m, const char *name, bool terminating
         return ZUPD_E_ROLE;
     if (name == NULL || (paths == NULL) == (path_hash_prefixes == NULL) || m->ix.has_succinct)
         return ZUPD_E_MISUSE;
+    for (size_t i = 0; i < (paths != NULL ? n_paths : n_prefixes); i++)
+        if ((paths != NULL ? paths[i] : path_hash_prefixes[i]) == NULL)
+            return ZUPD_E_MISUSE;
     list = paths != NULL ? str_array(paths, n_paths) : str_array(path_hash_prefixes, n_prefixes);
     r = json_pack("{s:s,s:[],s:i,s:b}", "name", name, "keyids", "threshold", 1, "terminating",
                   terminating);
-    if (list == NULL || r == NULL ||
-        json_object_set_new(r, paths != NULL ? "paths" : "path_hash_prefixes", list) != 0) {
+    if (list == NULL || r == NULL) {
+        json_decref(list);
         json_decref(r);
-        return ZUPD_E_NOMEM; /* or a NULL entry: MISUSE, but indistinguishable here */
+        return ZUPD_E_NOMEM;
+    }
+    if (json_object_set_new(r, paths != NULL ? "paths" : "path_hash_prefixes", list) != 0) {
+        json_decref(r); /* set_new took list, also on failure */
+        return ZUPD_E_NOMEM;
     }
     rc = begin(m, &copy);
     if (rc == ZUPD_OK)
@@ -388,6 +395,43 @@ zupd_meta_add_delegation(struct zupd_meta *m, const char *name, bool terminating
 }
 
 int
+zupd_meta_remove_delegation(struct zupd_meta *m, const char *name)
+{
+    json_t *copy = NULL, *d, *roles, *e, *ids, *keys;
+    size_t i, k;
+    int rc;
+
+    if (m->ix.type != ZUPD_META_TARGETS)
+        return ZUPD_E_ROLE;
+    if (name == NULL)
+        return ZUPD_E_MISUSE;
+    rc = begin(m, &copy);
+    if (rc != ZUPD_OK)
+        return rc;
+    d = json_object_get(copy, "delegations");
+    roles = json_object_get(d, "roles");
+    keys = json_object_get(d, "keys");
+    json_array_foreach (roles, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+            break;
+    }
+    if (i >= json_array_size(roles)) {
+        json_decref(copy);
+        return ZUPD_E_NOTFOUND;
+    }
+    ids = json_incref(json_object_get(json_array_get(roles, i), "keyids"));
+    rc = json_array_remove(roles, i) == 0 ? ZUPD_OK : ZUPD_E_NOMEM;
+    for (k = 0; rc == ZUPD_OK && k < json_array_size(ids); k++) {
+        const char *keyid = json_string_value(json_array_get(ids, k));
+
+        if (!key_in_use(copy, m->ix.type, keyid))
+            json_object_del(keys, keyid);
+    }
+    json_decref(ids);
+    return commit(m, copy, rc);
+}
+
+int
 zupd_meta_set_succinct(struct zupd_meta *m, unsigned bit_length, const char *name_prefix)
 {
     json_t *copy = NULL, *d, *sr;
@@ -405,8 +449,8 @@ zupd_meta_set_succinct(struct zupd_meta *m, unsigned bit_length, const char *nam
         return rc;
     }
     json_object_del(d, "roles");
-    sr = json_pack("{s:[],s:i,s:i,s:s}", "keyids", "threshold", 1, "bit_length",
-                   (int)bit_length, "name_prefix", name_prefix);
+    sr = json_pack("{s:[],s:i,s:i,s:s}", "keyids", "threshold", 1, "bit_length", (int)bit_length,
+                   "name_prefix", name_prefix);
     if (sr == NULL || json_object_set_new(d, "succinct_roles", sr) != 0)
         rc = ZUPD_E_NOMEM;
     return commit(m, copy, rc);
@@ -547,7 +591,7 @@ zupd_meta_add_signature(struct zupd_meta *m, const char *keyid, const char *sig_
 
     if (keyid == NULL || sig_hex == NULL)
         return ZUPD_E_MISUSE;
-    json_array_foreach(m->sigs, i, e) {
+    json_array_foreach (m->sigs, i, e) {
         if (strcmp(json_string_value(json_object_get(e, "keyid")), keyid) == 0)
             return json_object_set_new(e, "sig", json_string(sig_hex)) == 0 ? ZUPD_OK
                                                                             : ZUPD_E_MISUSE;

@@ -26,7 +26,7 @@ struct zu_meta_role {
     json_t *keyids;     /* array of strings (borrowed) */
     uint64_t threshold; /* >= 1 */
     bool terminating;
-    json_t *paths;      /* delegated: exactly one of paths / prefixes */
+    json_t *paths; /* delegated: exactly one of paths / prefixes */
     json_t *prefixes;
 };
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "json.h"
 #include "meta_int.h"
 
@@ -93,8 +95,23 @@ zupd_meta_has_key(const struct zupd_meta *m, const char *keyid)
 }
 
 int
-zupd_meta_role(const struct zupd_meta *m, const char *role, uint64_t *threshold,
-               size_t *n_keyids)
+zupd_meta_key_json(const struct zupd_meta *m, const char *keyid, uint8_t **out, size_t *out_len)
+{
+    json_t *keys = NULL;
+
+    *out = NULL;
+    *out_len = 0;
+    if (keyid == NULL || zu_meta_find_key(m, keyid) == NULL)
+        return ZUPD_E_NOTFOUND;
+    if (m->ix.type == ZUPD_META_ROOT)
+        keys = json_object_get(m->signed_, "keys");
+    else if (m->ix.type == ZUPD_META_TARGETS)
+        keys = json_object_get(json_object_get(m->signed_, "delegations"), "keys");
+    return zu_cjson_dump(json_object_get(keys, keyid), m->lim.max_json_bytes, out, out_len);
+}
+
+int
+zupd_meta_role(const struct zupd_meta *m, const char *role, uint64_t *threshold, size_t *n_keyids)
 {
     const struct zu_meta_role *r = zu_meta_find_role(m, role);
 
@@ -127,7 +144,7 @@ role_has_keyid(const struct zu_meta_role *r, const char *keyid)
     size_t i;
     json_t *e;
 
-    json_array_foreach(r->keyids, i, e) {
+    json_array_foreach (r->keyids, i, e) {
         if (strcmp(json_string_value(e), keyid) == 0)
             return true;
     }
@@ -173,7 +190,7 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
     rc = zu_cjson_dump(sm->signed_, sm->lim.max_json_bytes, &msg, &len);
     if (rc != ZUPD_OK)
         goto fail;
-    json_array_foreach(sm->sigs, i, s) {
+    json_array_foreach (sm->sigs, i, s) {
         const char *keyid = json_string_value(json_object_get(s, "keyid"));
         const char *sig = json_string_value(json_object_get(s, "sig"));
         const struct zu_meta_key *k;
@@ -233,7 +250,7 @@ zupd_meta_file_foreach(const struct zupd_meta *m, zupd_meta_file_fn fn, void *op
 
     if (m->ix.meta == NULL)
         return 0;
-    json_object_foreach(m->ix.meta, name, e) {
+    json_object_foreach (m->ix.meta, name, e) {
         int r;
         if (zu_meta_file_decode(e, &f) != ZUPD_OK)
             continue; /* validated at parse: never */
@@ -273,7 +290,7 @@ zupd_meta_target_foreach(const struct zupd_meta *m, zupd_meta_target_fn fn, void
 
     if (m->ix.targets == NULL)
         return 0;
-    json_object_foreach(m->ix.targets, path, e) {
+    json_object_foreach (m->ix.targets, path, e) {
         int r;
         if (zu_meta_target_decode(e, &t) != ZUPD_OK)
             continue;
@@ -285,8 +302,7 @@ zupd_meta_target_foreach(const struct zupd_meta *m, zupd_meta_target_fn fn, void
 }
 
 int
-zupd_meta_target_custom(const struct zupd_meta *m, const char *path, uint8_t **out,
-                        size_t *out_len)
+zupd_meta_target_custom(const struct zupd_meta *m, const char *path, uint8_t **out, size_t *out_len)
 {
     json_t *e, *c;
 
@@ -465,27 +481,39 @@ zu_meta_path_match(const char *pattern, const char *path)
     }
 }
 
+/* libsodium for these short inputs: no EVP context or provider lookup,
+ * which cost more than the hash itself */
 static void
 path_sha256(const char *path, uint8_t d[ZUPD_SHA256_LEN])
 {
-    size_t n;
+    crypto_hash_sha256(d, (const unsigned char *)path, strlen(path));
+}
 
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, path, strlen(path), d, ZUPD_SHA256_LEN, &n) != ZUPD_OK)
-        memset(d, 0, ZUPD_SHA256_LEN); /* only on a broken libcrypto */
+static void
+path_sha256_hex(const char *path, char hex[2 * ZUPD_SHA256_LEN + 1])
+{
+    uint8_t d[ZUPD_SHA256_LEN];
+
+    path_sha256(path, d);
+    zupd_hex_encode(hex, 2 * ZUPD_SHA256_LEN + 1, d, sizeof(d));
+}
+
+/* python-tuf: hexdigest().startswith(prefix) */
+static bool
+hex_has_prefix(const char *hex, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return n <= 2 * ZUPD_SHA256_LEN && memcmp(hex, prefix, n) == 0;
 }
 
 bool
 zu_meta_hash_prefix_match(const char *prefix, const char *path)
 {
-    uint8_t d[ZUPD_SHA256_LEN];
     char hex[2 * ZUPD_SHA256_LEN + 1];
-    size_t n = strlen(prefix);
 
-    if (n > 2 * ZUPD_SHA256_LEN)
-        return false;
-    path_sha256(path, d);
-    zupd_hex_encode(hex, sizeof(hex), d, sizeof(d));
-    return memcmp(hex, prefix, n) == 0;
+    path_sha256_hex(path, hex);
+    return hex_has_prefix(hex, prefix);
 }
 
 uint32_t
@@ -507,8 +535,7 @@ suffix_len(unsigned bit_length)
 }
 
 int
-zu_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *buf,
-                     size_t cap)
+zu_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *buf, size_t cap)
 {
     int n;
 
@@ -539,20 +566,27 @@ zu_succinct_is_bin(const char *prefix, unsigned bit_length, const char *name)
     return v < (1ull << bit_length);
 }
 
+/* hex is the path's sha256, computed by the caller at most once per lookup */
 static bool
-role_matches(const struct zu_meta_role *r, const char *path)
+role_matches(const struct zu_meta_role *r, const char *path, char *hex, bool *have_hex)
 {
     size_t i;
     json_t *e;
 
     if (r->prefixes != NULL) {
-        json_array_foreach(r->prefixes, i, e) {
-            if (zu_meta_hash_prefix_match(json_string_value(e), path))
+        if (json_array_size(r->prefixes) == 0)
+            return false;
+        if (!*have_hex) {
+            path_sha256_hex(path, hex);
+            *have_hex = true;
+        }
+        json_array_foreach (r->prefixes, i, e) {
+            if (hex_has_prefix(hex, json_string_value(e)))
                 return true;
         }
         return false;
     }
-    json_array_foreach(r->paths, i, e) {
+    json_array_foreach (r->paths, i, e) {
         if (zu_meta_path_match(json_string_value(e), path))
             return true;
     }
@@ -583,6 +617,9 @@ int
 zupd_meta_child_next(const struct zupd_meta *m, const char *path, size_t *cursor,
                      struct zupd_meta_child *out)
 {
+    char hex[2 * ZUPD_SHA256_LEN + 1];
+    bool have_hex = false;
+
     memset(out, 0, sizeof(*out));
     if (path == NULL || cursor == NULL)
         return ZUPD_E_MISUSE;
@@ -600,7 +637,7 @@ zupd_meta_child_next(const struct zupd_meta *m, const char *path, size_t *cursor
     while (*cursor < m->ix.n_roles) {
         const struct zu_meta_role *r = &m->ix.roles[(*cursor)++];
 
-        if (role_matches(r, path)) {
+        if (role_matches(r, path, hex, &have_hex)) {
             snprintf(out->name, sizeof(out->name), "%s", r->name); /* length checked at parse */
             out->terminating = r->terminating;
             return ZUPD_OK;

@@ -238,6 +238,7 @@ int
 zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t cap)
 {
     uint64_t wait = zupd_fetch_state_wait(&u->fs, u->o.now);
+    struct zupd_fetch_state before;
     uint32_t ra;
     int rc, rc2;
 
@@ -248,11 +249,14 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
             (unsigned long long)wait);
         return ZUPD_E_BUSY;
     }
+    before = u->fs;
     rc = zupd_client_refresh(u->client, changed, err, cap);
     ra = zupd_client_retry_after(u->client);
-    if (ra > 0)
+    /* cool down only when no mirror could serve us */
+    if (rc == ZUPD_E_BUSY && ra > 0)
         zupd_fetch_state_cooldown(&u->fs, u->o.now, ra);
-    rc2 = save_fetch_state(u);
+    /* an idle check changes nothing: no write, no fsync */
+    rc2 = memcmp(&before, &u->fs, sizeof(before)) == 0 ? ZUPD_OK : save_fetch_state(u);
     if (rc == ZUPD_OK && rc2 != ZUPD_OK) {
         say(err, cap, "cannot write '%s/fetch-state': %s", u->o.state_dir, zupd_strerror(rc2));
         rc = rc2;

@@ -199,8 +199,8 @@ delta_apply(const char *oldp, const char *patchp, const char *newp)
     }
     rc = zupd_delta_apply(old.p, old.len, patch.p, patch.len, 0, &sink, NULL);
     if (rc == ZUPD_E_BASE) {
-        fprintf(stderr, "zupd-mirror: cannot apply '%s': delta base does not match '%s'\n",
-                patchp, oldp);
+        fprintf(stderr, "zupd-mirror: cannot apply '%s': delta base does not match '%s'\n", patchp,
+                oldp);
         goto out;
     }
     if (rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE) {
@@ -244,8 +244,8 @@ delta_create(const char *oldp, const char *newp, const char *patchp,
     }
     rc = zupd_delta_create(old.p, old.len, nw.p, nw.len, o, &patch, &plen, &rep);
     if (rc != ZUPD_OK) {
-        fprintf(stderr, "zupd-mirror: cannot create a delta from '%s' to '%s': %s\n", oldp,
-                newp, zupd_strerror(rc));
+        fprintf(stderr, "zupd-mirror: cannot create a delta from '%s' to '%s': %s\n", oldp, newp,
+                zupd_strerror(rc));
         goto out;
     }
     rc = atomic_begin(&af, patchp);

@@ -5,9 +5,11 @@
 
 #include <zupd/delta.h>
 
-/* What to create. method 0 means auto: every method is tried and the
- * smallest patch is kept. level 0 is the default (fast enough for every
- * publish); ZUPD_DELTA_LEVEL_MAX is the slow, smallest setting. */
+/* What to create. method 0 means auto: the methods that can win are tried
+ * and the smallest patch is kept. level 0 is the default (19: fast enough
+ * for every publish); 20..ZUPD_DELTA_LEVEL_MAX search exhaustively and
+ * compress harder (the mirror's overnight setting). docs/delta-format.md
+ * says what each level does. */
 #define ZUPD_DELTA_AUTO 0
 #define ZUPD_DELTA_LEVEL_DEFAULT 19
 #define ZUPD_DELTA_LEVEL_MAX 22

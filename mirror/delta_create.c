@@ -17,6 +17,75 @@
 #include "delta_int.h"
 #include "internal.h"
 
+/* -DZU_DELTA_TRACE prints the time of each phase to stderr (development only). */
+#ifdef ZU_DELTA_TRACE
+#include <stdio.h>
+#include <time.h>
+static double
+tr_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+#define TR(name, stmt)                                                                             \
+    do {                                                                                           \
+        double t0_ = tr_now();                                                                     \
+        stmt;                                                                                      \
+        fprintf(stderr, "delta: %-12s %7.2f s\n", name, tr_now() - t0_);                           \
+    } while (0)
+#else
+#define TR(name, stmt)                                                                             \
+    do {                                                                                           \
+        stmt;                                                                                      \
+    } while (0)
+#endif
+
+/* What a level means. Levels up to 19 are for every publish: the suffix
+ * search skips ahead in long stretches without a better match (0.8 %
+ * larger, 2-3x faster on big executables), big diff streams get a cheaper
+ * zstd level (bzip2 is tried too and often wins there), and the zstd
+ * patch-from candidate is only tried where it can win: text-like data, or
+ * a new file mostly made of new bytes. Levels 20-22 search exhaustively,
+ * compress every stream at the level, give the extra stream the old file as
+ * its zstd prefix, and always try patch-from. */
+struct prof {
+    int skip;         /* skip ahead in the suffix search */
+    int z_small;      /* zstd level of ctrl/extra streams and of small diff streams */
+    int z_big;        /* zstd level of diff streams over BIG_STREAM bytes */
+    int extra_prefix; /* extra stream compressed with old as prefix */
+    int pf_always;    /* always try zstd patch-from (else only when it may win) */
+    int pf_level;
+};
+#define BIG_STREAM (8u << 20)
+
+static void
+prof_of_level(int level, struct prof *f)
+{
+    f->skip = level < 20;
+    f->z_small = level < 19 ? 19 : level; /* ctrl and extra are small: always high */
+    f->z_big = level < 20 ? (level < 12 ? level : 12) : level;
+    if (level >= 20)
+        f->z_small = level;
+    f->extra_prefix = level >= 20;
+    f->pf_always = level >= 20;
+    f->pf_level = level;
+}
+
+/* Text-like: at least 90 % of a sample are printable ASCII or whitespace. */
+static int
+looks_like_text(const uint8_t *p, size_t n)
+{
+    size_t step = n > (1u << 20) ? n / (1u << 20) : 1, seen = 0, text = 0;
+    for (size_t i = 0; i < n; i += step) {
+        uint8_t c = p[i];
+        seen++;
+        if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r')
+            text++;
+    }
+    return seen > 0 && text * 10 >= seen * 9;
+}
+
 /* ------------------------------------------------------------------ plan */
 
 /* One control entry: add `add` bytes (diff + old), copy `copy` bytes of
@@ -87,7 +156,7 @@ matchlen(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
  * the suffix array sa[lo..hi] (inclusive). */
 static size_t
 zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-          size_t lo, size_t hi, size_t *pos)
+              size_t lo, size_t hi, size_t *pos)
 {
     size_t llen = matchlen(old + sa[lo], olen - (size_t)sa[lo], nw, nlen);
     size_t hlen = matchlen(old + sa[hi], olen - (size_t)sa[hi], nw, nlen);
@@ -118,13 +187,54 @@ zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t 
     return hlen;
 }
 
+/* Index of the suffix array by the first two bytes of each suffix:
+ * suffixes starting with bytes (a, b) are sa[bkt[a*256+b] .. bkt[a*256+b+1]).
+ * A suffix of one byte c counts as (c, 0) and sorts first in that bucket. */
+#define BKT_N 65536
+
+static void
+bkt_build(const uint8_t *old, size_t olen, uint32_t *bkt)
+{
+    memset(bkt, 0, (BKT_N + 1) * sizeof(*bkt));
+    for (size_t i = 0; i < olen; i++) {
+        unsigned k = (unsigned)old[i] << 8 | (i + 1 < olen ? old[i + 1] : 0u);
+        bkt[k + 1]++;
+    }
+    for (size_t k = 0; k < BKT_N; k++)
+        bkt[k + 1] += bkt[k];
+}
+
+/* Longest match of nw[0..nlen) in old (nlen >= 1, olen >= 1). */
+static size_t
+sa_find(const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen, const uint8_t *nw,
+        size_t nlen, size_t *pos)
+{
+    size_t lo, hi;
+
+    if (nlen >= 2) {
+        unsigned k = (unsigned)nw[0] << 8 | nw[1];
+        lo = bkt[k];
+        hi = bkt[k + 1];
+        if (lo < hi)
+            return zu_sa_longest(sa, old, olen, nw, nlen, lo, hi - 1, pos);
+    }
+    lo = bkt[(unsigned)nw[0] << 8];
+    hi = bkt[((unsigned)nw[0] << 8) + 256];
+    if (lo < hi)
+        return zu_sa_longest(sa, old, olen, nw, nlen, lo, hi - 1, pos);
+    *pos = 0;
+    return 0;
+}
+
 /* The bsdiff scan (Percival's algorithm, our code): find approximate
  * matches, extend them forwards and backwards by the "more equal than not"
  * rule, emit (add, copy, seek) with the diff and extra bytes. */
 static int
-plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct plan *p)
+plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int skip, struct plan *p)
 {
     int32_t *sa = NULL;
+    uint32_t *bkt = NULL;
+    size_t skip_after = skip ? 16 : SIZE_MAX / 2, skip_max = skip ? 32 : 1;
     size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = 0;
     int64_t lastoffset = 0;
     int rc = ZUPD_OK;
@@ -147,22 +257,27 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struc
         goto out;
     }
     sa = malloc(olen * sizeof(*sa));
-    if (sa == NULL) {
+    bkt = malloc((BKT_N + 1) * sizeof(*bkt));
+    if (sa == NULL || bkt == NULL) {
         rc = ZUPD_E_NOMEM;
         goto out;
     }
-    if (divsufsort(old, sa, (int32_t)olen) != 0) {
+    TR("divsufsort", rc = divsufsort(old, sa, (int32_t)olen) == 0 ? ZUPD_OK : ZUPD_E_NOMEM);
+    if (rc != ZUPD_OK) {
         rc = ZUPD_E_NOMEM;
         goto out;
     }
+    bkt_build(old, olen, bkt);
 
     while (scan < nlen) {
         size_t oldscore = 0;
         size_t scsc;
 
+        size_t fails = 0, step = 1;
+
         scan += len;
-        for (scsc = scan; scan < nlen; scan++) {
-            len = zu_sa_longest(sa, old, olen, nw + scan, nlen - scan, 0, olen - 1, &pos);
+        for (scsc = scan; scan < nlen; scan += step) {
+            len = sa_find(sa, bkt, old, olen, nw + scan, nlen - scan, &pos);
             for (; scsc < scan + len; scsc++) {
                 int64_t o = (int64_t)scsc + lastoffset;
                 if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scsc])
@@ -170,11 +285,23 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struc
             }
             if ((len == oldscore && len != 0) || len > oldscore + 8)
                 break;
-            {
-                int64_t o = (int64_t)scan + lastoffset;
-                if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scan])
+            /* Skip ahead in long stretches without a better match: after
+             * skip_after failed searches, search every step-th byte only
+             * (step grows to skip_max). oldscore keeps counting the bytes
+             * of [scan, scsc) that match at lastoffset. */
+            fails++;
+            step = fails > skip_after ? 1 + (fails - skip_after) / skip_after : 1;
+            if (step > skip_max)
+                step = skip_max;
+            if (step > nlen - scan)
+                step = nlen - scan;
+            for (size_t q = scan; q < scan + step && q < scsc; q++) {
+                int64_t o = (int64_t)q + lastoffset;
+                if (o >= 0 && (uint64_t)o < olen && old[o] == nw[q])
                     oldscore--;
             }
+            if (scsc < scan + step)
+                scsc = scan + step;
         }
         if (len != oldscore || scan == nlen) {
             size_t lenf = 0, lenb = 0, i;
@@ -229,8 +356,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struc
                 size_t ex = (scan - lenb) - (lastscan + lenf);
                 memcpy(p->extra + p->extra_len, nw + lastscan + lenf, ex);
                 p->extra_len += ex;
-                rc = plan_push(p, lenf, ex,
-                               (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
+                rc = plan_push(p, lenf, ex, (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
                 if (rc != ZUPD_OK)
                     goto out;
             }
@@ -241,6 +367,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struc
     }
 out:
     free(sa);
+    free(bkt);
     if (rc != ZUPD_OK)
         plan_release(p);
     return rc;
@@ -301,35 +428,31 @@ out:
 
 /* ------------------------------------------------------------------ writers */
 
+/* Longest native header: fixed 8 bytes, two size varints, two hashes, and
+ * room for the two stream-length varints of the bsdiff method. */
+#define HDR_MAX (8 + 10 + 10 + 64 + 20)
+
 static int
-hdr_make(uint8_t *h, int method, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen, const uint8_t *nw,
+         size_t nlen)
 {
-    size_t dn;
+    size_t dn, at = 8;
     int rc;
 
-    memset(h, 0, ZUPD_DELTA_HEADER_LEN);
+    memset(h, 0, HDR_MAX);
     memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
-    h[8] = ZUPD_DELTA_VERSION;
-    h[9] = (uint8_t)method;
-    zu_put_le64(h + 16, olen);
-    zu_put_le64(h + 24, nlen);
-    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + 32, 32, &dn);
+    h[4] = ZUPD_DELTA_VERSION;
+    h[5] = (uint8_t)method;
+    at += zu_put_varint(h + at, olen);
+    at += zu_put_varint(h + at, nlen);
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + at, 32, &dn);
     if (rc == ZUPD_OK)
-        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + 64, 32, &dn);
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + at + 32, 32, &dn);
+    *hlen = at + 64;
     return rc;
 }
 
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
+#define put_varint zu_put_varint
 
 static int
 bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
@@ -346,8 +469,8 @@ bz_pack(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
     if (dst == NULL)
         return ZUPD_E_NOMEM;
     dlen = (unsigned)cap;
-    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, 9,
-                                 0, 0) != BZ_OK) {
+    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, 9, 0,
+                                 0) != BZ_OK) {
         free(dst);
         return ZUPD_E_NOMEM;
     }
@@ -371,10 +494,87 @@ packed_release(struct packed *k)
     k->n = 0;
 }
 
-/* The smaller of a (zstd) and b (bzip2) moves to *out; both are released. */
-static void
-packed_pick(struct packed *a, struct packed *b, struct packed *out)
+/* Zero-run coding of src: (varint zeros, varint n, n literal bytes)...; a
+ * literal run ends at a run of 3 zeros. Gives up (returns 0) once the
+ * output would reach limit bytes. */
+static size_t
+zrle_pack(const uint8_t *src, size_t len, uint8_t *dst, size_t limit)
 {
+    size_t pos = 0, n = 0;
+
+    while (pos < len) {
+        size_t z = pos, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len) {
+            if (src[l] == 0 && l + 2 < len && src[l + 1] == 0 && src[l + 2] == 0)
+                break;
+            if (src[l] == 0 && l + 2 >= len) {
+                size_t t = l;
+                while (t < len && src[t] == 0)
+                    t++;
+                if (t == len)
+                    break; /* trailing zeros: their own run */
+            }
+            l++;
+        }
+        if (n + 20 + (l - z) >= limit)
+            return 0;
+        n += zu_put_varint(dst + n, z - pos);
+        n += zu_put_varint(dst + n, l - z);
+        memcpy(dst + n, src + z, l - z);
+        n += l - z;
+        pos = l;
+    }
+    return n;
+}
+
+/* The smallest encoding of src[0..len) among zstd (*a), bzip2 (*b, may be
+ * empty), stored and zero-run coded moves to *out; a and b are released. */
+static int
+pick_stream(const uint8_t *src, size_t len, int try_zrle, struct packed *a, struct packed *b,
+            struct packed *out)
+{
+    size_t best = a->n;
+    int rc = ZUPD_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (b->p != NULL && b->n < best)
+        best = b->n;
+    if (len < best) { /* stored */
+        out->p = malloc(len + 1);
+        if (out->p == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        if (len > 0)
+            memcpy(out->p, src, len);
+        out->n = len;
+        out->codec = ZU_CODEC_RAW;
+        best = len;
+    }
+    if (try_zrle && len > 0 && best > 2) {
+        /* bounded: zrle_pack stops before best bytes */
+        uint8_t *z = malloc(best + 32);
+        size_t zn;
+        if (z == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        zn = zrle_pack(src, len, z, best);
+        if (zn > 0 && zn < best) {
+            free(out->p);
+            out->p = z;
+            out->n = zn;
+            out->codec = ZU_CODEC_ZRLE;
+            best = zn;
+        } else {
+            free(z);
+        }
+    }
+    if (out->p != NULL)
+        goto out;
     if (b->p != NULL && b->n < a->n) {
         *out = *b;
         out->codec = ZU_CODEC_BZIP2;
@@ -384,8 +584,10 @@ packed_pick(struct packed *a, struct packed *b, struct packed *out)
         out->codec = ZU_CODEC_ZSTD;
         a->p = NULL;
     }
+out:
     packed_release(a);
     packed_release(b);
+    return rc;
 }
 
 static uint8_t *
@@ -413,9 +615,9 @@ concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, 
 /* Serialise a plan as a native bsdiff patch (each stream in the smaller of
  * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
 static int
-write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size_t olen,
-             size_t nlen, int level, int want_native, int want_b40, uint8_t **native,
-             size_t *native_len, uint8_t **b40, size_t *b40_len)
+write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+             size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+             uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
     struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0};
     struct packed k[3] = {{0}, {0}, {0}};
@@ -427,9 +629,9 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size
     if (craw == NULL)
         goto out;
     /* both writers need the bzip2 diff and extra streams */
-    rc = bz_pack(pl->diff, pl->diff_len, &db.p, &db.n);
+    TR("bz diff", rc = bz_pack(pl->diff, pl->diff_len, &db.p, &db.n));
     if (rc == ZUPD_OK)
-        rc = bz_pack(pl->extra, pl->extra_len, &eb.p, &eb.n);
+        TR("bz extra", rc = bz_pack(pl->extra, pl->extra_len, &eb.p, &eb.n));
     if (rc != ZUPD_OK)
         goto out;
     if (want_b40) {
@@ -457,7 +659,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size
         memset(k, 0, sizeof(k));
     }
     if (want_native) {
-        uint8_t head[ZUPD_DELTA_HEADER_LEN + 24];
+        uint8_t head[HDR_MAX];
+        size_t at = hdr_len;
         for (size_t i = 0; i < pl->n; i++) {
             int64_t s = pl->c[i].seek;
             uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
@@ -465,28 +668,34 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, const uint8_t *old, size
             cn += put_varint(craw + cn, pl->c[i].copy);
             cn += put_varint(craw + cn, z);
         }
-        rc = zstd_pack(craw, cn, level, NULL, 0, &cz.p, &cz.n);
+        rc = zstd_pack(craw, cn, f->z_small, NULL, 0, &cz.p, &cz.n);
         if (rc == ZUPD_OK && cn > 0)
             rc = bz_pack(craw, cn, &cb.p, &cb.n);
         if (rc == ZUPD_OK)
-            rc = zstd_pack(pl->diff, pl->diff_len, level, NULL, 0, &dz.p, &dz.n);
+            TR("zstd diff", rc = zstd_pack(pl->diff, pl->diff_len,
+                                           pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL,
+                                           0, &dz.p, &dz.n));
         if (rc == ZUPD_OK)
-            rc = zstd_pack(pl->extra, pl->extra_len, level, old, olen, &ez.p, &ez.n);
+            TR("zstd extra", rc = zstd_pack(pl->extra, pl->extra_len, f->z_small,
+                                            f->extra_prefix ? old : NULL, olen, &ez.p, &ez.n));
         if (rc != ZUPD_OK)
             goto out;
         if (pl->diff_len == 0)
             packed_release(&db); /* empty stream: zero bytes of zstd */
         if (pl->extra_len == 0)
             packed_release(&eb);
-        packed_pick(&cz, &cb, &k[0]);
-        packed_pick(&dz, &db, &k[1]);
-        packed_pick(&ez, &eb, &k[2]);
-        memcpy(head, hdr, ZUPD_DELTA_HEADER_LEN);
-        for (int i = 0; i < 3; i++) {
-            head[10 + i] = (uint8_t)k[i].codec;
-            zu_put_le64(head + ZUPD_DELTA_HEADER_LEN + 8 * i, k[i].n);
-        }
-        *native = concat(head, sizeof(head), k, 3, native_len);
+        rc = pick_stream(craw, cn, 0, &cz, &cb, &k[0]);
+        if (rc == ZUPD_OK)
+            rc = pick_stream(pl->diff, pl->diff_len, 1, &dz, &db, &k[1]);
+        if (rc == ZUPD_OK)
+            rc = pick_stream(pl->extra, pl->extra_len, 0, &ez, &eb, &k[2]);
+        if (rc != ZUPD_OK)
+            goto out;
+        memcpy(head, hdr, hdr_len);
+        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+        at += zu_put_varint(head + at, k[0].n);
+        at += zu_put_varint(head + at, k[1].n);
+        *native = concat(head, at, k, 3, native_len);
         if (*native == NULL) {
             rc = ZUPD_E_NOMEM;
             goto out;
@@ -508,8 +717,8 @@ out:
 }
 
 static int
-write_zstd(const uint8_t *hdr, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-           int level, uint8_t **patch, size_t *patch_len)
+write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw,
+           size_t nlen, int level, uint8_t **patch, size_t *patch_len)
 {
     uint8_t *z = NULL, *out = NULL;
     size_t zn = 0;
@@ -518,17 +727,17 @@ write_zstd(const uint8_t *hdr, const uint8_t *old, size_t olen, const uint8_t *n
     rc = zstd_pack(nw, nlen, level, old, olen, &z, &zn);
     if (rc != ZUPD_OK)
         return rc;
-    out = malloc(ZUPD_DELTA_HEADER_LEN + zn);
+    out = malloc(hdr_len + zn);
     if (out == NULL) {
         free(z);
         return ZUPD_E_NOMEM;
     }
-    memcpy(out, hdr, ZUPD_DELTA_HEADER_LEN);
+    memcpy(out, hdr, hdr_len);
     if (zn > 0)
-        memcpy(out + ZUPD_DELTA_HEADER_LEN, z, zn);
+        memcpy(out + hdr_len, z, zn);
     free(z);
     *patch = out;
-    *patch_len = ZUPD_DELTA_HEADER_LEN + zn;
+    *patch_len = hdr_len + zn;
     return ZUPD_OK;
 }
 
@@ -573,11 +782,12 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
                   struct zupd_delta_report *rep)
 {
     struct plan pl;
-    uint8_t hdr[ZUPD_DELTA_HEADER_LEN];
+    uint8_t hdr[HDR_MAX];
     uint8_t *best = NULL, *cand = NULL;
-    size_t best_len = 0, cand_len = 0;
+    size_t best_len = 0, cand_len = 0, hdr_len = 0;
     int method, level, rc;
     int want_bsd, want_zstd, want_b40;
+    struct prof f;
 
     memset(&pl, 0, sizeof(pl));
     if (patch == NULL || patch_len == NULL)
@@ -600,19 +810,20 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     want_zstd = method == ZUPD_DELTA_AUTO || method == ZUPD_DELTA_ZSTD;
     if (method == ZUPD_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         want_bsd = want_b40 = 0;
+    prof_of_level(level, &f);
 
     if (want_bsd || want_b40) {
-        rc = plan_make(old, old_len, new_, new_len, &pl);
+        rc = plan_make(old, old_len, new_, new_len, f.skip, &pl);
         if (rc != ZUPD_OK)
             goto out;
     }
     if (want_bsd || want_b40) {
         uint8_t *nat = NULL, *b40 = NULL;
         size_t nat_len = 0, b40_len = 0;
-        rc = hdr_make(hdr, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
+        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_bsdiff(&pl, hdr, old, old_len, new_len, level, want_bsd, want_b40, &nat,
-                              &nat_len, &b40, &b40_len);
+            rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
+                              &nat, &nat_len, &b40, &b40_len);
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL) {
@@ -624,11 +835,17 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         if (b40 != NULL)
             keep_best(&best, &best_len, b40, b40_len);
     }
+    /* auto at levels up to 19: patch-from only where it may beat the bsdiff
+     * method: text-like data, or a new file made mostly of new bytes */
+    if (method == ZUPD_DELTA_AUTO && (want_bsd || want_b40) && !f.pf_always &&
+        !looks_like_text(new_, new_len) && pl.extra_len < new_len / 4)
+        want_zstd = 0;
     plan_release(&pl);
     if (want_zstd) {
-        rc = hdr_make(hdr, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
+        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_zstd(hdr, old, old_len, new_, new_len, level, &cand, &cand_len);
+            TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, old_len, new_, new_len, f.pf_level,
+                                          &cand, &cand_len));
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL)

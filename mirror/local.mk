@@ -19,11 +19,17 @@ LIBZUPDPUB_SRC += mirror/offline.c
 LIBZUPDPUB_SRC += mirror/verify.c
 LIBZUPDPUB_SRC += mirror/delta.h
 LIBZUPDPUB_SRC += mirror/delta_create.c
+LIBZUPDPUB_SRC += mirror/serve_http.h
+LIBZUPDPUB_SRC += mirror/serve_http.c
+LIBZUPDPUB_SRC += mirror/serve.h
+LIBZUPDPUB_SRC += mirror/serve.c
+LIBZUPDPUB_SRC += mirror/serve_net.h
+LIBZUPDPUB_SRC += mirror/serve_net.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
-	$(DIVSUFSORT_LIBS) $(BZ2_LIBS)
+	$(DIVSUFSORT_LIBS) $(BZ2_LIBS) -lpthread
 
 noinst_LTLIBRARIES += mirror/libzupdpub.la
 mirror_libzupdpub_la_SOURCES = $(LIBZUPDPUB_SRC)
@@ -31,9 +37,13 @@ mirror_libzupdpub_la_CFLAGS = $(LIBZUPDPUB_CFLAGS) $(VIS_CFLAGS)
 mirror_libzupdpub_la_LIBADD = $(LIBZUPDPUB_LIBS)
 
 bin_PROGRAMS += mirror/zupd-mirror
-mirror_zupd_mirror_SOURCES = mirror/main.c
-mirror_zupd_mirror_SOURCES += mirror/cmd_delta.c
-mirror_zupd_mirror_SOURCES += mirror/cmd_repo.h
-mirror_zupd_mirror_SOURCES += mirror/cmd_repo.c
+ZUPD_MIRROR_SRC =
+ZUPD_MIRROR_SRC += mirror/main.c
+ZUPD_MIRROR_SRC += mirror/cmd_delta.c
+ZUPD_MIRROR_SRC += mirror/cmd_serve.h
+ZUPD_MIRROR_SRC += mirror/cmd_serve.c
+ZUPD_MIRROR_SRC += mirror/cmd_repo.h
+ZUPD_MIRROR_SRC += mirror/cmd_repo.c
+mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_serve.h"
 #include "cmd_repo.h"
 #include "pub.h"
 
@@ -22,6 +23,7 @@ usage(FILE *f)
           "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
           "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
           "  delta       create or apply a binary delta (delta --help)\n"
+          "  serve       serve the repository tree over HTTP\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -46,6 +48,8 @@ main(int argc, char **argv)
         return zp_cmd_repo(argc - 1, argv + 1);
     if (strcmp(argv[1], "delta") == 0)
         return zu_cmd_delta(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -9,6 +9,10 @@ tests_integration_fetchtool_SOURCES = tests/integration/fetchtool.c
 tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
 tests_integration_fetchtool_LDADD = lib/libzupd_core.la
 TESTS += tests/integration/fetch_http.sh
+TESTS += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/fetch_http.sh
+EXTRA_DIST += tests/integration/fetch_https.sh
+EXTRA_DIST += tests/integration/hostile_server.py
 EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
 
 # zupd-mirror: every repository command, and publish killed at each step
@@ -27,6 +31,16 @@ tests_integration_libfaultinject_la_SOURCES = tests/integration/faultinject.c
 tests_integration_libfaultinject_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 tests_integration_libfaultinject_la_LDFLAGS = -module -avoid-version -rpath /nowhere -shared
 tests_integration_libfaultinject_la_LIBADD = -ldl
+EXTRA_DIST += tests/integration/fetch_http.sh tests/integration/hostile_server.py
+
+# zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
+TESTS += tests/integration/serve.sh
+TESTS += tests/integration/serve_load.sh
+EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
+EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
+
+# benchmarks: `make bench`, never make check
+EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh
 
 # tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
 # from a repository zupd-mirror published
@@ -35,3 +49,8 @@ EXTRA_DIST += tests/interop/tufjs_mirror.sh
 EXTRA_DIST += tests/interop/mirror/package.json
 EXTRA_DIST += tests/interop/mirror/package-lock.json
 EXTRA_DIST += tests/interop/mirror/refresh.mjs
+
+# zupd end to end against zupd-mirror publish + serve on 127.0.0.1
+TESTS += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/e2e_lib.sh

@@ -296,6 +296,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     uint8_t *mbytes = NULL;
     size_t mlen = 0;
     const char *action = "none";
+    bool fresh = false;
     int rc, exit_code = 0;
 
     memset(&stats, 0, sizeof(stats));
@@ -325,7 +326,8 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "bad";
         goto done;
     }
-    if (!zupd_store_has(st, ver)) {
+    fresh = !zupd_store_has(st, ver);
+    if (fresh) {
         rc = zupd_updater_manifest(s->u, c->role, c->name, ver, &mbytes, &mlen, &m, err,
                                    sizeof(err));
         if (rc != ZUPD_OK)
@@ -347,7 +349,10 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     action = "installed";
     if (zupd_store_prune(st, c->keep) != ZUPD_OK)
         fprintf(stderr, "zupd: warning: cannot remove old versions of '%s'\n", c->name);
-    if (!cli->json && !cli->quiet)
+    if (!cli->json && !cli->quiet && !fresh)
+        printf("%s: %s -> %s: switched to the installed version (no download)\n", c->name,
+               cur[0] ? cur : "none", ver);
+    else if (!cli->json && !cli->quiet)
         printf("%s: %s -> %s: %zu files (%zu unchanged, %zu by delta, %zu whole), "
                "downloaded %" PRIu64 " of %" PRIu64 " bytes (%.1f%%)\n",
                c->name, cur[0] ? cur : "none", ver, stats.files, stats.linked, stats.by_delta,
@@ -587,7 +592,8 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     } else {
         /* the most recent version before the current one that is still installed */
         for (size_t k = s.n_history; k-- > 0;)
-            if (strcmp(s.history[k], cur) != 0 && zupd_store_has(st, s.history[k])) {
+            if (strcmp(s.history[k], cur) != 0 && !zupd_store_state_is_bad(&s, s.history[k]) &&
+                zupd_store_has(st, s.history[k])) {
                 snprintf(to, sizeof(to), "%s", s.history[k]);
                 break;
             }

@@ -16,17 +16,18 @@ enum zupd_delta_method {
     ZUPD_DELTA_BSDIFF40 = 3 /* classic bsdiff 4.x patch, bzip2 streams (no hashes) */
 };
 
-#define ZUPD_DELTA_MAGIC "ZUPDELTA"
-#define ZUPD_DELTA_MAGIC_LEN 8
+/* Native deltas start with these 4 bytes and the format version
+ * (docs/delta-format.md). */
+#define ZUPD_DELTA_MAGIC "ZDLT"
+#define ZUPD_DELTA_MAGIC_LEN 4
 #define ZUPD_DELTA_VERSION 1
-#define ZUPD_DELTA_HEADER_LEN 96
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes). */
 struct zupd_delta_info {
-    int method;       /* enum zupd_delta_method */
-    int version;      /* native format version, 0 for BSDIFF40 */
-    int has_hashes;   /* 1 when old/new sizes and sha256 are present */
+    int method;     /* enum zupd_delta_method */
+    int version;    /* native format version, 0 for BSDIFF40 */
+    int has_hashes; /* 1 when old/new sizes and sha256 are present */
     uint64_t old_size;
     uint64_t new_size;
     uint8_t old_sha256[32];

@@ -16,7 +16,10 @@ extern "C" {
 /* HTTP cache validators of one document (ETag, Last-Modified), as received.
  * Values are printable ASCII without CR/LF, at most ZUPD_VALIDATOR_MAX - 1
  * bytes; "" means none. The caller keeps them with the document they
- * describe and sends them only while it still holds that document. */
+ * describe: it sends them only while it holds that document as trusted, and
+ * stores new ones only after the new document verified (else a rejected
+ * timestamp's ETag would turn every later check into a 304). A 304 is not
+ * authenticated: the trusted document's expiry must still be checked. */
 #define ZUPD_VALIDATOR_MAX 256
 struct zupd_validators {
     char etag[ZUPD_VALIDATOR_MAX];
@@ -38,27 +41,28 @@ struct zupd_sink {
 /* One GET of one absolute URL: the transport's only primitive. */
 struct zupd_get {
     const char *url;
-    uint64_t offset;                     /* ask Range bytes=offset-; 0: whole file */
-    uint64_t max_bytes;                  /* cap on start + body length (> 0) */
-    const struct zupd_validators *cond;  /* send If-None-Match/-Modified-Since; NULL: none */
+    uint64_t offset;                    /* ask Range bytes=offset-; 0: whole file */
+    uint64_t max_bytes;                 /* cap on start + body length (> 0) */
+    const struct zupd_validators *cond; /* send If-None-Match/-Modified-Since; NULL: none */
 };
 
 struct zupd_get_res {
-    long status;                         /* final HTTP status, 0 when none */
-    bool not_modified;                   /* 304 to a conditional GET; sink untouched */
-    uint32_t retry_after;                /* seconds asked by a 429/503, clamped; 0: none */
-    uint32_t new_conns;                  /* connections opened for this GET */
-    uint64_t start;                      /* position of the first body byte */
-    uint64_t received;                   /* body bytes given to the sink */
-    struct zupd_validators validators;   /* of a 200 response */
+    long status;                       /* final HTTP status, 0 when none */
+    bool not_modified;                 /* 304 to a conditional GET; sink untouched */
+    uint32_t retry_after;              /* seconds asked by a 429/503, clamped; 0: none */
+    uint32_t new_conns;                /* connections opened for this GET */
+    uint32_t http_version;             /* 10, 11, 20, 30; 0 unknown */
+    uint64_t start;                    /* position of the first body byte */
+    uint64_t received;                 /* body bytes given to the sink */
+    struct zupd_validators validators; /* of a 200 response */
 };
 
 /* Counters kept by zupd_fetch() on the transport. */
 struct zupd_fetch_stats {
-    uint64_t requests;      /* GETs sent */
-    uint64_t bytes;         /* body bytes received */
-    uint64_t not_modified;  /* 304 answers */
-    uint64_t connections;   /* connections opened */
+    uint64_t requests;     /* GETs sent */
+    uint64_t bytes;        /* body bytes received */
+    uint64_t not_modified; /* 304 answers */
+    uint64_t connections;  /* connections opened */
 };
 
 /* A transport. get() performs one GET (no mirror fallback, no retry) and
@@ -98,12 +102,11 @@ struct zupd_curl_opts {
     const char *user_agent;      /* NULL: "zupd/VERSION"; copied */
 };
 
-#define ZUPD_CURL_OPTS_DEFAULT                                                  \
-    {                                                                           \
-        .connect_timeout_ms = 10000, .low_speed_limit = 1024,                   \
-        .low_speed_time = 30, .total_timeout_ms = 0, .max_redirs = 5,           \
-        .max_retry_after = 6 * 3600, .buffer_size = 512u << 10, .http2 = true,  \
-        .ca_file = NULL, .user_agent = NULL                                     \
+#define ZUPD_CURL_OPTS_DEFAULT                                                                     \
+    {                                                                                              \
+        .connect_timeout_ms = 10000, .low_speed_limit = 1024, .low_speed_time = 30,                \
+        .total_timeout_ms = 0, .max_redirs = 5, .max_retry_after = 6 * 3600,                       \
+        .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL, .user_agent = NULL              \
     }
 
 /* A libcurl transport holding ONE easy handle, reused for every GET so
@@ -133,6 +136,10 @@ ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_put(struct zupd_transport *t, con
  * retry_after, ...); ZUPD_OK serves the entry again. */
 ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_fail(struct zupd_transport *t, const char *url,
                                                     int err, uint32_t retry_after);
+/* Make GETs of url stop with ZUPD_E_NET after delivering the body up to
+ * file position after (a cut connection; resume tests). UINT64_MAX: never. */
+ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_cut(struct zupd_transport *t, const char *url,
+                                                   uint64_t after);
 /* Number of GETs of url so far (also of missing or failing URLs). */
 ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const char *url);
 
@@ -140,23 +147,25 @@ ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const
 
 /* A download of path from an ordered list of mirrors. */
 struct zupd_fetch_req {
-    const char *const *bases;  /* mirror base URLs, in order of preference */
+    const char *const *bases; /* mirror base URLs, in order of preference */
     size_t n_bases;
-    size_t first;              /* first mirror to try: 0, or res.mirror + 1 to ask the
-                                * next mirror after the content failed a check */
-    const char *path;          /* relative to a base, already percent-encoded */
-    uint64_t offset;           /* resume position (the sink holds bytes [0, offset)) */
-    uint64_t max_bytes;        /* cap on the whole file: the signed length, or a default */
-    struct zupd_validators *cond; /* in/out: sent, then replaced by a 200's; NULL: none */
+    size_t first;                 /* first mirror to try: 0, or res.mirror + 1 to ask the
+                                   * next mirror after the content failed a check */
+    const char *path;             /* relative to a base, already percent-encoded */
+    uint64_t offset;              /* resume position (the sink holds bytes [0, offset)) */
+    uint64_t max_bytes;           /* cap on the whole file: the signed length, or a default */
+    struct zupd_validators *cond; /* in/out: sent, then replaced by a 200's (restore them
+                                   * before asking the next mirror); NULL: none */
 };
 
 struct zupd_fetch_res {
-    size_t mirror;             /* index of the mirror that answered (or failed last) */
+    size_t mirror; /* index of the mirror that answered (or failed last) */
     long status;
-    bool not_modified;         /* 304: nothing new; the sink was not called */
-    uint32_t retry_after;      /* largest Retry-After among the mirrors, seconds */
-    uint64_t start;            /* the body began at this position ... */
-    uint64_t received;         /* ... and had this many bytes */
+    bool not_modified;     /* 304: nothing new; the sink was not called */
+    uint32_t retry_after;  /* largest Retry-After among the mirrors, seconds */
+    uint32_t http_version; /* of the last answer: 10, 11, 20, 30; 0 unknown */
+    uint64_t start;        /* the body began at this position ... */
+    uint64_t received;     /* ... and had this many bytes */
 };
 
 /* GET path from bases[first], falling back to the next mirror on a server or
@@ -202,7 +211,7 @@ ZUPD_API ZUPD_NODISCARD int zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_tr
  * program owns the file; the library only formats and parses. */
 struct zupd_fetch_state {
     struct zupd_validators timestamp;
-    int64_t cooldown_until;    /* unix time before which no request is sent; 0: none */
+    int64_t cooldown_until; /* unix time before which no request is sent; 0: none */
 };
 
 /* Text form ("zupd-fetch-state 1\n" and key value lines) into dst[0..dst_cap),

@@ -46,7 +46,7 @@ struct zupd_hashes {
 
 /* An entry of a timestamp or snapshot "meta" dictionary (a MetaFile). */
 struct zupd_meta_file {
-    uint64_t version;   /* >= 1 */
+    uint64_t version; /* >= 1 */
     bool has_length;
     uint64_t length;
     bool has_hashes;
@@ -121,6 +121,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_role(const struct zupd_meta *m, const char
 ZUPD_API const char *zupd_meta_role_keyid(const struct zupd_meta *m, const char *role, size_t i);
 /* Whether the key table of m (root keys, or delegations keys) has keyid. */
 ZUPD_API bool zupd_meta_has_key(const struct zupd_meta *m, const char *keyid);
+/* The key object of keyid in m's key table as canonical JSON (a TUF key
+ * object, as `zupd_meta_add_key` takes it). Ownership: *out new, free().
+ * ZUPD_E_NOTFOUND when m has no such key. */
+ZUPD_API ZUPD_NODISCARD int zupd_meta_key_json(const struct zupd_meta *m, const char *keyid,
+                                               uint8_t **out, size_t *out_len);
 
 /* Verify that signed_meta carries valid signatures by a threshold of the
  * keys that delegator gives to role. The message is the canonical JSON of
@@ -145,8 +150,7 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_file(const struct zupd_meta *m, const char
 ZUPD_API size_t zupd_meta_file_count(const struct zupd_meta *m);
 /* Calls fn for every meta entry until fn returns non-zero, which is returned. */
 typedef int (*zupd_meta_file_fn)(void *opaque, const char *name, const struct zupd_meta_file *f);
-ZUPD_API int zupd_meta_file_foreach(const struct zupd_meta *m, zupd_meta_file_fn fn,
-                                    void *opaque);
+ZUPD_API int zupd_meta_file_foreach(const struct zupd_meta *m, zupd_meta_file_fn fn, void *opaque);
 
 /* ---------------------------------------------------------------- targets */
 
@@ -192,8 +196,8 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_succinct_bin_name(const struct zupd_meta *
  * threshold 1 and consistent_snapshot true; timestamp gets snapshot.json
  * version 1; snapshot gets targets.json version 1; targets no targets.
  * Ownership: *out new, zupd_meta_free(). */
-ZUPD_API ZUPD_NODISCARD int zupd_meta_new(enum zupd_meta_type t, uint64_t version,
-                                          int64_t expires, struct zupd_meta **out);
+ZUPD_API ZUPD_NODISCARD int zupd_meta_new(enum zupd_meta_type t, uint64_t version, int64_t expires,
+                                          struct zupd_meta **out);
 /* Setters. Each keeps the document valid or changes nothing (ZUPD_E_MISUSE
  * for values the model refuses, ZUPD_E_ROLE for a wrong document type).
  * Signatures are NOT dropped: re-sign after changes. */
@@ -218,10 +222,13 @@ ZUPD_API ZUPD_NODISCARD int zupd_meta_set_threshold(struct zupd_meta *m, const c
  * Exactly one of paths / path_hash_prefixes is non-NULL (an empty list is
  * allowed). Refused when m has succinct roles or the name exists. */
 ZUPD_API ZUPD_NODISCARD int zupd_meta_add_delegation(struct zupd_meta *m, const char *name,
-                                                     bool terminating,
-                                                     const char *const *paths, size_t n_paths,
+                                                     bool terminating, const char *const *paths,
+                                                     size_t n_paths,
                                                      const char *const *path_hash_prefixes,
                                                      size_t n_prefixes);
+/* Remove the delegated role name from a targets document, and the keys no
+ * other role uses. ZUPD_E_NOTFOUND when there is no such role. */
+ZUPD_API ZUPD_NODISCARD int zupd_meta_remove_delegation(struct zupd_meta *m, const char *name);
 /* Make the delegations of a targets document a succinct hash-bin
  * delegation (TAP 15) with 2^bit_length bins (1..32), no keys, threshold 1.
  * Refused when m has explicit delegated roles. */

@@ -39,11 +39,16 @@ old = open(g + "/base.old", "rb").read()
 def w(name, data): open(b + "/" + name, "wb").write(data)
 w("truncated-delta.zpd", p[:-10])
 w("truncated-header.zpd", p[:50])
-c = bytearray(p); c[96 + 24] ^= 0xff          # magic of the first stream
-w("corrupt-stream.zpd", bytes(c))
-c = bytearray(p); c[64] ^= 1                  # expected new sha256
+def hdr_end(p):                               # offset after the two hashes
+    at = 8
+    for _ in range(2):
+        while p[at] & 0x80: at += 1
+        at += 1
+    return at + 64
+e = hdr_end(p)
+c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[8] = 2
+c = bytearray(p); c[4] = 2
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""
@@ -53,11 +58,15 @@ def varint(v):
 def zst(data):
     return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, stdout=subprocess.PIPE, check=True).stdout
 def native(ctrl, diff, extra, newlen, newhash):
-    h = b"ZUPDELTA" + bytes([1, 1]) + bytes(6) + struct.pack("<QQ", len(old), newlen)
+    # magic, version 1, method 1 (bsdiff), codecs 0 (zstd x3), flags 0
+    h = b"ZDLT" + bytes([1, 1, 0, 0]) + varint(len(old)) + varint(newlen)
     h += hashlib.sha256(old).digest() + newhash
     cz, dz, ez = zst(ctrl), zst(diff), zst(extra)
-    return h + struct.pack("<QQQ", len(cz), len(dz), len(ez)) + cz + dz + ez
+    return h + varint(len(cz)) + varint(len(dz)) + cz + dz + ez
 nh = hashlib.sha256(b"x" * 64).digest()
+cs = bytearray(native(varint(0) + varint(64) + varint(0), b"", b"x" * 64, 64, nh))
+cs[-len(zst(b"x" * 64))] ^= 0xff              # magic of the extra stream's zstd frame
+w("corrupt-stream.zpd", bytes(cs))
 # add 64 bytes starting past the end of old
 w("ctrl-add-past-old.zpd", native(varint(0) + varint(0) + varint(2 * len(old)) + varint(64) + varint(0) + varint(0), bytes(64), b"", 64, nh))
 # copy more bytes than the new file has

@@ -5,6 +5,7 @@ FUZZ_TARGETS =
 FUZZ_TARGETS += tests/fuzz/fuzz_cjson
 FUZZ_TARGETS += tests/fuzz/fuzz_keyfile
 FUZZ_TARGETS += tests/fuzz/fuzz_manifest
+FUZZ_TARGETS += tests/fuzz/fuzz_meta_parse
 
 if FUZZING
 FUZZ_LINK = -fsanitize=fuzzer
@@ -16,6 +17,13 @@ endif
 FUZZ_TCFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) \
 	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
 EXTRA_DIST += tests/fuzz/corpus
+
+# The fetch client state parser (an untrusted file) and header-value filter.
+FUZZ_TARGETS += tests/fuzz/fuzz_fetch_state
+tests_fuzz_fuzz_fetch_state_SOURCES = tests/fuzz/fuzz_fetch_state.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_fetch_state_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_fetch_state"'
+tests_fuzz_fuzz_fetch_state_LDADD = lib/libzupd_core.la
+tests_fuzz_fuzz_fetch_state_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
 FUZZ_LDADD = lib/libzupd_core.la
 FUZZ_TARGETS += tests/fuzz/fuzz_delta_apply
@@ -45,3 +53,8 @@ tests_fuzz_fuzz_manifest_SOURCES = tests/fuzz/fuzz_manifest.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_manifest_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_manifest"'
 tests_fuzz_fuzz_manifest_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_manifest_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
+tests_fuzz_fuzz_meta_parse_SOURCES = tests/fuzz/fuzz_meta_parse.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_meta_parse_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_meta_parse"'
+tests_fuzz_fuzz_meta_parse_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_meta_parse_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)

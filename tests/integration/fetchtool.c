@@ -8,7 +8,8 @@
  *   fetchtool [opts] multi PATH...       GETs on one transport
  *   fetchtool [opts] bench PATH N        N GETs reusing one handle vs a new one each
  * opts: -m BASE (repeat for mirrors), --max N, --connect-ms N,
- *       --low-speed-limit N, --low-speed-time N, --state FILE, --out FILE,
+ *       --low-speed-limit N, --low-speed-time N, --buffer N, --cacert FILE,
+ *       --state FILE, --out FILE,
  *       --dir DIR, --log */
 #include "config.h"
 
@@ -65,9 +66,9 @@ static void
 report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t, size_t len)
 {
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
-           " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
+           " http=%" PRIu32 " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, t->stats.bytes, t->stats.requests, t->stats.connections);
+           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests, t->stats.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */
@@ -126,7 +127,7 @@ save_state(const struct zupd_fetch_state *st)
 static int
 cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_state st;
+    struct zupd_fetch_state st, before;
     struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
                                  .max_bytes = max_bytes};
     struct zupd_fetch_res res;
@@ -144,6 +145,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         printf("rc=cooldown wait=%" PRIu64 "\n", wait);
         return 0;
     }
+    before = st;
     if (state_file != NULL)
         req.cond = &st.timestamp;
     rc = zupd_fetch_mem(ctx, t, &req, &body, &len, &res);
@@ -151,7 +153,8 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         zupd_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
     if (rc == ZUPD_OK && out_file != NULL && body != NULL)
         rc = write_path(out_file, body, len, 0644);
-    if (rc == ZUPD_OK || rc == ZUPD_E_BUSY) {
+    /* an idle check (304) writes nothing */
+    if ((rc == ZUPD_OK || rc == ZUPD_E_BUSY) && memcmp(&st, &before, sizeof(st)) != 0) {
         int src = save_state(&st);
 
         if (src != ZUPD_OK)
@@ -278,6 +281,10 @@ main(int argc, char **argv)
             copts.low_speed_limit = (uint32_t)num(argv[++i]);
         else if (strcmp(o, "--low-speed-time") == 0)
             copts.low_speed_time = (uint32_t)num(argv[++i]);
+        else if (strcmp(o, "--cacert") == 0)
+            copts.ca_file = argv[++i];
+        else if (strcmp(o, "--buffer") == 0)
+            copts.buffer_size = (size_t)num(argv[++i]);
         else if (strcmp(o, "--state") == 0)
             state_file = argv[++i];
         else if (strcmp(o, "--out") == 0)

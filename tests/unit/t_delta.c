@@ -200,7 +200,7 @@ test_identical_is_small(void **state)
     rng_state = 7;
     make_binary_pair(300000, &o, &w, &wl);
     assert_int_equal(zupd_delta_create(o, 300000, o, 300000, &opt, &patch, &plen, NULL), ZUPD_OK);
-    assert_true(plen < 400);
+    assert_true(plen < 200);
     free(patch);
     free(o);
     free(w);
@@ -318,21 +318,24 @@ test_sink_error_and_limits(void **state)
     assert_int_equal(zupd_delta_apply(o, ol, p, pl, 1000, &s, &info), ZUPD_E_TOOBIG);
     assert_int_equal(info.method, ZUPD_DELTA_BSDIFF);
     assert_int_equal(zupd_delta_apply(o, ol, p, pl, 0, NULL, NULL), ZUPD_E_MISUSE);
-    /* unknown version, reserved bits, unknown method */
-    p[8] = 2;
+    /* unknown version, reserved bits, unknown method, codec bits */
+    p[4] = 2;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
-    p[8] = ZUPD_DELTA_VERSION;
-    p[13] = 1;
+    p[4] = ZUPD_DELTA_VERSION;
+    p[7] = 1;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
-    p[13] = 0;
+    p[7] = 0;
+    p[5] = 9;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[5] = ZUPD_DELTA_BSDIFF;
     {
-        uint8_t c10 = p[10];
-        p[10] = 2; /* no such stream codec */
+        uint8_t c6 = p[6];
+        p[6] = (uint8_t)(c6 | 0x40); /* no such stream codec */
         assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
-        p[10] = c10;
+        p[6] = c6;
     }
-    p[9] = 9;
-    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_delta_info(p, 30, &info), ZUPD_E_FORMAT); /* cut in the hashes */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
     assert_string_equal(zupd_delta_method_name(ZUPD_DELTA_BSDIFF40), "bsdiff40");
     assert_string_equal(zupd_delta_method_name(77), "unknown");
     free(m.p);
@@ -342,48 +345,44 @@ test_sink_error_and_limits(void **state)
 
 /* ------------------------------------------------------------------ crafted control values */
 
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
+#define put_varint zu_put_varint
 
-/* A native bsdiff patch with the given raw streams and correct hashes. */
+/* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
 static uint8_t *
 craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
              const uint8_t *ctrl, size_t cl, const uint8_t *diff, size_t dl,
              const uint8_t *extra, size_t el, size_t *plen)
 {
-    size_t cap = ZUPD_DELTA_HEADER_LEN + 24 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) +
-                 ZSTD_compressBound(el);
-    uint8_t *p = calloc(1, cap), *q;
-    size_t n, zc, zd, ze;
+    size_t cap = 200 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) + ZSTD_compressBound(el);
+    uint8_t *p = calloc(1, cap), *cz, *dz, *ez;
+    size_t n, at = 8, zc, zd, ze;
 
     assert_non_null(p);
-    memcpy(p, ZUPD_DELTA_MAGIC, 8);
-    p[8] = ZUPD_DELTA_VERSION;
-    p[9] = ZUPD_DELTA_BSDIFF;
-    zu_put_le64(p + 16, olen);
-    zu_put_le64(p + 24, nlen);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + 32, 32, &n), ZUPD_OK);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + 64, 32, &n), ZUPD_OK);
-    q = p + ZUPD_DELTA_HEADER_LEN + 24;
-    zc = ZSTD_compress(q, ZSTD_compressBound(cl), ctrl, cl, 3);
-    q += zc;
-    zd = ZSTD_compress(q, ZSTD_compressBound(dl), diff, dl, 3);
-    q += zd;
-    ze = ZSTD_compress(q, ZSTD_compressBound(el), extra, el, 3);
+    cz = malloc(ZSTD_compressBound(cl));
+    dz = malloc(ZSTD_compressBound(dl));
+    ez = malloc(ZSTD_compressBound(el));
+    assert_true(cz != NULL && dz != NULL && ez != NULL);
+    memcpy(p, ZUPD_DELTA_MAGIC, 4);
+    p[4] = ZUPD_DELTA_VERSION;
+    p[5] = ZUPD_DELTA_BSDIFF;
+    at += zu_put_varint(p + at, olen);
+    at += zu_put_varint(p + at, nlen);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + at, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + at + 32, 32, &n), ZUPD_OK);
+    at += 64;
+    zc = ZSTD_compress(cz, ZSTD_compressBound(cl), ctrl, cl, 3);
+    zd = ZSTD_compress(dz, ZSTD_compressBound(dl), diff, dl, 3);
+    ze = ZSTD_compress(ez, ZSTD_compressBound(el), extra, el, 3);
     assert_false(ZSTD_isError(zc) || ZSTD_isError(zd) || ZSTD_isError(ze));
-    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN, zc);
-    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN + 8, zd);
-    zu_put_le64(p + ZUPD_DELTA_HEADER_LEN + 16, ze);
-    *plen = ZUPD_DELTA_HEADER_LEN + 24 + zc + zd + ze;
+    at += zu_put_varint(p + at, zc);
+    at += zu_put_varint(p + at, zd);
+    memcpy(p + at, cz, zc);
+    memcpy(p + at + zc, dz, zd);
+    memcpy(p + at + zc + zd, ez, ze);
+    *plen = at + zc + zd + ze;
+    free(cz);
+    free(dz);
+    free(ez);
     return p;
 }
 

@@ -316,6 +316,28 @@ test_file_resume_and_hash(void **state)
                      ZUPD_E_HASH);
     assert_true(faccessat(dfd, "empty.part", F_OK, 0) != 0);
 
+    /* a cut connection keeps the partial; the next run resumes it */
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, good, sizeof(good), digest, 32, &n), ZUPD_OK);
+    assert_int_equal(unlinkat(dfd, "blob.part", 0), 0);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+                     ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", 30000), ZUPD_OK);
+    r.n_bases = 1;
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_E_NET);
+    assert_int_equal(zu_read_capped(dfd, "blob.part", sizeof(good), &p, &n), ZUPD_OK);
+    assert_int_equal(n, 30000);
+    free(p);
+    assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", UINT64_MAX), ZUPD_OK);
+    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                     digest, &res),
+                     ZUPD_OK);
+    assert_int_equal(res.start, 30000);
+    assert_int_equal(res.received, sizeof(good) - 30000);
+    assert_int_equal(unlinkat(dfd, "blob", 0), 0);
+    r.n_bases = 2;
+
     /* no path tricks */
     assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "../x", sizeof(good), ZUPD_HASH_SHA256,
                                      digest, &res),

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/fuzz/fuzz_fetch_state.c -- the client state file parser (untrusted
+ * file on disk) and the header-value filter: no crash, and whatever parses
+ * formats back to something that parses to the same state. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zupd/fetch.h>
+
+#include "fetch_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct zupd_fetch_state st, back;
+    char text[2048], v[ZUPD_VALIDATOR_MAX], shown[128];
+    char *url;
+    size_t n;
+
+    if (zupd_fetch_state_parse((const char *)data, size, &st) == ZUPD_OK) {
+        if (zupd_fetch_state_format(text, sizeof(text), &n, &st) != ZUPD_OK ||
+            zupd_fetch_state_parse(text, n, &back) != ZUPD_OK ||
+            memcmp(&st, &back, sizeof(st)) != 0)
+            abort();
+    }
+    zu_validator_set(v, (const char *)data, size);
+    if (!zu_validator_ok(v) || strchr(v, '\r') != NULL || strchr(v, '\n') != NULL)
+        abort();
+    url = malloc(size + 1);
+    if (url != NULL) {
+        memcpy(url, data, size);
+        url[size] = '\0';
+        zu_url_redact(shown, sizeof(shown), url);
+        free(url);
+    }
+    return 0;
+}
