@@ -463,13 +463,16 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
 
 /* ------------------------------------------------------------ rotation */
 
+/* Replace the keys of role (as query names it: a role, or a bin of a
+ * succinct delegation) by keys[0..n); edit is the role name the builders
+ * take (NULL: the succinct roles). */
 static int
-replace_keys(struct zupd_meta *m, const char *role, const struct zp_keyinfo *keys, size_t n,
-             uint64_t threshold)
+replace_keys(struct zupd_meta *m, const char *query, const char *edit,
+             const struct zp_keyinfo *keys, size_t n, uint64_t threshold)
 {
     uint64_t thr = 0;
     size_t nk = 0;
-    int rc = zupd_meta_role(m, role, &thr, &nk);
+    int rc = zupd_meta_role(m, query, &thr, &nk);
     char ids[64][65];
 
     if (rc != ZUPD_OK)
@@ -477,22 +480,22 @@ replace_keys(struct zupd_meta *m, const char *role, const struct zp_keyinfo *key
     if (nk > ZU_ARRAY_LEN(ids))
         return ZUPD_E_TOOBIG;
     for (size_t i = 0; i < nk; i++)
-        snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, role, i));
+        snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, query, i));
     for (size_t i = 0; i < n && rc == ZUPD_OK; i++) {
         char json[256];
         rc = zp_key_pubjson(&keys[i], json, sizeof(json));
         if (rc == ZUPD_OK)
-            rc = zupd_meta_add_key(m, role, (const uint8_t *)json, strlen(json), NULL, 0);
+            rc = zupd_meta_add_key(m, edit, (const uint8_t *)json, strlen(json), NULL, 0);
     }
     for (size_t i = 0; i < nk && rc == ZUPD_OK; i++) {
         bool kept = false;
         for (size_t j = 0; j < n; j++)
             kept = kept || strcmp(keys[j].keyid, ids[i]) == 0;
         if (!kept)
-            rc = zupd_meta_revoke_key(m, role, ids[i]);
+            rc = zupd_meta_revoke_key(m, edit, ids[i]);
     }
     if (rc == ZUPD_OK)
-        rc = zupd_meta_set_threshold(m, role, threshold ? threshold : (thr <= n ? thr : n));
+        rc = zupd_meta_set_threshold(m, edit, threshold ? threshold : (thr <= n ? thr : n));
     return rc;
 }
 
@@ -507,11 +510,6 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     const char *one[1];
     int rc = ZUPD_OK;
 
-    if (role == ZP_R_AVDB && r->n_bins > 0)
-        return zp_fail(err, cap, ZUPD_E_MISUSE,
-                       "rotating the key of a hash-binned avdb is not supported yet: stage avdb, "
-                       "replace the succinct delegation's key, sign and import, then re-sign "
-                       "the bins with refresh --force");
     if (n == 0) {
         snprintf(dflt, sizeof(dflt), "%s-%llu", zp_role_name(role),
                  (unsigned long long)zupd_meta_version(r->m[owner]) + 1);
@@ -537,7 +535,14 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     if (owner == ZP_R_TARGETS) {
         rc = zp_check_offline_live(r, "rotate keys", err, cap);
         if (rc == ZUPD_OK)
-            rc = replace_keys(r->m[ZP_R_TARGETS], zp_role_name(role), keys, n, threshold);
+            rc = replace_keys(r->m[ZP_R_TARGETS], zp_role_name(role), zp_role_name(role), keys, n,
+                              threshold);
+        /* avdb's hash bins are signed by the same keys: the succinct
+         * delegation changes with them, and every bin is re-signed */
+        if (rc == ZUPD_OK && role == ZP_R_AVDB && r->n_bins > 0)
+            rc = replace_keys(r->m[ZP_R_AVDB], r->bins[0].name, NULL, keys, n, threshold);
+        for (size_t i = 0; rc == ZUPD_OK && role == ZP_R_AVDB && i < r->n_bins; i++)
+            r->bins[i].dirty = true;
         if (rc != ZUPD_OK) {
             zp_fail(err, cap, rc, "cannot replace the keys of '%s': %s", zp_role_name(role),
                     zupd_strerror(rc));
@@ -552,7 +557,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_expires(nroot, r->now + r->cfg.expiry[ZP_R_ROOT]);
     if (rc == ZUPD_OK)
-        rc = replace_keys(nroot, zp_role_name(role), keys, n, threshold);
+        rc = replace_keys(nroot, zp_role_name(role), zp_role_name(role), keys, n, threshold);
     if (rc != ZUPD_OK) {
         zp_fail(err, cap, rc, "cannot build the new root: %s", zupd_strerror(rc));
         goto out;
