@@ -1,25 +1,132 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# scripts/demo.sh -- the README's main command: install what is missing, build,
-# and run the local demo on 127.0.0.1. It grows with each landed part of zupd;
-# it says at the end what it showed and what is not built yet.
+# scripts/demo.sh -- the README's main command. On a fresh Debian machine:
+# installs what is missing, builds, then on 127.0.0.1 only:
+#   1. a vendor repository with a fresh Zurich root key (zupd-mirror init);
+#   2. two releases of a demo product and three hourly AV database releases
+#      (zupd-mirror publish / promote);
+#   3. the repository served by zupd-mirror serve;
+#   4. an endpoint (zupd) doing the first install, then the delta updates,
+#      printing bytes downloaded against the full size;
+#   5. a forced rollback by the vendor through the signed channel pointer;
+#   6. zupd status.
+# Everything lives in a temporary directory removed at the end.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build-demo}
 "$top/scripts/deps.sh"
 cd "$top"
-autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+[ -x configure ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" >configure.out 2>&1 || { cat configure.out; exit 1; }
+echo "== building zupd (log: $build/make.out)"
 make -j"$(nproc 2>/dev/null || echo 2)" >make.out 2>&1 || { tail -n 40 make.out; exit 1; }
+MIRROR=$build/mirror/zupd-mirror
+ZUPD=$build/updater/zupd
+
 work=$(mktemp -d /tmp/zupd-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-echo "== zupd demo (work dir $work, removed at exit)"
-"$build/updater/zupd" version
-"$build/mirror/zupd-mirror" version
-for step in "$top"/scripts/demo.d/*.sh; do
-    [ -f "$step" ] || continue
-    . "$step"
+serve_pid=
+cleanup() {
+    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*" | sed "s|$work|\$DEMO|g; s|$build/[a-z]*/||g"; "$@"; }
+
+# the demo's key passphrase; a real vendor types it or keeps it in a vault
+export ZUPD_PASSPHRASE=demo-only-passphrase
+# zupd-mirror on the vendor repository (options go after the command)
+m() { c=$1; shift; run "$MIRROR" "$c" "$@" -C "$work/vendor" --keys "$work/keys"; }
+
+say "1. a vendor repository with a fresh Zurich root key"
+run $MIRROR init "$work/vendor" --keys "$work/keys"
+ls "$work/keys"
+
+say "2. releases: product 1.0 and 1.1, AV database 2026112301..03"
+python3 - "$work" <<'PY'
+import os, random, sys
+w = sys.argv[1]
+def tree(d, files):
+    for p, data in files.items():
+        os.makedirs(os.path.dirname(os.path.join(d, p)), exist_ok=True)
+        with open(os.path.join(d, p), "wb") as f:
+            f.write(data)
+r = random.Random(7)
+binary = bytearray(r.randbytes(3_000_000))          # a 3 MB "executable"
+libs = {"lib/libdemo-%d.so" % i: r.randbytes(200_000) for i in range(5)}
+tree(w + "/product-1.0", {"bin/demo": bytes(binary), "VERSION": b"1.0\n", **libs})
+for _ in range(40):                                  # 1.1: a patch release
+    i = r.randrange(len(binary) - 16)
+    binary[i:i + 16] = r.randbytes(16)
+tree(w + "/product-1.1", {"bin/demo": bytes(binary), "VERSION": b"1.1\n", **libs})
+sigs = ["%08x:Demo.Signature.%d\n" % (r.getrandbits(32), i) for i in range(20000)]
+for h in (1, 2, 3):                                  # hourly AV databases
+    sigs += ["%08x:Demo.New.%d.%d\n" % (r.getrandbits(32), h, i) for i in range(300)]
+    files = {"main.db": "".join(sigs[:len(sigs) // 2]).encode(),
+             "daily.db": "".join(sigs[len(sigs) // 2:]).encode(),
+             "VERSION": b"20261123%02d\n" % h}
+    tree(w + "/avdb-%d" % h, files)
+PY
+m publish product 1.0 "$work/product-1.0" --source-revision git:demo-1.0 --builder zurich-build
+m promote product 1.0 --channel stable
+m publish avdb 2026112301 "$work/avdb-1" --role avdb
+m promote avdb 2026112301 --channel hourly --role avdb
+
+say "3. the repository served on 127.0.0.1 by zupd-mirror serve"
+port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$MIRROR" serve "$work/vendor" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 50); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/metadata/timestamp.json" && break
+    sleep 0.1
 done
-echo "== demo done"
+echo "serving $work/vendor on http://127.0.0.1:$port/" | sed "s|$work|\$DEMO|g"
+
+say "4. an endpoint: zupd.conf trusts only the Zurich root"
+cat > "$work/zupd.conf" <<EOF
+mirrors = [ "http://127.0.0.1:$port/" ];
+trusted_root = "$work/vendor/metadata/1.root.json";
+state_dir = "$work/endpoint/var-lib-zupd";
+components = (
+  { name = "product"; role = "products"; channel = "stable";
+    install_path = "$work/endpoint/opt-product"; keep = 3; },
+  { name = "avdb"; role = "avdb"; channel = "hourly";
+    install_path = "$work/endpoint/av-db"; keep = 2; }
+);
+EOF
+Z="$ZUPD --config $work/zupd.conf"
+run $Z check || true
+run $Z update
+cat "$work/endpoint/opt-product/VERSION" "$work/endpoint/av-db/VERSION"
+
+say "5. new releases arrive: updates by delta"
+m publish product 1.1 "$work/product-1.1" --source-revision git:demo-1.1 --builder zurich-build
+m promote product 1.1 --channel stable
+for h in 2 3; do
+    m publish avdb 202611230$h "$work/avdb-$h" --role avdb
+    m promote avdb 202611230$h --channel hourly --role avdb
+    [ "$h" = 2 ] && run $Z update avdb
+done
+run $Z update
+cat "$work/endpoint/opt-product/VERSION" "$work/endpoint/av-db/VERSION"
+run $Z verify
+
+say "6. the vendor forces a rollback: the signed channel pointer moves back to 1.0"
+m promote product 1.0 --channel stable --rollback
+run $Z update product
+cat "$work/endpoint/opt-product/VERSION"
+
+say "7. a mirror replaying an old timestamp is refused (rollback attack)"
+cp "$work/vendor/metadata/timestamp.json" "$work/ts.old"
+m refresh --force
+run $Z check > /dev/null
+cp "$work/ts.old" "$work/vendor/metadata/timestamp.json"
+if $Z check > "$work/out" 2>&1; then echo "accepted?!"; exit 1; fi
+echo "zupd check refused it: $(grep -m1 rollback "$work/out" || tail -n 1 "$work/out")"
+
+say "8. zupd status"
+run $Z status
+
+say "done: everything above ran on 127.0.0.1 and is removed now"

@@ -54,3 +54,6 @@ EXTRA_DIST += tests/interop/mirror/refresh.mjs
 TESTS += tests/integration/update_e2e.sh
 EXTRA_DIST += tests/integration/update_e2e.sh
 EXTRA_DIST += tests/integration/e2e_lib.sh
+# crash safety: zupd update killed before each of its file-system changes
+TESTS += tests/integration/update_crash.sh
+EXTRA_DIST += tests/integration/update_crash.sh

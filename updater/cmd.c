@@ -354,7 +354,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
                cur[0] ? cur : "none", ver);
     else if (!cli->json && !cli->quiet)
         printf("%s: %s -> %s: %zu files (%zu unchanged, %zu by delta, %zu whole), "
-               "downloaded %" PRIu64 " of %" PRIu64 " bytes (%.1f%%)\n",
+               "downloaded %" PRIu64 " of %" PRIu64 " bytes (%.2f%%)\n",
                c->name, cur[0] ? cur : "none", ver, stats.files, stats.linked, stats.by_delta,
                stats.by_blob, stats.downloaded, stats.full_size,
                stats.full_size ? 100.0 * (double)stats.downloaded / (double)stats.full_size : 0.0);
