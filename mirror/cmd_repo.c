@@ -151,6 +151,7 @@ struct common {
     long zstd_level;
     long root_keys;
     long root_threshold;
+    long avdb_bins;
     long threshold;
     bool rollback, force, offline, list;
     struct zp_config cfg;
@@ -176,7 +177,8 @@ enum {
     O_FORCE,
     O_OFFLINE,
     O_LIST,
-    O_EXPIRES
+    O_EXPIRES,
+    O_BINS
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -199,6 +201,7 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"offline", no_argument, NULL, O_OFFLINE},
                                          {"list", no_argument, NULL, O_LIST},
                                          {"expires", required_argument, NULL, O_EXPIRES},
+                                         {"avdb-bins", required_argument, NULL, O_BINS},
                                          {NULL, 0, NULL, 0}};
 
 static bool
@@ -327,6 +330,10 @@ parse(int argc, char **argv, struct common *o)
         case O_LIST:
             o->list = true;
             break;
+        case O_BINS:
+            if (!num(optarg, 0, 12, &o->avdb_bins))
+                return usage_err("--avdb-bins wants a bit length 0..12");
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
                 return usage_err("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -416,12 +423,13 @@ cmd_init(int argc, char **argv)
         return rc;
     if (optind + 1 != argc)
         return usage_err("usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
-                         "[--expires ROLE=DAYS]...");
+                         "[--expires ROLE=DAYS]... [--avdb-bins B]");
     o.repo = argv[optind];
     repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
     io.root_keys = o.root_keys > 0 ? (unsigned)o.root_keys : 1;
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
+    io.avdb_bins = (unsigned)o.avdb_bins;
     io.config = o.cfg;
     if (o.deltas >= 0)
         io.config.deltas = (unsigned)o.deltas;

@@ -31,7 +31,7 @@ zp_channel_get(struct zp_repo *r, enum zp_role role, const char *component, cons
     int rc;
 
     snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
-    if (zupd_meta_target(r->m[role], path, &(struct zupd_target){0}) != ZUPD_OK)
+    if (zupd_meta_target(zp_tdoc(r, role, path), path, &(struct zupd_target){0}) != ZUPD_OK)
         return ZUPD_E_NOTFOUND;
     rc = zp_read_target(r, role, path, &buf, &len, NULL, 0);
     if (rc == ZUPD_OK)
@@ -64,7 +64,7 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
         return rc;
     snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
              version);
-    if (zupd_meta_target(r->m[role], mpath, &(struct zupd_target){0}) != ZUPD_OK)
+    if (zupd_meta_target(zp_tdoc(r, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
         return zp_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
                        version, component, zp_role_name(role));
     rc = zp_channel_get(r, role, component, channel, cur, sizeof(cur));
@@ -101,11 +101,13 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     if (rc == ZUPD_OK)
         rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
     if (rc == ZUPD_OK)
-        rc = zupd_meta_set_target(r->m[role], path, strlen(text), &h, NULL, 0);
+        rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h, NULL, 0);
     if (rc != ZUPD_OK) {
         zp_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
     } else {
-        rc = zp_commit(r, 1u << role, NULL, err, cap);
+        unsigned mask = 0;
+        zp_tdoc_changed(r, role, path, &mask);
+        rc = zp_commit(r, mask, NULL, err, cap);
     }
     free(text);
     return rc;
@@ -162,6 +164,13 @@ zp_refresh(struct zp_repo *r, bool force, bool offline, struct zp_refresh_res *r
     }
     if (force || due(r, ZP_R_AVDB))
         mask |= 1u << ZP_R_AVDB;
+    for (size_t i = 0; i < r->n_bins; i++) {
+        /* a bin is renewed when touched: each has its own expiry */
+        if (force || zupd_meta_expires(r->bins[i].m) - r->now < r->cfg.expiry[ZP_R_AVDB] / 2) {
+            r->bins[i].dirty = true;
+            mask |= 1u << ZP_R_AVDB; /* reported as avdb */
+        }
+    }
     snap = mask != 0 || force || due(r, ZP_R_SNAPSHOT);
     if (snap) {
         rc = zp_commit(r, mask, NULL, err, cap);
@@ -373,7 +382,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
         snprintf(prefix, sizeof(prefix), "%s/", zp_role_name(role));
         comps[ri].prefix = prefix;
         comps[ri].plen = strlen(prefix);
-        if (zupd_meta_target_foreach(r->m[role], collect_comp, &comps[ri]) != 0) {
+        if (zp_tdoc_foreach(r, role, collect_comp, &comps[ri]) != 0) {
             rc = ZUPD_E_NOMEM;
             break;
         }
@@ -390,7 +399,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
             snprintf(cprefix, sizeof(cprefix), "%s/%s/channels/", zp_role_name(role), comp);
             cl->prefix = cprefix;
             cl->plen = strlen(cprefix);
-            (void)zupd_meta_target_foreach(r->m[role], collect_chan, cl);
+            (void)zp_tdoc_foreach(r, role, collect_chan, cl);
             rc = zp_versions(r, role, comp, &vers, &nv);
             for (size_t i = 0; rc == ZUPD_OK && i + keep < nv; i++) {
                 char path[512], cur[ZUPD_NAME_MAX + 1], hex[65], rel[1024], **nd;
@@ -405,12 +414,12 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
                     continue; /* a channel still points at it: live */
                 snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", zp_role_name(role), comp,
                          vers[i]);
-                if (zupd_meta_target(r->m[role], path, &t) != ZUPD_OK)
+                if (zupd_meta_target(zp_tdoc(r, role, path), path, &t) != ZUPD_OK)
                     continue;
                 zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, 32);
                 rc = zp_target_file(rel, sizeof(rel), path, hex);
                 if (rc == ZUPD_OK)
-                    rc = zupd_meta_remove_target(r->m[role], path);
+                    rc = zupd_meta_remove_target(zp_tdoc(r, role, path), path);
                 nd = rc == ZUPD_OK ? realloc(dropped, (n_dropped + 1) * sizeof(*nd)) : NULL;
                 if (rc == ZUPD_OK && nd == NULL)
                     rc = ZUPD_E_NOMEM;
@@ -424,14 +433,14 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
                 }
                 n_dropped++;
                 res->releases++;
-                mask |= 1u << role;
+                zp_tdoc_changed(r, role, path, &mask);
             }
             zp_strv_free(vers, nv);
             free(cl);
         }
     }
     /* the metadata stops naming the releases before their files go */
-    if (rc == ZUPD_OK && mask != 0)
+    if (rc == ZUPD_OK && res->releases > 0)
         rc = zp_commit(r, mask, NULL, err, cap);
     for (size_t ri = 0; rc == ZUPD_OK && ri < ZU_ARRAY_LEN(roles); ri++)
         rc = live_blobs(r, roles[ri], (const char *const *)comps[ri].v, comps[ri].n, &live, err,
@@ -454,13 +463,16 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
 
 /* ------------------------------------------------------------ rotation */
 
+/* Replace the keys of role (as query names it: a role, or a bin of a
+ * succinct delegation) by keys[0..n); edit is the role name the builders
+ * take (NULL: the succinct roles). */
 static int
-replace_keys(struct zupd_meta *m, const char *role, const struct zp_keyinfo *keys, size_t n,
-             uint64_t threshold)
+replace_keys(struct zupd_meta *m, const char *query, const char *edit,
+             const struct zp_keyinfo *keys, size_t n, uint64_t threshold)
 {
     uint64_t thr = 0;
     size_t nk = 0;
-    int rc = zupd_meta_role(m, role, &thr, &nk);
+    int rc = zupd_meta_role(m, query, &thr, &nk);
     char ids[64][65];
 
     if (rc != ZUPD_OK)
@@ -468,22 +480,22 @@ replace_keys(struct zupd_meta *m, const char *role, const struct zp_keyinfo *key
     if (nk > ZU_ARRAY_LEN(ids))
         return ZUPD_E_TOOBIG;
     for (size_t i = 0; i < nk; i++)
-        snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, role, i));
+        snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, query, i));
     for (size_t i = 0; i < n && rc == ZUPD_OK; i++) {
         char json[256];
         rc = zp_key_pubjson(&keys[i], json, sizeof(json));
         if (rc == ZUPD_OK)
-            rc = zupd_meta_add_key(m, role, (const uint8_t *)json, strlen(json), NULL, 0);
+            rc = zupd_meta_add_key(m, edit, (const uint8_t *)json, strlen(json), NULL, 0);
     }
     for (size_t i = 0; i < nk && rc == ZUPD_OK; i++) {
         bool kept = false;
         for (size_t j = 0; j < n; j++)
             kept = kept || strcmp(keys[j].keyid, ids[i]) == 0;
         if (!kept)
-            rc = zupd_meta_revoke_key(m, role, ids[i]);
+            rc = zupd_meta_revoke_key(m, edit, ids[i]);
     }
     if (rc == ZUPD_OK)
-        rc = zupd_meta_set_threshold(m, role, threshold ? threshold : (thr <= n ? thr : n));
+        rc = zupd_meta_set_threshold(m, edit, threshold ? threshold : (thr <= n ? thr : n));
     return rc;
 }
 
@@ -523,7 +535,14 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     if (owner == ZP_R_TARGETS) {
         rc = zp_check_offline_live(r, "rotate keys", err, cap);
         if (rc == ZUPD_OK)
-            rc = replace_keys(r->m[ZP_R_TARGETS], zp_role_name(role), keys, n, threshold);
+            rc = replace_keys(r->m[ZP_R_TARGETS], zp_role_name(role), zp_role_name(role), keys, n,
+                              threshold);
+        /* avdb's hash bins are signed by the same keys: the succinct
+         * delegation changes with them, and every bin is re-signed */
+        if (rc == ZUPD_OK && role == ZP_R_AVDB && r->n_bins > 0)
+            rc = replace_keys(r->m[ZP_R_AVDB], r->bins[0].name, NULL, keys, n, threshold);
+        for (size_t i = 0; rc == ZUPD_OK && role == ZP_R_AVDB && i < r->n_bins; i++)
+            r->bins[i].dirty = true;
         if (rc != ZUPD_OK) {
             zp_fail(err, cap, rc, "cannot replace the keys of '%s': %s", zp_role_name(role),
                     zupd_strerror(rc));
@@ -538,7 +557,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_expires(nroot, r->now + r->cfg.expiry[ZP_R_ROOT]);
     if (rc == ZUPD_OK)
-        rc = replace_keys(nroot, zp_role_name(role), keys, n, threshold);
+        rc = replace_keys(nroot, zp_role_name(role), zp_role_name(role), keys, n, threshold);
     if (rc != ZUPD_OK) {
         zp_fail(err, cap, rc, "cannot build the new root: %s", zupd_strerror(rc));
         goto out;

@@ -154,13 +154,15 @@ walk_input(struct walk *w, const char *path)
     struct stat st;
     const char *base;
 
-    if (lstat(path, &st) != 0)
+    /* PATH itself may be a symlink (the caller named it); inside it, only
+     * symlinks that stay in the tree are followed */
+    if (stat(path, &st) != 0)
         return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", path,
                        strerror(errno));
     if (realpath(path, w->root_real) == NULL)
         return zp_fail(w->err, w->err_cap, ZUPD_E_IO, "cannot resolve '%s'", path);
     if (S_ISDIR(st.st_mode)) {
-        int rc = walk_dir(w, path, "", 0);
+        int rc = walk_dir(w, w->root_real, "", 0);
         if (rc == ZUPD_OK && w->n == 0)
             return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s' holds no files", path);
         if (rc == ZUPD_OK)
@@ -348,7 +350,7 @@ zp_versions(struct zp_repo *r, enum zp_role role, const char *component, char **
     snprintf(prefix, sizeof(prefix), "%s/%s/", zp_role_name(role), component);
     l.prefix = prefix;
     l.plen = strlen(prefix);
-    (void)zupd_meta_target_foreach(r->m[role], collect_version, &l);
+    (void)zp_tdoc_foreach(r, role, collect_version, &l);
     if (l.rc != ZUPD_OK) {
         zp_strv_free(l.v, l.n);
         return l.rc;
@@ -627,7 +629,7 @@ check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t
  * written (deferred), the target added to the role in memory. Adds to res. */
 static int
 publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
-            char *err, size_t cap)
+            unsigned *mask, char *err, size_t cap)
 {
     struct walk w;
     struct pub b;
@@ -656,7 +658,7 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
         return rc;
     snprintf(tpath, sizeof(tpath), "%s/%s/%s/manifest.json", zp_role_name(p->role), p->component,
              p->version);
-    if (zupd_meta_target(r->m[p->role], tpath, &(struct zupd_target){0}) == ZUPD_OK)
+    if (zupd_meta_target(zp_tdoc(r, p->role, tpath), tpath, &(struct zupd_target){0}) == ZUPD_OK)
         return zp_fail(err, cap, ZUPD_E_EXISTS, "version %s of '%s' is already published",
                        p->version, p->component);
     rc = walk_input(&w, p->path);
@@ -729,12 +731,13 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
         zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
         goto out;
     }
-    rc = zupd_meta_set_target(r->m[p->role], tpath, strlen(text), &h, NULL, 0);
+    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
     if (rc != ZUPD_OK) {
         zp_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
                 zupd_strerror(rc));
         goto out;
     }
+    zp_tdoc_changed(r, p->role, tpath, mask);
 out:
     zupd_manifest_free(check);
     for (size_t i = 0; b.prev != NULL && i < b.n_prev; i++)
@@ -774,12 +777,11 @@ zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
                                "component '%s' appears twice in one publish", p[i].component);
     for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
         char why[1024] = "";
-        rc = publish_one(r, &p[i], res, why, sizeof(why));
+        rc = publish_one(r, &p[i], res, &mask, why, sizeof(why));
         if (rc != ZUPD_OK && n > 1)
             zp_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
         else if (rc != ZUPD_OK)
             zp_fail(err, cap, rc, "%s", why);
-        mask |= 1u << p[i].role;
     }
     if (rc == ZUPD_OK)
         rc = zp_commit(r, mask, &res->meta_bytes, err, cap);

@@ -149,6 +149,9 @@ zp_repo_free(struct zp_repo *r)
     for (size_t i = 0; i < r->n_keys; i++)
         zp_signer_free(r->keys[i].s);
     free(r->keys);
+    for (size_t i = 0; i < r->n_bins; i++)
+        zupd_meta_free(r->bins[i].m);
+    free(r->bins);
     if (r->dfd >= 0) {
         zp_discard(r->dfd); /* what a failed change left unflushed */
         close(r->dfd);
@@ -227,6 +230,90 @@ load_meta(struct zp_repo *r, const char *rel, enum zupd_meta_type type, struct z
     return ZUPD_OK;
 }
 
+/* avdb's hash bins (when it delegates succinctly), as snapshot lists them */
+static int
+load_bins(struct zp_repo *r, char *err, size_t cap)
+{
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t n;
+    int rc;
+
+    if (zupd_meta_succinct(r->m[ZP_R_AVDB], &bits, &prefix) != ZUPD_OK)
+        return ZUPD_OK;
+    if (bits > 12)
+        return zp_fail(err, cap, ZUPD_E_TOOBIG,
+                       "avdb: %u-bit hash bins are more than zupd-mirror "
+                       "handles",
+                       bits);
+    n = (size_t)1 << bits;
+    r->bins = calloc(n, sizeof(*r->bins));
+    if (r->bins == NULL)
+        return ZUPD_E_NOMEM;
+    r->n_bins = n;
+    for (size_t i = 0; i < n; i++) {
+        struct zupd_meta_file f;
+        char fname[80], rel[128];
+
+        rc = zupd_meta_succinct_bin_name(r->m[ZP_R_AVDB], (uint32_t)i, r->bins[i].name,
+                                         sizeof(r->bins[i].name));
+        if (rc != ZUPD_OK)
+            return rc;
+        snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
+        if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK)
+            return zp_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
+        snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
+        rc = load_meta(r, rel, ZUPD_META_TARGETS, &r->bins[i].m, err, cap);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    return ZUPD_OK;
+}
+
+static struct zp_bin *
+bin_of(struct zp_repo *r, enum zp_role role, const char *path)
+{
+    struct zupd_meta_child child;
+    size_t cursor = 0;
+
+    if (role != ZP_R_AVDB || r->n_bins == 0 ||
+        zupd_meta_child_next(r->m[ZP_R_AVDB], path, &cursor, &child) != ZUPD_OK)
+        return NULL;
+    for (size_t i = 0; i < r->n_bins; i++)
+        if (strcmp(r->bins[i].name, child.name) == 0)
+            return &r->bins[i];
+    return NULL;
+}
+
+struct zupd_meta *
+zp_tdoc(struct zp_repo *r, enum zp_role role, const char *path)
+{
+    struct zp_bin *b = bin_of(r, role, path);
+
+    return b != NULL ? b->m : r->m[role];
+}
+
+void
+zp_tdoc_changed(struct zp_repo *r, enum zp_role role, const char *path, unsigned *mask)
+{
+    struct zp_bin *b = bin_of(r, role, path);
+
+    if (b != NULL)
+        b->dirty = true;
+    else
+        *mask |= 1u << role;
+}
+
+int
+zp_tdoc_foreach(struct zp_repo *r, enum zp_role role, zupd_meta_target_fn fn, void *opaque)
+{
+    int rc = zupd_meta_target_foreach(r->m[role], fn, opaque);
+
+    for (size_t i = 0; rc == 0 && role == ZP_R_AVDB && i < r->n_bins; i++)
+        rc = zupd_meta_target_foreach(r->bins[i].m, fn, opaque);
+    return rc;
+}
+
 int
 zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size_t cap)
 {
@@ -276,6 +363,8 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
         snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
         rc = load_meta(r, rel, ZUPD_META_TARGETS, &r->m[i], err, cap);
     }
+    if (rc == ZUPD_OK)
+        rc = load_bins(r, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     *out = r;
@@ -427,6 +516,30 @@ zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, size_t n, char *err
 
 /* ------------------------------------------------------------ writing */
 
+/* metadata/<version>.<name>.json, deferred (see zp_commit) */
+static int
+write_doc(struct zp_repo *r, const char *name, const struct zupd_meta *doc, uint64_t *bytes,
+          char *err, size_t cap)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    char rel[ZUPD_ROLE_NAME_MAX + 64];
+    int rc;
+
+    rc = zupd_meta_serialize(doc, 0, &text, &len);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "cannot serialize '%s': %s", name, zupd_strerror(rc));
+    snprintf(rel, sizeof(rel), "metadata/%llu.%s.json", (unsigned long long)zupd_meta_version(doc),
+             name);
+    rc = zp_put(r->dfd, rel, text, len, 0644, true);
+    free(text);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+    if (bytes != NULL)
+        *bytes += len;
+    return ZUPD_OK;
+}
+
 int
 zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc, uint64_t *bytes,
               char *err, size_t cap)
@@ -436,6 +549,8 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
     char rel[256];
     int rc;
 
+    if (role != ZP_R_ROOT && role != ZP_R_TIMESTAMP)
+        return write_doc(r, zp_role_name(role), doc, bytes, err, cap);
     rc = zupd_meta_serialize(doc, 0, &text, &len);
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, rc, "cannot serialize '%s': %s", zp_role_name(role),
@@ -445,9 +560,9 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
     else
         snprintf(rel, sizeof(rel), "metadata/%llu.%s.json",
                  (unsigned long long)zupd_meta_version(doc), zp_role_name(role));
-    /* targets roles and snapshot wait for the flush before the timestamp;
-     * root and timestamp are durable at once */
-    rc = zp_put(r->dfd, rel, text, len, 0644, role != ZP_R_ROOT && role != ZP_R_TIMESTAMP);
+    /* root and timestamp are durable at once; the other roles wait for the
+     * flush before the timestamp (write_doc) */
+    rc = zp_put(r->dfd, rel, text, len, 0644, false);
     if (rc == ZUPD_OK && role == ZP_R_ROOT)
         rc = zp_put(r->dfd, "metadata/root.json", text, len, 0644, false);
     free(text);
@@ -478,18 +593,18 @@ zp_renew(struct zp_repo *r, enum zp_role role, uint64_t *bytes, char *err, size_
     return rc;
 }
 
-int
-zp_meta_entry(struct zp_repo *r, enum zp_role role, bool hashes, struct zupd_meta_file *f)
+static int
+doc_entry(const struct zupd_meta *doc, bool hashes, struct zupd_meta_file *f)
 {
     uint8_t *text = NULL;
     size_t len = 0, hl = 0;
     int rc;
 
     memset(f, 0, sizeof(*f));
-    rc = zupd_meta_serialize(r->m[role], 0, &text, &len);
+    rc = zupd_meta_serialize(doc, 0, &text, &len);
     if (rc != ZUPD_OK)
         return rc;
-    f->version = zupd_meta_version(r->m[role]);
+    f->version = zupd_meta_version(doc);
     f->has_length = true;
     f->length = len;
     if (hashes) {
@@ -500,6 +615,12 @@ zp_meta_entry(struct zp_repo *r, enum zp_role role, bool hashes, struct zupd_met
     }
     free(text);
     return rc;
+}
+
+int
+zp_meta_entry(struct zp_repo *r, enum zp_role role, bool hashes, struct zupd_meta_file *f)
+{
+    return doc_entry(r->m[role], hashes, f);
 }
 
 int
@@ -514,7 +635,7 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
 {
     static const enum zp_role order[] = {ZP_R_PRODUCTS, ZP_R_AVDB, ZP_R_TARGETS};
     struct zupd_meta_file f;
-    char fname[64];
+    char fname[96];
     int rc = ZUPD_OK;
 
     for (size_t i = 0; i < ZU_ARRAY_LEN(order); i++) {
@@ -530,6 +651,28 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
         }
         if (rc != ZUPD_OK)
             return rc;
+    }
+    for (size_t i = 0; i < r->n_bins; i++) {
+        struct zp_bin *b = &r->bins[i];
+        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
+        if (!b->dirty)
+            continue;
+        rc = zupd_meta_set_version(b->m, zupd_meta_version(b->m) + 1);
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_set_expires(b->m, r->now + r->cfg.expiry[ZP_R_AVDB]);
+        if (rc == ZUPD_OK)
+            rc = zp_sign_as(r, b->m, b->name, d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = write_doc(r, b->name, b->m, bytes, err, cap);
+        if (rc == ZUPD_OK)
+            rc = doc_entry(b->m, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", b->name);
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+        if (rc != ZUPD_OK)
+            return rc;
+        b->dirty = false;
     }
     rc = zp_renew(r, ZP_R_SNAPSHOT, bytes, err, cap);
     if (rc == ZUPD_OK)
@@ -604,7 +747,7 @@ zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t *
 
     *out = NULL;
     *out_len = 0;
-    rc = zupd_meta_target(r->m[role], path, &t);
+    rc = zupd_meta_target(zp_tdoc(r, role, path), path, &t);
     if (rc != ZUPD_OK)
         return zp_fail(err, cap, rc, "'%s' is not a target of '%s'", path, zp_role_name(role));
     if (!t.hashes.has_sha256)
@@ -650,6 +793,36 @@ get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char 
                                        name, zupd_strerror(rc));
     zp_kdf_cost_env(&cost);
     return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
+}
+
+/* avdb delegates to 2^bits hash bins "avdb-bin-<hex>", signed by its key */
+static int
+make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
+{
+    struct zupd_meta *avdb = r->m[ZP_R_AVDB];
+    char json[256];
+    size_t n = (size_t)1 << bits;
+    int rc;
+
+    rc = zupd_meta_set_succinct(avdb, bits, "avdb-bin");
+    if (rc == ZUPD_OK)
+        rc = zp_key_pubjson(k, json, sizeof(json));
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_add_key(avdb, NULL, (const uint8_t *)json, strlen(json), NULL, 0);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->bins = calloc(n, sizeof(*r->bins));
+    if (r->bins == NULL)
+        return ZUPD_E_NOMEM;
+    r->n_bins = n;
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        rc = zupd_meta_succinct_bin_name(avdb, (uint32_t)i, r->bins[i].name,
+                                         sizeof(r->bins[i].name));
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_new(ZUPD_META_TARGETS, 1, r->now + r->cfg.expiry[ZP_R_AVDB],
+                               &r->bins[i].m);
+    }
+    return rc;
 }
 
 int
@@ -713,6 +886,8 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
             rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role_names[i], true, &p, 1, NULL, 0);
             if (rc == ZUPD_OK)
                 rc = add_role_key(r->m[ZP_R_TARGETS], role_names[i], &k);
+            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
+                rc = make_bins(r, io->avdb_bins, &k);
         } else {
             rc = add_role_key(r->m[ZP_R_ROOT], role_names[i], &k);
         }
@@ -749,6 +924,20 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
             rc = zp_meta_entry(r, (enum zp_role)i, false, &f);
         if (rc == ZUPD_OK) {
             snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+    }
+    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++) {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
+        struct zupd_meta_file f;
+        char fname[96];
+        rc = zp_sign_as(r, r->bins[i].m, r->bins[i].name, d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = write_doc(r, r->bins[i].name, r->bins[i].m, NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = doc_entry(r->bins[i].m, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
             rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
         }
     }

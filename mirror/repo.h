@@ -54,6 +54,7 @@ struct zp_repo_opts {
 struct zp_init_opts {
     unsigned root_keys;      /* n root keys (root-1 ... root-n); default 1 */
     unsigned root_threshold; /* k; default 1 */
+    unsigned avdb_bins;      /* 0, or B: avdb delegates to 2^B hash bins (TAP 15) */
     struct zp_config config;
 };
 

@@ -17,6 +17,13 @@ struct zp_unlocked {
     struct zp_signer *s;
 };
 
+/* A hash bin of a succinct delegation (TAP 15) of avdb. */
+struct zp_bin {
+    char name[64];
+    struct zupd_meta *m;
+    bool dirty; /* renew at the next commit */
+};
+
 struct zp_repo {
     char *dir;
     char *keys_dir;
@@ -28,7 +35,18 @@ struct zp_repo {
     struct zupd_meta *m[ZP_R__N];
     struct zp_unlocked *keys;
     size_t n_keys;
+    struct zp_bin *bins; /* avdb's hash bins, when it has them */
+    size_t n_bins;
 };
+
+/* The targets document that lists (or would list) path for role: the
+ * role's own, or the hash bin of avdb that path falls in. */
+struct zupd_meta *zp_tdoc(struct zp_repo *r, enum zp_role role, const char *path);
+/* Note that zp_tdoc(r, role, path) changed: its bin is renewed at the next
+ * commit, or role is added to *mask. */
+void zp_tdoc_changed(struct zp_repo *r, enum zp_role role, const char *path, unsigned *mask);
+/* zupd_meta_target_foreach over every targets document of role. */
+int zp_tdoc_foreach(struct zp_repo *r, enum zp_role role, zupd_meta_target_fn fn, void *opaque);
 
 /* printf into err (when not NULL) and return rc. */
 int zp_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);

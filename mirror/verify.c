@@ -285,6 +285,68 @@ rm_tmpdir(const char *dir)
     (void)rmdir(dir);
 }
 
+/* A role with a succinct hash-bin delegation: the client loads a bin when a
+ * path falls in it, so ask for paths until every bin was loaded, then
+ * collect their targets. */
+static int
+load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role,
+          const struct zupd_meta *dm, struct paths *paths, struct zp_verify_res *res, char *err,
+          size_t cap)
+{
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t n, left, tries = 0;
+    bool *seen;
+    int rc = ZUPD_OK;
+
+    if (zupd_meta_succinct(dm, &bits, &prefix) != ZUPD_OK)
+        return ZUPD_OK;
+    if (bits > 12)
+        return zp_fail(err, cap, ZUPD_E_TOOBIG, "metadata/ (role '%s'): %u-bit bins", role, bits);
+    n = (size_t)1 << bits;
+    left = n;
+    seen = calloc(n, sizeof(*seen));
+    if (seen == NULL)
+        return ZUPD_E_NOMEM;
+    while (left > 0 && tries < 64 * n + 1024) {
+        char probe[ZUPD_ROLE_NAME_MAX + 64], why[512] = "";
+        struct zupd_meta_child child;
+        struct zupd_target t;
+        size_t cursor = 0, i;
+
+        snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/%zu", role, tries++);
+        if (zupd_meta_child_next(dm, probe, &cursor, &child) != ZUPD_OK)
+            continue;
+        for (i = 0; i < n; i++) {
+            char name[ZUPD_ROLE_NAME_MAX];
+            if (zupd_meta_succinct_bin_name(dm, (uint32_t)i, name, sizeof(name)) == ZUPD_OK &&
+                strcmp(name, child.name) == 0)
+                break;
+        }
+        if (i == n || seen[i])
+            continue;
+        rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
+        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
+            zp_fail(err, cap, rc, "metadata/ (bin '%s'): %s", child.name, why);
+            break;
+        }
+        rc = ZUPD_OK;
+        seen[i] = true;
+        left--;
+        res->roles++;
+        if (zupd_trusted_get(ts, child.name) != NULL &&
+            zupd_meta_target_foreach(zupd_trusted_get(ts, child.name), collect_path, paths) != 0) {
+            rc = ZUPD_E_NOMEM;
+            break;
+        }
+    }
+    if (rc == ZUPD_OK && left > 0)
+        rc = zp_fail(err, cap, ZUPD_E_NOTFOUND, "metadata/ (role '%s'): %zu bins not reached", role,
+                     left);
+    free(seen);
+    return rc;
+}
+
 static int
 check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path, struct refs *refs,
              struct zp_verify_res *res, char *err, size_t cap)
@@ -309,10 +371,13 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
         if (rc != ZUPD_OK) {
             zp_fail(err, cap, rc, "targets/%s: %s", path, why);
-        } else if (strcmp(m->role, role) != 0) {
+        } else if (strncmp(path, m->role, strlen(m->role)) != 0 || path[strlen(m->role)] != '/') {
+            /* the delegations (checked by the client) tie the path's first
+             * segment to its role; the manifest must say the same */
             rc = zp_fail(err, cap, ZUPD_E_MISMATCH,
-                         "targets/%s: manifest of role '%s' signed by role '%s'", path, m->role,
-                         role);
+                         "targets/%s: manifest of role '%s' under another role's path (signed "
+                         "by '%s')",
+                         path, m->role, role);
         } else {
             res->manifests++;
             for (size_t i = 0; rc == ZUPD_OK && i < m->n_files; i++) {
@@ -334,8 +399,8 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         } else {
             char mpath[ZUPD_ROLE_NAME_MAX + 2 * ZUPD_NAME_MAX + 64];
             struct zupd_target mt;
-            snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", role, ch->component,
-                     ch->version);
+            snprintf(mpath, sizeof(mpath), "%.*s/%s/%s/manifest.json", (int)strcspn(path, "/"),
+                     path, ch->component, ch->version);
             rc = zupd_client_find_target(c, mpath, &mt, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK)
                 zp_fail(err, cap, rc, "targets/%s: points at version %s, which is not published",
@@ -438,6 +503,9 @@ zp_verify(const char *dir, const char *root_path, int64_t now, struct zp_verify_
                 rc = ZUPD_E_NOMEM;
                 goto out;
             }
+            rc = load_bins(c, ts, name, dm, &paths, res, err, cap);
+            if (rc != ZUPD_OK)
+                goto out;
         }
     }
     rc = ZUPD_OK;

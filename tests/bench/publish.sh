@@ -44,12 +44,18 @@ PY
 
 # run LAYOUT: publish the releases; LAYOUT "one" is the whole database as
 # one component, "split" is 100 components of FILES/100 files each (what a
-# client downloads then grows with the components that changed)
+# client downloads then grows with the components that changed), "bins" is
+# "split" with avdb delegating to 16 hash bins (a release re-signs only the
+# bins of the components it changes)
 run() {
     layout=$1
     rm -rf "$tmp/in" "$tmp/repo" "$tmp/keys"
     gen "$tmp/in" 0 0 "$FILES"
-    "$M" init "$tmp/repo" >/dev/null
+    if [ "$layout" = bins ]; then
+        "$M" init "$tmp/repo" --avdb-bins 4 >/dev/null
+    else
+        "$M" init "$tmp/repo" >/dev/null
+    fi
     per=$((FILES / 100))
     echo
     echo "layout: $layout"
@@ -101,6 +107,7 @@ run() {
 echo "publish of an AV database: $FILES files of $SIZE bytes; then $RELEASES releases with $CHANGED changed files"
 run one
 run split
+run bins
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "publish_s: the publish itself (keys already unlocked), delta_s of it in the delta engine;"
 echo "wall_s, cpu_s: the whole process (user + system CPU); the rest of wall_s is waiting for the disk."

@@ -98,6 +98,8 @@ rm "$in/evil"
 ln -s share/f1 "$in/inside"
 run "a symlink inside the tree is followed" 0 "published app 1.2" "$M" publish app 1.2 "$in" -C "$R"
 rm "$in/inside"
+ln -s "$in" "$tmp/in-link"
+run "PATH itself may be a symlink" 0 "published app 1.2.1" "$M" publish app 1.2.1 "$tmp/in-link" -C "$R"
 run "bad version name" 22 "invalid version" "$M" publish app ../x "$in" -C "$R"
 run "bad role" 1 "--role wants" "$M" publish app 9 "$in" --role nope -C "$R"
 run "missing input" 25 "cannot read" "$M" publish app 9 "$tmp/nothere" -C "$R"
@@ -122,7 +124,7 @@ run "moving a channel back needs --rollback" 16 "version 1.0 sorts lower than 1.
 run "--rollback moves it back" 0 "now points at 1.0" "$M" promote app 1.0 --channel stable --rollback -C "$R"
 run "promote an unpublished version" 25 "not published" "$M" promote app 7.0 --channel stable -C "$R"
 run "promote needs --channel" 1 "usage" "$M" promote app 1.0 -C "$R"
-run "verify with channels" 0 "ok: 6 roles, 9 targets \\(8 manifests\\)" "$M" verify "$R"
+run "verify with channels" 0 "ok: 6 roles, 10 targets \\(9 manifests\\)" "$M" verify "$R"
 
 # ---------------------------------------------------------------- refresh
 run "refresh: nothing due" 0 "nothing due" "$M" refresh -C "$R"
@@ -195,6 +197,32 @@ sed -i 's/"version":\([0-9]\)/"version":9\1/g' "$tmp/damaged/metadata/timestamp.
 run "verify: a timestamp whose signature fails" 14 "metadata/" "$M" verify "$tmp/damaged"
 rm -rf "$tmp/damaged"
 run "verify: not a repository" 25 "1.root.json" "$M" verify "$tmp/in"
+
+# ---------------------------------------------------------------- hash bins
+H=$tmp/bins
+run "init with 16 avdb hash bins" 0 "initialized" "$M" init "$H" --avdb-bins 4 --keys "$tmp/hkeys"
+[ "$(ls "$H"/metadata/1.avdb-bin-*.json | wc -l)" = 16 ] && ok "16 bins written" || bad "16 bins written"
+run "verify reaches every bin" 0 "ok: 22 roles" "$M" verify "$H"
+run "publish into bins" 0 "published 3 releases in 'avdb'" \
+    "$M" publish s1 1 "$in/share/f1" s2 1 "$in/share/f2" s3 1 "$in/share/f4" --role avdb -C "$H" --keys "$tmp/hkeys"
+n=$(ls "$H"/metadata/2.avdb-bin-*.json 2>/dev/null | wc -l)
+[ "$n" -ge 1 ] && [ "$n" -le 3 ] && [ ! -f "$H/metadata/2.avdb.json" ] &&
+    ok "only the touched bins were re-signed ($n)" || bad "bins re-signed: $n"
+run "publish twice into a bin is refused" 31 "already published" "$M" publish s1 1 "$in/share/f1" --role avdb -C "$H" --keys "$tmp/hkeys"
+run "promote in a bin" 0 "now points at 1" "$M" promote s2 1 --channel daily --role avdb -C "$H" --keys "$tmp/hkeys"
+run "publish s2 2" 0 "published" "$M" publish s2 2 "$in/share/f3" --role avdb -C "$H" --keys "$tmp/hkeys"
+run "promote forward in a bin" 0 "now points at 2" "$M" promote s2 2 --channel daily --role avdb -C "$H" --keys "$tmp/hkeys"
+run "prune with bins (s2 1 leaves its bin)" 0 "pruned 1 releases, 1 blobs" "$M" prune --keep 1 -C "$H" --keys "$tmp/hkeys"
+run "refresh --force re-signs the bins" 0 "re-signed avdb" "$M" refresh --force -C "$H" --keys "$tmp/hkeys"
+[ -f "$H/metadata/2.avdb-bin-0.json" ] && [ -f "$H/metadata/2.avdb-bin-f.json" ] && ok "every bin renewed" || bad "every bin renewed"
+run "verify with bins" 0 "ok: 22 roles, 4 targets \\(3 manifests\\)" "$M" verify "$H"
+run "rotate the key of a binned avdb" 0 "rotated the keys of 'avdb'" "$M" key rotate avdb -C "$H" --keys "$tmp/hkeys"
+[ -f "$H/metadata/3.avdb-bin-0.json" ] && [ -f "$H/metadata/3.avdb-bin-f.json" ] && ok "every bin re-signed with the new key" ||
+    bad "every bin re-signed with the new key"
+run "verify after rotating the binned key" 0 "ok: 22 roles" "$M" verify "$H"
+mv "$tmp/hkeys/avdb.key" "$tmp/hkeys/avdb.old"
+run "publish into a bin with the new key only" 0 "published s4 1" "$M" publish s4 1 "$in/share/f5" --role avdb -C "$H" --keys "$tmp/hkeys"
+run "verify" 0 "ok: 22 roles, 5 targets" "$M" verify "$H"
 
 run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
 echo "$pass passed, $fail failed"

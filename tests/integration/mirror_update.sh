@@ -41,7 +41,11 @@ r = random.Random(7)
 open('$tmp/in/bin/data', 'w').write(''.join('record %d %x\n' % (i, r.getrandbits(64)) for i in range(20000)))"
 printf '#!/bin/sh\necho v1\n' >"$tmp/in/bin/app"
 chmod 755 "$tmp/in/bin/app"
-step "init" "$M" init "$R"
+step "init (avdb in 4 hash bins)" "$M" init "$R" --avdb-bins 2
+mkdir -p "$tmp/db"
+echo "sig 1" >"$tmp/db/main.ndb"
+step "publish an AV database" "$M" publish avdb 1 "$tmp/db" --role avdb -C "$R"
+step "promote it" "$M" promote avdb 1 --channel daily --role avdb -C "$R"
 step "publish 1.0" "$M" publish product 1.0 "$tmp/in" -C "$R" --source-revision git:1 --builder t
 step "promote 1.0" "$M" promote product 1.0 --channel stable -C "$R"
 
@@ -62,13 +66,22 @@ trusted_root = "$R/metadata/1.root.json";
 state_dir = "$tmp/state";
 components = (
   { name = "product"; role = "products"; channel = "stable";
-    install_path = "$tmp/opt/product"; keep = 3; }
+    install_path = "$tmp/opt/product"; keep = 3; },
+  { name = "avdb"; role = "avdb"; channel = "daily";
+    install_path = "$tmp/opt/avdb"; keep = 2; }
 );
 CONF
 
 step "zupd update installs 1.0" "$Z" --config "$tmp/zupd.conf" update
 [ "$("$tmp/opt/product/bin/app")" = v1 ] && ok "1.0 installed" || bad "1.0 installed"
 cmp -s "$tmp/in/bin/data" "$tmp/opt/product/bin/data" && ok "content intact" || bad "content intact"
+cmp -s "$tmp/db/main.ndb" "$tmp/opt/avdb/main.ndb" && ok "AV database installed through its hash bin" ||
+    bad "AV database installed through its hash bin"
+echo "sig 2" >"$tmp/db/main.ndb"
+step "publish AV database 2" "$M" publish avdb 2 "$tmp/db" --role avdb -C "$R"
+step "promote it" "$M" promote avdb 2 --channel daily --role avdb -C "$R"
+step "zupd update picks it up" "$Z" --config "$tmp/zupd.conf" update
+cmp -s "$tmp/db/main.ndb" "$tmp/opt/avdb/main.ndb" && ok "AV database 2 installed" || bad "AV database 2 installed"
 
 sed -i 's/^record 100 /RECORD 100 /' "$tmp/in/bin/data"
 printf '#!/bin/sh\necho v2\n' >"$tmp/in/bin/app"

@@ -77,16 +77,16 @@ step "rotate the timestamp key" "$M" key rotate timestamp -C "$R"
 step "rotate the root keys" "$M" key rotate root --key r2-1 --key r2-2 --threshold 2 -C "$R"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$R" >"$tmp/http.log" 2>&1 &
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$tmp/srv" >"$tmp/http.log" 2>&1 &
 srv=$!
 i=0
-until python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/metadata/timestamp.json')" 2>/dev/null; do
+until python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/repo/metadata/timestamp.json')" 2>/dev/null; do
     i=$((i + 1))
     [ $i -gt 50 ] && die "the HTTP server did not start"
     sleep 0.1
 done
 
-out=$(node "$js/refresh.mjs" "http://127.0.0.1:$port" "$R/metadata/1.root.json" "$tmp/client" \
+out=$(node "$js/refresh.mjs" "http://127.0.0.1:$port/repo" "$R/metadata/1.root.json" "$tmp/client" \
     products/app/1.0/manifest.json products/app/1.1/manifest.json products/app/channels/stable.json \
     avdb/db/7/manifest.json '!products/app/9.9/manifest.json' '!avdb/app/1.0/manifest.json' 2>&1)
 rc=$?
@@ -102,7 +102,23 @@ for t in products/app/1.0/manifest.json avdb/db/7/manifest.json products/app/cha
         bad "bytes of $t"
     fi
 done
-grep -q 'GET /metadata/3.root.json' "$tmp/http.log" && ok "tuf-js walked the root chain" ||
+grep -q 'GET /repo/metadata/3.root.json' "$tmp/http.log" && ok "tuf-js walked the root chain" ||
     bad "tuf-js walked the root chain"
+
+# avdb delegating to succinct hash bins (TAP 15)
+B=$tmp/srv/bins
+step "init with 8 avdb hash bins" "$M" init "$B" --avdb-bins 3 --keys "$tmp/keys-bins"
+step "publish 5 avdb components at once" "$M" publish sig-a 1 "$tmp/in/bin/app" sig-b 1 "$tmp/in/bin/app" \
+    sig-c 1 "$tmp/in/bin/data" sig-d 1 "$tmp/in/bin/data" sig-e 1 "$tmp/in/bin/app" --role avdb -C "$B" --keys "$tmp/keys-bins"
+step "promote in a bin" "$M" promote sig-c 1 --channel daily --role avdb -C "$B" --keys "$tmp/keys-bins"
+step "zupd-mirror verify with bins" "$M" verify "$B"
+out=$(node "$js/refresh.mjs" "http://127.0.0.1:$port/bins" "$B/metadata/1.root.json" "$tmp/client-bins" \
+    avdb/sig-a/1/manifest.json avdb/sig-c/1/manifest.json avdb/sig-e/1/manifest.json \
+    avdb/sig-c/channels/daily.json '!avdb/sig-f/1/manifest.json' 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/#   /'
+[ $rc = 0 ] && ok "tuf-js finds targets through the hash bins" || bad "tuf-js with hash bins (exit $rc)"
+grep -q 'GET /bins/metadata/[0-9]*.avdb-bin-' "$tmp/http.log" && ok "tuf-js fetched bin metadata" ||
+    bad "tuf-js fetched bin metadata"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -328,6 +328,64 @@ test_offline_sign_and_rotation(void **state)
 }
 
 static void
+test_publish_many_is_one_change(void **state)
+{
+    struct fx *f = *state;
+    struct zp_publish_res res;
+    struct zp_repo *r = open_repo(f);
+    struct zp_publish_opts p[3] = {
+        {.component = "db-a", .version = "1", .path = f->in, .role = ZP_R_AVDB, .deltas = -1},
+        {.component = "db-b", .version = "1", .path = f->in, .role = ZP_R_AVDB, .deltas = -1},
+        {.component = "db-a", .version = "2", .path = f->in, .role = ZP_R_AVDB, .deltas = -1}};
+    uint64_t snap = zupd_meta_version(zp_repo_meta(r, ZP_R_SNAPSHOT));
+    char err[512] = "";
+
+    assert_int_equal(zp_publish_many(r, p, 3, &res, err, sizeof(err)), ZUPD_E_MISUSE);
+    assert_int_equal(zp_publish_many(r, p, 2, &res, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(res.files, 4);
+    assert_int_equal(res.new_blobs, 2); /* the same two contents in both */
+    assert_int_equal(zupd_meta_version(zp_repo_meta(r, ZP_R_SNAPSHOT)), snap + 1);
+    zp_repo_free(r);
+    verify_ok(f, 2);
+}
+
+static void
+test_hash_bins(void **state)
+{
+    struct fx *f = *state;
+    struct zp_init_opts io;
+    struct zp_publish_res res;
+    struct zp_repo *r;
+    char err[512] = "", v[16];
+    unsigned bits = 0;
+    const char *prefix = NULL;
+
+    /* a second repository next to the fixture's, with 8 bins */
+    snprintf(f->dir, sizeof(f->dir), "%s/binned", f->top);
+    memset(&io, 0, sizeof(io));
+    io.avdb_bins = 3;
+    zp_config_default(&io.config);
+    assert_int_equal(zp_repo_init(&f->o, &io, err, sizeof(err)), ZUPD_OK);
+    r = open_repo(f);
+    assert_int_equal(zupd_meta_succinct(zp_repo_meta(r, ZP_R_AVDB), &bits, &prefix), ZUPD_OK);
+    assert_int_equal(bits, 3);
+    assert_string_equal(prefix, "avdb-bin");
+    zp_repo_free(r);
+    assert_int_equal(publish(f, "x", "1", ZP_R_AVDB, &res, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(publish(f, "x", "1", ZP_R_AVDB, &res, err, sizeof(err)), ZUPD_E_EXISTS);
+    assert_int_equal(publish(f, "y", "1", ZP_R_AVDB, &res, err, sizeof(err)), ZUPD_OK);
+    r = open_repo(f);
+    /* targets live in the bins; avdb itself was never re-signed */
+    assert_int_equal(zupd_meta_target_count(zp_repo_meta(r, ZP_R_AVDB)), 0);
+    assert_int_equal(zupd_meta_version(zp_repo_meta(r, ZP_R_AVDB)), 1);
+    assert_int_equal(zp_promote(r, ZP_R_AVDB, "y", "1", "daily", false, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(zp_channel_get(r, ZP_R_AVDB, "y", "daily", v, sizeof(v)), ZUPD_OK);
+    assert_string_equal(v, "1");
+    zp_repo_free(r);
+    verify_ok(f, 2);
+}
+
+static void
 test_delta_hook(void **state)
 {
     static const uint8_t a[] = "the old content of a file, long enough to patch";
@@ -356,6 +414,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wrong_passphrase_and_missing_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_live_blobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_sign_and_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_many_is_one_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_bins, setup, teardown),
         cmocka_unit_test(test_delta_hook),
     };
     if (zupd_init() != ZUPD_OK)
