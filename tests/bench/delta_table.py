@@ -58,7 +58,7 @@ for group, label in ((pub, "TOTAL public"), (ext, None)):
 print("(* extra pairs, not in the totals; R: pf-22 size from ../shared/bench/README.md, not re-measured)")
 
 def tm(group, key):
-    return sum(num(r[key]) for r in group)
+    return sum(num(r[key]) or 0 for r in group)
 print("\nCreation: wall s / peak RSS MiB; ratio = bsdiff time / zupd time (goal >= 4), memory zupd/bsdiff (goal <= 1)")
 print("%-17s %16s %16s %16s %16s | %8s %8s" % ("pair", "zupd", "bsdiff", "xdelta3", "zstd-pf19", "speedup", "mem"))
 for r in rows:
@@ -71,8 +71,9 @@ print("%-17s %7.2f%9s %7.2f%9s %7.2f%9s %7.2f%9s | %7.2fx %7.2fx(max)" % (
     "TOTAL public", tm(pub, "zupd_ct"), "", tm(pub, "bsd_ct"), "", tm(pub, "xd3_ct"), "", tm(pub, "pf19_ct"), "",
     tm(pub, "bsd_ct") / tm(pub, "zupd_ct"), max(num(r["zupd_cm"]) / num(r["bsd_cm"]) for r in pub)))
 if any(num(r["zmax_ct"]) for r in rows):
-    print("zupd --level 22 (overnight): total %.2f s, peak %.1f MiB" % (
-        tm(pub, "zmax_ct"), max(num(r["zmax_cm"]) for r in pub) / 1024))
+    done = [r for r in pub if num(r["zmax_ct"])]
+    print("zupd --level 22 (overnight), %d public pairs: total %.2f s, peak %.1f MiB" % (
+        len(done), tm(done, "zmax_ct"), max(num(r["zmax_cm"]) for r in done) / 1024))
 
 print("\nApply: wall s / peak RSS MiB; ratio = bspatch time / zupd time (goal >= 5); mem goal: zupd <= old + 64 MiB")
 print("%-17s %16s %16s %16s %16s | %8s %12s" % ("pair", "zupd", "bspatch", "xdelta3", "zstd-pf19", "speedup", "old+64MiB"))
