@@ -13,7 +13,10 @@
 # Environment: BENCH_CORPUS (default $top_builddir/bench-corpus),
 # BENCH_SHARED (the directory of delta-corpus.sh), BENCH_PAIRS (subset),
 # BENCH_LEVEL (zupd --level, default: the default level), BENCH_TSV (keep raw TSV),
-# BENCH_ULTRA=0 (skip zstd -22), BENCH_MAX=1 (also zupd --level 22, size and time only).
+# BENCH_ULTRA=0 (skip zstd -22: its sizes are then taken from the figures of
+# ../shared/bench/README.md for the corpus pairs, marked R), BENCH_MAX=1 (also
+# zupd --level 22, size and time only). Build without --enable-sanitizers
+# (e.g. ../configure CFLAGS=-O2) for meaningful times.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
@@ -80,7 +83,8 @@ for p in "${PAIRS[@]}"; do
   run zstd -q -f -d --long="$wp" --patch-from="$o" "$W/pf" -o "$W/out"; pa=("$T" "$K"); check "$W/out" "$n" "$p zstd-pf19"
   row+=("$(stat -c %s "$W/pf")" "${pc[@]}" "${pa[@]}")
   if [ "$ULTRA" != 0 ]; then
-    zstd -q -f --ultra -22 --long="$wp" --patch-from="$o" "$n" -o "$W/pf22"; row+=("$(stat -c %s "$W/pf22")")
+    zstd -q -f --ultra -22 --long="$wp" --patch-from="$o" "$n" -o "$W/pf22" 2>/dev/null
+    row+=("$(stat -c %s "$W/pf22")")
   else row+=(-); fi
   if [ "${BENCH_MAX:-0}" = 1 ]; then
     run "$M" delta create "$o" "$n" "$W/zm" --level 22; row+=("$(stat -c %s "$W/zm")" "$T" "$K")

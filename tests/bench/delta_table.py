@@ -2,7 +2,18 @@
 # tests/bench/delta_table.py RES.tsv -- the tables of tests/bench/delta.sh.
 import csv, sys
 
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+rows = []
+for f in sys.argv[1:]:
+    rows += list(csv.DictReader(open(f), delimiter="\t"))
+# zstd --patch-from --ultra -22 sizes measured on these pinned pairs
+# (../shared/bench/README.md), used when a run skipped -22 (BENCH_ULTRA=0)
+PF22_README = {"parcel-watcher": 97142, "rollup": 332110, "oxc-parser": 913745, "esbuild": 389030,
+               "turbo": 3479779, "caniuse-lite": 17964, "disposable-email": 35616, "mdn-bcd": 27179,
+               "esbuild-noop": 967, "swc-packed": 10045556}
+for r in rows:
+    if r["pf22"] in ("", "-") and r["pair"] in PF22_README:
+        r["pf22"] = str(PF22_README[r["pair"]])
+        r["pf22_src"] = "R"
 def num(x):
     try:
         return float(x)
@@ -24,7 +35,8 @@ if any(num(r["zmax"]) for r in rows):
 print(h)
 def size_line(name, r, new, full, z, meth, b, x, p19, p22, best, anc, zmax):
     s = "%-17s %11d %11d %11d %-8s %11d %11d %11d %11s | %11d %-7s %9.3f %7.2f%%" % (
-        name, new, full, z, meth, b, x, p19, "%d" % p22 if p22 is not None else "-", best, anc, z / best if best else 0, 100 * z / new if new else 0)
+        name, new, full, z, meth, b, x, p19, ("%d" % p22 if p22 is not None else "-") + (r.get("pf22_src", "") if r else ""),
+        best, anc, z / best if best else 0, 100 * z / new if new else 0)
     if zmax:
         s += " %11d" % zmax
     print(s)
@@ -43,10 +55,10 @@ for group, label in ((pub, "TOTAL public"), (ext, None)):
                   T["best"], "", T["zmax"])
         print("goal: total <= 0.9 x sum of best anchors = %d: zupd %d (%.3f x best)" % (
             int(0.9 * T["best"]), T["z"], T["z"] / T["best"]))
-print("(* extra pairs, not in the totals)")
+print("(* extra pairs, not in the totals; R: pf-22 size from ../shared/bench/README.md, not re-measured)")
 
 def tm(group, key):
-    return sum(num(r[key]) for r in group)
+    return sum(num(r[key]) or 0 for r in group)
 print("\nCreation: wall s / peak RSS MiB; ratio = bsdiff time / zupd time (goal >= 4), memory zupd/bsdiff (goal <= 1)")
 print("%-17s %16s %16s %16s %16s | %8s %8s" % ("pair", "zupd", "bsdiff", "xdelta3", "zstd-pf19", "speedup", "mem"))
 for r in rows:
@@ -59,8 +71,9 @@ print("%-17s %7.2f%9s %7.2f%9s %7.2f%9s %7.2f%9s | %7.2fx %7.2fx(max)" % (
     "TOTAL public", tm(pub, "zupd_ct"), "", tm(pub, "bsd_ct"), "", tm(pub, "xd3_ct"), "", tm(pub, "pf19_ct"), "",
     tm(pub, "bsd_ct") / tm(pub, "zupd_ct"), max(num(r["zupd_cm"]) / num(r["bsd_cm"]) for r in pub)))
 if any(num(r["zmax_ct"]) for r in rows):
-    print("zupd --level 22 (overnight): total %.2f s, peak %.1f MiB" % (
-        tm(pub, "zmax_ct"), max(num(r["zmax_cm"]) for r in pub) / 1024))
+    done = [r for r in pub if num(r["zmax_ct"])]
+    print("zupd --level 22 (overnight), %d public pairs: total %.2f s, peak %.1f MiB" % (
+        len(done), tm(done, "zmax_ct"), max(num(r["zmax_cm"]) for r in done) / 1024))
 
 print("\nApply: wall s / peak RSS MiB; ratio = bspatch time / zupd time (goal >= 5); mem goal: zupd <= old + 64 MiB")
 print("%-17s %16s %16s %16s %16s | %8s %12s" % ("pair", "zupd", "bspatch", "xdelta3", "zstd-pf19", "speedup", "old+64MiB"))

@@ -81,6 +81,15 @@ for f in "$@"; do
     prev=$f
 done
 
+# the benchmark corpus, when one was fetched (make bench; no network here):
+# ZUPD_DELTA_CORPUS=DIR [ZUPD_DELTA_PAIRS="a b"] cross-checks those pairs too
+if [ -n "${ZUPD_DELTA_CORPUS:-}" ] && [ -f "$ZUPD_DELTA_CORPUS/MANIFEST.tsv" ]; then
+    pairs=${ZUPD_DELTA_PAIRS:-$(cut -f1 "$ZUPD_DELTA_CORPUS/MANIFEST.tsv" | grep -vx pair)}
+    for p in $pairs; do
+        pair "corpus-$p" "$ZUPD_DELTA_CORPUS/$p.old" "$ZUPD_DELTA_CORPUS/$p.new"
+    done
+fi
+
 # expect_fail NAME STATUS MESSAGE-PART CMD...
 expect_fail() {
     name=$1 want=$2 msg=$3
