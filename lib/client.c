@@ -142,8 +142,7 @@ zupd_client_init_dir(int dirfd, const uint8_t *root, size_t len, char *err, size
 }
 
 int
-zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char *err,
-                size_t cap)
+zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char *err, size_t cap)
 {
     struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
     struct zupd_client *c = NULL;
@@ -208,9 +207,13 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
     if (cond != NULL)
         trusted = *cond;
     while (first < c->n_bases) {
-        struct zupd_fetch_req req = {
-            .bases = (const char *const *)c->bases, .n_bases = c->n_bases, .first = first,
-            .path = rel, .offset = 0, .max_bytes = max_bytes, .cond = cond};
+        struct zupd_fetch_req req = {.bases = (const char *const *)c->bases,
+                                     .n_bases = c->n_bases,
+                                     .first = first,
+                                     .path = rel,
+                                     .offset = 0,
+                                     .max_bytes = max_bytes,
+                                     .cond = cond};
         uint8_t *buf = NULL;
         size_t len = 0;
         int rc;
@@ -223,8 +226,8 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last; /* the refusal says more than the fallback's failure */
-            say(err, cap, "cannot download '%s%s': %s", c->bases[res.mirror < c->n_bases ? res.mirror : 0],
-                rel, zupd_strerror(rc));
+            say(err, cap, "cannot download '%s%s': %s",
+                c->bases[res.mirror < c->n_bases ? res.mirror : 0], rel, zupd_strerror(rc));
             return rc;
         }
         if (res.not_modified) {
@@ -263,8 +266,7 @@ persist(struct zupd_client *c, const char *role, const uint8_t *buf, size_t len,
 }
 
 static int
-accept_root(struct zupd_client *c, void *arg, const uint8_t *buf, size_t len, char *err,
-            size_t cap)
+accept_root(struct zupd_client *c, void *arg, const uint8_t *buf, size_t len, char *err, size_t cap)
 {
     int rc;
 
@@ -428,8 +430,8 @@ load_snapshot(struct zupd_client *c, char *err, size_t cap)
         snprintf(rel, sizeof(rel), "%llu.snapshot.json", (unsigned long long)f.version);
     else
         snprintf(rel, sizeof(rel), "snapshot.json");
-    return fetch_meta(c, rel, f.has_length ? f.length : c->lim.max_snapshot_bytes,
-                      accept_snapshot, NULL, NULL, NULL, err, cap);
+    return fetch_meta(c, rel, f.has_length ? f.length : c->lim.max_snapshot_bytes, accept_snapshot,
+                      NULL, NULL, NULL, err, cap);
 }
 
 static int
@@ -637,8 +639,8 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
     if (rc != ZUPD_OK)
         return rc;
     while (first < n_urls) {
-        struct zupd_fetch_req req = {.bases = urls, .n_bases = n_urls, .first = first,
-                                     .path = rel, .max_bytes = t->length};
+        struct zupd_fetch_req req = {
+            .bases = urls, .n_bases = n_urls, .first = first, .path = rel, .max_bytes = t->length};
         uint8_t *buf = NULL;
         size_t len = 0;
 
@@ -671,7 +673,8 @@ cached_ok(int dirfd, const char *name, const struct zupd_target *t)
     size_t len = 0;
     bool ok;
 
-    if (t->length > (64u << 20) || zu_read_capped(dirfd, name, (size_t)t->length, &buf, &len) != ZUPD_OK)
+    if (t->length > (64u << 20) ||
+        zu_read_capped(dirfd, name, (size_t)t->length, &buf, &len) != ZUPD_OK)
         return false;
     ok = zupd_check_length_hashes(buf, len, true, t->length, &t->hashes) == ZUPD_OK;
     free(buf);
@@ -721,7 +724,8 @@ zupd_client_download_target(struct zupd_client *c, const char *path, const struc
         if ((size_t)snprintf(part, sizeof(part), "%s.part", name) < sizeof(part))
             (void)unlinkat(dirfd, part, 0);
     }
-    if (rc == ZUPD_OK && t->hashes.has_sha256 && t->hashes.has_sha512 && !cached_ok(dirfd, name, t)) {
+    if (rc == ZUPD_OK && t->hashes.has_sha256 && t->hashes.has_sha512 &&
+        !cached_ok(dirfd, name, t)) {
         (void)unlinkat(dirfd, name, 0);
         rc = ZUPD_E_HASH; /* sha256 matched, sha512 did not: refuse */
     }

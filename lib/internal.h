@@ -23,10 +23,10 @@
 #define ZU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Programmer errors abort, also in release builds. Bad input never does. */
-#define zu_assert(cond)                                                         \
-    do {                                                                        \
-        if (!(cond))                                                            \
-            zu_assert_fail(#cond, __FILE__, __LINE__);                          \
+#define zu_assert(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            zu_assert_fail(#cond, __FILE__, __LINE__);                                             \
     } while (0)
 _Noreturn void zu_assert_fail(const char *what, const char *file, int line);
 
@@ -38,12 +38,12 @@ struct zupd_ctx {
 
 /* Log through the context's callback; the level is checked before any
  * formatting. ctx may be NULL (nothing is logged). */
-#define zu_log(ctx, level, ...)                                                 \
-    do {                                                                        \
-        const struct zupd_ctx *zu_log_ctx_ = (ctx);                            \
-        if (zu_log_ctx_ != NULL && zu_log_ctx_->log_fn != NULL &&               \
-            (level) <= zu_log_ctx_->log_level)                                  \
-            zu_log_emit(zu_log_ctx_, (level), __VA_ARGS__);                     \
+#define zu_log(ctx, level, ...)                                                                    \
+    do {                                                                                           \
+        const struct zupd_ctx *zu_log_ctx_ = (ctx);                                                \
+        if (zu_log_ctx_ != NULL && zu_log_ctx_->log_fn != NULL &&                                  \
+            (level) <= zu_log_ctx_->log_level)                                                     \
+            zu_log_emit(zu_log_ctx_, (level), __VA_ARGS__);                                        \
     } while (0)
 void zu_log_emit(const struct zupd_ctx *ctx, int level, const char *fmt, ...) ZU_PRINTF(3, 4);
 

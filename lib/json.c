@@ -52,13 +52,13 @@ json_check(const json_t *v, size_t depth, size_t max_depth, const char **why)
         return ZUPD_OK;
     }
     if (json_is_array(v)) {
-        json_array_foreach(v, i, sub) {
+        json_array_foreach (v, i, sub) {
             int rc = json_check(sub, depth + 1, max_depth, why);
             if (rc != ZUPD_OK)
                 return rc;
         }
     } else {
-        json_object_foreach(unconst(v), key, sub) {
+        json_object_foreach (unconst(v), key, sub) {
             int rc = json_check(sub, depth + 1, max_depth, why);
             if (rc != ZUPD_OK)
                 return rc;
@@ -89,8 +89,7 @@ zu_json_load(const uint8_t *buf, size_t len, const struct zupd_limits *lim, json
     v = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         if (err_text != NULL && err_cap > 0)
-            snprintf(err_text, err_cap, "line %d column %d: %s", jerr.line, jerr.column,
-                     jerr.text);
+            snprintf(err_text, err_cap, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
         return json_error_code(&jerr) == json_error_out_of_memory ? ZUPD_E_NOMEM : ZUPD_E_FORMAT;
     }
     rc = json_check(v, 0, lim->max_json_depth, &why);

@@ -138,7 +138,7 @@ parse_file(const json_t *f, struct zupd_file_entry *e, char *err, size_t cap)
     e->deltas = calloc(json_array_size(deltas) + 1, sizeof(*e->deltas));
     if (e->deltas == NULL)
         return ZUPD_E_NOMEM;
-    json_array_foreach(deltas, i, d) {
+    json_array_foreach (deltas, i, d) {
         struct zupd_delta_ref *r = &e->deltas[e->n_deltas];
         const char *method;
         if (!json_is_object(d) || get_sha256(d, "from_sha256", r->from_sha256) != ZUPD_OK ||
@@ -232,12 +232,13 @@ zupd_manifest_parse(const uint8_t *buf, size_t len, const struct zupd_limits *li
     m->files = calloc(json_array_size(files) + 1, sizeof(*m->files));
     if (m->files == NULL)
         goto out;
-    json_array_foreach(files, i, f) {
+    json_array_foreach (files, i, f) {
         rc = parse_file(f, &m->files[m->n_files], err, cap);
         m->n_files++;
         if (rc != ZUPD_OK)
             goto out;
-        if (m->n_files > 1 && strcmp(m->files[m->n_files - 2].path, m->files[m->n_files - 1].path) >= 0) {
+        if (m->n_files > 1 &&
+            strcmp(m->files[m->n_files - 2].path, m->files[m->n_files - 1].path) >= 0) {
             rc = bad(err, cap, "files not sorted by path or duplicated at '%.200s'",
                      m->files[m->n_files - 1].path);
             goto out;

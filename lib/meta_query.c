@@ -197,7 +197,7 @@ zupd_meta_verify_role(const struct zupd_meta *delegator, const char *role,
         rc = ZUPD_E_NOMEM;
         goto fail;
     }
-    json_array_foreach(sm->sigs, i, s) {
+    json_array_foreach (sm->sigs, i, s) {
         const char *keyid = json_string_value(json_object_get(s, "keyid"));
         const char *sig = json_string_value(json_object_get(s, "sig"));
         const struct zu_meta_key *k;

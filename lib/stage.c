@@ -287,8 +287,8 @@ zupd_stage_open(struct zupd_stage *st, size_t i, struct zupd_sink *sink)
     st->open_hash = zupd_hash_new(ZUPD_HASH_SHA256);
     if (st->open_hash == NULL)
         return ZUPD_E_NOMEM;
-    st->open_fd = openat(st->fd, e->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                         0600);
+    st->open_fd =
+        openat(st->fd, e->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (st->open_fd < 0) {
         rc = errno == EEXIST ? ZUPD_E_FORMAT : err_of(errno);
         zupd_hash_free(st->open_hash);

@@ -197,7 +197,8 @@ store_recover(struct zupd_store *s)
             rc = zu_rmtree_at(s->vfd, e->d_name, 0);
             continue;
         }
-        if (strcmp(e->d_name, cur) == 0 || zu_store_manifest_name(mname, sizeof(mname), e->d_name) != 0)
+        if (strcmp(e->d_name, cur) == 0 ||
+            zu_store_manifest_name(mname, sizeof(mname), e->d_name) != 0)
             continue;
         if (fstatat(s->mfd, mname, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
             rc = zu_rmtree_at(s->vfd, e->d_name, 0);
@@ -381,7 +382,7 @@ strv_from_json(const json_t *arr, char ***v, size_t *n, size_t max)
         return ZUPD_OK;
     if (!json_is_array(arr))
         return ZUPD_E_FORMAT;
-    json_array_foreach(arr, i, x) {
+    json_array_foreach (arr, i, x) {
         if (!json_is_string(x) || !zupd_name_is_safe(json_string_value(x)))
             return ZUPD_E_FORMAT;
         if (strv_push(v, n, json_string_value(x), max) != ZUPD_OK)
@@ -412,7 +413,8 @@ zupd_store_state_load(struct zupd_store *s, struct zupd_store_state *st)
         goto out;
     }
     st->held = json_is_true(json_object_get(doc, "held"));
-    if (zu_json_get_str(doc, "held_version", &str) == ZUPD_OK && strlen(str) < sizeof(st->held_version))
+    if (zu_json_get_str(doc, "held_version", &str) == ZUPD_OK &&
+        strlen(str) < sizeof(st->held_version))
         memcpy(st->held_version, str, strlen(str) + 1);
     if (zu_json_get_str(doc, "available", &str) == ZUPD_OK && zupd_name_is_safe(str))
         memcpy(st->available, str, strlen(str) + 1);
@@ -455,9 +457,8 @@ zupd_store_state_save(struct zupd_store *s, const struct zupd_store_state *st)
 
     doc = json_pack("{s:b,s:s,s:o*,s:o*,s:I,s:s,s:s}", "held", st->held, "held_version",
                     st->held_version, "bad", strv_json(st->bad, st->n_bad), "history",
-                    strv_json(st->history, st->n_history), "last_check",
-                    (json_int_t)st->last_check, "last_error", st->last_error, "available",
-                    st->available);
+                    strv_json(st->history, st->n_history), "last_check", (json_int_t)st->last_check,
+                    "last_error", st->last_error, "available", st->available);
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);

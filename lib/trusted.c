@@ -392,8 +392,8 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
         say(err, cap, "%s: not listed in snapshot", role);
         return ZUPD_E_NOTFOUND;
     }
-    rc = zupd_check_length_hashes(buf, len, f.has_length, f.length,
-                                  f.has_hashes ? &f.hashes : NULL);
+    rc =
+        zupd_check_length_hashes(buf, len, f.has_length, f.length, f.has_hashes ? &f.hashes : NULL);
     if (rc != ZUPD_OK) {
         say(err, cap, "%s: %s against snapshot", role, zupd_strerror(rc));
         return rc;

@@ -207,9 +207,13 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
         memset(&u->fs, 0, sizeof(u->fs)); /* a damaged state only costs a full GET */
     {
         struct zupd_client_opts co = {.metadata_urls = (const char *const *)u->meta_urls,
-                                      .n_metadata_urls = u->n, .metadata_dirfd = u->mdfd,
-                                      .transport = o->transport, .ctx = o->ctx, .lim = &u->lim,
-                                      .now = u->o.now, .timestamp_validators = &u->fs.timestamp};
+                                      .n_metadata_urls = u->n,
+                                      .metadata_dirfd = u->mdfd,
+                                      .transport = o->transport,
+                                      .ctx = o->ctx,
+                                      .lim = &u->lim,
+                                      .now = u->o.now,
+                                      .timestamp_validators = &u->fs.timestamp};
         rc = zupd_client_new(&co, &u->client, err, cap);
     }
     if (rc != ZUPD_OK)
@@ -275,8 +279,8 @@ small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out
     rc = zupd_client_find_target(u->client, path, &t, NULL, 0, err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    return zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls,
-                                    u->n, max, out, len, err, cap);
+    return zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls, u->n,
+                                    max, out, len, err, cap);
 }
 
 int
@@ -317,8 +321,8 @@ zupd_updater_channel(struct zupd_updater *u, const char *role, const char *compo
 
 int
 zupd_updater_manifest(struct zupd_updater *u, const char *role, const char *component,
-                      const char *version, uint8_t **bytes, size_t *blen,
-                      struct zupd_manifest **m, char *err, size_t cap)
+                      const char *version, uint8_t **bytes, size_t *blen, struct zupd_manifest **m,
+                      char *err, size_t cap)
 {
     char path[3 * ZUPD_NAME_MAX + 32], why[256] = "";
     uint8_t *buf = NULL;
@@ -394,7 +398,7 @@ map_file(int dirfd, const char *name, struct map *m)
     if (fstat(fd, &st) != 0) {
         rc = zu_errno_to_err(errno);
     } else if (st.st_size == 0) {
-        m->p = (uint8_t *)(uintptr_t)"";
+        m->p = (uint8_t *)(uintptr_t) "";
     } else {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -471,8 +475,8 @@ try_delta(struct zupd_updater *u, struct zupd_stage *st, size_t i, struct zupd_i
         (void)unlinkat(u->cfd, name, 0);
         stats->by_delta++;
     } else {
-        zu_log(u->o.ctx, ZUPD_LOG_WARN, "delta for '%s' failed (%s): using the full blob",
-               e->path, zupd_strerror(rc));
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "delta for '%s' failed (%s): using the full blob", e->path,
+               zupd_strerror(rc));
         if (rc == ZUPD_E_HASH || rc == ZUPD_E_LENGTH || rc == ZUPD_E_FORMAT || rc == ZUPD_E_BASE)
             (void)unlinkat(u->cfd, name, 0);
         stats->delta_failed++;

@@ -146,8 +146,8 @@ derive(uint8_t *key, const char *passphrase, const uint8_t *salt, unsigned long 
 }
 
 int
-zp_signer_encode(const struct zp_signer *s, const char *passphrase,
-                 const struct zp_kdf_cost *cost, uint8_t **out, size_t *out_len)
+zp_signer_encode(const struct zp_signer *s, const char *passphrase, const struct zp_kdf_cost *cost,
+                 uint8_t **out, size_t *out_len)
 {
     struct zp_kdf_cost dflt = ZP_KDF_COST_DEFAULT;
     uint8_t salt[crypto_pwhash_SALTBYTES], nonce[crypto_secretbox_NONCEBYTES];
@@ -257,8 +257,8 @@ zp_signer_decode_capped(const uint8_t *buf, size_t len, const char *passphrase,
         zu_json_get_u64(kdf, "memlimit", &mem) != ZUPD_OK ||
         get_hex(kdf, "salt", salt, sizeof(salt)) != ZUPD_OK)
         goto out;
-    if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > max->opslimit || mem < crypto_pwhash_MEMLIMIT_MIN ||
-        mem > max->memlimit)
+    if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > max->opslimit ||
+        mem < crypto_pwhash_MEMLIMIT_MIN || mem > max->memlimit)
         goto out;
     if (zu_json_get_str(cipher, "alg", &alg) != ZUPD_OK || strcmp(alg, "xsalsa20poly1305") != 0 ||
         get_hex(cipher, "nonce", nonce, sizeof(nonce)) != ZUPD_OK ||

@@ -37,8 +37,14 @@ struct zp_kdf_cost {
     unsigned long long opslimit;
     size_t memlimit;
 };
-#define ZP_KDF_COST_DEFAULT {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE}
-#define ZP_KDF_COST_MIN {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}
+#define ZP_KDF_COST_DEFAULT                                                                        \
+    {                                                                                              \
+        crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE                           \
+    }
+#define ZP_KDF_COST_MIN                                                                            \
+    {                                                                                              \
+        crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN                                     \
+    }
 
 /* Encode the key as a key file (JSON, see docs/keys.md): public key, key id,
  * Argon2id parameters and salt, and the seed sealed with secretbox under the
@@ -62,13 +68,12 @@ ZU_NODISCARD int zp_signer_decode_capped(const uint8_t *buf, size_t len, const c
 
 /* Write a key file atomically with mode 0600 (O_EXCL temp, fsync, rename,
  * directory fsync); refuses to overwrite an existing file (ZUPD_E_EXISTS). */
-ZU_NODISCARD int zp_signer_save(const struct zp_signer *s, const char *path,
-                                const char *passphrase, const struct zp_kdf_cost *cost);
+ZU_NODISCARD int zp_signer_save(const struct zp_signer *s, const char *path, const char *passphrase,
+                                const struct zp_kdf_cost *cost);
 
 /* Read a key file. It must be a regular file (not a symlink), owned by the
  * caller, and not readable or writable by group or others: ZUPD_E_PERM
  * otherwise. */
-ZU_NODISCARD int zp_signer_load(const char *path, const char *passphrase,
-                                struct zp_signer **out);
+ZU_NODISCARD int zp_signer_load(const char *path, const char *passphrase, struct zp_signer **out);
 
 #endif

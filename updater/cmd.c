@@ -172,15 +172,15 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         if (avail && exit_code == 0)
             exit_code = EXIT_AVAILABLE;
         if (cli->json) {
-            json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b}", "component",
-                                                 c->name, "channel", c->channel, "installed",
-                                                 cur, "available", ver, "update", avail, "held",
-                                                 held, "bad", bad));
+            json_array_append_new(out,
+                                  json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b}", "component", c->name,
+                                            "channel", c->channel, "installed", cur, "available",
+                                            ver, "update", avail, "held", held, "bad", bad));
         } else if (!cli->quiet) {
             printf("%s: installed %s, channel '%s' names %s%s\n", c->name, cur[0] ? cur : "none",
                    c->channel, ver,
-                   held  ? " (held)"
-                   : bad ? " (marked bad: not retried)"
+                   held    ? " (held)"
+                   : bad   ? " (marked bad: not retried)"
                    : avail ? ": update available"
                            : ": up to date");
         }
@@ -366,16 +366,17 @@ fail:
     exit_code = zupd_fail(rc, "cannot update '%s': %s", c->name, err);
     action = "failed";
 out:
-    if (!cli->json && !cli->quiet && (strcmp(action, "up-to-date") == 0 ||
-                                      strcmp(action, "held") == 0 || strcmp(action, "bad") == 0))
+    if (!cli->json && !cli->quiet &&
+        (strcmp(action, "up-to-date") == 0 || strcmp(action, "held") == 0 ||
+         strcmp(action, "bad") == 0))
         printf("%s: %s%s%s\n", c->name, action, cur[0] ? " on " : "", cur);
     json_array_append_new(
-        report, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "component", c->name,
-                          "action", action, "from", cur, "to", ver, "files", (json_int_t)stats.files,
-                          "unchanged", (json_int_t)stats.linked, "by_delta",
-                          (json_int_t)stats.by_delta, "whole", (json_int_t)stats.by_blob,
-                          "downloaded", (json_int_t)stats.downloaded, "full_size",
-                          (json_int_t)stats.full_size));
+        report,
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "component", c->name, "action",
+                  action, "from", cur, "to", ver, "files", (json_int_t)stats.files, "unchanged",
+                  (json_int_t)stats.linked, "by_delta", (json_int_t)stats.by_delta, "whole",
+                  (json_int_t)stats.by_blob, "downloaded", (json_int_t)stats.downloaded,
+                  "full_size", (json_int_t)stats.full_size));
     zupd_manifest_free(m);
     free(mbytes);
     zupd_store_state_release(&state);
@@ -490,13 +491,13 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
             json_array_append_new(bad, json_string(s.bad[k]));
         fmt_time(s.last_check, last, sizeof(last));
         if (!cli->json) {
-            printf("%s (%s, channel %s)\n  current:   %s\n  installed:", sel[i]->name,
-                   sel[i]->role, sel[i]->channel, cur[0] ? cur : "none");
+            printf("%s (%s, channel %s)\n  current:   %s\n  installed:", sel[i]->name, sel[i]->role,
+                   sel[i]->channel, cur[0] ? cur : "none");
             for (size_t k = 0; k < nv; k++)
                 printf(" %s", vers[k]);
-            printf("\n  available: %s\n  held:      %s%s%s\n", s.available[0] ? s.available : "unknown",
-                   s.held ? "yes" : "no", s.held && s.held_version[0] ? " on " : "",
-                   s.held ? s.held_version : "");
+            printf("\n  available: %s\n  held:      %s%s%s\n",
+                   s.available[0] ? s.available : "unknown", s.held ? "yes" : "no",
+                   s.held && s.held_version[0] ? " on " : "", s.held ? s.held_version : "");
             if (s.n_bad > 0) {
                 printf("  bad:      ");
                 for (size_t k = 0; k < s.n_bad; k++)
@@ -509,9 +510,8 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
         json_array_append_new(
             arr, json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:s,s:o,s:s,s:s}", "component", sel[i]->name,
                            "channel", sel[i]->channel, "current", cur, "installed", inst,
-                           "available", s.available, "held", s.held, "held_version",
-                           s.held_version, "bad", bad, "last_check", last, "last_error",
-                           s.last_error));
+                           "available", s.available, "held", s.held, "held_version", s.held_version,
+                           "bad", bad, "last_check", last, "last_error", s.last_error));
         zupd_strv_free(vers, nv);
         zupd_store_state_release(&s);
         zupd_store_free(st);
@@ -667,8 +667,8 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
             rc = zupd_store_verify(st, cur, bad, sizeof(bad));
         zupd_store_free(st);
         if (rc != ZUPD_OK) {
-            exit_code = zupd_fail(rc, "%s %s: '%s' does not match its manifest: %s",
-                                  sel[i]->name, cur, bad, zupd_strerror(rc));
+            exit_code = zupd_fail(rc, "%s %s: '%s' does not match its manifest: %s", sel[i]->name,
+                                  cur, bad, zupd_strerror(rc));
         } else if (!cli->quiet) {
             printf("%s %s: every file matches its signed manifest\n", sel[i]->name, cur);
         }

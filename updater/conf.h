@@ -25,8 +25,8 @@ struct zupd_component_conf {
 struct zupd_opts {
     char *mirrors[ZUPD_CONF_MAX_MIRRORS]; /* base URLs, tried in order */
     size_t n_mirrors;
-    char *trusted_root;  /* root.json shipped with the product (first run) */
-    char *state_dir;     /* /var/lib/zupd */
+    char *trusted_root;   /* root.json shipped with the product (first run) */
+    char *state_dir;      /* /var/lib/zupd */
     long connect_timeout; /* seconds */
     long low_speed_time;  /* seconds below low_speed_limit before giving up */
     long low_speed_limit; /* bytes per second */
@@ -43,7 +43,6 @@ struct zupd_opts {
 int zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t err_cap);
 void zupd_conf_release(struct zupd_opts *o);
 /* The component named name, or NULL. */
-const struct zupd_component_conf *zupd_conf_component(const struct zupd_opts *o,
-                                                      const char *name);
+const struct zupd_component_conf *zupd_conf_component(const struct zupd_opts *o, const char *name);
 
 #endif

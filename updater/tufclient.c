@@ -124,8 +124,11 @@ main(int argc, char **argv)
     }
     {
         const char *bases[1] = {murl};
-        struct zupd_client_opts o = {.metadata_urls = bases, .n_metadata_urls = 1,
-                                     .metadata_dirfd = dfd, .transport = tr, .ctx = ctx};
+        struct zupd_client_opts o = {.metadata_urls = bases,
+                                     .n_metadata_urls = 1,
+                                     .metadata_dirfd = dfd,
+                                     .transport = tr,
+                                     .ctx = ctx};
         if (zupd_client_new(&o, &c, err, sizeof(err)) != ZUPD_OK) {
             fail("refresh", err);
             goto out;

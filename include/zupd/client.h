@@ -19,11 +19,11 @@ extern "C" {
 struct zupd_client_opts {
     const char *const *metadata_urls; /* base URLs of the metadata, in order */
     size_t n_metadata_urls;
-    int metadata_dirfd;        /* trusted metadata: root.json, timestamp.json, ... */
+    int metadata_dirfd;               /* trusted metadata: root.json, timestamp.json, ... */
     struct zupd_transport *transport; /* borrowed */
-    struct zupd_ctx *ctx;      /* borrowed, for logging; NULL ok */
-    const struct zupd_limits *lim; /* NULL: defaults */
-    int64_t now;               /* update start time; 0: the clock, read once */
+    struct zupd_ctx *ctx;             /* borrowed, for logging; NULL ok */
+    const struct zupd_limits *lim;    /* NULL: defaults */
+    int64_t now;                      /* update start time; 0: the clock, read once */
     /* in/out: HTTP validators of the trusted timestamp, for a conditional
      * GET (an idle check then costs a 304); NULL: never conditional */
     struct zupd_validators *timestamp_validators;
@@ -69,21 +69,17 @@ ZUPD_API ZUPD_NODISCARD int zupd_client_find_target(struct zupd_client *c, const
  * under name. A file already there with the right length and hashes is
  * kept and nothing is downloaded (*cached set). Consistent snapshot
  * repositories are asked for "<dir>/<hash>.<basename>". */
-ZUPD_API ZUPD_NODISCARD int zupd_client_download_target(struct zupd_client *c, const char *path,
-                                                        const struct zupd_target *t,
-                                                        const char *const *target_urls,
-                                                        size_t n_target_urls, int dirfd,
-                                                        const char *name, bool *cached,
-                                                        char *err, size_t err_cap);
+ZUPD_API ZUPD_NODISCARD int
+zupd_client_download_target(struct zupd_client *c, const char *path, const struct zupd_target *t,
+                            const char *const *target_urls, size_t n_target_urls, int dirfd,
+                            const char *name, bool *cached, char *err, size_t err_cap);
 
 /* Verified bytes of a target into memory (for manifests and channel
  * pointers); at most max_len bytes (the signed length must fit). */
-ZUPD_API ZUPD_NODISCARD int zupd_client_fetch_target(struct zupd_client *c, const char *path,
-                                                     const struct zupd_target *t,
-                                                     const char *const *target_urls,
-                                                     size_t n_target_urls, size_t max_len,
-                                                     uint8_t **out, size_t *out_len, char *err,
-                                                     size_t err_cap);
+ZUPD_API ZUPD_NODISCARD int
+zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct zupd_target *t,
+                         const char *const *target_urls, size_t n_target_urls, size_t max_len,
+                         uint8_t **out, size_t *out_len, char *err, size_t err_cap);
 
 /* The longest Retry-After (seconds) a server asked for so far; 0: none. */
 ZUPD_API uint32_t zupd_client_retry_after(const struct zupd_client *c);

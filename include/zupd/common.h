@@ -58,38 +58,32 @@ ZUPD_API const char *zupd_errname(int err);
 /* Caps on untrusted input. Every buffer that grows from input is bounded by
  * one of these or by a length in already-trusted metadata. */
 struct zupd_limits {
-    size_t max_json_bytes;      /* any JSON document */
-    size_t max_json_depth;      /* nesting of arrays/objects */
-    size_t max_root_bytes;      /* root.json (spec default 512 KiB) */
-    size_t max_timestamp_bytes; /* timestamp.json (spec default 16 KiB) */
-    size_t max_snapshot_bytes;  /* when timestamp gives no length */
-    size_t max_targets_bytes;   /* when snapshot gives no length */
-    size_t max_keys;            /* keys in one keys dictionary */
-    size_t max_signatures;      /* signatures on one document */
-    uint64_t max_root_rotations;/* root versions walked in one update */
-    size_t max_delegations;     /* delegated roles visited per lookup */
-    size_t max_roles;           /* delegated roles listed in one targets */
-    size_t max_entries;         /* targets / meta entries in one document */
-    size_t max_paths;           /* paths or hash prefixes of one delegated role */
+    size_t max_json_bytes;       /* any JSON document */
+    size_t max_json_depth;       /* nesting of arrays/objects */
+    size_t max_root_bytes;       /* root.json (spec default 512 KiB) */
+    size_t max_timestamp_bytes;  /* timestamp.json (spec default 16 KiB) */
+    size_t max_snapshot_bytes;   /* when timestamp gives no length */
+    size_t max_targets_bytes;    /* when snapshot gives no length */
+    size_t max_keys;             /* keys in one keys dictionary */
+    size_t max_signatures;       /* signatures on one document */
+    uint64_t max_root_rotations; /* root versions walked in one update */
+    size_t max_delegations;      /* delegated roles visited per lookup */
+    size_t max_roles;            /* delegated roles listed in one targets */
+    size_t max_entries;          /* targets / meta entries in one document */
+    size_t max_paths;            /* paths or hash prefixes of one delegated role */
 };
 
-#define ZUPD_LIMITS_DEFAULT                                                     \
-    {                                                                           \
-        .max_json_bytes = 64u << 20, .max_json_depth = 64,                      \
-        .max_root_bytes = 512u << 10, .max_timestamp_bytes = 16u << 10,         \
-        .max_snapshot_bytes = 2000000, .max_targets_bytes = 5000000,            \
-        .max_keys = 1024, .max_signatures = 1024, .max_root_rotations = 256,    \
-        .max_delegations = 32, .max_roles = 4096, .max_entries = 1u << 20,     \
-        .max_paths = 4096                                                       \
+#define ZUPD_LIMITS_DEFAULT                                                                        \
+    {                                                                                              \
+        .max_json_bytes = 64u << 20, .max_json_depth = 64, .max_root_bytes = 512u << 10,           \
+        .max_timestamp_bytes = 16u << 10, .max_snapshot_bytes = 2000000,                           \
+        .max_targets_bytes = 5000000, .max_keys = 1024, .max_signatures = 1024,                    \
+        .max_root_rotations = 256, .max_delegations = 32, .max_roles = 4096,                       \
+        .max_entries = 1u << 20, .max_paths = 4096                                                 \
     }
 
 /* Log levels, most severe first. */
-enum zupd_log_level {
-    ZUPD_LOG_ERR = 0,
-    ZUPD_LOG_WARN = 1,
-    ZUPD_LOG_INFO = 2,
-    ZUPD_LOG_DEBUG = 3
-};
+enum zupd_log_level { ZUPD_LOG_ERR = 0, ZUPD_LOG_WARN = 1, ZUPD_LOG_INFO = 2, ZUPD_LOG_DEBUG = 3 };
 
 typedef void (*zupd_log_fn)(void *opaque, int level, const char *msg);
 

@@ -9,10 +9,7 @@
 extern "C" {
 #endif
 
-enum zupd_hash_alg {
-    ZUPD_HASH_SHA256 = 0,
-    ZUPD_HASH_SHA512 = 1
-};
+enum zupd_hash_alg { ZUPD_HASH_SHA256 = 0, ZUPD_HASH_SHA512 = 1 };
 #define ZUPD_SHA256_LEN 32
 #define ZUPD_SHA512_LEN 64
 #define ZUPD_HASH_MAX_LEN 64

@@ -18,8 +18,8 @@ extern "C" {
  * bytes, release with free(); on error *out is NULL and *out_len 0.
  * Returns ZUPD_OK, ZUPD_E_FORMAT, ZUPD_E_TOOBIG or ZUPD_E_NOMEM. */
 ZUPD_API ZUPD_NODISCARD int zupd_cjson_canonicalize(const uint8_t *buf, size_t len,
-                                                    const struct zupd_limits *lim,
-                                                    uint8_t **out, size_t *out_len);
+                                                    const struct zupd_limits *lim, uint8_t **out,
+                                                    size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -11,13 +11,10 @@ extern "C" {
 #endif
 
 #define ZUPD_MANIFEST_FORMAT 1
-#define ZUPD_PATH_MAX 4096     /* bytes of a file path in a manifest */
-#define ZUPD_NAME_MAX 128      /* component, channel, version strings */
+#define ZUPD_PATH_MAX 4096 /* bytes of a file path in a manifest */
+#define ZUPD_NAME_MAX 128  /* component, channel, version strings */
 
-enum zupd_blob_encoding {
-    ZUPD_ENC_RAW = 0,
-    ZUPD_ENC_ZSTD = 1
-};
+enum zupd_blob_encoding { ZUPD_ENC_RAW = 0, ZUPD_ENC_ZSTD = 1 };
 
 /* A delta available to a file from earlier content. */
 struct zupd_delta_ref {
@@ -28,10 +25,10 @@ struct zupd_delta_ref {
 };
 
 struct zupd_file_entry {
-    char *path;        /* relative, '/'-separated, validated (no "..", no "//") */
-    uint32_t mode;     /* permission bits only (& 0777) */
-    uint64_t size;     /* content length */
-    uint8_t sha256[32];/* content hash */
+    char *path;         /* relative, '/'-separated, validated (no "..", no "//") */
+    uint32_t mode;      /* permission bits only (& 0777) */
+    uint64_t size;      /* content length */
+    uint8_t sha256[32]; /* content hash */
     uint8_t blob_sha256[32];
     uint64_t blob_size;
     enum zupd_blob_encoding blob_encoding;
@@ -43,9 +40,9 @@ struct zupd_manifest {
     char *component;
     char *role;
     char *version;
-    char *created;           /* RFC 3339, informational */
-    char *source_revision;   /* provenance, may be NULL */
-    char *builder;           /* provenance, may be NULL */
+    char *created;                 /* RFC 3339, informational */
+    char *source_revision;         /* provenance, may be NULL */
+    char *builder;                 /* provenance, may be NULL */
     struct zupd_file_entry *files; /* sorted by path, unique */
     size_t n_files;
 };

@@ -30,15 +30,15 @@ struct zupd_stage;
 
 /* What the store remembers about a component beyond its trees. */
 struct zupd_store_state {
-    bool held;                /* no updates until released */
+    bool held;                            /* no updates until released */
     char held_version[ZUPD_NAME_MAX + 1]; /* what it was held on ("" none) */
-    char **bad;               /* releases whose health check failed */
+    char **bad;                           /* releases whose health check failed */
     size_t n_bad;
-    char **history;           /* versions switched to, oldest first (deduplicated) */
+    char **history; /* versions switched to, oldest first (deduplicated) */
     size_t n_history;
     char available[ZUPD_NAME_MAX + 1]; /* what the channel named at the last check */
-    int64_t last_check;       /* unix time of the last successful check; 0 never */
-    char last_error[256];     /* "" when the last run succeeded */
+    int64_t last_check;                /* unix time of the last successful check; 0 never */
+    char last_error[256];              /* "" when the last run succeeded */
 };
 
 /* Open (creating directories as needed) the store of component in

@@ -23,8 +23,7 @@ struct zupd_trusted;
  * Returns ZUPD_OK, the errors of zupd_meta_parse(), ZUPD_E_THRESHOLD. */
 ZUPD_API ZUPD_NODISCARD int zupd_trusted_new(const uint8_t *root, size_t len, int64_t now,
                                              const struct zupd_limits *lim,
-                                             struct zupd_trusted **out, char *err,
-                                             size_t err_cap);
+                                             struct zupd_trusted **out, char *err, size_t err_cap);
 ZUPD_API void zupd_trusted_free(struct zupd_trusted *t); /* NULL ok */
 
 /* 5.3: a new root N+1, signed by a threshold of the trusted root's root
@@ -41,8 +40,8 @@ ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_root(struct zupd_trusted *t, con
  * timestamp is then trusted even when expired (so it still protects against
  * rollback), and ZUPD_E_EXPIRED is returned. */
 ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_timestamp(struct zupd_trusted *t,
-                                                          const uint8_t *buf, size_t len,
-                                                          char *err, size_t err_cap);
+                                                          const uint8_t *buf, size_t len, char *err,
+                                                          size_t err_cap);
 
 /* 5.5: snapshot. The trusted timestamp must be valid as final (not
  * expired). Unless from_cache (bytes verified before), length and hashes
@@ -51,9 +50,8 @@ ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_timestamp(struct zupd_trusted *t
  * disappear or go back in version (ZUPD_E_ROLLBACK). Then trusted, and
  * checked as final: not expired (ZUPD_E_EXPIRED) and its version equal to
  * the one timestamp names (ZUPD_E_MISMATCH). */
-ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_snapshot(struct zupd_trusted *t,
-                                                         const uint8_t *buf, size_t len,
-                                                         bool from_cache, char *err,
+ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_snapshot(struct zupd_trusted *t, const uint8_t *buf,
+                                                         size_t len, bool from_cache, char *err,
                                                          size_t err_cap);
 
 /* 5.6/5.7: targets ("targets") or a delegated targets role, delegated by
@@ -63,9 +61,8 @@ ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_snapshot(struct zupd_trusted *t,
  * snapshot (ZUPD_E_MISMATCH); not expired (ZUPD_E_EXPIRED). ZUPD_E_NOTFOUND
  * when snapshot does not list role. */
 ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_targets(struct zupd_trusted *t, const char *role,
-                                                        const char *delegator,
-                                                        const uint8_t *buf, size_t len,
-                                                        char *err, size_t err_cap);
+                                                        const char *delegator, const uint8_t *buf,
+                                                        size_t len, char *err, size_t err_cap);
 
 /* The trusted document of a role ("root", "timestamp", "snapshot",
  * "targets" or a delegated name), borrowed; NULL when not loaded. */

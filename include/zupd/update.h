@@ -19,12 +19,12 @@ extern "C" {
 struct zupd_updater_opts {
     const char *const *mirrors; /* repository roots (metadata/, targets/, blobs/) */
     size_t n_mirrors;
-    const char *state_dir;      /* metadata/, cache/, components/, fetch-state */
-    const char *trusted_root;   /* root.json to start from when state has none */
+    const char *state_dir;            /* metadata/, cache/, components/, fetch-state */
+    const char *trusted_root;         /* root.json to start from when state has none */
     struct zupd_transport *transport; /* borrowed */
-    struct zupd_ctx *ctx;       /* borrowed; NULL ok */
-    const struct zupd_limits *lim; /* NULL: defaults */
-    int64_t now;                /* 0: the clock */
+    struct zupd_ctx *ctx;             /* borrowed; NULL ok */
+    const struct zupd_limits *lim;    /* NULL: defaults */
+    int64_t now;                      /* 0: the clock */
 };
 
 struct zupd_updater;
@@ -33,23 +33,21 @@ struct zupd_updater;
  * from opts->trusted_root the first time. No request is made.
  * Ownership: *out new, zupd_updater_free(). */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_new(const struct zupd_updater_opts *o,
-                                             struct zupd_updater **out, char *err,
-                                             size_t err_cap);
+                                             struct zupd_updater **out, char *err, size_t err_cap);
 ZUPD_API void zupd_updater_free(struct zupd_updater *u); /* NULL ok */
 
 /* Refresh the TUF metadata (once per updater). Honours a cool-down a server
  * asked for with Retry-After in an earlier run (ZUPD_E_BUSY without any
  * request), sends the timestamp validators of the last run (an idle check
  * costs a 304), and persists both. *changed: a new timestamp. */
-ZUPD_API ZUPD_NODISCARD int zupd_updater_refresh(struct zupd_updater *u, bool *changed,
-                                                 char *err, size_t err_cap);
+ZUPD_API ZUPD_NODISCARD int zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err,
+                                                 size_t err_cap);
 
 /* The version the signed channel pointer <role>/<component>/channels/<channel>.json
  * names, into ver[0..cap). The pointer must name this component and channel. */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_channel(struct zupd_updater *u, const char *role,
                                                  const char *component, const char *channel,
-                                                 char *ver, size_t cap, char *err,
-                                                 size_t err_cap);
+                                                 char *ver, size_t cap, char *err, size_t err_cap);
 
 /* The verified manifest <role>/<component>/<version>/manifest.json: its exact
  * bytes (to keep with the installed version) and parsed; it must name this
