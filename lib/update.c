@@ -268,19 +268,38 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
     return rc;
 }
 
-/* Find and fetch a small verified target. */
+/* Find and fetch a small verified target. Verified copies are kept in the
+ * cache under their signed sha256, so an unchanged channel pointer or
+ * manifest costs no request (an idle check is the timestamp's 304). */
 static int
 small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out, size_t *len,
              char *err, size_t cap)
 {
     struct zupd_target t;
+    char name[2 * ZUPD_SHA256_LEN + 8] = "";
     int rc;
 
+    *out = NULL;
+    *len = 0;
     rc = zupd_client_find_target(u->client, path, &t, NULL, 0, err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    return zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls, u->n,
-                                    max, out, len, err, cap);
+    if (t.hashes.has_sha256 && t.length <= max) {
+        memcpy(name, "t-", 3);
+        zupd_hex_encode(name + 2, sizeof(name) - 2, t.hashes.sha256, ZUPD_SHA256_LEN);
+        if (zu_read_capped(u->cfd, name, max, out, len) == ZUPD_OK) {
+            if (zupd_check_length_hashes(*out, *len, true, t.length, &t.hashes) == ZUPD_OK)
+                return ZUPD_OK;
+            free(*out); /* damaged: fetch it again */
+            *out = NULL;
+            *len = 0;
+        }
+    }
+    rc = zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls, u->n,
+                                  max, out, len, err, cap);
+    if (rc == ZUPD_OK && name[0] != 0 && zu_atomic_write(u->cfd, name, *out, *len, 0644) != ZUPD_OK)
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot cache '%s'", path);
+    return rc;
 }
 
 int

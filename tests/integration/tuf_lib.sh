@@ -106,6 +106,9 @@ case_begin() {
     C=$tmp/c$n
     cp -a "$tmp/${2:-base}" "$C"
     rm -f "$C/out" "$C/err"
+    # verified targets cached by the base's check would never be fetched
+    # again: the hostile mirror must get its chance to serve them
+    rm -f "$C"/state/cache/t-*
     MIRRORS="evil"
     write_conf "$C" evil
     RULES=

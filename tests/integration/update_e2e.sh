@@ -21,6 +21,13 @@ expect_rc 100 "check: update available before the first install" $Z check
 expect_rc 0 "first install" $Z update
 tree_is "$work/v1" && ok "install path holds 1.0" || bad "install path is not 1.0"
 expect_rc 0 "check: up to date" $Z check
+expect_rc 0 "an idle check" $Z --json check
+python3 - "$work/out" <<'PY' && ok "idle check: the root probe and a 304 for timestamp" || bad "idle check too dear"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("  idle check: %(requests)d requests, %(bytes)d body bytes" % d)
+assert d["requests"] == 2 and not d["metadata_changed"]
+PY
 
 publish product 2.0 "$work/v2" && promote product 2.0 stable || exit 1
 expect_rc 0 "update 1.0 -> 2.0" $Z --json update
