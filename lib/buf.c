@@ -110,3 +110,16 @@ zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len)
     b->cap = 0;
     return ZUPD_OK;
 }
+
+int
+zu_say(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && cap > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}

@@ -27,21 +27,6 @@ struct zupd_client {
     uint32_t retry_after; /* largest Retry-After a server asked for */
 };
 
-static int say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
-
-static int
-say(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 int
 zupd_url_quote(char *dst, size_t cap, const char *s)
 {
@@ -137,7 +122,7 @@ zupd_client_init_dir(int dirfd, const uint8_t *root, size_t len, char *err, size
         return rc;
     rc = zu_atomic_write(dirfd, "root.json", root, len, 0644);
     if (rc != ZUPD_OK)
-        say(err, cap, "cannot write 'root.json': %s", zupd_strerror(rc));
+        zu_say(err, cap, "cannot write 'root.json': %s", zupd_strerror(rc));
     return rc;
 }
 
@@ -152,7 +137,7 @@ zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char
     int rc;
 
     *out = NULL;
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (o == NULL || o->transport == NULL || o->n_metadata_urls == 0 || o->metadata_dirfd < 0)
         return ZUPD_E_MISUSE;
     c = calloc(1, sizeof(*c));
@@ -171,12 +156,12 @@ zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char
     c->n_bases = o->n_metadata_urls;
     rc = zu_read_capped(o->metadata_dirfd, "root.json", c->lim.max_root_bytes, &root, &len);
     if (rc != ZUPD_OK) {
-        say(err, cap, "cannot read trusted 'root.json': %s", zupd_strerror(rc));
+        zu_say(err, cap, "cannot read trusted 'root.json': %s", zupd_strerror(rc));
         goto out;
     }
     rc = zupd_trusted_new(root, len, c->o.now, &c->lim, &c->t, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        say(err, cap, "trusted 'root.json' refused: %s", why);
+        zu_say(err, cap, "trusted 'root.json' refused: %s", why);
         goto out;
     }
     *out = c;
@@ -226,8 +211,8 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last; /* the refusal says more than the fallback's failure */
-            say(err, cap, "cannot download '%s%s': %s",
-                c->bases[res.mirror < c->n_bases ? res.mirror : 0], rel, zupd_strerror(rc));
+            zu_say(err, cap, "cannot download '%s%s': %s",
+                   c->bases[res.mirror < c->n_bases ? res.mirror : 0], rel, zupd_strerror(rc));
             return rc;
         }
         if (res.not_modified) {
@@ -261,7 +246,7 @@ persist(struct zupd_client *c, const char *role, const uint8_t *buf, size_t len,
     if (rc == ZUPD_OK)
         rc = zu_atomic_write(c->o.metadata_dirfd, name, buf, len, 0644);
     if (rc != ZUPD_OK)
-        say(err, cap, "cannot write '%s': %s", name, zupd_strerror(rc));
+        zu_say(err, cap, "cannot write '%s': %s", name, zupd_strerror(rc));
     return rc;
 }
 
@@ -347,7 +332,7 @@ load_root(struct zupd_client *c, char *err, size_t cap)
         snprintf(rel, sizeof(rel), "%llu.root.json", (unsigned long long)(v + 1 + i));
         rc = fetch_meta(c, rel, c->lim.max_root_bytes, accept_root, NULL, NULL, NULL, err, cap);
         if (rc == ZUPD_E_NOTFOUND) {
-            say(err, cap, "%s", "");
+            zu_say(err, cap, "%s", "");
             return ZUPD_OK; /* the trusted root is the newest */
         }
         if (rc != ZUPD_OK)
@@ -388,7 +373,7 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
     rc = fetch_meta(c, "timestamp.json", c->lim.max_timestamp_bytes, accept_timestamp, NULL, cond,
                     &not_modified, err, cap);
     if (rc == ZUPD_OK && not_modified && !local_ok) {
-        say(err, cap, "%s", "timestamp: 304 without a trusted timestamp");
+        zu_say(err, cap, "%s", "timestamp: 304 without a trusted timestamp");
         return ZUPD_E_NET;
     }
     if (rc == ZUPD_E_EXISTS)
@@ -402,7 +387,7 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
         rc = zupd_meta_is_expired(zupd_trusted_get(c->t, "timestamp"), c->o.now) ? ZUPD_E_EXPIRED
                                                                                  : ZUPD_OK;
         if (rc != ZUPD_OK)
-            say(err, cap, "%s", "timestamp: expired (and the server has nothing newer)");
+            zu_say(err, cap, "%s", "timestamp: expired (and the server has nothing newer)");
     }
     return rc;
 }
@@ -451,7 +436,7 @@ load_targets(struct zupd_client *c, const char *role, const char *parent, char *
         rc = zupd_meta_verify_role(zupd_trusted_get(c->t, parent), role,
                                    zupd_trusted_get(c->t, role), why, sizeof(why));
         if (rc != ZUPD_OK)
-            say(err, cap, "%s (as delegated by %s): %s", role, parent, why);
+            zu_say(err, cap, "%s (as delegated by %s): %s", role, parent, why);
         return rc;
     }
     buf = read_local(c, role, c->lim.max_targets_bytes, &len);
@@ -465,7 +450,7 @@ load_targets(struct zupd_client *c, const char *role, const char *parent, char *
         zupd_url_quote(q, sizeof(q), role) != ZUPD_OK)
         return ZUPD_E_TOOBIG;
     if (zupd_meta_file(zupd_trusted_get(c->t, "snapshot"), fname, &f) != ZUPD_OK) {
-        say(err, cap, "%s: delegated but not listed in snapshot", role);
+        zu_say(err, cap, "%s: delegated but not listed in snapshot", role);
         return ZUPD_E_NOTFOUND;
     }
     if (zupd_meta_consistent_snapshot(zupd_trusted_get(c->t, "root")))
@@ -484,7 +469,7 @@ zupd_client_refresh(struct zupd_client *c, bool *changed, char *err, size_t cap)
     bool ch = false;
     int rc;
 
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (changed != NULL)
         *changed = false;
     if (c->refreshed)
@@ -574,7 +559,7 @@ zupd_client_find_target(struct zupd_client *c, const char *path, struct zupd_tar
             stack[n_stack++] = children[i];
         }
     }
-    say(err, cap, "'%s': no trusted role lists this target", path);
+    zu_say(err, cap, "'%s': no trusted role lists this target", path);
     rc = ZUPD_E_NOTFOUND;
 out:
     free(stack);
@@ -627,12 +612,12 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
     *out = NULL;
     *out_len = 0;
     if (!usable_hashes(t)) {
-        say(err, cap, "'%s': no hash algorithm zupd can check", path);
+        zu_say(err, cap, "'%s': no hash algorithm zupd can check", path);
         return ZUPD_E_HASH;
     }
     if (t->length > max_len) {
-        say(err, cap, "'%s': %llu bytes, more than the %zu allowed", path,
-            (unsigned long long)t->length, max_len);
+        zu_say(err, cap, "'%s': %llu bytes, more than the %zu allowed", path,
+               (unsigned long long)t->length, max_len);
         return ZUPD_E_TOOBIG;
     }
     rc = target_rel(c, path, t, rel, sizeof(rel));
@@ -648,7 +633,7 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last;
-            say(err, cap, "cannot download target '%s': %s", path, zupd_strerror(rc));
+            zu_say(err, cap, "cannot download target '%s': %s", path, zupd_strerror(rc));
             return rc;
         }
         rc = zupd_check_length_hashes(buf, len, true, t->length, &t->hashes);
@@ -658,7 +643,7 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
             return ZUPD_OK;
         }
         free(buf);
-        say(err, cap, "target '%s': %s", path, zupd_strerror(rc));
+        zu_say(err, cap, "target '%s': %s", path, zupd_strerror(rc));
         last = rc;
         first = res.mirror + 1;
     }
@@ -696,7 +681,7 @@ zupd_client_download_target(struct zupd_client *c, const char *path, const struc
     if (cached != NULL)
         *cached = false;
     if (!usable_hashes(t)) {
-        say(err, cap, "'%s': no hash algorithm zupd can check", path);
+        zu_say(err, cap, "'%s': no hash algorithm zupd can check", path);
         return ZUPD_E_HASH;
     }
     if (!zu_plain_name(name))
@@ -730,6 +715,6 @@ zupd_client_download_target(struct zupd_client *c, const char *path, const struc
         rc = ZUPD_E_HASH; /* sha256 matched, sha512 did not: refuse */
     }
     if (rc != ZUPD_OK)
-        say(err, cap, "cannot download target '%s': %s", path, zupd_strerror(rc));
+        zu_say(err, cap, "cannot download target '%s': %s", path, zupd_strerror(rc));
     return rc;
 }

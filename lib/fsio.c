@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,4 +214,24 @@ zu_atomic_write(int dirfd, const char *name, const void *buf, size_t len, mode_t
         return rc;
     }
     return zu_atomic_commit(&a);
+}
+
+int
+zu_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return ZUPD_E_MISUSE;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        buf[i] = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return zu_errno_to_err(errno);
+        buf[i] = path[i];
+    }
+    return ZUPD_OK;
 }

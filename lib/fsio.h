@@ -51,6 +51,9 @@ ZU_NODISCARD int zu_atomic_begin(struct zu_atomic *a, int dirfd, const char *nam
 ZU_NODISCARD int zu_atomic_commit(struct zu_atomic *a); /* fsync + rename + dir fsync */
 void zu_atomic_abort(struct zu_atomic *a);              /* idempotent */
 
+/* mkdir -p path (mode 0755 for what it makes). */
+ZU_NODISCARD int zu_mkdir_p(const char *path);
+
 /* True when name is a plain file name: not empty, not "." or "..", no '/'. */
 int zu_plain_name(const char *name);
 

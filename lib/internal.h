@@ -69,6 +69,10 @@ ZU_NODISCARD int zu_buf_addf(struct zu_buf *b, const char *fmt, ...) ZU_PRINTF(2
 /* Take ownership of the bytes (NUL-terminated, len excludes the NUL). */
 ZU_NODISCARD int zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len);
 
+/* Write a one-line reason into err[0..cap) (NULL or 0: nothing); returns 0
+ * so callers can write "return zu_say(...), rc". */
+int zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
+
 /* Overflow-checked arithmetic: return false on overflow. */
 static inline bool
 zu_add_ok(size_t a, size_t b, size_t *r)

@@ -15,20 +15,8 @@
 #define MAX_FILES 1000000
 #define MAX_DELTAS 64
 
-static int bad(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
-
-static int
-bad(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return ZUPD_E_FORMAT;
-}
+/* A malformed manifest: the reason into err, ZUPD_E_FORMAT. */
+#define bad(err, cap, ...) (zu_say((err), (cap), __VA_ARGS__), ZUPD_E_FORMAT)
 
 int
 zupd_name_is_safe(const char *s)

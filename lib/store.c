@@ -77,26 +77,6 @@ open_dir_at(int dirfd, const char *name, int *out)
     return *out < 0 ? err_of(errno) : ZUPD_OK;
 }
 
-static int
-mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-
-    if (n == 0 || n >= sizeof(buf))
-        return ZUPD_E_MISUSE;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        buf[i] = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return err_of(errno);
-        buf[i] = path[i];
-    }
-    return ZUPD_OK;
-}
-
 int
 zu_store_manifest_name(char *dst, size_t cap, const char *version)
 {
@@ -230,7 +210,7 @@ zupd_store_open(const char *state_dir, const char *component, struct zupd_store 
         goto out;
     }
     snprintf(s->dir, n, "%s/components/%s", state_dir, component);
-    rc = mkdir_p(s->dir);
+    rc = zu_mkdir_p(s->dir);
     if (rc != ZUPD_OK)
         goto out;
     s->fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -30,21 +30,6 @@ struct zupd_trusted {
     size_t n_targets, cap_targets;
 };
 
-static int say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
-
-static int
-say(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 void
 zupd_trusted_free(struct zupd_trusted *t)
 {
@@ -96,12 +81,12 @@ load_verified(struct zupd_trusted *t, const uint8_t *buf, size_t len, enum zupd_
     *out = NULL;
     rc = zupd_meta_parse(buf, len, &t->lim, want, &m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        say(err, cap, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
+        zu_say(err, cap, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
         return rc;
     }
     rc = zupd_meta_verify_role(delegator, role, m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        say(err, cap, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
+        zu_say(err, cap, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
         zupd_meta_free(m);
         return rc;
     }
@@ -120,7 +105,7 @@ zupd_trusted_new(const uint8_t *root, size_t len, int64_t now, const struct zupd
     int rc;
 
     *out = NULL;
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     rc = zupd_init();
     if (rc != ZUPD_OK)
         return rc;
@@ -130,7 +115,7 @@ zupd_trusted_new(const uint8_t *root, size_t len, int64_t now, const struct zupd
     t->now = now;
     t->lim = lim != NULL ? *lim : dflt;
     if (len > t->lim.max_root_bytes) {
-        say(err, cap, "%s", "root: larger than the root size limit");
+        zu_say(err, cap, "%s", "root: larger than the root size limit");
         rc = ZUPD_E_TOOBIG;
         goto out;
     }
@@ -138,7 +123,7 @@ zupd_trusted_new(const uint8_t *root, size_t len, int64_t now, const struct zupd
     if (rc == ZUPD_OK)
         rc = zupd_meta_verify_role(m, "root", m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        say(err, cap, "trusted root: %s", why[0] ? why : zupd_strerror(rc));
+        zu_say(err, cap, "trusted root: %s", why[0] ? why : zupd_strerror(rc));
         goto out;
     }
     t->root = m;
@@ -159,11 +144,11 @@ zupd_trusted_update_root(struct zupd_trusted *t, const uint8_t *buf, size_t len,
     uint64_t want;
     int rc;
 
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (t->timestamp != NULL)
         return ZUPD_E_MISUSE;
     if (len > t->lim.max_root_bytes) {
-        say(err, cap, "%s", "root: larger than the root size limit");
+        zu_say(err, cap, "%s", "root: larger than the root size limit");
         return ZUPD_E_TOOBIG;
     }
     /* signed by the trusted root's root keys ... */
@@ -172,16 +157,16 @@ zupd_trusted_update_root(struct zupd_trusted *t, const uint8_t *buf, size_t len,
         return rc;
     want = zupd_meta_version(t->root) + 1;
     if (zupd_meta_version(m) != want) {
-        say(err, cap, "root: version %llu where %llu was expected",
-            (unsigned long long)zupd_meta_version(m), (unsigned long long)want);
+        zu_say(err, cap, "root: version %llu where %llu was expected",
+               (unsigned long long)zupd_meta_version(m), (unsigned long long)want);
         zupd_meta_free(m);
         return ZUPD_E_ROLLBACK;
     }
     /* ... and by its own */
     rc = zupd_meta_verify_role(m, "root", m, NULL, 0);
     if (rc != ZUPD_OK) {
-        say(err, cap, "root: version %llu is not signed by a threshold of its own root keys",
-            (unsigned long long)want);
+        zu_say(err, cap, "root: version %llu is not signed by a threshold of its own root keys",
+               (unsigned long long)want);
         zupd_meta_free(m);
         return rc;
     }
@@ -194,7 +179,7 @@ static int
 final_timestamp(const struct zupd_trusted *t, char *err, size_t cap)
 {
     if (zupd_meta_is_expired(t->timestamp, t->now)) {
-        say(err, cap, "%s", "timestamp: expired");
+        zu_say(err, cap, "%s", "timestamp: expired");
         return ZUPD_E_EXPIRED;
     }
     return ZUPD_OK;
@@ -208,15 +193,16 @@ zupd_trusted_update_timestamp(struct zupd_trusted *t, const uint8_t *buf, size_t
     struct zupd_meta *m = NULL;
     int rc;
 
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (t->snapshot != NULL)
         return ZUPD_E_MISUSE;
     if (zupd_meta_is_expired(t->root, t->now)) {
-        say(err, cap, "root: version %llu expired", (unsigned long long)zupd_meta_version(t->root));
+        zu_say(err, cap, "root: version %llu expired",
+               (unsigned long long)zupd_meta_version(t->root));
         return ZUPD_E_EXPIRED;
     }
     if (len > t->lim.max_timestamp_bytes) {
-        say(err, cap, "%s", "timestamp: larger than the timestamp size limit");
+        zu_say(err, cap, "%s", "timestamp: larger than the timestamp size limit");
         return ZUPD_E_TOOBIG;
     }
     rc = load_verified(t, buf, len, ZUPD_META_TIMESTAMP, t->root, "timestamp", &m, err, cap);
@@ -224,15 +210,15 @@ zupd_trusted_update_timestamp(struct zupd_trusted *t, const uint8_t *buf, size_t
         return rc;
     rc = zupd_meta_file(m, "snapshot.json", &newf);
     if (rc != ZUPD_OK) {
-        say(err, cap, "%s", "timestamp: no snapshot.json entry");
+        zu_say(err, cap, "%s", "timestamp: no snapshot.json entry");
         zupd_meta_free(m);
         return ZUPD_E_FORMAT;
     }
     if (t->timestamp != NULL) {
         uint64_t ov = zupd_meta_version(t->timestamp), nv = zupd_meta_version(m);
         if (nv < ov) {
-            say(err, cap, "timestamp: version %llu is older than the trusted %llu",
-                (unsigned long long)nv, (unsigned long long)ov);
+            zu_say(err, cap, "timestamp: version %llu is older than the trusted %llu",
+                   (unsigned long long)nv, (unsigned long long)ov);
             zupd_meta_free(m);
             return ZUPD_E_ROLLBACK;
         }
@@ -242,8 +228,8 @@ zupd_trusted_update_timestamp(struct zupd_trusted *t, const uint8_t *buf, size_t
         }
         if (zupd_meta_file(t->timestamp, "snapshot.json", &oldf) == ZUPD_OK &&
             newf.version < oldf.version) {
-            say(err, cap, "timestamp: snapshot version %llu is older than the trusted %llu",
-                (unsigned long long)newf.version, (unsigned long long)oldf.version);
+            zu_say(err, cap, "timestamp: snapshot version %llu is older than the trusted %llu",
+                   (unsigned long long)newf.version, (unsigned long long)oldf.version);
             zupd_meta_free(m);
             return ZUPD_E_ROLLBACK;
         }
@@ -296,12 +282,12 @@ check_no_rollback(void *opaque, const char *name, const struct zupd_meta_file *o
     struct zupd_meta_file nf;
 
     if (zupd_meta_file(c->newer, name, &nf) != ZUPD_OK) {
-        say(c->err, c->cap, "snapshot: '%s' was removed", name);
+        zu_say(c->err, c->cap, "snapshot: '%s' was removed", name);
         return ZUPD_E_ROLLBACK;
     }
     if (nf.version < old->version) {
-        say(c->err, c->cap, "snapshot: '%s' version %llu is older than the trusted %llu", name,
-            (unsigned long long)nf.version, (unsigned long long)old->version);
+        zu_say(c->err, c->cap, "snapshot: '%s' version %llu is older than the trusted %llu", name,
+               (unsigned long long)nf.version, (unsigned long long)old->version);
         return ZUPD_E_ROLLBACK;
     }
     return 0;
@@ -313,13 +299,13 @@ final_snapshot(const struct zupd_trusted *t, char *err, size_t cap)
     struct zupd_meta_file f;
 
     if (zupd_meta_is_expired(t->snapshot, t->now)) {
-        say(err, cap, "%s", "snapshot: expired");
+        zu_say(err, cap, "%s", "snapshot: expired");
         return ZUPD_E_EXPIRED;
     }
     if (zupd_meta_file(t->timestamp, "snapshot.json", &f) != ZUPD_OK ||
         zupd_meta_version(t->snapshot) != f.version) {
-        say(err, cap, "snapshot: version %llu, but timestamp names %llu",
-            (unsigned long long)zupd_meta_version(t->snapshot), (unsigned long long)f.version);
+        zu_say(err, cap, "snapshot: version %llu, but timestamp names %llu",
+               (unsigned long long)zupd_meta_version(t->snapshot), (unsigned long long)f.version);
         return ZUPD_E_MISMATCH;
     }
     return ZUPD_OK;
@@ -333,7 +319,7 @@ zupd_trusted_update_snapshot(struct zupd_trusted *t, const uint8_t *buf, size_t 
     struct zupd_meta *m = NULL;
     int rc;
 
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (t->timestamp == NULL || t->n_targets > 0)
         return ZUPD_E_MISUSE;
     rc = final_timestamp(t, err, cap);
@@ -346,7 +332,7 @@ zupd_trusted_update_snapshot(struct zupd_trusted *t, const uint8_t *buf, size_t 
         rc = zupd_check_length_hashes(buf, len, f.has_length, f.length,
                                       f.has_hashes ? &f.hashes : NULL);
         if (rc != ZUPD_OK) {
-            say(err, cap, "snapshot: %s against timestamp", zupd_strerror(rc));
+            zu_say(err, cap, "snapshot: %s against timestamp", zupd_strerror(rc));
             return rc;
         }
     }
@@ -377,7 +363,7 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
     size_t i;
     int rc;
 
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (t->snapshot == NULL)
         return ZUPD_E_MISUSE;
     rc = final_snapshot(t, err, cap);
@@ -389,26 +375,26 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
     if ((size_t)snprintf(fname, sizeof(fname), "%s.json", role) >= sizeof(fname))
         return ZUPD_E_TOOBIG;
     if (zupd_meta_file(t->snapshot, fname, &f) != ZUPD_OK) {
-        say(err, cap, "%s: not listed in snapshot", role);
+        zu_say(err, cap, "%s: not listed in snapshot", role);
         return ZUPD_E_NOTFOUND;
     }
     rc =
         zupd_check_length_hashes(buf, len, f.has_length, f.length, f.has_hashes ? &f.hashes : NULL);
     if (rc != ZUPD_OK) {
-        say(err, cap, "%s: %s against snapshot", role, zupd_strerror(rc));
+        zu_say(err, cap, "%s: %s against snapshot", role, zupd_strerror(rc));
         return rc;
     }
     rc = load_verified(t, buf, len, ZUPD_META_TARGETS, parent, role, &m, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     if (zupd_meta_version(m) != f.version) {
-        say(err, cap, "%s: version %llu, but snapshot names %llu", role,
-            (unsigned long long)zupd_meta_version(m), (unsigned long long)f.version);
+        zu_say(err, cap, "%s: version %llu, but snapshot names %llu", role,
+               (unsigned long long)zupd_meta_version(m), (unsigned long long)f.version);
         zupd_meta_free(m);
         return ZUPD_E_MISMATCH;
     }
     if (zupd_meta_is_expired(m, t->now)) {
-        say(err, cap, "%s: expired", role);
+        zu_say(err, cap, "%s: expired", role);
         zupd_meta_free(m);
         return ZUPD_E_EXPIRED;
     }

@@ -38,21 +38,6 @@ struct zupd_updater {
     struct zupd_client *client;
 };
 
-static int say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
-
-static int
-say(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 static char **
 url_list(const char *const *roots, size_t n, const char *suffix)
 {
@@ -109,26 +94,6 @@ zupd_updater_expires(const struct zupd_updater *u)
 }
 
 static int
-mkdir_p(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-
-    if (n == 0 || n >= sizeof(buf))
-        return ZUPD_E_MISUSE;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        buf[i] = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return zu_errno_to_err(errno);
-        buf[i] = path[i];
-    }
-    return ZUPD_OK;
-}
-
-static int
 open_sub(int dfd, const char *name, int *out)
 {
     if (mkdirat(dfd, name, 0755) != 0 && errno != EEXIST)
@@ -155,7 +120,7 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
     int rc;
 
     *out = NULL;
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     if (o == NULL || o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
         return ZUPD_E_MISUSE;
     u = calloc(1, sizeof(*u));
@@ -174,7 +139,7 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
         rc = ZUPD_E_NOMEM;
         goto out;
     }
-    rc = mkdir_p(o->state_dir);
+    rc = zu_mkdir_p(o->state_dir);
     if (rc == ZUPD_OK) {
         u->sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         rc = u->sfd < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
@@ -184,7 +149,7 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
     if (rc == ZUPD_OK)
         rc = open_sub(u->sfd, "cache", &u->cfd);
     if (rc != ZUPD_OK) {
-        say(err, cap, "cannot use state directory '%s': %s", o->state_dir, zupd_strerror(rc));
+        zu_say(err, cap, "cannot use state directory '%s': %s", o->state_dir, zupd_strerror(rc));
         goto out;
     }
     if (fstatat(u->mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -192,8 +157,8 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
         if (o->trusted_root == NULL ||
             read_path(o->trusted_root, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
             rc = ZUPD_E_NOTFOUND;
-            say(err, cap, "cannot read trusted root '%s'",
-                o->trusted_root != NULL ? o->trusted_root : "(none configured)");
+            zu_say(err, cap, "cannot read trusted root '%s'",
+                   o->trusted_root != NULL ? o->trusted_root : "(none configured)");
             goto out;
         }
         rc = zupd_client_init_dir(u->mdfd, buf, len, err, cap);
@@ -249,8 +214,8 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
     if (changed != NULL)
         *changed = false;
     if (wait > 0) {
-        say(err, cap, "the repository asked clients to wait; %llu s left",
-            (unsigned long long)wait);
+        zu_say(err, cap, "the repository asked clients to wait; %llu s left",
+               (unsigned long long)wait);
         return ZUPD_E_BUSY;
     }
     before = u->fs;
@@ -262,7 +227,7 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
     /* an idle check changes nothing: no write, no fsync */
     rc2 = memcmp(&before, &u->fs, sizeof(before)) == 0 ? ZUPD_OK : save_fetch_state(u);
     if (rc == ZUPD_OK && rc2 != ZUPD_OK) {
-        say(err, cap, "cannot write '%s/fetch-state': %s", u->o.state_dir, zupd_strerror(rc2));
+        zu_say(err, cap, "cannot write '%s/fetch-state': %s", u->o.state_dir, zupd_strerror(rc2));
         rc = rc2;
     }
     return rc;
@@ -323,11 +288,11 @@ zupd_updater_channel(struct zupd_updater *u, const char *role, const char *compo
     rc = zupd_channel_parse(buf, len, &ch);
     free(buf);
     if (rc != ZUPD_OK) {
-        say(err, cap, "channel pointer '%s' is malformed", path);
+        zu_say(err, cap, "channel pointer '%s' is malformed", path);
         return rc;
     }
     if (strcmp(ch->component, component) != 0 || strcmp(ch->channel, channel) != 0) {
-        say(err, cap, "channel pointer '%s' names '%s/%s'", path, ch->component, ch->channel);
+        zu_say(err, cap, "channel pointer '%s' names '%s/%s'", path, ch->component, ch->channel);
         rc = ZUPD_E_MISMATCH;
     } else if (strlen(ch->version) >= vcap) {
         rc = ZUPD_E_MISUSE;
@@ -359,14 +324,14 @@ zupd_updater_manifest(struct zupd_updater *u, const char *role, const char *comp
         return rc;
     rc = zupd_manifest_parse(buf, len, &u->lim, m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        say(err, cap, "manifest '%s': %s", path, why);
+        zu_say(err, cap, "manifest '%s': %s", path, why);
         free(buf);
         return rc;
     }
     if (strcmp((*m)->role, role) != 0 || strcmp((*m)->component, component) != 0 ||
         strcmp((*m)->version, version) != 0) {
-        say(err, cap, "manifest '%s' describes %s/%s %s", path, (*m)->role, (*m)->component,
-            (*m)->version);
+        zu_say(err, cap, "manifest '%s' describes %s/%s %s", path, (*m)->role, (*m)->component,
+               (*m)->version);
         zupd_manifest_free(*m);
         *m = NULL;
         free(buf);
@@ -593,12 +558,12 @@ from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, si
 
     rc = fetch_blob(u, e->blob_sha256, e->blob_size, name, sizeof(name));
     if (rc != ZUPD_OK) {
-        say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
+        zu_say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
         return rc;
     }
     rc = zupd_stage_open(st, i, &sink);
     if (rc != ZUPD_OK) {
-        say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+        zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
         return rc;
     }
     rc = decode_blob(u, e, name, &sink);
@@ -606,8 +571,8 @@ from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, si
     if (rc == ZUPD_OK)
         rc = rc2;
     if (rc != ZUPD_OK) {
-        say(err, cap, "'%s': the blob does not give the signed content: %s", e->path,
-            zupd_strerror(rc));
+        zu_say(err, cap, "'%s': the blob does not give the signed content: %s", e->path,
+               zupd_strerror(rc));
         if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
             (void)unlinkat(u->cfd, name, 0);
         return rc;
@@ -630,10 +595,10 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     if (stats == NULL)
         stats = &local;
     memset(stats, 0, sizeof(*stats));
-    say(err, cap, "%s", "");
+    zu_say(err, cap, "%s", "");
     rc = zupd_stage_begin(store, mbytes, mlen, &st);
     if (rc != ZUPD_OK) {
-        say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
+        zu_say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
         return rc;
     }
     m = zupd_stage_manifest(st);
@@ -645,7 +610,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
         if (rc == ZUPD_OK) {
             stats->linked++;
         } else if (rc != ZUPD_E_NOTFOUND) {
-            say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+            zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
             goto out;
         } else {
             stats->full_size += e->blob_size;
@@ -663,7 +628,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     rc = zupd_stage_commit(st);
     st = NULL;
     if (rc != ZUPD_OK)
-        say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
+        zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
 out:
     zupd_stage_abort(st);
     stats->downloaded = u->o.transport->stats.bytes - before;
