@@ -67,14 +67,10 @@ int
 cmd_sync(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},
-        {"component", required_argument, NULL, 'c'},
-        {"ca-file", required_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"root", required_argument, NULL, 'r'},    {"component", required_argument, NULL, 'c'},
+        {"ca-file", required_argument, NULL, 'C'}, {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *comps[MAX_COMPONENTS];
     struct zp_sync_opts o;
@@ -166,7 +162,8 @@ cmd_sync(int argc, char **argv)
                (unsigned long long)r.bytes_fetched);
     }
     if (rc != ZUPD_OK)
-        fprintf(stderr, "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,
+        fprintf(stderr,
+                "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,
                 err);
     zupd_ctx_free(ctx);
     return rc == ZUPD_OK ? 0 : 10 + rc;

@@ -5,7 +5,6 @@
  * into DIR/.zupd/sync-staging, targets in memory); only then is the served
  * tree written: blobs, targets, the vendor's metadata byte for byte, and
  * timestamp.json last, each by rename. */
-#define _GNU_SOURCE 1 /* syncfs */
 #include "config.h"
 
 #include <errno.h>
@@ -35,9 +34,9 @@
 /* ------------------------------------------------------------ lists */
 
 struct tgt {
-    char *path;      /* TUF target path */
-    char *rel;       /* "targets/<dir>/<hash>.<base>" in DIR */
-    uint8_t *buf;    /* verified bytes to write; NULL: DIR has them */
+    char *path;   /* TUF target path */
+    char *rel;    /* "targets/<dir>/<hash>.<base>" in DIR */
+    uint8_t *buf; /* verified bytes to write; NULL: DIR has them */
     size_t len;
 };
 
@@ -317,8 +316,8 @@ sync_target(struct sync *s, struct tgt *g)
             zp_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
         } else if (strcmp(m->role, role) != 0) {
             rc = zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
-                         "target '%s': manifest of role '%s' signed by role '%s'", g->path,
-                         m->role, role);
+                         "target '%s': manifest of role '%s' signed by role '%s'", g->path, m->role,
+                         role);
         } else {
             for (size_t i = 0; rc == ZUPD_OK && i < m->n_files; i++) {
                 const struct zupd_file_entry *f = &m->files[i];
@@ -336,6 +335,46 @@ sync_target(struct sync *s, struct tgt *g)
 
 /* ------------------------------------------------------------ blobs */
 
+/* Does the staging directory hold the complete blob (a finished download
+ * of an earlier run that stopped before its commit)? */
+static bool
+staged_ok(int sfd, const char *hex, const struct blob *b)
+{
+    struct zupd_hash *h = NULL;
+    uint8_t buf[65536], dig[32];
+    uint64_t got = 0;
+    size_t dl = 0;
+    struct stat st;
+    bool ok = false;
+    int fd = openat(sfd, hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != b->size)
+        goto out;
+    h = zupd_hash_new(ZUPD_HASH_SHA256);
+    if (h == NULL)
+        goto out;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        got += (uint64_t)n;
+        if (zupd_hash_update(h, buf, (size_t)n) != ZUPD_OK)
+            goto out;
+    }
+    ok = got == b->size && zupd_hash_final(h, dig, sizeof(dig), &dl) == ZUPD_OK &&
+         memcmp(dig, b->sha, 32) == 0;
+out:
+    zupd_hash_free(h);
+    close(fd);
+    return ok;
+}
+
 static int
 sync_blob(struct sync *s, struct blob *b)
 {
@@ -350,6 +389,10 @@ sync_blob(struct sync *s, struct blob *b)
     if (zp_exists_size(s->dfd, rel, b->size))
         return ZUPD_OK;
     zupd_hex_encode(hex, sizeof(hex), b->sha, 32);
+    if (staged_ok(s->sfd, hex, b)) {
+        b->staged = true; /* fetched by an earlier run */
+        return ZUPD_OK;
+    }
     memset(&req, 0, sizeof(req));
     req.bases = bases;
     req.n_bases = 1;
@@ -384,8 +427,7 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
     int rc;
 
     if (n == 0 || n > 100000)
-        return zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "root version %llu",
-                       (unsigned long long)n);
+        return zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "root version %llu", (unsigned long long)n);
     rc = zu_read_capped(s->mfd, "root.json", ROOT_CAP, &last, &last_len);
     if (rc != ZUPD_OK)
         return zp_fail(s->err, s->cap, rc, "%s/root.json: %s", SYNC_META_DIR, zupd_strerror(rc));
@@ -422,8 +464,8 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
         snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)k);
         if (zp_get(s->dfd, rel, ROOT_CAP, &buf, &len) != ZUPD_OK) {
             const char *bases[1] = {s->base};
-            struct zupd_fetch_req req = {.bases = bases, .n_bases = 1, .path = rel,
-                                         .max_bytes = ROOT_CAP};
+            struct zupd_fetch_req req = {
+                .bases = bases, .n_bases = 1, .path = rel, .max_bytes = ROOT_CAP};
             struct zupd_fetch_res fres;
             rc = zupd_fetch_mem(s->o->ctx, s->tr, &req, &buf, &len, &fres);
             if (rc != ZUPD_OK)
@@ -434,12 +476,11 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
     }
     rc = zupd_trusted_new(s->roots[0], s->root_len[0], s->o->now, NULL, &chain, why, sizeof(why));
     for (uint64_t k = 2; rc == ZUPD_OK && k <= n; k++)
-        rc = zupd_trusted_update_root(chain, s->roots[k - 1], s->root_len[k - 1], why,
-                                      sizeof(why));
+        rc = zupd_trusted_update_root(chain, s->roots[k - 1], s->root_len[k - 1], why, sizeof(why));
     zupd_trusted_free(chain);
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "root chain 1..%llu refused: %s",
-                       (unsigned long long)n, why);
+        return zp_fail(s->err, s->cap, rc, "root chain 1..%llu refused: %s", (unsigned long long)n,
+                       why);
     if (pinned != NULL &&
         (s->root_len[pv - 1] != pinned_len || memcmp(s->roots[pv - 1], pinned, pinned_len) != 0))
         return zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
@@ -477,7 +518,7 @@ role_bytes(struct sync *s, const char *role, uint8_t **buf, size_t *len, uint64_
     rc = zupd_url_quote(q, sizeof(q) - 5, role);
     if (rc != ZUPD_OK)
         return rc;
-    strcat(q, ".json");
+    memcpy(q + strlen(q), ".json", 6);
     rc = zu_read_capped(s->mfd, q, ZP_META_CAP, buf, len);
     if (rc == ZUPD_OK)
         rc = zupd_meta_parse(*buf, *len, NULL, zupd_meta_type(tm), &m, NULL, 0);
@@ -513,8 +554,7 @@ commit(struct sync *s)
         rc = zp_mkdirs(s->dfd, brel);
         zp_step("rename", brel);
         if (rc == ZUPD_OK && renameat(s->sfd, hex, s->dfd, brel) != 0)
-            rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel,
-                         strerror(errno));
+            rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel, strerror(errno));
         s->res->changed = true;
     }
     if (rc == ZUPD_OK && s->res->blobs_fetched > 0) {
@@ -630,14 +670,14 @@ open_dirs(struct sync *s)
     if (rc != ZUPD_OK)
         return zp_fail(s->err, s->cap, rc, "%s: cannot create its directories: %s", d,
                        strerror(errno));
-    s->lockfd = openat(s->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                       0644);
+    s->lockfd =
+        openat(s->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (s->lockfd < 0)
         return zp_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s/lock: %s", d, ZP_STATE_DIR,
                        strerror(errno));
     if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0)
-        return zp_fail(s->err, s->cap, ZUPD_E_BUSY, "%s is busy (another zupd-mirror holds %s/lock)",
-                       d, ZP_STATE_DIR);
+        return zp_fail(s->err, s->cap, ZUPD_E_BUSY,
+                       "%s is busy (another zupd-mirror holds %s/lock)", d, ZP_STATE_DIR);
     s->mfd = openat(s->dfd, SYNC_META_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     s->sfd = openat(s->dfd, SYNC_STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (s->mfd < 0 || s->sfd < 0)
@@ -700,8 +740,8 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         err[0] = '\0';
     if (o->upstream == NULL || o->dir == NULL || o->upstream[0] == '\0')
         return zp_fail(err, cap, ZUPD_E_MISUSE, "sync needs an upstream URL and a directory");
-    s.base = o->upstream[strlen(o->upstream) - 1] == '/' ? strdup(o->upstream)
-                                                         : cat2(o->upstream, "/");
+    s.base =
+        o->upstream[strlen(o->upstream) - 1] == '/' ? strdup(o->upstream) : cat2(o->upstream, "/");
     s.mbase = s.base != NULL ? cat2(s.base, "metadata/") : NULL;
     s.tbase = s.base != NULL ? cat2(s.base, "targets/") : NULL;
     if (s.tbase == NULL) {

@@ -13,28 +13,28 @@
 #include "internal.h"
 
 struct zp_sync_opts {
-    const char *upstream;  /* base URL of the upstream tree (metadata/, targets/, blobs/) */
-    const char *dir;       /* the mirror tree; created when missing */
-    const char *root_path; /* pinned root; NULL: the root trusted by an earlier sync */
+    const char *upstream;          /* base URL of the upstream tree (metadata/, targets/, blobs/) */
+    const char *dir;               /* the mirror tree; created when missing */
+    const char *root_path;         /* pinned root; NULL: the root trusted by an earlier sync */
     const char *const *components; /* only these components' targets; n 0: all */
     size_t n_components;
-    const char *ca_file;   /* for https upstreams; NULL: the system's store */
-    int64_t now;           /* 0: the clock */
-    struct zupd_ctx *ctx;  /* logging; NULL ok */
+    const char *ca_file;  /* for https upstreams; NULL: the system's store */
+    int64_t now;          /* 0: the clock */
+    struct zupd_ctx *ctx; /* logging; NULL ok */
 };
 
 struct zp_sync_res {
-    bool changed;              /* the served tree changed */
+    bool changed; /* the served tree changed */
     uint64_t root_version, timestamp_version, snapshot_version;
-    uint64_t roles;            /* targets roles mirrored (targets + delegations) */
-    uint64_t targets;          /* targets mirrored (manifests, channel pointers) */
-    uint64_t targets_fetched;  /* ... of them downloaded by this run */
-    uint64_t blobs;            /* blobs and deltas the mirrored manifests name */
-    uint64_t blobs_fetched;    /* ... downloaded by this run */
+    uint64_t roles;           /* targets roles mirrored (targets + delegations) */
+    uint64_t targets;         /* targets mirrored (manifests, channel pointers) */
+    uint64_t targets_fetched; /* ... of them downloaded by this run */
+    uint64_t blobs;           /* blobs and deltas the mirrored manifests name */
+    uint64_t blobs_fetched;   /* ... downloaded by this run */
     uint64_t blob_bytes_fetched;
-    uint64_t meta_written;     /* metadata files new or replaced in DIR/metadata */
-    uint64_t requests;         /* HTTP requests to the upstream */
-    uint64_t bytes_fetched;    /* body bytes received from the upstream */
+    uint64_t meta_written;  /* metadata files new or replaced in DIR/metadata */
+    uint64_t requests;      /* HTTP requests to the upstream */
+    uint64_t bytes_fetched; /* body bytes received from the upstream */
 };
 
 /* Sync dir from the upstream (see docs/mirror.md, "Sync"): the upstream's

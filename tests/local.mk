@@ -57,3 +57,5 @@ EXTRA_DIST += tests/integration/e2e_lib.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh
 EXTRA_DIST += tests/integration/update_crash.sh
+TESTS += tests/integration/sync.sh
+EXTRA_DIST += tests/integration/sync.sh
