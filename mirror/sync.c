@@ -7,6 +7,7 @@
  * timestamp.json last, each by rename. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -400,6 +401,9 @@ sync_blob(struct sync *s, struct blob *b)
     req.max_bytes = b->size > 0 ? b->size : 1;
     rc = zupd_fetch_file(s->o->ctx, s->tr, &req, s->sfd, hex, b->size, ZUPD_HASH_SHA256, b->sha,
                          &fres);
+    if (rc == ZUPD_E_HASH) /* maybe a bad partial of an earlier run: now removed */
+        rc = zupd_fetch_file(s->o->ctx, s->tr, &req, s->sfd, hex, b->size, ZUPD_HASH_SHA256, b->sha,
+                             &fres);
     if (rc != ZUPD_OK)
         return zp_fail(s->err, s->cap, rc, "%s%s (%llu bytes): %s", s->base, rel,
                        (unsigned long long)b->size, zupd_strerror(rc));
@@ -557,7 +561,7 @@ commit(struct sync *s)
             rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel, strerror(errno));
         s->res->changed = true;
     }
-    if (rc == ZUPD_OK && s->res->blobs_fetched > 0) {
+    if (rc == ZUPD_OK && s->res->changed) {
         zp_step("syncfs", "blobs");
         if (syncfs(s->dfd) != 0)
             rc = zp_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
@@ -683,6 +687,26 @@ open_dirs(struct sync *s)
     if (s->mfd < 0 || s->sfd < 0)
         return zp_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s: %s", d, ZP_STATE_DIR, strerror(errno));
     return ZUPD_OK;
+}
+
+/* After a commit: drop what is left in the staging directory (partials of
+ * blobs no longer named, of refused content). */
+static void
+clean_staging(struct sync *s)
+{
+    int fd = dup(s->sfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            (void)unlinkat(s->sfd, e->d_name, 0);
+    closedir(d);
 }
 
 static void
@@ -828,6 +852,8 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         rc = sync_roots(&s, pinned, pinned_len);
     if (rc == ZUPD_OK)
         rc = commit(&s);
+    if (rc == ZUPD_OK)
+        clean_staging(&s);
 out:
     if (s.tr != NULL) {
         res->requests = s.tr->stats.requests;
