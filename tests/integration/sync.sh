@@ -7,8 +7,8 @@
 # a crash at every step of the sync's writes): the mirror always verifies
 # and keeps serving its last good state.
 set -u
-LC_ALL=C
-export LC_ALL
+LC_ALL=C ZUPD_KDF_COST=min
+export LC_ALL ZUPD_KDF_COST
 work=$(mktemp -d /tmp/zupd-sync.XXXXXX)
 . "$top_srcdir/tests/integration/e2e_lib.sh"
 PIDS=""
@@ -18,6 +18,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+t0=$(date +%s)
+phase() { echo "--- $* (at $(( $(date +%s) - t0 )) s)"; }
 
 # serve_dir DIR: serve DIR with zupd-mirror serve; sets SPORT and SPID
 serve_dir() {
@@ -83,12 +85,14 @@ ENT=$work/ent
 SYNC="$MIRROR sync"
 
 # --- usage and refusals before anything is fetched
+phase "usage and refusals before anything is fetched"
 expect_rc 1 "sync without DIR is a usage error" $SYNC "$UP"
 expect_rc 22 "the first sync needs --root" $SYNC "$UP" "$work/noroot"
 expect_rc 22 "sync into a publishing repository is refused" \
     $SYNC "$UP" "$work/repo" --root "$work/pinned-root.json"
 
 # --- first sync
+phase "first sync"
 expect_rc 0 "first sync" $SYNC "$UP" "$ENT" --root "$work/pinned-root.json" --json
 cat "$work/out"
 [ "$(jget ok)" = True ] && [ "$(jget changed)" = True ] && [ "$(jget blobs_fetched)" -gt 0 ] &&
@@ -105,6 +109,7 @@ done
     ok "every vendor blob is mirrored" || bad "blob sets differ"
 
 # --- endpoints update from the enterprise mirror
+phase "endpoints update from the enterprise mirror"
 serve_dir "$ENT" || exit 1
 EPORT=$SPORT
 endpoint_conf e1 "$EPORT"
@@ -119,9 +124,9 @@ expect_rc 0 "sync, nothing new" $SYNC "$UP" "$ENT" --json
 
 # --- one new AV database release: only its metadata, manifest and blobs
 cp -a "$work/repo" "$work/repo-old"           # for the rollback attack below
-listing "$work/repo" > "$work/vendor-before"
+listing "$work/repo" | sort > "$work/vendor-before"
 publish db-main 2 "$work/db2" avdb || exit 1
-listing "$work/repo" > "$work/vendor-after"
+listing "$work/repo" | sort > "$work/vendor-after"
 new_bytes=$(cd "$work/repo" && comm -13 "$work/vendor-before" "$work/vendor-after" |
     awk '{print $2}' | grep -v '^metadata/root.json$' | xargs stat -c %s | awk '{s+=$1} END {print s}')
 new_blobs=$(comm -13 "$work/vendor-before" "$work/vendor-after" | grep -c ' blobs/')
@@ -142,15 +147,17 @@ expect_rc 0 "endpoint updates to 2.0 from the mirror" "$ZUPD" --config "$work/e1
 diff -r "$work/v2" "$work/opt-e1/" > /dev/null 2>&1 && ok "endpoint holds 2.0" || bad "endpoint is not on 2.0"
 
 # --- a mirror of the mirror
+phase "a mirror of the mirror"
 expect_rc 0 "chained sync (mirror of the mirror)" \
     $SYNC "http://127.0.0.1:$EPORT" "$work/ent2" --root "$work/pinned-root.json" --json
 expect_rc 0 "the chained mirror verifies" "$MIRROR" verify "$work/ent2"
-# the same targets and blobs; the current metadata (the first mirror also
-# keeps the versions it served before)
-listing "$ENT" > "$work/l1"; listing "$work/ent2" > "$work/l2"
+# every file of the chained mirror is in the first one, byte for byte, and
+# the blobs are the same (the first mirror also keeps the metadata and
+# channel pointers it served before)
+listing "$ENT" | sort > "$work/l1"; listing "$work/ent2" | sort > "$work/l2"
 [ -z "$(comm -13 "$work/l1" "$work/l2")" ] &&
-    [ "$(grep -v ' metadata/' "$work/l1")" = "$(grep -v ' metadata/' "$work/l2")" ] &&
-    ok "the chained mirror holds the same targets and blobs, metadata byte for byte" ||
+    [ "$(grep ' blobs/' "$work/l1")" = "$(grep ' blobs/' "$work/l2")" ] &&
+    ok "the chained mirror is the current part of the first one, byte for byte" ||
     { bad "the chained mirror differs"; diff "$work/l1" "$work/l2" | head; }
 serve_dir "$work/ent2" || exit 1
 endpoint_conf e2 "$SPORT"
@@ -158,6 +165,7 @@ expect_rc 0 "endpoint installs 2.0 from the chained mirror" "$ZUPD" --config "$w
 diff -r "$work/v2" "$work/opt-e2/" > /dev/null 2>&1 && ok "chained endpoint holds 2.0" || bad "chained endpoint not on 2.0"
 
 # --- faults: the mirror stays as it was and keeps serving
+phase "faults: the mirror stays as it was and keeps serving"
 # the vendor publishes 3.0; hostile copies of its tree are served instead
 publish product 3.0 "$work/v3" && promote product 3.0 stable || exit 1
 listing "$ENT" > "$work/ent-before"
@@ -207,6 +215,7 @@ expect_rc 0 "the mirror still verifies" "$MIRROR" verify "$ENT"
 rm -f "$ENT"/.zupd/sync-staging/*.part   # the partial of the lie is not resumed
 
 # the upstream killed mid-transfer: a server that stalls halfway through blobs
+phase "the upstream killed mid-transfer: a server that stalls halfway through blobs"
 cat > "$work/slow.py" <<'PY'
 import http.server, os, sys, time
 root = sys.argv[1]
@@ -251,6 +260,7 @@ unchanged "upstream killed mid-transfer"
 expect_rc 0 "the mirror verifies after the upstream died" "$MIRROR" verify "$ENT"
 
 # --- a crash at every step of the sync's writes: the mirror always verifies
+phase "a crash at every step of the sync's writes: the mirror always verifies"
 cp -a "$ENT" "$work/ent-crash-base"
 rm -rf "$work/ent-crash"; cp -a "$work/ent-crash-base" "$work/ent-crash"
 steps=$(ZUPD_MIRROR_CRASH_TRACE=1 $SYNC "$UP" "$work/ent-crash" 2>&1 | grep -c 'step [0-9]*:')
@@ -270,6 +280,7 @@ done
     bad "crash steps ($steps): $crash_bad failures"
 
 # --- the real upstream again: the sync resumes and completes
+phase "the real upstream again: the sync resumes and completes"
 big_size=$(stat -c %s "$work/repo/$big")
 expect_rc 0 "sync from the vendor after the faults" $SYNC "$UP" "$ENT" --json
 cat "$work/out"
@@ -281,6 +292,7 @@ expect_rc 0 "endpoint updates to 3.0 from the mirror" "$ZUPD" --config "$work/e1
 diff -r "$work/v3" "$work/opt-e1/" > /dev/null 2>&1 && ok "endpoint holds 3.0" || bad "endpoint is not on 3.0"
 
 # --- --component: only the chosen component's targets and blobs
+phase "component: only the chosen component's targets and blobs"
 expect_rc 0 "sync of one component" $SYNC "$UP" "$work/ent-db" --root "$work/pinned-root.json" \
     --component db-main --json
 [ -z "$(find "$work/ent-db/targets" -path '*products*' -type f)" ] &&
