@@ -35,10 +35,9 @@
 /* ------------------------------------------------------------ lists */
 
 struct tgt {
-    char *path;   /* TUF target path */
-    char *rel;    /* "targets/<dir>/<hash>.<base>" in DIR */
-    uint8_t *buf; /* verified bytes to write; NULL: DIR has them */
-    size_t len;
+    char *path;  /* TUF target path */
+    char *rel;   /* "targets/<dir>/<hash>.<base>" in DIR */
+    bool staged; /* verified bytes in the staging directory as "target.<index>" */
 };
 
 struct blob {
@@ -251,9 +250,6 @@ collect_target(void *opaque, const char *path, const struct zupd_target *t)
     (void)t;
     if (!component_wanted(s, path))
         return 0;
-    for (size_t i = 0; i < s->n_t; i++)
-        if (strcmp(s->t[i].path, path) == 0)
-            return 0; /* listed by two roles: the search decides which */
     if (s->n_t == s->cap_t) {
         size_t nc = s->cap_t ? s->cap_t * 2 : 64;
         struct tgt *nt = realloc(s->t, nc * sizeof(*nt));
@@ -274,11 +270,36 @@ collect_target(void *opaque, const char *path, const struct zupd_target *t)
     return 0;
 }
 
+static int
+cmp_tgt(const void *a, const void *b)
+{
+    return strcmp(((const struct tgt *)a)->path, ((const struct tgt *)b)->path);
+}
+
+/* Write buf[0..len) to a new staging file (made durable by the commit's
+ * syncfs, before anything names it). */
+static int
+stage_write(int sfd, const char *name, const uint8_t *buf, size_t len)
+{
+    int fd, rc;
+
+    if (unlinkat(sfd, name, 0) != 0 && errno != ENOENT)
+        return zu_errno_to_err(errno);
+    fd = openat(sfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    rc = zu_write_all(fd, buf, len);
+    if (close(fd) != 0 && rc == ZUPD_OK)
+        rc = zu_errno_to_err(errno);
+    return rc;
+}
+
 /* Find, fetch (unless DIR has it) and parse one target; note the blobs of
  * a manifest. */
 static int
-sync_target(struct sync *s, struct tgt *g)
+sync_target(struct sync *s, size_t idx)
 {
+    struct tgt *g = &s->t[idx];
     const char *urls[1] = {s->tbase};
     struct zupd_target t;
     char role[ZUPD_ROLE_NAME_MAX], why[512] = "";
@@ -304,8 +325,17 @@ sync_target(struct sync *s, struct tgt *g)
                                       sizeof(why));
         if (rc != ZUPD_OK)
             return zp_fail(s->err, s->cap, rc, "target '%s' refused: %s", g->path, why);
-        g->buf = buf;
-        g->len = len;
+        {
+            char name[64];
+            snprintf(name, sizeof(name), "target.%zu", idx);
+            rc = stage_write(s->sfd, name, buf, len);
+            if (rc != ZUPD_OK) {
+                free(buf);
+                return zp_fail(s->err, s->cap, rc, "%s/%s: %s", SYNC_STAGE_DIR, name,
+                               zupd_strerror(rc));
+            }
+        }
+        g->staged = true;
         s->res->targets_fetched++;
     }
     s->res->targets++;
@@ -329,8 +359,7 @@ sync_target(struct sync *s, struct tgt *g)
         }
         zupd_manifest_free(m);
     }
-    if (g->buf == NULL)
-        free(buf);
+    free(buf);
     return rc;
 }
 
@@ -548,7 +577,13 @@ commit(struct sync *s)
     char rel[ZUPD_ROLE_NAME_MAX * 3 + 64], q[ZUPD_ROLE_NAME_MAX * 3 + 8];
     int rc = ZUPD_OK;
 
-    /* 1. blobs: staged files (fsynced by zupd_fetch_file) renamed in place */
+    /* 0. every staged file on disk */
+    if (s->res->targets_fetched > 0 || s->res->blobs_fetched > 0) {
+        zp_step("syncfs", SYNC_STAGE_DIR);
+        if (syncfs(s->sfd) != 0)
+            rc = zp_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
+    }
+    /* 1. blobs renamed in place */
     for (size_t i = 0; rc == ZUPD_OK && i < s->n_b; i++) {
         char hex[65], brel[128];
         if (!s->b[i].staged)
@@ -561,17 +596,24 @@ commit(struct sync *s)
             rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel, strerror(errno));
         s->res->changed = true;
     }
+    /* 2. targets (new names: nothing names them before the metadata) */
+    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
+        char name[64];
+        if (!s->t[i].staged)
+            continue;
+        snprintf(name, sizeof(name), "target.%zu", i);
+        rc = zp_mkdirs(s->dfd, s->t[i].rel);
+        zp_step("rename", s->t[i].rel);
+        if (rc == ZUPD_OK && renameat(s->sfd, name, s->dfd, s->t[i].rel) != 0)
+            rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", s->t[i].rel,
+                         strerror(errno));
+        s->res->changed = true;
+    }
     if (rc == ZUPD_OK && s->res->changed) {
-        zp_step("syncfs", "blobs");
+        zp_step("syncfs", "blobs and targets");
         if (syncfs(s->dfd) != 0)
             rc = zp_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
     }
-    /* 2. targets, new names only */
-    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++)
-        if (s->t[i].buf != NULL)
-            rc = put_meta(s, s->t[i].rel, s->t[i].buf, s->t[i].len, true);
-    if (rc == ZUPD_OK)
-        rc = zp_flush(s->dfd);
     /* 3. versioned metadata: every root, delegated roles, targets, snapshot */
     for (uint64_t k = 1; rc == ZUPD_OK && k <= s->n_roots; k++) {
         snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)k);
@@ -720,7 +762,6 @@ sync_free(struct sync *s)
     for (size_t i = 0; i < s->n_t; i++) {
         free(s->t[i].path);
         free(s->t[i].rel);
-        free(s->t[i].buf);
     }
     free(s->t);
     free(s->b);
@@ -832,8 +873,21 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
             goto out;
         }
     }
+    if (s.n_t > 1) /* a path listed by two roles: the search decides which */
+        qsort(s.t, s.n_t, sizeof(*s.t), cmp_tgt);
+    {
+        size_t w = 0;
+        for (size_t i = 0; i < s.n_t; i++) {
+            if (w > 0 && strcmp(s.t[w - 1].path, s.t[i].path) == 0) {
+                free(s.t[i].path);
+                continue;
+            }
+            s.t[w++] = s.t[i];
+        }
+        s.n_t = w;
+    }
     for (size_t i = 0; rc == ZUPD_OK && i < s.n_t; i++)
-        rc = sync_target(&s, &s.t[i]);
+        rc = sync_target(&s, i);
     if (rc != ZUPD_OK)
         goto out;
     if (s.n_b > 1)
