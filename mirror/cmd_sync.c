@@ -63,6 +63,25 @@ log_stderr(void *opaque, int level, const char *msg)
     fprintf(stderr, "zupd-mirror: %s\n", msg);
 }
 
+struct news {
+    char **v;
+    size_t n;
+};
+
+static void
+note_target(void *opaque, const char *path)
+{
+    struct news *nw = opaque;
+    char **nv = realloc(nw->v, (nw->n + 1) * sizeof(*nv));
+
+    if (nv == NULL)
+        return;
+    nw->v = nv;
+    nw->v[nw->n] = strdup(path);
+    if (nw->v[nw->n] != NULL)
+        nw->n++;
+}
+
 int
 cmd_sync(int argc, char **argv)
 {
@@ -76,6 +95,7 @@ cmd_sync(int argc, char **argv)
     struct zp_sync_opts o;
     struct zp_sync_res r;
     struct zupd_ctx *ctx = NULL;
+    struct news nw = {NULL, 0};
     char err[1024] = "";
     int ch, rc, json = 0, quiet = 0;
 
@@ -129,6 +149,8 @@ cmd_sync(int argc, char **argv)
         return 10 + ZUPD_E_NOMEM;
     zupd_ctx_set_log(ctx, log_stderr, NULL, verbose ? ZUPD_LOG_DEBUG : ZUPD_LOG_WARN);
     o.ctx = ctx;
+    o.on_new_target = note_target;
+    o.opaque = &nw;
     rc = zp_sync(&o, &r, err, sizeof(err));
     if (json) {
         printf("{\"upstream\":");
@@ -145,6 +167,13 @@ cmd_sync(int argc, char **argv)
                (unsigned long long)r.blobs, (unsigned long long)r.blobs_fetched,
                (unsigned long long)r.blob_bytes_fetched, (unsigned long long)r.meta_written,
                (unsigned long long)r.requests, (unsigned long long)r.bytes_fetched);
+        printf(",\"new_targets\":[");
+        for (size_t i = 0; i < nw.n; i++) {
+            if (i > 0)
+                putchar(',');
+            json_str(nw.v[i]);
+        }
+        putchar(']');
         if (rc != ZUPD_OK)
             printf(",\"error\":\"%s\"", zupd_errname(rc));
         printf("}\n");
@@ -160,7 +189,12 @@ cmd_sync(int argc, char **argv)
                (unsigned long long)r.blobs_fetched, (unsigned long long)r.blob_bytes_fetched,
                (unsigned long long)r.meta_written, (unsigned long long)r.requests,
                (unsigned long long)r.bytes_fetched);
+        for (size_t i = 0; i < nw.n; i++)
+            printf("  new: %s\n", nw.v[i]);
     }
+    for (size_t i = 0; i < nw.n; i++)
+        free(nw.v[i]);
+    free(nw.v);
     if (rc != ZUPD_OK)
         fprintf(stderr,
                 "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,

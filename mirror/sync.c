@@ -906,8 +906,12 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         rc = sync_roots(&s, pinned, pinned_len);
     if (rc == ZUPD_OK)
         rc = commit(&s);
-    if (rc == ZUPD_OK)
+    if (rc == ZUPD_OK) {
         clean_staging(&s);
+        for (size_t i = 0; o->on_new_target != NULL && i < s.n_t; i++)
+            if (s.t[i].staged)
+                o->on_new_target(o->opaque, s.t[i].path);
+    }
 out:
     if (s.tr != NULL) {
         res->requests = s.tr->stats.requests;

@@ -21,6 +21,10 @@ struct zp_sync_opts {
     const char *ca_file;  /* for https upstreams; NULL: the system's store */
     int64_t now;          /* 0: the clock */
     struct zupd_ctx *ctx; /* logging; NULL ok */
+    /* after a successful commit, called with each target path this run
+     * added to DIR (new manifests and channel pointers); NULL ok */
+    void (*on_new_target)(void *opaque, const char *path);
+    void *opaque;
 };
 
 struct zp_sync_res {

@@ -138,6 +138,8 @@ echo "  new in the vendor tree: $new_bytes bytes, $new_blobs blobs; the sync fet
     [ "$got" -le "$new_bytes" ] &&
     ok "incremental: $(jget blobs_fetched) blobs, 1 manifest, $got bytes <= $new_bytes new" ||
     bad "incremental sync fetched more than the release"
+[ "$(jget new_targets)" = "['avdb/db-main/2/manifest.json']" ] &&
+    ok "the report names the new release" || bad "new_targets: $(jget new_targets)"
 expect_rc 0 "the mirror verifies after the incremental sync" "$MIRROR" verify "$ENT"
 
 # --- a product release reaches the endpoint through the mirror
