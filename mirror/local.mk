@@ -25,6 +25,8 @@ LIBZUPDPUB_SRC += mirror/serve.h
 LIBZUPDPUB_SRC += mirror/serve.c
 LIBZUPDPUB_SRC += mirror/serve_net.h
 LIBZUPDPUB_SRC += mirror/serve_net.c
+LIBZUPDPUB_SRC += mirror/sync.h
+LIBZUPDPUB_SRC += mirror/sync.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
@@ -44,6 +46,8 @@ ZUPD_MIRROR_SRC += mirror/cmd_serve.h
 ZUPD_MIRROR_SRC += mirror/cmd_serve.c
 ZUPD_MIRROR_SRC += mirror/cmd_repo.h
 ZUPD_MIRROR_SRC += mirror/cmd_repo.c
+ZUPD_MIRROR_SRC += mirror/cmd_sync.h
+ZUPD_MIRROR_SRC += mirror/cmd_sync.c
 mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd_serve.h"
+#include "cmd_sync.h"
 #include "cmd_repo.h"
 #include "pub.h"
 
@@ -24,6 +25,7 @@ usage(FILE *f)
           "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
           "  delta       create or apply a binary delta (delta --help)\n"
           "  serve       serve the repository tree over HTTP\n"
+          "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
           "\n"
           "See zupd-mirror(1).\n",
           f);
@@ -50,6 +52,8 @@ main(int argc, char **argv)
         return zu_cmd_delta(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sync") == 0)
+        return cmd_sync(argc - 1, argv + 1);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -73,3 +73,5 @@ EXTRA_DIST += tests/integration/tuf_mirrors.sh
 EXTRA_DIST += tests/integration/tuf_payload.sh
 EXTRA_DIST += tests/integration/tuf_lib.sh
 EXTRA_DIST += tests/integration/tuf_server.py
+TESTS += tests/integration/sync.sh
+EXTRA_DIST += tests/integration/sync.sh

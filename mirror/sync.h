@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/sync.h -- zupd-mirror sync: make DIR an enterprise mirror of an
+ * upstream repository, verified exactly as a client verifies it against a
+ * pinned root, written so that DIR is consistent at every instant. */
+#ifndef ZP_SYNC_H
+#define ZP_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <zupd/common.h>
+
+#include "internal.h"
+
+struct zp_sync_opts {
+    const char *upstream;          /* base URL of the upstream tree (metadata/, targets/, blobs/) */
+    const char *dir;               /* the mirror tree; created when missing */
+    const char *root_path;         /* pinned root; NULL: the root trusted by an earlier sync */
+    const char *const *components; /* only these components' targets; n 0: all */
+    size_t n_components;
+    const char *ca_file;  /* for https upstreams; NULL: the system's store */
+    int64_t now;          /* 0: the clock */
+    struct zupd_ctx *ctx; /* logging; NULL ok */
+    /* after a successful commit, called with each target path this run
+     * added to DIR (new manifests and channel pointers); NULL ok */
+    void (*on_new_target)(void *opaque, const char *path);
+    void *opaque;
+};
+
+struct zp_sync_res {
+    bool changed; /* the served tree changed */
+    uint64_t root_version, timestamp_version, snapshot_version;
+    uint64_t roles;           /* targets roles mirrored (targets + delegations) */
+    uint64_t targets;         /* targets mirrored (manifests, channel pointers) */
+    uint64_t targets_fetched; /* ... of them downloaded by this run */
+    uint64_t blobs;           /* blobs and deltas the mirrored manifests name */
+    uint64_t blobs_fetched;   /* ... downloaded by this run */
+    uint64_t blob_bytes_fetched;
+    uint64_t meta_written;  /* metadata files new or replaced in DIR/metadata */
+    uint64_t requests;      /* HTTP requests to the upstream */
+    uint64_t bytes_fetched; /* body bytes received from the upstream */
+};
+
+/* Sync dir from the upstream (see docs/mirror.md, "Sync"): the upstream's
+ * metadata is refreshed with libzupd's client into dir/.zupd/sync-metadata
+ * (starting from root_path on the first run); every target of the verified
+ * roles is fetched with its signed length and hashes, every blob and delta
+ * the manifests name with its sha256 and size, into dir/.zupd/sync-staging;
+ * only when everything verified is dir changed: blobs, then targets, then the
+ * vendor's metadata files byte for byte, then root.json and timestamp.json,
+ * each by rename. On any failure dir's served tree is unchanged.
+ * Returns ZUPD_OK or the error of the first refusal; err names it. */
+ZU_NODISCARD int zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err,
+                         size_t cap);
+
+#endif
