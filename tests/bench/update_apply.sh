@@ -1,0 +1,82 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# tests/bench/update_apply.sh -- issue 6's benchmark: `zupd update` of a
+# 100 MB file by delta (zupd-mirror publish + serve on 127.0.0.1), against
+# the I/O floor measured in the same run: read the old file, write the new
+# one, sha256 it, fsync it. Also an idle `zupd update`: requests and CPU.
+#   APPLY_MB  size of the file (default 100)
+set -eu
+: "${top_builddir:?}" "${top_srcdir:?}"
+mb=${APPLY_MB:-100}
+work=$(mktemp -d /tmp/zupd-bench-apply.XXXXXX)
+. "$top_srcdir/tests/integration/e2e_lib.sh"
+trap 'stop_repo; rm -rf "$work"' EXIT
+start_repo
+
+python3 - "$work" "$mb" <<'PY'
+import os, random, sys
+w, mb = sys.argv[1], int(sys.argv[2])
+r = random.Random(5)
+data = bytearray(r.randbytes(mb << 20))
+for v in ("1.0", "2.0"):
+    os.makedirs("%s/v%s/bin" % (w, v), exist_ok=True)
+    with open("%s/v%s/bin/big" % (w, v), "wb") as f:
+        f.write(data)
+    for _ in range(2000):           # scattered changes, as a rebuild makes them
+        i = r.randrange(len(data) - 16)
+        data[i:i + 16] = r.randbytes(16)
+PY
+t0=$(date +%s.%N)
+publish product 1.0 "$work/v1.0" && promote product 1.0 stable
+t1=$(date +%s.%N)
+publish product 2.0 "$work/v2.0"
+t2=$(date +%s.%N)
+write_conf
+"$ZUPD" --config "$work/zupd.conf" --quiet update
+promote product 2.0 stable
+
+# the I/O floor, same machine, same run
+floor() {
+    python3 - "$work/v1.0/bin/big" "$work/v2.0/bin/big" "$work/floor.out" <<'PY'
+import hashlib, os, sys, time
+old, new, out = sys.argv[1:4]
+t = time.monotonic()
+with open(old, "rb") as f:
+    while f.read(1 << 20):
+        pass
+h = hashlib.sha256()
+with open(new, "rb") as src, open(out, "wb") as dst:
+    while True:
+        b = src.read(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        dst.write(b)
+    dst.flush()
+    os.fsync(dst.fileno())
+print("%.3f" % (time.monotonic() - t))
+PY
+}
+sync
+f=$(floor)
+/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$ZUPD" --config "$work/zupd.conf" --json update > "$work/upd.json"
+read -r wall rss usr sys < "$work/time"
+python3 - "$work/upd.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["components"][0]
+print("update 1.0 -> 2.0: %(action)s, %(by_delta)d by delta, %(whole)d whole, "
+      "downloaded %(downloaded)d of %(full_size)d bytes" % c)
+PY
+printf 'publish 1.0: %.1f s, publish 2.0 (with delta): %.1f s\n' \
+    "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+echo "I/O floor (read old, write+sha256+fsync new): ${f} s"
+echo "zupd update by delta: ${wall} s wall, peak RSS $((rss / 1024)) MiB (old file $mb MiB), ratio $(echo "scale=2; $wall / $f" | bc)"
+/usr/bin/time -f '%e %U %S' -o "$work/time" "$ZUPD" --config "$work/zupd.conf" --json update > "$work/idle.json"
+read -r iwall iusr isys < "$work/time"
+python3 - "$work/idle.json" "$iusr" "$isys" "$iwall" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("idle zupd update: %d requests, %d bytes, %.0f ms CPU (%.0f ms wall)" %
+      (d["requests"], d["bytes"], 1000 * (float(sys.argv[2]) + float(sys.argv[3])),
+       1000 * float(sys.argv[4])))
+PY
