@@ -143,8 +143,8 @@ zupd_hex_encode(char *hex, size_t hex_cap, const uint8_t *bin, size_t len)
     hex[2 * len] = 0;
 }
 
-static int
-hexval(char c)
+int
+zu_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -163,7 +163,7 @@ zupd_hex_decode(uint8_t *bin, size_t bin_len, const char *hex, size_t hex_len)
     if (hex_len / 2 != bin_len || hex_len % 2 != 0)
         return ZUPD_E_FORMAT;
     for (i = 0; i < bin_len; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = zu_hexval(hex[2 * i]), lo = zu_hexval(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return ZUPD_E_FORMAT;
         bin[i] = (uint8_t)(hi << 4 | lo);

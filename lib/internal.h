@@ -73,6 +73,9 @@ ZU_NODISCARD int zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len)
  * so callers can write "return zu_say(...), rc". */
 int zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
 
+/* Value of one hex digit (either case), -1 for anything else. */
+int zu_hexval(char c);
+
 /* Overflow-checked arithmetic: return false on overflow. */
 static inline bool
 zu_add_ok(size_t a, size_t b, size_t *r)

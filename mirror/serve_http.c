@@ -6,19 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "internal.h"
 #include "serve_http.h"
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int
 zu_serve_path(const char *raw, char *out, size_t out_cap, size_t *out_len)
@@ -38,7 +27,7 @@ zu_serve_path(const char *raw, char *out, size_t out_cap, size_t *out_len)
         unsigned char c = (unsigned char)*p;
 
         if (c == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+            int hi = zu_hexval(p[1]), lo = hi < 0 ? -1 : zu_hexval(p[2]);
 
             if (hi < 0 || lo < 0)
                 return 400;

@@ -25,6 +25,18 @@ log_stderr(void *opaque, int level, const char *msg)
     fprintf(stderr, "zupd: %s%s\n", level == ZUPD_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* Print a JSON document for --json, then release it. */
+static void
+print_json(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2));
+
+    if (text != NULL)
+        puts(text);
+    free(text);
+    json_decref(doc);
+}
+
 struct session {
     struct zupd_ctx *ctx;
     struct zupd_transport *tr;
@@ -192,11 +204,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         json_t *doc = json_pack("{s:o,s:b,s:I,s:I,s:s}", "components", out, "metadata_changed",
                                 changed, "requests", (json_int_t)fs.requests, "bytes",
                                 (json_int_t)fs.bytes, "timestamp_expires", exp);
-        char *text = json_dumps(doc, JSON_INDENT(2));
-        if (text != NULL)
-            puts(text);
-        free(text);
-        json_decref(doc);
+        print_json(doc);
     } else {
         json_decref(out);
     }
@@ -415,11 +423,7 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
         struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
         json_t *doc = json_pack("{s:o,s:I,s:I}", "components", report, "requests",
                                 (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes);
-        char *text = json_dumps(doc, JSON_INDENT(2));
-        if (text != NULL)
-            puts(text);
-        free(text);
-        json_decref(doc);
+        print_json(doc);
     } else {
         json_decref(report);
     }
@@ -519,11 +523,7 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
     if (cli->json) {
         json_t *doc = json_pack("{s:o,s:s,s:I}", "components", arr, "metadata_expires", exps,
                                 "metadata_expires_in", (json_int_t)(exp ? exp - now : 0));
-        char *text = json_dumps(doc, JSON_INDENT(2));
-        if (text != NULL)
-            puts(text);
-        free(text);
-        json_decref(doc);
+        print_json(doc);
     } else {
         if (exp != 0)
             printf("metadata: timestamp expires %s (in %lld s)\n", exps, (long long)(exp - now));
