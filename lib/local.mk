@@ -20,6 +20,7 @@ LIBZUPD_SRC += lib/json.c
 LIBZUPD_SRC += lib/key.h
 LIBZUPD_SRC += lib/key.c
 LIBZUPD_SRC += lib/manifest.c
+LIBZUPD_SRC += lib/policy.c
 LIBZUPD_SRC += lib/fsio.h
 LIBZUPD_SRC += lib/fsio.c
 LIBZUPD_SRC += lib/fetch_int.h

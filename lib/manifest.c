@@ -9,6 +9,7 @@
 
 #include <zupd/hash.h>
 #include <zupd/manifest.h>
+#include <zupd/meta.h>
 
 #include "json.h"
 
@@ -267,7 +268,47 @@ zupd_channel_free(struct zupd_channel *c)
     free(c->component);
     free(c->channel);
     free(c->version);
+    free(c->floor);
+    free(c->note);
     free(c);
+}
+
+static bool
+printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+/* The optional members of a channel pointer: absent, or well-formed. */
+static int
+channel_optional(const json_t *doc, struct zupd_channel *c)
+{
+    const json_t *v;
+    const char *s;
+
+    if (json_object_get(doc, "floor") != NULL && (c->floor = dup_name(doc, "floor")) == NULL)
+        return ZUPD_E_FORMAT;
+    if ((v = json_object_get(doc, "expires")) != NULL &&
+        (!json_is_string(v) ||
+         zupd_time_parse(json_string_value(v), json_string_length(v), &c->expires) != ZUPD_OK ||
+         c->expires <= 0))
+        return ZUPD_E_FORMAT;
+    if ((v = json_object_get(doc, "rollback")) != NULL) {
+        if (!json_is_boolean(v))
+            return ZUPD_E_FORMAT;
+        c->rollback = json_is_true(v);
+    }
+    if ((v = json_object_get(doc, "note")) != NULL) {
+        if (!json_is_string(v) || json_string_length(v) > ZUPD_CHANNEL_NOTE_MAX)
+            return ZUPD_E_FORMAT;
+        s = json_string_value(v);
+        if (strlen(s) != json_string_length(v) || !printable(s) || (c->note = strdup(s)) == NULL)
+            return ZUPD_E_FORMAT;
+    }
+    return ZUPD_OK;
 }
 
 int
@@ -295,6 +336,8 @@ zupd_channel_parse(const uint8_t *buf, size_t len, struct zupd_channel **out)
     c->channel = dup_name(doc, "channel");
     c->version = dup_name(doc, "version");
     if (c->component == NULL || c->channel == NULL || c->version == NULL)
+        goto out;
+    if (channel_optional(doc, c) != ZUPD_OK)
         goto out;
     *out = c;
     c = NULL;

@@ -36,6 +36,17 @@ struct zupd_updater {
     int sfd, mdfd, cfd;
     struct zupd_fetch_state fs;
     struct zupd_client *client;
+    struct policy *pol; /* the enterprise policy repository, or NULL */
+};
+
+/* An enterprise policy repository: a TUF repository of its own (root in
+ * <state>/policy/metadata) that only holds channel pointers. */
+struct policy {
+    char **meta_urls, **target_urls;
+    size_t n;
+    int dfd, mdfd;
+    struct zupd_fetch_state fs;
+    struct zupd_client *client;
 };
 
 static char **
@@ -56,11 +67,27 @@ url_list(const char *const *roots, size_t n, const char *suffix)
     return v;
 }
 
+static void
+policy_free(struct policy *p)
+{
+    if (p == NULL)
+        return;
+    zupd_client_free(p->client);
+    zupd_strv_free(p->meta_urls, p->n);
+    zupd_strv_free(p->target_urls, p->n);
+    if (p->dfd >= 0)
+        close(p->dfd);
+    if (p->mdfd >= 0)
+        close(p->mdfd);
+    free(p);
+}
+
 void
 zupd_updater_free(struct zupd_updater *u)
 {
     if (u == NULL)
         return;
+    policy_free(u->pol);
     zupd_client_free(u->client);
     zupd_strv_free(u->meta_urls, u->n);
     zupd_strv_free(u->target_urls, u->n);
@@ -108,15 +135,87 @@ read_path(const char *path, size_t cap, uint8_t **out, size_t *len)
     return zu_read_capped(AT_FDCWD, path, cap, out, len);
 }
 
+/* Open (creating) <state>/<sub>/metadata, starting from root_path the first
+ * time, and a TUF client on it. */
+static int
+open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_urls, size_t n,
+            struct zupd_fetch_state *fs, int *mdfd, struct zupd_client **client, char *err,
+            size_t cap)
+{
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = open_sub(dfd, "metadata", mdfd);
+
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "cannot use state directory '%s': %s", u->o.state_dir, zupd_strerror(rc));
+        return rc;
+    }
+    if (fstatat(*mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* first run: start from the root shipped with the product */
+        if (root_path == NULL ||
+            read_path(root_path, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
+            zu_say(err, cap, "cannot read trusted root '%s'",
+                   root_path != NULL ? root_path : "(none configured)");
+            return ZUPD_E_NOTFOUND;
+        }
+        rc = zupd_client_init_dir(*mdfd, buf, len, err, cap);
+        free(buf);
+        buf = NULL;
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    if (zu_read_capped(dfd, "fetch-state", FETCH_STATE_MAX, &buf, &len) == ZUPD_OK &&
+        zupd_fetch_state_parse((const char *)buf, len, fs) != ZUPD_OK)
+        memset(fs, 0, sizeof(*fs)); /* a damaged state only costs a full GET */
+    free(buf);
+    struct zupd_client_opts co = {.metadata_urls = (const char *const *)meta_urls,
+                                  .n_metadata_urls = n,
+                                  .metadata_dirfd = *mdfd,
+                                  .transport = u->o.transport,
+                                  .ctx = u->o.ctx,
+                                  .lim = &u->lim,
+                                  .now = u->o.now,
+                                  .timestamp_validators = &fs->timestamp};
+    return zupd_client_new(&co, client, err, cap);
+}
+
+static int
+policy_open(struct zupd_updater *u, char *err, size_t cap)
+{
+    const struct zupd_updater_opts *o = &u->o;
+    struct policy *p = calloc(1, sizeof(*p));
+    char why[512] = "";
+    int rc;
+
+    if (p == NULL)
+        return ZUPD_E_NOMEM;
+    u->pol = p;
+    p->dfd = p->mdfd = -1;
+    p->n = o->n_policy_mirrors;
+    p->meta_urls = url_list(o->policy_mirrors, p->n, "metadata/");
+    p->target_urls = url_list(o->policy_mirrors, p->n, "targets/");
+    if (p->meta_urls == NULL || p->target_urls == NULL)
+        return ZUPD_E_NOMEM;
+    rc = open_sub(u->sfd, "policy", &p->dfd);
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "cannot use state directory '%s/policy': %s", o->state_dir,
+               zupd_strerror(rc));
+        return rc;
+    }
+    rc = open_client(u, p->dfd, o->policy_root, p->meta_urls, p->n, &p->fs, &p->mdfd, &p->client,
+                     why, sizeof(why));
+    if (rc != ZUPD_OK)
+        zu_say(err, cap, "policy repository: %s", why);
+    return rc;
+}
+
 int
 zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, char *err,
                  size_t cap)
 {
     struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
     struct zupd_updater *u = NULL;
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t len = 0;
     int rc;
 
     *out = NULL;
@@ -145,91 +244,86 @@ zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, c
         rc = u->sfd < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
     }
     if (rc == ZUPD_OK)
-        rc = open_sub(u->sfd, "metadata", &u->mdfd);
-    if (rc == ZUPD_OK)
         rc = open_sub(u->sfd, "cache", &u->cfd);
     if (rc != ZUPD_OK) {
         zu_say(err, cap, "cannot use state directory '%s': %s", o->state_dir, zupd_strerror(rc));
         goto out;
     }
-    if (fstatat(u->mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        /* first run: start from the root shipped with the product */
-        if (o->trusted_root == NULL ||
-            read_path(o->trusted_root, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
-            rc = ZUPD_E_NOTFOUND;
-            zu_say(err, cap, "cannot read trusted root '%s'",
-                   o->trusted_root != NULL ? o->trusted_root : "(none configured)");
-            goto out;
-        }
-        rc = zupd_client_init_dir(u->mdfd, buf, len, err, cap);
-        if (rc != ZUPD_OK)
-            goto out;
-    }
-    free(buf);
-    buf = NULL;
-    if (zu_read_capped(u->sfd, "fetch-state", FETCH_STATE_MAX, &buf, &len) == ZUPD_OK &&
-        zupd_fetch_state_parse((const char *)buf, len, &u->fs) != ZUPD_OK)
-        memset(&u->fs, 0, sizeof(u->fs)); /* a damaged state only costs a full GET */
-    {
-        struct zupd_client_opts co = {.metadata_urls = (const char *const *)u->meta_urls,
-                                      .n_metadata_urls = u->n,
-                                      .metadata_dirfd = u->mdfd,
-                                      .transport = o->transport,
-                                      .ctx = o->ctx,
-                                      .lim = &u->lim,
-                                      .now = u->o.now,
-                                      .timestamp_validators = &u->fs.timestamp};
-        rc = zupd_client_new(&co, &u->client, err, cap);
-    }
+    rc = open_client(u, u->sfd, o->trusted_root, u->meta_urls, u->n, &u->fs, &u->mdfd, &u->client,
+                     err, cap);
+    if (rc == ZUPD_OK && o->n_policy_mirrors > 0)
+        rc = policy_open(u, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     *out = u;
     u = NULL;
 out:
-    free(buf);
     zupd_updater_free(u);
     return rc;
 }
 
 static int
-save_fetch_state(struct zupd_updater *u)
+save_fetch_state(int dfd, const struct zupd_fetch_state *fs)
 {
     char text[FETCH_STATE_MAX];
     size_t len = 0;
-    int rc = zupd_fetch_state_format(text, sizeof(text), &len, &u->fs);
+    int rc = zupd_fetch_state_format(text, sizeof(text), &len, fs);
 
     if (rc == ZUPD_OK)
-        rc = zu_atomic_write(u->sfd, "fetch-state", text, len, 0644);
+        rc = zu_atomic_write(dfd, "fetch-state", text, len, 0644);
+    return rc;
+}
+
+/* Refresh one repository's metadata; its fetch state lives in dfd. */
+static int
+refresh_one(struct zupd_updater *u, struct zupd_client *c, struct zupd_fetch_state *fs, int dfd,
+            const char *dir, bool *changed, char *err, size_t cap)
+{
+    uint64_t wait = zupd_fetch_state_wait(fs, u->o.now);
+    struct zupd_fetch_state before;
+    uint32_t ra;
+    int rc, rc2;
+
+    if (wait > 0) {
+        zu_say(err, cap, "the repository asked clients to wait; %llu s left",
+               (unsigned long long)wait);
+        return ZUPD_E_BUSY;
+    }
+    before = *fs;
+    rc = zupd_client_refresh(c, changed, err, cap);
+    ra = zupd_client_retry_after(c);
+    /* cool down only when no mirror could serve us */
+    if (rc == ZUPD_E_BUSY && ra > 0)
+        zupd_fetch_state_cooldown(fs, u->o.now, ra);
+    /* an idle check changes nothing: no write, no fsync */
+    rc2 = memcmp(&before, fs, sizeof(before)) == 0 ? ZUPD_OK : save_fetch_state(dfd, fs);
+    if (rc == ZUPD_OK && rc2 != ZUPD_OK) {
+        zu_say(err, cap, "cannot write '%s/fetch-state': %s", dir, zupd_strerror(rc2));
+        rc = rc2;
+    }
     return rc;
 }
 
 int
 zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t cap)
 {
-    uint64_t wait = zupd_fetch_state_wait(&u->fs, u->o.now);
-    struct zupd_fetch_state before;
-    uint32_t ra;
-    int rc, rc2;
+    char why[768] = "", dir[4096];
+    bool pchanged = false;
+    int rc;
 
     if (changed != NULL)
         *changed = false;
-    if (wait > 0) {
-        zu_say(err, cap, "the repository asked clients to wait; %llu s left",
-               (unsigned long long)wait);
-        return ZUPD_E_BUSY;
-    }
-    before = u->fs;
-    rc = zupd_client_refresh(u->client, changed, err, cap);
-    ra = zupd_client_retry_after(u->client);
-    /* cool down only when no mirror could serve us */
-    if (rc == ZUPD_E_BUSY && ra > 0)
-        zupd_fetch_state_cooldown(&u->fs, u->o.now, ra);
-    /* an idle check changes nothing: no write, no fsync */
-    rc2 = memcmp(&before, &u->fs, sizeof(before)) == 0 ? ZUPD_OK : save_fetch_state(u);
-    if (rc == ZUPD_OK && rc2 != ZUPD_OK) {
-        zu_say(err, cap, "cannot write '%s/fetch-state': %s", u->o.state_dir, zupd_strerror(rc2));
-        rc = rc2;
-    }
+    rc = refresh_one(u, u->client, &u->fs, u->sfd, u->o.state_dir, changed, err, cap);
+    if (rc != ZUPD_OK || u->pol == NULL)
+        return rc;
+    /* Fail closed: without a verified policy an endpoint must not fall
+     * back to the vendor's channels (that would undo a fleet hold). */
+    snprintf(dir, sizeof(dir), "%s/policy", u->o.state_dir);
+    rc = refresh_one(u, u->pol->client, &u->pol->fs, u->pol->dfd, dir, &pchanged, why, sizeof(why));
+    if (rc != ZUPD_OK)
+        zu_say(err, cap, "policy repository: %s", why);
+    if (changed != NULL)
+        *changed = *changed || pchanged;
     return rc;
 }
 
@@ -237,8 +331,8 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
  * cache under their signed sha256, so an unchanged channel pointer or
  * manifest costs no request (an idle check is the timestamp's 304). */
 static int
-small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out, size_t *len,
-             char *err, size_t cap)
+small_target_from(struct zupd_updater *u, struct zupd_client *c, char **target_urls, size_t n,
+                  const char *path, size_t max, uint8_t **out, size_t *len, char *err, size_t cap)
 {
     struct zupd_target t;
     char name[2 * ZUPD_SHA256_LEN + 8] = "";
@@ -246,7 +340,7 @@ small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out
 
     *out = NULL;
     *len = 0;
-    rc = zupd_client_find_target(u->client, path, &t, NULL, 0, err, cap);
+    rc = zupd_client_find_target(c, path, &t, NULL, 0, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     if (t.hashes.has_sha256 && t.length <= max) {
@@ -260,10 +354,95 @@ small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out
             *len = 0;
         }
     }
-    rc = zupd_client_fetch_target(u->client, path, &t, (const char *const *)u->target_urls, u->n,
-                                  max, out, len, err, cap);
+    rc = zupd_client_fetch_target(c, path, &t, (const char *const *)target_urls, n, max, out, len,
+                                  err, cap);
     if (rc == ZUPD_OK && name[0] != 0 && zu_atomic_write(u->cfd, name, *out, *len, 0644) != ZUPD_OK)
         zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot cache '%s'", path);
+    return rc;
+}
+
+static int
+small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out, size_t *len,
+             char *err, size_t cap)
+{
+    return small_target_from(u, u->client, u->target_urls, u->n, path, max, out, len, err, cap);
+}
+
+/* The verified channel pointer at path in a repository; it must name
+ * component and channel. */
+static int
+load_pointer(struct zupd_updater *u, struct zupd_client *c, char **target_urls, size_t n,
+             const char *path, const char *component, const char *channel,
+             struct zupd_channel **out, char *err, size_t cap)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = small_target_from(u, c, target_urls, n, path, CHANNEL_MAX_BYTES, &buf, &len, err, cap);
+
+    *out = NULL;
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zupd_channel_parse(buf, len, out);
+    free(buf);
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "channel pointer '%s' is malformed", path);
+        return rc;
+    }
+    if (strcmp((*out)->component, component) != 0 || strcmp((*out)->channel, channel) != 0) {
+        zu_say(err, cap, "channel pointer '%s' names '%s/%s'", path, (*out)->component,
+               (*out)->channel);
+        zupd_channel_free(*out);
+        *out = NULL;
+        return ZUPD_E_MISMATCH;
+    }
+    return ZUPD_OK;
+}
+
+int
+zupd_updater_resolve(struct zupd_updater *u, const char *role, const char *component,
+                     const char *channel, struct zupd_resolved *out, char *err, size_t cap)
+{
+    struct zupd_channel *vendor = NULL, *policy = NULL;
+    char path[3 * ZUPD_NAME_MAX + 32], why[512] = "";
+    struct zupd_target t;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(channel))
+        return ZUPD_E_MISUSE;
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", role, component, channel);
+    rc = load_pointer(u, u->client, u->target_urls, u->n, path, component, channel, &vendor, err,
+                      cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (u->pol != NULL) {
+        rc = zupd_client_find_target(u->pol->client, path, &t, NULL, 0, why, sizeof(why));
+        if (rc == ZUPD_OK)
+            rc = load_pointer(u, u->pol->client, u->pol->target_urls, u->pol->n, path, component,
+                              channel, &policy, why, sizeof(why));
+        else if (rc == ZUPD_E_NOTFOUND)
+            rc = ZUPD_OK; /* the policy leaves this channel to the vendor */
+        if (rc != ZUPD_OK)
+            zu_say(err, cap, "policy repository: %s", why);
+    }
+    if (rc == ZUPD_OK)
+        zupd_channel_decide(vendor, policy, u->o.now, out);
+    if (rc == ZUPD_OK && out->source == ZUPD_SOURCE_POLICY) {
+        /* the policy chooses among the vendor's releases, never beyond */
+        snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", role, component, out->version);
+        rc = zupd_client_find_target(u->client, path, &t, NULL, 0, why, sizeof(why));
+        if (rc == ZUPD_E_NOTFOUND)
+            zu_say(err, cap,
+                   "the enterprise policy pins %s to %s (channel '%s'), a release the vendor "
+                   "never signed; refusing it",
+                   component, out->version, channel);
+        else if (rc != ZUPD_OK)
+            zu_say(err, cap, "%s", why);
+    }
+    if (rc == ZUPD_OK && out->why[0] != 0)
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "%s: %s", component, out->why);
+    zupd_channel_free(vendor);
+    zupd_channel_free(policy);
     return rc;
 }
 
@@ -271,36 +450,18 @@ int
 zupd_updater_channel(struct zupd_updater *u, const char *role, const char *component,
                      const char *channel, char *ver, size_t vcap, char *err, size_t cap)
 {
-    struct zupd_channel *ch = NULL;
-    char path[3 * ZUPD_NAME_MAX + 32];
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    struct zupd_resolved r;
     int rc;
 
     if (vcap > 0)
         ver[0] = 0;
-    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(channel))
-        return ZUPD_E_MISUSE;
-    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", role, component, channel);
-    rc = small_target(u, path, CHANNEL_MAX_BYTES, &buf, &len, err, cap);
+    rc = zupd_updater_resolve(u, role, component, channel, &r, err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    rc = zupd_channel_parse(buf, len, &ch);
-    free(buf);
-    if (rc != ZUPD_OK) {
-        zu_say(err, cap, "channel pointer '%s' is malformed", path);
-        return rc;
-    }
-    if (strcmp(ch->component, component) != 0 || strcmp(ch->channel, channel) != 0) {
-        zu_say(err, cap, "channel pointer '%s' names '%s/%s'", path, ch->component, ch->channel);
-        rc = ZUPD_E_MISMATCH;
-    } else if (strlen(ch->version) >= vcap) {
-        rc = ZUPD_E_MISUSE;
-    } else {
-        memcpy(ver, ch->version, strlen(ch->version) + 1);
-    }
-    zupd_channel_free(ch);
-    return rc;
+    if (strlen(r.version) >= vcap)
+        return ZUPD_E_MISUSE;
+    memcpy(ver, r.version, strlen(r.version) + 1);
+    return ZUPD_OK;
 }
 
 int

@@ -14,14 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_common.h"
 #include "cmd_repo.h"
 #include "repo.h"
 
-#define EXIT_USAGE 1
-#define ERR_CAP 1024
-
-static const char *const commands[] = {"init",  "key",  "publish", "promote", "refresh",
-                                       "stage", "sign", "import",  "prune",   "verify"};
+static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
+                                       "sign", "import", "prune",   "verify",  "policy",  "floor"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -32,26 +30,22 @@ zp_cmd_is_repo(const char *cmd)
     return 0;
 }
 
-static int
-fail(int rc, const char *what, const char *subject, const char *err)
+int
+zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
 {
     fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject,
             err != NULL && err[0] ? err : zupd_strerror(rc));
     return 10 + rc;
 }
 
-static int
-usage_err(const char *msg)
+int
+zp_cmd_usage(const char *msg)
 {
     fprintf(stderr, "zupd-mirror: %s (see zupd-mirror --help)\n", msg);
     return EXIT_USAGE;
 }
 
 /* ------------------------------------------------------------ passphrases */
-
-struct pass_src {
-    const char *file;
-};
 
 static int
 read_tty(const char *prompt, char *buf, size_t cap)
@@ -134,29 +128,6 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 
 /* ------------------------------------------------------------ common options */
 
-struct common {
-    const char *repo;
-    const char *keys;
-    struct pass_src pass;
-    const char *role;
-    const char *channel;
-    const char *source_revision;
-    const char *builder;
-    const char *root;
-    const char *keyfile;
-    const char *key_names[16];
-    size_t n_key_names;
-    long keep;
-    long deltas;
-    long zstd_level;
-    long root_keys;
-    long root_threshold;
-    long avdb_bins;
-    long threshold;
-    bool rollback, force, offline, list;
-    struct zp_config cfg;
-};
-
 enum {
     O_REPO = 256,
     O_KEYS,
@@ -178,7 +149,13 @@ enum {
     O_OFFLINE,
     O_LIST,
     O_EXPIRES,
-    O_BINS
+    O_BINS,
+    O_UNTIL,
+    O_FOR,
+    O_NOTE,
+    O_VENDOR,
+    O_JSON,
+    O_POLICY
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -202,10 +179,16 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"list", no_argument, NULL, O_LIST},
                                          {"expires", required_argument, NULL, O_EXPIRES},
                                          {"avdb-bins", required_argument, NULL, O_BINS},
+                                         {"until", required_argument, NULL, O_UNTIL},
+                                         {"for", required_argument, NULL, O_FOR},
+                                         {"note", required_argument, NULL, O_NOTE},
+                                         {"vendor", required_argument, NULL, O_VENDOR},
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {"policy", no_argument, NULL, O_POLICY},
                                          {NULL, 0, NULL, 0}};
 
-static bool
-num(const char *s, long lo, long hi, long *out)
+bool
+zp_cmd_num(const char *s, long lo, long hi, long *out)
 {
     char *end = NULL;
     long v;
@@ -240,15 +223,15 @@ expires_opt(struct zp_config *c, const char *s)
         unit = nbuf[l - 1] == 'h' ? 3600 : ZP_DAY;
         nbuf[l - 1] = '\0';
     }
-    if (zp_role_parse(role, &r) != ZUPD_OK || !num(nbuf, 1, 100000, &v))
+    if (zp_role_parse(role, &r) != ZUPD_OK || !zp_cmd_num(nbuf, 1, 100000, &v))
         return false;
     c->expiry[r] = v * unit;
     return true;
 }
 
 /* Parse options; positional arguments are left in argv[optind..]. */
-static int
-parse(int argc, char **argv, struct common *o)
+int
+zp_cmd_parse(int argc, char **argv, struct common *o)
 {
     int ch;
 
@@ -290,33 +273,33 @@ parse(int argc, char **argv, struct common *o)
             break;
         case O_KEY:
             if (o->n_key_names == 16)
-                return usage_err("too many --key");
+                return zp_cmd_usage("too many --key");
             o->key_names[o->n_key_names++] = optarg;
             o->keyfile = optarg;
             break;
         case O_KEEP:
-            if (!num(optarg, 1, 1000000, &o->keep))
-                return usage_err("--keep wants a number >= 1");
+            if (!zp_cmd_num(optarg, 1, 1000000, &o->keep))
+                return zp_cmd_usage("--keep wants a number >= 1");
             break;
         case O_DELTAS:
-            if (!num(optarg, 0, 100, &o->deltas))
-                return usage_err("--deltas wants 0..100");
+            if (!zp_cmd_num(optarg, 0, 100, &o->deltas))
+                return zp_cmd_usage("--deltas wants 0..100");
             break;
         case O_ZSTD:
-            if (!num(optarg, 1, 22, &o->zstd_level))
-                return usage_err("--zstd-level wants 1..22");
+            if (!zp_cmd_num(optarg, 1, 22, &o->zstd_level))
+                return zp_cmd_usage("--zstd-level wants 1..22");
             break;
         case O_ROOTKEYS:
-            if (!num(optarg, 1, 32, &o->root_keys))
-                return usage_err("--root-keys wants 1..32");
+            if (!zp_cmd_num(optarg, 1, 32, &o->root_keys))
+                return zp_cmd_usage("--root-keys wants 1..32");
             break;
         case O_ROOTTHR:
-            if (!num(optarg, 1, 32, &o->root_threshold))
-                return usage_err("--root-threshold wants 1..32");
+            if (!zp_cmd_num(optarg, 1, 32, &o->root_threshold))
+                return zp_cmd_usage("--root-threshold wants 1..32");
             break;
         case O_THR:
-            if (!num(optarg, 1, 32, &o->threshold))
-                return usage_err("--threshold wants 1..32");
+            if (!zp_cmd_num(optarg, 1, 32, &o->threshold))
+                return zp_cmd_usage("--threshold wants 1..32");
             break;
         case O_ROLLBACK:
             o->rollback = true;
@@ -331,18 +314,36 @@ parse(int argc, char **argv, struct common *o)
             o->list = true;
             break;
         case O_BINS:
-            if (!num(optarg, 0, 12, &o->avdb_bins))
-                return usage_err("--avdb-bins wants a bit length 0..12");
+            if (!zp_cmd_num(optarg, 0, 12, &o->avdb_bins))
+                return zp_cmd_usage("--avdb-bins wants a bit length 0..12");
+            break;
+        case O_UNTIL:
+            o->until = optarg;
+            break;
+        case O_FOR:
+            o->dur = optarg;
+            break;
+        case O_NOTE:
+            o->note = optarg;
+            break;
+        case O_VENDOR:
+            o->vendor = optarg;
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
+        case O_POLICY:
+            o->policy = true;
             break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
-                return usage_err("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
+                return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
             break;
         default: {
             char msg[128];
             snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'",
                      argv[optind - 1] != NULL ? argv[optind - 1] : "?");
-            return usage_err(msg);
+            return zp_cmd_usage(msg);
         }
         }
     }
@@ -351,51 +352,51 @@ parse(int argc, char **argv, struct common *o)
 
 /* ZUPD_MIRROR_NOW: the time to sign and check at (tests, and re-signing
  * after the clock was wrong); 0: the clock. */
-static int64_t
-now_env(void)
+int64_t
+zp_cmd_now(void)
 {
     const char *s = getenv("ZUPD_MIRROR_NOW");
     long v;
 
-    return s != NULL && num(s, 1, 0x7fffffffL, &v) ? (int64_t)v : 0;
+    return s != NULL && zp_cmd_num(s, 1, 0x7fffffffL, &v) ? (int64_t)v : 0;
 }
 
-static void
-repo_opts(struct common *o, struct zp_repo_opts *ro)
+void
+zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
 {
     memset(ro, 0, sizeof(*ro));
-    ro->now = now_env();
+    ro->now = zp_cmd_now();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
     ro->pass.fn = get_pass;
     ro->pass.opaque = &o->pass;
 }
 
-static int
-open_repo(struct common *o, const char *what, struct zp_repo **r)
+int
+zp_cmd_open(struct common *o, const char *what, struct zp_repo **r)
 {
     struct zp_repo_opts ro;
     char err[ERR_CAP] = "";
     int rc;
 
-    repo_opts(o, &ro);
+    zp_cmd_repo_opts(o, &ro);
     rc = zp_repo_open(&ro, r, err, sizeof(err));
     if (rc == ZUPD_OK)
         rc = zp_repo_lock(*r, err, sizeof(err));
     if (rc != ZUPD_OK) {
         zp_repo_free(*r);
         *r = NULL;
-        return fail(rc, what, o->repo, err);
+        return zp_cmd_fail(rc, what, o->repo, err);
     }
     return 0;
 }
 
-static int
-role_opt(const struct common *o, enum zp_role *role)
+int
+zp_cmd_role(const struct common *o, enum zp_role *role)
 {
     *role = ZP_R_PRODUCTS;
     if (o->role != NULL && zp_role_parse(o->role, role) != ZUPD_OK)
-        return usage_err("--role wants products or avdb");
+        return zp_cmd_usage("--role wants products or avdb");
     return 0;
 }
 
@@ -417,15 +418,15 @@ cmd_init(int argc, char **argv)
     struct zp_repo_opts ro;
     struct zp_init_opts io;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return usage_err("usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
-                         "[--expires ROLE=DAYS]... [--avdb-bins B]");
+        return zp_cmd_usage("usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
+                            "[--expires ROLE=DAYS]... [--avdb-bins B]");
     o.repo = argv[optind];
-    repo_opts(&o, &ro);
+    zp_cmd_repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
     io.root_keys = o.root_keys > 0 ? (unsigned)o.root_keys : 1;
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
@@ -437,7 +438,7 @@ cmd_init(int argc, char **argv)
         io.config.zstd_level = (int)o.zstd_level;
     rc = zp_repo_init(&ro, &io, err, sizeof(err));
     if (rc != ZUPD_OK)
-        return fail(rc, "initialize", o.repo, err);
+        return zp_cmd_fail(rc, "initialize", o.repo, err);
     printf("initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
            io.root_keys);
     return 0;
@@ -458,12 +459,12 @@ cmd_key(int argc, char **argv)
     struct common o;
     char kd[4096], err[ERR_CAP] = "";
     const char *dir, *sub;
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind >= argc)
-        return usage_err("usage: key generate NAME | list | show NAME | rotate ROLE");
+        return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
     sub = argv[optind];
     dir = keys_dir(&o, kd, sizeof(kd));
     if (strcmp(sub, "generate") == 0) {
@@ -471,11 +472,11 @@ cmd_key(int argc, char **argv)
         struct zp_kdf_cost cost;
         struct zp_keyinfo k;
         if (optind + 2 != argc)
-            return usage_err("usage: key generate NAME");
+            return zp_cmd_usage("usage: key generate NAME");
         zp_kdf_cost_env(&cost);
         rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
         if (rc != ZUPD_OK)
-            return fail(rc, "generate key", argv[optind + 1], err);
+            return zp_cmd_fail(rc, "generate key", argv[optind + 1], err);
         printf("%s %s\n", k.keyid, k.path);
         return 0;
     }
@@ -484,7 +485,7 @@ cmd_key(int argc, char **argv)
         size_t n = 0;
         rc = zp_keys_list(dir, &v, &n);
         if (rc != ZUPD_OK)
-            return fail(rc, "list keys in", dir, NULL);
+            return zp_cmd_fail(rc, "list keys in", dir, NULL);
         for (size_t i = 0; i < n; i++)
             printf("%-20s %s\n", v[i].name, v[i].keyid);
         free(v);
@@ -494,12 +495,12 @@ cmd_key(int argc, char **argv)
         struct zp_keyinfo k;
         char json[256];
         if (optind + 2 != argc)
-            return usage_err("usage: key show NAME");
+            return zp_cmd_usage("usage: key show NAME");
         rc = zp_key_by_name(dir, argv[optind + 1], &k);
         if (rc == ZUPD_OK)
             rc = zp_key_pubjson(&k, json, sizeof(json));
         if (rc != ZUPD_OK)
-            return fail(rc, "show key", argv[optind + 1], "no such key");
+            return zp_cmd_fail(rc, "show key", argv[optind + 1], "no such key");
         printf("{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
         return 0;
     }
@@ -508,8 +509,8 @@ cmd_key(int argc, char **argv)
         struct zp_kdf_cost cost;
         enum zp_role role;
         if (optind + 2 != argc || zp_role_parse(argv[optind + 1], &role) != ZUPD_OK)
-            return usage_err("usage: key rotate ROLE [--key NAME]... [--threshold K]");
-        rc = open_repo(&o, "rotate keys of", &r);
+            return zp_cmd_usage("usage: key rotate ROLE [--key NAME]... [--threshold K]");
+        rc = zp_cmd_open(&o, "rotate keys of", &r);
         if (rc != 0)
             return rc;
         zp_kdf_cost_env(&cost);
@@ -520,9 +521,9 @@ cmd_key(int argc, char **argv)
                    zp_role_name(zp_delegator(role)),
                    (unsigned long long)zupd_meta_version(zp_repo_meta(r, zp_delegator(role))));
         zp_repo_free(r);
-        return rc == ZUPD_OK ? 0 : fail(rc, "rotate keys of", argv[optind + 1], err);
+        return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
-    return usage_err("usage: key generate NAME | list | show NAME | rotate ROLE");
+    return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
 }
 
 static int
@@ -536,16 +537,16 @@ cmd_publish(int argc, char **argv)
     enum zp_role role, need[3];
     size_t n;
     double t0, t1, t2;
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     n = (size_t)(argc - optind) / 3;
     if (optind >= argc || (argc - optind) % 3 != 0)
-        return usage_err("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
-                         "[--role products|avdb] [--source-revision REV] [--builder ID] "
-                         "[--deltas K]");
-    rc = role_opt(&o, &role);
+        return zp_cmd_usage("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
+                            "[--role products|avdb] [--source-revision REV] [--builder ID] "
+                            "[--deltas K]");
+    rc = zp_cmd_role(&o, &role);
     if (rc != 0)
         return rc;
     if (n == 1)
@@ -554,8 +555,8 @@ cmd_publish(int argc, char **argv)
         snprintf(subj, sizeof(subj), "%zu releases", n);
     p = calloc(n, sizeof(*p));
     if (p == NULL)
-        return fail(ZUPD_E_NOMEM, "publish", subj, NULL);
-    rc = open_repo(&o, "publish", &r);
+        return zp_cmd_fail(ZUPD_E_NOMEM, "publish", subj, NULL);
+    rc = zp_cmd_open(&o, "publish", &r);
     if (rc != 0) {
         free(p);
         return rc;
@@ -582,7 +583,7 @@ cmd_publish(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK) {
         free(p);
-        return fail(rc, "publish", subj, err);
+        return zp_cmd_fail(rc, "publish", subj, err);
     }
     if (n == 1)
         printf("published %s %s in '%s': ", p[0].component, p[0].version, zp_role_name(role));
@@ -604,24 +605,24 @@ cmd_promote(int argc, char **argv)
     struct zp_repo *r = NULL;
     char err[ERR_CAP] = "", subj[300];
     enum zp_role role;
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 2 != argc || o.channel == NULL)
-        return usage_err("usage: promote COMPONENT VERSION --channel C [--rollback] [--role R]");
-    rc = role_opt(&o, &role);
+        return zp_cmd_usage("usage: promote COMPONENT VERSION --channel C [--rollback] [--role R]");
+    rc = zp_cmd_role(&o, &role);
     if (rc != 0)
         return rc;
     snprintf(subj, sizeof(subj), "%s %s", argv[optind], argv[optind + 1]);
-    rc = open_repo(&o, "promote", &r);
+    rc = zp_cmd_open(&o, "promote", &r);
     if (rc != 0)
         return rc;
     rc = zp_promote(r, role, argv[optind], argv[optind + 1], o.channel, o.rollback, err,
                     sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
-        return fail(rc, "promote", subj, err);
+        return zp_cmd_fail(rc, "promote", subj, err);
     printf("channel '%s' of '%s' now points at %s\n", o.channel, argv[optind], argv[optind + 1]);
     return 0;
 }
@@ -633,20 +634,20 @@ cmd_refresh(int argc, char **argv)
     struct zp_repo *r = NULL;
     struct zp_refresh_res res;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
     bool any = false;
 
     if (rc != 0)
         return rc;
     if (optind != argc)
-        return usage_err("usage: refresh [--force] [--offline]");
-    rc = open_repo(&o, "refresh", &r);
+        return zp_cmd_usage("usage: refresh [--force] [--offline]");
+    rc = zp_cmd_open(&o, "refresh", &r);
     if (rc != 0)
         return rc;
     rc = zp_refresh(r, o.force, o.offline, &res, err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
-        return fail(rc, "refresh", o.repo, err);
+        return zp_cmd_fail(rc, "refresh", o.repo, err);
     for (unsigned i = 0; i < ZP_R__N; i++) {
         if (res.resigned[i]) {
             printf("re-signed %s\n", zp_role_name((enum zp_role)i));
@@ -670,19 +671,19 @@ cmd_stage(int argc, char **argv)
     struct zp_repo *r = NULL;
     char err[ERR_CAP] = "", out[4200];
     enum zp_role role;
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc || zp_role_parse(argv[optind], &role) != ZUPD_OK)
-        return usage_err("usage: stage ROLE (root, targets, products or avdb)");
-    rc = open_repo(&o, "stage", &r);
+        return zp_cmd_usage("usage: stage ROLE (root, targets, products or avdb)");
+    rc = zp_cmd_open(&o, "stage", &r);
     if (rc != 0)
         return rc;
     rc = zp_stage(r, role, out, sizeof(out), err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
-        return fail(rc, "stage", argv[optind], err);
+        return zp_cmd_fail(rc, "stage", argv[optind], err);
     printf("%s\n", out);
     return 0;
 }
@@ -693,17 +694,17 @@ cmd_sign(int argc, char **argv)
     struct common o;
     struct zp_pass p;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc || o.keyfile == NULL)
-        return usage_err("usage: sign ROLE-FILE --key KEYFILE");
+        return zp_cmd_usage("usage: sign ROLE-FILE --key KEYFILE");
     p.fn = get_pass;
     p.opaque = &o.pass;
     rc = zp_sign_file(argv[optind], o.keyfile, &p, err, sizeof(err));
     if (rc != ZUPD_OK)
-        return fail(rc, "sign", argv[optind], err);
+        return zp_cmd_fail(rc, "sign", argv[optind], err);
     printf("signed '%s' with '%s'\n", argv[optind], o.keyfile);
     return 0;
 }
@@ -714,19 +715,19 @@ cmd_import(int argc, char **argv)
     struct common o;
     struct zp_repo *r = NULL;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return usage_err("usage: import ROLE-FILE");
-    rc = open_repo(&o, "import", &r);
+        return zp_cmd_usage("usage: import ROLE-FILE");
+    rc = zp_cmd_open(&o, "import", &r);
     if (rc != 0)
         return rc;
     rc = zp_import(r, argv[optind], err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
-        return fail(rc, "import", argv[optind], err);
+        return zp_cmd_fail(rc, "import", argv[optind], err);
     printf("imported '%s'\n", argv[optind]);
     return 0;
 }
@@ -738,19 +739,19 @@ cmd_prune(int argc, char **argv)
     struct zp_repo *r = NULL;
     struct zp_prune_res res;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind != argc || o.keep < 1)
-        return usage_err("usage: prune --keep N");
-    rc = open_repo(&o, "prune", &r);
+        return zp_cmd_usage("usage: prune --keep N");
+    rc = zp_cmd_open(&o, "prune", &r);
     if (rc != 0)
         return rc;
     rc = zp_prune(r, (unsigned)o.keep, &res, err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
-        return fail(rc, "prune", o.repo, err);
+        return zp_cmd_fail(rc, "prune", o.repo, err);
     printf("pruned %zu releases, %zu blobs (%llu bytes)\n", res.releases, res.blobs,
            (unsigned long long)res.bytes);
     return 0;
@@ -762,13 +763,15 @@ cmd_verify(int argc, char **argv)
     struct common o;
     struct zp_verify_res res;
     char err[ERR_CAP] = "";
-    int rc = parse(argc, argv, &o);
+    int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return usage_err("usage: verify DIR [--root ROOT.json]");
-    rc = zp_verify(argv[optind], o.root, now_env(), &res, err, sizeof(err));
+        return zp_cmd_usage("usage: verify DIR [--root ROOT.json] [--policy]");
+    rc = zp_verify(argv[optind], o.root, zp_cmd_now(),
+                   o.policy || zp_tree_is_policy(argv[optind]) ? ZP_VERIFY_POLICY : 0, &res, err,
+                   sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
         return 10 + rc;
@@ -784,10 +787,10 @@ zp_cmd_repo(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},       {"key", cmd_key},         {"publish", cmd_publish},
-               {"promote", cmd_promote}, {"refresh", cmd_refresh}, {"stage", cmd_stage},
-               {"sign", cmd_sign},       {"import", cmd_import},   {"prune", cmd_prune},
-               {"verify", cmd_verify}};
+    } tab[] = {{"init", cmd_init},       {"key", cmd_key},          {"publish", cmd_publish},
+               {"promote", cmd_promote}, {"refresh", cmd_refresh},  {"stage", cmd_stage},
+               {"sign", cmd_sign},       {"import", cmd_import},    {"prune", cmd_prune},
+               {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
 
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
@@ -796,5 +799,5 @@ zp_cmd_repo(int argc, char **argv)
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
         if (strcmp(argv[0], tab[i].name) == 0)
             return tab[i].fn(argc, argv);
-    return usage_err("unknown command");
+    return zp_cmd_usage("unknown command");
 }

@@ -20,46 +20,142 @@
 
 /* ------------------------------------------------------------ channels */
 
+/* The channel pointer of component's channel as signed now (parsed);
+ * ZUPD_E_NOTFOUND when there is none. */
 int
-zp_channel_get(struct zp_repo *r, enum zp_role role, const char *component, const char *channel,
-               char *version, size_t vcap)
+zp_channel_read(struct zp_repo *r, enum zp_role role, const char *component, const char *channel,
+                struct zupd_channel **out)
 {
     char path[512];
     uint8_t *buf = NULL;
     size_t len = 0;
-    struct zupd_channel *c = NULL;
     int rc;
 
+    *out = NULL;
     snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
     if (zupd_meta_target(zp_tdoc(r, role, path), path, &(struct zupd_target){0}) != ZUPD_OK)
         return ZUPD_E_NOTFOUND;
     rc = zp_read_target(r, role, path, &buf, &len, NULL, 0);
     if (rc == ZUPD_OK)
-        rc = zupd_channel_parse(buf, len, &c);
+        rc = zupd_channel_parse(buf, len, out);
+    free(buf);
+    return rc;
+}
+
+int
+zp_channel_get(struct zp_repo *r, enum zp_role role, const char *component, const char *channel,
+               char *version, size_t vcap)
+{
+    struct zupd_channel *c = NULL;
+    int rc = zp_channel_read(r, role, component, channel, &c);
+
     if (rc == ZUPD_OK)
         rc = (size_t)snprintf(version, vcap, "%s", c->version) < vcap ? ZUPD_OK : ZUPD_E_TOOBIG;
     zupd_channel_free(c);
-    free(buf);
     return rc;
+}
+
+int
+zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask, char *err,
+               size_t cap)
+{
+    char path[512], hex[65], rel[1024];
+    struct zupd_channel *check = NULL;
+    struct zupd_hashes h;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t hl;
+    int rc;
+
+    if (text == NULL)
+        return zp_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+    rc = zupd_channel_parse((const uint8_t *)text, strlen(text), &check);
+    if (rc != ZUPD_OK) {
+        free(text);
+        return zp_fail(err, cap, rc, "not a valid channel pointer");
+    }
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), check->component,
+             check->channel);
+    zupd_channel_free(check);
+    memset(&h, 0, sizeof(h));
+    h.count = 1;
+    h.has_sha256 = true;
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
+    zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
+    if (rc == ZUPD_OK)
+        rc = zp_target_file(rel, sizeof(rel), path, hex);
+    if (rc == ZUPD_OK)
+        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h, NULL, 0);
+    if (rc != ZUPD_OK)
+        zp_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
+    else
+        zp_tdoc_changed(r, role, path, mask);
+    free(text);
+    return rc;
+}
+
+struct floor_scan {
+    const char *prefix; /* "<role>/<component>/channels/" */
+    size_t plen;
+    struct zp_repo *r;
+    enum zp_role role;
+    const char *component;
+    char floor[ZUPD_NAME_MAX + 1];
+};
+
+static int
+floor_scan_one(void *opaque, const char *path, const struct zupd_target *t)
+{
+    struct floor_scan *fs = opaque;
+    const char *name = path + fs->plen;
+    char channel[ZUPD_NAME_MAX + 1];
+    struct zupd_channel *c = NULL;
+    size_t n;
+
+    (void)t;
+    if (strncmp(path, fs->prefix, fs->plen) != 0 || (n = strlen(name)) <= 5 ||
+        n - 5 >= sizeof(channel) || strcmp(name + n - 5, ".json") != 0)
+        return 0;
+    memcpy(channel, name, n - 5);
+    channel[n - 5] = '\0';
+    if (zp_channel_read(fs->r, fs->role, fs->component, channel, &c) == ZUPD_OK &&
+        c->floor != NULL && (fs->floor[0] == '\0' || zupd_version_cmp(c->floor, fs->floor) > 0))
+        snprintf(fs->floor, sizeof(fs->floor), "%s", c->floor);
+    zupd_channel_free(c);
+    return 0;
+}
+
+int
+zp_floor_get(struct zp_repo *r, enum zp_role role, const char *component, char *floor, size_t cap)
+{
+    char prefix[512];
+    struct floor_scan fs = {.prefix = prefix, .r = r, .role = role, .component = component};
+
+    snprintf(prefix, sizeof(prefix), "%s/%s/channels/", zp_role_name(role), component);
+    fs.plen = strlen(prefix);
+    (void)zp_tdoc_foreach(r, role, floor_scan_one, &fs);
+    if (fs.floor[0] == '\0')
+        return ZUPD_E_NOTFOUND;
+    return (size_t)snprintf(floor, cap, "%s", fs.floor) < cap ? ZUPD_OK : ZUPD_E_TOOBIG;
 }
 
 int
 zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
            const char *channel, bool rollback, char *err, size_t cap)
 {
-    char path[512], mpath[512], cur[ZUPD_NAME_MAX + 1], hex[65], rel[1024];
-    struct zupd_hashes h;
-    struct zupd_channel *check = NULL;
+    char mpath[512], cur[ZUPD_NAME_MAX + 1], floor[ZUPD_NAME_MAX + 1];
+    unsigned mask = 0;
     json_t *doc;
-    char *text = NULL;
-    size_t hl;
     int rc;
 
     if (role != ZP_R_PRODUCTS && role != ZP_R_AVDB)
         return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
     if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version) || !zupd_name_is_safe(channel))
         return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
-    rc = zp_check_offline_live(r, "promote", err, cap);
+    rc = zp_check_vendor(r, "promote", err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_check_offline_live(r, "promote", err, cap);
     if (rc != ZUPD_OK)
         return rc;
     snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
@@ -83,33 +179,14 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     }
     doc = json_pack("{s:i,s:s,s:s,s:s}", "zupd_channel", 1, "component", component, "channel",
                     channel, "version", version);
-    text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    /* the component's security floor rides on every channel pointer */
+    if (doc != NULL && zp_floor_get(r, role, component, floor, sizeof(floor)) == ZUPD_OK)
+        json_object_set_new(doc, "floor", json_string(floor));
+    rc = doc != NULL ? zp_channel_put(r, role, doc, &mask, err, cap)
+                     : zp_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
     json_decref(doc);
-    if (text == NULL)
-        return ZUPD_E_NOMEM;
-    rc = zupd_channel_parse((const uint8_t *)text, strlen(text), &check);
-    zupd_channel_free(check);
-    memset(&h, 0, sizeof(h));
-    h.count = 1;
-    h.has_sha256 = true;
     if (rc == ZUPD_OK)
-        rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
-    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
-    zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
-    if (rc == ZUPD_OK)
-        rc = zp_target_file(rel, sizeof(rel), path, hex);
-    if (rc == ZUPD_OK)
-        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
-    if (rc == ZUPD_OK)
-        rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h, NULL, 0);
-    if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
-    } else {
-        unsigned mask = 0;
-        zp_tdoc_changed(r, role, path, &mask);
         rc = zp_commit(r, mask, NULL, err, cap);
-    }
-    free(text);
     return rc;
 }
 

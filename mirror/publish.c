@@ -653,6 +653,8 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
     b.cap = cap;
     rc = check_args(r, p, err, cap);
     if (rc == ZUPD_OK)
+        rc = zp_check_vendor(r, "publish", err, cap);
+    if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, "publish", err, cap);
     if (rc != ZUPD_OK)
         return rc;

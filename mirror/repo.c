@@ -90,8 +90,9 @@ zp_config_write(int dfd, const struct zp_config *c)
 
     for (unsigned i = 0; ex != NULL && i < ZP_R__N; i++)
         json_object_set_new(ex, role_names[i], json_integer(c->expiry[i]));
-    doc = json_pack("{s:i,s:o,s:i,s:i}", "zupd_mirror_config", 1, "expires", ex, "deltas",
-                    (int)c->deltas, "zstd_level", c->zstd_level);
+    doc = json_pack("{s:i,s:o,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
+                    (int)c->deltas, "zstd_level", c->zstd_level, "kind",
+                    c->policy ? "policy" : "vendor");
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -133,6 +134,8 @@ config_read(int dfd, struct zp_config *c)
     v = json_object_get(doc, "zstd_level");
     if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 22)
         c->zstd_level = (int)json_integer_value(v);
+    v = json_object_get(doc, "kind");
+    c->policy = json_is_string(v) && strcmp(json_string_value(v), "policy") == 0;
     json_decref(doc);
     return ZUPD_OK;
 }
@@ -690,6 +693,40 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
     if (rc == ZUPD_OK)
         rc = zp_renew(r, ZP_R_TIMESTAMP, bytes, err, cap);
     return rc;
+}
+
+bool
+zp_tree_is_policy(const char *dir)
+{
+    struct zp_config c;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool yes = dfd >= 0 && config_read(dfd, &c) == ZUPD_OK && c.policy;
+
+    if (dfd >= 0)
+        close(dfd);
+    return yes;
+}
+
+int
+zp_check_vendor(struct zp_repo *r, const char *what, char *err, size_t cap)
+{
+    if (!r->cfg.policy)
+        return ZUPD_OK;
+    return zp_fail(err, cap, ZUPD_E_MISUSE,
+                   "cannot %s: '%s' is an enterprise policy repository, which holds channel "
+                   "pointers only (see zupd-mirror policy)",
+                   what, r->dir);
+}
+
+int
+zp_check_policy(struct zp_repo *r, const char *what, char *err, size_t cap)
+{
+    if (r->cfg.policy)
+        return ZUPD_OK;
+    return zp_fail(err, cap, ZUPD_E_MISUSE,
+                   "cannot %s: '%s' is a vendor repository; create a policy repository with "
+                   "zupd-mirror policy init",
+                   what, r->dir);
 }
 
 int

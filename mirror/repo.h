@@ -13,6 +13,8 @@
 
 #include "keystore.h"
 
+struct zupd_channel;
+
 #define ZP_DAY 86400
 
 /* Roles a repository has; ZP_R_PRODUCTS and ZP_R_AVDB are delegated by
@@ -39,6 +41,7 @@ struct zp_config {
     int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
     unsigned deltas;         /* K: deltas from the last K releases */
     int zstd_level;
+    bool policy; /* an enterprise policy repository: channel pointers only */
 };
 void zp_config_default(struct zp_config *c);
 
@@ -147,6 +150,49 @@ ZU_NODISCARD int zp_versions(struct zp_repo *r, enum zp_role role, const char *c
                              char ***out, size_t *n);
 void zp_strv_free(char **v, size_t n);
 
+/* ------------------------------------------------------------ policy */
+
+/* A pin of the enterprise policy repository: the fleet installs version
+ * of component on channel (a rollback when it moves the fleet back). */
+struct zp_pin {
+    enum zp_role role; /* ZP_R_PRODUCTS or ZP_R_AVDB */
+    const char *component;
+    const char *channel;
+    const char *version;
+    const char *note; /* NULL ok */
+    int64_t expires;  /* 0: until released */
+    bool rollback;
+};
+
+/* Write the pin into the policy repository r and publish it (new role,
+ * snapshot and timestamp). Moving an unexpired pin to a lower version needs
+ * p->rollback. With vendor_dir (a vendor tree, e.g. the synced mirror),
+ * the version must be a release signed there. */
+ZU_NODISCARD int zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
+                               char *err, size_t cap);
+
+/* Drop the pin of component's channel: the vendor's channel applies again. */
+ZU_NODISCARD int zp_policy_release(struct zp_repo *r, enum zp_role role, const char *component,
+                                   const char *channel, char *err, size_t cap);
+
+struct zp_pin_entry {
+    enum zp_role role;
+    struct zupd_channel *ch;
+};
+
+/* Every pin (channel pointer) of the repository. Ownership: *out new,
+ * zp_pins_free(). */
+ZU_NODISCARD int zp_policy_list(struct zp_repo *r, struct zp_pin_entry **out, size_t *n);
+void zp_pins_free(struct zp_pin_entry *v, size_t n);
+/* ZUPD_E_MISUSE (with a message) unless r is a policy repository. */
+ZU_NODISCARD int zp_check_policy_repo(struct zp_repo *r, char *err, size_t cap);
+
+/* The vendor's security floor of component: version (a published release)
+ * is written into every channel pointer of the component, in one change;
+ * an endpoint follows no enterprise pin below it. *channels: how many. */
+ZU_NODISCARD int zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component,
+                              const char *version, size_t *channels, char *err, size_t cap);
+
 /* ------------------------------------------------------------ maintenance */
 
 struct zp_refresh_res {
@@ -216,7 +262,13 @@ struct zp_verify_res {
  * transport, trusting root_path, NULL: dir/metadata/1.root.json), then
  * every manifest's blobs and deltas (hash and length, and the content
  * hash of each full blob). err starts with the path of the first problem. */
-ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now,
+ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
                            struct zp_verify_res *res, char *err, size_t cap);
+/* zp_verify flags: a policy repository's channel pointers name releases
+ * of the vendor's repository, so they are checked for form only. */
+#define ZP_VERIFY_POLICY 1u
+
+/* Is dir a policy repository (its publisher configuration says so)? */
+bool zp_tree_is_policy(const char *dir);
 
 #endif

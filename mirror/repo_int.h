@@ -6,6 +6,9 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+#include <zupd/manifest.h>
+
 #include "fsops.h"
 #include "repo.h"
 
@@ -88,6 +91,23 @@ ZU_NODISCARD int zp_meta_copy(const struct zupd_meta *m, struct zupd_meta **out)
 /* Refuse when root or targets (offline: this run can not re-sign them)
  * has expired. */
 ZU_NODISCARD int zp_check_offline_live(struct zp_repo *r, const char *what, char *err, size_t cap);
+/* Refuse (ZUPD_E_MISUSE) what is not for a policy repository, or only for
+ * one, with a message naming the command. */
+ZU_NODISCARD int zp_check_vendor(struct zp_repo *r, const char *what, char *err, size_t cap);
+ZU_NODISCARD int zp_check_policy(struct zp_repo *r, const char *what, char *err, size_t cap);
+
+/* The channel pointer of component's channel (parsed); ZUPD_E_NOTFOUND
+ * when there is none. Ownership: *out new, zupd_channel_free(). */
+ZU_NODISCARD int zp_channel_read(struct zp_repo *r, enum zp_role role, const char *component,
+                                 const char *channel, struct zupd_channel **out);
+/* Write the channel pointer doc (checked by zupd_channel_parse) as a target
+ * of role, deferred until the next commit; the role is added to *mask. */
+ZU_NODISCARD int zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask,
+                                char *err, size_t cap);
+/* The highest security floor any channel pointer of component carries;
+ * ZUPD_E_NOTFOUND when none does. */
+ZU_NODISCARD int zp_floor_get(struct zp_repo *r, enum zp_role role, const char *component,
+                              char *floor, size_t cap);
 
 /* "<role>/<component>/<version>/manifest.json" and the hash-prefixed file
  * name of a target in targets/ for content of sha256 hex. */

@@ -349,7 +349,7 @@ load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role
 
 static int
 check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path, struct refs *refs,
-             struct zp_verify_res *res, char *err, size_t cap)
+             unsigned flags, struct zp_verify_res *res, char *err, size_t cap)
 {
     struct zupd_target t;
     char role[ZUPD_ROLE_NAME_MAX], why[512] = "";
@@ -396,7 +396,7 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         rc = zupd_channel_parse(buf, len, &ch);
         if (rc != ZUPD_OK) {
             zp_fail(err, cap, rc, "targets/%s: not a channel pointer", path);
-        } else {
+        } else if ((flags & ZP_VERIFY_POLICY) == 0) {
             char mpath[ZUPD_ROLE_NAME_MAX + 2 * ZUPD_NAME_MAX + 64];
             struct zupd_target mt;
             snprintf(mpath, sizeof(mpath), "%.*s/%s/%s/manifest.json", (int)strcspn(path, "/"),
@@ -413,8 +413,8 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
 }
 
 int
-zp_verify(const char *dir, const char *root_path, int64_t now, struct zp_verify_res *res, char *err,
-          size_t cap)
+zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
+          struct zp_verify_res *res, char *err, size_t cap)
 {
     struct zupd_transport tr = {.opaque = NULL, .get = file_get, .free = file_free};
     char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32], tmp[PATH_MAX], why[512] = "";
@@ -510,7 +510,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, struct zp_verify_
     }
     rc = ZUPD_OK;
     for (size_t i = 0; rc == ZUPD_OK && i < paths.n; i++)
-        rc = check_target(c, dfd, tbase, paths.v[i], &refs, res, err, cap);
+        rc = check_target(c, dfd, tbase, paths.v[i], &refs, flags, res, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     if (refs.n > 1)

@@ -79,6 +79,11 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     uo.trusted_root = cli->conf.trusted_root;
     uo.transport = s->tr;
     uo.ctx = s->ctx;
+    if (cli->conf.policy_url != NULL) {
+        uo.policy_mirrors = (const char *const *)&cli->conf.policy_url;
+        uo.n_policy_mirrors = 1;
+        uo.policy_root = cli->conf.policy_root;
+    }
     return zupd_updater_new(&uo, &s->u, err, cap);
 }
 
@@ -132,6 +137,45 @@ note_result(const char *state_dir, const char *comp, const char *available, cons
     zupd_store_free(st);
 }
 
+/* What the enterprise policy says of a component, for --json (null: the
+ * policy has no pointer for it, or there is no policy). */
+static json_t *
+policy_json(const struct zupd_resolved *r)
+{
+    char when[32] = "";
+    json_t *p;
+
+    if (r->policy_version[0] == 0)
+        return json_null();
+    p = json_pack("{s:s,s:s,s:b}", "version", r->policy_version, "kind",
+                  r->policy_rollback ? "rollback" : "pin", "followed",
+                  r->source == ZUPD_SOURCE_POLICY);
+    if (p != NULL && r->policy_expires != 0) {
+        fmt_time(r->policy_expires, when, sizeof(when));
+        json_object_set_new(p, "expires", json_string(when));
+    }
+    if (p != NULL && r->note[0] != 0)
+        json_object_set_new(p, "note", json_string(r->note));
+    if (p != NULL && r->why[0] != 0)
+        json_object_set_new(p, "ignored_because", json_string(r->why));
+    return p;
+}
+
+/* " (enterprise policy: ...)" when a policy pointer decided or was ignored. */
+static void
+describe_source(const struct zupd_resolved *r, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (r->policy_version[0] == 0)
+        return;
+    if (r->source == ZUPD_SOURCE_POLICY)
+        snprintf(buf, cap, " (enterprise policy: %s %s; vendor's channel: %s)",
+                 r->policy_rollback ? "rolled back to" : "pinned to", r->policy_version,
+                 r->vendor_version);
+    else
+        snprintf(buf, cap, " (enterprise pin to %s not followed: %s)", r->policy_version, r->why);
+}
+
 int
 zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
 {
@@ -157,18 +201,19 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         const struct zupd_component_conf *c = sel[i];
-        char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "";
+        char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "", how[512];
         struct zupd_store *st = NULL;
         struct zupd_store_state state;
+        struct zupd_resolved res;
         bool avail = false, held = false, bad = false;
 
-        rc = zupd_updater_channel(s.u, c->role, c->name, c->channel, ver, sizeof(ver), err,
-                                  sizeof(err));
+        rc = zupd_updater_resolve(s.u, c->role, c->name, c->channel, &res, err, sizeof(err));
         if (rc != ZUPD_OK) {
             note_result(cli->conf.state_dir, c->name, NULL, err);
             exit_code = zupd_fail(rc, "cannot check '%s': %s", c->name, err);
             continue;
         }
+        snprintf(ver, sizeof(ver), "%s", res.version);
         if (zupd_store_open(cli->conf.state_dir, c->name, &st) == ZUPD_OK) {
             if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
                 cur[0] = 0;
@@ -184,13 +229,18 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         if (avail && exit_code == 0)
             exit_code = EXIT_AVAILABLE;
         if (cli->json) {
-            json_array_append_new(out,
-                                  json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b}", "component", c->name,
-                                            "channel", c->channel, "installed", cur, "available",
-                                            ver, "update", avail, "held", held, "bad", bad));
+            json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:s,s:s}", "component", c->name,
+                                  "channel", c->channel, "installed", cur, "available", ver,
+                                  "update", avail, "held", held, "bad", bad, "source",
+                                  res.source == ZUPD_SOURCE_POLICY ? "policy" : "vendor",
+                                  "vendor_version", res.vendor_version);
+            if (e != NULL)
+                json_object_set_new(e, "policy", policy_json(&res));
+            json_array_append_new(out, e);
         } else if (!cli->quiet) {
-            printf("%s: installed %s, channel '%s' names %s%s\n", c->name, cur[0] ? cur : "none",
-                   c->channel, ver,
+            describe_source(&res, how, sizeof(how));
+            printf("%s: installed %s, channel '%s' names %s%s%s\n", c->name, cur[0] ? cur : "none",
+                   c->channel, ver, how,
                    held    ? " (held)"
                    : bad   ? " (marked bad: not retried)"
                    : avail ? ": update available"
@@ -304,11 +354,13 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     uint8_t *mbytes = NULL;
     size_t mlen = 0;
     const char *action = "none";
+    struct zupd_resolved res;
     bool fresh = false;
     int rc, exit_code = 0;
 
     memset(&stats, 0, sizeof(stats));
     memset(&state, 0, sizeof(state));
+    memset(&res, 0, sizeof(res));
     rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &state);
@@ -322,10 +374,10 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "held";
         goto out;
     }
-    rc = zupd_updater_channel(s->u, c->role, c->name, c->channel, ver, sizeof(ver), err,
-                              sizeof(err));
+    rc = zupd_updater_resolve(s->u, c->role, c->name, c->channel, &res, err, sizeof(err));
     if (rc != ZUPD_OK)
         goto fail;
+    snprintf(ver, sizeof(ver), "%s", res.version);
     if (strcmp(ver, cur) == 0) {
         action = "up-to-date";
         goto done;
@@ -355,6 +407,10 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     if (rc != ZUPD_OK)
         goto fail;
     action = "installed";
+    if (!cli->json && !cli->quiet && res.source == ZUPD_SOURCE_POLICY)
+        printf("%s: following the enterprise policy: %s %s (vendor's channel: %s)%s%s\n", c->name,
+               res.policy_rollback ? "rolled back to" : "pinned to", res.version,
+               res.vendor_version, res.note[0] ? "; note: " : "", res.note);
     if (zupd_store_prune(st, c->keep) != ZUPD_OK)
         fprintf(stderr, "zupd: warning: cannot remove old versions of '%s'\n", c->name);
     if (!cli->json && !cli->quiet && !fresh)
@@ -380,11 +436,13 @@ out:
         printf("%s: %s%s%s\n", c->name, action, cur[0] ? " on " : "", cur);
     json_array_append_new(
         report,
-        json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "component", c->name, "action",
-                  action, "from", cur, "to", ver, "files", (json_int_t)stats.files, "unchanged",
-                  (json_int_t)stats.linked, "by_delta", (json_int_t)stats.by_delta, "whole",
-                  (json_int_t)stats.by_blob, "downloaded", (json_int_t)stats.downloaded,
-                  "full_size", (json_int_t)stats.full_size));
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "component", c->name,
+                  "action", action, "from", cur, "to", ver, "files", (json_int_t)stats.files,
+                  "unchanged", (json_int_t)stats.linked, "by_delta", (json_int_t)stats.by_delta,
+                  "whole", (json_int_t)stats.by_blob, "downloaded", (json_int_t)stats.downloaded,
+                  "full_size", (json_int_t)stats.full_size, "source",
+                  res.source == ZUPD_SOURCE_POLICY ? "policy" : "vendor", "policy",
+                  policy_json(&res)));
     zupd_manifest_free(m);
     free(mbytes);
     zupd_store_state_release(&state);

@@ -4,6 +4,8 @@
 #ifndef ZUPD_MANIFEST_H
 #define ZUPD_MANIFEST_H
 
+#include <stdbool.h>
+
 #include <zupd/common.h>
 
 #ifdef __cplusplus
@@ -51,7 +53,16 @@ struct zupd_channel {
     char *component;
     char *channel;
     char *version;
+    /* Optional (NULL / 0 when absent): */
+    char *floor;     /* vendor pointers: the security floor, the lowest version
+                        an enterprise policy may hold this component at */
+    int64_t expires; /* policy pointers: when the pin lapses (Unix time) */
+    bool rollback;   /* policy pointers: set by 'policy rollback' */
+    char *note;      /* policy pointers: the administrator's reason, printable
+                        ASCII, at most ZUPD_CHANNEL_NOTE_MAX bytes */
 };
+
+#define ZUPD_CHANNEL_NOTE_MAX 256
 
 /* Parse a release manifest from buf[0..len). Every path is validated (no
  * absolute paths, no "." or ".." segments, no empty segments, no NUL, at
@@ -71,7 +82,10 @@ ZUPD_API void zupd_manifest_free(struct zupd_manifest *m); /* NULL ok */
 ZUPD_API const struct zupd_file_entry *zupd_manifest_find(const struct zupd_manifest *m,
                                                           const char *path);
 
-/* Parse a channel pointer {"zupd_channel":1,"component","channel","version"}. */
+/* Parse a channel pointer {"zupd_channel":1,"component","channel","version"}
+ * with the optional "floor" (a version), "expires" (RFC 3339 UTC, as TUF
+ * writes it), "rollback" (boolean) and "note" (docs/formats.md). Unknown
+ * members are ignored; a present optional member must be well-formed. */
 ZUPD_API ZUPD_NODISCARD int zupd_channel_parse(const uint8_t *buf, size_t len,
                                                struct zupd_channel **out);
 ZUPD_API void zupd_channel_free(struct zupd_channel *c); /* NULL ok */

@@ -25,6 +25,11 @@ struct zupd_updater_opts {
     struct zupd_ctx *ctx;             /* borrowed; NULL ok */
     const struct zupd_limits *lim;    /* NULL: defaults */
     int64_t now;                      /* 0: the clock */
+    /* An enterprise policy repository (optional): a TUF repository of its
+     * own that holds channel pointers only; state in <state_dir>/policy. */
+    const char *const *policy_mirrors;
+    size_t n_policy_mirrors;
+    const char *policy_root; /* its root.json to start from */
 };
 
 struct zupd_updater;
@@ -43,8 +48,42 @@ ZUPD_API void zupd_updater_free(struct zupd_updater *u); /* NULL ok */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err,
                                                  size_t err_cap);
 
-/* The version the signed channel pointer <role>/<component>/channels/<channel>.json
- * names, into ver[0..cap). The pointer must name this component and channel. */
+/* Where the version to install came from. */
+enum zupd_source { ZUPD_SOURCE_VENDOR = 0, ZUPD_SOURCE_POLICY = 1 };
+
+/* What the channel pointers of a component say (zupd_updater_resolve). */
+struct zupd_resolved {
+    char version[ZUPD_NAME_MAX + 1]; /* the version to install */
+    enum zupd_source source;
+    char vendor_version[ZUPD_NAME_MAX + 1]; /* the vendor's channel pointer */
+    char floor[ZUPD_NAME_MAX + 1];          /* the vendor's security floor, "" none */
+    char policy_version[ZUPD_NAME_MAX + 1]; /* the policy's pointer, "" none */
+    int64_t policy_expires;                 /* when the pin lapses, 0 never */
+    bool policy_rollback;                   /* set by 'policy rollback' */
+    char note[ZUPD_CHANNEL_NOTE_MAX + 1];   /* the administrator's reason */
+    char why[256];                          /* why a policy pointer is not followed, "" otherwise */
+};
+
+/* Decide between a vendor channel pointer and the enterprise policy's
+ * pointer for the same channel (NULL: none) at time now: the policy's
+ * version unless its pin expired or it is below the vendor's floor. */
+ZUPD_API void zupd_channel_decide(const struct zupd_channel *vendor,
+                                  const struct zupd_channel *policy, int64_t now,
+                                  struct zupd_resolved *out);
+
+/* Resolve the version to install for a component: the vendor's signed
+ * channel pointer <role>/<component>/channels/<channel>.json and, with a
+ * policy repository, the policy's pointer at the same path, decided by
+ * zupd_channel_decide(). A policy version the vendor never signed (no
+ * release manifest in the vendor repository) is refused: ZUPD_E_NOTFOUND
+ * with a message naming it. Each pointer must name this component and
+ * channel. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_resolve(struct zupd_updater *u, const char *role,
+                                                 const char *component, const char *channel,
+                                                 struct zupd_resolved *out, char *err,
+                                                 size_t err_cap);
+
+/* zupd_updater_resolve()'s version, into ver[0..cap). */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_channel(struct zupd_updater *u, const char *role,
                                                  const char *component, const char *channel,
                                                  char *ver, size_t cap, char *err, size_t err_cap);

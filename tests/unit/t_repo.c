@@ -57,7 +57,8 @@ setup(void **state)
 
     assert_non_null(f);
     setenv("ZUPD_KDF_COST", "min", 1);
-    snprintf(f->top, sizeof(f->top), "%s/t_repo.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(f->top, sizeof(f->top), "%s/t_repo.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(f->top));
     snprintf(f->dir, sizeof(f->dir), "%s/repo", f->top);
     snprintf(f->in, sizeof(f->in), "%s/in", f->top);
@@ -107,8 +108,13 @@ publish(struct fx *f, const char *comp, const char *ver, enum zp_role role,
         struct zp_publish_res *res, char *err, size_t cap)
 {
     struct zp_repo *r = open_repo(f);
-    struct zp_publish_opts p = {.component = comp, .version = ver, .path = f->in, .role = role,
-                                .source_revision = "git:1", .builder = "t", .deltas = -1};
+    struct zp_publish_opts p = {.component = comp,
+                                .version = ver,
+                                .path = f->in,
+                                .role = role,
+                                .source_revision = "git:1",
+                                .builder = "t",
+                                .deltas = -1};
     int rc = zp_publish(r, &p, res, err, cap);
 
     zp_repo_free(r);
@@ -121,7 +127,7 @@ verify_ok(struct fx *f, size_t manifests)
     struct zp_verify_res v;
     char err[512] = "";
 
-    assert_int_equal(zp_verify(f->dir, NULL, 0, &v, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(zp_verify(f->dir, NULL, 0, 0, &v, err, sizeof(err)), ZUPD_OK);
     assert_int_equal(v.manifests, manifests);
 }
 
@@ -170,10 +176,8 @@ test_publish_reuses_and_refuses(void **state)
     verify_ok(f, 2);
     /* not a delegated role, bad names */
     assert_int_equal(publish(f, "app", "2", ZP_R_TARGETS, &res, err, sizeof(err)), ZUPD_E_MISUSE);
-    assert_int_equal(publish(f, "a/b", "2", ZP_R_PRODUCTS, &res, err, sizeof(err)),
-                     ZUPD_E_MISUSE);
-    assert_int_equal(publish(f, "app", "..", ZP_R_PRODUCTS, &res, err, sizeof(err)),
-                     ZUPD_E_MISUSE);
+    assert_int_equal(publish(f, "a/b", "2", ZP_R_PRODUCTS, &res, err, sizeof(err)), ZUPD_E_MISUSE);
+    assert_int_equal(publish(f, "app", "..", ZP_R_PRODUCTS, &res, err, sizeof(err)), ZUPD_E_MISUSE);
 }
 
 static void
@@ -246,9 +250,9 @@ test_refresh_and_expiry(void **state)
     assert_int_equal(zp_refresh(r, false, true, &res, err, sizeof(err)), ZUPD_OK);
     assert_true(res.resigned[ZP_R_ROOT] && res.resigned[ZP_R_TARGETS]);
     zp_repo_free(r);
-    assert_int_equal(zp_verify(f->dir, NULL, f->o.now, &(struct zp_verify_res){0}, err,
-                               sizeof(err)),
-                     ZUPD_OK);
+    assert_int_equal(
+        zp_verify(f->dir, NULL, f->o.now, 0, &(struct zp_verify_res){0}, err, sizeof(err)),
+        ZUPD_OK);
     f->o.now = 0;
 }
 
