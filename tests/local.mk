@@ -52,6 +52,9 @@ EXTRA_DIST += tests/interop/mirror/refresh.mjs
 TESTS += tests/integration/update_e2e.sh
 EXTRA_DIST += tests/integration/update_e2e.sh
 EXTRA_DIST += tests/integration/e2e_lib.sh
+# the enterprise policy repository: pins, fleet rollbacks, floor, attacks
+TESTS += tests/integration/policy.sh
+EXTRA_DIST += tests/integration/policy.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh
 EXTRA_DIST += tests/integration/update_crash.sh

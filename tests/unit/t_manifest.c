@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <zupd/manifest.h>
+#include <zupd/update.h>
 
 static uint8_t *
 slurp(const char *rel, size_t *len)
@@ -103,8 +104,8 @@ static void
 test_paths(void **state)
 {
     static const char *ok[] = {"a", "a/b", "a.b/c-d_e", "...", "a/..b", ".hidden", "a/b."};
-    static const char *no[] = {"", "/", "/a", "a/", "a//b", ".", "..", "a/..", "../a", "a/./b",
-                               "a\\b"};
+    static const char *no[] = {"",   "/",    "/a",   "a/",    "a//b", ".",
+                               "..", "a/..", "../a", "a/./b", "a\\b"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -125,8 +126,8 @@ static void
 test_version_order(void **state)
 {
     /* each strictly before the next, as dpkg orders them */
-    static const char *seq[] = {"0.9",     "1.0~rc1", "1.0",   "1.0a",   "1.0.1",
-                                "1.2",     "1.10",    "2",     "2.0.0",  "10.0"};
+    static const char *seq[] = {"0.9", "1.0~rc1", "1.0", "1.0a",  "1.0.1",
+                                "1.2", "1.10",    "2",   "2.0.0", "10.0"};
 
     (void)state;
     for (size_t i = 0; i + 1 < sizeof(seq) / sizeof(seq[0]); i++) {
@@ -150,14 +151,40 @@ test_channel(void **state)
         "{\"zupd_channel\":2,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\"}",
         "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"../1\"}",
         "[1]",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"floor\":\"../0\"}",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"expires\":\"tomorrow\"}",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"expires\":12}",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"rollback\":\"yes\"}",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"note\":\"line\\nbreak\"}",
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1\","
+        "\"note\":\"nul\\u0000\"}",
     };
+    static const char full[] =
+        "{\"zupd_channel\":1,\"component\":\"p\",\"channel\":\"s\",\"version\":\"1.0\","
+        "\"floor\":\"0.9\",\"expires\":\"2030-01-01T00:00:00Z\",\"rollback\":true,"
+        "\"note\":\"INC-1 hold\",\"future\":[1]}";
 
     (void)state;
     assert_int_equal(zupd_channel_parse(buf, len, &c), ZUPD_OK);
     assert_string_equal(c->version, "2.1.0");
     assert_string_equal(c->channel, "stable");
+    assert_null(c->floor);
+    assert_null(c->note);
+    assert_int_equal(c->expires, 0);
+    assert_false(c->rollback);
     zupd_channel_free(c);
     free(buf);
+    assert_int_equal(zupd_channel_parse((const uint8_t *)full, strlen(full), &c), ZUPD_OK);
+    assert_string_equal(c->floor, "0.9");
+    assert_string_equal(c->note, "INC-1 hold");
+    assert_int_equal(c->expires, 1893456000);
+    assert_true(c->rollback);
+    zupd_channel_free(c);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(zupd_channel_parse((const uint8_t *)bad[i], strlen(bad[i]), &c),
                          ZUPD_E_FORMAT);
@@ -165,13 +192,52 @@ test_channel(void **state)
     }
 }
 
+static void
+test_decide(void **state)
+{
+    char p[] = "p", s[] = "s", v3[] = "3.0", v1[] = "1.0", v101[] = "1.0.1", v4[] = "4.0";
+    struct zupd_channel vendor = {.component = p, .channel = s, .version = v3};
+    struct zupd_channel pin = {.component = p, .channel = s, .version = v1};
+    struct zupd_resolved r;
+
+    (void)state;
+    zupd_channel_decide(&vendor, NULL, 100, &r); /* no policy: the vendor */
+    assert_string_equal(r.version, "3.0");
+    assert_int_equal(r.source, ZUPD_SOURCE_VENDOR);
+    assert_string_equal(r.policy_version, "");
+    zupd_channel_decide(&vendor, &pin, 100, &r); /* a pin below the vendor: followed */
+    assert_string_equal(r.version, "1.0");
+    assert_int_equal(r.source, ZUPD_SOURCE_POLICY);
+    assert_string_equal(r.vendor_version, "3.0");
+    assert_string_equal(r.why, "");
+    pin.expires = 100; /* lapses at 100: from then on the vendor */
+    zupd_channel_decide(&vendor, &pin, 99, &r);
+    assert_int_equal(r.source, ZUPD_SOURCE_POLICY);
+    zupd_channel_decide(&vendor, &pin, 100, &r);
+    assert_int_equal(r.source, ZUPD_SOURCE_VENDOR);
+    assert_string_equal(r.version, "3.0");
+    assert_non_null(strstr(r.why, "expired"));
+    pin.expires = 0;
+    vendor.floor = v1; /* at the floor: followed */
+    zupd_channel_decide(&vendor, &pin, 100, &r);
+    assert_int_equal(r.source, ZUPD_SOURCE_POLICY);
+    vendor.floor = v101; /* below it: the vendor */
+    zupd_channel_decide(&vendor, &pin, 100, &r);
+    assert_int_equal(r.source, ZUPD_SOURCE_VENDOR);
+    assert_string_equal(r.floor, "1.0.1");
+    assert_non_null(strstr(r.why, "floor"));
+    pin.version = v4; /* above the vendor's channel: followed (a hold ahead) */
+    zupd_channel_decide(&vendor, &pin, 100, &r);
+    assert_string_equal(r.version, "4.0");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_manifest),  cmocka_unit_test(test_bad_manifests),
-        cmocka_unit_test(test_paths),          cmocka_unit_test(test_version_order),
-        cmocka_unit_test(test_channel),
+        cmocka_unit_test(test_good_manifest), cmocka_unit_test(test_bad_manifests),
+        cmocka_unit_test(test_paths),         cmocka_unit_test(test_version_order),
+        cmocka_unit_test(test_channel),       cmocka_unit_test(test_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
