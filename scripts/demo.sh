@@ -9,7 +9,8 @@
 #   4. an endpoint (zupd) doing the first install, then the delta updates,
 #      printing bytes downloaded against the full size;
 #   5. a forced rollback by the vendor through the signed channel pointer;
-#   6. zupd status.
+#   6. an enterprise policy repository (its own root) holding the fleet;
+#   7. a replayed timestamp refused; zupd status.
 # Everything lives in a temporary directory removed at the end.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,8 +28,10 @@ ZUPD=$build/updater/zupd
 
 work=$(mktemp -d /tmp/zupd-demo.XXXXXX)
 serve_pid=
+policy_pid=
 cleanup() {
     [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    [ -n "$policy_pid" ] && kill "$policy_pid" 2>/dev/null && wait "$policy_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -118,7 +121,31 @@ m promote product 1.0 --channel stable --rollback
 run $Z update product
 cat "$work/endpoint/opt-product/VERSION"
 
-say "7. a mirror replaying an old timestamp is refused (rollback attack)"
+say "7. an enterprise holds its fleet: a policy repository with its own root"
+# the enterprise's own small TUF repository, holding channel pointers only
+p() { c=$1; shift; run "$MIRROR" policy "$c" "$@" -C "$work/policy" --keys "$work/policy-keys"; }
+run "$MIRROR" policy init "$work/policy" --keys "$work/policy-keys"
+pport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$MIRROR" serve "$work/policy" --listen "127.0.0.1:$pport" >"$work/policy-serve.log" 2>&1 &
+policy_pid=$!
+for _ in $(seq 50); do
+    curl -sf -o /dev/null "http://127.0.0.1:$pport/metadata/timestamp.json" && break
+    sleep 0.1
+done
+cat >> "$work/zupd.conf" <<EOF
+policy = { url = "http://127.0.0.1:$pport/";
+           trusted_root = "$work/policy/metadata/1.root.json"; };
+EOF
+p pin product 1.0 --channel stable --for 7d --note "hold until the VPN client is certified"
+m promote product 1.1 --channel stable
+run $Z check || true
+run $Z update product
+cat "$work/endpoint/opt-product/VERSION"
+p release product --channel stable
+run $Z update product
+cat "$work/endpoint/opt-product/VERSION"
+
+say "8. a mirror replaying an old timestamp is refused (rollback attack)"
 cp "$work/vendor/metadata/timestamp.json" "$work/ts.old"
 m refresh --force
 run $Z check > /dev/null
@@ -126,7 +153,7 @@ cp "$work/ts.old" "$work/vendor/metadata/timestamp.json"
 if $Z check > "$work/out" 2>&1; then echo "accepted?!"; exit 1; fi
 echo "zupd check refused it: $(grep -m1 rollback "$work/out" || tail -n 1 "$work/out")"
 
-say "8. zupd status"
+say "9. zupd status"
 run $Z status
 
 say "done: everything above ran on 127.0.0.1 and is removed now"

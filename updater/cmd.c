@@ -169,9 +169,9 @@ describe_source(const struct zupd_resolved *r, char *buf, size_t cap)
     if (r->policy_version[0] == 0)
         return;
     if (r->source == ZUPD_SOURCE_POLICY)
-        snprintf(buf, cap, " (enterprise policy: %s %s; vendor's channel: %s)",
+        snprintf(buf, cap, " (enterprise policy: %s %s; vendor's channel: %s%s%s)",
                  r->policy_rollback ? "rolled back to" : "pinned to", r->policy_version,
-                 r->vendor_version);
+                 r->vendor_version, r->note[0] ? "; note: " : "", r->note);
     else
         snprintf(buf, cap, " (enterprise pin to %s not followed: %s)", r->policy_version, r->why);
 }
@@ -433,7 +433,8 @@ out:
     if (!cli->json && !cli->quiet &&
         (strcmp(action, "up-to-date") == 0 || strcmp(action, "held") == 0 ||
          strcmp(action, "bad") == 0))
-        printf("%s: %s%s%s\n", c->name, action, cur[0] ? " on " : "", cur);
+        printf("%s: %s%s%s%s\n", c->name, action, cur[0] ? " on " : "", cur,
+               res.source == ZUPD_SOURCE_POLICY ? " (as the enterprise policy says)" : "");
     json_array_append_new(
         report,
         json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "component", c->name,
