@@ -55,6 +55,9 @@ EXTRA_DIST += tests/integration/e2e_lib.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh
 EXTRA_DIST += tests/integration/update_crash.sh
+# zupd updating from nginx running packaging/nginx/zupd-mirror.conf
+TESTS += tests/integration/update_nginx.sh
+EXTRA_DIST += tests/integration/update_nginx.sh
 # TUF attacks against the real client (tests/integration/tuf_attacks.sh):
 # tufrepo builds and mutates repositories, tuf_server.py misbehaves per path.
 check_PROGRAMS += tests/integration/tufrepo
