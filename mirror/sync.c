@@ -26,6 +26,7 @@
 #include "fsio.h"
 #include "repo_int.h"
 #include "sync.h"
+#include "sync_select.h"
 
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
@@ -38,6 +39,7 @@ struct tgt {
     char *path;  /* TUF target path */
     char *rel;   /* "targets/<dir>/<hash>.<base>" in DIR */
     bool staged; /* verified bytes in the staging directory as "target.<index>" */
+    struct zp_sel sel;
 };
 
 struct blob {
@@ -339,7 +341,18 @@ sync_target(struct sync *s, size_t idx)
         s->res->targets_fetched++;
     }
     s->res->targets++;
-    if (plen > 14 && strcmp(g->path + plen - 14, "/manifest.json") == 0) {
+    if (g->sel.kind == ZP_SEL_CHANNEL) {
+        struct zupd_channel *ch = NULL;
+
+        if (zupd_channel_parse(buf, len, &ch) == ZUPD_OK) {
+            snprintf(g->sel.version, sizeof(g->sel.version), "%s", ch->version);
+            zupd_channel_free(ch);
+        } else if (s->o->keep > 0 || s->o->n_channels > 0) {
+            rc = zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': not a channel pointer",
+                         g->path);
+        }
+    }
+    if (rc == ZUPD_OK && plen > 14 && strcmp(g->path + plen - 14, "/manifest.json") == 0) {
         struct zupd_manifest *m = NULL;
 
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
@@ -360,6 +373,49 @@ sync_target(struct sync *s, size_t idx)
         zupd_manifest_free(m);
     }
     free(buf);
+    return rc;
+}
+
+/* The targets to mirror: channel pointers (and other targets) first, as
+ * their versions decide which releases are kept; then the chosen
+ * manifests. Nothing is fetched for a target that is not chosen. */
+static int
+sync_targets(struct sync *s)
+{
+    const char **paths = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*paths));
+    struct zp_sel *sel = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*sel));
+    int rc = ZUPD_OK;
+
+    if (paths == NULL || sel == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < s->n_t; i++)
+        zp_sel_classify(&s->t[i].sel, s->t[i].path);
+    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
+        const struct zp_sel *g = &s->t[i].sel;
+        if (g->kind == ZP_SEL_OTHER ||
+            (g->kind == ZP_SEL_CHANNEL &&
+             zp_sel_channel_wanted(g->channel, s->o->channels, s->o->n_channels)))
+            rc = sync_target(s, i);
+    }
+    if (rc != ZUPD_OK)
+        goto out;
+    for (size_t i = 0; i < s->n_t; i++) {
+        paths[i] = s->t[i].path;
+        sel[i] = s->t[i].sel;
+    }
+    rc = zp_sel_choose(sel, paths, s->n_t, s->o->channels, s->o->n_channels, s->o->keep);
+    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
+        s->t[i].sel.keep = sel[i].keep;
+        if (!sel[i].keep)
+            s->res->targets_skipped++;
+        else if (sel[i].kind == ZP_SEL_MANIFEST)
+            rc = sync_target(s, i);
+    }
+out:
+    free(paths);
+    free(sel);
     return rc;
 }
 
@@ -568,6 +624,75 @@ role_bytes(struct sync *s, const char *role, uint8_t **buf, size_t *len, uint64_
     return ZUPD_OK;
 }
 
+/* Queue DIR's list of mirrored targets (read by `verify`), unless it holds
+ * that list already. It goes in with the versioned metadata, before the
+ * switch: every target it names is in place by then, and what it drops is
+ * removed only after the switch. */
+static int
+put_selection(struct sync *s)
+{
+    const char **v = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*v));
+    uint8_t *buf = NULL;
+    size_t n = 0, len = 0;
+    int rc;
+
+    if (v == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < s->n_t; i++)
+        if (s->t[i].sel.keep)
+            v[n++] = s->t[i].path;
+    rc = zp_sel_file_make(v, n, &buf, &len);
+    if (rc == ZUPD_OK && !same_file(s->dfd, ZP_SYNC_SELECTION, buf, len))
+        rc = zp_put(s->dfd, ZP_SYNC_SELECTION, buf, len, 0644, true);
+    if (rc != ZUPD_OK)
+        zp_fail(s->err, s->cap, rc, "%s/%s: %s", s->o->dir, ZP_SYNC_SELECTION, zupd_strerror(rc));
+    free(buf);
+    free(v);
+    return rc;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Retention, after the switch: remove every target file and blob of DIR
+ * that the selection does not need. */
+static int
+sweep(struct sync *s)
+{
+    const char **rels = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*rels));
+    uint8_t *shas = malloc(s->n_b > 0 ? s->n_b * 32 : 1);
+    struct zp_sweep_res sw;
+    size_t nr = 0;
+    int rc = ZUPD_E_NOMEM;
+
+    memset(&sw, 0, sizeof(sw));
+    if (rels == NULL || shas == NULL)
+        goto out;
+    for (size_t i = 0; i < s->n_t; i++)
+        if (s->t[i].sel.keep && s->t[i].rel != NULL)
+            rels[nr++] = s->t[i].rel;
+    if (nr > 1)
+        qsort(rels, nr, sizeof(*rels), cmp_strp);
+    for (size_t i = 0; i < s->n_b; i++)
+        memcpy(shas + 32 * i, s->b[i].sha, 32); /* s->b is sorted by hash */
+    rc = zp_sel_sweep(s->dfd, rels, nr, shas, s->n_b, s->o->on_removed_target, s->o->opaque, &sw);
+    if (rc != ZUPD_OK)
+        zp_fail(s->err, s->cap, rc, "removing what %s no longer mirrors: %s", s->o->dir,
+                zupd_strerror(rc));
+out:
+    s->res->targets_removed = sw.targets;
+    s->res->blobs_removed = sw.blobs;
+    s->res->bytes_removed = sw.bytes;
+    if (sw.targets > 0 || sw.blobs > 0)
+        s->res->changed = true;
+    free(rels);
+    free(shas);
+    return rc;
+}
+
 static int
 commit(struct sync *s)
 {
@@ -639,6 +764,8 @@ commit(struct sync *s)
     }
     free(buf);
     buf = NULL;
+    if (rc == ZUPD_OK)
+        rc = put_selection(s);
     if (rc == ZUPD_OK)
         rc = zp_flush(s->dfd);
     /* 4. the convenience root.json, then timestamp.json: the switch */
@@ -886,8 +1013,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         }
         s.n_t = w;
     }
-    for (size_t i = 0; rc == ZUPD_OK && i < s.n_t; i++)
-        rc = sync_target(&s, i);
+    rc = sync_targets(&s);
     if (rc != ZUPD_OK)
         goto out;
     if (s.n_b > 1)
@@ -911,6 +1037,10 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         for (size_t i = 0; o->on_new_target != NULL && i < s.n_t; i++)
             if (s.t[i].staged)
                 o->on_new_target(o->opaque, s.t[i].path);
+        /* DIR serves the new state; a failed removal leaves files that
+         * the next sync removes */
+        if (o->keep > 0 || o->n_channels > 0)
+            rc = sweep(&s);
     }
 out:
     if (s.tr != NULL) {

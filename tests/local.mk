@@ -78,3 +78,6 @@ EXTRA_DIST += tests/integration/tuf_lib.sh
 EXTRA_DIST += tests/integration/tuf_server.py
 TESTS += tests/integration/sync.sh
 EXTRA_DIST += tests/integration/sync.sh
+# sync --channel/--keep: a filtered mirror, incremental, removal, crashes
+TESTS += tests/integration/sync_keep.sh
+EXTRA_DIST += tests/integration/sync_keep.sh
