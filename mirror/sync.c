@@ -31,7 +31,8 @@
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
 #define ROOT_CAP (512u << 10)
-#define MAX_ROLES 4096
+#define MAX_ROLES 8192
+#define MAX_BIN_BITS 12
 
 /* ------------------------------------------------------------ lists */
 
@@ -169,8 +170,79 @@ have_role(const struct sync *s, const char *name)
     return false;
 }
 
+static int
+add_role(struct sync *s, const char *name)
+{
+    if (s->n_roles == MAX_ROLES)
+        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles", MAX_ROLES);
+    s->roles[s->n_roles] = strdup(name);
+    if (s->roles[s->n_roles] == NULL)
+        return ZUPD_E_NOMEM;
+    s->n_roles++;
+    return ZUPD_OK;
+}
+
+/* A role with a succinct hash-bin delegation (TAP 15): a client loads the
+ * bin a path hashes to, so look up probe paths until every bin was loaded,
+ * and mirror each bin like any delegated role. */
+static int
+load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
+{
+    const struct zupd_trusted *ts = zupd_client_trusted(s->c);
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t n, left, tries = 0;
+    bool *seen = NULL;
+    int rc = ZUPD_OK;
+
+    if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
+        return ZUPD_OK;
+    if (bits > MAX_BIN_BITS)
+        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "role '%s': %u-bit hash bins (at most %d)",
+                       role, bits, MAX_BIN_BITS);
+    n = (size_t)1 << bits;
+    left = n;
+    seen = calloc(n, sizeof(*seen));
+    if (seen == NULL)
+        return ZUPD_E_NOMEM;
+    while (rc == ZUPD_OK && left > 0 && tries < 64 * n + 1024) {
+        char probe[ZUPD_ROLE_NAME_MAX + 64], name[ZUPD_ROLE_NAME_MAX], why[512] = "";
+        struct zupd_meta_child child;
+        struct zupd_target t;
+        size_t cursor = 0, plen = strlen(prefix);
+        unsigned long idx;
+        char *end = NULL;
+
+        snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/%zu", role, tries++);
+        if (zupd_meta_child_next(m, probe, &cursor, &child) != ZUPD_OK)
+            continue;
+        if (strncmp(child.name, prefix, plen) != 0 || child.name[plen] != '-')
+            continue;
+        idx = strtoul(child.name + plen + 1, &end, 16);
+        if (end == child.name + plen + 1 || *end != '\0' || idx >= n || seen[idx] ||
+            zupd_meta_succinct_bin_name(m, (uint32_t)idx, name, sizeof(name)) != ZUPD_OK ||
+            strcmp(name, child.name) != 0)
+            continue;
+        rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
+        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
+            zp_fail(s->err, s->cap, rc, "upstream metadata (bin '%s') refused: %s", name, why);
+            break;
+        }
+        rc = ZUPD_OK;
+        seen[idx] = true;
+        left--;
+        if (zupd_trusted_get(ts, name) != NULL && !have_role(s, name))
+            rc = add_role(s, name);
+    }
+    if (rc == ZUPD_OK && left > 0)
+        rc = zp_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s': %zu of %zu hash bins not reached",
+                     role, left, n);
+    free(seen);
+    return rc;
+}
+
 /* Every targets role reachable from "targets", loaded the way a client
- * reaches it (through lib's delegation search). */
+ * reaches it (through lib's delegation search), hash bins included. */
 static int
 load_roles(struct sync *s)
 {
@@ -187,18 +259,15 @@ load_roles(struct sync *s)
     for (size_t i = 0; i < s->n_roles; i++) {
         const struct zupd_meta *m = zupd_trusted_get(ts, s->roles[i]);
         size_t nd = zupd_meta_delegation_count(m);
+        int rc;
 
         for (size_t d = 0; d < nd; d++) {
             const char *name = zupd_meta_delegation_name(m, d);
             char probe[ZUPD_ROLE_NAME_MAX + 64];
             struct zupd_target t;
-            int rc;
 
             if (have_role(s, name))
                 continue;
-            if (s->n_roles == MAX_ROLES)
-                return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles",
-                               MAX_ROLES);
             snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/probe", name);
             rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
@@ -206,11 +275,13 @@ load_roles(struct sync *s)
                                name, why);
             if (zupd_trusted_get(ts, name) == NULL)
                 continue; /* not reachable by a client either */
-            s->roles[s->n_roles] = strdup(name);
-            if (s->roles[s->n_roles] == NULL)
-                return ZUPD_E_NOMEM;
-            s->n_roles++;
+            rc = add_role(s, name);
+            if (rc != ZUPD_OK)
+                return rc;
         }
+        rc = load_bins(s, s->roles[i], m);
+        if (rc != ZUPD_OK)
+            return rc;
     }
     s->res->roles = s->n_roles;
     return ZUPD_OK;
@@ -358,10 +429,15 @@ sync_target(struct sync *s, size_t idx)
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
         if (rc != ZUPD_OK) {
             zp_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
-        } else if (strcmp(m->role, role) != 0) {
+        } else if (strncmp(g->path, m->role, strlen(m->role)) != 0 ||
+                   g->path[strlen(m->role)] != '/') {
+            /* the delegations (checked by the client) tie the path's first
+             * segment to its role (a hash bin of it signs it with bins);
+             * the manifest must say the same, as endpoints check */
             rc = zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
-                         "target '%s': manifest of role '%s' signed by role '%s'", g->path, m->role,
-                         role);
+                         "target '%s': manifest of role '%s' under another role's path (signed "
+                         "by '%s')",
+                         g->path, m->role, role);
         } else {
             for (size_t i = 0; rc == ZUPD_OK && i < m->n_files; i++) {
                 const struct zupd_file_entry *f = &m->files[i];

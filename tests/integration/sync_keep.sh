@@ -6,7 +6,8 @@
 # manifests), keeps the vendor's metadata byte for byte, verifies, serves
 # endpoints (which can install only what it mirrors), fetches only what is
 # new after a release, removes what it no longer keeps after the switch,
-# and verifies after a crash at every step of such a sync.
+# verifies after a crash at every step of such a sync, and walks the hash
+# bins (TAP 15) of a repository made with init --avdb-bins.
 set -u
 LC_ALL=C ZUPD_KDF_COST=min
 export LC_ALL ZUPD_KDF_COST
@@ -243,6 +244,40 @@ done
 [ "$unlinks" -gt 0 ] && [ "$crash_bad" = 0 ] &&
     ok "crash at each of $steps steps ($unlinks removals): the mirror verifies, the next sync completes" ||
     bad "crash steps ($steps, $unlinks removals): $crash_bad failures"
+
+# --- hash bins (TAP 15): the avdb role delegates to 16 bins; sync walks them
+B=$work/binrepo
+"$MIRROR" init "$B" --keys "$work/binkeys" --avdb-bins 4 > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+bpub() { "$MIRROR" "$@" -C "$B" --keys "$work/binkeys" > "$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }; }
+bpub publish db-main 1 "$work/db1" db-x 1 "$work/db2" --role avdb
+bpub promote db-main 1 --channel stable --role avdb
+cp "$B/metadata/1.root.json" "$work/bin-root.json"
+serve_dir "$B" || exit 1
+BUP="http://127.0.0.1:$SPORT/"
+expect_rc 0 "sync a repository with 16 hash bins" $SYNC "$BUP" "$work/entb" --root "$work/bin-root.json" --json
+[ "$(jget roles)" = 19 ] && [ "$(jget targets)" = 3 ] &&
+    ok "every bin walked: $(jget roles) roles, $(jget targets) targets, $(jget blobs) blobs" ||
+    bad "bins: $(jget roles) roles, $(jget targets) targets"
+expect_rc 0 "the bin mirror verifies" "$MIRROR" verify "$work/entb" --root "$work/bin-root.json"
+same=1
+for f in "$work/entb"/metadata/*.json; do
+    cmp -s "$f" "$B/metadata/$(basename "$f")" || { same=0; echo "  differs: $f"; }
+done
+[ "$same" = 1 ] && [ "$(ls "$work/entb/metadata" | grep -c '^[0-9]*\.avdb-bin-[0-9a-f]\.json$')" = 16 ] &&
+    ok "the current version of each of the 16 bins is mirrored byte for byte" || bad "bin metadata"
+bpub publish db-main 2 "$work/db2" --role avdb
+bpub promote db-main 2 --channel stable --role avdb
+expect_rc 0 "incremental sync of the bin repository" $SYNC "$BUP" "$work/entb" --channel stable --json
+echo "  incremental: $(jget metadata_written) metadata files, $(jget targets_fetched) targets, $(jget blobs_fetched) blobs, $(jget bytes_fetched) bytes; removed $(jget removed_targets)"
+[ "$(jget targets_fetched)" = 2 ] && [ "$(jget metadata_written)" -le 6 ] &&
+    ok "only the changed bins, the snapshot, the timestamp, the pointer and the manifest" ||
+    bad "incremental bin sync: $(cat "$work/out")"
+expect_rc 0 "the filtered bin mirror verifies" "$MIRROR" verify "$work/entb" --root "$work/bin-root.json"
+serve_dir "$work/entb" || exit 1
+sed -e "s|127.0.0.1:[0-9]*/|127.0.0.1:$SPORT/|" -e "s|$work/pinned-root.json|$work/bin-root.json|" \
+    -e "s|state-db|state-bindb|" -e "s|opt-db|opt-bindb|" "$work/db.conf" > "$work/bindb.conf"
+expect_rc 0 "an endpoint installs db-main 2 through the bins, from the mirror" "$ZUPD" --config "$work/bindb.conf" update
+diff -r "$work/db2" "$work/opt-bindb/" > /dev/null 2>&1 && ok "endpoint holds db-main 2" || bad "endpoint not on db-main 2"
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]
