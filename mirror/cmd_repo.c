@@ -776,8 +776,11 @@ cmd_verify(int argc, char **argv)
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
         return 10 + rc;
     }
-    printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)\n", res.roles,
+    printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)", res.roles,
            res.targets, res.manifests, res.blobs, (unsigned long long)res.blob_bytes);
+    if (res.not_mirrored > 0)
+        printf("; %zu targets not mirrored (the selection of zupd-mirror sync)", res.not_mirrored);
+    putchar('\n');
     return 0;
 }
 

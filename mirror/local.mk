@@ -28,6 +28,8 @@ LIBZUPDPUB_SRC += mirror/serve_net.h
 LIBZUPDPUB_SRC += mirror/serve_net.c
 LIBZUPDPUB_SRC += mirror/sync.h
 LIBZUPDPUB_SRC += mirror/sync.c
+LIBZUPDPUB_SRC += mirror/sync_select.h
+LIBZUPDPUB_SRC += mirror/sync_select.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)

@@ -254,6 +254,7 @@ struct zp_verify_res {
     size_t roles;
     size_t targets;
     size_t manifests;
+    size_t not_mirrored; /* targets a filtered mirror does not hold (its sync selection) */
     size_t blobs;
     uint64_t blob_bytes;
 };
@@ -261,7 +262,10 @@ struct zp_verify_res {
 /* Check the tree dir as a client would (lib's TUF client over a file
  * transport, trusting root_path, NULL: dir/metadata/1.root.json), then
  * every manifest's blobs and deltas (hash and length, and the content
- * hash of each full blob). err starts with the path of the first problem. */
+ * hash of each full blob). In a mirror made by a filtered sync, only the
+ * targets of its selection file (mirror/sync_select.h) are checked; the
+ * others are counted in not_mirrored. err starts with the path of the
+ * first problem. */
 ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
                            struct zp_verify_res *res, char *err, size_t cap);
 /* zp_verify flags: a policy repository's channel pointers name releases

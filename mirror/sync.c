@@ -26,11 +26,13 @@
 #include "fsio.h"
 #include "repo_int.h"
 #include "sync.h"
+#include "sync_select.h"
 
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
 #define ROOT_CAP (512u << 10)
-#define MAX_ROLES 4096
+#define MAX_ROLES 8192
+#define MAX_BIN_BITS 12
 
 /* ------------------------------------------------------------ lists */
 
@@ -38,6 +40,7 @@ struct tgt {
     char *path;  /* TUF target path */
     char *rel;   /* "targets/<dir>/<hash>.<base>" in DIR */
     bool staged; /* verified bytes in the staging directory as "target.<index>" */
+    struct zp_sel sel;
 };
 
 struct blob {
@@ -167,8 +170,79 @@ have_role(const struct sync *s, const char *name)
     return false;
 }
 
+static int
+add_role(struct sync *s, const char *name)
+{
+    if (s->n_roles == MAX_ROLES)
+        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles", MAX_ROLES);
+    s->roles[s->n_roles] = strdup(name);
+    if (s->roles[s->n_roles] == NULL)
+        return ZUPD_E_NOMEM;
+    s->n_roles++;
+    return ZUPD_OK;
+}
+
+/* A role with a succinct hash-bin delegation (TAP 15): a client loads the
+ * bin a path hashes to, so look up probe paths until every bin was loaded,
+ * and mirror each bin like any delegated role. */
+static int
+load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
+{
+    const struct zupd_trusted *ts = zupd_client_trusted(s->c);
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t n, left, tries = 0;
+    bool *seen = NULL;
+    int rc = ZUPD_OK;
+
+    if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
+        return ZUPD_OK;
+    if (bits > MAX_BIN_BITS)
+        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "role '%s': %u-bit hash bins (at most %d)",
+                       role, bits, MAX_BIN_BITS);
+    n = (size_t)1 << bits;
+    left = n;
+    seen = calloc(n, sizeof(*seen));
+    if (seen == NULL)
+        return ZUPD_E_NOMEM;
+    while (rc == ZUPD_OK && left > 0 && tries < 64 * n + 1024) {
+        char probe[ZUPD_ROLE_NAME_MAX + 64], name[ZUPD_ROLE_NAME_MAX], why[512] = "";
+        struct zupd_meta_child child;
+        struct zupd_target t;
+        size_t cursor = 0, plen = strlen(prefix);
+        unsigned long idx;
+        char *end = NULL;
+
+        snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/%zu", role, tries++);
+        if (zupd_meta_child_next(m, probe, &cursor, &child) != ZUPD_OK)
+            continue;
+        if (strncmp(child.name, prefix, plen) != 0 || child.name[plen] != '-')
+            continue;
+        idx = strtoul(child.name + plen + 1, &end, 16);
+        if (end == child.name + plen + 1 || *end != '\0' || idx >= n || seen[idx] ||
+            zupd_meta_succinct_bin_name(m, (uint32_t)idx, name, sizeof(name)) != ZUPD_OK ||
+            strcmp(name, child.name) != 0)
+            continue;
+        rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
+        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
+            zp_fail(s->err, s->cap, rc, "upstream metadata (bin '%s') refused: %s", name, why);
+            break;
+        }
+        rc = ZUPD_OK;
+        seen[idx] = true;
+        left--;
+        if (zupd_trusted_get(ts, name) != NULL && !have_role(s, name))
+            rc = add_role(s, name);
+    }
+    if (rc == ZUPD_OK && left > 0)
+        rc = zp_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s': %zu of %zu hash bins not reached",
+                     role, left, n);
+    free(seen);
+    return rc;
+}
+
 /* Every targets role reachable from "targets", loaded the way a client
- * reaches it (through lib's delegation search). */
+ * reaches it (through lib's delegation search), hash bins included. */
 static int
 load_roles(struct sync *s)
 {
@@ -185,18 +259,15 @@ load_roles(struct sync *s)
     for (size_t i = 0; i < s->n_roles; i++) {
         const struct zupd_meta *m = zupd_trusted_get(ts, s->roles[i]);
         size_t nd = zupd_meta_delegation_count(m);
+        int rc;
 
         for (size_t d = 0; d < nd; d++) {
             const char *name = zupd_meta_delegation_name(m, d);
             char probe[ZUPD_ROLE_NAME_MAX + 64];
             struct zupd_target t;
-            int rc;
 
             if (have_role(s, name))
                 continue;
-            if (s->n_roles == MAX_ROLES)
-                return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles",
-                               MAX_ROLES);
             snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/probe", name);
             rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
@@ -204,11 +275,13 @@ load_roles(struct sync *s)
                                name, why);
             if (zupd_trusted_get(ts, name) == NULL)
                 continue; /* not reachable by a client either */
-            s->roles[s->n_roles] = strdup(name);
-            if (s->roles[s->n_roles] == NULL)
-                return ZUPD_E_NOMEM;
-            s->n_roles++;
+            rc = add_role(s, name);
+            if (rc != ZUPD_OK)
+                return rc;
         }
+        rc = load_bins(s, s->roles[i], m);
+        if (rc != ZUPD_OK)
+            return rc;
     }
     s->res->roles = s->n_roles;
     return ZUPD_OK;
@@ -339,16 +412,32 @@ sync_target(struct sync *s, size_t idx)
         s->res->targets_fetched++;
     }
     s->res->targets++;
-    if (plen > 14 && strcmp(g->path + plen - 14, "/manifest.json") == 0) {
+    if (g->sel.kind == ZP_SEL_CHANNEL) {
+        struct zupd_channel *ch = NULL;
+
+        if (zupd_channel_parse(buf, len, &ch) == ZUPD_OK) {
+            snprintf(g->sel.version, sizeof(g->sel.version), "%s", ch->version);
+            zupd_channel_free(ch);
+        } else if (s->o->keep > 0 || s->o->n_channels > 0) {
+            rc = zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': not a channel pointer",
+                         g->path);
+        }
+    }
+    if (rc == ZUPD_OK && plen > 14 && strcmp(g->path + plen - 14, "/manifest.json") == 0) {
         struct zupd_manifest *m = NULL;
 
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
         if (rc != ZUPD_OK) {
             zp_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
-        } else if (strcmp(m->role, role) != 0) {
+        } else if (strncmp(g->path, m->role, strlen(m->role)) != 0 ||
+                   g->path[strlen(m->role)] != '/') {
+            /* the delegations (checked by the client) tie the path's first
+             * segment to its role (a hash bin of it signs it with bins);
+             * the manifest must say the same, as endpoints check */
             rc = zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
-                         "target '%s': manifest of role '%s' signed by role '%s'", g->path, m->role,
-                         role);
+                         "target '%s': manifest of role '%s' under another role's path (signed "
+                         "by '%s')",
+                         g->path, m->role, role);
         } else {
             for (size_t i = 0; rc == ZUPD_OK && i < m->n_files; i++) {
                 const struct zupd_file_entry *f = &m->files[i];
@@ -360,6 +449,49 @@ sync_target(struct sync *s, size_t idx)
         zupd_manifest_free(m);
     }
     free(buf);
+    return rc;
+}
+
+/* The targets to mirror: channel pointers (and other targets) first, as
+ * their versions decide which releases are kept; then the chosen
+ * manifests. Nothing is fetched for a target that is not chosen. */
+static int
+sync_targets(struct sync *s)
+{
+    const char **paths = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*paths));
+    struct zp_sel *sel = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*sel));
+    int rc = ZUPD_OK;
+
+    if (paths == NULL || sel == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < s->n_t; i++)
+        zp_sel_classify(&s->t[i].sel, s->t[i].path);
+    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
+        const struct zp_sel *g = &s->t[i].sel;
+        if (g->kind == ZP_SEL_OTHER ||
+            (g->kind == ZP_SEL_CHANNEL &&
+             zp_sel_channel_wanted(g->channel, s->o->channels, s->o->n_channels)))
+            rc = sync_target(s, i);
+    }
+    if (rc != ZUPD_OK)
+        goto out;
+    for (size_t i = 0; i < s->n_t; i++) {
+        paths[i] = s->t[i].path;
+        sel[i] = s->t[i].sel;
+    }
+    rc = zp_sel_choose(sel, paths, s->n_t, s->o->channels, s->o->n_channels, s->o->keep);
+    for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
+        s->t[i].sel.keep = sel[i].keep;
+        if (!sel[i].keep)
+            s->res->targets_skipped++;
+        else if (sel[i].kind == ZP_SEL_MANIFEST)
+            rc = sync_target(s, i);
+    }
+out:
+    free(paths);
+    free(sel);
     return rc;
 }
 
@@ -568,6 +700,75 @@ role_bytes(struct sync *s, const char *role, uint8_t **buf, size_t *len, uint64_
     return ZUPD_OK;
 }
 
+/* Queue DIR's list of mirrored targets (read by `verify`), unless it holds
+ * that list already. It goes in with the versioned metadata, before the
+ * switch: every target it names is in place by then, and what it drops is
+ * removed only after the switch. */
+static int
+put_selection(struct sync *s)
+{
+    const char **v = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*v));
+    uint8_t *buf = NULL;
+    size_t n = 0, len = 0;
+    int rc;
+
+    if (v == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < s->n_t; i++)
+        if (s->t[i].sel.keep)
+            v[n++] = s->t[i].path;
+    rc = zp_sel_file_make(v, n, &buf, &len);
+    if (rc == ZUPD_OK && !same_file(s->dfd, ZP_SYNC_SELECTION, buf, len))
+        rc = zp_put(s->dfd, ZP_SYNC_SELECTION, buf, len, 0644, true);
+    if (rc != ZUPD_OK)
+        zp_fail(s->err, s->cap, rc, "%s/%s: %s", s->o->dir, ZP_SYNC_SELECTION, zupd_strerror(rc));
+    free(buf);
+    free(v);
+    return rc;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Retention, after the switch: remove every target file and blob of DIR
+ * that the selection does not need. */
+static int
+sweep(struct sync *s)
+{
+    const char **rels = calloc(s->n_t > 0 ? s->n_t : 1, sizeof(*rels));
+    uint8_t *shas = malloc(s->n_b > 0 ? s->n_b * 32 : 1);
+    struct zp_sweep_res sw;
+    size_t nr = 0;
+    int rc = ZUPD_E_NOMEM;
+
+    memset(&sw, 0, sizeof(sw));
+    if (rels == NULL || shas == NULL)
+        goto out;
+    for (size_t i = 0; i < s->n_t; i++)
+        if (s->t[i].sel.keep && s->t[i].rel != NULL)
+            rels[nr++] = s->t[i].rel;
+    if (nr > 1)
+        qsort(rels, nr, sizeof(*rels), cmp_strp);
+    for (size_t i = 0; i < s->n_b; i++)
+        memcpy(shas + 32 * i, s->b[i].sha, 32); /* s->b is sorted by hash */
+    rc = zp_sel_sweep(s->dfd, rels, nr, shas, s->n_b, s->o->on_removed_target, s->o->opaque, &sw);
+    if (rc != ZUPD_OK)
+        zp_fail(s->err, s->cap, rc, "removing what %s no longer mirrors: %s", s->o->dir,
+                zupd_strerror(rc));
+out:
+    s->res->targets_removed = sw.targets;
+    s->res->blobs_removed = sw.blobs;
+    s->res->bytes_removed = sw.bytes;
+    if (sw.targets > 0 || sw.blobs > 0)
+        s->res->changed = true;
+    free(rels);
+    free(shas);
+    return rc;
+}
+
 static int
 commit(struct sync *s)
 {
@@ -639,6 +840,8 @@ commit(struct sync *s)
     }
     free(buf);
     buf = NULL;
+    if (rc == ZUPD_OK)
+        rc = put_selection(s);
     if (rc == ZUPD_OK)
         rc = zp_flush(s->dfd);
     /* 4. the convenience root.json, then timestamp.json: the switch */
@@ -886,8 +1089,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         }
         s.n_t = w;
     }
-    for (size_t i = 0; rc == ZUPD_OK && i < s.n_t; i++)
-        rc = sync_target(&s, i);
+    rc = sync_targets(&s);
     if (rc != ZUPD_OK)
         goto out;
     if (s.n_b > 1)
@@ -911,6 +1113,10 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         for (size_t i = 0; o->on_new_target != NULL && i < s.n_t; i++)
             if (s.t[i].staged)
                 o->on_new_target(o->opaque, s.t[i].path);
+        /* DIR serves the new state; a failed removal leaves files that
+         * the next sync removes */
+        if (o->keep > 0 || o->n_channels > 0)
+            rc = sweep(&s);
     }
 out:
     if (s.tr != NULL) {

@@ -21,6 +21,7 @@
 
 #include "fsio.h"
 #include "repo_int.h"
+#include "sync_select.h"
 
 #define CHUNK (1u << 20)
 
@@ -423,6 +424,8 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
     struct zupd_client *c = NULL;
     struct paths paths = {0};
     struct refs refs = {0};
+    struct zp_sel_set sel = {0};
+    bool have_sel = false;
     uint8_t *root = NULL;
     size_t rlen = 0;
     int dfd = -1, mfd = -1, rc;
@@ -508,9 +511,23 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
                 goto out;
         }
     }
+    /* a filtered mirror (zupd-mirror sync --component/--channel/--keep)
+     * holds the targets its selection lists; the others it does not serve */
+    rc = zp_sel_set_load(dfd, &sel);
+    if (rc == ZUPD_OK) {
+        have_sel = true;
+    } else if (rc != ZUPD_E_NOTFOUND) {
+        zp_fail(err, cap, rc, "%s: %s", ZP_SYNC_SELECTION, zupd_strerror(rc));
+        goto out;
+    }
     rc = ZUPD_OK;
-    for (size_t i = 0; rc == ZUPD_OK && i < paths.n; i++)
+    for (size_t i = 0; rc == ZUPD_OK && i < paths.n; i++) {
+        if (have_sel && !zp_sel_set_has(&sel, paths.v[i])) {
+            res->not_mirrored++;
+            continue;
+        }
         rc = check_target(c, dfd, tbase, paths.v[i], &refs, flags, res, err, cap);
+    }
     if (rc != ZUPD_OK)
         goto out;
     if (refs.n > 1)
@@ -527,6 +544,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
         }
     }
 out:
+    zp_sel_set_release(&sel);
     zupd_client_free(c);
     if (mfd >= 0)
         close(mfd);

@@ -58,6 +58,9 @@ EXTRA_DIST += tests/integration/policy.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh
 EXTRA_DIST += tests/integration/update_crash.sh
+# zupd updating from nginx running packaging/nginx/zupd-mirror.conf
+TESTS += tests/integration/update_nginx.sh
+EXTRA_DIST += tests/integration/update_nginx.sh
 # TUF attacks against the real client (tests/integration/tuf_attacks.sh):
 # tufrepo builds and mutates repositories, tuf_server.py misbehaves per path.
 check_PROGRAMS += tests/integration/tufrepo
@@ -78,3 +81,6 @@ EXTRA_DIST += tests/integration/tuf_lib.sh
 EXTRA_DIST += tests/integration/tuf_server.py
 TESTS += tests/integration/sync.sh
 EXTRA_DIST += tests/integration/sync.sh
+# sync --channel/--keep: a filtered mirror, incremental, removal, crashes
+TESTS += tests/integration/sync_keep.sh
+EXTRA_DIST += tests/integration/sync_keep.sh
