@@ -13,6 +13,7 @@
 #include <zupd/manifest.h>
 
 #include "repo_int.h"
+#include "sync_select.h"
 
 static bool
 release_role(enum zp_role role)
@@ -27,6 +28,7 @@ vendor_has(const char *dir, enum zp_role role, const char *component, const char
 {
     struct zp_repo_opts o = {.dir = dir};
     struct zp_repo *v = NULL;
+    struct zp_sel_set sel;
     char mpath[512], why[512] = "";
     int rc = zp_repo_open(&o, &v, why, sizeof(why));
 
@@ -38,6 +40,16 @@ vendor_has(const char *dir, enum zp_role role, const char *component, const char
         rc = zp_fail(err, cap, ZUPD_E_NOTFOUND,
                      "the vendor repository '%s' has no signed release %s of '%s' in '%s'", dir,
                      version, component, zp_role_name(role));
+    /* a filtered sync serves only its selection: endpoints could not get
+     * a release it dropped */
+    if (rc == ZUPD_OK && zp_sel_set_load(v->dfd, &sel) == ZUPD_OK) {
+        if (!zp_sel_set_has(&sel, mpath))
+            rc = zp_fail(err, cap, ZUPD_E_NOTFOUND,
+                         "release %s of '%s' is signed by the vendor but not mirrored in '%s' "
+                         "(its sync --channel/--keep dropped it)",
+                         version, component, dir);
+        zp_sel_set_release(&sel);
+    }
     zp_repo_free(v);
     return rc;
 }
