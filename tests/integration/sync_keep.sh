@@ -136,6 +136,15 @@ expect_rc 0 "the filtered mirror verifies" "$MIRROR" verify "$ENT" --root "$work
 grep -q "$((full_targets - 4)) targets not mirrored" "$work/out" && ok "verify: $(cat "$work/out")" ||
     bad "verify does not report what is not mirrored: $(cat "$work/out")"
 
+# --- an enterprise policy pinned against the filtered mirror: only what it holds
+expect_rc 0 "a policy repository" "$MIRROR" policy init "$work/policy" --keys "$work/pkeys"
+expect_rc 0 "pin product 2.0 (mirrored) --vendor the filtered mirror" "$MIRROR" policy pin \
+    product 2.0 --channel stable --vendor "$ENT" -C "$work/policy" --keys "$work/pkeys"
+expect_rc 25 "pin product 3.0 (signed, not mirrored) is refused" "$MIRROR" policy pin \
+    product 3.0 --channel stable --vendor "$ENT" -C "$work/policy" --keys "$work/pkeys"
+grep -q "not mirrored" "$work/err" && ok "the refusal says it is not mirrored" ||
+    bad "refusal: $(cat "$work/err")"
+
 # --- endpoints on the filtered mirror
 serve_dir "$ENT" || exit 1
 EPORT=$SPORT
