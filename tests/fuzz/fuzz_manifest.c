@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <zupd/manifest.h>
+#include <zupd/update.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +25,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         zupd_manifest_free(m);
     }
-    if (zupd_channel_parse(data, size, &c) == ZUPD_OK)
+    if (zupd_channel_parse(data, size, &c) == ZUPD_OK) {
+        /* the decision between a vendor and a policy pointer picks one of
+         * the two versions, whatever the optional members say */
+        struct zupd_channel v = *c;
+        struct zupd_resolved r;
+        v.version = c->floor != NULL ? c->floor : c->version;
+        zupd_channel_decide(&v, c, c->expires, &r);
+        if (strcmp(r.version, v.version) != 0 && strcmp(r.version, c->version) != 0)
+            abort();
+        if (c->note != NULL && strlen(c->note) > ZUPD_CHANNEL_NOTE_MAX)
+            abort();
         zupd_channel_free(c);
+    }
     return 0;
 }
