@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/cmd_sync.c -- `zupd-mirror sync`: options and the report; the sync
- * itself is mirror/sync.c. */
+ * itself is mirror/sync.c and mirror/sync_commit.c. */
 #include "config.h"
 
 #include <errno.h>

@@ -27,7 +27,9 @@ LIBZUPDPUB_SRC += mirror/serve.c
 LIBZUPDPUB_SRC += mirror/serve_net.h
 LIBZUPDPUB_SRC += mirror/serve_net.c
 LIBZUPDPUB_SRC += mirror/sync.h
+LIBZUPDPUB_SRC += mirror/sync_int.h
 LIBZUPDPUB_SRC += mirror/sync.c
+LIBZUPDPUB_SRC += mirror/sync_commit.c
 LIBZUPDPUB_SRC += mirror/sync_select.h
 LIBZUPDPUB_SRC += mirror/sync_select.c
 

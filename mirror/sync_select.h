@@ -2,7 +2,8 @@
 /* mirror/sync_select.h -- what a filtered sync mirrors (--channel, --keep):
  * the choice of releases (pure), the selection file that tells `verify`
  * which targets a filtered mirror holds, and the removal of what is no
- * longer selected. Used by mirror/sync.c and mirror/verify.c. */
+ * longer selected. Used by mirror/sync.c, mirror/sync_commit.c and
+ * mirror/verify.c. */
 #ifndef ZP_SYNC_SELECT_H
 #define ZP_SYNC_SELECT_H
 
