@@ -12,6 +12,7 @@ LIBZUPDPUB_SRC += mirror/keystore.c
 LIBZUPDPUB_SRC += mirror/repo.h
 LIBZUPDPUB_SRC += mirror/repo_int.h
 LIBZUPDPUB_SRC += mirror/repo.c
+LIBZUPDPUB_SRC += mirror/repo_commit.c
 LIBZUPDPUB_SRC += mirror/publish.c
 LIBZUPDPUB_SRC += mirror/delta_hook.c
 LIBZUPDPUB_SRC += mirror/maint.c

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/repo_int.h -- what the repository modules (repo.c, publish.c,
- * maint.c, offline.c) share; never used by programs. */
+/* mirror/repo_int.h -- what the repository modules (repo.c, repo_commit.c,
+ * publish.c, maint.c, offline.c) share; never used by programs. */
 #ifndef ZP_REPO_INT_H
 #define ZP_REPO_INT_H
 
@@ -84,6 +84,14 @@ ZU_NODISCARD int zp_renew(struct zp_repo *r, enum zp_role role, uint64_t *bytes,
 /* The snapshot (or, with hashes, timestamp) entry describing r->m[role]. */
 ZU_NODISCARD int zp_meta_entry(struct zp_repo *r, enum zp_role role, bool hashes,
                                struct zupd_meta_file *f);
+/* The same entry describing doc (a hash bin of avdb, say). */
+ZU_NODISCARD int zp_doc_entry(const struct zupd_meta *doc, bool hashes, struct zupd_meta_file *f);
+
+/* Write doc as metadata/<version>.<name>.json, deferred until the flush
+ * before the timestamp (see zp_commit). *bytes (if not NULL) += its
+ * length. */
+ZU_NODISCARD int zp_write_doc(struct zp_repo *r, const char *name, const struct zupd_meta *doc,
+                              uint64_t *bytes, char *err, size_t cap);
 
 /* A deep copy of m. */
 ZU_NODISCARD int zp_meta_copy(const struct zupd_meta *m, struct zupd_meta **out);
