@@ -13,7 +13,10 @@
  * Other files are sent with sendfile from a fresh descriptor.
  *
  * Responses are queued on the second call of the access handler: queued on
- * the first, libmicrohttpd closes the connection (no keep-alive). */
+ * the first, libmicrohttpd closes the connection (no keep-alive).
+ *
+ * This file: the requests and the server's setup; the cache and the
+ * opening of files are mirror/serve_cache.c (shared: mirror/serve_int.h). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -34,61 +37,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__linux__) && defined(SYS_openat2) && __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#define ZU_HAVE_OPENAT2 1
-#endif
-
 #include <microhttpd.h>
 
 #include <zupd/hash.h>
 
 #include "serve.h"
 #include "serve_http.h"
+#include "serve_int.h"
 #include "serve_net.h"
-
-#define CACHE_BUCKETS 1024
-#define IMMUTABLE_CC "public, max-age=31536000, immutable"
-#define ETAG_MAX 80
-#define DATE_MAX 32
-
-struct centry {
-    struct centry *next;
-    atomic_uint refs;
-    uint64_t hash;
-    char *key;
-    size_t keylen;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtim, ctim;
-    const uint8_t *data; /* owned by r200 (freed with it) */
-    size_t len;
-    struct MHD_Response *r200, *r304;
-    char etag[ETAG_MAX];
-    char lastmod[DATE_MAX];
-    const char *cc;
-};
-
-struct zupd_server {
-    struct MHD_Daemon *d;
-    int rootfd;
-    int logfd;
-    char addr[INET6_ADDRSTRLEN + 16];
-    size_t meta_max;
-    char short_cc[48];
-    zupd_log_fn log_fn;
-    void *log_opaque;
-    char *tls_cert, *tls_key;
-    size_t tls_key_len;
-    /* static error responses */
-    struct MHD_Response *r400, *r404, *r405, *r414, *r500, *r503;
-    /* metadata cache */
-    pthread_rwlock_t lock;
-    struct centry *bucket[CACHE_BUCKETS];
-    size_t cache_bytes, cache_cap;
-    atomic_bool no_openat2;
-};
 
 /* one request; only allocated when the access log is on */
 struct req {
@@ -135,323 +91,6 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     s->log_fn(s->log_opaque, ZUPD_LOG_WARN, msg);
-}
-
-/* ------------------------------------------------------------------ cache */
-
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static bool
-same_file(const struct centry *e, const struct stat *st)
-{
-    return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
-           e->mtim.tv_sec == st->st_mtim.tv_sec && e->mtim.tv_nsec == st->st_mtim.tv_nsec &&
-           e->ctim.tv_sec == st->st_ctim.tv_sec && e->ctim.tv_nsec == st->st_ctim.tv_nsec;
-}
-
-static void
-centry_unref(struct centry *e)
-{
-    if (e == NULL || atomic_fetch_sub(&e->refs, 1) != 1)
-        return;
-    if (e->r200 != NULL)
-        MHD_destroy_response(e->r200);
-    if (e->r304 != NULL)
-        MHD_destroy_response(e->r304);
-    free(e->key);
-    free(e);
-}
-
-/* A referenced entry for key that is still the file st describes, or NULL. */
-static struct centry *
-cache_get(struct zupd_server *s, const char *key, size_t keylen, const struct stat *st)
-{
-    uint64_t h = fnv1a(key, keylen);
-    struct centry *e, *found = NULL;
-
-    pthread_rwlock_rdlock(&s->lock);
-    for (e = s->bucket[h % CACHE_BUCKETS]; e != NULL; e = e->next) {
-        if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0) {
-            if (same_file(e, st)) {
-                atomic_fetch_add(&e->refs, 1);
-                found = e;
-            }
-            break;
-        }
-    }
-    pthread_rwlock_unlock(&s->lock);
-    return found;
-}
-
-static void
-cache_flush_locked(struct zupd_server *s)
-{
-    size_t i;
-
-    for (i = 0; i < CACHE_BUCKETS; i++) {
-        struct centry *e = s->bucket[i], *next;
-
-        for (; e != NULL; e = next) {
-            next = e->next;
-            centry_unref(e);
-        }
-        s->bucket[i] = NULL;
-    }
-    s->cache_bytes = 0;
-}
-
-/* Insert e (the cache takes one reference), replacing the entry of the same
- * key. When the cache would pass its cap it is emptied first: stale entries
- * of replaced versions go, the hot ones come back on their next request. */
-static void
-cache_put(struct zupd_server *s, struct centry *e)
-{
-    struct centry **pp;
-
-    if (e->len > s->cache_cap)
-        return;
-    atomic_fetch_add(&e->refs, 1);
-    pthread_rwlock_wrlock(&s->lock);
-    for (pp = &s->bucket[e->hash % CACHE_BUCKETS]; *pp != NULL; pp = &(*pp)->next) {
-        struct centry *old = *pp;
-
-        if (old->hash == e->hash && old->keylen == e->keylen &&
-            memcmp(old->key, e->key, e->keylen) == 0) {
-            *pp = old->next;
-            s->cache_bytes -= old->len;
-            centry_unref(old);
-            break;
-        }
-    }
-    if (s->cache_bytes + e->len > s->cache_cap)
-        cache_flush_locked(s);
-    pp = &s->bucket[e->hash % CACHE_BUCKETS];
-    e->next = *pp;
-    *pp = e;
-    s->cache_bytes += e->len;
-    pthread_rwlock_unlock(&s->lock);
-}
-
-/* ------------------------------------------------------------------ files */
-
-/* Open the directory part of rel (rel[0..dirlen)) beneath the root without
- * following symlinks, as an O_PATH descriptor. Returns the fd or -errno. */
-static int
-open_dir_beneath(struct zupd_server *s, const char *rel, size_t dirlen)
-{
-    char path[ZU_SERVE_PATH_MAX + 1];
-    int fd, e;
-    size_t i, start;
-
-    if (dirlen > ZU_SERVE_PATH_MAX)
-        return -ENAMETOOLONG;
-    memcpy(path, rel, dirlen);
-    path[dirlen] = '\0';
-#ifdef ZU_HAVE_OPENAT2
-    if (!atomic_load_explicit(&s->no_openat2, memory_order_relaxed)) {
-        struct open_how how;
-
-        memset(&how, 0, sizeof(how));
-        how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        fd = (int)syscall(SYS_openat2, s->rootfd, path, &how, sizeof(how));
-        if (fd >= 0)
-            return fd;
-        e = errno;
-        if (e != ENOSYS && e != EPERM && e != EINVAL)
-            return -e;
-        atomic_store(&s->no_openat2, true); /* old kernel or a filter: walk */
-    }
-#endif
-    /* one component at a time; serve_http refused "." and ".." already */
-    fd = s->rootfd;
-    start = 0;
-    for (i = 0; i <= dirlen; i++) {
-        int next;
-
-        if (i < dirlen && path[i] != '/')
-            continue;
-        path[i] = '\0';
-        next = openat(fd, path + start, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        e = errno;
-        if (fd != s->rootfd)
-            close(fd);
-        if (next < 0)
-            return -e;
-        fd = next;
-        start = i + 1;
-    }
-    {
-        struct stat st;
-
-        if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            close(fd);
-            return -ENOTDIR;
-        }
-    }
-    return fd;
-}
-
-static unsigned
-errno_status(int e)
-{
-    switch (e) {
-    case ENOENT:
-    case ENOTDIR:
-    case ELOOP:
-    case EXDEV:
-    case EACCES:
-    case EPERM:
-    case ENAMETOOLONG:
-        return MHD_HTTP_NOT_FOUND;
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    default:
-        return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-}
-
-static void
-file_etag(char *out, size_t cap, const struct stat *st)
-{
-    snprintf(out, cap, "\"%llx-%llx-%llx.%lx\"", (unsigned long long)st->st_ino,
-             (unsigned long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
-             (unsigned long)st->st_mtim.tv_nsec);
-}
-
-static bool
-add_headers(struct MHD_Response *r, const char *etag, const char *lastmod, const char *cc,
-            const char *ctype)
-{
-    bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
-              MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod) == MHD_YES &&
-              MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc) == MHD_YES;
-
-    if (ok && ctype != NULL)
-        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES &&
-             MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") == MHD_YES &&
-             MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
-    return ok;
-}
-
-/* A 304: no body, the validators and caching of the 200. libmicrohttpd
- * 0.9.75 adds "Content-Length: 0" to it (and refuses a second one); clients
- * and caches ignore a 304's length (RFC 9111 4.3.4). */
-static struct MHD_Response *
-response_304(const char *etag, const char *lastmod, const char *cc)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-
-    if (r != NULL && !add_headers(r, etag, lastmod, cc, NULL)) {
-        MHD_destroy_response(r);
-        r = NULL;
-    }
-    return r;
-}
-
-/* Read dirfd/base (a regular file of at most meta_max bytes) into a new
- * cache entry with its responses. Returns 0 or an HTTP status. */
-static unsigned
-centry_load(struct zupd_server *s, int dirfd, const char *base, const char *rel, size_t rellen,
-            struct centry **out)
-{
-    struct centry *e = NULL;
-    uint8_t *data = NULL, md[ZUPD_SHA256_LEN];
-    size_t got = 0, mdlen = 0;
-    struct stat st;
-    unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    int fd;
-
-    *out = NULL;
-    fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return errno_status(errno);
-    if (fstat(fd, &st) != 0) {
-        status = errno_status(errno);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        status = MHD_HTTP_NOT_FOUND;
-        goto out;
-    }
-    if ((uint64_t)st.st_size > s->meta_max) {
-        status = 0; /* grew past the limit: caller serves it from the fd path */
-        goto out;
-    }
-    data = malloc((size_t)st.st_size + 1);
-    e = calloc(1, sizeof(*e));
-    if (data == NULL || e == NULL) {
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        goto out;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = pread(fd, data + got, (size_t)st.st_size - got, (off_t)got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            status = errno_status(errno);
-            goto out;
-        }
-        if (n == 0)
-            break; /* truncated under us: serve what is there */
-        got += (size_t)n;
-    }
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, data, got, md, sizeof(md), &mdlen) != ZUPD_OK)
-        goto out;
-    e->key = malloc(rellen + 1);
-    if (e->key == NULL) {
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        goto out;
-    }
-    memcpy(e->key, rel, rellen + 1);
-    e->keylen = rellen;
-    e->hash = fnv1a(rel, rellen);
-    atomic_init(&e->refs, 1);
-    e->dev = st.st_dev;
-    e->ino = st.st_ino;
-    e->size = st.st_size;
-    e->mtim = st.st_mtim;
-    e->ctim = st.st_ctim;
-    e->data = data;
-    e->len = got;
-    {
-        char hex[2 * ZUPD_SHA256_LEN + 1];
-
-        zupd_hex_encode(hex, sizeof(hex), md, 16);
-        snprintf(e->etag, sizeof(e->etag), "\"%s\"", hex);
-    }
-    zu_http_date(e->lastmod, sizeof(e->lastmod), st.st_mtim.tv_sec);
-    e->cc = zu_serve_immutable(rel, rellen) ? IMMUTABLE_CC : s->short_cc;
-    e->r200 = MHD_create_response_from_buffer_with_free_callback(got, data, free);
-    if (e->r200 == NULL)
-        goto out;
-    data = NULL; /* owned by r200 now */
-    e->r304 = response_304(e->etag, e->lastmod, e->cc);
-    if (e->r304 == NULL ||
-        !add_headers(e->r200, e->etag, e->lastmod, e->cc, zu_serve_ctype(rel, rellen)))
-        goto out;
-    *out = e;
-    e = NULL;
-    status = 0;
-out:
-    centry_unref(e);
-    free(data);
-    close(fd);
-    return status;
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -599,7 +238,7 @@ serve_cached(struct zupd_server *s, struct MHD_Connection *c, struct req *r, boo
                                                MHD_RESPMEM_MUST_COPY);
         if (resp == NULL)
             return queue_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE);
-        if (!add_headers(resp, e->etag, e->lastmod, e->cc, zu_serve_ctype(rel, rellen)) ||
+        if (!zp_serve_add_headers(resp, e->etag, e->lastmod, e->cc, zu_serve_ctype(rel, rellen)) ||
             !add_content_range(resp, off, len, e->len)) {
             MHD_destroy_response(resp);
             return queue_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE);
@@ -627,7 +266,7 @@ serve_fd(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool he
 
     fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return queue_error(s, c, r, errno_status(errno));
+        return queue_error(s, c, r, zp_serve_errno_status(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return queue_error(s, c, r, MHD_HTTP_NOT_FOUND);
@@ -637,11 +276,11 @@ serve_fd(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool he
         (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* sendfile wants a blocking fd */
     size = (uint64_t)st.st_size;
     len = size;
-    file_etag(etag, sizeof(etag), &st);
+    zp_serve_file_etag(etag, sizeof(etag), &st);
     zu_http_date(lastmod, sizeof(lastmod), st.st_mtim.tv_sec);
     if (not_modified(c, etag, st.st_mtim.tv_sec)) {
         close(fd);
-        resp = response_304(etag, lastmod, cc);
+        resp = zp_serve_response_304(etag, lastmod, cc);
         if (resp == NULL)
             return queue_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE);
         ret = queue(c, r, MHD_HTTP_NOT_MODIFIED, resp, 0);
@@ -665,7 +304,7 @@ serve_fd(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool he
         close(fd);
         return queue_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE);
     }
-    if (!add_headers(resp, etag, lastmod, cc, zu_serve_ctype(rel, rellen)) ||
+    if (!zp_serve_add_headers(resp, etag, lastmod, cc, zu_serve_ctype(rel, rellen)) ||
         (status == MHD_HTTP_PARTIAL_CONTENT && !add_content_range(resp, off, len, size))) {
         MHD_destroy_response(resp);
         return queue_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE);
@@ -692,13 +331,13 @@ respond(struct zupd_server *s, struct MHD_Connection *c, struct req *r, const ch
     slash = strrchr(rel, '/');
     dirfd = s->rootfd;
     if (slash != NULL) {
-        dirfd = open_dir_beneath(s, rel, (size_t)(slash - rel));
+        dirfd = zp_serve_open_dir_beneath(s, rel, (size_t)(slash - rel));
         if (dirfd < 0)
-            return queue_error(s, c, r, errno_status(-dirfd));
+            return queue_error(s, c, r, zp_serve_errno_status(-dirfd));
         base = slash + 1;
     }
     if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        ret = queue_error(s, c, r, errno_status(errno));
+        ret = queue_error(s, c, r, zp_serve_errno_status(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) { /* directories, symlinks, devices, fifos */
@@ -707,20 +346,20 @@ respond(struct zupd_server *s, struct MHD_Connection *c, struct req *r, const ch
     }
     if ((uint64_t)st.st_size <= s->meta_max && rellen > 5 &&
         memcmp(rel + rellen - 5, ".json", 5) == 0) {
-        struct centry *e = cache_get(s, rel, rellen, &st);
+        struct centry *e = zp_cache_get(s, rel, rellen, &st);
 
         if (e == NULL) {
-            status = centry_load(s, dirfd, base, rel, rellen, &e);
+            status = zp_centry_load(s, dirfd, base, rel, rellen, &e);
             if (status != 0) {
                 ret = queue_error(s, c, r, status);
                 goto out;
             }
             if (e != NULL)
-                cache_put(s, e);
+                zp_cache_put(s, e);
         }
         if (e != NULL) {
             ret = serve_cached(s, c, r, head, rel, rellen, e);
-            centry_unref(e);
+            zp_centry_unref(e);
             goto out;
         }
     }
@@ -876,7 +515,7 @@ free_server(struct zupd_server *s)
     if (s == NULL)
         return;
     pthread_rwlock_wrlock(&s->lock);
-    cache_flush_locked(s);
+    zp_cache_flush_locked(s);
     pthread_rwlock_unlock(&s->lock);
     pthread_rwlock_destroy(&s->lock);
     if (s->r400 != NULL)
