@@ -25,6 +25,7 @@ UNIT_TESTS += tests/unit/t_repo
 UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
 UNIT_TESTS += tests/unit/t_serve_http
+UNIT_TESTS += tests/unit/t_plan
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -81,3 +82,6 @@ tests_unit_t_fsio_LDADD = $(UNIT_LIBS)
 tests_unit_t_serve_http_SOURCES = tests/unit/t_serve_http.c
 tests_unit_t_serve_http_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_serve_http_LDADD = $(PUB_UNIT_LIBS)
+tests_unit_t_plan_SOURCES = tests/unit/t_plan.c
+tests_unit_t_plan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_plan_LDADD = $(UNIT_LIBS)
