@@ -37,6 +37,9 @@ struct zupd_updater {
     int sfd, mdfd, cfd;
     struct zupd_fetch_state fs;
     struct zupd_client *client;
+    /* blobs downloaded and verified in the cache by this updater */
+    uint8_t (*ready)[ZUPD_SHA256_LEN];
+    size_t n_ready, cap_ready;
 };
 
 static char **
@@ -72,6 +75,7 @@ zupd_updater_free(struct zupd_updater *u)
         close(u->mdfd);
     if (u->cfd >= 0)
         close(u->cfd);
+    free(u->ready);
     free(u);
 }
 
@@ -345,23 +349,59 @@ zupd_updater_manifest(struct zupd_updater *u, const char *role, const char *comp
 
 /* ------------------------------------------------------------ install */
 
-/* Download blob (sha256, size) into the cache; returns its cache name. */
+static void
+blob_name(const uint8_t *sha, char *name, size_t ncap, char *rel, size_t rcap)
+{
+    zupd_hex_encode(name, ncap, sha, ZUPD_SHA256_LEN);
+    snprintf(rel, rcap, "blobs/sha256/%.2s/%s", name, name);
+}
+
+static void
+note_ready(struct zupd_updater *u, const uint8_t *sha)
+{
+    if (u->n_ready == u->cap_ready) {
+        size_t nc = u->cap_ready ? 2 * u->cap_ready : 64;
+        void *nr = realloc(u->ready, nc * sizeof(*u->ready));
+        if (nr == NULL)
+            return; /* only a download more */
+        u->ready = nr;
+        u->cap_ready = nc;
+    }
+    memcpy(u->ready[u->n_ready++], sha, ZUPD_SHA256_LEN);
+}
+
+/* Was blob sha verified into the cache by this updater, and is it there? */
+static bool
+is_ready(struct zupd_updater *u, const uint8_t *sha, uint64_t size, const char *name)
+{
+    struct stat sb;
+
+    for (size_t i = 0; i < u->n_ready; i++)
+        if (memcmp(u->ready[i], sha, ZUPD_SHA256_LEN) == 0)
+            return fstatat(u->cfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+                   (uint64_t)sb.st_size == size;
+    return false;
+}
+
+/* Download blob (sha256, size) into the cache (resumable, no fsync: every
+ * use of a blob is hash-checked); returns its cache name. */
 static int
 fetch_blob(struct zupd_updater *u, const uint8_t *sha, uint64_t size, char *name, size_t ncap)
 {
     char rel[128];
-    struct zupd_fetch_req req;
-    struct zupd_fetch_res res;
+    struct zupd_fetch_file_req fr;
+    int rc;
 
-    zupd_hex_encode(name, ncap, sha, 32);
-    snprintf(rel, sizeof(rel), "blobs/sha256/%.2s/%s", name, name);
-    memset(&req, 0, sizeof(req));
-    req.bases = (const char *const *)u->roots;
-    req.n_bases = u->n;
-    req.path = rel;
-    req.max_bytes = size > 0 ? size : 1;
-    return zupd_fetch_file(u->o.ctx, u->o.transport, &req, u->cfd, name, size, ZUPD_HASH_SHA256,
-                           sha, &res);
+    blob_name(sha, name, ncap, rel, sizeof(rel));
+    if (is_ready(u, sha, size, name))
+        return ZUPD_OK;
+    fr = (struct zupd_fetch_file_req){
+        .path = rel, .name = name, .expected_len = size, .digest = sha, .rc = 0};
+    rc = zupd_fetch_files(u->o.ctx, u->o.transport, (const char *const *)u->roots, u->n, u->cfd,
+                          ZUPD_HASH_SHA256, &fr, 1, 1, ZUPD_FETCH_NOSYNC);
+    if (rc == ZUPD_OK)
+        note_ready(u, sha);
+    return rc;
 }
 
 /* Map dirfd/name (or a path) read-only; an empty file maps to "". */
@@ -793,6 +833,85 @@ free_manifests(struct zupd_manifest **v, size_t n)
 
 /* ------------------------------------------------------------ install */
 
+#define WINDOW_FILES_PER_DOWNLOAD 4 /* files per window: parallel * this */
+#define WINDOW_BYTES (64ull << 20)  /* and at most about this many bytes */
+
+struct want {
+    uint8_t sha[ZUPD_SHA256_LEN];
+    uint64_t size;
+    char name[2 * ZUPD_SHA256_LEN + 1];
+    char rel[128];
+};
+
+static void
+want_add(struct want *w, size_t *n, const uint8_t *sha, uint64_t size)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (memcmp(w[i].sha, sha, ZUPD_SHA256_LEN) == 0)
+            return;
+    memcpy(w[*n].sha, sha, ZUPD_SHA256_LEN);
+    w[*n].size = size;
+    blob_name(sha, w[*n].name, sizeof(w[*n].name), w[*n].rel, sizeof(w[*n].rel));
+    (*n)++;
+}
+
+/* Download the blobs files [from, to) need by their plans, `parallel` at a
+ * time. A failure here is not one: the file's own fetch tries again. */
+static void
+prefetch(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t *todo,
+         const struct zu_plan *plan, size_t from, size_t to)
+{
+    struct want *w = calloc((to - from) * ZU_PLAN_MAX_STEPS + 1, sizeof(*w));
+    struct zupd_fetch_file_req *fr = NULL;
+    size_t n = 0, k = 0;
+
+    if (w == NULL)
+        return;
+    for (size_t i = from; i < to; i++) {
+        if (!todo[i])
+            continue;
+        for (size_t j = 0; j < plan[i].n_steps; j++)
+            want_add(w, &n, plan[i].steps[j].delta->sha256, plan[i].steps[j].delta->size);
+        if (plan[i].n_steps == 0)
+            want_add(w, &n, m->files[i].blob_sha256, m->files[i].blob_size);
+    }
+    fr = calloc(n + 1, sizeof(*fr));
+    for (size_t i = 0; fr != NULL && i < n; i++) {
+        if (is_ready(u, w[i].sha, w[i].size, w[i].name))
+            continue;
+        fr[k++] = (struct zupd_fetch_file_req){
+            .path = w[i].rel, .name = w[i].name, .expected_len = w[i].size, .digest = w[i].sha};
+    }
+    if (k > 1 &&
+        zupd_fetch_files(u->o.ctx, u->o.transport, (const char *const *)u->roots, u->n, u->cfd,
+                         ZUPD_HASH_SHA256, fr, k, u->o.parallel, ZUPD_FETCH_NOSYNC) != ZUPD_OK)
+        zu_log(u->o.ctx, ZUPD_LOG_INFO, "some parallel downloads failed; trying them alone");
+    for (size_t i = 0; k > 1 && i < k; i++)
+        if (fr[i].rc == ZUPD_OK)
+            note_ready(u, fr[i].digest);
+    free(fr);
+    free(w);
+}
+
+/* The end of the window of files that starts at from. */
+static size_t
+window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t *todo,
+           const struct zu_plan *plan, size_t from)
+{
+    size_t files = 0, max = (size_t)u->o.parallel * WINDOW_FILES_PER_DOWNLOAD, i;
+    uint64_t bytes = 0;
+
+    if (u->o.parallel <= 1)
+        return from + 1;
+    for (i = from; i < m->n_files && files < max && bytes < WINDOW_BYTES; i++) {
+        if (!todo[i])
+            continue;
+        files++;
+        bytes += plan[i].n_steps > 0 ? plan[i].cost : m->files[i].blob_size;
+    }
+    return i;
+}
+
 int
 zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
                      size_t mlen, zupd_progress_fn progress, void *opaque,
@@ -874,7 +993,12 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
                          plan[i].n_steps, (unsigned long long)plan[i].cost);
         }
     }
-    for (size_t i = 0; i < m->n_files; i++) {
+    for (size_t i = 0, end = 0; i < m->n_files; i++) {
+        if (i == end) {
+            end = window_end(u, m, todo, plan, i);
+            if (u->o.parallel > 1)
+                prefetch(u, m, todo, plan, i, end);
+        }
         if (!todo[i])
             continue;
         if (plan[i].n_steps > 0 && run_plan(u, st, i, &plan[i]) == ZUPD_OK) {

@@ -53,6 +53,8 @@ TESTS += tests/integration/update_e2e.sh
 EXTRA_DIST += tests/integration/update_e2e.sh
 TESTS += tests/integration/update_chain.sh
 EXTRA_DIST += tests/integration/update_chain.sh
+TESTS += tests/integration/update_parallel.sh
+EXTRA_DIST += tests/integration/update_parallel.sh
 EXTRA_DIST += tests/integration/e2e_lib.sh
 # crash safety: zupd update killed before each of its file-system changes
 TESTS += tests/integration/update_crash.sh

@@ -79,6 +79,7 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     uo.trusted_root = cli->conf.trusted_root;
     uo.transport = s->tr;
     uo.ctx = s->ctx;
+    uo.parallel = cli->conf.parallel;
     return zupd_updater_new(&uo, &s->u, err, cap);
 }
 
@@ -422,8 +423,9 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
     }
     if (cli->json) {
         struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
-        json_t *doc = json_pack("{s:o,s:I,s:I}", "components", report, "requests",
-                                (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes);
+        json_t *doc = json_pack("{s:o,s:I,s:I,s:I}", "components", report, "requests",
+                                (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes,
+                                "connections", (json_int_t)fs.connections);
         print_json(doc);
     } else {
         json_decref(report);

@@ -25,6 +25,7 @@ struct zupd_updater_opts {
     struct zupd_ctx *ctx;             /* borrowed; NULL ok */
     const struct zupd_limits *lim;    /* NULL: defaults */
     int64_t now;                      /* 0: the clock */
+    unsigned parallel;                /* downloads at once during an install; 0, 1: one */
 };
 
 struct zupd_updater;
