@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zupd/fetch.h>
@@ -491,12 +493,18 @@ struct slot {
 static int
 slot_open(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, enum zupd_hash_alg alg)
 {
+    struct stat sb;
     int rc;
 
     if (!zu_plain_name(fr->name) || fr->digest == NULL || fr->path == NULL ||
         strlen(fr->name) + sizeof(".part") > sizeof(s->part))
         return ZUPD_E_MISUSE;
     snprintf(s->part, sizeof(s->part), "%s.part", fr->name);
+    /* a file left whole by an earlier run is checked like a partial: its
+     * hash decides, and it costs no request when it is right */
+    if (fstatat(dirfd, s->part, &sb, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+        fstatat(dirfd, fr->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+        (void)renameat(dirfd, fr->name, dirfd, s->part);
     rc = zu_open_rw(dirfd, s->part, 0644, &s->f.fd, &s->f.len);
     if (rc != ZUPD_OK)
         return rc;

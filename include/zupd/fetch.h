@@ -239,7 +239,9 @@ struct zupd_fetch_file_req {
  * parallel (resuming a partial); a file whose attempt fails (network, short,
  * wrong hash) is then fetched alone with zupd_fetch_file()'s mirror
  * fallback, from the next mirror when there is one. Each file's result is
- * in files[i].rc. Returns ZUPD_OK when every file is there, else the first
+ * in files[i].rc. A file already at name (left by an earlier run) is
+ * checked like a whole partial: kept, without a request, when its hash is
+ * right. Returns ZUPD_OK when every file is there, else the first
  * file's error, or ZUPD_E_MISUSE / ZUPD_E_NOMEM. */
 ZUPD_API ZUPD_NODISCARD int zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t,
                                              const char *const *bases, size_t n_bases, int dirfd,

@@ -445,8 +445,9 @@ test_files(void **state)
     assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/c"), 1);
     assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/d"), 0);
     assert_int_equal(t->stats.bytes, 4 * 50000 + 50000 - 25000);
-    /* whole files already there: no request; one missing everywhere: its error */
-    for (size_t i = 0; i < 4; i++) {
+    /* whole files already there (partials, or left under their name by an
+     * earlier run): no request; one missing everywhere: its error */
+    for (size_t i = 0; i < 2; i++) {
         char part[16];
         snprintf(part, sizeof(part), "%s.part", names[i]);
         assert_int_equal(renameat(dfd, names[i], dfd, part), 0);
@@ -460,7 +461,20 @@ test_files(void **state)
     assert_int_equal(fr[0].rc, ZUPD_OK);
     assert_int_equal(fr[1].rc, ZUPD_E_NOTFOUND);
     assert_int_equal(fr[2].rc, ZUPD_OK);
+    assert_int_equal(fr[3].rc, ZUPD_OK);
     assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/c"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/d"), 1);
+    /* a damaged file left under its name: fetched again */
+    fd = openat(dfd, "c", O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(zu_write_all(fd, "XX", 2), ZUPD_OK);
+    close(fd);
+    assert_int_equal(zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, &fr[2], 1, 3, 0),
+                     ZUPD_OK);
+    assert_int_equal(zu_read_capped(dfd, "c", sizeof(data[2]), &p, &n), ZUPD_OK);
+    assert_memory_equal(p, data[2], sizeof(data[2]));
+    free(p);
     /* bad arguments */
     assert_int_equal(zupd_fetch_files(NULL, t, two, 0, dfd, ZUPD_HASH_SHA256, fr, 4, 3, 0),
                      ZUPD_E_MISUSE);
