@@ -731,14 +731,23 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
                  uint64_t max_new_size, const struct zupd_delta_sink *out,
                  struct zupd_delta_info *info)
 {
+    return zupd_delta_apply_flags(old, old_len, patch, patch_len, max_new_size, 0, out, info);
+}
+
+int
+zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                       uint64_t max_new_size, unsigned flags, const struct zupd_delta_sink *out,
+                       struct zupd_delta_info *info)
+{
     struct zupd_delta_info hdr;
     struct outq q = {out, NULL, 0};
+    bool hashes;
     int rc;
 
     if (info != NULL)
         memset(info, 0, sizeof(*info));
     if ((old == NULL && old_len > 0) || (patch == NULL && patch_len > 0) || out == NULL ||
-        out->write == NULL)
+        out->write == NULL || (flags & ~(unsigned)ZUPD_DELTA_NO_HASHES) != 0)
         return ZUPD_E_MISUSE;
     rc = zupd_delta_info(patch, patch_len, &hdr);
     if (rc != ZUPD_OK)
@@ -747,11 +756,12 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
         *info = hdr;
     if (max_new_size != 0 && hdr.new_size > max_new_size)
         return ZUPD_E_TOOBIG;
-    if (hdr.has_hashes) {
+    if (hdr.has_hashes && hdr.old_size != (uint64_t)old_len)
+        return ZUPD_E_BASE;
+    hashes = hdr.has_hashes && (flags & ZUPD_DELTA_NO_HASHES) == 0;
+    if (hashes) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;
-        if (hdr.old_size != (uint64_t)old_len)
-            return ZUPD_E_BASE;
         rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
         if (rc != ZUPD_OK)
             return rc;

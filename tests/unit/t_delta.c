@@ -61,8 +61,7 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
 }
 
 static int
-apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
-          struct mem_sink *m)
+apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, struct mem_sink *m)
 {
     struct zupd_delta_sink s = {m, mem_write};
     free(m->p);
@@ -83,8 +82,7 @@ round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
         uint8_t *patch = NULL;
         size_t plen = 0;
 
-        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL),
-                         ZUPD_OK);
+        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL), ZUPD_OK);
         assert_int_equal(zupd_delta_info(patch, plen, &info), ZUPD_OK);
         if (methods[i] != ZUPD_DELTA_AUTO)
             assert_int_equal(info.method, methods[i]);
@@ -239,6 +237,30 @@ test_wrong_base_refused_before_write(void **state)
         assert_int_equal(m.calls, 0);
         assert_int_equal(apply_mem(NULL, 0, p, pl, &m), ZUPD_E_BASE);
         assert_int_equal(m.calls, 0);
+        {
+            /* without hashes: the size is still checked, the content is not
+             * (the caller checks the output); unknown flags are refused */
+            struct zupd_delta_sink s = {&m, mem_write};
+            uint8_t *w = NULL;
+            size_t wl = 0;
+            struct zupd_delta_info info;
+            assert_int_equal(
+                zupd_delta_apply_flags(o, ol - 1, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, NULL),
+                ZUPD_E_BASE);
+            assert_int_equal(zupd_delta_apply_flags(o, ol, p, pl, 0, 2, &s, NULL), ZUPD_E_MISUSE);
+            o[ol / 2] ^= 1; /* the right base: the same output as with hashes */
+            assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_OK);
+            w = m.p;
+            wl = m.len;
+            m.p = NULL;
+            m.len = m.cap = 0;
+            assert_int_equal(
+                zupd_delta_apply_flags(o, ol, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, &info), ZUPD_OK);
+            assert_int_equal(m.len, wl);
+            assert_memory_equal(m.p, w, wl);
+            assert_int_equal(info.new_size, wl);
+            free(w);
+        }
         free(m.p);
         free(o);
         free(p);
@@ -349,9 +371,9 @@ test_sink_error_and_limits(void **state)
 
 /* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
 static uint8_t *
-craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-             const uint8_t *ctrl, size_t cl, const uint8_t *diff, size_t dl,
-             const uint8_t *extra, size_t el, size_t *plen)
+craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const uint8_t *ctrl,
+             size_t cl, const uint8_t *diff, size_t dl, const uint8_t *extra, size_t el,
+             size_t *plen)
 {
     size_t cap = 200 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) + ZSTD_compressBound(el);
     uint8_t *p = calloc(1, cap), *cz, *dz, *ez;
@@ -416,43 +438,43 @@ test_native_control_ranges(void **state)
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 1), ZUPD_OK);
     }
-    {   /* add past the end of old */
+    { /* add past the end of old */
         const uint64_t v[] = {0, 0, 2 * 10, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* add past the new size */
+    { /* add past the new size */
         const uint64_t v[] = {17, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past the new size */
+    { /* copy past the new size */
         const uint64_t v[] = {15, 2, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 2), ZUPD_E_FORMAT);
     }
-    {   /* huge values */
+    { /* huge values */
         const uint64_t v[] = {UINT64_MAX, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 0, 0), ZUPD_E_FORMAT);
     }
-    {   /* seek to a negative position, then add */
+    { /* seek to a negative position, then add */
         const uint64_t v[] = {0, 0, 2 * 5 - 1, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* huge seek */
+    { /* huge seek */
         const uint64_t v[] = {1, 0, UINT64_MAX, 14, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* control stream ends early */
+    { /* control stream ends early */
         const uint64_t v[] = {15, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 0), ZUPD_E_FORMAT);
     }
-    {   /* trailing control entry */
+    { /* trailing control entry */
         const uint64_t v[] = {15, 1, 0, 0, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* diff stream shorter than the control says */
+    { /* diff stream shorter than the control says */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 10, 1), ZUPD_E_FORMAT);
     }
-    {   /* extra bytes left over */
+    { /* extra bytes left over */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 5), ZUPD_E_FORMAT);
     }
@@ -462,9 +484,9 @@ static size_t
 bz(uint8_t *dst, size_t cap, const uint8_t *src, size_t len)
 {
     unsigned dl = (unsigned)cap;
-    assert_int_equal(BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src,
-                                              (unsigned)len, 9, 0, 0),
-                     BZ_OK);
+    assert_int_equal(
+        BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src, (unsigned)len, 9, 0, 0),
+        BZ_OK);
     return dl;
 }
 
@@ -495,35 +517,35 @@ static void
 test_bsdiff40_control_ranges(void **state)
 {
     (void)state;
-    {   /* valid, including reads of old out of range (they read as zero) */
+    { /* valid, including reads of old out of range (they read as zero) */
         const int64_t c[] = {4, 2, 20, 4, 0, -30, 6, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 14, 2), ZUPD_OK);
     }
-    {   /* negative add */
+    { /* negative add */
         const int64_t c[] = {-4, 20, 0};
         assert_int_equal(b40_rc(c, 3, 16, 0, 20), ZUPD_E_FORMAT);
     }
-    {   /* negative copy */
+    { /* negative copy */
         const int64_t c[] = {4, -2, 0};
         assert_int_equal(b40_rc(c, 3, 16, 4, 0), ZUPD_E_FORMAT);
     }
-    {   /* add past new size */
+    { /* add past new size */
         const int64_t c[] = {17, 0, 0};
         assert_int_equal(b40_rc(c, 3, 16, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past new size */
+    { /* copy past new size */
         const int64_t c[] = {10, 7, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 7), ZUPD_E_FORMAT);
     }
-    {   /* seek overflow */
+    { /* seek overflow */
         const int64_t c[] = {1, 0, INT64_MAX, 1, 0, INT64_MAX, 14, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 16, 0), ZUPD_E_FORMAT);
     }
-    {   /* negative new size */
+    { /* negative new size */
         const int64_t c[] = {1, 0, 0};
         assert_int_equal(b40_rc(c, 3, -1, 1, 0), ZUPD_E_FORMAT);
     }
-    {   /* extra stream shorter than copy */
+    { /* extra stream shorter than copy */
         const int64_t c[] = {10, 6, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 3), ZUPD_E_FORMAT);
     }
