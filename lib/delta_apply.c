@@ -417,6 +417,24 @@ rd_read(struct rd *r, uint8_t *dst, size_t n)
     return ZUPD_OK;
 }
 
+/* How many of the next bytes of r, at most max, are a run of zeros that can
+ * be skipped without a copy (a zero run of a ZRLE stream); 0 otherwise. */
+static int
+rd_zeros(struct rd *r, size_t max, size_t *n)
+{
+    *n = 0;
+    if (r->codec != ZU_CODEC_ZRLE)
+        return ZUPD_OK;
+    if (r->pos == r->len) {
+        int rc = rd_fill(r);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    if (r->view == r->buf && r->pos < r->len) /* the zero buffer: a zero run */
+        *n = r->len - r->pos < max ? r->len - r->pos : max;
+    return ZUPD_OK;
+}
+
 /* The stream is used up exactly: no byte left, frame complete, no trailing input. */
 static int
 rd_finish(struct rd *r)
@@ -553,7 +571,22 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
             return ZUPD_E_FORMAT;
         }
         while (add > 0) {
-            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add;
+            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, z = 0;
+            /* unchanged bytes (old + 0): emitted from old itself, no copy */
+            rc = rd_zeros(&j->diff, k, &z);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (z > 0 && oldpos >= 0 && (uint64_t)oldpos <= j->old_len &&
+                z <= j->old_len - (uint64_t)oldpos) {
+                rc = out_emit(q, j->old + oldpos, z);
+                if (rc != ZUPD_OK)
+                    return rc;
+                j->diff.pos += z;
+                oldpos += (int64_t)z;
+                newpos += z;
+                add -= z;
+                continue;
+            }
             rc = rd_read(&j->diff, buf, k);
             if (rc != ZUPD_OK)
                 return rc;
