@@ -587,6 +587,10 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
                 add -= z;
                 continue;
             }
+            /* literals of a zero-run stream: only up to the next zero run */
+            if (j->diff.codec == ZU_CODEC_ZRLE && j->diff.pos < j->diff.len &&
+                j->diff.len - j->diff.pos < k)
+                k = j->diff.len - j->diff.pos;
             rc = rd_read(&j->diff, buf, k);
             if (rc != ZUPD_OK)
                 return rc;
