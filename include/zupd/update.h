@@ -88,7 +88,9 @@ typedef void (*zupd_progress_fn)(void *opaque, const struct zupd_install_stats *
  * direct delta; at most ZUPD_CHAIN_MANIFESTS_MAX) when the sum of its
  * signed sizes beats the blob, else the full blob. Every result, and every
  * intermediate of a chain, is hash-checked; a failed delta or chain falls
- * back to the blob. Blobs are downloaded to <state>/cache (resumable across runs).
+ * back to the blob. Blobs are downloaded to <state>/cache (resumable across
+ * runs, not fsynced: every use is hash-checked), opts->parallel at a time, in
+ * windows of 4 x parallel files that are then built.
  * A failure leaves no trace in the store. */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_install(struct zupd_updater *u, struct zupd_store *store,
                                                  const uint8_t *manifest, size_t len,
