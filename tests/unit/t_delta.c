@@ -204,6 +204,68 @@ test_identical_is_small(void **state)
     free(w);
 }
 
+/* Sink that tells writes straight from old (zero-copy) from gathered ones. */
+struct where_sink {
+    struct mem_sink m;
+    const uint8_t *old;
+    size_t old_len, direct, writes;
+};
+
+static int
+where_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct where_sink *w = opaque;
+    w->writes++;
+    if ((uintptr_t)buf >= (uintptr_t)w->old && (uintptr_t)buf < (uintptr_t)w->old + w->old_len)
+        w->direct += len;
+    return mem_write(&w->m, buf, len);
+}
+
+static void
+test_unchanged_from_old(void **state)
+{
+    /* 4 MiB: closer changes (every 5 KB) in the first 256 KiB, sparse ones
+     * (every 50 KB) after: long zero runs of the diff go out from old, short
+     * ones are gathered, and the output is the same either way */
+    const size_t n = 4u << 20;
+    uint8_t *o = malloc(n), *w = malloc(n), *patch = NULL;
+    struct zupd_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3};
+    struct where_sink ws = {0};
+    struct zupd_delta_sink s = {&ws, where_write};
+    size_t plen = 0;
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    rng_state = 1234;
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint8_t)rng();
+    memcpy(w, o, n);
+    for (size_t i = 50; i < n / 16; i += 5001) /* 16 new random bytes each */
+        for (size_t k = 0; k < 16; k++)
+            w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
+    for (size_t i = n / 16; i + 16 < n; i += 50001)
+        for (size_t k = 0; k < 16; k++)
+            w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
+    assert_int_equal(zupd_delta_create(o, n, w, n, &opt, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal((patch[6] >> 2) & 3, 3); /* the diff stream is zero runs */
+    for (unsigned flags = 0; flags <= ZUPD_DELTA_NO_HASHES; flags += ZUPD_DELTA_NO_HASHES) {
+        free(ws.m.p);
+        memset(&ws, 0, sizeof(ws));
+        ws.old = o;
+        ws.old_len = n;
+        assert_int_equal(zupd_delta_apply_flags(o, n, patch, plen, n, flags, &s, NULL), ZUPD_OK);
+        assert_int_equal(ws.m.len, n);
+        assert_memory_equal(ws.m.p, w, n);
+        assert_true(ws.direct > n / 3);    /* the sparse half, mostly */
+        assert_true(ws.writes < n / 4096); /* not one write per run */
+    }
+    free(ws.m.p);
+    free(patch);
+    free(o);
+    free(w);
+}
+
 /* ------------------------------------------------------------------ refusals */
 
 static void
@@ -632,6 +694,7 @@ main(void)
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_identical_is_small),
+        cmocka_unit_test(test_unchanged_from_old),
         cmocka_unit_test(test_wrong_base_refused_before_write),
         cmocka_unit_test(test_truncated_refused),
         cmocka_unit_test(test_corrupted_refused),
