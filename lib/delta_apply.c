@@ -417,6 +417,47 @@ rd_read(struct rd *r, uint8_t *dst, size_t n)
     return ZUPD_OK;
 }
 
+/* dst[i] += src[i] for i < n, mod 256: eight bytes at a time without a carry
+ * between them (the compiler does not vectorize the byte loop at -O2). */
+static void
+add_bytes(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        uint64_t a, b, r;
+        memcpy(&a, dst + i, 8);
+        memcpy(&b, src + i, 8);
+        r = ((a & lo) + (b & lo)) ^ ((a ^ b) & hi);
+        memcpy(dst + i, &r, 8);
+    }
+    for (; i < n; i++)
+        dst[i] = (uint8_t)(dst[i] + src[i]);
+}
+
+/* Zero runs of at least this many bytes go out straight from the old file;
+ * shorter ones are gathered with their neighbours into one write. */
+#define ZERO_RUN_DIRECT (16u << 10)
+
+/* How many of the next bytes of r, at most max, are a run of zeros that can
+ * be skipped without a copy (a zero run of a ZRLE stream); 0 otherwise. */
+static int
+rd_zeros(struct rd *r, size_t max, size_t *n)
+{
+    *n = 0;
+    if (r->codec != ZU_CODEC_ZRLE)
+        return ZUPD_OK;
+    if (r->pos == r->len) {
+        int rc = rd_fill(r);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    if (r->view == r->buf && r->pos < r->len) /* the zero buffer: a zero run */
+        *n = r->len - r->pos < max ? r->len - r->pos : max;
+    return ZUPD_OK;
+}
+
 /* The stream is used up exactly: no byte left, frame complete, no trailing input. */
 static int
 rd_finish(struct rd *r)
@@ -553,22 +594,52 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
             return ZUPD_E_FORMAT;
         }
         while (add > 0) {
-            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add;
-            rc = rd_read(&j->diff, buf, k);
+            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, z = 0;
+            /* unchanged bytes (old + 0): emitted from old itself, no copy */
+            rc = rd_zeros(&j->diff, k, &z);
             if (rc != ZUPD_OK)
                 return rc;
+            if (z >= ZERO_RUN_DIRECT && oldpos >= 0 && (uint64_t)oldpos <= j->old_len &&
+                z <= j->old_len - (uint64_t)oldpos) {
+                rc = out_emit(q, j->old + oldpos, z);
+                if (rc != ZUPD_OK)
+                    return rc;
+                j->diff.pos += z;
+                oldpos += (int64_t)z;
+                newpos += z;
+                add -= z;
+                continue;
+            }
+            /* the rest into buf: of a zero-run stream, short runs and
+             * literals up to the next long zero run (one write for many) */
+            for (size_t got = 0; got < k;) {
+                size_t piece = k - got;
+                if (got > 0) {
+                    rc = rd_zeros(&j->diff, piece, &z);
+                    if (rc != ZUPD_OK)
+                        return rc;
+                    if (z >= ZERO_RUN_DIRECT) {
+                        k = got;
+                        break;
+                    }
+                }
+                if (j->diff.codec == ZU_CODEC_ZRLE && j->diff.pos < j->diff.len &&
+                    j->diff.len - j->diff.pos < piece)
+                    piece = j->diff.len - j->diff.pos;
+                rc = rd_read(&j->diff, buf + got, piece);
+                if (rc != ZUPD_OK)
+                    return rc;
+                got += piece;
+            }
             if (oldpos >= 0 && (uint64_t)oldpos < j->old_len) {
                 /* [oldpos, oldpos+k) clipped to old: outside, old reads as 0 */
                 size_t o = (size_t)oldpos;
                 size_t m = j->old_len - o < k ? j->old_len - o : k;
-                const uint8_t *src = j->old + o;
-                for (size_t i = 0; i < m; i++)
-                    buf[i] = (uint8_t)(buf[i] + src[i]);
+                add_bytes(buf, j->old + o, m);
             } else if (oldpos < 0 && (uint64_t)(-oldpos) < k) {
                 size_t skip = (size_t)(-oldpos);
                 size_t m = k - skip < j->old_len ? k - skip : j->old_len;
-                for (size_t i = 0; i < m; i++)
-                    buf[skip + i] = (uint8_t)(buf[skip + i] + j->old[i]);
+                add_bytes(buf + skip, j->old, m);
             }
             rc = out_emit(q, buf, k);
             if (rc != ZUPD_OK)
@@ -731,14 +802,23 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
                  uint64_t max_new_size, const struct zupd_delta_sink *out,
                  struct zupd_delta_info *info)
 {
+    return zupd_delta_apply_flags(old, old_len, patch, patch_len, max_new_size, 0, out, info);
+}
+
+int
+zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                       uint64_t max_new_size, unsigned flags, const struct zupd_delta_sink *out,
+                       struct zupd_delta_info *info)
+{
     struct zupd_delta_info hdr;
     struct outq q = {out, NULL, 0};
+    bool hashes;
     int rc;
 
     if (info != NULL)
         memset(info, 0, sizeof(*info));
     if ((old == NULL && old_len > 0) || (patch == NULL && patch_len > 0) || out == NULL ||
-        out->write == NULL)
+        out->write == NULL || (flags & ~(unsigned)ZUPD_DELTA_NO_HASHES) != 0)
         return ZUPD_E_MISUSE;
     rc = zupd_delta_info(patch, patch_len, &hdr);
     if (rc != ZUPD_OK)
@@ -747,11 +827,12 @@ zupd_delta_apply(const uint8_t *old, size_t old_len, const uint8_t *patch, size_
         *info = hdr;
     if (max_new_size != 0 && hdr.new_size > max_new_size)
         return ZUPD_E_TOOBIG;
-    if (hdr.has_hashes) {
+    if (hdr.has_hashes && hdr.old_size != (uint64_t)old_len)
+        return ZUPD_E_BASE;
+    hashes = hdr.has_hashes && (flags & ZUPD_DELTA_NO_HASHES) == 0;
+    if (hashes) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;
-        if (hdr.old_size != (uint64_t)old_len)
-            return ZUPD_E_BASE;
         rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
         if (rc != ZUPD_OK)
             return rc;

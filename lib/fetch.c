@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zupd/fetch.h>
@@ -363,10 +365,27 @@ out:
     return rc;
 }
 
-int
-zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
+/* Move a verified partial into place: durably, or (a cache whose content
+ * is checked again where it is used) without any fsync. */
+static int
+file_publish(int fd, int dirfd, const char *part, const char *name, bool sync)
+{
+    int rc = ZUPD_OK;
+
+    if (sync) {
+        rc = zu_fsync_fd(fd);
+        if (rc == ZUPD_OK)
+            rc = zu_rename_durable(dirfd, part, name);
+    } else if (renameat(dirfd, part, dirfd, name) != 0) {
+        rc = zu_errno_to_err(errno);
+    }
+    return rc;
+}
+
+static int
+fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
                 int dirfd, const char *name, uint64_t expected_len, enum zupd_hash_alg alg,
-                const uint8_t *digest, struct zupd_fetch_res *res)
+                const uint8_t *digest, bool sync, struct zupd_fetch_res *res)
 {
     struct filesink f = {.fd = -1, .alg = alg, .h = NULL, .len = 0};
     struct zupd_sink sink = {.opaque = &f, .begin = file_begin, .write = file_write};
@@ -441,15 +460,186 @@ zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
             goto out;
         }
     }
-    rc = zu_fsync_fd(f.fd);
-    if (rc == ZUPD_OK)
-        rc = zu_rename_durable(dirfd, part, name);
+    rc = file_publish(f.fd, dirfd, part, name, sync);
     if (rc != ZUPD_OK)
         zu_log(ctx, ZUPD_LOG_ERR, "cannot store '%s': %s", name, strerror(errno));
 out:
     if (f.fd >= 0)
         close(f.fd);
     zupd_hash_free(f.h);
+    return rc;
+}
+
+int
+zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
+                int dirfd, const char *name, uint64_t expected_len, enum zupd_hash_alg alg,
+                const uint8_t *digest, struct zupd_fetch_res *res)
+{
+    return fetch_file_impl(ctx, t, req, dirfd, name, expected_len, alg, digest, true, res);
+}
+
+/* ------------------------------------------------------------ several files */
+
+struct slot {
+    struct filesink f;
+    struct wrap w;
+    struct zupd_sink fs, ws;
+    char part[256];
+    char *url;
+    bool asked; /* a GET of the parallel round */
+};
+
+/* Open the partial of one file and hash what it holds. */
+static int
+slot_open(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, enum zupd_hash_alg alg)
+{
+    struct stat sb;
+    int rc;
+
+    if (!zu_plain_name(fr->name) || fr->digest == NULL || fr->path == NULL ||
+        strlen(fr->name) + sizeof(".part") > sizeof(s->part))
+        return ZUPD_E_MISUSE;
+    snprintf(s->part, sizeof(s->part), "%s.part", fr->name);
+    /* a file left whole by an earlier run is checked like a partial: its
+     * hash decides, and it costs no request when it is right */
+    if (fstatat(dirfd, s->part, &sb, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+        fstatat(dirfd, fr->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+        (void)renameat(dirfd, fr->name, dirfd, s->part);
+    rc = zu_open_rw(dirfd, s->part, 0644, &s->f.fd, &s->f.len);
+    if (rc != ZUPD_OK)
+        return rc;
+    s->f.alg = alg;
+    s->f.h = zupd_hash_new(alg);
+    if (s->f.h == NULL)
+        return ZUPD_E_NOMEM;
+    return s->f.len > fr->expected_len ? file_restart(&s->f) : file_hash_prefix(&s->f);
+}
+
+/* After the parallel round: is the file whole and right? Then in place. */
+static int
+slot_finish(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, size_t dlen, bool sync)
+{
+    uint8_t got[ZUPD_HASH_MAX_LEN];
+    size_t glen = 0;
+    int rc;
+
+    if (s->f.len != fr->expected_len)
+        return ZUPD_E_LENGTH;
+    rc = zupd_hash_final(s->f.h, got, sizeof(got), &glen);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (glen != dlen || memcmp(got, fr->digest, dlen) != 0)
+        return ZUPD_E_HASH;
+    return file_publish(s->f.fd, dirfd, s->part, fr->name, sync);
+}
+
+static bool
+machine_error(int rc)
+{
+    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
+}
+
+int
+zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *const *bases,
+                 size_t n_bases, int dirfd, enum zupd_hash_alg alg,
+                 struct zupd_fetch_file_req *files, size_t n, unsigned parallel, unsigned flags)
+{
+    struct slot *sl = NULL;
+    struct zupd_get_item *items = NULL;
+    size_t n_items = 0, dlen = zupd_hash_len(alg);
+    bool sync = (flags & ZUPD_FETCH_NOSYNC) == 0;
+    int rc = ZUPD_OK;
+
+    if (t == NULL || t->get == NULL || bases == NULL || n_bases == 0 || dlen == 0 ||
+        (files == NULL && n > 0))
+        return ZUPD_E_MISUSE;
+    if (n == 0)
+        return ZUPD_OK;
+    sl = calloc(n, sizeof(*sl));
+    items = calloc(n, sizeof(*items));
+    if (sl == NULL || items == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct slot *s = &sl[i];
+        struct zupd_fetch_file_req *fr = &files[i];
+        size_t need;
+
+        s->f.fd = -1;
+        fr->rc = slot_open(s, dirfd, fr, alg);
+        if (fr->rc != ZUPD_OK || s->f.len == fr->expected_len)
+            continue; /* an error, or whole already: checked below */
+        need = strlen(bases[0]) + strlen(fr->path) + 2;
+        s->url = malloc(need);
+        if (s->url == NULL) {
+            fr->rc = ZUPD_E_NOMEM;
+            continue;
+        }
+        snprintf(s->url, need, "%s%s%s", bases[0],
+                 bases[0][0] != 0 && bases[0][strlen(bases[0]) - 1] == '/' ? "" : "/", fr->path);
+        s->fs = (struct zupd_sink){.opaque = &s->f, .begin = file_begin, .write = file_write};
+        s->w = (struct wrap){.user = &s->fs, .pos = s->f.len, .max = fr->expected_len};
+        s->ws = (struct zupd_sink){.opaque = &s->w, .begin = wrap_begin, .write = wrap_write};
+        items[n_items].g.url = s->url;
+        items[n_items].g.offset = s->f.len;
+        items[n_items].g.max_bytes = fr->expected_len;
+        items[n_items].sink = &s->ws;
+        s->asked = true;
+        n_items++;
+    }
+    if (n_items > 1 && parallel > 1 && t->get_many != NULL) {
+        t->get_many(t->opaque, items, n_items, parallel);
+    } else {
+        for (size_t k = 0; k < n_items; k++)
+            items[k].rc = t->get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
+    }
+    for (size_t i = 0, k = 0; i < n; i++) {
+        struct slot *s = &sl[i];
+        struct zupd_fetch_file_req *fr = &files[i];
+        struct zupd_fetch_req req;
+        struct zupd_fetch_res res;
+
+        if (s->asked) {
+            struct zupd_get_item *it = &items[k++];
+            t->stats.requests++;
+            t->stats.bytes += it->res.received;
+            t->stats.connections += it->res.new_conns;
+            fr->rc = it->rc;
+            if (fr->rc == ZUPD_OK && !s->w.began)
+                fr->rc = wrap_begin(&s->w, it->res.start); /* an empty body */
+        }
+        if (fr->rc == ZUPD_OK)
+            fr->rc = slot_finish(s, dirfd, fr, dlen, sync);
+        if (s->f.fd >= 0)
+            close(s->f.fd);
+        s->f.fd = -1;
+        if (fr->rc != ZUPD_OK && !machine_error(fr->rc)) {
+            /* alone now, with the mirror fallback; after a failure on the
+             * first mirror, from the next one when there is one */
+            memset(&req, 0, sizeof(req));
+            req.bases = bases;
+            req.n_bases = n_bases;
+            req.first = s->asked && n_bases > 1 ? 1 : 0;
+            req.path = fr->path;
+            req.max_bytes = fr->expected_len > 0 ? fr->expected_len : 1;
+            zu_log(ctx, ZUPD_LOG_INFO, "'%s': %s; fetching it alone", fr->path,
+                   zupd_strerror(fr->rc));
+            fr->rc = fetch_file_impl(ctx, t, &req, dirfd, fr->name, fr->expected_len, alg,
+                                     fr->digest, sync, &res);
+        }
+        if (fr->rc != ZUPD_OK && rc == ZUPD_OK)
+            rc = fr->rc;
+    }
+out:
+    for (size_t i = 0; sl != NULL && i < n; i++) {
+        if (sl[i].f.fd >= 0)
+            close(sl[i].f.fd);
+        zupd_hash_free(sl[i].f.h);
+        free(sl[i].url);
+    }
+    free(sl);
+    free(items);
     return rc;
 }
 

@@ -23,13 +23,13 @@
 /* Response headers of one GET, redirects included. */
 #define HEADERS_MAX (64u << 10)
 
-struct curl_tr {
+/* One transfer: an easy handle and the state of the GET it carries. */
+struct xfer {
     CURL *h;
-    struct zupd_ctx *ctx; /* borrowed */
-    struct zupd_curl_opts o;
-    char *ca_file;
-    char *user_agent;
+    struct curl_tr *c;
     char errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *hdrs;
+    struct zupd_get_item *item; /* of get_many(); NULL when idle */
 
     /* per GET */
     const struct zupd_get *g;
@@ -48,6 +48,18 @@ struct curl_tr {
     uint64_t crange_start;
     char etag[ZUPD_VALIDATOR_MAX];
     char last_modified[ZUPD_VALIDATOR_MAX];
+};
+
+struct curl_tr {
+    struct zupd_ctx *ctx; /* borrowed */
+    struct zupd_curl_opts o;
+    char *ca_file;
+    char *user_agent;
+    CURLSH *share; /* one connection cache, DNS cache and TLS sessions for all handles */
+    struct xfer main;
+    CURLM *multi;      /* get_many(), made on first use */
+    struct xfer *pool; /* get_many()'s handles, kept for the next batch */
+    size_t n_pool;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -88,7 +100,7 @@ parse_content_range(const char *v, uint64_t *start)
 
 /* The headers of one response are complete: decide before any body byte. */
 static bool
-headers_done(struct curl_tr *c)
+headers_done(struct xfer *c)
 {
     curl_off_t cl = -1;
     uint64_t start = 0;
@@ -138,7 +150,7 @@ header_is(const char *line, size_t len, const char *name, const char **val, size
 static size_t
 on_header(char *buf, size_t size, size_t nitems, void *opaque)
 {
-    struct curl_tr *c = opaque;
+    struct xfer *c = opaque;
     size_t len = size * nitems;
     const char *v;
     size_t vlen;
@@ -179,7 +191,7 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *opaque)
 {
-    struct curl_tr *c = opaque;
+    struct xfer *c = opaque;
     size_t len = size * nmemb;
 
     if (!c->began) {
@@ -208,7 +220,7 @@ static int
 on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
             curl_off_t ulnow)
 {
-    struct curl_tr *c = opaque;
+    struct xfer *c = opaque;
 
     (void)dltotal;
     (void)ultotal;
@@ -227,8 +239,16 @@ curl_free_tr(void *opaque)
 
     if (c == NULL)
         return;
-    if (c->h != NULL)
-        curl_easy_cleanup(c->h);
+    for (size_t i = 0; i < c->n_pool; i++)
+        if (c->pool[i].h != NULL)
+            curl_easy_cleanup(c->pool[i].h);
+    free(c->pool);
+    if (c->multi != NULL)
+        curl_multi_cleanup(c->multi);
+    if (c->main.h != NULL)
+        curl_easy_cleanup(c->main.h);
+    if (c->share != NULL)
+        curl_share_cleanup(c->share);
     free(c->ca_file);
     free(c->user_agent);
     free(c);
@@ -237,10 +257,15 @@ curl_free_tr(void *opaque)
 /* Options set once on the handle; curl_easy_reset() is never called, so the
  * connection cache, TLS sessions and DNS cache of the handle survive. */
 static int
-setup_handle(struct curl_tr *c)
+setup_handle(struct curl_tr *tr, struct xfer *c)
 {
-    CURL *h = c->h;
+    CURL *h;
     CURLcode e = CURLE_OK;
+
+    c->c = tr;
+    c->h = h = curl_easy_init();
+    if (h == NULL)
+        return ZUPD_E_NET;
 
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
@@ -249,14 +274,16 @@ setup_handle(struct curl_tr *c)
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_FOLLOWLOCATION, c->o.max_redirs > 0 ? 1L : 0L);
-    SET(CURLOPT_MAXREDIRS, (long)c->o.max_redirs);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->o.connect_timeout_ms);
-    SET(CURLOPT_TIMEOUT_MS, (long)c->o.total_timeout_ms);
-    SET(CURLOPT_LOW_SPEED_LIMIT, (long)c->o.low_speed_limit);
-    SET(CURLOPT_LOW_SPEED_TIME, (long)c->o.low_speed_time);
-    SET(CURLOPT_BUFFERSIZE, (long)c->o.buffer_size);
-    SET(CURLOPT_USERAGENT, c->user_agent);
+    SET(CURLOPT_FOLLOWLOCATION, tr->o.max_redirs > 0 ? 1L : 0L);
+    SET(CURLOPT_MAXREDIRS, (long)tr->o.max_redirs);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)tr->o.connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, (long)tr->o.total_timeout_ms);
+    SET(CURLOPT_LOW_SPEED_LIMIT, (long)tr->o.low_speed_limit);
+    SET(CURLOPT_LOW_SPEED_TIME, (long)tr->o.low_speed_time);
+    SET(CURLOPT_BUFFERSIZE, (long)tr->o.buffer_size);
+    SET(CURLOPT_USERAGENT, tr->user_agent);
+    SET(CURLOPT_SHARE, tr->share);
+    SET(CURLOPT_PRIVATE, (void *)c);
     SET(CURLOPT_ERRORBUFFER, c->errbuf);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, c);
@@ -270,15 +297,15 @@ setup_handle(struct curl_tr *c)
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     /* a proxy's "200 Connection established" must not look like our answer */
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    if (c->ca_file != NULL)
-        SET(CURLOPT_CAINFO, c->ca_file);
+    if (tr->ca_file != NULL)
+        SET(CURLOPT_CAINFO, tr->ca_file);
 #undef SET
     /* HTTP/2 needs nghttp2 in libcurl: without it stay on HTTP/1.1 */
-    if (e == CURLE_OK && c->o.http2 &&
+    if (e == CURLE_OK && tr->o.http2 &&
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)
-        zu_log(c->ctx, ZUPD_LOG_INFO, "libcurl without HTTP/2; using HTTP/1.1");
+        zu_log(tr->ctx, ZUPD_LOG_INFO, "libcurl without HTTP/2; using HTTP/1.1");
     if (e != CURLE_OK) {
-        zu_log(c->ctx, ZUPD_LOG_ERR, "libcurl: %s", curl_easy_strerror(e));
+        zu_log(tr->ctx, ZUPD_LOG_ERR, "libcurl: %s", curl_easy_strerror(e));
         return e == CURLE_OUT_OF_MEMORY ? ZUPD_E_NOMEM : ZUPD_E_NET;
     }
     return ZUPD_OK;
@@ -286,6 +313,7 @@ setup_handle(struct curl_tr *c)
 
 static int curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
                     struct zupd_get_res *res);
+static void curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel);
 
 int
 zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
@@ -314,16 +342,20 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     c->o.user_agent = c->o.ca_file = NULL; /* the caller's strings are not kept */
     if (c->user_agent == NULL || (opts != NULL && opts->ca_file != NULL && c->ca_file == NULL))
         goto out;
-    c->h = curl_easy_init();
-    if (c->h == NULL) {
+    c->share = curl_share_init();
+    if (c->share == NULL ||
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
         rc = ZUPD_E_NET;
         goto out;
     }
-    rc = setup_handle(c);
+    rc = setup_handle(c, &c->main);
     if (rc != ZUPD_OK)
         goto out;
     t->opaque = c;
     t->get = curl_get;
+    t->get_many = curl_get_many;
     t->free = curl_free_tr;
     *out = t;
     t = NULL;
@@ -348,17 +380,15 @@ map_curlcode(CURLcode e)
     return ZUPD_E_NET;
 }
 
-/* One attempt. Returns the transfer's result before HTTP status mapping. */
-static int
-perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sink,
-        struct zupd_get_res *res, CURLcode *ce)
+/* Set up x for one GET (headers, range, URL). The request headers live in
+ * x->hdrs until finish(). */
+static CURLcode
+prepare(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
+        struct zupd_get_res *res)
 {
-    struct curl_slist *hdrs = NULL, *tmp;
+    struct curl_slist *tmp;
     char range[48], line[ZUPD_VALIDATOR_MAX + 32];
-    curl_off_t ra = 0;
-    long conns = 0, ver = 0;
-    CURLcode e = CURLE_OK;
-    int rc = ZUPD_OK;
+    CURLcode e;
 
     c->g = g;
     c->sink = sink;
@@ -371,36 +401,45 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     c->hdrbytes = 0;
     c->errbuf[0] = '\0';
     c->etag[0] = c->last_modified[0] = '\0';
+    c->hdrs = NULL;
     if (g->cond != NULL && g->cond->etag[0] != '\0') {
         snprintf(line, sizeof(line), "If-None-Match: %s", g->cond->etag);
-        tmp = curl_slist_append(hdrs, line);
+        tmp = curl_slist_append(c->hdrs, line);
         if (tmp == NULL)
-            goto nomem;
-        hdrs = tmp;
+            return CURLE_OUT_OF_MEMORY;
+        c->hdrs = tmp;
     }
     if (g->cond != NULL && g->cond->last_modified[0] != '\0') {
         snprintf(line, sizeof(line), "If-Modified-Since: %s", g->cond->last_modified);
-        tmp = curl_slist_append(hdrs, line);
+        tmp = curl_slist_append(c->hdrs, line);
         if (tmp == NULL)
-            goto nomem;
-        hdrs = tmp;
+            return CURLE_OUT_OF_MEMORY;
+        c->hdrs = tmp;
     }
     if (g->offset > 0)
         snprintf(range, sizeof(range), "%" PRIu64 "-", g->offset);
     e = curl_easy_setopt(c->h, CURLOPT_URL, g->url);
     if (e == CURLE_OK)
         e = curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-    if (e == CURLE_OK)
+    if (e == CURLE_OK) /* copied by libcurl */
         e = curl_easy_setopt(c->h, CURLOPT_RANGE, g->offset > 0 ? range : NULL);
     if (e == CURLE_OK)
-        e = curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
+        e = curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
     /* an https repository never follows a redirect to plain http */
     if (e == CURLE_OK)
         e = curl_easy_setopt(c->h, CURLOPT_REDIR_PROTOCOLS_STR,
                              strncasecmp(g->url, "https://", 8) == 0 ? "https" : "http,https");
-    if (e == CURLE_OK)
-        e = curl_easy_perform(c->h);
-    *ce = e;
+    return e;
+}
+
+/* The transfer of x ended with e: its result before HTTP status mapping. */
+static int
+finish(struct xfer *c, CURLcode e)
+{
+    struct zupd_get_res *res = c->res;
+    curl_off_t ra = 0;
+    long conns = 0, ver = 0;
+
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &res->status);
     if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
         res->new_conns += (uint32_t)conns;
@@ -413,47 +452,58 @@ perform(struct curl_tr *c, const struct zupd_get *g, const struct zupd_sink *sin
     if ((res->status == 429 || res->status == 503) &&
         curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         res->retry_after =
-            (uint64_t)ra > c->o.max_retry_after ? c->o.max_retry_after : (uint32_t)ra;
+            (uint64_t)ra > c->c->o.max_retry_after ? c->c->o.max_retry_after : (uint32_t)ra;
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
+    curl_slist_free_all(c->hdrs);
+    c->hdrs = NULL;
     if (c->sink_rc != ZUPD_OK)
-        rc = c->sink_rc;
-    else if (c->toobig)
-        rc = ZUPD_E_TOOBIG;
-    else if (c->bad_range)
-        rc = ZUPD_E_NET;
-    else if (c->errbody_over)
-        rc = ZUPD_OK; /* the status decides: a 404 stays a 404 */
-    else
-        rc = map_curlcode(e);
-    return rc;
-nomem:
-    curl_slist_free_all(hdrs);
-    *ce = CURLE_OUT_OF_MEMORY;
-    return ZUPD_E_NOMEM;
+        return c->sink_rc;
+    if (c->toobig)
+        return ZUPD_E_TOOBIG;
+    if (c->bad_range)
+        return ZUPD_E_NET;
+    if (c->errbody_over)
+        return ZUPD_OK; /* the status decides: a 404 stays a 404 */
+    return map_curlcode(e);
 }
 
+/* One attempt on x, blocking. */
 static int
-curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
-         struct zupd_get_res *res)
+perform(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
+        struct zupd_get_res *res, CURLcode *ce)
 {
-    struct curl_tr *c = opaque;
+    CURLcode e = prepare(c, g, sink, res);
+
+    if (e == CURLE_OK)
+        e = curl_easy_perform(c->h);
+    *ce = e;
+    return finish(c, e);
+}
+
+static bool
+get_ok(const struct zupd_get *g, const struct zupd_sink *sink)
+{
+    /* no CR/LF may reach a request header */
+    return g != NULL && g->url != NULL && sink != NULL && g->max_bytes > 0 &&
+           g->offset <= g->max_bytes &&
+           (g->cond == NULL ||
+            (zu_validator_ok(g->cond->etag) && zu_validator_ok(g->cond->last_modified)));
+}
+
+/* After the first attempt of a GET on x (result rc, libcurl's ce): the
+ * retry of a 416 from the start, then the mapping of the HTTP status. */
+static int
+conclude(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
+         struct zupd_get_res *res, int rc, CURLcode ce)
+{
+    struct curl_tr *tr = c->c;
     struct zupd_get again;
     char shown[512];
-    CURLcode ce = CURLE_OK;
-    int rc;
 
-    memset(res, 0, sizeof(*res));
-    if (g == NULL || g->url == NULL || sink == NULL || g->max_bytes == 0 ||
-        g->offset > g->max_bytes ||
-        (g->cond != NULL &&
-         (!zu_validator_ok(g->cond->etag) || !zu_validator_ok(g->cond->last_modified))))
-        return ZUPD_E_MISUSE; /* no CR/LF may reach a request header */
     zu_url_redact(shown, sizeof(shown), g->url);
-    rc = perform(c, g, sink, res, &ce);
     if (rc == ZUPD_OK && res->status == 416 && g->offset > 0) {
         /* the partial is as long as the file or longer: start over */
-        zu_log(c->ctx, ZUPD_LOG_INFO, "'%s': range not satisfiable; fetching it whole", shown);
+        zu_log(tr->ctx, ZUPD_LOG_INFO, "'%s': range not satisfiable; fetching it whole", shown);
         again = *g;
         again.offset = 0;
         res->new_conns = 0;
@@ -461,10 +511,10 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     }
     if (rc != ZUPD_OK) {
         if (rc == ZUPD_E_TOOBIG)
-            zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': more than %" PRIu64 " bytes; stopped", shown,
+            zu_log(tr->ctx, ZUPD_LOG_WARN, "'%s': more than %" PRIu64 " bytes; stopped", shown,
                    g->max_bytes);
         else if (rc == ZUPD_E_NET || rc == ZUPD_E_TIMEOUT)
-            zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': %s", shown,
+            zu_log(tr->ctx, ZUPD_LOG_WARN, "'%s': %s", shown,
                    c->bad_range           ? "reply to a range request does not start at the offset"
                    : c->errbuf[0] != '\0' ? c->errbuf
                                           : curl_easy_strerror(ce));
@@ -481,16 +531,128 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
         return ZUPD_OK;
     case 403:
     case 404:
-        zu_log(c->ctx, ZUPD_LOG_INFO, "'%s': HTTP %ld", shown, res->status);
+        zu_log(tr->ctx, ZUPD_LOG_INFO, "'%s': HTTP %ld", shown, res->status);
         return ZUPD_E_NOTFOUND;
     case 429:
     case 503:
-        zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': HTTP %ld, retry after %" PRIu32 " s", shown,
+        zu_log(tr->ctx, ZUPD_LOG_WARN, "'%s': HTTP %ld, retry after %" PRIu32 " s", shown,
                res->status, res->retry_after);
         return ZUPD_E_BUSY;
     default:
         break;
     }
-    zu_log(c->ctx, ZUPD_LOG_WARN, "'%s': HTTP %ld", shown, res->status);
+    zu_log(tr->ctx, ZUPD_LOG_WARN, "'%s': HTTP %ld", shown, res->status);
     return ZUPD_E_NET;
+}
+
+static int
+curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
+         struct zupd_get_res *res)
+{
+    struct curl_tr *c = opaque;
+    CURLcode ce = CURLE_OK;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (!get_ok(g, sink))
+        return ZUPD_E_MISUSE;
+    rc = perform(&c->main, g, sink, res, &ce);
+    return conclude(&c->main, g, sink, res, rc, ce);
+}
+
+/* Up to `parallel` GETs at once on a multi handle; the handles (and, through
+ * the share, the connections) are kept for the next batch. */
+static void
+curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel)
+{
+    struct curl_tr *c = opaque;
+    size_t want = parallel < n ? parallel : n, next = 0, active = 0;
+
+    if (want == 0)
+        want = 1;
+    if (c->multi == NULL)
+        c->multi = curl_multi_init();
+    if (c->n_pool < want && c->multi != NULL) {
+        struct xfer *np = realloc(c->pool, want * sizeof(*np));
+        if (np != NULL) {
+            c->pool = np;
+            for (; c->n_pool < want; c->n_pool++) {
+                memset(&c->pool[c->n_pool], 0, sizeof(*np));
+                if (setup_handle(c, &c->pool[c->n_pool]) != ZUPD_OK) {
+                    if (c->pool[c->n_pool].h != NULL)
+                        curl_easy_cleanup(c->pool[c->n_pool].h);
+                    break;
+                }
+            }
+        }
+    }
+    if (c->multi == NULL || c->n_pool == 0) { /* no memory for more: one by one */
+        for (size_t i = 0; i < n; i++)
+            items[i].rc = curl_get(c, &items[i].g, items[i].sink, &items[i].res);
+        return;
+    }
+    if (want > c->n_pool)
+        want = c->n_pool;
+    while (next < n || active > 0) {
+        CURLMsg *msg;
+        int still = 0, left = 0;
+
+        /* start GETs on the idle handles */
+        for (size_t k = 0; k < want && next < n; k++) {
+            struct xfer *x = &c->pool[k];
+            struct zupd_get_item *it;
+            CURLcode e;
+
+            if (x->item != NULL)
+                continue;
+            it = &items[next++];
+            memset(&it->res, 0, sizeof(it->res));
+            if (!get_ok(&it->g, it->sink)) {
+                it->rc = ZUPD_E_MISUSE;
+                continue;
+            }
+            e = prepare(x, &it->g, it->sink, &it->res);
+            if (e == CURLE_OK && curl_multi_add_handle(c->multi, x->h) != CURLM_OK)
+                e = CURLE_FAILED_INIT;
+            if (e != CURLE_OK) {
+                it->rc = conclude(x, &it->g, it->sink, &it->res, finish(x, e), e);
+                continue;
+            }
+            x->item = it;
+            active++;
+        }
+        if (curl_multi_perform(c->multi, &still) != CURLM_OK)
+            still = 0;
+        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+            struct xfer *x = NULL;
+            struct zupd_get_item *it;
+            CURLcode e;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            e = msg->data.result;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            curl_multi_remove_handle(c->multi, msg->easy_handle);
+            if (x == NULL || x->item == NULL)
+                continue;
+            it = x->item;
+            it->rc = conclude(x, &it->g, it->sink, &it->res, finish(x, e), e);
+            x->item = NULL;
+            active--;
+        }
+        if (active > 0 && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+            break;
+    }
+    /* only after a failure of the multi handle itself */
+    for (size_t k = 0; k < c->n_pool; k++) {
+        struct xfer *x = &c->pool[k];
+        if (x->item == NULL)
+            continue;
+        curl_multi_remove_handle(c->multi, x->h);
+        x->item->rc = conclude(x, &x->item->g, x->item->sink, &x->item->res,
+                               finish(x, CURLE_FAILED_INIT), CURLE_FAILED_INIT);
+        x->item = NULL;
+    }
+    for (; next < n; next++)
+        items[next].rc = ZUPD_E_NET;
 }

@@ -217,6 +217,26 @@ zu_atomic_write(int dirfd, const char *name, const void *buf, size_t len, mode_t
 }
 
 int
+zu_cache_write(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+    struct zu_atomic a;
+    int rc;
+
+    rc = zu_atomic_begin(&a, dirfd, name, mode);
+    if (rc == ZUPD_OK)
+        rc = zu_write_all(a.fd, buf, len);
+    if (rc == ZUPD_OK && close(a.fd) != 0)
+        rc = zu_errno_to_err(errno);
+    a.fd = -1;
+    if (rc == ZUPD_OK && renameat(a.dirfd, a.tmp, a.dirfd, a.name) != 0)
+        rc = zu_errno_to_err(errno);
+    if (rc == ZUPD_OK)
+        a.tmp[0] = '\0';
+    zu_atomic_abort(&a);
+    return rc;
+}
+
+int
 zu_mkdir_p(const char *path)
 {
     char buf[PATH_MAX];

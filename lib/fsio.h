@@ -40,6 +40,12 @@ ZU_NODISCARD int zu_rename_durable(int dirfd, const char *from, const char *to);
 ZU_NODISCARD int zu_atomic_write(int dirfd, const char *name, const void *buf, size_t len,
                                  mode_t mode);
 
+/* The same without any fsync, for caches whose content is checked (by a
+ * signed hash) every time it is read: a crash may leave the old file, the
+ * new one, or a damaged one, never a partial under name before the rename. */
+ZU_NODISCARD int zu_cache_write(int dirfd, const char *name, const void *buf, size_t len,
+                                mode_t mode);
+
 /* Streaming variant. Ownership: name is borrowed until commit/abort. */
 struct zu_atomic {
     int dirfd;

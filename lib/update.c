@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* lib/update.c -- the endpoint's update engine: state directory, channel
- * pointers, manifests, and installing a release with the least download. */
+/* lib/update.c -- the endpoint's update engine: state directory, metadata
+ * refresh, channel pointers and manifests (installing is lib/install.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -8,36 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <zstd.h>
-
-#include <zupd/delta.h>
 #include <zupd/hash.h>
 #include <zupd/update.h>
 
 #include "fsio.h"
 #include "internal.h"
+#include "update_int.h"
 
 #define CHANNEL_MAX_BYTES 65536
 #define MANIFEST_MAX_BYTES (64u << 20)
 #define FETCH_STATE_MAX 4096
-#define IO_CHUNK (256u << 10)
-#define ZSTD_WINDOW_LOG_MAX 27 /* 128 MiB: what a blob may ask of us */
-
-struct zupd_updater {
-    struct zupd_updater_opts o;
-    struct zupd_limits lim;
-    char **meta_urls, **target_urls, **roots;
-    size_t n;
-    int sfd, mdfd, cfd;
-    struct zupd_fetch_state fs;
-    struct zupd_client *client;
-    struct policy *pol; /* the enterprise policy repository, or NULL */
-};
 
 /* An enterprise policy repository: a TUF repository of its own (root in
  * <state>/policy/metadata) that only holds channel pointers. */
@@ -98,6 +82,7 @@ zupd_updater_free(struct zupd_updater *u)
         close(u->mdfd);
     if (u->cfd >= 0)
         close(u->cfd);
+    free(u->ready);
     free(u);
 }
 
@@ -356,7 +341,8 @@ small_target_from(struct zupd_updater *u, struct zupd_client *c, char **target_u
     }
     rc = zupd_client_fetch_target(c, path, &t, (const char *const *)target_urls, n, max, out, len,
                                   err, cap);
-    if (rc == ZUPD_OK && name[0] != 0 && zu_atomic_write(u->cfd, name, *out, *len, 0644) != ZUPD_OK)
+    /* no fsync: the copy is checked against the signed hash on every read */
+    if (rc == ZUPD_OK && name[0] != 0 && zu_cache_write(u->cfd, name, *out, *len, 0644) != ZUPD_OK)
         zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot cache '%s'", path);
     return rc;
 }
@@ -501,297 +487,4 @@ zupd_updater_manifest(struct zupd_updater *u, const char *role, const char *comp
     *bytes = buf;
     *blen = len;
     return ZUPD_OK;
-}
-
-/* ------------------------------------------------------------ install */
-
-/* Download blob (sha256, size) into the cache; returns its cache name. */
-static int
-fetch_blob(struct zupd_updater *u, const uint8_t *sha, uint64_t size, char *name, size_t ncap)
-{
-    char rel[128];
-    struct zupd_fetch_req req;
-    struct zupd_fetch_res res;
-
-    zupd_hex_encode(name, ncap, sha, 32);
-    snprintf(rel, sizeof(rel), "blobs/sha256/%.2s/%s", name, name);
-    memset(&req, 0, sizeof(req));
-    req.bases = (const char *const *)u->roots;
-    req.n_bases = u->n;
-    req.path = rel;
-    req.max_bytes = size > 0 ? size : 1;
-    return zupd_fetch_file(u->o.ctx, u->o.transport, &req, u->cfd, name, size, ZUPD_HASH_SHA256,
-                           sha, &res);
-}
-
-/* Map dirfd/name (or a path) read-only; an empty file maps to "". */
-struct map {
-    uint8_t *p;
-    size_t len;
-    bool mapped;
-};
-
-static int
-map_file(int dirfd, const char *name, struct map *m)
-{
-    struct stat st;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = ZUPD_OK;
-
-    memset(m, 0, sizeof(*m));
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    if (fstat(fd, &st) != 0) {
-        rc = zu_errno_to_err(errno);
-    } else if (st.st_size == 0) {
-        m->p = (uint8_t *)(uintptr_t) "";
-    } else {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            rc = zu_errno_to_err(errno);
-        } else {
-            m->p = p;
-            m->len = (size_t)st.st_size;
-            m->mapped = true;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
-static void
-unmap_file(struct map *m)
-{
-    if (m->mapped)
-        munmap(m->p, m->len);
-    memset(m, 0, sizeof(*m));
-}
-
-struct sink_adapter {
-    struct zupd_sink *s;
-};
-
-static int
-delta_write(void *opaque, const uint8_t *buf, size_t len)
-{
-    struct zupd_sink *s = opaque;
-    return s->write(s->opaque, buf, len);
-}
-
-static int
-try_delta(struct zupd_updater *u, struct zupd_stage *st, size_t i, struct zupd_install_stats *stats)
-{
-    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
-    const struct zupd_delta_ref *best = NULL;
-    char old[4096 + ZUPD_PATH_MAX], best_old[4096 + ZUPD_PATH_MAX], name[65];
-    struct map om = {0}, pm = {0};
-    struct zupd_sink sink;
-    int rc;
-
-    for (size_t k = 0; k < e->n_deltas; k++) {
-        const struct zupd_delta_ref *d = &e->deltas[k];
-        if (d->size >= e->blob_size || (best != NULL && d->size >= best->size))
-            continue;
-        if (zupd_stage_find_local(st, d->from_sha256, old, sizeof(old)) != ZUPD_OK)
-            continue;
-        best = d;
-        memcpy(best_old, old, sizeof(old));
-    }
-    if (best == NULL)
-        return ZUPD_E_NOTFOUND;
-    rc = fetch_blob(u, best->sha256, best->size, name, sizeof(name));
-    if (rc == ZUPD_OK)
-        rc = map_file(u->cfd, name, &pm);
-    if (rc == ZUPD_OK)
-        rc = map_file(AT_FDCWD, best_old, &om);
-    if (rc == ZUPD_OK)
-        rc = zupd_stage_open(st, i, &sink);
-    if (rc == ZUPD_OK) {
-        struct zupd_delta_sink ds = {.opaque = &sink, .write = delta_write};
-        struct zupd_delta_info info;
-        int rc2;
-        rc = zupd_delta_apply(om.p, om.len, pm.p, pm.len, e->size, &ds, &info);
-        rc2 = zupd_stage_close(st); /* checks size and hash; removes a bad file */
-        if (rc == ZUPD_OK)
-            rc = rc2;
-    }
-    unmap_file(&om);
-    unmap_file(&pm);
-    if (rc == ZUPD_OK) {
-        (void)unlinkat(u->cfd, name, 0);
-        stats->by_delta++;
-    } else {
-        zu_log(u->o.ctx, ZUPD_LOG_WARN, "delta for '%s' failed (%s): using the full blob", e->path,
-               zupd_strerror(rc));
-        if (rc == ZUPD_E_HASH || rc == ZUPD_E_LENGTH || rc == ZUPD_E_FORMAT || rc == ZUPD_E_BASE)
-            (void)unlinkat(u->cfd, name, 0);
-        stats->delta_failed++;
-    }
-    return rc;
-}
-
-static int
-decode_blob(struct zupd_updater *u, const struct zupd_file_entry *e, const char *name,
-            struct zupd_sink *sink)
-{
-    ZSTD_DCtx *dctx = NULL;
-    uint8_t *in = NULL, *outb = NULL;
-    int fd, rc = ZUPD_OK;
-
-    fd = openat(u->cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    in = malloc(IO_CHUNK);
-    outb = malloc(IO_CHUNK);
-    if (in == NULL || outb == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto out;
-    }
-    if (e->blob_encoding == ZUPD_ENC_ZSTD) {
-        dctx = ZSTD_createDCtx();
-        if (dctx == NULL ||
-            ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX))) {
-            rc = ZUPD_E_NOMEM;
-            goto out;
-        }
-    }
-    for (;;) {
-        ssize_t n = read(fd, in, IO_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = zu_errno_to_err(errno);
-            goto out;
-        }
-        if (n == 0)
-            break;
-        if (dctx == NULL) {
-            rc = sink->write(sink->opaque, in, (size_t)n);
-            if (rc != ZUPD_OK)
-                goto out;
-            continue;
-        }
-        ZSTD_inBuffer ib = {in, (size_t)n, 0};
-        while (ib.pos < ib.size) {
-            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
-            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
-            if (ZSTD_isError(r)) {
-                rc = ZUPD_E_FORMAT;
-                goto out;
-            }
-            rc = sink->write(sink->opaque, outb, ob.pos);
-            if (rc != ZUPD_OK)
-                goto out;
-        }
-    }
-    if (dctx != NULL) { /* flush what the decoder still holds */
-        for (;;) {
-            ZSTD_inBuffer ib = {in, 0, 0};
-            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
-            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
-            if (ZSTD_isError(r)) {
-                rc = ZUPD_E_FORMAT;
-                goto out;
-            }
-            if (ob.pos > 0) {
-                rc = sink->write(sink->opaque, outb, ob.pos);
-                if (rc != ZUPD_OK)
-                    goto out;
-            }
-            if (ob.pos < IO_CHUNK)
-                break;
-        }
-    }
-out:
-    ZSTD_freeDCtx(dctx);
-    free(in);
-    free(outb);
-    close(fd);
-    return rc;
-}
-
-static int
-from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, size_t cap)
-{
-    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
-    struct zupd_sink sink;
-    char name[65];
-    int rc, rc2;
-
-    rc = fetch_blob(u, e->blob_sha256, e->blob_size, name, sizeof(name));
-    if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
-        return rc;
-    }
-    rc = zupd_stage_open(st, i, &sink);
-    if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
-        return rc;
-    }
-    rc = decode_blob(u, e, name, &sink);
-    rc2 = zupd_stage_close(st);
-    if (rc == ZUPD_OK)
-        rc = rc2;
-    if (rc != ZUPD_OK) {
-        zu_say(err, cap, "'%s': the blob does not give the signed content: %s", e->path,
-               zupd_strerror(rc));
-        if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
-            (void)unlinkat(u->cfd, name, 0);
-        return rc;
-    }
-    (void)unlinkat(u->cfd, name, 0);
-    return ZUPD_OK;
-}
-
-int
-zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
-                     size_t mlen, zupd_progress_fn progress, void *opaque,
-                     struct zupd_install_stats *stats, char *err, size_t cap)
-{
-    struct zupd_install_stats local;
-    const struct zupd_manifest *m;
-    struct zupd_stage *st = NULL;
-    uint64_t before = u->o.transport->stats.bytes;
-    int rc;
-
-    if (stats == NULL)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
-    zu_say(err, cap, "%s", "");
-    rc = zupd_stage_begin(store, mbytes, mlen, &st);
-    if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
-        return rc;
-    }
-    m = zupd_stage_manifest(st);
-    stats->files = m->n_files;
-    for (size_t i = 0; i < m->n_files; i++) {
-        const struct zupd_file_entry *e = &m->files[i];
-        stats->release_size += e->size;
-        rc = zupd_stage_link(st, i);
-        if (rc == ZUPD_OK) {
-            stats->linked++;
-        } else if (rc != ZUPD_E_NOTFOUND) {
-            zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
-            goto out;
-        } else {
-            stats->full_size += e->blob_size;
-            if (try_delta(u, st, i, stats) != ZUPD_OK) {
-                rc = from_blob(u, st, i, err, cap);
-                if (rc != ZUPD_OK)
-                    goto out;
-                stats->by_blob++;
-            }
-        }
-        stats->downloaded = u->o.transport->stats.bytes - before;
-        if (progress != NULL)
-            progress(opaque, stats);
-    }
-    rc = zupd_stage_commit(st);
-    st = NULL;
-    if (rc != ZUPD_OK)
-        zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
-out:
-    zupd_stage_abort(st);
-    stats->downloaded = u->o.transport->stats.bytes - before;
-    return rc;
 }

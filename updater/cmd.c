@@ -79,6 +79,7 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     uo.trusted_root = cli->conf.trusted_root;
     uo.transport = s->tr;
     uo.ctx = s->ctx;
+    uo.parallel = cli->conf.parallel;
     if (cli->conf.policy_url != NULL) {
         uo.policy_mirrors = (const char *const *)&cli->conf.policy_url;
         uo.n_policy_mirrors = 1;
@@ -291,7 +292,7 @@ static void
 progress_bar(void *opaque, const struct zupd_install_stats *st)
 {
     const char *name = opaque;
-    size_t done = st->linked + st->by_delta + st->by_blob, w = 30;
+    size_t done = st->linked + st->by_delta + st->by_chain + st->by_blob, w = 30;
     size_t fill = st->files > 0 ? done * w / st->files : w;
     char bar[64];
 
@@ -417,10 +418,10 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         printf("%s: %s -> %s: switched to the installed version (no download)\n", c->name,
                cur[0] ? cur : "none", ver);
     else if (!cli->json && !cli->quiet)
-        printf("%s: %s -> %s: %zu files (%zu unchanged, %zu by delta, %zu whole), "
-               "downloaded %" PRIu64 " of %" PRIu64 " bytes (%.2f%%)\n",
+        printf("%s: %s -> %s: %zu files (%zu unchanged, %zu by delta, %zu by delta chain, "
+               "%zu whole), downloaded %" PRIu64 " of %" PRIu64 " bytes (%.2f%%)\n",
                c->name, cur[0] ? cur : "none", ver, stats.files, stats.linked, stats.by_delta,
-               stats.by_blob, stats.downloaded, stats.full_size,
+               stats.by_chain, stats.by_blob, stats.downloaded, stats.full_size,
                stats.full_size ? 100.0 * (double)stats.downloaded / (double)stats.full_size : 0.0);
 done:
     note_result(cli->conf.state_dir, c->name, ver, exit_code == 0 ? NULL : err);
@@ -437,11 +438,12 @@ out:
                res.source == ZUPD_SOURCE_POLICY ? " (as the enterprise policy says)" : "");
     json_array_append_new(
         report,
-        json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "component", c->name,
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "component", c->name,
                   "action", action, "from", cur, "to", ver, "files", (json_int_t)stats.files,
                   "unchanged", (json_int_t)stats.linked, "by_delta", (json_int_t)stats.by_delta,
-                  "whole", (json_int_t)stats.by_blob, "downloaded", (json_int_t)stats.downloaded,
-                  "full_size", (json_int_t)stats.full_size, "source",
+                  "by_chain", (json_int_t)stats.by_chain, "whole", (json_int_t)stats.by_blob,
+                  "delta_failed", (json_int_t)stats.delta_failed, "downloaded",
+                  (json_int_t)stats.downloaded, "full_size", (json_int_t)stats.full_size, "source",
                   res.source == ZUPD_SOURCE_POLICY ? "policy" : "vendor", "policy",
                   policy_json(&res)));
     zupd_manifest_free(m);
@@ -480,8 +482,9 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
     }
     if (cli->json) {
         struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
-        json_t *doc = json_pack("{s:o,s:I,s:I}", "components", report, "requests",
-                                (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes);
+        json_t *doc = json_pack("{s:o,s:I,s:I,s:I}", "components", report, "requests",
+                                (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes,
+                                "connections", (json_int_t)fs.connections);
         print_json(doc);
     } else {
         json_decref(report);

@@ -73,6 +73,21 @@ ZUPD_API ZUPD_NODISCARD int zupd_delta_apply(const uint8_t *old, size_t old_len,
                                              const struct zupd_delta_sink *out,
                                              struct zupd_delta_info *info);
 
+/* Flags of zupd_delta_apply_flags(). */
+#define ZUPD_DELTA_NO_HASHES 1u /* hash neither the old file nor the output */
+
+/* zupd_delta_apply() with flags. ZUPD_DELTA_NO_HASHES is for a caller that
+ * checks the output against a hash it trusts (as zupd does against the
+ * signed manifest) and whose old file was checked when it was installed:
+ * the sizes are still checked, the two SHA-256 passes (old file, output)
+ * are not made. A wrong base then gives a wrong output that the caller's
+ * check refuses. Unknown flags: ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_delta_apply_flags(const uint8_t *old, size_t old_len,
+                                                   const uint8_t *patch, size_t patch_len,
+                                                   uint64_t max_new_size, unsigned flags,
+                                                   const struct zupd_delta_sink *out,
+                                                   struct zupd_delta_info *info);
+
 /* Stable lower-case name of a method ("bsdiff", "zstd", "bsdiff40"), or "unknown". */
 ZUPD_API const char *zupd_delta_method_name(int method);
 

@@ -65,6 +65,15 @@ struct zupd_fetch_stats {
     uint64_t connections;  /* connections opened */
 };
 
+/* One GET of a batch given to get_many(): g and sink in, res and rc out
+ * (what get() would have returned for it). */
+struct zupd_get_item {
+    struct zupd_get g;
+    const struct zupd_sink *sink;
+    struct zupd_get_res res;
+    int rc;
+};
+
 /* A transport. get() performs one GET (no mirror fallback, no retry) and
  * returns:
  *   ZUPD_OK          2xx, body given to the sink; or 304 (res->not_modified)
@@ -74,7 +83,10 @@ struct zupd_fetch_stats {
  *   ZUPD_E_TIMEOUT   connect timeout or transfer under the low-speed limit
  *   ZUPD_E_NET       any other network or HTTP failure
  *   or the error the sink returned.
- * free() releases opaque. Implementations: zupd_curl_transport_new(),
+ * free() releases opaque. get_many() (optional, NULL: the GETs run one
+ * after the other through get()) performs items[0..n) with at most
+ * `parallel` of them in flight at once, each as get() would, sinks called
+ * from the calling thread only. Implementations: zupd_curl_transport_new(),
  * zupd_mem_transport_new(); callers may build their own. */
 struct zupd_transport {
     void *opaque;
@@ -82,6 +94,7 @@ struct zupd_transport {
                struct zupd_get_res *res);
     void (*free)(void *opaque);
     struct zupd_fetch_stats stats;
+    void (*get_many)(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel);
 };
 
 /* Release a transport made by a zupd_*_transport_new(). NULL ok. */
@@ -205,6 +218,36 @@ ZUPD_API ZUPD_NODISCARD int zupd_fetch_file(struct zupd_ctx *ctx, struct zupd_tr
                                             const char *name, uint64_t expected_len,
                                             enum zupd_hash_alg alg, const uint8_t *digest,
                                             struct zupd_fetch_res *res);
+
+/* One file of zupd_fetch_files(). */
+struct zupd_fetch_file_req {
+    const char *path;      /* relative to a base, already percent-encoded */
+    const char *name;      /* plain file name in dirfd */
+    uint64_t expected_len; /* signed length */
+    const uint8_t *digest; /* signed hash (alg) */
+    int rc;                /* out: as zupd_fetch_file() would return */
+};
+
+/* Flags of zupd_fetch_files(). */
+#define ZUPD_FETCH_NOSYNC                                                                          \
+    1u /* no fsync of the files nor of dirfd: a cache whose                                        \
+        * content is hash-checked again where it is used */
+
+/* zupd_fetch_file() of files[0..n) from the mirrors bases[0..n_bases), with
+ * at most `parallel` downloads at once (through the transport's get_many()
+ * when it has one). The first attempt of every file goes to bases[0] in
+ * parallel (resuming a partial); a file whose attempt fails (network, short,
+ * wrong hash) is then fetched alone with zupd_fetch_file()'s mirror
+ * fallback, from the next mirror when there is one. Each file's result is
+ * in files[i].rc. A file already at name (left by an earlier run) is
+ * checked like a whole partial: kept, without a request, when its hash is
+ * right. Returns ZUPD_OK when every file is there, else the first
+ * file's error, or ZUPD_E_MISUSE / ZUPD_E_NOMEM. */
+ZUPD_API ZUPD_NODISCARD int zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t,
+                                             const char *const *bases, size_t n_bases, int dirfd,
+                                             enum zupd_hash_alg alg,
+                                             struct zupd_fetch_file_req *files, size_t n,
+                                             unsigned parallel, unsigned flags);
 
 /* ------------------------------------------------------------ client state */
 

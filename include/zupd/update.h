@@ -25,6 +25,7 @@ struct zupd_updater_opts {
     struct zupd_ctx *ctx;             /* borrowed; NULL ok */
     const struct zupd_limits *lim;    /* NULL: defaults */
     int64_t now;                      /* 0: the clock */
+    unsigned parallel;                /* downloads at once during an install; 0, 1: one */
     /* An enterprise policy repository (optional): a TUF repository of its
      * own that holds channel pointers only; state in <state_dir>/policy. */
     const char *const *policy_mirrors;
@@ -107,16 +108,28 @@ struct zupd_install_stats {
     uint64_t downloaded;   /* bytes fetched for this install */
     uint64_t full_size;    /* bytes a full download of the changed files would cost */
     uint64_t release_size; /* total content bytes of the release */
+    size_t by_chain;       /* built from a chain of deltas through releases in between */
 };
+
+/* Releases between the installed one and the new one whose manifests an
+ * install may fetch to plan chains of deltas (the newest ones). */
+#define ZUPD_CHAIN_MANIFESTS_MAX 8
 
 /* Progress callback: called after each file with the counts so far. */
 typedef void (*zupd_progress_fn)(void *opaque, const struct zupd_install_stats *st);
 
 /* Install a release whose verified manifest bytes are given into store
  * (not switched: call zupd_store_switch()). Per file: link installed
- * content, else the smallest delta from installed content, else the full
- * blob; every result is hash-checked, a failed delta falls back to the
- * blob. Blobs are downloaded to <state>/cache (resumable across runs).
+ * content, else the smallest delta from installed content that beats the
+ * full blob, else the cheapest chain of deltas through the releases
+ * between the newest installed older version and this one (their signed
+ * manifests are fetched only when some file has neither a link nor a
+ * direct delta; at most ZUPD_CHAIN_MANIFESTS_MAX) when the sum of its
+ * signed sizes beats the blob, else the full blob. Every result, and every
+ * intermediate of a chain, is hash-checked; a failed delta or chain falls
+ * back to the blob. Blobs are downloaded to <state>/cache (resumable across
+ * runs, not fsynced: every use is hash-checked), opts->parallel at a time, in
+ * windows of 4 x parallel files that are then built.
  * A failure leaves no trace in the store. */
 ZUPD_API ZUPD_NODISCARD int zupd_updater_install(struct zupd_updater *u, struct zupd_store *store,
                                                  const uint8_t *manifest, size_t len,

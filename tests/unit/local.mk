@@ -26,6 +26,7 @@ UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
 UNIT_TESTS += tests/unit/t_serve_http
 UNIT_TESTS += tests/unit/t_sync_select
+UNIT_TESTS += tests/unit/t_plan
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -85,3 +86,6 @@ tests_unit_t_serve_http_LDADD = $(PUB_UNIT_LIBS)
 tests_unit_t_sync_select_SOURCES = tests/unit/t_sync_select.c
 tests_unit_t_sync_select_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_sync_select_LDADD = $(PUB_UNIT_LIBS)
+tests_unit_t_plan_SOURCES = tests/unit/t_plan.c
+tests_unit_t_plan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_t_plan_LDADD = $(UNIT_LIBS)

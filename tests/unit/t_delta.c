@@ -61,8 +61,7 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
 }
 
 static int
-apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
-          struct mem_sink *m)
+apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, struct mem_sink *m)
 {
     struct zupd_delta_sink s = {m, mem_write};
     free(m->p);
@@ -83,8 +82,7 @@ round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
         uint8_t *patch = NULL;
         size_t plen = 0;
 
-        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL),
-                         ZUPD_OK);
+        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL), ZUPD_OK);
         assert_int_equal(zupd_delta_info(patch, plen, &info), ZUPD_OK);
         if (methods[i] != ZUPD_DELTA_AUTO)
             assert_int_equal(info.method, methods[i]);
@@ -206,6 +204,68 @@ test_identical_is_small(void **state)
     free(w);
 }
 
+/* Sink that tells writes straight from old (zero-copy) from gathered ones. */
+struct where_sink {
+    struct mem_sink m;
+    const uint8_t *old;
+    size_t old_len, direct, writes;
+};
+
+static int
+where_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct where_sink *w = opaque;
+    w->writes++;
+    if ((uintptr_t)buf >= (uintptr_t)w->old && (uintptr_t)buf < (uintptr_t)w->old + w->old_len)
+        w->direct += len;
+    return mem_write(&w->m, buf, len);
+}
+
+static void
+test_unchanged_from_old(void **state)
+{
+    /* 4 MiB: closer changes (every 5 KB) in the first 256 KiB, sparse ones
+     * (every 50 KB) after: long zero runs of the diff go out from old, short
+     * ones are gathered, and the output is the same either way */
+    const size_t n = 4u << 20;
+    uint8_t *o = malloc(n), *w = malloc(n), *patch = NULL;
+    struct zupd_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3};
+    struct where_sink ws = {0};
+    struct zupd_delta_sink s = {&ws, where_write};
+    size_t plen = 0;
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    rng_state = 1234;
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint8_t)rng();
+    memcpy(w, o, n);
+    for (size_t i = 50; i < n / 16; i += 5001) /* 16 new random bytes each */
+        for (size_t k = 0; k < 16; k++)
+            w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
+    for (size_t i = n / 16; i + 16 < n; i += 50001)
+        for (size_t k = 0; k < 16; k++)
+            w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
+    assert_int_equal(zupd_delta_create(o, n, w, n, &opt, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal((patch[6] >> 2) & 3, 3); /* the diff stream is zero runs */
+    for (unsigned flags = 0; flags <= ZUPD_DELTA_NO_HASHES; flags += ZUPD_DELTA_NO_HASHES) {
+        free(ws.m.p);
+        memset(&ws, 0, sizeof(ws));
+        ws.old = o;
+        ws.old_len = n;
+        assert_int_equal(zupd_delta_apply_flags(o, n, patch, plen, n, flags, &s, NULL), ZUPD_OK);
+        assert_int_equal(ws.m.len, n);
+        assert_memory_equal(ws.m.p, w, n);
+        assert_true(ws.direct > n / 3);    /* the sparse half, mostly */
+        assert_true(ws.writes < n / 4096); /* not one write per run */
+    }
+    free(ws.m.p);
+    free(patch);
+    free(o);
+    free(w);
+}
+
 /* ------------------------------------------------------------------ refusals */
 
 static void
@@ -239,6 +299,30 @@ test_wrong_base_refused_before_write(void **state)
         assert_int_equal(m.calls, 0);
         assert_int_equal(apply_mem(NULL, 0, p, pl, &m), ZUPD_E_BASE);
         assert_int_equal(m.calls, 0);
+        {
+            /* without hashes: the size is still checked, the content is not
+             * (the caller checks the output); unknown flags are refused */
+            struct zupd_delta_sink s = {&m, mem_write};
+            uint8_t *w = NULL;
+            size_t wl = 0;
+            struct zupd_delta_info info;
+            assert_int_equal(
+                zupd_delta_apply_flags(o, ol - 1, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, NULL),
+                ZUPD_E_BASE);
+            assert_int_equal(zupd_delta_apply_flags(o, ol, p, pl, 0, 2, &s, NULL), ZUPD_E_MISUSE);
+            o[ol / 2] ^= 1; /* the right base: the same output as with hashes */
+            assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_OK);
+            w = m.p;
+            wl = m.len;
+            m.p = NULL;
+            m.len = m.cap = 0;
+            assert_int_equal(
+                zupd_delta_apply_flags(o, ol, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, &info), ZUPD_OK);
+            assert_int_equal(m.len, wl);
+            assert_memory_equal(m.p, w, wl);
+            assert_int_equal(info.new_size, wl);
+            free(w);
+        }
         free(m.p);
         free(o);
         free(p);
@@ -349,9 +433,9 @@ test_sink_error_and_limits(void **state)
 
 /* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
 static uint8_t *
-craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-             const uint8_t *ctrl, size_t cl, const uint8_t *diff, size_t dl,
-             const uint8_t *extra, size_t el, size_t *plen)
+craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const uint8_t *ctrl,
+             size_t cl, const uint8_t *diff, size_t dl, const uint8_t *extra, size_t el,
+             size_t *plen)
 {
     size_t cap = 200 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) + ZSTD_compressBound(el);
     uint8_t *p = calloc(1, cap), *cz, *dz, *ez;
@@ -416,43 +500,43 @@ test_native_control_ranges(void **state)
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 1), ZUPD_OK);
     }
-    {   /* add past the end of old */
+    { /* add past the end of old */
         const uint64_t v[] = {0, 0, 2 * 10, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* add past the new size */
+    { /* add past the new size */
         const uint64_t v[] = {17, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past the new size */
+    { /* copy past the new size */
         const uint64_t v[] = {15, 2, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 2), ZUPD_E_FORMAT);
     }
-    {   /* huge values */
+    { /* huge values */
         const uint64_t v[] = {UINT64_MAX, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 0, 0), ZUPD_E_FORMAT);
     }
-    {   /* seek to a negative position, then add */
+    { /* seek to a negative position, then add */
         const uint64_t v[] = {0, 0, 2 * 5 - 1, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* huge seek */
+    { /* huge seek */
         const uint64_t v[] = {1, 0, UINT64_MAX, 14, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* control stream ends early */
+    { /* control stream ends early */
         const uint64_t v[] = {15, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 0), ZUPD_E_FORMAT);
     }
-    {   /* trailing control entry */
+    { /* trailing control entry */
         const uint64_t v[] = {15, 1, 0, 0, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* diff stream shorter than the control says */
+    { /* diff stream shorter than the control says */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 10, 1), ZUPD_E_FORMAT);
     }
-    {   /* extra bytes left over */
+    { /* extra bytes left over */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 5), ZUPD_E_FORMAT);
     }
@@ -462,9 +546,9 @@ static size_t
 bz(uint8_t *dst, size_t cap, const uint8_t *src, size_t len)
 {
     unsigned dl = (unsigned)cap;
-    assert_int_equal(BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src,
-                                              (unsigned)len, 9, 0, 0),
-                     BZ_OK);
+    assert_int_equal(
+        BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src, (unsigned)len, 9, 0, 0),
+        BZ_OK);
     return dl;
 }
 
@@ -495,35 +579,35 @@ static void
 test_bsdiff40_control_ranges(void **state)
 {
     (void)state;
-    {   /* valid, including reads of old out of range (they read as zero) */
+    { /* valid, including reads of old out of range (they read as zero) */
         const int64_t c[] = {4, 2, 20, 4, 0, -30, 6, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 14, 2), ZUPD_OK);
     }
-    {   /* negative add */
+    { /* negative add */
         const int64_t c[] = {-4, 20, 0};
         assert_int_equal(b40_rc(c, 3, 16, 0, 20), ZUPD_E_FORMAT);
     }
-    {   /* negative copy */
+    { /* negative copy */
         const int64_t c[] = {4, -2, 0};
         assert_int_equal(b40_rc(c, 3, 16, 4, 0), ZUPD_E_FORMAT);
     }
-    {   /* add past new size */
+    { /* add past new size */
         const int64_t c[] = {17, 0, 0};
         assert_int_equal(b40_rc(c, 3, 16, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past new size */
+    { /* copy past new size */
         const int64_t c[] = {10, 7, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 7), ZUPD_E_FORMAT);
     }
-    {   /* seek overflow */
+    { /* seek overflow */
         const int64_t c[] = {1, 0, INT64_MAX, 1, 0, INT64_MAX, 14, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 16, 0), ZUPD_E_FORMAT);
     }
-    {   /* negative new size */
+    { /* negative new size */
         const int64_t c[] = {1, 0, 0};
         assert_int_equal(b40_rc(c, 3, -1, 1, 0), ZUPD_E_FORMAT);
     }
-    {   /* extra stream shorter than copy */
+    { /* extra stream shorter than copy */
         const int64_t c[] = {10, 6, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 3), ZUPD_E_FORMAT);
     }
@@ -610,6 +694,7 @@ main(void)
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_identical_is_small),
+        cmocka_unit_test(test_unchanged_from_old),
         cmocka_unit_test(test_wrong_base_refused_before_write),
         cmocka_unit_test(test_truncated_refused),
         cmocka_unit_test(test_corrupted_refused),

@@ -82,7 +82,8 @@ test_mirror_fallback(void **state)
 
     (void)state;
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "bad", 3), ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/timestamp.json", "good", 4), ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/timestamp.json", "good", 4),
+                     ZUPD_OK);
     assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NET, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
@@ -111,8 +112,8 @@ test_mirror_fallback(void **state)
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_BUSY);
     assert_int_equal(res.retry_after, 120);
     /* priority: a 404 from a reachable mirror beats a network failure */
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOTFOUND, 0),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOTFOUND, 0), ZUPD_OK);
     assert_int_equal(zupd_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_TIMEOUT, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOTFOUND);
@@ -241,9 +242,9 @@ test_file_resume_and_hash(void **state)
     assert_true(fd >= 0);
     assert_int_equal(zu_write_all(fd, good, 40000), ZUPD_OK);
     close(fd);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_OK);
     assert_int_equal(res.start, 40000);
     assert_int_equal(res.received, sizeof(good) - 40000);
     assert_int_equal(zu_read_capped(dfd, "blob", sizeof(good), &p, &n), ZUPD_OK);
@@ -256,9 +257,9 @@ test_file_resume_and_hash(void **state)
     /* mirror 0 serves wrong bytes of the right length: mirror 1 is asked */
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
                      ZUPD_OK);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_OK);
     assert_int_equal(res.mirror, 1);
     assert_int_equal(res.start, 0);
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
@@ -271,9 +272,9 @@ test_file_resume_and_hash(void **state)
     assert_true(fd >= 0);
     assert_int_equal(zu_write_all(fd, bad, 80000), ZUPD_OK);
     close(fd);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_OK);
     assert_int_equal(res.mirror, 0);
     assert_int_equal(res.start, 0);
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
@@ -286,8 +287,8 @@ test_file_resume_and_hash(void **state)
         assert_true(fd >= 0);
         assert_int_equal(zu_write_all(fd, bad, 80000), ZUPD_OK);
         close(fd);
-        assert_int_equal(zupd_fetch_file(NULL, t, &one, dfd, "blob", sizeof(good),
-                                         ZUPD_HASH_SHA256, digest, &res),
+        assert_int_equal(zupd_fetch_file(NULL, t, &one, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
+                                         digest, &res),
                          ZUPD_OK);
         assert_int_equal(res.mirror, 0);
         assert_int_equal(unlinkat(dfd, "blob", 0), 0);
@@ -298,26 +299,26 @@ test_file_resume_and_hash(void **state)
                      ZUPD_OK);
     assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", bad, sizeof(bad)),
                      ZUPD_OK);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_E_HASH);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_E_HASH);
     assert_true(faccessat(dfd, "blob.part", F_OK, 0) != 0);
     assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
 
     /* longer than signed: refused by the cap, nothing renamed */
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good) - 1, ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_E_TOOBIG);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good) - 1, ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_E_TOOBIG);
     assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
 
     /* a short file on every mirror: LENGTH, partial kept for later */
     assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, 5000), ZUPD_OK);
     assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", good, 6000), ZUPD_OK);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_E_LENGTH);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_E_LENGTH);
     assert_int_equal(zu_read_capped(dfd, "blob.part", sizeof(good), &p, &n), ZUPD_OK);
     assert_int_equal(n, 6000);
     assert_memory_equal(p, good, n);
@@ -340,25 +341,151 @@ test_file_resume_and_hash(void **state)
                      ZUPD_OK);
     assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", 30000), ZUPD_OK);
     r.n_bases = 1;
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_E_NET);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_E_NET);
     assert_int_equal(zu_read_capped(dfd, "blob.part", sizeof(good), &p, &n), ZUPD_OK);
     assert_int_equal(n, 30000);
     free(p);
     assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", UINT64_MAX), ZUPD_OK);
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
-                     ZUPD_OK);
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_OK);
     assert_int_equal(res.start, 30000);
     assert_int_equal(res.received, sizeof(good) - 30000);
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
     r.n_bases = 2;
 
     /* no path tricks */
-    assert_int_equal(zupd_fetch_file(NULL, t, &r, dfd, "../x", sizeof(good), ZUPD_HASH_SHA256,
-                                     digest, &res),
+    assert_int_equal(
+        zupd_fetch_file(NULL, t, &r, dfd, "../x", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
+        ZUPD_E_MISUSE);
+    rmdirfd(dfd, dir, names);
+    zupd_transport_free(t);
+}
+
+/* A get_many() that runs the batch through get(), counting batches. */
+static int (*inner_get)(void *, const struct zupd_get *, const struct zupd_sink *,
+                        struct zupd_get_res *);
+static size_t batches, batch_items;
+static unsigned batch_parallel;
+
+static void
+counting_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel)
+{
+    batches++;
+    batch_items += n;
+    batch_parallel = parallel;
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = inner_get(opaque, &items[i].g, items[i].sink, &items[i].res);
+}
+
+static void
+test_files(void **state)
+{
+    static uint8_t data[4][50000];
+    struct zupd_transport *t = mk();
+    uint8_t digest[4][32], *p = NULL;
+    char dir[] = "/tmp/t_fetch_mem.XXXXXX";
+    const char *const names[] = {"a", "b", "c", "d", "d.part", NULL};
+    const char *paths[] = {"blobs/a", "blobs/b", "blobs/c", "blobs/d"};
+    struct zupd_fetch_file_req fr[4];
+    int dfd = mkdirfd(dir), fd;
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        char url[64];
+        fill(data[i], sizeof(data[i]), (uint8_t)(i + 7));
+        assert_int_equal(
+            zupd_hash_buf(ZUPD_HASH_SHA256, data[i], sizeof(data[i]), digest[i], 32, &n), ZUPD_OK);
+        snprintf(url, sizeof(url), "http://m2/repo/%s", paths[i]);
+        assert_int_equal(zupd_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
+        snprintf(url, sizeof(url), "http://m1/repo/%s", paths[i]);
+        if (i == 1)
+            continue; /* b: only on mirror 1 */
+        if (i == 2) { /* c: wrong bytes on mirror 0 */
+            static uint8_t bad[50000];
+            memcpy(bad, data[i], sizeof(bad));
+            bad[100] ^= 1;
+            assert_int_equal(zupd_mem_transport_put(t, url, bad, sizeof(bad)), ZUPD_OK);
+            continue;
+        }
+        assert_int_equal(zupd_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
+    }
+    /* d: half of it from an earlier run */
+    fd = openat(dfd, "d.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(zu_write_all(fd, data[3], 25000), ZUPD_OK);
+    close(fd);
+    for (size_t i = 0; i < 4; i++)
+        fr[i] = (struct zupd_fetch_file_req){.path = paths[i],
+                                             .name = names[i],
+                                             .expected_len = sizeof(data[i]),
+                                             .digest = digest[i]};
+    inner_get = t->get;
+    t->get_many = counting_get_many;
+    assert_int_equal(
+        zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, fr, 4, 3, ZUPD_FETCH_NOSYNC),
+        ZUPD_OK);
+    assert_int_equal(batches, 1);
+    assert_int_equal(batch_items, 4);
+    assert_int_equal(batch_parallel, 3);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(fr[i].rc, ZUPD_OK);
+        assert_int_equal(zu_read_capped(dfd, names[i], sizeof(data[i]), &p, &n), ZUPD_OK);
+        assert_int_equal(n, sizeof(data[i]));
+        assert_memory_equal(p, data[i], n);
+        free(p);
+    }
+    /* a is fetched once, b and c on mirror 1 after mirror 0 failed, d resumed */
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/b"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/b"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/c"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/d"), 0);
+    assert_int_equal(t->stats.bytes, 4 * 50000 + 50000 - 25000);
+    /* whole files already there (partials, or left under their name by an
+     * earlier run): no request; one missing everywhere: its error */
+    for (size_t i = 0; i < 2; i++) {
+        char part[16];
+        snprintf(part, sizeof(part), "%s.part", names[i]);
+        assert_int_equal(renameat(dfd, names[i], dfd, part), 0);
+    }
+    assert_int_equal(unlinkat(dfd, "b.part", 0), 0);
+    fr[1].path = "blobs/none";
+    batches = 0;
+    assert_int_equal(zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, fr, 4, 3, 0),
+                     ZUPD_E_NOTFOUND);
+    assert_int_equal(batches, 0); /* one GET only: no batch */
+    assert_int_equal(fr[0].rc, ZUPD_OK);
+    assert_int_equal(fr[1].rc, ZUPD_E_NOTFOUND);
+    assert_int_equal(fr[2].rc, ZUPD_OK);
+    assert_int_equal(fr[3].rc, ZUPD_OK);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/c"), 1);
+    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/d"), 1);
+    /* a damaged file left under its name: fetched again */
+    fd = openat(dfd, "c", O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(zu_write_all(fd, "XX", 2), ZUPD_OK);
+    close(fd);
+    assert_int_equal(zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, &fr[2], 1, 3, 0),
+                     ZUPD_OK);
+    assert_int_equal(zu_read_capped(dfd, "c", sizeof(data[2]), &p, &n), ZUPD_OK);
+    assert_memory_equal(p, data[2], sizeof(data[2]));
+    free(p);
+    /* bad arguments */
+    assert_int_equal(zupd_fetch_files(NULL, t, two, 0, dfd, ZUPD_HASH_SHA256, fr, 4, 3, 0),
                      ZUPD_E_MISUSE);
+    fr[0].name = "../x";
+    assert_int_equal(zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, fr, 1, 3, 0),
+                     ZUPD_E_MISUSE);
+    for (size_t i = 0; i < 4; i++) {
+        char part[16];
+        snprintf(part, sizeof(part), "%s.part", names[i]);
+        unlinkat(dfd, part, 0);
+    }
     rmdirfd(dfd, dir, names);
     zupd_transport_free(t);
 }
@@ -372,9 +499,9 @@ test_state(void **state)
     static const char *const bad[] = {
         "",
         "zupd-fetch-state 2\n",
-        "zupd-fetch-state 1\netag \"a\"",                 /* no newline */
-        "zupd-fetch-state 1\netag \"a\"\netag \"b\"\n",   /* duplicate */
-        "zupd-fetch-state 1\nfoo bar\n",                  /* unknown key */
+        "zupd-fetch-state 1\netag \"a\"",               /* no newline */
+        "zupd-fetch-state 1\netag \"a\"\netag \"b\"\n", /* duplicate */
+        "zupd-fetch-state 1\nfoo bar\n",                /* unknown key */
         "zupd-fetch-state 1\ncooldown-until -5\n",
         "zupd-fetch-state 1\ncooldown-until 99999999999999999999\n",
         "zupd-fetch-state 1\netag a\rb\n",
@@ -426,10 +553,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_and_count),     cmocka_unit_test(test_mirror_fallback),
-        cmocka_unit_test(test_cap),               cmocka_unit_test(test_conditional),
-        cmocka_unit_test(test_file_resume_and_hash), cmocka_unit_test(test_state),
+        cmocka_unit_test(test_get_and_count),
+        cmocka_unit_test(test_mirror_fallback),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_file_resume_and_hash),
+        cmocka_unit_test(test_state),
         cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,15 @@ test_atomic_write_and_read(void **state)
     assert_int_equal(zu_read_capped(dfd, "missing", 5, &p, &n), ZUPD_E_NOTFOUND);
     assert_int_equal(zu_atomic_write(dfd, "sub/x", "x", 1, 0600), ZUPD_E_MISUSE);
     assert_int_equal(zu_atomic_write(dfd, "..", "x", 1, 0600), ZUPD_E_MISUSE);
+    /* the cache variant (no fsync): the same replacement, no temp file left */
+    assert_int_equal(zu_cache_write(dfd, "a.json", "third", 5, 0644), ZUPD_OK);
+    assert_int_equal(entries(), 1);
+    assert_int_equal(fstatat(dfd, "a.json", &st, 0), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(zu_read_capped(dfd, "a.json", 5, &p, &n), ZUPD_OK);
+    assert_memory_equal(p, "third", 5);
+    free(p);
+    assert_int_equal(zu_cache_write(dfd, "sub/x", "x", 1, 0600), ZUPD_E_MISUSE);
 }
 
 static void

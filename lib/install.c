@@ -1,0 +1,716 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/install.c -- installing a release with the least download: hard
+ * links, direct deltas, chains of deltas (lib/plan.c), full blobs; the blob
+ * cache and parallel download windows. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include <zupd/delta.h>
+#include <zupd/hash.h>
+#include <zupd/update.h>
+
+#include "fsio.h"
+#include "internal.h"
+#include "plan.h"
+#include "update_int.h"
+
+#define IO_CHUNK (256u << 10)
+#define ZSTD_WINDOW_LOG_MAX 27 /* 128 MiB: what a blob may ask of us */
+
+/* ------------------------------------------------------------ blob cache */
+
+static void
+blob_name(const uint8_t *sha, char *name, size_t ncap, char *rel, size_t rcap)
+{
+    zupd_hex_encode(name, ncap, sha, ZUPD_SHA256_LEN);
+    snprintf(rel, rcap, "blobs/sha256/%.2s/%s", name, name);
+}
+
+static void
+note_ready(struct zupd_updater *u, const uint8_t *sha)
+{
+    if (u->n_ready == u->cap_ready) {
+        size_t nc = u->cap_ready ? 2 * u->cap_ready : 64;
+        void *nr = realloc(u->ready, nc * sizeof(*u->ready));
+        if (nr == NULL)
+            return; /* only a download more */
+        u->ready = nr;
+        u->cap_ready = nc;
+    }
+    memcpy(u->ready[u->n_ready++], sha, ZUPD_SHA256_LEN);
+}
+
+/* Was blob sha verified into the cache by this updater, and is it there? */
+static bool
+is_ready(struct zupd_updater *u, const uint8_t *sha, uint64_t size, const char *name)
+{
+    struct stat sb;
+
+    for (size_t i = 0; i < u->n_ready; i++)
+        if (memcmp(u->ready[i], sha, ZUPD_SHA256_LEN) == 0)
+            return fstatat(u->cfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+                   (uint64_t)sb.st_size == size;
+    return false;
+}
+
+/* Download blob (sha256, size) into the cache (resumable, no fsync: every
+ * use of a blob is hash-checked); returns its cache name. */
+static int
+fetch_blob(struct zupd_updater *u, const uint8_t *sha, uint64_t size, char *name, size_t ncap)
+{
+    char rel[128];
+    struct zupd_fetch_file_req fr;
+    int rc;
+
+    blob_name(sha, name, ncap, rel, sizeof(rel));
+    if (is_ready(u, sha, size, name))
+        return ZUPD_OK;
+    fr = (struct zupd_fetch_file_req){
+        .path = rel, .name = name, .expected_len = size, .digest = sha, .rc = 0};
+    rc = zupd_fetch_files(u->o.ctx, u->o.transport, (const char *const *)u->roots, u->n, u->cfd,
+                          ZUPD_HASH_SHA256, &fr, 1, 1, ZUPD_FETCH_NOSYNC);
+    if (rc == ZUPD_OK)
+        note_ready(u, sha);
+    return rc;
+}
+
+/* Map dirfd/name (or a path) read-only; an empty file maps to "". */
+struct map {
+    uint8_t *p;
+    size_t len;
+    bool mapped;
+};
+
+static int
+map_file(int dirfd, const char *name, struct map *m)
+{
+    struct stat st;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = ZUPD_OK;
+
+    memset(m, 0, sizeof(*m));
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    if (fstat(fd, &st) != 0) {
+        rc = zu_errno_to_err(errno);
+    } else if (st.st_size == 0) {
+        m->p = (uint8_t *)(uintptr_t) "";
+    } else {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            rc = zu_errno_to_err(errno);
+        } else {
+            m->p = p;
+            m->len = (size_t)st.st_size;
+            m->mapped = true;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void
+unmap_file(struct map *m)
+{
+    if (m->mapped)
+        munmap(m->p, m->len);
+    memset(m, 0, sizeof(*m));
+}
+
+static int
+delta_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct zupd_sink *s = opaque;
+    return s->write(s->opaque, buf, len);
+}
+
+/* Fetch delta d and apply it to om into sink (len bytes are expected). The
+ * delta blob leaves the cache once used, or when it is bad. */
+static int
+apply_delta(struct zupd_updater *u, const struct map *om, const struct zupd_delta_ref *d,
+            uint64_t len, struct zupd_sink *sink)
+{
+    struct zupd_delta_sink ds = {.opaque = sink, .write = delta_write};
+    struct zupd_delta_info info;
+    struct map pm = {0};
+    char name[65];
+    int rc;
+
+    rc = fetch_blob(u, d->sha256, d->size, name, sizeof(name));
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = map_file(u->cfd, name, &pm);
+    if (rc == ZUPD_OK)
+        /* the output is hash-checked against the signed manifest by the
+         * sink (stage or chain step): no second and third SHA-256 pass here */
+        rc = zupd_delta_apply_flags(om->p, om->len, pm.p, pm.len, len, ZUPD_DELTA_NO_HASHES, &ds,
+                                    &info);
+    unmap_file(&pm);
+    if (rc == ZUPD_OK || rc == ZUPD_E_HASH || rc == ZUPD_E_LENGTH || rc == ZUPD_E_FORMAT ||
+        rc == ZUPD_E_BASE)
+        (void)unlinkat(u->cfd, name, 0);
+    return rc;
+}
+
+/* An intermediate content of a chain, in the cache: hashed while written,
+ * never more than its signed size. */
+struct step_file {
+    int fd;
+    struct zupd_hash *h;
+    uint64_t len, max;
+};
+
+static int
+step_begin(void *opaque, uint64_t start)
+{
+    (void)opaque;
+    return start == 0 ? ZUPD_OK : ZUPD_E_MISUSE;
+}
+
+static int
+step_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct step_file *f = opaque;
+    int rc;
+
+    if (len > f->max - f->len)
+        return ZUPD_E_LENGTH;
+    rc = zu_write_all(f->fd, buf, len);
+    if (rc == ZUPD_OK)
+        rc = zupd_hash_update(f->h, buf, len);
+    if (rc == ZUPD_OK)
+        f->len += len;
+    return rc;
+}
+
+/* Apply step s of a chain to om into the cache file name; it must give the
+ * signed content of that step (size and sha256). */
+static int
+chain_step(struct zupd_updater *u, const struct map *om, const struct zu_plan_step *s,
+           const char *name)
+{
+    struct step_file f = {.fd = -1, .h = NULL, .len = 0, .max = s->to_size};
+    struct zupd_sink sink = {.opaque = &f, .begin = step_begin, .write = step_write};
+    uint8_t dg[ZUPD_SHA256_LEN];
+    size_t dlen = 0;
+    int rc;
+
+    f.fd = openat(u->cfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f.fd < 0)
+        return zu_errno_to_err(errno);
+    f.h = zupd_hash_new(ZUPD_HASH_SHA256);
+    rc = f.h == NULL ? ZUPD_E_NOMEM : apply_delta(u, om, s->delta, s->to_size, &sink);
+    if (rc == ZUPD_OK && f.len != s->to_size)
+        rc = ZUPD_E_LENGTH;
+    if (rc == ZUPD_OK)
+        rc = zupd_hash_final(f.h, dg, sizeof(dg), &dlen);
+    if (rc == ZUPD_OK && (dlen != sizeof(dg) || memcmp(dg, s->to_sha256, sizeof(dg)) != 0))
+        rc = ZUPD_E_HASH;
+    zupd_hash_free(f.h);
+    close(f.fd);
+    return rc;
+}
+
+/* Build file i by its plan: each delta applied to the result of the one
+ * before (intermediates in the cache, each checked against its signed size
+ * and sha256), the last one into the stage (checked by zupd_stage_close). */
+static int
+run_plan(struct zupd_updater *u, struct zupd_stage *st, size_t i, const struct zu_plan *p)
+{
+    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    char old[4096 + ZUPD_PATH_MAX], tmp[2][16] = {"chain.0", "chain.1"};
+    struct map om = {0};
+    struct zupd_sink sink;
+    int rc;
+
+    rc = zupd_stage_find_local(st, p->from_sha256, old, sizeof(old));
+    if (rc == ZUPD_OK)
+        rc = map_file(AT_FDCWD, old, &om);
+    for (size_t k = 0; rc == ZUPD_OK && k + 1 < p->n_steps; k++) {
+        rc = chain_step(u, &om, &p->steps[k], tmp[k % 2]);
+        unmap_file(&om);
+        if (rc == ZUPD_OK)
+            rc = map_file(u->cfd, tmp[k % 2], &om);
+    }
+    if (rc == ZUPD_OK)
+        rc = zupd_stage_open(st, i, &sink);
+    if (rc == ZUPD_OK) {
+        int rc2;
+        rc = apply_delta(u, &om, p->steps[p->n_steps - 1].delta, e->size, &sink);
+        rc2 = zupd_stage_close(st); /* checks size and hash; removes a bad file */
+        if (rc == ZUPD_OK)
+            rc = rc2;
+    }
+    unmap_file(&om);
+    if (p->n_steps > 1) {
+        (void)unlinkat(u->cfd, tmp[0], 0);
+        (void)unlinkat(u->cfd, tmp[1], 0);
+    }
+    if (rc != ZUPD_OK)
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "%s for '%s' failed (%s): using the full blob",
+               p->n_steps > 1 ? "delta chain" : "delta", e->path, zupd_strerror(rc));
+    return rc;
+}
+
+static int
+decode_blob(struct zupd_updater *u, const struct zupd_file_entry *e, const char *name,
+            struct zupd_sink *sink)
+{
+    ZSTD_DCtx *dctx = NULL;
+    uint8_t *in = NULL, *outb = NULL;
+    int fd, rc = ZUPD_OK;
+
+    fd = openat(u->cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    in = malloc(IO_CHUNK);
+    outb = malloc(IO_CHUNK);
+    if (in == NULL || outb == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    if (e->blob_encoding == ZUPD_ENC_ZSTD) {
+        dctx = ZSTD_createDCtx();
+        if (dctx == NULL ||
+            ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX))) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+    }
+    for (;;) {
+        ssize_t n = read(fd, in, IO_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = zu_errno_to_err(errno);
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (dctx == NULL) {
+            rc = sink->write(sink->opaque, in, (size_t)n);
+            if (rc != ZUPD_OK)
+                goto out;
+            continue;
+        }
+        ZSTD_inBuffer ib = {in, (size_t)n, 0};
+        while (ib.pos < ib.size) {
+            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
+            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
+            if (ZSTD_isError(r)) {
+                rc = ZUPD_E_FORMAT;
+                goto out;
+            }
+            rc = sink->write(sink->opaque, outb, ob.pos);
+            if (rc != ZUPD_OK)
+                goto out;
+        }
+    }
+    if (dctx != NULL) { /* flush what the decoder still holds */
+        for (;;) {
+            ZSTD_inBuffer ib = {in, 0, 0};
+            ZSTD_outBuffer ob = {outb, IO_CHUNK, 0};
+            size_t r = ZSTD_decompressStream(dctx, &ob, &ib);
+            if (ZSTD_isError(r)) {
+                rc = ZUPD_E_FORMAT;
+                goto out;
+            }
+            if (ob.pos > 0) {
+                rc = sink->write(sink->opaque, outb, ob.pos);
+                if (rc != ZUPD_OK)
+                    goto out;
+            }
+            if (ob.pos < IO_CHUNK)
+                break;
+        }
+    }
+out:
+    ZSTD_freeDCtx(dctx);
+    free(in);
+    free(outb);
+    close(fd);
+    return rc;
+}
+
+static int
+from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, size_t cap)
+{
+    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    struct zupd_sink sink;
+    char name[65];
+    int rc, rc2;
+
+    rc = fetch_blob(u, e->blob_sha256, e->blob_size, name, sizeof(name));
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
+        return rc;
+    }
+    rc = zupd_stage_open(st, i, &sink);
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+        return rc;
+    }
+    rc = decode_blob(u, e, name, &sink);
+    rc2 = zupd_stage_close(st);
+    if (rc == ZUPD_OK)
+        rc = rc2;
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "'%s': the blob does not give the signed content: %s", e->path,
+               zupd_strerror(rc));
+        if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
+            (void)unlinkat(u->cfd, name, 0);
+        return rc;
+    }
+    (void)unlinkat(u->cfd, name, 0);
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ planning */
+
+static bool
+is_local(void *opaque, const uint8_t *sha256)
+{
+    char path[4096 + ZUPD_PATH_MAX];
+    return zupd_stage_find_local(opaque, sha256, path, sizeof(path)) == ZUPD_OK;
+}
+
+struct between {
+    const char *prefix; /* "<role>/<component>/" */
+    size_t plen;
+    const char *lower, *upper; /* exclusive bounds */
+    char **v;
+    size_t n, cap;
+};
+
+/* Collect the versions of "<prefix><version>/manifest.json" between the bounds. */
+static int
+collect_version(void *opaque, const char *path, const struct zupd_target *t)
+{
+    struct between *b = opaque;
+    char ver[ZUPD_NAME_MAX + 1];
+    const char *v = path + b->plen, *slash;
+
+    (void)t;
+    if (strncmp(path, b->prefix, b->plen) != 0)
+        return 0;
+    slash = strchr(v, '/');
+    if (slash == NULL || strcmp(slash, "/manifest.json") != 0 ||
+        (size_t)(slash - v) > ZUPD_NAME_MAX)
+        return 0;
+    memcpy(ver, v, (size_t)(slash - v));
+    ver[slash - v] = 0;
+    if (!zupd_name_is_safe(ver) || zupd_version_cmp(ver, b->lower) <= 0 ||
+        zupd_version_cmp(ver, b->upper) >= 0)
+        return 0;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? 2 * b->cap : 16;
+        char **nv = realloc(b->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return ZUPD_E_NOMEM;
+        b->v = nv;
+        b->cap = nc;
+    }
+    b->v[b->n] = strdup(ver);
+    if (b->v[b->n] == NULL)
+        return ZUPD_E_NOMEM;
+    b->n++;
+    return 0;
+}
+
+static int
+cmp_version_desc(const void *a, const void *b)
+{
+    return zupd_version_cmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* The verified manifests of the releases between the newest installed
+ * version older than m and m itself, newest first, at most
+ * ZUPD_CHAIN_MANIFESTS_MAX of them: the middle links of delta chains. The
+ * versions are those the role that signed m's manifest lists. A manifest
+ * that cannot be had is only a link less. Ownership: *out new array of new
+ * manifests (free_manifests()). */
+static int
+load_between(struct zupd_updater *u, struct zupd_store *store, const struct zupd_manifest *m,
+             struct zupd_manifest ***out, size_t *n_out)
+{
+    char path[3 * ZUPD_NAME_MAX + 32], prefix[2 * ZUPD_NAME_MAX + 4], role[ZUPD_ROLE_NAME_MAX];
+    char err[256] = "";
+    struct between b = {0};
+    struct zupd_target t;
+    char **inst = NULL;
+    size_t n_inst = 0;
+    const struct zupd_meta *meta;
+    int rc;
+
+    *out = NULL;
+    *n_out = 0;
+    rc = zupd_store_list(store, &inst, &n_inst); /* sorted, oldest first */
+    if (rc != ZUPD_OK)
+        return rc;
+    for (size_t k = n_inst; k-- > 0 && b.lower == NULL;)
+        if (zupd_version_cmp(inst[k], m->version) < 0)
+            b.lower = inst[k];
+    if (b.lower == NULL)
+        goto out; /* nothing older installed: no chain starts here */
+    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", m->role, m->component, m->version);
+    rc = zupd_client_find_target(u->client, path, &t, role, sizeof(role), err, sizeof(err));
+    if (rc != ZUPD_OK)
+        goto out;
+    meta = zupd_trusted_get(zupd_client_trusted(u->client), role);
+    if (meta == NULL)
+        goto out;
+    snprintf(prefix, sizeof(prefix), "%s/%s/", m->role, m->component);
+    b.prefix = prefix;
+    b.plen = strlen(prefix);
+    b.upper = m->version;
+    rc = zupd_meta_target_foreach(meta, collect_version, &b);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (b.n > 1)
+        qsort(b.v, b.n, sizeof(*b.v), cmp_version_desc);
+    *out = calloc(ZUPD_CHAIN_MANIFESTS_MAX, sizeof(**out));
+    if (*out == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t k = 0; k < b.n && *n_out < ZUPD_CHAIN_MANIFESTS_MAX; k++) {
+        struct zupd_manifest *mm = NULL;
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (zupd_updater_manifest(u, m->role, m->component, b.v[k], &bytes, &len, &mm, err,
+                                  sizeof(err)) != ZUPD_OK) {
+            zu_log(u->o.ctx, ZUPD_LOG_WARN, "no delta chain through %s: %s", b.v[k], err);
+            continue;
+        }
+        free(bytes);
+        (*out)[(*n_out)++] = mm;
+    }
+    zu_trace(u->o.ctx, "%zu releases between %s and %s for delta chains", *n_out, b.lower,
+             m->version);
+out:
+    zupd_strv_free(b.v, b.n);
+    zupd_strv_free(inst, n_inst);
+    if (rc != ZUPD_OK) {
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "no delta chains: %s", err[0] ? err : zupd_strerror(rc));
+        rc = ZUPD_OK; /* planning without them: the blobs */
+    }
+    return rc;
+}
+
+static void
+free_manifests(struct zupd_manifest **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        zupd_manifest_free(v[i]);
+    free(v);
+}
+
+/* ------------------------------------------------------------ install */
+
+#define WINDOW_FILES_PER_DOWNLOAD 4 /* files per window: parallel * this */
+#define WINDOW_BYTES (64ull << 20)  /* and at most about this many bytes */
+
+struct want {
+    uint8_t sha[ZUPD_SHA256_LEN];
+    uint64_t size;
+    char name[2 * ZUPD_SHA256_LEN + 1];
+    char rel[128];
+};
+
+static void
+want_add(struct want *w, size_t *n, const uint8_t *sha, uint64_t size)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (memcmp(w[i].sha, sha, ZUPD_SHA256_LEN) == 0)
+            return;
+    memcpy(w[*n].sha, sha, ZUPD_SHA256_LEN);
+    w[*n].size = size;
+    blob_name(sha, w[*n].name, sizeof(w[*n].name), w[*n].rel, sizeof(w[*n].rel));
+    (*n)++;
+}
+
+/* Download the blobs files [from, to) need by their plans, `parallel` at a
+ * time. A failure here is not one: the file's own fetch tries again. */
+static void
+prefetch(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t *todo,
+         const struct zu_plan *plan, size_t from, size_t to)
+{
+    struct want *w = calloc((to - from) * ZU_PLAN_MAX_STEPS + 1, sizeof(*w));
+    struct zupd_fetch_file_req *fr = NULL;
+    size_t n = 0, k = 0;
+
+    if (w == NULL)
+        return;
+    for (size_t i = from; i < to; i++) {
+        if (!todo[i])
+            continue;
+        for (size_t j = 0; j < plan[i].n_steps; j++)
+            want_add(w, &n, plan[i].steps[j].delta->sha256, plan[i].steps[j].delta->size);
+        if (plan[i].n_steps == 0)
+            want_add(w, &n, m->files[i].blob_sha256, m->files[i].blob_size);
+    }
+    fr = calloc(n + 1, sizeof(*fr));
+    for (size_t i = 0; fr != NULL && i < n; i++) {
+        if (is_ready(u, w[i].sha, w[i].size, w[i].name))
+            continue;
+        fr[k++] = (struct zupd_fetch_file_req){
+            .path = w[i].rel, .name = w[i].name, .expected_len = w[i].size, .digest = w[i].sha};
+    }
+    if (k > 1 &&
+        zupd_fetch_files(u->o.ctx, u->o.transport, (const char *const *)u->roots, u->n, u->cfd,
+                         ZUPD_HASH_SHA256, fr, k, u->o.parallel, ZUPD_FETCH_NOSYNC) != ZUPD_OK)
+        zu_log(u->o.ctx, ZUPD_LOG_INFO, "some parallel downloads failed; trying them alone");
+    for (size_t i = 0; k > 1 && i < k; i++)
+        if (fr[i].rc == ZUPD_OK)
+            note_ready(u, fr[i].digest);
+    free(fr);
+    free(w);
+}
+
+/* The end of the window of files that starts at from. */
+static size_t
+window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t *todo,
+           const struct zu_plan *plan, size_t from)
+{
+    size_t files = 0, max = (size_t)u->o.parallel * WINDOW_FILES_PER_DOWNLOAD, i;
+    uint64_t bytes = 0;
+
+    if (u->o.parallel <= 1)
+        return from + 1;
+    for (i = from; i < m->n_files && files < max && bytes < WINDOW_BYTES; i++) {
+        if (!todo[i])
+            continue;
+        files++;
+        bytes += plan[i].n_steps > 0 ? plan[i].cost : m->files[i].blob_size;
+    }
+    return i;
+}
+
+int
+zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
+                     size_t mlen, zupd_progress_fn progress, void *opaque,
+                     struct zupd_install_stats *stats, char *err, size_t cap)
+{
+    struct zupd_install_stats local;
+    const struct zupd_manifest *m;
+    const struct zupd_manifest **ms = NULL;
+    struct zupd_manifest **mid = NULL;
+    struct zupd_stage *st = NULL;
+    struct zu_plan *plan = NULL; /* per file; n_steps 0: the blob */
+    uint8_t *todo = NULL;        /* per file: not linked */
+    uint64_t before = u->o.transport->stats.bytes;
+    size_t n_mid = 0, n_unplanned = 0;
+    int rc;
+
+    if (stats == NULL)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    zu_say(err, cap, "%s", "");
+    rc = zupd_stage_begin(store, mbytes, mlen, &st);
+    if (rc != ZUPD_OK) {
+        zu_say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
+        return rc;
+    }
+    m = zupd_stage_manifest(st);
+    stats->files = m->n_files;
+    plan = calloc(m->n_files + 1, sizeof(*plan));
+    todo = calloc(m->n_files + 1, 1);
+    if (plan == NULL || todo == NULL) {
+        rc = ZUPD_E_NOMEM;
+        zu_say(err, cap, "cannot plan the install: %s", zupd_strerror(rc));
+        goto out;
+    }
+    /* unchanged content: hard links; the rest: a direct delta if any */
+    for (size_t i = 0; i < m->n_files; i++) {
+        const struct zupd_file_entry *e = &m->files[i];
+        stats->release_size += e->size;
+        rc = zupd_stage_link(st, i);
+        if (rc == ZUPD_OK) {
+            stats->linked++;
+            if (progress != NULL)
+                progress(opaque, stats);
+            continue;
+        }
+        if (rc != ZUPD_E_NOTFOUND) {
+            zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
+            goto out;
+        }
+        todo[i] = 1;
+        stats->full_size += e->blob_size;
+        if (zu_plan_chain(&m, 1, e->path, e->sha256, e->blob_size, 1, is_local, st, &plan[i]) !=
+            ZUPD_OK)
+            n_unplanned++;
+    }
+    /* chains only for what has no direct delta: then the releases between */
+    if (n_unplanned > 0) {
+        rc = load_between(u, store, m, &mid, &n_mid);
+        if (rc != ZUPD_OK) {
+            zu_say(err, cap, "cannot plan delta chains: %s", zupd_strerror(rc));
+            goto out;
+        }
+    }
+    if (n_mid > 0) {
+        ms = calloc(n_mid + 1, sizeof(*ms));
+        if (ms == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        ms[0] = m;
+        for (size_t k = 0; k < n_mid; k++)
+            ms[k + 1] = mid[k];
+        for (size_t i = 0; i < m->n_files; i++) {
+            const struct zupd_file_entry *e = &m->files[i];
+            if (todo[i] && plan[i].n_steps == 0 &&
+                zu_plan_chain(ms, n_mid + 1, e->path, e->sha256, e->blob_size, ZU_PLAN_MAX_STEPS,
+                              is_local, st, &plan[i]) == ZUPD_OK)
+                zu_trace(u->o.ctx, "'%s': a chain of %zu deltas, %llu bytes", e->path,
+                         plan[i].n_steps, (unsigned long long)plan[i].cost);
+        }
+    }
+    for (size_t i = 0, end = 0; i < m->n_files; i++) {
+        if (i == end) {
+            end = window_end(u, m, todo, plan, i);
+            if (u->o.parallel > 1)
+                prefetch(u, m, todo, plan, i, end);
+        }
+        if (!todo[i])
+            continue;
+        if (plan[i].n_steps > 0 && run_plan(u, st, i, &plan[i]) == ZUPD_OK) {
+            if (plan[i].n_steps > 1)
+                stats->by_chain++;
+            else
+                stats->by_delta++;
+        } else {
+            if (plan[i].n_steps > 0)
+                stats->delta_failed++;
+            rc = from_blob(u, st, i, err, cap);
+            if (rc != ZUPD_OK)
+                goto out;
+            stats->by_blob++;
+        }
+        stats->downloaded = u->o.transport->stats.bytes - before;
+        if (progress != NULL)
+            progress(opaque, stats);
+    }
+    rc = zupd_stage_commit(st);
+    st = NULL;
+    if (rc != ZUPD_OK)
+        zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
+out:
+    zupd_stage_abort(st); /* before the manifests the plans borrow from go */
+    free(ms);
+    free_manifests(mid, n_mid);
+    free(plan);
+    free(todo);
+    stats->downloaded = u->o.transport->stats.bytes - before;
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/update_int.h -- the updater's state, shared by lib/update.c (metadata,
+ * channel pointers, manifests) and lib/install.c. Never installed. */
+#ifndef ZU_UPDATE_INT_H
+#define ZU_UPDATE_INT_H
+
+#include <zupd/update.h>
+
+#include "internal.h"
+
+struct zupd_updater {
+    struct zupd_updater_opts o;
+    struct zupd_limits lim;
+    char **meta_urls, **target_urls, **roots;
+    size_t n;
+    int sfd, mdfd, cfd;
+    struct zupd_fetch_state fs;
+    struct zupd_client *client;
+    struct policy *pol; /* the enterprise policy repository, or NULL */
+    /* blobs downloaded and verified in the cache by this updater */
+    uint8_t (*ready)[ZUPD_SHA256_LEN];
+    size_t n_ready, cap_ready;
+};
+
+#endif
