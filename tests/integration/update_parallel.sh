@@ -2,11 +2,38 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/update_parallel.sh -- parallel downloads: the same
 # updates with `parallel = 1` and `parallel = 4` give the same trees and the
-# same bytes; the parallel endpoint used several connections at once.
+# same bytes; the parallel endpoint used several connections at once. The
+# endpoints go through a server that answers each blob after 20 ms (as a
+# distant mirror would), so that transfers overlap whatever the machine's
+# load: without the delay a tiny blob may be done before the next transfer
+# looks for a connection, and one connection serves them all.
 set -u
 work=$(mktemp -d /tmp/zupd-parallel.XXXXXX)
 . "$top_srcdir/tests/integration/e2e_lib.sh"
-trap 'stop_repo; rm -rf "$work"' EXIT
+trap '[ -n "${SLOW_PID:-}" ] && kill "$SLOW_PID" 2>/dev/null; stop_repo; rm -rf "$work"' EXIT
+start_slow() { # a threaded static server of $work/repo, blobs delayed: sets SLOW_PORT
+    SLOW_PORT=$(free_port)
+    python3 - "$work/repo" "$SLOW_PORT" > "$work/slow.log" 2>&1 <<'PY' &
+import functools, http.server, sys, time
+class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path.startswith("/blobs/"):
+            time.sleep(0.02)
+        super().do_GET()
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])),
+                                      functools.partial(H, directory=sys.argv[1]))
+srv.serve_forever()
+PY
+    SLOW_PID=$!
+    for _ in $(seq 50); do
+        curl -sf -o /dev/null "http://127.0.0.1:$SLOW_PORT/metadata/timestamp.json" && return 0
+        sleep 0.1
+    done
+    echo "the delaying server did not start"; cat "$work/slow.log"; return 1
+}
 
 publish_k() { # publish_k K VERSION DIR
     "$MIRROR" publish product "$2" "$3" --deltas "$1" -C "$work/repo" --keys "$work/keys" \
@@ -25,7 +52,9 @@ make_tree "$work/v2" 2.0 60
 # every data file changes in 2.0 (no deltas: --deltas 0), so 2.0 is many blobs
 for f in "$work/v2"/share/data/*; do echo "changed" >> "$f"; done
 publish_k 0 1.0 "$work/v1" && promote product 1.0 stable || exit 1
+start_slow || exit 1
 write_conf
+sed -i "s|127.0.0.1:$PORT/|127.0.0.1:$SLOW_PORT/|" "$work/zupd.conf"
 conf_for one 1
 conf_for four 4
 
