@@ -226,6 +226,88 @@ sa_find(const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen,
     return 0;
 }
 
+/* Fast path of the scan (levels up to 19). Most suffix searches of a scan
+ * land where the current alignment (new[i] = old[i + off]) simply goes on
+ * after a changed byte, and each costs about 14 cache misses in the suffix
+ * array. When old at off matches at least run bytes from scan, or from
+ * scan + 1 after one changed byte, take that alignment as the match (*len,
+ * capped at FAST_CAP so that no stretch is compared twice at length) and
+ * skip the search: a better alignment is still found at the next mismatch.
+ * With the gram filter below: 4.55 M searches -> 0.66 M on turbo. */
+#define FAST_CAP 4096
+#define FAST_RUN 8
+
+static int
+aligned_here(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t scan,
+             int64_t off, size_t run, size_t *len, size_t *pos)
+{
+    int64_t o = (int64_t)scan + off;
+    size_t lim, m;
+
+    if (o < 0 || (uint64_t)o >= olen)
+        return 0;
+    lim = nlen - scan < FAST_CAP ? nlen - scan : FAST_CAP;
+    m = matchlen(old + o, olen - (size_t)o, nw + scan, lim);
+    if (m >= run || (m == lim && m > 0)) {
+        *len = m;
+        *pos = (size_t)o;
+        return 1;
+    }
+    if (m == 0 && (uint64_t)o + 1 < olen && lim > run &&
+        matchlen(old + o + 1, olen - (size_t)o - 1, nw + scan + 1, run) == run) {
+        *len = 0; /* a changed byte: step over it */
+        *pos = (size_t)o;
+        return 1;
+    }
+    return 0;
+}
+
+/* Which GRAM-byte strings occur in old: one bit per hash, about four bits
+ * per byte of old or more (no false negatives, a quarter false positives at most). The
+ * scan only moves to a new alignment for a match longer than the current
+ * one by 8 bytes, so where new's next GRAM = 9 bytes occur nowhere in old,
+ * the suffix search is skipped (most searches of a scan end there: 3 of
+ * 4.5 million on turbo). */
+#define GRAM 9
+
+struct gram_filter {
+    uint64_t *bits;
+    unsigned shift;
+};
+
+static inline uint64_t
+gram_hash(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return (x ^ (uint64_t)p[8] << 59 ^ (uint64_t)p[8]) * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+static int
+gf_build(struct gram_filter *g, const uint8_t *old, size_t olen)
+{
+    unsigned lg = 16;
+
+    while (lg < 34 && (UINT64_C(1) << lg) < (uint64_t)olen * 2)
+        lg++;
+    g->shift = 64 - lg;
+    g->bits = calloc((size_t)1 << (lg - 6), sizeof(uint64_t));
+    if (g->bits == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i + GRAM <= olen; i++) {
+        uint64_t h = gram_hash(old + i) >> g->shift;
+        g->bits[h >> 6] |= UINT64_C(1) << (h & 63);
+    }
+    return ZUPD_OK;
+}
+
+static inline int
+gf_has(const struct gram_filter *g, const uint8_t *p)
+{
+    uint64_t h = gram_hash(p) >> g->shift;
+    return (g->bits[h >> 6] >> (h & 63)) & 1;
+}
+
 /* The bsdiff scan (Percival's algorithm, our code): find approximate
  * matches, extend them forwards and backwards by the "more equal than not"
  * rule, emit (add, copy, seek) with the diff and extra bytes. */
@@ -234,7 +316,9 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int s
 {
     int32_t *sa = NULL;
     uint32_t *bkt = NULL;
+    struct gram_filter gf = {NULL, 0};
     size_t skip_after = skip ? 16 : SIZE_MAX / 2, skip_max = skip ? 32 : 1;
+    size_t fast_run = skip ? FAST_RUN : 0;
     size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = 0;
     int64_t lastoffset = 0;
     int rc = ZUPD_OK;
@@ -268,6 +352,11 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int s
         goto out;
     }
     bkt_build(old, olen, bkt);
+    if (skip) {
+        rc = gf_build(&gf, old, olen);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
 
     while (scan < nlen) {
         size_t oldscore = 0;
@@ -277,7 +366,15 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int s
 
         scan += len;
         for (scsc = scan; scan < nlen; scan += step) {
-            len = sa_find(sa, bkt, old, olen, nw + scan, nlen - scan, &pos);
+            if (fast_run > 0 &&
+                aligned_here(old, olen, nw, nlen, scan, lastoffset, fast_run, &len, &pos)) {
+                /* the current alignment goes on: no suffix search */
+            } else if (gf.bits != NULL && nlen - scan >= GRAM && !gf_has(&gf, nw + scan)) {
+                len = 0; /* no match of GRAM bytes: cannot beat oldscore by 8 */
+                pos = 0;
+            } else {
+                len = sa_find(sa, bkt, old, olen, nw + scan, nlen - scan, &pos);
+            }
             for (; scsc < scan + len; scsc++) {
                 int64_t o = (int64_t)scsc + lastoffset;
                 if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scsc])
@@ -368,6 +465,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int s
 out:
     free(sa);
     free(bkt);
+    free(gf.bits);
     if (rc != ZUPD_OK)
         plan_release(p);
     return rc;
@@ -688,6 +786,12 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
             packed_release(&db); /* empty stream: zero bytes of zstd */
         if (pl->extra_len == 0)
             packed_release(&eb);
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr,
+                "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu extra "
+                "%zu/%zu/%zu\n",
+                cn, cz.n, cb.n, pl->diff_len, dz.n, db.n, pl->extra_len, ez.n, eb.n);
+#endif
         rc = pick_stream(craw, cn, 0, &cz, &cb, &k[0]);
         if (rc == ZUPD_OK)
             rc = pick_stream(pl->diff, pl->diff_len, 1, &dz, &db, &k[1]);
@@ -817,7 +921,7 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     prof_of_level(level, &f);
 
     if (want_bsd || want_b40) {
-        rc = plan_make(old, old_len, new_, new_len, f.skip, &pl);
+        TR("plan", rc = plan_make(old, old_len, new_, new_len, f.skip, &pl));
         if (rc != ZUPD_OK)
             goto out;
     }
