@@ -543,7 +543,7 @@ hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen, 
 
     memset(h, 0, HDR_MAX);
     memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
-    h[4] = ZUPD_DELTA_VERSION;
+    h[4] = 1; /* version 2 only where a version-2 feature is used (write_bsdiff) */
     h[5] = (uint8_t)method;
     at += zu_put_varint(h + at, olen);
     at += zu_put_varint(h + at, nlen);
@@ -692,6 +692,80 @@ out:
     return rc;
 }
 
+/* Split coding of a diff stream (ZU_FLAG_DIFF_SPLIT): the runs stream
+ * (varint zeros, varint n)... and the literals stream (the n bytes, all
+ * nonzero), each zstd-compressed, as varint len(runs), runs, literals.
+ * Executables' diff streams are mostly zeros with changed bytes scattered
+ * in between; apart, positions and values compress better (turbo: 1.85 MB
+ * as bzip2, 1.57 MB split at zstd 19). */
+static int
+split_pack(const uint8_t *src, size_t len, int level, struct packed *out)
+{
+    uint8_t *runs = NULL, *lits = NULL, *rz = NULL, *lz = NULL;
+    size_t nr = 0, nl = 0, rzn = 0, lzn = 0, pos = 0, cap = 0, i;
+    int rc = ZUPD_E_NOMEM;
+
+    memset(out, 0, sizeof(*out));
+    /* first pass: sizes */
+    for (i = 0; i < len;) {
+        size_t z = i, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len && src[l] != 0)
+            l++;
+        nr += zu_varint_len(z - i) + zu_varint_len(l - z);
+        nl += l - z;
+        i = l;
+    }
+    runs = malloc(nr + 1);
+    lits = malloc(nl + 1);
+    if (runs == NULL || lits == NULL)
+        goto out;
+    nr = nl = 0;
+    while (pos < len) {
+        size_t z = pos, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len && src[l] != 0)
+            l++;
+        nr += zu_put_varint(runs + nr, z - pos);
+        nr += zu_put_varint(runs + nr, l - z);
+        memcpy(lits + nl, src + z, l - z);
+        nl += l - z;
+        pos = l;
+    }
+    rc = zstd_pack(runs, nr, level, NULL, 0, &rz, &rzn);
+    free(runs);
+    runs = NULL;
+    if (rc == ZUPD_OK)
+        rc = zstd_pack(lits, nl, level, NULL, 0, &lz, &lzn);
+    if (rc != ZUPD_OK)
+        goto out;
+    cap = 10 + rzn + lzn;
+    out->p = malloc(cap);
+    if (out->p == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    out->n = zu_put_varint(out->p, rzn);
+    if (rzn > 0)
+        memcpy(out->p + out->n, rz, rzn);
+    out->n += rzn;
+    if (lzn > 0)
+        memcpy(out->p + out->n, lz, lzn);
+    out->n += lzn;
+    out->codec = ZU_CODEC_ZSTD;
+    rc = ZUPD_OK;
+out:
+    free(runs);
+    free(lits);
+    free(rz);
+    free(lz);
+    return rc;
+}
+
 static uint8_t *
 concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
 {
@@ -721,7 +795,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
              size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
              uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
-    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0};
+    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0}, ds = {0};
+    uint8_t flags = 0;
     struct packed k[3] = {{0}, {0}, {0}};
     uint8_t *craw = NULL;
     size_t cn = 0;
@@ -777,6 +852,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
             TR("zstd diff", rc = zstd_pack(pl->diff, pl->diff_len,
                                            pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL,
                                            0, &dz.p, &dz.n));
+        if (rc == ZUPD_OK && pl->diff_len > 0)
+            TR("split diff", rc = split_pack(pl->diff, pl->diff_len, f->z_small, &ds));
         if (rc == ZUPD_OK)
             TR("zstd extra", rc = zstd_pack(pl->extra, pl->extra_len, f->z_small,
                                             f->extra_prefix ? old : NULL, olen, &ez.p, &ez.n));
@@ -788,19 +865,28 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
             packed_release(&eb);
 #ifdef ZU_DELTA_TRACE
         fprintf(stderr,
-                "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu extra "
+                "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu split %zu extra "
                 "%zu/%zu/%zu\n",
-                cn, cz.n, cb.n, pl->diff_len, dz.n, db.n, pl->extra_len, ez.n, eb.n);
+                cn, cz.n, cb.n, pl->diff_len, dz.n, db.n, ds.n, pl->extra_len, ez.n, eb.n);
 #endif
         rc = pick_stream(craw, cn, 0, &cz, &cb, &k[0]);
         if (rc == ZUPD_OK)
             rc = pick_stream(pl->diff, pl->diff_len, 1, &dz, &db, &k[1]);
+        if (rc == ZUPD_OK && ds.p != NULL && ds.n < k[1].n) {
+            packed_release(&k[1]);
+            k[1] = ds;
+            ds.p = NULL;
+            flags |= ZU_FLAG_DIFF_SPLIT;
+        }
         if (rc == ZUPD_OK)
             rc = pick_stream(pl->extra, pl->extra_len, 0, &ez, &eb, &k[2]);
         if (rc != ZUPD_OK)
             goto out;
         memcpy(head, hdr, hdr_len);
         head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+        head[7] = flags;
+        if (flags != 0)
+            head[4] = 2; /* format version 2: flags */
         at += zu_put_varint(head + at, k[0].n);
         at += zu_put_varint(head + at, k[1].n);
         *native = concat(head, at, k, 3, native_len);
@@ -819,6 +905,7 @@ out:
     packed_release(&ez);
     packed_release(&eb);
     packed_release(&c40);
+    packed_release(&ds);
     for (int i = 0; i < 3; i++)
         packed_release(&k[i]);
     return rc;

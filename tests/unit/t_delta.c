@@ -61,8 +61,7 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
 }
 
 static int
-apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
-          struct mem_sink *m)
+apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, struct mem_sink *m)
 {
     struct zupd_delta_sink s = {m, mem_write};
     free(m->p);
@@ -83,8 +82,7 @@ round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
         uint8_t *patch = NULL;
         size_t plen = 0;
 
-        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL),
-                         ZUPD_OK);
+        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL), ZUPD_OK);
         assert_int_equal(zupd_delta_info(patch, plen, &info), ZUPD_OK);
         if (methods[i] != ZUPD_DELTA_AUTO)
             assert_int_equal(info.method, methods[i]);
@@ -319,11 +317,17 @@ test_sink_error_and_limits(void **state)
     assert_int_equal(info.method, ZUPD_DELTA_BSDIFF);
     assert_int_equal(zupd_delta_apply(o, ol, p, pl, 0, NULL, NULL), ZUPD_E_MISUSE);
     /* unknown version, reserved bits, unknown method, codec bits */
-    p[4] = 2;
+    p[4] = ZUPD_DELTA_VERSION + 1;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
+    p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 1;
+    p[7] = 2; /* no such flag */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 1;
+    p[7] = 1; /* no flags in version 1 */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 1;
     p[7] = 0;
     p[5] = 9;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
@@ -349,9 +353,9 @@ test_sink_error_and_limits(void **state)
 
 /* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
 static uint8_t *
-craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-             const uint8_t *ctrl, size_t cl, const uint8_t *diff, size_t dl,
-             const uint8_t *extra, size_t el, size_t *plen)
+craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const uint8_t *ctrl,
+             size_t cl, const uint8_t *diff, size_t dl, const uint8_t *extra, size_t el,
+             size_t *plen)
 {
     size_t cap = 200 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) + ZSTD_compressBound(el);
     uint8_t *p = calloc(1, cap), *cz, *dz, *ez;
@@ -416,45 +420,131 @@ test_native_control_ranges(void **state)
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 1), ZUPD_OK);
     }
-    {   /* add past the end of old */
+    { /* add past the end of old */
         const uint64_t v[] = {0, 0, 2 * 10, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* add past the new size */
+    { /* add past the new size */
         const uint64_t v[] = {17, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past the new size */
+    { /* copy past the new size */
         const uint64_t v[] = {15, 2, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 2), ZUPD_E_FORMAT);
     }
-    {   /* huge values */
+    { /* huge values */
         const uint64_t v[] = {UINT64_MAX, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 0, 0), ZUPD_E_FORMAT);
     }
-    {   /* seek to a negative position, then add */
+    { /* seek to a negative position, then add */
         const uint64_t v[] = {0, 0, 2 * 5 - 1, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* huge seek */
+    { /* huge seek */
         const uint64_t v[] = {1, 0, UINT64_MAX, 14, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* control stream ends early */
+    { /* control stream ends early */
         const uint64_t v[] = {15, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 0), ZUPD_E_FORMAT);
     }
-    {   /* trailing control entry */
+    { /* trailing control entry */
         const uint64_t v[] = {15, 1, 0, 0, 0, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
-    {   /* diff stream shorter than the control says */
+    { /* diff stream shorter than the control says */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 10, 1), ZUPD_E_FORMAT);
     }
-    {   /* extra bytes left over */
+    { /* extra bytes left over */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 5), ZUPD_E_FORMAT);
+    }
+}
+
+/* A version-2 native patch whose diff stream is split (ZU_FLAG_DIFF_SPLIT)
+ * into the given runs varints and literals; old "0123456789abcdef", new
+ * "0123456789abcdeX": control add 16, copy 0, seek 0. */
+static int
+split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int version,
+         int cut_runs_len)
+{
+    static const uint8_t old[16] = "0123456789abcdef";
+    static const uint8_t nw[16] = "0123456789abcdeX";
+    uint8_t p[1024], rraw[256], craw[8], rz[256], lz[256], cz[64];
+    size_t at = 8, n, rl = 0, cl = 0, rzn, lzn, czn, dl;
+    struct mem_sink m = {0};
+    int rc;
+
+    for (size_t i = 0; i < nruns; i++)
+        rl += put_varint(rraw + rl, runs[i]);
+    cl += put_varint(craw + cl, 16);
+    cl += put_varint(craw + cl, 0);
+    cl += put_varint(craw + cl, 0);
+    rzn = ZSTD_compress(rz, sizeof(rz), rraw, rl, 3);
+    lzn = nl > 0 ? ZSTD_compress(lz, sizeof(lz), lits, nl, 3) : 0;
+    czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
+    assert_false(ZSTD_isError(rzn) || ZSTD_isError(lzn) || ZSTD_isError(czn));
+    memset(p, 0, sizeof(p));
+    memcpy(p, ZUPD_DELTA_MAGIC, 4);
+    p[4] = (uint8_t)version;
+    p[5] = ZUPD_DELTA_BSDIFF;
+    p[7] = ZU_FLAG_DIFF_SPLIT;
+    at += zu_put_varint(p + at, sizeof(old));
+    at += zu_put_varint(p + at, sizeof(nw));
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, sizeof(old), p + at, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, sizeof(nw), p + at + 32, 32, &n), ZUPD_OK);
+    at += 64;
+    dl = zu_varint_len(rzn + (size_t)cut_runs_len) + rzn + lzn;
+    at += zu_put_varint(p + at, czn);
+    at += zu_put_varint(p + at, dl);
+    memcpy(p + at, cz, czn);
+    at += czn;
+    at += zu_put_varint(p + at, rzn + (size_t)cut_runs_len);
+    memcpy(p + at, rz, rzn);
+    at += rzn;
+    memcpy(p + at, lz, lzn);
+    at += lzn;
+    rc = apply_mem(old, sizeof(old), p, at, &m);
+    if (rc == ZUPD_OK) {
+        assert_int_equal(m.len, sizeof(nw));
+        assert_memory_equal(m.p, nw, sizeof(nw));
+    }
+    free(m.p);
+    return rc;
+}
+
+static void
+test_split_diff(void **state)
+{
+    const uint8_t lit[2] = {(uint8_t)('X' - 'f'), 7};
+
+    (void)state;
+    {
+        const uint64_t r[] = {15, 1};
+        assert_int_equal(split_rc(r, 2, lit, 1, 2, 0), ZUPD_OK);
+        /* the flag is a version-2 feature */
+        assert_int_equal(split_rc(r, 2, lit, 1, 1, 0), ZUPD_E_FORMAT);
+        /* the runs length runs past the diff stream */
+        assert_int_equal(split_rc(r, 2, lit, 1, 2, 100), ZUPD_E_FORMAT);
+        /* a literal left over */
+        assert_int_equal(split_rc(r, 2, lit, 2, 2, 0), ZUPD_E_FORMAT);
+        /* no literal where the runs want one */
+        assert_int_equal(split_rc(r, 2, lit, 0, 2, 0), ZUPD_E_FORMAT);
+    }
+    { /* the same bytes in more pairs */
+        const uint64_t r[] = {10, 0, 5, 1};
+        assert_int_equal(split_rc(r, 4, lit, 1, 2, 0), ZUPD_OK);
+    }
+    { /* an empty pair: refused, so that no stream loops without output */
+        const uint64_t r[] = {15, 0, 0, 0, 0, 1};
+        assert_int_equal(split_rc(r, 6, lit, 1, 2, 0), ZUPD_E_FORMAT);
+    }
+    { /* a run past the new size, a trailing pair */
+        const uint64_t r1[] = {16, 1};
+        const uint64_t r2[] = {15, 1, 3, 0};
+        assert_int_equal(split_rc(r1, 2, lit, 1, 2, 0), ZUPD_E_FORMAT);
+        assert_int_equal(split_rc(r2, 4, lit, 1, 2, 0), ZUPD_E_FORMAT);
     }
 }
 
@@ -462,9 +552,9 @@ static size_t
 bz(uint8_t *dst, size_t cap, const uint8_t *src, size_t len)
 {
     unsigned dl = (unsigned)cap;
-    assert_int_equal(BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src,
-                                              (unsigned)len, 9, 0, 0),
-                     BZ_OK);
+    assert_int_equal(
+        BZ2_bzBuffToBuffCompress((char *)dst, &dl, (char *)(uintptr_t)src, (unsigned)len, 9, 0, 0),
+        BZ_OK);
     return dl;
 }
 
@@ -495,35 +585,35 @@ static void
 test_bsdiff40_control_ranges(void **state)
 {
     (void)state;
-    {   /* valid, including reads of old out of range (they read as zero) */
+    { /* valid, including reads of old out of range (they read as zero) */
         const int64_t c[] = {4, 2, 20, 4, 0, -30, 6, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 14, 2), ZUPD_OK);
     }
-    {   /* negative add */
+    { /* negative add */
         const int64_t c[] = {-4, 20, 0};
         assert_int_equal(b40_rc(c, 3, 16, 0, 20), ZUPD_E_FORMAT);
     }
-    {   /* negative copy */
+    { /* negative copy */
         const int64_t c[] = {4, -2, 0};
         assert_int_equal(b40_rc(c, 3, 16, 4, 0), ZUPD_E_FORMAT);
     }
-    {   /* add past new size */
+    { /* add past new size */
         const int64_t c[] = {17, 0, 0};
         assert_int_equal(b40_rc(c, 3, 16, 17, 0), ZUPD_E_FORMAT);
     }
-    {   /* copy past new size */
+    { /* copy past new size */
         const int64_t c[] = {10, 7, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 7), ZUPD_E_FORMAT);
     }
-    {   /* seek overflow */
+    { /* seek overflow */
         const int64_t c[] = {1, 0, INT64_MAX, 1, 0, INT64_MAX, 14, 0, 0};
         assert_int_equal(b40_rc(c, 9, 16, 16, 0), ZUPD_E_FORMAT);
     }
-    {   /* negative new size */
+    { /* negative new size */
         const int64_t c[] = {1, 0, 0};
         assert_int_equal(b40_rc(c, 3, -1, 1, 0), ZUPD_E_FORMAT);
     }
-    {   /* extra stream shorter than copy */
+    { /* extra stream shorter than copy */
         const int64_t c[] = {10, 6, 0};
         assert_int_equal(b40_rc(c, 3, 16, 10, 3), ZUPD_E_FORMAT);
     }
@@ -615,6 +705,7 @@ main(void)
         cmocka_unit_test(test_corrupted_refused),
         cmocka_unit_test(test_sink_error_and_limits),
         cmocka_unit_test(test_native_control_ranges),
+        cmocka_unit_test(test_split_diff),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
