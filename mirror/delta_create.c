@@ -46,10 +46,9 @@ tr_now(void)
 
 /* What a level means. Levels up to 19 are for every publish: the suffix
  * search skips ahead in long stretches without a better match (0.8 %
- * larger, 2-3x faster on big executables), big diff streams get a cheaper
- * zstd level (bzip2 is tried too and often wins there), and the zstd
- * patch-from candidate is only tried where it can win: text-like data, or
- * a new file mostly made of new bytes. Levels 20-22 search exhaustively,
+ * larger, 2-3x faster on big executables), diff streams are split
+ * (docs/delta-format.md), and the zstd patch-from candidate is only tried
+ * where it can win: a new file mostly made of new bytes. Levels 20-22 search exhaustively,
  * compress every stream at the level, give the extra stream the old file as
  * its zstd prefix, and always try patch-from. */
 struct prof {
@@ -315,10 +314,27 @@ sindex_release(struct sindex *ix)
     memset(ix, 0, sizeof(*ix));
 }
 
+struct gf_arg {
+    struct gram_filter *g;
+    const uint8_t *old;
+    size_t olen;
+    int rc;
+};
+
+static void *
+gf_thread(void *arg)
+{
+    struct gf_arg *a = arg;
+    a->rc = gf_build(a->g, a->old, a->olen);
+    return NULL;
+}
+
 static int
 sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
 {
-    int rc;
+    struct gf_arg ga = {&ix->gf, old, olen, ZUPD_OK};
+    pthread_t th;
+    int rc, threaded = 0;
 
     memset(ix, 0, sizeof(*ix));
     if (olen > (size_t)INT32_MAX - 1)
@@ -331,11 +347,19 @@ sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
         rc = ZUPD_E_NOMEM;
         goto out;
     }
+    /* the gram filter is built beside the suffix sort */
+    if (skip && sysconf(_SC_NPROCESSORS_ONLN) > 1 && pthread_create(&th, NULL, gf_thread, &ga) == 0)
+        threaded = 1;
     TR("divsufsort", rc = divsufsort(old, ix->sa, (int32_t)olen) == 0 ? ZUPD_OK : ZUPD_E_NOMEM);
+    if (threaded)
+        pthread_join(th, NULL);
+    else if (skip)
+        gf_thread(&ga);
+    if (rc == ZUPD_OK)
+        rc = ga.rc;
     if (rc != ZUPD_OK)
         goto out;
     bkt_build(old, olen, ix->bkt);
-    rc = skip ? gf_build(&ix->gf, old, olen) : ZUPD_OK;
 out:
     if (rc != ZUPD_OK)
         sindex_release(ix);
@@ -945,9 +969,10 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
     if (want_native) {
         job_set(&jobs[J_RZ], runs, nruns, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_LZ], lits, nlits, 0, f->z_small, NULL, 0);
-        /* big diff streams: split coding wins over one zstd stream at a
-         * cheap level (turbo 1.58 MB vs 1.86 MB), so skip that one */
-        if (pl->diff_len <= BIG_STREAM || !f->skip)
+        /* levels up to 19: split coding always won over one zstd stream
+         * (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB, mdn-bcd 5.0 vs
+         * 9.0 KB), so skip that one, its time and its memory */
+        if (!f->skip)
             job_set(&jobs[J_DZ], pl->diff, pl->diff_len, 0,
                     pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
         job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, f->extra_prefix ? old : NULL,
@@ -1076,6 +1101,51 @@ write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, 
     return ZUPD_OK;
 }
 
+/* The patch-from candidate, run on its own thread beside the bsdiff
+ * candidates once the first plan says it may win. */
+struct pf_job {
+    const uint8_t *old, *nw;
+    size_t olen, nlen;
+    int level;
+    uint8_t *out;
+    size_t out_len;
+    int rc;
+    int started;
+    pthread_t th;
+};
+
+static void *
+pf_run(void *arg)
+{
+    struct pf_job *j = arg;
+    uint8_t hdr[HDR_MAX];
+    size_t hdr_len = 0;
+
+    j->rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, j->old, j->olen, j->nw, j->nlen);
+    if (j->rc == ZUPD_OK)
+        TR("zstd pf", j->rc = write_zstd(hdr, hdr_len, j->old, j->olen, j->nw, j->nlen, j->level,
+                                         &j->out, &j->out_len));
+    return NULL;
+}
+
+static void
+pf_start(struct pf_job *j, int threaded)
+{
+    j->rc = ZUPD_OK;
+    if (threaded && pthread_create(&j->th, NULL, pf_run, j) == 0)
+        j->started = 1;
+    else
+        pf_run(j);
+}
+
+static void
+pf_join(struct pf_job *j)
+{
+    if (j->started)
+        pthread_join(j->th, NULL);
+    j->started = 0;
+}
+
 /* ------------------------------------------------------------------ create */
 
 int
@@ -1118,15 +1188,18 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
 {
     struct plan pl;
     struct sindex ix;
+    struct pf_job pf;
+    int pf_done = 0;
     uint8_t hdr[HDR_MAX];
-    uint8_t *best = NULL, *cand = NULL;
-    size_t best_len = 0, cand_len = 0, hdr_len = 0;
+    uint8_t *best = NULL;
+    size_t best_len = 0, hdr_len = 0;
     int method, level, rc;
     int want_bsd, want_zstd, want_b40;
     struct prof f;
 
     memset(&pl, 0, sizeof(pl));
     memset(&ix, 0, sizeof(ix));
+    memset(&pf, 0, sizeof(pf));
     if (patch == NULL || patch_len == NULL)
         return ZUPD_E_MISUSE;
     *patch = NULL;
@@ -1148,15 +1221,20 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     if (method == ZUPD_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         want_bsd = want_b40 = 0;
     prof_of_level(level, &f);
+    pf.old = old;
+    pf.olen = old_len;
+    pf.nw = new_;
+    pf.nlen = new_len;
+    pf.level = f.pf_level;
 
     if (want_bsd || want_b40) {
         /* New files up to TWO_SCAN_MAX: two scans, at Percival's threshold
          * 8 and at 16 (fewer, longer matches: smaller where a jump to
          * another alignment costs more than the bytes it saves: sorted
          * lists, code with many small edits), same index for both. Larger
-         * ones: one scan at 12 (turbo 2,632,208 -> 2,596,728 bytes,
-         * esbuild +0.7 %, mdn-bcd +0.2 %). */
-        static const size_t thr_small[] = {8, 16}, thr_big[] = {12};
+         * ones: one scan at 16 (turbo 2,632,208 -> 2,603,418 bytes, esbuild
+         * 131,375 -> 131,102; at 12 turbo 2,596,728 but esbuild 132,284). */
+        static const size_t thr_small[] = {8, 16}, thr_big[] = {16};
         const size_t *thr = new_len <= TWO_SCAN_MAX ? thr_small : thr_big;
         size_t nscan = new_len <= TWO_SCAN_MAX ? 2 : 1, extra0 = 0;
 
@@ -1171,8 +1249,20 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
                 break;
             if (t + 1 == nscan)
                 sindex_release(&ix); /* before the compressions need memory */
-            if (t == 0)
+            if (t == 0) {
                 extra0 = pl.extra_len;
+                /* auto at levels up to 19: patch-from only where it may
+                 * beat the bsdiff method, a new file made mostly of new
+                 * bytes (patch-from on text won by 7 % at most and cost 4x
+                 * the time of the rest) */
+                if (method == ZUPD_DELTA_AUTO && !f.pf_always && extra0 < new_len / 4)
+                    want_zstd = 0;
+                if (want_zstd) {
+                    pf_start(&pf, 1);
+                    pf_done = 1;
+                    nscan = 1; /* mostly new bytes: patch-from likely wins */
+                }
+            }
             rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
                               &nat, &nat_len, &b40, &b40_len);
             plan_release(&pl);
@@ -1190,33 +1280,29 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         sindex_release(&ix);
         if (rc != ZUPD_OK)
             goto out;
-        /* auto at levels up to 19: patch-from only where it may beat the
-         * bsdiff method, a new file made mostly of new bytes (patch-from
-         * on text won by 7 % at most and cost 4x the time of the rest) */
-        if (method == ZUPD_DELTA_AUTO && !f.pf_always && extra0 < new_len / 4)
-            want_zstd = 0;
     }
     plan_release(&pl);
     if (want_zstd) {
-        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, old_len, new_, new_len);
-        if (rc == ZUPD_OK)
-            TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, old_len, new_, new_len, f.pf_level,
-                                          &cand, &cand_len));
+        if (!pf_done)
+            pf_start(&pf, 0);
+        pf_join(&pf);
+        rc = pf.rc;
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL)
-            rep->zstd = cand_len;
-        keep_best(&best, &best_len, cand, cand_len);
-        cand = NULL;
+            rep->zstd = pf.out_len;
+        keep_best(&best, &best_len, pf.out, pf.out_len);
+        pf.out = NULL;
     }
     *patch = best;
     *patch_len = best_len;
     best = NULL;
     rc = ZUPD_OK;
 out:
+    pf_join(&pf);
+    free(pf.out);
     plan_release(&pl);
     sindex_release(&ix);
     free(best);
-    free(cand);
     return rc;
 }
