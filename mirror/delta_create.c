@@ -1257,10 +1257,14 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
                  * the time of the rest) */
                 if (method == ZUPD_DELTA_AUTO && !f.pf_always && extra0 < new_len / 4)
                     want_zstd = 0;
-                if (want_zstd) {
+                /* levels up to 19: on its own thread, and one scan only
+                 * (mostly new bytes: patch-from likely wins); levels 20-22
+                 * run it after the scans, so that its memory (1.4 GB for
+                 * turbo at 22) does not add to theirs */
+                if (want_zstd && !f.pf_always) {
                     pf_start(&pf, 1);
                     pf_done = 1;
-                    nscan = 1; /* mostly new bytes: patch-from likely wins */
+                    nscan = 1;
                 }
             }
             rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
