@@ -512,6 +512,109 @@ out:
     return rc;
 }
 
+/* Big new files at levels up to 19 are scanned as two halves, the second
+ * on its own thread: the scan is sequential, and on turbo it is a third of
+ * the time. The halves' plans are joined: the last seek of the first half
+ * brings the old position back to 0, where the second half's plan starts.
+ * Always two halves, threads or not, so the patch does not depend on the
+ * number of CPUs. */
+struct half {
+    const uint8_t *old, *nw;
+    size_t olen, nlen;
+    const struct sindex *ix;
+    int skip;
+    size_t thr;
+    struct plan p;
+    int rc;
+};
+
+static void *
+half_run(void *arg)
+{
+    struct half *h = arg;
+    h->rc = plan_make(h->old, h->olen, h->nw, h->nlen, h->ix, h->skip, h->thr, &h->p);
+    return NULL;
+}
+
+/* Append b to a (b is released). */
+static int
+plan_join(struct plan *a, struct plan *b)
+{
+    int64_t o = 0;
+    uint8_t *d, *e;
+    struct ctl *c;
+
+    c = realloc(a->c, (a->n + b->n + 1) * sizeof(*c));
+    if (c == NULL)
+        return ZUPD_E_NOMEM;
+    a->c = c;
+    a->cap = a->n + b->n + 1;
+    d = realloc(a->diff, a->diff_len + b->diff_len + 1);
+    if (d == NULL)
+        return ZUPD_E_NOMEM;
+    a->diff = d;
+    e = realloc(a->extra, a->extra_len + b->extra_len + 1);
+    if (e == NULL)
+        return ZUPD_E_NOMEM;
+    a->extra = e;
+    for (size_t i = 0; i < a->n; i++)
+        o += (int64_t)a->c[i].add + a->c[i].seek;
+    if (a->n > 0)
+        a->c[a->n - 1].seek -= o; /* back to old position 0 */
+    if (b->n > 0)
+        memcpy(a->c + a->n, b->c, b->n * sizeof(*c));
+    a->n += b->n;
+    if (b->diff_len > 0)
+        memcpy(a->diff + a->diff_len, b->diff, b->diff_len);
+    a->diff_len += b->diff_len;
+    if (b->extra_len > 0)
+        memcpy(a->extra + a->extra_len, b->extra, b->extra_len);
+    a->extra_len += b->extra_len;
+    plan_release(b);
+    return ZUPD_OK;
+}
+
+static int
+plan_make_halves(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                 const struct sindex *ix, int skip, size_t thr, struct plan *p)
+{
+    struct half h[2];
+    size_t mid = nlen / 2;
+    pthread_t th;
+    int threaded = 0, rc;
+
+    memset(p, 0, sizeof(*p));
+    memset(h, 0, sizeof(h));
+    for (int i = 0; i < 2; i++) {
+        h[i].old = old;
+        h[i].olen = olen;
+        h[i].ix = ix;
+        h[i].skip = skip;
+        h[i].thr = thr;
+    }
+    h[0].nw = nw;
+    h[0].nlen = mid;
+    h[1].nw = nw + mid;
+    h[1].nlen = nlen - mid;
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && pthread_create(&th, NULL, half_run, &h[1]) == 0)
+        threaded = 1;
+    half_run(&h[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        half_run(&h[1]);
+    rc = h[0].rc != ZUPD_OK ? h[0].rc : h[1].rc;
+    if (rc == ZUPD_OK)
+        rc = plan_join(&h[0].p, &h[1].p);
+    if (rc == ZUPD_OK) {
+        *p = h[0].p;
+        memset(&h[0].p, 0, sizeof(h[0].p));
+    }
+    plan_release(&h[0].p);
+    plan_release(&h[1].p);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ zstd */
 
 /* Compress src[0..len) into a new buffer at level; wlog 0: zstd's choice
@@ -1244,7 +1347,11 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
         for (size_t t = 0; rc == ZUPD_OK && t < nscan; t++) {
             uint8_t *nat = NULL, *b40 = NULL;
             size_t nat_len = 0, b40_len = 0;
-            TR("plan", rc = plan_make(old, old_len, new_, new_len, &ix, f.skip, thr[t], &pl));
+            if (f.skip && new_len > TWO_SCAN_MAX && old_len > 0)
+                TR("plan",
+                   rc = plan_make_halves(old, old_len, new_, new_len, &ix, f.skip, thr[t], &pl));
+            else
+                TR("plan", rc = plan_make(old, old_len, new_, new_len, &ix, f.skip, thr[t], &pl));
             if (rc != ZUPD_OK)
                 break;
             if (t + 1 == nscan)
@@ -1265,6 +1372,12 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
                     pf_start(&pf, 1);
                     pf_done = 1;
                     nscan = 1;
+                    /* auto: patch-from only (oxc-parser: 913,880 bytes vs
+                     * 1,012,220 by bsdiff, which cost 2 s more) */
+                    if (method == ZUPD_DELTA_AUTO) {
+                        plan_release(&pl);
+                        break;
+                    }
                 }
             }
             rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
