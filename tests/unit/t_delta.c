@@ -172,6 +172,35 @@ test_round_trip_kinds(void **state)
     free(w);
 }
 
+/* New files over 8 MiB are scanned as two halves whose plans are joined. */
+static void
+test_round_trip_halves(void **state)
+{
+    static const int m2[] = {ZUPD_DELTA_BSDIFF, ZUPD_DELTA_BSDIFF40};
+    uint8_t *o, *w;
+    size_t wl, n = (9u << 20) + 12345;
+
+    (void)state;
+    rng_state = 9;
+    make_binary_pair(n, &o, &w, &wl);
+    for (size_t i = 0; i < ZU_ARRAY_LEN(m2); i++) {
+        struct zupd_delta_opts opt = {m2[i], 3};
+        struct mem_sink m = {0};
+        uint8_t *patch = NULL;
+        size_t plen = 0;
+
+        assert_int_equal(zupd_delta_create(o, n, w, wl, &opt, &patch, &plen, NULL), ZUPD_OK);
+        assert_true(plen < wl / 10);
+        assert_int_equal(apply_mem(o, n, patch, plen, &m), ZUPD_OK);
+        assert_int_equal(m.len, wl);
+        assert_memory_equal(m.p, w, wl);
+        free(m.p);
+        free(patch);
+    }
+    free(o);
+    free(w);
+}
+
 static void
 test_round_trip_edges(void **state)
 {
@@ -699,6 +728,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_round_trip_edges),
+        cmocka_unit_test(test_round_trip_halves),
         cmocka_unit_test(test_identical_is_small),
         cmocka_unit_test(test_wrong_base_refused_before_write),
         cmocka_unit_test(test_truncated_refused),
