@@ -9,8 +9,14 @@
 /* Stream codecs of the native bsdiff method (header byte 6, 2 bits each). */
 #define ZU_CODEC_ZSTD 0
 #define ZU_CODEC_BZIP2 1
-#define ZU_CODEC_RAW 2  /* stored */
-#define ZU_CODEC_ZRLE 3 /* zero runs: (varint zeros, varint n, n bytes)... */
+#define ZU_CODEC_RAW 2   /* stored */
+#define ZU_CODEC_ZRLE 3  /* zero runs: (varint zeros, varint n, n bytes)... */
+#define ZU_CODEC_SPLIT 4 /* apply only: a split diff stream (ZU_FLAG_DIFF_SPLIT) */
+
+/* Header byte 7 (flags), format version 2: the diff stream of the bsdiff
+ * method is split into a runs stream (varint zeros, varint n)... and a
+ * literals stream, each in the diff stream's codec. */
+#define ZU_FLAG_DIFF_SPLIT 0x01
 
 /* Little-endian 64-bit integers of the delta headers. */
 uint64_t zu_le64(const uint8_t *p);
@@ -27,6 +33,18 @@ zu_wlog_for(uint64_t n)
     while (w < 31 && (UINT64_C(1) << w) < n)
         w++;
     return w;
+}
+
+/* Length of the LEB128 varint of v. */
+static inline size_t
+zu_varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
 }
 
 /* LEB128 varint into p (at most 10 bytes); returns its length. */

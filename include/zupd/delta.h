@@ -17,10 +17,11 @@ enum zupd_delta_method {
 };
 
 /* Native deltas start with these 4 bytes and the format version
- * (docs/delta-format.md). */
+ * (docs/delta-format.md). ZUPD_DELTA_VERSION is the newest version this
+ * library reads; it reads every older one too. */
 #define ZUPD_DELTA_MAGIC "ZDLT"
 #define ZUPD_DELTA_MAGIC_LEN 4
-#define ZUPD_DELTA_VERSION 1
+#define ZUPD_DELTA_VERSION 2
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes). */

@@ -172,6 +172,35 @@ test_round_trip_kinds(void **state)
     free(w);
 }
 
+/* New files over 8 MiB are scanned as two halves whose plans are joined. */
+static void
+test_round_trip_halves(void **state)
+{
+    static const int m2[] = {ZUPD_DELTA_BSDIFF, ZUPD_DELTA_BSDIFF40};
+    uint8_t *o, *w;
+    size_t wl, n = (9u << 20) + 12345;
+
+    (void)state;
+    rng_state = 9;
+    make_binary_pair(n, &o, &w, &wl);
+    for (size_t i = 0; i < ZU_ARRAY_LEN(m2); i++) {
+        struct zupd_delta_opts opt = {m2[i], 3};
+        struct mem_sink m = {0};
+        uint8_t *patch = NULL;
+        size_t plen = 0;
+
+        assert_int_equal(zupd_delta_create(o, n, w, wl, &opt, &patch, &plen, NULL), ZUPD_OK);
+        assert_true(plen < wl / 10);
+        assert_int_equal(apply_mem(o, n, patch, plen, &m), ZUPD_OK);
+        assert_int_equal(m.len, wl);
+        assert_memory_equal(m.p, w, wl);
+        free(m.p);
+        free(patch);
+    }
+    free(o);
+    free(w);
+}
+
 static void
 test_round_trip_edges(void **state)
 {
@@ -248,7 +277,9 @@ test_unchanged_from_old(void **state)
         for (size_t k = 0; k < 16; k++)
             w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
     assert_int_equal(zupd_delta_create(o, n, w, n, &opt, &patch, &plen, NULL), ZUPD_OK);
-    assert_int_equal((patch[6] >> 2) & 3, 3); /* the diff stream is zero runs */
+    /* the diff stream is zero runs: one zero-run stream, or split (flag bit
+     * 0 of byte 7: runs and literals as two streams) */
+    assert_true(((patch[6] >> 2) & 3) == 3 || (patch[7] & 1) != 0);
     for (unsigned flags = 0; flags <= ZUPD_DELTA_NO_HASHES; flags += ZUPD_DELTA_NO_HASHES) {
         free(ws.m.p);
         memset(&ws, 0, sizeof(ws));
@@ -403,11 +434,17 @@ test_sink_error_and_limits(void **state)
     assert_int_equal(info.method, ZUPD_DELTA_BSDIFF);
     assert_int_equal(zupd_delta_apply(o, ol, p, pl, 0, NULL, NULL), ZUPD_E_MISUSE);
     /* unknown version, reserved bits, unknown method, codec bits */
-    p[4] = 2;
+    p[4] = ZUPD_DELTA_VERSION + 1;
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
+    p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 1;
+    p[7] = 2; /* no such flag */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 1;
+    p[7] = 1; /* no flags in version 1 */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 1;
     p[7] = 0;
     p[5] = 9;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
@@ -539,6 +576,92 @@ test_native_control_ranges(void **state)
     { /* extra bytes left over */
         const uint64_t v[] = {15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 3, 15, 5), ZUPD_E_FORMAT);
+    }
+}
+
+/* A version-2 native patch whose diff stream is split (ZU_FLAG_DIFF_SPLIT)
+ * into the given runs varints and literals; old "0123456789abcdef", new
+ * "0123456789abcdeX": control add 16, copy 0, seek 0. */
+static int
+split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int version,
+         int cut_runs_len)
+{
+    static const uint8_t old[16] = "0123456789abcdef";
+    static const uint8_t nw[16] = "0123456789abcdeX";
+    uint8_t p[1024], rraw[256], craw[8], rz[256], lz[256], cz[64];
+    size_t at = 8, n, rl = 0, cl = 0, rzn, lzn, czn, dl;
+    struct mem_sink m = {0};
+    int rc;
+
+    for (size_t i = 0; i < nruns; i++)
+        rl += put_varint(rraw + rl, runs[i]);
+    cl += put_varint(craw + cl, 16);
+    cl += put_varint(craw + cl, 0);
+    cl += put_varint(craw + cl, 0);
+    rzn = ZSTD_compress(rz, sizeof(rz), rraw, rl, 3);
+    lzn = nl > 0 ? ZSTD_compress(lz, sizeof(lz), lits, nl, 3) : 0;
+    czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
+    assert_false(ZSTD_isError(rzn) || ZSTD_isError(lzn) || ZSTD_isError(czn));
+    memset(p, 0, sizeof(p));
+    memcpy(p, ZUPD_DELTA_MAGIC, 4);
+    p[4] = (uint8_t)version;
+    p[5] = ZUPD_DELTA_BSDIFF;
+    p[7] = ZU_FLAG_DIFF_SPLIT;
+    at += zu_put_varint(p + at, sizeof(old));
+    at += zu_put_varint(p + at, sizeof(nw));
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, sizeof(old), p + at, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, sizeof(nw), p + at + 32, 32, &n), ZUPD_OK);
+    at += 64;
+    dl = zu_varint_len(rzn + (size_t)cut_runs_len) + rzn + lzn;
+    at += zu_put_varint(p + at, czn);
+    at += zu_put_varint(p + at, dl);
+    memcpy(p + at, cz, czn);
+    at += czn;
+    at += zu_put_varint(p + at, rzn + (size_t)cut_runs_len);
+    memcpy(p + at, rz, rzn);
+    at += rzn;
+    memcpy(p + at, lz, lzn);
+    at += lzn;
+    rc = apply_mem(old, sizeof(old), p, at, &m);
+    if (rc == ZUPD_OK) {
+        assert_int_equal(m.len, sizeof(nw));
+        assert_memory_equal(m.p, nw, sizeof(nw));
+    }
+    free(m.p);
+    return rc;
+}
+
+static void
+test_split_diff(void **state)
+{
+    const uint8_t lit[2] = {(uint8_t)('X' - 'f'), 7};
+
+    (void)state;
+    {
+        const uint64_t r[] = {15, 1};
+        assert_int_equal(split_rc(r, 2, lit, 1, 2, 0), ZUPD_OK);
+        /* the flag is a version-2 feature */
+        assert_int_equal(split_rc(r, 2, lit, 1, 1, 0), ZUPD_E_FORMAT);
+        /* the runs length runs past the diff stream */
+        assert_int_equal(split_rc(r, 2, lit, 1, 2, 100), ZUPD_E_FORMAT);
+        /* a literal left over */
+        assert_int_equal(split_rc(r, 2, lit, 2, 2, 0), ZUPD_E_FORMAT);
+        /* no literal where the runs want one */
+        assert_int_equal(split_rc(r, 2, lit, 0, 2, 0), ZUPD_E_FORMAT);
+    }
+    { /* the same bytes in more pairs */
+        const uint64_t r[] = {10, 0, 5, 1};
+        assert_int_equal(split_rc(r, 4, lit, 1, 2, 0), ZUPD_OK);
+    }
+    { /* an empty pair: refused, so that no stream loops without output */
+        const uint64_t r[] = {15, 0, 0, 0, 0, 1};
+        assert_int_equal(split_rc(r, 6, lit, 1, 2, 0), ZUPD_E_FORMAT);
+    }
+    { /* a run past the new size, a trailing pair */
+        const uint64_t r1[] = {16, 1};
+        const uint64_t r2[] = {15, 1, 3, 0};
+        assert_int_equal(split_rc(r1, 2, lit, 1, 2, 0), ZUPD_E_FORMAT);
+        assert_int_equal(split_rc(r2, 4, lit, 1, 2, 0), ZUPD_E_FORMAT);
     }
 }
 
@@ -693,6 +816,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_round_trip_edges),
+        cmocka_unit_test(test_round_trip_halves),
         cmocka_unit_test(test_identical_is_small),
         cmocka_unit_test(test_unchanged_from_old),
         cmocka_unit_test(test_wrong_base_refused_before_write),
@@ -700,6 +824,7 @@ main(void)
         cmocka_unit_test(test_corrupted_refused),
         cmocka_unit_test(test_sink_error_and_limits),
         cmocka_unit_test(test_native_control_ranges),
+        cmocka_unit_test(test_split_diff),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
