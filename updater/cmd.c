@@ -202,7 +202,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         const struct zupd_component_conf *c = sel[i];
-        char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "", how[512];
+        char ver[ZUPD_NAME_MAX + 1] = "", cur[ZUPD_NAME_MAX + 1] = "", how[1024];
         struct zupd_store *st = NULL;
         struct zupd_store_state state;
         struct zupd_resolved res;
