@@ -5,9 +5,12 @@
 # the I/O floor measured in the same run: read the old file, write the new
 # one, sha256 it, fsync it. Also an idle `zupd update`: requests and CPU.
 #   APPLY_MB  size of the file (default 100)
+#   REPS      rounds (default 7): each round measures the floor, then the
+#             update from the same starting state; medians are reported
 set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 mb=${APPLY_MB:-100}
+reps=${REPS:-7}
 work=$(mktemp -d /tmp/zupd-bench-apply.XXXXXX)
 . "$top_srcdir/tests/integration/e2e_lib.sh"
 trap 'stop_repo; rm -rf "$work"' EXIT
@@ -34,6 +37,7 @@ t2=$(date +%s.%N)
 write_conf
 "$ZUPD" --config "$work/zupd.conf" --quiet update
 promote product 2.0 stable
+cp -a "$work/state" "$work/state.base" # 1.0 installed: where every round starts
 
 # the I/O floor, same machine, same run
 floor() {
@@ -57,10 +61,22 @@ with open(new, "rb") as src, open(out, "wb") as dst:
 print("%.3f" % (time.monotonic() - t))
 PY
 }
-sync
-f=$(floor)
-/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$ZUPD" --config "$work/zupd.conf" --json update > "$work/upd.json"
-read -r wall rss usr sys < "$work/time"
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+: > "$work/floors"
+: > "$work/walls"
+: > "$work/rss"
+for round in $(seq "$reps"); do
+    rm -rf "$work/state" && cp -a "$work/state.base" "$work/state"
+    sync
+    floor >> "$work/floors"
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$ZUPD" --config "$work/zupd.conf" --json update > "$work/upd.json"
+    read -r wall rss usr sys < "$work/time"
+    echo "$wall" >> "$work/walls"
+    echo "$rss" >> "$work/rss"
+done
+f=$(median < "$work/floors")
+wall=$(median < "$work/walls")
+rss=$(sort -n "$work/rss" | tail -n 1)
 python3 - "$work/upd.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["components"][0]
@@ -69,8 +85,8 @@ print("update 1.0 -> 2.0: %(action)s, %(by_delta)d by delta, %(whole)d whole, "
 PY
 printf 'publish 1.0: %.1f s, publish 2.0 (with delta): %.1f s\n' \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
-echo "I/O floor (read old, write+sha256+fsync new): ${f} s"
-echo "zupd update by delta: ${wall} s wall, peak RSS $((rss / 1024)) MiB (old file $mb MiB), ratio $(echo "scale=2; $wall / $f" | bc)"
+echo "I/O floor (read old, write+sha256+fsync new), median of $reps: ${f} s ($(tr '\n' ' ' < "$work/floors"))"
+echo "zupd update by delta, median of $reps: ${wall} s wall ($(tr '\n' ' ' < "$work/walls")), peak RSS $((rss / 1024)) MiB (old file $mb MiB), ratio $(echo "scale=2; $wall / $f" | bc)"
 /usr/bin/time -f '%e %U %S' -o "$work/time" "$ZUPD" --config "$work/zupd.conf" --json update > "$work/idle.json"
 read -r iwall iusr isys < "$work/time"
 python3 - "$work/idle.json" "$iusr" "$isys" "$iwall" <<'PY'
