@@ -57,8 +57,11 @@ struct curl_tr {
     char *user_agent;
     CURLSH *share; /* one connection cache, DNS cache and TLS sessions for all handles */
     struct xfer main;
-    CURLM *multi;      /* get_many(), made on first use */
-    struct xfer *pool; /* get_many()'s handles, kept for the next batch */
+    CURLM *multi; /* get_many(), made on first use */
+    /* get_many()'s handles, kept for the next batch; each xfer allocated on
+     * its own: libcurl holds its address (PRIVATE, HEADERDATA, WRITEDATA),
+     * so growing the pool must never move one */
+    struct xfer **pool;
     size_t n_pool;
 };
 
@@ -239,9 +242,11 @@ curl_free_tr(void *opaque)
 
     if (c == NULL)
         return;
-    for (size_t i = 0; i < c->n_pool; i++)
-        if (c->pool[i].h != NULL)
-            curl_easy_cleanup(c->pool[i].h);
+    for (size_t i = 0; i < c->n_pool; i++) {
+        if (c->pool[i]->h != NULL)
+            curl_easy_cleanup(c->pool[i]->h);
+        free(c->pool[i]);
+    }
     free(c->pool);
     if (c->multi != NULL)
         curl_multi_cleanup(c->multi);
@@ -573,16 +578,20 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
     if (c->multi == NULL)
         c->multi = curl_multi_init();
     if (c->n_pool < want && c->multi != NULL) {
-        struct xfer *np = realloc(c->pool, want * sizeof(*np));
+        struct xfer **np = realloc(c->pool, want * sizeof(*np));
         if (np != NULL) {
             c->pool = np;
             for (; c->n_pool < want; c->n_pool++) {
-                memset(&c->pool[c->n_pool], 0, sizeof(*np));
-                if (setup_handle(c, &c->pool[c->n_pool]) != ZUPD_OK) {
-                    if (c->pool[c->n_pool].h != NULL)
-                        curl_easy_cleanup(c->pool[c->n_pool].h);
+                struct xfer *x = calloc(1, sizeof(*x));
+                if (x == NULL)
+                    break;
+                if (setup_handle(c, x) != ZUPD_OK) {
+                    if (x->h != NULL)
+                        curl_easy_cleanup(x->h);
+                    free(x);
                     break;
                 }
+                c->pool[c->n_pool] = x;
             }
         }
     }
@@ -599,7 +608,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
 
         /* start GETs on the idle handles */
         for (size_t k = 0; k < want && next < n; k++) {
-            struct xfer *x = &c->pool[k];
+            struct xfer *x = c->pool[k];
             struct zupd_get_item *it;
             CURLcode e;
 
@@ -645,7 +654,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
     }
     /* only after a failure of the multi handle itself */
     for (size_t k = 0; k < c->n_pool; k++) {
-        struct xfer *x = &c->pool[k];
+        struct xfer *x = c->pool[k];
         if (x->item == NULL)
             continue;
         curl_multi_remove_handle(c->multi, x->h);

@@ -76,6 +76,17 @@ for rel in 1 2; do
         && ok "$rel.0: downloads ran in parallel (more connections)" \
         || bad "$rel.0: no parallel downloads"
 done
+# one run, two components: the first (two blobs) needs fewer handles than the second,
+# so the handle pool grows between them (its handles must not move: libcurl
+# holds their addresses; a realloc of the pool was a use after free)
+mkdir -p "$work/small/bin" && echo small > "$work/small/bin/tool" && echo helper > "$work/small/bin/helper"
+"$MIRROR" publish small 1.0 "$work/small" -C "$work/repo" --keys "$work/keys" > "$work/publish.log" 2>&1 &&
+    promote small 1.0 stable || { cat "$work/publish.log"; exit 1; }
+conf_for mix 4
+sed -i "s|^components = (|components = (\n  { name = \"small\"; role = \"products\"; channel = \"stable\"; install_path = \"$work/opt-small\"; keep = 2; },|" "$work/mix.conf"
+expect_rc 0 "mix: two components in one run, the pool grows" $ZUPD --config "$work/mix.conf" update
+diff -r "$work/v2" "$work/opt-mix/" > /dev/null && [ "$(cat "$work/opt-small/bin/tool")" = small ] &&
+    ok "mix: both components installed" || bad "mix: trees differ"
 expect_rc 0 "verify (parallel 4)" $ZUPD --config "$work/four.conf" verify
 # only verified manifests (t-*) stay in the cache
 ls "$work/state-four/cache" | grep -v '^t-' | grep -q . && bad "blobs left in the cache" \
