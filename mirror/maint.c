@@ -141,10 +141,24 @@ zp_floor_get(struct zp_repo *r, enum zp_role role, const char *component, char *
 }
 
 int
+zp_check_published(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
+                   char *err, size_t cap)
+{
+    char mpath[512];
+
+    snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
+             version);
+    if (zupd_meta_target(zp_tdoc(r, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
+        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
+                       version, component, zp_role_name(role));
+    return ZUPD_OK;
+}
+
+int
 zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
            const char *channel, bool rollback, char *err, size_t cap)
 {
-    char mpath[512], cur[ZUPD_NAME_MAX + 1], floor[ZUPD_NAME_MAX + 1];
+    char cur[ZUPD_NAME_MAX + 1], floor[ZUPD_NAME_MAX + 1];
     unsigned mask = 0;
     json_t *doc;
     int rc;
@@ -158,11 +172,9 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
         rc = zp_check_offline_live(r, "promote", err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
-             version);
-    if (zupd_meta_target(zp_tdoc(r, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
-                       version, component, zp_role_name(role));
+    rc = zp_check_published(r, role, component, version, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     rc = zp_channel_get(r, role, component, channel, cur, sizeof(cur));
     if (rc == ZUPD_OK) {
         int c = zupd_version_cmp(version, cur);

@@ -284,7 +284,7 @@ int
 zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
              size_t *channels, char *err, size_t cap)
 {
-    char prefix[512], mpath[512];
+    char prefix[512];
     struct floor_set fs = {.prefix = prefix};
     unsigned mask = 0;
     int rc;
@@ -299,11 +299,9 @@ zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component, const 
         rc = zp_check_offline_live(r, "set a floor", err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
-             version);
-    if (zupd_meta_target(zp_tdoc(r, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
-                       version, component, zp_role_name(role));
+    rc = zp_check_published(r, role, component, version, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     snprintf(prefix, sizeof(prefix), "%s/%s/channels/", zp_role_name(role), component);
     fs.plen = strlen(prefix);
     (void)zp_tdoc_foreach(r, role, floor_collect, &fs);

@@ -112,6 +112,10 @@ ZU_NODISCARD int zp_channel_read(struct zp_repo *r, enum zp_role role, const cha
  * of role, deferred until the next commit; the role is added to *mask. */
 ZU_NODISCARD int zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask,
                                 char *err, size_t cap);
+/* ZUPD_E_NOTFOUND (with a message) unless version of component is a
+ * release published in role. */
+ZU_NODISCARD int zp_check_published(struct zp_repo *r, enum zp_role role, const char *component,
+                                    const char *version, char *err, size_t cap);
 /* The highest security floor any channel pointer of component carries;
  * ZUPD_E_NOTFOUND when none does. */
 ZU_NODISCARD int zp_floor_get(struct zp_repo *r, enum zp_role role, const char *component,
