@@ -46,21 +46,31 @@ for k in range(n):   # data files: most unchanged between versions
 PY
 }
 
-# start_repo: init $work/repo, serve it; sets PORT and SERVE_PID
+# serve_tree DIR: zupd-mirror serve DIR on a free port of 127.0.0.1, waiting
+# until it answers; sets SPORT and adds the server to SERVE_PIDS (stop_repo)
+serve_tree() {
+    SPORT=$(free_port)
+    "$MIRROR" serve "$1" --listen "127.0.0.1:$SPORT" > "$work/serve-$SPORT.log" 2>&1 &
+    SERVE_PIDS="${SERVE_PIDS:-} $!"
+    for _ in $(seq 50); do
+        curl -sf -o /dev/null "http://127.0.0.1:$SPORT/metadata/timestamp.json" && return 0
+        sleep 0.1
+    done
+    echo "zupd-mirror serve $1 did not start"; cat "$work/serve-$SPORT.log"; return 1
+}
+
+# start_repo: init $work/repo, serve it; sets PORT
 start_repo() {
     "$MIRROR" init "$work/repo" --keys "$work/keys" > "$work/init.log" 2>&1 || {
         cat "$work/init.log"; return 1; }
-    PORT=$(free_port)
-    "$MIRROR" serve "$work/repo" --listen "127.0.0.1:$PORT" > "$work/serve.log" 2>&1 &
-    SERVE_PID=$!
-    for _ in $(seq 50); do
-        curl -sf -o /dev/null "http://127.0.0.1:$PORT/metadata/timestamp.json" && return 0
-        sleep 0.1
-    done
-    echo "zupd-mirror serve did not start"; cat "$work/serve.log"; return 1
+    serve_tree "$work/repo" || return 1
+    PORT=$SPORT
 }
 
-stop_repo() { [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; wait 2>/dev/null; }
+stop_repo() {
+    for p in ${SERVE_PIDS:-}; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+}
 
 publish() { # publish COMPONENT VERSION DIR [ROLE]
     "$MIRROR" publish "$1" "$2" "$3" --role "${4:-products}" -C "$work/repo" --keys "$work/keys" \

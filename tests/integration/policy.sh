@@ -12,8 +12,7 @@
 set -u
 work=$(mktemp -d /tmp/zupd-policy.XXXXXX)
 . "$top_srcdir/tests/integration/e2e_lib.sh"
-stop_policy() { [ -n "${PSERVE_PID:-}" ] && kill "$PSERVE_PID" 2>/dev/null; }
-trap 'stop_policy; stop_repo; rm -rf "$work"' EXIT
+trap 'stop_repo; rm -rf "$work"' EXIT
 
 pol() { # pol ARGS...: zupd-mirror policy ARGS on the policy repository
     sub=$1; shift
@@ -30,13 +29,8 @@ expect_rc 0 "policy init: a repository with its own root" \
     "$MIRROR" policy init "$work/policy" --keys "$work/pkeys"
 cmp -s "$work/policy/metadata/1.root.json" "$work/repo/metadata/1.root.json" &&
     bad "the policy root is the vendor's" || ok "the policy root is not the vendor's"
-PPORT=$(free_port)
-"$MIRROR" serve "$work/policy" --listen "127.0.0.1:$PPORT" > "$work/pserve.log" 2>&1 &
-PSERVE_PID=$!
-for _ in $(seq 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$PPORT/metadata/timestamp.json" && break
-    sleep 0.1
-done
+serve_tree "$work/policy" || exit 1
+PPORT=$SPORT
 write_conf
 cat >> "$work/zupd.conf" <<EOF2
 policy = { url = "http://127.0.0.1:$PPORT/";

@@ -13,24 +13,12 @@ LC_ALL=C ZUPD_KDF_COST=min
 export LC_ALL ZUPD_KDF_COST
 work=$(mktemp -d /tmp/zupd-synckeep.XXXXXX)
 . "$top_srcdir/tests/integration/e2e_lib.sh"
-PIDS=""
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
     stop_repo
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-serve_dir() { # serve_dir DIR: sets SPORT
-    SPORT=$(free_port)
-    "$MIRROR" serve "$1" --listen "127.0.0.1:$SPORT" --quiet > "$work/serve-$SPORT.log" 2>&1 &
-    PIDS="$PIDS $!"
-    for _ in $(seq 50); do
-        curl -sf -o /dev/null "http://127.0.0.1:$SPORT/metadata/timestamp.json" && return 0
-        sleep 0.1
-    done
-    echo "serve $1 did not start"; cat "$work/serve-$SPORT.log"; return 1
-}
 jget() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/out" "$1"; }
 listing() { (cd "$1" && find metadata targets blobs -type f -print0 | sort -z | xargs -0 sha256sum); }
 
@@ -146,7 +134,7 @@ grep -q "not mirrored" "$work/err" && ok "the refusal says it is not mirrored" |
     bad "refusal: $(cat "$work/err")"
 
 # --- endpoints on the filtered mirror
-serve_dir "$ENT" || exit 1
+serve_tree "$ENT" || exit 1
 EPORT=$SPORT
 endpoint_conf prod "$EPORT" products product stable
 endpoint_conf db "$EPORT" avdb db-main stable
@@ -261,7 +249,7 @@ bpub() { "$MIRROR" "$@" -C "$B" --keys "$work/binkeys" > "$work/publish.log" 2>&
 bpub publish db-main 1 "$work/db1" db-x 1 "$work/db2" --role avdb
 bpub promote db-main 1 --channel stable --role avdb
 cp "$B/metadata/1.root.json" "$work/bin-root.json"
-serve_dir "$B" || exit 1
+serve_tree "$B" || exit 1
 BUP="http://127.0.0.1:$SPORT/"
 expect_rc 0 "sync a repository with 16 hash bins" $SYNC "$BUP" "$work/entb" --root "$work/bin-root.json" --json
 [ "$(jget roles)" = 19 ] && [ "$(jget targets)" = 3 ] &&
@@ -282,7 +270,7 @@ echo "  incremental: $(jget metadata_written) metadata files, $(jget targets_fet
     ok "only the changed bins, the snapshot, the timestamp, the pointer and the manifest" ||
     bad "incremental bin sync: $(cat "$work/out")"
 expect_rc 0 "the filtered bin mirror verifies" "$MIRROR" verify "$work/entb" --root "$work/bin-root.json"
-serve_dir "$work/entb" || exit 1
+serve_tree "$work/entb" || exit 1
 sed -e "s|127.0.0.1:[0-9]*/|127.0.0.1:$SPORT/|" -e "s|$work/pinned-root.json|$work/bin-root.json|" \
     -e "s|state-db|state-bindb|" -e "s|opt-db|opt-bindb|" "$work/db.conf" > "$work/bindb.conf"
 expect_rc 0 "an endpoint installs db-main 2 through the bins, from the mirror" "$ZUPD" --config "$work/bindb.conf" update
