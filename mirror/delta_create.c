@@ -47,20 +47,24 @@ tr_now(void)
 /* What a level means. Levels up to 19 are for every publish: the suffix
  * search skips ahead in long stretches without a better match (0.8 %
  * larger, 2-3x faster on big executables), diff streams are split
- * (docs/delta-format.md), and the zstd patch-from candidate is only tried
- * where it can win: a new file mostly made of new bytes. Levels 20-22 search exhaustively,
- * compress every stream at the level, give the extra stream the old file as
- * its zstd prefix, and always try patch-from. */
+ * (docs/delta-format.md), the extra stream gets the old file as its zstd
+ * prefix only where the new file is mostly new bytes, and zstd patch-from
+ * is not tried (where it could win, that hybrid won). Levels 20-22 search
+ * exhaustively, compress every stream at the level, always give the extra
+ * stream the old file as prefix, and also try patch-from. */
 struct prof {
     int skip;         /* skip ahead in the suffix search */
     int z_small;      /* zstd level of ctrl/extra streams and of small diff streams */
     int z_big;        /* zstd level of diff streams over BIG_STREAM bytes */
     int extra_prefix; /* extra stream compressed with old as prefix */
-    int pf_always;    /* always try zstd patch-from (else only when it may win) */
+    int pf_always;    /* also try zstd patch-from (auto) */
     int pf_level;
 };
 #define BIG_STREAM (8u << 20)
-#define TWO_SCAN_MAX (8u << 20) /* new files up to this size are scanned twice */
+#define TWO_SCAN_MAX (8u << 20) /* new files up to this size: every threshold of the ladder */
+#define LADDER_MAX 6
+#define HYBRID_THR 32 /* the one scan of a new file made mostly of new bytes */
+#define EST_LEVEL 3   /* zstd level of the estimates that rank plans */
 
 static void
 prof_of_level(int level, struct prof *f)
@@ -85,13 +89,15 @@ struct ctl {
     int64_t seek;
 };
 
-/* The bsdiff-style decomposition of new against old. */
+/* The bsdiff-style decomposition of new against old: the control entries;
+ * the diff and extra streams they imply are only made (plan_fill) for the
+ * plans that get compressed, after the suffix array is gone. */
 struct plan {
     struct ctl *c;
     size_t n, cap;
-    uint8_t *diff; /* sum of adds */
+    uint8_t *diff; /* sum of adds; NULL until plan_fill */
     size_t diff_len;
-    uint8_t *extra; /* sum of copies */
+    uint8_t *extra; /* sum of copies; NULL until plan_fill */
     size_t extra_len;
 };
 
@@ -104,9 +110,60 @@ plan_release(struct plan *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Drop a plan's streams (plan_fill makes them again). */
+static void
+plan_empty(struct plan *p)
+{
+    free(p->diff);
+    free(p->extra);
+    p->diff = p->extra = NULL;
+}
+
+/* Make the diff and extra streams of p from its control entries. */
+static int
+plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+{
+    size_t np = 0, dn = 0, xn = 0;
+    int64_t op = 0;
+
+    if (p->diff != NULL)
+        return ZUPD_OK;
+    p->diff = malloc(p->diff_len + 1);
+    p->extra = malloc(p->extra_len + 1);
+    if (p->diff == NULL || p->extra == NULL) {
+        plan_empty(p);
+        return ZUPD_E_NOMEM;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const struct ctl *c = &p->c[i];
+        /* the scan only makes entries inside both files */
+        if (op < 0 || c->add > olen - (uint64_t)op || c->add > nlen - np ||
+            c->copy > nlen - np - c->add || c->add > p->diff_len - dn ||
+            c->copy > p->extra_len - xn) {
+            plan_empty(p);
+            return ZUPD_E_MISUSE;
+        }
+        for (size_t k = 0; k < c->add; k++)
+            p->diff[dn + k] = (uint8_t)(nw[np + k] - old[(size_t)op + k]);
+        dn += c->add;
+        np += c->add;
+        op += (int64_t)c->add;
+        if (c->copy > 0)
+            memcpy(p->extra + xn, nw + np, c->copy);
+        xn += c->copy;
+        np += c->copy;
+        op += c->seek;
+    }
+    return ZUPD_OK;
+}
+
 static int
 plan_push(struct plan *p, uint64_t add, uint64_t copy, int64_t seek)
 {
+    if (add == 0 && copy == 0 && p->n > 0) { /* only a seek: the last entry's */
+        p->c[p->n - 1].seek += seek;
+        return ZUPD_OK;
+    }
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 1024;
         struct ctl *c = realloc(p->c, nc * sizeof(*c));
@@ -387,15 +444,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
     memset(p, 0, sizeof(*p));
     if (olen > (size_t)INT32_MAX - 1 || nlen > (size_t)INT64_MAX / 2)
         return ZUPD_E_TOOBIG;
-    p->diff = malloc(nlen + 1);
-    p->extra = malloc(nlen + 1);
-    if (p->diff == NULL || p->extra == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto out;
-    }
     if (olen == 0) {
-        if (nlen > 0)
-            memcpy(p->extra, nw, nlen);
         p->extra_len = nlen;
         if (nlen > 0)
             rc = plan_push(p, 0, nlen, 0);
@@ -490,12 +539,9 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
                 lenf += lens - overlap;
                 lenb -= lens;
             }
-            for (i = 0; i < lenf; i++)
-                p->diff[p->diff_len + i] = (uint8_t)(nw[lastscan + i] - old[lastpos + i]);
             p->diff_len += lenf;
             {
                 size_t ex = (scan - lenb) - (lastscan + lenf);
-                memcpy(p->extra + p->extra_len, nw + lastscan + lenf, ex);
                 p->extra_len += ex;
                 rc = plan_push(p, lenf, ex, (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
                 if (rc != ZUPD_OK)
@@ -541,7 +587,7 @@ static int
 plan_join(struct plan *a, struct plan *b)
 {
     int64_t o = 0;
-    uint8_t *d, *e;
+    size_t skip = 0;
     struct ctl *c;
 
     c = realloc(a->c, (a->n + b->n + 1) * sizeof(*c));
@@ -549,26 +595,18 @@ plan_join(struct plan *a, struct plan *b)
         return ZUPD_E_NOMEM;
     a->c = c;
     a->cap = a->n + b->n + 1;
-    d = realloc(a->diff, a->diff_len + b->diff_len + 1);
-    if (d == NULL)
-        return ZUPD_E_NOMEM;
-    a->diff = d;
-    e = realloc(a->extra, a->extra_len + b->extra_len + 1);
-    if (e == NULL)
-        return ZUPD_E_NOMEM;
-    a->extra = e;
     for (size_t i = 0; i < a->n; i++)
         o += (int64_t)a->c[i].add + a->c[i].seek;
     if (a->n > 0)
         a->c[a->n - 1].seek -= o; /* back to old position 0 */
-    if (b->n > 0)
-        memcpy(a->c + a->n, b->c, b->n * sizeof(*c));
-    a->n += b->n;
-    if (b->diff_len > 0)
-        memcpy(a->diff + a->diff_len, b->diff, b->diff_len);
+    if (a->n > 0 && b->n > 0 && b->c[0].add == 0 && b->c[0].copy == 0) {
+        a->c[a->n - 1].seek += b->c[0].seek; /* b's first entry is only a seek */
+        skip = 1;
+    }
+    if (b->n > skip)
+        memcpy(a->c + a->n, b->c + skip, (b->n - skip) * sizeof(*c));
+    a->n += b->n - skip;
     a->diff_len += b->diff_len;
-    if (b->extra_len > 0)
-        memcpy(a->extra + a->extra_len, b->extra, b->extra_len);
     a->extra_len += b->extra_len;
     plan_release(b);
     return ZUPD_OK;
@@ -652,6 +690,13 @@ zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size
         /* overnight levels: longer optimal-parser targets find the long
          * copies from old (disposable-email: 155 bytes smaller at 22) */
         if (level >= 20 && ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_targetLength, 4096)))
+            goto out;
+        /* levels up to 19: tables of the window's size, not the level's
+         * (oxc-parser's extra stream: same bytes, 91 -> 46 MB; a chain
+         * shorter than the window loses: 0.7 % at one less) */
+        if (level <= 19 && w < 24 &&
+            (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_chainLog, w)) ||
+             ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_hashLog, w - 3))))
             goto out;
     } else {
         /* apply decodes these streams with at most a 16 MiB window */
@@ -1027,6 +1072,66 @@ concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, 
     return out;
 }
 
+/* The native control stream of a plan: (varint add, varint copy, varint
+ * zigzag seek)... into a new buffer. */
+static int
+ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
+{
+    size_t cn = 0;
+    uint8_t *c = malloc(pl->n * 30 + 1);
+
+    *out = c;
+    *out_len = 0;
+    if (c == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < pl->n; i++) {
+        int64_t s = pl->c[i].seek;
+        uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
+        cn += put_varint(c + cn, pl->c[i].add);
+        cn += put_varint(c + cn, pl->c[i].copy);
+        cn += put_varint(c + cn, z);
+    }
+    *out_len = cn;
+    return ZUPD_OK;
+}
+
+/* A quick estimate of a plan's native size: its control, split diff and
+ * extra streams at zstd level EST_LEVEL (ranks plans as level 19 does at
+ * a fraction of the time). */
+static int
+plan_estimate(const struct plan *pl, size_t *est)
+{
+    enum { E_C, E_R, E_L, E_X, E_N };
+    struct job jobs[E_N];
+    uint8_t *craw = NULL, *runs = NULL, *lits = NULL;
+    size_t cn = 0, nruns = 0, nlits = 0;
+    int rc;
+
+    memset(jobs, 0, sizeof(jobs));
+    *est = SIZE_MAX;
+    rc = ctrl_make(pl, &craw, &cn);
+    if (rc == ZUPD_OK && pl->diff_len > 0)
+        rc = split_make(pl->diff, pl->diff_len, &runs, &nruns, &lits, &nlits);
+    if (rc == ZUPD_OK) {
+        job_set(&jobs[E_X], pl->extra, pl->extra_len, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_R], runs, nruns, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_L], lits, nlits, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_C], craw, cn, 0, EST_LEVEL, NULL, 0);
+        rc = jobs_run(jobs, E_N);
+    }
+    if (rc == ZUPD_OK) {
+        *est = 0;
+        for (int i = 0; i < E_N; i++)
+            *est += jobs[i].out.n;
+    }
+    for (int i = 0; i < E_N; i++)
+        packed_release(&jobs[i].out);
+    free(craw);
+    free(runs);
+    free(lits);
+    return rc;
+}
+
 /* Serialise a plan as a native bsdiff patch (each stream in the smaller of
  * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
 static int
@@ -1045,21 +1150,15 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
 
     memset(jobs, 0, sizeof(jobs));
 
-    craw = malloc(pl->n * 30 + 1);
-    c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
-    if (craw == NULL || (want_b40 && c40raw == NULL))
+    if (ctrl_make(pl, &craw, &cn) != ZUPD_OK)
         goto out;
-    for (size_t i = 0; i < pl->n; i++) {
-        int64_t s = pl->c[i].seek;
-        uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
-        cn += put_varint(craw + cn, pl->c[i].add);
-        cn += put_varint(craw + cn, pl->c[i].copy);
-        cn += put_varint(craw + cn, z);
-        if (want_b40) {
-            zu_offtout(c40raw + 24 * i, (int64_t)pl->c[i].add);
-            zu_offtout(c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
-            zu_offtout(c40raw + 24 * i + 16, pl->c[i].seek);
-        }
+    c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
+    if (want_b40 && c40raw == NULL)
+        goto out;
+    for (size_t i = 0; want_b40 && i < pl->n; i++) {
+        zu_offtout(c40raw + 24 * i, (int64_t)pl->c[i].add);
+        zu_offtout(c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
+        zu_offtout(c40raw + 24 * i + 16, pl->c[i].seek);
     }
     if (want_native && pl->diff_len > 0) {
         rc = split_make(pl->diff, pl->diff_len, &runs, &nruns, &lits, &nlits);
@@ -1085,7 +1184,9 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
         jobs[J_CB].on = cn > 0;
     }
-    job_set(&jobs[J_EB], pl->extra, pl->extra_len, 1, 0, NULL, 0);
+    /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
+    if (want_b40 || !f->extra_prefix)
+        job_set(&jobs[J_EB], pl->extra, pl->extra_len, 1, 0, NULL, 0);
     if (want_b40)
         job_set(&jobs[J_C40], c40raw, pl->n * 24, 1, 0, NULL, 0);
     TR("streams", rc = jobs_run(jobs, J_N));
@@ -1204,49 +1305,86 @@ write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, 
     return ZUPD_OK;
 }
 
-/* The patch-from candidate, run on its own thread beside the bsdiff
- * candidates once the first plan says it may win. */
-struct pf_job {
-    const uint8_t *old, *nw;
-    size_t olen, nlen;
-    int level;
-    uint8_t *out;
-    size_t out_len;
-    int rc;
-    int started;
-    pthread_t th;
-};
-
-static void *
-pf_run(void *arg)
+/* The patch-from candidate: header and one zstd frame with old as prefix. */
+static int
+pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level, uint8_t **out,
+        size_t *out_len)
 {
-    struct pf_job *j = arg;
     uint8_t hdr[HDR_MAX];
     size_t hdr_len = 0;
+    int rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
 
-    j->rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, j->old, j->olen, j->nw, j->nlen);
-    if (j->rc == ZUPD_OK)
-        TR("zstd pf", j->rc = write_zstd(hdr, hdr_len, j->old, j->olen, j->nw, j->nlen, j->level,
-                                         &j->out, &j->out_len));
-    return NULL;
+    if (rc == ZUPD_OK)
+        TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, olen, nw, nlen, level, out, out_len));
+    return rc;
 }
 
-static void
-pf_start(struct pf_job *j, int threaded)
+/* One scan at threshold thr: big new files in two halves at levels up to 19. */
+static int
+plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const struct sindex *ix,
+          int skip, size_t thr, struct plan *p)
 {
-    j->rc = ZUPD_OK;
-    if (threaded && pthread_create(&j->th, NULL, pf_run, j) == 0)
-        j->started = 1;
+    int rc;
+
+    if (skip && nlen > TWO_SCAN_MAX && olen > 0)
+        TR("plan", rc = plan_make_halves(old, olen, nw, nlen, ix, skip, thr, p));
     else
-        pf_run(j);
+        TR("plan", rc = plan_make(old, olen, nw, nlen, ix, skip, thr, p));
+    return rc;
 }
 
-static void
-pf_join(struct pf_job *j)
+/* ------------------------------------------------------------------ ladder */
+
+/* The scan's threshold (how much longer than the current alignment a new
+ * match must be to move to it) decides between many short control entries
+ * and more bytes in the extra stream, and which wins depends on the data:
+ * 8 on caniuse-lite (14,264 bytes against 22,519 at 256), 32 on
+ * disposable-email, 256 on mdn-bcd (30,485 against 37,389 at 16). New
+ * files up to TWO_SCAN_MAX and text files of any size are scanned at
+ * every threshold of the ladder, each plan's streams are estimated by a
+ * fast zstd level, and the two best plans are compressed for real. Other
+ * big files (executables, where a scan costs seconds) are scanned once
+ * at 16. */
+
+/* Text: under 1 % of control bytes in 64 samples of 16 KiB over p. */
+static int
+looks_text(const uint8_t *p, size_t n)
 {
-    if (j->started)
-        pthread_join(j->th, NULL);
-    j->started = 0;
+    const size_t chunk = 16384, nchunks = 64;
+    size_t bad = 0, seen = 0;
+
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t at = n > chunk ? (n - chunk) / (nchunks - 1) * c : 0;
+        size_t len = n - at < chunk ? n - at : chunk;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t b = p[at + i];
+            if (b < 0x09 || (b > 0x0d && b < 0x20) || b == 0x7f)
+                bad++;
+        }
+        seen += len;
+        if (n <= chunk)
+            break;
+    }
+    return seen > 0 && bad * 100 <= seen;
+}
+
+static size_t
+ladder_of(const uint8_t *nw, size_t nlen, size_t *ladder)
+{
+    static const size_t full[] = {8, 16, 32, 64, 128, 256}, text_big[] = {16, 64, 256};
+    const size_t *l = full;
+    size_t n = ZU_ARRAY_LEN(full);
+
+    if (nlen > TWO_SCAN_MAX) {
+        if (!looks_text(nw, nlen)) {
+            ladder[0] = 16;
+            return 1;
+        }
+        l = text_big;
+        n = ZU_ARRAY_LEN(text_big);
+    }
+    memcpy(ladder, l, n * sizeof(*l));
+    return n;
 }
 
 /* ------------------------------------------------------------------ create */
@@ -1291,8 +1429,6 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
 {
     struct plan pl;
     struct sindex ix;
-    struct pf_job pf;
-    int pf_done = 0;
     uint8_t hdr[HDR_MAX];
     uint8_t *best = NULL;
     size_t best_len = 0, hdr_len = 0;
@@ -1302,7 +1438,6 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
 
     memset(&pl, 0, sizeof(pl));
     memset(&ix, 0, sizeof(ix));
-    memset(&pf, 0, sizeof(pf));
     if (patch == NULL || patch_len == NULL)
         return ZUPD_E_MISUSE;
     *patch = NULL;
@@ -1324,65 +1459,105 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     if (method == ZUPD_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         want_bsd = want_b40 = 0;
     prof_of_level(level, &f);
-    pf.old = old;
-    pf.olen = old_len;
-    pf.nw = new_;
-    pf.nlen = new_len;
-    pf.level = f.pf_level;
 
     if (want_bsd || want_b40) {
-        /* New files up to TWO_SCAN_MAX: two scans, at Percival's threshold
-         * 8 and at 16 (fewer, longer matches: smaller where a jump to
-         * another alignment costs more than the bytes it saves: sorted
-         * lists, code with many small edits), same index for both. Larger
-         * ones: one scan at 16 (turbo 2,632,208 -> 2,603,418 bytes, esbuild
-         * 131,375 -> 131,102; at 12 turbo 2,596,728 but esbuild 132,284). */
-        static const size_t thr_small[] = {8, 16}, thr_big[] = {16};
-        const size_t *thr = new_len <= TWO_SCAN_MAX ? thr_small : thr_big;
-        size_t nscan = new_len <= TWO_SCAN_MAX ? 2 : 1, extra0 = 0;
+        size_t ladder[LADDER_MAX], nl = 0, extra0 = 0;
+        struct plan keep[2];
+        size_t keep_est[2] = {SIZE_MAX, SIZE_MAX}, nkeep = 0, worse = 0, best_est = SIZE_MAX;
+        int short_ladder = new_len > TWO_SCAN_MAX; /* big text */
 
+        memset(keep, 0, sizeof(keep));
+        nl = ladder_of(new_, new_len, ladder);
         rc = sindex_build(old, old_len, f.skip, &ix);
         if (rc == ZUPD_OK)
             rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, old, old_len, new_, new_len);
-        for (size_t t = 0; rc == ZUPD_OK && t < nscan; t++) {
-            uint8_t *nat = NULL, *b40 = NULL;
-            size_t nat_len = 0, b40_len = 0;
-            if (f.skip && new_len > TWO_SCAN_MAX && old_len > 0)
-                TR("plan",
-                   rc = plan_make_halves(old, old_len, new_, new_len, &ix, f.skip, thr[t], &pl));
-            else
-                TR("plan", rc = plan_make(old, old_len, new_, new_len, &ix, f.skip, thr[t], &pl));
+        if (rc == ZUPD_OK)
+            rc = plan_scan(old, old_len, new_, new_len, &ix, f.skip, ladder[0], &pl);
+        extra0 = pl.extra_len;
+        if (rc == ZUPD_OK && extra0 >= new_len / 4 && old_len > 0) {
+            /* A new file made mostly of new bytes (a quarter or more not
+             * matched in old): one scan at HYBRID_THR and the extra stream
+             * compressed with old as its prefix, where zstd finds the
+             * shorter matches the scan left (oxc-parser: 908,719 bytes
+             * against 913,880 by patch-from alone, in the same time).
+             * Patch-from is then left to levels 20-22 (pf_always): levels
+             * up to 19 never try it. */
+            f.extra_prefix = 1;
+            if (method == ZUPD_DELTA_AUTO)
+                want_b40 = 0; /* its bzip2 extra stream cannot win here */
+            nl = 1;
+            if (ladder[0] != HYBRID_THR) {
+                ladder[0] = HYBRID_THR;
+                plan_release(&pl);
+                rc = plan_scan(old, old_len, new_, new_len, &ix, f.skip, HYBRID_THR, &pl);
+            }
+        }
+        if (method == ZUPD_DELTA_AUTO && !f.pf_always)
+            want_zstd = 0;
+        for (size_t t = 0; rc == ZUPD_OK && t < nl; t++) {
+            size_t est = 0;
+            if (t > 0)
+                rc = plan_scan(old, old_len, new_, new_len, &ix, f.skip, ladder[t], &pl);
             if (rc != ZUPD_OK)
                 break;
-            if (t + 1 == nscan)
-                sindex_release(&ix); /* before the compressions need memory */
-            if (t == 0) {
-                extra0 = pl.extra_len;
-                /* auto at levels up to 19: patch-from only where it may
-                 * beat the bsdiff method, a new file made mostly of new
-                 * bytes (patch-from on text won by 7 % at most and cost 4x
-                 * the time of the rest) */
-                if (method == ZUPD_DELTA_AUTO && !f.pf_always && extra0 < new_len / 4)
-                    want_zstd = 0;
-                /* levels up to 19: on its own thread, and one scan only
-                 * (mostly new bytes: patch-from likely wins); levels 20-22
-                 * run it after the scans, so that its memory (1.4 GB for
-                 * turbo at 22) does not add to theirs */
-                if (want_zstd && !f.pf_always) {
-                    pf_start(&pf, 1);
-                    pf_done = 1;
-                    nscan = 1;
-                    /* auto: patch-from only (oxc-parser: 913,880 bytes vs
-                     * 1,012,220 by bsdiff, which cost 2 s more) */
-                    if (method == ZUPD_DELTA_AUTO) {
-                        plan_release(&pl);
-                        break;
-                    }
+            if (nl > 2) {
+                rc = plan_fill(&pl, old, old_len, new_, new_len);
+                if (rc == ZUPD_OK)
+                    TR("estimate", rc = plan_estimate(&pl, &est));
+                plan_empty(&pl);
+                if (rc != ZUPD_OK)
+                    break;
+#ifdef ZU_DELTA_TRACE
+                fprintf(stderr, "delta: thr %zu estimate %zu\n", ladder[t], est);
+#endif
+            }
+            /* the ladder ends after two plans in a row estimated no
+             * better than the best so far (on most files the estimates
+             * grow with the threshold; text files big enough to reach
+             * the short ladder need every rung: mdn-bcd is best at 256) */
+            if (nkeep > 0 && est >= best_est) {
+                if (++worse == 2 && !short_ladder)
+                    nl = t + 1;
+            } else {
+                worse = 0;
+                best_est = est;
+            }
+            /* keep the two plans of the smallest estimates, the second
+             * only while within 3 % of the best */
+            if (nkeep < 2) {
+                keep[nkeep] = pl;
+                keep_est[nkeep++] = est;
+            } else {
+                size_t w = keep_est[0] >= keep_est[1] ? 0 : 1;
+                if (est < keep_est[w]) {
+                    plan_release(&keep[w]);
+                    keep[w] = pl;
+                    keep_est[w] = est;
+                } else {
+                    plan_release(&pl);
                 }
             }
-            rc = write_bsdiff(&pl, hdr, hdr_len, old, old_len, new_len, &f, want_bsd, want_b40,
-                              &nat, &nat_len, &b40, &b40_len);
-            plan_release(&pl);
+            if (nkeep == 2) {
+                size_t g = keep_est[0] <= keep_est[1] ? 0 : 1;
+                if (keep_est[1 - g] - keep_est[g] > keep_est[g] / 33) {
+                    plan_release(&keep[1 - g]);
+                    keep[0] = keep[g];
+                    keep_est[0] = keep_est[g];
+                    memset(&keep[1], 0, sizeof(keep[1]));
+                    nkeep = 1;
+                }
+            }
+            memset(&pl, 0, sizeof(pl));
+        }
+        sindex_release(&ix); /* before the compressions need memory */
+        for (size_t k = 0; rc == ZUPD_OK && k < nkeep; k++) {
+            uint8_t *nat = NULL, *b40 = NULL;
+            size_t nat_len = 0, b40_len = 0;
+            rc = plan_fill(&keep[k], old, old_len, new_, new_len);
+            if (rc == ZUPD_OK)
+                rc = write_bsdiff(&keep[k], hdr, hdr_len, old, old_len, new_len, &f, want_bsd,
+                                  want_b40, &nat, &nat_len, &b40, &b40_len);
+            plan_release(&keep[k]);
             if (rc != ZUPD_OK)
                 break;
             if (rep != NULL && nat != NULL && (rep->bsdiff == 0 || nat_len < rep->bsdiff))
@@ -1394,30 +1569,27 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
             if (b40 != NULL)
                 keep_best(&best, &best_len, b40, b40_len);
         }
-        sindex_release(&ix);
+        for (size_t k = 0; k < 2; k++)
+            plan_release(&keep[k]);
         if (rc != ZUPD_OK)
             goto out;
     }
     plan_release(&pl);
     if (want_zstd) {
-        if (!pf_done)
-            pf_start(&pf, 0);
-        pf_join(&pf);
-        rc = pf.rc;
+        uint8_t *z = NULL;
+        size_t zn = 0;
+        rc = pf_make(old, old_len, new_, new_len, f.pf_level, &z, &zn);
         if (rc != ZUPD_OK)
             goto out;
         if (rep != NULL)
-            rep->zstd = pf.out_len;
-        keep_best(&best, &best_len, pf.out, pf.out_len);
-        pf.out = NULL;
+            rep->zstd = zn;
+        keep_best(&best, &best_len, z, zn);
     }
     *patch = best;
     *patch_len = best_len;
     best = NULL;
     rc = ZUPD_OK;
 out:
-    pf_join(&pf);
-    free(pf.out);
     plan_release(&pl);
     sindex_release(&ix);
     free(best);

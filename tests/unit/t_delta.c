@@ -191,12 +191,74 @@ test_round_trip_halves(void **state)
 
         assert_int_equal(zupd_delta_create(o, n, w, wl, &opt, &patch, &plen, NULL), ZUPD_OK);
         assert_true(plen < wl / 10);
+        if (m2[i] == ZUPD_DELTA_BSDIFF) {
+            /* identical halves: the join adds no control entry (three
+             * varints, a header of 82 bytes, three tiny streams) */
+            uint8_t *same = NULL;
+            size_t slen = 0;
+            assert_int_equal(zupd_delta_create(o, n, o, n, &opt, &same, &slen, NULL), ZUPD_OK);
+            assert_true(slen <= 110);
+            free(same);
+        }
         assert_int_equal(apply_mem(o, n, patch, plen, &m), ZUPD_OK);
         assert_int_equal(m.len, wl);
         assert_memory_equal(m.p, w, wl);
         free(m.p);
         free(patch);
     }
+    free(o);
+    free(w);
+}
+
+/* A new file mostly made of new bytes, those built of short pieces found
+ * in old: one scan, the extra stream compressed with old as its prefix
+ * (the hybrid), smaller than patch-from alone at the same level. */
+static void
+test_mostly_new_hybrid(void **state)
+{
+    static const char *const words[] = {"mov", "rax", "rbx", "call", "ret",  "push",   "pop",
+                                        "lea", "jmp", "cmp", "0x40", "0x1f", "[rsp+8]"};
+    size_t n = 400000, wl = 0;
+    uint8_t *o = malloc(n + 16), *w = malloc(2 * n);
+    struct zupd_delta_opts a = {ZUPD_DELTA_AUTO, 0}, z = {ZUPD_DELTA_ZSTD, 0};
+    uint8_t *pa = NULL, *pz = NULL;
+    size_t la = 0, lz = 0;
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    rng_state = 77;
+    for (size_t i = 0; i < n;) { /* "code": words and operands */
+        const char *t = words[rng() % ZU_ARRAY_LEN(words)];
+        size_t k = strlen(t);
+        if (i + k + 1 > n)
+            k = n - i - 1;
+        memcpy(o + i, t, k);
+        i += k;
+        o[i++] = (uint8_t)(rng() % 4 == 0 ? '\n' : ' ');
+    }
+    /* a third copied from old with a few changed bytes, the rest pieces of
+     * 12-40 bytes from anywhere in old */
+    memcpy(w, o, n / 3);
+    for (size_t i = 0; i < n / 3; i += 997)
+        w[i] ^= 0x20;
+    wl = n / 3;
+    while (wl < n + n / 4) {
+        size_t k = 12 + rng() % 29, at = rng() % (n - k);
+        memcpy(w + wl, o + at, k);
+        wl += k;
+    }
+    assert_int_equal(zupd_delta_create(o, n, w, wl, &a, &pa, &la, NULL), ZUPD_OK);
+    assert_int_equal(zupd_delta_create(o, n, w, wl, &z, &pz, &lz, NULL), ZUPD_OK);
+    assert_int_equal(pa[5], ZUPD_DELTA_BSDIFF);
+    assert_true(la < lz);
+    assert_int_equal(apply_mem(o, n, pa, la, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    assert_memory_equal(m.p, w, wl);
+    free(m.p);
+    free(pa);
+    free(pz);
     free(o);
     free(w);
 }
@@ -815,6 +877,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_kinds),
+        cmocka_unit_test(test_mostly_new_hybrid),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_round_trip_halves),
         cmocka_unit_test(test_identical_is_small),
