@@ -41,6 +41,14 @@ tests_fuzz_fuzz_sync_select_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
 tests_fuzz_fuzz_sync_select_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
 tests_fuzz_fuzz_sync_select_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# What zupd-mirror serve parses of a request: path, Range, dates, ETag lists.
+FUZZ_TARGETS += tests/fuzz/fuzz_serve_http
+tests_fuzz_fuzz_serve_http_SOURCES = tests/fuzz/fuzz_serve_http.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_serve_http_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
+	-DZU_FUZZ_NAME='"fuzz_serve_http"'
+tests_fuzz_fuzz_serve_http_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_serve_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else
