@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,27 @@ zu_validator_ok(const char *v)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
             return false;
+    return true;
+}
+
+/* "bytes START-END/TOTAL" -> START (what a 206 says it starts at). */
+bool
+zu_content_range_start(const char *v, uint64_t *start)
+{
+    uint64_t s = 0;
+    size_t digits = 0;
+
+    if (strncasecmp(v, "bytes ", 6) != 0)
+        return false;
+    v += 6;
+    while (*v >= '0' && *v <= '9' && digits < 19) {
+        s = s * 10 + (uint64_t)(*v - '0');
+        v++;
+        digits++;
+    }
+    if (digits == 0 || *v != '-')
+        return false;
+    *start = s;
     return true;
 }
 

@@ -80,27 +80,6 @@ is_redirect(long status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* "bytes START-END/TOTAL" -> START. */
-static bool
-parse_content_range(const char *v, uint64_t *start)
-{
-    uint64_t s = 0;
-    size_t digits = 0;
-
-    if (strncasecmp(v, "bytes ", 6) != 0)
-        return false;
-    v += 6;
-    while (*v >= '0' && *v <= '9' && digits < 19) {
-        s = s * 10 + (uint64_t)(*v - '0');
-        v++;
-        digits++;
-    }
-    if (digits == 0 || *v != '-')
-        return false;
-    *start = s;
-    return true;
-}
-
 /* The headers of one response are complete: decide before any body byte. */
 static bool
 headers_done(struct xfer *c)
@@ -186,7 +165,7 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
         char tmp[ZUPD_VALIDATOR_MAX];
 
         zu_validator_set(tmp, v, vlen);
-        c->has_crange = parse_content_range(tmp, &c->crange_start);
+        c->has_crange = zu_content_range_start(tmp, &c->crange_start);
     }
     return len;
 }

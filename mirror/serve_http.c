@@ -188,6 +188,16 @@ digits(const char *s, size_t n, int *v)
     return 0;
 }
 
+/* Days in month mon (0-11) of year (e.g. 2024). */
+static int
+days_in(int mon, int year)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+    return days[mon] + (mon == 1 && leap ? 1 : 0);
+}
+
 int
 zu_http_date_parse(const char *s, time_t *out)
 {
@@ -209,9 +219,9 @@ zu_http_date_parse(const char *s, time_t *out)
         digits(s + 17, 2, &tm.tm_hour) || digits(s + 20, 2, &tm.tm_min) ||
         digits(s + 23, 2, &tm.tm_sec))
         return -1;
-    if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 ||
-        tm.tm_year < 1970)
-        return -1;
+    if (tm.tm_mday < 1 || tm.tm_mday > days_in(mon, tm.tm_year) || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+        return -1; /* "31 Sep" is no date (timegm would make it 1 Oct) */
     tm.tm_year -= 1900;
     tm.tm_mon = mon;
     *out = timegm(&tm);

@@ -212,46 +212,40 @@ zp_sel_set_release(struct zp_sel_set *set)
 }
 
 int
-zp_sel_set_load(int dirfd, struct zp_sel_set *set)
+zp_sel_set_parse(const uint8_t *buf, size_t len, struct zp_sel_set *set)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0, lines = 0;
-    char *p, *end;
-    int rc;
+    const char *p, *end;
+    size_t lines = 0;
+    int rc = ZUPD_OK;
 
     set->v = NULL;
     set->n = 0;
-    rc = zp_get(dirfd, ZP_SYNC_SELECTION, SEL_CAP, &buf, &len);
-    if (rc != ZUPD_OK)
-        return rc; /* ZUPD_E_NOTFOUND: none */
     if (len < sizeof(SEL_HEADER) - 1 || memcmp(buf, SEL_HEADER, sizeof(SEL_HEADER) - 1) != 0 ||
-        buf[len - 1] != '\n' || memchr(buf, '\0', len) != NULL) {
-        free(buf);
+        buf[len - 1] != '\n' || memchr(buf, '\0', len) != NULL)
         return ZUPD_E_FORMAT;
-    }
     for (size_t i = 0; i < len; i++)
         lines += buf[i] == '\n';
     set->v = calloc(lines, sizeof(*set->v));
-    if (set->v == NULL) {
-        free(buf);
+    if (set->v == NULL)
         return ZUPD_E_NOMEM;
-    }
-    p = (char *)buf + sizeof(SEL_HEADER) - 1;
-    end = (char *)buf + len;
+    p = (const char *)buf + sizeof(SEL_HEADER) - 1;
+    end = (const char *)buf + len;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        *nl = '\0';
-        if (*p != '\0') {
-            set->v[set->n] = strdup(p);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)(nl - p);
+
+        if (n > 0) {
+            set->v[set->n] = malloc(n + 1);
             if (set->v[set->n] == NULL) {
                 rc = ZUPD_E_NOMEM;
                 break;
             }
+            memcpy(set->v[set->n], p, n);
+            set->v[set->n][n] = '\0';
             set->n++;
         }
         p = nl + 1;
     }
-    free(buf);
     if (rc != ZUPD_OK) {
         zp_sel_set_release(set);
         return rc;
@@ -259,6 +253,23 @@ zp_sel_set_load(int dirfd, struct zp_sel_set *set)
     if (set->n > 1)
         qsort(set->v, set->n, sizeof(*set->v), cmp_str);
     return ZUPD_OK;
+}
+
+int
+zp_sel_set_load(int dirfd, struct zp_sel_set *set)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    set->v = NULL;
+    set->n = 0;
+    rc = zp_get(dirfd, ZP_SYNC_SELECTION, SEL_CAP, &buf, &len);
+    if (rc != ZUPD_OK)
+        return rc; /* ZUPD_E_NOTFOUND: none */
+    rc = zp_sel_set_parse(buf, len, set);
+    free(buf);
+    return rc;
 }
 
 bool

@@ -61,7 +61,15 @@ struct zp_sel_set {
     size_t n;
 };
 
-/* Load dirfd/ZP_SYNC_SELECTION. ZUPD_E_NOTFOUND when there is none (a
+/* Parse the bytes of a selection file (no I/O; fuzzed by
+ * tests/fuzz/fuzz_sync_select.c): the header line, then one path per line;
+ * empty lines are skipped; the file must end in '\n' and hold no NUL.
+ * ZUPD_E_FORMAT when malformed. set is sorted (strcmp); parsing
+ * zp_sel_file_make(set) gives set back. Ownership: release with
+ * zp_sel_set_release(). */
+ZU_NODISCARD int zp_sel_set_parse(const uint8_t *buf, size_t len, struct zp_sel_set *set);
+
+/* Load dirfd/ZP_SYNC_SELECTION (zp_sel_set_parse). ZUPD_E_NOTFOUND when there is none (a
  * repository that is not a filtered mirror); ZUPD_E_FORMAT when malformed.
  * Ownership: release with zp_sel_set_release(). */
 ZU_NODISCARD int zp_sel_set_load(int dirfd, struct zp_sel_set *set);

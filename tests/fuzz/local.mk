@@ -32,6 +32,23 @@ tests_fuzz_fuzz_delta_apply_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_delta
 tests_fuzz_fuzz_delta_apply_LDADD = lib/libzupd_core.la
 tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# The sync selection file (DIR/.zupd/sync-selection) and the choice of what a
+# filtered sync keeps.
+FUZZ_TARGETS += tests/fuzz/fuzz_sync_select
+tests_fuzz_fuzz_sync_select_SOURCES = tests/fuzz/fuzz_sync_select.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_sync_select_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
+	-DZU_FUZZ_NAME='"fuzz_sync_select"'
+tests_fuzz_fuzz_sync_select_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_sync_select_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
+# What zupd-mirror serve parses of a request: path, Range, dates, ETag lists.
+FUZZ_TARGETS += tests/fuzz/fuzz_serve_http
+tests_fuzz_fuzz_serve_http_SOURCES = tests/fuzz/fuzz_serve_http.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_serve_http_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
+	-DZU_FUZZ_NAME='"fuzz_serve_http"'
+tests_fuzz_fuzz_serve_http_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_serve_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else
@@ -58,3 +75,4 @@ tests_fuzz_fuzz_meta_parse_SOURCES = tests/fuzz/fuzz_meta_parse.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_meta_parse_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_meta_parse"'
 tests_fuzz_fuzz_meta_parse_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_meta_parse_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+

@@ -149,6 +149,12 @@ test_dates(void **state)
     assert_int_equal(zu_http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT", &t), -1);
     assert_int_equal(zu_http_date_parse("Sun, 06 Nov 1994 25:49:37 GMT", &t), -1);
     assert_int_equal(zu_http_date_parse("Sun, 06 Nov 1994 08:49:37 UTC", &t), -1);
+    /* no such day: not a date (not the 1st of the next month) */
+    assert_int_equal(zu_http_date_parse("Sat, 31 Sep 2026 00:00:01 GMT", &t), -1);
+    assert_int_equal(zu_http_date_parse("Sun, 29 Feb 2026 00:00:01 GMT", &t), -1);
+    assert_int_equal(zu_http_date_parse("Fri, 29 Feb 2100 00:00:01 GMT", &t), -1);
+    assert_int_equal(zu_http_date_parse("Tue, 29 Feb 2028 00:00:01 GMT", &t), 0);
+    assert_int_equal(zu_http_date_parse("Tue, 29 Feb 2000 00:00:01 GMT", &t), 0);
     assert_int_equal(zu_http_date_parse("", &t), -1);
     assert_int_equal(zu_http_date_parse(NULL, &t), -1);
 }

@@ -145,6 +145,45 @@ test_selection_file(void **state)
     free(buf);
 }
 
+/* the parser alone: empty lines skipped, sorted, a round trip through
+ * zp_sel_file_make; no header, no final newline or a NUL: malformed */
+static void
+test_selection_parse(void **state)
+{
+    static const char ok[] = "# zupd-mirror sync selection 1\nb/c\n\na/b\n";
+    static const char *const bad[] = {
+        "", "# zupd-mirror sync selection 1", "# zupd-mirror sync selection 2\na\n",
+        "# zupd-mirror sync selection 1\na", "a\n# zupd-mirror sync selection 1\n"};
+    struct zp_sel_set set, back;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(zp_sel_set_parse((const uint8_t *)ok, sizeof(ok) - 1, &set), 0);
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.v[0], "a/b");
+    assert_string_equal(set.v[1], "b/c");
+    assert_int_equal(zp_sel_file_make((const char *const *)set.v, set.n, &buf, &len), 0);
+    assert_int_equal(zp_sel_set_parse(buf, len, &back), 0);
+    assert_int_equal(back.n, 2);
+    assert_string_equal(back.v[0], "a/b");
+    assert_string_equal(back.v[1], "b/c");
+    zp_sel_set_release(&back);
+    zp_sel_set_release(&set);
+    free(buf);
+    /* the header alone: an empty selection */
+    assert_int_equal(zp_sel_set_parse((const uint8_t *)ok, 31, &set), 0);
+    assert_int_equal(set.n, 0);
+    assert_false(zp_sel_set_has(&set, "a/b"));
+    zp_sel_set_release(&set);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(zp_sel_set_parse((const uint8_t *)bad[i], strlen(bad[i]), &set),
+                         ZUPD_E_FORMAT);
+    assert_int_equal(
+        zp_sel_set_parse((const uint8_t *)"# zupd-mirror sync selection 1\na\0b\n", 35, &set),
+        ZUPD_E_FORMAT);
+}
+
 int
 main(void)
 {
@@ -152,6 +191,7 @@ main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_choose),
         cmocka_unit_test(test_selection_file),
+        cmocka_unit_test(test_selection_parse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
