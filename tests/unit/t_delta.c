@@ -263,6 +263,39 @@ test_mostly_new_hybrid(void **state)
     free(w);
 }
 
+/* The overnight level (exhaustive search, every stream at 22, extra with
+ * old as prefix, patch-from too) round-trips and is no larger than the
+ * default level. */
+static void
+test_round_trip_overnight(void **state)
+{
+    uint8_t *o, *w;
+    size_t wl, n = 120000;
+
+    (void)state;
+    rng_state = 5;
+    make_binary_pair(n, &o, &w, &wl);
+    for (int m = 0; m < 2; m++) {
+        struct zupd_delta_opts d = {m ? ZUPD_DELTA_BSDIFF : ZUPD_DELTA_AUTO, 0};
+        struct zupd_delta_opts x = {d.method, ZUPD_DELTA_LEVEL_MAX};
+        uint8_t *pd = NULL, *px = NULL;
+        size_t ld = 0, lx = 0;
+        struct mem_sink s = {0};
+
+        assert_int_equal(zupd_delta_create(o, n, w, wl, &d, &pd, &ld, NULL), ZUPD_OK);
+        assert_int_equal(zupd_delta_create(o, n, w, wl, &x, &px, &lx, NULL), ZUPD_OK);
+        assert_true(lx <= ld);
+        assert_int_equal(apply_mem(o, n, px, lx, &s), ZUPD_OK);
+        assert_int_equal(s.len, wl);
+        assert_memory_equal(s.p, w, wl);
+        free(s.p);
+        free(pd);
+        free(px);
+    }
+    free(o);
+    free(w);
+}
+
 static void
 test_round_trip_edges(void **state)
 {
@@ -878,6 +911,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_mostly_new_hybrid),
+        cmocka_unit_test(test_round_trip_overnight),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_round_trip_halves),
         cmocka_unit_test(test_identical_is_small),
