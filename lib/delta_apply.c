@@ -535,46 +535,32 @@ rd_read(struct rd *r, uint8_t *dst, size_t n)
     return ZUPD_OK;
 }
 
-/* dst[i] += src[i] for i < n, mod 256: eight bytes at a time without a carry
- * between them (the compiler does not vectorize the byte loop at -O2). */
-static void
-add_bytes(uint8_t *dst, const uint8_t *src, size_t n)
+/* dst[i] = a[i] + b[i] for i < n, mod 256 (a may be dst): eight bytes at a
+ * time without a carry between them (the compiler does not vectorize the
+ * byte loop at -O2). */
+static inline void
+add_bytes(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
 {
     const uint64_t lo = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
     size_t i = 0;
 
     for (; n - i >= 8; i += 8) {
-        uint64_t a, b, r;
-        memcpy(&a, dst + i, 8);
-        memcpy(&b, src + i, 8);
-        r = ((a & lo) + (b & lo)) ^ ((a ^ b) & hi);
+        uint64_t x, y, r;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        r = ((x & lo) + (y & lo)) ^ ((x ^ y) & hi);
         memcpy(dst + i, &r, 8);
     }
     for (; i < n; i++)
-        dst[i] = (uint8_t)(dst[i] + src[i]);
+        dst[i] = (uint8_t)(a[i] + b[i]);
 }
 
-/* Zero runs of at least this many bytes go out straight from the old file;
- * shorter ones are gathered with their neighbours into one write. */
-#define ZERO_RUN_DIRECT (16u << 10)
-
-/* How many of the next bytes of r, at most max, are a run of zeros that can
- * be skipped without a copy (a zero run of a ZRLE or split stream); 0
- * otherwise. */
-static int
-rd_zeros(struct rd *r, size_t max, size_t *n)
+/* dst[0..n) = old[0..n), old may be dst */
+static inline void
+copy_old(uint8_t *dst, const uint8_t *old, size_t n)
 {
-    *n = 0;
-    if (r->codec != ZU_CODEC_ZRLE && r->codec != ZU_CODEC_SPLIT)
-        return ZUPD_OK;
-    if (r->pos == r->len) {
-        int rc = rd_fill(r);
-        if (rc != ZUPD_OK)
-            return rc;
-    }
-    if (r->view == r->buf && r->pos < r->len) /* the zero buffer: a zero run */
-        *n = r->len - r->pos < max ? r->len - r->pos : max;
-    return ZUPD_OK;
+    if (dst != old)
+        memcpy(dst, old, n);
 }
 
 /* The stream is used up exactly: no byte left, frame complete, no trailing input. */
@@ -607,9 +593,9 @@ rd_finish(struct rd *r)
     return r->src_pos == r->src_len ? ZUPD_OK : ZUPD_E_FORMAT;
 }
 
-/* Read a LEB128 varint of at most 64 bits. */
+/* Read a LEB128 varint of at most 64 bits (ten bytes, the last one 0 or 1). */
 static int
-rd_varint(struct rd *r, uint64_t *out)
+rd_varint_slow(struct rd *r, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -628,11 +614,176 @@ rd_varint(struct rd *r, uint64_t *out)
     return ZUPD_E_FORMAT;
 }
 
+/* rd_varint_slow, decoded in place when ten bytes are at hand. */
+static inline int
+rd_varint(struct rd *r, uint64_t *out)
+{
+    const uint8_t *p;
+    uint64_t v = 0;
+
+    if (r->len - r->pos < 10)
+        return rd_varint_slow(r, out);
+    p = r->view + r->pos;
+    for (unsigned i = 0; i < 10; i++) {
+        uint8_t c = p[i];
+        if (i == 9 && c > 1)
+            return ZUPD_E_FORMAT;
+        v |= (uint64_t)(c & 0x7f) << (7 * i);
+        if ((c & 0x80) == 0) {
+            r->pos += i + 1;
+            *out = v;
+            return ZUPD_OK;
+        }
+    }
+    return ZUPD_E_FORMAT;
+}
+
+/* Zero runs of at least this many bytes go out straight from the old file;
+ * shorter ones are gathered with their neighbours into one write. */
+#define ZERO_RUN_DIRECT (16u << 10)
+
+/* rd_add of a split stream, pair by pair: zero runs copy, literals add. */
+static int
+split_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
+{
+    struct rd *runs = &r->sub[0], *l = &r->sub[1];
+    uint64_t zeros = r->zeros, lits = r->lits;
+    size_t at = 0;
+    int rc = ZUPD_OK;
+
+    while (at < n) {
+        size_t m;
+        if (zeros == 0 && lits == 0) {
+            /* next pair; at the end of the runs stream rd_varint fails:
+             * fewer diff bytes than the control says */
+            rc = rd_varint(runs, &zeros);
+            if (rc == ZUPD_OK)
+                rc = rd_varint(runs, &lits);
+            if (rc != ZUPD_OK)
+                break;
+            if (zeros == 0 && lits == 0) {
+                rc = ZUPD_E_FORMAT; /* every pair yields a byte: no empty loops */
+                break;
+            }
+        }
+        if (zeros > 0) {
+            if (zeros >= ZERO_RUN_DIRECT && at > 0)
+                break; /* a long zero run ahead: it goes out from old */
+            m = zeros < n - at ? (size_t)zeros : n - at;
+            copy_old(dst + at, old + at, m);
+            at += m;
+            zeros -= m;
+            continue;
+        }
+        if (l->pos == l->len) {
+            rc = rd_fill(l);
+            if (rc != ZUPD_OK)
+                break;
+            if (l->len == 0) {
+                rc = ZUPD_E_FORMAT; /* fewer literals than the runs say */
+                break;
+            }
+        }
+        m = l->len - l->pos;
+        if (m > n - at)
+            m = n - at;
+        if (m > lits)
+            m = (size_t)lits;
+        add_bytes(dst + at, old + at, l->view + l->pos, m);
+        l->pos += m;
+        lits -= m;
+        at += m;
+    }
+    r->zeros = zeros;
+    r->lits = lits;
+    *done = at;
+    return rc;
+}
+
+/* dst[i] = old[i] + the next bytes of r (mod 256) for i < *done: n, or
+ * fewer (at least one) where a long zero run of a zero-run or split stream
+ * follows. old may be dst. */
+static int
+rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
+{
+    size_t at = 0;
+
+    if (r->codec == ZU_CODEC_SPLIT && r->pos == r->len)
+        return split_add(r, dst, old, n, done);
+    *done = 0;
+    while (at < n) {
+        size_t k;
+        if (r->pos == r->len) {
+            int rc = rd_fill(r);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (r->len == 0)
+                return ZUPD_E_FORMAT; /* stream shorter than the control says */
+        }
+        k = r->len - r->pos;
+        if (k > n - at)
+            k = n - at;
+        if (r->codec == ZU_CODEC_ZRLE && r->view == r->buf) { /* the zero buffer */
+            if (k >= ZERO_RUN_DIRECT && at > 0)
+                break;
+            copy_old(dst + at, old + at, k);
+        } else {
+            add_bytes(dst + at, old + at, r->view + r->pos, k);
+        }
+        r->pos += k;
+        at += k;
+    }
+    *done = at;
+    return ZUPD_OK;
+}
+
+/* How many of the next diff bytes, at most max, are a known zero run (of a
+ * zero-run or split stream; 0 for other codecs). Skip them with rd_skip. */
+static int
+rd_zeros(struct rd *r, size_t max, size_t *n)
+{
+    *n = 0;
+    if (r->codec == ZU_CODEC_SPLIT && r->pos == r->len) {
+        if (r->zeros == 0 && r->lits == 0) {
+            int end, rc = rd_at_end(&r->sub[0], &end);
+            if (rc != ZUPD_OK || end) /* at the end: rd_add tells */
+                return rc;
+            rc = rd_varint(&r->sub[0], &r->zeros);
+            if (rc == ZUPD_OK)
+                rc = rd_varint(&r->sub[0], &r->lits);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (r->zeros == 0 && r->lits == 0)
+                return ZUPD_E_FORMAT; /* every pair yields a byte: no empty loops */
+        }
+        *n = r->zeros < max ? (size_t)r->zeros : max;
+    } else if (r->codec == ZU_CODEC_ZRLE) {
+        if (r->pos == r->len) {
+            int rc = rd_fill(r);
+            if (rc != ZUPD_OK)
+                return rc;
+        }
+        if (r->view == r->buf && r->pos < r->len) /* the zero buffer: a zero run */
+            *n = r->len - r->pos < max ? r->len - r->pos : max;
+    }
+    return ZUPD_OK;
+}
+
+/* Skip n zeros that rd_zeros reported. */
+static void
+rd_skip(struct rd *r, size_t n)
+{
+    if (r->codec == ZU_CODEC_SPLIT)
+        r->zeros -= n;
+    else
+        r->pos += n;
+}
+
 /* ------------------------------------------------------------------ output */
 
 /* The output: pieces of OUT_CHUNK bytes gathered in buf, so that the sink
  * gets few large writes however small the control entries (turbo: 120,000
- * write calls before, 132 now). */
+ * write calls before, 132 now). Apply decodes straight into buf. */
 struct outq {
     const struct zupd_delta_sink *sink;
     struct zupd_hash *h; /* NULL: no hash (BSDIFF40) */
@@ -663,31 +814,43 @@ out_flush(struct outq *q)
     return rc;
 }
 
+/* Room for the next bytes of output: *dst, *room >= 1 bytes. */
+static int
+out_room(struct outq *q, uint8_t **dst, size_t *room)
+{
+    if (q->fill == OUT_CHUNK) {
+        int rc = out_flush(q);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    *dst = q->buf + q->fill;
+    *room = OUT_CHUNK - q->fill;
+    return ZUPD_OK;
+}
+
+/* The next n bytes of output are in place (n <= the room given). */
+static void
+out_commit(struct outq *q, size_t n)
+{
+    q->fill += n;
+    q->written += n;
+}
+
 static int
 out_emit(struct outq *q, const uint8_t *p, size_t n)
 {
-    q->written += n;
     while (n > 0) {
+        uint8_t *dst;
         size_t k;
-        int rc;
-        if (q->fill == 0 && n >= OUT_CHUNK) { /* a whole piece: no copy */
-            rc = out_write(q, p, OUT_CHUNK);
-            if (rc != ZUPD_OK)
-                return rc;
-            p += OUT_CHUNK;
-            n -= OUT_CHUNK;
-            continue;
-        }
-        k = OUT_CHUNK - q->fill < n ? OUT_CHUNK - q->fill : n;
-        memcpy(q->buf + q->fill, p, k);
-        q->fill += k;
+        int rc = out_room(q, &dst, &k);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (k > n)
+            k = n;
+        memcpy(dst, p, k);
+        out_commit(q, k);
         p += k;
         n -= k;
-        if (q->fill == OUT_CHUNK) {
-            rc = out_flush(q);
-            if (rc != ZUPD_OK)
-                return rc;
-        }
     }
     return ZUPD_OK;
 }
@@ -703,6 +866,26 @@ out_direct(struct outq *q, const uint8_t *p, size_t n)
         return rc;
     q->written += n;
     return out_write(q, p, n);
+}
+
+/* dst[0..n) = old[pos..pos+n), bytes outside old read as zero (BSDIFF40). */
+static void
+old_bytes(uint8_t *dst, const uint8_t *old, size_t old_len, int64_t pos, size_t n)
+{
+    size_t skip = 0, m;
+
+    if (pos < 0) {
+        skip = (uint64_t)(-pos) < n ? (size_t)(-pos) : n;
+        memset(dst, 0, skip);
+        pos = 0;
+    }
+    if ((uint64_t)pos >= old_len) {
+        memset(dst + skip, 0, n - skip);
+        return;
+    }
+    m = old_len - (size_t)pos < n - skip ? old_len - (size_t)pos : n - skip;
+    memcpy(dst + skip, old + pos, m);
+    memset(dst + skip + m, 0, n - skip - m);
 }
 
 /* ------------------------------------------------------------------ bsdiff-style */
@@ -755,7 +938,7 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
 #define OLDPOS_LIMIT (INT64_C(1) << 61)
 
 static int
-bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
+bsd_run(struct bsd_job *j, struct outq *q)
 {
     uint64_t newpos = 0;
     int64_t oldpos = 0;
@@ -777,57 +960,40 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
         } else if (add > (uint64_t)OLDPOS_LIMIT) {
             return ZUPD_E_FORMAT;
         }
+        /* the old bytes straight into the output, the diff added on them;
+         * long unchanged stretches go out from old itself, uncopied */
         while (add > 0) {
-            size_t k = add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, z = 0;
-            /* unchanged bytes (old + 0): emitted from old itself, no copy */
-            rc = rd_zeros(&j->diff, k, &z);
-            if (rc != ZUPD_OK)
-                return rc;
-            if (z >= ZERO_RUN_DIRECT && oldpos >= 0 && (uint64_t)oldpos <= j->old_len &&
-                z <= j->old_len - (uint64_t)oldpos) {
-                rc = out_direct(q, j->old + oldpos, z);
+            uint8_t *dst;
+            size_t k;
+            if (j->native && (j->diff.codec == ZU_CODEC_SPLIT || j->diff.codec == ZU_CODEC_ZRLE)) {
+                rc = rd_zeros(&j->diff, add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, &k);
                 if (rc != ZUPD_OK)
                     return rc;
-                j->diff.pos += z;
-                oldpos += (int64_t)z;
-                newpos += z;
-                add -= z;
-                continue;
-            }
-            /* the rest into buf: of a zero-run stream, short runs and
-             * literals up to the next long zero run (one write for many) */
-            for (size_t got = 0; got < k;) {
-                size_t piece = k - got;
-                if (got > 0) {
-                    rc = rd_zeros(&j->diff, piece, &z);
+                if (k >= ZERO_RUN_DIRECT) {
+                    rc = out_direct(q, j->old + oldpos, k);
                     if (rc != ZUPD_OK)
                         return rc;
-                    if (z >= ZERO_RUN_DIRECT) {
-                        k = got;
-                        break;
-                    }
+                    rd_skip(&j->diff, k);
+                    oldpos += (int64_t)k;
+                    newpos += k;
+                    add -= k;
+                    continue;
                 }
-                if ((j->diff.codec == ZU_CODEC_ZRLE || j->diff.codec == ZU_CODEC_SPLIT) &&
-                    j->diff.pos < j->diff.len && j->diff.len - j->diff.pos < piece)
-                    piece = j->diff.len - j->diff.pos;
-                rc = rd_read(&j->diff, buf + got, piece);
-                if (rc != ZUPD_OK)
-                    return rc;
-                got += piece;
             }
-            if (oldpos >= 0 && (uint64_t)oldpos < j->old_len) {
-                /* [oldpos, oldpos+k) clipped to old: outside, old reads as 0 */
-                size_t o = (size_t)oldpos;
-                size_t m = j->old_len - o < k ? j->old_len - o : k;
-                add_bytes(buf, j->old + o, m);
-            } else if (oldpos < 0 && (uint64_t)(-oldpos) < k) {
-                size_t skip = (size_t)(-oldpos);
-                size_t m = k - skip < j->old_len ? k - skip : j->old_len;
-                add_bytes(buf + skip, j->old, m);
-            }
-            rc = out_emit(q, buf, k);
+            rc = out_room(q, &dst, &k);
             if (rc != ZUPD_OK)
                 return rc;
+            if (k > add)
+                k = (size_t)add;
+            if (j->native) { /* old + diff */
+                rc = rd_add(&j->diff, dst, j->old + oldpos, k, &k);
+            } else { /* old (zero outside) into dst, then += diff */
+                old_bytes(dst, j->old, j->old_len, oldpos, k);
+                rc = rd_add(&j->diff, dst, dst, k, &k);
+            }
+            if (rc != ZUPD_OK)
+                return rc;
+            out_commit(q, k);
             oldpos += (int64_t)k;
             newpos += k;
             add -= k;
@@ -835,13 +1001,17 @@ bsd_run(struct bsd_job *j, struct outq *q, uint8_t *buf)
         if (copy > j->new_size - newpos)
             return ZUPD_E_FORMAT;
         while (copy > 0) {
-            size_t k = copy > OUT_CHUNK ? OUT_CHUNK : (size_t)copy;
-            rc = rd_read(&j->extra, buf, k);
+            uint8_t *dst;
+            size_t k;
+            rc = out_room(q, &dst, &k);
             if (rc != ZUPD_OK)
                 return rc;
-            rc = out_emit(q, buf, k);
+            if (k > copy)
+                k = (size_t)copy;
+            rc = rd_read(&j->extra, dst, k);
             if (rc != ZUPD_OK)
                 return rc;
+            out_commit(q, k);
             newpos += k;
             copy -= k;
         }
@@ -911,7 +1081,6 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
     struct bsd_job j;
     const uint8_t *p;
     size_t left, cl, dl, el;
-    uint8_t *buf = NULL;
     int rc;
 
     memset(&j, 0, sizeof(j));
@@ -969,14 +1138,8 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
     }
     if (rc != ZUPD_OK)
         goto out;
-    buf = malloc(OUT_CHUNK);
-    if (buf == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto out;
-    }
-    rc = bsd_run(&j, q, buf);
+    rc = bsd_run(&j, q);
 out:
-    free(buf);
     rd_release(&j.ctrl);
     rd_release(&j.diff);
     rd_release(&j.extra);
