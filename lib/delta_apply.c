@@ -3,8 +3,11 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bzlib.h>
 #include <zstd.h>
@@ -781,37 +784,178 @@ rd_skip(struct rd *r, size_t n)
 
 /* ------------------------------------------------------------------ output */
 
-/* The output: pieces of OUT_CHUNK bytes gathered in buf, so that the sink
- * gets few large writes however small the control entries (turbo: 120,000
- * write calls before, 132 now). Apply decodes straight into buf. */
-struct outq {
-    const struct zupd_delta_sink *sink;
-    struct zupd_hash *h; /* NULL: no hash (BSDIFF40) */
-    uint64_t written;    /* bytes accepted, buffered ones included */
-    uint8_t *buf;        /* OUT_CHUNK bytes */
-    size_t fill;
+/* The output: pieces of at most OUT_CHUNK bytes, gathered in buffers so
+ * that the sink gets few large writes however small the control entries
+ * (turbo: 120,000 write calls before, 132 now); apply decodes straight into
+ * the buffer. Long unchanged stretches go out as pieces of old itself.
+ *
+ * With the hashes on a large file, the SHA-256 passes run on a second
+ * thread: first the old file, while apply decodes the first RING buffers
+ * (nothing is written before the old file's hash is checked), then each
+ * piece of the output as it is written. Buffers are reused once written
+ * and hashed. Without the thread: the old file is hashed first, each piece
+ * hashed as it is written, one buffer. */
+#define RING 32               /* output buffers (8 MiB) with the hash thread */
+#define PIECES (2 * RING)     /* pieces in flight: buffers and pieces of old */
+#define THREAD_MIN (4u << 20) /* old + new size from which the thread pays */
+
+struct piece {
+    const uint8_t *p;
+    size_t n;
 };
 
+enum { V_PENDING, V_OK, V_BAD };
+
+struct outq {
+    const struct zupd_delta_sink *sink;
+    struct zupd_hash *h; /* NULL: no hash (BSDIFF40, ZUPD_DELTA_NO_HASHES) */
+    uint64_t written;    /* bytes accepted, buffered ones included */
+    uint8_t *buf;        /* the buffer being filled (OUT_CHUNK bytes) */
+    size_t fill;
+    unsigned nring;      /* buffers: 1, or RING with the thread */
+    unsigned cur;        /* ring[cur] is buf */
+    uint8_t *ring[RING]; /* allocated as needed */
+    uint64_t last[RING]; /* 1 + the last piece that used each buffer (0: none) */
+    struct piece pc[PIECES];
+    uint64_t produced; /* pieces queued */
+    uint64_t sent;     /* pieces written to the sink (this thread only) */
+    /* the thread */
+    int threaded;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_hash; /* to the hash thread: a piece, or stop */
+    pthread_cond_t cv_main; /* to apply: verdict, piece hashed */
+    const uint8_t *old;
+    size_t old_len;
+    const uint8_t *old_sha256;
+    uint64_t hashed; /* pieces hashed */
+    int verdict;     /* V_*; V_BAD with hrc set on a hash error */
+    int hrc;
+    int stop; /* no more pieces: finish (or give up on error) */
+};
+
+static void *
+hash_thread(void *arg)
+{
+    struct outq *q = arg;
+    uint8_t d[ZUPD_SHA256_LEN];
+    size_t dn;
+    int rc = zupd_hash_buf(ZUPD_HASH_SHA256, q->old, q->old_len, d, sizeof(d), &dn);
+
+    pthread_mutex_lock(&q->mu);
+    if (rc != ZUPD_OK)
+        q->hrc = rc;
+    q->verdict = rc == ZUPD_OK && memcmp(d, q->old_sha256, sizeof(d)) == 0 ? V_OK : V_BAD;
+    pthread_cond_broadcast(&q->cv_main);
+    while (q->verdict == V_OK && q->hrc == ZUPD_OK) {
+        struct piece pc;
+        while (q->hashed == q->produced && q->stop == 0)
+            pthread_cond_wait(&q->cv_hash, &q->mu);
+        if (q->hashed == q->produced || q->stop == 2)
+            break; /* all hashed, or apply failed */
+        pc = q->pc[q->hashed % PIECES];
+        pthread_mutex_unlock(&q->mu);
+        rc = zupd_hash_update(q->h, pc.p, pc.n);
+        pthread_mutex_lock(&q->mu);
+        if (rc != ZUPD_OK)
+            q->hrc = rc;
+        q->hashed++;
+        pthread_cond_broadcast(&q->cv_main);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* Write the pieces queued (once the old file is known good), then wait
+ * until piece `need` (a count: pieces [0, need) ) is written and hashed. */
 static int
-out_write(struct outq *q, const uint8_t *p, size_t n)
+out_wait(struct outq *q, uint64_t need)
+{
+    for (;;) {
+        int v;
+        uint64_t h;
+        pthread_mutex_lock(&q->mu);
+        v = q->verdict;
+        h = q->hashed;
+        if (q->hrc != ZUPD_OK) {
+            int rc = q->hrc;
+            pthread_mutex_unlock(&q->mu);
+            return rc;
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (v == V_BAD)
+            return ZUPD_E_BASE;
+        if (v == V_OK) {
+            while (q->sent < q->produced) {
+                struct piece *pc = &q->pc[q->sent % PIECES];
+                int rc = q->sink->write(q->sink->opaque, pc->p, pc->n);
+                if (rc != ZUPD_OK)
+                    return rc;
+                q->sent++;
+            }
+        }
+        if (q->sent >= need && h >= need)
+            return ZUPD_OK;
+        pthread_mutex_lock(&q->mu);
+        while (q->verdict == v && q->hashed == h && q->hrc == ZUPD_OK)
+            pthread_cond_wait(&q->cv_main, &q->mu);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+/* Queue p[0..n) (a buffer or a piece of old) for the sink and the hash. */
+static int
+out_piece(struct outq *q, const uint8_t *p, size_t n)
 {
     int rc;
-    if (q->h != NULL) {
-        rc = zupd_hash_update(q->h, p, n);
+
+    if (!q->threaded) {
+        if (q->h != NULL) {
+            rc = zupd_hash_update(q->h, p, n);
+            if (rc != ZUPD_OK)
+                return rc;
+        }
+        return q->sink->write(q->sink->opaque, p, n);
+    }
+    if (q->produced >= PIECES) { /* room for one more */
+        rc = out_wait(q, q->produced - PIECES + 1);
         if (rc != ZUPD_OK)
             return rc;
     }
-    return q->sink->write(q->sink->opaque, p, n);
+    pthread_mutex_lock(&q->mu);
+    q->pc[q->produced % PIECES] = (struct piece){p, n};
+    q->produced++;
+    pthread_cond_signal(&q->cv_hash);
+    pthread_mutex_unlock(&q->mu);
+    /* written at once if the old file is known good, else later */
+    return out_wait(q, 0);
 }
 
+/* The buffer goes out; the next one is made ready. */
 static int
 out_flush(struct outq *q)
 {
-    int rc = ZUPD_OK;
-    if (q->fill > 0)
-        rc = out_write(q, q->buf, q->fill);
+    int rc;
+
+    if (q->fill == 0)
+        return ZUPD_OK;
+    rc = out_piece(q, q->buf, q->fill);
     q->fill = 0;
-    return rc;
+    if (rc != ZUPD_OK || q->nring == 1)
+        return rc;
+    q->last[q->cur] = q->produced;
+    q->cur = (q->cur + 1) % q->nring;
+    if (q->ring[q->cur] == NULL) {
+        q->ring[q->cur] = malloc(OUT_CHUNK);
+        if (q->ring[q->cur] == NULL)
+            return ZUPD_E_NOMEM;
+    } else {
+        rc = out_wait(q, q->last[q->cur]); /* its last piece out and hashed */
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    q->buf = q->ring[q->cur];
+    return ZUPD_OK;
 }
 
 /* Room for the next bytes of output: *dst, *room >= 1 bytes. */
@@ -856,7 +1000,8 @@ out_emit(struct outq *q, const uint8_t *p, size_t n)
 }
 
 /* A long piece that already lies in memory for good (unchanged bytes of
- * old): what is gathered goes first, then the piece itself, uncopied. */
+ * old, n <= OUT_CHUNK): what is gathered goes first, then the piece itself,
+ * uncopied. */
 static int
 out_direct(struct outq *q, const uint8_t *p, size_t n)
 {
@@ -865,7 +1010,91 @@ out_direct(struct outq *q, const uint8_t *p, size_t n)
     if (rc != ZUPD_OK)
         return rc;
     q->written += n;
-    return out_write(q, p, n);
+    return out_piece(q, p, n);
+}
+
+/* Set up q: one buffer, or the ring and the hash thread (which checks the
+ * old file). Without the thread, the old file is checked here. */
+static int
+out_init(struct outq *q, const struct zupd_delta_sink *sink, const uint8_t *old, size_t old_len,
+         const struct zupd_delta_info *hdr, bool hashes)
+{
+    memset(q, 0, sizeof(*q));
+    q->sink = sink;
+    q->nring = 1;
+    if (hashes) {
+        q->h = zupd_hash_new(ZUPD_HASH_SHA256);
+        if (q->h == NULL)
+            return ZUPD_E_NOMEM;
+    }
+    q->ring[0] = q->buf = malloc(OUT_CHUNK);
+    if (q->buf == NULL)
+        return ZUPD_E_NOMEM;
+    if (hashes && (uint64_t)old_len + hdr->new_size >= THREAD_MIN &&
+        sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        q->old = old;
+        q->old_len = old_len;
+        q->old_sha256 = hdr->old_sha256;
+        if (pthread_mutex_init(&q->mu, NULL) == 0) {
+            if (pthread_cond_init(&q->cv_hash, NULL) == 0) {
+                if (pthread_cond_init(&q->cv_main, NULL) == 0) {
+                    if (pthread_create(&q->th, NULL, hash_thread, q) == 0) {
+                        q->threaded = 1;
+                        q->nring = RING;
+                        return ZUPD_OK;
+                    }
+                    pthread_cond_destroy(&q->cv_main);
+                }
+                pthread_cond_destroy(&q->cv_hash);
+            }
+            pthread_mutex_destroy(&q->mu);
+        }
+    }
+    if (hashes) { /* no thread: the old file first */
+        uint8_t d[ZUPD_SHA256_LEN];
+        size_t dn;
+        int rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (memcmp(d, hdr->old_sha256, sizeof(d)) != 0)
+            return ZUPD_E_BASE;
+    }
+    return ZUPD_OK;
+}
+
+/* Flush (rc ZUPD_OK), or give up; stop the thread. Returns rc, or
+ * ZUPD_E_BASE when the old file turned out wrong (as if checked first). */
+static int
+out_end(struct outq *q, int rc)
+{
+    if (rc == ZUPD_OK)
+        rc = out_flush(q);
+    if (q->threaded) {
+        if (rc == ZUPD_OK)
+            rc = out_wait(q, q->produced);
+        pthread_mutex_lock(&q->mu);
+        q->stop = rc == ZUPD_OK ? 1 : 2;
+        pthread_cond_signal(&q->cv_hash);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(q->th, NULL);
+        if (q->verdict == V_BAD && q->hrc == ZUPD_OK)
+            rc = ZUPD_E_BASE;
+        else if (rc == ZUPD_OK)
+            rc = q->hrc;
+        pthread_cond_destroy(&q->cv_main);
+        pthread_cond_destroy(&q->cv_hash);
+        pthread_mutex_destroy(&q->mu);
+        q->threaded = 0;
+    }
+    return rc;
+}
+
+static void
+out_release(struct outq *q)
+{
+    for (unsigned i = 0; i < RING; i++)
+        free(q->ring[i]);
+    zupd_hash_free(q->h);
 }
 
 /* dst[0..n) = old[pos..pos+n), bytes outside old read as zero (BSDIFF40). */
@@ -1160,7 +1389,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
                        struct zupd_delta_info *info)
 {
     struct zupd_delta_info hdr;
-    struct outq q = {out, NULL, 0, NULL, 0};
+    struct outq q;
     bool hashes;
     int rc;
 
@@ -1179,22 +1408,11 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (hdr.has_hashes && hdr.old_size != (uint64_t)old_len)
         return ZUPD_E_BASE;
     hashes = hdr.has_hashes && (flags & ZUPD_DELTA_NO_HASHES) == 0;
-    if (hashes) {
-        uint8_t d[ZUPD_SHA256_LEN];
-        size_t dn;
-        rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
-        if (rc != ZUPD_OK)
-            return rc;
-        if (memcmp(d, hdr.old_sha256, sizeof(d)) != 0)
-            return ZUPD_E_BASE;
-        q.h = zupd_hash_new(ZUPD_HASH_SHA256);
-        if (q.h == NULL)
-            return ZUPD_E_NOMEM;
-    }
-    q.buf = malloc(OUT_CHUNK);
-    if (q.buf == NULL) {
-        zupd_hash_free(q.h);
-        return ZUPD_E_NOMEM;
+    /* checks the old file's hash before the first write */
+    rc = out_init(&q, out, old, old_len, &hdr, hashes);
+    if (rc != ZUPD_OK) {
+        out_release(&q);
+        return rc;
     }
     if (hdr.method == ZUPD_DELTA_ZSTD) {
         size_t body = 0;
@@ -1207,8 +1425,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
                           hdr.new_size, &q);
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
-    if (rc == ZUPD_OK)
-        rc = out_flush(&q);
+    rc = out_end(&q, rc);
     if (rc == ZUPD_OK && q.h != NULL) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;
@@ -1216,7 +1433,6 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
         if (rc == ZUPD_OK && memcmp(d, hdr.new_sha256, sizeof(d)) != 0)
             rc = ZUPD_E_HASH;
     }
-    zupd_hash_free(q.h);
-    free(q.buf);
+    out_release(&q);
     return rc;
 }
