@@ -19,9 +19,10 @@
 #include "delta_int.h"
 #include "internal.h"
 
-#define OUT_CHUNK (256u << 10) /* output piece and decompression buffer */
-#define STREAM_WLOG_MAX 24     /* ctrl and diff frames: 16 MiB window at most */
-#define BZ_FEED_MAX (1u << 30) /* bzip2 counts input in unsigned int */
+#define OUT_CHUNK (256u << 10)   /* output piece and decompression buffer */
+#define STREAM_WLOG_MAX 24       /* ctrl and diff frames: 16 MiB window at most */
+#define BZ_FEED_MAX (1u << 30)   /* bzip2 counts input in unsigned int */
+#define RD_DIRECT_MIN (4u << 10) /* reads from which zstd and bzip2 decode in place */
 
 /* ------------------------------------------------------------------ header */
 
@@ -461,6 +462,56 @@ rd_fill_split(struct rd *r)
     return ZUPD_OK;
 }
 
+/* Decompress (zstd, bzip2) into dst[0..cap): ZUPD_OK with *got > 0, or
+ * with r->done set at the end of the stream; ZUPD_E_FORMAT on corrupt or
+ * truncated input. */
+static int
+rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
+{
+    *got = 0;
+    while (*got == 0 && !r->done) {
+        if (r->bz) {
+            size_t feed = r->src_len - r->src_pos;
+            unsigned in0, out0;
+            int ret;
+            if (feed > BZ_FEED_MAX)
+                feed = BZ_FEED_MAX;
+            if (cap > BZ_FEED_MAX)
+                cap = BZ_FEED_MAX;
+            r->b.next_in = (char *)(uintptr_t)(r->src + r->src_pos);
+            r->b.avail_in = in0 = (unsigned)feed;
+            r->b.next_out = (char *)dst;
+            r->b.avail_out = out0 = (unsigned)cap;
+            ret = BZ2_bzDecompress(&r->b);
+            r->src_pos += in0 - r->b.avail_in;
+            *got = out0 - r->b.avail_out;
+            if (ret == BZ_STREAM_END)
+                r->done = 1;
+            else if (ret != BZ_OK)
+                return ZUPD_E_FORMAT;
+            else if (*got == 0 && in0 == r->b.avail_in)
+                return ZUPD_E_FORMAT; /* no progress: truncated */
+        } else {
+            ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
+            ZSTD_outBuffer o = {dst, cap, 0};
+            size_t ret = ZSTD_decompressStream(r->z, &o, &in);
+            if (ZSTD_isError(ret)) {
+                if (ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation)
+                    return ZUPD_E_NOMEM;
+                return ZUPD_E_FORMAT;
+            }
+            *got = o.pos;
+            if (ret == 0) {
+                r->done = 1;
+            } else if (o.pos == 0 && in.pos == r->src_pos) {
+                return ZUPD_E_FORMAT; /* no progress: truncated */
+            }
+            r->src_pos = in.pos;
+        }
+    }
+    return ZUPD_OK;
+}
+
 /* Decompress more into r->buf. ZUPD_OK with r->len > 0, or with r->done set
  * at the end of the stream; ZUPD_E_FORMAT on corrupt or truncated input. */
 static int
@@ -473,45 +524,7 @@ rd_fill(struct rd *r)
         return r->done ? ZUPD_OK : rd_fill_plain(r);
     if (r->codec == ZU_CODEC_SPLIT)
         return r->done ? ZUPD_OK : rd_fill_split(r);
-    while (r->len == 0 && !r->done) {
-        if (r->bz) {
-            size_t feed = r->src_len - r->src_pos;
-            unsigned in0, out0;
-            int ret;
-            if (feed > BZ_FEED_MAX)
-                feed = BZ_FEED_MAX;
-            r->b.next_in = (char *)(uintptr_t)(r->src + r->src_pos);
-            r->b.avail_in = in0 = (unsigned)feed;
-            r->b.next_out = (char *)r->buf;
-            r->b.avail_out = out0 = OUT_CHUNK;
-            ret = BZ2_bzDecompress(&r->b);
-            r->src_pos += in0 - r->b.avail_in;
-            r->len = out0 - r->b.avail_out;
-            if (ret == BZ_STREAM_END)
-                r->done = 1;
-            else if (ret != BZ_OK)
-                return ZUPD_E_FORMAT;
-            else if (r->len == 0 && in0 == r->b.avail_in)
-                return ZUPD_E_FORMAT; /* no progress: truncated */
-        } else {
-            ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
-            ZSTD_outBuffer o = {r->buf, OUT_CHUNK, 0};
-            size_t ret = ZSTD_decompressStream(r->z, &o, &in);
-            if (ZSTD_isError(ret)) {
-                if (ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation)
-                    return ZUPD_E_NOMEM;
-                return ZUPD_E_FORMAT;
-            }
-            r->len = o.pos;
-            if (ret == 0) {
-                r->done = 1;
-            } else if (o.pos == 0 && in.pos == r->src_pos) {
-                return ZUPD_E_FORMAT; /* no progress: truncated */
-            }
-            r->src_pos = in.pos;
-        }
-    }
-    return ZUPD_OK;
+    return rd_decode(r, r->buf, OUT_CHUNK, &r->len);
 }
 
 /* Copy exactly n decompressed bytes to dst. */
@@ -520,6 +533,18 @@ rd_read(struct rd *r, uint8_t *dst, size_t n)
 {
     while (n > 0) {
         size_t k;
+        if (r->pos == r->len && n >= RD_DIRECT_MIN &&
+            (r->codec == ZU_CODEC_ZSTD || r->codec == ZU_CODEC_BZIP2)) {
+            /* a long read: decompressed straight into dst */
+            int rc = rd_decode(r, dst, n, &k);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (k == 0)
+                return ZUPD_E_FORMAT; /* stream shorter than the control says */
+            dst += k;
+            n -= k;
+            continue;
+        }
         if (r->pos == r->len) {
             int rc = rd_fill(r);
             if (rc != ZUPD_OK)
@@ -980,25 +1005,6 @@ out_commit(struct outq *q, size_t n)
     q->written += n;
 }
 
-static int
-out_emit(struct outq *q, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        uint8_t *dst;
-        size_t k;
-        int rc = out_room(q, &dst, &k);
-        if (rc != ZUPD_OK)
-            return rc;
-        if (k > n)
-            k = n;
-        memcpy(dst, p, k);
-        out_commit(q, k);
-        p += k;
-        n -= k;
-    }
-    return ZUPD_OK;
-}
-
 /* A long piece that already lies in memory for good (unchanged bytes of
  * old, n <= OUT_CHUNK): what is gathered goes first, then the piece itself,
  * uncopied. */
@@ -1282,19 +1288,21 @@ apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_
             goto out;
         }
     }
-    for (;;) {
-        rc = rd_fill(&r);
+    for (;;) { /* decoded straight into the output buffer */
+        uint8_t *dst;
+        size_t room, got;
+        rc = out_room(q, &dst, &room);
+        if (rc == ZUPD_OK)
+            rc = rd_decode(&r, dst, room, &got);
         if (rc != ZUPD_OK)
             goto out;
-        if (r.len == 0)
+        if (got == 0)
             break;
-        if (r.len > new_size - q->written) {
+        if (got > new_size - q->written) {
             rc = ZUPD_E_FORMAT;
             goto out;
         }
-        rc = out_emit(q, r.view, r.len);
-        if (rc != ZUPD_OK)
-            goto out;
+        out_commit(q, got);
     }
     r.pos = r.len;
     rc = rd_finish(&r);
