@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bzlib.h>
@@ -814,13 +815,14 @@ rd_skip(struct rd *r, size_t n)
  * (turbo: 120,000 write calls before, 132 now); apply decodes straight into
  * the buffer. Long unchanged stretches go out as pieces of old itself.
  *
- * With the hashes on a large file, the SHA-256 passes run on a second
- * thread: first the old file, while apply decodes the first RING buffers
- * (nothing is written before the old file's hash is checked), then each
- * piece of the output as it is written. Buffers are reused once written
- * and hashed. Without the thread: the old file is hashed first, each piece
- * hashed as it is written, one buffer. */
-#define RING 32               /* output buffers (8 MiB) with the hash thread */
+ * With the hashes on a large file, the SHA-256 passes run on two threads:
+ * a second thread hashes the old file while apply decodes the first RING
+ * buffers and, once they are full, hashes them itself (nothing is written
+ * before the old file's hash is checked); then the output is hashed in
+ * order by whichever thread is free, while apply writes it. Buffers are
+ * reused once written and hashed. Without the thread: the old file is
+ * hashed first, each piece hashed as it is written, one buffer. */
+#define RING 64               /* output buffers (16 MiB) with the hash thread */
 #define PIECES (2 * RING)     /* pieces in flight: buffers and pieces of old */
 #define THREAD_MIN (4u << 20) /* old + new size from which the thread pays */
 
@@ -839,7 +841,10 @@ struct outq {
     size_t fill;
     unsigned nring;      /* buffers: 1, or RING with the thread */
     unsigned cur;        /* ring[cur] is buf */
-    uint8_t *ring[RING]; /* allocated as needed */
+    uint8_t *ring[RING]; /* with the thread: in region */
+    uint8_t *one;        /* the buffer without the thread */
+    void *region;        /* the ring's mapping (huge pages where possible) */
+    size_t region_len;
     uint64_t last[RING]; /* 1 + the last piece that used each buffer (0: none) */
     struct piece pc[PIECES];
     uint64_t produced; /* pieces queued */
@@ -854,10 +859,31 @@ struct outq {
     size_t old_len;
     const uint8_t *old_sha256;
     uint64_t hashed; /* pieces hashed */
+    int hashing;     /* a thread is hashing piece `hashed` */
     int verdict;     /* V_*; V_BAD with hrc set on a hash error */
     int hrc;
     int stop; /* no more pieces: finish (or give up on error) */
 };
+
+/* Hash the next piece; called and returns with q->mu held, by either
+ * thread, whichever is free (one at a time, in order). */
+static void
+hash_next(struct outq *q)
+{
+    struct piece pc = q->pc[q->hashed % PIECES];
+    int rc;
+
+    q->hashing = 1;
+    pthread_mutex_unlock(&q->mu);
+    rc = zupd_hash_update(q->h, pc.p, pc.n);
+    pthread_mutex_lock(&q->mu);
+    if (rc != ZUPD_OK && q->hrc == ZUPD_OK)
+        q->hrc = rc;
+    q->hashed++;
+    q->hashing = 0;
+    pthread_cond_broadcast(&q->cv_main);
+    pthread_cond_broadcast(&q->cv_hash);
+}
 
 static void *
 hash_thread(void *arg)
@@ -873,59 +899,55 @@ hash_thread(void *arg)
     q->verdict = rc == ZUPD_OK && memcmp(d, q->old_sha256, sizeof(d)) == 0 ? V_OK : V_BAD;
     pthread_cond_broadcast(&q->cv_main);
     while (q->verdict == V_OK && q->hrc == ZUPD_OK) {
-        struct piece pc;
-        while (q->hashed == q->produced && q->stop == 0)
+        while (q->stop == 0 && (q->hashed == q->produced || q->hashing))
             pthread_cond_wait(&q->cv_hash, &q->mu);
-        if (q->hashed == q->produced || q->stop == 2)
+        if (q->stop != 0)
             break; /* all hashed, or apply failed */
-        pc = q->pc[q->hashed % PIECES];
-        pthread_mutex_unlock(&q->mu);
-        rc = zupd_hash_update(q->h, pc.p, pc.n);
-        pthread_mutex_lock(&q->mu);
-        if (rc != ZUPD_OK)
-            q->hrc = rc;
-        q->hashed++;
-        pthread_cond_broadcast(&q->cv_main);
+        hash_next(q);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
 }
 
 /* Write the pieces queued (once the old file is known good), then wait
- * until piece `need` (a count: pieces [0, need) ) is written and hashed. */
+ * until pieces [0, need) are written and hashed, hashing them here if the
+ * hash thread is busy (with the old file). */
 static int
 out_wait(struct outq *q, uint64_t need)
 {
+    int rc = ZUPD_OK;
+
+    pthread_mutex_lock(&q->mu);
     for (;;) {
-        int v;
-        uint64_t h;
-        pthread_mutex_lock(&q->mu);
-        v = q->verdict;
-        h = q->hashed;
         if (q->hrc != ZUPD_OK) {
-            int rc = q->hrc;
-            pthread_mutex_unlock(&q->mu);
-            return rc;
+            rc = q->hrc;
+            break;
         }
-        pthread_mutex_unlock(&q->mu);
-        if (v == V_BAD)
-            return ZUPD_E_BASE;
-        if (v == V_OK) {
-            while (q->sent < q->produced) {
+        if (q->verdict == V_BAD) {
+            rc = ZUPD_E_BASE;
+            break;
+        }
+        if (q->verdict == V_OK && q->sent < q->produced) {
+            pthread_mutex_unlock(&q->mu);
+            while (rc == ZUPD_OK && q->sent < q->produced) {
                 struct piece *pc = &q->pc[q->sent % PIECES];
-                int rc = q->sink->write(q->sink->opaque, pc->p, pc->n);
-                if (rc != ZUPD_OK)
-                    return rc;
+                rc = q->sink->write(q->sink->opaque, pc->p, pc->n);
                 q->sent++;
             }
+            if (rc != ZUPD_OK)
+                return rc;
+            pthread_mutex_lock(&q->mu);
+            continue;
         }
-        if (q->sent >= need && h >= need)
-            return ZUPD_OK;
-        pthread_mutex_lock(&q->mu);
-        while (q->verdict == v && q->hashed == h && q->hrc == ZUPD_OK)
+        if (q->sent >= need && q->hashed >= need)
+            break;
+        if (!q->hashing && q->hashed < q->produced)
+            hash_next(q);
+        else
             pthread_cond_wait(&q->cv_main, &q->mu);
-        pthread_mutex_unlock(&q->mu);
     }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
 }
 
 /* Queue p[0..n) (a buffer or a piece of old) for the sink and the hash. */
@@ -970,11 +992,7 @@ out_flush(struct outq *q)
         return rc;
     q->last[q->cur] = q->produced;
     q->cur = (q->cur + 1) % q->nring;
-    if (q->ring[q->cur] == NULL) {
-        q->ring[q->cur] = malloc(OUT_CHUNK);
-        if (q->ring[q->cur] == NULL)
-            return ZUPD_E_NOMEM;
-    } else {
+    if (q->last[q->cur] != 0) {
         rc = out_wait(q, q->last[q->cur]); /* its last piece out and hashed */
         if (rc != ZUPD_OK)
             return rc;
@@ -1019,6 +1037,31 @@ out_direct(struct outq *q, const uint8_t *p, size_t n)
     return out_piece(q, p, n);
 }
 
+/* The ring: one mapping, 2 MiB aligned and advised for huge pages (8 page
+ * faults for 16 MiB instead of 4096: turbo 20 ms less CPU); pages are
+ * touched as used. */
+static int
+ring_map(struct outq *q)
+{
+    const size_t align = 2u << 20, len = (size_t)RING * OUT_CHUNK;
+    uint8_t *p;
+
+    q->region_len = len + align;
+    q->region =
+        mmap(NULL, q->region_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q->region == MAP_FAILED) {
+        q->region = NULL;
+        return ZUPD_E_NOMEM;
+    }
+    p = (uint8_t *)(((uintptr_t)q->region + align - 1) & ~(uintptr_t)(align - 1));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+    for (unsigned i = 0; i < RING; i++)
+        q->ring[i] = p + (size_t)i * OUT_CHUNK;
+    return ZUPD_OK;
+}
+
 /* Set up q: one buffer, or the ring and the hash thread (which checks the
  * old file). Without the thread, the old file is checked here. */
 static int
@@ -1033,7 +1076,7 @@ out_init(struct outq *q, const struct zupd_delta_sink *sink, const uint8_t *old,
         if (q->h == NULL)
             return ZUPD_E_NOMEM;
     }
-    q->ring[0] = q->buf = malloc(OUT_CHUNK);
+    q->one = q->buf = malloc(OUT_CHUNK);
     if (q->buf == NULL)
         return ZUPD_E_NOMEM;
     if (hashes && (uint64_t)old_len + hdr->new_size >= THREAD_MIN &&
@@ -1044,9 +1087,11 @@ out_init(struct outq *q, const struct zupd_delta_sink *sink, const uint8_t *old,
         if (pthread_mutex_init(&q->mu, NULL) == 0) {
             if (pthread_cond_init(&q->cv_hash, NULL) == 0) {
                 if (pthread_cond_init(&q->cv_main, NULL) == 0) {
-                    if (pthread_create(&q->th, NULL, hash_thread, q) == 0) {
+                    if (ring_map(q) == ZUPD_OK &&
+                        pthread_create(&q->th, NULL, hash_thread, q) == 0) {
                         q->threaded = 1;
                         q->nring = RING;
+                        q->buf = q->ring[0];
                         return ZUPD_OK;
                     }
                     pthread_cond_destroy(&q->cv_main);
@@ -1098,8 +1143,9 @@ out_end(struct outq *q, int rc)
 static void
 out_release(struct outq *q)
 {
-    for (unsigned i = 0; i < RING; i++)
-        free(q->ring[i]);
+    if (q->region != NULL)
+        munmap(q->region, q->region_len);
+    free(q->one);
     zupd_hash_free(q->h);
 }
 
