@@ -862,7 +862,7 @@ struct outq {
     int hashing;     /* a thread is hashing piece `hashed` */
     int verdict;     /* V_*; V_BAD with hrc set on a hash error */
     int hrc;
-    int stop; /* no more pieces: finish (or give up on error) */
+    int stop; /* 1: no more pieces, all hashed; 2: apply failed, give up */
 };
 
 /* Hash the next piece; called and returns with q->mu held, by either
