@@ -65,7 +65,14 @@ struct atomic_file {
     int fd;
     char tmp[4096];
     const char *path;
+    uint64_t off;    /* bytes written */
+    uint64_t kicked; /* bytes handed to writeback early */
 };
+
+/* Start writeback every this many bytes, so that the fsync at the end finds
+ * the disk busy already instead of the whole file still dirty (turbo, 34 MB:
+ * fsync ~15 ms of waiting, now overlapped with apply). */
+#define WRITEBACK_EVERY (8u << 20)
 
 static int
 err_of_errno(int e)
@@ -78,6 +85,7 @@ atomic_begin(struct atomic_file *a, const char *path)
 {
     a->fd = -1;
     a->path = path;
+    a->off = a->kicked = 0;
     for (unsigned i = 0; i < 100; i++) {
         if ((size_t)snprintf(a->tmp, sizeof(a->tmp), "%s.tmp%ld.%u", path, (long)getpid(), i) >=
             sizeof(a->tmp))
@@ -104,7 +112,16 @@ atomic_write(void *opaque, const uint8_t *buf, size_t len)
         }
         buf += w;
         len -= (size_t)w;
+        a->off += (uint64_t)w;
     }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (a->off - a->kicked >= WRITEBACK_EVERY) {
+        /* a hint: errors show at fsync */
+        (void)sync_file_range(a->fd, (off_t)a->kicked, (off_t)(a->off - a->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        a->kicked = a->off;
+    }
+#endif
     return ZUPD_OK;
 }
 
@@ -171,7 +188,7 @@ static int
 delta_apply(const char *oldp, const char *patchp, const char *newp)
 {
     struct fmap old = {NULL, 0}, patch = {NULL, 0};
-    struct atomic_file af = {-1, "", NULL};
+    struct atomic_file af = {-1, "", NULL, 0, 0};
     struct zupd_delta_info info;
     struct zupd_delta_sink sink = {&af, atomic_write};
     int rc;
@@ -226,7 +243,7 @@ delta_create(const char *oldp, const char *newp, const char *patchp,
              const struct zupd_delta_opts *o, int verbose)
 {
     struct fmap old = {NULL, 0}, nw = {NULL, 0};
-    struct atomic_file af = {-1, "", NULL};
+    struct atomic_file af = {-1, "", NULL, 0, 0};
     struct zupd_delta_report rep;
     uint8_t *patch = NULL;
     size_t plen = 0;

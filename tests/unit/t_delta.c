@@ -674,6 +674,93 @@ test_native_control_ranges(void **state)
     }
 }
 
+/* Sink that fails at call fail_at (1-based) and records the largest write. */
+struct count_sink {
+    struct mem_sink m;
+    unsigned fail_at;
+    size_t max_write;
+};
+
+static int
+count_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct count_sink *c = opaque;
+    if (len > c->max_write)
+        c->max_write = len;
+    if (c->fail_at != 0 && c->m.calls + 1 == c->fail_at) {
+        c->m.calls++;
+        return ZUPD_E_IO;
+    }
+    return mem_write(&c->m, buf, len);
+}
+
+static int
+count_apply(const uint8_t *old, size_t olen, const uint8_t *p, size_t pl, unsigned flags,
+            unsigned fail_at, struct count_sink *c)
+{
+    struct zupd_delta_sink s = {c, count_write};
+    free(c->m.p);
+    memset(c, 0, sizeof(*c));
+    c->fail_at = fail_at;
+    return zupd_delta_apply_flags(old, olen, p, pl, 0, flags, &s, NULL);
+}
+
+static void
+test_large_threaded(void **state)
+{
+    /* over 16 MiB of output: the hashes run on two threads and the output
+     * ring (16 MiB) wraps; the old file is checked before the first write */
+    const size_t a = (20u << 20) + 12345, e = 300000;
+    uint8_t *o = malloc(a), *w = malloc(a + e), *diff = calloc(1, a), *p, ctrl[32];
+    size_t cl = 0, pl;
+    struct count_sink c = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && diff != NULL);
+    rng_state = 99;
+    for (size_t i = 0; i < a; i++)
+        o[i] = (uint8_t)rng();
+    for (size_t i = 7; i < a; i += 100003)
+        diff[i] = (uint8_t)(1 + rng() % 255);
+    for (size_t i = 0; i < a; i++)
+        w[i] = (uint8_t)(o[i] + diff[i]);
+    for (size_t i = a; i < a + e; i++)
+        w[i] = (uint8_t)rng();
+    cl += put_varint(ctrl + cl, a);
+    cl += put_varint(ctrl + cl, e);
+    cl += put_varint(ctrl + cl, 0);
+    p = craft_native(o, a, w, a + e, ctrl, cl, diff, a, w + a, e, &pl);
+
+    assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_OK);
+    assert_int_equal(c.m.len, a + e);
+    assert_memory_equal(c.m.p, w, a + e);
+    assert_true(c.max_write <= (256u << 10));
+    assert_int_equal(count_apply(o, a, p, pl, ZUPD_DELTA_NO_HASHES, 0, &c), ZUPD_OK);
+    assert_memory_equal(c.m.p, w, a + e);
+    /* the sink fails: before, within and after the ring's first round */
+    assert_int_equal(count_apply(o, a, p, pl, 0, 1, &c), ZUPD_E_IO);
+    assert_int_equal(count_apply(o, a, p, pl, 0, 70, &c), ZUPD_E_IO);
+    assert_int_equal(c.m.calls, 70);
+    /* a truncated patch; and the same behind a wrong base: wrong base */
+    assert_int_equal(count_apply(o, a, p, pl - 100, 0, 0, &c), ZUPD_E_FORMAT);
+    o[a - 1] ^= 1;
+    assert_int_equal(count_apply(o, a, p, pl - 100, 0, 0, &c), ZUPD_E_BASE);
+    assert_int_equal(c.m.calls, 0);
+    /* wrong base: refused, nothing written */
+    assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_E_BASE);
+    assert_int_equal(c.m.calls, 0);
+    o[a - 1] ^= 1;
+    /* wrong new hash: everything written, then refused */
+    p[8 + zu_varint_len(a) + zu_varint_len(a + e) + 40] ^= 1;
+    assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_E_HASH);
+    assert_int_equal(c.m.len, a + e);
+    free(c.m.p);
+    free(p);
+    free(diff);
+    free(w);
+    free(o);
+}
+
 /* A version-2 native patch whose diff stream is split (ZU_FLAG_DIFF_SPLIT)
  * into the given runs varints and literals; old "0123456789abcdef", new
  * "0123456789abcdeX": control add 16, copy 0, seek 0. */
@@ -922,6 +1009,7 @@ main(void)
         cmocka_unit_test(test_sink_error_and_limits),
         cmocka_unit_test(test_native_control_ranges),
         cmocka_unit_test(test_split_diff),
+        cmocka_unit_test(test_large_threaded),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
