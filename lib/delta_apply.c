@@ -113,6 +113,7 @@ static int
 native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
 {
     size_t at = 8;
+    unsigned allowed = 0;
     int rc;
 
     if (patch_len < 8 || memcmp(patch, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) != 0)
@@ -129,10 +130,11 @@ native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *in
     } else if (patch[6] != 0) {
         return ZUPD_E_FORMAT;
     }
-    /* byte 7: flags; version 2 defines ZU_FLAG_DIFF_SPLIT for the bsdiff
-     * method, version 1 none */
-    if ((patch[7] & ~(patch[4] >= 2 && patch[5] == ZUPD_DELTA_BSDIFF ? ZU_FLAG_DIFF_SPLIT : 0)) !=
-        0)
+    /* byte 7: flags of the bsdiff method: version 2 defines
+     * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN; version 1 none */
+    if (patch[5] == ZUPD_DELTA_BSDIFF && patch[4] >= 2)
+        allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0);
+    if ((patch[7] & ~allowed) != 0)
         return ZUPD_E_FORMAT;
     rc = hdr_varint(patch, patch_len, &at, &info->old_size);
     if (rc == ZUPD_OK)
@@ -198,8 +200,9 @@ struct rd {
     const uint8_t *view; /* decoded bytes [pos, len) not yet consumed */
     size_t len;
     size_t pos;
-    uint64_t zeros; /* zero-run and split: zeros and literals still to produce */
+    uint64_t zeros; /* zero-run, split, zrun: zeros and literals still to produce */
     uint64_t lits;
+    unsigned run;   /* zrun: zero bytes in a row just passed */
     struct rd *sub; /* split: sub[0] runs (varint zeros, varint n)..., sub[1] literals */
 };
 
@@ -393,7 +396,71 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
     return rc;
 }
 
+/* A zero-run diff stream (flag ZU_FLAG_DIFF_ZRUN): bzip2 in sub[0]. */
+static int
+rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
+{
+    memset(r, 0, sizeof(*r));
+    r->codec = ZU_CODEC_ZRUN;
+    r->src = src;
+    r->src_len = len;
+    r->src_pos = len; /* the sub-stream checks that it is used up */
+    if (codec != ZU_CODEC_BZIP2)
+        return ZUPD_E_FORMAT;
+    r->buf = calloc(1, OUT_CHUNK); /* zeros, never written */
+    r->sub = calloc(2, sizeof(*r->sub));
+    if (r->buf == NULL || r->sub == NULL)
+        return ZUPD_E_NOMEM;
+    return rd_init_bz(&r->sub[0], src, len);
+}
+
 static int rd_fill(struct rd *r);
+
+/* Next piece of a zero-run stream: bytes of the bzip2 stream up to and
+ * including ZU_ZRUN_MIN zeros in a row, or the zeros their count adds. */
+static int
+rd_fill_zrun(struct rd *r)
+{
+    struct rd *s = &r->sub[0];
+
+    for (;;) {
+        const uint8_t *p;
+        size_t n, i;
+        unsigned run = r->run;
+        if (r->zeros > 0) {
+            r->view = r->buf;
+            r->len = r->zeros > OUT_CHUNK ? OUT_CHUNK : (size_t)r->zeros;
+            r->zeros -= r->len;
+            return ZUPD_OK;
+        }
+        if (s->pos == s->len) {
+            int rc = rd_fill(s);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (s->len == 0) {
+                if (run == ZU_ZRUN_MIN)
+                    return ZUPD_E_FORMAT; /* the count of a run is missing */
+                r->done = 1;
+                return ZUPD_OK;
+            }
+        }
+        p = s->view + s->pos;
+        n = s->len - s->pos;
+        if (run == ZU_ZRUN_MIN) { /* p[0] counts more zeros */
+            r->zeros = p[0];
+            r->run = 0;
+            s->pos++;
+            continue;
+        }
+        for (i = 0; i < n && run < ZU_ZRUN_MIN; i++)
+            run = p[i] == 0 ? run + 1 : 0;
+        r->run = run;
+        r->view = p;
+        r->len = i;
+        s->pos += i;
+        return ZUPD_OK;
+    }
+}
 
 /* Whether r has no decoded byte left (filling it if needed). */
 static int
@@ -525,6 +592,8 @@ rd_fill(struct rd *r)
         return r->done ? ZUPD_OK : rd_fill_plain(r);
     if (r->codec == ZU_CODEC_SPLIT)
         return r->done ? ZUPD_OK : rd_fill_split(r);
+    if (r->codec == ZU_CODEC_ZRUN)
+        return r->done ? ZUPD_OK : rd_fill_zrun(r);
     return rd_decode(r, r->buf, OUT_CHUNK, &r->len);
 }
 
@@ -598,7 +667,7 @@ rd_finish(struct rd *r)
 {
     if (r->pos != r->len)
         return ZUPD_E_FORMAT;
-    if (r->codec == ZU_CODEC_SPLIT && !r->done) {
+    if ((r->codec == ZU_CODEC_SPLIT || r->codec == ZU_CODEC_ZRUN) && !r->done) {
         int rc = rd_fill(r);
         if (rc != ZUPD_OK)
             return rc;
@@ -607,7 +676,7 @@ rd_finish(struct rd *r)
     }
     if (r->sub != NULL) {
         int rc = rd_finish(&r->sub[0]);
-        if (rc == ZUPD_OK)
+        if (rc == ZUPD_OK && r->codec == ZU_CODEC_SPLIT)
             rc = rd_finish(&r->sub[1]);
         if (rc != ZUPD_OK)
             return rc;
@@ -752,7 +821,8 @@ rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
         k = r->len - r->pos;
         if (k > n - at)
             k = n - at;
-        if (r->codec == ZU_CODEC_ZRLE && r->view == r->buf) { /* the zero buffer */
+        if ((r->codec == ZU_CODEC_ZRLE || r->codec == ZU_CODEC_ZRUN) &&
+            r->view == r->buf) { /* the zero buffer */
             if (k >= ZERO_RUN_DIRECT && at > 0)
                 break;
             copy_old(dst + at, old + at, k);
@@ -786,7 +856,7 @@ rd_zeros(struct rd *r, size_t max, size_t *n)
                 return ZUPD_E_FORMAT; /* every pair yields a byte: no empty loops */
         }
         *n = r->zeros < max ? (size_t)r->zeros : max;
-    } else if (r->codec == ZU_CODEC_ZRLE) {
+    } else if (r->codec == ZU_CODEC_ZRLE || r->codec == ZU_CODEC_ZRUN) {
         if (r->pos == r->len) {
             int rc = rd_fill(r);
             if (rc != ZUPD_OK)
@@ -1394,8 +1464,13 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         el = left - cl - dl;
         codecs = patch[6];
         rc = rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
-        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&
+            (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+            rc = ZUPD_E_FORMAT; /* one or the other */
+        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
             rc = rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+            rc = rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
         else if (rc == ZUPD_OK)
             rc = rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
         if (rc == ZUPD_OK) /* a zstd extra stream may copy from old, its prefix */

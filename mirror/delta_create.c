@@ -953,6 +953,43 @@ split_join(const struct packed *rz, const struct packed *lz, struct packed *out)
     return ZUPD_OK;
 }
 
+/* Zero-run bytes of src (ZU_FLAG_DIFF_ZRUN): each run of ZU_ZRUN_MIN zeros
+ * is followed by a count (0-255) of further zeros. At most len * 5 / 4 + 1
+ * bytes, into a new buffer. */
+static int
+zrun_make(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
+{
+    uint8_t *d = malloc(len + len / 4 + 1);
+    size_t n = 0, i = 0;
+
+    *out = d;
+    *out_len = 0;
+    if (d == NULL)
+        return ZUPD_E_NOMEM;
+    while (i < len) {
+        size_t z = i;
+        if (src[i] != 0) {
+            d[n++] = src[i++];
+            continue;
+        }
+        while (z < len && src[z] == 0)
+            z++;
+        z -= i; /* zeros in this run */
+        i += z;
+        while (z >= ZU_ZRUN_MIN) {
+            size_t c = z - ZU_ZRUN_MIN > 255 ? 255 : z - ZU_ZRUN_MIN;
+            memset(d + n, 0, ZU_ZRUN_MIN);
+            n += ZU_ZRUN_MIN;
+            d[n++] = (uint8_t)c;
+            z -= ZU_ZRUN_MIN + c;
+        }
+        memset(d + n, 0, z);
+        n += z;
+    }
+    *out_len = n;
+    return ZUPD_OK;
+}
+
 /* ------------------------------------------------------------------ jobs */
 
 /* One compression of the streams: zstd (level, optional prefix) or bzip2. */
@@ -1139,13 +1176,14 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
              size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
              uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
-    enum { J_DB, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
+    enum { J_DB, J_DR, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
     struct job jobs[J_N];
-    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0}, ds = {0};
+    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0}, ds = {0},
+                  dr = {0};
     uint8_t flags = 0;
     struct packed k[3] = {{0}, {0}, {0}};
-    uint8_t *craw = NULL, *c40raw = NULL, *runs = NULL, *lits = NULL;
-    size_t cn = 0, nruns = 0, nlits = 0;
+    uint8_t *craw = NULL, *c40raw = NULL, *runs = NULL, *lits = NULL, *zr = NULL;
+    size_t cn = 0, nruns = 0, nlits = 0, nzr = 0;
     int rc = ZUPD_E_NOMEM;
 
     memset(jobs, 0, sizeof(jobs));
@@ -1162,6 +1200,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
     }
     if (want_native && pl->diff_len > 0) {
         rc = split_make(pl->diff, pl->diff_len, &runs, &nruns, &lits, &nlits);
+        if (rc == ZUPD_OK)
+            rc = zrun_make(pl->diff, pl->diff_len, &zr, &nzr);
         if (rc != ZUPD_OK)
             goto out;
     }
@@ -1169,6 +1209,8 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
      * extra streams serve both writers */
     job_set(&jobs[J_DB], pl->diff, pl->diff_len, 1, 0, NULL, 0);
     if (want_native) {
+        job_set(&jobs[J_DR], zr, nzr, 1, 0, NULL, 0);
+        jobs[J_DR].on = pl->diff_len > 0;
         job_set(&jobs[J_RZ], runs, nruns, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_LZ], lits, nlits, 0, f->z_small, NULL, 0);
         /* levels up to 19: split coding always won over one zstd stream
@@ -1196,6 +1238,7 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
     job_take(&jobs[J_EB], &eb);
     job_take(&jobs[J_C40], &c40);
     job_take(&jobs[J_DZ], &dz);
+    job_take(&jobs[J_DR], &dr);
     job_take(&jobs[J_EZ], &ez);
     job_take(&jobs[J_CZ], &cz);
     job_take(&jobs[J_CB], &cb);
@@ -1242,6 +1285,14 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
             ds.p = NULL;
             flags |= ZU_FLAG_DIFF_SPLIT;
         }
+        /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
+        if (rc == ZUPD_OK && dr.p != NULL && dr.n <= k[1].n) {
+            packed_release(&k[1]);
+            k[1] = dr;
+            k[1].codec = ZU_CODEC_BZIP2;
+            dr.p = NULL;
+            flags = (uint8_t)((flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
+        }
         if (rc == ZUPD_OK)
             rc = pick_stream(pl->extra, pl->extra_len, 0, &ez, &eb, &k[2]);
         if (rc != ZUPD_OK)
@@ -1250,7 +1301,7 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
         head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
         head[7] = flags;
         if (flags != 0)
-            head[4] = 2; /* format version 2: flags */
+            head[4] = flags & ZU_FLAG_DIFF_ZRUN ? 3 : 2; /* the version of the flag */
         at += zu_put_varint(head + at, k[0].n);
         at += zu_put_varint(head + at, k[1].n);
         *native = concat(head, at, k, 3, native_len);
@@ -1267,6 +1318,8 @@ out:
     free(c40raw);
     free(runs);
     free(lits);
+    free(zr);
+    packed_release(&dr);
     packed_release(&cz);
     packed_release(&cb);
     packed_release(&dz);

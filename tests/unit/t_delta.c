@@ -534,7 +534,7 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 2; /* no such flag */
+    p[7] = 4; /* no such flag */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 1;
     p[7] = 1; /* no flags in version 1 */
@@ -857,6 +857,87 @@ bz(uint8_t *dst, size_t cap, const uint8_t *src, size_t len)
     return dl;
 }
 
+/* A native patch (version given) whose diff stream holds the zero-run bytes zr
+ * (ZU_FLAG_DIFF_ZRUN, and extra flags), in bzip2 (or zstd where use_zstd);
+ * old: 40 bytes, new: the same with its last byte 'X'; control add 40. */
+static int
+zrun_rc(const uint8_t *zr, size_t n, int use_zstd, uint8_t flags, int version)
+{
+    uint8_t old[40], nw[40], p[1024], craw[8], cz[64], dz[256];
+    size_t at = 8, hn, cl = 0, czn, dzn;
+    struct mem_sink m = {0};
+    int rc;
+
+    for (size_t i = 0; i < sizeof(old); i++)
+        old[i] = nw[i] = (uint8_t)('a' + i % 26);
+    nw[39] = 'X';
+    cl += put_varint(craw + cl, sizeof(old));
+    cl += put_varint(craw + cl, 0);
+    cl += put_varint(craw + cl, 0);
+    czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
+    assert_false(ZSTD_isError(czn));
+    if (use_zstd) {
+        dzn = ZSTD_compress(dz, sizeof(dz), zr, n, 3);
+        assert_false(ZSTD_isError(dzn));
+    } else {
+        dzn = bz(dz, sizeof(dz), zr, n);
+    }
+    memset(p, 0, sizeof(p));
+    memcpy(p, ZUPD_DELTA_MAGIC, 4);
+    p[4] = (uint8_t)version;
+    p[5] = ZUPD_DELTA_BSDIFF;
+    p[6] = (uint8_t)((use_zstd ? ZU_CODEC_ZSTD : ZU_CODEC_BZIP2) << 2);
+    p[7] = (uint8_t)(ZU_FLAG_DIFF_ZRUN | flags);
+    at += zu_put_varint(p + at, sizeof(old));
+    at += zu_put_varint(p + at, sizeof(nw));
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, sizeof(old), p + at, 32, &hn), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, sizeof(nw), p + at + 32, 32, &hn),
+                     ZUPD_OK);
+    at += 64;
+    at += zu_put_varint(p + at, czn);
+    at += zu_put_varint(p + at, dzn);
+    memcpy(p + at, cz, czn);
+    at += czn;
+    memcpy(p + at, dz, dzn);
+    at += dzn;
+    rc = apply_mem(old, sizeof(old), p, at, &m);
+    if (rc == ZUPD_OK) {
+        assert_int_equal(m.len, sizeof(nw));
+        assert_memory_equal(m.p, nw, sizeof(nw));
+    }
+    free(m.p);
+    return rc;
+}
+
+static void
+test_zrun_diff(void **state)
+{
+    const uint8_t d = (uint8_t)('X' - ('a' + 39 % 26));
+
+    (void)state;
+    { /* 39 zeros: four, then a count of 35; the changed byte */
+        const uint8_t z[] = {0, 0, 0, 0, 35, d};
+        assert_int_equal(zrun_rc(z, sizeof(z), 0, 0, 3), ZUPD_OK);
+        /* a version-3 feature, for bzip2 only, not with the split flag */
+        assert_int_equal(zrun_rc(z, sizeof(z), 0, 0, 2), ZUPD_E_FORMAT);
+        assert_int_equal(zrun_rc(z, sizeof(z), 0, 0, 1), ZUPD_E_FORMAT);
+        assert_int_equal(zrun_rc(z, sizeof(z), 1, 0, 3), ZUPD_E_FORMAT);
+        assert_int_equal(zrun_rc(z, sizeof(z), 0, ZU_FLAG_DIFF_SPLIT, 3), ZUPD_E_FORMAT);
+    }
+    { /* the same zeros in two runs, a count of 0, and three short zeros */
+        const uint8_t z[] = {0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, d};
+        assert_int_equal(zrun_rc(z, sizeof(z), 0, 0, 3), ZUPD_OK);
+    }
+    { /* a count past the new size; four zeros without their count */
+        const uint8_t z1[] = {0, 0, 0, 0, 36, d};
+        const uint8_t z2[] = {0, 0, 0, 0, 35, d, 0, 0, 0, 0};
+        const uint8_t z3[] = {0, 0, 0, 0};
+        assert_int_equal(zrun_rc(z1, sizeof(z1), 0, 0, 3), ZUPD_E_FORMAT);
+        assert_int_equal(zrun_rc(z2, sizeof(z2), 0, 0, 3), ZUPD_E_FORMAT);
+        assert_int_equal(zrun_rc(z3, sizeof(z3), 0, 0, 3), ZUPD_E_FORMAT);
+    }
+}
+
 static int
 b40_rc(const int64_t *ctrl, size_t n, int64_t new_size, size_t diff_len, size_t extra_len)
 {
@@ -1009,6 +1090,7 @@ main(void)
         cmocka_unit_test(test_sink_error_and_limits),
         cmocka_unit_test(test_native_control_ranges),
         cmocka_unit_test(test_split_diff),
+        cmocka_unit_test(test_zrun_diff),
         cmocka_unit_test(test_large_threaded),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
