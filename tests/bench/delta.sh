@@ -6,8 +6,9 @@
 # then, on every pair and in this one run, creates and applies patches with
 # zupd-mirror (default level, --method auto), Debian's bsdiff 4.3, xdelta3 -9
 # -S djw and zstd --patch-from -19 --long (and --ultra -22 unless
-# BENCH_ULTRA=0), each timed with /usr/bin/time (wall s, peak RSS), every
-# result checked with cmp. Prints sizes, creation and apply tables with the
+# BENCH_ULTRA=0), each timed (wall s to the millisecond, peak RSS by
+# /usr/bin/time; applies: the median of BENCH_APPLY_REPS runs, default 5),
+# every result checked with cmp. Prints sizes, creation and apply tables with the
 # ratios of issue 4, and totals over the public pairs.
 #
 # Environment: BENCH_CORPUS (default $top_builddir/bench-corpus),
@@ -44,12 +45,26 @@ while IFS=$'\t' read -r p st _; do SET[$p]=$st; done < "$CORPUS/MANIFEST.tsv"
 
 wlog() { local n=$1 b=0; while [ $((1 << b)) -lt "$n" ]; do b=$((b+1)); done
          [ $b -lt 10 ] && b=10; [ $b -gt 31 ] && b=31; echo $b; }
-# run CMD...: T = wall s, K = peak RSS KiB
+# run CMD...: T = wall s (ms resolution), K = peak RSS KiB
 run() {
-  if ! /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err"; then
+  local t0 t1
+  t0=$(date +%s%N)
+  if ! /usr/bin/time -f "%M" -o "$W/time" "$@" >/dev/null 2>"$W/err"; then
     echo "delta.sh: failed: $*" >&2; cat "$W/err" >&2; exit 1
   fi
-  read -r T K < <(tail -n1 "$W/time")
+  t1=$(date +%s%N)
+  K=$(tail -n1 "$W/time")
+  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+}
+# runm CMD...: run APPLY_REPS times (default 5); T = the median, K = the largest
+APPLY_REPS=${BENCH_APPLY_REPS:-5}
+runm() {
+  local ts=() km=0 i
+  for ((i = 0; i < APPLY_REPS; i++)); do
+    run "$@"; ts+=("$T"); [ "$K" -gt "$km" ] && km=$K
+  done
+  T=$(printf '%s\n' "${ts[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  K=$km
 }
 BAD=0
 check() { cmp -s "$1" "$2" || { echo "delta.sh: $3: output differs from new" >&2; BAD=1; }; rm -f "$1"; }
@@ -67,20 +82,20 @@ for p in "${PAIRS[@]}"; do
   # zupd
   run "$M" delta create "$o" "$n" "$W/z" "${lvl[@]}"; zc=("$T" "$K")
   meth=$("$M" delta create "$o" "$n" "$W/z2" "${lvl[@]}" -v 2>&1 | sed -n 's/.*method \([a-z0-9]*\).*/\1/p')
-  run "$M" delta apply "$o" "$W/z" "$W/out"; za=("$T" "$K"); check "$W/out" "$n" "$p zupd"
+  runm "$M" delta apply "$o" "$W/z" "$W/out"; za=("$T" "$K"); check "$W/out" "$n" "$p zupd"
   row+=("$(stat -c %s "$W/z")" "$meth" "${zc[@]}" "${za[@]}")
   # bsdiff 4.3
   run bsdiff "$o" "$n" "$W/b"; bc=("$T" "$K")
-  run bspatch "$o" "$W/out" "$W/b"; ba=("$T" "$K"); check "$W/out" "$n" "$p bspatch"
+  runm bspatch "$o" "$W/out" "$W/b"; ba=("$T" "$K"); check "$W/out" "$n" "$p bspatch"
   row+=("$(stat -c %s "$W/b")" "${bc[@]}" "${ba[@]}")
   # xdelta3
   xb=(); [ "$os" -gt $((64 << 20)) ] && xb=(-B $((1 << $(wlog "$os"))))
   run xdelta3 -9 -S djw -e -f "${xb[@]}" -s "$o" "$n" "$W/x"; xc=("$T" "$K")
-  run xdelta3 -d -f "${xb[@]}" -s "$o" "$W/x" "$W/out"; xa=("$T" "$K"); check "$W/out" "$n" "$p xdelta3"
+  runm xdelta3 -d -f "${xb[@]}" -s "$o" "$W/x" "$W/out"; xa=("$T" "$K"); check "$W/out" "$n" "$p xdelta3"
   row+=("$(stat -c %s "$W/x")" "${xc[@]}" "${xa[@]}")
   # zstd --patch-from -19 (and -22 for size)
   run zstd -q -f -19 --long="$wp" --patch-from="$o" "$n" -o "$W/pf"; pc=("$T" "$K")
-  run zstd -q -f -d --long="$wp" --patch-from="$o" "$W/pf" -o "$W/out"; pa=("$T" "$K"); check "$W/out" "$n" "$p zstd-pf19"
+  runm zstd -q -f -d --long="$wp" --patch-from="$o" "$W/pf" -o "$W/out"; pa=("$T" "$K"); check "$W/out" "$n" "$p zstd-pf19"
   row+=("$(stat -c %s "$W/pf")" "${pc[@]}" "${pa[@]}")
   if [ "$ULTRA" != 0 ]; then
     zstd -q -f --ultra -22 --long="$wp" --patch-from="$o" "$n" -o "$W/pf22" 2>/dev/null

@@ -75,17 +75,18 @@ if any(num(r["zmax_ct"]) for r in rows):
     print("zupd --level 22 (overnight), %d public pairs: total %.2f s, peak %.1f MiB" % (
         len(done), tm(done, "zmax_ct"), max(num(r["zmax_cm"]) for r in done) / 1024))
 
-print("\nApply: wall s / peak RSS MiB; ratio = bspatch time / zupd time (goal >= 5); mem goal: zupd <= old + 64 MiB")
+print("\nApply: wall s (median) / peak RSS MiB; ratio = bspatch time / zupd time (goal >= 5); mem goal: zupd <= old + 64 MiB")
 print("%-17s %16s %16s %16s %16s | %8s %12s" % ("pair", "zupd", "bspatch", "xdelta3", "zstd-pf19", "speedup", "old+64MiB"))
 for r in rows:
     lim = num(r["old"]) / 1048576 + 64
     zm = num(r["zupd_am"]) / 1024
-    print("%-17s %7.2f/%-8.1f %7.2f/%-8.1f %7.2f/%-8.1f %7.2f/%-8.1f | %7.2fx %7.1f %s" % (
+    print("%-17s %7.3f/%-8.1f %7.3f/%-8.1f %7.3f/%-8.1f %7.3f/%-8.1f | %7.2fx %7.1f %s" % (
         r["pair"] + ("*" if r["set"] == "extra" else ""),
         num(r["zupd_at"]), zm, num(r["bsd_at"]), num(r["bsd_am"]) / 1024,
         num(r["xd3_at"]), num(r["xd3_am"]) / 1024, num(r["pf19_at"]), num(r["pf19_am"]) / 1024,
         num(r["bsd_at"]) / max(num(r["zupd_at"]), 0.005), lim, "ok" if zm <= lim else "OVER"))
-print("%-17s %7.2f%9s %7.2f%9s %7.2f%9s %7.2f%9s | %7.2fx" % (
+print("%-17s %7.3f%9s %7.3f%9s %7.3f%9s %7.3f%9s | %7.2fx" % (
     "TOTAL public", tm(pub, "zupd_at"), "", tm(pub, "bsd_at"), "", tm(pub, "xd3_at"), "", tm(pub, "pf19_at"), "",
     tm(pub, "bsd_at") / max(tm(pub, "zupd_at"), 0.005)))
-print("(times are wall clock with a 0.01 s resolution; small pairs round to 0.00-0.02 s)")
+print("(wall clock to the millisecond; applies: the median of 5 runs (BENCH_APPLY_REPS); a run includes")
+print(" starting the program, and zupd-mirror loads libcurl with its dependencies: several ms more than bspatch)")
