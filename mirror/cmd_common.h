@@ -31,6 +31,7 @@ struct common {
     long keep;
     long deltas;
     long zstd_level;
+    long delta_level;
     long root_keys;
     long root_threshold;
     long avdb_bins;

@@ -16,6 +16,7 @@
 
 #include "cmd_common.h"
 #include "cmd_repo.h"
+#include "delta.h"
 #include "repo.h"
 
 static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
@@ -141,6 +142,7 @@ enum {
     O_KEEP,
     O_DELTAS,
     O_ZSTD,
+    O_DLEVEL,
     O_ROOTKEYS,
     O_ROOTTHR,
     O_THR,
@@ -170,6 +172,7 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"keep", required_argument, NULL, O_KEEP},
                                          {"deltas", required_argument, NULL, O_DELTAS},
                                          {"zstd-level", required_argument, NULL, O_ZSTD},
+                                         {"delta-level", required_argument, NULL, O_DLEVEL},
                                          {"root-keys", required_argument, NULL, O_ROOTKEYS},
                                          {"root-threshold", required_argument, NULL, O_ROOTTHR},
                                          {"threshold", required_argument, NULL, O_THR},
@@ -288,6 +291,10 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
         case O_ZSTD:
             if (!zp_cmd_num(optarg, 1, 22, &o->zstd_level))
                 return zp_cmd_usage("--zstd-level wants 1..22");
+            break;
+        case O_DLEVEL:
+            if (!zp_cmd_num(optarg, 1, ZUPD_DELTA_LEVEL_MAX, &o->delta_level))
+                return zp_cmd_usage("--delta-level wants 1..22");
             break;
         case O_ROOTKEYS:
             if (!zp_cmd_num(optarg, 1, 32, &o->root_keys))
@@ -423,8 +430,10 @@ cmd_init(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return zp_cmd_usage("usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
-                            "[--expires ROLE=DAYS]... [--avdb-bins B]");
+        return zp_cmd_usage(
+            "usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
+            "[--expires ROLE=DAYS]... [--avdb-bins B] [--deltas K] [--zstd-level L] "
+            "[--delta-level L]");
     o.repo = argv[optind];
     zp_cmd_repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
@@ -436,6 +445,8 @@ cmd_init(int argc, char **argv)
         io.config.deltas = (unsigned)o.deltas;
     if (o.zstd_level > 0)
         io.config.zstd_level = (int)o.zstd_level;
+    if (o.delta_level > 0)
+        io.config.delta_level = (int)o.delta_level;
     rc = zp_repo_init(&ro, &io, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
@@ -545,7 +556,7 @@ cmd_publish(int argc, char **argv)
     if (optind >= argc || (argc - optind) % 3 != 0)
         return zp_cmd_usage("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
                             "[--role products|avdb] [--source-revision REV] [--builder ID] "
-                            "[--deltas K]");
+                            "[--deltas K] [--delta-level L]");
     rc = zp_cmd_role(&o, &role);
     if (rc != 0)
         return rc;
@@ -569,6 +580,7 @@ cmd_publish(int argc, char **argv)
         p[i].source_revision = o.source_revision;
         p[i].builder = o.builder;
         p[i].deltas = (int)o.deltas;
+        p[i].delta_level = (int)o.delta_level;
     }
     t0 = mono();
     need[0] = role;

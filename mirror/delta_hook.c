@@ -11,10 +11,10 @@
 #include "repo.h"
 
 int
-zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len,
+zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len, int level,
               uint8_t **patch, size_t *patch_len, char *method, size_t method_cap)
 {
-    struct zupd_delta_opts opts = {.method = ZUPD_DELTA_AUTO, .level = 0};
+    struct zupd_delta_opts opts = {.method = ZUPD_DELTA_AUTO, .level = level};
     struct zupd_delta_info info;
     int rc;
 

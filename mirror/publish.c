@@ -425,7 +425,8 @@ struct pub {
     struct zp_publish_res *res;
     struct zupd_manifest **prev; /* last K releases, newest last */
     size_t n_prev;
-    unsigned k; /* deltas from the last k of them */
+    unsigned k;      /* deltas from the last k of them */
+    int delta_level; /* 0: the engine's default */
     ZSTD_CCtx *cctx;
     char *err;
     size_t cap;
@@ -472,7 +473,8 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
                          path, b->prev[i]->version, zupd_strerror(rc));
             break;
         }
-        rc = zp_make_delta(old, old_len, new_, len, &patch, &patch_len, method, sizeof(method));
+        rc = zp_make_delta(old, old_len, new_, len, b->delta_level, &patch, &patch_len, method,
+                           sizeof(method));
         free(old);
         b->res->delta_seconds += mono() - t0;
         if (rc == ZUPD_E_NOTFOUND) {
@@ -672,6 +674,7 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
     if (rc != ZUPD_OK)
         goto out;
     b.k = k;
+    b.delta_level = p->delta_level > 0 ? p->delta_level : r->cfg.delta_level;
     if (k == 0 && n_vers > 0)
         k = 1; /* the newest is still needed to reuse unchanged blobs */
     b.n_prev = n_vers < k ? n_vers : k;

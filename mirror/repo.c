@@ -19,6 +19,7 @@
 #include <zupd/manifest.h>
 #include <zupd/trusted.h>
 
+#include "delta.h"
 #include "fsio.h"
 
 #include "repo_int.h"
@@ -91,9 +92,9 @@ zp_config_write(int dfd, const struct zp_config *c)
 
     for (unsigned i = 0; ex != NULL && i < ZP_R__N; i++)
         json_object_set_new(ex, role_names[i], json_integer(c->expiry[i]));
-    doc = json_pack("{s:i,s:o,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
-                    (int)c->deltas, "zstd_level", c->zstd_level, "kind",
-                    c->policy ? "policy" : "vendor");
+    doc = json_pack("{s:i,s:o,s:i,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
+                    (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
+                    "kind", c->policy ? "policy" : "vendor");
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -135,6 +136,10 @@ config_read(int dfd, struct zp_config *c)
     v = json_object_get(doc, "zstd_level");
     if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 22)
         c->zstd_level = (int)json_integer_value(v);
+    v = json_object_get(doc, "delta_level");
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= ZUPD_DELTA_LEVEL_MAX)
+        c->delta_level = (int)json_integer_value(v);
     v = json_object_get(doc, "kind");
     c->policy = json_is_string(v) && strcmp(json_string_value(v), "policy") == 0;
     json_decref(doc);

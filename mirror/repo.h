@@ -41,7 +41,8 @@ struct zp_config {
     int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
     unsigned deltas;         /* K: deltas from the last K releases */
     int zstd_level;
-    bool policy; /* an enterprise policy repository: channel pointers only */
+    int delta_level; /* delta engine level; 0: its default (ZUPD_DELTA_LEVEL_DEFAULT) */
+    bool policy;     /* an enterprise policy repository: channel pointers only */
 };
 void zp_config_default(struct zp_config *c);
 
@@ -99,8 +100,8 @@ ZU_NODISCARD int zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, si
  * delta" (no engine, or nothing smaller). method receives its name.
  * Ownership: *patch new (free()). */
 ZU_NODISCARD int zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_,
-                               size_t new_len, uint8_t **patch, size_t *patch_len, char *method,
-                               size_t method_cap);
+                               size_t new_len, int level, uint8_t **patch, size_t *patch_len,
+                               char *method, size_t method_cap);
 
 struct zp_publish_opts {
     const char *component;
@@ -110,6 +111,7 @@ struct zp_publish_opts {
     const char *source_revision; /* provenance; NULL ok */
     const char *builder;         /* provenance; NULL ok */
     int deltas;                  /* K, or -1: the configured one */
+    int delta_level;             /* 1..22, or 0: the configured one */
 };
 
 struct zp_publish_res {

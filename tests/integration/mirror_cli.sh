@@ -3,9 +3,9 @@
 # tests/integration/mirror_cli.sh -- every zupd-mirror repository command as
 # a user runs it: init (k of n root keys), key generate|list|show|rotate,
 # publish (directory, single file, twice refused, symlink out of the tree
-# refused), promote (forward, back refused, --rollback), refresh (nothing due,
-# --force, expired offline role refused, --offline), stage/sign/import with a
-# threshold of two, prune, verify (and what it catches), error messages and
+# refused), --delta-level (init and publish), promote (forward, back refused,
+# --rollback), refresh (nothing due, --force, expired offline role refused,
+# --offline), stage/sign/import with a threshold of two, prune, verify (and what it catches), error messages and
 # exit codes (10 + zupd_err).
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -223,6 +223,37 @@ run "verify after rotating the binned key" 0 "ok: 22 roles" "$M" verify "$H"
 mv "$tmp/hkeys/avdb.key" "$tmp/hkeys/avdb.old"
 run "publish into a bin with the new key only" 0 "published s4 1" "$M" publish s4 1 "$in/share/f5" --role avdb -C "$H" --keys "$tmp/hkeys"
 run "verify" 0 "ok: 22 roles, 5 targets" "$M" verify "$H"
+
+# ---------------------------------------------------------------- delta level
+# init --delta-level sets the engine's level for every publish (config.json),
+# publish --delta-level for one: the published delta is the one
+# `delta create --level L` makes (same bytes, so the same sha256)
+D=$tmp/dl
+run "init with an overnight delta level" 0 "initialized" "$M" init "$D" --delta-level 20 --keys "$tmp/dkeys"
+grep -q '"delta_level": 20' "$D/.zupd/config.json" && ok "config.json keeps delta_level 20" ||
+    bad "config.json keeps delta_level 20"
+run "init refuses a delta level out of range" 1 "--delta-level wants 1..22" "$M" init "$tmp/dl2" --delta-level 23
+mkdir -p "$tmp/d1" "$tmp/d2" "$tmp/d3"
+head -c 200000 /dev/urandom >"$tmp/d1/data"
+cp "$tmp/d1/data" "$tmp/d2/data" && printf 'change' | dd of="$tmp/d2/data" bs=1 seek=70000 conv=notrunc 2>/dev/null
+cp "$tmp/d2/data" "$tmp/d3/data" && printf 'again' | dd of="$tmp/d3/data" bs=1 seek=150000 conv=notrunc 2>/dev/null
+run "publish 1" 0 "published big 1" "$M" publish big 1 "$tmp/d1" -C "$D" --keys "$tmp/dkeys"
+run "publish 2 at the configured level" 0 "1 deltas" "$M" publish big 2 "$tmp/d2" -C "$D" --keys "$tmp/dkeys" --deltas 1
+run "publish 3 at level 3 for this publish" 0 "1 deltas" \
+    "$M" publish big 3 "$tmp/d3" -C "$D" --keys "$tmp/dkeys" --deltas 1 --delta-level 3
+delta_sha() { # delta_sha VERSION: the sha256 of the one delta of data in that release
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"][0]["deltas"][0]["sha256"])' \
+        "$(ls "$D/targets/products/big/$1/"*.manifest.json)"
+}
+"$M" delta create "$tmp/d1/data" "$tmp/d2/data" "$tmp/p20" --level 20 >/dev/null &&
+    "$M" delta create "$tmp/d2/data" "$tmp/d3/data" "$tmp/p3" --level 3 >/dev/null &&
+    "$M" delta create "$tmp/d1/data" "$tmp/d2/data" "$tmp/p19" >/dev/null || bad "delta create"
+[ "$(delta_sha 2)" = "$(sha256sum <"$tmp/p20" | cut -c1-64)" ] && ok "release 2's delta is the level-20 delta" ||
+    bad "release 2's delta is the level-20 delta"
+[ "$(delta_sha 3)" = "$(sha256sum <"$tmp/p3" | cut -c1-64)" ] && ok "release 3's delta is the level-3 delta" ||
+    bad "release 3's delta is the level-3 delta"
+cmp -s "$tmp/p20" "$tmp/p19" && bad "levels 19 and 20 give different deltas here" ||
+    ok "levels 19 and 20 give different deltas here (the check above can tell them apart)"
 
 run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
 echo "$pass passed, $fail failed"

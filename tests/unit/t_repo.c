@@ -400,7 +400,7 @@ test_delta_hook(void **state)
     int rc;
 
     (void)state;
-    rc = zp_make_delta(a, sizeof(a), b, sizeof(b), &patch, &len, method, sizeof(method));
+    rc = zp_make_delta(a, sizeof(a), b, sizeof(b), 0, &patch, &len, method, sizeof(method));
     assert_true(rc == ZUPD_OK || rc == ZUPD_E_NOTFOUND);
     assert_true(rc == ZUPD_OK ? patch != NULL && len > 0 && method[0] != '\0' : patch == NULL);
     free(patch);
