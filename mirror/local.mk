@@ -50,14 +50,24 @@ bin_PROGRAMS += mirror/zupd-mirror
 ZUPD_MIRROR_SRC =
 ZUPD_MIRROR_SRC += mirror/main.c
 ZUPD_MIRROR_SRC += mirror/cmd_delta.c
-ZUPD_MIRROR_SRC += mirror/cmd_serve.h
-ZUPD_MIRROR_SRC += mirror/cmd_serve.c
 ZUPD_MIRROR_SRC += mirror/cmd_repo.h
 ZUPD_MIRROR_SRC += mirror/cmd_repo.c
 ZUPD_MIRROR_SRC += mirror/cmd_common.h
 ZUPD_MIRROR_SRC += mirror/cmd_policy.c
-ZUPD_MIRROR_SRC += mirror/cmd_sync.h
-ZUPD_MIRROR_SRC += mirror/cmd_sync.c
 mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
-mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)
+# the network libraries only sync and serve use are not loaded (net_main.c)
+mirror_zupd_mirror_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
+
+# `zupd-mirror sync` and `zupd-mirror serve` run these (mirror/net_main.c)
+pkglibexec_PROGRAMS += mirror/zupd-mirror-sync
+mirror_zupd_mirror_sync_SOURCES = mirror/net_main.c mirror/cmd_sync.h mirror/cmd_sync.c
+mirror_zupd_mirror_sync_CFLAGS = $(AM_CFLAGS) -DZU_NET_SYNC
+mirror_zupd_mirror_sync_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
+mirror_zupd_mirror_sync_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
+pkglibexec_PROGRAMS += mirror/zupd-mirror-serve
+mirror_zupd_mirror_serve_SOURCES = mirror/net_main.c mirror/cmd_serve.h mirror/cmd_serve.c
+mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS)
+mirror_zupd_mirror_serve_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
+mirror_zupd_mirror_serve_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed

@@ -2,11 +2,13 @@
 /* mirror/main.c -- zupd-mirror: repository tools and server, dispatch only. */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "cmd_serve.h"
-#include "cmd_sync.h"
+#include "cmd_common.h"
 #include "cmd_repo.h"
 #include "pub.h"
 
@@ -33,6 +35,32 @@ usage(FILE *f)
           f);
 }
 
+/* `sync` and `serve` are programs of their own, zupd-mirror-sync and
+ * zupd-mirror-serve (mirror/net_main.c: only they load the network
+ * libraries), run from beside this program (the build tree), else from the
+ * package's libexec directory. Returns only on failure. */
+static int
+run_net(const char *cmd, char **argv)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    if (n > 0) {
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(path, sizeof(path), "%s/zupd-mirror-%s", self, cmd);
+            if (access(path, X_OK) == 0)
+                execv(path, argv);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/zupd-mirror-%s", ZU_PKGLIBEXECDIR, cmd);
+    execv(path, argv);
+    return zp_cmd_fail(ZUPD_E_IO, "run", path, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -52,10 +80,8 @@ main(int argc, char **argv)
         return zp_cmd_repo(argc - 1, argv + 1);
     if (strcmp(argv[1], "delta") == 0)
         return zu_cmd_delta(argc - 1, argv + 1);
-    if (strcmp(argv[1], "serve") == 0)
-        return cmd_serve(argc - 1, argv + 1);
-    if (strcmp(argv[1], "sync") == 0)
-        return cmd_sync(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "sync") == 0)
+        return run_net(argv[1], argv);
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
