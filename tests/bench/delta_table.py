@@ -88,5 +88,5 @@ for r in rows:
 print("%-17s %7.3f%9s %7.3f%9s %7.3f%9s %7.3f%9s | %7.2fx" % (
     "TOTAL public", tm(pub, "zupd_at"), "", tm(pub, "bsd_at"), "", tm(pub, "xd3_at"), "", tm(pub, "pf19_at"), "",
     tm(pub, "bsd_at") / max(tm(pub, "zupd_at"), 0.005)))
-print("(wall clock to the millisecond; applies: the median of 5 runs (BENCH_APPLY_REPS); a run includes")
-print(" starting the program, and zupd-mirror loads libcurl with its dependencies: several ms more than bspatch)")
+print("(wall clock to the millisecond, each run including the start of the program; applies: the median")
+print(" of 5 runs, BENCH_APPLY_REPS)")
