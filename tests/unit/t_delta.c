@@ -563,6 +563,43 @@ test_sink_error_and_limits(void **state)
 
 #define put_varint zu_put_varint
 
+/* The native header of a bsdiff-method patch into p (zeroed, room for 92
+ * bytes): magic, version, method, codecs, flags, sizes, hashes. Returns its
+ * length; the two stream-length varints follow. */
+static size_t
+native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_t *old, size_t olen,
+            const uint8_t *nw, size_t nlen)
+{
+    size_t at = 8, n;
+
+    memcpy(p, ZUPD_DELTA_MAGIC, 4);
+    p[4] = (uint8_t)version;
+    p[5] = ZUPD_DELTA_BSDIFF;
+    p[6] = codecs;
+    p[7] = flags;
+    at += zu_put_varint(p + at, olen);
+    at += zu_put_varint(p + at, nlen);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + at, 32, &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + at + 32, 32, &n), ZUPD_OK);
+    return at + 64;
+}
+
+/* Apply p to old; where it succeeds the output must be nw. */
+static int
+apply_expect(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, const uint8_t *nw,
+             size_t nlen)
+{
+    struct mem_sink m = {0};
+    int rc = apply_mem(old, olen, p, plen, &m);
+
+    if (rc == ZUPD_OK) {
+        assert_int_equal(m.len, nlen);
+        assert_memory_equal(m.p, nw, nlen);
+    }
+    free(m.p);
+    return rc;
+}
+
 /* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
 static uint8_t *
 craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const uint8_t *ctrl,
@@ -571,21 +608,14 @@ craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, co
 {
     size_t cap = 200 + ZSTD_compressBound(cl) + ZSTD_compressBound(dl) + ZSTD_compressBound(el);
     uint8_t *p = calloc(1, cap), *cz, *dz, *ez;
-    size_t n, at = 8, zc, zd, ze;
+    size_t at, zc, zd, ze;
 
     assert_non_null(p);
     cz = malloc(ZSTD_compressBound(cl));
     dz = malloc(ZSTD_compressBound(dl));
     ez = malloc(ZSTD_compressBound(el));
     assert_true(cz != NULL && dz != NULL && ez != NULL);
-    memcpy(p, ZUPD_DELTA_MAGIC, 4);
-    p[4] = ZUPD_DELTA_VERSION;
-    p[5] = ZUPD_DELTA_BSDIFF;
-    at += zu_put_varint(p + at, olen);
-    at += zu_put_varint(p + at, nlen);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + at, 32, &n), ZUPD_OK);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + at + 32, 32, &n), ZUPD_OK);
-    at += 64;
+    at = native_head(p, ZUPD_DELTA_VERSION, 0, 0, old, olen, nw, nlen);
     zc = ZSTD_compress(cz, ZSTD_compressBound(cl), ctrl, cl, 3);
     zd = ZSTD_compress(dz, ZSTD_compressBound(dl), diff, dl, 3);
     ze = ZSTD_compress(ez, ZSTD_compressBound(el), extra, el, 3);
@@ -771,9 +801,7 @@ split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int
     static const uint8_t old[16] = "0123456789abcdef";
     static const uint8_t nw[16] = "0123456789abcdeX";
     uint8_t p[1024], rraw[256], craw[8], rz[256], lz[256], cz[64];
-    size_t at = 8, n, rl = 0, cl = 0, rzn, lzn, czn, dl;
-    struct mem_sink m = {0};
-    int rc;
+    size_t at, rl = 0, cl = 0, rzn, lzn, czn, dl;
 
     for (size_t i = 0; i < nruns; i++)
         rl += put_varint(rraw + rl, runs[i]);
@@ -785,15 +813,7 @@ split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int
     czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
     assert_false(ZSTD_isError(rzn) || ZSTD_isError(lzn) || ZSTD_isError(czn));
     memset(p, 0, sizeof(p));
-    memcpy(p, ZUPD_DELTA_MAGIC, 4);
-    p[4] = (uint8_t)version;
-    p[5] = ZUPD_DELTA_BSDIFF;
-    p[7] = ZU_FLAG_DIFF_SPLIT;
-    at += zu_put_varint(p + at, sizeof(old));
-    at += zu_put_varint(p + at, sizeof(nw));
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, sizeof(old), p + at, 32, &n), ZUPD_OK);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, sizeof(nw), p + at + 32, 32, &n), ZUPD_OK);
-    at += 64;
+    at = native_head(p, version, 0, ZU_FLAG_DIFF_SPLIT, old, sizeof(old), nw, sizeof(nw));
     dl = zu_varint_len(rzn + (size_t)cut_runs_len) + rzn + lzn;
     at += zu_put_varint(p + at, czn);
     at += zu_put_varint(p + at, dl);
@@ -804,13 +824,7 @@ split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int
     at += rzn;
     memcpy(p + at, lz, lzn);
     at += lzn;
-    rc = apply_mem(old, sizeof(old), p, at, &m);
-    if (rc == ZUPD_OK) {
-        assert_int_equal(m.len, sizeof(nw));
-        assert_memory_equal(m.p, nw, sizeof(nw));
-    }
-    free(m.p);
-    return rc;
+    return apply_expect(old, sizeof(old), p, at, nw, sizeof(nw));
 }
 
 static void
@@ -864,9 +878,7 @@ static int
 zrun_rc(const uint8_t *zr, size_t n, int use_zstd, uint8_t flags, int version)
 {
     uint8_t old[40], nw[40], p[1024], craw[8], cz[64], dz[256];
-    size_t at = 8, hn, cl = 0, czn, dzn;
-    struct mem_sink m = {0};
-    int rc;
+    size_t at, cl = 0, czn, dzn;
 
     for (size_t i = 0; i < sizeof(old); i++)
         old[i] = nw[i] = (uint8_t)('a' + i % 26);
@@ -883,30 +895,15 @@ zrun_rc(const uint8_t *zr, size_t n, int use_zstd, uint8_t flags, int version)
         dzn = bz(dz, sizeof(dz), zr, n);
     }
     memset(p, 0, sizeof(p));
-    memcpy(p, ZUPD_DELTA_MAGIC, 4);
-    p[4] = (uint8_t)version;
-    p[5] = ZUPD_DELTA_BSDIFF;
-    p[6] = (uint8_t)((use_zstd ? ZU_CODEC_ZSTD : ZU_CODEC_BZIP2) << 2);
-    p[7] = (uint8_t)(ZU_FLAG_DIFF_ZRUN | flags);
-    at += zu_put_varint(p + at, sizeof(old));
-    at += zu_put_varint(p + at, sizeof(nw));
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, sizeof(old), p + at, 32, &hn), ZUPD_OK);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, sizeof(nw), p + at + 32, 32, &hn),
-                     ZUPD_OK);
-    at += 64;
+    at = native_head(p, version, (uint8_t)((use_zstd ? ZU_CODEC_ZSTD : ZU_CODEC_BZIP2) << 2),
+                     (uint8_t)(ZU_FLAG_DIFF_ZRUN | flags), old, sizeof(old), nw, sizeof(nw));
     at += zu_put_varint(p + at, czn);
     at += zu_put_varint(p + at, dzn);
     memcpy(p + at, cz, czn);
     at += czn;
     memcpy(p + at, dz, dzn);
     at += dzn;
-    rc = apply_mem(old, sizeof(old), p, at, &m);
-    if (rc == ZUPD_OK) {
-        assert_int_equal(m.len, sizeof(nw));
-        assert_memory_equal(m.p, nw, sizeof(nw));
-    }
-    free(m.p);
-    return rc;
+    return apply_expect(old, sizeof(old), p, at, nw, sizeof(nw));
 }
 
 static void
