@@ -895,6 +895,7 @@ rd_skip(struct rd *r, size_t n)
 #define RING 64               /* output buffers (16 MiB) with the hash thread */
 #define PIECES (2 * RING)     /* pieces in flight: buffers and pieces of old */
 #define THREAD_MIN (4u << 20) /* old + new size from which the thread pays */
+#define KEEP_ROOM (32u << 10) /* a flushed buffer with this much room left is filled on */
 
 struct piece {
     const uint8_t *p;
@@ -908,6 +909,7 @@ struct outq {
     struct zupd_hash *h; /* NULL: no hash (BSDIFF40, ZUPD_DELTA_NO_HASHES) */
     uint64_t written;    /* bytes accepted, buffered ones included */
     uint8_t *buf;        /* the buffer being filled (OUT_CHUNK bytes) */
+    size_t start;        /* buf[start..fill) is not queued yet */
     size_t fill;
     unsigned nring;      /* buffers: 1, or RING with the thread */
     unsigned cur;        /* ring[cur] is buf */
@@ -1054,13 +1056,21 @@ out_flush(struct outq *q)
 {
     int rc;
 
-    if (q->fill == 0)
+    if (q->fill == q->start)
         return ZUPD_OK;
-    rc = out_piece(q, q->buf, q->fill);
-    q->fill = 0;
-    if (rc != ZUPD_OK || q->nring == 1)
+    rc = out_piece(q, q->buf + q->start, q->fill - q->start);
+    if (rc != ZUPD_OK || q->nring == 1) {
+        q->fill = q->start = 0;
         return rc;
+    }
     q->last[q->cur] = q->produced;
+    /* the rest of the buffer is free: fill it on (a ring buffer per
+     * piece touched the whole 16 MiB ring for mdn-bcd's 1 MiB of pieces) */
+    if (OUT_CHUNK - q->fill >= KEEP_ROOM) {
+        q->start = q->fill;
+        return ZUPD_OK;
+    }
+    q->fill = q->start = 0;
     q->cur = (q->cur + 1) % q->nring;
     if (q->last[q->cur] != 0) {
         rc = out_wait(q, q->last[q->cur]); /* its last piece out and hashed */

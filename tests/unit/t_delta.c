@@ -791,6 +791,81 @@ test_large_threaded(void **state)
     free(o);
 }
 
+/* Many small pieces between long unchanged stretches of old, with the
+ * hash thread: each control entry adds 50,000 bytes (unchanged but the last
+ * three, so most go out as pieces of old itself) and copies extra bytes
+ * (100 B or about 40 KB, through the output buffers). The buffers are
+ * filled on after each piece and the ring wraps (11 MB of extra): no byte
+ * may be overwritten before it is written and hashed. */
+static void
+test_threaded_pieces(void **state)
+{
+    const size_t n = 420, add = 50000;
+    size_t a = n * add, e = 0, cl = 0, dl = 0, at, pl, czn, np = 0, xp = 0;
+    uint8_t *o = malloc(a), *w, *ctrl = malloc(n * 30), *zr = malloc(n * 20), *ex, *p, *cz;
+    struct count_sink c = {0};
+
+    (void)state;
+    assert_true(o != NULL && ctrl != NULL && zr != NULL);
+    rng_state = 7;
+    for (size_t i = 0; i < a; i++)
+        o[i] = (uint8_t)rng();
+    for (size_t i = 0; i < n; i++)
+        e += i % 3 == 0 ? 100 : 40000 + i;
+    w = malloc(a + e);
+    ex = malloc(e);
+    assert_true(w != NULL && ex != NULL);
+    for (size_t i = 0; i < n; i++) {
+        size_t copy = i % 3 == 0 ? 100 : 40000 + i;
+        memcpy(w + np, o + i * add, add);
+        /* the zero-run diff: add - 3 zeros, then 3 nonzero bytes */
+        dl += put_varint(zr + dl, add - 3);
+        dl += put_varint(zr + dl, 3);
+        for (size_t k = add - 3; k < add; k++) {
+            uint8_t d = (uint8_t)(1 + rng() % 255);
+            zr[dl++] = d;
+            w[np + k] = (uint8_t)(o[i * add + k] + d);
+        }
+        np += add;
+        for (size_t k = 0; k < copy; k++)
+            ex[xp + k] = w[np + k] = (uint8_t)rng();
+        np += copy;
+        xp += copy;
+        cl += put_varint(ctrl + cl, add);
+        cl += put_varint(ctrl + cl, copy);
+        cl += put_varint(ctrl + cl, 0);
+    }
+    cz = malloc(ZSTD_compressBound(cl));
+    p = malloc(200 + ZSTD_compressBound(cl) + dl + e);
+    assert_true(cz != NULL && p != NULL);
+    czn = ZSTD_compress(cz, ZSTD_compressBound(cl), ctrl, cl, 3);
+    assert_false(ZSTD_isError(czn));
+    at = native_head(p, ZUPD_DELTA_VERSION, (uint8_t)(ZU_CODEC_ZRLE << 2 | ZU_CODEC_RAW << 4), 0, o,
+                     a, w, a + e);
+    at += zu_put_varint(p + at, czn);
+    at += zu_put_varint(p + at, dl);
+    memcpy(p + at, cz, czn);
+    memcpy(p + at + czn, zr, dl);
+    memcpy(p + at + czn + dl, ex, e);
+    pl = at + czn + dl + e;
+
+    assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_OK);
+    assert_int_equal(c.m.len, a + e);
+    assert_memory_equal(c.m.p, w, a + e);
+    /* most of old went out as pieces of its own: more writes than buffers */
+    assert_true(c.m.calls > 2 * n / 3);
+    /* the sink fails after some pieces: the error, not a hash mismatch */
+    assert_int_equal(count_apply(o, a, p, pl, 0, 300, &c), ZUPD_E_IO);
+    free(c.m.p);
+    free(cz);
+    free(p);
+    free(ex);
+    free(w);
+    free(zr);
+    free(ctrl);
+    free(o);
+}
+
 /* A version-2 native patch whose diff stream is split (ZU_FLAG_DIFF_SPLIT)
  * into the given runs varints and literals; old "0123456789abcdef", new
  * "0123456789abcdeX": control add 16, copy 0, seek 0. */
@@ -1089,6 +1164,7 @@ main(void)
         cmocka_unit_test(test_split_diff),
         cmocka_unit_test(test_zrun_diff),
         cmocka_unit_test(test_large_threaded),
+        cmocka_unit_test(test_threaded_pieces),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
