@@ -1033,6 +1033,71 @@ b40_rc(const int64_t *ctrl, size_t n, int64_t new_size, size_t diff_len, size_t 
     return rc;
 }
 
+/* Long bzip2 streams decode on a thread of their own (lib/delta_apply.c,
+ * struct bzq): a BSDIFF40 patch with a diff stream and an extra stream of
+ * 32 KiB and more applies exactly; a corrupt or truncated stream is refused
+ * (the error comes from the thread); a sink error and a short control
+ * stream stop apply while the threads are still decoding. */
+static void
+test_bz_thread(void **state)
+{
+    const size_t n = 3u << 20, e = 300000;
+    uint8_t *o = malloc(n), *w = malloc(n + e), *diff = calloc(1, n), *p, raw[24];
+    size_t cap = n + e + (n + e) / 50 + 4096, cl, dl, el, pl;
+    struct count_sink c = {0};
+
+    (void)state;
+    p = malloc(cap);
+    assert_true(o != NULL && w != NULL && diff != NULL && p != NULL);
+    rng_state = 31;
+    for (size_t i = 0; i < n; i++)
+        o[i] = (uint8_t)rng();
+    for (size_t i = 0; i < n; i += 1 + rng() % 16)
+        diff[i] = (uint8_t)(1 + rng() % 255);
+    for (size_t i = 0; i < n; i++)
+        w[i] = (uint8_t)(o[i] + diff[i]);
+    for (size_t i = n; i < n + e; i++)
+        w[i] = (uint8_t)rng();
+    zu_offtout(raw, (int64_t)n);
+    zu_offtout(raw + 8, (int64_t)e);
+    zu_offtout(raw + 16, 0);
+    memcpy(p, "BSDIFF40", 8);
+    cl = bz(p + 32, 1000, raw, sizeof(raw));
+    dl = bz(p + 32 + cl, (unsigned)(cap - 32 - cl), diff, n);
+    el = bz(p + 32 + cl + dl, (unsigned)(cap - 32 - cl - dl), w + n, e);
+    assert_true(dl >= (32u << 10) && el >= (32u << 10));
+    zu_offtout(p + 8, (int64_t)cl);
+    zu_offtout(p + 16, (int64_t)dl);
+    zu_offtout(p + 24, (int64_t)(n + e));
+    pl = 32 + cl + dl + el;
+
+    assert_int_equal(count_apply(o, n, p, pl, 0, 0, &c), ZUPD_OK);
+    assert_int_equal(c.m.len, n + e);
+    assert_memory_equal(c.m.p, w, n + e);
+    /* the sink fails at once, and halfway */
+    assert_int_equal(count_apply(o, n, p, pl, 0, 1, &c), ZUPD_E_IO);
+    assert_int_equal(count_apply(o, n, p, pl, 0, 6, &c), ZUPD_E_IO);
+    /* truncated extra stream; corrupt diff stream: in the first block
+     * (found by the thread), and its first block's magic */
+    assert_int_equal(count_apply(o, n, p, pl - 1000, 0, 0, &c), ZUPD_E_FORMAT);
+    {
+        const size_t bad[] = {32 + cl + dl / 16, 32 + cl + 4};
+        for (size_t k = 0; k < 2; k++) {
+            p[bad[k]] ^= 0x10;
+            assert_int_equal(count_apply(o, n, p, pl, 0, 0, &c), ZUPD_E_FORMAT);
+            p[bad[k]] ^= 0x10;
+        }
+    }
+    /* the control says less than the new size: stop with both threads busy */
+    zu_offtout(p + 24, (int64_t)(n + e + 1));
+    assert_int_equal(count_apply(o, n, p, pl, 0, 0, &c), ZUPD_E_FORMAT);
+    free(c.m.p);
+    free(p);
+    free(diff);
+    free(w);
+    free(o);
+}
+
 static void
 test_bsdiff40_control_ranges(void **state)
 {
@@ -1165,6 +1230,7 @@ main(void)
         cmocka_unit_test(test_zrun_diff),
         cmocka_unit_test(test_large_threaded),
         cmocka_unit_test(test_threaded_pieces),
+        cmocka_unit_test(test_bz_thread),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
