@@ -133,9 +133,11 @@ native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *in
         return ZUPD_E_FORMAT;
     }
     /* byte 7: flags of the bsdiff method: version 2 defines
-     * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN; version 1 none */
+     * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN, version 4 also
+     * ZU_FLAG_EXTRA_CTX; version 1 none */
     if (patch[5] == ZUPD_DELTA_BSDIFF && patch[4] >= 2)
-        allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0);
+        allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0) |
+                  (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0);
     if ((patch[7] & ~allowed) != 0)
         return ZUPD_E_FORMAT;
     rc = hdr_varint(patch, patch_len, &at, &info->old_size);
@@ -183,6 +185,46 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
         return keep;
     }
     return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ extra context */
+
+int
+zu_ctx_add(struct zu_ctx *c, const uint8_t *old, size_t olen, uint64_t op, uint64_t w)
+{
+    uint64_t lo = op > w ? op - w : 0, hi = op < olen && olen - op > w ? op + w : olen;
+    size_t n;
+
+    if (c->phi != 0 && lo < c->phi && lo >= c->plo)
+        lo = c->phi; /* the part the last piece holds already */
+    if (hi <= lo || c->len == ZU_CTX_MAX)
+        return ZUPD_OK;
+    n = hi - lo < ZU_CTX_MAX - c->len ? (size_t)(hi - lo) : ZU_CTX_MAX - c->len;
+    if (c->len + n > c->cap) {
+        size_t nc = c->cap ? c->cap : 64u << 10;
+        uint8_t *b;
+        while (nc < c->len + n)
+            nc *= 2;
+        if (nc > ZU_CTX_MAX)
+            nc = ZU_CTX_MAX;
+        b = realloc(c->buf, nc);
+        if (b == NULL)
+            return ZUPD_E_NOMEM;
+        c->buf = b;
+        c->cap = nc;
+    }
+    memcpy(c->buf + c->len, old + lo, n);
+    c->len += n;
+    c->plo = lo;
+    c->phi = lo + n;
+    return ZUPD_OK;
+}
+
+void
+zu_ctx_free(struct zu_ctx *c)
+{
+    free(c->buf);
+    memset(c, 0, sizeof(*c));
 }
 
 /* ------------------------------------------------------------------ readers */
@@ -1558,6 +1600,48 @@ bsd_run(struct bsd_job *j, struct outq *q)
     return rc;
 }
 
+/* The extra context (ZU_FLAG_EXTRA_CTX) from a first pass over the control
+ * stream src[0..len), with bsd_run's checks of the entries. */
+static int
+ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, uint64_t w,
+          struct zu_ctx *c)
+{
+    struct bsd_job k;
+    uint64_t newpos = 0;
+    int64_t oldpos = 0;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    k.native = 1;
+    rc = rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
+    while (rc == ZUPD_OK && newpos < j->new_size) {
+        uint64_t add, copy;
+        int64_t seek;
+        rc = read_ctrl(&k, &add, &copy, &seek);
+        if (rc != ZUPD_OK)
+            break;
+        if (add > j->new_size - newpos || oldpos < 0 || (uint64_t)oldpos > j->old_len ||
+            add > j->old_len - (uint64_t)oldpos) {
+            rc = ZUPD_E_FORMAT;
+            break;
+        }
+        newpos += add;
+        oldpos += (int64_t)add;
+        if (copy > j->new_size - newpos || seek > OLDPOS_LIMIT || seek < -OLDPOS_LIMIT) {
+            rc = ZUPD_E_FORMAT;
+            break;
+        }
+        if (copy > 0)
+            rc = zu_ctx_add(c, j->old, j->old_len, (uint64_t)oldpos, w);
+        newpos += copy;
+        oldpos += seek;
+        if (oldpos > OLDPOS_LIMIT || oldpos < -OLDPOS_LIMIT)
+            rc = ZUPD_E_FORMAT;
+    }
+    rd_release(&k.ctrl);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ apply */
 
 static int
@@ -1608,8 +1692,10 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
              uint64_t new_size, struct outq *q)
 {
     struct bsd_job j;
+    struct zu_ctx ctx = {0};
     const uint8_t *p;
     size_t left, cl, dl, el;
+    uint64_t w = 0; /* radius of the extra context; 0: none */
     int rc;
 
     memset(&j, 0, sizeof(j));
@@ -1627,6 +1713,12 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
             rc = hdr_varint(patch, patch_len, &at, &c64);
         if (rc == ZUPD_OK)
             rc = hdr_varint(patch, patch_len, &at, &d64);
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_CTX) != 0) {
+            rc = hdr_varint(patch, patch_len, &at, &w);
+            /* the context is the zstd extra stream's prefix */
+            if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || ((patch[6] >> 4) & 3) != 0))
+                rc = ZUPD_E_FORMAT;
+        }
         if (rc != ZUPD_OK)
             goto out;
         p = patch + at;
@@ -1649,7 +1741,13 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
             rc = rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
         else if (rc == ZUPD_OK)
             rc = rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
-        if (rc == ZUPD_OK) /* a zstd extra stream may copy from old, its prefix */
+        if (rc == ZUPD_OK && w > 0)
+            rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
+        /* a zstd extra stream may copy from its prefix: old, or the context */
+        if (rc == ZUPD_OK && w > 0)
+            rc = rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
+                         ctx.len, new_size);
+        else if (rc == ZUPD_OK)
             rc = rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;
@@ -1677,6 +1775,7 @@ out:
     rd_release(&j.ctrl);
     rd_release(&j.diff);
     rd_release(&j.extra);
+    zu_ctx_free(&ctx);
     return rc;
 }
 

@@ -60,6 +60,19 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
     return ZUPD_OK;
 }
 
+/* A LEB128 varint of a header we made; returns its length. */
+static size_t
+hdr_get(const uint8_t *p, uint64_t *v)
+{
+    size_t n = 0;
+
+    *v = 0;
+    do {
+        *v |= (uint64_t)(p[n] & 0x7f) << (7 * n);
+    } while ((p[n++] & 0x80) != 0 && n < 10);
+    return n;
+}
+
 static int
 apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, struct mem_sink *m)
 {
@@ -534,7 +547,10 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 4; /* no such flag */
+    p[7] = 8; /* no such flag */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 3;
+    p[7] = ZU_FLAG_EXTRA_CTX; /* a flag of version 4 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 1;
     p[7] = 1; /* no flags in version 1 */
@@ -1033,6 +1049,108 @@ b40_rc(const int64_t *ctrl, size_t n, int64_t new_size, size_t diff_len, size_t 
     return rc;
 }
 
+/* Text whose new lines are made of pieces (6 bytes) of the old line above
+ * them: too short for the scan, so they go to the extra stream, where zstd
+ * finds them in the extra context (ZU_FLAG_EXTRA_CTX) and nowhere else.
+ * The patch uses the context and applies; a hostile radius, codec or
+ * version is refused. */
+static void
+make_ctx_pair(uint8_t **old, size_t *olen, uint8_t **nw, size_t *nlen)
+{
+    const size_t lines = 300, cap = lines * 400;
+    uint8_t *o = malloc(cap), *w = malloc(cap);
+    size_t on = 0, wn = 0;
+
+    assert_true(o != NULL && w != NULL);
+    rng_state = 77;
+    for (size_t i = 0; i < lines; i++) {
+        char t[2][49], m[2][65], line[300];
+        int n;
+        for (int f = 0; f < 2; f++) {
+            for (size_t k = 0; k < 48; k++)
+                t[f][k] = "0123456789abcdef"[rng() % 16];
+            t[f][48] = 0;
+        }
+        n = snprintf(line, sizeof(line), "{\"id\":\"%s\",\"spec\":\"%s\",\"v\":%zu},\n", t[0], t[1],
+                     i);
+        memcpy(o + on, line, (size_t)n);
+        memcpy(w + wn, line, (size_t)n);
+        on += (size_t)n;
+        wn += (size_t)n;
+        if (i % 5 != 2)
+            continue;
+        for (int f = 0; f < 2; f++) {
+            for (size_t k = 0, mn = 0; k < 48; k += 6, mn += 8) {
+                memcpy(m[f] + mn, t[f] + k, 6);
+                m[f][mn + 6] = (char)('g' + rng() % 10);
+                m[f][mn + 7] = (char)('q' + rng() % 10);
+            }
+            m[f][64] = 0;
+        }
+        n = snprintf(line, sizeof(line), "{\"id\":\"%s\",\"spec\":\"%s\",\"v\":%zu},\n", m[0], m[1],
+                     i + 1000);
+        memcpy(w + wn, line, (size_t)n);
+        wn += (size_t)n;
+    }
+    *old = o;
+    *olen = on;
+    *nw = w;
+    *nlen = wn;
+}
+
+static void
+test_extra_ctx(void **state)
+{
+    uint8_t *o, *w, *p = NULL;
+    size_t ol, wl, pl = 0, at = 8, wat;
+    struct mem_sink m = {0};
+    struct zupd_delta_info info;
+    uint64_t v;
+
+    (void)state;
+    make_ctx_pair(&o, &ol, &w, &wl);
+    assert_int_equal(zupd_delta_create(o, ol, w, wl, NULL, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(p[4], 4);
+    assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
+    assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
+    assert_int_equal((p[6] >> 4) & 3, ZU_CODEC_ZSTD);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+    assert_int_equal(info.version, 4);
+    /* the radius: after old and new sizes, the hashes, two stream lengths */
+    for (int i = 0; i < 4; i++) {
+        at += hdr_get(p + at, &v);
+        if (i == 1)
+            at += 64;
+    }
+    wat = at;
+    hdr_get(p + wat, &v);
+    assert_int_equal(v, 256);
+    /* radius 0; another radius (the prefix differs: refused either way) */
+    p[wat] = 0x80;
+    p[wat + 1] = 0x00;
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_E_FORMAT);
+    p[wat] = 0xff;
+    p[wat + 1] = 0x01;
+    assert_int_not_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    p[wat] = 0x80;
+    p[wat + 1] = 0x02;
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    /* an extra stream in bzip2 with the flag; the flag in version 3 */
+    p[6] = (uint8_t)(p[6] | ZU_CODEC_BZIP2 << 4);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_E_FORMAT);
+    p[6] = (uint8_t)(p[6] & 0x0f);
+    p[4] = 3;
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_E_FORMAT);
+    p[4] = 4;
+    /* cut inside the radius */
+    assert_int_equal(apply_expect(o, ol, p, wat + 1, w, wl), ZUPD_E_FORMAT);
+    free(m.p);
+    free(p);
+    free(o);
+    free(w);
+}
+
 /* Long bzip2 streams decode on a thread of their own (lib/delta_apply.c,
  * struct bzq): a BSDIFF40 patch with a diff stream and an extra stream of
  * 32 KiB and more applies exactly; a corrupt or truncated stream is refused
@@ -1231,6 +1349,7 @@ main(void)
         cmocka_unit_test(test_large_threaded),
         cmocka_unit_test(test_threaded_pieces),
         cmocka_unit_test(test_bz_thread),
+        cmocka_unit_test(test_extra_ctx),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_golden),
     };
