@@ -1189,22 +1189,27 @@ plan_estimate(const struct plan *pl, size_t *est)
 }
 
 /* The extra context of a plan (ZU_FLAG_EXTRA_CTX, lib/delta_int.h) at
- * radius CTX_W, tried on the plan of the best estimate (zstd indexes the
- * context at level 19: 0.1-0.3 s for the 0.4-1.3 MB of context on the
- * corpus). mdn-bcd's extra stream: 19,080 bytes without, 15,533 at radius
- * 128, 14,431 at 256, 13,934 at 512 (twice the time of 256); rollup's
- * 182,556 -> 170,873 at 256. */
+ * radius w. zstd indexes the context at level 19, in tables of its size:
+ * 0.1-0.3 s and up to 9 MB for the 0.4-1.3 MB of context on the corpus.
+ * mdn-bcd's extra stream: 19,080 bytes without, 15,533 at radius 128,
+ * 14,431 at 256, 13,934 at 512 (twice the time of 256); rollup's 182,556
+ * -> 170,873 at 256. The radius is CTX_W, halved (down to CTX_W_MIN)
+ * while the context is over CTX_RATIO times the extra stream: many short
+ * insertions gain little from more context (parcel-watcher: 32,493 bytes
+ * at 128, 32,521 at 256, from 1.3 MB of context). */
 #define CTX_W 256
+#define CTX_W_MIN 32
+#define CTX_RATIO 8
 
 static int
-ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, struct zu_ctx *c)
+ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, struct zu_ctx *c)
 {
     int64_t op = 0;
 
     for (size_t i = 0; i < pl->n; i++) {
         op += (int64_t)pl->c[i].add; /* the scan keeps adds inside old */
         if (pl->c[i].copy > 0 && op >= 0 && (uint64_t)op <= olen) {
-            int rc = zu_ctx_add(c, old, olen, (uint64_t)op, CTX_W);
+            int rc = zu_ctx_add(c, old, olen, (uint64_t)op, w);
             if (rc != ZUPD_OK)
                 return rc;
         }
@@ -1223,7 +1228,7 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     struct zu_ctx ctx = {0};
     uint8_t *ex = NULL, *out = NULL, *p = *patch;
     size_t exn = 0, at = 8, body, el, n;
-    uint64_t v[4] = {0, 0, 0, 0};
+    uint64_t v[4] = {0, 0, 0, 0}, w = CTX_W;
     int rc;
 
     if (pl->extra_len == 0)
@@ -1243,17 +1248,22 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
         return ZUPD_E_MISUSE;
     el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
     rc = plan_fill(pl, old, olen, nw, nlen);
-    if (rc == ZUPD_OK)
-        rc = ctx_make(pl, old, olen, &ctx);
+    while (rc == ZUPD_OK) {
+        rc = ctx_make(pl, old, olen, w, &ctx);
+        if (rc != ZUPD_OK || ctx.len / CTX_RATIO <= pl->extra_len || w / 2 < CTX_W_MIN)
+            break;
+        zu_ctx_free(&ctx);
+        w /= 2;
+    }
     if (rc == ZUPD_OK && ctx.len > 0)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
     plan_empty(pl);
     zu_ctx_free(&ctx);
-    if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(CTX_W) >= el) {
+    if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(w) >= el) {
         free(ex);
         return rc;
     }
-    n = body + zu_varint_len(CTX_W) + (size_t)v[2] + (size_t)v[3] + exn;
+    n = body + zu_varint_len(w) + (size_t)v[2] + (size_t)v[3] + exn;
     out = malloc(n);
     if (out == NULL) {
         free(ex);
@@ -1263,7 +1273,7 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     out[4] = 4;                        /* the version of the flag */
     out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
     out[7] |= ZU_FLAG_EXTRA_CTX;
-    at = body + zu_put_varint(out + body, CTX_W);
+    at = body + zu_put_varint(out + body, w);
     memcpy(out + at, p + body, (size_t)(v[2] + v[3]));
     memcpy(out + at + v[2] + v[3], ex, exn);
     free(ex);
