@@ -1506,10 +1506,26 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
 /* Positions in old and add lengths stay within +-2^61: no sum can overflow. */
 #define OLDPOS_LIMIT (INT64_C(1) << 61)
 
+/* Control entries that write nothing (only a seek) may not outnumber the
+ * others by more than IDLE_SLACK: a few compressed bytes of zeros decode to
+ * millions of them, which would loop without end in sight (found by
+ * fuzz_delta_apply). Creators write at most one between two others. */
+#define IDLE_SLACK 16
+
+static int
+idle_check(uint64_t add, uint64_t copy, uint64_t *busy, uint64_t *idle)
+{
+    if (add != 0 || copy != 0)
+        (*busy)++;
+    else if (++*idle > *busy + IDLE_SLACK)
+        return ZUPD_E_FORMAT;
+    return ZUPD_OK;
+}
+
 static int
 bsd_run(struct bsd_job *j, struct outq *q)
 {
-    uint64_t newpos = 0;
+    uint64_t newpos = 0, busy = 0, idle = 0;
     int64_t oldpos = 0;
     int rc = ZUPD_OK;
 
@@ -1518,6 +1534,8 @@ bsd_run(struct bsd_job *j, struct outq *q)
         int64_t seek;
 
         rc = read_ctrl(j, &add, &copy, &seek);
+        if (rc == ZUPD_OK)
+            rc = idle_check(add, copy, &busy, &idle);
         if (rc != ZUPD_OK)
             return rc;
         if (add > j->new_size - newpos)
@@ -1607,7 +1625,7 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
           struct zu_ctx *c)
 {
     struct bsd_job k;
-    uint64_t newpos = 0;
+    uint64_t newpos = 0, busy = 0, idle = 0;
     int64_t oldpos = 0;
     int rc;
 
@@ -1618,6 +1636,8 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
         uint64_t add, copy;
         int64_t seek;
         rc = read_ctrl(&k, &add, &copy, &seek);
+        if (rc == ZUPD_OK)
+            rc = idle_check(add, copy, &busy, &idle);
         if (rc != ZUPD_OK)
             break;
         if (add > j->new_size - newpos || oldpos < 0 || (uint64_t)oldpos > j->old_len ||

@@ -698,6 +698,17 @@ test_native_control_ranges(void **state)
         const uint64_t v[] = {0, 0, 2 * 5 - 1, 15, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
     }
+    { /* entries that write nothing: 16 more than the others pass, 17 do not
+       * (zeros of a control stream would loop for ever) */
+        uint64_t v[18 * 3] = {0};
+        v[16 * 3] = 15;
+        v[16 * 3 + 1] = 1;
+        assert_int_equal(native_ctrl_rc(v, 17 * 3, 15, 1), ZUPD_OK);
+        v[16 * 3] = v[16 * 3 + 1] = 0;
+        v[17 * 3] = 15;
+        v[17 * 3 + 1] = 1;
+        assert_int_equal(native_ctrl_rc(v, 18 * 3, 15, 1), ZUPD_E_FORMAT);
+    }
     { /* huge seek */
         const uint64_t v[] = {1, 0, UINT64_MAX, 14, 1, 0};
         assert_int_equal(native_ctrl_rc(v, 6, 15, 1), ZUPD_E_FORMAT);
