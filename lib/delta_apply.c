@@ -580,7 +580,8 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
     r->codec = ZU_CODEC_SPLIT;
     r->src = src;
     r->src_len = len;
-    if (len == 0) { /* an empty stream, as for every codec */
+    if (len == 0) { /* an empty stream, as for every codec: no sub-streams */
+        r->codec = ZU_CODEC_RAW;
         r->done = 1;
         return ZUPD_OK;
     }

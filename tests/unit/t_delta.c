@@ -935,6 +935,24 @@ test_split_diff(void **state)
     const uint8_t lit[2] = {(uint8_t)('X' - 'f'), 7};
 
     (void)state;
+    { /* an empty split diff stream under a control that adds: short, not
+       * a read through its missing sub-streams (found by fuzz_delta_apply) */
+        static const uint8_t old[16] = "0123456789abcdef";
+        uint8_t p[256], craw[8], cz[64];
+        size_t at, cl = 0, czn;
+        cl += put_varint(craw + cl, 16);
+        cl += put_varint(craw + cl, 0);
+        cl += put_varint(craw + cl, 0);
+        czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
+        assert_false(ZSTD_isError(czn));
+        for (int codec = ZU_CODEC_ZSTD; codec <= ZU_CODEC_BZIP2; codec++) {
+            at = native_head(p, 2, (uint8_t)(codec << 2), ZU_FLAG_DIFF_SPLIT, old, 16, old, 16);
+            at += zu_put_varint(p + at, czn);
+            at += zu_put_varint(p + at, 0);
+            memcpy(p + at, cz, czn);
+            assert_int_equal(apply_expect(old, 16, p, at + czn, old, 16), ZUPD_E_FORMAT);
+        }
+    }
     {
         const uint64_t r[] = {15, 1};
         assert_int_equal(split_rc(r, 2, lit, 1, 2, 0), ZUPD_OK);
