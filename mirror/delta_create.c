@@ -1200,6 +1200,12 @@ plan_estimate(const struct plan *pl, size_t *est)
 #define CTX_W 256
 #define CTX_W_MIN 32
 #define CTX_RATIO 8
+/* Context and extra stream together at most this long (and the extra
+ * stream at most half of it): zstd 19 takes 0.3-0.4 s a megabyte here,
+ * and the extra stream is compressed a second time. turbo (2 MB of extra,
+ * 8 MiB of context) was 2 % smaller for 3.5 s more, past the creation
+ * budget; levels 20-22 give the extra stream all of old instead. */
+#define CTX_TRY_MAX (2u << 20)
 
 static int
 ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, struct zu_ctx *c)
@@ -1247,14 +1253,19 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     if (body > *patch_len || v[2] + v[3] > *patch_len - body)
         return ZUPD_E_MISUSE;
     el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
+    if (pl->extra_len > CTX_TRY_MAX / 2)
+        return ZUPD_OK;
     rc = plan_fill(pl, old, olen, nw, nlen);
     while (rc == ZUPD_OK) {
         rc = ctx_make(pl, old, olen, w, &ctx);
-        if (rc != ZUPD_OK || ctx.len / CTX_RATIO <= pl->extra_len || w / 2 < CTX_W_MIN)
+        if (rc != ZUPD_OK || w / 2 < CTX_W_MIN ||
+            (ctx.len / CTX_RATIO <= pl->extra_len && ctx.len + pl->extra_len <= CTX_TRY_MAX))
             break;
         zu_ctx_free(&ctx);
         w /= 2;
     }
+    if (ctx.len + pl->extra_len > CTX_TRY_MAX)
+        zu_ctx_free(&ctx); /* too long for every publish */
     if (rc == ZUPD_OK && ctx.len > 0)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
     plan_empty(pl);
