@@ -33,6 +33,19 @@ rng(void)
     return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32);
 }
 
+/* n bytes of rng() from seed (rng then goes on from there). */
+static uint8_t *
+rand_buf(size_t n, uint64_t seed)
+{
+    uint8_t *b = malloc(n ? n : 1);
+
+    assert_non_null(b);
+    rng_state = seed;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)rng();
+    return b;
+}
+
 struct mem_sink {
     uint8_t *p;
     size_t len, cap;
@@ -768,15 +781,12 @@ test_large_threaded(void **state)
     /* over 16 MiB of output: the hashes run on two threads and the output
      * ring (16 MiB) wraps; the old file is checked before the first write */
     const size_t a = (20u << 20) + 12345, e = 300000;
-    uint8_t *o = malloc(a), *w = malloc(a + e), *diff = calloc(1, a), *p, ctrl[32];
+    uint8_t *o = rand_buf(a, 99), *w = malloc(a + e), *diff = calloc(1, a), *p, ctrl[32];
     size_t cl = 0, pl;
     struct count_sink c = {0};
 
     (void)state;
-    assert_true(o != NULL && w != NULL && diff != NULL);
-    rng_state = 99;
-    for (size_t i = 0; i < a; i++)
-        o[i] = (uint8_t)rng();
+    assert_true(w != NULL && diff != NULL);
     for (size_t i = 7; i < a; i += 100003)
         diff[i] = (uint8_t)(1 + rng() % 255);
     for (size_t i = 0; i < a; i++)
@@ -829,14 +839,11 @@ test_threaded_pieces(void **state)
 {
     const size_t n = 420, add = 50000;
     size_t a = n * add, e = 0, cl = 0, dl = 0, at, pl, czn, np = 0, xp = 0;
-    uint8_t *o = malloc(a), *w, *ctrl = malloc(n * 30), *zr = malloc(n * 20), *ex, *p, *cz;
+    uint8_t *o = rand_buf(a, 7), *w, *ctrl = malloc(n * 30), *zr = malloc(n * 20), *ex, *p, *cz;
     struct count_sink c = {0};
 
     (void)state;
-    assert_true(o != NULL && ctrl != NULL && zr != NULL);
-    rng_state = 7;
-    for (size_t i = 0; i < a; i++)
-        o[i] = (uint8_t)rng();
+    assert_true(ctrl != NULL && zr != NULL);
     for (size_t i = 0; i < n; i++)
         e += i % 3 == 0 ? 100 : 40000 + i;
     w = malloc(a + e);
@@ -1189,16 +1196,13 @@ static void
 test_bz_thread(void **state)
 {
     const size_t n = 3u << 20, e = 300000;
-    uint8_t *o = malloc(n), *w = malloc(n + e), *diff = calloc(1, n), *p, raw[24];
+    uint8_t *o = rand_buf(n, 31), *w = malloc(n + e), *diff = calloc(1, n), *p, raw[24];
     size_t cap = n + e + (n + e) / 50 + 4096, cl, dl, el, pl;
     struct count_sink c = {0};
 
     (void)state;
     p = malloc(cap);
-    assert_true(o != NULL && w != NULL && diff != NULL && p != NULL);
-    rng_state = 31;
-    for (size_t i = 0; i < n; i++)
-        o[i] = (uint8_t)rng();
+    assert_true(w != NULL && diff != NULL && p != NULL);
     for (size_t i = 0; i < n; i += 1 + rng() % 16)
         diff[i] = (uint8_t)(1 + rng() % 255);
     for (size_t i = 0; i < n; i++)
