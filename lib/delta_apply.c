@@ -89,9 +89,8 @@ zu_offtin(const uint8_t *p, int64_t *out)
     return ZUPD_OK;
 }
 
-/* LEB128 varint of at most 63 bits from p[*at..len). */
-static int
-hdr_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
+int
+zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 63; shift += 7) {
@@ -140,9 +139,9 @@ native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *in
                   (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0);
     if ((patch[7] & ~allowed) != 0)
         return ZUPD_E_FORMAT;
-    rc = hdr_varint(patch, patch_len, &at, &info->old_size);
+    rc = zu_get_varint(patch, patch_len, &at, &info->old_size);
     if (rc == ZUPD_OK)
-        rc = hdr_varint(patch, patch_len, &at, &info->new_size);
+        rc = zu_get_varint(patch, patch_len, &at, &info->new_size);
     if (rc != ZUPD_OK)
         return rc;
     if (patch_len - at < 64)
@@ -229,6 +228,37 @@ zu_ctx_free(struct zu_ctx *c)
 
 /* ------------------------------------------------------------------ readers */
 
+/* One BZ2_bzDecompress call from src[*pos..len) into dst[0..cap): *got
+ * bytes out, *end set at the end of the stream; ZUPD_E_FORMAT where the
+ * stream is corrupt, or truncated (no progress). */
+static int
+bz_step(bz_stream *b, const uint8_t *src, size_t len, size_t *pos, uint8_t *dst, size_t cap,
+        size_t *got, int *end)
+{
+    size_t feed = len - *pos;
+    unsigned in0, out0;
+    int ret;
+
+    if (feed > BZ_FEED_MAX)
+        feed = BZ_FEED_MAX;
+    if (cap > BZ_FEED_MAX)
+        cap = BZ_FEED_MAX;
+    b->next_in = (char *)(uintptr_t)(src + *pos);
+    b->avail_in = in0 = (unsigned)feed;
+    b->next_out = (char *)dst;
+    b->avail_out = out0 = (unsigned)cap;
+    ret = BZ2_bzDecompress(b);
+    *pos += in0 - b->avail_in;
+    *got = out0 - b->avail_out;
+    if (ret == BZ_STREAM_END) {
+        *end = 1;
+        return ZUPD_OK;
+    }
+    if (ret != BZ_OK || (*got == 0 && in0 == b->avail_in))
+        return ZUPD_E_FORMAT;
+    return ZUPD_OK;
+}
+
 /* bzip2 decodes at 30-40 MB/s, a tenth of the speed of everything else
  * apply does (esbuild: half of its time). A long bzip2 stream is decoded
  * on a thread of its own, BZQ_N buffers ahead of apply, which takes them
@@ -305,27 +335,11 @@ bzq_run(void *arg)
             break;
         slot = (unsigned)(q->made % BZQ_N);
         pthread_mutex_unlock(&q->mu);
-        while (got < OUT_CHUNK) {
-            size_t feed = q->src_len - q->src_pos;
-            unsigned in0, out0;
-            int ret;
-            if (feed > BZ_FEED_MAX)
-                feed = BZ_FEED_MAX;
-            q->b.next_in = (char *)(uintptr_t)(q->src + q->src_pos);
-            q->b.avail_in = in0 = (unsigned)feed;
-            q->b.next_out = (char *)(q->mem + (size_t)slot * OUT_CHUNK + got);
-            q->b.avail_out = out0 = (unsigned)(OUT_CHUNK - got);
-            ret = BZ2_bzDecompress(&q->b);
-            q->src_pos += in0 - q->b.avail_in;
-            got += out0 - q->b.avail_out;
-            if (ret == BZ_STREAM_END) {
-                done = 1;
-                break;
-            }
-            if (ret != BZ_OK || (out0 == q->b.avail_out && in0 == q->b.avail_in)) {
-                rc = ZUPD_E_FORMAT; /* corrupt; or no progress: truncated */
-                break;
-            }
+        while (got < OUT_CHUNK && rc == ZUPD_OK && !done) {
+            size_t k;
+            rc = bz_step(&q->b, q->src, q->src_len, &q->src_pos,
+                         q->mem + (size_t)slot * OUT_CHUNK + got, OUT_CHUNK - got, &k, &done);
+            got += k;
         }
         pthread_mutex_lock(&q->mu);
         q->blen[slot] = got;
@@ -422,6 +436,16 @@ rd_release(struct rd *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* r, emptied, reads src[0..len) as codec. */
+static void
+rd_start(struct rd *r, int codec, const uint8_t *src, size_t len)
+{
+    memset(r, 0, sizeof(*r));
+    r->codec = codec;
+    r->src = src;
+    r->src_len = len;
+}
+
 /* A zstd reader. An empty slice is an empty stream. When prefix is not NULL
  * the frame references prefix[0..prefix_len) and must declare its content
  * size, at most max_content; the window may then span prefix and content. */
@@ -431,10 +455,7 @@ rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix
 {
     int wlog = STREAM_WLOG_MAX;
 
-    memset(r, 0, sizeof(*r));
-    r->codec = ZU_CODEC_ZSTD;
-    r->src = src;
-    r->src_len = len;
+    rd_start(r, ZU_CODEC_ZSTD, src, len);
     if (len == 0) {
         r->done = 1;
         return ZUPD_OK;
@@ -464,11 +485,8 @@ rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix
 static int
 rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
 {
-    memset(r, 0, sizeof(*r));
-    r->codec = ZU_CODEC_BZIP2;
+    rd_start(r, ZU_CODEC_BZIP2, src, len);
     r->bz = 1;
-    r->src = src;
-    r->src_len = len;
     if (len == 0) {
         r->done = 1;
         return ZUPD_OK;
@@ -492,10 +510,7 @@ rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
 static int
 rd_init_plain(struct rd *r, int codec, const uint8_t *src, size_t len)
 {
-    memset(r, 0, sizeof(*r));
-    r->codec = codec;
-    r->src = src;
-    r->src_len = len;
+    rd_start(r, codec, src, len);
     if (codec == ZU_CODEC_ZRLE) {
         r->buf = calloc(1, OUT_CHUNK);
         if (r->buf == NULL)
@@ -543,9 +558,9 @@ rd_fill_plain(struct rd *r)
             r->done = 1;
             return ZUPD_OK;
         }
-        rc = hdr_varint(r->src, r->src_len, &at, &r->zeros);
+        rc = zu_get_varint(r->src, r->src_len, &at, &r->zeros);
         if (rc == ZUPD_OK)
-            rc = hdr_varint(r->src, r->src_len, &at, &r->lits);
+            rc = zu_get_varint(r->src, r->src_len, &at, &r->lits);
         if (rc != ZUPD_OK)
             return rc;
         if (r->lits > r->src_len - at)
@@ -576,10 +591,7 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
     size_t at = 0;
     int rc;
 
-    memset(r, 0, sizeof(*r));
-    r->codec = ZU_CODEC_SPLIT;
-    r->src = src;
-    r->src_len = len;
+    rd_start(r, ZU_CODEC_SPLIT, src, len);
     if (len == 0) { /* an empty stream, as for every codec: no sub-streams */
         r->codec = ZU_CODEC_RAW;
         r->done = 1;
@@ -587,7 +599,7 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
     }
     if (codec == ZU_CODEC_ZRLE)
         return ZUPD_E_FORMAT;
-    rc = hdr_varint(src, len, &at, &m);
+    rc = zu_get_varint(src, len, &at, &m);
     if (rc != ZUPD_OK)
         return rc;
     if (m > len - at)
@@ -607,10 +619,7 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
 static int
 rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
 {
-    memset(r, 0, sizeof(*r));
-    r->codec = ZU_CODEC_ZRUN;
-    r->src = src;
-    r->src_len = len;
+    rd_start(r, ZU_CODEC_ZRUN, src, len);
     r->src_pos = len; /* the sub-stream checks that it is used up */
     if (codec != ZU_CODEC_BZIP2)
         return ZUPD_E_FORMAT;
@@ -746,26 +755,9 @@ rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
     *got = 0;
     while (*got == 0 && !r->done) {
         if (r->bz) {
-            size_t feed = r->src_len - r->src_pos;
-            unsigned in0, out0;
-            int ret;
-            if (feed > BZ_FEED_MAX)
-                feed = BZ_FEED_MAX;
-            if (cap > BZ_FEED_MAX)
-                cap = BZ_FEED_MAX;
-            r->b.next_in = (char *)(uintptr_t)(r->src + r->src_pos);
-            r->b.avail_in = in0 = (unsigned)feed;
-            r->b.next_out = (char *)dst;
-            r->b.avail_out = out0 = (unsigned)cap;
-            ret = BZ2_bzDecompress(&r->b);
-            r->src_pos += in0 - r->b.avail_in;
-            *got = out0 - r->b.avail_out;
-            if (ret == BZ_STREAM_END)
-                r->done = 1;
-            else if (ret != BZ_OK)
-                return ZUPD_E_FORMAT;
-            else if (*got == 0 && in0 == r->b.avail_in)
-                return ZUPD_E_FORMAT; /* no progress: truncated */
+            int rc = bz_step(&r->b, r->src, r->src_len, &r->src_pos, dst, cap, got, &r->done);
+            if (rc != ZUPD_OK)
+                return rc;
         } else {
             ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
             ZSTD_outBuffer o = {dst, cap, 0};
@@ -1466,6 +1458,7 @@ struct bsd_job {
     uint64_t new_size;
     int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
     struct rd ctrl, diff, extra;
+    uint64_t busy, idle; /* control entries read that write bytes, that do not */
 };
 
 static int
@@ -1523,10 +1516,40 @@ idle_check(uint64_t add, uint64_t copy, uint64_t *busy, uint64_t *idle)
     return ZUPD_OK;
 }
 
+/* The next control entry of j, checked against the positions before it:
+ * add and copy within the new size, the add inside old (native) or at most
+ * 2^61 (BSDIFF40), |seek| and the old position after the entry at most
+ * 2^61, and idle_check. Every value is checked before any is used. */
+static int
+next_entry(struct bsd_job *j, uint64_t newpos, int64_t oldpos, uint64_t *add, uint64_t *copy,
+           int64_t *seek)
+{
+    int64_t o;
+    int rc = read_ctrl(j, add, copy, seek);
+
+    if (rc == ZUPD_OK)
+        rc = idle_check(*add, *copy, &j->busy, &j->idle);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (*add > j->new_size - newpos || *copy > j->new_size - newpos - *add)
+        return ZUPD_E_FORMAT;
+    if (j->native) { /* the add region lies inside old */
+        if (oldpos < 0 || (uint64_t)oldpos > j->old_len || *add > j->old_len - (uint64_t)oldpos)
+            return ZUPD_E_FORMAT;
+    } else if (*add > (uint64_t)OLDPOS_LIMIT) {
+        return ZUPD_E_FORMAT;
+    }
+    if (*seek > OLDPOS_LIMIT || *seek < -OLDPOS_LIMIT)
+        return ZUPD_E_FORMAT;
+    o = oldpos + (int64_t)*add +
+        *seek; /* old position + add: at most the old size (mapped, under 2^62) or 2^62 */
+    return o > OLDPOS_LIMIT || o < -OLDPOS_LIMIT ? ZUPD_E_FORMAT : ZUPD_OK;
+}
+
 static int
 bsd_run(struct bsd_job *j, struct outq *q)
 {
-    uint64_t newpos = 0, busy = 0, idle = 0;
+    uint64_t newpos = 0;
     int64_t oldpos = 0;
     int rc = ZUPD_OK;
 
@@ -1534,20 +1557,9 @@ bsd_run(struct bsd_job *j, struct outq *q)
         uint64_t add, copy;
         int64_t seek;
 
-        rc = read_ctrl(j, &add, &copy, &seek);
-        if (rc == ZUPD_OK)
-            rc = idle_check(add, copy, &busy, &idle);
+        rc = next_entry(j, newpos, oldpos, &add, &copy, &seek);
         if (rc != ZUPD_OK)
             return rc;
-        if (add > j->new_size - newpos)
-            return ZUPD_E_FORMAT;
-        if (j->native) {
-            /* the add region lies inside old */
-            if (oldpos < 0 || (uint64_t)oldpos > j->old_len || add > j->old_len - (uint64_t)oldpos)
-                return ZUPD_E_FORMAT;
-        } else if (add > (uint64_t)OLDPOS_LIMIT) {
-            return ZUPD_E_FORMAT;
-        }
         /* the old bytes straight into the output, the diff added on them;
          * long unchanged stretches go out from old itself, uncopied */
         while (add > 0) {
@@ -1586,8 +1598,6 @@ bsd_run(struct bsd_job *j, struct outq *q)
             newpos += k;
             add -= k;
         }
-        if (copy > j->new_size - newpos)
-            return ZUPD_E_FORMAT;
         while (copy > 0) {
             uint8_t *dst;
             size_t k;
@@ -1603,11 +1613,7 @@ bsd_run(struct bsd_job *j, struct outq *q)
             newpos += k;
             copy -= k;
         }
-        if (seek > OLDPOS_LIMIT || seek < -OLDPOS_LIMIT)
-            return ZUPD_E_FORMAT;
         oldpos += seek;
-        if (oldpos > OLDPOS_LIMIT || oldpos < -OLDPOS_LIMIT)
-            return ZUPD_E_FORMAT;
     }
     if (j->native) {
         rc = rd_finish(&j->ctrl);
@@ -1620,44 +1626,33 @@ bsd_run(struct bsd_job *j, struct outq *q)
 }
 
 /* The extra context (ZU_FLAG_EXTRA_CTX) from a first pass over the control
- * stream src[0..len), with bsd_run's checks of the entries. */
+ * stream src[0..len), with bsd_run's checks of the entries (next_entry). */
 static int
 ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, uint64_t w,
           struct zu_ctx *c)
 {
     struct bsd_job k;
-    uint64_t newpos = 0, busy = 0, idle = 0;
+    uint64_t newpos = 0;
     int64_t oldpos = 0;
     int rc;
 
     memset(&k, 0, sizeof(k));
+    k.old = j->old;
+    k.old_len = j->old_len;
+    k.new_size = j->new_size;
     k.native = 1;
     rc = rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
-    while (rc == ZUPD_OK && newpos < j->new_size) {
+    while (rc == ZUPD_OK && newpos < k.new_size) {
         uint64_t add, copy;
         int64_t seek;
-        rc = read_ctrl(&k, &add, &copy, &seek);
-        if (rc == ZUPD_OK)
-            rc = idle_check(add, copy, &busy, &idle);
+        rc = next_entry(&k, newpos, oldpos, &add, &copy, &seek);
         if (rc != ZUPD_OK)
             break;
-        if (add > j->new_size - newpos || oldpos < 0 || (uint64_t)oldpos > j->old_len ||
-            add > j->old_len - (uint64_t)oldpos) {
-            rc = ZUPD_E_FORMAT;
-            break;
-        }
-        newpos += add;
+        newpos += add + copy;
         oldpos += (int64_t)add;
-        if (copy > j->new_size - newpos || seek > OLDPOS_LIMIT || seek < -OLDPOS_LIMIT) {
-            rc = ZUPD_E_FORMAT;
-            break;
-        }
         if (copy > 0)
-            rc = zu_ctx_add(c, j->old, j->old_len, (uint64_t)oldpos, w);
-        newpos += copy;
+            rc = zu_ctx_add(c, k.old, k.old_len, (uint64_t)oldpos, w);
         oldpos += seek;
-        if (oldpos > OLDPOS_LIMIT || oldpos < -OLDPOS_LIMIT)
-            rc = ZUPD_E_FORMAT;
     }
     rd_release(&k.ctrl);
     return rc;
@@ -1731,11 +1726,11 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         int codecs;
         rc = native_header(patch, patch_len, &h, &at);
         if (rc == ZUPD_OK)
-            rc = hdr_varint(patch, patch_len, &at, &c64);
+            rc = zu_get_varint(patch, patch_len, &at, &c64);
         if (rc == ZUPD_OK)
-            rc = hdr_varint(patch, patch_len, &at, &d64);
+            rc = zu_get_varint(patch, patch_len, &at, &d64);
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_CTX) != 0) {
-            rc = hdr_varint(patch, patch_len, &at, &w);
+            rc = zu_get_varint(patch, patch_len, &at, &w);
             /* the context is the zstd extra stream's prefix */
             if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || ((patch[6] >> 4) & 3) != 0))
                 rc = ZUPD_E_FORMAT;

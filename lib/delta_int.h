@@ -54,6 +54,9 @@ void zu_put_le64(uint8_t *p, uint64_t v);
 /* BSDIFF40 sign-magnitude integer; ZUPD_E_FORMAT for negative zero. */
 int zu_offtin(const uint8_t *p, int64_t *out);
 void zu_offtout(uint8_t *p, int64_t v);
+/* A LEB128 varint of at most 63 bits from p[*at..len), *at moved past it;
+ * ZUPD_E_FORMAT where it is cut or longer. */
+int zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out);
 
 /* Window log that covers n bytes, clamped to [10, 31]. */
 static inline int

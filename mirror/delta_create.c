@@ -1237,15 +1237,12 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     uint64_t v[4] = {0, 0, 0, 0}, w = CTX_W;
     int rc;
 
-    if (pl->extra_len == 0)
+    if (pl->extra_len == 0 || pl->extra_len > CTX_TRY_MAX / 2)
         return ZUPD_OK;
     /* old size, new size, the hashes, ctrl and diff lengths (our header) */
     for (int i = 0; i < 4; i++) {
-        for (unsigned sh = 0; at < *patch_len && sh < 64; sh += 7) {
-            v[i] |= (uint64_t)(p[at] & 0x7f) << sh;
-            if ((p[at++] & 0x80) == 0)
-                break;
-        }
+        if (zu_get_varint(p, *patch_len, &at, &v[i]) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
         if (i == 1)
             at += 64;
     }
@@ -1253,8 +1250,6 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     if (body > *patch_len || v[2] + v[3] > *patch_len - body)
         return ZUPD_E_MISUSE;
     el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
-    if (pl->extra_len > CTX_TRY_MAX / 2)
-        return ZUPD_OK;
     rc = plan_fill(pl, old, olen, nw, nlen);
     while (rc == ZUPD_OK) {
         rc = ctx_make(pl, old, olen, w, &ctx);

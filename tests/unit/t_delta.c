@@ -73,19 +73,6 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
     return ZUPD_OK;
 }
 
-/* A LEB128 varint of a header we made; returns its length. */
-static size_t
-hdr_get(const uint8_t *p, uint64_t *v)
-{
-    size_t n = 0;
-
-    *v = 0;
-    do {
-        *v |= (uint64_t)(p[n] & 0x7f) << (7 * n);
-    } while ((p[n++] & 0x80) != 0 && n < 10);
-    return n;
-}
-
 static int
 apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, struct mem_sink *m)
 {
@@ -613,6 +600,25 @@ native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_
     return at + 64;
 }
 
+/* After a native header p[0..at): the control and diff stream lengths,
+ * then the control, diff and extra streams; returns the patch's length. */
+static size_t
+put_body(uint8_t *p, size_t at, const uint8_t *c, size_t cn, const uint8_t *d, size_t dn,
+         const uint8_t *x, size_t xn)
+{
+    const uint8_t *s[3] = {c, d, x};
+    size_t n[3] = {cn, dn, xn};
+
+    at += zu_put_varint(p + at, cn);
+    at += zu_put_varint(p + at, dn);
+    for (int i = 0; i < 3; i++) {
+        if (n[i] > 0)
+            memcpy(p + at, s[i], n[i]);
+        at += n[i];
+    }
+    return at;
+}
+
 /* Apply p to old; where it succeeds the output must be nw. */
 static int
 apply_expect(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, const uint8_t *nw,
@@ -649,12 +655,7 @@ craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, co
     zd = ZSTD_compress(dz, ZSTD_compressBound(dl), diff, dl, 3);
     ze = ZSTD_compress(ez, ZSTD_compressBound(el), extra, el, 3);
     assert_false(ZSTD_isError(zc) || ZSTD_isError(zd) || ZSTD_isError(ze));
-    at += zu_put_varint(p + at, zc);
-    at += zu_put_varint(p + at, zd);
-    memcpy(p + at, cz, zc);
-    memcpy(p + at + zc, dz, zd);
-    memcpy(p + at + zc + zd, ez, ze);
-    *plen = at + zc + zd + ze;
+    *plen = put_body(p, at, cz, zc, dz, zd, ez, ze);
     free(cz);
     free(dz);
     free(ez);
@@ -876,12 +877,7 @@ test_threaded_pieces(void **state)
     assert_false(ZSTD_isError(czn));
     at = native_head(p, ZUPD_DELTA_VERSION, (uint8_t)(ZU_CODEC_ZRLE << 2 | ZU_CODEC_RAW << 4), 0, o,
                      a, w, a + e);
-    at += zu_put_varint(p + at, czn);
-    at += zu_put_varint(p + at, dl);
-    memcpy(p + at, cz, czn);
-    memcpy(p + at + czn, zr, dl);
-    memcpy(p + at + czn + dl, ex, e);
-    pl = at + czn + dl + e;
+    pl = put_body(p, at, cz, czn, zr, dl, ex, e);
 
     assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_OK);
     assert_int_equal(c.m.len, a + e);
@@ -909,7 +905,7 @@ split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int
 {
     static const uint8_t old[16] = "0123456789abcdef";
     static const uint8_t nw[16] = "0123456789abcdeX";
-    uint8_t p[1024], rraw[256], craw[8], rz[256], lz[256], cz[64];
+    uint8_t p[1024], rraw[256], craw[8], rz[256], lz[256], cz[64], d[600];
     size_t at, rl = 0, cl = 0, rzn, lzn, czn, dl;
 
     for (size_t i = 0; i < nruns; i++)
@@ -923,16 +919,11 @@ split_rc(const uint64_t *runs, size_t nruns, const uint8_t *lits, size_t nl, int
     assert_false(ZSTD_isError(rzn) || ZSTD_isError(lzn) || ZSTD_isError(czn));
     memset(p, 0, sizeof(p));
     at = native_head(p, version, 0, ZU_FLAG_DIFF_SPLIT, old, sizeof(old), nw, sizeof(nw));
-    dl = zu_varint_len(rzn + (size_t)cut_runs_len) + rzn + lzn;
-    at += zu_put_varint(p + at, czn);
-    at += zu_put_varint(p + at, dl);
-    memcpy(p + at, cz, czn);
-    at += czn;
-    at += zu_put_varint(p + at, rzn + (size_t)cut_runs_len);
-    memcpy(p + at, rz, rzn);
-    at += rzn;
-    memcpy(p + at, lz, lzn);
-    at += lzn;
+    dl = zu_put_varint(d, rzn + (size_t)cut_runs_len); /* the split diff stream */
+    memcpy(d + dl, rz, rzn);
+    memcpy(d + dl + rzn, lz, lzn);
+    dl += rzn + lzn;
+    at = put_body(p, at, cz, czn, d, dl, NULL, 0);
     return apply_expect(old, sizeof(old), p, at, nw, sizeof(nw));
 }
 
@@ -954,10 +945,8 @@ test_split_diff(void **state)
         assert_false(ZSTD_isError(czn));
         for (int codec = ZU_CODEC_ZSTD; codec <= ZU_CODEC_BZIP2; codec++) {
             at = native_head(p, 2, (uint8_t)(codec << 2), ZU_FLAG_DIFF_SPLIT, old, 16, old, 16);
-            at += zu_put_varint(p + at, czn);
-            at += zu_put_varint(p + at, 0);
-            memcpy(p + at, cz, czn);
-            assert_int_equal(apply_expect(old, 16, p, at + czn, old, 16), ZUPD_E_FORMAT);
+            at = put_body(p, at, cz, czn, NULL, 0, NULL, 0);
+            assert_int_equal(apply_expect(old, 16, p, at, old, 16), ZUPD_E_FORMAT);
         }
     }
     {
@@ -1024,12 +1013,7 @@ zrun_rc(const uint8_t *zr, size_t n, int use_zstd, uint8_t flags, int version)
     memset(p, 0, sizeof(p));
     at = native_head(p, version, (uint8_t)((use_zstd ? ZU_CODEC_ZSTD : ZU_CODEC_BZIP2) << 2),
                      (uint8_t)(ZU_FLAG_DIFF_ZRUN | flags), old, sizeof(old), nw, sizeof(nw));
-    at += zu_put_varint(p + at, czn);
-    at += zu_put_varint(p + at, dzn);
-    memcpy(p + at, cz, czn);
-    at += czn;
-    memcpy(p + at, dz, dzn);
-    at += dzn;
+    at = put_body(p, at, cz, czn, dz, dzn, NULL, 0);
     return apply_expect(old, sizeof(old), p, at, nw, sizeof(nw));
 }
 
@@ -1155,12 +1139,12 @@ test_extra_ctx(void **state)
     assert_int_equal(info.version, 4);
     /* the radius: after old and new sizes, the hashes, two stream lengths */
     for (int i = 0; i < 4; i++) {
-        at += hdr_get(p + at, &v);
+        assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK);
         if (i == 1)
             at += 64;
     }
     wat = at;
-    hdr_get(p + wat, &v);
+    assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK);
     assert_int_equal(v, 256);
     /* radius 0; another radius (the prefix differs: refused either way) */
     p[wat] = 0x80;
