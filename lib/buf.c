@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 void
 zu_buf_init(struct zu_buf *b, size_t limit)

@@ -14,8 +14,8 @@
 #include <zupd/hash.h>
 #include <zupd/store.h>
 
-#include "fsio.h"
-#include "internal.h"
+#include "zu/fsio.h"
+#include "zu/internal.h"
 
 struct zupd_client {
     struct zupd_client_opts o;

@@ -17,8 +17,8 @@
 #include <zupd/delta.h>
 #include <zupd/hash.h>
 
-#include "delta_int.h"
-#include "internal.h"
+#include "zu/delta_format.h"
+#include "zu/internal.h"
 
 #define OUT_CHUNK (256u << 10)   /* output piece and decompression buffer */
 #define STREAM_WLOG_MAX 24       /* ctrl and diff frames: 16 MiB window at most */

@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 #include <sodium.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 static const struct {
     const char *name;

@@ -16,7 +16,7 @@
 #include <zupd/fetch.h>
 
 #include "fetch_int.h"
-#include "fsio.h"
+#include "zu/fsio.h"
 
 /* ------------------------------------------------------------ helpers */
 

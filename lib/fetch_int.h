@@ -5,7 +5,7 @@
 
 #include <zupd/fetch.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 /* Copy an untrusted header value into dst[ZUPD_VALIDATOR_MAX], trimming
  * blanks; dst becomes "" when it is too long or holds a byte outside

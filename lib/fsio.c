@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "fsio.h"
+#include "zu/fsio.h"
 
 int
 zu_errno_to_err(int e)

@@ -9,7 +9,7 @@
 
 #include <zupd/hash.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 struct zupd_hash {
     EVP_MD_CTX *md;

@@ -19,8 +19,8 @@
 #include <zupd/hash.h>
 #include <zupd/update.h>
 
-#include "fsio.h"
-#include "internal.h"
+#include "zu/fsio.h"
+#include "zu/internal.h"
 #include "plan.h"
 #include "update_int.h"
 

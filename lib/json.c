@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "zu/json.h"
 
 /* jansson's iteration API takes non-const pointers but does not write */
 static json_t *

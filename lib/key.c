@@ -17,8 +17,8 @@
 
 #include <zupd/hash.h>
 
-#include "json.h"
-#include "key.h"
+#include "zu/json.h"
+#include "zu/key.h"
 
 #define MAX_PEM_LEN 16384  /* an RSA-16384 public key PEM is ~2.8 KiB */
 #define MAX_SIG_BYTES 2048 /* RSA-16384 */

@@ -10,18 +10,18 @@ pkginclude_HEADERS += include/zupd/fetch.h
 pkginclude_HEADERS += include/zupd/store.h
 
 LIBZUPD_SRC =
-LIBZUPD_SRC += lib/internal.h
+LIBZUPD_SRC += include/zu/internal.h
 LIBZUPD_SRC += lib/err.c
 LIBZUPD_SRC += lib/log.c
 LIBZUPD_SRC += lib/buf.c
 LIBZUPD_SRC += lib/hash.c
-LIBZUPD_SRC += lib/json.h
+LIBZUPD_SRC += include/zu/json.h
 LIBZUPD_SRC += lib/json.c
-LIBZUPD_SRC += lib/key.h
+LIBZUPD_SRC += include/zu/key.h
 LIBZUPD_SRC += lib/key.c
 LIBZUPD_SRC += lib/manifest.c
 LIBZUPD_SRC += lib/policy.c
-LIBZUPD_SRC += lib/fsio.h
+LIBZUPD_SRC += include/zu/fsio.h
 LIBZUPD_SRC += lib/fsio.c
 LIBZUPD_SRC += lib/fetch_int.h
 LIBZUPD_SRC += lib/fetch.c
@@ -46,10 +46,10 @@ pkginclude_HEADERS += include/zupd/trusted.h
 pkginclude_HEADERS += include/zupd/client.h
 pkginclude_HEADERS += include/zupd/update.h
 pkginclude_HEADERS += include/zupd/delta.h
-LIBZUPD_SRC += lib/delta_int.h
+LIBZUPD_SRC += include/zu/delta_format.h
 LIBZUPD_SRC += lib/delta_apply.c
 
-LIBZUPD_CFLAGS = $(AM_CFLAGS) $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
+LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
 

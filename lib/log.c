@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 struct zupd_ctx *
 zupd_ctx_new(void)

@@ -11,7 +11,7 @@
 #include <zupd/manifest.h>
 #include <zupd/meta.h>
 
-#include "json.h"
+#include "zu/json.h"
 
 #define MAX_FILES 1000000
 #define MAX_DELTAS 64

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "zu/json.h"
 #include "meta_int.h"
 
 static const char *const top_roles[] = {"root", "snapshot", "targets", "timestamp"};

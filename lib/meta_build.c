@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "zu/json.h"
 #include "meta_int.h"
 
 #define ZU_INT_MAX ((uint64_t)INT64_MAX) /* JSON integers are int64 */

@@ -9,8 +9,8 @@
 
 #include <zupd/meta.h>
 
-#include "internal.h"
-#include "key.h"
+#include "zu/internal.h"
+#include "zu/key.h"
 
 /* A key of a keys dictionary. key is NULL when the object is well formed
  * but its public key does not decode: kept, never verifies. */

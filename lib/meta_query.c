@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "json.h"
+#include "zu/json.h"
 #include "meta_int.h"
 
 enum zupd_meta_type

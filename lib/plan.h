@@ -7,7 +7,7 @@
 
 #include <zupd/manifest.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 #define ZU_PLAN_MAX_STEPS 8 /* deltas in one chain */
 

@@ -16,7 +16,7 @@
 
 #include <zupd/hash.h>
 
-#include "fsio.h"
+#include "zu/fsio.h"
 #include "store_int.h"
 
 enum { F_MISSING = 0, F_LINKED = 1, F_WRITTEN = 2 };

@@ -18,8 +18,8 @@
 #include <zupd/hash.h>
 #include <zupd/store.h>
 
-#include "fsio.h"
-#include "json.h"
+#include "zu/fsio.h"
+#include "zu/json.h"
 #include "store_int.h"
 
 static int

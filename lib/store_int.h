@@ -5,7 +5,7 @@
 
 #include <zupd/store.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 #define MANIFEST_MAX_BYTES (64u << 20)
 #define STATE_MAX_BYTES (1u << 20)

@@ -13,7 +13,7 @@
 #include <zupd/hash.h>
 #include <zupd/trusted.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 struct role_slot {
     char *name;

@@ -15,8 +15,8 @@
 #include <zupd/hash.h>
 #include <zupd/update.h>
 
-#include "fsio.h"
-#include "internal.h"
+#include "zu/fsio.h"
+#include "zu/internal.h"
 #include "update_int.h"
 
 #define CHANNEL_MAX_BYTES 65536

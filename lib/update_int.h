@@ -6,7 +6,7 @@
 
 #include <zupd/update.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 struct zupd_updater {
     struct zupd_updater_opts o;

@@ -9,7 +9,7 @@
 
 const char *zupd_pub_version(void);
 
-/* `zupd-mirror delta ...` (mirror/cmd_delta.c): argv[0] is "delta". Returns
+/* `zupd-mirror delta ...` (mirror/cli/cmd_delta.c): argv[0] is "delta". Returns
  * the process exit status. */
 int zu_cmd_delta(int argc, char **argv);
 

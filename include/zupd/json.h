@@ -13,7 +13,7 @@ extern "C" {
  * signs: object keys sorted by code point, no whitespace, only '"' and '\'
  * escaped in strings, other bytes (non-ASCII, control characters) written
  * raw, integers only (a number with a fraction or exponent is refused).
- * The input is loaded strictly (see zu_json_load in lib/json.h).
+ * The input is loaded strictly (see zu_json_load in include/zu/json.h).
  * Ownership: on ZUPD_OK *out is a new NUL-terminated buffer of *out_len
  * bytes, release with free(); on error *out is NULL and *out_len 0.
  * Returns ZUPD_OK, ZUPD_E_FORMAT, ZUPD_E_TOOBIG or ZUPD_E_NOMEM. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_serve_http.c -- what zupd-mirror serve parses of a
- * request (mirror/serve_http.c): the request path, the Range header, the
+ * request (mirror/serve/serve_http.c): the request path, the Range header, the
  * If-Modified-Since date, the If-None-Match list, and the escaping of the
  * request line for the access log. The input is one header value or path.
  * No crash, and: a decoded path is a safe relative path that decodes to
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
-#include "serve_http.h"
+#include "zu/internal.h"
+#include "serve/serve_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

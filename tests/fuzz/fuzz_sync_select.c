@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync_select.h"
+#include "repo/select.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -23,7 +23,7 @@
 
 #include <zupd/fetch.h>
 
-#include "fsio.h"
+#include "zu/fsio.h"
 
 #define MAX_MIRRORS 8
 

@@ -45,7 +45,7 @@
 
 #include <zupd/zupd.h>
 
-#include "signer.h"
+#include "keys/signer.h"
 
 #define PASS "tufrepo-test-passphrase"
 #define MAXK 16

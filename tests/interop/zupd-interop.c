@@ -15,7 +15,7 @@
  * Everything TUF goes through libzupd's metadata model (include/zupd/meta.h):
  * parsing and validation, threshold verification by the delegator, expiry,
  * delegations and hash-bin names on the verify side; the builders and the
- * serializer, signed by the publisher's ed25519 signer (mirror/signer.h), on
+ * serializer, signed by the publisher's ed25519 signer (mirror/keys/signer.h), on
  * the make-repo side. This file adds the walk over a directory and the file
  * checks. Exit status: 0 on success, 1 on any failure, with one git-style
  * line on stderr naming the file, the role and the reason. */
@@ -35,7 +35,7 @@
 #include <zupd/json.h>
 #include <zupd/meta.h>
 
-#include "signer.h"
+#include "keys/signer.h"
 
 #define PROG "zupd-interop"
 #define MAX_FILE_BYTES (64u << 20)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 static void
 test_grow_and_detach(void **state)

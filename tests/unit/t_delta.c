@@ -15,9 +15,9 @@
 #include <zupd/delta.h>
 #include <zupd/hash.h>
 
-#include "delta.h"
-#include "delta_int.h"
-#include "internal.h"
+#include "delta/create.h"
+#include "zu/delta_format.h"
+#include "zu/internal.h"
 
 /* ------------------------------------------------------------------ helpers */
 

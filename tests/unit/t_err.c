@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 static void
 test_codes_are_stable(void **state)

@@ -18,7 +18,7 @@
 #include <zupd/fetch.h>
 
 #include "fetch_int.h"
-#include "fsio.h"
+#include "zu/fsio.h"
 
 static const char *const two[] = {"http://m1/repo", "http://m2/repo/"};
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "fsio.h"
+#include "zu/fsio.h"
 
 static char dir[64];
 static int dfd = -1;

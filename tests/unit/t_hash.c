@@ -10,7 +10,7 @@
 
 #include <zupd/hash.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 static void
 hex_of(enum zupd_hash_alg alg, const char *msg, char *hex)

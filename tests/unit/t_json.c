@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "zu/json.h"
 
 static int
 canon(const char *in, uint8_t **out, size_t *out_len)

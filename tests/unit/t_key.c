@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "key.h"
+#include "zu/json.h"
+#include "zu/key.h"
 
 static json_t *
 load_vector(const char *dir, const char *name)

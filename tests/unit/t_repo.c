@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <zupd/manifest.h>
 
-#include "repo.h"
+#include "repo/repo.h"
 
 static int
 pass_fn(void *opaque, const char *key, bool confirm, char *buf, size_t cap)

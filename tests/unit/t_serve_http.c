@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "serve_http.h"
+#include "serve/serve_http.h"
 
 static int
 path_status(const char *raw)

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "key.h"
-#include "signer.h"
+#include "zu/json.h"
+#include "zu/key.h"
+#include "keys/signer.h"
 
 static const struct zp_kdf_cost fast = ZP_KDF_COST_MIN;
 

@@ -18,7 +18,7 @@
 #include <zupd/hash.h>
 #include <zupd/store.h>
 
-#include "internal.h"
+#include "zu/internal.h"
 
 static char root[64];
 

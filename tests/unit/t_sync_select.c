@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "sync_select.h"
+#include "repo/select.h"
 
 static void
 test_classify(void **state)

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/cmd_common.h -- what zupd-mirror's repository commands share:
+ * options, passphrases, opening a repository, messages (cmd_repo.c). */
+#ifndef ZP_CMD_COMMON_H
+#define ZP_CMD_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "repo/repo.h"
+
+#define EXIT_USAGE 1
+#define ERR_CAP 1024
+
+struct pass_src {
+    const char *file;
+};
+
+struct common {
+    const char *repo;
+    const char *keys;
+    struct pass_src pass;
+    const char *role;
+    const char *channel;
+    const char *source_revision;
+    const char *builder;
+    const char *root;
+    const char *keyfile;
+    const char *key_names[16];
+    size_t n_key_names;
+    long keep;
+    long deltas;
+    long zstd_level;
+    long delta_level;
+    long root_keys;
+    long root_threshold;
+    long avdb_bins;
+    long threshold;
+    const char *until, *dur, *note, *vendor;
+    bool rollback, force, offline, list, json, policy;
+    struct zp_config cfg;
+};
+
+/* Parse options into o; positional arguments are left in argv[optind..].
+ * Returns 0, or the exit code of a usage error (reported). */
+int zp_cmd_parse(int argc, char **argv, struct common *o);
+/* Open and lock o->repo; reports a failure and returns its exit code. */
+int zp_cmd_open(struct common *o, const char *what, struct zp_repo **r);
+void zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro);
+/* --role (default products); reports a bad value. */
+int zp_cmd_role(const struct common *o, enum zp_role *role);
+/* "zupd-mirror: cannot WHAT 'SUBJECT': ERR" on stderr; returns 10 + rc. */
+int zp_cmd_fail(int rc, const char *what, const char *subject, const char *err);
+/* A usage message on stderr; returns EXIT_USAGE. */
+int zp_cmd_usage(const char *msg);
+/* Is s a decimal number in [lo, hi]? */
+bool zp_cmd_num(const char *s, long lo, long hi, long *out);
+/* ZUPD_MIRROR_NOW, or 0 for the clock. */
+int64_t zp_cmd_now(void);
+
+/* zupd-mirror policy ... and floor ... (cmd_policy.c) */
+int zp_cmd_policy(int argc, char **argv);
+int zp_cmd_floor(int argc, char **argv);
+
+#endif

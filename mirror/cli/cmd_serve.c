@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/cmd_serve.c -- `zupd-mirror serve`: options, signals, access log
+ * file; the server itself is mirror/serve/serve.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli/cmd_serve.h"
+#include "serve/serve.h"
+
+#define EXIT_USAGE 1
+
+static void
+serve_usage(FILE *f)
+{
+    fputs("usage: zupd-mirror serve DIR [OPTIONS]\n"
+          "\n"
+          "Serve the repository tree DIR over HTTP/1.1 (GET and HEAD).\n"
+          "\n"
+          "  --listen ADDR:PORT       address to listen on (default 127.0.0.1:8080;\n"
+          "                           [ADDR6]:PORT for IPv6; port 0 picks a free one)\n"
+          "  --threads N              worker threads, one epoll each (default: CPUs)\n"
+          "  --max-connections N      connections in all (default 4096)\n"
+          "  --max-per-ip N           connections per client address (default: no limit)\n"
+          "  --timeout SECONDS        idle connection timeout (default 30)\n"
+          "  --max-request-bytes N    request line and headers, per connection (default 16384)\n"
+          "  --max-age SECONDS        Cache-Control max-age of timestamp.json and other\n"
+          "                           mutable names (default 60)\n"
+          "  --access-log FILE|-      one line per request (reopened on SIGHUP)\n"
+          "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
+          "  --quiet                  no startup line\n"
+          "\n"
+          "Stops cleanly on SIGINT or SIGTERM. See docs/zupd-mirror-serve.md.\n",
+          f);
+}
+
+static int
+parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || end == s || *end != '\0' || v > max) {
+        fprintf(stderr, "zupd-mirror serve: bad value '%s' for %s\n", s, opt);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int quiet;
+
+static void
+log_stderr(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    if (quiet && level > ZUPD_LOG_WARN)
+        return;
+    fprintf(stderr, "zupd-mirror: %s\n", msg);
+}
+
+static int
+open_log(const char *path)
+{
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-connections", required_argument, NULL, 'c'},
+        {"max-per-ip", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"max-request-bytes", required_argument, NULL, 'r'},
+        {"max-age", required_argument, NULL, 'a'},
+        {"access-log", required_argument, NULL, 'L'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct zupd_serve_opts o;
+    struct zupd_server *srv = NULL;
+    const char *log_path = NULL;
+    char err[512];
+    struct rlimit rl;
+    sigset_t set;
+    unsigned long v;
+    int ch, rc, sig;
+
+    zupd_serve_opts_init(&o);
+    o.log_fn = log_stderr;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 't':
+            if (parse_uint("--threads", optarg, 1024, &v) != 0)
+                return EXIT_USAGE;
+            o.threads = (unsigned)v;
+            break;
+        case 'c':
+            if (parse_uint("--max-connections", optarg, 1000000, &v) != 0)
+                return EXIT_USAGE;
+            o.max_connections = (unsigned)v;
+            break;
+        case 'p':
+            if (parse_uint("--max-per-ip", optarg, 1000000, &v) != 0)
+                return EXIT_USAGE;
+            o.max_per_ip = (unsigned)v;
+            break;
+        case 'T':
+            if (parse_uint("--timeout", optarg, 86400, &v) != 0)
+                return EXIT_USAGE;
+            o.timeout_s = (unsigned)v;
+            break;
+        case 'r':
+            if (parse_uint("--max-request-bytes", optarg, 1u << 20, &v) != 0 || v < 1024) {
+                fprintf(stderr, "zupd-mirror serve: --max-request-bytes is 1024..1048576\n");
+                return EXIT_USAGE;
+            }
+            o.max_request_bytes = v;
+            break;
+        case 'a':
+            if (parse_uint("--max-age", optarg, 31536000, &v) != 0)
+                return EXIT_USAGE;
+            o.short_max_age = (unsigned)v;
+            break;
+        case 'L':
+            log_path = optarg;
+            break;
+        case 'C':
+            o.tls_cert = optarg;
+            break;
+        case 'K':
+            o.tls_key = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return 0;
+        default:
+            serve_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "zupd-mirror serve: %s\n", optind >= argc ? "missing DIR" : "one DIR only");
+        serve_usage(stderr);
+        return EXIT_USAGE;
+    }
+    o.root = argv[optind];
+    /* tests: exercise the path walk of kernels without openat2 */
+    if (getenv("ZUPD_SERVE_WALK_PATHS") != NULL)
+        o.walk_paths = 1;
+
+    if (log_path != NULL && strcmp(log_path, "-") == 0) {
+        o.access_log_fd = STDOUT_FILENO;
+    } else if (log_path != NULL) {
+        o.access_log_fd = open_log(log_path);
+        if (o.access_log_fd < 0) {
+            fprintf(stderr, "zupd-mirror: cannot open access log '%s': %s\n", log_path,
+                    strerror(errno));
+            return ZUPD_E_IO;
+        }
+    }
+    /* one descriptor per connection: use all the process may have */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* the worker threads inherit this mask: signals come to sigwait() only */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    rc = zupd_serve_start(&o, &srv, err, sizeof(err));
+    if (rc != ZUPD_OK) {
+        fprintf(stderr, "zupd-mirror: %s\n", err[0] != '\0' ? err : zupd_strerror(rc));
+        if (o.access_log_fd > STDOUT_FILENO)
+            close(o.access_log_fd);
+        return rc;
+    }
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP && log_path != NULL && o.access_log_fd != STDOUT_FILENO) {
+            /* log rotation: the server keeps writing to the same fd number */
+            int fd = open_log(log_path);
+
+            if (fd < 0) {
+                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
+                        strerror(errno));
+                continue;
+            }
+            if (dup3(fd, o.access_log_fd, O_CLOEXEC) < 0)
+                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
+                        strerror(errno));
+            close(fd);
+            continue;
+        }
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+    }
+    zupd_serve_stop(srv);
+    if (!quiet)
+        fprintf(stderr, "zupd-mirror: stopped\n");
+    if (o.access_log_fd > STDOUT_FILENO)
+        close(o.access_log_fd);
+    return 0;
+}

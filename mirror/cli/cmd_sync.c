@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/cmd_sync.c -- `zupd-mirror sync`: options and the report; the sync
+ * itself is mirror/sync/sync.c and mirror/sync/sync_commit.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zupd/common.h>
+#include <zupd/manifest.h>
+
+#include "cli/cmd_sync.h"
+#include "sync/sync.h"
+
+#define EXIT_USAGE 1
+#define MAX_COMPONENTS 256
+#define MAX_KEEP 100000
+
+static void
+sync_usage(FILE *f)
+{
+    fputs("usage: zupd-mirror sync UPSTREAM-URL DIR --root PINNED-ROOT.json [OPTIONS]\n"
+          "\n"
+          "Make DIR a mirror of the repository at UPSTREAM-URL, verified as a client\n"
+          "verifies it against the pinned root; DIR keeps its last good state when the\n"
+          "upstream fails or lies. Serve DIR with `zupd-mirror serve DIR`.\n"
+          "\n"
+          "  --root FILE         the pinned root (needed by the first sync of DIR)\n"
+          "  --component NAME    only this component's manifests, channels and blobs\n"
+          "                      (repeatable; default: every component)\n"
+          "  --channel NAME      only this channel's pointers and the releases they name\n"
+          "                      (repeatable; default: every channel)\n"
+          "  --keep N            also the newest N releases of each component\n"
+          "                      (with --channel or --keep, what DIR no longer needs is\n"
+          "                      removed once the new state is served)\n"
+          "  --ca-file FILE      CA certificates for an https upstream\n"
+          "  --json              print the report as JSON\n"
+          "  --quiet             no report unless something failed\n"
+          "\n"
+          "See docs/mirror.md, \"Sync\".\n",
+          f);
+}
+
+static int verbose = 0;
+
+static void
+json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void
+log_stderr(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    if (level > ZUPD_LOG_WARN && !verbose)
+        return;
+    fprintf(stderr, "zupd-mirror: %s\n", msg);
+}
+
+struct news {
+    char **v;
+    size_t n;
+};
+
+struct notes {
+    struct news added, removed;
+};
+
+static void
+note_path(struct news *nw, const char *path)
+{
+    char **nv = realloc(nw->v, (nw->n + 1) * sizeof(*nv));
+
+    if (nv == NULL)
+        return;
+    nw->v = nv;
+    nw->v[nw->n] = strdup(path);
+    if (nw->v[nw->n] != NULL)
+        nw->n++;
+}
+
+static void
+note_target(void *opaque, const char *path)
+{
+    note_path(&((struct notes *)opaque)->added, path);
+}
+
+static void
+note_removed(void *opaque, const char *path)
+{
+    note_path(&((struct notes *)opaque)->removed, path);
+}
+
+static void
+json_list(const char *name, const struct news *nw)
+{
+    printf(",\"%s\":[", name);
+    for (size_t i = 0; i < nw->n; i++) {
+        if (i > 0)
+            putchar(',');
+        json_str(nw->v[i]);
+    }
+    putchar(']');
+}
+
+static void
+news_free(struct news *nw)
+{
+    for (size_t i = 0; i < nw->n; i++)
+        free(nw->v[i]);
+    free(nw->v);
+}
+
+int
+cmd_sync(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},    {"component", required_argument, NULL, 'c'},
+        {"ca-file", required_argument, NULL, 'C'}, {"json", no_argument, NULL, 'j'},
+        {"channel", required_argument, NULL, 'n'}, {"keep", required_argument, NULL, 'k'},
+        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    const char *comps[MAX_COMPONENTS], *chans[MAX_COMPONENTS];
+    struct zp_sync_opts o;
+    struct zp_sync_res r;
+    struct zupd_ctx *ctx = NULL;
+    struct notes nw = {{NULL, 0}, {NULL, 0}};
+    char *end = NULL;
+    unsigned long keep;
+    char err[1024] = "";
+    int ch, rc, json = 0, quiet = 0;
+
+    memset(&o, 0, sizeof(o));
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+            o.root_path = optarg;
+            break;
+        case 'c':
+            if (o.n_components == MAX_COMPONENTS) {
+                fprintf(stderr, "zupd-mirror sync: at most %d --component\n", MAX_COMPONENTS);
+                return EXIT_USAGE;
+            }
+            comps[o.n_components++] = optarg;
+            break;
+        case 'n':
+            if (o.n_channels == MAX_COMPONENTS) {
+                fprintf(stderr, "zupd-mirror sync: at most %d --channel\n", MAX_COMPONENTS);
+                return EXIT_USAGE;
+            }
+            if (!zupd_name_is_safe(optarg)) {
+                fprintf(stderr, "zupd-mirror sync: bad channel name '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            chans[o.n_channels++] = optarg;
+            break;
+        case 'k':
+            errno = 0;
+            keep = strtoul(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || keep == 0 ||
+                keep > MAX_KEEP) {
+                fprintf(stderr, "zupd-mirror sync: --keep takes a number from 1 to %d\n", MAX_KEEP);
+                return EXIT_USAGE;
+            }
+            o.keep = (unsigned)keep;
+            break;
+        case 'C':
+            o.ca_file = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            sync_usage(stdout);
+            return 0;
+        default:
+            sync_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        sync_usage(stderr);
+        return EXIT_USAGE;
+    }
+    o.upstream = argv[optind];
+    o.dir = argv[optind + 1];
+    o.components = comps;
+    o.channels = chans;
+    if (zupd_init() != ZUPD_OK) {
+        fprintf(stderr, "zupd-mirror sync: cannot initialise libzupd\n");
+        return 10 + ZUPD_E_MISUSE;
+    }
+    ctx = zupd_ctx_new();
+    if (ctx == NULL)
+        return 10 + ZUPD_E_NOMEM;
+    zupd_ctx_set_log(ctx, log_stderr, NULL, verbose ? ZUPD_LOG_DEBUG : ZUPD_LOG_WARN);
+    o.ctx = ctx;
+    o.on_new_target = note_target;
+    o.on_removed_target = note_removed;
+    o.opaque = &nw;
+    rc = zp_sync(&o, &r, err, sizeof(err));
+    if (json) {
+        printf("{\"upstream\":");
+        json_str(o.upstream);
+        printf(",\"ok\":%s,\"changed\":%s,\"root_version\":%llu,"
+               "\"timestamp_version\":%llu,\"snapshot_version\":%llu,\"roles\":%llu,"
+               "\"targets\":%llu,\"targets_fetched\":%llu,\"blobs\":%llu,"
+               "\"blobs_fetched\":%llu,\"blob_bytes_fetched\":%llu,\"metadata_written\":%llu,"
+               "\"requests\":%llu,\"bytes_fetched\":%llu,\"targets_skipped\":%llu,"
+               "\"targets_removed\":%llu,\"blobs_removed\":%llu,\"bytes_removed\":%llu",
+               rc == ZUPD_OK ? "true" : "false", r.changed ? "true" : "false",
+               (unsigned long long)r.root_version, (unsigned long long)r.timestamp_version,
+               (unsigned long long)r.snapshot_version, (unsigned long long)r.roles,
+               (unsigned long long)r.targets, (unsigned long long)r.targets_fetched,
+               (unsigned long long)r.blobs, (unsigned long long)r.blobs_fetched,
+               (unsigned long long)r.blob_bytes_fetched, (unsigned long long)r.meta_written,
+               (unsigned long long)r.requests, (unsigned long long)r.bytes_fetched,
+               (unsigned long long)r.targets_skipped, (unsigned long long)r.targets_removed,
+               (unsigned long long)r.blobs_removed, (unsigned long long)r.bytes_removed);
+        json_list("new_targets", &nw.added);
+        json_list("removed_targets", &nw.removed);
+        if (rc != ZUPD_OK)
+            printf(",\"error\":\"%s\"", zupd_errname(rc));
+        printf("}\n");
+    } else if (rc == ZUPD_OK && !quiet) {
+        printf("synced %s: timestamp %llu, snapshot %llu, root %llu%s\n"
+               "  %llu targets (%llu fetched), %llu blobs (%llu fetched, %llu bytes), "
+               "%llu metadata files written\n"
+               "  %llu requests, %llu bytes from the upstream\n"
+               "  %llu targets not mirrored; removed %llu targets and %llu blobs (%llu bytes)\n",
+               o.dir, (unsigned long long)r.timestamp_version,
+               (unsigned long long)r.snapshot_version, (unsigned long long)r.root_version,
+               r.changed ? "" : " (unchanged)", (unsigned long long)r.targets,
+               (unsigned long long)r.targets_fetched, (unsigned long long)r.blobs,
+               (unsigned long long)r.blobs_fetched, (unsigned long long)r.blob_bytes_fetched,
+               (unsigned long long)r.meta_written, (unsigned long long)r.requests,
+               (unsigned long long)r.bytes_fetched, (unsigned long long)r.targets_skipped,
+               (unsigned long long)r.targets_removed, (unsigned long long)r.blobs_removed,
+               (unsigned long long)r.bytes_removed);
+        for (size_t i = 0; i < nw.added.n; i++)
+            printf("  new: %s\n", nw.added.v[i]);
+        for (size_t i = 0; i < nw.removed.n; i++)
+            printf("  removed: %s\n", nw.removed.v[i]);
+    }
+    news_free(&nw.added);
+    news_free(&nw.removed);
+    if (rc != ZUPD_OK)
+        fprintf(stderr,
+                "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,
+                err);
+    zupd_ctx_free(ctx);
+    return rc == ZUPD_OK ? 0 : 10 + rc;
+}

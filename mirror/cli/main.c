@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/main.c -- zupd-mirror: repository tools and server, dispatch only. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd_common.h"
+#include "cli/cmd_repo.h"
+#include "pub.h"
+
+#define EXIT_USAGE 1
+
+static void
+usage(FILE *f)
+{
+    fputs("usage: zupd-mirror COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  version     print the version\n"
+          "  init DIR    a new repository; key generate|list|show|rotate: keys\n"
+          "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
+          "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
+          "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
+          "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
+          "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
+          "  delta       create or apply a binary delta (delta --help)\n"
+          "  serve       serve the repository tree over HTTP\n"
+          "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
+          "\n"
+          "See zupd-mirror(1).\n",
+          f);
+}
+
+/* `sync` and `serve` are programs of their own, zupd-mirror-sync and
+ * zupd-mirror-serve (mirror/cli/net_main.c: only they load the network
+ * libraries), run from beside this program (the build tree), else from the
+ * package's libexec directory. Returns only on failure. */
+static int
+run_net(const char *cmd, char **argv)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    if (n > 0) {
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(path, sizeof(path), "%s/zupd-mirror-%s", self, cmd);
+            if (access(path, X_OK) == 0)
+                execv(path, argv);
+        }
+    }
+    snprintf(path, sizeof(path), "%s/zupd-mirror-%s", ZU_PKGLIBEXECDIR, cmd);
+    execv(path, argv);
+    return zp_cmd_fail(ZUPD_E_IO, "run", path, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("zupd-mirror %s\n", zupd_pub_version());
+        return 0;
+    }
+    if (zp_cmd_is_repo(argv[1]))
+        return zp_cmd_repo(argc - 1, argv + 1);
+    if (strcmp(argv[1], "delta") == 0)
+        return zu_cmd_delta(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "sync") == 0)
+        return run_net(argv[1], argv);
+    fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/net_main.c -- zupd-mirror-sync and zupd-mirror-serve: the `sync`
+ * and `serve` subcommands as programs of their own, run by `zupd-mirror
+ * sync|serve` (mirror/cli/main.c). Only they use the network libraries
+ * (libcurl, libmicrohttpd and what those load), so every other command
+ * starts without them. Built twice: with ZU_NET_SYNC defined, and without. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef ZU_NET_SYNC
+#include "cli/cmd_sync.h"
+#define ZU_NET_CMD "sync"
+#define ZU_NET_RUN cmd_sync
+#else
+#include "cli/cmd_serve.h"
+#define ZU_NET_CMD "serve"
+#define ZU_NET_RUN cmd_serve
+#endif
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], ZU_NET_CMD) != 0) {
+        fprintf(stderr, "zupd-mirror-%s: run as 'zupd-mirror %s ...'\n", ZU_NET_CMD, ZU_NET_CMD);
+        return 1;
+    }
+    return ZU_NET_RUN(argc - 1, argv + 1);
+}

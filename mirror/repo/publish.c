@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/repo/publish.c -- publish a release: walk the input (no path may leave
+ * it), store content-addressed blobs (zstd when smaller), deltas from the
+ * last K releases through zp_make_delta(), the release manifest, then the
+ * role, snapshot and timestamp: every file in place before what names it. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zstd.h>
+#include <zupd/hash.h>
+#include <zupd/manifest.h>
+
+#include "zu/fsio.h"
+#include "repo/repo_int.h"
+
+#define WALK_DEPTH_MAX 64
+#define WALK_FILES_MAX 1000000
+#define BLOB_MAX ((uint64_t)1 << 34) /* 16 GiB per file */
+
+struct in_file {
+    char *rel; /* manifest path */
+    char *abs; /* where to read it */
+    uint32_t mode;
+    uint64_t size;
+};
+
+struct walk {
+    char root_real[PATH_MAX];
+    struct in_file *v;
+    size_t n, cap;
+    char *err;
+    size_t err_cap;
+};
+
+static void
+walk_free(struct walk *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        free(w->v[i].rel);
+        free(w->v[i].abs);
+    }
+    free(w->v);
+}
+
+static int
+walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st)
+{
+    if (!zupd_path_is_safe(rel, strlen(rel)))
+        return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
+    if ((uint64_t)st->st_size > BLOB_MAX)
+        return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
+    if (w->n == w->cap) {
+        struct in_file *nv;
+        if (w->n >= WALK_FILES_MAX)
+            return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
+        w->cap = w->cap ? w->cap * 2 : 256;
+        nv = realloc(w->v, w->cap * sizeof(*nv));
+        if (nv == NULL)
+            return ZUPD_E_NOMEM;
+        w->v = nv;
+    }
+    w->v[w->n].rel = strdup(rel);
+    w->v[w->n].abs = strdup(abs);
+    w->v[w->n].mode = (uint32_t)(st->st_mode & 0777);
+    w->v[w->n].size = (uint64_t)st->st_size;
+    w->n++;
+    return w->v[w->n - 1].rel && w->v[w->n - 1].abs ? ZUPD_OK : ZUPD_E_NOMEM;
+}
+
+/* A symlink is followed only when it resolves to a regular file inside the
+ * input tree. */
+static int
+walk_link(struct walk *w, const char *rel, const char *abs)
+{
+    char real[PATH_MAX];
+    size_t rl = strlen(w->root_real);
+    struct stat st;
+
+    if (realpath(abs, real) == NULL)
+        return zp_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s': dangling symlink", abs);
+    if (strncmp(real, w->root_real, rl) != 0 || real[rl] != '/')
+        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM,
+                       "'%s': symlink to '%s', outside the tree '%s'", abs, real, w->root_real);
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM,
+                       "'%s': symlink to something that is not a regular file", abs);
+    return walk_add(w, rel, real, &st);
+}
+
+static int
+walk_dir(struct walk *w, const char *abs, const char *rel, unsigned depth)
+{
+    struct dirent **names = NULL;
+    int n, rc = ZUPD_OK;
+
+    if (depth > WALK_DEPTH_MAX)
+        return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': nested too deep", abs);
+    n = scandir(abs, &names, NULL, alphasort);
+    if (n < 0)
+        return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", abs,
+                       strerror(errno));
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char cabs[PATH_MAX], crel[PATH_MAX];
+        struct stat st;
+
+        if (rc != ZUPD_OK || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            goto next;
+        if ((size_t)snprintf(cabs, sizeof(cabs), "%s/%s", abs, name) >= sizeof(cabs) ||
+            (size_t)snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", name) >=
+                sizeof(crel)) {
+            rc = zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s/%s': path too long", abs, name);
+            goto next;
+        }
+        if (lstat(cabs, &st) != 0) {
+            rc = zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot stat '%s': %s", cabs,
+                         strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk_dir(w, cabs, crel, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = walk_add(w, crel, cabs, &st);
+        } else if (S_ISLNK(st.st_mode)) {
+            rc = walk_link(w, crel, cabs);
+        } else {
+            rc = zp_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file", cabs);
+        }
+    next:
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int
+cmp_in(const void *a, const void *b)
+{
+    return strcmp(((const struct in_file *)a)->rel, ((const struct in_file *)b)->rel);
+}
+
+static int
+walk_input(struct walk *w, const char *path)
+{
+    struct stat st;
+    const char *base;
+
+    /* PATH itself may be a symlink (the caller named it); inside it, only
+     * symlinks that stay in the tree are followed */
+    if (stat(path, &st) != 0)
+        return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", path,
+                       strerror(errno));
+    if (realpath(path, w->root_real) == NULL)
+        return zp_fail(w->err, w->err_cap, ZUPD_E_IO, "cannot resolve '%s'", path);
+    if (S_ISDIR(st.st_mode)) {
+        int rc = walk_dir(w, w->root_real, "", 0);
+        if (rc == ZUPD_OK && w->n == 0)
+            return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s' holds no files", path);
+        if (rc == ZUPD_OK)
+            qsort(w->v, w->n, sizeof(*w->v), cmp_in); /* byte order, as manifests need */
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode))
+        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file or directory",
+                       path);
+    base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return walk_add(w, base, path, &st);
+}
+
+/* ------------------------------------------------------------ content */
+
+struct mapped {
+    const uint8_t *p;
+    size_t len;
+    void *map;
+};
+
+static int
+map_file(const char *path, uint64_t size, struct mapped *m)
+{
+    int fd;
+
+    memset(m, 0, sizeof(*m));
+    m->p = (const uint8_t *)"";
+    if (size == 0)
+        return ZUPD_OK;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return zu_errno_to_err(errno);
+    m->map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m->map == MAP_FAILED) {
+        m->map = NULL;
+        return ZUPD_E_IO;
+    }
+    m->p = m->map;
+    m->len = (size_t)size;
+    return ZUPD_OK;
+}
+
+static void
+unmap_file(struct mapped *m)
+{
+    if (m->map != NULL)
+        munmap(m->map, m->len);
+    m->map = NULL;
+}
+
+/* Store data as blob dir/blobs/sha256/..; skip when present with that size. */
+static int
+put_blob(struct zp_repo *r, const uint8_t *data, size_t len, uint8_t sha[32], bool *wrote)
+{
+    char rel[128];
+    size_t hl;
+    int rc;
+
+    *wrote = false;
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, data, len, sha, 32, &hl);
+    if (rc != ZUPD_OK)
+        return rc;
+    zp_blob_path(rel, sizeof(rel), sha);
+    if (zp_exists_size(r->dfd, rel, len) || zp_pending(rel))
+        return ZUPD_OK;
+    *wrote = true;
+    return zp_put(r->dfd, rel, data, len, 0644, true);
+}
+
+/* The content of an earlier release's file, from its blob. */
+static int
+old_content(struct zp_repo *r, const struct zupd_file_entry *e, uint8_t **out, size_t *out_len)
+{
+    char rel[128];
+    uint8_t *blob = NULL, *raw = NULL;
+    size_t blen = 0, hl;
+    uint8_t sha[32];
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    if (e->size > BLOB_MAX)
+        return ZUPD_E_TOOBIG;
+    zp_blob_path(rel, sizeof(rel), e->blob_sha256);
+    rc = zp_get(r->dfd, rel, (size_t)e->blob_size, &blob, &blen);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (e->blob_encoding == ZUPD_ENC_RAW) {
+        raw = blob;
+        blob = NULL;
+    } else {
+        raw = malloc((size_t)e->size + 1);
+        if (raw == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        size_t n = ZSTD_decompress(raw, (size_t)e->size, blob, blen);
+        if (ZSTD_isError(n) || n != e->size) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+    }
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, raw, (size_t)e->size, sha, 32, &hl);
+    if (rc == ZUPD_OK && memcmp(sha, e->sha256, 32) != 0)
+        rc = ZUPD_E_HASH;
+    if (rc == ZUPD_OK) {
+        *out = raw;
+        *out_len = (size_t)e->size;
+        raw = NULL;
+    }
+out:
+    free(blob);
+    free(raw);
+    return rc;
+}
+
+/* ------------------------------------------------------------ releases */
+
+void
+zp_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+struct vlist {
+    const char *prefix; /* "<role>/<component>/" */
+    size_t plen;
+    char **v;
+    size_t n, cap;
+    int rc;
+};
+
+static int
+collect_version(void *opaque, const char *path, const struct zupd_target *t)
+{
+    struct vlist *l = opaque;
+    const char *ver, *slash;
+
+    (void)t;
+    if (strncmp(path, l->prefix, l->plen) != 0)
+        return 0;
+    ver = path + l->plen;
+    slash = strchr(ver, '/');
+    if (slash == NULL || strcmp(slash, "/manifest.json") != 0 || slash == ver)
+        return 0;
+    if (l->n == l->cap) {
+        char **nv;
+        l->cap = l->cap ? l->cap * 2 : 16;
+        nv = realloc(l->v, l->cap * sizeof(*nv));
+        if (nv == NULL) {
+            l->rc = ZUPD_E_NOMEM;
+            return 1;
+        }
+        l->v = nv;
+    }
+    l->v[l->n] = strndup(ver, (size_t)(slash - ver));
+    if (l->v[l->n] == NULL) {
+        l->rc = ZUPD_E_NOMEM;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static int
+cmp_ver(const void *a, const void *b)
+{
+    return zupd_version_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+zp_versions(struct zp_repo *r, enum zp_role role, const char *component, char ***out, size_t *n)
+{
+    char prefix[512];
+    struct vlist l;
+
+    *out = NULL;
+    *n = 0;
+    memset(&l, 0, sizeof(l));
+    snprintf(prefix, sizeof(prefix), "%s/%s/", zp_role_name(role), component);
+    l.prefix = prefix;
+    l.plen = strlen(prefix);
+    (void)zp_tdoc_foreach(r, role, collect_version, &l);
+    if (l.rc != ZUPD_OK) {
+        zp_strv_free(l.v, l.n);
+        return l.rc;
+    }
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), cmp_ver);
+    *out = l.v;
+    *n = l.n;
+    return ZUPD_OK;
+}
+
+static int
+load_manifest(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
+              struct zupd_manifest **out, char *err, size_t cap)
+{
+    char path[512], why[256] = "";
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", zp_role_name(role), component, version);
+    rc = zp_read_target(r, role, path, &buf, &len, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zupd_manifest_parse(buf, len, NULL, out, why, sizeof(why));
+    free(buf);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "'%s': %s", path, why);
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ manifest */
+
+static json_t *
+hexstr(const uint8_t *b)
+{
+    char hex[65];
+
+    zupd_hex_encode(hex, sizeof(hex), b, 32);
+    return json_string(hex);
+}
+
+struct out_delta {
+    uint8_t from[32];
+    char method[16];
+    uint8_t sha[32];
+    uint64_t size;
+};
+
+static json_t *
+file_json(const struct in_file *f, const uint8_t sha[32], const uint8_t bsha[32], uint64_t bsize,
+          bool zstd, const struct out_delta *d, size_t nd)
+{
+    json_t *deltas = json_array(), *o;
+
+    for (size_t i = 0; deltas != NULL && i < nd; i++)
+        json_array_append_new(deltas, json_pack("{s:o,s:s,s:o,s:I}", "from_sha256",
+                                                hexstr(d[i].from), "method", d[i].method, "sha256",
+                                                hexstr(d[i].sha), "size", (json_int_t)d[i].size));
+    o = json_pack("{s:s,s:i,s:I,s:o,s:{s:o,s:I,s:s},s:o}", "path", f->rel, "mode", (int)f->mode,
+                  "size", (json_int_t)f->size, "sha256", hexstr(sha), "blob", "sha256",
+                  hexstr(bsha), "size", (json_int_t)bsize, "encoding", zstd ? "zstd" : "raw",
+                  "deltas", deltas);
+    return o;
+}
+
+/* ------------------------------------------------------------ publish */
+
+struct pub {
+    struct zp_repo *r;
+    const struct zp_publish_opts *p;
+    struct zp_publish_res *res;
+    struct zupd_manifest **prev; /* last K releases, newest last */
+    size_t n_prev;
+    unsigned k;      /* deltas from the last k of them */
+    int delta_level; /* 0: the engine's default */
+    ZSTD_CCtx *cctx;
+    char *err;
+    size_t cap;
+};
+
+static double
+mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Deltas to content new_[0..len) (sha) of path from the last K releases. */
+static int
+make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, const uint8_t sha[32],
+            uint64_t full_size, struct out_delta **out, size_t *n_out)
+{
+    struct out_delta *v = NULL;
+    size_t n = 0;
+    int rc = ZUPD_OK;
+
+    *out = NULL;
+    *n_out = 0;
+    for (size_t i = b->n_prev; rc == ZUPD_OK && i-- > 0 && i + b->k >= b->n_prev;) {
+        const struct zupd_file_entry *e = zupd_manifest_find(b->prev[i], path);
+        uint8_t *old = NULL, *patch = NULL;
+        size_t old_len = 0, patch_len = 0;
+        char method[16] = "";
+        bool dup = false, wrote;
+        double t0;
+
+        if (e == NULL || memcmp(e->sha256, sha, 32) == 0)
+            continue;
+        for (size_t j = 0; j < n; j++)
+            dup = dup || memcmp(v[j].from, e->sha256, 32) == 0;
+        if (dup)
+            continue;
+        t0 = mono();
+        rc = old_content(b->r, e, &old, &old_len);
+        if (rc != ZUPD_OK) {
+            rc = zp_fail(b->err, b->cap, rc, "cannot read the content of '%s' in release %s: %s",
+                         path, b->prev[i]->version, zupd_strerror(rc));
+            break;
+        }
+        rc = zp_make_delta(old, old_len, new_, len, b->delta_level, &patch, &patch_len, method,
+                           sizeof(method));
+        free(old);
+        b->res->delta_seconds += mono() - t0;
+        if (rc == ZUPD_E_NOTFOUND) {
+            rc = ZUPD_OK;
+            continue;
+        }
+        if (rc != ZUPD_OK) {
+            rc = zp_fail(b->err, b->cap, rc, "cannot make a delta of '%s': %s", path,
+                         zupd_strerror(rc));
+            break;
+        }
+        if (patch_len < full_size) { /* a delta that does not beat the blob is dropped */
+            struct out_delta *nv = realloc(v, (n + 1) * sizeof(*nv));
+            if (nv == NULL) {
+                free(patch);
+                rc = ZUPD_E_NOMEM;
+                break;
+            }
+            v = nv;
+            memcpy(v[n].from, e->sha256, 32);
+            snprintf(v[n].method, sizeof(v[n].method), "%s", method);
+            v[n].size = patch_len;
+            rc = put_blob(b->r, patch, patch_len, v[n].sha, &wrote);
+            if (rc == ZUPD_OK && wrote) {
+                b->res->deltas++;
+                b->res->blob_bytes += patch_len;
+            }
+            n++;
+        }
+        free(patch);
+    }
+    if (rc != ZUPD_OK) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
+    return ZUPD_OK;
+}
+
+static int
+one_file(struct pub *b, const struct in_file *f, json_t *files)
+{
+    const struct zupd_file_entry *same = NULL;
+    struct out_delta *deltas = NULL;
+    size_t nd = 0, hl;
+    struct mapped m;
+    uint8_t sha[32], bsha[32];
+    uint64_t bsize;
+    bool zstd = false, wrote = false;
+    void *z = NULL;
+    json_t *o;
+    int rc;
+
+    rc = map_file(f->abs, f->size, &m);
+    if (rc != ZUPD_OK)
+        return zp_fail(b->err, b->cap, rc, "cannot read '%s': %s", f->abs, strerror(errno));
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, m.p, m.len, sha, 32, &hl);
+    if (rc != ZUPD_OK)
+        goto out;
+    /* unchanged since the last release: same blob, same deltas */
+    if (b->n_prev > 0) {
+        same = zupd_manifest_find(b->prev[b->n_prev - 1], f->rel);
+        if (same != NULL && memcmp(same->sha256, sha, 32) != 0)
+            same = NULL;
+    }
+    if (same != NULL) {
+        char rel[128];
+        zp_blob_path(rel, sizeof(rel), same->blob_sha256);
+        if (!zp_exists_size(b->r->dfd, rel, same->blob_size))
+            same = NULL; /* pruned or lost: store it again */
+    }
+    if (same != NULL) {
+        memcpy(bsha, same->blob_sha256, 32);
+        bsize = same->blob_size;
+        zstd = same->blob_encoding == ZUPD_ENC_ZSTD;
+        deltas = calloc(same->n_deltas + 1, sizeof(*deltas));
+        if (deltas == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < same->n_deltas; i++) {
+            char rel[128];
+            zp_blob_path(rel, sizeof(rel), same->deltas[i].sha256);
+            if (!zp_exists_size(b->r->dfd, rel, same->deltas[i].size))
+                continue;
+            memcpy(deltas[nd].from, same->deltas[i].from_sha256, 32);
+            memcpy(deltas[nd].sha, same->deltas[i].sha256, 32);
+            snprintf(deltas[nd].method, sizeof(deltas[nd].method), "%s", same->deltas[i].method);
+            deltas[nd].size = same->deltas[i].size;
+            nd++;
+        }
+        b->res->reused_blobs++;
+    } else {
+        size_t zcap = ZSTD_compressBound(m.len), zlen;
+        const uint8_t *blob = m.p;
+        size_t blen = m.len;
+
+        if (m.len > 0) {
+            z = malloc(zcap);
+            if (z == NULL) {
+                rc = ZUPD_E_NOMEM;
+                goto out;
+            }
+            zlen = ZSTD_compressCCtx(b->cctx, z, zcap, m.p, m.len, b->r->cfg.zstd_level);
+            if (!ZSTD_isError(zlen) && zlen < m.len) {
+                blob = z;
+                blen = zlen;
+                zstd = true;
+            }
+        }
+        rc = put_blob(b->r, blob, blen, bsha, &wrote);
+        if (rc != ZUPD_OK) {
+            rc = zp_fail(b->err, b->cap, rc, "cannot store the blob of '%s': %s", f->rel,
+                         zupd_strerror(rc));
+            goto out;
+        }
+        bsize = blen;
+        if (wrote) {
+            b->res->new_blobs++;
+            b->res->blob_bytes += blen;
+        } else {
+            b->res->reused_blobs++;
+        }
+        rc = make_deltas(b, f->rel, m.p, m.len, sha, bsize, &deltas, &nd);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    o = file_json(f, sha, bsha, bsize, zstd, deltas, nd);
+    if (o == NULL || json_array_append_new(files, o) != 0)
+        rc = ZUPD_E_NOMEM;
+out:
+    free(z);
+    free(deltas);
+    unmap_file(&m);
+    return rc;
+}
+
+static int
+check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t cap)
+{
+    if (p->role != ZP_R_PRODUCTS && p->role != ZP_R_AVDB)
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb', not '%s'",
+                       zp_role_name(p->role));
+    if (!zupd_name_is_safe(p->component))
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component name '%s'", p->component);
+    if (!zupd_name_is_safe(p->version))
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid version '%s'", p->version);
+    (void)r;
+    return ZUPD_OK;
+}
+
+/* Everything of a publish but the commit: blobs, deltas and the manifest
+ * written (deferred), the target added to the role in memory. Adds to res. */
+static int
+publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
+            unsigned *mask, char *err, size_t cap)
+{
+    struct walk w;
+    struct pub b;
+    char tpath[512], **vers = NULL, when[32], hex[65], rel[1024];
+    size_t n_vers = 0, hl;
+    json_t *files = NULL, *doc = NULL, *prov = NULL;
+    char *text = NULL;
+    unsigned k = p->deltas >= 0 ? (unsigned)p->deltas : r->cfg.deltas;
+    struct zupd_manifest *check = NULL;
+    struct zupd_hashes h;
+    int rc;
+
+    memset(&w, 0, sizeof(w));
+    memset(&b, 0, sizeof(b));
+    w.err = err;
+    w.err_cap = cap;
+    b.r = r;
+    b.p = p;
+    b.res = res;
+    b.err = err;
+    b.cap = cap;
+    rc = check_args(r, p, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_check_vendor(r, "publish", err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_check_offline_live(r, "publish", err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    snprintf(tpath, sizeof(tpath), "%s/%s/%s/manifest.json", zp_role_name(p->role), p->component,
+             p->version);
+    if (zupd_meta_target(zp_tdoc(r, p->role, tpath), tpath, &(struct zupd_target){0}) == ZUPD_OK)
+        return zp_fail(err, cap, ZUPD_E_EXISTS, "version %s of '%s' is already published",
+                       p->version, p->component);
+    rc = walk_input(&w, p->path);
+    if (rc != ZUPD_OK)
+        goto out;
+    res->files += w.n;
+    /* the last K releases, for unchanged files and deltas */
+    rc = zp_versions(r, p->role, p->component, &vers, &n_vers);
+    if (rc != ZUPD_OK)
+        goto out;
+    b.k = k;
+    b.delta_level = p->delta_level > 0 ? p->delta_level : r->cfg.delta_level;
+    if (k == 0 && n_vers > 0)
+        k = 1; /* the newest is still needed to reuse unchanged blobs */
+    b.n_prev = n_vers < k ? n_vers : k;
+    b.prev = calloc(b.n_prev + 1, sizeof(*b.prev));
+    if (b.prev == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < b.n_prev; i++) {
+        rc = load_manifest(r, p->role, p->component, vers[n_vers - b.n_prev + i], &b.prev[i], err,
+                           cap);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    b.cctx = ZSTD_createCCtx();
+    files = json_array();
+    if (b.cctx == NULL || files == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; rc == ZUPD_OK && i < w.n; i++)
+        rc = one_file(&b, &w.v[i], files);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zupd_time_format(r->now, when, sizeof(when));
+    if (rc != ZUPD_OK)
+        goto out;
+    prov = json_object();
+    if (prov != NULL && p->source_revision != NULL)
+        json_object_set_new(prov, "source_revision", json_string(p->source_revision));
+    if (prov != NULL && p->builder != NULL)
+        json_object_set_new(prov, "builder", json_string(p->builder));
+    doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o}", "zupd_manifest", ZUPD_MANIFEST_FORMAT,
+                    "component", p->component, "role", zp_role_name(p->role), "version", p->version,
+                    "created", when, "provenance", prov, "files", files);
+    prov = NULL;
+    files = NULL;
+    text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (text == NULL) {
+        rc = ZUPD_E_NOMEM;
+        goto out;
+    }
+    res->manifest_bytes += strlen(text);
+    /* what we sign must be what every client parses */
+    rc = zupd_manifest_parse((const uint8_t *)text, strlen(text), NULL, &check, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    memset(&h, 0, sizeof(h));
+    h.count = 1;
+    h.has_sha256 = true;
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
+    if (rc != ZUPD_OK)
+        goto out;
+    zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
+    rc = zp_target_file(rel, sizeof(rel), tpath, hex);
+    if (rc == ZUPD_OK)
+        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
+    if (rc != ZUPD_OK) {
+        zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        goto out;
+    }
+    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
+    if (rc != ZUPD_OK) {
+        zp_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
+                zupd_strerror(rc));
+        goto out;
+    }
+    zp_tdoc_changed(r, p->role, tpath, mask);
+out:
+    zupd_manifest_free(check);
+    for (size_t i = 0; b.prev != NULL && i < b.n_prev; i++)
+        zupd_manifest_free(b.prev[i]);
+    free(b.prev);
+    ZSTD_freeCCtx(b.cctx);
+    zp_strv_free(vers, n_vers);
+    json_decref(files);
+    json_decref(prov);
+    json_decref(doc);
+    free(text);
+    walk_free(&w);
+    return rc;
+}
+
+int
+zp_publish(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publish_res *res,
+           char *err, size_t cap)
+{
+    return zp_publish_many(r, p, 1, res, err, cap);
+}
+
+int
+zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                struct zp_publish_res *res, char *err, size_t cap)
+{
+    unsigned mask = 0;
+    int rc = ZUPD_OK;
+
+    memset(res, 0, sizeof(*res));
+    if (n == 0)
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "nothing to publish");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (p[i].role == p[j].role && strcmp(p[i].component, p[j].component) == 0)
+                return zp_fail(err, cap, ZUPD_E_MISUSE,
+                               "component '%s' appears twice in one publish", p[i].component);
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        char why[1024] = "";
+        rc = publish_one(r, &p[i], res, &mask, why, sizeof(why));
+        if (rc != ZUPD_OK && n > 1)
+            zp_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
+        else if (rc != ZUPD_OK)
+            zp_fail(err, cap, rc, "%s", why);
+    }
+    if (rc == ZUPD_OK)
+        rc = zp_commit(r, mask, &res->meta_bytes, err, cap);
+    return rc;
+}

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/repo/repo.c -- repository state: roles, configuration, open, the
+ * policy/vendor checks, paths, init. Signing, writing metadata and the
+ * commit order are mirror/repo/repo_commit.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zupd/hash.h>
+#include <zupd/manifest.h>
+#include <zupd/trusted.h>
+
+#include "delta/create.h"
+#include "zu/fsio.h"
+
+#include "repo/repo_int.h"
+
+static const char *const role_names[ZP_R__N] = {"root",      "targets",  "snapshot",
+                                                "timestamp", "products", "avdb"};
+
+const char *
+zp_role_name(enum zp_role r)
+{
+    return (unsigned)r < ZP_R__N ? role_names[r] : "unknown";
+}
+
+int
+zp_role_parse(const char *name, enum zp_role *out)
+{
+    for (unsigned i = 0; i < ZP_R__N; i++)
+        if (strcmp(name, role_names[i]) == 0) {
+            *out = (enum zp_role)i;
+            return ZUPD_OK;
+        }
+    return ZUPD_E_NOTFOUND;
+}
+
+bool
+zp_role_online(enum zp_role r)
+{
+    return r == ZP_R_SNAPSHOT || r == ZP_R_TIMESTAMP || r == ZP_R_AVDB;
+}
+
+enum zp_role
+zp_delegator(enum zp_role role)
+{
+    return role == ZP_R_PRODUCTS || role == ZP_R_AVDB ? ZP_R_TARGETS : ZP_R_ROOT;
+}
+
+int
+zp_fail(char *err, size_t cap, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && cap > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+void
+zp_config_default(struct zp_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->expiry[ZP_R_ROOT] = 365 * (int64_t)ZP_DAY;
+    c->expiry[ZP_R_TARGETS] = 90 * (int64_t)ZP_DAY;
+    c->expiry[ZP_R_SNAPSHOT] = 7 * (int64_t)ZP_DAY;
+    c->expiry[ZP_R_TIMESTAMP] = 1 * (int64_t)ZP_DAY;
+    c->expiry[ZP_R_PRODUCTS] = 90 * (int64_t)ZP_DAY;
+    c->expiry[ZP_R_AVDB] = 7 * (int64_t)ZP_DAY;
+    c->deltas = 5;
+    c->zstd_level = 19;
+}
+
+int
+zp_config_write(int dfd, const struct zp_config *c)
+{
+    json_t *doc, *ex = json_object();
+    char *text;
+    int rc;
+
+    for (unsigned i = 0; ex != NULL && i < ZP_R__N; i++)
+        json_object_set_new(ex, role_names[i], json_integer(c->expiry[i]));
+    doc = json_pack("{s:i,s:o,s:i,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
+                    (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
+                    "kind", c->policy ? "policy" : "vendor");
+    if (doc == NULL)
+        return ZUPD_E_NOMEM;
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (text == NULL)
+        return ZUPD_E_NOMEM;
+    rc = zp_put(dfd, ZP_STATE_DIR "/config.json", text, strlen(text), 0644, false);
+    free(text);
+    return rc;
+}
+
+static int
+config_read(int dfd, struct zp_config *c)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    json_t *doc, *ex, *v;
+    int rc;
+
+    zp_config_default(c);
+    rc = zp_get(dfd, ZP_STATE_DIR "/config.json", 1u << 16, &buf, &len);
+    if (rc == ZUPD_E_NOTFOUND)
+        return ZUPD_OK;
+    if (rc != ZUPD_OK)
+        return rc;
+    doc = json_loadb((const char *)buf, len, 0, NULL);
+    free(buf);
+    if (doc == NULL)
+        return ZUPD_E_FORMAT;
+    ex = json_object_get(doc, "expires");
+    for (unsigned i = 0; i < ZP_R__N; i++) {
+        v = json_object_get(ex, role_names[i]);
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+            c->expiry[i] = (int64_t)json_integer_value(v);
+    }
+    v = json_object_get(doc, "deltas");
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000)
+        c->deltas = (unsigned)json_integer_value(v);
+    v = json_object_get(doc, "zstd_level");
+    if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 22)
+        c->zstd_level = (int)json_integer_value(v);
+    v = json_object_get(doc, "delta_level");
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= ZUPD_DELTA_LEVEL_MAX)
+        c->delta_level = (int)json_integer_value(v);
+    v = json_object_get(doc, "kind");
+    c->policy = json_is_string(v) && strcmp(json_string_value(v), "policy") == 0;
+    json_decref(doc);
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void
+zp_repo_free(struct zp_repo *r)
+{
+    if (r == NULL)
+        return;
+    for (unsigned i = 0; i < ZP_R__N; i++)
+        zupd_meta_free(r->m[i]);
+    for (size_t i = 0; i < r->n_keys; i++)
+        zp_signer_free(r->keys[i].s);
+    free(r->keys);
+    for (size_t i = 0; i < r->n_bins; i++)
+        zupd_meta_free(r->bins[i].m);
+    free(r->bins);
+    if (r->dfd >= 0) {
+        zp_discard(r->dfd); /* what a failed change left unflushed */
+        close(r->dfd);
+    }
+    if (r->lockfd >= 0)
+        close(r->lockfd);
+    free(r->dir);
+    free(r->keys_dir);
+    free(r);
+}
+
+static int
+repo_alloc(const struct zp_repo_opts *o, struct zp_repo **out)
+{
+    struct zp_repo *r = calloc(1, sizeof(*r));
+    size_t len;
+
+    *out = NULL;
+    if (r == NULL)
+        return ZUPD_E_NOMEM;
+    r->dfd = -1;
+    r->lockfd = -1;
+    r->pass = o->pass;
+    r->now = o->now != 0 ? o->now : (int64_t)time(NULL);
+    r->dir = strdup(o->dir);
+    if (o->keys_dir != NULL) {
+        r->keys_dir = strdup(o->keys_dir);
+    } else {
+        len = strlen(o->dir) + 16;
+        r->keys_dir = malloc(len);
+        if (r->keys_dir != NULL)
+            snprintf(r->keys_dir, len, "%s/../keys", o->dir);
+    }
+    if (r->dir == NULL || r->keys_dir == NULL) {
+        zp_repo_free(r);
+        return ZUPD_E_NOMEM;
+    }
+    *out = r;
+    return ZUPD_OK;
+}
+
+const struct zupd_meta *
+zp_repo_meta(const struct zp_repo *r, enum zp_role role)
+{
+    return r->m[role];
+}
+
+const struct zp_config *
+zp_repo_config(const struct zp_repo *r)
+{
+    return &r->cfg;
+}
+
+const char *
+zp_repo_keys_dir(const struct zp_repo *r)
+{
+    return r->keys_dir;
+}
+
+static int
+load_meta(struct zp_repo *r, const char *rel, enum zupd_meta_type type, struct zupd_meta **out,
+          char *err, size_t cap)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char why[256] = "";
+    int rc;
+
+    rc = zp_get(r->dfd, rel, ZP_META_CAP, &buf, &len);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+    rc = zupd_meta_parse(buf, len, NULL, type, out, why, sizeof(why));
+    free(buf);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "'%s/%s': %s", r->dir, rel, why);
+    return ZUPD_OK;
+}
+
+/* avdb's hash bins (when it delegates succinctly), as snapshot lists them */
+static int
+load_bins(struct zp_repo *r, char *err, size_t cap)
+{
+    const char *prefix = NULL;
+    unsigned bits = 0;
+    size_t n;
+    int rc;
+
+    if (zupd_meta_succinct(r->m[ZP_R_AVDB], &bits, &prefix) != ZUPD_OK)
+        return ZUPD_OK;
+    if (bits > 12)
+        return zp_fail(err, cap, ZUPD_E_TOOBIG,
+                       "avdb: %u-bit hash bins are more than zupd-mirror "
+                       "handles",
+                       bits);
+    n = (size_t)1 << bits;
+    r->bins = calloc(n, sizeof(*r->bins));
+    if (r->bins == NULL)
+        return ZUPD_E_NOMEM;
+    r->n_bins = n;
+    for (size_t i = 0; i < n; i++) {
+        struct zupd_meta_file f;
+        char fname[80], rel[128];
+
+        rc = zupd_meta_succinct_bin_name(r->m[ZP_R_AVDB], (uint32_t)i, r->bins[i].name,
+                                         sizeof(r->bins[i].name));
+        if (rc != ZUPD_OK)
+            return rc;
+        snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
+        if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK)
+            return zp_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
+        snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
+        rc = load_meta(r, rel, ZUPD_META_TARGETS, &r->bins[i].m, err, cap);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    return ZUPD_OK;
+}
+
+static struct zp_bin *
+bin_of(struct zp_repo *r, enum zp_role role, const char *path)
+{
+    struct zupd_meta_child child;
+    size_t cursor = 0;
+
+    if (role != ZP_R_AVDB || r->n_bins == 0 ||
+        zupd_meta_child_next(r->m[ZP_R_AVDB], path, &cursor, &child) != ZUPD_OK)
+        return NULL;
+    for (size_t i = 0; i < r->n_bins; i++)
+        if (strcmp(r->bins[i].name, child.name) == 0)
+            return &r->bins[i];
+    return NULL;
+}
+
+struct zupd_meta *
+zp_tdoc(struct zp_repo *r, enum zp_role role, const char *path)
+{
+    struct zp_bin *b = bin_of(r, role, path);
+
+    return b != NULL ? b->m : r->m[role];
+}
+
+void
+zp_tdoc_changed(struct zp_repo *r, enum zp_role role, const char *path, unsigned *mask)
+{
+    struct zp_bin *b = bin_of(r, role, path);
+
+    if (b != NULL)
+        b->dirty = true;
+    else
+        *mask |= 1u << role;
+}
+
+int
+zp_tdoc_foreach(struct zp_repo *r, enum zp_role role, zupd_meta_target_fn fn, void *opaque)
+{
+    int rc = zupd_meta_target_foreach(r->m[role], fn, opaque);
+
+    for (size_t i = 0; rc == 0 && role == ZP_R_AVDB && i < r->n_bins; i++)
+        rc = zupd_meta_target_foreach(r->bins[i].m, fn, opaque);
+    return rc;
+}
+
+int
+zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size_t cap)
+{
+    struct zp_repo *r = NULL;
+    struct zupd_meta_file f;
+    char rel[256];
+    int rc;
+
+    *out = NULL;
+    rc = repo_alloc(o, &r);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dfd < 0) {
+        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot open repository '%s': %s", r->dir,
+                     strerror(errno));
+        goto out;
+    }
+    rc = config_read(r->dfd, &r->cfg);
+    if (rc != ZUPD_OK) {
+        zp_fail(err, cap, rc, "cannot read '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+                zupd_strerror(rc));
+        goto out;
+    }
+    rc = load_meta(r, "metadata/root.json", ZUPD_META_ROOT, &r->m[ZP_R_ROOT], err, cap);
+    if (rc == ZUPD_OK)
+        rc = load_meta(r, "metadata/timestamp.json", ZUPD_META_TIMESTAMP, &r->m[ZP_R_TIMESTAMP],
+                       err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (zupd_meta_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f) != ZUPD_OK) {
+        rc = zp_fail(err, cap, ZUPD_E_FORMAT, "'%s/metadata/timestamp.json': no snapshot.json",
+                     r->dir);
+        goto out;
+    }
+    snprintf(rel, sizeof(rel), "metadata/%llu.snapshot.json", (unsigned long long)f.version);
+    rc = load_meta(r, rel, ZUPD_META_SNAPSHOT, &r->m[ZP_R_SNAPSHOT], err, cap);
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        char fname[64];
+        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
+            continue;
+        snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
+        if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK) {
+            rc = zp_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
+            break;
+        }
+        snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
+        rc = load_meta(r, rel, ZUPD_META_TARGETS, &r->m[i], err, cap);
+    }
+    if (rc == ZUPD_OK)
+        rc = load_bins(r, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    *out = r;
+    r = NULL;
+out:
+    zp_repo_free(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------ checks */
+
+bool
+zp_tree_is_policy(const char *dir)
+{
+    struct zp_config c;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool yes = dfd >= 0 && config_read(dfd, &c) == ZUPD_OK && c.policy;
+
+    if (dfd >= 0)
+        close(dfd);
+    return yes;
+}
+
+int
+zp_check_vendor(struct zp_repo *r, const char *what, char *err, size_t cap)
+{
+    if (!r->cfg.policy)
+        return ZUPD_OK;
+    return zp_fail(err, cap, ZUPD_E_MISUSE,
+                   "cannot %s: '%s' is an enterprise policy repository, which holds channel "
+                   "pointers only (see zupd-mirror policy)",
+                   what, r->dir);
+}
+
+int
+zp_check_policy(struct zp_repo *r, const char *what, char *err, size_t cap)
+{
+    if (r->cfg.policy)
+        return ZUPD_OK;
+    return zp_fail(err, cap, ZUPD_E_MISUSE,
+                   "cannot %s: '%s' is a vendor repository; create a policy repository with "
+                   "zupd-mirror policy init",
+                   what, r->dir);
+}
+
+int
+zp_check_offline_live(struct zp_repo *r, const char *what, char *err, size_t cap)
+{
+    static const enum zp_role offline[] = {ZP_R_ROOT, ZP_R_TARGETS};
+
+    for (size_t i = 0; i < ZU_ARRAY_LEN(offline); i++) {
+        const struct zupd_meta *m = r->m[offline[i]];
+        char when[32] = "?";
+        if (!zupd_meta_is_expired(m, r->now))
+            continue;
+        if (zupd_time_format(zupd_meta_expires(m), when, sizeof(when)) != ZUPD_OK)
+            snprintf(when, sizeof(when), "?");
+        return zp_fail(err, cap, ZUPD_E_EXPIRED,
+                       "cannot %s: role '%s' (version %llu) expired on %s; re-sign it first "
+                       "(zupd-mirror refresh --offline)",
+                       what, zp_role_name(offline[i]), (unsigned long long)zupd_meta_version(m),
+                       when);
+    }
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ paths */
+
+int
+zp_target_file(char *dst, size_t cap, const char *path, const char *hex)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+
+    if (slash == NULL)
+        n = snprintf(dst, cap, "targets/%s.%s", hex, path);
+    else
+        n = snprintf(dst, cap, "targets/%.*s/%s.%s", (int)(slash - path), path, hex, slash + 1);
+    return n > 0 && (size_t)n < cap ? ZUPD_OK : ZUPD_E_TOOBIG;
+}
+
+void
+zp_blob_path(char *dst, size_t cap, const uint8_t sha256[32])
+{
+    char hex[65];
+
+    zupd_hex_encode(hex, sizeof(hex), sha256, 32);
+    snprintf(dst, cap, "blobs/sha256/%.2s/%s", hex, hex);
+}
+
+int
+zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t **out,
+               size_t *out_len, char *err, size_t cap)
+{
+    struct zupd_target t;
+    char hex[65], rel[4200];
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    rc = zupd_meta_target(zp_tdoc(r, role, path), path, &t);
+    if (rc != ZUPD_OK)
+        return zp_fail(err, cap, rc, "'%s' is not a target of '%s'", path, zp_role_name(role));
+    if (!t.hashes.has_sha256)
+        return zp_fail(err, cap, ZUPD_E_HASH, "'%s': no sha256", path);
+    zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, 32);
+    rc = zp_target_file(rel, sizeof(rel), path, hex);
+    if (rc == ZUPD_OK)
+        rc = zp_get(r->dfd, rel, (size_t)(t.length < ZP_META_CAP ? t.length : ZP_META_CAP), out,
+                    out_len);
+    if (rc == ZUPD_OK)
+        rc = zupd_check_length_hashes(*out, *out_len, true, t.length, &t.hashes);
+    if (rc != ZUPD_OK) {
+        free(*out);
+        *out = NULL;
+        *out_len = 0;
+        return zp_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+    }
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------ init */
+
+static int
+add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
+{
+    char json[256];
+    int rc = zp_key_pubjson(k, json, sizeof(json));
+
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_add_key(m, role, (const uint8_t *)json, strlen(json), NULL, 0);
+    return rc;
+}
+
+static int
+get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char *err, size_t cap)
+{
+    struct zp_kdf_cost cost;
+    int rc = zp_key_by_name(r->keys_dir, name, k);
+
+    if (rc != ZUPD_E_NOTFOUND)
+        return rc == ZUPD_OK ? rc
+                             : zp_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
+                                       name, zupd_strerror(rc));
+    zp_kdf_cost_env(&cost);
+    return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
+}
+
+/* avdb delegates to 2^bits hash bins "avdb-bin-<hex>", signed by its key */
+static int
+make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
+{
+    struct zupd_meta *avdb = r->m[ZP_R_AVDB];
+    char json[256];
+    size_t n = (size_t)1 << bits;
+    int rc;
+
+    rc = zupd_meta_set_succinct(avdb, bits, "avdb-bin");
+    if (rc == ZUPD_OK)
+        rc = zp_key_pubjson(k, json, sizeof(json));
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_add_key(avdb, NULL, (const uint8_t *)json, strlen(json), NULL, 0);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->bins = calloc(n, sizeof(*r->bins));
+    if (r->bins == NULL)
+        return ZUPD_E_NOMEM;
+    r->n_bins = n;
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        rc = zupd_meta_succinct_bin_name(avdb, (uint32_t)i, r->bins[i].name,
+                                         sizeof(r->bins[i].name));
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_new(ZUPD_META_TARGETS, 1, r->now + r->cfg.expiry[ZP_R_AVDB],
+                               &r->bins[i].m);
+    }
+    return rc;
+}
+
+int
+zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *err, size_t cap)
+{
+    static const char *const deleg_paths[2] = {"products/*/*/*", "avdb/*/*/*"};
+    struct zp_repo *r = NULL;
+    struct zp_keyinfo k;
+    unsigned n = io->root_keys ? io->root_keys : 1;
+    unsigned thr = io->root_threshold ? io->root_threshold : 1;
+    struct stat st;
+    int rc;
+
+    if (thr > n || n > 32)
+        return zp_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
+                       n);
+    rc = repo_alloc(o, &r);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->cfg = io->config;
+    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
+        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
+                     strerror(errno));
+        goto out;
+    }
+    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dfd < 0) {
+        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
+                     strerror(errno));
+        goto out;
+    }
+    if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        rc = zp_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
+        goto out;
+    }
+    for (unsigned i = 0; i < ZP_R__N; i++) {
+        rc = zupd_meta_new(i == ZP_R_ROOT        ? ZUPD_META_ROOT
+                           : i == ZP_R_SNAPSHOT  ? ZUPD_META_SNAPSHOT
+                           : i == ZP_R_TIMESTAMP ? ZUPD_META_TIMESTAMP
+                                                 : ZUPD_META_TARGETS,
+                           1, r->now + r->cfg.expiry[i], &r->m[i]);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    for (unsigned i = 1; i <= n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "root-%u", i);
+        rc = get_or_make_key(r, name, &k, err, cap);
+        if (rc == ZUPD_OK)
+            rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    rc = zupd_meta_set_threshold(r->m[ZP_R_ROOT], "root", thr);
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        rc = get_or_make_key(r, role_names[i], &k, err, cap);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
+            const char *p = deleg_paths[i - ZP_R_PRODUCTS];
+            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role_names[i], true, &p, 1, NULL, 0);
+            if (rc == ZUPD_OK)
+                rc = add_role_key(r->m[ZP_R_TARGETS], role_names[i], &k);
+            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
+                rc = make_bins(r, io->avdb_bins, &k);
+        } else {
+            rc = add_role_key(r->m[ZP_R_ROOT], role_names[i], &k);
+        }
+    }
+    if (rc != ZUPD_OK) {
+        zp_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
+        goto out;
+    }
+    rc = zp_config_write(r->dfd, &r->cfg);
+    if (rc != ZUPD_OK) {
+        zp_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+                zupd_strerror(rc));
+        goto out;
+    }
+    {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
+        rc = zp_sign_as(r, r->m[ZP_R_ROOT], "root", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_ROOT, r->m[ZP_R_ROOT], NULL, err, cap);
+    }
+    /* version 1 of each role, then snapshot and timestamp name them: the
+     * commit below writes version 2 of everything, so write 1 by hand */
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        const struct zupd_meta *d[1];
+        struct zupd_meta_file f;
+        char fname[64];
+        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
+            continue;
+        d[0] = r->m[zp_delegator((enum zp_role)i)];
+        rc = zp_sign_as(r, r->m[i], role_names[i], d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, (enum zp_role)i, r->m[i], NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_meta_entry(r, (enum zp_role)i, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+    }
+    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++) {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
+        struct zupd_meta_file f;
+        char fname[96];
+        rc = zp_sign_as(r, r->bins[i].m, r->bins[i].name, d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_doc(r, r->bins[i].name, r->bins[i].m, NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_doc_entry(r->bins[i].m, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+    }
+    if (rc == ZUPD_OK) {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
+        struct zupd_meta_file f;
+        rc = zp_sign_as(r, r->m[ZP_R_SNAPSHOT], "snapshot", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_SNAPSHOT, r->m[ZP_R_SNAPSHOT], NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
+        if (rc == ZUPD_OK)
+            rc = zp_flush(r->dfd);
+        if (rc == ZUPD_OK)
+            rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_TIMESTAMP, r->m[ZP_R_TIMESTAMP], NULL, err, cap);
+    }
+out:
+    zp_repo_free(r);
+    return rc;
+}
+
+int
+zp_meta_copy(const struct zupd_meta *m, struct zupd_meta **out)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    rc = zupd_meta_serialize(m, 0, &text, &len);
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_parse(text, len, NULL, zupd_meta_type(m), out, NULL, 0);
+    free(text);
+    return rc;
+}
+
+int
+zp_repo_lock(struct zp_repo *r, char *err, size_t cap)
+{
+    int fd;
+
+    if (zp_mkdirs(r->dfd, ZP_STATE_DIR "/lock") != ZUPD_OK)
+        return zp_fail(err, cap, ZUPD_E_IO, "cannot create '%s/" ZP_STATE_DIR "'", r->dir);
+    fd = openat(r->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return zp_fail(err, cap, zu_errno_to_err(errno),
+                       "cannot open '%s/" ZP_STATE_DIR "/lock': %s", r->dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return zp_fail(err, cap, ZUPD_E_BUSY,
+                       "another zupd-mirror is changing '%s' (lock '%s/" ZP_STATE_DIR "/lock')",
+                       r->dir, r->dir);
+    }
+    r->lockfd = fd; /* held until zp_repo_free() */
+    return ZUPD_OK;
+}

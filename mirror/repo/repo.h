@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/repo/repo.h -- a zupd TUF repository on the publisher's disk: init,
+ * publish, promote, refresh, prune, key rotation, offline signing and
+ * verification (docs/formats.md, docs/mirror.md). Every function reports a
+ * one-line reason in err (naming the role, file or key) and returns a
+ * zupd_err code. Names use zp_ (publisher-internal). */
+#ifndef ZP_REPO_H
+#define ZP_REPO_H
+
+#include <stdbool.h>
+
+#include <zupd/meta.h>
+
+#include "keys/keystore.h"
+
+struct zupd_channel;
+
+#define ZP_DAY 86400
+
+/* Roles a repository has; ZP_R_PRODUCTS and ZP_R_AVDB are delegated by
+ * targets with the path patterns "products/" and "avdb/" followed by a star. */
+enum zp_role {
+    ZP_R_ROOT = 0,
+    ZP_R_TARGETS,
+    ZP_R_SNAPSHOT,
+    ZP_R_TIMESTAMP,
+    ZP_R_PRODUCTS,
+    ZP_R_AVDB,
+    ZP_R__N
+};
+const char *zp_role_name(enum zp_role r);
+/* ZUPD_E_NOTFOUND for a name that is no role. */
+ZU_NODISCARD int zp_role_parse(const char *name, enum zp_role *out);
+/* The role that delegates role (root for the top-level roles). */
+enum zp_role zp_delegator(enum zp_role role);
+/* Online roles (snapshot, timestamp, avdb) are signed unattended. */
+bool zp_role_online(enum zp_role r);
+
+/* Publisher settings, kept in DIR/.zupd/config.json. */
+struct zp_config {
+    int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
+    unsigned deltas;         /* K: deltas from the last K releases */
+    int zstd_level;
+    int delta_level; /* delta engine level; 0: its default (ZUPD_DELTA_LEVEL_DEFAULT) */
+    bool policy;     /* an enterprise policy repository: channel pointers only */
+};
+void zp_config_default(struct zp_config *c);
+
+struct zp_repo_opts {
+    const char *dir;      /* the tree served: metadata/, targets/, blobs/ */
+    const char *keys_dir; /* NULL: <dir>/../keys */
+    struct zp_pass pass;  /* passphrases of the keys */
+    int64_t now;          /* 0: the clock */
+};
+
+/* ------------------------------------------------------------ init */
+
+struct zp_init_opts {
+    unsigned root_keys;      /* n root keys (root-1 ... root-n); default 1 */
+    unsigned root_threshold; /* k; default 1 */
+    unsigned avdb_bins;      /* 0, or B: avdb delegates to 2^B hash bins (TAP 15) */
+    struct zp_config config;
+};
+
+/* A new repository in o->dir (which must be empty or missing): keys for
+ * every role generated in the key directory unless present (key names:
+ * root-1..root-n, targets, products, avdb, snapshot, timestamp), version 1
+ * of every role, signed. */
+ZU_NODISCARD int zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io,
+                              char *err, size_t cap);
+
+/* ------------------------------------------------------------ open */
+
+struct zp_repo;
+
+/* Load the current metadata (metadata/root.json, timestamp.json and the
+ * versions they name) and the configuration. Ownership: *out new,
+ * zp_repo_free(). */
+ZU_NODISCARD int zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err,
+                              size_t cap);
+void zp_repo_free(struct zp_repo *r); /* NULL ok; wipes unlocked keys */
+
+/* Take the repository lock (DIR/.zupd/lock, flock) until zp_repo_free():
+ * one process changes a repository at a time (ZUPD_E_BUSY otherwise). */
+ZU_NODISCARD int zp_repo_lock(struct zp_repo *r, char *err, size_t cap);
+
+/* The current document of a role (borrowed). */
+const struct zupd_meta *zp_repo_meta(const struct zp_repo *r, enum zp_role role);
+const struct zp_config *zp_repo_config(const struct zp_repo *r);
+const char *zp_repo_keys_dir(const struct zp_repo *r);
+
+/* Unlock now (asking passphrases) the keys that sign roles, so that the
+ * signing steps that follow do not wait for a person. */
+ZU_NODISCARD int zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, size_t n, char *err,
+                                size_t cap);
+
+/* ------------------------------------------------------------ publish */
+
+/* The delta hook: a patch turning old into new_, or ZUPD_E_NOTFOUND for "no
+ * delta" (no engine, or nothing smaller). method receives its name.
+ * Ownership: *patch new (free()). */
+ZU_NODISCARD int zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_,
+                               size_t new_len, int level, uint8_t **patch, size_t *patch_len,
+                               char *method, size_t method_cap);
+
+struct zp_publish_opts {
+    const char *component;
+    const char *version;
+    const char *path;            /* a directory or a single file */
+    enum zp_role role;           /* ZP_R_PRODUCTS or ZP_R_AVDB */
+    const char *source_revision; /* provenance; NULL ok */
+    const char *builder;         /* provenance; NULL ok */
+    int deltas;                  /* K, or -1: the configured one */
+    int delta_level;             /* 1..22, or 0: the configured one */
+};
+
+struct zp_publish_res {
+    size_t files;
+    size_t new_blobs;        /* blobs written (full contents) */
+    size_t reused_blobs;     /* contents already in the repository */
+    size_t deltas;           /* delta blobs written */
+    uint64_t blob_bytes;     /* bytes of blobs written */
+    uint64_t manifest_bytes; /* the new release manifest (a TUF target) */
+    uint64_t meta_bytes;     /* new TUF metadata: role, snapshot, timestamp */
+    double delta_seconds;    /* time spent in the delta hook */
+};
+
+ZU_NODISCARD int zp_publish(struct zp_repo *r, const struct zp_publish_opts *p,
+                            struct zp_publish_res *res, char *err, size_t cap);
+
+/* Publish releases of several components (each at most once) as one
+ * change: one new version of each role involved, one snapshot, one
+ * timestamp. res adds up. Either all are published or none is. */
+ZU_NODISCARD int zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                                 struct zp_publish_res *res, char *err, size_t cap);
+
+/* ------------------------------------------------------------ channels */
+
+/* Point role's channel of component at version (which must be published).
+ * A version sorting lower than the current one needs rollback. */
+ZU_NODISCARD int zp_promote(struct zp_repo *r, enum zp_role role, const char *component,
+                            const char *version, const char *channel, bool rollback, char *err,
+                            size_t cap);
+
+/* The version a channel names now; ZUPD_E_NOTFOUND when none. */
+ZU_NODISCARD int zp_channel_get(struct zp_repo *r, enum zp_role role, const char *component,
+                                const char *channel, char *version, size_t vcap);
+
+/* Published versions of a component in role, sorted (oldest first).
+ * Ownership: *out new, zupd_strv_free()-style: free each then the array. */
+ZU_NODISCARD int zp_versions(struct zp_repo *r, enum zp_role role, const char *component,
+                             char ***out, size_t *n);
+void zp_strv_free(char **v, size_t n);
+
+/* ------------------------------------------------------------ policy */
+
+/* A pin of the enterprise policy repository: the fleet installs version
+ * of component on channel (a rollback when it moves the fleet back). */
+struct zp_pin {
+    enum zp_role role; /* ZP_R_PRODUCTS or ZP_R_AVDB */
+    const char *component;
+    const char *channel;
+    const char *version;
+    const char *note; /* NULL ok */
+    int64_t expires;  /* 0: until released */
+    bool rollback;
+};
+
+/* Write the pin into the policy repository r and publish it (new role,
+ * snapshot and timestamp). Moving an unexpired pin to a lower version needs
+ * p->rollback. With vendor_dir (a vendor tree, e.g. the synced mirror),
+ * the version must be a release signed there. */
+ZU_NODISCARD int zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
+                               char *err, size_t cap);
+
+/* Drop the pin of component's channel: the vendor's channel applies again. */
+ZU_NODISCARD int zp_policy_release(struct zp_repo *r, enum zp_role role, const char *component,
+                                   const char *channel, char *err, size_t cap);
+
+struct zp_pin_entry {
+    enum zp_role role;
+    struct zupd_channel *ch;
+};
+
+/* Every pin (channel pointer) of the repository. Ownership: *out new,
+ * zp_pins_free(). */
+ZU_NODISCARD int zp_policy_list(struct zp_repo *r, struct zp_pin_entry **out, size_t *n);
+void zp_pins_free(struct zp_pin_entry *v, size_t n);
+/* ZUPD_E_MISUSE (with a message) unless r is a policy repository. */
+ZU_NODISCARD int zp_check_policy_repo(struct zp_repo *r, char *err, size_t cap);
+
+/* The vendor's security floor of component: version (a published release)
+ * is written into every channel pointer of the component, in one change;
+ * an endpoint follows no enterprise pin below it. *channels: how many. */
+ZU_NODISCARD int zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component,
+                              const char *version, size_t *channels, char *err, size_t cap);
+
+/* ------------------------------------------------------------ maintenance */
+
+struct zp_refresh_res {
+    bool resigned[ZP_R__N];
+    bool due_offline[ZP_R__N]; /* offline roles expiring within half their period */
+};
+
+/* Re-sign timestamp, and snapshot and avdb, when due (less than half of
+ * their period left) or when force. Offline roles (root, targets, products)
+ * are re-signed only with offline; without it an expired one is an error
+ * (ZUPD_E_EXPIRED) and one due soon is reported in res. */
+ZU_NODISCARD int zp_refresh(struct zp_repo *r, bool force, bool offline, struct zp_refresh_res *res,
+                            char *err, size_t cap);
+
+struct zp_prune_res {
+    size_t releases; /* releases dropped */
+    size_t blobs;    /* blobs removed */
+    uint64_t bytes;  /* their bytes */
+};
+
+/* Keep the last keep releases of every component (and every release a
+ * channel names); drop the others from the role metadata, then remove
+ * their manifests and every blob no remaining manifest names. */
+ZU_NODISCARD int zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err,
+                          size_t cap);
+
+/* Replace the keys of role by the key files new_keys[0..n) (names in the
+ * key directory; generated when missing), with threshold (0: keep). root,
+ * targets, snapshot, timestamp: a new root version signed by the old and
+ * the new root thresholds; products, avdb: a new targets version. The
+ * roles signed by the new keys are re-signed. */
+ZU_NODISCARD int zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys,
+                           size_t n, uint64_t threshold, const struct zp_kdf_cost *cost, char *err,
+                           size_t cap);
+
+/* ------------------------------------------------------------ offline signing */
+
+/* Prepare the next version of an offline role (root, targets, products,
+ * or avdb) unsigned, with a fresh expiry, as DIR/.zupd/staged/<role>.json;
+ * out receives that path. */
+ZU_NODISCARD int zp_stage(struct zp_repo *r, enum zp_role role, char *out, size_t out_cap,
+                          char *err, size_t cap);
+
+/* Add the signature of the key file key_path to the metadata file path (in
+ * place, atomically). Needs no repository: this runs on the signing
+ * machine. Signatures already there are kept (a threshold adds them one by
+ * one). */
+ZU_NODISCARD int zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p,
+                              char *err, size_t cap);
+
+/* Import a signed metadata file: verified against its delegator (root: the
+ * old and the new root thresholds), then installed, followed by snapshot
+ * and timestamp when it is a targets role. */
+ZU_NODISCARD int zp_import(struct zp_repo *r, const char *path, char *err, size_t cap);
+
+/* ------------------------------------------------------------ verify */
+
+struct zp_verify_res {
+    size_t roles;
+    size_t targets;
+    size_t manifests;
+    size_t not_mirrored; /* targets a filtered mirror does not hold (its sync selection) */
+    size_t blobs;
+    uint64_t blob_bytes;
+};
+
+/* Check the tree dir as a client would (lib's TUF client over a file
+ * transport, trusting root_path, NULL: dir/metadata/1.root.json), then
+ * every manifest's blobs and deltas (hash and length, and the content
+ * hash of each full blob). In a mirror made by a filtered sync, only the
+ * targets of its selection file (mirror/repo/select.h) are checked; the
+ * others are counted in not_mirrored. err starts with the path of the
+ * first problem. */
+ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
+                           struct zp_verify_res *res, char *err, size_t cap);
+/* zp_verify flags: a policy repository's channel pointers name releases
+ * of the vendor's repository, so they are checked for form only. */
+#define ZP_VERIFY_POLICY 1u
+
+/* Is dir a policy repository (its publisher configuration says so)? */
+bool zp_tree_is_policy(const char *dir);
+
+#endif
