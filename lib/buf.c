@@ -26,6 +26,34 @@ zu_buf_release(struct zu_buf *b)
     b->cap = 0;
 }
 
+int
+zu_grow_(void *vp, size_t *cap, size_t need, size_t elem, size_t max)
+{
+    size_t ncap, bytes;
+    void *old, *nv;
+
+    zu_assert(elem > 0);
+    if (need <= *cap)
+        return ZUPD_OK;
+    if (max == 0 || max > SIZE_MAX / elem)
+        max = SIZE_MAX / elem;
+    if (need > max)
+        return ZUPD_E_TOOBIG;
+    ncap = *cap < 8 ? 8 : *cap;
+    while (ncap < need)
+        ncap = ncap > max / 2 ? max : ncap * 2;
+    if (ncap > max)
+        ncap = max;
+    bytes = ncap * elem; /* ncap <= SIZE_MAX / elem */
+    memcpy(&old, vp, sizeof(old));
+    nv = realloc(old, bytes);
+    if (nv == NULL)
+        return ZUPD_E_NOMEM; /* *vp and *cap unchanged: still valid */
+    memcpy(vp, &nv, sizeof(nv));
+    *cap = ncap;
+    return ZUPD_OK;
+}
+
 static int
 buf_reserve(struct zu_buf *b, size_t n)
 {
@@ -111,15 +139,30 @@ zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
-int
+static void
+say_v(char *err, size_t cap, const char *fmt, va_list ap)
+{
+    if (err != NULL && cap > 0)
+        vsnprintf(err, cap, fmt, ap);
+}
+
+void
 zu_say(char *err, size_t cap, const char *fmt, ...)
 {
     va_list ap;
 
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
+    va_start(ap, fmt);
+    say_v(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+int
+zu_fail(char *err, size_t cap, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    say_v(err, cap, fmt, ap);
+    va_end(ap);
+    return rc;
 }

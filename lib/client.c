@@ -211,9 +211,9 @@ fetch_meta(struct zupd_client *c, const char *rel, uint64_t max_bytes, accept_fn
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last; /* the refusal says more than the fallback's failure */
-            zu_say(err, cap, "cannot download '%s%s': %s",
-                   c->bases[res.mirror < c->n_bases ? res.mirror : 0], rel, zupd_strerror(rc));
-            return rc;
+            return zu_fail(err, cap, rc, "cannot download '%s%s': %s",
+                           c->bases[res.mirror < c->n_bases ? res.mirror : 0], rel,
+                           zupd_strerror(rc));
         }
         if (res.not_modified) {
             if (not_modified != NULL)
@@ -373,8 +373,7 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
     rc = fetch_meta(c, "timestamp.json", c->lim.max_timestamp_bytes, accept_timestamp, NULL, cond,
                     &not_modified, err, cap);
     if (rc == ZUPD_OK && not_modified && !local_ok) {
-        zu_say(err, cap, "%s", "timestamp: 304 without a trusted timestamp");
-        return ZUPD_E_NET;
+        return zu_fail(err, cap, ZUPD_E_NET, "%s", "timestamp: 304 without a trusted timestamp");
     }
     if (rc == ZUPD_E_EXISTS)
         rc = ZUPD_OK; /* the same version: keep the trusted one */
@@ -450,8 +449,7 @@ load_targets(struct zupd_client *c, const char *role, const char *parent, char *
         zupd_url_quote(q, sizeof(q), role) != ZUPD_OK)
         return ZUPD_E_TOOBIG;
     if (zupd_meta_file(zupd_trusted_get(c->t, "snapshot"), fname, &f) != ZUPD_OK) {
-        zu_say(err, cap, "%s: delegated but not listed in snapshot", role);
-        return ZUPD_E_NOTFOUND;
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "%s: delegated but not listed in snapshot", role);
     }
     if (zupd_meta_consistent_snapshot(zupd_trusted_get(c->t, "root")))
         snprintf(rel, sizeof(rel), "%llu.%s.json", (unsigned long long)f.version, q);
@@ -612,13 +610,11 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
     *out = NULL;
     *out_len = 0;
     if (!usable_hashes(t)) {
-        zu_say(err, cap, "'%s': no hash algorithm zupd can check", path);
-        return ZUPD_E_HASH;
+        return zu_fail(err, cap, ZUPD_E_HASH, "'%s': no hash algorithm zupd can check", path);
     }
     if (t->length > max_len) {
-        zu_say(err, cap, "'%s': %llu bytes, more than the %zu allowed", path,
-               (unsigned long long)t->length, max_len);
-        return ZUPD_E_TOOBIG;
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "'%s': %llu bytes, more than the %zu allowed", path,
+                       (unsigned long long)t->length, max_len);
     }
     rc = target_rel(c, path, t, rel, sizeof(rel));
     if (rc != ZUPD_OK)
@@ -633,8 +629,8 @@ zupd_client_fetch_target(struct zupd_client *c, const char *path, const struct z
         if (rc != ZUPD_OK) {
             if (last != ZUPD_OK)
                 return last;
-            zu_say(err, cap, "cannot download target '%s': %s", path, zupd_strerror(rc));
-            return rc;
+            return zu_fail(err, cap, rc, "cannot download target '%s': %s", path,
+                           zupd_strerror(rc));
         }
         rc = zupd_check_length_hashes(buf, len, true, t->length, &t->hashes);
         if (rc == ZUPD_OK) {
@@ -681,8 +677,7 @@ zupd_client_download_target(struct zupd_client *c, const char *path, const struc
     if (cached != NULL)
         *cached = false;
     if (!usable_hashes(t)) {
-        zu_say(err, cap, "'%s': no hash algorithm zupd can check", path);
-        return ZUPD_E_HASH;
+        return zu_fail(err, cap, ZUPD_E_HASH, "'%s': no hash algorithm zupd can check", path);
     }
     if (!zu_plain_name(name))
         return ZUPD_E_MISUSE;

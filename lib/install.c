@@ -351,13 +351,12 @@ from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, si
 
     rc = fetch_blob(u, e->blob_sha256, e->blob_size, name, sizeof(name));
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot download the blob of '%s': %s", e->path, zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "cannot download the blob of '%s': %s", e->path,
+                       zupd_strerror(rc));
     }
     rc = zupd_stage_open(st, i, &sink);
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
     }
     rc = decode_blob(u, e, name, &sink);
     rc2 = zupd_stage_close(st);
@@ -617,8 +616,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     zu_say(err, cap, "%s", "");
     rc = zupd_stage_begin(store, mbytes, mlen, &st);
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot start staging: %s", zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "cannot start staging: %s", zupd_strerror(rc));
     }
     m = zupd_stage_manifest(st);
     stats->files = m->n_files;

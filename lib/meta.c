@@ -13,20 +13,6 @@
 
 static const char *const top_roles[] = {"root", "snapshot", "targets", "timestamp"};
 
-ZU_PRINTF(4, 5)
-static int
-fail(char *err, size_t cap, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 const char *
 zupd_meta_type_name(enum zupd_meta_type t)
 {
@@ -166,14 +152,15 @@ check_str_array(const json_t *a, size_t max, bool unique, const char *role, cons
     int rc = ZUPD_OK;
 
     if (!json_is_array(a))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role, field);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role, field);
     n = json_array_size(a);
     if (n > max)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: '%s' has %zu entries, more than %zu", role, field,
-                    n, max);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s: '%s' has %zu entries, more than %zu", role,
+                       field, n, max);
     json_array_foreach (a, i, e) {
         if (!json_is_string(e))
-            return fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role, field);
+            return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' must be a list of strings", role,
+                           field);
     }
     if (!unique || n < 2)
         return ZUPD_OK;
@@ -185,7 +172,7 @@ check_str_array(const json_t *a, size_t max, bool unique, const char *role, cons
     qsort(v, n, sizeof(*v), strptr_cmp);
     for (i = 1; i < n; i++)
         if (strcmp(v[i - 1], v[i]) == 0) {
-            rc = fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' lists '%s' twice", role, field, v[i]);
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: '%s' lists '%s' twice", role, field, v[i]);
             break;
         }
     free(v);
@@ -198,7 +185,7 @@ check_threshold(const json_t *obj, const char *role, uint64_t *out, char *err, s
     json_t *t = json_object_get(obj, "threshold");
 
     if (!json_is_integer(t) || json_integer_value(t) < 1)
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'threshold' must be an integer >= 1", role);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'threshold' must be an integer >= 1", role);
     *out = (uint64_t)json_integer_value(t);
     return ZUPD_OK;
 }
@@ -211,11 +198,11 @@ check_role_base(json_t *r, const char *role, const struct zupd_limits *lim,
     int rc;
 
     if (!json_is_object(r))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: a role must be an object", role);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: a role must be an object", role);
     out->obj = r;
     out->keyids = json_object_get(r, "keyids");
     if (out->keyids == NULL)
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: missing 'keyids'", role);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: missing 'keyids'", role);
     rc = check_str_array(out->keyids, lim->max_keys, true, role, "keyids", err, cap);
     if (rc != ZUPD_OK)
         return rc;
@@ -241,10 +228,11 @@ check_keys(json_t *keys, const char *role, const struct zupd_limits *lim, struct
     int rc;
 
     if (!json_is_object(keys))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'keys' must be an object", role);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'keys' must be an object", role);
     n = json_object_size(keys);
     if (n > lim->max_keys)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu keys, more than %zu", role, n, lim->max_keys);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu keys, more than %zu", role, n,
+                       lim->max_keys);
     ix->keys = calloc(n > 0 ? n : 1, sizeof(*ix->keys));
     if (ix->keys == NULL)
         return ZUPD_E_NOMEM;
@@ -256,9 +244,9 @@ check_keys(json_t *keys, const char *role, const struct zupd_limits *lim, struct
         if (!json_is_object(k) || zu_json_get_str(k, "keytype", &s) != ZUPD_OK ||
             zu_json_get_str(k, "scheme", &s) != ZUPD_OK ||
             zu_json_get_obj(k, "keyval", &kv) != ZUPD_OK)
-            return fail(err, cap, ZUPD_E_FORMAT,
-                        "%s: key '%s' must have string 'keytype', 'scheme' and object 'keyval'",
-                        role, keyid);
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "%s: key '%s' must have string 'keytype', 'scheme' and object 'keyval'",
+                           role, keyid);
         rc = zu_key_from_json(k, &zk);
         if (rc == ZUPD_E_NOMEM)
             return rc;
@@ -373,16 +361,16 @@ check_meta_dict(json_t *meta, const char *role, const struct zupd_limits *lim, c
     struct zupd_meta_file f;
 
     if (!json_is_object(meta))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'meta' must be an object", role);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'meta' must be an object", role);
     if (json_object_size(meta) > lim->max_entries)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: 'meta' has more than %zu entries", role,
-                    lim->max_entries);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s: 'meta' has more than %zu entries", role,
+                       lim->max_entries);
     json_object_foreach (meta, name, e) {
         if (zu_meta_file_decode(e, &f) != ZUPD_OK)
-            return fail(err, cap, ZUPD_E_FORMAT,
-                        "%s: meta '%s' needs an integer 'version' >= 1, an optional integer "
-                        "'length' >= 0 and optional non-empty string 'hashes'",
-                        role, name);
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "%s: meta '%s' needs an integer 'version' >= 1, an optional integer "
+                           "'length' >= 0 and optional non-empty string 'hashes'",
+                           role, name);
     }
     return ZUPD_OK;
 }
@@ -400,21 +388,22 @@ check_root(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix, c
     v = json_object_get(s, "consistent_snapshot");
     if (v != NULL) {
         if (!json_is_boolean(v))
-            return fail(err, cap, ZUPD_E_FORMAT, "root: 'consistent_snapshot' must be a boolean");
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "root: 'consistent_snapshot' must be a boolean");
         ix->consistent_snapshot = json_is_true(v);
     }
     v = json_object_get(s, "keys");
     if (v == NULL)
-        return fail(err, cap, ZUPD_E_FORMAT, "root: missing 'keys'");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "root: missing 'keys'");
     rc = check_keys(v, "root", lim, ix, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     roles = json_object_get(s, "roles");
     if (!json_is_object(roles))
-        return fail(err, cap, ZUPD_E_FORMAT, "root: 'roles' must be an object");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "root: 'roles' must be an object");
     if (json_object_size(roles) != ZU_ARRAY_LEN(top_roles))
-        return fail(err, cap, ZUPD_E_FORMAT,
-                    "root: 'roles' must be exactly root, snapshot, targets and timestamp");
+        return zu_fail(err, cap, ZUPD_E_FORMAT,
+                       "root: 'roles' must be exactly root, snapshot, targets and timestamp");
     ix->roles = calloc(ZU_ARRAY_LEN(top_roles), sizeof(*ix->roles));
     if (ix->roles == NULL)
         return ZUPD_E_NOMEM;
@@ -424,7 +413,7 @@ check_root(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix, c
         name = top_roles[i];
         r = json_object_get(roles, name);
         if (r == NULL)
-            return fail(err, cap, ZUPD_E_FORMAT, "root: 'roles' has no '%s'", name);
+            return zu_fail(err, cap, ZUPD_E_FORMAT, "root: 'roles' has no '%s'", name);
         snprintf(where, sizeof(where), "root: role '%s'", name);
         rc = check_role_base(r, where, lim, &ix->roles[i], err, cap);
         if (rc != ZUPD_OK)
@@ -444,31 +433,32 @@ check_delegated(json_t *r, size_t idx, const struct zupd_limits *lim, struct zu_
     int rc;
 
     if (!json_is_object(r))
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role %zu must be an object", idx);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role %zu must be an object",
+                       idx);
     name = json_object_get(r, "name");
     if (!json_is_string(name) || json_string_length(name) == 0)
-        return fail(err, cap, ZUPD_E_FORMAT,
-                    "targets: delegated role %zu needs a non-empty string 'name'", idx);
+        return zu_fail(err, cap, ZUPD_E_FORMAT,
+                       "targets: delegated role %zu needs a non-empty string 'name'", idx);
     if (json_string_length(name) >= ZUPD_ROLE_NAME_MAX)
-        return fail(err, cap, ZUPD_E_TOOBIG, "targets: delegated role %zu: name too long", idx);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "targets: delegated role %zu: name too long", idx);
     out->name = json_string_value(name);
     if (is_top_role(out->name))
-        return fail(err, cap, ZUPD_E_FORMAT,
-                    "targets: a delegated role can not be named '%s' (a top-level role)",
-                    out->name);
+        return zu_fail(err, cap, ZUPD_E_FORMAT,
+                       "targets: a delegated role can not be named '%s' (a top-level role)",
+                       out->name);
     snprintf(where, sizeof(where), "targets: delegated role '%s'", out->name);
     rc = check_role_base(r, where, lim, out, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     term = json_object_get(r, "terminating");
     if (!json_is_boolean(term))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'terminating' must be a boolean", where);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'terminating' must be a boolean", where);
     out->terminating = json_is_true(term);
     out->paths = json_object_get(r, "paths");
     out->prefixes = json_object_get(r, "path_hash_prefixes");
     if ((out->paths == NULL) == (out->prefixes == NULL))
-        return fail(err, cap, ZUPD_E_FORMAT,
-                    "%s: exactly one of 'paths' and 'path_hash_prefixes' must be set", where);
+        return zu_fail(err, cap, ZUPD_E_FORMAT,
+                       "%s: exactly one of 'paths' and 'path_hash_prefixes' must be set", where);
     if (out->paths != NULL)
         return check_str_array(out->paths, lim->max_paths, false, where, "paths", err, cap);
     return check_str_array(out->prefixes, lim->max_paths, false, where, "path_hash_prefixes", err,
@@ -489,13 +479,13 @@ check_succinct(json_t *sr, const struct zupd_limits *lim, struct zu_meta_index *
     ix->succinct.terminating = true; /* TAP 15: every bin terminates */
     bl = json_object_get(sr, "bit_length");
     if (!json_is_integer(bl) || json_integer_value(bl) < 1 || json_integer_value(bl) > 32)
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'bit_length' must be an integer 1..32", where);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'bit_length' must be an integer 1..32", where);
     np = json_object_get(sr, "name_prefix");
     if (!json_is_string(np))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'name_prefix' must be a string", where);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'name_prefix' must be a string", where);
     /* prefix, '-', at most 8 hex digits, NUL */
     if (json_string_length(np) + 10 > ZUPD_ROLE_NAME_MAX)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: 'name_prefix' too long", where);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s: 'name_prefix' too long", where);
     ix->bit_length = (unsigned)json_integer_value(bl);
     ix->name_prefix = json_string_value(np);
     ix->has_succinct = true;
@@ -512,27 +502,27 @@ check_delegations(json_t *d, const struct zupd_limits *lim, struct zu_meta_index
     int rc;
 
     if (!json_is_object(d))
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: 'delegations' must be an object");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "targets: 'delegations' must be an object");
     ix->has_delegations = true;
     keys = json_object_get(d, "keys");
     if (keys == NULL)
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: 'delegations' has no 'keys'");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "targets: 'delegations' has no 'keys'");
     rc = check_keys(keys, "targets: delegations", lim, ix, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     roles = json_object_get(d, "roles");
     sr = json_object_get(d, "succinct_roles");
     if ((roles == NULL) == (sr == NULL))
-        return fail(err, cap, ZUPD_E_FORMAT,
-                    "targets: exactly one of 'roles' and 'succinct_roles' must be set");
+        return zu_fail(err, cap, ZUPD_E_FORMAT,
+                       "targets: exactly one of 'roles' and 'succinct_roles' must be set");
     if (sr != NULL)
         return check_succinct(sr, lim, ix, err, cap);
     if (!json_is_array(roles))
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: delegations 'roles' must be a list");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "targets: delegations 'roles' must be a list");
     n = json_array_size(roles);
     if (n > lim->max_roles)
-        return fail(err, cap, ZUPD_E_TOOBIG, "targets: %zu delegated roles, more than %zu", n,
-                    lim->max_roles);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "targets: %zu delegated roles, more than %zu", n,
+                       lim->max_roles);
     ix->roles = calloc(n > 0 ? n : 1, sizeof(*ix->roles));
     names = calloc(n > 0 ? n : 1, sizeof(*names));
     if (ix->roles == NULL || names == NULL) {
@@ -549,8 +539,8 @@ check_delegations(json_t *d, const struct zupd_limits *lim, struct zu_meta_index
     qsort(names, n, sizeof(*names), strptr_cmp);
     for (i = 1; i < n; i++)
         if (strcmp(names[i - 1], names[i]) == 0) {
-            rc = fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role '%s' listed twice",
-                      names[i]);
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "targets: delegated role '%s' listed twice",
+                         names[i]);
             goto out;
         }
     rc = ZUPD_OK;
@@ -569,15 +559,15 @@ check_targets(json_t *s, const struct zupd_limits *lim, struct zu_meta_index *ix
 
     t = json_object_get(s, "targets");
     if (!json_is_object(t))
-        return fail(err, cap, ZUPD_E_FORMAT, "targets: 'targets' must be an object");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "targets: 'targets' must be an object");
     if (json_object_size(t) > lim->max_entries)
-        return fail(err, cap, ZUPD_E_TOOBIG, "targets: more than %zu targets", lim->max_entries);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "targets: more than %zu targets", lim->max_entries);
     json_object_foreach (t, path, d) {
         if (zu_meta_target_decode(d, &info) != ZUPD_OK)
-            return fail(err, cap, ZUPD_E_FORMAT,
-                        "targets: target '%s' needs an integer 'length' >= 0 and non-empty "
-                        "string 'hashes'",
-                        path);
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "targets: target '%s' needs an integer 'length' >= 0 and non-empty "
+                           "string 'hashes'",
+                           path);
     }
     ix->targets = t;
     d = json_object_get(s, "delegations");
@@ -606,9 +596,9 @@ check_spec(const char *sv, char *err, size_t cap)
         }
     }
     if (*p != '\0' || run == 0 || parts < 2 || parts > 3)
-        return fail(err, cap, ZUPD_E_FORMAT, "'spec_version' '%s' is not X.Y or X.Y.Z", sv);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'spec_version' '%s' is not X.Y or X.Y.Z", sv);
     if (strncmp(sv, "1.", 2) != 0)
-        return fail(err, cap, ZUPD_E_SPEC, "unsupported spec_version '%s' (need 1.x)", sv);
+        return zu_fail(err, cap, ZUPD_E_SPEC, "unsupported spec_version '%s' (need 1.x)", sv);
     return ZUPD_OK;
 }
 
@@ -632,17 +622,17 @@ zu_meta_index_build(json_t *s, const struct zupd_limits *lim, struct zu_meta_ind
 
     memset(ix, 0, sizeof(*ix));
     if (!json_is_object(s))
-        return fail(err, cap, ZUPD_E_FORMAT, "'signed' must be an object");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'signed' must be an object");
     if (zu_json_get_str(s, "_type", &type) != ZUPD_OK)
-        return fail(err, cap, ZUPD_E_FORMAT, "'signed' has no string '_type'");
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'signed' has no string '_type'");
     for (int t = ZUPD_META_ROOT; t <= ZUPD_META_TARGETS; t++)
         if (strcmp(type, zupd_meta_type_name((enum zupd_meta_type)t)) == 0)
             ix->type = (enum zupd_meta_type)t;
     if (ix->type == ZUPD_META_ANY)
-        return fail(err, cap, ZUPD_E_FORMAT, "unknown metadata type '%s'", type);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "unknown metadata type '%s'", type);
     type = zupd_meta_type_name(ix->type);
     if (zu_json_get_str(s, "spec_version", &ix->spec_version) != ZUPD_OK) {
-        rc = fail(err, cap, ZUPD_E_FORMAT, "%s: 'spec_version' must be a string", type);
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'spec_version' must be a string", type);
         goto out;
     }
     rc = check_spec(ix->spec_version, err, cap);
@@ -650,15 +640,15 @@ zu_meta_index_build(json_t *s, const struct zupd_limits *lim, struct zu_meta_ind
         goto out;
     v = json_object_get(s, "version");
     if (!json_is_integer(v) || json_integer_value(v) < 1) {
-        rc = fail(err, cap, ZUPD_E_FORMAT, "%s: 'version' must be an integer >= 1", type);
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'version' must be an integer >= 1", type);
         goto out;
     }
     ix->version = (uint64_t)json_integer_value(v);
     v = json_object_get(s, "expires");
     if (!json_is_string(v) ||
         zupd_time_parse(json_string_value(v), json_string_length(v), &ix->expires) != ZUPD_OK) {
-        rc = fail(err, cap, ZUPD_E_FORMAT, "%s: 'expires' must be a time YYYY-MM-DDTHH:MM:SSZ",
-                  type);
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'expires' must be a time YYYY-MM-DDTHH:MM:SSZ",
+                     type);
         goto out;
     }
     switch (ix->type) {
@@ -669,7 +659,7 @@ zu_meta_index_build(json_t *s, const struct zupd_limits *lim, struct zu_meta_ind
         ix->meta = json_object_get(s, "meta");
         rc = check_meta_dict(ix->meta, type, lim, err, cap);
         if (rc == ZUPD_OK && json_object_get(ix->meta, "snapshot.json") == NULL)
-            rc = fail(err, cap, ZUPD_E_FORMAT, "timestamp: 'meta' has no 'snapshot.json'");
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "timestamp: 'meta' has no 'snapshot.json'");
         break;
     case ZUPD_META_SNAPSHOT:
         ix->meta = json_object_get(s, "meta");
@@ -714,11 +704,11 @@ check_signatures(json_t *sigs, const struct zupd_limits *lim, const char *type, 
     int rc = ZUPD_OK;
 
     if (!json_is_array(sigs))
-        return fail(err, cap, ZUPD_E_FORMAT, "%s: 'signatures' must be a list", type);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s: 'signatures' must be a list", type);
     n = json_array_size(sigs);
     if (n > lim->max_signatures)
-        return fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu signatures, more than %zu", type, n,
-                    lim->max_signatures);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s: %zu signatures, more than %zu", type, n,
+                       lim->max_signatures);
     ids = calloc(n > 0 ? n : 1, sizeof(*ids));
     if (ids == NULL)
         return ZUPD_E_NOMEM;
@@ -727,8 +717,8 @@ check_signatures(json_t *sigs, const struct zupd_limits *lim, const char *type, 
 
         if (!json_is_object(s) || zu_json_get_str(s, "keyid", &ids[i]) != ZUPD_OK ||
             zu_json_get_str(s, "sig", &sig) != ZUPD_OK) {
-            rc = fail(err, cap, ZUPD_E_FORMAT, "%s: signature %zu needs string 'keyid' and 'sig'",
-                      type, i);
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT,
+                         "%s: signature %zu needs string 'keyid' and 'sig'", type, i);
             goto out;
         }
     }
@@ -736,8 +726,8 @@ check_signatures(json_t *sigs, const struct zupd_limits *lim, const char *type, 
     qsort(ids, n, sizeof(*ids), strptr_cmp);
     for (i = 1; i < n; i++)
         if (strcmp(ids[i - 1], ids[i]) == 0) {
-            rc = fail(err, cap, ZUPD_E_FORMAT, "%s: several signatures by key id '%s'", type,
-                      ids[i]);
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: several signatures by key id '%s'", type,
+                         ids[i]);
             goto out;
         }
 out:
@@ -754,7 +744,7 @@ zu_meta_from_json(json_t *doc, const struct zupd_limits *lim, enum zupd_meta_typ
 
     *out = NULL;
     if (!json_is_object(doc)) {
-        rc = fail(err, cap, ZUPD_E_FORMAT, "metadata must be an object");
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "metadata must be an object");
         goto out;
     }
     m = calloc(1, sizeof(*m));
@@ -768,7 +758,7 @@ zu_meta_from_json(json_t *doc, const struct zupd_limits *lim, enum zupd_meta_typ
     m->signed_ = json_object_get(m->doc, "signed");
     m->sigs = json_object_get(m->doc, "signatures");
     if (m->signed_ == NULL) {
-        rc = fail(err, cap, ZUPD_E_FORMAT, "metadata has no 'signed' object");
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "metadata has no 'signed' object");
         goto out;
     }
     rc = zu_meta_index_build(m->signed_, &m->lim, &m->ix, err, cap);
@@ -778,8 +768,8 @@ zu_meta_from_json(json_t *doc, const struct zupd_limits *lim, enum zupd_meta_typ
     if (rc != ZUPD_OK)
         goto out;
     if (expect != ZUPD_META_ANY && expect != m->ix.type) {
-        rc = fail(err, cap, ZUPD_E_ROLE, "expected %s metadata, got %s",
-                  zupd_meta_type_name(expect), zupd_meta_type_name(m->ix.type));
+        rc = zu_fail(err, cap, ZUPD_E_ROLE, "expected %s metadata, got %s",
+                     zupd_meta_type_name(expect), zupd_meta_type_name(m->ix.type));
         goto out;
     }
     *out = m;
@@ -807,7 +797,7 @@ zupd_meta_parse(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
     zu_meta_limits_fill(&l, lim);
     rc = zu_json_load(buf, len, &l, &doc, why, sizeof(why));
     if (rc != ZUPD_OK)
-        return fail(err, err_cap, rc, "invalid JSON: %s", why);
+        return zu_fail(err, err_cap, rc, "invalid JSON: %s", why);
     return zu_meta_from_json(doc, &l, expect, out, err, err_cap);
 }
 

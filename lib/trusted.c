@@ -81,8 +81,7 @@ load_verified(struct zupd_trusted *t, const uint8_t *buf, size_t len, enum zupd_
     *out = NULL;
     rc = zupd_meta_parse(buf, len, &t->lim, want, &m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "%s: %s", role, why[0] ? why : zupd_strerror(rc));
     }
     rc = zupd_meta_verify_role(delegator, role, m, why, sizeof(why));
     if (rc != ZUPD_OK) {
@@ -148,8 +147,7 @@ zupd_trusted_update_root(struct zupd_trusted *t, const uint8_t *buf, size_t len,
     if (t->timestamp != NULL)
         return ZUPD_E_MISUSE;
     if (len > t->lim.max_root_bytes) {
-        zu_say(err, cap, "%s", "root: larger than the root size limit");
-        return ZUPD_E_TOOBIG;
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s", "root: larger than the root size limit");
     }
     /* signed by the trusted root's root keys ... */
     rc = load_verified(t, buf, len, ZUPD_META_ROOT, t->root, "root", &m, err, cap);
@@ -179,8 +177,7 @@ static int
 final_timestamp(const struct zupd_trusted *t, char *err, size_t cap)
 {
     if (zupd_meta_is_expired(t->timestamp, t->now)) {
-        zu_say(err, cap, "%s", "timestamp: expired");
-        return ZUPD_E_EXPIRED;
+        return zu_fail(err, cap, ZUPD_E_EXPIRED, "%s", "timestamp: expired");
     }
     return ZUPD_OK;
 }
@@ -197,13 +194,12 @@ zupd_trusted_update_timestamp(struct zupd_trusted *t, const uint8_t *buf, size_t
     if (t->snapshot != NULL)
         return ZUPD_E_MISUSE;
     if (zupd_meta_is_expired(t->root, t->now)) {
-        zu_say(err, cap, "root: version %llu expired",
-               (unsigned long long)zupd_meta_version(t->root));
-        return ZUPD_E_EXPIRED;
+        return zu_fail(err, cap, ZUPD_E_EXPIRED, "root: version %llu expired",
+                       (unsigned long long)zupd_meta_version(t->root));
     }
     if (len > t->lim.max_timestamp_bytes) {
-        zu_say(err, cap, "%s", "timestamp: larger than the timestamp size limit");
-        return ZUPD_E_TOOBIG;
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "%s",
+                       "timestamp: larger than the timestamp size limit");
     }
     rc = load_verified(t, buf, len, ZUPD_META_TIMESTAMP, t->root, "timestamp", &m, err, cap);
     if (rc != ZUPD_OK)
@@ -282,13 +278,12 @@ check_no_rollback(void *opaque, const char *name, const struct zupd_meta_file *o
     struct zupd_meta_file nf;
 
     if (zupd_meta_file(c->newer, name, &nf) != ZUPD_OK) {
-        zu_say(c->err, c->cap, "snapshot: '%s' was removed", name);
-        return ZUPD_E_ROLLBACK;
+        return zu_fail(c->err, c->cap, ZUPD_E_ROLLBACK, "snapshot: '%s' was removed", name);
     }
     if (nf.version < old->version) {
-        zu_say(c->err, c->cap, "snapshot: '%s' version %llu is older than the trusted %llu", name,
-               (unsigned long long)nf.version, (unsigned long long)old->version);
-        return ZUPD_E_ROLLBACK;
+        return zu_fail(c->err, c->cap, ZUPD_E_ROLLBACK,
+                       "snapshot: '%s' version %llu is older than the trusted %llu", name,
+                       (unsigned long long)nf.version, (unsigned long long)old->version);
     }
     return 0;
 }
@@ -299,14 +294,13 @@ final_snapshot(const struct zupd_trusted *t, char *err, size_t cap)
     struct zupd_meta_file f;
 
     if (zupd_meta_is_expired(t->snapshot, t->now)) {
-        zu_say(err, cap, "%s", "snapshot: expired");
-        return ZUPD_E_EXPIRED;
+        return zu_fail(err, cap, ZUPD_E_EXPIRED, "%s", "snapshot: expired");
     }
     if (zupd_meta_file(t->timestamp, "snapshot.json", &f) != ZUPD_OK ||
         zupd_meta_version(t->snapshot) != f.version) {
-        zu_say(err, cap, "snapshot: version %llu, but timestamp names %llu",
-               (unsigned long long)zupd_meta_version(t->snapshot), (unsigned long long)f.version);
-        return ZUPD_E_MISMATCH;
+        return zu_fail(
+            err, cap, ZUPD_E_MISMATCH, "snapshot: version %llu, but timestamp names %llu",
+            (unsigned long long)zupd_meta_version(t->snapshot), (unsigned long long)f.version);
     }
     return ZUPD_OK;
 }
@@ -332,8 +326,7 @@ zupd_trusted_update_snapshot(struct zupd_trusted *t, const uint8_t *buf, size_t 
         rc = zupd_check_length_hashes(buf, len, f.has_length, f.length,
                                       f.has_hashes ? &f.hashes : NULL);
         if (rc != ZUPD_OK) {
-            zu_say(err, cap, "snapshot: %s against timestamp", zupd_strerror(rc));
-            return rc;
+            return zu_fail(err, cap, rc, "snapshot: %s against timestamp", zupd_strerror(rc));
         }
     }
     rc = load_verified(t, buf, len, ZUPD_META_SNAPSHOT, t->root, "snapshot", &m, err, cap);
@@ -375,14 +368,12 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
     if ((size_t)snprintf(fname, sizeof(fname), "%s.json", role) >= sizeof(fname))
         return ZUPD_E_TOOBIG;
     if (zupd_meta_file(t->snapshot, fname, &f) != ZUPD_OK) {
-        zu_say(err, cap, "%s: not listed in snapshot", role);
-        return ZUPD_E_NOTFOUND;
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "%s: not listed in snapshot", role);
     }
     rc =
         zupd_check_length_hashes(buf, len, f.has_length, f.length, f.has_hashes ? &f.hashes : NULL);
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "%s: %s against snapshot", role, zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "%s: %s against snapshot", role, zupd_strerror(rc));
     }
     rc = load_verified(t, buf, len, ZUPD_META_TARGETS, parent, role, &m, err, cap);
     if (rc != ZUPD_OK)

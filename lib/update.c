@@ -133,16 +133,15 @@ open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_
     int rc = open_sub(dfd, "metadata", mdfd);
 
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot use state directory '%s': %s", u->o.state_dir, zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "cannot use state directory '%s': %s", u->o.state_dir,
+                       zupd_strerror(rc));
     }
     if (fstatat(*mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
         /* first run: start from the root shipped with the product */
         if (root_path == NULL ||
             read_path(root_path, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
-            zu_say(err, cap, "cannot read trusted root '%s'",
-                   root_path != NULL ? root_path : "(none configured)");
-            return ZUPD_E_NOTFOUND;
+            return zu_fail(err, cap, ZUPD_E_NOTFOUND, "cannot read trusted root '%s'",
+                           root_path != NULL ? root_path : "(none configured)");
         }
         rc = zupd_client_init_dir(*mdfd, buf, len, err, cap);
         free(buf);
@@ -184,9 +183,8 @@ policy_open(struct zupd_updater *u, char *err, size_t cap)
         return ZUPD_E_NOMEM;
     rc = open_sub(u->sfd, "policy", &p->dfd);
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "cannot use state directory '%s/policy': %s", o->state_dir,
-               zupd_strerror(rc));
-        return rc;
+        return zu_fail(err, cap, rc, "cannot use state directory '%s/policy': %s", o->state_dir,
+                       zupd_strerror(rc));
     }
     rc = open_client(u, p->dfd, o->policy_root, p->meta_urls, p->n, &p->fs, &p->mdfd, &p->client,
                      why, sizeof(why));
@@ -371,8 +369,7 @@ load_pointer(struct zupd_updater *u, struct zupd_client *c, char **target_urls, 
     rc = zupd_channel_parse(buf, len, out);
     free(buf);
     if (rc != ZUPD_OK) {
-        zu_say(err, cap, "channel pointer '%s' is malformed", path);
-        return rc;
+        return zu_fail(err, cap, rc, "channel pointer '%s' is malformed", path);
     }
     if (strcmp((*out)->component, component) != 0 || strcmp((*out)->channel, channel) != 0) {
         zu_say(err, cap, "channel pointer '%s' names '%s/%s'", path, (*out)->component,

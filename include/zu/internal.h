@@ -69,9 +69,22 @@ ZU_NODISCARD int zu_buf_addf(struct zu_buf *b, const char *fmt, ...) ZU_PRINTF(2
 /* Take ownership of the bytes (NUL-terminated, len excludes the NUL). */
 ZU_NODISCARD int zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len);
 
-/* Write a one-line reason into err[0..cap) (NULL or 0: nothing); returns 0
- * so callers can write "return zu_say(...), rc". */
-int zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
+/* The one growth helper for arrays: make room for need elements in the
+ * array *pp of *capp elements, doubling from 8, never past max elements
+ * (0: only the SIZE_MAX bound). *pp and *capp change only on success, so a
+ * failed growth leaves the array whole (and still to be freed).
+ *   if ((rc = ZU_GROW(&v, &cap, n + 1, ZU_MAX_X)) != ZUPD_OK) goto out;
+ * Returns ZUPD_OK, ZUPD_E_TOOBIG (need > max) or ZUPD_E_NOMEM. */
+#define ZU_GROW(pp, capp, need, max) zu_grow_((pp), (capp), (need), sizeof(**(pp)), (max))
+ZU_NODISCARD int zu_grow_(void *vp, size_t *cap, size_t need, size_t elem, size_t max);
+
+/* The error idiom of lib/ and the mirror: write a one-line reason into
+ * err[0..cap) (err NULL or cap 0: nothing) and return rc, so a failure is
+ * one statement: return zu_fail(err, cap, ZUPD_E_FORMAT, "'%s': ...", x);
+ * zu_say() only writes the reason, for a failure that has cleanup to do
+ * before it returns (or to clear err). */
+int zu_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
+void zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
 
 /* Value of one hex digit (either case), -1 for anything else. */
 int zu_hexval(char c);

@@ -162,21 +162,6 @@ zp_kdf_cost_env(struct zp_kdf_cost *out)
     *out = (e != NULL && strcmp(e, "min") == 0) ? min : dflt;
 }
 
-static int say(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
-
-static int
-say(char *err, size_t cap, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 int
 zp_key_generate(const char *dir, const char *name, const struct zp_pass *p,
                 const struct zp_kdf_cost *cost, struct zp_keyinfo *out, char *err, size_t cap)
@@ -186,27 +171,27 @@ zp_key_generate(const char *dir, const char *name, const struct zp_pass *p,
     int rc;
 
     if (!zupd_name_is_safe(name))
-        return say(err, cap, ZUPD_E_MISUSE, "invalid key name '%s'", name);
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid key name '%s'", name);
     if ((size_t)snprintf(path, sizeof(path), "%s/%s.key", dir, name) >= sizeof(path))
         return ZUPD_E_TOOBIG;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return say(err, cap, zu_errno_to_err(errno), "cannot create key directory '%s': %s", dir,
-                   strerror(errno));
+        return zu_fail(err, cap, zu_errno_to_err(errno), "cannot create key directory '%s': %s",
+                       dir, strerror(errno));
     if (access(path, F_OK) == 0)
-        return say(err, cap, ZUPD_E_EXISTS, "key '%s' exists", path);
+        return zu_fail(err, cap, ZUPD_E_EXISTS, "key '%s' exists", path);
     pass = sodium_malloc(1024);
     if (pass == NULL)
         return ZUPD_E_NOMEM;
     rc = p->fn(p->opaque, name, true, pass, 1024);
     if (rc != ZUPD_OK) {
-        say(err, cap, rc, "no passphrase for key '%s': %s", name, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "no passphrase for key '%s': %s", name, zupd_strerror(rc));
         goto out;
     }
     rc = zp_signer_generate(&s);
     if (rc == ZUPD_OK)
         rc = zp_signer_save(s, path, pass, cost);
     if (rc != ZUPD_OK) {
-        say(err, cap, rc, "cannot write key '%s': %s", path, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot write key '%s': %s", path, zupd_strerror(rc));
         goto out;
     }
     rc = read_info(dir, name, out);
@@ -228,14 +213,14 @@ zp_key_unlock(const struct zp_keyinfo *k, const struct zp_pass *p, struct zp_sig
         return ZUPD_E_NOMEM;
     rc = p->fn(p->opaque, k->name, false, pass, 1024);
     if (rc != ZUPD_OK) {
-        say(err, cap, rc, "no passphrase for key '%s': %s", k->name, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "no passphrase for key '%s': %s", k->name, zupd_strerror(rc));
         goto out;
     }
     rc = zp_signer_load(k->path, pass, out);
     if (rc == ZUPD_E_PASSPHRASE)
-        say(err, cap, rc, "wrong passphrase for key '%s'", k->name);
+        zu_fail(err, cap, rc, "wrong passphrase for key '%s'", k->name);
     else if (rc != ZUPD_OK)
-        say(err, cap, rc, "cannot load key '%s': %s", k->path, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot load key '%s': %s", k->path, zupd_strerror(rc));
 out:
     sodium_free(pass);
     return rc;

@@ -67,11 +67,11 @@ zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask
     int rc;
 
     if (text == NULL)
-        return zp_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+        return zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
     rc = zupd_channel_parse((const uint8_t *)text, strlen(text), &check);
     if (rc != ZUPD_OK) {
         free(text);
-        return zp_fail(err, cap, rc, "not a valid channel pointer");
+        return zu_fail(err, cap, rc, "not a valid channel pointer");
     }
     snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), check->component,
              check->channel);
@@ -88,7 +88,7 @@ zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h, NULL, 0);
     if (rc != ZUPD_OK)
-        zp_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
     else
         zp_tdoc_changed(r, role, path, mask);
     free(text);
@@ -149,7 +149,7 @@ zp_check_published(struct zp_repo *r, enum zp_role role, const char *component, 
     snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
              version);
     if (zupd_meta_target(zp_tdoc(r, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "version %s of '%s' is not published in '%s'",
                        version, component, zp_role_name(role));
     return ZUPD_OK;
 }
@@ -164,9 +164,9 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     int rc;
 
     if (role != ZP_R_PRODUCTS && role != ZP_R_AVDB)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
     if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version) || !zupd_name_is_safe(channel))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
     rc = zp_check_vendor(r, "promote", err, cap);
     if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, "promote", err, cap);
@@ -179,15 +179,15 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     if (rc == ZUPD_OK) {
         int c = zupd_version_cmp(version, cur);
         if (c == 0)
-            return zp_fail(err, cap, ZUPD_E_EXISTS, "channel '%s' already points at %s", channel,
+            return zu_fail(err, cap, ZUPD_E_EXISTS, "channel '%s' already points at %s", channel,
                            cur);
         if (c < 0 && !rollback)
-            return zp_fail(err, cap, ZUPD_E_ROLLBACK,
+            return zu_fail(err, cap, ZUPD_E_ROLLBACK,
                            "version %s sorts lower than %s, the current version of channel "
                            "'%s'; moving it back needs --rollback",
                            version, cur, channel);
     } else if (rc != ZUPD_E_NOTFOUND) {
-        return zp_fail(err, cap, rc, "cannot read channel '%s': %s", channel, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read channel '%s': %s", channel, zupd_strerror(rc));
     }
     doc = json_pack("{s:i,s:s,s:s,s:s}", "zupd_channel", 1, "component", component, "channel",
                     channel, "version", version);
@@ -195,7 +195,7 @@ zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const ch
     if (doc != NULL && zp_floor_get(r, role, component, floor, sizeof(floor)) == ZUPD_OK)
         json_object_set_new(doc, "floor", json_string(floor));
     rc = doc != NULL ? zp_channel_put(r, role, doc, &mask, err, cap)
-                     : zp_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+                     : zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
     json_decref(doc);
     if (rc == ZUPD_OK)
         rc = zp_commit(r, mask, NULL, err, cap);
@@ -229,7 +229,7 @@ zp_refresh(struct zp_repo *r, bool force, bool offline, struct zp_refresh_res *r
             char when[32] = "?";
             if (zupd_time_format(zupd_meta_expires(r->m[ro]), when, sizeof(when)) != ZUPD_OK)
                 when[0] = '\0';
-            return zp_fail(err, cap, ZUPD_E_EXPIRED,
+            return zu_fail(err, cap, ZUPD_E_EXPIRED,
                            "role '%s' expired on %s; it is signed with offline keys: run "
                            "'zupd-mirror refresh --offline' where they are",
                            zp_role_name(ro), when);
@@ -394,7 +394,7 @@ live_blobs(struct zp_repo *r, enum zp_role role, const char *const *comps, size_
             if (rc == ZUPD_OK) {
                 rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
                 if (rc != ZUPD_OK)
-                    zp_fail(err, cap, rc, "'%s': %s", path, why);
+                    zu_fail(err, cap, rc, "'%s': %s", path, why);
             }
             for (size_t f = 0; rc == ZUPD_OK && f < m->n_files; f++) {
                 rc = hs_add(live, m->files[f].blob_sha256);
@@ -462,7 +462,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
     memset(res, 0, sizeof(*res));
     memset(comps, 0, sizeof(comps));
     if (keep == 0)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "--keep must be at least 1");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "--keep must be at least 1");
     rc = zp_check_offline_live(r, "prune", err, cap);
     for (size_t ri = 0; rc == ZUPD_OK && ri < ZU_ARRAY_LEN(roles); ri++) {
         enum zp_role role = roles[ri];
@@ -546,7 +546,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
         zp_strv_free(comps[ri].v, comps[ri].n);
     free(live.v);
     if (rc != ZUPD_OK && err != NULL && err[0] == '\0')
-        zp_fail(err, cap, rc, "%s", zupd_strerror(rc));
+        zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
     return rc;
 }
 
@@ -607,7 +607,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
         n = 1;
     }
     if (threshold > n)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "threshold %llu of %zu keys is impossible",
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "threshold %llu of %zu keys is impossible",
                        (unsigned long long)threshold, n);
     keys = calloc(n, sizeof(*keys));
     if (keys == NULL)
@@ -617,7 +617,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
         if (rc == ZUPD_E_NOTFOUND)
             rc = zp_key_generate(r->keys_dir, new_keys[i], &r->pass, cost, &keys[i], err, cap);
         else if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "cannot read key '%s': %s", new_keys[i], zupd_strerror(rc));
+            zu_fail(err, cap, rc, "cannot read key '%s': %s", new_keys[i], zupd_strerror(rc));
     }
     if (rc != ZUPD_OK)
         goto out;
@@ -633,7 +633,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
         for (size_t i = 0; rc == ZUPD_OK && role == ZP_R_AVDB && i < r->n_bins; i++)
             r->bins[i].dirty = true;
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "cannot replace the keys of '%s': %s", zp_role_name(role),
+            zu_fail(err, cap, rc, "cannot replace the keys of '%s': %s", zp_role_name(role),
                     zupd_strerror(rc));
             goto out;
         }
@@ -648,7 +648,7 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     if (rc == ZUPD_OK)
         rc = replace_keys(nroot, zp_role_name(role), zp_role_name(role), keys, n, threshold);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot build the new root: %s", zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot build the new root: %s", zupd_strerror(rc));
         goto out;
     }
     {

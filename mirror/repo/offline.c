@@ -25,7 +25,7 @@ zp_stage(struct zp_repo *r, enum zp_role role, char *out, size_t out_cap, char *
     int rc;
 
     if (role == ZP_R_SNAPSHOT || role == ZP_R_TIMESTAMP)
-        return zp_fail(err, cap, ZUPD_E_MISUSE,
+        return zu_fail(err, cap, ZUPD_E_MISUSE,
                        "'%s' is an online role: 'zupd-mirror refresh' signs it",
                        zp_role_name(role));
     rc = zp_meta_copy(r->m[role], &m);
@@ -41,7 +41,7 @@ zp_stage(struct zp_repo *r, enum zp_role role, char *out, size_t out_cap, char *
     if (rc == ZUPD_OK)
         rc = zp_put(r->dfd, rel, text, len, 0644, false);
     if (rc != ZUPD_OK)
-        zp_fail(err, cap, rc, "cannot stage '%s': %s", zp_role_name(role), zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot stage '%s': %s", zp_role_name(role), zupd_strerror(rc));
     else
         snprintf(out, out_cap, "%s/%s", r->dir, rel);
     free(text);
@@ -78,23 +78,23 @@ zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, ch
 
     rc = read_path(path, ZP_META_CAP, &buf, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
     rc = zupd_meta_parse(buf, len, NULL, ZUPD_META_ANY, &m, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "'%s': %s", path, why);
+        zu_fail(err, cap, rc, "'%s': %s", path, why);
         goto out;
     }
     snprintf(kdir, sizeof(kdir), "%s", key_path);
     snprintf(kbase, sizeof(kbase), "%s", key_path);
     dot = strrchr(basename(kbase), '.');
     if (dot == NULL || strcmp(dot, ".key") != 0) {
-        rc = zp_fail(err, cap, ZUPD_E_MISUSE, "'%s': a key file is named NAME.key", key_path);
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "'%s': a key file is named NAME.key", key_path);
         goto out;
     }
     *dot = '\0';
     rc = zp_key_by_name(dirname(kdir), basename(kbase), &k);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot read key '%s': %s", key_path, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot read key '%s': %s", key_path, zupd_strerror(rc));
         goto out;
     }
     rc = zp_key_unlock(&k, p, &s, err, cap);
@@ -117,7 +117,7 @@ zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, ch
             close(dfd);
     }
     if (rc != ZUPD_OK && err != NULL && err[0] == '\0')
-        zp_fail(err, cap, rc, "cannot sign '%s': %s", path, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot sign '%s': %s", path, zupd_strerror(rc));
 out:
     free(buf);
     free(msg);
@@ -161,26 +161,26 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
 
     rc = role_of(path, &role);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_MISUSE,
+        return zu_fail(err, cap, ZUPD_E_MISUSE,
                        "'%s': cannot tell the role from the name (ROLE.json or N.ROLE.json)", path);
     if (role == ZP_R_SNAPSHOT || role == ZP_R_TIMESTAMP)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "'%s' is an online role", zp_role_name(role));
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "'%s' is an online role", zp_role_name(role));
     rc = read_path(path, ZP_META_CAP, &buf, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
     rc = zupd_meta_parse(buf, len, NULL, role == ZP_R_ROOT ? ZUPD_META_ROOT : ZUPD_META_TARGETS, &m,
                          why, sizeof(why));
     free(buf);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "%s", why);
+        return zu_fail(err, cap, rc, "%s", why);
     if (zupd_meta_version(m) != zupd_meta_version(r->m[role]) + 1) {
-        rc = zp_fail(err, cap, ZUPD_E_ROLLBACK, "version %llu, expected %llu",
+        rc = zu_fail(err, cap, ZUPD_E_ROLLBACK, "version %llu, expected %llu",
                      (unsigned long long)zupd_meta_version(m),
                      (unsigned long long)zupd_meta_version(r->m[role]) + 1);
         goto out;
     }
     if (zupd_meta_is_expired(m, r->now)) {
-        rc = zp_fail(err, cap, ZUPD_E_EXPIRED, "already expired");
+        rc = zu_fail(err, cap, ZUPD_E_EXPIRED, "already expired");
         goto out;
     }
     d[0] = r->m[zp_delegator(role)];
@@ -191,7 +191,7 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
     for (size_t i = 0; i < nd; i++) {
         rc = zupd_meta_verify_role(d[i], zp_role_name(role), m, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "%s%s", why, i == 1 ? " (the new root's own keys)" : "");
+            zu_fail(err, cap, rc, "%s%s", why, i == 1 ? " (the new root's own keys)" : "");
             goto out;
         }
     }

@@ -33,18 +33,18 @@ vendor_has(const char *dir, enum zp_role role, const char *component, const char
     int rc = zp_repo_open(&o, &v, why, sizeof(why));
 
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot read the vendor repository '%s': %s", dir, why);
+        return zu_fail(err, cap, rc, "cannot read the vendor repository '%s': %s", dir, why);
     snprintf(mpath, sizeof(mpath), "%s/%s/%s/manifest.json", zp_role_name(role), component,
              version);
     if (zupd_meta_target(zp_tdoc(v, role, mpath), mpath, &(struct zupd_target){0}) != ZUPD_OK)
-        rc = zp_fail(err, cap, ZUPD_E_NOTFOUND,
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
                      "the vendor repository '%s' has no signed release %s of '%s' in '%s'", dir,
                      version, component, zp_role_name(role));
     /* a filtered sync serves only its selection: endpoints could not get
      * a release it dropped */
     if (rc == ZUPD_OK && zp_sel_set_load(v->dfd, &sel) == ZUPD_OK) {
         if (!zp_sel_set_has(&sel, mpath))
-            rc = zp_fail(err, cap, ZUPD_E_NOTFOUND,
+            rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
                          "release %s of '%s' is signed by the vendor but not mirrored in '%s' "
                          "(its sync --channel/--keep dropped it)",
                          version, component, dir);
@@ -65,15 +65,15 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
     int rc;
 
     if (!release_role(p->role))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
     if (!zupd_name_is_safe(p->component) || !zupd_name_is_safe(p->version) ||
         !zupd_name_is_safe(p->channel))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
     if (p->note != NULL && strlen(p->note) > ZUPD_CHANNEL_NOTE_MAX)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "the note is longer than %d bytes",
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "the note is longer than %d bytes",
                        ZUPD_CHANNEL_NOTE_MAX);
     if (p->expires != 0 && p->expires <= r->now)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "the pin would expire before it is published");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "the pin would expire before it is published");
     rc = zp_check_policy(r, p->rollback ? "roll back" : "pin", err, cap);
     if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, p->rollback ? "roll back" : "pin", err, cap);
@@ -84,14 +84,14 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
     rc = zp_channel_read(r, p->role, p->component, p->channel, &cur);
     if (rc == ZUPD_OK && !p->rollback && zupd_version_cmp(p->version, cur->version) < 0 &&
         (cur->expires == 0 || cur->expires > r->now))
-        rc = zp_fail(err, cap, ZUPD_E_ROLLBACK,
+        rc = zu_fail(err, cap, ZUPD_E_ROLLBACK,
                      "'%s' is pinned to %s on channel '%s'; moving the fleet back to %s is a "
                      "rollback (zupd-mirror policy rollback)",
                      p->component, cur->version, p->channel, p->version);
     else if (rc == ZUPD_E_NOTFOUND)
         rc = ZUPD_OK;
     else if (rc != ZUPD_OK)
-        zp_fail(err, cap, rc, "cannot read the pin of '%s': %s", p->component, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot read the pin of '%s': %s", p->component, zupd_strerror(rc));
     zupd_channel_free(cur);
     if (rc != ZUPD_OK)
         return rc;
@@ -107,7 +107,7 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
             json_object_set_new(doc, "expires", json_string(when));
     }
     if (doc == NULL)
-        return zp_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+        return zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
     if (rc == ZUPD_OK)
         rc = zp_channel_put(r, p->role, doc, &mask, err, cap);
     json_decref(doc);
@@ -126,9 +126,9 @@ zp_policy_release(struct zp_repo *r, enum zp_role role, const char *component, c
     int rc;
 
     if (!release_role(role))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
     if (!zupd_name_is_safe(component) || !zupd_name_is_safe(channel))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component or channel name");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component or channel name");
     rc = zp_check_policy(r, "release", err, cap);
     if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, "release", err, cap);
@@ -136,14 +136,14 @@ zp_policy_release(struct zp_repo *r, enum zp_role role, const char *component, c
         return rc;
     snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), component, channel);
     if (zupd_meta_target(zp_tdoc(r, role, path), path, &t) != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "the policy holds no pin of '%s' on channel '%s'",
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "the policy holds no pin of '%s' on channel '%s'",
                        component, channel);
     zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, 32);
     rc = zp_target_file(rel, sizeof(rel), path, hex);
     if (rc == ZUPD_OK)
         rc = zupd_meta_remove_target(zp_tdoc(r, role, path), path);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot drop '%s': %s", path, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot drop '%s': %s", path, zupd_strerror(rc));
     zp_tdoc_changed(r, role, path, &mask);
     rc = zp_commit(r, mask, NULL, err, cap);
     /* the file goes once no new metadata names it; a reader of the old
@@ -272,7 +272,7 @@ floor_put(struct zp_repo *r, enum zp_role role, const char *path, const char *ve
     free(buf);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return zp_fail(err, cap, ZUPD_E_FORMAT, "'%s' is not a channel pointer", path);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'%s' is not a channel pointer", path);
     }
     json_object_set_new(doc, "floor", json_string(version));
     rc = zp_channel_put(r, role, doc, mask, err, cap);
@@ -291,9 +291,9 @@ zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component, const 
 
     *channels = 0;
     if (!release_role(role))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb'");
     if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component or version name");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component or version name");
     rc = zp_check_vendor(r, "set a floor", err, cap);
     if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, "set a floor", err, cap);
@@ -307,7 +307,7 @@ zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component, const 
     (void)zp_tdoc_foreach(r, role, floor_collect, &fs);
     rc = fs.rc;
     if (rc == ZUPD_OK && fs.n == 0)
-        rc = zp_fail(err, cap, ZUPD_E_NOTFOUND,
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
                      "'%s' has no channel to carry the floor; promote a release first", component);
     for (size_t i = 0; rc == ZUPD_OK && i < fs.n; i++)
         rc = floor_put(r, role, fs.paths[i], version, &mask, err, cap);

@@ -57,13 +57,13 @@ static int
 walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st)
 {
     if (!zupd_path_is_safe(rel, strlen(rel)))
-        return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
     if ((uint64_t)st->st_size > BLOB_MAX)
-        return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
     if (w->n == w->cap) {
         struct in_file *nv;
         if (w->n >= WALK_FILES_MAX)
-            return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
+            return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
         w->cap = w->cap ? w->cap * 2 : 256;
         nv = realloc(w->v, w->cap * sizeof(*nv));
         if (nv == NULL)
@@ -88,12 +88,12 @@ walk_link(struct walk *w, const char *rel, const char *abs)
     struct stat st;
 
     if (realpath(abs, real) == NULL)
-        return zp_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s': dangling symlink", abs);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s': dangling symlink", abs);
     if (strncmp(real, w->root_real, rl) != 0 || real[rl] != '/')
-        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM,
+        return zu_fail(w->err, w->err_cap, ZUPD_E_PERM,
                        "'%s': symlink to '%s', outside the tree '%s'", abs, real, w->root_real);
     if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
-        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM,
+        return zu_fail(w->err, w->err_cap, ZUPD_E_PERM,
                        "'%s': symlink to something that is not a regular file", abs);
     return walk_add(w, rel, real, &st);
 }
@@ -105,10 +105,10 @@ walk_dir(struct walk *w, const char *abs, const char *rel, unsigned depth)
     int n, rc = ZUPD_OK;
 
     if (depth > WALK_DEPTH_MAX)
-        return zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': nested too deep", abs);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': nested too deep", abs);
     n = scandir(abs, &names, NULL, alphasort);
     if (n < 0)
-        return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", abs,
+        return zu_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", abs,
                        strerror(errno));
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
@@ -120,11 +120,11 @@ walk_dir(struct walk *w, const char *abs, const char *rel, unsigned depth)
         if ((size_t)snprintf(cabs, sizeof(cabs), "%s/%s", abs, name) >= sizeof(cabs) ||
             (size_t)snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", name) >=
                 sizeof(crel)) {
-            rc = zp_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s/%s': path too long", abs, name);
+            rc = zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s/%s': path too long", abs, name);
             goto next;
         }
         if (lstat(cabs, &st) != 0) {
-            rc = zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot stat '%s': %s", cabs,
+            rc = zu_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot stat '%s': %s", cabs,
                          strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk_dir(w, cabs, crel, depth + 1);
@@ -133,7 +133,7 @@ walk_dir(struct walk *w, const char *abs, const char *rel, unsigned depth)
         } else if (S_ISLNK(st.st_mode)) {
             rc = walk_link(w, crel, cabs);
         } else {
-            rc = zp_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file", cabs);
+            rc = zu_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file", cabs);
         }
     next:
         free(names[i]);
@@ -157,20 +157,20 @@ walk_input(struct walk *w, const char *path)
     /* PATH itself may be a symlink (the caller named it); inside it, only
      * symlinks that stay in the tree are followed */
     if (stat(path, &st) != 0)
-        return zp_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", path,
+        return zu_fail(w->err, w->err_cap, zu_errno_to_err(errno), "cannot read '%s': %s", path,
                        strerror(errno));
     if (realpath(path, w->root_real) == NULL)
-        return zp_fail(w->err, w->err_cap, ZUPD_E_IO, "cannot resolve '%s'", path);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_IO, "cannot resolve '%s'", path);
     if (S_ISDIR(st.st_mode)) {
         int rc = walk_dir(w, w->root_real, "", 0);
         if (rc == ZUPD_OK && w->n == 0)
-            return zp_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s' holds no files", path);
+            return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s' holds no files", path);
         if (rc == ZUPD_OK)
             qsort(w->v, w->n, sizeof(*w->v), cmp_in); /* byte order, as manifests need */
         return rc;
     }
     if (!S_ISREG(st.st_mode))
-        return zp_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file or directory",
+        return zu_fail(w->err, w->err_cap, ZUPD_E_PERM, "'%s': not a regular file or directory",
                        path);
     base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -378,7 +378,7 @@ load_manifest(struct zp_repo *r, enum zp_role role, const char *component, const
     rc = zupd_manifest_parse(buf, len, NULL, out, why, sizeof(why));
     free(buf);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "'%s': %s", path, why);
+        return zu_fail(err, cap, rc, "'%s': %s", path, why);
     return ZUPD_OK;
 }
 
@@ -469,7 +469,7 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
         t0 = mono();
         rc = old_content(b->r, e, &old, &old_len);
         if (rc != ZUPD_OK) {
-            rc = zp_fail(b->err, b->cap, rc, "cannot read the content of '%s' in release %s: %s",
+            rc = zu_fail(b->err, b->cap, rc, "cannot read the content of '%s' in release %s: %s",
                          path, b->prev[i]->version, zupd_strerror(rc));
             break;
         }
@@ -482,7 +482,7 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
             continue;
         }
         if (rc != ZUPD_OK) {
-            rc = zp_fail(b->err, b->cap, rc, "cannot make a delta of '%s': %s", path,
+            rc = zu_fail(b->err, b->cap, rc, "cannot make a delta of '%s': %s", path,
                          zupd_strerror(rc));
             break;
         }
@@ -531,7 +531,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
 
     rc = map_file(f->abs, f->size, &m);
     if (rc != ZUPD_OK)
-        return zp_fail(b->err, b->cap, rc, "cannot read '%s': %s", f->abs, strerror(errno));
+        return zu_fail(b->err, b->cap, rc, "cannot read '%s': %s", f->abs, strerror(errno));
     rc = zupd_hash_buf(ZUPD_HASH_SHA256, m.p, m.len, sha, 32, &hl);
     if (rc != ZUPD_OK)
         goto out;
@@ -588,7 +588,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
         }
         rc = put_blob(b->r, blob, blen, bsha, &wrote);
         if (rc != ZUPD_OK) {
-            rc = zp_fail(b->err, b->cap, rc, "cannot store the blob of '%s': %s", f->rel,
+            rc = zu_fail(b->err, b->cap, rc, "cannot store the blob of '%s': %s", f->rel,
                          zupd_strerror(rc));
             goto out;
         }
@@ -617,12 +617,12 @@ static int
 check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t cap)
 {
     if (p->role != ZP_R_PRODUCTS && p->role != ZP_R_AVDB)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb', not '%s'",
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "role must be 'products' or 'avdb', not '%s'",
                        zp_role_name(p->role));
     if (!zupd_name_is_safe(p->component))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid component name '%s'", p->component);
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component name '%s'", p->component);
     if (!zupd_name_is_safe(p->version))
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "invalid version '%s'", p->version);
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid version '%s'", p->version);
     (void)r;
     return ZUPD_OK;
 }
@@ -663,7 +663,7 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
     snprintf(tpath, sizeof(tpath), "%s/%s/%s/manifest.json", zp_role_name(p->role), p->component,
              p->version);
     if (zupd_meta_target(zp_tdoc(r, p->role, tpath), tpath, &(struct zupd_target){0}) == ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_EXISTS, "version %s of '%s' is already published",
+        return zu_fail(err, cap, ZUPD_E_EXISTS, "version %s of '%s' is already published",
                        p->version, p->component);
     rc = walk_input(&w, p->path);
     if (rc != ZUPD_OK)
@@ -733,12 +733,12 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
     if (rc == ZUPD_OK)
         rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
         goto out;
     }
     rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
+        zu_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
                 zupd_strerror(rc));
         goto out;
     }
@@ -774,19 +774,19 @@ zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
 
     memset(res, 0, sizeof(*res));
     if (n == 0)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "nothing to publish");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "nothing to publish");
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (p[i].role == p[j].role && strcmp(p[i].component, p[j].component) == 0)
-                return zp_fail(err, cap, ZUPD_E_MISUSE,
+                return zu_fail(err, cap, ZUPD_E_MISUSE,
                                "component '%s' appears twice in one publish", p[i].component);
     for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
         char why[1024] = "";
         rc = publish_one(r, &p[i], res, &mask, why, sizeof(why));
         if (rc != ZUPD_OK && n > 1)
-            zp_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
+            zu_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
         else if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "%s", why);
+            zu_fail(err, cap, rc, "%s", why);
     }
     if (rc == ZUPD_OK)
         rc = zp_commit(r, mask, &res->meta_bytes, err, cap);

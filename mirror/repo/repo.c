@@ -56,19 +56,6 @@ zp_delegator(enum zp_role role)
     return role == ZP_R_PRODUCTS || role == ZP_R_AVDB ? ZP_R_TARGETS : ZP_R_ROOT;
 }
 
-int
-zp_fail(char *err, size_t cap, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 void
 zp_config_default(struct zp_config *c)
 {
@@ -231,11 +218,11 @@ load_meta(struct zp_repo *r, const char *rel, enum zupd_meta_type type, struct z
 
     rc = zp_get(r->dfd, rel, ZP_META_CAP, &buf, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     rc = zupd_meta_parse(buf, len, NULL, type, out, why, sizeof(why));
     free(buf);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "'%s/%s': %s", r->dir, rel, why);
+        return zu_fail(err, cap, rc, "'%s/%s': %s", r->dir, rel, why);
     return ZUPD_OK;
 }
 
@@ -251,7 +238,7 @@ load_bins(struct zp_repo *r, char *err, size_t cap)
     if (zupd_meta_succinct(r->m[ZP_R_AVDB], &bits, &prefix) != ZUPD_OK)
         return ZUPD_OK;
     if (bits > 12)
-        return zp_fail(err, cap, ZUPD_E_TOOBIG,
+        return zu_fail(err, cap, ZUPD_E_TOOBIG,
                        "avdb: %u-bit hash bins are more than zupd-mirror "
                        "handles",
                        bits);
@@ -270,7 +257,7 @@ load_bins(struct zp_repo *r, char *err, size_t cap)
             return rc;
         snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
         if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK)
-            return zp_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
+            return zu_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
         snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
         rc = load_meta(r, rel, ZUPD_META_TARGETS, &r->bins[i].m, err, cap);
         if (rc != ZUPD_OK)
@@ -337,13 +324,13 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
         return rc;
     r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r->dfd < 0) {
-        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot open repository '%s': %s", r->dir,
+        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot open repository '%s': %s", r->dir,
                      strerror(errno));
         goto out;
     }
     rc = config_read(r->dfd, &r->cfg);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot read '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+        zu_fail(err, cap, rc, "cannot read '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
                 zupd_strerror(rc));
         goto out;
     }
@@ -354,7 +341,7 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
     if (rc != ZUPD_OK)
         goto out;
     if (zupd_meta_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f) != ZUPD_OK) {
-        rc = zp_fail(err, cap, ZUPD_E_FORMAT, "'%s/metadata/timestamp.json': no snapshot.json",
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "'%s/metadata/timestamp.json': no snapshot.json",
                      r->dir);
         goto out;
     }
@@ -366,7 +353,7 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
             continue;
         snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
         if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK) {
-            rc = zp_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
             break;
         }
         snprintf(rel, sizeof(rel), "metadata/%llu.%s", (unsigned long long)f.version, fname);
@@ -402,7 +389,7 @@ zp_check_vendor(struct zp_repo *r, const char *what, char *err, size_t cap)
 {
     if (!r->cfg.policy)
         return ZUPD_OK;
-    return zp_fail(err, cap, ZUPD_E_MISUSE,
+    return zu_fail(err, cap, ZUPD_E_MISUSE,
                    "cannot %s: '%s' is an enterprise policy repository, which holds channel "
                    "pointers only (see zupd-mirror policy)",
                    what, r->dir);
@@ -413,7 +400,7 @@ zp_check_policy(struct zp_repo *r, const char *what, char *err, size_t cap)
 {
     if (r->cfg.policy)
         return ZUPD_OK;
-    return zp_fail(err, cap, ZUPD_E_MISUSE,
+    return zu_fail(err, cap, ZUPD_E_MISUSE,
                    "cannot %s: '%s' is a vendor repository; create a policy repository with "
                    "zupd-mirror policy init",
                    what, r->dir);
@@ -431,7 +418,7 @@ zp_check_offline_live(struct zp_repo *r, const char *what, char *err, size_t cap
             continue;
         if (zupd_time_format(zupd_meta_expires(m), when, sizeof(when)) != ZUPD_OK)
             snprintf(when, sizeof(when), "?");
-        return zp_fail(err, cap, ZUPD_E_EXPIRED,
+        return zu_fail(err, cap, ZUPD_E_EXPIRED,
                        "cannot %s: role '%s' (version %llu) expired on %s; re-sign it first "
                        "(zupd-mirror refresh --offline)",
                        what, zp_role_name(offline[i]), (unsigned long long)zupd_meta_version(m),
@@ -476,9 +463,9 @@ zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t *
     *out_len = 0;
     rc = zupd_meta_target(zp_tdoc(r, role, path), path, &t);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "'%s' is not a target of '%s'", path, zp_role_name(role));
+        return zu_fail(err, cap, rc, "'%s' is not a target of '%s'", path, zp_role_name(role));
     if (!t.hashes.has_sha256)
-        return zp_fail(err, cap, ZUPD_E_HASH, "'%s': no sha256", path);
+        return zu_fail(err, cap, ZUPD_E_HASH, "'%s': no sha256", path);
     zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, 32);
     rc = zp_target_file(rel, sizeof(rel), path, hex);
     if (rc == ZUPD_OK)
@@ -490,7 +477,7 @@ zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t *
         free(*out);
         *out = NULL;
         *out_len = 0;
-        return zp_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     }
     return ZUPD_OK;
 }
@@ -516,7 +503,7 @@ get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char 
 
     if (rc != ZUPD_E_NOTFOUND)
         return rc == ZUPD_OK ? rc
-                             : zp_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
+                             : zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
                                        name, zupd_strerror(rc));
     zp_kdf_cost_env(&cost);
     return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
@@ -564,25 +551,25 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
     int rc;
 
     if (thr > n || n > 32)
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
                        n);
     rc = repo_alloc(o, &r);
     if (rc != ZUPD_OK)
         return rc;
     r->cfg = io->config;
     if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
-        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
+        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
                      strerror(errno));
         goto out;
     }
     r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r->dfd < 0) {
-        rc = zp_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
+        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
                      strerror(errno));
         goto out;
     }
     if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        rc = zp_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
+        rc = zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
         goto out;
     }
     for (unsigned i = 0; i < ZP_R__N; i++) {
@@ -620,12 +607,12 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
         }
     }
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
         goto out;
     }
     rc = zp_config_write(r->dfd, &r->cfg);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+        zu_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
                 zupd_strerror(rc));
         goto out;
     }
@@ -711,14 +698,14 @@ zp_repo_lock(struct zp_repo *r, char *err, size_t cap)
     int fd;
 
     if (zp_mkdirs(r->dfd, ZP_STATE_DIR "/lock") != ZUPD_OK)
-        return zp_fail(err, cap, ZUPD_E_IO, "cannot create '%s/" ZP_STATE_DIR "'", r->dir);
+        return zu_fail(err, cap, ZUPD_E_IO, "cannot create '%s/" ZP_STATE_DIR "'", r->dir);
     fd = openat(r->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        return zp_fail(err, cap, zu_errno_to_err(errno),
+        return zu_fail(err, cap, zu_errno_to_err(errno),
                        "cannot open '%s/" ZP_STATE_DIR "/lock': %s", r->dir, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
-        return zp_fail(err, cap, ZUPD_E_BUSY,
+        return zu_fail(err, cap, ZUPD_E_BUSY,
                        "another zupd-mirror is changing '%s' (lock '%s/" ZP_STATE_DIR "/lock')",
                        r->dir, r->dir);
     }

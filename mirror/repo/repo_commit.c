@@ -58,7 +58,7 @@ sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t le
 
     rc = zupd_meta_role(d, role, &thr, &nk);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "role '%s' is not delegated", role);
+        return zu_fail(err, cap, rc, "role '%s' is not delegated", role);
     for (size_t i = 0; i < nk; i++) {
         const char *id = zupd_meta_role_keyid(d, role, i);
         for (size_t j = 0; id != NULL && j < *n_done; j++)
@@ -85,13 +85,13 @@ sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t le
         if (rc == ZUPD_OK)
             rc = zupd_meta_add_signature(doc, id, sig);
         if (rc != ZUPD_OK)
-            return zp_fail(err, cap, rc, "cannot sign '%s': %s", role, zupd_strerror(rc));
+            return zu_fail(err, cap, rc, "cannot sign '%s': %s", role, zupd_strerror(rc));
         if (*n_done < done_cap)
             snprintf(done[(*n_done)++], 65, "%s", id);
         have++;
     }
     if (have < thr)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND,
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
                        "missing key: role '%s' needs %llu signatures, %llu key(s) of it in '%s'",
                        role, (unsigned long long)thr, (unsigned long long)have, r->keys_dir);
     return ZUPD_OK;
@@ -111,14 +111,14 @@ zp_sign_as(struct zp_repo *r, struct zupd_meta *doc, const char *role,
     zupd_meta_clear_signatures(doc);
     rc = zupd_meta_signed_bytes(doc, &msg, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot serialize '%s': %s", role, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot serialize '%s': %s", role, zupd_strerror(rc));
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++)
         rc = sign_for(r, doc, msg, len, role, delegators[i], done, &n_done, ZU_ARRAY_LEN(done), err,
                       cap);
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++) {
         rc = zupd_meta_verify_role(delegators[i], role, doc, why, sizeof(why));
         if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "signed '%s' does not verify: %s", role, why);
+            zu_fail(err, cap, rc, "signed '%s' does not verify: %s", role, why);
     }
     free(msg);
     return rc;
@@ -135,7 +135,7 @@ zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, size_t n, char *err
         int rc = zupd_meta_role(d, role, &thr, &nk);
 
         if (rc != ZUPD_OK)
-            return zp_fail(err, cap, rc, "role '%s' is not delegated", role);
+            return zu_fail(err, cap, rc, "role '%s' is not delegated", role);
         for (size_t j = 0; j < nk && have < thr; j++) {
             struct zp_signer *s;
             rc = unlock_keyid(r, zupd_meta_role_keyid(d, role, j), &s, err, cap);
@@ -146,7 +146,7 @@ zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, size_t n, char *err
             have++;
         }
         if (have < thr)
-            return zp_fail(err, cap, ZUPD_E_NOTFOUND,
+            return zu_fail(err, cap, ZUPD_E_NOTFOUND,
                            "missing key: role '%s' needs %llu signatures, %llu key(s) of it in "
                            "'%s'",
                            role, (unsigned long long)thr, (unsigned long long)have, r->keys_dir);
@@ -168,13 +168,13 @@ zp_write_doc(struct zp_repo *r, const char *name, const struct zupd_meta *doc, u
 
     rc = zupd_meta_serialize(doc, 0, &text, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot serialize '%s': %s", name, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot serialize '%s': %s", name, zupd_strerror(rc));
     snprintf(rel, sizeof(rel), "metadata/%llu.%s.json", (unsigned long long)zupd_meta_version(doc),
              name);
     rc = zp_put(r->dfd, rel, text, len, 0644, true);
     free(text);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     if (bytes != NULL)
         *bytes += len;
     return ZUPD_OK;
@@ -193,7 +193,7 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
         return zp_write_doc(r, zp_role_name(role), doc, bytes, err, cap);
     rc = zupd_meta_serialize(doc, 0, &text, &len);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot serialize '%s': %s", zp_role_name(role),
+        return zu_fail(err, cap, rc, "cannot serialize '%s': %s", zp_role_name(role),
                        zupd_strerror(rc));
     if (role == ZP_R_TIMESTAMP)
         snprintf(rel, sizeof(rel), "metadata/timestamp.json");
@@ -207,7 +207,7 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
         rc = zp_put(r->dfd, "metadata/root.json", text, len, 0644, false);
     free(text);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     if (bytes != NULL)
         *bytes += len;
     return ZUPD_OK;
@@ -224,7 +224,7 @@ zp_renew(struct zp_repo *r, enum zp_role role, uint64_t *bytes, char *err, size_
     if (rc == ZUPD_OK)
         rc = zupd_meta_set_expires(doc, r->now + r->cfg.expiry[role]);
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "cannot renew '%s': %s", zp_role_name(role),
+        return zu_fail(err, cap, rc, "cannot renew '%s': %s", zp_role_name(role),
                        zupd_strerror(rc));
     d[0] = r->m[zp_delegator(role)];
     rc = zp_sign_as(r, doc, zp_role_name(role), d, 1, err, cap);
@@ -324,7 +324,7 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
     if (rc == ZUPD_OK) {
         rc = zp_flush(r->dfd);
         if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "cannot put the new files of '%s' in place: %s", r->dir,
+            zu_fail(err, cap, rc, "cannot put the new files of '%s' in place: %s", r->dir,
                     zupd_strerror(rc));
     }
     if (rc == ZUPD_OK)

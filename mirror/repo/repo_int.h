@@ -51,9 +51,6 @@ void zp_tdoc_changed(struct zp_repo *r, enum zp_role role, const char *path, uns
 /* zupd_meta_target_foreach over every targets document of role. */
 int zp_tdoc_foreach(struct zp_repo *r, enum zp_role role, zupd_meta_target_fn fn, void *opaque);
 
-/* printf into err (when not NULL) and return rc. */
-int zp_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
-
 /* Sign doc as role: clear its signatures, then sign with the unlocked keys
  * until each delegator's threshold for role is met; verified afterwards. */
 ZU_NODISCARD int zp_sign_as(struct zp_repo *r, struct zupd_meta *doc, const char *role,

@@ -153,12 +153,12 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
     zp_blob_path(rel, sizeof(rel), b->sha);
     fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = zp_fail(err, cap, ZUPD_E_NOTFOUND, "%s: missing (named by '%s' for '%s')", rel,
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND, "%s: missing (named by '%s' for '%s')", rel,
                      b->manifest, b->file);
         goto out;
     }
     if ((uint64_t)st.st_size != b->size) {
-        rc = zp_fail(err, cap, ZUPD_E_LENGTH,
+        rc = zu_fail(err, cap, ZUPD_E_LENGTH,
                      "%s: %llu bytes, the manifest says %llu (named by '%s' for '%s')", rel,
                      (unsigned long long)st.st_size, (unsigned long long)b->size, b->manifest,
                      b->file);
@@ -178,7 +178,7 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = zp_fail(err, cap, ZUPD_E_IO, "%s: %s", rel, strerror(errno));
+            rc = zu_fail(err, cap, ZUPD_E_IO, "%s: %s", rel, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -193,14 +193,14 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
                 ZSTD_outBuffer zo = {out, outcap, 0};
                 size_t z = ZSTD_decompressStream(ds, &zo, &zi);
                 if (ZSTD_isError(z)) {
-                    rc = zp_fail(err, cap, ZUPD_E_FORMAT, "%s: bad zstd data: %s", rel,
+                    rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s: bad zstd data: %s", rel,
                                  ZSTD_getErrorName(z));
                     goto out;
                 }
                 content += zo.pos;
                 if (content > b->content_size) {
                     rc =
-                        zp_fail(err, cap, ZUPD_E_LENGTH, "%s: decompresses to more than %llu bytes",
+                        zu_fail(err, cap, ZUPD_E_LENGTH, "%s: decompresses to more than %llu bytes",
                                 rel, (unsigned long long)b->content_size);
                     goto out;
                 }
@@ -214,7 +214,7 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
         content = got;
     rc = zupd_hash_final(hb, dig, sizeof(dig), &dl);
     if (rc == ZUPD_OK && memcmp(dig, b->sha, 32) != 0) {
-        rc = zp_fail(err, cap, ZUPD_E_HASH,
+        rc = zu_fail(err, cap, ZUPD_E_HASH,
                      "%s: sha256 differs from its name (named by '%s' for '%s')", rel, b->manifest,
                      b->file);
         goto out;
@@ -222,7 +222,7 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
     if (rc == ZUPD_OK && b->enc != 2) {
         rc = zupd_hash_final(hc, dig, sizeof(dig), &dl);
         if (rc == ZUPD_OK && (content != b->content_size || memcmp(dig, b->content, 32) != 0))
-            rc = zp_fail(err, cap, ZUPD_E_HASH,
+            rc = zu_fail(err, cap, ZUPD_E_HASH,
                          "%s: content is not '%s' of '%s' (size or sha256 differ)", rel, b->file,
                          b->manifest);
     }
@@ -303,7 +303,7 @@ load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role
     if (zupd_meta_succinct(dm, &bits, &prefix) != ZUPD_OK)
         return ZUPD_OK;
     if (bits > 12)
-        return zp_fail(err, cap, ZUPD_E_TOOBIG, "metadata/ (role '%s'): %u-bit bins", role, bits);
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "metadata/ (role '%s'): %u-bit bins", role, bits);
     n = (size_t)1 << bits;
     left = n;
     seen = calloc(n, sizeof(*seen));
@@ -328,7 +328,7 @@ load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role
             continue;
         rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
         if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-            zp_fail(err, cap, rc, "metadata/ (bin '%s'): %s", child.name, why);
+            zu_fail(err, cap, rc, "metadata/ (bin '%s'): %s", child.name, why);
             break;
         }
         rc = ZUPD_OK;
@@ -342,7 +342,7 @@ load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role
         }
     }
     if (rc == ZUPD_OK && left > 0)
-        rc = zp_fail(err, cap, ZUPD_E_NOTFOUND, "metadata/ (role '%s'): %zu bins not reached", role,
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND, "metadata/ (role '%s'): %zu bins not reached", role,
                      left);
     free(seen);
     return rc;
@@ -365,17 +365,17 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         rc = zupd_client_fetch_target(c, path, &t, urls, 1, ZP_META_CAP, &buf, &len, why,
                                       sizeof(why));
     if (rc != ZUPD_OK)
-        return zp_fail(err, cap, rc, "targets/%s: %s", path, why);
+        return zu_fail(err, cap, rc, "targets/%s: %s", path, why);
     res->targets++;
     if (plen > 14 && strcmp(path + plen - 14, "/manifest.json") == 0) {
         struct zupd_manifest *m = NULL;
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "targets/%s: %s", path, why);
+            zu_fail(err, cap, rc, "targets/%s: %s", path, why);
         } else if (strncmp(path, m->role, strlen(m->role)) != 0 || path[strlen(m->role)] != '/') {
             /* the delegations (checked by the client) tie the path's first
              * segment to its role; the manifest must say the same */
-            rc = zp_fail(err, cap, ZUPD_E_MISMATCH,
+            rc = zu_fail(err, cap, ZUPD_E_MISMATCH,
                          "targets/%s: manifest of role '%s' under another role's path (signed "
                          "by '%s')",
                          path, m->role, role);
@@ -396,7 +396,7 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
         struct zupd_channel *ch = NULL;
         rc = zupd_channel_parse(buf, len, &ch);
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "targets/%s: not a channel pointer", path);
+            zu_fail(err, cap, rc, "targets/%s: not a channel pointer", path);
         } else if ((flags & ZP_VERIFY_POLICY) == 0) {
             char mpath[ZUPD_ROLE_NAME_MAX + 2 * ZUPD_NAME_MAX + 64];
             struct zupd_target mt;
@@ -404,7 +404,7 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
                      path, ch->component, ch->version);
             rc = zupd_client_find_target(c, mpath, &mt, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK)
-                zp_fail(err, cap, rc, "targets/%s: points at version %s, which is not published",
+                zu_fail(err, cap, rc, "targets/%s: points at version %s, which is not published",
                         path, ch->version);
         }
         zupd_channel_free(ch);
@@ -433,33 +433,33 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
 
     memset(res, 0, sizeof(*res));
     if (realpath(dir, real) == NULL)
-        return zp_fail(err, cap, ZUPD_E_NOTFOUND, "%s: %s", dir, strerror(errno));
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "%s: %s", dir, strerror(errno));
     snprintf(mbase, sizeof(mbase), "file://%s/metadata/", real);
     snprintf(tbase, sizeof(tbase), "file://%s/targets/", real);
     dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return zp_fail(err, cap, ZUPD_E_IO, "%s: %s", dir, strerror(errno));
+        return zu_fail(err, cap, ZUPD_E_IO, "%s: %s", dir, strerror(errno));
     if (root_path != NULL) {
         rc = zp_get(AT_FDCWD, root_path, 512u << 10, &root, &rlen);
         if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "%s: %s", root_path, zupd_strerror(rc));
+            zu_fail(err, cap, rc, "%s: %s", root_path, zupd_strerror(rc));
     } else {
         rc = zp_get(dfd, "metadata/1.root.json", 512u << 10, &root, &rlen);
         if (rc != ZUPD_OK)
-            zp_fail(err, cap, rc, "metadata/1.root.json: %s", zupd_strerror(rc));
+            zu_fail(err, cap, rc, "metadata/1.root.json: %s", zupd_strerror(rc));
     }
     if (rc != ZUPD_OK)
         goto out;
     rc = make_tmpdir(tmp, sizeof(tmp));
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot make a temporary directory");
+        zu_fail(err, cap, rc, "cannot make a temporary directory");
         goto out;
     }
     have_tmp = true;
     mfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rc = mfd < 0 ? ZUPD_E_IO : zupd_client_init_dir(mfd, root, rlen, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "%s: %s", root_path ? root_path : "metadata/1.root.json", why);
+        zu_fail(err, cap, rc, "%s: %s", root_path ? root_path : "metadata/1.root.json", why);
         goto out;
     }
     memset(&o, 0, sizeof(o));
@@ -472,7 +472,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
     if (rc == ZUPD_OK)
         rc = zupd_client_refresh(c, NULL, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "metadata/: %s", why);
+        zu_fail(err, cap, rc, "metadata/: %s", why);
         goto out;
     }
     {
@@ -495,7 +495,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
             snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/probe", name);
             rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-                zp_fail(err, cap, rc, "metadata/ (role '%s'): %s", name, why);
+                zu_fail(err, cap, rc, "metadata/ (role '%s'): %s", name, why);
                 goto out;
             }
             dm = zupd_trusted_get(ts, name);
@@ -517,7 +517,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
     if (rc == ZUPD_OK) {
         have_sel = true;
     } else if (rc != ZUPD_E_NOTFOUND) {
-        zp_fail(err, cap, rc, "%s: %s", ZP_SYNC_SELECTION, zupd_strerror(rc));
+        zu_fail(err, cap, rc, "%s: %s", ZP_SYNC_SELECTION, zupd_strerror(rc));
         goto out;
     }
     rc = ZUPD_OK;

@@ -123,7 +123,7 @@ static int
 add_role(struct sync *s, const char *name)
 {
     if (s->n_roles == MAX_ROLES)
-        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles", MAX_ROLES);
+        return zu_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles", MAX_ROLES);
     s->roles[s->n_roles] = strdup(name);
     if (s->roles[s->n_roles] == NULL)
         return ZUPD_E_NOMEM;
@@ -147,7 +147,7 @@ load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
     if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
         return ZUPD_OK;
     if (bits > MAX_BIN_BITS)
-        return zp_fail(s->err, s->cap, ZUPD_E_TOOBIG, "role '%s': %u-bit hash bins (at most %d)",
+        return zu_fail(s->err, s->cap, ZUPD_E_TOOBIG, "role '%s': %u-bit hash bins (at most %d)",
                        role, bits, MAX_BIN_BITS);
     n = (size_t)1 << bits;
     left = n;
@@ -174,7 +174,7 @@ load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
             continue;
         rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
         if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-            zp_fail(s->err, s->cap, rc, "upstream metadata (bin '%s') refused: %s", name, why);
+            zu_fail(s->err, s->cap, rc, "upstream metadata (bin '%s') refused: %s", name, why);
             break;
         }
         rc = ZUPD_OK;
@@ -184,7 +184,7 @@ load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
             rc = add_role(s, name);
     }
     if (rc == ZUPD_OK && left > 0)
-        rc = zp_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s': %zu of %zu hash bins not reached",
+        rc = zu_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s': %zu of %zu hash bins not reached",
                      role, left, n);
     free(seen);
     return rc;
@@ -220,7 +220,7 @@ load_roles(struct sync *s)
             snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/probe", name);
             rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
             if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
-                return zp_fail(s->err, s->cap, rc, "upstream metadata (role '%s') refused: %s",
+                return zu_fail(s->err, s->cap, rc, "upstream metadata (role '%s') refused: %s",
                                name, why);
             if (zupd_trusted_get(ts, name) == NULL)
                 continue; /* not reachable by a client either */
@@ -330,10 +330,10 @@ sync_target(struct sync *s, size_t idx)
     int rc;
 
     if (!zupd_path_is_safe(g->path, plen))
-        return zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': unsafe path", g->path);
+        return zu_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': unsafe path", g->path);
     rc = zupd_client_find_target(s->c, g->path, &t, role, sizeof(role), why, sizeof(why));
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
+        return zu_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
     rc = target_rel(g->path, &t, &g->rel);
     if (rc != ZUPD_OK)
         return rc;
@@ -346,14 +346,14 @@ sync_target(struct sync *s, size_t idx)
         rc = zupd_client_fetch_target(s->c, g->path, &t, urls, 1, ZP_META_CAP, &buf, &len, why,
                                       sizeof(why));
         if (rc != ZUPD_OK)
-            return zp_fail(s->err, s->cap, rc, "target '%s' refused: %s", g->path, why);
+            return zu_fail(s->err, s->cap, rc, "target '%s' refused: %s", g->path, why);
         {
             char name[64];
             snprintf(name, sizeof(name), "target.%zu", idx);
             rc = stage_write(s->sfd, name, buf, len);
             if (rc != ZUPD_OK) {
                 free(buf);
-                return zp_fail(s->err, s->cap, rc, "%s/%s: %s", SYNC_STAGE_DIR, name,
+                return zu_fail(s->err, s->cap, rc, "%s/%s: %s", SYNC_STAGE_DIR, name,
                                zupd_strerror(rc));
             }
         }
@@ -368,7 +368,7 @@ sync_target(struct sync *s, size_t idx)
             snprintf(g->sel.version, sizeof(g->sel.version), "%s", ch->version);
             zupd_channel_free(ch);
         } else if (s->o->keep > 0 || s->o->n_channels > 0) {
-            rc = zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': not a channel pointer",
+            rc = zu_fail(s->err, s->cap, ZUPD_E_FORMAT, "target '%s': not a channel pointer",
                          g->path);
         }
     }
@@ -377,13 +377,13 @@ sync_target(struct sync *s, size_t idx)
 
         rc = zupd_manifest_parse(buf, len, NULL, &m, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
+            zu_fail(s->err, s->cap, rc, "target '%s': %s", g->path, why);
         } else if (strncmp(g->path, m->role, strlen(m->role)) != 0 ||
                    g->path[strlen(m->role)] != '/') {
             /* the delegations (checked by the client) tie the path's first
              * segment to its role (a hash bin of it signs it with bins);
              * the manifest must say the same, as endpoints check */
-            rc = zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
+            rc = zu_fail(s->err, s->cap, ZUPD_E_MISMATCH,
                          "target '%s': manifest of role '%s' under another role's path (signed "
                          "by '%s')",
                          g->path, m->role, role);
@@ -515,7 +515,7 @@ sync_blob(struct sync *s, struct blob *b)
         rc = zupd_fetch_file(s->o->ctx, s->tr, &req, s->sfd, hex, b->size, ZUPD_HASH_SHA256, b->sha,
                              &fres);
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "%s%s (%llu bytes): %s", s->base, rel,
+        return zu_fail(s->err, s->cap, rc, "%s%s (%llu bytes): %s", s->base, rel,
                        (unsigned long long)b->size, zupd_strerror(rc));
     b->staged = true;
     s->res->blobs_fetched++;
@@ -541,22 +541,22 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
     int rc;
 
     if (n == 0 || n > 100000)
-        return zp_fail(s->err, s->cap, ZUPD_E_FORMAT, "root version %llu", (unsigned long long)n);
+        return zu_fail(s->err, s->cap, ZUPD_E_FORMAT, "root version %llu", (unsigned long long)n);
     rc = zu_read_capped(s->mfd, "root.json", ROOT_CAP, &last, &last_len);
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "%s/root.json: %s", SYNC_META_DIR, zupd_strerror(rc));
+        return zu_fail(s->err, s->cap, rc, "%s/root.json: %s", SYNC_META_DIR, zupd_strerror(rc));
     if (pinned != NULL) {
         struct zupd_meta *pm = NULL;
         rc = zupd_meta_parse(pinned, pinned_len, NULL, ZUPD_META_ROOT, &pm, why, sizeof(why));
         if (rc != ZUPD_OK) {
             free(last);
-            return zp_fail(s->err, s->cap, rc, "pinned root: %s", why);
+            return zu_fail(s->err, s->cap, rc, "pinned root: %s", why);
         }
         pv = zupd_meta_version(pm);
         zupd_meta_free(pm);
         if (pv > n) {
             free(last);
-            return zp_fail(s->err, s->cap, ZUPD_E_ROLLBACK,
+            return zu_fail(s->err, s->cap, ZUPD_E_ROLLBACK,
                            "the pinned root is version %llu, the upstream's newest is %llu",
                            (unsigned long long)pv, (unsigned long long)n);
         }
@@ -583,7 +583,7 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
             struct zupd_fetch_res fres;
             rc = zupd_fetch_mem(s->o->ctx, s->tr, &req, &buf, &len, &fres);
             if (rc != ZUPD_OK)
-                return zp_fail(s->err, s->cap, rc, "%s%s: %s", s->base, rel, zupd_strerror(rc));
+                return zu_fail(s->err, s->cap, rc, "%s%s: %s", s->base, rel, zupd_strerror(rc));
         }
         s->roots[k - 1] = buf;
         s->root_len[k - 1] = len;
@@ -593,11 +593,11 @@ sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
         rc = zupd_trusted_update_root(chain, s->roots[k - 1], s->root_len[k - 1], why, sizeof(why));
     zupd_trusted_free(chain);
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "root chain 1..%llu refused: %s", (unsigned long long)n,
+        return zu_fail(s->err, s->cap, rc, "root chain 1..%llu refused: %s", (unsigned long long)n,
                        why);
     if (pinned != NULL &&
         (s->root_len[pv - 1] != pinned_len || memcmp(s->roots[pv - 1], pinned, pinned_len) != 0))
-        return zp_fail(s->err, s->cap, ZUPD_E_MISMATCH,
+        return zu_fail(s->err, s->cap, ZUPD_E_MISMATCH,
                        "%llu.root.json is not the pinned root of that version",
                        (unsigned long long)pv);
     s->res->root_version = n;
@@ -613,12 +613,12 @@ open_dirs(struct sync *s)
     int rc;
 
     if (mkdir(d, 0755) != 0 && errno != EEXIST)
-        return zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", d, strerror(errno));
+        return zu_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", d, strerror(errno));
     s->dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dfd < 0)
-        return zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", d, strerror(errno));
+        return zu_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", d, strerror(errno));
     if (faccessat(s->dfd, ZP_STATE_DIR "/config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        return zp_fail(s->err, s->cap, ZUPD_E_MISUSE,
+        return zu_fail(s->err, s->cap, ZUPD_E_MISUSE,
                        "%s is a publishing repository (it has %s/config.json); sync into "
                        "another directory",
                        d, ZP_STATE_DIR);
@@ -634,20 +634,20 @@ open_dirs(struct sync *s)
     if (rc == ZUPD_OK)
         rc = mkdir_at(s->dfd, "blobs");
     if (rc != ZUPD_OK)
-        return zp_fail(s->err, s->cap, rc, "%s: cannot create its directories: %s", d,
+        return zu_fail(s->err, s->cap, rc, "%s: cannot create its directories: %s", d,
                        strerror(errno));
     s->lockfd =
         openat(s->dfd, ZP_STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (s->lockfd < 0)
-        return zp_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s/lock: %s", d, ZP_STATE_DIR,
+        return zu_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s/lock: %s", d, ZP_STATE_DIR,
                        strerror(errno));
     if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0)
-        return zp_fail(s->err, s->cap, ZUPD_E_BUSY,
+        return zu_fail(s->err, s->cap, ZUPD_E_BUSY,
                        "%s is busy (another zupd-mirror holds %s/lock)", d, ZP_STATE_DIR);
     s->mfd = openat(s->dfd, SYNC_META_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     s->sfd = openat(s->dfd, SYNC_STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (s->mfd < 0 || s->sfd < 0)
-        return zp_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s: %s", d, ZP_STATE_DIR, strerror(errno));
+        return zu_fail(s->err, s->cap, ZUPD_E_IO, "%s/%s: %s", d, ZP_STATE_DIR, strerror(errno));
     return ZUPD_OK;
 }
 
@@ -724,7 +724,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     if (err != NULL && cap > 0)
         err[0] = '\0';
     if (o->upstream == NULL || o->dir == NULL || o->upstream[0] == '\0')
-        return zp_fail(err, cap, ZUPD_E_MISUSE, "sync needs an upstream URL and a directory");
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "sync needs an upstream URL and a directory");
     s.base =
         o->upstream[strlen(o->upstream) - 1] == '/' ? strdup(o->upstream) : cat2(o->upstream, "/");
     s.mbase = s.base != NULL ? cat2(s.base, "metadata/") : NULL;
@@ -736,7 +736,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     if (o->root_path != NULL) {
         rc = zp_get(AT_FDCWD, o->root_path, ROOT_CAP, &pinned, &pinned_len);
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "%s: %s", o->root_path, zupd_strerror(rc));
+            zu_fail(err, cap, rc, "%s: %s", o->root_path, zupd_strerror(rc));
             goto out;
         }
     }
@@ -745,20 +745,20 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         goto out;
     if (faccessat(s.mfd, "root.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
         if (pinned == NULL) {
-            rc = zp_fail(err, cap, ZUPD_E_MISUSE,
+            rc = zu_fail(err, cap, ZUPD_E_MISUSE,
                          "the first sync of %s needs the pinned root (--root ROOT.json)", o->dir);
             goto out;
         }
         rc = zupd_client_init_dir(s.mfd, pinned, pinned_len, why, sizeof(why));
         if (rc != ZUPD_OK) {
-            zp_fail(err, cap, rc, "pinned root %s: %s", o->root_path, why);
+            zu_fail(err, cap, rc, "pinned root %s: %s", o->root_path, why);
             goto out;
         }
     }
     copts.ca_file = o->ca_file;
     rc = zupd_curl_transport_new(o->ctx, &copts, &s.tr);
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "cannot set up libcurl");
+        zu_fail(err, cap, rc, "cannot set up libcurl");
         goto out;
     }
     mb[0] = s.mbase;
@@ -773,11 +773,11 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     if (rc == ZUPD_OK)
         rc = zupd_client_refresh(s.c, NULL, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zp_fail(err, cap, rc, "upstream metadata refused: %s", why);
+        zu_fail(err, cap, rc, "upstream metadata refused: %s", why);
         goto out;
     }
     if (!zupd_meta_consistent_snapshot(zupd_trusted_get(zupd_client_trusted(s.c), "root"))) {
-        rc = zp_fail(err, cap, ZUPD_E_FORMAT, "the upstream does not use consistent snapshots");
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "the upstream does not use consistent snapshots");
         goto out;
     }
     rc = zp_sync_check_timestamp(&s);
@@ -841,7 +841,7 @@ out:
         res->bytes_fetched = s.tr->stats.bytes;
     }
     if (rc != ZUPD_OK && err != NULL && err[0] == '\0')
-        zp_fail(err, cap, rc, "%s", zupd_strerror(rc));
+        zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
     sync_free(&s);
     free(pinned);
     return rc;

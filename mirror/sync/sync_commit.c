@@ -63,7 +63,7 @@ role_bytes(struct sync *s, const char *role, uint8_t **buf, size_t *len, uint64_
     int rc;
 
     if (tm == NULL)
-        return zp_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s' not loaded", role);
+        return zu_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s' not loaded", role);
     rc = zupd_url_quote(q, sizeof(q) - 5, role);
     if (rc != ZUPD_OK)
         return rc;
@@ -77,7 +77,7 @@ role_bytes(struct sync *s, const char *role, uint8_t **buf, size_t *len, uint64_
     if (rc != ZUPD_OK) {
         free(*buf);
         *buf = NULL;
-        return zp_fail(s->err, s->cap, rc, "%s/%s is not the verified '%s'", SYNC_META_DIR, q,
+        return zu_fail(s->err, s->cap, rc, "%s/%s is not the verified '%s'", SYNC_META_DIR, q,
                        role);
     }
     *version = zupd_meta_version(tm);
@@ -105,7 +105,7 @@ put_selection(struct sync *s)
     if (rc == ZUPD_OK && !same_file(s->dfd, ZP_SYNC_SELECTION, buf, len))
         rc = zp_put(s->dfd, ZP_SYNC_SELECTION, buf, len, 0644, true);
     if (rc != ZUPD_OK)
-        zp_fail(s->err, s->cap, rc, "%s/%s: %s", s->o->dir, ZP_SYNC_SELECTION, zupd_strerror(rc));
+        zu_fail(s->err, s->cap, rc, "%s/%s: %s", s->o->dir, ZP_SYNC_SELECTION, zupd_strerror(rc));
     free(buf);
     free(v);
     return rc;
@@ -140,7 +140,7 @@ zp_sync_sweep(struct sync *s)
         memcpy(shas + 32 * i, s->b[i].sha, 32); /* s->b is sorted by hash */
     rc = zp_sel_sweep(s->dfd, rels, nr, shas, s->n_b, s->o->on_removed_target, s->o->opaque, &sw);
     if (rc != ZUPD_OK)
-        zp_fail(s->err, s->cap, rc, "removing what %s no longer mirrors: %s", s->o->dir,
+        zu_fail(s->err, s->cap, rc, "removing what %s no longer mirrors: %s", s->o->dir,
                 zupd_strerror(rc));
 out:
     s->res->targets_removed = sw.targets;
@@ -166,7 +166,7 @@ zp_sync_commit(struct sync *s)
     if (s->res->targets_fetched > 0 || s->res->blobs_fetched > 0) {
         zp_step("syncfs", SYNC_STAGE_DIR);
         if (syncfs(s->sfd) != 0)
-            rc = zp_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
+            rc = zu_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
     }
     /* 1. blobs renamed in place */
     for (size_t i = 0; rc == ZUPD_OK && i < s->n_b; i++) {
@@ -178,7 +178,7 @@ zp_sync_commit(struct sync *s)
         rc = zp_mkdirs(s->dfd, brel);
         zp_step("rename", brel);
         if (rc == ZUPD_OK && renameat(s->sfd, hex, s->dfd, brel) != 0)
-            rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel, strerror(errno));
+            rc = zu_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", brel, strerror(errno));
         s->res->changed = true;
     }
     /* 2. targets (new names: nothing names them before the metadata) */
@@ -190,14 +190,14 @@ zp_sync_commit(struct sync *s)
         rc = zp_mkdirs(s->dfd, s->t[i].rel);
         zp_step("rename", s->t[i].rel);
         if (rc == ZUPD_OK && renameat(s->sfd, name, s->dfd, s->t[i].rel) != 0)
-            rc = zp_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", s->t[i].rel,
+            rc = zu_fail(s->err, s->cap, zu_errno_to_err(errno), "%s: %s", s->t[i].rel,
                          strerror(errno));
         s->res->changed = true;
     }
     if (rc == ZUPD_OK && s->res->changed) {
         zp_step("syncfs", "blobs and targets");
         if (syncfs(s->dfd) != 0)
-            rc = zp_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
+            rc = zu_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
     }
     /* 3. versioned metadata: every root, delegated roles, targets, snapshot */
     for (uint64_t k = 1; rc == ZUPD_OK && k <= s->n_roots; k++) {
@@ -242,7 +242,7 @@ zp_sync_commit(struct sync *s)
     if (rc != ZUPD_OK) {
         zp_discard(s->dfd);
         if (s->err != NULL && s->err[0] == '\0')
-            zp_fail(s->err, s->cap, rc, "writing '%s': %s", s->o->dir, zupd_strerror(rc));
+            zu_fail(s->err, s->cap, rc, "writing '%s': %s", s->o->dir, zupd_strerror(rc));
     }
     return rc;
 }
@@ -262,7 +262,7 @@ zp_sync_check_timestamp(struct sync *s)
         return ZUPD_OK; /* a new mirror */
     if (zupd_meta_parse(buf, len, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK &&
         zupd_meta_version(m) > zupd_meta_version(tm))
-        rc = zp_fail(s->err, s->cap, ZUPD_E_ROLLBACK,
+        rc = zu_fail(s->err, s->cap, ZUPD_E_ROLLBACK,
                      "upstream timestamp version %llu is older than the mirror's %llu",
                      (unsigned long long)zupd_meta_version(tm),
                      (unsigned long long)zupd_meta_version(m));

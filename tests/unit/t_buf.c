@@ -62,6 +62,35 @@ test_detach_empty(void **state)
     free(out);
 }
 
+/* ZU_GROW: doubles from 8, stops at the cap, and leaves the array and its
+ * capacity as they were when it refuses. */
+static void
+test_zu_grow(void **state)
+{
+    uint32_t *v = NULL;
+    size_t cap = 0;
+
+    (void)state;
+    assert_int_equal(ZU_GROW(&v, &cap, 1, 100), ZUPD_OK);
+    assert_non_null(v);
+    assert_int_equal(cap, 8);
+    assert_int_equal(ZU_GROW(&v, &cap, 8, 100), ZUPD_OK); /* fits: no change */
+    assert_int_equal(cap, 8);
+    assert_int_equal(ZU_GROW(&v, &cap, 9, 100), ZUPD_OK);
+    assert_int_equal(cap, 16);
+    v[15] = 7;
+    assert_int_equal(ZU_GROW(&v, &cap, 70, 100), ZUPD_OK); /* 64 is short: 100 */
+    assert_int_equal(cap, 100);
+    assert_int_equal(v[15], 7);
+    assert_int_equal(ZU_GROW(&v, &cap, 101, 100), ZUPD_E_TOOBIG);
+    assert_int_equal(cap, 100);
+    assert_int_equal(v[15], 7);
+    /* no cap: only the size_t bound, which a huge need trips */
+    assert_int_equal(ZU_GROW(&v, &cap, SIZE_MAX / 2, 0), ZUPD_E_TOOBIG);
+    assert_int_equal(cap, 100);
+    free(v);
+}
+
 int
 main(void)
 {
@@ -69,6 +98,7 @@ main(void)
         cmocka_unit_test(test_grow_and_detach),
         cmocka_unit_test(test_cap_is_enforced),
         cmocka_unit_test(test_detach_empty),
+        cmocka_unit_test(test_zu_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
