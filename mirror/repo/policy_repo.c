@@ -12,7 +12,8 @@
 #include <zupd/hash.h>
 #include <zupd/manifest.h>
 
-#include "repo/repo_int.h"
+#include "repo/change.h"
+#include "repo/fsops.h"
 #include "repo/select.h"
 
 static bool
@@ -42,7 +43,7 @@ vendor_has(const char *dir, enum zp_role role, const char *component, const char
                      version, component, zp_role_name(role));
     /* a filtered sync serves only its selection: endpoints could not get
      * a release it dropped */
-    if (rc == ZUPD_OK && zp_sel_set_load(v->dfd, &sel) == ZUPD_OK) {
+    if (rc == ZUPD_OK && zp_sel_set_load(zp_repo_dfd(v), &sel) == ZUPD_OK) {
         if (!zp_sel_set_has(&sel, mpath))
             rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
                          "release %s of '%s' is signed by the vendor but not mirrored in '%s' "
@@ -72,7 +73,7 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
     if (p->note != NULL && strlen(p->note) > ZUPD_CHANNEL_NOTE_MAX)
         return zu_fail(err, cap, ZUPD_E_MISUSE, "the note is longer than %d bytes",
                        ZUPD_CHANNEL_NOTE_MAX);
-    if (p->expires != 0 && p->expires <= r->now)
+    if (p->expires != 0 && p->expires <= zp_repo_now(r))
         return zu_fail(err, cap, ZUPD_E_MISUSE, "the pin would expire before it is published");
     rc = zp_check_policy(r, p->rollback ? "roll back" : "pin", err, cap);
     if (rc == ZUPD_OK)
@@ -83,7 +84,7 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
         return rc;
     rc = zp_channel_read(r, p->role, p->component, p->channel, &cur);
     if (rc == ZUPD_OK && !p->rollback && zupd_version_cmp(p->version, cur->version) < 0 &&
-        (cur->expires == 0 || cur->expires > r->now))
+        (cur->expires == 0 || cur->expires > zp_repo_now(r)))
         rc = zu_fail(err, cap, ZUPD_E_ROLLBACK,
                      "'%s' is pinned to %s on channel '%s'; moving the fleet back to %s is a "
                      "rollback (zupd-mirror policy rollback)",
@@ -149,7 +150,7 @@ zp_policy_release(struct zp_repo *r, enum zp_role role, const char *component, c
     /* the file goes once no new metadata names it; a reader of the old
      * snapshot that misses it retries with the new one */
     if (rc == ZUPD_OK)
-        (void)unlinkat(r->dfd, rel, 0);
+        (void)unlinkat(zp_repo_dfd(r), rel, 0);
     return rc;
 }
 
@@ -314,7 +315,7 @@ zp_floor_set(struct zp_repo *r, enum zp_role role, const char *component, const 
     if (rc == ZUPD_OK)
         rc = zp_commit(r, mask, NULL, err, cap);
     else
-        zp_discard(r->dfd);
+        zp_discard(zp_repo_dfd(r));
     if (rc == ZUPD_OK)
         *channels = fs.n;
     zp_strv_free(fs.paths, fs.n);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/repo/repo.c -- repository state: roles, configuration, open, the
- * policy/vendor checks, paths, init. Signing, writing metadata and the
- * commit order are mirror/repo/repo_commit.c. */
+/* mirror/repo/repo.c -- repository state: configuration, open, lock, the
+ * targets documents (hash bins), the policy/vendor checks, reading targets.
+ * Role names and paths are mirror/repo/layout.c; creating a repository is
+ * mirror/repo/init.c; signing, writing metadata and the commit order are
+ * mirror/repo/repo_commit.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,38 +25,6 @@
 #include "zu/fsio.h"
 
 #include "repo/repo_int.h"
-
-static const char *const role_names[ZP_R__N] = {"root",      "targets",  "snapshot",
-                                                "timestamp", "products", "avdb"};
-
-const char *
-zp_role_name(enum zp_role r)
-{
-    return (unsigned)r < ZP_R__N ? role_names[r] : "unknown";
-}
-
-int
-zp_role_parse(const char *name, enum zp_role *out)
-{
-    for (unsigned i = 0; i < ZP_R__N; i++)
-        if (strcmp(name, role_names[i]) == 0) {
-            *out = (enum zp_role)i;
-            return ZUPD_OK;
-        }
-    return ZUPD_E_NOTFOUND;
-}
-
-bool
-zp_role_online(enum zp_role r)
-{
-    return r == ZP_R_SNAPSHOT || r == ZP_R_TIMESTAMP || r == ZP_R_AVDB;
-}
-
-enum zp_role
-zp_delegator(enum zp_role role)
-{
-    return role == ZP_R_PRODUCTS || role == ZP_R_AVDB ? ZP_R_TARGETS : ZP_R_ROOT;
-}
 
 void
 zp_config_default(struct zp_config *c)
@@ -78,7 +48,7 @@ zp_config_write(int dfd, const struct zp_config *c)
     int rc;
 
     for (unsigned i = 0; ex != NULL && i < ZP_R__N; i++)
-        json_object_set_new(ex, role_names[i], json_integer(c->expiry[i]));
+        json_object_set_new(ex, zp_role_name((enum zp_role)i), json_integer(c->expiry[i]));
     doc = json_pack("{s:i,s:o,s:i,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
                     (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
                     "kind", c->policy ? "policy" : "vendor");
@@ -113,7 +83,7 @@ config_read(int dfd, struct zp_config *c)
         return ZUPD_E_FORMAT;
     ex = json_object_get(doc, "expires");
     for (unsigned i = 0; i < ZP_R__N; i++) {
-        v = json_object_get(ex, role_names[i]);
+        v = json_object_get(ex, zp_role_name((enum zp_role)i));
         if (json_is_integer(v) && json_integer_value(v) > 0)
             c->expiry[i] = (int64_t)json_integer_value(v);
     }
@@ -159,8 +129,8 @@ zp_repo_free(struct zp_repo *r)
     free(r);
 }
 
-static int
-repo_alloc(const struct zp_repo_opts *o, struct zp_repo **out)
+int
+zp_repo_alloc(const struct zp_repo_opts *o, struct zp_repo **out)
 {
     struct zp_repo *r = calloc(1, sizeof(*r));
     size_t len;
@@ -199,6 +169,18 @@ const struct zp_config *
 zp_repo_config(const struct zp_repo *r)
 {
     return &r->cfg;
+}
+
+int64_t
+zp_repo_now(const struct zp_repo *r)
+{
+    return r->now;
+}
+
+int
+zp_repo_dfd(const struct zp_repo *r)
+{
+    return r->dfd;
 }
 
 const char *
@@ -319,7 +301,7 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
     int rc;
 
     *out = NULL;
-    rc = repo_alloc(o, &r);
+    rc = zp_repo_alloc(o, &r);
     if (rc != ZUPD_OK)
         return rc;
     r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -351,7 +333,7 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
         char fname[64];
         if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
             continue;
-        snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
+        snprintf(fname, sizeof(fname), "%s.json", zp_role_name((enum zp_role)i));
         if (zupd_meta_file(r->m[ZP_R_SNAPSHOT], fname, &f) != ZUPD_OK) {
             rc = zu_fail(err, cap, ZUPD_E_FORMAT, "snapshot does not list '%s'", fname);
             break;
@@ -427,30 +409,6 @@ zp_check_offline_live(struct zp_repo *r, const char *what, char *err, size_t cap
     return ZUPD_OK;
 }
 
-/* ------------------------------------------------------------ paths */
-
-int
-zp_target_file(char *dst, size_t cap, const char *path, const char *hex)
-{
-    const char *slash = strrchr(path, '/');
-    int n;
-
-    if (slash == NULL)
-        n = snprintf(dst, cap, "targets/%s.%s", hex, path);
-    else
-        n = snprintf(dst, cap, "targets/%.*s/%s.%s", (int)(slash - path), path, hex, slash + 1);
-    return n > 0 && (size_t)n < cap ? ZUPD_OK : ZUPD_E_TOOBIG;
-}
-
-void
-zp_blob_path(char *dst, size_t cap, const uint8_t sha256[32])
-{
-    char hex[65];
-
-    zupd_hex_encode(hex, sizeof(hex), sha256, 32);
-    snprintf(dst, cap, "blobs/sha256/%.2s/%s", hex, hex);
-}
-
 int
 zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t **out,
                size_t *out_len, char *err, size_t cap)
@@ -480,201 +438,6 @@ zp_read_target(struct zp_repo *r, enum zp_role role, const char *path, uint8_t *
         return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     }
     return ZUPD_OK;
-}
-
-/* ------------------------------------------------------------ init */
-
-static int
-add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
-{
-    char json[256];
-    int rc = zp_key_pubjson(k, json, sizeof(json));
-
-    if (rc == ZUPD_OK)
-        rc = zupd_meta_add_key(m, role, (const uint8_t *)json, strlen(json), NULL, 0);
-    return rc;
-}
-
-static int
-get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char *err, size_t cap)
-{
-    struct zp_kdf_cost cost;
-    int rc = zp_key_by_name(r->keys_dir, name, k);
-
-    if (rc != ZUPD_E_NOTFOUND)
-        return rc == ZUPD_OK ? rc
-                             : zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
-                                       name, zupd_strerror(rc));
-    zp_kdf_cost_env(&cost);
-    return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
-}
-
-/* avdb delegates to 2^bits hash bins "avdb-bin-<hex>", signed by its key */
-static int
-make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
-{
-    struct zupd_meta *avdb = r->m[ZP_R_AVDB];
-    char json[256];
-    size_t n = (size_t)1 << bits;
-    int rc;
-
-    rc = zupd_meta_set_succinct(avdb, bits, "avdb-bin");
-    if (rc == ZUPD_OK)
-        rc = zp_key_pubjson(k, json, sizeof(json));
-    if (rc == ZUPD_OK)
-        rc = zupd_meta_add_key(avdb, NULL, (const uint8_t *)json, strlen(json), NULL, 0);
-    if (rc != ZUPD_OK)
-        return rc;
-    r->bins = calloc(n, sizeof(*r->bins));
-    if (r->bins == NULL)
-        return ZUPD_E_NOMEM;
-    r->n_bins = n;
-    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
-        rc = zupd_meta_succinct_bin_name(avdb, (uint32_t)i, r->bins[i].name,
-                                         sizeof(r->bins[i].name));
-        if (rc == ZUPD_OK)
-            rc = zupd_meta_new(ZUPD_META_TARGETS, 1, r->now + r->cfg.expiry[ZP_R_AVDB],
-                               &r->bins[i].m);
-    }
-    return rc;
-}
-
-int
-zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *err, size_t cap)
-{
-    static const char *const deleg_paths[2] = {"products/*/*/*", "avdb/*/*/*"};
-    struct zp_repo *r = NULL;
-    struct zp_keyinfo k;
-    unsigned n = io->root_keys ? io->root_keys : 1;
-    unsigned thr = io->root_threshold ? io->root_threshold : 1;
-    struct stat st;
-    int rc;
-
-    if (thr > n || n > 32)
-        return zu_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
-                       n);
-    rc = repo_alloc(o, &r);
-    if (rc != ZUPD_OK)
-        return rc;
-    r->cfg = io->config;
-    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
-                     strerror(errno));
-        goto out;
-    }
-    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (r->dfd < 0) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
-                     strerror(errno));
-        goto out;
-    }
-    if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        rc = zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
-        goto out;
-    }
-    for (unsigned i = 0; i < ZP_R__N; i++) {
-        rc = zupd_meta_new(i == ZP_R_ROOT        ? ZUPD_META_ROOT
-                           : i == ZP_R_SNAPSHOT  ? ZUPD_META_SNAPSHOT
-                           : i == ZP_R_TIMESTAMP ? ZUPD_META_TIMESTAMP
-                                                 : ZUPD_META_TARGETS,
-                           1, r->now + r->cfg.expiry[i], &r->m[i]);
-        if (rc != ZUPD_OK)
-            goto out;
-    }
-    for (unsigned i = 1; i <= n; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "root-%u", i);
-        rc = get_or_make_key(r, name, &k, err, cap);
-        if (rc == ZUPD_OK)
-            rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
-        if (rc != ZUPD_OK)
-            goto out;
-    }
-    rc = zupd_meta_set_threshold(r->m[ZP_R_ROOT], "root", thr);
-    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
-        rc = get_or_make_key(r, role_names[i], &k, err, cap);
-        if (rc != ZUPD_OK)
-            goto out;
-        if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
-            const char *p = deleg_paths[i - ZP_R_PRODUCTS];
-            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role_names[i], true, &p, 1, NULL, 0);
-            if (rc == ZUPD_OK)
-                rc = add_role_key(r->m[ZP_R_TARGETS], role_names[i], &k);
-            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
-                rc = make_bins(r, io->avdb_bins, &k);
-        } else {
-            rc = add_role_key(r->m[ZP_R_ROOT], role_names[i], &k);
-        }
-    }
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
-        goto out;
-    }
-    rc = zp_config_write(r->dfd, &r->cfg);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
-                zupd_strerror(rc));
-        goto out;
-    }
-    {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
-        rc = zp_sign_as(r, r->m[ZP_R_ROOT], "root", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_ROOT, r->m[ZP_R_ROOT], NULL, err, cap);
-    }
-    /* version 1 of each role, then snapshot and timestamp name them: the
-     * commit below writes version 2 of everything, so write 1 by hand */
-    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
-        const struct zupd_meta *d[1];
-        struct zupd_meta_file f;
-        char fname[64];
-        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
-            continue;
-        d[0] = r->m[zp_delegator((enum zp_role)i)];
-        rc = zp_sign_as(r, r->m[i], role_names[i], d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, (enum zp_role)i, r->m[i], NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_meta_entry(r, (enum zp_role)i, false, &f);
-        if (rc == ZUPD_OK) {
-            snprintf(fname, sizeof(fname), "%s.json", role_names[i]);
-            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
-        }
-    }
-    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++) {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
-        struct zupd_meta_file f;
-        char fname[96];
-        rc = zp_sign_as(r, r->bins[i].m, r->bins[i].name, d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_doc(r, r->bins[i].name, r->bins[i].m, NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_doc_entry(r->bins[i].m, false, &f);
-        if (rc == ZUPD_OK) {
-            snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
-            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
-        }
-    }
-    if (rc == ZUPD_OK) {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
-        struct zupd_meta_file f;
-        rc = zp_sign_as(r, r->m[ZP_R_SNAPSHOT], "snapshot", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_SNAPSHOT, r->m[ZP_R_SNAPSHOT], NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
-        if (rc == ZUPD_OK)
-            rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
-        if (rc == ZUPD_OK)
-            rc = zp_flush(r->dfd);
-        if (rc == ZUPD_OK)
-            rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_TIMESTAMP, r->m[ZP_R_TIMESTAMP], NULL, err, cap);
-    }
-out:
-    zp_repo_free(r);
-    return rc;
 }
 
 int

@@ -12,29 +12,9 @@
 #include <zupd/meta.h>
 
 #include "keys/keystore.h"
+#include "repo/layout.h"
 
 struct zupd_channel;
-
-#define ZP_DAY 86400
-
-/* Roles a repository has; ZP_R_PRODUCTS and ZP_R_AVDB are delegated by
- * targets with the path patterns "products/" and "avdb/" followed by a star. */
-enum zp_role {
-    ZP_R_ROOT = 0,
-    ZP_R_TARGETS,
-    ZP_R_SNAPSHOT,
-    ZP_R_TIMESTAMP,
-    ZP_R_PRODUCTS,
-    ZP_R_AVDB,
-    ZP_R__N
-};
-const char *zp_role_name(enum zp_role r);
-/* ZUPD_E_NOTFOUND for a name that is no role. */
-ZU_NODISCARD int zp_role_parse(const char *name, enum zp_role *out);
-/* The role that delegates role (root for the top-level roles). */
-enum zp_role zp_delegator(enum zp_role role);
-/* Online roles (snapshot, timestamp, avdb) are signed unattended. */
-bool zp_role_online(enum zp_role r);
 
 /* Publisher settings, kept in DIR/.zupd/config.json. */
 struct zp_config {

@@ -17,7 +17,7 @@
 
 #include "zu/fsio.h"
 #include "repo/fsops.h"
-#include "repo/repo_int.h"
+#include "repo/layout.h"
 #include "repo/select.h"
 
 #define SEL_HEADER "# zupd-mirror sync selection 1\n"

@@ -20,7 +20,9 @@
 #include <zupd/manifest.h>
 
 #include "zu/fsio.h"
-#include "repo/repo_int.h"
+#include "repo/fsops.h"
+#include "repo/layout.h"
+#include "repo/repo.h"
 #include "repo/select.h"
 
 #define CHUNK (1u << 20)

@@ -17,7 +17,8 @@
 #include <zupd/trusted.h>
 
 #include "zu/fsio.h"
-#include "repo/repo_int.h"
+#include "repo/fsops.h"
+#include "repo/layout.h"
 #include "sync/sync.h"
 #include "sync/sync_int.h"
 #include "repo/select.h"

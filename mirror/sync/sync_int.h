@@ -13,7 +13,8 @@
 #include <zupd/fetch.h>
 
 #include "zu/internal.h"
-#include "repo/repo_int.h"
+#include "repo/fsops.h"
+#include "repo/layout.h"
 #include "sync/sync.h"
 #include "repo/select.h"
 

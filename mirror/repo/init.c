@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/repo/init.c -- zupd-mirror init: a new repository, its keys and the
+ * first signed version of every role (signed and written through
+ * mirror/repo/repo_commit.c). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zupd/meta.h>
+
+#include "zu/fsio.h"
+
+#include "repo/repo_int.h"
+
+static int
+add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
+{
+    char json[256];
+    int rc = zp_key_pubjson(k, json, sizeof(json));
+
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_add_key(m, role, (const uint8_t *)json, strlen(json), NULL, 0);
+    return rc;
+}
+
+static int
+get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char *err, size_t cap)
+{
+    struct zp_kdf_cost cost;
+    int rc = zp_key_by_name(r->keys_dir, name, k);
+
+    if (rc != ZUPD_E_NOTFOUND)
+        return rc == ZUPD_OK ? rc
+                             : zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
+                                       name, zupd_strerror(rc));
+    zp_kdf_cost_env(&cost);
+    return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
+}
+
+/* avdb delegates to 2^bits hash bins "avdb-bin-<hex>", signed by its key */
+static int
+make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
+{
+    struct zupd_meta *avdb = r->m[ZP_R_AVDB];
+    char json[256];
+    size_t n = (size_t)1 << bits;
+    int rc;
+
+    rc = zupd_meta_set_succinct(avdb, bits, "avdb-bin");
+    if (rc == ZUPD_OK)
+        rc = zp_key_pubjson(k, json, sizeof(json));
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_add_key(avdb, NULL, (const uint8_t *)json, strlen(json), NULL, 0);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->bins = calloc(n, sizeof(*r->bins));
+    if (r->bins == NULL)
+        return ZUPD_E_NOMEM;
+    r->n_bins = n;
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        rc = zupd_meta_succinct_bin_name(avdb, (uint32_t)i, r->bins[i].name,
+                                         sizeof(r->bins[i].name));
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_new(ZUPD_META_TARGETS, 1, r->now + r->cfg.expiry[ZP_R_AVDB],
+                               &r->bins[i].m);
+    }
+    return rc;
+}
+
+int
+zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *err, size_t cap)
+{
+    static const char *const deleg_paths[2] = {"products/*/*/*", "avdb/*/*/*"};
+    struct zp_repo *r = NULL;
+    struct zp_keyinfo k;
+    unsigned n = io->root_keys ? io->root_keys : 1;
+    unsigned thr = io->root_threshold ? io->root_threshold : 1;
+    struct stat st;
+    int rc;
+
+    if (thr > n || n > 32)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "root threshold %u of %u keys is impossible", thr,
+                       n);
+    rc = zp_repo_alloc(o, &r);
+    if (rc != ZUPD_OK)
+        return rc;
+    r->cfg = io->config;
+    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
+        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
+                     strerror(errno));
+        goto out;
+    }
+    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dfd < 0) {
+        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
+                     strerror(errno));
+        goto out;
+    }
+    if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        rc = zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
+        goto out;
+    }
+    for (unsigned i = 0; i < ZP_R__N; i++) {
+        rc = zupd_meta_new(i == ZP_R_ROOT        ? ZUPD_META_ROOT
+                           : i == ZP_R_SNAPSHOT  ? ZUPD_META_SNAPSHOT
+                           : i == ZP_R_TIMESTAMP ? ZUPD_META_TIMESTAMP
+                                                 : ZUPD_META_TARGETS,
+                           1, r->now + r->cfg.expiry[i], &r->m[i]);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    for (unsigned i = 1; i <= n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "root-%u", i);
+        rc = get_or_make_key(r, name, &k, err, cap);
+        if (rc == ZUPD_OK)
+            rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    rc = zupd_meta_set_threshold(r->m[ZP_R_ROOT], "root", thr);
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        rc = get_or_make_key(r, zp_role_name((enum zp_role)i), &k, err, cap);
+        if (rc != ZUPD_OK)
+            goto out;
+        if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
+            const char *p = deleg_paths[i - ZP_R_PRODUCTS];
+            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], zp_role_name((enum zp_role)i), true, &p, 1, NULL, 0);
+            if (rc == ZUPD_OK)
+                rc = add_role_key(r->m[ZP_R_TARGETS], zp_role_name((enum zp_role)i), &k);
+            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
+                rc = make_bins(r, io->avdb_bins, &k);
+        } else {
+            rc = add_role_key(r->m[ZP_R_ROOT], zp_role_name((enum zp_role)i), &k);
+        }
+    }
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
+        goto out;
+    }
+    rc = zp_config_write(r->dfd, &r->cfg);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+                zupd_strerror(rc));
+        goto out;
+    }
+    {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
+        rc = zp_sign_as(r, r->m[ZP_R_ROOT], "root", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_ROOT, r->m[ZP_R_ROOT], NULL, err, cap);
+    }
+    /* version 1 of each role, then snapshot and timestamp name them: the
+     * commit below writes version 2 of everything, so write 1 by hand */
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        const struct zupd_meta *d[1];
+        struct zupd_meta_file f;
+        char fname[64];
+        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
+            continue;
+        d[0] = r->m[zp_delegator((enum zp_role)i)];
+        rc = zp_sign_as(r, r->m[i], zp_role_name((enum zp_role)i), d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, (enum zp_role)i, r->m[i], NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_meta_entry(r, (enum zp_role)i, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", zp_role_name((enum zp_role)i));
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+    }
+    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++) {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
+        struct zupd_meta_file f;
+        char fname[96];
+        rc = zp_sign_as(r, r->bins[i].m, r->bins[i].name, d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_doc(r, r->bins[i].name, r->bins[i].m, NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_doc_entry(r->bins[i].m, false, &f);
+        if (rc == ZUPD_OK) {
+            snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
+            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+        }
+    }
+    if (rc == ZUPD_OK) {
+        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
+        struct zupd_meta_file f;
+        rc = zp_sign_as(r, r->m[ZP_R_SNAPSHOT], "snapshot", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_SNAPSHOT, r->m[ZP_R_SNAPSHOT], NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
+        if (rc == ZUPD_OK)
+            rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
+        if (rc == ZUPD_OK)
+            rc = zp_flush(r->dfd);
+        if (rc == ZUPD_OK)
+            rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", d, 1, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, ZP_R_TIMESTAMP, r->m[ZP_R_TIMESTAMP], NULL, err, cap);
+    }
+out:
+    zp_repo_free(r);
+    return rc;
+}
