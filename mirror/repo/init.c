@@ -72,15 +72,155 @@ make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
     return rc;
 }
 
+/* Create and open r->dir; refuse a directory that already holds a
+ * repository. */
+static int
+init_dir(struct zp_repo *r, char *err, size_t cap)
+{
+    struct stat st;
+
+    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST)
+        return zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
+                       strerror(errno));
+    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dfd < 0)
+        return zu_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
+                       strerror(errno));
+    if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
+    return ZUPD_OK;
+}
+
+/* The unsigned version 1 of every role: n root keys (threshold thr), one
+ * key per other role (made unless the key directory has it), the
+ * delegations of products and avdb (and avdb's hash bins). */
+static int
+init_roles(struct zp_repo *r, const struct zp_init_opts *io, unsigned n, unsigned thr, char *err,
+           size_t cap)
+{
+    static const char *const deleg_paths[2] = {"products/*/*/*", "avdb/*/*/*"};
+    struct zp_keyinfo k;
+    int rc;
+
+    for (unsigned i = 0; i < ZP_R__N; i++) {
+        rc = zupd_meta_new(i == ZP_R_ROOT        ? ZUPD_META_ROOT
+                           : i == ZP_R_SNAPSHOT  ? ZUPD_META_SNAPSHOT
+                           : i == ZP_R_TIMESTAMP ? ZUPD_META_TIMESTAMP
+                                                 : ZUPD_META_TARGETS,
+                           1, r->now + r->cfg.expiry[i], &r->m[i]);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    for (unsigned i = 1; i <= n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "root-%u", i);
+        rc = get_or_make_key(r, name, &k, err, cap);
+        if (rc == ZUPD_OK)
+            rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    rc = zupd_meta_set_threshold(r->m[ZP_R_ROOT], "root", thr);
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        const char *role = zp_role_name((enum zp_role)i);
+
+        rc = get_or_make_key(r, role, &k, err, cap);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
+            const char *p = deleg_paths[i - ZP_R_PRODUCTS];
+            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], role, true, &p, 1, NULL, 0);
+            if (rc == ZUPD_OK)
+                rc = add_role_key(r->m[ZP_R_TARGETS], role, &k);
+            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
+                rc = make_bins(r, io->avdb_bins, &k);
+        } else {
+            rc = add_role_key(r->m[ZP_R_ROOT], role, &k);
+        }
+    }
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+/* Sign doc as name (delegated by delegator), write it, and list it in the
+ * snapshot as name.json. */
+static int
+write_listed(struct zp_repo *r, struct zupd_meta *doc, const char *name,
+             const struct zupd_meta *delegator, bool is_bin, char *err, size_t cap)
+{
+    const struct zupd_meta *d[1] = {delegator};
+    struct zupd_meta_file f;
+    char fname[96];
+    enum zp_role role;
+    int rc;
+
+    rc = zp_sign_as(r, doc, name, d, 1, err, cap);
+    if (is_bin) {
+        if (rc == ZUPD_OK)
+            rc = zp_write_doc(r, name, doc, NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_doc_entry(doc, false, &f);
+    } else {
+        if (rc == ZUPD_OK)
+            rc = zp_role_parse(name, &role);
+        if (rc == ZUPD_OK)
+            rc = zp_write_meta(r, role, doc, NULL, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_meta_entry(r, role, false, &f);
+    }
+    if (rc == ZUPD_OK) {
+        snprintf(fname, sizeof(fname), "%s.json", name);
+        rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
+    }
+    return rc;
+}
+
+/* Version 1 of every role signed and written: root, the targets roles and
+ * bins (listed in the snapshot), then snapshot, flushed, then timestamp.
+ * The first commit writes version 2 of everything, so 1 is written here. */
+static int
+write_first(struct zp_repo *r, char *err, size_t cap)
+{
+    const struct zupd_meta *root[1] = {r->m[ZP_R_ROOT]};
+    struct zupd_meta_file f;
+    int rc;
+
+    rc = zp_sign_as(r, r->m[ZP_R_ROOT], "root", root, 1, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_write_meta(r, ZP_R_ROOT, r->m[ZP_R_ROOT], NULL, err, cap);
+    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
+        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
+            continue;
+        rc = write_listed(r, r->m[i], zp_role_name((enum zp_role)i),
+                          r->m[zp_delegator((enum zp_role)i)], false, err, cap);
+    }
+    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++)
+        rc = write_listed(r, r->bins[i].m, r->bins[i].name, r->m[ZP_R_AVDB], true, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zp_sign_as(r, r->m[ZP_R_SNAPSHOT], "snapshot", root, 1, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_write_meta(r, ZP_R_SNAPSHOT, r->m[ZP_R_SNAPSHOT], NULL, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
+    if (rc == ZUPD_OK)
+        rc = zp_flush(r->dfd);
+    if (rc == ZUPD_OK)
+        rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", root, 1, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_write_meta(r, ZP_R_TIMESTAMP, r->m[ZP_R_TIMESTAMP], NULL, err, cap);
+    return rc;
+}
+
 int
 zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *err, size_t cap)
 {
-    static const char *const deleg_paths[2] = {"products/*/*/*", "avdb/*/*/*"};
     struct zp_repo *r = NULL;
-    struct zp_keyinfo k;
     unsigned n = io->root_keys ? io->root_keys : 1;
     unsigned thr = io->root_threshold ? io->root_threshold : 1;
-    struct stat st;
     int rc;
 
     if (thr > n || n > 32)
@@ -90,122 +230,17 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
     if (rc != ZUPD_OK)
         return rc;
     r->cfg = io->config;
-    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", r->dir,
-                     strerror(errno));
-        goto out;
-    }
-    r->dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (r->dfd < 0) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "cannot open '%s': %s", r->dir,
-                     strerror(errno));
-        goto out;
-    }
-    if (fstatat(r->dfd, "metadata", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        rc = zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' already holds a repository", r->dir);
-        goto out;
-    }
-    for (unsigned i = 0; i < ZP_R__N; i++) {
-        rc = zupd_meta_new(i == ZP_R_ROOT        ? ZUPD_META_ROOT
-                           : i == ZP_R_SNAPSHOT  ? ZUPD_META_SNAPSHOT
-                           : i == ZP_R_TIMESTAMP ? ZUPD_META_TIMESTAMP
-                                                 : ZUPD_META_TARGETS,
-                           1, r->now + r->cfg.expiry[i], &r->m[i]);
-        if (rc != ZUPD_OK)
-            goto out;
-    }
-    for (unsigned i = 1; i <= n; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "root-%u", i);
-        rc = get_or_make_key(r, name, &k, err, cap);
-        if (rc == ZUPD_OK)
-            rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
-        if (rc != ZUPD_OK)
-            goto out;
-    }
-    rc = zupd_meta_set_threshold(r->m[ZP_R_ROOT], "root", thr);
-    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
-        rc = get_or_make_key(r, zp_role_name((enum zp_role)i), &k, err, cap);
-        if (rc != ZUPD_OK)
-            goto out;
-        if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
-            const char *p = deleg_paths[i - ZP_R_PRODUCTS];
-            rc = zupd_meta_add_delegation(r->m[ZP_R_TARGETS], zp_role_name((enum zp_role)i), true, &p, 1, NULL, 0);
-            if (rc == ZUPD_OK)
-                rc = add_role_key(r->m[ZP_R_TARGETS], zp_role_name((enum zp_role)i), &k);
-            if (rc == ZUPD_OK && i == ZP_R_AVDB && io->avdb_bins > 0)
-                rc = make_bins(r, io->avdb_bins, &k);
-        } else {
-            rc = add_role_key(r->m[ZP_R_ROOT], zp_role_name((enum zp_role)i), &k);
-        }
-    }
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot build the initial metadata: %s", zupd_strerror(rc));
-        goto out;
-    }
-    rc = zp_config_write(r->dfd, &r->cfg);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
-                zupd_strerror(rc));
-        goto out;
-    }
-    {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
-        rc = zp_sign_as(r, r->m[ZP_R_ROOT], "root", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_ROOT, r->m[ZP_R_ROOT], NULL, err, cap);
-    }
-    /* version 1 of each role, then snapshot and timestamp name them: the
-     * commit below writes version 2 of everything, so write 1 by hand */
-    for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
-        const struct zupd_meta *d[1];
-        struct zupd_meta_file f;
-        char fname[64];
-        if (i == ZP_R_SNAPSHOT || i == ZP_R_TIMESTAMP)
-            continue;
-        d[0] = r->m[zp_delegator((enum zp_role)i)];
-        rc = zp_sign_as(r, r->m[i], zp_role_name((enum zp_role)i), d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, (enum zp_role)i, r->m[i], NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_meta_entry(r, (enum zp_role)i, false, &f);
-        if (rc == ZUPD_OK) {
-            snprintf(fname, sizeof(fname), "%s.json", zp_role_name((enum zp_role)i));
-            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
-        }
-    }
-    for (size_t i = 0; rc == ZUPD_OK && i < r->n_bins; i++) {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_AVDB]};
-        struct zupd_meta_file f;
-        char fname[96];
-        rc = zp_sign_as(r, r->bins[i].m, r->bins[i].name, d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_doc(r, r->bins[i].name, r->bins[i].m, NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_doc_entry(r->bins[i].m, false, &f);
-        if (rc == ZUPD_OK) {
-            snprintf(fname, sizeof(fname), "%s.json", r->bins[i].name);
-            rc = zupd_meta_set_file(r->m[ZP_R_SNAPSHOT], fname, &f);
-        }
-    }
+    rc = init_dir(r, err, cap);
+    if (rc == ZUPD_OK)
+        rc = init_roles(r, io, n, thr, err, cap);
     if (rc == ZUPD_OK) {
-        const struct zupd_meta *d[1] = {r->m[ZP_R_ROOT]};
-        struct zupd_meta_file f;
-        rc = zp_sign_as(r, r->m[ZP_R_SNAPSHOT], "snapshot", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_SNAPSHOT, r->m[ZP_R_SNAPSHOT], NULL, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_meta_entry(r, ZP_R_SNAPSHOT, true, &f);
-        if (rc == ZUPD_OK)
-            rc = zupd_meta_set_file(r->m[ZP_R_TIMESTAMP], "snapshot.json", &f);
-        if (rc == ZUPD_OK)
-            rc = zp_flush(r->dfd);
-        if (rc == ZUPD_OK)
-            rc = zp_sign_as(r, r->m[ZP_R_TIMESTAMP], "timestamp", d, 1, err, cap);
-        if (rc == ZUPD_OK)
-            rc = zp_write_meta(r, ZP_R_TIMESTAMP, r->m[ZP_R_TIMESTAMP], NULL, err, cap);
+        rc = zp_config_write(r->dfd, &r->cfg);
+        if (rc != ZUPD_OK)
+            zu_say(err, cap, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+                   zupd_strerror(rc));
     }
-out:
+    if (rc == ZUPD_OK)
+        rc = write_first(r, err, cap);
     zp_repo_free(r);
     return rc;
 }
