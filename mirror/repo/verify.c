@@ -415,6 +415,68 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
     return rc;
 }
 
+/* Every targets role a client reaches from the trusted set (targets, its
+ * delegations, their hash bins), loaded as a client loads them, and the
+ * target paths they list added to paths; res->roles counts them. */
+static int
+collect_roles(struct zupd_client *c, struct paths *paths, struct zp_verify_res *res, char *err,
+              size_t cap)
+{
+    const struct zupd_trusted *ts = zupd_client_trusted(c);
+    const struct zupd_meta *tg = zupd_trusted_get(ts, "targets");
+    size_t nd = zupd_meta_delegation_count(tg);
+    char why[512] = "";
+    int rc;
+
+    res->roles = 4;
+    if (zupd_meta_target_foreach(tg, collect_path, paths) != 0)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < nd; i++) {
+        const char *name = zupd_meta_delegation_name(tg, i);
+        char probe[ZUPD_ROLE_NAME_MAX + 64];
+        struct zupd_target t;
+        const struct zupd_meta *dm;
+
+        /* load the role the way a client reaches it */
+        snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/probe", name);
+        rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
+        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
+            return zu_fail(err, cap, rc, "metadata/ (role '%s'): %s", name, why);
+        dm = zupd_trusted_get(ts, name);
+        if (dm == NULL)
+            continue;
+        res->roles++;
+        if (zupd_meta_target_foreach(dm, collect_path, paths) != 0)
+            return ZUPD_E_NOMEM;
+        rc = load_bins(c, ts, name, dm, paths, res, err, cap);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    return ZUPD_OK;
+}
+
+/* Each distinct blob the targets name, hashed once. */
+static int
+check_blobs(int dfd, struct refs *refs, struct zp_verify_res *res, char *err, size_t cap)
+{
+    int rc = ZUPD_OK;
+
+    if (refs->n > 1)
+        qsort(refs->v, refs->n, sizeof(*refs->v), cmp_ref);
+    for (size_t i = 0; rc == ZUPD_OK && i < refs->n; i++) {
+        if (i > 0 && cmp_ref(&refs->v[i - 1], &refs->v[i]) == 0 &&
+            refs->v[i - 1].size == refs->v[i].size &&
+            memcmp(refs->v[i - 1].content, refs->v[i].content, 32) == 0)
+            continue; /* the same blob, already checked */
+        rc = check_blob(dfd, &refs->v[i], err, cap);
+        if (rc == ZUPD_OK) {
+            res->blobs++;
+            res->blob_bytes += refs->v[i].size;
+        }
+    }
+    return rc;
+}
+
 int
 zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
           struct zp_verify_res *res, char *err, size_t cap)
@@ -477,42 +539,9 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
         zu_fail(err, cap, rc, "metadata/: %s", why);
         goto out;
     }
-    {
-        const struct zupd_trusted *ts = zupd_client_trusted(c);
-        const struct zupd_meta *tg = zupd_trusted_get(ts, "targets");
-        size_t nd = zupd_meta_delegation_count(tg);
-
-        res->roles = 4;
-        if (zupd_meta_target_foreach(tg, collect_path, &paths) != 0) {
-            rc = ZUPD_E_NOMEM;
-            goto out;
-        }
-        for (size_t i = 0; i < nd; i++) {
-            const char *name = zupd_meta_delegation_name(tg, i);
-            char probe[ZUPD_ROLE_NAME_MAX + 64];
-            struct zupd_target t;
-            const struct zupd_meta *dm;
-
-            /* load the role the way a client reaches it */
-            snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/probe", name);
-            rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
-            if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-                zu_fail(err, cap, rc, "metadata/ (role '%s'): %s", name, why);
-                goto out;
-            }
-            dm = zupd_trusted_get(ts, name);
-            if (dm == NULL)
-                continue;
-            res->roles++;
-            if (zupd_meta_target_foreach(dm, collect_path, &paths) != 0) {
-                rc = ZUPD_E_NOMEM;
-                goto out;
-            }
-            rc = load_bins(c, ts, name, dm, &paths, res, err, cap);
-            if (rc != ZUPD_OK)
-                goto out;
-        }
-    }
+    rc = collect_roles(c, &paths, res, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
     /* a filtered mirror (zupd-mirror sync --component/--channel/--keep)
      * holds the targets its selection lists; the others it does not serve */
     rc = zp_sel_set_load(dfd, &sel);
@@ -532,19 +561,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
     }
     if (rc != ZUPD_OK)
         goto out;
-    if (refs.n > 1)
-        qsort(refs.v, refs.n, sizeof(*refs.v), cmp_ref);
-    for (size_t i = 0; rc == ZUPD_OK && i < refs.n; i++) {
-        if (i > 0 && cmp_ref(&refs.v[i - 1], &refs.v[i]) == 0 &&
-            refs.v[i - 1].size == refs.v[i].size &&
-            memcmp(refs.v[i - 1].content, refs.v[i].content, 32) == 0)
-            continue; /* the same blob, already checked */
-        rc = check_blob(dfd, &refs.v[i], err, cap);
-        if (rc == ZUPD_OK) {
-            res->blobs++;
-            res->blob_bytes += refs.v[i].size;
-        }
-    }
+    rc = check_blobs(dfd, &refs, res, err, cap);
 out:
     zp_sel_set_release(&sel);
     zupd_client_free(c);
