@@ -627,6 +627,50 @@ check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t
     return ZUPD_OK;
 }
 
+/* The manifest text of tpath: checked by the client's own parser (what we
+ * sign must be what every client parses), written under its hash, and
+ * listed in the role's targets document (signed by the next commit). */
+static int
+add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpath,
+             const char *text, struct zp_publish_res *res, unsigned *mask, char *err, size_t cap)
+{
+    struct zupd_manifest *check = NULL;
+    struct zupd_hashes h;
+    char hex[65], rel[1024];
+    size_t hl;
+    int rc;
+
+    res->manifest_bytes += strlen(text);
+    /* what we sign must be what every client parses */
+    rc = zupd_manifest_parse((const uint8_t *)text, strlen(text), NULL, &check, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    memset(&h, 0, sizeof(h));
+    h.count = 1;
+    h.has_sha256 = true;
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
+    if (rc != ZUPD_OK)
+        goto out;
+    zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
+    rc = zp_target_file(rel, sizeof(rel), tpath, hex);
+    if (rc == ZUPD_OK)
+        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+        goto out;
+    }
+    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
+                zupd_strerror(rc));
+        goto out;
+    }
+    zp_tdoc_changed(r, p->role, tpath, mask);
+out:
+    zupd_manifest_free(check);
+    return rc;
+}
+
 /* Everything of a publish but the commit: blobs, deltas and the manifest
  * written (deferred), the target added to the role in memory. Adds to res. */
 static int
@@ -635,13 +679,11 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
 {
     struct walk w;
     struct pub b;
-    char tpath[512], **vers = NULL, when[32], hex[65], rel[1024];
-    size_t n_vers = 0, hl;
+    char tpath[512], **vers = NULL, when[32];
+    size_t n_vers = 0;
     json_t *files = NULL, *doc = NULL, *prov = NULL;
     char *text = NULL;
     unsigned k = p->deltas >= 0 ? (unsigned)p->deltas : r->cfg.deltas;
-    struct zupd_manifest *check = NULL;
-    struct zupd_hashes h;
     int rc;
 
     memset(&w, 0, sizeof(w));
@@ -717,34 +759,8 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
         rc = ZUPD_E_NOMEM;
         goto out;
     }
-    res->manifest_bytes += strlen(text);
-    /* what we sign must be what every client parses */
-    rc = zupd_manifest_parse((const uint8_t *)text, strlen(text), NULL, &check, err, cap);
-    if (rc != ZUPD_OK)
-        goto out;
-    memset(&h, 0, sizeof(h));
-    h.count = 1;
-    h.has_sha256 = true;
-    rc = zupd_hash_buf(ZUPD_HASH_SHA256, text, strlen(text), h.sha256, 32, &hl);
-    if (rc != ZUPD_OK)
-        goto out;
-    zupd_hex_encode(hex, sizeof(hex), h.sha256, 32);
-    rc = zp_target_file(rel, sizeof(rel), tpath, hex);
-    if (rc == ZUPD_OK)
-        rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
-        goto out;
-    }
-    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
-                zupd_strerror(rc));
-        goto out;
-    }
-    zp_tdoc_changed(r, p->role, tpath, mask);
+    rc = add_manifest(r, p, tpath, text, res, mask, err, cap);
 out:
-    zupd_manifest_free(check);
     for (size_t i = 0; b.prev != NULL && i < b.n_prev; i++)
         zupd_manifest_free(b.prev[i]);
     free(b.prev);
