@@ -163,14 +163,14 @@ step(struct zupd_trusted *t, char *hdr, const uint8_t *b, size_t n)
     } else if (strcmp(hdr, "timestamp") == 0) {
         rc = zupd_trusted_update_timestamp(t, b, n, err, sizeof(err));
         after = zupd_trusted_get(t, "timestamp");
-        if (rc != ZUPD_OK && rc != ZUPD_E_EXPIRED) {
-            if (after != ts)
-                abort();
-        } else if (after == NULL || (ts != NULL && version_of(after) <= tv) ||
-                   listed(after, "snapshot.json") < sv ||
-                   (rc == ZUPD_OK && zupd_meta_is_expired(after, zupd_trusted_now(t)))) {
+        /* a new timestamp: only with OK or EXPIRED (an expired root gives
+         * EXPIRED too, and changes nothing), and never older */
+        if (after != ts &&
+            (after == NULL || (rc != ZUPD_OK && rc != ZUPD_E_EXPIRED) ||
+             (ts != NULL && version_of(after) <= tv) || listed(after, "snapshot.json") < sv))
             abort();
-        }
+        if (rc == ZUPD_OK && (after == ts || zupd_meta_is_expired(after, zupd_trusted_now(t))))
+            abort();
     } else if (strcmp(hdr, "snapshot") == 0 || strcmp(hdr, "snapshot cache") == 0) {
         rc = zupd_trusted_update_snapshot(t, b, n, hdr[8] != '\0', err, sizeof(err));
         if (rc != ZUPD_OK && rc != ZUPD_E_EXPIRED && rc != ZUPD_E_MISMATCH &&
