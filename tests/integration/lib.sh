@@ -528,54 +528,55 @@ tv() { "$T" show "$C/state/metadata/$1.json" 2>/dev/null | cut -d' ' -f2; }
 
 record() { printf '%s|%s|%s|%s\n' "$NAME" "$1" "$2" "$3" >>"$results"; }
 
+# attack and accept leave want, rc and el (the time taken, ms) for the test
 attack() {
-    _want=$1
+    want=$1
     shift
     sums >"$C/before"
-    _t0=$(date +%s%3N)
+    t0=$(date +%s%3N)
     zcheck
-    _rc=$?
-    _el=$(($(date +%s%3N) - _t0))
+    rc=$?
+    el=$(($(date +%s%3N) - t0))
     sums >"$C/after"
-    _changed=$(diff "$C/before" "$C/after" | sed -n 's/^[<>] [0-9a-f]*  //p' | sort -u)
-    _unexpected=
-    for _f in $_changed; do
-        _allowed=no
-        for _a in "$@"; do [ "$_f" = "$_a" ] && _allowed=yes; done
-        [ $_allowed = yes ] || _unexpected="$_unexpected $_f"
+    changed=$(diff "$C/before" "$C/after" | sed -n 's/^[<>] [0-9a-f]*  //p' | sort -u)
+    unexpected=
+    for f in $changed; do
+        allowed=no
+        for a in "$@"; do [ "$f" = "$a" ] && allowed=yes; done
+        [ $allowed = yes ] || unexpected="$unexpected $f"
     done
-    if [ "$_rc" -ne "$_want" ]; then
-        bad "exit $_rc, expected $_want (${_el} ms)"
-        record "$_want" "$_rc" FAIL
-    elif [ -n "$_unexpected" ]; then
-        bad "trusted metadata changed:$_unexpected"
-        record "$_want" "$_rc" FAIL
+    if [ "$rc" -ne "$want" ]; then
+        bad "exit $rc, expected $want (${el} ms)"
+        record "$want" "$rc" FAIL
+    elif [ -n "$unexpected" ]; then
+        bad "trusted metadata changed:$unexpected"
+        record "$want" "$rc" FAIL
     else
-        ok "exit $_rc, trusted metadata unchanged${1:+ but for the genuine $*} (${_el} ms)"
-        record "$_want" "$_rc" ok
+        ok "exit $rc, trusted metadata unchanged${1:+ but for the genuine $*} (${el} ms)"
+        record "$want" "$rc" ok
     fi
 }
 
 accept() {
-    _want=$1
+    want=$1
     shift
     zcheck
-    _rc=$?
-    if [ "$_rc" -ne "$_want" ]; then
-        bad "exit $_rc, expected $_want"
-        record "$_want" "$_rc" FAIL
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        bad "exit $rc, expected $want"
+        record "$want" "$rc" FAIL
         return 1
     fi
-    for _rv in "$@"; do
-        _got=$(tv "${_rv%%=*}")
-        if [ "$_got" != "${_rv#*=}" ]; then
-            bad "trusted ${_rv%%=*} is version '$_got', expected ${_rv#*=}"
-            record "$_want" "$_rc" FAIL
+    for rv in "$@"; do
+        got=$(tv "${rv%%=*}")
+        if [ "$got" != "${rv#*=}" ]; then
+            bad "trusted ${rv%%=*} is version '$got', expected ${rv#*=}"
+            record "$want" "$rc" FAIL
             return 1
         fi
     done
-    ok "exit $_rc, trusted $*"
-    record "$_want" "$_rc" ok
+    ok "exit $rc, trusted $*"
+    record "$want" "$rc" ok
 }
 
 # channel the client sees: the version in "channel 'stable' names X"
