@@ -52,7 +52,7 @@ log_of() { # log_of TEST: its log file
 }
 skipped=
 for t in $(sed -n 's/^SKIP: //p' check.out); do
-    why=$(sed -n 's/^SKIP: //p' "$(log_of "$t")" 2>/dev/null | head -n 1)
+    why=$(sed -n 's/^SKIP: //p' "$(log_of "$t")" 2>/dev/null | tail -n 1)
     echo "skipped: $t${why:+ ($why)}"
     skipped="$skipped $t"
 done

@@ -113,7 +113,7 @@ need() {
 # (CI promises the subject is there): then fail
 skip_or_fail() {
     if [ "$(eval "echo \${$1:-0}")" = 1 ]; then
-        echo "FAIL: $2 ($1=1: it must be there)"
+        echo "FAIL: $2 ($1=1: this must run here)"
         exit 1
     fi
     skip "$2"
