@@ -3,7 +3,12 @@
 TESTS += tests/symbols.sh
 EXTRA_DIST += tests/symbols.sh
 
-# The fetcher against a hostile HTTP server on 127.0.0.1 (python3 fixture).
+# The one library every integration test sources (counting, skips, the work
+# directory, free ports, zupd-mirror serve, nginx, the repository and TUF
+# helpers) and the one fixture server for hostile HTTP behaviour.
+EXTRA_DIST += tests/integration/lib.sh tests/integration/fixture_server.py
+
+# The fetcher against a hostile HTTP server on 127.0.0.1 (fixture_server.py fetch).
 check_PROGRAMS += tests/integration/fetchtool
 tests_integration_fetchtool_SOURCES = tests/integration/fetchtool.c
 tests_integration_fetchtool_CFLAGS = $(AM_CFLAGS)
@@ -12,7 +17,6 @@ TESTS += tests/integration/fetch_http.sh
 TESTS += tests/integration/fetch_https.sh
 EXTRA_DIST += tests/integration/fetch_http.sh
 EXTRA_DIST += tests/integration/fetch_https.sh
-EXTRA_DIST += tests/integration/hostile_server.py
 
 # zupd-mirror: every repository command, and publish killed at each step
 TESTS += tests/integration/mirror_cli.sh
@@ -34,7 +38,7 @@ tests_integration_libfaultinject_la_LIBADD = -ldl
 # zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
 TESTS += tests/integration/serve.sh
 TESTS += tests/integration/serve_load.sh
-EXTRA_DIST += tests/integration/serve.sh tests/integration/serve_lib.sh
+EXTRA_DIST += tests/integration/serve.sh
 EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
 
 # benchmarks: `make bench`, never make check
@@ -55,7 +59,6 @@ TESTS += tests/integration/update_chain.sh
 EXTRA_DIST += tests/integration/update_chain.sh
 TESTS += tests/integration/update_parallel.sh
 EXTRA_DIST += tests/integration/update_parallel.sh
-EXTRA_DIST += tests/integration/e2e_lib.sh
 # the enterprise policy repository: pins, fleet rollbacks, floor, attacks
 TESTS += tests/integration/policy.sh
 EXTRA_DIST += tests/integration/policy.sh
@@ -66,7 +69,7 @@ EXTRA_DIST += tests/integration/update_crash.sh
 TESTS += tests/integration/update_nginx.sh
 EXTRA_DIST += tests/integration/update_nginx.sh
 # TUF attacks against the real client (tests/integration/tuf_attacks.sh):
-# tufrepo builds and mutates repositories, tuf_server.py misbehaves per path.
+# tufrepo builds and mutates repositories, fixture_server.py misbehaves per path.
 check_PROGRAMS += tests/integration/tufrepo
 tests_integration_tufrepo_SOURCES = tests/integration/tufrepo.c
 tests_integration_tufrepo_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/mirror
@@ -81,8 +84,6 @@ EXTRA_DIST += tests/integration/tuf_keys.sh
 EXTRA_DIST += tests/integration/tuf_network.sh
 EXTRA_DIST += tests/integration/tuf_mirrors.sh
 EXTRA_DIST += tests/integration/tuf_payload.sh
-EXTRA_DIST += tests/integration/tuf_lib.sh
-EXTRA_DIST += tests/integration/tuf_server.py
 TESTS += tests/integration/sync.sh
 EXTRA_DIST += tests/integration/sync.sh
 # sync --channel/--keep: a filtered mirror, incremental, removal, crashes

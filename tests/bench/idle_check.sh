@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/bench/idle_check.sh -- issue 3 "Performance" (run by `make bench`,
 # never by make check): what `zupd check` costs against a repository served
-# on 127.0.0.1 (nginx when installed, else tests/integration/tuf_server.py),
+# on 127.0.0.1 (nginx when installed, else tests/integration/fixture_server.py),
 # against a floor measured in the same run:
 #   idle check    nothing new: requests, bytes, wall time (median of N runs)
 #                 vs `curl` fetching timestamp.json once (one GET), plain
@@ -72,7 +72,7 @@ EOF
     srv_pid=$!
     log=$W/ng/access.log
 else
-    python3 "$top_srcdir/tests/integration/tuf_server.py" "$W/www" >"$W/srv.out" &
+    python3 "$top_srcdir/tests/integration/fixture_server.py" repo "$W/www" >"$W/srv.out" &
     srv_pid=$!
     sleep 1
     port=$(cut -d' ' -f2 "$W/srv.out")

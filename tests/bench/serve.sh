@@ -20,24 +20,17 @@ threads=${BENCH_THREADS:-2}
 mib=${BENCH_BLOB_MIB:-64}
 reps=${BENCH_ROUNDS:-5}
 command -v wrk >/dev/null || { echo "serve bench: wrk missing (apt-get install wrk)"; exit 1; }
-tmp=$(mktemp -d)
-zs_pid= nginx_pid=
-cleanup() {
-    for p in $zs_pid $nginx_pid; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-. "$top_srcdir/tests/integration/serve_lib.sh"
+. "$top_srcdir/tests/integration/lib.sh"
+test_init bench-serve
 
-if nm "$mirror" 2>/dev/null | grep -q __asan_init || nm "$top_builddir/mirror/.libs/zupd-mirror" 2>/dev/null | grep -q __asan_init; then
-    echo "serve bench: WARNING: $mirror is built with sanitizers; build without --enable-sanitizers for real figures"
+if nm "$MIRROR" 2>/dev/null | grep -q __asan_init || nm "$top_builddir/mirror/.libs/zupd-mirror" 2>/dev/null | grep -q __asan_init; then
+    echo "serve bench: WARNING: $MIRROR is built with sanitizers; build without --enable-sanitizers for real figures"
 fi
 root=$tmp/repo
-make_tree "$root" "$mib"
+make_serve_tree "$root" "$mib"
 # a timestamp.json of a realistic size (~1 KB: one signature, snapshot meta)
 python3 -c 'import json,sys; print(json.dumps({"signatures":[{"keyid":"a"*64,"sig":"b"*128}],"signed":{"_type":"timestamp","expires":"2030-01-01T00:00:00Z","meta":{"snapshot.json":{"hashes":{"sha256":"c"*64,"sha512":"d"*128},"length":1234,"version":42}},"spec_version":"1.0.31","version":4242}}, indent=1))' >"$root/timestamp.json"
-start_mirror zs "$root" --threads "$threads" --access-log "$tmp/zs-access.log" || exit 1
+start_serve zs "$root" --threads "$threads" --access-log "$tmp/zs-access.log" || exit 1
 start_nginx "$root" "$threads" || { echo "serve bench: nginx did not start"; exit 1; }
 
 # run_wrk URL CONNS [HEADER]: prints "REQS_PER_S P99_MS MB_PER_S"
@@ -70,7 +63,7 @@ etag_of() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
 echo "serve bench: $(nproc) CPUs (load average $(cut -d' ' -f1-3 /proc/loadavg)), wrk -t2, ${secs}s per run, $reps alternating rounds, medians"
-echo "serve bench: $threads server threads / nginx workers; zupd-mirror $zs_url, nginx $(nginx -v 2>&1 | sed 's/.*version: //') $nginx_url"
+echo "serve bench: $threads server threads / nginx workers; zupd-mirror $zs_url, nginx $("$NGINX" -v 2>&1 | sed 's/.*version: //') $nginx_url"
 for srv in zs ng; do
     [ $srv = zs ] && u=$zs_url || u=$nginx_url
     # warm both (page cache, metadata cache)

@@ -11,9 +11,8 @@ set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 mb=${APPLY_MB:-100}
 reps=${REPS:-7}
-work=$(mktemp -d /tmp/zupd-bench-apply.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-trap 'stop_repo; rm -rf "$work"' EXIT
+. "$top_srcdir/tests/integration/lib.sh"
+test_init bench-apply
 start_repo
 
 python3 - "$work" "$mb" <<'PY'

@@ -49,6 +49,14 @@ tests_fuzz_fuzz_serve_http_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
 tests_fuzz_fuzz_serve_http_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
 tests_fuzz_fuzz_serve_http_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# The client workflow's trusted metadata set (lib/trusted.c): a sequence of
+# (role, document) records from a trusted root on, and the TUF decisions.
+FUZZ_TARGETS += tests/fuzz/fuzz_trusted
+tests_fuzz_fuzz_trusted_SOURCES = tests/fuzz/fuzz_trusted.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_trusted_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_trusted"'
+tests_fuzz_fuzz_trusted_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_trusted_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else
@@ -76,3 +84,5 @@ tests_fuzz_fuzz_meta_parse_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_meta_p
 tests_fuzz_fuzz_meta_parse_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_meta_parse_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+
+EXTRA_DIST += tests/fuzz/gen_trusted_corpus.sh

@@ -1,61 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # tests/integration/fetch_http.sh -- the libcurl fetcher against a hostile
-# HTTP server on 127.0.0.1 (tests/integration/hostile_server.py): caps against
+# HTTP server on 127.0.0.1 (tests/integration/fixture_server.py fetch): caps against
 # endless data and lying lengths, slow retrieval, 304, Retry-After and the
 # persisted cool-down, mirror fallback, Range resume (also from a server that
 # ignores Range), wrong hashes, redirects, one TCP connection for many GETs.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
+. "$(dirname "$0")/lib.sh"
+need python3
+test_init fetch-http
 tool=$top_builddir/tests/integration/fetchtool
-server=$top_srcdir/tests/integration/hostile_server.py
 
-# never a proxy: every request goes to 127.0.0.1 directly
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-no_proxy='*'; NO_PROXY='*'; export no_proxy NO_PROXY
-
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-tmp=$(mktemp -d)
-srv_pid=
-cleanup() {
-    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-python3 "$server" >"$tmp/srv.out" 2>"$tmp/srv.err" &
-srv_pid=$!
-i=0
-while [ ! -s "$tmp/srv.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-read -r _ port _ dead _ size _ sha _ stuck <"$tmp/srv.out" || { echo "server did not start"; cat "$tmp/srv.err"; exit 1; }
+start_fixture srv fetch || exit 1
+read -r _ port _ dead _ size _ sha _ stuck <"$tmp/srv.out"
 u=http://127.0.0.1:$port
 down=http://127.0.0.1:$dead
 
-pass=0 fail=0
 now_ms() { date +%s%3N; }
-# check NAME OUTPUT PATTERN...: every extended-regex PATTERN is in OUTPUT
-check() {
-    name=$1 out=$2
-    shift 2
-    for p in "$@"; do
-        if ! printf '%s\n' "$out" | grep -Eq -- "$p"; then
-            echo "FAIL: $name: '$p' not in: $out"
-            fail=$((fail + 1))
-            return 1
-        fi
-    done
-    echo "ok: $name"
-    pass=$((pass + 1))
-}
 # fast NAME START_MS LIMIT_MS: limits are loose (a loaded 2-core CI box, ASan);
 # the hostile server keeps going for 30-100 s, so passing proves the cut
 fast() {
     el=$(( $(now_ms) - $2 ))
     if [ "$el" -le "$3" ]; then
-        echo "ok: $1 in ${el} ms"; pass=$((pass + 1))
+        ok "$1 in ${el} ms"
     else
-        echo "FAIL: $1 took ${el} ms (limit $3)"; fail=$((fail + 1))
+        bad "$1 took ${el} ms (limit $3)"
     fi
 }
 ft() { "$tool" "$@" 2>>"$tmp/tool.err"; }
@@ -203,9 +172,7 @@ check "http_proxy from the environment used" "$out" "rc=ok " "bytes=$size "
 ft -m "$u" --out "$tmp/stats" get stats >/dev/null
 check "proxy saw the request" "$(cat "$tmp/stats")" "proxied=1$"
 
-echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then
     echo "--- fetchtool stderr"; tail -n 40 "$tmp/tool.err"
-    exit 1
 fi
-exit 0
+finish

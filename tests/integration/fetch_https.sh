@@ -4,27 +4,14 @@
 # server (nginx, TLS with a throw-away certificate, on 127.0.0.1): HTTP/2 when
 # offered, certificate verification on, no redirect from https to http, one
 # connection for several GETs, 304 and Range against a real server.
-# Skipped (77) when nginx or openssl is missing.
+# Skipped (77) when nginx or openssl is missing, or nginx does not start;
+# with ZUPD_TESTS_REQUIRE_NGINX=1 (set by .ci/run) both fail instead.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
+. "$(dirname "$0")/lib.sh"
+find_nginx || skip_or_fail ZUPD_TESTS_REQUIRE_NGINX "nginx is not installed"
+need openssl python3
+test_init fetch-https
 tool=$top_builddir/tests/integration/fetchtool
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-no_proxy='*'; NO_PROXY='*'; export no_proxy NO_PROXY
-
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$nginx" ] || { echo "SKIP: nginx missing"; exit 77; }
-command -v openssl >/dev/null || { echo "SKIP: openssl missing"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-
-tmp=$(mktemp -d)
-ngx_pid=
-cleanup() {
-    [ -n "$ngx_pid" ] && kill "$ngx_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 chmod 755 "$tmp"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
@@ -36,11 +23,9 @@ head -c 300000 /dev/urandom >"$tmp/www/repo/file.bin"
 printf '{"signed":{}}' >"$tmp/www/repo/timestamp.json"
 chmod -R a+rX "$tmp/www"
 sha=$(sha256sum "$tmp/www/repo/file.bin" | cut -d' ' -f1)
-set -- $(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-tport=$1 pport=$2
+tport=$(free_port)
+pport=$(free_port)
+while [ "$pport" = "$tport" ]; do pport=$(free_port); done
 cat >"$tmp/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
@@ -69,32 +54,10 @@ http {
     }
 }
 EOF
-"$nginx" -p "$tmp" -e "$tmp/error.log" -c "$tmp/nginx.conf" 2>"$tmp/nginx.err" &
-ngx_pid=$!
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $tport), 1)" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 50 ] || ! kill -0 "$ngx_pid" 2>/dev/null; then
-        echo "SKIP: nginx did not start"; cat "$tmp/nginx.err" "$tmp/error.log" 2>/dev/null; exit 77
-    fi
-    sleep 0.1
-done
+start_nginx_conf "$tmp" "$tmp/nginx.conf" "$tport" ||
+    skip_or_fail ZUPD_TESTS_REQUIRE_NGINX "nginx did not start"
 u=https://127.0.0.1:$tport
 
-pass=0 fail=0
-check() {
-    name=$1 out=$2
-    shift 2
-    for p in "$@"; do
-        if ! printf '%s\n' "$out" | grep -Eq -- "$p"; then
-            echo "FAIL: $name: '$p' not in: $out"
-            fail=$((fail + 1))
-            return 1
-        fi
-    done
-    echo "ok: $name"
-    pass=$((pass + 1))
-}
 ft() { "$tool" "$@" 2>>"$tmp/tool.err"; }
 
 out=$(ft --cacert "$tmp/cert.pem" -m "$u/repo" --out "$tmp/f" get file.bin)
@@ -150,9 +113,7 @@ if [ -n "${FETCH_BENCH:-}" ]; then
     echo "bench idle check (process, https, 304): fetchtool $(( (t1 - t0) / 20000 )) us, curl $(( (t2 - t1) / 20000 )) us"
 fi
 
-echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then
     echo "--- fetchtool stderr"; tail -n 40 "$tmp/tool.err"
-    exit 1
 fi
-exit 0
+finish

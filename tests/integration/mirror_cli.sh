@@ -8,20 +8,15 @@
 # --offline), stage/sign/import with a threshold of two, prune, verify (and what it catches), error messages and
 # exit codes (10 + zupd_err).
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
-M=$top_builddir/mirror/zupd-mirror
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/lib.sh"
+test_init mirror-cli
+M=$MIRROR
 
 # minimum Argon2 cost for test keys; passphrases from the environment
 ZUPD_KDF_COST=min ZUPD_PASSPHRASE=correct-horse
 export ZUPD_KDF_COST ZUPD_PASSPHRASE
 unset ZUPD_MIRROR_NOW ZUPD_MIRROR_CRASH_AT ZUPD_MIRROR_REPO ZUPD_MIRROR_KEYS
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1"; }
 # run NAME EXPECTED-EXIT PATTERN CMD...: exit status and a pattern in stdout+stderr
 run() {
     name=$1 want=$2 pat=$3
@@ -256,5 +251,4 @@ cmp -s "$tmp/p20" "$tmp/p19" && bad "levels 19 and 20 give different deltas here
     ok "levels 19 and 20 give different deltas here (the check above can tell them apart)"
 
 run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -5,28 +5,16 @@
 # HTTP server on 127.0.0.1, and the endpoint client `zupd update` installing
 # from it: first install, an upgrade by delta, a vendor rollback.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
-M=$top_builddir/mirror/zupd-mirror
-Z=$top_builddir/updater/zupd
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-no_proxy='*'; NO_PROXY='*'; export no_proxy NO_PROXY
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-[ -x "$Z" ] || { echo "SKIP: $Z not built"; exit 77; }
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-    [ -n "$srv" ] && kill "$srv" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/lib.sh"
+M=$MIRROR
+Z=$ZUPD
+need python3
+[ -x "$Z" ] || { echo "$Z not built"; exit 99; }
+test_init mirror-update
 ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw
 export ZUPD_KDF_COST ZUPD_PASSPHRASE
 unset ZUPD_MIRROR_NOW ZUPD_MIRROR_CRASH_AT ZUPD_MIRROR_REPO ZUPD_MIRROR_KEYS
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1"; }
 step() { # step NAME CMD...
     name=$1
     shift
@@ -50,15 +38,11 @@ step "publish 1.0" "$M" publish product 1.0 "$tmp/in" -C "$R" --source-revision 
 step "promote 1.0" "$M" promote product 1.0 --channel stable -C "$R"
 
 # a plain static server of the tree, on a free port
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$R" >"$tmp/http.log" 2>&1 &
 srv=$!
-i=0
-until python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/metadata/timestamp.json')" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -gt 50 ] && { bad "server did not start"; exit 1; }
-    sleep 0.1
-done
+track_pid $srv
+wait_port "$port" "$srv" || { bad "server did not start"; exit 1; }
 
 cat >"$tmp/zupd.conf" <<CONF
 mirrors = [ "http://127.0.0.1:$port/" ];
@@ -101,5 +85,4 @@ step "vendor rollback: promote 1.0 --rollback" "$M" promote product 1.0 --channe
 step "zupd update follows the rollback" "$Z" --config "$tmp/zupd.conf" update
 [ "$("$tmp/opt/product/bin/app")" = v1 ] && ok "back on 1.0" || bad "back on 1.0"
 step "zupd verify" "$Z" --config "$tmp/zupd.conf" verify
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -10,9 +10,8 @@
 # and impersonation attacks are refused (fail closed: never back to the
 # vendor's channel).
 set -u
-work=$(mktemp -d /tmp/zupd-policy.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-trap 'stop_repo; rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+test_init policy
 
 pol() { # pol ARGS...: zupd-mirror policy ARGS on the policy repository
     sub=$1; shift
@@ -166,5 +165,4 @@ rm -rf "$work/state2" && sed -i "s|$work/state\"|$work/state2\"|" "$work/zupd-mi
 expect_rc 14 "vendor metadata at the policy URL" $ZUPD --config "$work/zupd-mix.conf" update
 [ ! -e "$work/opt-product2" ] && ok "nothing installed from a mixed policy" || bad "installed"
 
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish policy

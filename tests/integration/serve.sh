@@ -9,25 +9,13 @@
 # are also sent to nginx running packaging/nginx/zupd-mirror.conf: both
 # must answer the same status codes.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
-tmp=$(mktemp -d)
-zs_pid= nginx_pid= lim_pid= walk_pid= tls_pid=
-cleanup() {
-    for p in $zs_pid $nginx_pid $lim_pid $walk_pid $tls_pid; do
-        kill "$p" 2>/dev/null
-    done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-. "$top_srcdir/tests/integration/serve_lib.sh"
+. "$(dirname "$0")/lib.sh"
+need python3 curl
+test_init serve
 
 root=$tmp/repo
-make_tree "$root"
-start_mirror zs "$root" --access-log "$tmp/access.log" --threads 2 || exit 1
+make_serve_tree "$root"
+start_serve zs "$root" --access-log "$tmp/access.log" --threads 2 || exit 1
 u=$zs_url
 size=$(stat -c %s "$root/$BLOB")
 
@@ -134,7 +122,7 @@ eq "still serving after it" "$(code "$u/timestamp.json")" 200
 
 # the same refusals where the kernel has no openat2: one openat(O_NOFOLLOW)
 # per component
-ZUPD_SERVE_WALK_PATHS=1 start_mirror walk "$root" || exit 1
+ZUPD_SERVE_WALK_PATHS=1 start_serve walk "$root" || exit 1
 w=$walk_url
 eq "walk: nested file" "$(code "$w/$BLOB")" 200
 eq "walk: nested metadata" "$(code "$w/products/av/channels/stable.json")" 200
@@ -226,14 +214,14 @@ if start_nginx "$root"; then
 else
     rc=$?
     if [ $rc = 77 ] && [ "${ZUPD_TESTS_REQUIRE_NGINX:-0}" != 1 ]; then
-        echo "note: nginx not installed: the nginx comparison was not run"
+        skip_part nginx "nginx is not installed: the nginx comparison did not run"
     else
-        echo "FAIL: nginx did not start (or is not installed)"; fail=$((fail + 1))
+        bad "nginx did not start (or is not installed)"
     fi
 fi
 
 # ------------------------------------------------------------ limits
-start_mirror lim "$root" --max-per-ip 2 --timeout 2 || exit 1
+start_serve lim "$root" --max-per-ip 2 --timeout 2 || exit 1
 out=$(python3 - "${lim_url##*:}" <<'EOF'
 import socket, sys, time
 port = int(sys.argv[1])
@@ -269,15 +257,15 @@ check "per-IP limit and idle timeout" "$out" "two=True third_refused=True" "afte
 
 # ------------------------------------------------------------ startup errors, stop
 busy=${lim_url##*:}
-"$mirror" serve "$root" --listen "127.0.0.1:$busy" >"$tmp/o" 2>&1; rc=$?
+"$MIRROR" serve "$root" --listen "127.0.0.1:$busy" >"$tmp/o" 2>&1; rc=$?
 check "port in use: clear error" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "cannot listen on '127.0.0.1:$busy': Address already in use"
-"$mirror" serve "$tmp/nowhere" --listen 127.0.0.1:0 >"$tmp/o" 2>&1; rc=$?
+"$MIRROR" serve "$tmp/nowhere" --listen 127.0.0.1:0 >"$tmp/o" 2>&1; rc=$?
 check "missing DIR: clear error" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "cannot open directory '$tmp/nowhere'"
-"$mirror" serve "$root/timestamp.json" --listen 127.0.0.1:0 >"$tmp/o" 2>&1; rc=$?
+"$MIRROR" serve "$root/timestamp.json" --listen 127.0.0.1:0 >"$tmp/o" 2>&1; rc=$?
 check "DIR a file: clear error" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "[Nn]ot a directory"
-"$mirror" serve "$root" --listen nowhere >"$tmp/o" 2>&1; rc=$?
+"$MIRROR" serve "$root" --listen nowhere >"$tmp/o" 2>&1; rc=$?
 check "bad address" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "bad listen address"
-"$mirror" serve "$root" --threads x >"$tmp/o" 2>&1; rc=$?
+"$MIRROR" serve "$root" --threads x >"$tmp/o" 2>&1; rc=$?
 check "bad number" "rc=$rc $(cat "$tmp/o")" "^rc=1 " "bad value 'x' for --threads"
 
 # an open idle connection must not hold the stop
@@ -304,7 +292,7 @@ if command -v openssl >/dev/null 2>&1; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
         -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1
-    if start_mirror tls "$root" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"; then
+    if start_serve tls "$root" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"; then
         check "TLS URL" "$tls_url" '^https://127\.0\.0\.1:'
         h=$(curl -s --cacert "$tmp/cert.pem" -D - -o "$tmp/body" "$tls_url/$BLOB" | tr -d '\r')
         check "TLS GET" "$h" '^HTTP/1.1 200' "^Content-Length: $size$"
@@ -313,15 +301,14 @@ if command -v openssl >/dev/null 2>&1; then
             "$tls_url/timestamp.json" "$tls_url/1.root.json" | tr '\n' ' ')
         eq "TLS keep-alive" "$n" "1 0 "
     else
-        echo "FAIL: TLS server did not start"; fail=$((fail + 1))
+        bad "TLS server did not start"
     fi
-    "$mirror" serve "$root" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" >"$tmp/o" 2>&1; rc=$?
+    "$MIRROR" serve "$root" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" >"$tmp/o" 2>&1; rc=$?
     check "TLS cert without key" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "both a certificate and a key"
-    "$mirror" serve "$root" --listen 127.0.0.1:0 --tls-cert "$tmp/nope" --tls-key "$tmp/key.pem" >"$tmp/o" 2>&1; rc=$?
+    "$MIRROR" serve "$root" --listen 127.0.0.1:0 --tls-cert "$tmp/nope" --tls-key "$tmp/key.pem" >"$tmp/o" 2>&1; rc=$?
     check "TLS cert missing" "rc=$rc $(cat "$tmp/o")" "^rc=[1-9]" "cannot open '$tmp/nope'"
 else
     echo "note: openssl missing: TLS not tested"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,19 +9,9 @@
 # buffer per request would add more: 48,000 requests); and under ASan,
 # LeakSanitizer must find nothing when the server stops.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
-tmp=$(mktemp -d)
-zs_pid=
-cleanup() {
-    [ -n "$zs_pid" ] && kill "$zs_pid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-. "$top_srcdir/tests/integration/serve_lib.sh"
+. "$(dirname "$0")/lib.sh"
+need python3 curl
+test_init serve-load
 
 CONNS=${CONNS:-1000}
 REQS=${REQS:-12}
@@ -29,14 +19,14 @@ ROUNDS=${ROUNDS:-4}
 BOUND_KIB=$((24 * 1024))
 
 root=$tmp/repo
-make_tree "$root"
+make_serve_tree "$root"
 head -c 65536 /dev/urandom >"$root/blobs/sha256/ab/ab64"
 # no ASan quarantine: freed memory is reused at once, so RSS means something
 # (a quarantine fills up to its size while the load runs and looks like a
 # leak); LeakSanitizer still checks the exit
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0
 export ASAN_OPTIONS
-start_mirror zs "$root" --threads 2 --max-connections 4096 --timeout 60 \
+start_serve zs "$root" --threads 2 --max-connections 4096 --timeout 60 \
     --access-log "$tmp/access.log" || exit 1
 port=${zs_url##*:}
 
@@ -71,5 +61,4 @@ zs_pid=
 check "clean stop after the load, no leak" "rc=$rc $(cat "$tmp/zs.err")" "^rc=0 " "stopped"
 grep -q LeakSanitizer "$tmp/zs.err" && cat "$tmp/zs.err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,30 +9,10 @@
 set -u
 LC_ALL=C ZUPD_KDF_COST=min
 export LC_ALL ZUPD_KDF_COST
-work=$(mktemp -d /tmp/zupd-sync.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    stop_repo
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+test_init sync
 t0=$(date +%s)
 phase() { echo "--- $* (at $(( $(date +%s) - t0 )) s)"; }
-
-# serve_dir DIR: serve DIR with zupd-mirror serve; sets SPORT and SPID
-serve_dir() {
-    SPORT=$(free_port)
-    "$MIRROR" serve "$1" --listen "127.0.0.1:$SPORT" --quiet > "$work/serve-$SPORT.log" 2>&1 &
-    SPID=$!
-    PIDS="$PIDS $SPID"
-    for _ in $(seq 50); do
-        curl -sf -o /dev/null "http://127.0.0.1:$SPORT/metadata/timestamp.json" && return 0
-        sleep 0.1
-    done
-    echo "serve $1 did not start"; cat "$work/serve-$SPORT.log"; return 1
-}
 
 # listing DIR: checksums of the served tree (metadata, targets, blobs)
 listing() {
@@ -110,7 +90,7 @@ done
 
 # --- endpoints update from the enterprise mirror
 phase "endpoints update from the enterprise mirror"
-serve_dir "$ENT" || exit 1
+serve_tree "$ENT" || exit 1
 EPORT=$SPORT
 endpoint_conf e1 "$EPORT"
 expect_rc 0 "endpoint installs 1.0 from the enterprise mirror" "$ZUPD" --config "$work/e1.conf" update
@@ -161,7 +141,7 @@ listing "$ENT" | sort > "$work/l1"; listing "$work/ent2" | sort > "$work/l2"
     [ "$(grep ' blobs/' "$work/l1")" = "$(grep ' blobs/' "$work/l2")" ] &&
     ok "the chained mirror is the current part of the first one, byte for byte" ||
     { bad "the chained mirror differs"; diff "$work/l1" "$work/l2" | head; }
-serve_dir "$work/ent2" || exit 1
+serve_tree "$work/ent2" || exit 1
 endpoint_conf e2 "$SPORT"
 expect_rc 0 "endpoint installs 2.0 from the chained mirror" "$ZUPD" --config "$work/e2.conf" update
 diff -r "$work/v2" "$work/opt-e2/" > /dev/null 2>&1 && ok "chained endpoint holds 2.0" || bad "chained endpoint not on 2.0"
@@ -185,7 +165,7 @@ d = json.load(open(sys.argv[1]))
 d["signed"]["version"] += 5
 open(sys.argv[1], "w").write(json.dumps(d))
 PY
-serve_dir "$work/evil" || exit 1
+serve_tree "$work/evil" || exit 1
 expect_rc 14 "tampered timestamp refused" $SYNC "http://127.0.0.1:$SPORT/" "$ENT"
 grep -q "upstream metadata refused" "$work/err" && ok "clear error: $(head -c 200 "$work/err")" || bad "no clear error"
 unchanged "tampered metadata"
@@ -194,12 +174,12 @@ unchanged "tampered metadata"
 rm -rf "$work/evil2"; cp -a "$work/repo" "$work/evil2"
 m=$(ls "$work/evil2"/targets/products/product/3.0/*.manifest.json)
 sed -i 's/"3.0"/"3.1"/' "$m"
-serve_dir "$work/evil2" || exit 1
+serve_tree "$work/evil2" || exit 1
 expect_rc 17 "tampered manifest refused (hash)" $SYNC "http://127.0.0.1:$SPORT/" "$ENT"
 unchanged "tampered manifest"
 
 # rolled-back metadata: the vendor tree as it was two releases ago
-serve_dir "$work/repo-old" || exit 1
+serve_tree "$work/repo-old" || exit 1
 expect_rc 16 "rolled-back upstream refused" $SYNC "http://127.0.0.1:$SPORT/" "$ENT"
 grep -q "rollback\|version" "$work/err" && ok "clear error: $(head -c 200 "$work/err")" || bad "no clear error"
 unchanged "rolled-back metadata"
@@ -209,7 +189,7 @@ rm -rf "$work/trunc"; cp -a "$work/repo" "$work/trunc"
 big=$( (cd "$work/trunc" && find blobs -type f -size +1000k) | head -n 1)
 [ -n "$big" ] || { bad "no big blob in 3.0"; }
 truncate -s 700000 "$work/trunc/$big"
-serve_dir "$work/trunc" || exit 1
+serve_tree "$work/trunc" || exit 1
 expect_rc 18 "truncated blob refused (length)" $SYNC "http://127.0.0.1:$SPORT/" "$ENT"
 grep -q "$(basename "$big")" "$work/err" && ok "the error names the blob" || bad "error does not name the blob"
 unchanged "truncated blob"
@@ -218,34 +198,10 @@ rm -f "$ENT"/.zupd/sync-staging/*.part   # the partial of the lie is not resumed
 
 # the upstream killed mid-transfer: a server that stalls halfway through blobs
 phase "the upstream killed mid-transfer: a server that stalls halfway through blobs"
-cat > "$work/slow.py" <<'PY'
-import http.server, os, sys, time
-root = sys.argv[1]
-class H(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **k):
-        super().__init__(*a, directory=root, **k)
-    def log_message(self, *a):
-        pass
-    def do_GET(self):
-        p = os.path.join(root, self.path.lstrip("/"))
-        if self.path.startswith("/blobs/") and os.path.isfile(p) and os.path.getsize(p) > 1000000:
-            data = open(p, "rb").read()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            time.sleep(120)
-            return
-        super().do_GET()
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H).serve_forever()
-PY
-SLOWPORT=$(free_port)
-python3 "$work/slow.py" "$work/repo" "$SLOWPORT" &
-SLOWPID=$!
-PIDS="$PIDS $SLOWPID"
-for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$SLOWPORT/metadata/timestamp.json" && break; sleep 0.1; done
-$SYNC "http://127.0.0.1:$SLOWPORT/" "$ENT" --json > "$work/slow.out" 2> "$work/slow.err" &
+printf '[{"path":"blobs/*","mode":"stall","seconds":120,"min_size":1000001}]\n' >"$work/slow-rules.json"
+start_fixture slow repo "$work/repo" "$work/slow-rules.json" || exit 1
+SLOWPID=$slow_pid
+$SYNC "http://127.0.0.1:$slow_port/slow/" "$ENT" --json > "$work/slow.out" 2> "$work/slow.err" &
 SYNCPID=$!
 for _ in $(seq 100); do
     [ -n "$(find "$ENT/.zupd/sync-staging" -name '*.part' -size +500k 2>/dev/null)" ] && break
@@ -302,5 +258,4 @@ expect_rc 0 "sync of one component" $SYNC "$UP" "$work/ent-db" --root "$work/pin
     ok "--component db-main: no product targets ($(jget targets) targets, $(jget blobs) blobs)" ||
     bad "--component did not filter"
 
-echo "$checks checks, $fails failed"
-[ "$fails" = 0 ]
+finish sync

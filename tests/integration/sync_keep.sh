@@ -11,13 +11,8 @@
 set -u
 LC_ALL=C ZUPD_KDF_COST=min
 export LC_ALL ZUPD_KDF_COST
-work=$(mktemp -d /tmp/zupd-synckeep.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-cleanup() {
-    stop_repo
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+test_init synckeep
 
 jget() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/out" "$1"; }
 listing() { (cd "$1" && find metadata targets blobs -type f -print0 | sort -z | xargs -0 sha256sum); }
@@ -276,5 +271,4 @@ sed -e "s|127.0.0.1:[0-9]*/|127.0.0.1:$SPORT/|" -e "s|$work/pinned-root.json|$wo
 expect_rc 0 "an endpoint installs db-main 2 through the bins, from the mirror" "$ZUPD" --config "$work/bindb.conf" update
 diff -r "$work/db2" "$work/opt-bindb/" > /dev/null 2>&1 && ok "endpoint holds db-main 2" || bad "endpoint not on db-main 2"
 
-echo "$checks checks, $fails failed"
-[ "$fails" = 0 ]
+finish sync_keep

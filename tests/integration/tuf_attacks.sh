@@ -7,7 +7,9 @@
 # Each refusal must have its exit code (10 + enum zupd_err) and leave the
 # trusted metadata unchanged; see docs/internals/attacks.md. Network
 # attacks are in tuf_network.sh and tuf_mirrors.sh.
-. "$(cd "$(dirname "$0")" && pwd)/tuf_lib.sh"
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+tuf_setup
 
 make_base base
 make_base baseh --hashes
@@ -98,4 +100,4 @@ case_begin "mix-and-match: old products, hashes in snapshot" baseh
 rule evil metadata/3.products.json file from="$C/r/$S/2.products.json"
 attack 17 timestamp.json snapshot.json
 
-finish
+tuf_finish

@@ -7,7 +7,9 @@
 # mix-and-match). Each refusal must have its exit code (10 + enum zupd_err)
 # and leave the trusted metadata unchanged; see docs/internals/attacks.md.
 # Network attacks are in tuf_network.sh and tuf_mirrors.sh.
-. "$(cd "$(dirname "$0")" && pwd)/tuf_lib.sh"
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+tuf_setup
 
 make_base base
 S=saved/A/repo/metadata # replayed files, relative to a case's r/
@@ -148,4 +150,4 @@ NAME="fast-forward: targets, snapshot and timestamp keys rotated, client recover
 accept 100 root=4 targets=3 products=3
 check_names 2.0
 
-finish
+tuf_finish

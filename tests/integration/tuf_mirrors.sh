@@ -4,7 +4,9 @@
 # against the real `zupd check` (and zupd-tuf-client) on 127.0.0.1: the
 # update must succeed from the good mirror; when every mirror is hostile it
 # must fail with the refusal. See docs/internals/attacks.md.
-. "$(cd "$(dirname "$0")" && pwd)/tuf_lib.sh"
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+tuf_setup
 TUFC=$top_builddir/updater/zupd-tuf-client
 
 make_base base
@@ -128,4 +130,4 @@ left=$(ls -A "$C/tgt")
 if [ $rc -eq 1 ] && [ -z "$left" ]; then ok "exit 1, nothing in the target directory"; else bad "exit $rc, left: $left"; fi
 record 1 $rc "$([ $rc -eq 1 ] && [ -z "$left" ] && echo ok || echo FAIL)"
 
-finish
+tuf_finish

@@ -4,14 +4,16 @@
 # specification against the real `zupd check` on 127.0.0.1:
 # endless data and slow retrieval (mirrors: tuf_mirrors.sh). See
 # docs/internals/attacks.md.
-. "$(cd "$(dirname "$0")" && pwd)/tuf_lib.sh"
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+tuf_setup
 
 make_base base
 make_base baseh --hashes
 S=saved/A/repo/metadata
 CH="targets/products/product/channels/*.stable.json"
 
-# slower than the client's low-speed limit (100 B/s over 2 s in write_conf)
+# slower than the client's low-speed limit (100 B/s over 2 s in tuf_conf)
 within() {
     if [ "$el" -le "$1" ]; then ok "cut after ${el} ms"; else bad "took ${el} ms (limit $1)"; fi
 }
@@ -63,4 +65,4 @@ rule evil "$CH" trickle delay=1
 attack 33
 within 8000
 
-finish
+tuf_finish

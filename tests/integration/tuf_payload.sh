@@ -5,7 +5,9 @@
 # replaces, truncates or pads must fail with its exit code and install
 # nothing; with a good mirror after the hostile one it must install the
 # signed content. See docs/internals/attacks.md.
-. "$(cd "$(dirname "$0")" && pwd)/tuf_lib.sh"
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+tuf_setup
 
 # publish_release DIR VERSION: a release of one file bin/app (a raw blob)
 publish_release() {
@@ -113,4 +115,4 @@ rule evil "$B" flip
 rule evil "$M" truncate n=10
 update_accept 2.0
 
-finish
+tuf_finish

@@ -6,9 +6,8 @@
 # for less than the full blobs; a bad delta in the middle of a chain falls
 # back to the blob; with a direct delta no manifest in between is fetched.
 set -u
-work=$(mktemp -d /tmp/zupd-chain.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-trap 'stop_repo; rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+test_init chain
 
 publish_k() { # publish_k K VERSION DIR
     "$MIRROR" publish product "$2" "$3" --deltas "$1" -C "$work/repo" --keys "$work/keys" \
@@ -90,5 +89,4 @@ PY
 [ -e "$work/state/cache/t-$(sha "$(manifest_of 5.0)")" ] && bad "the 5.0 manifest was fetched" \
     || ok "the manifest of 5.0 (in between) was not fetched"
 
-echo "update_chain: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+finish update_chain

@@ -5,9 +5,9 @@
 # pointer, health check failure and bad-release memory, rollback/hold/release,
 # verify, disk full during staging.
 set -u
-work=$(mktemp -d /tmp/zupd-e2e.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-trap 'stop_repo; umount "$work/small" 2>/dev/null; rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
+test_init e2e
+at_exit 'umount "$work/small" 2>/dev/null'
 
 start_repo || exit 1
 make_tree "$work/v1" 1.0 40
@@ -96,8 +96,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=1200k 
         || bad "1.0 damaged by the full disk"
     umount "$work/small"
 else
-    echo "note: not root or no tmpfs: disk-full case not run"
+    skip_part disk-full "the disk-full case runs only as root, on a tmpfs it mounts (uid $(id -u))"
 fi
 
-echo "update_e2e: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+finish update_e2e

@@ -11,29 +11,9 @@
 set -u
 LC_ALL=C ZUPD_KDF_COST=min
 export LC_ALL ZUPD_KDF_COST
-work=$(mktemp -d /tmp/zupd-nginx.XXXXXX)
-tmp=$work
-# serve_lib.sh gives start_nginx (and helpers named like e2e_lib's, which
-# e2e_lib.sh, sourced second, replaces)
-. "$top_srcdir/tests/integration/serve_lib.sh"
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-nginx_pid= cut_pid=
-cleanup() {
-    for p in $nginx_pid $cut_pid; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v nginx > /dev/null 2>&1 || PATH=$PATH:/usr/sbin
-if ! command -v nginx > /dev/null 2>&1; then
-    if [ "${ZUPD_TESTS_REQUIRE_NGINX:-0}" = 1 ]; then
-        echo "FAIL: nginx is not installed (scripts/deps.sh installs nginx-light)"
-        exit 1
-    fi
-    echo "SKIP: nginx is not installed"
-    exit 77
-fi
+. "$(dirname "$0")/lib.sh"
+test_init nginx
+find_nginx || skip_or_fail ZUPD_TESTS_REQUIRE_NGINX "nginx is not installed (scripts/deps.sh installs nginx-light)"
 
 # jq_check FILE PYTHON-ASSERTIONS: run assertions on the JSON report d
 jq_check() {
@@ -55,7 +35,7 @@ publish product 1.0 "$work/v1" && promote product 1.0 stable || exit 1
 start_nginx "$work/repo" 1 || { echo "FAIL: nginx did not start"; exit 1; }
 PORT=${nginx_url##*:}
 ACCESS=$work/nginx/access.log
-echo "nginx $(nginx -v 2>&1 | sed 's/.*version: //') serving $work/repo on $nginx_url"
+echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*version: //') serving $work/repo on $nginx_url"
 write_conf
 Z="$ZUPD --config $work/zupd.conf"
 # nginx keeps open files up to open_file_cache_valid (1 s): a timestamp.json
@@ -109,33 +89,9 @@ big_size=$(stat -c %s "$work/repo/blobs/sha256/$(echo "$big_hex" | cut -c1-2)/$b
 [ -n "$big_hex" ] && [ "${big_size:-0}" -gt 1000000 ] && ok "3.0's big blob: $big_size bytes" ||
     bad "no big blob in 3.0 ($big_hex)"
 # a mirror that sends half of any blob over 1 MB, then closes the connection
-cat > "$work/cut.py" << 'PY'
-import http.server, os, sys
-root = sys.argv[1]
-class H(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **k):
-        super().__init__(*a, directory=root, **k)
-    def log_message(self, *a):
-        pass
-    def do_GET(self):
-        p = os.path.join(root, self.path.lstrip("/"))
-        if self.path.startswith("/blobs/") and os.path.isfile(p) and os.path.getsize(p) > 1000000:
-            data = open(p, "rb").read()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        super().do_GET()
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H).serve_forever()
-PY
-CUTPORT=$(free_port)
-python3 "$work/cut.py" "$work/repo" "$CUTPORT" &
-cut_pid=$!
-for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$CUTPORT/metadata/timestamp.json" && break; sleep 0.1; done
-sed "s|127.0.0.1:$PORT/|127.0.0.1:$CUTPORT/|" "$work/zupd.conf" > "$work/cut.conf"
+printf '[{"path":"blobs/*","mode":"cut","min_size":1000001}]\n' >"$work/cut-rules.json"
+start_fixture cut repo "$work/repo" "$work/cut-rules.json" || exit 1
+sed "s|http://127.0.0.1:$PORT/|http://127.0.0.1:$cut_port/cut/|" "$work/zupd.conf" > "$work/cut.conf"
 "$ZUPD" --config "$work/cut.conf" update > "$work/out" 2> "$work/err"; rc=$?
 [ "$rc" != 0 ] && ok "the update through the cutting mirror fails (exit $rc: $(head -c 120 "$work/err"))" ||
     bad "the update through the cutting mirror succeeded"
@@ -145,7 +101,7 @@ part_size=$(stat -c %s "$part" 2> /dev/null || echo 0)
 [ "$part_size" -gt 0 ] && [ "$part_size" -lt "$big_size" ] &&
     ok "a partial download of $part_size of $big_size bytes stays in the cache" ||
     bad "no partial download in the cache ($part_size bytes)"
-kill "$cut_pid" 2> /dev/null; wait "$cut_pid" 2> /dev/null; cut_pid=
+kill "$cut_pid" 2> /dev/null; wait "$cut_pid" 2> /dev/null
 lines_before=$(wc -l < "$ACCESS")
 expect_rc 0 "update 2.0 -> 3.0 from nginx, resuming the partial" $Z --json update
 tree_is "$work/v3" && ok "install path holds 3.0" || bad "install path is not 3.0"
@@ -175,5 +131,4 @@ jq_check "$work/out" 'assert c["action"] == "installed" and c["downloaded"] == 0
 
 [ -z "$(grep -v '" \(200\|206\|304\|404\) ' "$ACCESS")" ] && ok "nginx answered only 200, 206, 304, 404" ||
     { bad "unexpected answers from nginx"; grep -v '" \(200\|206\|304\|404\) ' "$ACCESS" | head; }
-echo "update_nginx: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+finish update_nginx

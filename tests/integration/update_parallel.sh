@@ -8,31 +8,14 @@
 # load: without the delay a tiny blob may be done before the next transfer
 # looks for a connection, and one connection serves them all.
 set -u
-work=$(mktemp -d /tmp/zupd-parallel.XXXXXX)
-. "$top_srcdir/tests/integration/e2e_lib.sh"
-trap '[ -n "${SLOW_PID:-}" ] && kill "$SLOW_PID" 2>/dev/null; stop_repo; rm -rf "$work"' EXIT
-start_slow() { # a threaded static server of $work/repo, blobs delayed: sets SLOW_PORT
-    SLOW_PORT=$(free_port)
-    python3 - "$work/repo" "$SLOW_PORT" > "$work/slow.log" 2>&1 <<'PY' &
-import functools, http.server, sys, time
-class H(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path.startswith("/blobs/"):
-            time.sleep(0.02)
-        super().do_GET()
-    def log_message(self, *a):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])),
-                                      functools.partial(H, directory=sys.argv[1]))
-srv.serve_forever()
-PY
-    SLOW_PID=$!
-    for _ in $(seq 50); do
-        curl -sf -o /dev/null "http://127.0.0.1:$SLOW_PORT/metadata/timestamp.json" && return 0
-        sleep 0.1
-    done
-    echo "the delaying server did not start"; cat "$work/slow.log"; return 1
+. "$(dirname "$0")/lib.sh"
+test_init parallel
+# start_slow: the fixture server over $work, blobs answered after 20 ms;
+# the repository is at $SLOW_URL
+start_slow() {
+    printf '[{"path":"repo/blobs/*","mode":"delay","delay":0.02}]\n' >"$work/slow-rules.json"
+    start_fixture slow repo "$work" "$work/slow-rules.json" || return 1
+    SLOW_URL=http://127.0.0.1:$slow_port/slow/repo/
 }
 
 publish_k() { # publish_k K VERSION DIR
@@ -54,7 +37,7 @@ for f in "$work/v2"/share/data/*; do echo "changed" >> "$f"; done
 publish_k 0 1.0 "$work/v1" && promote product 1.0 stable || exit 1
 start_slow || exit 1
 write_conf
-sed -i "s|127.0.0.1:$PORT/|127.0.0.1:$SLOW_PORT/|" "$work/zupd.conf"
+sed -i "s|http://127.0.0.1:$PORT/|$SLOW_URL|" "$work/zupd.conf"
 conf_for one 1
 conf_for four 4
 
@@ -92,5 +75,4 @@ expect_rc 0 "verify (parallel 4)" $ZUPD --config "$work/four.conf" verify
 ls "$work/state-four/cache" | grep -v '^t-' | grep -q . && bad "blobs left in the cache" \
     || ok "the cache holds no blob after the install"
 
-echo "update_parallel: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+finish update_parallel
