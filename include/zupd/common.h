@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zupd/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -100,8 +102,14 @@ ZUPD_API void zupd_ctx_set_log(struct zupd_ctx *ctx, zupd_log_fn fn, void *opaqu
  * safe. Returns ZUPD_OK or ZUPD_E_MISUSE if libsodium cannot initialise. */
 ZUPD_API ZUPD_NODISCARD int zupd_init(void);
 
-/* The library's version string, e.g. "0.1.0". */
+/* The library's version string, e.g. "0.1.0": ZUPD_VERSION_STRING of the
+ * library that runs, which may differ from the headers a program was built
+ * with. */
 ZUPD_API const char *zupd_version(void);
+
+/* The library's ZUPD_VERSION_NUMBER (MAJOR*100*100 + MINOR*100 + RELEASE),
+ * e.g. 100 for 0.1.0. */
+ZUPD_API unsigned zupd_version_number(void);
 
 #ifdef __cplusplus
 }
