@@ -56,8 +56,10 @@ LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CF
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
 
-# The core as a convenience library (hidden internals), linked into the
-# programs and into the installed shared library.
+# The core as a convenience (static) library with hidden internals, linked
+# into the programs, into the installed shared library, and into the unit
+# tests, fuzz targets and test programs, which reach the zu_* internals
+# through it (never through libzupd.so).
 noinst_LTLIBRARIES += lib/libzupd_core.la
 lib_libzupd_core_la_SOURCES = $(LIBZUPD_SRC)
 lib_libzupd_core_la_CFLAGS = $(LIBZUPD_CFLAGS) $(VIS_CFLAGS)
@@ -68,9 +70,3 @@ lib_LTLIBRARIES += lib/libzupd.la
 lib_libzupd_la_SOURCES =
 lib_libzupd_la_LIBADD = lib/libzupd_core.la
 lib_libzupd_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined
-
-# Unit-test build: file-local functions reachable (ZU_STATIC).
-check_LTLIBRARIES += lib/libzupd_test.la
-lib_libzupd_test_la_SOURCES = $(LIBZUPD_SRC)
-lib_libzupd_test_la_CFLAGS = $(LIBZUPD_CFLAGS) -DZUPD_UNITTESTS
-lib_libzupd_test_la_LIBADD = $(LIBZUPD_LIBS)
