@@ -16,6 +16,7 @@
 #include <zupd/fetch.h>
 
 #include "fetch_int.h"
+#include "zu/fetch_state.h"
 #include "zu/fsio.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -670,8 +671,7 @@ out:
 #define STATE_MAGIC "zupd-fetch-state 1\n"
 
 int
-zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
-                        const struct zupd_fetch_state *st)
+zu_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len, const struct zu_fetch_state *st)
 {
     struct zu_buf b;
     int rc;
@@ -701,7 +701,7 @@ zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
 }
 
 int
-zupd_fetch_state_parse(const char *src, size_t src_len, struct zupd_fetch_state *st)
+zu_fetch_state_parse(const char *src, size_t src_len, struct zu_fetch_state *st)
 {
     const char *p = src, *end = src + src_len;
     unsigned seen = 0;
@@ -758,7 +758,7 @@ bad:
 }
 
 void
-zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now, uint32_t retry_after)
+zu_fetch_state_cooldown(struct zu_fetch_state *st, int64_t now, uint32_t retry_after)
 {
     int64_t until = now + (int64_t)retry_after;
 
@@ -767,7 +767,7 @@ zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now, uint32_t ret
 }
 
 uint64_t
-zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now)
+zu_fetch_state_wait(const struct zu_fetch_state *st, int64_t now)
 {
     return st->cooldown_until > now ? (uint64_t)(st->cooldown_until - now) : 0;
 }

@@ -49,7 +49,7 @@ mem_free(void *opaque)
 }
 
 int
-zupd_mem_transport_new(struct zupd_transport **out)
+zu_mem_transport_new(struct zupd_transport **out)
 {
     struct zupd_transport *t;
 
@@ -100,7 +100,7 @@ mem_find(struct mem_tr *m, const char *url, bool create)
 }
 
 int
-zupd_mem_transport_put(struct zupd_transport *t, const char *url, const void *data, size_t len)
+zu_mem_transport_put(struct zupd_transport *t, const char *url, const void *data, size_t len)
 {
     struct mem_tr *m = mem_of(t);
     struct mem_entry *e;
@@ -126,7 +126,7 @@ zupd_mem_transport_put(struct zupd_transport *t, const char *url, const void *da
 }
 
 int
-zupd_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint32_t retry_after)
+zu_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint32_t retry_after)
 {
     struct mem_entry *e;
 
@@ -141,7 +141,7 @@ zupd_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint
 }
 
 int
-zupd_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after)
+zu_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after)
 {
     struct mem_entry *e;
 
@@ -155,7 +155,7 @@ zupd_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after
 }
 
 uint64_t
-zupd_mem_transport_count(const struct zupd_transport *t, const char *url)
+zu_mem_transport_count(const struct zupd_transport *t, const char *url)
 {
     struct mem_entry *e = mem_find(mem_of(t), url, false);
 

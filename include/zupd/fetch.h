@@ -86,8 +86,8 @@ struct zupd_get_item {
  * free() releases opaque. get_many() (optional, NULL: the GETs run one
  * after the other through get()) performs items[0..n) with at most
  * `parallel` of them in flight at once, each as get() would, sinks called
- * from the calling thread only. Implementations: zupd_curl_transport_new(),
- * zupd_mem_transport_new(); callers may build their own. */
+ * from the calling thread only. Implementation: zupd_curl_transport_new();
+ * callers may build their own. */
 struct zupd_transport {
     void *opaque;
     int (*get)(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
@@ -133,28 +133,6 @@ struct zupd_curl_opts {
 ZUPD_API ZUPD_NODISCARD int zupd_curl_transport_new(struct zupd_ctx *ctx,
                                                     const struct zupd_curl_opts *opts,
                                                     struct zupd_transport **out);
-
-/* ------------------------------------------------------------ in memory */
-
-/* A transport serving URL -> bytes from memory, for tests of the layers
- * above the network. Missing URLs answer 404. It honours Range (206),
- * answers 304 to If-None-Match with the entry's ETag ("\"<n>\"", n counting
- * puts), and delivers bodies in 4 KiB pieces.
- * Ownership: *out is new, release with zupd_transport_free(). */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_new(struct zupd_transport **out);
-/* Serve a copy of data[0..len) at url (replacing any entry). */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_put(struct zupd_transport *t, const char *url,
-                                                   const void *data, size_t len);
-/* Make GETs of url fail with err (ZUPD_E_NET, _TIMEOUT, _BUSY with
- * retry_after, ...); ZUPD_OK serves the entry again. */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_fail(struct zupd_transport *t, const char *url,
-                                                    int err, uint32_t retry_after);
-/* Make GETs of url stop with ZUPD_E_NET after delivering the body up to
- * file position after (a cut connection; resume tests). UINT64_MAX: never. */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_cut(struct zupd_transport *t, const char *url,
-                                                   uint64_t after);
-/* Number of GETs of url so far (also of missing or failing URLs). */
-ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const char *url);
 
 /* ------------------------------------------------------------ mirrors */
 
@@ -248,31 +226,6 @@ ZUPD_API ZUPD_NODISCARD int zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_t
                                              enum zupd_hash_alg alg,
                                              struct zupd_fetch_file_req *files, size_t n,
                                              unsigned parallel, unsigned flags);
-
-/* ------------------------------------------------------------ client state */
-
-/* What a client keeps across runs about its repository's servers: the
- * validators of timestamp.json and a cool-down asked by Retry-After. The
- * program owns the file; the library only formats and parses. */
-struct zupd_fetch_state {
-    struct zupd_validators timestamp;
-    int64_t cooldown_until; /* unix time before which no request is sent; 0: none */
-};
-
-/* Text form ("zupd-fetch-state 1\n" and key value lines) into dst[0..dst_cap),
- * NUL-terminated, length in *out_len. ZUPD_E_TOOBIG if dst is too small. */
-ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
-                                                    const struct zupd_fetch_state *st);
-/* Parse src[0..src_len) (untrusted: strict, bounded). On error *st is zeroed.
- * Returns ZUPD_OK or ZUPD_E_FORMAT. */
-ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_parse(const char *src, size_t src_len,
-                                                   struct zupd_fetch_state *st);
-/* Note a server's Retry-After at time now: the cool-down is extended to
- * now + retry_after (never shortened). */
-ZUPD_API void zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now,
-                                        uint32_t retry_after);
-/* Seconds still to wait at time now; 0 when requests may be sent. */
-ZUPD_API uint64_t zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #include <zupd/fetch.h>
 
 #include "zu/fsio.h"
+#include "zu/fetch_state.h"
 
 #define MAX_MIRRORS 8
 
@@ -68,7 +69,8 @@ report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t,
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
            " http=%" PRIu32 " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests, t->stats.connections);
+           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests,
+           t->stats.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */
@@ -91,7 +93,7 @@ write_path(const char *path, const void *buf, size_t len, mode_t mode)
 }
 
 static int
-load_state(struct zupd_fetch_state *st)
+load_state(struct zu_fetch_state *st)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -104,13 +106,13 @@ load_state(struct zupd_fetch_state *st)
     if (rc == ZUPD_E_NOTFOUND)
         return ZUPD_OK;
     if (rc == ZUPD_OK)
-        rc = zupd_fetch_state_parse((const char *)buf, len, st);
+        rc = zu_fetch_state_parse((const char *)buf, len, st);
     free(buf);
     return rc;
 }
 
 static int
-save_state(const struct zupd_fetch_state *st)
+save_state(const struct zu_fetch_state *st)
 {
     char text[1024];
     size_t len;
@@ -118,7 +120,7 @@ save_state(const struct zupd_fetch_state *st)
 
     if (state_file == NULL)
         return ZUPD_OK;
-    rc = zupd_fetch_state_format(text, sizeof(text), &len, st);
+    rc = zu_fetch_state_format(text, sizeof(text), &len, st);
     if (rc == ZUPD_OK)
         rc = write_path(state_file, text, len, 0600);
     return rc;
@@ -127,9 +129,9 @@ save_state(const struct zupd_fetch_state *st)
 static int
 cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_state st, before;
-    struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
-                                 .max_bytes = max_bytes};
+    struct zu_fetch_state st, before;
+    struct zupd_fetch_req req = {
+        .bases = bases, .n_bases = n_bases, .path = path, .max_bytes = max_bytes};
     struct zupd_fetch_res res;
     uint8_t *body = NULL;
     size_t len = 0;
@@ -140,7 +142,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
     rc = load_state(&st);
     if (rc != ZUPD_OK)
         goto out;
-    wait = zupd_fetch_state_wait(&st, (int64_t)time(NULL));
+    wait = zu_fetch_state_wait(&st, (int64_t)time(NULL));
     if (wait > 0) {
         printf("rc=cooldown wait=%" PRIu64 "\n", wait);
         return 0;
@@ -150,7 +152,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         req.cond = &st.timestamp;
     rc = zupd_fetch_mem(ctx, t, &req, &body, &len, &res);
     if (rc == ZUPD_E_BUSY)
-        zupd_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
+        zu_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
     if (rc == ZUPD_OK && out_file != NULL && body != NULL)
         rc = write_path(out_file, body, len, 0644);
     /* an idle check (304) writes nothing */
@@ -196,8 +198,8 @@ cmd_multi(struct zupd_ctx *ctx, struct zupd_transport *t, int argc, char **argv)
     int fails = 0;
 
     for (int i = 0; i < argc; i++) {
-        struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = argv[i],
-                                     .max_bytes = max_bytes};
+        struct zupd_fetch_req req = {
+            .bases = bases, .n_bases = n_bases, .path = argv[i], .max_bytes = max_bytes};
         struct zupd_fetch_res res;
         uint8_t *body = NULL;
         size_t len = 0;
@@ -213,8 +215,8 @@ cmd_multi(struct zupd_ctx *ctx, struct zupd_transport *t, int argc, char **argv)
 static int
 one_get(struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
-                                 .max_bytes = max_bytes};
+    struct zupd_fetch_req req = {
+        .bases = bases, .n_bases = n_bases, .path = path, .max_bytes = max_bytes};
     struct zupd_fetch_res res;
     uint8_t *body = NULL;
     size_t len = 0;
@@ -242,13 +244,15 @@ cmd_bench(struct zupd_transport *t, const char *path, uint64_t n)
     conns = t->stats.connections - conns;
     t0 = now_s();
     for (uint64_t i = 0; i < n; i++) {
-        if (zupd_curl_transport_new(NULL, &copts, &fresh) != ZUPD_OK || one_get(fresh, path) != ZUPD_OK)
+        if (zupd_curl_transport_new(NULL, &copts, &fresh) != ZUPD_OK ||
+            one_get(fresh, path) != ZUPD_OK)
             return 1;
         zupd_transport_free(fresh);
         fresh = NULL;
     }
     each = (now_s() - t0) / (double)n;
-    printf("gets=%" PRIu64 " reused_us=%.0f reused_conns=%" PRIu64 " new_handle_us=%.0f ratio=%.2f\n",
+    printf("gets=%" PRIu64 " reused_us=%.0f reused_conns=%" PRIu64
+           " new_handle_us=%.0f ratio=%.2f\n",
            n, reused * 1e6, conns, each * 1e6, each / reused);
     return 0;
 }
