@@ -304,7 +304,7 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
                         struct zupd_transport **out)
 {
     const struct zupd_curl_opts def = ZUPD_CURL_OPTS_DEFAULT;
-    struct zupd_transport *t = NULL;
+    struct zupd_transport_ops ops;
     struct curl_tr *c = NULL;
     char ua[64];
     int rc = ZUPD_E_NOMEM;
@@ -312,9 +312,8 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     *out = NULL;
     if (pthread_once(&global_once, global_init) != 0 || global_rc != CURLE_OK)
         return ZUPD_E_NET;
-    t = calloc(1, sizeof(*t));
     c = calloc(1, sizeof(*c));
-    if (t == NULL || c == NULL)
+    if (c == NULL)
         goto out;
     c->ctx = ctx;
     c->o = opts != NULL ? *opts : def;
@@ -337,16 +336,15 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     rc = setup_handle(c, &c->main);
     if (rc != ZUPD_OK)
         goto out;
-    t->opaque = c;
-    t->get = curl_get;
-    t->get_many = curl_get_many;
-    t->free = curl_free_tr;
-    *out = t;
-    t = NULL;
-    c = NULL;
+    zupd_transport_ops_init(&ops);
+    ops.get = curl_get;
+    ops.get_many = curl_get_many;
+    ops.free = curl_free_tr;
+    rc = zupd_transport_new(&ops, c, out);
+    if (rc == ZUPD_OK)
+        c = NULL;
 out:
     curl_free_tr(c);
-    free(t);
     return rc;
 }
 

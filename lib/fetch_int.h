@@ -7,6 +7,15 @@
 
 #include "zu/internal.h"
 
+/* A transport (opaque in zupd/fetch.h): the caller's operations, copied
+ * whole (slots the caller's version lacks are NULL), and the counters
+ * zupd_fetch() and zupd_fetch_files() keep. */
+struct zupd_transport {
+    struct zupd_transport_ops ops;
+    void *opaque;
+    struct zupd_fetch_stats stats;
+};
+
 /* Copy an untrusted header value into dst[ZUPD_VALIDATOR_MAX], trimming
  * blanks; dst becomes "" when it is too long or holds a byte outside
  * 0x20..0x7e (no CR/LF may ever reach a request header). */

@@ -51,27 +51,27 @@ mem_free(void *opaque)
 int
 zu_mem_transport_new(struct zupd_transport **out)
 {
-    struct zupd_transport *t;
+    struct zupd_transport_ops ops;
+    struct mem_tr *m;
+    int rc;
 
     *out = NULL;
-    t = calloc(1, sizeof(*t));
-    if (t == NULL)
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
         return ZUPD_E_NOMEM;
-    t->opaque = calloc(1, sizeof(struct mem_tr));
-    if (t->opaque == NULL) {
-        free(t);
-        return ZUPD_E_NOMEM;
-    }
-    t->get = mem_get;
-    t->free = mem_free;
-    *out = t;
-    return ZUPD_OK;
+    zupd_transport_ops_init(&ops);
+    ops.get = mem_get;
+    ops.free = mem_free;
+    rc = zupd_transport_new(&ops, m, out);
+    if (rc != ZUPD_OK)
+        mem_free(m);
+    return rc;
 }
 
 static struct mem_tr *
 mem_of(const struct zupd_transport *t)
 {
-    zu_assert(t != NULL && t->get == mem_get);
+    zu_assert(t != NULL && t->ops.get == mem_get);
     return t->opaque;
 }
 

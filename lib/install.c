@@ -21,6 +21,7 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "fetch_int.h"
 #include "plan.h"
 #include "stage.h"
 #include "update_int.h"

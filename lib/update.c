@@ -92,10 +92,12 @@ zupd_updater_client(struct zupd_updater *u)
     return u->client;
 }
 
-struct zupd_fetch_stats
-zupd_updater_stats(const struct zupd_updater *u)
+int
+zupd_updater_stats(const struct zupd_updater *u, struct zupd_fetch_stats *st)
 {
-    return u->o.transport->stats;
+    if (u == NULL)
+        return ZUPD_E_MISUSE;
+    return zupd_transport_stats(u->o.transport, st);
 }
 
 int64_t

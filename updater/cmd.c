@@ -110,6 +110,18 @@ selected(const struct zupd_cli *cli, int argc, char **argv, const struct zupd_co
     return 0;
 }
 
+/* Requests and bytes of the session's transport (zeros if unreadable). */
+static struct zupd_fetch_stats
+updater_stats(const struct zupd_updater *u)
+{
+    struct zupd_fetch_stats fs;
+
+    zupd_fetch_stats_init(&fs);
+    if (zupd_updater_stats(u, &fs) != ZUPD_OK)
+        zupd_fetch_stats_init(&fs);
+    return fs;
+}
+
 static void
 fmt_time(int64_t t, char *buf, size_t cap)
 {
@@ -249,7 +261,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         }
     }
     if (cli->json) {
-        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        struct zupd_fetch_stats fs = updater_stats(s.u);
         char exp[32];
         fmt_time(zupd_updater_expires(s.u), exp, sizeof(exp));
         json_t *doc = json_pack("{s:o,s:b,s:I,s:I,s:s}", "components", out, "metadata_changed",
@@ -481,7 +493,7 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
             exit_code = r;
     }
     if (cli->json) {
-        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        struct zupd_fetch_stats fs = updater_stats(s.u);
         json_t *doc = json_pack("{s:o,s:I,s:I,s:I}", "components", report, "requests",
                                 (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes,
                                 "connections", (json_int_t)fs.connections);

@@ -57,13 +57,22 @@ struct zupd_get_res {
     struct zupd_validators validators; /* of a 200 response */
 };
 
-/* Counters kept by zupd_fetch() on the transport. */
+/* Counters kept by zupd_fetch() and zupd_fetch_files() for a transport,
+ * read with zupd_transport_stats(). Growable (docs/api.md): set size with
+ * zupd_fetch_stats_init() before asking. */
 struct zupd_fetch_stats {
+    size_t size;           /* sizeof(struct zupd_fetch_stats) of the caller */
     uint64_t requests;     /* GETs sent */
     uint64_t bytes;        /* body bytes received */
     uint64_t not_modified; /* 304 answers */
     uint64_t connections;  /* connections opened */
 };
+
+static inline void
+zupd_fetch_stats_init(struct zupd_fetch_stats *st)
+{
+    *st = (struct zupd_fetch_stats){.size = sizeof(*st)};
+}
 
 /* One GET of a batch given to get_many(): g and sink in, res and rc out
  * (what get() would have returned for it). */
@@ -74,8 +83,8 @@ struct zupd_get_item {
     int rc;
 };
 
-/* A transport. get() performs one GET (no mirror fallback, no retry) and
- * returns:
+/* What a transport does. get() performs one GET (no mirror fallback, no
+ * retry) and returns:
  *   ZUPD_OK          2xx, body given to the sink; or 304 (res->not_modified)
  *   ZUPD_E_NOTFOUND  403 or 404
  *   ZUPD_E_BUSY      429 or 503; res->retry_after is the asked delay
@@ -83,22 +92,45 @@ struct zupd_get_item {
  *   ZUPD_E_TIMEOUT   connect timeout or transfer under the low-speed limit
  *   ZUPD_E_NET       any other network or HTTP failure
  *   or the error the sink returned.
- * free() releases opaque. get_many() (optional, NULL: the GETs run one
- * after the other through get()) performs items[0..n) with at most
- * `parallel` of them in flight at once, each as get() would, sinks called
- * from the calling thread only. Implementation: zupd_curl_transport_new();
- * callers may build their own. */
-struct zupd_transport {
-    void *opaque;
+ * get_many() (optional, NULL: the GETs run one after the other through
+ * get()) performs items[0..n) with at most `parallel` of them in flight at
+ * once, each as get() would, sinks called from the calling thread only.
+ * free() (optional) releases opaque. Growable (docs/api.md): start from
+ * zupd_transport_ops_init(). */
+struct zupd_transport_ops {
+    size_t size; /* sizeof(struct zupd_transport_ops) of the caller */
     int (*get)(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
                struct zupd_get_res *res);
-    void (*free)(void *opaque);
-    struct zupd_fetch_stats stats;
     void (*get_many)(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel);
+    void (*free)(void *opaque);
 };
 
-/* Release a transport made by a zupd_*_transport_new(). NULL ok. */
+static inline void
+zupd_transport_ops_init(struct zupd_transport_ops *ops)
+{
+    *ops = (struct zupd_transport_ops){.size = sizeof(*ops)};
+}
+
+/* A transport: its operations, their opaque state, and the statistics of
+ * the downloads made through it. Opaque. Implementations:
+ * zupd_curl_transport_new(), or the caller's own with zupd_transport_new(). */
+struct zupd_transport;
+
+/* A transport over the caller's operations (copied; get is required).
+ * Ownership: *out new, release with zupd_transport_free(), which calls
+ * ops->free(opaque); on error *out is NULL and opaque stays the caller's.
+ * Returns ZUPD_OK, ZUPD_E_NOMEM or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_transport_new(const struct zupd_transport_ops *ops, void *opaque,
+                                               struct zupd_transport **out);
+
+/* Release a transport. NULL ok. */
 ZUPD_API void zupd_transport_free(struct zupd_transport *t);
+
+/* The counters of the downloads made through t so far, into *st (whose
+ * size the caller set, zupd_fetch_stats_init()). Returns ZUPD_OK or
+ * ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_transport_stats(const struct zupd_transport *t,
+                                                 struct zupd_fetch_stats *st);
 
 /* ------------------------------------------------------------ libcurl */
 

@@ -140,8 +140,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_updater_install(struct zupd_updater *u, struct 
 /* Expiry of the trusted timestamp (0 when none) and the client (borrowed). */
 ZUPD_API int64_t zupd_updater_expires(const struct zupd_updater *u);
 ZUPD_API struct zupd_client *zupd_updater_client(struct zupd_updater *u);
-/* Requests and bytes of this updater's transport so far. */
-ZUPD_API struct zupd_fetch_stats zupd_updater_stats(const struct zupd_updater *u);
+/* Requests and bytes of this updater's transport so far, into *st (size
+ * set by zupd_fetch_stats_init()): zupd_transport_stats() of
+ * opts->transport. Returns ZUPD_OK or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_stats(const struct zupd_updater *u,
+                                               struct zupd_fetch_stats *st);
 
 #ifdef __cplusplus
 }

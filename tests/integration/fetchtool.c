@@ -63,14 +63,27 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The transport's counters (zeros if they cannot be read). */
+static struct zupd_fetch_stats
+stats_of(const struct zupd_transport *t)
+{
+    struct zupd_fetch_stats st;
+
+    zupd_fetch_stats_init(&st);
+    if (zupd_transport_stats(t, &st) != ZUPD_OK)
+        zupd_fetch_stats_init(&st);
+    return st;
+}
+
 static void
 report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t, size_t len)
 {
+    struct zupd_fetch_stats st = stats_of(t);
+
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
            " http=%" PRIu32 " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests,
-           t->stats.connections);
+           res->retry_after, res->http_version, st.bytes, st.requests, st.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */
@@ -235,13 +248,13 @@ cmd_bench(struct zupd_transport *t, const char *path, uint64_t n)
 
     if (n == 0 || one_get(t, path) != ZUPD_OK) /* warm up: DNS, first connection */
         return 1;
-    conns = t->stats.connections;
+    conns = stats_of(t).connections;
     t0 = now_s();
     for (uint64_t i = 0; i < n; i++)
         if (one_get(t, path) != ZUPD_OK)
             return 1;
     reused = (now_s() - t0) / (double)n;
-    conns = t->stats.connections - conns;
+    conns = stats_of(t).connections - conns;
     t0 = now_s();
     for (uint64_t i = 0; i < n; i++) {
         if (zupd_curl_transport_new(NULL, &copts, &fresh) != ZUPD_OK ||

@@ -39,6 +39,70 @@ req_of(const char *path, uint64_t max)
     return r;
 }
 
+static int
+nop_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
+        struct zupd_get_res *res)
+{
+    (void)opaque;
+    (void)g;
+    (void)sink;
+    (void)res;
+    return ZUPD_E_NET;
+}
+
+/* The transport's operations and statistics are growable structs
+ * (docs/api.md): a size is required, a longer struct from newer headers is
+ * accepted while its unknown tail is zero, a longer stats struct gets
+ * zeros past what the library knows. */
+static void
+test_transport_growable(void **state)
+{
+    struct {
+        struct zupd_transport_ops ops;
+        void (*later)(void);
+    } big;
+    struct {
+        struct zupd_fetch_stats st;
+        uint64_t later;
+    } bst;
+    struct zupd_transport_ops ops;
+    struct zupd_transport *t = NULL;
+    struct zupd_fetch_stats st;
+
+    (void)state;
+    memset(&ops, 0, sizeof(ops));
+    ops.get = nop_get;
+    assert_int_equal(zupd_transport_new(&ops, NULL, &t), ZUPD_E_MISUSE); /* no size */
+    assert_null(t);
+    zupd_transport_ops_init(&ops);
+    assert_int_equal(zupd_transport_new(&ops, NULL, &t), ZUPD_E_MISUSE); /* no get */
+    memset(&big, 0, sizeof(big));
+    big.ops.size = sizeof(big);
+    big.ops.get = nop_get;
+    big.later = (void (*)(void))nop_get;
+    assert_int_equal(zupd_transport_new(&big.ops, NULL, &t), ZUPD_E_MISUSE);
+    big.later = NULL;
+    assert_int_equal(zupd_transport_new(&big.ops, NULL, &t), ZUPD_OK);
+    assert_ptr_equal(t->ops.get, nop_get);
+    assert_int_equal(t->ops.size, sizeof(struct zupd_transport_ops));
+    t->stats.requests = 7;
+    t->stats.bytes = 8;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(zupd_transport_stats(t, &st), ZUPD_E_MISUSE); /* no size */
+    zupd_fetch_stats_init(&st);
+    assert_int_equal(zupd_transport_stats(t, &st), ZUPD_OK);
+    assert_int_equal(st.size, sizeof(st));
+    assert_int_equal(st.requests, 7);
+    assert_int_equal(st.bytes, 8);
+    memset(&bst, 0xff, sizeof(bst));
+    bst.st.size = sizeof(bst);
+    assert_int_equal(zupd_transport_stats(t, &bst.st), ZUPD_OK);
+    assert_int_equal(bst.st.size, sizeof(bst));
+    assert_int_equal(bst.st.requests, 7);
+    assert_int_equal(bst.later, 0);
+    zupd_transport_free(t);
+}
+
 static void
 test_get_and_count(void **state)
 {
@@ -423,8 +487,8 @@ test_files(void **state)
                                              .name = names[i],
                                              .expected_len = sizeof(data[i]),
                                              .digest = digest[i]};
-    inner_get = t->get;
-    t->get_many = counting_get_many;
+    inner_get = t->ops.get;
+    t->ops.get_many = counting_get_many;
     assert_int_equal(
         zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, fr, 4, 3, ZUPD_FETCH_NOSYNC),
         ZUPD_OK);
@@ -553,6 +617,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transport_growable),
         cmocka_unit_test(test_get_and_count),
         cmocka_unit_test(test_mirror_fallback),
         cmocka_unit_test(test_cap),
