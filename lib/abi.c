@@ -48,3 +48,27 @@ zu_struct_out(void *dst, const void *src, size_t src_size, size_t min_size)
            (n < src_size ? n : src_size) - sizeof(size_t));
     return ZUPD_OK;
 }
+
+int
+zu_limits_get(struct zupd_limits *dst, const struct zupd_limits *src)
+{
+    const struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    int rc;
+
+    *dst = dflt;
+    if (src == NULL)
+        return ZUPD_OK;
+    rc = zu_struct_in(dst, sizeof(*dst), src, ZU_SIZE_THROUGH(struct zupd_limits, max_paths));
+    if (rc != ZUPD_OK) {
+        *dst = dflt;
+        return rc;
+    }
+    /* callers that built their limits before these fields existed */
+    if (dst->max_roles == 0)
+        dst->max_roles = dflt.max_roles;
+    if (dst->max_entries == 0)
+        dst->max_entries = dflt.max_entries;
+    if (dst->max_paths == 0)
+        dst->max_paths = dflt.max_paths;
+    return ZUPD_OK;
+}

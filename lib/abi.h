@@ -27,4 +27,10 @@ ZU_NODISCARD int zu_struct_in(void *dst, size_t dst_size, const void *src, size_
  * longer dst zeroed. ZUPD_E_MISUSE when dst's size is below min_size. */
 ZU_NODISCARD int zu_struct_out(void *dst, const void *src, size_t src_size, size_t min_size);
 
+/* The caller's limits (NULL: the defaults) as the library's whole struct:
+ * fields past the caller's size, and the later fields max_roles,
+ * max_entries, max_paths when 0, take the defaults. ZUPD_E_MISUSE as
+ * zu_struct_in(). */
+ZU_NODISCARD int zu_limits_get(struct zupd_limits *dst, const struct zupd_limits *src);
+
 #endif

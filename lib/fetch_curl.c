@@ -15,6 +15,7 @@
 
 #include <zupd/fetch.h>
 
+#include "abi.h"
 #include "fetch_int.h"
 
 /* Bodies of error responses are read and dropped up to this size, so the
@@ -316,7 +317,13 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     if (c == NULL)
         goto out;
     c->ctx = ctx;
-    c->o = opts != NULL ? *opts : def;
+    c->o = def;
+    if (opts != NULL &&
+        zu_struct_in(&c->o, sizeof(c->o), opts,
+                     ZU_SIZE_THROUGH(struct zupd_curl_opts, user_agent)) != ZUPD_OK) {
+        rc = ZUPD_E_MISUSE;
+        goto out;
+    }
     if (c->o.buffer_size < 1024 || c->o.buffer_size > CURL_MAX_READ_SIZE)
         c->o.buffer_size = def.buffer_size;
     snprintf(ua, sizeof(ua), "zupd/%s", zupd_version());

@@ -21,6 +21,7 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "abi.h"
 #include "fetch_int.h"
 #include "plan.h"
 #include "stage.h"
@@ -599,9 +600,11 @@ window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t 
 int
 zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
                      size_t mlen, zupd_progress_fn progress, void *opaque,
-                     struct zupd_install_stats *stats, char *err, size_t cap)
+                     struct zupd_install_stats *out_stats, char *err, size_t cap)
 {
-    struct zupd_install_stats local;
+    const size_t stats_v1 = ZU_SIZE_THROUGH(struct zupd_install_stats, by_chain);
+    struct zupd_install_stats all;
+    struct zupd_install_stats *stats = &all; /* the library's whole struct */
     const struct zupd_manifest *m;
     const struct zupd_manifest **ms = NULL;
     struct zupd_manifest **mid = NULL;
@@ -612,10 +615,10 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     size_t n_mid = 0, n_unplanned = 0;
     int rc;
 
-    if (stats == NULL)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
+    zupd_install_stats_init(&all);
     zu_say(err, cap, "%s", "");
+    if (out_stats != NULL && zu_struct_out(out_stats, &all, sizeof(all), stats_v1) != ZUPD_OK)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "install statistics without a size");
     rc = zu_stage_begin(store, mbytes, mlen, &st);
     if (rc != ZUPD_OK) {
         return zu_fail(err, cap, rc, "cannot start staging: %s", zupd_strerror(rc));
@@ -712,5 +715,7 @@ out:
     free(plan);
     free(todo);
     stats->downloaded = u->o.transport->stats.bytes - before;
+    if (out_stats != NULL && zu_struct_out(out_stats, &all, sizeof(all), stats_v1) != ZUPD_OK)
+        rc = ZUPD_E_MISUSE; /* cannot happen: checked above */
     return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "abi.h"
 #include "update_int.h"
 
 #define CHANNEL_MAX_BYTES 65536
@@ -155,7 +156,8 @@ open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_
         zu_fetch_state_parse((const char *)buf, len, fs) != ZUPD_OK)
         memset(fs, 0, sizeof(*fs)); /* a damaged state only costs a full GET */
     free(buf);
-    struct zupd_client_opts co = {.metadata_urls = (const char *const *)meta_urls,
+    struct zupd_client_opts co = {.size = sizeof(co),
+                                  .metadata_urls = (const char *const *)meta_urls,
                                   .n_metadata_urls = n,
                                   .metadata_dirfd = *mdfd,
                                   .transport = u->o.transport,
@@ -196,23 +198,30 @@ policy_open(struct zupd_updater *u, char *err, size_t cap)
 }
 
 int
-zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, char *err,
+zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater **out, char *err,
                  size_t cap)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    const size_t opts_v1 = ZU_SIZE_THROUGH(struct zupd_updater_opts, policy_root);
+    struct zupd_updater_opts oc;
+    const struct zupd_updater_opts *o = &oc;
     struct zupd_updater *u = NULL;
     int rc;
 
     *out = NULL;
     zu_say(err, cap, "%s", "");
-    if (o == NULL || o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
+    zupd_updater_opts_init(&oc);
+    if (caller_o == NULL || zu_struct_in(&oc, sizeof(oc), caller_o, opts_v1) != ZUPD_OK ||
+        o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
         return ZUPD_E_MISUSE;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return ZUPD_E_NOMEM;
     u->sfd = u->mdfd = u->cfd = -1;
     u->o = *o;
-    u->lim = o->lim != NULL ? *o->lim : dflt;
+    if (zu_limits_get(&u->lim, o->lim) != ZUPD_OK) {
+        free(u);
+        return ZUPD_E_MISUSE;
+    }
     if (u->o.now == 0)
         u->o.now = (int64_t)time(NULL);
     u->n = o->n_mirrors;

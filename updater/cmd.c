@@ -72,7 +72,7 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
         snprintf(err, cap, "cannot set up libcurl");
         return rc;
     }
-    memset(&uo, 0, sizeof(uo));
+    zupd_updater_opts_init(&uo);
     uo.mirrors = (const char *const *)cli->conf.mirrors;
     uo.n_mirrors = cli->conf.n_mirrors;
     uo.state_dir = cli->conf.state_dir;
@@ -371,7 +371,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     bool fresh = false;
     int rc, exit_code = 0;
 
-    memset(&stats, 0, sizeof(stats));
+    zupd_install_stats_init(&stats);
     memset(&state, 0, sizeof(state));
     memset(&res, 0, sizeof(res));
     rc = zupd_store_open(cli->conf.state_dir, c->name, &st);

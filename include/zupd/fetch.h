@@ -134,7 +134,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_transport_stats(const struct zupd_transport *t,
 
 /* ------------------------------------------------------------ libcurl */
 
+/* Options of the libcurl transport. Growable (docs/api.md): start from
+ * zupd_curl_opts_init() or ZUPD_CURL_OPTS_DEFAULT, which set size and the
+ * defaults; fields a caller's headers lack take the library's defaults. */
 struct zupd_curl_opts {
+    size_t size;                 /* sizeof(struct zupd_curl_opts) of the caller */
     uint32_t connect_timeout_ms; /* 0: libcurl's default (300 s) */
     uint32_t low_speed_limit;    /* bytes/s; slower for low_speed_time s aborts */
     uint32_t low_speed_time;     /* seconds; 0 disables the low-speed check */
@@ -149,10 +153,18 @@ struct zupd_curl_opts {
 
 #define ZUPD_CURL_OPTS_DEFAULT                                                                     \
     {                                                                                              \
-        .connect_timeout_ms = 10000, .low_speed_limit = 1024, .low_speed_time = 30,                \
-        .total_timeout_ms = 0, .max_redirs = 5, .max_retry_after = 6 * 3600,                       \
-        .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL, .user_agent = NULL              \
+        .size = sizeof(struct zupd_curl_opts), .connect_timeout_ms = 10000,                        \
+        .low_speed_limit = 1024, .low_speed_time = 30, .total_timeout_ms = 0, .max_redirs = 5,     \
+        .max_retry_after = 6 * 3600, .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL,    \
+        .user_agent = NULL                                                                         \
     }
+
+/* The default options, size set. */
+static inline void
+zupd_curl_opts_init(struct zupd_curl_opts *o)
+{
+    *o = (struct zupd_curl_opts)ZUPD_CURL_OPTS_DEFAULT;
+}
 
 /* A libcurl transport holding ONE easy handle, reused for every GET so
  * connections are kept alive. Only http and https are allowed, also for

@@ -471,7 +471,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
         zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
         goto out;
     }
-    memset(&o, 0, sizeof(o));
+    zupd_client_opts_init(&o);
     o.metadata_urls = mb;
     o.n_metadata_urls = 1;
     o.metadata_dirfd = mfd;

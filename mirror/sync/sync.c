@@ -772,7 +772,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         goto out;
     }
     mb[0] = s.mbase;
-    memset(&co, 0, sizeof(co));
+    zupd_client_opts_init(&co);
     co.metadata_urls = mb;
     co.n_metadata_urls = 1;
     co.metadata_dirfd = s.mfd;
