@@ -70,7 +70,13 @@ lib_libzupd_core_la_CFLAGS = $(LIBZUPD_CFLAGS) $(VIS_CFLAGS)
 lib_libzupd_core_la_LIBADD = $(LIBZUPD_LIBS)
 
 # The installed library: exports exactly the ZUPD_API symbols (tests/symbols.txt).
+# -version-info current:revision:age, the libtool rule (docs/api.md): a
+# symbol or growable field added: current+1, revision 0, age+1; removed or
+# changed incompatibly: current+1, revision 0, age 0; code changed only:
+# revision+1. 1:0:0 (libzupd.so.1): 0.1.0 stopped exporting zupd_stage_*,
+# zupd_fetch_state_*, zupd_mem_transport_* and changed struct layouts.
+LIBZUPD_VERSION_INFO = 1:0:0
 lib_LTLIBRARIES += lib/libzupd.la
 lib_libzupd_la_SOURCES =
 lib_libzupd_la_LIBADD = lib/libzupd_core.la
-lib_libzupd_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined
+lib_libzupd_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBZUPD_VERSION_INFO) -no-undefined
