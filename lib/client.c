@@ -16,6 +16,7 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "abi.h"
 
 struct zupd_client {
     struct zupd_client_opts o;
@@ -127,9 +128,12 @@ zupd_client_init_dir(int dirfd, const uint8_t *root, size_t len, char *err, size
 }
 
 int
-zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char *err, size_t cap)
+zupd_client_new(const struct zupd_client_opts *caller_o, struct zupd_client **out, char *err,
+                size_t cap)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    const size_t opts_v1 = ZU_SIZE_THROUGH(struct zupd_client_opts, timestamp_validators);
+    struct zupd_client_opts oc;
+    const struct zupd_client_opts *o = &oc;
     struct zupd_client *c = NULL;
     uint8_t *root = NULL;
     size_t len = 0;
@@ -138,13 +142,18 @@ zupd_client_new(const struct zupd_client_opts *o, struct zupd_client **out, char
 
     *out = NULL;
     zu_say(err, cap, "%s", "");
-    if (o == NULL || o->transport == NULL || o->n_metadata_urls == 0 || o->metadata_dirfd < 0)
+    zupd_client_opts_init(&oc);
+    if (caller_o == NULL || zu_struct_in(&oc, sizeof(oc), caller_o, opts_v1) != ZUPD_OK ||
+        o->transport == NULL || o->n_metadata_urls == 0 || o->metadata_dirfd < 0)
         return ZUPD_E_MISUSE;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ZUPD_E_NOMEM;
     c->o = *o;
-    c->lim = o->lim != NULL ? *o->lim : dflt;
+    if (zu_limits_get(&c->lim, o->lim) != ZUPD_OK) {
+        free(c);
+        return ZUPD_E_MISUSE;
+    }
     c->o.lim = &c->lim;
     if (c->o.now == 0)
         c->o.now = (int64_t)time(NULL);

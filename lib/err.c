@@ -87,5 +87,11 @@ zupd_init(void)
 const char *
 zupd_version(void)
 {
-    return PACKAGE_VERSION;
+    return ZUPD_VERSION_STRING;
+}
+
+unsigned
+zupd_version_number(void)
+{
+    return ZUPD_VERSION_NUMBER;
 }

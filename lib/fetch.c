@@ -15,7 +15,9 @@
 
 #include <zupd/fetch.h>
 
+#include "abi.h"
 #include "fetch_int.h"
+#include "zu/fetch_state.h"
 #include "zu/fsio.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -91,14 +93,49 @@ zu_url_redact(char *dst, size_t dst_cap, const char *url)
              (int)strcspn(host + hostlen, "?#"), host + hostlen);
 }
 
+int
+zupd_transport_new(const struct zupd_transport_ops *ops, void *opaque, struct zupd_transport **out)
+{
+    struct zupd_transport *t;
+    int rc;
+
+    if (out == NULL)
+        return ZUPD_E_MISUSE;
+    *out = NULL;
+    if (ops == NULL)
+        return ZUPD_E_MISUSE;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return ZUPD_E_NOMEM;
+    rc = zu_struct_in(&t->ops, sizeof(t->ops), ops,
+                      ZU_SIZE_THROUGH(struct zupd_transport_ops, free));
+    if (rc != ZUPD_OK || t->ops.get == NULL) {
+        free(t);
+        return ZUPD_E_MISUSE;
+    }
+    t->opaque = opaque;
+    t->stats.size = sizeof(t->stats);
+    *out = t;
+    return ZUPD_OK;
+}
+
 void
 zupd_transport_free(struct zupd_transport *t)
 {
     if (t == NULL)
         return;
-    if (t->free != NULL)
-        t->free(t->opaque);
+    if (t->ops.free != NULL)
+        t->ops.free(t->opaque);
     free(t);
+}
+
+int
+zupd_transport_stats(const struct zupd_transport *t, struct zupd_fetch_stats *st)
+{
+    if (t == NULL || st == NULL)
+        return ZUPD_E_MISUSE;
+    return zu_struct_out(st, &t->stats, sizeof(t->stats),
+                         ZU_SIZE_THROUGH(struct zupd_fetch_stats, connections));
 }
 
 /* ------------------------------------------------------------ mirror loop */
@@ -181,7 +218,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
 
     memset(res, 0, sizeof(*res));
     zu_buf_init(&url, 8192);
-    if (t == NULL || t->get == NULL || req == NULL || sink == NULL || req->bases == NULL ||
+    if (t == NULL || t->ops.get == NULL || req == NULL || sink == NULL || req->bases == NULL ||
         req->path == NULL || req->first >= req->n_bases || req->max_bytes == 0 ||
         req->offset > req->max_bytes ||
         (req->cond != NULL &&
@@ -211,7 +248,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
                 ? req->cond
                 : NULL;
         memset(&gr, 0, sizeof(gr));
-        rc = t->get(t->opaque, &g, &ws, &gr);
+        rc = t->ops.get(t->opaque, &g, &ws, &gr);
         t->stats.requests++;
         t->stats.bytes += gr.received;
         t->stats.connections += gr.new_conns;
@@ -572,7 +609,7 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
     bool sync = (flags & ZUPD_FETCH_NOSYNC) == 0;
     int rc = ZUPD_OK;
 
-    if (t == NULL || t->get == NULL || bases == NULL || n_bases == 0 || dlen == 0 ||
+    if (t == NULL || t->ops.get == NULL || bases == NULL || n_bases == 0 || dlen == 0 ||
         (files == NULL && n > 0))
         return ZUPD_E_MISUSE;
     if (n == 0)
@@ -610,11 +647,11 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         s->asked = true;
         n_items++;
     }
-    if (n_items > 1 && parallel > 1 && t->get_many != NULL) {
-        t->get_many(t->opaque, items, n_items, parallel);
+    if (n_items > 1 && parallel > 1 && t->ops.get_many != NULL) {
+        t->ops.get_many(t->opaque, items, n_items, parallel);
     } else {
         for (size_t k = 0; k < n_items; k++)
-            items[k].rc = t->get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
+            items[k].rc = t->ops.get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
     }
     for (size_t i = 0, k = 0; i < n; i++) {
         struct slot *s = &sl[i];
@@ -670,8 +707,7 @@ out:
 #define STATE_MAGIC "zupd-fetch-state 1\n"
 
 int
-zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
-                        const struct zupd_fetch_state *st)
+zu_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len, const struct zu_fetch_state *st)
 {
     struct zu_buf b;
     int rc;
@@ -701,7 +737,7 @@ zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
 }
 
 int
-zupd_fetch_state_parse(const char *src, size_t src_len, struct zupd_fetch_state *st)
+zu_fetch_state_parse(const char *src, size_t src_len, struct zu_fetch_state *st)
 {
     const char *p = src, *end = src + src_len;
     unsigned seen = 0;
@@ -758,7 +794,7 @@ bad:
 }
 
 void
-zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now, uint32_t retry_after)
+zu_fetch_state_cooldown(struct zu_fetch_state *st, int64_t now, uint32_t retry_after)
 {
     int64_t until = now + (int64_t)retry_after;
 
@@ -767,7 +803,7 @@ zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now, uint32_t ret
 }
 
 uint64_t
-zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now)
+zu_fetch_state_wait(const struct zu_fetch_state *st, int64_t now)
 {
     return st->cooldown_until > now ? (uint64_t)(st->cooldown_until - now) : 0;
 }

@@ -15,6 +15,7 @@
 
 #include <zupd/fetch.h>
 
+#include "abi.h"
 #include "fetch_int.h"
 
 /* Bodies of error responses are read and dropped up to this size, so the
@@ -304,7 +305,7 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
                         struct zupd_transport **out)
 {
     const struct zupd_curl_opts def = ZUPD_CURL_OPTS_DEFAULT;
-    struct zupd_transport *t = NULL;
+    struct zupd_transport_ops ops;
     struct curl_tr *c = NULL;
     char ua[64];
     int rc = ZUPD_E_NOMEM;
@@ -312,12 +313,17 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     *out = NULL;
     if (pthread_once(&global_once, global_init) != 0 || global_rc != CURLE_OK)
         return ZUPD_E_NET;
-    t = calloc(1, sizeof(*t));
     c = calloc(1, sizeof(*c));
-    if (t == NULL || c == NULL)
+    if (c == NULL)
         goto out;
     c->ctx = ctx;
-    c->o = opts != NULL ? *opts : def;
+    c->o = def;
+    if (opts != NULL &&
+        zu_struct_in(&c->o, sizeof(c->o), opts,
+                     ZU_SIZE_THROUGH(struct zupd_curl_opts, user_agent)) != ZUPD_OK) {
+        rc = ZUPD_E_MISUSE;
+        goto out;
+    }
     if (c->o.buffer_size < 1024 || c->o.buffer_size > CURL_MAX_READ_SIZE)
         c->o.buffer_size = def.buffer_size;
     snprintf(ua, sizeof(ua), "zupd/%s", zupd_version());
@@ -337,16 +343,15 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     rc = setup_handle(c, &c->main);
     if (rc != ZUPD_OK)
         goto out;
-    t->opaque = c;
-    t->get = curl_get;
-    t->get_many = curl_get_many;
-    t->free = curl_free_tr;
-    *out = t;
-    t = NULL;
-    c = NULL;
+    zupd_transport_ops_init(&ops);
+    ops.get = curl_get;
+    ops.get_many = curl_get_many;
+    ops.free = curl_free_tr;
+    rc = zupd_transport_new(&ops, c, out);
+    if (rc == ZUPD_OK)
+        c = NULL;
 out:
     curl_free_tr(c);
-    free(t);
     return rc;
 }
 

@@ -7,6 +7,15 @@
 
 #include "zu/internal.h"
 
+/* A transport (opaque in zupd/fetch.h): the caller's operations, copied
+ * whole (slots the caller's version lacks are NULL), and the counters
+ * zupd_fetch() and zupd_fetch_files() keep. */
+struct zupd_transport {
+    struct zupd_transport_ops ops;
+    void *opaque;
+    struct zupd_fetch_stats stats;
+};
+
 /* Copy an untrusted header value into dst[ZUPD_VALIDATOR_MAX], trimming
  * blanks; dst becomes "" when it is too long or holds a byte outside
  * 0x20..0x7e (no CR/LF may ever reach a request header). */
@@ -21,5 +30,24 @@ bool zu_content_range_start(const char *v, uint64_t *start);
 
 /* url without user info, query or fragment, for messages (never secrets). */
 void zu_url_redact(char *dst, size_t dst_cap, const char *url);
+
+/* A transport serving URL -> bytes from memory, for tests of the layers
+ * above the network. Missing URLs answer 404. It honours Range (206),
+ * answers 304 to If-None-Match with the entry's ETag ("\"<n>\"", n counting
+ * puts), and delivers bodies in 4 KiB pieces.
+ * Ownership: *out is new, release with zupd_transport_free(). */
+ZU_NODISCARD int zu_mem_transport_new(struct zupd_transport **out);
+/* Serve a copy of data[0..len) at url (replacing any entry). */
+ZU_NODISCARD int zu_mem_transport_put(struct zupd_transport *t, const char *url, const void *data,
+                                      size_t len);
+/* Make GETs of url fail with err (ZUPD_E_NET, _TIMEOUT, _BUSY with
+ * retry_after, ...); ZUPD_OK serves the entry again. */
+ZU_NODISCARD int zu_mem_transport_fail(struct zupd_transport *t, const char *url, int err,
+                                       uint32_t retry_after);
+/* Make GETs of url stop with ZUPD_E_NET after delivering the body up to
+ * file position after (a cut connection; resume tests). UINT64_MAX: never. */
+ZU_NODISCARD int zu_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after);
+/* Number of GETs of url so far (also of missing or failing URLs). */
+uint64_t zu_mem_transport_count(const struct zupd_transport *t, const char *url);
 
 #endif

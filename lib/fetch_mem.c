@@ -49,29 +49,29 @@ mem_free(void *opaque)
 }
 
 int
-zupd_mem_transport_new(struct zupd_transport **out)
+zu_mem_transport_new(struct zupd_transport **out)
 {
-    struct zupd_transport *t;
+    struct zupd_transport_ops ops;
+    struct mem_tr *m;
+    int rc;
 
     *out = NULL;
-    t = calloc(1, sizeof(*t));
-    if (t == NULL)
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
         return ZUPD_E_NOMEM;
-    t->opaque = calloc(1, sizeof(struct mem_tr));
-    if (t->opaque == NULL) {
-        free(t);
-        return ZUPD_E_NOMEM;
-    }
-    t->get = mem_get;
-    t->free = mem_free;
-    *out = t;
-    return ZUPD_OK;
+    zupd_transport_ops_init(&ops);
+    ops.get = mem_get;
+    ops.free = mem_free;
+    rc = zupd_transport_new(&ops, m, out);
+    if (rc != ZUPD_OK)
+        mem_free(m);
+    return rc;
 }
 
 static struct mem_tr *
 mem_of(const struct zupd_transport *t)
 {
-    zu_assert(t != NULL && t->get == mem_get);
+    zu_assert(t != NULL && t->ops.get == mem_get);
     return t->opaque;
 }
 
@@ -100,7 +100,7 @@ mem_find(struct mem_tr *m, const char *url, bool create)
 }
 
 int
-zupd_mem_transport_put(struct zupd_transport *t, const char *url, const void *data, size_t len)
+zu_mem_transport_put(struct zupd_transport *t, const char *url, const void *data, size_t len)
 {
     struct mem_tr *m = mem_of(t);
     struct mem_entry *e;
@@ -126,7 +126,7 @@ zupd_mem_transport_put(struct zupd_transport *t, const char *url, const void *da
 }
 
 int
-zupd_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint32_t retry_after)
+zu_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint32_t retry_after)
 {
     struct mem_entry *e;
 
@@ -141,7 +141,7 @@ zupd_mem_transport_fail(struct zupd_transport *t, const char *url, int err, uint
 }
 
 int
-zupd_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after)
+zu_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after)
 {
     struct mem_entry *e;
 
@@ -155,7 +155,7 @@ zupd_mem_transport_cut(struct zupd_transport *t, const char *url, uint64_t after
 }
 
 uint64_t
-zupd_mem_transport_count(const struct zupd_transport *t, const char *url)
+zu_mem_transport_count(const struct zupd_transport *t, const char *url)
 {
     struct mem_entry *e = mem_find(mem_of(t), url, false);
 

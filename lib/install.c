@@ -21,7 +21,10 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "abi.h"
+#include "fetch_int.h"
 #include "plan.h"
+#include "stage.h"
 #include "update_int.h"
 
 #define IO_CHUNK (256u << 10)
@@ -222,17 +225,17 @@ chain_step(struct zupd_updater *u, const struct map *om, const struct zu_plan_st
 
 /* Build file i by its plan: each delta applied to the result of the one
  * before (intermediates in the cache, each checked against its signed size
- * and sha256), the last one into the stage (checked by zupd_stage_close). */
+ * and sha256), the last one into the stage (checked by zu_stage_close). */
 static int
-run_plan(struct zupd_updater *u, struct zupd_stage *st, size_t i, const struct zu_plan *p)
+run_plan(struct zupd_updater *u, struct zu_stage *st, size_t i, const struct zu_plan *p)
 {
-    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    const struct zupd_file_entry *e = &zu_stage_manifest(st)->files[i];
     char old[4096 + ZUPD_PATH_MAX], tmp[2][16] = {"chain.0", "chain.1"};
     struct map om = {0};
     struct zupd_sink sink;
     int rc;
 
-    rc = zupd_stage_find_local(st, p->from_sha256, old, sizeof(old));
+    rc = zu_stage_find_local(st, p->from_sha256, old, sizeof(old));
     if (rc == ZUPD_OK)
         rc = map_file(AT_FDCWD, old, &om);
     for (size_t k = 0; rc == ZUPD_OK && k + 1 < p->n_steps; k++) {
@@ -242,11 +245,11 @@ run_plan(struct zupd_updater *u, struct zupd_stage *st, size_t i, const struct z
             rc = map_file(u->cfd, tmp[k % 2], &om);
     }
     if (rc == ZUPD_OK)
-        rc = zupd_stage_open(st, i, &sink);
+        rc = zu_stage_open(st, i, &sink);
     if (rc == ZUPD_OK) {
         int rc2;
         rc = apply_delta(u, &om, p->steps[p->n_steps - 1].delta, e->size, &sink);
-        rc2 = zupd_stage_close(st); /* checks size and hash; removes a bad file */
+        rc2 = zu_stage_close(st); /* checks size and hash; removes a bad file */
         if (rc == ZUPD_OK)
             rc = rc2;
     }
@@ -342,9 +345,9 @@ out:
 }
 
 static int
-from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, size_t cap)
+from_blob(struct zupd_updater *u, struct zu_stage *st, size_t i, char *err, size_t cap)
 {
-    const struct zupd_file_entry *e = &zupd_stage_manifest(st)->files[i];
+    const struct zupd_file_entry *e = &zu_stage_manifest(st)->files[i];
     struct zupd_sink sink;
     char name[65];
     int rc, rc2;
@@ -354,12 +357,12 @@ from_blob(struct zupd_updater *u, struct zupd_stage *st, size_t i, char *err, si
         return zu_fail(err, cap, rc, "cannot download the blob of '%s': %s", e->path,
                        zupd_strerror(rc));
     }
-    rc = zupd_stage_open(st, i, &sink);
+    rc = zu_stage_open(st, i, &sink);
     if (rc != ZUPD_OK) {
         return zu_fail(err, cap, rc, "cannot stage '%s': %s", e->path, zupd_strerror(rc));
     }
     rc = decode_blob(u, e, name, &sink);
-    rc2 = zupd_stage_close(st);
+    rc2 = zu_stage_close(st);
     if (rc == ZUPD_OK)
         rc = rc2;
     if (rc != ZUPD_OK) {
@@ -379,7 +382,7 @@ static bool
 is_local(void *opaque, const uint8_t *sha256)
 {
     char path[4096 + ZUPD_PATH_MAX];
-    return zupd_stage_find_local(opaque, sha256, path, sizeof(path)) == ZUPD_OK;
+    return zu_stage_find_local(opaque, sha256, path, sizeof(path)) == ZUPD_OK;
 }
 
 struct between {
@@ -597,28 +600,30 @@ window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t 
 int
 zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
                      size_t mlen, zupd_progress_fn progress, void *opaque,
-                     struct zupd_install_stats *stats, char *err, size_t cap)
+                     struct zupd_install_stats *out_stats, char *err, size_t cap)
 {
-    struct zupd_install_stats local;
+    const size_t stats_v1 = ZU_SIZE_THROUGH(struct zupd_install_stats, by_chain);
+    struct zupd_install_stats all;
+    struct zupd_install_stats *stats = &all; /* the library's whole struct */
     const struct zupd_manifest *m;
     const struct zupd_manifest **ms = NULL;
     struct zupd_manifest **mid = NULL;
-    struct zupd_stage *st = NULL;
+    struct zu_stage *st = NULL;
     struct zu_plan *plan = NULL; /* per file; n_steps 0: the blob */
     uint8_t *todo = NULL;        /* per file: not linked */
     uint64_t before = u->o.transport->stats.bytes;
     size_t n_mid = 0, n_unplanned = 0;
     int rc;
 
-    if (stats == NULL)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
+    zupd_install_stats_init(&all);
     zu_say(err, cap, "%s", "");
-    rc = zupd_stage_begin(store, mbytes, mlen, &st);
+    if (out_stats != NULL && zu_struct_out(out_stats, &all, sizeof(all), stats_v1) != ZUPD_OK)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "install statistics without a size");
+    rc = zu_stage_begin(store, mbytes, mlen, &st);
     if (rc != ZUPD_OK) {
         return zu_fail(err, cap, rc, "cannot start staging: %s", zupd_strerror(rc));
     }
-    m = zupd_stage_manifest(st);
+    m = zu_stage_manifest(st);
     stats->files = m->n_files;
     plan = calloc(m->n_files + 1, sizeof(*plan));
     todo = calloc(m->n_files + 1, 1);
@@ -631,7 +636,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     for (size_t i = 0; i < m->n_files; i++) {
         const struct zupd_file_entry *e = &m->files[i];
         stats->release_size += e->size;
-        rc = zupd_stage_link(st, i);
+        rc = zu_stage_link(st, i);
         if (rc == ZUPD_OK) {
             stats->linked++;
             if (progress != NULL)
@@ -699,16 +704,18 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
         if (progress != NULL)
             progress(opaque, stats);
     }
-    rc = zupd_stage_commit(st);
+    rc = zu_stage_commit(st);
     st = NULL;
     if (rc != ZUPD_OK)
         zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
 out:
-    zupd_stage_abort(st); /* before the manifests the plans borrow from go */
+    zu_stage_abort(st); /* before the manifests the plans borrow from go */
     free(ms);
     free_manifests(mid, n_mid);
     free(plan);
     free(todo);
     stats->downloaded = u->o.transport->stats.bytes - before;
+    if (out_stats != NULL && zu_struct_out(out_stats, &all, sizeof(all), stats_v1) != ZUPD_OK)
+        rc = ZUPD_E_MISUSE; /* cannot happen: checked above */
     return rc;
 }

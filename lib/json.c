@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zu/json.h"
+#include "abi.h"
 
 /* jansson's iteration API takes non-const pointers but does not write */
 static json_t *
@@ -240,10 +241,11 @@ zu_cjson_dump(const json_t *v, size_t limit, uint8_t **out, size_t *out_len)
 }
 
 int
-zupd_cjson_canonicalize(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
+zupd_cjson_canonicalize(const uint8_t *buf, size_t len, const struct zupd_limits *caller_lim,
                         uint8_t **out, size_t *out_len)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    struct zupd_limits l;
+    const struct zupd_limits *lim = &l;
     struct zu_buf b;
     json_t *v = NULL;
     int rc;
@@ -252,8 +254,8 @@ zupd_cjson_canonicalize(const uint8_t *buf, size_t len, const struct zupd_limits
         return ZUPD_E_MISUSE;
     *out = NULL;
     *out_len = 0;
-    if (lim == NULL)
-        lim = &dflt;
+    if (zu_limits_get(&l, caller_lim) != ZUPD_OK)
+        return ZUPD_E_MISUSE;
     zu_buf_init(&b, lim->max_json_bytes);
     rc = zu_json_load(buf, len, lim, &v, NULL, 0);
     if (rc != ZUPD_OK)

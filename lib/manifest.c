@@ -12,6 +12,7 @@
 #include <zupd/meta.h>
 
 #include "zu/json.h"
+#include "abi.h"
 
 #define MAX_FILES 1000000
 #define MAX_DELTAS 64
@@ -162,10 +163,11 @@ zupd_manifest_free(struct zupd_manifest *m)
 }
 
 int
-zupd_manifest_parse(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
+zupd_manifest_parse(const uint8_t *buf, size_t len, const struct zupd_limits *caller_lim,
                     struct zupd_manifest **out, char *err, size_t cap)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    struct zupd_limits l;
+    const struct zupd_limits *lim = &l;
     struct zupd_manifest *m = NULL;
     json_t *doc = NULL, *files, *f, *prov;
     uint64_t fmt;
@@ -176,8 +178,8 @@ zupd_manifest_parse(const uint8_t *buf, size_t len, const struct zupd_limits *li
     *out = NULL;
     if (err != NULL && cap > 0)
         err[0] = 0;
-    if (lim == NULL)
-        lim = &dflt;
+    if (zu_limits_get(&l, caller_lim) != ZUPD_OK)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "limits without a size");
     rc = zu_json_load(buf, len, lim, &doc, err, cap);
     if (rc != ZUPD_OK)
         goto out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zu/json.h"
+#include "abi.h"
 #include "meta_int.h"
 
 static const char *const top_roles[] = {"root", "snapshot", "targets", "timestamp"};
@@ -29,21 +30,6 @@ zupd_meta_type_name(enum zupd_meta_type t)
         break;
     }
     return "unknown";
-}
-
-void
-zu_meta_limits_fill(struct zupd_limits *dst, const struct zupd_limits *src)
-{
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
-
-    *dst = src != NULL ? *src : dflt;
-    /* callers that built their limits before these fields existed */
-    if (dst->max_roles == 0)
-        dst->max_roles = dflt.max_roles;
-    if (dst->max_entries == 0)
-        dst->max_entries = dflt.max_entries;
-    if (dst->max_paths == 0)
-        dst->max_paths = dflt.max_paths;
 }
 
 /* ------------------------------------------------------------------ time */
@@ -754,7 +740,9 @@ zu_meta_from_json(json_t *doc, const struct zupd_limits *lim, enum zupd_meta_typ
     }
     m->doc = doc;
     doc = NULL;
-    zu_meta_limits_fill(&m->lim, lim);
+    rc = zu_limits_get(&m->lim, lim);
+    if (rc != ZUPD_OK)
+        goto out;
     m->signed_ = json_object_get(m->doc, "signed");
     m->sigs = json_object_get(m->doc, "signatures");
     if (m->signed_ == NULL) {
@@ -794,7 +782,8 @@ zupd_meta_parse(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
     *out = NULL;
     if (err != NULL && err_cap > 0)
         err[0] = '\0';
-    zu_meta_limits_fill(&l, lim);
+    if (zu_limits_get(&l, lim) != ZUPD_OK)
+        return zu_fail(err, err_cap, ZUPD_E_MISUSE, "limits without a size");
     rc = zu_json_load(buf, len, &l, &doc, why, sizeof(why));
     if (rc != ZUPD_OK)
         return zu_fail(err, err_cap, rc, "invalid JSON: %s", why);

@@ -76,7 +76,6 @@ ZU_NODISCARD int zu_meta_reindex(struct zupd_meta *m);
 /* Validate one MetaFile / TargetFile object and decode it. */
 ZU_NODISCARD int zu_meta_file_decode(const json_t *o, struct zupd_meta_file *out);
 ZU_NODISCARD int zu_meta_target_decode(const json_t *o, struct zupd_target *out);
-void zu_meta_limits_fill(struct zupd_limits *dst, const struct zupd_limits *src);
 
 /* Roles, keys. */
 const struct zu_meta_role *zu_meta_find_role(const struct zupd_meta *m, const char *name);

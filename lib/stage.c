@@ -18,10 +18,11 @@
 
 #include "zu/fsio.h"
 #include "store_int.h"
+#include "stage.h"
 
 enum { F_MISSING = 0, F_LINKED = 1, F_WRITTEN = 2 };
 
-struct zupd_stage {
+struct zu_stage {
     struct zupd_store *s;
     struct zupd_manifest *m;
     uint8_t *mbytes;
@@ -50,7 +51,7 @@ err_of(int e)
 }
 
 void
-zupd_stage_abort(struct zupd_stage *st)
+zu_stage_abort(struct zu_stage *st)
 {
     if (st == NULL)
         return;
@@ -76,15 +77,15 @@ zupd_stage_abort(struct zupd_stage *st)
 }
 
 const struct zupd_manifest *
-zupd_stage_manifest(const struct zupd_stage *st)
+zu_stage_manifest(const struct zu_stage *st)
 {
     return st->m;
 }
 
 int
-zupd_stage_begin(struct zupd_store *s, const uint8_t *mbytes, size_t len, struct zupd_stage **out)
+zu_stage_begin(struct zupd_store *s, const uint8_t *mbytes, size_t len, struct zu_stage **out)
 {
-    struct zupd_stage *st = NULL;
+    struct zu_stage *st = NULL;
     int rc;
 
     *out = NULL;
@@ -129,12 +130,12 @@ zupd_stage_begin(struct zupd_store *s, const uint8_t *mbytes, size_t len, struct
     st = NULL;
     rc = ZUPD_OK;
 out:
-    zupd_stage_abort(st);
+    zu_stage_abort(st);
     return rc;
 }
 
 static int
-load_local(struct zupd_stage *st)
+load_local(struct zu_stage *st)
 {
     char cur[ZUPD_NAME_MAX + 1] = "";
     char **v = NULL;
@@ -173,7 +174,7 @@ load_local(struct zupd_stage *st)
 }
 
 int
-zupd_stage_find_local(struct zupd_stage *st, const uint8_t *sha256, char *path, size_t cap)
+zu_stage_find_local(struct zu_stage *st, const uint8_t *sha256, char *path, size_t cap)
 {
     struct stat sb;
     int rc;
@@ -202,7 +203,7 @@ zupd_stage_find_local(struct zupd_stage *st, const uint8_t *sha256, char *path, 
 
 /* Make the parent directories of path inside the staging tree. */
 static int
-make_parents(struct zupd_stage *st, const char *path)
+make_parents(struct zu_stage *st, const char *path)
 {
     char buf[ZUPD_PATH_MAX + 1];
     size_t n = strlen(path);
@@ -241,7 +242,7 @@ make_parents(struct zupd_stage *st, const char *path)
 static int
 sink_begin(void *opaque, uint64_t start)
 {
-    struct zupd_stage *st = opaque;
+    struct zu_stage *st = opaque;
 
     if (start != 0)
         return ZUPD_E_MISUSE; /* staged files are written in one pass */
@@ -259,7 +260,7 @@ sink_begin(void *opaque, uint64_t start)
 static int
 sink_write(void *opaque, const uint8_t *data, size_t len)
 {
-    struct zupd_stage *st = opaque;
+    struct zu_stage *st = opaque;
     const struct zupd_file_entry *e = &st->m->files[st->open_i];
     int rc;
 
@@ -273,7 +274,7 @@ sink_write(void *opaque, const uint8_t *data, size_t len)
 }
 
 int
-zupd_stage_open(struct zupd_stage *st, size_t i, struct zupd_sink *sink)
+zu_stage_open(struct zu_stage *st, size_t i, struct zupd_sink *sink)
 {
     const struct zupd_file_entry *e;
     int rc;
@@ -304,7 +305,7 @@ zupd_stage_open(struct zupd_stage *st, size_t i, struct zupd_sink *sink)
 }
 
 int
-zupd_stage_close(struct zupd_stage *st)
+zu_stage_close(struct zu_stage *st)
 {
     const struct zupd_file_entry *e;
     uint8_t dg[ZUPD_SHA256_LEN];
@@ -337,7 +338,7 @@ zupd_stage_close(struct zupd_stage *st)
 
 /* Copy a local file into the stage (when a hard link is not possible). */
 static int
-stage_copy(struct zupd_stage *st, size_t i, const char *src)
+stage_copy(struct zu_stage *st, size_t i, const char *src)
 {
     struct zupd_sink sink;
     uint8_t *buf = NULL;
@@ -346,7 +347,7 @@ stage_copy(struct zupd_stage *st, size_t i, const char *src)
     fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return err_of(errno);
-    rc = zupd_stage_open(st, i, &sink);
+    rc = zu_stage_open(st, i, &sink);
     if (rc != ZUPD_OK)
         goto out;
     buf = malloc(COPY_BUF);
@@ -363,8 +364,8 @@ stage_copy(struct zupd_stage *st, size_t i, const char *src)
         rc = sink.write(sink.opaque, buf, (size_t)n);
     }
     if (rc == ZUPD_OK) {
-        rc = zupd_stage_close(st);
-    } else if (st->open_fd >= 0 && zupd_stage_close(st) != ZUPD_OK) {
+        rc = zu_stage_close(st);
+    } else if (st->open_fd >= 0 && zu_stage_close(st) != ZUPD_OK) {
         /* expected: the partial file fails its checks and is removed */
     }
 out:
@@ -374,7 +375,7 @@ out:
 }
 
 int
-zupd_stage_link(struct zupd_stage *st, size_t i)
+zu_stage_link(struct zu_stage *st, size_t i)
 {
     const struct zupd_file_entry *e;
     char src[4096 + ZUPD_PATH_MAX];
@@ -384,7 +385,7 @@ zupd_stage_link(struct zupd_stage *st, size_t i)
     if (i >= st->m->n_files || st->done[i] != F_MISSING || st->open_fd >= 0)
         return ZUPD_E_MISUSE;
     e = &st->m->files[i];
-    rc = zupd_stage_find_local(st, e->sha256, src, sizeof(src));
+    rc = zu_stage_find_local(st, e->sha256, src, sizeof(src));
     if (rc != ZUPD_OK)
         return rc;
     rc = make_parents(st, e->path);
@@ -412,7 +413,7 @@ fsync_at(int dirfd, const char *name, int flags)
 }
 
 int
-zupd_stage_commit(struct zupd_stage *st)
+zu_stage_commit(struct zu_stage *st)
 {
     char mname[ZUPD_NAME_MAX + 8];
     int rc = ZUPD_OK;
@@ -445,6 +446,6 @@ zupd_stage_commit(struct zupd_stage *st)
         st->fd = -1; /* nothing to remove any more */
     }
 out:
-    zupd_stage_abort(st);
+    zu_stage_abort(st);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <zupd/trusted.h>
 
 #include "zu/internal.h"
+#include "abi.h"
 
 struct role_slot {
     char *name;
@@ -97,7 +98,6 @@ int
 zupd_trusted_new(const uint8_t *root, size_t len, int64_t now, const struct zupd_limits *lim,
                  struct zupd_trusted **out, char *err, size_t cap)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
     struct zupd_trusted *t;
     struct zupd_meta *m = NULL;
     char why[256] = "";
@@ -112,7 +112,10 @@ zupd_trusted_new(const uint8_t *root, size_t len, int64_t now, const struct zupd
     if (t == NULL)
         return ZUPD_E_NOMEM;
     t->now = now;
-    t->lim = lim != NULL ? *lim : dflt;
+    if (zu_limits_get(&t->lim, lim) != ZUPD_OK) {
+        free(t);
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "limits without a size");
+    }
     if (len > t->lim.max_root_bytes) {
         zu_say(err, cap, "%s", "root: larger than the root size limit");
         rc = ZUPD_E_TOOBIG;

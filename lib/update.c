@@ -17,6 +17,7 @@
 
 #include "zu/fsio.h"
 #include "zu/internal.h"
+#include "abi.h"
 #include "update_int.h"
 
 #define CHANNEL_MAX_BYTES 65536
@@ -29,7 +30,7 @@ struct policy {
     char **meta_urls, **target_urls;
     size_t n;
     int dfd, mdfd;
-    struct zupd_fetch_state fs;
+    struct zu_fetch_state fs;
     struct zupd_client *client;
 };
 
@@ -92,10 +93,12 @@ zupd_updater_client(struct zupd_updater *u)
     return u->client;
 }
 
-struct zupd_fetch_stats
-zupd_updater_stats(const struct zupd_updater *u)
+int
+zupd_updater_stats(const struct zupd_updater *u, struct zupd_fetch_stats *st)
 {
-    return u->o.transport->stats;
+    if (u == NULL)
+        return ZUPD_E_MISUSE;
+    return zupd_transport_stats(u->o.transport, st);
 }
 
 int64_t
@@ -124,7 +127,7 @@ read_path(const char *path, size_t cap, uint8_t **out, size_t *len)
  * time, and a TUF client on it. */
 static int
 open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_urls, size_t n,
-            struct zupd_fetch_state *fs, int *mdfd, struct zupd_client **client, char *err,
+            struct zu_fetch_state *fs, int *mdfd, struct zupd_client **client, char *err,
             size_t cap)
 {
     struct stat st;
@@ -150,10 +153,11 @@ open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_
             return rc;
     }
     if (zu_read_capped(dfd, "fetch-state", FETCH_STATE_MAX, &buf, &len) == ZUPD_OK &&
-        zupd_fetch_state_parse((const char *)buf, len, fs) != ZUPD_OK)
+        zu_fetch_state_parse((const char *)buf, len, fs) != ZUPD_OK)
         memset(fs, 0, sizeof(*fs)); /* a damaged state only costs a full GET */
     free(buf);
-    struct zupd_client_opts co = {.metadata_urls = (const char *const *)meta_urls,
+    struct zupd_client_opts co = {.size = sizeof(co),
+                                  .metadata_urls = (const char *const *)meta_urls,
                                   .n_metadata_urls = n,
                                   .metadata_dirfd = *mdfd,
                                   .transport = u->o.transport,
@@ -194,23 +198,30 @@ policy_open(struct zupd_updater *u, char *err, size_t cap)
 }
 
 int
-zupd_updater_new(const struct zupd_updater_opts *o, struct zupd_updater **out, char *err,
+zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater **out, char *err,
                  size_t cap)
 {
-    struct zupd_limits dflt = ZUPD_LIMITS_DEFAULT;
+    const size_t opts_v1 = ZU_SIZE_THROUGH(struct zupd_updater_opts, policy_root);
+    struct zupd_updater_opts oc;
+    const struct zupd_updater_opts *o = &oc;
     struct zupd_updater *u = NULL;
     int rc;
 
     *out = NULL;
     zu_say(err, cap, "%s", "");
-    if (o == NULL || o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
+    zupd_updater_opts_init(&oc);
+    if (caller_o == NULL || zu_struct_in(&oc, sizeof(oc), caller_o, opts_v1) != ZUPD_OK ||
+        o->n_mirrors == 0 || o->state_dir == NULL || o->transport == NULL)
         return ZUPD_E_MISUSE;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return ZUPD_E_NOMEM;
     u->sfd = u->mdfd = u->cfd = -1;
     u->o = *o;
-    u->lim = o->lim != NULL ? *o->lim : dflt;
+    if (zu_limits_get(&u->lim, o->lim) != ZUPD_OK) {
+        free(u);
+        return ZUPD_E_MISUSE;
+    }
     if (u->o.now == 0)
         u->o.now = (int64_t)time(NULL);
     u->n = o->n_mirrors;
@@ -246,11 +257,11 @@ out:
 }
 
 static int
-save_fetch_state(int dfd, const struct zupd_fetch_state *fs)
+save_fetch_state(int dfd, const struct zu_fetch_state *fs)
 {
     char text[FETCH_STATE_MAX];
     size_t len = 0;
-    int rc = zupd_fetch_state_format(text, sizeof(text), &len, fs);
+    int rc = zu_fetch_state_format(text, sizeof(text), &len, fs);
 
     if (rc == ZUPD_OK)
         rc = zu_atomic_write(dfd, "fetch-state", text, len, 0644);
@@ -259,11 +270,11 @@ save_fetch_state(int dfd, const struct zupd_fetch_state *fs)
 
 /* Refresh one repository's metadata; its fetch state lives in dfd. */
 static int
-refresh_one(struct zupd_updater *u, struct zupd_client *c, struct zupd_fetch_state *fs, int dfd,
+refresh_one(struct zupd_updater *u, struct zupd_client *c, struct zu_fetch_state *fs, int dfd,
             const char *dir, bool *changed, char *err, size_t cap)
 {
-    uint64_t wait = zupd_fetch_state_wait(fs, u->o.now);
-    struct zupd_fetch_state before;
+    uint64_t wait = zu_fetch_state_wait(fs, u->o.now);
+    struct zu_fetch_state before;
     uint32_t ra;
     int rc, rc2;
 
@@ -277,7 +288,7 @@ refresh_one(struct zupd_updater *u, struct zupd_client *c, struct zupd_fetch_sta
     ra = zupd_client_retry_after(c);
     /* cool down only when no mirror could serve us */
     if (rc == ZUPD_E_BUSY && ra > 0)
-        zupd_fetch_state_cooldown(fs, u->o.now, ra);
+        zu_fetch_state_cooldown(fs, u->o.now, ra);
     /* an idle check changes nothing: no write, no fsync */
     rc2 = memcmp(&before, fs, sizeof(before)) == 0 ? ZUPD_OK : save_fetch_state(dfd, fs);
     if (rc == ZUPD_OK && rc2 != ZUPD_OK) {

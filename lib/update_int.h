@@ -7,6 +7,7 @@
 #include <zupd/update.h>
 
 #include "zu/internal.h"
+#include "zu/fetch_state.h"
 
 struct zupd_updater {
     struct zupd_updater_opts o;
@@ -14,7 +15,7 @@ struct zupd_updater {
     char **meta_urls, **target_urls, **roots;
     size_t n;
     int sfd, mdfd, cfd;
-    struct zupd_fetch_state fs;
+    struct zu_fetch_state fs;
     struct zupd_client *client;
     struct policy *pol; /* the enterprise policy repository, or NULL */
     /* blobs downloaded and verified in the cache by this updater */

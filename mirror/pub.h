@@ -7,7 +7,7 @@
 
 #include <zupd/zupd.h>
 
-const char *zupd_pub_version(void);
+const char *zp_pub_version(void);
 
 /* `zupd-mirror delta ...` (mirror/cli/cmd_delta.c): argv[0] is "delta". Returns
  * the process exit status. */

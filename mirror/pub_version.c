@@ -5,7 +5,7 @@
 #include "pub.h"
 
 const char *
-zupd_pub_version(void)
+zp_pub_version(void)
 {
     return PACKAGE_VERSION;
 }

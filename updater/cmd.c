@@ -72,7 +72,7 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
         snprintf(err, cap, "cannot set up libcurl");
         return rc;
     }
-    memset(&uo, 0, sizeof(uo));
+    zupd_updater_opts_init(&uo);
     uo.mirrors = (const char *const *)cli->conf.mirrors;
     uo.n_mirrors = cli->conf.n_mirrors;
     uo.state_dir = cli->conf.state_dir;
@@ -108,6 +108,18 @@ selected(const struct zupd_cli *cli, int argc, char **argv, const struct zupd_co
         out[(*n)++] = c;
     }
     return 0;
+}
+
+/* Requests and bytes of the session's transport (zeros if unreadable). */
+static struct zupd_fetch_stats
+updater_stats(const struct zupd_updater *u)
+{
+    struct zupd_fetch_stats fs;
+
+    zupd_fetch_stats_init(&fs);
+    if (zupd_updater_stats(u, &fs) != ZUPD_OK)
+        zupd_fetch_stats_init(&fs);
+    return fs;
 }
 
 static void
@@ -249,7 +261,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         }
     }
     if (cli->json) {
-        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        struct zupd_fetch_stats fs = updater_stats(s.u);
         char exp[32];
         fmt_time(zupd_updater_expires(s.u), exp, sizeof(exp));
         json_t *doc = json_pack("{s:o,s:b,s:I,s:I,s:s}", "components", out, "metadata_changed",
@@ -359,7 +371,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     bool fresh = false;
     int rc, exit_code = 0;
 
-    memset(&stats, 0, sizeof(stats));
+    zupd_install_stats_init(&stats);
     memset(&state, 0, sizeof(state));
     memset(&res, 0, sizeof(res));
     rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
@@ -481,7 +493,7 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
             exit_code = r;
     }
     if (cli->json) {
-        struct zupd_fetch_stats fs = zupd_updater_stats(s.u);
+        struct zupd_fetch_stats fs = updater_stats(s.u);
         json_t *doc = json_pack("{s:o,s:I,s:I,s:I}", "components", report, "requests",
                                 (json_int_t)fs.requests, "bytes", (json_int_t)fs.bytes,
                                 "connections", (json_int_t)fs.connections);

@@ -124,7 +124,8 @@ main(int argc, char **argv)
     }
     {
         const char *bases[1] = {murl};
-        struct zupd_client_opts o = {.metadata_urls = bases,
+        struct zupd_client_opts o = {.size = sizeof(o),
+                                     .metadata_urls = bases,
                                      .n_metadata_urls = 1,
                                      .metadata_dirfd = dfd,
                                      .transport = tr,

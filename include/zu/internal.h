@@ -10,13 +10,9 @@
 
 #include <zupd/common.h>
 
-/* Internal symbols are hidden by -fvisibility=hidden; unit tests reach
- * file-local functions through ZU_STATIC. */
-#ifdef ZUPD_UNITTESTS
-#define ZU_STATIC
-#else
-#define ZU_STATIC static
-#endif
+/* Internal symbols (zu_*) are hidden by -fvisibility=hidden: the shared
+ * library exports only ZUPD_API. Unit tests link lib/libzupd_core.la, the
+ * static library with every internal symbol. */
 
 #define ZU_NODISCARD __attribute__((warn_unused_result))
 #define ZU_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -16,7 +16,10 @@
 extern "C" {
 #endif
 
+/* Growable (docs/api.md): start from zupd_client_opts_init(), which sets
+ * size, zeroes the rest and metadata_dirfd to -1; then fill the fields. */
 struct zupd_client_opts {
+    size_t size;                      /* sizeof(struct zupd_client_opts) of the caller */
     const char *const *metadata_urls; /* base URLs of the metadata, in order */
     size_t n_metadata_urls;
     int metadata_dirfd;               /* trusted metadata: root.json, timestamp.json, ... */
@@ -28,6 +31,12 @@ struct zupd_client_opts {
      * GET (an idle check then costs a 304); NULL: never conditional */
     struct zupd_validators *timestamp_validators;
 };
+
+static inline void
+zupd_client_opts_init(struct zupd_client_opts *o)
+{
+    *o = (struct zupd_client_opts){.size = sizeof(*o), .metadata_dirfd = -1};
+}
 
 struct zupd_client;
 

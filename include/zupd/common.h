@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zupd/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -56,8 +58,12 @@ ZUPD_API const char *zupd_strerror(int err);
 ZUPD_API const char *zupd_errname(int err);
 
 /* Caps on untrusted input. Every buffer that grows from input is bounded by
- * one of these or by a length in already-trusted metadata. */
+ * one of these or by a length in already-trusted metadata. Growable
+ * (docs/api.md): start from zupd_limits_init() or ZUPD_LIMITS_DEFAULT,
+ * which set size; fields a caller's headers lack take the library's
+ * defaults. A size of 0 is refused (ZUPD_E_MISUSE). */
 struct zupd_limits {
+    size_t size;                 /* sizeof(struct zupd_limits) of the caller */
     size_t max_json_bytes;       /* any JSON document */
     size_t max_json_depth;       /* nesting of arrays/objects */
     size_t max_root_bytes;       /* root.json (spec default 512 KiB) */
@@ -75,12 +81,19 @@ struct zupd_limits {
 
 #define ZUPD_LIMITS_DEFAULT                                                                        \
     {                                                                                              \
-        .max_json_bytes = 64u << 20, .max_json_depth = 64, .max_root_bytes = 512u << 10,           \
-        .max_timestamp_bytes = 16u << 10, .max_snapshot_bytes = 2000000,                           \
-        .max_targets_bytes = 5000000, .max_keys = 1024, .max_signatures = 1024,                    \
-        .max_root_rotations = 256, .max_delegations = 32, .max_roles = 4096,                       \
-        .max_entries = 1u << 20, .max_paths = 4096                                                 \
+        .size = sizeof(struct zupd_limits), .max_json_bytes = 64u << 20, .max_json_depth = 64,     \
+        .max_root_bytes = 512u << 10, .max_timestamp_bytes = 16u << 10,                            \
+        .max_snapshot_bytes = 2000000, .max_targets_bytes = 5000000, .max_keys = 1024,             \
+        .max_signatures = 1024, .max_root_rotations = 256, .max_delegations = 32,                  \
+        .max_roles = 4096, .max_entries = 1u << 20, .max_paths = 4096                              \
     }
+
+/* The default limits, size set. */
+static inline void
+zupd_limits_init(struct zupd_limits *lim)
+{
+    *lim = (struct zupd_limits)ZUPD_LIMITS_DEFAULT;
+}
 
 /* Log levels, most severe first. */
 enum zupd_log_level { ZUPD_LOG_ERR = 0, ZUPD_LOG_WARN = 1, ZUPD_LOG_INFO = 2, ZUPD_LOG_DEBUG = 3 };
@@ -100,8 +113,14 @@ ZUPD_API void zupd_ctx_set_log(struct zupd_ctx *ctx, zupd_log_fn fn, void *opaqu
  * safe. Returns ZUPD_OK or ZUPD_E_MISUSE if libsodium cannot initialise. */
 ZUPD_API ZUPD_NODISCARD int zupd_init(void);
 
-/* The library's version string, e.g. "0.1.0". */
+/* The library's version string, e.g. "0.1.0": ZUPD_VERSION_STRING of the
+ * library that runs, which may differ from the headers a program was built
+ * with. */
 ZUPD_API const char *zupd_version(void);
+
+/* The library's ZUPD_VERSION_NUMBER (MAJOR*100*100 + MINOR*100 + RELEASE),
+ * e.g. 100 for 0.1.0. */
+ZUPD_API unsigned zupd_version_number(void);
 
 #ifdef __cplusplus
 }

@@ -57,13 +57,22 @@ struct zupd_get_res {
     struct zupd_validators validators; /* of a 200 response */
 };
 
-/* Counters kept by zupd_fetch() on the transport. */
+/* Counters kept by zupd_fetch() and zupd_fetch_files() for a transport,
+ * read with zupd_transport_stats(). Growable (docs/api.md): set size with
+ * zupd_fetch_stats_init() before asking. */
 struct zupd_fetch_stats {
+    size_t size;           /* sizeof(struct zupd_fetch_stats) of the caller */
     uint64_t requests;     /* GETs sent */
     uint64_t bytes;        /* body bytes received */
     uint64_t not_modified; /* 304 answers */
     uint64_t connections;  /* connections opened */
 };
+
+static inline void
+zupd_fetch_stats_init(struct zupd_fetch_stats *st)
+{
+    *st = (struct zupd_fetch_stats){.size = sizeof(*st)};
+}
 
 /* One GET of a batch given to get_many(): g and sink in, res and rc out
  * (what get() would have returned for it). */
@@ -74,8 +83,8 @@ struct zupd_get_item {
     int rc;
 };
 
-/* A transport. get() performs one GET (no mirror fallback, no retry) and
- * returns:
+/* What a transport does. get() performs one GET (no mirror fallback, no
+ * retry) and returns:
  *   ZUPD_OK          2xx, body given to the sink; or 304 (res->not_modified)
  *   ZUPD_E_NOTFOUND  403 or 404
  *   ZUPD_E_BUSY      429 or 503; res->retry_after is the asked delay
@@ -83,26 +92,53 @@ struct zupd_get_item {
  *   ZUPD_E_TIMEOUT   connect timeout or transfer under the low-speed limit
  *   ZUPD_E_NET       any other network or HTTP failure
  *   or the error the sink returned.
- * free() releases opaque. get_many() (optional, NULL: the GETs run one
- * after the other through get()) performs items[0..n) with at most
- * `parallel` of them in flight at once, each as get() would, sinks called
- * from the calling thread only. Implementations: zupd_curl_transport_new(),
- * zupd_mem_transport_new(); callers may build their own. */
-struct zupd_transport {
-    void *opaque;
+ * get_many() (optional, NULL: the GETs run one after the other through
+ * get()) performs items[0..n) with at most `parallel` of them in flight at
+ * once, each as get() would, sinks called from the calling thread only.
+ * free() (optional) releases opaque. Growable (docs/api.md): start from
+ * zupd_transport_ops_init(). */
+struct zupd_transport_ops {
+    size_t size; /* sizeof(struct zupd_transport_ops) of the caller */
     int (*get)(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
                struct zupd_get_res *res);
-    void (*free)(void *opaque);
-    struct zupd_fetch_stats stats;
     void (*get_many)(void *opaque, struct zupd_get_item *items, size_t n, unsigned parallel);
+    void (*free)(void *opaque);
 };
 
-/* Release a transport made by a zupd_*_transport_new(). NULL ok. */
+static inline void
+zupd_transport_ops_init(struct zupd_transport_ops *ops)
+{
+    *ops = (struct zupd_transport_ops){.size = sizeof(*ops)};
+}
+
+/* A transport: its operations, their opaque state, and the statistics of
+ * the downloads made through it. Opaque. Implementations:
+ * zupd_curl_transport_new(), or the caller's own with zupd_transport_new(). */
+struct zupd_transport;
+
+/* A transport over the caller's operations (copied; get is required).
+ * Ownership: *out new, release with zupd_transport_free(), which calls
+ * ops->free(opaque); on error *out is NULL and opaque stays the caller's.
+ * Returns ZUPD_OK, ZUPD_E_NOMEM or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_transport_new(const struct zupd_transport_ops *ops, void *opaque,
+                                               struct zupd_transport **out);
+
+/* Release a transport. NULL ok. */
 ZUPD_API void zupd_transport_free(struct zupd_transport *t);
+
+/* The counters of the downloads made through t so far, into *st (whose
+ * size the caller set, zupd_fetch_stats_init()). Returns ZUPD_OK or
+ * ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_transport_stats(const struct zupd_transport *t,
+                                                 struct zupd_fetch_stats *st);
 
 /* ------------------------------------------------------------ libcurl */
 
+/* Options of the libcurl transport. Growable (docs/api.md): start from
+ * zupd_curl_opts_init() or ZUPD_CURL_OPTS_DEFAULT, which set size and the
+ * defaults; fields a caller's headers lack take the library's defaults. */
 struct zupd_curl_opts {
+    size_t size;                 /* sizeof(struct zupd_curl_opts) of the caller */
     uint32_t connect_timeout_ms; /* 0: libcurl's default (300 s) */
     uint32_t low_speed_limit;    /* bytes/s; slower for low_speed_time s aborts */
     uint32_t low_speed_time;     /* seconds; 0 disables the low-speed check */
@@ -117,10 +153,18 @@ struct zupd_curl_opts {
 
 #define ZUPD_CURL_OPTS_DEFAULT                                                                     \
     {                                                                                              \
-        .connect_timeout_ms = 10000, .low_speed_limit = 1024, .low_speed_time = 30,                \
-        .total_timeout_ms = 0, .max_redirs = 5, .max_retry_after = 6 * 3600,                       \
-        .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL, .user_agent = NULL              \
+        .size = sizeof(struct zupd_curl_opts), .connect_timeout_ms = 10000,                        \
+        .low_speed_limit = 1024, .low_speed_time = 30, .total_timeout_ms = 0, .max_redirs = 5,     \
+        .max_retry_after = 6 * 3600, .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL,    \
+        .user_agent = NULL                                                                         \
     }
+
+/* The default options, size set. */
+static inline void
+zupd_curl_opts_init(struct zupd_curl_opts *o)
+{
+    *o = (struct zupd_curl_opts)ZUPD_CURL_OPTS_DEFAULT;
+}
 
 /* A libcurl transport holding ONE easy handle, reused for every GET so
  * connections are kept alive. Only http and https are allowed, also for
@@ -133,28 +177,6 @@ struct zupd_curl_opts {
 ZUPD_API ZUPD_NODISCARD int zupd_curl_transport_new(struct zupd_ctx *ctx,
                                                     const struct zupd_curl_opts *opts,
                                                     struct zupd_transport **out);
-
-/* ------------------------------------------------------------ in memory */
-
-/* A transport serving URL -> bytes from memory, for tests of the layers
- * above the network. Missing URLs answer 404. It honours Range (206),
- * answers 304 to If-None-Match with the entry's ETag ("\"<n>\"", n counting
- * puts), and delivers bodies in 4 KiB pieces.
- * Ownership: *out is new, release with zupd_transport_free(). */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_new(struct zupd_transport **out);
-/* Serve a copy of data[0..len) at url (replacing any entry). */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_put(struct zupd_transport *t, const char *url,
-                                                   const void *data, size_t len);
-/* Make GETs of url fail with err (ZUPD_E_NET, _TIMEOUT, _BUSY with
- * retry_after, ...); ZUPD_OK serves the entry again. */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_fail(struct zupd_transport *t, const char *url,
-                                                    int err, uint32_t retry_after);
-/* Make GETs of url stop with ZUPD_E_NET after delivering the body up to
- * file position after (a cut connection; resume tests). UINT64_MAX: never. */
-ZUPD_API ZUPD_NODISCARD int zupd_mem_transport_cut(struct zupd_transport *t, const char *url,
-                                                   uint64_t after);
-/* Number of GETs of url so far (also of missing or failing URLs). */
-ZUPD_API uint64_t zupd_mem_transport_count(const struct zupd_transport *t, const char *url);
 
 /* ------------------------------------------------------------ mirrors */
 
@@ -248,31 +270,6 @@ ZUPD_API ZUPD_NODISCARD int zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_t
                                              enum zupd_hash_alg alg,
                                              struct zupd_fetch_file_req *files, size_t n,
                                              unsigned parallel, unsigned flags);
-
-/* ------------------------------------------------------------ client state */
-
-/* What a client keeps across runs about its repository's servers: the
- * validators of timestamp.json and a cool-down asked by Retry-After. The
- * program owns the file; the library only formats and parses. */
-struct zupd_fetch_state {
-    struct zupd_validators timestamp;
-    int64_t cooldown_until; /* unix time before which no request is sent; 0: none */
-};
-
-/* Text form ("zupd-fetch-state 1\n" and key value lines) into dst[0..dst_cap),
- * NUL-terminated, length in *out_len. ZUPD_E_TOOBIG if dst is too small. */
-ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_format(char *dst, size_t dst_cap, size_t *out_len,
-                                                    const struct zupd_fetch_state *st);
-/* Parse src[0..src_len) (untrusted: strict, bounded). On error *st is zeroed.
- * Returns ZUPD_OK or ZUPD_E_FORMAT. */
-ZUPD_API ZUPD_NODISCARD int zupd_fetch_state_parse(const char *src, size_t src_len,
-                                                   struct zupd_fetch_state *st);
-/* Note a server's Retry-After at time now: the cool-down is extended to
- * now + retry_after (never shortened). */
-ZUPD_API void zupd_fetch_state_cooldown(struct zupd_fetch_state *st, int64_t now,
-                                        uint32_t retry_after);
-/* Seconds still to wait at time now; 0 when requests may be sent. */
-ZUPD_API uint64_t zupd_fetch_state_wait(const struct zupd_fetch_state *st, int64_t now);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,6 @@ extern "C" {
 #endif
 
 struct zupd_store;
-struct zupd_stage;
 
 /* What the store remembers about a component beyond its trees. */
 struct zupd_store_state {
@@ -90,44 +89,6 @@ ZUPD_API void zupd_store_state_release(struct zupd_store_state *st);
 ZUPD_API bool zupd_store_state_is_bad(const struct zupd_store_state *st, const char *version);
 ZUPD_API ZUPD_NODISCARD int zupd_store_state_mark_bad(struct zupd_store_state *st,
                                                       const char *version);
-
-/* ------------------------------------------------------------ staging */
-
-/* Start building version of a verified manifest (manifest_bytes are the
- * exact verified bytes; they are parsed again here and saved with the
- * version). An old staging tree of that version is removed first.
- * ZUPD_E_EXISTS when the version is already installed.
- * Ownership: *out new; finish with zupd_stage_commit() or zupd_stage_abort(). */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_begin(struct zupd_store *s, const uint8_t *manifest_bytes,
-                                             size_t len, struct zupd_stage **out);
-/* The manifest being staged (borrowed). */
-ZUPD_API const struct zupd_manifest *zupd_stage_manifest(const struct zupd_stage *st);
-
-/* Find an installed file whose content has this sha256 (any kept version,
- * current first): its absolute path into path[0..cap). ZUPD_E_NOTFOUND. */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_find_local(struct zupd_stage *st, const uint8_t *sha256,
-                                                  char *path, size_t cap);
-
-/* Stage file i of the manifest as a hard link to installed identical
- * content. ZUPD_E_NOTFOUND when there is none. */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_link(struct zupd_stage *st, size_t i);
-
-/* Open file i for writing; *sink receives its content (hashed while
- * written; more than the manifest's size is refused). Exactly one file is
- * open at a time. Finish with zupd_stage_close(). */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_open(struct zupd_stage *st, size_t i,
-                                            struct zupd_sink *sink);
-/* Close the open file: its size and sha256 must match the manifest
- * (ZUPD_E_LENGTH, ZUPD_E_HASH; the file is then removed so the caller can
- * try another source). The fsync is deferred to commit. */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_close(struct zupd_stage *st);
-
-/* Every file of the manifest staged? Then fsync every staged file, then
- * each directory once, save the manifest, and rename the tree to
- * versions/<version>. ZUPD_E_MISUSE when files are missing. Frees st. */
-ZUPD_API ZUPD_NODISCARD int zupd_stage_commit(struct zupd_stage *st);
-/* Remove the staging tree and free st. NULL ok. */
-ZUPD_API void zupd_stage_abort(struct zupd_stage *st);
 
 #ifdef __cplusplus
 }

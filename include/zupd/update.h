@@ -16,7 +16,10 @@
 extern "C" {
 #endif
 
+/* Growable (docs/api.md): start from zupd_updater_opts_init(), which sets
+ * size and zeroes the rest; then fill the fields. */
 struct zupd_updater_opts {
+    size_t size;                /* sizeof(struct zupd_updater_opts) of the caller */
     const char *const *mirrors; /* repository roots (metadata/, targets/, blobs/) */
     size_t n_mirrors;
     const char *state_dir;            /* metadata/, cache/, components/, fetch-state */
@@ -32,6 +35,12 @@ struct zupd_updater_opts {
     size_t n_policy_mirrors;
     const char *policy_root; /* its root.json to start from */
 };
+
+static inline void
+zupd_updater_opts_init(struct zupd_updater_opts *o)
+{
+    *o = (struct zupd_updater_opts){.size = sizeof(*o)};
+}
 
 struct zupd_updater;
 
@@ -98,8 +107,12 @@ ZUPD_API ZUPD_NODISCARD int zupd_updater_manifest(struct zupd_updater *u, const 
                                                   struct zupd_manifest **m, char *err,
                                                   size_t err_cap);
 
-/* What an install did. */
+/* What an install did. Growable (docs/api.md): the caller's struct gets
+ * zupd_install_stats_init() (size), the library fills what that size
+ * holds. A progress callback gets the library's struct: its size says which
+ * fields are there. */
 struct zupd_install_stats {
+    size_t size;           /* sizeof(struct zupd_install_stats) */
     size_t files;          /* files in the release */
     size_t linked;         /* unchanged: hard links (or local copies) */
     size_t by_delta;       /* built from a delta */
@@ -110,6 +123,12 @@ struct zupd_install_stats {
     uint64_t release_size; /* total content bytes of the release */
     size_t by_chain;       /* built from a chain of deltas through releases in between */
 };
+
+static inline void
+zupd_install_stats_init(struct zupd_install_stats *st)
+{
+    *st = (struct zupd_install_stats){.size = sizeof(*st)};
+}
 
 /* Releases between the installed one and the new one whose manifests an
  * install may fetch to plan chains of deltas (the newest ones). */
@@ -140,8 +159,11 @@ ZUPD_API ZUPD_NODISCARD int zupd_updater_install(struct zupd_updater *u, struct 
 /* Expiry of the trusted timestamp (0 when none) and the client (borrowed). */
 ZUPD_API int64_t zupd_updater_expires(const struct zupd_updater *u);
 ZUPD_API struct zupd_client *zupd_updater_client(struct zupd_updater *u);
-/* Requests and bytes of this updater's transport so far. */
-ZUPD_API struct zupd_fetch_stats zupd_updater_stats(const struct zupd_updater *u);
+/* Requests and bytes of this updater's transport so far, into *st (size
+ * set by zupd_fetch_stats_init()): zupd_transport_stats() of
+ * opts->transport. Returns ZUPD_OK or ZUPD_E_MISUSE. */
+ZUPD_API ZUPD_NODISCARD int zupd_updater_stats(const struct zupd_updater *u,
+                                               struct zupd_fetch_stats *st);
 
 #ifdef __cplusplus
 }

@@ -95,8 +95,8 @@ cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct zupd_serve_opts o;
-    struct zupd_server *srv = NULL;
+    struct zp_serve_opts o;
+    struct zp_server *srv = NULL;
     const char *log_path = NULL;
     char err[512];
     struct rlimit rl;
@@ -104,7 +104,7 @@ cmd_serve(int argc, char **argv)
     unsigned long v;
     int ch, rc, sig;
 
-    zupd_serve_opts_init(&o);
+    zp_serve_opts_init(&o);
     o.log_fn = log_stderr;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -197,7 +197,7 @@ cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    rc = zupd_serve_start(&o, &srv, err, sizeof(err));
+    rc = zp_serve_start(&o, &srv, err, sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: %s\n", err[0] != '\0' ? err : zupd_strerror(rc));
         if (o.access_log_fd > STDOUT_FILENO)
@@ -225,7 +225,7 @@ cmd_serve(int argc, char **argv)
         if (sig == SIGINT || sig == SIGTERM)
             break;
     }
-    zupd_serve_stop(srv);
+    zp_serve_stop(srv);
     if (!quiet)
         fprintf(stderr, "zupd-mirror: stopped\n");
     if (o.access_log_fd > STDOUT_FILENO)

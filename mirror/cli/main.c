@@ -73,7 +73,7 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("zupd-mirror %s\n", zupd_pub_version());
+        printf("zupd-mirror %s\n", zp_pub_version());
         return 0;
     }
     if (zp_cmd_is_repo(argv[1]))

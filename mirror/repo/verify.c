@@ -481,7 +481,8 @@ int
 zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
           struct zp_verify_res *res, char *err, size_t cap)
 {
-    struct zupd_transport tr = {.opaque = NULL, .get = file_get, .free = file_free};
+    struct zupd_transport_ops ops;
+    struct zupd_transport *tr = NULL;
     char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32], tmp[PATH_MAX], why[512] = "";
     const char *mb[1] = {mbase};
     struct zupd_client_opts o;
@@ -526,11 +527,19 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
         zu_fail(err, cap, rc, "%s: %s", root_path ? root_path : "metadata/1.root.json", why);
         goto out;
     }
-    memset(&o, 0, sizeof(o));
+    zupd_transport_ops_init(&ops);
+    ops.get = file_get;
+    ops.free = file_free;
+    rc = zupd_transport_new(&ops, NULL, &tr);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
+        goto out;
+    }
+    zupd_client_opts_init(&o);
     o.metadata_urls = mb;
     o.n_metadata_urls = 1;
     o.metadata_dirfd = mfd;
-    o.transport = &tr;
+    o.transport = tr;
     o.now = now;
     rc = zupd_client_new(&o, &c, why, sizeof(why));
     if (rc == ZUPD_OK)
@@ -565,6 +574,7 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
 out:
     zp_sel_set_release(&sel);
     zupd_client_free(c);
+    zupd_transport_free(tr);
     if (mfd >= 0)
         close(mfd);
     if (have_tmp)

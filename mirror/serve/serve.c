@@ -57,11 +57,11 @@ struct req {
 
 static char no_log_req; /* *req_cls when there is no access log */
 
-static void srv_log(const struct zupd_server *s, int level, const char *fmt, ...)
+static void srv_log(const struct zp_server *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-srv_log(const struct zupd_server *s, int level, const char *fmt, ...)
+srv_log(const struct zp_server *s, int level, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -80,7 +80,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    const struct zupd_server *s = cls;
+    const struct zp_server *s = cls;
     char msg[512];
     size_t n;
 
@@ -150,7 +150,7 @@ static const char body500[] = "500 internal server error\n";
 static const char body503[] = "503 service unavailable\n";
 
 static enum MHD_Result
-queue_error(struct zupd_server *s, struct MHD_Connection *c, struct req *r, unsigned status)
+queue_error(struct zp_server *s, struct MHD_Connection *c, struct req *r, unsigned status)
 {
     struct MHD_Response *resp;
     size_t len;
@@ -186,7 +186,7 @@ queue_error(struct zupd_server *s, struct MHD_Connection *c, struct req *r, unsi
 }
 
 static enum MHD_Result
-queue_416(struct zupd_server *s, struct MHD_Connection *c, struct req *r, uint64_t size)
+queue_416(struct zp_server *s, struct MHD_Connection *c, struct req *r, uint64_t size)
 {
     static const char body[] = "416 range not satisfiable\n";
     struct MHD_Response *resp;
@@ -219,7 +219,7 @@ add_content_range(struct MHD_Response *resp, uint64_t off, uint64_t len, uint64_
 }
 
 static enum MHD_Result
-serve_cached(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool head,
+serve_cached(struct zp_server *s, struct MHD_Connection *c, struct req *r, bool head,
              const char *rel, size_t rellen, const struct centry *e)
 {
     struct MHD_Response *resp;
@@ -252,7 +252,7 @@ serve_cached(struct zupd_server *s, struct MHD_Connection *c, struct req *r, boo
 
 /* Any regular file: validators from its inode, body by sendfile. */
 static enum MHD_Result
-serve_fd(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool head, int dirfd,
+serve_fd(struct zp_server *s, struct MHD_Connection *c, struct req *r, bool head, int dirfd,
          const char *base, const char *rel, size_t rellen)
 {
     struct MHD_Response *resp = NULL;
@@ -315,7 +315,7 @@ serve_fd(struct zupd_server *s, struct MHD_Connection *c, struct req *r, bool he
 }
 
 static enum MHD_Result
-respond(struct zupd_server *s, struct MHD_Connection *c, struct req *r, const char *url, bool head)
+respond(struct zp_server *s, struct MHD_Connection *c, struct req *r, const char *url, bool head)
 {
     char rel[ZU_SERVE_PATH_MAX + 1];
     const char *base = rel, *slash;
@@ -383,7 +383,7 @@ static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
-    struct zupd_server *s = cls;
+    struct zp_server *s = cls;
     struct req *r = *req_cls == &no_log_req ? NULL : *req_cls;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = !get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -429,7 +429,7 @@ static void
 on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    struct zupd_server *s = cls;
+    struct zp_server *s = cls;
     struct req *r = *req_cls;
     const union MHD_ConnectionInfo *ci;
     char ip[INET6_ADDRSTRLEN] = "-", when[40], line[900];
@@ -475,7 +475,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 /* ------------------------------------------------------------------ setup */
 
 void
-zupd_serve_opts_init(struct zupd_serve_opts *o)
+zp_serve_opts_init(struct zp_serve_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->access_log_fd = -1;
@@ -510,7 +510,7 @@ no_unescape(void *cls, struct MHD_Connection *c, char *s)
 }
 
 static void
-free_server(struct zupd_server *s)
+free_server(struct zp_server *s)
 {
     if (s == NULL)
         return;
@@ -541,10 +541,9 @@ free_server(struct zupd_server *s)
 }
 
 int
-zupd_serve_start(const struct zupd_serve_opts *o, struct zupd_server **out, char *err,
-                 size_t err_cap)
+zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err, size_t err_cap)
 {
-    struct zupd_server *s = NULL;
+    struct zp_server *s = NULL;
     unsigned threads = o->threads;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     size_t cert_len = 0;
@@ -659,13 +658,13 @@ fail:
 }
 
 const char *
-zupd_serve_address(const struct zupd_server *s)
+zp_serve_address(const struct zp_server *s)
 {
     return s->addr;
 }
 
 void
-zupd_serve_stop(struct zupd_server *s)
+zp_serve_stop(struct zp_server *s)
 {
     if (s == NULL)
         return;

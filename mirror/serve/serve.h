@@ -12,7 +12,7 @@
 
 #include <zupd/common.h>
 
-struct zupd_serve_opts {
+struct zp_serve_opts {
     const char *root;   /* the tree to serve (required) */
     const char *listen; /* "ADDR:PORT" or "[ADDR6]:PORT"; NULL: 127.0.0.1:8080; port 0 picks one */
     unsigned threads;   /* worker threads, each with its own epoll; 0: number of CPUs */
@@ -33,13 +33,13 @@ struct zupd_serve_opts {
 };
 
 /* Fill o with the defaults above (root NULL, access_log_fd -1). */
-void zupd_serve_opts_init(struct zupd_serve_opts *o);
+void zp_serve_opts_init(struct zp_serve_opts *o);
 
-struct zupd_server;
+struct zp_server;
 
 /* Open the root, bind and listen, start the worker threads. Returns at once;
- * the server runs until zupd_serve_stop().
- * Ownership: on ZUPD_OK *out is new, release with zupd_serve_stop(); o and
+ * the server runs until zp_serve_stop().
+ * Ownership: on ZUPD_OK *out is new, release with zp_serve_stop(); o and
  * its strings are not retained (files are read, fds dup'ed are not: the
  * access log fd must stay open until stop). On error *out is NULL and err
  * holds a one-line reason naming the address or file.
@@ -47,13 +47,13 @@ struct zupd_server;
  * (root missing), ZUPD_E_IO (root not a directory, cannot bind/listen, TLS
  * files unreadable), ZUPD_E_NOMEM, ZUPD_E_NET (the HTTP library refused to
  * start). */
-ZUPD_NODISCARD int zupd_serve_start(const struct zupd_serve_opts *o, struct zupd_server **out,
-                                    char *err, size_t err_cap);
+ZUPD_NODISCARD int zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
+                                  size_t err_cap);
 
 /* The address actually listened on, e.g. "127.0.0.1:41234". */
-const char *zupd_serve_address(const struct zupd_server *s);
+const char *zp_serve_address(const struct zp_server *s);
 
 /* Stop accepting, close every connection, join the threads, free all. NULL ok. */
-void zupd_serve_stop(struct zupd_server *s);
+void zp_serve_stop(struct zp_server *s);
 
 #endif

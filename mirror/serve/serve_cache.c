@@ -68,7 +68,7 @@ zp_centry_unref(struct centry *e)
 
 /* A referenced entry for key that is still the file st describes, or NULL. */
 struct centry *
-zp_cache_get(struct zupd_server *s, const char *key, size_t keylen, const struct stat *st)
+zp_cache_get(struct zp_server *s, const char *key, size_t keylen, const struct stat *st)
 {
     uint64_t h = fnv1a(key, keylen);
     struct centry *e, *found = NULL;
@@ -88,7 +88,7 @@ zp_cache_get(struct zupd_server *s, const char *key, size_t keylen, const struct
 }
 
 void
-zp_cache_flush_locked(struct zupd_server *s)
+zp_cache_flush_locked(struct zp_server *s)
 {
     size_t i;
 
@@ -108,7 +108,7 @@ zp_cache_flush_locked(struct zupd_server *s)
  * key. When the cache would pass its cap it is emptied first: stale entries
  * of replaced versions go, the hot ones come back on their next request. */
 void
-zp_cache_put(struct zupd_server *s, struct centry *e)
+zp_cache_put(struct zp_server *s, struct centry *e)
 {
     struct centry **pp;
 
@@ -141,7 +141,7 @@ zp_cache_put(struct zupd_server *s, struct centry *e)
 /* Open the directory part of rel (rel[0..dirlen)) beneath the root without
  * following symlinks, as an O_PATH descriptor. Returns the fd or -errno. */
 int
-zp_serve_open_dir_beneath(struct zupd_server *s, const char *rel, size_t dirlen)
+zp_serve_open_dir_beneath(struct zp_server *s, const char *rel, size_t dirlen)
 {
     char path[ZU_SERVE_PATH_MAX + 1];
     int fd, e;
@@ -258,7 +258,7 @@ zp_serve_response_304(const char *etag, const char *lastmod, const char *cc)
 /* Read dirfd/base (a regular file of at most meta_max bytes) into a new
  * cache entry with its responses. Returns 0 or an HTTP status. */
 unsigned
-zp_centry_load(struct zupd_server *s, int dirfd, const char *base, const char *rel, size_t rellen,
+zp_centry_load(struct zp_server *s, int dirfd, const char *base, const char *rel, size_t rellen,
                struct centry **out)
 {
     struct centry *e = NULL;

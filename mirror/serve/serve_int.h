@@ -45,7 +45,7 @@ struct centry {
     const char *cc;
 };
 
-struct zupd_server {
+struct zp_server {
     struct MHD_Daemon *d;
     int rootfd;
     int logfd;
@@ -69,19 +69,19 @@ struct zupd_server {
 void zp_centry_unref(struct centry *e);
 
 /* A referenced entry for key that is still the file st describes, or NULL. */
-struct centry *zp_cache_get(struct zupd_server *s, const char *key, size_t keylen,
+struct centry *zp_cache_get(struct zp_server *s, const char *key, size_t keylen,
                             const struct stat *st);
 
 /* Empty the cache; the caller holds s->lock for writing (or is alone). */
-void zp_cache_flush_locked(struct zupd_server *s);
+void zp_cache_flush_locked(struct zp_server *s);
 
 /* Insert e (the cache takes one reference), replacing the entry of the same
  * key; the cache is emptied first when it would pass its cap. */
-void zp_cache_put(struct zupd_server *s, struct centry *e);
+void zp_cache_put(struct zp_server *s, struct centry *e);
 
 /* Open the directory part of rel (rel[0..dirlen)) beneath the root without
  * following symlinks, as an O_PATH descriptor. Returns the fd or -errno. */
-int zp_serve_open_dir_beneath(struct zupd_server *s, const char *rel, size_t dirlen);
+int zp_serve_open_dir_beneath(struct zp_server *s, const char *rel, size_t dirlen);
 
 /* The HTTP status for a failed open or read with errno e. */
 unsigned zp_serve_errno_status(int e);
@@ -101,7 +101,7 @@ struct MHD_Response *zp_serve_response_304(const char *etag, const char *lastmod
  * cache entry with its responses. Returns 0 or an HTTP status (0 with *out
  * NULL: grown past meta_max, serve it from a descriptor). Ownership: *out
  * holds one reference, release with zp_centry_unref(). */
-unsigned zp_centry_load(struct zupd_server *s, int dirfd, const char *base, const char *rel,
+unsigned zp_centry_load(struct zp_server *s, int dirfd, const char *base, const char *rel,
                         size_t rellen, struct centry **out);
 
 #endif

@@ -487,6 +487,16 @@ out:
     return ok;
 }
 
+/* Body bytes downloaded through t so far. */
+static uint64_t
+tr_bytes(const struct zupd_transport *t)
+{
+    struct zupd_fetch_stats fs;
+
+    zupd_fetch_stats_init(&fs);
+    return zupd_transport_stats(t, &fs) == ZUPD_OK ? fs.bytes : 0;
+}
+
 static int
 sync_blob(struct sync *s, struct blob *b)
 {
@@ -494,7 +504,7 @@ sync_blob(struct sync *s, struct blob *b)
     struct zupd_fetch_req req;
     struct zupd_fetch_res fres;
     const char *bases[1] = {s->base};
-    uint64_t before = s->tr->stats.bytes;
+    uint64_t before = tr_bytes(s->tr);
     int rc;
 
     zp_blob_path(rel, sizeof(rel), b->sha);
@@ -520,7 +530,7 @@ sync_blob(struct sync *s, struct blob *b)
                        (unsigned long long)b->size, zupd_strerror(rc));
     b->staged = true;
     s->res->blobs_fetched++;
-    s->res->blob_bytes_fetched += s->tr->stats.bytes - before;
+    s->res->blob_bytes_fetched += tr_bytes(s->tr) - before;
     return ZUPD_OK;
 }
 
@@ -763,7 +773,7 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         goto out;
     }
     mb[0] = s.mbase;
-    memset(&co, 0, sizeof(co));
+    zupd_client_opts_init(&co);
     co.metadata_urls = mb;
     co.n_metadata_urls = 1;
     co.metadata_dirfd = s.mfd;
@@ -838,8 +848,13 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     }
 out:
     if (s.tr != NULL) {
-        res->requests = s.tr->stats.requests;
-        res->bytes_fetched = s.tr->stats.bytes;
+        struct zupd_fetch_stats fs;
+
+        zupd_fetch_stats_init(&fs);
+        if (zupd_transport_stats(s.tr, &fs) == ZUPD_OK) {
+            res->requests = fs.requests;
+            res->bytes_fetched = fs.bytes;
+        }
     }
     if (rc != ZUPD_OK && err != NULL && err[0] == '\0')
         zu_fail(err, cap, rc, "%s", zupd_strerror(rc));

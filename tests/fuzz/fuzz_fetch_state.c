@@ -12,21 +12,21 @@
 #include <zupd/fetch.h>
 
 #include "fetch_int.h"
+#include "zu/fetch_state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct zupd_fetch_state st, back;
+    struct zu_fetch_state st, back;
     char text[2048], v[ZUPD_VALIDATOR_MAX], shown[128];
     char *url;
     size_t n;
 
-    if (zupd_fetch_state_parse((const char *)data, size, &st) == ZUPD_OK) {
-        if (zupd_fetch_state_format(text, sizeof(text), &n, &st) != ZUPD_OK ||
-            zupd_fetch_state_parse(text, n, &back) != ZUPD_OK ||
-            memcmp(&st, &back, sizeof(st)) != 0)
+    if (zu_fetch_state_parse((const char *)data, size, &st) == ZUPD_OK) {
+        if (zu_fetch_state_format(text, sizeof(text), &n, &st) != ZUPD_OK ||
+            zu_fetch_state_parse(text, n, &back) != ZUPD_OK || memcmp(&st, &back, sizeof(st)) != 0)
             abort();
     }
     zu_validator_set(v, (const char *)data, size);

@@ -24,6 +24,7 @@
 #include <zupd/fetch.h>
 
 #include "zu/fsio.h"
+#include "zu/fetch_state.h"
 
 #define MAX_MIRRORS 8
 
@@ -62,13 +63,27 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The transport's counters (zeros if they cannot be read). */
+static struct zupd_fetch_stats
+stats_of(const struct zupd_transport *t)
+{
+    struct zupd_fetch_stats st;
+
+    zupd_fetch_stats_init(&st);
+    if (zupd_transport_stats(t, &st) != ZUPD_OK)
+        zupd_fetch_stats_init(&st);
+    return st;
+}
+
 static void
 report(int rc, const struct zupd_fetch_res *res, const struct zupd_transport *t, size_t len)
 {
+    struct zupd_fetch_stats st = stats_of(t);
+
     printf("rc=%s mirror=%zu status=%ld start=%" PRIu64 " bytes=%zu notmod=%d retry_after=%" PRIu32
            " http=%" PRIu32 " recv=%" PRIu64 " requests=%" PRIu64 " conns=%" PRIu64 "\n",
            zupd_errname(rc), res->mirror, res->status, res->start, len, res->not_modified ? 1 : 0,
-           res->retry_after, res->http_version, t->stats.bytes, t->stats.requests, t->stats.connections);
+           res->retry_after, res->http_version, st.bytes, st.requests, st.connections);
 }
 
 /* zu_atomic_write() takes a plain name: split path into its directory. */
@@ -91,7 +106,7 @@ write_path(const char *path, const void *buf, size_t len, mode_t mode)
 }
 
 static int
-load_state(struct zupd_fetch_state *st)
+load_state(struct zu_fetch_state *st)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -104,13 +119,13 @@ load_state(struct zupd_fetch_state *st)
     if (rc == ZUPD_E_NOTFOUND)
         return ZUPD_OK;
     if (rc == ZUPD_OK)
-        rc = zupd_fetch_state_parse((const char *)buf, len, st);
+        rc = zu_fetch_state_parse((const char *)buf, len, st);
     free(buf);
     return rc;
 }
 
 static int
-save_state(const struct zupd_fetch_state *st)
+save_state(const struct zu_fetch_state *st)
 {
     char text[1024];
     size_t len;
@@ -118,7 +133,7 @@ save_state(const struct zupd_fetch_state *st)
 
     if (state_file == NULL)
         return ZUPD_OK;
-    rc = zupd_fetch_state_format(text, sizeof(text), &len, st);
+    rc = zu_fetch_state_format(text, sizeof(text), &len, st);
     if (rc == ZUPD_OK)
         rc = write_path(state_file, text, len, 0600);
     return rc;
@@ -127,9 +142,9 @@ save_state(const struct zupd_fetch_state *st)
 static int
 cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_state st, before;
-    struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
-                                 .max_bytes = max_bytes};
+    struct zu_fetch_state st, before;
+    struct zupd_fetch_req req = {
+        .bases = bases, .n_bases = n_bases, .path = path, .max_bytes = max_bytes};
     struct zupd_fetch_res res;
     uint8_t *body = NULL;
     size_t len = 0;
@@ -140,7 +155,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
     rc = load_state(&st);
     if (rc != ZUPD_OK)
         goto out;
-    wait = zupd_fetch_state_wait(&st, (int64_t)time(NULL));
+    wait = zu_fetch_state_wait(&st, (int64_t)time(NULL));
     if (wait > 0) {
         printf("rc=cooldown wait=%" PRIu64 "\n", wait);
         return 0;
@@ -150,7 +165,7 @@ cmd_get(struct zupd_ctx *ctx, struct zupd_transport *t, const char *path)
         req.cond = &st.timestamp;
     rc = zupd_fetch_mem(ctx, t, &req, &body, &len, &res);
     if (rc == ZUPD_E_BUSY)
-        zupd_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
+        zu_fetch_state_cooldown(&st, (int64_t)time(NULL), res.retry_after);
     if (rc == ZUPD_OK && out_file != NULL && body != NULL)
         rc = write_path(out_file, body, len, 0644);
     /* an idle check (304) writes nothing */
@@ -196,8 +211,8 @@ cmd_multi(struct zupd_ctx *ctx, struct zupd_transport *t, int argc, char **argv)
     int fails = 0;
 
     for (int i = 0; i < argc; i++) {
-        struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = argv[i],
-                                     .max_bytes = max_bytes};
+        struct zupd_fetch_req req = {
+            .bases = bases, .n_bases = n_bases, .path = argv[i], .max_bytes = max_bytes};
         struct zupd_fetch_res res;
         uint8_t *body = NULL;
         size_t len = 0;
@@ -213,8 +228,8 @@ cmd_multi(struct zupd_ctx *ctx, struct zupd_transport *t, int argc, char **argv)
 static int
 one_get(struct zupd_transport *t, const char *path)
 {
-    struct zupd_fetch_req req = {.bases = bases, .n_bases = n_bases, .path = path,
-                                 .max_bytes = max_bytes};
+    struct zupd_fetch_req req = {
+        .bases = bases, .n_bases = n_bases, .path = path, .max_bytes = max_bytes};
     struct zupd_fetch_res res;
     uint8_t *body = NULL;
     size_t len = 0;
@@ -233,22 +248,24 @@ cmd_bench(struct zupd_transport *t, const char *path, uint64_t n)
 
     if (n == 0 || one_get(t, path) != ZUPD_OK) /* warm up: DNS, first connection */
         return 1;
-    conns = t->stats.connections;
+    conns = stats_of(t).connections;
     t0 = now_s();
     for (uint64_t i = 0; i < n; i++)
         if (one_get(t, path) != ZUPD_OK)
             return 1;
     reused = (now_s() - t0) / (double)n;
-    conns = t->stats.connections - conns;
+    conns = stats_of(t).connections - conns;
     t0 = now_s();
     for (uint64_t i = 0; i < n; i++) {
-        if (zupd_curl_transport_new(NULL, &copts, &fresh) != ZUPD_OK || one_get(fresh, path) != ZUPD_OK)
+        if (zupd_curl_transport_new(NULL, &copts, &fresh) != ZUPD_OK ||
+            one_get(fresh, path) != ZUPD_OK)
             return 1;
         zupd_transport_free(fresh);
         fresh = NULL;
     }
     each = (now_s() - t0) / (double)n;
-    printf("gets=%" PRIu64 " reused_us=%.0f reused_conns=%" PRIu64 " new_handle_us=%.0f ratio=%.2f\n",
+    printf("gets=%" PRIu64 " reused_us=%.0f reused_conns=%" PRIu64
+           " new_handle_us=%.0f ratio=%.2f\n",
            n, reused * 1e6, conns, each * 1e6, each / reused);
     return 0;
 }

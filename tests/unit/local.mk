@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/unit/local.mk -- cmocka unit tests, one program per module
 UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) \
-	-DZUPD_UNITTESTS -DZU_TESTDATA='"$(abs_top_srcdir)/tests/data"'
-UNIT_LIBS = lib/libzupd_test.la $(CMOCKA_LIBS)
+	-DZU_TESTDATA='"$(abs_top_srcdir)/tests/data"'
+UNIT_LIBS = lib/libzupd_core.la $(CMOCKA_LIBS)
 # tests of the publisher library (mirror/)
 PUB_UNIT_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/mirror
 PUB_UNIT_LIBS = mirror/libzupdpub.la $(UNIT_LIBS)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/t_err.c -- error codes are stable and all have texts. */
+#include "config.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -87,6 +90,35 @@ test_log_level_filters(void **state)
     assert_int_equal(zupd_init(), ZUPD_OK);
 }
 
+/* The number the headers give, the number the library gives and the
+ * version string all say the same version. */
+static void
+test_version_number(void **state)
+{
+    unsigned long part[3] = {0, 0, 0};
+    const char *s = zupd_version();
+    char *end = NULL;
+
+    (void)state;
+    assert_string_equal(s, ZUPD_VERSION_STRING);
+    assert_string_equal(s, PACKAGE_VERSION);
+    for (int i = 0; i < 3; i++) {
+        part[i] = strtoul(s, &end, 10);
+        assert_true(end != s);
+        assert_true(part[i] < 100);
+        s = end;
+        if (i < 2) {
+            assert_int_equal(*s, '.');
+            s++;
+        }
+    }
+    assert_int_equal(ZUPD_VERSION_MAJOR, part[0]);
+    assert_int_equal(ZUPD_VERSION_MINOR, part[1]);
+    assert_int_equal(ZUPD_VERSION_RELEASE, part[2]);
+    assert_int_equal(ZUPD_VERSION_NUMBER, part[0] * 10000 + part[1] * 100 + part[2]);
+    assert_int_equal(zupd_version_number(), ZUPD_VERSION_NUMBER);
+}
+
 int
 main(void)
 {
@@ -94,6 +126,7 @@ main(void)
         cmocka_unit_test(test_codes_are_stable),
         cmocka_unit_test(test_every_code_has_text),
         cmocka_unit_test(test_log_level_filters),
+        cmocka_unit_test(test_version_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

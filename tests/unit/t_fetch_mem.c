@@ -19,6 +19,7 @@
 
 #include "fetch_int.h"
 #include "zu/fsio.h"
+#include "zu/fetch_state.h"
 
 static const char *const two[] = {"http://m1/repo", "http://m2/repo/"};
 
@@ -27,7 +28,7 @@ mk(void)
 {
     struct zupd_transport *t = NULL;
 
-    assert_int_equal(zupd_mem_transport_new(&t), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_new(&t), ZUPD_OK);
     return t;
 }
 
@@ -36,6 +37,70 @@ req_of(const char *path, uint64_t max)
 {
     struct zupd_fetch_req r = {.bases = two, .n_bases = 2, .path = path, .max_bytes = max};
     return r;
+}
+
+static int
+nop_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
+        struct zupd_get_res *res)
+{
+    (void)opaque;
+    (void)g;
+    (void)sink;
+    (void)res;
+    return ZUPD_E_NET;
+}
+
+/* The transport's operations and statistics are growable structs
+ * (docs/api.md): a size is required, a longer struct from newer headers is
+ * accepted while its unknown tail is zero, a longer stats struct gets
+ * zeros past what the library knows. */
+static void
+test_transport_growable(void **state)
+{
+    struct {
+        struct zupd_transport_ops ops;
+        void (*later)(void);
+    } big;
+    struct {
+        struct zupd_fetch_stats st;
+        uint64_t later;
+    } bst;
+    struct zupd_transport_ops ops;
+    struct zupd_transport *t = NULL;
+    struct zupd_fetch_stats st;
+
+    (void)state;
+    memset(&ops, 0, sizeof(ops));
+    ops.get = nop_get;
+    assert_int_equal(zupd_transport_new(&ops, NULL, &t), ZUPD_E_MISUSE); /* no size */
+    assert_null(t);
+    zupd_transport_ops_init(&ops);
+    assert_int_equal(zupd_transport_new(&ops, NULL, &t), ZUPD_E_MISUSE); /* no get */
+    memset(&big, 0, sizeof(big));
+    big.ops.size = sizeof(big);
+    big.ops.get = nop_get;
+    big.later = (void (*)(void))nop_get;
+    assert_int_equal(zupd_transport_new(&big.ops, NULL, &t), ZUPD_E_MISUSE);
+    big.later = NULL;
+    assert_int_equal(zupd_transport_new(&big.ops, NULL, &t), ZUPD_OK);
+    assert_ptr_equal(t->ops.get, nop_get);
+    assert_int_equal(t->ops.size, sizeof(struct zupd_transport_ops));
+    t->stats.requests = 7;
+    t->stats.bytes = 8;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(zupd_transport_stats(t, &st), ZUPD_E_MISUSE); /* no size */
+    zupd_fetch_stats_init(&st);
+    assert_int_equal(zupd_transport_stats(t, &st), ZUPD_OK);
+    assert_int_equal(st.size, sizeof(st));
+    assert_int_equal(st.requests, 7);
+    assert_int_equal(st.bytes, 8);
+    memset(&bst, 0xff, sizeof(bst));
+    bst.st.size = sizeof(bst);
+    assert_int_equal(zupd_transport_stats(t, &bst.st), ZUPD_OK);
+    assert_int_equal(bst.st.size, sizeof(bst));
+    assert_int_equal(bst.st.requests, 7);
+    assert_int_equal(bst.later, 0);
+    zupd_transport_free(t);
 }
 
 static void
@@ -48,20 +113,20 @@ test_get_and_count(void **state)
     size_t n = 0;
 
     (void)state;
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/1.root.json", "hello", 5), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/1.root.json", "hello", 5), ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_int_equal(n, 5);
     assert_memory_equal(p, "hello", 5);
     assert_int_equal(res.mirror, 0);
     assert_int_equal(res.status, 200);
     free(p);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/1.root.json"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/1.root.json"), 1);
     /* missing on both mirrors: 404 ends e.g. a root walk */
     r.path = "2.root.json";
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOTFOUND);
     assert_null(p);
     assert_int_equal(n, 0);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/2.root.json"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m2/repo/2.root.json"), 1);
     assert_int_equal(t->stats.requests, 3);
     assert_int_equal(t->stats.bytes, 5);
     /* misuse */
@@ -81,10 +146,9 @@ test_mirror_fallback(void **state)
     size_t n = 0;
 
     (void)state;
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "bad", 3), ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/timestamp.json", "good", 4),
-                     ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NET, 0),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/timestamp.json", "bad", 3), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m2/repo/timestamp.json", "good", 4), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NET, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_int_equal(res.mirror, 1);
@@ -92,7 +156,7 @@ test_mirror_fallback(void **state)
     free(p);
 
     /* the content of mirror 0 failed a check above: ask from the next one */
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_OK, 0),
+    assert_int_equal(zu_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_OK, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_int_equal(res.mirror, 0);
@@ -105,24 +169,24 @@ test_mirror_fallback(void **state)
     r.first = 0;
 
     /* both busy: BUSY with the largest delay */
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_BUSY, 30),
+    assert_int_equal(zu_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_BUSY, 30),
                      ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_BUSY, 120),
+    assert_int_equal(zu_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_BUSY, 120),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_BUSY);
     assert_int_equal(res.retry_after, 120);
     /* priority: a 404 from a reachable mirror beats a network failure */
-    assert_int_equal(
-        zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOTFOUND, 0), ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_TIMEOUT, 0),
+    assert_int_equal(zu_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOTFOUND, 0),
+                     ZUPD_OK);
+    assert_int_equal(zu_mem_transport_fail(t, "http://m2/repo/timestamp.json", ZUPD_E_TIMEOUT, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOTFOUND);
     assert_int_equal(res.mirror, 0);
     /* errors of the machine do not fall back */
-    assert_int_equal(zupd_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOMEM, 0),
+    assert_int_equal(zu_mem_transport_fail(t, "http://m1/repo/timestamp.json", ZUPD_E_NOMEM, 0),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_E_NOMEM);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/timestamp.json"), 4);
+    assert_int_equal(zu_mem_transport_count(t, "http://m2/repo/timestamp.json"), 4);
     zupd_transport_free(t);
 }
 
@@ -136,9 +200,9 @@ test_cap(void **state)
     size_t n = 0;
 
     (void)state;
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/snapshot.json", "0123456789A", 11),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/snapshot.json", "0123456789A", 11),
                      ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/snapshot.json", "0123456789", 10),
+    assert_int_equal(zu_mem_transport_put(t, "http://m2/repo/snapshot.json", "0123456789", 10),
                      ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_int_equal(res.mirror, 1);
@@ -163,7 +227,7 @@ test_conditional(void **state)
     (void)state;
     memset(&v, 0, sizeof(v));
     r.cond = &v;
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts1", 3), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts1", 3), ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_false(res.not_modified);
     assert_string_equal(v.etag, "\"1\"");
@@ -175,7 +239,7 @@ test_conditional(void **state)
     assert_int_equal(t->stats.not_modified, 1);
     assert_int_equal(t->stats.bytes, 3);
     /* a new timestamp: 200 and new validators */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts2", 3), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/timestamp.json", "ts2", 3), ZUPD_OK);
     assert_int_equal(zupd_fetch_mem(NULL, t, &r, &p, &n, &res), ZUPD_OK);
     assert_false(res.not_modified);
     assert_memory_equal(p, "ts2", 3);
@@ -232,9 +296,9 @@ test_file_resume_and_hash(void **state)
     memcpy(bad, good, sizeof(bad));
     bad[70000] ^= 1;
     assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, good, sizeof(good), digest, 32, &n), ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", good, sizeof(good)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m2/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
 
     /* resume: the first 40000 bytes are already there */
@@ -255,7 +319,7 @@ test_file_resume_and_hash(void **state)
     assert_int_equal(unlinkat(dfd, "blob", 0), 0);
 
     /* mirror 0 serves wrong bytes of the right length: mirror 1 is asked */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
                      ZUPD_OK);
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
@@ -266,7 +330,7 @@ test_file_resume_and_hash(void **state)
 
     /* a bad partial prefix (left by a hostile mirror): mirror 0 resumes it,
      * the hash fails, and mirror 0, not to blame, is asked again from scratch */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
     fd = openat(dfd, "blob.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
     assert_true(fd >= 0);
@@ -295,9 +359,9 @@ test_file_resume_and_hash(void **state)
     }
 
     /* wrong everywhere: ZUPD_E_HASH, nothing left behind */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", bad, sizeof(bad)),
                      ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", bad, sizeof(bad)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m2/repo/targets/blob", bad, sizeof(bad)),
                      ZUPD_OK);
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
@@ -306,7 +370,7 @@ test_file_resume_and_hash(void **state)
     assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
 
     /* longer than signed: refused by the cap, nothing renamed */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good) - 1, ZUPD_HASH_SHA256, digest, &res),
@@ -314,8 +378,8 @@ test_file_resume_and_hash(void **state)
     assert_true(faccessat(dfd, "blob", F_OK, 0) != 0);
 
     /* a short file on every mirror: LENGTH, partial kept for later */
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, 5000), ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m2/repo/targets/blob", good, 6000), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", good, 5000), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_put(t, "http://m2/repo/targets/blob", good, 6000), ZUPD_OK);
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
         ZUPD_E_LENGTH);
@@ -337,9 +401,9 @@ test_file_resume_and_hash(void **state)
     /* a cut connection keeps the partial; the next run resumes it */
     assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, good, sizeof(good), digest, 32, &n), ZUPD_OK);
     assert_int_equal(unlinkat(dfd, "blob.part", 0), 0);
-    assert_int_equal(zupd_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
+    assert_int_equal(zu_mem_transport_put(t, "http://m1/repo/targets/blob", good, sizeof(good)),
                      ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", 30000), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_cut(t, "http://m1/repo/targets/blob", 30000), ZUPD_OK);
     r.n_bases = 1;
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
@@ -347,7 +411,7 @@ test_file_resume_and_hash(void **state)
     assert_int_equal(zu_read_capped(dfd, "blob.part", sizeof(good), &p, &n), ZUPD_OK);
     assert_int_equal(n, 30000);
     free(p);
-    assert_int_equal(zupd_mem_transport_cut(t, "http://m1/repo/targets/blob", UINT64_MAX), ZUPD_OK);
+    assert_int_equal(zu_mem_transport_cut(t, "http://m1/repo/targets/blob", UINT64_MAX), ZUPD_OK);
     assert_int_equal(
         zupd_fetch_file(NULL, t, &r, dfd, "blob", sizeof(good), ZUPD_HASH_SHA256, digest, &res),
         ZUPD_OK);
@@ -400,7 +464,7 @@ test_files(void **state)
         assert_int_equal(
             zupd_hash_buf(ZUPD_HASH_SHA256, data[i], sizeof(data[i]), digest[i], 32, &n), ZUPD_OK);
         snprintf(url, sizeof(url), "http://m2/repo/%s", paths[i]);
-        assert_int_equal(zupd_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
+        assert_int_equal(zu_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
         snprintf(url, sizeof(url), "http://m1/repo/%s", paths[i]);
         if (i == 1)
             continue; /* b: only on mirror 1 */
@@ -408,10 +472,10 @@ test_files(void **state)
             static uint8_t bad[50000];
             memcpy(bad, data[i], sizeof(bad));
             bad[100] ^= 1;
-            assert_int_equal(zupd_mem_transport_put(t, url, bad, sizeof(bad)), ZUPD_OK);
+            assert_int_equal(zu_mem_transport_put(t, url, bad, sizeof(bad)), ZUPD_OK);
             continue;
         }
-        assert_int_equal(zupd_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
+        assert_int_equal(zu_mem_transport_put(t, url, data[i], sizeof(data[i])), ZUPD_OK);
     }
     /* d: half of it from an earlier run */
     fd = openat(dfd, "d.part", O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -423,8 +487,8 @@ test_files(void **state)
                                              .name = names[i],
                                              .expected_len = sizeof(data[i]),
                                              .digest = digest[i]};
-    inner_get = t->get;
-    t->get_many = counting_get_many;
+    inner_get = t->ops.get;
+    t->ops.get_many = counting_get_many;
     assert_int_equal(
         zupd_fetch_files(NULL, t, two, 2, dfd, ZUPD_HASH_SHA256, fr, 4, 3, ZUPD_FETCH_NOSYNC),
         ZUPD_OK);
@@ -439,11 +503,11 @@ test_files(void **state)
         free(p);
     }
     /* a is fetched once, b and c on mirror 1 after mirror 0 failed, d resumed */
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/b"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/b"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/c"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m2/repo/blobs/d"), 0);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/blobs/b"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m2/repo/blobs/b"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m2/repo/blobs/c"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m2/repo/blobs/d"), 0);
     assert_int_equal(t->stats.bytes, 4 * 50000 + 50000 - 25000);
     /* whole files already there (partials, or left under their name by an
      * earlier run): no request; one missing everywhere: its error */
@@ -462,9 +526,9 @@ test_files(void **state)
     assert_int_equal(fr[1].rc, ZUPD_E_NOTFOUND);
     assert_int_equal(fr[2].rc, ZUPD_OK);
     assert_int_equal(fr[3].rc, ZUPD_OK);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/c"), 1);
-    assert_int_equal(zupd_mem_transport_count(t, "http://m1/repo/blobs/d"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/blobs/a"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/blobs/c"), 1);
+    assert_int_equal(zu_mem_transport_count(t, "http://m1/repo/blobs/d"), 1);
     /* a damaged file left under its name: fetched again */
     fd = openat(dfd, "c", O_WRONLY);
     assert_true(fd >= 0);
@@ -493,7 +557,7 @@ test_files(void **state)
 static void
 test_state(void **state)
 {
-    struct zupd_fetch_state st, back;
+    struct zu_fetch_state st, back;
     char text[1024];
     size_t n;
     static const char *const bad[] = {
@@ -510,22 +574,22 @@ test_state(void **state)
 
     (void)state;
     memset(&st, 0, sizeof(st));
-    assert_int_equal(zupd_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
+    assert_int_equal(zu_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
     assert_string_equal(text, "zupd-fetch-state 1\n");
     snprintf(st.timestamp.etag, sizeof(st.timestamp.etag), "%s", "W/\"abc\"");
     snprintf(st.timestamp.last_modified, sizeof(st.timestamp.last_modified), "%s",
              "Mon, 23 Nov 2026 10:00:00 GMT");
-    assert_int_equal(zupd_fetch_state_wait(&st, 1000), 0);
-    zupd_fetch_state_cooldown(&st, 1000, 120);
-    zupd_fetch_state_cooldown(&st, 1010, 5); /* never shortened */
-    assert_int_equal(zupd_fetch_state_wait(&st, 1100), 20);
-    assert_int_equal(zupd_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
+    assert_int_equal(zu_fetch_state_wait(&st, 1000), 0);
+    zu_fetch_state_cooldown(&st, 1000, 120);
+    zu_fetch_state_cooldown(&st, 1010, 5); /* never shortened */
+    assert_int_equal(zu_fetch_state_wait(&st, 1100), 20);
+    assert_int_equal(zu_fetch_state_format(text, sizeof(text), &n, &st), ZUPD_OK);
     assert_int_equal(n, strlen(text));
-    assert_int_equal(zupd_fetch_state_parse(text, n, &back), ZUPD_OK);
+    assert_int_equal(zu_fetch_state_parse(text, n, &back), ZUPD_OK);
     assert_memory_equal(&st, &back, sizeof(st));
-    assert_int_equal(zupd_fetch_state_format(text, 20, &n, &st), ZUPD_E_TOOBIG);
+    assert_int_equal(zu_fetch_state_format(text, 20, &n, &st), ZUPD_E_TOOBIG);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(zupd_fetch_state_parse(bad[i], strlen(bad[i]), &back), ZUPD_E_FORMAT);
+        assert_int_equal(zu_fetch_state_parse(bad[i], strlen(bad[i]), &back), ZUPD_E_FORMAT);
         assert_int_equal(back.cooldown_until, 0);
     }
 }
@@ -553,6 +617,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_transport_growable),
         cmocka_unit_test(test_get_and_count),
         cmocka_unit_test(test_mirror_fallback),
         cmocka_unit_test(test_cap),

@@ -108,9 +108,9 @@ test_unicode(void **state)
     /* code point order: 'z' (U+007A) < 'é' (U+00E9) < U+1F600 */
     EXPECT("{\"\\ud83d\\ude00\":3,\"\\u00e9\":2,\"z\":1}",
            "{\"z\":1,\"\xc3\xa9\":2,\"\xf0\x9f\x98\x80\":3}");
-    expect_err("\"\xff\"", ZUPD_E_FORMAT);         /* invalid UTF-8 */
-    expect_err("\"\\ud83d\"", ZUPD_E_FORMAT);       /* lone surrogate */
-    expect_err("\"a\\u0000b\"", ZUPD_E_FORMAT);     /* NUL in a string */
+    expect_err("\"\xff\"", ZUPD_E_FORMAT);      /* invalid UTF-8 */
+    expect_err("\"\\ud83d\"", ZUPD_E_FORMAT);   /* lone surrogate */
+    expect_err("\"a\\u0000b\"", ZUPD_E_FORMAT); /* NUL in a string */
 }
 
 static void
@@ -158,14 +158,13 @@ test_caps(void **state)
     assert_int_equal(zupd_cjson_canonicalize((uint8_t *)deep, 200, &lim, &out, &n), ZUPD_OK);
     free(out);
     lim.max_json_depth = 99;
-    assert_int_equal(zupd_cjson_canonicalize((uint8_t *)deep, 200, &lim, &out, &n),
-                     ZUPD_E_TOOBIG);
+    assert_int_equal(zupd_cjson_canonicalize((uint8_t *)deep, 200, &lim, &out, &n), ZUPD_E_TOOBIG);
     assert_null(out);
     lim = (struct zupd_limits)ZUPD_LIMITS_DEFAULT;
     lim.max_json_bytes = 10;
-    assert_int_equal(zu_json_load((const uint8_t *)"{\"a\":\"0123456789\"}", 18, &lim, &v, why,
-                                  sizeof(why)),
-                     ZUPD_E_TOOBIG);
+    assert_int_equal(
+        zu_json_load((const uint8_t *)"{\"a\":\"0123456789\"}", 18, &lim, &v, why, sizeof(why)),
+        ZUPD_E_TOOBIG);
     assert_null(v);
     assert_string_equal(why, "document too large");
     /* the output buffer cap is enforced too */
@@ -177,6 +176,48 @@ test_caps(void **state)
     assert_string_equal((char *)out, "[1,2,3]");
     free(out);
     json_decref(v);
+}
+
+/* struct zupd_limits is growable (docs/api.md): no size is misuse, the
+ * first version's size works, a longer struct from newer headers works
+ * while its unknown tail is zero. */
+static void
+test_limits_size(void **state)
+{
+    struct {
+        struct zupd_limits lim;
+        size_t later;
+    } big;
+    struct zupd_limits lim;
+    uint8_t *out = NULL;
+    size_t n = 0;
+
+    (void)state;
+    memset(&lim, 0, sizeof(lim));
+    lim.max_json_bytes = 1000;
+    lim.max_json_depth = 8;
+    assert_int_equal(zupd_cjson_canonicalize((const uint8_t *)"{}", 2, &lim, &out, &n),
+                     ZUPD_E_MISUSE);
+    zupd_limits_init(&lim);
+    assert_int_equal(lim.size, sizeof(lim));
+    lim.size = offsetof(struct zupd_limits, max_paths) + sizeof(lim.max_paths);
+    assert_int_equal(
+        zupd_cjson_canonicalize((const uint8_t *)"{\"b\":1,\"a\":2}", 13, &lim, &out, &n), ZUPD_OK);
+    assert_string_equal((const char *)out, "{\"a\":2,\"b\":1}");
+    free(out);
+    lim.max_json_depth = 0; /* a cap is a cap: 0 is not "default" */
+    assert_int_equal(zupd_cjson_canonicalize((const uint8_t *)"{}", 2, &lim, &out, &n),
+                     ZUPD_E_TOOBIG);
+    memset(&big, 0, sizeof(big));
+    zupd_limits_init(&big.lim);
+    big.lim.size = sizeof(big);
+    big.later = 1;
+    assert_int_equal(zupd_cjson_canonicalize((const uint8_t *)"{}", 2, &big.lim, &out, &n),
+                     ZUPD_E_MISUSE);
+    big.later = 0;
+    assert_int_equal(zupd_cjson_canonicalize((const uint8_t *)"{}", 2, &big.lim, &out, &n),
+                     ZUPD_OK);
+    free(out);
 }
 
 static void
@@ -191,9 +232,9 @@ test_error_text_and_getters(void **state)
     bool b;
 
     (void)state;
-    assert_int_equal(zu_json_load((const uint8_t *)"{\"a\":1,\"a\":2}", 13, &lim, &v, why,
-                                  sizeof(why)),
-                     ZUPD_E_FORMAT);
+    assert_int_equal(
+        zu_json_load((const uint8_t *)"{\"a\":1,\"a\":2}", 13, &lim, &v, why, sizeof(why)),
+        ZUPD_E_FORMAT);
     assert_non_null(strstr(why, "duplicate"));
     assert_int_equal(zu_json_load((const uint8_t *)doc, strlen(doc), &lim, &v, NULL, 0), ZUPD_OK);
     assert_int_equal(zu_json_get_str(v, "s", &s), ZUPD_OK);
@@ -217,6 +258,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sorting_and_whitespace),
+        cmocka_unit_test(test_limits_size),
         cmocka_unit_test(test_empty_containers_and_scalars),
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_unicode),

@@ -19,6 +19,7 @@
 #include <zupd/store.h>
 
 #include "zu/internal.h"
+#include "stage.h"
 
 static char root[64];
 
@@ -49,12 +50,12 @@ make_manifest(const char *version, const char *const *files)
     for (size_t i = 0; files[i] != NULL; i += 2) {
         char h[65];
         hex_sha(files[i + 1], strlen(files[i + 1]), h);
-        assert_int_equal(zu_buf_addf(&b,
-                                     "%s{\"path\":\"%s\",\"mode\":420,\"size\":%zu,\"sha256\":\"%s\","
-                                     "\"blob\":{\"sha256\":\"%s\",\"size\":%zu,\"encoding\":\"raw\"}}",
-                                     i ? "," : "", files[i], strlen(files[i + 1]), h, h,
-                                     strlen(files[i + 1])),
-                         ZUPD_OK);
+        assert_int_equal(
+            zu_buf_addf(&b,
+                        "%s{\"path\":\"%s\",\"mode\":420,\"size\":%zu,\"sha256\":\"%s\","
+                        "\"blob\":{\"sha256\":\"%s\",\"size\":%zu,\"encoding\":\"raw\"}}",
+                        i ? "," : "", files[i], strlen(files[i + 1]), h, h, strlen(files[i + 1])),
+            ZUPD_OK);
     }
     assert_int_equal(zu_buf_addstr(&b, "]}"), ZUPD_OK);
     assert_int_equal(zu_buf_detach(&b, &out, &len), ZUPD_OK);
@@ -62,14 +63,14 @@ make_manifest(const char *version, const char *const *files)
 }
 
 static void
-write_content(struct zupd_stage *st, size_t i, const char *content)
+write_content(struct zu_stage *st, size_t i, const char *content)
 {
     struct zupd_sink sink;
 
-    assert_int_equal(zupd_stage_open(st, i, &sink), ZUPD_OK);
+    assert_int_equal(zu_stage_open(st, i, &sink), ZUPD_OK);
     assert_int_equal(sink.begin(sink.opaque, 0), ZUPD_OK);
     assert_int_equal(sink.write(sink.opaque, (const uint8_t *)content, strlen(content)), ZUPD_OK);
-    assert_int_equal(zupd_stage_close(st), ZUPD_OK);
+    assert_int_equal(zu_stage_close(st), ZUPD_OK);
 }
 
 /* install version with files, linking what is already installed */
@@ -77,22 +78,22 @@ static int
 install(struct zupd_store *s, const char *version, const char *const *files, int *links)
 {
     char *m = make_manifest(version, files);
-    struct zupd_stage *st = NULL;
+    struct zu_stage *st = NULL;
     int rc;
 
     *links = 0;
-    rc = zupd_stage_begin(s, (uint8_t *)m, strlen(m), &st);
+    rc = zu_stage_begin(s, (uint8_t *)m, strlen(m), &st);
     free(m);
     if (rc != ZUPD_OK)
         return rc;
     for (size_t i = 0; files[2 * i] != NULL; i++) {
-        if (zupd_stage_link(st, i) == ZUPD_OK) {
+        if (zu_stage_link(st, i) == ZUPD_OK) {
             (*links)++;
             continue;
         }
         write_content(st, i, files[2 * i + 1]);
     }
-    return zupd_stage_commit(st);
+    return zu_stage_commit(st);
 }
 
 static char *
@@ -159,27 +160,27 @@ test_wrong_content_refused(void **state)
     const char *v[] = {"f", "right", NULL};
     char *m = make_manifest("3.0", v);
     struct zupd_store *s = NULL;
-    struct zupd_stage *st = NULL;
+    struct zu_stage *st = NULL;
     struct zupd_sink sink;
 
     (void)state;
     assert_int_equal(zupd_store_open(root, "app", &s), ZUPD_OK);
-    assert_int_equal(zupd_stage_begin(s, (uint8_t *)m, strlen(m), &st), ZUPD_OK);
-    assert_int_equal(zupd_stage_link(st, 0), ZUPD_E_NOTFOUND);
+    assert_int_equal(zu_stage_begin(s, (uint8_t *)m, strlen(m), &st), ZUPD_OK);
+    assert_int_equal(zu_stage_link(st, 0), ZUPD_E_NOTFOUND);
     /* right length, wrong bytes */
-    assert_int_equal(zupd_stage_open(st, 0, &sink), ZUPD_OK);
+    assert_int_equal(zu_stage_open(st, 0, &sink), ZUPD_OK);
     assert_int_equal(sink.write(sink.opaque, (const uint8_t *)"wrong", 5), ZUPD_OK);
-    assert_int_equal(zupd_stage_close(st), ZUPD_E_HASH);
+    assert_int_equal(zu_stage_close(st), ZUPD_E_HASH);
     /* too long is refused while writing */
-    assert_int_equal(zupd_stage_open(st, 0, &sink), ZUPD_OK);
+    assert_int_equal(zu_stage_open(st, 0, &sink), ZUPD_OK);
     assert_int_equal(sink.write(sink.opaque, (const uint8_t *)"rightX", 6), ZUPD_E_LENGTH);
-    assert_int_equal(zupd_stage_close(st), ZUPD_E_LENGTH);
+    assert_int_equal(zu_stage_close(st), ZUPD_E_LENGTH);
     /* short */
-    assert_int_equal(zupd_stage_open(st, 0, &sink), ZUPD_OK);
+    assert_int_equal(zu_stage_open(st, 0, &sink), ZUPD_OK);
     assert_int_equal(sink.write(sink.opaque, (const uint8_t *)"rig", 3), ZUPD_OK);
-    assert_int_equal(zupd_stage_close(st), ZUPD_E_LENGTH);
+    assert_int_equal(zu_stage_close(st), ZUPD_E_LENGTH);
     /* commit with a file missing is refused and removes the staging tree */
-    assert_int_equal(zupd_stage_commit(st), ZUPD_E_MISUSE);
+    assert_int_equal(zu_stage_commit(st), ZUPD_E_MISUSE);
     assert_false(zupd_store_has(s, "3.0"));
     free(m);
     zupd_store_free(s);
