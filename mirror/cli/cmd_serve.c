@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +78,10 @@ open_log(const char *path)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* zupd-mirror serve's options into o and *log_path. Returns true to go on;
+ * false when the command ends here with exit status *code (--help, usage). */
+static bool
+serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path, int *code)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
@@ -95,81 +98,134 @@ cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct zp_serve_opts o;
-    struct zp_server *srv = NULL;
-    const char *log_path = NULL;
-    char err[512];
-    struct rlimit rl;
-    sigset_t set;
     unsigned long v;
-    int ch, rc, sig;
+    int ch;
 
-    zp_serve_opts_init(&o);
-    o.log_fn = log_stderr;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'l':
-            o.listen = optarg;
+            o->listen = optarg;
             break;
         case 't':
-            if (parse_uint("--threads", optarg, 1024, &v) != 0)
-                return EXIT_USAGE;
-            o.threads = (unsigned)v;
+            if (parse_uint("--threads", optarg, 1024, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->threads = (unsigned)v;
             break;
         case 'c':
-            if (parse_uint("--max-connections", optarg, 1000000, &v) != 0)
-                return EXIT_USAGE;
-            o.max_connections = (unsigned)v;
+            if (parse_uint("--max-connections", optarg, 1000000, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->max_connections = (unsigned)v;
             break;
         case 'p':
-            if (parse_uint("--max-per-ip", optarg, 1000000, &v) != 0)
-                return EXIT_USAGE;
-            o.max_per_ip = (unsigned)v;
+            if (parse_uint("--max-per-ip", optarg, 1000000, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->max_per_ip = (unsigned)v;
             break;
         case 'T':
-            if (parse_uint("--timeout", optarg, 86400, &v) != 0)
-                return EXIT_USAGE;
-            o.timeout_s = (unsigned)v;
+            if (parse_uint("--timeout", optarg, 86400, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->timeout_s = (unsigned)v;
             break;
         case 'r':
             if (parse_uint("--max-request-bytes", optarg, 1u << 20, &v) != 0 || v < 1024) {
                 fprintf(stderr, "zupd-mirror serve: --max-request-bytes is 1024..1048576\n");
-                return EXIT_USAGE;
+                *code = EXIT_USAGE;
+                return false;
             }
-            o.max_request_bytes = v;
+            o->max_request_bytes = v;
             break;
         case 'a':
-            if (parse_uint("--max-age", optarg, 31536000, &v) != 0)
-                return EXIT_USAGE;
-            o.short_max_age = (unsigned)v;
+            if (parse_uint("--max-age", optarg, 31536000, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->short_max_age = (unsigned)v;
             break;
         case 'L':
-            log_path = optarg;
+            *log_path = optarg;
             break;
         case 'C':
-            o.tls_cert = optarg;
+            o->tls_cert = optarg;
             break;
         case 'K':
-            o.tls_key = optarg;
+            o->tls_key = optarg;
             break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             serve_usage(stdout);
-            return 0;
+            *code = 0;
+            return false;
         default:
             serve_usage(stderr);
-            return EXIT_USAGE;
+            *code = EXIT_USAGE;
+            return false;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "zupd-mirror serve: %s\n", optind >= argc ? "missing DIR" : "one DIR only");
         serve_usage(stderr);
-        return EXIT_USAGE;
+        *code = EXIT_USAGE;
+        return false;
     }
-    o.root = argv[optind];
+    o->root = argv[optind];
+    return true;
+}
+
+/* Until SIGINT or SIGTERM: SIGHUP reopens the access log (rotation). */
+static void
+wait_signals(const sigset_t *set, const struct zp_serve_opts *o, const char *log_path)
+{
+    int sig;
+
+    for (;;) {
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP && log_path != NULL && o->access_log_fd != STDOUT_FILENO) {
+            /* log rotation: the server keeps writing to the same fd number */
+            int fd = open_log(log_path);
+
+            if (fd < 0) {
+                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
+                        strerror(errno));
+                continue;
+            }
+            if (dup3(fd, o->access_log_fd, O_CLOEXEC) < 0)
+                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
+                        strerror(errno));
+            close(fd);
+            continue;
+        }
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+    }
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+    struct zp_serve_opts o;
+    struct zp_server *srv = NULL;
+    const char *log_path = NULL;
+    char err[512];
+    struct rlimit rl;
+    sigset_t set;
+    int code, rc;
+
+    zp_serve_opts_init(&o);
+    o.log_fn = log_stderr;
+    if (!serve_args(argc, argv, &o, &log_path, &code))
+        return code;
     /* tests: exercise the path walk of kernels without openat2 */
     if (getenv("ZUPD_SERVE_WALK_PATHS") != NULL)
         o.walk_paths = 1;
@@ -204,27 +260,7 @@ cmd_serve(int argc, char **argv)
             close(o.access_log_fd);
         return rc;
     }
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP && log_path != NULL && o.access_log_fd != STDOUT_FILENO) {
-            /* log rotation: the server keeps writing to the same fd number */
-            int fd = open_log(log_path);
-
-            if (fd < 0) {
-                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
-                        strerror(errno));
-                continue;
-            }
-            if (dup3(fd, o.access_log_fd, O_CLOEXEC) < 0)
-                fprintf(stderr, "zupd-mirror: cannot reopen access log '%s': %s\n", log_path,
-                        strerror(errno));
-            close(fd);
-            continue;
-        }
-        if (sig == SIGINT || sig == SIGTERM)
-            break;
-    }
+    wait_signals(&set, &o, log_path);
     zp_serve_stop(srv);
     if (!quiet)
         fprintf(stderr, "zupd-mirror: stopped\n");
