@@ -125,6 +125,59 @@ news_free(struct news *nw)
     free(nw->v);
 }
 
+/* The report of one sync as one JSON object on stdout (--json). */
+static void
+print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, int rc,
+           const struct notes *nw)
+{
+    printf("{\"upstream\":");
+    json_str(o->upstream);
+    printf(",\"ok\":%s,\"changed\":%s,\"root_version\":%llu,"
+           "\"timestamp_version\":%llu,\"snapshot_version\":%llu,\"roles\":%llu,"
+           "\"targets\":%llu,\"targets_fetched\":%llu,\"blobs\":%llu,"
+           "\"blobs_fetched\":%llu,\"blob_bytes_fetched\":%llu,\"metadata_written\":%llu,"
+           "\"requests\":%llu,\"bytes_fetched\":%llu,\"targets_skipped\":%llu,"
+           "\"targets_removed\":%llu,\"blobs_removed\":%llu,\"bytes_removed\":%llu",
+           rc == ZUPD_OK ? "true" : "false", r->changed ? "true" : "false",
+           (unsigned long long)r->root_version, (unsigned long long)r->timestamp_version,
+           (unsigned long long)r->snapshot_version, (unsigned long long)r->roles,
+           (unsigned long long)r->targets, (unsigned long long)r->targets_fetched,
+           (unsigned long long)r->blobs, (unsigned long long)r->blobs_fetched,
+           (unsigned long long)r->blob_bytes_fetched, (unsigned long long)r->meta_written,
+           (unsigned long long)r->requests, (unsigned long long)r->bytes_fetched,
+           (unsigned long long)r->targets_skipped, (unsigned long long)r->targets_removed,
+           (unsigned long long)r->blobs_removed, (unsigned long long)r->bytes_removed);
+    json_list("new_targets", &nw->added);
+    json_list("removed_targets", &nw->removed);
+    if (rc != ZUPD_OK)
+        printf(",\"error\":\"%s\"", zupd_errname(rc));
+    printf("}\n");
+}
+
+/* The report of a sync that worked, for people. */
+static void
+print_text(const struct zp_sync_opts *o, const struct zp_sync_res *r, const struct notes *nw)
+{
+    printf("synced %s: timestamp %llu, snapshot %llu, root %llu%s\n"
+           "  %llu targets (%llu fetched), %llu blobs (%llu fetched, %llu bytes), "
+           "%llu metadata files written\n"
+           "  %llu requests, %llu bytes from the upstream\n"
+           "  %llu targets not mirrored; removed %llu targets and %llu blobs (%llu bytes)\n",
+           o->dir, (unsigned long long)r->timestamp_version,
+           (unsigned long long)r->snapshot_version, (unsigned long long)r->root_version,
+           r->changed ? "" : " (unchanged)", (unsigned long long)r->targets,
+           (unsigned long long)r->targets_fetched, (unsigned long long)r->blobs,
+           (unsigned long long)r->blobs_fetched, (unsigned long long)r->blob_bytes_fetched,
+           (unsigned long long)r->meta_written, (unsigned long long)r->requests,
+           (unsigned long long)r->bytes_fetched, (unsigned long long)r->targets_skipped,
+           (unsigned long long)r->targets_removed, (unsigned long long)r->blobs_removed,
+           (unsigned long long)r->bytes_removed);
+    for (size_t i = 0; i < nw->added.n; i++)
+        printf("  new: %s\n", nw->added.v[i]);
+    for (size_t i = 0; i < nw->removed.n; i++)
+        printf("  removed: %s\n", nw->removed.v[i]);
+}
+
 int
 cmd_sync(int argc, char **argv)
 {
@@ -221,49 +274,10 @@ cmd_sync(int argc, char **argv)
     o.on_removed_target = note_removed;
     o.opaque = &nw;
     rc = zp_sync(&o, &r, err, sizeof(err));
-    if (json) {
-        printf("{\"upstream\":");
-        json_str(o.upstream);
-        printf(",\"ok\":%s,\"changed\":%s,\"root_version\":%llu,"
-               "\"timestamp_version\":%llu,\"snapshot_version\":%llu,\"roles\":%llu,"
-               "\"targets\":%llu,\"targets_fetched\":%llu,\"blobs\":%llu,"
-               "\"blobs_fetched\":%llu,\"blob_bytes_fetched\":%llu,\"metadata_written\":%llu,"
-               "\"requests\":%llu,\"bytes_fetched\":%llu,\"targets_skipped\":%llu,"
-               "\"targets_removed\":%llu,\"blobs_removed\":%llu,\"bytes_removed\":%llu",
-               rc == ZUPD_OK ? "true" : "false", r.changed ? "true" : "false",
-               (unsigned long long)r.root_version, (unsigned long long)r.timestamp_version,
-               (unsigned long long)r.snapshot_version, (unsigned long long)r.roles,
-               (unsigned long long)r.targets, (unsigned long long)r.targets_fetched,
-               (unsigned long long)r.blobs, (unsigned long long)r.blobs_fetched,
-               (unsigned long long)r.blob_bytes_fetched, (unsigned long long)r.meta_written,
-               (unsigned long long)r.requests, (unsigned long long)r.bytes_fetched,
-               (unsigned long long)r.targets_skipped, (unsigned long long)r.targets_removed,
-               (unsigned long long)r.blobs_removed, (unsigned long long)r.bytes_removed);
-        json_list("new_targets", &nw.added);
-        json_list("removed_targets", &nw.removed);
-        if (rc != ZUPD_OK)
-            printf(",\"error\":\"%s\"", zupd_errname(rc));
-        printf("}\n");
-    } else if (rc == ZUPD_OK && !quiet) {
-        printf("synced %s: timestamp %llu, snapshot %llu, root %llu%s\n"
-               "  %llu targets (%llu fetched), %llu blobs (%llu fetched, %llu bytes), "
-               "%llu metadata files written\n"
-               "  %llu requests, %llu bytes from the upstream\n"
-               "  %llu targets not mirrored; removed %llu targets and %llu blobs (%llu bytes)\n",
-               o.dir, (unsigned long long)r.timestamp_version,
-               (unsigned long long)r.snapshot_version, (unsigned long long)r.root_version,
-               r.changed ? "" : " (unchanged)", (unsigned long long)r.targets,
-               (unsigned long long)r.targets_fetched, (unsigned long long)r.blobs,
-               (unsigned long long)r.blobs_fetched, (unsigned long long)r.blob_bytes_fetched,
-               (unsigned long long)r.meta_written, (unsigned long long)r.requests,
-               (unsigned long long)r.bytes_fetched, (unsigned long long)r.targets_skipped,
-               (unsigned long long)r.targets_removed, (unsigned long long)r.blobs_removed,
-               (unsigned long long)r.bytes_removed);
-        for (size_t i = 0; i < nw.added.n; i++)
-            printf("  new: %s\n", nw.added.v[i]);
-        for (size_t i = 0; i < nw.removed.n; i++)
-            printf("  removed: %s\n", nw.removed.v[i]);
-    }
+    if (json)
+        print_json(&o, &r, rc, &nw);
+    else if (rc == ZUPD_OK && !quiet)
+        print_text(&o, &r, &nw);
     news_free(&nw.added);
     news_free(&nw.removed);
     if (rc != ZUPD_OK)
