@@ -57,6 +57,9 @@ read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
+/* One command of the conformance suite's client protocol per run. About 120
+ * lines: the suite's fixed option list and its three commands, in the order
+ * the protocol documents them (docs/internals/client.md). */
 int
 main(int argc, char **argv)
 {
