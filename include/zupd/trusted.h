@@ -59,7 +59,9 @@ ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_snapshot(struct zupd_trusted *t,
  * valid as final; length/hashes as snapshot lists them; signed by a
  * threshold of the delegator's keys for role; version equal to the one in
  * snapshot (ZUPD_E_MISMATCH); not expired (ZUPD_E_EXPIRED). ZUPD_E_NOTFOUND
- * when snapshot does not list role. */
+ * when snapshot does not list role. ZUPD_E_MISUSE for a top-level role other
+ * than "targets", "targets" delegated by anything but "root", or another
+ * role delegated by "root", "snapshot" or "timestamp". */
 ZUPD_API ZUPD_NODISCARD int zupd_trusted_update_targets(struct zupd_trusted *t, const char *role,
                                                         const char *delegator, const uint8_t *buf,
                                                         size_t len, char *err, size_t err_cap);

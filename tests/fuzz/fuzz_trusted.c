@@ -109,6 +109,7 @@ step_targets(struct zupd_trusted *t, char *args, const uint8_t *b, size_t n, cha
     const struct zupd_meta *before, *after, *parent;
     char *role = args, *delegator = strchr(args, ' ');
     char fname[ZUPD_ROLE_NAME_MAX + 8];
+    bool misuse;
     int rc;
 
     if (delegator == NULL)
@@ -116,18 +117,18 @@ step_targets(struct zupd_trusted *t, char *args, const uint8_t *b, size_t n, cha
     *delegator++ = '\0';
     if (*role == '\0' || *delegator == '\0' || strchr(delegator, ' ') != NULL)
         return -1;
-    /* only what the client asks: "targets" by "root", other roles by a
-     * targets role (trusted.h does not itself refuse a role named like a
-     * top-level one; the client takes names from delegations, which may
-     * not name them) */
-    if (strcmp(role, "root") == 0 || strcmp(role, "timestamp") == 0 ||
-        strcmp(role, "snapshot") == 0 || strcmp(delegator, "timestamp") == 0 ||
-        strcmp(delegator, "snapshot") == 0 ||
-        (strcmp(role, "targets") == 0) != (strcmp(delegator, "root") == 0))
-        return -1;
+    /* any names: trusted.h refuses what no client may ask ("targets" by
+     * anything but "root", a top-level role as a delegated one, a delegated
+     * role by root, snapshot or timestamp), and changes nothing then */
+    misuse = strcmp(role, "root") == 0 || strcmp(role, "timestamp") == 0 ||
+             strcmp(role, "snapshot") == 0 || strcmp(delegator, "timestamp") == 0 ||
+             strcmp(delegator, "snapshot") == 0 ||
+             (strcmp(role, "targets") == 0) != (strcmp(delegator, "root") == 0);
     before = zupd_trusted_get(t, role);
     rc = zupd_trusted_update_targets(t, role, delegator, b, n, err, err_cap);
     after = zupd_trusted_get(t, role);
+    if (misuse && rc != ZUPD_E_MISUSE)
+        abort();
     if (rc != ZUPD_OK) {
         if (after != before)
             abort();
