@@ -298,24 +298,6 @@ cmp_tgt(const void *a, const void *b)
     return strcmp(((const struct tgt *)a)->path, ((const struct tgt *)b)->path);
 }
 
-/* Write buf[0..len) to a new staging file (made durable by the commit's
- * syncfs, before anything names it). */
-static int
-stage_write(int sfd, const char *name, const uint8_t *buf, size_t len)
-{
-    int fd, rc;
-
-    if (unlinkat(sfd, name, 0) != 0 && errno != ENOENT)
-        return zu_errno_to_err(errno);
-    fd = openat(sfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    rc = zu_write_all(fd, buf, len);
-    if (close(fd) != 0 && rc == ZUPD_OK)
-        rc = zu_errno_to_err(errno);
-    return rc;
-}
-
 /* Find, fetch (unless DIR has it) and parse one target; note the blobs of
  * a manifest. */
 static int
@@ -350,7 +332,9 @@ sync_target(struct sync *s, size_t idx)
         {
             char name[64];
             snprintf(name, sizeof(name), "target.%zu", idx);
-            rc = stage_write(s->sfd, name, buf, len);
+            /* no fsync: the commit's syncfs makes the staged files durable
+             * before anything names them */
+            rc = zu_cache_write(s->sfd, name, buf, len, 0644);
             if (rc != ZUPD_OK) {
                 free(buf);
                 return zu_fail(s->err, s->cap, rc, "%s/%s: %s", SYNC_STAGE_DIR, name,
