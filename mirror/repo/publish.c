@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,43 +177,6 @@ walk_input(struct walk *w, const char *path)
 }
 
 /* ------------------------------------------------------------ content */
-
-struct mapped {
-    const uint8_t *p;
-    size_t len;
-    void *map;
-};
-
-static int
-map_file(const char *path, uint64_t size, struct mapped *m)
-{
-    int fd;
-
-    memset(m, 0, sizeof(*m));
-    m->p = (const uint8_t *)"";
-    if (size == 0)
-        return ZUPD_OK;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    m->map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m->map == MAP_FAILED) {
-        m->map = NULL;
-        return ZUPD_E_IO;
-    }
-    m->p = m->map;
-    m->len = (size_t)size;
-    return ZUPD_OK;
-}
-
-static void
-unmap_file(struct mapped *m)
-{
-    if (m->map != NULL)
-        munmap(m->map, m->len);
-    m->map = NULL;
-}
 
 /* Store data as blob dir/blobs/sha256/..; skip when present with that size. */
 static int
@@ -521,7 +483,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
     const struct zupd_file_entry *same = NULL;
     struct out_delta *deltas = NULL;
     size_t nd = 0, hl;
-    struct mapped m;
+    struct zu_map m;
     uint8_t sha[32], bsha[32];
     uint64_t bsize;
     bool zstd = false, wrote = false;
@@ -529,9 +491,13 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
     json_t *o;
     int rc;
 
-    rc = map_file(f->abs, f->size, &m);
+    rc = zu_map_file(AT_FDCWD, f->abs, ZU_MAP_FOLLOW, &m);
     if (rc != ZUPD_OK)
         return zu_fail(b->err, b->cap, rc, "cannot read '%s': %s", f->abs, strerror(errno));
+    if (m.len != f->size) {
+        zu_unmap(&m);
+        return zu_fail(b->err, b->cap, ZUPD_E_IO, "'%s' changed while it was published", f->abs);
+    }
     rc = zupd_hash_buf(ZUPD_HASH_SHA256, m.p, m.len, sha, 32, &hl);
     if (rc != ZUPD_OK)
         goto out;
@@ -609,7 +575,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
 out:
     free(z);
     free(deltas);
-    unmap_file(&m);
+    zu_unmap(&m);
     return rc;
 }
 
