@@ -43,12 +43,6 @@ struct zupd_stage {
     struct zupd_hash *open_hash;
 };
 
-static int
-err_of(int e)
-{
-    return zu_errno_to_err(e);
-}
-
 void
 zupd_stage_abort(struct zupd_stage *st)
 {
@@ -116,12 +110,12 @@ zupd_stage_begin(struct zupd_store *s, const uint8_t *mbytes, size_t len, struct
     if (rc != ZUPD_OK)
         goto out;
     if (mkdirat(s->vfd, st->name, 0755) != 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         goto out;
     }
     st->fd = openat(s->vfd, st->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (st->fd < 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         (void)unlinkat(s->vfd, st->name, AT_REMOVEDIR);
         goto out;
     }
@@ -226,7 +220,7 @@ make_parents(struct zupd_stage *st, const char *path)
                 return ZUPD_E_NOMEM;
             st->n_dirs++;
         } else if (errno != EEXIST) {
-            return err_of(errno);
+            return zu_errno_to_err(errno);
         } else {
             struct stat sb;
             /* a file of the manifest where a directory is needed */
@@ -249,7 +243,7 @@ sink_begin(void *opaque, uint64_t start)
         return ZUPD_OK;
     /* a restart: drop what was written */
     if (ftruncate(st->open_fd, 0) != 0 || lseek(st->open_fd, 0, SEEK_SET) != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     zupd_hash_free(st->open_hash);
     st->open_hash = zupd_hash_new(ZUPD_HASH_SHA256);
     st->open_len = 0;
@@ -290,7 +284,7 @@ zupd_stage_open(struct zupd_stage *st, size_t i, struct zupd_sink *sink)
     st->open_fd =
         openat(st->fd, e->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (st->open_fd < 0) {
-        rc = errno == EEXIST ? ZUPD_E_FORMAT : err_of(errno);
+        rc = errno == EEXIST ? ZUPD_E_FORMAT : zu_errno_to_err(errno);
         zupd_hash_free(st->open_hash);
         st->open_hash = NULL;
         return rc;
@@ -321,9 +315,9 @@ zupd_stage_close(struct zupd_stage *st)
             rc = ZUPD_E_HASH;
     }
     if (rc == ZUPD_OK && fchmod(st->open_fd, (mode_t)e->mode) != 0)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     if (close(st->open_fd) != 0 && rc == ZUPD_OK)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     st->open_fd = -1;
     zupd_hash_free(st->open_hash);
     st->open_hash = NULL;
@@ -345,7 +339,7 @@ stage_copy(struct zupd_stage *st, size_t i, const char *src)
 
     fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zupd_stage_open(st, i, &sink);
     if (rc != ZUPD_OK)
         goto out;
@@ -357,7 +351,7 @@ stage_copy(struct zupd_stage *st, size_t i, const char *src)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
         if (n <= 0)
             break;
         rc = sink.write(sink.opaque, buf, (size_t)n);
@@ -405,7 +399,7 @@ fsync_at(int dirfd, const char *name, int flags)
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags), rc;
 
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zu_fsync_fd(fd);
     close(fd);
     return rc;

@@ -22,12 +22,6 @@
 #include "zu/json.h"
 #include "store_int.h"
 
-static int
-err_of(int e)
-{
-    return zu_errno_to_err(e);
-}
-
 /* ------------------------------------------------------------ helpers */
 
 int
@@ -40,16 +34,16 @@ zu_rmtree_at(int parent, const char *name, unsigned depth)
     if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
         return ZUPD_OK;
     if (errno != EISDIR && errno != EPERM)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (depth > 4096)
         return ZUPD_E_TOOBIG;
     fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while (rc == ZUPD_OK && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -58,7 +52,7 @@ zu_rmtree_at(int parent, const char *name, unsigned depth)
     }
     closedir(d);
     if (rc == ZUPD_OK && unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     return rc;
 }
 
@@ -66,7 +60,7 @@ static int
 mkdir_at(int dirfd, const char *name)
 {
     if (mkdirat(dirfd, name, 0755) != 0 && errno != EEXIST)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     return ZUPD_OK;
 }
 
@@ -74,7 +68,7 @@ static int
 open_dir_at(int dirfd, const char *name, int *out)
 {
     *out = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    return *out < 0 ? err_of(errno) : ZUPD_OK;
+    return *out < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
 }
 
 int
@@ -137,7 +131,7 @@ zupd_store_current(struct zupd_store *s, char *ver, size_t cap)
         ver[0] = 0;
     n = readlinkat(s->fd, "current", target, sizeof(target) - 1);
     if (n < 0)
-        return errno == ENOENT ? ZUPD_E_NOTFOUND : err_of(errno);
+        return zu_errno_to_err(errno);
     target[n] = 0;
     if (strncmp(target, "versions/", 9) != 0 || !zupd_name_is_safe(target + 9))
         return ZUPD_E_FORMAT;
@@ -161,14 +155,14 @@ store_recover(struct zupd_store *s)
     if (zupd_store_current(s, cur, sizeof(cur)) != ZUPD_OK)
         cur[0] = 0;
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     fd = dup(s->vfd);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while (rc == ZUPD_OK && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
@@ -215,7 +209,7 @@ zupd_store_open(const char *state_dir, const char *component, struct zupd_store 
         goto out;
     s->fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (s->fd < 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         goto out;
     }
     rc = mkdir_at(s->fd, "versions");
@@ -285,11 +279,11 @@ zupd_store_list(struct zupd_store *s, char ***out, size_t *n)
     *n = 0;
     fd = openat(s->fd, "versions", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !zupd_name_is_safe(e->d_name) || !zupd_store_has(s, e->d_name))
@@ -485,12 +479,12 @@ ensure_link(struct zupd_store *s, const char *link_path)
         return strcmp(got, want) == 0 ? ZUPD_OK : ZUPD_E_EXISTS;
     }
     if (errno != ENOENT)
-        return errno == EINVAL ? ZUPD_E_EXISTS : err_of(errno);
+        return errno == EINVAL ? ZUPD_E_EXISTS : zu_errno_to_err(errno);
     (void)unlink(tmp);
     if (symlink(want, tmp) != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (rename(tmp, link_path) != 0) {
-        int rc = err_of(errno);
+        int rc = zu_errno_to_err(errno);
         (void)unlink(tmp);
         return rc;
     }
@@ -508,9 +502,9 @@ zupd_store_switch(struct zupd_store *s, const char *version, const char *link_pa
         return ZUPD_E_NOTFOUND;
     snprintf(target, sizeof(target), "versions/%s", version);
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (symlinkat(target, s->fd, "current.new") != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zu_rename_durable(s->fd, "current.new", "current");
     if (rc != ZUPD_OK) {
         (void)unlinkat(s->fd, "current.new", 0);
@@ -593,7 +587,7 @@ zupd_store_prune(struct zupd_store *s, unsigned keep)
         /* manifest first: a tree without one is removed by the next open */
         rc = zu_store_manifest_name(mname, sizeof(mname), inst[i]);
         if (rc == ZUPD_OK && unlinkat(s->mfd, mname, 0) != 0 && errno != ENOENT)
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
         if (rc == ZUPD_OK)
             rc = zu_fsync_fd(s->mfd);
         if (rc == ZUPD_OK)
@@ -620,7 +614,7 @@ zu_check_file_at(int dirfd, const struct zupd_file_entry *e)
 
     fd = openat(dirfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT || errno == ELOOP ? ZUPD_E_NOTFOUND : err_of(errno);
+        return zu_errno_map(errno, ZU_ERRNO_LOOP_NOTFOUND);
     buf = malloc(COPY_BUF);
     h = zupd_hash_new(ZUPD_HASH_SHA256);
     if (buf == NULL || h == NULL) {
@@ -632,7 +626,7 @@ zu_check_file_at(int dirfd, const struct zupd_file_entry *e)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
             goto out;
         }
         if (n == 0)
