@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,7 +63,7 @@ struct curl_tr {
      * its own: libcurl holds its address (PRIVATE, HEADERDATA, WRITEDATA),
      * so growing the pool must never move one */
     struct xfer **pool;
-    size_t n_pool;
+    size_t n_pool, cap_pool;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -556,10 +557,9 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
         want = 1;
     if (c->multi == NULL)
         c->multi = curl_multi_init();
+    /* want <= parallel, an unsigned: that is the cap */
     if (c->n_pool < want && c->multi != NULL) {
-        struct xfer **np = realloc(c->pool, want * sizeof(*np));
-        if (np != NULL) {
-            c->pool = np;
+        if (ZU_GROW(&c->pool, &c->cap_pool, want, UINT_MAX) == ZUPD_OK) {
             for (; c->n_pool < want; c->n_pool++) {
                 struct xfer *x = calloc(1, sizeof(*x));
                 if (x == NULL)

@@ -25,6 +25,10 @@
 
 #define IO_CHUNK (256u << 10)
 #define ZSTD_WINDOW_LOG_MAX 27 /* 128 MiB: what a blob may ask of us */
+/* Growth caps: entries of one targets document or manifest (the default
+ * max_entries of struct zupd_limits) */
+#define READY_MAX ((size_t)1 << 20)
+#define VERSIONS_MAX ((size_t)1 << 20)
 
 /* ------------------------------------------------------------ blob cache */
 
@@ -38,14 +42,10 @@ blob_name(const uint8_t *sha, char *name, size_t ncap, char *rel, size_t rcap)
 static void
 note_ready(struct zupd_updater *u, const uint8_t *sha)
 {
-    if (u->n_ready == u->cap_ready) {
-        size_t nc = u->cap_ready ? 2 * u->cap_ready : 64;
-        void *nr = realloc(u->ready, nc * sizeof(*u->ready));
-        if (nr == NULL)
-            return; /* only a download more */
-        u->ready = nr;
-        u->cap_ready = nc;
-    }
+    /* one per blob of the releases being installed (a manifest has at most
+     * max_entries files); a sha not noted is only a download more */
+    if (ZU_GROW(&u->ready, &u->cap_ready, u->n_ready + 1, READY_MAX) != ZUPD_OK)
+        return;
     memcpy(u->ready[u->n_ready++], sha, ZUPD_SHA256_LEN);
 }
 
@@ -367,14 +367,9 @@ collect_version(void *opaque, const char *path, const struct zupd_target *t)
     if (!zupd_name_is_safe(ver) || zupd_version_cmp(ver, b->lower) <= 0 ||
         zupd_version_cmp(ver, b->upper) >= 0)
         return 0;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? 2 * b->cap : 16;
-        char **nv = realloc(b->v, nc * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        b->v = nv;
-        b->cap = nc;
-    }
+    /* the versions are entries of one targets document */
+    if (ZU_GROW(&b->v, &b->cap, b->n + 1, VERSIONS_MAX) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
     b->v[b->n] = strdup(ver);
     if (b->v[b->n] == NULL)
         return ZUPD_E_NOMEM;

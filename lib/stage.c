@@ -19,6 +19,10 @@
 #include "zu/fsio.h"
 #include "store_int.h"
 
+/* Directories made for one release: its files are at most max_entries
+ * (1 << 20), each path making a few new levels at most. */
+#define STAGE_DIRS_MAX ((size_t)1 << 22)
+
 enum { F_MISSING = 0, F_LINKED = 1, F_WRITTEN = 2 };
 
 struct zupd_stage {
@@ -207,14 +211,11 @@ make_parents(struct zupd_stage *st, const char *path)
             continue;
         buf[i] = 0;
         if (mkdirat(st->fd, buf, 0755) == 0) {
-            if (st->n_dirs == st->cap_dirs) {
-                size_t nc = st->cap_dirs ? st->cap_dirs * 2 : 16;
-                char **nd = realloc(st->dirs, nc * sizeof(*nd));
-                if (nd == NULL)
-                    return ZUPD_E_NOMEM;
-                st->dirs = nd;
-                st->cap_dirs = nc;
-            }
+            /* each directory is made once, the first time a file of the
+             * manifest is in it */
+            int rc = ZU_GROW(&st->dirs, &st->cap_dirs, st->n_dirs + 1, STAGE_DIRS_MAX);
+            if (rc != ZUPD_OK)
+                return rc;
             st->dirs[st->n_dirs] = strdup(buf);
             if (st->dirs[st->n_dirs] == NULL)
                 return ZUPD_E_NOMEM;

@@ -22,6 +22,10 @@
 #include "zu/json.h"
 #include "store_int.h"
 
+/* Versions listed from versions/: a store keeps a handful (keep, history,
+ * bad); the cap only stops a hostile tree from growing the list for ever. */
+#define STORE_LIST_MAX ((size_t)1 << 20)
+
 /* ------------------------------------------------------------ helpers */
 
 int
@@ -288,14 +292,9 @@ zupd_store_list(struct zupd_store *s, char ***out, size_t *n)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !zupd_name_is_safe(e->d_name) || !zupd_store_has(s, e->d_name))
             continue;
-        if (cnt == cap) {
-            char **nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-            if (nv == NULL) {
-                rc = ZUPD_E_NOMEM;
-                break;
-            }
-            v = nv;
-        }
+        rc = ZU_GROW(&v, &cap, cnt + 1, STORE_LIST_MAX);
+        if (rc != ZUPD_OK)
+            break;
         v[cnt] = strdup(e->d_name);
         if (v[cnt] == NULL) {
             rc = ZUPD_E_NOMEM;
@@ -328,19 +327,19 @@ zupd_store_state_release(struct zupd_store_state *st)
 static int
 strv_push(char ***v, size_t *n, const char *s, size_t max)
 {
-    char **nv;
+    size_t cap = *n; /* at least: the public state keeps no capacity */
+    int rc;
 
     if (*n >= max) { /* drop the oldest */
         free((*v)[0]);
         memmove(*v, *v + 1, (*n - 1) * sizeof(**v));
         (*n)--;
     }
-    nv = realloc(*v, (*n + 1) * sizeof(**v));
-    if (nv == NULL)
-        return ZUPD_E_NOMEM;
-    *v = nv;
-    nv[*n] = strdup(s);
-    if (nv[*n] == NULL)
+    rc = ZU_GROW(v, &cap, *n + 1, max);
+    if (rc != ZUPD_OK)
+        return rc;
+    (*v)[*n] = strdup(s);
+    if ((*v)[*n] == NULL)
         return ZUPD_E_NOMEM;
     (*n)++;
     return ZUPD_OK;

@@ -15,6 +15,10 @@
 #include "zu/fsio.h"
 #include "repo/fsops.h"
 
+/* Deferred files of one commit: a blob and deltas per published file
+ * (WALK_FILES_MAX files) plus metadata. */
+#define PENDING_MAX ((size_t)1 << 24)
+
 static unsigned long steps;
 static long crash_at = -1; /* -1: not read yet */
 static int trace = -1;
@@ -102,14 +106,11 @@ zp_pending(const char *relpath)
 static int
 note_pending(const char *tmp, const char *rel)
 {
-    if (n_pending == cap_pending) {
-        size_t nc = cap_pending ? cap_pending * 2 : 64;
-        struct pend *nv = realloc(pending, nc * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        pending = nv;
-        cap_pending = nc;
-    }
+    /* a publish defers a blob or delta per file, and its metadata */
+    int rc = ZU_GROW(&pending, &cap_pending, n_pending + 1, PENDING_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     pending[n_pending].tmp = strdup(tmp);
     pending[n_pending].rel = strdup(rel);
     if (pending[n_pending].tmp == NULL || pending[n_pending].rel == NULL) {

@@ -23,6 +23,10 @@
 #include "zu/fsio.h"
 #include "repo/repo_int.h"
 
+/* Versions of a component: entries of one targets document (the default
+ * max_entries of struct zupd_limits). */
+#define VERSIONS_MAX ((size_t)1 << 20)
+
 #define WALK_DEPTH_MAX 64
 #define WALK_FILES_MAX 1000000
 #define BLOB_MAX ((uint64_t)1 << 34) /* 16 GiB per file */
@@ -55,20 +59,17 @@ walk_free(struct walk *w)
 static int
 walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st)
 {
+    int rc;
+
     if (!zupd_path_is_safe(rel, strlen(rel)))
         return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
     if ((uint64_t)st->st_size > BLOB_MAX)
         return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
-    if (w->n == w->cap) {
-        struct in_file *nv;
-        if (w->n >= WALK_FILES_MAX)
-            return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
-        w->cap = w->cap ? w->cap * 2 : 256;
-        nv = realloc(w->v, w->cap * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        w->v = nv;
-    }
+    rc = ZU_GROW(&w->v, &w->cap, w->n + 1, WALK_FILES_MAX);
+    if (rc == ZUPD_E_TOOBIG)
+        return zu_fail(w->err, w->err_cap, rc, "more than %d files", WALK_FILES_MAX);
+    if (rc != ZUPD_OK)
+        return rc;
     w->v[w->n].rel = strdup(rel);
     w->v[w->n].abs = strdup(abs);
     w->v[w->n].mode = (uint32_t)(st->st_mode & 0777);
@@ -275,16 +276,10 @@ collect_version(void *opaque, const char *path, const struct zupd_target *t)
     slash = strchr(ver, '/');
     if (slash == NULL || strcmp(slash, "/manifest.json") != 0 || slash == ver)
         return 0;
-    if (l->n == l->cap) {
-        char **nv;
-        l->cap = l->cap ? l->cap * 2 : 16;
-        nv = realloc(l->v, l->cap * sizeof(*nv));
-        if (nv == NULL) {
-            l->rc = ZUPD_E_NOMEM;
-            return 1;
-        }
-        l->v = nv;
-    }
+    /* the versions are entries of one targets document */
+    l->rc = ZU_GROW(&l->v, &l->cap, l->n + 1, VERSIONS_MAX);
+    if (l->rc != ZUPD_OK)
+        return 1;
     l->v[l->n] = strndup(ver, (size_t)(slash - ver));
     if (l->v[l->n] == NULL) {
         l->rc = ZUPD_E_NOMEM;
@@ -409,7 +404,7 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
             uint64_t full_size, struct out_delta **out, size_t *n_out)
 {
     struct out_delta *v = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int rc = ZUPD_OK;
 
     *out = NULL;
@@ -449,13 +444,12 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
             break;
         }
         if (patch_len < full_size) { /* a delta that does not beat the blob is dropped */
-            struct out_delta *nv = realloc(v, (n + 1) * sizeof(*nv));
-            if (nv == NULL) {
+            /* one delta from each of the last K releases at most */
+            rc = ZU_GROW(&v, &cap, n + 1, (size_t)b->k);
+            if (rc != ZUPD_OK) {
                 free(patch);
-                rc = ZUPD_E_NOMEM;
                 break;
             }
-            v = nv;
             memcpy(v[n].from, e->sha256, 32);
             snprintf(v[n].method, sizeof(v[n].method), "%s", method);
             v[n].size = patch_len;

@@ -29,6 +29,10 @@
 #include "sync/sync_int.h"
 #include "repo/select.h"
 
+/* Targets and blobs one sync collects: entries of the upstream's targets
+ * documents and what their manifests name. */
+#define SYNC_LIST_MAX ((size_t)1 << 24)
+
 #define ROOT_CAP (512u << 10)
 #define MAX_ROLES 8192
 #define MAX_BIN_BITS 12
@@ -51,14 +55,11 @@ cat2(const char *a, const char *b)
 static int
 blob_add(struct sync *s, const uint8_t sha[32], uint64_t size)
 {
-    if (s->n_b == s->cap_b) {
-        size_t nc = s->cap_b ? s->cap_b * 2 : 256;
-        struct blob *nb = realloc(s->b, nc * sizeof(*nb));
-        if (nb == NULL)
-            return ZUPD_E_NOMEM;
-        s->b = nb;
-        s->cap_b = nc;
-    }
+    /* blobs and deltas named by the manifests synced */
+    int rc = ZU_GROW(&s->b, &s->cap_b, s->n_b + 1, SYNC_LIST_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     memset(&s->b[s->n_b], 0, sizeof(s->b[0]));
     memcpy(s->b[s->n_b].sha, sha, 32);
     s->b[s->n_b].size = size;
@@ -272,16 +273,9 @@ collect_target(void *opaque, const char *path, const struct zupd_target *t)
     (void)t;
     if (!component_wanted(s, path))
         return 0;
-    if (s->n_t == s->cap_t) {
-        size_t nc = s->cap_t ? s->cap_t * 2 : 64;
-        struct tgt *nt = realloc(s->t, nc * sizeof(*nt));
-        if (nt == NULL) {
-            cl->rc = ZUPD_E_NOMEM;
-            return 1;
-        }
-        s->t = nt;
-        s->cap_t = nc;
-    }
+    cl->rc = ZU_GROW(&s->t, &s->cap_t, s->n_t + 1, SYNC_LIST_MAX);
+    if (cl->rc != ZUPD_OK)
+        return 1;
     memset(&s->t[s->n_t], 0, sizeof(s->t[0]));
     s->t[s->n_t].path = strdup(path);
     if (s->t[s->n_t].path == NULL) {
