@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,20 +238,26 @@ atomic_sync_close(struct zu_atomic *a)
     return rc;
 }
 
-int
-zu_atomic_commit(struct zu_atomic *a)
+/* Put the temp file in place: renamed over name, or linked to it (never
+ * replacing it) and unlinked; then the directory fsynced. */
+static int
+atomic_finish(struct zu_atomic *a, bool replace)
 {
     int rc;
 
     rc = atomic_sync_close(a);
     if (rc != ZUPD_OK)
         goto out;
-    atomic_step(a, "rename");
-    if (renameat(a->dirfd, a->tmp, a->dirfd, a->name) != 0) {
-        rc = zu_errno_map(errno, ZU_ERRNO_NO_NOTFOUND);
+    atomic_step(a, replace ? "rename" : "link");
+    /* linkat(), unlike renameat(), refuses to replace an existing name */
+    if ((replace ? renameat(a->dirfd, a->tmp, a->dirfd, a->name)
+                 : linkat(a->dirfd, a->tmp, a->dirfd, a->name, 0)) != 0) {
+        rc = zu_errno_map(errno, ZU_ERRNO_NO_NOTFOUND | (replace ? 0 : ZU_ERRNO_EXISTS));
         goto out;
     }
-    a->tmp[0] = '\0'; /* renamed: nothing to unlink */
+    if (!replace)
+        (void)unlinkat(a->dirfd, a->tmp, 0); /* made durable by the fsync below too */
+    a->tmp[0] = '\0';                        /* in place: nothing to unlink */
     atomic_step(a, "fsync-dir");
     rc = zu_fsync_fd(a->dirfd);
 out:
@@ -260,27 +267,15 @@ out:
 }
 
 int
+zu_atomic_commit(struct zu_atomic *a)
+{
+    return atomic_finish(a, true);
+}
+
+int
 zu_atomic_commit_noreplace(struct zu_atomic *a)
 {
-    int rc;
-
-    rc = atomic_sync_close(a);
-    if (rc != ZUPD_OK)
-        goto out;
-    atomic_step(a, "link");
-    /* linkat(), unlike renameat(), refuses to replace an existing name */
-    if (linkat(a->dirfd, a->tmp, a->dirfd, a->name, 0) != 0) {
-        rc = zu_errno_map(errno, ZU_ERRNO_NO_NOTFOUND | ZU_ERRNO_EXISTS);
-        goto out;
-    }
-    (void)unlinkat(a->dirfd, a->tmp, 0); /* made durable by the fsync below too */
-    a->tmp[0] = '\0';
-    atomic_step(a, "fsync-dir");
-    rc = zu_fsync_fd(a->dirfd);
-out:
-    if (rc != ZUPD_OK)
-        zu_atomic_abort(a);
-    return rc;
+    return atomic_finish(a, false);
 }
 
 int
