@@ -139,6 +139,8 @@ zu_buf_detach(struct zu_buf *b, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
+static void say_v(char *err, size_t cap, const char *fmt, va_list ap) ZU_PRINTF(3, 0);
+
 static void
 say_v(char *err, size_t cap, const char *fmt, va_list ap)
 {
