@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +46,6 @@ struct xfer {
     size_t errbody;
     bool errbody_over; /* an error body was cut: map by the status anyway */
     size_t hdrbytes;
-    bool has_crange;
-    uint64_t crange_start;
-    char etag[ZUPD_VALIDATOR_MAX];
-    char last_modified[ZUPD_VALIDATOR_MAX];
 };
 
 struct curl_tr {
@@ -63,7 +60,7 @@ struct curl_tr {
      * its own: libcurl holds its address (PRIVATE, HEADERDATA, WRITEDATA),
      * so growing the pool must never move one */
     struct xfer **pool;
-    size_t n_pool;
+    size_t n_pool, cap_pool;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -81,6 +78,45 @@ is_redirect(long status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+/* The last value of header name (Etag, Last-Modified, Content-Range) in the
+ * response being received, the last of redirects and 1xx (request -1: the
+ * latest; CURLH_HEADER: not a 1xx's, a CONNECT's or a trailer). Borrowed
+ * from libcurl until the next call. NULL when it has none. */
+static const char *
+last_header(struct xfer *c, const char *name)
+{
+    struct curl_header *h = NULL;
+
+    if (curl_easy_header(c->h, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return NULL;
+    if (h->amount > 1 &&
+        curl_easy_header(c->h, name, h->amount - 1, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return NULL;
+    return h->value;
+}
+
+/* The start the response's Content-Range names; false when it names none. */
+static bool
+content_range_start(struct xfer *c, uint64_t *start)
+{
+    const char *v = last_header(c, "Content-Range");
+    char tmp[ZUPD_VALIDATOR_MAX];
+
+    if (v == NULL)
+        return false;
+    zu_validator_set(tmp, v, strlen(v));
+    return zu_content_range_start(tmp, start);
+}
+
+/* The validator header name of the response into dst ("" when none). */
+static void
+validator_of(struct xfer *c, const char *name, char *dst)
+{
+    const char *v = last_header(c, name);
+
+    zu_validator_set(dst, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
+}
+
 /* The headers of one response are complete: decide before any body byte. */
 static bool
 headers_done(struct xfer *c)
@@ -94,11 +130,10 @@ headers_done(struct xfer *c)
     if (c->status != 200 && c->status != 206)
         return true; /* mapped after the transfer */
     if (c->status == 206) {
-        if (c->g->offset == 0 || !c->has_crange || c->crange_start != c->g->offset) {
+        if (c->g->offset == 0 || !content_range_start(c, &start) || start != c->g->offset) {
             c->bad_range = true;
             return false;
         }
-        start = c->crange_start;
     }
     if (curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
         (uint64_t)cl > c->g->max_bytes - start) {
@@ -111,22 +146,9 @@ headers_done(struct xfer *c)
         return false;
     c->began = true;
     if (c->status == 200) {
-        zu_validator_set(c->res->validators.etag, c->etag, strlen(c->etag));
-        zu_validator_set(c->res->validators.last_modified, c->last_modified,
-                         strlen(c->last_modified));
+        validator_of(c, "ETag", c->res->validators.etag);
+        validator_of(c, "Last-Modified", c->res->validators.last_modified);
     }
-    return true;
-}
-
-static bool
-header_is(const char *line, size_t len, const char *name, const char **val, size_t *vlen)
-{
-    size_t n = strlen(name);
-
-    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
-        return false;
-    *val = line + n + 1;
-    *vlen = len - n - 1;
     return true;
 }
 
@@ -135,8 +157,6 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
 {
     struct xfer *c = opaque;
     size_t len = size * nitems;
-    const char *v;
-    size_t vlen;
 
     if (len > HEADERS_MAX - c->hdrbytes) {
         c->toobig = true;
@@ -153,20 +173,11 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
         if (sp != NULL)
             for (sp++; sp < buf + len && *sp >= '0' && *sp <= '9' && c->status < 1000; sp++)
                 c->status = c->status * 10 + (*sp - '0');
-        c->has_crange = false;
-        c->etag[0] = c->last_modified[0] = '\0';
     } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+        /* libcurl has stored this response's headers by now: headers_done()
+         * reads the ones it needs with curl_easy_header() */
         if (!headers_done(c))
             return 0; /* aborts the transfer */
-    } else if (header_is(buf, len, "etag", &v, &vlen)) {
-        zu_validator_set(c->etag, v, vlen);
-    } else if (header_is(buf, len, "last-modified", &v, &vlen)) {
-        zu_validator_set(c->last_modified, v, vlen);
-    } else if (header_is(buf, len, "content-range", &v, &vlen)) {
-        char tmp[ZUPD_VALIDATOR_MAX];
-
-        zu_validator_set(tmp, v, vlen);
-        c->has_crange = zu_content_range_start(tmp, &c->crange_start);
     }
     return len;
 }
@@ -383,13 +394,12 @@ prepare(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
     c->sink = sink;
     c->res = res;
     c->status = 0;
-    c->final = c->began = c->toobig = c->bad_range = c->has_crange = false;
+    c->final = c->began = c->toobig = c->bad_range = false;
     c->sink_rc = ZUPD_OK;
     c->errbody = 0;
     c->errbody_over = false;
     c->hdrbytes = 0;
     c->errbuf[0] = '\0';
-    c->etag[0] = c->last_modified[0] = '\0';
     c->hdrs = NULL;
     if (g->cond != NULL && g->cond->etag[0] != '\0') {
         snprintf(line, sizeof(line), "If-None-Match: %s", g->cond->etag);
@@ -561,10 +571,9 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
         want = 1;
     if (c->multi == NULL)
         c->multi = curl_multi_init();
+    /* want <= parallel, an unsigned: that is the cap */
     if (c->n_pool < want && c->multi != NULL) {
-        struct xfer **np = realloc(c->pool, want * sizeof(*np));
-        if (np != NULL) {
-            c->pool = np;
+        if (ZU_GROW(&c->pool, &c->cap_pool, want, UINT_MAX) == ZUPD_OK) {
             for (; c->n_pool < want; c->n_pool++) {
                 struct xfer *x = calloc(1, sizeof(*x));
                 if (x == NULL)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include <zupd/hash.h>
 
@@ -132,41 +133,21 @@ zupd_hash_alg_from_name(const char *name, enum zupd_hash_alg *out)
 void
 zupd_hex_encode(char *hex, size_t hex_cap, const uint8_t *bin, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
     zu_assert(hex_cap > 0 && (hex_cap - 1) / 2 >= len);
-    for (i = 0; i < len; i++) {
-        hex[2 * i] = digits[bin[i] >> 4];
-        hex[2 * i + 1] = digits[bin[i] & 15];
-    }
-    hex[2 * len] = 0;
-}
-
-int
-zu_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    (void)sodium_bin2hex(hex, hex_cap, bin, len); /* lower case, NUL-terminated */
 }
 
 int
 zupd_hex_decode(uint8_t *bin, size_t bin_len, const char *hex, size_t hex_len)
 {
-    size_t i;
+    size_t n = 0;
 
+    /* Exactly two hex digits (either case) a byte, nothing else: with no
+     * ignore set and no hex_end, sodium_hex2bin fails at the first other
+     * character, and the length check leaves no room for short input. */
     if (hex_len / 2 != bin_len || hex_len % 2 != 0)
         return ZUPD_E_FORMAT;
-    for (i = 0; i < bin_len; i++) {
-        int hi = zu_hexval(hex[2 * i]), lo = zu_hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return ZUPD_E_FORMAT;
-        bin[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (sodium_hex2bin(bin, bin_len, hex, hex_len, NULL, &n, NULL) != 0 || n != bin_len)
+        return ZUPD_E_FORMAT;
     return ZUPD_OK;
 }

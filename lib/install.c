@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +28,10 @@
 
 #define IO_CHUNK (256u << 10)
 #define ZSTD_WINDOW_LOG_MAX 27 /* 128 MiB: what a blob may ask of us */
+/* Growth caps: entries of one targets document or manifest (the default
+ * max_entries of struct zupd_limits) */
+#define READY_MAX ((size_t)1 << 20)
+#define VERSIONS_MAX ((size_t)1 << 20)
 
 /* ------------------------------------------------------------ blob cache */
 
@@ -42,14 +45,10 @@ blob_name(const uint8_t *sha, char *name, size_t ncap, char *rel, size_t rcap)
 static void
 note_ready(struct zupd_updater *u, const uint8_t *sha)
 {
-    if (u->n_ready == u->cap_ready) {
-        size_t nc = u->cap_ready ? 2 * u->cap_ready : 64;
-        void *nr = realloc(u->ready, nc * sizeof(*u->ready));
-        if (nr == NULL)
-            return; /* only a download more */
-        u->ready = nr;
-        u->cap_ready = nc;
-    }
+    /* one per blob of the releases being installed (a manifest has at most
+     * max_entries files); a sha not noted is only a download more */
+    if (ZU_GROW(&u->ready, &u->cap_ready, u->n_ready + 1, READY_MAX) != ZUPD_OK)
+        return;
     memcpy(u->ready[u->n_ready++], sha, ZUPD_SHA256_LEN);
 }
 
@@ -87,48 +86,6 @@ fetch_blob(struct zupd_updater *u, const uint8_t *sha, uint64_t size, char *name
     return rc;
 }
 
-/* Map dirfd/name (or a path) read-only; an empty file maps to "". */
-struct map {
-    uint8_t *p;
-    size_t len;
-    bool mapped;
-};
-
-static int
-map_file(int dirfd, const char *name, struct map *m)
-{
-    struct stat st;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = ZUPD_OK;
-
-    memset(m, 0, sizeof(*m));
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    if (fstat(fd, &st) != 0) {
-        rc = zu_errno_to_err(errno);
-    } else if (st.st_size == 0) {
-        m->p = (uint8_t *)(uintptr_t) "";
-    } else {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            rc = zu_errno_to_err(errno);
-        } else {
-            m->p = p;
-            m->len = (size_t)st.st_size;
-            m->mapped = true;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
-static void
-unmap_file(struct map *m)
-{
-    if (m->mapped)
-        munmap(m->p, m->len);
-    memset(m, 0, sizeof(*m));
-}
-
 static int
 delta_write(void *opaque, const uint8_t *buf, size_t len)
 {
@@ -139,25 +96,25 @@ delta_write(void *opaque, const uint8_t *buf, size_t len)
 /* Fetch delta d and apply it to om into sink (len bytes are expected). The
  * delta blob leaves the cache once used, or when it is bad. */
 static int
-apply_delta(struct zupd_updater *u, const struct map *om, const struct zupd_delta_ref *d,
+apply_delta(struct zupd_updater *u, const struct zu_map *om, const struct zupd_delta_ref *d,
             uint64_t len, struct zupd_sink *sink)
 {
     struct zupd_delta_sink ds = {.opaque = sink, .write = delta_write};
     struct zupd_delta_info info;
-    struct map pm = {0};
+    struct zu_map pm = {NULL, 0, NULL};
     char name[65];
     int rc;
 
     rc = fetch_blob(u, d->sha256, d->size, name, sizeof(name));
     if (rc != ZUPD_OK)
         return rc;
-    rc = map_file(u->cfd, name, &pm);
+    rc = zu_map_file(u->cfd, name, 0, &pm);
     if (rc == ZUPD_OK)
         /* the output is hash-checked against the signed manifest by the
          * sink (stage or chain step): no second and third SHA-256 pass here */
         rc = zupd_delta_apply_flags(om->p, om->len, pm.p, pm.len, len, ZUPD_DELTA_NO_HASHES, &ds,
                                     &info);
-    unmap_file(&pm);
+    zu_unmap(&pm);
     if (rc == ZUPD_OK || rc == ZUPD_E_HASH || rc == ZUPD_E_LENGTH || rc == ZUPD_E_FORMAT ||
         rc == ZUPD_E_BASE)
         (void)unlinkat(u->cfd, name, 0);
@@ -198,7 +155,7 @@ step_write(void *opaque, const uint8_t *buf, size_t len)
 /* Apply step s of a chain to om into the cache file name; it must give the
  * signed content of that step (size and sha256). */
 static int
-chain_step(struct zupd_updater *u, const struct map *om, const struct zu_plan_step *s,
+chain_step(struct zupd_updater *u, const struct zu_map *om, const struct zu_plan_step *s,
            const char *name)
 {
     struct step_file f = {.fd = -1, .h = NULL, .len = 0, .max = s->to_size};
@@ -231,18 +188,18 @@ run_plan(struct zupd_updater *u, struct zu_stage *st, size_t i, const struct zu_
 {
     const struct zupd_file_entry *e = &zu_stage_manifest(st)->files[i];
     char old[4096 + ZUPD_PATH_MAX], tmp[2][16] = {"chain.0", "chain.1"};
-    struct map om = {0};
+    struct zu_map om = {NULL, 0, NULL};
     struct zupd_sink sink;
     int rc;
 
     rc = zu_stage_find_local(st, p->from_sha256, old, sizeof(old));
     if (rc == ZUPD_OK)
-        rc = map_file(AT_FDCWD, old, &om);
+        rc = zu_map_file(AT_FDCWD, old, 0, &om);
     for (size_t k = 0; rc == ZUPD_OK && k + 1 < p->n_steps; k++) {
         rc = chain_step(u, &om, &p->steps[k], tmp[k % 2]);
-        unmap_file(&om);
+        zu_unmap(&om);
         if (rc == ZUPD_OK)
-            rc = map_file(u->cfd, tmp[k % 2], &om);
+            rc = zu_map_file(u->cfd, tmp[k % 2], 0, &om);
     }
     if (rc == ZUPD_OK)
         rc = zu_stage_open(st, i, &sink);
@@ -253,7 +210,7 @@ run_plan(struct zupd_updater *u, struct zu_stage *st, size_t i, const struct zu_
         if (rc == ZUPD_OK)
             rc = rc2;
     }
-    unmap_file(&om);
+    zu_unmap(&om);
     if (p->n_steps > 1) {
         (void)unlinkat(u->cfd, tmp[0], 0);
         (void)unlinkat(u->cfd, tmp[1], 0);
@@ -413,14 +370,9 @@ collect_version(void *opaque, const char *path, const struct zupd_target *t)
     if (!zupd_name_is_safe(ver) || zupd_version_cmp(ver, b->lower) <= 0 ||
         zupd_version_cmp(ver, b->upper) >= 0)
         return 0;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? 2 * b->cap : 16;
-        char **nv = realloc(b->v, nc * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        b->v = nv;
-        b->cap = nc;
-    }
+    /* the versions are entries of one targets document */
+    if (ZU_GROW(&b->v, &b->cap, b->n + 1, VERSIONS_MAX) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
     b->v[b->n] = strdup(ver);
     if (b->v[b->n] == NULL)
         return ZUPD_E_NOMEM;

@@ -20,6 +20,10 @@
 #include "store_int.h"
 #include "stage.h"
 
+/* Directories made for one release: its files are at most max_entries
+ * (1 << 20), each path making a few new levels at most. */
+#define STAGE_DIRS_MAX ((size_t)1 << 22)
+
 enum { F_MISSING = 0, F_LINKED = 1, F_WRITTEN = 2 };
 
 struct zu_stage {
@@ -43,12 +47,6 @@ struct zu_stage {
     uint64_t open_len;
     struct zupd_hash *open_hash;
 };
-
-static int
-err_of(int e)
-{
-    return zu_errno_to_err(e);
-}
 
 void
 zu_stage_abort(struct zu_stage *st)
@@ -117,12 +115,12 @@ zu_stage_begin(struct zupd_store *s, const uint8_t *mbytes, size_t len, struct z
     if (rc != ZUPD_OK)
         goto out;
     if (mkdirat(s->vfd, st->name, 0755) != 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         goto out;
     }
     st->fd = openat(s->vfd, st->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (st->fd < 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         (void)unlinkat(s->vfd, st->name, AT_REMOVEDIR);
         goto out;
     }
@@ -214,20 +212,17 @@ make_parents(struct zu_stage *st, const char *path)
             continue;
         buf[i] = 0;
         if (mkdirat(st->fd, buf, 0755) == 0) {
-            if (st->n_dirs == st->cap_dirs) {
-                size_t nc = st->cap_dirs ? st->cap_dirs * 2 : 16;
-                char **nd = realloc(st->dirs, nc * sizeof(*nd));
-                if (nd == NULL)
-                    return ZUPD_E_NOMEM;
-                st->dirs = nd;
-                st->cap_dirs = nc;
-            }
+            /* each directory is made once, the first time a file of the
+             * manifest is in it */
+            int rc = ZU_GROW(&st->dirs, &st->cap_dirs, st->n_dirs + 1, STAGE_DIRS_MAX);
+            if (rc != ZUPD_OK)
+                return rc;
             st->dirs[st->n_dirs] = strdup(buf);
             if (st->dirs[st->n_dirs] == NULL)
                 return ZUPD_E_NOMEM;
             st->n_dirs++;
         } else if (errno != EEXIST) {
-            return err_of(errno);
+            return zu_errno_to_err(errno);
         } else {
             struct stat sb;
             /* a file of the manifest where a directory is needed */
@@ -250,7 +245,7 @@ sink_begin(void *opaque, uint64_t start)
         return ZUPD_OK;
     /* a restart: drop what was written */
     if (ftruncate(st->open_fd, 0) != 0 || lseek(st->open_fd, 0, SEEK_SET) != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     zupd_hash_free(st->open_hash);
     st->open_hash = zupd_hash_new(ZUPD_HASH_SHA256);
     st->open_len = 0;
@@ -291,7 +286,7 @@ zu_stage_open(struct zu_stage *st, size_t i, struct zupd_sink *sink)
     st->open_fd =
         openat(st->fd, e->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (st->open_fd < 0) {
-        rc = errno == EEXIST ? ZUPD_E_FORMAT : err_of(errno);
+        rc = errno == EEXIST ? ZUPD_E_FORMAT : zu_errno_to_err(errno);
         zupd_hash_free(st->open_hash);
         st->open_hash = NULL;
         return rc;
@@ -322,9 +317,9 @@ zu_stage_close(struct zu_stage *st)
             rc = ZUPD_E_HASH;
     }
     if (rc == ZUPD_OK && fchmod(st->open_fd, (mode_t)e->mode) != 0)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     if (close(st->open_fd) != 0 && rc == ZUPD_OK)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     st->open_fd = -1;
     zupd_hash_free(st->open_hash);
     st->open_hash = NULL;
@@ -346,7 +341,7 @@ stage_copy(struct zu_stage *st, size_t i, const char *src)
 
     fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zu_stage_open(st, i, &sink);
     if (rc != ZUPD_OK)
         goto out;
@@ -358,7 +353,7 @@ stage_copy(struct zu_stage *st, size_t i, const char *src)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
         if (n <= 0)
             break;
         rc = sink.write(sink.opaque, buf, (size_t)n);
@@ -406,7 +401,7 @@ fsync_at(int dirfd, const char *name, int flags)
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags), rc;
 
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zu_fsync_fd(fd);
     close(fd);
     return rc;

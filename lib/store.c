@@ -22,11 +22,9 @@
 #include "zu/json.h"
 #include "store_int.h"
 
-static int
-err_of(int e)
-{
-    return zu_errno_to_err(e);
-}
+/* Versions listed from versions/: a store keeps a handful (keep, history,
+ * bad); the cap only stops a hostile tree from growing the list for ever. */
+#define STORE_LIST_MAX ((size_t)1 << 20)
 
 /* ------------------------------------------------------------ helpers */
 
@@ -40,16 +38,16 @@ zu_rmtree_at(int parent, const char *name, unsigned depth)
     if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
         return ZUPD_OK;
     if (errno != EISDIR && errno != EPERM)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (depth > 4096)
         return ZUPD_E_TOOBIG;
     fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while (rc == ZUPD_OK && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -58,7 +56,7 @@ zu_rmtree_at(int parent, const char *name, unsigned depth)
     }
     closedir(d);
     if (rc == ZUPD_OK && unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
     return rc;
 }
 
@@ -66,7 +64,7 @@ static int
 mkdir_at(int dirfd, const char *name)
 {
     if (mkdirat(dirfd, name, 0755) != 0 && errno != EEXIST)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     return ZUPD_OK;
 }
 
@@ -74,7 +72,7 @@ static int
 open_dir_at(int dirfd, const char *name, int *out)
 {
     *out = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    return *out < 0 ? err_of(errno) : ZUPD_OK;
+    return *out < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
 }
 
 int
@@ -137,7 +135,7 @@ zupd_store_current(struct zupd_store *s, char *ver, size_t cap)
         ver[0] = 0;
     n = readlinkat(s->fd, "current", target, sizeof(target) - 1);
     if (n < 0)
-        return errno == ENOENT ? ZUPD_E_NOTFOUND : err_of(errno);
+        return zu_errno_to_err(errno);
     target[n] = 0;
     if (strncmp(target, "versions/", 9) != 0 || !zupd_name_is_safe(target + 9))
         return ZUPD_E_FORMAT;
@@ -161,14 +159,14 @@ store_recover(struct zupd_store *s)
     if (zupd_store_current(s, cur, sizeof(cur)) != ZUPD_OK)
         cur[0] = 0;
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     fd = dup(s->vfd);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while (rc == ZUPD_OK && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
@@ -215,7 +213,7 @@ zupd_store_open(const char *state_dir, const char *component, struct zupd_store 
         goto out;
     s->fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (s->fd < 0) {
-        rc = err_of(errno);
+        rc = zu_errno_to_err(errno);
         goto out;
     }
     rc = mkdir_at(s->fd, "versions");
@@ -285,23 +283,18 @@ zupd_store_list(struct zupd_store *s, char ***out, size_t *n)
     *n = 0;
     fd = openat(s->fd, "versions", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     }
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !zupd_name_is_safe(e->d_name) || !zupd_store_has(s, e->d_name))
             continue;
-        if (cnt == cap) {
-            char **nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-            if (nv == NULL) {
-                rc = ZUPD_E_NOMEM;
-                break;
-            }
-            v = nv;
-        }
+        rc = ZU_GROW(&v, &cap, cnt + 1, STORE_LIST_MAX);
+        if (rc != ZUPD_OK)
+            break;
         v[cnt] = strdup(e->d_name);
         if (v[cnt] == NULL) {
             rc = ZUPD_E_NOMEM;
@@ -334,19 +327,19 @@ zupd_store_state_release(struct zupd_store_state *st)
 static int
 strv_push(char ***v, size_t *n, const char *s, size_t max)
 {
-    char **nv;
+    size_t cap = *n; /* at least: the public state keeps no capacity */
+    int rc;
 
     if (*n >= max) { /* drop the oldest */
         free((*v)[0]);
         memmove(*v, *v + 1, (*n - 1) * sizeof(**v));
         (*n)--;
     }
-    nv = realloc(*v, (*n + 1) * sizeof(**v));
-    if (nv == NULL)
-        return ZUPD_E_NOMEM;
-    *v = nv;
-    nv[*n] = strdup(s);
-    if (nv[*n] == NULL)
+    rc = ZU_GROW(v, &cap, *n + 1, max);
+    if (rc != ZUPD_OK)
+        return rc;
+    (*v)[*n] = strdup(s);
+    if ((*v)[*n] == NULL)
         return ZUPD_E_NOMEM;
     (*n)++;
     return ZUPD_OK;
@@ -485,12 +478,12 @@ ensure_link(struct zupd_store *s, const char *link_path)
         return strcmp(got, want) == 0 ? ZUPD_OK : ZUPD_E_EXISTS;
     }
     if (errno != ENOENT)
-        return errno == EINVAL ? ZUPD_E_EXISTS : err_of(errno);
+        return errno == EINVAL ? ZUPD_E_EXISTS : zu_errno_to_err(errno);
     (void)unlink(tmp);
     if (symlink(want, tmp) != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (rename(tmp, link_path) != 0) {
-        int rc = err_of(errno);
+        int rc = zu_errno_to_err(errno);
         (void)unlink(tmp);
         return rc;
     }
@@ -508,9 +501,9 @@ zupd_store_switch(struct zupd_store *s, const char *version, const char *link_pa
         return ZUPD_E_NOTFOUND;
     snprintf(target, sizeof(target), "versions/%s", version);
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     if (symlinkat(target, s->fd, "current.new") != 0)
-        return err_of(errno);
+        return zu_errno_to_err(errno);
     rc = zu_rename_durable(s->fd, "current.new", "current");
     if (rc != ZUPD_OK) {
         (void)unlinkat(s->fd, "current.new", 0);
@@ -593,7 +586,7 @@ zupd_store_prune(struct zupd_store *s, unsigned keep)
         /* manifest first: a tree without one is removed by the next open */
         rc = zu_store_manifest_name(mname, sizeof(mname), inst[i]);
         if (rc == ZUPD_OK && unlinkat(s->mfd, mname, 0) != 0 && errno != ENOENT)
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
         if (rc == ZUPD_OK)
             rc = zu_fsync_fd(s->mfd);
         if (rc == ZUPD_OK)
@@ -620,7 +613,7 @@ zu_check_file_at(int dirfd, const struct zupd_file_entry *e)
 
     fd = openat(dirfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT || errno == ELOOP ? ZUPD_E_NOTFOUND : err_of(errno);
+        return zu_errno_map(errno, ZU_ERRNO_LOOP_NOTFOUND);
     buf = malloc(COPY_BUF);
     h = zupd_hash_new(ZUPD_HASH_SHA256);
     if (buf == NULL || h == NULL) {
@@ -632,7 +625,7 @@ zu_check_file_at(int dirfd, const struct zupd_file_entry *e)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = err_of(errno);
+            rc = zu_errno_to_err(errno);
             goto out;
         }
         if (n == 0)

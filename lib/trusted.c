@@ -406,15 +406,11 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
             t->targets[i].meta = m;
             return ZUPD_OK;
         }
-    if (t->n_targets == t->cap_targets) {
-        size_t nc = t->cap_targets ? t->cap_targets * 2 : 8;
-        struct role_slot *ns = realloc(t->targets, nc * sizeof(*ns));
-        if (ns == NULL) {
-            zupd_meta_free(m);
-            return ZUPD_E_NOMEM;
-        }
-        t->targets = ns;
-        t->cap_targets = nc;
+    /* snapshot lists each role once, in at most max_entries entries */
+    rc = ZU_GROW(&t->targets, &t->cap_targets, t->n_targets + 1, t->lim.max_entries);
+    if (rc != ZUPD_OK) {
+        zupd_meta_free(m);
+        return rc;
     }
     t->targets[t->n_targets].name = strdup(role);
     if (t->targets[t->n_targets].name == NULL) {

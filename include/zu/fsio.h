@@ -10,8 +10,16 @@
 #include "zu/internal.h"
 
 /* errno -> ZUPD_E_NOSPACE (ENOSPC, EDQUOT), ZUPD_E_NOTFOUND (ENOENT) or
- * ZUPD_E_IO; errno is left as it was. */
+ * ZUPD_E_IO; errno is left as it was. Same as zu_errno_map(e, 0). */
 int zu_errno_to_err(int e);
+
+/* The one errno mapping, with the extra meanings some callers give on purpose
+ * (flags, or-ed): */
+#define ZU_ERRNO_NO_NOTFOUND 1u   /* ENOENT -> ZUPD_E_IO: a write, fsync or rename */
+#define ZU_ERRNO_EXISTS 2u        /* EEXIST -> ZUPD_E_EXISTS */
+#define ZU_ERRNO_LOOP_PERM 4u     /* ELOOP (O_NOFOLLOW met a symlink) -> ZUPD_E_PERM */
+#define ZU_ERRNO_LOOP_NOTFOUND 8u /* ELOOP -> ZUPD_E_NOTFOUND */
+int zu_errno_map(int e, unsigned flags);
 
 /* Write all of buf[0..len) to fd, retrying short writes and EINTR. */
 ZU_NODISCARD int zu_write_all(int fd, const void *buf, size_t len);
@@ -46,16 +54,53 @@ ZU_NODISCARD int zu_atomic_write(int dirfd, const char *name, const void *buf, s
 ZU_NODISCARD int zu_cache_write(int dirfd, const char *name, const void *buf, size_t len,
                                 mode_t mode);
 
-/* Streaming variant. Ownership: name is borrowed until commit/abort. */
+/* Streaming variant. Ownership: name (and label) are borrowed until
+ * commit/abort. The temp file is dirfd/tmp, a hidden name (".zupd-tmp.*"). */
 struct zu_atomic {
     int dirfd;
     int fd;
     char tmp[64];
     const char *name;
+    uint64_t off;    /* bytes written by zu_atomic_add() */
+    uint64_t kicked; /* of those, handed to writeback early */
+    /* Optional, set after begin: called before each step of the commit
+     * ("fsync", "rename" or "link", "fsync-dir") with label (name when
+     * NULL); the publisher's crash tests kill the process there. */
+    void (*step)(const char *what, const char *label);
+    const char *label;
 };
 ZU_NODISCARD int zu_atomic_begin(struct zu_atomic *a, int dirfd, const char *name, mode_t mode);
+/* Write buf[0..len) to the temp file; every 8 MiB the bytes written so far
+ * are handed to writeback (sync_file_range), so that the commit's fsync of a
+ * large file does not start from a whole file of dirty pages. */
+ZU_NODISCARD int zu_atomic_add(struct zu_atomic *a, const void *buf, size_t len);
 ZU_NODISCARD int zu_atomic_commit(struct zu_atomic *a); /* fsync + rename + dir fsync */
-void zu_atomic_abort(struct zu_atomic *a);              /* idempotent */
+/* Like zu_atomic_commit, but never replaces: fsync, link the temp file to
+ * name (ZUPD_E_EXISTS, name untouched, when name exists), unlink the temp
+ * file, fsync dirfd. For files that must not be overwritten (signing keys). */
+ZU_NODISCARD int zu_atomic_commit_noreplace(struct zu_atomic *a);
+/* Close the temp file without fsync and leave it in place: the caller now
+ * owns dirfd/a->tmp and puts it in place itself, e.g. a batch of files made
+ * durable by one syncfs() before their renames. On failure the temp file is
+ * removed. */
+ZU_NODISCARD int zu_atomic_detach(struct zu_atomic *a);
+void zu_atomic_abort(struct zu_atomic *a); /* idempotent */
+
+/* A read-only view of a whole regular file: mapped, or p = "" (not NULL) and
+ * len 0 for an empty file (mmap of 0 bytes fails). */
+struct zu_map {
+    const uint8_t *p;
+    size_t len;
+    void *map_; /* the mapping, NULL when none */
+};
+#define ZU_MAP_FOLLOW 1u   /* follow a symlink as the last component (paths a user typed) */
+#define ZU_MAP_WILLNEED 2u /* madvise(MADV_WILLNEED): read ahead all of it */
+/* Map dirfd/name (O_NOFOLLOW unless ZU_MAP_FOLLOW). Not a regular file:
+ * ZUPD_E_IO with errno EINVAL; mmap out of memory: ZUPD_E_NOMEM; else
+ * zu_errno_to_err(). errno is kept for the caller's message. On error
+ * m is {"", 0, NULL}. Ownership: release with zu_unmap(). */
+ZU_NODISCARD int zu_map_file(int dirfd, const char *name, unsigned flags, struct zu_map *m);
+void zu_unmap(struct zu_map *m); /* idempotent */
 
 /* mkdir -p path (mode 0755 for what it makes). */
 ZU_NODISCARD int zu_mkdir_p(const char *path);

@@ -82,9 +82,6 @@ ZU_NODISCARD int zu_grow_(void *vp, size_t *cap, size_t need, size_t elem, size_
 int zu_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
 void zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
 
-/* Value of one hex digit (either case), -1 for anything else. */
-int zu_hexval(char c);
-
 /* Overflow-checked arithmetic: return false on overflow. */
 static inline bool
 zu_add_ok(size_t a, size_t b, size_t *r)

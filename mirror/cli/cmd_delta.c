@@ -8,165 +8,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "delta/create.h"
 #include "pub.h"
+#include "zu/fsio.h"
 
-/* A read-only view of a whole file (mapped; empty files have p == NULL). */
-struct fmap {
-    const uint8_t *p;
-    size_t len;
+/* The output file, replaced atomically: the parent directory of the path the
+ * user gave, and a temp file in it (zu_atomic). */
+struct out_file {
+    int dirfd;
+    struct zu_atomic a;
 };
 
 static int
-fmap_open(const char *path, struct fmap *m)
-{
-    struct stat st;
-    int fd, rc = ZUPD_OK;
-
-    m->p = NULL;
-    m->len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ZUPD_E_NOTFOUND : ZUPD_E_IO;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = ZUPD_E_IO;
-        goto out;
-    }
-    if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            rc = errno == ENOMEM ? ZUPD_E_NOMEM : ZUPD_E_IO;
-            goto out;
-        }
-        (void)madvise(p, (size_t)st.st_size, MADV_WILLNEED);
-        m->p = p;
-        m->len = (size_t)st.st_size;
-    }
-out:
-    close(fd);
-    return rc;
-}
-
-static void
-fmap_close(struct fmap *m)
-{
-    if (m->p != NULL)
-        munmap((void *)(uintptr_t)m->p, m->len);
-    m->p = NULL;
-    m->len = 0;
-}
-
-/* Atomic replacement of a file: temp file beside it, fsync, rename, fsync dir. */
-struct atomic_file {
-    int fd;
-    char tmp[4096];
-    const char *path;
-    uint64_t off;    /* bytes written */
-    uint64_t kicked; /* bytes handed to writeback early */
-};
-
-/* Start writeback every this many bytes, so that the fsync at the end finds
- * the disk busy already instead of the whole file still dirty (turbo, 34 MB:
- * fsync ~15 ms of waiting, now overlapped with apply). */
-#define WRITEBACK_EVERY (8u << 20)
-
-static int
-err_of_errno(int e)
-{
-    return e == ENOSPC || e == EDQUOT ? ZUPD_E_NOSPACE : ZUPD_E_IO;
-}
-
-static int
-atomic_begin(struct atomic_file *a, const char *path)
-{
-    a->fd = -1;
-    a->path = path;
-    a->off = a->kicked = 0;
-    for (unsigned i = 0; i < 100; i++) {
-        if ((size_t)snprintf(a->tmp, sizeof(a->tmp), "%s.tmp%ld.%u", path, (long)getpid(), i) >=
-            sizeof(a->tmp))
-            return ZUPD_E_MISUSE;
-        a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (a->fd >= 0)
-            return ZUPD_OK;
-        if (errno != EEXIST)
-            return err_of_errno(errno);
-    }
-    return ZUPD_E_EXISTS;
-}
-
-static int
-atomic_write(void *opaque, const uint8_t *buf, size_t len)
-{
-    struct atomic_file *a = opaque;
-    while (len > 0) {
-        ssize_t w = write(a->fd, buf, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_of_errno(errno);
-        }
-        buf += w;
-        len -= (size_t)w;
-        a->off += (uint64_t)w;
-    }
-#ifdef SYNC_FILE_RANGE_WRITE
-    if (a->off - a->kicked >= WRITEBACK_EVERY) {
-        /* a hint: errors show at fsync */
-        (void)sync_file_range(a->fd, (off_t)a->kicked, (off_t)(a->off - a->kicked),
-                              SYNC_FILE_RANGE_WRITE);
-        a->kicked = a->off;
-    }
-#endif
-    return ZUPD_OK;
-}
-
-static void
-atomic_abort(struct atomic_file *a)
-{
-    if (a->fd >= 0) {
-        close(a->fd);
-        unlink(a->tmp);
-        a->fd = -1;
-    }
-}
-
-static int
-atomic_commit(struct atomic_file *a)
+out_begin(struct out_file *o, const char *path, char *base, size_t base_cap)
 {
     char dir[4096];
-    int dfd, rc = ZUPD_OK;
 
-    if (fsync(a->fd) != 0) {
-        rc = err_of_errno(errno);
-        atomic_abort(a);
-        return rc;
-    }
-    if (close(a->fd) != 0) {
-        rc = err_of_errno(errno);
-        a->fd = -1;
-        unlink(a->tmp);
-        return rc;
-    }
-    a->fd = -1;
-    if (rename(a->tmp, a->path) != 0) {
-        rc = err_of_errno(errno);
-        unlink(a->tmp);
-        return rc;
-    }
-    if ((size_t)snprintf(dir, sizeof(dir), "%s", a->path) < sizeof(dir)) {
-        dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            if (fsync(dfd) != 0)
-                rc = ZUPD_E_IO;
-            close(dfd);
-        }
-    }
-    return rc;
+    if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir) ||
+        (size_t)snprintf(base, base_cap, "%s", path) >= base_cap)
+        return ZUPD_E_MISUSE;
+    o->dirfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (o->dirfd < 0)
+        return zu_errno_map(errno, ZU_ERRNO_NO_NOTFOUND);
+    return zu_atomic_begin(&o->a, o->dirfd, basename(base), 0644);
+}
+
+static int
+out_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    return zu_atomic_add(&((struct out_file *)opaque)->a, buf, len);
+}
+
+static void
+out_close(struct out_file *o)
+{
+    zu_atomic_abort(&o->a);
+    if (o->dirfd >= 0)
+        close(o->dirfd);
+    o->dirfd = -1;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -187,18 +69,19 @@ apply_reason(int rc)
 static int
 delta_apply(const char *oldp, const char *patchp, const char *newp)
 {
-    struct fmap old = {NULL, 0}, patch = {NULL, 0};
-    struct atomic_file af = {-1, "", NULL, 0, 0};
+    struct zu_map old = {NULL, 0, NULL}, patch = {NULL, 0, NULL};
+    struct out_file of = {.dirfd = -1, .a = {.fd = -1}};
     struct zupd_delta_info info;
-    struct zupd_delta_sink sink = {&af, atomic_write};
+    struct zupd_delta_sink sink = {&of, out_write};
+    char base[4096];
     int rc;
 
-    rc = fmap_open(oldp, &old);
+    rc = zu_map_file(AT_FDCWD, oldp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &old);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", oldp, strerror(errno));
         goto out;
     }
-    rc = fmap_open(patchp, &patch);
+    rc = zu_map_file(AT_FDCWD, patchp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &patch);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", patchp, strerror(errno));
         goto out;
@@ -209,7 +92,7 @@ delta_apply(const char *oldp, const char *patchp, const char *newp)
                 rc == ZUPD_E_FORMAT ? "not a delta, or truncated header" : zupd_strerror(rc));
         goto out;
     }
-    rc = atomic_begin(&af, newp);
+    rc = out_begin(&of, newp, base, sizeof(base));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot create '%s': %s\n", newp, strerror(errno));
         goto out;
@@ -228,13 +111,13 @@ delta_apply(const char *oldp, const char *patchp, const char *newp)
         fprintf(stderr, "zupd-mirror: cannot apply '%s': %s\n", patchp, apply_reason(rc));
         goto out;
     }
-    rc = atomic_commit(&af);
+    rc = zu_atomic_commit(&of.a);
     if (rc != ZUPD_OK)
         fprintf(stderr, "zupd-mirror: cannot write '%s': %s\n", newp, zupd_strerror(rc));
 out:
-    atomic_abort(&af);
-    fmap_close(&old);
-    fmap_close(&patch);
+    out_close(&of);
+    zu_unmap(&old);
+    zu_unmap(&patch);
     return rc;
 }
 
@@ -242,19 +125,20 @@ static int
 delta_create(const char *oldp, const char *newp, const char *patchp,
              const struct zupd_delta_opts *o, int verbose)
 {
-    struct fmap old = {NULL, 0}, nw = {NULL, 0};
-    struct atomic_file af = {-1, "", NULL, 0, 0};
+    struct zu_map old = {NULL, 0, NULL}, nw = {NULL, 0, NULL};
+    struct out_file of = {.dirfd = -1, .a = {.fd = -1}};
     struct zupd_delta_report rep;
     uint8_t *patch = NULL;
     size_t plen = 0;
+    char base[4096];
     int rc;
 
-    rc = fmap_open(oldp, &old);
+    rc = zu_map_file(AT_FDCWD, oldp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &old);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", oldp, strerror(errno));
         goto out;
     }
-    rc = fmap_open(newp, &nw);
+    rc = zu_map_file(AT_FDCWD, newp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &nw);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", newp, strerror(errno));
         goto out;
@@ -265,11 +149,11 @@ delta_create(const char *oldp, const char *newp, const char *patchp,
                 zupd_strerror(rc));
         goto out;
     }
-    rc = atomic_begin(&af, patchp);
+    rc = out_begin(&of, patchp, base, sizeof(base));
     if (rc == ZUPD_OK)
-        rc = atomic_write(&af, patch, plen);
+        rc = zu_atomic_add(&of.a, patch, plen);
     if (rc == ZUPD_OK)
-        rc = atomic_commit(&af);
+        rc = zu_atomic_commit(&of.a);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot write '%s': %s\n", patchp, zupd_strerror(rc));
         goto out;
@@ -284,10 +168,10 @@ delta_create(const char *oldp, const char *newp, const char *patchp,
                     rep.bsdiff40);
     }
 out:
-    atomic_abort(&af);
+    out_close(&of);
     free(patch);
-    fmap_close(&old);
-    fmap_close(&nw);
+    zu_unmap(&old);
+    zu_unmap(&nw);
     return rc;
 }
 

@@ -73,7 +73,7 @@ log_stderr(void *opaque, int level, const char *msg)
 
 struct news {
     char **v;
-    size_t n;
+    size_t n, cap;
 };
 
 struct notes {
@@ -83,11 +83,10 @@ struct notes {
 static void
 note_path(struct news *nw, const char *path)
 {
-    char **nv = realloc(nw->v, (nw->n + 1) * sizeof(*nv));
-
-    if (nv == NULL)
+    /* paths of one sync's targets; a path not noted is only missing from
+     * the report */
+    if (ZU_GROW(&nw->v, &nw->cap, nw->n + 1, (size_t)1 << 20) != ZUPD_OK)
         return;
-    nw->v = nv;
     nw->v[nw->n] = strdup(path);
     if (nw->v[nw->n] != NULL)
         nw->n++;
@@ -192,7 +191,7 @@ cmd_sync(int argc, char **argv)
     struct zp_sync_opts o;
     struct zp_sync_res r;
     struct zupd_ctx *ctx = NULL;
-    struct notes nw = {{NULL, 0}, {NULL, 0}};
+    struct notes nw = {{NULL, 0, 0}, {NULL, 0, 0}};
     char *end = NULL;
     unsigned long keep;
     char err[1024] = "";

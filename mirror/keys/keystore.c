@@ -17,6 +17,10 @@
 #include "zu/fsio.h"
 #include "keys/keystore.h"
 
+/* Key files listed from the keys directory: more than any root lists
+ * (max_keys, 1024) by far. */
+#define KEYS_LIST_MAX ((size_t)1 << 16)
+
 #define KEYFILE_CAP 65536
 
 static int
@@ -91,16 +95,9 @@ zp_keys_list(const char *dir, struct zp_keyinfo **out, size_t *n)
         name[l - 4] = '\0';
         if (!zupd_name_is_safe(name))
             continue;
-        if (cnt == cap) {
-            struct zp_keyinfo *nv;
-            cap = cap ? cap * 2 : 16;
-            nv = realloc(v, cap * sizeof(*v));
-            if (nv == NULL) {
-                rc = ZUPD_E_NOMEM;
-                break;
-            }
-            v = nv;
-        }
+        rc = ZU_GROW(&v, &cap, cnt + 1, KEYS_LIST_MAX);
+        if (rc != ZUPD_OK)
+            break;
         if (read_info(dir, name, &v[cnt]) == ZUPD_OK)
             cnt++;
     }

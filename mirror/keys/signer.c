@@ -13,6 +13,7 @@
 
 #include <zupd/hash.h>
 
+#include "zu/fsio.h"
 #include "zu/json.h"
 #include "zu/key.h"
 #include "keys/signer.h"
@@ -297,68 +298,40 @@ out:
     return rc;
 }
 
-static int
-errno_rc(int e)
-{
-    return e == ENOSPC || e == EDQUOT ? ZUPD_E_NOSPACE : e == EEXIST ? ZUPD_E_EXISTS : ZUPD_E_IO;
-}
-
 int
 zp_signer_save(const struct zp_signer *s, const char *path, const char *passphrase,
                const struct zp_kdf_cost *cost)
 {
+    struct zu_atomic a = {.fd = -1};
     uint8_t *text = NULL;
-    size_t len = 0, off = 0;
-    char tmp[4096], dir[4096];
-    int fd = -1, dfd = -1, rc, e;
+    size_t len = 0;
+    char base[4096], dir[4096];
+    int dfd = -1, rc, e;
 
     rc = zp_signer_encode(s, passphrase, cost, &text, &len);
     if (rc != ZUPD_OK)
         return rc;
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp) ||
+    if ((size_t)snprintf(base, sizeof(base), "%s", path) >= sizeof(base) ||
         (size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir)) {
         rc = ZUPD_E_MISUSE;
         goto out;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = errno_rc(errno);
-        goto out;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = errno_rc(errno);
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        rc = errno_rc(errno);
-        goto out;
-    }
-    fd = -1;
-    /* link() refuses to replace an existing key, unlike rename() */
-    if (link(tmp, path) != 0) {
-        rc = errno_rc(errno);
-        goto out;
-    }
     dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0) {
-        rc = ZUPD_E_IO;
+    if (dfd < 0) {
+        rc = zu_errno_map(errno, ZU_ERRNO_NO_NOTFOUND);
         goto out;
     }
-    rc = ZUPD_OK;
+    rc = zu_atomic_begin(&a, dfd, basename(base), 0600);
+    if (rc == ZUPD_OK)
+        rc = zu_write_all(a.fd, text, len);
+    /* linked, not renamed: an existing key is never replaced (ZUPD_E_EXISTS) */
+    if (rc == ZUPD_OK)
+        rc = zu_atomic_commit_noreplace(&a);
 out:
     e = errno;
-    if (fd >= 0)
-        close(fd);
+    zu_atomic_abort(&a);
     if (dfd >= 0)
         close(dfd);
-    unlink(tmp);
     free(text);
     errno = e;
     return rc;
@@ -375,7 +348,7 @@ zp_signer_load(const char *path, const char *passphrase, struct zp_signer **out)
     *out = NULL;
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? ZUPD_E_NOTFOUND : errno == ELOOP ? ZUPD_E_PERM : ZUPD_E_IO;
+        return zu_errno_map(errno, ZU_ERRNO_LOOP_PERM);
     if (fstat(fd, &st) != 0) {
         rc = ZUPD_E_IO;
         goto out;

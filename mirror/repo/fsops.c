@@ -15,6 +15,10 @@
 #include "zu/fsio.h"
 #include "repo/fsops.h"
 
+/* Deferred files of one commit: a blob and deltas per published file
+ * (WALK_FILES_MAX files) plus metadata. */
+#define PENDING_MAX ((size_t)1 << 24)
+
 static unsigned long steps;
 static long crash_at = -1; /* -1: not read yet */
 static int trace = -1;
@@ -90,20 +94,6 @@ split(const char *relpath, char *dir, size_t dcap, const char **base)
     return ZUPD_OK;
 }
 
-static int
-sync_dir(int dirfd, const char *dir)
-{
-    int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    zp_step("fsync-dir", dir);
-    rc = fsync(fd) == 0 ? ZUPD_OK : ZUPD_E_IO;
-    close(fd);
-    return rc;
-}
-
 bool
 zp_pending(const char *relpath)
 {
@@ -116,14 +106,11 @@ zp_pending(const char *relpath)
 static int
 note_pending(const char *tmp, const char *rel)
 {
-    if (n_pending == cap_pending) {
-        size_t nc = cap_pending ? cap_pending * 2 : 64;
-        struct pend *nv = realloc(pending, nc * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        pending = nv;
-        cap_pending = nc;
-    }
+    /* a publish defers a blob or delta per file, and its metadata */
+    int rc = ZU_GROW(&pending, &cap_pending, n_pending + 1, PENDING_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     pending[n_pending].tmp = strdup(tmp);
     pending[n_pending].rel = strdup(rel);
     if (pending[n_pending].tmp == NULL || pending[n_pending].rel == NULL) {
@@ -203,9 +190,10 @@ newer_mtime(int dirfd, const char *relpath, int fd)
 int
 zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode, bool defer)
 {
-    char dir[4096], tmp[4096 + 64];
+    struct zu_atomic a = {.fd = -1};
+    char dir[4096], tmp[4096 + sizeof(a.tmp)];
     const char *base;
-    int fd = -1, rc;
+    int dfd, rc;
 
     if (defer && zp_pending(relpath))
         return ZUPD_OK;
@@ -214,45 +202,37 @@ zp_put(int dirfd, const char *relpath, const void *buf, size_t len, mode_t mode,
         rc = zp_mkdirs(dirfd, relpath);
     if (rc != ZUPD_OK)
         return rc;
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld.%s", dir, (long)getpid(), base) >=
-        sizeof(tmp))
-        return ZUPD_E_TOOBIG;
-    (void)unlinkat(dirfd, tmp, 0); /* a leftover of a killed run of the same pid */
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0)
+    dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
         return zu_errno_to_err(errno);
+    rc = zu_atomic_begin(&a, dfd, base, mode);
+    if (rc != ZUPD_OK)
+        goto out;
+    a.step = zp_step; /* the commit's fsync, rename and directory fsync */
+    a.label = relpath;
     zp_step("write", relpath);
-    rc = zu_write_all(fd, buf, len);
-    if (rc == ZUPD_OK && fchmod(fd, mode) != 0)
+    rc = zu_write_all(a.fd, buf, len);
+    if (rc == ZUPD_OK && fchmod(a.fd, mode) != 0)
         rc = ZUPD_E_IO;
-    if (rc == ZUPD_OK && defer) {
-        if (close(fd) != 0)
-            rc = ZUPD_E_IO;
+    if (rc != ZUPD_OK)
+        goto out;
+    if (defer) {
+        /* no fsync: zp_flush() syncs the whole batch, then renames */
+        rc = zu_atomic_detach(&a);
+        if (rc == ZUPD_OK && (size_t)snprintf(tmp, sizeof(tmp), "%s/%s", dir, a.tmp) >= sizeof(tmp))
+            rc = ZUPD_E_TOOBIG;
         if (rc == ZUPD_OK)
             rc = note_pending(tmp, relpath);
-        if (rc != ZUPD_OK)
-            (void)unlinkat(dirfd, tmp, 0);
-        return rc;
+        if (rc == ZUPD_OK)
+            a.tmp[0] = '\0'; /* the pending list has it now */
+        goto out;
     }
-    if (rc == ZUPD_OK)
-        newer_mtime(dirfd, relpath, fd);
-    if (rc == ZUPD_OK) {
-        zp_step("fsync", relpath);
-        if (fsync(fd) != 0)
-            rc = zu_errno_to_err(errno);
-    }
-    if (close(fd) != 0 && rc == ZUPD_OK)
-        rc = ZUPD_E_IO;
-    if (rc == ZUPD_OK) {
-        zp_step("rename", relpath);
-        if (renameat(dirfd, tmp, dirfd, relpath) != 0)
-            rc = zu_errno_to_err(errno);
-    }
-    if (rc != ZUPD_OK) {
-        (void)unlinkat(dirfd, tmp, 0);
-        return rc;
-    }
-    return sync_dir(dirfd, dir);
+    newer_mtime(dirfd, relpath, a.fd);
+    rc = zu_atomic_commit(&a);
+out:
+    zu_atomic_abort(&a);
+    close(dfd);
+    return rc;
 }
 
 int

@@ -18,6 +18,11 @@
 #include "zu/fsio.h"
 #include "repo/repo_int.h"
 
+/* Live blob hashes (32 bytes each: 512 MiB at the cap) and names listed
+ * from one targets document (its max_entries). */
+#define LIVE_MAX ((size_t)1 << 24)
+#define LIST_MAX ((size_t)1 << 20)
+
 /* ------------------------------------------------------------ channels */
 
 /* The channel pointer of component's channel as signed now (parsed);
@@ -291,14 +296,10 @@ struct hashset {
 static int
 hs_add(struct hashset *s, const uint8_t h[32])
 {
-    if (s->n == s->cap) {
-        uint8_t(*nv)[32];
-        s->cap = s->cap ? s->cap * 2 : 1024;
-        nv = realloc(s->v, s->cap * 32);
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        s->v = nv;
-    }
+    int rc = ZU_GROW(&s->v, &s->cap, s->n + 1, LIVE_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     memcpy(s->v[s->n++], h, 32);
     return ZUPD_OK;
 }
@@ -317,7 +318,7 @@ hs_has(const struct hashset *s, const uint8_t h[32])
 
 struct comp_list {
     char **v;
-    size_t n;
+    size_t n, cap;
     const char *prefix;
     size_t plen;
 };
@@ -327,7 +328,6 @@ collect_comp(void *opaque, const char *path, const struct zupd_target *t)
 {
     struct comp_list *l = opaque;
     const char *c = path + l->plen, *slash;
-    char **nv;
 
     (void)t;
     if (strncmp(path, l->prefix, l->plen) != 0 || (slash = strchr(c, '/')) == NULL)
@@ -335,10 +335,9 @@ collect_comp(void *opaque, const char *path, const struct zupd_target *t)
     for (size_t i = 0; i < l->n; i++)
         if (strlen(l->v[i]) == (size_t)(slash - c) && strncmp(l->v[i], c, (size_t)(slash - c)) == 0)
             return 0;
-    nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-    if (nv == NULL)
+    /* components are named by entries of one targets document */
+    if (ZU_GROW(&l->v, &l->cap, l->n + 1, LIST_MAX) != ZUPD_OK)
         return 1;
-    l->v = nv;
     l->v[l->n] = strndup(c, (size_t)(slash - c));
     if (l->v[l->n] == NULL)
         return 1;
@@ -455,7 +454,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
     struct hashset live = {0};
     struct comp_list comps[2];
     char **dropped = NULL;
-    size_t n_dropped = 0;
+    size_t n_dropped = 0, cap_dropped = 0;
     unsigned mask = 0;
     int rc = ZUPD_OK;
 
@@ -491,7 +490,7 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
             (void)zp_tdoc_foreach(r, role, collect_chan, cl);
             rc = zp_versions(r, role, comp, &vers, &nv);
             for (size_t i = 0; rc == ZUPD_OK && i + keep < nv; i++) {
-                char path[512], cur[ZUPD_NAME_MAX + 1], hex[65], rel[1024], **nd;
+                char path[512], cur[ZUPD_NAME_MAX + 1], hex[65], rel[1024];
                 struct zupd_target t;
                 bool named = false;
 
@@ -509,12 +508,10 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
                 rc = zp_target_file(rel, sizeof(rel), path, hex);
                 if (rc == ZUPD_OK)
                     rc = zupd_meta_remove_target(zp_tdoc(r, role, path), path);
-                nd = rc == ZUPD_OK ? realloc(dropped, (n_dropped + 1) * sizeof(*nd)) : NULL;
-                if (rc == ZUPD_OK && nd == NULL)
-                    rc = ZUPD_E_NOMEM;
+                if (rc == ZUPD_OK) /* releases removed from one targets document */
+                    rc = ZU_GROW(&dropped, &cap_dropped, n_dropped + 1, LIST_MAX);
                 if (rc != ZUPD_OK)
                     break;
-                dropped = nd;
                 dropped[n_dropped] = strdup(rel);
                 if (dropped[n_dropped] == NULL) {
                     rc = ZUPD_E_NOMEM;

@@ -16,6 +16,9 @@
 #include "repo/fsops.h"
 #include "repo/select.h"
 
+/* Channel pointers and floors: entries of one targets document. */
+#define POLICY_LIST_MAX ((size_t)1 << 20)
+
 static bool
 release_role(enum zp_role role)
 {
@@ -158,7 +161,7 @@ struct pin_scan {
     struct zp_repo *r;
     enum zp_role role;
     struct zp_pin_entry *v;
-    size_t n;
+    size_t n, cap;
     int rc;
 };
 
@@ -169,7 +172,6 @@ pin_scan_one(void *opaque, const char *path, const struct zupd_target *t)
     uint8_t *buf = NULL;
     size_t len = 0;
     struct zupd_channel *c = NULL;
-    struct zp_pin_entry *nv;
 
     (void)t;
     if (strstr(path, "/channels/") == NULL)
@@ -180,13 +182,12 @@ pin_scan_one(void *opaque, const char *path, const struct zupd_target *t)
     free(buf);
     if (ps->rc != ZUPD_OK)
         return 1;
-    nv = realloc(ps->v, (ps->n + 1) * sizeof(*nv));
-    if (nv == NULL) {
+    /* channel pointers: entries of one targets document */
+    ps->rc = ZU_GROW(&ps->v, &ps->cap, ps->n + 1, POLICY_LIST_MAX);
+    if (ps->rc != ZUPD_OK) {
         zupd_channel_free(c);
-        ps->rc = ZUPD_E_NOMEM;
         return 1;
     }
-    ps->v = nv;
     ps->v[ps->n].role = ps->role;
     ps->v[ps->n].ch = c;
     ps->n++;
@@ -233,7 +234,7 @@ struct floor_set {
     const char *prefix;
     size_t plen;
     char **paths;
-    size_t n;
+    size_t n, cap;
     int rc;
 };
 
@@ -241,19 +242,18 @@ static int
 floor_collect(void *opaque, const char *path, const struct zupd_target *t)
 {
     struct floor_set *fs = opaque;
-    char **nv;
 
     (void)t;
     if (strncmp(path, fs->prefix, fs->plen) != 0 || strchr(path + fs->plen, '/') != NULL)
         return 0;
-    nv = realloc(fs->paths, (fs->n + 1) * sizeof(*nv));
-    if (nv == NULL || (nv[fs->n] = strdup(path)) == NULL) {
-        if (nv != NULL)
-            fs->paths = nv;
+    fs->rc = ZU_GROW(&fs->paths, &fs->cap, fs->n + 1, POLICY_LIST_MAX);
+    if (fs->rc != ZUPD_OK)
+        return 1;
+    fs->paths[fs->n] = strdup(path);
+    if (fs->paths[fs->n] == NULL) {
         fs->rc = ZUPD_E_NOMEM;
         return 1;
     }
-    fs->paths = nv;
     fs->n++;
     return 0;
 }

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +22,10 @@
 
 #include "zu/fsio.h"
 #include "repo/repo_int.h"
+
+/* Versions of a component: entries of one targets document (the default
+ * max_entries of struct zupd_limits). */
+#define VERSIONS_MAX ((size_t)1 << 20)
 
 #define WALK_DEPTH_MAX 64
 #define WALK_FILES_MAX 1000000
@@ -56,20 +59,17 @@ walk_free(struct walk *w)
 static int
 walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st)
 {
+    int rc;
+
     if (!zupd_path_is_safe(rel, strlen(rel)))
         return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
     if ((uint64_t)st->st_size > BLOB_MAX)
         return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
-    if (w->n == w->cap) {
-        struct in_file *nv;
-        if (w->n >= WALK_FILES_MAX)
-            return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "more than %d files", WALK_FILES_MAX);
-        w->cap = w->cap ? w->cap * 2 : 256;
-        nv = realloc(w->v, w->cap * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        w->v = nv;
-    }
+    rc = ZU_GROW(&w->v, &w->cap, w->n + 1, WALK_FILES_MAX);
+    if (rc == ZUPD_E_TOOBIG)
+        return zu_fail(w->err, w->err_cap, rc, "more than %d files", WALK_FILES_MAX);
+    if (rc != ZUPD_OK)
+        return rc;
     w->v[w->n].rel = strdup(rel);
     w->v[w->n].abs = strdup(abs);
     w->v[w->n].mode = (uint32_t)(st->st_mode & 0777);
@@ -179,43 +179,6 @@ walk_input(struct walk *w, const char *path)
 
 /* ------------------------------------------------------------ content */
 
-struct mapped {
-    const uint8_t *p;
-    size_t len;
-    void *map;
-};
-
-static int
-map_file(const char *path, uint64_t size, struct mapped *m)
-{
-    int fd;
-
-    memset(m, 0, sizeof(*m));
-    m->p = (const uint8_t *)"";
-    if (size == 0)
-        return ZUPD_OK;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    m->map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m->map == MAP_FAILED) {
-        m->map = NULL;
-        return ZUPD_E_IO;
-    }
-    m->p = m->map;
-    m->len = (size_t)size;
-    return ZUPD_OK;
-}
-
-static void
-unmap_file(struct mapped *m)
-{
-    if (m->map != NULL)
-        munmap(m->map, m->len);
-    m->map = NULL;
-}
-
 /* Store data as blob dir/blobs/sha256/..; skip when present with that size. */
 static int
 put_blob(struct zp_repo *r, const uint8_t *data, size_t len, uint8_t sha[32], bool *wrote)
@@ -313,16 +276,10 @@ collect_version(void *opaque, const char *path, const struct zupd_target *t)
     slash = strchr(ver, '/');
     if (slash == NULL || strcmp(slash, "/manifest.json") != 0 || slash == ver)
         return 0;
-    if (l->n == l->cap) {
-        char **nv;
-        l->cap = l->cap ? l->cap * 2 : 16;
-        nv = realloc(l->v, l->cap * sizeof(*nv));
-        if (nv == NULL) {
-            l->rc = ZUPD_E_NOMEM;
-            return 1;
-        }
-        l->v = nv;
-    }
+    /* the versions are entries of one targets document */
+    l->rc = ZU_GROW(&l->v, &l->cap, l->n + 1, VERSIONS_MAX);
+    if (l->rc != ZUPD_OK)
+        return 1;
     l->v[l->n] = strndup(ver, (size_t)(slash - ver));
     if (l->v[l->n] == NULL) {
         l->rc = ZUPD_E_NOMEM;
@@ -447,7 +404,7 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
             uint64_t full_size, struct out_delta **out, size_t *n_out)
 {
     struct out_delta *v = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int rc = ZUPD_OK;
 
     *out = NULL;
@@ -487,13 +444,12 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
             break;
         }
         if (patch_len < full_size) { /* a delta that does not beat the blob is dropped */
-            struct out_delta *nv = realloc(v, (n + 1) * sizeof(*nv));
-            if (nv == NULL) {
+            /* one delta from each of the last K releases at most */
+            rc = ZU_GROW(&v, &cap, n + 1, (size_t)b->k);
+            if (rc != ZUPD_OK) {
                 free(patch);
-                rc = ZUPD_E_NOMEM;
                 break;
             }
-            v = nv;
             memcpy(v[n].from, e->sha256, 32);
             snprintf(v[n].method, sizeof(v[n].method), "%s", method);
             v[n].size = patch_len;
@@ -521,7 +477,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
     const struct zupd_file_entry *same = NULL;
     struct out_delta *deltas = NULL;
     size_t nd = 0, hl;
-    struct mapped m;
+    struct zu_map m;
     uint8_t sha[32], bsha[32];
     uint64_t bsize;
     bool zstd = false, wrote = false;
@@ -529,9 +485,13 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
     json_t *o;
     int rc;
 
-    rc = map_file(f->abs, f->size, &m);
+    rc = zu_map_file(AT_FDCWD, f->abs, ZU_MAP_FOLLOW, &m);
     if (rc != ZUPD_OK)
         return zu_fail(b->err, b->cap, rc, "cannot read '%s': %s", f->abs, strerror(errno));
+    if (m.len != f->size) {
+        zu_unmap(&m);
+        return zu_fail(b->err, b->cap, ZUPD_E_IO, "'%s' changed while it was published", f->abs);
+    }
     rc = zupd_hash_buf(ZUPD_HASH_SHA256, m.p, m.len, sha, 32, &hl);
     if (rc != ZUPD_OK)
         goto out;
@@ -609,7 +569,7 @@ one_file(struct pub *b, const struct in_file *f, json_t *files)
 out:
     free(z);
     free(deltas);
-    unmap_file(&m);
+    zu_unmap(&m);
     return rc;
 }
 

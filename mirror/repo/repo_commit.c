@@ -14,13 +14,16 @@
 
 #include "repo/repo_int.h"
 
+/* Signing keys unlocked in one run: at most the keys root lists (max_keys). */
+#define ZP_UNLOCKED_MAX ((size_t)1024)
+
 /* ------------------------------------------------------------ keys, signing */
 
 static int
 unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *err, size_t cap)
 {
     struct zp_keyinfo k;
-    struct zp_unlocked *nk;
+    size_t cap_keys;
     int rc;
 
     *s = NULL;
@@ -31,11 +34,11 @@ unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *e
         }
     rc = zp_key_find(r->keys_dir, keyid, &k);
     if (rc != ZUPD_OK)
-        return rc; /* NOTFOUND: the caller tells which role lacks it */
-    nk = realloc(r->keys, (r->n_keys + 1) * sizeof(*nk));
-    if (nk == NULL)
-        return ZUPD_E_NOMEM;
-    r->keys = nk;
+        return rc;        /* NOTFOUND: the caller tells which role lacks it */
+    cap_keys = r->n_keys; /* the capacity is not kept: grown on each unlock */
+    rc = ZU_GROW(&r->keys, &cap_keys, r->n_keys + 1, ZP_UNLOCKED_MAX);
+    if (rc != ZUPD_OK)
+        return rc;
     rc = zp_key_unlock(&k, &r->pass, s, err, cap);
     if (rc != ZUPD_OK)
         return rc;

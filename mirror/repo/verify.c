@@ -25,6 +25,9 @@
 #include "repo/repo.h"
 #include "repo/select.h"
 
+/* Blob references and target paths collected over every role: growth cap. */
+#define VERIFY_LIST_MAX ((size_t)1 << 24)
+
 #define CHUNK (1u << 20)
 
 /* ------------------------------------------------------------ file:// transport */
@@ -108,14 +111,10 @@ static int
 ref_add(struct refs *rs, const uint8_t sha[32], uint64_t size, int enc, const uint8_t *content,
         uint64_t csize, const char *manifest, const char *file)
 {
-    if (rs->n == rs->cap) {
-        struct ref *nv;
-        rs->cap = rs->cap ? rs->cap * 2 : 1024;
-        nv = realloc(rs->v, rs->cap * sizeof(*nv));
-        if (nv == NULL)
-            return ZUPD_E_NOMEM;
-        rs->v = nv;
-    }
+    int rc = ZU_GROW(&rs->v, &rs->cap, rs->n + 1, VERIFY_LIST_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     memset(&rs->v[rs->n], 0, sizeof(rs->v[0]));
     memcpy(rs->v[rs->n].sha, sha, 32);
     rs->v[rs->n].size = size;
@@ -243,19 +242,17 @@ out:
 
 struct paths {
     char **v;
-    size_t n;
+    size_t n, cap;
 };
 
 static int
 collect_path(void *opaque, const char *path, const struct zupd_target *t)
 {
     struct paths *p = opaque;
-    char **nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
 
     (void)t;
-    if (nv == NULL)
+    if (ZU_GROW(&p->v, &p->cap, p->n + 1, VERIFY_LIST_MAX) != ZUPD_OK)
         return 1;
-    p->v = nv;
     p->v[p->n] = strdup(path);
     if (p->v[p->n] == NULL)
         return 1;

@@ -45,6 +45,7 @@
 #include "serve/serve_http.h"
 #include "serve/serve_int.h"
 #include "serve/serve_net.h"
+#include "zu/fsio.h"
 
 /* one request; only allocated when the access log is on */
 struct req {
@@ -577,7 +578,7 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
 
     s->rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->rootfd < 0) {
-        rc = errno == ENOENT ? ZUPD_E_NOTFOUND : ZUPD_E_IO;
+        rc = zu_errno_to_err(errno);
         snprintf(err, err_cap, "cannot open directory '%s': %s", o->root, strerror(errno));
         goto fail;
     }

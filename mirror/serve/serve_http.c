@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "zu/internal.h"
 #include "serve/serve_http.h"
 
@@ -27,11 +29,12 @@ zu_serve_path(const char *raw, char *out, size_t out_cap, size_t *out_len)
         unsigned char c = (unsigned char)*p;
 
         if (c == '%') {
-            int hi = zu_hexval(p[1]), lo = hi < 0 ? -1 : zu_hexval(p[2]);
+            size_t one = 0;
 
-            if (hi < 0 || lo < 0)
+            /* two hex digits, either case: p[2] is readable when p[1] is
+             * not the end of the string */
+            if (p[1] == '\0' || sodium_hex2bin(&c, 1, p + 1, 2, NULL, &one, NULL) != 0 || one != 1)
                 return 400;
-            c = (unsigned char)(hi * 16 + lo);
             p += 2;
             /* an encoded separator or NUL is never a file name byte here */
             if (c == '/' || c == '\\' || c == '\0')
@@ -303,7 +306,6 @@ zu_serve_ctype(const char *rel, size_t len)
 void
 zu_log_escape(char *out, size_t cap, size_t *pos, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t p = *pos;
 
     if (p >= cap)
@@ -322,8 +324,8 @@ zu_log_escape(char *out, size_t cap, size_t *pos, const char *s)
         if (need == 4) {
             out[p++] = '\\';
             out[p++] = 'x';
-            out[p++] = hex[c >> 4];
-            out[p++] = hex[c & 15];
+            (void)sodium_bin2hex(out + p, 3, &c, 1); /* room checked above */
+            p += 2;
         } else {
             out[p++] = (char)c;
         }

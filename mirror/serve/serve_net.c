@@ -16,6 +16,7 @@
 #include <zupd/common.h>
 
 #include "serve/serve_net.h"
+#include "zu/fsio.h"
 
 /* Read a PEM file (at most 1 MiB) into a new NUL-terminated string. */
 int
@@ -29,7 +30,7 @@ zu_read_pem(const char *path, char **out, size_t *out_len, char *err, size_t err
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, err_cap, "cannot open '%s': %s", path, strerror(errno));
-        return errno == ENOENT ? ZUPD_E_NOTFOUND : ZUPD_E_IO;
+        return zu_errno_to_err(errno);
     }
     buf = malloc((1u << 20) + 1);
     if (buf == NULL) {

@@ -30,6 +30,10 @@
 #include "sync/sync_int.h"
 #include "repo/select.h"
 
+/* Targets and blobs one sync collects: entries of the upstream's targets
+ * documents and what their manifests name. */
+#define SYNC_LIST_MAX ((size_t)1 << 24)
+
 #define ROOT_CAP (512u << 10)
 #define MAX_ROLES 8192
 #define MAX_BIN_BITS 12
@@ -52,14 +56,11 @@ cat2(const char *a, const char *b)
 static int
 blob_add(struct sync *s, const uint8_t sha[32], uint64_t size)
 {
-    if (s->n_b == s->cap_b) {
-        size_t nc = s->cap_b ? s->cap_b * 2 : 256;
-        struct blob *nb = realloc(s->b, nc * sizeof(*nb));
-        if (nb == NULL)
-            return ZUPD_E_NOMEM;
-        s->b = nb;
-        s->cap_b = nc;
-    }
+    /* blobs and deltas named by the manifests synced */
+    int rc = ZU_GROW(&s->b, &s->cap_b, s->n_b + 1, SYNC_LIST_MAX);
+
+    if (rc != ZUPD_OK)
+        return rc;
     memset(&s->b[s->n_b], 0, sizeof(s->b[0]));
     memcpy(s->b[s->n_b].sha, sha, 32);
     s->b[s->n_b].size = size;
@@ -273,16 +274,9 @@ collect_target(void *opaque, const char *path, const struct zupd_target *t)
     (void)t;
     if (!component_wanted(s, path))
         return 0;
-    if (s->n_t == s->cap_t) {
-        size_t nc = s->cap_t ? s->cap_t * 2 : 64;
-        struct tgt *nt = realloc(s->t, nc * sizeof(*nt));
-        if (nt == NULL) {
-            cl->rc = ZUPD_E_NOMEM;
-            return 1;
-        }
-        s->t = nt;
-        s->cap_t = nc;
-    }
+    cl->rc = ZU_GROW(&s->t, &s->cap_t, s->n_t + 1, SYNC_LIST_MAX);
+    if (cl->rc != ZUPD_OK)
+        return 1;
     memset(&s->t[s->n_t], 0, sizeof(s->t[0]));
     s->t[s->n_t].path = strdup(path);
     if (s->t[s->n_t].path == NULL) {
@@ -297,24 +291,6 @@ static int
 cmp_tgt(const void *a, const void *b)
 {
     return strcmp(((const struct tgt *)a)->path, ((const struct tgt *)b)->path);
-}
-
-/* Write buf[0..len) to a new staging file (made durable by the commit's
- * syncfs, before anything names it). */
-static int
-stage_write(int sfd, const char *name, const uint8_t *buf, size_t len)
-{
-    int fd, rc;
-
-    if (unlinkat(sfd, name, 0) != 0 && errno != ENOENT)
-        return zu_errno_to_err(errno);
-    fd = openat(sfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    rc = zu_write_all(fd, buf, len);
-    if (close(fd) != 0 && rc == ZUPD_OK)
-        rc = zu_errno_to_err(errno);
-    return rc;
 }
 
 /* Find, fetch (unless DIR has it) and parse one target; note the blobs of
@@ -351,7 +327,9 @@ sync_target(struct sync *s, size_t idx)
         {
             char name[64];
             snprintf(name, sizeof(name), "target.%zu", idx);
-            rc = stage_write(s->sfd, name, buf, len);
+            /* no fsync: the commit's syncfs makes the staged files durable
+             * before anything names them */
+            rc = zu_cache_write(s->sfd, name, buf, len, 0644);
             if (rc != ZUPD_OK) {
                 free(buf);
                 return zu_fail(s->err, s->cap, rc, "%s/%s: %s", SYNC_STAGE_DIR, name,

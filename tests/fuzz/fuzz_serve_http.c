@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "zu/internal.h"
 #include "serve/serve_http.h"
 
@@ -124,8 +126,12 @@ unescape(char *dst, const char *src)
 
     while (*src != '\0') {
         if (src[0] == '\\') {
-            check(src[1] == 'x' && zu_hexval(src[2]) >= 0 && zu_hexval(src[3]) >= 0);
-            dst[n++] = (char)(zu_hexval(src[2]) * 16 + zu_hexval(src[3]));
+            unsigned char b = 0;
+            size_t one = 0;
+
+            check(src[1] == 'x' && src[2] != '\0' &&
+                  sodium_hex2bin(&b, 1, src + 2, 2, NULL, &one, NULL) == 0 && one == 1);
+            dst[n++] = (char)b;
             src += 4;
         } else {
             dst[n++] = *src++;

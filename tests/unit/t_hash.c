@@ -49,11 +49,12 @@ test_streaming_equals_oneshot(void **state)
         data[i] = (uint8_t)(i * 7);
     assert_non_null(h);
     for (size_t i = 0; i < sizeof(data); i += 33)
-        assert_int_equal(zupd_hash_update(h, data + i, i + 33 > sizeof(data) ? sizeof(data) - i : 33),
-                         ZUPD_OK);
+        assert_int_equal(
+            zupd_hash_update(h, data + i, i + 33 > sizeof(data) ? sizeof(data) - i : 33), ZUPD_OK);
     assert_int_equal(zupd_hash_final(h, a, sizeof(a), &n), ZUPD_OK);
     zupd_hash_free(h);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, data, sizeof(data), b, sizeof(b), &n), ZUPD_OK);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, data, sizeof(data), b, sizeof(b), &n),
+                     ZUPD_OK);
     assert_memory_equal(a, b, 32);
     /* a too small output buffer is refused, not overrun */
     assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA512, data, 1, b, sizeof(b), &n), ZUPD_E_MISUSE);
@@ -78,6 +79,39 @@ test_names_and_hex(void **state)
     assert_int_equal(zupd_hex_decode(bin, 2, "000000", 6), ZUPD_E_FORMAT);
 }
 
+/* Hex goes through libsodium: lower-case output, and exactly what the
+ * hand-written decoder refused is still refused (libsodium stops at, or
+ * skips, characters the hand-written one never accepted). */
+static void
+test_hex_edges(void **state)
+{
+    static const uint8_t all[4] = {0x00, 0x9a, 0xf0, 0xff};
+    char hex[9], small[3];
+    uint8_t bin[4];
+
+    (void)state;
+    zupd_hex_encode(hex, sizeof(hex), all, sizeof(all));
+    assert_string_equal(hex, "009af0ff");
+    zupd_hex_encode(small, sizeof(small), all, 0);
+    assert_string_equal(small, "");
+    assert_int_equal(zupd_hex_decode(bin, 4, "009AF0fF", 8), ZUPD_OK);
+    assert_memory_equal(bin, all, 4);
+    assert_int_equal(zupd_hex_decode(bin, 0, "", 0), ZUPD_OK);
+    /* characters sodium could take as separators, a prefix, a sign, an
+     * embedded NUL, a digit past 'f': all refused */
+    assert_int_equal(zupd_hex_decode(bin, 2, "0a 1", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "0a:1", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "0x1f", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "+1ff", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "0a\0001", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "0a1g", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, " 0a1", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 2, "0a1 ", 4), ZUPD_E_FORMAT);
+    /* a length that does not match the output, even if the digits do */
+    assert_int_equal(zupd_hex_decode(bin, 1, "0a1b", 4), ZUPD_E_FORMAT);
+    assert_int_equal(zupd_hex_decode(bin, 3, "0a1b", 4), ZUPD_E_FORMAT);
+}
+
 int
 main(void)
 {
@@ -85,6 +119,7 @@ main(void)
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_streaming_equals_oneshot),
         cmocka_unit_test(test_names_and_hex),
+        cmocka_unit_test(test_hex_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,8 @@ test_path_good(void **state)
     assert_string_equal(out, "blobs/sha256/ab/abcd");
     assert_int_equal(zu_serve_path("/a%20b/c..d/e.", out, sizeof(out), &len), 0);
     assert_string_equal(out, "a b/c..d/e.");
+    assert_int_equal(zu_serve_path("/x%4A%4a", out, sizeof(out), &len), 0);
+    assert_string_equal(out, "xJJ");
 }
 
 static void
@@ -63,6 +65,11 @@ test_path_refused(void **state)
     assert_int_equal(path_status("/a%0ab"), 400);
     assert_int_equal(path_status("/a%zz"), 400);
     assert_int_equal(path_status("/a%2"), 400);
+    assert_int_equal(path_status("/a%"), 400);
+    assert_int_equal(path_status("/a%%41"), 400);
+    assert_int_equal(path_status("/a%4g"), 400);
+    assert_int_equal(path_status("/a% 41"), 400);
+    assert_int_equal(path_status("/a%:41"), 400);
     assert_int_equal(path_status("/a//b"), 400);
     assert_int_equal(path_status("a"), 400);
     assert_int_equal(path_status("http://x/a"), 400);
@@ -219,6 +226,10 @@ test_log_escape(void **state)
     assert_true(pos < sizeof(out));
     assert_int_equal(strlen(out), pos);
     assert_non_null(strstr(out, "..."));
+    /* lower-case hex, a byte past 0x7f too */
+    pos = 0;
+    zu_log_escape(out, sizeof(out), &pos, "\xfe\x7f");
+    assert_string_equal(out, "\\xfe\\x7f");
 }
 
 int
