@@ -691,16 +691,96 @@ sync_free(struct sync *s)
         close(s->dfd);
 }
 
+/* The upstream as a TUF client sees it: the trusted metadata directory
+ * started from the pinned root on the first sync, then refreshed over
+ * libcurl; consistent snapshots required (every file has a name of its own). */
+static int
+open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len)
+{
+    struct zupd_curl_opts copts = ZUPD_CURL_OPTS_DEFAULT;
+    struct zupd_client_opts co;
+    const char *mb[1];
+    char why[512] = "";
+    int rc;
+
+    if (faccessat(s->mfd, "root.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (pinned == NULL)
+            return zu_fail(s->err, s->cap, ZUPD_E_MISUSE,
+                           "the first sync of %s needs the pinned root (--root ROOT.json)",
+                           s->o->dir);
+        rc = zupd_client_init_dir(s->mfd, pinned, pinned_len, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            return zu_fail(s->err, s->cap, rc, "pinned root %s: %s", s->o->root_path, why);
+    }
+    copts.ca_file = s->o->ca_file;
+    rc = zupd_curl_transport_new(s->o->ctx, &copts, &s->tr);
+    if (rc != ZUPD_OK)
+        return zu_fail(s->err, s->cap, rc, "cannot set up libcurl");
+    mb[0] = s->mbase;
+    zupd_client_opts_init(&co);
+    co.metadata_urls = mb;
+    co.n_metadata_urls = 1;
+    co.metadata_dirfd = s->mfd;
+    co.transport = s->tr;
+    co.ctx = s->o->ctx;
+    co.now = s->o->now;
+    rc = zupd_client_new(&co, &s->c, why, sizeof(why));
+    if (rc == ZUPD_OK)
+        rc = zupd_client_refresh(s->c, NULL, why, sizeof(why));
+    if (rc != ZUPD_OK)
+        return zu_fail(s->err, s->cap, rc, "upstream metadata refused: %s", why);
+    if (!zupd_meta_consistent_snapshot(zupd_trusted_get(zupd_client_trusted(s->c), "root")))
+        return zu_fail(s->err, s->cap, ZUPD_E_FORMAT,
+                       "the upstream does not use consistent snapshots");
+    return ZUPD_OK;
+}
+
+/* Every target of every loaded role, once: a path listed by two roles is
+ * kept as the first the sort meets (the search decides which). */
+static int
+collect_targets(struct sync *s)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < s->n_roles; i++) {
+        struct collect cl = {s, ZUPD_OK};
+        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(s->c), s->roles[i]);
+        if (zupd_meta_target_foreach(m, collect_target, &cl) != 0)
+            return cl.rc != ZUPD_OK ? cl.rc : ZUPD_E_NOMEM;
+    }
+    if (s->n_t > 1)
+        qsort(s->t, s->n_t, sizeof(*s->t), cmp_tgt);
+    for (size_t i = 0; i < s->n_t; i++) {
+        if (w > 0 && strcmp(s->t[w - 1].path, s->t[i].path) == 0) {
+            free(s->t[i].path);
+            continue;
+        }
+        s->t[w++] = s->t[i];
+    }
+    s->n_t = w;
+    return ZUPD_OK;
+}
+
+/* The blobs the targets name, sorted, each once. */
+static void
+unique_blobs(struct sync *s)
+{
+    size_t w = 0;
+
+    if (s->n_b > 1)
+        qsort(s->b, s->n_b, sizeof(*s->b), cmp_blob);
+    for (size_t i = 0; i < s->n_b; i++)
+        if (w == 0 || cmp_blob(&s->b[w - 1], &s->b[i]) != 0)
+            s->b[w++] = s->b[i];
+    s->n_b = w;
+}
+
 int
 zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t cap)
 {
     struct sync s;
-    struct zupd_curl_opts copts = ZUPD_CURL_OPTS_DEFAULT;
-    struct zupd_client_opts co;
-    const char *mb[1];
     uint8_t *pinned = NULL;
     size_t pinned_len = 0;
-    char why[512] = "";
     int rc;
 
     memset(res, 0, sizeof(*res));
@@ -732,81 +812,21 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     rc = open_dirs(&s);
     if (rc != ZUPD_OK)
         goto out;
-    if (faccessat(s.mfd, "root.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (pinned == NULL) {
-            rc = zu_fail(err, cap, ZUPD_E_MISUSE,
-                         "the first sync of %s needs the pinned root (--root ROOT.json)", o->dir);
-            goto out;
-        }
-        rc = zupd_client_init_dir(s.mfd, pinned, pinned_len, why, sizeof(why));
-        if (rc != ZUPD_OK) {
-            zu_fail(err, cap, rc, "pinned root %s: %s", o->root_path, why);
-            goto out;
-        }
-    }
-    copts.ca_file = o->ca_file;
-    rc = zupd_curl_transport_new(o->ctx, &copts, &s.tr);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot set up libcurl");
+    rc = open_upstream(&s, pinned, pinned_len);
+    if (rc != ZUPD_OK)
         goto out;
-    }
-    mb[0] = s.mbase;
-    zupd_client_opts_init(&co);
-    co.metadata_urls = mb;
-    co.n_metadata_urls = 1;
-    co.metadata_dirfd = s.mfd;
-    co.transport = s.tr;
-    co.ctx = o->ctx;
-    co.now = o->now;
-    rc = zupd_client_new(&co, &s.c, why, sizeof(why));
-    if (rc == ZUPD_OK)
-        rc = zupd_client_refresh(s.c, NULL, why, sizeof(why));
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "upstream metadata refused: %s", why);
-        goto out;
-    }
-    if (!zupd_meta_consistent_snapshot(zupd_trusted_get(zupd_client_trusted(s.c), "root"))) {
-        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "the upstream does not use consistent snapshots");
-        goto out;
-    }
     rc = zp_sync_check_timestamp(&s);
     if (rc == ZUPD_OK)
         rc = load_roles(&s);
     if (rc != ZUPD_OK)
         goto out;
-    for (size_t i = 0; i < s.n_roles; i++) {
-        struct collect cl = {&s, ZUPD_OK};
-        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(s.c), s.roles[i]);
-        if (zupd_meta_target_foreach(m, collect_target, &cl) != 0) {
-            rc = cl.rc != ZUPD_OK ? cl.rc : ZUPD_E_NOMEM;
-            goto out;
-        }
-    }
-    if (s.n_t > 1) /* a path listed by two roles: the search decides which */
-        qsort(s.t, s.n_t, sizeof(*s.t), cmp_tgt);
-    {
-        size_t w = 0;
-        for (size_t i = 0; i < s.n_t; i++) {
-            if (w > 0 && strcmp(s.t[w - 1].path, s.t[i].path) == 0) {
-                free(s.t[i].path);
-                continue;
-            }
-            s.t[w++] = s.t[i];
-        }
-        s.n_t = w;
-    }
+    rc = collect_targets(&s);
+    if (rc != ZUPD_OK)
+        goto out;
     rc = sync_targets(&s);
     if (rc != ZUPD_OK)
         goto out;
-    if (s.n_b > 1)
-        qsort(s.b, s.n_b, sizeof(*s.b), cmp_blob);
-    {
-        size_t w = 0;
-        for (size_t i = 0; i < s.n_b; i++)
-            if (w == 0 || cmp_blob(&s.b[w - 1], &s.b[i]) != 0)
-                s.b[w++] = s.b[i];
-        s.n_b = w;
-    }
+    unique_blobs(&s);
     res->blobs = s.n_b;
     for (size_t i = 0; rc == ZUPD_OK && i < s.n_b; i++)
         rc = sync_blob(&s, &s.b[i]);
