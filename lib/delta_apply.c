@@ -74,7 +74,7 @@ zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
 
 /* Parse a native header; *body is the offset of the method's body. */
 int
-native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
+zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
 {
     size_t at = 8;
     unsigned allowed = 0;
@@ -140,7 +140,7 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
         info->new_size = (uint64_t)ns;
         return ZUPD_OK;
     }
-    rc = native_header(patch, patch_len, info, &body);
+    rc = zu_native_header(patch, patch_len, info, &body);
     if (rc != ZUPD_OK) {
         int keep = rc;
         memset(info, 0, sizeof(*info));
@@ -151,8 +151,8 @@ zupd_delta_info(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *
 
 /* ------------------------------------------------------------------ output */
 
-/* The output's design, struct outq and the inline out_room() and
- * out_commit() are in delta_apply_int.h. */
+/* The output's design, struct outq and the inline zu_out_room() and
+ * zu_out_commit() are in delta_apply_int.h. */
 #define THREAD_MIN (4u << 20) /* old + new size from which the thread pays */
 #define KEEP_ROOM (32u << 10) /* a flushed buffer with this much room left is filled on */
 
@@ -271,7 +271,7 @@ out_piece(struct outq *q, const uint8_t *p, size_t n)
 
 /* The buffer goes out; the next one is made ready. */
 int
-out_flush(struct outq *q)
+zu_out_flush(struct outq *q)
 {
     int rc;
 
@@ -304,9 +304,9 @@ out_flush(struct outq *q)
  * old, n <= OUT_CHUNK): what is gathered goes first, then the piece itself,
  * uncopied. */
 int
-out_direct(struct outq *q, const uint8_t *p, size_t n)
+zu_out_direct(struct outq *q, const uint8_t *p, size_t n)
 {
-    int rc = out_flush(q);
+    int rc = zu_out_flush(q);
 
     if (rc != ZUPD_OK)
         return rc;
@@ -396,7 +396,7 @@ static int
 out_end(struct outq *q, int rc)
 {
     if (rc == ZUPD_OK)
-        rc = out_flush(q);
+        rc = zu_out_flush(q);
     if (q->threaded) {
         if (rc == ZUPD_OK)
             rc = out_wait(q, q->produced);
@@ -435,7 +435,7 @@ apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_
     struct rd r;
     int rc;
 
-    rc = rd_init_zstd(&r, body, body_len, old, old_len, new_size);
+    rc = zu_rd_init_zstd(&r, body, body_len, old, old_len, new_size);
     if (rc != ZUPD_OK)
         goto out;
     if (body_len == 0) {
@@ -451,9 +451,9 @@ apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_
     for (;;) { /* decoded straight into the output buffer */
         uint8_t *dst;
         size_t room, got;
-        rc = out_room(q, &dst, &room);
+        rc = zu_out_room(q, &dst, &room);
         if (rc == ZUPD_OK)
-            rc = rd_decode(&r, dst, room, &got);
+            rc = zu_rd_decode(&r, dst, room, &got);
         if (rc != ZUPD_OK)
             goto out;
         if (got == 0)
@@ -462,12 +462,12 @@ apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_
             rc = ZUPD_E_FORMAT;
             goto out;
         }
-        out_commit(q, got);
+        zu_out_commit(q, got);
     }
     r.pos = r.len;
-    rc = rd_finish(&r);
+    rc = zu_rd_finish(&r);
 out:
-    rd_release(&r);
+    zu_rd_release(&r);
     return rc;
 }
 
@@ -513,12 +513,12 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (hdr.method == ZUPD_DELTA_ZSTD) {
         size_t body = 0;
         struct zupd_delta_info h;
-        rc = native_header(patch, patch_len, &h, &body);
+        rc = zu_native_header(patch, patch_len, &h, &body);
         if (rc == ZUPD_OK)
             rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
     } else
-        rc = apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
-                          hdr.new_size, &q);
+        rc = zu_apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
+                             hdr.new_size, &q);
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
     rc = out_end(&q, rc);

@@ -45,31 +45,31 @@ struct rd {
     struct bzq *aq; /* bzip2 decoded on a thread (then bz_live is 0) */
 };
 
-int rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,
-            size_t prefix_len, uint64_t max_content);
-int rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
-                 size_t prefix_len, uint64_t max_content);
-int rd_init_bz(struct rd *r, const uint8_t *src, size_t len);
-int rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len);
-int rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len);
-void rd_release(struct rd *r);
-int rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got);
-int rd_read(struct rd *r, uint8_t *dst, size_t n);
-int rd_finish(struct rd *r);
-int rd_varint_slow(struct rd *r, uint64_t *out);
-int rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done);
-int rd_zeros(struct rd *r, size_t max, size_t *n);
-void rd_skip(struct rd *r, size_t n);
+int zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,
+               size_t prefix_len, uint64_t max_content);
+int zu_rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
+                    size_t prefix_len, uint64_t max_content);
+int zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len);
+int zu_rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len);
+int zu_rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len);
+void zu_rd_release(struct rd *r);
+int zu_rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got);
+int zu_rd_read(struct rd *r, uint8_t *dst, size_t n);
+int zu_rd_finish(struct rd *r);
+int zu_rd_varint_slow(struct rd *r, uint64_t *out);
+int zu_rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done);
+int zu_rd_zeros(struct rd *r, size_t max, size_t *n);
+void zu_rd_skip(struct rd *r, size_t n);
 
-/* rd_varint_slow, decoded in place when ten bytes are at hand. */
+/* zu_rd_varint_slow, decoded in place when ten bytes are at hand. */
 static inline int
-rd_varint(struct rd *r, uint64_t *out)
+zu_rd_varint(struct rd *r, uint64_t *out)
 {
     const uint8_t *p;
     uint64_t v = 0;
 
     if (r->len - r->pos < 10)
-        return rd_varint_slow(r, out);
+        return zu_rd_varint_slow(r, out);
     p = r->view + r->pos;
     for (unsigned i = 0; i < 10; i++) {
         uint8_t c = p[i];
@@ -146,15 +146,15 @@ struct outq {
     int stop; /* 1: no more pieces, all hashed; 2: apply failed, give up */
 };
 
-int out_flush(struct outq *q);
-int out_direct(struct outq *q, const uint8_t *p, size_t n);
+int zu_out_flush(struct outq *q);
+int zu_out_direct(struct outq *q, const uint8_t *p, size_t n);
 
 /* Room for the next bytes of output: *dst, *room >= 1 bytes. */
 static inline int
-out_room(struct outq *q, uint8_t **dst, size_t *room)
+zu_out_room(struct outq *q, uint8_t **dst, size_t *room)
 {
     if (q->fill == OUT_CHUNK) {
-        int rc = out_flush(q);
+        int rc = zu_out_flush(q);
         if (rc != ZUPD_OK)
             return rc;
     }
@@ -165,7 +165,7 @@ out_room(struct outq *q, uint8_t **dst, size_t *room)
 
 /* The next n bytes of output are in place (n <= the room given). */
 static inline void
-out_commit(struct outq *q, size_t n)
+zu_out_commit(struct outq *q, size_t n)
 {
     q->fill += n;
     q->written += n;
@@ -174,10 +174,10 @@ out_commit(struct outq *q, size_t n)
 /* ------------------------------------------------------------------ formats */
 
 /* delta_apply.c */
-int native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info,
-                  size_t *body);
+int zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info,
+                     size_t *body);
 /* delta_bsdiff.c */
-int apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-                 int native, uint64_t new_size, struct outq *q);
+int zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                    int native, uint64_t new_size, struct outq *q);
 
 #endif

@@ -118,11 +118,11 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
     int rc;
     if (j->native) {
         uint64_t s;
-        rc = rd_varint(&j->ctrl, add);
+        rc = zu_rd_varint(&j->ctrl, add);
         if (rc == ZUPD_OK)
-            rc = rd_varint(&j->ctrl, copy);
+            rc = zu_rd_varint(&j->ctrl, copy);
         if (rc == ZUPD_OK)
-            rc = rd_varint(&j->ctrl, &s);
+            rc = zu_rd_varint(&j->ctrl, &s);
         if (rc != ZUPD_OK)
             return rc;
         /* zigzag */
@@ -131,7 +131,7 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
     } else {
         uint8_t b[24];
         int64_t x, y;
-        rc = rd_read(&j->ctrl, b, sizeof(b));
+        rc = zu_rd_read(&j->ctrl, b, sizeof(b));
         if (rc == ZUPD_OK)
             rc = zu_offtin(b, &x);
         if (rc == ZUPD_OK)
@@ -217,34 +217,34 @@ bsd_run(struct bsd_job *j, struct outq *q)
             uint8_t *dst;
             size_t k;
             if (j->native && (j->diff.codec == ZU_CODEC_SPLIT || j->diff.codec == ZU_CODEC_ZRLE)) {
-                rc = rd_zeros(&j->diff, add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, &k);
+                rc = zu_rd_zeros(&j->diff, add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, &k);
                 if (rc != ZUPD_OK)
                     return rc;
                 if (k >= ZERO_RUN_DIRECT) {
-                    rc = out_direct(q, j->old + oldpos, k);
+                    rc = zu_out_direct(q, j->old + oldpos, k);
                     if (rc != ZUPD_OK)
                         return rc;
-                    rd_skip(&j->diff, k);
+                    zu_rd_skip(&j->diff, k);
                     oldpos += (int64_t)k;
                     newpos += k;
                     add -= k;
                     continue;
                 }
             }
-            rc = out_room(q, &dst, &k);
+            rc = zu_out_room(q, &dst, &k);
             if (rc != ZUPD_OK)
                 return rc;
             if (k > add)
                 k = (size_t)add;
             if (j->native) { /* old + diff */
-                rc = rd_add(&j->diff, dst, j->old + oldpos, k, &k);
+                rc = zu_rd_add(&j->diff, dst, j->old + oldpos, k, &k);
             } else { /* old (zero outside) into dst, then += diff */
                 old_bytes(dst, j->old, j->old_len, oldpos, k);
-                rc = rd_add(&j->diff, dst, dst, k, &k);
+                rc = zu_rd_add(&j->diff, dst, dst, k, &k);
             }
             if (rc != ZUPD_OK)
                 return rc;
-            out_commit(q, k);
+            zu_out_commit(q, k);
             oldpos += (int64_t)k;
             newpos += k;
             add -= k;
@@ -252,26 +252,26 @@ bsd_run(struct bsd_job *j, struct outq *q)
         while (copy > 0) {
             uint8_t *dst;
             size_t k;
-            rc = out_room(q, &dst, &k);
+            rc = zu_out_room(q, &dst, &k);
             if (rc != ZUPD_OK)
                 return rc;
             if (k > copy)
                 k = (size_t)copy;
-            rc = rd_read(&j->extra, dst, k);
+            rc = zu_rd_read(&j->extra, dst, k);
             if (rc != ZUPD_OK)
                 return rc;
-            out_commit(q, k);
+            zu_out_commit(q, k);
             newpos += k;
             copy -= k;
         }
         oldpos += seek;
     }
     if (j->native) {
-        rc = rd_finish(&j->ctrl);
+        rc = zu_rd_finish(&j->ctrl);
         if (rc == ZUPD_OK)
-            rc = rd_finish(&j->diff);
+            rc = zu_rd_finish(&j->diff);
         if (rc == ZUPD_OK)
-            rc = rd_finish(&j->extra);
+            rc = zu_rd_finish(&j->extra);
     }
     return rc;
 }
@@ -292,7 +292,7 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
     k.old_len = j->old_len;
     k.new_size = j->new_size;
     k.native = 1;
-    rc = rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
+    rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
     while (rc == ZUPD_OK && newpos < k.new_size) {
         uint64_t add, copy;
         int64_t seek;
@@ -305,13 +305,13 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
             rc = zu_ctx_add(c, k.old, k.old_len, (uint64_t)oldpos, w);
         oldpos += seek;
     }
-    rd_release(&k.ctrl);
+    zu_rd_release(&k.ctrl);
     return rc;
 }
 
 int
-apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len, int native,
-             uint64_t new_size, struct outq *q)
+zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                int native, uint64_t new_size, struct outq *q)
 {
     struct bsd_job j;
     struct zu_ctx ctx = {0};
@@ -330,7 +330,7 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         size_t at;
         uint64_t c64, d64;
         int codecs;
-        rc = native_header(patch, patch_len, &h, &at);
+        rc = zu_native_header(patch, patch_len, &h, &at);
         if (rc == ZUPD_OK)
             rc = zu_get_varint(patch, patch_len, &at, &c64);
         if (rc == ZUPD_OK)
@@ -353,24 +353,24 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         dl = (size_t)d64;
         el = left - cl - dl;
         codecs = patch[6];
-        rc = rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
+        rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&
             (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
             rc = ZUPD_E_FORMAT; /* one or the other */
         else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
-            rc = rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+            rc = zu_rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
         else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
-            rc = rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+            rc = zu_rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
         else if (rc == ZUPD_OK)
-            rc = rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
+            rc = zu_rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
         if (rc == ZUPD_OK && w > 0)
             rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
         /* a zstd extra stream may copy from its prefix: old, or the context */
         if (rc == ZUPD_OK && w > 0)
-            rc = rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
-                         ctx.len, new_size);
+            rc = zu_rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
+                            ctx.len, new_size);
         else if (rc == ZUPD_OK)
-            rc = rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
+            rc = zu_rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;
         /* zupd_delta_info checked the header and the two lengths; checked
@@ -384,19 +384,19 @@ apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t pa
         cl = (size_t)c64;
         dl = (size_t)d64;
         el = patch_len - 32 - cl - dl;
-        rc = rd_init_bz(&j.ctrl, p, cl);
+        rc = zu_rd_init_bz(&j.ctrl, p, cl);
         if (rc == ZUPD_OK)
-            rc = rd_init_bz(&j.diff, p + cl, dl);
+            rc = zu_rd_init_bz(&j.diff, p + cl, dl);
         if (rc == ZUPD_OK)
-            rc = rd_init_bz(&j.extra, p + cl + dl, el);
+            rc = zu_rd_init_bz(&j.extra, p + cl + dl, el);
     }
     if (rc != ZUPD_OK)
         goto out;
     rc = bsd_run(&j, q);
 out:
-    rd_release(&j.ctrl);
-    rd_release(&j.diff);
-    rd_release(&j.extra);
+    zu_rd_release(&j.ctrl);
+    zu_rd_release(&j.diff);
+    zu_rd_release(&j.extra);
     zu_ctx_free(&ctx);
     return rc;
 }

@@ -92,7 +92,7 @@ bzq_release(struct bzq *q)
 }
 
 /* The decoding thread: fill the next free buffer, hand it over; the same
- * checks as rd_decode (corrupt, truncated: ZUPD_E_FORMAT). */
+ * checks as zu_rd_decode (corrupt, truncated: ZUPD_E_FORMAT). */
 static void *
 bzq_run(void *arg)
 {
@@ -194,11 +194,11 @@ bzq_fill(struct rd *r)
 }
 
 void
-rd_release(struct rd *r)
+zu_rd_release(struct rd *r)
 {
     if (r->sub != NULL) {
-        rd_release(&r->sub[0]);
-        rd_release(&r->sub[1]);
+        zu_rd_release(&r->sub[0]);
+        zu_rd_release(&r->sub[1]);
         free(r->sub);
     }
     if (r->aq != NULL)
@@ -224,8 +224,8 @@ rd_start(struct rd *r, int codec, const uint8_t *src, size_t len)
  * the frame references prefix[0..prefix_len) and must declare its content
  * size, at most max_content; the window may then span prefix and content. */
 int
-rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len,
-             uint64_t max_content)
+zu_rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
+                size_t prefix_len, uint64_t max_content)
 {
     int wlog = STREAM_WLOG_MAX;
 
@@ -257,7 +257,7 @@ rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix
 }
 
 int
-rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
+zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
 {
     rd_start(r, ZU_CODEC_BZIP2, src, len);
     r->bz = 1;
@@ -294,14 +294,14 @@ rd_init_plain(struct rd *r, int codec, const uint8_t *src, size_t len)
 }
 
 int
-rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,
-        size_t prefix_len, uint64_t max_content)
+zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,
+           size_t prefix_len, uint64_t max_content)
 {
     switch (codec) {
     case ZU_CODEC_ZSTD:
-        return rd_init_zstd(r, src, len, prefix, prefix_len, max_content);
+        return zu_rd_init_zstd(r, src, len, prefix, prefix_len, max_content);
     case ZU_CODEC_BZIP2:
-        return rd_init_bz(r, src, len);
+        return zu_rd_init_bz(r, src, len);
     case ZU_CODEC_RAW:
     case ZU_CODEC_ZRLE:
         return rd_init_plain(r, codec, src, len);
@@ -359,7 +359,7 @@ rd_fill_plain(struct rd *r)
  * in codec. Decodes to: for each (varint zeros, varint n) of runs, zeros
  * zero bytes then the next n bytes of literals. */
 int
-rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
+zu_rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
 {
     uint64_t m;
     size_t at = 0;
@@ -382,16 +382,16 @@ rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len)
     r->sub = calloc(2, sizeof(*r->sub));
     if (r->buf == NULL || r->sub == NULL)
         return ZUPD_E_NOMEM;
-    rc = rd_init(&r->sub[0], codec, src + at, (size_t)m, NULL, 0, 0);
+    rc = zu_rd_init(&r->sub[0], codec, src + at, (size_t)m, NULL, 0, 0);
     if (rc == ZUPD_OK)
-        rc = rd_init(&r->sub[1], codec, src + at + m, len - at - (size_t)m, NULL, 0, 0);
+        rc = zu_rd_init(&r->sub[1], codec, src + at + m, len - at - (size_t)m, NULL, 0, 0);
     r->src_pos = len; /* the sub-streams check that they are used up */
     return rc;
 }
 
 /* A zero-run diff stream (flag ZU_FLAG_DIFF_ZRUN): bzip2 in sub[0]. */
 int
-rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
+zu_rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
 {
     rd_start(r, ZU_CODEC_ZRUN, src, len);
     r->src_pos = len; /* the sub-stream checks that it is used up */
@@ -401,7 +401,7 @@ rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
     r->sub = calloc(2, sizeof(*r->sub));
     if (r->buf == NULL || r->sub == NULL)
         return ZUPD_E_NOMEM;
-    return rd_init_bz(&r->sub[0], src, len);
+    return zu_rd_init_bz(&r->sub[0], src, len);
 }
 
 static int rd_fill(struct rd *r);
@@ -487,9 +487,9 @@ rd_fill_split(struct rd *r)
             r->done = 1;
             return ZUPD_OK;
         }
-        rc = rd_varint(&r->sub[0], &r->zeros);
+        rc = zu_rd_varint(&r->sub[0], &r->zeros);
         if (rc == ZUPD_OK)
-            rc = rd_varint(&r->sub[0], &r->lits);
+            rc = zu_rd_varint(&r->sub[0], &r->lits);
         if (rc != ZUPD_OK)
             return rc;
         if (r->zeros == 0 && r->lits == 0)
@@ -522,7 +522,7 @@ rd_fill_split(struct rd *r)
  * with r->done set at the end of the stream; ZUPD_E_FORMAT on corrupt or
  * truncated input. */
 int
-rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
+zu_rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
 {
     *got = 0;
     while (*got == 0 && !r->done) {
@@ -567,19 +567,19 @@ rd_fill(struct rd *r)
         return r->done ? ZUPD_OK : rd_fill_zrun(r);
     if (r->aq != NULL)
         return r->done ? ZUPD_OK : bzq_fill(r);
-    return rd_decode(r, r->buf, OUT_CHUNK, &r->len);
+    return zu_rd_decode(r, r->buf, OUT_CHUNK, &r->len);
 }
 
 /* Copy exactly n decompressed bytes to dst. */
 int
-rd_read(struct rd *r, uint8_t *dst, size_t n)
+zu_rd_read(struct rd *r, uint8_t *dst, size_t n)
 {
     while (n > 0) {
         size_t k;
         if (r->pos == r->len && n >= RD_DIRECT_MIN && r->aq == NULL &&
             (r->codec == ZU_CODEC_ZSTD || r->codec == ZU_CODEC_BZIP2)) {
             /* a long read: decompressed straight into dst */
-            int rc = rd_decode(r, dst, n, &k);
+            int rc = zu_rd_decode(r, dst, n, &k);
             if (rc != ZUPD_OK)
                 return rc;
             if (k == 0)
@@ -636,7 +636,7 @@ copy_old(uint8_t *dst, const uint8_t *old, size_t n)
 
 /* The stream is used up exactly: no byte left, frame complete, no trailing input. */
 int
-rd_finish(struct rd *r)
+zu_rd_finish(struct rd *r)
 {
     if (r->pos != r->len)
         return ZUPD_E_FORMAT;
@@ -648,9 +648,9 @@ rd_finish(struct rd *r)
             return ZUPD_E_FORMAT;
     }
     if (r->sub != NULL) {
-        int rc = rd_finish(&r->sub[0]);
+        int rc = zu_rd_finish(&r->sub[0]);
         if (rc == ZUPD_OK && r->codec == ZU_CODEC_SPLIT)
-            rc = rd_finish(&r->sub[1]);
+            rc = zu_rd_finish(&r->sub[1]);
         if (rc != ZUPD_OK)
             return rc;
     }
@@ -666,12 +666,12 @@ rd_finish(struct rd *r)
 
 /* Read a LEB128 varint of at most 64 bits (ten bytes, the last one 0 or 1). */
 int
-rd_varint_slow(struct rd *r, uint64_t *out)
+zu_rd_varint_slow(struct rd *r, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         uint8_t c;
-        int rc = rd_read(r, &c, 1);
+        int rc = zu_rd_read(r, &c, 1);
         if (rc != ZUPD_OK)
             return rc;
         if (shift == 63 && c > 1)
@@ -685,7 +685,7 @@ rd_varint_slow(struct rd *r, uint64_t *out)
     return ZUPD_E_FORMAT;
 }
 
-/* rd_add of a split stream, pair by pair: zero runs copy, literals add. */
+/* zu_rd_add of a split stream, pair by pair: zero runs copy, literals add. */
 static int
 split_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
 {
@@ -697,11 +697,11 @@ split_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done
     while (at < n) {
         size_t m;
         if (zeros == 0 && lits == 0) {
-            /* next pair; at the end of the runs stream rd_varint fails:
+            /* next pair; at the end of the runs stream zu_rd_varint fails:
              * fewer diff bytes than the control says */
-            rc = rd_varint(runs, &zeros);
+            rc = zu_rd_varint(runs, &zeros);
             if (rc == ZUPD_OK)
-                rc = rd_varint(runs, &lits);
+                rc = zu_rd_varint(runs, &lits);
             if (rc != ZUPD_OK)
                 break;
             if (zeros == 0 && lits == 0) {
@@ -747,7 +747,7 @@ split_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done
  * fewer (at least one) where a long zero run of a zero-run or split stream
  * follows. old may be dst. */
 int
-rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
+zu_rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
 {
     size_t at = 0;
 
@@ -782,19 +782,19 @@ rd_add(struct rd *r, uint8_t *dst, const uint8_t *old, size_t n, size_t *done)
 }
 
 /* How many of the next diff bytes, at most max, are a known zero run (of a
- * zero-run or split stream; 0 for other codecs). Skip them with rd_skip. */
+ * zero-run or split stream; 0 for other codecs). Skip them with zu_rd_skip. */
 int
-rd_zeros(struct rd *r, size_t max, size_t *n)
+zu_rd_zeros(struct rd *r, size_t max, size_t *n)
 {
     *n = 0;
     if (r->codec == ZU_CODEC_SPLIT && r->pos == r->len) {
         if (r->zeros == 0 && r->lits == 0) {
             int end, rc = rd_at_end(&r->sub[0], &end);
-            if (rc != ZUPD_OK || end) /* at the end: rd_add tells */
+            if (rc != ZUPD_OK || end) /* at the end: zu_rd_add tells */
                 return rc;
-            rc = rd_varint(&r->sub[0], &r->zeros);
+            rc = zu_rd_varint(&r->sub[0], &r->zeros);
             if (rc == ZUPD_OK)
-                rc = rd_varint(&r->sub[0], &r->lits);
+                rc = zu_rd_varint(&r->sub[0], &r->lits);
             if (rc != ZUPD_OK)
                 return rc;
             if (r->zeros == 0 && r->lits == 0)
@@ -813,9 +813,9 @@ rd_zeros(struct rd *r, size_t max, size_t *n)
     return ZUPD_OK;
 }
 
-/* Skip n zeros that rd_zeros reported. */
+/* Skip n zeros that zu_rd_zeros reported. */
 void
-rd_skip(struct rd *r, size_t n)
+zu_rd_skip(struct rd *r, size_t n)
 {
     if (r->codec == ZU_CODEC_SPLIT)
         r->zeros -= n;
