@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/delta/create_int.h -- what the delta creation files share (delta_create.c, scan.c,
- * write.c); private to mirror/delta/. */
+ * candidates.c, write.c); private to mirror/delta/. */
 #ifndef ZP_DELTA_CREATE_INT_H
 #define ZP_DELTA_CREATE_INT_H
 
@@ -119,5 +119,29 @@ int ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw,
             const struct prof *f, uint8_t **patch, size_t *patch_len);
 int pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
             uint8_t **out, size_t *out_len);
+
+/* ------------------------------------------------------------------ candidates (candidates.c) */
+
+/* One creation: the files, the methods still wanted, the level's
+ * profile, and the smallest patch so far. */
+struct cand {
+    const uint8_t *old, *new_;
+    size_t old_len, new_len;
+    int method; /* ZUPD_DELTA_AUTO or enum zupd_delta_method */
+    int want_bsd, want_b40, want_zstd;
+    struct prof f;
+    struct zupd_delta_report *rep; /* NULL: no report */
+    uint8_t *best;                 /* malloc'ed; NULL: none yet */
+    size_t best_len;
+};
+
+/* The bsdiff-style candidates (native and/or BSDIFF40): the index of old,
+ * the ladder of scans, the plans kept written, the winner's extra context.
+ * Where the new file is mostly new bytes it turns on c->f.extra_prefix
+ * (and off want_b40 for auto); for auto below level 20 it turns off
+ * want_zstd (patch-from). */
+int cand_bsdiff(struct cand *c);
+/* The patch-from candidate (method zstd). */
+int cand_zstd(struct cand *c);
 
 #endif
