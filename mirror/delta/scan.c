@@ -324,6 +324,63 @@ out:
     return rc;
 }
 
+/* Where the match before (at lastscan in new, lastpos in old) ends and
+ * the new one (at scan, pos) starts: *lenfp bytes of the one before are
+ * kept (forward extension), *lenbp bytes before the new one (backward
+ * extension), an overlap split where it costs least. */
+static void
+extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t lastscan,
+       size_t lastpos, size_t scan, size_t pos, size_t *lenfp, size_t *lenbp)
+{
+    size_t lenf = 0, lenb = 0, i;
+    int64_t s, sf = 0, sb = 0;
+
+    /* forward extension of the previous match */
+    s = 0;
+    for (i = 0; lastscan + i < scan && lastpos + i < olen;) {
+        if (old[lastpos + i] == nw[lastscan + i])
+            s++;
+        i++;
+        if (s * 2 - (int64_t)i > sf * 2 - (int64_t)lenf) {
+            sf = s;
+            lenf = i;
+        }
+    }
+    /* backward extension of the new match */
+    if (scan < nlen) {
+        s = 0;
+        for (i = 1; scan >= lastscan + i && pos >= i; i++) {
+            if (old[pos - i] == nw[scan - i])
+                s++;
+            if (s * 2 - (int64_t)i > sb * 2 - (int64_t)lenb) {
+                sb = s;
+                lenb = i;
+            }
+        }
+    }
+    /* split an overlap where it costs least */
+    if (lastscan + lenf > scan - lenb) {
+        size_t overlap = (lastscan + lenf) - (scan - lenb);
+        size_t lens = 0;
+        int64_t ss = 0;
+        s = 0;
+        for (i = 0; i < overlap; i++) {
+            if (nw[lastscan + lenf - overlap + i] == old[lastpos + lenf - overlap + i])
+                s++;
+            if (nw[scan - lenb + i] == old[pos - lenb + i])
+                s--;
+            if (s > ss) {
+                ss = s;
+                lens = i + 1;
+            }
+        }
+        lenf += lens - overlap;
+        lenb -= lens;
+    }
+    *lenfp = lenf;
+    *lenbp = lenb;
+}
+
 /* The bsdiff scan (Percival's algorithm, our code): find approximate
  * matches, extend them forwards and backwards by the "more equal than not"
  * rule, emit (add, copy, seek) with the diff and extra bytes. A new
@@ -395,51 +452,9 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
                 scsc = scan + step;
         }
         if (len != oldscore || scan == nlen) {
-            size_t lenf = 0, lenb = 0, i;
-            int64_t s, sf = 0, sb = 0;
+            size_t lenf, lenb;
 
-            /* forward extension of the previous match */
-            s = 0;
-            for (i = 0; lastscan + i < scan && lastpos + i < olen;) {
-                if (old[lastpos + i] == nw[lastscan + i])
-                    s++;
-                i++;
-                if (s * 2 - (int64_t)i > sf * 2 - (int64_t)lenf) {
-                    sf = s;
-                    lenf = i;
-                }
-            }
-            /* backward extension of the new match */
-            if (scan < nlen) {
-                s = 0;
-                for (i = 1; scan >= lastscan + i && pos >= i; i++) {
-                    if (old[pos - i] == nw[scan - i])
-                        s++;
-                    if (s * 2 - (int64_t)i > sb * 2 - (int64_t)lenb) {
-                        sb = s;
-                        lenb = i;
-                    }
-                }
-            }
-            /* split an overlap where it costs least */
-            if (lastscan + lenf > scan - lenb) {
-                size_t overlap = (lastscan + lenf) - (scan - lenb);
-                size_t lens = 0;
-                int64_t ss = 0;
-                s = 0;
-                for (i = 0; i < overlap; i++) {
-                    if (nw[lastscan + lenf - overlap + i] == old[lastpos + lenf - overlap + i])
-                        s++;
-                    if (nw[scan - lenb + i] == old[pos - lenb + i])
-                        s--;
-                    if (s > ss) {
-                        ss = s;
-                        lens = i + 1;
-                    }
-                }
-                lenf += lens - overlap;
-                lenb -= lens;
-            }
+            extend(old, olen, nw, nlen, lastscan, lastpos, scan, pos, &lenf, &lenb);
             p->diff_len += lenf;
             {
                 size_t ex = (scan - lenb) - (lastscan + lenf);

@@ -650,57 +650,82 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     return ZUPD_OK;
 }
 
-/* Serialise a plan as a native bsdiff patch (each stream in the smaller of
- * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
-int
-write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
-             size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
-             uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
+/* The streams of write_bsdiff: raw, then compressed. */
+struct wstreams {
+    uint8_t *craw, *c40raw, *runs, *lits, *zr;
+    size_t cn, nruns, nlits, nzr;
+    struct packed cz, cb, dz, db, ez, eb, c40, ds, dr, dr3;
+};
+
+static void
+wstreams_release(struct wstreams *s)
 {
-    enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
-    struct job jobs[J_N];
-    struct packed cz = {0}, cb = {0}, dz = {0}, db = {0}, ez = {0}, eb = {0}, c40 = {0}, ds = {0},
-                  dr = {0}, dr3 = {0};
-    uint8_t flags = 0;
-    struct packed k[3] = {{0}, {0}, {0}};
-    uint8_t *craw = NULL, *c40raw = NULL, *runs = NULL, *lits = NULL, *zr = NULL;
-    size_t cn = 0, nruns = 0, nlits = 0, nzr = 0;
-    int rc = ZUPD_E_NOMEM;
+    free(s->craw);
+    free(s->c40raw);
+    free(s->runs);
+    free(s->lits);
+    free(s->zr);
+    packed_release(&s->dr);
+    packed_release(&s->dr3);
+    packed_release(&s->cz);
+    packed_release(&s->cb);
+    packed_release(&s->dz);
+    packed_release(&s->db);
+    packed_release(&s->ez);
+    packed_release(&s->eb);
+    packed_release(&s->c40);
+    packed_release(&s->ds);
+}
 
-    memset(jobs, 0, sizeof(jobs));
+/* The compressions of write_bsdiff, one job each. */
+enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
 
-    if (ctrl_make(pl, &craw, &cn) != ZUPD_OK)
-        goto out;
-    c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
-    if (want_b40 && c40raw == NULL)
-        goto out;
+/* The raw streams: native control, BSDIFF40 control, and the split and
+ * zero-run forms of the diff stream. */
+static int
+raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstreams *s)
+{
+    int rc;
+
+    if (ctrl_make(pl, &s->craw, &s->cn) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
+    s->c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
+    if (want_b40 && s->c40raw == NULL)
+        return ZUPD_E_NOMEM;
     for (size_t i = 0; want_b40 && i < pl->n; i++) {
-        zu_offtout(c40raw + 24 * i, (int64_t)pl->c[i].add);
-        zu_offtout(c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
-        zu_offtout(c40raw + 24 * i + 16, pl->c[i].seek);
+        zu_offtout(s->c40raw + 24 * i, (int64_t)pl->c[i].add);
+        zu_offtout(s->c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
+        zu_offtout(s->c40raw + 24 * i + 16, pl->c[i].seek);
     }
     if (want_native && pl->diff_len > 0) {
-        rc = split_make(pl->diff, pl->diff_len, &runs, &nruns, &lits, &nlits);
+        rc = split_make(pl->diff, pl->diff_len, &s->runs, &s->nruns, &s->lits, &s->nlits);
         if (rc == ZUPD_OK)
-            rc = zrun_make(pl->diff, pl->diff_len, &zr, &nzr);
+            rc = zrun_make(pl->diff, pl->diff_len, &s->zr, &s->nzr);
         if (rc != ZUPD_OK)
-            goto out;
+            return rc;
     }
-    /* every compression is a job, the longest first; the bzip2 diff and
-     * extra streams serve both writers */
+    return ZUPD_OK;
+}
+
+/* Every compression is a job, the longest first; the bzip2 diff and
+ * extra streams serve both writers. */
+static void
+jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, const uint8_t *old,
+          size_t olen, const struct prof *f, int want_native, int want_b40)
+{
     job_set(&jobs[J_DB], pl->diff, pl->diff_len, 9, 0, NULL, 0);
     if (want_native) {
-        job_set(&jobs[J_DR], zr, nzr, 9, 0, NULL, 0);
+        job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
         jobs[J_DR].on = pl->diff_len > 0;
         /* zero-run bytes that need more than 3 blocks of 100 kB: also
          * 300 kB blocks, which follow an executable's changing parts
          * (esbuild: 125,827 bytes against 127,216) and decode faster
          * (24 against 32 ms); not for big ones (turbo: seconds, and the
          * split stream wins by 16 %) */
-        if (nzr > 0 && nzr <= BIG_STREAM && bz_rle1_len(zr, nzr) > 300000)
-            job_set(&jobs[J_DR3], zr, nzr, 3, 0, NULL, 0);
-        job_set(&jobs[J_RZ], runs, nruns, 0, f->z_small, NULL, 0);
-        job_set(&jobs[J_LZ], lits, nlits, 0, f->z_small, NULL, 0);
+        if (s->nzr > 0 && s->nzr <= BIG_STREAM && bz_rle1_len(s->zr, s->nzr) > 300000)
+            job_set(&jobs[J_DR3], s->zr, s->nzr, 3, 0, NULL, 0);
+        job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
+        job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
         /* levels up to 19: split coding always won over one zstd stream
          * (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB, mdn-bcd 5.0 vs
          * 9.0 KB), so skip that one, its time and its memory */
@@ -709,122 +734,154 @@ write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const ui
                     pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
         job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, f->extra_prefix ? old : NULL,
                 olen);
-        job_set(&jobs[J_CZ], craw, cn, 0, f->z_small, NULL, 0);
-        job_set(&jobs[J_CB], craw, cn, 9, 0, NULL, 0);
+        job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
+        job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
-        jobs[J_CB].on = cn > 0;
+        jobs[J_CB].on = s->cn > 0;
     }
     /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
     if (want_b40 || !f->extra_prefix)
         job_set(&jobs[J_EB], pl->extra, pl->extra_len, 9, 0, NULL, 0);
     if (want_b40)
-        job_set(&jobs[J_C40], c40raw, pl->n * 24, 9, 0, NULL, 0);
+        job_set(&jobs[J_C40], s->c40raw, pl->n * 24, 9, 0, NULL, 0);
+}
+
+/* The jobs' outputs to s (the split stream stays in its two jobs). */
+static void
+jobs_take(struct job *jobs, struct wstreams *s)
+{
+    job_take(&jobs[J_DB], &s->db);
+    job_take(&jobs[J_EB], &s->eb);
+    job_take(&jobs[J_C40], &s->c40);
+    job_take(&jobs[J_DZ], &s->dz);
+    job_take(&jobs[J_DR], &s->dr);
+    job_take(&jobs[J_DR3], &s->dr3);
+    if (s->dr3.p != NULL && s->dr3.n <= s->dr.n) { /* a tie: the smaller blocks decode faster */
+        packed_release(&s->dr);
+        s->dr = s->dr3;
+        memset(&s->dr3, 0, sizeof(s->dr3));
+    }
+    job_take(&jobs[J_EZ], &s->ez);
+    job_take(&jobs[J_CZ], &s->cz);
+    job_take(&jobs[J_CB], &s->cb);
+}
+
+/* The BSDIFF40 patch: header, then the bzip2 control, diff and extra
+ * streams (which stay in s). */
+static int
+b40_make(const struct wstreams *s, size_t nlen, uint8_t **b40, size_t *b40_len)
+{
+    uint8_t head[32];
+    struct packed k[3];
+
+    memcpy(head, "BSDIFF40", 8);
+    zu_offtout(head + 8, (int64_t)s->c40.n);
+    zu_offtout(head + 16, (int64_t)s->db.n);
+    zu_offtout(head + 24, (int64_t)nlen);
+    k[0] = s->c40;
+    k[1] = s->db;
+    k[2] = s->eb;
+    *b40 = concat(head, sizeof(head), k, 3, b40_len);
+    return *b40 == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
+}
+
+/* The native patch: each stream in its smallest encoding, the diff
+ * stream also split or zero-run coded (header flags and version). */
+static int
+native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_t hdr_len,
+            uint8_t **native, size_t *native_len)
+{
+    struct packed k[3] = {{0}, {0}, {0}};
+    uint8_t head[HDR_MAX];
+    uint8_t flags = 0;
+    size_t at = hdr_len;
+    int rc;
+
+    if (pl->diff_len == 0)
+        packed_release(&s->db); /* empty stream: zero bytes of zstd */
+    if (pl->extra_len == 0)
+        packed_release(&s->eb);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr,
+            "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu split %zu extra "
+            "%zu/%zu/%zu\n",
+            s->cn, s->cz.n, s->cb.n, pl->diff_len, s->dz.n, s->db.n, s->ds.n, pl->extra_len,
+            s->ez.n, s->eb.n);
+#endif
+    rc = pick_stream(s->craw, s->cn, 0, &s->cz, &s->cb, &k[0]);
+    if (rc == ZUPD_OK)
+        rc = pick_stream(pl->diff, pl->diff_len, 1, &s->dz, &s->db, &k[1]);
+    if (rc == ZUPD_OK && s->ds.p != NULL && s->ds.n < k[1].n) {
+        packed_release(&k[1]);
+        k[1] = s->ds;
+        s->ds.p = NULL;
+        flags |= ZU_FLAG_DIFF_SPLIT;
+    }
+    /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
+    if (rc == ZUPD_OK && s->dr.p != NULL && s->dr.n <= k[1].n) {
+        packed_release(&k[1]);
+        k[1] = s->dr;
+        k[1].codec = ZU_CODEC_BZIP2;
+        s->dr.p = NULL;
+        flags = (uint8_t)((flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
+    }
+    if (rc == ZUPD_OK)
+        rc = pick_stream(pl->extra, pl->extra_len, 0, &s->ez, &s->eb, &k[2]);
+    if (rc != ZUPD_OK)
+        goto out;
+    memcpy(head, hdr, hdr_len);
+    head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+    head[7] = flags;
+    if (flags != 0)
+        head[4] = flags & ZU_FLAG_DIFF_ZRUN ? 3 : 2; /* the version of the flag */
+    at += zu_put_varint(head + at, k[0].n);
+    at += zu_put_varint(head + at, k[1].n);
+    *native = concat(head, at, k, 3, native_len);
+    if (*native == NULL)
+        rc = ZUPD_E_NOMEM;
+out:
+    for (int i = 0; i < 3; i++)
+        packed_release(&k[i]);
+    return rc;
+}
+
+/* Serialise a plan as a native bsdiff patch (each stream in the smaller of
+ * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
+int
+write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+             size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+             uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
+{
+    struct job jobs[J_N];
+    struct wstreams s;
+    int rc;
+
+    memset(jobs, 0, sizeof(jobs));
+    memset(&s, 0, sizeof(s));
+    rc = raw_streams(pl, want_native, want_b40, &s);
+    if (rc != ZUPD_OK)
+        goto out;
+    jobs_plan(jobs, pl, &s, old, olen, f, want_native, want_b40);
     TR("streams", rc = jobs_run(jobs, J_N));
     if (rc != ZUPD_OK)
         goto out;
-    job_take(&jobs[J_DB], &db);
-    job_take(&jobs[J_EB], &eb);
-    job_take(&jobs[J_C40], &c40);
-    job_take(&jobs[J_DZ], &dz);
-    job_take(&jobs[J_DR], &dr);
-    job_take(&jobs[J_DR3], &dr3);
-    if (dr3.p != NULL && dr3.n <= dr.n) { /* a tie: the smaller blocks decode faster */
-        packed_release(&dr);
-        dr = dr3;
-        memset(&dr3, 0, sizeof(dr3));
-    }
-    job_take(&jobs[J_EZ], &ez);
-    job_take(&jobs[J_CZ], &cz);
-    job_take(&jobs[J_CB], &cb);
+    jobs_take(jobs, &s);
     if (want_native && pl->diff_len > 0) {
-        rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &ds);
+        rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
         if (rc != ZUPD_OK)
             goto out;
     }
     if (want_b40) {
-        uint8_t head[32];
-        memcpy(head, "BSDIFF40", 8);
-        zu_offtout(head + 8, (int64_t)c40.n);
-        zu_offtout(head + 16, (int64_t)db.n);
-        zu_offtout(head + 24, (int64_t)nlen);
-        k[0] = c40;
-        k[1] = db;
-        k[2] = eb;
-        *b40 = concat(head, sizeof(head), k, 3, b40_len);
-        if (*b40 == NULL) {
-            rc = ZUPD_E_NOMEM;
-            goto out;
-        }
-        memset(k, 0, sizeof(k));
-    }
-    if (want_native) {
-        uint8_t head[HDR_MAX];
-        size_t at = hdr_len;
-        if (pl->diff_len == 0)
-            packed_release(&db); /* empty stream: zero bytes of zstd */
-        if (pl->extra_len == 0)
-            packed_release(&eb);
-#ifdef ZU_DELTA_TRACE
-        fprintf(stderr,
-                "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu split %zu extra "
-                "%zu/%zu/%zu\n",
-                cn, cz.n, cb.n, pl->diff_len, dz.n, db.n, ds.n, pl->extra_len, ez.n, eb.n);
-#endif
-        rc = pick_stream(craw, cn, 0, &cz, &cb, &k[0]);
-        if (rc == ZUPD_OK)
-            rc = pick_stream(pl->diff, pl->diff_len, 1, &dz, &db, &k[1]);
-        if (rc == ZUPD_OK && ds.p != NULL && ds.n < k[1].n) {
-            packed_release(&k[1]);
-            k[1] = ds;
-            ds.p = NULL;
-            flags |= ZU_FLAG_DIFF_SPLIT;
-        }
-        /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
-        if (rc == ZUPD_OK && dr.p != NULL && dr.n <= k[1].n) {
-            packed_release(&k[1]);
-            k[1] = dr;
-            k[1].codec = ZU_CODEC_BZIP2;
-            dr.p = NULL;
-            flags = (uint8_t)((flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
-        }
-        if (rc == ZUPD_OK)
-            rc = pick_stream(pl->extra, pl->extra_len, 0, &ez, &eb, &k[2]);
+        rc = b40_make(&s, nlen, b40, b40_len);
         if (rc != ZUPD_OK)
             goto out;
-        memcpy(head, hdr, hdr_len);
-        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
-        head[7] = flags;
-        if (flags != 0)
-            head[4] = flags & ZU_FLAG_DIFF_ZRUN ? 3 : 2; /* the version of the flag */
-        at += zu_put_varint(head + at, k[0].n);
-        at += zu_put_varint(head + at, k[1].n);
-        *native = concat(head, at, k, 3, native_len);
-        if (*native == NULL) {
-            rc = ZUPD_E_NOMEM;
-            goto out;
-        }
     }
-    rc = ZUPD_OK;
+    if (want_native)
+        rc = native_make(pl, &s, hdr, hdr_len, native, native_len);
 out:
     for (int i = 0; i < J_N; i++) /* what no packed took over */
         packed_release(&jobs[i].out);
-    free(craw);
-    free(c40raw);
-    free(runs);
-    free(lits);
-    free(zr);
-    packed_release(&dr);
-    packed_release(&dr3);
-    packed_release(&cz);
-    packed_release(&cb);
-    packed_release(&dz);
-    packed_release(&db);
-    packed_release(&ez);
-    packed_release(&eb);
-    packed_release(&c40);
-    packed_release(&ds);
-    for (int i = 0; i < 3; i++)
-        packed_release(&k[i]);
+    wstreams_release(&s);
     return rc;
 }
 
