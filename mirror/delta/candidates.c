@@ -98,7 +98,7 @@ first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct pla
     size_t old_len = c->old_len, new_len = c->new_len, extra0 = 0;
     int rc;
 
-    rc = plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[0], pl);
+    rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[0], pl);
     extra0 = pl->extra_len;
     if (rc == ZUPD_OK && extra0 >= new_len / 4 && old_len > 0) {
         /* A new file made mostly of new bytes (a quarter or more not
@@ -114,8 +114,8 @@ first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct pla
         l->n = 1;
         if (l->thr[0] != HYBRID_THR) {
             l->thr[0] = HYBRID_THR;
-            plan_release(pl);
-            rc = plan_scan(old, old_len, new_, new_len, ix, c->f.skip, HYBRID_THR, pl);
+            zp_plan_release(pl);
+            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, HYBRID_THR, pl);
         }
     }
     return rc;
@@ -133,17 +133,17 @@ ladder_keep(struct ladder *l, struct plan *pl, size_t est)
     } else {
         size_t w = l->keep_est[0] >= l->keep_est[1] ? 0 : 1;
         if (est < l->keep_est[w]) {
-            plan_release(&l->keep[w]);
+            zp_plan_release(&l->keep[w]);
             l->keep[w] = *pl;
             l->keep_est[w] = est;
         } else {
-            plan_release(pl);
+            zp_plan_release(pl);
         }
     }
     if (l->nkeep == 2) {
         size_t g = l->keep_est[0] <= l->keep_est[1] ? 0 : 1;
         if (l->keep_est[1 - g] - l->keep_est[g] > l->keep_est[g] / 33) {
-            plan_release(&l->keep[1 - g]);
+            zp_plan_release(&l->keep[1 - g]);
             l->keep[0] = l->keep[g];
             l->keep_est[0] = l->keep_est[g];
             memset(&l->keep[1], 0, sizeof(l->keep[1]));
@@ -168,14 +168,14 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
     for (size_t t = 0; rc == ZUPD_OK && t < l->n; t++) {
         size_t est = 0;
         if (t > 0)
-            rc = plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[t], pl);
+            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[t], pl);
         if (rc != ZUPD_OK)
             break;
         if (l->n > 2) {
-            rc = plan_fill(pl, old, old_len, new_, new_len);
+            rc = zp_plan_fill(pl, old, old_len, new_, new_len);
             if (rc == ZUPD_OK)
-                TR("estimate", rc = plan_estimate(pl, &est));
-            plan_empty(pl);
+                TR("estimate", rc = zp_plan_estimate(pl, &est));
+            zp_plan_empty(pl);
             if (rc != ZUPD_OK)
                 break;
 #ifdef ZU_DELTA_TRACE
@@ -211,11 +211,11 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
     for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
         uint8_t *nat = NULL, *b40 = NULL;
         size_t nat_len = 0, b40_len = 0;
-        rc = plan_fill(&l->keep[k], old, old_len, new_, new_len);
+        rc = zp_plan_fill(&l->keep[k], old, old_len, new_, new_len);
         if (rc == ZUPD_OK)
-            rc = write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f, c->want_bsd,
-                              c->want_b40, &nat, &nat_len, &b40, &b40_len);
-        plan_empty(&l->keep[k]); /* the entries stay for ctx_try */
+            rc = zp_write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f,
+                                 c->want_bsd, c->want_b40, &nat, &nat_len, &b40, &b40_len);
+        zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
         if (rc != ZUPD_OK)
             break;
         if (nat != NULL && (c->best == NULL || nat_len < c->best_len))
@@ -236,7 +236,7 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
 }
 
 int
-cand_bsdiff(struct cand *c)
+zp_cand_bsdiff(struct cand *c)
 {
     struct ladder l;
     struct plan pl;
@@ -250,25 +250,25 @@ cand_bsdiff(struct cand *c)
     memset(&pl, 0, sizeof(pl));
     l.keep_est[0] = l.keep_est[1] = SIZE_MAX;
     l.n = ladder_of(c->new_, c->new_len, l.thr);
-    rc = sindex_build(c->old, c->old_len, c->f.skip, &ix);
+    rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
     if (rc == ZUPD_OK)
-        rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
+        rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
     if (c->method == ZUPD_DELTA_AUTO && !c->f.pf_always)
         c->want_zstd = 0;
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);
-    sindex_release(&ix); /* before the compressions need memory */
+    zp_sindex_release(&ix); /* before the compressions need memory */
     if (rc == ZUPD_OK)
         rc = plans_write(c, &l, hdr, hdr_len, &win);
     /* the extra stream of the plan that won, with its context */
     if (rc == ZUPD_OK && win >= 0 && !c->f.extra_prefix)
-        TR("extra ctx", rc = ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len, &c->f,
-                                     &c->best, &c->best_len));
+        TR("extra ctx", rc = zp_ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len,
+                                        &c->f, &c->best, &c->best_len));
     for (size_t k = 0; k < 2; k++)
-        plan_release(&l.keep[k]);
-    plan_release(&pl);
+        zp_plan_release(&l.keep[k]);
+    zp_plan_release(&pl);
     if (rc != ZUPD_OK)
         return rc;
     if (c->rep != NULL && c->best != NULL && c->best[5] == ZUPD_DELTA_BSDIFF &&
@@ -278,11 +278,11 @@ cand_bsdiff(struct cand *c)
 }
 
 int
-cand_zstd(struct cand *c)
+zp_cand_zstd(struct cand *c)
 {
     uint8_t *z = NULL;
     size_t zn = 0;
-    int rc = pf_make(c->old, c->old_len, c->new_, c->new_len, c->f.pf_level, &z, &zn);
+    int rc = zp_pf_make(c->old, c->old_len, c->new_, c->new_len, c->f.pf_level, &z, &zn);
 
     if (rc != ZUPD_OK)
         return rc;

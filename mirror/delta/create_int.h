@@ -66,20 +66,20 @@ struct ctl {
 };
 
 /* The bsdiff-style decomposition of new against old: the control entries;
- * the diff and extra streams they imply are only made (plan_fill) for the
+ * the diff and extra streams they imply are only made (zp_plan_fill) for the
  * plans that get compressed, after the suffix array is gone. */
 struct plan {
     struct ctl *c;
     size_t n, cap;
-    uint8_t *diff; /* sum of adds; NULL until plan_fill */
+    uint8_t *diff; /* sum of adds; NULL until zp_plan_fill */
     size_t diff_len;
-    uint8_t *extra; /* sum of copies; NULL until plan_fill */
+    uint8_t *extra; /* sum of copies; NULL until zp_plan_fill */
     size_t extra_len;
 };
 
-void plan_release(struct plan *p);
-void plan_empty(struct plan *p);
-int plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen);
+void zp_plan_release(struct plan *p);
+void zp_plan_empty(struct plan *p);
+int zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen);
 
 /* ------------------------------------------------------------------ scan (scan.c) */
 
@@ -97,10 +97,10 @@ struct sindex {
     struct gram_filter gf;
 };
 
-int sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
-void sindex_release(struct sindex *ix);
-int plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-              const struct sindex *ix, int skip, size_t thr, struct plan *p);
+int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
+void zp_sindex_release(struct sindex *ix);
+int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                 const struct sindex *ix, int skip, size_t thr, struct plan *p);
 
 /* ------------------------------------------------------------------ write (write.c) */
 
@@ -109,16 +109,16 @@ int plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
  * radius of its extra context. */
 #define HDR_MAX (8 + 10 + 10 + 64 + 30)
 
-int hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
-             const uint8_t *nw, size_t nlen);
-int plan_estimate(const struct plan *pl, size_t *est);
-int write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
-                 size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
-                 uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len);
-int ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-            const struct prof *f, uint8_t **patch, size_t *patch_len);
-int pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
-            uint8_t **out, size_t *out_len);
+int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
+                const uint8_t *nw, size_t nlen);
+int zp_plan_estimate(const struct plan *pl, size_t *est);
+int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+                    size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+                    uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len);
+int zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+               const struct prof *f, uint8_t **patch, size_t *patch_len);
+int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
+               uint8_t **out, size_t *out_len);
 
 /* ------------------------------------------------------------------ candidates (candidates.c) */
 
@@ -140,8 +140,8 @@ struct cand {
  * Where the new file is mostly new bytes it turns on c->f.extra_prefix
  * (and off want_b40 for auto); for auto below level 20 it turns off
  * want_zstd (patch-from). */
-int cand_bsdiff(struct cand *c);
+int zp_cand_bsdiff(struct cand *c);
 /* The patch-from candidate (method zstd). */
-int cand_zstd(struct cand *c);
+int zp_cand_zstd(struct cand *c);
 
 #endif

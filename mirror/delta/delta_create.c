@@ -83,9 +83,9 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     prof_of_level(level, &c.f);
 
     if (c.want_bsd || c.want_b40)
-        rc = cand_bsdiff(&c);
+        rc = zp_cand_bsdiff(&c);
     if (rc == ZUPD_OK && c.want_zstd)
-        rc = cand_zstd(&c);
+        rc = zp_cand_zstd(&c);
     if (rc == ZUPD_OK) {
         *patch = c.best;
         *patch_len = c.best_len;

@@ -16,7 +16,7 @@
 /* ------------------------------------------------------------------ plan */
 
 void
-plan_release(struct plan *p)
+zp_plan_release(struct plan *p)
 {
     free(p->c);
     free(p->diff);
@@ -24,9 +24,9 @@ plan_release(struct plan *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Drop a plan's streams (plan_fill makes them again). */
+/* Drop a plan's streams (zp_plan_fill makes them again). */
 void
-plan_empty(struct plan *p)
+zp_plan_empty(struct plan *p)
 {
     free(p->diff);
     free(p->extra);
@@ -35,7 +35,7 @@ plan_empty(struct plan *p)
 
 /* Make the diff and extra streams of p from its control entries. */
 int
-plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
 {
     size_t np = 0, dn = 0, xn = 0;
     int64_t op = 0;
@@ -45,7 +45,7 @@ plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, si
     p->diff = malloc(p->diff_len + 1);
     p->extra = malloc(p->extra_len + 1);
     if (p->diff == NULL || p->extra == NULL) {
-        plan_empty(p);
+        zp_plan_empty(p);
         return ZUPD_E_NOMEM;
     }
     for (size_t i = 0; i < p->n; i++) {
@@ -54,7 +54,7 @@ plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, si
         if (op < 0 || c->add > olen - (uint64_t)op || c->add > nlen - np ||
             c->copy > nlen - np - c->add || c->add > p->diff_len - dn ||
             c->copy > p->extra_len - xn) {
-            plan_empty(p);
+            zp_plan_empty(p);
             return ZUPD_E_MISUSE;
         }
         for (size_t k = 0; k < c->add; k++)
@@ -264,7 +264,7 @@ gf_has(const struct gram_filter *g, const uint8_t *p)
 }
 
 void
-sindex_release(struct sindex *ix)
+zp_sindex_release(struct sindex *ix)
 {
     free(ix->sa);
     free(ix->bkt);
@@ -288,7 +288,7 @@ gf_thread(void *arg)
 }
 
 int
-sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
+zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
 {
     struct gf_arg ga = {&ix->gf, old, olen, ZUPD_OK};
     pthread_t th;
@@ -320,7 +320,7 @@ sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
     bkt_build(old, olen, ix->bkt);
 out:
     if (rc != ZUPD_OK)
-        sindex_release(ix);
+        zp_sindex_release(ix);
     return rc;
 }
 
@@ -470,7 +470,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
     }
 out:
     if (rc != ZUPD_OK)
-        plan_release(p);
+        zp_plan_release(p);
     return rc;
 }
 
@@ -524,7 +524,7 @@ plan_join(struct plan *a, struct plan *b)
     a->n += b->n - skip;
     a->diff_len += b->diff_len;
     a->extra_len += b->extra_len;
-    plan_release(b);
+    zp_plan_release(b);
     return ZUPD_OK;
 }
 
@@ -564,15 +564,15 @@ plan_make_halves(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen
         *p = h[0].p;
         memset(&h[0].p, 0, sizeof(h[0].p));
     }
-    plan_release(&h[0].p);
-    plan_release(&h[1].p);
+    zp_plan_release(&h[0].p);
+    zp_plan_release(&h[1].p);
     return rc;
 }
 
 /* One scan at threshold thr: big new files in two halves at levels up to 19. */
 int
-plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const struct sindex *ix,
-          int skip, size_t thr, struct plan *p)
+zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+             const struct sindex *ix, int skip, size_t thr, struct plan *p)
 {
     int rc;
 

@@ -86,15 +86,15 @@ out:
 /* ------------------------------------------------------------------ writers */
 
 int
-hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen, const uint8_t *nw,
-         size_t nlen)
+zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
+            const uint8_t *nw, size_t nlen)
 {
     size_t dn, at = 8;
     int rc;
 
     memset(h, 0, HDR_MAX);
     memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
-    h[4] = 1; /* version 2 only where a version-2 feature is used (write_bsdiff) */
+    h[4] = 1; /* version 2 only where a version-2 feature is used (zp_write_bsdiff) */
     h[5] = (uint8_t)method;
     at += zu_put_varint(h + at, olen);
     at += zu_put_varint(h + at, nlen);
@@ -516,7 +516,7 @@ ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
  * extra streams at zstd level EST_LEVEL (ranks plans as level 19 does at
  * a fraction of the time). */
 int
-plan_estimate(const struct plan *pl, size_t *est)
+zp_plan_estimate(const struct plan *pl, size_t *est)
 {
     enum { E_C, E_R, E_L, E_X, E_N };
     struct job jobs[E_N];
@@ -589,8 +589,8 @@ ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, str
  * smaller with the context as its zstd prefix, rewrite the patch so
  * (version 4, ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). */
 int
-ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-        const struct prof *f, uint8_t **patch, size_t *patch_len)
+zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+           const struct prof *f, uint8_t **patch, size_t *patch_len)
 {
     struct zu_ctx ctx = {0};
     uint8_t *ex = NULL, *out = NULL, *p = *patch;
@@ -611,7 +611,7 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     if (body > *patch_len || v[2] + v[3] > *patch_len - body)
         return ZUPD_E_MISUSE;
     el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
-    rc = plan_fill(pl, old, olen, nw, nlen);
+    rc = zp_plan_fill(pl, old, olen, nw, nlen);
     while (rc == ZUPD_OK) {
         rc = ctx_make(pl, old, olen, w, &ctx);
         if (rc != ZUPD_OK || w / 2 < CTX_W_MIN ||
@@ -624,7 +624,7 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
         zu_ctx_free(&ctx); /* too long for every publish */
     if (rc == ZUPD_OK && ctx.len > 0)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
-    plan_empty(pl);
+    zp_plan_empty(pl);
     zu_ctx_free(&ctx);
     if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(w) >= el) {
         free(ex);
@@ -650,7 +650,7 @@ ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, siz
     return ZUPD_OK;
 }
 
-/* The streams of write_bsdiff: raw, then compressed. */
+/* The streams of zp_write_bsdiff: raw, then compressed. */
 struct wstreams {
     uint8_t *craw, *c40raw, *runs, *lits, *zr;
     size_t cn, nruns, nlits, nzr;
@@ -677,7 +677,7 @@ wstreams_release(struct wstreams *s)
     packed_release(&s->ds);
 }
 
-/* The compressions of write_bsdiff, one job each. */
+/* The compressions of zp_write_bsdiff, one job each. */
 enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
 
 /* The raw streams: native control, BSDIFF40 control, and the split and
@@ -848,9 +848,9 @@ out:
 /* Serialise a plan as a native bsdiff patch (each stream in the smaller of
  * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
 int
-write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
-             size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
-             uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
+zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+                size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+                uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
 {
     struct job jobs[J_N];
     struct wstreams s;
@@ -912,12 +912,12 @@ write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, 
 
 /* The patch-from candidate: header and one zstd frame with old as prefix. */
 int
-pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level, uint8_t **out,
-        size_t *out_len)
+zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
+           uint8_t **out, size_t *out_len)
 {
     uint8_t hdr[HDR_MAX];
     size_t hdr_len = 0;
-    int rc = hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
+    int rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
 
     if (rc == ZUPD_OK)
         TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, olen, nw, nlen, level, out, out_len));
