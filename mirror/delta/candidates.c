@@ -109,7 +109,7 @@ first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct pla
          * Patch-from is then left to levels 20-22 (pf_always): levels
          * up to 19 never try it. */
         c->f.extra_prefix = 1;
-        if (c->method == ZUPD_DELTA_AUTO)
+        if (c->method == ZP_DELTA_AUTO)
             c->want_b40 = 0; /* its bzip2 extra stream cannot win here */
         l->n = 1;
         if (l->thr[0] != HYBRID_THR) {
@@ -205,7 +205,7 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
 {
     const uint8_t *old = c->old, *new_ = c->new_;
     size_t old_len = c->old_len, new_len = c->new_len;
-    struct zupd_delta_report *rep = c->rep;
+    struct zp_delta_report *rep = c->rep;
     int rc = ZUPD_OK;
 
     for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
@@ -255,7 +255,7 @@ zp_cand_bsdiff(struct cand *c)
         rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
-    if (c->method == ZUPD_DELTA_AUTO && !c->f.pf_always)
+    if (c->method == ZP_DELTA_AUTO && !c->f.pf_always)
         c->want_zstd = 0;
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);

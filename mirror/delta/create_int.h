@@ -127,11 +127,11 @@ int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
 struct cand {
     const uint8_t *old, *new_;
     size_t old_len, new_len;
-    int method; /* ZUPD_DELTA_AUTO or enum zupd_delta_method */
+    int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
     int want_bsd, want_b40, want_zstd;
     struct prof f;
-    struct zupd_delta_report *rep; /* NULL: no report */
-    uint8_t *best;                 /* malloc'ed; NULL: none yet */
+    struct zp_delta_report *rep; /* NULL: no report */
+    uint8_t *best;               /* malloc'ed; NULL: none yet */
     size_t best_len;
 };
 

@@ -27,12 +27,12 @@ prof_of_level(int level, struct prof *f)
 /* ------------------------------------------------------------------ create */
 
 int
-zupd_delta_method_parse(const char *name, int *method)
+zp_delta_method_parse(const char *name, int *method)
 {
     static const struct {
         const char *name;
         int method;
-    } names[] = {{"auto", ZUPD_DELTA_AUTO},
+    } names[] = {{"auto", ZP_DELTA_AUTO},
                  {"bsdiff", ZUPD_DELTA_BSDIFF},
                  {"zstd", ZUPD_DELTA_ZSTD},
                  {"bsdiff40", ZUPD_DELTA_BSDIFF40}};
@@ -47,9 +47,9 @@ zupd_delta_method_parse(const char *name, int *method)
 }
 
 int
-zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len,
-                  const struct zupd_delta_opts *opts, uint8_t **patch, size_t *patch_len,
-                  struct zupd_delta_report *rep)
+zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len,
+                const struct zp_delta_opts *opts, uint8_t **patch, size_t *patch_len,
+                struct zp_delta_report *rep)
 {
     struct cand c;
     int level, rc = ZUPD_OK;
@@ -68,17 +68,17 @@ zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_
     c.new_ = new_;
     c.new_len = new_len;
     c.rep = rep;
-    c.method = opts != NULL ? opts->method : ZUPD_DELTA_AUTO;
-    level = opts != NULL && opts->level != 0 ? opts->level : ZUPD_DELTA_LEVEL_DEFAULT;
-    if (level < 1 || level > ZUPD_DELTA_LEVEL_MAX)
+    c.method = opts != NULL ? opts->method : ZP_DELTA_AUTO;
+    level = opts != NULL && opts->level != 0 ? opts->level : ZP_DELTA_LEVEL_DEFAULT;
+    if (level < 1 || level > ZP_DELTA_LEVEL_MAX)
         return ZUPD_E_MISUSE;
-    if (c.method != ZUPD_DELTA_AUTO && c.method != ZUPD_DELTA_BSDIFF &&
-        c.method != ZUPD_DELTA_ZSTD && c.method != ZUPD_DELTA_BSDIFF40)
+    if (c.method != ZP_DELTA_AUTO && c.method != ZUPD_DELTA_BSDIFF && c.method != ZUPD_DELTA_ZSTD &&
+        c.method != ZUPD_DELTA_BSDIFF40)
         return ZUPD_E_MISUSE;
-    c.want_bsd = c.method == ZUPD_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF;
-    c.want_b40 = c.method == ZUPD_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF40;
-    c.want_zstd = c.method == ZUPD_DELTA_AUTO || c.method == ZUPD_DELTA_ZSTD;
-    if (c.method == ZUPD_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
+    c.want_bsd = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF;
+    c.want_b40 = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF40;
+    c.want_zstd = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_ZSTD;
+    if (c.method == ZP_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         c.want_bsd = c.want_b40 = 0;
     prof_of_level(level, &c.f);
 
