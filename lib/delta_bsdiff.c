@@ -48,25 +48,18 @@ zu_ctx_add(struct zu_ctx *c, const uint8_t *old, size_t olen, uint64_t op, uint6
 {
     uint64_t lo = op > w ? op - w : 0, hi = op < olen && olen - op > w ? op + w : olen;
     size_t n;
+    int rc;
 
     if (c->phi != 0 && lo < c->phi && lo >= c->plo)
         lo = c->phi; /* the part the last piece holds already */
     if (hi <= lo || c->len == ZU_CTX_MAX)
         return ZUPD_OK;
     n = hi - lo < ZU_CTX_MAX - c->len ? (size_t)(hi - lo) : ZU_CTX_MAX - c->len;
-    if (c->len + n > c->cap) {
-        size_t nc = c->cap ? c->cap : 64u << 10;
-        uint8_t *b;
-        while (nc < c->len + n)
-            nc *= 2;
-        if (nc > ZU_CTX_MAX)
-            nc = ZU_CTX_MAX;
-        b = realloc(c->buf, nc);
-        if (b == NULL)
-            return ZUPD_E_NOMEM;
-        c->buf = b;
-        c->cap = nc;
-    }
+    /* capped at ZU_CTX_MAX, the format's bound on the context: n is
+     * clipped to it above, so the cap is never what refuses */
+    rc = ZU_GROW(&c->buf, &c->cap, c->len + n, ZU_CTX_MAX);
+    if (rc != ZUPD_OK)
+        return rc;
     memcpy(c->buf + c->len, old + lo, n);
     c->len += n;
     c->plo = lo;

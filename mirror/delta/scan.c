@@ -71,21 +71,19 @@ zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw,
     return ZUPD_OK;
 }
 
+/* Append an entry to p, a plan of at most max entries. */
 static int
-plan_push(struct plan *p, uint64_t add, uint64_t copy, int64_t seek)
+plan_push(struct plan *p, uint64_t add, uint64_t copy, int64_t seek, size_t max)
 {
+    int rc;
+
     if (add == 0 && copy == 0 && p->n > 0) { /* only a seek: the last entry's */
         p->c[p->n - 1].seek += seek;
         return ZUPD_OK;
     }
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 1024;
-        struct ctl *c = realloc(p->c, nc * sizeof(*c));
-        if (c == NULL)
-            return ZUPD_E_NOMEM;
-        p->c = c;
-        p->cap = nc;
-    }
+    rc = ZU_GROW(&p->c, &p->cap, p->n + 1, max);
+    if (rc != ZUPD_OK)
+        return rc;
     p->c[p->n].add = add;
     p->c[p->n].copy = copy;
     p->c[p->n].seek = seek;
@@ -397,6 +395,9 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
     size_t fast_run = skip ? FAST_RUN : 0;
     size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = 0;
     int64_t lastoffset = 0;
+    /* the cap of the entries: each but the first writes at least one byte
+     * of new (plan_push folds a seek alone into the entry before) */
+    size_t max = nlen + 1;
     int rc = ZUPD_OK;
 
     memset(p, 0, sizeof(*p));
@@ -405,7 +406,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
     if (olen == 0) {
         p->extra_len = nlen;
         if (nlen > 0)
-            rc = plan_push(p, 0, nlen, 0);
+            rc = plan_push(p, 0, nlen, 0, max);
         goto out;
     }
 
@@ -459,7 +460,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
             {
                 size_t ex = (scan - lenb) - (lastscan + lenf);
                 p->extra_len += ex;
-                rc = plan_push(p, lenf, ex, (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf));
+                rc = plan_push(p, lenf, ex, (int64_t)(pos - lenb) - (int64_t)(lastpos + lenf), max);
                 if (rc != ZUPD_OK)
                     goto out;
             }
@@ -498,19 +499,16 @@ half_run(void *arg)
     return NULL;
 }
 
-/* Append b to a (b is released). */
+/* Append b to a (b is released); max: as for plan_push. */
 static int
-plan_join(struct plan *a, struct plan *b)
+plan_join(struct plan *a, struct plan *b, size_t max)
 {
     int64_t o = 0;
     size_t skip = 0;
-    struct ctl *c;
+    int rc = ZU_GROW(&a->c, &a->cap, a->n + b->n, max);
 
-    c = realloc(a->c, (a->n + b->n + 1) * sizeof(*c));
-    if (c == NULL)
-        return ZUPD_E_NOMEM;
-    a->c = c;
-    a->cap = a->n + b->n + 1;
+    if (rc != ZUPD_OK)
+        return rc;
     for (size_t i = 0; i < a->n; i++)
         o += (int64_t)a->c[i].add + a->c[i].seek;
     if (a->n > 0)
@@ -520,7 +518,7 @@ plan_join(struct plan *a, struct plan *b)
         skip = 1;
     }
     if (b->n > skip)
-        memcpy(a->c + a->n, b->c + skip, (b->n - skip) * sizeof(*c));
+        memcpy(a->c + a->n, b->c + skip, (b->n - skip) * sizeof(*a->c));
     a->n += b->n - skip;
     a->diff_len += b->diff_len;
     a->extra_len += b->extra_len;
@@ -559,7 +557,7 @@ plan_make_halves(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen
         half_run(&h[1]);
     rc = h[0].rc != ZUPD_OK ? h[0].rc : h[1].rc;
     if (rc == ZUPD_OK)
-        rc = plan_join(&h[0].p, &h[1].p);
+        rc = plan_join(&h[0].p, &h[1].p, nlen + 2); /* each half's + 1 */
     if (rc == ZUPD_OK) {
         *p = h[0].p;
         memset(&h[0].p, 0, sizeof(h[0].p));
