@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/repo/publish_delta.c -- the one place publish asks the delta engine
- * (mirror/delta/delta_create.c) for a patch: every method is tried and the
+ * (mirror/delta/, zp_delta_create) for a patch: every method is tried and the
  * smallest kept; publish then drops it unless it beats the full blob. */
 #include "config.h"
 

@@ -1171,7 +1171,7 @@ test_extra_ctx(void **state)
     free(w);
 }
 
-/* Long bzip2 streams decode on a thread of their own (lib/delta_apply.c,
+/* Long bzip2 streams decode on a thread of their own (lib/delta_stream.c,
  * struct bzq): a BSDIFF40 patch with a diff stream and an extra stream of
  * 32 KiB and more applies exactly; a corrupt or truncated stream is refused
  * (the error comes from the thread); a sink error and a short control
