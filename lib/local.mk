@@ -54,7 +54,10 @@ pkginclude_HEADERS += include/zupd/client.h
 pkginclude_HEADERS += include/zupd/update.h
 pkginclude_HEADERS += include/zupd/delta.h
 LIBZUPD_SRC += include/zu/delta_format.h
+LIBZUPD_SRC += lib/delta_apply_int.h
 LIBZUPD_SRC += lib/delta_apply.c
+LIBZUPD_SRC += lib/delta_stream.c
+LIBZUPD_SRC += lib/delta_bsdiff.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

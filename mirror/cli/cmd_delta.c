@@ -122,12 +122,12 @@ out:
 }
 
 static int
-delta_create(const char *oldp, const char *newp, const char *patchp,
-             const struct zupd_delta_opts *o, int verbose)
+delta_create(const char *oldp, const char *newp, const char *patchp, const struct zp_delta_opts *o,
+             int verbose)
 {
     struct zu_map old = {NULL, 0, NULL}, nw = {NULL, 0, NULL};
     struct out_file of = {.dirfd = -1, .a = {.fd = -1}};
-    struct zupd_delta_report rep;
+    struct zp_delta_report rep;
     uint8_t *patch = NULL;
     size_t plen = 0;
     char base[4096];
@@ -143,7 +143,7 @@ delta_create(const char *oldp, const char *newp, const char *patchp,
         fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", newp, strerror(errno));
         goto out;
     }
-    rc = zupd_delta_create(old.p, old.len, nw.p, nw.len, o, &patch, &plen, &rep);
+    rc = zp_delta_create(old.p, old.len, nw.p, nw.len, o, &patch, &plen, &rep);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot create a delta from '%s' to '%s': %s\n", oldp, newp,
                 zupd_strerror(rc));
@@ -191,7 +191,7 @@ delta_usage(FILE *f)
 int
 zu_cmd_delta(int argc, char **argv)
 {
-    struct zupd_delta_opts o = {ZUPD_DELTA_AUTO, 0};
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
     const char *pos[3];
     int npos = 0, verbose = 0;
 
@@ -205,16 +205,16 @@ zu_cmd_delta(int argc, char **argv)
     }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) {
-            if (zupd_delta_method_parse(argv[++i], &o.method) != ZUPD_OK) {
+            if (zp_delta_method_parse(argv[++i], &o.method) != ZUPD_OK) {
                 fprintf(stderr, "zupd-mirror: unknown delta method '%s'\n", argv[i]);
                 return EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
-            if (*argv[i] == '\0' || *end != '\0' || v < 1 || v > ZUPD_DELTA_LEVEL_MAX) {
-                fprintf(stderr, "zupd-mirror: level must be 1..%d, not '%s'\n",
-                        ZUPD_DELTA_LEVEL_MAX, argv[i]);
+            if (*argv[i] == '\0' || *end != '\0' || v < 1 || v > ZP_DELTA_LEVEL_MAX) {
+                fprintf(stderr, "zupd-mirror: level must be 1..%d, not '%s'\n", ZP_DELTA_LEVEL_MAX,
+                        argv[i]);
                 return EXIT_USAGE;
             }
             o.level = (int)v;
@@ -238,7 +238,7 @@ zu_cmd_delta(int argc, char **argv)
     if (strcmp(argv[1], "create") == 0)
         return delta_create(pos[0], pos[1], pos[2], &o, verbose);
     if (strcmp(argv[1], "apply") == 0) {
-        if (o.method != ZUPD_DELTA_AUTO || o.level != 0) {
+        if (o.method != ZP_DELTA_AUTO || o.level != 0) {
             fprintf(stderr, "zupd-mirror: apply takes no --method or --level\n");
             return EXIT_USAGE;
         }

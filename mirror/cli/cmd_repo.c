@@ -295,7 +295,7 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
                 return zp_cmd_usage("--zstd-level wants 1..22");
             break;
         case O_DLEVEL:
-            if (!zp_cmd_num(optarg, 1, ZUPD_DELTA_LEVEL_MAX, &o->delta_level))
+            if (!zp_cmd_num(optarg, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
                 return zp_cmd_usage("--delta-level wants 1..22");
             break;
         case O_ROOTKEYS:

@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/delta/create.h -- delta creation (publisher side only; apply is in zupd/delta.h). */
-#ifndef ZUPD_MIRROR_DELTA_H
-#define ZUPD_MIRROR_DELTA_H
+#ifndef ZP_DELTA_CREATE_H
+#define ZP_DELTA_CREATE_H
 
 #include <zupd/delta.h>
 
 /* What to create. method 0 means auto: the methods that can win are tried
  * and the smallest patch is kept. level 0 is the default (19: fast enough
- * for every publish); 20..ZUPD_DELTA_LEVEL_MAX search exhaustively and
+ * for every publish); 20..ZP_DELTA_LEVEL_MAX search exhaustively and
  * compress harder (the mirror's overnight setting). docs/delta-format.md
  * says what each level does. */
-#define ZUPD_DELTA_AUTO 0
-#define ZUPD_DELTA_LEVEL_DEFAULT 19
-#define ZUPD_DELTA_LEVEL_MAX 22
+#define ZP_DELTA_AUTO 0
+#define ZP_DELTA_LEVEL_DEFAULT 19
+#define ZP_DELTA_LEVEL_MAX 22
 
-struct zupd_delta_opts {
-    int method; /* ZUPD_DELTA_AUTO or enum zupd_delta_method */
-    int level;  /* 0 (default) or 1..ZUPD_DELTA_LEVEL_MAX */
+struct zp_delta_opts {
+    int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
+    int level;  /* 0 (default) or 1..ZP_DELTA_LEVEL_MAX */
 };
 
 /* Sizes of the candidates auto tried (0: not tried or failed). */
-struct zupd_delta_report {
+struct zp_delta_report {
     size_t bsdiff;
     size_t zstd;
     size_t bsdiff40;
@@ -33,13 +33,12 @@ struct zupd_delta_report {
  * auto then keeps to the zstd method. The publisher compares the result
  * with the full zstd blob and drops a delta that does not beat it.
  * Returns ZUPD_OK, ZUPD_E_MISUSE (bad options), ZUPD_E_TOOBIG or ZUPD_E_NOMEM. */
-ZUPD_NODISCARD int zupd_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_,
-                                     size_t new_len, const struct zupd_delta_opts *opts,
-                                     uint8_t **patch, size_t *patch_len,
-                                     struct zupd_delta_report *rep);
+ZUPD_NODISCARD int zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_,
+                                   size_t new_len, const struct zp_delta_opts *opts,
+                                   uint8_t **patch, size_t *patch_len, struct zp_delta_report *rep);
 
 /* The method named name ("auto", "bsdiff", "zstd", "bsdiff40") into *method;
  * ZUPD_E_NOTFOUND for any other name. */
-ZUPD_NODISCARD int zupd_delta_method_parse(const char *name, int *method);
+ZUPD_NODISCARD int zp_delta_method_parse(const char *name, int *method);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/repo/publish_delta.c -- the one place publish asks the delta engine
- * (mirror/delta/delta_create.c) for a patch: every method is tried and the
+ * (mirror/delta/, zp_delta_create) for a patch: every method is tried and the
  * smallest kept; publish then drops it unless it beats the full blob. */
 #include "config.h"
 
@@ -14,7 +14,7 @@ int
 zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len, int level,
               uint8_t **patch, size_t *patch_len, char *method, size_t method_cap)
 {
-    struct zupd_delta_opts opts = {.method = ZUPD_DELTA_AUTO, .level = level};
+    struct zp_delta_opts opts = {.method = ZP_DELTA_AUTO, .level = level};
     struct zupd_delta_info info;
     int rc;
 
@@ -24,7 +24,7 @@ zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t ne
         method[0] = '\0';
     if (old_len == 0 || new_len == 0)
         return ZUPD_E_NOTFOUND; /* nothing to patch from, or nothing to make */
-    rc = zupd_delta_create(old, old_len, new_, new_len, &opts, patch, patch_len, NULL);
+    rc = zp_delta_create(old, old_len, new_, new_len, &opts, patch, patch_len, NULL);
     if (rc == ZUPD_E_TOOBIG)
         return ZUPD_E_NOTFOUND; /* beyond what the engine handles: full blob only */
     if (rc != ZUPD_OK)

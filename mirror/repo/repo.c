@@ -95,7 +95,7 @@ config_read(int dfd, struct zp_config *c)
         c->zstd_level = (int)json_integer_value(v);
     v = json_object_get(doc, "delta_level");
     if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-        json_integer_value(v) <= ZUPD_DELTA_LEVEL_MAX)
+        json_integer_value(v) <= ZP_DELTA_LEVEL_MAX)
         c->delta_level = (int)json_integer_value(v);
     v = json_object_get(doc, "kind");
     c->policy = json_is_string(v) && strcmp(json_string_value(v), "policy") == 0;

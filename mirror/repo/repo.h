@@ -21,7 +21,7 @@ struct zp_config {
     int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
     unsigned deltas;         /* K: deltas from the last K releases */
     int zstd_level;
-    int delta_level; /* delta engine level; 0: its default (ZUPD_DELTA_LEVEL_DEFAULT) */
+    int delta_level; /* delta engine level; 0: its default (ZP_DELTA_LEVEL_DEFAULT) */
     bool policy;     /* an enterprise policy repository: channel pointers only */
 };
 void zp_config_default(struct zp_config *c);

@@ -82,22 +82,22 @@ apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, st
     return zupd_delta_apply(old, olen, patch, plen, 0, &s, NULL);
 }
 
-static const int methods[] = {ZUPD_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
+static const int methods[] = {ZP_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
                               ZUPD_DELTA_BSDIFF40};
 
 static void
 round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
 {
     for (size_t i = 0; i < ZU_ARRAY_LEN(methods); i++) {
-        struct zupd_delta_opts o = {methods[i], 3};
+        struct zp_delta_opts o = {methods[i], 3};
         struct zupd_delta_info info;
         struct mem_sink m = {0};
         uint8_t *patch = NULL;
         size_t plen = 0;
 
-        assert_int_equal(zupd_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL), ZUPD_OK);
+        assert_int_equal(zp_delta_create(old, olen, nw, nlen, &o, &patch, &plen, NULL), ZUPD_OK);
         assert_int_equal(zupd_delta_info(patch, plen, &info), ZUPD_OK);
-        if (methods[i] != ZUPD_DELTA_AUTO)
+        if (methods[i] != ZP_DELTA_AUTO)
             assert_int_equal(info.method, methods[i]);
         assert_int_equal(info.new_size, nlen);
         assert_int_equal(apply_mem(old, olen, patch, plen, &m), ZUPD_OK);
@@ -197,19 +197,19 @@ test_round_trip_halves(void **state)
     rng_state = 9;
     make_binary_pair(n, &o, &w, &wl);
     for (size_t i = 0; i < ZU_ARRAY_LEN(m2); i++) {
-        struct zupd_delta_opts opt = {m2[i], 3};
+        struct zp_delta_opts opt = {m2[i], 3};
         struct mem_sink m = {0};
         uint8_t *patch = NULL;
         size_t plen = 0;
 
-        assert_int_equal(zupd_delta_create(o, n, w, wl, &opt, &patch, &plen, NULL), ZUPD_OK);
+        assert_int_equal(zp_delta_create(o, n, w, wl, &opt, &patch, &plen, NULL), ZUPD_OK);
         assert_true(plen < wl / 10);
         if (m2[i] == ZUPD_DELTA_BSDIFF) {
             /* identical halves: the join adds no control entry (three
              * varints, a header of 82 bytes, three tiny streams) */
             uint8_t *same = NULL;
             size_t slen = 0;
-            assert_int_equal(zupd_delta_create(o, n, o, n, &opt, &same, &slen, NULL), ZUPD_OK);
+            assert_int_equal(zp_delta_create(o, n, o, n, &opt, &same, &slen, NULL), ZUPD_OK);
             assert_true(slen <= 110);
             free(same);
         }
@@ -233,7 +233,7 @@ test_mostly_new_hybrid(void **state)
                                         "lea", "jmp", "cmp", "0x40", "0x1f", "[rsp+8]"};
     size_t n = 400000, wl = 0;
     uint8_t *o = malloc(n + 16), *w = malloc(2 * n);
-    struct zupd_delta_opts a = {ZUPD_DELTA_AUTO, 0}, z = {ZUPD_DELTA_ZSTD, 0};
+    struct zp_delta_opts a = {ZP_DELTA_AUTO, 0}, z = {ZUPD_DELTA_ZSTD, 0};
     uint8_t *pa = NULL, *pz = NULL;
     size_t la = 0, lz = 0;
     struct mem_sink m = {0};
@@ -262,8 +262,8 @@ test_mostly_new_hybrid(void **state)
         memcpy(w + wl, o + at, k);
         wl += k;
     }
-    assert_int_equal(zupd_delta_create(o, n, w, wl, &a, &pa, &la, NULL), ZUPD_OK);
-    assert_int_equal(zupd_delta_create(o, n, w, wl, &z, &pz, &lz, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, n, w, wl, &a, &pa, &la, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, n, w, wl, &z, &pz, &lz, NULL), ZUPD_OK);
     assert_int_equal(pa[5], ZUPD_DELTA_BSDIFF);
     assert_true(la < lz);
     assert_int_equal(apply_mem(o, n, pa, la, &m), ZUPD_OK);
@@ -289,14 +289,14 @@ test_round_trip_overnight(void **state)
     rng_state = 5;
     make_binary_pair(n, &o, &w, &wl);
     for (int m = 0; m < 2; m++) {
-        struct zupd_delta_opts d = {m ? ZUPD_DELTA_BSDIFF : ZUPD_DELTA_AUTO, 0};
-        struct zupd_delta_opts x = {d.method, ZUPD_DELTA_LEVEL_MAX};
+        struct zp_delta_opts d = {m ? ZUPD_DELTA_BSDIFF : ZP_DELTA_AUTO, 0};
+        struct zp_delta_opts x = {d.method, ZP_DELTA_LEVEL_MAX};
         uint8_t *pd = NULL, *px = NULL;
         size_t ld = 0, lx = 0;
         struct mem_sink s = {0};
 
-        assert_int_equal(zupd_delta_create(o, n, w, wl, &d, &pd, &ld, NULL), ZUPD_OK);
-        assert_int_equal(zupd_delta_create(o, n, w, wl, &x, &px, &lx, NULL), ZUPD_OK);
+        assert_int_equal(zp_delta_create(o, n, w, wl, &d, &pd, &ld, NULL), ZUPD_OK);
+        assert_int_equal(zp_delta_create(o, n, w, wl, &x, &px, &lx, NULL), ZUPD_OK);
         assert_true(lx <= ld);
         assert_int_equal(apply_mem(o, n, px, lx, &s), ZUPD_OK);
         assert_int_equal(s.len, wl);
@@ -329,12 +329,12 @@ test_identical_is_small(void **state)
 {
     uint8_t *o, *w, *patch = NULL;
     size_t wl, plen = 0;
-    struct zupd_delta_opts opt = {ZUPD_DELTA_AUTO, 0};
+    struct zp_delta_opts opt = {ZP_DELTA_AUTO, 0};
 
     (void)state;
     rng_state = 7;
     make_binary_pair(300000, &o, &w, &wl);
-    assert_int_equal(zupd_delta_create(o, 300000, o, 300000, &opt, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, 300000, o, 300000, &opt, &patch, &plen, NULL), ZUPD_OK);
     assert_true(plen < 200);
     free(patch);
     free(o);
@@ -366,7 +366,7 @@ test_unchanged_from_old(void **state)
      * ones are gathered, and the output is the same either way */
     const size_t n = 4u << 20;
     uint8_t *o = malloc(n), *w = malloc(n), *patch = NULL;
-    struct zupd_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3};
+    struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3};
     struct where_sink ws = {0};
     struct zupd_delta_sink s = {&ws, where_write};
     size_t plen = 0;
@@ -384,7 +384,7 @@ test_unchanged_from_old(void **state)
     for (size_t i = n / 16; i + 16 < n; i += 50001)
         for (size_t k = 0; k < 16; k++)
             w[i + k] = (uint8_t)(w[i + k] + 1 + rng() % 255);
-    assert_int_equal(zupd_delta_create(o, n, w, n, &opt, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, n, w, n, &opt, &patch, &plen, NULL), ZUPD_OK);
     /* the diff stream is zero runs: one zero-run stream, or split (flag bit
      * 0 of byte 7: runs and literals as two streams) */
     assert_true(((patch[6] >> 2) & 3) == 3 || (patch[7] & 1) != 0);
@@ -412,12 +412,12 @@ make_patch(int method, uint8_t **old, size_t *olen, uint8_t **patch, size_t *ple
 {
     uint8_t *w;
     size_t wl;
-    struct zupd_delta_opts opt = {method, 3};
+    struct zp_delta_opts opt = {method, 3};
 
     rng_state = 99;
     make_binary_pair(50000, old, &w, &wl);
     *olen = 50000;
-    assert_int_equal(zupd_delta_create(*old, *olen, w, wl, &opt, patch, plen, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(*old, *olen, w, wl, &opt, patch, plen, NULL), ZUPD_OK);
     free(w);
 }
 
@@ -1129,7 +1129,7 @@ test_extra_ctx(void **state)
 
     (void)state;
     make_ctx_pair(&o, &ol, &w, &wl);
-    assert_int_equal(zupd_delta_create(o, ol, w, wl, NULL, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, ol, w, wl, NULL, &p, &pl, NULL), ZUPD_OK);
     assert_int_equal(p[4], 4);
     assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
     assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
@@ -1171,7 +1171,7 @@ test_extra_ctx(void **state)
     free(w);
 }
 
-/* Long bzip2 streams decode on a thread of their own (lib/delta_apply.c,
+/* Long bzip2 streams decode on a thread of their own (lib/delta_stream.c,
  * struct bzq): a BSDIFF40 patch with a diff stream and an extra stream of
  * 32 KiB and more applies exactly; a corrupt or truncated stream is refused
  * (the error comes from the thread); a sink error and a short control

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/delta_bsdiff.c -- bsdiff-style apply: the control loop of the native bsdiff method and of
+ * classic BSDIFF40, their integers, and the extra context. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <zupd/delta.h>
+
+#include "delta_apply_int.h"
+#include "zu/delta_format.h"
+#include "zu/internal.h"
+
+/* ------------------------------------------------------------------ BSDIFF40 integers */
+
+void
+zu_offtout(uint8_t *p, int64_t v)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    zu_put_le64(p, mag);
+    if (v < 0)
+        p[7] |= 0x80;
+}
+
+/* BSDIFF40 integers: 8 bytes little-endian magnitude, sign in the top bit.
+ * "Negative zero" and magnitudes over INT64_MAX are refused. */
+int
+zu_offtin(const uint8_t *p, int64_t *out)
+{
+    uint64_t v = zu_le64(p);
+    uint64_t mag = v & ~(UINT64_C(1) << 63);
+
+    if ((v >> 63) != 0) {
+        if (mag == 0)
+            return ZUPD_E_FORMAT;
+        *out = -(int64_t)mag;
+    } else {
+        *out = (int64_t)mag;
+    }
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ extra context */
+
+int
+zu_ctx_add(struct zu_ctx *c, const uint8_t *old, size_t olen, uint64_t op, uint64_t w)
+{
+    uint64_t lo = op > w ? op - w : 0, hi = op < olen && olen - op > w ? op + w : olen;
+    size_t n;
+    int rc;
+
+    if (c->phi != 0 && lo < c->phi && lo >= c->plo)
+        lo = c->phi; /* the part the last piece holds already */
+    if (hi <= lo || c->len == ZU_CTX_MAX)
+        return ZUPD_OK;
+    n = hi - lo < ZU_CTX_MAX - c->len ? (size_t)(hi - lo) : ZU_CTX_MAX - c->len;
+    /* capped at ZU_CTX_MAX, the format's bound on the context: n is
+     * clipped to it above, so the cap is never what refuses */
+    rc = ZU_GROW(&c->buf, &c->cap, c->len + n, ZU_CTX_MAX);
+    if (rc != ZUPD_OK)
+        return rc;
+    memcpy(c->buf + c->len, old + lo, n);
+    c->len += n;
+    c->plo = lo;
+    c->phi = lo + n;
+    return ZUPD_OK;
+}
+
+void
+zu_ctx_free(struct zu_ctx *c)
+{
+    free(c->buf);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ------------------------------------------------------------------ bsdiff-style */
+
+/* dst[0..n) = old[pos..pos+n), bytes outside old read as zero (BSDIFF40). */
+static void
+old_bytes(uint8_t *dst, const uint8_t *old, size_t old_len, int64_t pos, size_t n)
+{
+    size_t skip = 0, m;
+
+    if (pos < 0) {
+        skip = (uint64_t)(-pos) < n ? (size_t)(-pos) : n;
+        memset(dst, 0, skip);
+        pos = 0;
+    }
+    if ((uint64_t)pos >= old_len) {
+        memset(dst + skip, 0, n - skip);
+        return;
+    }
+    m = old_len - (size_t)pos < n - skip ? old_len - (size_t)pos : n - skip;
+    memcpy(dst + skip, old + pos, m);
+    memset(dst + skip + m, 0, n - skip - m);
+}
+
+struct bsd_job {
+    const uint8_t *old;
+    size_t old_len;
+    uint64_t new_size;
+    int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
+    struct rd ctrl, diff, extra;
+    uint64_t busy, idle; /* control entries read that write bytes, that do not */
+};
+
+static int
+read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
+{
+    int rc;
+    if (j->native) {
+        uint64_t s;
+        rc = zu_rd_varint(&j->ctrl, add);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_varint(&j->ctrl, copy);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_varint(&j->ctrl, &s);
+        if (rc != ZUPD_OK)
+            return rc;
+        /* zigzag */
+        *seek = (s & 1) ? -(int64_t)(s >> 1) - 1 : (int64_t)(s >> 1);
+        return ZUPD_OK;
+    } else {
+        uint8_t b[24];
+        int64_t x, y;
+        rc = zu_rd_read(&j->ctrl, b, sizeof(b));
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b, &x);
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b + 8, &y);
+        if (rc == ZUPD_OK)
+            rc = zu_offtin(b + 16, seek);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (x < 0 || y < 0)
+            return ZUPD_E_FORMAT;
+        *add = (uint64_t)x;
+        *copy = (uint64_t)y;
+        return ZUPD_OK;
+    }
+}
+
+/* Positions in old and add lengths stay within +-2^61: no sum can overflow. */
+#define OLDPOS_LIMIT (INT64_C(1) << 61)
+
+/* Control entries that write nothing (only a seek) may not outnumber the
+ * others by more than IDLE_SLACK: a few compressed bytes of zeros decode to
+ * millions of them, which would loop without end in sight (found by
+ * fuzz_delta_apply). Creators write at most one between two others. */
+#define IDLE_SLACK 16
+
+static int
+idle_check(uint64_t add, uint64_t copy, uint64_t *busy, uint64_t *idle)
+{
+    if (add != 0 || copy != 0)
+        (*busy)++;
+    else if (++*idle > *busy + IDLE_SLACK)
+        return ZUPD_E_FORMAT;
+    return ZUPD_OK;
+}
+
+/* The next control entry of j, checked against the positions before it:
+ * add and copy within the new size, the add inside old (native) or at most
+ * 2^61 (BSDIFF40), |seek| and the old position after the entry at most
+ * 2^61, and idle_check. Every value is checked before any is used. */
+static int
+next_entry(struct bsd_job *j, uint64_t newpos, int64_t oldpos, uint64_t *add, uint64_t *copy,
+           int64_t *seek)
+{
+    int64_t o;
+    int rc = read_ctrl(j, add, copy, seek);
+
+    if (rc == ZUPD_OK)
+        rc = idle_check(*add, *copy, &j->busy, &j->idle);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (*add > j->new_size - newpos || *copy > j->new_size - newpos - *add)
+        return ZUPD_E_FORMAT;
+    if (j->native) { /* the add region lies inside old */
+        if (oldpos < 0 || (uint64_t)oldpos > j->old_len || *add > j->old_len - (uint64_t)oldpos)
+            return ZUPD_E_FORMAT;
+    } else if (*add > (uint64_t)OLDPOS_LIMIT) {
+        return ZUPD_E_FORMAT;
+    }
+    if (*seek > OLDPOS_LIMIT || *seek < -OLDPOS_LIMIT)
+        return ZUPD_E_FORMAT;
+    o = oldpos + (int64_t)*add +
+        *seek; /* old position + add: at most the old size (mapped, under 2^62) or 2^62 */
+    return o > OLDPOS_LIMIT || o < -OLDPOS_LIMIT ? ZUPD_E_FORMAT : ZUPD_OK;
+}
+
+static int
+bsd_run(struct bsd_job *j, struct outq *q)
+{
+    uint64_t newpos = 0;
+    int64_t oldpos = 0;
+    int rc = ZUPD_OK;
+
+    while (newpos < j->new_size) {
+        uint64_t add, copy;
+        int64_t seek;
+
+        rc = next_entry(j, newpos, oldpos, &add, &copy, &seek);
+        if (rc != ZUPD_OK)
+            return rc;
+        /* the old bytes straight into the output, the diff added on them;
+         * long unchanged stretches go out from old itself, uncopied */
+        while (add > 0) {
+            uint8_t *dst;
+            size_t k;
+            if (j->native && (j->diff.codec == ZU_CODEC_SPLIT || j->diff.codec == ZU_CODEC_ZRLE)) {
+                rc = zu_rd_zeros(&j->diff, add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, &k);
+                if (rc != ZUPD_OK)
+                    return rc;
+                if (k >= ZERO_RUN_DIRECT) {
+                    rc = zu_out_direct(q, j->old + oldpos, k);
+                    if (rc != ZUPD_OK)
+                        return rc;
+                    zu_rd_skip(&j->diff, k);
+                    oldpos += (int64_t)k;
+                    newpos += k;
+                    add -= k;
+                    continue;
+                }
+            }
+            rc = zu_out_room(q, &dst, &k);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (k > add)
+                k = (size_t)add;
+            if (j->native) { /* old + diff */
+                rc = zu_rd_add(&j->diff, dst, j->old + oldpos, k, &k);
+            } else { /* old (zero outside) into dst, then += diff */
+                old_bytes(dst, j->old, j->old_len, oldpos, k);
+                rc = zu_rd_add(&j->diff, dst, dst, k, &k);
+            }
+            if (rc != ZUPD_OK)
+                return rc;
+            zu_out_commit(q, k);
+            oldpos += (int64_t)k;
+            newpos += k;
+            add -= k;
+        }
+        while (copy > 0) {
+            uint8_t *dst;
+            size_t k;
+            rc = zu_out_room(q, &dst, &k);
+            if (rc != ZUPD_OK)
+                return rc;
+            if (k > copy)
+                k = (size_t)copy;
+            rc = zu_rd_read(&j->extra, dst, k);
+            if (rc != ZUPD_OK)
+                return rc;
+            zu_out_commit(q, k);
+            newpos += k;
+            copy -= k;
+        }
+        oldpos += seek;
+    }
+    if (j->native) {
+        rc = zu_rd_finish(&j->ctrl);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_finish(&j->diff);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_finish(&j->extra);
+    }
+    return rc;
+}
+
+/* The extra context (ZU_FLAG_EXTRA_CTX) from a first pass over the control
+ * stream src[0..len), with bsd_run's checks of the entries (next_entry). */
+static int
+ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, uint64_t w,
+          struct zu_ctx *c)
+{
+    struct bsd_job k;
+    uint64_t newpos = 0;
+    int64_t oldpos = 0;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    k.old = j->old;
+    k.old_len = j->old_len;
+    k.new_size = j->new_size;
+    k.native = 1;
+    rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
+    while (rc == ZUPD_OK && newpos < k.new_size) {
+        uint64_t add, copy;
+        int64_t seek;
+        rc = next_entry(&k, newpos, oldpos, &add, &copy, &seek);
+        if (rc != ZUPD_OK)
+            break;
+        newpos += add + copy;
+        oldpos += (int64_t)add;
+        if (copy > 0)
+            rc = zu_ctx_add(c, k.old, k.old_len, (uint64_t)oldpos, w);
+        oldpos += seek;
+    }
+    zu_rd_release(&k.ctrl);
+    return rc;
+}
+
+int
+zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
+                int native, uint64_t new_size, struct outq *q)
+{
+    struct bsd_job j;
+    struct zu_ctx ctx = {0};
+    const uint8_t *p;
+    size_t left, cl, dl, el;
+    uint64_t w = 0; /* radius of the extra context; 0: none */
+    int rc;
+
+    memset(&j, 0, sizeof(j));
+    j.old = old;
+    j.old_len = old_len;
+    j.new_size = new_size;
+    j.native = native;
+    if (native) {
+        struct zupd_delta_info h;
+        size_t at;
+        uint64_t c64, d64;
+        int codecs;
+        rc = zu_native_header(patch, patch_len, &h, &at);
+        if (rc == ZUPD_OK)
+            rc = zu_get_varint(patch, patch_len, &at, &c64);
+        if (rc == ZUPD_OK)
+            rc = zu_get_varint(patch, patch_len, &at, &d64);
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_CTX) != 0) {
+            rc = zu_get_varint(patch, patch_len, &at, &w);
+            /* the context is the zstd extra stream's prefix */
+            if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || ((patch[6] >> 4) & 3) != 0))
+                rc = ZUPD_E_FORMAT;
+        }
+        if (rc != ZUPD_OK)
+            goto out;
+        p = patch + at;
+        left = patch_len - at;
+        if (c64 > left || d64 > left - c64) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+        cl = (size_t)c64;
+        dl = (size_t)d64;
+        el = left - cl - dl;
+        codecs = patch[6];
+        rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&
+            (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+            rc = ZUPD_E_FORMAT; /* one or the other */
+        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
+            rc = zu_rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+            rc = zu_rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+        else if (rc == ZUPD_OK)
+            rc = zu_rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
+        if (rc == ZUPD_OK && w > 0)
+            rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
+        /* a zstd extra stream may copy from its prefix: old, or the context */
+        if (rc == ZUPD_OK && w > 0)
+            rc = zu_rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
+                            ctx.len, new_size);
+        else if (rc == ZUPD_OK)
+            rc = zu_rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
+    } else {
+        int64_t c64 = 0, d64 = 0;
+        /* zupd_delta_info checked the header and the two lengths; checked
+         * again so that no path uses them unset (gcc -Wmaybe-uninitialized) */
+        if (zu_offtin(patch + 8, &c64) != ZUPD_OK || zu_offtin(patch + 16, &d64) != ZUPD_OK ||
+            c64 < 0 || d64 < 0) {
+            rc = ZUPD_E_FORMAT;
+            goto out;
+        }
+        p = patch + 32;
+        cl = (size_t)c64;
+        dl = (size_t)d64;
+        el = patch_len - 32 - cl - dl;
+        rc = zu_rd_init_bz(&j.ctrl, p, cl);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_init_bz(&j.diff, p + cl, dl);
+        if (rc == ZUPD_OK)
+            rc = zu_rd_init_bz(&j.extra, p + cl + dl, el);
+    }
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = bsd_run(&j, q);
+out:
+    zu_rd_release(&j.ctrl);
+    zu_rd_release(&j.diff);
+    zu_rd_release(&j.extra);
+    zu_ctx_free(&ctx);
+    return rc;
+}

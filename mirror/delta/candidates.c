@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/delta/candidates.c -- the candidate patches of a creation: the threshold ladder of
+ * bsdiff plans, their estimates, the plans written, patch-from; the smallest is kept. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "delta/create.h"
+#include "delta/create_int.h"
+#include "zu/internal.h"
+
+/* ------------------------------------------------------------------ ladder */
+
+/* The scan's threshold (how much longer than the current alignment a new
+ * match must be to move to it) decides between many short control entries
+ * and more bytes in the extra stream, and which wins depends on the data:
+ * 8 on caniuse-lite (14,264 bytes against 22,519 at 256), 32 on
+ * disposable-email, 256 on mdn-bcd (30,485 against 37,389 at 16). New
+ * files up to TWO_SCAN_MAX and text files of any size are scanned at
+ * every threshold of the ladder, each plan's streams are estimated by a
+ * fast zstd level, and the two best plans are compressed for real. Other
+ * big files (executables, where a scan costs seconds) are scanned once
+ * at 16. */
+
+/* Text: under 1 % of control bytes in 64 samples of 16 KiB over p. */
+static int
+looks_text(const uint8_t *p, size_t n)
+{
+    const size_t chunk = 16384, nchunks = 64;
+    size_t bad = 0, seen = 0;
+
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t at = n > chunk ? (n - chunk) / (nchunks - 1) * c : 0;
+        size_t len = n - at < chunk ? n - at : chunk;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t b = p[at + i];
+            if (b < 0x09 || (b > 0x0d && b < 0x20) || b == 0x7f)
+                bad++;
+        }
+        seen += len;
+        if (n <= chunk)
+            break;
+    }
+    return seen > 0 && bad * 100 <= seen;
+}
+
+static size_t
+ladder_of(const uint8_t *nw, size_t nlen, size_t *ladder)
+{
+    static const size_t full[] = {8, 16, 32, 64, 128, 256}, text_big[] = {16, 64, 256};
+    const size_t *l = full;
+    size_t n = ZU_ARRAY_LEN(full);
+
+    if (nlen > TWO_SCAN_MAX) {
+        if (!looks_text(nw, nlen)) {
+            ladder[0] = 16;
+            return 1;
+        }
+        l = text_big;
+        n = ZU_ARRAY_LEN(text_big);
+    }
+    memcpy(ladder, l, n * sizeof(*l));
+    return n;
+}
+
+/* ------------------------------------------------------------------ candidates */
+
+/* keep the smaller of *best and cand (freeing the other) */
+static void
+keep_best(uint8_t **best, size_t *best_len, uint8_t *cand, size_t cand_len)
+{
+    if (*best == NULL || cand_len < *best_len) {
+        free(*best);
+        *best = cand;
+        *best_len = cand_len;
+    } else {
+        free(cand);
+    }
+}
+
+/* The ladder of one creation: its thresholds, and the plans of the two
+ * smallest estimates so far. */
+struct ladder {
+    size_t thr[LADDER_MAX];
+    size_t n;
+    struct plan keep[2];
+    size_t keep_est[2];
+    size_t nkeep;
+};
+
+/* The scan at the ladder's first threshold into *pl; a new file made
+ * mostly of new bytes is scanned once at HYBRID_THR instead. */
+static int
+first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct plan *pl)
+{
+    const uint8_t *old = c->old, *new_ = c->new_;
+    size_t old_len = c->old_len, new_len = c->new_len, extra0 = 0;
+    int rc;
+
+    rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[0], pl);
+    extra0 = pl->extra_len;
+    if (rc == ZUPD_OK && extra0 >= new_len / 4 && old_len > 0) {
+        /* A new file made mostly of new bytes (a quarter or more not
+         * matched in old): one scan at HYBRID_THR and the extra stream
+         * compressed with old as its prefix, where zstd finds the
+         * shorter matches the scan left (oxc-parser: 908,719 bytes
+         * against 913,880 by patch-from alone, in the same time).
+         * Patch-from is then left to levels 20-22 (pf_always): levels
+         * up to 19 never try it. */
+        c->f.extra_prefix = 1;
+        if (c->method == ZP_DELTA_AUTO)
+            c->want_b40 = 0; /* its bzip2 extra stream cannot win here */
+        l->n = 1;
+        if (l->thr[0] != HYBRID_THR) {
+            l->thr[0] = HYBRID_THR;
+            zp_plan_release(pl);
+            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, HYBRID_THR, pl);
+        }
+    }
+    return rc;
+}
+
+/* Keep the plan *pl of estimate est (taken over, or released): the two
+ * plans of the smallest estimates, the second only while within 3 % of
+ * the best. */
+static void
+ladder_keep(struct ladder *l, struct plan *pl, size_t est)
+{
+    if (l->nkeep < 2) {
+        l->keep[l->nkeep] = *pl;
+        l->keep_est[l->nkeep++] = est;
+    } else {
+        size_t w = l->keep_est[0] >= l->keep_est[1] ? 0 : 1;
+        if (est < l->keep_est[w]) {
+            zp_plan_release(&l->keep[w]);
+            l->keep[w] = *pl;
+            l->keep_est[w] = est;
+        } else {
+            zp_plan_release(pl);
+        }
+    }
+    if (l->nkeep == 2) {
+        size_t g = l->keep_est[0] <= l->keep_est[1] ? 0 : 1;
+        if (l->keep_est[1 - g] - l->keep_est[g] > l->keep_est[g] / 33) {
+            zp_plan_release(&l->keep[1 - g]);
+            l->keep[0] = l->keep[g];
+            l->keep_est[0] = l->keep_est[g];
+            memset(&l->keep[1], 0, sizeof(l->keep[1]));
+            l->nkeep = 1;
+        }
+    }
+    memset(pl, 0, sizeof(*pl));
+}
+
+/* Up the ladder: the plan of each threshold (the first one's is *pl
+ * already), estimated where there are more than two, kept by
+ * ladder_keep. */
+static int
+ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct plan *pl)
+{
+    const uint8_t *old = c->old, *new_ = c->new_;
+    size_t old_len = c->old_len, new_len = c->new_len;
+    size_t worse = 0, best_est = SIZE_MAX;
+    int short_ladder = new_len > TWO_SCAN_MAX; /* big text */
+    int rc = ZUPD_OK;
+
+    for (size_t t = 0; rc == ZUPD_OK && t < l->n; t++) {
+        size_t est = 0;
+        if (t > 0)
+            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[t], pl);
+        if (rc != ZUPD_OK)
+            break;
+        if (l->n > 2) {
+            rc = zp_plan_fill(pl, old, old_len, new_, new_len);
+            if (rc == ZUPD_OK)
+                TR("estimate", rc = zp_plan_estimate(pl, &est));
+            zp_plan_empty(pl);
+            if (rc != ZUPD_OK)
+                break;
+#ifdef ZU_DELTA_TRACE
+            fprintf(stderr, "delta: thr %zu estimate %zu\n", l->thr[t], est);
+#endif
+        }
+        /* the ladder ends after two plans in a row estimated no
+         * better than the best so far (on most files the estimates
+         * grow with the threshold; text files big enough to reach
+         * the short ladder need every rung: mdn-bcd is best at 256) */
+        if (l->nkeep > 0 && est >= best_est) {
+            if (++worse == 2 && !short_ladder)
+                l->n = t + 1;
+        } else {
+            worse = 0;
+            best_est = est;
+        }
+        ladder_keep(l, pl, est);
+    }
+    return rc;
+}
+
+/* Write the plans kept as native and/or BSDIFF40 patches; the smallest
+ * goes to c->best. *win: the plan of c->best if it is native, else -1. */
+static int
+plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len, int *win)
+{
+    const uint8_t *old = c->old, *new_ = c->new_;
+    size_t old_len = c->old_len, new_len = c->new_len;
+    struct zp_delta_report *rep = c->rep;
+    int rc = ZUPD_OK;
+
+    for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
+        uint8_t *nat = NULL, *b40 = NULL;
+        size_t nat_len = 0, b40_len = 0;
+        rc = zp_plan_fill(&l->keep[k], old, old_len, new_, new_len);
+        if (rc == ZUPD_OK)
+            rc = zp_write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f,
+                                 c->want_bsd, c->want_b40, &nat, &nat_len, &b40, &b40_len);
+        zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
+        if (rc != ZUPD_OK)
+            break;
+        if (nat != NULL && (c->best == NULL || nat_len < c->best_len))
+            *win = (int)k;
+        if (b40 != NULL && (c->best == NULL || b40_len < c->best_len) &&
+            (nat == NULL || b40_len < nat_len))
+            *win = -1;
+        if (rep != NULL && nat != NULL && (rep->bsdiff == 0 || nat_len < rep->bsdiff))
+            rep->bsdiff = nat_len;
+        if (rep != NULL && b40 != NULL && (rep->bsdiff40 == 0 || b40_len < rep->bsdiff40))
+            rep->bsdiff40 = b40_len;
+        if (nat != NULL)
+            keep_best(&c->best, &c->best_len, nat, nat_len);
+        if (b40 != NULL)
+            keep_best(&c->best, &c->best_len, b40, b40_len);
+    }
+    return rc;
+}
+
+int
+zp_cand_bsdiff(struct cand *c)
+{
+    struct ladder l;
+    struct plan pl;
+    struct sindex ix;
+    uint8_t hdr[HDR_MAX];
+    size_t hdr_len = 0;
+    int win = -1; /* the plan of the best patch so far, if native */
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    memset(&pl, 0, sizeof(pl));
+    l.keep_est[0] = l.keep_est[1] = SIZE_MAX;
+    l.n = ladder_of(c->new_, c->new_len, l.thr);
+    rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
+    if (rc == ZUPD_OK)
+        rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK)
+        rc = first_scan(c, &ix, &l, &pl);
+    if (c->method == ZP_DELTA_AUTO && !c->f.pf_always)
+        c->want_zstd = 0;
+    if (rc == ZUPD_OK)
+        rc = ladder_climb(c, &ix, &l, &pl);
+    zp_sindex_release(&ix); /* before the compressions need memory */
+    if (rc == ZUPD_OK)
+        rc = plans_write(c, &l, hdr, hdr_len, &win);
+    /* the extra stream of the plan that won, with its context */
+    if (rc == ZUPD_OK && win >= 0 && !c->f.extra_prefix)
+        TR("extra ctx", rc = zp_ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len,
+                                        &c->f, &c->best, &c->best_len));
+    for (size_t k = 0; k < 2; k++)
+        zp_plan_release(&l.keep[k]);
+    zp_plan_release(&pl);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (c->rep != NULL && c->best != NULL && c->best[5] == ZUPD_DELTA_BSDIFF &&
+        memcmp(c->best, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) == 0)
+        c->rep->bsdiff = c->best_len;
+    return ZUPD_OK;
+}
+
+int
+zp_cand_zstd(struct cand *c)
+{
+    uint8_t *z = NULL;
+    size_t zn = 0;
+    int rc = zp_pf_make(c->old, c->old_len, c->new_, c->new_len, c->f.pf_level, &z, &zn);
+
+    if (rc != ZUPD_OK)
+        return rc;
+    if (c->rep != NULL)
+        c->rep->zstd = zn;
+    keep_best(&c->best, &c->best_len, z, zn);
+    return ZUPD_OK;
+}

@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/delta/write.c -- the patch writer: headers, stream codecs and their compression jobs,
+ * the extra context, native bsdiff, BSDIFF40 and zstd patches. */
+#include "config.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bzlib.h>
+#include <zstd.h>
+
+#include <zupd/hash.h>
+
+#include "delta/create_int.h"
+#include "zu/delta_format.h"
+#include "zu/internal.h"
+
+/* ------------------------------------------------------------------ zstd */
+
+/* Compress src[0..len) into a new buffer at level; wlog 0: zstd's choice
+ * capped at 24; prefix: referenced as the frame's prefix with long-distance
+ * matching and a window spanning prefix and content. Empty input gives an
+ * empty output (an empty stream in the native format). */
+static int
+zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size_t prefix_len,
+          uint8_t **out, size_t *out_len)
+{
+    ZSTD_CCtx *cc = NULL;
+    uint8_t *dst = NULL;
+    size_t cap, r;
+    int rc = ZUPD_E_NOMEM;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len == 0)
+        return ZUPD_OK;
+    cap = ZSTD_compressBound(len);
+    dst = malloc(cap);
+    cc = ZSTD_createCCtx();
+    if (dst == NULL || cc == NULL)
+        goto out;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)))
+        goto out;
+    if (prefix != NULL && prefix_len > 0) {
+        int w = zu_wlog_for((uint64_t)prefix_len + len);
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, w)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_enableLongDistanceMatching, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_refPrefix(cc, prefix, prefix_len)))
+            goto out;
+        /* overnight levels: longer optimal-parser targets find the long
+         * copies from old (disposable-email: 155 bytes smaller at 22) */
+        if (level >= 20 && ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_targetLength, 4096)))
+            goto out;
+        /* levels up to 19: tables of the window's size, not the level's
+         * (oxc-parser's extra stream: same bytes, 91 -> 46 MB; a chain
+         * shorter than the window loses: 0.7 % at one less) */
+        if (level <= 19 && w < 24 &&
+            (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_chainLog, w)) ||
+             ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_hashLog, w - 3))))
+            goto out;
+    } else {
+        /* apply decodes these streams with at most a 16 MiB window */
+        int w = zu_wlog_for(len);
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, w > 24 ? 24 : w)))
+            goto out;
+    }
+    r = ZSTD_compress2(cc, dst, cap, src, len);
+    if (ZSTD_isError(r))
+        goto out;
+    *out = dst;
+    *out_len = r;
+    dst = NULL;
+    rc = ZUPD_OK;
+out:
+    ZSTD_freeCCtx(cc);
+    free(dst);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ writers */
+
+int
+zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
+            const uint8_t *nw, size_t nlen)
+{
+    size_t dn, at = 8;
+    int rc;
+
+    memset(h, 0, HDR_MAX);
+    memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
+    h[4] = 1; /* version 2 only where a version-2 feature is used (zp_write_bsdiff) */
+    h[5] = (uint8_t)method;
+    at += zu_put_varint(h + at, olen);
+    at += zu_put_varint(h + at, nlen);
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + at, 32, &dn);
+    if (rc == ZUPD_OK)
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + at + 32, 32, &dn);
+    *hlen = at + 64;
+    return rc;
+}
+
+#define put_varint zu_put_varint
+
+/* The size of src after bzip2's first step, its run-length coding (a run
+ * of 4 to 255 equal bytes: the 4 bytes and a count byte). */
+static size_t
+bz_rle1_len(const uint8_t *src, size_t len)
+{
+    size_t n = 0, i = 0;
+
+    while (i < len) {
+        size_t r = 1;
+        while (i + r < len && r < 255 && src[i + r] == src[i])
+            r++;
+        n += r < 4 ? r : 5;
+        i += r;
+    }
+    return n;
+}
+
+/* bzip2 of src at block size bs (100 kB units: 9 is bzip2 -9). */
+static int
+bz_pack(const uint8_t *src, size_t len, int bs, uint8_t **out, size_t *out_len)
+{
+    size_t cap = len + len / 100 + 600;
+    unsigned dlen;
+    uint8_t *dst;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len > UINT_MAX / 2)
+        return ZUPD_E_TOOBIG;
+    dst = malloc(cap);
+    if (dst == NULL)
+        return ZUPD_E_NOMEM;
+    dlen = (unsigned)cap;
+    if (BZ2_bzBuffToBuffCompress((char *)dst, &dlen, (char *)(uintptr_t)src, (unsigned)len, bs, 0,
+                                 0) != BZ_OK) {
+        free(dst);
+        return ZUPD_E_NOMEM;
+    }
+    *out = dst;
+    *out_len = dlen;
+    return ZUPD_OK;
+}
+
+/* A compressed stream. */
+struct packed {
+    uint8_t *p;
+    size_t n;
+    int codec; /* ZU_CODEC_* */
+};
+
+static void
+packed_release(struct packed *k)
+{
+    free(k->p);
+    k->p = NULL;
+    k->n = 0;
+}
+
+/* Zero-run coding of src: (varint zeros, varint n, n literal bytes)...; a
+ * literal run ends at a run of 3 zeros. Gives up (returns 0) once the
+ * output would reach limit bytes. */
+static size_t
+zrle_pack(const uint8_t *src, size_t len, uint8_t *dst, size_t limit)
+{
+    size_t pos = 0, n = 0;
+
+    while (pos < len) {
+        size_t z = pos, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len) {
+            if (src[l] == 0 && l + 2 < len && src[l + 1] == 0 && src[l + 2] == 0)
+                break;
+            if (src[l] == 0 && l + 2 >= len) {
+                size_t t = l;
+                while (t < len && src[t] == 0)
+                    t++;
+                if (t == len)
+                    break; /* trailing zeros: their own run */
+            }
+            l++;
+        }
+        if (n + 20 + (l - z) >= limit)
+            return 0;
+        n += zu_put_varint(dst + n, z - pos);
+        n += zu_put_varint(dst + n, l - z);
+        memcpy(dst + n, src + z, l - z);
+        n += l - z;
+        pos = l;
+    }
+    return n;
+}
+
+/* The smallest encoding of src[0..len) among zstd (*a), bzip2 (*b, may be
+ * empty), stored and zero-run coded moves to *out; a and b are released. */
+static int
+pick_stream(const uint8_t *src, size_t len, int try_zrle, struct packed *a, struct packed *b,
+            struct packed *out)
+{
+    /* a is absent when not computed (a->p NULL for a non-empty stream) */
+    int a_absent = a->p == NULL && len > 0;
+    size_t best = a_absent ? SIZE_MAX : a->n;
+    int rc = ZUPD_OK;
+
+    memset(out, 0, sizeof(*out));
+    if (b->p != NULL && b->n < best)
+        best = b->n;
+    if (len < best) { /* stored */
+        out->p = malloc(len + 1);
+        if (out->p == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        if (len > 0)
+            memcpy(out->p, src, len);
+        out->n = len;
+        out->codec = ZU_CODEC_RAW;
+        best = len;
+    }
+    if (try_zrle && len > 0 && best > 2) {
+        /* bounded: zrle_pack stops before best bytes */
+        uint8_t *z = malloc(best + 32);
+        size_t zn;
+        if (z == NULL) {
+            rc = ZUPD_E_NOMEM;
+            goto out;
+        }
+        zn = zrle_pack(src, len, z, best);
+        if (zn > 0 && zn < best) {
+            free(out->p);
+            out->p = z;
+            out->n = zn;
+            out->codec = ZU_CODEC_ZRLE;
+            best = zn;
+        } else {
+            free(z);
+        }
+    }
+    if (out->p != NULL)
+        goto out;
+    if (b->p != NULL && (a_absent || b->n < a->n)) {
+        *out = *b;
+        out->codec = ZU_CODEC_BZIP2;
+        b->p = NULL;
+    } else {
+        *out = *a;
+        out->codec = ZU_CODEC_ZSTD;
+        a->p = NULL;
+    }
+out:
+    packed_release(a);
+    packed_release(b);
+    return rc;
+}
+
+/* Split coding of a diff stream (ZU_FLAG_DIFF_SPLIT): the runs stream
+ * (varint zeros, varint n)... and the literals stream (the n bytes, all
+ * nonzero), each zstd-compressed, as varint len(runs), runs, literals.
+ * Executables' diff streams are mostly zeros with changed bytes scattered
+ * in between; apart, positions and values compress better (turbo: 1.85 MB
+ * as bzip2, 1.58 MB split at zstd 19). split_make gives the two raw
+ * streams (malloc'ed), split_join the stream from their compressed forms. */
+static int
+split_make(const uint8_t *src, size_t len, uint8_t **runs, size_t *runs_len, uint8_t **lits,
+           size_t *lits_len)
+{
+    size_t nr = 0, nl = 0, pos = 0, i;
+
+    *runs = *lits = NULL;
+    for (i = 0; i < len;) { /* first pass: sizes */
+        size_t z = i, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len && src[l] != 0)
+            l++;
+        nr += zu_varint_len(z - i) + zu_varint_len(l - z);
+        nl += l - z;
+        i = l;
+    }
+    *runs = malloc(nr + 1);
+    *lits = malloc(nl + 1);
+    if (*runs == NULL || *lits == NULL) {
+        free(*runs);
+        free(*lits);
+        *runs = *lits = NULL;
+        return ZUPD_E_NOMEM;
+    }
+    nr = nl = 0;
+    while (pos < len) {
+        size_t z = pos, l;
+        while (z < len && src[z] == 0)
+            z++;
+        l = z;
+        while (l < len && src[l] != 0)
+            l++;
+        nr += zu_put_varint(*runs + nr, z - pos);
+        nr += zu_put_varint(*runs + nr, l - z);
+        memcpy(*lits + nl, src + z, l - z);
+        nl += l - z;
+        pos = l;
+    }
+    *runs_len = nr;
+    *lits_len = nl;
+    return ZUPD_OK;
+}
+
+static int
+split_join(const struct packed *rz, const struct packed *lz, struct packed *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->p = malloc(10 + rz->n + lz->n);
+    if (out->p == NULL)
+        return ZUPD_E_NOMEM;
+    out->n = zu_put_varint(out->p, rz->n);
+    if (rz->n > 0)
+        memcpy(out->p + out->n, rz->p, rz->n);
+    out->n += rz->n;
+    if (lz->n > 0)
+        memcpy(out->p + out->n, lz->p, lz->n);
+    out->n += lz->n;
+    out->codec = ZU_CODEC_ZSTD;
+    return ZUPD_OK;
+}
+
+/* Zero-run bytes of src (ZU_FLAG_DIFF_ZRUN): each run of ZU_ZRUN_MIN zeros
+ * is followed by a count (0-255) of further zeros. At most len * 5 / 4 + 1
+ * bytes, into a new buffer. */
+static int
+zrun_make(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
+{
+    uint8_t *d = malloc(len + len / 4 + 1);
+    size_t n = 0, i = 0;
+
+    *out = d;
+    *out_len = 0;
+    if (d == NULL)
+        return ZUPD_E_NOMEM;
+    while (i < len) {
+        size_t z = i;
+        if (src[i] != 0) {
+            d[n++] = src[i++];
+            continue;
+        }
+        while (z < len && src[z] == 0)
+            z++;
+        z -= i; /* zeros in this run */
+        i += z;
+        while (z >= ZU_ZRUN_MIN) {
+            size_t c = z - ZU_ZRUN_MIN > 255 ? 255 : z - ZU_ZRUN_MIN;
+            memset(d + n, 0, ZU_ZRUN_MIN);
+            n += ZU_ZRUN_MIN;
+            d[n++] = (uint8_t)c;
+            z -= ZU_ZRUN_MIN + c;
+        }
+        memset(d + n, 0, z);
+        n += z;
+    }
+    *out_len = n;
+    return ZUPD_OK;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+/* One compression of the streams: zstd (level, optional prefix) or bzip2. */
+struct job {
+    const uint8_t *src;
+    size_t len;
+    int bz; /* bzip2 at this block size (1-9), or 0: zstd at level */
+    int level;
+    const uint8_t *prefix;
+    size_t prefix_len;
+    struct packed out;
+    int rc;
+    int on; /* 0: not wanted */
+};
+
+struct pool {
+    struct job *jobs;
+    size_t n;
+    atomic_size_t next;
+};
+
+static void *
+pool_work(void *arg)
+{
+    struct pool *pq = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&pq->next, 1);
+        struct job *j;
+        if (i >= pq->n)
+            return NULL;
+        j = &pq->jobs[i];
+        if (!j->on)
+            continue;
+        if (j->bz)
+            j->rc = bz_pack(j->src, j->len, j->bz, &j->out.p, &j->out.n);
+        else
+            j->rc =
+                zstd_pack(j->src, j->len, j->level, j->prefix, j->prefix_len, &j->out.p, &j->out.n);
+    }
+}
+
+/* Run jobs[0..n) (list the longest first) on the online CPUs, at most
+ * POOL_MAX threads in all; the caller's thread works too. Returns the
+ * first job's error, or ZUPD_OK. Compressions are independent and each
+ * gives the same bytes whichever thread runs it: the patch does not depend
+ * on the number of CPUs. */
+#define POOL_MAX 4
+
+static int
+jobs_run(struct job *jobs, size_t n)
+{
+    struct pool pq;
+    pthread_t th[POOL_MAX];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nth = 0, want = cpus > 1 ? (size_t)cpus - 1 : 0;
+
+    pq.jobs = jobs;
+    pq.n = n;
+    atomic_init(&pq.next, 0);
+    if (want > POOL_MAX - 1)
+        want = POOL_MAX - 1;
+    if (want > n)
+        want = n;
+    for (; nth < want; nth++)
+        if (pthread_create(&th[nth], NULL, pool_work, &pq) != 0)
+            break; /* fewer threads: the caller does the rest */
+    pool_work(&pq);
+    for (size_t i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].on && jobs[i].rc != ZUPD_OK)
+            return jobs[i].rc;
+    return ZUPD_OK;
+}
+
+/* Move a job's output to *k. */
+static void
+job_take(struct job *j, struct packed *k)
+{
+    *k = j->out;
+    memset(&j->out, 0, sizeof(j->out));
+}
+
+static void
+job_set(struct job *j, const uint8_t *src, size_t len, int bz, int level, const uint8_t *prefix,
+        size_t prefix_len)
+{
+    memset(j, 0, sizeof(*j));
+    j->src = src;
+    j->len = len;
+    j->bz = bz;
+    j->level = level;
+    j->prefix = prefix;
+    j->prefix_len = prefix_len;
+    j->on = 1;
+}
+
+static uint8_t *
+concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
+{
+    size_t n = head_len, at;
+    uint8_t *out;
+
+    for (size_t i = 0; i < nk; i++)
+        n += k[i].n;
+    out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, head, head_len);
+    at = head_len;
+    for (size_t i = 0; i < nk; i++) {
+        if (k[i].n > 0)
+            memcpy(out + at, k[i].p, k[i].n);
+        at += k[i].n;
+    }
+    *total = n;
+    return out;
+}
+
+/* The native control stream of a plan: (varint add, varint copy, varint
+ * zigzag seek)... into a new buffer. */
+static int
+ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
+{
+    size_t cn = 0;
+    uint8_t *c = malloc(pl->n * 30 + 1);
+
+    *out = c;
+    *out_len = 0;
+    if (c == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < pl->n; i++) {
+        int64_t s = pl->c[i].seek;
+        uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
+        cn += put_varint(c + cn, pl->c[i].add);
+        cn += put_varint(c + cn, pl->c[i].copy);
+        cn += put_varint(c + cn, z);
+    }
+    *out_len = cn;
+    return ZUPD_OK;
+}
+
+/* A quick estimate of a plan's native size: its control, split diff and
+ * extra streams at zstd level EST_LEVEL (ranks plans as level 19 does at
+ * a fraction of the time). */
+int
+zp_plan_estimate(const struct plan *pl, size_t *est)
+{
+    enum { E_C, E_R, E_L, E_X, E_N };
+    struct job jobs[E_N];
+    uint8_t *craw = NULL, *runs = NULL, *lits = NULL;
+    size_t cn = 0, nruns = 0, nlits = 0;
+    int rc;
+
+    memset(jobs, 0, sizeof(jobs));
+    *est = SIZE_MAX;
+    rc = ctrl_make(pl, &craw, &cn);
+    if (rc == ZUPD_OK && pl->diff_len > 0)
+        rc = split_make(pl->diff, pl->diff_len, &runs, &nruns, &lits, &nlits);
+    if (rc == ZUPD_OK) {
+        job_set(&jobs[E_X], pl->extra, pl->extra_len, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_R], runs, nruns, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_L], lits, nlits, 0, EST_LEVEL, NULL, 0);
+        job_set(&jobs[E_C], craw, cn, 0, EST_LEVEL, NULL, 0);
+        rc = jobs_run(jobs, E_N);
+    }
+    if (rc == ZUPD_OK) {
+        *est = 0;
+        for (int i = 0; i < E_N; i++)
+            *est += jobs[i].out.n;
+    }
+    for (int i = 0; i < E_N; i++)
+        packed_release(&jobs[i].out);
+    free(craw);
+    free(runs);
+    free(lits);
+    return rc;
+}
+
+/* The extra context of a plan (ZU_FLAG_EXTRA_CTX, include/zu/delta_format.h) at
+ * radius w. zstd indexes the context at level 19, in tables of its size:
+ * 0.1-0.3 s and up to 9 MB for the 0.4-1.3 MB of context on the corpus.
+ * mdn-bcd's extra stream: 19,080 bytes without, 15,533 at radius 128,
+ * 14,431 at 256, 13,934 at 512 (twice the time of 256); rollup's 182,556
+ * -> 170,873 at 256. The radius is CTX_W, halved (down to CTX_W_MIN)
+ * while the context is over CTX_RATIO times the extra stream: many short
+ * insertions gain little from more context (parcel-watcher: 32,493 bytes
+ * at 128, 32,521 at 256, from 1.3 MB of context). */
+#define CTX_W 256
+#define CTX_W_MIN 32
+#define CTX_RATIO 8
+/* Context and extra stream together at most this long (and the extra
+ * stream at most half of it): zstd 19 takes 0.3-0.4 s a megabyte here,
+ * and the extra stream is compressed a second time. turbo (2 MB of extra,
+ * 8 MiB of context) was 2 % smaller for 3.5 s more, past the creation
+ * budget; levels 20-22 give the extra stream all of old instead. */
+#define CTX_TRY_MAX (2u << 20)
+
+static int
+ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, struct zu_ctx *c)
+{
+    int64_t op = 0;
+
+    for (size_t i = 0; i < pl->n; i++) {
+        op += (int64_t)pl->c[i].add; /* the scan keeps adds inside old */
+        if (pl->c[i].copy > 0 && op >= 0 && (uint64_t)op <= olen) {
+            int rc = zu_ctx_add(c, old, olen, (uint64_t)op, w);
+            if (rc != ZUPD_OK)
+                return rc;
+        }
+        op += pl->c[i].seek;
+    }
+    return ZUPD_OK;
+}
+
+/* Where the extra stream of the native patch *patch (made from pl) is
+ * smaller with the context as its zstd prefix, rewrite the patch so
+ * (version 4, ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). */
+int
+zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+           const struct prof *f, uint8_t **patch, size_t *patch_len)
+{
+    struct zu_ctx ctx = {0};
+    uint8_t *ex = NULL, *out = NULL, *p = *patch;
+    size_t exn = 0, at = 8, body, el, n;
+    uint64_t v[4] = {0, 0, 0, 0}, w = CTX_W;
+    int rc;
+
+    if (pl->extra_len == 0 || pl->extra_len > CTX_TRY_MAX / 2)
+        return ZUPD_OK;
+    /* old size, new size, the hashes, ctrl and diff lengths (our header) */
+    for (int i = 0; i < 4; i++) {
+        if (zu_get_varint(p, *patch_len, &at, &v[i]) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
+        if (i == 1)
+            at += 64;
+    }
+    body = at;
+    if (body > *patch_len || v[2] + v[3] > *patch_len - body)
+        return ZUPD_E_MISUSE;
+    el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
+    rc = zp_plan_fill(pl, old, olen, nw, nlen);
+    while (rc == ZUPD_OK) {
+        rc = ctx_make(pl, old, olen, w, &ctx);
+        if (rc != ZUPD_OK || w / 2 < CTX_W_MIN ||
+            (ctx.len / CTX_RATIO <= pl->extra_len && ctx.len + pl->extra_len <= CTX_TRY_MAX))
+            break;
+        zu_ctx_free(&ctx);
+        w /= 2;
+    }
+    if (ctx.len + pl->extra_len > CTX_TRY_MAX)
+        zu_ctx_free(&ctx); /* too long for every publish */
+    if (rc == ZUPD_OK && ctx.len > 0)
+        rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
+    zp_plan_empty(pl);
+    zu_ctx_free(&ctx);
+    if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(w) >= el) {
+        free(ex);
+        return rc;
+    }
+    n = body + zu_varint_len(w) + (size_t)v[2] + (size_t)v[3] + exn;
+    out = malloc(n);
+    if (out == NULL) {
+        free(ex);
+        return ZUPD_E_NOMEM;
+    }
+    memcpy(out, p, body);
+    out[4] = 4;                        /* the version of the flag */
+    out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
+    out[7] |= ZU_FLAG_EXTRA_CTX;
+    at = body + zu_put_varint(out + body, w);
+    memcpy(out + at, p + body, (size_t)(v[2] + v[3]));
+    memcpy(out + at + v[2] + v[3], ex, exn);
+    free(ex);
+    free(*patch);
+    *patch = out;
+    *patch_len = n;
+    return ZUPD_OK;
+}
+
+/* The streams of zp_write_bsdiff: raw, then compressed. */
+struct wstreams {
+    uint8_t *craw, *c40raw, *runs, *lits, *zr;
+    size_t cn, nruns, nlits, nzr;
+    struct packed cz, cb, dz, db, ez, eb, c40, ds, dr, dr3;
+};
+
+static void
+wstreams_release(struct wstreams *s)
+{
+    free(s->craw);
+    free(s->c40raw);
+    free(s->runs);
+    free(s->lits);
+    free(s->zr);
+    packed_release(&s->dr);
+    packed_release(&s->dr3);
+    packed_release(&s->cz);
+    packed_release(&s->cb);
+    packed_release(&s->dz);
+    packed_release(&s->db);
+    packed_release(&s->ez);
+    packed_release(&s->eb);
+    packed_release(&s->c40);
+    packed_release(&s->ds);
+}
+
+/* The compressions of zp_write_bsdiff, one job each. */
+enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
+
+/* The raw streams: native control, BSDIFF40 control, and the split and
+ * zero-run forms of the diff stream. */
+static int
+raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstreams *s)
+{
+    int rc;
+
+    if (ctrl_make(pl, &s->craw, &s->cn) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
+    s->c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
+    if (want_b40 && s->c40raw == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; want_b40 && i < pl->n; i++) {
+        zu_offtout(s->c40raw + 24 * i, (int64_t)pl->c[i].add);
+        zu_offtout(s->c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
+        zu_offtout(s->c40raw + 24 * i + 16, pl->c[i].seek);
+    }
+    if (want_native && pl->diff_len > 0) {
+        rc = split_make(pl->diff, pl->diff_len, &s->runs, &s->nruns, &s->lits, &s->nlits);
+        if (rc == ZUPD_OK)
+            rc = zrun_make(pl->diff, pl->diff_len, &s->zr, &s->nzr);
+        if (rc != ZUPD_OK)
+            return rc;
+    }
+    return ZUPD_OK;
+}
+
+/* Every compression is a job, the longest first; the bzip2 diff and
+ * extra streams serve both writers. */
+static void
+jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, const uint8_t *old,
+          size_t olen, const struct prof *f, int want_native, int want_b40)
+{
+    job_set(&jobs[J_DB], pl->diff, pl->diff_len, 9, 0, NULL, 0);
+    if (want_native) {
+        job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
+        jobs[J_DR].on = pl->diff_len > 0;
+        /* zero-run bytes that need more than 3 blocks of 100 kB: also
+         * 300 kB blocks, which follow an executable's changing parts
+         * (esbuild: 125,827 bytes against 127,216) and decode faster
+         * (24 against 32 ms); not for big ones (turbo: seconds, and the
+         * split stream wins by 16 %) */
+        if (s->nzr > 0 && s->nzr <= BIG_STREAM && bz_rle1_len(s->zr, s->nzr) > 300000)
+            job_set(&jobs[J_DR3], s->zr, s->nzr, 3, 0, NULL, 0);
+        job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
+        job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
+        /* levels up to 19: split coding always won over one zstd stream
+         * (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB, mdn-bcd 5.0 vs
+         * 9.0 KB), so skip that one, its time and its memory */
+        if (!f->skip)
+            job_set(&jobs[J_DZ], pl->diff, pl->diff_len, 0,
+                    pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
+        job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, f->extra_prefix ? old : NULL,
+                olen);
+        job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
+        job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
+        jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
+        jobs[J_CB].on = s->cn > 0;
+    }
+    /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
+    if (want_b40 || !f->extra_prefix)
+        job_set(&jobs[J_EB], pl->extra, pl->extra_len, 9, 0, NULL, 0);
+    if (want_b40)
+        job_set(&jobs[J_C40], s->c40raw, pl->n * 24, 9, 0, NULL, 0);
+}
+
+/* The jobs' outputs to s (the split stream stays in its two jobs). */
+static void
+jobs_take(struct job *jobs, struct wstreams *s)
+{
+    job_take(&jobs[J_DB], &s->db);
+    job_take(&jobs[J_EB], &s->eb);
+    job_take(&jobs[J_C40], &s->c40);
+    job_take(&jobs[J_DZ], &s->dz);
+    job_take(&jobs[J_DR], &s->dr);
+    job_take(&jobs[J_DR3], &s->dr3);
+    if (s->dr3.p != NULL && s->dr3.n <= s->dr.n) { /* a tie: the smaller blocks decode faster */
+        packed_release(&s->dr);
+        s->dr = s->dr3;
+        memset(&s->dr3, 0, sizeof(s->dr3));
+    }
+    job_take(&jobs[J_EZ], &s->ez);
+    job_take(&jobs[J_CZ], &s->cz);
+    job_take(&jobs[J_CB], &s->cb);
+}
+
+/* The BSDIFF40 patch: header, then the bzip2 control, diff and extra
+ * streams (which stay in s). */
+static int
+b40_make(const struct wstreams *s, size_t nlen, uint8_t **b40, size_t *b40_len)
+{
+    uint8_t head[32];
+    struct packed k[3];
+
+    memcpy(head, "BSDIFF40", 8);
+    zu_offtout(head + 8, (int64_t)s->c40.n);
+    zu_offtout(head + 16, (int64_t)s->db.n);
+    zu_offtout(head + 24, (int64_t)nlen);
+    k[0] = s->c40;
+    k[1] = s->db;
+    k[2] = s->eb;
+    *b40 = concat(head, sizeof(head), k, 3, b40_len);
+    return *b40 == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
+}
+
+/* The native patch: each stream in its smallest encoding, the diff
+ * stream also split or zero-run coded (header flags and version). */
+static int
+native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_t hdr_len,
+            uint8_t **native, size_t *native_len)
+{
+    struct packed k[3] = {{0}, {0}, {0}};
+    uint8_t head[HDR_MAX];
+    uint8_t flags = 0;
+    size_t at = hdr_len;
+    int rc;
+
+    if (pl->diff_len == 0)
+        packed_release(&s->db); /* empty stream: zero bytes of zstd */
+    if (pl->extra_len == 0)
+        packed_release(&s->eb);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr,
+            "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu split %zu extra "
+            "%zu/%zu/%zu\n",
+            s->cn, s->cz.n, s->cb.n, pl->diff_len, s->dz.n, s->db.n, s->ds.n, pl->extra_len,
+            s->ez.n, s->eb.n);
+#endif
+    rc = pick_stream(s->craw, s->cn, 0, &s->cz, &s->cb, &k[0]);
+    if (rc == ZUPD_OK)
+        rc = pick_stream(pl->diff, pl->diff_len, 1, &s->dz, &s->db, &k[1]);
+    if (rc == ZUPD_OK && s->ds.p != NULL && s->ds.n < k[1].n) {
+        packed_release(&k[1]);
+        k[1] = s->ds;
+        s->ds.p = NULL;
+        flags |= ZU_FLAG_DIFF_SPLIT;
+    }
+    /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
+    if (rc == ZUPD_OK && s->dr.p != NULL && s->dr.n <= k[1].n) {
+        packed_release(&k[1]);
+        k[1] = s->dr;
+        k[1].codec = ZU_CODEC_BZIP2;
+        s->dr.p = NULL;
+        flags = (uint8_t)((flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
+    }
+    if (rc == ZUPD_OK)
+        rc = pick_stream(pl->extra, pl->extra_len, 0, &s->ez, &s->eb, &k[2]);
+    if (rc != ZUPD_OK)
+        goto out;
+    memcpy(head, hdr, hdr_len);
+    head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+    head[7] = flags;
+    if (flags != 0)
+        head[4] = flags & ZU_FLAG_DIFF_ZRUN ? 3 : 2; /* the version of the flag */
+    at += zu_put_varint(head + at, k[0].n);
+    at += zu_put_varint(head + at, k[1].n);
+    *native = concat(head, at, k, 3, native_len);
+    if (*native == NULL)
+        rc = ZUPD_E_NOMEM;
+out:
+    for (int i = 0; i < 3; i++)
+        packed_release(&k[i]);
+    return rc;
+}
+
+/* Serialise a plan as a native bsdiff patch (each stream in the smaller of
+ * zstd and bzip2) and/or as BSDIFF40 (bzip2 streams). */
+int
+zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
+                size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
+                uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len)
+{
+    struct job jobs[J_N];
+    struct wstreams s;
+    int rc;
+
+    memset(jobs, 0, sizeof(jobs));
+    memset(&s, 0, sizeof(s));
+    rc = raw_streams(pl, want_native, want_b40, &s);
+    if (rc != ZUPD_OK)
+        goto out;
+    jobs_plan(jobs, pl, &s, old, olen, f, want_native, want_b40);
+    TR("streams", rc = jobs_run(jobs, J_N));
+    if (rc != ZUPD_OK)
+        goto out;
+    jobs_take(jobs, &s);
+    if (want_native && pl->diff_len > 0) {
+        rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    if (want_b40) {
+        rc = b40_make(&s, nlen, b40, b40_len);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    if (want_native)
+        rc = native_make(pl, &s, hdr, hdr_len, native, native_len);
+out:
+    for (int i = 0; i < J_N; i++) /* what no packed took over */
+        packed_release(&jobs[i].out);
+    wstreams_release(&s);
+    return rc;
+}
+
+static int
+write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw,
+           size_t nlen, int level, uint8_t **patch, size_t *patch_len)
+{
+    uint8_t *z = NULL, *out = NULL;
+    size_t zn = 0;
+    int rc;
+
+    rc = zstd_pack(nw, nlen, level, old, olen, &z, &zn);
+    if (rc != ZUPD_OK)
+        return rc;
+    out = malloc(hdr_len + zn);
+    if (out == NULL) {
+        free(z);
+        return ZUPD_E_NOMEM;
+    }
+    memcpy(out, hdr, hdr_len);
+    if (zn > 0)
+        memcpy(out + hdr_len, z, zn);
+    free(z);
+    *patch = out;
+    *patch_len = hdr_len + zn;
+    return ZUPD_OK;
+}
+
+/* The patch-from candidate: header and one zstd frame with old as prefix. */
+int
+zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
+           uint8_t **out, size_t *out_len)
+{
+    uint8_t hdr[HDR_MAX];
+    size_t hdr_len = 0;
+    int rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
+
+    if (rc == ZUPD_OK)
+        TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, olen, nw, nlen, level, out, out_len));
+    return rc;
+}
