@@ -17,6 +17,7 @@
 #include "zu/fsio.h"
 #include "zu/internal.h"
 #include "abi.h"
+#include "trusted_int.h"
 
 struct zupd_client {
     struct zupd_client_opts o;
@@ -127,6 +128,44 @@ zupd_client_init_dir(int dirfd, const uint8_t *root, size_t len, char *err, size
     return rc;
 }
 
+/* The signed-time floor (zupd_client_opts.time_floor): never check expiry
+ * at a time earlier than one a verified signature vouches for. signed_time
+ * comes from verified metadata only, or from the caller's floor. */
+static void
+raise_now(struct zupd_client *c, int64_t signed_time, const char *what)
+{
+    char clock[32] = "?", signed_s[32] = "?";
+
+    if (c->o.time_floor == NULL)
+        return;
+    if (signed_time > *c->o.time_floor)
+        *c->o.time_floor = signed_time;
+    if (signed_time <= c->o.now)
+        return;
+    if (zupd_time_format(c->o.now, clock, sizeof(clock)) != ZUPD_OK ||
+        zupd_time_format(signed_time, signed_s, sizeof(signed_s)) != ZUPD_OK)
+        snprintf(signed_s, sizeof(signed_s), "%lld", (long long)signed_time);
+    zu_log(c->o.ctx, ZUPD_LOG_WARN,
+           "the clock (%s) is behind %s (%s): expiry is checked at the latter", clock, what,
+           signed_s);
+    c->o.now = signed_time;
+    if (c->t != NULL)
+        zu_trusted_raise_now(c->t, signed_time);
+}
+
+/* A timestamp was verified: it cannot have been signed before its expiry
+ * minus ZUPD_TIMESTAMP_LIFETIME_MAX. */
+static void
+timestamp_floor(struct zupd_client *c)
+{
+    const struct zupd_meta *ts = zupd_trusted_get(c->t, "timestamp");
+    int64_t e = ts != NULL ? zupd_meta_expires(ts) : 0;
+
+    if (e > ZUPD_TIMESTAMP_LIFETIME_MAX)
+        raise_now(c, e - ZUPD_TIMESTAMP_LIFETIME_MAX,
+                  "the newest verified timestamp's signing time");
+}
+
 int
 zupd_client_new(const struct zupd_client_opts *caller_o, struct zupd_client **out, char *err,
                 size_t cap)
@@ -157,6 +196,8 @@ zupd_client_new(const struct zupd_client_opts *caller_o, struct zupd_client **ou
     c->o.lim = &c->lim;
     if (c->o.now == 0)
         c->o.now = (int64_t)time(NULL);
+    if (c->o.time_floor != NULL)
+        raise_now(c, *c->o.time_floor, "the signed-time floor");
     c->bases = copy_bases(o->metadata_urls, o->n_metadata_urls);
     if (c->bases == NULL) {
         rc = ZUPD_E_NOMEM;
@@ -372,6 +413,8 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
         local_ok =
             (rc == ZUPD_OK || rc == ZUPD_E_EXPIRED) && zupd_trusted_get(c->t, "timestamp") != NULL;
         free(buf);
+        if (local_ok)
+            timestamp_floor(c);
     }
     if (c->o.timestamp_validators != NULL) {
         memset(&v, 0, sizeof(v));
@@ -388,6 +431,8 @@ load_timestamp(struct zupd_client *c, bool *changed, char *err, size_t cap)
         rc = ZUPD_OK; /* the same version: keep the trusted one */
     else if (rc == ZUPD_OK && !not_modified)
         *changed = true;
+    if (rc == ZUPD_OK)
+        timestamp_floor(c);
     if (rc == ZUPD_OK && cond != NULL)
         *c->o.timestamp_validators = v;
     if (rc == ZUPD_OK && not_modified) {
@@ -482,6 +527,8 @@ zupd_client_refresh(struct zupd_client *c, bool *changed, char *err, size_t cap)
     if (c->refreshed)
         return ZUPD_E_MISUSE; /* one refresh per client: the set only moves forward */
     c->refreshed = true;
+    if (c->o.time_floor != NULL) /* another client on the same floor may have raised it */
+        raise_now(c, *c->o.time_floor, "the signed-time floor");
     rc = load_root(c, err, cap);
     if (rc == ZUPD_OK)
         rc = load_timestamp(c, &ch, err, cap);

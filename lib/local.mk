@@ -38,6 +38,7 @@ LIBZUPD_SRC += lib/stage.h
 LIBZUPD_SRC += lib/store.c
 LIBZUPD_SRC += lib/stage.c
 LIBZUPD_SRC += lib/meta_int.h
+LIBZUPD_SRC += lib/trusted_int.h
 LIBZUPD_SRC += lib/meta.c
 LIBZUPD_SRC += lib/meta_query.c
 LIBZUPD_SRC += lib/meta_build.c

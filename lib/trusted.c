@@ -15,6 +15,7 @@
 
 #include "zu/internal.h"
 #include "abi.h"
+#include "trusted_int.h"
 
 struct role_slot {
     char *name;
@@ -51,6 +52,13 @@ int64_t
 zupd_trusted_now(const struct zupd_trusted *t)
 {
     return t->now;
+}
+
+void
+zu_trusted_raise_now(struct zupd_trusted *t, int64_t now)
+{
+    if (now > t->now)
+        t->now = now;
 }
 
 const struct zupd_meta *

@@ -23,6 +23,7 @@
 #define CHANNEL_MAX_BYTES 65536
 #define MANIFEST_MAX_BYTES (64u << 20)
 #define FETCH_STATE_MAX 4096
+#define TIME_FLOOR_MAX 32
 
 /* An enterprise policy repository: a TUF repository of its own (root in
  * <state>/policy/metadata) that only holds channel pointers. */
@@ -127,8 +128,8 @@ read_path(const char *path, size_t cap, uint8_t **out, size_t *len)
  * time, and a TUF client on it. */
 static int
 open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_urls, size_t n,
-            struct zu_fetch_state *fs, int *mdfd, struct zupd_client **client, char *err,
-            size_t cap)
+            struct zu_fetch_state *fs, int64_t *floor, int *mdfd, struct zupd_client **client,
+            char *err, size_t cap)
 {
     struct stat st;
     uint8_t *buf = NULL;
@@ -164,7 +165,8 @@ open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_
                                   .ctx = u->o.ctx,
                                   .lim = &u->lim,
                                   .now = u->o.now,
-                                  .timestamp_validators = &fs->timestamp};
+                                  .timestamp_validators = &fs->timestamp,
+                                  .time_floor = floor};
     return zupd_client_new(&co, client, err, cap);
 }
 
@@ -190,11 +192,61 @@ policy_open(struct zupd_updater *u, char *err, size_t cap)
         return zu_fail(err, cap, rc, "cannot use state directory '%s/policy': %s", o->state_dir,
                        zupd_strerror(rc));
     }
-    rc = open_client(u, p->dfd, o->policy_root, p->meta_urls, p->n, &p->fs, &p->mdfd, &p->client,
-                     why, sizeof(why));
+    /* the same floor: either repository's verified time bounds the clock */
+    rc = open_client(u, p->dfd, o->policy_root, p->meta_urls, p->n, &p->fs, &u->floor, &p->mdfd,
+                     &p->client, why, sizeof(why));
     if (rc != ZUPD_OK)
         zu_say(err, cap, "policy repository: %s", why);
     return rc;
+}
+
+/* <state_dir>/time-floor: the newest time a verified signature vouches for
+ * (zupd_client_opts.time_floor), decimal seconds. Missing: no floor (a
+ * fresh state). Damaged: no floor, with a warning; it is rewritten at the
+ * next verified timestamp. */
+static void
+read_floor(struct zupd_updater *u)
+{
+    char text[TIME_FLOOR_MAX + 1];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char *end;
+    long long v;
+
+    u->floor = u->floor_saved = 0;
+    if (zu_read_capped(u->sfd, "time-floor", TIME_FLOOR_MAX, &buf, &len) != ZUPD_OK)
+        return;
+    memcpy(text, buf, len);
+    text[len] = 0;
+    free(buf);
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || (*end != 0 && strcmp(end, "\n") != 0) || v <= 0 ||
+        text[0] < '0' || text[0] > '9') {
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "'%s/time-floor' is damaged: ignored", u->o.state_dir);
+        return;
+    }
+    u->floor = u->floor_saved = (int64_t)v;
+}
+
+/* Persist a floor that verified metadata raised (atomically). A failure
+ * only loses protection for the next run: a warning, not an error. */
+static void
+save_floor(struct zupd_updater *u)
+{
+    char text[TIME_FLOOR_MAX];
+    int n, rc;
+
+    if (u->floor <= u->floor_saved)
+        return;
+    n = snprintf(text, sizeof(text), "%lld\n", (long long)u->floor);
+    rc = zu_atomic_write(u->sfd, "time-floor", text, (size_t)n, 0644);
+    if (rc != ZUPD_OK) {
+        zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot write '%s/time-floor': %s", u->o.state_dir,
+               zupd_strerror(rc));
+        return;
+    }
+    u->floor_saved = u->floor;
 }
 
 int
@@ -243,8 +295,9 @@ zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater *
         zu_say(err, cap, "cannot use state directory '%s': %s", o->state_dir, zupd_strerror(rc));
         goto out;
     }
-    rc = open_client(u, u->sfd, o->trusted_root, u->meta_urls, u->n, &u->fs, &u->mdfd, &u->client,
-                     err, cap);
+    read_floor(u);
+    rc = open_client(u, u->sfd, o->trusted_root, u->meta_urls, u->n, &u->fs, &u->floor, &u->mdfd,
+                     &u->client, err, cap);
     if (rc == ZUPD_OK && o->n_policy_mirrors > 0)
         rc = policy_open(u, err, cap);
     if (rc != ZUPD_OK)
@@ -308,12 +361,14 @@ zupd_updater_refresh(struct zupd_updater *u, bool *changed, char *err, size_t ca
     if (changed != NULL)
         *changed = false;
     rc = refresh_one(u, u->client, &u->fs, u->sfd, u->o.state_dir, changed, err, cap);
+    save_floor(u); /* raised by verified timestamps only, even if a later step failed */
     if (rc != ZUPD_OK || u->pol == NULL)
         return rc;
     /* Fail closed: without a verified policy an endpoint must not fall
      * back to the vendor's channels (that would undo a fleet hold). */
     snprintf(dir, sizeof(dir), "%s/policy", u->o.state_dir);
     rc = refresh_one(u, u->pol->client, &u->pol->fs, u->pol->dfd, dir, &pchanged, why, sizeof(why));
+    save_floor(u);
     if (rc != ZUPD_OK)
         zu_say(err, cap, "policy repository: %s", why);
     if (changed != NULL)
@@ -420,7 +475,8 @@ zupd_updater_resolve(struct zupd_updater *u, const char *role, const char *compo
             zu_say(err, cap, "policy repository: %s", why);
     }
     if (rc == ZUPD_OK)
-        zupd_channel_decide(vendor, policy, u->o.now, out);
+        /* the clock, or the signed-time floor if that is later */
+        zupd_channel_decide(vendor, policy, u->floor > u->o.now ? u->floor : u->o.now, out);
     if (rc == ZUPD_OK && out->source == ZUPD_SOURCE_POLICY) {
         /* the policy chooses among the vendor's releases, never beyond */
         snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", role, component, out->version);

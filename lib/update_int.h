@@ -18,6 +18,8 @@ struct zupd_updater {
     struct zu_fetch_state fs;
     struct zupd_client *client;
     struct policy *pol; /* the enterprise policy repository, or NULL */
+    /* the signed-time floor (<state_dir>/time-floor) and what the file holds */
+    int64_t floor, floor_saved;
     /* blobs downloaded and verified in the cache by this updater */
     uint8_t (*ready)[ZUPD_SHA256_LEN];
     size_t n_ready, cap_ready;

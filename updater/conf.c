@@ -20,6 +20,145 @@ fail(char *err, size_t cap, const char *path, int line, const char *what)
     return -1;
 }
 
+/* Every setting zupd.conf may hold, with its type and, for integers, its
+ * range: anything else is an error naming the setting and its line, never a
+ * silent default. A new setting is one line here (and its reading below).
+ * Ranges are checked on the 64-bit value before any arithmetic. */
+enum key_type { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_GROUPS };
+
+struct conf_key {
+    const char *name;
+    enum key_type type;
+    long long min, max;         /* K_INT only */
+    const struct conf_key *sub; /* K_GROUP, K_GROUPS: the keys inside */
+};
+
+static const struct conf_key component_keys[] = {
+    {"name", K_STRING, 0, 0, NULL},       {"role", K_STRING, 0, 0, NULL},
+    {"channel", K_STRING, 0, 0, NULL},    {"install_path", K_STRING, 0, 0, NULL},
+    {"keep", K_INT, 1, 100, NULL},        {"health_check", K_STRING, 0, 0, NULL},
+    {"pre_switch", K_STRING, 0, 0, NULL}, {"post_switch", K_STRING, 0, 0, NULL},
+    {NULL, K_STRING, 0, 0, NULL},
+};
+
+static const struct conf_key policy_keys[] = {
+    {"url", K_STRING, 0, 0, NULL},
+    {"trusted_root", K_STRING, 0, 0, NULL},
+    {NULL, K_STRING, 0, 0, NULL},
+};
+
+static const struct conf_key top_keys[] = {
+    {"mirrors", K_STRINGS, 0, 0, NULL},
+    {"trusted_root", K_STRING, 0, 0, NULL},
+    {"state_dir", K_STRING, 0, 0, NULL},
+    {"connect_timeout", K_INT, 1, 3600, NULL}, /* seconds; x1000 must fit 32 bits */
+    {"low_speed_time", K_INT, 1, 3600, NULL},
+    {"low_speed_limit", K_INT, 1, 1LL << 30, NULL},
+    {"parallel", K_INT, 1, 64, NULL},
+    {"components", K_GROUPS, 0, 0, component_keys},
+    {"policy", K_GROUP, 0, 0, policy_keys},
+    {NULL, K_STRING, 0, 0, NULL},
+};
+
+static const char *
+type_name(enum key_type t)
+{
+    switch (t) {
+    case K_STRING:
+        return "a string";
+    case K_INT:
+        return "an integer";
+    case K_BOOL:
+        return "a boolean (true or false)";
+    case K_STRINGS:
+        return "a list of strings [ \"...\", ... ]";
+    case K_GROUP:
+        return "a group { ... }";
+    case K_GROUPS:
+        return "a list of groups ( { ... }, ... )";
+    }
+    return "?";
+}
+
+static bool
+type_ok(const config_setting_t *s, enum key_type t)
+{
+    int ty = config_setting_type(s);
+
+    switch (t) {
+    case K_STRING:
+        return ty == CONFIG_TYPE_STRING;
+    case K_INT:
+        return ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64;
+    case K_BOOL:
+        return ty == CONFIG_TYPE_BOOL;
+    case K_STRINGS:
+        if (ty != CONFIG_TYPE_ARRAY)
+            return false;
+        for (int i = 0; i < config_setting_length(s); i++)
+            if (config_setting_type(config_setting_get_elem(s, (unsigned)i)) != CONFIG_TYPE_STRING)
+                return false;
+        return true;
+    case K_GROUP:
+        return ty == CONFIG_TYPE_GROUP;
+    case K_GROUPS:
+        if (ty != CONFIG_TYPE_LIST)
+            return false;
+        for (int i = 0; i < config_setting_length(s); i++)
+            if (config_setting_type(config_setting_get_elem(s, (unsigned)i)) != CONFIG_TYPE_GROUP)
+                return false;
+        return true;
+    }
+    return false;
+}
+
+/* Check every member of group g against keys; where names the group in
+ * messages ("" at top level). Recurses into the groups the table lists. */
+static int
+check_group(const config_setting_t *g, const struct conf_key *keys, const char *where,
+            const char *path, char *err, size_t cap)
+{
+    char msg[256];
+
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int line = config_setting_source_line(s);
+        const struct conf_key *k = keys;
+
+        while (k->name != NULL && (name == NULL || strcmp(k->name, name) != 0))
+            k++;
+        if (k->name == NULL) {
+            snprintf(msg, sizeof(msg), "unknown setting '%s%s'", where, name ? name : "?");
+            return fail(err, cap, path, line, msg);
+        }
+        if (!type_ok(s, k->type)) {
+            snprintf(msg, sizeof(msg), "'%s%s' must be %s", where, name, type_name(k->type));
+            return fail(err, cap, path, line, msg);
+        }
+        if (k->type == K_INT) {
+            long long v = config_setting_get_int64(s);
+            if (v < k->min || v > k->max) {
+                snprintf(msg, sizeof(msg), "'%s%s' must be %lld..%lld", where, name, k->min,
+                         k->max);
+                return fail(err, cap, path, line, msg);
+            }
+        }
+        if (k->type == K_GROUP || k->type == K_GROUPS) {
+            const struct conf_key *sub = k->sub;
+            char inner[96];
+            snprintf(inner, sizeof(inner), "%s%s.", where, name);
+            if (k->type == K_GROUP && check_group(s, sub, inner, path, err, cap) != 0)
+                return -1;
+            for (int j = 0; k->type == K_GROUPS && j < config_setting_length(s); j++)
+                if (check_group(config_setting_get_elem(s, (unsigned)j), sub, inner, path, err,
+                                cap) != 0)
+                    return -1;
+        }
+    }
+    return 0;
+}
+
 static bool
 valid_name(const char *s)
 {
@@ -83,10 +222,7 @@ load_component(struct zupd_component_conf *c, const config_setting_t *s, const c
                  c->name);
         return fail(err, cap, path, line, msg);
     }
-    if (config_setting_lookup_int(s, "keep", &keep) == CONFIG_TRUE && (keep < 1 || keep > 100)) {
-        snprintf(msg, sizeof(msg), "component '%s': 'keep' must be 1..100", c->name);
-        return fail(err, cap, path, line, msg);
-    }
+    (void)config_setting_lookup_int(s, "keep", &keep); /* type and range: check_group */
     c->keep = (unsigned)keep;
     return 0;
 }
@@ -113,6 +249,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             fail(err, cap, path, config_error_line(&cfg), config_error_text(&cfg));
         goto out;
     }
+    if (check_group(config_root_setting(&cfg), top_keys, "", path, err, cap) != 0)
+        goto out;
     s = config_lookup(&cfg, "mirrors");
     if (s == NULL || !config_setting_is_array(s) || config_setting_length(s) < 1) {
         fail(err, cap, path, s ? config_setting_source_line(s) : 0,
@@ -142,7 +280,9 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     else
         o->state_dir = strdup("/var/lib/zupd");
     if (o->state_dir[0] != '/') {
-        fail(err, cap, path, 0, "'state_dir' must be an absolute path");
+        s = config_lookup(&cfg, "state_dir");
+        fail(err, cap, path, s != NULL ? config_setting_source_line(s) : 0,
+             "'state_dir' must be an absolute path");
         goto out;
     }
     {
@@ -153,17 +293,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->low_speed_time = v;
         if (config_lookup_int(&cfg, "low_speed_limit", &v) == CONFIG_TRUE)
             o->low_speed_limit = v;
-        if (config_lookup_int(&cfg, "parallel", &v) == CONFIG_TRUE) {
-            if (v < 1 || v > 64) {
-                fail(err, cap, path, 0, "'parallel' must be 1..64");
-                goto out;
-            }
+        if (config_lookup_int(&cfg, "parallel", &v) == CONFIG_TRUE)
             o->parallel = (unsigned)v;
-        }
-        if (o->connect_timeout < 1 || o->low_speed_time < 1 || o->low_speed_limit < 1) {
-            fail(err, cap, path, 0, "timeouts and speed limits must be positive");
-            goto out;
-        }
     }
     s = config_lookup(&cfg, "components");
     if (s != NULL) {

@@ -30,7 +30,24 @@ struct zupd_client_opts {
     /* in/out: HTTP validators of the trusted timestamp, for a conditional
      * GET (an idle check then costs a 304); NULL: never conditional */
     struct zupd_validators *timestamp_validators;
+    /* in/out (optional): the signed-time floor, the newest time this client
+     * has verified a signature for in earlier runs (0: none), kept by the
+     * caller (zupd keeps it in <state_dir>/time-floor). now is never earlier
+     * than *time_floor: when the clock is behind it, a warning names both
+     * and expiry is checked at the floor. Each verified timestamp raises
+     * *time_floor (and now) to its expiry minus ZUPD_TIMESTAMP_LIFETIME_MAX,
+     * a time the timestamp cannot have been signed before; only verified
+     * metadata moves it. NULL: no floor, now alone (a TUF conformance client
+     * whose harness sets its own times). */
+    int64_t *time_floor;
 };
+
+/* The longest a timestamp is assumed to be valid after it is signed: a
+ * month (zupd-mirror and python-tuf sign for 1 day, the test repositories of
+ * this tree for 30): verified expiry minus this is a lower bound of the real
+ * time. A repository signing timestamps for longer would make its clients
+ * believe it is later than it is. */
+#define ZUPD_TIMESTAMP_LIFETIME_MAX (31 * (int64_t)86400)
 
 static inline void
 zupd_client_opts_init(struct zupd_client_opts *o)

@@ -63,44 +63,93 @@ zp_config_write(int dfd, const struct zp_config *c)
     return rc;
 }
 
+/* One integer member of config.json: present, an integer, in min..max. */
 static int
-config_read(int dfd, struct zp_config *c)
+config_int(json_t *v, const char *key, int64_t min, int64_t max, int64_t *out, char *err,
+           size_t cap)
+{
+    if (!json_is_integer(v))
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'%s' must be an integer", key);
+    if (json_integer_value(v) < min || json_integer_value(v) > max)
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'%s' must be %lld..%lld", key, (long long)min,
+                       (long long)max);
+    *out = (int64_t)json_integer_value(v);
+    return ZUPD_OK;
+}
+
+/* DIR/.zupd/config.json, strictly: a member that is not known, of the wrong
+ * type or out of range is an error naming it (never silently a default). A
+ * missing file is the defaults; a missing member keeps its default. */
+static int
+config_read(int dfd, struct zp_config *c, char *err, size_t cap)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    json_t *doc, *ex, *v;
-    int rc;
+    json_t *doc, *v;
+    const char *key, *rk;
+    int64_t n = 0;
+    int rc = ZUPD_OK;
 
     zp_config_default(c);
     rc = zp_get(dfd, ZP_STATE_DIR "/config.json", 1u << 16, &buf, &len);
     if (rc == ZUPD_E_NOTFOUND)
         return ZUPD_OK;
     if (rc != ZUPD_OK)
-        return rc;
-    doc = json_loadb((const char *)buf, len, 0, NULL);
+        return zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
+    doc = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
     free(buf);
-    if (doc == NULL)
-        return ZUPD_E_FORMAT;
-    ex = json_object_get(doc, "expires");
-    for (unsigned i = 0; i < ZP_R__N; i++) {
-        v = json_object_get(ex, zp_role_name((enum zp_role)i));
-        if (json_is_integer(v) && json_integer_value(v) > 0)
-            c->expiry[i] = (int64_t)json_integer_value(v);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "%s", "not a JSON object");
     }
-    v = json_object_get(doc, "deltas");
-    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000)
-        c->deltas = (unsigned)json_integer_value(v);
-    v = json_object_get(doc, "zstd_level");
-    if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 22)
-        c->zstd_level = (int)json_integer_value(v);
-    v = json_object_get(doc, "delta_level");
-    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-        json_integer_value(v) <= ZP_DELTA_LEVEL_MAX)
-        c->delta_level = (int)json_integer_value(v);
-    v = json_object_get(doc, "kind");
-    c->policy = json_is_string(v) && strcmp(json_string_value(v), "policy") == 0;
+    json_object_foreach (doc, key, v) {
+        if (strcmp(key, "zupd_mirror_config") == 0) {
+            rc = config_int(v, key, 1, 1, &n, err, cap);
+        } else if (strcmp(key, "expires") == 0) {
+            json_t *e;
+            if (!json_is_object(v)) {
+                rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s", "'expires' must be an object");
+                break;
+            }
+            json_object_foreach (v, rk, e) {
+                unsigned i = 0;
+                char name[96];
+                while (i < ZP_R__N && strcmp(zp_role_name((enum zp_role)i), rk) != 0)
+                    i++;
+                snprintf(name, sizeof(name), "expires.%s", rk);
+                if (i == ZP_R__N) {
+                    rc = zu_fail(err, cap, ZUPD_E_FORMAT, "unknown setting '%s'", name);
+                    break;
+                }
+                /* seconds, at most 100 years: now + period cannot overflow */
+                rc = config_int(e, name, 1, 100 * 366 * (int64_t)ZP_DAY, &c->expiry[i], err, cap);
+                if (rc != ZUPD_OK)
+                    break;
+            }
+        } else if (strcmp(key, "deltas") == 0) {
+            rc = config_int(v, key, 0, 999, &n, err, cap);
+            c->deltas = (unsigned)n;
+        } else if (strcmp(key, "zstd_level") == 0) {
+            rc = config_int(v, key, 1, 22, &n, err, cap);
+            c->zstd_level = (int)n;
+        } else if (strcmp(key, "delta_level") == 0) {
+            rc = config_int(v, key, 0, ZP_DELTA_LEVEL_MAX, &n, err, cap);
+            c->delta_level = (int)n;
+        } else if (strcmp(key, "kind") == 0) {
+            if (!json_is_string(v) || (strcmp(json_string_value(v), "policy") != 0 &&
+                                       strcmp(json_string_value(v), "vendor") != 0))
+                rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s",
+                             "'kind' must be \"vendor\" or \"policy\"");
+            else
+                c->policy = strcmp(json_string_value(v), "policy") == 0;
+        } else {
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "unknown setting '%s'", key);
+        }
+        if (rc != ZUPD_OK)
+            break;
+    }
     json_decref(doc);
-    return ZUPD_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -297,7 +346,7 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
 {
     struct zp_repo *r = NULL;
     struct zupd_meta_file f;
-    char rel[256];
+    char rel[256], why[256] = "";
     int rc;
 
     *out = NULL;
@@ -310,10 +359,9 @@ zp_repo_open(const struct zp_repo_opts *o, struct zp_repo **out, char *err, size
                      strerror(errno));
         goto out;
     }
-    rc = config_read(r->dfd, &r->cfg);
+    rc = config_read(r->dfd, &r->cfg, why, sizeof(why));
     if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot read '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
-                zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot read '%s/" ZP_STATE_DIR "/config.json': %s", r->dir, why);
         goto out;
     }
     rc = load_meta(r, "metadata/root.json", ZUPD_META_ROOT, &r->m[ZP_R_ROOT], err, cap);
@@ -359,7 +407,7 @@ zp_tree_is_policy(const char *dir)
 {
     struct zp_config c;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool yes = dfd >= 0 && config_read(dfd, &c) == ZUPD_OK && c.policy;
+    bool yes = dfd >= 0 && config_read(dfd, &c, NULL, 0) == ZUPD_OK && c.policy;
 
     if (dfd >= 0)
         close(dfd);

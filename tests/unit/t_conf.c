@@ -98,13 +98,80 @@ test_refusals(void **state)
                    "absolute");
     expect_refused("mirrors = [\"http://x/\"];\ncomponents = ({ name = \"a\"; role = "
                    "\"avdb\"; install_path = \"/a\"; keep = 0; });\n",
-                   "'keep'");
+                   "keep' must be 1..100");
     expect_refused("mirrors = [\"http://x/\"];\ncomponents = ({ name = \"a\"; role = "
                    "\"avdb\"; install_path = \"/a\"; }, { name = \"a\"; role = \"avdb\"; "
                    "install_path = \"/b\"; });\n",
                    "defined twice");
-    expect_refused("mirrors = [\"http://x/\"];\npolicy = { url = \"http://p/\"; };\n",
-                   "'policy'");
+    expect_refused("mirrors = [\"http://x/\"];\npolicy = { url = \"http://p/\"; };\n", "'policy'");
+}
+
+/* Unknown settings, wrong types and out-of-range numbers are errors naming
+ * the setting and its line, never silently a default (issue 14). */
+#define M "mirrors = [\"http://x/\"];\n"
+#define COMP(extra)                                                                                \
+    "components = ({ name = \"a\"; role = \"avdb\"; install_path = \"/a\"; " extra " });\n"
+
+static void
+test_unknown_keys(void **state)
+{
+    (void)state;
+    expect_refused(M "\nhelth_check = \"x\";\n", ":3: unknown setting 'helth_check'");
+    expect_refused(M COMP("helth_check = \"/bin/true\";"),
+                   ":2: unknown setting 'components.helth_check'");
+    expect_refused(M "policy = { url = \"http://p/\"; trusted_root = \"/r\"; urls = 1; };\n",
+                   ":2: unknown setting 'policy.urls'");
+}
+
+static void
+test_wrong_types(void **state)
+{
+    (void)state;
+    expect_refused(M "state_dir = 42;\n", ":2: 'state_dir' must be a string");
+    expect_refused(M "trusted_root = true;\n", ":2: 'trusted_root' must be a string");
+    expect_refused(M COMP("keep = \"5\";"), ":2: 'components.keep' must be an integer");
+    expect_refused(M "parallel = 2.5;\n", ":2: 'parallel' must be an integer");
+    expect_refused(M "connect_timeout = false;\n", ":2: 'connect_timeout' must be an integer");
+    expect_refused("mirrors = \"http://x/\";\n", ":1: 'mirrors' must be a list of strings");
+    expect_refused("mirrors = [1];\n", ":1: 'mirrors' must be a list of strings");
+    expect_refused(M "components = { name = \"a\"; };\n", ":2: 'components' must be a list");
+    expect_refused(M "components = ( \"a\" );\n", ":2: 'components' must be a list");
+    expect_refused(M "policy = \"http://p/\";\n", ":2: 'policy' must be a group");
+    expect_refused(M COMP("health_check = true;"),
+                   ":2: 'components.health_check' must be a string");
+}
+
+static void
+test_ranges(void **state)
+{
+    (void)state;
+    /* 4294968 s x 1000 wrapped to 0.77 s in 32 bits */
+    expect_refused(M "connect_timeout = 4294968;\n", ":2: 'connect_timeout' must be 1..3600");
+    expect_refused(M "connect_timeout = 0;\n", "'connect_timeout' must be 1..3600");
+    expect_refused(M "connect_timeout = 5000000000L;\n", "'connect_timeout' must be 1..3600");
+    expect_refused(M "low_speed_time = -1;\n", "'low_speed_time' must be 1..3600");
+    expect_refused(M "low_speed_limit = 0;\n", "'low_speed_limit' must be 1..1073741824");
+    expect_refused(M "parallel = 65;\n", "'parallel' must be 1..64");
+    expect_refused(M COMP("keep = 101;"), "'components.keep' must be 1..100");
+}
+
+static void
+test_range_edges_accepted(void **state)
+{
+    struct zupd_opts o;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(
+        load_text(M "connect_timeout = 3600;\nlow_speed_time = 1;\n"
+                    "low_speed_limit = 1073741824;\nparallel = 64;\n" COMP("keep = 100;"),
+                  &o, err, sizeof(err)),
+        0);
+    assert_int_equal(o.connect_timeout, 3600);
+    assert_int_equal(o.low_speed_limit, 1073741824);
+    assert_int_equal(o.parallel, 64);
+    assert_int_equal(o.components[0].keep, 100);
+    zupd_conf_release(&o);
 }
 
 static void
@@ -125,6 +192,10 @@ main(void)
         cmocka_unit_test(test_sample_config),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_range_edges_accepted),
         cmocka_unit_test(test_missing_file),
     };
     int fd = mkstemp(path), rc;

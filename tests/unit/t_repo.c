@@ -151,6 +151,53 @@ test_init_opens_and_verifies(void **state)
     verify_ok(f, 0);
 }
 
+/* DIR/.zupd/config.json with a member that is unknown, of the wrong type or
+ * out of range is refused naming it (issue 14), never silently a default. */
+static void
+expect_config_refused(struct fx *f, const char *json, const char *want)
+{
+    struct zp_repo *r = NULL;
+    char err[512] = "", p[400];
+
+    snprintf(p, sizeof(p), "%s/.zupd/config.json", f->dir);
+    write_file(p, json);
+    assert_int_equal(zp_repo_open(&f->o, &r, err, sizeof(err)), ZUPD_E_FORMAT);
+    assert_null(r);
+    if (strstr(err, want) == NULL || strstr(err, "config.json") == NULL)
+        fail_msg("error '%s' does not name config.json and '%s'", err, want);
+}
+
+static void
+test_config_strict(void **state)
+{
+    struct fx *f = *state;
+    struct zp_repo *r;
+    char p[400];
+
+    expect_config_refused(f, "{\"zupd_mirror_config\": 1, \"detlas\": 3}",
+                          "unknown setting 'detlas'");
+    expect_config_refused(f, "{\"expires\": {\"timestmap\": 86400}}",
+                          "unknown setting 'expires.timestmap'");
+    expect_config_refused(f, "{\"deltas\": \"5\"}", "'deltas' must be an integer");
+    expect_config_refused(f, "{\"zstd_level\": 1.5}", "'zstd_level' must be an integer");
+    expect_config_refused(f, "{\"zstd_level\": 23}", "'zstd_level' must be 1..22");
+    expect_config_refused(f, "{\"expires\": {\"timestamp\": 0}}",
+                          "'expires.timestamp' must be 1..");
+    expect_config_refused(f, "{\"expires\": {\"root\": \"365\"}}",
+                          "'expires.root' must be an integer");
+    expect_config_refused(f, "{\"expires\": 7}", "'expires' must be an object");
+    expect_config_refused(f, "{\"kind\": true}", "'kind' must be");
+    expect_config_refused(f, "[1]", "not a JSON object");
+    /* what zp_config_write writes, and a file without optional members, are fine */
+    snprintf(p, sizeof(p), "%s/.zupd/config.json", f->dir);
+    write_file(p, "{\"deltas\": 2, \"expires\": {\"timestamp\": 3600}}");
+    r = open_repo(f);
+    assert_int_equal(zp_repo_config(r)->deltas, 2);
+    assert_int_equal(zp_repo_config(r)->expiry[ZP_R_TIMESTAMP], 3600);
+    assert_int_equal(zp_repo_config(r)->zstd_level, 19);
+    zp_repo_free(r);
+}
+
 static void
 test_publish_reuses_and_refuses(void **state)
 {
@@ -421,6 +468,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_init_opens_and_verifies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_reuses_and_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink_out_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_promote_and_rollback, setup, teardown),
