@@ -91,3 +91,6 @@ EXTRA_DIST += tests/integration/sync.sh
 # sync --channel/--keep: a filtered mirror, incremental, removal, crashes
 TESTS += tests/integration/sync_keep.sh
 EXTRA_DIST += tests/integration/sync_keep.sh
+# packaging/systemd: systemd-analyze verify and security --offline
+TESTS += tests/integration/units.sh
+EXTRA_DIST += tests/integration/units.sh
