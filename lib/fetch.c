@@ -441,6 +441,34 @@ file_publish(int fd, int dirfd, const char *part, const char *name, bool sync)
     return rc;
 }
 
+/* Say whose bytes failed the hash: the mirror that sent them all, a mirror
+ * that resumed a partial (either may be wrong), or the cache alone (a partial
+ * left by an earlier run, checked before any mirror was asked). */
+static void
+blame_mismatch(struct zupd_ctx *ctx, const char *path, const char *const *bases, bool fetched,
+               size_t mirror, uint64_t start, uint64_t len)
+{
+    char shown[512];
+
+    if (!fetched) {
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "'%s': the partial download in the local cache (%" PRIu64
+               " bytes, from an earlier run) does not match its signed hash; discarded, no "
+               "mirror blamed",
+               path, len);
+        return;
+    }
+    zu_url_redact(shown, sizeof(shown), bases[mirror]);
+    if (start == 0)
+        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch of the bytes mirror '%s' sent; discarded",
+               path, shown);
+    else
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "'%s': hash mismatch after mirror '%s' resumed a partial at byte %" PRIu64
+               " (the partial or the mirror is wrong); starting over",
+               path, shown, start);
+}
+
 static int
 fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
                 int dirfd, const char *name, uint64_t expected_len, enum zupd_hash_alg alg,
@@ -503,8 +531,7 @@ fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
             goto out;
         if (glen == dlen && memcmp(got, digest, dlen) == 0)
             break;
-        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch (mirror %zu); partial discarded", req->path,
-               fetched ? res->mirror : r.first);
+        blame_mismatch(ctx, req->path, req->bases, fetched, res->mirror, res->start, f.len);
         rc = file_restart(&f);
         if (rc != ZUPD_OK)
             goto out;
@@ -658,9 +685,12 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         struct zupd_fetch_file_req *fr = &files[i];
         struct zupd_fetch_req req;
         struct zupd_fetch_res res;
+        uint64_t resumed_at = 0;
+        size_t first;
 
         if (s->asked) {
             struct zupd_get_item *it = &items[k++];
+            resumed_at = it->res.start;
             t->stats.requests++;
             t->stats.bytes += it->res.received;
             t->stats.connections += it->res.new_conns;
@@ -673,13 +703,24 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         if (s->f.fd >= 0)
             close(s->f.fd);
         s->f.fd = -1;
+        /* after a failure on the first mirror, the next one when there is one */
+        first = s->asked && n_bases > 1 ? 1 : 0;
+        if (fr->rc == ZUPD_E_HASH) {
+            /* blamed here, where it is known who sent the bytes; they go,
+             * so the retry below does not check (and blame) them again */
+            blame_mismatch(ctx, fr->path, bases, s->asked, 0, s->asked ? resumed_at : 0, s->f.len);
+            (void)unlinkat(dirfd, s->part, 0);
+            if (!s->asked || resumed_at > 0)
+                first = 0; /* no mirror at fault for sure: the first, from scratch */
+            else if (n_bases == 1)
+                goto next; /* the only mirror sent wrong bytes */
+        }
         if (fr->rc != ZUPD_OK && !machine_error(fr->rc)) {
-            /* alone now, with the mirror fallback; after a failure on the
-             * first mirror, from the next one when there is one */
+            /* alone now, with the mirror fallback */
             memset(&req, 0, sizeof(req));
             req.bases = bases;
             req.n_bases = n_bases;
-            req.first = s->asked && n_bases > 1 ? 1 : 0;
+            req.first = first;
             req.path = fr->path;
             req.max_bytes = fr->expected_len > 0 ? fr->expected_len : 1;
             zu_log(ctx, ZUPD_LOG_INFO, "'%s': %s; fetching it alone", fr->path,
@@ -687,6 +728,7 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
             fr->rc = fetch_file_impl(ctx, t, &req, dirfd, fr->name, fr->expected_len, alg,
                                      fr->digest, sync, &res);
         }
+    next:
         if (fr->rc != ZUPD_OK && rc == ZUPD_OK)
             rc = fr->rc;
     }
