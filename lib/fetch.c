@@ -441,6 +441,24 @@ file_publish(int fd, int dirfd, const char *part, const char *name, bool sync)
     return rc;
 }
 
+static bool
+machine_error(int rc)
+{
+    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
+}
+
+/* A partial is worth keeping for the next run after a network error only:
+ * after a full disk or a write error it would keep the disk full (the
+ * cache is on the state disk) for a download that cannot go on. */
+static void
+drop_partial(struct zupd_ctx *ctx, int dirfd, const char *part, int rc)
+{
+    if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
+        return;
+    if (unlinkat(dirfd, part, 0) == 0)
+        zu_log(ctx, ZUPD_LOG_INFO, "'%s' removed: %s", part, zupd_strerror(rc));
+}
+
 /* Say whose bytes failed the hash: the mirror that sent them all, a mirror
  * that resumed a partial (either may be wrong), or the cache alone (a partial
  * left by an earlier run, checked before any mirror was asked). */
@@ -512,8 +530,10 @@ fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
         if (f.len < expected_len) {
             r.offset = f.len;
             rc = zupd_fetch(ctx, t, &r, &sink, res);
-            if (rc != ZUPD_OK)
-                goto out; /* the partial stays for the next run */
+            if (rc != ZUPD_OK) {
+                drop_partial(ctx, dirfd, part, rc); /* else it stays for the next run */
+                goto out;
+            }
             fetched = true;
             if (f.len < expected_len) {
                 zu_log(ctx, ZUPD_LOG_WARN, "'%s': %" PRIu64 " of %" PRIu64 " bytes from mirror %zu",
@@ -617,12 +637,6 @@ slot_finish(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, siz
     if (glen != dlen || memcmp(got, fr->digest, dlen) != 0)
         return ZUPD_E_HASH;
     return file_publish(s->f.fd, dirfd, s->part, fr->name, sync);
-}
-
-static bool
-machine_error(int rc)
-{
-    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
 }
 
 int
@@ -729,6 +743,8 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
                                      fr->digest, sync, &res);
         }
     next:
+        if (fr->rc != ZUPD_OK && s->part[0] != '\0')
+            drop_partial(ctx, dirfd, s->part, fr->rc);
         if (fr->rc != ZUPD_OK && rc == ZUPD_OK)
             rc = fr->rc;
     }

@@ -224,6 +224,10 @@ zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater *
     }
     if (u->o.now == 0)
         u->o.now = (int64_t)time(NULL);
+    if (u->o.max_file_size == 0)
+        u->o.max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
+    if (u->o.max_release_size == 0)
+        u->o.max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
     u->n = o->n_mirrors;
     u->meta_urls = url_list(o->mirrors, u->n, "metadata/");
     u->target_urls = url_list(o->mirrors, u->n, "targets/");

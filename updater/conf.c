@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <zupd/update.h>
 
 #include "conf.h"
 
@@ -91,6 +92,79 @@ load_component(struct zupd_component_conf *c, const config_setting_t *s, const c
     return 0;
 }
 
+/* "123", "512K", "100M", "4G", "1T" (binary units) into bytes; false for
+ * anything else or a value over 2^63. */
+static bool
+parse_size(const char *str, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    size_t i = 0;
+
+    for (; str[i] >= '0' && str[i] <= '9'; i++) {
+        if (v > (UINT64_MAX / 2 - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(str[i] - '0');
+    }
+    if (i == 0)
+        return false;
+    switch (str[i]) {
+    case '\0':
+        break;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        return false;
+    }
+    if (shift > 0 && str[i + 1] != '\0')
+        return false;
+    if (v > (UINT64_MAX / 2) >> shift)
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+/* A size of at least 1 byte: an integer (64-bit with the L suffix) or a
+ * string with a unit ("4G": libconfig 1.5 silently wraps a plain integer
+ * over 2^31). Into *out, which keeps its default when the key is absent. */
+static int
+size_key(const config_t *cfg, const char *key, uint64_t *out, const char *path, char *err,
+         size_t cap)
+{
+    const config_setting_t *s = config_lookup(cfg, key);
+    char msg[160];
+    uint64_t v = 0;
+    bool good = false;
+
+    if (s == NULL)
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
+        long long n = config_setting_get_int64(s);
+        good = n >= 1;
+        v = good ? (uint64_t)n : 0;
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        good = parse_size(config_setting_get_string(s), &v) && v >= 1;
+    }
+    if (!good) {
+        snprintf(msg, sizeof(msg),
+                 "'%s' must be a size of at least 1 byte (bytes, or a string such as \"4G\")", key);
+        fail(err, cap, path, config_setting_source_line(s), msg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int
 zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
 {
@@ -105,6 +179,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->low_speed_time = 30;
     o->low_speed_limit = 1024;
     o->parallel = 4;
+    o->max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
+    o->max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
     config_init(&cfg);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -160,6 +236,9 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             }
             o->parallel = (unsigned)v;
         }
+        if (size_key(&cfg, "max_file_size", &o->max_file_size, path, err, cap) != 0 ||
+            size_key(&cfg, "max_release_size", &o->max_release_size, path, err, cap) != 0)
+            goto out;
         if (o->connect_timeout < 1 || o->low_speed_time < 1 || o->low_speed_limit < 1) {
             fail(err, cap, path, 0, "timeouts and speed limits must be positive");
             goto out;

@@ -34,12 +34,24 @@ struct zupd_updater_opts {
     const char *const *policy_mirrors;
     size_t n_policy_mirrors;
     const char *policy_root; /* its root.json to start from */
+    /* Caps on what signed metadata may ask for (a stolen key must not fill
+     * the disk): a release with a file (content, blob or delta) over
+     * max_file_size or a total content over max_release_size is refused
+     * before any download (ZUPD_E_TOOBIG). 0: the default below;
+     * UINT64_MAX: no cap. */
+    uint64_t max_file_size;
+    uint64_t max_release_size;
 };
+
+#define ZUPD_DEFAULT_MAX_FILE_SIZE (4ull << 30)     /* 4 GiB */
+#define ZUPD_DEFAULT_MAX_RELEASE_SIZE (16ull << 30) /* 16 GiB */
 
 static inline void
 zupd_updater_opts_init(struct zupd_updater_opts *o)
 {
-    *o = (struct zupd_updater_opts){.size = sizeof(*o)};
+    *o = (struct zupd_updater_opts){.size = sizeof(*o),
+                                    .max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE,
+                                    .max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE};
 }
 
 struct zupd_updater;
