@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zupd/fetch.h>
@@ -182,6 +183,42 @@ wrap_write(void *opaque, const uint8_t *data, size_t len)
     return ZUPD_OK;
 }
 
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Has mirror i used its time budget? Says so once per mirror. */
+static bool
+budget_gone(struct zupd_ctx *ctx, struct zupd_transport *t, const char *base, size_t i)
+{
+    struct zu_budget *b = t->budget;
+    char shown[512];
+
+    if (b == NULL || i >= ZU_BUDGET_MIRRORS || b->spent_ms[i] < b->limit_ms)
+        return false;
+    if (!b->said[i]) {
+        b->said[i] = true;
+        zu_url_redact(shown, sizeof(shown), base);
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "mirror '%s' used its time budget (%" PRIu64 " s) for this update; the next mirror "
+               "is asked instead",
+               shown, b->limit_ms / 1000u);
+    }
+    return true;
+}
+
+static void
+budget_spend(struct zupd_transport *t, size_t i, uint64_t since)
+{
+    if (t->budget != NULL && i < ZU_BUDGET_MIRRORS)
+        t->budget->spent_ms[i] += mono_ms() - since;
+}
+
 /* Errors after which the next mirror is asked, ranked for the final answer. */
 static int
 fallback_rank(int rc)
@@ -215,6 +252,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
     int rc = ZUPD_E_MISUSE, best = ZUPD_OK;
     size_t best_mirror = 0;
     long best_status = 0;
+    uint64_t t0;
 
     memset(res, 0, sizeof(*res));
     zu_buf_init(&url, 8192);
@@ -239,6 +277,15 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
             rc = zu_buf_addstr(&url, req->path);
         if (rc != ZUPD_OK)
             goto out;
+        if (budget_gone(ctx, t, base, i)) {
+            rc = ZUPD_E_TIMEOUT;
+            if (fallback_rank(rc) > fallback_rank(best)) {
+                best = rc;
+                best_mirror = i;
+                best_status = 0;
+            }
+            continue;
+        }
         w.began = false;
         g.url = (const char *)url.p;
         g.offset = w.pos;
@@ -248,7 +295,9 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
                 ? req->cond
                 : NULL;
         memset(&gr, 0, sizeof(gr));
+        t0 = mono_ms();
         rc = t->ops.get(t->opaque, &g, &ws, &gr);
+        budget_spend(t, i, t0);
         t->stats.requests++;
         t->stats.bytes += gr.received;
         t->stats.connections += gr.new_conns;
@@ -670,6 +719,10 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         fr->rc = slot_open(s, dirfd, fr, alg);
         if (fr->rc != ZUPD_OK || s->f.len == fr->expected_len)
             continue; /* an error, or whole already: checked below */
+        if (budget_gone(ctx, t, bases[0], 0)) {
+            fr->rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
+            continue;
+        }
         need = strlen(bases[0]) + strlen(fr->path) + 2;
         s->url = malloc(need);
         if (s->url == NULL) {
@@ -689,10 +742,19 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         n_items++;
     }
     if (n_items > 1 && parallel > 1 && t->ops.get_many != NULL) {
+        uint64_t t0 = mono_ms();
         t->ops.get_many(t->opaque, items, n_items, parallel);
+        budget_spend(t, 0, t0);
     } else {
-        for (size_t k = 0; k < n_items; k++)
+        for (size_t k = 0; k < n_items; k++) {
+            uint64_t t0 = mono_ms();
+            if (budget_gone(ctx, t, bases[0], 0)) {
+                items[k].rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
+                continue;
+            }
             items[k].rc = t->ops.get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
+            budget_spend(t, 0, t0);
+        }
     }
     for (size_t i = 0, k = 0; i < n; i++) {
         struct slot *s = &sl[i];

@@ -697,6 +697,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     if (rc != ZUPD_OK) {
         return zu_fail(err, cap, rc, "cannot start staging: %s", zupd_strerror(rc));
     }
+    u->o.transport->budget = &u->budget; /* until out: */
     m = zu_stage_manifest(st);
     stats->files = m->n_files;
     rc = check_caps(u, m, err, cap);
@@ -794,6 +795,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     if (rc != ZUPD_OK)
         zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
 out:
+    u->o.transport->budget = NULL;
     zu_stage_abort(st); /* before the manifests the plans borrow from go */
     free(ms);
     free_manifests(mid, n_mid);

@@ -181,6 +181,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->parallel = 4;
     o->max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
     o->max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
+    o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
     config_init(&cfg);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -239,6 +240,13 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
         if (size_key(&cfg, "max_file_size", &o->max_file_size, path, err, cap) != 0 ||
             size_key(&cfg, "max_release_size", &o->max_release_size, path, err, cap) != 0)
             goto out;
+        if (config_lookup_int(&cfg, "mirror_time_budget", &v) == CONFIG_TRUE) {
+            if (v < 1 || v > 86400) {
+                fail(err, cap, path, 0, "'mirror_time_budget' must be 1..86400 seconds");
+                goto out;
+            }
+            o->mirror_time_budget = v;
+        }
         if (o->connect_timeout < 1 || o->low_speed_time < 1 || o->low_speed_limit < 1) {
             fail(err, cap, path, 0, "timeouts and speed limits must be positive");
             goto out;

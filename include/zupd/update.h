@@ -41,17 +41,23 @@ struct zupd_updater_opts {
      * UINT64_MAX: no cap. */
     uint64_t max_file_size;
     uint64_t max_release_size;
+    /* The time (seconds) one mirror may cost the installs of this updater
+     * before the next mirror is asked instead (a slow mirror is not waited
+     * for file after file). 0: the default below. */
+    uint32_t mirror_time_budget;
 };
 
 #define ZUPD_DEFAULT_MAX_FILE_SIZE (4ull << 30)     /* 4 GiB */
 #define ZUPD_DEFAULT_MAX_RELEASE_SIZE (16ull << 30) /* 16 GiB */
+#define ZUPD_DEFAULT_MIRROR_TIME_BUDGET 300u        /* 5 min */
 
 static inline void
 zupd_updater_opts_init(struct zupd_updater_opts *o)
 {
     *o = (struct zupd_updater_opts){.size = sizeof(*o),
                                     .max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE,
-                                    .max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE};
+                                    .max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE,
+                                    .mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET};
 }
 
 struct zupd_updater;
