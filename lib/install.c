@@ -4,6 +4,7 @@
  * cache and parallel download windows. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -552,13 +553,84 @@ window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t 
     return i;
 }
 
-/* ------------------------------------------------------------ caps, space */
+/* ------------------------------------------------------------ cache size */
 
 static uint64_t
 sat_add(uint64_t a, uint64_t b)
 {
     return b > UINT64_MAX - a ? UINT64_MAX : a + b;
 }
+
+#define CACHE_ENTRIES_MAX ((size_t)1 << 20)
+
+struct centry {
+    struct timespec mtime;
+    uint64_t size;
+    char name[80]; /* blob names are 64 hex digits, + ".part", "t-" */
+};
+
+static int
+centry_older(const void *a, const void *b)
+{
+    const struct centry *x = a, *y = b;
+
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Keep the cache (blobs, deltas, partials, cached targets: all of them
+ * fetched again when missing) under max_cache_size: the oldest files
+ * (mtime) go first. Best effort: a failure only leaves the cache bigger. */
+static void
+cache_trim(struct zupd_updater *u)
+{
+    struct centry *v = NULL;
+    size_t n = 0, cap_v = 0;
+    uint64_t total = 0, removed = 0;
+    struct dirent *e;
+    struct stat sb;
+    DIR *d;
+    int fd = openat(u->cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(v->name) ||
+            fstatat(u->cfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        if (ZU_GROW(&v, &cap_v, n + 1, CACHE_ENTRIES_MAX) != ZUPD_OK)
+            break;
+        v[n].mtime = sb.st_mtim;
+        v[n].size = (uint64_t)sb.st_size;
+        memcpy(v[n].name, e->d_name, strlen(e->d_name) + 1);
+        total = sat_add(total, v[n].size);
+        n++;
+    }
+    closedir(d);
+    if (total > u->o.max_cache_size && n > 0) {
+        qsort(v, n, sizeof(*v), centry_older);
+        for (size_t i = 0; i < n && total > u->o.max_cache_size; i++) {
+            if (unlinkat(u->cfd, v[i].name, 0) != 0)
+                continue;
+            total -= v[i].size;
+            removed += v[i].size;
+        }
+        zu_log(u->o.ctx, ZUPD_LOG_INFO,
+               "cache over max_cache_size (%" PRIu64 " bytes): %" PRIu64 " bytes removed",
+               u->o.max_cache_size, removed);
+    }
+    free(v);
+}
+
+/* ------------------------------------------------------------ caps, space */
 
 /* Refuse what a release asks beyond the operator's caps before any byte of
  * it is downloaded: a stolen signing key must not be able to fill the disk
@@ -762,6 +834,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
         for (size_t j = 0; j < plan[i].n_steps; j++)
             if (plan[i].steps[j].delta->size > u->o.max_file_size)
                 plan[i].n_steps = 0;
+    cache_trim(u); /* room for this download first */
     rc = check_space(u, store, m, todo, plan, err, cap);
     if (rc != ZUPD_OK)
         goto out;
@@ -796,6 +869,7 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
         zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
 out:
     u->o.transport->budget = NULL;
+    cache_trim(u);
     zu_stage_abort(st); /* before the manifests the plans borrow from go */
     free(ms);
     free_manifests(mid, n_mid);

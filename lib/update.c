@@ -228,6 +228,8 @@ zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater *
         u->o.max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
     if (u->o.max_release_size == 0)
         u->o.max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
+    if (u->o.max_cache_size == 0)
+        u->o.max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     if (u->o.mirror_time_budget == 0)
         u->o.mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
     u->budget.limit_ms = (uint64_t)u->o.mirror_time_budget * 1000u;

@@ -182,6 +182,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
     o->max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
     o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
+    o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     config_init(&cfg);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -238,7 +239,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->parallel = (unsigned)v;
         }
         if (size_key(&cfg, "max_file_size", &o->max_file_size, path, err, cap) != 0 ||
-            size_key(&cfg, "max_release_size", &o->max_release_size, path, err, cap) != 0)
+            size_key(&cfg, "max_release_size", &o->max_release_size, path, err, cap) != 0 ||
+            size_key(&cfg, "max_cache_size", &o->max_cache_size, path, err, cap) != 0)
             goto out;
         if (config_lookup_int(&cfg, "mirror_time_budget", &v) == CONFIG_TRUE) {
             if (v < 1 || v > 86400) {

@@ -34,6 +34,7 @@ struct zupd_opts {
     /* caps on what a signed release may ask for, bytes (issue 14) */
     uint64_t max_file_size;
     uint64_t max_release_size;
+    uint64_t max_cache_size;
     long mirror_time_budget; /* seconds one mirror may cost an update */
     struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
     size_t n_components;

@@ -76,6 +76,18 @@ conf zero "max_file_size = 0;"
 expect_rc 1 "max_file_size = 0 is a configuration error" $ZUPD --config "$work/zero.conf" update
 check "the error names the key" "$(cat "$work/err")" "max_file_size"
 
+# the cache is kept under max_cache_size, oldest files first: a stale
+# 300 KB leftover partial (of a release long gone) is evicted
+conf cache "max_cache_size = 150000;"
+mkdir -p "$work/cache/cache"
+head -c 300000 /dev/urandom >"$work/cache/cache/$(printf '%064d' 0).part"
+touch -d '2020-01-01' "$work/cache/cache/$(printf '%064d' 0).part"
+expect_rc 0 "install with max_cache_size = 150000" $ZUPD --config "$work/cache.conf" update
+[ ! -e "$work/cache/cache/$(printf '%064d' 0).part" ] && ok "the stale leftover is evicted" ||
+    bad "the stale leftover is still there"
+used=$(find "$work/cache/cache" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+[ "$used" -le 150000 ] && ok "cache holds $used bytes (cap 150000)" || bad "cache holds $used bytes (cap 150000)"
+
 # free space: a release that does not fit is refused before any download.
 # statvfs made to report 40 KiB (the LD_PRELOAD shim of the crash tests)
 shim=$top_builddir/tests/integration/.libs/libfaultinject.so
