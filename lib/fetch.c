@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zupd/fetch.h>
@@ -182,6 +183,42 @@ wrap_write(void *opaque, const uint8_t *data, size_t len)
     return ZUPD_OK;
 }
 
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Has mirror i used its time budget? Says so once per mirror. */
+static bool
+budget_gone(struct zupd_ctx *ctx, struct zupd_transport *t, const char *base, size_t i)
+{
+    struct zu_budget *b = t->budget;
+    char shown[512];
+
+    if (b == NULL || i >= ZU_BUDGET_MIRRORS || b->spent_ms[i] < b->limit_ms)
+        return false;
+    if (!b->said[i]) {
+        b->said[i] = true;
+        zu_url_redact(shown, sizeof(shown), base);
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "mirror '%s' used its time budget (%" PRIu64 " s) for this update; the next mirror "
+               "is asked instead",
+               shown, b->limit_ms / 1000u);
+    }
+    return true;
+}
+
+static void
+budget_spend(struct zupd_transport *t, size_t i, uint64_t since)
+{
+    if (t->budget != NULL && i < ZU_BUDGET_MIRRORS)
+        t->budget->spent_ms[i] += mono_ms() - since;
+}
+
 /* Errors after which the next mirror is asked, ranked for the final answer. */
 static int
 fallback_rank(int rc)
@@ -215,6 +252,7 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
     int rc = ZUPD_E_MISUSE, best = ZUPD_OK;
     size_t best_mirror = 0;
     long best_status = 0;
+    uint64_t t0;
 
     memset(res, 0, sizeof(*res));
     zu_buf_init(&url, 8192);
@@ -239,6 +277,15 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
             rc = zu_buf_addstr(&url, req->path);
         if (rc != ZUPD_OK)
             goto out;
+        if (budget_gone(ctx, t, base, i)) {
+            rc = ZUPD_E_TIMEOUT;
+            if (fallback_rank(rc) > fallback_rank(best)) {
+                best = rc;
+                best_mirror = i;
+                best_status = 0;
+            }
+            continue;
+        }
         w.began = false;
         g.url = (const char *)url.p;
         g.offset = w.pos;
@@ -248,7 +295,9 @@ zupd_fetch(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fet
                 ? req->cond
                 : NULL;
         memset(&gr, 0, sizeof(gr));
+        t0 = mono_ms();
         rc = t->ops.get(t->opaque, &g, &ws, &gr);
+        budget_spend(t, i, t0);
         t->stats.requests++;
         t->stats.bytes += gr.received;
         t->stats.connections += gr.new_conns;
@@ -441,6 +490,52 @@ file_publish(int fd, int dirfd, const char *part, const char *name, bool sync)
     return rc;
 }
 
+static bool
+machine_error(int rc)
+{
+    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
+}
+
+/* A partial is worth keeping for the next run after a network error only:
+ * after a full disk or a write error it would keep the disk full (the
+ * cache is on the state disk) for a download that cannot go on. */
+static void
+drop_partial(struct zupd_ctx *ctx, int dirfd, const char *part, int rc)
+{
+    if (rc != ZUPD_E_NOSPACE && rc != ZUPD_E_IO)
+        return;
+    if (unlinkat(dirfd, part, 0) == 0)
+        zu_log(ctx, ZUPD_LOG_INFO, "'%s' removed: %s", part, zupd_strerror(rc));
+}
+
+/* Say whose bytes failed the hash: the mirror that sent them all, a mirror
+ * that resumed a partial (either may be wrong), or the cache alone (a partial
+ * left by an earlier run, checked before any mirror was asked). */
+static void
+blame_mismatch(struct zupd_ctx *ctx, const char *path, const char *const *bases, bool fetched,
+               size_t mirror, uint64_t start, uint64_t len)
+{
+    char shown[512];
+
+    if (!fetched) {
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "'%s': the partial download in the local cache (%" PRIu64
+               " bytes, from an earlier run) does not match its signed hash; discarded, no "
+               "mirror blamed",
+               path, len);
+        return;
+    }
+    zu_url_redact(shown, sizeof(shown), bases[mirror]);
+    if (start == 0)
+        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch of the bytes mirror '%s' sent; discarded",
+               path, shown);
+    else
+        zu_log(ctx, ZUPD_LOG_WARN,
+               "'%s': hash mismatch after mirror '%s' resumed a partial at byte %" PRIu64
+               " (the partial or the mirror is wrong); starting over",
+               path, shown, start);
+}
+
 static int
 fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zupd_fetch_req *req,
                 int dirfd, const char *name, uint64_t expected_len, enum zupd_hash_alg alg,
@@ -484,8 +579,10 @@ fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
         if (f.len < expected_len) {
             r.offset = f.len;
             rc = zupd_fetch(ctx, t, &r, &sink, res);
-            if (rc != ZUPD_OK)
-                goto out; /* the partial stays for the next run */
+            if (rc != ZUPD_OK) {
+                drop_partial(ctx, dirfd, part, rc); /* else it stays for the next run */
+                goto out;
+            }
             fetched = true;
             if (f.len < expected_len) {
                 zu_log(ctx, ZUPD_LOG_WARN, "'%s': %" PRIu64 " of %" PRIu64 " bytes from mirror %zu",
@@ -503,8 +600,7 @@ fetch_file_impl(struct zupd_ctx *ctx, struct zupd_transport *t, const struct zup
             goto out;
         if (glen == dlen && memcmp(got, digest, dlen) == 0)
             break;
-        zu_log(ctx, ZUPD_LOG_WARN, "'%s': hash mismatch (mirror %zu); partial discarded", req->path,
-               fetched ? res->mirror : r.first);
+        blame_mismatch(ctx, req->path, req->bases, fetched, res->mirror, res->start, f.len);
         rc = file_restart(&f);
         if (rc != ZUPD_OK)
             goto out;
@@ -592,12 +688,6 @@ slot_finish(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, siz
     return file_publish(s->f.fd, dirfd, s->part, fr->name, sync);
 }
 
-static bool
-machine_error(int rc)
-{
-    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
-}
-
 int
 zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *const *bases,
                  size_t n_bases, int dirfd, enum zupd_hash_alg alg,
@@ -629,6 +719,10 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         fr->rc = slot_open(s, dirfd, fr, alg);
         if (fr->rc != ZUPD_OK || s->f.len == fr->expected_len)
             continue; /* an error, or whole already: checked below */
+        if (budget_gone(ctx, t, bases[0], 0)) {
+            fr->rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
+            continue;
+        }
         need = strlen(bases[0]) + strlen(fr->path) + 2;
         s->url = malloc(need);
         if (s->url == NULL) {
@@ -648,19 +742,31 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         n_items++;
     }
     if (n_items > 1 && parallel > 1 && t->ops.get_many != NULL) {
+        uint64_t t0 = mono_ms();
         t->ops.get_many(t->opaque, items, n_items, parallel);
+        budget_spend(t, 0, t0);
     } else {
-        for (size_t k = 0; k < n_items; k++)
+        for (size_t k = 0; k < n_items; k++) {
+            uint64_t t0 = mono_ms();
+            if (budget_gone(ctx, t, bases[0], 0)) {
+                items[k].rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
+                continue;
+            }
             items[k].rc = t->ops.get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
+            budget_spend(t, 0, t0);
+        }
     }
     for (size_t i = 0, k = 0; i < n; i++) {
         struct slot *s = &sl[i];
         struct zupd_fetch_file_req *fr = &files[i];
         struct zupd_fetch_req req;
         struct zupd_fetch_res res;
+        uint64_t resumed_at = 0;
+        size_t first;
 
         if (s->asked) {
             struct zupd_get_item *it = &items[k++];
+            resumed_at = it->res.start;
             t->stats.requests++;
             t->stats.bytes += it->res.received;
             t->stats.connections += it->res.new_conns;
@@ -673,13 +779,24 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         if (s->f.fd >= 0)
             close(s->f.fd);
         s->f.fd = -1;
+        /* after a failure on the first mirror, the next one when there is one */
+        first = s->asked && n_bases > 1 ? 1 : 0;
+        if (fr->rc == ZUPD_E_HASH) {
+            /* blamed here, where it is known who sent the bytes; they go,
+             * so the retry below does not check (and blame) them again */
+            blame_mismatch(ctx, fr->path, bases, s->asked, 0, s->asked ? resumed_at : 0, s->f.len);
+            (void)unlinkat(dirfd, s->part, 0);
+            if (!s->asked || resumed_at > 0)
+                first = 0; /* no mirror at fault for sure: the first, from scratch */
+            else if (n_bases == 1)
+                goto next; /* the only mirror sent wrong bytes */
+        }
         if (fr->rc != ZUPD_OK && !machine_error(fr->rc)) {
-            /* alone now, with the mirror fallback; after a failure on the
-             * first mirror, from the next one when there is one */
+            /* alone now, with the mirror fallback */
             memset(&req, 0, sizeof(req));
             req.bases = bases;
             req.n_bases = n_bases;
-            req.first = s->asked && n_bases > 1 ? 1 : 0;
+            req.first = first;
             req.path = fr->path;
             req.max_bytes = fr->expected_len > 0 ? fr->expected_len : 1;
             zu_log(ctx, ZUPD_LOG_INFO, "'%s': %s; fetching it alone", fr->path,
@@ -687,6 +804,9 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
             fr->rc = fetch_file_impl(ctx, t, &req, dirfd, fr->name, fr->expected_len, alg,
                                      fr->digest, sync, &res);
         }
+    next:
+        if (fr->rc != ZUPD_OK && s->part[0] != '\0')
+            drop_partial(ctx, dirfd, s->part, fr->rc);
         if (fr->rc != ZUPD_OK && rc == ZUPD_OK)
             rc = fr->rc;
     }

@@ -14,6 +14,21 @@ struct zupd_transport {
     struct zupd_transport_ops ops;
     void *opaque;
     struct zupd_fetch_stats stats;
+    struct zu_budget *budget; /* borrowed; NULL: no per-mirror time budget */
+};
+
+/* The time each mirror may cost one update (issue 14: a slow mirror cost
+ * up to files x low_speed_time). While a transport has one (the updater
+ * sets it for an install, over bases given in the same mirror order),
+ * zupd_fetch() and zupd_fetch_files() add the time of every GET to its
+ * mirror, and skip a mirror that has used its budget (ZUPD_E_TIMEOUT, then
+ * the next mirror). A GET in flight is not cut short: it ends as the
+ * transport's own timeouts say. */
+#define ZU_BUDGET_MIRRORS 64
+struct zu_budget {
+    uint64_t limit_ms;
+    uint64_t spent_ms[ZU_BUDGET_MIRRORS];
+    bool said[ZU_BUDGET_MIRRORS]; /* the skip was logged */
 };
 
 /* Copy an untrusted header value into dst[ZUPD_VALIDATOR_MAX], trimming

@@ -4,12 +4,15 @@
  * cache and parallel download windows. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -24,6 +27,7 @@
 #include "fetch_int.h"
 #include "plan.h"
 #include "stage.h"
+#include "store_int.h"
 #include "update_int.h"
 
 #define IO_CHUNK (256u << 10)
@@ -549,6 +553,196 @@ window_end(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t 
     return i;
 }
 
+/* ------------------------------------------------------------ cache size */
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+#define CACHE_ENTRIES_MAX ((size_t)1 << 20)
+
+struct centry {
+    struct timespec mtime;
+    uint64_t size;
+    char name[80]; /* blob names are 64 hex digits, + ".part", "t-" */
+};
+
+static int
+centry_older(const void *a, const void *b)
+{
+    const struct centry *x = a, *y = b;
+
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Keep the cache (blobs, deltas, partials, cached targets: all of them
+ * fetched again when missing) under max_cache_size: the oldest files
+ * (mtime) go first. Best effort: a failure only leaves the cache bigger. */
+static void
+cache_trim(struct zupd_updater *u)
+{
+    struct centry *v = NULL;
+    size_t n = 0, cap_v = 0;
+    uint64_t total = 0, removed = 0;
+    struct dirent *e;
+    struct stat sb;
+    DIR *d;
+    int fd = openat(u->cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(v->name) ||
+            fstatat(u->cfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        if (ZU_GROW(&v, &cap_v, n + 1, CACHE_ENTRIES_MAX) != ZUPD_OK)
+            break;
+        v[n].mtime = sb.st_mtim;
+        v[n].size = (uint64_t)sb.st_size;
+        memcpy(v[n].name, e->d_name, strlen(e->d_name) + 1);
+        total = sat_add(total, v[n].size);
+        n++;
+    }
+    closedir(d);
+    if (total > u->o.max_cache_size && n > 0) {
+        qsort(v, n, sizeof(*v), centry_older);
+        for (size_t i = 0; i < n && total > u->o.max_cache_size; i++) {
+            if (unlinkat(u->cfd, v[i].name, 0) != 0)
+                continue;
+            total -= v[i].size;
+            removed += v[i].size;
+        }
+        zu_log(u->o.ctx, ZUPD_LOG_INFO,
+               "cache over max_cache_size (%" PRIu64 " bytes): %" PRIu64 " bytes removed",
+               u->o.max_cache_size, removed);
+    }
+    free(v);
+}
+
+/* ------------------------------------------------------------ caps, space */
+
+/* Refuse what a release asks beyond the operator's caps before any byte of
+ * it is downloaded: a stolen signing key must not be able to fill the disk
+ * (issue 14). Every size the manifest signs counts: content, blob, deltas. */
+static int
+check_caps(const struct zupd_updater *u, const struct zupd_manifest *m, char *err, size_t cap)
+{
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < m->n_files; i++) {
+        const struct zupd_file_entry *e = &m->files[i];
+        uint64_t big = e->size > e->blob_size ? e->size : e->blob_size;
+
+        for (size_t j = 0; j < e->n_deltas; j++)
+            if (e->deltas[j].size > big)
+                big = e->deltas[j].size;
+        if (big > u->o.max_file_size)
+            return zu_fail(err, cap, ZUPD_E_TOOBIG,
+                           "release %s refused: '%s' is %" PRIu64
+                           " bytes, over max_file_size (%" PRIu64 ")",
+                           m->version, e->path, big, u->o.max_file_size);
+        total = sat_add(total, e->size);
+    }
+    if (total > u->o.max_release_size)
+        return zu_fail(err, cap, ZUPD_E_TOOBIG,
+                       "release %s refused: %" PRIu64 " bytes, over max_release_size (%" PRIu64 ")",
+                       m->version, total, u->o.max_release_size);
+    return ZUPD_OK;
+}
+
+/* Bytes the cache already holds of blob sha (whole or partial). */
+static uint64_t
+cached_bytes(const struct zupd_updater *u, const uint8_t *sha)
+{
+    char name[2 * ZUPD_SHA256_LEN + 1], part[2 * ZUPD_SHA256_LEN + 8], rel[128];
+    struct stat sb;
+
+    blob_name(sha, name, sizeof(name), rel, sizeof(rel));
+    snprintf(part, sizeof(part), "%s.part", name);
+    if (fstatat(u->cfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+        return (uint64_t)sb.st_size;
+    if (fstatat(u->cfd, part, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+        return (uint64_t)sb.st_size;
+    return 0;
+}
+
+static int
+free_bytes(int fd, const char *dir, uint64_t *out, dev_t *dev, char *err, size_t cap)
+{
+    struct statvfs sv;
+    struct stat sb;
+
+    if (fstatvfs(fd, &sv) != 0 || fstat(fd, &sb) != 0)
+        return zu_fail(err, cap, zu_errno_to_err(errno), "cannot read the free space of '%s': %s",
+                       dir, strerror(errno));
+    *out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    *dev = sb.st_dev;
+    return ZUPD_OK;
+}
+
+static int
+no_space(char *err, size_t cap, const char *what, const char *dir, uint64_t need, uint64_t avail)
+{
+    return zu_fail(err, cap, ZUPD_E_NOSPACE,
+                   "not enough space for %s in '%s': %" PRIu64 " bytes needed, %" PRIu64 " free",
+                   what, dir, need, avail);
+}
+
+/* Before any download: does the plan fit? The downloads (blobs and deltas
+ * not yet in the cache) go to <state>/cache, the new content of the files
+ * not linked to <state>/components/<name>; one total when both are on the
+ * same file system. Free space is what an unprivileged writer may use. */
+static int
+check_space(const struct zupd_updater *u, const struct zupd_store *store,
+            const struct zupd_manifest *m, const uint8_t *todo, const struct zu_plan *plan,
+            char *err, size_t cap)
+{
+    uint64_t dl = 0, stage = 0, cache_free, store_free;
+    dev_t cache_dev, store_dev;
+    char cache_dir[4096];
+    int rc;
+
+    for (size_t i = 0; i < m->n_files; i++) {
+        if (!todo[i])
+            continue;
+        stage = sat_add(stage, m->files[i].size);
+        if (plan[i].n_steps > 0) {
+            dl = sat_add(dl, plan[i].cost);
+            continue;
+        }
+        uint64_t have = cached_bytes(u, m->files[i].blob_sha256);
+        dl = sat_add(dl, have < m->files[i].blob_size ? m->files[i].blob_size - have : 0);
+    }
+    snprintf(cache_dir, sizeof(cache_dir), "%s/cache", u->o.state_dir);
+    rc = free_bytes(u->cfd, cache_dir, &cache_free, &cache_dev, err, cap);
+    if (rc == ZUPD_OK)
+        rc = free_bytes(store->fd, store->dir, &store_free, &store_dev, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (cache_dev == store_dev) {
+        if (sat_add(dl, stage) > cache_free)
+            return no_space(err, cap, "the download and the new version", u->o.state_dir,
+                            sat_add(dl, stage), cache_free);
+        return ZUPD_OK;
+    }
+    if (dl > cache_free)
+        return no_space(err, cap, "the download", cache_dir, dl, cache_free);
+    if (stage > store_free)
+        return no_space(err, cap, "the new version", store->dir, stage, store_free);
+    return ZUPD_OK;
+}
+
 int
 zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
                      size_t mlen, zupd_progress_fn progress, void *opaque,
@@ -575,8 +769,12 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     if (rc != ZUPD_OK) {
         return zu_fail(err, cap, rc, "cannot start staging: %s", zupd_strerror(rc));
     }
+    u->o.transport->budget = &u->budget; /* until out: */
     m = zu_stage_manifest(st);
     stats->files = m->n_files;
+    rc = check_caps(u, m, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
     plan = calloc(m->n_files + 1, sizeof(*plan));
     todo = calloc(m->n_files + 1, 1);
     if (plan == NULL || todo == NULL) {
@@ -631,6 +829,15 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
                          plan[i].n_steps, (unsigned long long)plan[i].cost);
         }
     }
+    /* a chain step's delta is signed by an intermediate release: capped too */
+    for (size_t i = 0; i < m->n_files; i++)
+        for (size_t j = 0; j < plan[i].n_steps; j++)
+            if (plan[i].steps[j].delta->size > u->o.max_file_size)
+                plan[i].n_steps = 0;
+    cache_trim(u); /* room for this download first */
+    rc = check_space(u, store, m, todo, plan, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
     for (size_t i = 0, end = 0; i < m->n_files; i++) {
         if (i == end) {
             end = window_end(u, m, todo, plan, i);
@@ -661,6 +868,8 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     if (rc != ZUPD_OK)
         zu_say(err, cap, "cannot commit the new version: %s", zupd_strerror(rc));
 out:
+    u->o.transport->budget = NULL;
+    cache_trim(u);
     zu_stage_abort(st); /* before the manifests the plans borrow from go */
     free(ms);
     free_manifests(mid, n_mid);

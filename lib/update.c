@@ -276,6 +276,15 @@ zupd_updater_new(const struct zupd_updater_opts *caller_o, struct zupd_updater *
     }
     if (u->o.now == 0)
         u->o.now = (int64_t)time(NULL);
+    if (u->o.max_file_size == 0)
+        u->o.max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
+    if (u->o.max_release_size == 0)
+        u->o.max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
+    if (u->o.max_cache_size == 0)
+        u->o.max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
+    if (u->o.mirror_time_budget == 0)
+        u->o.mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
+    u->budget.limit_ms = (uint64_t)u->o.mirror_time_budget * 1000u;
     u->n = o->n_mirrors;
     u->meta_urls = url_list(o->mirrors, u->n, "metadata/");
     u->target_urls = url_list(o->mirrors, u->n, "targets/");

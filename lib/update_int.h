@@ -8,6 +8,7 @@
 
 #include "zu/internal.h"
 #include "zu/fetch_state.h"
+#include "fetch_int.h"
 
 struct zupd_updater {
     struct zupd_updater_opts o;
@@ -23,6 +24,7 @@ struct zupd_updater {
     /* blobs downloaded and verified in the cache by this updater */
     uint8_t (*ready)[ZUPD_SHA256_LEN];
     size_t n_ready, cap_ready;
+    struct zu_budget budget; /* per mirror, over this updater's installs */
 };
 
 #endif

@@ -80,6 +80,10 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     uo.transport = s->tr;
     uo.ctx = s->ctx;
     uo.parallel = cli->conf.parallel;
+    uo.max_file_size = cli->conf.max_file_size;
+    uo.max_release_size = cli->conf.max_release_size;
+    uo.max_cache_size = cli->conf.max_cache_size;
+    uo.mirror_time_budget = (uint32_t)cli->conf.mirror_time_budget;
     if (cli->conf.policy_url != NULL) {
         uo.policy_mirrors = (const char *const *)&cli->conf.policy_url;
         uo.n_policy_mirrors = 1;

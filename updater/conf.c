@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <zupd/update.h>
 
 #include "conf.h"
 
@@ -24,7 +25,7 @@ fail(char *err, size_t cap, const char *path, int line, const char *what)
  * range: anything else is an error naming the setting and its line, never a
  * silent default. A new setting is one line here (and its reading below).
  * Ranges are checked on the 64-bit value before any arithmetic. */
-enum key_type { K_STRING, K_INT, K_BOOL, K_STRINGS, K_GROUP, K_GROUPS };
+enum key_type { K_STRING, K_INT, K_SIZE, K_BOOL, K_STRINGS, K_GROUP, K_GROUPS };
 
 struct conf_key {
     const char *name;
@@ -55,6 +56,10 @@ static const struct conf_key top_keys[] = {
     {"low_speed_time", K_INT, 1, 3600, NULL},
     {"low_speed_limit", K_INT, 1, 1LL << 30, NULL},
     {"parallel", K_INT, 1, 64, NULL},
+    {"max_file_size", K_SIZE, 0, 0, NULL},
+    {"max_release_size", K_SIZE, 0, 0, NULL},
+    {"max_cache_size", K_SIZE, 0, 0, NULL},
+    {"mirror_time_budget", K_INT, 1, 86400, NULL}, /* seconds */
     {"components", K_GROUPS, 0, 0, component_keys},
     {"policy", K_GROUP, 0, 0, policy_keys},
     {NULL, K_STRING, 0, 0, NULL},
@@ -68,6 +73,8 @@ type_name(enum key_type t)
         return "a string";
     case K_INT:
         return "an integer";
+    case K_SIZE:
+        return "a size (bytes, or a string such as \"4G\")";
     case K_BOOL:
         return "a boolean (true or false)";
     case K_STRINGS:
@@ -90,6 +97,8 @@ type_ok(const config_setting_t *s, enum key_type t)
         return ty == CONFIG_TYPE_STRING;
     case K_INT:
         return ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64;
+    case K_SIZE: /* the value itself is checked by size_key() */
+        return ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64 || ty == CONFIG_TYPE_STRING;
     case K_BOOL:
         return ty == CONFIG_TYPE_BOOL;
     case K_STRINGS:
@@ -227,6 +236,79 @@ load_component(struct zupd_component_conf *c, const config_setting_t *s, const c
     return 0;
 }
 
+/* "123", "512K", "100M", "4G", "1T" (binary units) into bytes; false for
+ * anything else or a value over 2^63. */
+static bool
+parse_size(const char *str, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    size_t i = 0;
+
+    for (; str[i] >= '0' && str[i] <= '9'; i++) {
+        if (v > (UINT64_MAX / 2 - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(str[i] - '0');
+    }
+    if (i == 0)
+        return false;
+    switch (str[i]) {
+    case '\0':
+        break;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        return false;
+    }
+    if (shift > 0 && str[i + 1] != '\0')
+        return false;
+    if (v > (UINT64_MAX / 2) >> shift)
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+/* A size of at least 1 byte: an integer (64-bit with the L suffix) or a
+ * string with a unit ("4G": libconfig 1.5 silently wraps a plain integer
+ * over 2^31). Into *out, which keeps its default when the key is absent. */
+static int
+size_key(const config_t *cfg, const char *key, uint64_t *out, const char *path, char *err,
+         size_t cap)
+{
+    const config_setting_t *s = config_lookup(cfg, key);
+    char msg[160];
+    uint64_t v = 0;
+    bool good = false;
+
+    if (s == NULL)
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
+        long long n = config_setting_get_int64(s);
+        good = n >= 1;
+        v = good ? (uint64_t)n : 0;
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        good = parse_size(config_setting_get_string(s), &v) && v >= 1;
+    }
+    if (!good) {
+        snprintf(msg, sizeof(msg),
+                 "'%s' must be a size of at least 1 byte (bytes, or a string such as \"4G\")", key);
+        fail(err, cap, path, config_setting_source_line(s), msg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int
 zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
 {
@@ -241,6 +323,10 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->low_speed_time = 30;
     o->low_speed_limit = 1024;
     o->parallel = 4;
+    o->max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE;
+    o->max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
+    o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
+    o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     config_init(&cfg);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -295,6 +381,12 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->low_speed_limit = v;
         if (config_lookup_int(&cfg, "parallel", &v) == CONFIG_TRUE)
             o->parallel = (unsigned)v;
+        if (size_key(&cfg, "max_file_size", &o->max_file_size, path, err, cap) != 0 ||
+            size_key(&cfg, "max_release_size", &o->max_release_size, path, err, cap) != 0 ||
+            size_key(&cfg, "max_cache_size", &o->max_cache_size, path, err, cap) != 0)
+            goto out;
+        if (config_lookup_int(&cfg, "mirror_time_budget", &v) == CONFIG_TRUE)
+            o->mirror_time_budget = v;
     }
     s = config_lookup(&cfg, "components");
     if (s != NULL) {

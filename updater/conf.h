@@ -31,6 +31,11 @@ struct zupd_opts {
     long low_speed_time;  /* seconds below low_speed_limit before giving up */
     long low_speed_limit; /* bytes per second */
     unsigned parallel;    /* concurrent downloads */
+    /* caps on what a signed release may ask for, bytes (issue 14) */
+    uint64_t max_file_size;
+    uint64_t max_release_size;
+    uint64_t max_cache_size;
+    long mirror_time_budget; /* seconds one mirror may cost an update */
     struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
     size_t n_components;
     /* optional enterprise policy repository: channel pointers only */

@@ -34,12 +34,35 @@ struct zupd_updater_opts {
     const char *const *policy_mirrors;
     size_t n_policy_mirrors;
     const char *policy_root; /* its root.json to start from */
+    /* Caps on what signed metadata may ask for (a stolen key must not fill
+     * the disk): a release with a file (content, blob or delta) over
+     * max_file_size or a total content over max_release_size is refused
+     * before any download (ZUPD_E_TOOBIG). 0: the default below;
+     * UINT64_MAX: no cap. */
+    uint64_t max_file_size;
+    uint64_t max_release_size;
+    /* The time (seconds) one mirror may cost the installs of this updater
+     * before the next mirror is asked instead (a slow mirror is not waited
+     * for file after file). 0: the default below. */
+    uint32_t mirror_time_budget;
+    /* The blob cache (<state_dir>/cache) is kept under this many bytes
+     * before and after each install, oldest files first. 0: the default. */
+    uint64_t max_cache_size;
 };
+
+#define ZUPD_DEFAULT_MAX_FILE_SIZE (4ull << 30)     /* 4 GiB */
+#define ZUPD_DEFAULT_MAX_RELEASE_SIZE (16ull << 30) /* 16 GiB */
+#define ZUPD_DEFAULT_MIRROR_TIME_BUDGET 300u        /* 5 min */
+#define ZUPD_DEFAULT_MAX_CACHE_SIZE (2ull << 30)    /* 2 GiB */
 
 static inline void
 zupd_updater_opts_init(struct zupd_updater_opts *o)
 {
-    *o = (struct zupd_updater_opts){.size = sizeof(*o)};
+    *o = (struct zupd_updater_opts){.size = sizeof(*o),
+                                    .max_file_size = ZUPD_DEFAULT_MAX_FILE_SIZE,
+                                    .max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE,
+                                    .mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET,
+                                    .max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE};
 }
 
 struct zupd_updater;

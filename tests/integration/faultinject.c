@@ -6,7 +6,9 @@
  * happens: a crash between any two steps.
  *   ZUPD_FAULT_AT=N        kill at call N (1-based); unset or 0: never
  *   ZUPD_FAULT_COUNT=FILE  append the number of calls made to FILE at exit
- * Writes to fds 0-2 are not counted (they do not change the state). */
+ * Writes to fds 0-2 are not counted (they do not change the state).
+ * Also makes statvfs lie, for the free-space checks:
+ *   ZUPD_FAKE_FREE=N       fstatvfs/statvfs report N bytes available */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -180,3 +183,35 @@ ftruncate(int fd, off_t len)
     step();
     return real_ftruncate(fd, len);
 }
+
+/* ZUPD_FAKE_FREE: the free space reported, whatever the disk has. Both
+ * names of each call are replaced (with _FILE_OFFSET_BITS=64 a caller may
+ * link either); on LP64 struct statvfs64 is struct statvfs. */
+static int
+fake_free(int rc, struct statvfs *sv)
+{
+    const char *s = getenv("ZUPD_FAKE_FREE");
+
+    if (rc == 0 && s != NULL && sv->f_frsize > 0) {
+        unsigned long long n = strtoull(s, NULL, 10) / sv->f_frsize;
+        sv->f_bavail = (fsblkcnt_t)n;
+        if (sv->f_bfree < sv->f_bavail)
+            sv->f_bfree = sv->f_bavail;
+    }
+    return rc;
+}
+
+#define FAKE_STATVFS(cname, sym, argt)                                          \
+    int cname(argt a, struct statvfs *sv) __asm__(sym);                         \
+    int cname(argt a, struct statvfs *sv)                                       \
+    {                                                                           \
+        static int (*real)(argt, struct statvfs *);                             \
+        if (real == NULL)                                                       \
+            real = (int (*)(argt, struct statvfs *))dlsym(RTLD_NEXT, sym);      \
+        return fake_free(real(a, sv), sv);                                      \
+    }
+
+FAKE_STATVFS(shim_fstatvfs, "fstatvfs", int)
+FAKE_STATVFS(shim_fstatvfs64, "fstatvfs64", int)
+FAKE_STATVFS(shim_statvfs, "statvfs", const char *)
+FAKE_STATVFS(shim_statvfs64, "statvfs64", const char *)

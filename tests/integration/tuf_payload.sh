@@ -114,5 +114,21 @@ mirrors evil good
 rule evil "$B" flip
 rule evil "$M" truncate n=10
 update_accept 2.0
+# blame: the log names the mirror that sent the wrong bytes, never the next
+check "mismatch blamed on the mirror that sent the bytes" "$(cat "$C/err")" \
+    "hash mismatch of the bytes mirror '[^']*/evil/[^']*' sent"
+grep 'mismatch' "$C/err" | grep -q '/good/' && bad "the good mirror blamed: $(grep mismatch "$C/err")"
+# a wrong partial left by an earlier run is checked before any mirror is
+# asked: its failure is the cache's, no mirror's
+case_begin "payload: a whole wrong partial in the cache, then two good mirrors"
+publish_release "$C/r" 2.0
+mirrors good good
+printf 'application 2.0' >"$C/app.bad"
+head -c $(($(stat -c %s "$C/r/app") - 15)) /dev/zero >>"$C/app.bad"
+cp "$C/app.bad" "$C/state/cache/$sha.part"
+update_accept 2.0
+check "leftover partial blamed on the cache" "$(cat "$C/err")" \
+    "partial download in the local cache .* does not match its signed hash; discarded, no mirror blamed"
+grep 'mismatch' "$C/err" | grep -q '/good/' && bad "a mirror blamed for the cache: $(grep mismatch "$C/err")"
 
 tuf_finish
