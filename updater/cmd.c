@@ -16,6 +16,7 @@
 
 #include <zupd/zupd.h>
 
+#include "zu/fsio.h"
 #include "zupd.h"
 
 static void
@@ -512,22 +513,15 @@ local_expiry(const char *state_dir)
     char path[4096];
     struct zupd_meta *m = NULL;
     uint8_t *buf = NULL;
-    long n;
+    size_t n = 0;
     int64_t t = 0;
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s/metadata/timestamp.json", state_dir);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return 0;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 65536 &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) != NULL &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n &&
-        zupd_meta_parse(buf, (size_t)n, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK)
+    if (zu_read_file(AT_FDCWD, path, 0, 65536, &buf, &n, NULL, 0) == ZUPD_OK &&
+        zupd_meta_parse(buf, n, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK)
         t = zupd_meta_expires(m);
     zupd_meta_free(m);
     free(buf);
-    fclose(f);
     return t;
 }
 
