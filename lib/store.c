@@ -190,6 +190,12 @@ store_recover(struct zupd_store *s)
 int
 zupd_store_open(const char *state_dir, const char *component, struct zupd_store **out)
 {
+    return zu_store_open(state_dir, component, 0, out);
+}
+
+int
+zu_store_open(const char *state_dir, const char *component, unsigned flags, struct zupd_store **out)
+{
     struct zupd_store *s = NULL;
     size_t n;
     int rc;
@@ -223,7 +229,7 @@ zupd_store_open(const char *state_dir, const char *component, struct zupd_store 
         rc = open_dir_at(s->fd, "versions", &s->vfd);
     if (rc == ZUPD_OK)
         rc = open_dir_at(s->fd, "manifests", &s->mfd);
-    if (rc == ZUPD_OK)
+    if (rc == ZUPD_OK && (flags & ZU_STORE_NO_RECOVER) == 0)
         rc = store_recover(s);
     if (rc != ZUPD_OK)
         goto out;

@@ -41,7 +41,9 @@ struct zupd_store_state {
 };
 
 /* Open (creating directories as needed) the store of component in
- * state_dir, and remove staging trees a crash left behind.
+ * state_dir, and remove staging trees a crash left behind. Those may also be
+ * the trees of an update running in another process: callers hold the state
+ * directory's lock exclusively (zupd: <state_dir>/lock, flock).
  * Ownership: *out new, zupd_store_free(). */
 ZUPD_API ZUPD_NODISCARD int zupd_store_open(const char *state_dir, const char *component,
                                             struct zupd_store **out);
