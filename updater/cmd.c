@@ -332,6 +332,13 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
         return ZUPD_E_MISUSE;
     }
     rc = zupd_store_switch(st, version, c->install_path);
+    if (rc == ZUPD_E_EXISTS) {
+        snprintf(
+            err, cap,
+            "cannot switch to %s: install_path '%s' exists and is not a symlink to '%s/current'",
+            version, c->install_path, zupd_store_dir(st));
+        return rc;
+    }
     if (rc != ZUPD_OK) {
         snprintf(err, cap, "cannot switch to %s: %s", version, zupd_strerror(rc));
         return rc;
