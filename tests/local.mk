@@ -54,7 +54,9 @@ EXTRA_DIST += tests/interop/mirror/refresh.mjs
 
 # zupd end to end against zupd-mirror publish + serve on 127.0.0.1
 TESTS += tests/integration/update_e2e.sh
+TESTS += tests/integration/update_local.sh
 EXTRA_DIST += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/update_local.sh
 TESTS += tests/integration/update_chain.sh
 EXTRA_DIST += tests/integration/update_chain.sh
 TESTS += tests/integration/update_parallel.sh
