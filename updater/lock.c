@@ -62,7 +62,16 @@ zupd_lock(struct zupd_cli *cli, bool exclusive)
     rc = state_dir_open(dir, &dfd, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zupd_fail(rc, "%s", err);
+    /* 0600: anyone who can open the lock can hold it, and so stop every
+     * update (a shared lock blocks the exclusive one) */
     fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EACCES && !exclusive) {
+        /* a user who may read the state but not the lock (status as an
+         * unprivileged user): read without it, never removing anything */
+        close(dfd);
+        cli->exclusive = false;
+        return 0;
+    }
     if (fd < 0) {
         rc = zupd_fail(zu_errno_map(errno, ZU_ERRNO_LOOP_PERM), "cannot open lock '%s/lock': %s",
                        dir, strerror(errno));

@@ -51,6 +51,19 @@ rc=$?
 eq "the first update succeeds" "$rc" 0 || cat "$work/upd1.err"
 tree_is "$work/v1" && ok "install path holds 1.0" || bad "install path is not 1.0"
 
+# the lock is 0600: whoever could open it could hold it and stop every
+# update; an unprivileged user's status reads without it
+eq "the lock file's mode" "$(stat -c %a "$work/state/lock")" 600
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 711 "$work"
+    expect_rc 0 "status as an unprivileged user (no lock, no recovery)" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups $Z status
+    check "it shows the installed version" "$(cat "$work/out")" "current: +1.0"
+    chmod 700 "$work"
+else
+    skip_part unprivileged "needs root and setpriv"
+fi
+
 # leftovers of a crash are removed by changing commands only
 mkdir -p "$work/state/components/product/versions/9.9.staging/bin"
 expect_rc 0 "status after the update" $Z status
