@@ -105,34 +105,95 @@ zu_open_rw(int dirfd, const char *name, mode_t mode, int *fd, uint64_t *size)
 }
 
 int
-zu_read_capped(int dirfd, const char *name, size_t cap, uint8_t **out, size_t *out_len)
+zu_check_safe(const struct stat *st, const char *name, char *err, size_t errcap)
+{
+    if (st->st_uid != 0 && st->st_uid != geteuid())
+        return zu_fail(err, errcap, ZUPD_E_PERM,
+                       "'%s' is owned by uid %lu (neither root nor this user): refused", name,
+                       (unsigned long)st->st_uid);
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return zu_fail(err, errcap, ZUPD_E_PERM,
+                       "'%s' is writable by group or others (mode %04o): refused", name,
+                       (unsigned)(st->st_mode & 07777));
+    return ZUPD_OK;
+}
+
+int
+zu_open_regular(int dirfd, const char *name, unsigned flags, uint64_t cap, int *fd, struct stat *st,
+                char *err, size_t errcap)
+{
+    struct stat st0;
+    int f, rc = ZUPD_OK, e;
+
+    *fd = -1;
+    if (st == NULL)
+        st = &st0;
+    f = openat(dirfd, name,
+               O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                   ((flags & ZU_READ_FOLLOW) != 0 ? 0 : O_NOFOLLOW));
+    if (f < 0) {
+        e = errno;
+        if (e == ELOOP && (flags & (ZU_READ_FOLLOW | ZU_READ_SAFE)) == ZU_READ_SAFE)
+            rc = zu_fail(err, errcap, ZUPD_E_PERM, "'%s' is a symbolic link: refused", name);
+        else
+            rc =
+                zu_fail(err, errcap, zu_errno_to_err(e), "cannot open '%s': %s", name, strerror(e));
+        errno = e;
+        return rc;
+    }
+    if (fstat(f, st) != 0) {
+        e = errno;
+        rc = zu_fail(err, errcap, zu_errno_to_err(e), "cannot stat '%s': %s", name, strerror(e));
+    } else if (!S_ISREG(st->st_mode)) {
+        e = EINVAL;
+        rc = zu_fail(err, errcap, ZUPD_E_IO, "'%s' is not a regular file", name);
+    } else if ((uint64_t)st->st_size > cap) {
+        e = EFBIG;
+        rc = zu_fail(err, errcap, ZUPD_E_TOOBIG, "'%s' is too big (%llu bytes, at most %llu)", name,
+                     (unsigned long long)st->st_size, (unsigned long long)cap);
+    } else if ((flags & ZU_READ_SAFE) != 0) {
+        e = EPERM;
+        rc = zu_check_safe(st, name, err, errcap);
+    }
+    if (rc != ZUPD_OK) {
+        close(f);
+        errno = e;
+        return rc;
+    }
+    *fd = f;
+    return ZUPD_OK;
+}
+
+int
+zu_read_file(int dirfd, const char *name, unsigned flags, size_t cap, uint8_t **out,
+             size_t *out_len, char *err, size_t errcap)
 {
     struct zu_buf b;
     uint8_t chunk[65536];
     ssize_t n;
-    int fd = -1, rc = ZUPD_OK;
+    int fd = -1, rc;
 
     *out = NULL;
     *out_len = 0;
     zu_buf_init(&b, cap == 0 ? 1 : cap);
-    fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        rc = zu_errno_to_err(errno);
+    rc = zu_open_regular(dirfd, name, flags, cap, &fd, NULL, err, errcap);
+    if (rc != ZUPD_OK)
         goto out;
-    }
     for (;;) {
         n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = ZUPD_E_IO;
+            rc = zu_fail(err, errcap, ZUPD_E_IO, "cannot read '%s': %s", name, strerror(errno));
             goto out;
         }
         if (n == 0)
             break;
-        rc = zu_buf_add(&b, chunk, (size_t)n);
-        if (rc != ZUPD_OK)
+        rc = zu_buf_add(&b, chunk, (size_t)n); /* the cap holds when the file grows */
+        if (rc != ZUPD_OK) {
+            zu_say(err, errcap, "cannot read '%s': %s", name, zupd_strerror(rc));
             goto out;
+        }
     }
     rc = zu_buf_detach(&b, out, out_len);
 out:
@@ -140,6 +201,12 @@ out:
         close(fd);
     zu_buf_release(&b);
     return rc;
+}
+
+int
+zu_read_capped(int dirfd, const char *name, size_t cap, uint8_t **out, size_t *out_len)
+{
+    return zu_read_file(dirfd, name, 0, cap, out, out_len, NULL, 0);
 }
 
 int
@@ -337,16 +404,15 @@ zu_map_file(int dirfd, const char *name, unsigned flags, struct zu_map *m)
     m->p = (const uint8_t *)"";
     m->len = 0;
     m->map_ = NULL;
-    fd =
-        openat(dirfd, name, O_RDONLY | O_CLOEXEC | ((flags & ZU_MAP_FOLLOW) != 0 ? 0 : O_NOFOLLOW));
-    if (fd < 0)
-        return zu_errno_to_err(errno);
-    if (fstat(fd, &st) != 0) {
-        rc = zu_errno_to_err(errno);
-    } else if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        rc = ZUPD_E_IO;
-    } else if (st.st_size > 0) {
+    rc = zu_open_regular(dirfd, name, (flags & ZU_MAP_FOLLOW) != 0 ? ZU_READ_FOLLOW : 0,
+                         (uint64_t)SIZE_MAX, &fd, &st, NULL, 0);
+    if (rc == ZUPD_E_TOOBIG) {
+        errno = EFBIG;
+        return ZUPD_E_NOMEM;
+    }
+    if (rc != ZUPD_OK)
+        return rc;
+    if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 
         if (p == MAP_FAILED) {

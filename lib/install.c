@@ -233,9 +233,9 @@ decode_blob(struct zupd_updater *u, const struct zupd_file_entry *e, const char 
     uint8_t *in = NULL, *outb = NULL;
     int fd, rc = ZUPD_OK;
 
-    fd = openat(u->cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
+    rc = zu_open_regular(u->cfd, name, 0, UINT64_MAX, &fd, NULL, NULL, 0);
+    if (rc != ZUPD_OK)
+        return rc;
     in = malloc(IO_CHUNK);
     outb = malloc(IO_CHUNK);
     if (in == NULL || outb == NULL) {

@@ -339,9 +339,9 @@ stage_copy(struct zu_stage *st, size_t i, const char *src)
     uint8_t *buf = NULL;
     int fd, rc;
 
-    fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_to_err(errno);
+    rc = zu_open_regular(AT_FDCWD, src, 0, UINT64_MAX, &fd, NULL, NULL, 0);
+    if (rc != ZUPD_OK)
+        return rc;
     rc = zu_stage_open(st, i, &sink);
     if (rc != ZUPD_OK)
         goto out;

@@ -190,6 +190,12 @@ store_recover(struct zupd_store *s)
 int
 zupd_store_open(const char *state_dir, const char *component, struct zupd_store **out)
 {
+    return zu_store_open(state_dir, component, 0, out);
+}
+
+int
+zu_store_open(const char *state_dir, const char *component, unsigned flags, struct zupd_store **out)
+{
     struct zupd_store *s = NULL;
     size_t n;
     int rc;
@@ -223,7 +229,7 @@ zupd_store_open(const char *state_dir, const char *component, struct zupd_store 
         rc = open_dir_at(s->fd, "versions", &s->vfd);
     if (rc == ZUPD_OK)
         rc = open_dir_at(s->fd, "manifests", &s->mfd);
-    if (rc == ZUPD_OK)
+    if (rc == ZUPD_OK && (flags & ZU_STORE_NO_RECOVER) == 0)
         rc = store_recover(s);
     if (rc != ZUPD_OK)
         goto out;
@@ -463,22 +469,39 @@ zupd_store_state_mark_bad(struct zupd_store_state *st, const char *version)
 
 /* ------------------------------------------------------------ switch, prune */
 
+/* Where link_path stands: *present when it already is the symlink to
+ * `current`; ZUPD_E_EXISTS when it is something else (a directory, a file,
+ * another symlink). Checked before `current` moves, so that a path the
+ * switch cannot take leaves the installed version as it was. */
 static int
-ensure_link(struct zupd_store *s, const char *link_path)
+link_check(struct zupd_store *s, const char *link_path, bool *present)
 {
-    char want[PATH_MAX], got[PATH_MAX], tmp[PATH_MAX];
+    char want[PATH_MAX], got[PATH_MAX];
     ssize_t n;
 
+    *present = false;
     if ((size_t)snprintf(want, sizeof(want), "%s/current", s->dir) >= sizeof(want) ||
-        (size_t)snprintf(tmp, sizeof(tmp), "%s.zupd-new", link_path) >= sizeof(tmp))
+        strlen(link_path) + sizeof(".zupd-new") > sizeof(got))
         return ZUPD_E_MISUSE;
     n = readlink(link_path, got, sizeof(got) - 1);
     if (n >= 0) {
         got[n] = 0;
-        return strcmp(got, want) == 0 ? ZUPD_OK : ZUPD_E_EXISTS;
+        *present = strcmp(got, want) == 0;
+        return *present ? ZUPD_OK : ZUPD_E_EXISTS;
     }
     if (errno != ENOENT)
         return errno == EINVAL ? ZUPD_E_EXISTS : zu_errno_to_err(errno);
+    return ZUPD_OK;
+}
+
+/* Make the missing link_path a symlink to `current`. */
+static int
+link_make(struct zupd_store *s, const char *link_path)
+{
+    char want[PATH_MAX], tmp[PATH_MAX];
+
+    snprintf(want, sizeof(want), "%s/current", s->dir);
+    snprintf(tmp, sizeof(tmp), "%s.zupd-new", link_path);
     (void)unlink(tmp);
     if (symlink(want, tmp) != 0)
         return zu_errno_to_err(errno);
@@ -490,29 +513,52 @@ ensure_link(struct zupd_store *s, const char *link_path)
     return ZUPD_OK;
 }
 
-int
-zupd_store_switch(struct zupd_store *s, const char *version, const char *link_path)
+/* Point `current` at target (a "versions/..." string). */
+static int
+current_set(struct zupd_store *s, const char *target)
 {
-    struct zupd_store_state st;
-    char target[ZUPD_NAME_MAX + 16];
-    int rc;
-
-    if (!zupd_store_has(s, version))
-        return ZUPD_E_NOTFOUND;
-    snprintf(target, sizeof(target), "versions/%s", version);
     if (unlinkat(s->fd, "current.new", 0) != 0 && errno != ENOENT)
         return zu_errno_to_err(errno);
     if (symlinkat(target, s->fd, "current.new") != 0)
         return zu_errno_to_err(errno);
-    rc = zu_rename_durable(s->fd, "current.new", "current");
-    if (rc != ZUPD_OK) {
+    int rc = zu_rename_durable(s->fd, "current.new", "current");
+    if (rc != ZUPD_OK)
         (void)unlinkat(s->fd, "current.new", 0);
-        return rc;
-    }
+    return rc;
+}
+
+int
+zupd_store_switch(struct zupd_store *s, const char *version, const char *link_path)
+{
+    struct zupd_store_state st;
+    char target[ZUPD_NAME_MAX + 16], old[ZUPD_NAME_MAX + 16];
+    bool present = false;
+    ssize_t n;
+    int rc;
+
+    if (!zupd_store_has(s, version))
+        return ZUPD_E_NOTFOUND;
     if (link_path != NULL) {
-        rc = ensure_link(s, link_path);
+        rc = link_check(s, link_path, &present);
         if (rc != ZUPD_OK)
             return rc;
+    }
+    n = readlinkat(s->fd, "current", old, sizeof(old) - 1);
+    old[n > 0 && (size_t)n < sizeof(old) ? n : 0] = 0;
+    snprintf(target, sizeof(target), "versions/%s", version);
+    rc = current_set(s, target);
+    if (rc != ZUPD_OK)
+        return rc;
+    if (link_path != NULL && !present) {
+        rc = link_make(s, link_path);
+        if (rc != ZUPD_OK) {
+            /* undo: `current` names what it named before, or nothing */
+            if (old[0] != 0)
+                (void)current_set(s, old);
+            else if (unlinkat(s->fd, "current", 0) == 0 && zu_fsync_fd(s->fd) != ZUPD_OK)
+                rc = ZUPD_E_IO;
+            return rc;
+        }
     }
     rc = zupd_store_state_load(s, &st);
     if (rc != ZUPD_OK)

@@ -118,12 +118,6 @@ open_sub(int dfd, const char *name, int *out)
     return *out < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
 }
 
-static int
-read_path(const char *path, size_t cap, uint8_t **out, size_t *len)
-{
-    return zu_read_capped(AT_FDCWD, path, cap, out, len);
-}
-
 /* Open (creating) <state>/<sub>/metadata, starting from root_path the first
  * time, and a TUF client on it. */
 static int
@@ -142,10 +136,18 @@ open_client(struct zupd_updater *u, int dfd, const char *root_path, char **meta_
     }
     if (fstatat(*mdfd, "root.json", &st, AT_SYMLINK_NOFOLLOW) != 0) {
         /* first run: start from the root shipped with the product */
-        if (root_path == NULL ||
-            read_path(root_path, u->lim.max_root_bytes, &buf, &len) != ZUPD_OK) {
-            return zu_fail(err, cap, ZUPD_E_NOTFOUND, "cannot read trusted root '%s'",
-                           root_path != NULL ? root_path : "(none configured)");
+        if (root_path == NULL)
+            return zu_fail(err, cap, ZUPD_E_NOTFOUND, "no trusted root configured");
+        /* a regular file (not a FIFO: O_NONBLOCK), not a symlink, that only
+         * root or we can write: it decides every key zupd will trust */
+        rc = zu_read_file(AT_FDCWD, root_path, ZU_READ_SAFE, u->lim.max_root_bytes, &buf, &len, err,
+                          cap);
+        if (rc != ZUPD_OK) {
+            char why[512];
+
+            snprintf(why, sizeof(why), "%s", err != NULL ? err : "");
+            return zu_fail(err, cap, rc == ZUPD_E_NOTFOUND ? ZUPD_E_NOTFOUND : rc,
+                           "trusted root: %s", why);
         }
         rc = zupd_client_init_dir(*mdfd, buf, len, err, cap);
         free(buf);

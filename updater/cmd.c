@@ -16,6 +16,7 @@
 
 #include <zupd/zupd.h>
 
+#include "zu/fsio.h"
 #include "zupd.h"
 
 static void
@@ -134,12 +135,12 @@ fmt_time(int64_t t, char *buf, size_t cap)
 }
 
 static void
-note_result(const char *state_dir, const char *comp, const char *available, const char *error)
+note_result(const struct zupd_cli *cli, const char *comp, const char *available, const char *error)
 {
     struct zupd_store *st = NULL;
     struct zupd_store_state s;
 
-    if (zupd_store_open(state_dir, comp, &st) != ZUPD_OK)
+    if (zupd_store_open_locked(cli, comp, &st) != ZUPD_OK)
         return;
     if (zupd_store_state_load(st, &s) == ZUPD_OK) {
         if (available != NULL)
@@ -211,7 +212,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
         rc = zupd_updater_refresh(s.u, &changed, err, sizeof(err));
     if (rc != ZUPD_OK) {
         for (size_t i = 0; i < n; i++)
-            note_result(cli->conf.state_dir, sel[i]->name, NULL, err);
+            note_result(cli, sel[i]->name, NULL, err);
         session_close(&s);
         json_decref(out);
         return zupd_fail(rc, "cannot check: %s", err);
@@ -226,12 +227,12 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
 
         rc = zupd_updater_resolve(s.u, c->role, c->name, c->channel, &res, err, sizeof(err));
         if (rc != ZUPD_OK) {
-            note_result(cli->conf.state_dir, c->name, NULL, err);
+            note_result(cli, c->name, NULL, err);
             exit_code = zupd_fail(rc, "cannot check '%s': %s", c->name, err);
             continue;
         }
         snprintf(ver, sizeof(ver), "%s", res.version);
-        if (zupd_store_open(cli->conf.state_dir, c->name, &st) == ZUPD_OK) {
+        if (zupd_store_open_locked(cli, c->name, &st) == ZUPD_OK) {
             if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
                 cur[0] = 0;
             if (zupd_store_state_load(st, &state) == ZUPD_OK) {
@@ -241,7 +242,7 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
             }
             zupd_store_free(st);
         }
-        note_result(cli->conf.state_dir, c->name, ver, NULL);
+        note_result(cli, c->name, ver, NULL);
         avail = strcmp(ver, cur) != 0 && !held && !bad;
         if (avail && exit_code == 0)
             exit_code = EXIT_AVAILABLE;
@@ -335,6 +336,13 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
         return ZUPD_E_MISUSE;
     }
     rc = zupd_store_switch(st, version, c->install_path);
+    if (rc == ZUPD_E_EXISTS) {
+        snprintf(
+            err, cap,
+            "cannot switch to %s: install_path '%s' exists and is not a symlink to '%s/current'",
+            version, c->install_path, zupd_store_dir(st));
+        return rc;
+    }
     if (rc != ZUPD_OK) {
         snprintf(err, cap, "cannot switch to %s: %s", version, zupd_strerror(rc));
         return rc;
@@ -378,7 +386,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     zupd_install_stats_init(&stats);
     memset(&state, 0, sizeof(state));
     memset(&res, 0, sizeof(res));
-    rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
+    rc = zupd_store_open_locked(cli, c->name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &state);
     if (rc != ZUPD_OK) {
@@ -440,10 +448,10 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
                stats.by_chain, stats.by_blob, stats.downloaded, stats.full_size,
                stats.full_size ? 100.0 * (double)stats.downloaded / (double)stats.full_size : 0.0);
 done:
-    note_result(cli->conf.state_dir, c->name, ver, exit_code == 0 ? NULL : err);
+    note_result(cli, c->name, ver, exit_code == 0 ? NULL : err);
     goto out;
 fail:
-    note_result(cli->conf.state_dir, c->name, ver[0] ? ver : NULL, err);
+    note_result(cli, c->name, ver[0] ? ver : NULL, err);
     exit_code = zupd_fail(rc, "cannot update '%s': %s", c->name, err);
     action = "failed";
 out:
@@ -486,7 +494,7 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
         rc = zupd_updater_refresh(s.u, NULL, err, sizeof(err));
     if (rc != ZUPD_OK) {
         for (size_t i = 0; i < n; i++)
-            note_result(cli->conf.state_dir, sel[i]->name, NULL, err);
+            note_result(cli, sel[i]->name, NULL, err);
         session_close(&s);
         json_decref(report);
         return zupd_fail(rc, "cannot update: %s", err);
@@ -516,22 +524,15 @@ local_expiry(const char *state_dir)
     char path[4096];
     struct zupd_meta *m = NULL;
     uint8_t *buf = NULL;
-    long n;
+    size_t n = 0;
     int64_t t = 0;
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s/metadata/timestamp.json", state_dir);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return 0;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 65536 &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) != NULL &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n &&
-        zupd_meta_parse(buf, (size_t)n, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK)
+    if (zu_read_file(AT_FDCWD, path, 0, 65536, &buf, &n, NULL, 0) == ZUPD_OK &&
+        zupd_meta_parse(buf, n, NULL, ZUPD_META_TIMESTAMP, &m, NULL, 0) == ZUPD_OK)
         t = zupd_meta_expires(m);
     zupd_meta_free(m);
     free(buf);
-    fclose(f);
     return t;
 }
 
@@ -555,7 +556,7 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
         size_t nv = 0;
         json_t *inst = json_array(), *bad = json_array();
 
-        if (zupd_store_open(cli->conf.state_dir, sel[i]->name, &st) != ZUPD_OK ||
+        if (zupd_store_open_locked(cli, sel[i]->name, &st) != ZUPD_OK ||
             zupd_store_state_load(st, &s) != ZUPD_OK) {
             zupd_store_free(st);
             json_decref(arr);
@@ -623,7 +624,7 @@ set_hold(struct zupd_cli *cli, const char *name, bool held, const char *version)
         fprintf(stderr, "zupd: no component '%s' in the configuration\n", name);
         return EXIT_USAGE;
     }
-    rc = zupd_store_open(cli->conf.state_dir, name, &st);
+    rc = zupd_store_open_locked(cli, name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &s);
     if (rc == ZUPD_OK) {
@@ -656,7 +657,7 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
         fprintf(stderr, "zupd: no component '%s' in the configuration\n", argv[1]);
         return EXIT_USAGE;
     }
-    rc = zupd_store_open(cli->conf.state_dir, c->name, &st);
+    rc = zupd_store_open_locked(cli, c->name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &s);
     if (rc != ZUPD_OK) {
@@ -704,7 +705,7 @@ zupd_cmd_hold(struct zupd_cli *cli, int argc, char **argv)
         fprintf(stderr, "usage: zupd hold COMPONENT\n");
         return EXIT_USAGE;
     }
-    if (zupd_store_open(cli->conf.state_dir, argv[1], &st) == ZUPD_OK &&
+    if (zupd_store_open_locked(cli, argv[1], &st) == ZUPD_OK &&
         zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
         cur[0] = 0;
     zupd_store_free(st);
@@ -733,7 +734,7 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         char cur[ZUPD_NAME_MAX + 1] = "", bad[4096] = "";
         struct zupd_store *st = NULL;
-        int rc = zupd_store_open(cli->conf.state_dir, sel[i]->name, &st);
+        int rc = zupd_store_open_locked(cli, sel[i]->name, &st);
 
         if (rc == ZUPD_OK && zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK) {
             if (!cli->quiet)

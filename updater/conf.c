@@ -2,6 +2,7 @@
 /* updater/conf.c -- parse zupd.conf with libconfig; validate every setting. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,11 @@
 #include <zupd/update.h>
 
 #include "conf.h"
+#include "zu/fsio.h"
+
+/* zupd.conf is a few KiB; a cap keeps a wrong path (a log, a disk image)
+ * from being read whole */
+#define ZUPD_CONF_MAX_BYTES (1u << 20)
 
 static int
 fail(char *err, size_t cap, const char *path, int line, const char *what)
@@ -315,6 +321,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     config_t cfg;
     const config_setting_t *s;
     const char *str;
+    uint8_t *text = NULL;
+    size_t len = 0;
     int rc = -1, n;
     char msg[256];
 
@@ -328,11 +336,19 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
     o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     config_init(&cfg);
-    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-        if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-            fail(err, cap, path, 0, "cannot read file");
-        else
-            fail(err, cap, path, config_error_line(&cfg), config_error_text(&cfg));
+    /* a regular file (a FIFO would block), not a symlink, that only root
+     * or we can write: it names the trusted root and the hooks zupd runs */
+    if (zu_read_file(AT_FDCWD, path, ZU_READ_SAFE, ZUPD_CONF_MAX_BYTES, &text, &len, msg,
+                     sizeof(msg)) != ZUPD_OK) {
+        snprintf(err, cap, "%s", msg);
+        goto out;
+    }
+    if (strlen((const char *)text) != len) {
+        fail(err, cap, path, 0, "a NUL byte in the file");
+        goto out;
+    }
+    if (config_read_string(&cfg, (const char *)text) != CONFIG_TRUE) {
+        fail(err, cap, path, config_error_line(&cfg), config_error_text(&cfg));
         goto out;
     }
     if (check_group(config_root_setting(&cfg), top_keys, "", path, err, cap) != 0)
@@ -426,6 +442,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     rc = 0;
 out:
     config_destroy(&cfg);
+    free(text);
     if (rc != 0)
         zupd_conf_release(o);
     return rc;

@@ -47,13 +47,20 @@ zupd_fail(int rc, const char *fmt, ...)
     return rc == ZUPD_OK ? EXIT_USAGE : EXIT_ERR_BASE + rc;
 }
 
+/* lock: the state directory's lock the command takes (updater/lock.c):
+ * exclusive for what writes the state (check records what it saw), shared
+ * for what only reads it. */
+enum lock_mode { LOCK_SHARED, LOCK_EXCLUSIVE };
+
 static const struct {
     const char *name;
     int (*fn)(struct zupd_cli *, int, char **);
+    enum lock_mode lock;
 } cmds[] = {
-    {"check", zupd_cmd_check},       {"update", zupd_cmd_update}, {"status", zupd_cmd_status},
-    {"rollback", zupd_cmd_rollback}, {"hold", zupd_cmd_hold},     {"release", zupd_cmd_release},
-    {"verify", zupd_cmd_verify},
+    {"check", zupd_cmd_check, LOCK_EXCLUSIVE}, {"update", zupd_cmd_update, LOCK_EXCLUSIVE},
+    {"status", zupd_cmd_status, LOCK_SHARED},  {"rollback", zupd_cmd_rollback, LOCK_EXCLUSIVE},
+    {"hold", zupd_cmd_hold, LOCK_EXCLUSIVE},   {"release", zupd_cmd_release, LOCK_EXCLUSIVE},
+    {"verify", zupd_cmd_verify, LOCK_SHARED},
 };
 
 int
@@ -65,6 +72,7 @@ main(int argc, char **argv)
     int i, rc;
 
     memset(&cli, 0, sizeof(cli));
+    cli.lockfd = -1;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             conf_path = argv[++i];
@@ -102,7 +110,10 @@ main(int argc, char **argv)
             return EXIT_USAGE;
         }
         cli.progress = !cli.quiet && !cli.json && isatty(STDERR_FILENO);
-        rc = cmds[k].fn(&cli, argc - i, argv + i);
+        rc = zupd_lock(&cli, cmds[k].lock == LOCK_EXCLUSIVE);
+        if (rc == 0)
+            rc = cmds[k].fn(&cli, argc - i, argv + i);
+        zupd_unlock(&cli);
         zupd_conf_release(&cli.conf);
         return rc;
     }

@@ -18,6 +18,8 @@
 
 #include <zupd/client.h>
 
+#include "zu/fsio.h"
+
 #define MAX_TARGETS 256
 
 static void
@@ -37,24 +39,9 @@ fail(const char *what, const char *err)
 static int
 read_file(const char *path, uint8_t **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    long n;
-
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1L << 20) ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        if (f != NULL)
-            fclose(f);
-        return -1;
-    }
-    *out = malloc((size_t)n + 1);
-    if (*out == NULL || fread(*out, 1, (size_t)n, f) != (size_t)n) {
-        free(*out);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
+    return zu_read_file(AT_FDCWD, path, ZU_READ_FOLLOW, 1u << 20, out, len, NULL, 0) == ZUPD_OK
+               ? 0
+               : -1;
 }
 
 /* One command of the conformance suite's client protocol per run. About 120

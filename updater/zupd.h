@@ -20,7 +20,9 @@ struct zupd_cli {
     struct zupd_opts conf;
     bool json;
     bool quiet;
-    bool progress; /* a terminal: show a progress bar */
+    bool progress;  /* a terminal: show a progress bar */
+    int lockfd;     /* the state directory's lock (updater/lock.c), -1 none */
+    bool exclusive; /* it is held exclusively: leftovers may be removed */
 };
 
 int zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv);
@@ -30,6 +32,18 @@ int zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv);
 int zupd_cmd_hold(struct zupd_cli *cli, int argc, char **argv);
 int zupd_cmd_release(struct zupd_cli *cli, int argc, char **argv);
 int zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv);
+
+/* Take the state directory's lock, shared or exclusive, without waiting;
+ * checks the state directory first (not a symlink, owned by root or us, not
+ * writable by group or others). Returns 0, or the exit code after printing
+ * why (10 + ZUPD_E_BUSY when another zupd holds it). */
+int zupd_lock(struct zupd_cli *cli, bool exclusive);
+void zupd_unlock(struct zupd_cli *cli);
+/* Open a component's store as the lock allows: leftovers of a crash are
+ * removed only under the exclusive lock. */
+struct zupd_store;
+int zupd_store_open_locked(const struct zupd_cli *cli, const char *component,
+                           struct zupd_store **out);
 
 /* One git-style error line on stderr ("zupd: ..."), and the exit code for
  * a library error. */

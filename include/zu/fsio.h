@@ -5,6 +5,7 @@
 #define ZU_FSIO_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "zu/internal.h"
@@ -32,9 +33,33 @@ ZU_NODISCARD int zu_fsync_fd(int fd);
  * *fd is -1 and *size 0 on error. */
 ZU_NODISCARD int zu_open_rw(int dirfd, const char *name, mode_t mode, int *fd, uint64_t *size);
 
-/* Read all of dirfd/name (O_NOFOLLOW) when it has at most cap bytes.
- * Ownership: *out is new (free()), NUL-terminated. ZUPD_E_TOOBIG over cap,
- * ZUPD_E_NOTFOUND when missing. */
+/* The one way to open a file the tools expect to be a regular file (trusted
+ * root, configuration, keys, metadata, manifests): O_RDONLY | O_NONBLOCK |
+ * O_NOCTTY | O_CLOEXEC, so that a FIFO or a device cannot block the open,
+ * and O_NOFOLLOW unless ZU_READ_FOLLOW; then fstat: not a regular file
+ * (FIFO, directory, device, socket) is ZUPD_E_IO with errno EINVAL, more
+ * than cap bytes ZUPD_E_TOOBIG, both before a byte is read. With
+ * ZU_READ_SAFE the file must also be owned by root or the effective user and
+ * not writable by group or others, and a symlink is refused: ZUPD_E_PERM
+ * (files that decide what gets installed, zu_check_safe()). When err is not
+ * NULL a refusal is explained in err[0..errcap) ("'<name>' is not a regular
+ * file"). *fd is -1 on error; st may be NULL. */
+#define ZU_READ_FOLLOW 1u /* follow a symlink as the last component (paths a user typed) */
+#define ZU_READ_SAFE 2u   /* refuse what others than root and us could have written */
+ZU_NODISCARD int zu_open_regular(int dirfd, const char *name, unsigned flags, uint64_t cap, int *fd,
+                                 struct stat *st, char *err, size_t errcap);
+
+/* ZUPD_OK when st (of a file or directory that decides what gets installed)
+ * is owned by root or the effective user and not writable by group or
+ * others; else ZUPD_E_PERM, with why in err[0..errcap) about name. */
+ZU_NODISCARD int zu_check_safe(const struct stat *st, const char *name, char *err, size_t errcap);
+
+/* Read all of dirfd/name, opened by zu_open_regular(flags), when it has at
+ * most cap bytes. Ownership: *out is new (free()), NUL-terminated.
+ * ZUPD_E_TOOBIG over cap, ZUPD_E_NOTFOUND when missing. */
+ZU_NODISCARD int zu_read_file(int dirfd, const char *name, unsigned flags, size_t cap,
+                              uint8_t **out, size_t *out_len, char *err, size_t errcap);
+/* zu_read_file(dirfd, name, 0, cap, out, out_len, NULL, 0) */
 ZU_NODISCARD int zu_read_capped(int dirfd, const char *name, size_t cap, uint8_t **out,
                                 size_t *out_len);
 

@@ -94,4 +94,13 @@ zu_mul_ok(size_t a, size_t b, size_t *r)
     return !__builtin_mul_overflow(a, b, r);
 }
 
+/* zupd_store_open() with flags: ZU_STORE_NO_RECOVER leaves what a crash (or
+ * a running update) left in the store alone. The removal of leftovers is
+ * only safe under the state directory's exclusive lock (updater/lock.c), so
+ * commands that hold the shared lock open stores with it. */
+#define ZU_STORE_NO_RECOVER 1u
+struct zupd_store;
+ZU_NODISCARD int zu_store_open(const char *state_dir, const char *component, unsigned flags,
+                               struct zupd_store **out);
+
 #endif

@@ -41,7 +41,9 @@ struct zupd_store_state {
 };
 
 /* Open (creating directories as needed) the store of component in
- * state_dir, and remove staging trees a crash left behind.
+ * state_dir, and remove staging trees a crash left behind. Those may also be
+ * the trees of an update running in another process: callers hold the state
+ * directory's lock exclusively (zupd: <state_dir>/lock, flock).
  * Ownership: *out new, zupd_store_free(). */
 ZUPD_API ZUPD_NODISCARD int zupd_store_open(const char *state_dir, const char *component,
                                             struct zupd_store **out);
@@ -65,7 +67,9 @@ ZUPD_API const char *zupd_store_dir(const struct zupd_store *s);
 /* Point `current` at an installed version: a new symlink renamed over the
  * old one, then the directory fsynced; the version is appended to the
  * history. If link_path is not NULL it is made a symlink to `current` when
- * missing (ZUPD_E_EXISTS when it exists and is something else). */
+ * missing; when it exists and is something else (a directory, a file,
+ * another symlink) the call returns ZUPD_E_EXISTS before `current` moves.
+ * If making link_path fails after `current` moved, `current` is moved back. */
 ZUPD_API ZUPD_NODISCARD int zupd_store_switch(struct zupd_store *s, const char *version,
                                               const char *link_path);
 

@@ -346,14 +346,12 @@ zp_signer_load(const char *path, const char *passphrase, struct zp_signer **out)
     int fd, rc;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return zu_errno_map(errno, ZU_ERRNO_LOOP_PERM);
-    if (fstat(fd, &st) != 0) {
-        rc = ZUPD_E_IO;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    /* O_NONBLOCK: a FIFO in place of a key file must not block the
+     * publisher (which may hold the repository lock) */
+    rc = zu_open_regular(AT_FDCWD, path, 0, UINT64_MAX, &fd, &st, NULL, 0);
+    if (rc != ZUPD_OK)
+        return errno == EINVAL ? ZUPD_E_PERM : zu_errno_map(errno, ZU_ERRNO_LOOP_PERM);
+    if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
         rc = ZUPD_E_PERM;
         goto out;
     }

@@ -45,13 +45,10 @@ file_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     memset(res, 0, sizeof(*res));
     if (strncmp(g->url, "file://", 7) != 0)
         return ZUPD_E_NET;
-    fd = open(g->url + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? ZUPD_E_NOTFOUND : ZUPD_E_NET;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ZUPD_E_NOTFOUND;
-    }
+    rc = zu_open_regular(AT_FDCWD, g->url + 7, 0, UINT64_MAX, &fd, &st, NULL, 0);
+    if (rc != ZUPD_OK)
+        return errno == ENOENT || errno == ENOTDIR || errno == EINVAL ? ZUPD_E_NOTFOUND
+                                                                      : ZUPD_E_NET;
     if ((uint64_t)st.st_size > g->max_bytes) {
         close(fd);
         return ZUPD_E_TOOBIG;
@@ -152,8 +149,7 @@ check_blob(int dfd, const struct ref *b, char *err, size_t cap)
     int fd = -1, rc = ZUPD_OK;
 
     zp_blob_path(rel, sizeof(rel), b->sha);
-    fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (zu_open_regular(dfd, rel, 0, UINT64_MAX, &fd, &st, NULL, 0) != ZUPD_OK) {
         rc = zu_fail(err, cap, ZUPD_E_NOTFOUND, "%s: missing (named by '%s' for '%s')", rel,
                      b->manifest, b->file);
         goto out;

@@ -436,11 +436,11 @@ staged_ok(int sfd, const char *hex, const struct blob *b)
     size_t dl = 0;
     struct stat st;
     bool ok = false;
-    int fd = openat(sfd, hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = -1;
 
-    if (fd < 0)
+    if (zu_open_regular(sfd, hex, 0, b->size, &fd, &st, NULL, 0) != ZUPD_OK)
         return false;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != b->size)
+    if ((uint64_t)st.st_size != b->size)
         goto out;
     h = zupd_hash_new(ZUPD_HASH_SHA256);
     if (h == NULL)

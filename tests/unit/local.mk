@@ -51,7 +51,7 @@ tests_unit_t_signer_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_signer_LDADD = $(PUB_UNIT_LIBS)
 tests_unit_t_conf_SOURCES = tests/unit/t_conf.c updater/conf.c
 tests_unit_t_conf_CFLAGS = $(UNIT_CFLAGS) $(LIBCONFIG_CFLAGS) -I$(top_srcdir)/updater -DZU_SRCDIR='"$(abs_top_srcdir)"'
-tests_unit_t_conf_LDADD = $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
+tests_unit_t_conf_LDADD = lib/libzupd_core.la $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
 tests_unit_t_manifest_SOURCES = tests/unit/t_manifest.c
 tests_unit_t_manifest_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_manifest_LDADD = $(UNIT_LIBS)

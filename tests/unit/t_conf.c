@@ -182,7 +182,7 @@ test_missing_file(void **state)
 
     (void)state;
     assert_int_equal(zupd_conf_load(&o, "/nonexistent/zupd.conf", err, sizeof(err)), -1);
-    assert_string_equal(err, "/nonexistent/zupd.conf: cannot read file");
+    assert_string_equal(err, "cannot open '/nonexistent/zupd.conf': No such file or directory");
 }
 
 int

@@ -362,6 +362,69 @@ test_map_file(void **state)
     assert_int_equal(unlinkat(dfd, "d", AT_REMOVEDIR), 0);
 }
 
+/* Files that are not files: a FIFO without a writer (its open would block
+ * forever without O_NONBLOCK; alarm() turns a hang into a failure), a
+ * directory, a file over the cap; ZU_READ_SAFE refuses what others could
+ * have written. */
+static void
+test_not_regular(void **state)
+{
+    uint8_t *buf = NULL;
+    size_t len = 9;
+    struct zu_map m;
+    struct stat st;
+    char err[256] = "";
+    int fd = 7;
+
+    (void)state;
+    assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+    assert_int_equal(mkdirat(dfd, "sub", 0700), 0);
+    alarm(10);
+    assert_int_equal(zu_read_capped(dfd, "fifo", 100, &buf, &len), ZUPD_E_IO);
+    assert_null(buf);
+    assert_int_equal(len, 0);
+    assert_int_equal(zu_read_file(dfd, "fifo", ZU_READ_SAFE, 100, &buf, &len, err, sizeof(err)),
+                     ZUPD_E_IO);
+    assert_string_equal(err, "'fifo' is not a regular file");
+    assert_int_equal(zu_map_file(dfd, "fifo", 0, &m), ZUPD_E_IO);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(zu_open_regular(dfd, "fifo", 0, 100, &fd, &st, NULL, 0), ZUPD_E_IO);
+    assert_int_equal(fd, -1);
+    alarm(0);
+    assert_int_equal(zu_read_capped(dfd, "sub", 100, &buf, &len), ZUPD_E_IO);
+    assert_int_equal(zu_map_file(dfd, "sub", ZU_MAP_FOLLOW, &m), ZUPD_E_IO);
+    assert_int_equal(unlinkat(dfd, "sub", AT_REMOVEDIR), 0);
+
+    /* the cap is checked before a byte is read */
+    assert_int_equal(zu_atomic_write(dfd, "f", "0123456789", 10, 0644), ZUPD_OK);
+    assert_int_equal(zu_read_file(dfd, "f", 0, 9, &buf, &len, err, sizeof(err)), ZUPD_E_TOOBIG);
+    assert_string_equal(err, "'f' is too big (10 bytes, at most 9)");
+    assert_int_equal(zu_read_file(dfd, "f", ZU_READ_SAFE, 10, &buf, &len, NULL, 0), ZUPD_OK);
+    assert_int_equal(len, 10);
+    free(buf);
+
+    /* ZU_READ_SAFE: group/other-writable, a symlink, another owner */
+    assert_int_equal(fchmodat(dfd, "f", 0664, 0), 0);
+    assert_int_equal(zu_read_file(dfd, "f", ZU_READ_SAFE, 10, &buf, &len, err, sizeof(err)),
+                     ZUPD_E_PERM);
+    assert_string_equal(err, "'f' is writable by group or others (mode 0664): refused");
+    assert_int_equal(zu_read_file(dfd, "f", 0, 10, &buf, &len, NULL, 0), ZUPD_OK);
+    free(buf);
+    assert_int_equal(fchmodat(dfd, "f", 0646, 0), 0);
+    assert_int_equal(zu_read_file(dfd, "f", ZU_READ_SAFE, 10, &buf, &len, NULL, 0), ZUPD_E_PERM);
+    assert_int_equal(fchmodat(dfd, "f", 0644, 0), 0);
+    assert_int_equal(symlinkat("f", dfd, "link"), 0);
+    assert_int_equal(zu_read_file(dfd, "link", ZU_READ_SAFE, 10, &buf, &len, err, sizeof(err)),
+                     ZUPD_E_PERM);
+    assert_string_equal(err, "'link' is a symbolic link: refused");
+    if (geteuid() == 0) {
+        assert_int_equal(fchownat(dfd, "f", 65534, 65534, 0), 0);
+        assert_int_equal(zu_read_file(dfd, "f", ZU_READ_SAFE, 10, &buf, &len, err, sizeof(err)),
+                         ZUPD_E_PERM);
+        assert_string_equal(err, "'f' is owned by uid 65534 (neither root nor this user): refused");
+    }
+}
+
 int
 main(void)
 {
@@ -375,6 +438,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_steps_and_detach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_add, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL); /* a fresh directory per test */
 }
