@@ -68,6 +68,20 @@ m=$(ls "$R"/targets/products/app/1.0/*.manifest.json)
 grep -q '"source_revision":"git:1111"' "$m" && grep -q '"builder":"ci-1"' "$m" &&
     ok "manifest carries provenance" || bad "manifest carries provenance"
 grep -q '"mode":493' "$m" && ok "manifest keeps the mode" || bad "manifest keeps the mode"
+# what is signed is what the operator gave, or nothing: bytes that are not
+# UTF-8 cannot be a JSON string (they used to read "out of memory" for a file
+# name, and a --builder was dropped from the provenance with exit 0)
+bad8=$(printf 'ci-\377')
+run "publish refuses a --builder that is not UTF-8" 22 "'app 1.0.1'.*--builder is not valid UTF-8" \
+    "$M" publish app 1.0.1 "$in" -C "$R" --builder "$bad8"
+run "publish refuses a --source-revision that is not UTF-8" 22 "--source-revision is not valid UTF-8" \
+    "$M" publish app 1.0.1 "$in" -C "$R" --source-revision "$bad8"
+mkdir -p "$tmp/in8"
+echo x >"$tmp/in8/$(printf 'caf\351.txt')"
+run "publish refuses a file name that is not UTF-8, naming it" 22 \
+    "in8/caf\\\\xe9\\.txt': file name is not valid UTF-8" "$M" publish app 1.0.1 "$tmp/in8" -C "$R"
+[ ! -d "$R/targets/products/app/1.0.1" ] && ok "nothing published by the refusals" ||
+    bad "nothing published by the refusals"
 grep -q '"encoding":"zstd"' "$m" && ok "compressible files stored zstd" || bad "zstd blobs"
 run "publishing the same version twice is refused" 31 "cannot publish 'app 1.0': version 1.0 of 'app' is already published" \
     "$M" publish app 1.0 "$in" -C "$R"
