@@ -115,12 +115,36 @@ run "missing input" 25 "cannot read" "$M" publish app 9 "$tmp/nothere" -C "$R"
 run "wrong passphrase" 26 "wrong passphrase for key 'products'" \
     env ZUPD_PASSPHRASE=wrong "$M" publish app 9 "$in" -C "$R"
 printf 'correct-horse\n' >"$tmp/pass"
+chmod 640 "$tmp/pass"
+run "a passphrase file readable by the group is refused" 27 \
+    "passphrase file '$tmp/pass' must be yours and closed to group and others \\(mode 640" \
+    env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
+chmod 604 "$tmp/pass"
+run "a passphrase file readable by others is refused" 27 "\\(mode 604, owner [0-9]+\\): chmod 600 it" \
+    env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
+chmod 600 "$tmp/pass"
 run "--passphrase-file" 0 "published app 1.3" env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
 run "per-key passphrase variable" 0 "published app 1.4" \
     env -u ZUPD_PASSPHRASE ZUPD_PASSPHRASE_PRODUCTS=correct-horse ZUPD_PASSPHRASE_SNAPSHOT=correct-horse \
     ZUPD_PASSPHRASE_TIMESTAMP=correct-horse "$M" publish app 1.4 "$in" -C "$R"
 run "no passphrase without a terminal" 26 "no passphrase for key" \
     env -u ZUPD_PASSPHRASE setsid "$M" publish app 9 "$in" -C "$R"
+# passphrases leave the environment at startup: a long-running serve started
+# with them set does not keep them (in environ nor in /proc/PID/environ)
+if [ -r /proc/self/environ ]; then
+    mkdir -p "$tmp/srv" && echo '{}' >"$tmp/srv/timestamp.json"
+    ZUPD_PASSPHRASE_ROOT_1=per-key-secret-7 start_serve srv "$tmp/srv" || exit 1
+    env_of_serve=$(tr '\0' '\n' <"/proc/$srv_pid/environ")
+    case $env_of_serve in
+    *correct-horse* | *per-key-secret-7*) bad "serve keeps a passphrase in its environment" ;;
+    *) ok "serve keeps no passphrase in its environment" ;;
+    esac
+    printf '%s\n' "$env_of_serve" | grep -q '^ZUPD_KDF_COST=min$' &&
+        ok "(other variables are still there)" || bad "serve's environment was read"
+    kill "$srv_pid"
+else
+    skip_part environ "/proc/PID/environ is not readable here"
+fi
 mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
 run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
 mv "$tmp/avdb.key" "$tmp/keys/avdb.key"
