@@ -39,7 +39,7 @@ tests_integration_libfaultinject_la_LIBADD = -ldl
 TESTS += tests/integration/serve.sh
 TESTS += tests/integration/serve_load.sh
 TESTS += tests/integration/serve_slow.sh
-EXTRA_DIST += tests/integration/serve.sh
+EXTRA_DIST += tests/integration/serve.sh tests/integration/http_strict.py
 EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
 EXTRA_DIST += tests/integration/serve_slow.sh tests/integration/serve_slow.py
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -146,6 +147,12 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------------------ request timeout */
 
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
@@ -158,7 +165,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
         *socket_context = NULL;
-        if (ci == NULL || s->request_timeout_s == 0)
+        if (ci == NULL)
             return;
         k = calloc(1, sizeof(*k));
         if (k == NULL)
@@ -192,19 +199,88 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
     *socket_context = NULL;
 }
 
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd calls this with the request target as it split the request
+ * line (the version already cut off at the last space, the query not yet):
+ * its strlen() stops at a NUL byte inside the target, which the access
+ * handler can then tell (url + strlen + 1 is not where the version starts).
+ * Returns NULL: the access handler's first call still sees *req_cls NULL. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct conn *k = conn_of(c);
+
+    (void)cls;
+    if (k != NULL) {
+        k->uri_len = strlen(uri);
+        k->uri_seen = true;
+    }
+    return NULL;
+}
+
+struct hdr_scan {
+    unsigned hosts;
+    bool bad_name;
+};
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct hdr_scan *h = cls;
+
+    (void)kind;
+    (void)value;
+    if (key[0] == '\0' || strpbrk(key, " \t") != NULL)
+        h->bad_name = true; /* "Host : x": RFC 9112 5.1, a 400 */
+    else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        h->hosts++;
+    return MHD_YES;
+}
+
+/* What RFC 9112 and nginx refuse but libmicrohttpd 0.9.75 passes on: 0 or
+ * the status to answer (docs/zupd-mirror-serve.md, "Strictness"). */
+static unsigned
+request_defect(struct MHD_Connection *c, const char *url, const char *version)
+{
+    struct conn *k = conn_of(c);
+    struct hdr_scan h = {0, false};
+    const char *te;
+
+    if (k != NULL && k->uri_seen) {
+        k->uri_seen = false;
+        if (version != url + k->uri_len + 1)
+            return MHD_HTTP_BAD_REQUEST; /* a NUL byte in the request target */
+    }
+    (void)MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &h);
+    if (h.bad_name || h.hosts > 1 || (h.hosts == 0 && strcmp(version, "HTTP/1.1") == 0))
+        return MHD_HTTP_BAD_REQUEST;
+    te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te != NULL && header(c, MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL)
+        return MHD_HTTP_BAD_REQUEST; /* both: request smuggling */
+    if (te != NULL && strcasecmp(te, "chunked") != 0)
+        return MHD_HTTP_NOT_IMPLEMENTED;
+    return 0;
+}
+
 /* The request on c is read (waiting false) or a new one may begin (true). */
 static void
 request_clock(struct zp_server *s, struct MHD_Connection *c, bool waiting)
 {
-    const union MHD_ConnectionInfo *ci;
     struct conn *k;
 
     if (s->request_timeout_s == 0)
         return;
-    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    if (ci == NULL || ci->socket_context == NULL)
+    k = conn_of(c);
+    if (k == NULL)
         return;
-    k = ci->socket_context;
     pthread_mutex_lock(&s->conn_lock);
     k->waiting = waiting;
     if (waiting)
@@ -263,12 +339,6 @@ watcher(void *arg)
 
 /* ------------------------------------------------------------------ requests */
 
-static const char *
-header(struct MHD_Connection *c, const char *name)
-{
-    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
 /* RFC 9110 13.2.2: If-None-Match, else If-Modified-Since. */
 static bool
 not_modified(struct MHD_Connection *c, const char *etag, time_t mtime)
@@ -315,6 +385,7 @@ static const char body404[] = "404 not found\n";
 static const char body405[] = "405 method not allowed\n";
 static const char body414[] = "414 path too long\n";
 static const char body500[] = "500 internal server error\n";
+static const char body501[] = "501 not implemented\n";
 static const char body503[] = "503 service unavailable\n";
 
 static enum MHD_Result
@@ -339,6 +410,10 @@ queue_error(struct zp_server *s, struct MHD_Connection *c, struct req *r, unsign
     case MHD_HTTP_URI_TOO_LONG:
         resp = s->r414;
         len = sizeof(body414) - 1;
+        break;
+    case MHD_HTTP_NOT_IMPLEMENTED:
+        resp = s->r501;
+        len = sizeof(body501) - 1;
         break;
     case MHD_HTTP_SERVICE_UNAVAILABLE:
         resp = s->r503;
@@ -555,6 +630,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     struct req *r = *req_cls == &no_log_req ? NULL : *req_cls;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = !get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    unsigned defect;
 
     (void)upload_data;
     if (*req_cls == NULL) {
@@ -576,6 +652,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
             zu_log_escape(r->line, sizeof(r->line), &r->linelen, " ");
             zu_log_escape(r->line, sizeof(r->line), &r->linelen, version);
             *req_cls = r;
+        }
+        defect = request_defect(c, url, version);
+        if (defect != 0) {
+            request_clock(s, c, false);
+            return queue_error(s, c, r, defect);
         }
         /* another method with a body: refuse before reading it (the
          * connection then closes); without a body, on the next call */
@@ -703,6 +784,8 @@ free_server(struct zp_server *s)
         MHD_destroy_response(s->r414);
     if (s->r500 != NULL)
         MHD_destroy_response(s->r500);
+    if (s->r501 != NULL)
+        MHD_destroy_response(s->r501);
     if (s->r503 != NULL)
         MHD_destroy_response(s->r503);
     if (s->rootfd >= 0)
@@ -787,9 +870,10 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
     s->r405 = error_response(MHD_HTTP_METHOD_NOT_ALLOWED, body405);
     s->r414 = error_response(MHD_HTTP_URI_TOO_LONG, body414);
     s->r500 = error_response(MHD_HTTP_INTERNAL_SERVER_ERROR, body500);
+    s->r501 = error_response(MHD_HTTP_NOT_IMPLEMENTED, body501);
     s->r503 = error_response(MHD_HTTP_SERVICE_UNAVAILABLE, body503);
     if (s->r400 == NULL || s->r404 == NULL || s->r405 == NULL || s->r414 == NULL ||
-        s->r500 == NULL || s->r503 == NULL) {
+        s->r500 == NULL || s->r501 == NULL || s->r503 == NULL) {
         rc = ZUPD_E_NOMEM;
         goto fail;
     }
@@ -826,6 +910,7 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
              (intptr_t)(o->max_request_bytes != 0 ? o->max_request_bytes : 16384), NULL},
             {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
             {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
             {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, NULL},
             {MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0, NULL},
             {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
@@ -833,7 +918,7 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
             {MHD_OPTION_END, 0, NULL},
         };
         if (s->tls_cert == NULL)
-            opts[10].option = MHD_OPTION_END;
+            opts[11].option = MHD_OPTION_END;
         s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
                                 MHD_OPTION_END);
     }

@@ -52,6 +52,9 @@ struct conn {
     int fd;
     bool waiting;          /* a request is being read: the clock runs */
     struct timespec since; /* when that request began */
+    bool uri_seen;         /* uri_len is the current request's */
+    size_t uri_len;        /* strlen() of its target as libmicrohttpd split it: shorter than
+                              the target when the target holds a NUL byte */
 };
 
 struct zp_server {
@@ -66,7 +69,7 @@ struct zp_server {
     char *tls_cert, *tls_key;
     size_t tls_key_len;
     /* static error responses */
-    struct MHD_Response *r400, *r404, *r405, *r414, *r500, *r503;
+    struct MHD_Response *r400, *r404, *r405, *r414, *r500, *r501, *r503;
     /* metadata cache */
     pthread_rwlock_t lock;
     struct centry *bucket[CACHE_BUCKETS];
