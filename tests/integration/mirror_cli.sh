@@ -146,6 +146,11 @@ else
     skip_part environ "/proc/PID/environ is not readable here"
 fi
 mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
+ln -s "$tmp/avdb.key" "$tmp/keys/avdb.key"
+run "a symlinked key file: the permission error, not a missing key" 27 \
+    "cannot load key '.*/avdb\\.key': unsafe file permissions" \
+    "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
+rm "$tmp/keys/avdb.key"
 run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
 mv "$tmp/avdb.key" "$tmp/keys/avdb.key"
 
