@@ -595,7 +595,8 @@ slot_finish(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, siz
 static bool
 machine_error(int rc)
 {
-    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
+    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE ||
+           rc == ZUPD_E_PERM;
 }
 
 int

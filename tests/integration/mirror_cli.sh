@@ -129,6 +129,20 @@ run "per-key passphrase variable" 0 "published app 1.4" \
     ZUPD_PASSPHRASE_TIMESTAMP=correct-horse "$M" publish app 1.4 "$in" -C "$R"
 run "no passphrase without a terminal" 26 "no passphrase for key" \
     env -u ZUPD_PASSPHRASE setsid "$M" publish app 9 "$in" -C "$R"
+# a permission error says so (it read "input/output error", exit 19):
+# run as nobody on a repository whose metadata it may not read
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$M" version >/dev/null 2>&1; then
+    pd=$(mktemp -d /tmp/zupd-perm.XXXXXX) && chmod 755 "$pd" && at_exit "rm -rf '$pd'"
+    "$M" init "$pd/r" >/dev/null 2>&1 && chmod -R a+rX "$pd" && chmod 700 "$pd/r/metadata"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$M" verify "$pd/r" 2>&1)
+    got=$?
+    check "verify of unreadable metadata: a permission error (exit $got)" "$got $out" \
+        "^27 .*metadata/1\\.root\\.json: permission denied"
+else
+    skip_part permission-denied "not root, no setpriv, or nobody cannot run $M"
+fi
+
 # passphrases leave the environment at startup: a long-running serve started
 # with them set does not keep them (in environ nor in /proc/PID/environ)
 if [ -r /proc/self/environ ]; then
@@ -148,7 +162,7 @@ fi
 mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
 ln -s "$tmp/avdb.key" "$tmp/keys/avdb.key"
 run "a symlinked key file: the permission error, not a missing key" 27 \
-    "cannot load key '.*/avdb\\.key': unsafe file permissions" \
+    "cannot load key '.*/avdb\\.key': permission denied or unsafe file permissions" \
     "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
 rm "$tmp/keys/avdb.key"
 run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
