@@ -32,7 +32,7 @@ static const struct {
     [ZUPD_E_SPEC] = {"spec", "unsupported specification version"},
     [ZUPD_E_NOTFOUND] = {"notfound", "not found"},
     [ZUPD_E_PASSPHRASE] = {"passphrase", "wrong passphrase or damaged key file"},
-    [ZUPD_E_PERM] = {"permissions", "unsafe file permissions"},
+    [ZUPD_E_PERM] = {"permissions", "permission denied or unsafe file permissions"},
     [ZUPD_E_ROLE] = {"role", "role not trusted for this"},
     [ZUPD_E_MISMATCH] = {"mismatch", "values that must agree differ"},
     [ZUPD_E_BASE] = {"base", "delta base does not match"},

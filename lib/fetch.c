@@ -493,7 +493,8 @@ file_publish(int fd, int dirfd, const char *part, const char *name, bool sync)
 static bool
 machine_error(int rc)
 {
-    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE;
+    return rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_NOMEM || rc == ZUPD_E_MISUSE ||
+           rc == ZUPD_E_PERM;
 }
 
 /* A partial is worth keeping for the next run after a network error only:

@@ -25,6 +25,9 @@ zu_errno_map(int e, unsigned flags)
     case ENOSPC:
     case EDQUOT:
         return ZUPD_E_NOSPACE;
+    case EACCES:
+    case EPERM:
+        return ZUPD_E_PERM; /* "permission denied", not "input/output error" */
     case ENOENT:
         return (flags & ZU_ERRNO_NO_NOTFOUND) != 0 ? ZUPD_E_IO : ZUPD_E_NOTFOUND;
     case EEXIST:

@@ -9,6 +9,7 @@ LIBZUPDPUB_SRC += mirror/repo/fsops.h
 LIBZUPDPUB_SRC += mirror/repo/fsops.c
 LIBZUPDPUB_SRC += mirror/keys/keystore.h
 LIBZUPDPUB_SRC += mirror/keys/keystore.c
+LIBZUPDPUB_SRC += mirror/keys/passphrase.c mirror/keys/passphrase.h
 LIBZUPDPUB_SRC += mirror/repo/layout.h
 LIBZUPDPUB_SRC += mirror/repo/layout.c
 LIBZUPDPUB_SRC += mirror/repo/repo.h

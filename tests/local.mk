@@ -38,8 +38,10 @@ tests_integration_libfaultinject_la_LIBADD = -ldl
 # zupd-mirror serve (and nginx with packaging/nginx/zupd-mirror.conf) on 127.0.0.1
 TESTS += tests/integration/serve.sh
 TESTS += tests/integration/serve_load.sh
-EXTRA_DIST += tests/integration/serve.sh
+TESTS += tests/integration/serve_slow.sh
+EXTRA_DIST += tests/integration/serve.sh tests/integration/http_strict.py
 EXTRA_DIST += tests/integration/serve_load.sh tests/integration/serve_load.py
+EXTRA_DIST += tests/integration/serve_slow.sh tests/integration/serve_slow.py
 
 # benchmarks: `make bench`, never make check
 EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh

@@ -742,8 +742,20 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
             zupd_store_free(st);
             continue;
         }
-        if (rc == ZUPD_OK)
+        if (rc == ZUPD_OK) {
+            /* its manifest first: a failure there names no file */
+            struct zupd_manifest *m = NULL;
+
+            rc = zupd_store_manifest(st, cur, &m);
+            zupd_manifest_free(m);
+            if (rc != ZUPD_OK) {
+                exit_code = zupd_fail(rc, "%s %s: cannot read its signed manifest: %s",
+                                      sel[i]->name, cur, zupd_strerror(rc));
+                zupd_store_free(st);
+                continue;
+            }
             rc = zupd_store_verify(st, cur, bad, sizeof(bad));
+        }
         zupd_store_free(st);
         if (rc != ZUPD_OK) {
             exit_code = zupd_fail(rc, "%s %s: '%s' does not match its manifest: %s", sel[i]->name,

@@ -10,8 +10,9 @@
 
 #include "zu/internal.h"
 
-/* errno -> ZUPD_E_NOSPACE (ENOSPC, EDQUOT), ZUPD_E_NOTFOUND (ENOENT) or
- * ZUPD_E_IO; errno is left as it was. Same as zu_errno_map(e, 0). */
+/* errno -> ZUPD_E_NOSPACE (ENOSPC, EDQUOT), ZUPD_E_PERM (EACCES, EPERM),
+ * ZUPD_E_NOTFOUND (ENOENT) or ZUPD_E_IO; errno is left as it was. Same as
+ * zu_errno_map(e, 0). */
 int zu_errno_to_err(int e);
 
 /* The one errno mapping, with the extra meanings some callers give on purpose

@@ -38,4 +38,11 @@ ZU_NODISCARD int zu_json_get_obj(const json_t *obj, const char *key, json_t **ou
 ZU_NODISCARD int zu_json_get_arr(const json_t *obj, const char *key, json_t **out);
 ZU_NODISCARD int zu_json_get_bool(const json_t *obj, const char *key, bool *out);
 
+/* Whether the NUL-terminated s is valid UTF-8 (RFC 3629: shortest forms
+ * only, no surrogates, nothing above U+10FFFF): what jansson accepts as a
+ * string. Check what an operator gives before it goes into a document:
+ * json_string() returns NULL for anything else, which reads as out of
+ * memory or, unchecked, drops the member. */
+bool zu_utf8_valid(const char *s);
+
 #endif

@@ -40,7 +40,7 @@ enum zupd_err {
     ZUPD_E_SPEC = 14,       /* unsupported spec_version */
     ZUPD_E_NOTFOUND = 15,   /* no such target, role, key or file */
     ZUPD_E_PASSPHRASE = 16, /* wrong passphrase or damaged key file */
-    ZUPD_E_PERM = 17,       /* unsafe permissions on a secret file */
+    ZUPD_E_PERM = 17,       /* permission denied (EACCES, EPERM), or unsafe permissions */
     ZUPD_E_ROLE = 18,       /* wrong role type, or a role not delegated */
     ZUPD_E_MISMATCH = 19,   /* versions or names that must agree do not */
     ZUPD_E_BASE = 20,       /* delta base file is not the one the delta needs */

@@ -103,7 +103,7 @@ delta_apply(const char *oldp, const char *patchp, const char *newp)
                 oldp);
         goto out;
     }
-    if (rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE) {
+    if (rc == ZUPD_E_IO || rc == ZUPD_E_NOSPACE || rc == ZUPD_E_PERM) {
         fprintf(stderr, "zupd-mirror: cannot write '%s': %s\n", newp, zupd_strerror(rc));
         goto out;
     }

@@ -7,16 +7,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
 #include "delta/create.h"
+#include "keys/passphrase.h"
 #include "repo/repo.h"
 
 static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
@@ -48,64 +49,31 @@ zp_cmd_usage(const char *msg)
 
 /* ------------------------------------------------------------ passphrases */
 
-static int
-read_tty(const char *prompt, char *buf, size_t cap)
-{
-    struct termios old, noecho;
-    FILE *tty = fopen("/dev/tty", "r+");
-    int ok;
-    size_t n;
-
-    if (tty == NULL)
-        return ZUPD_E_PASSPHRASE;
-    fputs(prompt, tty);
-    fflush(tty);
-    ok = tcgetattr(fileno(tty), &old) == 0;
-    if (ok) {
-        noecho = old;
-        noecho.c_lflag &= (tcflag_t)~ECHO;
-        (void)tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
-    }
-    if (fgets(buf, (int)cap, tty) == NULL)
-        buf[0] = '\0';
-    if (ok)
-        (void)tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    fputs("\n", tty);
-    fclose(tty);
-    n = strlen(buf);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return n > 0 ? ZUPD_OK : ZUPD_E_PASSPHRASE;
-}
-
+/* The passphrase of key: --passphrase-file, else ZUPD_PASSPHRASE_<KEY>, else
+ * ZUPD_PASSPHRASE (both taken out of the environment at startup by
+ * zp_pass_env_take()), else the terminal. buf is sodium_malloc memory. */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
     const struct pass_src *src = opaque;
-    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64];
+    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
     const char *v;
     size_t n;
     int rc;
 
     buf[0] = '\0';
     if (src->file != NULL) {
-        FILE *f = fopen(src->file, "r");
-        if (f == NULL)
-            return ZUPD_E_PASSPHRASE;
-        if (fgets(buf, (int)cap, f) == NULL)
-            buf[0] = '\0';
-        fclose(f);
-        n = strlen(buf);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            buf[--n] = '\0';
-        return n > 0 ? ZUPD_OK : ZUPD_E_PASSPHRASE;
+        rc = zp_pass_file_read(src->file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
     }
     n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
     for (size_t i = 16; i < n && i < sizeof(var); i++)
         var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
-    v = getenv(var);
+    v = zp_pass_env(var);
     if (v == NULL)
-        v = getenv("ZUPD_PASSPHRASE");
+        v = zp_pass_env("ZUPD_PASSPHRASE");
     if (v != NULL) {
         if (*v == '\0' || strlen(v) >= cap)
             return ZUPD_E_PASSPHRASE;
@@ -113,13 +81,13 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
         return ZUPD_OK;
     }
     snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
-    rc = read_tty(prompt, buf, cap);
+    rc = zp_pass_tty_read(prompt, buf, cap);
     if (rc == ZUPD_OK && confirm) {
         char *again = sodium_malloc(cap);
         if (again == NULL)
             return ZUPD_E_NOMEM;
         snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
-        rc = read_tty(prompt, again, cap);
+        rc = zp_pass_tty_read(prompt, again, cap);
         if (rc == ZUPD_OK && strcmp(again, buf) != 0)
             rc = ZUPD_E_PASSPHRASE;
         sodium_free(again);

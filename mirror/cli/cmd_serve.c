@@ -32,8 +32,11 @@ serve_usage(FILE *f)
           "                           [ADDR6]:PORT for IPv6; port 0 picks a free one)\n"
           "  --threads N              worker threads, one epoll each (default: CPUs)\n"
           "  --max-connections N      connections in all (default 4096)\n"
-          "  --max-per-ip N           connections per client address (default: no limit)\n"
+          "  --max-per-ip N           connections per client address (default 64, at most\n"
+          "                           half of --max-connections; 0: no limit)\n"
           "  --timeout SECONDS        idle connection timeout (default 30)\n"
+          "  --request-timeout SECONDS  a request not read whole this long after it began\n"
+          "                           closes its connection (default 60; 0: none)\n"
           "  --max-request-bytes N    request line and headers, per connection (default 16384)\n"
           "  --max-age SECONDS        Cache-Control max-age of timestamp.json and other\n"
           "                           mutable names (default 60)\n"
@@ -89,6 +92,7 @@ serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path
         {"max-connections", required_argument, NULL, 'c'},
         {"max-per-ip", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 'T'},
+        {"request-timeout", required_argument, NULL, 'R'},
         {"max-request-bytes", required_argument, NULL, 'r'},
         {"max-age", required_argument, NULL, 'a'},
         {"access-log", required_argument, NULL, 'L'},
@@ -126,7 +130,7 @@ serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path
                 *code = EXIT_USAGE;
                 return false;
             }
-            o->max_per_ip = (unsigned)v;
+            o->max_per_ip = v == 0 ? ZP_SERVE_UNLIMITED : (unsigned)v;
             break;
         case 'T':
             if (parse_uint("--timeout", optarg, 86400, &v) != 0) {
@@ -134,6 +138,13 @@ serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path
                 return false;
             }
             o->timeout_s = (unsigned)v;
+            break;
+        case 'R':
+            if (parse_uint("--request-timeout", optarg, 86400, &v) != 0) {
+                *code = EXIT_USAGE;
+                return false;
+            }
+            o->request_timeout_s = v == 0 ? ZP_SERVE_UNLIMITED : (unsigned)v;
             break;
         case 'r':
             if (parse_uint("--max-request-bytes", optarg, 1u << 20, &v) != 0 || v < 1024) {

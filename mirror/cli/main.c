@@ -10,6 +10,7 @@
 
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
+#include "keys/passphrase.h"
 #include "pub.h"
 
 #define EXIT_USAGE 1
@@ -64,6 +65,10 @@ run_net(const char *cmd, char **argv)
 int
 main(int argc, char **argv)
 {
+    /* passphrases out of the environment before anything else: no command
+     * (and no program it runs, such as the long-running serve or sync)
+     * keeps them there */
+    zp_pass_env_take();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keys/passphrase.h"
+
 #ifdef ZU_NET_SYNC
 #include "cli/cmd_sync.h"
 #define ZU_NET_CMD "sync"
@@ -22,6 +24,7 @@
 int
 main(int argc, char **argv)
 {
+    zp_pass_env_take(); /* run directly: no passphrase stays in the environment */
     if (argc < 2 || strcmp(argv[1], ZU_NET_CMD) != 0) {
         fprintf(stderr, "zupd-mirror-%s: run as 'zupd-mirror %s ...'\n", ZU_NET_CMD, ZU_NET_CMD);
         return 1;

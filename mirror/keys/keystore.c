@@ -26,8 +26,7 @@
 static int
 read_info(const char *dir, const char *name, struct zp_keyinfo *k)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    struct zu_map m;
     json_t *doc = NULL;
     json_error_t je;
     const char *id, *pub;
@@ -44,13 +43,16 @@ read_info(const char *dir, const char *name, struct zp_keyinfo *k)
     {
         char fname[ZP_KEYNAME_MAX + 8];
         snprintf(fname, sizeof(fname), "%s.key", name);
-        rc = zu_read_capped(dfd, fname, KEYFILE_CAP, &buf, &len);
+        /* the public half through a symlink too: the key is then found, and
+         * unlocking it (zp_signer_load, O_NOFOLLOW) refuses the symlink with
+         * the permission error instead of a "missing key" */
+        rc = zu_map_file(dfd, fname, ZU_MAP_FOLLOW, &m);
     }
     close(dfd);
     if (rc != ZUPD_OK)
         return rc;
-    doc = json_loadb((const char *)buf, len, 0, &je);
-    free(buf);
+    doc = m.len <= KEYFILE_CAP ? json_loadb((const char *)m.p, m.len, 0, &je) : NULL;
+    zu_unmap(&m);
     if (doc == NULL)
         return ZUPD_E_FORMAT;
     id = json_string_value(json_object_get(doc, "keyid"));

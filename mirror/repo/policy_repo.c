@@ -12,6 +12,7 @@
 #include <zupd/hash.h>
 #include <zupd/manifest.h>
 
+#include "zu/json.h"
 #include "repo/change.h"
 #include "repo/fsops.h"
 #include "repo/select.h"
@@ -73,6 +74,8 @@ zp_policy_pin(struct zp_repo *r, const struct zp_pin *p, const char *vendor_dir,
     if (!zupd_name_is_safe(p->component) || !zupd_name_is_safe(p->version) ||
         !zupd_name_is_safe(p->channel))
         return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component, version or channel name");
+    if (p->note != NULL && !zu_utf8_valid(p->note))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "--note is not valid UTF-8");
     if (p->note != NULL && strlen(p->note) > ZUPD_CHANNEL_NOTE_MAX)
         return zu_fail(err, cap, ZUPD_E_MISUSE, "the note is longer than %d bytes",
                        ZUPD_CHANNEL_NOTE_MAX);

@@ -21,7 +21,9 @@
 #include <zupd/manifest.h>
 
 #include "zu/fsio.h"
+#include "zu/json.h"
 #include "repo/repo_int.h"
+#include "serve/serve_http.h"
 
 /* Versions of a component: entries of one targets document (the default
  * max_entries of struct zupd_limits). */
@@ -63,6 +65,15 @@ walk_add(struct walk *w, const char *rel, const char *abs, const struct stat *st
 
     if (!zupd_path_is_safe(rel, strlen(rel)))
         return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE, "'%s': not a valid manifest path", abs);
+    if (!zu_utf8_valid(rel)) {
+        char shown[PATH_MAX];
+        size_t at = 0;
+
+        zu_log_escape(shown, sizeof(shown), &at, abs); /* the bad bytes as \xHH */
+        return zu_fail(w->err, w->err_cap, ZUPD_E_MISUSE,
+                       "'%s': file name is not valid UTF-8 (manifest paths are JSON strings)",
+                       shown);
+    }
     if ((uint64_t)st->st_size > BLOB_MAX)
         return zu_fail(w->err, w->err_cap, ZUPD_E_TOOBIG, "'%s': too large", abs);
     rc = ZU_GROW(&w->v, &w->cap, w->n + 1, WALK_FILES_MAX);
@@ -583,6 +594,11 @@ check_args(struct zp_repo *r, const struct zp_publish_opts *p, char *err, size_t
         return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component name '%s'", p->component);
     if (!zupd_name_is_safe(p->version))
         return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid version '%s'", p->version);
+    /* signed as given or not at all: JSON strings are UTF-8 */
+    if (p->source_revision != NULL && !zu_utf8_valid(p->source_revision))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "--source-revision is not valid UTF-8");
+    if (p->builder != NULL && !zu_utf8_valid(p->builder))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "--builder is not valid UTF-8");
     (void)r;
     return ZUPD_OK;
 }
@@ -705,10 +721,17 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
     if (rc != ZUPD_OK)
         goto out;
     prov = json_object();
-    if (prov != NULL && p->source_revision != NULL)
-        json_object_set_new(prov, "source_revision", json_string(p->source_revision));
-    if (prov != NULL && p->builder != NULL)
-        json_object_set_new(prov, "builder", json_string(p->builder));
+    /* a member json_string() refuses is an error, never a silent omission */
+    if (prov != NULL && p->source_revision != NULL &&
+        json_object_set_new(prov, "source_revision", json_string(p->source_revision)) != 0) {
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "cannot record --source-revision");
+        goto out;
+    }
+    if (prov != NULL && p->builder != NULL &&
+        json_object_set_new(prov, "builder", json_string(p->builder)) != 0) {
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "cannot record --builder");
+        goto out;
+    }
     doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o,s:o}", "zupd_manifest", ZUPD_MANIFEST_FORMAT,
                     "component", p->component, "role", zp_role_name(p->role), "version", p->version,
                     "created", when, "provenance", prov, "files", files);

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,13 +76,63 @@ srv_log(const struct zp_server *s, int level, const char *fmt, ...)
     s->log_fn(s->log_opaque, level, msg);
 }
 
+/* At most LOG_BURST server log lines a second: a flood of malformed requests
+ * must not flood the log. What is dropped is counted and reported in one
+ * line when the next second begins (or the watcher thread notices). */
+#define LOG_BURST 10
+
+static time_t
+mono_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Log msg (NULL: only report what was suppressed in an earlier second). */
+static void
+log_limited(struct zp_server *s, int level, const char *msg)
+{
+    unsigned long dropped = 0;
+    time_t now = mono_sec();
+    bool emit = false;
+
+    if (s->log_fn == NULL)
+        return;
+    pthread_mutex_lock(&s->log_lock);
+    if (now != s->log_sec) {
+        dropped = s->log_suppressed;
+        s->log_suppressed = 0;
+        s->log_lines = 0;
+        s->log_sec = now;
+    }
+    if (msg != NULL) {
+        emit = s->log_lines < LOG_BURST;
+        if (emit)
+            s->log_lines++;
+        else
+            s->log_suppressed++;
+    }
+    pthread_mutex_unlock(&s->log_lock);
+    if (dropped > 0) {
+        char sum[128];
+
+        snprintf(sum, sizeof(sum), "suppressed %lu more log line%s (at most %d a second)", dropped,
+                 dropped == 1 ? "" : "s", LOG_BURST);
+        s->log_fn(s->log_opaque, ZUPD_LOG_WARN, sum);
+    }
+    if (emit)
+        s->log_fn(s->log_opaque, level, msg);
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    const struct zp_server *s = cls;
+    struct zp_server *s = cls;
     char msg[512];
     size_t n;
 
@@ -91,16 +142,202 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    s->log_fn(s->log_opaque, ZUPD_LOG_WARN, msg);
+    log_limited(s, ZUPD_LOG_WARN, msg);
 }
 
-/* ------------------------------------------------------------------ requests */
+/* ------------------------------------------------------------------ request timeout */
 
 static const char *
 header(struct MHD_Connection *c, const char *name)
 {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    struct zp_server *s = cls;
+    struct conn *k = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        *socket_context = NULL;
+        if (ci == NULL)
+            return;
+        k = calloc(1, sizeof(*k));
+        if (k == NULL)
+            return; /* no request timeout for this one; the idle timeout still holds */
+        k->fd = ci->connect_fd;
+        k->waiting = true;
+        clock_gettime(CLOCK_MONOTONIC, &k->since);
+        pthread_mutex_lock(&s->conn_lock);
+        k->next = s->conns;
+        if (s->conns != NULL)
+            s->conns->prev = k;
+        s->conns = k;
+        pthread_mutex_unlock(&s->conn_lock);
+        *socket_context = k;
+        return;
+    }
+    /* closed: libmicrohttpd closes the socket after this returns, so the
+     * watcher (which shuts sockets down under conn_lock) never touches a
+     * descriptor number that was reused */
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    if (k->prev != NULL)
+        k->prev->next = k->next;
+    else
+        s->conns = k->next;
+    if (k->next != NULL)
+        k->next->prev = k->prev;
+    pthread_mutex_unlock(&s->conn_lock);
+    free(k);
+    *socket_context = NULL;
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd calls this with the request target as it split the request
+ * line (the version already cut off at the last space, the query not yet):
+ * its strlen() stops at a NUL byte inside the target, which the access
+ * handler can then tell (url + strlen + 1 is not where the version starts).
+ * Returns NULL: the access handler's first call still sees *req_cls NULL. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct conn *k = conn_of(c);
+
+    (void)cls;
+    if (k != NULL) {
+        k->uri_len = strlen(uri);
+        k->uri_seen = true;
+    }
+    return NULL;
+}
+
+struct hdr_scan {
+    unsigned hosts;
+    bool bad_name;
+};
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct hdr_scan *h = cls;
+
+    (void)kind;
+    (void)value;
+    if (key[0] == '\0' || strpbrk(key, " \t") != NULL)
+        h->bad_name = true; /* "Host : x": RFC 9112 5.1, a 400 */
+    else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        h->hosts++;
+    return MHD_YES;
+}
+
+/* What RFC 9112 and nginx refuse but libmicrohttpd 0.9.75 passes on: 0 or
+ * the status to answer (docs/zupd-mirror-serve.md, "Strictness"). */
+static unsigned
+request_defect(struct MHD_Connection *c, const char *url, const char *version)
+{
+    struct conn *k = conn_of(c);
+    struct hdr_scan h = {0, false};
+    const char *te;
+
+    if (k != NULL && k->uri_seen) {
+        k->uri_seen = false;
+        if (version != url + k->uri_len + 1)
+            return MHD_HTTP_BAD_REQUEST; /* a NUL byte in the request target */
+    }
+    (void)MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &h);
+    if (h.bad_name || h.hosts > 1 || (h.hosts == 0 && strcmp(version, "HTTP/1.1") == 0))
+        return MHD_HTTP_BAD_REQUEST;
+    te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te != NULL && header(c, MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL)
+        return MHD_HTTP_BAD_REQUEST; /* both: request smuggling */
+    if (te != NULL && strcasecmp(te, "chunked") != 0)
+        return MHD_HTTP_NOT_IMPLEMENTED;
+    return 0;
+}
+
+/* The request on c is read (waiting false) or a new one may begin (true). */
+static void
+request_clock(struct zp_server *s, struct MHD_Connection *c, bool waiting)
+{
+    struct conn *k;
+
+    if (s->request_timeout_s == 0)
+        return;
+    k = conn_of(c);
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    k->waiting = waiting;
+    if (waiting)
+        clock_gettime(CLOCK_MONOTONIC, &k->since);
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* The watcher thread: every quarter second, shut down the sockets whose
+ * request is late (libmicrohttpd then sees the end of the stream and closes
+ * the connection in its own thread), and report suppressed log lines. */
+static void *
+watcher(void *arg)
+{
+    struct zp_server *s = arg;
+    struct timespec now, wake;
+    unsigned long late;
+    struct conn *k;
+
+    pthread_mutex_lock(&s->conn_lock);
+    while (!s->stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &wake);
+        wake.tv_nsec += 250000000L;
+        if (wake.tv_nsec >= 1000000000L) {
+            wake.tv_sec++;
+            wake.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&s->conn_cv, &s->conn_lock, &wake);
+        if (s->stopping)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        late = 0;
+        for (k = s->conns; k != NULL; k = k->next) {
+            int64_t ms = (int64_t)(now.tv_sec - k->since.tv_sec) * 1000 +
+                         (now.tv_nsec - k->since.tv_nsec) / 1000000;
+
+            if (!k->waiting || ms < (int64_t)s->request_timeout_s * 1000)
+                continue;
+            (void)shutdown(k->fd, SHUT_RDWR);
+            k->waiting = false; /* once */
+            late++;
+        }
+        pthread_mutex_unlock(&s->conn_lock);
+        if (late > 0) {
+            char msg[128];
+
+            snprintf(msg, sizeof(msg), "closed %lu connection%s: request not complete after %u s",
+                     late, late == 1 ? "" : "s", s->request_timeout_s);
+            log_limited(s, ZUPD_LOG_WARN, msg);
+        }
+        log_limited(s, ZUPD_LOG_WARN, NULL);
+        pthread_mutex_lock(&s->conn_lock);
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ requests */
 
 /* RFC 9110 13.2.2: If-None-Match, else If-Modified-Since. */
 static bool
@@ -148,6 +385,7 @@ static const char body404[] = "404 not found\n";
 static const char body405[] = "405 method not allowed\n";
 static const char body414[] = "414 path too long\n";
 static const char body500[] = "500 internal server error\n";
+static const char body501[] = "501 not implemented\n";
 static const char body503[] = "503 service unavailable\n";
 
 static enum MHD_Result
@@ -172,6 +410,10 @@ queue_error(struct zp_server *s, struct MHD_Connection *c, struct req *r, unsign
     case MHD_HTTP_URI_TOO_LONG:
         resp = s->r414;
         len = sizeof(body414) - 1;
+        break;
+    case MHD_HTTP_NOT_IMPLEMENTED:
+        resp = s->r501;
+        len = sizeof(body501) - 1;
         break;
     case MHD_HTTP_SERVICE_UNAVAILABLE:
         resp = s->r503;
@@ -388,6 +630,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     struct req *r = *req_cls == &no_log_req ? NULL : *req_cls;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = !get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    unsigned defect;
 
     (void)upload_data;
     if (*req_cls == NULL) {
@@ -410,10 +653,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
             zu_log_escape(r->line, sizeof(r->line), &r->linelen, version);
             *req_cls = r;
         }
+        defect = request_defect(c, url, version);
+        if (defect != 0) {
+            request_clock(s, c, false);
+            return queue_error(s, c, r, defect);
+        }
         /* another method with a body: refuse before reading it (the
          * connection then closes); without a body, on the next call */
-        if (!get && !head && has_body(c))
+        if (!get && !head && has_body(c)) {
+            request_clock(s, c, false);
             return queue_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED);
+        }
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -421,6 +671,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         *upload_data_size = 0;
         return MHD_YES;
     }
+    request_clock(s, c, false); /* all read: the request timeout stops */
     if (!get && !head)
         return queue_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED);
     return respond(s, c, r, url, head);
@@ -441,6 +692,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     int n;
 
     *req_cls = NULL;
+    request_clock(s, c, true); /* the next request's clock starts */
     if (r == NULL || (void *)r == (void *)&no_log_req)
         return;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -519,6 +771,9 @@ free_server(struct zp_server *s)
     zp_cache_flush_locked(s);
     pthread_rwlock_unlock(&s->lock);
     pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->conn_lock);
+    pthread_cond_destroy(&s->conn_cv);
+    pthread_mutex_destroy(&s->log_lock);
     if (s->r400 != NULL)
         MHD_destroy_response(s->r400);
     if (s->r404 != NULL)
@@ -529,6 +784,8 @@ free_server(struct zp_server *s)
         MHD_destroy_response(s->r414);
     if (s->r500 != NULL)
         MHD_destroy_response(s->r500);
+    if (s->r501 != NULL)
+        MHD_destroy_response(s->r501);
     if (s->r503 != NULL)
         MHD_destroy_response(s->r503);
     if (s->rootfd >= 0)
@@ -548,6 +805,7 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
     unsigned threads = o->threads;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     size_t cert_len = 0;
+    unsigned max_conn, per_ip;
     struct stat st;
     int lfd = -1, rc;
 
@@ -567,6 +825,26 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
         return ZUPD_E_NOMEM;
     s->rootfd = -1;
     pthread_rwlock_init(&s->lock, NULL);
+    pthread_mutex_init(&s->conn_lock, NULL);
+    pthread_mutex_init(&s->log_lock, NULL);
+    {
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->conn_cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    max_conn = o->max_connections != 0 ? o->max_connections : 4096;
+    if (o->max_per_ip == ZP_SERVE_UNLIMITED)
+        per_ip = 0; /* libmicrohttpd: no limit */
+    else if (o->max_per_ip != 0)
+        per_ip = o->max_per_ip;
+    else /* one address never takes more than half of the connections */
+        per_ip = max_conn / 2 < 64 ? (max_conn / 2 > 0 ? max_conn / 2 : 1) : 64;
+    s->request_timeout_s = o->request_timeout_s == ZP_SERVE_UNLIMITED ? 0
+                           : o->request_timeout_s != 0                ? o->request_timeout_s
+                                                                      : 60;
     s->logfd = o->access_log_fd;
     s->log_fn = o->log_fn;
     s->log_opaque = o->log_opaque;
@@ -592,9 +870,10 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
     s->r405 = error_response(MHD_HTTP_METHOD_NOT_ALLOWED, body405);
     s->r414 = error_response(MHD_HTTP_URI_TOO_LONG, body414);
     s->r500 = error_response(MHD_HTTP_INTERNAL_SERVER_ERROR, body500);
+    s->r501 = error_response(MHD_HTTP_NOT_IMPLEMENTED, body501);
     s->r503 = error_response(MHD_HTTP_SERVICE_UNAVAILABLE, body503);
     if (s->r400 == NULL || s->r404 == NULL || s->r405 == NULL || s->r414 == NULL ||
-        s->r500 == NULL || s->r503 == NULL) {
+        s->r500 == NULL || s->r501 == NULL || s->r503 == NULL) {
         rc = ZUPD_E_NOMEM;
         goto fail;
     }
@@ -624,13 +903,14 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
         struct MHD_OptionItem opts[] = {
             {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, s},
             {MHD_OPTION_LISTEN_SOCKET, lfd, NULL},
-            {MHD_OPTION_CONNECTION_LIMIT, o->max_connections != 0 ? o->max_connections : 4096,
-             NULL},
-            {MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, NULL},
+            {MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL},
+            {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL},
             {MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s != 0 ? o->timeout_s : 30, NULL},
             {MHD_OPTION_CONNECTION_MEMORY_LIMIT,
              (intptr_t)(o->max_request_bytes != 0 ? o->max_request_bytes : 16384), NULL},
             {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+            {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
             {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, NULL},
             {MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0, NULL},
             {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
@@ -638,7 +918,7 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
             {MHD_OPTION_END, 0, NULL},
         };
         if (s->tls_cert == NULL)
-            opts[9].option = MHD_OPTION_END;
+            opts[11].option = MHD_OPTION_END;
         s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
                                 MHD_OPTION_END);
     }
@@ -648,6 +928,16 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
                  s->tls_cert != NULL ? " (bad TLS certificate or key?)" : "");
         close(lfd);
         goto fail;
+    }
+    if (s->request_timeout_s != 0) {
+        if (pthread_create(&s->watcher, NULL, watcher, s) != 0) {
+            MHD_stop_daemon(s->d);
+            s->d = NULL;
+            rc = ZUPD_E_NOMEM;
+            snprintf(err, err_cap, "cannot start the request timeout thread");
+            goto fail;
+        }
+        s->watcher_on = true;
     }
     srv_log(s, ZUPD_LOG_INFO, "serving '%s' on %s://%s with %u thread%s", o->root,
             s->tls_cert != NULL ? "https" : "http", s->addr, threads, threads > 1 ? "s" : "");
@@ -669,7 +959,15 @@ zp_serve_stop(struct zp_server *s)
 {
     if (s == NULL)
         return;
+    if (s->watcher_on) {
+        pthread_mutex_lock(&s->conn_lock);
+        s->stopping = true;
+        pthread_cond_signal(&s->conn_cv);
+        pthread_mutex_unlock(&s->conn_lock);
+        pthread_join(s->watcher, NULL);
+    }
     if (s->d != NULL)
         MHD_stop_daemon(s->d);
+    log_limited(s, ZUPD_LOG_WARN, NULL);
     free_server(s);
 }

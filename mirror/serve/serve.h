@@ -12,23 +12,31 @@
 
 #include <zupd/common.h>
 
+#define ZP_SERVE_UNLIMITED 0xffffffffu
+
 struct zp_serve_opts {
     const char *root;   /* the tree to serve (required) */
     const char *listen; /* "ADDR:PORT" or "[ADDR6]:PORT"; NULL: 127.0.0.1:8080; port 0 picks one */
     unsigned threads;   /* worker threads, each with its own epoll; 0: number of CPUs */
-    unsigned max_connections; /* 0: 4096 */
-    unsigned max_per_ip;      /* connections per client address; 0: no limit */
-    unsigned timeout_s;       /* idle connection timeout; 0: 30 s */
-    size_t max_request_bytes; /* per-connection memory: request line + headers; 0: 16 KiB */
-    size_t meta_max_bytes;    /* *.json up to this size served from memory; 0: 1 MiB */
-    size_t meta_cache_bytes;  /* memory cache cap; 0: 64 MiB */
-    unsigned short_max_age;   /* max-age of mutable names (timestamp.json ...); 0: 60 s */
-    int access_log_fd;        /* one line per request written here; -1: no log */
-    const char *tls_cert;     /* PEM certificate file, with tls_key: HTTPS */
-    const char *tls_key;      /* PEM private key file */
-    int walk_paths;           /* resolve by one openat(O_NOFOLLOW) per component even where
-                                 openat2(RESOLVE_BENEATH) exists (tests the fallback) */
-    zupd_log_fn log_fn;       /* errors of the server (not the access log); may be NULL */
+    unsigned max_connections;   /* 0: 4096 */
+    unsigned max_per_ip;        /* connections per client address; 0: 64, at most half of
+                                   max_connections (one address cannot take them all);
+                                   ZP_SERVE_UNLIMITED: no limit */
+    unsigned timeout_s;         /* idle connection timeout; 0: 30 s */
+    unsigned request_timeout_s; /* a request (line, headers, body) not complete this long
+                                   after it began closes the connection, however slowly
+                                   its bytes trickle in (nginx client_header_timeout);
+                                   0: 60 s; ZP_SERVE_UNLIMITED: none */
+    size_t max_request_bytes;   /* per-connection memory: request line + headers; 0: 16 KiB */
+    size_t meta_max_bytes;      /* *.json up to this size served from memory; 0: 1 MiB */
+    size_t meta_cache_bytes;    /* memory cache cap; 0: 64 MiB */
+    unsigned short_max_age;     /* max-age of mutable names (timestamp.json ...); 0: 60 s */
+    int access_log_fd;          /* one line per request written here; -1: no log */
+    const char *tls_cert;       /* PEM certificate file, with tls_key: HTTPS */
+    const char *tls_key;        /* PEM private key file */
+    int walk_paths;             /* resolve by one openat(O_NOFOLLOW) per component even where
+                                   openat2(RESOLVE_BENEATH) exists (tests the fallback) */
+    zupd_log_fn log_fn;         /* errors of the server (not the access log); may be NULL */
     void *log_opaque;
 };
 

@@ -286,6 +286,10 @@ zp_centry_load(struct zp_server *s, int dirfd, const char *base, const char *rel
     }
     data = malloc((size_t)st.st_size + 1);
     e = calloc(1, sizeof(*e));
+    /* counted from birth: every failure below releases it with
+     * zp_centry_unref(), which frees only at the last reference */
+    if (e != NULL)
+        atomic_init(&e->refs, 1);
     if (data == NULL || e == NULL) {
         status = MHD_HTTP_SERVICE_UNAVAILABLE;
         goto out;
@@ -313,7 +317,6 @@ zp_centry_load(struct zp_server *s, int dirfd, const char *base, const char *rel
     memcpy(e->key, rel, rellen + 1);
     e->keylen = rellen;
     e->hash = fnv1a(rel, rellen);
-    atomic_init(&e->refs, 1);
     e->dev = st.st_dev;
     e->ino = st.st_ino;
     e->size = st.st_size;

@@ -45,6 +45,18 @@ struct centry {
     const char *cc;
 };
 
+/* one connection, for the request timeout (serve.c); linked in
+ * zp_server.conns while libmicrohttpd holds its socket open */
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    bool waiting;          /* a request is being read: the clock runs */
+    struct timespec since; /* when that request began */
+    bool uri_seen;         /* uri_len is the current request's */
+    size_t uri_len;        /* strlen() of its target as libmicrohttpd split it: shorter than
+                              the target when the target holds a NUL byte */
+};
+
 struct zp_server {
     struct MHD_Daemon *d;
     int rootfd;
@@ -57,12 +69,26 @@ struct zp_server {
     char *tls_cert, *tls_key;
     size_t tls_key_len;
     /* static error responses */
-    struct MHD_Response *r400, *r404, *r405, *r414, *r500, *r503;
+    struct MHD_Response *r400, *r404, *r405, *r414, *r500, *r501, *r503;
     /* metadata cache */
     pthread_rwlock_t lock;
     struct centry *bucket[CACHE_BUCKETS];
     size_t cache_bytes, cache_cap;
     atomic_bool no_openat2;
+    /* request timeout: a watcher thread shuts down connections whose
+     * request is not complete in time (libmicrohttpd's own timeout is an
+     * idle one, reset by every byte) */
+    pthread_mutex_t conn_lock;
+    pthread_cond_t conn_cv;
+    struct conn *conns;
+    unsigned request_timeout_s;
+    bool watcher_on, stopping;
+    pthread_t watcher;
+    /* server log lines (malformed requests ...), at most LOG_BURST a second */
+    pthread_mutex_t log_lock;
+    time_t log_sec;
+    unsigned log_lines;
+    unsigned long log_suppressed;
 };
 
 /* Drop a reference to e; the last one frees it. NULL ok. */

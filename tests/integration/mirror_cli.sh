@@ -68,6 +68,20 @@ m=$(ls "$R"/targets/products/app/1.0/*.manifest.json)
 grep -q '"source_revision":"git:1111"' "$m" && grep -q '"builder":"ci-1"' "$m" &&
     ok "manifest carries provenance" || bad "manifest carries provenance"
 grep -q '"mode":493' "$m" && ok "manifest keeps the mode" || bad "manifest keeps the mode"
+# what is signed is what the operator gave, or nothing: bytes that are not
+# UTF-8 cannot be a JSON string (they used to read "out of memory" for a file
+# name, and a --builder was dropped from the provenance with exit 0)
+bad8=$(printf 'ci-\377')
+run "publish refuses a --builder that is not UTF-8" 22 "'app 1.0.1'.*--builder is not valid UTF-8" \
+    "$M" publish app 1.0.1 "$in" -C "$R" --builder "$bad8"
+run "publish refuses a --source-revision that is not UTF-8" 22 "--source-revision is not valid UTF-8" \
+    "$M" publish app 1.0.1 "$in" -C "$R" --source-revision "$bad8"
+mkdir -p "$tmp/in8"
+echo x >"$tmp/in8/$(printf 'caf\351.txt')"
+run "publish refuses a file name that is not UTF-8, naming it" 22 \
+    "in8/caf\\\\xe9\\.txt': file name is not valid UTF-8" "$M" publish app 1.0.1 "$tmp/in8" -C "$R"
+[ ! -d "$R/targets/products/app/1.0.1" ] && ok "nothing published by the refusals" ||
+    bad "nothing published by the refusals"
 grep -q '"encoding":"zstd"' "$m" && ok "compressible files stored zstd" || bad "zstd blobs"
 run "publishing the same version twice is refused" 31 "cannot publish 'app 1.0': version 1.0 of 'app' is already published" \
     "$M" publish app 1.0 "$in" -C "$R"
@@ -101,13 +115,56 @@ run "missing input" 25 "cannot read" "$M" publish app 9 "$tmp/nothere" -C "$R"
 run "wrong passphrase" 26 "wrong passphrase for key 'products'" \
     env ZUPD_PASSPHRASE=wrong "$M" publish app 9 "$in" -C "$R"
 printf 'correct-horse\n' >"$tmp/pass"
+chmod 640 "$tmp/pass"
+run "a passphrase file readable by the group is refused" 27 \
+    "passphrase file '$tmp/pass' must be yours and closed to group and others \\(mode 640" \
+    env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
+chmod 604 "$tmp/pass"
+run "a passphrase file readable by others is refused" 27 "\\(mode 604, owner [0-9]+\\): chmod 600 it" \
+    env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
+chmod 600 "$tmp/pass"
 run "--passphrase-file" 0 "published app 1.3" env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
 run "per-key passphrase variable" 0 "published app 1.4" \
     env -u ZUPD_PASSPHRASE ZUPD_PASSPHRASE_PRODUCTS=correct-horse ZUPD_PASSPHRASE_SNAPSHOT=correct-horse \
     ZUPD_PASSPHRASE_TIMESTAMP=correct-horse "$M" publish app 1.4 "$in" -C "$R"
 run "no passphrase without a terminal" 26 "no passphrase for key" \
     env -u ZUPD_PASSPHRASE setsid "$M" publish app 9 "$in" -C "$R"
+# a permission error says so (it read "input/output error", exit 19):
+# run as nobody on a repository whose metadata it may not read
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$M" version >/dev/null 2>&1; then
+    pd=$(mktemp -d /tmp/zupd-perm.XXXXXX) && chmod 755 "$pd" && at_exit "rm -rf '$pd'"
+    "$M" init "$pd/r" >/dev/null 2>&1 && chmod -R a+rX "$pd" && chmod 700 "$pd/r/metadata"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$M" verify "$pd/r" 2>&1)
+    got=$?
+    check "verify of unreadable metadata: a permission error (exit $got)" "$got $out" \
+        "^27 .*metadata/1\\.root\\.json: permission denied"
+else
+    skip_part permission-denied "not root, no setpriv, or nobody cannot run $M"
+fi
+
+# passphrases leave the environment at startup: a long-running serve started
+# with them set does not keep them (in environ nor in /proc/PID/environ)
+if [ -r /proc/self/environ ]; then
+    mkdir -p "$tmp/srv" && echo '{}' >"$tmp/srv/timestamp.json"
+    ZUPD_PASSPHRASE_ROOT_1=per-key-secret-7 start_serve srv "$tmp/srv" || exit 1
+    env_of_serve=$(tr '\0' '\n' <"/proc/$srv_pid/environ")
+    case $env_of_serve in
+    *correct-horse* | *per-key-secret-7*) bad "serve keeps a passphrase in its environment" ;;
+    *) ok "serve keeps no passphrase in its environment" ;;
+    esac
+    printf '%s\n' "$env_of_serve" | grep -q '^ZUPD_KDF_COST=min$' &&
+        ok "(other variables are still there)" || bad "serve's environment was read"
+    kill "$srv_pid"
+else
+    skip_part environ "/proc/PID/environ is not readable here"
+fi
 mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
+ln -s "$tmp/avdb.key" "$tmp/keys/avdb.key"
+run "a symlinked key file: the permission error, not a missing key" 27 \
+    "cannot load key '.*/avdb\\.key': permission denied or unsafe file permissions" \
+    "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
+rm "$tmp/keys/avdb.key"
 run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
 mv "$tmp/avdb.key" "$tmp/keys/avdb.key"
 

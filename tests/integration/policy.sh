@@ -48,6 +48,11 @@ expect_rc 22 "pin refused in the vendor's repository" \
 expect_rc 22 "publish refused in the policy repository" \
     "$MIRROR" publish product 9.0 "$work/v1.0" -C "$work/policy" --keys "$work/pkeys"
 
+# a note that is not UTF-8 cannot be signed as given: refused, never dropped
+expect_rc 22 "pin refuses a --note that is not UTF-8" pol pin product 1.0 --channel stable \
+    --note "$(printf 'INC-\377')"
+grep -q -- "--note is not valid UTF-8" "$work/err" && ok "the refusal names --note" ||
+    bad "the refusal names --note: $(cat "$work/err")"
 # a pin holds the fleet while the vendor releases
 expect_rc 0 "pin product 1.0" pol pin product 1.0 --channel stable --note "INC-1042 hold"
 promote product 2.0 stable || exit 1

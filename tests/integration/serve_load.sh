@@ -26,7 +26,7 @@ head -c 65536 /dev/urandom >"$root/blobs/sha256/ab/ab64"
 # leak); LeakSanitizer still checks the exit
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=0
 export ASAN_OPTIONS
-start_serve zs "$root" --threads 2 --max-connections 4096 --timeout 60 \
+start_serve zs "$root" --threads 2 --max-connections 4096 --max-per-ip 0 --timeout 60 \
     --access-log "$tmp/access.log" || exit 1
 port=${zs_url##*:}
 

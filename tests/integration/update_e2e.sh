@@ -75,6 +75,14 @@ tree_is "$work/v2" && ok "back on the channel's 4.0" || bad "not on 4.0 after re
 chmod u+w "$work/opt-product/share/VERSION"
 printf 'X.Y\n' > "$work/opt-product/share/VERSION"   # same length, other bytes
 expect_rc 17 "verify finds a modified file (hash)" $Z verify
+# a missing manifest is named as such (it used to read "'' does not match")
+mv "$work/state/components/product/manifests" "$work/manifests.saved"
+mkdir "$work/state/components/product/manifests"
+expect_rc 25 "verify without the installed version's manifest" $Z verify
+grep -q "product 4\.0: cannot read its signed manifest: not found" "$work/err" &&
+    ok "verify names the missing manifest" || bad "verify names the missing manifest: $(cat "$work/err")"
+rmdir "$work/state/components/product/manifests"
+mv "$work/manifests.saved" "$work/state/components/product/manifests"
 
 # disk full while staging: old version untouched, clear error, no staging left
 if [ "$(id -u)" = 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=1200k tmpfs "$work/small" 2>/dev/null; then

@@ -25,6 +25,7 @@ UNIT_TESTS += tests/unit/t_repo
 UNIT_TESTS += tests/unit/t_delta
 UNIT_TESTS += tests/unit/t_fsio
 UNIT_TESTS += tests/unit/t_serve_http
+UNIT_TESTS += tests/unit/t_serve_cache
 UNIT_TESTS += tests/unit/t_sync_select
 UNIT_TESTS += tests/unit/t_plan
 
@@ -83,6 +84,9 @@ tests_unit_t_fsio_LDADD = $(UNIT_LIBS)
 tests_unit_t_serve_http_SOURCES = tests/unit/t_serve_http.c
 tests_unit_t_serve_http_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_serve_http_LDADD = $(PUB_UNIT_LIBS)
+tests_unit_t_serve_cache_SOURCES = tests/unit/t_serve_cache.c
+tests_unit_t_serve_cache_CFLAGS = $(PUB_UNIT_CFLAGS) $(MHD_CFLAGS)
+tests_unit_t_serve_cache_LDADD = $(PUB_UNIT_LIBS)
 tests_unit_t_sync_select_SOURCES = tests/unit/t_sync_select.c
 tests_unit_t_sync_select_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_sync_select_LDADD = $(PUB_UNIT_LIBS)

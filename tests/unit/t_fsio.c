@@ -168,7 +168,10 @@ test_names(void **state)
     assert_false(zu_plain_name(NULL));
     assert_int_equal(zu_errno_to_err(ENOSPC), ZUPD_E_NOSPACE);
     assert_int_equal(zu_errno_to_err(ENOENT), ZUPD_E_NOTFOUND);
-    assert_int_equal(zu_errno_to_err(EACCES), ZUPD_E_IO);
+    /* a permission error reads as one, not as "input/output error" */
+    assert_int_equal(zu_errno_to_err(EACCES), ZUPD_E_PERM);
+    assert_int_equal(zu_errno_to_err(EPERM), ZUPD_E_PERM);
+    assert_non_null(strstr(zupd_strerror(ZUPD_E_PERM), "permission denied"));
     assert_int_equal(zu_errno_to_err(EEXIST), ZUPD_E_IO);
     assert_int_equal(zu_errno_to_err(ELOOP), ZUPD_E_IO);
 }
@@ -181,6 +184,8 @@ test_errno_map(void **state)
         assert_int_equal(zu_errno_map(ENOSPC, f), ZUPD_E_NOSPACE);
         assert_int_equal(zu_errno_map(EDQUOT, f), ZUPD_E_NOSPACE);
         assert_int_equal(zu_errno_map(EIO, f), ZUPD_E_IO);
+        assert_int_equal(zu_errno_map(EACCES, f), ZUPD_E_PERM);
+        assert_int_equal(zu_errno_map(EPERM, f), ZUPD_E_PERM);
         assert_int_equal(zu_errno_map(ENOENT, f),
                          (f & ZU_ERRNO_NO_NOTFOUND) != 0 ? ZUPD_E_IO : ZUPD_E_NOTFOUND);
         assert_int_equal(zu_errno_map(EEXIST, f),

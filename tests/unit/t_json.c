@@ -253,6 +253,47 @@ test_error_text_and_getters(void **state)
     json_decref(v);
 }
 
+/* zu_utf8_valid agrees with jansson: json_string() accepts exactly what it
+ * calls valid */
+static void
+test_utf8_valid(void **state)
+{
+    static const char *good[] = {"",
+                                 "ascii",
+                                 "caf\xc3\xa9",
+                                 "\xe2\x82\xac",
+                                 "\xf0\x9f\x98\x80",
+                                 "\xef\xbf\xbf",
+                                 "\xf4\x8f\xbf\xbf"};
+    static const char *bad[] = {
+        "caf\xe9",          /* latin-1 */
+        "\xc3",             /* truncated */
+        "\xe2\x82",         /* truncated */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong */
+        "\xf0\x80\x80\xaf", /* overlong */
+        "\xed\xa0\x80",     /* surrogate U+D800 */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xff",
+        "\x80",
+        "a\xbf",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        json_t *j = json_string(good[i]);
+
+        assert_true(zu_utf8_valid(good[i]));
+        assert_non_null(j);
+        json_decref(j);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_false(zu_utf8_valid(bad[i]));
+        assert_null(json_string(bad[i]));
+    }
+}
+
 int
 main(void)
 {
@@ -266,6 +307,7 @@ main(void)
         cmocka_unit_test(test_strictness),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_error_text_and_getters),
+        cmocka_unit_test(test_utf8_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/keys/passphrase.h -- where the publisher's passphrases come from:
+ * the environment (taken out of it at startup), a passphrase file, the
+ * terminal. Every secret goes from read(2) straight into sodium_malloc
+ * memory: no stdio buffer, no copy left in the environment. */
+#ifndef ZP_PASSPHRASE_H
+#define ZP_PASSPHRASE_H
+
+#include <stddef.h>
+
+#include "zu/internal.h"
+
+/* Move every ZUPD_PASSPHRASE and ZUPD_PASSPHRASE_<NAME> variable out of the
+ * environment into sodium_malloc memory: the value bytes are wiped where
+ * they were (so /proc/PID/environ no longer shows them) and the variable is
+ * unset (so a program run later does not get it). Call first in main(),
+ * before any thread starts. Idempotent. */
+void zp_pass_env_take(void);
+
+/* The value of variable name ("ZUPD_PASSPHRASE" or "ZUPD_PASSPHRASE_X")
+ * that zp_pass_env_take() took, or NULL. Borrowed, valid until exit. */
+const char *zp_pass_env(const char *name);
+
+/* The first line of passphrase file path into buf[0..cap), NUL-terminated,
+ * without its line end. The file must be a regular file of the user with
+ * no permission for group or others (as key files): else ZUPD_E_PERM and
+ * why says so. Read with read(2) into buf; what follows the first line is
+ * wiped. Returns ZUPD_OK, ZUPD_E_PERM, ZUPD_E_PASSPHRASE (empty, longer
+ * than cap - 1, unreadable: why says which). */
+ZU_NODISCARD int zp_pass_file_read(const char *path, char *buf, size_t cap, char *why,
+                                   size_t why_cap);
+
+/* Ask on /dev/tty with prompt, echo off; one line into buf[0..cap) as
+ * above. ZUPD_E_PASSPHRASE when there is no terminal or the line is empty. */
+ZU_NODISCARD int zp_pass_tty_read(const char *prompt, char *buf, size_t cap);
+
+#endif
