@@ -17,6 +17,7 @@ endif
 FUZZ_TCFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) \
 	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
 EXTRA_DIST += tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/dict/json.dict tests/fuzz/dict/http.dict
 
 # The fetch client state parser (an untrusted file) and header-value filter.
 FUZZ_TARGETS += tests/fuzz/fuzz_fetch_state
