@@ -680,8 +680,12 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     zupd_store_state_release(&s);
     if (to[0] == 0 || !zupd_store_has(st, to)) {
         zupd_store_free(st);
+        if (to[0] == 0)
+            return zupd_fail(ZUPD_E_NOTFOUND,
+                             "cannot roll back '%s': no earlier version of it is installed",
+                             c->name);
         return zupd_fail(ZUPD_E_NOTFOUND, "cannot roll back '%s': %s is not installed", c->name,
-                         to[0] ? to : "no earlier version");
+                         to);
     }
     rc = switch_checked(cli, c, st, to, cur, err, sizeof(err));
     zupd_store_free(st);

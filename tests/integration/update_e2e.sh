@@ -29,6 +29,9 @@ print("  idle check: %(requests)d requests, %(bytes)d body bytes" % d)
 assert d["requests"] == 2 and not d["metadata_changed"]
 PY
 
+expect_rc 25 "rollback with no earlier version installed" $Z rollback product
+grep -q "cannot roll back 'product': no earlier version of it is installed" "$work/err" &&
+    ok "rollback says there is no earlier version" || bad "rollback message: $(cat "$work/err")"
 publish product 2.0 "$work/v2" && promote product 2.0 stable || exit 1
 expect_rc 0 "update 1.0 -> 2.0" $Z --json update
 tree_is "$work/v2" && ok "install path holds 2.0" || bad "install path is not 2.0"
