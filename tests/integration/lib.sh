@@ -340,12 +340,17 @@ serve_tree() {
     eval "SPORT=\${srv${LIB_NSERVE}_url##*:}"
 }
 
-# start_repo: init $work/repo, serve it; sets PORT
-start_repo() {
+# init_repo: a vendor repository in $work/repo, its keys in $work/keys
+init_repo() {
     "$MIRROR" init "$work/repo" --keys "$work/keys" >"$work/init.log" 2>&1 || {
         cat "$work/init.log"
         return 1
     }
+}
+
+# start_repo: init $work/repo, serve it; sets PORT
+start_repo() {
+    init_repo || return 1
     serve_tree "$work/repo" || return 1
     PORT=$SPORT
 }

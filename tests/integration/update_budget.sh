@@ -11,10 +11,7 @@ set -u
 need python3
 test_init budget
 
-"$MIRROR" init "$work/repo" --keys "$work/keys" >"$work/init.log" 2>&1 || {
-    cat "$work/init.log"
-    exit 1
-}
+init_repo || exit 1
 start_fixture srv repo "$work" || exit 1
 make_tree "$work/v1" 1.0 30
 publish product 1.0 "$work/v1" && promote product 1.0 stable || exit 1

@@ -13,10 +13,7 @@ need python3
 test_init limits
 at_exit 'umount "$work/small" 2>/dev/null'
 
-"$MIRROR" init "$work/repo" --keys "$work/keys" >"$work/init.log" 2>&1 || {
-    cat "$work/init.log"
-    exit 1
-}
+init_repo || exit 1
 start_fixture srv repo "$work" || exit 1
 make_tree "$work/v1" 1.0 10
 publish product 1.0 "$work/v1" && promote product 1.0 stable || exit 1
