@@ -45,6 +45,9 @@ EXTRA_DIST += tests/integration/serve_slow.sh tests/integration/serve_slow.py
 
 # benchmarks: `make bench`, never make check
 EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh
+noinst_PROGRAMS += tests/bench/manifest_mem
+tests_bench_manifest_mem_SOURCES = tests/bench/manifest_mem.c
+tests_bench_manifest_mem_LDADD = lib/libzupd_core.la
 
 # tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
 # from a repository zupd-mirror published
