@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,7 +65,10 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     s->ctx = zupd_ctx_new();
     if (s->ctx == NULL)
         return ZUPD_E_NOMEM;
-    zupd_ctx_set_log(s->ctx, log_stderr, NULL, cli->quiet ? ZUPD_LOG_ERR : ZUPD_LOG_WARN);
+    zupd_ctx_set_log(s->ctx, log_stderr, NULL,
+                     cli->quiet     ? ZUPD_LOG_ERR
+                     : cli->verbose ? ZUPD_LOG_DEBUG
+                                    : ZUPD_LOG_WARN);
     co.connect_timeout_ms = (uint32_t)cli->conf.connect_timeout * 1000u;
     co.low_speed_time = (uint32_t)cli->conf.low_speed_time;
     co.low_speed_limit = (uint32_t)cli->conf.low_speed_limit;
@@ -367,6 +371,56 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
     return -1;
 }
 
+/* A refusal is a security decision on what the mirror sent; a failure is
+ * trouble on the way (network, disk, configuration). */
+static const char *
+failure_kind(int rc)
+{
+    switch (rc) {
+    case ZUPD_E_FORMAT:
+    case ZUPD_E_TOOBIG:
+    case ZUPD_E_SIG:
+    case ZUPD_E_THRESHOLD:
+    case ZUPD_E_EXPIRED:
+    case ZUPD_E_ROLLBACK:
+    case ZUPD_E_HASH:
+    case ZUPD_E_LENGTH:
+    case ZUPD_E_KEYTYPE:
+    case ZUPD_E_SPEC:
+    case ZUPD_E_ROLE:
+    case ZUPD_E_MISMATCH:
+        return "refused";
+    default:
+        return "failed";
+    }
+}
+
+/* One line per event of update_one (docs/zupd.1, LOGGING): key=value, the
+ * reason last, to the end of the line. */
+static void
+log_update(const char *comp, const char *action, int rc, const char *from, const char *to,
+           uint64_t bytes, const char *reason)
+{
+    from = from[0] ? from : "none";
+    to = to[0] ? to : "none";
+    if (strcmp(action, "installed") == 0)
+        zupd_log_event(LOG_NOTICE, "component=%s action=installed from=%s to=%s bytes=%" PRIu64,
+                       comp, from, to, bytes);
+    else if (strcmp(action, "up-to-date") == 0 || strcmp(action, "held") == 0)
+        zupd_log_event(LOG_INFO, "component=%s action=%s version=%s", comp, action, from);
+    else if (strcmp(action, "bad") == 0)
+        zupd_log_event(LOG_WARNING,
+                       "component=%s action=refused from=%s to=%s reason=%s is marked bad (a "
+                       "health check failed on it)",
+                       comp, from, to, to);
+    else if (strcmp(action, "rolled-back") == 0)
+        zupd_log_event(LOG_ERR, "component=%s action=rolled-back from=%s to=%s reason=%s", comp,
+                       from, to, reason);
+    else
+        zupd_log_event(LOG_ERR, "component=%s action=%s from=%s to=%s reason=%s (%s)", comp,
+                       failure_kind(rc), from, to, reason[0] ? reason : "-", zupd_strerror(rc));
+}
+
 static int
 update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_conf *c,
            json_t *report)
@@ -390,6 +444,8 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &state);
     if (rc != ZUPD_OK) {
+        snprintf(err, sizeof(err), "cannot open the state of '%s'", c->name);
+        action = "failed";
         exit_code = zupd_fail(rc, "cannot open the state of '%s'", c->name);
         goto out;
     }
@@ -455,6 +511,7 @@ fail:
     exit_code = zupd_fail(rc, "cannot update '%s': %s", c->name, err);
     action = "failed";
 out:
+    log_update(c->name, action, rc, cur, ver, stats.downloaded, err);
     if (!cli->json && !cli->quiet &&
         (strcmp(action, "up-to-date") == 0 || strcmp(action, "held") == 0 ||
          strcmp(action, "bad") == 0))
@@ -493,8 +550,10 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
     if (rc == ZUPD_OK)
         rc = zupd_updater_refresh(s.u, NULL, err, sizeof(err));
     if (rc != ZUPD_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             note_result(cli, sel[i]->name, NULL, err);
+            log_update(sel[i]->name, "failed", rc, "", "", 0, err);
+        }
         session_close(&s);
         json_decref(report);
         return zupd_fail(rc, "cannot update: %s", err);

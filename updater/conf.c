@@ -66,6 +66,7 @@ static const struct conf_key top_keys[] = {
     {"max_release_size", K_SIZE, 0, 0, NULL},
     {"max_cache_size", K_SIZE, 0, 0, NULL},
     {"mirror_time_budget", K_INT, 1, 86400, NULL}, /* seconds */
+    {"log_syslog", K_BOOL, 0, 0, NULL},
     {"components", K_GROUPS, 0, 0, component_keys},
     {"policy", K_GROUP, 0, 0, policy_keys},
     {NULL, K_STRING, 0, 0, NULL},
@@ -335,6 +336,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->max_release_size = ZUPD_DEFAULT_MAX_RELEASE_SIZE;
     o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
     o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
+    o->log_syslog = true;
     config_init(&cfg);
     /* a regular file (a FIFO would block), not a symlink, that only root
      * or we can write: it names the trusted root and the hooks zupd runs */
@@ -403,6 +405,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             goto out;
         if (config_lookup_int(&cfg, "mirror_time_budget", &v) == CONFIG_TRUE)
             o->mirror_time_budget = v;
+        if (config_lookup_bool(&cfg, "log_syslog", &v) == CONFIG_TRUE)
+            o->log_syslog = v != 0;
     }
     s = config_lookup(&cfg, "components");
     if (s != NULL) {

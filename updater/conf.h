@@ -36,6 +36,7 @@ struct zupd_opts {
     uint64_t max_release_size;
     uint64_t max_cache_size;
     long mirror_time_budget; /* seconds one mirror may cost an update */
+    bool log_syslog;         /* events to syslog (updater/events.c) */
     struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
     size_t n_components;
     /* optional enterprise policy repository: channel pointers only */

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zupd/zupd.h>
@@ -51,6 +53,82 @@ state_dir_open(const char *dir, int *dfd, char *err, size_t cap)
     return rc;
 }
 
+/* The exclusive holder's "pid N: zupd COMMAND", so that a run it blocks can
+ * say which run holds the lock (a shared holder writes nothing: it would
+ * overwrite the others'). */
+static void
+holder_write(const struct zupd_cli *cli, int fd)
+{
+    char line[128];
+    int n;
+
+    n = snprintf(line, sizeof(line), "pid %ld: zupd %s\n", (long)getpid(),
+                 cli->command != NULL ? cli->command : "");
+    if (n <= 0 || ftruncate(fd, 0) != 0)
+        return;
+    (void)!pwrite(fd, line, strlen(line), 0);
+}
+
+/* What the lock file says of its holder, if that process still runs; "" when
+ * the holders are readers (status, verify) or the line is stale. */
+static void
+holder_read(int fd, char *buf, size_t cap)
+{
+    ssize_t n;
+    long pid;
+
+    buf[0] = 0;
+    n = pread(fd, buf, cap - 1, 0);
+    if (n <= 0) {
+        buf[0] = 0;
+        return;
+    }
+    buf[n] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    if (sscanf(buf, "pid %ld:", &pid) != 1 || pid <= 0 ||
+        (kill((pid_t)pid, 0) != 0 && errno != EPERM))
+        buf[0] = 0;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* flock, waiting up to cli->wait seconds (-1 forever, 0 not at all) */
+static int
+lock_wait(const struct zupd_cli *cli, int fd, bool exclusive)
+{
+    const char *dir = cli->conf.state_dir;
+    double deadline = now_s() + (double)cli->wait;
+    bool said = false;
+    char who[128];
+
+    for (;;) {
+        if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
+            return zupd_fail(ZUPD_E_IO, "cannot lock '%s/lock': %s", dir, strerror(errno));
+        holder_read(fd, who, sizeof(who));
+        if (cli->wait == 0 || (cli->wait > 0 && now_s() >= deadline))
+            return zupd_fail(ZUPD_E_BUSY,
+                             "another zupd is %s '%s' (lock '%s/lock' is held)%s%s; try again "
+                             "later",
+                             exclusive ? "using" : "changing", dir, dir, who[0] ? " by " : "", who);
+        if (!said && !cli->quiet)
+            fprintf(stderr, "zupd: waiting for the lock '%s/lock'%s%s\n", dir,
+                    who[0] ? ", held by " : "", who);
+        said = true;
+        usleep(100 * 1000);
+    }
+}
+
 int
 zupd_lock(struct zupd_cli *cli, bool exclusive)
 {
@@ -79,17 +157,13 @@ zupd_lock(struct zupd_cli *cli, bool exclusive)
         return rc;
     }
     close(dfd);
-    /* Never waits: a second run fails at once (exit 10 + ZUPD_E_BUSY). */
-    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
-        int e = errno;
-
+    rc = lock_wait(cli, fd, exclusive);
+    if (rc != 0) {
         close(fd);
-        if (e == EWOULDBLOCK)
-            return zupd_fail(ZUPD_E_BUSY,
-                             "another zupd is %s '%s' (lock '%s/lock' is held); try again later",
-                             exclusive ? "using" : "changing", dir, dir);
-        return zupd_fail(ZUPD_E_IO, "cannot lock '%s/lock': %s", dir, strerror(e));
+        return rc;
     }
+    if (exclusive)
+        holder_write(cli, fd);
     cli->lockfd = fd;
     cli->exclusive = exclusive;
     return 0;
@@ -98,6 +172,10 @@ zupd_lock(struct zupd_cli *cli, bool exclusive)
 void
 zupd_unlock(struct zupd_cli *cli)
 {
+    /* the holder's line goes with the exclusive lock: a reader that takes
+     * the lock next must not be named as this run */
+    if (cli->lockfd >= 0 && cli->exclusive)
+        (void)!ftruncate(cli->lockfd, 0);
     if (cli->lockfd >= 0)
         close(cli->lockfd); /* releases the flock */
     cli->lockfd = -1;

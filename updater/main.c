@@ -3,8 +3,10 @@
  * dispatch. The commands are in cmd.c; the logic in libzupd. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,7 +17,8 @@
 static void
 usage(FILE *f)
 {
-    fputs("usage: zupd [--config FILE] [--json] [--quiet] COMMAND [ARGS]\n"
+    fputs("usage: zupd [--config FILE] [--json] [-q|--quiet] [-v|--verbose] [--wait[=SECONDS]]\n"
+          "            COMMAND [ARGS]\n"
           "\n"
           "commands:\n"
           "  check                      refresh signed metadata, say what would change\n"
@@ -45,6 +48,23 @@ zupd_fail(int rc, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return rc == ZUPD_OK ? EXIT_USAGE : EXIT_ERR_BASE + rc;
+}
+
+/* --wait=SECONDS: 0 to 31 days */
+static int
+parse_seconds(const char *s, long *out)
+{
+    char *end;
+    long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != 0 || v > 31L * 86400)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 /* lock: the state directory's lock the command takes (updater/lock.c):
@@ -80,6 +100,15 @@ main(int argc, char **argv)
             cli.json = true;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             cli.quiet = true;
+        } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+            cli.verbose = true;
+        } else if (strcmp(argv[i], "--wait") == 0) {
+            cli.wait = -1;
+        } else if (strncmp(argv[i], "--wait=", 7) == 0) {
+            if (parse_seconds(argv[i] + 7, &cli.wait) != 0) {
+                fprintf(stderr, "zupd: --wait: '%s' is not a number of seconds\n", argv[i] + 7);
+                return EXIT_USAGE;
+            }
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -109,12 +138,15 @@ main(int argc, char **argv)
             fprintf(stderr, "zupd: %s\n", err);
             return EXIT_USAGE;
         }
+        cli.command = cmds[k].name;
+        zupd_log_open(&cli);
         cli.progress = !cli.quiet && !cli.json && isatty(STDERR_FILENO);
         rc = zupd_lock(&cli, cmds[k].lock == LOCK_EXCLUSIVE);
         if (rc == 0)
             rc = cmds[k].fn(&cli, argc - i, argv + i);
         zupd_unlock(&cli);
         zupd_conf_release(&cli.conf);
+        zupd_log_close();
         return rc;
     }
     fprintf(stderr, "zupd: unknown command '%s'\n", argv[i]);

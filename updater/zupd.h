@@ -20,9 +20,12 @@ struct zupd_cli {
     struct zupd_opts conf;
     bool json;
     bool quiet;
-    bool progress;  /* a terminal: show a progress bar */
-    int lockfd;     /* the state directory's lock (updater/lock.c), -1 none */
-    bool exclusive; /* it is held exclusively: leftovers may be removed */
+    bool verbose;        /* -v: the library's info and debug lines on stderr */
+    long wait;           /* --wait: seconds to wait for the lock, -1 forever, 0 not */
+    const char *command; /* the command's name, for the lock and the log */
+    bool progress;       /* a terminal: show a progress bar */
+    int lockfd;          /* the state directory's lock (updater/lock.c), -1 none */
+    bool exclusive;      /* it is held exclusively: leftovers may be removed */
 };
 
 int zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv);
@@ -33,10 +36,12 @@ int zupd_cmd_hold(struct zupd_cli *cli, int argc, char **argv);
 int zupd_cmd_release(struct zupd_cli *cli, int argc, char **argv);
 int zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv);
 
-/* Take the state directory's lock, shared or exclusive, without waiting;
- * checks the state directory first (not a symlink, owned by root or us, not
- * writable by group or others). Returns 0, or the exit code after printing
- * why (10 + ZUPD_E_BUSY when another zupd holds it). */
+/* Take the state directory's lock, shared or exclusive, waiting cli->wait
+ * seconds for it (-1 forever, 0 not at all); checks the state directory
+ * first (not a symlink, owned by root or us, not writable by group or
+ * others). The exclusive holder writes "pid N: zupd COMMAND" into the lock
+ * so that the runs it blocks can name it. Returns 0, or the exit code after
+ * printing why (10 + ZUPD_E_BUSY when another zupd holds it). */
 int zupd_lock(struct zupd_cli *cli, bool exclusive);
 void zupd_unlock(struct zupd_cli *cli);
 /* Open a component's store as the lock allows: leftovers of a crash are
@@ -44,6 +49,14 @@ void zupd_unlock(struct zupd_cli *cli);
 struct zupd_store;
 int zupd_store_open_locked(const struct zupd_cli *cli, const char *component,
                            struct zupd_store **out);
+
+/* The log (updater/events.c): one line per event of an update (installed,
+ * up to date, held, refused, failed, rolled back) to syslog (LOG_DAEMON,
+ * ident "zupd"), or to the datagram socket $ZUPD_SYSLOG_SOCKET (tests).
+ * Nothing when zupd.conf says log_syslog = false. */
+void zupd_log_open(const struct zupd_cli *cli);
+void zupd_log_event(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void zupd_log_close(void);
 
 /* One git-style error line on stderr ("zupd: ..."), and the exit code for
  * a library error. */

@@ -3,7 +3,8 @@
 # tests/integration/update_local.sh -- the endpoint against local trouble
 # (issue 14): one zupd at a time (the state directory's lock: a status during
 # a slow update leaves its staging tree alone, a second update fails at once
-# with exit 34), files that are not files (a FIFO as trusted root, zupd.conf
+# with exit 34 naming the holder's pid, --wait=1 gives up after 1 s and
+# --wait=60 status runs once the update is done), files that are not files (a FIFO as trusted root, zupd.conf
 # or key file is refused at once, never waited on), state, configuration and
 # trusted root that others could have written (refused), and an install path
 # that is a directory (refused before `current` moves).
@@ -44,8 +45,23 @@ expect_rc 34 "a second update at once: exit 34" $Z update
 grep -q "another zupd is using '$work/state' (lock '$work/state/lock' is held)" "$work/err" \
     && ok "the second update names the lock" || { bad "no lock message"; cat "$work/err"; }
 expect_rc 34 "verify during an update: exit 34" $Z verify
+check "a blocked run names the holder" "$(cat "$work/err")" "is held\) by pid $upd: zupd update;"
+# --wait=SECONDS: waits that long, then exit 34 naming the holder
+t0=$(date +%s.%N)
+expect_rc 34 "--wait=1 update during an update: exit 34" $Z --wait=1 update
+t1=$(date +%s.%N)
+check "it waited, naming the holder" "$(cat "$work/err")" "waiting for the lock '$work/state/lock', held by pid $upd: zupd update"
+check "then gave up naming it" "$(cat "$work/err")" "is held\) by pid $upd: zupd update; try again later"
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 0.9 && b - a < 5) }' \
+    && ok "--wait=1 waited about 1 s" || bad "--wait=1 took $t0 -> $t1"
 kill -0 $upd 2>/dev/null && ok "the update was still running during those checks" \
     || bad "the update ended too soon for the lock checks to mean anything"
+# a shared run waits for the exclusive holder, and runs once it is gone
+expect_rc 0 "--wait=60 status during an update waits for it" $Z --wait=60 status
+check "status ran after the update: 1.0 is current" "$(cat "$work/out")" "current: +1.0"
+check "status said whom it waited for" "$(cat "$work/err")" "held by pid $upd: zupd update"
+expect_rc 1 "--wait=soon: a usage error" $Z --wait=soon status
+check "its message" "$(cat "$work/err")" "--wait: 'soon' is not a number of seconds"
 wait $upd
 rc=$?
 eq "the first update succeeds" "$rc" 0 || cat "$work/upd1.err"

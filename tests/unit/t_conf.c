@@ -49,6 +49,8 @@ test_sample_config(void **state)
     zupd_conf_release(&o);
 }
 
+#define M_ "mirrors = [\"http://127.0.0.1:1/\"];\n"
+
 static void
 test_defaults(void **state)
 {
@@ -66,6 +68,10 @@ test_defaults(void **state)
     assert_string_equal(o.components[0].channel, "stable");
     assert_int_equal(o.components[0].keep, 3);
     assert_int_equal(o.connect_timeout, 10);
+    assert_true(o.log_syslog);
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M_ "log_syslog = false;\n", &o, err, sizeof(err)), 0);
+    assert_false(o.log_syslog);
     zupd_conf_release(&o);
 }
 
@@ -131,6 +137,7 @@ test_wrong_types(void **state)
     expect_refused(M "trusted_root = true;\n", ":2: 'trusted_root' must be a string");
     expect_refused(M COMP("keep = \"5\";"), ":2: 'components.keep' must be an integer");
     expect_refused(M "parallel = 2.5;\n", ":2: 'parallel' must be an integer");
+    expect_refused(M "log_syslog = 1;\n", ":2: 'log_syslog' must be a boolean");
     expect_refused(M "connect_timeout = false;\n", ":2: 'connect_timeout' must be an integer");
     expect_refused("mirrors = \"http://x/\";\n", ":1: 'mirrors' must be a list of strings");
     expect_refused("mirrors = [1];\n", ":1: 'mirrors' must be a list of strings");
