@@ -3,8 +3,13 @@
  * is done by libzupd (update.h, store.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,29 +289,142 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
     return exit_code;
 }
 
-/* Run a hook or health check with sh -c; 0 when it exits 0. */
-static int
-run_hook(const char *cmd, const char *comp, const char *version, const char *previous)
+/* How long what a hook leaves behind, or a hook past its timeout, has
+ * between SIGTERM and SIGKILL; and how long its output is read after that
+ * (a process that left the group may hold the pipe open for ever). */
+#define HOOK_GRACE_MS 3000
+#define HOOK_DRAIN_MS 1000
+#define HOOK_LINE_MAX 1024
+
+enum hook_result { HOOK_OK, HOOK_FAILED, HOOK_TIMED_OUT };
+
+static int64_t
+now_ms(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One line of a hook's output to stderr, never stdout (--json), as
+ * "zupd: COMPONENT HOOK: line"; control characters become '?' so a hook
+ * cannot forge log lines or move the terminal's cursor. */
+static void
+hook_line(const char *comp, const char *what, char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = line[i] == '\t' ? ' ' : '?';
+    fprintf(stderr, "zupd: %s %s: %.*s\n", comp, what, (int)len, line);
+}
+
+/* Run hook `what` (cmd, with sh -c) of comp in a process group of its own,
+ * stdin /dev/null, stdout and stderr copied line by line to our stderr.
+ * After timeout_s seconds (0: none) the group gets SIGTERM, then SIGKILL
+ * HOOK_GRACE_MS later; so does what the hook leaves running when it exits.
+ * HOOK_OK when cmd is NULL or it exits 0. */
+static enum hook_result
+run_hook(const char *what, const char *cmd, unsigned timeout_s, const char *comp,
+         const char *version, const char *previous)
+{
+    char line[HOOK_LINE_MAX];
+    size_t len = 0;
+    int pfd[2] = {-1, -1}, status = 0;
+    int64_t deadline, term_at = -1;
+    bool reaped = false, killed = false, timed_out = false;
     pid_t pid;
-    int status;
 
     if (cmd == NULL)
-        return 0;
+        return HOOK_OK;
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        fprintf(stderr, "zupd: cannot run %s of '%s': %s\n", what, comp, strerror(errno));
+        return HOOK_FAILED;
+    }
     fflush(NULL);
     pid = fork();
-    if (pid < 0)
-        return -1;
+    if (pid < 0) {
+        fprintf(stderr, "zupd: cannot run %s of '%s': %s\n", what, comp, strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return HOOK_FAILED;
+    }
     if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        (void)setpgid(0, 0);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+            _exit(127);
+        signal(SIGPIPE, SIG_DFL);
         setenv("ZUPD_COMPONENT", comp, 1);
         setenv("ZUPD_VERSION", version, 1);
         setenv("ZUPD_PREVIOUS_VERSION", previous, 1);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        ;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    (void)setpgid(pid, pid); /* as the child does: whichever runs first */
+    close(pfd[1]);
+    deadline = timeout_s > 0 ? now_ms() + (int64_t)timeout_s * 1000 : INT64_MAX;
+    for (;;) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int64_t now;
+        ssize_t n;
+
+        if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
+            reaped = true;
+            if (term_at < 0) { /* what it left behind in its group */
+                (void)kill(-pid, SIGTERM);
+                term_at = now_ms();
+            }
+        }
+        if (reaped && pfd[0] < 0)
+            break;
+        now = now_ms();
+        if (!reaped && term_at < 0 && now >= deadline) {
+            timed_out = true;
+            (void)kill(-pid, SIGTERM);
+            term_at = now;
+        }
+        if (term_at >= 0 && !killed && now >= term_at + HOOK_GRACE_MS) {
+            (void)kill(-pid, SIGKILL);
+            killed = true;
+        }
+        if (killed && reaped && now >= term_at + HOOK_GRACE_MS + HOOK_DRAIN_MS)
+            break;
+        /* 100 ms: waitpid() has no descriptor to poll for the hook's exit */
+        if (poll(&p, pfd[0] >= 0 ? 1 : 0, 100) <= 0 || pfd[0] < 0)
+            continue;
+        n = read(pfd[0], line + len, sizeof(line) - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(pfd[0]);
+            pfd[0] = -1;
+            continue;
+        }
+        len += (size_t)n;
+        for (char *nl; (nl = memchr(line, '\n', len)) != NULL;) {
+            size_t k = (size_t)(nl - line);
+            hook_line(comp, what, line, k);
+            memmove(line, nl + 1, len - k - 1);
+            len -= k + 1;
+        }
+        if (len == sizeof(line)) { /* a line too long: in pieces */
+            hook_line(comp, what, line, len);
+            len = 0;
+        }
+    }
+    if (len > 0)
+        hook_line(comp, what, line, len);
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (!reaped)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    if (timed_out) {
+        fprintf(stderr, "zupd: %s of '%s' timed out after %u s: killed\n", what, comp, timeout_s);
+        return HOOK_TIMED_OUT;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? HOOK_OK : HOOK_FAILED;
 }
 
 static void
@@ -333,9 +451,10 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
                const char *version, const char *previous, char *err, size_t cap)
 {
     struct zupd_store_state state;
+    enum hook_result hc;
     int rc;
 
-    if (run_hook(c->pre_switch, c->name, version, previous) != 0) {
+    if (run_hook("pre_switch", c->pre_switch, 0, c->name, version, previous) != HOOK_OK) {
         snprintf(err, cap, "pre_switch hook failed: not switching to %s", version);
         return ZUPD_E_MISUSE;
     }
@@ -351,8 +470,10 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
         snprintf(err, cap, "cannot switch to %s: %s", version, zupd_strerror(rc));
         return rc;
     }
-    if (run_hook(c->health_check, c->name, version, previous) == 0) {
-        if (run_hook(c->post_switch, c->name, version, previous) != 0)
+    hc = run_hook("health_check", c->health_check, c->health_check_timeout, c->name, version,
+                  previous);
+    if (hc == HOOK_OK) {
+        if (run_hook("post_switch", c->post_switch, 0, c->name, version, previous) != HOOK_OK)
             fprintf(stderr, "zupd: warning: post_switch hook of '%s' failed\n", c->name);
         return ZUPD_OK;
     }
@@ -365,7 +486,8 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
             fprintf(stderr, "zupd: warning: cannot mark %s bad\n", version);
         zupd_store_state_release(&state);
     }
-    snprintf(err, cap, "health check failed on %s: back on %s, %s marked bad", version,
+    snprintf(err, cap, "health check %s on %s: back on %s, %s marked bad",
+             hc == HOOK_TIMED_OUT ? "timed out" : "failed", version,
              previous[0] ? previous : "nothing", version);
     (void)cli;
     return -1;

@@ -41,10 +41,15 @@ struct conf_key {
 };
 
 static const struct conf_key component_keys[] = {
-    {"name", K_STRING, 0, 0, NULL},       {"role", K_STRING, 0, 0, NULL},
-    {"channel", K_STRING, 0, 0, NULL},    {"install_path", K_STRING, 0, 0, NULL},
-    {"keep", K_INT, 1, 100, NULL},        {"health_check", K_STRING, 0, 0, NULL},
-    {"pre_switch", K_STRING, 0, 0, NULL}, {"post_switch", K_STRING, 0, 0, NULL},
+    {"name", K_STRING, 0, 0, NULL},
+    {"role", K_STRING, 0, 0, NULL},
+    {"channel", K_STRING, 0, 0, NULL},
+    {"install_path", K_STRING, 0, 0, NULL},
+    {"keep", K_INT, 1, 100, NULL},
+    {"health_check", K_STRING, 0, 0, NULL},
+    {"pre_switch", K_STRING, 0, 0, NULL},
+    {"post_switch", K_STRING, 0, 0, NULL},
+    {"health_check_timeout", K_INT, 1, 86400, NULL},
     {NULL, K_STRING, 0, 0, NULL},
 };
 
@@ -67,6 +72,7 @@ static const struct conf_key top_keys[] = {
     {"max_cache_size", K_SIZE, 0, 0, NULL},
     {"mirror_time_budget", K_INT, 1, 86400, NULL}, /* seconds */
     {"log_syslog", K_BOOL, 0, 0, NULL},
+    {"health_check_timeout", K_INT, 1, 86400, NULL},
     {"components", K_GROUPS, 0, 0, component_keys},
     {"policy", K_GROUP, 0, 0, policy_keys},
     {NULL, K_STRING, 0, 0, NULL},
@@ -204,10 +210,10 @@ dup_opt(const config_setting_t *parent, const char *name, bool *bad)
 }
 
 static int
-load_component(struct zupd_component_conf *c, const config_setting_t *s, const char *path,
-               char *err, size_t cap)
+load_component(struct zupd_component_conf *c, const config_setting_t *s, unsigned hc_timeout,
+               const char *path, char *err, size_t cap)
 {
-    int line = config_setting_source_line(s), keep = 3;
+    int line = config_setting_source_line(s), keep = 3, hct = (int)hc_timeout;
     bool bad = false;
     char msg[256];
 
@@ -240,6 +246,8 @@ load_component(struct zupd_component_conf *c, const config_setting_t *s, const c
     }
     (void)config_setting_lookup_int(s, "keep", &keep); /* type and range: check_group */
     c->keep = (unsigned)keep;
+    (void)config_setting_lookup_int(s, "health_check_timeout", &hct); /* 1..86400: check_group */
+    c->health_check_timeout = (unsigned)hct;
     return 0;
 }
 
@@ -337,6 +345,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->mirror_time_budget = ZUPD_DEFAULT_MIRROR_TIME_BUDGET;
     o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     o->log_syslog = true;
+    o->health_check_timeout = 60;
     config_init(&cfg);
     /* a regular file (a FIFO would block), not a symlink, that only root
      * or we can write: it names the trusted root and the hooks zupd runs */
@@ -407,6 +416,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->mirror_time_budget = v;
         if (config_lookup_bool(&cfg, "log_syslog", &v) == CONFIG_TRUE)
             o->log_syslog = v != 0;
+        if (config_lookup_int(&cfg, "health_check_timeout", &v) == CONFIG_TRUE)
+            o->health_check_timeout = (unsigned)v;
     }
     s = config_lookup(&cfg, "components");
     if (s != NULL) {
@@ -422,7 +433,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
         }
         for (int i = 0; i < n; i++) {
             struct zupd_component_conf *c = &o->components[o->n_components++];
-            if (load_component(c, config_setting_get_elem(s, (unsigned)i), path, err, cap) != 0)
+            if (load_component(c, config_setting_get_elem(s, (unsigned)i), o->health_check_timeout,
+                               path, err, cap) != 0)
                 goto out;
             for (size_t j = 0; j + 1 < o->n_components; j++)
                 if (strcmp(o->components[j].name, c->name) == 0) {

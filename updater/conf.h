@@ -20,6 +20,8 @@ struct zupd_component_conf {
     char *health_check; /* command run after a switch, NULL for none */
     char *pre_switch;   /* hook before the switch, NULL for none */
     char *post_switch;  /* hook after the switch, NULL for none */
+    /* seconds a health check may run before the release is unhealthy */
+    unsigned health_check_timeout;
 };
 
 struct zupd_opts {
@@ -37,6 +39,8 @@ struct zupd_opts {
     uint64_t max_cache_size;
     long mirror_time_budget; /* seconds one mirror may cost an update */
     bool log_syslog;         /* events to syslog (updater/events.c) */
+    /* seconds, the components' default health_check_timeout (60) */
+    unsigned health_check_timeout;
     struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
     size_t n_components;
     /* optional enterprise policy repository: channel pointers only */

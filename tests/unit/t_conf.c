@@ -181,6 +181,35 @@ test_range_edges_accepted(void **state)
     zupd_conf_release(&o);
 }
 
+/* health_check_timeout: 60 s unless set; a global default each component
+ * inherits, overridden per component; 1..86400 (issue 15) */
+static void
+test_health_check_timeout(void **state)
+{
+    struct zupd_opts o;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(load_text(M COMP(""), &o, err, sizeof(err)), 0);
+    assert_int_equal(o.components[0].health_check_timeout, 60);
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M "health_check_timeout = 5;\n"
+                                 "components = ({ name = \"a\"; role = \"avdb\"; "
+                                 "install_path = \"/a\"; },\n"
+                                 "  { name = \"b\"; role = \"avdb\"; install_path = \"/b\"; "
+                                 "health_check_timeout = 86400; });\n",
+                               &o, err, sizeof(err)),
+                     0);
+    assert_int_equal(o.components[0].health_check_timeout, 5);
+    assert_int_equal(o.components[1].health_check_timeout, 86400);
+    zupd_conf_release(&o);
+    expect_refused(M "health_check_timeout = 0;\n", ":2: 'health_check_timeout' must be 1..86400");
+    expect_refused(M COMP("health_check_timeout = 86401;"),
+                   ":2: 'components.health_check_timeout' must be 1..86400");
+    expect_refused(M COMP("health_check_timeout = \"10\";"),
+                   "'components.health_check_timeout' must be an integer");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -203,6 +232,7 @@ main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_range_edges_accepted),
+        cmocka_unit_test(test_health_check_timeout),
         cmocka_unit_test(test_missing_file),
     };
     int fd = mkstemp(path), rc;
