@@ -4,6 +4,7 @@
  * The only file of libzupd that includes curl/curl.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -52,7 +54,13 @@ struct curl_tr {
     struct zupd_ctx *ctx; /* borrowed */
     struct zupd_curl_opts o;
     char *ca_file;
+    char *ca_path;
+    char *proxy;
     char *user_agent;
+    /* the receive cap (o.max_recv_speed) for all transfers together: bytes
+     * paced since pace_t0 (ns, CLOCK_MONOTONIC) */
+    uint64_t pace_bytes;
+    uint64_t pace_t0;
     CURLSH *share; /* one connection cache, DNS cache and TLS sessions for all handles */
     struct xfer main;
     CURLM *multi; /* get_many(), made on first use */
@@ -182,11 +190,53 @@ on_header(char *buf, size_t size, size_t nitems, void *opaque)
     return len;
 }
 
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Hold the transport to o.max_recv_speed: sleep until len more bytes are
+ * due. CURLOPT_MAX_RECV_SPEED_LARGE alone is not enough: libcurl (7.88)
+ * checks it only between rounds of reads, and a round drains a fast socket,
+ * so a file of a few MB on a LAN came through at full speed. Sleeping here
+ * stops reading, TCP's window then slows the sender; it also makes the cap
+ * one for all parallel transfers. Idle time earns at most 1 s of credit. */
+static void
+pace(struct curl_tr *tr, size_t len)
+{
+    uint64_t rate = tr->o.max_recv_speed, now, due;
+
+    if (rate == 0)
+        return;
+    now = now_ns();
+    if (tr->pace_t0 == 0 || now - tr->pace_t0 > tr->pace_bytes / rate * 1000000000u + 1000000000u) {
+        tr->pace_t0 = now - 1000000000u; /* a fresh start with 1 s of credit */
+        tr->pace_bytes = rate;
+    }
+    tr->pace_bytes += len;
+    /* whole seconds and the rest apart: bytes * 1e9 overflows past 18 GB */
+    due = tr->pace_t0 + tr->pace_bytes / rate * 1000000000u +
+          tr->pace_bytes % rate * 1000000000u / rate;
+    if (due > now) {
+        struct timespec ts = {.tv_sec = (time_t)((due - now) / 1000000000u),
+                              .tv_nsec = (long)((due - now) % 1000000000u)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *opaque)
 {
     struct xfer *c = opaque;
     size_t len = size * nmemb;
+
+    pace(c->c, len);
 
     if (!c->began) {
         /* an error page or a redirect's body: drop it, but not endlessly */
@@ -246,6 +296,8 @@ curl_free_tr(void *opaque)
     if (c->share != NULL)
         curl_share_cleanup(c->share);
     free(c->ca_file);
+    free(c->ca_path);
+    free(c->proxy);
     free(c->user_agent);
     free(c);
 }
@@ -295,6 +347,13 @@ setup_handle(struct curl_tr *tr, struct xfer *c)
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (tr->ca_file != NULL)
         SET(CURLOPT_CAINFO, tr->ca_file);
+    if (tr->ca_path != NULL)
+        SET(CURLOPT_CAPATH, tr->ca_path);
+    /* set, it wins over https_proxy and the other variables libcurl reads */
+    if (tr->proxy != NULL)
+        SET(CURLOPT_PROXY, tr->proxy);
+    if (tr->o.max_recv_speed > 0)
+        SET(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)tr->o.max_recv_speed);
 #undef SET
     /* HTTP/2 needs nghttp2 in libcurl: without it stay on HTTP/1.1 */
     if (e == CURLE_OK && tr->o.http2 &&
@@ -340,9 +399,20 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     snprintf(ua, sizeof(ua), "zupd/%s", zupd_version());
     c->user_agent = strdup(c->o.user_agent != NULL ? c->o.user_agent : ua);
     c->ca_file = c->o.ca_file != NULL ? strdup(c->o.ca_file) : NULL;
-    c->o.user_agent = c->o.ca_file = NULL; /* the caller's strings are not kept */
-    if (c->user_agent == NULL || (opts != NULL && opts->ca_file != NULL && c->ca_file == NULL))
+    c->ca_path = c->o.ca_path != NULL ? strdup(c->o.ca_path) : NULL;
+    c->proxy = c->o.proxy != NULL ? strdup(c->o.proxy) : NULL;
+    if (c->o.max_recv_speed > INT64_MAX)
+        c->o.max_recv_speed = 0;
+    /* libcurl checks the rate between reads, and one read fills the whole
+     * buffer from a fast socket: a buffer above the rate lets a file through
+     * at full speed (the curl tool shrinks its buffer the same way) */
+    if (c->o.max_recv_speed > 0 && c->o.buffer_size > c->o.max_recv_speed)
+        c->o.buffer_size = c->o.max_recv_speed < 1024 ? 1024 : (size_t)c->o.max_recv_speed;
+    /* the caller's strings are not kept */
+    if (c->user_agent == NULL || (c->o.ca_file != NULL && c->ca_file == NULL) ||
+        (c->o.ca_path != NULL && c->ca_path == NULL) || (c->o.proxy != NULL && c->proxy == NULL))
         goto out;
+    c->o.user_agent = c->o.ca_file = c->o.ca_path = c->o.proxy = NULL;
     c->share = curl_share_init();
     if (c->share == NULL ||
         curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||

@@ -76,6 +76,9 @@ TESTS += tests/integration/update_chain.sh
 EXTRA_DIST += tests/integration/update_chain.sh
 TESTS += tests/integration/update_parallel.sh
 EXTRA_DIST += tests/integration/update_parallel.sh
+# zupd.conf's network settings: proxy, ca_file/ca_path, max_download_rate
+TESTS += tests/integration/update_net.sh
+EXTRA_DIST += tests/integration/update_net.sh tests/integration/net_proxy.py
 # the enterprise policy repository: pins, fleet rollbacks, floor, attacks
 TESTS += tests/integration/policy.sh
 EXTRA_DIST += tests/integration/policy.sh

@@ -59,6 +59,21 @@ session_close(struct session *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* The receive cap for this run, bytes/s for all downloads together (0:
+ * none): max_download_rate, unless the local time now is in
+ * full_speed_window. Decided when the run starts. */
+static uint64_t
+download_rate(const struct zupd_opts *o)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (o->has_full_speed_window && localtime_r(&now, &tm) != NULL &&
+        zupd_window_contains(&o->full_speed_window, (unsigned)(tm.tm_hour * 60 + tm.tm_min)))
+        return 0;
+    return o->max_download_rate;
+}
+
 static int
 session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
 {
@@ -77,6 +92,10 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
     co.connect_timeout_ms = (uint32_t)cli->conf.connect_timeout * 1000u;
     co.low_speed_time = (uint32_t)cli->conf.low_speed_time;
     co.low_speed_limit = (uint32_t)cli->conf.low_speed_limit;
+    co.ca_file = cli->conf.ca_file;
+    co.ca_path = cli->conf.ca_path;
+    co.proxy = cli->conf.proxy;
+    co.max_recv_speed = download_rate(&cli->conf);
     rc = zupd_curl_transport_new(s->ctx, &co, &s->tr);
     if (rc != ZUPD_OK) {
         snprintf(err, cap, "cannot set up libcurl");

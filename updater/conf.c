@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,11 @@ static const struct conf_key top_keys[] = {
     {"mirror_time_budget", K_INT, 1, 86400, NULL}, /* seconds */
     {"log_syslog", K_BOOL, 0, 0, NULL},
     {"health_check_timeout", K_INT, 1, 86400, NULL},
+    {"ca_file", K_STRING, 0, 0, NULL},
+    {"ca_path", K_STRING, 0, 0, NULL},
+    {"proxy", K_STRING, 0, 0, NULL},
+    {"max_download_rate", K_SIZE, 0, 0, NULL},   /* bytes/s, 0: unlimited */
+    {"full_speed_window", K_STRING, 0, 0, NULL}, /* "HH:MM-HH:MM", local time */
     {"components", K_GROUPS, 0, 0, component_keys},
     {"policy", K_GROUP, 0, 0, policy_keys},
     {NULL, K_STRING, 0, 0, NULL},
@@ -324,6 +330,41 @@ size_key(const config_t *cfg, const char *key, uint64_t *out, const char *path, 
     return 0;
 }
 
+/* "HH:MM" at s[0..5): minutes since midnight, or -1 */
+static int
+hhmm(const char *s)
+{
+    for (int i = 0; i < 5; i++)
+        if (i == 2 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+int
+zupd_window_parse(const char *s, struct zupd_window *w)
+{
+    int from, to;
+
+    if (strlen(s) != 11 || s[5] != '-')
+        return -1;
+    from = hhmm(s);
+    to = hhmm(s + 6);
+    if (from < 0 || to < 0 || from == to) /* equal bounds: empty or all day? refused */
+        return -1;
+    w->from = (unsigned)from;
+    w->to = (unsigned)to;
+    return 0;
+}
+
+bool
+zupd_window_contains(const struct zupd_window *w, unsigned minute)
+{
+    if (w->from < w->to)
+        return minute >= w->from && minute < w->to;
+    return minute >= w->from || minute < w->to; /* wraps over midnight */
+}
+
 int
 zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
 {
@@ -418,6 +459,37 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->log_syslog = v != 0;
         if (config_lookup_int(&cfg, "health_check_timeout", &v) == CONFIG_TRUE)
             o->health_check_timeout = (unsigned)v;
+        /* 0 (unlimited) is the one value size_key() does not take */
+        s = config_lookup(&cfg, "max_download_rate");
+        if (s != NULL &&
+            !(config_setting_type(s) != CONFIG_TYPE_STRING && config_setting_get_int64(s) == 0) &&
+            size_key(&cfg, "max_download_rate", &o->max_download_rate, path, err, cap) != 0)
+            goto out;
+    }
+    if (config_lookup_string(&cfg, "ca_file", &str) == CONFIG_TRUE)
+        o->ca_file = strdup(str);
+    if (config_lookup_string(&cfg, "ca_path", &str) == CONFIG_TRUE)
+        o->ca_path = strdup(str);
+    if (config_lookup_string(&cfg, "proxy", &str) == CONFIG_TRUE)
+        o->proxy = strdup(str);
+    if (config_lookup_string(&cfg, "full_speed_window", &str) == CONFIG_TRUE) {
+        s = config_lookup(&cfg, "full_speed_window");
+        if (zupd_window_parse(str, &o->full_speed_window) != 0) {
+            fail(err, cap, path, config_setting_source_line(s),
+                 "'full_speed_window' must be \"HH:MM-HH:MM\" (local time, two different times)");
+            goto out;
+        }
+        o->has_full_speed_window = true;
+    }
+    if (o->max_download_rate > 0 &&
+        o->max_download_rate < (uint64_t)o->parallel * (uint64_t)o->low_speed_limit) {
+        s = config_lookup(&cfg, "max_download_rate");
+        snprintf(msg, sizeof(msg),
+                 "'max_download_rate' must be at least parallel x low_speed_limit (%" PRIu64
+                 " bytes/s): slower downloads are aborted as stalled",
+                 (uint64_t)o->parallel * (uint64_t)o->low_speed_limit);
+        fail(err, cap, path, config_setting_source_line(s), msg);
+        goto out;
     }
     s = config_lookup(&cfg, "components");
     if (s != NULL) {
@@ -483,6 +555,9 @@ zupd_conf_release(struct zupd_opts *o)
     free(o->state_dir);
     free(o->policy_url);
     free(o->policy_root);
+    free(o->ca_file);
+    free(o->ca_path);
+    free(o->proxy);
     memset(o, 0, sizeof(*o));
 }
 

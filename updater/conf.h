@@ -24,6 +24,12 @@ struct zupd_component_conf {
     unsigned health_check_timeout;
 };
 
+/* A daily time window [from, to) in minutes since local midnight; from > to
+ * wraps over midnight ("22:00-06:00"). */
+struct zupd_window {
+    unsigned from, to;
+};
+
 struct zupd_opts {
     char *mirrors[ZUPD_CONF_MAX_MIRRORS]; /* base URLs, tried in order */
     size_t n_mirrors;
@@ -46,12 +52,24 @@ struct zupd_opts {
     /* optional enterprise policy repository: channel pointers only */
     char *policy_url;
     char *policy_root;
+    /* network (issue 15); NULL: libcurl's default */
+    char *ca_file;
+    char *ca_path;
+    char *proxy;
+    uint64_t max_download_rate; /* bytes/s outside full_speed_window; 0: none */
+    struct zupd_window full_speed_window;
+    bool has_full_speed_window;
 };
 
 /* Read path into o (zeroed first). On failure returns -1 and writes a
  * one-line message naming the file, line and setting into err. */
 int zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t err_cap);
 void zupd_conf_release(struct zupd_opts *o);
+/* Parse "HH:MM-HH:MM" (24-hour, two different times) into w. Returns 0, or
+ * -1 for anything else (w untouched). */
+int zupd_window_parse(const char *s, struct zupd_window *w);
+/* Whether minute (0..1439 since local midnight) lies in w. */
+bool zupd_window_contains(const struct zupd_window *w, unsigned minute);
 /* The component named name, or NULL. */
 const struct zupd_component_conf *zupd_conf_component(const struct zupd_opts *o, const char *name);
 

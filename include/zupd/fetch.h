@@ -149,6 +149,10 @@ struct zupd_curl_opts {
     bool http2;                  /* HTTP/2 over TLS when the server offers it */
     const char *ca_file;         /* NULL: the system's trust store; copied */
     const char *user_agent;      /* NULL: "zupd/VERSION"; copied */
+    /* added in libzupd.so.1 age 2 (issue 15) */
+    const char *ca_path;     /* NULL: none; a directory of hashed CA certificates; copied */
+    const char *proxy;       /* NULL: the environment's (https_proxy, ...); "" none; copied */
+    uint64_t max_recv_speed; /* bytes/s, all transfers together; 0: none */
 };
 
 #define ZUPD_CURL_OPTS_DEFAULT                                                                     \
@@ -156,7 +160,7 @@ struct zupd_curl_opts {
         .size = sizeof(struct zupd_curl_opts), .connect_timeout_ms = 10000,                        \
         .low_speed_limit = 1024, .low_speed_time = 30, .total_timeout_ms = 0, .max_redirs = 5,     \
         .max_retry_after = 6 * 3600, .buffer_size = 512u << 10, .http2 = true, .ca_file = NULL,    \
-        .user_agent = NULL                                                                         \
+        .user_agent = NULL, .ca_path = NULL, .proxy = NULL, .max_recv_speed = 0                    \
     }
 
 /* The default options, size set. */
@@ -168,8 +172,9 @@ zupd_curl_opts_init(struct zupd_curl_opts *o)
 
 /* A libcurl transport holding ONE easy handle, reused for every GET so
  * connections are kept alive. Only http and https are allowed, also for
- * redirects (https URLs may only redirect to https). Proxies come from the
- * usual environment variables. opts NULL: defaults. ctx is borrowed for
+ * redirects (https URLs may only redirect to https). The proxy is opts->proxy
+ * when set (it wins over the environment), else the usual environment
+ * variables (https_proxy, http_proxy, no_proxy). opts NULL: defaults. ctx is borrowed for
  * logging and must outlive the transport (NULL: no logging). Not thread
  * safe: one transport per thread.
  * Ownership: *out is new, release with zupd_transport_free(); NULL on error.

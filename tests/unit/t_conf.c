@@ -221,6 +221,85 @@ test_missing_file(void **state)
     assert_string_equal(err, "cannot open '/nonexistent/zupd.conf': No such file or directory");
 }
 
+/* full_speed_window: a pure function of the time of day (issue 15) */
+static void
+test_window(void **state)
+{
+    struct zupd_window w = {0, 0};
+    static const char *const bad[] = {"",
+                                      "22:00",
+                                      "22:00-06:00x",
+                                      "22:00 - 06:00",
+                                      "2:00-06:00",
+                                      "24:00-06:00",
+                                      "22:60-06:00",
+                                      "22.00-06.00",
+                                      "22:00-22:00",
+                                      "aa:bb-cc:dd",
+                                      "22:00+06:00",
+                                      "-1:00-06:00"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (zupd_window_parse(bad[i], &w) != -1)
+            fail_msg("'%s' accepted", bad[i]);
+    }
+    assert_int_equal(zupd_window_parse("08:30-17:00", &w), 0); /* within one day */
+    assert_int_equal(w.from, 8 * 60 + 30);
+    assert_int_equal(w.to, 17 * 60);
+    assert_false(zupd_window_contains(&w, 8 * 60 + 29));
+    assert_true(zupd_window_contains(&w, 8 * 60 + 30)); /* from is inside */
+    assert_true(zupd_window_contains(&w, 12 * 60));
+    assert_false(zupd_window_contains(&w, 17 * 60)); /* to is outside */
+    assert_false(zupd_window_contains(&w, 0));
+    assert_int_equal(zupd_window_parse("22:00-06:00", &w), 0); /* over midnight */
+    assert_true(zupd_window_contains(&w, 22 * 60));
+    assert_true(zupd_window_contains(&w, 23 * 60 + 59));
+    assert_true(zupd_window_contains(&w, 0));
+    assert_true(zupd_window_contains(&w, 5 * 60 + 59));
+    assert_false(zupd_window_contains(&w, 6 * 60));
+    assert_false(zupd_window_contains(&w, 12 * 60));
+    assert_false(zupd_window_contains(&w, 21 * 60 + 59));
+    assert_int_equal(zupd_window_parse("00:00-23:59", &w), 0);
+    assert_true(zupd_window_contains(&w, 0));
+    assert_false(zupd_window_contains(&w, 23 * 60 + 59));
+}
+
+static void
+test_network_keys(void **state)
+{
+    struct zupd_opts o;
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(load_text(M "ca_file = \"/etc/ca.pem\";\nca_path = \"/etc/ca.d\";\n"
+                                 "proxy = \"http://proxy:3128\";\nmax_download_rate = \"256K\";\n"
+                                 "full_speed_window = \"22:00-06:00\";\n",
+                               &o, err, sizeof(err)),
+                     0);
+    assert_string_equal(o.ca_file, "/etc/ca.pem");
+    assert_string_equal(o.ca_path, "/etc/ca.d");
+    assert_string_equal(o.proxy, "http://proxy:3128");
+    assert_int_equal(o.max_download_rate, 256 << 10);
+    assert_true(o.has_full_speed_window);
+    assert_int_equal(o.full_speed_window.from, 22 * 60);
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M "max_download_rate = 0;\n", &o, err, sizeof(err)), 0);
+    assert_int_equal(o.max_download_rate, 0);
+    assert_null(o.proxy);
+    assert_false(o.has_full_speed_window);
+    zupd_conf_release(&o);
+    expect_refused(M "\nfull_speed_window = \"22:00-22:00\";\n", ":3: 'full_speed_window' must be");
+    expect_refused(M "full_speed_window = \"10pm-6am\";\n", ":2: 'full_speed_window' must be");
+    expect_refused(M "full_speed_window = 2200;\n", ":2: 'full_speed_window' must be a string");
+    expect_refused(M "max_download_rate = -1;\n", ":2: 'max_download_rate' must be a size");
+    expect_refused(M "max_download_rate = \"fast\";\n", ":2: 'max_download_rate' must be a size");
+    expect_refused(M "\nmax_download_rate = 4000;\n", /* 4 x 1024: stalled */
+                   ":3: 'max_download_rate' must be at least parallel x low_speed_limit (4096");
+    expect_refused(M "proxy = 3128;\n", ":2: 'proxy' must be a string");
+    expect_refused(M "ca_file = [\"/a\"];\n", ":2: 'ca_file' must be a string");
+}
+
 int
 main(void)
 {
@@ -233,6 +312,8 @@ main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_range_edges_accepted),
         cmocka_unit_test(test_health_check_timeout),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_network_keys),
         cmocka_unit_test(test_missing_file),
     };
     int fd = mkstemp(path), rc;
