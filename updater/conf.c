@@ -365,6 +365,90 @@ zupd_window_contains(const struct zupd_window *w, unsigned minute)
     return minute >= w->from || minute < w->to; /* wraps over midnight */
 }
 
+/* The settings of enterprise networks: a private CA, a proxy, the download
+ * rate cap and its full-speed window (zupd.conf(5), NETWORK). */
+static int
+load_network(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, size_t cap)
+{
+    const config_setting_t *s;
+    const char *str;
+    char msg[256];
+
+    if (config_lookup_string(cfg, "ca_file", &str) == CONFIG_TRUE)
+        o->ca_file = strdup(str);
+    if (config_lookup_string(cfg, "ca_path", &str) == CONFIG_TRUE)
+        o->ca_path = strdup(str);
+    if (config_lookup_string(cfg, "proxy", &str) == CONFIG_TRUE)
+        o->proxy = strdup(str);
+    if (config_lookup_string(cfg, "full_speed_window", &str) == CONFIG_TRUE) {
+        s = config_lookup(cfg, "full_speed_window");
+        if (zupd_window_parse(str, &o->full_speed_window) != 0) {
+            fail(err, cap, path, config_setting_source_line(s),
+                 "'full_speed_window' must be \"HH:MM-HH:MM\" (local time, two different times)");
+            return -1;
+        }
+        o->has_full_speed_window = true;
+    }
+    if (o->max_download_rate > 0 &&
+        o->max_download_rate < (uint64_t)o->parallel * (uint64_t)o->low_speed_limit) {
+        s = config_lookup(cfg, "max_download_rate");
+        snprintf(msg, sizeof(msg),
+                 "'max_download_rate' must be at least parallel x low_speed_limit (%" PRIu64
+                 " bytes/s): slower downloads are aborted as stalled",
+                 (uint64_t)o->parallel * (uint64_t)o->low_speed_limit);
+        fail(err, cap, path, config_setting_source_line(s), msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The components (each once) and the optional policy repository. */
+static int
+load_components(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, size_t cap)
+{
+    const config_setting_t *s;
+    char msg[256];
+    int n;
+
+    s = config_lookup(cfg, "components");
+    if (s != NULL) {
+        if (!config_setting_is_list(s)) {
+            fail(err, cap, path, config_setting_source_line(s),
+                 "'components' must be a list ( {...}, ... )");
+            return -1;
+        }
+        n = config_setting_length(s);
+        if (n > ZUPD_CONF_MAX_COMPONENTS) {
+            fail(err, cap, path, config_setting_source_line(s), "too many components");
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            struct zupd_component_conf *c = &o->components[o->n_components++];
+            if (load_component(c, config_setting_get_elem(s, (unsigned)i), o->health_check_timeout,
+                               path, err, cap) != 0)
+                return -1;
+            for (size_t j = 0; j + 1 < o->n_components; j++)
+                if (strcmp(o->components[j].name, c->name) == 0) {
+                    snprintf(msg, sizeof(msg), "component '%s' defined twice", c->name);
+                    fail(err, cap, path, config_setting_source_line(s), msg);
+                    return -1;
+                }
+        }
+    }
+    s = config_lookup(cfg, "policy");
+    if (s != NULL) {
+        bool bad = false;
+        o->policy_url = dup_opt(s, "url", &bad);
+        o->policy_root = dup_opt(s, "trusted_root", &bad);
+        if (bad || o->policy_url == NULL || o->policy_root == NULL) {
+            fail(err, cap, path, config_setting_source_line(s),
+                 "'policy' needs string settings 'url' and 'trusted_root'");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
 {
@@ -466,67 +550,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             size_key(&cfg, "max_download_rate", &o->max_download_rate, path, err, cap) != 0)
             goto out;
     }
-    if (config_lookup_string(&cfg, "ca_file", &str) == CONFIG_TRUE)
-        o->ca_file = strdup(str);
-    if (config_lookup_string(&cfg, "ca_path", &str) == CONFIG_TRUE)
-        o->ca_path = strdup(str);
-    if (config_lookup_string(&cfg, "proxy", &str) == CONFIG_TRUE)
-        o->proxy = strdup(str);
-    if (config_lookup_string(&cfg, "full_speed_window", &str) == CONFIG_TRUE) {
-        s = config_lookup(&cfg, "full_speed_window");
-        if (zupd_window_parse(str, &o->full_speed_window) != 0) {
-            fail(err, cap, path, config_setting_source_line(s),
-                 "'full_speed_window' must be \"HH:MM-HH:MM\" (local time, two different times)");
-            goto out;
-        }
-        o->has_full_speed_window = true;
-    }
-    if (o->max_download_rate > 0 &&
-        o->max_download_rate < (uint64_t)o->parallel * (uint64_t)o->low_speed_limit) {
-        s = config_lookup(&cfg, "max_download_rate");
-        snprintf(msg, sizeof(msg),
-                 "'max_download_rate' must be at least parallel x low_speed_limit (%" PRIu64
-                 " bytes/s): slower downloads are aborted as stalled",
-                 (uint64_t)o->parallel * (uint64_t)o->low_speed_limit);
-        fail(err, cap, path, config_setting_source_line(s), msg);
+    if (load_network(&cfg, o, path, err, cap) != 0 || load_components(&cfg, o, path, err, cap) != 0)
         goto out;
-    }
-    s = config_lookup(&cfg, "components");
-    if (s != NULL) {
-        if (!config_setting_is_list(s)) {
-            fail(err, cap, path, config_setting_source_line(s),
-                 "'components' must be a list ( {...}, ... )");
-            goto out;
-        }
-        n = config_setting_length(s);
-        if (n > ZUPD_CONF_MAX_COMPONENTS) {
-            fail(err, cap, path, config_setting_source_line(s), "too many components");
-            goto out;
-        }
-        for (int i = 0; i < n; i++) {
-            struct zupd_component_conf *c = &o->components[o->n_components++];
-            if (load_component(c, config_setting_get_elem(s, (unsigned)i), o->health_check_timeout,
-                               path, err, cap) != 0)
-                goto out;
-            for (size_t j = 0; j + 1 < o->n_components; j++)
-                if (strcmp(o->components[j].name, c->name) == 0) {
-                    snprintf(msg, sizeof(msg), "component '%s' defined twice", c->name);
-                    fail(err, cap, path, config_setting_source_line(s), msg);
-                    goto out;
-                }
-        }
-    }
-    s = config_lookup(&cfg, "policy");
-    if (s != NULL) {
-        bool bad = false;
-        o->policy_url = dup_opt(s, "url", &bad);
-        o->policy_root = dup_opt(s, "trusted_root", &bad);
-        if (bad || o->policy_url == NULL || o->policy_root == NULL) {
-            fail(err, cap, path, config_setting_source_line(s),
-                 "'policy' needs string settings 'url' and 'trusted_root'");
-            goto out;
-        }
-    }
     rc = 0;
 out:
     config_destroy(&cfg);

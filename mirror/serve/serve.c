@@ -798,6 +798,66 @@ free_server(struct zp_server *s)
     free(s);
 }
 
+/* The server's settings from o, defaults filled in: *max_conn connections,
+ * *per_ip of them from one address (0: no limit). */
+static void
+settings(struct zp_server *s, const struct zp_serve_opts *o, unsigned *max_conn, unsigned *per_ip)
+{
+    *max_conn = o->max_connections != 0 ? o->max_connections : 4096;
+    if (o->max_per_ip == ZP_SERVE_UNLIMITED)
+        *per_ip = 0; /* libmicrohttpd: no limit */
+    else if (o->max_per_ip != 0)
+        *per_ip = o->max_per_ip;
+    else /* one address never takes more than half of the connections */
+        *per_ip = *max_conn / 2 < 64 ? (*max_conn / 2 > 0 ? *max_conn / 2 : 1) : 64;
+    s->request_timeout_s = o->request_timeout_s == ZP_SERVE_UNLIMITED ? 0
+                           : o->request_timeout_s != 0                ? o->request_timeout_s
+                                                                      : 60;
+    s->logfd = o->access_log_fd;
+    s->log_fn = o->log_fn;
+    s->log_opaque = o->log_opaque;
+    s->meta_max = o->meta_max_bytes != 0 ? o->meta_max_bytes : (size_t)1 << 20;
+    s->cache_cap = o->meta_cache_bytes != 0 ? o->meta_cache_bytes : (size_t)64 << 20;
+    snprintf(s->short_cc, sizeof(s->short_cc), "public, max-age=%u",
+             o->short_max_age != 0 ? o->short_max_age : 60);
+    atomic_init(&s->no_openat2, o->walk_paths != 0);
+}
+
+/* The served tree: a directory, opened O_PATH (requests open beneath it). */
+static int
+open_root(struct zp_server *s, const char *root, char *err, size_t err_cap)
+{
+    struct stat st;
+
+    s->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->rootfd < 0) {
+        snprintf(err, err_cap, "cannot open directory '%s': %s", root, strerror(errno));
+        return zu_errno_to_err(errno);
+    }
+    if (fstat(s->rootfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_cap, "'%s' is not a directory", root);
+        return ZUPD_E_IO;
+    }
+    return ZUPD_OK;
+}
+
+/* The error answers, made once and shared by every connection. */
+static int
+make_responses(struct zp_server *s)
+{
+    s->r400 = error_response(MHD_HTTP_BAD_REQUEST, body400);
+    s->r404 = error_response(MHD_HTTP_NOT_FOUND, body404);
+    s->r405 = error_response(MHD_HTTP_METHOD_NOT_ALLOWED, body405);
+    s->r414 = error_response(MHD_HTTP_URI_TOO_LONG, body414);
+    s->r500 = error_response(MHD_HTTP_INTERNAL_SERVER_ERROR, body500);
+    s->r501 = error_response(MHD_HTTP_NOT_IMPLEMENTED, body501);
+    s->r503 = error_response(MHD_HTTP_SERVICE_UNAVAILABLE, body503);
+    if (s->r400 == NULL || s->r404 == NULL || s->r405 == NULL || s->r414 == NULL ||
+        s->r500 == NULL || s->r501 == NULL || s->r503 == NULL)
+        return ZUPD_E_NOMEM;
+    return ZUPD_OK;
+}
+
 int
 zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err, size_t err_cap)
 {
@@ -806,7 +866,6 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     size_t cert_len = 0;
     unsigned max_conn, per_ip;
-    struct stat st;
     int lfd = -1, rc;
 
     *out = NULL;
@@ -835,48 +894,13 @@ zp_serve_start(const struct zp_serve_opts *o, struct zp_server **out, char *err,
         pthread_cond_init(&s->conn_cv, &ca);
         pthread_condattr_destroy(&ca);
     }
-    max_conn = o->max_connections != 0 ? o->max_connections : 4096;
-    if (o->max_per_ip == ZP_SERVE_UNLIMITED)
-        per_ip = 0; /* libmicrohttpd: no limit */
-    else if (o->max_per_ip != 0)
-        per_ip = o->max_per_ip;
-    else /* one address never takes more than half of the connections */
-        per_ip = max_conn / 2 < 64 ? (max_conn / 2 > 0 ? max_conn / 2 : 1) : 64;
-    s->request_timeout_s = o->request_timeout_s == ZP_SERVE_UNLIMITED ? 0
-                           : o->request_timeout_s != 0                ? o->request_timeout_s
-                                                                      : 60;
-    s->logfd = o->access_log_fd;
-    s->log_fn = o->log_fn;
-    s->log_opaque = o->log_opaque;
-    s->meta_max = o->meta_max_bytes != 0 ? o->meta_max_bytes : (size_t)1 << 20;
-    s->cache_cap = o->meta_cache_bytes != 0 ? o->meta_cache_bytes : (size_t)64 << 20;
-    snprintf(s->short_cc, sizeof(s->short_cc), "public, max-age=%u",
-             o->short_max_age != 0 ? o->short_max_age : 60);
-    atomic_init(&s->no_openat2, o->walk_paths != 0);
+    settings(s, o, &max_conn, &per_ip);
 
-    s->rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (s->rootfd < 0) {
-        rc = zu_errno_to_err(errno);
-        snprintf(err, err_cap, "cannot open directory '%s': %s", o->root, strerror(errno));
+    rc = open_root(s, o->root, err, err_cap);
+    if (rc == ZUPD_OK)
+        rc = make_responses(s);
+    if (rc != ZUPD_OK)
         goto fail;
-    }
-    if (fstat(s->rootfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = ZUPD_E_IO;
-        snprintf(err, err_cap, "'%s' is not a directory", o->root);
-        goto fail;
-    }
-    s->r400 = error_response(MHD_HTTP_BAD_REQUEST, body400);
-    s->r404 = error_response(MHD_HTTP_NOT_FOUND, body404);
-    s->r405 = error_response(MHD_HTTP_METHOD_NOT_ALLOWED, body405);
-    s->r414 = error_response(MHD_HTTP_URI_TOO_LONG, body414);
-    s->r500 = error_response(MHD_HTTP_INTERNAL_SERVER_ERROR, body500);
-    s->r501 = error_response(MHD_HTTP_NOT_IMPLEMENTED, body501);
-    s->r503 = error_response(MHD_HTTP_SERVICE_UNAVAILABLE, body503);
-    if (s->r400 == NULL || s->r404 == NULL || s->r405 == NULL || s->r414 == NULL ||
-        s->r500 == NULL || s->r501 == NULL || s->r503 == NULL) {
-        rc = ZUPD_E_NOMEM;
-        goto fail;
-    }
     if (o->tls_cert != NULL) {
         if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
             rc = ZUPD_E_MISUSE;
