@@ -743,6 +743,44 @@ check_space(const struct zupd_updater *u, const struct zupd_store *store,
     return ZUPD_OK;
 }
 
+/* Every file not linked: by its planned delta or chain when that works,
+ * else from its blob; parallel prefetches a window ahead. Counts into
+ * stats, with progress after each file. */
+static int
+fetch_all(struct zupd_updater *u, struct zu_stage *st, const struct zupd_manifest *m,
+          const uint8_t *todo, struct zu_plan *plan, struct zupd_install_stats *stats,
+          uint64_t before, zupd_progress_fn progress, void *opaque, char *err, size_t cap)
+{
+    int rc;
+
+    for (size_t i = 0, end = 0; i < m->n_files; i++) {
+        if (i == end) {
+            end = window_end(u, m, todo, plan, i);
+            if (u->o.parallel > 1)
+                prefetch(u, m, todo, plan, i, end);
+        }
+        if (!todo[i])
+            continue;
+        if (plan[i].n_steps > 0 && run_plan(u, st, i, &plan[i]) == ZUPD_OK) {
+            if (plan[i].n_steps > 1)
+                stats->by_chain++;
+            else
+                stats->by_delta++;
+        } else {
+            if (plan[i].n_steps > 0)
+                stats->delta_failed++;
+            rc = from_blob(u, st, i, err, cap);
+            if (rc != ZUPD_OK)
+                return rc;
+            stats->by_blob++;
+        }
+        stats->downloaded = u->o.transport->stats.bytes - before;
+        if (progress != NULL)
+            progress(opaque, stats);
+    }
+    return ZUPD_OK;
+}
+
 int
 zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uint8_t *mbytes,
                      size_t mlen, zupd_progress_fn progress, void *opaque,
@@ -838,31 +876,9 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     rc = check_space(u, store, m, todo, plan, err, cap);
     if (rc != ZUPD_OK)
         goto out;
-    for (size_t i = 0, end = 0; i < m->n_files; i++) {
-        if (i == end) {
-            end = window_end(u, m, todo, plan, i);
-            if (u->o.parallel > 1)
-                prefetch(u, m, todo, plan, i, end);
-        }
-        if (!todo[i])
-            continue;
-        if (plan[i].n_steps > 0 && run_plan(u, st, i, &plan[i]) == ZUPD_OK) {
-            if (plan[i].n_steps > 1)
-                stats->by_chain++;
-            else
-                stats->by_delta++;
-        } else {
-            if (plan[i].n_steps > 0)
-                stats->delta_failed++;
-            rc = from_blob(u, st, i, err, cap);
-            if (rc != ZUPD_OK)
-                goto out;
-            stats->by_blob++;
-        }
-        stats->downloaded = u->o.transport->stats.bytes - before;
-        if (progress != NULL)
-            progress(opaque, stats);
-    }
+    rc = fetch_all(u, st, m, todo, plan, stats, before, progress, opaque, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
     rc = zu_stage_commit(st);
     st = NULL;
     if (rc != ZUPD_OK)
