@@ -689,6 +689,30 @@ slot_finish(struct slot *s, int dirfd, const struct zupd_fetch_file_req *fr, siz
     return file_publish(s->f.fd, dirfd, s->part, fr->name, sync);
 }
 
+/* The requests of one batch from the mirror base: together when the
+ * transport can (each item's rc and result filled in), else one by one;
+ * the time counts against the mirror's budget. */
+static void
+get_items(struct zupd_ctx *ctx, struct zupd_transport *t, const char *base,
+          struct zupd_get_item *items, size_t n_items, unsigned parallel)
+{
+    if (n_items > 1 && parallel > 1 && t->ops.get_many != NULL) {
+        uint64_t t0 = mono_ms();
+        t->ops.get_many(t->opaque, items, n_items, parallel);
+        budget_spend(t, 0, t0);
+    } else {
+        for (size_t k = 0; k < n_items; k++) {
+            uint64_t t0 = mono_ms();
+            if (budget_gone(ctx, t, base, 0)) {
+                items[k].rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
+                continue;
+            }
+            items[k].rc = t->ops.get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
+            budget_spend(t, 0, t0);
+        }
+    }
+}
+
 int
 zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *const *bases,
                  size_t n_bases, int dirfd, enum zupd_hash_alg alg,
@@ -742,21 +766,7 @@ zupd_fetch_files(struct zupd_ctx *ctx, struct zupd_transport *t, const char *con
         s->asked = true;
         n_items++;
     }
-    if (n_items > 1 && parallel > 1 && t->ops.get_many != NULL) {
-        uint64_t t0 = mono_ms();
-        t->ops.get_many(t->opaque, items, n_items, parallel);
-        budget_spend(t, 0, t0);
-    } else {
-        for (size_t k = 0; k < n_items; k++) {
-            uint64_t t0 = mono_ms();
-            if (budget_gone(ctx, t, bases[0], 0)) {
-                items[k].rc = ZUPD_E_TIMEOUT; /* alone below, from the next mirror */
-                continue;
-            }
-            items[k].rc = t->ops.get(t->opaque, &items[k].g, items[k].sink, &items[k].res);
-            budget_spend(t, 0, t0);
-        }
-    }
+    get_items(ctx, t, bases[0], items, n_items, parallel);
     for (size_t i = 0, k = 0; i < n; i++) {
         struct slot *s = &sl[i];
         struct zupd_fetch_file_req *fr = &files[i];
