@@ -66,6 +66,17 @@ apply_reason(int rc)
     }
 }
 
+/* Map an input file whole; on failure say which, as every command here does. */
+static int
+map_input(const char *path, struct zu_map *m)
+{
+    int rc = zu_map_file(AT_FDCWD, path, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, m);
+
+    if (rc != ZUPD_OK)
+        fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", path, strerror(errno));
+    return rc;
+}
+
 static int
 delta_apply(const char *oldp, const char *patchp, const char *newp)
 {
@@ -76,16 +87,12 @@ delta_apply(const char *oldp, const char *patchp, const char *newp)
     char base[4096];
     int rc;
 
-    rc = zu_map_file(AT_FDCWD, oldp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &old);
-    if (rc != ZUPD_OK) {
-        fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", oldp, strerror(errno));
+    rc = map_input(oldp, &old);
+    if (rc != ZUPD_OK)
         goto out;
-    }
-    rc = zu_map_file(AT_FDCWD, patchp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &patch);
-    if (rc != ZUPD_OK) {
-        fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", patchp, strerror(errno));
+    rc = map_input(patchp, &patch);
+    if (rc != ZUPD_OK)
         goto out;
-    }
     rc = zupd_delta_info(patch.p, patch.len, &info);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot apply '%s': %s\n", patchp,
@@ -133,16 +140,12 @@ delta_create(const char *oldp, const char *newp, const char *patchp, const struc
     char base[4096];
     int rc;
 
-    rc = zu_map_file(AT_FDCWD, oldp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &old);
-    if (rc != ZUPD_OK) {
-        fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", oldp, strerror(errno));
+    rc = map_input(oldp, &old);
+    if (rc != ZUPD_OK)
         goto out;
-    }
-    rc = zu_map_file(AT_FDCWD, newp, ZU_MAP_FOLLOW | ZU_MAP_WILLNEED, &nw);
-    if (rc != ZUPD_OK) {
-        fprintf(stderr, "zupd-mirror: cannot read '%s': %s\n", newp, strerror(errno));
+    rc = map_input(newp, &nw);
+    if (rc != ZUPD_OK)
         goto out;
-    }
     rc = zp_delta_create(old.p, old.len, nw.p, nw.len, o, &patch, &plen, &rep);
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot create a delta from '%s' to '%s': %s\n", oldp, newp,
