@@ -368,19 +368,20 @@ zupd_trusted_update_targets(struct zupd_trusted *t, const char *role, const char
     int rc;
 
     zu_say(err, cap, "%s", "");
-    if (t->snapshot == NULL)
-        return ZUPD_E_MISUSE;
-    rc = final_snapshot(t, err, cap);
-    if (rc != ZUPD_OK)
-        return rc;
     /* "targets" is delegated by root alone, every other targets role by a
      * targets role: never a top-level role named as, or made, a delegated
-     * one (a timestamp-signed document would else verify as root's). */
+     * one (a timestamp-signed document would else verify as root's). A
+     * misuse is told as one whatever state the snapshot is in. */
     if ((strcmp(role, "targets") == 0) != (strcmp(delegator, "root") == 0) ||
         strcmp(role, "root") == 0 || strcmp(role, "snapshot") == 0 ||
         strcmp(role, "timestamp") == 0 || strcmp(delegator, "snapshot") == 0 ||
         strcmp(delegator, "timestamp") == 0)
         return zu_fail(err, cap, ZUPD_E_MISUSE, "%s: cannot be delegated by %s", role, delegator);
+    if (t->snapshot == NULL)
+        return ZUPD_E_MISUSE;
+    rc = final_snapshot(t, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     parent = zupd_trusted_get(t, delegator);
     if (parent == NULL)
         return ZUPD_E_MISUSE;

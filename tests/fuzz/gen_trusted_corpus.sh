@@ -50,6 +50,10 @@ cp "$w/$md/timestamp.json" "$w/ts1.json"
 seq two-timestamps.seq "$((NOW + 3600))=$md/1.root.json" "timestamp=ts1.json" \
     "timestamp=$md/timestamp.json" "snapshot=$(snap)" \
     "targets targets root=$md/1.targets.json" "targets products targets=$md/2.products.json"
+# a cached snapshot older than timestamp names (kept, not final), then a
+# top-level role asked for as a delegated one: told as a misuse all the same
+seq snapshot-mismatch-misuse.seq "$((NOW + 3600))=$md/1.root.json" "timestamp=$md/timestamp.json" \
+    "snapshot cache=$md/1.snapshot.json" "targets root targets=$md/1.targets.json"
 seq snapshot-cache.seq "$((NOW + 3600))=$md/1.root.json" "timestamp=$md/timestamp.json" \
     "snapshot cache=$md/2.snapshot.json" "targets products targets=$md/2.products.json" \
     "targets targets root=$md/1.targets.json" "targets products targets=$md/2.products.json"
