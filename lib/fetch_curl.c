@@ -625,6 +625,8 @@ curl_get(void *opaque, const struct zupd_get *g, const struct zupd_sink *sink,
     memset(res, 0, sizeof(*res));
     if (!get_ok(g, sink))
         return ZUPD_E_MISUSE;
+    if (zu_is_file_url(g->url))
+        return zu_file_get(c->ctx, g, sink, res);
     rc = perform(&c->main, g, sink, res, &ce);
     return conclude(&c->main, g, sink, res, rc, ce);
 }
@@ -681,6 +683,10 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
             memset(&it->res, 0, sizeof(it->res));
             if (!get_ok(&it->g, it->sink)) {
                 it->rc = ZUPD_E_MISUSE;
+                continue;
+            }
+            if (zu_is_file_url(it->g.url)) { /* read at once, in this thread */
+                it->rc = zu_file_get(c->ctx, &it->g, it->sink, &it->res);
                 continue;
             }
             e = prepare(x, &it->g, it->sink, &it->res);

@@ -46,6 +46,20 @@ bool zu_content_range_start(const char *v, uint64_t *start);
 /* url without user info, query or fragment, for messages (never secrets). */
 void zu_url_redact(char *dst, size_t dst_cap, const char *url);
 
+/* file:// URLs (lib/fetch_file.c), which the libcurl transport hands to
+ * zu_file_get(): true when url is one (scheme compared without case). */
+bool zu_is_file_url(const char *url);
+/* The local path of a file:// URL (file:///p or file://localhost/p,
+ * percent-decoded, query and fragment dropped) into dst[0..cap).
+ * ZUPD_E_FORMAT for another host, a bad or NUL escape; ZUPD_E_TOOBIG. */
+ZU_NODISCARD int zu_file_url_path(const char *url, char *dst, size_t cap);
+/* One GET of a file:// URL, answered as an HTTP server would (200, 206
+ * from an offset inside the file, NOTFOUND with status 404 for a path
+ * missing, unreadable or not a regular file); the return values of
+ * zupd_transport_ops.get(). */
+ZU_NODISCARD int zu_file_get(struct zupd_ctx *ctx, const struct zupd_get *g,
+                             const struct zupd_sink *sink, struct zupd_get_res *res);
+
 /* A transport serving URL -> bytes from memory, for tests of the layers
  * above the network. Missing URLs answer 404. It honours Range (206),
  * answers 304 to If-None-Match with the entry's ETag ("\"<n>\"", n counting

@@ -76,6 +76,9 @@ TESTS += tests/integration/update_chain.sh
 EXTRA_DIST += tests/integration/update_chain.sh
 TESTS += tests/integration/update_parallel.sh
 EXTRA_DIST += tests/integration/update_parallel.sh
+# file:// mirrors, verified like HTTP ones
+TESTS += tests/integration/update_file.sh
+EXTRA_DIST += tests/integration/update_file.sh
 # zupd.conf's network settings: proxy, ca_file/ca_path, max_download_rate
 TESTS += tests/integration/update_net.sh
 EXTRA_DIST += tests/integration/update_net.sh tests/integration/net_proxy.py

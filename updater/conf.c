@@ -14,6 +14,14 @@
 #include "conf.h"
 #include "zu/fsio.h"
 
+/* A file:// mirror (a mounted share, a removable medium): a local absolute
+ * path, file:///p or file://localhost/p (lib/fetch_file.c reads it). */
+static bool
+file_mirror_ok(const char *url)
+{
+    return strncmp(url, "file:///", 8) == 0 || strncmp(url, "file://localhost/", 17) == 0;
+}
+
 /* zupd.conf is a few KiB; a cap keeps a wrong path (a log, a disk image)
  * from being read whole */
 #define ZUPD_CONF_MAX_BYTES (1u << 20)
@@ -502,9 +510,10 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     }
     for (int i = 0; i < n; i++) {
         str = config_setting_get_string_elem(s, i);
-        if (str == NULL || (strncmp(str, "http://", 7) != 0 && strncmp(str, "https://", 8) != 0)) {
+        if (str == NULL || (strncmp(str, "http://", 7) != 0 && strncmp(str, "https://", 8) != 0 &&
+                            !file_mirror_ok(str))) {
             fail(err, cap, path, config_setting_source_line(s),
-                 "each mirror must be an http:// or https:// URL");
+                 "each mirror must be an http:// or https:// URL, or a file:///absolute/path");
             goto out;
         }
         o->mirrors[o->n_mirrors++] = strdup(str);

@@ -613,6 +613,100 @@ test_helpers(void **state)
     assert_string_equal(v, "");
 }
 
+/* file:// mirrors (lib/fetch_file.c): the URL's path, and a GET answered as
+ * an HTTP server would (200, 206 from an offset, 404, the cap). */
+struct collect {
+    uint64_t start;
+    char buf[64];
+    size_t len;
+    int begins;
+};
+
+static int
+col_begin(void *opaque, uint64_t start)
+{
+    struct collect *c = opaque;
+    c->start = start;
+    c->len = 0;
+    c->begins++;
+    return ZUPD_OK;
+}
+
+static int
+col_write(void *opaque, const uint8_t *data, size_t len)
+{
+    struct collect *c = opaque;
+    if (c->len + len > sizeof(c->buf))
+        return ZUPD_E_TOOBIG;
+    memcpy(c->buf + c->len, data, len);
+    c->len += len;
+    return ZUPD_OK;
+}
+
+static void
+test_file_url(void **state)
+{
+    char dir[] = "/tmp/t_fetch_file.XXXXXX", path[256], url[300], out[256];
+    struct collect c = {0};
+    struct zupd_sink sink = {.opaque = &c, .begin = col_begin, .write = col_write};
+    struct zupd_get g = {.url = url, .max_bytes = 1000};
+    struct zupd_get_res res;
+    int fd;
+
+    (void)state;
+    assert_int_equal(zu_file_url_path("file:///a%20b/c?x#y", out, sizeof(out)), ZUPD_OK);
+    assert_string_equal(out, "/a b/c");
+    assert_int_equal(zu_file_url_path("FILE://localhost/srv/r", out, sizeof(out)), ZUPD_OK);
+    assert_string_equal(out, "/srv/r");
+    assert_int_equal(zu_file_url_path("file://host/srv", out, sizeof(out)), ZUPD_E_FORMAT);
+    assert_int_equal(zu_file_url_path("file:///a%00b", out, sizeof(out)), ZUPD_E_FORMAT);
+    assert_int_equal(zu_file_url_path("file:///a%4", out, sizeof(out)), ZUPD_E_FORMAT);
+    assert_int_equal(zu_file_url_path("file:///abcdef", out, 4), ZUPD_E_TOOBIG);
+    assert_int_equal(zu_file_url_path("http://h/x", out, sizeof(out)), ZUPD_E_MISUSE);
+    assert_true(zu_is_file_url("File:///x"));
+    assert_false(zu_is_file_url("http://x"));
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/f", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+
+    snprintf(url, sizeof(url), "file://%s/f", dir);
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_OK);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(c.len, 10);
+    assert_memory_equal(c.buf, "0123456789", 10);
+    g.offset = 4; /* resumed: 206 from there */
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_OK);
+    assert_int_equal(res.status, 206);
+    assert_int_equal(res.start, 4);
+    assert_int_equal(c.start, 4);
+    assert_int_equal(res.received, 6);
+    assert_memory_equal(c.buf, "456789", 6);
+    g.offset = 10; /* a partial as long as the file: read whole */
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_OK);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(c.start, 0);
+    assert_int_equal(c.len, 10);
+    g.offset = 0;
+    g.max_bytes = 9; /* over the cap: refused before a byte is read */
+    c.begins = 0;
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_E_TOOBIG);
+    assert_int_equal(c.begins, 0);
+    g.max_bytes = 1000;
+    snprintf(url, sizeof(url), "file://%s/missing", dir);
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_E_NOTFOUND);
+    assert_int_equal(res.status, 404);
+    snprintf(url, sizeof(url), "file://%s", dir); /* a directory */
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_E_NOTFOUND);
+    snprintf(url, sizeof(url), "file://elsewhere%s/f", dir);
+    assert_int_equal(zu_file_get(NULL, &g, &sink, &res), ZUPD_E_NET);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -626,6 +720,7 @@ main(void)
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_file_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
