@@ -390,15 +390,45 @@ cmp_version_desc(const void *a, const void *b)
     return zupd_version_cmp(*(char *const *)b, *(char *const *)a);
 }
 
+/* Keep of an intermediate manifest mm only the entries of the files of m
+ * marked in need[] (both sorted by path): the chain planner looks up no
+ * other path, and a chain then holds one whole intermediate manifest at a
+ * time, not ZUPD_CHAIN_MANIFESTS_MAX of them (issue 14). */
+static void
+keep_needed(struct zupd_manifest *mm, const struct zupd_manifest *m, const uint8_t *need)
+{
+    struct zupd_file_entry *smaller;
+    size_t j = 0, n = 0;
+
+    for (size_t i = 0; i < mm->n_files; i++) {
+        struct zupd_file_entry *e = &mm->files[i];
+        int c = -1;
+
+        while (j < m->n_files && (c = strcmp(m->files[j].path, e->path)) < 0)
+            j++;
+        if (j < m->n_files && c == 0 && need[j]) {
+            mm->files[n++] = *e;
+        } else {
+            free(e->path);
+            free(e->deltas);
+        }
+    }
+    mm->n_files = n;
+    smaller = realloc(mm->files, (n + 1) * sizeof(*mm->files));
+    if (smaller != NULL)
+        mm->files = smaller;
+}
+
 /* The verified manifests of the releases between the newest installed
  * version older than m and m itself, newest first, at most
- * ZUPD_CHAIN_MANIFESTS_MAX of them: the middle links of delta chains. The
+ * ZUPD_CHAIN_MANIFESTS_MAX of them: the middle links of delta chains for
+ * the files of m marked in need[], each cut down to those files. The
  * versions are those the role that signed m's manifest lists. A manifest
  * that cannot be had is only a link less. Ownership: *out new array of new
  * manifests (free_manifests()). */
 static int
 load_between(struct zupd_updater *u, struct zupd_store *store, const struct zupd_manifest *m,
-             struct zupd_manifest ***out, size_t *n_out)
+             const uint8_t *need, struct zupd_manifest ***out, size_t *n_out)
 {
     char path[3 * ZUPD_NAME_MAX + 32], prefix[2 * ZUPD_NAME_MAX + 4], role[ZUPD_ROLE_NAME_MAX];
     char err[256] = "";
@@ -450,6 +480,7 @@ load_between(struct zupd_updater *u, struct zupd_store *store, const struct zupd
             continue;
         }
         free(bytes);
+        keep_needed(mm, m, need);
         (*out)[(*n_out)++] = mm;
     }
     zu_trace(u->o.ctx, "%zu releases between %s and %s for delta chains", *n_out, b.lower,
@@ -843,7 +874,16 @@ zupd_updater_install(struct zupd_updater *u, struct zupd_store *store, const uin
     }
     /* chains only for what has no direct delta: then the releases between */
     if (n_unplanned > 0) {
-        rc = load_between(u, store, m, &mid, &n_mid);
+        uint8_t *need = calloc(m->n_files + 1, 1); /* what only a chain may bring */
+        if (need == NULL) {
+            rc = ZUPD_E_NOMEM;
+            zu_say(err, cap, "cannot plan delta chains: %s", zupd_strerror(rc));
+            goto out;
+        }
+        for (size_t i = 0; i < m->n_files; i++)
+            need[i] = todo[i] && plan[i].n_steps == 0;
+        rc = load_between(u, store, m, need, &mid, &n_mid);
+        free(need);
         if (rc != ZUPD_OK) {
             zu_say(err, cap, "cannot plan delta chains: %s", zupd_strerror(rc));
             goto out;

@@ -103,6 +103,45 @@ zu_json_load(const uint8_t *buf, size_t len, const struct zupd_limits *lim, json
     return ZUPD_OK;
 }
 
+int
+zu_json_load_next(const uint8_t *buf, size_t len, const struct zupd_limits *lim, size_t depth,
+                  size_t *used, json_t **out, char *err_text, size_t err_cap)
+{
+    json_error_t jerr;
+    json_t *v;
+    const char *why = NULL;
+    int rc;
+
+    *out = NULL;
+    *used = 0;
+    set_err(err_text, err_cap, "");
+    if (buf == NULL || len == 0) {
+        set_err(err_text, err_cap, "unexpected end of document");
+        return buf == NULL && len > 0 ? ZUPD_E_MISUSE : ZUPD_E_FORMAT;
+    }
+    v = json_loadb((const char *)buf, len,
+                   JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+    if (v == NULL) {
+        if (err_text != NULL && err_cap > 0)
+            snprintf(err_text, err_cap, "%s", jerr.text);
+        return json_error_code(&jerr) == json_error_out_of_memory ? ZUPD_E_NOMEM : ZUPD_E_FORMAT;
+    }
+    if (jerr.position <= 0 || (size_t)jerr.position > len) {
+        json_decref(v);
+        set_err(err_text, err_cap, "parser position out of range");
+        return ZUPD_E_FORMAT;
+    }
+    rc = json_check(v, depth, lim->max_json_depth, &why);
+    if (rc != ZUPD_OK) {
+        set_err(err_text, err_cap, why);
+        json_decref(v);
+        return rc;
+    }
+    *used = (size_t)jerr.position;
+    *out = v;
+    return ZUPD_OK;
+}
+
 static int
 cjson_string(struct zu_buf *out, const char *s, size_t n)
 {

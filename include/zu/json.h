@@ -21,6 +21,15 @@
 ZU_NODISCARD int zu_json_load(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
                               json_t **out, char *err_text, size_t err_cap);
 
+/* One JSON value at the start of buf[0..len) (leading blanks allowed), with
+ * the checks of zu_json_load() as if it sat depth levels deep, and *used
+ * the bytes it took: what follows is the caller's to read. For documents
+ * read a member or an element at a time (lib/manifest.c), so that a big
+ * array is never one tree. */
+ZU_NODISCARD int zu_json_load_next(const uint8_t *buf, size_t len, const struct zupd_limits *lim,
+                                   size_t depth, size_t *used, json_t **out, char *err_text,
+                                   size_t err_cap);
+
 /* Append the canonical JSON encoding of v to out. Refuses reals
  * (ZUPD_E_FORMAT) and nesting deeper than max_depth (ZUPD_E_TOOBIG); the
  * buffer's own cap gives ZUPD_E_TOOBIG. */

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tests/fuzz/fuzz_manifest.c -- release manifest and channel pointer parsers. */
+/* tests/fuzz/fuzz_manifest.c -- release manifest and channel pointer parsers.
+ * The manifest is read a member and a file at a time (lib/manifest.c); it
+ * must never accept a document the whole-document parser (zu_json_load(),
+ * the strict one every other signed document goes through) refuses. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zupd/manifest.h>
 #include <zupd/update.h>
+
+#include "zu/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     lim.max_json_bytes = 1u << 20;
     if (zupd_manifest_parse(data, size, &lim, &m, err, sizeof(err)) == ZUPD_OK) {
+        json_t *doc = NULL;
+        if (zu_json_load(data, size, &lim, &doc, NULL, 0) != ZUPD_OK ||
+            json_array_size(json_object_get(doc, "files")) != m->n_files)
+            abort();
+        json_decref(doc);
         for (size_t i = 0; i < m->n_files; i++)
             if (zupd_manifest_find(m, m->files[i].path) != &m->files[i] ||
                 !zupd_path_is_safe(m->files[i].path, strlen(m->files[i].path)))
