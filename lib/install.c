@@ -533,10 +533,15 @@ static void
 prefetch(struct zupd_updater *u, const struct zupd_manifest *m, const uint8_t *todo,
          const struct zu_plan *plan, size_t from, size_t to)
 {
-    struct want *w = calloc((to - from) * ZU_PLAN_MAX_STEPS + 1, sizeof(*w));
     struct zupd_fetch_file_req *fr = NULL;
-    size_t n = 0, k = 0;
+    struct want *w;
+    size_t n = 0, k = 0, files = 0;
 
+    /* the window spans the linked files between those it downloads: room
+     * for these only (a window over 20,000 linked files took 38 MB) */
+    for (size_t i = from; i < to; i++)
+        files += todo[i] ? 1 : 0;
+    w = calloc(files * ZU_PLAN_MAX_STEPS + 1, sizeof(*w));
     if (w == NULL)
         return;
     for (size_t i = from; i < to; i++) {

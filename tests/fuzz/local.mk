@@ -87,3 +87,12 @@ tests_fuzz_fuzz_meta_parse_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
 
 EXTRA_DIST += tests/fuzz/gen_trusted_corpus.sh
+
+# zupd.conf (updater/conf.c, over libconfig): sizes, windows, mirrors,
+# components; and the full_speed_window parser alone.
+FUZZ_TARGETS += tests/fuzz/fuzz_conf
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c updater/conf.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_TCFLAGS) $(LIBCONFIG_CFLAGS) -I$(top_srcdir)/updater \
+	-DZU_FUZZ_NAME='"fuzz_conf"'
+tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LDADD) $(LIBCONFIG_LIBS)
+tests_fuzz_fuzz_conf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
