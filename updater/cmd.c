@@ -473,8 +473,10 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
     enum hook_result hc;
     int rc;
 
-    if (run_hook("pre_switch", c->pre_switch, 0, c->name, version, previous) != HOOK_OK) {
-        snprintf(err, cap, "pre_switch hook failed: not switching to %s", version);
+    hc = run_hook("pre_switch", c->pre_switch, c->hook_timeout, c->name, version, previous);
+    if (hc != HOOK_OK) {
+        snprintf(err, cap, "pre_switch hook %s: not switching to %s",
+                 hc == HOOK_TIMED_OUT ? "timed out" : "failed", version);
         return ZUPD_E_MISUSE;
     }
     rc = zupd_store_switch(st, version, c->install_path);
@@ -492,7 +494,8 @@ switch_checked(struct zupd_cli *cli, const struct zupd_component_conf *c, struct
     hc = run_hook("health_check", c->health_check, c->health_check_timeout, c->name, version,
                   previous);
     if (hc == HOOK_OK) {
-        if (run_hook("post_switch", c->post_switch, 0, c->name, version, previous) != HOOK_OK)
+        if (run_hook("post_switch", c->post_switch, c->hook_timeout, c->name, version, previous) !=
+            HOOK_OK)
             fprintf(stderr, "zupd: warning: post_switch hook of '%s' failed\n", c->name);
         return ZUPD_OK;
     }

@@ -59,6 +59,7 @@ static const struct conf_key component_keys[] = {
     {"pre_switch", K_STRING, 0, 0, NULL},
     {"post_switch", K_STRING, 0, 0, NULL},
     {"health_check_timeout", K_INT, 1, 86400, NULL},
+    {"hook_timeout", K_INT, 1, 86400, NULL},
     {NULL, K_STRING, 0, 0, NULL},
 };
 
@@ -82,6 +83,7 @@ static const struct conf_key top_keys[] = {
     {"mirror_time_budget", K_INT, 1, 86400, NULL}, /* seconds */
     {"log_syslog", K_BOOL, 0, 0, NULL},
     {"health_check_timeout", K_INT, 1, 86400, NULL},
+    {"hook_timeout", K_INT, 1, 86400, NULL},
     {"ca_file", K_STRING, 0, 0, NULL},
     {"ca_path", K_STRING, 0, 0, NULL},
     {"proxy", K_STRING, 0, 0, NULL},
@@ -224,10 +226,11 @@ dup_opt(const config_setting_t *parent, const char *name, bool *bad)
 }
 
 static int
-load_component(struct zupd_component_conf *c, const config_setting_t *s, unsigned hc_timeout,
+load_component(struct zupd_component_conf *c, const config_setting_t *s, const struct zupd_opts *o,
                const char *path, char *err, size_t cap)
 {
-    int line = config_setting_source_line(s), keep = 3, hct = (int)hc_timeout;
+    int line = config_setting_source_line(s), keep = 3, hct = (int)o->health_check_timeout;
+    int ht = (int)o->hook_timeout;
     bool bad = false;
     char msg[256];
 
@@ -262,6 +265,8 @@ load_component(struct zupd_component_conf *c, const config_setting_t *s, unsigne
     c->keep = (unsigned)keep;
     (void)config_setting_lookup_int(s, "health_check_timeout", &hct); /* 1..86400: check_group */
     c->health_check_timeout = (unsigned)hct;
+    (void)config_setting_lookup_int(s, "hook_timeout", &ht); /* 1..86400: check_group */
+    c->hook_timeout = (unsigned)ht;
     return 0;
 }
 
@@ -432,8 +437,7 @@ load_components(const config_t *cfg, struct zupd_opts *o, const char *path, char
         }
         for (int i = 0; i < n; i++) {
             struct zupd_component_conf *c = &o->components[o->n_components++];
-            if (load_component(c, config_setting_get_elem(s, (unsigned)i), o->health_check_timeout,
-                               path, err, cap) != 0)
+            if (load_component(c, config_setting_get_elem(s, (unsigned)i), o, path, err, cap) != 0)
                 return -1;
             for (size_t j = 0; j + 1 < o->n_components; j++)
                 if (strcmp(o->components[j].name, c->name) == 0) {
@@ -479,6 +483,7 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
     o->max_cache_size = ZUPD_DEFAULT_MAX_CACHE_SIZE;
     o->log_syslog = true;
     o->health_check_timeout = 60;
+    o->hook_timeout = 300;
     config_init(&cfg);
     /* a regular file (a FIFO would block), not a symlink, that only root
      * or we can write: it names the trusted root and the hooks zupd runs */
@@ -552,6 +557,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             o->log_syslog = v != 0;
         if (config_lookup_int(&cfg, "health_check_timeout", &v) == CONFIG_TRUE)
             o->health_check_timeout = (unsigned)v;
+        if (config_lookup_int(&cfg, "hook_timeout", &v) == CONFIG_TRUE)
+            o->hook_timeout = (unsigned)v;
         /* 0 (unlimited) is the one value size_key() does not take */
         s = config_lookup(&cfg, "max_download_rate");
         if (s != NULL &&

@@ -22,6 +22,9 @@ struct zupd_component_conf {
     char *post_switch;  /* hook after the switch, NULL for none */
     /* seconds a health check may run before the release is unhealthy */
     unsigned health_check_timeout;
+    /* seconds pre_switch and post_switch may run before they are killed
+     * (a pre_switch that times out fails: no switch) */
+    unsigned hook_timeout;
 };
 
 /* A daily time window [from, to) in minutes since local midnight; from > to
@@ -47,6 +50,8 @@ struct zupd_opts {
     bool log_syslog;         /* events to syslog (updater/events.c) */
     /* seconds, the components' default health_check_timeout (60) */
     unsigned health_check_timeout;
+    /* seconds, the components' default hook_timeout (300) */
+    unsigned hook_timeout;
     struct zupd_component_conf components[ZUPD_CONF_MAX_COMPONENTS];
     size_t n_components;
     /* optional enterprise policy repository: channel pointers only */

@@ -97,4 +97,34 @@ expect_rc 101 "the global health_check_timeout applies" $Z update
 grep -q "timed out after 1 s" "$work/err" && ok "timed out after the global 1 s" ||
     bad "global timeout not used: $(cat "$work/err")"
 
+# (3) pre_switch and post_switch run under hook_timeout: a pre_switch that
+# hangs is killed and the switch does not happen
+write_conf
+sed -i 's|keep = 3;|keep = 3; pre_switch = "sleep 30"; hook_timeout = 1;|' "$work/zupd.conf"
+make_tree "$work/v5" 5.0 10
+publish product 5.0 "$work/v5" && promote product 5.0 stable || exit 1
+t0=$(date +%s)
+$Z update >"$work/out" 2>"$work/err"
+rc=$?
+t=$(($(date +%s) - t0))
+[ "$rc" != 0 ] && ok "a pre_switch past hook_timeout fails the update (exit $rc)" ||
+    bad "the update succeeded"
+[ "$t" -lt 10 ] && ok "the run took ${t} s (hook_timeout 1 s)" || bad "the run took ${t} s"
+grep -q "pre_switch of 'product' timed out after 1 s" "$work/err" &&
+    ok "stderr says the hook timed out" || bad "no timeout message: $(cat "$work/err")"
+grep -q "pre_switch hook timed out: not switching to 5.0" "$work/err" &&
+    ok "the failure names it" || bad "no failure message: $(cat "$work/err")"
+tree_is "$work/v5" && bad "switched to 5.0 all the same" || ok "not switched to 5.0"
+# a post_switch that hangs is killed; the switch stands, with a warning
+write_conf
+sed -i 's|^low_speed_time|hook_timeout = 1;\nlow_speed_time|' "$work/zupd.conf"
+sed -i 's|keep = 3;|keep = 3; post_switch = "sleep 30";|' "$work/zupd.conf"
+t0=$(date +%s)
+expect_rc 0 "a post_switch past the global hook_timeout: the update stands" $Z update
+t=$(($(date +%s) - t0))
+[ "$t" -lt 10 ] && ok "the run took ${t} s" || bad "the run took ${t} s"
+grep -q "post_switch of 'product' timed out after 1 s" "$work/err" &&
+    ok "stderr says post_switch timed out" || bad "no timeout message: $(cat "$work/err")"
+tree_is "$work/v5" && ok "on 5.0" || bad "not on 5.0"
+
 finish update_health
