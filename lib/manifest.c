@@ -233,8 +233,7 @@ add_file(struct reader *r, struct zupd_manifest *m, size_t *cap_files)
     json_decref(f);
     if (rc != ZUPD_OK)
         return rc;
-    if (m->n_files > 1 &&
-        strcmp(m->files[m->n_files - 2].path, m->files[m->n_files - 1].path) >= 0)
+    if (m->n_files > 1 && strcmp(m->files[m->n_files - 2].path, m->files[m->n_files - 1].path) >= 0)
         return bad(r->err, r->cap, "files not sorted by path or duplicated at '%.200s'",
                    m->files[m->n_files - 1].path);
     return ZUPD_OK;

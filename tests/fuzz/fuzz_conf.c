@@ -57,8 +57,7 @@ check_conf(const struct zupd_opts *o)
         abort();
     for (size_t i = 0; i < o->n_mirrors; i++)
         if (strncmp(o->mirrors[i], "http://", 7) != 0 &&
-            strncmp(o->mirrors[i], "https://", 8) != 0 &&
-            strncmp(o->mirrors[i], "file://", 7) != 0)
+            strncmp(o->mirrors[i], "https://", 8) != 0 && strncmp(o->mirrors[i], "file://", 7) != 0)
             abort();
     for (size_t i = 0; i < o->n_components; i++) {
         const struct zupd_component_conf *c = &o->components[i];
