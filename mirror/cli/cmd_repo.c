@@ -20,8 +20,9 @@
 #include "keys/passphrase.h"
 #include "repo/repo.h"
 
-static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
-                                       "sign", "import", "prune",   "verify",  "policy",  "floor"};
+static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
+                                       "stage",  "sign",  "import",  "prune",   "verify",
+                                       "policy", "floor", "unstage"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -125,7 +126,9 @@ enum {
     O_NOTE,
     O_VENDOR,
     O_JSON,
-    O_POLICY
+    O_POLICY,
+    O_NAME,
+    O_STAGE
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -156,6 +159,8 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"vendor", required_argument, NULL, O_VENDOR},
                                          {"json", no_argument, NULL, O_JSON},
                                          {"policy", no_argument, NULL, O_POLICY},
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"stage", no_argument, NULL, O_STAGE},
                                          {NULL, 0, NULL, 0}};
 
 bool
@@ -312,6 +317,12 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
         case O_POLICY:
             o->policy = true;
             break;
+        case O_NAME:
+            o->name = optarg;
+            break;
+        case O_STAGE:
+            o->stage = true;
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -445,7 +456,9 @@ cmd_key(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind >= argc)
-        return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+        return zp_cmd_usage(
+            "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
+            "remove ROLE KEY | threshold ROLE N");
     sub = argv[optind];
     dir = keys_dir(&o, kd, sizeof(kd));
     if (strcmp(sub, "generate") == 0) {
@@ -470,6 +483,7 @@ cmd_key(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             printf("%-20s %s\n", v[i].name, v[i].keyid);
         free(v);
+        zp_cmd_key_table(&o, dir);
         return 0;
     }
     if (strcmp(sub, "show") == 0) {
@@ -485,6 +499,8 @@ cmd_key(int argc, char **argv)
         printf("{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
         return 0;
     }
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 || strcmp(sub, "threshold") == 0)
+        return zp_cmd_key_change(&o, argc, argv);
     if (strcmp(sub, "rotate") == 0) {
         struct zp_repo *r = NULL;
         struct zp_kdf_cost cost;
@@ -504,7 +520,9 @@ cmd_key(int argc, char **argv)
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
-    return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+    return zp_cmd_usage(
+        "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
+        "remove ROLE KEY | threshold ROLE N");
 }
 
 static int
@@ -695,6 +713,7 @@ static int
 cmd_import(int argc, char **argv)
 {
     struct common o;
+    struct zp_import_res res;
     struct zp_repo *r = NULL;
     char err[ERR_CAP] = "";
     int rc = zp_cmd_parse(argc, argv, &o);
@@ -706,11 +725,20 @@ cmd_import(int argc, char **argv)
     rc = zp_cmd_open(&o, "import", &r);
     if (rc != 0)
         return rc;
-    rc = zp_import(r, argv[optind], err, sizeof(err));
+    rc = zp_import2(r, argv[optind], &res, err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "import", argv[optind], err);
-    printf("imported '%s'\n", argv[optind]);
+    if (!res.staged)
+        printf("imported '%s'\n", argv[optind]);
+    else if (res.live)
+        printf("imported '%s': '%s' version %llu has %llu of %llu signatures and is live\n",
+               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
+               (unsigned long long)res.have, (unsigned long long)res.threshold);
+    else
+        printf("imported '%s': '%s' version %llu has %llu of %llu signatures; it stays staged\n",
+               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
+               (unsigned long long)res.have, (unsigned long long)res.threshold);
     return 0;
 }
 
@@ -772,10 +800,11 @@ zp_cmd_repo(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},       {"key", cmd_key},          {"publish", cmd_publish},
-               {"promote", cmd_promote}, {"refresh", cmd_refresh},  {"stage", cmd_stage},
-               {"sign", cmd_sign},       {"import", cmd_import},    {"prune", cmd_prune},
-               {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
+    } tab[] = {{"init", cmd_init},         {"key", cmd_key},          {"publish", cmd_publish},
+               {"promote", cmd_promote},   {"refresh", cmd_refresh},  {"stage", cmd_stage},
+               {"sign", cmd_sign},         {"import", cmd_import},    {"prune", cmd_prune},
+               {"verify", cmd_verify},     {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
+               {"unstage", zp_cmd_unstage}};
 
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
