@@ -526,6 +526,28 @@ cmd_key(int argc, char **argv)
 }
 
 static int
+stage_publish(struct common *o, struct zp_repo *r, struct zp_publish_opts *p, size_t n,
+              const char *subj)
+{
+    struct zp_stage_opts so = {.channel = o->channel, .rollback = o->rollback};
+    struct zp_publish_res res;
+    char err[ERR_CAP] = "", dir[4200];
+    uint64_t have = 0, thr = 0;
+    int rc = zp_publish_stage(r, p, n, &so, &res, dir, sizeof(dir), &have, &thr, err, sizeof(err));
+
+    if (rc != ZUPD_OK)
+        return zp_cmd_fail(rc, "stage", subj, err);
+    printf("staged %s in '%s': %zu files, %zu new blobs (%llu bytes), %zu deltas; '%s' version "
+           "%llu signed by %llu of the %llu keys it needs; not live until the others sign it "
+           "(zupd-mirror audit, then zupd-mirror import)\n",
+           subj, dir, res.files, res.new_blobs, (unsigned long long)res.blob_bytes, res.deltas,
+           zp_role_name(p[0].role),
+           (unsigned long long)zupd_meta_version(zp_repo_meta(r, p[0].role)) + 1,
+           (unsigned long long)have, (unsigned long long)thr);
+    return 0;
+}
+
+static int
 cmd_publish(int argc, char **argv)
 {
     struct common o;
@@ -544,7 +566,7 @@ cmd_publish(int argc, char **argv)
     if (optind >= argc || (argc - optind) % 3 != 0)
         return zp_cmd_usage("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
                             "[--role products|avdb] [--source-revision REV] [--builder ID] "
-                            "[--deltas K] [--delta-level L]");
+                            "[--deltas K] [--delta-level L] [--stage [--channel C [--rollback]]]");
     rc = zp_cmd_role(&o, &role);
     if (rc != 0)
         return rc;
@@ -569,6 +591,17 @@ cmd_publish(int argc, char **argv)
         p[i].builder = o.builder;
         p[i].deltas = (int)o.deltas;
         p[i].delta_level = (int)o.delta_level;
+    }
+    if (o.stage) {
+        rc = stage_publish(&o, r, p, n, subj);
+        zp_repo_free(r);
+        free(p);
+        return rc;
+    }
+    if (o.channel != NULL) {
+        zp_repo_free(r);
+        free(p);
+        return zp_cmd_usage("publish --channel goes with --stage (otherwise: promote)");
     }
     t0 = mono();
     need[0] = role;

@@ -114,6 +114,23 @@ ZU_NODISCARD int zp_publish(struct zp_repo *r, const struct zp_publish_opts *p,
 ZU_NODISCARD int zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
                                  struct zp_publish_res *res, char *err, size_t cap);
 
+/* A publish that waits for the role's other key holders (an auditor): the
+ * blobs, deltas and manifests are written and durable, and the next version
+ * of the role, signed by the keys this repository holds, is staged
+ * (ZP_STAGED_DIR) instead of committed; nothing a snapshot names changes.
+ * With channel, the channel pointers of the components move to the new
+ * versions in the same change (one sorting lower needs rollback, and the
+ * pointer then says "rollback": true). dir receives the staged directory;
+ * *have and *threshold the signatures made and needed. */
+struct zp_stage_opts {
+    const char *channel; /* NULL: no channel moves */
+    bool rollback;
+};
+ZU_NODISCARD int zp_publish_stage(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                                  const struct zp_stage_opts *so, struct zp_publish_res *res,
+                                  char *dir, size_t dir_cap, uint64_t *have, uint64_t *threshold,
+                                  char *err, size_t cap);
+
 /* ------------------------------------------------------------ channels */
 
 /* Point role's channel of component at version (which must be published).
@@ -236,8 +253,8 @@ ZU_NODISCARD int zp_import(struct zp_repo *r, const char *path, char *err, size_
  * not hold (a release for an auditor to co-sign, a new threshold) waits in
  * DIR/staged/<role>/ (ZP_STAGED_DIR): release.json (what the change is),
  * N.<role>.json (the next version, signed by the keys held) and, for a change
- * of the role's keys, M.targets.json. Served, but named by no snapshot. */
-#define ZP_STAGED_DIR "staged"
+ * of the role's keys, M.targets.json. Served, but named by no snapshot
+ * (ZP_STAGED_DIR, mirror/repo/layout.h). */
 
 struct zp_import_res {
     bool staged;        /* the file was for a staged change */
