@@ -20,9 +20,15 @@ make_tree "$work/v2" 2.0 20
 make_tree "$work/o1" other1 3
 publish product 1.0 "$work/v1" && promote product 1.0 stable || exit 1
 publish other 1.0 "$work/o1" && promote other 1.0 stable || exit 1
+# the build key gets a name in the metadata (key add of a key the role has)
+"$MIRROR" key show products --keys "$work/keys" >"$work/build.pub" || exit 1
+expect_rc 0 "key add products build.pub --name build (a rename)" M key add products "$work/build.pub" --name build
 write_conf
 Z="$ZUPD --config $work/zupd.conf"
 expect_rc 0 "1.0 installed while products needs one signature" $Z update
+expect_rc 0 "zupd status" $Z status
+grep -Eq "^  signed by: build \([0-9a-f]{16}\.\.\.\)$" "$work/out" &&
+    ok "status: 1.0 signed by build" || bad "status: $(cat "$work/out")"
 # a second endpoint, which will meet the thief's mirror
 sed "s|$work/state|$work/estate|; s|$work/opt-product|$work/eopt|" "$work/zupd.conf" >"$work/e.conf"
 expect_rc 0 "1.0 installed on the second endpoint" $ZUPD --config "$work/e.conf" update
@@ -197,5 +203,17 @@ grep -q "has 2 of 2 signatures and is live" "$work/out" && ok "2.0 is live" || b
 expect_rc 0 "the repository verifies" "$MIRROR" verify "$work/repo"
 expect_rc 0 "the endpoint installs 2.0" $Z update
 tree_is "$work/v2" && ok "2.0 installed after both signatures" || bad "not 2.0"
+expect_rc 0 "zupd status" $Z status
+grep -Eq "^  signed by: (build \([0-9a-f]{16}\.\.\.\), auditor|auditor \([0-9a-f]{16}\.\.\.\), build) " "$work/out" &&
+    ok "status: 2.0 signed by build and auditor" || bad "status: $(cat "$work/out")"
+expect_rc 0 "zupd status --json" $Z --json status
+python3 - "$work/out" "$work/akeys/auditor.key" <<'PY' && ok "status --json: signed_by names both keys" || bad "status --json"
+import json, sys
+c = json.load(open(sys.argv[1]))["components"][0]
+names = sorted(s["name"] for s in c["signed_by"])
+assert c["current"] == "2.0" and names == ["auditor", "build"], c
+assert json.load(open(sys.argv[2]))["keyid"] in [s["keyid"] for s in c["signed_by"]]
+print("  signed_by:", ", ".join("%s %s" % (s["name"], s["keyid"][:16]) for s in c["signed_by"]))
+PY
 
 finish audit
