@@ -504,6 +504,57 @@ check_change(struct audit *a, const char *const *expected, size_t n_expected)
               a->role, (unsigned long long)zupd_meta_version(a->last), n_expected);
 }
 
+/* The signed part without what a release changes (version, expiry,
+ * targets): delegations, key names, spec version... must stay as signed. */
+static json_t *
+rest_of(const struct zupd_meta *m)
+{
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    json_t *j = NULL;
+
+    if (zupd_meta_signed_bytes(m, &msg, &len) == ZUPD_OK)
+        j = json_loadb((const char *)msg, len, 0, NULL);
+    free(msg);
+    if (j != NULL) {
+        (void)json_object_del(j, "version");
+        (void)json_object_del(j, "expires");
+        (void)json_object_del(j, "targets");
+    }
+    return j;
+}
+
+static void
+check_rest(struct audit *a)
+{
+    json_t *x = rest_of(a->staged), *y = rest_of(a->last);
+    const char *k;
+    json_t *v;
+    size_t bad = 0;
+
+    if (x == NULL || y == NULL) {
+        check(a, false, "cannot compare the rest of the '%s' metadata", a->role);
+        bad++;
+    }
+    json_object_foreach (x, k, v) {
+        if (!json_equal(v, json_object_get(y, k))) {
+            check(a, false, "'%s' changes '%s' (only targets, version and expiry may change)",
+                  a->role, k);
+            bad++;
+        }
+    }
+    json_object_foreach (y, k, v) {
+        if (json_object_get(x, k) == NULL) {
+            check(a, false, "'%s' drops '%s'", a->role, k);
+            bad++;
+        }
+    }
+    if (bad == 0)
+        check(a, true, "'%s' changes nothing but its targets, version and expiry", a->role);
+    json_decref(x);
+    json_decref(y);
+}
+
 static void
 check_version(struct audit *a, const struct zupd_manifest *m, const char *channel)
 {
@@ -802,6 +853,7 @@ zp_audit(const struct zp_audit_src *src, const struct zp_audit_opts *o, struct z
                   (unsigned long long)zupd_meta_version(a.last));
         check_change(&a, expected, channel != NULL ? 2 : 1);
     }
+    check_rest(&a);
     check_version(&a, m, channel);
     if (res->failed > 0)
         goto out;
