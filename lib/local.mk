@@ -23,6 +23,7 @@ LIBZUPD_SRC += lib/hash.c
 LIBZUPD_SRC += include/zu/json.h
 LIBZUPD_SRC += lib/json.c
 LIBZUPD_SRC += include/zu/key.h
+LIBZUPD_SRC += include/zu/meta_names.h
 LIBZUPD_SRC += lib/key.c
 LIBZUPD_SRC += lib/manifest.c
 LIBZUPD_SRC += lib/policy.c

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zupd/manifest.h>
+
 #include "zu/json.h"
+#include "zu/meta_names.h"
 #include "meta_int.h"
 
 #define ZU_INT_MAX ((uint64_t)INT64_MAX) /* JSON integers are int64 */
@@ -628,4 +631,33 @@ zupd_meta_serialize(const struct zupd_meta *m, unsigned flags, uint8_t **out, si
     *out = (uint8_t *)s;
     *out_len = strlen(s);
     return ZUPD_OK;
+}
+
+int
+zu_meta_set_key_name(struct zupd_meta *m, const char *keyid, const char *name)
+{
+    json_t *copy = NULL, *names;
+    int rc;
+
+    if (m == NULL || keyid == NULL || strlen(keyid) != 64 ||
+        (m->ix.type != ZUPD_META_ROOT && m->ix.type != ZUPD_META_TARGETS))
+        return ZUPD_E_MISUSE;
+    if (name != NULL && (strlen(name) > ZU_KEY_NAME_MAX || !zupd_name_is_safe(name)))
+        return ZUPD_E_MISUSE;
+    rc = begin(m, &copy);
+    if (rc != ZUPD_OK)
+        return rc;
+    names = json_object_get(copy, ZU_KEY_NAMES);
+    if (!json_is_object(names)) {
+        names = json_object();
+        if (names == NULL || json_object_set_new(copy, ZU_KEY_NAMES, names) != 0)
+            rc = ZUPD_E_NOMEM;
+    }
+    if (rc == ZUPD_OK && name != NULL && json_object_set_new(names, keyid, json_string(name)) != 0)
+        rc = ZUPD_E_NOMEM;
+    if (rc == ZUPD_OK && name == NULL)
+        (void)json_object_del(names, keyid);
+    if (rc == ZUPD_OK && json_object_size(names) == 0)
+        (void)json_object_del(copy, ZU_KEY_NAMES);
+    return commit(m, copy, rc);
 }

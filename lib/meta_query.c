@@ -10,7 +10,10 @@
 
 #include <sodium.h>
 
+#include <zupd/manifest.h>
+
 #include "zu/json.h"
+#include "zu/meta_names.h"
 #include "meta_int.h"
 
 enum zupd_meta_type
@@ -228,6 +231,70 @@ fail:
         snprintf(err, err_cap, "%s: %s", role, zupd_strerror(rc));
     free(msg);
     return rc;
+}
+
+const char *
+zu_meta_key_name(const struct zupd_meta *m, const char *keyid)
+{
+    const char *name;
+
+    if (m == NULL || keyid == NULL)
+        return NULL;
+    name = json_string_value(json_object_get(json_object_get(m->signed_, ZU_KEY_NAMES), keyid));
+    if (name == NULL || strlen(name) > ZU_KEY_NAME_MAX || !zupd_name_is_safe(name))
+        return NULL;
+    return name;
+}
+
+int
+zu_meta_signers(const struct zupd_meta *delegator, const char *role, const struct zupd_meta *sm,
+                char (*ids)[65], size_t cap, size_t *n)
+{
+    const struct zu_meta_role *r;
+    const struct zu_key **counted = NULL;
+    uint8_t *msg = NULL;
+    size_t len = 0, i, good = 0;
+    json_t *s;
+    int rc;
+
+    *n = 0;
+    if (delegator == NULL || role == NULL || sm == NULL || (ids == NULL && cap > 0))
+        return ZUPD_E_MISUSE;
+    r = zu_meta_find_role(delegator, role);
+    if (r == NULL)
+        return ZUPD_E_ROLE;
+    rc = zu_cjson_dump(sm->signed_, sm->lim.max_json_bytes, &msg, &len);
+    if (rc != ZUPD_OK)
+        return rc;
+    counted = calloc(json_array_size(sm->sigs) + 1, sizeof(*counted));
+    if (counted == NULL) {
+        free(msg);
+        return ZUPD_E_NOMEM;
+    }
+    /* as zupd_meta_verify_role, without stopping at the threshold */
+    json_array_foreach (sm->sigs, i, s) {
+        const char *keyid = json_string_value(json_object_get(s, "keyid"));
+        const char *sig = json_string_value(json_object_get(s, "sig"));
+        const struct zu_meta_key *k;
+        bool dup = false;
+
+        if (keyid == NULL || sig == NULL || !role_has_keyid(r, keyid))
+            continue;
+        k = zu_meta_find_key(delegator, keyid);
+        if (k == NULL || k->key == NULL)
+            continue;
+        for (size_t j = 0; j < good && !dup; j++)
+            dup = zu_key_equal(counted[j], k->key);
+        if (dup || zu_key_verify(k->key, msg, len, sig) != ZUPD_OK)
+            continue;
+        if (good < cap)
+            snprintf(ids[good], 65, "%s", keyid);
+        counted[good++] = k->key;
+    }
+    *n = good < cap ? good : cap;
+    free(counted);
+    free(msg);
+    return ZUPD_OK;
 }
 
 /* ------------------------------------------------------------------ meta, targets */

@@ -10,7 +10,10 @@
 #      printing bytes downloaded against the full size;
 #   5. a forced rollback by the vendor through the signed channel pointer;
 #   6. an enterprise policy repository (its own root) holding the fleet;
-#   7. a replayed timestamp refused; zupd status.
+#   7. an independent auditor: products needs the build key and the
+#      auditor's key; a release waits until the auditor's check against its
+#      own rebuild signs it;
+#   8. a replayed timestamp refused; zupd status (naming both keys).
 # Everything lives in a temporary directory removed at the end.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -145,7 +148,34 @@ p release product --channel stable
 run $Z update product
 cat "$work/endpoint/opt-product/VERSION"
 
-say "8. a mirror replaying an old timestamp is refused (rollback attack)"
+say "8. an independent auditor: a product release needs the build key AND the auditor's key"
+# the auditor's key never leaves the auditor; the vendor gets its public half
+run "$MIRROR" key generate auditor --keys "$work/auditor-keys" >/dev/null
+"$MIRROR" key show auditor --keys "$work/auditor-keys" >"$work/auditor.pub"
+"$MIRROR" key show products --keys "$work/keys" >"$work/build.pub"
+m key add products "$work/build.pub" --name build
+m key add products "$work/auditor.pub" --name auditor
+m key threshold products 2
+# the new threshold itself needs the auditor's signature on products
+cp "$work/vendor/staged/products/"*.products.json "$work/threshold.json"
+run "$MIRROR" sign "$work/threshold.json" --key "$work/auditor-keys/auditor.key"
+m import "$work/threshold.json"
+cp -a "$work/product-1.1" "$work/product-1.2" && echo 1.2 >"$work/product-1.2/VERSION"
+m publish product 1.2 "$work/product-1.2" --stage --channel stable \
+    --source-revision git:demo-1.2 --builder zurich-build
+echo "the endpoint sees nothing while the release waits for the auditor:"
+run $Z update product
+# the auditor rebuilds git:demo-1.2 itself and checks the staged release over HTTP
+cp -a "$work/product-1.2" "$work/auditor-rebuild"
+echo zurich-build >"$work/builders"
+mkdir -p "$work/audit-out"
+run "$MIRROR" audit "http://127.0.0.1:$port/" --rebuild "$work/auditor-rebuild" \
+    --key "$work/auditor-keys/auditor.key" --allow-builders "$work/builders" --out "$work/audit-out"
+m import "$work/audit-out/"*.products.sig.json
+run $Z update product
+cat "$work/endpoint/opt-product/VERSION"
+
+say "9. a mirror replaying an old timestamp is refused (rollback attack)"
 cp "$work/vendor/metadata/timestamp.json" "$work/ts.old"
 m refresh --force
 run $Z check > /dev/null
@@ -153,7 +183,7 @@ cp "$work/ts.old" "$work/vendor/metadata/timestamp.json"
 if $Z check > "$work/out" 2>&1; then echo "accepted?!"; exit 1; fi
 echo "zupd check refused it: $(grep -m1 rollback "$work/out" || tail -n 1 "$work/out")"
 
-say "9. zupd status"
+say "10. zupd status"
 run $Z status
 
 say "done: everything above ran on 127.0.0.1 and is removed now"

@@ -59,11 +59,13 @@ EXTRA_DIST += tests/interop/mirror/refresh.mjs
 
 # zupd end to end against zupd-mirror publish + serve on 127.0.0.1
 TESTS += tests/integration/update_e2e.sh
+TESTS += tests/integration/audit.sh
 TESTS += tests/integration/update_limits.sh
 EXTRA_DIST += tests/integration/update_limits.sh
 TESTS += tests/integration/update_budget.sh
 EXTRA_DIST += tests/integration/update_budget.sh
 EXTRA_DIST += tests/integration/update_e2e.sh
+EXTRA_DIST += tests/integration/audit.sh
 TESTS += tests/integration/update_clock.sh
 EXTRA_DIST += tests/integration/update_clock.sh
 TESTS += tests/integration/update_health.sh

@@ -632,6 +632,8 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
     if (rc != ZUPD_OK)
         goto fail;
     action = "installed";
+    if (zupd_signers_record(s->u, st, c->role, ver) != ZUPD_OK)
+        fprintf(stderr, "zupd: warning: cannot record which keys signed %s %s\n", c->name, ver);
     if (!cli->json && !cli->quiet && res.source == ZUPD_SOURCE_POLICY)
         printf("%s: following the enterprise policy: %s %s (vendor's channel: %s)%s%s\n", c->name,
                res.policy_rollback ? "rolled back to" : "pinned to", res.version,
@@ -757,7 +759,7 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
         char cur[ZUPD_NAME_MAX + 1] = "", last[32];
         char **vers = NULL;
         size_t nv = 0;
-        json_t *inst = json_array(), *bad = json_array();
+        json_t *inst = json_array(), *bad = json_array(), *signers;
 
         if (zupd_store_open_locked(cli, sel[i]->name, &st) != ZUPD_OK ||
             zupd_store_state_load(st, &s) != ZUPD_OK) {
@@ -776,6 +778,7 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
         for (size_t k = 0; k < s.n_bad; k++)
             json_array_append_new(bad, json_string(s.bad[k]));
         fmt_time(s.last_check, last, sizeof(last));
+        signers = zupd_signers_get(st, cur);
         if (!cli->json) {
             printf("%s (%s, channel %s)\n  current:   %s\n  installed:", sel[i]->name, sel[i]->role,
                    sel[i]->channel, cur[0] ? cur : "none");
@@ -790,14 +793,17 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
                     printf(" %s", s.bad[k]);
                 printf("\n");
             }
+            if (cur[0])
+                zupd_signers_print(signers);
             printf("  last check: %s\n  last error: %s\n", last,
                    s.last_error[0] ? s.last_error : "none");
         }
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:s,s:o,s:s,s:s}", "component", sel[i]->name,
-                           "channel", sel[i]->channel, "current", cur, "installed", inst,
-                           "available", s.available, "held", s.held, "held_version", s.held_version,
-                           "bad", bad, "last_check", last, "last_error", s.last_error));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:s,s:o,s:s,s:s,s:o}",
+                                             "component", sel[i]->name, "channel", sel[i]->channel,
+                                             "current", cur, "installed", inst, "available",
+                                             s.available, "held", s.held, "held_version",
+                                             s.held_version, "bad", bad, "last_check", last,
+                                             "last_error", s.last_error, "signed_by", signers));
         zupd_strv_free(vers, nv);
         zupd_store_state_release(&s);
         zupd_store_free(st);

@@ -4,6 +4,7 @@
 #define ZUPD_UPDATER_ZUPD_H
 
 #include <stdbool.h>
+#include <jansson.h>
 
 #include "conf.h"
 
@@ -61,5 +62,19 @@ void zupd_log_close(void);
 /* One git-style error line on stderr ("zupd: ..."), and the exit code for
  * a library error. */
 int zupd_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Which keys signed what is installed (updater/signers.c). Record, for
+ * version of st, the keys whose signatures on the trusted metadata of role
+ * verify, with their names from the targets key table; kept in the
+ * component's signed-by.json. */
+struct zupd_updater;
+struct zupd_store;
+int zupd_signers_record(struct zupd_updater *u, struct zupd_store *st, const char *role,
+                        const char *version);
+/* The signers recorded for version: a new JSON array of {"keyid","name"}
+ * (empty when unknown). */
+json_t *zupd_signers_get(struct zupd_store *st, const char *version);
+/* "  signed by: NAME (KEYID...), ..." */
+void zupd_signers_print(json_t *list);
 
 #endif

@@ -37,7 +37,8 @@ struct common {
     long avdb_bins;
     long threshold;
     const char *until, *dur, *note, *vendor;
-    bool rollback, force, offline, list, json, policy;
+    const char *name;
+    bool rollback, force, offline, list, json, policy, stage;
     struct zp_config cfg;
 };
 
@@ -57,6 +58,12 @@ int zp_cmd_usage(const char *msg);
 bool zp_cmd_num(const char *s, long lo, long hi, long *out);
 /* ZUPD_MIRROR_NOW, or 0 for the clock. */
 int64_t zp_cmd_now(void);
+
+/* key add|remove|threshold (argv[optind] is the subcommand), the role key
+ * table of key list, and unstage (cmd_keys.c) */
+int zp_cmd_key_change(struct common *o, int argc, char **argv);
+void zp_cmd_key_table(struct common *o, const char *keys_dir);
+int zp_cmd_unstage(int argc, char **argv);
 
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);

@@ -20,8 +20,9 @@
 #include "keys/passphrase.h"
 #include "repo/repo.h"
 
-static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
-                                       "sign", "import", "prune",   "verify",  "policy",  "floor"};
+static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
+                                       "stage",  "sign",  "import",  "prune",   "verify",
+                                       "policy", "floor", "unstage"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -125,7 +126,9 @@ enum {
     O_NOTE,
     O_VENDOR,
     O_JSON,
-    O_POLICY
+    O_POLICY,
+    O_NAME,
+    O_STAGE
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -156,6 +159,8 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"vendor", required_argument, NULL, O_VENDOR},
                                          {"json", no_argument, NULL, O_JSON},
                                          {"policy", no_argument, NULL, O_POLICY},
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"stage", no_argument, NULL, O_STAGE},
                                          {NULL, 0, NULL, 0}};
 
 bool
@@ -312,6 +317,12 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
         case O_POLICY:
             o->policy = true;
             break;
+        case O_NAME:
+            o->name = optarg;
+            break;
+        case O_STAGE:
+            o->stage = true;
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -445,7 +456,9 @@ cmd_key(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind >= argc)
-        return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+        return zp_cmd_usage(
+            "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
+            "remove ROLE KEY | threshold ROLE N");
     sub = argv[optind];
     dir = keys_dir(&o, kd, sizeof(kd));
     if (strcmp(sub, "generate") == 0) {
@@ -470,6 +483,7 @@ cmd_key(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             printf("%-20s %s\n", v[i].name, v[i].keyid);
         free(v);
+        zp_cmd_key_table(&o, dir);
         return 0;
     }
     if (strcmp(sub, "show") == 0) {
@@ -485,6 +499,8 @@ cmd_key(int argc, char **argv)
         printf("{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
         return 0;
     }
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 || strcmp(sub, "threshold") == 0)
+        return zp_cmd_key_change(&o, argc, argv);
     if (strcmp(sub, "rotate") == 0) {
         struct zp_repo *r = NULL;
         struct zp_kdf_cost cost;
@@ -504,7 +520,31 @@ cmd_key(int argc, char **argv)
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
-    return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+    return zp_cmd_usage(
+        "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
+        "remove ROLE KEY | threshold ROLE N");
+}
+
+static int
+stage_publish(struct common *o, struct zp_repo *r, struct zp_publish_opts *p, size_t n,
+              const char *subj)
+{
+    struct zp_stage_opts so = {.channel = o->channel, .rollback = o->rollback};
+    struct zp_publish_res res;
+    char err[ERR_CAP] = "", dir[4200];
+    uint64_t have = 0, thr = 0;
+    int rc = zp_publish_stage(r, p, n, &so, &res, dir, sizeof(dir), &have, &thr, err, sizeof(err));
+
+    if (rc != ZUPD_OK)
+        return zp_cmd_fail(rc, "stage", subj, err);
+    printf("staged %s in '%s': %zu files, %zu new blobs (%llu bytes), %zu deltas; '%s' version "
+           "%llu signed by %llu of the %llu keys it needs; not live until the others sign it "
+           "(zupd-mirror audit, then zupd-mirror import)\n",
+           subj, dir, res.files, res.new_blobs, (unsigned long long)res.blob_bytes, res.deltas,
+           zp_role_name(p[0].role),
+           (unsigned long long)zupd_meta_version(zp_repo_meta(r, p[0].role)) + 1,
+           (unsigned long long)have, (unsigned long long)thr);
+    return 0;
 }
 
 static int
@@ -526,7 +566,7 @@ cmd_publish(int argc, char **argv)
     if (optind >= argc || (argc - optind) % 3 != 0)
         return zp_cmd_usage("usage: publish COMPONENT VERSION PATH [COMPONENT VERSION PATH]... "
                             "[--role products|avdb] [--source-revision REV] [--builder ID] "
-                            "[--deltas K] [--delta-level L]");
+                            "[--deltas K] [--delta-level L] [--stage [--channel C [--rollback]]]");
     rc = zp_cmd_role(&o, &role);
     if (rc != 0)
         return rc;
@@ -551,6 +591,17 @@ cmd_publish(int argc, char **argv)
         p[i].builder = o.builder;
         p[i].deltas = (int)o.deltas;
         p[i].delta_level = (int)o.delta_level;
+    }
+    if (o.stage) {
+        rc = stage_publish(&o, r, p, n, subj);
+        zp_repo_free(r);
+        free(p);
+        return rc;
+    }
+    if (o.channel != NULL) {
+        zp_repo_free(r);
+        free(p);
+        return zp_cmd_usage("publish --channel goes with --stage (otherwise: promote)");
     }
     t0 = mono();
     need[0] = role;
@@ -695,6 +746,7 @@ static int
 cmd_import(int argc, char **argv)
 {
     struct common o;
+    struct zp_import_res res;
     struct zp_repo *r = NULL;
     char err[ERR_CAP] = "";
     int rc = zp_cmd_parse(argc, argv, &o);
@@ -706,11 +758,20 @@ cmd_import(int argc, char **argv)
     rc = zp_cmd_open(&o, "import", &r);
     if (rc != 0)
         return rc;
-    rc = zp_import(r, argv[optind], err, sizeof(err));
+    rc = zp_import2(r, argv[optind], &res, err, sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "import", argv[optind], err);
-    printf("imported '%s'\n", argv[optind]);
+    if (!res.staged)
+        printf("imported '%s'\n", argv[optind]);
+    else if (res.live)
+        printf("imported '%s': '%s' version %llu has %llu of %llu signatures and is live\n",
+               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
+               (unsigned long long)res.have, (unsigned long long)res.threshold);
+    else
+        printf("imported '%s': '%s' version %llu has %llu of %llu signatures; it stays staged\n",
+               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
+               (unsigned long long)res.have, (unsigned long long)res.threshold);
     return 0;
 }
 
@@ -772,10 +833,11 @@ zp_cmd_repo(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},       {"key", cmd_key},          {"publish", cmd_publish},
-               {"promote", cmd_promote}, {"refresh", cmd_refresh},  {"stage", cmd_stage},
-               {"sign", cmd_sign},       {"import", cmd_import},    {"prune", cmd_prune},
-               {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
+    } tab[] = {{"init", cmd_init},         {"key", cmd_key},          {"publish", cmd_publish},
+               {"promote", cmd_promote},   {"refresh", cmd_refresh},  {"stage", cmd_stage},
+               {"sign", cmd_sign},         {"import", cmd_import},    {"prune", cmd_prune},
+               {"verify", cmd_verify},     {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
+               {"unstage", zp_cmd_unstage}};
 
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");

@@ -18,22 +18,26 @@
 static void
 usage(FILE *f)
 {
-    fputs("usage: zupd-mirror COMMAND [ARGS]\n"
-          "\n"
-          "commands:\n"
-          "  version     print the version\n"
-          "  init DIR    a new repository; key generate|list|show|rotate: keys\n"
-          "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
-          "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
-          "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
-          "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
-          "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
-          "  delta       create or apply a binary delta (delta --help)\n"
-          "  serve       serve the repository tree over HTTP\n"
-          "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
-          "\n"
-          "See zupd-mirror(1).\n",
-          f);
+    fputs(
+        "usage: zupd-mirror COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  version     print the version\n"
+        "  init DIR    a new repository; key generate|list|show|rotate: keys\n"
+        "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
+        "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
+        "  key add|remove|threshold ROLE ...   a role's keys (another's public key, a threshold)\n"
+        "  publish --stage [--channel C]   a release waiting for the auditor; unstage ROLE\n"
+        "  audit STAGED --rebuild DIR --key K   check a staged release, sign it if it passes\n"
+        "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
+        "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
+        "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
+        "  delta       create or apply a binary delta (delta --help)\n"
+        "  serve       serve the repository tree over HTTP\n"
+        "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
+        "\n"
+        "See zupd-mirror(1).\n",
+        f);
 }
 
 /* `sync` and `serve` are programs of their own, zupd-mirror-sync and
@@ -67,7 +71,10 @@ main(int argc, char **argv)
 {
     /* passphrases out of the environment before anything else: no command
      * (and no program it runs, such as the long-running serve or sync)
-     * keeps them there */
+     * keeps them there); audit needs the auditor's, and takes them itself
+     * (zupd-mirror-audit, net_main.c) */
+    if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+        return run_net(argv[1], argv);
     zp_pass_env_take();
     if (argc < 2) {
         usage(stderr);

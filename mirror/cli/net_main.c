@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/cli/net_main.c -- zupd-mirror-sync and zupd-mirror-serve: the `sync`
- * and `serve` subcommands as programs of their own, run by `zupd-mirror
- * sync|serve` (mirror/cli/main.c). Only they use the network libraries
- * (libcurl, libmicrohttpd and what those load), so every other command
- * starts without them. Built twice: with ZU_NET_SYNC defined, and without. */
+/* mirror/cli/net_main.c -- zupd-mirror-sync, zupd-mirror-audit and
+ * zupd-mirror-serve: the `sync`, `audit` and `serve` subcommands as programs
+ * of their own, run by `zupd-mirror sync|audit|serve` (mirror/cli/main.c).
+ * Only they use the network libraries (libcurl, libmicrohttpd and what those
+ * load), so every other command starts without them. Built three times:
+ * with ZU_NET_SYNC, with ZU_NET_AUDIT, and with neither (serve). */
 #include "config.h"
 
 #include <stdio.h>
@@ -11,10 +12,14 @@
 
 #include "keys/passphrase.h"
 
-#ifdef ZU_NET_SYNC
+#if defined(ZU_NET_SYNC)
 #include "cli/cmd_sync.h"
 #define ZU_NET_CMD "sync"
 #define ZU_NET_RUN cmd_sync
+#elif defined(ZU_NET_AUDIT)
+#include "cli/cmd_audit.h"
+#define ZU_NET_CMD "audit"
+#define ZU_NET_RUN cmd_audit
 #else
 #include "cli/cmd_serve.h"
 #define ZU_NET_CMD "serve"

@@ -14,6 +14,7 @@
 #define ZP_META_CAP (64u << 20) /* any metadata or manifest file we read back */
 #define ZP_STATE_DIR ".zupd"
 #define ZP_DAY 86400
+#define ZP_STAGED_DIR "staged" /* changes waiting for signatures (mirror/repo/staged.c) */
 
 /* Roles a repository has; ZP_R_PRODUCTS and ZP_R_AVDB are delegated by
  * targets with the path patterns "products/" and "avdb/" followed by a star. */

@@ -150,6 +150,14 @@ role_of(const char *path, enum zp_role *role)
 int
 zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
 {
+    struct zp_import_res res;
+
+    return zp_import2(r, path, &res, err, cap);
+}
+
+int
+zp_import2(struct zp_repo *r, const char *path, struct zp_import_res *res, char *err, size_t cap)
+{
     struct zupd_meta *m = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -159,6 +167,15 @@ zp_import(struct zp_repo *r, const char *path, char *err, size_t cap)
     size_t nd = 1;
     int rc;
 
+    memset(res, 0, sizeof(*res));
+    rc = read_path(path, ZP_META_CAP, &buf, &len);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot read '%s': %s", path, zupd_strerror(rc));
+    rc = zp_staged_import(r, buf, len, path, res, err, cap);
+    free(buf);
+    buf = NULL;
+    if (rc != ZUPD_E_NOTFOUND || res->staged)
+        return rc;
     rc = role_of(path, &role);
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, ZUPD_E_MISUSE,

@@ -791,3 +791,117 @@ zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
         rc = zp_commit(r, mask, &res->meta_bytes, err, cap);
     return rc;
 }
+
+/* The channel pointer of a staged release, checked as promote checks it;
+ * rollback is written into the pointer when it moves the channel back. */
+static int
+stage_channel(struct zp_repo *r, const struct zp_publish_opts *p, const struct zp_stage_opts *so,
+              json_t *rel, unsigned *mask, char *err, size_t cap)
+{
+    char cur[ZUPD_NAME_MAX + 1], floor[ZUPD_NAME_MAX + 1];
+    bool back = false;
+    json_t *doc;
+    int rc;
+
+    if (!zupd_name_is_safe(so->channel))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid channel name '%s'", so->channel);
+    rc = zp_channel_get(r, p->role, p->component, so->channel, cur, sizeof(cur));
+    if (rc == ZUPD_OK && zupd_version_cmp(p->version, cur) < 0) {
+        if (!so->rollback)
+            return zu_fail(err, cap, ZUPD_E_ROLLBACK,
+                           "version %s sorts lower than %s, the current version of channel '%s'; "
+                           "moving it back needs --rollback",
+                           p->version, cur, so->channel);
+        back = true;
+    } else if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
+        return zu_fail(err, cap, rc, "cannot read channel '%s': %s", so->channel,
+                       zupd_strerror(rc));
+    }
+    doc = json_pack("{s:i,s:s,s:s,s:s}", "zupd_channel", 1, "component", p->component, "channel",
+                    so->channel, "version", p->version);
+    if (doc != NULL && zp_floor_get(r, p->role, p->component, floor, sizeof(floor)) == ZUPD_OK)
+        json_object_set_new(doc, "floor", json_string(floor));
+    if (doc != NULL && back)
+        json_object_set_new(doc, "rollback", json_true());
+    rc = doc != NULL ? zp_channel_put(r, p->role, doc, mask, err, cap)
+                     : zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+    json_decref(doc);
+    if (rc == ZUPD_OK) {
+        json_object_set_new(rel, "channel", json_string(so->channel));
+        if (back)
+            json_object_set_new(rel, "rollback", json_true());
+    }
+    return rc;
+}
+
+int
+zp_publish_stage(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                 const struct zp_stage_opts *so, struct zp_publish_res *res, char *dir,
+                 size_t dir_cap, uint64_t *have, uint64_t *threshold, char *err, size_t cap)
+{
+    enum zp_role role = n > 0 ? p[0].role : ZP_R_PRODUCTS;
+    struct zupd_meta *nd = NULL;
+    json_t *releases = json_array();
+    unsigned mask = 0;
+    int rc = ZUPD_OK;
+
+    memset(res, 0, sizeof(*res));
+    *have = *threshold = 0;
+    if (releases == NULL)
+        return ZUPD_E_NOMEM;
+    if (n == 0)
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "nothing to publish");
+    else if ((role != ZP_R_PRODUCTS && role != ZP_R_AVDB) || (role == ZP_R_AVDB && r->n_bins > 0))
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE,
+                     "publish --stage is for products (and avdb without hash bins)");
+    else if (zp_staged_pending(r, role))
+        rc = zu_fail(err, cap, ZUPD_E_EXISTS,
+                     "a change of '%s' is already staged: import its signatures or unstage it",
+                     zp_role_name(role));
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        char why[1024] = "", tpath[512];
+        json_t *rel;
+
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p[i].component, p[j].component) == 0)
+                rc = zu_fail(err, cap, ZUPD_E_MISUSE, "component '%s' appears twice",
+                             p[i].component);
+        if (rc == ZUPD_OK && p[i].role != role)
+            rc = zu_fail(err, cap, ZUPD_E_MISUSE, "one role per staged publish");
+        if (rc == ZUPD_OK)
+            rc = publish_one(r, &p[i], res, &mask, why, sizeof(why));
+        if (rc != ZUPD_OK) {
+            if (why[0] != '\0')
+                zu_fail(err, cap, rc, "'%s %s': %s", p[i].component, p[i].version, why);
+            break;
+        }
+        snprintf(tpath, sizeof(tpath), "%s/%s/%s/manifest.json", zp_role_name(role), p[i].component,
+                 p[i].version);
+        rel = json_pack("{s:s,s:s,s:s}", "component", p[i].component, "version", p[i].version,
+                        "manifest", tpath);
+        if (rel == NULL || json_array_append_new(releases, rel) != 0) {
+            rc = ZUPD_E_NOMEM;
+            break;
+        }
+        if (so->channel != NULL)
+            rc = stage_channel(r, &p[i], so, rel, &mask, err, cap);
+    }
+    if (rc == ZUPD_OK)
+        rc = zp_meta_copy(r->m[role], &nd);
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_set_version(nd, zupd_meta_version(r->m[role]) + 1);
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_set_expires(nd, r->now + r->cfg.expiry[role]);
+    if (rc == ZUPD_OK)
+        rc = zp_sign_held(r, nd, zp_role_name(role), r->m[ZP_R_TARGETS], have, threshold, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_staged_put(r, role, NULL, nd, releases, dir, dir_cap, err, cap);
+    if (rc != ZUPD_OK) {
+        zp_discard(r->dfd);
+        if (err != NULL && err[0] == '\0')
+            zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
+    }
+    zupd_meta_free(nd);
+    json_decref(releases);
+    return rc;
+}

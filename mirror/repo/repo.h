@@ -114,6 +114,23 @@ ZU_NODISCARD int zp_publish(struct zp_repo *r, const struct zp_publish_opts *p,
 ZU_NODISCARD int zp_publish_many(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
                                  struct zp_publish_res *res, char *err, size_t cap);
 
+/* A publish that waits for the role's other key holders (an auditor): the
+ * blobs, deltas and manifests are written and durable, and the next version
+ * of the role, signed by the keys this repository holds, is staged
+ * (ZP_STAGED_DIR) instead of committed; nothing a snapshot names changes.
+ * With channel, the channel pointers of the components move to the new
+ * versions in the same change (one sorting lower needs rollback, and the
+ * pointer then says "rollback": true). dir receives the staged directory;
+ * *have and *threshold the signatures made and needed. */
+struct zp_stage_opts {
+    const char *channel; /* NULL: no channel moves */
+    bool rollback;
+};
+ZU_NODISCARD int zp_publish_stage(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
+                                  const struct zp_stage_opts *so, struct zp_publish_res *res,
+                                  char *dir, size_t dir_cap, uint64_t *have, uint64_t *threshold,
+                                  char *err, size_t cap);
+
 /* ------------------------------------------------------------ channels */
 
 /* Point role's channel of component at version (which must be published).
@@ -229,6 +246,62 @@ ZU_NODISCARD int zp_sign_file(const char *path, const char *key_path, const stru
  * old and the new root thresholds), then installed, followed by snapshot
  * and timestamp when it is a targets role. */
 ZU_NODISCARD int zp_import(struct zp_repo *r, const char *path, char *err, size_t cap);
+
+/* ------------------------------------------------------------ multi-party signing */
+
+/* A change of a delegated role that needs signatures this repository does
+ * not hold (a release for an auditor to co-sign, a new threshold) waits in
+ * DIR/staged/<role>/ (ZP_STAGED_DIR): release.json (what the change is),
+ * N.<role>.json (the next version, signed by the keys held) and, for a change
+ * of the role's keys, M.targets.json. Served, but named by no snapshot
+ * (ZP_STAGED_DIR, mirror/repo/layout.h). */
+
+struct zp_import_res {
+    bool staged;        /* the file was for a staged change */
+    bool live;          /* ... which has now gone live */
+    enum zp_role role;  /* its role */
+    uint64_t version;   /* its version */
+    uint64_t have;      /* valid signatures it carries */
+    uint64_t threshold; /* signatures it needs */
+    char keyid[65];     /* the key of an imported signature file */
+};
+
+/* zp_import, telling what happened. A signature file of zupd-mirror audit
+ * or a role file signed with zupd-mirror sign whose content is the staged
+ * change's adds its signatures to it (refused when it does not verify or is
+ * for another version or content); the change goes live (snapshot,
+ * timestamp) when the threshold is met. Any other file: zp_import. */
+ZU_NODISCARD int zp_import2(struct zp_repo *r, const char *path, struct zp_import_res *res,
+                            char *err, size_t cap);
+
+/* Is a change of role staged? */
+bool zp_staged_pending(struct zp_repo *r, enum zp_role role);
+/* Drop the staged change of role (its blobs and manifests stay until prune). */
+ZU_NODISCARD int zp_unstage(struct zp_repo *r, enum zp_role role, char *err, size_t cap);
+
+/* Keys of a role from the command line: each change is a new version of the
+ * delegator (targets for products and avdb, root for the others), signed
+ * and committed; when the role's current metadata no longer meets the new
+ * threshold and this repository does not hold enough of its keys to re-sign
+ * it, the change is staged (res->staged; the other key holders sign it). */
+struct zp_keychange_res {
+    char keyid[65];
+    bool staged;
+    char staged_dir[4200];
+    uint64_t delegator_version;
+};
+/* Add the TUF public key object pub[0..len) (or {"keyid":..,"key":{..}} as
+ * zupd-mirror key show prints it) to role under name (kept in the
+ * delegator's "x-zupd-key-names"). A key role already has is renamed. */
+ZU_NODISCARD int zp_key_add(struct zp_repo *r, enum zp_role role, const uint8_t *pub, size_t len,
+                            const char *name, struct zp_keychange_res *res, char *err, size_t cap);
+/* Remove a key (key id, a unique prefix of one, or its name) from role;
+ * refused for the last key or when the threshold would exceed the keys. */
+ZU_NODISCARD int zp_key_remove(struct zp_repo *r, enum zp_role role, const char *key,
+                               struct zp_keychange_res *res, char *err, size_t cap);
+/* Set the threshold of role (1..its number of keys). */
+ZU_NODISCARD int zp_key_threshold(struct zp_repo *r, enum zp_role role, uint64_t threshold,
+                                  struct zp_keychange_res *res, char *err, size_t cap);
 
 /* ------------------------------------------------------------ verify */
 

@@ -52,8 +52,8 @@ unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *e
  * done[0..*n_done) already signed. */
 static int
 sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t len, const char *role,
-         const struct zupd_meta *d, char (*done)[65], size_t *n_done, size_t done_cap, char *err,
-         size_t cap)
+         const struct zupd_meta *d, char (*done)[65], size_t *n_done, size_t done_cap,
+         uint64_t *got, char *err, size_t cap)
 {
     uint64_t thr = 0, have = 0;
     size_t nk = 0;
@@ -93,6 +93,10 @@ sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t le
             snprintf(done[(*n_done)++], 65, "%s", id);
         have++;
     }
+    if (got != NULL) { /* partial: as many as there are keys here */
+        *got = have;
+        return ZUPD_OK;
+    }
     if (have < thr)
         return zu_fail(err, cap, ZUPD_E_NOTFOUND,
                        "missing key: role '%s' needs %llu signatures, %llu key(s) of it in '%s'",
@@ -116,13 +120,38 @@ zp_sign_as(struct zp_repo *r, struct zupd_meta *doc, const char *role,
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "cannot serialize '%s': %s", role, zupd_strerror(rc));
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++)
-        rc = sign_for(r, doc, msg, len, role, delegators[i], done, &n_done, ZU_ARRAY_LEN(done), err,
-                      cap);
+        rc = sign_for(r, doc, msg, len, role, delegators[i], done, &n_done, ZU_ARRAY_LEN(done),
+                      NULL, err, cap);
     for (size_t i = 0; rc == ZUPD_OK && i < n_delegators; i++) {
         rc = zupd_meta_verify_role(delegators[i], role, doc, why, sizeof(why));
         if (rc != ZUPD_OK)
             zu_fail(err, cap, rc, "signed '%s' does not verify: %s", role, why);
     }
+    free(msg);
+    return rc;
+}
+
+int
+zp_sign_held(struct zp_repo *r, struct zupd_meta *doc, const char *role,
+             const struct zupd_meta *delegator, uint64_t *have, uint64_t *threshold, char *err,
+             size_t cap)
+{
+    char done[64][65];
+    size_t n_done = 0, nk = 0;
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    int rc;
+
+    *have = 0;
+    rc = zupd_meta_role(delegator, role, threshold, &nk);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "role '%s' is not delegated", role);
+    zupd_meta_clear_signatures(doc);
+    rc = zupd_meta_signed_bytes(doc, &msg, &len);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot serialize '%s': %s", role, zupd_strerror(rc));
+    rc = sign_for(r, doc, msg, len, role, delegator, done, &n_done, ZU_ARRAY_LEN(done), have, err,
+                  cap);
     free(msg);
     return rc;
 }

@@ -53,6 +53,14 @@ ZU_NODISCARD int zp_sign_as(struct zp_repo *r, struct zupd_meta *doc, const char
                             const struct zupd_meta *const *delegators, size_t n_delegators,
                             char *err, size_t cap);
 
+/* Sign doc as role with the keys of it this repository holds (up to the
+ * threshold delegator gives it): *have signatures made, *threshold needed.
+ * Not meeting the threshold is no error here (a staged change waits for
+ * the other key holders, mirror/repo/staged.c). */
+ZU_NODISCARD int zp_sign_held(struct zp_repo *r, struct zupd_meta *doc, const char *role,
+                              const struct zupd_meta *delegator, uint64_t *have,
+                              uint64_t *threshold, char *err, size_t cap);
+
 /* Write doc as the metadata file of role (N.role.json; timestamp.json;
  * root also root.json). *bytes (if not NULL) += its length. */
 ZU_NODISCARD int zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
@@ -72,6 +80,18 @@ ZU_NODISCARD int zp_write_doc(struct zp_repo *r, const char *name, const struct 
 
 /* A deep copy of m. */
 ZU_NODISCARD int zp_meta_copy(const struct zupd_meta *m, struct zupd_meta **out);
+
+/* Stage a change of role (mirror/repo/staged.c): flush the deferred files,
+ * write targets (NULL: unchanged) and doc, then the descriptor with
+ * releases (a JSON array, borrowed; NULL: none). out: the staged directory. */
+ZU_NODISCARD int zp_staged_put(struct zp_repo *r, enum zp_role role,
+                               const struct zupd_meta *targets, const struct zupd_meta *doc,
+                               json_t *releases, char *out, size_t out_cap, char *err, size_t cap);
+/* A signature or signed role file for the staged change: ZUPD_E_NOTFOUND
+ * (no message) when buf is for none. */
+ZU_NODISCARD int zp_staged_import(struct zp_repo *r, const uint8_t *buf, size_t len,
+                                  const char *path, struct zp_import_res *res, char *err,
+                                  size_t cap);
 
 /* Write the publisher configuration. */
 ZU_NODISCARD int zp_config_write(int dfd, const struct zp_config *c);

@@ -58,6 +58,14 @@ tests_fuzz_fuzz_trusted_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_trusted"'
 tests_fuzz_fuzz_trusted_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_trusted_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# zupd-mirror audit over a hostile repository (mirror/repo/audit.c): the
+# staged release.json, metadata, manifests, blobs and deltas it fetches.
+FUZZ_TARGETS += tests/fuzz/fuzz_audit
+tests_fuzz_fuzz_audit_SOURCES = tests/fuzz/fuzz_audit.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_audit_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_audit"'
+tests_fuzz_fuzz_audit_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_audit_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else
@@ -87,6 +95,7 @@ tests_fuzz_fuzz_meta_parse_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
 
 EXTRA_DIST += tests/fuzz/gen_trusted_corpus.sh
+EXTRA_DIST += tests/fuzz/gen_audit_corpus.sh
 
 # zupd.conf (updater/conf.c, over libconfig): sizes, windows, mirrors,
 # components; and the full_speed_window parser alone.

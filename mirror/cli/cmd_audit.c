@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/cmd_audit.c -- `zupd-mirror audit`: options, the source of the
+ * staged release (a directory, or HTTP through libzupd's libcurl transport:
+ * this is why audit runs as zupd-mirror-audit, mirror/cli/net_main.c), the
+ * passphrase, and the report; the checks are mirror/repo/audit.c. */
+#include "config.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zupd/fetch.h>
+
+#include "cli/cmd_audit.h"
+#include "keys/passphrase.h"
+#include "repo/audit.h"
+#include "zu/fsio.h"
+
+#define EXIT_USAGE 1
+
+struct src_dir {
+    int dfd;
+};
+
+static int
+dir_get(void *opaque, const char *path, size_t cap, uint8_t **out, size_t *len)
+{
+    struct src_dir *d = opaque;
+
+    if (path[0] == '/' || strstr(path, "..") != NULL)
+        return ZUPD_E_MISUSE;
+    return zu_read_capped(d->dfd, path, cap, out, len);
+}
+
+struct src_http {
+    struct zupd_ctx *ctx;
+    struct zupd_transport *t;
+    const char *base;
+};
+
+static int
+http_get(void *opaque, const char *path, size_t cap, uint8_t **out, size_t *len)
+{
+    struct src_http *h = opaque;
+    struct zupd_fetch_req req = {.bases = &h->base, .n_bases = 1, .path = path, .max_bytes = cap};
+    struct zupd_fetch_res res;
+
+    return zupd_fetch_mem(h->ctx, h->t, &req, out, len, &res);
+}
+
+static const char *pass_file;
+
+static int
+get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
+{
+    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
+    const char *v;
+    size_t n;
+    int rc;
+
+    (void)opaque;
+    (void)confirm;
+    if (pass_file != NULL) {
+        rc = zp_pass_file_read(pass_file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
+    for (size_t i = 16; i < n && i < sizeof(var); i++)
+        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
+    v = zp_pass_env(var);
+    if (v == NULL)
+        v = zp_pass_env("ZUPD_PASSPHRASE");
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap)
+            return ZUPD_E_PASSPHRASE;
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
+    return zp_pass_tty_read(prompt, buf, cap);
+}
+
+enum { A_REBUILD = 256, A_KEY, A_BUILDERS, A_REVS, A_LAST, A_OUT, A_ROLE, A_PASS };
+
+static const struct option opts[] = {{"rebuild", required_argument, NULL, A_REBUILD},
+                                     {"key", required_argument, NULL, A_KEY},
+                                     {"allow-builders", required_argument, NULL, A_BUILDERS},
+                                     {"allow-revisions", required_argument, NULL, A_REVS},
+                                     {"last-signed", required_argument, NULL, A_LAST},
+                                     {"out", required_argument, NULL, A_OUT},
+                                     {"role", required_argument, NULL, A_ROLE},
+                                     {"passphrase-file", required_argument, NULL, A_PASS},
+                                     {NULL, 0, NULL, 0}};
+
+static int
+usage(void)
+{
+    fputs("usage: zupd-mirror audit STAGED --rebuild DIR --key AUDITOR.key [--out DIR]\n"
+          "         [--allow-builders FILE] [--allow-revisions FILE] [--last-signed ROLE.json]\n"
+          "         [--role products|avdb] [--passphrase-file FILE]\n"
+          "STAGED: the repository's URL (http://, https://) or its directory.\n",
+          stderr);
+    return EXIT_USAGE;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+    struct zp_audit_opts o = {.out_dir = "."};
+    struct zp_pass pass = {get_pass, NULL};
+    struct zp_audit_res res;
+    struct zp_audit_src src;
+    struct src_dir sd = {-1};
+    struct src_http sh = {NULL, NULL, NULL};
+    struct zu_buf rep;
+    char err[1024] = "";
+    const char *staged;
+    const char *now = getenv("ZUPD_MIRROR_NOW");
+    int ch, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case A_REBUILD:
+            o.rebuild = optarg;
+            break;
+        case A_KEY:
+            o.key_path = optarg;
+            break;
+        case A_BUILDERS:
+            o.allow_builders = optarg;
+            break;
+        case A_REVS:
+            o.allow_revisions = optarg;
+            break;
+        case A_LAST:
+            o.last_signed = optarg;
+            break;
+        case A_OUT:
+            o.out_dir = optarg;
+            break;
+        case A_ROLE:
+            o.role = optarg;
+            break;
+        case A_PASS:
+            pass_file = optarg;
+            break;
+        default:
+            return usage();
+        }
+    }
+    if (optind + 1 != argc || o.rebuild == NULL || o.key_path == NULL)
+        return usage();
+    if (o.role != NULL && strcmp(o.role, "products") != 0 && strcmp(o.role, "avdb") != 0)
+        return usage();
+    if (zupd_init() != ZUPD_OK)
+        return 10 + ZUPD_E_MISUSE;
+    o.pass = &pass;
+    o.now = now != NULL ? strtoll(now, NULL, 10) : 0;
+    if (o.now <= 0)
+        o.now = (int64_t)time(NULL);
+    staged = argv[optind];
+    if (strncmp(staged, "http://", 7) == 0 || strncmp(staged, "https://", 8) == 0) {
+        sh.ctx = zupd_ctx_new();
+        sh.base = staged;
+        rc = sh.ctx == NULL ? ZUPD_E_NOMEM : zupd_curl_transport_new(sh.ctx, NULL, &sh.t);
+        src.opaque = &sh;
+        src.get = http_get;
+    } else {
+        sd.dfd = open(staged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rc = sd.dfd < 0 ? ZUPD_E_NOTFOUND : ZUPD_OK;
+        src.opaque = &sd;
+        src.get = dir_get;
+    }
+    zu_buf_init(&rep, 1u << 24);
+    if (rc == ZUPD_OK)
+        rc = zp_audit(&src, &o, &rep, &res, err, sizeof(err));
+    if (rep.len > 0)
+        fwrite(rep.p, 1, rep.len, stdout);
+    zu_buf_release(&rep);
+    zupd_transport_free(sh.t);
+    zupd_ctx_free(sh.ctx);
+    if (sd.dfd >= 0)
+        close(sd.dfd);
+    if (rc != ZUPD_OK) {
+        fprintf(stderr, "zupd-mirror: cannot audit '%s': %s\n", staged,
+                err[0] ? err : zupd_strerror(rc));
+        return 10 + rc;
+    }
+    if (res.failed > 0) {
+        fprintf(stderr,
+                "zupd-mirror: audit of '%s' version %llu FAILED: %zu of %zu checks; nothing "
+                "signed\n",
+                o.role != NULL ? o.role : "products", (unsigned long long)res.version, res.failed,
+                res.checks);
+        return 10 + ZUPD_E_MISMATCH;
+    }
+    printf("audit passed (%zu checks): signature '%s', audit record '%s', signed metadata '%s'\n",
+           res.checks, res.sig_path, res.record_path, res.signed_path);
+    return 0;
+}
