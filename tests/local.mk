@@ -26,6 +26,9 @@ EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh
 TESTS += tests/integration/delta_compat.sh
+# the one command line of zupd and zupd-mirror: exit codes (docs/errors.md)
+TESTS += tests/integration/cli_exit.sh
+EXTRA_DIST += tests/integration/cli_exit.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

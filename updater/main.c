@@ -47,7 +47,7 @@ zupd_fail(int rc, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    return rc == ZUPD_OK ? EXIT_USAGE : EXIT_ERR_BASE + rc;
+    return rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
 }
 
 /* --wait=SECONDS: 0 to 31 days */
@@ -111,6 +111,9 @@ main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--list-exit-codes") == 0) {
+            zu_cli_list_exit_codes(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("zupd %s\n", zupd_version());

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "repo/repo.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
 #define ERR_CAP 1024
 
 struct pass_src {

@@ -13,6 +13,7 @@
 
 #include "delta/create.h"
 #include "pub.h"
+#include "zu/cli.h"
 #include "zu/fsio.h"
 
 /* The output file, replaced atomically: the parent directory of the path the
@@ -184,12 +185,13 @@ delta_usage(FILE *f)
     fputs("usage: zupd-mirror delta create OLD NEW PATCH [--method auto|bsdiff|zstd|bsdiff40]\n"
           "                                [--level N] [-v]\n"
           "       zupd-mirror delta apply OLD PATCH NEW\n"
-          "exit status: 0 ok, 64 usage, else the zupd error code (20: wrong base,\n"
-          "1: corrupt or truncated delta, 22: no space left, 9: I/O error)\n",
+          "exit status: 0 ok, 1 usage, else 10 + the zupd error code (30: wrong base,\n"
+          "11: corrupt or truncated delta, 32: no space left, 19: I/O error;\n"
+          "docs/errors.md)\n",
           f);
 }
 
-#define EXIT_USAGE 64
+#define EXIT_USAGE ZU_EXIT_USAGE
 
 int
 zu_cmd_delta(int argc, char **argv)
@@ -239,13 +241,13 @@ zu_cmd_delta(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "create") == 0)
-        return delta_create(pos[0], pos[1], pos[2], &o, verbose);
+        return zu_cli_exit(delta_create(pos[0], pos[1], pos[2], &o, verbose));
     if (strcmp(argv[1], "apply") == 0) {
         if (o.method != ZP_DELTA_AUTO || o.level != 0) {
             fprintf(stderr, "zupd-mirror: apply takes no --method or --level\n");
             return EXIT_USAGE;
         }
-        return delta_apply(pos[0], pos[1], pos[2]);
+        return zu_cli_exit(delta_apply(pos[0], pos[1], pos[2]));
     }
     fprintf(stderr, "zupd-mirror: unknown delta command '%s'\n", argv[1]);
     delta_usage(stderr);

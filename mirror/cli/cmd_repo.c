@@ -37,7 +37,7 @@ zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
 {
     fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject,
             err != NULL && err[0] ? err : zupd_strerror(rc));
-    return 10 + rc;
+    return zu_cli_exit(rc);
 }
 
 int
@@ -756,7 +756,7 @@ cmd_verify(int argc, char **argv)
                    sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
-        return 10 + rc;
+        return zu_cli_exit(rc);
     }
     printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)", res.roles,
            res.targets, res.manifests, res.blobs, (unsigned long long)res.blob_bytes);
@@ -779,7 +779,7 @@ zp_cmd_repo(int argc, char **argv)
 
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
-        return 10 + ZUPD_E_MISUSE;
+        return zu_cli_exit(ZUPD_E_MISUSE);
     }
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
         if (strcmp(argv[0], tab[i].name) == 0)

@@ -18,8 +18,9 @@
 
 #include "cli/cmd_serve.h"
 #include "serve/serve.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
 
 static void
 serve_usage(FILE *f)
@@ -248,7 +249,7 @@ cmd_serve(int argc, char **argv)
         if (o.access_log_fd < 0) {
             fprintf(stderr, "zupd-mirror: cannot open access log '%s': %s\n", log_path,
                     strerror(errno));
-            return ZUPD_E_IO;
+            return zu_cli_exit(ZUPD_E_IO);
         }
     }
     /* one descriptor per connection: use all the process may have */
@@ -269,7 +270,7 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "zupd-mirror: %s\n", err[0] != '\0' ? err : zupd_strerror(rc));
         if (o.access_log_fd > STDOUT_FILENO)
             close(o.access_log_fd);
-        return rc;
+        return zu_cli_exit(rc);
     }
     wait_signals(&set, &o, log_path);
     zp_serve_stop(srv);

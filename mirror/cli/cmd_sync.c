@@ -14,8 +14,9 @@
 
 #include "cli/cmd_sync.h"
 #include "sync/sync.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
 #define MAX_COMPONENTS 256
 #define MAX_KEEP 100000
 
@@ -262,11 +263,11 @@ cmd_sync(int argc, char **argv)
     o.channels = chans;
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror sync: cannot initialise libzupd\n");
-        return 10 + ZUPD_E_MISUSE;
+        return zu_cli_exit(ZUPD_E_MISUSE);
     }
     ctx = zupd_ctx_new();
     if (ctx == NULL)
-        return 10 + ZUPD_E_NOMEM;
+        return zu_cli_exit(ZUPD_E_NOMEM);
     zupd_ctx_set_log(ctx, log_stderr, NULL, verbose ? ZUPD_LOG_DEBUG : ZUPD_LOG_WARN);
     o.ctx = ctx;
     o.on_new_target = note_target;
@@ -284,5 +285,5 @@ cmd_sync(int argc, char **argv)
                 "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,
                 err);
     zupd_ctx_free(ctx);
-    return rc == ZUPD_OK ? 0 : 10 + rc;
+    return zu_cli_exit(rc);
 }

@@ -12,8 +12,7 @@
 #include "cli/cmd_repo.h"
 #include "keys/passphrase.h"
 #include "pub.h"
-
-#define EXIT_USAGE 1
+#include "zu/cli.h"
 
 static void
 usage(FILE *f)
@@ -75,6 +74,10 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--list-exit-codes") == 0) {
+        zu_cli_list_exit_codes(stdout);
         return 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
