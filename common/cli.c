@@ -3,8 +3,12 @@
  * table (include/zu/cli.h). Linked into both programs, not into libzupd. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <zupd/common.h>
 
@@ -67,4 +71,92 @@ zu_cli_list_exit_codes(FILE *f)
     for (int code = 0; code <= ZU_EXIT_UNHEALTHY; code++)
         if (strcmp(zu_cli_exit_name(code), "unknown") != 0)
             fprintf(f, "%d\t%s\t%s\n", code, zu_cli_exit_name(code), zu_cli_exit_message(code));
+}
+
+/* ------------------------------------------------------------ --json */
+
+static struct {
+    bool on;
+    bool printed;
+    int code; /* the first error noted, 0 none */
+    char message[1024];
+} out;
+
+void
+zu_cli_json_set(bool on)
+{
+    out.on = on;
+}
+
+bool
+zu_cli_json(void)
+{
+    return out.on;
+}
+
+void
+zu_cli_error(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (out.code != 0 || exit_code == 0)
+        return;
+    out.code = exit_code;
+    va_start(ap, fmt);
+    vsnprintf(out.message, sizeof(out.message), fmt, ap);
+    va_end(ap);
+}
+
+static void
+put_error(json_t *doc, int code, const char *message)
+{
+    json_t *e = json_pack("{s:i,s:s,s:s}", "code", code, "name", zu_cli_exit_name(code), "message",
+                          message);
+
+    json_object_set_new(doc, "ok", json_false());
+    if (e != NULL)
+        json_object_set_new(doc, "error", e);
+}
+
+void
+zu_cli_json_print(struct json_t *fields)
+{
+    json_t *doc = json_object();
+    char *text;
+
+    if (doc == NULL) {
+        json_decref(fields);
+        return;
+    }
+    if (out.code != 0)
+        put_error(doc, out.code, out.message);
+    else
+        json_object_set_new(doc, "ok", json_true());
+    if (fields != NULL)
+        json_object_update_missing(doc, fields);
+    json_decref(fields);
+    text = json_dumps(doc, JSON_INDENT(2));
+    if (text != NULL)
+        puts(text);
+    fflush(stdout);
+    free(text);
+    json_decref(doc);
+    out.printed = true;
+}
+
+int
+zu_cli_json_finish(int exit_code)
+{
+    if (!out.on || out.printed)
+        return exit_code;
+    if (exit_code == 0) {
+        zu_cli_json_print(NULL);
+        return exit_code;
+    }
+    if (out.code == 0) {
+        out.code = exit_code;
+        snprintf(out.message, sizeof(out.message), "%s", zu_cli_exit_message(exit_code));
+    }
+    zu_cli_json_print(NULL);
+    return exit_code;
 }

@@ -65,7 +65,7 @@ ZUPD_MIRROR_SRC += mirror/cli/cmd_common.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_policy.c
 ZUPD_MIRROR_SRC += common/cli.c include/zu/cli.h
 mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
-mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIBCONFIG_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
+mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)
 # the network libraries only sync and serve use are not loaded (net_main.c)
 mirror_zupd_mirror_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
@@ -74,12 +74,12 @@ mirror_zupd_mirror_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-sync
 mirror_zupd_mirror_sync_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_sync.h mirror/cli/cmd_sync.c \
 	common/cli.c include/zu/cli.h
-mirror_zupd_mirror_sync_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror -DZU_NET_SYNC
+mirror_zupd_mirror_sync_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS) -DZU_NET_SYNC
 mirror_zupd_mirror_sync_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_sync_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-serve
 mirror_zupd_mirror_serve_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_serve.h mirror/cli/cmd_serve.c \
 	common/cli.c include/zu/cli.h
-mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror
+mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS)
 mirror_zupd_mirror_serve_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_serve_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed

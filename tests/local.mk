@@ -29,6 +29,9 @@ TESTS += tests/integration/delta_compat.sh
 # the one command line of zupd and zupd-mirror: exit codes (docs/errors.md)
 TESTS += tests/integration/cli_exit.sh
 EXTRA_DIST += tests/integration/cli_exit.sh
+# --json: one envelope (docs/json-envelope.schema.json) for every command
+TESTS += tests/integration/cli_json.sh
+EXTRA_DIST += tests/integration/cli_json.sh tests/integration/json_schema.py
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

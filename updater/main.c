@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <zupd/zupd.h>
 
 #include "zupd.h"
@@ -40,14 +41,16 @@ usage(FILE *f)
 int
 zupd_fail(int rc, const char *fmt, ...)
 {
+    int code = rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
+    char msg[1024];
     va_list ap;
 
-    fputs("zupd: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
+    fprintf(stderr, "zupd: %s\n", msg);
+    zu_cli_error(code, "%s", msg);
+    return code;
 }
 
 /* --wait=SECONDS: 0 to 31 days */
@@ -83,8 +86,8 @@ static const struct {
     {"verify", zupd_cmd_verify, LOCK_SHARED},
 };
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
     const char *conf_path = ZUPD_CONF_DEFAULT;
     struct zupd_cli cli;
@@ -98,6 +101,7 @@ main(int argc, char **argv)
             conf_path = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             cli.json = true;
+            zu_cli_json_set(true);
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             cli.quiet = true;
         } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
@@ -105,10 +109,8 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "--wait") == 0) {
             cli.wait = -1;
         } else if (strncmp(argv[i], "--wait=", 7) == 0) {
-            if (parse_seconds(argv[i] + 7, &cli.wait) != 0) {
-                fprintf(stderr, "zupd: --wait: '%s' is not a number of seconds\n", argv[i] + 7);
-                return EXIT_USAGE;
-            }
+            if (parse_seconds(argv[i] + 7, &cli.wait) != 0)
+                return zupd_fail(ZUPD_OK, "--wait: '%s' is not a number of seconds", argv[i] + 7);
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -119,7 +121,7 @@ main(int argc, char **argv)
             printf("zupd %s\n", zupd_version());
             return 0;
         } else {
-            fprintf(stderr, "zupd: unknown option '%s'\n", argv[i]);
+            zupd_fail(ZUPD_OK, "unknown option '%s'", argv[i]);
             usage(stderr);
             return EXIT_USAGE;
         }
@@ -129,7 +131,10 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[i], "version") == 0) {
-        printf("zupd %s\n", zupd_version());
+        if (cli.json)
+            zu_cli_json_print(json_pack("{s:s,s:s}", "program", "zupd", "version", zupd_version()));
+        else
+            printf("zupd %s\n", zupd_version());
         return 0;
     }
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
@@ -137,10 +142,8 @@ main(int argc, char **argv)
             continue;
         if (zupd_init() != ZUPD_OK)
             return zupd_fail(ZUPD_E_MISUSE, "cannot initialise the crypto libraries");
-        if (zupd_conf_load(&cli.conf, conf_path, err, sizeof(err)) != 0) {
-            fprintf(stderr, "zupd: %s\n", err);
-            return EXIT_USAGE;
-        }
+        if (zupd_conf_load(&cli.conf, conf_path, err, sizeof(err)) != 0)
+            return zupd_fail(ZUPD_OK, "%s", err);
         cli.command = cmds[k].name;
         zupd_log_open(&cli);
         cli.progress = !cli.quiet && !cli.json && isatty(STDERR_FILENO);
@@ -152,7 +155,17 @@ main(int argc, char **argv)
         zupd_log_close();
         return rc;
     }
-    fprintf(stderr, "zupd: unknown command '%s'\n", argv[i]);
+    zupd_fail(ZUPD_OK, "unknown command '%s'", argv[i]);
     usage(stderr);
     return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    /* --json anywhere: even a usage error is answered in the envelope */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            zu_cli_json_set(true);
+    return zu_cli_json_finish(run(argc, argv));
 }

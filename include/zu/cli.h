@@ -32,4 +32,23 @@ const char *zu_cli_exit_message(int code);
  * docs/errors.md). */
 void zu_cli_list_exit_codes(FILE *f);
 
+/* --json: one envelope for every command of both programs
+ * (docs/json-envelope.schema.json). Success prints {"ok":true, FIELDS...};
+ * a failure {"ok":false,"error":{"code":EXIT,"name":NAME,"message":TEXT}}
+ * (with whatever FIELDS the command still reports), on stdout. */
+void zu_cli_json_set(bool on);
+bool zu_cli_json(void);
+/* Note a failure: the first one noted is the envelope's error (code is the
+ * exit status, message the line printed on stderr without the program's
+ * name). Prints nothing. */
+void zu_cli_error(int exit_code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print fields (a JSON object, reference stolen; NULL: none) inside the
+ * envelope on stdout, with "ok" and the noted error if any. */
+struct json_t;
+void zu_cli_json_print(struct json_t *fields);
+/* The end of a command: under --json, when nothing was printed yet, print
+ * the envelope for exit_code (its noted error, else the table's message).
+ * Returns exit_code. */
+int zu_cli_json_finish(int exit_code);
+
 #endif

@@ -52,6 +52,11 @@ void zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro);
 int zp_cmd_role(const struct common *o, enum zp_role *role);
 /* "zupd-mirror: cannot WHAT 'SUBJECT': ERR" on stderr; returns 10 + rc. */
 int zp_cmd_fail(int rc, const char *what, const char *subject, const char *err);
+/* A command's result: under --json the envelope with fields (stolen, may
+ * be NULL), else the text fmt on stdout (fields released). */
+struct json_t;
+void zp_cmd_print(const struct common *o, struct json_t *fields, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A usage message on stderr; returns EXIT_USAGE. */
 int zp_cmd_usage(const char *msg);
 /* Is s a decimal number in [lo, hi]? */

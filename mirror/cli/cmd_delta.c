@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "delta/create.h"
 #include "pub.h"
 #include "zu/cli.h"
@@ -193,6 +195,19 @@ delta_usage(FILE *f)
 
 #define EXIT_USAGE ZU_EXIT_USAGE
 
+/* The exit code of a delta command, and its --json report: the file it
+ * wrote and its size. */
+static int
+report(const char *cmd, const char *out, int rc)
+{
+    struct stat st;
+
+    if (rc == ZUPD_OK && zu_cli_json() && stat(out, &st) == 0)
+        zu_cli_json_print(json_pack("{s:s,s:s,s:I}", "command", cmd, "output", out, "bytes",
+                                    (json_int_t)st.st_size));
+    return zu_cli_exit(rc);
+}
+
 int
 zu_cmd_delta(int argc, char **argv)
 {
@@ -225,6 +240,8 @@ zu_cmd_delta(int argc, char **argv)
             o.level = (int)v;
         } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
             verbose = 1;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            zu_cli_json_set(true);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "zupd-mirror: unknown option '%s'\n", argv[i]);
             delta_usage(stderr);
@@ -241,13 +258,13 @@ zu_cmd_delta(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "create") == 0)
-        return zu_cli_exit(delta_create(pos[0], pos[1], pos[2], &o, verbose));
+        return report(argv[1], pos[2], delta_create(pos[0], pos[1], pos[2], &o, verbose));
     if (strcmp(argv[1], "apply") == 0) {
         if (o.method != ZP_DELTA_AUTO || o.level != 0) {
             fprintf(stderr, "zupd-mirror: apply takes no --method or --level\n");
             return EXIT_USAGE;
         }
-        return zu_cli_exit(delta_apply(pos[0], pos[1], pos[2]));
+        return report(argv[1], pos[2], delta_apply(pos[0], pos[1], pos[2]));
     }
     fprintf(stderr, "zupd-mirror: unknown delta command '%s'\n", argv[1]);
     delta_usage(stderr);

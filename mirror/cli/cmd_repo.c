@@ -7,12 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
@@ -35,8 +38,10 @@ zp_cmd_is_repo(const char *cmd)
 int
 zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
 {
-    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject,
-            err != NULL && err[0] ? err : zupd_strerror(rc));
+    const char *why = err != NULL && err[0] ? err : zupd_strerror(rc);
+
+    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject, why);
+    zu_cli_error(zu_cli_exit(rc), "cannot %s '%s': %s", what, subject, why);
     return zu_cli_exit(rc);
 }
 
@@ -44,7 +49,23 @@ int
 zp_cmd_usage(const char *msg)
 {
     fprintf(stderr, "zupd-mirror: %s (see zupd-mirror --help)\n", msg);
+    zu_cli_error(EXIT_USAGE, "%s", msg);
     return EXIT_USAGE;
+}
+
+void
+zp_cmd_print(const struct common *o, json_t *fields, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (o->json) {
+        zu_cli_json_print(fields);
+        return;
+    }
+    json_decref(fields);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
 }
 
 /* ------------------------------------------------------------ passphrases */
@@ -308,6 +329,7 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             break;
         case O_JSON:
             o->json = true;
+            zu_cli_json_set(true);
             break;
         case O_POLICY:
             o->policy = true;
@@ -420,8 +442,11 @@ cmd_init(int argc, char **argv)
     rc = zp_repo_init(&ro, &io, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
-    printf("initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
-           io.root_keys);
+    zp_cmd_print(&o,
+                 json_pack("{s:s,s:i,s:i}", "repository", o.repo, "root_threshold",
+                           (int)io.root_threshold, "root_keys", (int)io.root_keys),
+                 "initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
+                 io.root_keys);
     return 0;
 }
 
@@ -458,7 +483,10 @@ cmd_key(int argc, char **argv)
         rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "generate key", argv[optind + 1], err);
-        printf("%s %s\n", k.keyid, k.path);
+        zp_cmd_print(
+            &o,
+            json_pack("{s:s,s:s,s:s}", "key", argv[optind + 1], "keyid", k.keyid, "path", k.path),
+            "%s %s\n", k.keyid, k.path);
         return 0;
     }
     if (strcmp(sub, "list") == 0) {
@@ -467,7 +495,14 @@ cmd_key(int argc, char **argv)
         rc = zp_keys_list(dir, &v, &n);
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "list keys in", dir, NULL);
-        for (size_t i = 0; i < n; i++)
+        if (o.json) {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(
+                    arr, json_pack("{s:s,s:s}", "key", v[i].name, "keyid", v[i].keyid));
+            zu_cli_json_print(json_pack("{s:o}", "keys", arr));
+        }
+        for (size_t i = 0; i < n && !o.json; i++)
             printf("%-20s %s\n", v[i].name, v[i].keyid);
         free(v);
         return 0;
@@ -482,7 +517,10 @@ cmd_key(int argc, char **argv)
             rc = zp_key_pubjson(&k, json, sizeof(json));
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "show key", argv[optind + 1], "no such key");
-        printf("{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:s,s:o}", "key", argv[optind + 1], "keyid", k.keyid, "public",
+                               json_loads(json, 0, NULL)),
+                     "{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
         return 0;
     }
     if (strcmp(sub, "rotate") == 0) {
@@ -497,10 +535,14 @@ cmd_key(int argc, char **argv)
         zp_kdf_cost_env(&cost);
         rc = zp_rotate(r, role, o.key_names, o.n_key_names, (uint64_t)o.threshold, &cost, err,
                        sizeof(err));
-        if (rc == ZUPD_OK)
-            printf("rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
-                   zp_role_name(zp_delegator(role)),
-                   (unsigned long long)zupd_meta_version(zp_repo_meta(r, zp_delegator(role))));
+        if (rc == ZUPD_OK) {
+            unsigned long long ver = zupd_meta_version(zp_repo_meta(r, zp_delegator(role)));
+            zp_cmd_print(&o,
+                         json_pack("{s:s,s:s,s:I}", "role", argv[optind + 1], "signed_by",
+                                   zp_role_name(zp_delegator(role)), "version", (json_int_t)ver),
+                         "rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
+                         zp_role_name(zp_delegator(role)), ver);
+        }
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
@@ -567,6 +609,20 @@ cmd_publish(int argc, char **argv)
         free(p);
         return zp_cmd_fail(rc, "publish", subj, err);
     }
+    if (o.json) {
+        json_t *rel = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(
+                rel, json_pack("{s:s,s:s}", "component", p[i].component, "version", p[i].version));
+        zu_cli_json_print(json_pack(
+            "{s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "role", zp_role_name(role), "releases",
+            rel, "files", (json_int_t)res.files, "new_blobs", (json_int_t)res.new_blobs,
+            "blob_bytes", (json_int_t)res.blob_bytes, "reused_blobs", (json_int_t)res.reused_blobs,
+            "deltas", (json_int_t)res.deltas, "manifest_bytes", (json_int_t)res.manifest_bytes,
+            "metadata_bytes", (json_int_t)res.meta_bytes, "seconds", t2 - t1));
+        free(p);
+        return 0;
+    }
     if (n == 1)
         printf("published %s %s in '%s': ", p[0].component, p[0].version, zp_role_name(role));
     else
@@ -605,7 +661,11 @@ cmd_promote(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "promote", subj, err);
-    printf("channel '%s' of '%s' now points at %s\n", o.channel, argv[optind], argv[optind + 1]);
+    zp_cmd_print(
+        &o,
+        json_pack("{s:s,s:s,s:s,s:s,s:b}", "role", zp_role_name(role), "component", argv[optind],
+                  "version", argv[optind + 1], "channel", o.channel, "rollback", o.rollback),
+        "channel '%s' of '%s' now points at %s\n", o.channel, argv[optind], argv[optind + 1]);
     return 0;
 }
 
@@ -630,18 +690,29 @@ cmd_refresh(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "refresh", o.repo, err);
+    json_t *resigned = json_array(), *due = json_array();
     for (unsigned i = 0; i < ZP_R__N; i++) {
         if (res.resigned[i]) {
-            printf("re-signed %s\n", zp_role_name((enum zp_role)i));
+            json_array_append_new(resigned, json_string(zp_role_name((enum zp_role)i)));
+            if (!o.json)
+                printf("re-signed %s\n", zp_role_name((enum zp_role)i));
             any = true;
         }
+        if (res.due_offline[i])
+            json_array_append_new(due, json_string(zp_role_name((enum zp_role)i)));
         if (res.due_offline[i])
             fprintf(stderr,
                     "zupd-mirror: warning: role '%s' expires soon; re-sign it with 'zupd-mirror "
                     "refresh --offline' where its keys are\n",
                     zp_role_name((enum zp_role)i));
     }
-    if (!any)
+    if (o.json) {
+        zu_cli_json_print(json_pack("{s:o,s:o}", "resigned", resigned, "due_offline", due));
+    } else {
+        json_decref(resigned);
+        json_decref(due);
+    }
+    if (!any && !o.json)
         printf("nothing due\n");
     return 0;
 }
@@ -666,7 +737,7 @@ cmd_stage(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "stage", argv[optind], err);
-    printf("%s\n", out);
+    zp_cmd_print(&o, json_pack("{s:s,s:s}", "role", argv[optind], "staged", out), "%s\n", out);
     return 0;
 }
 
@@ -687,7 +758,8 @@ cmd_sign(int argc, char **argv)
     rc = zp_sign_file(argv[optind], o.keyfile, &p, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "sign", argv[optind], err);
-    printf("signed '%s' with '%s'\n", argv[optind], o.keyfile);
+    zp_cmd_print(&o, json_pack("{s:s,s:s}", "file", argv[optind], "key", o.keyfile),
+                 "signed '%s' with '%s'\n", argv[optind], o.keyfile);
     return 0;
 }
 
@@ -710,7 +782,7 @@ cmd_import(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "import", argv[optind], err);
-    printf("imported '%s'\n", argv[optind]);
+    zp_cmd_print(&o, json_pack("{s:s}", "file", argv[optind]), "imported '%s'\n", argv[optind]);
     return 0;
 }
 
@@ -734,8 +806,11 @@ cmd_prune(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "prune", o.repo, err);
-    printf("pruned %zu releases, %zu blobs (%llu bytes)\n", res.releases, res.blobs,
-           (unsigned long long)res.bytes);
+    zp_cmd_print(&o,
+                 json_pack("{s:I,s:I,s:I}", "releases", (json_int_t)res.releases, "blobs",
+                           (json_int_t)res.blobs, "bytes", (json_int_t)res.bytes),
+                 "pruned %zu releases, %zu blobs (%llu bytes)\n", res.releases, res.blobs,
+                 (unsigned long long)res.bytes);
     return 0;
 }
 
@@ -756,7 +831,16 @@ cmd_verify(int argc, char **argv)
                    sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
+        zu_cli_error(zu_cli_exit(rc), "verify '%s' failed: %s", argv[optind], err);
         return zu_cli_exit(rc);
+    }
+    if (o.json) {
+        zu_cli_json_print(
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "repository", argv[optind], "roles",
+                      (json_int_t)res.roles, "targets", (json_int_t)res.targets, "manifests",
+                      (json_int_t)res.manifests, "blobs", (json_int_t)res.blobs, "blob_bytes",
+                      (json_int_t)res.blob_bytes, "not_mirrored", (json_int_t)res.not_mirrored));
+        return 0;
     }
     printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)", res.roles,
            res.targets, res.manifests, res.blobs, (unsigned long long)res.blob_bytes);

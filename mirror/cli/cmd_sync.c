@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <zupd/common.h>
 #include <zupd/manifest.h>
 
@@ -46,22 +47,6 @@ sync_usage(FILE *f)
 }
 
 static int verbose = 0;
-
-static void
-json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
 
 static void
 log_stderr(void *opaque, int level, const char *msg)
@@ -106,18 +91,6 @@ note_removed(void *opaque, const char *path)
 }
 
 static void
-json_list(const char *name, const struct news *nw)
-{
-    printf(",\"%s\":[", name);
-    for (size_t i = 0; i < nw->n; i++) {
-        if (i > 0)
-            putchar(',');
-        json_str(nw->v[i]);
-    }
-    putchar(']');
-}
-
-static void
 news_free(struct news *nw)
 {
     for (size_t i = 0; i < nw->n; i++)
@@ -125,33 +98,51 @@ news_free(struct news *nw)
     free(nw->v);
 }
 
-/* The report of one sync as one JSON object on stdout (--json). */
-static void
-print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, int rc,
-           const struct notes *nw)
+static json_t *
+json_list(const struct news *nw)
 {
-    printf("{\"upstream\":");
-    json_str(o->upstream);
-    printf(",\"ok\":%s,\"changed\":%s,\"root_version\":%llu,"
-           "\"timestamp_version\":%llu,\"snapshot_version\":%llu,\"roles\":%llu,"
-           "\"targets\":%llu,\"targets_fetched\":%llu,\"blobs\":%llu,"
-           "\"blobs_fetched\":%llu,\"blob_bytes_fetched\":%llu,\"metadata_written\":%llu,"
-           "\"requests\":%llu,\"bytes_fetched\":%llu,\"targets_skipped\":%llu,"
-           "\"targets_removed\":%llu,\"blobs_removed\":%llu,\"bytes_removed\":%llu",
-           rc == ZUPD_OK ? "true" : "false", r->changed ? "true" : "false",
-           (unsigned long long)r->root_version, (unsigned long long)r->timestamp_version,
-           (unsigned long long)r->snapshot_version, (unsigned long long)r->roles,
-           (unsigned long long)r->targets, (unsigned long long)r->targets_fetched,
-           (unsigned long long)r->blobs, (unsigned long long)r->blobs_fetched,
-           (unsigned long long)r->blob_bytes_fetched, (unsigned long long)r->meta_written,
-           (unsigned long long)r->requests, (unsigned long long)r->bytes_fetched,
-           (unsigned long long)r->targets_skipped, (unsigned long long)r->targets_removed,
-           (unsigned long long)r->blobs_removed, (unsigned long long)r->bytes_removed);
-    json_list("new_targets", &nw->added);
-    json_list("removed_targets", &nw->removed);
-    if (rc != ZUPD_OK)
-        printf(",\"error\":\"%s\"", zupd_errname(rc));
-    printf("}\n");
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < nw->n; i++)
+        json_array_append_new(a, json_string(nw->v[i]));
+    return a;
+}
+
+/* The report of one sync as one JSON object on stdout (--json), in the
+ * envelope of every command (common/cli.c): "ok", and "error" on failure. */
+static void
+print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const struct notes *nw)
+{
+    json_t *doc = json_pack("{s:s,s:b}", "upstream", o->upstream, "changed", r->changed);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } n[] = {
+        {"root_version", r->root_version},
+        {"timestamp_version", r->timestamp_version},
+        {"snapshot_version", r->snapshot_version},
+        {"roles", r->roles},
+        {"targets", r->targets},
+        {"targets_fetched", r->targets_fetched},
+        {"blobs", r->blobs},
+        {"blobs_fetched", r->blobs_fetched},
+        {"blob_bytes_fetched", r->blob_bytes_fetched},
+        {"metadata_written", r->meta_written},
+        {"requests", r->requests},
+        {"bytes_fetched", r->bytes_fetched},
+        {"targets_skipped", r->targets_skipped},
+        {"targets_removed", r->targets_removed},
+        {"blobs_removed", r->blobs_removed},
+        {"bytes_removed", r->bytes_removed},
+    };
+
+    for (size_t i = 0; doc != NULL && i < sizeof(n) / sizeof(n[0]); i++)
+        json_object_set_new(doc, n[i].name, json_integer((json_int_t)n[i].v));
+    if (doc != NULL) {
+        json_object_set_new(doc, "new_targets", json_list(&nw->added));
+        json_object_set_new(doc, "removed_targets", json_list(&nw->removed));
+    }
+    zu_cli_json_print(doc);
 }
 
 /* The report of a sync that worked, for people. */
@@ -274,8 +265,10 @@ cmd_sync(int argc, char **argv)
     o.on_removed_target = note_removed;
     o.opaque = &nw;
     rc = zp_sync(&o, &r, err, sizeof(err));
+    if (rc != ZUPD_OK)
+        zu_cli_error(zu_cli_exit(rc), "sync '%s' failed: %s", o.dir, err);
     if (json)
-        print_json(&o, &r, rc, &nw);
+        print_json(&o, &r, &nw);
     else if (rc == ZUPD_OK && !quiet)
         print_text(&o, &r, &nw);
     news_free(&nw.added);

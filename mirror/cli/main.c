@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
 #include "keys/passphrase.h"
@@ -61,8 +63,8 @@ run_net(const char *cmd, char **argv)
     return zp_cmd_fail(ZUPD_E_IO, "run", path, strerror(errno));
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
     /* passphrases out of the environment before anything else: no command
      * (and no program it runs, such as the long-running serve or sync)
@@ -81,7 +83,11 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("zupd-mirror %s\n", zp_pub_version());
+        if (zu_cli_json())
+            zu_cli_json_print(
+                json_pack("{s:s,s:s}", "program", "zupd-mirror", "version", zp_pub_version()));
+        else
+            printf("zupd-mirror %s\n", zp_pub_version());
         return 0;
     }
     if (zp_cmd_is_repo(argv[1]))
@@ -90,7 +96,18 @@ main(int argc, char **argv)
         return zu_cmd_delta(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "sync") == 0)
         return run_net(argv[1], argv);
+    zp_cmd_usage("unknown command");
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    /* --json anywhere: even a usage error is answered in the envelope */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            zu_cli_json_set(true);
+    return zu_cli_json_finish(run(argc, argv));
 }
