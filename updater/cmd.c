@@ -852,7 +852,7 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     char cur[ZUPD_NAME_MAX + 1] = "", to[ZUPD_NAME_MAX + 1] = "", err[512];
     int rc;
 
-    if (argc < 2 || (argc != 2 && !(argc == 4 && strcmp(argv[2], "--to") == 0))) {
+    if (argc != 2) {
         fprintf(stderr, "usage: zupd rollback COMPONENT [--to VERSION]\n");
         return EXIT_USAGE;
     }
@@ -868,8 +868,8 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     }
     if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
         cur[0] = 0;
-    if (argc == 4) {
-        snprintf(to, sizeof(to), "%s", argv[3]);
+    if (cli->to != NULL) {
+        snprintf(to, sizeof(to), "%s", cli->to);
     } else {
         /* the most recent version before the current one that is still installed */
         for (size_t k = s.n_history; k-- > 0;)

@@ -22,6 +22,7 @@ struct zupd_cli {
     bool json;
     bool quiet;
     bool verbose;        /* -v: the library's info and debug lines on stderr */
+    const char *to;      /* rollback --to VERSION, or NULL */
     long wait;           /* --wait: seconds to wait for the lock, -1 forever, 0 not */
     const char *command; /* the command's name, for the lock and the log */
     bool progress;       /* a terminal: show a progress bar */

@@ -51,4 +51,63 @@ void zu_cli_json_print(struct json_t *fields);
  * Returns exit_code. */
 int zu_cli_json_finish(int exit_code);
 
+/* ------------------------------------------------------------ options
+ * One getopt_long parser for both programs, with a table of options per
+ * command: options before or after operands, --opt=value and --opt value,
+ * and an option a command does not take is a usage error. To add a command:
+ * a struct zu_cmd with its options (and the shared ones in .common), a line
+ * in the program's command table, and its entry in the man page (the test
+ * tests/integration/cli_help.sh checks that every option is there). */
+#include <getopt.h>
+
+struct zu_opt {
+    const char *name; /* the long name, without "--" */
+    int has_arg;      /* no_argument, required_argument, optional_argument */
+    int id;           /* what zu_cli_getopt returns for it */
+    int short_name;   /* 'C', or 0 */
+    const char *arg;  /* the value's name in the help ("DIR"), or NULL */
+    const char *help; /* one line */
+};
+#define ZU_OPT_END                                                                                 \
+    {                                                                                              \
+        NULL, 0, 0, 0, NULL, NULL                                                                  \
+    }
+
+struct zu_cmd {
+    const char *prog;            /* "zupd-mirror" */
+    const char *name;            /* "init" */
+    const char *synopsis;        /* operands, one form a line ("DIR", "generate NAME\nlist") */
+    const char *summary;         /* one line */
+    const struct zu_opt *opts;   /* this command's, ended by ZU_OPT_END; NULL none */
+    const struct zu_opt *common; /* shared by several commands; NULL none */
+    const char *more;            /* text after the options, or NULL */
+};
+
+#define ZU_CLI_MAX_OPTS 64
+struct zu_cli_parser {
+    const struct zu_cmd *cmd;
+    struct option lo[ZU_CLI_MAX_OPTS + 2];
+    int ids[ZU_CLI_MAX_OPTS + 2];
+    char shorts[2 * ZU_CLI_MAX_OPTS + 4];
+};
+
+/* Values zu_cli_getopt returns besides an option's id. */
+#define ZU_CLI_HELP (-2) /* --help or -h: print zu_cli_help(), exit 0 */
+#define ZU_CLI_BAD (-3)  /* an unknown option or a missing value (reported) */
+
+/* Start parsing argv (argv[0] is the command's name) for cmd. */
+void zu_cli_begin(struct zu_cli_parser *p, const struct zu_cmd *cmd);
+/* The next option: its id with its value in *arg (NULL when it has none),
+ * ZU_CLI_HELP, ZU_CLI_BAD after a message on stderr (noted for --json), or
+ * -1 at the end; the operands are then argv[optind..argc). */
+int zu_cli_getopt(struct zu_cli_parser *p, int argc, char **argv, const char **arg);
+/* Whether argv asks for help (--help or -h before "--"). */
+bool zu_cli_wants_help(int argc, char **argv);
+/* "usage: PROG NAME SYNOPSIS [OPTIONS]", the summary and every option. */
+void zu_cli_help(FILE *f, const struct zu_cmd *cmd);
+/* A usage error: "PROG: MSG (see PROG NAME --help)" on stderr, noted for
+ * --json. Returns ZU_EXIT_USAGE. */
+int zu_cli_usage(const struct zu_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
+#include "zu/cli.h"
 #include "delta/create.h"
 #include "keys/passphrase.h"
 #include "repo/repo.h"
@@ -33,6 +34,15 @@ zp_cmd_is_repo(const char *cmd)
         if (strcmp(cmd, commands[i]) == 0)
             return 1;
     return 0;
+}
+
+void
+zp_cmd_list(FILE *f)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct zu_cmd *c = zp_cmd_spec(commands[i]);
+        fprintf(f, "%s\t%s\n", commands[i], c != NULL ? c->summary : "");
+    }
 }
 
 int
@@ -149,35 +159,135 @@ enum {
     O_POLICY
 };
 
-static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
-                                         {"keys", required_argument, NULL, O_KEYS},
-                                         {"passphrase-file", required_argument, NULL, O_PASSFILE},
-                                         {"role", required_argument, NULL, O_ROLE},
-                                         {"channel", required_argument, NULL, O_CHANNEL},
-                                         {"source-revision", required_argument, NULL, O_SRCREV},
-                                         {"builder", required_argument, NULL, O_BUILDER},
-                                         {"root", required_argument, NULL, O_ROOT},
-                                         {"key", required_argument, NULL, O_KEY},
-                                         {"keep", required_argument, NULL, O_KEEP},
-                                         {"deltas", required_argument, NULL, O_DELTAS},
-                                         {"zstd-level", required_argument, NULL, O_ZSTD},
-                                         {"delta-level", required_argument, NULL, O_DLEVEL},
-                                         {"root-keys", required_argument, NULL, O_ROOTKEYS},
-                                         {"root-threshold", required_argument, NULL, O_ROOTTHR},
-                                         {"threshold", required_argument, NULL, O_THR},
-                                         {"rollback", no_argument, NULL, O_ROLLBACK},
-                                         {"force", no_argument, NULL, O_FORCE},
-                                         {"offline", no_argument, NULL, O_OFFLINE},
-                                         {"list", no_argument, NULL, O_LIST},
-                                         {"expires", required_argument, NULL, O_EXPIRES},
-                                         {"avdb-bins", required_argument, NULL, O_BINS},
-                                         {"until", required_argument, NULL, O_UNTIL},
-                                         {"for", required_argument, NULL, O_FOR},
-                                         {"note", required_argument, NULL, O_NOTE},
-                                         {"vendor", required_argument, NULL, O_VENDOR},
-                                         {"json", no_argument, NULL, O_JSON},
-                                         {"policy", no_argument, NULL, O_POLICY},
-                                         {NULL, 0, NULL, 0}};
+/* Every option of the repository commands, once; each command's table
+ * (below) names the ones it takes. */
+#define OPT(n, a, id, sh, arg, help)                                                               \
+    {                                                                                              \
+        n, a, id, sh, arg, help                                                                    \
+    }
+#define O_REPO_                                                                                    \
+    OPT("repo", required_argument, O_REPO, 'C', "DIR",                                             \
+        "the repository (default $ZUPD_MIRROR_REPO, else .)")
+#define O_KEYS_                                                                                    \
+    OPT("keys", required_argument, O_KEYS, 0, "DIR",                                               \
+        "the key directory (default DIR/../keys, $ZUPD_MIRROR_KEYS)")
+#define O_PASSFILE_                                                                                \
+    OPT("passphrase-file", required_argument, O_PASSFILE, 0, "FILE",                               \
+        "read the keys' passphrase from FILE (else $ZUPD_PASSPHRASE, the terminal)")
+#define O_JSON_                                                                                    \
+    OPT("json", no_argument, O_JSON, 0, NULL,                                                      \
+        "one JSON document on stdout (docs/json-envelope.schema.json)")
+#define O_ROLE_                                                                                    \
+    OPT("role", required_argument, O_ROLE, 0, "ROLE",                                              \
+        "products or avdb (default: the component's, else products)")
+#define O_CHANNEL_                                                                                 \
+    OPT("channel", required_argument, O_CHANNEL, 0, "NAME", "the channel (stable, beta, ...)")
+#define O_DELTAS_                                                                                  \
+    OPT("deltas", required_argument, O_DELTAS, 0, "K",                                             \
+        "deltas from the K previous releases (0..100)")
+#define O_DLEVEL_                                                                                  \
+    OPT("delta-level", required_argument, O_DLEVEL, 0, "L", "delta compression level 1..22")
+#define O_EXPIRES_                                                                                 \
+    OPT("expires", required_argument, O_EXPIRES, 0, "ROLE=DAYS",                                   \
+        "expiry of a role's metadata (or ROLE=HOURSh)")
+#define O_ROOTKEYS_                                                                                \
+    OPT("root-keys", required_argument, O_ROOTKEYS, 0, "N",                                        \
+        "number of root keys (1..32, default 1)")
+#define O_ROOTTHR_                                                                                 \
+    OPT("root-threshold", required_argument, O_ROOTTHR, 0, "K",                                    \
+        "root signatures needed (1..32, default 1)")
+#define O_KEY_ OPT("key", required_argument, O_KEY, 0, "NAME", "a key (repeat for several)")
+
+static const struct zu_opt repo_common[] = {O_REPO_, O_KEYS_, O_PASSFILE_, O_JSON_, ZU_OPT_END};
+static const struct zu_opt init_opts[] = {
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    O_EXPIRES_,
+    OPT("avdb-bins", required_argument, O_BINS, 0, "B", "hash-bin bit length of avdb (0..12)"),
+    O_DELTAS_,
+    OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
+    O_DLEVEL_,
+    ZU_OPT_END};
+static const struct zu_opt key_opts[] = {
+    O_KEY_,
+    OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs (rotate)"),
+    ZU_OPT_END};
+static const struct zu_opt publish_opts[] = {
+    O_ROLE_,
+    OPT("source-revision", required_argument, O_SRCREV, 0, "REV", "the source revision built"),
+    OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
+    O_DELTAS_,
+    O_DLEVEL_,
+    ZU_OPT_END};
+static const struct zu_opt promote_opts[] = {
+    O_CHANNEL_, O_ROLE_,
+    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL, "allow pointing at an older version"),
+    ZU_OPT_END};
+static const struct zu_opt refresh_opts[] = {
+    OPT("force", no_argument, O_FORCE, 0, NULL, "re-sign even what is not due"),
+    OPT("offline", no_argument, O_OFFLINE, 0, NULL,
+        "re-sign the offline roles too (their keys are here)"),
+    ZU_OPT_END};
+static const struct zu_opt sign_opts[] = {
+    OPT("key", required_argument, O_KEY, 0, "KEYFILE", "the key file to sign with"), ZU_OPT_END};
+static const struct zu_opt prune_opts[] = {
+    OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep per component (>= 1)"),
+    ZU_OPT_END};
+static const struct zu_opt verify_opts[] = {
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json",
+        "the root to trust (default the tree's 1.root.json)"),
+    OPT("policy", no_argument, O_POLICY, 0, NULL, "DIR is a policy repository"), ZU_OPT_END};
+static const struct zu_opt policy_opts[] = {
+    O_CHANNEL_,
+    O_ROLE_,
+    O_EXPIRES_,
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    OPT("until", required_argument, O_UNTIL, 0, "TIME",
+        "the pin ends at TIME (UTC, 2026-12-31T00:00:00Z)"),
+    OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "the pin ends after this long"),
+    OPT("note", required_argument, O_NOTE, 0, "TEXT", "why (shown by zupd status)"),
+    OPT("vendor", required_argument, O_VENDOR, 0, "DIR",
+        "the vendor's repository, to check the version and its floor"),
+    ZU_OPT_END};
+static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
+
+#define CMD(n, syn, sum, opts)                                                                     \
+    {                                                                                              \
+        "zupd-mirror", n, syn, sum, opts, repo_common, NULL                                        \
+    }
+static const struct zu_cmd repo_cmds[] = {
+    CMD("init", "DIR", "create a repository and its keys", init_opts),
+    CMD("key", "generate NAME\nlist\nshow NAME\nrotate ROLE [--key NAME]... [--threshold K]",
+        "signing keys: make one, list them, show a public key, give a role new keys", key_opts),
+    CMD("publish", "COMPONENT VERSION PATH [COMPONENT VERSION PATH]...",
+        "publish releases (a directory tree each) with their deltas", publish_opts),
+    CMD("promote", "COMPONENT VERSION --channel C", "point a channel at a published version",
+        promote_opts),
+    CMD("refresh", "", "re-sign the metadata that expires soon", refresh_opts),
+    CMD("stage", "ROLE", "write a role unsigned, to sign on an offline machine", NULL),
+    CMD("sign", "ROLE-FILE --key KEYFILE", "sign a staged role file (offline)", sign_opts),
+    CMD("import", "ROLE-FILE", "verify and install a role signed offline", NULL),
+    CMD("prune", "--keep N", "remove old releases and the blobs only they use", prune_opts),
+    CMD("verify", "DIR", "check a repository tree as a client does", verify_opts),
+    CMD("policy",
+        "init DIR\npin COMPONENT VERSION --channel C\nrollback COMPONENT VERSION --channel "
+        "C\nrelease COMPONENT --channel C\nshow",
+        "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts),
+    CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
+};
+
+/* the command being run (zp_cmd_repo), whose table zp_cmd_parse uses */
+static const struct zu_cmd *current;
+
+const struct zu_cmd *
+zp_cmd_spec(const char *name)
+{
+    for (size_t i = 0; i < sizeof(repo_cmds) / sizeof(repo_cmds[0]); i++)
+        if (strcmp(repo_cmds[i].name, name) == 0)
+            return &repo_cmds[i];
+    return NULL;
+}
 
 bool
 zp_cmd_num(const char *s, long lo, long hi, long *out)
@@ -227,6 +337,8 @@ expires_opt(struct zp_config *c, const char *s)
 int
 zp_cmd_parse(int argc, char **argv, struct common *o)
 {
+    struct zu_cli_parser p;
+    const char *val;
     int ch;
 
     memset(o, 0, sizeof(*o));
@@ -236,67 +348,65 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     o->deltas = -1;
     o->zstd_level = -1;
     zp_config_default(&o->cfg);
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "C:", longopts, NULL)) != -1) {
+    zu_cli_begin(&p, current);
+    while ((ch = zu_cli_getopt(&p, argc, argv, &val)) != -1) {
         switch (ch) {
-        case 'C':
         case O_REPO:
-            o->repo = optarg;
+            o->repo = val;
             break;
         case O_KEYS:
-            o->keys = optarg;
+            o->keys = val;
             break;
         case O_PASSFILE:
-            o->pass.file = optarg;
+            o->pass.file = val;
             break;
         case O_ROLE:
-            o->role = optarg;
+            o->role = val;
             break;
         case O_CHANNEL:
-            o->channel = optarg;
+            o->channel = val;
             break;
         case O_SRCREV:
-            o->source_revision = optarg;
+            o->source_revision = val;
             break;
         case O_BUILDER:
-            o->builder = optarg;
+            o->builder = val;
             break;
         case O_ROOT:
-            o->root = optarg;
+            o->root = val;
             break;
         case O_KEY:
             if (o->n_key_names == 16)
                 return zp_cmd_usage("too many --key");
-            o->key_names[o->n_key_names++] = optarg;
-            o->keyfile = optarg;
+            o->key_names[o->n_key_names++] = val;
+            o->keyfile = val;
             break;
         case O_KEEP:
-            if (!zp_cmd_num(optarg, 1, 1000000, &o->keep))
+            if (!zp_cmd_num(val, 1, 1000000, &o->keep))
                 return zp_cmd_usage("--keep wants a number >= 1");
             break;
         case O_DELTAS:
-            if (!zp_cmd_num(optarg, 0, 100, &o->deltas))
+            if (!zp_cmd_num(val, 0, 100, &o->deltas))
                 return zp_cmd_usage("--deltas wants 0..100");
             break;
         case O_ZSTD:
-            if (!zp_cmd_num(optarg, 1, 22, &o->zstd_level))
+            if (!zp_cmd_num(val, 1, 22, &o->zstd_level))
                 return zp_cmd_usage("--zstd-level wants 1..22");
             break;
         case O_DLEVEL:
-            if (!zp_cmd_num(optarg, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
+            if (!zp_cmd_num(val, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
                 return zp_cmd_usage("--delta-level wants 1..22");
             break;
         case O_ROOTKEYS:
-            if (!zp_cmd_num(optarg, 1, 32, &o->root_keys))
+            if (!zp_cmd_num(val, 1, 32, &o->root_keys))
                 return zp_cmd_usage("--root-keys wants 1..32");
             break;
         case O_ROOTTHR:
-            if (!zp_cmd_num(optarg, 1, 32, &o->root_threshold))
+            if (!zp_cmd_num(val, 1, 32, &o->root_threshold))
                 return zp_cmd_usage("--root-threshold wants 1..32");
             break;
         case O_THR:
-            if (!zp_cmd_num(optarg, 1, 32, &o->threshold))
+            if (!zp_cmd_num(val, 1, 32, &o->threshold))
                 return zp_cmd_usage("--threshold wants 1..32");
             break;
         case O_ROLLBACK:
@@ -312,20 +422,20 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             o->list = true;
             break;
         case O_BINS:
-            if (!zp_cmd_num(optarg, 0, 12, &o->avdb_bins))
+            if (!zp_cmd_num(val, 0, 12, &o->avdb_bins))
                 return zp_cmd_usage("--avdb-bins wants a bit length 0..12");
             break;
         case O_UNTIL:
-            o->until = optarg;
+            o->until = val;
             break;
         case O_FOR:
-            o->dur = optarg;
+            o->dur = val;
             break;
         case O_NOTE:
-            o->note = optarg;
+            o->note = val;
             break;
         case O_VENDOR:
-            o->vendor = optarg;
+            o->vendor = val;
             break;
         case O_JSON:
             o->json = true;
@@ -335,15 +445,14 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             o->policy = true;
             break;
         case O_EXPIRES:
-            if (!expires_opt(&o->cfg, optarg))
+            if (!expires_opt(&o->cfg, val))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
             break;
-        default: {
-            char msg[128];
-            snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'",
-                     argv[optind - 1] != NULL ? argv[optind - 1] : "?");
-            return zp_cmd_usage(msg);
-        }
+        case ZU_CLI_HELP: /* zp_cmd_repo answers --help first */
+            zu_cli_help(stdout, current);
+            return EXIT_USAGE;
+        default:
+            return EXIT_USAGE; /* zu_cli_getopt reported it */
         }
     }
     return 0;
@@ -861,6 +970,11 @@ zp_cmd_repo(int argc, char **argv)
                {"sign", cmd_sign},       {"import", cmd_import},    {"prune", cmd_prune},
                {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
 
+    current = zp_cmd_spec(argv[0]);
+    if (current != NULL && zu_cli_wants_help(argc, argv)) {
+        zu_cli_help(stdout, current);
+        return 0;
+    }
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
         return zu_cli_exit(ZUPD_E_MISUSE);

@@ -21,29 +21,36 @@
 #define MAX_COMPONENTS 256
 #define MAX_KEEP 100000
 
+static const struct zu_opt sync_opts[] = {
+    {"root", required_argument, 'r', 0, "FILE",
+     "the pinned root (needed by the first sync of DIR)"},
+    {"component", required_argument, 'c', 0, "NAME",
+     "only this component's manifests, channels, blobs (repeatable)"},
+    {"channel", required_argument, 'n', 0, "NAME",
+     "only this channel's pointers and the releases they name (repeatable)"},
+    {"keep", required_argument, 'k', 0, "N", "also the newest N releases of each component"},
+    {"ca-file", required_argument, 'C', 0, "FILE", "CA certificates for an https upstream"},
+    {"json", no_argument, 'j', 0, NULL,
+     "print the report as JSON (docs/json-envelope.schema.json)"},
+    {"quiet", no_argument, 'q', 0, NULL, "no report unless something failed"},
+    {"verbose", no_argument, 'v', 'v', NULL, "the library's debug lines on stderr"},
+    ZU_OPT_END,
+};
+static const struct zu_cmd sync_cmd = {
+    "zupd-mirror",
+    "sync",
+    "UPSTREAM-URL DIR --root PINNED-ROOT.json",
+    "Make DIR a mirror of the repository at UPSTREAM-URL, verified as a client verifies it\n"
+    "against the pinned root; DIR keeps its last good state when the upstream fails or lies.",
+    sync_opts,
+    NULL,
+    "With --channel or --keep, what DIR no longer needs is removed once the new state is\n"
+    "served. Serve DIR with `zupd-mirror serve DIR`. See docs/mirror.md, \"Sync\"."};
+
 static void
 sync_usage(FILE *f)
 {
-    fputs("usage: zupd-mirror sync UPSTREAM-URL DIR --root PINNED-ROOT.json [OPTIONS]\n"
-          "\n"
-          "Make DIR a mirror of the repository at UPSTREAM-URL, verified as a client\n"
-          "verifies it against the pinned root; DIR keeps its last good state when the\n"
-          "upstream fails or lies. Serve DIR with `zupd-mirror serve DIR`.\n"
-          "\n"
-          "  --root FILE         the pinned root (needed by the first sync of DIR)\n"
-          "  --component NAME    only this component's manifests, channels and blobs\n"
-          "                      (repeatable; default: every component)\n"
-          "  --channel NAME      only this channel's pointers and the releases they name\n"
-          "                      (repeatable; default: every channel)\n"
-          "  --keep N            also the newest N releases of each component\n"
-          "                      (with --channel or --keep, what DIR no longer needs is\n"
-          "                      removed once the new state is served)\n"
-          "  --ca-file FILE      CA certificates for an https upstream\n"
-          "  --json              print the report as JSON\n"
-          "  --quiet             no report unless something failed\n"
-          "\n"
-          "See docs/mirror.md, \"Sync\".\n",
-          f);
+    zu_cli_help(f, &sync_cmd);
 }
 
 static int verbose = 0;
@@ -172,13 +179,6 @@ print_text(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
 int
 cmd_sync(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},    {"component", required_argument, NULL, 'c'},
-        {"ca-file", required_argument, NULL, 'C'}, {"json", no_argument, NULL, 'j'},
-        {"channel", required_argument, NULL, 'n'}, {"keep", required_argument, NULL, 'k'},
-        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
     const char *comps[MAX_COMPONENTS], *chans[MAX_COMPONENTS];
     struct zp_sync_opts o;
     struct zp_sync_res r;
@@ -190,8 +190,11 @@ cmd_sync(int argc, char **argv)
     int ch, rc, json = 0, quiet = 0;
 
     memset(&o, 0, sizeof(o));
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+    struct zu_cli_parser p;
+    const char *optarg_;
+
+    zu_cli_begin(&p, &sync_cmd);
+    while ((ch = zu_cli_getopt(&p, argc, argv, &optarg_)) != -1) {
         switch (ch) {
         case 'r':
             o.root_path = optarg;
@@ -236,12 +239,11 @@ cmd_sync(int argc, char **argv)
         case 'v':
             verbose = 1;
             break;
-        case 'h':
+        case ZU_CLI_HELP:
             sync_usage(stdout);
             return 0;
         default:
-            sync_usage(stderr);
-            return EXIT_USAGE;
+            return EXIT_USAGE; /* reported */
         }
     }
     if (argc - optind != 2) {

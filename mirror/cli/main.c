@@ -78,11 +78,22 @@ run(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--list-commands") == 0) {
+        zp_cmd_list(stdout);
+        printf("delta\tcreate or apply a binary delta\n"
+               "serve\tserve the repository tree over HTTP\n"
+               "sync\tmirror a repository, verified\n"
+               "version\tprint the version\n");
+        return 0;
+    }
     if (strcmp(argv[1], "--list-exit-codes") == 0) {
         zu_cli_list_exit_codes(stdout);
         return 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--json") != 0)
+                return zp_cmd_usage("version takes no operand and no option but --json");
         if (zu_cli_json())
             zu_cli_json_print(
                 json_pack("{s:s,s:s}", "program", "zupd-mirror", "version", zp_pub_version()));
