@@ -32,6 +32,9 @@ EXTRA_DIST += tests/integration/cli_exit.sh
 # --json: one envelope (docs/json-envelope.schema.json) for every command
 TESTS += tests/integration/cli_json.sh
 EXTRA_DIST += tests/integration/cli_json.sh tests/integration/json_schema.py
+# --help on every command; every command and option in the man pages
+TESTS += tests/integration/cli_help.sh
+EXTRA_DIST += tests/integration/cli_help.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change
