@@ -35,6 +35,9 @@ EXTRA_DIST += tests/integration/cli_json.sh tests/integration/json_schema.py
 # --help on every command; every command and option in the man pages
 TESTS += tests/integration/cli_help.sh
 EXTRA_DIST += tests/integration/cli_help.sh
+# the first messages: passphrase, configuration path, init, promote's role
+TESTS += tests/integration/cli_messages.sh
+EXTRA_DIST += tests/integration/cli_messages.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

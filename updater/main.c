@@ -198,7 +198,10 @@ run_cmd(struct zupd_cli *cli, const char *conf_path, int n, char **args)
         if (zupd_init() != ZUPD_OK)
             return zupd_fail(ZUPD_E_MISUSE, "cannot initialise the crypto libraries");
         if (zupd_conf_load(&cli->conf, conf_path, err, sizeof(err)) != 0)
-            return zupd_fail(ZUPD_OK, "%s", err);
+            return zupd_fail(ZUPD_OK, "%s%s", err,
+                             access(conf_path, R_OK) != 0
+                                 ? " (the configuration file; another with --config FILE)"
+                                 : "");
         cli->command = cmds[k].name;
         zupd_log_open(cli);
         cli->progress = !cli->quiet && !cli->json && isatty(STDERR_FILENO);

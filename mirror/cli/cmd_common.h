@@ -64,6 +64,9 @@ bool zp_cmd_num(const char *s, long lo, long hi, long *out);
 /* ZUPD_MIRROR_NOW, or 0 for the clock. */
 int64_t zp_cmd_now(void);
 
+/* zupd-mirror init DIR, and policy init DIR when policy (cmd_repo.c) */
+int zp_cmd_init(int argc, char **argv, bool policy);
+
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);
 int zp_cmd_floor(int argc, char **argv);

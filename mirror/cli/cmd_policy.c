@@ -60,38 +60,6 @@ duration(const char *s, int64_t *out)
 }
 
 static int
-policy_init(int argc, char **argv)
-{
-    struct common o;
-    struct zp_repo_opts ro;
-    struct zp_init_opts io;
-    char err[ERR_CAP] = "";
-    int rc = zp_cmd_parse(argc, argv, &o);
-
-    if (rc != 0)
-        return rc;
-    if (optind + 1 != argc)
-        return zp_cmd_usage(policy_usage);
-    o.repo = argv[optind];
-    zp_cmd_repo_opts(&o, &ro);
-    memset(&io, 0, sizeof(io));
-    io.root_keys = o.root_keys > 0 ? (unsigned)o.root_keys : 1;
-    io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
-    io.config = o.cfg;
-    io.config.policy = true;
-    rc = zp_repo_init(&ro, &io, err, sizeof(err));
-    if (rc != ZUPD_OK)
-        return zp_cmd_fail(rc, "initialize", o.repo, err);
-    zp_cmd_print(&o,
-                 json_pack("{s:s,s:i,s:i,s:b}", "repository", o.repo, "root_threshold",
-                           (int)io.root_threshold, "root_keys", (int)io.root_keys, "policy", 1),
-                 "initialized policy repository '%s' (its own root: %u of %u keys); endpoints "
-                 "trust '%s/metadata/1.root.json' as their policy root\n",
-                 o.repo, io.root_threshold, io.root_keys, o.repo);
-    return 0;
-}
-
-static int
 policy_pin(int argc, char **argv, bool rollback)
 {
     const char *what = rollback ? "roll back" : "pin";
@@ -241,7 +209,7 @@ zp_cmd_policy(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
 
     if (strcmp(sub, "init") == 0)
-        return policy_init(argc - 1, argv + 1);
+        return zp_cmd_init(argc - 1, argv + 1, true);
     if (strcmp(sub, "pin") == 0)
         return policy_pin(argc - 1, argv + 1, false);
     if (strcmp(sub, "rollback") == 0)

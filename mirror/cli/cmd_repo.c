@@ -6,12 +6,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include "delta/create.h"
 #include "keys/passphrase.h"
 #include "repo/repo.h"
+#include "zu/fsio.h"
 
 static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
                                        "sign", "import", "prune",   "verify",  "policy",  "floor"};
@@ -45,13 +48,20 @@ zp_cmd_list(FILE *f)
     }
 }
 
+/* Why get_pass() found no passphrase, for the message of the command that
+ * needed one ("" when it found one). */
+static char pass_hint[256];
+
 int
 zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
 {
     const char *why = err != NULL && err[0] ? err : zupd_strerror(rc);
+    const char *hint = rc == ZUPD_E_PASSPHRASE && pass_hint[0] != '\0' ? pass_hint : NULL;
 
-    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject, why);
-    zu_cli_error(zu_cli_exit(rc), "cannot %s '%s': %s", what, subject, why);
+    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s%s%s\n", what, subject, why,
+            hint != NULL ? ": " : "", hint != NULL ? hint : "");
+    zu_cli_error(zu_cli_exit(rc), "cannot %s '%s': %s%s%s", what, subject, why,
+                 hint != NULL ? ": " : "", hint != NULL ? hint : "");
     return zu_cli_exit(rc);
 }
 
@@ -90,7 +100,7 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
     const char *v;
     size_t n;
-    int rc;
+    int rc, tty;
 
     buf[0] = '\0';
     if (src->file != NULL) {
@@ -106,11 +116,23 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     if (v == NULL)
         v = zp_pass_env("ZUPD_PASSPHRASE");
     if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap)
+        if (*v == '\0' || strlen(v) >= cap) {
+            snprintf(pass_hint, sizeof(pass_hint), "%s or ZUPD_PASSPHRASE is %s", var,
+                     *v == '\0' ? "empty" : "too long");
             return ZUPD_E_PASSPHRASE;
+        }
         memcpy(buf, v, strlen(v) + 1);
         return ZUPD_OK;
     }
+    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0) {
+        snprintf(pass_hint, sizeof(pass_hint),
+                 "none given and no terminal to ask on; set %s or ZUPD_PASSPHRASE, or give "
+                 "--passphrase-file FILE",
+                 var);
+        return ZUPD_E_PASSPHRASE;
+    }
+    close(tty);
     snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
     rc = zp_pass_tty_read(prompt, buf, cap);
     if (rc == ZUPD_OK && confirm) {
@@ -119,8 +141,10 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
             return ZUPD_E_NOMEM;
         snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
         rc = zp_pass_tty_read(prompt, again, cap);
-        if (rc == ZUPD_OK && strcmp(again, buf) != 0)
+        if (rc == ZUPD_OK && strcmp(again, buf) != 0) {
+            snprintf(pass_hint, sizeof(pass_hint), "the two entries differ");
             rc = ZUPD_E_PASSPHRASE;
+        }
         sodium_free(again);
     }
     return rc;
@@ -519,22 +543,94 @@ mono(void)
 
 /* ------------------------------------------------------------ commands */
 
+/* ------------------------------------------------------------ init */
+
+/* What `init` made, to remove it all when init fails: the directories it
+ * created (parents first), and whether the repository and key directories
+ * were there before. */
+struct made {
+    char *dirs[64];
+    size_t n;
+};
+
 static int
-cmd_init(int argc, char **argv)
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Remove the tree at path (not following symlinks). */
+static void
+rm_tree(const char *path)
+{
+    (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p path, noting in m each directory made (path itself included). */
+static int
+make_dirs(const char *path, struct made *m, char *err, size_t cap)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "bad directory name '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) == 0) {
+            if (m->n < sizeof(m->dirs) / sizeof(m->dirs[0]))
+                m->dirs[m->n++] = strdup(buf);
+        } else if (errno != EEXIST) {
+            return zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", buf,
+                           strerror(errno));
+        }
+        if (i < len)
+            buf[i] = '/';
+    }
+    return ZUPD_OK;
+}
+
+/* After a failure: every directory made, with what init put in it,
+ * newest first. */
+static void
+made_undo(struct made *m)
+{
+    for (size_t i = m->n; i-- > 0;)
+        rm_tree(m->dirs[i]);
+}
+
+static void
+made_release(struct made *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->dirs[i]);
+    m->n = 0;
+}
+
+static const char *keys_dir(const struct common *o, char *buf, size_t cap);
+
+/* zupd-mirror init DIR and policy init DIR: the repository and its key
+ * directory with their parents made as needed; when init fails, what it
+ * made is removed (directories it created, keys it generated in them). */
+int
+zp_cmd_init(int argc, char **argv, bool policy)
 {
     struct common o;
     struct zp_repo_opts ro;
     struct zp_init_opts io;
-    char err[ERR_CAP] = "";
+    struct made m = {{NULL}, 0};
+    char err[ERR_CAP] = "", kd[PATH_MAX + 16];
     int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return zp_cmd_usage(
-            "usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
-            "[--expires ROLE=DAYS]... [--avdb-bins B] [--deltas K] [--zstd-level L] "
-            "[--delta-level L]");
+        return zu_cli_usage(current, "init wants one DIR");
     o.repo = argv[optind];
     zp_cmd_repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
@@ -542,21 +638,43 @@ cmd_init(int argc, char **argv)
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
     io.avdb_bins = (unsigned)o.avdb_bins;
     io.config = o.cfg;
+    io.config.policy = policy;
     if (o.deltas >= 0)
         io.config.deltas = (unsigned)o.deltas;
     if (o.zstd_level > 0)
         io.config.zstd_level = (int)o.zstd_level;
     if (o.delta_level > 0)
         io.config.delta_level = (int)o.delta_level;
-    rc = zp_repo_init(&ro, &io, err, sizeof(err));
+    rc = make_dirs(o.repo, &m, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = make_dirs(keys_dir(&o, kd, sizeof(kd)), &m, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zp_repo_init(&ro, &io, err, sizeof(err));
+    if (rc != ZUPD_OK)
+        made_undo(&m);
+    made_release(&m);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
-    zp_cmd_print(&o,
-                 json_pack("{s:s,s:i,s:i}", "repository", o.repo, "root_threshold",
-                           (int)io.root_threshold, "root_keys", (int)io.root_keys),
-                 "initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
-                 io.root_keys);
+    if (policy)
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:i,s:i,s:b}", "repository", o.repo, "root_threshold",
+                               (int)io.root_threshold, "root_keys", (int)io.root_keys, "policy", 1),
+                     "initialized policy repository '%s' (its own root: %u of %u keys); "
+                     "endpoints trust '%s/metadata/1.root.json' as their policy root\n",
+                     o.repo, io.root_threshold, io.root_keys, o.repo);
+    else
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:i,s:i}", "repository", o.repo, "root_threshold",
+                               (int)io.root_threshold, "root_keys", (int)io.root_keys),
+                     "initialized repository '%s' (root: %u of %u keys)\n", o.repo,
+                     io.root_threshold, io.root_keys);
     return 0;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+    return zp_cmd_init(argc, argv, false);
 }
 
 static const char *
@@ -765,8 +883,18 @@ cmd_promote(int argc, char **argv)
     rc = zp_cmd_open(&o, "promote", &r);
     if (rc != 0)
         return rc;
-    rc = zp_promote(r, role, argv[optind], argv[optind + 1], o.channel, o.rollback, err,
-                    sizeof(err));
+    /* no --role: the one role the version is published in (in both:
+     * products, as before) */
+    rc = o.role == NULL
+             ? zp_component_role(r, argv[optind], argv[optind + 1], &role, err, sizeof(err))
+             : ZUPD_OK;
+    if (rc == ZUPD_E_MISUSE) {
+        role = ZP_R_PRODUCTS;
+        rc = ZUPD_OK;
+    }
+    if (rc == ZUPD_OK)
+        rc = zp_promote(r, role, argv[optind], argv[optind + 1], o.channel, o.rollback, err,
+                        sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "promote", subj, err);
