@@ -622,6 +622,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "rolled-back";
         exit_code = EXIT_UNHEALTHY;
         fprintf(stderr, "zupd: %s: %s\n", c->name, err);
+        zu_cli_error(EXIT_UNHEALTHY, "%s: %s", c->name, err);
         goto done;
     }
     if (rc != ZUPD_OK)

@@ -32,6 +32,8 @@ usage(FILE *f)
           "  verify [COMPONENT...]      re-hash installed trees against their manifests\n"
           "  version                    print the version\n"
           "\n"
+          "Options go before or after the command; 'zupd COMMAND --help' lists a\n"
+          "command's, --list-commands the commands, --list-exit-codes the exit codes.\n"
           "Exit: 0 ok, 1 usage, 10+code on a refusal (docs/errors.md), 100 update\n"
           "available (check), 101 health check failed and rolled back (update).\n"
           "See zupd(1).\n",

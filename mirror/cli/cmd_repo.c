@@ -766,7 +766,8 @@ cmd_key(int argc, char **argv)
             unsigned long long ver = zupd_meta_version(zp_repo_meta(r, zp_delegator(role)));
             zp_cmd_print(&o,
                          json_pack("{s:s,s:s,s:I}", "role", argv[optind + 1], "signed_by",
-                                   zp_role_name(zp_delegator(role)), "version", (json_int_t)ver),
+                                   zp_role_name(zp_delegator(role)), "metadata_version",
+                                   (json_int_t)ver),
                          "rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
                          zp_role_name(zp_delegator(role)), ver);
         }

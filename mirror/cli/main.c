@@ -33,6 +33,8 @@ usage(FILE *f)
           "  serve       serve the repository tree over HTTP\n"
           "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
           "\n"
+          "'zupd-mirror COMMAND --help' prints a command's usage and options;\n"
+          "--list-commands the commands, --list-exit-codes the exit codes (docs/errors.md).\n"
           "See zupd-mirror(1).\n",
           f);
 }

@@ -79,7 +79,12 @@ serve_tree "$R" || exit 1
 PORT=$SPORT
 write_conf
 Z="$ZUPD --config $work/zupd.conf"
+jrun 0 "sync" "$M" sync "http://127.0.0.1:$PORT/" "$work/ent" --root "$R/metadata/1.root.json" --json
+jrun 0 "sync again, after the options" "$M" sync --json "http://127.0.0.1:$PORT/" "$work/ent"
+jrun 25 "sync with a missing root" "$M" sync "http://127.0.0.1:$PORT/" "$work/ent2" --root "$work/nope.json" --json
+jrun 0 "key rotate" "$M" key rotate products --key extra -C "$R" --keys "$work/keys" --json
 jrun 0 "zupd version" $Z --json version
+jrun 0 "zupd status, --json after the command" $Z status --json
 jrun 100 "zupd check (update available)" $Z --json check
 jrun 0 "zupd update" $Z --json update
 jrun 0 "zupd status" $Z --json status
