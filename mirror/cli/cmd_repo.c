@@ -301,8 +301,38 @@ static const struct zu_cmd repo_cmds[] = {
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
 };
 
+/* A command in tab[] (zp_cmd_repo) with no entry in repo_cmds yet takes
+ * every option above, as all commands did before the tables: give it its
+ * own table (cli_help.sh then checks its --help and man page). */
+static const struct zu_opt all_opts[] = {
+    O_ROLE_,
+    O_CHANNEL_,
+    O_DELTAS_,
+    O_DLEVEL_,
+    O_EXPIRES_,
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    O_KEY_,
+    OPT("avdb-bins", required_argument, O_BINS, 0, "B", "hash-bin bit length of avdb (0..12)"),
+    OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
+    OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs"),
+    OPT("source-revision", required_argument, O_SRCREV, 0, "REV", "the source revision built"),
+    OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
+    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL, "allow an older version"),
+    OPT("force", no_argument, O_FORCE, 0, NULL, "even what is not due"),
+    OPT("offline", no_argument, O_OFFLINE, 0, NULL, "the offline roles too"),
+    OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep (>= 1)"),
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json", "the root to trust"),
+    OPT("policy", no_argument, O_POLICY, 0, NULL, "a policy repository"),
+    OPT("until", required_argument, O_UNTIL, 0, "TIME", "until TIME (UTC)"),
+    OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "for this long"),
+    OPT("note", required_argument, O_NOTE, 0, "TEXT", "why"),
+    OPT("vendor", required_argument, O_VENDOR, 0, "DIR", "the vendor's repository"),
+    ZU_OPT_END};
+static struct zu_cmd any_cmd = {"zupd-mirror", "", "", NULL, all_opts, repo_common, NULL};
+
 /* the command being run (zp_cmd_repo), whose table zp_cmd_parse uses */
-static const struct zu_cmd *current;
+static const struct zu_cmd *current = &any_cmd;
 
 const struct zu_cmd *
 zp_cmd_spec(const char *name)
@@ -1100,7 +1130,11 @@ zp_cmd_repo(int argc, char **argv)
                {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
 
     current = zp_cmd_spec(argv[0]);
-    if (current != NULL && zu_cli_wants_help(argc, argv)) {
+    if (current == NULL) {
+        any_cmd.name = argv[0];
+        current = &any_cmd;
+    }
+    if (zu_cli_wants_help(argc, argv)) {
         zu_cli_help(stdout, current);
         return 0;
     }
