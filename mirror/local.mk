@@ -68,25 +68,29 @@ ZUPD_MIRROR_SRC += mirror/cli/cmd_repo.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_common.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_policy.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_keys.c
+ZUPD_MIRROR_SRC += common/cli.c include/zu/cli.h
 mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
-mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIBCONFIG_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
+mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIBCONFIG_CFLAGS) $(JANSSON_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)
 # the network libraries only sync and serve use are not loaded (net_main.c)
 mirror_zupd_mirror_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 
 # `zupd-mirror sync` and `zupd-mirror serve` run these (mirror/cli/net_main.c)
 pkglibexec_PROGRAMS += mirror/zupd-mirror-sync
-mirror_zupd_mirror_sync_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_sync.h mirror/cli/cmd_sync.c
-mirror_zupd_mirror_sync_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror -DZU_NET_SYNC
+mirror_zupd_mirror_sync_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_sync.h mirror/cli/cmd_sync.c \
+	common/cli.c include/zu/cli.h
+mirror_zupd_mirror_sync_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS) -DZU_NET_SYNC
 mirror_zupd_mirror_sync_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_sync_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-audit
-mirror_zupd_mirror_audit_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_audit.h mirror/cli/cmd_audit.c
-mirror_zupd_mirror_audit_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror -DZU_NET_AUDIT
+mirror_zupd_mirror_audit_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_audit.h mirror/cli/cmd_audit.c \
+	common/cli.c include/zu/cli.h
+mirror_zupd_mirror_audit_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS) -DZU_NET_AUDIT
 mirror_zupd_mirror_audit_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_audit_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-serve
-mirror_zupd_mirror_serve_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_serve.h mirror/cli/cmd_serve.c
-mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror
+mirror_zupd_mirror_serve_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_serve.h mirror/cli/cmd_serve.c \
+	common/cli.c include/zu/cli.h
+mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS)
 mirror_zupd_mirror_serve_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_serve_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed

@@ -26,6 +26,18 @@ EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh
 TESTS += tests/integration/delta_compat.sh
+# the one command line of zupd and zupd-mirror: exit codes (docs/errors.md)
+TESTS += tests/integration/cli_exit.sh
+EXTRA_DIST += tests/integration/cli_exit.sh
+# --json: one envelope (docs/json-envelope.schema.json) for every command
+TESTS += tests/integration/cli_json.sh
+EXTRA_DIST += tests/integration/cli_json.sh tests/integration/json_schema.py
+# --help on every command; every command and option in the man pages
+TESTS += tests/integration/cli_help.sh
+EXTRA_DIST += tests/integration/cli_help.sh
+# the first messages: passphrase, configuration path, init, promote's role
+TESTS += tests/integration/cli_messages.sh
+EXTRA_DIST += tests/integration/cli_messages.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

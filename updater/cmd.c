@@ -32,16 +32,12 @@ log_stderr(void *opaque, int level, const char *msg)
     fprintf(stderr, "zupd: %s%s\n", level == ZUPD_LOG_WARN ? "warning: " : "", msg);
 }
 
-/* Print a JSON document for --json, then release it. */
+/* Print a command's report for --json inside the envelope (common/cli.c),
+ * then release it. */
 static void
 print_json(json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_INDENT(2));
-
-    if (text != NULL)
-        puts(text);
-    free(text);
-    json_decref(doc);
+    zu_cli_json_print(doc);
 }
 
 struct session {
@@ -135,7 +131,7 @@ selected(const struct zupd_cli *cli, int argc, char **argv, const struct zupd_co
     for (int i = 1; i < argc; i++) {
         const struct zupd_component_conf *c = zupd_conf_component(&cli->conf, argv[i]);
         if (c == NULL) {
-            fprintf(stderr, "zupd: no component '%s' in the configuration\n", argv[i]);
+            zupd_fail(ZUPD_OK, "no component '%s' in the configuration", argv[i]);
             return -1;
         }
         out[(*n)++] = c;
@@ -233,8 +229,10 @@ zupd_cmd_check(struct zupd_cli *cli, int argc, char **argv)
     int rc, exit_code = 0;
     bool changed = false;
 
-    if (selected(cli, argc, argv, sel, &n) != 0)
+    if (selected(cli, argc, argv, sel, &n) != 0) {
+        json_decref(out);
         return EXIT_USAGE;
+    }
     rc = session_open(cli, &s, err, sizeof(err));
     if (rc == ZUPD_OK)
         rc = zupd_updater_refresh(s.u, &changed, err, sizeof(err));
@@ -627,6 +625,7 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "rolled-back";
         exit_code = EXIT_UNHEALTHY;
         fprintf(stderr, "zupd: %s: %s\n", c->name, err);
+        zu_cli_error(EXIT_UNHEALTHY, "%s: %s", c->name, err);
         goto done;
     }
     if (rc != ZUPD_OK)
@@ -690,8 +689,10 @@ zupd_cmd_update(struct zupd_cli *cli, int argc, char **argv)
     size_t n = 0;
     int rc, exit_code = 0;
 
-    if (selected(cli, argc, argv, sel, &n) != 0)
+    if (selected(cli, argc, argv, sel, &n) != 0) {
+        json_decref(report);
         return EXIT_USAGE;
+    }
     rc = session_open(cli, &s, err, sizeof(err));
     if (rc == ZUPD_OK)
         rc = zupd_updater_refresh(s.u, NULL, err, sizeof(err));
@@ -750,8 +751,10 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
     char exps[32];
     size_t n = 0;
 
-    if (selected(cli, argc, argv, sel, &n) != 0)
+    if (selected(cli, argc, argv, sel, &n) != 0) {
+        json_decref(arr);
         return EXIT_USAGE;
+    }
     fmt_time(exp, exps, sizeof(exps));
     for (size_t i = 0; i < n; i++) {
         struct zupd_store *st = NULL;
@@ -829,10 +832,8 @@ set_hold(struct zupd_cli *cli, const char *name, bool held, const char *version)
     struct zupd_store_state s;
     int rc;
 
-    if (zupd_conf_component(&cli->conf, name) == NULL) {
-        fprintf(stderr, "zupd: no component '%s' in the configuration\n", name);
-        return EXIT_USAGE;
-    }
+    if (zupd_conf_component(&cli->conf, name) == NULL)
+        return zupd_fail(ZUPD_OK, "no component '%s' in the configuration", name);
     rc = zupd_store_open_locked(cli, name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &s);
@@ -845,6 +846,10 @@ set_hold(struct zupd_cli *cli, const char *name, bool held, const char *version)
     zupd_store_free(st);
     if (rc != ZUPD_OK)
         return zupd_fail(rc, "cannot change the hold of '%s': %s", name, zupd_strerror(rc));
+    /* rollback reports its own result (it holds, then says what it did) */
+    if (cli->json && strcmp(cli->command, "rollback") != 0)
+        print_json(json_pack("{s:s,s:b,s:s}", "component", name, "held", held, "version",
+                             held ? version : ""));
     return 0;
 }
 
@@ -857,15 +862,13 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     char cur[ZUPD_NAME_MAX + 1] = "", to[ZUPD_NAME_MAX + 1] = "", err[512];
     int rc;
 
-    if (argc < 2 || (argc != 2 && !(argc == 4 && strcmp(argv[2], "--to") == 0))) {
+    if (argc != 2) {
         fprintf(stderr, "usage: zupd rollback COMPONENT [--to VERSION]\n");
         return EXIT_USAGE;
     }
     c = zupd_conf_component(&cli->conf, argv[1]);
-    if (c == NULL) {
-        fprintf(stderr, "zupd: no component '%s' in the configuration\n", argv[1]);
-        return EXIT_USAGE;
-    }
+    if (c == NULL)
+        return zupd_fail(ZUPD_OK, "no component '%s' in the configuration", argv[1]);
     rc = zupd_store_open_locked(cli, c->name, &st);
     if (rc == ZUPD_OK)
         rc = zupd_store_state_load(st, &s);
@@ -875,8 +878,8 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     }
     if (zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK)
         cur[0] = 0;
-    if (argc == 4) {
-        snprintf(to, sizeof(to), "%s", argv[3]);
+    if (cli->to != NULL) {
+        snprintf(to, sizeof(to), "%s", cli->to);
     } else {
         /* the most recent version before the current one that is still installed */
         for (size_t k = s.n_history; k-- > 0;)
@@ -899,10 +902,14 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
     rc = switch_checked(cli, c, st, to, cur, err, sizeof(err));
     zupd_store_free(st);
     if (rc != ZUPD_OK)
-        return rc == -1 ? (fprintf(stderr, "zupd: %s\n", err), EXIT_UNHEALTHY)
+        return rc == -1 ? (fprintf(stderr, "zupd: %s\n", err),
+                           zu_cli_error(EXIT_UNHEALTHY, "%s", err), EXIT_UNHEALTHY)
                         : zupd_fail(rc, "cannot roll back '%s': %s", c->name, err);
     rc = set_hold(cli, c->name, true, to);
-    if (rc == 0 && !cli->quiet)
+    if (rc == 0 && cli->json)
+        print_json(
+            json_pack("{s:s,s:s,s:s,s:b}", "component", c->name, "from", cur, "to", to, "held", 1));
+    else if (rc == 0 && !cli->quiet)
         printf("%s: rolled back %s -> %s and held (zupd release %s to resume updates)\n", c->name,
                cur[0] ? cur : "none", to, c->name);
     return rc;
@@ -942,15 +949,21 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
     size_t n = 0;
     int exit_code = 0;
 
-    if (selected(cli, argc, argv, sel, &n) != 0)
+    json_t *report = json_array();
+
+    if (selected(cli, argc, argv, sel, &n) != 0) {
+        json_decref(report);
         return EXIT_USAGE;
+    }
     for (size_t i = 0; i < n; i++) {
         char cur[ZUPD_NAME_MAX + 1] = "", bad[4096] = "";
         struct zupd_store *st = NULL;
         int rc = zupd_store_open_locked(cli, sel[i]->name, &st);
 
         if (rc == ZUPD_OK && zupd_store_current(st, cur, sizeof(cur)) != ZUPD_OK) {
-            if (!cli->quiet)
+            json_array_append_new(report, json_pack("{s:s,s:n,s:s}", "component", sel[i]->name,
+                                                    "version", "result", "nothing installed"));
+            if (!cli->quiet && !cli->json)
                 printf("%s: nothing installed\n", sel[i]->name);
             zupd_store_free(st);
             continue;
@@ -964,6 +977,9 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
             if (rc != ZUPD_OK) {
                 exit_code = zupd_fail(rc, "%s %s: cannot read its signed manifest: %s",
                                       sel[i]->name, cur, zupd_strerror(rc));
+                json_array_append_new(report,
+                                      json_pack("{s:s,s:s,s:s}", "component", sel[i]->name,
+                                                "version", cur, "result", zupd_errname(rc)));
                 zupd_store_free(st);
                 continue;
             }
@@ -973,9 +989,19 @@ zupd_cmd_verify(struct zupd_cli *cli, int argc, char **argv)
         if (rc != ZUPD_OK) {
             exit_code = zupd_fail(rc, "%s %s: '%s' does not match its manifest: %s", sel[i]->name,
                                   cur, bad, zupd_strerror(rc));
-        } else if (!cli->quiet) {
-            printf("%s %s: every file matches its signed manifest\n", sel[i]->name, cur);
+            json_array_append_new(report, json_pack("{s:s,s:s,s:s,s:s}", "component", sel[i]->name,
+                                                    "version", cur, "result", zupd_errname(rc),
+                                                    "file", bad));
+        } else {
+            json_array_append_new(report, json_pack("{s:s,s:s,s:s}", "component", sel[i]->name,
+                                                    "version", cur, "result", "ok"));
+            if (!cli->quiet && !cli->json)
+                printf("%s %s: every file matches its signed manifest\n", sel[i]->name, cur);
         }
     }
+    if (cli->json)
+        print_json(json_pack("{s:o}", "components", report));
+    else
+        json_decref(report);
     return exit_code;
 }

@@ -7,21 +7,23 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "zu/cli.h"
 
-/* Exit codes (docs/zupd.1): 0 success, 1 usage or configuration error,
+/* Exit codes (include/zu/cli.h, docs/errors.md): 0 success, 1 usage or configuration error,
  * 10 + enum zupd_err when the library refused something, 100 from `check`
  * when an update is available, 101 from `update` when a health check failed
  * and the previous version was restored. */
-#define EXIT_USAGE 1
-#define EXIT_ERR_BASE 10
-#define EXIT_AVAILABLE 100
-#define EXIT_UNHEALTHY 101
+#define EXIT_USAGE ZU_EXIT_USAGE
+#define EXIT_ERR_BASE ZU_EXIT_ERR_BASE
+#define EXIT_AVAILABLE ZU_EXIT_AVAILABLE
+#define EXIT_UNHEALTHY ZU_EXIT_UNHEALTHY
 
 struct zupd_cli {
     struct zupd_opts conf;
     bool json;
     bool quiet;
     bool verbose;        /* -v: the library's info and debug lines on stderr */
+    const char *to;      /* rollback --to VERSION, or NULL */
     long wait;           /* --wait: seconds to wait for the lock, -1 forever, 0 not */
     const char *command; /* the command's name, for the lock and the log */
     bool progress;       /* a terminal: show a progress bar */

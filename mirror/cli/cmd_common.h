@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "repo/repo.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
 #define ERR_CAP 1024
 
 struct pass_src {
@@ -52,6 +53,11 @@ void zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro);
 int zp_cmd_role(const struct common *o, enum zp_role *role);
 /* "zupd-mirror: cannot WHAT 'SUBJECT': ERR" on stderr; returns 10 + rc. */
 int zp_cmd_fail(int rc, const char *what, const char *subject, const char *err);
+/* A command's result: under --json the envelope with fields (stolen, may
+ * be NULL), else the text fmt on stdout (fields released). */
+struct json_t;
+void zp_cmd_print(const struct common *o, struct json_t *fields, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A usage message on stderr; returns EXIT_USAGE. */
 int zp_cmd_usage(const char *msg);
 /* Is s a decimal number in [lo, hi]? */
@@ -60,10 +66,13 @@ bool zp_cmd_num(const char *s, long lo, long hi, long *out);
 int64_t zp_cmd_now(void);
 
 /* key add|remove|threshold (argv[optind] is the subcommand), the role key
- * table of key list, and unstage (cmd_keys.c) */
+ * table of key list (printed; under --json returned as an array of roles),
+ * and unstage (cmd_keys.c) */
 int zp_cmd_key_change(struct common *o, int argc, char **argv);
-void zp_cmd_key_table(struct common *o, const char *keys_dir);
+struct json_t *zp_cmd_key_table(struct common *o, const char *keys_dir);
 int zp_cmd_unstage(int argc, char **argv);
+/* zupd-mirror init DIR, and policy init DIR when policy (cmd_repo.c) */
+int zp_cmd_init(int argc, char **argv, bool policy);
 
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);

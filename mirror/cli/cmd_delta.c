@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "delta/create.h"
 #include "pub.h"
+#include "zu/cli.h"
 #include "zu/fsio.h"
 
 /* The output file, replaced atomically: the parent directory of the path the
@@ -178,74 +181,108 @@ out:
     return rc;
 }
 
+enum { D_METHOD = 256, D_LEVEL, D_VERBOSE, D_JSON };
+static const struct zu_opt delta_opts[] = {
+    {"method", required_argument, D_METHOD, 0, "auto|bsdiff|zstd|bsdiff40",
+     "the delta method (create; default auto)"},
+    {"level", required_argument, D_LEVEL, 0, "N", "compression level 1..22 (create)"},
+    {"verbose", no_argument, D_VERBOSE, 'v', NULL, "say which method won and the sizes"},
+    {"json", no_argument, D_JSON, 0, NULL, "one JSON document on stdout"},
+    ZU_OPT_END,
+};
+static const struct zu_cmd delta_cmd = {
+    "zupd-mirror",
+    "delta",
+    "create OLD NEW PATCH\napply OLD PATCH NEW",
+    "create or apply a binary delta (docs/delta-format.md)",
+    delta_opts,
+    NULL,
+    "exit status: 0 ok, 1 usage, else 10 + the zupd error code (30: wrong base,\n"
+    "11: corrupt or truncated delta, 32: no space left, 19: I/O error; docs/errors.md)"};
+
 static void
 delta_usage(FILE *f)
 {
-    fputs("usage: zupd-mirror delta create OLD NEW PATCH [--method auto|bsdiff|zstd|bsdiff40]\n"
-          "                                [--level N] [-v]\n"
-          "       zupd-mirror delta apply OLD PATCH NEW\n"
-          "exit status: 0 ok, 64 usage, else the zupd error code (20: wrong base,\n"
-          "1: corrupt or truncated delta, 22: no space left, 9: I/O error)\n",
-          f);
+    zu_cli_help(f, &delta_cmd);
 }
 
-#define EXIT_USAGE 64
+#define EXIT_USAGE ZU_EXIT_USAGE
+
+/* The exit code of a delta command, and its --json report: the file it
+ * wrote and its size. */
+static int
+report(const char *cmd, const char *out, int rc)
+{
+    struct stat st;
+
+    if (rc == ZUPD_OK && zu_cli_json() && stat(out, &st) == 0)
+        zu_cli_json_print(json_pack("{s:s,s:s,s:I}", "command", cmd, "output", out, "bytes",
+                                    (json_int_t)st.st_size));
+    return zu_cli_exit(rc);
+}
 
 int
 zu_cmd_delta(int argc, char **argv)
 {
     struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
-    const char *pos[3];
-    int npos = 0, verbose = 0;
+    struct zu_cli_parser p;
+    const char *pos[3], *val;
+    int npos = 0, verbose = 0, ch;
 
     if (argc < 2) {
         delta_usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (zu_cli_wants_help(argc, argv)) {
         delta_usage(stdout);
         return 0;
     }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) {
-            if (zp_delta_method_parse(argv[++i], &o.method) != ZUPD_OK) {
-                fprintf(stderr, "zupd-mirror: unknown delta method '%s'\n", argv[i]);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
+    zu_cli_begin(&p, &delta_cmd);
+    /* argv + 1: the options and operands after create|apply */
+    while ((ch = zu_cli_getopt(&p, argc - 1, argv + 1, &val)) != -1) {
+        switch (ch) {
+        case D_METHOD:
+            if (zp_delta_method_parse(val, &o.method) != ZUPD_OK)
+                return zu_cli_usage(&delta_cmd, "unknown delta method '%s'", val);
+            break;
+        case D_LEVEL: {
             char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*argv[i] == '\0' || *end != '\0' || v < 1 || v > ZP_DELTA_LEVEL_MAX) {
-                fprintf(stderr, "zupd-mirror: level must be 1..%d, not '%s'\n", ZP_DELTA_LEVEL_MAX,
-                        argv[i]);
-                return EXIT_USAGE;
-            }
+            long v = strtol(val, &end, 10);
+            if (*val == '\0' || *end != '\0' || v < 1 || v > ZP_DELTA_LEVEL_MAX)
+                return zu_cli_usage(&delta_cmd, "level must be 1..%d, not '%s'", ZP_DELTA_LEVEL_MAX,
+                                    val);
             o.level = (int)v;
-        } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+            break;
+        }
+        case D_VERBOSE:
             verbose = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "zupd-mirror: unknown option '%s'\n", argv[i]);
-            delta_usage(stderr);
-            return EXIT_USAGE;
-        } else if (npos < 3) {
-            pos[npos++] = argv[i];
-        } else {
+            break;
+        case D_JSON:
+            zu_cli_json_set(true);
+            break;
+        default:
+            return EXIT_USAGE; /* reported */
+        }
+    }
+    for (int i = optind + 1; i < argc; i++) {
+        if (npos == 3) {
             delta_usage(stderr);
             return EXIT_USAGE;
         }
+        pos[npos++] = argv[i];
     }
     if (npos != 3) {
         delta_usage(stderr);
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "create") == 0)
-        return delta_create(pos[0], pos[1], pos[2], &o, verbose);
+        return report(argv[1], pos[2], delta_create(pos[0], pos[1], pos[2], &o, verbose));
     if (strcmp(argv[1], "apply") == 0) {
         if (o.method != ZP_DELTA_AUTO || o.level != 0) {
             fprintf(stderr, "zupd-mirror: apply takes no --method or --level\n");
             return EXIT_USAGE;
         }
-        return delta_apply(pos[0], pos[1], pos[2]);
+        return report(argv[1], pos[2], delta_apply(pos[0], pos[1], pos[2]));
     }
     fprintf(stderr, "zupd-mirror: unknown delta command '%s'\n", argv[1]);
     delta_usage(stderr);

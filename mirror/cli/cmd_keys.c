@@ -4,6 +4,8 @@
  * mirror/repo/keyadmin.c and mirror/repo/staged.c. */
 #include "config.h"
 
+#include <jansson.h>
+
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -125,38 +127,50 @@ zp_cmd_key_change(struct common *o, int argc, char **argv)
 
 /* key list: the keys each role trusts, with their names, after the key
  * files (when the repository opens). */
-void
+json_t *
 zp_cmd_key_table(struct common *o, const char *keys_dir)
 {
     struct zp_repo_opts ro;
     struct zp_repo *r = NULL;
+    json_t *roles = o->json ? json_array() : NULL;
 
     zp_cmd_repo_opts(o, &ro);
     if (zp_repo_open(&ro, &r, NULL, 0) != ZUPD_OK)
-        return;
+        return roles;
     for (unsigned i = 0; i < ZP_R__N; i++) {
         enum zp_role role = (enum zp_role)i;
         const struct zupd_meta *d = zp_repo_meta(r, zp_delegator(role));
         uint64_t thr = 0;
         size_t nk = 0;
+        json_t *keys = o->json ? json_array() : NULL;
 
-        if (zupd_meta_role(d, zp_role_name(role), &thr, &nk) != ZUPD_OK)
+        if (zupd_meta_role(d, zp_role_name(role), &thr, &nk) != ZUPD_OK) {
+            json_decref(keys);
             continue;
-        printf("role %s: %llu of %zu key(s)%s\n", zp_role_name(role), (unsigned long long)thr, nk,
-               zp_staged_pending(r, role) ? " (a change is staged)" : "");
+        }
+        if (!o->json)
+            printf("role %s: %llu of %zu key(s)%s\n", zp_role_name(role), (unsigned long long)thr,
+                   nk, zp_staged_pending(r, role) ? " (a change is staged)" : "");
         for (size_t k = 0; k < nk; k++) {
             const char *id = zupd_meta_role_keyid(d, zp_role_name(role), k);
             const char *name = zu_meta_key_name(d, id);
             struct zp_keyinfo ki;
             bool here = zp_key_find(keys_dir, id, &ki) == ZUPD_OK;
-            printf("  %-20s %s%s\n",
-                   name != NULL ? name
-                   : here       ? ki.name
-                                : "-",
-                   id, here ? "" : "  (held elsewhere)");
+            const char *shown = name != NULL ? name : here ? ki.name : "-";
+
+            if (o->json)
+                json_array_append_new(keys, json_pack("{s:s,s:s,s:b}", "name", shown, "keyid", id,
+                                                      "held_here", here));
+            else
+                printf("  %-20s %s%s\n", shown, id, here ? "" : "  (held elsewhere)");
         }
+        if (o->json)
+            json_array_append_new(roles, json_pack("{s:s,s:I,s:o,s:b}", "role", zp_role_name(role),
+                                                   "threshold", (json_int_t)thr, "keys", keys,
+                                                   "staged", zp_staged_pending(r, role)));
     }
     zp_repo_free(r);
+    return roles;
 }
 
 int

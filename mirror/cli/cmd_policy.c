@@ -60,35 +60,6 @@ duration(const char *s, int64_t *out)
 }
 
 static int
-policy_init(int argc, char **argv)
-{
-    struct common o;
-    struct zp_repo_opts ro;
-    struct zp_init_opts io;
-    char err[ERR_CAP] = "";
-    int rc = zp_cmd_parse(argc, argv, &o);
-
-    if (rc != 0)
-        return rc;
-    if (optind + 1 != argc)
-        return zp_cmd_usage(policy_usage);
-    o.repo = argv[optind];
-    zp_cmd_repo_opts(&o, &ro);
-    memset(&io, 0, sizeof(io));
-    io.root_keys = o.root_keys > 0 ? (unsigned)o.root_keys : 1;
-    io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
-    io.config = o.cfg;
-    io.config.policy = true;
-    rc = zp_repo_init(&ro, &io, err, sizeof(err));
-    if (rc != ZUPD_OK)
-        return zp_cmd_fail(rc, "initialize", o.repo, err);
-    printf("initialized policy repository '%s' (its own root: %u of %u keys); endpoints trust "
-           "'%s/metadata/1.root.json' as their policy root\n",
-           o.repo, io.root_threshold, io.root_keys, o.repo);
-    return 0;
-}
-
-static int
 policy_pin(int argc, char **argv, bool rollback)
 {
     const char *what = rollback ? "roll back" : "pin";
@@ -131,9 +102,13 @@ policy_pin(int argc, char **argv, bool rollback)
         return zp_cmd_fail(rc, what, subj, err);
     if (p.expires != 0 && zupd_time_format(p.expires, when, sizeof(when)) != ZUPD_OK)
         snprintf(when, sizeof(when), "?");
-    printf("%s: the fleet's channel '%s' of '%s' now installs %s%s%s\n",
-           rollback ? "rolled back" : "pinned", p.channel, p.component, p.version,
-           p.expires != 0 ? " until " : "", when);
+    zp_cmd_print(&o,
+                 json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?}", "role", zp_role_name(p.role), "component",
+                           p.component, "channel", p.channel, "version", p.version, "kind",
+                           rollback ? "rollback" : "pin", "expires", p.expires != 0 ? when : NULL),
+                 "%s: the fleet's channel '%s' of '%s' now installs %s%s%s\n",
+                 rollback ? "rolled back" : "pinned", p.channel, p.component, p.version,
+                 p.expires != 0 ? " until " : "", when);
     return 0;
 }
 
@@ -159,7 +134,11 @@ policy_release(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "release", argv[optind], err);
-    printf("released: channel '%s' of '%s' follows the vendor again\n", o.channel, argv[optind]);
+    zp_cmd_print(&o,
+                 json_pack("{s:s,s:s,s:s}", "role", zp_role_name(role), "component", argv[optind],
+                           "channel", o.channel),
+                 "released: channel '%s' of '%s' follows the vendor again\n", o.channel,
+                 argv[optind]);
     return 0;
 }
 
@@ -216,13 +195,10 @@ policy_show(int argc, char **argv)
                    c->note != NULL ? ")" : "");
         }
     }
-    if (o.json) {
-        char *text = json_dumps(arr, JSON_INDENT(2));
-        if (text != NULL)
-            printf("%s\n", text);
-        free(text);
-    }
-    json_decref(arr);
+    if (o.json)
+        zu_cli_json_print(json_pack("{s:o}", "pins", arr));
+    else
+        json_decref(arr);
     zp_pins_free(v, n);
     return 0;
 }
@@ -233,7 +209,7 @@ zp_cmd_policy(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
 
     if (strcmp(sub, "init") == 0)
-        return policy_init(argc - 1, argv + 1);
+        return zp_cmd_init(argc - 1, argv + 1, true);
     if (strcmp(sub, "pin") == 0)
         return policy_pin(argc - 1, argv + 1, false);
     if (strcmp(sub, "rollback") == 0)
@@ -273,8 +249,11 @@ zp_cmd_floor(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "set the floor", subj, err);
-    printf("security floor of '%s' is %s (on %zu channel%s); no enterprise pin can hold it "
-           "lower\n",
-           argv[optind], argv[optind + 1], n, n == 1 ? "" : "s");
+    zp_cmd_print(&o,
+                 json_pack("{s:s,s:s,s:s,s:I}", "role", zp_role_name(role), "component",
+                           argv[optind], "version", argv[optind + 1], "channels", (json_int_t)n),
+                 "security floor of '%s' is %s (on %zu channel%s); no enterprise pin can hold "
+                 "it lower\n",
+                 argv[optind], argv[optind + 1], n, n == 1 ? "" : "s");
     return 0;
 }

@@ -6,19 +6,26 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
+#include "zu/cli.h"
 #include "delta/create.h"
 #include "keys/passphrase.h"
 #include "repo/repo.h"
+#include "zu/fsio.h"
 
 static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
                                        "stage",  "sign",  "import",  "prune",   "verify",
@@ -33,19 +40,53 @@ zp_cmd_is_repo(const char *cmd)
     return 0;
 }
 
+void
+zp_cmd_list(FILE *f)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct zu_cmd *c = zp_cmd_spec(commands[i]);
+        fprintf(f, "%s\t%s\n", commands[i], c != NULL ? c->summary : "");
+    }
+}
+
+/* Why get_pass() found no passphrase, for the message of the command that
+ * needed one ("" when it found one). */
+static char pass_hint[256];
+
 int
 zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
 {
-    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s\n", what, subject,
-            err != NULL && err[0] ? err : zupd_strerror(rc));
-    return 10 + rc;
+    const char *why = err != NULL && err[0] ? err : zupd_strerror(rc);
+    const char *hint = rc == ZUPD_E_PASSPHRASE && pass_hint[0] != '\0' ? pass_hint : NULL;
+
+    fprintf(stderr, "zupd-mirror: cannot %s '%s': %s%s%s\n", what, subject, why,
+            hint != NULL ? ": " : "", hint != NULL ? hint : "");
+    zu_cli_error(zu_cli_exit(rc), "cannot %s '%s': %s%s%s", what, subject, why,
+                 hint != NULL ? ": " : "", hint != NULL ? hint : "");
+    return zu_cli_exit(rc);
 }
 
 int
 zp_cmd_usage(const char *msg)
 {
     fprintf(stderr, "zupd-mirror: %s (see zupd-mirror --help)\n", msg);
+    zu_cli_error(EXIT_USAGE, "%s", msg);
     return EXIT_USAGE;
+}
+
+void
+zp_cmd_print(const struct common *o, json_t *fields, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (o->json) {
+        zu_cli_json_print(fields);
+        return;
+    }
+    json_decref(fields);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
 }
 
 /* ------------------------------------------------------------ passphrases */
@@ -60,7 +101,7 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
     const char *v;
     size_t n;
-    int rc;
+    int rc, tty;
 
     buf[0] = '\0';
     if (src->file != NULL) {
@@ -76,11 +117,23 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     if (v == NULL)
         v = zp_pass_env("ZUPD_PASSPHRASE");
     if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap)
+        if (*v == '\0' || strlen(v) >= cap) {
+            snprintf(pass_hint, sizeof(pass_hint), "%s or ZUPD_PASSPHRASE is %s", var,
+                     *v == '\0' ? "empty" : "too long");
             return ZUPD_E_PASSPHRASE;
+        }
         memcpy(buf, v, strlen(v) + 1);
         return ZUPD_OK;
     }
+    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0) {
+        snprintf(pass_hint, sizeof(pass_hint),
+                 "none given and no terminal to ask on; set %s or ZUPD_PASSPHRASE, or give "
+                 "--passphrase-file FILE",
+                 var);
+        return ZUPD_E_PASSPHRASE;
+    }
+    close(tty);
     snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
     rc = zp_pass_tty_read(prompt, buf, cap);
     if (rc == ZUPD_OK && confirm) {
@@ -89,8 +142,10 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
             return ZUPD_E_NOMEM;
         snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
         rc = zp_pass_tty_read(prompt, again, cap);
-        if (rc == ZUPD_OK && strcmp(again, buf) != 0)
+        if (rc == ZUPD_OK && strcmp(again, buf) != 0) {
+            snprintf(pass_hint, sizeof(pass_hint), "the two entries differ");
             rc = ZUPD_E_PASSPHRASE;
+        }
         sodium_free(again);
     }
     return rc;
@@ -131,37 +186,178 @@ enum {
     O_STAGE
 };
 
-static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
-                                         {"keys", required_argument, NULL, O_KEYS},
-                                         {"passphrase-file", required_argument, NULL, O_PASSFILE},
-                                         {"role", required_argument, NULL, O_ROLE},
-                                         {"channel", required_argument, NULL, O_CHANNEL},
-                                         {"source-revision", required_argument, NULL, O_SRCREV},
-                                         {"builder", required_argument, NULL, O_BUILDER},
-                                         {"root", required_argument, NULL, O_ROOT},
-                                         {"key", required_argument, NULL, O_KEY},
-                                         {"keep", required_argument, NULL, O_KEEP},
-                                         {"deltas", required_argument, NULL, O_DELTAS},
-                                         {"zstd-level", required_argument, NULL, O_ZSTD},
-                                         {"delta-level", required_argument, NULL, O_DLEVEL},
-                                         {"root-keys", required_argument, NULL, O_ROOTKEYS},
-                                         {"root-threshold", required_argument, NULL, O_ROOTTHR},
-                                         {"threshold", required_argument, NULL, O_THR},
-                                         {"rollback", no_argument, NULL, O_ROLLBACK},
-                                         {"force", no_argument, NULL, O_FORCE},
-                                         {"offline", no_argument, NULL, O_OFFLINE},
-                                         {"list", no_argument, NULL, O_LIST},
-                                         {"expires", required_argument, NULL, O_EXPIRES},
-                                         {"avdb-bins", required_argument, NULL, O_BINS},
-                                         {"until", required_argument, NULL, O_UNTIL},
-                                         {"for", required_argument, NULL, O_FOR},
-                                         {"note", required_argument, NULL, O_NOTE},
-                                         {"vendor", required_argument, NULL, O_VENDOR},
-                                         {"json", no_argument, NULL, O_JSON},
-                                         {"policy", no_argument, NULL, O_POLICY},
-                                         {"name", required_argument, NULL, O_NAME},
-                                         {"stage", no_argument, NULL, O_STAGE},
-                                         {NULL, 0, NULL, 0}};
+/* Every option of the repository commands, once; each command's table
+ * (below) names the ones it takes. */
+#define OPT(n, a, id, sh, arg, help)                                                               \
+    {                                                                                              \
+        n, a, id, sh, arg, help                                                                    \
+    }
+#define O_REPO_                                                                                    \
+    OPT("repo", required_argument, O_REPO, 'C', "DIR",                                             \
+        "the repository (default $ZUPD_MIRROR_REPO, else .)")
+#define O_KEYS_                                                                                    \
+    OPT("keys", required_argument, O_KEYS, 0, "DIR",                                               \
+        "the key directory (default DIR/../keys, $ZUPD_MIRROR_KEYS)")
+#define O_PASSFILE_                                                                                \
+    OPT("passphrase-file", required_argument, O_PASSFILE, 0, "FILE",                               \
+        "read the keys' passphrase from FILE (else $ZUPD_PASSPHRASE, the terminal)")
+#define O_JSON_                                                                                    \
+    OPT("json", no_argument, O_JSON, 0, NULL,                                                      \
+        "one JSON document on stdout (docs/json-envelope.schema.json)")
+#define O_ROLE_                                                                                    \
+    OPT("role", required_argument, O_ROLE, 0, "ROLE",                                              \
+        "products or avdb (default: the component's, else products)")
+#define O_CHANNEL_                                                                                 \
+    OPT("channel", required_argument, O_CHANNEL, 0, "NAME", "the channel (stable, beta, ...)")
+#define O_DELTAS_                                                                                  \
+    OPT("deltas", required_argument, O_DELTAS, 0, "K",                                             \
+        "deltas from the K previous releases (0..100)")
+#define O_DLEVEL_                                                                                  \
+    OPT("delta-level", required_argument, O_DLEVEL, 0, "L", "delta compression level 1..22")
+#define O_EXPIRES_                                                                                 \
+    OPT("expires", required_argument, O_EXPIRES, 0, "ROLE=DAYS",                                   \
+        "expiry of a role's metadata (or ROLE=HOURSh)")
+#define O_ROOTKEYS_                                                                                \
+    OPT("root-keys", required_argument, O_ROOTKEYS, 0, "N",                                        \
+        "number of root keys (1..32, default 1)")
+#define O_ROOTTHR_                                                                                 \
+    OPT("root-threshold", required_argument, O_ROOTTHR, 0, "K",                                    \
+        "root signatures needed (1..32, default 1)")
+#define O_KEY_ OPT("key", required_argument, O_KEY, 0, "NAME", "a key (repeat for several)")
+
+static const struct zu_opt repo_common[] = {O_REPO_, O_KEYS_, O_PASSFILE_, O_JSON_, ZU_OPT_END};
+static const struct zu_opt init_opts[] = {
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    O_EXPIRES_,
+    OPT("avdb-bins", required_argument, O_BINS, 0, "B", "hash-bin bit length of avdb (0..12)"),
+    O_DELTAS_,
+    OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
+    O_DLEVEL_,
+    ZU_OPT_END};
+static const struct zu_opt key_opts[] = {
+    O_KEY_,
+    OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs (rotate)"),
+    OPT("name", required_argument, O_NAME, 0, "NAME",
+        "the name of a key someone else holds (add), shown by key list"),
+    ZU_OPT_END};
+static const struct zu_opt publish_opts[] = {
+    O_ROLE_,
+    OPT("source-revision", required_argument, O_SRCREV, 0, "REV", "the source revision built"),
+    OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
+    O_DELTAS_,
+    O_DLEVEL_,
+    OPT("stage", no_argument, O_STAGE, 0, NULL,
+        "stage the release for the other keys (the auditor) instead of putting it live"),
+    OPT("channel", required_argument, O_CHANNEL, 0, "NAME",
+        "with --stage: the channel the staged release moves"),
+    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL,
+        "with --stage --channel: the channel moves back (a vendor rollback)"),
+    ZU_OPT_END};
+static const struct zu_opt promote_opts[] = {
+    O_CHANNEL_, O_ROLE_,
+    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL, "allow pointing at an older version"),
+    ZU_OPT_END};
+static const struct zu_opt refresh_opts[] = {
+    OPT("force", no_argument, O_FORCE, 0, NULL, "re-sign even what is not due"),
+    OPT("offline", no_argument, O_OFFLINE, 0, NULL,
+        "re-sign the offline roles too (their keys are here)"),
+    ZU_OPT_END};
+static const struct zu_opt sign_opts[] = {
+    OPT("key", required_argument, O_KEY, 0, "KEYFILE", "the key file to sign with"), ZU_OPT_END};
+static const struct zu_opt prune_opts[] = {
+    OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep per component (>= 1)"),
+    ZU_OPT_END};
+static const struct zu_opt verify_opts[] = {
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json",
+        "the root to trust (default the tree's 1.root.json)"),
+    OPT("policy", no_argument, O_POLICY, 0, NULL, "DIR is a policy repository"), ZU_OPT_END};
+static const struct zu_opt policy_opts[] = {
+    O_CHANNEL_,
+    O_ROLE_,
+    O_EXPIRES_,
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    OPT("until", required_argument, O_UNTIL, 0, "TIME",
+        "the pin ends at TIME (UTC, 2026-12-31T00:00:00Z)"),
+    OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "the pin ends after this long"),
+    OPT("note", required_argument, O_NOTE, 0, "TEXT", "why (shown by zupd status)"),
+    OPT("vendor", required_argument, O_VENDOR, 0, "DIR",
+        "the vendor's repository, to check the version and its floor"),
+    ZU_OPT_END};
+static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
+
+#define CMD(n, syn, sum, opts)                                                                     \
+    {                                                                                              \
+        "zupd-mirror", n, syn, sum, opts, repo_common, NULL                                        \
+    }
+static const struct zu_cmd repo_cmds[] = {
+    CMD("init", "DIR", "create a repository and its keys", init_opts),
+    CMD("key",
+        "generate NAME\nlist\nshow NAME\nrotate ROLE [--key NAME]... [--threshold K]\nadd ROLE "
+        "PUBKEYFILE --name NAME\nremove ROLE KEYID|NAME\nthreshold ROLE N",
+        "signing keys: make one, list them, show a public key, give a role new keys, add or "
+        "remove a key someone else holds, set a role's threshold",
+        key_opts),
+    CMD("publish", "COMPONENT VERSION PATH [COMPONENT VERSION PATH]...",
+        "publish releases (a directory tree each) with their deltas", publish_opts),
+    CMD("promote", "COMPONENT VERSION --channel C", "point a channel at a published version",
+        promote_opts),
+    CMD("refresh", "", "re-sign the metadata that expires soon", refresh_opts),
+    CMD("stage", "ROLE", "write a role unsigned, to sign on an offline machine", NULL),
+    CMD("sign", "ROLE-FILE --key KEYFILE", "sign a staged role file (offline)", sign_opts),
+    CMD("import", "ROLE-FILE", "verify and install a role signed offline", NULL),
+    CMD("prune", "--keep N", "remove old releases and the blobs only they use", prune_opts),
+    CMD("verify", "DIR", "check a repository tree as a client does", verify_opts),
+    CMD("policy",
+        "init DIR\npin COMPONENT VERSION --channel C\nrollback COMPONENT VERSION --channel "
+        "C\nrelease COMPONENT --channel C\nshow",
+        "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts),
+    CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
+    CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL),
+};
+
+/* A command in tab[] (zp_cmd_repo) with no entry in repo_cmds yet takes
+ * every option above, as all commands did before the tables: give it its
+ * own table (cli_help.sh then checks its --help and man page). */
+static const struct zu_opt all_opts[] = {
+    O_ROLE_,
+    O_CHANNEL_,
+    O_DELTAS_,
+    O_DLEVEL_,
+    O_EXPIRES_,
+    O_ROOTKEYS_,
+    O_ROOTTHR_,
+    O_KEY_,
+    OPT("avdb-bins", required_argument, O_BINS, 0, "B", "hash-bin bit length of avdb (0..12)"),
+    OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
+    OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs"),
+    OPT("source-revision", required_argument, O_SRCREV, 0, "REV", "the source revision built"),
+    OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
+    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL, "allow an older version"),
+    OPT("force", no_argument, O_FORCE, 0, NULL, "even what is not due"),
+    OPT("offline", no_argument, O_OFFLINE, 0, NULL, "the offline roles too"),
+    OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep (>= 1)"),
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json", "the root to trust"),
+    OPT("policy", no_argument, O_POLICY, 0, NULL, "a policy repository"),
+    OPT("until", required_argument, O_UNTIL, 0, "TIME", "until TIME (UTC)"),
+    OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "for this long"),
+    OPT("note", required_argument, O_NOTE, 0, "TEXT", "why"),
+    OPT("vendor", required_argument, O_VENDOR, 0, "DIR", "the vendor's repository"),
+    ZU_OPT_END};
+static struct zu_cmd any_cmd = {"zupd-mirror", "", "", NULL, all_opts, repo_common, NULL};
+
+/* the command being run (zp_cmd_repo), whose table zp_cmd_parse uses */
+static const struct zu_cmd *current = &any_cmd;
+
+const struct zu_cmd *
+zp_cmd_spec(const char *name)
+{
+    for (size_t i = 0; i < sizeof(repo_cmds) / sizeof(repo_cmds[0]); i++)
+        if (strcmp(repo_cmds[i].name, name) == 0)
+            return &repo_cmds[i];
+    return NULL;
+}
 
 bool
 zp_cmd_num(const char *s, long lo, long hi, long *out)
@@ -211,6 +407,8 @@ expires_opt(struct zp_config *c, const char *s)
 int
 zp_cmd_parse(int argc, char **argv, struct common *o)
 {
+    struct zu_cli_parser p;
+    const char *val;
     int ch;
 
     memset(o, 0, sizeof(*o));
@@ -220,67 +418,65 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     o->deltas = -1;
     o->zstd_level = -1;
     zp_config_default(&o->cfg);
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "C:", longopts, NULL)) != -1) {
+    zu_cli_begin(&p, current);
+    while ((ch = zu_cli_getopt(&p, argc, argv, &val)) != -1) {
         switch (ch) {
-        case 'C':
         case O_REPO:
-            o->repo = optarg;
+            o->repo = val;
             break;
         case O_KEYS:
-            o->keys = optarg;
+            o->keys = val;
             break;
         case O_PASSFILE:
-            o->pass.file = optarg;
+            o->pass.file = val;
             break;
         case O_ROLE:
-            o->role = optarg;
+            o->role = val;
             break;
         case O_CHANNEL:
-            o->channel = optarg;
+            o->channel = val;
             break;
         case O_SRCREV:
-            o->source_revision = optarg;
+            o->source_revision = val;
             break;
         case O_BUILDER:
-            o->builder = optarg;
+            o->builder = val;
             break;
         case O_ROOT:
-            o->root = optarg;
+            o->root = val;
             break;
         case O_KEY:
             if (o->n_key_names == 16)
                 return zp_cmd_usage("too many --key");
-            o->key_names[o->n_key_names++] = optarg;
-            o->keyfile = optarg;
+            o->key_names[o->n_key_names++] = val;
+            o->keyfile = val;
             break;
         case O_KEEP:
-            if (!zp_cmd_num(optarg, 1, 1000000, &o->keep))
+            if (!zp_cmd_num(val, 1, 1000000, &o->keep))
                 return zp_cmd_usage("--keep wants a number >= 1");
             break;
         case O_DELTAS:
-            if (!zp_cmd_num(optarg, 0, 100, &o->deltas))
+            if (!zp_cmd_num(val, 0, 100, &o->deltas))
                 return zp_cmd_usage("--deltas wants 0..100");
             break;
         case O_ZSTD:
-            if (!zp_cmd_num(optarg, 1, 22, &o->zstd_level))
+            if (!zp_cmd_num(val, 1, 22, &o->zstd_level))
                 return zp_cmd_usage("--zstd-level wants 1..22");
             break;
         case O_DLEVEL:
-            if (!zp_cmd_num(optarg, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
+            if (!zp_cmd_num(val, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
                 return zp_cmd_usage("--delta-level wants 1..22");
             break;
         case O_ROOTKEYS:
-            if (!zp_cmd_num(optarg, 1, 32, &o->root_keys))
+            if (!zp_cmd_num(val, 1, 32, &o->root_keys))
                 return zp_cmd_usage("--root-keys wants 1..32");
             break;
         case O_ROOTTHR:
-            if (!zp_cmd_num(optarg, 1, 32, &o->root_threshold))
+            if (!zp_cmd_num(val, 1, 32, &o->root_threshold))
                 return zp_cmd_usage("--root-threshold wants 1..32");
             break;
         case O_THR:
-            if (!zp_cmd_num(optarg, 1, 32, &o->threshold))
+            if (!zp_cmd_num(val, 1, 32, &o->threshold))
                 return zp_cmd_usage("--threshold wants 1..32");
             break;
         case O_ROLLBACK:
@@ -296,23 +492,24 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             o->list = true;
             break;
         case O_BINS:
-            if (!zp_cmd_num(optarg, 0, 12, &o->avdb_bins))
+            if (!zp_cmd_num(val, 0, 12, &o->avdb_bins))
                 return zp_cmd_usage("--avdb-bins wants a bit length 0..12");
             break;
         case O_UNTIL:
-            o->until = optarg;
+            o->until = val;
             break;
         case O_FOR:
-            o->dur = optarg;
+            o->dur = val;
             break;
         case O_NOTE:
-            o->note = optarg;
+            o->note = val;
             break;
         case O_VENDOR:
-            o->vendor = optarg;
+            o->vendor = val;
             break;
         case O_JSON:
             o->json = true;
+            zu_cli_json_set(true);
             break;
         case O_POLICY:
             o->policy = true;
@@ -324,15 +521,14 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             o->stage = true;
             break;
         case O_EXPIRES:
-            if (!expires_opt(&o->cfg, optarg))
+            if (!expires_opt(&o->cfg, val))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
             break;
-        default: {
-            char msg[128];
-            snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'",
-                     argv[optind - 1] != NULL ? argv[optind - 1] : "?");
-            return zp_cmd_usage(msg);
-        }
+        case ZU_CLI_HELP: /* zp_cmd_repo answers --help first */
+            zu_cli_help(stdout, current);
+            return EXIT_USAGE;
+        default:
+            return EXIT_USAGE; /* zu_cli_getopt reported it */
         }
     }
     return 0;
@@ -399,22 +595,94 @@ mono(void)
 
 /* ------------------------------------------------------------ commands */
 
+/* ------------------------------------------------------------ init */
+
+/* What `init` made, to remove it all when init fails: the directories it
+ * created (parents first), and whether the repository and key directories
+ * were there before. */
+struct made {
+    char *dirs[64];
+    size_t n;
+};
+
 static int
-cmd_init(int argc, char **argv)
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Remove the tree at path (not following symlinks). */
+static void
+rm_tree(const char *path)
+{
+    (void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p path, noting in m each directory made (path itself included). */
+static int
+make_dirs(const char *path, struct made *m, char *err, size_t cap)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "bad directory name '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) == 0) {
+            if (m->n < sizeof(m->dirs) / sizeof(m->dirs[0]))
+                m->dirs[m->n++] = strdup(buf);
+        } else if (errno != EEXIST) {
+            return zu_fail(err, cap, zu_errno_to_err(errno), "cannot create '%s': %s", buf,
+                           strerror(errno));
+        }
+        if (i < len)
+            buf[i] = '/';
+    }
+    return ZUPD_OK;
+}
+
+/* After a failure: every directory made, with what init put in it,
+ * newest first. */
+static void
+made_undo(struct made *m)
+{
+    for (size_t i = m->n; i-- > 0;)
+        rm_tree(m->dirs[i]);
+}
+
+static void
+made_release(struct made *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->dirs[i]);
+    m->n = 0;
+}
+
+static const char *keys_dir(const struct common *o, char *buf, size_t cap);
+
+/* zupd-mirror init DIR and policy init DIR: the repository and its key
+ * directory with their parents made as needed; when init fails, what it
+ * made is removed (directories it created, keys it generated in them). */
+int
+zp_cmd_init(int argc, char **argv, bool policy)
 {
     struct common o;
     struct zp_repo_opts ro;
     struct zp_init_opts io;
-    char err[ERR_CAP] = "";
+    struct made m = {{NULL}, 0};
+    char err[ERR_CAP] = "", kd[PATH_MAX + 16];
     int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return zp_cmd_usage(
-            "usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
-            "[--expires ROLE=DAYS]... [--avdb-bins B] [--deltas K] [--zstd-level L] "
-            "[--delta-level L]");
+        return zu_cli_usage(current, "init wants one DIR");
     o.repo = argv[optind];
     zp_cmd_repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
@@ -422,18 +690,43 @@ cmd_init(int argc, char **argv)
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
     io.avdb_bins = (unsigned)o.avdb_bins;
     io.config = o.cfg;
+    io.config.policy = policy;
     if (o.deltas >= 0)
         io.config.deltas = (unsigned)o.deltas;
     if (o.zstd_level > 0)
         io.config.zstd_level = (int)o.zstd_level;
     if (o.delta_level > 0)
         io.config.delta_level = (int)o.delta_level;
-    rc = zp_repo_init(&ro, &io, err, sizeof(err));
+    rc = make_dirs(o.repo, &m, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = make_dirs(keys_dir(&o, kd, sizeof(kd)), &m, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zp_repo_init(&ro, &io, err, sizeof(err));
+    if (rc != ZUPD_OK)
+        made_undo(&m);
+    made_release(&m);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
-    printf("initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
-           io.root_keys);
+    if (policy)
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:i,s:i,s:b}", "repository", o.repo, "root_threshold",
+                               (int)io.root_threshold, "root_keys", (int)io.root_keys, "policy", 1),
+                     "initialized policy repository '%s' (its own root: %u of %u keys); "
+                     "endpoints trust '%s/metadata/1.root.json' as their policy root\n",
+                     o.repo, io.root_threshold, io.root_keys, o.repo);
+    else
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:i,s:i}", "repository", o.repo, "root_threshold",
+                               (int)io.root_threshold, "root_keys", (int)io.root_keys),
+                     "initialized repository '%s' (root: %u of %u keys)\n", o.repo,
+                     io.root_threshold, io.root_keys);
     return 0;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+    return zp_cmd_init(argc, argv, false);
 }
 
 static const char *
@@ -471,7 +764,10 @@ cmd_key(int argc, char **argv)
         rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "generate key", argv[optind + 1], err);
-        printf("%s %s\n", k.keyid, k.path);
+        zp_cmd_print(
+            &o,
+            json_pack("{s:s,s:s,s:s}", "key", argv[optind + 1], "keyid", k.keyid, "path", k.path),
+            "%s %s\n", k.keyid, k.path);
         return 0;
     }
     if (strcmp(sub, "list") == 0) {
@@ -480,10 +776,19 @@ cmd_key(int argc, char **argv)
         rc = zp_keys_list(dir, &v, &n);
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "list keys in", dir, NULL);
-        for (size_t i = 0; i < n; i++)
+        if (o.json) {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(
+                    arr, json_pack("{s:s,s:s}", "key", v[i].name, "keyid", v[i].keyid));
+            zu_cli_json_print(
+                json_pack("{s:o,s:o}", "keys", arr, "roles", zp_cmd_key_table(&o, dir)));
+        }
+        for (size_t i = 0; i < n && !o.json; i++)
             printf("%-20s %s\n", v[i].name, v[i].keyid);
         free(v);
-        zp_cmd_key_table(&o, dir);
+        if (!o.json)
+            (void)zp_cmd_key_table(&o, dir);
         return 0;
     }
     if (strcmp(sub, "show") == 0) {
@@ -496,7 +801,10 @@ cmd_key(int argc, char **argv)
             rc = zp_key_pubjson(&k, json, sizeof(json));
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "show key", argv[optind + 1], "no such key");
-        printf("{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:s,s:o}", "key", argv[optind + 1], "keyid", k.keyid, "public",
+                               json_loads(json, 0, NULL)),
+                     "{\"keyid\":\"%s\",\"key\":%s}\n", k.keyid, json);
         return 0;
     }
     if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 || strcmp(sub, "threshold") == 0)
@@ -513,10 +821,15 @@ cmd_key(int argc, char **argv)
         zp_kdf_cost_env(&cost);
         rc = zp_rotate(r, role, o.key_names, o.n_key_names, (uint64_t)o.threshold, &cost, err,
                        sizeof(err));
-        if (rc == ZUPD_OK)
-            printf("rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
-                   zp_role_name(zp_delegator(role)),
-                   (unsigned long long)zupd_meta_version(zp_repo_meta(r, zp_delegator(role))));
+        if (rc == ZUPD_OK) {
+            unsigned long long ver = zupd_meta_version(zp_repo_meta(r, zp_delegator(role)));
+            zp_cmd_print(&o,
+                         json_pack("{s:s,s:s,s:I}", "role", argv[optind + 1], "signed_by",
+                                   zp_role_name(zp_delegator(role)), "metadata_version",
+                                   (json_int_t)ver),
+                         "rotated the keys of '%s' (%s version %llu)\n", argv[optind + 1],
+                         zp_role_name(zp_delegator(role)), ver);
+        }
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
@@ -618,6 +931,20 @@ cmd_publish(int argc, char **argv)
         free(p);
         return zp_cmd_fail(rc, "publish", subj, err);
     }
+    if (o.json) {
+        json_t *rel = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(
+                rel, json_pack("{s:s,s:s}", "component", p[i].component, "version", p[i].version));
+        zu_cli_json_print(json_pack(
+            "{s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "role", zp_role_name(role), "releases",
+            rel, "files", (json_int_t)res.files, "new_blobs", (json_int_t)res.new_blobs,
+            "blob_bytes", (json_int_t)res.blob_bytes, "reused_blobs", (json_int_t)res.reused_blobs,
+            "deltas", (json_int_t)res.deltas, "manifest_bytes", (json_int_t)res.manifest_bytes,
+            "metadata_bytes", (json_int_t)res.meta_bytes, "seconds", t2 - t1));
+        free(p);
+        return 0;
+    }
     if (n == 1)
         printf("published %s %s in '%s': ", p[0].component, p[0].version, zp_role_name(role));
     else
@@ -651,12 +978,26 @@ cmd_promote(int argc, char **argv)
     rc = zp_cmd_open(&o, "promote", &r);
     if (rc != 0)
         return rc;
-    rc = zp_promote(r, role, argv[optind], argv[optind + 1], o.channel, o.rollback, err,
-                    sizeof(err));
+    /* no --role: the one role the version is published in (in both:
+     * products, as before) */
+    rc = o.role == NULL
+             ? zp_component_role(r, argv[optind], argv[optind + 1], &role, err, sizeof(err))
+             : ZUPD_OK;
+    if (rc == ZUPD_E_MISUSE) {
+        role = ZP_R_PRODUCTS;
+        rc = ZUPD_OK;
+    }
+    if (rc == ZUPD_OK)
+        rc = zp_promote(r, role, argv[optind], argv[optind + 1], o.channel, o.rollback, err,
+                        sizeof(err));
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "promote", subj, err);
-    printf("channel '%s' of '%s' now points at %s\n", o.channel, argv[optind], argv[optind + 1]);
+    zp_cmd_print(
+        &o,
+        json_pack("{s:s,s:s,s:s,s:s,s:b}", "role", zp_role_name(role), "component", argv[optind],
+                  "version", argv[optind + 1], "channel", o.channel, "rollback", o.rollback),
+        "channel '%s' of '%s' now points at %s\n", o.channel, argv[optind], argv[optind + 1]);
     return 0;
 }
 
@@ -681,18 +1022,29 @@ cmd_refresh(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "refresh", o.repo, err);
+    json_t *resigned = json_array(), *due = json_array();
     for (unsigned i = 0; i < ZP_R__N; i++) {
         if (res.resigned[i]) {
-            printf("re-signed %s\n", zp_role_name((enum zp_role)i));
+            json_array_append_new(resigned, json_string(zp_role_name((enum zp_role)i)));
+            if (!o.json)
+                printf("re-signed %s\n", zp_role_name((enum zp_role)i));
             any = true;
         }
+        if (res.due_offline[i])
+            json_array_append_new(due, json_string(zp_role_name((enum zp_role)i)));
         if (res.due_offline[i])
             fprintf(stderr,
                     "zupd-mirror: warning: role '%s' expires soon; re-sign it with 'zupd-mirror "
                     "refresh --offline' where its keys are\n",
                     zp_role_name((enum zp_role)i));
     }
-    if (!any)
+    if (o.json) {
+        zu_cli_json_print(json_pack("{s:o,s:o}", "resigned", resigned, "due_offline", due));
+    } else {
+        json_decref(resigned);
+        json_decref(due);
+    }
+    if (!any && !o.json)
         printf("nothing due\n");
     return 0;
 }
@@ -717,7 +1069,7 @@ cmd_stage(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "stage", argv[optind], err);
-    printf("%s\n", out);
+    zp_cmd_print(&o, json_pack("{s:s,s:s}", "role", argv[optind], "staged", out), "%s\n", out);
     return 0;
 }
 
@@ -738,7 +1090,8 @@ cmd_sign(int argc, char **argv)
     rc = zp_sign_file(argv[optind], o.keyfile, &p, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "sign", argv[optind], err);
-    printf("signed '%s' with '%s'\n", argv[optind], o.keyfile);
+    zp_cmd_print(&o, json_pack("{s:s,s:s}", "file", argv[optind], "key", o.keyfile),
+                 "signed '%s' with '%s'\n", argv[optind], o.keyfile);
     return 0;
 }
 
@@ -763,15 +1116,17 @@ cmd_import(int argc, char **argv)
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "import", argv[optind], err);
     if (!res.staged)
-        printf("imported '%s'\n", argv[optind]);
-    else if (res.live)
-        printf("imported '%s': '%s' version %llu has %llu of %llu signatures and is live\n",
-               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
-               (unsigned long long)res.have, (unsigned long long)res.threshold);
+        zp_cmd_print(&o, json_pack("{s:s}", "file", argv[optind]), "imported '%s'\n", argv[optind]);
     else
-        printf("imported '%s': '%s' version %llu has %llu of %llu signatures; it stays staged\n",
-               argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
-               (unsigned long long)res.have, (unsigned long long)res.threshold);
+        zp_cmd_print(&o,
+                     json_pack("{s:s,s:s,s:I,s:I,s:I,s:b}", "file", argv[optind], "role",
+                               zp_role_name(res.role), "version", (json_int_t)res.version,
+                               "signatures", (json_int_t)res.have, "threshold",
+                               (json_int_t)res.threshold, "live", res.live),
+                     "imported '%s': '%s' version %llu has %llu of %llu signatures%s\n",
+                     argv[optind], zp_role_name(res.role), (unsigned long long)res.version,
+                     (unsigned long long)res.have, (unsigned long long)res.threshold,
+                     res.live ? " and is live" : "; it stays staged");
     return 0;
 }
 
@@ -795,8 +1150,11 @@ cmd_prune(int argc, char **argv)
     zp_repo_free(r);
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "prune", o.repo, err);
-    printf("pruned %zu releases, %zu blobs (%llu bytes)\n", res.releases, res.blobs,
-           (unsigned long long)res.bytes);
+    zp_cmd_print(&o,
+                 json_pack("{s:I,s:I,s:I}", "releases", (json_int_t)res.releases, "blobs",
+                           (json_int_t)res.blobs, "bytes", (json_int_t)res.bytes),
+                 "pruned %zu releases, %zu blobs (%llu bytes)\n", res.releases, res.blobs,
+                 (unsigned long long)res.bytes);
     return 0;
 }
 
@@ -817,7 +1175,16 @@ cmd_verify(int argc, char **argv)
                    sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
-        return 10 + rc;
+        zu_cli_error(zu_cli_exit(rc), "verify '%s' failed: %s", argv[optind], err);
+        return zu_cli_exit(rc);
+    }
+    if (o.json) {
+        zu_cli_json_print(
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "repository", argv[optind], "roles",
+                      (json_int_t)res.roles, "targets", (json_int_t)res.targets, "manifests",
+                      (json_int_t)res.manifests, "blobs", (json_int_t)res.blobs, "blob_bytes",
+                      (json_int_t)res.blob_bytes, "not_mirrored", (json_int_t)res.not_mirrored));
+        return 0;
     }
     printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)", res.roles,
            res.targets, res.manifests, res.blobs, (unsigned long long)res.blob_bytes);
@@ -839,9 +1206,18 @@ zp_cmd_repo(int argc, char **argv)
                {"verify", cmd_verify},     {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
                {"unstage", zp_cmd_unstage}};
 
+    current = zp_cmd_spec(argv[0]);
+    if (current == NULL) {
+        any_cmd.name = argv[0];
+        current = &any_cmd;
+    }
+    if (zu_cli_wants_help(argc, argv)) {
+        zu_cli_help(stdout, current);
+        return 0;
+    }
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
-        return 10 + ZUPD_E_MISUSE;
+        return zu_cli_exit(ZUPD_E_MISUSE);
     }
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
         if (strcmp(argv[0], tab[i].name) == 0)

@@ -10,4 +10,12 @@ int zp_cmd_is_repo(const char *cmd);
  * 0, 1 for usage, 10 + zupd_err when refused. */
 int zp_cmd_repo(int argc, char **argv);
 
+/* The command table's entry of a repository command (its options), NULL
+ * for another name. */
+struct zu_cmd;
+const struct zu_cmd *zp_cmd_spec(const char *name);
+/* The repository commands, "NAME<TAB>SUMMARY" a line. */
+#include <stdio.h>
+void zp_cmd_list(FILE *f);
+
 #endif

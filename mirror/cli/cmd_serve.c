@@ -18,34 +18,44 @@
 
 #include "cli/cmd_serve.h"
 #include "serve/serve.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
+
+static const struct zu_opt serve_opts[] = {
+    {"listen", required_argument, 'l', 0, "ADDR:PORT",
+     "address to listen on (default 127.0.0.1:8080; [ADDR6]:PORT; port 0 picks one)"},
+    {"threads", required_argument, 't', 0, "N", "worker threads, one epoll each (default: CPUs)"},
+    {"max-connections", required_argument, 'c', 0, "N", "connections in all (default 4096)"},
+    {"max-per-ip", required_argument, 'p', 0, "N",
+     "connections per client address (default 64; 0: no limit)"},
+    {"timeout", required_argument, 'T', 0, "SECONDS", "idle connection timeout (default 30)"},
+    {"request-timeout", required_argument, 'R', 0, "SECONDS",
+     "a request not read whole this long closes its connection (default 60; 0: none)"},
+    {"max-request-bytes", required_argument, 'r', 0, "N",
+     "request line and headers, per connection (default 16384)"},
+    {"max-age", required_argument, 'a', 0, "SECONDS",
+     "Cache-Control max-age of timestamp.json and other mutable names (default 60)"},
+    {"access-log", required_argument, 'L', 0, "FILE|-",
+     "one line per request (reopened on SIGHUP)"},
+    {"tls-cert", required_argument, 'C', 0, "FILE", "serve HTTPS with this certificate (PEM)"},
+    {"tls-key", required_argument, 'K', 0, "FILE", "and this key (PEM)"},
+    {"quiet", no_argument, 'q', 0, NULL, "no startup line"},
+    ZU_OPT_END,
+};
+static const struct zu_cmd serve_cmd = {
+    "zupd-mirror",
+    "serve",
+    "DIR",
+    "Serve the repository tree DIR over HTTP/1.1 (GET and HEAD).",
+    serve_opts,
+    NULL,
+    "Stops cleanly on SIGINT or SIGTERM. See docs/zupd-mirror-serve.md."};
 
 static void
 serve_usage(FILE *f)
 {
-    fputs("usage: zupd-mirror serve DIR [OPTIONS]\n"
-          "\n"
-          "Serve the repository tree DIR over HTTP/1.1 (GET and HEAD).\n"
-          "\n"
-          "  --listen ADDR:PORT       address to listen on (default 127.0.0.1:8080;\n"
-          "                           [ADDR6]:PORT for IPv6; port 0 picks a free one)\n"
-          "  --threads N              worker threads, one epoll each (default: CPUs)\n"
-          "  --max-connections N      connections in all (default 4096)\n"
-          "  --max-per-ip N           connections per client address (default 64, at most\n"
-          "                           half of --max-connections; 0: no limit)\n"
-          "  --timeout SECONDS        idle connection timeout (default 30)\n"
-          "  --request-timeout SECONDS  a request not read whole this long after it began\n"
-          "                           closes its connection (default 60; 0: none)\n"
-          "  --max-request-bytes N    request line and headers, per connection (default 16384)\n"
-          "  --max-age SECONDS        Cache-Control max-age of timestamp.json and other\n"
-          "                           mutable names (default 60)\n"
-          "  --access-log FILE|-      one line per request (reopened on SIGHUP)\n"
-          "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
-          "  --quiet                  no startup line\n"
-          "\n"
-          "Stops cleanly on SIGINT or SIGTERM. See docs/zupd-mirror-serve.md.\n",
-          f);
+    zu_cli_help(f, &serve_cmd);
 }
 
 static int
@@ -86,27 +96,14 @@ open_log(const char *path)
 static bool
 serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path, int *code)
 {
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 't'},
-        {"max-connections", required_argument, NULL, 'c'},
-        {"max-per-ip", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"request-timeout", required_argument, NULL, 'R'},
-        {"max-request-bytes", required_argument, NULL, 'r'},
-        {"max-age", required_argument, NULL, 'a'},
-        {"access-log", required_argument, NULL, 'L'},
-        {"tls-cert", required_argument, NULL, 'C'},
-        {"tls-key", required_argument, NULL, 'K'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     unsigned long v;
     int ch;
 
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    struct zu_cli_parser ps;
+    const char *val;
+
+    zu_cli_begin(&ps, &serve_cmd);
+    while ((ch = zu_cli_getopt(&ps, argc, argv, &val)) != -1) {
         switch (ch) {
         case 'l':
             o->listen = optarg;
@@ -173,12 +170,11 @@ serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path
         case 'q':
             quiet = 1;
             break;
-        case 'h':
+        case ZU_CLI_HELP:
             serve_usage(stdout);
             *code = 0;
             return false;
-        default:
-            serve_usage(stderr);
+        default: /* reported */
             *code = EXIT_USAGE;
             return false;
         }
@@ -248,7 +244,7 @@ cmd_serve(int argc, char **argv)
         if (o.access_log_fd < 0) {
             fprintf(stderr, "zupd-mirror: cannot open access log '%s': %s\n", log_path,
                     strerror(errno));
-            return ZUPD_E_IO;
+            return zu_cli_exit(ZUPD_E_IO);
         }
     }
     /* one descriptor per connection: use all the process may have */
@@ -269,7 +265,7 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "zupd-mirror: %s\n", err[0] != '\0' ? err : zupd_strerror(rc));
         if (o.access_log_fd > STDOUT_FILENO)
             close(o.access_log_fd);
-        return rc;
+        return zu_cli_exit(rc);
     }
     wait_signals(&set, &o, log_path);
     zp_serve_stop(srv);

@@ -9,58 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <zupd/common.h>
 #include <zupd/manifest.h>
 
 #include "cli/cmd_sync.h"
 #include "sync/sync.h"
+#include "zu/cli.h"
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE ZU_EXIT_USAGE
 #define MAX_COMPONENTS 256
 #define MAX_KEEP 100000
+
+static const struct zu_opt sync_opts[] = {
+    {"root", required_argument, 'r', 0, "FILE",
+     "the pinned root (needed by the first sync of DIR)"},
+    {"component", required_argument, 'c', 0, "NAME",
+     "only this component's manifests, channels, blobs (repeatable)"},
+    {"channel", required_argument, 'n', 0, "NAME",
+     "only this channel's pointers and the releases they name (repeatable)"},
+    {"keep", required_argument, 'k', 0, "N", "also the newest N releases of each component"},
+    {"ca-file", required_argument, 'C', 0, "FILE", "CA certificates for an https upstream"},
+    {"json", no_argument, 'j', 0, NULL,
+     "print the report as JSON (docs/json-envelope.schema.json)"},
+    {"quiet", no_argument, 'q', 0, NULL, "no report unless something failed"},
+    {"verbose", no_argument, 'v', 'v', NULL, "the library's debug lines on stderr"},
+    ZU_OPT_END,
+};
+static const struct zu_cmd sync_cmd = {
+    "zupd-mirror",
+    "sync",
+    "UPSTREAM-URL DIR --root PINNED-ROOT.json",
+    "Make DIR a mirror of the repository at UPSTREAM-URL, verified as a client verifies it\n"
+    "against the pinned root; DIR keeps its last good state when the upstream fails or lies.",
+    sync_opts,
+    NULL,
+    "With --channel or --keep, what DIR no longer needs is removed once the new state is\n"
+    "served. Serve DIR with `zupd-mirror serve DIR`. See docs/mirror.md, \"Sync\"."};
 
 static void
 sync_usage(FILE *f)
 {
-    fputs("usage: zupd-mirror sync UPSTREAM-URL DIR --root PINNED-ROOT.json [OPTIONS]\n"
-          "\n"
-          "Make DIR a mirror of the repository at UPSTREAM-URL, verified as a client\n"
-          "verifies it against the pinned root; DIR keeps its last good state when the\n"
-          "upstream fails or lies. Serve DIR with `zupd-mirror serve DIR`.\n"
-          "\n"
-          "  --root FILE         the pinned root (needed by the first sync of DIR)\n"
-          "  --component NAME    only this component's manifests, channels and blobs\n"
-          "                      (repeatable; default: every component)\n"
-          "  --channel NAME      only this channel's pointers and the releases they name\n"
-          "                      (repeatable; default: every channel)\n"
-          "  --keep N            also the newest N releases of each component\n"
-          "                      (with --channel or --keep, what DIR no longer needs is\n"
-          "                      removed once the new state is served)\n"
-          "  --ca-file FILE      CA certificates for an https upstream\n"
-          "  --json              print the report as JSON\n"
-          "  --quiet             no report unless something failed\n"
-          "\n"
-          "See docs/mirror.md, \"Sync\".\n",
-          f);
+    zu_cli_help(f, &sync_cmd);
 }
 
 static int verbose = 0;
-
-static void
-json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
 
 static void
 log_stderr(void *opaque, int level, const char *msg)
@@ -105,18 +98,6 @@ note_removed(void *opaque, const char *path)
 }
 
 static void
-json_list(const char *name, const struct news *nw)
-{
-    printf(",\"%s\":[", name);
-    for (size_t i = 0; i < nw->n; i++) {
-        if (i > 0)
-            putchar(',');
-        json_str(nw->v[i]);
-    }
-    putchar(']');
-}
-
-static void
 news_free(struct news *nw)
 {
     for (size_t i = 0; i < nw->n; i++)
@@ -124,33 +105,51 @@ news_free(struct news *nw)
     free(nw->v);
 }
 
-/* The report of one sync as one JSON object on stdout (--json). */
-static void
-print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, int rc,
-           const struct notes *nw)
+static json_t *
+json_list(const struct news *nw)
 {
-    printf("{\"upstream\":");
-    json_str(o->upstream);
-    printf(",\"ok\":%s,\"changed\":%s,\"root_version\":%llu,"
-           "\"timestamp_version\":%llu,\"snapshot_version\":%llu,\"roles\":%llu,"
-           "\"targets\":%llu,\"targets_fetched\":%llu,\"blobs\":%llu,"
-           "\"blobs_fetched\":%llu,\"blob_bytes_fetched\":%llu,\"metadata_written\":%llu,"
-           "\"requests\":%llu,\"bytes_fetched\":%llu,\"targets_skipped\":%llu,"
-           "\"targets_removed\":%llu,\"blobs_removed\":%llu,\"bytes_removed\":%llu",
-           rc == ZUPD_OK ? "true" : "false", r->changed ? "true" : "false",
-           (unsigned long long)r->root_version, (unsigned long long)r->timestamp_version,
-           (unsigned long long)r->snapshot_version, (unsigned long long)r->roles,
-           (unsigned long long)r->targets, (unsigned long long)r->targets_fetched,
-           (unsigned long long)r->blobs, (unsigned long long)r->blobs_fetched,
-           (unsigned long long)r->blob_bytes_fetched, (unsigned long long)r->meta_written,
-           (unsigned long long)r->requests, (unsigned long long)r->bytes_fetched,
-           (unsigned long long)r->targets_skipped, (unsigned long long)r->targets_removed,
-           (unsigned long long)r->blobs_removed, (unsigned long long)r->bytes_removed);
-    json_list("new_targets", &nw->added);
-    json_list("removed_targets", &nw->removed);
-    if (rc != ZUPD_OK)
-        printf(",\"error\":\"%s\"", zupd_errname(rc));
-    printf("}\n");
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < nw->n; i++)
+        json_array_append_new(a, json_string(nw->v[i]));
+    return a;
+}
+
+/* The report of one sync as one JSON object on stdout (--json), in the
+ * envelope of every command (common/cli.c): "ok", and "error" on failure. */
+static void
+print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const struct notes *nw)
+{
+    json_t *doc = json_pack("{s:s,s:b}", "upstream", o->upstream, "changed", r->changed);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } n[] = {
+        {"root_version", r->root_version},
+        {"timestamp_version", r->timestamp_version},
+        {"snapshot_version", r->snapshot_version},
+        {"roles", r->roles},
+        {"targets", r->targets},
+        {"targets_fetched", r->targets_fetched},
+        {"blobs", r->blobs},
+        {"blobs_fetched", r->blobs_fetched},
+        {"blob_bytes_fetched", r->blob_bytes_fetched},
+        {"metadata_written", r->meta_written},
+        {"requests", r->requests},
+        {"bytes_fetched", r->bytes_fetched},
+        {"targets_skipped", r->targets_skipped},
+        {"targets_removed", r->targets_removed},
+        {"blobs_removed", r->blobs_removed},
+        {"bytes_removed", r->bytes_removed},
+    };
+
+    for (size_t i = 0; doc != NULL && i < sizeof(n) / sizeof(n[0]); i++)
+        json_object_set_new(doc, n[i].name, json_integer((json_int_t)n[i].v));
+    if (doc != NULL) {
+        json_object_set_new(doc, "new_targets", json_list(&nw->added));
+        json_object_set_new(doc, "removed_targets", json_list(&nw->removed));
+    }
+    zu_cli_json_print(doc);
 }
 
 /* The report of a sync that worked, for people. */
@@ -180,13 +179,6 @@ print_text(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
 int
 cmd_sync(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},    {"component", required_argument, NULL, 'c'},
-        {"ca-file", required_argument, NULL, 'C'}, {"json", no_argument, NULL, 'j'},
-        {"channel", required_argument, NULL, 'n'}, {"keep", required_argument, NULL, 'k'},
-        {"quiet", no_argument, NULL, 'q'},         {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
     const char *comps[MAX_COMPONENTS], *chans[MAX_COMPONENTS];
     struct zp_sync_opts o;
     struct zp_sync_res r;
@@ -198,8 +190,11 @@ cmd_sync(int argc, char **argv)
     int ch, rc, json = 0, quiet = 0;
 
     memset(&o, 0, sizeof(o));
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+    struct zu_cli_parser p;
+    const char *optarg_;
+
+    zu_cli_begin(&p, &sync_cmd);
+    while ((ch = zu_cli_getopt(&p, argc, argv, &optarg_)) != -1) {
         switch (ch) {
         case 'r':
             o.root_path = optarg;
@@ -244,12 +239,11 @@ cmd_sync(int argc, char **argv)
         case 'v':
             verbose = 1;
             break;
-        case 'h':
+        case ZU_CLI_HELP:
             sync_usage(stdout);
             return 0;
         default:
-            sync_usage(stderr);
-            return EXIT_USAGE;
+            return EXIT_USAGE; /* reported */
         }
     }
     if (argc - optind != 2) {
@@ -262,19 +256,21 @@ cmd_sync(int argc, char **argv)
     o.channels = chans;
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror sync: cannot initialise libzupd\n");
-        return 10 + ZUPD_E_MISUSE;
+        return zu_cli_exit(ZUPD_E_MISUSE);
     }
     ctx = zupd_ctx_new();
     if (ctx == NULL)
-        return 10 + ZUPD_E_NOMEM;
+        return zu_cli_exit(ZUPD_E_NOMEM);
     zupd_ctx_set_log(ctx, log_stderr, NULL, verbose ? ZUPD_LOG_DEBUG : ZUPD_LOG_WARN);
     o.ctx = ctx;
     o.on_new_target = note_target;
     o.on_removed_target = note_removed;
     o.opaque = &nw;
     rc = zp_sync(&o, &r, err, sizeof(err));
+    if (rc != ZUPD_OK)
+        zu_cli_error(zu_cli_exit(rc), "sync '%s' failed: %s", o.dir, err);
     if (json)
-        print_json(&o, &r, rc, &nw);
+        print_json(&o, &r, &nw);
     else if (rc == ZUPD_OK && !quiet)
         print_text(&o, &r, &nw);
     news_free(&nw.added);
@@ -284,5 +280,5 @@ cmd_sync(int argc, char **argv)
                 "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,
                 err);
     zupd_ctx_free(ctx);
-    return rc == ZUPD_OK ? 0 : 10 + rc;
+    return zu_cli_exit(rc);
 }

@@ -8,12 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cmd_common.h"
 #include "cli/cmd_repo.h"
 #include "keys/passphrase.h"
 #include "pub.h"
-
-#define EXIT_USAGE 1
+#include "zu/cli.h"
 
 static void
 usage(FILE *f)
@@ -36,6 +37,8 @@ usage(FILE *f)
         "  serve       serve the repository tree over HTTP\n"
         "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
         "\n"
+        "'zupd-mirror COMMAND --help' prints a command's usage and options;\n"
+        "--list-commands the commands, --list-exit-codes the exit codes (docs/errors.md).\n"
         "See zupd-mirror(1).\n",
         f);
 }
@@ -66,8 +69,8 @@ run_net(const char *cmd, char **argv)
     return zp_cmd_fail(ZUPD_E_IO, "run", path, strerror(errno));
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
     /* passphrases out of the environment before anything else: no command
      * (and no program it runs, such as the long-running serve or sync)
@@ -84,8 +87,27 @@ main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--list-commands") == 0) {
+        zp_cmd_list(stdout);
+        printf("delta\tcreate or apply a binary delta\n"
+               "serve\tserve the repository tree over HTTP\n"
+               "sync\tmirror a repository, verified\n"
+               "version\tprint the version\n");
+        return 0;
+    }
+    if (strcmp(argv[1], "--list-exit-codes") == 0) {
+        zu_cli_list_exit_codes(stdout);
+        return 0;
+    }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("zupd-mirror %s\n", zp_pub_version());
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--json") != 0)
+                return zp_cmd_usage("version takes no operand and no option but --json");
+        if (zu_cli_json())
+            zu_cli_json_print(
+                json_pack("{s:s,s:s}", "program", "zupd-mirror", "version", zp_pub_version()));
+        else
+            printf("zupd-mirror %s\n", zp_pub_version());
         return 0;
     }
     if (zp_cmd_is_repo(argv[1]))
@@ -94,7 +116,18 @@ main(int argc, char **argv)
         return zu_cmd_delta(argc - 1, argv + 1);
     if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "sync") == 0)
         return run_net(argv[1], argv);
+    zp_cmd_usage("unknown command");
     fprintf(stderr, "zupd-mirror: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    /* --json anywhere: even a usage error is answered in the envelope */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            zu_cli_json_set(true);
+    return zu_cli_json_finish(run(argc, argv));
 }

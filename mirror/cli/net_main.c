@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "keys/passphrase.h"
+#include "zu/cli.h"
 
 #if defined(ZU_NET_SYNC)
 #include "cli/cmd_sync.h"
@@ -34,5 +35,8 @@ main(int argc, char **argv)
         fprintf(stderr, "zupd-mirror-%s: run as 'zupd-mirror %s ...'\n", ZU_NET_CMD, ZU_NET_CMD);
         return 1;
     }
-    return ZU_NET_RUN(argc - 1, argv + 1);
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            zu_cli_json_set(true);
+    return zu_cli_json_finish(ZU_NET_RUN(argc - 1, argv + 1));
 }

@@ -183,7 +183,10 @@ zp_key_generate(const char *dir, const char *name, const struct zp_pass *p,
         return ZUPD_E_NOMEM;
     rc = p->fn(p->opaque, name, true, pass, 1024);
     if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "no passphrase for key '%s': %s", name, zupd_strerror(rc));
+        /* the callback found none (or two entries differed): it says why */
+        zu_fail(err, cap, rc, "no passphrase for key '%s'%s%s", name,
+                rc == ZUPD_E_PASSPHRASE ? "" : ": ",
+                rc == ZUPD_E_PASSPHRASE ? "" : zupd_strerror(rc));
         goto out;
     }
     rc = zp_signer_generate(&s);
@@ -212,7 +215,10 @@ zp_key_unlock(const struct zp_keyinfo *k, const struct zp_pass *p, struct zp_sig
         return ZUPD_E_NOMEM;
     rc = p->fn(p->opaque, k->name, false, pass, 1024);
     if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "no passphrase for key '%s': %s", k->name, zupd_strerror(rc));
+        /* the callback found none (or two entries differed): it says why */
+        zu_fail(err, cap, rc, "no passphrase for key '%s'%s%s", k->name,
+                rc == ZUPD_E_PASSPHRASE ? "" : ": ",
+                rc == ZUPD_E_PASSPHRASE ? "" : zupd_strerror(rc));
         goto out;
     }
     rc = zp_signer_load(k->path, pass, out);

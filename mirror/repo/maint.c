@@ -160,6 +160,34 @@ zp_check_published(struct zp_repo *r, enum zp_role role, const char *component, 
 }
 
 int
+zp_component_role(struct zp_repo *r, const char *component, const char *version, enum zp_role *out,
+                  char *err, size_t cap)
+{
+    static const enum zp_role roles[2] = {ZP_R_PRODUCTS, ZP_R_AVDB};
+    char scratch[256];
+    size_t n = 0;
+
+    *out = ZP_R_PRODUCTS;
+    if (!zupd_name_is_safe(component) || !zupd_name_is_safe(version))
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "invalid component or version name");
+    for (size_t i = 0; i < 2; i++)
+        if (zp_check_published(r, roles[i], component, version, scratch, sizeof(scratch)) ==
+            ZUPD_OK) {
+            *out = roles[i];
+            n++;
+        }
+    if (n == 0)
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                       "version %s of '%s' is not published (neither in 'products' nor in 'avdb')",
+                       version, component);
+    if (n > 1)
+        return zu_fail(err, cap, ZUPD_E_MISUSE,
+                       "'%s' %s is published in both 'products' and 'avdb': say which with --role",
+                       component, version);
+    return ZUPD_OK;
+}
+
+int
 zp_promote(struct zp_repo *r, enum zp_role role, const char *component, const char *version,
            const char *channel, bool rollback, char *err, size_t cap)
 {

@@ -133,6 +133,12 @@ ZU_NODISCARD int zp_publish_stage(struct zp_repo *r, const struct zp_publish_opt
 
 /* ------------------------------------------------------------ channels */
 
+/* The role (products or avdb) in which version of component is published,
+ * for commands given no --role. ZUPD_E_NOTFOUND when in neither,
+ * ZUPD_E_MISUSE when in both (the caller must say which). */
+ZU_NODISCARD int zp_component_role(struct zp_repo *r, const char *component, const char *version,
+                                   enum zp_role *out, char *err, size_t cap);
+
 /* Point role's channel of component at version (which must be published).
  * A version sorting lower than the current one needs rollback. */
 ZU_NODISCARD int zp_promote(struct zp_repo *r, enum zp_role role, const char *component,

@@ -73,7 +73,7 @@ PY
 expect_rc 0 "policy show --json" pol show --json
 python3 - "$work/out" <<'PY' && ok "show lists the pin" || bad "show: pin missing"
 import json, sys
-p = json.load(open(sys.argv[1]))
+p = json.load(open(sys.argv[1]))["pins"]
 assert len(p) == 1 and p[0]["version"] == "1.0" and p[0]["kind"] == "pin" and not p[0]["expired"], p
 PY
 cp -r "$work/policy/metadata" "$work/policy-meta-pinned" # for the replay below
