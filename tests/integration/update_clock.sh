@@ -39,8 +39,12 @@ export ZUPD_MIRROR_NOW=$((now - 100 * day))
     exit 1
 }
 publish product 1.0 "$work/v1" && promote product 1.0 stable || exit 1
-unset ZUPD_MIRROR_NOW
+# the timestamp signed at $now itself, not when the setup ends (a loaded
+# machine took over a minute to get here: the floor checks below compare
+# with $now to the minute)
+export ZUPD_MIRROR_NOW=$now
 publish avdb 1 "$work/db" avdb || exit 1
+unset ZUPD_MIRROR_NOW
 serve_tree "$work/repo" || exit 1
 PORT=$SPORT
 write_conf
