@@ -168,7 +168,7 @@ extract() {
 }
 ok() { [ -s "$1" ] && { [ "$2" = - ] || [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }; }
 
-MAN=$TARGET/MANIFEST.tsv.part
+MAN=$(mktemp "$TARGET/MANIFEST.tsv.XXXXXX") # two runs at once must not mix their lines
 printf 'pair\tset\tpackage\told\tnew\told_bytes\tnew_bytes\told_sha256\tnew_sha256\tnote\n' > "$MAN"
 n=0
 while IFS=$'\t' read -r set name pkg ov nv how glob so sn note; do
