@@ -20,8 +20,14 @@
  * files up to TWO_SCAN_MAX and text files of any size are scanned at
  * every threshold of the ladder, each plan's streams are estimated by a
  * fast zstd level, and the two best plans are compressed for real. Other
- * big files (executables, where a scan costs seconds) are scanned once
- * at 16. */
+ * big files (executables, where a scan costs seconds) climb down from 16
+ * to 8 and 4 while the estimate improves: which wins is a property of the
+ * release, not of the kind of file (issue 18's tuning half: 4 on a Go
+ * patch release, esbuild 517,304 -> 448,528 bytes, lefthook 179,852 ->
+ * 171,689; 8 on a C library, libvips 836,467 -> 774,820; 16 on a Rust
+ * executable, dprint 833,342 where 8 gives 926,733), and the estimate at
+ * zstd level 3 ranked the three as the written patches did on every
+ * one; a rung costs a scan and an estimate, 1-2 s on 11 MB. */
 
 /* Text: under 1 % of control bytes in 64 samples of 16 KiB over p. */
 static int
@@ -48,23 +54,46 @@ looks_text(const uint8_t *p, size_t n)
 static size_t
 ladder_of(const uint8_t *nw, size_t nlen, size_t *ladder)
 {
-    static const size_t full[] = {8, 16, 32, 64, 128, 256}, text_big[] = {16, 64, 256};
+    static const size_t full[] = {8, 16, 32, 64, 128, 256}, text_big[] = {16, 64, 256},
+                        bin_big[] = {16, 8, 4};
     const size_t *l = full;
     size_t n = ZU_ARRAY_LEN(full);
+#ifdef ZU_DELTA_TRACE
+    const char *env = getenv("ZU_DELTA_LADDER"); /* development: "16,64" */
+    if (env != NULL && *env != '\0') {
+        size_t k = 0;
+        while (*env != '\0' && k < LADDER_MAX) {
+            char *end;
+            ladder[k++] = (size_t)strtoul(env, &end, 10);
+            env = *end == ',' ? end + 1 : end;
+            if (end == env && *end != '\0')
+                break;
+        }
+        return k;
+    }
+#endif
 
     if (nlen > TWO_SCAN_MAX) {
         if (!looks_text(nw, nlen)) {
-            ladder[0] = 16;
-            return 1;
+            l = bin_big;
+            n = ZU_ARRAY_LEN(bin_big);
+        } else {
+            l = text_big;
+            n = ZU_ARRAY_LEN(text_big);
         }
-        l = text_big;
-        n = ZU_ARRAY_LEN(text_big);
     }
     memcpy(ladder, l, n * sizeof(*l));
     return n;
 }
 
 /* ------------------------------------------------------------------ candidates */
+
+/* New files up to this size also get a patch-from candidate at levels up
+ * to 19: it costs under a second there, and on small data that moved
+ * around it wins (issue 18's tuning half: mime-db 1,034 against 1,044
+ * bytes; held out: a tar of caniuse-lite's data directory, 56,270 against
+ * 72,472). */
+#define PF_SMALL (1u << 20)
 
 /* keep the smaller of *best and cand (freeing the other) */
 static void
@@ -84,6 +113,7 @@ keep_best(uint8_t **best, size_t *best_len, uint8_t *cand, size_t cand_len)
 struct ladder {
     size_t thr[LADDER_MAX];
     size_t n;
+    size_t patience; /* stop after this many rungs in a row no better; 0: never */
     struct plan keep[2];
     size_t keep_est[2];
     size_t nkeep;
@@ -107,7 +137,7 @@ first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct pla
          * shorter matches the scan left (oxc-parser: 908,719 bytes
          * against 913,880 by patch-from alone, in the same time).
          * Patch-from is then left to levels 20-22 (pf_always): levels
-         * up to 19 never try it. */
+         * up to 19 try it on small files only (PF_SMALL). */
         c->f.extra_prefix = 1;
         if (c->method == ZP_DELTA_AUTO)
             c->want_b40 = 0; /* its bzip2 extra stream cannot win here */
@@ -162,7 +192,6 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
     const uint8_t *old = c->old, *new_ = c->new_;
     size_t old_len = c->old_len, new_len = c->new_len;
     size_t worse = 0, best_est = SIZE_MAX;
-    int short_ladder = new_len > TWO_SCAN_MAX; /* big text */
     int rc = ZUPD_OK;
 
     for (size_t t = 0; rc == ZUPD_OK && t < l->n; t++) {
@@ -182,12 +211,10 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
             fprintf(stderr, "delta: thr %zu estimate %zu\n", l->thr[t], est);
 #endif
         }
-        /* the ladder ends after two plans in a row estimated no
-         * better than the best so far (on most files the estimates
-         * grow with the threshold; text files big enough to reach
-         * the short ladder need every rung: mdn-bcd is best at 256) */
+        /* the ladder ends after l->patience plans in a row estimated
+         * no better than the best so far */
         if (l->nkeep > 0 && est >= best_est) {
-            if (++worse == 2 && !short_ladder)
+            if (++worse == l->patience)
                 l->n = t + 1;
         } else {
             worse = 0;
@@ -250,12 +277,17 @@ zp_cand_bsdiff(struct cand *c)
     memset(&pl, 0, sizeof(pl));
     l.keep_est[0] = l.keep_est[1] = SIZE_MAX;
     l.n = ladder_of(c->new_, c->new_len, l.thr);
+    /* on most files the estimates grow with the threshold: two rungs no
+     * better end the ladder; text files big enough to reach the short
+     * ladder need every rung (mdn-bcd is best at 256); the big binary
+     * ladder goes down from 16 only while each rung is better */
+    l.patience = c->new_len <= TWO_SCAN_MAX ? 2 : l.thr[0] < l.thr[1] ? 0 : 1;
     rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
     if (rc == ZUPD_OK)
         rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
-    if (c->method == ZP_DELTA_AUTO && !c->f.pf_always)
+    if (c->method == ZP_DELTA_AUTO && !c->f.pf_always && c->new_len > PF_SMALL)
         c->want_zstd = 0;
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);

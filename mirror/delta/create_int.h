@@ -38,7 +38,8 @@ tr_now(void)
  * larger, 2-3x faster on big executables), diff streams are split
  * (docs/delta-format.md), the extra stream gets the old file as its zstd
  * prefix only where the new file is mostly new bytes, and zstd patch-from
- * is not tried (where it could win, that hybrid won). Levels 20-22 search
+ * is tried on new files up to 1 MiB only (on bigger ones, where it could
+ * win, that hybrid won). Levels 20-22 search
  * exhaustively, compress every stream at the level, always give the extra
  * stream the old file as prefix, and also try patch-from. */
 struct prof {
@@ -139,7 +140,7 @@ struct cand {
  * the ladder of scans, the plans kept written, the winner's extra context.
  * Where the new file is mostly new bytes it turns on c->f.extra_prefix
  * (and off want_b40 for auto); for auto below level 20 it turns off
- * want_zstd (patch-from). */
+ * want_zstd (patch-from) for new files over 1 MiB. */
 int zp_cand_bsdiff(struct cand *c);
 /* The patch-from candidate (method zstd). */
 int zp_cand_zstd(struct cand *c);

@@ -1121,15 +1121,24 @@ make_ctx_pair(uint8_t **old, size_t *olen, uint8_t **nw, size_t *nlen)
 static void
 test_extra_ctx(void **state)
 {
-    uint8_t *o, *w, *p = NULL;
-    size_t ol, wl, pl = 0, at = 8, wat;
+    uint8_t *o, *w, *p = NULL, *a = NULL;
+    size_t ol, wl, pl = 0, al = 0, at = 8, wat;
     struct mem_sink m = {0};
     struct zupd_delta_info info;
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct zp_delta_report rep;
     uint64_t v;
 
     (void)state;
     make_ctx_pair(&o, &ol, &w, &wl);
-    assert_int_equal(zp_delta_create(o, ol, w, wl, NULL, &p, &pl, NULL), ZUPD_OK);
+    /* method bsdiff: auto also tries patch-from on a new file this small
+     * (PF_SMALL), and keeps it when smaller */
+    assert_int_equal(zp_delta_create(o, ol, w, wl, &bsd, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, ol, w, wl, NULL, &a, &al, &rep), ZUPD_OK);
+    assert_true(rep.zstd > 0 && rep.bsdiff > 0);
+    assert_true(al <= pl && al <= rep.zstd && al <= rep.bsdiff);
+    assert_int_equal(apply_expect(o, ol, a, al, w, wl), ZUPD_OK);
+    free(a);
     assert_int_equal(p[4], 4);
     assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
     assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
