@@ -7,6 +7,9 @@
  *   tlogtool make DIR            log, checkpoint, vkey, witnesses, roots, ours.txt
  *   tlogtool verify FILE         every proof in FILE holds, and fails once mutated
  *   tlogtool note VKEYS NOTE     NOTE is signed by VKEYS line 1, cosigned by line 2
+ *   tlogtool seeds DIR           the seeds of the fuzz targets fuzz_note,
+ *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof
+ *                                under DIR/<target>/ (tests/fuzz/corpus)
  *
  * Proof lines (both directions), hashes in base64:
  *   incl <index> <size> <leaf> <root> <count> <hash>...
@@ -24,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "../fuzz/fuzz_tlog_keys.h"
 #include "keys/notesign.h"
 #include "zu/note.h"
 #include "zu/tlog.h"
@@ -393,6 +397,223 @@ out:
     return rc;
 }
 
+/* ---- fuzz seeds ---- */
+
+static int
+seed_file(const char *dir, const char *target, const char *name, const void *data, size_t len)
+{
+    char full[4096];
+
+    snprintf(full, sizeof(full), "%s/%s/%s", dir, target, name);
+    return put_file(full, data, len);
+}
+
+/* Append the file log/path to b with its 2-byte length (fuzz_tlog_tiles). */
+static int
+stream_add(struct zu_buf *b, const char *log, const char *path)
+{
+    uint8_t *data = NULL, hdr[2];
+    size_t len = 0;
+    char err[256];
+    int rc = disk_read((void *)(uintptr_t)log, path, 1 << 20, &data, &len, err, sizeof(err));
+
+    if (rc == ZUPD_OK && len > 0xffff)
+        rc = ZUPD_E_TOOBIG;
+    hdr[0] = (uint8_t)(len >> 8);
+    hdr[1] = (uint8_t)len;
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(b, hdr, 2);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(b, data, len);
+    free(data);
+    return rc;
+}
+
+/* A log of n entries in dir/log-<n>; its root into root. */
+static int
+seed_log(const char *dir, uint64_t n, char *log, size_t cap, uint8_t root[ZU_TLOG_HASH])
+{
+    struct zu_tlog_reader rd = {log, disk_read};
+    struct zu_tlog_writer wr = {log, disk_write};
+    struct zu_tlog_appender *a = NULL;
+    uint8_t e[8192];
+    char err[256];
+    uint64_t size;
+    int rc;
+
+    snprintf(log, cap, "%s/log-%llu", dir, (unsigned long long)n);
+    rc = zu_tlog_appender_new(0, NULL, &rd, &wr, &a, err, sizeof(err));
+    for (uint64_t i = 0; rc == ZUPD_OK && i < n; i++)
+        rc = zu_tlog_append(a, e, entry_of(i, e, sizeof(e)), NULL, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_appender_finish(a, &size, root, err, sizeof(err));
+    zu_tlog_appender_free(a);
+    return rc;
+}
+
+static int
+seed_tiles(const char *dir)
+{
+    /* the reads of zu_tlog_verify_tree, then of zu_tlog_appender_new */
+    static const char *const reads300[] = {"tile/0/000", "tile/entries/000", "tile/0/001.p/44",
+                                           "tile/entries/001.p/44", "tile/1/000.p/1", NULL};
+    static const char *const edge300[] = {"tile/0/001.p/44", "tile/1/000.p/1",
+                                          "tile/entries/001.p/44", NULL};
+    static const char *const reads5[] = {"tile/0/000.p/5", "tile/entries/000.p/5", NULL};
+    static const struct {
+        uint64_t n;
+        const char *name;
+        const char *const *paths;
+    } seeds[] = {{300, "tree-300-verify", reads300},
+                 {300, "tree-300-append", edge300},
+                 {5, "tree-5", reads5}};
+    char log[4096];
+    int rc = ZUPD_OK;
+
+    for (size_t i = 0; rc == ZUPD_OK && i < ZU_ARRAY_LEN(seeds); i++) {
+        uint8_t root[ZU_TLOG_HASH], sz[2];
+        struct zu_buf b;
+
+        rc = seed_log(dir, seeds[i].n, log, sizeof(log), root);
+        zu_buf_init(&b, 0);
+        sz[0] = (uint8_t)(seeds[i].n >> 8);
+        sz[1] = (uint8_t)seeds[i].n;
+        if (rc == ZUPD_OK)
+            rc = zu_buf_add(&b, sz, 2);
+        if (rc == ZUPD_OK)
+            rc = zu_buf_add(&b, root, ZU_TLOG_HASH);
+        for (size_t k = 0; rc == ZUPD_OK && seeds[i].paths[k] != NULL; k++)
+            rc = stream_add(&b, log, seeds[i].paths[k]);
+        if (rc == ZUPD_OK)
+            rc = seed_file(dir, "fuzz_tlog_tiles", seeds[i].name, b.p, b.len);
+        zu_buf_release(&b);
+    }
+    return rc;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static int
+seed_proofs(const char *dir)
+{
+    uint8_t buf[16 + 2 * ZU_TLOG_HASH + ZU_TLOG_PROOF_MAX * ZU_TLOG_HASH];
+    uint8_t proof[ZU_TLOG_PROOF_MAX][ZU_TLOG_HASH], root3[ZU_TLOG_HASH], root7[ZU_TLOG_HASH];
+    char log[4096], err[256];
+    struct zu_tlog_reader rd = {log, disk_read};
+    struct zu_tlog_tiles *t = NULL;
+    uint8_t e[8192];
+    size_t len = 0;
+    int rc;
+
+    rc = seed_log(dir, 7, log, sizeof(log), root7);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_tiles_new(7, &rd, &t);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_tree_hash(t, 3, root3, err, sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_prove_inclusion(t, 3, 7, proof, &len, err, sizeof(err));
+    if (rc == ZUPD_OK) {
+        put_be64(buf, 3);
+        put_be64(buf + 8, 7);
+        zu_tlog_leaf_hash(e, entry_of(3, e, sizeof(e)), buf + 16);
+        memcpy(buf + 16 + ZU_TLOG_HASH, root7, ZU_TLOG_HASH);
+        memcpy(buf + 16 + 2 * ZU_TLOG_HASH, proof, len * ZU_TLOG_HASH);
+        rc = seed_file(dir, "fuzz_tlog_proof", "inclusion-3-of-7", buf,
+                       16 + (2 + len) * ZU_TLOG_HASH);
+    }
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_prove_consistency(t, 3, 7, proof, &len, err, sizeof(err));
+    if (rc == ZUPD_OK) {
+        memcpy(buf + 16, root3, ZU_TLOG_HASH);
+        memcpy(buf + 16 + 2 * ZU_TLOG_HASH, proof, len * ZU_TLOG_HASH);
+        rc = seed_file(dir, "fuzz_tlog_proof", "consistency-3-to-7", buf,
+                       16 + (2 + len) * ZU_TLOG_HASH);
+    }
+    zu_tlog_tiles_free(t);
+    return rc;
+}
+
+static int
+seed_notes(const char *dir)
+{
+    struct zu_note_key keys[3];
+    uint8_t sks[3][64];
+    struct zu_checkpoint c = {0};
+    struct zu_buf text, note;
+    char vkey[512];
+    int rc;
+
+    fuzz_tlog_keys(keys, sks);
+    snprintf(c.origin, sizeof(c.origin), "%s", FUZZ_LOG_ORIGIN);
+    c.size = 70000;
+    crypto_generichash(c.root, sizeof(c.root), (const uint8_t *)"root", 4, NULL, 0);
+    zu_buf_init(&text, 0);
+    zu_buf_init(&note, 0);
+    rc = zu_checkpoint_format(&c, &text);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_checkpoint", "checkpoint", text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign(&note, (const char *)text.p, text.len, &keys[0], sks[0], 0);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_note", "checkpoint-log-only", note.p, note.len);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign(&note, (const char *)text.p, text.len, &keys[1], sks[1], 1767225600);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_note", "checkpoint-one-witness", note.p, note.len);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign(&note, (const char *)text.p, text.len, &keys[2], sks[2], 1767225601);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_note", "checkpoint-two-witnesses", note.p, note.len);
+    for (size_t i = 0; rc == ZUPD_OK && i < 3; i++) {
+        char name[32];
+        rc = zu_note_vkey_format(&keys[i], vkey, sizeof(vkey));
+        snprintf(name, sizeof(name), "vkey-%zu", i);
+        if (rc == ZUPD_OK)
+            rc = seed_file(dir, "fuzz_note", name, vkey, strlen(vkey));
+    }
+    /* checkpoint text with an extension line */
+    note.len = 0;
+    free(c.ext);
+    c.ext = strdup("zupd extension\n");
+    c.size = 0;
+    if (rc == ZUPD_OK && c.ext == NULL)
+        rc = ZUPD_E_NOMEM;
+    if (rc == ZUPD_OK)
+        rc = zu_checkpoint_format(&c, &note);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_checkpoint", "checkpoint-extension", note.p, note.len);
+    zu_checkpoint_release(&c);
+    zu_buf_release(&text);
+    zu_buf_release(&note);
+    sodium_memzero(sks, sizeof(sks));
+    return rc;
+}
+
+static int
+cmd_seeds(const char *dir)
+{
+    int rc = seed_notes(dir);
+
+    if (rc == ZUPD_OK)
+        rc = seed_tiles(dir);
+    if (rc == ZUPD_OK)
+        rc = seed_proofs(dir);
+    if (rc != ZUPD_OK)
+        fprintf(stderr, "tlogtool seeds: %s\n", zupd_strerror(rc));
+    return rc == ZUPD_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -402,8 +623,10 @@ main(int argc, char **argv)
         return cmd_make(argv[2]);
     if (argc == 3 && strcmp(argv[1], "verify") == 0)
         return cmd_verify(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "seeds") == 0)
+        return cmd_seeds(argv[2]);
     if (argc == 4 && strcmp(argv[1], "note") == 0)
         return cmd_note(argv[2], argv[3]);
-    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE\n");
+    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE | seeds DIR\n");
     return 2;
 }
