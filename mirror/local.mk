@@ -26,6 +26,7 @@ LIBZUPDPUB_SRC += mirror/repo/maint.c
 LIBZUPDPUB_SRC += mirror/repo/policy_repo.c
 LIBZUPDPUB_SRC += mirror/repo/offline.c
 LIBZUPDPUB_SRC += mirror/repo/verify.c
+LIBZUPDPUB_SRC += mirror/repo/translog.c
 LIBZUPDPUB_SRC += mirror/delta/create.h
 LIBZUPDPUB_SRC += mirror/delta/create_int.h
 LIBZUPDPUB_SRC += mirror/delta/delta_create.c
@@ -65,6 +66,7 @@ ZUPD_MIRROR_SRC += mirror/cli/cmd_repo.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_repo.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_common.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_policy.c
+ZUPD_MIRROR_SRC += mirror/cli/cmd_log.c
 mirror_zupd_mirror_SOURCES = $(ZUPD_MIRROR_SRC)
 mirror_zupd_mirror_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIBCONFIG_CFLAGS) -DZU_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 mirror_zupd_mirror_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(LIBCONFIG_LIBS)

@@ -61,5 +61,7 @@ int64_t zp_cmd_now(void);
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);
 int zp_cmd_floor(int argc, char **argv);
+/* zupd-mirror log verify (cmd_log.c) */
+int zp_cmd_log(int argc, char **argv);
 
 #endif

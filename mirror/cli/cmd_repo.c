@@ -20,8 +20,9 @@
 #include "keys/passphrase.h"
 #include "repo/repo.h"
 
-static const char *const commands[] = {"init", "key",    "publish", "promote", "refresh", "stage",
-                                       "sign", "import", "prune",   "verify",  "policy",  "floor"};
+static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
+                                       "stage",  "sign",  "import",  "prune",   "verify",
+                                       "policy", "floor", "log"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -775,7 +776,8 @@ zp_cmd_repo(int argc, char **argv)
     } tab[] = {{"init", cmd_init},       {"key", cmd_key},          {"publish", cmd_publish},
                {"promote", cmd_promote}, {"refresh", cmd_refresh},  {"stage", cmd_stage},
                {"sign", cmd_sign},       {"import", cmd_import},    {"prune", cmd_prune},
-               {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor}};
+               {"verify", cmd_verify},   {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
+               {"log", zp_cmd_log}};
 
     if (zupd_init() != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");

@@ -26,6 +26,7 @@ usage(FILE *f)
           "  publish COMPONENT VERSION PATH, promote COMPONENT VERSION --channel C\n"
           "  refresh, prune --keep N, stage ROLE, sign FILE --key K, import FILE\n"
           "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
+          "  log verify DIR   check the transparency log against the repository\n"
           "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
           "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
           "  delta       create or apply a binary delta (delta --help)\n"

@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include <zupd/hash.h>
+
 #include "keys/notesign.h"
 
 int
@@ -43,5 +45,35 @@ zp_note_sign(struct zu_buf *out, const char *text, size_t len, const struct zu_n
         rc = zu_buf_add(out, "\n", 1);
     zu_buf_release(&m);
     sodium_memzero(sig, sizeof(sig));
+    return rc;
+}
+
+int
+zp_note_sign_by(struct zu_buf *out, const char *text, size_t len, const struct zu_note_key *k,
+                const struct zp_signer *s)
+{
+    char hex[ZP_SIG_HEX_LEN + 1];
+    uint8_t sig[4 + crypto_sign_BYTES];
+    int rc;
+
+    if (len == 0 || text[len - 1] != '\n' || k->type != ZU_NOTE_ED25519)
+        return ZUPD_E_MISUSE;
+    rc = zp_signer_sign(s, (const uint8_t *)text, len, hex, sizeof(hex));
+    if (rc == ZUPD_OK)
+        rc = zupd_hex_decode(sig + 4, crypto_sign_BYTES, hex, strlen(hex));
+    /* a signature by another key than k's would be a note nobody can open */
+    if (rc == ZUPD_OK &&
+        crypto_sign_verify_detached(sig + 4, (const uint8_t *)text, len, k->pub) != 0)
+        rc = ZUPD_E_MISMATCH;
+    sig[0] = (uint8_t)(k->id >> 24);
+    sig[1] = (uint8_t)(k->id >> 16);
+    sig[2] = (uint8_t)(k->id >> 8);
+    sig[3] = (uint8_t)k->id;
+    if (rc == ZUPD_OK)
+        rc = zu_buf_addf(out, "\xe2\x80\x94 %s ", k->name);
+    if (rc == ZUPD_OK)
+        rc = zu_b64_encode(out, sig, sizeof(sig));
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(out, "\n", 1);
     return rc;
 }

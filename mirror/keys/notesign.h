@@ -5,6 +5,7 @@
 #ifndef ZP_NOTESIGN_H
 #define ZP_NOTESIGN_H
 
+#include "keys/signer.h"
 #include "zu/note.h"
 
 /* Append the signature line "— <name> base64(id || sig)\n" of k over the
@@ -16,5 +17,10 @@
  * public half is not sk's), ZUPD_E_NOMEM, ZUPD_E_TOOBIG. */
 ZU_NODISCARD int zp_note_sign(struct zu_buf *out, const char *text, size_t len,
                               const struct zu_note_key *k, const uint8_t sk[64], uint64_t time);
+
+/* zp_note_sign for an Ed25519 note signature (k->type ZU_NOTE_ED25519) by
+ * an unlocked key file's signer, whose public key must be k->pub. */
+ZU_NODISCARD int zp_note_sign_by(struct zu_buf *out, const char *text, size_t len,
+                                 const struct zu_note_key *k, const struct zp_signer *s);
 
 #endif
