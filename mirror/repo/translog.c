@@ -278,12 +278,17 @@ current(struct zp_repo *r, struct zp_keyinfo *ki, struct zu_note_key *k, struct 
     return rc;
 }
 
+/* A repository has a log when it has log/ or the log key: one made before
+ * logs has neither. A log whose checkpoint went missing is an error, not
+ * a reason to stop logging (zp_log_commit). */
 bool
 zp_log_enabled(const struct zp_repo *r)
 {
+    struct zp_keyinfo ki;
     struct stat st;
 
-    return fstatat(r->dfd, LOG_CHECKPOINT, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    return fstatat(r->dfd, "log", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+           zp_key_by_name(r->keys_dir, LOG_KEY, &ki) == ZUPD_OK;
 }
 
 int
