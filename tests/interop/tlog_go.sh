@@ -16,7 +16,9 @@
 #     tlog.CheckTree); it writes the proofs it computes (tlog.ProveRecord,
 #     tlog.ProveTree) and a checkpoint it signs (note.Sign) and cosigns;
 #  3. tlogtool checks Go's proofs (and that each fails once a byte is
-#     flipped) and Go's signed, cosigned checkpoint.
+#     flipped) and Go's signed, cosigned checkpoint;
+#  4. Go checks the log of a repository zupd-mirror made (init, publish,
+#     promote): its checkpoint with the repository's log/vkey, its tiles.
 #
 # Without go or the x/mod sources this test skips, unless
 # ZUPD_TESTS_REQUIRE_GO=1 (.ci/run sets it): then it fails.
@@ -51,6 +53,23 @@ if out=$("$tool" make "$log" 2>&1); then ok "$out"; else echo "$out"; bad "tlogt
 if out=$("$check" "$log" 2>&1); then ok "$out"; else echo "$out"; bad "Go refuses what libzupd wrote"; finish tlog_go; fi
 if out=$("$tool" verify "$log/go.txt" 2>&1); then ok "$out"; else echo "$out"; bad "libzupd refuses Go's proofs"; fi
 if out=$("$tool" note "$log/go-vkeys" "$log/go-checkpoint" 2>&1); then ok "$out"; else echo "$out"; bad "libzupd refuses Go's signed checkpoint"; fi
+
+# The log of a real repository: zupd-mirror init, publish, promote; Go
+# opens its checkpoint with the repository's log/vkey and checks every tile
+# against a tree it builds from the entry bundles
+R=$work/repo
+mkdir -p "$work/in"
+echo one >"$work/in/a"
+if ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" init "$R" --keys "$work/keys" >"$work/mirror.out" 2>&1 &&
+    ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" publish app 1.0 "$work/in" -C "$R" --keys "$work/keys" >>"$work/mirror.out" 2>&1 &&
+    ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" promote app 1.0 --channel stable -C "$R" --keys "$work/keys" >>"$work/mirror.out" 2>&1; then
+    cp "$R/log/vkey" "$R/log/vkeys"
+    : >"$R/log/ours.txt"
+    if out=$("$check" "$R/log" 2>&1); then ok "zupd-mirror's log: $out"; else echo "$out"; bad "Go refuses zupd-mirror's log"; fi
+else
+    cat "$work/mirror.out"
+    bad "zupd-mirror init/publish/promote"
+fi
 
 # Negative: one flipped byte in one of our tiles, then in an entry bundle:
 # Go must notice each
