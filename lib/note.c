@@ -564,10 +564,11 @@ zu_checkpoint_open(const uint8_t *msg, size_t len, const struct zu_tlog_trust *t
                      trust->origin, c.origin);
         goto out;
     }
-    /* distinct witnesses: one key listed twice counts once */
+    /* distinct witnesses: one key listed twice counts once; only
+     * cosignature/v1 keys, never the log's own key, count */
     for (size_t i = 1; i < nk; i++) {
         bool dup = false;
-        if (!ok[i])
+        if (!ok[i] || keys[i].type != ZU_NOTE_COSIG_V1 || memcmp(keys[i].pub, keys[0].pub, 32) == 0)
             continue;
         for (size_t j = 1; j < i && !dup; j++)
             dup = ok[j] && memcmp(keys[j].pub, keys[i].pub, 32) == 0;

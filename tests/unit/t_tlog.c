@@ -476,6 +476,15 @@ test_checkpoint_quorum(void **state)
         assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                          ZUPD_E_THRESHOLD);
     }
+    /* the log's own key configured as a witness (either type) never counts */
+    {
+        struct zu_note_key self[2] = {logk, logk};
+        self[1].type = ZU_NOTE_COSIG_V1;
+        self[1].id = zu_note_key_id(self[1].name, ZU_NOTE_COSIG_V1, self[1].pub);
+        trust = (struct zu_tlog_trust){origin, logk, self, 2, 1};
+        assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
+                         ZUPD_E_THRESHOLD);
+    }
     trust = (struct zu_tlog_trust){"example.com/other", logk, w, 3, 0};
     assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                      ZUPD_E_MISMATCH);
