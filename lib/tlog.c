@@ -304,7 +304,7 @@ node(struct zu_tlog_tiles *t, unsigned h, uint64_t k, uint8_t out[ZU_TLOG_HASH],
     int level = (int)(h / ZU_TLOG_TILE_H);
     unsigned r = h % ZU_TLOG_TILE_H;
     uint64_t first = k << r;
-    const struct cached_tile *c;
+    const struct cached_tile *c = NULL;
     unsigned off;
     int rc;
 
