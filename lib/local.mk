@@ -61,6 +61,10 @@ LIBZUPD_SRC += lib/delta_apply_int.h
 LIBZUPD_SRC += lib/delta_apply.c
 LIBZUPD_SRC += lib/delta_stream.c
 LIBZUPD_SRC += lib/delta_bsdiff.c
+LIBZUPD_SRC += include/zu/tlog.h
+LIBZUPD_SRC += lib/tlog.c
+LIBZUPD_SRC += include/zu/note.h
+LIBZUPD_SRC += lib/note.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libsodium-dev libssl-dev libzstd-dev libdivsufsort-dev libbz2-dev
 libjansson-dev libconfig-dev libmicrohttpd-dev libcmocka-dev
-bsdiff xdelta3 zstd curl nginx-light wrk faketime nodejs npm git systemd man-db"
+bsdiff xdelta3 zstd curl nginx-light wrk faketime nodejs npm git systemd man-db
+golang-go golang-golang-x-mod-dev"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -22,6 +22,8 @@ EXTRA_DIST += tests/integration/fetch_https.sh
 TESTS += tests/integration/mirror_cli.sh
 TESTS += tests/integration/mirror_crash.sh
 TESTS += tests/integration/mirror_update.sh
+TESTS += tests/integration/tlog_publish.sh
+EXTRA_DIST += tests/integration/tlog_publish.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh
@@ -60,6 +62,10 @@ EXTRA_DIST += tests/bench/run.sh tests/bench/serve.sh
 noinst_PROGRAMS += tests/bench/manifest_mem
 tests_bench_manifest_mem_SOURCES = tests/bench/manifest_mem.c
 tests_bench_manifest_mem_LDADD = lib/libzupd_core.la
+noinst_PROGRAMS += tests/bench/tlog_bench
+tests_bench_tlog_bench_SOURCES = tests/bench/tlog_bench.c
+tests_bench_tlog_bench_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_bench_tlog_bench_LDADD = lib/libzupd_core.la
 
 # tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
 # from a repository zupd-mirror published

@@ -39,6 +39,7 @@ struct common {
     long threshold;
     const char *until, *dur, *note, *vendor;
     const char *name;
+    const char *vkey; /* log verify --vkey */
     bool rollback, force, offline, list, json, policy, stage;
     struct zp_config cfg;
 };
@@ -77,5 +78,7 @@ int zp_cmd_init(int argc, char **argv, bool policy);
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);
 int zp_cmd_floor(int argc, char **argv);
+/* zupd-mirror log verify (cmd_log.c) */
+int zp_cmd_log(int argc, char **argv);
 
 #endif

@@ -29,7 +29,7 @@
 
 static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
                                        "stage",  "sign",  "import",  "prune",   "verify",
-                                       "policy", "floor", "unstage"};
+                                       "policy", "floor", "unstage", "log"};
 
 int
 zp_cmd_is_repo(const char *cmd)
@@ -183,7 +183,8 @@ enum {
     O_JSON,
     O_POLICY,
     O_NAME,
-    O_STAGE
+    O_STAGE,
+    O_VKEY
 };
 
 /* Every option of the repository commands, once; each command's table
@@ -286,6 +287,10 @@ static const struct zu_opt policy_opts[] = {
         "the vendor's repository, to check the version and its floor"),
     ZU_OPT_END};
 static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
+static const struct zu_opt log_opts[] = {
+    OPT("vkey", required_argument, O_VKEY, 0, "VKEY",
+        "the log's public key (default DIR/log/vkey, as the repository says)"),
+    ZU_OPT_END};
 
 #define CMD(n, syn, sum, opts)                                                                     \
     {                                                                                              \
@@ -314,6 +319,8 @@ static const struct zu_cmd repo_cmds[] = {
         "C\nrelease COMPONENT --channel C\nshow",
         "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
+    CMD("log", "verify DIR", "check the transparency log against the repository's metadata",
+        log_opts),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL),
 };
 
@@ -519,6 +526,9 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             break;
         case O_STAGE:
             o->stage = true;
+            break;
+        case O_VKEY:
+            o->vkey = val;
             break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, val))
@@ -1200,11 +1210,11 @@ zp_cmd_repo(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},         {"key", cmd_key},          {"publish", cmd_publish},
-               {"promote", cmd_promote},   {"refresh", cmd_refresh},  {"stage", cmd_stage},
-               {"sign", cmd_sign},         {"import", cmd_import},    {"prune", cmd_prune},
-               {"verify", cmd_verify},     {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
-               {"unstage", zp_cmd_unstage}};
+    } tab[] = {{"init", cmd_init},          {"key", cmd_key},          {"publish", cmd_publish},
+               {"promote", cmd_promote},    {"refresh", cmd_refresh},  {"stage", cmd_stage},
+               {"sign", cmd_sign},          {"import", cmd_import},    {"prune", cmd_prune},
+               {"verify", cmd_verify},      {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
+               {"unstage", zp_cmd_unstage}, {"log", zp_cmd_log}};
 
     current = zp_cmd_spec(argv[0]);
     if (current == NULL) {

@@ -31,6 +31,7 @@ usage(FILE *f)
         "  publish --stage [--channel C]   a release waiting for the auditor; unstage ROLE\n"
         "  audit STAGED --rebuild DIR --key K   check a staged release, sign it if it passes\n"
         "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
+        "  log verify DIR   check the transparency log against the repository\n"
         "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
         "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
         "  delta       create or apply a binary delta (delta --help)\n"

@@ -215,6 +215,17 @@ write_first(struct zp_repo *r, char *err, size_t cap)
     return rc;
 }
 
+/* The transparency log: its own key (never a TUF role's) and the signed
+ * checkpoint of the empty log; root version 1 is its first entry. */
+static int
+init_log(struct zp_repo *r, char *err, size_t cap)
+{
+    struct zp_keyinfo k;
+    int rc = get_or_make_key(r, "log", &k, err, cap);
+
+    return rc == ZUPD_OK ? zp_log_create(r, err, cap) : rc;
+}
+
 int
 zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *err, size_t cap)
 {
@@ -239,6 +250,8 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
             zu_say(err, cap, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
                    zupd_strerror(rc));
     }
+    if (rc == ZUPD_OK)
+        rc = init_log(r, err, cap);
     if (rc == ZUPD_OK)
         rc = write_first(r, err, cap);
     zp_repo_free(r);

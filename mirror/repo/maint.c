@@ -80,7 +80,6 @@ zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask
     }
     snprintf(path, sizeof(path), "%s/%s/channels/%s.json", zp_role_name(role), check->component,
              check->channel);
-    zupd_channel_free(check);
     memset(&h, 0, sizeof(h));
     h.count = 1;
     h.has_sha256 = true;
@@ -96,6 +95,9 @@ zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask
         zu_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
     else
         zp_tdoc_changed(r, role, path, mask);
+    if (rc == ZUPD_OK)
+        rc = zp_log_channel(r, role, path, text, strlen(text), check, err, cap);
+    zupd_channel_free(check);
     free(text);
     return rc;
 }

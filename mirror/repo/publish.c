@@ -642,6 +642,7 @@ add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpa
         goto out;
     }
     zp_tdoc_changed(r, p->role, tpath, mask);
+    rc = zp_log_release(r, p->role, tpath, text, strlen(text), check, err, cap);
 out:
     zupd_manifest_free(check);
     return rc;

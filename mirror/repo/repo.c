@@ -167,6 +167,7 @@ zp_repo_free(struct zp_repo *r)
     for (size_t i = 0; i < r->n_bins; i++)
         zupd_meta_free(r->bins[i].m);
     free(r->bins);
+    zp_log_queue_clear(r);
     if (r->dfd >= 0) {
         zp_discard(r->dfd); /* what a failed change left unflushed */
         close(r->dfd);

@@ -333,6 +333,26 @@ ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now, 
  * of the vendor's repository, so they are checked for form only. */
 #define ZP_VERIFY_POLICY 1u
 
+/* ------------------------------------------------------------ log */
+
+struct zp_log_res {
+    char origin[256];
+    uint64_t size;
+    uint8_t root[32];
+    size_t releases, channels, roots, other; /* entries by type */
+    size_t targets;                          /* TUF targets of products and avdb checked */
+    size_t matched;                          /* targets and root versions found in the log */
+    size_t not_current; /* logged, no longer signed (superseded, pruned, interrupted) */
+};
+
+/* Check the transparency log of the repository o->dir: its checkpoint is
+ * signed by vkey (NULL: the repository's log/vkey), every tile and entry
+ * bundle hashes up to the checkpoint's root, and every target of products
+ * and avdb and every root version is logged with its sha256 and length
+ * (docs/transparency.md). err names the first problem. */
+ZU_NODISCARD int zp_log_verify(const struct zp_repo_opts *o, const char *vkey,
+                               struct zp_log_res *res, char *err, size_t cap);
+
 /* Is dir a policy repository (its publisher configuration says so)? */
 bool zp_tree_is_policy(const char *dir);
 

@@ -232,6 +232,16 @@ zp_write_meta(struct zp_repo *r, enum zp_role role, const struct zupd_meta *doc,
     else
         snprintf(rel, sizeof(rel), "metadata/%llu.%s.json",
                  (unsigned long long)zupd_meta_version(doc), zp_role_name(role));
+    /* a new root is reachable as soon as it is written: log it first */
+    if (role == ZP_R_ROOT) {
+        rc = zp_log_root(r, zupd_meta_version(doc), text, len, err, cap);
+        if (rc == ZUPD_OK)
+            rc = zp_log_commit(r, err, cap);
+        if (rc != ZUPD_OK) {
+            free(text);
+            return rc;
+        }
+    }
     /* root and timestamp are durable at once; the other roles wait for the
      * flush before the timestamp (zp_write_doc) */
     rc = zp_put(r->dfd, rel, text, len, 0644, false);
@@ -308,8 +318,12 @@ zp_commit2(struct zp_repo *r, unsigned renew_mask, unsigned list_mask, uint64_t 
     static const enum zp_role order[] = {ZP_R_PRODUCTS, ZP_R_AVDB, ZP_R_TARGETS};
     struct zupd_meta_file f;
     char fname[96];
-    int rc = ZUPD_OK;
+    int rc;
 
+    /* what this change signs is in the log before any metadata names it */
+    rc = zp_log_commit(r, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     for (size_t i = 0; i < ZU_ARRAY_LEN(order); i++) {
         if (((renew_mask | list_mask) & (1u << order[i])) == 0)
             continue;

@@ -28,6 +28,12 @@ struct zp_bin {
     bool dirty; /* renew at the next commit */
 };
 
+/* A queued transparency log entry (canonical JSON). */
+struct zp_log_entry {
+    uint8_t *p;
+    size_t len;
+};
+
 struct zp_repo {
     char *dir;
     char *keys_dir;
@@ -41,6 +47,8 @@ struct zp_repo {
     size_t n_keys;
     struct zp_bin *bins; /* avdb's hash bins, when it has them */
     size_t n_bins;
+    struct zp_log_entry *logq; /* entries of this change, logged by the next commit */
+    size_t n_logq, cap_logq;
 };
 
 /* A new zp_repo for o (directory opened, nothing loaded). Ownership: *out
@@ -92,6 +100,27 @@ ZU_NODISCARD int zp_staged_put(struct zp_repo *r, enum zp_role role,
 ZU_NODISCARD int zp_staged_import(struct zp_repo *r, const uint8_t *buf, size_t len,
                                   const char *path, struct zp_import_res *res, char *err,
                                   size_t cap);
+
+/* The transparency log (mirror/repo/translog.c, docs/transparency.md).
+ * zp_log_create: log/vkey and the signed checkpoint of the empty log, with
+ * the key KEYDIR/log.key (made by init). zp_log_release, _channel, _root
+ * queue the entry of a target as written (text[0..len)); zp_log_commit
+ * appends what is queued, puts the tiles in place and writes the new
+ * checkpoint: called before the TUF metadata that names the targets is
+ * written (zp_commit2, and root before its file). A repository without
+ * log/checkpoint (made before logs) logs nothing. */
+ZU_NODISCARD int zp_log_create(struct zp_repo *r, char *err, size_t cap);
+bool zp_log_enabled(const struct zp_repo *r);
+ZU_NODISCARD int zp_log_release(struct zp_repo *r, enum zp_role role, const char *path,
+                                const char *text, size_t len, const struct zupd_manifest *m,
+                                char *err, size_t cap);
+ZU_NODISCARD int zp_log_channel(struct zp_repo *r, enum zp_role role, const char *path,
+                                const char *text, size_t len, const struct zupd_channel *c,
+                                char *err, size_t cap);
+ZU_NODISCARD int zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len,
+                             char *err, size_t cap);
+ZU_NODISCARD int zp_log_commit(struct zp_repo *r, char *err, size_t cap);
+void zp_log_queue_clear(struct zp_repo *r);
 
 /* Write the publisher configuration. */
 ZU_NODISCARD int zp_config_write(int dfd, const struct zp_config *c);

@@ -282,6 +282,10 @@ zu_serve_immutable(const char *rel, size_t len)
 
     if (len >= 6 && memcmp(rel, "blobs/", 6) == 0)
         return true;
+    /* the transparency log's tiles and entry bundles (C2SP tlog-tiles: a
+     * partial tile has its width in its name) */
+    if (len > 9 && memcmp(rel, "log/tile/", 9) == 0)
+        return true;
     for (i = 0; i < len; i++)
         if (rel[i] == '/')
             base = rel + i + 1;
@@ -300,6 +304,8 @@ zu_serve_ctype(const char *rel, size_t len)
 {
     if (len >= 5 && memcmp(rel + len - 5, ".json", 5) == 0)
         return "application/json";
+    if (len == 14 && memcmp(rel, "log/checkpoint", 14) == 0)
+        return "text/plain; charset=utf-8"; /* C2SP tlog-tiles */
     return "application/octet-stream";
 }
 

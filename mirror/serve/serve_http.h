@@ -56,11 +56,12 @@ bool zu_etag_list_match(const char *list, const char *etag);
 
 /* True when the path (relative, decoded) names content that never changes
  * at that name: content-addressed blobs ("blobs/..."), version-prefixed
- * metadata ("N.role.json") and hash-prefixed targets ("<64 or 128 hex>.x"). */
+ * metadata ("N.role.json"), hash-prefixed targets ("<64 or 128 hex>.x")
+ * and the transparency log's tiles ("log/tile/..."). */
 bool zu_serve_immutable(const char *rel, size_t len);
 
-/* Content-Type for a path: application/json for ".json", otherwise
- * application/octet-stream. */
+/* Content-Type for a path: application/json for ".json", text/plain (UTF-8)
+ * for the log's checkpoint, otherwise application/octet-stream. */
 const char *zu_serve_ctype(const char *rel, size_t len);
 
 /* Append s to out[*pos..cap) escaped for a log line (quotes, backslash,

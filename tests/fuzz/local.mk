@@ -66,6 +66,31 @@ tests_fuzz_fuzz_audit_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_
 tests_fuzz_fuzz_audit_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
 tests_fuzz_fuzz_audit_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# The transparency log (lib/tlog.c, lib/note.c): signed notes with
+# cosignatures and vkeys, checkpoint text, tiles and bundles from a hostile
+# server, proofs. Seeds: tests/interop/tlogtool seeds (docs/transparency.md).
+FUZZ_TARGETS += tests/fuzz/fuzz_note
+tests_fuzz_fuzz_note_SOURCES = tests/fuzz/fuzz_note.c tests/fuzz/fuzz_tlog_keys.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_note_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_note"'
+tests_fuzz_fuzz_note_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_note_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_checkpoint
+tests_fuzz_fuzz_checkpoint_SOURCES = tests/fuzz/fuzz_checkpoint.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_checkpoint_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_checkpoint"'
+tests_fuzz_fuzz_checkpoint_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_checkpoint_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_tlog_tiles
+tests_fuzz_fuzz_tlog_tiles_SOURCES = tests/fuzz/fuzz_tlog_tiles.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_tlog_tiles_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_tiles"'
+tests_fuzz_fuzz_tlog_tiles_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlog_tiles_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_tlog_proof
+tests_fuzz_fuzz_tlog_proof_SOURCES = tests/fuzz/fuzz_tlog_proof.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_tlog_proof_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_proof"'
+tests_fuzz_fuzz_tlog_proof_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlog_proof_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+EXTRA_DIST += tests/fuzz/dict/note.dict
+
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 else

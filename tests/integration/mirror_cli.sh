@@ -126,7 +126,7 @@ chmod 600 "$tmp/pass"
 run "--passphrase-file" 0 "published app 1.3" env -u ZUPD_PASSPHRASE "$M" publish app 1.3 "$in" -C "$R" --passphrase-file "$tmp/pass"
 run "per-key passphrase variable" 0 "published app 1.4" \
     env -u ZUPD_PASSPHRASE ZUPD_PASSPHRASE_PRODUCTS=correct-horse ZUPD_PASSPHRASE_SNAPSHOT=correct-horse \
-    ZUPD_PASSPHRASE_TIMESTAMP=correct-horse "$M" publish app 1.4 "$in" -C "$R"
+    ZUPD_PASSPHRASE_TIMESTAMP=correct-horse ZUPD_PASSPHRASE_LOG=correct-horse "$M" publish app 1.4 "$in" -C "$R"
 run "no passphrase without a terminal" 26 "no passphrase for key" \
     env -u ZUPD_PASSPHRASE setsid "$M" publish app 9 "$in" -C "$R"
 # a permission error says so (it read "input/output error", exit 19):

@@ -6,6 +6,11 @@
 # tree must verify as a client sees it and serve either the previous release
 # or (once the timestamp is renamed) the new one, whole; publishing again
 # must then succeed. The same for promote.
+# The transparency log (docs/transparency.md) is part of the same commit:
+# its tiles, then its checkpoint, before any TUF metadata; so after every
+# crash `log verify` passes (nothing reachable is unlogged), the log's size
+# is the old one until the checkpoint's rename and the new one after it,
+# and running the command again leaves a log that still verifies.
 set -u
 . "$(dirname "$0")/lib.sh"
 test_init mirror-crash
@@ -41,6 +46,15 @@ crash_each() {
     flip=$(sed -n "s/^zupd-mirror: step \([0-9]*\): rename 'metadata\/timestamp.json'$/\1/p" "$tmp/trace")
     [ "$steps" -gt 5 ] && [ -n "$flip" ] && [ "$old" != "$new" ] && ok ||
         bad "$name: $steps steps traced, timestamp renamed at step '$flip'"
+    # the instant the log grows: its checkpoint's rename, before the
+    # first TUF metadata file is renamed
+    ckpt=$(sed -n "s/^zupd-mirror: step \([0-9]*\): rename 'log\/checkpoint'$/\1/p" "$tmp/trace")
+    meta1=$(sed -n "s/^zupd-mirror: step \([0-9]*\): rename 'metadata\/.*/\1/p" "$tmp/trace" | head -n 1)
+    [ -n "$ckpt" ] && [ -n "$meta1" ] && [ "$ckpt" -lt "$meta1" ] && ok ||
+        bad "$name: the log's checkpoint renamed at step '$ckpt', the first metadata at '$meta1'"
+    log_old=$(sed -n 2p "$tmp/base/repo/log/checkpoint")
+    log_new=$(sed -n 2p "$tmp/w/repo/log/checkpoint")
+    [ "$log_new" -gt "$log_old" ] && ok || bad "$name: the log did not grow ($log_old -> $log_new)"
     n=1
     while [ "$n" -le "$steps" ]; do
         rm -rf "$tmp/w"
@@ -56,6 +70,11 @@ crash_each() {
             if [ "$n" -le "$flip" ]; then want=$old; else want=$new; fi
             [ "$now" = "$want" ] && ok || bad "$name: killed at step $n: serves '$now', not '$want'"
         fi
+        out=$("$M" log verify "$tmp/w/repo" 2>&1) && ok ||
+            bad "$name: killed at step $n: log verify refused: $out"
+        size=$(sed -n 2p "$tmp/w/repo/log/checkpoint")
+        if [ "$n" -le "$ckpt" ]; then want=$log_old; else want=$log_new; fi
+        [ "$size" = "$want" ] && ok || bad "$name: killed at step $n: log of $size entries, not $want"
         # run it again: completes what was cut short (or finds it done)
         "$@" -C "$tmp/w/repo" >"$tmp/again" 2>&1
         rc=$?
@@ -63,6 +82,8 @@ crash_each() {
             bad "$name: killed at step $n: run again: exit $rc: $(cat "$tmp/again")"; fi
         now=$("$M" verify "$tmp/w/repo" 2>&1 | sed 's/ blobs.*//')
         [ "$now" = "$new" ] && ok || bad "$name: killed at step $n, run again: serves '$now', not '$new'"
+        out=$("$M" log verify "$tmp/w/repo" 2>&1) && ok ||
+            bad "$name: killed at step $n, run again: log verify refused: $out"
         n=$((n + 1))
     done
     echo "ok: $name: killed at each of $steps steps (new release served from step $((flip + 1)))"

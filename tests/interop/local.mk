@@ -27,3 +27,12 @@ clean-local: clean-local-interop
 clean-local-interop:
 	-rm -rf tests/interop/node
 .PHONY: clean-local-interop
+
+# The transparency log against Go's sumdb/note and sumdb/tlog (tlog_go.sh):
+# the libzupd side (tlogtool) and the Go side (tlogcheck.go, built by the test).
+noinst_PROGRAMS += tests/interop/tlogtool
+tests_interop_tlogtool_SOURCES = tests/interop/tlogtool.c
+tests_interop_tlogtool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/mirror
+tests_interop_tlogtool_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
+TESTS += tests/interop/tlog_go.sh
+EXTRA_DIST += tests/interop/tlog_go.sh tests/interop/tlogcheck.go

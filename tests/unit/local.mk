@@ -93,3 +93,9 @@ tests_unit_t_sync_select_LDADD = $(PUB_UNIT_LIBS)
 tests_unit_t_plan_SOURCES = tests/unit/t_plan.c
 tests_unit_t_plan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_plan_LDADD = $(UNIT_LIBS)
+
+# The transparency log core (lib/tlog.c, lib/note.c) and note signing (mirror/keys/notesign.c).
+UNIT_TESTS += tests/unit/t_tlog
+tests_unit_t_tlog_SOURCES = tests/unit/t_tlog.c
+tests_unit_t_tlog_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_tlog_LDADD = $(PUB_UNIT_LIBS)

@@ -199,6 +199,10 @@ test_cache_class(void **state)
     assert_true(immutable("products/x/1.0/"
                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef."
                           "manifest.json"));
+    assert_true(immutable("log/tile/0/x001/000"));
+    assert_true(immutable("log/tile/entries/000.p/5"));
+    assert_false(immutable("log/checkpoint"));
+    assert_false(immutable("log/tile/"));
     assert_false(immutable("timestamp.json"));
     assert_false(immutable("root.json"));
     assert_false(immutable("snapshot.json"));
@@ -211,6 +215,8 @@ test_cache_class(void **state)
     assert_string_equal(zu_serve_ctype("a.json", 6), "application/json");
     assert_string_equal(zu_serve_ctype("blobs/x", 7), "application/octet-stream");
     assert_string_equal(zu_serve_ctype("json", 4), "application/octet-stream");
+    assert_string_equal(zu_serve_ctype("log/checkpoint", 14), "text/plain; charset=utf-8");
+    assert_string_equal(zu_serve_ctype("log/tile/0/000", 14), "application/octet-stream");
 }
 
 static void

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/cli/cmd_log.c -- zupd-mirror log verify: the repository's
+ * transparency log checked against its TUF metadata (docs/transparency.md). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli/cmd_common.h"
+
+static int
+log_verify(struct common *o, const char *dir)
+{
+    struct zp_repo_opts ro = {0};
+    struct zp_log_res res;
+    char err[ERR_CAP] = "", root[64];
+    int rc;
+
+    ro.dir = dir;
+    ro.now = zp_cmd_now();
+    rc = zp_log_verify(&ro, o->vkey, &res, err, sizeof(err));
+    if (rc != ZUPD_OK)
+        return zp_cmd_fail(rc, "verify the log of", dir, err);
+    sodium_bin2base64(root, sizeof(root), res.root, sizeof(res.root),
+                      sodium_base64_VARIANT_ORIGINAL);
+    zp_cmd_print(o,
+                 json_pack("{s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "origin", res.origin,
+                           "size", (json_int_t)res.size, "root_hash", root, "releases",
+                           (json_int_t)res.releases, "channels", (json_int_t)res.channels, "roots",
+                           (json_int_t)res.roots, "other", (json_int_t)res.other, "targets",
+                           (json_int_t)res.targets, "matched", (json_int_t)res.matched,
+                           "not_current", (json_int_t)res.not_current),
+                 "ok: log '%s' of %llu entries, root %s%s\n"
+                 "ok: %zu releases, %zu channel changes, %zu root versions, %zu other entries\n"
+                 "ok: %zu targets and every root version logged (%zu matched); %zu entries no "
+                 "longer signed (superseded or pruned)\n",
+                 res.origin, (unsigned long long)res.size, root,
+                 o->vkey == NULL ? " (key: the repository's log/vkey)" : "", res.releases,
+                 res.channels, res.roots, res.other, res.targets, res.matched, res.not_current);
+    return 0;
+}
+
+int
+zp_cmd_log(int argc, char **argv)
+{
+    struct common o;
+    int rc = zp_cmd_parse(argc, argv, &o);
+
+    if (rc != 0)
+        return rc;
+    if (optind + 2 == argc && strcmp(argv[optind], "verify") == 0)
+        return log_verify(&o, argv[optind + 1]);
+    return zp_cmd_usage("usage: log verify DIR [--vkey VKEY]");
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/keys/notesign.c -- signing C2SP signed notes and cosignatures. */
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include <zupd/hash.h>
+
+#include "keys/notesign.h"
+
+int
+zp_note_sign(struct zu_buf *out, const char *text, size_t len, const struct zu_note_key *k,
+             const uint8_t sk[64], uint64_t time)
+{
+    uint8_t sig[4 + 8 + crypto_sign_BYTES];
+    size_t at = 4;
+    struct zu_buf m;
+    int rc;
+
+    if (len == 0 || text[len - 1] != '\n' || memcmp(sk + 32, k->pub, 32) != 0 ||
+        (k->type != ZU_NOTE_ED25519 && k->type != ZU_NOTE_COSIG_V1) || time > (uint64_t)INT64_MAX)
+        return ZUPD_E_MISUSE;
+    sig[0] = (uint8_t)(k->id >> 24);
+    sig[1] = (uint8_t)(k->id >> 16);
+    sig[2] = (uint8_t)(k->id >> 8);
+    sig[3] = (uint8_t)k->id;
+    zu_buf_init(&m, 0);
+    if (k->type == ZU_NOTE_COSIG_V1) {
+        for (int i = 7; i >= 0; i--)
+            sig[at++] = (uint8_t)(time >> (8 * i));
+        rc = zu_cosig_message(&m, text, len, time);
+    } else {
+        rc = zu_buf_add(&m, text, len);
+    }
+    if (rc == ZUPD_OK)
+        rc = crypto_sign_detached(sig + at, NULL, m.p, m.len, sk) == 0 ? ZUPD_OK : ZUPD_E_MISUSE;
+    at += crypto_sign_BYTES;
+    if (rc == ZUPD_OK)
+        rc = zu_buf_addf(out, "\xe2\x80\x94 %s ", k->name);
+    if (rc == ZUPD_OK)
+        rc = zu_b64_encode(out, sig, at);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(out, "\n", 1);
+    zu_buf_release(&m);
+    sodium_memzero(sig, sizeof(sig));
+    return rc;
+}
+
+int
+zp_note_sign_by(struct zu_buf *out, const char *text, size_t len, const struct zu_note_key *k,
+                const struct zp_signer *s)
+{
+    char hex[ZP_SIG_HEX_LEN + 1];
+    uint8_t sig[4 + crypto_sign_BYTES];
+    int rc;
+
+    if (len == 0 || text[len - 1] != '\n' || k->type != ZU_NOTE_ED25519)
+        return ZUPD_E_MISUSE;
+    rc = zp_signer_sign(s, (const uint8_t *)text, len, hex, sizeof(hex));
+    if (rc == ZUPD_OK)
+        rc = zupd_hex_decode(sig + 4, crypto_sign_BYTES, hex, strlen(hex));
+    /* a signature by another key than k's would be a note nobody can open */
+    if (rc == ZUPD_OK &&
+        crypto_sign_verify_detached(sig + 4, (const uint8_t *)text, len, k->pub) != 0)
+        rc = ZUPD_E_MISMATCH;
+    sig[0] = (uint8_t)(k->id >> 24);
+    sig[1] = (uint8_t)(k->id >> 16);
+    sig[2] = (uint8_t)(k->id >> 8);
+    sig[3] = (uint8_t)k->id;
+    if (rc == ZUPD_OK)
+        rc = zu_buf_addf(out, "\xe2\x80\x94 %s ", k->name);
+    if (rc == ZUPD_OK)
+        rc = zu_b64_encode(out, sig, sizeof(sig));
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(out, "\n", 1);
+    return rc;
+}

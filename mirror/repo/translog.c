@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mirror/repo/translog.c -- the repository's transparency log
+ * (docs/transparency.md): log/checkpoint and log/tile/... beside the TUF
+ * tree, the log key (KEYDIR/log.key, no TUF role's), the entries a change
+ * queues and their commit before the TUF metadata; and `log verify`. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <zupd/hash.h>
+
+#include "keys/notesign.h"
+#include "zu/json.h"
+#include "zu/note.h"
+#include "zu/tlog.h"
+
+#include "repo/layout.h"
+#include "repo/repo_int.h"
+
+#define LOG_KEY "log"
+#define LOG_DIR "log/"
+#define LOG_CHECKPOINT "log/checkpoint"
+#define LOG_VKEY "log/vkey"
+#define LOG_QUEUE_MAX ((size_t)1 << 20) /* entries of one change */
+
+/* ------------------------------------------------------------ files */
+
+static int
+log_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
+         size_t cap)
+{
+    const struct zp_repo *r = opaque;
+    char rel[ZU_TLOG_PATH_MAX + 8];
+    int rc;
+
+    snprintf(rel, sizeof(rel), LOG_DIR "%s", path);
+    rc = zp_get(r->dfd, rel, max, data, len);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+/* New tiles and bundles are deferred: zp_log_commit flushes them before it
+ * writes the checkpoint that names them. */
+static int
+log_write(void *opaque, const char *path, const uint8_t *data, size_t len, char *err, size_t cap)
+{
+    const struct zp_repo *r = opaque;
+    char rel[ZU_TLOG_PATH_MAX + 8];
+    int rc;
+
+    snprintf(rel, sizeof(rel), LOG_DIR "%s", path);
+    rc = zp_put(r->dfd, rel, data, len, 0644, true);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+/* The log key's public half (from its key file, no passphrase). */
+static int
+log_pub(const struct zp_repo *r, struct zp_keyinfo *ki, uint8_t pub[32], char *err, size_t cap)
+{
+    int rc = zp_key_by_name(r->keys_dir, LOG_KEY, ki);
+
+    if (rc == ZUPD_OK)
+        rc = zupd_hex_decode(pub, 32, ki->public_hex, strlen(ki->public_hex));
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot read the log key '%s/" LOG_KEY ".key': %s",
+                       r->keys_dir, zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+/* Sign checkpoint c with the log key and write it, durable at once. */
+static int
+write_checkpoint(struct zp_repo *r, const struct zp_keyinfo *ki, const struct zu_note_key *k,
+                 const struct zu_checkpoint *c, char *err, size_t cap)
+{
+    struct zp_signer *s = NULL;
+    struct zu_buf text, note;
+    int rc;
+
+    zu_buf_init(&text, ZU_NOTE_MAX_BYTES);
+    zu_buf_init(&note, ZU_NOTE_MAX_BYTES);
+    rc = zp_key_unlock(ki, &r->pass, &s, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zu_checkpoint_format(c, &text);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign_by(&note, (const char *)text.p, text.len, k, s);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot sign the log's checkpoint: %s", zupd_strerror(rc));
+        goto out;
+    }
+    rc = zp_put(r->dfd, LOG_CHECKPOINT, note.p, note.len, 0644, false);
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "cannot write '%s/" LOG_CHECKPOINT "': %s", r->dir,
+                zupd_strerror(rc));
+out:
+    zp_signer_free(s);
+    zu_buf_release(&text);
+    zu_buf_release(&note);
+    return rc;
+}
+
+int
+zp_log_create(struct zp_repo *r, char *err, size_t cap)
+{
+    struct zu_checkpoint c = {0};
+    struct zu_note_key k;
+    struct zp_keyinfo pub_ki;
+    uint8_t pub[32];
+    char vkey[ZU_NOTE_NAME_MAX + 64];
+    size_t len;
+    int rc;
+
+    rc = log_pub(r, &pub_ki, pub, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    /* the origin names the log for good (a key rotation keeps it): made
+     * from the first key, unique per repository */
+    snprintf(c.origin, sizeof(c.origin), "zupd-log/%.16s", pub_ki.public_hex);
+    zu_tlog_empty_root(c.root);
+    rc = zu_note_key_init(&k, c.origin, ZU_NOTE_ED25519, pub);
+    if (rc == ZUPD_OK)
+        rc = zu_note_vkey_format(&k, vkey, sizeof(vkey) - 1);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot make the log's key: %s", zupd_strerror(rc));
+    len = strlen(vkey);
+    vkey[len++] = '\n'; /* room kept above */
+    rc = zp_put(r->dfd, LOG_VKEY, vkey, len, 0644, false);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot write '%s/" LOG_VKEY "': %s", r->dir,
+                       zupd_strerror(rc));
+    return write_checkpoint(r, &pub_ki, &k, &c, err, cap);
+}
+
+/* ------------------------------------------------------------ entries */
+
+void
+zp_log_queue_clear(struct zp_repo *r)
+{
+    for (size_t i = 0; i < r->n_logq; i++)
+        free(r->logq[i].p);
+    free(r->logq);
+    r->logq = NULL;
+    r->n_logq = r->cap_logq = 0;
+}
+
+/* Queue doc (canonical JSON) as an entry of the next log commit; doc is
+ * released. */
+static int
+queue(struct zp_repo *r, json_t *doc, char *err, size_t cap)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (doc == NULL)
+        return zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+    rc = zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len);
+    json_decref(doc);
+    if (rc == ZUPD_OK)
+        rc = ZU_GROW(&r->logq, &r->cap_logq, r->n_logq + 1, LOG_QUEUE_MAX);
+    if (rc != ZUPD_OK) {
+        free(text);
+        return zu_fail(err, cap, rc, "cannot make a log entry: %s", zupd_strerror(rc));
+    }
+    r->logq[r->n_logq].p = text;
+    r->logq[r->n_logq].len = len;
+    r->n_logq++;
+    return ZUPD_OK;
+}
+
+static void
+sha_hex(const void *text, size_t len, char hex[65])
+{
+    uint8_t h[32];
+    size_t hl = 0;
+
+    if (zupd_hash_buf(ZUPD_HASH_SHA256, text, len, h, sizeof(h), &hl) != ZUPD_OK)
+        memset(h, 0, sizeof(h));
+    zupd_hex_encode(hex, 65, h, 32);
+}
+
+int
+zp_log_release(struct zp_repo *r, enum zp_role role, const char *path, const char *text, size_t len,
+               const struct zupd_manifest *m, char *err, size_t cap)
+{
+    char hex[65];
+    json_t *prov = json_object();
+
+    sha_hex(text, len, hex);
+    if (prov != NULL && m->source_revision != NULL)
+        json_object_set_new(prov, "source_revision", json_string(m->source_revision));
+    if (prov != NULL && m->builder != NULL)
+        json_object_set_new(prov, "builder", json_string(m->builder));
+    return queue(r,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}, s:o}", "type", "release",
+                           "role", zp_role_name(role), "path", path, "component", m->component,
+                           "version", m->version, "target", "sha256", hex, "length",
+                           (json_int_t)len, "provenance", prov),
+                 err, cap);
+}
+
+int
+zp_log_channel(struct zp_repo *r, enum zp_role role, const char *path, const char *text, size_t len,
+               const struct zupd_channel *c, char *err, size_t cap)
+{
+    char hex[65];
+    json_t *doc;
+
+    sha_hex(text, len, hex);
+    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}}", "type", "channel", "role",
+                    zp_role_name(role), "path", path, "component", c->component, "channel",
+                    c->channel, "version", c->version, "target", "sha256", hex, "length",
+                    (json_int_t)len);
+    if (doc != NULL && c->floor != NULL)
+        json_object_set_new(doc, "floor", json_string(c->floor));
+    if (doc != NULL && c->rollback)
+        json_object_set_new(doc, "rollback", json_true());
+    return queue(r, doc, err, cap);
+}
+
+int
+zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len, char *err,
+            size_t cap)
+{
+    char hex[65], path[64];
+
+    sha_hex(text, len, hex);
+    snprintf(path, sizeof(path), "metadata/%llu.root.json", (unsigned long long)version);
+    return queue(r,
+                 json_pack("{s:s, s:s, s:I, s:{s:s, s:I}}", "type", "root", "path", path, "version",
+                           (json_int_t)version, "target", "sha256", hex, "length", (json_int_t)len),
+                 err, cap);
+}
+
+/* ------------------------------------------------------------ commit */
+
+/* Read and check the current checkpoint against the log key: *c, *k. */
+static int
+current(struct zp_repo *r, struct zp_keyinfo *ki, struct zu_note_key *k, struct zu_checkpoint *c,
+        char *err, size_t cap)
+{
+    struct zu_note *n = NULL;
+    uint8_t *cp = NULL, pub[32];
+    size_t len = 0;
+    bool ok = false;
+    int rc;
+
+    rc = log_pub(r, ki, pub, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &len);
+    if (rc == ZUPD_OK)
+        rc = zu_note_parse(cp, len, &n);
+    if (rc == ZUPD_OK)
+        rc = zu_checkpoint_parse(n->text, n->text_len, c);
+    if (rc == ZUPD_OK)
+        rc = zu_note_key_init(k, c->origin, ZU_NOTE_ED25519, pub);
+    if (rc == ZUPD_OK)
+        rc = zu_note_verify(n, k, 1, &ok, NULL);
+    if (rc == ZUPD_OK && !ok)
+        rc = ZUPD_E_SIG;
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "'%s/" LOG_CHECKPOINT "' is not a checkpoint of the log key: %s",
+                r->dir, zupd_strerror(rc));
+    zu_note_free(n);
+    free(cp);
+    return rc;
+}
+
+/* A repository has a log when it has log/ or the log key: one made before
+ * logs has neither. A log whose checkpoint went missing is an error, not
+ * a reason to stop logging (zp_log_commit). */
+bool
+zp_log_enabled(const struct zp_repo *r)
+{
+    struct zp_keyinfo ki;
+    struct stat st;
+
+    return fstatat(r->dfd, "log", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+           zp_key_by_name(r->keys_dir, LOG_KEY, &ki) == ZUPD_OK;
+}
+
+int
+zp_log_commit(struct zp_repo *r, char *err, size_t cap)
+{
+    struct zu_tlog_reader rd = {r, log_read};
+    struct zu_tlog_writer wr = {r, log_write};
+    struct zu_tlog_appender *a = NULL;
+    struct zu_checkpoint c = {0};
+    struct zp_keyinfo ki;
+    struct zu_note_key k;
+    int rc;
+
+    if (r->n_logq == 0)
+        return ZUPD_OK;
+    if (!zp_log_enabled(r)) {
+        /* a repository made before logs: nothing to append to */
+        zp_log_queue_clear(r);
+        return ZUPD_OK;
+    }
+    rc = current(r, &ki, &k, &c, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zu_tlog_appender_new(c.size, c.root, &rd, &wr, &a, err, cap);
+    for (size_t i = 0; rc == ZUPD_OK && i < r->n_logq; i++)
+        rc = zu_tlog_append(a, r->logq[i].p, r->logq[i].len, NULL, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_appender_finish(a, &c.size, c.root, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    /* tiles and bundles in place and durable before the checkpoint names
+     * them; the checkpoint before any TUF metadata names what it logs */
+    rc = zp_flush(r->dfd);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot put the log's tiles of '%s' in place: %s", r->dir,
+                zupd_strerror(rc));
+        goto out;
+    }
+    rc = write_checkpoint(r, &ki, &k, &c, err, cap);
+    if (rc == ZUPD_OK)
+        zp_log_queue_clear(r);
+out:
+    zu_tlog_appender_free(a);
+    zu_checkpoint_release(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct logged {
+    char *path;
+    char sha[65];
+    uint64_t length;
+};
+
+struct walk {
+    struct logged *v;
+    size_t n, cap_v;
+    struct zp_log_res *res;
+    char *err;
+    size_t err_cap;
+};
+
+static int
+logged_cmp(const void *a, const void *b)
+{
+    const struct logged *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+
+    return c != 0 ? c : strcmp(x->sha, y->sha);
+}
+
+static int
+on_entry(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
+{
+    struct walk *w = opaque;
+    struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
+    const char *type = NULL, *path = NULL, *sha = NULL;
+    json_t *doc = NULL, *target = NULL;
+    uint64_t length = 0;
+    int rc;
+
+    rc = zu_json_load(entry, len, &lim, &doc, NULL, 0);
+    if (rc == ZUPD_OK)
+        rc = zu_json_get_str(doc, "type", &type);
+    if (rc != ZUPD_OK) {
+        json_decref(doc);
+        return zu_fail(w->err, w->err_cap, ZUPD_E_FORMAT, "log entry %llu is not a zupd entry",
+                       (unsigned long long)index);
+    }
+    if (strcmp(type, "release") == 0)
+        w->res->releases++;
+    else if (strcmp(type, "channel") == 0)
+        w->res->channels++;
+    else if (strcmp(type, "root") == 0)
+        w->res->roots++;
+    else {
+        w->res->other++;
+        json_decref(doc);
+        return ZUPD_OK;
+    }
+    rc = zu_json_get_str(doc, "path", &path);
+    if (rc == ZUPD_OK)
+        rc = zu_json_get_obj(doc, "target", &target);
+    if (rc == ZUPD_OK)
+        rc = zu_json_get_str(target, "sha256", &sha);
+    if (rc == ZUPD_OK)
+        rc = zu_json_get_u64(target, "length", &length);
+    if (rc == ZUPD_OK && strlen(sha) != 64)
+        rc = ZUPD_E_FORMAT;
+    if (rc == ZUPD_OK)
+        rc = ZU_GROW(&w->v, &w->cap_v, w->n + 1, 0);
+    if (rc == ZUPD_OK) {
+        w->v[w->n].path = strdup(path);
+        memcpy(w->v[w->n].sha, sha, 65);
+        w->v[w->n].length = length;
+        rc = w->v[w->n].path != NULL ? ZUPD_OK : ZUPD_E_NOMEM;
+        w->n += rc == ZUPD_OK;
+    }
+    json_decref(doc);
+    if (rc != ZUPD_OK)
+        return zu_fail(w->err, w->err_cap, rc, "log entry %llu (%s): %s", (unsigned long long)index,
+                       type, zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+static bool
+is_logged(const struct walk *w, const char *path, const char *sha, uint64_t length)
+{
+    struct logged key = {(char *)(uintptr_t)path, "", 0};
+    const struct logged *hit;
+
+    memcpy(key.sha, sha, 65);
+    hit = bsearch(&key, w->v, w->n, sizeof(*w->v), logged_cmp);
+    return hit != NULL && hit->length == length;
+}
+
+static int
+on_target(void *opaque, const char *path, const struct zupd_target *t)
+{
+    struct walk *w = opaque;
+    char hex[65];
+
+    w->res->targets++;
+    if (!t->hashes.has_sha256)
+        return zu_fail(w->err, w->err_cap, ZUPD_E_HASH, "target '%s' has no sha256", path);
+    zupd_hex_encode(hex, sizeof(hex), t->hashes.sha256, 32);
+    if (!is_logged(w, path, hex, t->length))
+        return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND,
+                       "target '%s' (sha256 %.16s..., %llu bytes) is signed but not in the log",
+                       path, hex, (unsigned long long)t->length);
+    w->res->matched++;
+    return ZUPD_OK;
+}
+
+/* Every root version of the repository is logged. */
+static int
+check_roots(struct zp_repo *r, struct walk *w)
+{
+    uint64_t last = zupd_meta_version(r->m[ZP_R_ROOT]);
+
+    for (uint64_t v = 1; v <= last; v++) {
+        char rel[64], hex[65];
+        uint8_t *text = NULL;
+        size_t len = 0;
+        int rc;
+
+        snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)v);
+        rc = zp_get(r->dfd, rel, ZP_META_CAP, &text, &len);
+        if (rc != ZUPD_OK)
+            return zu_fail(w->err, w->err_cap, rc, "cannot read '%s/%s': %s", r->dir, rel,
+                           zupd_strerror(rc));
+        sha_hex(text, len, hex);
+        free(text);
+        if (!is_logged(w, rel, hex, len))
+            return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s' is signed but not in the log",
+                           rel);
+        w->res->matched++;
+    }
+    return ZUPD_OK;
+}
+
+/* The checkpoint of the log in r, opened with vkey (NULL: r's log/vkey). */
+static int
+open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, char *err, size_t cap)
+{
+    struct zu_tlog_trust trust = {0};
+    uint8_t *cp = NULL, *vk = NULL;
+    size_t cplen = 0, vklen = 0;
+    int rc;
+
+    if (vkey == NULL) {
+        rc = zp_get(r->dfd, LOG_VKEY, 4096, &vk, &vklen);
+        if (rc != ZUPD_OK) {
+            zu_fail(err, cap, rc, "cannot read '%s/" LOG_VKEY "': %s", r->dir, zupd_strerror(rc));
+            goto out;
+        }
+        while (vklen > 0 && vk[vklen - 1] == '\n')
+            vklen--;
+        vkey = (const char *)vk;
+    } else {
+        vklen = strlen(vkey);
+    }
+    rc = zu_note_vkey_parse(vkey, vklen, &trust.log_key);
+    if (rc != ZUPD_OK || trust.log_key.type != ZU_NOTE_ED25519) {
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "not an Ed25519 log vkey: '%.*s'", (int)vklen, vkey);
+        goto out;
+    }
+    trust.origin = trust.log_key.name;
+    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
+        goto out;
+    }
+    rc = zu_checkpoint_open(cp, cplen, &trust, c, NULL, err, cap);
+out:
+    free(cp);
+    free(vk);
+    return rc;
+}
+
+int
+zp_log_verify(const struct zp_repo_opts *o, const char *vkey, struct zp_log_res *res, char *err,
+              size_t cap)
+{
+    struct zp_repo *r = NULL;
+    struct zu_checkpoint c = {0};
+    struct walk w = {0};
+    struct zu_tlog_reader rd;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    w.res = res;
+    w.err = err;
+    w.err_cap = cap;
+    rc = zp_repo_open(o, &r, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = open_checkpoint(r, vkey, &c, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
+    res->size = c.size;
+    memcpy(res->root, c.root, sizeof(res->root));
+    rd = (struct zu_tlog_reader){r, log_read};
+    rc = zu_tlog_verify_tree(c.size, c.root, &rd, on_entry, &w, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (w.n > 0)
+        qsort(w.v, w.n, sizeof(*w.v), logged_cmp);
+    rc = zp_tdoc_foreach(r, ZP_R_PRODUCTS, on_target, &w);
+    if (rc == ZUPD_OK)
+        rc = zp_tdoc_foreach(r, ZP_R_AVDB, on_target, &w);
+    if (rc == ZUPD_OK)
+        rc = check_roots(r, &w);
+    res->not_current = w.n - res->matched;
+out:
+    for (size_t i = 0; i < w.n; i++)
+        free(w.v[i].path);
+    free(w.v);
+    zu_checkpoint_release(&c);
+    zp_repo_free(r);
+    return rc;
+}
