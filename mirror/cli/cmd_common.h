@@ -39,7 +39,8 @@ struct common {
     long threshold;
     const char *until, *dur, *note, *vendor;
     const char *name;
-    bool rollback, force, offline, list, json, policy, stage;
+    const char *policy, *policy_root; /* verify: the policy repository whose pins to check */
+    bool rollback, force, offline, list, json, policy_tree, stage;
     struct zp_config cfg;
 };
 
