@@ -167,4 +167,22 @@ cmp -s "$work/ts-trusted" "$ENT/.zupd/sync-policy/timestamp.json" &&
     ok "the trusted policy timestamp is unchanged" || bad "the trusted policy state changed"
 has "$ENT" 1.0 && ok "1.0 still there" || bad "1.0 removed"
 
+# --- a pin of a release the vendor never signed: reported, nothing to keep
+expect_rc 0 "policy pin product 9.9 (unsigned) on beta" pol pin product 9.9 --channel beta
+expect_rc 0 "sync with the unsigned pin" $SYNC "$UP" "$ENT" --keep 1 \
+    --policy "$work/policy" --policy-root "$work/policy-root.json" --json
+python3 - "$work/out" <<'PY' && ok "--json: 1.0 kept, 9.9 unsigned" || bad "--json pins: $(cat "$work/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = {p["version"]: p["state"] for p in r["pins"]}
+assert st == {"1.0": "kept", "9.9": "unsigned"} and r["pins_kept"] == 1, r
+PY
+has "$ENT" 1.0 && ok "1.0 still kept" || bad "1.0 removed"
+expect_rc 25 "verify --policy reports the unsigned pin" "$MIRROR" verify "$ENT" \
+    --root "$work/pinned-root.json" --policy "$work/policy" --policy-root "$work/policy-root.json"
+grep -q "products/product/9.9/manifest.json': cannot be served: the vendor's metadata lists no release 9.9" \
+    "$work/err" && ok "verify names the unsigned pin" || bad "verify: $(cat "$work/err")"
+grep -q "1.0/manifest.json': cannot be served" "$work/err" && bad "verify blames the served 1.0" ||
+    ok "and not the served 1.0"
+
 finish sync_policy
