@@ -49,8 +49,11 @@ LIBZUPDPUB_SRC += mirror/sync/sync.h
 LIBZUPDPUB_SRC += mirror/sync/sync_int.h
 LIBZUPDPUB_SRC += mirror/sync/sync.c
 LIBZUPDPUB_SRC += mirror/sync/sync_commit.c
+LIBZUPDPUB_SRC += mirror/sync/sync_pins.c
 LIBZUPDPUB_SRC += mirror/repo/select.h
 LIBZUPDPUB_SRC += mirror/repo/select.c
+LIBZUPDPUB_SRC += mirror/repo/pins.h
+LIBZUPDPUB_SRC += mirror/repo/pins.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
 	$(JANSSON_CFLAGS) $(MHD_CFLAGS)

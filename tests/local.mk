@@ -132,6 +132,9 @@ EXTRA_DIST += tests/integration/sync.sh
 # sync --channel/--keep: a filtered mirror, incremental, removal, crashes
 TESTS += tests/integration/sync_keep.sh
 EXTRA_DIST += tests/integration/sync_keep.sh
+# sync --policy: a filtered mirror keeps what the enterprise policy pins; verify --policy
+TESTS += tests/integration/sync_policy.sh
+EXTRA_DIST += tests/integration/sync_policy.sh
 # packaging/systemd: systemd-analyze verify and security --offline
 TESTS += tests/integration/units.sh
 EXTRA_DIST += tests/integration/units.sh

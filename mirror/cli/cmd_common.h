@@ -39,8 +39,9 @@ struct common {
     long threshold;
     const char *until, *dur, *note, *vendor;
     const char *name;
-    const char *vkey; /* log verify --vkey */
-    bool rollback, force, offline, list, json, policy, stage;
+    const char *vkey;                 /* log verify --vkey */
+    const char *policy, *policy_root; /* verify: the policy repository whose pins to check */
+    bool rollback, force, offline, list, json, policy_tree, stage;
     struct zp_config cfg;
 };
 

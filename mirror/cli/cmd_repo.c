@@ -182,6 +182,8 @@ enum {
     O_VENDOR,
     O_JSON,
     O_POLICY,
+    O_POLICY_ROOT,
+    O_POLICY_TREE,
     O_NAME,
     O_STAGE,
     O_VKEY
@@ -272,7 +274,12 @@ static const struct zu_opt prune_opts[] = {
 static const struct zu_opt verify_opts[] = {
     OPT("root", required_argument, O_ROOT, 0, "ROOT.json",
         "the root to trust (default the tree's 1.root.json)"),
-    OPT("policy", no_argument, O_POLICY, 0, NULL, "DIR is a policy repository"), ZU_OPT_END};
+    OPT("policy", required_argument, O_POLICY, 0, "URL|DIR",
+        "check that DIR serves every release this policy repository pins"),
+    OPT("policy-root", required_argument, O_POLICY_ROOT, 0, "ROOT.json",
+        "the policy repository's trusted root (needed with --policy)"),
+    OPT("policy-tree", no_argument, O_POLICY_TREE, 0, NULL, "DIR is a policy repository"),
+    ZU_OPT_END};
 static const struct zu_opt policy_opts[] = {
     O_CHANNEL_,
     O_ROLE_,
@@ -346,7 +353,7 @@ static const struct zu_opt all_opts[] = {
     OPT("offline", no_argument, O_OFFLINE, 0, NULL, "the offline roles too"),
     OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep (>= 1)"),
     OPT("root", required_argument, O_ROOT, 0, "ROOT.json", "the root to trust"),
-    OPT("policy", no_argument, O_POLICY, 0, NULL, "a policy repository"),
+    OPT("policy-tree", no_argument, O_POLICY_TREE, 0, NULL, "a policy repository"),
     OPT("until", required_argument, O_UNTIL, 0, "TIME", "until TIME (UTC)"),
     OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "for this long"),
     OPT("note", required_argument, O_NOTE, 0, "TEXT", "why"),
@@ -519,7 +526,13 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             zu_cli_json_set(true);
             break;
         case O_POLICY:
-            o->policy = true;
+            o->policy = optarg;
+            break;
+        case O_POLICY_ROOT:
+            o->policy_root = optarg;
+            break;
+        case O_POLICY_TREE:
+            o->policy_tree = true;
             break;
         case O_NAME:
             o->name = optarg;
@@ -1168,38 +1181,61 @@ cmd_prune(int argc, char **argv)
     return 0;
 }
 
+/* verify --policy: one line per pin the tree cannot serve */
+static void
+print_pin(void *opaque, const char *pointer, const char *release, int rc, const char *why)
+{
+    (void)opaque;
+    if (rc != ZUPD_OK)
+        fprintf(stderr, "zupd-mirror: pin '%s' -> '%s': cannot be served: %s\n", pointer, release,
+                why);
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
+    static const char usage[] = "usage: verify DIR [--root ROOT.json] [--policy-tree]\n"
+                                "              [--policy URL|DIR --policy-root ROOT.json]";
     struct common o;
     struct zp_verify_res res;
+    struct zp_verify_pins pins = {.on_pin = print_pin};
     char err[ERR_CAP] = "";
     int rc = zp_cmd_parse(argc, argv, &o);
 
     if (rc != 0)
         return rc;
     if (optind + 1 != argc)
-        return zp_cmd_usage("usage: verify DIR [--root ROOT.json] [--policy]");
-    rc = zp_verify(argv[optind], o.root, zp_cmd_now(),
-                   o.policy || zp_tree_is_policy(argv[optind]) ? ZP_VERIFY_POLICY : 0, &res, err,
-                   sizeof(err));
+        return zp_cmd_usage(usage);
+    if ((o.policy == NULL) != (o.policy_root == NULL))
+        return zp_cmd_usage(o.policy != NULL ? "--policy needs the policy repository's trusted "
+                                               "root (--policy-root ROOT.json)"
+                                             : "--policy-root without --policy");
+    pins.policy = o.policy;
+    pins.policy_root = o.policy_root;
+    rc =
+        zp_verify_with_pins(argv[optind], o.root, zp_cmd_now(),
+                            o.policy_tree || zp_tree_is_policy(argv[optind]) ? ZP_VERIFY_POLICY : 0,
+                            o.policy != NULL ? &pins : NULL, &res, err, sizeof(err));
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: verify '%s' failed: %s\n", argv[optind], err);
         zu_cli_error(zu_cli_exit(rc), "verify '%s' failed: %s", argv[optind], err);
         return zu_cli_exit(rc);
     }
     if (o.json) {
-        zu_cli_json_print(
-            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "repository", argv[optind], "roles",
-                      (json_int_t)res.roles, "targets", (json_int_t)res.targets, "manifests",
-                      (json_int_t)res.manifests, "blobs", (json_int_t)res.blobs, "blob_bytes",
-                      (json_int_t)res.blob_bytes, "not_mirrored", (json_int_t)res.not_mirrored));
+        zu_cli_json_print(json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "repository", argv[optind],
+                                    "roles", (json_int_t)res.roles, "targets",
+                                    (json_int_t)res.targets, "manifests", (json_int_t)res.manifests,
+                                    "blobs", (json_int_t)res.blobs, "blob_bytes",
+                                    (json_int_t)res.blob_bytes, "not_mirrored",
+                                    (json_int_t)res.not_mirrored, "pins", (json_int_t)res.pins));
         return 0;
     }
     printf("ok: %zu roles, %zu targets (%zu manifests), %zu blobs (%llu bytes)", res.roles,
            res.targets, res.manifests, res.blobs, (unsigned long long)res.blob_bytes);
     if (res.not_mirrored > 0)
         printf("; %zu targets not mirrored (the selection of zupd-mirror sync)", res.not_mirrored);
+    if (o.policy != NULL)
+        printf("; %zu pins of the policy served", res.pins);
     putchar('\n');
     return 0;
 }

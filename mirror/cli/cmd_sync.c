@@ -29,6 +29,10 @@ static const struct zu_opt sync_opts[] = {
     {"channel", required_argument, 'n', 0, "NAME",
      "only this channel's pointers and the releases they name (repeatable)"},
     {"keep", required_argument, 'k', 0, "N", "also the newest N releases of each component"},
+    {"policy", required_argument, 'p', 0, "URL|DIR",
+     "the enterprise policy repository: every release it pins is kept too"},
+    {"policy-root", required_argument, 'P', 0, "FILE",
+     "the policy repository's trusted root (needed with --policy)"},
     {"ca-file", required_argument, 'C', 0, "FILE", "CA certificates for an https upstream"},
     {"json", no_argument, 'j', 0, NULL,
      "print the report as JSON (docs/json-envelope.schema.json)"},
@@ -69,9 +73,20 @@ struct news {
     size_t n, cap;
 };
 
+struct pins {
+    struct {
+        struct zp_pin_ref ref;
+        enum zp_pin_state state;
+    } * v;
+    size_t n, cap;
+};
+
 struct notes {
     struct news added, removed;
+    struct pins pins;
 };
+
+static const char *const pin_states[] = {"kept", "unsigned", "not-mirrored"};
 
 static void
 note_path(struct news *nw, const char *path)
@@ -115,6 +130,33 @@ json_list(const struct news *nw)
     return a;
 }
 
+static void
+note_pin(void *opaque, const struct zp_pin_ref *p, enum zp_pin_state st)
+{
+    struct pins *pl = &((struct notes *)opaque)->pins;
+
+    /* a pin not noted is only missing from the report */
+    if (ZU_GROW(&pl->v, &pl->cap, pl->n + 1, ZP_PINS_MAX) != ZUPD_OK)
+        return;
+    pl->v[pl->n].ref = *p;
+    pl->v[pl->n].state = st;
+    pl->n++;
+}
+
+/* [{"pointer":..,"release":..,"version":..,"state":..}] */
+static json_t *
+json_pins(const struct pins *pl)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a != NULL && i < pl->n; i++)
+        json_array_append_new(a,
+                              json_pack("{s:s,s:s,s:s,s:s}", "pointer", pl->v[i].ref.pointer,
+                                        "release", pl->v[i].ref.manifest, "version",
+                                        pl->v[i].ref.version, "state", pin_states[pl->v[i].state]));
+    return a;
+}
+
 /* The report of one sync as one JSON object on stdout (--json), in the
  * envelope of every command (common/cli.c): "ok", and "error" on failure. */
 static void
@@ -141,6 +183,7 @@ print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
         {"targets_removed", r->targets_removed},
         {"blobs_removed", r->blobs_removed},
         {"bytes_removed", r->bytes_removed},
+        {"pins_kept", r->pins_kept},
     };
 
     for (size_t i = 0; doc != NULL && i < sizeof(n) / sizeof(n[0]); i++)
@@ -148,6 +191,7 @@ print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
     if (doc != NULL) {
         json_object_set_new(doc, "new_targets", json_list(&nw->added));
         json_object_set_new(doc, "removed_targets", json_list(&nw->removed));
+        json_object_set_new(doc, "pins", json_pins(&nw->pins));
     }
     zu_cli_json_print(doc);
 }
@@ -174,6 +218,9 @@ print_text(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
         printf("  new: %s\n", nw->added.v[i]);
     for (size_t i = 0; i < nw->removed.n; i++)
         printf("  removed: %s\n", nw->removed.v[i]);
+    for (size_t i = 0; i < nw->pins.n; i++)
+        printf("  pinned: %s (%s): %s\n", nw->pins.v[i].ref.manifest, nw->pins.v[i].ref.pointer,
+               pin_states[nw->pins.v[i].state]);
 }
 
 int
@@ -183,7 +230,7 @@ cmd_sync(int argc, char **argv)
     struct zp_sync_opts o;
     struct zp_sync_res r;
     struct zupd_ctx *ctx = NULL;
-    struct notes nw = {{NULL, 0, 0}, {NULL, 0, 0}};
+    struct notes nw = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
     char *end = NULL;
     unsigned long keep;
     char err[1024] = "";
@@ -230,6 +277,12 @@ cmd_sync(int argc, char **argv)
         case 'C':
             o.ca_file = optarg;
             break;
+        case 'p':
+            o.policy = optarg;
+            break;
+        case 'P':
+            o.policy_root = optarg;
+            break;
         case 'j':
             json = 1;
             break;
@@ -250,6 +303,13 @@ cmd_sync(int argc, char **argv)
         sync_usage(stderr);
         return EXIT_USAGE;
     }
+    if ((o.policy == NULL) != (o.policy_root == NULL)) {
+        fprintf(stderr, "zupd-mirror sync: %s\n",
+                o.policy != NULL ? "--policy needs the policy repository's trusted root "
+                                   "(--policy-root ROOT.json)"
+                                 : "--policy-root without --policy");
+        return EXIT_USAGE;
+    }
     o.upstream = argv[optind];
     o.dir = argv[optind + 1];
     o.components = comps;
@@ -265,6 +325,7 @@ cmd_sync(int argc, char **argv)
     o.ctx = ctx;
     o.on_new_target = note_target;
     o.on_removed_target = note_removed;
+    o.on_pin = note_pin;
     o.opaque = &nw;
     rc = zp_sync(&o, &r, err, sizeof(err));
     if (rc != ZUPD_OK)
@@ -275,6 +336,7 @@ cmd_sync(int argc, char **argv)
         print_text(&o, &r, &nw);
     news_free(&nw.added);
     news_free(&nw.removed);
+    free(nw.pins.v);
     if (rc != ZUPD_OK)
         fprintf(stderr,
                 "zupd-mirror: sync '%s' failed (it keeps serving its last good state): %s\n", o.dir,

@@ -318,6 +318,8 @@ struct zp_verify_res {
     size_t not_mirrored; /* targets a filtered mirror does not hold (its sync selection) */
     size_t blobs;
     uint64_t blob_bytes;
+    size_t pins;            /* pointers of the policy repository (zp_verify_pins) */
+    size_t pins_unservable; /* ... whose release this tree cannot serve */
 };
 
 /* Check the tree dir as a client would (lib's TUF client over a file
@@ -332,6 +334,27 @@ ZU_NODISCARD int zp_verify(const char *dir, const char *root_path, int64_t now, 
 /* zp_verify flags: a policy repository's channel pointers name releases
  * of the vendor's repository, so they are checked for form only. */
 #define ZP_VERIFY_POLICY 1u
+
+/* The pins of an enterprise policy repository to check against a mirror. */
+struct zp_verify_pins {
+    const char *policy;      /* the policy repository: URL or directory */
+    const char *policy_root; /* its trusted root */
+    const char *ca_file;     /* for https; NULL: the system's store */
+    /* called once per pin: rc ZUPD_OK when the tree serves its release
+     * (the vendor signs the manifest, the tree has it and every full blob
+     * it names, hashes checked), else the refusal and why; NULL ok */
+    void (*on_pin)(void *opaque, const char *pointer, const char *release, int rc, const char *why);
+    void *opaque;
+};
+
+/* zp_verify, and first every pin of the policy repository (read verified
+ * with its own root, repo/pins.h; a refusal fails closed) checked against
+ * the tree: each pin whose release the tree cannot serve is reported and
+ * counted in res->pins_unservable, and makes the result ZUPD_E_NOTFOUND
+ * when the tree itself verifies. pins NULL: exactly zp_verify. */
+ZU_NODISCARD int zp_verify_with_pins(const char *dir, const char *root_path, int64_t now,
+                                     unsigned flags, const struct zp_verify_pins *pins,
+                                     struct zp_verify_res *res, char *err, size_t cap);
 
 /* ------------------------------------------------------------ log */
 

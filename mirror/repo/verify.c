@@ -22,6 +22,7 @@
 #include "zu/fsio.h"
 #include "repo/fsops.h"
 #include "repo/layout.h"
+#include "repo/pins.h"
 #include "repo/repo.h"
 #include "repo/select.h"
 
@@ -470,10 +471,55 @@ check_blobs(int dfd, struct refs *refs, struct zp_verify_res *res, char *err, si
     return rc;
 }
 
+/* Can the tree serve the release pin names? The vendor signs its manifest
+ * (found through the delegations), the tree holds it (in its selection,
+ * when filtered) with the signed length and hashes, and every full blob it
+ * names, checked as check_blob does. Reported through p->on_pin. */
+static void
+check_pin(struct zupd_client *c, int dfd, const char *tbase, const struct zp_pin_ref *pin,
+          const struct zp_sel_set *sel, const struct zp_verify_pins *p, struct zp_verify_res *res)
+{
+    struct zp_verify_res scratch = {0};
+    struct refs refs = {0};
+    struct zupd_target t;
+    char why[1024] = "";
+    int rc;
+
+    rc = zupd_client_find_target(c, pin->manifest, &t, NULL, 0, why, sizeof(why));
+    if (rc == ZUPD_E_NOTFOUND)
+        zu_say(why, sizeof(why), "the vendor's metadata lists no release %s of '%s'", pin->version,
+               pin->component);
+    else if (rc == ZUPD_OK && sel != NULL && !zp_sel_set_has(sel, pin->manifest))
+        rc = zu_fail(why, sizeof(why), ZUPD_E_NOTFOUND,
+                     "not mirrored (the selection of zupd-mirror sync dropped it)");
+    if (rc == ZUPD_OK)
+        rc = check_target(c, dfd, tbase, pin->manifest, &refs, 0, &scratch, why, sizeof(why));
+    for (size_t i = 0; rc == ZUPD_OK && i < refs.n; i++)
+        if (refs.v[i].enc != 2)
+            rc = check_blob(dfd, &refs.v[i], why, sizeof(why));
+    res->pins++;
+    if (rc != ZUPD_OK)
+        res->pins_unservable++;
+    if (p->on_pin != NULL)
+        p->on_pin(p->opaque, pin->pointer, pin->manifest, rc, why);
+    for (size_t i = 0; i < refs.n; i++)
+        free(refs.v[i].file);
+    free(refs.v);
+}
+
 int
 zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
           struct zp_verify_res *res, char *err, size_t cap)
 {
+    return zp_verify_with_pins(dir, root_path, now, flags, NULL, res, err, cap);
+}
+
+int
+zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigned flags,
+                    const struct zp_verify_pins *pins, struct zp_verify_res *res, char *err,
+                    size_t cap)
+{
+    struct zp_pins pv = {0};
     struct zupd_transport_ops ops;
     struct zupd_transport *tr = NULL;
     char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32], tmp[PATH_MAX], why[512] = "";
@@ -554,6 +600,18 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
         goto out;
     }
     rc = ZUPD_OK;
+    if (pins != NULL) {
+        struct zp_pins_opts po = {.source = pins->policy,
+                                  .root_path = pins->policy_root,
+                                  .state_dirfd = -1,
+                                  .ca_file = pins->ca_file,
+                                  .now = now};
+        rc = zp_pins_load(&po, &pv, err, cap);
+        for (size_t i = 0; rc == ZUPD_OK && i < pv.n; i++)
+            check_pin(c, dfd, tbase, &pv.v[i], have_sel ? &sel : NULL, pins, res);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
     for (size_t i = 0; rc == ZUPD_OK && i < paths.n; i++) {
         if (have_sel && !zp_sel_set_has(&sel, paths.v[i])) {
             res->not_mirrored++;
@@ -564,7 +622,13 @@ zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
     if (rc != ZUPD_OK)
         goto out;
     rc = check_blobs(dfd, &refs, res, err, cap);
+    if (rc == ZUPD_OK && res->pins_unservable > 0)
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                     "%zu of the %zu pins of the policy repository '%s' name releases this tree "
+                     "cannot serve",
+                     res->pins_unservable, res->pins, pins->policy);
 out:
+    zp_pins_release(&pv);
     zp_sel_set_release(&sel);
     zupd_client_free(c);
     zupd_transport_free(tr);

@@ -410,6 +410,8 @@ sync_targets(struct sync *s)
         sel[i] = s->t[i].sel;
     }
     rc = zp_sel_choose(sel, paths, s->n_t, s->o->channels, s->o->n_channels, s->o->keep);
+    if (rc == ZUPD_OK)
+        zp_sync_pins_keep(s, sel); /* what the policy pins, whatever keep and channels say */
     for (size_t i = 0; rc == ZUPD_OK && i < s->n_t; i++) {
         s->t[i].sel.keep = sel[i].keep;
         if (!sel[i].keep)
@@ -678,6 +680,8 @@ sync_free(struct sync *s)
         free(s->roots[k]);
     free(s->roots);
     free(s->root_len);
+    zp_pins_release(&s->pins);
+    free(s->pin_state);
     free(s->base);
     free(s->mbase);
     free(s->tbase);
@@ -810,6 +814,8 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         }
     }
     rc = open_dirs(&s);
+    if (rc == ZUPD_OK)
+        rc = zp_sync_pins_load(&s); /* fails closed before anything is fetched */
     if (rc != ZUPD_OK)
         goto out;
     rc = open_upstream(&s, pinned, pinned_len);
@@ -839,6 +845,8 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         for (size_t i = 0; o->on_new_target != NULL && i < s.n_t; i++)
             if (s.t[i].staged)
                 o->on_new_target(o->opaque, s.t[i].path);
+        for (size_t i = 0; o->on_pin != NULL && i < s.pins.n; i++)
+            o->on_pin(o->opaque, &s.pins.v[i], s.pin_state[i]);
         /* DIR serves the new state; a failed removal leaves files that
          * the next sync removes */
         if (o->keep > 0 || o->n_channels > 0)

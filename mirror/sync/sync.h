@@ -11,6 +11,14 @@
 #include <zupd/common.h>
 
 #include "zu/internal.h"
+#include "repo/pins.h"
+
+/* What a sync did with one pin of the policy repository (--policy). */
+enum zp_pin_state {
+    ZP_PIN_KEPT = 0,    /* the pinned release is mirrored */
+    ZP_PIN_UNSIGNED,    /* the vendor's metadata lists no such release */
+    ZP_PIN_NOT_MIRRORED /* a component --component leaves out */
+};
 
 struct zp_sync_opts {
     const char *upstream;          /* base URL of the upstream tree (metadata/, targets/, blobs/) */
@@ -25,6 +33,12 @@ struct zp_sync_opts {
     const char *const *channels;
     size_t n_channels;
     unsigned keep;
+    /* the enterprise policy repository (URL or directory) and its trusted
+     * root: every release one of its channel pointers pins is kept,
+     * whatever channels and keep say; NULL: none. Its trusted metadata is
+     * kept in DIR/.zupd/sync-policy (started from policy_root). */
+    const char *policy;
+    const char *policy_root;
     const char *ca_file;  /* for https upstreams; NULL: the system's store */
     int64_t now;          /* 0: the clock */
     struct zupd_ctx *ctx; /* logging; NULL ok */
@@ -34,6 +48,9 @@ struct zp_sync_opts {
     /* after the switch, called with each target path removed from DIR
      * (retention); NULL ok */
     void (*on_removed_target)(void *opaque, const char *path);
+    /* after a successful commit, called with each pin of the policy
+     * repository and what the sync did with it; NULL ok */
+    void (*on_pin)(void *opaque, const struct zp_pin_ref *pin, enum zp_pin_state st);
     void *opaque;
 };
 
@@ -51,6 +68,7 @@ struct zp_sync_res {
     uint64_t requests;      /* HTTP requests to the upstream */
     uint64_t bytes_fetched; /* body bytes received from the upstream */
     uint64_t targets_removed, blobs_removed, bytes_removed; /* retention */
+    uint64_t pins, pins_kept; /* pointers of the policy repository; those whose release is kept */
 };
 
 /* Sync dir from the upstream (see docs/mirror.md, "Sync"): the upstream's

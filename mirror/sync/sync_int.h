@@ -20,6 +20,7 @@
 
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
+#define SYNC_POLICY_DIR ZP_STATE_DIR "/sync-policy"
 
 struct tgt {
     char *path;  /* TUF target path */
@@ -54,6 +55,8 @@ struct sync {
     uint8_t **roots; /* roots[k - 1]: bytes of k.root.json */
     size_t *root_len;
     uint64_t n_roots;
+    struct zp_pins pins;          /* the policy repository's pointers (--policy) */
+    enum zp_pin_state *pin_state; /* pin_state[i]: of pins.v[i] */
 };
 
 /* Refuse (ZUPD_E_ROLLBACK) when the timestamp the client trusts is older
@@ -65,6 +68,15 @@ ZU_NODISCARD int zp_sync_check_timestamp(struct sync *s);
  * root.json and timestamp.json (the switch). On failure the deferred
  * writes are discarded and err names the refusal. */
 ZU_NODISCARD int zp_sync_commit(struct sync *s);
+
+/* Read the policy repository's pins (o->policy), verified, into s->pins;
+ * fails closed with an error naming the policy repository. No-op without
+ * o->policy. (sync_pins.c) */
+ZU_NODISCARD int zp_sync_pins_load(struct sync *s);
+
+/* Mark kept, in sel[0..s->n_t) (the targets' selection, index for index),
+ * the manifest of every release a pin names, and note each pin's state. */
+void zp_sync_pins_keep(struct sync *s, struct zp_sel *sel);
 
 /* Retention, after the switch: remove every target file and blob of DIR
  * that the selection does not need; counts go to s->res. */
