@@ -95,6 +95,36 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     return rc;
 }
 
+/* The PIN of PKCS#11 token (when its URI has none): --pin-file, else
+ * ZUPD_PKCS11_PIN (taken out of the environment at startup), else the
+ * terminal. */
+static int
+get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
+{
+    const struct pass_src *src = opaque;
+    char prompt[ZP_P11_LABEL_MAX + 64], why[PATH_MAX + 160];
+    const char *v;
+    int rc;
+
+    (void)confirm;
+    buf[0] = '\0';
+    if (src->pin_file != NULL) {
+        rc = zp_pass_file_read(src->pin_file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    v = zp_pass_env("ZUPD_PKCS11_PIN");
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap)
+            return ZUPD_E_PASSPHRASE;
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%s': ", token);
+    return zp_pass_tty_read(prompt, buf, cap);
+}
+
 /* ------------------------------------------------------------ common options */
 
 enum {
@@ -125,7 +155,11 @@ enum {
     O_NOTE,
     O_VENDOR,
     O_JSON,
-    O_POLICY
+    O_POLICY,
+    O_P11MOD,
+    O_PINFILE,
+    O_PKCS11,
+    O_KEYTYPE
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -156,6 +190,10 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"vendor", required_argument, NULL, O_VENDOR},
                                          {"json", no_argument, NULL, O_JSON},
                                          {"policy", no_argument, NULL, O_POLICY},
+                                         {"pkcs11-module", required_argument, NULL, O_P11MOD},
+                                         {"pin-file", required_argument, NULL, O_PINFILE},
+                                         {"pkcs11", required_argument, NULL, O_PKCS11},
+                                         {"key-type", required_argument, NULL, O_KEYTYPE},
                                          {NULL, 0, NULL, 0}};
 
 bool
@@ -211,6 +249,7 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     memset(o, 0, sizeof(*o));
     o->repo = getenv("ZUPD_MIRROR_REPO") != NULL ? getenv("ZUPD_MIRROR_REPO") : ".";
     o->keys = getenv("ZUPD_MIRROR_KEYS");
+    o->pkcs11_module = getenv("ZUPD_PKCS11_MODULE");
     o->keep = -1;
     o->deltas = -1;
     o->zstd_level = -1;
@@ -312,6 +351,22 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
         case O_POLICY:
             o->policy = true;
             break;
+        case O_P11MOD:
+            o->pkcs11_module = optarg;
+            break;
+        case O_PINFILE:
+            o->pass.pin_file = optarg;
+            break;
+        case O_PKCS11:
+            if (!zp_p11_is_uri(optarg))
+                return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");
+            o->pkcs11_uri = optarg;
+            break;
+        case O_KEYTYPE:
+            if (strcmp(optarg, "ed25519") != 0 && strcmp(optarg, "ecdsa") != 0)
+                return zp_cmd_usage("--key-type wants ed25519 or ecdsa (P-256)");
+            o->key_type = optarg;
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, optarg))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -345,8 +400,17 @@ zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
     ro->now = zp_cmd_now();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
-    ro->pass.fn = get_pass;
-    ro->pass.opaque = &o->pass;
+    zp_cmd_pass(o, &ro->pass);
+}
+
+void
+zp_cmd_pass(struct common *o, struct zp_pass *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->fn = get_pass;
+    p->opaque = &o->pass;
+    p->pin_fn = get_pin;
+    p->pkcs11_module = o->pkcs11_module;
 }
 
 int
@@ -445,19 +509,30 @@ cmd_key(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind >= argc)
-        return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+        return zp_cmd_usage("usage: key generate NAME | import NAME --pkcs11 URI | list | show "
+                            "NAME | rotate ROLE");
     sub = argv[optind];
     dir = keys_dir(&o, kd, sizeof(kd));
-    if (strcmp(sub, "generate") == 0) {
-        struct zp_pass p = {get_pass, &o.pass};
+    if (strcmp(sub, "generate") == 0 || strcmp(sub, "import") == 0) {
+        bool gen = strcmp(sub, "generate") == 0;
         struct zp_kdf_cost cost;
         struct zp_keyinfo k;
-        if (optind + 2 != argc)
-            return zp_cmd_usage("usage: key generate NAME");
+        struct zp_pass p;
+        if (optind + 2 != argc || (!gen && o.pkcs11_uri == NULL))
+            return zp_cmd_usage("usage: key generate NAME [--pkcs11 URI [--key-type "
+                                "ed25519|ecdsa]] | key import NAME --pkcs11 URI");
+        zp_cmd_pass(&o, &p);
         zp_kdf_cost_env(&cost);
-        rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
+        if (o.pkcs11_uri != NULL)
+            rc = zp_key_pkcs11(dir, argv[optind + 1], o.pkcs11_uri, NULL, gen,
+                               o.key_type != NULL && strcmp(o.key_type, "ecdsa") == 0
+                                   ? ZP_P11_P256
+                                   : ZP_P11_ED25519,
+                               &p, &k, err, sizeof(err));
+        else
+            rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
         if (rc != ZUPD_OK)
-            return zp_cmd_fail(rc, "generate key", argv[optind + 1], err);
+            return zp_cmd_fail(rc, gen ? "generate key" : "import key", argv[optind + 1], err);
         printf("%s %s\n", k.keyid, k.path);
         return 0;
     }
@@ -468,13 +543,14 @@ cmd_key(int argc, char **argv)
         if (rc != ZUPD_OK)
             return zp_cmd_fail(rc, "list keys in", dir, NULL);
         for (size_t i = 0; i < n; i++)
-            printf("%-20s %s\n", v[i].name, v[i].keyid);
+            printf("%-20s %s%s%s\n", v[i].name, v[i].keyid, v[i].pkcs11_uri[0] ? " " : "",
+                   v[i].pkcs11_uri);
         free(v);
         return 0;
     }
     if (strcmp(sub, "show") == 0) {
         struct zp_keyinfo k;
-        char json[256];
+        char json[ZP_PUBJSON_MAX];
         if (optind + 2 != argc)
             return zp_cmd_usage("usage: key show NAME");
         rc = zp_key_by_name(dir, argv[optind + 1], &k);
@@ -504,7 +580,8 @@ cmd_key(int argc, char **argv)
         zp_repo_free(r);
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
-    return zp_cmd_usage("usage: key generate NAME | list | show NAME | rotate ROLE");
+    return zp_cmd_usage("usage: key generate NAME | import NAME --pkcs11 URI | list | show NAME | "
+                        "rotate ROLE");
 }
 
 static int
@@ -681,13 +758,17 @@ cmd_sign(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind + 1 != argc || o.keyfile == NULL)
-        return zp_cmd_usage("usage: sign ROLE-FILE --key KEYFILE");
-    p.fn = get_pass;
-    p.opaque = &o.pass;
+        return zp_cmd_usage("usage: sign ROLE-FILE --key KEYFILE|PKCS11-URI");
+    zp_cmd_pass(&o, &p);
     rc = zp_sign_file(argv[optind], o.keyfile, &p, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "sign", argv[optind], err);
-    printf("signed '%s' with '%s'\n", argv[optind], o.keyfile);
+    {
+        char shown[ZP_P11_URI_MAX]; /* a URI's pin-value is not printed */
+        if (zp_p11_uri_strip_pin(o.keyfile, shown, sizeof(shown)) != ZUPD_OK)
+            snprintf(shown, sizeof(shown), "%s", "the key");
+        printf("signed '%s' with '%s'\n", argv[optind], shown);
+    }
     return 0;
 }
 

@@ -20,7 +20,8 @@
 extern char **environ;
 
 #define ENV_PREFIX "ZUPD_PASSPHRASE"
-#define ENV_MAX 64 /* variables kept; more are still wiped and unset */
+#define ENV_PIN "ZUPD_PKCS11_PIN" /* the PIN of PKCS#11 tokens, taken as passphrases are */
+#define ENV_MAX 64                /* variables kept; more are still wiped and unset */
 
 static char *env_tab[ENV_MAX]; /* "NAME=VALUE", sodium_malloc */
 static size_t env_n;
@@ -30,6 +31,8 @@ is_pass_var(const char *e)
 {
     size_t n = sizeof(ENV_PREFIX) - 1;
 
+    if (strncmp(e, ENV_PIN "=", sizeof(ENV_PIN)) == 0)
+        return true;
     return strncmp(e, ENV_PREFIX, n) == 0 && (e[n] == '=' || e[n] == '_') && strchr(e, '=') != NULL;
 }
 

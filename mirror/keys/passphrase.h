@@ -10,14 +10,15 @@
 
 #include "zu/internal.h"
 
-/* Move every ZUPD_PASSPHRASE and ZUPD_PASSPHRASE_<NAME> variable out of the
+/* Move every ZUPD_PASSPHRASE, ZUPD_PASSPHRASE_<NAME> and ZUPD_PKCS11_PIN variable out of the
  * environment into sodium_malloc memory: the value bytes are wiped where
  * they were (so /proc/PID/environ no longer shows them) and the variable is
  * unset (so a program run later does not get it). Call first in main(),
  * before any thread starts. Idempotent. */
 void zp_pass_env_take(void);
 
-/* The value of variable name ("ZUPD_PASSPHRASE" or "ZUPD_PASSPHRASE_X")
+/* The value of variable name ("ZUPD_PASSPHRASE", "ZUPD_PASSPHRASE_X" or
+ * "ZUPD_PKCS11_PIN")
  * that zp_pass_env_take() took, or NULL. Borrowed, valid until exit. */
 const char *zp_pass_env(const char *name);
 

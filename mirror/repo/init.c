@@ -20,7 +20,7 @@
 static int
 add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
 {
-    char json[256];
+    char json[ZP_PUBJSON_MAX];
     int rc = zp_key_pubjson(k, json, sizeof(json));
 
     if (rc == ZUPD_OK)
@@ -47,7 +47,7 @@ static int
 make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
 {
     struct zupd_meta *avdb = r->m[ZP_R_AVDB];
-    char json[256];
+    char json[ZP_PUBJSON_MAX];
     size_t n = (size_t)1 << bits;
     int rc;
 

@@ -568,7 +568,7 @@ replace_keys(struct zupd_meta *m, const char *query, const char *edit,
     for (size_t i = 0; i < nk; i++)
         snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, query, i));
     for (size_t i = 0; i < n && rc == ZUPD_OK; i++) {
-        char json[256];
+        char json[ZP_PUBJSON_MAX];
         rc = zp_key_pubjson(&keys[i], json, sizeof(json));
         if (rc == ZUPD_OK)
             rc = zupd_meta_add_key(m, edit, (const uint8_t *)json, strlen(json), NULL, 0);

@@ -85,6 +85,8 @@ sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t le
         if (rc != ZUPD_OK)
             return rc;
         rc = zp_signer_sign(s, msg, len, sig, sizeof(sig));
+        if (rc != ZUPD_OK && zp_signer_error(s)[0] != '\0')
+            return zu_fail(err, cap, rc, "cannot sign '%s': %s", role, zp_signer_error(s));
         if (rc == ZUPD_OK)
             rc = zupd_meta_add_signature(doc, id, sig);
         if (rc != ZUPD_OK)
