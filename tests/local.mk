@@ -26,6 +26,9 @@ EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh
 TESTS += tests/integration/delta_compat.sh
+# keys in a PKCS#11 token (SoftHSM2): init, publish, promote, root rotation, errors
+TESTS += tests/integration/hsm.sh
+EXTRA_DIST += tests/integration/hsm.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

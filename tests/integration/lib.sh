@@ -8,7 +8,8 @@
 #              N failed" and exits 0 or 1)
 #   skipping   skip REASON (exit 77), need CMD... (skip when missing),
 #              skip_or_fail FLAG REASON (fail instead when $FLAG is 1: .ci/run
-#              sets ZUPD_TESTS_REQUIRE_* for what scripts/deps.sh installs),
+#              sets ZUPD_TESTS_REQUIRE_* for what scripts/deps.sh installs:
+#              NGINX, BSDIFF, FAKETIME, SYSTEMD, SOFTHSM),
 #              skip_part NAME REASON (a part of a test did not run: a
 #              "SKIP-PART:" line that scripts/test.sh counts as a skip)
 #   work dir   test_init PREFIX [BASE]: $work (= $tmp) made, and removed on
