@@ -79,12 +79,19 @@ policy_init(int argc, char **argv)
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
     io.config = o.cfg;
     io.config.policy = true;
+    if (o.pkcs11_module != NULL && o.pkcs11_module[0] == '/')
+        snprintf(io.config.pkcs11_module, sizeof(io.config.pkcs11_module), "%s", o.pkcs11_module);
+    io.same_passphrase = o.same_passphrase;
+    if (zp_kdf_cost_for(true, o.online_kdf, &io.online_cost) != ZUPD_OK ||
+        zp_kdf_cost_for(false, NULL, &io.offline_cost) != ZUPD_OK)
+        return zp_cmd_usage("--online-kdf wants interactive, moderate or sensitive");
     rc = zp_repo_init(&ro, &io, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
     printf("initialized policy repository '%s' (its own root: %u of %u keys); endpoints trust "
            "'%s/metadata/1.root.json' as their policy root\n",
            o.repo, io.root_threshold, io.root_keys, o.repo);
+    zp_cmd_custody(&o, io.root_keys);
     return 0;
 }
 

@@ -49,9 +49,11 @@ zp_cmd_usage(const char *msg)
 
 /* ------------------------------------------------------------ passphrases */
 
-/* The passphrase of key: --passphrase-file, else ZUPD_PASSPHRASE_<KEY>, else
- * ZUPD_PASSPHRASE (both taken out of the environment at startup by
- * zp_pass_env_take()), else the terminal. buf is sodium_malloc memory. */
+/* The passphrase of key: --passphrase-file, else the systemd credential
+ * passphrase-<KEY> or passphrase ($CREDENTIALS_DIRECTORY), else
+ * ZUPD_PASSPHRASE_<KEY>, else ZUPD_PASSPHRASE (both taken out of the
+ * environment at startup by zp_pass_env_take()), else the terminal. buf is
+ * sodium_malloc memory. */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
@@ -64,6 +66,16 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     buf[0] = '\0';
     if (src->file != NULL) {
         rc = zp_pass_file_read(src->file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    /* systemd credentials (LoadCredential=): passphrase-<KEY>, then passphrase */
+    snprintf(var, sizeof(var), "passphrase-%s", key);
+    rc = zp_pass_cred_read(var, buf, cap, why, sizeof(why));
+    if (rc == ZUPD_E_NOTFOUND)
+        rc = zp_pass_cred_read("passphrase", buf, cap, why, sizeof(why));
+    if (rc != ZUPD_E_NOTFOUND) {
         if (rc != ZUPD_OK)
             fprintf(stderr, "zupd-mirror: %s\n", why);
         return rc;
@@ -95,9 +107,9 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     return rc;
 }
 
-/* The PIN of PKCS#11 token (when its URI has none): --pin-file, else
- * ZUPD_PKCS11_PIN (taken out of the environment at startup), else the
- * terminal. */
+/* The PIN of PKCS#11 token (when its URI has none): --pin-file, else the
+ * systemd credential pkcs11-pin, else ZUPD_PKCS11_PIN (taken out of the
+ * environment at startup), else the terminal. */
 static int
 get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
 {
@@ -110,6 +122,12 @@ get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
     buf[0] = '\0';
     if (src->pin_file != NULL) {
         rc = zp_pass_file_read(src->pin_file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    rc = zp_pass_cred_read("pkcs11-pin", buf, cap, why, sizeof(why));
+    if (rc != ZUPD_E_NOTFOUND) {
         if (rc != ZUPD_OK)
             fprintf(stderr, "zupd-mirror: %s\n", why);
         return rc;
@@ -159,7 +177,10 @@ enum {
     O_P11MOD,
     O_PINFILE,
     O_PKCS11,
-    O_KEYTYPE
+    O_KEYTYPE,
+    O_SAMEPASS,
+    O_ONLINEKDF,
+    O_KDF
 };
 
 static const struct option longopts[] = {{"repo", required_argument, NULL, O_REPO},
@@ -194,6 +215,9 @@ static const struct option longopts[] = {{"repo", required_argument, NULL, O_REP
                                          {"pin-file", required_argument, NULL, O_PINFILE},
                                          {"pkcs11", required_argument, NULL, O_PKCS11},
                                          {"key-type", required_argument, NULL, O_KEYTYPE},
+                                         {"same-passphrase", no_argument, NULL, O_SAMEPASS},
+                                         {"online-kdf", required_argument, NULL, O_ONLINEKDF},
+                                         {"kdf", required_argument, NULL, O_KDF},
                                          {NULL, 0, NULL, 0}};
 
 bool
@@ -362,6 +386,21 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
                 return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");
             o->pkcs11_uri = optarg;
             break;
+        case O_SAMEPASS:
+            o->same_passphrase = true;
+            break;
+        case O_ONLINEKDF:
+        case O_KDF: {
+            struct zp_kdf_cost c;
+            if (zp_kdf_cost_for(true, optarg, &c) != ZUPD_OK)
+                return zp_cmd_usage("--kdf and --online-kdf want interactive, moderate or "
+                                    "sensitive");
+            if (ch == O_KDF)
+                o->kdf = optarg;
+            else
+                o->online_kdf = optarg;
+            break;
+        }
         case O_KEYTYPE:
             if (strcmp(optarg, "ed25519") != 0 && strcmp(optarg, "ecdsa") != 0)
                 return zp_cmd_usage("--key-type wants ed25519 or ecdsa (P-256)");
@@ -467,7 +506,7 @@ cmd_init(int argc, char **argv)
         return zp_cmd_usage(
             "usage: init DIR [--keys KEYDIR] [--root-keys N] [--root-threshold K] "
             "[--expires ROLE=DAYS]... [--avdb-bins B] [--deltas K] [--zstd-level L] "
-            "[--delta-level L]");
+            "[--delta-level L] [--same-passphrase] [--online-kdf LEVEL]");
     o.repo = argv[optind];
     zp_cmd_repo_opts(&o, &ro);
     memset(&io, 0, sizeof(io));
@@ -475,6 +514,14 @@ cmd_init(int argc, char **argv)
     io.root_threshold = o.root_threshold > 0 ? (unsigned)o.root_threshold : 1;
     io.avdb_bins = (unsigned)o.avdb_bins;
     io.config = o.cfg;
+    if (o.pkcs11_module != NULL && o.pkcs11_module[0] != '/')
+        return zp_cmd_usage("--pkcs11-module wants an absolute file name");
+    if (o.pkcs11_module != NULL) /* the repository's module from now on (config.json) */
+        snprintf(io.config.pkcs11_module, sizeof(io.config.pkcs11_module), "%s", o.pkcs11_module);
+    io.same_passphrase = o.same_passphrase;
+    if (zp_kdf_cost_for(true, o.online_kdf, &io.online_cost) != ZUPD_OK ||
+        zp_kdf_cost_for(false, NULL, &io.offline_cost) != ZUPD_OK)
+        return zp_cmd_usage("--online-kdf wants interactive, moderate or sensitive");
     if (o.deltas >= 0)
         io.config.deltas = (unsigned)o.deltas;
     if (o.zstd_level > 0)
@@ -486,7 +533,56 @@ cmd_init(int argc, char **argv)
         return zp_cmd_fail(rc, "initialize", o.repo, err);
     printf("initialized repository '%s' (root: %u of %u keys)\n", o.repo, io.root_threshold,
            io.root_keys);
+    zp_cmd_custody(&o, io.root_keys);
     return 0;
+}
+
+/* one line of zp_cmd_custody; *in_off: a key file under off */
+static void
+custody_line(const char *dir, const char *name, const char *off, bool *in_off)
+{
+    struct zp_keyinfo k;
+
+    if (zp_key_by_name(dir, name, &k) != ZUPD_OK)
+        return;
+    printf("  %-12s %s\n", name, k.pkcs11_uri[0] ? k.pkcs11_uri : k.path);
+    if (k.pkcs11_uri[0] == '\0' && strncmp(k.path, off, strlen(off)) == 0)
+        *in_off = true;
+}
+
+/* After init: where each key is, and which must go offline. */
+void
+zp_cmd_custody(const struct common *o, unsigned root_keys)
+{
+    static const enum zp_role roles[] = {ZP_R_TARGETS, ZP_R_PRODUCTS, ZP_R_SNAPSHOT, ZP_R_TIMESTAMP,
+                                         ZP_R_AVDB};
+    char kd[4096], name[32], off[4200];
+    const char *dir = o->keys;
+    bool in_off = false, ignored = false;
+
+    if (dir == NULL) {
+        snprintf(kd, sizeof(kd), "%s/../keys", o->repo);
+        dir = kd;
+    }
+    snprintf(off, sizeof(off), "%s/" ZP_KEYS_OFFLINE "/", dir);
+    printf("offline keys (root, targets, products):\n");
+    for (unsigned i = 1; i <= root_keys; i++) {
+        snprintf(name, sizeof(name), "root-%u", i);
+        custody_line(dir, name, off, &in_off);
+    }
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (!zp_role_online(roles[i]))
+            custody_line(dir, zp_role_name(roles[i]), off, &in_off);
+    printf("online keys (snapshot, timestamp, avdb: unlocked unattended on this host by "
+           "publish, promote and refresh):\n");
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (zp_role_online(roles[i]))
+            custody_line(dir, zp_role_name(roles[i]), off, &ignored);
+    if (in_off)
+        printf("move '%s' to offline storage now: publish and refresh need only the online "
+               "keys; root, targets and products are signed where the offline keys are "
+               "(zupd-mirror stage, sign, import; refresh --offline)\n",
+               off);
 }
 
 static const char *
@@ -522,7 +618,8 @@ cmd_key(int argc, char **argv)
             return zp_cmd_usage("usage: key generate NAME [--pkcs11 URI [--key-type "
                                 "ed25519|ecdsa]] | key import NAME --pkcs11 URI");
         zp_cmd_pass(&o, &p);
-        zp_kdf_cost_env(&cost);
+        if (zp_kdf_cost_for(false, o.kdf, &cost) != ZUPD_OK)
+            return zp_cmd_usage("--kdf wants interactive, moderate or sensitive");
         if (o.pkcs11_uri != NULL)
             rc = zp_key_pkcs11(dir, argv[optind + 1], o.pkcs11_uri, NULL, gen,
                                o.key_type != NULL && strcmp(o.key_type, "ecdsa") == 0
@@ -570,7 +667,10 @@ cmd_key(int argc, char **argv)
         rc = zp_cmd_open(&o, "rotate keys of", &r);
         if (rc != 0)
             return rc;
-        zp_kdf_cost_env(&cost);
+        if (zp_kdf_cost_for(zp_role_online(role), o.kdf, &cost) != ZUPD_OK) {
+            zp_repo_free(r);
+            return zp_cmd_usage("--kdf wants interactive, moderate or sensitive");
+        }
         rc = zp_rotate(r, role, o.key_names, o.n_key_names, (uint64_t)o.threshold, &cost, err,
                        sizeof(err));
         if (rc == ZUPD_OK)

@@ -101,17 +101,14 @@ cmp_info(const void *a, const void *b)
     return strcmp(((const struct zp_keyinfo *)a)->name, ((const struct zp_keyinfo *)b)->name);
 }
 
-int
-zp_keys_list(const char *dir, struct zp_keyinfo **out, size_t *n)
+/* the key files of one directory appended to v[0..*cnt) */
+static int
+list_dir(const char *dir, struct zp_keyinfo **v, size_t *cnt, size_t *cap)
 {
-    struct zp_keyinfo *v = NULL;
-    size_t cnt = 0, cap = 0;
     struct dirent *de;
     DIR *d;
     int rc = ZUPD_OK;
 
-    *out = NULL;
-    *n = 0;
     d = opendir(dir);
     if (d == NULL)
         return errno == ENOENT ? ZUPD_OK : zu_errno_to_err(errno);
@@ -125,13 +122,33 @@ zp_keys_list(const char *dir, struct zp_keyinfo **out, size_t *n)
         name[l - 4] = '\0';
         if (!zupd_name_is_safe(name))
             continue;
-        rc = ZU_GROW(&v, &cap, cnt + 1, KEYS_LIST_MAX);
+        rc = ZU_GROW(v, cap, *cnt + 1, KEYS_LIST_MAX);
         if (rc != ZUPD_OK)
             break;
-        if (read_info(dir, name, &v[cnt]) == ZUPD_OK)
-            cnt++;
+        if (read_info(dir, name, &(*v)[*cnt]) == ZUPD_OK)
+            (*cnt)++;
     }
     closedir(d);
+    return rc;
+}
+
+int
+zp_keys_list(const char *dir, struct zp_keyinfo **out, size_t *n)
+{
+    static const char *const sub[] = {"", "/" ZP_KEYS_ONLINE, "/" ZP_KEYS_OFFLINE};
+    struct zp_keyinfo *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = ZUPD_OK;
+
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; rc == ZUPD_OK && i < sizeof(sub) / sizeof(sub[0]); i++) {
+        char d[4096];
+        if ((size_t)snprintf(d, sizeof(d), "%s%s", dir, sub[i]) >= sizeof(d))
+            rc = ZUPD_E_TOOBIG;
+        else
+            rc = list_dir(d, &v, &cnt, &cap);
+    }
     if (rc != ZUPD_OK) {
         free(v);
         return rc;
@@ -166,9 +183,19 @@ zp_key_find(const char *dir, const char *keyid, struct zp_keyinfo *out)
 int
 zp_key_by_name(const char *dir, const char *name, struct zp_keyinfo *out)
 {
+    static const char *const sub[] = {ZP_KEYS_ONLINE, ZP_KEYS_OFFLINE};
+    int rc;
+
     if (!zupd_name_is_safe(name))
         return ZUPD_E_MISUSE;
-    return read_info(dir, name, out);
+    rc = read_info(dir, name, out);
+    for (size_t i = 0; rc == ZUPD_E_NOTFOUND && i < sizeof(sub) / sizeof(sub[0]); i++) {
+        char d[4096];
+        if ((size_t)snprintf(d, sizeof(d), "%s/%s", dir, sub[i]) >= sizeof(d))
+            return ZUPD_E_TOOBIG;
+        rc = read_info(d, name, out);
+    }
+    return rc;
 }
 
 static json_t *
@@ -208,6 +235,30 @@ zp_kdf_cost_env(struct zp_kdf_cost *out)
     struct zp_kdf_cost dflt = ZP_KDF_COST_DEFAULT, min = ZP_KDF_COST_MIN;
 
     *out = (e != NULL && strcmp(e, "min") == 0) ? min : dflt;
+}
+
+int
+zp_kdf_cost_for(bool online, const char *level, struct zp_kdf_cost *out)
+{
+    static const struct {
+        const char *name;
+        struct zp_kdf_cost cost;
+    } levels[] = {
+        {"interactive", {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE}},
+        {"moderate", {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE}},
+        {"sensitive", {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE}},
+    };
+    const char *e = getenv("ZUPD_KDF_COST");
+    struct zp_kdf_cost min = ZP_KDF_COST_MIN;
+
+    if (level == NULL)
+        level = online ? "interactive" : "moderate";
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strcmp(level, levels[i].name) == 0) {
+            *out = (e != NULL && strcmp(e, "min") == 0) ? min : levels[i].cost;
+            return ZUPD_OK;
+        }
+    return ZUPD_E_MISUSE;
 }
 
 int

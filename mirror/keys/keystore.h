@@ -41,12 +41,20 @@ struct zp_pass {
     const char *pkcs11_module;
 };
 
-/* Every key file of dir, sorted by name. Ownership: *out new, free().
- * A missing directory is an empty list. */
+/* The custody layout made by init: offline keys (root, targets, products)
+ * in KEYDIR/offline, online keys (snapshot, timestamp, avdb) in
+ * KEYDIR/online. Listing and lookups search KEYDIR itself, then these two,
+ * so a key directory of the earlier flat layout keeps working. */
+#define ZP_KEYS_ONLINE "online"
+#define ZP_KEYS_OFFLINE "offline"
+
+/* Every key file of dir (and its online/ and offline/), sorted by name.
+ * Ownership: *out new, free(). A missing directory is an empty list. */
 ZU_NODISCARD int zp_keys_list(const char *dir, struct zp_keyinfo **out, size_t *n);
 /* The key file of dir holding keyid; ZUPD_E_NOTFOUND when none. */
 ZU_NODISCARD int zp_key_find(const char *dir, const char *keyid, struct zp_keyinfo *out);
-/* The key file dir/<name>.key; ZUPD_E_NOTFOUND when missing. */
+/* The key file dir/<name>.key (else in online/ or offline/);
+ * ZUPD_E_NOTFOUND when missing. */
 ZU_NODISCARD int zp_key_by_name(const char *dir, const char *name, struct zp_keyinfo *out);
 /* The TUF public key object of k (JSON) into buf (ZP_PUBJSON_MAX bytes
  * hold any). */
@@ -78,5 +86,12 @@ ZU_NODISCARD int zp_key_unlock(const struct zp_keyinfo *k, const struct zp_pass 
 /* KDF cost for new keys: ZUPD_KDF_COST=min in the environment selects the
  * minimum (tests only), otherwise the default. */
 void zp_kdf_cost_env(struct zp_kdf_cost *out);
+
+/* KDF cost of a new key: ZUPD_KDF_COST=min (tests) wins; else level, one
+ * of libsodium's named levels "interactive" (64 MiB, 2 passes), "moderate"
+ * (256 MiB, 3) or "sensitive" (1 GiB, 4); else "interactive" for an online
+ * key (a timer unlocks it every hour) and "moderate" for an offline one.
+ * ZUPD_E_MISUSE for an unknown level. */
+ZU_NODISCARD int zp_kdf_cost_for(bool online, const char *level, struct zp_kdf_cost *out);
 
 #endif

@@ -31,6 +31,17 @@ const char *zp_pass_env(const char *name);
 ZU_NODISCARD int zp_pass_file_read(const char *path, char *buf, size_t cap, char *why,
                                    size_t why_cap);
 
+/* The systemd credential name (LoadCredential=NAME:PATH), read from
+ * $CREDENTIALS_DIRECTORY/NAME into buf as zp_pass_file_read does. systemd
+ * makes that directory private to the unit (a ramfs the unit's user alone
+ * may read, files mode 0400, owned by root with an ACL for the user, or by
+ * the user): so the owner may be root or the caller, and the file must be
+ * closed to others; a symlink is refused. ZUPD_E_NOTFOUND (why empty)
+ * when CREDENTIALS_DIRECTORY is unset or has no NAME; other errors as
+ * zp_pass_file_read. */
+ZU_NODISCARD int zp_pass_cred_read(const char *name, char *buf, size_t cap, char *why,
+                                   size_t why_cap);
+
 /* Ask on /dev/tty with prompt, echo off; one line into buf[0..cap) as
  * above. ZUPD_E_PASSPHRASE when there is no terminal or the line is empty. */
 ZU_NODISCARD int zp_pass_tty_read(const char *prompt, char *buf, size_t cap);

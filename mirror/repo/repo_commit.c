@@ -39,6 +39,8 @@ unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *e
     rc = ZU_GROW(&r->keys, &cap_keys, r->n_keys + 1, ZP_UNLOCKED_MAX);
     if (rc != ZUPD_OK)
         return rc;
+    if (k.pkcs11_uri[0] != '\0' && r->cfg.pkcs11_module[0] != '\0')
+        snprintf(k.pkcs11_module, sizeof(k.pkcs11_module), "%s", r->cfg.pkcs11_module);
     rc = zp_key_unlock(&k, &r->pass, s, err, cap);
     if (rc != ZUPD_OK)
         return rc;

@@ -92,15 +92,19 @@ check "... saying so" "$(cat "$work/err")" "already has a key 'root-1'"
 # the token's
 ZUPD_PKCS11_PIN=1234
 export ZUPD_PKCS11_PIN
-step "init with root, targets and products in the token" "$M" init "$R" --keys "$K" $P11
+step "init with root, targets and products in the token" "$M" init "$R" --keys "$K" $P11 --same-passphrase
 grep -q '"keytype": *"ecdsa"' "$R/metadata/1.root.json" && ok "root lists the P-256 targets key" ||
     bad "root lists the P-256 targets key"
 mkdir -p "$tmp/v1/bin" "$tmp/v2/bin"
 printf '#!/bin/sh\necho v1\n' >"$tmp/v1/bin/app"
 printf '#!/bin/sh\necho v2\n' >"$tmp/v2/bin/app"
 chmod 755 "$tmp/v1/bin/app" "$tmp/v2/bin/app"
-step "publish 1.0 (products signed in the token)" "$M" publish product 1.0 "$tmp/v1" -C "$R" \
-    --keys "$K" $P11
+grep -q "\"pkcs11_module\": \"$MODULE\"" "$R/.zupd/config.json" &&
+    ok "init records the module in the repository config" || bad "no pkcs11_module in config.json"
+# the repository's module comes before the one a key reference recorded
+sed -i "s|\"module\": \".*\"|\"module\": \"$tmp/moved.so\"|" "$K/products.key"
+step "publish 1.0 (products signed in the token; module from config.json)" \
+    "$M" publish product 1.0 "$tmp/v1" -C "$R" --keys "$K"
 step "promote 1.0" "$M" promote product 1.0 --channel stable -C "$R" --keys "$K" $P11
 step "verify the repository" "$M" verify "$R"
 

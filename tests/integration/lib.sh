@@ -343,7 +343,7 @@ serve_tree() {
 
 # init_repo: a vendor repository in $work/repo, its keys in $work/keys
 init_repo() {
-    "$MIRROR" init "$work/repo" --keys "$work/keys" >"$work/init.log" 2>&1 || {
+    "$MIRROR" init "$work/repo" --keys "$work/keys" --same-passphrase >"$work/init.log" 2>&1 || {
         cat "$work/init.log"
         return 1
     }
