@@ -7,6 +7,8 @@ LIBZUPDPUB_SRC += mirror/keys/signer.h
 LIBZUPDPUB_SRC += mirror/keys/signer.c
 LIBZUPDPUB_SRC += mirror/keys/notesign.h
 LIBZUPDPUB_SRC += mirror/keys/notesign.c
+LIBZUPDPUB_SRC += mirror/keys/pkcs11.h
+LIBZUPDPUB_SRC += mirror/keys/pkcs11.c
 LIBZUPDPUB_SRC += mirror/repo/fsops.h
 LIBZUPDPUB_SRC += mirror/repo/fsops.c
 LIBZUPDPUB_SRC += mirror/keys/keystore.h
@@ -56,9 +58,9 @@ LIBZUPDPUB_SRC += mirror/repo/pins.h
 LIBZUPDPUB_SRC += mirror/repo/pins.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \
-	$(JANSSON_CFLAGS) $(MHD_CFLAGS)
+	$(JANSSON_CFLAGS) $(MHD_CFLAGS) $(PKCS11_CFLAGS)
 LIBZUPDPUB_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) \
-	$(DIVSUFSORT_LIBS) $(BZ2_LIBS) -lpthread
+	$(DIVSUFSORT_LIBS) $(BZ2_LIBS) $(DL_LIBS) -lpthread
 
 noinst_LTLIBRARIES += mirror/libzupdpub.la
 mirror_libzupdpub_la_SOURCES = $(LIBZUPDPUB_SRC)

@@ -71,7 +71,7 @@ printf 'second release' | dd of="$w/v2/bin/app" bs=1 seek=1000 conv=notrunc 2>/d
 echo 1.0 >"$w/v1/VERSION"
 echo 2.0 >"$w/v2/VERSION"
 M=/usr/bin/zupd-mirror
-$M init "$w/repo" --keys "$w/keys" >"$w/init.log" 2>&1 || fail "zupd-mirror init"
+$M init "$w/repo" --keys "$w/keys" --same-passphrase >"$w/init.log" 2>&1 || fail "zupd-mirror init"
 $M publish product 1.0 "$w/v1" -C "$w/repo" --keys "$w/keys" >"$w/publish.log" 2>&1 &&
     $M promote product 1.0 --channel stable -C "$w/repo" --keys "$w/keys" >"$w/promote.log" 2>&1 ||
     fail "zupd-mirror publish/promote 1.0"

@@ -47,7 +47,7 @@ export ZUPD_PASSPHRASE=demo-only-passphrase
 m() { c=$1; shift; run "$MIRROR" "$c" "$@" -C "$work/vendor" --keys "$work/keys"; }
 
 say "1. a vendor repository with a fresh Zurich root key"
-run $MIRROR init "$work/vendor" --keys "$work/keys"
+run $MIRROR init "$work/vendor" --keys "$work/keys" --same-passphrase
 ls "$work/keys"
 
 say "2. releases: product 1.0 and 1.1, AV database 2026112301..03"
@@ -127,7 +127,7 @@ cat "$work/endpoint/opt-product/VERSION"
 say "7. an enterprise holds its fleet: a policy repository with its own root"
 # the enterprise's own small TUF repository, holding channel pointers only
 p() { c=$1; shift; run "$MIRROR" policy "$c" "$@" -C "$work/policy" --keys "$work/policy-keys"; }
-run "$MIRROR" policy init "$work/policy" --keys "$work/policy-keys"
+run "$MIRROR" policy init "$work/policy" --keys "$work/policy-keys" --same-passphrase
 pport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 "$MIRROR" serve "$work/policy" --listen "127.0.0.1:$pport" >"$work/policy-serve.log" 2>&1 &
 policy_pid=$!

@@ -35,7 +35,7 @@ for v in old new; do
     R=$W/$v
     mkdir -p "$R"
     [ -d "$W/keys" ] && cp -a "$W/keys" "$R/keys"
-    "$B" init "$R/repo" --keys "$R/keys" --avdb-bins 2 >/dev/null
+    "$B" init "$R/repo" --keys "$R/keys" --same-passphrase --avdb-bins 2 >/dev/null
     [ -d "$W/keys" ] || cp -a "$R/keys" "$W/keys" # the new build signs with the same keys
     "$B" publish app 1.0 "$in" -C "$R/repo" --keys "$R/keys" --source-revision git:1 \
         --builder ci >/dev/null

@@ -40,6 +40,9 @@ EXTRA_DIST += tests/integration/cli_help.sh
 # the first messages: passphrase, configuration path, init, promote's role
 TESTS += tests/integration/cli_messages.sh
 EXTRA_DIST += tests/integration/cli_messages.sh
+# keys in a PKCS#11 token (SoftHSM2): init, publish, promote, root rotation, errors
+TESTS += tests/integration/hsm.sh
+EXTRA_DIST += tests/integration/hsm.sh
 EXTRA_DIST += tests/integration/delta_compat.sh tests/bench
 
 # LD_PRELOAD shim for the crash tests: SIGKILL at the Nth file-system change

@@ -115,7 +115,7 @@ int
 cmd_audit(int argc, char **argv)
 {
     struct zp_audit_opts o = {.out_dir = "."};
-    struct zp_pass pass = {get_pass, NULL};
+    struct zp_pass pass = {.fn = get_pass, .opaque = NULL}; /* file keys; no token yet */
     struct zp_audit_res res;
     struct zp_audit_src src;
     struct src_dir sd = {-1};

@@ -14,7 +14,8 @@
 #define ERR_CAP 1024
 
 struct pass_src {
-    const char *file;
+    const char *file;     /* --passphrase-file */
+    const char *pin_file; /* --pin-file: PINs of PKCS#11 tokens */
 };
 
 struct common {
@@ -41,6 +42,12 @@ struct common {
     const char *name;
     const char *vkey;                 /* log verify --vkey */
     const char *policy, *policy_root; /* verify: the policy repository whose pins to check */
+    const char *pkcs11_module;        /* --pkcs11-module, else ZUPD_PKCS11_MODULE */
+    const char *pkcs11_uri;           /* key generate/import --pkcs11 URI */
+    const char *key_type;             /* key generate --key-type ed25519|ecdsa */
+    const char *kdf;                  /* key generate/rotate --kdf LEVEL */
+    const char *online_kdf;           /* init --online-kdf LEVEL */
+    bool same_passphrase;             /* init --same-passphrase */
     bool rollback, force, offline, list, json, policy_tree, stage;
     struct zp_config cfg;
 };
@@ -51,6 +58,11 @@ int zp_cmd_parse(int argc, char **argv, struct common *o);
 /* Open and lock o->repo; reports a failure and returns its exit code. */
 int zp_cmd_open(struct common *o, const char *what, struct zp_repo **r);
 void zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro);
+/* After init: the keys, online and offline, and which directory must go
+ * offline (stdout). */
+void zp_cmd_custody(const struct common *o, unsigned root_keys);
+/* The passphrase and PIN sources of o (for commands without a repository). */
+void zp_cmd_pass(struct common *o, struct zp_pass *p);
 /* --role (default products); reports a bad value. */
 int zp_cmd_role(const struct common *o, enum zp_role *role);
 /* "zupd-mirror: cannot WHAT 'SUBJECT': ERR" on stderr; returns 10 + rc. */

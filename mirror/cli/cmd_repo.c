@@ -91,9 +91,11 @@ zp_cmd_print(const struct common *o, json_t *fields, const char *fmt, ...)
 
 /* ------------------------------------------------------------ passphrases */
 
-/* The passphrase of key: --passphrase-file, else ZUPD_PASSPHRASE_<KEY>, else
- * ZUPD_PASSPHRASE (both taken out of the environment at startup by
- * zp_pass_env_take()), else the terminal. buf is sodium_malloc memory. */
+/* The passphrase of key: --passphrase-file, else the systemd credential
+ * passphrase-<KEY> or passphrase ($CREDENTIALS_DIRECTORY), else
+ * ZUPD_PASSPHRASE_<KEY>, else ZUPD_PASSPHRASE (both taken out of the
+ * environment at startup by zp_pass_env_take()), else the terminal. buf is
+ * sodium_malloc memory. */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
@@ -106,6 +108,16 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     buf[0] = '\0';
     if (src->file != NULL) {
         rc = zp_pass_file_read(src->file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    /* systemd credentials (LoadCredential=): passphrase-<KEY>, then passphrase */
+    snprintf(var, sizeof(var), "passphrase-%s", key);
+    rc = zp_pass_cred_read(var, buf, cap, why, sizeof(why));
+    if (rc == ZUPD_E_NOTFOUND)
+        rc = zp_pass_cred_read("passphrase", buf, cap, why, sizeof(why));
+    if (rc != ZUPD_E_NOTFOUND) {
         if (rc != ZUPD_OK)
             fprintf(stderr, "zupd-mirror: %s\n", why);
         return rc;
@@ -151,6 +163,42 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     return rc;
 }
 
+/* The PIN of PKCS#11 token (when its URI has none): --pin-file, else the
+ * systemd credential pkcs11-pin, else ZUPD_PKCS11_PIN (taken out of the
+ * environment at startup), else the terminal. */
+static int
+get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
+{
+    const struct pass_src *src = opaque;
+    char prompt[ZP_P11_LABEL_MAX + 64], why[PATH_MAX + 160];
+    const char *v;
+    int rc;
+
+    (void)confirm;
+    buf[0] = '\0';
+    if (src->pin_file != NULL) {
+        rc = zp_pass_file_read(src->pin_file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    rc = zp_pass_cred_read("pkcs11-pin", buf, cap, why, sizeof(why));
+    if (rc != ZUPD_E_NOTFOUND) {
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    v = zp_pass_env("ZUPD_PKCS11_PIN");
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap)
+            return ZUPD_E_PASSPHRASE;
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%s': ", token);
+    return zp_pass_tty_read(prompt, buf, cap);
+}
+
 /* ------------------------------------------------------------ common options */
 
 enum {
@@ -186,7 +234,14 @@ enum {
     O_POLICY_TREE,
     O_NAME,
     O_STAGE,
-    O_VKEY
+    O_VKEY,
+    O_P11MOD,
+    O_PINFILE,
+    O_PKCS11,
+    O_KEYTYPE,
+    O_SAMEPASS,
+    O_ONLINEKDF,
+    O_KDF
 };
 
 /* Every option of the repository commands, once; each command's table
@@ -228,7 +283,15 @@ enum {
         "root signatures needed (1..32, default 1)")
 #define O_KEY_ OPT("key", required_argument, O_KEY, 0, "NAME", "a key (repeat for several)")
 
-static const struct zu_opt repo_common[] = {O_REPO_, O_KEYS_, O_PASSFILE_, O_JSON_, ZU_OPT_END};
+#define O_P11MOD_                                                                                  \
+    OPT("pkcs11-module", required_argument, O_P11MOD, 0, "PATH",                                   \
+        "the PKCS#11 module for token keys (else $ZUPD_PKCS11_MODULE, the config's)")
+#define O_PINFILE_                                                                                 \
+    OPT("pin-file", required_argument, O_PINFILE, 0, "FILE",                                       \
+        "read a token's PIN from FILE (else the URI, $ZUPD_PKCS11_PIN, the terminal)")
+
+static const struct zu_opt repo_common[] = {O_REPO_,   O_KEYS_,    O_PASSFILE_, O_JSON_,
+                                            O_P11MOD_, O_PINFILE_, ZU_OPT_END};
 static const struct zu_opt init_opts[] = {
     O_ROOTKEYS_,
     O_ROOTTHR_,
@@ -237,12 +300,22 @@ static const struct zu_opt init_opts[] = {
     O_DELTAS_,
     OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
     O_DLEVEL_,
+    OPT("same-passphrase", no_argument, O_SAMEPASS, 0, NULL,
+        "allow one passphrase for the online and the offline keys"),
+    OPT("online-kdf", required_argument, O_ONLINEKDF, 0, "LEVEL",
+        "Argon2id cost of the online keys: interactive (default), moderate, sensitive"),
     ZU_OPT_END};
 static const struct zu_opt key_opts[] = {
     O_KEY_,
     OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs (rotate)"),
     OPT("name", required_argument, O_NAME, 0, "NAME",
         "the name of a key someone else holds (add), shown by key list"),
+    OPT("pkcs11", required_argument, O_PKCS11, 0, "URI",
+        "generate or import the key in a PKCS#11 token (RFC 7512 URI)"),
+    OPT("key-type", required_argument, O_KEYTYPE, 0, "TYPE",
+        "generate: ed25519 (default) or ecdsa (P-256)"),
+    OPT("kdf", required_argument, O_KDF, 0, "LEVEL",
+        "generate/rotate: Argon2id cost interactive, moderate or sensitive"),
     ZU_OPT_END};
 static const struct zu_opt publish_opts[] = {
     O_ROLE_,
@@ -292,6 +365,10 @@ static const struct zu_opt policy_opts[] = {
     OPT("note", required_argument, O_NOTE, 0, "TEXT", "why (shown by zupd status)"),
     OPT("vendor", required_argument, O_VENDOR, 0, "DIR",
         "the vendor's repository, to check the version and its floor"),
+    OPT("same-passphrase", no_argument, O_SAMEPASS, 0, NULL,
+        "init: allow one passphrase for the online and the offline keys"),
+    OPT("online-kdf", required_argument, O_ONLINEKDF, 0, "LEVEL",
+        "init: Argon2id cost of the online keys (interactive, moderate, sensitive)"),
     ZU_OPT_END};
 static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
 static const struct zu_opt log_opts[] = {
@@ -306,7 +383,8 @@ static const struct zu_opt log_opts[] = {
 static const struct zu_cmd repo_cmds[] = {
     CMD("init", "DIR", "create a repository and its keys", init_opts),
     CMD("key",
-        "generate NAME\nlist\nshow NAME\nrotate ROLE [--key NAME]... [--threshold K]\nadd ROLE "
+        "generate NAME [--pkcs11 URI]\nimport NAME --pkcs11 URI\nlist\nshow NAME\nrotate ROLE "
+        "[--key NAME]... [--threshold K]\nadd ROLE "
         "PUBKEYFILE --name NAME\nremove ROLE KEYID|NAME\nthreshold ROLE N",
         "signing keys: make one, list them, show a public key, give a role new keys, add or "
         "remove a key someone else holds, set a role's threshold",
@@ -358,6 +436,11 @@ static const struct zu_opt all_opts[] = {
     OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "for this long"),
     OPT("note", required_argument, O_NOTE, 0, "TEXT", "why"),
     OPT("vendor", required_argument, O_VENDOR, 0, "DIR", "the vendor's repository"),
+    OPT("pkcs11", required_argument, O_PKCS11, 0, "URI", "a key in a PKCS#11 token"),
+    OPT("key-type", required_argument, O_KEYTYPE, 0, "TYPE", "ed25519 or ecdsa"),
+    OPT("kdf", required_argument, O_KDF, 0, "LEVEL", "Argon2id cost"),
+    OPT("same-passphrase", no_argument, O_SAMEPASS, 0, NULL, "one passphrase for all keys"),
+    OPT("online-kdf", required_argument, O_ONLINEKDF, 0, "LEVEL", "online keys' Argon2id cost"),
     ZU_OPT_END};
 static struct zu_cmd any_cmd = {"zupd-mirror", "", "", NULL, all_opts, repo_common, NULL};
 
@@ -428,6 +511,7 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     memset(o, 0, sizeof(*o));
     o->repo = getenv("ZUPD_MIRROR_REPO") != NULL ? getenv("ZUPD_MIRROR_REPO") : ".";
     o->keys = getenv("ZUPD_MIRROR_KEYS");
+    o->pkcs11_module = getenv("ZUPD_PKCS11_MODULE");
     o->keep = -1;
     o->deltas = -1;
     o->zstd_level = -1;
@@ -543,6 +627,37 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
         case O_VKEY:
             o->vkey = val;
             break;
+        case O_P11MOD:
+            o->pkcs11_module = val;
+            break;
+        case O_PINFILE:
+            o->pass.pin_file = val;
+            break;
+        case O_PKCS11:
+            if (!zp_p11_is_uri(optarg))
+                return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");
+            o->pkcs11_uri = optarg;
+            break;
+        case O_SAMEPASS:
+            o->same_passphrase = true;
+            break;
+        case O_ONLINEKDF:
+        case O_KDF: {
+            struct zp_kdf_cost c;
+            if (zp_kdf_cost_for(true, optarg, &c) != ZUPD_OK)
+                return zp_cmd_usage("--kdf and --online-kdf want interactive, moderate or "
+                                    "sensitive");
+            if (ch == O_KDF)
+                o->kdf = optarg;
+            else
+                o->online_kdf = optarg;
+            break;
+        }
+        case O_KEYTYPE:
+            if (strcmp(optarg, "ed25519") != 0 && strcmp(optarg, "ecdsa") != 0)
+                return zp_cmd_usage("--key-type wants ed25519 or ecdsa (P-256)");
+            o->key_type = optarg;
+            break;
         case O_EXPIRES:
             if (!expires_opt(&o->cfg, val))
                 return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
@@ -575,8 +690,17 @@ zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
     ro->now = zp_cmd_now();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
-    ro->pass.fn = get_pass;
-    ro->pass.opaque = &o->pass;
+    zp_cmd_pass(o, &ro->pass);
+}
+
+void
+zp_cmd_pass(struct common *o, struct zp_pass *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->fn = get_pass;
+    p->opaque = &o->pass;
+    p->pin_fn = get_pin;
+    p->pkcs11_module = o->pkcs11_module;
 }
 
 int
@@ -714,6 +838,14 @@ zp_cmd_init(int argc, char **argv, bool policy)
     io.avdb_bins = (unsigned)o.avdb_bins;
     io.config = o.cfg;
     io.config.policy = policy;
+    if (o.pkcs11_module != NULL && o.pkcs11_module[0] != '/')
+        return zp_cmd_usage("--pkcs11-module wants an absolute file name");
+    if (o.pkcs11_module != NULL) /* the repository's module from now on (config.json) */
+        snprintf(io.config.pkcs11_module, sizeof(io.config.pkcs11_module), "%s", o.pkcs11_module);
+    io.same_passphrase = o.same_passphrase;
+    if (zp_kdf_cost_for(true, o.online_kdf, &io.online_cost) != ZUPD_OK ||
+        zp_kdf_cost_for(false, NULL, &io.offline_cost) != ZUPD_OK)
+        return zp_cmd_usage("--online-kdf wants interactive, moderate or sensitive");
     if (o.deltas >= 0)
         io.config.deltas = (unsigned)o.deltas;
     if (o.zstd_level > 0)
@@ -743,7 +875,57 @@ zp_cmd_init(int argc, char **argv, bool policy)
                                (int)io.root_threshold, "root_keys", (int)io.root_keys),
                      "initialized repository '%s' (root: %u of %u keys)\n", o.repo,
                      io.root_threshold, io.root_keys);
+    if (!o.json)
+        zp_cmd_custody(&o, io.root_keys);
     return 0;
+}
+
+/* one line of zp_cmd_custody; *in_off: a key file under off */
+static void
+custody_line(const char *dir, const char *name, const char *off, bool *in_off)
+{
+    struct zp_keyinfo k;
+
+    if (zp_key_by_name(dir, name, &k) != ZUPD_OK)
+        return;
+    printf("  %-12s %s\n", name, k.pkcs11_uri[0] ? k.pkcs11_uri : k.path);
+    if (k.pkcs11_uri[0] == '\0' && strncmp(k.path, off, strlen(off)) == 0)
+        *in_off = true;
+}
+
+/* After init: where each key is, and which must go offline. */
+void
+zp_cmd_custody(const struct common *o, unsigned root_keys)
+{
+    static const enum zp_role roles[] = {ZP_R_TARGETS, ZP_R_PRODUCTS, ZP_R_SNAPSHOT, ZP_R_TIMESTAMP,
+                                         ZP_R_AVDB};
+    char kd[4096], name[32], off[4200];
+    const char *dir = o->keys;
+    bool in_off = false, ignored = false;
+
+    if (dir == NULL) {
+        snprintf(kd, sizeof(kd), "%s/../keys", o->repo);
+        dir = kd;
+    }
+    snprintf(off, sizeof(off), "%s/" ZP_KEYS_OFFLINE "/", dir);
+    printf("offline keys (root, targets, products):\n");
+    for (unsigned i = 1; i <= root_keys; i++) {
+        snprintf(name, sizeof(name), "root-%u", i);
+        custody_line(dir, name, off, &in_off);
+    }
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (!zp_role_online(roles[i]))
+            custody_line(dir, zp_role_name(roles[i]), off, &in_off);
+    printf("online keys (snapshot, timestamp, avdb: unlocked unattended on this host by "
+           "publish, promote and refresh):\n");
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (zp_role_online(roles[i]))
+            custody_line(dir, zp_role_name(roles[i]), off, &ignored);
+    if (in_off)
+        printf("move '%s' to offline storage now: publish and refresh need only the online "
+               "keys; root, targets and products are signed where the offline keys are "
+               "(zupd-mirror stage, sign, import; refresh --offline)\n",
+               off);
 }
 
 static int
@@ -773,20 +955,32 @@ cmd_key(int argc, char **argv)
         return rc;
     if (optind >= argc)
         return zp_cmd_usage(
-            "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
-            "remove ROLE KEY | threshold ROLE N");
+            "usage: key generate NAME [--pkcs11 URI] | import NAME --pkcs11 URI | list | show NAME "
+            "| "
+            "rotate ROLE | add ROLE PUBKEYFILE | remove ROLE KEY | threshold ROLE N");
     sub = argv[optind];
     dir = keys_dir(&o, kd, sizeof(kd));
-    if (strcmp(sub, "generate") == 0) {
-        struct zp_pass p = {get_pass, &o.pass};
+    if (strcmp(sub, "generate") == 0 || strcmp(sub, "import") == 0) {
+        bool gen = strcmp(sub, "generate") == 0;
         struct zp_kdf_cost cost;
         struct zp_keyinfo k;
-        if (optind + 2 != argc)
-            return zp_cmd_usage("usage: key generate NAME");
-        zp_kdf_cost_env(&cost);
-        rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
+        struct zp_pass p;
+        if (optind + 2 != argc || (!gen && o.pkcs11_uri == NULL))
+            return zp_cmd_usage("usage: key generate NAME [--pkcs11 URI [--key-type "
+                                "ed25519|ecdsa]] | key import NAME --pkcs11 URI");
+        zp_cmd_pass(&o, &p);
+        if (zp_kdf_cost_for(false, o.kdf, &cost) != ZUPD_OK)
+            return zp_cmd_usage("--kdf wants interactive, moderate or sensitive");
+        if (o.pkcs11_uri != NULL)
+            rc = zp_key_pkcs11(dir, argv[optind + 1], o.pkcs11_uri, NULL, gen,
+                               o.key_type != NULL && strcmp(o.key_type, "ecdsa") == 0
+                                   ? ZP_P11_P256
+                                   : ZP_P11_ED25519,
+                               &p, &k, err, sizeof(err));
+        else
+            rc = zp_key_generate(dir, argv[optind + 1], &p, &cost, &k, err, sizeof(err));
         if (rc != ZUPD_OK)
-            return zp_cmd_fail(rc, "generate key", argv[optind + 1], err);
+            return zp_cmd_fail(rc, gen ? "generate key" : "import key", argv[optind + 1], err);
         zp_cmd_print(
             &o,
             json_pack("{s:s,s:s,s:s}", "key", argv[optind + 1], "keyid", k.keyid, "path", k.path),
@@ -802,13 +996,14 @@ cmd_key(int argc, char **argv)
         if (o.json) {
             json_t *arr = json_array();
             for (size_t i = 0; i < n; i++)
-                json_array_append_new(
-                    arr, json_pack("{s:s,s:s}", "key", v[i].name, "keyid", v[i].keyid));
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "key", v[i].name, "keyid",
+                                                     v[i].keyid, "pkcs11_uri", v[i].pkcs11_uri));
             zu_cli_json_print(
                 json_pack("{s:o,s:o}", "keys", arr, "roles", zp_cmd_key_table(&o, dir)));
         }
         for (size_t i = 0; i < n && !o.json; i++)
-            printf("%-20s %s\n", v[i].name, v[i].keyid);
+            printf("%-20s %s%s%s\n", v[i].name, v[i].keyid, v[i].pkcs11_uri[0] ? " " : "",
+                   v[i].pkcs11_uri);
         free(v);
         if (!o.json)
             (void)zp_cmd_key_table(&o, dir);
@@ -816,7 +1011,7 @@ cmd_key(int argc, char **argv)
     }
     if (strcmp(sub, "show") == 0) {
         struct zp_keyinfo k;
-        char json[256];
+        char json[ZP_PUBJSON_MAX];
         if (optind + 2 != argc)
             return zp_cmd_usage("usage: key show NAME");
         rc = zp_key_by_name(dir, argv[optind + 1], &k);
@@ -841,7 +1036,10 @@ cmd_key(int argc, char **argv)
         rc = zp_cmd_open(&o, "rotate keys of", &r);
         if (rc != 0)
             return rc;
-        zp_kdf_cost_env(&cost);
+        if (zp_kdf_cost_for(zp_role_online(role), o.kdf, &cost) != ZUPD_OK) {
+            zp_repo_free(r);
+            return zp_cmd_usage("--kdf wants interactive, moderate or sensitive");
+        }
         rc = zp_rotate(r, role, o.key_names, o.n_key_names, (uint64_t)o.threshold, &cost, err,
                        sizeof(err));
         if (rc == ZUPD_OK) {
@@ -857,8 +1055,8 @@ cmd_key(int argc, char **argv)
         return rc == ZUPD_OK ? 0 : zp_cmd_fail(rc, "rotate keys of", argv[optind + 1], err);
     }
     return zp_cmd_usage(
-        "usage: key generate NAME | list | show NAME | rotate ROLE | add ROLE PUBKEYFILE | "
-        "remove ROLE KEY | threshold ROLE N");
+        "usage: key generate NAME [--pkcs11 URI] | import NAME --pkcs11 URI | list | show NAME | "
+        "rotate ROLE | add ROLE PUBKEYFILE | remove ROLE KEY | threshold ROLE N");
 }
 
 static int
@@ -1107,14 +1305,18 @@ cmd_sign(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind + 1 != argc || o.keyfile == NULL)
-        return zp_cmd_usage("usage: sign ROLE-FILE --key KEYFILE");
-    p.fn = get_pass;
-    p.opaque = &o.pass;
+        return zp_cmd_usage("usage: sign ROLE-FILE --key KEYFILE|PKCS11-URI");
+    zp_cmd_pass(&o, &p);
     rc = zp_sign_file(argv[optind], o.keyfile, &p, err, sizeof(err));
     if (rc != ZUPD_OK)
         return zp_cmd_fail(rc, "sign", argv[optind], err);
-    zp_cmd_print(&o, json_pack("{s:s,s:s}", "file", argv[optind], "key", o.keyfile),
-                 "signed '%s' with '%s'\n", argv[optind], o.keyfile);
+    {
+        char shown[ZP_P11_URI_MAX]; /* a URI's pin-value is not printed */
+        if (zp_p11_uri_strip_pin(o.keyfile, shown, sizeof(shown)) != ZUPD_OK)
+            snprintf(shown, sizeof(shown), "%s", "the key");
+        zp_cmd_print(&o, json_pack("{s:s,s:s}", "file", argv[optind], "key", shown),
+                     "signed '%s' with '%s'\n", argv[optind], shown);
+    }
     return 0;
 }
 

@@ -20,7 +20,8 @@
 extern char **environ;
 
 #define ENV_PREFIX "ZUPD_PASSPHRASE"
-#define ENV_MAX 64 /* variables kept; more are still wiped and unset */
+#define ENV_PIN "ZUPD_PKCS11_PIN" /* the PIN of PKCS#11 tokens, taken as passphrases are */
+#define ENV_MAX 64                /* variables kept; more are still wiped and unset */
 
 static char *env_tab[ENV_MAX]; /* "NAME=VALUE", sodium_malloc */
 static size_t env_n;
@@ -30,6 +31,8 @@ is_pass_var(const char *e)
 {
     size_t n = sizeof(ENV_PREFIX) - 1;
 
+    if (strncmp(e, ENV_PIN "=", sizeof(ENV_PIN)) == 0)
+        return true;
     return strncmp(e, ENV_PREFIX, n) == 0 && (e[n] == '=' || e[n] == '_') && strchr(e, '=') != NULL;
 }
 
@@ -90,23 +93,35 @@ first_line(char *buf, size_t got)
     return n;
 }
 
-int
-zp_pass_file_read(const char *path, char *buf, size_t cap, char *why, size_t why_cap)
+/* the first line of path; cred: a systemd credential (owner root or the
+ * caller, closed to others), else a file of the caller closed to group and
+ * others */
+static int
+read_secret(const char *path, bool cred, char *buf, size_t cap, char *why, size_t why_cap)
 {
     struct stat st;
     size_t got = 0;
     int fd, rc = ZUPD_E_PASSPHRASE;
 
     buf[0] = '\0';
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (cred ? O_NOFOLLOW : 0));
+    if (fd < 0 && cred && errno == ENOENT)
+        return ZUPD_E_NOTFOUND;
     if (fd < 0)
-        return zu_fail(why, why_cap, ZUPD_E_PASSPHRASE, "cannot open passphrase file '%s': %s",
-                       path, strerror(errno));
+        return zu_fail(why, why_cap, cred && errno == ELOOP ? ZUPD_E_PERM : ZUPD_E_PASSPHRASE,
+                       "cannot open passphrase file '%s': %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = zu_fail(why, why_cap, ZUPD_E_PERM, "passphrase file '%s' is not a regular file", path);
         goto out;
     }
-    if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+    if (cred && ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 007) != 0)) {
+        rc = zu_fail(why, why_cap, ZUPD_E_PERM,
+                     "credential '%s' must be root's or yours and closed to others (mode %03o, "
+                     "owner %u)",
+                     path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
+        goto out;
+    }
+    if (!cred && (st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
         rc = zu_fail(why, why_cap, ZUPD_E_PERM,
                      "passphrase file '%s' must be yours and closed to group and others "
                      "(mode %03o, owner %u): chmod 600 it",
@@ -145,6 +160,28 @@ zp_pass_file_read(const char *path, char *buf, size_t cap, char *why, size_t why
 out:
     close(fd);
     return rc;
+}
+
+int
+zp_pass_file_read(const char *path, char *buf, size_t cap, char *why, size_t why_cap)
+{
+    return read_secret(path, false, buf, cap, why, why_cap);
+}
+
+int
+zp_pass_cred_read(const char *name, char *buf, size_t cap, char *why, size_t why_cap)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char path[4096];
+
+    buf[0] = '\0';
+    if (why_cap > 0)
+        why[0] = '\0';
+    if (dir == NULL || dir[0] == '\0' || strchr(name, '/') != NULL)
+        return ZUPD_E_NOTFOUND;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        return zu_fail(why, why_cap, ZUPD_E_PASSPHRASE, "credential path too long");
+    return read_secret(path, true, buf, cap, why, why_cap);
 }
 
 int

@@ -10,14 +10,15 @@
 
 #include "zu/internal.h"
 
-/* Move every ZUPD_PASSPHRASE and ZUPD_PASSPHRASE_<NAME> variable out of the
+/* Move every ZUPD_PASSPHRASE, ZUPD_PASSPHRASE_<NAME> and ZUPD_PKCS11_PIN variable out of the
  * environment into sodium_malloc memory: the value bytes are wiped where
  * they were (so /proc/PID/environ no longer shows them) and the variable is
  * unset (so a program run later does not get it). Call first in main(),
  * before any thread starts. Idempotent. */
 void zp_pass_env_take(void);
 
-/* The value of variable name ("ZUPD_PASSPHRASE" or "ZUPD_PASSPHRASE_X")
+/* The value of variable name ("ZUPD_PASSPHRASE", "ZUPD_PASSPHRASE_X" or
+ * "ZUPD_PKCS11_PIN")
  * that zp_pass_env_take() took, or NULL. Borrowed, valid until exit. */
 const char *zp_pass_env(const char *name);
 
@@ -28,6 +29,17 @@ const char *zp_pass_env(const char *name);
  * wiped. Returns ZUPD_OK, ZUPD_E_PERM, ZUPD_E_PASSPHRASE (empty, longer
  * than cap - 1, unreadable: why says which). */
 ZU_NODISCARD int zp_pass_file_read(const char *path, char *buf, size_t cap, char *why,
+                                   size_t why_cap);
+
+/* The systemd credential name (LoadCredential=NAME:PATH), read from
+ * $CREDENTIALS_DIRECTORY/NAME into buf as zp_pass_file_read does. systemd
+ * makes that directory private to the unit (a ramfs the unit's user alone
+ * may read, files mode 0400, owned by root with an ACL for the user, or by
+ * the user): so the owner may be root or the caller, and the file must be
+ * closed to others; a symlink is refused. ZUPD_E_NOTFOUND (why empty)
+ * when CREDENTIALS_DIRECTORY is unset or has no NAME; other errors as
+ * zp_pass_file_read. */
+ZU_NODISCARD int zp_pass_cred_read(const char *name, char *buf, size_t cap, char *why,
                                    size_t why_cap);
 
 /* Ask on /dev/tty with prompt, echo off; one line into buf[0..cap) as

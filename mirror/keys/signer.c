@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/keys/signer.c -- ed25519 signing keys and passphrase-encrypted key files. */
+/* mirror/keys/signer.c -- signing keys: ed25519 keys in passphrase-encrypted key
+ * files, and keys in a PKCS#11 token (mirror/keys/pkcs11.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -25,10 +26,15 @@
 #define KDF_MAX_MEM crypto_pwhash_MEMLIMIT_SENSITIVE
 
 struct zp_signer {
-    uint8_t *sk; /* crypto_sign_SECRETKEYBYTES, sodium_malloc */
+    uint8_t *sk; /* crypto_sign_SECRETKEYBYTES, sodium_malloc; NULL for a token key */
     uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     char keyid[2 * ZUPD_SHA256_LEN + 1];
+    struct zp_p11_key *hsm; /* a token key */
+    json_t *pub;            /* its public key object */
+    char *err;              /* what the token said last, ERR_MAX bytes */
 };
+
+#define ERR_MAX 512
 
 void
 zp_signer_free(struct zp_signer *s)
@@ -36,7 +42,47 @@ zp_signer_free(struct zp_signer *s)
     if (s == NULL)
         return;
     sodium_free(s->sk); /* wipes */
+    zp_p11_key_free(s->hsm);
+    json_decref(s->pub);
+    free(s->err);
     free(s);
+}
+
+bool
+zp_signer_is_pkcs11(const struct zp_signer *s)
+{
+    return s->hsm != NULL;
+}
+
+const char *
+zp_signer_error(const struct zp_signer *s)
+{
+    return s->err != NULL ? s->err : "";
+}
+
+int
+zp_signer_from_pkcs11(struct zp_p11_key *k, struct zp_signer **out)
+{
+    struct zp_signer *s;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        zp_p11_key_free(k);
+        return ZUPD_E_NOMEM;
+    }
+    s->hsm = k;
+    s->pub = zp_p11_key_pubjson(k);
+    s->err = calloc(1, ERR_MAX);
+    rc = s->pub == NULL || s->err == NULL ? ZUPD_E_NOMEM
+                                          : zu_keyid_compute(s->pub, s->keyid, sizeof(s->keyid));
+    if (rc != ZUPD_OK) {
+        zp_signer_free(s);
+        return rc;
+    }
+    *out = s;
+    return ZUPD_OK;
 }
 
 json_t *
@@ -44,6 +90,8 @@ zp_signer_pubkey(const struct zp_signer *s)
 {
     char hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
 
+    if (s->hsm != NULL)
+        return json_incref(s->pub);
     zupd_hex_encode(hex, sizeof(hex), s->pk, sizeof(s->pk));
     return json_pack("{s:s,s:s,s:{s:s}}", "keytype", "ed25519", "scheme", "ed25519", "keyval",
                      "public", hex);
@@ -124,14 +172,23 @@ int
 zp_signer_sign(const struct zp_signer *s, const uint8_t *msg, size_t len, char *sig_hex,
                size_t sig_cap)
 {
-    uint8_t sig[crypto_sign_BYTES];
+    uint8_t sig[ZP_SIG_HEX_LEN / 2];
+    size_t sig_len = 0;
+    int rc;
 
     if (sig_cap < ZP_SIG_HEX_LEN + 1)
         return ZUPD_E_MISUSE;
     sig_hex[0] = 0;
+    if (s->hsm != NULL) {
+        s->err[0] = '\0';
+        rc = zp_p11_key_sign(s->hsm, msg, len, sig, sizeof(sig), &sig_len, s->err, ERR_MAX);
+        if (rc == ZUPD_OK)
+            zupd_hex_encode(sig_hex, sig_cap, sig, sig_len);
+        return rc;
+    }
     if (crypto_sign_detached(sig, NULL, msg, len, s->sk) != 0)
         return ZUPD_E_MISUSE;
-    zupd_hex_encode(sig_hex, sig_cap, sig, sizeof(sig));
+    zupd_hex_encode(sig_hex, sig_cap, sig, crypto_sign_BYTES);
     return ZUPD_OK;
 }
 
@@ -162,7 +219,7 @@ zp_signer_encode(const struct zp_signer *s, const char *passphrase, const struct
 
     *out = NULL;
     *out_len = 0;
-    if (passphrase == NULL || passphrase[0] == 0)
+    if (passphrase == NULL || passphrase[0] == 0 || s->hsm != NULL)
         return ZUPD_E_MISUSE;
     if (cost == NULL)
         cost = &dflt;

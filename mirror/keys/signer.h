@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/keys/signer.h -- ed25519 signing keys of the publisher: generation,
- * signing, and secret key files encrypted at rest with a passphrase
- * (libsodium crypto_pwhash Argon2id + crypto_secretbox). Never linked into
- * the endpoint client. Names use zp_ (publisher-internal). */
+/* mirror/keys/signer.h -- signing keys of the publisher: ed25519 keys made
+ * here, kept in key files encrypted at rest with a passphrase (libsodium
+ * crypto_pwhash Argon2id + crypto_secretbox), and keys held in a PKCS#11
+ * token (mirror/keys/pkcs11.h: Ed25519 or ECDSA P-256), behind one
+ * interface. Never linked into the endpoint client. Names use zp_
+ * (publisher-internal). */
 #ifndef ZP_SIGNER_H
 #define ZP_SIGNER_H
 
@@ -10,12 +12,27 @@
 #include <sodium.h>
 
 #include "zu/internal.h"
+#include "keys/pkcs11.h"
 
-#define ZP_SIG_HEX_LEN 128 /* ed25519 signatures, hex */
+/* the longest signature, hex: a DER ECDSA P-256 signature is at most 72
+ * bytes (ed25519's are 64) */
+#define ZP_SIG_HEX_LEN 144
 
 /* A signing key. The secret half lives in sodium_malloc memory (guarded,
- * locked, wiped on free). */
+ * locked, wiped on free), or in a PKCS#11 token. */
 struct zp_signer;
+
+/* A signer over a key opened in a token (zp_p11_key_open with a PIN).
+ * Ownership: k moves into *out whatever the result; *out new,
+ * zp_signer_free(). */
+ZU_NODISCARD int zp_signer_from_pkcs11(struct zp_p11_key *k, struct zp_signer **out);
+
+/* Whether s is a token key (zp_signer_encode refuses it). */
+bool zp_signer_is_pkcs11(const struct zp_signer *s);
+
+/* What the last failed zp_signer_sign said ("" when nothing): a token's
+ * errors are more than a code. Borrowed, valid until the next call. */
+const char *zp_signer_error(const struct zp_signer *s);
 
 /* New random ed25519 key. Ownership: *out new, zp_signer_free(). */
 ZU_NODISCARD int zp_signer_generate(struct zp_signer **out);
@@ -25,10 +42,12 @@ void zp_signer_free(struct zp_signer *s); /* NULL ok; wipes the secret */
 const char *zp_signer_keyid(const struct zp_signer *s);
 
 /* A new reference to the TUF public key object
- * {"keytype":"ed25519","scheme":"ed25519","keyval":{"public":hex}}. */
+ * {"keytype":"ed25519","scheme":"ed25519","keyval":{"public":hex}} (or, for
+ * a P-256 token key, keytype ecdsa, scheme ecdsa-sha2-nistp256, PEM). */
 json_t *zp_signer_pubkey(const struct zp_signer *s);
 
-/* Sign msg[0..len); sig_hex receives 128 hex digits and a NUL. */
+/* Sign msg[0..len); sig_hex receives the hex signature (128 digits for
+ * ed25519, at most ZP_SIG_HEX_LEN) and a NUL; sig_cap >= ZP_SIG_HEX_LEN + 1. */
 ZU_NODISCARD int zp_signer_sign(const struct zp_signer *s, const uint8_t *msg, size_t len,
                                 char *sig_hex, size_t sig_cap);
 

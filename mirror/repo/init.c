@@ -20,7 +20,7 @@
 static int
 add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
 {
-    char json[256];
+    char json[ZP_PUBJSON_MAX];
     int rc = zp_key_pubjson(k, json, sizeof(json));
 
     if (rc == ZUPD_OK)
@@ -29,17 +29,140 @@ add_role_key(struct zupd_meta *m, const char *role, const struct zp_keyinfo *k)
 }
 
 static int
-get_or_make_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char *err, size_t cap)
+get_key(struct zp_repo *r, const char *name, struct zp_keyinfo *k, char *err, size_t cap)
 {
-    struct zp_kdf_cost cost;
     int rc = zp_key_by_name(r->keys_dir, name, k);
 
-    if (rc != ZUPD_E_NOTFOUND)
-        return rc == ZUPD_OK ? rc
-                             : zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
-                                       name, zupd_strerror(rc));
-    zp_kdf_cost_env(&cost);
-    return zp_key_generate(r->keys_dir, name, &r->pass, &cost, k, err, cap);
+    return rc == ZUPD_OK ? rc
+                         : zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir,
+                                   name, zupd_strerror(rc));
+}
+
+/* ------------------------------------------------------------ the keys init makes */
+
+#define PASS_CAP 1024
+
+/* A key init needs: in the key directory already (a key file or a token
+ * key reference), or to be made in its custody directory. */
+struct init_key {
+    char name[32];
+    bool online;
+    char *pass; /* sodium_malloc, PASS_CAP: the passphrase of a key to make */
+};
+
+/* a zp_pass that answers with a passphrase asked for earlier */
+static int
+given_pass(void *opaque, const char *name, bool confirm, char *buf, size_t cap)
+{
+    const char *p = opaque;
+    size_t n = strlen(p);
+
+    (void)name;
+    (void)confirm;
+    if (n >= cap)
+        return ZUPD_E_PASSPHRASE;
+    memcpy(buf, p, n + 1);
+    return ZUPD_OK;
+}
+
+/* One passphrase for an online and an offline key puts the offline keys
+ * within reach of whoever gets the online host's passphrase (a service's
+ * file or environment): refused unless the operator says so. */
+static int
+check_passphrases(const struct init_key *v, size_t n, char *err, size_t cap)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; v[i].pass != NULL && v[i].online && j < n; j++)
+            if (v[j].pass != NULL && !v[j].online && strlen(v[i].pass) == strlen(v[j].pass) &&
+                sodium_memcmp(v[i].pass, v[j].pass, strlen(v[i].pass)) == 0)
+                return zu_fail(err, cap, ZUPD_E_PASSPHRASE,
+                               "the online key '%s' and the offline key '%s' would have the same "
+                               "passphrase: give the online keys (snapshot, timestamp, avdb) "
+                               "their own (ZUPD_PASSPHRASE_SNAPSHOT, ..., or at the prompt), or "
+                               "say --same-passphrase",
+                               v[i].name, v[j].name);
+    return ZUPD_OK;
+}
+
+/* Make the keys of v that have a passphrase, in KEYDIR/online or
+ * KEYDIR/offline, at the cost of their class. */
+static int
+generate_keys(struct zp_repo *r, const struct zp_init_opts *io, struct init_key *v, size_t n,
+              char *err, size_t cap)
+{
+    int rc = ZUPD_OK;
+
+    if (mkdir(r->keys_dir, 0700) != 0 && errno != EEXIST)
+        return zu_fail(err, cap, zu_errno_to_err(errno), "cannot create key directory '%s': %s",
+                       r->keys_dir, strerror(errno));
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        struct zp_pass p = {.fn = given_pass, .opaque = v[i].pass};
+        struct zp_kdf_cost cost = v[i].online ? io->online_cost : io->offline_cost;
+        struct zp_keyinfo k;
+        char dir[4096];
+
+        if (v[i].pass == NULL)
+            continue;
+        if (cost.opslimit == 0 &&
+            zp_kdf_cost_for(v[i].online, NULL, &cost) != ZUPD_OK) /* the class default */
+            return ZUPD_E_MISUSE;
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", r->keys_dir,
+                             v[i].online ? ZP_KEYS_ONLINE : ZP_KEYS_OFFLINE) >= sizeof(dir))
+            return ZUPD_E_TOOBIG;
+        rc = zp_key_generate(dir, v[i].name, &p, &cost, &k, err, cap);
+    }
+    return rc;
+}
+
+/* Every key init needs, made unless present: the passphrases of all the
+ * keys to make are asked for first, so that a refusal (one passphrase for
+ * both classes) leaves no key behind. */
+static int
+make_keys(struct zp_repo *r, const struct zp_init_opts *io, unsigned n_root, char *err, size_t cap)
+{
+    size_t n = 0;
+    struct init_key *v = calloc(n_root + ZP_R__N + 1, sizeof(*v));
+    int rc = ZUPD_OK;
+
+    if (v == NULL)
+        return ZUPD_E_NOMEM;
+    for (unsigned i = 1; i <= n_root; i++)
+        snprintf(v[n++].name, sizeof(v[0].name), "root-%u", i);
+    for (unsigned i = ZP_R_TARGETS; i < ZP_R__N; i++) {
+        v[n].online = zp_role_online((enum zp_role)i);
+        snprintf(v[n++].name, sizeof(v[0].name), "%s", zp_role_name((enum zp_role)i));
+    }
+    /* the transparency log's own key (init_log): signs at every publish,
+     * so it is kept with the online keys */
+    v[n].online = true;
+    snprintf(v[n++].name, sizeof(v[0].name), "%s", "log");
+    for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
+        struct zp_keyinfo k;
+
+        rc = zp_key_by_name(r->keys_dir, v[i].name, &k);
+        if (rc != ZUPD_E_NOTFOUND) {
+            if (rc != ZUPD_OK)
+                zu_fail(err, cap, rc, "cannot read key '%s/%s.key': %s", r->keys_dir, v[i].name,
+                        zupd_strerror(rc));
+            continue;
+        }
+        v[i].pass = sodium_malloc(PASS_CAP);
+        if (v[i].pass == NULL) {
+            rc = ZUPD_E_NOMEM;
+            break;
+        }
+        rc = r->pass.fn(r->pass.opaque, v[i].name, true, v[i].pass, PASS_CAP);
+        if (rc != ZUPD_OK)
+            zu_fail(err, cap, rc, "no passphrase for key '%s': %s", v[i].name, zupd_strerror(rc));
+    }
+    if (rc == ZUPD_OK && !io->same_passphrase)
+        rc = check_passphrases(v, n, err, cap);
+    if (rc == ZUPD_OK)
+        rc = generate_keys(r, io, v, n, err, cap);
+    for (size_t i = 0; i < n; i++)
+        sodium_free(v[i].pass);
+    free(v);
+    return rc;
 }
 
 /* avdb delegates to 2^bits hash bins "avdb-bin-<hex>", signed by its key */
@@ -47,7 +170,7 @@ static int
 make_bins(struct zp_repo *r, unsigned bits, const struct zp_keyinfo *k)
 {
     struct zupd_meta *avdb = r->m[ZP_R_AVDB];
-    char json[256];
+    char json[ZP_PUBJSON_MAX];
     size_t n = (size_t)1 << bits;
     int rc;
 
@@ -114,7 +237,7 @@ init_roles(struct zp_repo *r, const struct zp_init_opts *io, unsigned n, unsigne
     for (unsigned i = 1; i <= n; i++) {
         char name[32];
         snprintf(name, sizeof(name), "root-%u", i);
-        rc = get_or_make_key(r, name, &k, err, cap);
+        rc = get_key(r, name, &k, err, cap);
         if (rc == ZUPD_OK)
             rc = add_role_key(r->m[ZP_R_ROOT], "root", &k);
         if (rc != ZUPD_OK)
@@ -124,7 +247,7 @@ init_roles(struct zp_repo *r, const struct zp_init_opts *io, unsigned n, unsigne
     for (unsigned i = ZP_R_TARGETS; rc == ZUPD_OK && i < ZP_R__N; i++) {
         const char *role = zp_role_name((enum zp_role)i);
 
-        rc = get_or_make_key(r, role, &k, err, cap);
+        rc = get_key(r, role, &k, err, cap);
         if (rc != ZUPD_OK)
             return rc;
         if (i == ZP_R_PRODUCTS || i == ZP_R_AVDB) {
@@ -221,7 +344,7 @@ static int
 init_log(struct zp_repo *r, char *err, size_t cap)
 {
     struct zp_keyinfo k;
-    int rc = get_or_make_key(r, "log", &k, err, cap);
+    int rc = get_key(r, "log", &k, err, cap); /* made by make_keys */
 
     return rc == ZUPD_OK ? zp_log_create(r, err, cap) : rc;
 }
@@ -242,6 +365,8 @@ zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io, char *
         return rc;
     r->cfg = io->config;
     rc = init_dir(r, err, cap);
+    if (rc == ZUPD_OK)
+        rc = make_keys(r, io, n, err, cap);
     if (rc == ZUPD_OK)
         rc = init_roles(r, io, n, thr, err, cap);
     if (rc == ZUPD_OK) {

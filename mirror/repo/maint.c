@@ -598,7 +598,7 @@ replace_keys(struct zupd_meta *m, const char *query, const char *edit,
     for (size_t i = 0; i < nk; i++)
         snprintf(ids[i], sizeof(ids[i]), "%s", zupd_meta_role_keyid(m, query, i));
     for (size_t i = 0; i < n && rc == ZUPD_OK; i++) {
-        char json[256];
+        char json[ZP_PUBJSON_MAX];
         rc = zp_key_pubjson(&keys[i], json, sizeof(json));
         if (rc == ZUPD_OK)
             rc = zupd_meta_add_key(m, edit, (const uint8_t *)json, strlen(json), NULL, 0);
@@ -622,8 +622,9 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     struct zp_keyinfo *keys = NULL;
     struct zupd_meta *nroot = NULL;
     enum zp_role owner = zp_delegator(role);
-    char dflt[ZP_KEYNAME_MAX];
+    char dflt[ZP_KEYNAME_MAX], kdir[4096];
     const char *one[1];
+    struct stat st;
     int rc = ZUPD_OK;
 
     if (n == 0) {
@@ -639,10 +640,16 @@ zp_rotate(struct zp_repo *r, enum zp_role role, const char *const *new_keys, siz
     keys = calloc(n, sizeof(*keys));
     if (keys == NULL)
         return ZUPD_E_NOMEM;
+    /* new keys go where init put the keys of their class (KEYDIR/online or
+     * KEYDIR/offline), or into KEYDIR itself in the flat layout */
+    snprintf(kdir, sizeof(kdir), "%s/%s", r->keys_dir,
+             zp_role_online(role) ? ZP_KEYS_ONLINE : ZP_KEYS_OFFLINE);
+    if (stat(kdir, &st) != 0 || !S_ISDIR(st.st_mode))
+        snprintf(kdir, sizeof(kdir), "%s", r->keys_dir);
     for (size_t i = 0; rc == ZUPD_OK && i < n; i++) {
         rc = zp_key_by_name(r->keys_dir, new_keys[i], &keys[i]);
         if (rc == ZUPD_E_NOTFOUND)
-            rc = zp_key_generate(r->keys_dir, new_keys[i], &r->pass, cost, &keys[i], err, cap);
+            rc = zp_key_generate(kdir, new_keys[i], &r->pass, cost, &keys[i], err, cap);
         else if (rc != ZUPD_OK)
             zu_fail(err, cap, rc, "cannot read key '%s': %s", new_keys[i], zupd_strerror(rc));
     }

@@ -65,15 +65,37 @@ read_path(const char *path, size_t max, uint8_t **out, size_t *len)
     return rc;
 }
 
+/* The signer of key_path: a key file NAME.key (or a token key reference
+ * of that name), or a PKCS#11 URI. */
+static int
+open_key(const char *key_path, const struct zp_pass *p, struct zp_signer **s, char *err, size_t cap)
+{
+    struct zp_keyinfo k;
+    char kdir[4096], kbase[4096], *dot;
+    int rc;
+
+    if (zp_p11_is_uri(key_path))
+        return zp_key_open_uri(key_path, NULL, p, s, err, cap);
+    snprintf(kdir, sizeof(kdir), "%s", key_path);
+    snprintf(kbase, sizeof(kbase), "%s", key_path);
+    dot = strrchr(basename(kbase), '.');
+    if (dot == NULL || strcmp(dot, ".key") != 0)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "'%s': a key file is named NAME.key", key_path);
+    *dot = '\0';
+    rc = zp_key_by_name(dirname(kdir), basename(kbase), &k);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot read key '%s': %s", key_path, zupd_strerror(rc));
+    return zp_key_unlock(&k, p, s, err, cap);
+}
+
 int
 zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, char *err, size_t cap)
 {
-    struct zp_keyinfo k;
     struct zp_signer *s = NULL;
     struct zupd_meta *m = NULL;
     uint8_t *buf = NULL, *msg = NULL, *text = NULL;
     size_t len = 0, mlen = 0, tlen = 0;
-    char sig[ZP_SIG_HEX_LEN + 1], why[256] = "", kdir[4096], kbase[4096], *dot;
+    char sig[ZP_SIG_HEX_LEN + 1], why[256] = "";
     int rc, dfd;
 
     rc = read_path(path, ZP_META_CAP, &buf, &len);
@@ -84,25 +106,14 @@ zp_sign_file(const char *path, const char *key_path, const struct zp_pass *p, ch
         zu_fail(err, cap, rc, "'%s': %s", path, why);
         goto out;
     }
-    snprintf(kdir, sizeof(kdir), "%s", key_path);
-    snprintf(kbase, sizeof(kbase), "%s", key_path);
-    dot = strrchr(basename(kbase), '.');
-    if (dot == NULL || strcmp(dot, ".key") != 0) {
-        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "'%s': a key file is named NAME.key", key_path);
-        goto out;
-    }
-    *dot = '\0';
-    rc = zp_key_by_name(dirname(kdir), basename(kbase), &k);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot read key '%s': %s", key_path, zupd_strerror(rc));
-        goto out;
-    }
-    rc = zp_key_unlock(&k, p, &s, err, cap);
+    rc = open_key(key_path, p, &s, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     rc = zupd_meta_signed_bytes(m, &msg, &mlen);
     if (rc == ZUPD_OK)
         rc = zp_signer_sign(s, msg, mlen, sig, sizeof(sig));
+    if (rc != ZUPD_OK && s != NULL && zp_signer_error(s)[0] != '\0')
+        zu_fail(err, cap, rc, "cannot sign '%s': %s", path, zp_signer_error(s));
     if (rc == ZUPD_OK)
         rc = zupd_meta_add_signature(m, zp_signer_keyid(s), sig);
     if (rc == ZUPD_OK)

@@ -52,6 +52,11 @@ zp_config_write(int dfd, const struct zp_config *c)
     doc = json_pack("{s:i,s:o,s:i,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
                     (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
                     "kind", c->policy ? "policy" : "vendor");
+    if (doc != NULL && c->pkcs11_module[0] != '\0' &&
+        json_object_set_new(doc, "pkcs11_module", json_string(c->pkcs11_module)) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -142,6 +147,13 @@ config_read(int dfd, struct zp_config *c, char *err, size_t cap)
                              "'kind' must be \"vendor\" or \"policy\"");
             else
                 c->policy = strcmp(json_string_value(v), "policy") == 0;
+        } else if (strcmp(key, "pkcs11_module") == 0) {
+            const char *m = json_string_value(v);
+            if (m == NULL || m[0] != '/' || strlen(m) >= sizeof(c->pkcs11_module))
+                rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s",
+                             "'pkcs11_module' must be an absolute file name");
+            else
+                snprintf(c->pkcs11_module, sizeof(c->pkcs11_module), "%s", m);
         } else {
             rc = zu_fail(err, cap, ZUPD_E_FORMAT, "unknown setting '%s'", key);
         }

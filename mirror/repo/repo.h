@@ -23,6 +23,9 @@ struct zp_config {
     int zstd_level;
     int delta_level; /* delta engine level; 0: its default (ZP_DELTA_LEVEL_DEFAULT) */
     bool policy;     /* an enterprise policy repository: channel pointers only */
+    /* the PKCS#11 module of the token keys ("": the one each key reference
+     * records); --pkcs11-module and a URI's module-path come first */
+    char pkcs11_module[4096];
 };
 void zp_config_default(struct zp_config *c);
 
@@ -40,12 +43,21 @@ struct zp_init_opts {
     unsigned root_threshold; /* k; default 1 */
     unsigned avdb_bins;      /* 0, or B: avdb delegates to 2^B hash bins (TAP 15) */
     struct zp_config config;
+    /* one passphrase for an online and an offline key is refused unless
+     * this is set */
+    bool same_passphrase;
+    /* Argon2id cost of the new online (snapshot, timestamp, avdb) and
+     * offline (root, targets, products) keys; opslimit 0: zp_kdf_cost_for's
+     * default of the class */
+    struct zp_kdf_cost online_cost, offline_cost;
 };
 
 /* A new repository in o->dir (which must be empty or missing): keys for
- * every role generated in the key directory unless present (key names:
- * root-1..root-n, targets, products, avdb, snapshot, timestamp), version 1
- * of every role, signed. */
+ * every role generated unless the key directory has them (key names:
+ * root-1..root-n, targets, products, avdb, snapshot, timestamp), the
+ * offline ones in KEYDIR/offline and the online ones in KEYDIR/online
+ * (their passphrases asked for first; one for both classes refused unless
+ * io->same_passphrase), version 1 of every role, signed. */
 ZU_NODISCARD int zp_repo_init(const struct zp_repo_opts *o, const struct zp_init_opts *io,
                               char *err, size_t cap);
 

@@ -39,6 +39,8 @@ unlock_keyid(struct zp_repo *r, const char *keyid, struct zp_signer **s, char *e
     rc = ZU_GROW(&r->keys, &cap_keys, r->n_keys + 1, ZP_UNLOCKED_MAX);
     if (rc != ZUPD_OK)
         return rc;
+    if (k.pkcs11_uri[0] != '\0' && r->cfg.pkcs11_module[0] != '\0')
+        snprintf(k.pkcs11_module, sizeof(k.pkcs11_module), "%s", r->cfg.pkcs11_module);
     rc = zp_key_unlock(&k, &r->pass, s, err, cap);
     if (rc != ZUPD_OK)
         return rc;
@@ -85,6 +87,8 @@ sign_for(struct zp_repo *r, struct zupd_meta *doc, const uint8_t *msg, size_t le
         if (rc != ZUPD_OK)
             return rc;
         rc = zp_signer_sign(s, msg, len, sig, sizeof(sig));
+        if (rc != ZUPD_OK && zp_signer_error(s)[0] != '\0')
+            return zu_fail(err, cap, rc, "cannot sign '%s': %s", role, zp_signer_error(s));
         if (rc == ZUPD_OK)
             rc = zupd_meta_add_signature(doc, id, sig);
         if (rc != ZUPD_OK)

@@ -66,8 +66,10 @@ log_pub(const struct zp_repo *r, struct zp_keyinfo *ki, uint8_t pub[32], char *e
 {
     int rc = zp_key_by_name(r->keys_dir, LOG_KEY, ki);
 
+    if (rc == ZUPD_OK && strcmp(ki->keytype, "ed25519") != 0)
+        rc = ZUPD_E_KEYTYPE; /* a signed note's key: Ed25519 only */
     if (rc == ZUPD_OK)
-        rc = zupd_hex_decode(pub, 32, ki->public_hex, strlen(ki->public_hex));
+        rc = zupd_hex_decode(pub, 32, ki->public_key, strlen(ki->public_key));
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "cannot read the log key '%s/" LOG_KEY ".key': %s",
                        r->keys_dir, zupd_strerror(rc));
@@ -126,7 +128,7 @@ zp_log_create(struct zp_repo *r, char *err, size_t cap)
         return rc;
     /* the origin names the log for good (a key rotation keeps it): made
      * from the first key, unique per repository */
-    snprintf(c.origin, sizeof(c.origin), "zupd-log/%.16s", pub_ki.public_hex);
+    snprintf(c.origin, sizeof(c.origin), "zupd-log/%.16s", pub_ki.public_key);
     zu_tlog_empty_root(c.root);
     rc = zu_note_key_init(&k, c.origin, ZU_NOTE_ED25519, pub);
     if (rc == ZUPD_OK)

@@ -20,7 +20,7 @@ N=${BENCH_CHAIN_FILES:-60000}
 tmp=${TMPDIR:-$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo /tmp)}
 W=$(mktemp -d "$tmp/zupd-bench.XXXXXX"); trap 'rm -rf "$W"' EXIT
 export ZUPD_KDF_COST=min ZUPD_PASSPHRASE=bench
-"$M" init "$W/repo" --keys "$W/keys" >/dev/null
+"$M" init "$W/repo" --keys "$W/keys" --same-passphrase >/dev/null
 for v in 1 2 3 4 5; do
     # the small files once, in the tree publish reads; bin/app anew each time
     python3 - "$W/tree" "$v" "$N" <<'PY'

@@ -52,9 +52,9 @@ run() {
     rm -rf "$tmp/in" "$tmp/repo" "$tmp/keys"
     gen "$tmp/in" 0 0 "$FILES"
     if [ "$layout" = bins ]; then
-        "$M" init "$tmp/repo" --avdb-bins 4 >/dev/null
+        "$M" init "$tmp/repo" --same-passphrase --avdb-bins 4 >/dev/null
     else
-        "$M" init "$tmp/repo" >/dev/null
+        "$M" init "$tmp/repo" --same-passphrase >/dev/null
     fi
     per=$((FILES / 100))
     echo

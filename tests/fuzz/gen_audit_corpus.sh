@@ -11,7 +11,7 @@ w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 export ZUPD_PASSPHRASE=fuzz ZUPD_KDF_COST=min ZUPD_MIRROR_NOW=1790000000
 M="$b/mirror/zupd-mirror"
-$M init "$w/repo" --keys "$w/keys" >/dev/null
+$M init "$w/repo" --keys "$w/keys" --same-passphrase >/dev/null
 mkdir -p "$w/v1" "$w/v2"
 head -c 16384 /dev/urandom >"$w/v1/a"
 echo one >"$w/v1/b"

@@ -36,7 +36,7 @@ print(json.load(open(sys.argv[1]))["signed"]["meta"]["snapshot.json"]["version"]
 
 mkdir -p "$w/in"
 echo one >"$w/in/a"
-"$M" init "$w/r" --keys "$w/k" --avdb-bins 1 >/dev/null
+"$M" init "$w/r" --keys "$w/k" --same-passphrase --avdb-bins 1 >/dev/null
 md=r/metadata
 seq init.seq "$((NOW + 3600))=$md/1.root.json" "timestamp=$md/timestamp.json" \
     "snapshot=$md/1.snapshot.json" "targets targets root=$md/1.targets.json" \

@@ -108,6 +108,13 @@ tests_fuzz_fuzz_keyfile_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZ
 tests_fuzz_fuzz_keyfile_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
 tests_fuzz_fuzz_keyfile_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# PKCS#11 URIs (RFC 7512), given on the command line and kept in key references
+FUZZ_TARGETS += tests/fuzz/fuzz_pkcs11_uri
+tests_fuzz_fuzz_pkcs11_uri_SOURCES = tests/fuzz/fuzz_pkcs11_uri.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_pkcs11_uri_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_pkcs11_uri"'
+tests_fuzz_fuzz_pkcs11_uri_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_pkcs11_uri_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 tests_fuzz_fuzz_manifest_SOURCES = tests/fuzz/fuzz_manifest.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_manifest_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_manifest"'
 tests_fuzz_fuzz_manifest_LDADD = $(FUZZ_LDADD)

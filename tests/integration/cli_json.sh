@@ -42,8 +42,8 @@ R=$work/repo
 # zupd-mirror
 jrun 0 "mirror version" "$M" version --json
 jrun 1 "mirror unknown command" "$M" frobnicate --json
-jrun 0 "init" "$M" init "$R" --keys "$work/keys" --json
-jrun 31 "init over an existing repository" "$M" init "$R" --keys "$work/keys" --json
+jrun 0 "init" "$M" init "$R" --keys "$work/keys" --same-passphrase --json
+jrun 31 "init over an existing repository" "$M" init "$R" --keys "$work/keys" --same-passphrase --json
 jrun 0 "key list" "$M" key list -C "$R" --keys "$work/keys" --json
 jrun 0 "key generate" "$M" key generate extra -C "$R" --keys "$work/keys" --json
 jrun 0 "key show" "$M" key show extra -C "$R" --keys "$work/keys" --json
@@ -62,7 +62,7 @@ jrun 0 "stage" "$M" stage targets -C "$R" --keys "$work/keys" --json
 f=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["staged"])' "$work/out")
 jrun 0 "sign" "$M" sign "$f" --key "$work/keys/targets.key" --json
 jrun 0 "import" "$M" import "$f" -C "$R" --keys "$work/keys" --json
-jrun 0 "policy init" "$M" policy init "$work/pol" --keys "$work/pkeys" --json
+jrun 0 "policy init" "$M" policy init "$work/pol" --keys "$work/pkeys" --same-passphrase --json
 jrun 0 "policy pin" "$M" policy pin product 1.0 --channel stable -C "$work/pol" --keys "$work/pkeys" --json
 jrun 0 "policy show" "$M" policy show -C "$work/pol" --keys "$work/pkeys" --json
 jrun 0 "policy release" "$M" policy release product --channel stable -C "$work/pol" --keys "$work/pkeys" --json

@@ -12,7 +12,7 @@ export ZUPD_KDF_COST
 M=$MIRROR
 
 # init: parents made; a failed init leaves nothing
-expect_rc 0 "init makes the parent directories" "$M" init "$work/a/b/repo" --keys "$work/a/b/keys"
+expect_rc 0 "init makes the parent directories" "$M" init "$work/a/b/repo" --keys "$work/a/b/keys" --same-passphrase
 [ -d "$work/a/b/repo/metadata" ] && ok "the repository is there" || bad "no repository in $work/a/b/repo"
 expect_rc 26 "init with no passphrase to be had" env -u ZUPD_PASSPHRASE setsid "$M" init "$work/c/d/repo" --keys "$work/c/keys"
 [ ! -e "$work/c" ] && ok "a failed init leaves nothing behind" || bad "left: $(find "$work/c")"
@@ -20,7 +20,7 @@ mkdir "$work/empty"
 expect_rc 26 "init into an existing empty directory, no passphrase" env -u ZUPD_PASSPHRASE setsid "$M" init "$work/empty" --keys "$work/empty-keys"
 [ -d "$work/empty" ] && [ -z "$(ls -A "$work/empty")" ] && [ ! -e "$work/empty-keys" ] &&
     ok "the existing directory stays, empty; the key directory made is gone" || bad "after the failed init: $(ls -A "$work/empty" "$work/empty-keys" 2>&1)"
-expect_rc 31 "init over a repository" "$M" init "$work/a/b/repo" --keys "$work/a/b/keys"
+expect_rc 31 "init over a repository" "$M" init "$work/a/b/repo" --keys "$work/a/b/keys" --same-passphrase
 [ -d "$work/a/b/repo/metadata" ] && ok "a refused init removes nothing it did not make" || bad "the repository went away"
 
 # a missing passphrase is not a wrong one

@@ -8,7 +8,8 @@
 #              N failed" and exits 0 or 1)
 #   skipping   skip REASON (exit 77), need CMD... (skip when missing),
 #              skip_or_fail FLAG REASON (fail instead when $FLAG is 1: .ci/run
-#              sets ZUPD_TESTS_REQUIRE_* for what scripts/deps.sh installs),
+#              sets ZUPD_TESTS_REQUIRE_* for what scripts/deps.sh installs:
+#              NGINX, BSDIFF, FAKETIME, SYSTEMD, SOFTHSM),
 #              skip_part NAME REASON (a part of a test did not run: a
 #              "SKIP-PART:" line that scripts/test.sh counts as a skip)
 #   work dir   test_init PREFIX [BASE]: $work (= $tmp) made, and removed on
@@ -342,7 +343,7 @@ serve_tree() {
 
 # init_repo: a vendor repository in $work/repo, its keys in $work/keys
 init_repo() {
-    "$MIRROR" init "$work/repo" --keys "$work/keys" >"$work/init.log" 2>&1 || {
+    "$MIRROR" init "$work/repo" --keys "$work/keys" --same-passphrase >"$work/init.log" 2>&1 || {
         cat "$work/init.log"
         return 1
     }

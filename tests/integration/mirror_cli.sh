@@ -43,9 +43,54 @@ printf '#!/bin/sh\necho app\n' >"$in/bin/app"
 chmod 755 "$in/bin/app"
 
 # ---------------------------------------------------------------- init, keys
-run "init with a 2-of-3 root" 0 "initialized" "$M" init "$R" --root-keys 3 --root-threshold 2
+run "init with a 2-of-3 root" 0 "initialized" "$M" init "$R" --same-passphrase --root-keys 3 --root-threshold 2
 run "init refuses an existing repository" 31 "already holds a repository" "$M" init "$R"
 run "init refuses an impossible threshold" 22 "impossible" "$M" init "$tmp/r2" --root-keys 1 --root-threshold 2
+
+# ---------------------------------------------------------------- key custody
+# one passphrase for the online and the offline keys: refused, no key left
+run "init refuses one passphrase for online and offline keys" 26 \
+    "the online key 'snapshot' and the offline key 'root-1' would have the same passphrase.*--same-passphrase" \
+    "$M" init "$tmp/c1" --keys "$tmp/ckeys"
+[ -z "$(find "$tmp/ckeys" -name '*.key' 2>/dev/null)" ] && ok "... before writing any key" ||
+    bad "init left keys behind: $(find "$tmp/ckeys" -name '*.key')"
+# a passphrase per class, real Argon2id costs: offline keys keep libsodium's
+# "moderate" level, online keys take the level asked for
+run "init: online keys in KEYDIR/online, offline keys in KEYDIR/offline" 0 \
+    "move '$tmp/ckeys/offline/' to offline storage" \
+    env -u ZUPD_KDF_COST ZUPD_PASSPHRASE=offline-pw ZUPD_PASSPHRASE_SNAPSHOT=online-pw \
+    ZUPD_PASSPHRASE_TIMESTAMP=online-pw ZUPD_PASSPHRASE_AVDB=online-pw ZUPD_PASSPHRASE_LOG=online-pw \
+    "$M" init "$tmp/c1" --keys "$tmp/ckeys" --online-kdf interactive
+for k in root-1 targets products; do
+    [ -f "$tmp/ckeys/offline/$k.key" ] || bad "offline key $k not in offline/"
+done
+for k in snapshot timestamp avdb log; do
+    [ -f "$tmp/ckeys/online/$k.key" ] || bad "online key $k not in online/"
+done
+ok "each key in the directory of its class"
+grep -q '"memlimit": 268435456' "$tmp/ckeys/offline/root-1.key" &&
+    grep -q '"memlimit": 67108864' "$tmp/ckeys/online/timestamp.key" &&
+    ok "Argon2id: offline keys 256 MiB (moderate), online keys 64 MiB (interactive)" ||
+    bad "Argon2id costs: $(grep memlimit "$tmp/ckeys"/*/root-1.key "$tmp/ckeys"/*/timestamp.key)"
+run "--online-kdf refuses an unknown level" 1 "interactive, moderate or sensitive" \
+    "$M" init "$tmp/c2" --online-kdf fast
+# systemd credentials (LoadCredential=passphrase:FILE): the refresh unit's way
+mkdir -p "$tmp/creds"
+printf 'online-pw\n' >"$tmp/creds/passphrase"
+chmod 400 "$tmp/creds/passphrase"
+run "refresh reads the passphrase from \$CREDENTIALS_DIRECTORY/passphrase" 0 "re-signed timestamp" \
+    env -u ZUPD_PASSPHRASE CREDENTIALS_DIRECTORY="$tmp/creds" \
+    "$M" refresh --force -C "$tmp/c1" --keys "$tmp/ckeys/online"
+printf 'wrong\n' >"$tmp/creds/passphrase-timestamp"
+chmod 400 "$tmp/creds/passphrase-timestamp"
+run "... and passphrase-<KEY> before it" 26 "wrong passphrase for key 'timestamp'" \
+    env -u ZUPD_PASSPHRASE CREDENTIALS_DIRECTORY="$tmp/creds" \
+    "$M" refresh --force -C "$tmp/c1" --keys "$tmp/ckeys/online"
+rm -f "$tmp/creds/passphrase-timestamp"
+chmod 604 "$tmp/creds/passphrase"
+run "a credential readable by others is refused" 27 "credential '.*/passphrase' must be root's or yours and closed to others" \
+    env -u ZUPD_PASSPHRASE CREDENTIALS_DIRECTORY="$tmp/creds" \
+    "$M" refresh --force -C "$tmp/c1" --keys "$tmp/ckeys/online"
 for f in 1.root.json root.json 1.targets.json 1.products.json 1.avdb.json 1.snapshot.json timestamp.json; do
     [ -f "$R/metadata/$f" ] || bad "init wrote metadata/$f"
 done
@@ -134,7 +179,7 @@ run "no passphrase without a terminal" 26 "no passphrase for key" \
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     setpriv --reuid=65534 --regid=65534 --clear-groups "$M" version >/dev/null 2>&1; then
     pd=$(mktemp -d /tmp/zupd-perm.XXXXXX) && chmod 755 "$pd" && at_exit "rm -rf '$pd'"
-    "$M" init "$pd/r" >/dev/null 2>&1 && chmod -R a+rX "$pd" && chmod 700 "$pd/r/metadata"
+    "$M" init "$pd/r" --same-passphrase >/dev/null 2>&1 && chmod -R a+rX "$pd" && chmod 700 "$pd/r/metadata"
     out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$M" verify "$pd/r" 2>&1)
     got=$?
     check "verify of unreadable metadata: a permission error (exit $got)" "$got $out" \
@@ -159,14 +204,14 @@ if [ -r /proc/self/environ ]; then
 else
     skip_part environ "/proc/PID/environ is not readable here"
 fi
-mv "$tmp/keys/avdb.key" "$tmp/avdb.key"
-ln -s "$tmp/avdb.key" "$tmp/keys/avdb.key"
+mv "$tmp/keys/online/avdb.key" "$tmp/avdb.key"
+ln -s "$tmp/avdb.key" "$tmp/keys/online/avdb.key"
 run "a symlinked key file: the permission error, not a missing key" 27 \
     "cannot load key '.*/avdb\\.key': permission denied or unsafe file permissions" \
     "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
-rm "$tmp/keys/avdb.key"
+rm "$tmp/keys/online/avdb.key"
 run "missing key" 25 "missing key: role 'avdb' needs 1 signatures" "$M" publish tool 0.2 "$in/bin/app" --role avdb -C "$R"
-mv "$tmp/avdb.key" "$tmp/keys/avdb.key"
+mv "$tmp/avdb.key" "$tmp/keys/online/avdb.key"
 
 # ---------------------------------------------------------------- promote
 run "promote" 0 "channel 'stable' of 'app' now points at 1.1" "$M" promote app 1.1 --channel stable -C "$R"
@@ -198,14 +243,14 @@ run "verify after the offline refresh" 0 "^ok" env ZUPD_MIRROR_NOW=$far "$M" ver
 f=$("$M" stage targets -C "$R" 2>&1)
 [ -f "$f" ] && ok "stage writes the unsigned role" || bad "stage: $f"
 run "import refuses an unsigned role" 14 "targets: 0 of 1 required signatures" "$M" import "$f" -C "$R"
-run "sign on the signing machine" 0 "signed" "$M" sign "$f" --key "$tmp/keys/targets.key"
+run "sign on the signing machine" 0 "signed" "$M" sign "$f" --key "$tmp/keys/offline/targets.key"
 run "sign with a wrong key file name" 1 "usage" "$M" sign "$f"
 run "import verifies and installs" 0 "imported" "$M" import "$f" -C "$R"
 run "import the same version again" 16 "version" "$M" import "$f" -C "$R"
 f=$("$M" stage root -C "$R" 2>&1)
-run "sign root with one key" 0 "signed" "$M" sign "$f" --key "$tmp/keys/root-1.key"
+run "sign root with one key" 0 "signed" "$M" sign "$f" --key "$tmp/keys/offline/root-1.key"
 run "one signature is under the threshold" 14 "root: 1 of 2 required signatures" "$M" import "$f" -C "$R"
-run "a second signer" 0 "signed" "$M" sign "$f" --key "$tmp/keys/root-3.key"
+run "a second signer" 0 "signed" "$M" sign "$f" --key "$tmp/keys/offline/root-3.key"
 run "import the threshold-signed root" 0 "imported" "$M" import "$f" -C "$R"
 run "verify walks the root chain" 0 "^ok" "$M" verify "$R"
 
@@ -252,7 +297,7 @@ run "verify: not a repository" 25 "1.root.json" "$M" verify "$tmp/in"
 
 # ---------------------------------------------------------------- hash bins
 H=$tmp/bins
-run "init with 16 avdb hash bins" 0 "initialized" "$M" init "$H" --avdb-bins 4 --keys "$tmp/hkeys"
+run "init with 16 avdb hash bins" 0 "initialized" "$M" init "$H" --same-passphrase --avdb-bins 4 --keys "$tmp/hkeys"
 [ "$(ls "$H"/metadata/1.avdb-bin-*.json | wc -l)" = 16 ] && ok "16 bins written" || bad "16 bins written"
 run "verify reaches every bin" 0 "ok: 22 roles" "$M" verify "$H"
 run "publish into bins" 0 "published 3 releases in 'avdb'" \
@@ -272,7 +317,7 @@ run "rotate the key of a binned avdb" 0 "rotated the keys of 'avdb'" "$M" key ro
 [ -f "$H/metadata/3.avdb-bin-0.json" ] && [ -f "$H/metadata/3.avdb-bin-f.json" ] && ok "every bin re-signed with the new key" ||
     bad "every bin re-signed with the new key"
 run "verify after rotating the binned key" 0 "ok: 22 roles" "$M" verify "$H"
-mv "$tmp/hkeys/avdb.key" "$tmp/hkeys/avdb.old"
+mv "$tmp/hkeys/online/avdb.key" "$tmp/hkeys/online/avdb.old"
 run "publish into a bin with the new key only" 0 "published s4 1" "$M" publish s4 1 "$in/share/f5" --role avdb -C "$H" --keys "$tmp/hkeys"
 run "verify" 0 "ok: 22 roles, 5 targets" "$M" verify "$H"
 
@@ -281,7 +326,7 @@ run "verify" 0 "ok: 22 roles, 5 targets" "$M" verify "$H"
 # publish --delta-level for one: the published delta is the one
 # `delta create --level L` makes (same bytes, so the same sha256)
 D=$tmp/dl
-run "init with an overnight delta level" 0 "initialized" "$M" init "$D" --delta-level 20 --keys "$tmp/dkeys"
+run "init with an overnight delta level" 0 "initialized" "$M" init "$D" --same-passphrase --delta-level 20 --keys "$tmp/dkeys"
 grep -q '"delta_level": 20' "$D/.zupd/config.json" && ok "config.json keeps delta_level 20" ||
     bad "config.json keeps delta_level 20"
 run "init refuses a delta level out of range" 1 "--delta-level wants 1..22" "$M" init "$tmp/dl2" --delta-level 23

@@ -24,7 +24,7 @@ unset ZUPD_MIRROR_NOW ZUPD_MIRROR_CRASH_AT ZUPD_MIRROR_CRASH_TRACE ZUPD_MIRROR_R
 mkdir -p "$tmp/in/d"
 for i in 1 2 3 4 5 6; do head -c 2000 /dev/urandom | od -An -x >"$tmp/in/d/f$i"; done
 mkdir -p "$tmp/base"
-"$M" init "$tmp/base/repo" >/dev/null || { echo "init failed"; exit 1; }
+"$M" init "$tmp/base/repo" --same-passphrase >/dev/null || { echo "init failed"; exit 1; }
 "$M" publish app 1.0 "$tmp/in" -C "$tmp/base/repo" >/dev/null || { echo "publish failed"; exit 1; }
 "$M" promote app 1.0 --channel stable -C "$tmp/base/repo" >/dev/null || exit 1
 echo new >"$tmp/in/d/f2"

@@ -29,7 +29,7 @@ r = random.Random(7)
 open('$tmp/in/bin/data', 'w').write(''.join('record %d %x\n' % (i, r.getrandbits(64)) for i in range(20000)))"
 printf '#!/bin/sh\necho v1\n' >"$tmp/in/bin/app"
 chmod 755 "$tmp/in/bin/app"
-step "init (avdb in 4 hash bins)" "$M" init "$R" --avdb-bins 2
+step "init (avdb in 4 hash bins)" "$M" init "$R" --same-passphrase --avdb-bins 2
 mkdir -p "$tmp/db"
 echo "sig 1" >"$tmp/db/main.ndb"
 step "publish an AV database" "$M" publish avdb 1 "$tmp/db" --role avdb -C "$R"

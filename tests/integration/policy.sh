@@ -25,7 +25,7 @@ publish product 2.0 "$work/v2.0" || exit 1
 publish product 3.0 "$work/v3.0" || exit 1
 
 expect_rc 0 "policy init: a repository with its own root" \
-    "$MIRROR" policy init "$work/policy" --keys "$work/pkeys"
+    "$MIRROR" policy init "$work/policy" --keys "$work/pkeys" --same-passphrase
 cmp -s "$work/policy/metadata/1.root.json" "$work/repo/metadata/1.root.json" &&
     bad "the policy root is the vendor's" || ok "the policy root is not the vendor's"
 serve_tree "$work/policy" || exit 1

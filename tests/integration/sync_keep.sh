@@ -120,7 +120,7 @@ grep -q "$((full_targets - 4)) targets not mirrored" "$work/out" && ok "verify: 
     bad "verify does not report what is not mirrored: $(cat "$work/out")"
 
 # --- an enterprise policy pinned against the filtered mirror: only what it holds
-expect_rc 0 "a policy repository" "$MIRROR" policy init "$work/policy" --keys "$work/pkeys"
+expect_rc 0 "a policy repository" "$MIRROR" policy init "$work/policy" --keys "$work/pkeys" --same-passphrase
 expect_rc 0 "pin product 2.0 (mirrored) --vendor the filtered mirror" "$MIRROR" policy pin \
     product 2.0 --channel stable --vendor "$ENT" -C "$work/policy" --keys "$work/pkeys"
 expect_rc 25 "pin product 3.0 (signed, not mirrored) is refused" "$MIRROR" policy pin \
@@ -239,7 +239,7 @@ done
 
 # --- hash bins (TAP 15): the avdb role delegates to 16 bins; sync walks them
 B=$work/binrepo
-"$MIRROR" init "$B" --keys "$work/binkeys" --avdb-bins 4 > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+"$MIRROR" init "$B" --keys "$work/binkeys" --same-passphrase --avdb-bins 4 > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 bpub() { "$MIRROR" "$@" -C "$B" --keys "$work/binkeys" > "$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }; }
 bpub publish db-main 1 "$work/db1" db-x 1 "$work/db2" --role avdb
 bpub promote db-main 1 --channel stable --role avdb

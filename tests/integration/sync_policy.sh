@@ -41,7 +41,7 @@ promote product 3.0 stable || exit 1
 
 # the enterprise's policy repository holds the fleet on 1.0
 pol() { "$MIRROR" policy "$@" -C "$work/policy" --keys "$work/pkeys"; }
-expect_rc 0 "policy init" "$MIRROR" policy init "$work/policy" --keys "$work/pkeys"
+expect_rc 0 "policy init" "$MIRROR" policy init "$work/policy" --keys "$work/pkeys" --same-passphrase
 expect_rc 0 "policy pin product 1.0" pol pin product 1.0 --channel stable --note "INC-7 hold"
 cp "$work/policy/metadata/1.root.json" "$work/policy-root.json"
 serve_tree "$work/policy" || exit 1

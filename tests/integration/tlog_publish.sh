@@ -21,8 +21,8 @@ flip() { # flip FILE OFFSET
     python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[int(sys.argv[2])]^=1; open(p,"wb").write(b)' "$1" "$2"
 }
 
-expect_rc 0 "init" "$M" init "$R" --keys "$K"
-[ -f "$K/log.key" ] && [ -f "$R/log/vkey" ] && [ "$(size)" = 1 ] && ok "init: log key, vkey, root version 1 logged" ||
+expect_rc 0 "init" "$M" init "$R" --keys "$K" --same-passphrase
+[ -f "$K/online/log.key" ] && [ -f "$R/log/vkey" ] && [ "$(size)" = 1 ] && ok "init: log key, vkey, root version 1 logged" ||
     bad "init: no log key or log"
 mkdir -p "$work/in"
 echo one >"$work/in/a"
@@ -75,9 +75,9 @@ restore
 cp "$R/log/checkpoint" "$work/cp8"
 echo three >"$work/in/a"
 # a release the vendor signed with the log out of the way: in TUF, not logged
-mv "$R/log" "$work/log-aside" && mv "$K/log.key" "$work/log.key-aside"
+mv "$R/log" "$work/log-aside" && mv "$K/online/log.key" "$work/log.key-aside"
 expect_rc 0 "publish 3.0 with the log out of the way" "$M" publish app 3.0 "$work/in" -C "$R" --keys "$K"
-mv "$work/log-aside" "$R/log" && mv "$work/log.key-aside" "$K/log.key"
+mv "$work/log-aside" "$R/log" && mv "$work/log.key-aside" "$K/online/log.key"
 expect_rc 25 "a release signed but not logged" "$M" log verify "$R"
 check "names the release" "$(cat "$work/err")" "products/app/3.0/manifest.json.*signed but not in the log"
 restore

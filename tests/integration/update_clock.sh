@@ -41,7 +41,7 @@ faketime "$(at $((now - 365 * day)))" date +%s | {
 make_tree "$work/v1" 1.0 5
 mkdir -p "$work/db" && echo db1 >"$work/db/main.db"
 export ZUPD_MIRROR_NOW=$((now - 100 * day))
-"$MIRROR" init "$work/repo" --keys "$work/keys" --expires products=30 --expires targets=365 \
+"$MIRROR" init "$work/repo" --keys "$work/keys" --same-passphrase --expires products=30 --expires targets=365 \
     >"$work/init.log" 2>&1 || {
     cat "$work/init.log"
     exit 1

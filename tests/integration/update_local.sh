@@ -99,7 +99,7 @@ check "the FIFO root message" "$(cat "$work/err")" "trusted root: '$work/fifo' i
 expect_rc 1 "a FIFO as zupd.conf: refused at once" timeout 10 $ZUPD --config "$work/fifo" status
 check "the FIFO config message" "$(cat "$work/err")" "'$work/fifo' is not a regular file"
 cp -a "$work/keys" "$work/keys-fifo"
-for k in "$work/keys-fifo"/*; do
+for k in "$work/keys-fifo"/* "$work/keys-fifo"/online/* "$work/keys-fifo"/offline/*; do
     [ -f "$k" ] || continue
     rm -f "$k" && mkfifo -m 600 "$k"
 done

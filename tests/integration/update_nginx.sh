@@ -25,7 +25,7 @@ exec(sys.argv[2])
 PY
 }
 
-"$MIRROR" init "$work/repo" --keys "$work/keys" > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
+"$MIRROR" init "$work/repo" --keys "$work/keys" --same-passphrase > "$work/init.log" 2>&1 || { cat "$work/init.log"; exit 1; }
 make_tree "$work/v1" 1.0 40
 make_tree "$work/v2" 2.0 40
 make_tree "$work/v3" 3.0 40

@@ -60,7 +60,7 @@ if out=$("$tool" note "$log/go-vkeys" "$log/go-checkpoint" 2>&1); then ok "$out"
 R=$work/repo
 mkdir -p "$work/in"
 echo one >"$work/in/a"
-if ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" init "$R" --keys "$work/keys" >"$work/mirror.out" 2>&1 &&
+if ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" init "$R" --keys "$work/keys" --same-passphrase >"$work/mirror.out" 2>&1 &&
     ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" publish app 1.0 "$work/in" -C "$R" --keys "$work/keys" >>"$work/mirror.out" 2>&1 &&
     ZUPD_KDF_COST=min ZUPD_PASSPHRASE=pw "$MIRROR" promote app 1.0 --channel stable -C "$R" --keys "$work/keys" >>"$work/mirror.out" 2>&1; then
     cp "$R/log/vkey" "$R/log/vkeys"

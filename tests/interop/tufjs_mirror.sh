@@ -66,7 +66,7 @@ R=$tmp/srv/repo
 mkdir -p "$tmp/srv" "$tmp/in/bin"
 printf 'app\n' >"$tmp/in/bin/app"
 head -c 50000 /dev/urandom | od -An -x >"$tmp/in/bin/data"
-step "init" "$M" init "$R" --root-keys 2 --root-threshold 2
+step "init" "$M" init "$R" --same-passphrase --root-keys 2 --root-threshold 2
 step "publish products" "$M" publish app 1.0 "$tmp/in" -C "$R" --source-revision git:1 --builder t
 step "publish avdb" "$M" publish db 7 "$tmp/in/bin/data" --role avdb -C "$R"
 step "promote" "$M" promote app 1.0 --channel stable -C "$R"
@@ -107,7 +107,7 @@ grep -q 'GET /repo/metadata/3.root.json' "$tmp/http.log" && ok "tuf-js walked th
 
 # avdb delegating to succinct hash bins (TAP 15)
 B=$tmp/srv/bins
-step "init with 8 avdb hash bins" "$M" init "$B" --avdb-bins 3 --keys "$tmp/keys-bins"
+step "init with 8 avdb hash bins" "$M" init "$B" --same-passphrase --avdb-bins 3 --keys "$tmp/keys-bins"
 step "publish 5 avdb components at once" "$M" publish sig-a 1 "$tmp/in/bin/app" sig-b 1 "$tmp/in/bin/app" \
     sig-c 1 "$tmp/in/bin/data" sig-d 1 "$tmp/in/bin/data" sig-e 1 "$tmp/in/bin/app" --role avdb -C "$B" --keys "$tmp/keys-bins"
 step "promote in a bin" "$M" promote sig-c 1 --channel daily --role avdb -C "$B" --keys "$tmp/keys-bins"

@@ -75,6 +75,7 @@ setup(void **state)
     memset(&io, 0, sizeof(io));
     io.root_keys = 2;
     io.root_threshold = 2;
+    io.same_passphrase = true; /* pass_fn has one for every key */
     zp_config_default(&io.config);
     assert_int_equal(zp_repo_init(&f->o, &io, err, sizeof(err)), ZUPD_OK);
     *state = f;
@@ -315,7 +316,7 @@ test_wrong_passphrase_and_missing_key(void **state)
                      ZUPD_E_PASSPHRASE);
     assert_non_null(strstr(err, "wrong passphrase"));
     f->o.pass.opaque = (void *)(uintptr_t) "pw";
-    snprintf(p, sizeof(p), "%s/keys/products.key", f->top);
+    snprintf(p, sizeof(p), "%s/keys/offline/products.key", f->top);
     assert_int_equal(unlink(p), 0);
     assert_int_equal(publish(f, "app", "1", ZP_R_PRODUCTS, &res, err, sizeof(err)),
                      ZUPD_E_NOTFOUND);
@@ -359,10 +360,10 @@ test_offline_sign_and_rotation(void **state)
 
     assert_int_equal(zp_stage(r, ZP_R_ROOT, staged, sizeof(staged), err, sizeof(err)), ZUPD_OK);
     assert_int_equal(zp_import(r, staged, err, sizeof(err)), ZUPD_E_THRESHOLD);
-    snprintf(key, sizeof(key), "%s/keys/root-1.key", f->top);
+    snprintf(key, sizeof(key), "%s/keys/offline/root-1.key", f->top);
     assert_int_equal(zp_sign_file(staged, key, &f->o.pass, err, sizeof(err)), ZUPD_OK);
     assert_int_equal(zp_import(r, staged, err, sizeof(err)), ZUPD_E_THRESHOLD);
-    snprintf(key, sizeof(key), "%s/keys/root-2.key", f->top);
+    snprintf(key, sizeof(key), "%s/keys/offline/root-2.key", f->top);
     assert_int_equal(zp_sign_file(staged, key, &f->o.pass, err, sizeof(err)), ZUPD_OK);
     assert_int_equal(zp_import(r, staged, err, sizeof(err)), ZUPD_OK);
     assert_int_equal(zupd_meta_version(zp_repo_meta(r, ZP_R_ROOT)), 2);
@@ -415,6 +416,7 @@ test_hash_bins(void **state)
     snprintf(f->dir, sizeof(f->dir), "%s/binned", f->top);
     memset(&io, 0, sizeof(io));
     io.avdb_bins = 3;
+    io.same_passphrase = true;
     zp_config_default(&io.config);
     assert_int_equal(zp_repo_init(&f->o, &io, err, sizeof(err)), ZUPD_OK);
     r = open_repo(f);
@@ -463,6 +465,52 @@ test_delta_hook(void **state)
     assert_int_equal(len, 0);
 }
 
+/* a passphrase per key class: "off" for root, targets, products; "on" for
+ * the online ones */
+static int
+class_pass_fn(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
+{
+    bool online =
+        strcmp(key, "snapshot") == 0 || strcmp(key, "timestamp") == 0 || strcmp(key, "avdb") == 0;
+
+    (void)opaque;
+    (void)confirm;
+    snprintf(buf, cap, "%s", online ? "on" : "off");
+    return ZUPD_OK;
+}
+
+/* init's key custody: one passphrase for both classes refused before any
+ * key is written; online and offline keys in their own directories */
+static void
+test_init_custody(void **state)
+{
+    struct fx *f = *state;
+    struct zp_repo_opts o = f->o;
+    struct zp_init_opts io;
+    struct zp_keyinfo k;
+    char err[512] = "", keys[400], p[500];
+
+    snprintf(keys, sizeof(keys), "%s/k2", f->top);
+    snprintf(f->dir, sizeof(f->dir), "%s/custody", f->top);
+    o.dir = f->dir;
+    o.keys_dir = keys;
+    memset(&io, 0, sizeof(io));
+    zp_config_default(&io.config);
+    assert_int_equal(zp_repo_init(&o, &io, err, sizeof(err)), ZUPD_E_PASSPHRASE);
+    assert_non_null(strstr(err, "same passphrase"));
+    assert_int_equal(zp_key_by_name(keys, "root-1", &k), ZUPD_E_NOTFOUND);
+    assert_int_equal(zp_key_by_name(keys, "snapshot", &k), ZUPD_E_NOTFOUND);
+    o.pass.fn = class_pass_fn;
+    err[0] = '\0';
+    assert_int_equal(zp_repo_init(&o, &io, err, sizeof(err)), ZUPD_OK);
+    assert_int_equal(zp_key_by_name(keys, "root-1", &k), ZUPD_OK);
+    snprintf(p, sizeof(p), "%s/offline/root-1.key", keys);
+    assert_string_equal(k.path, p);
+    assert_int_equal(zp_key_by_name(keys, "timestamp", &k), ZUPD_OK);
+    snprintf(p, sizeof(p), "%s/online/timestamp.key", keys);
+    assert_string_equal(k.path, p);
+}
+
 int
 main(void)
 {
@@ -478,6 +526,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_offline_sign_and_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_many_is_one_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_bins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_custody, setup, teardown),
         cmocka_unit_test(test_delta_hook),
     };
     if (zupd_init() != ZUPD_OK)

@@ -34,7 +34,7 @@ test_sign_verifies_with_public_key(void **state)
     assert_int_equal(zu_keyid_compute(pub, id, sizeof(id)), ZUPD_OK);
     assert_string_equal(id, zp_signer_keyid(s));
     assert_int_equal(zp_signer_sign(s, (const uint8_t *)"hello", 5, sig, sizeof(sig)), ZUPD_OK);
-    assert_int_equal(strlen(sig), ZP_SIG_HEX_LEN);
+    assert_int_equal(strlen(sig), 2 * crypto_sign_BYTES); /* ed25519 */
     assert_int_equal(zu_key_from_json(pub, &k), ZUPD_OK);
     assert_int_equal(zu_key_verify(k, (const uint8_t *)"hello", 5, sig), ZUPD_OK);
     assert_int_equal(zu_key_verify(k, (const uint8_t *)"hellO", 5, sig), ZUPD_E_SIG);
@@ -146,6 +146,63 @@ test_keyfile_on_disk(void **state)
     zp_signer_free(s);
 }
 
+/* PKCS#11 URIs (RFC 7512): attributes, percent-decoding, refusals, and the
+ * PIN never kept */
+static void
+test_pkcs11_uri(void **state)
+{
+    struct zp_p11_uri u;
+    char err[256], kept[ZP_P11_URI_MAX];
+
+    (void)state;
+    assert_true(zp_p11_is_uri("pkcs11:object=x"));
+    assert_false(zp_p11_is_uri("/keys/root-1.key"));
+    assert_int_equal(zp_p11_uri_parse("pkcs11:token=Z%C3%BCrich%20HSM;object=root-1;id=%01%ff;"
+                                      "type=private;slot-id=3?module-path=/m.so&pin-value=12%3B4",
+                                      &u, err, sizeof(err)),
+                     ZUPD_OK);
+    assert_string_equal(u.token, "Z\xc3\xbcrich HSM");
+    assert_string_equal(u.object, "root-1");
+    assert_int_equal(u.id_len, 2);
+    assert_int_equal(u.id[1], 0xff);
+    assert_string_equal(u.module_path, "/m.so");
+    assert_string_equal(u.pin_value, "12;4");
+    zp_p11_uri_release(&u);
+    assert_null(u.pin_value);
+    assert_int_equal(zp_p11_uri_strip_pin("pkcs11:object=a?pin-value=1&module-path=/m.so", kept,
+                                          sizeof(kept)),
+                     ZUPD_OK);
+    assert_string_equal(kept, "pkcs11:object=a?module-path=/m.so");
+    assert_int_equal(zp_p11_uri_strip_pin("pkcs11:object=a?pin-value=1", kept, sizeof(kept)),
+                     ZUPD_OK);
+    assert_string_equal(kept, "pkcs11:object=a");
+    assert_int_equal(zp_p11_uri_parse("pkcs11:object=a?pin-source=file:/etc/pin", &u, err,
+                                      sizeof(err)),
+                     ZUPD_OK);
+    assert_string_equal(u.pin_source, "/etc/pin");
+    zp_p11_uri_release(&u);
+    /* refused, each with a reason */
+    assert_int_equal(zp_p11_uri_parse("pkcs11:token=a", &u, err, sizeof(err)), ZUPD_E_MISUSE);
+    assert_non_null(strstr(err, "names no object"));
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("pkcs11:objekt=a", &u, err, sizeof(err)), ZUPD_E_MISUSE);
+    assert_non_null(strstr(err, "'objekt'"));
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("pkcs11:object=%zz", &u, err, sizeof(err)), ZUPD_E_MISUSE);
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("pkcs11:object=a;type=secret-key", &u, err, sizeof(err)),
+                     ZUPD_E_MISUSE);
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("pkcs11:object=a?pin-source=relative", &u, err, sizeof(err)),
+                     ZUPD_E_MISUSE);
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("pkcs11:object=a?x=1?y=2", &u, err, sizeof(err)),
+                     ZUPD_E_MISUSE);
+    zp_p11_uri_release(&u);
+    assert_int_equal(zp_p11_uri_parse("file:/x", &u, err, sizeof(err)), ZUPD_E_MISUSE);
+    zp_p11_uri_release(&u);
+}
+
 int
 main(void)
 {
@@ -154,6 +211,7 @@ main(void)
         cmocka_unit_test(test_keyfile_round_trip_and_refusals),
         cmocka_unit_test(test_keyfile_public_part_must_match),
         cmocka_unit_test(test_keyfile_on_disk),
+        cmocka_unit_test(test_pkcs11_uri),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
