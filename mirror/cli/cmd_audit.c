@@ -88,7 +88,57 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     return zp_pass_tty_read(prompt, buf, cap);
 }
 
-enum { A_REBUILD = 256, A_KEY, A_BUILDERS, A_REVS, A_LAST, A_OUT, A_ROLE, A_PASS };
+static const char *pin_file;
+
+/* The PIN of a PKCS#11 token whose URI has none (the auditor's key in an
+ * HSM): --pin-file, else the systemd credential pkcs11-pin, else
+ * ZUPD_PKCS11_PIN (taken out of the environment at startup), else the
+ * terminal; as the repository commands ask (cmd_repo.c). */
+static int
+get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
+{
+    char prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
+    const char *v;
+    int rc;
+
+    (void)opaque;
+    (void)confirm;
+    buf[0] = '\0';
+    if (pin_file != NULL) {
+        rc = zp_pass_file_read(pin_file, buf, cap, why, sizeof(why));
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    rc = zp_pass_cred_read("pkcs11-pin", buf, cap, why, sizeof(why));
+    if (rc != ZUPD_E_NOTFOUND) {
+        if (rc != ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: %s\n", why);
+        return rc;
+    }
+    v = zp_pass_env("ZUPD_PKCS11_PIN");
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap)
+            return ZUPD_E_PASSPHRASE;
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%.64s': ", token);
+    return zp_pass_tty_read(prompt, buf, cap);
+}
+
+enum {
+    A_REBUILD = 256,
+    A_KEY,
+    A_BUILDERS,
+    A_REVS,
+    A_LAST,
+    A_OUT,
+    A_ROLE,
+    A_PASS,
+    A_P11MOD,
+    A_PINFILE
+};
 
 static const struct option opts[] = {{"rebuild", required_argument, NULL, A_REBUILD},
                                      {"key", required_argument, NULL, A_KEY},
@@ -98,6 +148,8 @@ static const struct option opts[] = {{"rebuild", required_argument, NULL, A_REBU
                                      {"out", required_argument, NULL, A_OUT},
                                      {"role", required_argument, NULL, A_ROLE},
                                      {"passphrase-file", required_argument, NULL, A_PASS},
+                                     {"pkcs11-module", required_argument, NULL, A_P11MOD},
+                                     {"pin-file", required_argument, NULL, A_PINFILE},
                                      {NULL, 0, NULL, 0}};
 
 static int
@@ -106,6 +158,7 @@ usage(void)
     fputs("usage: zupd-mirror audit STAGED --rebuild DIR --key AUDITOR.key [--out DIR]\n"
           "         [--allow-builders FILE] [--allow-revisions FILE] [--last-signed ROLE.json]\n"
           "         [--role products|avdb] [--passphrase-file FILE]\n"
+          "         [--pkcs11-module PATH] [--pin-file FILE]   (AUDITOR.key a token key)\n"
           "STAGED: the repository's URL (http://, https://) or its directory.\n",
           stderr);
     return EXIT_USAGE;
@@ -115,7 +168,7 @@ int
 cmd_audit(int argc, char **argv)
 {
     struct zp_audit_opts o = {.out_dir = "."};
-    struct zp_pass pass = {.fn = get_pass, .opaque = NULL}; /* file keys; no token yet */
+    struct zp_pass pass = {.fn = get_pass, .pin_fn = get_pin, .pkcs11_module = NULL};
     struct zp_audit_res res;
     struct zp_audit_src src;
     struct src_dir sd = {-1};
@@ -154,6 +207,12 @@ cmd_audit(int argc, char **argv)
         case A_PASS:
             pass_file = optarg;
             break;
+        case A_P11MOD:
+            pass.pkcs11_module = optarg;
+            break;
+        case A_PINFILE:
+            pin_file = optarg;
+            break;
         default:
             return usage();
         }
@@ -164,6 +223,8 @@ cmd_audit(int argc, char **argv)
         return usage();
     if (zupd_init() != ZUPD_OK)
         return 10 + ZUPD_E_MISUSE;
+    if (pass.pkcs11_module == NULL)
+        pass.pkcs11_module = getenv("ZUPD_PKCS11_MODULE");
     o.pass = &pass;
     o.now = now != NULL ? strtoll(now, NULL, 10) : 0;
     if (o.now <= 0)

@@ -64,7 +64,9 @@ static void ZU_PRINTF(3, 4) check(struct audit *a, bool ok, const char *fmt, ...
     a->res->checks++;
     if (!ok)
         a->res->failed++;
-    (void)zu_buf_addf(a->rep, "%s %s\n", ok ? "ok  " : "FAIL", line);
+    /* a report that cannot hold the line (out of memory) signs nothing */
+    if (zu_buf_addf(a->rep, "%s %s\n", ok ? "ok  " : "FAIL", line) != ZUPD_OK && ok)
+        a->res->failed++;
 }
 
 static void
@@ -815,12 +817,15 @@ zp_audit(const struct zp_audit_src *src, const struct zp_audit_opts *o, struct z
         rc = zu_fail(err, cap, ZUPD_E_FORMAT, "the staged release names no manifest");
         goto out;
     }
-    (void)zu_json_get_str(rel, "channel", &channel);
-    (void)zu_buf_addf(
+    if (zu_json_get_str(rel, "channel", &channel) != ZUPD_OK)
+        channel = NULL; /* a release that moves no channel */
+    rc = zu_buf_addf(
         report, "audit of '%s' version %llu (release %s), against '%s' version %llu%s\n", a.role,
         (unsigned long long)res->version, mpath, a.role,
         (unsigned long long)zupd_meta_version(a.last),
         o->last_signed != NULL ? " (the one you signed last)" : " (the repository's previous one)");
+    if (rc != ZUPD_OK)
+        goto out;
     rc = get_manifest(&a, a.staged, mpath, &m, msha);
     if (rc != ZUPD_OK) {
         rc = zu_fail(err, cap, rc, "cannot read the manifest '%s' the staged '%s' lists: %s", mpath,

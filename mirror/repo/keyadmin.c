@@ -38,7 +38,8 @@ resolve_key(const struct zupd_meta *m, const char *role, const char *key, const 
     uint64_t thr = 0;
     struct zp_keyinfo ki;
 
-    (void)zupd_meta_role(m, role, &thr, &nk);
+    if (zupd_meta_role(m, role, &thr, &nk) != ZUPD_OK)
+        nk = 0; /* no such role: no key of it to find */
     /* the name of a key file here, for keys the metadata does not name */
     if (keys_dir != NULL && zp_key_by_name(keys_dir, key, &ki) == ZUPD_OK)
         for (size_t i = 0; i < nk; i++)

@@ -94,7 +94,8 @@ rebuild_dir(const struct src *s, char *dir, size_t cap)
         if (strncmp(s->r[i].path, "rebuild/", 8) != 0 || name[0] == '\0' || name[0] == '.' ||
             strchr(name, '/') != NULL)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+            continue; /* a name too long for the rebuild: not written */
         f = fopen(path, "wbx");
         if (f == NULL)
             continue;
@@ -112,7 +113,8 @@ rebuild_rm(const struct src *s, const char *dir)
         char path[512];
         if (strncmp(s->r[i].path, "rebuild/", 8) != 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, s->r[i].path + 8);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, s->r[i].path + 8) >= sizeof(path))
+            continue;
         (void)unlink(path);
     }
     (void)rmdir(dir);

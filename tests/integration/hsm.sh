@@ -161,6 +161,43 @@ ZUPD_PKCS11_PIN=1234 step "promote 2.0" \
     "$M" promote product 2.0 --channel stable -C "$R" --keys "$K" $P11
 step "verify the repository after the rotation" "$M" verify "$R"
 
+# ---------------------------------------------------------------- the auditor's token key
+# the auditor's key is made in the token too: products needs it (threshold
+# 2); audit unlocks it with --pin-file and --pkcs11-module, as the
+# repository commands do
+step "the auditor's key in the token" "$M" key generate auditor --keys "$tmp/akeys" $P11 \
+    --pin-file "$tmp/pin" --pkcs11 'pkcs11:token=zurich;object=auditor'
+"$M" key show auditor --keys "$tmp/akeys" >"$tmp/auditor.pub" 2>"$work/err" ||
+    bad "key show auditor: $(cat "$work/err")"
+export ZUPD_PKCS11_PIN=1234
+step "key add products auditor.pub" "$M" key add products "$tmp/auditor.pub" --name auditor \
+    -C "$R" --keys "$K" $P11
+step "key threshold products 2 (staged)" "$M" key threshold products 2 -C "$R" --keys "$K" $P11
+unset ZUPD_PKCS11_PIN
+thr=$(ls "$R"/staged/products/*.products.json 2>/dev/null | head -n 1)
+[ -n "$thr" ] && cp "$thr" "$tmp/thr.json" && ok "the threshold change is staged" ||
+    bad "no staged products change"
+out=$("$M" sign "$tmp/thr.json" $P11 --pin-file "$tmp/pin" --key "$tmp/akeys/auditor.key" 2>&1)
+check "the auditor signs the threshold change with its token key" "$out" "^signed"
+step "import it" "$M" import "$tmp/thr.json" -C "$R" --keys "$K"
+mkdir -p "$tmp/v3/bin"
+printf '#!/bin/sh\necho v3\n' >"$tmp/v3/bin/app"
+chmod 755 "$tmp/v3/bin/app"
+mkdir -p "$tmp/aout"
+ZUPD_PKCS11_PIN=1234 step "publish --stage 3.0 (the build key in the token signs)" \
+    "$M" publish product 3.0 "$tmp/v3" --stage --channel stable --source-revision r3 \
+    --builder ci -C "$R" --keys "$K" $P11
+expect_rc 26 "audit with a wrong PIN fails" env ZUPD_PKCS11_PIN=9999 "$M" audit "$R" \
+    --rebuild "$tmp/v3" --key "$tmp/akeys/auditor.key" --out "$tmp/aout" --pkcs11-module "$MODULE"
+check "... naming the token and CKR_PIN_INCORRECT" "$(cat "$work/err")" "CKR_PIN_INCORRECT"
+step "audit 3.0 against its rebuild, signed with the auditor's token key" \
+    "$M" audit "$R" --rebuild "$tmp/v3" --key "$tmp/akeys/auditor.key" --out "$tmp/aout" \
+    --pkcs11-module "$MODULE" --pin-file "$tmp/pin"
+sig=$(ls "$tmp"/aout/*.products.sig.json 2>/dev/null | head -n 1)
+[ -n "$sig" ] && ok "the audit wrote its signature" || bad "no audit signature"
+step "import the auditor's signature: 3.0 is live" "$M" import "$sig" -C "$R" --keys "$K"
+step "verify the repository with products at 2 of 2" "$M" verify "$R"
+
 # ---------------------------------------------------------------- the endpoint
 start_serve srv "$R" || { bad "zupd-mirror serve did not start"; finish hsm; }
 cat >"$tmp/zupd.conf" <<CONF
@@ -174,5 +211,6 @@ components = (
 CONF
 mkdir -p "$tmp/state" "$tmp/opt"
 step "zupd update through the rotated root" "$Z" --config "$tmp/zupd.conf" update
-eq "2.0 (signed in the token) installed" "$("$tmp/opt/product/bin/app" 2>&1)" v2
+eq "3.0 (signed by the build and the auditor's token keys) installed" \
+    "$("$tmp/opt/product/bin/app" 2>&1)" v3
 finish hsm

@@ -470,8 +470,8 @@ test_delta_hook(void **state)
 static int
 class_pass_fn(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
-    bool online =
-        strcmp(key, "snapshot") == 0 || strcmp(key, "timestamp") == 0 || strcmp(key, "avdb") == 0;
+    bool online = strcmp(key, "snapshot") == 0 || strcmp(key, "timestamp") == 0 ||
+                  strcmp(key, "avdb") == 0 || strcmp(key, "log") == 0;
 
     (void)opaque;
     (void)confirm;
