@@ -493,6 +493,14 @@ zp_prune(struct zp_repo *r, unsigned keep, struct zp_prune_res *res, char *err, 
     if (keep == 0)
         return zu_fail(err, cap, ZUPD_E_MISUSE, "--keep must be at least 1");
     rc = zp_check_offline_live(r, "prune", err, cap);
+    /* a staged change names blobs and deltas no live metadata names yet:
+     * pruning now would take them from the release its import puts live */
+    for (size_t ri = 0; rc == ZUPD_OK && ri < ZU_ARRAY_LEN(roles); ri++)
+        if (zp_staged_pending(r, roles[ri]))
+            rc = zu_fail(err, cap, ZUPD_E_MISUSE,
+                         "a change of '%s' is staged (publish --stage, key add, remove or "
+                         "threshold): import or unstage it before pruning",
+                         zp_role_name(roles[ri]));
     for (size_t ri = 0; rc == ZUPD_OK && ri < ZU_ARRAY_LEN(roles); ri++) {
         enum zp_role role = roles[ri];
         char prefix[64];

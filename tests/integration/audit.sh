@@ -67,6 +67,10 @@ grep -q "signed by 1 of the 2 keys it needs" "$work/out" && ok "staged, 1 of 2 s
     bad "$(cat "$work/out")"
 expect_rc 0 "the endpoint sees nothing new" $Z update
 tree_is "$work/v1" && ok "still 1.0" || bad "not 1.0"
+# prune would take the staged release's blobs: refused while it waits
+expect_rc 22 "prune while a release is staged" M prune --keep 1
+grep -q "a change of 'products' is staged.*import or unstage it before pruning" "$work/err" &&
+    ok "prune says why" || bad "$(cat "$work/err")"
 
 # the thief also holds the publishing host (its online keys): it puts the
 # build key's products live, naming it in a re-signed snapshot and timestamp
