@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "fetch_int.h"
 #include "zu/fsio.h"
 
@@ -27,18 +29,6 @@ bool
 zu_is_file_url(const char *url)
 {
     return strncasecmp(url, "file://", 7) == 0;
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int
@@ -59,12 +49,15 @@ zu_file_url_path(const char *url, char *dst, size_t cap)
         int c = (unsigned char)*p;
 
         if (c == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
-            if (lo < 0)
+            unsigned char b = 0;
+            size_t one = 0;
+
+            /* two hex digits (as zu_serve_path reads them): p[2] is
+             * readable when p[1] is not the end of the string */
+            if (p[1] == '\0' || sodium_hex2bin(&b, 1, p + 1, 2, NULL, &one, NULL) != 0 ||
+                one != 1 || b == 0)
                 return ZUPD_E_FORMAT;
-            c = hi * 16 + lo;
-            if (c == 0)
-                return ZUPD_E_FORMAT;
+            c = b;
             p += 2;
         }
         if (n + 1 >= cap)

@@ -49,18 +49,6 @@ zp_p11_uri_release(struct zp_p11_uri *u)
     u->pin_value = NULL;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* percent-decode v[0..n) into out[0..cap); *out_len the bytes written (a
  * NUL follows them) */
 static bool
@@ -71,14 +59,11 @@ pct_decode(const char *v, size_t n, uint8_t *out, size_t cap, size_t *out_len)
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)v[i];
         if (c == '%') {
-            int hi, lo;
-            if (n - i < 3)
+            unsigned char b = 0;
+            size_t one = 0;
+            if (n - i < 3 || sodium_hex2bin(&b, 1, v + i + 1, 2, NULL, &one, NULL) != 0 || one != 1)
                 return false;
-            hi = hexval(v[i + 1]);
-            lo = hexval(v[i + 2]);
-            if (hi < 0 || lo < 0)
-                return false;
-            c = hi * 16 + lo;
+            c = b;
             i += 2;
         }
         if (o + 1 >= cap)
