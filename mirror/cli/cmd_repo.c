@@ -163,40 +163,19 @@ get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
     return rc;
 }
 
-/* The PIN of PKCS#11 token (when its URI has none): --pin-file, else the
- * systemd credential pkcs11-pin, else ZUPD_PKCS11_PIN (taken out of the
- * environment at startup), else the terminal. */
+/* The PIN of PKCS#11 token when its URI has none: zp_pin_read() with
+ * --pin-file. */
 static int
 get_pin(void *opaque, const char *token, bool confirm, char *buf, size_t cap)
 {
     const struct pass_src *src = opaque;
-    char prompt[ZP_P11_LABEL_MAX + 64], why[PATH_MAX + 160];
-    const char *v;
-    int rc;
+    char why[PATH_MAX + 160];
+    int rc = zp_pin_read(src->pin_file, token, buf, cap, why, sizeof(why));
 
     (void)confirm;
-    buf[0] = '\0';
-    if (src->pin_file != NULL) {
-        rc = zp_pass_file_read(src->pin_file, buf, cap, why, sizeof(why));
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    rc = zp_pass_cred_read("pkcs11-pin", buf, cap, why, sizeof(why));
-    if (rc != ZUPD_E_NOTFOUND) {
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    v = zp_pass_env("ZUPD_PKCS11_PIN");
-    if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap)
-            return ZUPD_E_PASSPHRASE;
-        memcpy(buf, v, strlen(v) + 1);
-        return ZUPD_OK;
-    }
-    snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%s': ", token);
-    return zp_pass_tty_read(prompt, buf, cap);
+    if (rc != ZUPD_OK && why[0] != '\0')
+        fprintf(stderr, "zupd-mirror: %s\n", why);
+    return rc;
 }
 
 /* ------------------------------------------------------------ common options */

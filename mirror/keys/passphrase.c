@@ -224,3 +224,30 @@ zp_pass_tty_read(const char *prompt, char *buf, size_t cap)
     buf[first_line(buf, got)] = '\0';
     return buf[0] != '\0' ? ZUPD_OK : ZUPD_E_PASSPHRASE;
 }
+
+int
+zp_pin_read(const char *pin_file, const char *token, char *buf, size_t cap, char *why,
+            size_t why_cap)
+{
+    char prompt[160];
+    const char *v;
+    int rc;
+
+    buf[0] = '\0';
+    if (why_cap > 0)
+        why[0] = '\0';
+    if (pin_file != NULL)
+        return zp_pass_file_read(pin_file, buf, cap, why, why_cap);
+    rc = zp_pass_cred_read("pkcs11-pin", buf, cap, why, why_cap);
+    if (rc != ZUPD_E_NOTFOUND)
+        return rc;
+    v = zp_pass_env(ENV_PIN);
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap)
+            return ZUPD_E_PASSPHRASE;
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%.100s': ", token);
+    return zp_pass_tty_read(prompt, buf, cap);
+}

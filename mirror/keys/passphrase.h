@@ -42,6 +42,14 @@ ZU_NODISCARD int zp_pass_file_read(const char *path, char *buf, size_t cap, char
 ZU_NODISCARD int zp_pass_cred_read(const char *name, char *buf, size_t cap, char *why,
                                    size_t why_cap);
 
+/* The PIN of PKCS#11 token (when its URI has none) into buf[0..cap):
+ * pin_file (--pin-file) when not NULL, else the systemd credential
+ * pkcs11-pin, else ZUPD_PKCS11_PIN (taken by zp_pass_env_take()), else the
+ * terminal. A file or credential that cannot be used: its error, and why
+ * says so (else why is ""). */
+ZU_NODISCARD int zp_pin_read(const char *pin_file, const char *token, char *buf, size_t cap,
+                             char *why, size_t why_cap);
+
 /* Ask on /dev/tty with prompt, echo off; one line into buf[0..cap) as
  * above. ZUPD_E_PASSPHRASE when there is no terminal or the line is empty. */
 ZU_NODISCARD int zp_pass_tty_read(const char *prompt, char *buf, size_t cap);
