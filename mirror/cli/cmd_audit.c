@@ -20,6 +20,7 @@
 #include "cli/cmd_audit.h"
 #include "keys/passphrase.h"
 #include "repo/audit.h"
+#include "zu/cli.h"
 #include "zu/fsio.h"
 
 #define EXIT_USAGE 1
@@ -118,27 +119,41 @@ enum {
     A_PINFILE
 };
 
-static const struct option opts[] = {{"rebuild", required_argument, NULL, A_REBUILD},
-                                     {"key", required_argument, NULL, A_KEY},
-                                     {"allow-builders", required_argument, NULL, A_BUILDERS},
-                                     {"allow-revisions", required_argument, NULL, A_REVS},
-                                     {"last-signed", required_argument, NULL, A_LAST},
-                                     {"out", required_argument, NULL, A_OUT},
-                                     {"role", required_argument, NULL, A_ROLE},
-                                     {"passphrase-file", required_argument, NULL, A_PASS},
-                                     {"pkcs11-module", required_argument, NULL, A_P11MOD},
-                                     {"pin-file", required_argument, NULL, A_PINFILE},
-                                     {NULL, 0, NULL, 0}};
+static const struct zu_opt audit_opts[] = {
+    {"rebuild", required_argument, A_REBUILD, 0, "DIR",
+     "the auditor's own rebuild of the source revision"},
+    {"key", required_argument, A_KEY, 0, "AUDITOR.key",
+     "the auditor's key file (or token key reference)"},
+    {"out", required_argument, A_OUT, 0, "DIR",
+     "where the signature and the audit record go (default .)"},
+    {"allow-builders", required_argument, A_BUILDERS, 0, "FILE", "builders allowed, one a line"},
+    {"allow-revisions", required_argument, A_REVS, 0, "FILE",
+     "source revisions allowed, one a line"},
+    {"last-signed", required_argument, A_LAST, 0, "ROLE.json",
+     "the role file the auditor signed last (else the repository's previous one)"},
+    {"role", required_argument, A_ROLE, 0, "ROLE", "products (default) or avdb"},
+    {"passphrase-file", required_argument, A_PASS, 0, "FILE",
+     "read the key's passphrase from FILE (else $ZUPD_PASSPHRASE, the terminal)"},
+    {"pkcs11-module", required_argument, A_P11MOD, 0, "PATH",
+     "the PKCS#11 module of a token key (else $ZUPD_PKCS11_MODULE)"},
+    {"pin-file", required_argument, A_PINFILE, 0, "FILE",
+     "read a token's PIN from FILE (else $ZUPD_PKCS11_PIN, the terminal)"},
+    ZU_OPT_END,
+};
+static const struct zu_cmd audit_cmd = {
+    "zupd-mirror",
+    "audit",
+    "STAGED --rebuild DIR --key AUDITOR.key",
+    "Check a staged release against the auditor's rebuild; sign it only if every check passes.",
+    audit_opts,
+    NULL,
+    "STAGED: the repository's URL (http://, https://) or its directory. See docs/mirror.md,\n"
+    "\"Multi-party signing\"."};
 
 static int
 usage(void)
 {
-    fputs("usage: zupd-mirror audit STAGED --rebuild DIR --key AUDITOR.key [--out DIR]\n"
-          "         [--allow-builders FILE] [--allow-revisions FILE] [--last-signed ROLE.json]\n"
-          "         [--role products|avdb] [--passphrase-file FILE]\n"
-          "         [--pkcs11-module PATH] [--pin-file FILE]   (AUDITOR.key a token key)\n"
-          "STAGED: the repository's URL (http://, https://) or its directory.\n",
-          stderr);
+    zu_cli_help(stderr, &audit_cmd);
     return EXIT_USAGE;
 }
 
@@ -155,41 +170,47 @@ cmd_audit(int argc, char **argv)
     char err[1024] = "";
     const char *staged;
     const char *now = getenv("ZUPD_MIRROR_NOW");
+    struct zu_cli_parser p;
+    const char *optval;
     int ch, rc;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    zu_cli_begin(&p, &audit_cmd);
+    while ((ch = zu_cli_getopt(&p, argc, argv, &optval)) != -1) {
         switch (ch) {
+        case ZU_CLI_HELP:
+            zu_cli_help(stdout, &audit_cmd);
+            return 0;
+        case ZU_CLI_BAD:
+            return EXIT_USAGE; /* zu_cli_getopt said why */
         case A_REBUILD:
-            o.rebuild = optarg;
+            o.rebuild = optval;
             break;
         case A_KEY:
-            o.key_path = optarg;
+            o.key_path = optval;
             break;
         case A_BUILDERS:
-            o.allow_builders = optarg;
+            o.allow_builders = optval;
             break;
         case A_REVS:
-            o.allow_revisions = optarg;
+            o.allow_revisions = optval;
             break;
         case A_LAST:
-            o.last_signed = optarg;
+            o.last_signed = optval;
             break;
         case A_OUT:
-            o.out_dir = optarg;
+            o.out_dir = optval;
             break;
         case A_ROLE:
-            o.role = optarg;
+            o.role = optval;
             break;
         case A_PASS:
-            pass_file = optarg;
+            pass_file = optval;
             break;
         case A_P11MOD:
-            pass.pkcs11_module = optarg;
+            pass.pkcs11_module = optval;
             break;
         case A_PINFILE:
-            pin_file = optarg;
+            pin_file = optval;
             break;
         default:
             return usage();

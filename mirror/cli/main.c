@@ -90,7 +90,8 @@ run(int argc, char **argv)
     }
     if (strcmp(argv[1], "--list-commands") == 0) {
         zp_cmd_list(stdout);
-        printf("delta\tcreate or apply a binary delta\n"
+        printf("audit\tcheck a staged release against a rebuild, sign it if it passes\n"
+               "delta\tcreate or apply a binary delta\n"
                "serve\tserve the repository tree over HTTP\n"
                "sync\tmirror a repository, verified\n"
                "version\tprint the version\n");
