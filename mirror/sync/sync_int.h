@@ -17,6 +17,7 @@
 #include "repo/layout.h"
 #include "sync/sync.h"
 #include "repo/select.h"
+#include "repo/upstream.h"
 
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
@@ -46,8 +47,8 @@ struct sync {
     char *tbase; /* base + "targets/" */
     struct zupd_transport *tr;
     struct zupd_client *c;
-    char **roles;
-    size_t n_roles;
+    struct zp_upstream_opts uo;
+    struct zp_roles roles; /* every targets role, in the order a client reaches them */
     struct tgt *t;
     size_t n_t, cap_t;
     struct blob *b;
