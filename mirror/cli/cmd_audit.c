@@ -5,7 +5,6 @@
  * passphrase, and the report; the checks are mirror/repo/audit.c. */
 #include "config.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -57,36 +56,19 @@ http_get(void *opaque, const char *path, size_t cap, uint8_t **out, size_t *len)
 
 static const char *pass_file;
 
+/* The auditor key's passphrase as the repository commands find it
+ * (zp_pass_read: --passphrase-file, credentials, environment, terminal). */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
-    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
-    const char *v;
-    size_t n;
-    int rc;
+    char why[PATH_MAX + 160];
+    bool hint = false;
+    int rc = zp_pass_read(pass_file, key, confirm, buf, cap, why, sizeof(why), &hint);
 
     (void)opaque;
-    (void)confirm;
-    if (pass_file != NULL) {
-        rc = zp_pass_file_read(pass_file, buf, cap, why, sizeof(why));
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
-    for (size_t i = 16; i < n && i < sizeof(var); i++)
-        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
-    v = zp_pass_env(var);
-    if (v == NULL)
-        v = zp_pass_env("ZUPD_PASSPHRASE");
-    if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap)
-            return ZUPD_E_PASSPHRASE;
-        memcpy(buf, v, strlen(v) + 1);
-        return ZUPD_OK;
-    }
-    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
-    return zp_pass_tty_read(prompt, buf, cap);
+    if (rc != ZUPD_OK && why[0] != '\0')
+        fprintf(stderr, "zupd-mirror: %s\n", why);
+    return rc;
 }
 
 static const char *pin_file;

@@ -3,7 +3,6 @@
  * stage, sign, import, prune, verify: arguments, passphrases, output. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -91,74 +90,22 @@ zp_cmd_print(const struct common *o, json_t *fields, const char *fmt, ...)
 
 /* ------------------------------------------------------------ passphrases */
 
-/* The passphrase of key: --passphrase-file, else the systemd credential
- * passphrase-<KEY> or passphrase ($CREDENTIALS_DIRECTORY), else
- * ZUPD_PASSPHRASE_<KEY>, else ZUPD_PASSPHRASE (both taken out of the
- * environment at startup by zp_pass_env_take()), else the terminal. buf is
- * sodium_malloc memory. */
+/* The passphrase of key (zp_pass_read): a file or credential that cannot be
+ * used is said at once; advice on how to give one goes into the message of
+ * the command that needed it (pass_hint). */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
     const struct pass_src *src = opaque;
-    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
-    const char *v;
-    size_t n;
-    int rc, tty;
+    char why[PATH_MAX + 160];
+    bool hint = false;
+    int rc = zp_pass_read(src->file, key, confirm, buf, cap, why, sizeof(why), &hint);
 
-    buf[0] = '\0';
-    if (src->file != NULL) {
-        rc = zp_pass_file_read(src->file, buf, cap, why, sizeof(why));
-        if (rc != ZUPD_OK)
+    if (rc != ZUPD_OK && why[0] != '\0') {
+        if (hint)
+            snprintf(pass_hint, sizeof(pass_hint), "%s", why);
+        else
             fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    /* systemd credentials (LoadCredential=): passphrase-<KEY>, then passphrase */
-    snprintf(var, sizeof(var), "passphrase-%s", key);
-    rc = zp_pass_cred_read(var, buf, cap, why, sizeof(why));
-    if (rc == ZUPD_E_NOTFOUND)
-        rc = zp_pass_cred_read("passphrase", buf, cap, why, sizeof(why));
-    if (rc != ZUPD_E_NOTFOUND) {
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
-    for (size_t i = 16; i < n && i < sizeof(var); i++)
-        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
-    v = zp_pass_env(var);
-    if (v == NULL)
-        v = zp_pass_env("ZUPD_PASSPHRASE");
-    if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap) {
-            snprintf(pass_hint, sizeof(pass_hint), "%s or ZUPD_PASSPHRASE is %s", var,
-                     *v == '\0' ? "empty" : "too long");
-            return ZUPD_E_PASSPHRASE;
-        }
-        memcpy(buf, v, strlen(v) + 1);
-        return ZUPD_OK;
-    }
-    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (tty < 0) {
-        snprintf(pass_hint, sizeof(pass_hint),
-                 "none given and no terminal to ask on; set %s or ZUPD_PASSPHRASE, or give "
-                 "--passphrase-file FILE",
-                 var);
-        return ZUPD_E_PASSPHRASE;
-    }
-    close(tty);
-    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
-    rc = zp_pass_tty_read(prompt, buf, cap);
-    if (rc == ZUPD_OK && confirm) {
-        char *again = sodium_malloc(cap);
-        if (again == NULL)
-            return ZUPD_E_NOMEM;
-        snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
-        rc = zp_pass_tty_read(prompt, again, cap);
-        if (rc == ZUPD_OK && strcmp(again, buf) != 0) {
-            snprintf(pass_hint, sizeof(pass_hint), "the two entries differ");
-            rc = ZUPD_E_PASSPHRASE;
-        }
-        sodium_free(again);
     }
     return rc;
 }
