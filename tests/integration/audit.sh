@@ -205,6 +205,9 @@ grep -q "has 2 of 2 signatures and is live" "$work/out" && ok "2.0 is live" || b
 [ -d "$work/repo/staged/products" ] && [ -n "$(ls "$work/repo/staged/products")" ] &&
     bad "the staged change is left" || ok "the staged change is gone"
 expect_rc 0 "the repository verifies" "$MIRROR" verify "$work/repo"
+# the staged release and its channel were logged when staged (before the
+# auditor saw them), so the live targets are all in the transparency log
+expect_rc 0 "the log has every live target" "$MIRROR" log verify "$work/repo"
 expect_rc 0 "the endpoint installs 2.0" $Z update
 tree_is "$work/v2" && ok "2.0 installed after both signatures" || bad "not 2.0"
 expect_rc 0 "zupd status" $Z status
