@@ -25,6 +25,7 @@ LIBZUPDPUB_SRC += mirror/repo/repo_commit.c
 LIBZUPDPUB_SRC += mirror/repo/publish.c
 LIBZUPDPUB_SRC += mirror/repo/publish_delta.c
 LIBZUPDPUB_SRC += mirror/repo/maint.c
+LIBZUPDPUB_SRC += mirror/repo/channel.c
 LIBZUPDPUB_SRC += mirror/repo/policy_repo.c
 LIBZUPDPUB_SRC += mirror/repo/offline.c
 LIBZUPDPUB_SRC += mirror/repo/staged.c

@@ -40,21 +40,6 @@ usage(FILE *f)
           f);
 }
 
-int
-zupd_fail(int rc, const char *fmt, ...)
-{
-    int code = rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "zupd: %s\n", msg);
-    zu_cli_error(code, "%s", msg);
-    return code;
-}
-
 /* --wait=SECONDS: 0 to 31 days */
 static int
 parse_seconds(const char *s, long *out)

@@ -166,6 +166,17 @@ config_read(int dfd, struct zp_config *c, char *err, size_t cap)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* The log entries a change queued and did not commit (translog.c). */
+void
+zp_log_queue_clear(struct zp_repo *r)
+{
+    for (size_t i = 0; i < r->n_logq; i++)
+        free(r->logq[i].p);
+    free(r->logq);
+    r->logq = NULL;
+    r->n_logq = r->cap_logq = 0;
+}
+
 void
 zp_repo_free(struct zp_repo *r)
 {

@@ -146,16 +146,6 @@ zp_log_create(struct zp_repo *r, char *err, size_t cap)
 
 /* ------------------------------------------------------------ entries */
 
-void
-zp_log_queue_clear(struct zp_repo *r)
-{
-    for (size_t i = 0; i < r->n_logq; i++)
-        free(r->logq[i].p);
-    free(r->logq);
-    r->logq = NULL;
-    r->n_logq = r->cap_logq = 0;
-}
-
 /* Queue doc (canonical JSON) as an entry of the next log commit; doc is
  * released. */
 static int
