@@ -277,9 +277,6 @@ run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-    /* --json anywhere: even a usage error is answered in the envelope */
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0)
-            zu_cli_json_set(true);
+    zu_cli_json_scan(argc, argv);
     return zu_cli_json_finish(run(argc, argv));
 }

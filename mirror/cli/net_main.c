@@ -35,8 +35,6 @@ main(int argc, char **argv)
         fprintf(stderr, "zupd-mirror-%s: run as 'zupd-mirror %s ...'\n", ZU_NET_CMD, ZU_NET_CMD);
         return 1;
     }
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0)
-            zu_cli_json_set(true);
+    zu_cli_json_scan(argc, argv);
     return zu_cli_json_finish(ZU_NET_RUN(argc - 1, argv + 1));
 }
