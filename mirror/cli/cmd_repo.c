@@ -29,7 +29,7 @@
 
 /* Why get_pass() found no passphrase, for the message of the command that
  * needed one ("" when it found one). */
-static char pass_hint[256];
+static char pass_hint[PATH_MAX + 160];
 
 int
 zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
