@@ -85,6 +85,7 @@ zupd_updater_free(struct zupd_updater *u)
     if (u->cfd >= 0)
         close(u->cfd);
     free(u->ready);
+    zu_tlog_conf_free(u->log);
     free(u);
 }
 

@@ -24,7 +24,12 @@ struct zupd_updater {
     /* blobs downloaded and verified in the cache by this updater */
     uint8_t (*ready)[ZUPD_SHA256_LEN];
     size_t n_ready, cap_ready;
-    struct zu_budget budget; /* per mirror, over this updater's installs */
+    struct zu_budget budget;  /* per mirror, over this updater's installs */
+    struct zu_tlog_conf *log; /* the transparency log to check, or NULL (lib/tlog_client.c) */
 };
+
+/* lib/tlog_client.c */
+struct zu_tlog_conf;
+void zu_tlog_conf_free(struct zu_tlog_conf *c); /* NULL ok */
 
 #endif
