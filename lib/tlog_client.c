@@ -196,11 +196,6 @@ prove(struct tile_rd *rd, const struct zu_checkpoint *cp, const struct zu_checkp
     size_t n = 0;
     int rc;
 
-    if (index >= cp->size)
-        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
-                       "log '%s': %s is signed as entry %llu but the log has %llu entries: not "
-                       "in the log",
-                       o, what, (unsigned long long)index, (unsigned long long)cp->size);
     if (old->size > cp->size)
         return zu_fail(err, cap, ZUPD_E_ROLLBACK,
                        "log '%s': the mirror's checkpoint (size %llu) is older than the one this "
@@ -211,6 +206,11 @@ prove(struct tile_rd *rd, const struct zu_checkpoint *cp, const struct zu_checkp
                        "log '%s': the checkpoint of size %llu has another root than the one this "
                        "endpoint trusts: a fork (split view)",
                        o, (unsigned long long)cp->size);
+    if (index >= cp->size)
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                       "log '%s': %s is signed as entry %llu but the log has %llu entries: not "
+                       "in the log",
+                       o, what, (unsigned long long)index, (unsigned long long)cp->size);
     rc = zu_tlog_tiles_new(cp->size, &r, &t);
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "log '%s': %s", o, zupd_strerror(rc));

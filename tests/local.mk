@@ -24,6 +24,14 @@ TESTS += tests/integration/mirror_crash.sh
 TESTS += tests/integration/mirror_update.sh
 TESTS += tests/integration/tlog_publish.sh
 EXTRA_DIST += tests/integration/tlog_publish.sh
+# The endpoint's check against the log (tlog_endpoint.sh); notetool signs
+# and cosigns notes as the test's witnesses and a foreign log key.
+check_PROGRAMS += tests/integration/notetool
+tests_integration_notetool_SOURCES = tests/integration/notetool.c
+tests_integration_notetool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/mirror
+tests_integration_notetool_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(SODIUM_LIBS)
+TESTS += tests/integration/tlog_endpoint.sh
+EXTRA_DIST += tests/integration/tlog_endpoint.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh

@@ -495,7 +495,7 @@ load_log(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, 
     s = config_setting_get_member(g, "origin");
     if (s != NULL) {
         str = config_setting_get_string(s);
-        if (!zu_note_name_ok(str, ZU_NOTE_ORIGIN_MAX) || strlen(str) > ZU_NOTE_ORIGIN_MAX)
+        if (strlen(str) > ZU_NOTE_ORIGIN_MAX || !zu_note_name_ok(str, strlen(str)))
             return fail(err, cap, path, config_setting_source_line(s),
                         "'log.origin' must be 1..255 bytes of UTF-8 without spaces or '+'");
         snprintf(o->log_origin, sizeof(o->log_origin), "%s", str);
