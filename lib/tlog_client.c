@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,43 @@ cache_name(char *dst, size_t cap, const char *path)
     dst[i] = '\0';
 }
 
+/* The cached tiles a new one makes useless: the narrower partial tiles of
+ * the same tile ("tile-0-003.p-*" once "tile-0-003.p-200" or "tile-0-003"
+ * is kept). The cache then holds at most one partial tile per level, and
+ * the full tiles proofs used. */
+static void
+cache_prune(int tfd, const char *name)
+{
+    char prefix[ZU_TLOG_PATH_MAX + 8];
+    const char *p = strstr(name, ".p-");
+    size_t plen;
+    struct dirent *e;
+    DIR *d;
+    int fd;
+
+    if (p != NULL)
+        plen = (size_t)(p - name) + 3;
+    else
+        plen = (size_t)snprintf(prefix, sizeof(prefix), "%s.p-", name);
+    if (p != NULL)
+        memcpy(prefix, name, plen);
+    if (plen >= sizeof(prefix))
+        return;
+    prefix[plen] = '\0';
+    fd = dup(tfd);
+    d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, plen) == 0 && strcmp(e->d_name, name) != 0)
+            (void)unlinkat(tfd, e->d_name, 0);
+    closedir(d);
+}
+
 static int
 tile_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
           size_t cap)
@@ -138,14 +176,12 @@ tile_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *le
     struct zupd_fetch_req req = {0};
     struct zupd_fetch_res res;
     char rel[ZU_TLOG_PATH_MAX + 8], name[ZU_TLOG_PATH_MAX + 8];
-    bool full = strstr(path, ".p/") == NULL;
     int rc;
 
     *data = NULL;
     *len = 0;
     cache_name(name, sizeof(name), path);
-    if (full && rd->use_cache && rd->tfd >= 0 &&
-        zu_read_capped(rd->tfd, name, max, data, len) == ZUPD_OK) {
+    if (rd->use_cache && rd->tfd >= 0 && zu_read_capped(rd->tfd, name, max, data, len) == ZUPD_OK) {
         rd->cache_hits++;
         return ZUPD_OK;
     }
@@ -159,10 +195,14 @@ tile_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *le
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "log '%s': cannot fetch '%s': %s", rd->origin, rel,
                        zupd_strerror(rc));
-    /* full tiles never change: kept, still believed only through proofs */
-    if (full && rd->tfd >= 0 && *len == ZU_TLOG_TILE_BYTES &&
-        zu_cache_write(rd->tfd, name, *data, *len, 0644) != ZUPD_OK)
-        zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot cache log tile '%s'", path);
+    /* a tile's path names its content for good (a partial tile's path has
+     * its width): kept, still believed only through proofs */
+    if (rd->tfd >= 0) {
+        if (zu_cache_write(rd->tfd, name, *data, *len, 0644) != ZUPD_OK)
+            zu_log(u->o.ctx, ZUPD_LOG_WARN, "cannot cache log tile '%s'", path);
+        else
+            cache_prune(rd->tfd, name);
+    }
     return ZUPD_OK;
 }
 

@@ -77,6 +77,13 @@ noinst_PROGRAMS += tests/bench/tlog_bench
 tests_bench_tlog_bench_SOURCES = tests/bench/tlog_bench.c
 tests_bench_tlog_bench_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_bench_tlog_bench_LDADD = lib/libzupd_core.la
+# the real endpoint's cost per update against a log of 1,000 and 1,000,000
+# entries (tests/bench/tlog_endpoint.sh; tlog_fill grows a repository's log)
+noinst_PROGRAMS += tests/bench/tlog_fill
+tests_bench_tlog_fill_SOURCES = tests/bench/tlog_fill.c
+tests_bench_tlog_fill_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/mirror
+tests_bench_tlog_fill_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(SODIUM_LIBS)
+EXTRA_DIST += tests/bench/tlog_endpoint.sh
 
 # tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
 # from a repository zupd-mirror published

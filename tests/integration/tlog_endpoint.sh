@@ -121,10 +121,14 @@ expect_rc 0 "update to 2.0, logged and consistent" Z update
 on two
 eq "stored checkpoint moved to size 5" "$(sed -n 2p "$work/state/log/checkpoint")" 5
 ls "$work/state/log/tiles" >"$work/tiles"
-eq "no full tile yet to cache (a 5-entry log)" "$(wc -l <"$work/tiles" | tr -d ' ')" 0
+eq "tile cache: the partial tile of width 5 only (width 3 pruned)" "$(cat "$work/tiles")" "tile-0-000.p-5"
 save s2
-expect_rc 0 "rollback to the installed 1.0: checked, in the log" Z rollback app --to 1.0
+flip "$work/state/log/tiles/tile-0-000.p-5" 3
+expect_rc 0 "rollback to the installed 1.0: checked, in the log (a damaged cached tile fetched again)" \
+    Z rollback app --to 1.0
 on one
+cmp -s "$work/state/log/tiles/tile-0-000.p-5" "$W/log/tile/0/000.p/5" && ok "the cached tile repaired" ||
+    bad "the damaged cached tile is still there"
 expect_rc 0 "release the hold" Z release app
 expect_rc 0 "update: back to the installed 2.0 (a switch, checked)" Z update
 on two
