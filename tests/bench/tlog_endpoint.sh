@@ -55,7 +55,8 @@ for n in ${BENCH_TLOG_SIZES:-1000 1000000}; do
     pub "$R" 1.0
     t0=$(date +%s.%N)
     "$FILL" "$R" "$work/keys-$n" $((n - $(sed -n 2p "$R/log/checkpoint") - 2))
-    printf '  filled to %s entries in %.1f s\n' "$(sed -n 2p "$R/log/checkpoint")" "$(echo "$(date +%s.%N) - $t0" | bc)"
+    printf '  filled to %s entries in %.1f s (the release makes it %s)\n' "$(sed -n 2p "$R/log/checkpoint")" \
+        "$(echo "$(date +%s.%N) - $t0" | bc)" "$n"
     pub "$R" 2.0
     serve_tree "$R"
     conf plain
@@ -64,6 +65,8 @@ for n in ${BENCH_TLOG_SIZES:-1000 1000000}; do
     pub "$R" 3.0
     diff_line "next update (two entries later)"
     diff_line "idle (nothing new)"
-    du -sb "$work/state-log/log/tiles" | awk '{printf "  tile cache after two updates: %d bytes\n", $1}'
+    printf '  tile cache after two updates: %s files, %s bytes\n' \
+        "$(find "$work/state-log/log/tiles" -type f | wc -l)" \
+        "$(find "$work/state-log/log/tiles" -type f -exec cat {} + | wc -c)"
     rm -rf "$R" "$work"/state-* "$work"/opt-*
 done
