@@ -55,6 +55,26 @@ zu_tlog_entry_release(const char *role, const char *path, const char *sha_hex, u
     return doc;
 }
 
+json_t *
+zu_tlog_entry_channel(const char *role, const char *path, const char *sha_hex, uint64_t length,
+                      const char *component, const char *channel, const char *version,
+                      const char *floor, bool rollback)
+{
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}}", "type", "channel", "role", role,
+                  "path", path, "component", component, "channel", channel, "version", version,
+                  "target", "sha256", sha_hex, "length", (json_int_t)length);
+
+    if (doc != NULL && floor != NULL && json_object_set_new(doc, "floor", json_string(floor)) != 0)
+        goto fail;
+    if (doc != NULL && rollback && json_object_set_new(doc, "rollback", json_true()) != 0)
+        goto fail;
+    return doc;
+fail:
+    json_decref(doc);
+    return NULL;
+}
+
 int
 zu_tlog_custom_index(const uint8_t *custom, size_t len, uint64_t *index)
 {
@@ -225,9 +245,55 @@ b64_root(const uint8_t root[ZU_TLOG_HASH], char out[48])
 
 /* Prove leaf (entry `index`, described by what) in cp, and cp consistent
  * with old (old->size 0: none stored). */
+/* An entry to prove: its signed index, its rebuilt leaf hash, what it is. */
+struct logged {
+    uint64_t index;
+    uint8_t leaf[ZU_TLOG_HASH];
+    char what[3 * ZUPD_NAME_MAX + 64];
+};
+
+/* Prove one entry in cp (t: cp's tiles). */
+static int
+prove_one(struct tile_rd *rd, struct zu_tlog_tiles *t, const struct zu_checkpoint *cp,
+          const struct logged *e, char *err, size_t cap)
+{
+    uint8_t proof[ZU_TLOG_PROOF_MAX][ZU_TLOG_HASH], h[ZU_TLOG_HASH];
+    const char *o = rd->origin;
+    size_t n = 0;
+    int rc;
+
+    if (e->index >= cp->size)
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                       "log '%s': %s is signed as entry %llu but the log has %llu entries: not "
+                       "in the log",
+                       o, e->what, (unsigned long long)e->index, (unsigned long long)cp->size);
+    rc = zu_tlog_prove_inclusion(t, e->index, cp->size, proof, &n, err, cap);
+    if (rc == ZUPD_OK &&
+        zu_tlog_verify_inclusion(e->index, cp->size, e->leaf, (const uint8_t(*)[ZU_TLOG_HASH])proof,
+                                 n, cp->root) != ZUPD_OK) {
+        /* right-edge tiles that give the signed root: the entry differs */
+        if (zu_tlog_tree_hash(t, cp->size, h, err, cap) == ZUPD_OK &&
+            memcmp(h, cp->root, ZU_TLOG_HASH) == 0)
+            rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                         "log '%s': entry %llu of the checkpoint of size %llu is not %s: it is "
+                         "signed but not in the log",
+                         o, (unsigned long long)e->index, (unsigned long long)cp->size, e->what);
+        else
+            rc = zu_fail(err, cap, ZUPD_E_HASH,
+                         "log '%s': the mirror's tiles do not give the root of its checkpoint "
+                         "(size %llu): a bad tile",
+                         o, (unsigned long long)cp->size);
+    } else if (rc == ZUPD_E_FORMAT || rc == ZUPD_E_TOOBIG) {
+        rc = zu_fail(err, cap, ZUPD_E_HASH, "log '%s': a bad tile: %s", o, zupd_strerror(rc));
+    }
+    return rc;
+}
+
+/* Prove entries e[0..ne) in cp, and cp consistent with old (old->size 0:
+ * none stored). */
 static int
 prove(struct tile_rd *rd, const struct zu_checkpoint *cp, const struct zu_checkpoint *old,
-      uint64_t index, const uint8_t leaf[ZU_TLOG_HASH], const char *what, char *err, size_t cap)
+      const struct logged *e, size_t ne, char *err, size_t cap)
 {
     struct zu_tlog_reader r = {rd, tile_read};
     struct zu_tlog_tiles *t = NULL;
@@ -246,33 +312,11 @@ prove(struct tile_rd *rd, const struct zu_checkpoint *cp, const struct zu_checkp
                        "log '%s': the checkpoint of size %llu has another root than the one this "
                        "endpoint trusts: a fork (split view)",
                        o, (unsigned long long)cp->size);
-    if (index >= cp->size)
-        return zu_fail(err, cap, ZUPD_E_NOTFOUND,
-                       "log '%s': %s is signed as entry %llu but the log has %llu entries: not "
-                       "in the log",
-                       o, what, (unsigned long long)index, (unsigned long long)cp->size);
     rc = zu_tlog_tiles_new(cp->size, &r, &t);
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "log '%s': %s", o, zupd_strerror(rc));
-    rc = zu_tlog_prove_inclusion(t, index, cp->size, proof, &n, err, cap);
-    if (rc == ZUPD_OK &&
-        zu_tlog_verify_inclusion(index, cp->size, leaf, (const uint8_t(*)[ZU_TLOG_HASH])proof, n,
-                                 cp->root) != ZUPD_OK) {
-        /* tiles that give the signed root make the answer certain */
-        if (zu_tlog_tree_hash(t, cp->size, h, err, cap) == ZUPD_OK &&
-            memcmp(h, cp->root, ZU_TLOG_HASH) == 0)
-            rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
-                         "log '%s': entry %llu of the checkpoint of size %llu is not %s: the "
-                         "release is signed but not in the log",
-                         o, (unsigned long long)index, (unsigned long long)cp->size, what);
-        else
-            rc = zu_fail(err, cap, ZUPD_E_HASH,
-                         "log '%s': the mirror's tiles do not give the root of its checkpoint "
-                         "(size %llu): a bad tile",
-                         o, (unsigned long long)cp->size);
-    } else if (rc == ZUPD_E_FORMAT || rc == ZUPD_E_TOOBIG) {
-        rc = zu_fail(err, cap, ZUPD_E_HASH, "log '%s': a bad tile: %s", o, zupd_strerror(rc));
-    }
+    for (size_t i = 0; rc == ZUPD_OK && i < ne; i++)
+        rc = prove_one(rd, t, cp, &e[i], err, cap);
     if (rc == ZUPD_OK && old->size > 0 && old->size < cp->size) {
         rc = zu_tlog_prove_consistency(t, old->size, cp->size, proof, &n, err, cap);
         if (rc == ZUPD_OK &&
@@ -336,22 +380,19 @@ open_dir(int dfd, const char *name, int *out)
     return *out < 0 ? zu_errno_to_err(errno) : ZUPD_OK;
 }
 
-/* The release's entry (its leaf hash) and signed index. */
+/* The signed target of path and the log index its custom member gives. */
 static int
-release_leaf(struct zupd_updater *u, const char *role, const char *component, const char *version,
-             const char *path, uint64_t *index, uint8_t leaf[ZU_TLOG_HASH], char *err, size_t cap)
+signed_index(struct zupd_updater *u, const char *path, struct zupd_target *t, uint64_t *index,
+             char *err, size_t cap)
 {
     const char *origin = u->log->origin;
-    struct zupd_manifest *m = NULL;
-    struct zupd_target t;
     const struct zupd_meta *meta;
-    char rname[ZUPD_ROLE_NAME_MAX], hex[2 * ZUPD_SHA256_LEN + 1];
-    uint8_t *custom = NULL, *mbytes = NULL, *entry = NULL;
-    size_t clen = 0, mlen = 0, elen = 0;
-    json_t *doc = NULL;
+    char rname[ZUPD_ROLE_NAME_MAX];
+    uint8_t *custom = NULL;
+    size_t clen = 0;
     int rc;
 
-    rc = zupd_client_find_target(u->client, path, &t, rname, sizeof(rname), err, cap);
+    rc = zupd_client_find_target(u->client, path, t, rname, sizeof(rname), err, cap);
     if (rc != ZUPD_OK)
         return rc;
     meta = zupd_trusted_get(zupd_client_trusted(u->client), rname);
@@ -362,56 +403,125 @@ release_leaf(struct zupd_updater *u, const char *role, const char *component, co
     if (rc == ZUPD_E_NOTFOUND)
         return zu_fail(err, cap, rc,
                        "log '%s': '%s' is signed without a log index (not logged when it was "
-                       "published): not proven to be in the log",
+                       "signed): not proven to be in the log",
                        origin, path);
     if (rc != ZUPD_OK)
         return zu_fail(err, cap, rc, "log '%s': the log index signed for '%s' is malformed", origin,
                        path);
-    if (!t.hashes.has_sha256)
+    if (!t->hashes.has_sha256)
         return zu_fail(err, cap, ZUPD_E_HASH, "log '%s': '%s' is signed without a sha256", origin,
                        path);
+    return ZUPD_OK;
+}
+
+/* The leaf hash of entry doc (released). */
+static int
+leaf_of(json_t *doc, uint8_t leaf[ZU_TLOG_HASH])
+{
+    uint8_t *entry = NULL;
+    size_t elen = 0;
+    int rc = doc != NULL ? zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &entry, &elen) : ZUPD_E_NOMEM;
+
+    if (rc == ZUPD_OK)
+        zu_tlog_leaf_hash(entry, elen, leaf);
+    json_decref(doc);
+    free(entry);
+    return rc;
+}
+
+/* The release's entry: signed index, rebuilt leaf. */
+static int
+release_entry(struct zupd_updater *u, const char *role, const char *component, const char *version,
+              struct logged *e, char *err, size_t cap)
+{
+    struct zupd_manifest *m = NULL;
+    struct zupd_target t;
+    char path[3 * ZUPD_NAME_MAX + 32], hex[2 * ZUPD_SHA256_LEN + 1];
+    uint8_t *mbytes = NULL;
+    size_t mlen = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", role, component, version);
+    snprintf(e->what, sizeof(e->what), "release '%s'", path);
+    rc = signed_index(u, path, &t, &e->index, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     /* verified against the same signed target (cached: no request) */
     rc = zupd_updater_manifest(u, role, component, version, &mbytes, &mlen, &m, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, ZUPD_SHA256_LEN);
-    doc = zu_tlog_entry_release(role, path, hex, t.length, m->component, m->version,
-                                m->source_revision, m->builder);
-    rc = doc != NULL ? zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &entry, &elen) : ZUPD_E_NOMEM;
-    if (rc == ZUPD_OK)
-        zu_tlog_leaf_hash(entry, elen, leaf);
-    else
-        zu_fail(err, cap, rc, "log '%s': cannot make the entry of '%s': %s", origin, path,
+    rc = leaf_of(zu_tlog_entry_release(role, path, hex, t.length, m->component, m->version,
+                                       m->source_revision, m->builder),
+                 e->leaf);
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "log '%s': cannot make the entry of '%s': %s", u->log->origin, path,
                 zupd_strerror(rc));
-    json_decref(doc);
-    free(entry);
     free(mbytes);
     zupd_manifest_free(m);
     return rc;
 }
 
+/* The vendor channel pointer's entry; it must name version. */
+static int
+channel_entry(struct zupd_updater *u, const char *role, const char *component, const char *channel,
+              const char *version, struct logged *e, char *err, size_t cap)
+{
+    struct zupd_channel *c = NULL;
+    struct zupd_target t;
+    char path[3 * ZUPD_NAME_MAX + 32], hex[2 * ZUPD_SHA256_LEN + 1];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s/channels/%s.json", role, component, channel);
+    snprintf(e->what, sizeof(e->what), "channel pointer '%s'", path);
+    rc = signed_index(u, path, &t, &e->index, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zu_updater_small_target(u, path, ZU_CHANNEL_MAX_BYTES, &buf, &len, err, cap);
+    if (rc == ZUPD_OK && zupd_channel_parse(buf, len, &c) != ZUPD_OK)
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "channel pointer '%s' is malformed", path);
+    if (rc == ZUPD_OK && strcmp(c->version, version) != 0)
+        rc = zu_fail(err, cap, ZUPD_E_MISMATCH, "channel pointer '%s' names %s, not %s", path,
+                     c->version, version);
+    if (rc == ZUPD_OK) {
+        zupd_hex_encode(hex, sizeof(hex), t.hashes.sha256, ZUPD_SHA256_LEN);
+        rc = leaf_of(zu_tlog_entry_channel(role, path, hex, t.length, c->component, c->channel,
+                                           c->version, c->floor, c->rollback),
+                     e->leaf);
+        if (rc != ZUPD_OK)
+            zu_fail(err, cap, rc, "log '%s': cannot make the entry of '%s': %s", u->log->origin,
+                    path, zupd_strerror(rc));
+    }
+    zupd_channel_free(c);
+    free(buf);
+    return rc;
+}
+
 int
 zu_updater_log_check(struct zupd_updater *u, const char *role, const char *component,
-                     const char *version, char *err, size_t cap)
+                     const char *version, const char *channel, char *err, size_t cap)
 {
     struct zu_checkpoint cp = {0}, old = {0};
     struct zupd_fetch_req req = {0};
     struct zupd_fetch_res res;
     struct tile_rd rd = {0};
-    char path[3 * ZUPD_NAME_MAX + 32], what[3 * ZUPD_NAME_MAX + 64], root[48];
-    uint8_t leaf[ZU_TLOG_HASH], *note = NULL, *prev = NULL;
-    size_t note_len = 0, prev_len = 0, cosigners = 0;
-    uint64_t index = 0;
+    struct logged e[2];
+    char root[48];
+    uint8_t *note = NULL, *prev = NULL;
+    size_t note_len = 0, prev_len = 0, cosigners = 0, ne = 0;
     int lfd = -1, rc;
 
     if (u->log == NULL)
         return ZUPD_OK;
     rd.tfd = -1;
-    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(version))
+    if (!zupd_name_is_safe(role) || !zupd_name_is_safe(component) || !zupd_name_is_safe(version) ||
+        (channel != NULL && !zupd_name_is_safe(channel)))
         return ZUPD_E_MISUSE;
-    snprintf(path, sizeof(path), "%s/%s/%s/manifest.json", role, component, version);
-    snprintf(what, sizeof(what), "release '%s'", path);
-    rc = release_leaf(u, role, component, version, path, &index, leaf, err, cap);
+    memset(e, 0, sizeof(e));
+    rc = release_entry(u, role, component, version, &e[ne++], err, cap);
+    if (rc == ZUPD_OK && channel != NULL)
+        rc = channel_entry(u, role, component, channel, version, &e[ne++], err, cap);
     if (rc != ZUPD_OK)
         goto out;
     rc = open_dir(u->sfd, ZU_TLOG_STATE_DIR, &lfd);
@@ -446,11 +556,11 @@ zu_updater_log_check(struct zupd_updater *u, const char *role, const char *compo
     rd.origin = u->log->origin;
     rd.first = res.mirror;
     rd.use_cache = true;
-    rc = prove(&rd, &cp, &old, index, leaf, what, err, cap);
+    rc = prove(&rd, &cp, &old, e, ne, err, cap);
     if (rc != ZUPD_OK && rd.cache_hits > 0) {
         /* a damaged cached tile must not refuse for ever: ask the mirror */
         rd.use_cache = false;
-        rc = prove(&rd, &cp, &old, index, leaf, what, err, cap);
+        rc = prove(&rd, &cp, &old, e, ne, err, cap);
     }
     if (rc != ZUPD_OK)
         goto out;
@@ -464,9 +574,11 @@ zu_updater_log_check(struct zupd_updater *u, const char *role, const char *compo
         }
     }
     b64_root(cp.root, root);
-    zu_log(u->o.ctx, ZUPD_LOG_INFO,
-           "log '%s': %s is entry %llu of checkpoint %llu (%s), %zu cosigners", u->log->origin,
-           what, (unsigned long long)index, (unsigned long long)cp.size, root, cosigners);
+    for (size_t i = 0; i < ne; i++)
+        zu_log(u->o.ctx, ZUPD_LOG_INFO,
+               "log '%s': %s is entry %llu of checkpoint %llu (%s), %zu cosigners", u->log->origin,
+               e[i].what, (unsigned long long)e[i].index, (unsigned long long)cp.size, root,
+               cosigners);
 out:
     if (rd.tfd >= 0)
         close(rd.tfd);

@@ -630,8 +630,11 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "bad";
         goto done;
     }
-    /* in the vendor's transparency log, whether new or installed before */
-    rc = zu_updater_log_check(s->u, c->role, c->name, ver, err, sizeof(err));
+    /* in the vendor's transparency log, whether new or installed before,
+     * and so is the vendor's pointer to it */
+    rc = zu_updater_log_check(s->u, c->role, c->name, ver,
+                              res.source == ZUPD_SOURCE_VENDOR ? c->channel : NULL, err,
+                              sizeof(err));
     if (rc != ZUPD_OK)
         goto fail;
     fresh = !zupd_store_has(st, ver);
@@ -978,7 +981,7 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
         struct session ss;
         rc = session_open(cli, &ss, err, sizeof(err));
         if (rc == ZUPD_OK)
-            rc = zu_updater_log_check(ss.u, c->role, c->name, to, err, sizeof(err));
+            rc = zu_updater_log_check(ss.u, c->role, c->name, to, NULL, err, sizeof(err));
         session_close(&ss);
         if (rc != ZUPD_OK) {
             zupd_store_free(st);

@@ -22,6 +22,13 @@ json_t *zu_tlog_entry_release(const char *role, const char *path, const char *sh
                               uint64_t length, const char *component, const char *version,
                               const char *source_revision, const char *builder);
 
+/* The channel entry {"type":"channel", ...} of a vendor channel pointer:
+ * floor may be NULL; rollback adds "rollback":true. As above, shared by the
+ * publisher and the endpoint. */
+json_t *zu_tlog_entry_channel(const char *role, const char *path, const char *sha_hex,
+                              uint64_t length, const char *component, const char *channel,
+                              const char *version, const char *floor, bool rollback);
+
 /* The index a target's signed "custom" value (canonical JSON, untrusted
  * shape) gives its log entry: {"zupd_log":{"index":N}, ...}. Returns
  * ZUPD_OK, ZUPD_E_NOTFOUND (no "zupd_log"), ZUPD_E_FORMAT. */
@@ -41,12 +48,15 @@ ZU_NODISCARD int zu_tlog_custom_index(const uint8_t *custom, size_t len, uint64_
 struct zupd_updater;
 ZU_NODISCARD int zu_updater_set_log(struct zupd_updater *u, const struct zu_tlog_trust *trust);
 
-/* Before installing or switching to release (role, component, version):
+/* Before installing or switching to release (role, component, version),
+ * and, when channel is not NULL, following the vendor's channel pointer
+ * <role>/<component>/channels/<channel>.json that names it:
  * nothing when no log is configured; else fetch log/checkpoint from the
  * mirrors, open it with the trust (log key, origin, witness quorum), rebuild
- * the release's entry from its signed target and verified manifest, prove
- * it is entry N of the checkpoint's tree (N from the target's signed custom
- * "zupd_log" index), prove the checkpoint consistent with the one this
+ * the release's entry from its signed target and verified manifest (and the
+ * pointer's from its signed target and verified bytes), prove each is entry
+ * N of the checkpoint's tree (N from the target's signed custom "zupd_log"
+ * index), prove the checkpoint consistent with the one this
  * endpoint accepted last, then store the new checkpoint (atomic, fsynced).
  * Tiles come from the mirrors' log/tile/..., full ones cached. Any failure
  * stores nothing; err names the log's origin and what is wrong. Returns
@@ -56,8 +66,8 @@ ZU_NODISCARD int zu_updater_set_log(struct zupd_updater *u, const struct zu_tlog
  * checkpoint), ZUPD_E_HASH (tiles that do not give the signed root),
  * ZUPD_E_FORMAT, ZUPD_E_TOOBIG, network and I/O errors. */
 ZU_NODISCARD int zu_updater_log_check(struct zupd_updater *u, const char *role,
-                                      const char *component, const char *version, char *err,
-                                      size_t err_cap);
+                                      const char *component, const char *version,
+                                      const char *channel, char *err, size_t err_cap);
 
 /* The checkpoint this endpoint trusts (<state_dir>/log/checkpoint), for
  * `zupd status`: parsed into *cp (release with zu_checkpoint_release()),

@@ -212,18 +212,12 @@ zp_log_channel(struct zp_repo *r, enum zp_role role, const char *path, const cha
                const struct zupd_channel *c, char *err, size_t cap)
 {
     char hex[65];
-    json_t *doc;
 
     sha_hex(text, len, hex);
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}}", "type", "channel", "role",
-                    zp_role_name(role), "path", path, "component", c->component, "channel",
-                    c->channel, "version", c->version, "target", "sha256", hex, "length",
-                    (json_int_t)len);
-    if (doc != NULL && c->floor != NULL)
-        json_object_set_new(doc, "floor", json_string(c->floor));
-    if (doc != NULL && c->rollback)
-        json_object_set_new(doc, "rollback", json_true());
-    return queue(r, doc, err, cap);
+    return queue(r,
+                 zu_tlog_entry_channel(zp_role_name(role), path, hex, len, c->component, c->channel,
+                                       c->version, c->floor, c->rollback),
+                 err, cap);
 }
 
 int

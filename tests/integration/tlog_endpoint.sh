@@ -87,6 +87,13 @@ cp -a "$work/reset/log" "$work/log5"
 pub "$work/reset" app 3.0 three-reset
 rm -rf "$work/reset/log" && cp -a "$work/log5" "$work/reset/log"
 pub "$work/reset" tool 1.0 tool
+# the vendor's rollback of stable to 2.0: logged, and signed but not logged
+cp -a "$work/r3" "$work/vroll"
+"$M" promote app 2.0 --channel stable --rollback -C "$work/vroll" --keys "$K" >/dev/null 2>&1 || bad "promote --rollback"
+cp -a "$work/r3" "$work/sroll"
+mv "$work/sroll/log" "$work/log-aside" && mv "$K/online/log.key" "$work/log.key-aside"
+"$M" promote app 2.0 --channel stable --rollback -C "$work/sroll" --keys "$K" >/dev/null 2>&1 || bad "promote --rollback"
+mv "$work/log-aside" "$work/sroll/log" && mv "$work/log.key-aside" "$K/online/log.key"
 # the same log key, another history after size 5: a fork at size 7
 cp -a "$work/r2" "$work/fork"
 pub "$work/fork" app 4.0 four-fork
@@ -177,6 +184,16 @@ put "$work/r3"
 expect_rc 0 "update to 3.0" Z update
 on three
 save s3
+
+state s3
+put "$work/sroll"
+expect_rc 25 "a channel pointer signed but not logged (a targeted rollback to a logged release)" Z update
+check "names the pointer" "$(cat "$work/err")" "log '$ORIGIN': 'products/app/channels/stable.json' is signed without a log index"
+on three
+state s3
+put "$work/vroll"
+expect_rc 0 "the vendor's logged rollback: release and pointer proven, switched to 2.0" Z update
+on two
 
 state s3
 put "$work/r4"

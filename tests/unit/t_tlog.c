@@ -537,7 +537,7 @@ test_checkpoint_parse(void **state)
     zu_checkpoint_release(&c);
 }
 
-/* The release entry both sides build (lib/tlog_client.c): the exact bytes
+/* The release and channel entries both sides build (lib/tlog_client.c): the exact bytes
  * of docs/transparency.md, so that a publisher's entry and an endpoint's
  * rebuild hash to the same leaf; and the signed index in a target's custom. */
 static void
@@ -588,6 +588,24 @@ test_release_entry(void **state)
     assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
     assert_int_equal(len, strlen(bare));
     assert_memory_equal(text, bare, len);
+    json_decref(doc);
+    free(text);
+    doc = zu_tlog_entry_channel("products", "products/app/channels/stable.json", "ab", 21, "app",
+                                "stable", "1.0", "2.0", true);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_string_equal((const char *)text,
+                        "{\"channel\":\"stable\",\"component\":\"app\",\"floor\":\"2.0\",\"path\":"
+                        "\"products/app/channels/stable.json\",\"role\":\"products\",\"rollback\":"
+                        "true,\"target\":{\"length\":21,\"sha256\":\"ab\"},\"type\":\"channel\","
+                        "\"version\":\"1.0\"}");
+    json_decref(doc);
+    free(text);
+    doc = zu_tlog_entry_channel("avdb", "p", "ab", 1, "db", "hourly", "7", NULL, false);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_string_equal((const char *)text,
+                        "{\"channel\":\"hourly\",\"component\":\"db\",\"path\":\"p\",\"role\":"
+                        "\"avdb\",\"target\":{\"length\":1,\"sha256\":\"ab\"},\"type\":\"channel\","
+                        "\"version\":\"7\"}");
     json_decref(doc);
     free(text);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
