@@ -59,11 +59,11 @@ int
 zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask, char *err,
                size_t cap)
 {
-    char path[512], hex[65], rel[1024];
+    char path[512], hex[65], rel[1024], custom[ZP_LOG_CUSTOM_MAX];
     struct zupd_channel *check = NULL;
     struct zupd_hashes h;
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    size_t hl;
+    size_t hl, clen = 0;
     int rc;
 
     if (text == NULL)
@@ -85,7 +85,10 @@ zp_channel_put(struct zp_repo *r, enum zp_role role, json_t *doc, unsigned *mask
     if (rc == ZUPD_OK)
         rc = zp_put(r->dfd, rel, text, strlen(text), 0644, true); /* flushed by the commit */
     if (rc == ZUPD_OK)
-        rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h, NULL, 0);
+        rc = zp_log_custom(r, custom, sizeof(custom), &clen, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zupd_meta_set_target(zp_tdoc(r, role, path), path, strlen(text), &h,
+                                  clen > 0 ? (const uint8_t *)custom : NULL, clen);
     if (rc != ZUPD_OK)
         zu_fail(err, cap, rc, "cannot write channel '%s': %s", path, zupd_strerror(rc));
     else

@@ -537,8 +537,8 @@ add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpa
 {
     struct zupd_manifest *check = NULL;
     struct zupd_hashes h;
-    char hex[65], rel[1024];
-    size_t hl;
+    char hex[65], rel[1024], custom[ZP_LOG_CUSTOM_MAX];
+    size_t hl, clen = 0;
     int rc;
 
     res->manifest_bytes += strlen(text);
@@ -560,7 +560,11 @@ add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpa
         zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
         goto out;
     }
-    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
+    rc = zp_log_custom(r, custom, sizeof(custom), &clen, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h,
+                              clen > 0 ? (const uint8_t *)custom : NULL, clen);
     if (rc != ZUPD_OK) {
         zu_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
                 zupd_strerror(rc));

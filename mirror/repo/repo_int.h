@@ -120,6 +120,12 @@ ZU_NODISCARD int zp_log_channel(struct zp_repo *r, enum zp_role role, const char
 ZU_NODISCARD int zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len,
                              char *err, size_t cap);
 ZU_NODISCARD int zp_log_commit(struct zp_repo *r, char *err, size_t cap);
+/* The custom member {"zupd_log":{"index":N}} of the target whose entry is
+ * queued next (N: the entry's index once committed) into dst; *len 0 when
+ * the repository has no log. */
+#define ZP_LOG_CUSTOM_MAX 64
+ZU_NODISCARD int zp_log_custom(struct zp_repo *r, char *dst, size_t dst_cap, size_t *len, char *err,
+                               size_t cap);
 void zp_log_queue_clear(struct zp_repo *r);
 
 /* Write the publisher configuration. */

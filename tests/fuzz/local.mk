@@ -79,6 +79,11 @@ tests_fuzz_fuzz_checkpoint_SOURCES = tests/fuzz/fuzz_checkpoint.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_checkpoint_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_checkpoint"'
 tests_fuzz_fuzz_checkpoint_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_checkpoint_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_tlog_custom
+tests_fuzz_fuzz_tlog_custom_SOURCES = tests/fuzz/fuzz_tlog_custom.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_tlog_custom_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_custom"'
+tests_fuzz_fuzz_tlog_custom_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlog_custom_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 FUZZ_TARGETS += tests/fuzz/fuzz_tlog_tiles
 tests_fuzz_fuzz_tlog_tiles_SOURCES = tests/fuzz/fuzz_tlog_tiles.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_tlog_tiles_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_tiles"'
