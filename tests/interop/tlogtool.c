@@ -7,6 +7,9 @@
  *   tlogtool make DIR            log, checkpoint, vkey, witnesses, roots, ours.txt
  *   tlogtool verify FILE         every proof in FILE holds, and fails once mutated
  *   tlogtool note VKEYS NOTE     NOTE is signed by VKEYS line 1, cosigned by line 2
+ *   tlogtool open VKEYS NOTE Q   zu_checkpoint_open: NOTE signed by VKEYS line 1 and
+ *                                cosigned by Q of the witnesses of the other lines
+ *                                (tests/integration/tlog_witness.sh)
  *   tlogtool seeds DIR           the seeds of the fuzz targets fuzz_note,
  *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof
  *                                under DIR/<target>/ (tests/fuzz/corpus)
@@ -334,8 +337,7 @@ cmd_verify(const char *file)
         }
     }
     fclose(f);
-    printf("tlogtool verify: %lu inclusion and %lu consistency proofs, %lu bad\n", incl, cons,
-           bad);
+    printf("tlogtool verify: %lu inclusion and %lu consistency proofs, %lu bad\n", incl, cons, bad);
     return bad == 0 && incl > 0 && cons > 0 ? 0 : 1;
 }
 
@@ -455,8 +457,9 @@ static int
 seed_tiles(const char *dir)
 {
     /* the reads of zu_tlog_verify_tree, then of zu_tlog_appender_new */
-    static const char *const reads300[] = {"tile/0/000", "tile/entries/000", "tile/0/001.p/44",
-                                           "tile/entries/001.p/44", "tile/1/000.p/1", NULL};
+    static const char *const reads300[] = {"tile/0/000",      "tile/entries/000",
+                                           "tile/0/001.p/44", "tile/entries/001.p/44",
+                                           "tile/1/000.p/1",  NULL};
     static const char *const edge300[] = {"tile/0/001.p/44", "tile/1/000.p/1",
                                           "tile/entries/001.p/44", NULL};
     static const char *const reads5[] = {"tile/0/000.p/5", "tile/entries/000.p/5", NULL};
@@ -601,6 +604,48 @@ seed_notes(const char *dir)
 }
 
 static int
+cmd_open(const char *vkeys, const char *notefile, const char *quorum)
+{
+    struct zu_note_key w[16];
+    struct zu_tlog_trust trust = {0};
+    struct zu_checkpoint c = {0};
+    uint8_t *keys = NULL, *msg = NULL;
+    size_t klen = 0, mlen = 0, cosigners = 0, nw = 0;
+    char err[512] = "", *p, *nl;
+    int rc = 1;
+
+    if (read_all(vkeys, &keys, &klen) || read_all(notefile, &msg, &mlen))
+        goto out;
+    p = (char *)keys;
+    for (size_t i = 0; (nl = memchr(p, '\n', klen - (size_t)(p - (char *)keys))) != NULL; i++) {
+        struct zu_note_key *k = i == 0 ? &trust.log_key : &w[nw];
+
+        if ((i > 0 && nw == 16) || zu_note_vkey_parse(p, (size_t)(nl - p), k) != ZUPD_OK) {
+            fprintf(stderr, "tlogtool open: bad vkey line %zu in '%s'\n", i + 1, vkeys);
+            goto out;
+        }
+        nw += i > 0;
+        p = nl + 1;
+    }
+    trust.origin = trust.log_key.name;
+    trust.witnesses = w;
+    trust.nwitnesses = nw;
+    trust.quorum = (size_t)strtoul(quorum, NULL, 10);
+    if (zu_checkpoint_open(msg, mlen, &trust, &c, &cosigners, err, sizeof(err)) != ZUPD_OK) {
+        fprintf(stderr, "tlogtool open: %s\n", err);
+        goto out;
+    }
+    printf("tlogtool open: checkpoint of '%s' size %llu, %zu cosigner(s)\n", trust.origin,
+           (unsigned long long)c.size, cosigners);
+    rc = 0;
+out:
+    zu_checkpoint_release(&c);
+    free(keys);
+    free(msg);
+    return rc;
+}
+
+static int
 cmd_seeds(const char *dir)
 {
     int rc = seed_notes(dir);
@@ -627,6 +672,9 @@ main(int argc, char **argv)
         return cmd_seeds(argv[2]);
     if (argc == 4 && strcmp(argv[1], "note") == 0)
         return cmd_note(argv[2], argv[3]);
-    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE | seeds DIR\n");
+    if (argc == 5 && strcmp(argv[1], "open") == 0)
+        return cmd_open(argv[2], argv[3], argv[4]);
+    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE | "
+                    "open VKEYS NOTE QUORUM | seeds DIR\n");
     return 2;
 }
