@@ -11,7 +11,8 @@
  *                                cosigned by Q of the witnesses of the other lines
  *                                (tests/integration/tlog_witness.sh)
  *   tlogtool seeds DIR           the seeds of the fuzz targets fuzz_note,
- *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof
+ *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof,
+ *                                fuzz_witness_req
  *                                under DIR/<target>/ (tests/fuzz/corpus)
  *
  * Proof lines (both directions), hashes in base64:
@@ -645,10 +646,90 @@ out:
     return rc;
 }
 
+/* One add-checkpoint body for fuzz_witness_req (whose witness holds the
+ * checkpoint of size 2, leaves "a" "b"): old, proof, a checkpoint of origin
+ * of size n with root, signed by k. */
+static int
+seed_wreq(const char *dir, const char *name, uint64_t old, const uint8_t (*proof)[32], size_t np,
+          const char *origin, uint64_t n, const uint8_t root[32], const struct zu_note_key *k,
+          const uint8_t *sk)
+{
+    struct zu_checkpoint c = {0};
+    struct zu_buf text, b;
+    int rc;
+
+    snprintf(c.origin, sizeof(c.origin), "%s", origin);
+    c.size = n;
+    memcpy(c.root, root, 32);
+    zu_buf_init(&text, 0);
+    zu_buf_init(&b, 0);
+    rc = zu_checkpoint_format(&c, &text);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_addf(&b, "old %llu\n", (unsigned long long)old);
+    for (size_t i = 0; rc == ZUPD_OK && i < np; i++) {
+        rc = zu_b64_encode(&b, proof[i], 32);
+        if (rc == ZUPD_OK)
+            rc = zu_buf_add(&b, "\n", 1);
+    }
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign(&b, (const char *)text.p, text.len, k, sk, 1767225600);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_witness_req", name, b.p, b.len);
+    zu_buf_release(&text);
+    zu_buf_release(&b);
+    return rc;
+}
+
+static int
+seed_witness(const char *dir)
+{
+    struct zu_note_key keys[3], other;
+    uint8_t sks[3][64], osk[64], la[32], lb[32], lc[32], r2[32], r3[32], fork[32];
+    const uint8_t(*pc)[32] = (const uint8_t(*)[32])lc, (*pa)[32] = (const uint8_t(*)[32])la;
+    int rc;
+
+    fuzz_tlog_keys(keys, sks);
+    fuzz_tlog_key("fuzz other log", "other.fuzz.example/log", ZU_NOTE_ED25519, &other, osk);
+    zu_tlog_leaf_hash((const uint8_t *)"a", 1, la);
+    zu_tlog_leaf_hash((const uint8_t *)"b", 1, lb);
+    zu_tlog_leaf_hash((const uint8_t *)"c", 1, lc);
+    zu_tlog_node_hash(la, lb, r2);
+    zu_tlog_node_hash(r2, lc, r3);
+    zu_tlog_node_hash(la, lc, fork);
+    rc = seed_wreq(dir, "cosign-2-to-3", 2, pc, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "cosign-same", 2, NULL, 0, FUZZ_LOG_ORIGIN, 2, r2, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "conflict-409", 0, NULL, 0, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "bad-proof-422", 2, pa, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "fork-422", 2, NULL, 0, FUZZ_LOG_ORIGIN, 2, fork, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "rollback-400", 2, NULL, 0, FUZZ_LOG_ORIGIN, 1, la, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "witness-signed-403", 2, pc, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[1],
+                       sks[1]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "unknown-log-404", 0, NULL, 0, other.name, 1, la, &other, osk);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_witness_req", "malformed", "old 1\nAAAA\n\nx\n", 15);
+    return rc;
+}
+
 static int
 cmd_seeds(const char *dir)
 {
     int rc = seed_notes(dir);
+
+    if (rc == ZUPD_OK)
+        rc = seed_witness(dir);
 
     if (rc == ZUPD_OK)
         rc = seed_tiles(dir);
