@@ -64,6 +64,10 @@ log_cosign(struct common *o, const char *dir)
     if (res.witnesses == 0)
         return zp_cmd_fail(ZUPD_E_NOTFOUND, "cosign the log of", dir,
                            "no witnesses in its configuration (.zupd/config.json)");
+    /* below the quorum: the error first, so --json reports it with the fields */
+    if (res.cosigned < res.quorum)
+        rc = zp_cmd_fail(ZUPD_E_THRESHOLD, "cosign the log of", dir,
+                         "fewer cosignatures than the quorum");
     zp_cmd_print(o,
                  json_pack("{s:I,s:I,s:I,s:I,s:I}", "size", (json_int_t)res.size, "witnesses",
                            (json_int_t)res.witnesses, "cosigned", (json_int_t)res.cosigned, "added",
@@ -72,10 +76,7 @@ log_cosign(struct common *o, const char *dir)
                  "new, quorum %u)\n",
                  res.cosigned >= res.quorum ? "ok" : "not enough", (unsigned long long)res.size,
                  res.cosigned, res.witnesses, res.added, res.quorum);
-    if (res.cosigned < res.quorum)
-        return zp_cmd_fail(ZUPD_E_THRESHOLD, "cosign the log of", dir,
-                           "fewer cosignatures than the quorum");
-    return 0;
+    return rc;
 }
 
 int

@@ -243,7 +243,6 @@ witness_serve(int argc, char **argv)
     wo.signer = s;
     wo.log_vkeys = a.logs;
     wo.n_log_vkeys = a.nlogs;
-    wo.now = getenv("ZUPD_WITNESS_NOW") != NULL ? strtoll(getenv("ZUPD_WITNESS_NOW"), NULL, 10) : 0;
     rc = zp_witness_new(&wo, &w, why, sizeof(why));
     if (rc != ZUPD_OK) {
         rc = fail(rc, "start the witness", a.name, why);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -457,6 +458,13 @@ zp_witness_new(const struct zp_witness_opts *o, struct zp_witness **out, char *e
     w->dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dfd < 0) {
         rc = zu_fail(err, cap, ZUPD_E_IO, "cannot open '%s': %s", o->state_dir, strerror(errno));
+        goto fail;
+    }
+    /* one witness per state: two would each check against what the other
+     * is about to replace (tlog-witness's race, across processes) */
+    if (flock(w->dfd, LOCK_EX | LOCK_NB) != 0) {
+        rc = zu_fail(err, cap, ZUPD_E_BUSY, "'%s' is the state of another running witness",
+                     o->state_dir);
         goto fail;
     }
     *out = w;

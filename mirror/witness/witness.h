@@ -58,9 +58,11 @@ struct zp_witness_opts {
 
 struct zp_witness;
 /* A witness over o (strings copied, signer borrowed); the state directory
- * is created if missing. Ownership: *out new, zp_witness_free().
+ * is created if missing and locked (flock) for as long as the witness lives.
+ * Ownership: *out new, zp_witness_free().
  * Returns ZUPD_OK, ZUPD_E_FORMAT (a bad vkey, named in err), ZUPD_E_KEYTYPE
- * (not Ed25519; a signer not Ed25519), ZUPD_E_IO, ZUPD_E_NOMEM. */
+ * (not Ed25519; a signer not Ed25519), ZUPD_E_BUSY (another witness holds
+ * the state), ZUPD_E_IO, ZUPD_E_NOMEM. */
 ZU_NODISCARD int zp_witness_new(const struct zp_witness_opts *o, struct zp_witness **out, char *err,
                                 size_t cap);
 void zp_witness_free(struct zp_witness *w); /* NULL ok */

@@ -56,6 +56,8 @@ start_witness() { # start_witness N
     }
 }
 start_witness 1 && start_witness 2 && ok "two witnesses listening"
+expect_rc 34 "a second witness on the same state is refused" "$M" witness serve --key "$work/w1.key" \
+    --name witness.test/w1 --state "$work/w1-state" --listen 127.0.0.1:0 --log "$LOGVKEY"
 
 # the repository's witnesses, quorum 2
 python3 - "$R/.zupd/config.json" "$W1VKEY" "$P1" "$W2VKEY" "$P2" <<'PY'
@@ -155,6 +157,8 @@ expect_rc 14 "log cosign of the fork (larger): below the quorum" "$M" log cosign
 check "both witnesses refused the fork's proof" "$(cat "$work/err")" \
     "w1' refused .* size $(size "$R2") from size $S1: HTTP 422: a bad consistency proof" "w2' refused .*HTTP 422"
 eq "no cosignature on the fork" "$(cosigs "$R2")" 0
+expect_rc 14 "log cosign --json below the quorum" "$M" log cosign "$R2" --json
+check "an error envelope with the counts" "$(cat "$work/out")" '"ok": *false' '"name": *"threshold"' '"cosigned": *0'
 if [ -f "$work/cp-fork-same" ]; then
     req "$work/cp-fork-same" "$S1"
     eq "a fork at the same size (a different root): 422" "$(post "$P2" | cut -d' ' -f1)" 422

@@ -338,6 +338,16 @@ test_state(void **state)
 
     body(&f->req, &f->a, 0, NULL, 0, 2, NULL, 1);
     assert_int_equal(add(f), 200);
+    /* a second witness on the same state is refused while the first runs */
+    {
+        struct zp_witness *w2 = NULL;
+        const char *logs[1] = {f->a.vkey};
+        struct zp_witness_opts o = {f->dir, "witness.example/w2", f->signer, logs, 1, 0};
+        char err[256] = "";
+
+        assert_int_equal(zp_witness_new(&o, &w2, err, sizeof(err)), ZUPD_E_BUSY);
+        assert_null(w2);
+    }
     /* a new witness over the same state: the size is remembered */
     zp_witness_free(f->w);
     fx_witness(f);
