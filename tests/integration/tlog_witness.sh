@@ -193,6 +193,61 @@ expect_rc 0 "log verify still accepts the log" "$M" log verify "$R"
 expect_rc 0 "log cosign again: nothing to ask" "$M" log cosign "$R" --json
 check "--json" "$(cat "$work/out")" '"cosigned": *2' '"added": *0'
 
+# crashes: publish killed (the library's ZUPD_MIRROR_CRASH_AT hook) at each
+# step from the log-signed checkpoint to the first TUF metadata file, in a
+# fresh copy of the repository and of both witnesses' states each time:
+# the log verifies, its checkpoint is the log's signed one, and running
+# publish again ends with two cosignatures (a witness that cosigned before
+# the crash is caught up through its 409, never seen as a fork)
+stop_witnesses() {
+    for i in 1 2; do
+        eval "_p=\$w${i}_pid"
+        kill "$_p" 2>/dev/null
+        wait "$_p" 2>/dev/null
+    done
+}
+stop_witnesses
+cp -a "$R" "$work/base-repo" && cp -a "$work/w1-state" "$work/base-w1" && cp -a "$work/w2-state" "$work/base-w2"
+restore() {
+    stop_witnesses
+    rm -rf "$R" "$work/w1-state" "$work/w2-state"
+    cp -a "$work/base-repo" "$R" && cp -a "$work/base-w1" "$work/w1-state" && cp -a "$work/base-w2" "$work/w2-state"
+    start_witness 1 && start_witness 2
+}
+restore
+echo three >"$work/in/a"
+ZUPD_MIRROR_CRASH_TRACE=1 "$M" publish app 3.0 "$work/in" -C "$R" --keys "$K" >/dev/null 2>"$work/trace" ||
+    bad "traced publish"
+steps_of() { sed -n "s/^zupd-mirror: step \([0-9]*\): rename '$1'\$/\1/p" "$work/trace"; }
+ck1=$(steps_of 'log\/checkpoint' | sed -n 1p)
+ck2=$(steps_of 'log\/checkpoint' | sed -n 2p)
+sizes=$(steps_of '.zupd\/witness-sizes.json')
+meta1=$(sed -n "s/^zupd-mirror: step \([0-9]*\): rename 'metadata\/.*/\1/p" "$work/trace" | head -n 1)
+if [ -n "$ck1" ] && [ -n "$ck2" ] && [ -n "$sizes" ] && [ -n "$meta1" ] && [ "$ck1" -lt "$ck2" ] &&
+    [ "$ck2" -lt "$meta1" ] && [ "$sizes" -lt "$meta1" ]; then
+    ok "order: checkpoint (step $ck1), cosigned checkpoint ($ck2), witness sizes ($sizes), then metadata ($meta1)"
+else
+    bad "order: checkpoint '$ck1', cosigned '$ck2', sizes '$sizes', first metadata '$meta1'"
+fi
+eq "traced publish: two cosignatures" "$(cosigs "$R")" 2
+n=$((ck1 - 3))
+while [ -n "$meta1" ] && [ "$n" -le "$meta1" ]; do
+    restore
+    ZUPD_MIRROR_CRASH_AT=$n "$M" publish app 3.0 "$work/in" -C "$R" --keys "$K" >/dev/null 2>&1
+    rc=$?
+    [ "$rc" = 137 ] && ok || bad "step $n: not killed (exit $rc)"
+    out=$("$M" log verify "$R" 2>&1) && ok || bad "killed at step $n: log verify: $out"
+    out=$("$tool" open "$work/vkeys" "$R/log/checkpoint" 0 2>&1) && ok ||
+        bad "killed at step $n: checkpoint not the log's: $out"
+    "$M" publish app 3.0 "$work/in" -C "$R" --keys "$K" >"$work/again" 2>&1 && ok ||
+        bad "killed at step $n: publish again: $(cat "$work/again")"
+    grep -q warning "$work/again" && bad "killed at step $n: publish again warned: $(cat "$work/again")"
+    [ "$(cosigs "$R")" = 2 ] && "$tool" open "$work/vkeys" "$R/log/checkpoint" 2 >/dev/null 2>&1 && ok ||
+        bad "killed at step $n, publish again: $(cosigs "$R") cosignatures"
+    n=$((n + 1))
+done
+echo "ok: publish killed at each of steps $((ck1 - 3))..$meta1, then run again: the log verifies, 2 cosignatures"
+
 # a bad configuration is refused by name
 python3 - "$R/.zupd/config.json" <<'PY'
 import json, sys
