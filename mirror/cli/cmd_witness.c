@@ -28,7 +28,8 @@ static const struct zu_opt key_opts[] = {
     {"name", required_argument, 'n', 0, "NAME",
      "the witness's name, e.g. witness.example.com/w1 (its vkey's)"},
     {"passphrase-file", required_argument, 'P', 0, "FILE",
-     "the key's passphrase (else ZUPD_PASSPHRASE_WITNESS, ZUPD_PASSPHRASE, the terminal)"},
+     "the key's passphrase (else the credential passphrase-witness, ZUPD_PASSPHRASE_WITNESS, "
+     "ZUPD_PASSPHRASE, the terminal)"},
     {"json", no_argument, 'j', 0, NULL, "print the result as JSON"},
     ZU_OPT_END,
 };
@@ -131,24 +132,16 @@ fail(int rc, const char *what, const char *subject, const char *err)
     return zu_cli_exit(rc);
 }
 
-/* The key's passphrase: --passphrase-file, ZUPD_PASSPHRASE_WITNESS,
- * ZUPD_PASSPHRASE, the terminal. pass is sodium memory of PASS_MAX. */
+/* The key's passphrase (sodium memory of PASS_MAX), as every key's
+ * (zp_pass_read): --passphrase-file, the systemd credential
+ * passphrase-witness or passphrase, ZUPD_PASSPHRASE_WITNESS,
+ * ZUPD_PASSPHRASE, the terminal (twice for a new key). */
 static int
-passphrase(const struct wargs *a, char *pass, char *why, size_t cap)
+passphrase(const struct wargs *a, bool confirm, char *pass, char *why, size_t cap)
 {
-    const char *env = zp_pass_env("ZUPD_PASSPHRASE_WITNESS");
+    bool hint = false;
 
-    if (a->pass_file != NULL)
-        return zp_pass_file_read(a->pass_file, pass, PASS_MAX, why, cap);
-    if (env == NULL)
-        env = zp_pass_env("ZUPD_PASSPHRASE");
-    if (env != NULL) {
-        if (strlen(env) >= PASS_MAX || env[0] == '\0')
-            return zu_fail(why, cap, ZUPD_E_PASSPHRASE, "empty or too long a passphrase");
-        memcpy(pass, env, strlen(env) + 1);
-        return ZUPD_OK;
-    }
-    return zp_pass_tty_read("witness key passphrase: ", pass, PASS_MAX);
+    return zp_pass_read(a->pass_file, "witness", confirm, pass, PASS_MAX, why, cap, &hint);
 }
 
 static int
@@ -167,7 +160,7 @@ witness_init(int argc, char **argv)
     pass = sodium_malloc(PASS_MAX);
     if (pass == NULL)
         return fail(ZUPD_E_NOMEM, "make", a.key, "out of memory");
-    rc = passphrase(&a, pass, why, sizeof(why));
+    rc = passphrase(&a, true, pass, why, sizeof(why));
     if (rc != ZUPD_OK) {
         rc = fail(rc, "read the passphrase of", a.key, why[0] ? why : zupd_strerror(rc));
         goto out;
@@ -230,7 +223,7 @@ witness_serve(int argc, char **argv)
     pass = sodium_malloc(PASS_MAX);
     if (pass == NULL)
         return fail(ZUPD_E_NOMEM, "open", a.key, "out of memory");
-    rc = passphrase(&a, pass, why, sizeof(why));
+    rc = passphrase(&a, false, pass, why, sizeof(why));
     if (rc == ZUPD_OK)
         rc = zp_signer_load(a.key, pass, &s);
     sodium_free(pass);
