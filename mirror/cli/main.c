@@ -32,6 +32,7 @@ usage(FILE *f)
         "  audit STAGED --rebuild DIR --key K   check a staged release, sign it if it passes\n"
         "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
         "  log verify DIR   check the transparency log against the repository\n"
+        "  log cosign DIR   ask the log's witnesses to cosign its checkpoint\n"
         "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
         "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
         "  delta       create or apply a binary delta (delta --help)\n"
