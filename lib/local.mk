@@ -34,6 +34,7 @@ LIBZUPD_SRC += include/zu/fetch_state.h
 LIBZUPD_SRC += lib/fetch.c
 LIBZUPD_SRC += lib/fetch_mem.c
 LIBZUPD_SRC += lib/fetch_curl.c
+LIBZUPD_SRC += include/zu/http_post.h
 LIBZUPD_SRC += lib/fetch_file.c
 LIBZUPD_SRC += lib/store_int.h
 LIBZUPD_SRC += lib/stage.h

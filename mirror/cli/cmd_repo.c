@@ -330,7 +330,9 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_policy),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts,
         zp_cmd_floor),
-    CMD("log", "verify DIR", "check the transparency log against the repository's metadata",
+    CMD("log", "verify DIR\ncosign DIR",
+        "check the transparency log against the repository's metadata; ask its witnesses to "
+        "cosign",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
         zp_cmd_unstage),
@@ -560,6 +562,15 @@ zp_cmd_now(void)
     return s != NULL && zp_cmd_num(s, 1, 0x7fffffffL, &v) ? (int64_t)v : 0;
 }
 
+/* A change's warnings (a witness that did not cosign): the change goes on. */
+static void
+warn_stderr(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    (void)level;
+    fprintf(stderr, "zupd-mirror: warning: %s\n", msg);
+}
+
 void
 zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
 {
@@ -567,6 +578,7 @@ zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
     ro->now = zp_cmd_now();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
+    ro->log_fn = warn_stderr;
     zp_cmd_pass(o, &ro->pass);
 }
 

@@ -32,10 +32,12 @@ usage(FILE *f)
         "  audit STAGED --rebuild DIR --key K   check a staged release, sign it if it passes\n"
         "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
         "  log verify DIR   check the transparency log against the repository\n"
+        "  log cosign DIR   ask the log's witnesses to cosign its checkpoint\n"
         "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
         "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
         "  delta       create or apply a binary delta (delta --help)\n"
         "  serve       serve the repository tree over HTTP\n"
+        "  witness init|serve   a C2SP tlog-witness that cosigns logs' checkpoints\n"
         "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
         "\n"
         "'zupd-mirror COMMAND --help' prints a command's usage and options;\n"
@@ -75,9 +77,10 @@ run(int argc, char **argv)
 {
     /* passphrases out of the environment before anything else: no command
      * (and no program it runs, such as the long-running serve or sync)
-     * keeps them there); audit needs the auditor's, and takes them itself
-     * (zupd-mirror-audit, net_main.c) */
-    if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+     * keeps them there); audit needs the auditor's and witness the witness
+     * key's, and take them themselves (zupd-mirror-audit and
+     * zupd-mirror-witness, net_main.c) */
+    if (argc >= 2 && (strcmp(argv[1], "audit") == 0 || strcmp(argv[1], "witness") == 0))
         return run_net(argv[1], argv);
     zp_pass_env_take();
     if (argc < 2) {
@@ -94,7 +97,8 @@ run(int argc, char **argv)
                "delta\tcreate or apply a binary delta\n"
                "serve\tserve the repository tree over HTTP\n"
                "sync\tmirror a repository, verified\n"
-               "version\tprint the version\n");
+               "version\tprint the version\n"
+               "witness\ta C2SP tlog-witness: witness init|serve\n");
         return 0;
     }
     if (strcmp(argv[1], "--list-exit-codes") == 0) {

@@ -49,6 +49,8 @@ struct zp_repo {
     size_t n_bins;
     struct zp_log_entry *logq; /* entries of this change, logged by the next commit */
     size_t n_logq, cap_logq;
+    zupd_log_fn log_fn; /* warnings (zp_repo_opts) */
+    void *log_opaque;
 };
 
 /* A new zp_repo for o (directory opened, nothing loaded). Ownership: *out

@@ -348,6 +348,15 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
     rc = write_checkpoint(r, &ki, &k, &c, err, cap);
     if (rc == ZUPD_OK)
         zp_log_queue_clear(r);
+    /* cosignatures next, still before the TUF metadata: a witness that does
+     * not cosign delays endpoints, never this change */
+    if (rc == ZUPD_OK && r->cfg.n_witnesses > 0) {
+        struct zp_cosign_res cres;
+        char werr[512] = "";
+
+        if (zp_log_cosign(r, &cres, werr, sizeof(werr)) != ZUPD_OK && r->log_fn != NULL)
+            r->log_fn(r->log_opaque, ZUPD_LOG_WARN, werr);
+    }
 out:
     zu_tlog_appender_free(a);
     zu_checkpoint_release(&c);

@@ -84,6 +84,11 @@ tests_fuzz_fuzz_tlog_custom_SOURCES = tests/fuzz/fuzz_tlog_custom.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_tlog_custom_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_custom"'
 tests_fuzz_fuzz_tlog_custom_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_tlog_custom_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_witness_req
+tests_fuzz_fuzz_witness_req_SOURCES = tests/fuzz/fuzz_witness_req.c tests/fuzz/fuzz_tlog_keys.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_witness_req_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_witness_req"'
+tests_fuzz_fuzz_witness_req_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_witness_req_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 FUZZ_TARGETS += tests/fuzz/fuzz_tlog_tiles
 tests_fuzz_fuzz_tlog_tiles_SOURCES = tests/fuzz/fuzz_tlog_tiles.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_tlog_tiles_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_tiles"'

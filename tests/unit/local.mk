@@ -103,3 +103,9 @@ UNIT_TESTS += tests/unit/t_tlog
 tests_unit_t_tlog_SOURCES = tests/unit/t_tlog.c
 tests_unit_t_tlog_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_tlog_LDADD = $(PUB_UNIT_LIBS)
+
+# The tlog-witness: request parser and decisions (mirror/witness/witness.c).
+UNIT_TESTS += tests/unit/t_witness
+tests_unit_t_witness_SOURCES = tests/unit/t_witness.c
+tests_unit_t_witness_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_witness_LDADD = $(PUB_UNIT_LIBS)
