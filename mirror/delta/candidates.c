@@ -8,6 +8,8 @@
 
 #include "delta/create.h"
 #include "delta/create_int.h"
+#include "zu/delta_exe.h"
+#include "zu/delta_format.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ ladder */
@@ -262,6 +264,87 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
     return rc;
 }
 
+/* ------------------------------------------------------------------ executable stage */
+
+/* The executable stage (include/zu/delta_exe.h): where old and new are
+ * both ELF x86-64, the plan pl is written once more against old
+ * transformed with pl's own map, so that a call or a RIP-relative operand
+ * whose instruction and target moved as the plan says differs from its
+ * prediction by nothing; apply makes the same transform from old and the
+ * control stream. The plan is estimated both ways (zstd level EST_LEVEL,
+ * a fraction of a second) and the stage is written only where its
+ * estimate is smaller; the written patch is kept only where smaller. */
+static int
+exe_try(struct cand *c, struct plan *pl, const uint8_t *hdr, size_t hdr_len)
+{
+    struct zu_elf eo, en;
+    struct zu_exe_map m = {0};
+    uint8_t *xo = NULL, *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
+    size_t nat_len = 0, b40_len = 0, est_raw = SIZE_MAX, est_x = SIZE_MAX, pn;
+    uint64_t np = 0;
+    int64_t op = 0;
+    int rc = ZUPD_OK;
+
+#ifdef ZU_DELTA_TRACE
+    if (getenv("ZU_DELTA_NO_EXE") != NULL)
+        return ZUPD_OK;
+#endif
+    if (!c->want_bsd || zu_elf_parse(c->old, c->old_len, &eo) != ZUPD_OK ||
+        zu_elf_parse(c->new_, c->new_len, &en) != ZUPD_OK)
+        return ZUPD_OK;
+    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
+        if (pl->c[i].add > 0)
+            rc = zu_exe_map_add(&m, (uint64_t)op, np, pl->c[i].add);
+        np += pl->c[i].add + pl->c[i].copy;
+        op += (int64_t)pl->c[i].add + pl->c[i].seek;
+    }
+    if (rc != ZUPD_OK) { /* more spans than apply takes: not for this pair */
+        zu_exe_map_free(&m);
+        return rc == ZUPD_E_FORMAT ? ZUPD_OK : rc;
+    }
+    zu_exe_map_done(&m);
+    xo = malloc(c->old_len > 0 ? c->old_len : 1);
+    if (xo == NULL) {
+        zu_exe_map_free(&m);
+        return ZUPD_E_NOMEM;
+    }
+    TR("exe transform", zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m));
+    zu_exe_map_free(&m);
+    rc = zp_plan_fill(pl, c->old, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK)
+        rc = zp_plan_estimate(pl, &est_raw);
+    zp_plan_empty(pl);
+    if (rc == ZUPD_OK)
+        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK)
+        rc = zp_plan_estimate(pl, &est_x);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe estimate %zu, without %zu\n", est_x, est_raw);
+#endif
+    if (rc == ZUPD_OK && est_x < est_raw) {
+        TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, xo, c->old_len, c->new_len, &c->f, 1,
+                                             0, &nat, &nat_len, &b40, &b40_len));
+        zp_plan_empty(pl);
+        if (rc == ZUPD_OK && nat != NULL && !c->f.extra_prefix)
+            rc = zp_ctx_try(pl, xo, c->old_len, c->new_, c->new_len, &c->f, &nat, &nat_len);
+        pn = zu_exe_params_put(par, &en);
+        if (rc == ZUPD_OK && nat != NULL)
+            rc = zp_exe_mark(&nat, &nat_len, par, pn);
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
+#endif
+        if (rc == ZUPD_OK && nat != NULL) {
+            keep_best(&c->best, &c->best_len, nat, nat_len);
+            nat = NULL;
+        }
+    }
+    zp_plan_empty(pl);
+    free(nat);
+    free(b40);
+    free(xo);
+    return rc;
+}
+
 int
 zp_cand_bsdiff(struct cand *c)
 {
@@ -298,6 +381,8 @@ zp_cand_bsdiff(struct cand *c)
     if (rc == ZUPD_OK && win >= 0 && !c->f.extra_prefix)
         TR("extra ctx", rc = zp_ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len,
                                         &c->f, &c->best, &c->best_len));
+    if (rc == ZUPD_OK && l.nkeep > 0)
+        rc = exe_try(c, &l.keep[win >= 0 ? win : 0], hdr, hdr_len);
     for (size_t k = 0; k < 2; k++)
         zp_plan_release(&l.keep[k]);
     zp_plan_release(&pl);
