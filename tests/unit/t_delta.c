@@ -1679,6 +1679,23 @@ test_golden(void **state)
     }
     free(old);
     free(nw);
+    /* the executable stage (version 5), made by gen-delta.sh */
+    {
+        struct mem_sink m = {0};
+        size_t pl;
+        uint8_t *p = slurp("good/delta/exe.zpd", &pl);
+        old = slurp("good/delta/exe.old", &ol);
+        nw = slurp("good/delta/exe.new", &nl);
+        assert_int_equal(p[4], 5);
+        assert_int_equal(p[7] & ZU_FLAG_EXE, ZU_FLAG_EXE);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, nl);
+        assert_memory_equal(m.p, nw, nl);
+        free(m.p);
+        free(p);
+        free(old);
+        free(nw);
+    }
 }
 
 int
