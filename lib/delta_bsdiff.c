@@ -341,7 +341,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     }
     if (rc == ZUPD_OK) {
         zu_exe_map_done(&m);
-        zu_exe_transform(*out, j->old, j->old_len, &eo, nw, &m);
+        zu_exe_transform(*out, j->old, j->old_len, &eo, nw, &m, nw->kinds);
     }
     zu_exe_map_free(&m);
     return rc;

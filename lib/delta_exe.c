@@ -80,6 +80,7 @@ zu_exe_params_put(uint8_t *p, const struct zu_elf *nw)
     size_t at = 0;
 
     at += zu_put_varint(p + at, ZU_EXE_ELF_X86_64);
+    at += zu_put_varint(p + at, nw->kinds);
     at += zu_put_varint(p + at, nw->n);
     for (size_t i = 0; i < nw->n; i++) {
         at += zu_put_varint(p + at, nw->seg[i].off);
@@ -92,17 +93,21 @@ zu_exe_params_put(uint8_t *p, const struct zu_elf *nw)
 int
 zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw)
 {
-    uint64_t id, n;
+    uint64_t id, kinds, n;
     int rc;
 
     memset(nw, 0, sizeof(*nw));
     rc = zu_get_varint(p, len, at, &id);
     if (rc == ZUPD_OK)
+        rc = zu_get_varint(p, len, at, &kinds);
+    if (rc == ZUPD_OK)
         rc = zu_get_varint(p, len, at, &n);
     if (rc != ZUPD_OK)
         return rc;
-    if (id != ZU_EXE_ELF_X86_64 || n == 0 || n > ZU_EXE_SEGS_MAX)
+    if (id != ZU_EXE_ELF_X86_64 || kinds == 0 || (kinds & ~(uint64_t)ZU_EXE_K_ALL) != 0 || n == 0 ||
+        n > ZU_EXE_SEGS_MAX)
         return ZUPD_E_FORMAT;
+    nw->kinds = (unsigned)kinds;
     for (size_t i = 0; i < n; i++) {
         struct zu_seg *s = &nw->seg[i];
         rc = zu_get_varint(p, len, at, &s->off);
@@ -331,44 +336,67 @@ target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe
     }
 }
 
+/* ZU_EXE_K_CODE over the executable segment s of old. */
+static void
+code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
+          const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t i = (size_t)s->off, end = s->filesz < olen - i ? i + (size_t)s->filesz : olen;
+
+    while (i < end) {
+        size_t d, e;
+        int branch;
+        uint64_t pe, t, tn, pen;
+        const struct zu_span *sp;
+        if (!ref_at(old, i, end, &d, &e, &branch)) {
+            i++;
+            continue;
+        }
+        /* the instruction end and target in old (virtual addresses) */
+        pe = s->vaddr + (e - s->off);
+        t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
+        sp = map_find(m, i, e - i);
+        if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
+            vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
+            int64_t pred = (int64_t)(tn - (pen + 1));
+            if (pred >= INT32_MIN && pred <= INT32_MAX) {
+                uint32_t u = (uint32_t)pred;
+                for (int b = 0; b < 4; b++)
+                    dst[d + (size_t)b] = (uint8_t)(u >> (8 * b));
+            }
+        }
+        i = e;
+    }
+}
+
+/* ZU_EXE_K_ABS64 over the segment s of old (not executable). */
+static void
+abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
+         const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t i = ((size_t)s->off + 7) & ~(size_t)7;
+    size_t end = s->filesz < olen - (size_t)s->off ? (size_t)(s->off + s->filesz) : olen;
+
+    for (; i < end && end - i >= 8; i += 8) {
+        uint64_t v = zu_le64(old + i), tn;
+        if (v >= ZU_EXE_ABS_MIN && target_new(eo, nw, m, v, 0, &tn))
+            zu_put_le64(dst + i, tn);
+    }
+}
+
 void
 zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-                 const struct zu_elf *nw, const struct zu_exe_map *m)
+                 const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
 {
-    memcpy(dst, old, olen);
+    if (olen > 0)
+        memcpy(dst, old, olen);
     for (size_t k = 0; k < eo->n; k++) {
         const struct zu_seg *s = &eo->seg[k];
-        size_t i, end;
-        if ((s->flags & 1) == 0 || s->off >= olen)
+        if (s->off >= olen)
             continue;
-        i = (size_t)s->off;
-        end = s->filesz < olen - i ? i + (size_t)s->filesz : olen;
-        while (i < end) {
-            size_t d, e;
-            int branch;
-            uint64_t pe, t, tn, pen;
-            const struct zu_span *sp;
-            int64_t pred;
-            if (!ref_at(old, i, end, &d, &e, &branch)) {
-                i++;
-                continue;
-            }
-            /* the instruction end and target in old (virtual addresses) */
-            pe = s->vaddr + (e - s->off);
-            t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
-            sp = map_find(m, i, e - i);
-            if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
-                vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
-                pred = (int64_t)(tn - (pen + 1));
-                if (pred >= INT32_MIN && pred <= INT32_MAX) {
-                    uint32_t u = (uint32_t)pred;
-                    dst[d] = (uint8_t)u;
-                    dst[d + 1] = (uint8_t)(u >> 8);
-                    dst[d + 2] = (uint8_t)(u >> 16);
-                    dst[d + 3] = (uint8_t)(u >> 24);
-                }
-            }
-            i = e;
-        }
+        if ((s->flags & 1) != 0 && (kinds & ZU_EXE_K_CODE) != 0)
+            code_refs(dst, old, olen, s, eo, nw, m);
+        else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
+            abs_refs(dst, old, olen, s, eo, nw, m);
     }
 }

@@ -27,7 +27,15 @@ struct zu_seg {
 struct zu_elf {
     struct zu_seg seg[ZU_EXE_SEGS_MAX];
     size_t n;
+    unsigned kinds; /* the stage's parameters only: ZU_EXE_K_* transformed */
 };
+
+/* Kinds of references the transform rewrites (a bit mask in the stage's
+ * parameters; the creator picks by estimate). */
+#define ZU_EXE_K_CODE 1u  /* rel32 calls/jumps, RIP-relative operands (executable segments) */
+#define ZU_EXE_K_ABS64 2u /* 8-byte aligned absolute addresses (other segments) */
+#define ZU_EXE_K_ALL 3u
+#define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
  * segments in program header order. ZUPD_E_FORMAT where it is not one, or
@@ -53,23 +61,24 @@ void zu_exe_map_done(struct zu_exe_map *m);
 void zu_exe_map_free(struct zu_exe_map *m);
 
 /* The stage's parameters after the stream lengths (and the radius):
- * varint id, varint count, then per segment of the new file varint off,
- * varint filesz, varint vaddr. zu_exe_params_put writes them into p (at
- * most ZU_EXE_PARAMS_MAX bytes) and returns their length; zu_exe_params_get
- * reads them from p[*at..len), *at moved past (ZUPD_E_FORMAT: cut, an
- * unknown id, too many segments). */
-#define ZU_EXE_PARAMS_MAX (2 + ZU_EXE_SEGS_MAX * 30)
+ * varint id, varint kinds (ZU_EXE_K_*, not zero), varint count, then per
+ * segment of the new file varint off, varint filesz, varint vaddr. zu_exe_params_put writes them
+ * into p (at most ZU_EXE_PARAMS_MAX bytes) and returns their length; zu_exe_params_get reads them
+ * from p[*at..len), *at moved past (ZUPD_E_FORMAT: cut, an unknown id, too many segments). */
+#define ZU_EXE_PARAMS_MAX (3 + ZU_EXE_SEGS_MAX * 30)
 size_t zu_exe_params_put(uint8_t *p, const struct zu_elf *nw);
 int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw);
 
-/* The transform: dst (olen bytes) = old, with the 32-bit displacement of
- * every rel32 call/jump and RIP-relative operand found in old's executable
- * segments replaced by the displacement that the same instruction would
- * have in the new file if both it and its target moved as the map says
- * (new segments: nw). Where the instruction or its target is not mapped
- * the bytes stay as in old. dst may not overlap old. Deterministic, reads
- * only old[0..olen), and works for any old, map and segments. */
+/* The transform: dst (olen bytes) = old, with (kind ZU_EXE_K_CODE) the
+ * 32-bit displacement of every rel32 call/jump and RIP-relative operand
+ * found in old's executable segments replaced by the displacement that the
+ * same instruction would have in the new file if both it and its target
+ * moved as the map says (new segments: nw), and (ZU_EXE_K_ABS64) every
+ * 8-byte aligned value in old's other segments that is an address of old
+ * (at least ZU_EXE_ABS_MIN) by where that address goes. Where the
+ * instruction or the target is not mapped the bytes stay as in old. dst may not overlap old.
+ * Deterministic, reads only old[0..olen), and works for any old, map and segments. */
 void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-                      const struct zu_elf *nw, const struct zu_exe_map *m);
+                      const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
 
 #endif

@@ -268,19 +268,22 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
 
 /* The executable stage (include/zu/delta_exe.h): where old and new are
  * both ELF x86-64, the plan pl is written once more against old
- * transformed with pl's own map, so that a call or a RIP-relative operand
- * whose instruction and target moved as the plan says differs from its
- * prediction by nothing; apply makes the same transform from old and the
- * control stream. The plan is estimated both ways (zstd level EST_LEVEL,
- * a fraction of a second) and the stage is written only where its
- * estimate is smaller; the written patch is kept only where smaller. */
+ * transformed with pl's own map, so that a call, a RIP-relative operand or
+ * an address in data whose place and target moved as the plan says
+ * differs from its prediction by nothing; apply makes the same transform
+ * from old and the control stream. The plan is estimated (zstd level
+ * EST_LEVEL, a fraction of a second each) without the stage and with each
+ * set of reference kinds, and written with the best set only where that
+ * estimate is smaller; the patch is kept only where it is smaller. */
 static int
 exe_try(struct cand *c, struct plan *pl, const uint8_t *hdr, size_t hdr_len)
 {
+    static const unsigned sets[] = {ZU_EXE_K_CODE, ZU_EXE_K_ALL};
     struct zu_elf eo, en;
     struct zu_exe_map m = {0};
     uint8_t *xo = NULL, *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
-    size_t nat_len = 0, b40_len = 0, est_raw = SIZE_MAX, est_x = SIZE_MAX, pn;
+    size_t nat_len = 0, b40_len = 0, est_best = SIZE_MAX, pn;
+    unsigned kinds = 0;
     uint64_t np = 0;
     int64_t op = 0;
     int rc = ZUPD_OK;
@@ -308,25 +311,38 @@ exe_try(struct cand *c, struct plan *pl, const uint8_t *hdr, size_t hdr_len)
         zu_exe_map_free(&m);
         return ZUPD_E_NOMEM;
     }
-    TR("exe transform", zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m));
-    zu_exe_map_free(&m);
     rc = zp_plan_fill(pl, c->old, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK)
-        rc = zp_plan_estimate(pl, &est_raw);
+        rc = zp_plan_estimate(pl, &est_best);
     zp_plan_empty(pl);
-    if (rc == ZUPD_OK)
-        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
-    if (rc == ZUPD_OK)
-        rc = zp_plan_estimate(pl, &est_x);
 #ifdef ZU_DELTA_TRACE
-    fprintf(stderr, "delta: exe estimate %zu, without %zu\n", est_x, est_raw);
+    fprintf(stderr, "delta: exe estimate without %zu\n", est_best);
 #endif
-    if (rc == ZUPD_OK && est_x < est_raw) {
-        TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, xo, c->old_len, c->new_len, &c->f, 1,
-                                             0, &nat, &nat_len, &b40, &b40_len));
+    for (size_t k = 0; rc == ZUPD_OK && k < ZU_ARRAY_LEN(sets); k++) {
+        size_t est = SIZE_MAX;
+        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, sets[k]);
+        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+        if (rc == ZUPD_OK)
+            rc = zp_plan_estimate(pl, &est);
+        zp_plan_empty(pl);
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: exe estimate kinds %u: %zu\n", sets[k], est);
+#endif
+        if (rc == ZUPD_OK && est < est_best) {
+            est_best = est;
+            kinds = sets[k];
+        }
+    }
+    if (rc == ZUPD_OK && kinds != 0) {
+        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, kinds);
+        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+        if (rc == ZUPD_OK)
+            TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, xo, c->old_len, c->new_len,
+                                                 &c->f, 1, 0, &nat, &nat_len, &b40, &b40_len));
         zp_plan_empty(pl);
         if (rc == ZUPD_OK && nat != NULL && !c->f.extra_prefix)
             rc = zp_ctx_try(pl, xo, c->old_len, c->new_, c->new_len, &c->f, &nat, &nat_len);
+        en.kinds = kinds;
         pn = zu_exe_params_put(par, &en);
         if (rc == ZUPD_OK && nat != NULL)
             rc = zp_exe_mark(&nat, &nat_len, par, pn);
@@ -338,6 +354,7 @@ exe_try(struct cand *c, struct plan *pl, const uint8_t *hdr, size_t hdr_len)
             nat = NULL;
         }
     }
+    zu_exe_map_free(&m);
     zp_plan_empty(pl);
     free(nat);
     free(b40);

@@ -3,9 +3,9 @@
  * x86-64 program header parser and the transform, on hostile files, maps and segments, and
  * creation against apply. The input is a 2-byte length n, an old file of n bytes, then the new
  * file (the rest). Checks: no crash and no access outside the buffers (ASan); zu_exe_map_done
- * leaves the spans sorted and disjoint; the transform is deterministic and leaves every byte
- * outside old's executable segments as it was; apply(create(old, new)) == new, whatever the
- * creator picked (with both files ELF it tries the stage). */
+ * leaves the spans sorted and disjoint; the transform is deterministic, and with code references
+ * only leaves every byte outside old's executable segments as it was; apply(create(old, new)) ==
+ * new, whatever the creator picked (with both files ELF it tries the stage). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +44,8 @@ mem_write(void *opaque, const uint8_t *buf, size_t len)
 /* The transform of old with spans taken from the bytes of src (three
  * little-endian 32-bit values each, the length cut to 16 bits). */
 static void
-transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo,
-                 const struct zu_elf *nw, const uint8_t *src, size_t slen)
+transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo, const struct zu_elf *nw,
+                 const uint8_t *src, size_t slen)
 {
     struct zu_exe_map m = {0};
     uint8_t *x1 = malloc(olen ? olen : 1), *x2 = malloc(olen ? olen : 1);
@@ -61,9 +61,10 @@ transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo,
     zu_exe_map_done(&m);
     for (size_t i = 1; i < m.n; i++)
         check(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
-    zu_exe_transform(x1, old, olen, eo, nw, &m);
-    zu_exe_transform(x2, old, olen, eo, nw, &m);
+    zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
+    zu_exe_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
+    zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
     for (size_t i = 0; i < olen; i++) {
         int in_x = 0;
         for (size_t k = 0; k < eo->n; k++)

@@ -1459,14 +1459,20 @@ test_exe_stage(void **state)
     memcpy(bad, patch, plen);
     bad[4] = 4;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
-    /* an unknown transform (PE would be another id), no segment, too many */
+    /* an unknown transform (PE would be another id), no kind, an unknown
+     * kind, no segment, too many */
     memcpy(bad, patch, plen);
     bad[at] = 2;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     memcpy(bad, patch, plen);
     bad[at + 1] = 0;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
-    bad[at + 1] = ZU_EXE_SEGS_MAX + 1;
+    bad[at + 1] = ZU_EXE_K_ALL + 1;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    memcpy(bad, patch, plen);
+    bad[at + 2] = 0;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    bad[at + 2] = ZU_EXE_SEGS_MAX + 1;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     /* cut inside the parameters */
     assert_int_equal(apply_mem(o, ol, patch, at + 3, &m), ZUPD_E_FORMAT);
@@ -1589,9 +1595,10 @@ test_exe_hostile(void **state)
             assert_true(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
         nw = e;
         nw.seg[0].vaddr += rng() % 4096;
-        zu_exe_transform(x1, o, len, &e, &nw, &m);
-        zu_exe_transform(x2, o, len, &e, &nw, &m);
+        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
+        zu_exe_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
         assert_memory_equal(x1, x2, len);
+        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
         for (size_t i = 0; i < len; i++) {
             int in_x = 0;
             for (size_t k = 0; k < e.n; k++)
