@@ -32,6 +32,7 @@ le32(const uint8_t *p)
 #define EH_SIZE 64
 #define PH_SIZE 56
 #define PT_LOAD 1
+#define PT_GNU_EH_FRAME 0x6474e550u
 #define EM_X86_64 62
 
 int
@@ -51,6 +52,17 @@ zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e)
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *h = p + phoff + (size_t)i * PH_SIZE;
         struct zu_seg *s;
+        if (le32(h) == PT_GNU_EH_FRAME && e->eh.filesz == 0) {
+            e->eh.off = zu_le64(h + 8);
+            e->eh.vaddr = zu_le64(h + 16);
+            e->eh.filesz = zu_le64(h + 32);
+            if (e->eh.off > len)
+                e->eh.off = len;
+            if (e->eh.filesz > len - e->eh.off)
+                e->eh.filesz = len - e->eh.off;
+            e->eh.memsz = e->eh.filesz;
+            continue;
+        }
         if (le32(h) != PT_LOAD)
             continue;
         if (e->n == ZU_EXE_SEGS_MAX)
@@ -384,6 +396,70 @@ abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
     }
 }
 
+/* A 32-bit offset at old file offset f, relative to the address of old
+ * file offset b (the base: .eh_frame_hdr, or the field itself): replaced
+ * by the target's new address less the base's. */
+static void
+rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct zu_elf *eo,
+          const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    uint64_t bv, t, tn, bn;
+    const struct zu_span *sp = map_find(m, b, 1);
+    int64_t pred;
+
+    if (sp == NULL || !vaddr_of_off(eo, b, &bv) || !vaddr_of_off(nw, sp->n + (b - sp->o), &bn))
+        return;
+    t = bv + (uint64_t)(int64_t)(int32_t)le32(old + f);
+    if (!target_new(eo, nw, m, t, 0, &tn))
+        return;
+    pred = (int64_t)(tn - bn);
+    if (pred >= INT32_MIN && pred <= INT32_MAX)
+        for (int k = 0; k < 4; k++)
+            dst[f + (size_t)k] = (uint8_t)((uint32_t)pred >> (8 * k));
+}
+
+/* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
+ * offsets from itself, 0x3b) and the .eh_frame it points to (0x1b): the
+ * table's pairs, and the pc_begin of each FDE taken as a 32-bit offset
+ * from itself (the encoding compilers emit for x86-64). */
+static void
+unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+            const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t h = (size_t)eo->eh.off, hend = h + (size_t)eo->eh.filesz, at;
+    uint64_t hv = eo->eh.vaddr, fv, cnt;
+    const struct zu_seg *fs;
+
+    if (eo->eh.filesz < 12 || old[h] != 1 || old[h + 1] != 0x1b || old[h + 2] != 0x03 ||
+        old[h + 3] != 0x3b)
+        return;
+    cnt = le32(old + h + 8);
+    for (uint64_t i = 0; i < cnt && hend - (h + 12) >= (i + 1) * 8; i++) {
+        rel_field(dst, old, h + 12 + (size_t)i * 8, h, eo, nw, m);
+        rel_field(dst, old, h + 16 + (size_t)i * 8, h, eo, nw, m);
+    }
+    /* .eh_frame: the records from where the header points, within the
+     * file bytes of the segment that holds it */
+    fv = hv + 4 + (uint64_t)(int64_t)(int32_t)le32(old + h + 4);
+    fs = seg_of_vaddr(eo, fv);
+    if (fs == NULL || fv - fs->vaddr >= fs->filesz)
+        return;
+    at = (size_t)(fs->off + (fv - fs->vaddr));
+    {
+        size_t end = (size_t)(fs->off + fs->filesz);
+        if (end > olen)
+            end = olen;
+        while (at < end && end - at >= 12) {
+            uint32_t len = le32(old + at);
+            if (len == 0 || len == 0xffffffffu || len > end - at - 4)
+                break;
+            if (le32(old + at + 4) != 0 && len >= 8) /* an FDE */
+                rel_field(dst, old, at + 8, at + 8, eo, nw, m);
+            at += 4 + (size_t)len;
+        }
+    }
+}
+
 void
 zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                  const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -399,4 +475,6 @@ zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_
         else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
             abs_refs(dst, old, olen, s, eo, nw, m);
     }
+    if ((kinds & ZU_EXE_K_UNWIND) != 0)
+        unwind_refs(dst, old, olen, eo, nw, m);
 }

@@ -27,14 +27,16 @@ struct zu_seg {
 struct zu_elf {
     struct zu_seg seg[ZU_EXE_SEGS_MAX];
     size_t n;
-    unsigned kinds; /* the stage's parameters only: ZU_EXE_K_* transformed */
+    struct zu_seg eh; /* PT_GNU_EH_FRAME (.eh_frame_hdr); filesz 0: none */
+    unsigned kinds;   /* the stage's parameters only: ZU_EXE_K_* transformed */
 };
 
 /* Kinds of references the transform rewrites (a bit mask in the stage's
  * parameters; the creator picks by estimate). */
-#define ZU_EXE_K_CODE 1u  /* rel32 calls/jumps, RIP-relative operands (executable segments) */
-#define ZU_EXE_K_ABS64 2u /* 8-byte aligned absolute addresses (other segments) */
-#define ZU_EXE_K_ALL 3u
+#define ZU_EXE_K_CODE 1u   /* rel32 calls/jumps, RIP-relative operands (executable segments) */
+#define ZU_EXE_K_ABS64 2u  /* 8-byte aligned absolute addresses (other segments) */
+#define ZU_EXE_K_UNWIND 4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin */
+#define ZU_EXE_K_ALL 7u
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
@@ -75,7 +77,9 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * same instruction would have in the new file if both it and its target
  * moved as the map says (new segments: nw), and (ZU_EXE_K_ABS64) every
  * 8-byte aligned value in old's other segments that is an address of old
- * (at least ZU_EXE_ABS_MIN) by where that address goes. Where the
+ * (at least ZU_EXE_ABS_MIN) by where that address goes, and
+ * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
+ * .eh_frame_hdr, or to the field) by what they become. Where the
  * instruction or the target is not mapped the bytes stay as in old. dst may not overlap old.
  * Deterministic, reads only old[0..olen), and works for any old, map and segments. */
 void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,

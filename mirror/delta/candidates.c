@@ -278,7 +278,8 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
 static int
 exe_try(struct cand *c, struct plan *pl, const uint8_t *hdr, size_t hdr_len)
 {
-    static const unsigned sets[] = {ZU_EXE_K_CODE, ZU_EXE_K_ALL};
+    static const unsigned sets[] = {ZU_EXE_K_CODE, ZU_EXE_K_CODE | ZU_EXE_K_ABS64,
+                                    ZU_EXE_K_CODE | ZU_EXE_K_UNWIND, ZU_EXE_K_ALL};
     struct zu_elf eo, en;
     struct zu_exe_map m = {0};
     uint8_t *xo = NULL, *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
