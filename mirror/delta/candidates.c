@@ -279,6 +279,11 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * half (code only; code and addresses; code and unwind tables; all):
  * all was the best or within 0.15 % of it on every pair (code only
  * 3-30 % worse on all but one), so one estimate is made, not four. */
+/* Old files up to this size only: apply holds old transformed beside old
+ * (lefthook-a: peak 40 -> 55 MiB), and apply is to stay within old +
+ * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
+#define EXE_OLD_MAX (36u << 20)
+
 static int
 exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, size_t hdr_len)
 {
@@ -296,7 +301,8 @@ exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, siz
     if (getenv("ZU_DELTA_NO_EXE") != NULL)
         return ZUPD_OK;
 #endif
-    if (!c->want_bsd || zu_elf_parse(c->old, c->old_len, &eo) != ZUPD_OK ||
+    if (!c->want_bsd || c->old_len > EXE_OLD_MAX ||
+        zu_elf_parse(c->old, c->old_len, &eo) != ZUPD_OK ||
         zu_elf_parse(c->new_, c->new_len, &en) != ZUPD_OK)
         return ZUPD_OK;
     for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
