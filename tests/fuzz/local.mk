@@ -33,6 +33,15 @@ tests_fuzz_fuzz_delta_apply_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_delta
 tests_fuzz_fuzz_delta_apply_LDADD = lib/libzupd_core.la
 tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# The executable stage of deltas: the ELF parser, the transform, and
+# apply(create(old, new)) == new on ELF-looking pairs.
+FUZZ_TARGETS += tests/fuzz/fuzz_delta_exe
+tests_fuzz_fuzz_delta_exe_SOURCES = tests/fuzz/fuzz_delta_exe.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_delta_exe_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
+	-DZU_FUZZ_NAME='"fuzz_delta_exe"'
+tests_fuzz_fuzz_delta_exe_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_delta_exe_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 # The sync selection file (DIR/.zupd/sync-selection) and the choice of what a
 # filtered sync keeps.
 FUZZ_TARGETS += tests/fuzz/fuzz_sync_select
