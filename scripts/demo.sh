@@ -2,18 +2,24 @@
 # SPDX-License-Identifier: Apache-2.0
 # scripts/demo.sh -- the README's main command. On a fresh Debian machine:
 # installs what is missing, builds, then on 127.0.0.1 only:
-#   1. a vendor repository with a fresh Zurich root key (zupd-mirror init);
+#   1. a vendor repository with a fresh Zurich root key and its
+#      transparency log (zupd-mirror init);
 #   2. two releases of a demo product and three hourly AV database releases
-#      (zupd-mirror publish / promote);
-#   3. the repository served by zupd-mirror serve;
-#   4. an endpoint (zupd) doing the first install, then the delta updates,
-#      printing bytes downloaded against the full size;
-#   5. a forced rollback by the vendor through the signed channel pointer;
-#   6. an enterprise policy repository (its own root) holding the fleet;
-#   7. an independent auditor: products needs the build key and the
+#      (zupd-mirror publish / promote), each logged;
+#   3. the repository served by zupd-mirror serve; an independent witness
+#      (zupd-mirror witness) cosigns the log's checkpoint;
+#   4. an endpoint (zupd) doing the first install; it installs only what
+#      the log, cosigned by the witness, shows to everyone;
+#   5. the delta updates, printing bytes downloaded against the full size;
+#   6. a forced rollback by the vendor through the signed channel pointer;
+#   7. an enterprise policy repository (its own root) holding the fleet;
+#   8. an independent auditor: products needs the build key and the
 #      auditor's key; a release waits until the auditor's check against its
 #      own rebuild signs it;
-#   8. a replayed timestamp refused; zupd status (naming both keys).
+#   9. a replayed timestamp refused;
+#  10. a release signed with stolen keys for one customer only, kept out of
+#      the public log: refused; the log checked against the metadata;
+#  11. zupd status (naming both keys and the checkpoint it trusts).
 # Everything lives in a temporary directory removed at the end.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,9 +38,13 @@ ZUPD=$build/updater/zupd
 work=$(mktemp -d /tmp/zupd-demo.XXXXXX)
 serve_pid=
 policy_pid=
+witness_pid=
+thief_pid=
 cleanup() {
     [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
     [ -n "$policy_pid" ] && kill "$policy_pid" 2>/dev/null && wait "$policy_pid" 2>/dev/null
+    [ -n "$witness_pid" ] && kill "$witness_pid" 2>/dev/null && wait "$witness_pid" 2>/dev/null
+    [ -n "$thief_pid" ] && kill "$thief_pid" 2>/dev/null && wait "$thief_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -46,9 +56,14 @@ export ZUPD_PASSPHRASE=demo-only-passphrase
 # zupd-mirror on the vendor repository (options go after the command)
 m() { c=$1; shift; run "$MIRROR" "$c" "$@" -C "$work/vendor" --keys "$work/keys"; }
 
-say "1. a vendor repository with a fresh Zurich root key"
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 50); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+
+say "1. a vendor repository with a fresh Zurich root key and its transparency log"
 run $MIRROR init "$work/vendor" --keys "$work/keys" --same-passphrase
 ls "$work/keys"
+echo "the log's public key (endpoints and witnesses pin it):"
+cat "$work/vendor/log/vkey"
 
 say "2. releases: product 1.0 and 1.1, AV database 2026112301..03"
 python3 - "$work" <<'PY'
@@ -80,21 +95,42 @@ m promote product 1.0 --channel stable
 m publish avdb 2026112301 "$work/avdb-1" --role avdb
 m promote avdb 2026112301 --channel hourly --role avdb
 
-say "3. the repository served on 127.0.0.1 by zupd-mirror serve"
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+say "3. the repository served on 127.0.0.1; an independent witness cosigns its log"
+port=$(free_port)
 "$MIRROR" serve "$work/vendor" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 serve_pid=$!
-for _ in $(seq 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/metadata/timestamp.json" && break
-    sleep 0.1
-done
+wait_http "http://127.0.0.1:$port/metadata/timestamp.json"
 echo "serving $work/vendor on http://127.0.0.1:$port/" | sed "s|$work|\$DEMO|g"
+# the witness is the auditor's (C2SP tlog-witness): it cosigns a checkpoint
+# only when it extends, append-only, the one it cosigned before
+wport=$(free_port)
+run "$MIRROR" witness init --key "$work/witness/w.key" --name auditor.example/witness |
+    tee "$work/witness.out"
+tail -n 1 "$work/witness.out" >"$work/witness.vkey"
+"$MIRROR" witness serve --key "$work/witness/w.key" --name auditor.example/witness \
+    --state "$work/witness/state" --listen "127.0.0.1:$wport" \
+    --log "$(cat "$work/vendor/log/vkey")" >"$work/witness.log" 2>&1 &
+witness_pid=$!
+wait_http "http://127.0.0.1:$wport/"
+# the vendor lists the witness in its repository configuration
+python3 - "$work/vendor/.zupd/config.json" "$(cat "$work/witness.vkey")" "$wport" <<'PY'
+import json, sys
+p, vkey, port = sys.argv[1:]
+c = json.load(open(p))
+c["witnesses"] = [{"vkey": vkey, "url": "http://127.0.0.1:%s" % port}]
+c["witness_quorum"] = 1
+open(p, "w").write(json.dumps(c, indent=2, sort_keys=True) + "\n")
+PY
+m log cosign "$work/vendor"
+tail -n 3 "$work/vendor/log/checkpoint" | cut -c1-60
 
-say "4. an endpoint: zupd.conf trusts only the Zurich root"
+say "4. an endpoint: zupd.conf trusts only the Zurich root, the log's key and the witness"
 cat > "$work/zupd.conf" <<EOF
 mirrors = [ "http://127.0.0.1:$port/" ];
 trusted_root = "$work/vendor/metadata/1.root.json";
 state_dir = "$work/endpoint/var-lib-zupd";
+log = { key = "$(cat "$work/vendor/log/vkey")";
+        witnesses = [ "$(cat "$work/witness.vkey")" ]; quorum = 1; };
 components = (
   { name = "product"; role = "products"; channel = "stable";
     install_path = "$work/endpoint/opt-product"; keep = 3; },
@@ -128,13 +164,10 @@ say "7. an enterprise holds its fleet: a policy repository with its own root"
 # the enterprise's own small TUF repository, holding channel pointers only
 p() { c=$1; shift; run "$MIRROR" policy "$c" "$@" -C "$work/policy" --keys "$work/policy-keys"; }
 run "$MIRROR" policy init "$work/policy" --keys "$work/policy-keys" --same-passphrase
-pport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+pport=$(free_port)
 "$MIRROR" serve "$work/policy" --listen "127.0.0.1:$pport" >"$work/policy-serve.log" 2>&1 &
 policy_pid=$!
-for _ in $(seq 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$pport/metadata/timestamp.json" && break
-    sleep 0.1
-done
+wait_http "http://127.0.0.1:$pport/metadata/timestamp.json"
 cat >> "$work/zupd.conf" <<EOF
 policy = { url = "http://127.0.0.1:$pport/";
            trusted_root = "$work/policy/metadata/1.root.json"; };
@@ -183,7 +216,32 @@ cp "$work/ts.old" "$work/vendor/metadata/timestamp.json"
 if $Z check > "$work/out" 2>&1; then echo "accepted?!"; exit 1; fi
 echo "zupd check refused it: $(grep -m1 rollback "$work/out" || tail -n 1 "$work/out")"
 
-say "10. zupd status"
+say "10. a release signed with stolen keys, for one customer only, kept out of the public log"
+# the thief has the publishing server: the online keys (snapshot, timestamp,
+# avdb) and a copy of the tree. Logging its AV database publicly would show
+# it to everyone, so the copy drops the log and serves it to one endpoint
+cp -a "$work/vendor" "$work/thief" && cp -a "$work/keys" "$work/thief-keys"
+rm -rf "$work/thief/log" "$work/thief-keys/online/log.key" "$work/thief-keys/offline"
+cp -a "$work/avdb-3" "$work/avdb-evil" && echo 2026112399 >"$work/avdb-evil/VERSION"
+"$MIRROR" publish avdb 2026112399 "$work/avdb-evil" --role avdb \
+    -C "$work/thief" --keys "$work/thief-keys" >/dev/null
+"$MIRROR" promote avdb 2026112399 --channel hourly --role avdb \
+    -C "$work/thief" --keys "$work/thief-keys" >/dev/null
+tport=$(free_port)
+"$MIRROR" serve "$work/thief" --listen "127.0.0.1:$tport" >"$work/thief.log" 2>&1 &
+thief_pid=$!
+wait_http "http://127.0.0.1:$tport/metadata/timestamp.json"
+sed "s|127.0.0.1:$port/|127.0.0.1:$tport/|" "$work/zupd.conf" >"$work/victim.conf"
+echo "the endpoint is sent to the thief's mirror (its TUF signatures are valid):"
+if run $ZUPD --config "$work/victim.conf" update avdb >"$work/out" 2>&1; then
+    echo "installed?!"; exit 1
+fi
+sed "s|$work|\$DEMO|g; s|$build/[a-z]*/||g" "$work/out"
+cat "$work/endpoint/av-db/VERSION"
+echo "anyone can check the vendor's log against its signed metadata:"
+m log verify "$work/vendor"
+
+say "11. zupd status"
 run $Z status
 
 say "done: everything above ran on 127.0.0.1 and is removed now"

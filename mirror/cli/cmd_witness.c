@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -19,6 +22,7 @@
 #include "keys/passphrase.h"
 #include "witness/witness.h"
 #include "zu/cli.h"
+#include "zu/fsio.h"
 
 #define PASS_MAX 1024
 #define LOGS_MAX 256 /* --log options */
@@ -144,6 +148,29 @@ passphrase(const struct wargs *a, bool confirm, char *pass, char *why, size_t ca
     return zp_pass_read(a->pass_file, "witness", confirm, pass, PASS_MAX, why, cap, &hint);
 }
 
+/* The key file's directory, made (private: 0700) when it is missing, as
+ * init makes a repository's. */
+static int
+make_key_dir(const char *key)
+{
+    char dir[PATH_MAX];
+    char *slash;
+    int rc;
+
+    if ((size_t)snprintf(dir, sizeof(dir), "%s", key) >= sizeof(dir))
+        return ZUPD_E_TOOBIG;
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return ZUPD_OK;
+    *slash = '\0';
+    if (access(dir, F_OK) == 0)
+        return ZUPD_OK;
+    rc = zu_mkdir_p(dir);
+    if (rc == ZUPD_OK && chmod(dir, 0700) != 0)
+        rc = zu_errno_to_err(errno);
+    return rc;
+}
+
 static int
 witness_init(int argc, char **argv)
 {
@@ -166,7 +193,9 @@ witness_init(int argc, char **argv)
         goto out;
     }
     zp_kdf_cost_env(&cost);
-    rc = zp_signer_generate(&s);
+    rc = make_key_dir(a.key);
+    if (rc == ZUPD_OK)
+        rc = zp_signer_generate(&s);
     if (rc == ZUPD_OK)
         rc = zp_signer_save(s, a.key, pass, &cost);
     if (rc != ZUPD_OK) {
