@@ -35,12 +35,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n->nsigs > ZU_NOTE_MAX_SIGS)
             abort();
         for (size_t i = 0; i < n->nsigs; i++)
-            if (!zu_note_name_ok(n->sigs[i].name, strlen(n->sigs[i].name)) || n->sigs[i].sig_len < 1)
+            if (!zu_note_name_ok(n->sigs[i].name, strlen(n->sigs[i].name)) ||
+                n->sigs[i].sig_len < 1)
                 abort();
         rc = zu_note_verify(n, keys, 3, ok, NULL);
         zu_note_free(n);
     }
-    trust = (struct zu_tlog_trust){FUZZ_LOG_ORIGIN, keys[0], keys + 1, 2, 1 + (size & 1)};
+    trust = (struct zu_tlog_trust){.origin = FUZZ_LOG_ORIGIN,
+                                   .log_key = keys[0],
+                                   .witnesses = keys + 1,
+                                   .nwitnesses = 2,
+                                   .quorum = 1 + (size & 1)};
     if (zu_checkpoint_open(data, size, &trust, &c, &cosigners, err, sizeof(err)) == ZUPD_OK) {
         if (cosigners < trust.quorum || strcmp(c.origin, FUZZ_LOG_ORIGIN) != 0)
             abort();
