@@ -51,6 +51,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         zu_checkpoint_release(&c);
     }
+    /* a key rotation: the log's key listed second, after a key of the same
+     * name that never signs; what opens must still meet the quorum */
+    trust.more_log_keys[0] = trust.log_key;
+    trust.nmore_log_keys = 1;
+    trust.log_key.pub[0] ^= 1;
+    trust.log_key.id = zu_note_key_id(trust.log_key.name, ZU_NOTE_ED25519, trust.log_key.pub);
+    if (zu_checkpoint_open(data, size, &trust, &c, &cosigners, err, sizeof(err)) == ZUPD_OK) {
+        if (cosigners < trust.quorum || strcmp(c.origin, FUZZ_LOG_ORIGIN) != 0)
+            abort();
+        zu_checkpoint_release(&c);
+    }
     nl = memchr(data, '\n', size);
     if (zu_note_vkey_parse((const char *)data, nl ? (size_t)(nl - data) : size, &vk) == ZUPD_OK) {
         char back[ZU_NOTE_NAME_MAX + 64];
