@@ -517,28 +517,58 @@ zu_checkpoint_format(const struct zu_checkpoint *c, struct zu_buf *out)
 }
 
 int
+zu_tlog_trust_keys(const struct zu_tlog_trust *trust, struct zu_note_key **out, size_t *nlog,
+                   size_t *n)
+{
+    size_t nl = 1 + trust->nmore_log_keys;
+
+    *out = NULL;
+    if (trust->nmore_log_keys >= ZU_TLOG_LOG_KEYS_MAX)
+        return ZUPD_E_MISUSE;
+    *out = calloc(nl + trust->nwitnesses, sizeof(**out));
+    if (*out == NULL)
+        return ZUPD_E_NOMEM;
+    (*out)[0] = trust->log_key;
+    for (size_t i = 0; i < trust->nmore_log_keys; i++)
+        (*out)[1 + i] = trust->more_log_keys[i];
+    for (size_t i = 0; i < trust->nwitnesses; i++)
+        (*out)[nl + i] = trust->witnesses[i];
+    *nlog = nl;
+    *n = nl + trust->nwitnesses;
+    return ZUPD_OK;
+}
+
+/* keys[i] is one of the log's own keys keys[0..nl) */
+static bool
+is_log_key(const struct zu_note_key *keys, size_t nl, size_t i)
+{
+    for (size_t j = 0; j < nl; j++)
+        if (memcmp(keys[i].pub, keys[j].pub, 32) == 0)
+            return true;
+    return false;
+}
+
+int
 zu_checkpoint_open(const uint8_t *msg, size_t len, const struct zu_tlog_trust *trust,
                    struct zu_checkpoint *out, size_t *cosigners, char *err, size_t cap)
 {
     struct zu_note_key *keys = NULL;
     struct zu_note *n = NULL;
     struct zu_checkpoint c = {0};
-    bool *ok = NULL;
-    size_t nk = 1 + trust->nwitnesses, count = 0;
+    bool *ok = NULL, signed_ = false;
+    size_t nk = 0, nl = 0, count = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (cosigners != NULL)
         *cosigners = 0;
-    keys = calloc(nk, sizeof(*keys));
-    ok = calloc(nk, sizeof(*ok));
-    if (keys == NULL || ok == NULL) {
-        rc = zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
+    rc = zu_tlog_trust_keys(trust, &keys, &nl, &nk);
+    ok = rc == ZUPD_OK ? calloc(nk, sizeof(*ok)) : NULL;
+    if (rc != ZUPD_OK || ok == NULL) {
+        rc = zu_fail(err, cap, rc != ZUPD_OK ? rc : ZUPD_E_NOMEM, "cannot check log '%s': %s",
+                     trust->origin, zupd_strerror(rc != ZUPD_OK ? rc : ZUPD_E_NOMEM));
         goto out;
     }
-    keys[0] = trust->log_key;
-    for (size_t i = 0; i < trust->nwitnesses; i++)
-        keys[1 + i] = trust->witnesses[i];
     rc = zu_note_parse(msg, len, &n);
     if (rc != ZUPD_OK) {
         rc = zu_fail(err, cap, rc, "checkpoint of log '%s' is not a signed note", trust->origin);
@@ -549,9 +579,13 @@ zu_checkpoint_open(const uint8_t *msg, size_t len, const struct zu_tlog_trust *t
         rc = zu_fail(err, cap, rc, "checkpoint of log '%s' carries a bad signature", trust->origin);
         goto out;
     }
-    if (!ok[0]) {
-        rc = zu_fail(err, cap, ZUPD_E_SIG, "checkpoint of log '%s' is not signed by key '%s'",
-                     trust->origin, trust->log_key.name);
+    /* any one of the log's keys (a rotation lists the old and the new) */
+    for (size_t i = 0; i < nl; i++)
+        signed_ = signed_ || ok[i];
+    if (!signed_) {
+        rc =
+            zu_fail(err, cap, ZUPD_E_SIG, "checkpoint of log '%s' is not signed by key '%s'%s",
+                    trust->origin, trust->log_key.name, nl > 1 ? " (none of its keys listed)" : "");
         goto out;
     }
     rc = zu_checkpoint_parse(n->text, n->text_len, &c);
@@ -565,12 +599,12 @@ zu_checkpoint_open(const uint8_t *msg, size_t len, const struct zu_tlog_trust *t
         goto out;
     }
     /* distinct witnesses: one key listed twice counts once; only
-     * cosignature/v1 keys, never the log's own key, count */
-    for (size_t i = 1; i < nk; i++) {
+     * cosignature/v1 keys, never the log's own keys, count */
+    for (size_t i = nl; i < nk; i++) {
         bool dup = false;
-        if (!ok[i] || keys[i].type != ZU_NOTE_COSIG_V1 || memcmp(keys[i].pub, keys[0].pub, 32) == 0)
+        if (!ok[i] || keys[i].type != ZU_NOTE_COSIG_V1 || is_log_key(keys, nl, i))
             continue;
-        for (size_t j = 1; j < i && !dup; j++)
+        for (size_t j = nl; j < i && !dup; j++)
             dup = ok[j] && memcmp(keys[j].pub, keys[i].pub, 32) == 0;
         if (!dup)
             count++;

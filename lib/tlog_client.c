@@ -106,8 +106,12 @@ zu_updater_set_log(struct zupd_updater *u, const struct zu_tlog_trust *trust)
     struct zu_tlog_conf *c;
 
     if (trust == NULL || trust->origin == NULL || strlen(trust->origin) > ZU_NOTE_ORIGIN_MAX ||
-        trust->log_key.type != ZU_NOTE_ED25519 || trust->quorum > trust->nwitnesses)
+        trust->log_key.type != ZU_NOTE_ED25519 || trust->quorum > trust->nwitnesses ||
+        trust->nmore_log_keys >= ZU_TLOG_LOG_KEYS_MAX)
         return ZUPD_E_MISUSE;
+    for (size_t i = 0; i < trust->nmore_log_keys; i++)
+        if (trust->more_log_keys[i].type != ZU_NOTE_ED25519)
+            return ZUPD_E_MISUSE;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ZUPD_E_NOMEM;
@@ -599,8 +603,8 @@ zu_tlog_trusted(const char *state_dir, const struct zu_tlog_trust *trust, struct
     struct zu_note_key *keys = NULL;
     char file[4096];
     uint8_t *bytes = NULL;
-    size_t len = 0, nk = 1 + trust->nwitnesses, used = 0;
-    bool *ok = NULL;
+    size_t len = 0, nk = 0, nl = 0, used = 0;
+    bool *ok = NULL, signed_ = false;
     int rc;
 
     memset(cp, 0, sizeof(*cp));
@@ -611,24 +615,24 @@ zu_tlog_trusted(const char *state_dir, const struct zu_tlog_trust *trust, struct
     rc = zu_read_capped(AT_FDCWD, file, ZU_NOTE_MAX_BYTES, &bytes, &len);
     if (rc != ZUPD_OK)
         return rc;
-    keys = calloc(nk, sizeof(*keys));
-    ok = calloc(nk, sizeof(*ok));
-    rc = keys != NULL && ok != NULL ? ZUPD_OK : ZUPD_E_NOMEM;
-    if (rc == ZUPD_OK) {
-        keys[0] = trust->log_key;
-        for (size_t i = 0; i < trust->nwitnesses; i++)
-            keys[1 + i] = trust->witnesses[i];
+    rc = zu_tlog_trust_keys(trust, &keys, &nl, &nk);
+    if (rc == ZUPD_OK)
+        ok = calloc(nk, sizeof(*ok));
+    if (rc == ZUPD_OK && ok == NULL)
+        rc = ZUPD_E_NOMEM;
+    if (rc == ZUPD_OK)
         rc = zu_note_parse(bytes, len, &n);
-    }
     if (rc == ZUPD_OK)
         rc = zu_note_verify(n, keys, nk, ok, NULL);
-    if (rc == ZUPD_OK && !ok[0])
+    for (size_t i = 0; rc == ZUPD_OK && i < nl; i++)
+        signed_ = signed_ || ok[i];
+    if (rc == ZUPD_OK && !signed_)
         rc = ZUPD_E_SIG;
     if (rc == ZUPD_OK)
         rc = zu_checkpoint_parse(n->text, n->text_len, cp);
-    for (size_t i = 1; rc == ZUPD_OK && i < nk; i++) {
+    for (size_t i = nl; rc == ZUPD_OK && i < nk; i++) {
         bool dup = false;
-        for (size_t j = 1; j < i && !dup; j++)
+        for (size_t j = nl; j < i && !dup; j++)
             dup = ok[j] && memcmp(keys[j].pub, keys[i].pub, 32) == 0;
         if (!ok[i] || dup)
             continue;

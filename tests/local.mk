@@ -32,6 +32,10 @@ tests_integration_notetool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir
 tests_integration_notetool_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(SODIUM_LIBS)
 TESTS += tests/integration/tlog_endpoint.sh
 EXTRA_DIST += tests/integration/tlog_endpoint.sh
+# Rotating the log key with no flag day (tlog_keyrot.sh): a witness and three
+# endpoints (old key, new key, both) across log key add and retire.
+TESTS += tests/integration/tlog_keyrot.sh
+EXTRA_DIST += tests/integration/tlog_keyrot.sh
 TESTS += tests/integration/tlog_witness.sh
 EXTRA_DIST += tests/integration/tlog_witness.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh

@@ -78,6 +78,8 @@ log_trust(const struct zupd_opts *o, struct zu_tlog_trust *t)
     memset(t, 0, sizeof(*t));
     t->origin = o->log_origin;
     t->log_key = o->log_key;
+    memcpy(t->more_log_keys, o->log_more_keys, sizeof(t->more_log_keys));
+    t->nmore_log_keys = o->n_log_more_keys;
     t->witnesses = o->log_witnesses;
     t->nwitnesses = o->n_log_witnesses;
     t->quorum = o->log_quorum;

@@ -70,8 +70,11 @@ static const struct conf_key policy_keys[] = {
 };
 
 static const struct conf_key log_keys[] = {
-    {"origin", K_STRING, 0, 0, NULL},     {"key", K_STRING, 0, 0, NULL},
-    {"witnesses", K_STRINGS, 0, 0, NULL}, {"quorum", K_INT, 0, ZUPD_CONF_MAX_WITNESSES, NULL},
+    {"origin", K_STRING, 0, 0, NULL},
+    {"key", K_STRING, 0, 0, NULL},
+    {"keys", K_STRINGS, 0, 0, NULL},
+    {"witnesses", K_STRINGS, 0, 0, NULL},
+    {"quorum", K_INT, 0, ZUPD_CONF_MAX_WITNESSES, NULL},
     {NULL, K_STRING, 0, 0, NULL},
 };
 
@@ -468,8 +471,75 @@ load_components(const config_t *cfg, struct zupd_opts *o, const char *path, char
     return 0;
 }
 
-/* The transparency log (optional): its key (a signed-note vkey, Ed25519),
- * its origin (default: the key's name), witnesses (cosignature/v1 vkeys,
+/* One Ed25519 signed-note vkey of the log (what names it: "'log.key'" or
+ * "'log.keys' element N") into *k. */
+static int
+log_vkey(const char *str, const char *what, struct zu_note_key *k, const char *path, int line,
+         char *err, size_t cap)
+{
+    char msg[512];
+
+    if (zu_note_vkey_parse(str, strlen(str), k) == ZUPD_OK && k->type == ZU_NOTE_ED25519)
+        return 0;
+    snprintf(msg, sizeof(msg),
+             "%s must be an Ed25519 signed-note verifier key "
+             "(name+hex id+base64, as in the repository's log/vkey)",
+             what);
+    return fail(err, cap, path, line, msg);
+}
+
+/* The log's keys: 'key' (one vkey) or 'keys' (1..4 vkeys of one name,
+ * each once: a key rotation lists the old and the new; any one signing
+ * is enough), never both. */
+static int
+load_log_keys(const config_setting_t *g, struct zupd_opts *o, const char *path, char *err,
+              size_t cap)
+{
+    const config_setting_t *one = config_setting_get_member(g, "key");
+    const config_setting_t *many = config_setting_get_member(g, "keys");
+    int line = config_setting_source_line(g), n;
+    char what[64], msg[512];
+
+    if (one != NULL && many != NULL)
+        return fail(err, cap, path, config_setting_source_line(many),
+                    "'log' has both 'key' and 'keys': list every key in 'keys'");
+    if (one != NULL)
+        return log_vkey(config_setting_get_string(one), "'log.key'", &o->log_key, path,
+                        config_setting_source_line(one), err, cap);
+    if (many == NULL)
+        return fail(err, cap, path, line,
+                    "'log' needs a string setting 'key' (the log's vkey) or a list 'keys'");
+    line = config_setting_source_line(many);
+    n = config_setting_length(many);
+    if (n < 1 || n > ZU_TLOG_LOG_KEYS_MAX) {
+        snprintf(msg, sizeof(msg), "'log.keys' must list 1 to %d keys", ZU_TLOG_LOG_KEYS_MAX);
+        return fail(err, cap, path, line, msg);
+    }
+    for (int i = 0; i < n; i++) {
+        struct zu_note_key *k = i == 0 ? &o->log_key : &o->log_more_keys[i - 1];
+
+        snprintf(what, sizeof(what), "'log.keys' element %d", i + 1);
+        if (log_vkey(config_setting_get_string_elem(many, i), what, k, path, line, err, cap) != 0)
+            return -1;
+        if (i > 0 && strcmp(k->name, o->log_key.name) != 0) {
+            snprintf(msg, sizeof(msg),
+                     "%s names '%.255s', not '%.255s' as element 1 (one log's keys share its name)",
+                     what, k->name, o->log_key.name);
+            return fail(err, cap, path, line, msg);
+        }
+        for (int j = 0; j < i; j++)
+            if (memcmp((j == 0 ? &o->log_key : &o->log_more_keys[j - 1])->pub, k->pub, 32) == 0) {
+                snprintf(msg, sizeof(msg), "'log.keys' lists element %d twice (element %d)", j + 1,
+                         i + 1);
+                return fail(err, cap, path, line, msg);
+            }
+        o->n_log_more_keys = (size_t)i;
+    }
+    return 0;
+}
+
+/* The transparency log (optional): its keys (signed-note vkeys, Ed25519),
+ * its origin (default: the keys' name), witnesses (cosignature/v1 vkeys,
  * each once) and the quorum (default: every witness listed). */
 static int
 load_log(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, size_t cap)
@@ -482,15 +552,8 @@ load_log(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, 
     if (g == NULL)
         return 0;
     line = config_setting_source_line(g);
-    s = config_setting_get_member(g, "key");
-    if (s == NULL)
-        return fail(err, cap, path, line, "'log' needs a string setting 'key' (the log's vkey)");
-    str = config_setting_get_string(s);
-    if (zu_note_vkey_parse(str, strlen(str), &o->log_key) != ZUPD_OK ||
-        o->log_key.type != ZU_NOTE_ED25519)
-        return fail(err, cap, path, config_setting_source_line(s),
-                    "'log.key' must be an Ed25519 signed-note verifier key "
-                    "(name+hex id+base64, as in the repository's log/vkey)");
+    if (load_log_keys(g, o, path, err, cap) != 0)
+        return -1;
     snprintf(o->log_origin, sizeof(o->log_origin), "%s", o->log_key.name);
     s = config_setting_get_member(g, "origin");
     if (s != NULL) {

@@ -71,7 +71,9 @@ struct zupd_opts {
      * every release is proven in it before an install or a switch */
     bool has_log;
     char log_origin[ZU_NOTE_ORIGIN_MAX + 1];
-    struct zu_note_key log_key;                                /* Ed25519 signed-note key */
+    struct zu_note_key log_key;                                 /* Ed25519 signed-note key */
+    struct zu_note_key log_more_keys[ZU_TLOG_LOG_KEYS_MAX - 1]; /* log.keys after the first */
+    size_t n_log_more_keys;
     struct zu_note_key log_witnesses[ZUPD_CONF_MAX_WITNESSES]; /* cosignature/v1 keys */
     size_t n_log_witnesses;
     size_t log_quorum; /* distinct witnesses that must cosign */

@@ -88,14 +88,25 @@ ZU_NODISCARD int zu_checkpoint_format(const struct zu_checkpoint *c, struct zu_b
 
 /* What an endpoint or monitor trusts of a log: its origin, its key, its
  * witnesses and how many of them must cosign. */
+#define ZU_TLOG_LOG_KEYS_MAX 4 /* a log's keys an endpoint may list (a rotation needs 2) */
 struct zu_tlog_trust {
     const char *origin;
-    struct zu_note_key log_key;          /* type ZU_NOTE_ED25519 */
+    struct zu_note_key log_key; /* type ZU_NOTE_ED25519 */
+    /* further keys of the same log (a key rotation, docs/transparency.md):
+     * a signature of any one of log_key and these is the log's */
+    struct zu_note_key more_log_keys[ZU_TLOG_LOG_KEYS_MAX - 1];
+    size_t nmore_log_keys;
     const struct zu_note_key *witnesses; /* type ZU_NOTE_COSIG_V1 */
     size_t nwitnesses;
     size_t quorum;
 };
-/* Parse and check a signed checkpoint against trust: signed by the log key,
+/* The keys of trust in the order the checks use them: the log's keys
+ * (log_key, then more_log_keys) in out[0..*nlog), then the witnesses.
+ * Ownership: *out new (free()), 1 + nmore_log_keys + nwitnesses keys.
+ * ZUPD_E_NOMEM, ZUPD_E_MISUSE (nmore_log_keys too large). */
+ZU_NODISCARD int zu_tlog_trust_keys(const struct zu_tlog_trust *trust, struct zu_note_key **out,
+                                    size_t *nlog, size_t *n);
+/* Parse and check a signed checkpoint against trust: signed by a log key,
  * origin as configured, cosigned by at least quorum distinct witnesses.
  * *cosigners (may be NULL) gets how many distinct witnesses cosigned.
  * Ownership: out as for zu_checkpoint_parse(), filled only on ZUPD_OK.

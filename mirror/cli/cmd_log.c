@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/cli/cmd_log.c -- zupd-mirror log verify: the repository's
- * transparency log checked against its TUF metadata (docs/transparency.md). */
+ * transparency log checked against its TUF metadata; log cosign; log key
+ * add|retire, the log key's rotation (docs/transparency.md). */
 #include "config.h"
 
 #include <stdio.h>
@@ -79,6 +80,48 @@ log_cosign(struct common *o, const char *dir)
     return rc;
 }
 
+/* log key add|retire DIR: rotate the log key (docs/transparency.md) */
+static int
+log_key(struct common *o, const char *what, const char *dir)
+{
+    bool add = strcmp(what, "add") == 0;
+    const char *doing = add ? "add a log key to" : "retire the old log key of";
+    struct zp_repo *r = NULL;
+    struct zp_log_rot res;
+    char err[ERR_CAP] = "";
+    int rc;
+
+    o->repo = dir;
+    rc = zp_cmd_open(o, doing, &r);
+    if (rc != 0)
+        return rc;
+    rc = add ? zp_log_key_add(r, &res, err, sizeof(err))
+             : zp_log_key_retire(r, &res, err, sizeof(err));
+    zp_repo_free(r);
+    if (rc != ZUPD_OK)
+        return zp_cmd_fail(rc, doing, dir, err);
+    if (add)
+        zp_cmd_print(o,
+                     json_pack("{s:s,s:s,s:s,s:s,s:b}", "origin", res.origin, "old_vkey",
+                               res.old_vkey, "new_vkey", res.new_vkey, "key_file", res.key_file,
+                               "under_way", res.under_way),
+                     "ok: log '%s' is signed by two keys%s (log/vkey lists both)\n"
+                     "old: %s\nnew: %s (%s)\n"
+                     "next: give the new vkey to the endpoints (zupd.conf log.keys) and the "
+                     "witnesses (--log), then 'log key retire'\n",
+                     res.origin, res.under_way ? " (the rotation was under way)" : "", res.old_vkey,
+                     res.new_vkey, res.key_file);
+    else
+        zp_cmd_print(o,
+                     json_pack("{s:s,s:s,s:s,s:b}", "origin", res.origin, "vkey", res.new_vkey,
+                               "key_file", res.key_file, "under_way", res.under_way),
+                     "ok: log '%s' is signed by the new key alone%s\nvkey: %s (%s)\n"
+                     "endpoints that list only the old key now refuse its checkpoints\n",
+                     res.origin, res.under_way ? " (an interrupted retire finished)" : "",
+                     res.new_vkey, res.key_file);
+    return 0;
+}
+
 int
 zp_cmd_log(int argc, char **argv)
 {
@@ -91,5 +134,9 @@ zp_cmd_log(int argc, char **argv)
         return log_verify(&o, argv[optind + 1]);
     if (optind + 2 == argc && strcmp(argv[optind], "cosign") == 0)
         return log_cosign(&o, argv[optind + 1]);
-    return zp_cmd_usage("usage: log verify DIR [--vkey VKEY] | log cosign DIR");
+    if (optind + 3 == argc && strcmp(argv[optind], "key") == 0 &&
+        (strcmp(argv[optind + 1], "add") == 0 || strcmp(argv[optind + 1], "retire") == 0))
+        return log_key(&o, argv[optind + 1], argv[optind + 2]);
+    return zp_cmd_usage(
+        "usage: log verify DIR [--vkey VKEY] | log cosign DIR | log key add|retire DIR");
 }

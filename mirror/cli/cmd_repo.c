@@ -330,9 +330,9 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_policy),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts,
         zp_cmd_floor),
-    CMD("log", "verify DIR\ncosign DIR",
+    CMD("log", "verify DIR\ncosign DIR\nkey add DIR\nkey retire DIR",
         "check the transparency log against the repository's metadata; ask its witnesses to "
-        "cosign",
+        "cosign; rotate its key",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
         zp_cmd_unstage),

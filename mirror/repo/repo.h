@@ -428,6 +428,28 @@ struct zp_cosign_res {
 struct zp_repo;
 ZU_NODISCARD int zp_log_cosign(struct zp_repo *r, struct zp_cosign_res *res, char *err, size_t cap);
 
+/* Rotating the log key (docs/transparency.md, "Rotating the log key").
+ * zp_log_key_add makes the next log key KEYDIR/.../log-next.key beside
+ * log.key (passphrase of key 'log-next', online KDF cost), re-signs
+ * log/checkpoint with both keys (its cosignatures kept) and lists both
+ * vkeys in log/vkey (one a line, the current key first); every checkpoint
+ * after it carries both signatures. Run again while the rotation is under
+ * way, it only rewrites those two files (under_way). zp_log_key_retire
+ * renames log-next.key over log.key (atomic, directory fsynced: the old
+ * key is gone), then re-signs log/checkpoint with the new key alone and
+ * writes log/vkey with its vkey; run again after a crash it finishes the
+ * two writes (under_way), else ZUPD_E_NOTFOUND when no rotation is under
+ * way. The caller holds the repository's lock. */
+struct zp_log_rot {
+    char origin[256];
+    char old_vkey[384], new_vkey[384];
+    char key_file[4096]; /* add: the new key's file; retire: the log key's */
+    bool under_way;
+};
+ZU_NODISCARD int zp_log_key_add(struct zp_repo *r, struct zp_log_rot *res, char *err, size_t cap);
+ZU_NODISCARD int zp_log_key_retire(struct zp_repo *r, struct zp_log_rot *res, char *err,
+                                   size_t cap);
+
 /* Is dir a policy repository (its publisher configuration says so)? */
 bool zp_tree_is_policy(const char *dir);
 

@@ -5,15 +5,18 @@
  * queues and their commit before the TUF metadata; and `log verify`. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <zupd/hash.h>
 
 #include "keys/notesign.h"
+#include "zu/fsio.h"
 #include "zu/json.h"
 #include "zu/note.h"
 #include "zu/tlog.h"
@@ -23,6 +26,7 @@
 #include "repo/repo_int.h"
 
 #define LOG_KEY "log"
+#define LOG_KEY_NEXT "log-next" /* a rotation's new key, beside log.key */
 #define LOG_DIR "log/"
 #define LOG_CHECKPOINT "log/checkpoint"
 #define LOG_VKEY "log/vkey"
@@ -61,45 +65,93 @@ log_write(void *opaque, const char *path, const uint8_t *data, size_t len, char 
     return ZUPD_OK;
 }
 
-/* The log key's public half (from its key file, no passphrase). */
+/* A log key's public half (from its key file KEYDIR/.../<name>.key, no
+ * passphrase). */
 static int
-log_pub(const struct zp_repo *r, struct zp_keyinfo *ki, uint8_t pub[32], char *err, size_t cap)
+log_pub(const struct zp_repo *r, const char *name, struct zp_keyinfo *ki, uint8_t pub[32],
+        char *err, size_t cap)
 {
-    int rc = zp_key_by_name(r->keys_dir, LOG_KEY, ki);
+    int rc = zp_key_by_name(r->keys_dir, name, ki);
 
     if (rc == ZUPD_OK && strcmp(ki->keytype, "ed25519") != 0)
         rc = ZUPD_E_KEYTYPE; /* a signed note's key: Ed25519 only */
     if (rc == ZUPD_OK)
         rc = zupd_hex_decode(pub, 32, ki->public_key, strlen(ki->public_key));
     if (rc != ZUPD_OK)
-        return zu_fail(err, cap, rc, "cannot read the log key '%s/" LOG_KEY ".key': %s",
-                       r->keys_dir, zupd_strerror(rc));
+        return zu_fail(err, cap, rc, "cannot read the log key '%s/%s.key': %s", r->keys_dir, name,
+                       zupd_strerror(rc));
     return ZUPD_OK;
 }
 
-/* Sign checkpoint c with the log key and write it, durable at once. */
+/* The log's signing keys: log.key, and during a key rotation the next key
+ * log-next.key (docs/transparency.md, "Rotating the log key"). */
+struct logkeys {
+    struct zp_keyinfo ki[2];
+    uint8_t pub[2][32];
+    size_t n;
+};
+
 static int
-write_checkpoint(struct zp_repo *r, const struct zp_keyinfo *ki, const struct zu_note_key *k,
-                 const struct zu_checkpoint *c, char *err, size_t cap)
+log_keys(const struct zp_repo *r, struct logkeys *lk, char *err, size_t cap)
+{
+    struct zp_keyinfo ki;
+    int rc;
+
+    lk->n = 0;
+    rc = log_pub(r, LOG_KEY, &lk->ki[0], lk->pub[0], err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    lk->n = 1;
+    if (zp_key_by_name(r->keys_dir, LOG_KEY_NEXT, &ki) == ZUPD_E_NOTFOUND)
+        return ZUPD_OK;
+    rc = log_pub(r, LOG_KEY_NEXT, &lk->ki[1], lk->pub[1], err, cap);
+    if (rc == ZUPD_OK && memcmp(lk->pub[0], lk->pub[1], 32) == 0)
+        rc = zu_fail(err, cap, ZUPD_E_EXISTS, "'%s' and '%s' are the same key", lk->ki[0].path,
+                     lk->ki[1].path);
+    lk->n += rc == ZUPD_OK;
+    return rc;
+}
+
+/* Sign checkpoint c with every log key of lk (the current key's signature
+ * first), add the signature lines keep[0..keep_len) (witness cosignatures
+ * of the same text), and write it, durable at once. */
+static int
+write_checkpoint(struct zp_repo *r, const struct logkeys *lk, const struct zu_checkpoint *c,
+                 const uint8_t *keep, size_t keep_len, char *err, size_t cap)
 {
     struct zp_signer *s = NULL;
     struct zu_buf text, note;
+    struct zu_note_key k;
     int rc;
 
     zu_buf_init(&text, ZU_NOTE_MAX_BYTES);
     zu_buf_init(&note, ZU_NOTE_MAX_BYTES);
-    rc = zp_key_unlock(ki, &r->pass, &s, err, cap);
-    if (rc != ZUPD_OK)
-        goto out;
     rc = zu_checkpoint_format(c, &text);
     if (rc == ZUPD_OK)
         rc = zu_buf_add(&note, text.p, text.len);
     if (rc == ZUPD_OK)
         rc = zu_buf_add(&note, "\n", 1);
-    if (rc == ZUPD_OK)
-        rc = zp_note_sign_by(&note, (const char *)text.p, text.len, k, s);
     if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot sign the log's checkpoint: %s", zupd_strerror(rc));
+        zu_fail(err, cap, rc, "cannot make the log's checkpoint: %s", zupd_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < lk->n; i++) {
+        rc = zp_key_unlock(&lk->ki[i], &r->pass, &s, err, cap);
+        if (rc != ZUPD_OK)
+            goto out;
+        rc = zu_note_key_init(&k, c->origin, ZU_NOTE_ED25519, lk->pub[i]);
+        if (rc == ZUPD_OK)
+            rc = zp_note_sign_by(&note, (const char *)text.p, text.len, &k, s);
+        zp_signer_free(s);
+        s = NULL;
+        if (rc != ZUPD_OK) {
+            zu_fail(err, cap, rc, "cannot sign the log's checkpoint with '%s': %s", lk->ki[i].path,
+                    zupd_strerror(rc));
+            goto out;
+        }
+    }
+    if (keep_len > 0 && (rc = zu_buf_add(&note, keep, keep_len)) != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot make the log's checkpoint: %s", zupd_strerror(rc));
         goto out;
     }
     rc = zp_put(r->dfd, LOG_CHECKPOINT, note.p, note.len, 0644, false);
@@ -113,36 +165,51 @@ out:
     return rc;
 }
 
+/* log/vkey: the vkey of each log key of lk, one a line, the current key
+ * first; atomic and durable. */
+static int
+write_vkeys(struct zp_repo *r, const char *origin, const struct logkeys *lk, char *err, size_t cap)
+{
+    char vkey[ZU_NOTE_NAME_MAX + 64], all[2 * (ZU_NOTE_NAME_MAX + 64)];
+    size_t len = 0;
+    struct zu_note_key k;
+    int rc = ZUPD_OK;
+
+    for (size_t i = 0; rc == ZUPD_OK && i < lk->n; i++) {
+        rc = zu_note_key_init(&k, origin, ZU_NOTE_ED25519, lk->pub[i]);
+        if (rc == ZUPD_OK)
+            rc = zu_note_vkey_format(&k, vkey, sizeof(vkey));
+        if (rc == ZUPD_OK) {
+            int w = snprintf(all + len, sizeof(all) - len, "%s\n", vkey);
+            rc = w > 0 && (size_t)w < sizeof(all) - len ? ZUPD_OK : ZUPD_E_TOOBIG;
+            len += rc == ZUPD_OK ? (size_t)w : 0;
+        }
+    }
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot make the log's vkey: %s", zupd_strerror(rc));
+    rc = zp_put(r->dfd, LOG_VKEY, all, len, 0644, false);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot write '%s/" LOG_VKEY "': %s", r->dir,
+                       zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
 int
 zp_log_create(struct zp_repo *r, char *err, size_t cap)
 {
     struct zu_checkpoint c = {0};
-    struct zu_note_key k;
-    struct zp_keyinfo pub_ki;
-    uint8_t pub[32];
-    char vkey[ZU_NOTE_NAME_MAX + 64];
-    size_t len;
+    struct logkeys lk;
     int rc;
 
-    rc = log_pub(r, &pub_ki, pub, err, cap);
+    rc = log_keys(r, &lk, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     /* the origin names the log for good (a key rotation keeps it): made
      * from the first key, unique per repository */
-    snprintf(c.origin, sizeof(c.origin), "zupd-log/%.16s", pub_ki.public_key);
+    snprintf(c.origin, sizeof(c.origin), "zupd-log/%.16s", lk.ki[0].public_key);
     zu_tlog_empty_root(c.root);
-    rc = zu_note_key_init(&k, c.origin, ZU_NOTE_ED25519, pub);
-    if (rc == ZUPD_OK)
-        rc = zu_note_vkey_format(&k, vkey, sizeof(vkey) - 1);
-    if (rc != ZUPD_OK)
-        return zu_fail(err, cap, rc, "cannot make the log's key: %s", zupd_strerror(rc));
-    len = strlen(vkey);
-    vkey[len++] = '\n'; /* room kept above */
-    rc = zp_put(r->dfd, LOG_VKEY, vkey, len, 0644, false);
-    if (rc != ZUPD_OK)
-        return zu_fail(err, cap, rc, "cannot write '%s/" LOG_VKEY "': %s", r->dir,
-                       zupd_strerror(rc));
-    return write_checkpoint(r, &pub_ki, &k, &c, err, cap);
+    rc = write_vkeys(r, c.origin, &lk, err, cap);
+    return rc == ZUPD_OK ? write_checkpoint(r, &lk, &c, NULL, 0, err, cap) : rc;
 }
 
 /* ------------------------------------------------------------ entries */
@@ -263,18 +330,21 @@ zp_log_custom(struct zp_repo *r, char *dst, size_t dst_cap, size_t *len, char *e
 
 /* ------------------------------------------------------------ commit */
 
-/* Read and check the current checkpoint against the log key: *c, *k. */
+/* Read the current checkpoint and check it against the log's keys (a
+ * signature of any one, a bad one of none): *c, *lk; *keep (may be NULL)
+ * gets its signature lines of other names (witness cosignatures). */
 static int
-current(struct zp_repo *r, struct zp_keyinfo *ki, struct zu_note_key *k, struct zu_checkpoint *c,
+current(struct zp_repo *r, struct logkeys *lk, struct zu_checkpoint *c, struct zu_buf *keep,
         char *err, size_t cap)
 {
+    struct zu_note_key k[2];
     struct zu_note *n = NULL;
-    uint8_t *cp = NULL, pub[32];
+    uint8_t *cp = NULL;
     size_t len = 0;
-    bool ok = false;
+    bool ok[2] = {false, false};
     int rc;
 
-    rc = log_pub(r, ki, pub, err, cap);
+    rc = log_keys(r, lk, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &len);
@@ -282,12 +352,28 @@ current(struct zp_repo *r, struct zp_keyinfo *ki, struct zu_note_key *k, struct 
         rc = zu_note_parse(cp, len, &n);
     if (rc == ZUPD_OK)
         rc = zu_checkpoint_parse(n->text, n->text_len, c);
+    for (size_t i = 0; rc == ZUPD_OK && i < lk->n; i++)
+        rc = zu_note_key_init(&k[i], c->origin, ZU_NOTE_ED25519, lk->pub[i]);
     if (rc == ZUPD_OK)
-        rc = zu_note_key_init(k, c->origin, ZU_NOTE_ED25519, pub);
-    if (rc == ZUPD_OK)
-        rc = zu_note_verify(n, k, 1, &ok, NULL);
-    if (rc == ZUPD_OK && !ok)
+        rc = zu_note_verify(n, k, lk->n, ok, NULL);
+    if (rc == ZUPD_OK && !ok[0] && !ok[1])
         rc = ZUPD_E_SIG;
+    if (rc == ZUPD_OK && keep != NULL) {
+        /* the signature lines follow the text and its blank line */
+        size_t at = n->text_len + 1, name_len = strlen(c->origin);
+
+        while (rc == ZUPD_OK && at < len) {
+            const uint8_t *nl = memchr(cp + at, '\n', len - at);
+            size_t l = nl != NULL ? (size_t)(nl - (cp + at)) + 1 : len - at;
+            /* "\u2014 <name> ": the log's own lines are made anew */
+            bool own = l > 4 + name_len && memcmp(cp + at + 4, c->origin, name_len) == 0 &&
+                       cp[at + 4 + name_len] == ' ';
+
+            if (!own)
+                rc = zu_buf_add(keep, cp + at, l);
+            at += l;
+        }
+    }
     if (rc != ZUPD_OK)
         zu_fail(err, cap, rc, "'%s/" LOG_CHECKPOINT "' is not a checkpoint of the log key: %s",
                 r->dir, zupd_strerror(rc));
@@ -316,8 +402,7 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
     struct zu_tlog_writer wr = {r, log_write};
     struct zu_tlog_appender *a = NULL;
     struct zu_checkpoint c = {0};
-    struct zp_keyinfo ki;
-    struct zu_note_key k;
+    struct logkeys lk;
     int rc;
 
     if (r->n_logq == 0)
@@ -327,7 +412,7 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
         zp_log_queue_clear(r);
         return ZUPD_OK;
     }
-    rc = current(r, &ki, &k, &c, err, cap);
+    rc = current(r, &lk, &c, NULL, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     rc = zu_tlog_appender_new(c.size, c.root, &rd, &wr, &a, err, cap);
@@ -345,7 +430,7 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
                 zupd_strerror(rc));
         goto out;
     }
-    rc = write_checkpoint(r, &ki, &k, &c, err, cap);
+    rc = write_checkpoint(r, &lk, &c, NULL, 0, err, cap);
     if (rc == ZUPD_OK)
         zp_log_queue_clear(r);
     /* cosignatures next, still before the TUF metadata: a witness that does
@@ -360,6 +445,149 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
 out:
     zu_tlog_appender_free(a);
     zu_checkpoint_release(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------ key rotation */
+
+/* The directory of a key file (its path up to the last '/'). */
+static void
+key_dir(const struct zp_keyinfo *ki, char *dir, size_t cap)
+{
+    const char *slash = strrchr(ki->path, '/');
+
+    snprintf(dir, cap, "%.*s", slash != NULL ? (int)(slash - ki->path) : 1,
+             slash != NULL ? ki->path : ".");
+}
+
+static int
+vkey_of(const char *origin, const uint8_t pub[32], char *vkey, size_t vcap)
+{
+    struct zu_note_key k;
+    int rc = zu_note_key_init(&k, origin, ZU_NOTE_ED25519, pub);
+
+    return rc == ZUPD_OK ? zu_note_vkey_format(&k, vkey, vcap) : rc;
+}
+
+int
+zp_log_key_add(struct zp_repo *r, struct zp_log_rot *res, char *err, size_t cap)
+{
+    struct zu_checkpoint c = {0};
+    struct zp_kdf_cost cost;
+    struct zp_keyinfo ki;
+    struct logkeys lk;
+    struct zu_buf keep;
+    char dir[4096];
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    zu_buf_init(&keep, ZU_NOTE_MAX_BYTES);
+    if (!zp_log_enabled(r))
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "'%s' has no transparency log", r->dir);
+    rc = current(r, &lk, &c, &keep, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    res->under_way = lk.n == 2; /* again after a crash: finish it */
+    if (lk.n == 1) {
+        key_dir(&lk.ki[0], dir, sizeof(dir));
+        rc = zp_kdf_cost_for(true, NULL, &cost);
+        if (rc == ZUPD_OK)
+            rc = zp_key_generate(dir, LOG_KEY_NEXT, &r->pass, &cost, &ki, err, cap);
+        if (rc == ZUPD_OK)
+            rc = log_keys(r, &lk, err, cap);
+        if (rc == ZUPD_OK && lk.n != 2)
+            rc = zu_fail(err, cap, ZUPD_E_NOTFOUND, "cannot find the new key '%s'", ki.path);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    /* from now on every checkpoint carries both signatures; the
+     * cosignatures of its text stay */
+    rc = write_checkpoint(r, &lk, &c, keep.p, keep.len, err, cap);
+    if (rc == ZUPD_OK)
+        rc = write_vkeys(r, c.origin, &lk, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
+    snprintf(res->key_file, sizeof(res->key_file), "%s", lk.ki[1].path);
+    rc = vkey_of(c.origin, lk.pub[0], res->old_vkey, sizeof(res->old_vkey));
+    if (rc == ZUPD_OK)
+        rc = vkey_of(c.origin, lk.pub[1], res->new_vkey, sizeof(res->new_vkey));
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "cannot make the log's vkey: %s", zupd_strerror(rc));
+out:
+    zu_checkpoint_release(&c);
+    zu_buf_release(&keep);
+    return rc;
+}
+
+int
+zp_log_key_retire(struct zp_repo *r, struct zp_log_rot *res, char *err, size_t cap)
+{
+    struct zu_checkpoint c = {0};
+    struct logkeys lk;
+    struct zu_buf keep;
+    uint8_t *vk = NULL;
+    size_t vklen = 0, lines = 0;
+    char dir[4096];
+    int rc, dfd = -1;
+
+    memset(res, 0, sizeof(*res));
+    zu_buf_init(&keep, ZU_NOTE_MAX_BYTES);
+    if (!zp_log_enabled(r))
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "'%s' has no transparency log", r->dir);
+    rc = current(r, &lk, &c, &keep, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (lk.n == 1) {
+        /* no log-next.key: a retire that stopped after the rename still
+         * has two vkeys in log/vkey; else there is nothing to retire */
+        if (zp_get(r->dfd, LOG_VKEY, 4096, &vk, &vklen) == ZUPD_OK)
+            for (size_t i = 0; i < vklen; i++)
+                lines += vk[i] == '\n';
+        if (lines < 2) {
+            rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                         "no log key rotation under way in '%s' (no " LOG_KEY_NEXT
+                         ".key beside '%s'): 'log key add' first",
+                         r->dir, lk.ki[0].path);
+            goto out;
+        }
+        res->under_way = true;
+    } else {
+        rc = vkey_of(c.origin, lk.pub[0], res->old_vkey, sizeof(res->old_vkey));
+        key_dir(&lk.ki[1], dir, sizeof(dir));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rc == ZUPD_OK && dfd < 0)
+            rc = zu_errno_to_err(errno);
+        /* one atomic step: log.key becomes the new key, the old one is
+         * gone; durable before any checkpoint lacks its signature */
+        if (rc == ZUPD_OK)
+            rc = zu_rename_durable(dfd, LOG_KEY_NEXT ".key", LOG_KEY ".key");
+        if (rc != ZUPD_OK) {
+            zu_fail(err, cap, rc, "cannot make '%s/" LOG_KEY_NEXT ".key' the log key: %s", dir,
+                    zupd_strerror(rc));
+            goto out;
+        }
+        rc = log_keys(r, &lk, err, cap);
+        if (rc != ZUPD_OK)
+            goto out;
+    }
+    /* the checkpoint signed by the new key alone, then log/vkey */
+    rc = write_checkpoint(r, &lk, &c, keep.p, keep.len, err, cap);
+    if (rc == ZUPD_OK)
+        rc = write_vkeys(r, c.origin, &lk, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
+    snprintf(res->key_file, sizeof(res->key_file), "%s", lk.ki[0].path);
+    rc = vkey_of(c.origin, lk.pub[0], res->new_vkey, sizeof(res->new_vkey));
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "cannot make the log's vkey: %s", zupd_strerror(rc));
+out:
+    if (dfd >= 0)
+        close(dfd);
+    free(vk);
+    zu_checkpoint_release(&c);
+    zu_buf_release(&keep);
     return rc;
 }
 
@@ -498,14 +726,16 @@ check_roots(struct zp_repo *r, struct walk *w)
     return ZUPD_OK;
 }
 
-/* The checkpoint of the log in r, opened with vkey (NULL: r's log/vkey). */
+/* The checkpoint of the log in r, opened with vkey (NULL: r's log/vkey, a
+ * vkey a line: during a key rotation any one of them signing is enough). */
 static int
 open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, char *err, size_t cap)
 {
     struct zu_tlog_trust trust = {0};
     uint8_t *cp = NULL, *vk = NULL;
-    size_t cplen = 0, vklen = 0;
-    int rc;
+    size_t cplen = 0, vklen = 0, n = 0;
+    const char *p, *end;
+    int rc = ZUPD_OK;
 
     if (vkey == NULL) {
         rc = zp_get(r->dfd, LOG_VKEY, 4096, &vk, &vklen);
@@ -513,17 +743,28 @@ open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, ch
             zu_fail(err, cap, rc, "cannot read '%s/" LOG_VKEY "': %s", r->dir, zupd_strerror(rc));
             goto out;
         }
-        while (vklen > 0 && vk[vklen - 1] == '\n')
-            vklen--;
         vkey = (const char *)vk;
     } else {
         vklen = strlen(vkey);
     }
-    rc = zu_note_vkey_parse(vkey, vklen, &trust.log_key);
-    if (rc != ZUPD_OK || trust.log_key.type != ZU_NOTE_ED25519) {
-        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "not an Ed25519 log vkey: '%.*s'", (int)vklen, vkey);
-        goto out;
+    for (p = vkey, end = vkey + vklen; rc == ZUPD_OK && p < end; p++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        struct zu_note_key *k = n == 0 ? &trust.log_key : &trust.more_log_keys[n - 1];
+
+        if (l == 0)
+            continue;
+        if (n >= ZU_TLOG_LOG_KEYS_MAX || zu_note_vkey_parse(p, l, k) != ZUPD_OK ||
+            k->type != ZU_NOTE_ED25519 || (n > 0 && strcmp(k->name, trust.log_key.name) != 0))
+            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "not an Ed25519 log vkey: '%.*s'", (int)l, p);
+        n++;
+        p += l;
     }
+    if (rc == ZUPD_OK && n == 0)
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "no log vkey given");
+    if (rc != ZUPD_OK)
+        goto out;
+    trust.nmore_log_keys = n - 1;
     trust.origin = trust.log_key.name;
     rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
     if (rc != ZUPD_OK) {

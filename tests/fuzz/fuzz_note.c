@@ -35,12 +35,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n->nsigs > ZU_NOTE_MAX_SIGS)
             abort();
         for (size_t i = 0; i < n->nsigs; i++)
-            if (!zu_note_name_ok(n->sigs[i].name, strlen(n->sigs[i].name)) || n->sigs[i].sig_len < 1)
+            if (!zu_note_name_ok(n->sigs[i].name, strlen(n->sigs[i].name)) ||
+                n->sigs[i].sig_len < 1)
                 abort();
         rc = zu_note_verify(n, keys, 3, ok, NULL);
         zu_note_free(n);
     }
-    trust = (struct zu_tlog_trust){FUZZ_LOG_ORIGIN, keys[0], keys + 1, 2, 1 + (size & 1)};
+    trust = (struct zu_tlog_trust){.origin = FUZZ_LOG_ORIGIN,
+                                   .log_key = keys[0],
+                                   .witnesses = keys + 1,
+                                   .nwitnesses = 2,
+                                   .quorum = 1 + (size & 1)};
+    if (zu_checkpoint_open(data, size, &trust, &c, &cosigners, err, sizeof(err)) == ZUPD_OK) {
+        if (cosigners < trust.quorum || strcmp(c.origin, FUZZ_LOG_ORIGIN) != 0)
+            abort();
+        zu_checkpoint_release(&c);
+    }
+    /* a key rotation: the log's key listed second, after a key of the same
+     * name that never signs; what opens must still meet the quorum */
+    trust.more_log_keys[0] = trust.log_key;
+    trust.nmore_log_keys = 1;
+    trust.log_key.pub[0] ^= 1;
+    trust.log_key.id = zu_note_key_id(trust.log_key.name, ZU_NOTE_ED25519, trust.log_key.pub);
     if (zu_checkpoint_open(data, size, &trust, &c, &cosigners, err, sizeof(err)) == ZUPD_OK) {
         if (cosigners < trust.quorum || strcmp(c.origin, FUZZ_LOG_ORIGIN) != 0)
             abort();

@@ -304,6 +304,10 @@ test_network_keys(void **state)
  * origin defaulting to the key's name, witnesses each once, the quorum at
  * most the witnesses listed and by default all of them. */
 #define LOGKEY "updates.example.com/zupd/log+60c6375c+AYA2RecPGNxXoZpN/zavqhVNggiDjZOCtOZBelmQnAQX"
+/* two more keys of the same log (a key rotation), one of another name */
+#define LOGKEY2 "updates.example.com/zupd/log+27bf6a8a+AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g"
+#define LOGKEY3 "updates.example.com/zupd/log+13fdef59+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAh"
+#define OTHERKEY "other.example/log+b6b0ac3f+AQMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEi"
 #define WIT1 "w1.example+0d30ff2a+BLDvac9mmAMfo6UM3ZhuGEswRR4MUnSlB9TyBI0y+MK1"
 #define WIT2 "w2.example+d18bad42+BABFkvNHqYw4x6+j1IuU+y8gnpX7dIL2Ls4uw87USZkh"
 static void
@@ -358,6 +362,55 @@ test_log(void **state)
     expect_refused(M "log = \"" LOGKEY "\";\n", ":2: 'log' must be a group");
 }
 
+/* log.keys: the log's keys during a rotation, any one of which signs;
+ * 1..4 keys of one name, each once, never with 'key' too. */
+static void
+test_log_keys(void **state)
+{
+    struct zupd_opts o;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(load_text(M "log = { keys = [ \"" LOGKEY "\", \"" LOGKEY2 "\" ]; };\n", &o,
+                               err, sizeof(err)),
+                     0);
+    assert_true(o.has_log);
+    assert_string_equal(o.log_origin, "updates.example.com/zupd/log");
+    assert_int_equal(o.log_key.id, 0x60c6375c);
+    assert_int_equal(o.n_log_more_keys, 1);
+    assert_int_equal(o.log_more_keys[0].id, 0x27bf6a8a);
+    assert_int_equal(o.log_more_keys[0].type, ZU_NOTE_ED25519);
+    zupd_conf_release(&o);
+    /* one key in the list is the same as 'key' */
+    assert_int_equal(load_text(M "log = { keys = [ \"" LOGKEY2 "\" ]; };\n", &o, err, sizeof(err)),
+                     0);
+    assert_int_equal(o.log_key.id, 0x27bf6a8a);
+    assert_int_equal(o.n_log_more_keys, 0);
+    zupd_conf_release(&o);
+    /* 'key' alone leaves no further keys */
+    assert_int_equal(load_text(M "log = { key = \"" LOGKEY "\"; };\n", &o, err, sizeof(err)), 0);
+    assert_int_equal(o.n_log_more_keys, 0);
+    zupd_conf_release(&o);
+
+    expect_refused(M "log = { key = \"" LOGKEY "\"; keys = [ \"" LOGKEY2 "\" ]; };\n",
+                   ":2: 'log' has both 'key' and 'keys'");
+    expect_refused(M "log = { keys = [ ]; };\n", ":2: 'log.keys' must list 1 to 4 keys");
+    expect_refused(M "log = { keys = [ \"" LOGKEY "\", \"" LOGKEY2 "\", \"" LOGKEY3 "\", \"" LOGKEY
+                     "\", \"" LOGKEY2 "\" ]; };\n",
+                   "'log.keys' must list 1 to 4 keys");
+    expect_refused(M "log = { keys = [ \"" LOGKEY "\", \"" LOGKEY "\" ]; };\n",
+                   "'log.keys' lists element 1 twice (element 2)");
+    expect_refused(M "log = { keys = [ \"" LOGKEY "\", \"" OTHERKEY "\" ]; };\n",
+                   "'log.keys' element 2 names 'other.example/log', not "
+                   "'updates.example.com/zupd/log' as element 1");
+    expect_refused(M "log = { keys = [ \"" LOGKEY "\", \"" WIT1 "\" ]; };\n",
+                   "'log.keys' element 2 must be an Ed25519 signed-note verifier key");
+    expect_refused(M "log = { keys = \"" LOGKEY "\"; };\n", "'log.keys' must be a list of strings");
+    expect_refused(M "log = { keys = [ 1 ]; };\n", "'log.keys' must be a list of strings");
+    expect_refused(M "log = { witnesses = [ ]; };\n",
+                   ":2: 'log' needs a string setting 'key' (the log's vkey) or a list 'keys'");
+}
+
 int
 main(void)
 {
@@ -374,6 +427,7 @@ main(void)
         cmocka_unit_test(test_network_keys),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_log),
+        cmocka_unit_test(test_log_keys),
     };
     int fd = mkstemp(path), rc;
 

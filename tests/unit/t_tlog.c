@@ -458,7 +458,8 @@ test_checkpoint_quorum(void **state)
     /* a cosigner nobody configured, with a configured name: ignored */
     assert_int_equal(zp_note_sign(&note, (char *)text.p, text.len, &stranger, ssk, 1), ZUPD_OK);
 
-    trust = (struct zu_tlog_trust){origin, logk, w, 3, 2};
+    trust = (struct zu_tlog_trust){
+        .origin = origin, .log_key = logk, .witnesses = w, .nwitnesses = 3, .quorum = 2};
     assert_int_equal(
         zu_checkpoint_open(note.p, note.len, &trust, &got, &cosigners, err, sizeof(err)), ZUPD_OK);
     assert_int_equal(cosigners, 2);
@@ -474,7 +475,8 @@ test_checkpoint_quorum(void **state)
     /* a witness listed twice counts once */
     {
         struct zu_note_key twice[2] = {w[0], w[0]};
-        trust = (struct zu_tlog_trust){origin, logk, twice, 2, 2};
+        trust = (struct zu_tlog_trust){
+            .origin = origin, .log_key = logk, .witnesses = twice, .nwitnesses = 2, .quorum = 2};
         assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                          ZUPD_E_THRESHOLD);
     }
@@ -483,25 +485,148 @@ test_checkpoint_quorum(void **state)
         struct zu_note_key self[2] = {logk, logk};
         self[1].type = ZU_NOTE_COSIG_V1;
         self[1].id = zu_note_key_id(self[1].name, ZU_NOTE_COSIG_V1, self[1].pub);
-        trust = (struct zu_tlog_trust){origin, logk, self, 2, 1};
+        trust = (struct zu_tlog_trust){
+            .origin = origin, .log_key = logk, .witnesses = self, .nwitnesses = 2, .quorum = 1};
         assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                          ZUPD_E_THRESHOLD);
     }
-    trust = (struct zu_tlog_trust){"example.com/other", logk, w, 3, 0};
+    trust = (struct zu_tlog_trust){.origin = "example.com/other",
+                                   .log_key = logk,
+                                   .witnesses = w,
+                                   .nwitnesses = 3,
+                                   .quorum = 0};
     assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                      ZUPD_E_MISMATCH);
     /* signed by another log key */
-    trust = (struct zu_tlog_trust){origin, w[2], w, 3, 0};
+    trust = (struct zu_tlog_trust){
+        .origin = origin, .log_key = w[2], .witnesses = w, .nwitnesses = 3, .quorum = 0};
     trust.log_key.type = ZU_NOTE_ED25519;
     assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                      ZUPD_E_SIG);
     /* a flipped byte in the root: the log's and the witnesses' signatures fail */
-    trust = (struct zu_tlog_trust){origin, logk, w, 3, 2};
+    trust = (struct zu_tlog_trust){
+        .origin = origin, .log_key = logk, .witnesses = w, .nwitnesses = 3, .quorum = 2};
     note.p[strlen(origin) + 8] ^= 1;
     assert_int_equal(zu_checkpoint_open(note.p, note.len, &trust, &got, NULL, err, sizeof(err)),
                      ZUPD_E_SIG);
     zu_buf_release(&text);
     zu_buf_release(&note);
+}
+
+/* A key rotation: the log's old and new keys, same name; any one listed
+ * signing is enough, a bad signature of either refuses, a witness
+ * configured with a log key's public key never counts. */
+static void
+test_checkpoint_log_keys(void **state)
+{
+    struct zu_note_key oldk, newk, other, w;
+    uint8_t oldsk[64], newsk[64], othersk[64], wsk[64];
+    struct zu_checkpoint c = {0}, got = {0};
+    struct zu_buf text, both, newonly;
+    struct zu_tlog_trust trust;
+    char err[256];
+    size_t cosigners = 0;
+    char origin[] = "example.com/zupd/log";
+
+    (void)state;
+    make_key(origin, ZU_NOTE_ED25519, &oldk, oldsk);
+    make_key(origin, ZU_NOTE_ED25519, &newk, newsk);
+    make_key(origin, ZU_NOTE_ED25519, &other, othersk);
+    make_key("w.example", ZU_NOTE_COSIG_V1, &w, wsk);
+    snprintf(c.origin, sizeof(c.origin), "%s", origin);
+    c.size = 7;
+    memset(c.root, 0x5a, 32);
+    zu_buf_init(&text, 0);
+    zu_buf_init(&both, 0);
+    zu_buf_init(&newonly, 0);
+    assert_int_equal(zu_checkpoint_format(&c, &text), ZUPD_OK);
+    assert_int_equal(zu_buf_add(&both, text.p, text.len), ZUPD_OK);
+    assert_int_equal(zu_buf_add(&both, "\n", 1), ZUPD_OK);
+    assert_int_equal(zu_buf_add(&newonly, both.p, both.len), ZUPD_OK);
+    assert_int_equal(zp_note_sign(&both, (char *)text.p, text.len, &oldk, oldsk, 0), ZUPD_OK);
+    assert_int_equal(zp_note_sign(&both, (char *)text.p, text.len, &newk, newsk, 0), ZUPD_OK);
+    assert_int_equal(zp_note_sign(&newonly, (char *)text.p, text.len, &newk, newsk, 0), ZUPD_OK);
+    assert_int_equal(zp_note_sign(&newonly, (char *)text.p, text.len, &w, wsk, 1700000000),
+                     ZUPD_OK);
+
+    /* old key only, new key only, both: a note signed by both opens */
+    trust = (struct zu_tlog_trust){.origin = origin, .log_key = oldk};
+    assert_int_equal(zu_checkpoint_open(both.p, both.len, &trust, &got, NULL, err, sizeof(err)),
+                     ZUPD_OK);
+    zu_checkpoint_release(&got);
+    trust.log_key = newk;
+    assert_int_equal(zu_checkpoint_open(both.p, both.len, &trust, &got, NULL, err, sizeof(err)),
+                     ZUPD_OK);
+    zu_checkpoint_release(&got);
+    /* the old key only: the new key's note (after the retirement) refuses */
+    trust.log_key = oldk;
+    assert_int_equal(
+        zu_checkpoint_open(newonly.p, newonly.len, &trust, &got, NULL, err, sizeof(err)),
+        ZUPD_E_SIG);
+    assert_non_null(strstr(err, origin));
+    /* both listed (either order): both notes open */
+    trust.more_log_keys[0] = newk;
+    trust.nmore_log_keys = 1;
+    assert_int_equal(
+        zu_checkpoint_open(newonly.p, newonly.len, &trust, &got, NULL, err, sizeof(err)), ZUPD_OK);
+    zu_checkpoint_release(&got);
+    trust.log_key = newk;
+    trust.more_log_keys[0] = oldk;
+    assert_int_equal(zu_checkpoint_open(both.p, both.len, &trust, &got, NULL, err, sizeof(err)),
+                     ZUPD_OK);
+    zu_checkpoint_release(&got);
+    /* none of the listed keys signed */
+    trust.log_key = other;
+    trust.more_log_keys[0] = oldk;
+    assert_int_equal(
+        zu_checkpoint_open(newonly.p, newonly.len, &trust, &got, NULL, err, sizeof(err)),
+        ZUPD_E_SIG);
+    assert_non_null(strstr(err, "none of its keys"));
+    /* a witness counts; one configured with the new log key's public key does not */
+    {
+        struct zu_note_key ws[2] = {w, newk};
+        ws[1].type = ZU_NOTE_COSIG_V1;
+        ws[1].id = zu_note_key_id(ws[1].name, ZU_NOTE_COSIG_V1, ws[1].pub);
+        trust = (struct zu_tlog_trust){.origin = origin,
+                                       .log_key = oldk,
+                                       .more_log_keys = {newk},
+                                       .nmore_log_keys = 1,
+                                       .witnesses = ws,
+                                       .nwitnesses = 2,
+                                       .quorum = 1};
+        assert_int_equal(
+            zu_checkpoint_open(newonly.p, newonly.len, &trust, &got, &cosigners, err, sizeof(err)),
+            ZUPD_OK);
+        assert_int_equal(cosigners, 1);
+        zu_checkpoint_release(&got);
+        trust.quorum = 2;
+        assert_int_equal(
+            zu_checkpoint_open(newonly.p, newonly.len, &trust, &got, NULL, err, sizeof(err)),
+            ZUPD_E_THRESHOLD);
+    }
+    /* too many keys for the structure: refused, not read past it */
+    trust = (struct zu_tlog_trust){.origin = origin, .log_key = oldk};
+    trust.nmore_log_keys = ZU_TLOG_LOG_KEYS_MAX;
+    assert_int_equal(zu_checkpoint_open(both.p, both.len, &trust, &got, NULL, err, sizeof(err)),
+                     ZUPD_E_MISUSE);
+    /* a bad signature of the new key refuses even with the old one good */
+    trust = (struct zu_tlog_trust){
+        .origin = origin, .log_key = oldk, .more_log_keys = {newk}, .nmore_log_keys = 1};
+    {
+        struct zu_buf bad;
+        zu_buf_init(&bad, 0);
+        assert_int_equal(zu_buf_add(&bad, text.p, text.len), ZUPD_OK);
+        assert_int_equal(zu_buf_add(&bad, "\n", 1), ZUPD_OK);
+        assert_int_equal(zp_note_sign(&bad, (char *)text.p, text.len, &oldk, oldsk, 0), ZUPD_OK);
+        /* the new key's line signs other text */
+        assert_int_equal(zp_note_sign(&bad, "other\n", 6, &newk, newsk, 0), ZUPD_OK);
+        assert_int_equal(zu_checkpoint_open(bad.p, bad.len, &trust, &got, NULL, err, sizeof(err)),
+                         ZUPD_E_SIG);
+        zu_buf_release(&bad);
+    }
+    zu_buf_release(&text);
+    zu_buf_release(&both);
+    zu_buf_release(&newonly);
 }
 
 static void
@@ -624,8 +749,8 @@ main(void)
         cmocka_unit_test(test_known_roots),       cmocka_unit_test(test_paths),
         cmocka_unit_test(test_bundles),           cmocka_unit_test(test_append_and_prove),
         cmocka_unit_test(test_note_spec_vector),  cmocka_unit_test(test_note_malformed),
-        cmocka_unit_test(test_checkpoint_quorum), cmocka_unit_test(test_checkpoint_parse),
-        cmocka_unit_test(test_release_entry),
+        cmocka_unit_test(test_checkpoint_quorum), cmocka_unit_test(test_checkpoint_log_keys),
+        cmocka_unit_test(test_checkpoint_parse),  cmocka_unit_test(test_release_entry),
     };
 
     if (sodium_init() < 0)
