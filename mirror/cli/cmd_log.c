@@ -168,6 +168,9 @@ zp_cmd_log(int argc, char **argv)
 
     if (rc != 0)
         return rc;
+    if ((o.log_old != NULL || o.log_out != NULL) &&
+        (optind >= argc || strcmp(argv[optind], "proof") != 0))
+        return zp_cmd_usage("--old and --out are options of log proof");
     if (optind + 2 == argc && strcmp(argv[optind], "verify") == 0)
         return log_verify(&o, argv[optind + 1]);
     if (optind + 2 == argc && strcmp(argv[optind], "cosign") == 0)

@@ -99,4 +99,5 @@ rc=$(rc_of "$PT" "$work/cut" "$VK" - products/app/1.0/manifest.json "$M1")
 eq "a truncated unit: format (11)" "$rc" 11
 expect_rc 25 "log proof of an unsigned path" "$M" log proof "$R" products/app/9.9/manifest.json
 expect_rc 22 "log proof --old above the size" "$M" log proof "$R" products/app/1.0/manifest.json --old 99
+expect_rc 1 "--out is not an option of log verify" "$M" log verify "$R" --out "$work/x"
 finish tlog_proof
