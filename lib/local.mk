@@ -70,6 +70,8 @@ LIBZUPD_SRC += include/zu/note.h
 LIBZUPD_SRC += lib/note.c
 LIBZUPD_SRC += include/zu/tlog_client.h
 LIBZUPD_SRC += lib/tlog_client.c
+LIBZUPD_SRC += include/zu/tlog_proof.h
+LIBZUPD_SRC += lib/tlog_proof.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

@@ -37,6 +37,14 @@ EXTRA_DIST += tests/integration/tlog_endpoint.sh
 TESTS += tests/integration/tlog_keyrot.sh
 EXTRA_DIST += tests/integration/tlog_keyrot.sh
 TESTS += tests/integration/tlog_witness.sh
+# The offline proof unit (zupd-mirror log proof): prooftool checks it as
+# an offline endpoint would, with lib/tlog_proof.c alone.
+check_PROGRAMS += tests/integration/prooftool
+tests_integration_prooftool_SOURCES = tests/integration/prooftool.c
+tests_integration_prooftool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
+tests_integration_prooftool_LDADD = lib/libzupd_core.la $(SODIUM_LIBS) $(JANSSON_LIBS)
+TESTS += tests/integration/tlog_proof.sh
+EXTRA_DIST += tests/integration/tlog_proof.sh
 EXTRA_DIST += tests/integration/tlog_witness.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh

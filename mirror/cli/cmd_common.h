@@ -41,6 +41,7 @@ struct common {
     const char *until, *dur, *note, *vendor;
     const char *name;
     const char *vkey;                 /* log verify --vkey */
+    const char *log_old, *log_out;    /* log proof --old SIZE --out FILE */
     const char *policy, *policy_root; /* verify: the policy repository whose pins to check */
     const char *pkcs11_module;        /* --pkcs11-module, else ZUPD_PKCS11_MODULE */
     const char *pkcs11_uri;           /* key generate/import --pkcs11 URI */

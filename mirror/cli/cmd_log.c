@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mirror/cli/cmd_log.c -- zupd-mirror log verify: the repository's
  * transparency log checked against its TUF metadata; log cosign; log key
- * add|retire, the log key's rotation (docs/transparency.md). */
+ * add|retire, the log key's rotation; log proof, a target's offline proof
+ * unit (docs/transparency.md). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <getopt.h>
 #include <jansson.h>
 #include <sodium.h>
 
 #include "cli/cmd_common.h"
+#include "zu/fsio.h"
+#include "zu/tlog_proof.h"
 
 static int
 log_verify(struct common *o, const char *dir)
@@ -122,6 +130,79 @@ log_key(struct common *o, const char *what, const char *dir)
     return 0;
 }
 
+/* Write unit to file (atomic, fsynced) or, file NULL, to stdout. */
+static int
+put_unit(const char *file, const struct zu_buf *unit)
+{
+    char dir[PATH_MAX];
+    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
+    int dfd, rc;
+
+    if (file == NULL)
+        return fwrite(unit->p, 1, unit->len, stdout) == unit->len && fflush(stdout) == 0
+                   ? ZUPD_OK
+                   : ZUPD_E_IO;
+    if (slash != NULL && (size_t)(slash - file) + 1 >= sizeof(dir))
+        return ZUPD_E_TOOBIG;
+    snprintf(dir, sizeof(dir), "%.*s",
+             slash == NULL   ? 1
+             : slash == file ? 1
+                             : (int)(slash - file),
+             slash == NULL ? "." : file);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return zu_errno_to_err(errno);
+    rc = zu_atomic_write(dfd, slash != NULL ? slash + 1 : file, unit->p, unit->len, 0644);
+    close(dfd);
+    return rc;
+}
+
+/* log proof DIR TARGET-PATH [--old SIZE] [--out FILE]: the offline proof unit */
+static int
+log_proof(struct common *o, const char *dir, const char *path)
+{
+    struct zp_repo_opts ro = {0};
+    struct zp_log_proof_res res;
+    struct zu_buf unit;
+    char err[ERR_CAP] = "";
+    long old = 0;
+    int rc;
+
+    if (o->log_old != NULL && !zp_cmd_num(o->log_old, 0, LONG_MAX, &old))
+        return zp_cmd_usage("--old wants a tree size (0 or more)");
+    ro.dir = dir;
+    ro.now = zp_cmd_now();
+    zu_buf_init(&unit, ZU_TLOG_PROOF_UNIT_MAX);
+    rc = zp_log_proof(&ro, path, (uint64_t)old, &unit, &res, err, sizeof(err));
+    if (rc == ZUPD_OK && (o->log_out != NULL || !o->json)) {
+        rc = put_unit(o->log_out, &unit);
+        if (rc != ZUPD_OK)
+            snprintf(err, sizeof(err), "cannot write '%s': %s",
+                     o->log_out != NULL ? o->log_out : "(stdout)", zupd_strerror(rc));
+    }
+    if (rc != ZUPD_OK) {
+        zu_buf_release(&unit);
+        return zp_cmd_fail(rc, "write the log proof of", path, err);
+    }
+    /* the unit alone on stdout stays a clean document: no summary then */
+    if (o->log_out != NULL || o->json) {
+        json_t *f = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}", "origin", res.origin,
+                              "path", path, "size", (json_int_t)res.size, "index",
+                              (json_int_t)res.index, "old", (json_int_t)res.old, "inclusion",
+                              (json_int_t)res.inclusion, "consistency", (json_int_t)res.consistency,
+                              "cosignatures", (json_int_t)res.cosignatures, "out", o->log_out);
+        if (f != NULL && o->log_out == NULL)
+            json_object_set_new(f, "unit", json_stringn((const char *)unit.p, unit.len));
+        zp_cmd_print(o, f,
+                     "ok: '%s' is entry %llu of log '%s' of %llu entries (%zu cosignatures); "
+                     "consistency from size %llu; proof unit written to '%s'\n",
+                     path, (unsigned long long)res.index, res.origin, (unsigned long long)res.size,
+                     res.cosignatures, (unsigned long long)res.old, o->log_out);
+    }
+    zu_buf_release(&unit);
+    return 0;
+}
+
 int
 zp_cmd_log(int argc, char **argv)
 {
@@ -130,6 +211,9 @@ zp_cmd_log(int argc, char **argv)
 
     if (rc != 0)
         return rc;
+    if ((o.log_old != NULL || o.log_out != NULL) &&
+        (optind >= argc || strcmp(argv[optind], "proof") != 0))
+        return zp_cmd_usage("--old and --out are options of log proof");
     if (optind + 2 == argc && strcmp(argv[optind], "verify") == 0)
         return log_verify(&o, argv[optind + 1]);
     if (optind + 2 == argc && strcmp(argv[optind], "cosign") == 0)
@@ -137,6 +221,8 @@ zp_cmd_log(int argc, char **argv)
     if (optind + 3 == argc && strcmp(argv[optind], "key") == 0 &&
         (strcmp(argv[optind + 1], "add") == 0 || strcmp(argv[optind + 1], "retire") == 0))
         return log_key(&o, argv[optind + 1], argv[optind + 2]);
-    return zp_cmd_usage(
-        "usage: log verify DIR [--vkey VKEY] | log cosign DIR | log key add|retire DIR");
+    if (optind + 3 == argc && strcmp(argv[optind], "proof") == 0)
+        return log_proof(&o, argv[optind + 1], argv[optind + 2]);
+    return zp_cmd_usage("usage: log verify DIR [--vkey VKEY] | log cosign DIR | log key "
+                        "add|retire DIR | log proof DIR TARGET-PATH [--old SIZE] [--out FILE]");
 }

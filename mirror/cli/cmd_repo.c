@@ -146,7 +146,9 @@ enum {
     O_KEYTYPE,
     O_SAMEPASS,
     O_ONLINEKDF,
-    O_KDF
+    O_KDF,
+    O_OLD,
+    O_OUT
 };
 
 /* Every option of the repository commands, once; each command's table
@@ -279,6 +281,9 @@ static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
 static const struct zu_opt log_opts[] = {
     OPT("vkey", required_argument, O_VKEY, 0, "VKEY",
         "the log's public key (default DIR/log/vkey, as the repository says)"),
+    OPT("old", required_argument, O_OLD, 0, "SIZE",
+        "proof: the consistency proof from this tree size (the endpoint's checkpoint)"),
+    OPT("out", required_argument, O_OUT, 0, "FILE", "proof: write the unit to FILE, not stdout"),
     ZU_OPT_END};
 
 static int cmd_init(int argc, char **argv);
@@ -330,9 +335,9 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_policy),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts,
         zp_cmd_floor),
-    CMD("log", "verify DIR\ncosign DIR\nkey add DIR\nkey retire DIR",
+    CMD("log", "verify DIR\ncosign DIR\nkey add DIR\nkey retire DIR\nproof DIR TARGET-PATH",
         "check the transparency log against the repository's metadata; ask its witnesses to "
-        "cosign; rotate its key",
+        "cosign; rotate its key; write a target's offline proof unit",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
         zp_cmd_unstage),
@@ -440,6 +445,8 @@ static const struct {
     {O_POLICY_ROOT, SET_STR, C_OFF(policy_root), 0, 0, NULL},
     {O_NAME, SET_STR, C_OFF(name), 0, 0, NULL},
     {O_VKEY, SET_STR, C_OFF(vkey), 0, 0, NULL},
+    {O_OLD, SET_STR, C_OFF(log_old), 0, 0, NULL},
+    {O_OUT, SET_STR, C_OFF(log_out), 0, 0, NULL},
     {O_P11MOD, SET_STR, C_OFF(pkcs11_module), 0, 0, NULL},
     {O_ROLLBACK, SET_FLAG, C_OFF(rollback), 0, 0, NULL},
     {O_FORCE, SET_FLAG, C_OFF(force), 0, 0, NULL},

@@ -33,6 +33,7 @@ usage(FILE *f)
         "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
         "  log verify DIR   check the transparency log against the repository\n"
         "  log cosign DIR   ask the log's witnesses to cosign its checkpoint\n"
+        "  log proof DIR PATH [--old SIZE] [--out FILE]   a target's offline proof unit\n"
         "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
         "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
         "  delta       create or apply a binary delta (delta --help)\n"

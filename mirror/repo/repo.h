@@ -406,6 +406,32 @@ struct zp_log_res {
 ZU_NODISCARD int zp_log_verify(const struct zp_repo_opts *o, const char *vkey,
                                struct zp_log_res *res, char *err, size_t cap);
 
+/* What `log proof` wrote. */
+struct zp_log_proof_res {
+    char origin[256];
+    uint64_t size, index, old;     /* the checkpoint's size, the entry's index, the older size */
+    size_t inclusion, consistency; /* hashes of each proof */
+    size_t cosignatures;           /* signature lines after the log's */
+};
+
+/* The proof unit (docs/transparency.md, "Proof material as one unit") of
+ * the logged target path (a release manifest or channel pointer of
+ * products or avdb) in the repository o->dir: its index from the target's
+ * signed custom member, its entry from the log's bundle (which must name
+ * the target's path, sha256 and length), the inclusion proof in
+ * log/checkpoint's tree (with its cosignatures) and the consistency proof
+ * from size old (0: none), appended to unit and checked with
+ * zu_tlog_proof_verify() against log/vkey before it is handed out.
+ * Reads only; takes no lock. Returns ZUPD_OK, ZUPD_E_NOTFOUND (not a
+ * signed target, signed without a log index, not in the checkpoint yet),
+ * ZUPD_E_MISUSE (old above the checkpoint's size, a path of another
+ * role), ZUPD_E_MISMATCH (the entry at the index is another target's),
+ * ZUPD_E_HASH (tiles that do not give the checkpoint's root), I/O errors. */
+struct zu_buf;
+ZU_NODISCARD int zp_log_proof(const struct zp_repo_opts *o, const char *path, uint64_t old,
+                              struct zu_buf *unit, struct zp_log_proof_res *res, char *err,
+                              size_t cap);
+
 /* What asking the witnesses gave. */
 struct zp_cosign_res {
     uint64_t size;    /* of the checkpoint cosigned */

@@ -21,6 +21,7 @@
 #include "zu/note.h"
 #include "zu/tlog.h"
 #include "zu/tlog_client.h"
+#include "zu/tlog_proof.h"
 
 #include "repo/layout.h"
 #include "repo/repo_int.h"
@@ -727,9 +728,12 @@ check_roots(struct zp_repo *r, struct walk *w)
 }
 
 /* The checkpoint of the log in r, opened with vkey (NULL: r's log/vkey, a
- * vkey a line: during a key rotation any one of them signing is enough). */
+ * vkey a line: during a key rotation any one of them signing is enough);
+ * its exact bytes into *note (may be NULL; free()) and the first trusted
+ * key into *key (may be NULL). */
 static int
-open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, char *err, size_t cap)
+open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, uint8_t **note,
+                size_t *note_len, struct zu_note_key *key, char *err, size_t cap)
 {
     struct zu_tlog_trust trust = {0};
     uint8_t *cp = NULL, *vk = NULL;
@@ -772,6 +776,13 @@ open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, ch
         goto out;
     }
     rc = zu_checkpoint_open(cp, cplen, &trust, c, NULL, err, cap);
+    if (rc == ZUPD_OK && key != NULL)
+        *key = trust.log_key;
+    if (rc == ZUPD_OK && note != NULL) {
+        *note = cp;
+        *note_len = cplen;
+        cp = NULL;
+    }
 out:
     free(cp);
     free(vk);
@@ -795,7 +806,7 @@ zp_log_verify(const struct zp_repo_opts *o, const char *vkey, struct zp_log_res 
     rc = zp_repo_open(o, &r, err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    rc = open_checkpoint(r, vkey, &c, err, cap);
+    rc = open_checkpoint(r, vkey, &c, NULL, NULL, NULL, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
@@ -817,6 +828,215 @@ out:
     for (size_t i = 0; i < w.n; i++)
         free(w.v[i].path);
     free(w.v);
+    zu_checkpoint_release(&c);
+    zp_repo_free(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------ log proof */
+
+struct pick {
+    uint64_t index;
+    uint8_t *entry;
+    size_t len;
+};
+
+static int
+pick_entry(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
+{
+    struct pick *p = opaque;
+
+    if (index != p->index)
+        return ZUPD_OK;
+    p->entry = malloc(len);
+    if (p->entry == NULL)
+        return ZUPD_E_NOMEM;
+    memcpy(p->entry, entry, len);
+    p->len = len;
+    return ZUPD_OK;
+}
+
+/* Entry pk->index of the tree of size leaves, from its bundle. */
+static int
+read_entry(struct zp_repo *r, uint64_t size, struct pick *pk, char *err, size_t cap)
+{
+    struct zu_tlog_reader rd = {r, log_read};
+    char path[ZU_TLOG_PATH_MAX];
+    uint64_t n = pk->index / ZU_TLOG_TILE_W;
+    unsigned w = zu_tlog_tile_width(size, 0, n);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = zu_tlog_tile_path(path, sizeof(path), ZU_TLOG_ENTRIES, n, w);
+
+    if (rc == ZUPD_OK)
+        rc = rd.read(rd.opaque, path, ZU_TLOG_BUNDLE_MAX, &data, &len, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
+    rc = zu_tlog_bundle_parse(data, len, w, n * ZU_TLOG_TILE_W, pick_entry, pk);
+    free(data);
+    if (rc == ZUPD_OK && pk->entry == NULL)
+        rc = ZUPD_E_FORMAT;
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "the log's bundle '%s' is damaged: %s", path,
+                       zupd_strerror(rc));
+    return ZUPD_OK;
+}
+
+/* Whether entry[0..len) logs target t at path. */
+static bool
+entry_names(const uint8_t *entry, size_t len, const char *path, const struct zupd_target *t)
+{
+    struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
+    const char *p = NULL, *sha = NULL;
+    json_t *doc = NULL, *target = NULL;
+    uint64_t length = 0;
+    char hex[65];
+    bool ok;
+
+    zupd_hex_encode(hex, sizeof(hex), t->hashes.sha256, 32);
+    ok = zu_json_load(entry, len, &lim, &doc, NULL, 0) == ZUPD_OK &&
+         zu_json_get_str(doc, "path", &p) == ZUPD_OK &&
+         zu_json_get_obj(doc, "target", &target) == ZUPD_OK &&
+         zu_json_get_str(target, "sha256", &sha) == ZUPD_OK &&
+         zu_json_get_u64(target, "length", &length) == ZUPD_OK && strcmp(p, path) == 0 &&
+         strcmp(sha, hex) == 0 && length == t->length;
+    json_decref(doc);
+    return ok;
+}
+
+/* The target path of r signs and the log index its custom member gives. */
+static int
+target_index(struct zp_repo *r, const char *path, struct zupd_target *t, uint64_t *index, char *err,
+             size_t cap)
+{
+    enum zp_role role;
+    struct zupd_meta *m;
+    uint8_t *custom = NULL;
+    size_t clen = 0;
+    int rc;
+
+    if (strncmp(path, "products/", 9) == 0)
+        role = ZP_R_PRODUCTS;
+    else if (strncmp(path, "avdb/", 5) == 0)
+        role = ZP_R_AVDB;
+    else
+        return zu_fail(err, cap, ZUPD_E_MISUSE,
+                       "'%s' is not a target of products or avdb (ROLE/COMPONENT/...)", path);
+    m = zp_tdoc(r, role, path);
+    rc = m != NULL ? zupd_meta_target(m, path, t) : ZUPD_E_NOTFOUND;
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "'%s' is not a signed target of '%s'", path,
+                       r->dir);
+    if (!t->hashes.has_sha256)
+        return zu_fail(err, cap, ZUPD_E_HASH, "target '%s' has no sha256", path);
+    rc = zupd_meta_target_custom(m, path, &custom, &clen);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_custom_index(custom, clen, index);
+    free(custom);
+    if (rc == ZUPD_E_NOTFOUND)
+        return zu_fail(err, cap, rc, "'%s' is signed without a log index (not logged)", path);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "the log index signed for '%s' is malformed", path);
+    return ZUPD_OK;
+}
+
+int
+zp_log_proof(const struct zp_repo_opts *o, const char *path, uint64_t old, struct zu_buf *unit,
+             struct zp_log_proof_res *res, char *err, size_t cap)
+{
+    struct zp_repo *r = NULL;
+    struct zu_checkpoint c = {0};
+    struct zu_tlog_proof *p = NULL, *back = NULL;
+    struct zu_tlog_reader rd;
+    struct zu_tlog_tiles *t = NULL;
+    struct zu_tlog_trust trust = {0};
+    struct zupd_target tg;
+    struct pick pk = {0};
+    struct zu_note *n = NULL;
+    uint8_t root_old[ZU_TLOG_HASH];
+    size_t start = unit->len;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return ZUPD_E_NOMEM;
+    rc = zp_repo_open(o, &r, err, cap);
+    if (rc == ZUPD_OK)
+        rc = target_index(r, path, &tg, &pk.index, err, cap);
+    if (rc == ZUPD_OK)
+        rc = open_checkpoint(r, NULL, &c, &p->note, &p->note_len, &trust.log_key, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
+    res->size = c.size;
+    res->index = pk.index;
+    res->old = old;
+    if (pk.index >= c.size) {
+        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND,
+                     "'%s' is signed as entry %llu but log/checkpoint has %llu entries", path,
+                     (unsigned long long)pk.index, (unsigned long long)c.size);
+        goto out;
+    }
+    if (old > c.size) {
+        rc = zu_fail(err, cap, ZUPD_E_MISUSE, "--old %llu is above the log's size %llu",
+                     (unsigned long long)old, (unsigned long long)c.size);
+        goto out;
+    }
+    rc = read_entry(r, c.size, &pk, err, cap);
+    if (rc == ZUPD_OK && !entry_names(pk.entry, pk.len, path, &tg))
+        rc = zu_fail(err, cap, ZUPD_E_MISMATCH,
+                     "log entry %llu is not the one of '%s' as signed (path, sha256, length)",
+                     (unsigned long long)pk.index, path);
+    rd = (struct zu_tlog_reader){r, log_read};
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_tiles_new(c.size, &rd, &t);
+    p->index = pk.index;
+    p->old = old;
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_prove_inclusion(t, pk.index, c.size, p->inclusion, &p->ninclusion, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_prove_consistency(t, old, c.size, p->consistency, &p->nconsistency, err, cap);
+    if (rc == ZUPD_OK && old > 0)
+        rc = zu_tlog_tree_hash(t, old, root_old, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zu_tlog_proof_format(p, unit);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot write the proof unit: %s", zupd_strerror(rc));
+        goto out;
+    }
+    /* what an endpoint will do with it: parse and check, from old's tree */
+    trust.origin = c.origin;
+    rc = zu_tlog_proof_parse(unit->p + start, unit->len - start, &back);
+    if (rc == ZUPD_OK) {
+        struct zu_checkpoint from = {0};
+        snprintf(from.origin, sizeof(from.origin), "%s", c.origin);
+        from.size = old;
+        if (old > 0)
+            memcpy(from.root, root_old, ZU_TLOG_HASH);
+        rc =
+            zu_tlog_proof_verify(back, &trust, pk.entry, pk.len, path, &from, NULL, NULL, err, cap);
+        if (rc != ZUPD_OK)
+            rc = ZUPD_E_HASH; /* the tiles do not give the signed root */
+    }
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "the log's tiles do not prove '%s' in log/checkpoint: %s", path,
+                zupd_strerror(rc));
+        goto out;
+    }
+    res->inclusion = p->ninclusion;
+    res->consistency = p->nconsistency;
+    if (zu_note_parse(p->note, p->note_len, &n) == ZUPD_OK)
+        res->cosignatures = n->nsigs > 0 ? n->nsigs - 1 : 0;
+out:
+    if (rc != ZUPD_OK)
+        unit->len = start;
+    zu_note_free(n);
+    zu_tlog_tiles_free(t);
+    zu_tlog_proof_free(back);
+    zu_tlog_proof_free(p);
+    free(pk.entry);
     zu_checkpoint_release(&c);
     zp_repo_free(r);
     return rc;

@@ -108,6 +108,12 @@ tests_fuzz_fuzz_tlog_proof_SOURCES = tests/fuzz/fuzz_tlog_proof.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_tlog_proof_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_proof"'
 tests_fuzz_fuzz_tlog_proof_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_tlog_proof_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+# The offline log proof unit (lib/tlog_proof.c): parser, writer, check.
+FUZZ_TARGETS += tests/fuzz/fuzz_tlog_proof_unit
+tests_fuzz_fuzz_tlog_proof_unit_SOURCES = tests/fuzz/fuzz_tlog_proof_unit.c tests/fuzz/fuzz_tlog_keys.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_tlog_proof_unit_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_proof_unit"'
+tests_fuzz_fuzz_tlog_proof_unit_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlog_proof_unit_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 EXTRA_DIST += tests/fuzz/dict/note.dict
 
 if FUZZING

@@ -12,7 +12,7 @@
  *                                (tests/integration/tlog_witness.sh)
  *   tlogtool seeds DIR           the seeds of the fuzz targets fuzz_note,
  *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof,
- *                                fuzz_witness_req
+ *                                fuzz_witness_req, fuzz_tlog_proof_unit
  *                                under DIR/<target>/ (tests/fuzz/corpus)
  *
  * Proof lines (both directions), hashes in base64:
@@ -35,6 +35,7 @@
 #include "keys/notesign.h"
 #include "zu/note.h"
 #include "zu/tlog.h"
+#include "zu/tlog_proof.h"
 
 #define ORIGIN "zupd.example/interop/log"
 
@@ -723,6 +724,65 @@ seed_witness(const char *dir)
     return rc;
 }
 
+/* fuzz_tlog_proof_unit: the root of the tree of size old, then the unit of
+ * entry index of the log of 7 entries from old, cosigned by nw witnesses. */
+static int
+seed_unit(const char *dir, const char *name, uint64_t index, uint64_t old, size_t nw)
+{
+    struct zu_note_key keys[3];
+    uint8_t sks[3][64], root_old[ZU_TLOG_HASH] = {0};
+    struct zu_checkpoint c = {0};
+    struct zu_tlog_proof *p = calloc(1, sizeof(*p));
+    struct zu_buf text, note, out;
+    char log[4096], err[256];
+    struct zu_tlog_reader rd = {log, disk_read};
+    struct zu_tlog_tiles *t = NULL;
+    int rc = p != NULL ? ZUPD_OK : ZUPD_E_NOMEM;
+
+    fuzz_tlog_keys(keys, sks);
+    zu_buf_init(&text, 0);
+    zu_buf_init(&note, 0);
+    zu_buf_init(&out, 0);
+    snprintf(c.origin, sizeof(c.origin), "%s", FUZZ_LOG_ORIGIN);
+    c.size = 7;
+    if (rc == ZUPD_OK)
+        rc = seed_log(dir, 7, log, sizeof(log), c.root);
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_tiles_new(7, &rd, &t);
+    if (rc == ZUPD_OK && old > 0)
+        rc = zu_tlog_tree_hash(t, old, root_old, err, sizeof(err));
+    if (rc == ZUPD_OK) {
+        p->index = index;
+        p->old = old;
+        rc = zu_tlog_prove_inclusion(t, index, 7, p->inclusion, &p->ninclusion, err, sizeof(err));
+    }
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_prove_consistency(t, old, 7, p->consistency, &p->nconsistency, err,
+                                       sizeof(err));
+    if (rc == ZUPD_OK)
+        rc = zu_checkpoint_format(&c, &text);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&note, "\n", 1);
+    for (size_t i = 0; rc == ZUPD_OK && i <= nw; i++)
+        rc = zp_note_sign(&note, (const char *)text.p, text.len, &keys[i], sks[i], 1767225600 + i);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_detach(&note, &p->note, &p->note_len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&out, root_old, sizeof(root_old));
+    if (rc == ZUPD_OK)
+        rc = zu_tlog_proof_format(p, &out);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_tlog_proof_unit", name, out.p, out.len);
+    zu_tlog_tiles_free(t);
+    zu_tlog_proof_free(p);
+    zu_buf_release(&text);
+    zu_buf_release(&note);
+    zu_buf_release(&out);
+    return rc;
+}
+
 static int
 cmd_seeds(const char *dir)
 {
@@ -735,6 +795,12 @@ cmd_seeds(const char *dir)
         rc = seed_tiles(dir);
     if (rc == ZUPD_OK)
         rc = seed_proofs(dir);
+    if (rc == ZUPD_OK)
+        rc = seed_unit(dir, "unit-5-of-7-from-2", 5, 2, 2);
+    if (rc == ZUPD_OK)
+        rc = seed_unit(dir, "unit-0-of-7-no-old", 0, 0, 1);
+    if (rc == ZUPD_OK)
+        rc = seed_unit(dir, "unit-6-of-7-from-7-log-only", 6, 7, 0);
     if (rc != ZUPD_OK)
         fprintf(stderr, "tlogtool seeds: %s\n", zupd_strerror(rc));
     return rc == ZUPD_OK ? 0 : 1;

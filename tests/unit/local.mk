@@ -104,6 +104,12 @@ tests_unit_t_tlog_SOURCES = tests/unit/t_tlog.c
 tests_unit_t_tlog_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_tlog_LDADD = $(PUB_UNIT_LIBS)
 
+# The log proof unit (lib/tlog_proof.c): format, parser, offline check.
+UNIT_TESTS += tests/unit/t_tlog_proof
+tests_unit_t_tlog_proof_SOURCES = tests/unit/t_tlog_proof.c
+tests_unit_t_tlog_proof_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_tlog_proof_LDADD = $(PUB_UNIT_LIBS)
+
 # The tlog-witness: request parser and decisions (mirror/witness/witness.c).
 UNIT_TESTS += tests/unit/t_witness
 tests_unit_t_witness_SOURCES = tests/unit/t_witness.c
