@@ -54,6 +54,7 @@ LIBZUPDPUB_SRC += mirror/sync/sync_int.h
 LIBZUPDPUB_SRC += mirror/sync/sync.c
 LIBZUPDPUB_SRC += mirror/sync/sync_commit.c
 LIBZUPDPUB_SRC += mirror/sync/sync_pins.c
+LIBZUPDPUB_SRC += mirror/sync/sync_log.c
 LIBZUPDPUB_SRC += mirror/repo/select.h
 LIBZUPDPUB_SRC += mirror/repo/select.c
 LIBZUPDPUB_SRC += mirror/repo/pins.h

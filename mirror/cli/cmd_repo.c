@@ -220,7 +220,12 @@ enum {
     O_KEYTYPE,
     O_SAMEPASS,
     O_ONLINEKDF,
-    O_KDF
+    O_KDF,
+    O_CAFILE,
+    O_FROM,
+    O_STATE,
+    O_WITNESS,
+    O_QUORUM
 };
 
 /* Every option of the repository commands, once; each command's table
@@ -352,7 +357,17 @@ static const struct zu_opt policy_opts[] = {
 static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
 static const struct zu_opt log_opts[] = {
     OPT("vkey", required_argument, O_VKEY, 0, "VKEY",
-        "the log's public key (default DIR/log/vkey, as the repository says)"),
+        "the log's public key (verify, show: default the log's own log/vkey)"),
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json",
+        "verify URL: the trusted root of the repository at URL"),
+    OPT("ca-file", required_argument, O_CAFILE, 0, "FILE", "CA certificates for an https URL"),
+    OPT("from", required_argument, O_FROM, 0, "N", "show: the entries from index N on"),
+    OPT("state", required_argument, O_STATE, 0, "FILE",
+        "monitor: the last checkpoint verified (written by each run)"),
+    OPT("witness", required_argument, O_WITNESS, 0, "VKEY",
+        "a witness's cosignature/v1 key (repeat for several)"),
+    OPT("quorum", required_argument, O_QUORUM, 0, "N",
+        "how many --witness keys must cosign (default 0)"),
     ZU_OPT_END};
 
 #define CMD(n, syn, sum, opts)                                                                     \
@@ -383,7 +398,11 @@ static const struct zu_cmd repo_cmds[] = {
         "C\nrelease COMPONENT --channel C\nshow",
         "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
-    CMD("log", "verify DIR", "check the transparency log against the repository's metadata",
+    CMD("log",
+        "verify DIR|URL [--vkey VKEY] [--root ROOT.json]\nshow DIR|URL [--from N]\nmonitor "
+        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]",
+        "the transparency log: check it against the repository, list its entries, watch it "
+        "grow (an alarm on a fork or a rollback)",
         log_opts),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL),
 };
@@ -605,6 +624,28 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
             break;
         case O_VKEY:
             o->vkey = val;
+            break;
+        case O_CAFILE:
+            o->ca_file = val;
+            break;
+        case O_FROM: {
+            long from;
+            if (!zp_cmd_num(val, 0, 0x7fffffffL, &from))
+                return zp_cmd_usage("--from wants an entry index");
+            o->from = (uint64_t)from;
+            break;
+        }
+        case O_STATE:
+            o->state = val;
+            break;
+        case O_WITNESS:
+            if (o->n_witnesses == sizeof(o->witnesses) / sizeof(o->witnesses[0]))
+                return zp_cmd_usage("too many --witness");
+            o->witnesses[o->n_witnesses++] = val;
+            break;
+        case O_QUORUM:
+            if (!zp_cmd_num(val, 0, 32, &o->quorum))
+                return zp_cmd_usage("--quorum wants 0..32");
             break;
         case O_P11MOD:
             o->pkcs11_module = val;

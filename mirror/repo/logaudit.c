@@ -315,8 +315,7 @@ zp_log_extends(const struct zu_tlog_reader *rd, const struct zu_checkpoint *old,
          * tells which (a tree that hashes to its signed root is what the
          * log key signed) */
         char why[256] = "";
-        if (zu_tlog_verify_tree(cur->size, cur->root, rd, NULL, NULL, why, sizeof(why)) !=
-            ZUPD_OK)
+        if (zu_tlog_verify_tree(cur->size, cur->root, rd, NULL, NULL, why, sizeof(why)) != ZUPD_OK)
             rc = zu_fail(err, cap, ZUPD_E_HASH, "the log's tiles do not match its checkpoint: %s",
                          why);
         else
@@ -377,10 +376,9 @@ on_collect(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
 
         zu_tlog_leaf_hash(entry, len, leaf);
         rc = zu_tlog_prove_inclusion(cl->t, index, cl->c->size, cl->proof, &plen, cl->err, cl->cap);
-        if (rc == ZUPD_OK &&
-            zu_tlog_verify_inclusion(index, cl->c->size, leaf,
-                                     (const uint8_t(*)[ZU_TLOG_HASH])cl->proof, plen,
-                                     cl->c->root) != ZUPD_OK)
+        if (rc == ZUPD_OK && zu_tlog_verify_inclusion(index, cl->c->size, leaf,
+                                                      (const uint8_t(*)[ZU_TLOG_HASH])cl->proof,
+                                                      plen, cl->c->root) != ZUPD_OK)
             rc = zu_fail(cl->err, cl->cap, ZUPD_E_HASH,
                          "log entry %llu is not in the tree of the checkpoint (a damaged tile or "
                          "entry bundle)",
@@ -654,4 +652,75 @@ out:
         free(w.v[i].path);
     free(w.v);
     return rc;
+}
+
+/* ------------------------------------------------------------ monitor */
+
+int
+zp_log_monitor(struct zp_logsrc *src, const struct zp_log_trust *t, const char *state,
+               struct zp_log_cp *cur, uint64_t *prev_size, bool *first, json_t **entries, char *err,
+               size_t cap)
+{
+    struct zp_log_trust remembered = {t->vkey, NULL, 0, 0};
+    struct zp_log_cp old;
+    uint8_t *note = NULL;
+    size_t len = 0;
+    char why[512] = "";
+    int rc;
+
+    memset(&old, 0, sizeof(old));
+    memset(cur, 0, sizeof(*cur));
+    *entries = NULL;
+    *prev_size = 0;
+    *first = false;
+    if (t->vkey == NULL)
+        return zu_fail(err, cap, ZUPD_E_MISUSE, "the monitor needs the log's key (--vkey)");
+    rc = zp_get(AT_FDCWD, state, ZU_NOTE_MAX_BYTES, &note, &len);
+    if (rc == ZUPD_E_NOTFOUND) {
+        *first = true;
+    } else if (rc != ZUPD_OK) {
+        return zu_fail(err, cap, rc, "cannot read the state '%s': %s", state, zupd_strerror(rc));
+    } else {
+        /* accepted by an earlier run (with its quorum): the log key's
+         * signature is what makes it ours */
+        rc = zp_log_cp_open(note, len, &remembered, &old, why, sizeof(why));
+        free(note);
+        if (rc != ZUPD_OK) {
+            zu_fail(err, cap, rc, "the state '%s' is not a checkpoint of this log: %s", state, why);
+            goto out;
+        }
+        *prev_size = old.c.size;
+    }
+    rc = zp_log_cp_read(src, t, cur, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    if (*first) {
+        rc = zp_log_entries(zp_logsrc_reader(src), &cur->c, 0, true, entries, err, cap);
+        goto out;
+    }
+    rc = zp_log_extends(zp_logsrc_reader(src), &old.c, &cur->c, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_log_entries(zp_logsrc_reader(src), &cur->c, old.c.size, false, entries, err, cap);
+out:
+    zp_log_cp_release(&old);
+    return rc;
+}
+
+int
+zp_log_monitor_store(const char *state, const struct zp_log_cp *cur, char *err, size_t cap)
+{
+    uint8_t *have = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (zp_get(AT_FDCWD, state, ZU_NOTE_MAX_BYTES, &have, &len) == ZUPD_OK &&
+        len == cur->note_len && memcmp(have, cur->note, len) == 0) {
+        free(have);
+        return ZUPD_OK;
+    }
+    free(have);
+    rc = zp_put(AT_FDCWD, state, cur->note, cur->note_len, 0644, false);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot write the state '%s': %s", state, zupd_strerror(rc));
+    return ZUPD_OK;
 }

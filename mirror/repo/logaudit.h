@@ -114,4 +114,23 @@ ZU_NODISCARD int zp_log_crosscheck(const struct zu_tlog_reader *rd, const struct
                                    const struct zp_tuf_view *tv, struct zp_log_res *res, char *err,
                                    size_t cap);
 
+/* `log monitor`: the checkpoint remembered in state (a file holding the
+ * signed note of the last checkpoint verified; missing: a first run) and
+ * the source's current one, opened under t (t->vkey required). A first
+ * run verifies the whole tree; later runs check the current checkpoint
+ * extends the remembered one (zp_log_extends: ZUPD_E_ROLLBACK and
+ * ZUPD_E_MISMATCH are the alarms) and verify only the new entries by
+ * inclusion proofs. Nothing is written: zp_log_monitor_store() remembers
+ * cur once the caller reported the entries.
+ * Ownership: cur (release with zp_log_cp_release(), also on failure),
+ * *entries new. *prev_size is the remembered size, *first true when no
+ * state existed. */
+ZU_NODISCARD int zp_log_monitor(struct zp_logsrc *src, const struct zp_log_trust *t,
+                                const char *state, struct zp_log_cp *cur, uint64_t *prev_size,
+                                bool *first, json_t **entries, char *err, size_t cap);
+/* Replace state by cur's signed note, durably (temp file, fsync, rename,
+ * directory fsync), unless it holds exactly that already. */
+ZU_NODISCARD int zp_log_monitor_store(const char *state, const struct zp_log_cp *cur, char *err,
+                                      size_t cap);
+
 #endif

@@ -2,7 +2,8 @@
 /* mirror/repo/translog.c -- the repository's transparency log
  * (docs/transparency.md): log/checkpoint and log/tile/... beside the TUF
  * tree, the log key (KEYDIR/log.key, no TUF role's), the entries a change
- * queues and their commit before the TUF metadata; and `log verify`. */
+ * queues and their commit before the TUF metadata; and `log verify DIR`
+ * (the checks are mirror/repo/logaudit.c's). */
 #include "config.h"
 
 #include <fcntl.h>
