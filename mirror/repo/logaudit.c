@@ -38,7 +38,8 @@ struct zp_logsrc {
 bool
 zp_is_url(const char *s)
 {
-    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+           strncmp(s, "file://", 7) == 0;
 }
 
 static int
@@ -440,6 +441,10 @@ zp_log_entries(const struct zu_tlog_reader *rd, const struct zu_checkpoint *c, u
         return zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
     if (err != NULL && cap > 0)
         err[0] = '\0';
+    if (!whole && from >= c->size) {
+        *out = cl.a; /* nothing new: nothing read */
+        return ZUPD_OK;
+    }
     if (whole) {
         rc = zu_tlog_verify_tree(c->size, c->root, rd, on_collect, &cl, err, cap);
     } else {

@@ -24,7 +24,8 @@
 
 struct zupd_ctx;
 
-/* Is s an http:// or https:// URL (else a directory)? */
+/* Is s an http://, https:// or file:// URL (read with libcurl, as sync
+ * reads its upstream), else a directory? */
 bool zp_is_url(const char *s);
 
 /* Where a log is read from: where is a directory (its log/) or a URL (its

@@ -134,7 +134,10 @@ listing "$D" | cmp -s - "$work/mirror5" && ok "sync: mirror whole after the refu
 # ---- back to the real upstream: sync and monitor move on
 expect_rc 0 "sync: the real upstream again" "$M" sync "$U" "$D" --json
 eq "sync: log at 6" "$(jq_ 'j["log_size"]')" "6"
-expect_rc 0 "downstream: log verify DIR of the mirror's log, by URL" "$M" log verify "$UD" --root "$work/root.json"
+expect_rc 0 "downstream: log verify URL of the mirror" "$M" log verify "$UD" --root "$work/root.json"
+expect_rc 0 "downstream: log verify DIR of the mirror" "$M" log verify "$D" --vkey "$VK"
+check "downstream: the mirror's log" "$(cat "$work/out")" "of 6 entries" "3 releases, 2 channel changes, 1 root versions"
+expect_rc 0 "log verify file:// URL" "$M" log verify "file://$R/" --root "$work/root.json" --vkey "$VK"
 expect_rc 0 "monitor: one new entry" "$M" log monitor "$U" --state "$S" --vkey "$VK"
 check "monitor: 3.0" "$(cat "$work/out")" "^1 new entries since size 5$" "^5 release products app 3.0 "
 cmp -s "$S" "$R/log/checkpoint" && ok "monitor: state moved on" || bad "state"
