@@ -33,6 +33,13 @@ pub() { # pub REPO KEYS VERSION: publish app VERSION
 }
 # jq_ EXPR: a Python expression over the JSON document in $work/out (as j)
 jq_() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/out" "$1"; }
+schema() { # schema NAME: $work/out is a valid --json envelope
+    if python3 "$top_srcdir/tests/integration/json_schema.py" "$top_srcdir/docs/json-envelope.schema.json" "$work/out" >"$work/schema.out" 2>&1; then
+        ok "$1: the --json envelope"
+    else
+        bad "$1: $(cat "$work/schema.out")"
+    fi
+}
 listing() { (cd "$1" && find metadata targets blobs log -type f -print0 | sort -z | xargs -0 sha256sum); }
 
 expect_rc 0 "init" "$M" init "$R" --keys "$K" --same-passphrase
@@ -55,6 +62,7 @@ check "show: checkpoint" "$(cat "$work/out")" "^size 3$" "^signed by zupd-log/" 
 check "show: entries" "$(cat "$work/out")" "^0 root - - 1 [0-9a-f]{64}$" "^1 release products app 1.0 [0-9a-f]{64}$" \
     "^2 channel products app 1.0 [0-9a-f]{64}$"
 expect_rc 0 "log show URL --from 1 --json" "$M" log show "$U" --from 1 --json
+schema "log show"
 eq "show --from 1: entries 1 and 2" "$(jq_ '[e["index"] for e in j["entries"]]')" "[1, 2]"
 eq "show --json: checkpoint" "$(jq_ 'j["checkpoint"]["size"], j["checkpoint"]["signers"][0] == j["checkpoint"]["origin"]')" "(3, True)"
 
@@ -79,6 +87,7 @@ expect_rc 0 "downstream: log verify URL of the mirror" "$M" log verify "$UD" --r
 pub "$R" "$K" 2.0
 expect_rc 0 "promote 2.0" "$M" promote app 2.0 --channel stable -C "$R" --keys "$K"
 expect_rc 0 "monitor: after a publish" "$M" log monitor "$U" --state "$S" --vkey "$VK" --json
+schema "log monitor"
 eq "monitor: exactly the new entries" "$(jq_ '[(e["index"], e["type"], e.get("version")) for e in j["entries"]], j["previous_size"], j["first_run"]')" \
     "([(3, 'release', '2.0'), (4, 'channel', '2.0')], 3, False)"
 expect_rc 0 "monitor: nothing new" "$M" log monitor "$U" --state "$S" --vkey "$VK"
@@ -110,6 +119,9 @@ expect_rc 0 "the fork verifies on its own" "$M" log verify "$UF" --root "$work/r
 expect_rc 29 "monitor: ALARM on a fork" "$M" log monitor "$UF" --state "$S" --vkey "$VK"
 check "monitor: names the fork" "$(cat "$work/err")" "ALARM.*fork"
 cmp -s "$S" "$work/state5" && ok "monitor: state kept after the alarm" || bad "monitor changed its state"
+expect_rc 29 "monitor --json: ALARM on a fork" "$M" log monitor "$UF" --state "$S" --vkey "$VK" --json
+schema "monitor alarm"
+eq "monitor --json: the error" "$(jq_ 'j["ok"], j["error"]["name"], "fork" in j["error"]["message"]')" "(False, 'mismatch', True)"
 expect_rc 29 "sync: refuses a forked upstream log" "$M" sync "$UF" "$D"
 check "sync: names it" "$(cat "$work/err")" "not consistent with the log the mirror holds.*fork"
 listing "$D" | cmp -s - "$work/mirror5" && ok "sync: mirror whole after a fork" || bad "sync changed the mirror"
