@@ -691,6 +691,8 @@ zp_log_monitor(struct zp_logsrc *src, const struct zp_log_trust *t, const char *
         rc = zp_log_cp_open(note, len, &remembered, &old, why, sizeof(why));
         free(note);
         if (rc != ZUPD_OK) {
+            /* another log's state is a misconfiguration, not a fork */
+            rc = rc == ZUPD_E_MISMATCH ? ZUPD_E_MISUSE : rc;
             zu_fail(err, cap, rc, "the state '%s' is not a checkpoint of this log: %s", state, why);
             goto out;
         }
