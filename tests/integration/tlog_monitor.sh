@@ -154,4 +154,14 @@ expect_rc 0 "monitor: one new entry" "$M" log monitor "$U" --state "$S" --vkey "
 check "monitor: 3.0" "$(cat "$work/out")" "^1 new entries since size 5$" "^5 release products app 3.0 "
 cmp -s "$S" "$R/log/checkpoint" && ok "monitor: state moved on" || bad "state"
 expect_rc 1 "monitor needs --state and --vkey" "$M" log monitor "$U" --vkey "$VK"
+# witnesses: a quorum the checkpoint does not have (nobody cosigns here)
+WV=$(python3 -c 'import base64, hashlib
+name = "witness.example/w1"; pub = bytes(range(1, 33))
+kid = hashlib.sha256(name.encode() + b"\n\x04" + pub).digest()[:4]
+print(name + "+" + kid.hex() + "+" + base64.b64encode(b"\x04" + pub).decode())')
+cp "$S" "$work/state6"
+expect_rc 14 "monitor: a witness quorum not met" "$M" log monitor "$U" --state "$S" --vkey "$VK" --witness "$WV" --quorum 1
+cmp -s "$S" "$work/state6" && ok "monitor: state kept without the quorum" || bad "monitor changed its state"
+expect_rc 0 "monitor: the witness known, quorum 0" "$M" log monitor "$U" --state "$S" --vkey "$VK" --witness "$WV"
+expect_rc 1 "monitor: --quorum above the witnesses given" "$M" log monitor "$U" --state "$S" --vkey "$VK" --quorum 1
 finish tlog_monitor
