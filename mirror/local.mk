@@ -58,6 +58,8 @@ LIBZUPDPUB_SRC += mirror/sync/sync_log.c
 LIBZUPDPUB_SRC += mirror/repo/select.h
 LIBZUPDPUB_SRC += mirror/repo/select.c
 LIBZUPDPUB_SRC += mirror/repo/pins.h
+LIBZUPDPUB_SRC += mirror/repo/upstream.h
+LIBZUPDPUB_SRC += mirror/repo/upstream.c
 LIBZUPDPUB_SRC += mirror/repo/pins.c
 
 LIBZUPDPUB_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(ZSTD_CFLAGS) \

@@ -5,7 +5,6 @@
  * passphrase, and the report; the checks are mirror/repo/audit.c. */
 #include "config.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <zupd/fetch.h>
 
 #include "cli/cmd_audit.h"
@@ -57,36 +57,19 @@ http_get(void *opaque, const char *path, size_t cap, uint8_t **out, size_t *len)
 
 static const char *pass_file;
 
+/* The auditor key's passphrase as the repository commands find it
+ * (zp_pass_read: --passphrase-file, credentials, environment, terminal). */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
-    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
-    const char *v;
-    size_t n;
-    int rc;
+    char why[PATH_MAX + 160];
+    bool hint = false;
+    int rc = zp_pass_read(pass_file, key, confirm, buf, cap, why, sizeof(why), &hint);
 
     (void)opaque;
-    (void)confirm;
-    if (pass_file != NULL) {
-        rc = zp_pass_file_read(pass_file, buf, cap, why, sizeof(why));
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
-    for (size_t i = 16; i < n && i < sizeof(var); i++)
-        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
-    v = zp_pass_env(var);
-    if (v == NULL)
-        v = zp_pass_env("ZUPD_PASSPHRASE");
-    if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap)
-            return ZUPD_E_PASSPHRASE;
-        memcpy(buf, v, strlen(v) + 1);
-        return ZUPD_OK;
-    }
-    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
-    return zp_pass_tty_read(prompt, buf, cap);
+    if (rc != ZUPD_OK && why[0] != '\0')
+        fprintf(stderr, "zupd-mirror: %s\n", why);
+    return rc;
 }
 
 static const char *pin_file;
@@ -116,7 +99,8 @@ enum {
     A_ROLE,
     A_PASS,
     A_P11MOD,
-    A_PINFILE
+    A_PINFILE,
+    A_JSON
 };
 
 static const struct zu_opt audit_opts[] = {
@@ -136,6 +120,8 @@ static const struct zu_opt audit_opts[] = {
      "read the key's passphrase from FILE (else $ZUPD_PASSPHRASE, the terminal)"},
     {"pkcs11-module", required_argument, A_P11MOD, 0, "PATH",
      "the PKCS#11 module of a token key (else $ZUPD_PKCS11_MODULE)"},
+    {"json", no_argument, A_JSON, 0, NULL,
+     "one JSON document on stdout, the checks in it (docs/json-envelope.schema.json)"},
     {"pin-file", required_argument, A_PINFILE, 0, "FILE",
      "read a token's PIN from FILE (else $ZUPD_PKCS11_PIN, the terminal)"},
     ZU_OPT_END,
@@ -155,6 +141,57 @@ usage(void)
 {
     zu_cli_help(stderr, &audit_cmd);
     return EXIT_USAGE;
+}
+
+/* The report (one line a check), then the verdict: text, or with --json
+ * one envelope holding the checks' lines and what was written. */
+static void
+print_result(const struct zp_audit_opts *o, const struct zp_audit_res *res,
+             const struct zu_buf *rep)
+{
+    const char *role = o->role != NULL ? o->role : "products";
+    json_t *lines = NULL, *subject = NULL, *fields;
+    size_t at = 0;
+
+    if (res->failed > 0)
+        zu_cli_error(zu_cli_exit(ZUPD_E_MISMATCH),
+                     "audit of '%s' version %llu failed: %zu of %zu checks; nothing signed", role,
+                     (unsigned long long)res->version, res->failed, res->checks);
+    if (!zu_cli_json()) {
+        if (rep->len > 0)
+            fwrite(rep->p, 1, rep->len, stdout);
+        if (res->failed > 0)
+            fprintf(stderr,
+                    "zupd-mirror: audit of '%s' version %llu FAILED: %zu of %zu checks; nothing "
+                    "signed\n",
+                    role, (unsigned long long)res->version, res->failed, res->checks);
+        else
+            printf("audit passed (%zu checks): signature '%s', audit record '%s', signed metadata "
+                   "'%s'\n",
+                   res->checks, res->sig_path, res->record_path, res->signed_path);
+        return;
+    }
+    lines = json_array();
+    while (lines != NULL && at < rep->len) {
+        const char *line = (const char *)rep->p + at;
+        const char *nl = memchr(line, '\n', rep->len - at);
+        size_t l = nl != NULL ? (size_t)(nl - line) : rep->len - at;
+
+        /* the first line says what was audited against what; then a check a line */
+        if (at == 0 && strncmp(line, "ok ", 3) != 0 && strncmp(line, "FAIL ", 5) != 0)
+            subject = json_stringn(line, l);
+        else
+            json_array_append_new(lines, json_stringn(line, l));
+        at += l + 1;
+    }
+    fields = json_pack("{s:s,s:I,s:I,s:I,s:o?,s:o?}", "role", role, "metadata_version",
+                       (json_int_t)res->version, "checks", (json_int_t)res->checks, "failed",
+                       (json_int_t)res->failed, "subject", subject, "report", lines);
+    if (fields != NULL && res->failed == 0)
+        json_object_update_new(fields,
+                               json_pack("{s:s,s:s,s:s}", "signature", res->sig_path, "record",
+                                         res->record_path, "signed", res->signed_path));
+    zu_cli_json_print(fields);
 }
 
 int
@@ -209,6 +246,9 @@ cmd_audit(int argc, char **argv)
         case A_P11MOD:
             pass.pkcs11_module = optval;
             break;
+        case A_JSON:
+            zu_cli_json_set(true); /* net_main.c prints the envelope of a failure */
+            break;
         case A_PINFILE:
             pin_file = optval;
             break;
@@ -244,8 +284,8 @@ cmd_audit(int argc, char **argv)
     zu_buf_init(&rep, 1u << 24);
     if (rc == ZUPD_OK)
         rc = zp_audit(&src, &o, &rep, &res, err, sizeof(err));
-    if (rep.len > 0)
-        fwrite(rep.p, 1, rep.len, stdout);
+    if (rc == ZUPD_OK)
+        print_result(&o, &res, &rep);
     zu_buf_release(&rep);
     zupd_transport_free(sh.t);
     zupd_ctx_free(sh.ctx);
@@ -254,17 +294,9 @@ cmd_audit(int argc, char **argv)
     if (rc != ZUPD_OK) {
         fprintf(stderr, "zupd-mirror: cannot audit '%s': %s\n", staged,
                 err[0] ? err : zupd_strerror(rc));
-        return 10 + rc;
+        zu_cli_error(zu_cli_exit(rc), "cannot audit '%s': %s", staged,
+                     err[0] ? err : zupd_strerror(rc));
+        return zu_cli_exit(rc);
     }
-    if (res.failed > 0) {
-        fprintf(stderr,
-                "zupd-mirror: audit of '%s' version %llu FAILED: %zu of %zu checks; nothing "
-                "signed\n",
-                o.role != NULL ? o.role : "products", (unsigned long long)res.version, res.failed,
-                res.checks);
-        return 10 + ZUPD_E_MISMATCH;
-    }
-    printf("audit passed (%zu checks): signature '%s', audit record '%s', signed metadata '%s'\n",
-           res.checks, res.sig_path, res.record_path, res.signed_path);
-    return 0;
+    return res.failed > 0 ? zu_cli_exit(ZUPD_E_MISMATCH) : 0;
 }

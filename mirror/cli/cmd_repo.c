@@ -3,13 +3,13 @@
  * stage, sign, import, prune, verify: arguments, passphrases, output. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,28 +26,6 @@
 #include "keys/passphrase.h"
 #include "repo/repo.h"
 #include "zu/fsio.h"
-
-static const char *const commands[] = {"init",   "key",   "publish", "promote", "refresh",
-                                       "stage",  "sign",  "import",  "prune",   "verify",
-                                       "policy", "floor", "unstage", "log"};
-
-int
-zp_cmd_is_repo(const char *cmd)
-{
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(cmd, commands[i]) == 0)
-            return 1;
-    return 0;
-}
-
-void
-zp_cmd_list(FILE *f)
-{
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        const struct zu_cmd *c = zp_cmd_spec(commands[i]);
-        fprintf(f, "%s\t%s\n", commands[i], c != NULL ? c->summary : "");
-    }
-}
 
 /* Why get_pass() found no passphrase, for the message of the command that
  * needed one ("" when it found one). */
@@ -91,74 +69,22 @@ zp_cmd_print(const struct common *o, json_t *fields, const char *fmt, ...)
 
 /* ------------------------------------------------------------ passphrases */
 
-/* The passphrase of key: --passphrase-file, else the systemd credential
- * passphrase-<KEY> or passphrase ($CREDENTIALS_DIRECTORY), else
- * ZUPD_PASSPHRASE_<KEY>, else ZUPD_PASSPHRASE (both taken out of the
- * environment at startup by zp_pass_env_take()), else the terminal. buf is
- * sodium_malloc memory. */
+/* The passphrase of key (zp_pass_read): a file or credential that cannot be
+ * used is said at once; advice on how to give one goes into the message of
+ * the command that needed it (pass_hint). */
 static int
 get_pass(void *opaque, const char *key, bool confirm, char *buf, size_t cap)
 {
     const struct pass_src *src = opaque;
-    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64], why[PATH_MAX + 160];
-    const char *v;
-    size_t n;
-    int rc, tty;
+    char why[PATH_MAX + 160];
+    bool hint = false;
+    int rc = zp_pass_read(src->file, key, confirm, buf, cap, why, sizeof(why), &hint);
 
-    buf[0] = '\0';
-    if (src->file != NULL) {
-        rc = zp_pass_file_read(src->file, buf, cap, why, sizeof(why));
-        if (rc != ZUPD_OK)
+    if (rc != ZUPD_OK && why[0] != '\0') {
+        if (hint)
+            snprintf(pass_hint, sizeof(pass_hint), "%s", why);
+        else
             fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    /* systemd credentials (LoadCredential=): passphrase-<KEY>, then passphrase */
-    snprintf(var, sizeof(var), "passphrase-%s", key);
-    rc = zp_pass_cred_read(var, buf, cap, why, sizeof(why));
-    if (rc == ZUPD_E_NOTFOUND)
-        rc = zp_pass_cred_read("passphrase", buf, cap, why, sizeof(why));
-    if (rc != ZUPD_E_NOTFOUND) {
-        if (rc != ZUPD_OK)
-            fprintf(stderr, "zupd-mirror: %s\n", why);
-        return rc;
-    }
-    n = (size_t)snprintf(var, sizeof(var), "ZUPD_PASSPHRASE_%s", key);
-    for (size_t i = 16; i < n && i < sizeof(var); i++)
-        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
-    v = zp_pass_env(var);
-    if (v == NULL)
-        v = zp_pass_env("ZUPD_PASSPHRASE");
-    if (v != NULL) {
-        if (*v == '\0' || strlen(v) >= cap) {
-            snprintf(pass_hint, sizeof(pass_hint), "%s or ZUPD_PASSPHRASE is %s", var,
-                     *v == '\0' ? "empty" : "too long");
-            return ZUPD_E_PASSPHRASE;
-        }
-        memcpy(buf, v, strlen(v) + 1);
-        return ZUPD_OK;
-    }
-    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (tty < 0) {
-        snprintf(pass_hint, sizeof(pass_hint),
-                 "none given and no terminal to ask on; set %s or ZUPD_PASSPHRASE, or give "
-                 "--passphrase-file FILE",
-                 var);
-        return ZUPD_E_PASSPHRASE;
-    }
-    close(tty);
-    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
-    rc = zp_pass_tty_read(prompt, buf, cap);
-    if (rc == ZUPD_OK && confirm) {
-        char *again = sodium_malloc(cap);
-        if (again == NULL)
-            return ZUPD_E_NOMEM;
-        snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
-        rc = zp_pass_tty_read(prompt, again, cap);
-        if (rc == ZUPD_OK && strcmp(again, buf) != 0) {
-            snprintf(pass_hint, sizeof(pass_hint), "the two entries differ");
-            rc = ZUPD_E_PASSPHRASE;
-        }
-        sodium_free(again);
     }
     return rc;
 }
@@ -370,88 +296,95 @@ static const struct zu_opt log_opts[] = {
         "how many --witness keys must cosign (default 0)"),
     ZU_OPT_END};
 
-#define CMD(n, syn, sum, opts)                                                                     \
+static int cmd_init(int argc, char **argv);
+static int cmd_key(int argc, char **argv);
+static int cmd_publish(int argc, char **argv);
+static int cmd_promote(int argc, char **argv);
+static int cmd_refresh(int argc, char **argv);
+static int cmd_stage(int argc, char **argv);
+static int cmd_sign(int argc, char **argv);
+static int cmd_import(int argc, char **argv);
+static int cmd_prune(int argc, char **argv);
+static int cmd_verify(int argc, char **argv);
+
+/* The repository commands: what --help, --list-commands and zp_cmd_parse
+ * know of each, and what runs it. */
+struct repo_cmd {
+    struct zu_cmd spec;
+    int (*run)(int argc, char **argv);
+};
+#define CMD(n, syn, sum, opts, fn)                                                                 \
     {                                                                                              \
-        "zupd-mirror", n, syn, sum, opts, repo_common, NULL                                        \
+        {"zupd-mirror", n, syn, sum, opts, repo_common, NULL}, fn                                  \
     }
-static const struct zu_cmd repo_cmds[] = {
-    CMD("init", "DIR", "create a repository and its keys", init_opts),
+static const struct repo_cmd repo_cmds[] = {
+    CMD("init", "DIR", "create a repository and its keys", init_opts, cmd_init),
     CMD("key",
         "generate NAME [--pkcs11 URI]\nimport NAME --pkcs11 URI\nlist\nshow NAME\nrotate ROLE "
         "[--key NAME]... [--threshold K]\nadd ROLE "
         "PUBKEYFILE --name NAME\nremove ROLE KEYID|NAME\nthreshold ROLE N",
         "signing keys: make one, list them, show a public key, give a role new keys, add or "
         "remove a key someone else holds, set a role's threshold",
-        key_opts),
+        key_opts, cmd_key),
     CMD("publish", "COMPONENT VERSION PATH [COMPONENT VERSION PATH]...",
-        "publish releases (a directory tree each) with their deltas", publish_opts),
+        "publish releases (a directory tree each) with their deltas", publish_opts, cmd_publish),
     CMD("promote", "COMPONENT VERSION --channel C", "point a channel at a published version",
-        promote_opts),
-    CMD("refresh", "", "re-sign the metadata that expires soon", refresh_opts),
-    CMD("stage", "ROLE", "write a role unsigned, to sign on an offline machine", NULL),
-    CMD("sign", "ROLE-FILE --key KEYFILE", "sign a staged role file (offline)", sign_opts),
-    CMD("import", "ROLE-FILE", "verify and install a role signed offline", NULL),
-    CMD("prune", "--keep N", "remove old releases and the blobs only they use", prune_opts),
-    CMD("verify", "DIR", "check a repository tree as a client does", verify_opts),
+        promote_opts, cmd_promote),
+    CMD("refresh", "", "re-sign the metadata that expires soon", refresh_opts, cmd_refresh),
+    CMD("stage", "ROLE", "write a role unsigned, to sign on an offline machine", NULL, cmd_stage),
+    CMD("sign", "ROLE-FILE --key KEYFILE", "sign a staged role file (offline)", sign_opts,
+        cmd_sign),
+    CMD("import", "ROLE-FILE", "verify and install a role signed offline", NULL, cmd_import),
+    CMD("prune", "--keep N", "remove old releases and the blobs only they use", prune_opts,
+        cmd_prune),
+    CMD("verify", "DIR", "check a repository tree as a client does", verify_opts, cmd_verify),
     CMD("policy",
         "init DIR\npin COMPONENT VERSION --channel C\nrollback COMPONENT VERSION --channel "
         "C\nrelease COMPONENT --channel C\nshow",
-        "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts),
-    CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts),
+        "the enterprise policy repository: pin or roll back the fleet's channels", policy_opts,
+        zp_cmd_policy),
+    CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts,
+        zp_cmd_floor),
     CMD("log",
         "verify DIR|URL [--vkey VKEY] [--root ROOT.json]\nshow DIR|URL [--from N]\nmonitor "
         "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]",
         "the transparency log: check it against the repository, list its entries, watch it "
         "grow (an alarm on a fork or a rollback)",
-        log_opts),
-    CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL),
+        log_opts, zp_cmd_log),
+    CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
+        zp_cmd_unstage),
 };
 
-/* A command in tab[] (zp_cmd_repo) with no entry in repo_cmds yet takes
- * every option above, as all commands did before the tables: give it its
- * own table (cli_help.sh then checks its --help and man page). */
-static const struct zu_opt all_opts[] = {
-    O_ROLE_,
-    O_CHANNEL_,
-    O_DELTAS_,
-    O_DLEVEL_,
-    O_EXPIRES_,
-    O_ROOTKEYS_,
-    O_ROOTTHR_,
-    O_KEY_,
-    OPT("avdb-bins", required_argument, O_BINS, 0, "B", "hash-bin bit length of avdb (0..12)"),
-    OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
-    OPT("threshold", required_argument, O_THR, 0, "K", "signatures the role needs"),
-    OPT("source-revision", required_argument, O_SRCREV, 0, "REV", "the source revision built"),
-    OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
-    OPT("rollback", no_argument, O_ROLLBACK, 0, NULL, "allow an older version"),
-    OPT("force", no_argument, O_FORCE, 0, NULL, "even what is not due"),
-    OPT("offline", no_argument, O_OFFLINE, 0, NULL, "the offline roles too"),
-    OPT("keep", required_argument, O_KEEP, 0, "N", "releases to keep (>= 1)"),
-    OPT("root", required_argument, O_ROOT, 0, "ROOT.json", "the root to trust"),
-    OPT("policy-tree", no_argument, O_POLICY_TREE, 0, NULL, "a policy repository"),
-    OPT("until", required_argument, O_UNTIL, 0, "TIME", "until TIME (UTC)"),
-    OPT("for", required_argument, O_FOR, 0, "N{d,h,m}", "for this long"),
-    OPT("note", required_argument, O_NOTE, 0, "TEXT", "why"),
-    OPT("vendor", required_argument, O_VENDOR, 0, "DIR", "the vendor's repository"),
-    OPT("pkcs11", required_argument, O_PKCS11, 0, "URI", "a key in a PKCS#11 token"),
-    OPT("key-type", required_argument, O_KEYTYPE, 0, "TYPE", "ed25519 or ecdsa"),
-    OPT("kdf", required_argument, O_KDF, 0, "LEVEL", "Argon2id cost"),
-    OPT("same-passphrase", no_argument, O_SAMEPASS, 0, NULL, "one passphrase for all keys"),
-    OPT("online-kdf", required_argument, O_ONLINEKDF, 0, "LEVEL", "online keys' Argon2id cost"),
-    ZU_OPT_END};
-static struct zu_cmd any_cmd = {"zupd-mirror", "", "", NULL, all_opts, repo_common, NULL};
-
 /* the command being run (zp_cmd_repo), whose table zp_cmd_parse uses */
-static const struct zu_cmd *current = &any_cmd;
+static const struct zu_cmd *current;
+
+static const struct repo_cmd *
+find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof(repo_cmds) / sizeof(repo_cmds[0]); i++)
+        if (strcmp(repo_cmds[i].spec.name, name) == 0)
+            return &repo_cmds[i];
+    return NULL;
+}
 
 const struct zu_cmd *
 zp_cmd_spec(const char *name)
 {
+    const struct repo_cmd *c = find_cmd(name);
+    return c != NULL ? &c->spec : NULL;
+}
+
+int
+zp_cmd_is_repo(const char *cmd)
+{
+    return find_cmd(cmd) != NULL;
+}
+
+void
+zp_cmd_list(FILE *f)
+{
     for (size_t i = 0; i < sizeof(repo_cmds) / sizeof(repo_cmds[0]); i++)
-        if (strcmp(repo_cmds[i].name, name) == 0)
-            return &repo_cmds[i];
-    return NULL;
+        fprintf(f, "%s\t%s\n", repo_cmds[i].spec.name, repo_cmds[i].spec.summary);
 }
 
 bool
@@ -496,15 +429,140 @@ expires_opt(struct zp_config *c, const char *s)
     return true;
 }
 
-/* Parse options; positional arguments are left in argv[optind..]. Long (about
- * 120 lines) because it is one case per option of every repository command,
- * each a line or two: a table to read down, with nothing to split out. */
+/* The options that only set a field of struct common: a string, a flag, or
+ * a number in a range (the usage message says which). */
+enum set_kind { SET_STR, SET_FLAG, SET_NUM };
+#define C_OFF(f) offsetof(struct common, f)
+static const struct {
+    int id;
+    enum set_kind kind;
+    size_t off;
+    long lo, hi;
+    const char *usage;
+} setters[] = {
+    {O_REPO, SET_STR, C_OFF(repo), 0, 0, NULL},
+    {O_KEYS, SET_STR, C_OFF(keys), 0, 0, NULL},
+    {O_PASSFILE, SET_STR, C_OFF(pass.file), 0, 0, NULL},
+    {O_PINFILE, SET_STR, C_OFF(pass.pin_file), 0, 0, NULL},
+    {O_ROLE, SET_STR, C_OFF(role), 0, 0, NULL},
+    {O_CHANNEL, SET_STR, C_OFF(channel), 0, 0, NULL},
+    {O_SRCREV, SET_STR, C_OFF(source_revision), 0, 0, NULL},
+    {O_BUILDER, SET_STR, C_OFF(builder), 0, 0, NULL},
+    {O_ROOT, SET_STR, C_OFF(root), 0, 0, NULL},
+    {O_UNTIL, SET_STR, C_OFF(until), 0, 0, NULL},
+    {O_FOR, SET_STR, C_OFF(dur), 0, 0, NULL},
+    {O_NOTE, SET_STR, C_OFF(note), 0, 0, NULL},
+    {O_VENDOR, SET_STR, C_OFF(vendor), 0, 0, NULL},
+    {O_POLICY, SET_STR, C_OFF(policy), 0, 0, NULL},
+    {O_POLICY_ROOT, SET_STR, C_OFF(policy_root), 0, 0, NULL},
+    {O_NAME, SET_STR, C_OFF(name), 0, 0, NULL},
+    {O_VKEY, SET_STR, C_OFF(vkey), 0, 0, NULL},
+    {O_CAFILE, SET_STR, C_OFF(ca_file), 0, 0, NULL},
+    {O_STATE, SET_STR, C_OFF(state), 0, 0, NULL},
+    {O_P11MOD, SET_STR, C_OFF(pkcs11_module), 0, 0, NULL},
+    {O_ROLLBACK, SET_FLAG, C_OFF(rollback), 0, 0, NULL},
+    {O_FORCE, SET_FLAG, C_OFF(force), 0, 0, NULL},
+    {O_OFFLINE, SET_FLAG, C_OFF(offline), 0, 0, NULL},
+    {O_LIST, SET_FLAG, C_OFF(list), 0, 0, NULL},
+    {O_POLICY_TREE, SET_FLAG, C_OFF(policy_tree), 0, 0, NULL},
+    {O_STAGE, SET_FLAG, C_OFF(stage), 0, 0, NULL},
+    {O_SAMEPASS, SET_FLAG, C_OFF(same_passphrase), 0, 0, NULL},
+    {O_KEEP, SET_NUM, C_OFF(keep), 1, 1000000, "--keep wants a number >= 1"},
+    {O_DELTAS, SET_NUM, C_OFF(deltas), 0, 100, "--deltas wants 0..100"},
+    {O_ZSTD, SET_NUM, C_OFF(zstd_level), 1, 22, "--zstd-level wants 1..22"},
+    {O_DLEVEL, SET_NUM, C_OFF(delta_level), 1, ZP_DELTA_LEVEL_MAX, "--delta-level wants 1..22"},
+    {O_ROOTKEYS, SET_NUM, C_OFF(root_keys), 1, 32, "--root-keys wants 1..32"},
+    {O_ROOTTHR, SET_NUM, C_OFF(root_threshold), 1, 32, "--root-threshold wants 1..32"},
+    {O_THR, SET_NUM, C_OFF(threshold), 1, 32, "--threshold wants 1..32"},
+    {O_BINS, SET_NUM, C_OFF(avdb_bins), 0, 12, "--avdb-bins wants a bit length 0..12"},
+    {O_QUORUM, SET_NUM, C_OFF(quorum), 0, 32, "--quorum wants 0..32"},
+};
+
+/* Set what option ch says if it is one of setters[]: 1 done, 0 not one of
+ * them, -1 a bad value (reported). */
+static int
+set_simple(struct common *o, int ch, const char *val)
+{
+    for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
+        char *field = (char *)o + setters[i].off;
+
+        if (setters[i].id != ch)
+            continue;
+        if (setters[i].kind == SET_STR)
+            memcpy(field, &val, sizeof(val));
+        else if (setters[i].kind == SET_FLAG)
+            *(bool *)(void *)field = true;
+        else if (!zp_cmd_num(val, setters[i].lo, setters[i].hi, (long *)(void *)field))
+            return zp_cmd_usage(setters[i].usage), -1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The options that check their value against more than a range. */
+static int
+set_special(struct common *o, int ch, const char *val)
+{
+    struct zp_kdf_cost c;
+
+    switch (ch) {
+    case O_KEY:
+        if (o->n_key_names == 16)
+            return zp_cmd_usage("too many --key");
+        o->key_names[o->n_key_names++] = val;
+        o->keyfile = val;
+        return 0;
+    case O_JSON:
+        o->json = true;
+        zu_cli_json_set(true);
+        return 0;
+    case O_WITNESS:
+        if (o->n_witnesses == sizeof(o->witnesses) / sizeof(o->witnesses[0]))
+            return zp_cmd_usage("too many --witness");
+        o->witnesses[o->n_witnesses++] = val;
+        return 0;
+    case O_FROM: {
+        long from;
+        if (!zp_cmd_num(val, 0, 0x7fffffffL, &from))
+            return zp_cmd_usage("--from wants an entry index");
+        o->from = (uint64_t)from;
+        return 0;
+    }
+    case O_PKCS11:
+        if (!zp_p11_is_uri(val))
+            return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");
+        o->pkcs11_uri = val;
+        return 0;
+    case O_ONLINEKDF:
+    case O_KDF:
+        if (zp_kdf_cost_for(true, val, &c) != ZUPD_OK)
+            return zp_cmd_usage("--kdf and --online-kdf want interactive, moderate or sensitive");
+        *(ch == O_KDF ? &o->kdf : &o->online_kdf) = val;
+        return 0;
+    case O_KEYTYPE:
+        if (strcmp(val, "ed25519") != 0 && strcmp(val, "ecdsa") != 0)
+            return zp_cmd_usage("--key-type wants ed25519 or ecdsa (P-256)");
+        o->key_type = val;
+        return 0;
+    case O_EXPIRES:
+        if (!expires_opt(&o->cfg, val))
+            return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
+        return 0;
+    case ZU_CLI_HELP: /* zp_cmd_repo answers --help first */
+        zu_cli_help(stdout, current);
+        return EXIT_USAGE;
+    default:
+        return EXIT_USAGE; /* zu_cli_getopt reported it */
+    }
+}
+
+/* Parse options; positional arguments are left in argv[optind..]. */
 int
 zp_cmd_parse(int argc, char **argv, struct common *o)
 {
     struct zu_cli_parser p;
     const char *val;
-    int ch;
+    int ch, rc;
 
     memset(o, 0, sizeof(*o));
     o->repo = getenv("ZUPD_MIRROR_REPO") != NULL ? getenv("ZUPD_MIRROR_REPO") : ".";
@@ -516,178 +574,11 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     zp_config_default(&o->cfg);
     zu_cli_begin(&p, current);
     while ((ch = zu_cli_getopt(&p, argc, argv, &val)) != -1) {
-        switch (ch) {
-        case O_REPO:
-            o->repo = val;
-            break;
-        case O_KEYS:
-            o->keys = val;
-            break;
-        case O_PASSFILE:
-            o->pass.file = val;
-            break;
-        case O_ROLE:
-            o->role = val;
-            break;
-        case O_CHANNEL:
-            o->channel = val;
-            break;
-        case O_SRCREV:
-            o->source_revision = val;
-            break;
-        case O_BUILDER:
-            o->builder = val;
-            break;
-        case O_ROOT:
-            o->root = val;
-            break;
-        case O_KEY:
-            if (o->n_key_names == 16)
-                return zp_cmd_usage("too many --key");
-            o->key_names[o->n_key_names++] = val;
-            o->keyfile = val;
-            break;
-        case O_KEEP:
-            if (!zp_cmd_num(val, 1, 1000000, &o->keep))
-                return zp_cmd_usage("--keep wants a number >= 1");
-            break;
-        case O_DELTAS:
-            if (!zp_cmd_num(val, 0, 100, &o->deltas))
-                return zp_cmd_usage("--deltas wants 0..100");
-            break;
-        case O_ZSTD:
-            if (!zp_cmd_num(val, 1, 22, &o->zstd_level))
-                return zp_cmd_usage("--zstd-level wants 1..22");
-            break;
-        case O_DLEVEL:
-            if (!zp_cmd_num(val, 1, ZP_DELTA_LEVEL_MAX, &o->delta_level))
-                return zp_cmd_usage("--delta-level wants 1..22");
-            break;
-        case O_ROOTKEYS:
-            if (!zp_cmd_num(val, 1, 32, &o->root_keys))
-                return zp_cmd_usage("--root-keys wants 1..32");
-            break;
-        case O_ROOTTHR:
-            if (!zp_cmd_num(val, 1, 32, &o->root_threshold))
-                return zp_cmd_usage("--root-threshold wants 1..32");
-            break;
-        case O_THR:
-            if (!zp_cmd_num(val, 1, 32, &o->threshold))
-                return zp_cmd_usage("--threshold wants 1..32");
-            break;
-        case O_ROLLBACK:
-            o->rollback = true;
-            break;
-        case O_FORCE:
-            o->force = true;
-            break;
-        case O_OFFLINE:
-            o->offline = true;
-            break;
-        case O_LIST:
-            o->list = true;
-            break;
-        case O_BINS:
-            if (!zp_cmd_num(val, 0, 12, &o->avdb_bins))
-                return zp_cmd_usage("--avdb-bins wants a bit length 0..12");
-            break;
-        case O_UNTIL:
-            o->until = val;
-            break;
-        case O_FOR:
-            o->dur = val;
-            break;
-        case O_NOTE:
-            o->note = val;
-            break;
-        case O_VENDOR:
-            o->vendor = val;
-            break;
-        case O_JSON:
-            o->json = true;
-            zu_cli_json_set(true);
-            break;
-        case O_POLICY:
-            o->policy = optarg;
-            break;
-        case O_POLICY_ROOT:
-            o->policy_root = optarg;
-            break;
-        case O_POLICY_TREE:
-            o->policy_tree = true;
-            break;
-        case O_NAME:
-            o->name = optarg;
-            break;
-        case O_STAGE:
-            o->stage = true;
-            break;
-        case O_VKEY:
-            o->vkey = val;
-            break;
-        case O_CAFILE:
-            o->ca_file = val;
-            break;
-        case O_FROM: {
-            long from;
-            if (!zp_cmd_num(val, 0, 0x7fffffffL, &from))
-                return zp_cmd_usage("--from wants an entry index");
-            o->from = (uint64_t)from;
-            break;
-        }
-        case O_STATE:
-            o->state = val;
-            break;
-        case O_WITNESS:
-            if (o->n_witnesses == sizeof(o->witnesses) / sizeof(o->witnesses[0]))
-                return zp_cmd_usage("too many --witness");
-            o->witnesses[o->n_witnesses++] = val;
-            break;
-        case O_QUORUM:
-            if (!zp_cmd_num(val, 0, 32, &o->quorum))
-                return zp_cmd_usage("--quorum wants 0..32");
-            break;
-        case O_P11MOD:
-            o->pkcs11_module = val;
-            break;
-        case O_PINFILE:
-            o->pass.pin_file = val;
-            break;
-        case O_PKCS11:
-            if (!zp_p11_is_uri(optarg))
-                return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");
-            o->pkcs11_uri = optarg;
-            break;
-        case O_SAMEPASS:
-            o->same_passphrase = true;
-            break;
-        case O_ONLINEKDF:
-        case O_KDF: {
-            struct zp_kdf_cost c;
-            if (zp_kdf_cost_for(true, optarg, &c) != ZUPD_OK)
-                return zp_cmd_usage("--kdf and --online-kdf want interactive, moderate or "
-                                    "sensitive");
-            if (ch == O_KDF)
-                o->kdf = optarg;
-            else
-                o->online_kdf = optarg;
-            break;
-        }
-        case O_KEYTYPE:
-            if (strcmp(optarg, "ed25519") != 0 && strcmp(optarg, "ecdsa") != 0)
-                return zp_cmd_usage("--key-type wants ed25519 or ecdsa (P-256)");
-            o->key_type = optarg;
-            break;
-        case O_EXPIRES:
-            if (!expires_opt(&o->cfg, val))
-                return zp_cmd_usage("--expires wants ROLE=DAYS (or ROLE=HOURSh)");
-            break;
-        case ZU_CLI_HELP: /* zp_cmd_repo answers --help first */
-            zu_cli_help(stdout, current);
+        rc = set_simple(o, ch, val);
+        if (rc < 0)
             return EXIT_USAGE;
-        default:
-            return EXIT_USAGE; /* zu_cli_getopt reported it */
-        }
+        if (rc == 0 && (rc = set_special(o, ch, val)) != 0)
+            return rc;
     }
     return 0;
 }
@@ -1465,20 +1356,11 @@ cmd_verify(int argc, char **argv)
 int
 zp_cmd_repo(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } tab[] = {{"init", cmd_init},          {"key", cmd_key},          {"publish", cmd_publish},
-               {"promote", cmd_promote},    {"refresh", cmd_refresh},  {"stage", cmd_stage},
-               {"sign", cmd_sign},          {"import", cmd_import},    {"prune", cmd_prune},
-               {"verify", cmd_verify},      {"policy", zp_cmd_policy}, {"floor", zp_cmd_floor},
-               {"unstage", zp_cmd_unstage}, {"log", zp_cmd_log}};
+    const struct repo_cmd *c = find_cmd(argv[0]);
 
-    current = zp_cmd_spec(argv[0]);
-    if (current == NULL) {
-        any_cmd.name = argv[0];
-        current = &any_cmd;
-    }
+    if (c == NULL)
+        return zp_cmd_usage("unknown command");
+    current = &c->spec;
     if (zu_cli_wants_help(argc, argv)) {
         zu_cli_help(stdout, current);
         return 0;
@@ -1487,8 +1369,5 @@ zp_cmd_repo(int argc, char **argv)
         fprintf(stderr, "zupd-mirror: cannot initialise the crypto libraries\n");
         return zu_cli_exit(ZUPD_E_MISUSE);
     }
-    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-        if (strcmp(argv[0], tab[i].name) == 0)
-            return tab[i].fn(argc, argv);
-    return zp_cmd_usage("unknown command");
+    return c->run(argc, argv);
 }

@@ -3,6 +3,7 @@
  * the terminal, read with read(2) into sodium_malloc memory. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "keys/keystore.h"
 #include "keys/passphrase.h"
 
 extern char **environ;
@@ -250,4 +252,67 @@ zp_pin_read(const char *pin_file, const char *token, char *buf, size_t cap, char
     }
     snprintf(prompt, sizeof(prompt), "PIN for PKCS#11 token '%.100s': ", token);
     return zp_pass_tty_read(prompt, buf, cap);
+}
+
+int
+zp_pass_read(const char *pass_file, const char *key, bool confirm, char *buf, size_t cap, char *why,
+             size_t why_cap, bool *hint)
+{
+    char var[ZP_KEYNAME_MAX + 32], prompt[ZP_KEYNAME_MAX + 64];
+    const char *v;
+    size_t n;
+    int rc, tty;
+
+    buf[0] = '\0';
+    why[0] = '\0';
+    *hint = false;
+    if (pass_file != NULL)
+        return zp_pass_file_read(pass_file, buf, cap, why, why_cap);
+    /* systemd credentials (LoadCredential=): passphrase-<KEY>, then passphrase */
+    snprintf(var, sizeof(var), "passphrase-%s", key);
+    rc = zp_pass_cred_read(var, buf, cap, why, why_cap);
+    if (rc == ZUPD_E_NOTFOUND)
+        rc = zp_pass_cred_read("passphrase", buf, cap, why, why_cap);
+    if (rc != ZUPD_E_NOTFOUND)
+        return rc;
+    *hint = true;
+    n = (size_t)snprintf(var, sizeof(var), ENV_PREFIX "_%s", key);
+    for (size_t i = sizeof(ENV_PREFIX); i < n && i < sizeof(var); i++)
+        var[i] = isalnum((unsigned char)var[i]) ? (char)toupper((unsigned char)var[i]) : '_';
+    v = zp_pass_env(var);
+    if (v == NULL)
+        v = zp_pass_env(ENV_PREFIX);
+    if (v != NULL) {
+        if (*v == '\0' || strlen(v) >= cap) {
+            snprintf(why, why_cap, "%s or " ENV_PREFIX " is %s", var,
+                     *v == '\0' ? "empty" : "too long");
+            return ZUPD_E_PASSPHRASE;
+        }
+        memcpy(buf, v, strlen(v) + 1);
+        return ZUPD_OK;
+    }
+    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0) {
+        snprintf(why, why_cap,
+                 "none given and no terminal to ask on; set %s or " ENV_PREFIX
+                 ", or give --passphrase-file FILE",
+                 var);
+        return ZUPD_E_PASSPHRASE;
+    }
+    close(tty);
+    snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", key);
+    rc = zp_pass_tty_read(prompt, buf, cap);
+    if (rc == ZUPD_OK && confirm) {
+        char *again = sodium_malloc(cap);
+        if (again == NULL)
+            return ZUPD_E_NOMEM;
+        snprintf(prompt, sizeof(prompt), "passphrase for key '%s' (again): ", key);
+        rc = zp_pass_tty_read(prompt, again, cap);
+        if (rc == ZUPD_OK && strcmp(again, buf) != 0) {
+            snprintf(why, why_cap, "the two entries differ");
+            rc = ZUPD_E_PASSPHRASE;
+        }
+        sodium_free(again);
+    }
+    return rc;
 }

@@ -6,6 +6,7 @@
 #ifndef ZP_PASSPHRASE_H
 #define ZP_PASSPHRASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "zu/internal.h"
@@ -49,6 +50,17 @@ ZU_NODISCARD int zp_pass_cred_read(const char *name, char *buf, size_t cap, char
  * says so (else why is ""). */
 ZU_NODISCARD int zp_pin_read(const char *pin_file, const char *token, char *buf, size_t cap,
                              char *why, size_t why_cap);
+
+/* The passphrase of key into buf[0..cap) (sodium_malloc memory):
+ * pass_file (--passphrase-file) when not NULL, else the systemd credential
+ * passphrase-<KEY> or passphrase ($CREDENTIALS_DIRECTORY), else
+ * ZUPD_PASSPHRASE_<KEY> (KEY upper-cased, other than letters and digits
+ * '_'), else ZUPD_PASSPHRASE (both taken by zp_pass_env_take()), else the
+ * terminal, asked twice when confirm. On failure why says why; *hint is
+ * true when it is advice on how to give one (no source had one, or the
+ * two entries differ), false when a file or credential could not be used. */
+ZU_NODISCARD int zp_pass_read(const char *pass_file, const char *key, bool confirm, char *buf,
+                              size_t cap, char *why, size_t why_cap, bool *hint);
 
 /* Ask on /dev/tty with prompt, echo off; one line into buf[0..cap) as
  * above. ZUPD_E_PASSPHRASE when there is no terminal or the line is empty. */

@@ -22,11 +22,10 @@
 #include "repo/fsops.h"
 #include "repo/pins.h"
 #include "repo/select.h"
+#include "repo/upstream.h"
 
 #define ROOT_CAP (512u << 10)
 #define POINTER_CAP 65536 /* as the endpoint reads a channel pointer */
-#define MAX_ROLES 8192
-#define MAX_BIN_BITS 12
 
 struct pol {
     const struct zp_pins_opts *o;
@@ -38,8 +37,9 @@ struct pol {
     int mfd;
     struct zupd_transport *tr;
     struct zupd_client *c;
-    char **roles;
-    size_t n_roles;
+    struct zp_upstream_opts uo;
+    char what[PATH_MAX + 32];
+    struct zp_roles roles;
     char **paths; /* channel pointer paths the roles list */
     size_t n_paths, cap_paths;
 };
@@ -144,152 +144,15 @@ open_state(struct pol *p)
 static int
 open_client(struct pol *p)
 {
-    struct zupd_curl_opts copts = ZUPD_CURL_OPTS_DEFAULT;
-    struct zupd_client_opts co;
-    const char *mb[1] = {p->mbase};
-    char why[512] = "";
-    int rc;
-
-    copts.ca_file = p->o->ca_file;
-    rc = zupd_curl_transport_new(p->o->ctx, &copts, &p->tr);
-    if (rc != ZUPD_OK)
-        return zu_fail(p->err, p->cap, rc, "cannot set up libcurl");
-    zupd_client_opts_init(&co);
-    co.metadata_urls = mb;
-    co.n_metadata_urls = 1;
-    co.metadata_dirfd = p->mfd;
-    co.transport = p->tr;
-    co.ctx = p->o->ctx;
-    co.now = p->o->now;
-    rc = zupd_client_new(&co, &p->c, why, sizeof(why));
-    if (rc == ZUPD_OK)
-        rc = zupd_client_refresh(p->c, NULL, why, sizeof(why));
-    if (rc != ZUPD_OK)
-        return zu_fail(p->err, p->cap, rc, "policy repository '%s' refused: %s", p->o->source, why);
-    return ZUPD_OK;
-}
-
-/* ------------------------------------------------------------ roles */
-
-static bool
-have_role(const struct pol *p, const char *name)
-{
-    for (size_t i = 0; i < p->n_roles; i++)
-        if (strcmp(p->roles[i], name) == 0)
-            return true;
-    return false;
-}
-
-static int
-add_role(struct pol *p, const char *name)
-{
-    if (have_role(p, name))
-        return ZUPD_OK;
-    if (p->n_roles == MAX_ROLES)
-        return zu_fail(p->err, p->cap, ZUPD_E_TOOBIG, "policy repository: more than %d roles",
-                       MAX_ROLES);
-    p->roles[p->n_roles] = strdup(name);
-    if (p->roles[p->n_roles] == NULL)
-        return ZUPD_E_NOMEM;
-    p->n_roles++;
-    return ZUPD_OK;
-}
-
-/* Load the role a probe path under it leads to, as a client reaches it;
- * ZUPD_E_NOTFOUND (nothing listed there) is no error. */
-static int
-probe(struct pol *p, const char *path, const char *what)
-{
-    struct zupd_target t;
-    char why[512] = "";
-    int rc = zupd_client_find_target(p->c, path, &t, NULL, 0, why, sizeof(why));
-
-    if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
-        return zu_fail(p->err, p->cap, rc, "policy repository '%s' (role '%s') refused: %s",
-                       p->o->source, what, why);
-    return ZUPD_OK;
-}
-
-/* A succinct hash-bin delegation (TAP 15): probe until every bin loaded. */
-static int
-load_bins(struct pol *p, const char *role, const struct zupd_meta *m)
-{
-    const struct zupd_trusted *ts = zupd_client_trusted(p->c);
-    const char *prefix = NULL;
-    unsigned bits = 0;
-    size_t n, left, tries = 0;
-    bool *seen;
-    int rc = ZUPD_OK;
-
-    if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
-        return ZUPD_OK;
-    if (bits > MAX_BIN_BITS)
-        return zu_fail(p->err, p->cap, ZUPD_E_TOOBIG, "policy role '%s': %u-bit hash bins", role,
-                       bits);
-    n = (size_t)1 << bits;
-    left = n;
-    seen = calloc(n, sizeof(*seen));
-    if (seen == NULL)
-        return ZUPD_E_NOMEM;
-    while (rc == ZUPD_OK && left > 0 && tries < 64 * n + 1024) {
-        char path[ZUPD_ROLE_NAME_MAX + 64];
-        struct zupd_meta_child child;
-        size_t cursor = 0, i;
-
-        snprintf(path, sizeof(path), "%s/.zupd-pins/probe/%zu", role, tries++);
-        if (zupd_meta_child_next(m, path, &cursor, &child) != ZUPD_OK)
-            continue;
-        for (i = 0; i < n; i++) {
-            char name[ZUPD_ROLE_NAME_MAX];
-            if (zupd_meta_succinct_bin_name(m, (uint32_t)i, name, sizeof(name)) == ZUPD_OK &&
-                strcmp(name, child.name) == 0)
-                break;
-        }
-        if (i == n || seen[i])
-            continue;
-        rc = probe(p, path, child.name);
-        seen[i] = true;
-        left--;
-        if (rc == ZUPD_OK && zupd_trusted_get(ts, child.name) != NULL)
-            rc = add_role(p, child.name);
-    }
-    if (rc == ZUPD_OK && left > 0)
-        rc = zu_fail(p->err, p->cap, ZUPD_E_NOTFOUND, "policy role '%s': %zu hash bins not reached",
-                     role, left);
-    free(seen);
-    return rc;
-}
-
-/* Every targets role a client reaches from "targets". */
-static int
-load_roles(struct pol *p)
-{
-    const struct zupd_trusted *ts = zupd_client_trusted(p->c);
-    int rc;
-
-    p->roles = calloc(MAX_ROLES, sizeof(*p->roles));
-    if (p->roles == NULL)
-        return ZUPD_E_NOMEM;
-    rc = add_role(p, "targets");
-    for (size_t i = 0; rc == ZUPD_OK && i < p->n_roles; i++) {
-        const struct zupd_meta *m = zupd_trusted_get(ts, p->roles[i]);
-        size_t nd = zupd_meta_delegation_count(m);
-
-        for (size_t d = 0; rc == ZUPD_OK && d < nd; d++) {
-            const char *name = zupd_meta_delegation_name(m, d);
-            char path[ZUPD_ROLE_NAME_MAX + 64];
-
-            if (have_role(p, name))
-                continue;
-            snprintf(path, sizeof(path), "%s/.zupd-pins/probe/probe", name);
-            rc = probe(p, path, name);
-            if (rc == ZUPD_OK && zupd_trusted_get(ts, name) != NULL)
-                rc = add_role(p, name);
-        }
-        if (rc == ZUPD_OK)
-            rc = load_bins(p, p->roles[i], m);
-    }
-    return rc;
+    p->uo = (struct zp_upstream_opts){.mbase = p->mbase,
+                                      .mfd = p->mfd,
+                                      .ca_file = p->o->ca_file,
+                                      .now = p->o->now,
+                                      .ctx = p->o->ctx,
+                                      .what = p->what,
+                                      .tag = "pins"};
+    snprintf(p->what, sizeof(p->what), "policy repository '%s'", p->o->source);
+    return zp_upstream_open(&p->uo, &p->tr, &p->c, p->err, p->cap);
 }
 
 /* ------------------------------------------------------------ pointers */
@@ -392,9 +255,7 @@ pol_free(struct pol *p)
 {
     zupd_client_free(p->c);
     zupd_transport_free(p->tr);
-    for (size_t i = 0; i < p->n_roles; i++)
-        free(p->roles[i]);
-    free(p->roles);
+    zp_roles_free(&p->roles);
     for (size_t i = 0; i < p->n_paths; i++)
         free(p->paths[i]);
     free(p->paths);
@@ -427,10 +288,10 @@ zp_pins_load(const struct zp_pins_opts *o, struct zp_pins *out, char *err, size_
     if (rc == ZUPD_OK)
         rc = open_client(&p);
     if (rc == ZUPD_OK)
-        rc = load_roles(&p);
-    for (size_t i = 0; rc == ZUPD_OK && i < p.n_roles; i++) {
+        rc = zp_upstream_roles(p.c, &p.uo, &p.roles, err, cap);
+    for (size_t i = 0; rc == ZUPD_OK && i < p.roles.n; i++) {
         struct collect cl = {&p, ZUPD_OK};
-        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(p.c), p.roles[i]);
+        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(p.c), p.roles.v[i]);
         if (zupd_meta_target_foreach(m, collect_pointer, &cl) != 0)
             rc = cl.rc != ZUPD_OK ? cl.rc : ZUPD_E_NOMEM;
     }

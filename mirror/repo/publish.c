@@ -887,6 +887,13 @@ zp_publish_stage(struct zp_repo *r, const struct zp_publish_opts *p, size_t n,
         if (so->channel != NULL)
             rc = stage_channel(r, &p[i], so, rel, &mask, err, cap);
     }
+    /* logged now, before any key holder is asked to sign: the auditor sees
+     * the release in the log, and it goes live through a commit that has
+     * nothing left to log (a release logged but never put live is harmless) */
+    if (rc == ZUPD_OK)
+        rc = zp_flush(r->dfd);
+    if (rc == ZUPD_OK)
+        rc = zp_log_commit(r, err, cap);
     if (rc == ZUPD_OK)
         rc = zp_meta_copy(r->m[role], &nd);
     if (rc == ZUPD_OK)

@@ -25,6 +25,7 @@
 #include "repo/pins.h"
 #include "repo/repo.h"
 #include "repo/select.h"
+#include "repo/upstream.h"
 
 /* Blob references and target paths collected over every role: growth cap. */
 #define VERIFY_LIST_MAX ((size_t)1 << 24)
@@ -282,68 +283,6 @@ rm_tmpdir(const char *dir)
     (void)rmdir(dir);
 }
 
-/* A role with a succinct hash-bin delegation: the client loads a bin when a
- * path falls in it, so ask for paths until every bin was loaded, then
- * collect their targets. */
-static int
-load_bins(struct zupd_client *c, const struct zupd_trusted *ts, const char *role,
-          const struct zupd_meta *dm, struct paths *paths, struct zp_verify_res *res, char *err,
-          size_t cap)
-{
-    const char *prefix = NULL;
-    unsigned bits = 0;
-    size_t n, left, tries = 0;
-    bool *seen;
-    int rc = ZUPD_OK;
-
-    if (zupd_meta_succinct(dm, &bits, &prefix) != ZUPD_OK)
-        return ZUPD_OK;
-    if (bits > 12)
-        return zu_fail(err, cap, ZUPD_E_TOOBIG, "metadata/ (role '%s'): %u-bit bins", role, bits);
-    n = (size_t)1 << bits;
-    left = n;
-    seen = calloc(n, sizeof(*seen));
-    if (seen == NULL)
-        return ZUPD_E_NOMEM;
-    while (left > 0 && tries < 64 * n + 1024) {
-        char probe[ZUPD_ROLE_NAME_MAX + 64], why[512] = "";
-        struct zupd_meta_child child;
-        struct zupd_target t;
-        size_t cursor = 0, i;
-
-        snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/%zu", role, tries++);
-        if (zupd_meta_child_next(dm, probe, &cursor, &child) != ZUPD_OK)
-            continue;
-        for (i = 0; i < n; i++) {
-            char name[ZUPD_ROLE_NAME_MAX];
-            if (zupd_meta_succinct_bin_name(dm, (uint32_t)i, name, sizeof(name)) == ZUPD_OK &&
-                strcmp(name, child.name) == 0)
-                break;
-        }
-        if (i == n || seen[i])
-            continue;
-        rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
-        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-            zu_fail(err, cap, rc, "metadata/ (bin '%s'): %s", child.name, why);
-            break;
-        }
-        rc = ZUPD_OK;
-        seen[i] = true;
-        left--;
-        res->roles++;
-        if (zupd_trusted_get(ts, child.name) != NULL &&
-            zupd_meta_target_foreach(zupd_trusted_get(ts, child.name), collect_path, paths) != 0) {
-            rc = ZUPD_E_NOMEM;
-            break;
-        }
-    }
-    if (rc == ZUPD_OK && left > 0)
-        rc = zu_fail(err, cap, ZUPD_E_NOTFOUND, "metadata/ (role '%s'): %zu bins not reached", role,
-                     left);
-    free(seen);
-    return rc;
-}
-
 static int
 check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path, struct refs *refs,
              unsigned flags, struct zp_verify_res *res, char *err, size_t cap)
@@ -409,44 +348,23 @@ check_target(struct zupd_client *c, int dfd, const char *tbase, const char *path
     return rc;
 }
 
-/* Every targets role a client reaches from the trusted set (targets, its
- * delegations, their hash bins), loaded as a client loads them, and the
- * target paths they list added to paths; res->roles counts them. */
+/* The targets of every role a client reaches (repo/upstream.c's walk), and
+ * how many roles there are with root, snapshot and timestamp. */
 static int
 collect_roles(struct zupd_client *c, struct paths *paths, struct zp_verify_res *res, char *err,
               size_t cap)
 {
+    const struct zp_upstream_opts uo = {.what = "metadata/", .tag = "verify"};
     const struct zupd_trusted *ts = zupd_client_trusted(c);
-    const struct zupd_meta *tg = zupd_trusted_get(ts, "targets");
-    size_t nd = zupd_meta_delegation_count(tg);
-    char why[512] = "";
-    int rc;
+    struct zp_roles roles = {0};
+    int rc = zp_upstream_roles(c, &uo, &roles, err, cap);
 
-    res->roles = 4;
-    if (zupd_meta_target_foreach(tg, collect_path, paths) != 0)
-        return ZUPD_E_NOMEM;
-    for (size_t i = 0; i < nd; i++) {
-        const char *name = zupd_meta_delegation_name(tg, i);
-        char probe[ZUPD_ROLE_NAME_MAX + 64];
-        struct zupd_target t;
-        const struct zupd_meta *dm;
-
-        /* load the role the way a client reaches it */
-        snprintf(probe, sizeof(probe), "%s/.zupd-verify/probe/probe", name);
-        rc = zupd_client_find_target(c, probe, &t, NULL, 0, why, sizeof(why));
-        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
-            return zu_fail(err, cap, rc, "metadata/ (role '%s'): %s", name, why);
-        dm = zupd_trusted_get(ts, name);
-        if (dm == NULL)
-            continue;
-        res->roles++;
-        if (zupd_meta_target_foreach(dm, collect_path, paths) != 0)
-            return ZUPD_E_NOMEM;
-        rc = load_bins(c, ts, name, dm, paths, res, err, cap);
-        if (rc != ZUPD_OK)
-            return rc;
-    }
-    return ZUPD_OK;
+    for (size_t i = 0; rc == ZUPD_OK && i < roles.n; i++)
+        if (zupd_meta_target_foreach(zupd_trusted_get(ts, roles.v[i]), collect_path, paths) != 0)
+            rc = ZUPD_E_NOMEM;
+    res->roles = 3 + roles.n;
+    zp_roles_free(&roles);
+    return rc;
 }
 
 /* Each distinct blob the targets name, hashed once. */
@@ -507,6 +425,74 @@ check_pin(struct zupd_client *c, int dfd, const char *tbase, const struct zp_pin
     free(refs.v);
 }
 
+/* A client reading the tree at dfd as an endpoint would, trusting
+ * root_path (else the tree's 1.root.json), its state in a temporary
+ * directory. */
+struct vclient {
+    char tmp[PATH_MAX];
+    bool have_tmp;
+    int mfd;
+    struct zupd_transport *tr;
+    struct zupd_client *c;
+};
+
+static int
+open_client(struct vclient *v, int dfd, const char *root_path, const char *mbase, int64_t now,
+            char *err, size_t cap)
+{
+    const char *rname = root_path != NULL ? root_path : "metadata/1.root.json";
+    struct zupd_transport_ops ops;
+    struct zupd_client_opts o;
+    const char *mb[1] = {mbase};
+    char why[512] = "";
+    uint8_t *root = NULL;
+    size_t rlen = 0;
+    int rc = zp_get(root_path != NULL ? AT_FDCWD : dfd, rname, 512u << 10, &root, &rlen);
+
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "%s: %s", rname, zupd_strerror(rc));
+    rc = make_tmpdir(v->tmp, sizeof(v->tmp));
+    if (rc != ZUPD_OK) {
+        free(root);
+        return zu_fail(err, cap, rc, "cannot make a temporary directory");
+    }
+    v->have_tmp = true;
+    v->mfd = open(v->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rc = v->mfd < 0 ? ZUPD_E_IO : zupd_client_init_dir(v->mfd, root, rlen, why, sizeof(why));
+    free(root);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "%s: %s", rname, why);
+    zupd_transport_ops_init(&ops);
+    ops.get = file_get;
+    ops.free = file_free;
+    rc = zupd_transport_new(&ops, NULL, &v->tr);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
+    zupd_client_opts_init(&o);
+    o.metadata_urls = mb;
+    o.n_metadata_urls = 1;
+    o.metadata_dirfd = v->mfd;
+    o.transport = v->tr;
+    o.now = now;
+    rc = zupd_client_new(&o, &v->c, why, sizeof(why));
+    if (rc == ZUPD_OK)
+        rc = zupd_client_refresh(v->c, NULL, why, sizeof(why));
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "metadata/: %s", why);
+    return ZUPD_OK;
+}
+
+static void
+close_client(struct vclient *v)
+{
+    zupd_client_free(v->c);
+    zupd_transport_free(v->tr);
+    if (v->mfd >= 0)
+        close(v->mfd);
+    if (v->have_tmp)
+        rm_tmpdir(v->tmp);
+}
+
 int
 zp_verify(const char *dir, const char *root_path, int64_t now, unsigned flags,
           struct zp_verify_res *res, char *err, size_t cap)
@@ -520,20 +506,13 @@ zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigne
                     size_t cap)
 {
     struct zp_pins pv = {0};
-    struct zupd_transport_ops ops;
-    struct zupd_transport *tr = NULL;
-    char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32], tmp[PATH_MAX], why[512] = "";
-    const char *mb[1] = {mbase};
-    struct zupd_client_opts o;
-    struct zupd_client *c = NULL;
+    struct vclient vc = {.mfd = -1};
+    char real[PATH_MAX], mbase[PATH_MAX + 32], tbase[PATH_MAX + 32];
     struct paths paths = {0};
     struct refs refs = {0};
     struct zp_sel_set sel = {0};
     bool have_sel = false;
-    uint8_t *root = NULL;
-    size_t rlen = 0;
-    int dfd = -1, mfd = -1, rc;
-    bool have_tmp = false;
+    int dfd = -1, rc;
 
     memset(res, 0, sizeof(*res));
     if (realpath(dir, real) == NULL)
@@ -543,51 +522,10 @@ zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigne
     dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return zu_fail(err, cap, ZUPD_E_IO, "%s: %s", dir, strerror(errno));
-    if (root_path != NULL) {
-        rc = zp_get(AT_FDCWD, root_path, 512u << 10, &root, &rlen);
-        if (rc != ZUPD_OK)
-            zu_fail(err, cap, rc, "%s: %s", root_path, zupd_strerror(rc));
-    } else {
-        rc = zp_get(dfd, "metadata/1.root.json", 512u << 10, &root, &rlen);
-        if (rc != ZUPD_OK)
-            zu_fail(err, cap, rc, "metadata/1.root.json: %s", zupd_strerror(rc));
-    }
+    rc = open_client(&vc, dfd, root_path, mbase, now, err, cap);
     if (rc != ZUPD_OK)
         goto out;
-    rc = make_tmpdir(tmp, sizeof(tmp));
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot make a temporary directory");
-        goto out;
-    }
-    have_tmp = true;
-    mfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rc = mfd < 0 ? ZUPD_E_IO : zupd_client_init_dir(mfd, root, rlen, why, sizeof(why));
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "%s: %s", root_path ? root_path : "metadata/1.root.json", why);
-        goto out;
-    }
-    zupd_transport_ops_init(&ops);
-    ops.get = file_get;
-    ops.free = file_free;
-    rc = zupd_transport_new(&ops, NULL, &tr);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
-        goto out;
-    }
-    zupd_client_opts_init(&o);
-    o.metadata_urls = mb;
-    o.n_metadata_urls = 1;
-    o.metadata_dirfd = mfd;
-    o.transport = tr;
-    o.now = now;
-    rc = zupd_client_new(&o, &c, why, sizeof(why));
-    if (rc == ZUPD_OK)
-        rc = zupd_client_refresh(c, NULL, why, sizeof(why));
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "metadata/: %s", why);
-        goto out;
-    }
-    rc = collect_roles(c, &paths, res, err, cap);
+    rc = collect_roles(vc.c, &paths, res, err, cap);
     if (rc != ZUPD_OK)
         goto out;
     /* a filtered mirror (zupd-mirror sync --component/--channel/--keep)
@@ -608,7 +546,7 @@ zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigne
                                   .now = now};
         rc = zp_pins_load(&po, &pv, err, cap);
         for (size_t i = 0; rc == ZUPD_OK && i < pv.n; i++)
-            check_pin(c, dfd, tbase, &pv.v[i], have_sel ? &sel : NULL, pins, res);
+            check_pin(vc.c, dfd, tbase, &pv.v[i], have_sel ? &sel : NULL, pins, res);
         if (rc != ZUPD_OK)
             goto out;
     }
@@ -617,7 +555,7 @@ zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigne
             res->not_mirrored++;
             continue;
         }
-        rc = check_target(c, dfd, tbase, paths.v[i], &refs, flags, res, err, cap);
+        rc = check_target(vc.c, dfd, tbase, paths.v[i], &refs, flags, res, err, cap);
     }
     if (rc != ZUPD_OK)
         goto out;
@@ -630,15 +568,9 @@ zp_verify_with_pins(const char *dir, const char *root_path, int64_t now, unsigne
 out:
     zp_pins_release(&pv);
     zp_sel_set_release(&sel);
-    zupd_client_free(c);
-    zupd_transport_free(tr);
-    if (mfd >= 0)
-        close(mfd);
-    if (have_tmp)
-        rm_tmpdir(tmp);
+    close_client(&vc);
     if (dfd >= 0)
         close(dfd);
-    free(root);
     for (size_t i = 0; i < paths.n; i++)
         free(paths.v[i]);
     free(paths.v);

@@ -35,8 +35,6 @@
 #define SYNC_LIST_MAX ((size_t)1 << 24)
 
 #define ROOT_CAP (512u << 10)
-#define MAX_ROLES 8192
-#define MAX_BIN_BITS 12
 
 /* ------------------------------------------------------------ lists */
 
@@ -107,134 +105,6 @@ target_rel(const char *path, const struct zupd_target *t, char **out)
     else
         snprintf(rel, cap, "targets/%.*s/%s.%s", (int)(slash - path), path, hex, slash + 1);
     *out = rel;
-    return ZUPD_OK;
-}
-
-/* ------------------------------------------------------------ roles */
-
-static bool
-have_role(const struct sync *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_roles; i++)
-        if (strcmp(s->roles[i], name) == 0)
-            return true;
-    return false;
-}
-
-static int
-add_role(struct sync *s, const char *name)
-{
-    if (s->n_roles == MAX_ROLES)
-        return zu_fail(s->err, s->cap, ZUPD_E_TOOBIG, "more than %d delegated roles", MAX_ROLES);
-    s->roles[s->n_roles] = strdup(name);
-    if (s->roles[s->n_roles] == NULL)
-        return ZUPD_E_NOMEM;
-    s->n_roles++;
-    return ZUPD_OK;
-}
-
-/* A role with a succinct hash-bin delegation (TAP 15): a client loads the
- * bin a path hashes to, so look up probe paths until every bin was loaded,
- * and mirror each bin like any delegated role. */
-static int
-load_bins(struct sync *s, const char *role, const struct zupd_meta *m)
-{
-    const struct zupd_trusted *ts = zupd_client_trusted(s->c);
-    const char *prefix = NULL;
-    unsigned bits = 0;
-    size_t n, left, tries = 0;
-    bool *seen = NULL;
-    int rc = ZUPD_OK;
-
-    if (zupd_meta_succinct(m, &bits, &prefix) != ZUPD_OK)
-        return ZUPD_OK;
-    if (bits > MAX_BIN_BITS)
-        return zu_fail(s->err, s->cap, ZUPD_E_TOOBIG, "role '%s': %u-bit hash bins (at most %d)",
-                       role, bits, MAX_BIN_BITS);
-    n = (size_t)1 << bits;
-    left = n;
-    seen = calloc(n, sizeof(*seen));
-    if (seen == NULL)
-        return ZUPD_E_NOMEM;
-    while (rc == ZUPD_OK && left > 0 && tries < 64 * n + 1024) {
-        char probe[ZUPD_ROLE_NAME_MAX + 64], name[ZUPD_ROLE_NAME_MAX], why[512] = "";
-        struct zupd_meta_child child;
-        struct zupd_target t;
-        size_t cursor = 0, plen = strlen(prefix);
-        unsigned long idx;
-        char *end = NULL;
-
-        snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/%zu", role, tries++);
-        if (zupd_meta_child_next(m, probe, &cursor, &child) != ZUPD_OK)
-            continue;
-        if (strncmp(child.name, prefix, plen) != 0 || child.name[plen] != '-')
-            continue;
-        idx = strtoul(child.name + plen + 1, &end, 16);
-        if (end == child.name + plen + 1 || *end != '\0' || idx >= n || seen[idx] ||
-            zupd_meta_succinct_bin_name(m, (uint32_t)idx, name, sizeof(name)) != ZUPD_OK ||
-            strcmp(name, child.name) != 0)
-            continue;
-        rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
-        if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND) {
-            zu_fail(s->err, s->cap, rc, "upstream metadata (bin '%s') refused: %s", name, why);
-            break;
-        }
-        rc = ZUPD_OK;
-        seen[idx] = true;
-        left--;
-        if (zupd_trusted_get(ts, name) != NULL && !have_role(s, name))
-            rc = add_role(s, name);
-    }
-    if (rc == ZUPD_OK && left > 0)
-        rc = zu_fail(s->err, s->cap, ZUPD_E_NOTFOUND, "role '%s': %zu of %zu hash bins not reached",
-                     role, left, n);
-    free(seen);
-    return rc;
-}
-
-/* Every targets role reachable from "targets", loaded the way a client
- * reaches it (through lib's delegation search), hash bins included. */
-int
-zp_sync_load_roles(struct sync *s)
-{
-    const struct zupd_trusted *ts = zupd_client_trusted(s->c);
-    char why[512] = "";
-
-    s->roles = calloc(MAX_ROLES, sizeof(*s->roles));
-    if (s->roles == NULL)
-        return ZUPD_E_NOMEM;
-    s->roles[s->n_roles] = strdup("targets");
-    if (s->roles[s->n_roles] == NULL)
-        return ZUPD_E_NOMEM;
-    s->n_roles++;
-    for (size_t i = 0; i < s->n_roles; i++) {
-        const struct zupd_meta *m = zupd_trusted_get(ts, s->roles[i]);
-        size_t nd = zupd_meta_delegation_count(m);
-        int rc;
-
-        for (size_t d = 0; d < nd; d++) {
-            const char *name = zupd_meta_delegation_name(m, d);
-            char probe[ZUPD_ROLE_NAME_MAX + 64];
-            struct zupd_target t;
-
-            if (have_role(s, name))
-                continue;
-            snprintf(probe, sizeof(probe), "%s/.zupd-sync/probe/probe", name);
-            rc = zupd_client_find_target(s->c, probe, &t, NULL, 0, why, sizeof(why));
-            if (rc != ZUPD_OK && rc != ZUPD_E_NOTFOUND)
-                return zu_fail(s->err, s->cap, rc, "upstream metadata (role '%s') refused: %s",
-                               name, why);
-            if (zupd_trusted_get(ts, name) == NULL)
-                continue; /* not reachable by a client either */
-            rc = add_role(s, name);
-            if (rc != ZUPD_OK)
-                return rc;
-        }
-        rc = load_bins(s, s->roles[i], m);
-        if (rc != ZUPD_OK)
-            return rc;
-    }
-    s->res->roles = s->n_roles;
     return ZUPD_OK;
 }
 
@@ -668,9 +538,7 @@ zp_sync_free(struct sync *s)
     zp_sync_log_free(s);
     zupd_client_free(s->c);
     zupd_transport_free(s->tr);
-    for (size_t i = 0; i < s->n_roles; i++)
-        free(s->roles[i]);
-    free(s->roles);
+    zp_roles_free(&s->roles);
     for (size_t i = 0; i < s->n_t; i++) {
         free(s->t[i].path);
         free(s->t[i].rel);
@@ -702,9 +570,6 @@ zp_sync_free(struct sync *s)
 int
 zp_sync_open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len)
 {
-    struct zupd_curl_opts copts = ZUPD_CURL_OPTS_DEFAULT;
-    struct zupd_client_opts co;
-    const char *mb[1];
     char why[512] = "";
     int rc;
 
@@ -717,23 +582,16 @@ zp_sync_open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len)
         if (rc != ZUPD_OK)
             return zu_fail(s->err, s->cap, rc, "pinned root %s: %s", s->o->root_path, why);
     }
-    copts.ca_file = s->o->ca_file;
-    rc = zupd_curl_transport_new(s->o->ctx, &copts, &s->tr);
+    s->uo = (struct zp_upstream_opts){.mbase = s->mbase,
+                                      .mfd = s->mfd,
+                                      .ca_file = s->o->ca_file,
+                                      .now = s->o->now,
+                                      .ctx = s->o->ctx,
+                                      .what = "upstream metadata",
+                                      .tag = "sync"};
+    rc = zp_upstream_open(&s->uo, &s->tr, &s->c, s->err, s->cap);
     if (rc != ZUPD_OK)
-        return zu_fail(s->err, s->cap, rc, "cannot set up libcurl");
-    mb[0] = s->mbase;
-    zupd_client_opts_init(&co);
-    co.metadata_urls = mb;
-    co.n_metadata_urls = 1;
-    co.metadata_dirfd = s->mfd;
-    co.transport = s->tr;
-    co.ctx = s->o->ctx;
-    co.now = s->o->now;
-    rc = zupd_client_new(&co, &s->c, why, sizeof(why));
-    if (rc == ZUPD_OK)
-        rc = zupd_client_refresh(s->c, NULL, why, sizeof(why));
-    if (rc != ZUPD_OK)
-        return zu_fail(s->err, s->cap, rc, "upstream metadata refused: %s", why);
+        return rc;
     if (!zupd_meta_consistent_snapshot(zupd_trusted_get(zupd_client_trusted(s->c), "root")))
         return zu_fail(s->err, s->cap, ZUPD_E_FORMAT,
                        "the upstream does not use consistent snapshots");
@@ -747,9 +605,9 @@ collect_targets(struct sync *s)
 {
     size_t w = 0;
 
-    for (size_t i = 0; i < s->n_roles; i++) {
+    for (size_t i = 0; i < s->roles.n; i++) {
         struct collect cl = {s, ZUPD_OK};
-        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(s->c), s->roles[i]);
+        const struct zupd_meta *m = zupd_trusted_get(zupd_client_trusted(s->c), s->roles.v[i]);
         if (zupd_meta_target_foreach(m, collect_target, &cl) != 0)
             return cl.rc != ZUPD_OK ? cl.rc : ZUPD_E_NOMEM;
     }
@@ -826,7 +684,9 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         goto out;
     rc = zp_sync_check_timestamp(&s);
     if (rc == ZUPD_OK)
-        rc = zp_sync_load_roles(&s);
+        rc = zp_upstream_roles(s.c, &s.uo, &s.roles, s.err, s.cap);
+    if (rc == ZUPD_OK)
+        s.res->roles = s.roles.n;
     if (rc != ZUPD_OK)
         goto out;
     rc = collect_targets(&s);

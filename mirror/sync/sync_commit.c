@@ -209,10 +209,10 @@ zp_sync_commit(struct sync *s)
         snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)k);
         rc = put_meta(s, rel, s->roots[k - 1], s->root_len[k - 1], true);
     }
-    for (size_t i = s->n_roles; rc == ZUPD_OK && i-- > 0;) {
-        rc = role_bytes(s, s->roles[i], &buf, &len, &v);
+    for (size_t i = s->roles.n; rc == ZUPD_OK && i-- > 0;) {
+        rc = role_bytes(s, s->roles.v[i], &buf, &len, &v);
         if (rc == ZUPD_OK)
-            rc = zupd_url_quote(q, sizeof(q), s->roles[i]);
+            rc = zupd_url_quote(q, sizeof(q), s->roles.v[i]);
         if (rc == ZUPD_OK) {
             snprintf(rel, sizeof(rel), "metadata/%llu.%s.json", (unsigned long long)v, q);
             rc = put_meta(s, rel, buf, len, true);

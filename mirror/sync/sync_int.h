@@ -17,6 +17,7 @@
 #include "repo/layout.h"
 #include "sync/sync.h"
 #include "repo/select.h"
+#include "repo/upstream.h"
 
 #define SYNC_META_DIR ZP_STATE_DIR "/sync-metadata"
 #define SYNC_STAGE_DIR ZP_STATE_DIR "/sync-staging"
@@ -46,8 +47,8 @@ struct sync {
     char *tbase; /* base + "targets/" */
     struct zupd_transport *tr;
     struct zupd_client *c;
-    char **roles;
-    size_t n_roles;
+    struct zp_upstream_opts uo;
+    struct zp_roles roles; /* every targets role, in the order a client reaches them */
     struct tgt *t;
     size_t n_t, cap_t;
     struct blob *b;
@@ -76,11 +77,11 @@ struct logfile {
 
 /* zp_sync's steps, shared with `log verify URL` (sync_log.c): the
  * upstream's metadata refreshed by lib's client from the pinned root
- * (s->mfd: the trusted metadata directory; s->base, mbase, tbase set),
- * every targets role reached, the chain of roots fetched and verified;
+ * (s->mfd: the trusted metadata directory; s->base, mbase, tbase set;
+ * then zp_upstream_roles() for every targets role), the chain of roots
+ * fetched and verified;
  * zp_sync_free releases what they hold. */
 ZU_NODISCARD int zp_sync_open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len);
-ZU_NODISCARD int zp_sync_load_roles(struct sync *s);
 ZU_NODISCARD int zp_sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len);
 void zp_sync_free(struct sync *s);
 

@@ -35,8 +35,8 @@ view_targets(void *opaque, zupd_meta_target_fn fn, void *arg)
     struct sync *s = opaque;
     const struct zupd_trusted *ts = zupd_client_trusted(s->c);
 
-    for (size_t i = 0; i < s->n_roles; i++) {
-        const struct zupd_meta *m = zupd_trusted_get(ts, s->roles[i]);
+    for (size_t i = 0; i < s->roles.n; i++) {
+        const struct zupd_meta *m = zupd_trusted_get(ts, s->roles.v[i]);
         int rc = m != NULL ? zupd_meta_target_foreach(m, fn, arg) : ZUPD_OK;
         if (rc != ZUPD_OK)
             return rc;
@@ -458,7 +458,7 @@ zp_log_verify_url(const struct zp_sync_opts *o, const char *vkey, struct zp_log_
     }
     rc = zp_sync_open_upstream(&s, pinned, pinned_len);
     if (rc == ZUPD_OK)
-        rc = zp_sync_load_roles(&s);
+        rc = zp_upstream_roles(s.c, &s.uo, &s.roles, err, cap);
     if (rc == ZUPD_OK)
         rc = zp_sync_roots(&s, pinned, pinned_len);
     if (rc == ZUPD_OK)

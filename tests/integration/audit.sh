@@ -117,6 +117,19 @@ grep -q "FAIL file 'bin/app' differs from the rebuild" "$work/out" && ok "names 
 grep -q "nothing signed" "$work/err" && ok "nothing signed" || bad "$(cat "$work/err")"
 ls "$work/aout"/*.sig.json >/dev/null 2>&1 && bad "a signature was written" || ok "no signature file"
 
+# --json: one envelope, the failed check among the report's lines
+expect_rc 29 "a rebuild one byte off, --json" A "$URL" --rebuild "$work/rb-byte" --json
+python3 "$top_srcdir/tests/integration/json_schema.py" "$top_srcdir/docs/json-envelope.schema.json" \
+    "$work/out" >/dev/null && ok "--json: a valid envelope" || bad "--json envelope: $(cat "$work/out")"
+python3 - "$work/out" <<'PY' && ok "--json: failed, exit 29, the check named" || bad "--json: $(cat "$work/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is False and d["error"]["code"] == 29 and d["failed"] >= 1, d
+assert any(l.startswith("FAIL file 'bin/app' differs") for l in d["report"]), d["report"]
+assert "signature" not in d, d
+PY
+ls "$work/aout"/*.sig.json >/dev/null 2>&1 && bad "--json: a signature was written" || ok "--json: no signature file"
+
 cp -a "$work/rb" "$work/rb-less"
 rm "$work/rb-less/share/data/f005.txt"
 expect_rc 29 "a manifest with a file the rebuild lacks" A "$URL" --rebuild "$work/rb-less"
@@ -171,6 +184,15 @@ grep -q "FAIL target 'products/other/channels/stable.json' changed outside the r
 expect_rc 0 "audit over HTTP against the matching rebuild" \
     A "$URL" --rebuild "$work/rb" --allow-builders "$work/builders" --allow-revisions "$work/revisions"
 grep -q "audit passed" "$work/out" && ok "signed" || bad "$(cat "$work/out")"
+expect_rc 0 "the same audit, --json" \
+    A "$URL" --rebuild "$work/rb" --allow-builders "$work/builders" --allow-revisions "$work/revisions" --json
+python3 - "$work/out" <<'PY' && ok "--json: passed, the files written named" || bad "--json: $(cat "$work/out")"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["failed"] == 0 and d["checks"] == len(d["report"]), d
+assert all(l.startswith("ok ") for l in d["report"]), d["report"]
+assert all(os.path.exists(d[k]) for k in ("signature", "record", "signed")), d
+PY
 SIG=$(ls "$work/aout"/*.products.sig.json)
 REC=$(ls "$work/aout"/*.products.audit.json)
 python3 - "$REC" "$work/akeys/auditor.key" <<'PY' && ok "the audit record names key, revision, manifest, checks" || bad "audit record"
@@ -205,6 +227,9 @@ grep -q "has 2 of 2 signatures and is live" "$work/out" && ok "2.0 is live" || b
 [ -d "$work/repo/staged/products" ] && [ -n "$(ls "$work/repo/staged/products")" ] &&
     bad "the staged change is left" || ok "the staged change is gone"
 expect_rc 0 "the repository verifies" "$MIRROR" verify "$work/repo"
+# the staged release and its channel were logged when staged (before the
+# auditor saw them), so the live targets are all in the transparency log
+expect_rc 0 "the log has every live target" "$MIRROR" log verify "$work/repo"
 expect_rc 0 "the endpoint installs 2.0" $Z update
 tree_is "$work/v2" && ok "2.0 installed after both signatures" || bad "not 2.0"
 expect_rc 0 "zupd status" $Z status

@@ -14,6 +14,7 @@ UNIT_TESTS += tests/unit/t_hash
 UNIT_TESTS += tests/unit/t_json
 UNIT_TESTS += tests/unit/t_key
 UNIT_TESTS += tests/unit/t_signer
+UNIT_TESTS += tests/unit/t_passphrase
 UNIT_TESTS += tests/unit/t_conf
 UNIT_TESTS += tests/unit/t_manifest
 UNIT_TESTS += tests/unit/t_fetch_mem
@@ -50,6 +51,9 @@ tests_unit_t_key_LDADD = $(UNIT_LIBS)
 tests_unit_t_signer_SOURCES = tests/unit/t_signer.c
 tests_unit_t_signer_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_signer_LDADD = $(PUB_UNIT_LIBS)
+tests_unit_t_passphrase_SOURCES = tests/unit/t_passphrase.c
+tests_unit_t_passphrase_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_passphrase_LDADD = $(PUB_UNIT_LIBS)
 tests_unit_t_conf_SOURCES = tests/unit/t_conf.c updater/conf.c
 tests_unit_t_conf_CFLAGS = $(UNIT_CFLAGS) $(LIBCONFIG_CFLAGS) -I$(top_srcdir)/updater -DZU_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_t_conf_LDADD = lib/libzupd_core.la $(CMOCKA_LIBS) $(LIBCONFIG_LIBS)
