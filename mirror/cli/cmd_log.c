@@ -207,8 +207,9 @@ log_monitor(const struct common *o, const char *where)
     }
     /* reported, then remembered: a crash in between reports them again */
     if (o->json) {
-        json_t *doc = json_pack("{s:o,s:b,s:I,s:O}", "checkpoint", zp_log_cp_json(&cp), "first_run",
-                                first, "previous_size", (json_int_t)prev, "entries", entries);
+        json_t *doc = json_pack("{s:o,s:b,s:I,s:O,s:I}", "checkpoint", zp_log_cp_json(&cp),
+                                "first_run", first, "previous_size", (json_int_t)prev, "entries",
+                                entries, "requests", (json_int_t)zp_logsrc_requests(src));
         zu_cli_json_print(doc);
     } else {
         print_cp(&cp);

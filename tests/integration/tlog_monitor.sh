@@ -88,10 +88,13 @@ pub "$R" "$K" 2.0
 expect_rc 0 "promote 2.0" "$M" promote app 2.0 --channel stable -C "$R" --keys "$K"
 expect_rc 0 "monitor: after a publish" "$M" log monitor "$U" --state "$S" --vkey "$VK" --json
 schema "log monitor"
+echo "  monitor of 2 new entries at size 5: $(jq_ 'j["requests"]') requests"
 eq "monitor: exactly the new entries" "$(jq_ '[(e["index"], e["type"], e.get("version")) for e in j["entries"]], j["previous_size"], j["first_run"]')" \
     "([(3, 'release', '2.0'), (4, 'channel', '2.0')], 3, False)"
 expect_rc 0 "monitor: nothing new" "$M" log monitor "$U" --state "$S" --vkey "$VK"
 check "monitor: nothing new" "$(cat "$work/out")" "^0 new entries since size 5$"
+expect_rc 0 "monitor --json: nothing new" "$M" log monitor "$U" --state "$S" --vkey "$VK" --json
+eq "monitor: an idle check is one request (the checkpoint)" "$(jq_ 'len(j["entries"]), j["requests"]')" "(0, 1)"
 cp "$S" "$work/state5"
 
 # ---- sync again: only the new tiles
