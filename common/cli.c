@@ -95,6 +95,14 @@ zu_cli_json(void)
 }
 
 void
+zu_cli_json_scan(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            out.on = true;
+}
+
+void
 zu_cli_error(int exit_code, const char *fmt, ...)
 {
     va_list ap;

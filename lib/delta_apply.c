@@ -96,10 +96,10 @@ zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info 
     }
     /* byte 7: flags of the bsdiff method: version 2 defines
      * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN, version 4 also
-     * ZU_FLAG_EXTRA_CTX; version 1 none */
+     * ZU_FLAG_EXTRA_CTX, version 5 also ZU_FLAG_EXE; version 1 none */
     if (patch[5] == ZUPD_DELTA_BSDIFF && patch[4] >= 2)
         allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0) |
-                  (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0);
+                  (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0) | (patch[4] >= 5 ? ZU_FLAG_EXE : 0);
     if ((patch[7] & ~allowed) != 0)
         return ZUPD_E_FORMAT;
     rc = zu_get_varint(patch, patch_len, &at, &info->old_size);
@@ -486,6 +486,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
 {
     struct zupd_delta_info hdr;
     struct outq q;
+    uint8_t *xold = NULL; /* the executable stage's old file */
     bool hashes;
     int rc;
 
@@ -518,10 +519,11 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
             rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
     } else
         rc = zu_apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
-                             hdr.new_size, &q);
+                             hdr.new_size, &q, &xold);
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
     rc = out_end(&q, rc);
+    free(xold); /* the output pieces are out */
     if (rc == ZUPD_OK && q.h != NULL) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;

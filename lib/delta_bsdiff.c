@@ -9,6 +9,7 @@
 #include <zupd/delta.h>
 
 #include "delta_apply_int.h"
+#include "zu/delta_exe.h"
 #include "zu/delta_format.h"
 #include "zu/internal.h"
 
@@ -302,12 +303,57 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
     return rc;
 }
 
+/* The executable stage (ZU_FLAG_EXE): old transformed into a new buffer
+ * *out with the map of the add regions of the control stream src[0..len)
+ * (a first pass, with bsd_run's checks) and the new file's segments nw. */
+static int
+exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
+          const struct zu_elf *nw, uint8_t **out)
+{
+    struct bsd_job k;
+    struct zu_exe_map m = {0};
+    struct zu_elf eo;
+    uint64_t newpos = 0;
+    int64_t oldpos = 0;
+    int rc = zu_elf_parse(j->old, j->old_len, &eo);
+
+    memset(&k, 0, sizeof(k));
+    k.old = j->old;
+    k.old_len = j->old_len;
+    k.new_size = j->new_size;
+    k.native = 1;
+    if (rc == ZUPD_OK)
+        rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
+    while (rc == ZUPD_OK && newpos < k.new_size) {
+        uint64_t add, copy;
+        int64_t seek;
+        rc = next_entry(&k, newpos, oldpos, &add, &copy, &seek);
+        if (rc == ZUPD_OK && add > 0)
+            rc = zu_exe_map_add(&m, (uint64_t)oldpos, newpos, add);
+        newpos += add + copy;
+        oldpos += (int64_t)add + seek;
+    }
+    zu_rd_release(&k.ctrl);
+    if (rc == ZUPD_OK) {
+        *out = malloc(j->old_len > 0 ? j->old_len : 1);
+        if (*out == NULL)
+            rc = ZUPD_E_NOMEM;
+    }
+    if (rc == ZUPD_OK) {
+        zu_exe_map_done(&m);
+        zu_exe_transform(*out, j->old, j->old_len, &eo, nw, &m, nw->kinds);
+    }
+    zu_exe_map_free(&m);
+    return rc;
+}
+
 int
 zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-                int native, uint64_t new_size, struct outq *q)
+                int native, uint64_t new_size, struct outq *q, uint8_t **xold)
 {
     struct bsd_job j;
     struct zu_ctx ctx = {0};
+    struct zu_elf nw; /* the executable stage: the new file's segments */
     const uint8_t *p;
     size_t left, cl, dl, el;
     uint64_t w = 0; /* radius of the extra context; 0: none */
@@ -334,6 +380,8 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
             if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || ((patch[6] >> 4) & 3) != 0))
                 rc = ZUPD_E_FORMAT;
         }
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0)
+            rc = zu_exe_params_get(patch, patch_len, &at, &nw);
         if (rc != ZUPD_OK)
             goto out;
         p = patch + at;
@@ -346,6 +394,12 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         dl = (size_t)d64;
         el = left - cl - dl;
         codecs = patch[6];
+        if ((patch[7] & ZU_FLAG_EXE) != 0) { /* the streams apply to old transformed */
+            rc = exe_build(&j, codecs & 3, p, cl, &nw, xold);
+            if (rc != ZUPD_OK)
+                goto out;
+            old = j.old = *xold;
+        }
         rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&
             (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/fetch_curl.c -- the libcurl transport: one reused easy handle, byte
  * caps, timeouts against slow retrieval, Range, conditional GET, Retry-After.
- * The only file of libzupd that includes curl/curl.h. */
+ * And one POST (zu_http_post, include/zu/http_post.h). The only file of
+ * libzupd that includes curl/curl.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <curl/curl.h>
 
 #include <zupd/fetch.h>
+
+#include "zu/http_post.h"
 
 #include "abi.h"
 #include "fetch_int.h"
@@ -733,4 +736,113 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
     }
     for (; next < n; next++)
         items[next].rc = ZUPD_E_NET;
+}
+
+/* ------------------------------------------------------------ POST */
+
+struct post_sink {
+    struct zu_buf b;
+};
+
+static size_t
+post_body(char *data, size_t size, size_t nmemb, void *opaque)
+{
+    struct post_sink *ps = opaque;
+    size_t len = size * nmemb;
+
+    return zu_buf_add(&ps->b, data, len) == ZUPD_OK ? len : 0;
+}
+
+void
+zu_http_answer_release(struct zu_http_answer *a)
+{
+    free(a->body);
+    a->body = NULL;
+    a->len = 0;
+}
+
+int
+zu_http_post(const struct zu_http_post *p, struct zu_http_answer *a, char *err, size_t err_cap)
+{
+    struct post_sink ps;
+    struct curl_slist *hdrs = NULL, *tmp;
+    char errbuf[CURL_ERROR_SIZE] = "", ua[64], line[160];
+    const char *ct = NULL;
+    CURLcode e = CURLE_OK;
+    CURL *h = NULL;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    if (p->url == NULL || p->max_answer == 0 || p->body_len > (size_t)LONG_MAX)
+        return ZUPD_E_MISUSE;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return zu_fail(err, err_cap, ZUPD_E_NET, "libcurl unusable");
+    zu_buf_init(&ps.b, p->max_answer);
+    h = curl_easy_init();
+    if (h == NULL) {
+        rc = zu_fail(err, err_cap, ZUPD_E_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(ua, sizeof(ua), "zupd/%s", zupd_version());
+    /* no "Expect: 100-continue" round trip for a small body */
+    hdrs = curl_slist_append(NULL, "Expect:");
+    if (hdrs != NULL && p->content_type != NULL) {
+        snprintf(line, sizeof(line), "Content-Type: %s", p->content_type);
+        tmp = curl_slist_append(hdrs, line);
+        if (tmp == NULL) {
+            curl_slist_free_all(hdrs);
+            hdrs = NULL;
+        } else {
+            hdrs = tmp;
+        }
+    }
+    if (hdrs == NULL) {
+        rc = zu_fail(err, err_cap, ZUPD_E_NOMEM, "out of memory");
+        goto out;
+    }
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (e == CURLE_OK)                                                                         \
+            e = curl_easy_setopt(h, opt, val);                                                     \
+    } while (0)
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_URL, p->url);
+    SET(CURLOPT_POST, 1L);
+    SET(CURLOPT_POSTFIELDS, p->body);
+    SET(CURLOPT_POSTFIELDSIZE, (long)p->body_len);
+    SET(CURLOPT_HTTPHEADER, hdrs);
+    SET(CURLOPT_USERAGENT, ua);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    SET(CURLOPT_TIMEOUT_MS, (long)(p->timeout_ms != 0 ? p->timeout_ms : 30000));
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+    SET(CURLOPT_WRITEFUNCTION, post_body);
+    SET(CURLOPT_WRITEDATA, &ps);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max_answer);
+#undef SET
+    if (e == CURLE_OK)
+        e = curl_easy_perform(h);
+    if (e != CURLE_OK) {
+        rc = e == CURLE_WRITE_ERROR || e == CURLE_FILESIZE_EXCEEDED ? ZUPD_E_TOOBIG
+                                                                    : map_curlcode(e);
+        zu_say(err, err_cap, "%s",
+               rc == ZUPD_E_TOOBIG ? "answer too big"
+                                   : (errbuf[0] != '\0' ? errbuf : curl_easy_strerror(e)));
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
+        snprintf(a->content_type, sizeof(a->content_type), "%s", ct);
+    rc = zu_buf_detach(&ps.b, &a->body, &a->len);
+    if (rc != ZUPD_OK)
+        zu_say(err, err_cap, "%s", zupd_strerror(rc));
+out:
+    zu_buf_release(&ps.b);
+    curl_slist_free_all(hdrs);
+    if (h != NULL)
+        curl_easy_cleanup(h);
+    return rc;
 }

@@ -34,6 +34,7 @@ LIBZUPD_SRC += include/zu/fetch_state.h
 LIBZUPD_SRC += lib/fetch.c
 LIBZUPD_SRC += lib/fetch_mem.c
 LIBZUPD_SRC += lib/fetch_curl.c
+LIBZUPD_SRC += include/zu/http_post.h
 LIBZUPD_SRC += lib/fetch_file.c
 LIBZUPD_SRC += lib/store_int.h
 LIBZUPD_SRC += lib/stage.h
@@ -61,10 +62,14 @@ LIBZUPD_SRC += lib/delta_apply_int.h
 LIBZUPD_SRC += lib/delta_apply.c
 LIBZUPD_SRC += lib/delta_stream.c
 LIBZUPD_SRC += lib/delta_bsdiff.c
+LIBZUPD_SRC += include/zu/delta_exe.h
+LIBZUPD_SRC += lib/delta_exe.c
 LIBZUPD_SRC += include/zu/tlog.h
 LIBZUPD_SRC += lib/tlog.c
 LIBZUPD_SRC += include/zu/note.h
 LIBZUPD_SRC += lib/note.c
+LIBZUPD_SRC += include/zu/tlog_client.h
+LIBZUPD_SRC += lib/tlog_client.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)

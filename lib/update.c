@@ -85,6 +85,7 @@ zupd_updater_free(struct zupd_updater *u)
     if (u->cfd >= 0)
         close(u->cfd);
     free(u->ready);
+    zu_tlog_conf_free(u->log);
     free(u);
 }
 
@@ -427,6 +428,13 @@ small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out
              char *err, size_t cap)
 {
     return small_target_from(u, u->client, u->target_urls, u->n, path, max, out, len, err, cap);
+}
+
+int
+zu_updater_small_target(struct zupd_updater *u, const char *path, size_t max, uint8_t **out,
+                        size_t *len, char *err, size_t cap)
+{
+    return small_target(u, path, max, out, len, err, cap);
 }
 
 /* The verified channel pointer at path in a repository; it must name

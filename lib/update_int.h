@@ -24,7 +24,19 @@ struct zupd_updater {
     /* blobs downloaded and verified in the cache by this updater */
     uint8_t (*ready)[ZUPD_SHA256_LEN];
     size_t n_ready, cap_ready;
-    struct zu_budget budget; /* per mirror, over this updater's installs */
+    struct zu_budget budget;  /* per mirror, over this updater's installs */
+    struct zu_tlog_conf *log; /* the transparency log to check, or NULL (lib/tlog_client.c) */
 };
+
+/* The verified bytes of a small target of the vendor's repository (a
+ * manifest, a channel pointer), from the cache when it holds them
+ * (lib/update.c). Ownership: *out new. */
+#define ZU_CHANNEL_MAX_BYTES 65536
+ZU_NODISCARD int zu_updater_small_target(struct zupd_updater *u, const char *path, size_t max,
+                                         uint8_t **out, size_t *len, char *err, size_t cap);
+
+/* lib/tlog_client.c */
+struct zu_tlog_conf;
+void zu_tlog_conf_free(struct zu_tlog_conf *c); /* NULL ok */
 
 #endif

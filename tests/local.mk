@@ -26,6 +26,16 @@ TESTS += tests/integration/tlog_publish.sh
 TESTS += tests/integration/tlog_monitor.sh
 EXTRA_DIST += tests/integration/tlog_publish.sh
 EXTRA_DIST += tests/integration/tlog_monitor.sh
+# The endpoint's check against the log (tlog_endpoint.sh); notetool signs
+# and cosigns notes as the test's witnesses and a foreign log key.
+check_PROGRAMS += tests/integration/notetool
+tests_integration_notetool_SOURCES = tests/integration/notetool.c
+tests_integration_notetool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/mirror
+tests_integration_notetool_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(SODIUM_LIBS)
+TESTS += tests/integration/tlog_endpoint.sh
+EXTRA_DIST += tests/integration/tlog_endpoint.sh
+TESTS += tests/integration/tlog_witness.sh
+EXTRA_DIST += tests/integration/tlog_witness.sh
 EXTRA_DIST += tests/integration/mirror_cli.sh
 EXTRA_DIST += tests/integration/mirror_crash.sh
 EXTRA_DIST += tests/integration/mirror_update.sh
@@ -71,6 +81,13 @@ noinst_PROGRAMS += tests/bench/tlog_bench
 tests_bench_tlog_bench_SOURCES = tests/bench/tlog_bench.c
 tests_bench_tlog_bench_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_bench_tlog_bench_LDADD = lib/libzupd_core.la
+# the real endpoint's cost per update against a log of 1,000 and 1,000,000
+# entries (tests/bench/tlog_endpoint.sh; tlog_fill grows a repository's log)
+noinst_PROGRAMS += tests/bench/tlog_fill
+tests_bench_tlog_fill_SOURCES = tests/bench/tlog_fill.c
+tests_bench_tlog_fill_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/mirror
+tests_bench_tlog_fill_LDADD = mirror/libzupdpub.la lib/libzupd_core.la $(SODIUM_LIBS)
+EXTRA_DIST += tests/bench/tlog_endpoint.sh
 
 # tuf-js (npm, pinned by tests/interop/mirror/package-lock.json) refreshes
 # from a repository zupd-mirror published

@@ -23,6 +23,7 @@
 #include <zupd/zupd.h>
 
 #include "zu/fsio.h"
+#include "zu/tlog_client.h"
 #include "zupd.h"
 
 static void
@@ -70,6 +71,18 @@ download_rate(const struct zupd_opts *o)
     return o->max_download_rate;
 }
 
+/* What zupd.conf's log group says to trust. */
+static void
+log_trust(const struct zupd_opts *o, struct zu_tlog_trust *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->origin = o->log_origin;
+    t->log_key = o->log_key;
+    t->witnesses = o->log_witnesses;
+    t->nwitnesses = o->n_log_witnesses;
+    t->quorum = o->log_quorum;
+}
+
 static int
 session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
 {
@@ -114,7 +127,15 @@ session_open(struct zupd_cli *cli, struct session *s, char *err, size_t cap)
         uo.n_policy_mirrors = 1;
         uo.policy_root = cli->conf.policy_root;
     }
-    return zupd_updater_new(&uo, &s->u, err, cap);
+    rc = zupd_updater_new(&uo, &s->u, err, cap);
+    if (rc == ZUPD_OK && cli->conf.has_log) {
+        struct zu_tlog_trust t;
+        log_trust(&cli->conf, &t);
+        rc = zu_updater_set_log(s->u, &t);
+        if (rc != ZUPD_OK)
+            snprintf(err, cap, "cannot use the configured transparency log: %s", zupd_strerror(rc));
+    }
+    return rc;
 }
 
 /* Components named on the command line, or all of them. */
@@ -609,6 +630,13 @@ update_one(struct zupd_cli *cli, struct session *s, const struct zupd_component_
         action = "bad";
         goto done;
     }
+    /* in the vendor's transparency log, whether new or installed before,
+     * and so is the vendor's pointer to it */
+    rc = zu_updater_log_check(s->u, c->role, c->name, ver,
+                              res.source == ZUPD_SOURCE_VENDOR ? c->channel : NULL, err,
+                              sizeof(err));
+    if (rc != ZUPD_OK)
+        goto fail;
     fresh = !zupd_store_has(st, ver);
     if (fresh) {
         rc = zupd_updater_manifest(s->u, c->role, c->name, ver, &mbytes, &mlen, &m, err,
@@ -742,6 +770,51 @@ local_expiry(const char *state_dir)
     return t;
 }
 
+/* The checkpoint this endpoint trusts, printed (text mode) and returned as
+ * the "log" member of status --json. */
+static json_t *
+log_status(const struct zupd_cli *cli)
+{
+    struct zu_tlog_trust t;
+    struct zu_checkpoint cp;
+    struct zu_buf root;
+    char names[1024];
+    size_t n = 0;
+    json_t *doc;
+    int rc;
+
+    log_trust(&cli->conf, &t);
+    rc = zu_tlog_trusted(cli->conf.state_dir, &t, &cp, &n, names, sizeof(names));
+    zu_buf_init(&root, 64);
+    if (rc == ZUPD_OK && (zu_b64_encode(&root, cp.root, sizeof(cp.root)) != ZUPD_OK ||
+                          zu_buf_add(&root, "", 1) != ZUPD_OK))
+        rc = ZUPD_E_NOMEM;
+    if (rc == ZUPD_OK) {
+        json_t *cos = json_array();
+        for (char *p = names, *e; *p != '\0'; p = *e ? e + 1 : e) {
+            e = p + strcspn(p, ",");
+            json_array_append_new(cos, json_stringn(p, (size_t)(e - p)));
+        }
+        doc = json_pack("{s:s,s:I,s:s,s:o,s:I}", "origin", cp.origin, "size", (json_int_t)cp.size,
+                        "root", (const char *)root.p, "cosigners", cos, "quorum",
+                        (json_int_t)t.quorum);
+        if (!cli->json)
+            printf("log: %s, checkpoint size %llu, root %s, cosigned by %zu of quorum %zu%s%s\n",
+                   cp.origin, (unsigned long long)cp.size, (const char *)root.p, n, t.quorum,
+                   n > 0 ? ": " : "", names);
+    } else {
+        doc = json_pack("{s:s,s:n,s:n,s:[],s:I}", "origin", t.origin, "size", "root", "cosigners",
+                        "quorum", (json_int_t)t.quorum);
+        if (!cli->json)
+            printf("log: %s, %s\n", t.origin,
+                   rc == ZUPD_E_NOTFOUND ? "no checkpoint trusted yet"
+                                         : "the stored checkpoint does not verify");
+    }
+    zu_buf_release(&root);
+    zu_checkpoint_release(&cp);
+    return doc;
+}
+
 int
 zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
 {
@@ -814,12 +887,16 @@ zupd_cmd_status(struct zupd_cli *cli, int argc, char **argv)
     if (cli->json) {
         json_t *doc = json_pack("{s:o,s:s,s:I}", "components", arr, "metadata_expires", exps,
                                 "metadata_expires_in", (json_int_t)(exp ? exp - now : 0));
+        if (cli->conf.has_log)
+            json_object_set_new(doc, "log", log_status(cli));
         print_json(doc);
     } else {
         if (exp != 0)
             printf("metadata: timestamp expires %s (in %lld s)\n", exps, (long long)(exp - now));
         else
             printf("metadata: never refreshed\n");
+        if (cli->conf.has_log)
+            json_decref(log_status(cli));
         json_decref(arr);
     }
     return 0;
@@ -898,6 +975,18 @@ zupd_cmd_rollback(struct zupd_cli *cli, int argc, char **argv)
                              c->name);
         return zupd_fail(ZUPD_E_NOTFOUND, "cannot roll back '%s': %s is not installed", c->name,
                          to);
+    }
+    if (cli->conf.has_log) {
+        /* an installed version too: it must be in the log as it is now */
+        struct session ss;
+        rc = session_open(cli, &ss, err, sizeof(err));
+        if (rc == ZUPD_OK)
+            rc = zu_updater_log_check(ss.u, c->role, c->name, to, NULL, err, sizeof(err));
+        session_close(&ss);
+        if (rc != ZUPD_OK) {
+            zupd_store_free(st);
+            return zupd_fail(rc, "cannot roll back '%s' to %s: %s", c->name, to, err);
+        }
     }
     rc = switch_checked(cli, c, st, to, cur, err, sizeof(err));
     zupd_store_free(st);

@@ -69,6 +69,12 @@ static const struct conf_key policy_keys[] = {
     {NULL, K_STRING, 0, 0, NULL},
 };
 
+static const struct conf_key log_keys[] = {
+    {"origin", K_STRING, 0, 0, NULL},     {"key", K_STRING, 0, 0, NULL},
+    {"witnesses", K_STRINGS, 0, 0, NULL}, {"quorum", K_INT, 0, ZUPD_CONF_MAX_WITNESSES, NULL},
+    {NULL, K_STRING, 0, 0, NULL},
+};
+
 static const struct conf_key top_keys[] = {
     {"mirrors", K_STRINGS, 0, 0, NULL},
     {"trusted_root", K_STRING, 0, 0, NULL},
@@ -91,6 +97,7 @@ static const struct conf_key top_keys[] = {
     {"full_speed_window", K_STRING, 0, 0, NULL}, /* "HH:MM-HH:MM", local time */
     {"components", K_GROUPS, 0, 0, component_keys},
     {"policy", K_GROUP, 0, 0, policy_keys},
+    {"log", K_GROUP, 0, 0, log_keys},
     {NULL, K_STRING, 0, 0, NULL},
 };
 
@@ -461,6 +468,73 @@ load_components(const config_t *cfg, struct zupd_opts *o, const char *path, char
     return 0;
 }
 
+/* The transparency log (optional): its key (a signed-note vkey, Ed25519),
+ * its origin (default: the key's name), witnesses (cosignature/v1 vkeys,
+ * each once) and the quorum (default: every witness listed). */
+static int
+load_log(const config_t *cfg, struct zupd_opts *o, const char *path, char *err, size_t cap)
+{
+    const config_setting_t *g = config_lookup(cfg, "log"), *s;
+    const char *str;
+    char msg[512];
+    int line, n, q;
+
+    if (g == NULL)
+        return 0;
+    line = config_setting_source_line(g);
+    s = config_setting_get_member(g, "key");
+    if (s == NULL)
+        return fail(err, cap, path, line, "'log' needs a string setting 'key' (the log's vkey)");
+    str = config_setting_get_string(s);
+    if (zu_note_vkey_parse(str, strlen(str), &o->log_key) != ZUPD_OK ||
+        o->log_key.type != ZU_NOTE_ED25519)
+        return fail(err, cap, path, config_setting_source_line(s),
+                    "'log.key' must be an Ed25519 signed-note verifier key "
+                    "(name+hex id+base64, as in the repository's log/vkey)");
+    snprintf(o->log_origin, sizeof(o->log_origin), "%s", o->log_key.name);
+    s = config_setting_get_member(g, "origin");
+    if (s != NULL) {
+        str = config_setting_get_string(s);
+        if (strlen(str) > ZU_NOTE_ORIGIN_MAX || !zu_note_name_ok(str, strlen(str)))
+            return fail(err, cap, path, config_setting_source_line(s),
+                        "'log.origin' must be 1..255 bytes of UTF-8 without spaces or '+'");
+        snprintf(o->log_origin, sizeof(o->log_origin), "%s", str);
+    }
+    s = config_setting_get_member(g, "witnesses");
+    n = s != NULL ? config_setting_length(s) : 0;
+    if (n > ZUPD_CONF_MAX_WITNESSES)
+        return fail(err, cap, path, config_setting_source_line(s),
+                    "too many witnesses (at most 32)");
+    for (int i = 0; i < n; i++) {
+        struct zu_note_key *k = &o->log_witnesses[o->n_log_witnesses];
+        str = config_setting_get_string_elem(s, i);
+        if (zu_note_vkey_parse(str, strlen(str), k) != ZUPD_OK || k->type != ZU_NOTE_COSIG_V1) {
+            snprintf(msg, sizeof(msg),
+                     "'log.witnesses' element %d must be a cosignature/v1 verifier key "
+                     "(name+hex id+base64 of 0x04 and the key)",
+                     i + 1);
+            return fail(err, cap, path, config_setting_source_line(s), msg);
+        }
+        for (size_t j = 0; j < o->n_log_witnesses; j++)
+            if (memcmp(o->log_witnesses[j].pub, k->pub, 32) == 0) {
+                snprintf(msg, sizeof(msg), "'log.witnesses' lists the key of '%s' twice", k->name);
+                return fail(err, cap, path, config_setting_source_line(s), msg);
+            }
+        o->n_log_witnesses++;
+    }
+    o->log_quorum = o->n_log_witnesses;
+    if (config_setting_lookup_int(g, "quorum", &q) == CONFIG_TRUE) {
+        if ((size_t)q > o->n_log_witnesses) {
+            snprintf(msg, sizeof(msg), "'log.quorum' is %d but only %zu witnesses are listed", q,
+                     o->n_log_witnesses);
+            return fail(err, cap, path, line, msg);
+        }
+        o->log_quorum = (size_t)q;
+    }
+    o->has_log = true;
+    return 0;
+}
+
 int
 zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
 {
@@ -566,7 +640,8 @@ zupd_conf_load(struct zupd_opts *o, const char *path, char *err, size_t cap)
             size_key(&cfg, "max_download_rate", &o->max_download_rate, path, err, cap) != 0)
             goto out;
     }
-    if (load_network(&cfg, o, path, err, cap) != 0 || load_components(&cfg, o, path, err, cap) != 0)
+    if (load_network(&cfg, o, path, err, cap) != 0 ||
+        load_components(&cfg, o, path, err, cap) != 0 || load_log(&cfg, o, path, err, cap) != 0)
         goto out;
     rc = 0;
 out:

@@ -10,6 +10,9 @@
 #define ZUPD_CONF_DEFAULT "/etc/zupd/zupd.conf"
 #define ZUPD_CONF_MAX_MIRRORS 16
 #define ZUPD_CONF_MAX_COMPONENTS 64
+#define ZUPD_CONF_MAX_WITNESSES 32
+
+#include "zu/note.h"
 
 struct zupd_component_conf {
     char *name;         /* component name, [A-Za-z0-9._-]+ */
@@ -64,6 +67,14 @@ struct zupd_opts {
     uint64_t max_download_rate; /* bytes/s outside full_speed_window; 0: none */
     struct zupd_window full_speed_window;
     bool has_full_speed_window;
+    /* the vendor's transparency log (docs/transparency.md), when has_log:
+     * every release is proven in it before an install or a switch */
+    bool has_log;
+    char log_origin[ZU_NOTE_ORIGIN_MAX + 1];
+    struct zu_note_key log_key;                                /* Ed25519 signed-note key */
+    struct zu_note_key log_witnesses[ZUPD_CONF_MAX_WITNESSES]; /* cosignature/v1 keys */
+    size_t n_log_witnesses;
+    size_t log_quorum; /* distinct witnesses that must cosign */
 };
 
 /* Read path into o (zeroed first). On failure returns -1 and writes a

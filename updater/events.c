@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* updater/events.c -- what an update did, refused or failed, one line per
- * event, to syslog (journald reads it), as well as to the terminal. */
+ * event, to syslog (journald reads it), as well as to the terminal; and
+ * the error line of a command that fails (zupd_fail). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -12,6 +13,8 @@
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#include <zupd/zupd.h>
 
 #include "zupd.h"
 
@@ -83,4 +86,19 @@ zupd_log_close(void)
         close(log_fd);
     log_fd = -1;
     log_to = TO_NONE;
+}
+
+int
+zupd_fail(int rc, const char *fmt, ...)
+{
+    int code = rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "zupd: %s\n", msg);
+    zu_cli_error(code, "%s", msg);
+    return code;
 }

@@ -40,21 +40,6 @@ usage(FILE *f)
           f);
 }
 
-int
-zupd_fail(int rc, const char *fmt, ...)
-{
-    int code = rc == ZUPD_OK ? EXIT_USAGE : zu_cli_exit(rc);
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "zupd: %s\n", msg);
-    zu_cli_error(code, "%s", msg);
-    return code;
-}
-
 /* --wait=SECONDS: 0 to 31 days */
 static int
 parse_seconds(const char *s, long *out)
@@ -292,9 +277,6 @@ run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-    /* --json anywhere: even a usage error is answered in the envelope */
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0)
-            zu_cli_json_set(true);
+    zu_cli_json_scan(argc, argv);
     return zu_cli_json_finish(run(argc, argv));
 }

@@ -61,8 +61,8 @@ void zupd_log_open(const struct zupd_cli *cli);
 void zupd_log_event(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void zupd_log_close(void);
 
-/* One git-style error line on stderr ("zupd: ..."), and the exit code for
- * a library error. */
+/* One git-style error line on stderr ("zupd: ..."), kept for the --json
+ * envelope, and the exit code for a library error (updater/events.c). */
 int zupd_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Which keys signed what is installed (updater/signers.c). Record, for

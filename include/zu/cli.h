@@ -38,6 +38,10 @@ void zu_cli_list_exit_codes(FILE *f);
  * (with whatever FIELDS the command still reports), on stdout. */
 void zu_cli_json_set(bool on);
 bool zu_cli_json(void);
+/* Turn --json on when it stands anywhere in argv before "--": even a usage
+ * error found before a command parses its options is answered in the
+ * envelope. Call first in main(). */
+void zu_cli_json_scan(int argc, char **argv);
 /* Note a failure: the first one noted is the envelope's error (code is the
  * exit status, message the line printed on stderr without the program's
  * name). Prints nothing. */

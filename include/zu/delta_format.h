@@ -30,6 +30,11 @@
  * lengths of the header. New bytes resemble the old ones beside them
  * (mdn-bcd's extra stream: 19,080 -> 13,961 bytes at W 512). */
 #define ZU_FLAG_EXTRA_CTX 0x04
+/* Flag (version 5): the executable stage (include/zu/delta_exe.h). The
+ * stage's parameters follow the stream lengths (and the radius); the old
+ * file the streams apply to is old transformed (zu_exe_transform) with the
+ * map of the control stream's add regions. */
+#define ZU_FLAG_EXE 0x08
 #define ZU_CTX_W_MAX 65536u   /* largest radius */
 #define ZU_CTX_MAX (8u << 20) /* largest context */
 

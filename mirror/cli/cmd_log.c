@@ -232,6 +232,41 @@ out:
     return ex;
 }
 
+/* log cosign DIR: ask the witnesses that have not cosigned log/checkpoint */
+static int
+log_cosign(struct common *o, const char *dir)
+{
+    struct zp_repo *r = NULL;
+    struct zp_cosign_res res;
+    char err[ERR_CAP] = "";
+    int rc;
+
+    o->repo = dir;
+    rc = zp_cmd_open(o, "cosign the log of", &r);
+    if (rc != 0)
+        return rc;
+    rc = zp_log_cosign(r, &res, err, sizeof(err));
+    zp_repo_free(r);
+    if (rc != ZUPD_OK)
+        return zp_cmd_fail(rc, "cosign the log of", dir, err);
+    if (res.witnesses == 0)
+        return zp_cmd_fail(ZUPD_E_NOTFOUND, "cosign the log of", dir,
+                           "no witnesses in its configuration (.zupd/config.json)");
+    /* below the quorum: the error first, so --json reports it with the fields */
+    if (res.cosigned < res.quorum)
+        rc = zp_cmd_fail(ZUPD_E_THRESHOLD, "cosign the log of", dir,
+                         "fewer cosignatures than the quorum");
+    zp_cmd_print(o,
+                 json_pack("{s:I,s:I,s:I,s:I,s:I}", "size", (json_int_t)res.size, "witnesses",
+                           (json_int_t)res.witnesses, "cosigned", (json_int_t)res.cosigned, "added",
+                           (json_int_t)res.added, "quorum", (json_int_t)res.quorum),
+                 "%s: log/checkpoint of size %llu has %zu of %zu witnesses' cosignatures (%zu "
+                 "new, quorum %u)\n",
+                 res.cosigned >= res.quorum ? "ok" : "not enough", (unsigned long long)res.size,
+                 res.cosigned, res.witnesses, res.added, res.quorum);
+    return rc;
+}
+
 int
 zp_cmd_log(int argc, char **argv)
 {
@@ -242,7 +277,8 @@ zp_cmd_log(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (optind + 2 != argc)
-        return zp_cmd_usage("usage: log verify|show|monitor DIR|URL (see zupd-mirror log --help)");
+        return zp_cmd_usage(
+            "usage: log verify|show|monitor DIR|URL, log cosign DIR (see zupd-mirror log --help)");
     if (o.quorum > (long)o.n_witnesses)
         return zp_cmd_usage("--quorum is more than the --witness keys given");
     sub = argv[optind];
@@ -253,5 +289,7 @@ zp_cmd_log(int argc, char **argv)
         return log_show(&o, where);
     if (strcmp(sub, "monitor") == 0)
         return log_monitor(&o, where);
-    return zp_cmd_usage("log wants verify, show or monitor");
+    if (strcmp(sub, "cosign") == 0)
+        return log_cosign(&o, where);
+    return zp_cmd_usage("log wants verify, show, monitor or cosign");
 }

@@ -29,7 +29,7 @@
 
 /* Why get_pass() found no passphrase, for the message of the command that
  * needed one ("" when it found one). */
-static char pass_hint[256];
+static char pass_hint[PATH_MAX + 160];
 
 int
 zp_cmd_fail(int rc, const char *what, const char *subject, const char *err)
@@ -347,9 +347,9 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_floor),
     CMD("log",
         "verify DIR|URL [--vkey VKEY] [--root ROOT.json]\nshow DIR|URL [--from N]\nmonitor "
-        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]",
+        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]\ncosign DIR",
         "the transparency log: check it against the repository, list its entries, watch it "
-        "grow (an alarm on a fork or a rollback)",
+        "grow (an alarm on a fork or a rollback); ask its witnesses to cosign",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
         zp_cmd_unstage),
@@ -594,6 +594,15 @@ zp_cmd_now(void)
     return s != NULL && zp_cmd_num(s, 1, 0x7fffffffL, &v) ? (int64_t)v : 0;
 }
 
+/* A change's warnings (a witness that did not cosign): the change goes on. */
+static void
+warn_stderr(void *opaque, int level, const char *msg)
+{
+    (void)opaque;
+    (void)level;
+    fprintf(stderr, "zupd-mirror: warning: %s\n", msg);
+}
+
 void
 zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
 {
@@ -601,6 +610,7 @@ zp_cmd_repo_opts(struct common *o, struct zp_repo_opts *ro)
     ro->now = zp_cmd_now();
     ro->dir = o->repo;
     ro->keys_dir = o->keys;
+    ro->log_fn = warn_stderr;
     zp_cmd_pass(o, &ro->pass);
 }
 

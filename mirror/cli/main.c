@@ -33,10 +33,12 @@ usage(FILE *f)
         "  verify DIR  check a repository as a client does (see docs/mirror.md)\n"
         "  log verify|show|monitor DIR|URL   the transparency log: check it against the\n"
         "              repository, list its entries, watch it for new ones and forks\n"
+        "  log cosign DIR   ask the log's witnesses to cosign its checkpoint\n"
         "  floor COMPONENT VERSION   the vendor's security floor of a component\n"
         "  policy init|pin|rollback|release|show   the enterprise policy repository\n"
         "  delta       create or apply a binary delta (delta --help)\n"
         "  serve       serve the repository tree over HTTP\n"
+        "  witness init|serve   a C2SP tlog-witness that cosigns logs' checkpoints\n"
         "  sync URL DIR --root ROOT.json   mirror a repository, verified\n"
         "\n"
         "'zupd-mirror COMMAND --help' prints a command's usage and options;\n"
@@ -76,9 +78,10 @@ run(int argc, char **argv)
 {
     /* passphrases out of the environment before anything else: no command
      * (and no program it runs, such as the long-running serve or sync)
-     * keeps them there); audit needs the auditor's, and takes them itself
-     * (zupd-mirror-audit, net_main.c) */
-    if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+     * keeps them there); audit needs the auditor's and witness the witness
+     * key's, and take them themselves (zupd-mirror-audit and
+     * zupd-mirror-witness, net_main.c) */
+    if (argc >= 2 && (strcmp(argv[1], "audit") == 0 || strcmp(argv[1], "witness") == 0))
         return run_net(argv[1], argv);
     zp_pass_env_take();
     if (argc < 2) {
@@ -95,7 +98,8 @@ run(int argc, char **argv)
                "delta\tcreate or apply a binary delta\n"
                "serve\tserve the repository tree over HTTP\n"
                "sync\tmirror a repository, verified\n"
-               "version\tprint the version\n");
+               "version\tprint the version\n"
+               "witness\ta C2SP tlog-witness: witness init|serve\n");
         return 0;
     }
     if (strcmp(argv[1], "--list-exit-codes") == 0) {
@@ -128,9 +132,6 @@ run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-    /* --json anywhere: even a usage error is answered in the envelope */
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0)
-            zu_cli_json_set(true);
+    zu_cli_json_scan(argc, argv);
     return zu_cli_json_finish(run(argc, argv));
 }

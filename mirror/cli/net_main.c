@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mirror/cli/net_main.c -- zupd-mirror-sync, zupd-mirror-audit and
- * zupd-mirror-serve: the `sync`, `audit` and `serve` subcommands as programs
+/* mirror/cli/net_main.c -- zupd-mirror-sync, zupd-mirror-audit,
+ * zupd-mirror-serve and zupd-mirror-witness: the `sync`, `audit`, `serve`
+ * and `witness` subcommands as programs
  * of their own, run by `zupd-mirror sync|audit|serve` (mirror/cli/main.c).
  * Only they use the network libraries (libcurl, libmicrohttpd and what those
- * load), so every other command starts without them. Built three times:
- * with ZU_NET_SYNC, with ZU_NET_AUDIT, and with neither (serve). */
+ * load), so every other command starts without them. Built four times:
+ * with ZU_NET_SYNC, ZU_NET_AUDIT, ZU_NET_WITNESS, and with none (serve). */
 #include "config.h"
 
 #include <stdio.h>
@@ -21,6 +22,10 @@
 #include "cli/cmd_audit.h"
 #define ZU_NET_CMD "audit"
 #define ZU_NET_RUN cmd_audit
+#elif defined(ZU_NET_WITNESS)
+#include "cli/cmd_witness.h"
+#define ZU_NET_CMD "witness"
+#define ZU_NET_RUN cmd_witness
 #else
 #include "cli/cmd_serve.h"
 #define ZU_NET_CMD "serve"
@@ -35,8 +40,6 @@ main(int argc, char **argv)
         fprintf(stderr, "zupd-mirror-%s: run as 'zupd-mirror %s ...'\n", ZU_NET_CMD, ZU_NET_CMD);
         return 1;
     }
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0)
-            zu_cli_json_set(true);
+    zu_cli_json_scan(argc, argv);
     return zu_cli_json_finish(ZU_NET_RUN(argc - 1, argv + 1));
 }

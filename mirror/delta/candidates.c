@@ -8,6 +8,8 @@
 
 #include "delta/create.h"
 #include "delta/create_int.h"
+#include "zu/delta_exe.h"
+#include "zu/delta_format.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ ladder */
@@ -262,6 +264,116 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
     return rc;
 }
 
+/* ------------------------------------------------------------------ executable stage */
+
+/* The executable stage (include/zu/delta_exe.h): where old and new are
+ * both ELF x86-64, the plan pl is written once more against old
+ * transformed with pl's own map, so that a call, a RIP-relative operand or
+ * an address in data whose place and target moved as the plan says
+ * differs from its prediction by nothing; apply makes the same transform
+ * from old and the control stream. The plan is estimated (zstd level
+ * EST_LEVEL, a fraction of a second) with the stage, and written so only
+ * where that beats its estimate without (est_raw, the ladder's; 0: made
+ * here); the patch is kept only where it is smaller. The kinds of
+ * references: all of them. Each set was estimated on issue 18's tuning
+ * half (code only; code and addresses; code and unwind tables; all):
+ * all was the best or within 0.15 % of it on every pair (code only
+ * 3-30 % worse on all but one), so one estimate is made, not four. */
+/* Old files up to this size only: apply holds old transformed beside old
+ * (lefthook-a: peak 40 -> 55 MiB), and apply is to stay within old +
+ * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
+#define EXE_OLD_MAX (36u << 20)
+
+static int
+exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, size_t hdr_len)
+{
+    static const unsigned sets[] = {ZU_EXE_K_ALL};
+    struct zu_elf eo, en;
+    struct zu_exe_map m = {0};
+    uint8_t *xo = NULL, *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
+    size_t nat_len = 0, b40_len = 0, est_best = est_raw > 0 ? est_raw : SIZE_MAX, pn;
+    unsigned kinds = 0;
+    uint64_t np = 0;
+    int64_t op = 0;
+    int rc = ZUPD_OK;
+
+#ifdef ZU_DELTA_TRACE
+    if (getenv("ZU_DELTA_NO_EXE") != NULL)
+        return ZUPD_OK;
+#endif
+    if (!c->want_bsd || c->old_len > EXE_OLD_MAX ||
+        zu_elf_parse(c->old, c->old_len, &eo) != ZUPD_OK ||
+        zu_elf_parse(c->new_, c->new_len, &en) != ZUPD_OK)
+        return ZUPD_OK;
+    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
+        if (pl->c[i].add > 0)
+            rc = zu_exe_map_add(&m, (uint64_t)op, np, pl->c[i].add);
+        np += pl->c[i].add + pl->c[i].copy;
+        op += (int64_t)pl->c[i].add + pl->c[i].seek;
+    }
+    if (rc != ZUPD_OK) { /* more spans than apply takes: not for this pair */
+        zu_exe_map_free(&m);
+        return rc == ZUPD_E_FORMAT ? ZUPD_OK : rc;
+    }
+    zu_exe_map_done(&m);
+    xo = malloc(c->old_len > 0 ? c->old_len : 1);
+    if (xo == NULL) {
+        zu_exe_map_free(&m);
+        return ZUPD_E_NOMEM;
+    }
+    if (est_raw == 0) {
+        rc = zp_plan_fill(pl, c->old, c->old_len, c->new_, c->new_len);
+        if (rc == ZUPD_OK)
+            rc = zp_plan_estimate(pl, &est_best);
+        zp_plan_empty(pl);
+    }
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe estimate without %zu\n", est_best);
+#endif
+    for (size_t k = 0; rc == ZUPD_OK && k < ZU_ARRAY_LEN(sets); k++) {
+        size_t est = SIZE_MAX;
+        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, sets[k]);
+        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+        if (rc == ZUPD_OK)
+            rc = zp_plan_estimate(pl, &est);
+        zp_plan_empty(pl);
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: exe estimate kinds %u: %zu\n", sets[k], est);
+#endif
+        if (rc == ZUPD_OK && est < est_best) {
+            est_best = est;
+            kinds = sets[k];
+        }
+    }
+    if (rc == ZUPD_OK && kinds != 0) {
+        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, kinds);
+        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+        if (rc == ZUPD_OK)
+            TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, xo, c->old_len, c->new_len,
+                                                 &c->f, 1, 0, &nat, &nat_len, &b40, &b40_len));
+        zp_plan_empty(pl);
+        if (rc == ZUPD_OK && nat != NULL && !c->f.extra_prefix)
+            rc = zp_ctx_try(pl, xo, c->old_len, c->new_, c->new_len, &c->f, &nat, &nat_len);
+        en.kinds = kinds;
+        pn = zu_exe_params_put(par, &en);
+        if (rc == ZUPD_OK && nat != NULL)
+            rc = zp_exe_mark(&nat, &nat_len, par, pn);
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
+#endif
+        if (rc == ZUPD_OK && nat != NULL) {
+            keep_best(&c->best, &c->best_len, nat, nat_len);
+            nat = NULL;
+        }
+    }
+    zu_exe_map_free(&m);
+    zp_plan_empty(pl);
+    free(nat);
+    free(b40);
+    free(xo);
+    return rc;
+}
+
 int
 zp_cand_bsdiff(struct cand *c)
 {
@@ -298,6 +410,8 @@ zp_cand_bsdiff(struct cand *c)
     if (rc == ZUPD_OK && win >= 0 && !c->f.extra_prefix)
         TR("extra ctx", rc = zp_ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len,
                                         &c->f, &c->best, &c->best_len));
+    if (rc == ZUPD_OK && l.nkeep > 0)
+        rc = exe_try(c, &l.keep[win >= 0 ? win : 0], l.keep_est[win >= 0 ? win : 0], hdr, hdr_len);
     for (size_t k = 0; k < 2; k++)
         zp_plan_release(&l.keep[k]);
     zp_plan_release(&pl);

@@ -118,6 +118,7 @@ int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, c
                     uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len);
 int zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                const struct prof *f, uint8_t **patch, size_t *patch_len);
+int zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);
 

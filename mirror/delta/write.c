@@ -650,6 +650,40 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     return ZUPD_OK;
 }
 
+/* Mark the native patch *patch as made with the executable stage: its
+ * parameters par[0..pn) inserted after the stream lengths (and the radius),
+ * ZU_FLAG_EXE set, version 5. */
+int
+zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
+{
+    uint8_t *p = *patch, *out;
+    size_t at = 8;
+    uint64_t v;
+    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4;
+
+    /* old size, new size, the hashes, ctrl and diff lengths, the radius */
+    for (int i = 0; i < nv; i++) {
+        if (zu_get_varint(p, *patch_len, &at, &v) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
+        if (i == 1)
+            at += 64;
+    }
+    if (at > *patch_len)
+        return ZUPD_E_MISUSE;
+    out = malloc(*patch_len + pn);
+    if (out == NULL)
+        return ZUPD_E_NOMEM;
+    memcpy(out, p, at);
+    memcpy(out + at, par, pn);
+    memcpy(out + at + pn, p + at, *patch_len - at);
+    out[4] = 5; /* the version of the flag */
+    out[7] |= ZU_FLAG_EXE;
+    free(p);
+    *patch = out;
+    *patch_len += pn;
+    return ZUPD_OK;
+}
+
 /* The streams of zp_write_bsdiff: raw, then compressed. */
 struct wstreams {
     uint8_t *craw, *c40raw, *runs, *lits, *zr;

@@ -23,4 +23,15 @@ ZU_NODISCARD int zp_note_sign(struct zu_buf *out, const char *text, size_t len,
 ZU_NODISCARD int zp_note_sign_by(struct zu_buf *out, const char *text, size_t len,
                                  const struct zu_note_key *k, const struct zp_signer *s);
 
+/* Append the cosignature/v1 line of k (type ZU_NOTE_COSIG_V1) at time
+ * `time` (1..2^63-1) over the note text text[0..len) to out, signed by an
+ * unlocked key file's signer whose public key is k->pub (a witness).
+ * Returns ZUPD_OK, ZUPD_E_MISUSE, ZUPD_E_MISMATCH (another key), ZUPD_E_NOMEM. */
+ZU_NODISCARD int zp_note_cosign_by(struct zu_buf *out, const char *text, size_t len,
+                                   const struct zu_note_key *k, const struct zp_signer *s,
+                                   uint64_t time);
+
+/* Append signature s as its note line "— <name> base64(id || sig)\n". */
+ZU_NODISCARD int zp_note_sig_line(struct zu_buf *out, const struct zu_note_sig *s);
+
 #endif

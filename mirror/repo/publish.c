@@ -27,7 +27,6 @@
 
 /* Versions of a component: entries of one targets document (the default
  * max_entries of struct zupd_limits). */
-#define VERSIONS_MAX ((size_t)1 << 20)
 
 #define WALK_DEPTH_MAX 64
 #define WALK_FILES_MAX 1000000
@@ -254,80 +253,6 @@ out:
     free(blob);
     free(raw);
     return rc;
-}
-
-/* ------------------------------------------------------------ releases */
-
-void
-zp_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; v != NULL && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-struct vlist {
-    const char *prefix; /* "<role>/<component>/" */
-    size_t plen;
-    char **v;
-    size_t n, cap;
-    int rc;
-};
-
-static int
-collect_version(void *opaque, const char *path, const struct zupd_target *t)
-{
-    struct vlist *l = opaque;
-    const char *ver, *slash;
-
-    (void)t;
-    if (strncmp(path, l->prefix, l->plen) != 0)
-        return 0;
-    ver = path + l->plen;
-    slash = strchr(ver, '/');
-    if (slash == NULL || strcmp(slash, "/manifest.json") != 0 || slash == ver)
-        return 0;
-    /* the versions are entries of one targets document */
-    l->rc = ZU_GROW(&l->v, &l->cap, l->n + 1, VERSIONS_MAX);
-    if (l->rc != ZUPD_OK)
-        return 1;
-    l->v[l->n] = strndup(ver, (size_t)(slash - ver));
-    if (l->v[l->n] == NULL) {
-        l->rc = ZUPD_E_NOMEM;
-        return 1;
-    }
-    l->n++;
-    return 0;
-}
-
-static int
-cmp_ver(const void *a, const void *b)
-{
-    return zupd_version_cmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-zp_versions(struct zp_repo *r, enum zp_role role, const char *component, char ***out, size_t *n)
-{
-    char prefix[512];
-    struct vlist l;
-
-    *out = NULL;
-    *n = 0;
-    memset(&l, 0, sizeof(l));
-    snprintf(prefix, sizeof(prefix), "%s/%s/", zp_role_name(role), component);
-    l.prefix = prefix;
-    l.plen = strlen(prefix);
-    (void)zp_tdoc_foreach(r, role, collect_version, &l);
-    if (l.rc != ZUPD_OK) {
-        zp_strv_free(l.v, l.n);
-        return l.rc;
-    }
-    if (l.n > 1)
-        qsort(l.v, l.n, sizeof(*l.v), cmp_ver);
-    *out = l.v;
-    *n = l.n;
-    return ZUPD_OK;
 }
 
 static int
@@ -612,8 +537,8 @@ add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpa
 {
     struct zupd_manifest *check = NULL;
     struct zupd_hashes h;
-    char hex[65], rel[1024];
-    size_t hl;
+    char hex[65], rel[1024], custom[ZP_LOG_CUSTOM_MAX];
+    size_t hl, clen = 0;
     int rc;
 
     res->manifest_bytes += strlen(text);
@@ -635,7 +560,11 @@ add_manifest(struct zp_repo *r, const struct zp_publish_opts *p, const char *tpa
         zu_fail(err, cap, rc, "cannot write '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
         goto out;
     }
-    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h, NULL, 0);
+    rc = zp_log_custom(r, custom, sizeof(custom), &clen, err, cap);
+    if (rc != ZUPD_OK)
+        goto out;
+    rc = zupd_meta_set_target(zp_tdoc(r, p->role, tpath), tpath, strlen(text), &h,
+                              clen > 0 ? (const uint8_t *)custom : NULL, clen);
     if (rc != ZUPD_OK) {
         zu_fail(err, cap, rc, "cannot add '%s' to '%s': %s", tpath, zp_role_name(p->role),
                 zupd_strerror(rc));

@@ -23,6 +23,7 @@
 
 #include "delta/create.h"
 #include "zu/fsio.h"
+#include "zu/note.h"
 
 #include "repo/repo_int.h"
 
@@ -57,6 +58,21 @@ zp_config_write(int dfd, const struct zp_config *c)
         json_decref(doc);
         doc = NULL;
     }
+    if (doc != NULL && c->n_witnesses > 0) {
+        json_t *ws = json_array();
+
+        for (size_t i = 0; ws != NULL && i < c->n_witnesses; i++)
+            if (json_array_append_new(ws, json_pack("{s:s,s:s}", "vkey", c->witnesses[i].vkey,
+                                                    "url", c->witnesses[i].url)) != 0) {
+                json_decref(ws);
+                ws = NULL;
+            }
+        if (ws == NULL || json_object_set_new(doc, "witnesses", ws) != 0 ||
+            json_object_set_new(doc, "witness_quorum", json_integer(c->witness_quorum)) != 0) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
     if (doc == NULL)
         return ZUPD_E_NOMEM;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -79,6 +95,38 @@ config_int(json_t *v, const char *key, int64_t min, int64_t max, int64_t *out, c
         return zu_fail(err, cap, ZUPD_E_FORMAT, "'%s' must be %lld..%lld", key, (long long)min,
                        (long long)max);
     *out = (int64_t)json_integer_value(v);
+    return ZUPD_OK;
+}
+
+/* "witnesses": [{"vkey": cosignature/v1 vkey, "url": "http(s)://..."}] */
+static int
+config_witnesses(json_t *v, struct zp_config *c, char *err, size_t cap)
+{
+    size_t i;
+    json_t *w;
+
+    if (!json_is_array(v) || json_array_size(v) > ZP_WITNESSES_MAX)
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'witnesses' must be an array of at most %d",
+                       ZP_WITNESSES_MAX);
+    json_array_foreach (v, i, w) {
+        struct zu_note_key k;
+        const char *vkey = NULL, *url = NULL;
+
+        if (json_unpack(w, "{s:s,s:s!}", "vkey", &vkey, "url", &url) != 0)
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "'witnesses[%zu]' must be {\"vkey\": ..., \"url\": ...}", i);
+        if (strlen(vkey) >= ZP_WITNESS_VKEY_MAX ||
+            zu_note_vkey_parse(vkey, strlen(vkey), &k) != ZUPD_OK || k.type != ZU_NOTE_COSIG_V1)
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "'witnesses[%zu].vkey' is not a cosignature/v1 vkey", i);
+        if (strlen(url) >= ZP_WITNESS_URL_MAX ||
+            (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+            return zu_fail(err, cap, ZUPD_E_FORMAT,
+                           "'witnesses[%zu].url' must be an http:// or https:// URL", i);
+        snprintf(c->witnesses[i].vkey, sizeof(c->witnesses[i].vkey), "%s", vkey);
+        snprintf(c->witnesses[i].url, sizeof(c->witnesses[i].url), "%s", url);
+    }
+    c->n_witnesses = json_array_size(v);
     return ZUPD_OK;
 }
 
@@ -154,17 +202,36 @@ config_read(int dfd, struct zp_config *c, char *err, size_t cap)
                              "'pkcs11_module' must be an absolute file name");
             else
                 snprintf(c->pkcs11_module, sizeof(c->pkcs11_module), "%s", m);
+        } else if (strcmp(key, "witnesses") == 0) {
+            rc = config_witnesses(v, c, err, cap);
+        } else if (strcmp(key, "witness_quorum") == 0) {
+            rc = config_int(v, key, 0, ZP_WITNESSES_MAX, &n, err, cap);
+            c->witness_quorum = (unsigned)n;
         } else {
             rc = zu_fail(err, cap, ZUPD_E_FORMAT, "unknown setting '%s'", key);
         }
         if (rc != ZUPD_OK)
             break;
     }
+    if (rc == ZUPD_OK && c->witness_quorum > c->n_witnesses)
+        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "'witness_quorum' %u is more than the %zu witnesses",
+                     c->witness_quorum, c->n_witnesses);
     json_decref(doc);
     return rc;
 }
 
 /* ------------------------------------------------------------ lifecycle */
+
+/* The log entries a change queued and did not commit (translog.c). */
+void
+zp_log_queue_clear(struct zp_repo *r)
+{
+    for (size_t i = 0; i < r->n_logq; i++)
+        free(r->logq[i].p);
+    free(r->logq);
+    r->logq = NULL;
+    r->n_logq = r->cap_logq = 0;
+}
 
 void
 zp_repo_free(struct zp_repo *r)
@@ -203,6 +270,8 @@ zp_repo_alloc(const struct zp_repo_opts *o, struct zp_repo **out)
     r->dfd = -1;
     r->lockfd = -1;
     r->pass = o->pass;
+    r->log_fn = o->log_fn;
+    r->log_opaque = o->log_opaque;
     r->now = o->now != 0 ? o->now : (int64_t)time(NULL);
     r->dir = strdup(o->dir);
     if (o->keys_dir != NULL) {

@@ -16,6 +16,15 @@
 
 struct zupd_channel;
 
+/* A witness the log asks for cosignatures (docs/transparency.md). */
+#define ZP_WITNESSES_MAX 16
+#define ZP_WITNESS_VKEY_MAX 400
+#define ZP_WITNESS_URL_MAX 512
+struct zp_witness_cfg {
+    char vkey[ZP_WITNESS_VKEY_MAX]; /* its cosignature/v1 vkey (type 0x04) */
+    char url[ZP_WITNESS_URL_MAX];   /* its submission prefix (http:// or https://) */
+};
+
 /* Publisher settings, kept in DIR/.zupd/config.json. */
 struct zp_config {
     int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
@@ -26,6 +35,11 @@ struct zp_config {
     /* the PKCS#11 module of the token keys ("": the one each key reference
      * records); --pkcs11-module and a URI's module-path come first */
     char pkcs11_module[4096];
+    /* the log's witnesses ("witnesses") and how many cosignatures endpoints
+     * need ("witness_quorum"): fewer after a publish is a warning */
+    struct zp_witness_cfg witnesses[ZP_WITNESSES_MAX];
+    size_t n_witnesses;
+    unsigned witness_quorum;
 };
 void zp_config_default(struct zp_config *c);
 
@@ -34,6 +48,10 @@ struct zp_repo_opts {
     const char *keys_dir; /* NULL: <dir>/../keys */
     struct zp_pass pass;  /* passphrases of the keys */
     int64_t now;          /* 0: the clock */
+    /* warnings of a change that still succeeds (a witness that did not
+     * answer); NULL: none shown */
+    zupd_log_fn log_fn;
+    void *log_opaque;
 };
 
 /* ------------------------------------------------------------ init */
@@ -387,6 +405,28 @@ struct zp_log_res {
  * (docs/transparency.md). err names the first problem. */
 ZU_NODISCARD int zp_log_verify(const struct zp_repo_opts *o, const char *vkey,
                                struct zp_log_res *res, char *err, size_t cap);
+
+/* What asking the witnesses gave. */
+struct zp_cosign_res {
+    uint64_t size;    /* of the checkpoint cosigned */
+    size_t witnesses; /* configured */
+    size_t cosigned;  /* witnesses whose valid cosignature log/checkpoint now carries */
+    size_t added;     /* of those, asked now */
+    unsigned quorum;  /* configured */
+};
+
+/* Ask every configured witness that has not cosigned log/checkpoint yet
+ * for a cosignature (C2SP tlog-witness add-checkpoint with the consistency
+ * proof from the size it last cosigned; on 409 once more from the size it
+ * reports), check each answer against the witness's vkey, and rewrite
+ * log/checkpoint durably with the new cosignature lines after the ones it
+ * had (the log's signature first). A witness that is down or answers
+ * badly is reported through the repository's log_fn (WARN) and skipped.
+ * The caller holds the repository's lock. Returns ZUPD_OK (res says how
+ * many cosigned), or an error of the log itself (no checkpoint, a tile
+ * missing, the checkpoint not writable). */
+struct zp_repo;
+ZU_NODISCARD int zp_log_cosign(struct zp_repo *r, struct zp_cosign_res *res, char *err, size_t cap);
 
 /* Is dir a policy repository (its publisher configuration says so)? */
 bool zp_tree_is_policy(const char *dir);

@@ -49,6 +49,8 @@ struct zp_repo {
     size_t n_bins;
     struct zp_log_entry *logq; /* entries of this change, logged by the next commit */
     size_t n_logq, cap_logq;
+    zupd_log_fn log_fn; /* warnings (zp_repo_opts) */
+    void *log_opaque;
 };
 
 /* A new zp_repo for o (directory opened, nothing loaded). Ownership: *out
@@ -120,6 +122,12 @@ ZU_NODISCARD int zp_log_channel(struct zp_repo *r, enum zp_role role, const char
 ZU_NODISCARD int zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len,
                              char *err, size_t cap);
 ZU_NODISCARD int zp_log_commit(struct zp_repo *r, char *err, size_t cap);
+/* The custom member {"zupd_log":{"index":N}} of the target whose entry is
+ * queued next (N: the entry's index once committed) into dst; *len 0 when
+ * the repository has no log. */
+#define ZP_LOG_CUSTOM_MAX 64
+ZU_NODISCARD int zp_log_custom(struct zp_repo *r, char *dst, size_t dst_cap, size_t *len, char *err,
+                               size_t cap);
 void zp_log_queue_clear(struct zp_repo *r);
 
 /* Write the publisher configuration. */

@@ -18,6 +18,7 @@
 #include "zu/json.h"
 #include "zu/note.h"
 #include "zu/tlog.h"
+#include "zu/tlog_client.h"
 
 #include "repo/layout.h"
 #include "repo/logaudit.h"
@@ -148,16 +149,6 @@ zp_log_create(struct zp_repo *r, char *err, size_t cap)
 
 /* ------------------------------------------------------------ entries */
 
-void
-zp_log_queue_clear(struct zp_repo *r)
-{
-    for (size_t i = 0; i < r->n_logq; i++)
-        free(r->logq[i].p);
-    free(r->logq);
-    r->logq = NULL;
-    r->n_logq = r->cap_logq = 0;
-}
-
 /* Queue doc (canonical JSON) as an entry of the next log commit; doc is
  * released. */
 static int
@@ -199,18 +190,12 @@ zp_log_release(struct zp_repo *r, enum zp_role role, const char *path, const cha
                const struct zupd_manifest *m, char *err, size_t cap)
 {
     char hex[65];
-    json_t *prov = json_object();
 
     sha_hex(text, len, hex);
-    if (prov != NULL && m->source_revision != NULL)
-        json_object_set_new(prov, "source_revision", json_string(m->source_revision));
-    if (prov != NULL && m->builder != NULL)
-        json_object_set_new(prov, "builder", json_string(m->builder));
+    /* the endpoint rebuilds the same entry with the same function */
     return queue(r,
-                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}, s:o}", "type", "release",
-                           "role", zp_role_name(role), "path", path, "component", m->component,
-                           "version", m->version, "target", "sha256", hex, "length",
-                           (json_int_t)len, "provenance", prov),
+                 zu_tlog_entry_release(zp_role_name(role), path, hex, len, m->component, m->version,
+                                       m->source_revision, m->builder),
                  err, cap);
 }
 
@@ -219,18 +204,12 @@ zp_log_channel(struct zp_repo *r, enum zp_role role, const char *path, const cha
                const struct zupd_channel *c, char *err, size_t cap)
 {
     char hex[65];
-    json_t *doc;
 
     sha_hex(text, len, hex);
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I}}", "type", "channel", "role",
-                    zp_role_name(role), "path", path, "component", c->component, "channel",
-                    c->channel, "version", c->version, "target", "sha256", hex, "length",
-                    (json_int_t)len);
-    if (doc != NULL && c->floor != NULL)
-        json_object_set_new(doc, "floor", json_string(c->floor));
-    if (doc != NULL && c->rollback)
-        json_object_set_new(doc, "rollback", json_true());
-    return queue(r, doc, err, cap);
+    return queue(r,
+                 zu_tlog_entry_channel(zp_role_name(role), path, hex, len, c->component, c->channel,
+                                       c->version, c->floor, c->rollback),
+                 err, cap);
 }
 
 int
@@ -245,6 +224,43 @@ zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len
                  json_pack("{s:s, s:s, s:I, s:{s:s, s:I}}", "type", "root", "path", path, "version",
                            (json_int_t)version, "target", "sha256", hex, "length", (json_int_t)len),
                  err, cap);
+}
+
+/* The "custom" member of the target whose entry is queued next:
+ * {"zupd_log":{"index":N}}, N the current checkpoint's size plus the entries
+ * already queued (zp_log_commit appends them in order), signed with the
+ * targets metadata so that an endpoint knows which entry to prove. *len is
+ * 0 for a repository without a log (its metadata stay as they were). The
+ * checkpoint is only parsed here: zp_log_commit checks its signature. */
+int
+zp_log_custom(struct zp_repo *r, char *dst, size_t dst_cap, size_t *len, char *err, size_t cap)
+{
+    struct zu_checkpoint c = {0};
+    struct zu_note *n = NULL;
+    uint8_t *cp = NULL;
+    size_t cplen = 0;
+    int rc, w;
+
+    *len = 0;
+    if (!zp_log_enabled(r))
+        return ZUPD_OK;
+    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
+    if (rc == ZUPD_OK)
+        rc = zu_note_parse(cp, cplen, &n);
+    if (rc == ZUPD_OK)
+        rc = zu_checkpoint_parse(n->text, n->text_len, &c);
+    if (rc == ZUPD_OK) {
+        w = snprintf(dst, dst_cap, "{\"zupd_log\":{\"index\":%llu}}",
+                     (unsigned long long)(c.size + r->n_logq));
+        rc = w > 0 && (size_t)w < dst_cap ? ZUPD_OK : ZUPD_E_TOOBIG;
+        *len = rc == ZUPD_OK ? (size_t)w : 0;
+    }
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
+    zu_checkpoint_release(&c);
+    zu_note_free(n);
+    free(cp);
+    return rc;
 }
 
 /* ------------------------------------------------------------ commit */
@@ -334,6 +350,15 @@ zp_log_commit(struct zp_repo *r, char *err, size_t cap)
     rc = write_checkpoint(r, &ki, &k, &c, err, cap);
     if (rc == ZUPD_OK)
         zp_log_queue_clear(r);
+    /* cosignatures next, still before the TUF metadata: a witness that does
+     * not cosign delays endpoints, never this change */
+    if (rc == ZUPD_OK && r->cfg.n_witnesses > 0) {
+        struct zp_cosign_res cres;
+        char werr[512] = "";
+
+        if (zp_log_cosign(r, &cres, werr, sizeof(werr)) != ZUPD_OK && r->log_fn != NULL)
+            r->log_fn(r->log_opaque, ZUPD_LOG_WARN, werr);
+    }
 out:
     zu_tlog_appender_free(a);
     zu_checkpoint_release(&c);

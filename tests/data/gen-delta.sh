@@ -81,4 +81,64 @@ def b40(ctrl, diff, extra, newlen):
 w("negative-add.bsdiff40", b40(off(-8) + off(16) + off(0), b"", b"y" * 16, 8))
 w("seek-overflow.bsdiff40", b40(off(1) + off(0) + off((1 << 63) - 1) + off(1) + off(0) + off((1 << 63) - 1) + off(6) + off(0) + off(0), bytes(8), b"", 8))
 PY
+# The executable stage (version 5): a synthetic ELF x86-64 release pair,
+# the second with a function inserted and one grown (code, data and the
+# unwind tables move).
+python3 - "$g" <<'PY'
+import sys, random, struct
+g = sys.argv[1]
+def elf(grow):
+    NF, CODE, BASE = 120, 0x1000, 0x400000
+    ids = []
+    for k in range(NF):
+        if grow and k == 40: ids.append(1000)
+        ids.append(k)
+    start, size, at = {}, {}, CODE
+    for i in ids:
+        r = random.Random(77 + i)
+        size[i] = 40 + r.randrange(80) + (9 if grow and i == 90 else 0)
+        start[i] = at
+        at += size[i]
+    data = (at + 0xfff) & ~0xfff
+    img = bytearray(data + 0x1000)
+    for i in ids:
+        r = random.Random(77 + i); r.randrange(80)
+        c, end = start[i], start[i] + size[i]
+        while end - c >= 8:
+            k, pc = r.randrange(8), BASE + c
+            if k < 2:
+                img[c:c + 5] = b"\xe8" + struct.pack("<i", start[r.randrange(NF)] - c - 5); c += 5
+            elif k == 2:
+                d = data + r.randrange(512) * 8
+                img[c:c + 7] = b"\x48\x8d\x05" + struct.pack("<i", d - c - 7); c += 7
+            elif k == 3:
+                img[c:c + 6] = b"\x0f\x84" + struct.pack("<i", r.randrange(16)); c += 6
+            else:
+                img[c:c + 3] = bytes([0x48, 0x89, 0xc0 | r.randrange(64)]); c += 3
+        img[c:end] = b"\x90" * (end - c)
+    for k in range(0, 0x1000, 8):
+        img[data + k:data + k + 8] = struct.pack("<Q", BASE + start[(k // 8) % NF])
+    # unwind tables after the pointers: .eh_frame_hdr (offsets from itself)
+    # and .eh_frame (a CIE, then an FDE per function, pc_begin from itself)
+    img += bytes(0x1000)
+    h = data + 0x1000
+    fr = h + 12 + 8 * len(ids)
+    img[fr:fr + 12] = struct.pack("<III", 8, 0, 0)
+    hdr = struct.pack("<BBBBiI", 1, 0x1b, 0x03, 0x3b, fr - (h + 4), len(ids))
+    for n, i in enumerate(ids):
+        f = fr + 12 + 16 * n
+        img[f:f + 16] = struct.pack("<IIiI", 12, f + 4 - fr, start[i] - (f + 8), size[i])
+        hdr += struct.pack("<ii", start[i] - h, f - h)
+    img[h:h + len(hdr)] = hdr
+    ehlen = fr + 12 + 16 * len(ids) - h
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0, 64, 0, 0, 64, 56, 3, 64, 0, 0)
+    ph = struct.pack("<IIQQQQQQ", 1, 5, 0, BASE, BASE, at, at, 0x1000)
+    ph += struct.pack("<IIQQQQQQ", 1, 6, data, BASE + data, BASE + data, 0x2000, 0x3000, 0x1000)
+    ph += struct.pack("<IIQQQQQQ", 0x6474e550, 4, h, BASE + h, BASE + h, 12 + 8 * len(ids), 12 + 8 * len(ids), 4)
+    img[0:len(eh) + len(ph)] = eh + ph
+    return bytes(img)
+open(g + "/exe.old", "wb").write(elf(False))
+open(g + "/exe.new", "wb").write(elf(True))
+PY
+"$M" delta create "$g/exe.old" "$g/exe.new" "$g/exe.zpd" --method bsdiff --level 19
 echo "gen-delta: golden files written"

@@ -33,6 +33,15 @@ tests_fuzz_fuzz_delta_apply_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_delta
 tests_fuzz_fuzz_delta_apply_LDADD = lib/libzupd_core.la
 tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 
+# The executable stage of deltas: the ELF parser, the transform, and
+# apply(create(old, new)) == new on ELF-looking pairs.
+FUZZ_TARGETS += tests/fuzz/fuzz_delta_exe
+tests_fuzz_fuzz_delta_exe_SOURCES = tests/fuzz/fuzz_delta_exe.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_delta_exe_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
+	-DZU_FUZZ_NAME='"fuzz_delta_exe"'
+tests_fuzz_fuzz_delta_exe_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_delta_exe_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+
 # The sync selection file (DIR/.zupd/sync-selection) and the choice of what a
 # filtered sync keeps.
 FUZZ_TARGETS += tests/fuzz/fuzz_sync_select
@@ -79,6 +88,16 @@ tests_fuzz_fuzz_checkpoint_SOURCES = tests/fuzz/fuzz_checkpoint.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_checkpoint_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_checkpoint"'
 tests_fuzz_fuzz_checkpoint_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_checkpoint_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_tlog_custom
+tests_fuzz_fuzz_tlog_custom_SOURCES = tests/fuzz/fuzz_tlog_custom.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_tlog_custom_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_custom"'
+tests_fuzz_fuzz_tlog_custom_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_tlog_custom_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
+FUZZ_TARGETS += tests/fuzz/fuzz_witness_req
+tests_fuzz_fuzz_witness_req_SOURCES = tests/fuzz/fuzz_witness_req.c tests/fuzz/fuzz_tlog_keys.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_witness_req_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror -DZU_FUZZ_NAME='"fuzz_witness_req"'
+tests_fuzz_fuzz_witness_req_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)
+tests_fuzz_fuzz_witness_req_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 FUZZ_TARGETS += tests/fuzz/fuzz_tlog_tiles
 tests_fuzz_fuzz_tlog_tiles_SOURCES = tests/fuzz/fuzz_tlog_tiles.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_tlog_tiles_CFLAGS = $(FUZZ_TCFLAGS) -DZU_FUZZ_NAME='"fuzz_tlog_tiles"'

@@ -32,6 +32,10 @@ grep -Eq "^  signed by: build \([0-9a-f]{16}\.\.\.\)$" "$work/out" &&
 # a second endpoint, which will meet the thief's mirror
 sed "s|$work/state|$work/estate|; s|$work/opt-product|$work/eopt|" "$work/zupd.conf" >"$work/e.conf"
 expect_rc 0 "1.0 installed on the second endpoint" $ZUPD --config "$work/e.conf" update
+# the first endpoint also checks the transparency log: what the auditor puts
+# live must have been logged (publish --stage logs it)
+printf 'log = { key = "%s"; };\n' "$(cat "$work/repo/log/vkey")" >>"$work/zupd.conf"
+expect_rc 0 "the first endpoint checks 1.0 in the log" $Z update
 
 # ------------------------------------------------------------ keys and threshold
 "$MIRROR" key generate auditor --keys "$work/akeys" >/dev/null &&

@@ -7,8 +7,12 @@
  *   tlogtool make DIR            log, checkpoint, vkey, witnesses, roots, ours.txt
  *   tlogtool verify FILE         every proof in FILE holds, and fails once mutated
  *   tlogtool note VKEYS NOTE     NOTE is signed by VKEYS line 1, cosigned by line 2
+ *   tlogtool open VKEYS NOTE Q   zu_checkpoint_open: NOTE signed by VKEYS line 1 and
+ *                                cosigned by Q of the witnesses of the other lines
+ *                                (tests/integration/tlog_witness.sh)
  *   tlogtool seeds DIR           the seeds of the fuzz targets fuzz_note,
- *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof
+ *                                fuzz_checkpoint, fuzz_tlog_tiles, fuzz_tlog_proof,
+ *                                fuzz_witness_req
  *                                under DIR/<target>/ (tests/fuzz/corpus)
  *
  * Proof lines (both directions), hashes in base64:
@@ -334,8 +338,7 @@ cmd_verify(const char *file)
         }
     }
     fclose(f);
-    printf("tlogtool verify: %lu inclusion and %lu consistency proofs, %lu bad\n", incl, cons,
-           bad);
+    printf("tlogtool verify: %lu inclusion and %lu consistency proofs, %lu bad\n", incl, cons, bad);
     return bad == 0 && incl > 0 && cons > 0 ? 0 : 1;
 }
 
@@ -455,8 +458,9 @@ static int
 seed_tiles(const char *dir)
 {
     /* the reads of zu_tlog_verify_tree, then of zu_tlog_appender_new */
-    static const char *const reads300[] = {"tile/0/000", "tile/entries/000", "tile/0/001.p/44",
-                                           "tile/entries/001.p/44", "tile/1/000.p/1", NULL};
+    static const char *const reads300[] = {"tile/0/000",      "tile/entries/000",
+                                           "tile/0/001.p/44", "tile/entries/001.p/44",
+                                           "tile/1/000.p/1",  NULL};
     static const char *const edge300[] = {"tile/0/001.p/44", "tile/1/000.p/1",
                                           "tile/entries/001.p/44", NULL};
     static const char *const reads5[] = {"tile/0/000.p/5", "tile/entries/000.p/5", NULL};
@@ -601,9 +605,131 @@ seed_notes(const char *dir)
 }
 
 static int
+cmd_open(const char *vkeys, const char *notefile, const char *quorum)
+{
+    struct zu_note_key w[16];
+    struct zu_tlog_trust trust = {0};
+    struct zu_checkpoint c = {0};
+    uint8_t *keys = NULL, *msg = NULL;
+    size_t klen = 0, mlen = 0, cosigners = 0, nw = 0;
+    char err[512] = "", *p, *nl;
+    int rc = 1;
+
+    if (read_all(vkeys, &keys, &klen) || read_all(notefile, &msg, &mlen))
+        goto out;
+    p = (char *)keys;
+    for (size_t i = 0; (nl = memchr(p, '\n', klen - (size_t)(p - (char *)keys))) != NULL; i++) {
+        struct zu_note_key *k = i == 0 ? &trust.log_key : &w[nw];
+
+        if ((i > 0 && nw == 16) || zu_note_vkey_parse(p, (size_t)(nl - p), k) != ZUPD_OK) {
+            fprintf(stderr, "tlogtool open: bad vkey line %zu in '%s'\n", i + 1, vkeys);
+            goto out;
+        }
+        nw += i > 0;
+        p = nl + 1;
+    }
+    trust.origin = trust.log_key.name;
+    trust.witnesses = w;
+    trust.nwitnesses = nw;
+    trust.quorum = (size_t)strtoul(quorum, NULL, 10);
+    if (zu_checkpoint_open(msg, mlen, &trust, &c, &cosigners, err, sizeof(err)) != ZUPD_OK) {
+        fprintf(stderr, "tlogtool open: %s\n", err);
+        goto out;
+    }
+    printf("tlogtool open: checkpoint of '%s' size %llu, %zu cosigner(s)\n", trust.origin,
+           (unsigned long long)c.size, cosigners);
+    rc = 0;
+out:
+    zu_checkpoint_release(&c);
+    free(keys);
+    free(msg);
+    return rc;
+}
+
+/* One add-checkpoint body for fuzz_witness_req (whose witness holds the
+ * checkpoint of size 2, leaves "a" "b"): old, proof, a checkpoint of origin
+ * of size n with root, signed by k. */
+static int
+seed_wreq(const char *dir, const char *name, uint64_t old, const uint8_t (*proof)[32], size_t np,
+          const char *origin, uint64_t n, const uint8_t root[32], const struct zu_note_key *k,
+          const uint8_t *sk)
+{
+    struct zu_checkpoint c = {0};
+    struct zu_buf text, b;
+    int rc;
+
+    snprintf(c.origin, sizeof(c.origin), "%s", origin);
+    c.size = n;
+    memcpy(c.root, root, 32);
+    zu_buf_init(&text, 0);
+    zu_buf_init(&b, 0);
+    rc = zu_checkpoint_format(&c, &text);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_addf(&b, "old %llu\n", (unsigned long long)old);
+    for (size_t i = 0; rc == ZUPD_OK && i < np; i++) {
+        rc = zu_b64_encode(&b, proof[i], 32);
+        if (rc == ZUPD_OK)
+            rc = zu_buf_add(&b, "\n", 1);
+    }
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, text.p, text.len);
+    if (rc == ZUPD_OK)
+        rc = zu_buf_add(&b, "\n", 1);
+    if (rc == ZUPD_OK)
+        rc = zp_note_sign(&b, (const char *)text.p, text.len, k, sk, 1767225600);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_witness_req", name, b.p, b.len);
+    zu_buf_release(&text);
+    zu_buf_release(&b);
+    return rc;
+}
+
+static int
+seed_witness(const char *dir)
+{
+    struct zu_note_key keys[3], other;
+    uint8_t sks[3][64], osk[64], la[32], lb[32], lc[32], r2[32], r3[32], fork[32];
+    const uint8_t(*pc)[32] = (const uint8_t(*)[32])lc, (*pa)[32] = (const uint8_t(*)[32])la;
+    int rc;
+
+    fuzz_tlog_keys(keys, sks);
+    fuzz_tlog_key("fuzz other log", "other.fuzz.example/log", ZU_NOTE_ED25519, &other, osk);
+    zu_tlog_leaf_hash((const uint8_t *)"a", 1, la);
+    zu_tlog_leaf_hash((const uint8_t *)"b", 1, lb);
+    zu_tlog_leaf_hash((const uint8_t *)"c", 1, lc);
+    zu_tlog_node_hash(la, lb, r2);
+    zu_tlog_node_hash(r2, lc, r3);
+    zu_tlog_node_hash(la, lc, fork);
+    rc = seed_wreq(dir, "cosign-2-to-3", 2, pc, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "cosign-same", 2, NULL, 0, FUZZ_LOG_ORIGIN, 2, r2, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "conflict-409", 0, NULL, 0, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "bad-proof-422", 2, pa, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "fork-422", 2, NULL, 0, FUZZ_LOG_ORIGIN, 2, fork, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "rollback-400", 2, NULL, 0, FUZZ_LOG_ORIGIN, 1, la, &keys[0], sks[0]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "witness-signed-403", 2, pc, 1, FUZZ_LOG_ORIGIN, 3, r3, &keys[1],
+                       sks[1]);
+    if (rc == ZUPD_OK)
+        rc = seed_wreq(dir, "unknown-log-404", 0, NULL, 0, other.name, 1, la, &other, osk);
+    if (rc == ZUPD_OK)
+        rc = seed_file(dir, "fuzz_witness_req", "malformed", "old 1\nAAAA\n\nx\n", 15);
+    return rc;
+}
+
+static int
 cmd_seeds(const char *dir)
 {
     int rc = seed_notes(dir);
+
+    if (rc == ZUPD_OK)
+        rc = seed_witness(dir);
 
     if (rc == ZUPD_OK)
         rc = seed_tiles(dir);
@@ -627,6 +753,9 @@ main(int argc, char **argv)
         return cmd_seeds(argv[2]);
     if (argc == 4 && strcmp(argv[1], "note") == 0)
         return cmd_note(argv[2], argv[3]);
-    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE | seeds DIR\n");
+    if (argc == 5 && strcmp(argv[1], "open") == 0)
+        return cmd_open(argv[2], argv[3], argv[4]);
+    fprintf(stderr, "usage: tlogtool make DIR | verify FILE | note VKEYS NOTE | "
+                    "open VKEYS NOTE QUORUM | seeds DIR\n");
     return 2;
 }

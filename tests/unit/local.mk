@@ -108,3 +108,9 @@ UNIT_TESTS += tests/unit/t_logaudit
 tests_unit_t_logaudit_SOURCES = tests/unit/t_logaudit.c
 tests_unit_t_logaudit_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_logaudit_LDADD = $(PUB_UNIT_LIBS)
+
+# The tlog-witness: request parser and decisions (mirror/witness/witness.c).
+UNIT_TESTS += tests/unit/t_witness
+tests_unit_t_witness_SOURCES = tests/unit/t_witness.c
+tests_unit_t_witness_CFLAGS = $(PUB_UNIT_CFLAGS)
+tests_unit_t_witness_LDADD = $(PUB_UNIT_LIBS)

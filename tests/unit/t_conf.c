@@ -300,6 +300,64 @@ test_network_keys(void **state)
     expect_refused(M "ca_file = [\"/a\"];\n", ":2: 'ca_file' must be a string");
 }
 
+/* The transparency log (docs/transparency.md): vkeys checked by type, the
+ * origin defaulting to the key's name, witnesses each once, the quorum at
+ * most the witnesses listed and by default all of them. */
+#define LOGKEY "updates.example.com/zupd/log+60c6375c+AYA2RecPGNxXoZpN/zavqhVNggiDjZOCtOZBelmQnAQX"
+#define WIT1 "w1.example+0d30ff2a+BLDvac9mmAMfo6UM3ZhuGEswRR4MUnSlB9TyBI0y+MK1"
+#define WIT2 "w2.example+d18bad42+BABFkvNHqYw4x6+j1IuU+y8gnpX7dIL2Ls4uw87USZkh"
+static void
+test_log(void **state)
+{
+    struct zupd_opts o;
+    char err[512] = "";
+
+    (void)state;
+    assert_int_equal(load_text(M "log = { key = \"" LOGKEY "\"; };\n", &o, err, sizeof(err)), 0);
+    assert_true(o.has_log);
+    assert_string_equal(o.log_origin, "updates.example.com/zupd/log");
+    assert_int_equal(o.log_key.type, ZU_NOTE_ED25519);
+    assert_int_equal(o.n_log_witnesses, 0);
+    assert_int_equal(o.log_quorum, 0);
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M "log = { key = \"" LOGKEY "\"; origin = \"other.example/log\";\n"
+                                 "  witnesses = [ \"" WIT1 "\", \"" WIT2 "\" ]; };\n",
+                               &o, err, sizeof(err)),
+                     0);
+    assert_string_equal(o.log_origin, "other.example/log");
+    assert_int_equal(o.n_log_witnesses, 2);
+    assert_int_equal(o.log_quorum, 2); /* default: every witness */
+    assert_string_equal(o.log_witnesses[1].name, "w2.example");
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M "log = { key = \"" LOGKEY "\"; witnesses = [ \"" WIT1 "\" ];\n"
+                                 "  quorum = 0; };\n",
+                               &o, err, sizeof(err)),
+                     0);
+    assert_int_equal(o.log_quorum, 0);
+    zupd_conf_release(&o);
+    assert_int_equal(load_text(M, &o, err, sizeof(err)), 0);
+    assert_false(o.has_log);
+    zupd_conf_release(&o);
+
+    expect_refused(M "log = { origin = \"x\"; };\n", ":2: 'log' needs a string setting 'key'");
+    expect_refused(M "log = { key = \"" WIT1 "\"; };\n", ":2: 'log.key' must be an Ed25519");
+    expect_refused(M "log = { key = \"nope+00000000+AQ==\"; };\n", "'log.key' must be an Ed25519");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; origin = \"a b\"; };\n",
+                   ":2: 'log.origin' must be 1..255 bytes");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; witnesses = [ \"" LOGKEY "\" ]; };\n",
+                   "'log.witnesses' element 1 must be a cosignature/v1 verifier key");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; witnesses = [ \"" WIT1 "\", \"" WIT1
+                     "\" ]; };\n",
+                   "'log.witnesses' lists the key of 'w1.example' twice");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; witnesses = [ \"" WIT1 "\" ]; quorum = 2; };\n",
+                   ":2: 'log.quorum' is 2 but only 1 witnesses are listed");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; quorum = -1; };\n",
+                   "'log.quorum' must be 0..32");
+    expect_refused(M "log = { key = \"" LOGKEY "\"; witness = [ ]; };\n",
+                   "unknown setting 'log.witness'");
+    expect_refused(M "log = \"" LOGKEY "\";\n", ":2: 'log' must be a group");
+}
+
 int
 main(void)
 {
@@ -315,6 +373,7 @@ main(void)
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_network_keys),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_log),
     };
     int fd = mkstemp(path), rc;
 

@@ -16,6 +16,7 @@
 #include <zupd/hash.h>
 
 #include "delta/create.h"
+#include "zu/delta_exe.h"
 #include "zu/delta_format.h"
 #include "zu/internal.h"
 
@@ -547,7 +548,10 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 8; /* no such flag */
+    p[7] = 0x10; /* no such flag */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 4;
+    p[7] = ZU_FLAG_EXE; /* a flag of version 5 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 3;
     p[7] = ZU_FLAG_EXTRA_CTX; /* a flag of version 4 */
@@ -1280,6 +1284,340 @@ test_bsdiff40_control_ranges(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ executable stage */
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ELF64 x86-64 header and n program headers at 64: ph[i] = {type, flags,
+ * off, vaddr, filesz, memsz}. */
+static void
+elf_head(uint8_t *p, const uint64_t (*ph)[6], size_t n)
+{
+    memset(p, 0, 64 + n * 56);
+    memcpy(p, "\177ELF", 4);
+    p[4] = 2;
+    p[5] = 1;
+    p[6] = 1;
+    put16(p + 16, 2);
+    put16(p + 18, 62);
+    zu_put_le64(p + 32, 64);
+    put16(p + 52, 64);
+    put16(p + 54, 56);
+    put16(p + 56, (uint16_t)n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *h = p + 64 + i * 56;
+        put32(h, (uint32_t)ph[i][0]);
+        put32(h + 4, (uint32_t)ph[i][1]);
+        zu_put_le64(h + 8, ph[i][2]);
+        zu_put_le64(h + 16, ph[i][3]);
+        zu_put_le64(h + 32, ph[i][4]);
+        zu_put_le64(h + 40, ph[i][5]);
+    }
+}
+
+/* A synthetic executable: nf functions (ids; id 1000 is the one a new
+ * release adds at index 50 when `grow`), each made of the same
+ * instructions in both releases: rel32 calls to other functions, a jcc,
+ * RIP-relative lea/mov to a data segment after the code, and filler. The
+ * code and data segments move with every function inserted or grown. */
+static size_t
+make_elf(uint8_t *p, size_t cap, int grow)
+{
+    enum { NF = 160, CODE = 0x1000, BASE = 0x400000 };
+    uint32_t start[NF + 1], sz[NF + 1], id[NF + 1], at_id[NF]; /* at_id: start by id */
+    size_t nf = 0, at = CODE, data_off;
+    uint64_t ph[2][6];
+
+    for (uint32_t k = 0; k < NF; k++) {
+        if (grow && k == 50)
+            id[nf++] = 1000;
+        id[nf++] = k;
+    }
+    for (size_t f = 0; f < nf; f++) { /* sizes first: calls need every start */
+        rng_state = 77 + id[f];
+        sz[f] = 40 + rng() % 80 + (grow && id[f] == 120 ? 9 : 0);
+        start[f] = (uint32_t)at;
+        if (id[f] < NF)
+            at_id[id[f]] = (uint32_t)at;
+        at += sz[f];
+    }
+    data_off = (at + 0xfff) & ~(size_t)0xfff;
+    assert_true(data_off + 0x1000 <= cap);
+    memset(p, 0, data_off + 0x1000);
+    for (size_t f = 0; f < nf; f++) {
+        uint8_t *c = p + start[f], *end = c + sz[f];
+        rng_state = 77 + id[f];
+        (void)rng();
+        while (end - c >= 8) {
+            uint32_t r = rng() % 8, pc = BASE + (uint32_t)(c - p);
+            if (r == 0 || r == 1) { /* call another function */
+                c[0] = 0xe8;
+                put32(c + 1, at_id[rng() % NF] + BASE - (pc + 5));
+                c += 5;
+            } else if (r == 2) { /* lea rax, [rip + data] */
+                uint32_t d = (uint32_t)(data_off + (rng() % 512) * 8);
+                c[0] = 0x48;
+                c[1] = 0x8d;
+                c[2] = 0x05;
+                put32(c + 3, d + BASE - (pc + 7));
+                c += 7;
+            } else if (r == 3) { /* je within the function */
+                c[0] = 0x0f;
+                c[1] = 0x84;
+                put32(c + 2, (uint32_t)(rng() % 16));
+                c += 6;
+            } else { /* filler that is no reference */
+                c[0] = 0x48;
+                c[1] = 0x89;
+                c[2] = (uint8_t)(0xc0 | (rng() & 0x3f));
+                c += 3;
+            }
+        }
+        memset(c, 0x90, (size_t)(end - c));
+    }
+    for (size_t i = 0; i < 0x1000; i += 8) /* data: pointers into the code */
+        zu_put_le64(p + data_off + i, BASE + at_id[(i / 8) % NF]);
+    ph[0][0] = 1, ph[0][1] = 5, ph[0][2] = 0, ph[0][3] = BASE, ph[0][4] = at, ph[0][5] = at;
+    ph[1][0] = 1, ph[1][1] = 6, ph[1][2] = data_off, ph[1][3] = BASE + data_off, ph[1][4] = 0x1000,
+    ph[1][5] = 0x3000;
+    elf_head(p, ph, 2);
+    return data_off + 0x1000;
+}
+
+/* Create (auto, the given level) and apply; returns the patch. */
+static uint8_t *
+exe_round_trip(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int level, size_t *plen)
+{
+    struct zp_delta_opts opts = {ZP_DELTA_AUTO, level};
+    struct mem_sink m = {0};
+    uint8_t *patch = NULL;
+
+    assert_int_equal(zp_delta_create(o, ol, w, wl, &opts, &patch, plen, NULL), ZUPD_OK);
+    assert_int_equal(apply_mem(o, ol, patch, *plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    if (wl > 0)
+        assert_memory_equal(m.p, w, wl);
+    free(m.p);
+    return patch;
+}
+
+/* The byte after the stream lengths (and radius) of a native patch. */
+static size_t
+params_at(const uint8_t *p, size_t plen)
+{
+    size_t at = 8;
+    uint64_t v;
+    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4;
+
+    for (int i = 0; i < nv; i++) {
+        assert_int_equal(zu_get_varint(p, plen, &at, &v), ZUPD_OK);
+        if (i == 1)
+            at += 64;
+    }
+    return at;
+}
+
+/* A synthetic release pair: the creator takes the stage (it is smaller),
+ * the patch round-trips, and a hostile variant of its parameters or base
+ * is refused. */
+static void
+test_exe_stage(void **state)
+{
+    size_t cap = 64 << 10, ol, wl, plen, at;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *patch, *bad;
+    struct mem_sink m = {0};
+    struct zupd_delta_sink s = {&m, mem_write};
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    ol = make_elf(o, cap, 0);
+    wl = make_elf(w, cap, 1);
+    for (int level = 3; level <= 19; level += 16) {
+        patch = exe_round_trip(o, ol, w, wl, level, &plen);
+        assert_int_equal(patch[4], 5);
+        assert_true((patch[7] & ZU_FLAG_EXE) != 0);
+        free(patch);
+    }
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    bad = malloc(plen + ol);
+    assert_non_null(bad);
+    at = params_at(patch, plen);
+    /* the flag in version 4 */
+    memcpy(bad, patch, plen);
+    bad[4] = 4;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    /* an unknown transform (PE would be another id), no kind, an unknown
+     * kind, no segment, too many */
+    memcpy(bad, patch, plen);
+    bad[at] = 2;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    memcpy(bad, patch, plen);
+    bad[at + 1] = 0;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    bad[at + 1] = ZU_EXE_K_ALL + 1;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    memcpy(bad, patch, plen);
+    bad[at + 2] = 0;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    bad[at + 2] = ZU_EXE_SEGS_MAX + 1;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    /* cut inside the parameters */
+    assert_int_equal(apply_mem(o, ol, patch, at + 3, &m), ZUPD_E_FORMAT);
+    /* the new file's code segment elsewhere: the transform predicts other
+     * values, the hash refuses the result */
+    {
+        struct zu_elf nw;
+        uint8_t par[ZU_EXE_PARAMS_MAX], *q = malloc(plen + ZU_EXE_PARAMS_MAX);
+        size_t end = at, pn;
+        assert_non_null(q);
+        assert_int_equal(zu_exe_params_get(patch, plen, &end, &nw), ZUPD_OK);
+        assert_int_equal(nw.n, 2);
+        nw.seg[0].vaddr += 0x1000;
+        pn = zu_exe_params_put(par, &nw);
+        memcpy(q, patch, at);
+        memcpy(q + at, par, pn);
+        memcpy(q + at + pn, patch + end, plen - end);
+        assert_int_equal(apply_mem(o, ol, q, at + pn + plen - end, &m), ZUPD_E_HASH);
+        free(q);
+    }
+    /* an old file that is not ELF (the base check off, as the endpoint
+     * applies): refused, not transformed */
+    memcpy(bad, o, ol);
+    bad[0] = 0;
+    free(m.p);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(
+        zupd_delta_apply_flags(bad, ol, patch, plen, 0, ZUPD_DELTA_NO_HASHES, &s, NULL),
+        ZUPD_E_FORMAT);
+    free(m.p);
+    free(bad);
+    free(patch);
+    /* an ELF old against random new, and a random old against an ELF new:
+     * round trips whatever the creator picks */
+    rng_state = 5;
+    for (size_t i = 0; i < wl; i++)
+        w[i] = (uint8_t)rng();
+    free(exe_round_trip(o, ol, w, wl, 3, &plen));
+    wl = make_elf(w, cap, 1);
+    for (size_t i = 0; i < ol; i++)
+        o[i] = (uint8_t)rng();
+    free(exe_round_trip(o, ol, w, wl, 3, &plen));
+    free(o);
+    free(w);
+}
+
+/* zu_elf_parse on every truncation and on hostile program headers, and
+ * the transform on random bytes with random segments and maps: no read or
+ * write outside the buffers (ASan), the same output twice, and bytes
+ * outside executable segments untouched. */
+static void
+test_exe_hostile(void **state)
+{
+    size_t cap = 64 << 10, ol;
+    uint8_t *o = malloc(cap), *x1 = malloc(cap), *x2 = malloc(cap);
+    struct zu_elf e, nw;
+    uint64_t ph[ZU_EXE_SEGS_MAX + 1][6];
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(x1);
+    assert_non_null(x2);
+    ol = make_elf(o, cap, 0);
+    assert_int_equal(zu_elf_parse(o, ol, &e), ZUPD_OK);
+    assert_int_equal(e.n, 2);
+    for (size_t n = 0; n < 64 + 2 * 56; n++)
+        assert_int_equal(zu_elf_parse(o, n, &e), ZUPD_E_FORMAT);
+    assert_int_equal(zu_elf_parse(o, 64 + 2 * 56, &e), ZUPD_OK);
+    assert_int_equal(e.seg[0].filesz, 64 + 2 * 56); /* clipped to the file */
+    assert_int_equal(e.seg[1].filesz, 0);
+    /* phoff past the end, at the end, phnum 0xffff, wrong machine, class,
+     * program header size */
+    {
+        static const struct {
+            size_t at;
+            uint8_t v;
+        } bad[] = {{39, 0x80}, {33, 0xff}, {57, 0xff}, {18, 3}, {4, 1}, {5, 2}, {54, 32}};
+        for (size_t i = 0; i < ZU_ARRAY_LEN(bad); i++) {
+            uint8_t keep = o[bad[i].at];
+            o[bad[i].at] = bad[i].v;
+            assert_int_equal(zu_elf_parse(o, ol, &e), ZUPD_E_FORMAT);
+            o[bad[i].at] = keep;
+        }
+    }
+    /* too many PT_LOADs; none */
+    for (size_t i = 0; i <= ZU_EXE_SEGS_MAX; i++) {
+        ph[i][0] = 1, ph[i][1] = 5, ph[i][2] = 0, ph[i][3] = 0, ph[i][4] = 10, ph[i][5] = 10;
+    }
+    elf_head(x1, (const uint64_t(*)[6])ph, ZU_EXE_SEGS_MAX + 1);
+    assert_int_equal(zu_elf_parse(x1, 64 + 17 * 56, &e), ZUPD_E_FORMAT);
+    ph[0][0] = 2;
+    elf_head(x1, (const uint64_t(*)[6])ph, 1);
+    assert_int_equal(zu_elf_parse(x1, 64 + 56, &e), ZUPD_E_FORMAT);
+    /* random segments (out of bounds, overlapping, wrapping addresses),
+     * random maps and random bytes in the code */
+    rng_state = 99;
+    for (int it = 0; it < 300; it++) {
+        struct zu_exe_map m = {0};
+        size_t n = 1 + rng() % 6, len = 64 + n * 56 + rng() % 8192;
+        for (size_t i = 0; i < n; i++) {
+            int wild = rng() % 4 == 0;
+            ph[i][0] = rng() % 5 == 0 ? 2 : rng() % 4 == 0 ? 0x6474e550 : 1; /* PT_GNU_EH_FRAME */
+            ph[i][1] = rng() % 8;
+            ph[i][2] = wild ? (uint64_t)rng() << 32 | rng() : rng() % (len + 100);
+            ph[i][3] = rng() % 3 == 0 ? UINT64_MAX - rng() % 4096 : (uint64_t)rng() % 0x100000;
+            ph[i][4] = wild ? UINT64_MAX - rng() : rng() % (len + 100);
+            ph[i][5] = ph[i][4] + rng() % 4096;
+        }
+        for (size_t i = 64 + n * 56; i < len; i++)
+            o[i] = (uint8_t)(rng() % 3 == 0 ? 0xe8 : rng());
+        elf_head(o, (const uint64_t(*)[6])ph, n);
+        if (zu_elf_parse(o, len, &e) != ZUPD_OK)
+            continue;
+        if (e.eh.filesz >= 12) { /* a header the unwind kind reads, a random count */
+            static const uint8_t hdr[4] = {1, 0x1b, 0x03, 0x3b};
+            memcpy(o + e.eh.off, hdr, 4);
+        }
+        for (size_t i = 0, k = rng() % 40; i < k; i++)
+            assert_int_equal(zu_exe_map_add(&m, rng() % (len + 64), rng() % (len + 64),
+                                            rng() % 4 == 0 ? UINT64_MAX / 4 : rng() % 600),
+                             ZUPD_OK);
+        zu_exe_map_done(&m);
+        for (size_t i = 1; i < m.n; i++) /* sorted, no overlap */
+            assert_true(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
+        nw = e;
+        nw.seg[0].vaddr += rng() % 4096;
+        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
+        zu_exe_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
+        assert_memory_equal(x1, x2, len);
+        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
+        for (size_t i = 0; i < len; i++) {
+            int in_x = 0;
+            for (size_t k = 0; k < e.n; k++)
+                if ((e.seg[k].flags & 1) && i - e.seg[k].off < e.seg[k].filesz)
+                    in_x = 1;
+            if (!in_x)
+                assert_int_equal(x1[i], o[i]);
+        }
+        zu_exe_map_free(&m);
+    }
+    free(o);
+    free(x1);
+    free(x2);
+}
+
 /* ------------------------------------------------------------------ golden files */
 
 static uint8_t *
@@ -1352,6 +1690,23 @@ test_golden(void **state)
     }
     free(old);
     free(nw);
+    /* the executable stage (version 5), made by gen-delta.sh */
+    {
+        struct mem_sink m = {0};
+        size_t pl;
+        uint8_t *p = slurp("good/delta/exe.zpd", &pl);
+        old = slurp("good/delta/exe.old", &ol);
+        nw = slurp("good/delta/exe.new", &nl);
+        assert_int_equal(p[4], 5);
+        assert_int_equal(p[7] & ZU_FLAG_EXE, ZU_FLAG_EXE);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, nl);
+        assert_memory_equal(m.p, nw, nl);
+        free(m.p);
+        free(p);
+        free(old);
+        free(nw);
+    }
 }
 
 int
@@ -1377,6 +1732,8 @@ main(void)
         cmocka_unit_test(test_bz_thread),
         cmocka_unit_test(test_extra_ctx),
         cmocka_unit_test(test_bsdiff40_control_ranges),
+        cmocka_unit_test(test_exe_stage),
+        cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,9 @@
 
 #include "keys/notesign.h"
 #include "zu/note.h"
+#include "zu/json.h"
 #include "zu/tlog.h"
+#include "zu/tlog_client.h"
 
 /* ---- an in-memory log directory ---- */
 
@@ -535,6 +537,86 @@ test_checkpoint_parse(void **state)
     zu_checkpoint_release(&c);
 }
 
+/* The release and channel entries both sides build (lib/tlog_client.c): the exact bytes
+ * of docs/transparency.md, so that a publisher's entry and an endpoint's
+ * rebuild hash to the same leaf; and the signed index in a target's custom. */
+static void
+test_release_entry(void **state)
+{
+    static const char want[] =
+        "{\"component\":\"app\",\"path\":\"products/app/1.0/manifest.json\",\"provenance\":"
+        "{\"builder\":\"ci-7\",\"source_revision\":\"abc\"},\"role\":\"products\",\"target\":"
+        "{\"length\":1234,\"sha256\":\"00ff\"},\"type\":\"release\",\"version\":\"1.0\"}";
+    static const char bare[] =
+        "{\"component\":\"app\",\"path\":\"p\",\"provenance\":{},\"role\":\"avdb\",\"target\":"
+        "{\"length\":0,\"sha256\":\"00\"},\"type\":\"release\",\"version\":\"2\"}";
+    static const struct {
+        const char *custom;
+        int rc;
+        uint64_t index;
+    } cases[] = {
+        {"{\"zupd_log\":{\"index\":5}}", ZUPD_OK, 5},
+        {"{\"a\":[1],\"zupd_log\":{\"index\":0,\"x\":1}}", ZUPD_OK, 0},
+        {"{\"zupd_log\":{\"index\":9223372036854775806}}", ZUPD_OK, 9223372036854775806ull},
+        {"{\"zupd_log\":{\"index\":9223372036854775807}}", ZUPD_E_FORMAT, 0},
+        {"{\"zupd_log\":{\"index\":-1}}", ZUPD_E_FORMAT, 0},
+        {"{\"zupd_log\":{\"index\":\"5\"}}", ZUPD_E_FORMAT, 0},
+        {"{\"zupd_log\":5}", ZUPD_E_FORMAT, 0},
+        {"{\"zupd_log\":{}}", ZUPD_E_FORMAT, 0},
+        {"{\"other\":1}", ZUPD_E_NOTFOUND, 0},
+        {"[]", ZUPD_E_FORMAT, 0},
+        {"{", ZUPD_E_FORMAT, 0},
+    };
+    json_t *doc;
+    uint8_t *text = NULL, leaf[ZU_TLOG_HASH], leaf2[ZU_TLOG_HASH];
+    size_t len = 0;
+    uint64_t index;
+
+    (void)state;
+    doc = zu_tlog_entry_release("products", "products/app/1.0/manifest.json", "00ff", 1234, "app",
+                                "1.0", "abc", "ci-7");
+    assert_non_null(doc);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(text, want, len);
+    zu_tlog_leaf_hash(text, len, leaf);
+    zu_tlog_leaf_hash((const uint8_t *)want, strlen(want), leaf2);
+    assert_memory_equal(leaf, leaf2, ZU_TLOG_HASH);
+    json_decref(doc);
+    free(text);
+    doc = zu_tlog_entry_release("avdb", "p", "00", 0, "app", "2", NULL, NULL);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_int_equal(len, strlen(bare));
+    assert_memory_equal(text, bare, len);
+    json_decref(doc);
+    free(text);
+    doc = zu_tlog_entry_channel("products", "products/app/channels/stable.json", "ab", 21, "app",
+                                "stable", "1.0", "2.0", true);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_string_equal((const char *)text,
+                        "{\"channel\":\"stable\",\"component\":\"app\",\"floor\":\"2.0\",\"path\":"
+                        "\"products/app/channels/stable.json\",\"role\":\"products\",\"rollback\":"
+                        "true,\"target\":{\"length\":21,\"sha256\":\"ab\"},\"type\":\"channel\","
+                        "\"version\":\"1.0\"}");
+    json_decref(doc);
+    free(text);
+    doc = zu_tlog_entry_channel("avdb", "p", "ab", 1, "db", "hourly", "7", NULL, false);
+    assert_int_equal(zu_cjson_dump(doc, ZU_TLOG_ENTRY_MAX, &text, &len), ZUPD_OK);
+    assert_string_equal((const char *)text,
+                        "{\"channel\":\"hourly\",\"component\":\"db\",\"path\":\"p\",\"role\":"
+                        "\"avdb\",\"target\":{\"length\":1,\"sha256\":\"ab\"},\"type\":\"channel\","
+                        "\"version\":\"7\"}");
+    json_decref(doc);
+    free(text);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        index = 77;
+        if (zu_tlog_custom_index((const uint8_t *)cases[i].custom, strlen(cases[i].custom),
+                                 &index) != cases[i].rc ||
+            index != cases[i].index)
+            fail_msg("custom '%s': index %llu", cases[i].custom, (unsigned long long)index);
+    }
+}
+
 int
 main(void)
 {
@@ -543,6 +625,7 @@ main(void)
         cmocka_unit_test(test_bundles),           cmocka_unit_test(test_append_and_prove),
         cmocka_unit_test(test_note_spec_vector),  cmocka_unit_test(test_note_malformed),
         cmocka_unit_test(test_checkpoint_quorum), cmocka_unit_test(test_checkpoint_parse),
+        cmocka_unit_test(test_release_entry),
     };
 
     if (sodium_init() < 0)

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* include/zu/delta_exe.h -- the executable stage of the delta format (ZU_FLAG_EXE, version 5),
+ * shared by apply (lib/delta_exe.c) and creation (mirror/delta/). */
+#ifndef ZU_DELTA_EXE_H
+#define ZU_DELTA_EXE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Transform ids (the first varint of the stage's parameters). Only ELF
+ * x86-64 is defined; PE x86-64 would be another id with its own header
+ * parser and the same reference model. */
+#define ZU_EXE_ELF_X86_64 1
+
+#define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
+#define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
+#define ZU_EXE_SPAN_MIN 8           /* add entries shorter than this are not spans */
+
+/* A PT_LOAD segment: its bytes in the file [off, off + filesz) (clipped
+ * to the file), at virtual address vaddr; memsz >= filesz (the rest is
+ * zero-filled: .bss). */
+struct zu_seg {
+    uint64_t off, filesz, vaddr, memsz;
+    uint32_t flags; /* PF_X 1, PF_W 2, PF_R 4 */
+};
+
+struct zu_elf {
+    struct zu_seg seg[ZU_EXE_SEGS_MAX];
+    size_t n;
+    struct zu_seg eh; /* PT_GNU_EH_FRAME (.eh_frame_hdr); filesz 0: none */
+    unsigned kinds;   /* the stage's parameters only: ZU_EXE_K_* transformed */
+};
+
+/* Kinds of references the transform rewrites (a bit mask in the stage's
+ * parameters; the creator picks by estimate). */
+#define ZU_EXE_K_CODE 1u   /* rel32 calls/jumps, RIP-relative operands (executable segments) */
+#define ZU_EXE_K_ABS64 2u  /* 8-byte aligned absolute addresses (other segments) */
+#define ZU_EXE_K_UNWIND 4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin */
+#define ZU_EXE_K_ALL 7u
+#define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
+
+/* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
+ * segments in program header order. ZUPD_E_FORMAT where it is not one, or
+ * has more than ZU_EXE_SEGS_MAX of them, or its program headers lie
+ * outside the file. Reads nothing outside p[0..len). */
+int zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e);
+
+/* The alignment map: old bytes [o, o + len) became new bytes [n, n + len)
+ * (the add regions of the control stream). zu_exe_map_done sorts the spans
+ * by old position (then new) and clips overlaps, so that every old byte
+ * is in at most one span, the first. */
+struct zu_span {
+    uint64_t o, n, len;
+};
+struct zu_exe_map {
+    struct zu_span *s;
+    size_t n, cap;
+};
+/* Add the span of an add entry (ignored when shorter than
+ * ZU_EXE_SPAN_MIN); ZUPD_E_NOMEM, or ZUPD_E_FORMAT past ZU_EXE_SPANS_MAX. */
+int zu_exe_map_add(struct zu_exe_map *m, uint64_t o, uint64_t n, uint64_t len);
+void zu_exe_map_done(struct zu_exe_map *m);
+void zu_exe_map_free(struct zu_exe_map *m);
+
+/* The stage's parameters after the stream lengths (and the radius):
+ * varint id, varint kinds (ZU_EXE_K_*, not zero), varint count, then per
+ * segment of the new file varint off, varint filesz, varint vaddr. zu_exe_params_put writes them
+ * into p (at most ZU_EXE_PARAMS_MAX bytes) and returns their length; zu_exe_params_get reads them
+ * from p[*at..len), *at moved past (ZUPD_E_FORMAT: cut, an unknown id, too many segments). */
+#define ZU_EXE_PARAMS_MAX (3 + ZU_EXE_SEGS_MAX * 30)
+size_t zu_exe_params_put(uint8_t *p, const struct zu_elf *nw);
+int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw);
+
+/* The transform: dst (olen bytes) = old, with (kind ZU_EXE_K_CODE) the
+ * 32-bit displacement of every rel32 call/jump and RIP-relative operand
+ * found in old's executable segments replaced by the displacement that the
+ * same instruction would have in the new file if both it and its target
+ * moved as the map says (new segments: nw), and (ZU_EXE_K_ABS64) every
+ * 8-byte aligned value in old's other segments that is an address of old
+ * (at least ZU_EXE_ABS_MIN) by where that address goes, and
+ * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
+ * .eh_frame_hdr, or to the field) by what they become. Where the
+ * instruction or the target is not mapped the bytes stay as in old. dst may not overlap old.
+ * Deterministic, reads only old[0..olen), and works for any old, map and segments. */
+void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+                      const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
+
+#endif

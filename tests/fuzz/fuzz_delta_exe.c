@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/fuzz/fuzz_delta_exe.c -- the executable stage of deltas (lib/delta_exe.c): the ELF
+ * x86-64 program header parser and the transform, on hostile files, maps and segments, and
+ * creation against apply. The input is a 2-byte length n, an old file of n bytes, then the new
+ * file (the rest). Checks: no crash and no access outside the buffers (ASan); zu_exe_map_done
+ * leaves the spans sorted and disjoint; the transform is deterministic, and with code references
+ * only leaves every byte outside old's executable segments as it was; apply(create(old, new)) ==
+ * new, whatever the creator picked (with both files ELF it tries the stage). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zupd/delta.h>
+
+#include "delta/create.h"
+#include "zu/delta_exe.h"
+#include "zu/delta_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+struct mem {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int
+mem_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct mem *m = opaque;
+    if (len > m->cap - m->len)
+        return ZUPD_E_TOOBIG;
+    memcpy(m->p + m->len, buf, len);
+    m->len += len;
+    return ZUPD_OK;
+}
+
+/* The transform of old with spans taken from the bytes of src (three
+ * little-endian 32-bit values each, the length cut to 16 bits). */
+static void
+transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo, const struct zu_elf *nw,
+                 const uint8_t *src, size_t slen)
+{
+    struct zu_exe_map m = {0};
+    uint8_t *x1 = malloc(olen ? olen : 1), *x2 = malloc(olen ? olen : 1);
+
+    if (x1 == NULL || x2 == NULL)
+        goto out;
+    for (size_t i = 0; i + 12 <= slen && i < 12 * 512; i += 12) {
+        uint64_t o = zu_le64(src + i) & 0xffffffffu, n = zu_le64(src + i + 4) & 0xffffffffu;
+        uint64_t len = (uint64_t)src[i + 8] | (uint64_t)src[i + 9] << 8;
+        if (zu_exe_map_add(&m, o % (olen + 1), n, len) != ZUPD_OK)
+            goto out;
+    }
+    zu_exe_map_done(&m);
+    for (size_t i = 1; i < m.n; i++)
+        check(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
+    zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
+    zu_exe_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
+    check(olen == 0 || memcmp(x1, x2, olen) == 0);
+    zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
+    for (size_t i = 0; i < olen; i++) {
+        int in_x = 0;
+        for (size_t k = 0; k < eo->n; k++)
+            if ((eo->seg[k].flags & 1) != 0 && i - eo->seg[k].off < eo->seg[k].filesz)
+                in_x = 1;
+        check(in_x || x1[i] == old[i]);
+    }
+out:
+    zu_exe_map_free(&m);
+    free(x1);
+    free(x2);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct zu_elf eo, en;
+    struct zp_delta_opts opts = {ZP_DELTA_AUTO, 3};
+    struct mem m = {0};
+    struct zupd_delta_sink sink = {&m, mem_write};
+    uint8_t *old, *nw, *patch = NULL;
+    size_t olen, nlen, plen = 0;
+    int eo_ok, en_ok;
+
+    if (size < 2)
+        return 0;
+    olen = (size_t)data[0] | (size_t)data[1] << 8;
+    if (olen > size - 2)
+        return 0;
+    nlen = size - 2 - olen;
+    /* exact-size copies so that reads past either end are caught */
+    old = malloc(olen ? olen : 1);
+    nw = malloc(nlen ? nlen : 1);
+    if (old == NULL || nw == NULL)
+        goto out;
+    if (olen > 0)
+        memcpy(old, data + 2, olen);
+    if (nlen > 0)
+        memcpy(nw, data + 2 + olen, nlen);
+    eo_ok = zu_elf_parse(old, olen, &eo) == ZUPD_OK;
+    en_ok = zu_elf_parse(nw, nlen, &en) == ZUPD_OK;
+    if (eo_ok)
+        transform_checks(old, olen, &eo, en_ok ? &en : &eo, nw, nlen);
+    if (zp_delta_create(old, olen, nw, nlen, &opts, &patch, &plen, NULL) != ZUPD_OK)
+        goto out;
+    m.cap = nlen;
+    m.p = malloc(nlen ? nlen : 1);
+    if (m.p == NULL)
+        goto out;
+    check(zupd_delta_apply(old, olen, patch, plen, 0, &sink, NULL) == ZUPD_OK);
+    check(m.len == nlen && (nlen == 0 || memcmp(m.p, nw, nlen) == 0));
+out:
+    free(m.p);
+    free(patch);
+    free(old);
+    free(nw);
+    return 0;
+}
