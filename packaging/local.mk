@@ -15,6 +15,8 @@ systemdsystemunit_DATA = \
 	packaging/systemd/zupd-mirror-serve.service \
 	packaging/systemd/zupd-mirror-sync.service \
 	packaging/systemd/zupd-mirror-sync.timer \
+	packaging/systemd/zupd-mirror-log-monitor.service \
+	packaging/systemd/zupd-mirror-log-monitor.timer \
 	packaging/systemd/zupd-mirror-refresh@.service \
 	packaging/systemd/zupd-mirror-refresh@.timer
 endif

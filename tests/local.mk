@@ -23,7 +23,9 @@ TESTS += tests/integration/mirror_cli.sh
 TESTS += tests/integration/mirror_crash.sh
 TESTS += tests/integration/mirror_update.sh
 TESTS += tests/integration/tlog_publish.sh
+TESTS += tests/integration/tlog_monitor.sh
 EXTRA_DIST += tests/integration/tlog_publish.sh
+EXTRA_DIST += tests/integration/tlog_monitor.sh
 # The endpoint's check against the log (tlog_endpoint.sh); notetool signs
 # and cosigns notes as the test's witnesses and a foreign log key.
 check_PROGRAMS += tests/integration/notetool

@@ -40,8 +40,14 @@ struct common {
     long threshold;
     const char *until, *dur, *note, *vendor;
     const char *name;
-    const char *vkey;                 /* log verify --vkey */
-    const char *log_old, *log_out;    /* log proof --old SIZE --out FILE */
+    const char *vkey;              /* log --vkey */
+    const char *log_old, *log_out; /* log proof --old SIZE --out FILE */
+    const char *ca_file;           /* log --ca-file */
+    const char *state;             /* log monitor --state */
+    const char *witnesses[32];     /* log --witness */
+    size_t n_witnesses;
+    long quorum;                      /* log --quorum */
+    uint64_t from;                    /* log show --from */
     const char *policy, *policy_root; /* verify: the policy repository whose pins to check */
     const char *pkcs11_module;        /* --pkcs11-module, else ZUPD_PKCS11_MODULE */
     const char *pkcs11_uri;           /* key generate/import --pkcs11 URI */
@@ -92,7 +98,7 @@ int zp_cmd_init(int argc, char **argv, bool policy);
 /* zupd-mirror policy ... and floor ... (cmd_policy.c) */
 int zp_cmd_policy(int argc, char **argv);
 int zp_cmd_floor(int argc, char **argv);
-/* zupd-mirror log verify (cmd_log.c) */
+/* zupd-mirror log verify|show|monitor (cmd_log.c) */
 int zp_cmd_log(int argc, char **argv);
 
 #endif

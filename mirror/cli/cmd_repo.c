@@ -148,7 +148,12 @@ enum {
     O_ONLINEKDF,
     O_KDF,
     O_OLD,
-    O_OUT
+    O_OUT,
+    O_CAFILE,
+    O_FROM,
+    O_STATE,
+    O_WITNESS,
+    O_QUORUM
 };
 
 /* Every option of the repository commands, once; each command's table
@@ -280,7 +285,17 @@ static const struct zu_opt policy_opts[] = {
 static const struct zu_opt floor_opts[] = {O_ROLE_, ZU_OPT_END};
 static const struct zu_opt log_opts[] = {
     OPT("vkey", required_argument, O_VKEY, 0, "VKEY",
-        "the log's public key (default DIR/log/vkey, as the repository says)"),
+        "the log's public key (verify, show: default the log's own log/vkey)"),
+    OPT("root", required_argument, O_ROOT, 0, "ROOT.json",
+        "verify URL: the trusted root of the repository at URL"),
+    OPT("ca-file", required_argument, O_CAFILE, 0, "FILE", "CA certificates for an https URL"),
+    OPT("from", required_argument, O_FROM, 0, "N", "show: the entries from index N on"),
+    OPT("state", required_argument, O_STATE, 0, "FILE",
+        "monitor: the last checkpoint verified (written by each run)"),
+    OPT("witness", required_argument, O_WITNESS, 0, "VKEY",
+        "a witness's cosignature/v1 key (repeat for several)"),
+    OPT("quorum", required_argument, O_QUORUM, 0, "N",
+        "how many --witness keys must cosign (default 0)"),
     OPT("old", required_argument, O_OLD, 0, "SIZE",
         "proof: the consistency proof from this tree size (the endpoint's checkpoint)"),
     OPT("out", required_argument, O_OUT, 0, "FILE", "proof: write the unit to FILE, not stdout"),
@@ -335,9 +350,13 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_policy),
     CMD("floor", "COMPONENT VERSION", "the vendor's security floor of a component", floor_opts,
         zp_cmd_floor),
-    CMD("log", "verify DIR\ncosign DIR\nkey add DIR\nkey retire DIR\nproof DIR TARGET-PATH",
-        "check the transparency log against the repository's metadata; ask its witnesses to "
-        "cosign; rotate its key; write a target's offline proof unit",
+    CMD("log",
+        "verify DIR|URL [--vkey VKEY] [--root ROOT.json]\nshow DIR|URL [--from N]\nmonitor "
+        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]\ncosign DIR\nkey add "
+        "DIR\nkey retire DIR\nproof DIR TARGET-PATH [--old SIZE] [--out FILE]",
+        "the transparency log: check it against the repository, list its entries, watch it "
+        "grow (an alarm on a fork or a rollback); ask its witnesses to cosign; rotate its key; "
+        "write a target's offline proof unit",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,
         zp_cmd_unstage),
@@ -447,6 +466,8 @@ static const struct {
     {O_VKEY, SET_STR, C_OFF(vkey), 0, 0, NULL},
     {O_OLD, SET_STR, C_OFF(log_old), 0, 0, NULL},
     {O_OUT, SET_STR, C_OFF(log_out), 0, 0, NULL},
+    {O_CAFILE, SET_STR, C_OFF(ca_file), 0, 0, NULL},
+    {O_STATE, SET_STR, C_OFF(state), 0, 0, NULL},
     {O_P11MOD, SET_STR, C_OFF(pkcs11_module), 0, 0, NULL},
     {O_ROLLBACK, SET_FLAG, C_OFF(rollback), 0, 0, NULL},
     {O_FORCE, SET_FLAG, C_OFF(force), 0, 0, NULL},
@@ -463,6 +484,7 @@ static const struct {
     {O_ROOTTHR, SET_NUM, C_OFF(root_threshold), 1, 32, "--root-threshold wants 1..32"},
     {O_THR, SET_NUM, C_OFF(threshold), 1, 32, "--threshold wants 1..32"},
     {O_BINS, SET_NUM, C_OFF(avdb_bins), 0, 12, "--avdb-bins wants a bit length 0..12"},
+    {O_QUORUM, SET_NUM, C_OFF(quorum), 0, 32, "--quorum wants 0..32"},
 };
 
 /* Set what option ch says if it is one of setters[]: 1 done, 0 not one of
@@ -503,6 +525,18 @@ set_special(struct common *o, int ch, const char *val)
         o->json = true;
         zu_cli_json_set(true);
         return 0;
+    case O_WITNESS:
+        if (o->n_witnesses == sizeof(o->witnesses) / sizeof(o->witnesses[0]))
+            return zp_cmd_usage("too many --witness");
+        o->witnesses[o->n_witnesses++] = val;
+        return 0;
+    case O_FROM: {
+        long from;
+        if (!zp_cmd_num(val, 0, 0x7fffffffL, &from))
+            return zp_cmd_usage("--from wants an entry index");
+        o->from = (uint64_t)from;
+        return 0;
+    }
     case O_PKCS11:
         if (!zp_p11_is_uri(val))
             return zp_cmd_usage("--pkcs11 wants a URI pkcs11:token=...;object=...");

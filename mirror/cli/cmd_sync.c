@@ -34,6 +34,8 @@ static const struct zu_opt sync_opts[] = {
     {"policy-root", required_argument, 'P', 0, "FILE",
      "the policy repository's trusted root (needed with --policy)"},
     {"ca-file", required_argument, 'C', 0, "FILE", "CA certificates for an https upstream"},
+    {"log-vkey", required_argument, 'L', 0, "VKEY",
+     "the upstream's transparency log key (else the one DIR holds, else the upstream's)"},
     {"json", no_argument, 'j', 0, NULL,
      "print the report as JSON (docs/json-envelope.schema.json)"},
     {"quiet", no_argument, 'q', 0, NULL, "no report unless something failed"},
@@ -184,6 +186,8 @@ print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
         {"blobs_removed", r->blobs_removed},
         {"bytes_removed", r->bytes_removed},
         {"pins_kept", r->pins_kept},
+        {"log_size", r->log_size},
+        {"log_files_fetched", r->log_files_fetched},
     };
 
     for (size_t i = 0; doc != NULL && i < sizeof(n) / sizeof(n[0]); i++)
@@ -192,6 +196,7 @@ print_json(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
         json_object_set_new(doc, "new_targets", json_list(&nw->added));
         json_object_set_new(doc, "removed_targets", json_list(&nw->removed));
         json_object_set_new(doc, "pins", json_pins(&nw->pins));
+        json_object_set_new(doc, "log", json_boolean(r->log));
     }
     zu_cli_json_print(doc);
 }
@@ -214,6 +219,10 @@ print_text(const struct zp_sync_opts *o, const struct zp_sync_res *r, const stru
            (unsigned long long)r->bytes_fetched, (unsigned long long)r->targets_skipped,
            (unsigned long long)r->targets_removed, (unsigned long long)r->blobs_removed,
            (unsigned long long)r->bytes_removed);
+    if (r->log)
+        printf("  transparency log: %llu entries, consistent and every target logged (%llu tiles "
+               "fetched)\n",
+               (unsigned long long)r->log_size, (unsigned long long)r->log_files_fetched);
     for (size_t i = 0; i < nw->added.n; i++)
         printf("  new: %s\n", nw->added.v[i]);
     for (size_t i = 0; i < nw->removed.n; i++)
@@ -276,6 +285,9 @@ cmd_sync(int argc, char **argv)
             break;
         case 'C':
             o.ca_file = optarg;
+            break;
+        case 'L':
+            o.log_vkey = optarg;
             break;
         case 'p':
             o.policy = optarg;

@@ -2,7 +2,8 @@
 /* mirror/repo/translog.c -- the repository's transparency log
  * (docs/transparency.md): log/checkpoint and log/tile/... beside the TUF
  * tree, the log key (KEYDIR/log.key, no TUF role's), the entries a change
- * queues and their commit before the TUF metadata; and `log verify`. */
+ * queues and their commit before the TUF metadata; and `log verify DIR`
+ * (the checks are mirror/repo/logaudit.c's). */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "zu/tlog_proof.h"
 
 #include "repo/layout.h"
+#include "repo/logaudit.h"
 #include "repo/repo_int.h"
 
 #define LOG_KEY "log"
@@ -594,136 +596,27 @@ out:
 
 /* ------------------------------------------------------------ verify */
 
-struct logged {
-    char *path;
-    char sha[65];
-    uint64_t length;
-};
-
-struct walk {
-    struct logged *v;
-    size_t n, cap_v;
-    struct zp_log_res *res;
-    char *err;
-    size_t err_cap;
-};
-
+/* The repository on disk as the cross-check sees it (repo/logaudit.h). */
 static int
-logged_cmp(const void *a, const void *b)
+repo_targets(void *opaque, zupd_meta_target_fn fn, void *arg)
 {
-    const struct logged *x = a, *y = b;
-    int c = strcmp(x->path, y->path);
+    struct zp_repo *r = opaque;
+    int rc = zp_tdoc_foreach(r, ZP_R_PRODUCTS, fn, arg);
 
-    return c != 0 ? c : strcmp(x->sha, y->sha);
+    return rc == ZUPD_OK ? zp_tdoc_foreach(r, ZP_R_AVDB, fn, arg) : rc;
 }
 
 static int
-on_entry(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
+repo_root(void *opaque, uint64_t v, uint8_t **data, size_t *len, char *err, size_t cap)
 {
-    struct walk *w = opaque;
-    struct zupd_limits lim = ZUPD_LIMITS_DEFAULT;
-    const char *type = NULL, *path = NULL, *sha = NULL;
-    json_t *doc = NULL, *target = NULL;
-    uint64_t length = 0;
+    const struct zp_repo *r = opaque;
+    char rel[64];
     int rc;
 
-    rc = zu_json_load(entry, len, &lim, &doc, NULL, 0);
-    if (rc == ZUPD_OK)
-        rc = zu_json_get_str(doc, "type", &type);
-    if (rc != ZUPD_OK) {
-        json_decref(doc);
-        return zu_fail(w->err, w->err_cap, ZUPD_E_FORMAT, "log entry %llu is not a zupd entry",
-                       (unsigned long long)index);
-    }
-    if (strcmp(type, "release") == 0)
-        w->res->releases++;
-    else if (strcmp(type, "channel") == 0)
-        w->res->channels++;
-    else if (strcmp(type, "root") == 0)
-        w->res->roots++;
-    else {
-        w->res->other++;
-        json_decref(doc);
-        return ZUPD_OK;
-    }
-    rc = zu_json_get_str(doc, "path", &path);
-    if (rc == ZUPD_OK)
-        rc = zu_json_get_obj(doc, "target", &target);
-    if (rc == ZUPD_OK)
-        rc = zu_json_get_str(target, "sha256", &sha);
-    if (rc == ZUPD_OK)
-        rc = zu_json_get_u64(target, "length", &length);
-    if (rc == ZUPD_OK && strlen(sha) != 64)
-        rc = ZUPD_E_FORMAT;
-    if (rc == ZUPD_OK)
-        rc = ZU_GROW(&w->v, &w->cap_v, w->n + 1, 0);
-    if (rc == ZUPD_OK) {
-        w->v[w->n].path = strdup(path);
-        memcpy(w->v[w->n].sha, sha, 65);
-        w->v[w->n].length = length;
-        rc = w->v[w->n].path != NULL ? ZUPD_OK : ZUPD_E_NOMEM;
-        w->n += rc == ZUPD_OK;
-    }
-    json_decref(doc);
+    snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)v);
+    rc = zp_get(r->dfd, rel, ZP_META_CAP, data, len);
     if (rc != ZUPD_OK)
-        return zu_fail(w->err, w->err_cap, rc, "log entry %llu (%s): %s", (unsigned long long)index,
-                       type, zupd_strerror(rc));
-    return ZUPD_OK;
-}
-
-static bool
-is_logged(const struct walk *w, const char *path, const char *sha, uint64_t length)
-{
-    struct logged key = {(char *)(uintptr_t)path, "", 0};
-    const struct logged *hit;
-
-    memcpy(key.sha, sha, 65);
-    hit = bsearch(&key, w->v, w->n, sizeof(*w->v), logged_cmp);
-    return hit != NULL && hit->length == length;
-}
-
-static int
-on_target(void *opaque, const char *path, const struct zupd_target *t)
-{
-    struct walk *w = opaque;
-    char hex[65];
-
-    w->res->targets++;
-    if (!t->hashes.has_sha256)
-        return zu_fail(w->err, w->err_cap, ZUPD_E_HASH, "target '%s' has no sha256", path);
-    zupd_hex_encode(hex, sizeof(hex), t->hashes.sha256, 32);
-    if (!is_logged(w, path, hex, t->length))
-        return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND,
-                       "target '%s' (sha256 %.16s..., %llu bytes) is signed but not in the log",
-                       path, hex, (unsigned long long)t->length);
-    w->res->matched++;
-    return ZUPD_OK;
-}
-
-/* Every root version of the repository is logged. */
-static int
-check_roots(struct zp_repo *r, struct walk *w)
-{
-    uint64_t last = zupd_meta_version(r->m[ZP_R_ROOT]);
-
-    for (uint64_t v = 1; v <= last; v++) {
-        char rel[64], hex[65];
-        uint8_t *text = NULL;
-        size_t len = 0;
-        int rc;
-
-        snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)v);
-        rc = zp_get(r->dfd, rel, ZP_META_CAP, &text, &len);
-        if (rc != ZUPD_OK)
-            return zu_fail(w->err, w->err_cap, rc, "cannot read '%s/%s': %s", r->dir, rel,
-                           zupd_strerror(rc));
-        sha_hex(text, len, hex);
-        free(text);
-        if (!is_logged(w, rel, hex, len))
-            return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s' is signed but not in the log",
-                           rel);
-        w->res->matched++;
-    }
+        return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
     return ZUPD_OK;
 }
 
@@ -737,8 +630,7 @@ open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, ui
 {
     struct zu_tlog_trust trust = {0};
     uint8_t *cp = NULL, *vk = NULL;
-    size_t cplen = 0, vklen = 0, n = 0;
-    const char *p, *end;
+    size_t cplen = 0, vklen = 0;
     int rc = ZUPD_OK;
 
     if (vkey == NULL) {
@@ -751,25 +643,9 @@ open_checkpoint(struct zp_repo *r, const char *vkey, struct zu_checkpoint *c, ui
     } else {
         vklen = strlen(vkey);
     }
-    for (p = vkey, end = vkey + vklen; rc == ZUPD_OK && p < end; p++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-        struct zu_note_key *k = n == 0 ? &trust.log_key : &trust.more_log_keys[n - 1];
-
-        if (l == 0)
-            continue;
-        if (n >= ZU_TLOG_LOG_KEYS_MAX || zu_note_vkey_parse(p, l, k) != ZUPD_OK ||
-            k->type != ZU_NOTE_ED25519 || (n > 0 && strcmp(k->name, trust.log_key.name) != 0))
-            rc = zu_fail(err, cap, ZUPD_E_FORMAT, "not an Ed25519 log vkey: '%.*s'", (int)l, p);
-        n++;
-        p += l;
-    }
-    if (rc == ZUPD_OK && n == 0)
-        rc = zu_fail(err, cap, ZUPD_E_FORMAT, "no log vkey given");
+    rc = zp_log_vkeys_parse(vkey, vklen, &trust, err, cap);
     if (rc != ZUPD_OK)
         goto out;
-    trust.nmore_log_keys = n - 1;
-    trust.origin = trust.log_key.name;
     rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
     if (rc != ZUPD_OK) {
         zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
@@ -793,42 +669,30 @@ int
 zp_log_verify(const struct zp_repo_opts *o, const char *vkey, struct zp_log_res *res, char *err,
               size_t cap)
 {
+    struct zp_log_trust trust = {vkey, NULL, 0, 0};
+    struct zp_tuf_view tv = {0};
+    struct zp_logsrc *src = NULL;
     struct zp_repo *r = NULL;
-    struct zu_checkpoint c = {0};
-    struct walk w = {0};
-    struct zu_tlog_reader rd;
+    struct zp_log_cp cp;
     int rc;
 
     memset(res, 0, sizeof(*res));
-    w.res = res;
-    w.err = err;
-    w.err_cap = cap;
+    memset(&cp, 0, sizeof(cp));
     rc = zp_repo_open(o, &r, err, cap);
-    if (rc != ZUPD_OK)
-        return rc;
-    rc = open_checkpoint(r, vkey, &c, NULL, NULL, NULL, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_logsrc_open(o->dir, NULL, NULL, &src, err, cap);
+    if (rc == ZUPD_OK)
+        rc = zp_log_cp_read(src, &trust, &cp, err, cap);
     if (rc != ZUPD_OK)
         goto out;
-    snprintf(res->origin, sizeof(res->origin), "%s", c.origin);
-    res->size = c.size;
-    memcpy(res->root, c.root, sizeof(res->root));
-    rd = (struct zu_tlog_reader){r, log_read};
-    rc = zu_tlog_verify_tree(c.size, c.root, &rd, on_entry, &w, err, cap);
-    if (rc != ZUPD_OK)
-        goto out;
-    if (w.n > 0)
-        qsort(w.v, w.n, sizeof(*w.v), logged_cmp);
-    rc = zp_tdoc_foreach(r, ZP_R_PRODUCTS, on_target, &w);
-    if (rc == ZUPD_OK)
-        rc = zp_tdoc_foreach(r, ZP_R_AVDB, on_target, &w);
-    if (rc == ZUPD_OK)
-        rc = check_roots(r, &w);
-    res->not_current = w.n - res->matched;
+    tv.opaque = r;
+    tv.targets = repo_targets;
+    tv.root_version = zupd_meta_version(r->m[ZP_R_ROOT]);
+    tv.root = repo_root;
+    rc = zp_log_crosscheck(zp_logsrc_reader(src), &cp.c, &tv, res, err, cap);
 out:
-    for (size_t i = 0; i < w.n; i++)
-        free(w.v[i].path);
-    free(w.v);
-    zu_checkpoint_release(&c);
+    zp_log_cp_release(&cp);
+    zp_logsrc_free(src);
     zp_repo_free(r);
     return rc;
 }

@@ -390,8 +390,8 @@ sync_blob(struct sync *s, struct blob *b)
  * when it has one, else the upstream's; the whole chain is then verified
  * (each root signed by its predecessor's root keys and its own) and must
  * end in the root the client trusts and pass through the pinned root. */
-static int
-sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
+int
+zp_sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len)
 {
     const struct zupd_meta *tr = zupd_trusted_get(zupd_client_trusted(s->c), "root");
     struct zupd_trusted *chain = NULL;
@@ -532,9 +532,10 @@ clean_staging(struct sync *s)
     closedir(d);
 }
 
-static void
-sync_free(struct sync *s)
+void
+zp_sync_free(struct sync *s)
 {
+    zp_sync_log_free(s);
     zupd_client_free(s->c);
     zupd_transport_free(s->tr);
     zp_roles_free(&s->roles);
@@ -566,8 +567,8 @@ sync_free(struct sync *s)
 /* The upstream as a TUF client sees it: the trusted metadata directory
  * started from the pinned root on the first sync, then refreshed over
  * libcurl; consistent snapshots required (every file has a name of its own). */
-static int
-open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len)
+int
+zp_sync_open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len)
 {
     char why[512] = "";
     int rc;
@@ -676,7 +677,9 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
         rc = zp_sync_pins_load(&s); /* fails closed before anything is fetched */
     if (rc != ZUPD_OK)
         goto out;
-    rc = open_upstream(&s, pinned, pinned_len);
+    rc = zp_sync_meta_save(&s);
+    if (rc == ZUPD_OK)
+        rc = zp_sync_open_upstream(&s, pinned, pinned_len);
     if (rc != ZUPD_OK)
         goto out;
     rc = zp_sync_check_timestamp(&s);
@@ -697,7 +700,12 @@ zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err, size_t
     for (size_t i = 0; rc == ZUPD_OK && i < s.n_b; i++)
         rc = sync_blob(&s, &s.b[i]);
     if (rc == ZUPD_OK)
-        rc = sync_roots(&s, pinned, pinned_len);
+        rc = zp_sync_roots(&s, pinned, pinned_len);
+    if (rc == ZUPD_OK) {
+        rc = zp_sync_log(&s); /* the upstream's log checked before anything is written */
+        if (rc != ZUPD_OK)
+            zp_sync_meta_restore(&s);
+    }
     if (rc == ZUPD_OK)
         rc = zp_sync_commit(&s);
     if (rc == ZUPD_OK) {
@@ -724,7 +732,7 @@ out:
     }
     if (rc != ZUPD_OK && err != NULL && err[0] == '\0')
         zu_fail(err, cap, rc, "%s", zupd_strerror(rc));
-    sync_free(&s);
+    zp_sync_free(&s);
     free(pinned);
     return rc;
 }

@@ -39,7 +39,10 @@ struct zp_sync_opts {
      * kept in DIR/.zupd/sync-policy (started from policy_root). */
     const char *policy;
     const char *policy_root;
-    const char *ca_file;  /* for https upstreams; NULL: the system's store */
+    const char *ca_file; /* for https upstreams; NULL: the system's store */
+    /* the upstream's transparency log key (a vkey); NULL: the one DIR
+     * holds from an earlier sync, else the upstream's log/vkey */
+    const char *log_vkey;
     int64_t now;          /* 0: the clock */
     struct zupd_ctx *ctx; /* logging; NULL ok */
     /* after a successful commit, called with each target path this run
@@ -68,7 +71,10 @@ struct zp_sync_res {
     uint64_t requests;      /* HTTP requests to the upstream */
     uint64_t bytes_fetched; /* body bytes received from the upstream */
     uint64_t targets_removed, blobs_removed, bytes_removed; /* retention */
-    uint64_t pins, pins_kept; /* pointers of the policy repository; those whose release is kept */
+    uint64_t pins, pins_kept;   /* pointers of the policy repository; those whose release is kept */
+    bool log;                   /* the upstream has a transparency log, checked and mirrored */
+    uint64_t log_size;          /* its checkpoint's size */
+    uint64_t log_files_fetched; /* tiles and bundles DIR did not have */
 };
 
 /* Sync dir from the upstream (see docs/mirror.md, "Sync"): the upstream's
@@ -85,5 +91,15 @@ struct zp_sync_res {
  * Returns ZUPD_OK or the error of the first refusal; err names it. */
 ZU_NODISCARD int zp_sync(const struct zp_sync_opts *o, struct zp_sync_res *res, char *err,
                          size_t cap);
+
+/* `zupd-mirror log verify URL`: the upstream's TUF metadata verified as
+ * zp_sync verifies it (o->upstream, o->root_path required, o->ca_file,
+ * o->now, o->ctx; the trusted metadata in a temporary directory removed
+ * afterwards), then its transparency log (URL/log/, checkpoint signed by
+ * vkey, NULL: the URL's log/vkey) checked and cross-checked with it as
+ * zp_log_verify does for a directory. */
+struct zp_log_res;
+ZU_NODISCARD int zp_log_verify_url(const struct zp_sync_opts *o, const char *vkey,
+                                   struct zp_log_res *res, char *err, size_t cap);
 
 #endif

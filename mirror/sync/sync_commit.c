@@ -200,6 +200,10 @@ zp_sync_commit(struct sync *s)
         if (syncfs(s->dfd) != 0)
             rc = zu_fail(s->err, s->cap, ZUPD_E_IO, "syncfs: %s", strerror(errno));
     }
+    /* 2b. the transparency log: new tiles, then its checkpoint, before the
+     * metadata that makes what it logs reachable */
+    if (rc == ZUPD_OK)
+        rc = zp_sync_log_commit(s);
     /* 3. versioned metadata: every root, delegated roles, targets, snapshot */
     for (uint64_t k = 1; rc == ZUPD_OK && k <= s->n_roots; k++) {
         snprintf(rel, sizeof(rel), "metadata/%llu.root.json", (unsigned long long)k);

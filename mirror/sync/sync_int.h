@@ -58,7 +58,52 @@ struct sync {
     uint64_t n_roots;
     struct zp_pins pins;          /* the policy repository's pointers (--policy) */
     enum zp_pin_state *pin_state; /* pin_state[i]: of pins.v[i] */
+    /* the transparency log (sync_log.c) */
+    struct zp_logsrc *log; /* the upstream's log/ */
+    struct logfile *lf;    /* tiles and bundles fetched, written by the commit */
+    size_t n_lf, cap_lf;
+    uint8_t *log_note; /* the upstream's verified checkpoint, written last */
+    size_t log_note_len;
+    char *log_vkey;       /* the log's vkey, written when DIR has none */
+    struct logfile *snap; /* the trusted metadata as this run found it */
+    size_t n_snap, cap_snap;
 };
+
+struct logfile {
+    char *path; /* relative to log/ */
+    uint8_t *data;
+    size_t len;
+};
+
+/* zp_sync's steps, shared with `log verify URL` (sync_log.c): the
+ * upstream's metadata refreshed by lib's client from the pinned root
+ * (s->mfd: the trusted metadata directory; s->base, mbase, tbase set;
+ * then zp_upstream_roles() for every targets role), the chain of roots
+ * fetched and verified;
+ * zp_sync_free releases what they hold. */
+ZU_NODISCARD int zp_sync_open_upstream(struct sync *s, const uint8_t *pinned, size_t pinned_len);
+ZU_NODISCARD int zp_sync_roots(struct sync *s, const uint8_t *pinned, size_t pinned_len);
+void zp_sync_free(struct sync *s);
+
+/* The upstream's transparency log (docs/transparency.md): its checkpoint
+ * under the log key (o->log_vkey, else DIR's log/vkey from an earlier
+ * sync, else the upstream's, first seen), consistent with the checkpoint
+ * DIR holds (a fork or a rollback is refused), every tile and bundle
+ * hashing to its root (those DIR has are read from DIR, the others
+ * fetched and kept in memory), and every target and root version of the
+ * verified metadata logged. ZUPD_OK with nothing to do when neither the
+ * upstream nor DIR has a log. */
+ZU_NODISCARD int zp_sync_log(struct sync *s);
+/* At the commit, before the metadata: the new tiles and bundles (deferred,
+ * flushed), then DIR's log/vkey if new, then log/checkpoint. */
+ZU_NODISCARD int zp_sync_log_commit(struct sync *s);
+void zp_sync_log_free(struct sync *s);
+/* The trusted metadata directory (s->mfd) as this run found it, kept in
+ * memory; put back when the upstream's log is refused, so that metadata
+ * signed for a forked or unlogged history does not become the mirror's
+ * trusted state (the next sync of the real upstream would see a rollback). */
+ZU_NODISCARD int zp_sync_meta_save(struct sync *s);
+void zp_sync_meta_restore(struct sync *s);
 
 /* Refuse (ZUPD_E_ROLLBACK) when the timestamp the client trusts is older
  * than the one DIR serves; ZUPD_OK when DIR has none. */

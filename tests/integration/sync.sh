@@ -4,7 +4,8 @@
 # 127.0.0.1, synced into an enterprise mirror that endpoints update from;
 # incremental syncs, a mirror of the mirror, and faults (tampered and
 # rolled-back metadata, a truncated blob, the upstream killed mid-transfer,
-# a crash at every step of the sync's writes): the mirror always verifies
+# a crash at every step of the sync's writes): the mirror (and the
+# transparency log it carries) always verifies
 # and keeps serving its last good state.
 set -u
 LC_ALL=C ZUPD_KDF_COST=min
@@ -230,11 +231,15 @@ while [ "$n" -le "$steps" ]; do
     if ! "$MIRROR" verify "$work/ent-crash" > "$work/verify.out" 2>&1; then
         crash_bad=$((crash_bad + 1)); echo "  crash at step $n:"; cat "$work/verify.out"
     fi
+    # the transparency log it serves logs every target it serves
+    if ! "$MIRROR" log verify "$work/ent-crash" > "$work/verify.out" 2>&1; then
+        crash_bad=$((crash_bad + 1)); echo "  crash at step $n: log verify:"; cat "$work/verify.out"
+    fi
     $SYNC "$UP" "$work/ent-crash" > /dev/null 2>&1 && "$MIRROR" verify "$work/ent-crash" > /dev/null 2>&1 ||
         { crash_bad=$((crash_bad + 1)); echo "  crash at step $n: the next sync did not finish"; }
     n=$((n + 1))
 done
-[ "$steps" -gt 5 ] && [ "$crash_bad" = 0 ] && ok "crash at each of $steps write steps: the mirror verifies, the next sync completes" ||
+[ "$steps" -gt 5 ] && [ "$crash_bad" = 0 ] && ok "crash at each of $steps write steps: the mirror and its log verify, the next sync completes" ||
     bad "crash steps ($steps): $crash_bad failures"
 
 # --- the real upstream again: the sync resumes and completes

@@ -24,6 +24,7 @@ max_exposure() {
     zupd-update.service | zupd-update-avdb.service) echo 1.6 ;;
     zupd-mirror-serve.service) echo 1.1 ;;
     zupd-mirror-sync.service) echo 1.2 ;;
+    zupd-mirror-log-monitor.service) echo 1.2 ;;
     zupd-mirror-refresh@.service) echo 0.5 ;;
     *) echo none ;;
     esac
