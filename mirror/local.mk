@@ -109,12 +109,14 @@ mirror_zupd_mirror_audit_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_audit_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-serve
 mirror_zupd_mirror_serve_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_serve.h mirror/cli/cmd_serve.c \
+	mirror/cli/daemon.h mirror/cli/daemon.c \
 	common/cli.c include/zu/cli.h
 mirror_zupd_mirror_serve_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS)
 mirror_zupd_mirror_serve_LDADD = mirror/libzupdpub.la lib/libzupd_core.la
 mirror_zupd_mirror_serve_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 pkglibexec_PROGRAMS += mirror/zupd-mirror-witness
 mirror_zupd_mirror_witness_SOURCES = mirror/cli/net_main.c mirror/cli/cmd_witness.h \
+	mirror/cli/daemon.h mirror/cli/daemon.c \
 	mirror/cli/cmd_witness.c common/cli.c include/zu/cli.h
 mirror_zupd_mirror_witness_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mirror $(JANSSON_CFLAGS) $(SODIUM_CFLAGS) -DZU_NET_WITNESS
 mirror_zupd_mirror_witness_LDADD = mirror/libzupdpub.la lib/libzupd_core.la

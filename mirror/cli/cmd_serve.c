@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cmd_serve.h"
+#include "cli/daemon.h"
 #include "serve/serve.h"
 #include "zu/cli.h"
 
@@ -72,17 +72,6 @@ parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *out
     }
     *out = v;
     return 0;
-}
-
-static int quiet;
-
-static void
-log_stderr(void *opaque, int level, const char *msg)
-{
-    (void)opaque;
-    if (quiet && level > ZUPD_LOG_WARN)
-        return;
-    fprintf(stderr, "zupd-mirror: %s\n", msg);
 }
 
 static int
@@ -168,7 +157,7 @@ serve_args(int argc, char **argv, struct zp_serve_opts *o, const char **log_path
             o->tls_key = optarg;
             break;
         case 'q':
-            quiet = 1;
+            zp_daemon_quiet(true);
             break;
         case ZU_CLI_HELP:
             serve_usage(stdout);
@@ -230,7 +219,7 @@ cmd_serve(int argc, char **argv)
     int code, rc;
 
     zp_serve_opts_init(&o);
-    o.log_fn = log_stderr;
+    o.log_fn = zp_daemon_log;
     if (!serve_args(argc, argv, &o, &log_path, &code))
         return code;
     /* tests: exercise the path walk of kernels without openat2 */
@@ -252,13 +241,7 @@ cmd_serve(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    /* the worker threads inherit this mask: signals come to sigwait() only */
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    zp_daemon_signals(&set, SIGHUP); /* SIGHUP: the access log is reopened */
 
     rc = zp_serve_start(&o, &srv, err, sizeof(err));
     if (rc != ZUPD_OK) {
@@ -269,7 +252,7 @@ cmd_serve(int argc, char **argv)
     }
     wait_signals(&set, &o, log_path);
     zp_serve_stop(srv);
-    if (!quiet)
+    if (!zp_daemon_is_quiet())
         fprintf(stderr, "zupd-mirror: stopped\n");
     if (o.access_log_fd > STDOUT_FILENO)
         close(o.access_log_fd);

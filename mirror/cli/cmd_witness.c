@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "cli/cmd_witness.h"
+#include "cli/daemon.h"
 #include "keys/keystore.h"
 #include "keys/passphrase.h"
 #include "witness/witness.h"
@@ -219,17 +220,6 @@ out:
     return rc;
 }
 
-static bool quiet;
-
-static void
-log_stderr(void *opaque, int level, const char *msg)
-{
-    (void)opaque;
-    if (quiet && level > ZUPD_LOG_WARN)
-        return;
-    fprintf(stderr, "zupd-mirror: %s\n", msg);
-}
-
 static int
 witness_serve(int argc, char **argv)
 {
@@ -248,7 +238,7 @@ witness_serve(int argc, char **argv)
         return rc;
     if (a.state == NULL || a.nlogs == 0)
         return zu_cli_usage(&serve_cmd, "--state and at least one --log are required");
-    quiet = a.quiet;
+    zp_daemon_quiet(a.quiet);
     pass = sodium_malloc(PASS_MAX);
     if (pass == NULL)
         return fail(ZUPD_E_NOMEM, "open", a.key, "out of memory");
@@ -270,13 +260,8 @@ witness_serve(int argc, char **argv)
         rc = fail(rc, "start the witness", a.name, why);
         goto out;
     }
-    /* the server's threads inherit this mask: signals come to sigwait() only */
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    rc = zp_witness_serve(w, a.listen, log_stderr, NULL, &srv, why, sizeof(why));
+    zp_daemon_signals(&set, 0);
+    rc = zp_witness_serve(w, a.listen, zp_daemon_log, NULL, &srv, why, sizeof(why));
     if (rc != ZUPD_OK) {
         rc = fail(rc, "serve the witness on", a.listen != NULL ? a.listen : "127.0.0.1:8081", why);
         goto out;
