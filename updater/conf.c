@@ -498,7 +498,7 @@ load_log_keys(const config_setting_t *g, struct zupd_opts *o, const char *path, 
     const config_setting_t *one = config_setting_get_member(g, "key");
     const config_setting_t *many = config_setting_get_member(g, "keys");
     int line = config_setting_source_line(g), n;
-    char what[64], msg[512];
+    char what[64], msg[768];
 
     if (one != NULL && many != NULL)
         return fail(err, cap, path, config_setting_source_line(many),

@@ -565,7 +565,8 @@ on_entry(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
     rc = entry_doc(index, entry, len, &doc, w->err, w->err_cap);
     if (rc != ZUPD_OK)
         return rc;
-    (void)zu_json_get_str(doc, "type", &type);
+    if (zu_json_get_str(doc, "type", &type) != ZUPD_OK)
+        type = ""; /* entry_doc checked it */
     if (strcmp(type, "release") == 0)
         w->res->releases++;
     else if (strcmp(type, "channel") == 0)

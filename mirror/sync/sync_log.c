@@ -156,8 +156,11 @@ zp_sync_log(struct sync *s)
     if (rc != ZUPD_OK)
         return zu_fail(s->err, s->cap, rc, "the upstream's log: %s", why);
     up = zp_logsrc_reader(s->log);
-    (void)zp_get(s->dfd, "log/checkpoint", ZU_NOTE_MAX_BYTES, &oldnote, &oldnote_len);
-    (void)zp_get(s->dfd, "log/vkey", VKEY_MAX, &dvk, &dvk_len);
+    /* the mirror's own log, if it has one yet (else both stay NULL) */
+    if (zp_get(s->dfd, "log/checkpoint", ZU_NOTE_MAX_BYTES, &oldnote, &oldnote_len) != ZUPD_OK)
+        oldnote = NULL;
+    if (zp_get(s->dfd, "log/vkey", VKEY_MAX, &dvk, &dvk_len) != ZUPD_OK)
+        dvk = NULL;
     rc = up->read(up->opaque, "checkpoint", ZU_NOTE_MAX_BYTES, &note, &note_len, why, sizeof(why));
     if (rc == ZUPD_E_NOTFOUND && oldnote == NULL && s->o->log_vkey == NULL) {
         rc = ZUPD_OK; /* an upstream without a log, and none expected */
@@ -353,8 +356,11 @@ zp_sync_meta_restore(struct sync *s)
         bool same = zu_read_capped(s->mfd, s->snap[i].path, ZP_META_CAP, &now, &len) == ZUPD_OK &&
                     len == s->snap[i].len && memcmp(now, s->snap[i].data, len) == 0;
         free(now);
-        if (!same)
-            (void)zu_atomic_write(s->mfd, s->snap[i].path, s->snap[i].data, s->snap[i].len, 0644);
+        if (!same &&
+            zu_atomic_write(s->mfd, s->snap[i].path, s->snap[i].data, s->snap[i].len, 0644) !=
+                ZUPD_OK)
+            fprintf(stderr, "zupd-mirror: warning: cannot put back %s/" SYNC_META_DIR "/%s\n",
+                    s->o->dir, s->snap[i].path);
     }
 }
 
