@@ -83,6 +83,7 @@ ZUPD_MIRROR_SRC += mirror/cli/main.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_delta.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_repo.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_repo.c
+ZUPD_MIRROR_SRC += mirror/cli/cmd_common.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_common.h
 ZUPD_MIRROR_SRC += mirror/cli/cmd_policy.c
 ZUPD_MIRROR_SRC += mirror/cli/cmd_keys.c

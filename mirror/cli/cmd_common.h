@@ -18,6 +18,58 @@ struct pass_src {
     const char *pin_file; /* --pin-file: PINs of PKCS#11 tokens */
 };
 
+/* The ids of the repository commands' options (cmd_repo.c's tables,
+ * cmd_common.c's parser). */
+enum {
+    O_REPO = 256,
+    O_KEYS,
+    O_PASSFILE,
+    O_ROLE,
+    O_CHANNEL,
+    O_SRCREV,
+    O_BUILDER,
+    O_ROOT,
+    O_KEY,
+    O_KEEP,
+    O_DELTAS,
+    O_ZSTD,
+    O_DLEVEL,
+    O_ROOTKEYS,
+    O_ROOTTHR,
+    O_THR,
+    O_ROLLBACK,
+    O_FORCE,
+    O_OFFLINE,
+    O_LIST,
+    O_EXPIRES,
+    O_BINS,
+    O_UNTIL,
+    O_FOR,
+    O_NOTE,
+    O_VENDOR,
+    O_JSON,
+    O_POLICY,
+    O_POLICY_ROOT,
+    O_POLICY_TREE,
+    O_NAME,
+    O_STAGE,
+    O_VKEY,
+    O_P11MOD,
+    O_PINFILE,
+    O_PKCS11,
+    O_KEYTYPE,
+    O_SAMEPASS,
+    O_ONLINEKDF,
+    O_KDF,
+    O_OLD,
+    O_OUT,
+    O_CAFILE,
+    O_FROM,
+    O_STATE,
+    O_WITNESS,
+    O_QUORUM
+};
+
 struct common {
     const char *repo;
     const char *keys;
@@ -59,6 +111,10 @@ struct common {
     struct zp_config cfg;
 };
 
+/* The command about to run (zp_cmd_repo): zp_cmd_parse reads its table. */
+struct zu_cmd;
+void zp_cmd_begin(const struct zu_cmd *spec);
+const struct zu_cmd *zp_cmd_current(void);
 /* Parse options into o; positional arguments are left in argv[optind..].
  * Returns 0, or the exit code of a usage error (reported). */
 int zp_cmd_parse(int argc, char **argv, struct common *o);
