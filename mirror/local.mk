@@ -60,6 +60,7 @@ LIBZUPDPUB_SRC += mirror/sync/sync.c
 LIBZUPDPUB_SRC += mirror/sync/sync_commit.c
 LIBZUPDPUB_SRC += mirror/sync/sync_pins.c
 LIBZUPDPUB_SRC += mirror/sync/sync_log.c
+LIBZUPDPUB_SRC += mirror/sync/log_url.c
 LIBZUPDPUB_SRC += mirror/repo/select.h
 LIBZUPDPUB_SRC += mirror/repo/select.c
 LIBZUPDPUB_SRC += mirror/repo/pins.h

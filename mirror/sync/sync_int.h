@@ -98,6 +98,10 @@ ZU_NODISCARD int zp_sync_log(struct sync *s);
  * flushed), then DIR's log/vkey if new, then log/checkpoint. */
 ZU_NODISCARD int zp_sync_log_commit(struct sync *s);
 void zp_sync_log_free(struct sync *s);
+/* The verified metadata of s as the log's cross-check reads it (its
+ * targets and root versions); for sync_log.c and log_url.c. */
+struct zp_tuf_view;
+void zp_sync_log_view(struct sync *s, struct zp_tuf_view *tv);
 /* The trusted metadata directory (s->mfd) as this run found it, kept in
  * memory; put back when the upstream's log is refused, so that metadata
  * signed for a forked or unlogged history does not become the mirror's

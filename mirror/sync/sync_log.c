@@ -3,8 +3,8 @@
  * transparency log (log/checkpoint, log/vkey, log/tile/...) and checks it
  * first: consistent with the log DIR holds (no fork, no rollback), every
  * tile hashing to the signed root, every target and root version of the
- * verified metadata logged (docs/transparency.md, docs/mirror.md). Also
- * `log verify URL`, the same check without a mirror. */
+ * verified metadata logged (docs/transparency.md, docs/mirror.md). The same
+ * check without a mirror, `log verify URL`, is log_url.c. */
 #include "config.h"
 
 #include <dirent.h>
@@ -59,8 +59,8 @@ view_root(void *opaque, uint64_t v, uint8_t **data, size_t *len, char *err, size
     return ZUPD_OK;
 }
 
-static void
-view_init(struct sync *s, struct zp_tuf_view *tv)
+void
+zp_sync_log_view(struct sync *s, struct zp_tuf_view *tv)
 {
     memset(tv, 0, sizeof(*tv));
     tv->opaque = s;
@@ -207,7 +207,7 @@ zp_sync_log(struct sync *s)
             goto out;
         }
     }
-    view_init(s, &tv);
+    zp_sync_log_view(s, &tv);
     rc = zp_log_crosscheck(&rd, &cur.c, &tv, &lres, why, sizeof(why));
     if (rc != ZUPD_OK) {
         zu_fail(s->err, s->cap, rc, "the upstream's log refused: %s", why);
@@ -356,9 +356,8 @@ zp_sync_meta_restore(struct sync *s)
         bool same = zu_read_capped(s->mfd, s->snap[i].path, ZP_META_CAP, &now, &len) == ZUPD_OK &&
                     len == s->snap[i].len && memcmp(now, s->snap[i].data, len) == 0;
         free(now);
-        if (!same &&
-            zu_atomic_write(s->mfd, s->snap[i].path, s->snap[i].data, s->snap[i].len, 0644) !=
-                ZUPD_OK)
+        if (!same && zu_atomic_write(s->mfd, s->snap[i].path, s->snap[i].data, s->snap[i].len,
+                                     0644) != ZUPD_OK)
             fprintf(stderr, "zupd-mirror: warning: cannot put back %s/" SYNC_META_DIR "/%s\n",
                     s->o->dir, s->snap[i].path);
     }
@@ -387,102 +386,4 @@ zp_sync_log_free(struct sync *s)
     s->log_vkey = NULL;
     zp_logsrc_free(s->log);
     s->log = NULL;
-}
-
-/* ------------------------------------------------------------ log verify URL */
-
-static void
-rm_tree_files(int dfd)
-{
-    int fd = dup(dfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *e;
-
-    if (d == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            (void)unlinkat(dfd, e->d_name, 0);
-    closedir(d);
-}
-
-int
-zp_log_verify_url(const struct zp_sync_opts *o, const char *vkey, struct zp_log_res *res, char *err,
-                  size_t cap)
-{
-    struct zp_log_trust trust = {vkey, NULL, 0, 0};
-    struct zp_log_cp cp;
-    struct zp_tuf_view tv;
-    struct zp_sync_res sres;
-    struct sync s;
-    uint8_t *pinned = NULL;
-    size_t pinned_len = 0, n;
-    const char *tmp = getenv("TMPDIR");
-    char mdir[4096] = "";
-    int rc;
-
-    memset(res, 0, sizeof(*res));
-    memset(&cp, 0, sizeof(cp));
-    memset(&s, 0, sizeof(s));
-    memset(&sres, 0, sizeof(sres));
-    s.o = o;
-    s.res = &sres;
-    s.err = err;
-    s.cap = cap;
-    s.dfd = s.mfd = s.sfd = s.lockfd = -1;
-    if (o->upstream == NULL || o->root_path == NULL)
-        return zu_fail(err, cap, ZUPD_E_MISUSE, "log verify URL needs the trusted root (--root)");
-    n = strlen(o->upstream);
-    s.base = malloc(n + 2);
-    s.mbase = malloc(n + 12);
-    s.tbase = malloc(n + 12);
-    if (s.base == NULL || s.mbase == NULL || s.tbase == NULL) {
-        rc = zu_fail(err, cap, ZUPD_E_NOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(s.base, n + 2, "%s%s", o->upstream, n > 0 && o->upstream[n - 1] == '/' ? "" : "/");
-    snprintf(s.mbase, n + 12, "%smetadata/", s.base);
-    snprintf(s.tbase, n + 12, "%stargets/", s.base);
-    rc = zp_get(AT_FDCWD, o->root_path, 512u << 10, &pinned, &pinned_len);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "%s: %s", o->root_path, zupd_strerror(rc));
-        goto out;
-    }
-    snprintf(mdir, sizeof(mdir), "%s/zupd-log-verify.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    if (mkdtemp(mdir) == NULL) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "%s: %s", mdir, strerror(errno));
-        mdir[0] = '\0';
-        goto out;
-    }
-    s.mfd = open(mdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (s.mfd < 0) {
-        rc = zu_fail(err, cap, zu_errno_to_err(errno), "%s: %s", mdir, strerror(errno));
-        goto out;
-    }
-    rc = zp_sync_open_upstream(&s, pinned, pinned_len);
-    if (rc == ZUPD_OK)
-        rc = zp_upstream_roles(s.c, &s.uo, &s.roles, err, cap);
-    if (rc == ZUPD_OK)
-        rc = zp_sync_roots(&s, pinned, pinned_len);
-    if (rc == ZUPD_OK)
-        rc = zp_logsrc_open(s.base, o->ca_file, o->ctx, &s.log, err, cap);
-    if (rc == ZUPD_OK)
-        rc = zp_log_cp_read(s.log, &trust, &cp, err, cap);
-    if (rc != ZUPD_OK)
-        goto out;
-    view_init(&s, &tv);
-    rc = zp_log_crosscheck(zp_logsrc_reader(s.log), &cp.c, &tv, res, err, cap);
-out:
-    zp_log_cp_release(&cp);
-    zp_sync_log_free(&s);
-    if (s.mfd >= 0)
-        rm_tree_files(s.mfd);
-    zp_sync_free(&s);
-    if (mdir[0] != '\0')
-        (void)rmdir(mdir);
-    free(pinned);
-    return rc;
 }
