@@ -112,15 +112,8 @@ tail -n 1 "$work/witness.out" >"$work/witness.vkey"
     --log "$(cat "$work/vendor/log/vkey")" >"$work/witness.log" 2>&1 &
 witness_pid=$!
 wait_http "http://127.0.0.1:$wport/"
-# the vendor lists the witness in its repository configuration
-python3 - "$work/vendor/.zupd/config.json" "$(cat "$work/witness.vkey")" "$wport" <<'PY'
-import json, sys
-p, vkey, port = sys.argv[1:]
-c = json.load(open(p))
-c["witnesses"] = [{"vkey": vkey, "url": "http://127.0.0.1:%s" % port}]
-c["witness_quorum"] = 1
-open(p, "w").write(json.dumps(c, indent=2, sort_keys=True) + "\n")
-PY
+# the vendor lists the witness; endpoints will want its cosignature
+m log witness add "$work/vendor" "$(cat "$work/witness.vkey")" "http://127.0.0.1:$wport" --quorum 1
 m log cosign "$work/vendor"
 tail -n 3 "$work/vendor/log/checkpoint" | cut -c1-60
 

@@ -301,6 +301,7 @@ zp_cmd_parse(int argc, char **argv, struct common *o)
     o->keep = -1;
     o->deltas = -1;
     o->zstd_level = -1;
+    o->quorum = -1; /* log --quorum: not given */
     zp_config_default(&o->cfg);
     zu_cli_begin(&p, current);
     while ((ch = zu_cli_getopt(&p, argc, argv, &val)) != -1) {

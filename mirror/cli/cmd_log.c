@@ -144,7 +144,7 @@ trust_of(const struct common *o, struct zp_log_trust *t)
     t->vkey = o->vkey;
     t->witnesses = o->witnesses;
     t->n_witnesses = o->n_witnesses;
-    t->quorum = (size_t)o->quorum;
+    t->quorum = o->quorum > 0 ? (size_t)o->quorum : 0;
 }
 
 static int
@@ -272,6 +272,54 @@ log_cosign(struct common *o, const char *dir)
                  res.cosigned >= res.quorum ? "ok" : "not enough", (unsigned long long)res.size,
                  res.cosigned, res.witnesses, res.added, res.quorum);
     return rc;
+}
+
+/* log witness add DIR VKEY URL | remove DIR NAME | list DIR [--quorum N]:
+ * the witnesses the publisher asks (DIR/.zupd/config.json) */
+static int
+log_witness(struct common *o, char **args, int n)
+{
+    const char *what = args[0], *dir = args[1];
+    bool list = strcmp(what, "list") == 0;
+    const struct zp_config *c;
+    struct zp_repo *r = NULL;
+    char err[ERR_CAP] = "";
+    json_t *ws;
+    int rc;
+
+    if ((strcmp(what, "add") == 0 && n != 4) || (strcmp(what, "remove") == 0 && n != 3) ||
+        (list && n != 2))
+        return zp_cmd_usage("usage: log witness add DIR VKEY URL | log witness remove DIR NAME | "
+                            "log witness list DIR [--quorum N]");
+    o->repo = dir;
+    rc = zp_cmd_open(o, "change the witnesses of", &r);
+    if (rc != 0)
+        return rc;
+    if (strcmp(what, "add") == 0)
+        rc = zp_log_witness_add(r, args[2], args[3], o->quorum, err, sizeof(err));
+    else if (!list)
+        rc = zp_log_witness_remove(r, args[2], o->quorum, err, sizeof(err));
+    else if (o->quorum >= 0)
+        rc = zp_log_witness_quorum(r, o->quorum, err, sizeof(err));
+    if (rc != ZUPD_OK) {
+        zp_repo_free(r);
+        return zp_cmd_fail(rc, "change the witnesses of", dir, err);
+    }
+    c = zp_repo_config(r);
+    ws = json_array();
+    for (size_t i = 0; ws != NULL && i < c->n_witnesses; i++)
+        json_array_append_new(
+            ws, json_pack("{s:s,s:s}", "vkey", c->witnesses[i].vkey, "url", c->witnesses[i].url));
+    if (!o->json) {
+        for (size_t i = 0; i < c->n_witnesses; i++)
+            printf("%s %s\n", c->witnesses[i].vkey, c->witnesses[i].url);
+    }
+    zp_cmd_print(o,
+                 json_pack("{s:o?,s:I}", "witnesses", ws, "quorum", (json_int_t)c->witness_quorum),
+                 "%zu witness%s, quorum %u\n", c->n_witnesses, c->n_witnesses == 1 ? "" : "es",
+                 c->witness_quorum);
+    zp_repo_free(r);
+    return 0;
 }
 
 /* log key add|retire DIR: rotate the log key (docs/transparency.md) */
@@ -406,6 +454,8 @@ zp_cmd_log(int argc, char **argv)
         return log_key(&o, argv[optind + 1], argv[optind + 2]);
     if (optind + 3 == argc && strcmp(argv[optind], "proof") == 0)
         return log_proof(&o, argv[optind + 1], argv[optind + 2]);
+    if (optind + 3 <= argc && strcmp(argv[optind], "witness") == 0)
+        return log_witness(&o, argv + optind + 1, argc - optind - 1);
     if (optind + 2 != argc)
         return zp_cmd_usage("usage: log verify|show|monitor DIR|URL, log cosign DIR, log key "
                             "add|retire DIR, log proof DIR TARGET-PATH (see zupd-mirror log "

@@ -170,7 +170,8 @@ static const struct zu_opt log_opts[] = {
     OPT("witness", required_argument, O_WITNESS, 0, "VKEY",
         "a witness's cosignature/v1 key (repeat for several)"),
     OPT("quorum", required_argument, O_QUORUM, 0, "N",
-        "how many --witness keys must cosign (default 0)"),
+        "monitor: how many --witness keys must cosign (default 0); witness: the "
+        "repository's witness quorum"),
     OPT("old", required_argument, O_OLD, 0, "SIZE",
         "proof: the consistency proof from this tree size (the endpoint's checkpoint)"),
     OPT("out", required_argument, O_OUT, 0, "FILE", "proof: write the unit to FILE, not stdout"),
@@ -227,10 +228,13 @@ static const struct repo_cmd repo_cmds[] = {
         zp_cmd_floor),
     CMD("log",
         "verify DIR|URL [--vkey VKEY] [--root ROOT.json]\nshow DIR|URL [--from N]\nmonitor "
-        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]\ncosign DIR\nkey add "
-        "DIR\nkey retire DIR\nproof DIR TARGET-PATH [--old SIZE] [--out FILE]",
+        "DIR|URL --state FILE --vkey VKEY [--witness VKEY]... [--quorum N]\ncosign DIR\nwitness "
+        "add DIR VKEY URL [--quorum N]\nwitness remove DIR NAME [--quorum N]\nwitness list DIR "
+        "[--quorum N]\nkey add DIR\nkey retire DIR\nproof DIR TARGET-PATH [--old SIZE] [--out "
+        "FILE]",
         "the transparency log: check it against the repository, list its entries, watch it "
-        "grow (an alarm on a fork or a rollback); ask its witnesses to cosign; rotate its key; "
+        "grow (an alarm on a fork or a rollback); ask its witnesses to cosign, list or change "
+        "them; rotate its key; "
         "write a target's offline proof unit",
         log_opts, zp_cmd_log),
     CMD("unstage", "ROLE", "drop the change staged for a role (publish --stage, key add...)", NULL,

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +331,89 @@ out:
     free(cp);
     free(sz);
     return rc;
+}
+
+/* ------------------------------------------------------------ configuration */
+
+/* The name of a vkey: what comes before its first '+'. */
+static size_t
+name_len(const char *vkey)
+{
+    const char *plus = strchr(vkey, '+');
+    return plus != NULL ? (size_t)(plus - vkey) : strlen(vkey);
+}
+
+static bool
+same_witness(const char *vkey, const char *which)
+{
+    size_t n = name_len(vkey);
+
+    return strcmp(vkey, which) == 0 || (strlen(which) == n && strncmp(vkey, which, n) == 0);
+}
+
+/* Set the quorum (unless -1) and write config.json; c is r's copy to keep
+ * on success. */
+static int
+save_witnesses(struct zp_repo *r, struct zp_config *c, long quorum, char *err, size_t cap)
+{
+    int rc;
+
+    if (quorum >= 0)
+        c->witness_quorum = (unsigned)quorum;
+    if (c->witness_quorum > c->n_witnesses)
+        return zu_fail(err, cap, ZUPD_E_MISUSE,
+                       "a quorum of %u with %zu witness%s listed: endpoints could never be "
+                       "satisfied (lower it with --quorum)",
+                       c->witness_quorum, c->n_witnesses, c->n_witnesses == 1 ? "" : "es");
+    rc = zp_config_write(r->dfd, c);
+    if (rc != ZUPD_OK)
+        return zu_fail(err, cap, rc, "cannot write '%s/" ZP_STATE_DIR "/config.json': %s", r->dir,
+                       zupd_strerror(rc));
+    r->cfg = *c;
+    return ZUPD_OK;
+}
+
+int
+zp_log_witness_add(struct zp_repo *r, const char *vkey, const char *url, long quorum, char *err,
+                   size_t cap)
+{
+    struct zp_config c = r->cfg;
+    int rc = zp_witness_cfg_check(vkey, url, err, cap);
+
+    if (rc != ZUPD_OK)
+        return rc;
+    for (size_t i = 0; i < c.n_witnesses; i++)
+        if (name_len(c.witnesses[i].vkey) == name_len(vkey) &&
+            strncmp(c.witnesses[i].vkey, vkey, name_len(vkey)) == 0)
+            return zu_fail(err, cap, ZUPD_E_EXISTS, "a witness named '%.*s' is listed already",
+                           (int)name_len(vkey), vkey);
+    if (c.n_witnesses == ZP_WITNESSES_MAX)
+        return zu_fail(err, cap, ZUPD_E_TOOBIG, "at most %d witnesses", ZP_WITNESSES_MAX);
+    snprintf(c.witnesses[c.n_witnesses].vkey, sizeof(c.witnesses[0].vkey), "%s", vkey);
+    snprintf(c.witnesses[c.n_witnesses].url, sizeof(c.witnesses[0].url), "%s", url);
+    c.n_witnesses++;
+    return save_witnesses(r, &c, quorum, err, cap);
+}
+
+int
+zp_log_witness_remove(struct zp_repo *r, const char *which, long quorum, char *err, size_t cap)
+{
+    struct zp_config c = r->cfg;
+    size_t i = 0;
+
+    while (i < c.n_witnesses && !same_witness(c.witnesses[i].vkey, which))
+        i++;
+    if (i == c.n_witnesses)
+        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "no witness '%s' is listed", which);
+    memmove(&c.witnesses[i], &c.witnesses[i + 1], (c.n_witnesses - i - 1) * sizeof(c.witnesses[0]));
+    c.n_witnesses--;
+    return save_witnesses(r, &c, quorum, err, cap);
+}
+
+int
+zp_log_witness_quorum(struct zp_repo *r, long quorum, char *err, size_t cap)
+{
+    struct zp_config c = r->cfg;
+
+    return save_witnesses(r, &c, quorum, err, cap);
 }

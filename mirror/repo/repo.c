@@ -98,6 +98,20 @@ config_int(json_t *v, const char *key, int64_t min, int64_t max, int64_t *out, c
     return ZUPD_OK;
 }
 
+int
+zp_witness_cfg_check(const char *vkey, const char *url, char *err, size_t cap)
+{
+    struct zu_note_key k;
+
+    if (strlen(vkey) >= ZP_WITNESS_VKEY_MAX ||
+        zu_note_vkey_parse(vkey, strlen(vkey), &k) != ZUPD_OK || k.type != ZU_NOTE_COSIG_V1)
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'%.80s' is not a cosignature/v1 vkey", vkey);
+    if (strlen(url) >= ZP_WITNESS_URL_MAX ||
+        (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+        return zu_fail(err, cap, ZUPD_E_FORMAT, "'%.80s' is not an http:// or https:// URL", url);
+    return ZUPD_OK;
+}
+
 /* "witnesses": [{"vkey": cosignature/v1 vkey, "url": "http(s)://..."}] */
 static int
 config_witnesses(json_t *v, struct zp_config *c, char *err, size_t cap)
@@ -109,20 +123,14 @@ config_witnesses(json_t *v, struct zp_config *c, char *err, size_t cap)
         return zu_fail(err, cap, ZUPD_E_FORMAT, "'witnesses' must be an array of at most %d",
                        ZP_WITNESSES_MAX);
     json_array_foreach (v, i, w) {
-        struct zu_note_key k;
         const char *vkey = NULL, *url = NULL;
+        char why[256];
 
         if (json_unpack(w, "{s:s,s:s!}", "vkey", &vkey, "url", &url) != 0)
             return zu_fail(err, cap, ZUPD_E_FORMAT,
                            "'witnesses[%zu]' must be {\"vkey\": ..., \"url\": ...}", i);
-        if (strlen(vkey) >= ZP_WITNESS_VKEY_MAX ||
-            zu_note_vkey_parse(vkey, strlen(vkey), &k) != ZUPD_OK || k.type != ZU_NOTE_COSIG_V1)
-            return zu_fail(err, cap, ZUPD_E_FORMAT,
-                           "'witnesses[%zu].vkey' is not a cosignature/v1 vkey", i);
-        if (strlen(url) >= ZP_WITNESS_URL_MAX ||
-            (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-            return zu_fail(err, cap, ZUPD_E_FORMAT,
-                           "'witnesses[%zu].url' must be an http:// or https:// URL", i);
+        if (zp_witness_cfg_check(vkey, url, why, sizeof(why)) != ZUPD_OK)
+            return zu_fail(err, cap, ZUPD_E_FORMAT, "'witnesses[%zu]': %s", i, why);
         snprintf(c->witnesses[i].vkey, sizeof(c->witnesses[i].vkey), "%s", vkey);
         snprintf(c->witnesses[i].url, sizeof(c->witnesses[i].url), "%s", url);
     }

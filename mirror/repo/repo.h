@@ -42,6 +42,8 @@ struct zp_config {
     unsigned witness_quorum;
 };
 void zp_config_default(struct zp_config *c);
+/* A witness of config.json: vkey a cosignature/v1 vkey, url http(s)://. */
+ZU_NODISCARD int zp_witness_cfg_check(const char *vkey, const char *url, char *err, size_t cap);
 
 struct zp_repo_opts {
     const char *dir;      /* the tree served: metadata/, targets/, blobs/ */
@@ -454,6 +456,17 @@ struct zp_cosign_res {
 struct zp_repo;
 ZU_NODISCARD int zp_log_cosign(struct zp_repo *r, struct zp_cosign_res *res, char *err, size_t cap);
 
+/* The log's witnesses in DIR/.zupd/config.json (the caller holds the
+ * repository's lock): zp_log_witness_add appends one (vkey and URL checked, a
+ * name already listed refused: ZUPD_E_EXISTS), zp_log_witness_remove drops the
+ * one of that name or vkey (ZUPD_E_NOTFOUND). quorum (-1: unchanged) is
+ * set after the change; a quorum above the witnesses listed is refused
+ * (ZUPD_E_MISUSE) and nothing is written. */
+ZU_NODISCARD int zp_log_witness_add(struct zp_repo *r, const char *vkey, const char *url,
+                                    long quorum, char *err, size_t cap);
+ZU_NODISCARD int zp_log_witness_remove(struct zp_repo *r, const char *which, long quorum, char *err,
+                                       size_t cap);
+ZU_NODISCARD int zp_log_witness_quorum(struct zp_repo *r, long quorum, char *err, size_t cap);
 /* Rotating the log key (docs/transparency.md, "Rotating the log key").
  * zp_log_key_add makes the next log key KEYDIR/.../log-next.key beside
  * log.key (passphrase of key 'log-next', online KDF cost), re-signs

@@ -59,16 +59,28 @@ start_witness 1 && start_witness 2 && ok "two witnesses listening"
 expect_rc 34 "a second witness on the same state is refused" "$M" witness serve --key "$work/w1.key" \
     --name witness.test/w1 --state "$work/w1-state" --listen 127.0.0.1:0 --log "$LOGVKEY"
 
-# the repository's witnesses, quorum 2
-python3 - "$R/.zupd/config.json" "$W1VKEY" "$P1" "$W2VKEY" "$P2" <<'PY'
+# the repository's witnesses, quorum 2 (zupd-mirror log witness)
+expect_rc 0 "log witness add w1" "$M" log witness add "$R" "$W1VKEY" "http://127.0.0.1:$P1" --keys "$K"
+expect_rc 22 "a quorum above the witnesses listed is refused (nothing written)" \
+    "$M" log witness add "$R" "$W2VKEY" "http://127.0.0.1:$P2/" --quorum 3 --keys "$K"
+check "says why" "$(cat "$work/err")" "a quorum of 3 with 2 witnesses listed"
+expect_rc 0 "log witness add w2 --quorum 2" \
+    "$M" log witness add "$R" "$W2VKEY" "http://127.0.0.1:$P2/" --quorum 2 --keys "$K"
+expect_rc 31 "the same witness twice is refused" \
+    "$M" log witness add "$R" "$W1VKEY" "http://127.0.0.1:$P1" --keys "$K"
+expect_rc 11 "a vkey that is not a cosignature/v1 one is refused" \
+    "$M" log witness add "$R" "$LOGVKEY" "http://127.0.0.1:$P1" --keys "$K"
+expect_rc 11 "a URL that is not http(s) is refused" \
+    "$M" log witness add "$R" "$W1VKEY" "ftp://127.0.0.1/" --keys "$K"
+expect_rc 25 "removing a witness not listed" "$M" log witness remove "$R" nobody.test/w --keys "$K"
+expect_rc 0 "log witness list --json" "$M" log witness list "$R" --json --keys "$K"
+python3 - "$work/out" "$R/.zupd/config.json" "$W1VKEY" "$W2VKEY" <<'PY' &&
 import json, sys
-p, v1, p1, v2, p2 = sys.argv[1:]
-c = json.load(open(p))
-c["witnesses"] = [{"vkey": v1, "url": "http://127.0.0.1:%s" % p1},
-                  {"vkey": v2, "url": "http://127.0.0.1:%s/" % p2}]
-c["witness_quorum"] = 2
-json.dump(c, open(p, "w"), indent=2)
+out, cfg, v1, v2 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+assert out["quorum"] == 2 and [w["vkey"] for w in out["witnesses"]] == [v1, v2], out
+assert cfg["witness_quorum"] == 2 and [w["vkey"] for w in cfg["witnesses"]] == [v1, v2], cfg
 PY
+    ok "config.json lists w1 and w2, quorum 2" || bad "witness list: $(cat "$work/out")"
 printf '%s\n%s\n%s\n' "$LOGVKEY" "$W1VKEY" "$W2VKEY" >"$work/vkeys"
 
 mkdir -p "$work/in"
@@ -247,6 +259,13 @@ while [ -n "$meta1" ] && [ "$n" -le "$meta1" ]; do
     n=$((n + 1))
 done
 echo "ok: publish killed at each of steps $((ck1 - 3))..$meta1, then run again: the log verifies, 2 cosignatures"
+
+# a witness removed by name, the quorum lowered with it
+expect_rc 22 "removing w2 with quorum 2 left is refused" "$M" log witness remove "$R" witness.test/w2 --keys "$K"
+expect_rc 0 "log witness remove w2 --quorum 1" "$M" log witness remove "$R" witness.test/w2 --quorum 1 --keys "$K"
+check "one witness left, quorum 1" "$(cat "$work/out")" "1 witness, quorum 1"
+expect_rc 0 "log witness add w2 again --quorum 2" \
+    "$M" log witness add "$R" "$W2VKEY" "http://127.0.0.1:$P2/" --quorum 2 --keys "$K"
 
 # a bad configuration is refused by name
 python3 - "$R/.zupd/config.json" <<'PY'
