@@ -52,21 +52,6 @@ warn(const struct zp_repo *r, const char *fmt, ...)
     r->log_fn(r->log_opaque, ZUPD_LOG_WARN, line);
 }
 
-static int
-tile_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
-          size_t cap)
-{
-    const struct zp_repo *r = opaque;
-    char rel[ZU_TLOG_PATH_MAX + 8];
-    int rc;
-
-    snprintf(rel, sizeof(rel), "log/%s", path);
-    rc = zp_get(r->dfd, rel, max, data, len);
-    if (rc != ZUPD_OK)
-        return zu_fail(err, cap, rc, "cannot read '%s/%s': %s", r->dir, rel, zupd_strerror(rc));
-    return ZUPD_OK;
-}
-
 /* The add-checkpoint body from old to the checkpoint's size. */
 static int
 request_body(struct ask *a, uint64_t old, struct zu_buf *body, char *err, size_t cap)
@@ -213,7 +198,7 @@ int
 zp_log_cosign(struct zp_repo *r, struct zp_cosign_res *res, char *err, size_t cap)
 {
     const struct zp_config *cfg = &r->cfg;
-    struct zu_tlog_reader rd = {r, tile_read};
+    struct zu_tlog_reader rd = {r, zp_log_read};
     struct zu_note_key keys[ZP_WITNESSES_MAX];
     bool ok[ZP_WITNESSES_MAX] = {false};
     struct zu_checkpoint c = {0};

@@ -122,6 +122,10 @@ ZU_NODISCARD int zp_log_channel(struct zp_repo *r, enum zp_role role, const char
 ZU_NODISCARD int zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len,
                              char *err, size_t cap);
 ZU_NODISCARD int zp_log_commit(struct zp_repo *r, char *err, size_t cap);
+/* The log's files in r's tree (DIR/log/PATH): a zu_tlog_reader's read, with
+ * opaque the struct zp_repo. */
+ZU_NODISCARD int zp_log_read(void *opaque, const char *path, size_t max, uint8_t **data,
+                             size_t *len, char *err, size_t cap);
 /* The custom member {"zupd_log":{"index":N}} of the target whose entry is
  * queued next (N: the entry's index once committed) into dst; *len 0 when
  * the repository has no log. */

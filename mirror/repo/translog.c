@@ -37,9 +37,9 @@
 
 /* ------------------------------------------------------------ files */
 
-static int
-log_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
-         size_t cap)
+int
+zp_log_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
+            size_t cap)
 {
     const struct zp_repo *r = opaque;
     char rel[ZU_TLOG_PATH_MAX + 8];
@@ -401,7 +401,7 @@ zp_log_enabled(const struct zp_repo *r)
 int
 zp_log_commit(struct zp_repo *r, char *err, size_t cap)
 {
-    struct zu_tlog_reader rd = {r, log_read};
+    struct zu_tlog_reader rd = {r, zp_log_read};
     struct zu_tlog_writer wr = {r, log_write};
     struct zu_tlog_appender *a = NULL;
     struct zu_checkpoint c = {0};
@@ -724,7 +724,7 @@ pick_entry(void *opaque, uint64_t index, const uint8_t *entry, size_t len)
 static int
 read_entry(struct zp_repo *r, uint64_t size, struct pick *pk, char *err, size_t cap)
 {
-    struct zu_tlog_reader rd = {r, log_read};
+    struct zu_tlog_reader rd = {r, zp_log_read};
     char path[ZU_TLOG_PATH_MAX];
     uint64_t n = pk->index / ZU_TLOG_TILE_W;
     unsigned w = zu_tlog_tile_width(size, 0, n);
@@ -852,7 +852,7 @@ zp_log_proof(const struct zp_repo_opts *o, const char *path, uint64_t old, struc
         rc = zu_fail(err, cap, ZUPD_E_MISMATCH,
                      "log entry %llu is not the one of '%s' as signed (path, sha256, length)",
                      (unsigned long long)pk.index, path);
-    rd = (struct zu_tlog_reader){r, log_read};
+    rd = (struct zu_tlog_reader){r, zp_log_read};
     if (rc == ZUPD_OK)
         rc = zu_tlog_tiles_new(c.size, &rd, &t);
     p->index = pk.index;
