@@ -47,6 +47,8 @@ zupd_delta_method_name(int method)
         return "zstd";
     case ZUPD_DELTA_BSDIFF40:
         return "bsdiff40";
+    case ZUPD_DELTA_COPY:
+        return "copy";
     default:
         return "unknown";
     }
@@ -72,49 +74,86 @@ zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
     return ZUPD_E_FORMAT;
 }
 
+/* What each native format version defines (docs/delta-format.md): the
+ * flags of the bsdiff method (header byte 7), the bytes of each SHA-256
+ * digest the header holds (a prefix of it), and whether the copy method
+ * (old == new, the header alone) exists. A version added: one row. */
+static const struct zu_version {
+    uint8_t flags;
+    uint8_t digest;
+    uint8_t copy;
+} versions[ZUPD_DELTA_VERSION + 1] = {
+    [1] = {0, 32, 0},
+    [2] = {ZU_FLAG_DIFF_SPLIT, 32, 0},
+    [3] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN, 32, 0},
+    [4] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX, 32, 0},
+    [5] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE, 32, 0},
+    /* 6: reserved for the stream filter flag 0x10; read as 5 until then */
+    [6] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE, 32, 0},
+    [7] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE,
+           ZU_DIGEST_SHORT, 1},
+};
+
+size_t
+zupd_delta_digest_len(const struct zupd_delta_info *info)
+{
+    if (info == NULL || !info->has_hashes || info->version < 1 ||
+        info->version > ZUPD_DELTA_VERSION)
+        return 0;
+    return versions[info->version].digest;
+}
+
 /* Parse a native header; *body is the offset of the method's body. */
 int
 zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
 {
-    size_t at = 8;
-    unsigned allowed = 0;
+    const struct zu_version *v;
+    size_t at = 8, dn;
     int rc;
 
     if (patch_len < 8 || memcmp(patch, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN) != 0)
         return ZUPD_E_FORMAT;
     if (patch[4] < 1 || patch[4] > ZUPD_DELTA_VERSION)
         return ZUPD_E_SPEC;
-    if (patch[5] != ZUPD_DELTA_BSDIFF && patch[5] != ZUPD_DELTA_ZSTD)
+    v = &versions[patch[4]];
+    if (patch[5] != ZUPD_DELTA_BSDIFF && patch[5] != ZUPD_DELTA_ZSTD &&
+        (patch[5] != ZUPD_DELTA_COPY || !v->copy))
         return ZUPD_E_FORMAT;
     /* byte 6: stream codecs of the bsdiff method, 2 bits each (ctrl, diff,
-     * extra; ZU_CODEC_*), the top two bits zero; byte 7: reserved, zero */
+     * extra; ZU_CODEC_*), the top two bits zero, else zero; byte 7: the
+     * bsdiff method's flags of this version, else zero */
     if (patch[5] == ZUPD_DELTA_BSDIFF) {
-        if ((patch[6] & 0xc0) != 0)
+        if ((patch[6] & 0xc0) != 0 || (patch[7] & ~v->flags) != 0)
             return ZUPD_E_FORMAT;
-    } else if (patch[6] != 0) {
+    } else if (patch[6] != 0 || patch[7] != 0) {
         return ZUPD_E_FORMAT;
     }
-    /* byte 7: flags of the bsdiff method: version 2 defines
-     * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN, version 4 also
-     * ZU_FLAG_EXTRA_CTX, version 5 also ZU_FLAG_EXE; version 1 none */
-    if (patch[5] == ZUPD_DELTA_BSDIFF && patch[4] >= 2)
-        allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0) |
-                  (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0) | (patch[4] >= 5 ? ZU_FLAG_EXE : 0);
-    if ((patch[7] & ~allowed) != 0)
-        return ZUPD_E_FORMAT;
+    dn = v->digest;
     rc = zu_get_varint(patch, patch_len, &at, &info->old_size);
-    if (rc == ZUPD_OK)
-        rc = zu_get_varint(patch, patch_len, &at, &info->new_size);
     if (rc != ZUPD_OK)
         return rc;
-    if (patch_len - at < 64)
-        return ZUPD_E_FORMAT;
-    memcpy(info->old_sha256, patch + at, 32);
-    memcpy(info->new_sha256, patch + at + 32, 32);
+    if (patch[5] == ZUPD_DELTA_COPY) {
+        /* the copy method: old size and digest only, nothing after them */
+        if (patch_len - at != dn)
+            return ZUPD_E_FORMAT;
+        info->new_size = info->old_size;
+        memcpy(info->old_sha256, patch + at, dn);
+        memcpy(info->new_sha256, patch + at, dn);
+        at += dn;
+    } else {
+        rc = zu_get_varint(patch, patch_len, &at, &info->new_size);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (patch_len - at < 2 * dn)
+            return ZUPD_E_FORMAT;
+        memcpy(info->old_sha256, patch + at, dn);
+        memcpy(info->new_sha256, patch + at + dn, dn);
+        at += 2 * dn;
+    }
     info->method = patch[5];
     info->version = patch[4];
     info->has_hashes = 1;
-    *body = at + 64;
+    *body = at;
     return ZUPD_OK;
 }
 
@@ -187,7 +226,7 @@ hash_thread(void *arg)
     pthread_mutex_lock(&q->mu);
     if (rc != ZUPD_OK)
         q->hrc = rc;
-    q->verdict = rc == ZUPD_OK && memcmp(d, q->old_sha256, sizeof(d)) == 0 ? V_OK : V_BAD;
+    q->verdict = rc == ZUPD_OK && memcmp(d, q->old_sha256, q->digest) == 0 ? V_OK : V_BAD;
     pthread_cond_broadcast(&q->cv_main);
     while (q->verdict == V_OK && q->hrc == ZUPD_OK) {
         while (q->stop == 0 && (q->hashed == q->produced || q->hashing))
@@ -361,6 +400,7 @@ out_init(struct outq *q, const struct zupd_delta_sink *sink, const uint8_t *old,
         q->old = old;
         q->old_len = old_len;
         q->old_sha256 = hdr->old_sha256;
+        q->digest = zupd_delta_digest_len(hdr);
         if (pthread_mutex_init(&q->mu, NULL) == 0) {
             if (pthread_cond_init(&q->cv_hash, NULL) == 0) {
                 if (pthread_cond_init(&q->cv_main, NULL) == 0) {
@@ -384,7 +424,7 @@ out_init(struct outq *q, const struct zupd_delta_sink *sink, const uint8_t *old,
         int rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, old_len, d, sizeof(d), &dn);
         if (rc != ZUPD_OK)
             return rc;
-        if (memcmp(d, hdr->old_sha256, sizeof(d)) != 0)
+        if (memcmp(d, hdr->old_sha256, zupd_delta_digest_len(hdr)) != 0)
             return ZUPD_E_BASE;
     }
     return ZUPD_OK;
@@ -511,7 +551,11 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
         out_release(&q);
         return rc;
     }
-    if (hdr.method == ZUPD_DELTA_ZSTD) {
+    if (hdr.method == ZUPD_DELTA_COPY) {
+        /* new == old: old goes out as it is */
+        for (size_t at = 0; rc == ZUPD_OK && at < old_len; at += OUT_CHUNK)
+            rc = zu_out_direct(&q, old + at, old_len - at < OUT_CHUNK ? old_len - at : OUT_CHUNK);
+    } else if (hdr.method == ZUPD_DELTA_ZSTD) {
         size_t body = 0;
         struct zupd_delta_info h;
         rc = zu_native_header(patch, patch_len, &h, &body);
@@ -528,7 +572,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;
         rc = zupd_hash_final(q.h, d, sizeof(d), &dn);
-        if (rc == ZUPD_OK && memcmp(d, hdr.new_sha256, sizeof(d)) != 0)
+        if (rc == ZUPD_OK && memcmp(d, hdr.new_sha256, zupd_delta_digest_len(&hdr)) != 0)
             rc = ZUPD_E_HASH;
     }
     out_release(&q);

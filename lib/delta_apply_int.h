@@ -139,6 +139,7 @@ struct outq {
     const uint8_t *old;
     size_t old_len;
     const uint8_t *old_sha256;
+    size_t digest;   /* bytes of old_sha256 the header holds */
     uint64_t hashed; /* pieces hashed */
     int hashing;     /* a thread is hashing piece `hashed` */
     int verdict;     /* V_*; V_BAD with hrc set on a hash error */

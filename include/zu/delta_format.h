@@ -35,6 +35,8 @@
  * file the streams apply to is old transformed (zu_exe_transform) with the
  * map of the control stream's add regions. */
 #define ZU_FLAG_EXE 0x08
+/* Bytes of each SHA-256 digest in a version 7 header (a prefix of it). */
+#define ZU_DIGEST_SHORT 8
 #define ZU_CTX_W_MAX 65536u   /* largest radius */
 #define ZU_CTX_MAX (8u << 20) /* largest context */
 

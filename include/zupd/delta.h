@@ -11,9 +11,10 @@ extern "C" {
 
 /* Delta methods. The numbers are written in the native header: never renumber. */
 enum zupd_delta_method {
-    ZUPD_DELTA_BSDIFF = 1,  /* native: bsdiff-style control/diff/extra, zstd streams */
-    ZUPD_DELTA_ZSTD = 2,    /* native: one zstd frame, old file as prefix (patch-from) */
-    ZUPD_DELTA_BSDIFF40 = 3 /* classic bsdiff 4.x patch, bzip2 streams (no hashes) */
+    ZUPD_DELTA_BSDIFF = 1,   /* native: bsdiff-style control/diff/extra, zstd streams */
+    ZUPD_DELTA_ZSTD = 2,     /* native: one zstd frame, old file as prefix (patch-from) */
+    ZUPD_DELTA_BSDIFF40 = 3, /* classic bsdiff 4.x patch, bzip2 streams (no hashes) */
+    ZUPD_DELTA_COPY = 4      /* native, version 7: new == old, the header alone */
 };
 
 /* Native deltas start with these 4 bytes and the format version
@@ -21,19 +22,30 @@ enum zupd_delta_method {
  * library reads; it reads every older one too. */
 #define ZUPD_DELTA_MAGIC "ZDLT"
 #define ZUPD_DELTA_MAGIC_LEN 4
-#define ZUPD_DELTA_VERSION 5
+#define ZUPD_DELTA_VERSION 7
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
- * has_hashes is 0 (the format carries neither the old size nor hashes). */
+ * has_hashes is 0 (the format carries neither the old size nor hashes).
+ * Native versions 1 to 6 carry the whole SHA-256 of old and new; version 7
+ * and later carry a prefix of each (8 bytes): old_sha256 and new_sha256
+ * then hold that prefix, zeros after it. zupd_delta_digest_len() says how
+ * many bytes are meaningful; compare only those. (The digests only refuse a
+ * wrong base early and catch a bug: an updater checks its output against
+ * the full signed hash of the target, and the delta is a signed target.) */
 struct zupd_delta_info {
     int method;     /* enum zupd_delta_method */
     int version;    /* native format version, 0 for BSDIFF40 */
-    int has_hashes; /* 1 when old/new sizes and sha256 are present */
+    int has_hashes; /* 1 when old/new sizes and (a prefix of) sha256 are present */
     uint64_t old_size;
     uint64_t new_size;
-    uint8_t old_sha256[32];
+    uint8_t old_sha256[32]; /* the first zupd_delta_digest_len() bytes */
     uint8_t new_sha256[32];
 };
+
+/* Bytes of info->old_sha256 and info->new_sha256 that the delta carries:
+ * 32 (native versions 1 to 6), 8 (version 7), 0 without hashes (BSDIFF40,
+ * or info NULL). */
+ZUPD_API size_t zupd_delta_digest_len(const struct zupd_delta_info *info);
 
 /* Where apply writes the new file, in order, in pieces of at most 256 KiB.
  * write returns ZUPD_OK or an error code (e.g. ZUPD_E_IO, ZUPD_E_NOSPACE)
@@ -55,9 +67,10 @@ ZUPD_API ZUPD_NODISCARD int zupd_delta_info(const uint8_t *patch, size_t patch_l
  * amount on top (for the zstd method, plus the frame's window, at most the
  * new size). max_new_size caps the new size the patch may declare (0: no cap).
  *
- * For native deltas the old size and sha256 are checked before the first
- * write (ZUPD_E_BASE when they differ); the output is checked against the
- * declared new size and sha256 as it is written, and the last write is
+ * For native deltas the old size and sha256 (the digest bytes the delta
+ * carries) are checked before the first write (ZUPD_E_BASE when they
+ * differ); the output is checked against the declared new size and sha256
+ * as it is written, and the last write is
  * followed by the check: on ZUPD_E_HASH the caller must discard what was
  * written. BSDIFF40 carries no hashes: the caller must verify the output
  * (as zupd always does against signed metadata) before using it.
@@ -89,7 +102,7 @@ ZUPD_API ZUPD_NODISCARD int zupd_delta_apply_flags(const uint8_t *old, size_t ol
                                                    const struct zupd_delta_sink *out,
                                                    struct zupd_delta_info *info);
 
-/* Stable lower-case name of a method ("bsdiff", "zstd", "bsdiff40"), or "unknown". */
+/* Stable lower-case name of a method ("bsdiff", "zstd", "bsdiff40", "copy"), or "unknown". */
 ZUPD_API const char *zupd_delta_method_name(int method);
 
 #ifdef __cplusplus

@@ -109,6 +109,9 @@ int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen
  * room for the two stream-length varints of the bsdiff method and the
  * radius of its extra context. */
 #define HDR_MAX (8 + 10 + 10 + 64 + 30)
+/* The format version every patch is written in (the compact header,
+ * docs/delta-format.md; the flags of versions 2 to 5 come with it). */
+#define ZP_VERSION 7
 
 int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
                 const uint8_t *nw, size_t nlen);

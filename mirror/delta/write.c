@@ -94,14 +94,19 @@ zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t ole
 
     memset(h, 0, HDR_MAX);
     memcpy(h, ZUPD_DELTA_MAGIC, ZUPD_DELTA_MAGIC_LEN);
-    h[4] = 1; /* version 2 only where a version-2 feature is used (zp_write_bsdiff) */
+    uint8_t d[32];
+
+    h[4] = ZP_VERSION; /* the compact header: every patch has it */
     h[5] = (uint8_t)method;
     at += zu_put_varint(h + at, olen);
     at += zu_put_varint(h + at, nlen);
-    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, h + at, 32, &dn);
+    /* the first ZU_DIGEST_SHORT bytes of each SHA-256 */
+    rc = zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, d, sizeof(d), &dn);
+    memcpy(h + at, d, ZU_DIGEST_SHORT);
     if (rc == ZUPD_OK)
-        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, h + at + 32, 32, &dn);
-    *hlen = at + 64;
+        rc = zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, d, sizeof(d), &dn);
+    memcpy(h + at + ZU_DIGEST_SHORT, d, ZU_DIGEST_SHORT);
+    *hlen = at + 2 * ZU_DIGEST_SHORT;
     return rc;
 }
 
@@ -587,7 +592,7 @@ ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, str
 
 /* Where the extra stream of the native patch *patch (made from pl) is
  * smaller with the context as its zstd prefix, rewrite the patch so
- * (version 4, ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). */
+ * (ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). */
 int
 zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
            const struct prof *f, uint8_t **patch, size_t *patch_len)
@@ -605,7 +610,7 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         if (zu_get_varint(p, *patch_len, &at, &v[i]) != ZUPD_OK)
             return ZUPD_E_MISUSE;
         if (i == 1)
-            at += 64;
+            at += 2 * ZU_DIGEST_SHORT;
     }
     body = at;
     if (body > *patch_len || v[2] + v[3] > *patch_len - body)
@@ -637,7 +642,6 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         return ZUPD_E_NOMEM;
     }
     memcpy(out, p, body);
-    out[4] = 4;                        /* the version of the flag */
     out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
     out[7] |= ZU_FLAG_EXTRA_CTX;
     at = body + zu_put_varint(out + body, w);
@@ -652,7 +656,7 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
 
 /* Mark the native patch *patch as made with the executable stage: its
  * parameters par[0..pn) inserted after the stream lengths (and the radius),
- * ZU_FLAG_EXE set, version 5. */
+ * ZU_FLAG_EXE set. */
 int
 zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 {
@@ -666,7 +670,7 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
         if (zu_get_varint(p, *patch_len, &at, &v) != ZUPD_OK)
             return ZUPD_E_MISUSE;
         if (i == 1)
-            at += 64;
+            at += 2 * ZU_DIGEST_SHORT;
     }
     if (at > *patch_len)
         return ZUPD_E_MISUSE;
@@ -676,7 +680,6 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
     memcpy(out, p, at);
     memcpy(out + at, par, pn);
     memcpy(out + at + pn, p + at, *patch_len - at);
-    out[4] = 5; /* the version of the flag */
     out[7] |= ZU_FLAG_EXE;
     free(p);
     *patch = out;
@@ -866,8 +869,6 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
     memcpy(head, hdr, hdr_len);
     head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
     head[7] = flags;
-    if (flags != 0)
-        head[4] = flags & ZU_FLAG_DIFF_ZRUN ? 3 : 2; /* the version of the flag */
     at += zu_put_varint(head + at, k[0].n);
     at += zu_put_varint(head + at, k[1].n);
     *native = concat(head, at, k, 3, native_len);

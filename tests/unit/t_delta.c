@@ -590,7 +590,8 @@ static size_t
 native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_t *old, size_t olen,
             const uint8_t *nw, size_t nlen)
 {
-    size_t at = 8, n;
+    size_t at = 8, n, dl = version >= 7 ? ZU_DIGEST_SHORT : 32; /* a prefix from version 7 */
+    uint8_t d[32];
 
     memcpy(p, ZUPD_DELTA_MAGIC, 4);
     p[4] = (uint8_t)version;
@@ -599,9 +600,11 @@ native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_
     p[7] = flags;
     at += zu_put_varint(p + at, olen);
     at += zu_put_varint(p + at, nlen);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, p + at, 32, &n), ZUPD_OK);
-    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, p + at + 32, 32, &n), ZUPD_OK);
-    return at + 64;
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, old, olen, d, 32, &n), ZUPD_OK);
+    memcpy(p + at, d, dl);
+    assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, d, 32, &n), ZUPD_OK);
+    memcpy(p + at + dl, d, dl);
+    return at + 2 * dl;
 }
 
 /* After a native header p[0..at): the control and diff stream lengths,
@@ -823,7 +826,7 @@ test_large_threaded(void **state)
     assert_int_equal(c.m.calls, 0);
     o[a - 1] ^= 1;
     /* wrong new hash: everything written, then refused */
-    p[8 + zu_varint_len(a) + zu_varint_len(a + e) + 40] ^= 1;
+    p[8 + zu_varint_len(a) + zu_varint_len(a + e) + 2 * ZU_DIGEST_SHORT - 1] ^= 1;
     assert_int_equal(count_apply(o, a, p, pl, 0, 0, &c), ZUPD_E_HASH);
     assert_int_equal(c.m.len, a + e);
     free(c.m.p);
@@ -1143,18 +1146,18 @@ test_extra_ctx(void **state)
     assert_true(al <= pl && al <= rep.zstd && al <= rep.bsdiff);
     assert_int_equal(apply_expect(o, ol, a, al, w, wl), ZUPD_OK);
     free(a);
-    assert_int_equal(p[4], 4);
+    assert_int_equal(p[4], 7);
     assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
     assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
     assert_int_equal((p[6] >> 4) & 3, ZU_CODEC_ZSTD);
     assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
-    assert_int_equal(info.version, 4);
+    assert_int_equal(info.version, 7);
     /* the radius: after old and new sizes, the hashes, two stream lengths */
     for (int i = 0; i < 4; i++) {
         assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK);
         if (i == 1)
-            at += 64;
+            at += 2 * ZU_DIGEST_SHORT;
     }
     wat = at;
     assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK);
@@ -1424,7 +1427,7 @@ params_at(const uint8_t *p, size_t plen)
     for (int i = 0; i < nv; i++) {
         assert_int_equal(zu_get_varint(p, plen, &at, &v), ZUPD_OK);
         if (i == 1)
-            at += 64;
+            at += 2 * ZU_DIGEST_SHORT;
     }
     return at;
 }
@@ -1447,7 +1450,7 @@ test_exe_stage(void **state)
     wl = make_elf(w, cap, 1);
     for (int level = 3; level <= 19; level += 16) {
         patch = exe_round_trip(o, ol, w, wl, level, &plen);
-        assert_int_equal(patch[4], 5);
+        assert_int_equal(patch[4], ZUPD_DELTA_VERSION);
         assert_true((patch[7] & ZU_FLAG_EXE) != 0);
         free(patch);
     }
@@ -1618,6 +1621,137 @@ test_exe_hostile(void **state)
     free(x2);
 }
 
+/* ------------------------------------------------------------------ version 7 */
+
+/* The copy method (new == old: the header alone) and the compact header
+ * (digest prefixes) of version 7. */
+static void
+test_v7_copy(void **state)
+{
+    struct zp_delta_opts autoo = {ZP_DELTA_AUTO, 0}, bsd = {ZUPD_DELTA_BSDIFF, 3};
+    const size_t ol = 300000;
+    uint8_t *o = rand_buf(ol, 5), *p = NULL, *q = NULL;
+    size_t pl = 0;
+    struct zupd_delta_info info;
+    struct mem_sink m = {0};
+    struct zupd_delta_sink s = {&m, mem_write};
+
+    (void)state;
+    assert_int_equal(zp_delta_create(o, ol, o, ol, &autoo, &p, &pl, NULL), ZUPD_OK);
+    /* magic, version, method, two zero bytes, varint 300000, 8 bytes */
+    assert_int_equal(pl, 8 + 3 + ZU_DIGEST_SHORT);
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+    assert_int_equal(info.version, 7);
+    assert_int_equal(info.method, ZUPD_DELTA_COPY);
+    assert_string_equal(zupd_delta_method_name(info.method), "copy");
+    assert_int_equal(info.old_size, ol);
+    assert_int_equal(info.new_size, ol);
+    assert_int_equal(zupd_delta_digest_len(&info), ZU_DIGEST_SHORT);
+    assert_memory_equal(info.old_sha256, info.new_sha256, ZU_DIGEST_SHORT);
+    assert_int_equal(apply_expect(o, ol, p, pl, o, ol), ZUPD_OK);
+    assert_int_equal(zupd_delta_apply_flags(o, ol, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, NULL),
+                     ZUPD_OK);
+    assert_int_equal(m.len, ol);
+    assert_memory_equal(m.p, o, ol);
+    /* a wrong base (content, size) is refused before a write */
+    o[ol - 1] ^= 1;
+    assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_E_BASE);
+    assert_int_equal(m.calls, 0);
+    o[ol - 1] ^= 1;
+    assert_int_equal(apply_mem(o, ol - 1, p, pl, &m), ZUPD_E_BASE);
+    assert_int_equal(m.calls, 0);
+    /* every cut, a byte more, another version or method, bytes 6 and 7 */
+    for (size_t cut = 0; cut < pl; cut++) {
+        uint8_t *t = malloc(cut + 1);
+        assert_non_null(t);
+        memcpy(t, p, cut);
+        assert_int_equal(apply_mem(o, ol, t, cut, &m), ZUPD_E_FORMAT);
+        free(t);
+    }
+    q = malloc(pl + 1);
+    assert_non_null(q);
+    memcpy(q, p, pl);
+    q[pl] = 0;
+    assert_int_equal(apply_mem(o, ol, q, pl + 1, &m), ZUPD_E_FORMAT);
+    for (int v = 1; v <= 6; v++) { /* the copy method is version 7's */
+        q[4] = (uint8_t)v;
+        assert_int_equal(zupd_delta_info(q, pl, &info), ZUPD_E_FORMAT);
+    }
+    q[4] = 7;
+    for (int i = 6; i <= 7; i++) {
+        q[i] = 1;
+        assert_int_equal(zupd_delta_info(q, pl, &info), ZUPD_E_FORMAT);
+        q[i] = 0;
+    }
+    for (size_t at = 8; at < pl; at++) { /* the size or the digest */
+        q[at] ^= 0x21;
+        assert_int_not_equal(apply_mem(o, ol, q, pl, &m), ZUPD_OK);
+        assert_int_equal(m.calls, 0);
+        q[at] ^= 0x21;
+    }
+    free(q);
+    free(p);
+    /* asked for a method, the creator makes that one */
+    assert_int_equal(zp_delta_create(o, ol, o, ol, &bsd, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
+    assert_int_equal(apply_expect(o, ol, p, pl, o, ol), ZUPD_OK);
+    free(p);
+    /* empty old and new */
+    assert_int_equal(zp_delta_create(o, 0, o, 0, &autoo, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(pl, 8 + 1 + ZU_DIGEST_SHORT);
+    assert_int_equal(apply_expect(NULL, 0, p, pl, NULL, 0), ZUPD_OK);
+    free(p);
+    free(m.p);
+    free(o);
+}
+
+/* Small pairs in version 7: 16 bytes of digests instead of 64; every cut
+ * of the header is refused, a changed header byte never gives a wrong
+ * output, a wrong base is refused before a write. */
+static void
+test_v7_compact(void **state)
+{
+    static const uint8_t a[] = "the old file, short: 1.2.3 released on a Monday\n";
+    static const uint8_t b[] = "the new file, short: 1.2.4 released on a Tuesday\n";
+    struct zupd_delta_info info;
+    struct mem_sink m = {0};
+
+    (void)state;
+    for (size_t i = 0; i < ZU_ARRAY_LEN(methods); i++) {
+        struct zp_delta_opts o = {methods[i], 0};
+        uint8_t *p = NULL, old[sizeof(a)];
+        size_t pl = 0, h;
+        assert_int_equal(zp_delta_create(a, sizeof(a), b, sizeof(b), &o, &p, &pl, NULL), ZUPD_OK);
+        assert_int_equal(apply_expect(a, sizeof(a), p, pl, b, sizeof(b)), ZUPD_OK);
+        assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+        if (info.method == ZUPD_DELTA_BSDIFF40) {
+            assert_int_equal(zupd_delta_digest_len(&info), 0);
+            free(p);
+            continue;
+        }
+        assert_int_equal(info.version, 7);
+        assert_int_equal(zupd_delta_digest_len(&info), ZU_DIGEST_SHORT);
+        h = 8 + 2 + 2 * ZU_DIGEST_SHORT; /* the header: sizes of one byte each */
+        assert_true(pl > h);
+        for (size_t cut = 0; cut < h; cut++)
+            assert_int_equal(zupd_delta_info(p, cut, &info), ZUPD_E_FORMAT);
+        for (size_t at = 0; at < h; at++) {
+            int rc;
+            p[at] ^= 0x01;
+            rc = apply_expect(a, sizeof(a), p, pl, b, sizeof(b)); /* OK only with b */
+            if (at >= 4 && at < 8) /* version, method, codecs, flags */
+                assert_int_not_equal(rc, ZUPD_OK);
+            p[at] ^= 0x01;
+        }
+        memcpy(old, a, sizeof(a));
+        old[3] ^= 1;
+        assert_int_equal(apply_mem(old, sizeof(old), p, pl, &m), ZUPD_E_BASE);
+        assert_int_equal(m.calls, 0);
+        free(p);
+    }
+    free(m.p);
+}
+
 /* ------------------------------------------------------------------ golden files */
 
 static uint8_t *
@@ -1654,6 +1788,8 @@ test_golden(void **state)
         {"good/delta/base.zpd", ZUPD_OK},
         {"good/delta/base-zstd.zpd", ZUPD_OK},
         {"good/delta/base.bsdiff40", ZUPD_OK},
+        {"good/delta/base-v7.zpd", ZUPD_OK},
+        {"bad/delta/wrong-base-v7.zpd", ZUPD_E_BASE},
         {"bad/delta/wrong-base.zpd", ZUPD_E_BASE},
         {"bad/delta/truncated-delta.zpd", ZUPD_E_FORMAT},
         {"bad/delta/truncated-header.zpd", ZUPD_E_FORMAT},
@@ -1690,6 +1826,32 @@ test_golden(void **state)
     }
     free(old);
     free(nw);
+    /* version 7: the compact header; the copy method */
+    {
+        struct mem_sink m = {0};
+        struct zupd_delta_info info;
+        size_t pl;
+        uint8_t *p = slurp("good/delta/base-v7.zpd", &pl);
+        old = slurp("good/delta/base.old", &ol);
+        assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+        assert_int_equal(info.version, 7);
+        assert_int_equal(zupd_delta_digest_len(&info), ZU_DIGEST_SHORT);
+        free(p);
+        p = slurp("good/delta/base.zpd", &pl);
+        assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+        assert_true(info.version < 7);
+        assert_int_equal(zupd_delta_digest_len(&info), 32);
+        free(p);
+        p = slurp("good/delta/same-v7.zpd", &pl);
+        assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+        assert_int_equal(info.method, ZUPD_DELTA_COPY);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, ol);
+        assert_memory_equal(m.p, old, ol);
+        free(m.p);
+        free(p);
+        free(old);
+    }
     /* the executable stage (version 5), made by gen-delta.sh */
     {
         struct mem_sink m = {0};
@@ -1734,6 +1896,8 @@ main(void)
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_exe_stage),
         cmocka_unit_test(test_exe_hostile),
+        cmocka_unit_test(test_v7_copy),
+        cmocka_unit_test(test_v7_compact),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
