@@ -122,6 +122,10 @@ int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, c
 int zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                const struct prof *f, uint8_t **patch, size_t *patch_len);
 int zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn);
+/* Patch-from tuned for text, at PF_TEXT_LEVEL (write.c says how). */
+#define PF_TEXT_LEVEL 12
+int zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, uint8_t **out,
+                    size_t *out_len);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);
 
@@ -134,6 +138,7 @@ struct cand {
     size_t old_len, new_len;
     int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
     int want_bsd, want_b40, want_zstd;
+    int pf_text; /* patch-from is zp_pf_text_make's (text over PF_SMALL) */
     struct prof f;
     struct zp_delta_report *rep; /* NULL: no report */
     uint8_t *best;               /* malloc'ed; NULL: none yet */
@@ -144,7 +149,8 @@ struct cand {
  * the ladder of scans, the plans kept written, the winner's extra context.
  * Where the new file is mostly new bytes it turns on c->f.extra_prefix
  * (and off want_b40 for auto); for auto below level 20 it turns off
- * want_zstd (patch-from) for new files over 1 MiB. */
+ * want_zstd (patch-from) for new files over 1 MiB, or for text up to
+ * 64 MiB turns on pf_text instead. */
 int zp_cand_bsdiff(struct cand *c);
 /* The patch-from candidate (method zstd). */
 int zp_cand_zstd(struct cand *c);

@@ -1621,6 +1621,45 @@ test_exe_hostile(void **state)
     free(x2);
 }
 
+/* New files over 1 MiB that look like text get the patch-from candidate
+ * made for text (zp_pf_text_make); other big files do not. */
+static void
+test_pf_text(void **state)
+{
+    const size_t lines = 16000, cap = lines * 100;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *p = NULL;
+    size_t ol = 0, wl = 0, pl = 0;
+    struct zp_delta_report rep;
+
+    (void)state;
+    assert_true(o != NULL && w != NULL);
+    rng_state = 31;
+    for (size_t i = 0; i < lines; i++) /* a list of records, then redrawn */
+        ol += (size_t)snprintf((char *)o + ol, cap - ol,
+                               "Mozilla/5.0 (X11; Linux x86_64; rv:%u.0) Gecko/20100101 n%u\n",
+                               rng() % 140, rng() % 100000);
+    for (size_t i = 0; i < ol && wl + 200 < cap; i++) {
+        size_t at = (size_t)(rng() % (ol - 200)), n = 60 + rng() % 120;
+        memcpy(w + wl, o + at, n);
+        wl += n;
+    }
+    assert_true(wl > (1u << 20));
+    assert_int_equal(zp_delta_create(o, ol, w, wl, NULL, &p, &pl, &rep), ZUPD_OK);
+    assert_true(rep.zstd > 0 && rep.bsdiff > 0);
+    assert_true(pl <= rep.zstd && pl <= rep.bsdiff);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    free(p);
+    /* not text: no patch-from over 1 MiB below level 20 */
+    for (size_t i = 0; i < wl; i += 50)
+        w[i] = 0;
+    assert_int_equal(zp_delta_create(o, ol, w, wl, NULL, &p, &pl, &rep), ZUPD_OK);
+    assert_int_equal(rep.zstd, 0);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    free(p);
+    free(o);
+    free(w);
+}
+
 /* ------------------------------------------------------------------ version 7 */
 
 /* The copy method (new == old: the header alone) and the compact header
@@ -1896,6 +1935,7 @@ main(void)
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_exe_stage),
         cmocka_unit_test(test_exe_hostile),
+        cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_v7_copy),
         cmocka_unit_test(test_v7_compact),
         cmocka_unit_test(test_golden),
