@@ -96,15 +96,31 @@ ladder_of(const uint8_t *nw, size_t nlen, size_t *ladder)
  * bytes; held out: a tar of caniuse-lite's data directory, 56,270 against
  * 72,472). */
 #define PF_SMALL (1u << 20)
-/* Bigger new files that look like text, up to this size, get a patch-from
- * candidate made for text (zp_pf_text_make) at level PF_TEXT_LEVEL: about
- * 0.1 s a MB, where the scans take 0.3-0.4 s a MB. Text regenerated or
- * reordered (a list sorted anew, records moved) leaves bsdiff many short
- * matches, each a control entry and diff bytes, where an LZ over old
- * copies whole lines (issue 18's tuning half: user-agents 185,184 ->
- * 143,936 bytes; mdn-bcd-w, edited in place, stays with bsdiff: 12,6xx
- * against 10,194, 0.46 s more). */
+/* Bigger new files that look like text, up to PF_TEXT_MAX bytes, whose
+ * first plan matches in short pieces (its adds under PF_TEXT_ADD bytes on
+ * average) get a patch-from candidate made for text (zp_pf_text_make) at
+ * level PF_TEXT_LEVEL: about 0.1 s a MB, where the scans take 0.3-0.4 s a
+ * MB. Text regenerated or reordered (a list sorted anew, records moved)
+ * leaves bsdiff many short matches, each a control entry and diff bytes,
+ * where an LZ over old copies whole lines. Issue 18's tuning half:
+ * user-agents (adds of 298 bytes on average) 185,184 -> 143,670 bytes;
+ * mdn-bcd-w (10,285: a database edited in place) stays with bsdiff, whose
+ * 10,194 bytes the candidate does not reach (12,525), and is spared it. */
 #define PF_TEXT_MAX (64u << 20)
+#define PF_TEXT_ADD 1024u
+
+/* The text candidate for this new file and its first plan pl? */
+static int
+pf_text_wanted(const struct cand *c, const struct plan *pl)
+{
+    uint64_t add = 0;
+
+    if (c->new_len <= PF_SMALL || c->new_len > PF_TEXT_MAX || pl->n == 0)
+        return 0;
+    for (size_t i = 0; i < pl->n; i++)
+        add += pl->c[i].add;
+    return add < (uint64_t)PF_TEXT_ADD * pl->n && looks_text(c->new_, c->new_len);
+}
 
 /* keep the smaller of *best and cand (freeing the other) */
 static void
@@ -409,7 +425,7 @@ zp_cand_bsdiff(struct cand *c)
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
     if (c->method == ZP_DELTA_AUTO && !c->f.pf_always && c->new_len > PF_SMALL) {
-        c->pf_text = c->new_len <= PF_TEXT_MAX && looks_text(c->new_, c->new_len);
+        c->pf_text = pf_text_wanted(c, &pl);
         c->want_zstd = c->pf_text;
     }
     if (rc == ZUPD_OK)

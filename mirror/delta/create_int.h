@@ -149,8 +149,9 @@ struct cand {
  * the ladder of scans, the plans kept written, the winner's extra context.
  * Where the new file is mostly new bytes it turns on c->f.extra_prefix
  * (and off want_b40 for auto); for auto below level 20 it turns off
- * want_zstd (patch-from) for new files over 1 MiB, or for text up to
- * 64 MiB turns on pf_text instead. */
+ * want_zstd (patch-from) for new files over 1 MiB, or turns on pf_text
+ * instead for text up to 64 MiB that its first plan matches in short
+ * pieces (candidates.c, PF_TEXT_ADD). */
 int zp_cand_bsdiff(struct cand *c);
 /* The patch-from candidate (method zstd). */
 int zp_cand_zstd(struct cand *c);
