@@ -486,7 +486,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
 {
     struct zupd_delta_info hdr;
     struct outq q;
-    uint8_t *xold = NULL; /* the executable stage's old file */
+    struct zu_xold xold = {NULL, 0, NULL}; /* the executable stage's old file */
     bool hashes;
     int rc;
 
@@ -523,7 +523,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
     rc = out_end(&q, rc);
-    free(xold); /* the output pieces are out */
+    zu_xold_release(&xold); /* the output pieces are out */
     if (rc == ZUPD_OK && q.h != NULL) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;
