@@ -353,6 +353,37 @@ op2_ok(uint8_t op)
            (op >= 0xd1 && op <= 0xfe);
 }
 
+/* op2_ok as a bit set, for ref_fast */
+static const uint64_t op2_bits[4] = {0x0000ff0080ff0000u, 0xff70fffffffeffffu, 0xc0c0800000000000u,
+                                     0x7ffffffffffe0000u};
+
+/* ref_at where at least 16 bytes lie between i and end (every bound check
+ * of ref_at holds), without a branch on the kind of instruction: which
+ * one comes next in code cannot be guessed, and a wrong guess costs more
+ * than computing every kind's answer and picking one. */
+static inline int
+ref_fast(const uint8_t *p, size_t i, size_t *d, size_t *e, int *branch)
+{
+    const uint8_t b0 = p[i];
+    const int call = (b0 & 0xfe) == 0xe8, jcc = b0 == 0x0f && (p[i + 1] & 0xf0) == 0x80;
+    const int o16 = b0 == 0x66, br = call | jcc;
+    size_t k = i + (size_t)(o16 | ((b0 & 0xfe) == 0xf2));
+    uint8_t op, m;
+    int two, ok, imm;
+
+    k += (p[k] & 0xf0) == 0x40; /* REX */
+    op = p[k];
+    two = op == 0x0f;
+    ok = two ? (int)(op2_bits[p[k + 1] >> 6] >> (p[k + 1] & 63) & 1) : op1_imm[op] != 0;
+    imm = two ? 0 : imm_of(op, o16);
+    k += 1 + (size_t)two;
+    m = p[k];
+    *branch = br;
+    *d = br ? i + 1 + (size_t)jcc : k + 1;
+    *e = br ? i + 5 + (size_t)jcc : k + 5 + (size_t)imm;
+    return br | (ok & ((m & 0xc7) == 0x05));
+}
+
 /* A reference at p[i..end): its displacement at p[*d..*d + 4), the
  * instruction's end *e (what the displacement is relative to); *branch
  * for rel32 calls and jumps (their target is code). 0: none. */
@@ -557,7 +588,8 @@ code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
             if (at >= end)
                 break;
             bits &= bits - 1;
-            if (!ref_at(old, at, end, &d, &e, &branch))
+            if (!(end - at >= 16 ? ref_fast(old, at, &d, &e, &branch)
+                                 : ref_at(old, at, end, &d, &e, &branch)))
                 continue;
             code_ref(dst, old, s, at, d, e, branch, eo, nw, m);
             i = e; /* the candidates before e are passed */
@@ -577,10 +609,28 @@ abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
 {
     size_t i = ((size_t)s->off + 7) & ~(size_t)7;
     size_t end = s->filesz < olen - (size_t)s->off ? (size_t)(s->off + s->filesz) : olen;
+    /* [lo, hi): the addresses of old's segments from ZU_EXE_ABS_MIN on,
+     * where no segment wraps (most values of data lie outside, and are
+     * passed at one compare); all: a segment wraps, no bound */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    int all = 0;
 
+    for (size_t k = 0; k < eo->n; k++) {
+        const struct zu_seg *g = &eo->seg[k];
+        if (g->memsz == 0)
+            continue;
+        if (g->vaddr + g->memsz <= g->vaddr)
+            all = 1;
+        lo = g->vaddr < lo ? g->vaddr : lo;
+        hi = g->vaddr + g->memsz > hi ? g->vaddr + g->memsz : hi;
+    }
+    if (lo < ZU_EXE_ABS_MIN)
+        lo = ZU_EXE_ABS_MIN;
+    if (hi < lo)
+        hi = lo; /* none */
     for (; i < end && end - i >= 8; i += 8) {
         uint64_t v = le64(old + i), tn;
-        if (v >= ZU_EXE_ABS_MIN && target_new(eo, nw, m, v, 0, &tn))
+        if ((all ? v >= ZU_EXE_ABS_MIN : v - lo < hi - lo) && target_new(eo, nw, m, v, 0, &tn))
             zu_put_le64(dst + i, tn);
     }
 }
