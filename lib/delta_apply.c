@@ -308,6 +308,24 @@ out_piece(struct outq *q, const uint8_t *p, size_t n)
     return out_wait(q, 0);
 }
 
+/* The buffer after cur; the first one again when every piece but the one
+ * just queued (in cur) is written and hashed: the ring then stays as deep
+ * as the pipeline needs instead of going round all of it (the executable
+ * stage's output goes out at once, the old file's hash known by then:
+ * libvips touched the whole 16 MiB for 19 MB of output). */
+static unsigned
+ring_next(struct outq *q)
+{
+    int idle;
+
+    if (q->cur == 0)
+        return 1 % q->nring;
+    pthread_mutex_lock(&q->mu);
+    idle = q->sent + 1 >= q->produced && q->hashed + 1 >= q->produced;
+    pthread_mutex_unlock(&q->mu);
+    return idle ? 0 : (q->cur + 1) % q->nring;
+}
+
 /* The buffer goes out; the next one is made ready. */
 int
 zu_out_flush(struct outq *q)
@@ -329,7 +347,7 @@ zu_out_flush(struct outq *q)
         return ZUPD_OK;
     }
     q->fill = q->start = 0;
-    q->cur = (q->cur + 1) % q->nring;
+    q->cur = ring_next(q);
     if (q->last[q->cur] != 0) {
         rc = out_wait(q, q->last[q->cur]); /* its last piece out and hashed */
         if (rc != ZUPD_OK)
@@ -526,7 +544,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
 {
     struct zupd_delta_info hdr;
     struct outq q;
-    uint8_t *xold = NULL; /* the executable stage's old file */
+    struct zu_xold xold = {NULL, 0, NULL}; /* the executable stage's old file */
     bool hashes;
     int rc;
 
@@ -567,7 +585,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
     rc = out_end(&q, rc);
-    free(xold); /* the output pieces are out */
+    zu_xold_release(&xold); /* the output pieces are out */
     if (rc == ZUPD_OK && q.h != NULL) {
         uint8_t d[ZUPD_SHA256_LEN];
         size_t dn;

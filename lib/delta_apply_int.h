@@ -178,9 +178,17 @@ zu_out_commit(struct outq *q, size_t n)
 int zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info,
                      size_t *body);
 /* delta_bsdiff.c */
+/* The executable stage's old file, transformed: a mapping of its own
+ * (region NULL: none). */
+struct zu_xold {
+    void *region;
+    size_t region_len;
+    uint8_t *p;
+};
+void zu_xold_release(struct zu_xold *x);
 /* *xold: with the executable stage, the transformed old file the output
- * may still point into; the caller frees it after out_end. */
+ * may still point into; the caller releases it after out_end. */
 int zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-                    int native, uint64_t new_size, struct outq *q, uint8_t **xold);
+                    int native, uint64_t new_size, struct outq *q, struct zu_xold *xold);
 
 #endif

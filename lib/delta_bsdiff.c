@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <zupd/delta.h>
 
@@ -303,12 +304,45 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
     return rc;
 }
 
+/* Room for the transformed old file: one mapping, 2 MiB aligned and
+ * advised for huge pages (libvips, 19 MB: about 10 page faults instead of
+ * 4,600 on the copy). */
+static int
+xold_map(struct zu_xold *x, size_t len)
+{
+    const size_t align = 2u << 20;
+
+    if (len > SIZE_MAX - align)
+        return ZUPD_E_NOMEM;
+    x->region_len = (len > 0 ? len : 1) + align;
+    x->region =
+        mmap(NULL, x->region_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (x->region == MAP_FAILED) {
+        x->region = NULL;
+        return ZUPD_E_NOMEM;
+    }
+    x->p = (uint8_t *)(((uintptr_t)x->region + align - 1) & ~(uintptr_t)(align - 1));
+#ifdef MADV_HUGEPAGE
+    if (len >= align)
+        (void)madvise(x->p, len & ~(align - 1), MADV_HUGEPAGE);
+#endif
+    return ZUPD_OK;
+}
+
+void
+zu_xold_release(struct zu_xold *x)
+{
+    if (x->region != NULL)
+        munmap(x->region, x->region_len);
+    memset(x, 0, sizeof(*x));
+}
+
 /* The executable stage (ZU_FLAG_EXE): old transformed into a new buffer
  * *out with the map of the add regions of the control stream src[0..len)
  * (a first pass, with bsd_run's checks) and the new file's segments nw. */
 static int
 exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
-          const struct zu_elf *nw, uint8_t **out)
+          const struct zu_elf *nw, struct zu_xold *out)
 {
     struct bsd_job k;
     struct zu_exe_map m = {0};
@@ -334,14 +368,11 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
         oldpos += (int64_t)add + seek;
     }
     zu_rd_release(&k.ctrl);
-    if (rc == ZUPD_OK) {
-        *out = malloc(j->old_len > 0 ? j->old_len : 1);
-        if (*out == NULL)
-            rc = ZUPD_E_NOMEM;
-    }
+    if (rc == ZUPD_OK)
+        rc = xold_map(out, j->old_len);
     if (rc == ZUPD_OK) {
         zu_exe_map_done(&m);
-        zu_exe_transform(*out, j->old, j->old_len, &eo, nw, &m, nw->kinds);
+        zu_exe_transform(out->p, j->old, j->old_len, &eo, nw, &m, nw->kinds);
     }
     zu_exe_map_free(&m);
     return rc;
@@ -349,7 +380,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
 
 int
 zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-                int native, uint64_t new_size, struct outq *q, uint8_t **xold)
+                int native, uint64_t new_size, struct outq *q, struct zu_xold *xold)
 {
     struct bsd_job j;
     struct zu_ctx ctx = {0};
@@ -398,7 +429,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
             rc = exe_build(&j, codecs & 3, p, cl, &nw, xold);
             if (rc != ZUPD_OK)
                 goto out;
-            old = j.old = *xold;
+            old = j.old = xold->p;
         }
         rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&

@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <zupd/common.h>
 
@@ -27,6 +30,13 @@ static uint32_t
 le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* zu_le64, inlined (one load) for the scan of absolute addresses */
+static inline uint64_t
+le64(const uint8_t *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
 #define EH_SIZE 64
@@ -162,6 +172,64 @@ span_cmp(const void *a, const void *b)
     return x->n < y->n ? -1 : x->n > y->n ? 1 : 0;
 }
 
+/* m->s sorted by o then n. The control stream adds spans in increasing
+ * n: there a stable sort by o alone gives that order, and a radix sort
+ * (8 bits a pass, the passes where every span has the same digit left
+ * out) does it in a few passes over the spans; otherwise, and without
+ * the memory for it, qsort. Keys (o, n) equal in two spans come only
+ * from other callers (tests); which of them comes first is then the
+ * sort's. */
+static void
+spans_sort(struct zu_exe_map *m)
+{
+    struct zu_span *t, *a = m->s, *b;
+    uint64_t all_or = 0, all_and = ~(uint64_t)0;
+    size_t i, cnt[256];
+    int sorted = 1, n_up = 1;
+
+    for (i = 1; i < m->n; i++) {
+        if (span_cmp(&m->s[i - 1], &m->s[i]) > 0)
+            sorted = 0;
+        if (m->s[i].n < m->s[i - 1].n)
+            n_up = 0;
+    }
+    if (sorted)
+        return;
+    t = n_up ? malloc(m->n * sizeof(*t)) : NULL;
+    if (t == NULL) {
+        qsort(m->s, m->n, sizeof(*m->s), span_cmp);
+        return;
+    }
+    for (i = 0; i < m->n; i++) {
+        all_or |= m->s[i].o;
+        all_and &= m->s[i].o;
+    }
+    b = t;
+    for (unsigned sh = 0; sh < 64; sh += 8) {
+        size_t at = 0;
+        if (((all_or ^ all_and) >> sh & 0xff) == 0)
+            continue; /* the same digit everywhere */
+        memset(cnt, 0, sizeof(cnt));
+        for (i = 0; i < m->n; i++)
+            cnt[a[i].o >> sh & 0xff]++;
+        for (unsigned d = 0; d < 256; d++) {
+            size_t c = cnt[d];
+            cnt[d] = at;
+            at += c;
+        }
+        for (i = 0; i < m->n; i++)
+            b[cnt[a[i].o >> sh & 0xff]++] = a[i];
+        {
+            struct zu_span *x = a;
+            a = b;
+            b = x;
+        }
+    }
+    if (a != m->s)
+        memcpy(m->s, a, m->n * sizeof(*a));
+    free(t);
+}
+
 void
 zu_exe_map_done(struct zu_exe_map *m)
 {
@@ -170,7 +238,7 @@ zu_exe_map_done(struct zu_exe_map *m)
 
     if (m->n == 0)
         return;
-    qsort(m->s, m->n, sizeof(*m->s), span_cmp);
+    spans_sort(m);
     for (size_t i = 0; i < m->n; i++) {
         struct zu_span r = m->s[i];
         if (w > 0 && r.o < until) { /* the part an earlier span holds is its */
@@ -194,15 +262,52 @@ zu_exe_map_free(struct zu_exe_map *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* The span holding old bytes [x, x + k), or NULL. */
-static const struct zu_span *
-map_find(const struct zu_exe_map *m, uint64_t x, uint64_t k)
-{
-    size_t lo = 0, hi = m->n;
+/* The map as the transform reads it: the spans, and a page index so that
+ * a lookup is a step or two instead of a binary search over all spans
+ * (libvips: 1.2 million lookups). page[p] is the number of spans with o
+ * below p << PAGE_SHIFT, for p up to npages; without it (no memory), the
+ * binary search over all, which gives the same span. */
+#define PAGE_SHIFT 8
+struct finder {
+    const struct zu_span *s;
+    size_t n;
+    uint32_t *page;
+    size_t npages;
+};
 
+static void
+finder_init(struct finder *f, const struct zu_exe_map *m, size_t olen)
+{
+    size_t k = 0;
+
+    f->s = m->s;
+    f->n = m->n;
+    f->npages = (olen >> PAGE_SHIFT) + 1;
+    f->page = m->n > 0 ? malloc((f->npages + 1) * sizeof(*f->page)) : NULL;
+    if (f->page == NULL)
+        return;
+    for (size_t p = 0; p <= f->npages; p++) {
+        uint64_t b = (uint64_t)p << PAGE_SHIFT;
+        while (k < f->n && f->s[k].o < b)
+            k++;
+        f->page[p] = (uint32_t)k; /* at most ZU_EXE_SPANS_MAX */
+    }
+}
+
+/* The span holding old bytes [x, x + k), or NULL. */
+static inline const struct zu_span *
+map_find(const struct finder *f, uint64_t x, uint64_t k)
+{
+    size_t lo = 0, hi = f->n;
+
+    if (f->page != NULL && (x >> PAGE_SHIFT) < f->npages) {
+        /* spans before lo start at most at x, those from hi after it */
+        lo = f->page[x >> PAGE_SHIFT];
+        hi = f->page[(x >> PAGE_SHIFT) + 1];
+    }
     while (lo < hi) { /* first span with o > x */
         size_t mid = lo + (hi - lo) / 2;
-        if (m->s[mid].o <= x)
+        if (f->s[mid].o <= x)
             lo = mid + 1;
         else
             hi = mid;
@@ -210,7 +315,7 @@ map_find(const struct zu_exe_map *m, uint64_t x, uint64_t k)
     if (lo == 0)
         return NULL;
     {
-        const struct zu_span *s = &m->s[lo - 1];
+        const struct zu_span *s = &f->s[lo - 1];
         uint64_t in = x - s->o;
         return in < s->len && k <= s->len - in ? s : NULL;
     }
@@ -246,6 +351,37 @@ op2_ok(uint8_t op)
             op != 0x77) ||
            op == 0xaf || op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf ||
            (op >= 0xd1 && op <= 0xfe);
+}
+
+/* op2_ok as a bit set, for ref_fast */
+static const uint64_t op2_bits[4] = {0x0000ff0080ff0000u, 0xff70fffffffeffffu, 0xc0c0800000000000u,
+                                     0x7ffffffffffe0000u};
+
+/* ref_at where at least 16 bytes lie between i and end (every bound check
+ * of ref_at holds), without a branch on the kind of instruction: which
+ * one comes next in code cannot be guessed, and a wrong guess costs more
+ * than computing every kind's answer and picking one. */
+static inline int
+ref_fast(const uint8_t *p, size_t i, size_t *d, size_t *e, int *branch)
+{
+    const uint8_t b0 = p[i];
+    const int call = (b0 & 0xfe) == 0xe8, jcc = b0 == 0x0f && (p[i + 1] & 0xf0) == 0x80;
+    const int o16 = b0 == 0x66, br = call | jcc;
+    size_t k = i + (size_t)(o16 | ((b0 & 0xfe) == 0xf2));
+    uint8_t op, m;
+    int two, ok, imm;
+
+    k += (p[k] & 0xf0) == 0x40; /* REX */
+    op = p[k];
+    two = op == 0x0f;
+    ok = two ? (int)(op2_bits[p[k + 1] >> 6] >> (p[k + 1] & 63) & 1) : op1_imm[op] != 0;
+    imm = two ? 0 : imm_of(op, o16);
+    k += 1 + (size_t)two;
+    m = p[k];
+    *branch = br;
+    *d = br ? i + 1 + (size_t)jcc : k + 1;
+    *e = br ? i + 5 + (size_t)jcc : k + 5 + (size_t)imm;
+    return br | (ok & ((m & 0xc7) == 0x05));
 }
 
 /* A reference at p[i..end): its displacement at p[*d..*d + 4), the
@@ -300,7 +436,7 @@ ref_at(const uint8_t *p, size_t i, size_t end, size_t *d, size_t *e, int *branch
 }
 
 /* The segment holding virtual address v (memory image), or NULL. */
-static const struct zu_seg *
+static inline const struct zu_seg *
 seg_of_vaddr(const struct zu_elf *e, uint64_t v)
 {
     for (size_t i = 0; i < e->n; i++)
@@ -311,7 +447,7 @@ seg_of_vaddr(const struct zu_elf *e, uint64_t v)
 
 /* The virtual address of file offset x in e (the first segment holding
  * it); 0 where none does. */
-static int
+static inline int
 vaddr_of_off(const struct zu_elf *e, uint64_t x, uint64_t *v)
 {
     for (size_t i = 0; i < e->n; i++)
@@ -325,8 +461,8 @@ vaddr_of_off(const struct zu_elf *e, uint64_t x, uint64_t *v)
 /* Where target address t of old goes in new: through the map for file
  * bytes; for zero-filled bytes (.bss), at the same distance from the end
  * of the file bytes of the segment of the same index in new. */
-static int
-target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m, uint64_t t,
+static inline int
+target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m, uint64_t t,
            int code, uint64_t *tn)
 {
     const struct zu_seg *s = seg_of_vaddr(eo, t);
@@ -348,50 +484,153 @@ target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe
     }
 }
 
-/* ZU_EXE_K_CODE over the executable segment s of old. */
+/* The displacement of the reference at old[i..e) (displacement at d) as
+ * the transform predicts it, into dst. */
+static void
+code_ref(uint8_t *dst, const uint8_t *old, const struct zu_seg *s, size_t i, size_t d, size_t e,
+         int branch, const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
+{
+    /* the instruction end and target in old (virtual addresses) */
+    uint64_t pe = s->vaddr + (e - s->off), t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
+    uint64_t tn, pen;
+    const struct zu_span *sp = map_find(m, i, e - i);
+
+    if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
+        vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
+        int64_t pred = (int64_t)(tn - (pen + 1));
+        if (pred >= INT32_MIN && pred <= INT32_MAX) {
+            uint32_t u = (uint32_t)pred;
+            for (int b = 0; b < 4; b++)
+                dst[d + (size_t)b] = (uint8_t)(u >> (8 * b));
+        }
+    }
+}
+
+/* The candidates: bit j set where a reference may start at p[j], for j
+ * below CAND_STEP, from the classes of p[0..64) (a bit per byte each):
+ * e E8/E9, f 0F, b 80..8F, x a ModRM byte [rip + disp32] (mod 00, r/m
+ * 101), o a one-byte opcode of op1_imm or more (ALU r/m forms, 63, 80..8F,
+ * C6/C7, FF), g a prefix (66, F2, F3), r REX (40..4F). ref_at finds a
+ * reference only where its byte pattern is a candidate: E8/E9; 0F 8x; or
+ * opcode-ModRM after 0 to 2 prefix bytes, 0F and any second byte standing
+ * for the opcode. Most bytes of code are no candidate, and ref_at (whose
+ * answer a branch cannot guess) is tried at a tenth of them. */
+#define CAND_STEP 48
+#define CAND_READ 64
+struct cls {
+    uint64_t e, f, b, x, o, g, r;
+};
+
+static uint64_t
+candidates(const uint8_t *p)
+{
+    struct cls c = {0, 0, 0, 0, 0, 0, 0};
+
+#if defined(__SSE2__)
+    for (int q = 0; q < 4; q++) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
+#define EQ(mask, val)                                                                              \
+    _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)(mask))), _mm_set1_epi8((char)(val)))
+#define BITS(m) ((uint64_t)(uint32_t)_mm_movemask_epi8(m) << (16 * q))
+        const __m128i b = EQ(0xf0, 0x80);
+        c.e |= BITS(EQ(0xfe, 0xe8));
+        c.f |= BITS(EQ(0xff, 0x0f));
+        c.b |= BITS(b);
+        c.x |= BITS(EQ(0xc7, 0x05));
+        c.o |= BITS(_mm_or_si128(
+            _mm_or_si128(EQ(0xc5, 0x01), b),
+            _mm_or_si128(_mm_or_si128(EQ(0xff, 0x63), EQ(0xfe, 0xc6)), EQ(0xff, 0xff))));
+        c.g |= BITS(_mm_or_si128(EQ(0xff, 0x66), EQ(0xfe, 0xf2)));
+        c.r |= BITS(EQ(0xf0, 0x40));
+#undef BITS
+#undef EQ
+    }
+#else
+    for (unsigned j = 0; j < 64; j++) {
+        uint8_t v = p[j];
+        c.e |= (uint64_t)((v & 0xfe) == 0xe8) << j;
+        c.f |= (uint64_t)(v == 0x0f) << j;
+        c.b |= (uint64_t)((v & 0xf0) == 0x80) << j;
+        c.x |= (uint64_t)((v & 0xc7) == 0x05) << j;
+        c.o |= (uint64_t)((v & 0xc5) == 0x01 || (v & 0xf0) == 0x80 || v == 0x63 ||
+                          (v & 0xfe) == 0xc6 || v == 0xff)
+               << j;
+        c.g |= (uint64_t)(v == 0x66 || (v & 0xfe) == 0xf2) << j;
+        c.r |= (uint64_t)((v & 0xf0) == 0x40) << j;
+    }
+#endif
+    {
+        const uint64_t pr = c.g | c.r;
+        return c.e | (c.f & c.b >> 1) | (c.o & c.x >> 1) |     /* E8, 0F 8x, op ModRM */
+               (pr & c.o >> 1 & c.x >> 2) | (c.f & c.x >> 2) | /* 1 prefix; 0F op */
+               (c.g & c.r >> 1 & c.o >> 2 & c.x >> 3) |        /* 2 prefixes */
+               (pr & c.f >> 1 & c.x >> 3) | (c.g & c.r >> 1 & c.f >> 2 & c.x >> 4);
+    }
+}
+
+/* ZU_EXE_K_CODE over the executable segment s of old: at each byte in
+ * turn, a reference there or not; after one, on at its end. Only the
+ * candidates are tried (the same references are found). */
 static void
 code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
-          const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+          const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
 {
     size_t i = (size_t)s->off, end = s->filesz < olen - i ? i + (size_t)s->filesz : olen;
 
     while (i < end) {
-        size_t d, e;
-        int branch;
-        uint64_t pe, t, tn, pen;
-        const struct zu_span *sp;
-        if (!ref_at(old, i, end, &d, &e, &branch)) {
-            i++;
-            continue;
+        size_t base = i;
+        uint64_t bits = end - i >= CAND_READ
+                            ? candidates(old + i) & (((uint64_t)1 << CAND_STEP) - 1)
+                            : ~(uint64_t)0;
+        while (bits != 0) {
+            size_t at = base + (size_t)__builtin_ctzll(bits), d, e;
+            int branch;
+            if (at >= end)
+                break;
+            bits &= bits - 1;
+            if (!(end - at >= 16 ? ref_fast(old, at, &d, &e, &branch)
+                                 : ref_at(old, at, end, &d, &e, &branch)))
+                continue;
+            code_ref(dst, old, s, at, d, e, branch, eo, nw, m);
+            i = e; /* the candidates before e are passed */
+            if (e - base >= 64)
+                break;
+            bits &= ~(uint64_t)0 << (e - base);
         }
-        /* the instruction end and target in old (virtual addresses) */
-        pe = s->vaddr + (e - s->off);
-        t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
-        sp = map_find(m, i, e - i);
-        if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
-            vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
-            int64_t pred = (int64_t)(tn - (pen + 1));
-            if (pred >= INT32_MIN && pred <= INT32_MAX) {
-                uint32_t u = (uint32_t)pred;
-                for (int b = 0; b < 4; b++)
-                    dst[d + (size_t)b] = (uint8_t)(u >> (8 * b));
-            }
-        }
-        i = e;
+        if (i < base + CAND_STEP)
+            i = base + CAND_STEP;
     }
 }
 
 /* ZU_EXE_K_ABS64 over the segment s of old (not executable). */
 static void
 abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
-         const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+         const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
 {
     size_t i = ((size_t)s->off + 7) & ~(size_t)7;
     size_t end = s->filesz < olen - (size_t)s->off ? (size_t)(s->off + s->filesz) : olen;
+    /* [lo, hi): the addresses of old's segments from ZU_EXE_ABS_MIN on,
+     * where no segment wraps (most values of data lie outside, and are
+     * passed at one compare); all: a segment wraps, no bound */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    int all = 0;
 
+    for (size_t k = 0; k < eo->n; k++) {
+        const struct zu_seg *g = &eo->seg[k];
+        if (g->memsz == 0)
+            continue;
+        if (g->vaddr + g->memsz <= g->vaddr)
+            all = 1;
+        lo = g->vaddr < lo ? g->vaddr : lo;
+        hi = g->vaddr + g->memsz > hi ? g->vaddr + g->memsz : hi;
+    }
+    if (lo < ZU_EXE_ABS_MIN)
+        lo = ZU_EXE_ABS_MIN;
+    if (hi < lo)
+        hi = lo; /* none */
     for (; i < end && end - i >= 8; i += 8) {
-        uint64_t v = zu_le64(old + i), tn;
-        if (v >= ZU_EXE_ABS_MIN && target_new(eo, nw, m, v, 0, &tn))
+        uint64_t v = le64(old + i), tn;
+        if ((all ? v >= ZU_EXE_ABS_MIN : v - lo < hi - lo) && target_new(eo, nw, m, v, 0, &tn))
             zu_put_le64(dst + i, tn);
     }
 }
@@ -401,7 +640,7 @@ abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
  * by the target's new address less the base's. */
 static void
 rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct zu_elf *eo,
-          const struct zu_elf *nw, const struct zu_exe_map *m)
+          const struct zu_elf *nw, const struct finder *m)
 {
     uint64_t bv, t, tn, bn;
     const struct zu_span *sp = map_find(m, b, 1);
@@ -424,7 +663,7 @@ rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct z
  * from itself (the encoding compilers emit for x86-64). */
 static void
 unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-            const struct zu_elf *nw, const struct zu_exe_map *m)
+            const struct zu_elf *nw, const struct finder *m)
 {
     size_t h = (size_t)eo->eh.off, hend = h + (size_t)eo->eh.filesz, at;
     uint64_t hv = eo->eh.vaddr, fv, cnt;
@@ -464,17 +703,21 @@ void
 zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                  const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
 {
+    struct finder f;
+
     if (olen > 0)
         memcpy(dst, old, olen);
+    finder_init(&f, m, olen);
     for (size_t k = 0; k < eo->n; k++) {
         const struct zu_seg *s = &eo->seg[k];
         if (s->off >= olen)
             continue;
         if ((s->flags & 1) != 0 && (kinds & ZU_EXE_K_CODE) != 0)
-            code_refs(dst, old, olen, s, eo, nw, m);
+            code_refs(dst, old, olen, s, eo, nw, &f);
         else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
-            abs_refs(dst, old, olen, s, eo, nw, m);
+            abs_refs(dst, old, olen, s, eo, nw, &f);
     }
     if ((kinds & ZU_EXE_K_UNWIND) != 0)
-        unwind_refs(dst, old, olen, eo, nw, m);
+        unwind_refs(dst, old, olen, eo, nw, &f);
+    free(f.page);
 }

@@ -81,7 +81,10 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
  * .eh_frame_hdr, or to the field) by what they become. Where the
  * instruction or the target is not mapped the bytes stay as in old. dst may not overlap old.
- * Deterministic, reads only old[0..olen), and works for any old, map and segments. */
+ * Deterministic, reads only old[0..olen), and works for any old, map and segments. Gives the
+ * bytes of the plain reading (every byte of code tried, a binary search per lookup:
+ * tests/fuzz/exe_ref.h) while trying only candidate bytes and looking spans up through a page
+ * index it allocates (without the memory for it, the binary search). */
 void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                       const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
 

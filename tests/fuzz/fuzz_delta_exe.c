@@ -3,7 +3,8 @@
  * x86-64 program header parser and the transform, on hostile files, maps and segments, and
  * creation against apply. The input is a 2-byte length n, an old file of n bytes, then the new
  * file (the rest). Checks: no crash and no access outside the buffers (ASan); zu_exe_map_done
- * leaves the spans sorted and disjoint; the transform is deterministic, and with code references
+ * leaves the spans sorted and disjoint; the transform is deterministic, gives the bytes of the
+ * plain reading of the format (exe_ref.h), and with code references
  * only leaves every byte outside old's executable segments as it was; apply(create(old, new)) ==
  * new, whatever the creator picked (with both files ELF it tries the stage). */
 #include <stdint.h>
@@ -15,6 +16,9 @@
 #include "delta/create.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/internal.h"
+
+#include "exe_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,7 +68,11 @@ transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo, const
     zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
     zu_exe_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
+    ref_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL); /* the plain reading */
+    check(olen == 0 || memcmp(x1, x2, olen) == 0);
     zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
+    ref_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
+    check(olen == 0 || memcmp(x1, x2, olen) == 0);
     for (size_t i = 0; i < olen; i++) {
         int in_x = 0;
         for (size_t k = 0; k < eo->n; k++)

@@ -36,7 +36,7 @@ tests_fuzz_fuzz_delta_apply_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINK)
 # The executable stage of deltas: the ELF parser, the transform, and
 # apply(create(old, new)) == new on ELF-looking pairs.
 FUZZ_TARGETS += tests/fuzz/fuzz_delta_exe
-tests_fuzz_fuzz_delta_exe_SOURCES = tests/fuzz/fuzz_delta_exe.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_delta_exe_SOURCES = tests/fuzz/fuzz_delta_exe.c tests/fuzz/exe_ref.h $(FUZZ_MAIN)
 tests_fuzz_fuzz_delta_exe_CFLAGS = $(FUZZ_TCFLAGS) -I$(top_srcdir)/mirror \
 	-DZU_FUZZ_NAME='"fuzz_delta_exe"'
 tests_fuzz_fuzz_delta_exe_LDADD = mirror/libzupdpub.la $(FUZZ_LDADD)

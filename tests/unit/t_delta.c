@@ -20,6 +20,8 @@
 #include "zu/delta_format.h"
 #include "zu/internal.h"
 
+#include "../fuzz/exe_ref.h"
+
 /* ------------------------------------------------------------------ helpers */
 
 static uint64_t rng_state;
@@ -1605,7 +1607,11 @@ test_exe_hostile(void **state)
         zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
         zu_exe_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
         assert_memory_equal(x1, x2, len);
+        ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL); /* the plain reading */
+        assert_memory_equal(x1, x2, len);
         zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
+        ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
+        assert_memory_equal(x1, x2, len);
         for (size_t i = 0; i < len; i++) {
             int in_x = 0;
             for (size_t k = 0; k < e.n; k++)

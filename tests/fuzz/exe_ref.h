@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/fuzz/exe_ref.h -- the executable stage's transform written plainly, as
+ * docs/delta-format.md states it: byte by byte through old's code, a binary search of the map
+ * for every lookup. lib/delta_exe.c's transform (which tries only the candidate bytes and looks
+ * spans up through a page index) must give the same bytes: fuzz_delta_exe and t_delta compare
+ * the two. Test code only. */
+#ifndef ZU_TEST_EXE_REF_H
+#define ZU_TEST_EXE_REF_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "zu/delta_exe.h"
+#include "zu/delta_format.h"
+
+static uint32_t
+ref_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The span holding old bytes [x, x + k), or NULL. */
+static const struct zu_span *
+ref_map_find(const struct zu_exe_map *m, uint64_t x, uint64_t k)
+{
+    size_t lo = 0, hi = m->n;
+
+    while (lo < hi) { /* first span with o > x */
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->s[mid].o <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    {
+        const struct zu_span *s = &m->s[lo - 1];
+        uint64_t in = x - s->o;
+        return in < s->len && k <= s->len - in ? s : NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ transform */
+
+/* One-byte opcodes with a ModRM operand: 1 + the size of their immediate.
+ * No immediate: the ALU r/m forms, test, xchg, mov, lea, movsxd, the FF
+ * group; an 8-bit one: 80, 83, C6; a 32-bit one (16 with 66): 81, C7. */
+static const uint8_t ref_op1_imm[256] = {
+    [0x01] = 1, [0x03] = 1, [0x09] = 1, [0x0b] = 1, [0x11] = 1, [0x13] = 1, [0x19] = 1, [0x1b] = 1,
+    [0x21] = 1, [0x23] = 1, [0x29] = 1, [0x2b] = 1, [0x31] = 1, [0x33] = 1, [0x39] = 1, [0x3b] = 1,
+    [0x63] = 1, [0x84] = 1, [0x85] = 1, [0x86] = 1, [0x87] = 1, [0x88] = 1, [0x89] = 1, [0x8a] = 1,
+    [0x8b] = 1, [0x8d] = 1, [0xff] = 1, [0x80] = 2, [0x83] = 2, [0xc6] = 2, [0x81] = 5, [0xc7] = 5,
+};
+
+static int
+ref_imm_of(uint8_t op, int opsize16)
+{
+    int v = ref_op1_imm[op] - 1;
+    return v == 4 && opsize16 ? 2 : v;
+}
+
+/* Two-byte opcodes (0F xx) with a ModRM operand and no immediate: SSE
+ * moves and arithmetic, movzx/movsx, imul, cmov, nop r/m. */
+static int
+ref_op2_ok(uint8_t op)
+{
+    return (op >= 0x10 && op <= 0x17) || op == 0x1f || (op >= 0x28 && op <= 0x2f) ||
+           (op >= 0x40 && op <= 0x4f) ||
+           (op >= 0x51 && op <= 0x7f && op != 0x70 && op != 0x71 && op != 0x72 && op != 0x73 &&
+            op != 0x77) ||
+           op == 0xaf || op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf ||
+           (op >= 0xd1 && op <= 0xfe);
+}
+
+/* A reference at p[i..end): its displacement at p[*d..*d + 4), the
+ * instruction's end *e (what the displacement is relative to); *branch
+ * for rel32 calls and jumps (their target is code). 0: none. */
+static int
+ref_at_plain(const uint8_t *p, size_t i, size_t end, size_t *d, size_t *e, int *branch)
+{
+    size_t k = i;
+    int o16 = 0, imm;
+    uint8_t op;
+
+    if (end - i < 5)
+        return 0;
+    *branch = 1;
+    if (p[i] == 0xe8 || p[i] == 0xe9) {
+        *d = i + 1;
+        *e = i + 5;
+        return 1;
+    }
+    if (p[i] == 0x0f && (p[i + 1] & 0xf0) == 0x80) {
+        *d = i + 2;
+        *e = i + 6;
+        return end - i >= 6;
+    }
+    *branch = 0;
+    if (p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3) {
+        o16 = p[i] == 0x66;
+        k++;
+    }
+    if ((p[k] & 0xf0) == 0x40) /* REX */
+        k++;
+    if (end - k < 6)
+        return 0;
+    op = p[k];
+    if (op == 0x0f) {
+        if (!ref_op2_ok(p[k + 1]))
+            return 0;
+        k += 2;
+        imm = 0;
+    } else {
+        imm = ref_imm_of(op, o16);
+        if (imm < 0)
+            return 0;
+        k++;
+    }
+    if ((p[k] & 0xc7) != 0x05) /* mod 00, r/m 101: [rip + disp32] */
+        return 0;
+    *d = k + 1;
+    *e = k + 5 + (size_t)imm;
+    return *e <= end;
+}
+
+/* The segment holding virtual address v (memory image), or NULL. */
+static const struct zu_seg *
+ref_seg_of_vaddr(const struct zu_elf *e, uint64_t v)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (v - e->seg[i].vaddr < e->seg[i].memsz)
+            return &e->seg[i];
+    return NULL;
+}
+
+/* The virtual address of file offset x in e (the first segment holding
+ * it); 0 where none does. */
+static int
+ref_vaddr_of_off(const struct zu_elf *e, uint64_t x, uint64_t *v)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (x - e->seg[i].off < e->seg[i].filesz) {
+            *v = e->seg[i].vaddr + (x - e->seg[i].off);
+            return 1;
+        }
+    return 0;
+}
+
+/* Where target address t of old goes in new: through the map for file
+ * bytes; for zero-filled bytes (.bss), at the same distance from the end
+ * of the file bytes of the segment of the same index in new. */
+static int
+ref_target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m,
+               uint64_t t, int code, uint64_t *tn)
+{
+    const struct zu_seg *s = ref_seg_of_vaddr(eo, t);
+    uint64_t in;
+
+    if (s == NULL || (code && (s->flags & 1) == 0))
+        return 0;
+    in = t - s->vaddr;
+    if (in < s->filesz) {
+        const struct zu_span *sp = ref_map_find(m, s->off + in, 1);
+        return sp != NULL && ref_vaddr_of_off(nw, sp->n + (s->off + in - sp->o), tn);
+    }
+    {
+        size_t k = (size_t)(s - eo->seg);
+        if (k >= nw->n)
+            return 0;
+        *tn = t - (s->vaddr + s->filesz) + (nw->seg[k].vaddr + nw->seg[k].filesz);
+        return 1;
+    }
+}
+
+/* ZU_EXE_K_CODE over the executable segment s of old. */
+static void
+ref_code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
+              const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t i = (size_t)s->off, end = s->filesz < olen - i ? i + (size_t)s->filesz : olen;
+
+    while (i < end) {
+        size_t d, e;
+        int branch;
+        uint64_t pe, t, tn, pen;
+        const struct zu_span *sp;
+        if (!ref_at_plain(old, i, end, &d, &e, &branch)) {
+            i++;
+            continue;
+        }
+        /* the instruction end and target in old (virtual addresses) */
+        pe = s->vaddr + (e - s->off);
+        t = pe + (uint64_t)(int64_t)(int32_t)ref_le32(old + d);
+        sp = ref_map_find(m, i, e - i);
+        if (sp != NULL && ref_target_new(eo, nw, m, t, branch, &tn) &&
+            ref_vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
+            int64_t pred = (int64_t)(tn - (pen + 1));
+            if (pred >= INT32_MIN && pred <= INT32_MAX) {
+                uint32_t u = (uint32_t)pred;
+                for (int b = 0; b < 4; b++)
+                    dst[d + (size_t)b] = (uint8_t)(u >> (8 * b));
+            }
+        }
+        i = e;
+    }
+}
+
+/* ZU_EXE_K_ABS64 over the segment s of old (not executable). */
+static void
+ref_abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
+             const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t i = ((size_t)s->off + 7) & ~(size_t)7;
+    size_t end = s->filesz < olen - (size_t)s->off ? (size_t)(s->off + s->filesz) : olen;
+
+    for (; i < end && end - i >= 8; i += 8) {
+        uint64_t v = zu_le64(old + i), tn;
+        if (v >= ZU_EXE_ABS_MIN && ref_target_new(eo, nw, m, v, 0, &tn))
+            zu_put_le64(dst + i, tn);
+    }
+}
+
+/* A 32-bit offset at old file offset f, relative to the address of old
+ * file offset b (the base: .eh_frame_hdr, or the field itself): replaced
+ * by the target's new address less the base's. */
+static void
+ref_rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct zu_elf *eo,
+              const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    uint64_t bv, t, tn, bn;
+    const struct zu_span *sp = ref_map_find(m, b, 1);
+    int64_t pred;
+
+    if (sp == NULL || !ref_vaddr_of_off(eo, b, &bv) ||
+        !ref_vaddr_of_off(nw, sp->n + (b - sp->o), &bn))
+        return;
+    t = bv + (uint64_t)(int64_t)(int32_t)ref_le32(old + f);
+    if (!ref_target_new(eo, nw, m, t, 0, &tn))
+        return;
+    pred = (int64_t)(tn - bn);
+    if (pred >= INT32_MIN && pred <= INT32_MAX)
+        for (int k = 0; k < 4; k++)
+            dst[f + (size_t)k] = (uint8_t)((uint32_t)pred >> (8 * k));
+}
+
+/* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
+ * offsets from itself, 0x3b) and the .eh_frame it points to (0x1b): the
+ * table's pairs, and the pc_begin of each FDE taken as a 32-bit offset
+ * from itself (the encoding compilers emit for x86-64). */
+static void
+ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+                const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    size_t h = (size_t)eo->eh.off, hend = h + (size_t)eo->eh.filesz, at;
+    uint64_t hv = eo->eh.vaddr, fv, cnt;
+    const struct zu_seg *fs;
+
+    if (eo->eh.filesz < 12 || old[h] != 1 || old[h + 1] != 0x1b || old[h + 2] != 0x03 ||
+        old[h + 3] != 0x3b)
+        return;
+    cnt = ref_le32(old + h + 8);
+    for (uint64_t i = 0; i < cnt && hend - (h + 12) >= (i + 1) * 8; i++) {
+        ref_rel_field(dst, old, h + 12 + (size_t)i * 8, h, eo, nw, m);
+        ref_rel_field(dst, old, h + 16 + (size_t)i * 8, h, eo, nw, m);
+    }
+    /* .eh_frame: the records from where the header points, within the
+     * file bytes of the segment that holds it */
+    fv = hv + 4 + (uint64_t)(int64_t)(int32_t)ref_le32(old + h + 4);
+    fs = ref_seg_of_vaddr(eo, fv);
+    if (fs == NULL || fv - fs->vaddr >= fs->filesz)
+        return;
+    at = (size_t)(fs->off + (fv - fs->vaddr));
+    {
+        size_t end = (size_t)(fs->off + fs->filesz);
+        if (end > olen)
+            end = olen;
+        while (at < end && end - at >= 12) {
+            uint32_t len = ref_le32(old + at);
+            if (len == 0 || len == 0xffffffffu || len > end - at - 4)
+                break;
+            if (ref_le32(old + at + 4) != 0 && len >= 8) /* an FDE */
+                ref_rel_field(dst, old, at + 8, at + 8, eo, nw, m);
+            at += 4 + (size_t)len;
+        }
+    }
+}
+
+static void
+ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+              const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
+{
+    if (olen > 0)
+        memcpy(dst, old, olen);
+    for (size_t k = 0; k < eo->n; k++) {
+        const struct zu_seg *s = &eo->seg[k];
+        if (s->off >= olen)
+            continue;
+        if ((s->flags & 1) != 0 && (kinds & ZU_EXE_K_CODE) != 0)
+            ref_code_refs(dst, old, olen, s, eo, nw, m);
+        else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
+            ref_abs_refs(dst, old, olen, s, eo, nw, m);
+    }
+    if ((kinds & ZU_EXE_K_UNWIND) != 0)
+        ref_unwind_refs(dst, old, olen, eo, nw, m);
+}
+
+#endif
