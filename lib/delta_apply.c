@@ -372,7 +372,7 @@ zu_out_direct(struct outq *q, const uint8_t *p, size_t n)
 }
 
 /* The ring: one mapping, 2 MiB aligned and advised for huge pages (8 page
- * faults for 16 MiB instead of 4096: turbo 20 ms less CPU); pages are
+ * faults for the ring instead of 4096: turbo 20 ms less CPU); pages are
  * touched as used. */
 static int
 ring_map(struct outq *q)
