@@ -3,6 +3,7 @@
  * bsdiff plans, their estimates, the plans written, patch-from; the smallest is kept. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,6 +411,23 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     return rc;
 }
 
+/* The native header of a creation (zp_hdr_make), made on a thread. */
+struct hdr_job {
+    const struct cand *c;
+    uint8_t *hdr;
+    size_t hdr_len;
+    int rc;
+};
+
+static void *
+hdr_run(void *arg)
+{
+    struct hdr_job *h = arg;
+    h->rc = zp_hdr_make(h->hdr, &h->hdr_len, ZUPD_DELTA_BSDIFF, h->c->old, h->c->old_len,
+                        h->c->new_, h->c->new_len);
+    return NULL;
+}
+
 int
 zp_cand_bsdiff(struct cand *c)
 {
@@ -419,6 +437,9 @@ zp_cand_bsdiff(struct cand *c)
     uint8_t hdr[HDR_MAX];
     size_t hdr_len = 0;
     struct exe x;
+    struct hdr_job hj;
+    pthread_t hj_th;
+    int hj_on;
     size_t k0 = 0;
     int win = -1; /* the plan of the best patch so far, if native */
     int exe_only = 0;
@@ -434,9 +455,20 @@ zp_cand_bsdiff(struct cand *c)
      * ladder need every rung (mdn-bcd is best at 256); the big binary
      * ladder goes down from 16 only while each rung is better */
     l.patience = c->new_len <= TWO_SCAN_MAX ? 2 : l.thr[0] < l.thr[1] ? 0 : 1;
+    /* the header's two SHA-256 on a thread of their own while old is
+     * suffix-sorted (one thread but for the gram filter's) */
+    hj.c = c;
+    hj.hdr = hdr;
+    hj.rc = ZUPD_E_NOMEM;
+    hj_on = pthread_create(&hj_th, NULL, hdr_run, &hj) == 0;
     rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
+    if (hj_on)
+        pthread_join(hj_th, NULL);
+    else
+        hdr_run(&hj);
+    hdr_len = hj.hdr_len;
     if (rc == ZUPD_OK)
-        rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
+        rc = hj.rc;
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
     if (c->method == ZP_DELTA_AUTO && !c->f.pf_always && c->new_len > PF_SMALL) {

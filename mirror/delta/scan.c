@@ -322,6 +322,34 @@ out:
     return rc;
 }
 
+/* How many i in [from, to) have old[i + off] == nw[i] (i + off inside
+ * old): the scan's score of the current alignment, eight bytes at a time
+ * (the same count as byte by byte; most of it is over stretches that
+ * aligned_here has just matched). */
+static size_t
+count_eq(const uint8_t *old, size_t olen, const uint8_t *nw, size_t from, size_t to, int64_t off)
+{
+    const uint64_t lo7 = UINT64_C(0x7f7f7f7f7f7f7f7f), hi7 = UINT64_C(0x8080808080808080);
+    int64_t lo = (int64_t)from, hi = (int64_t)to, i;
+    size_t n = 0;
+
+    if (lo < -off)
+        lo = -off; /* i + off >= 0 */
+    if (hi > (int64_t)olen - off)
+        hi = (int64_t)olen - off; /* i + off < olen */
+    for (i = lo; i + 8 <= hi; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, old + (i + off), 8);
+        memcpy(&y, nw + i, 8);
+        x ^= y; /* a byte of x is nonzero where they differ */
+        x = ((x & lo7) + lo7) | x;
+        n += 8 - (size_t)(((x & hi7) >> 7) * UINT64_C(0x0101010101010101) >> 56);
+    }
+    for (; i < hi; i++)
+        n += old[i + off] == nw[i] ? 1u : 0u;
+    return n;
+}
+
 /* Where the match before (at lastscan in new, lastpos in old) ends and
  * the new one (at scan, pos) starts: *lenfp bytes of the one before are
  * kept (forward extension), *lenbp bytes before the new one (backward
@@ -427,11 +455,9 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
             } else {
                 len = sa_find(sa, bkt, old, olen, nw + scan, nlen - scan, &pos);
             }
-            for (; scsc < scan + len; scsc++) {
-                int64_t o = (int64_t)scsc + lastoffset;
-                if (o >= 0 && (uint64_t)o < olen && old[o] == nw[scsc])
-                    oldscore++;
-            }
+            oldscore += count_eq(old, olen, nw, scsc, scan + len, lastoffset);
+            if (scsc < scan + len)
+                scsc = scan + len;
             if ((len == oldscore && len != 0) || len > oldscore + thr)
                 break;
             /* Skip ahead in long stretches without a better match: after
