@@ -261,6 +261,22 @@ gf_has(const struct gram_filter *g, const uint8_t *p)
     return (g->bits[h >> 6] >> (h & 63)) & 1;
 }
 
+/* gf_has at new position scan, and a prefetch of the filter's word for
+ * the position GF_AHEAD steps on: the scan tests the positions in order,
+ * and each test is a cache miss otherwise (half the scan loop's own time
+ * on libvips-b). Changes no result. */
+#define GF_AHEAD 8
+
+static inline int
+gf_has_ahead(const struct gram_filter *g, const uint8_t *nw, size_t nlen, size_t scan, size_t step)
+{
+    size_t at = scan + step * GF_AHEAD;
+
+    if (at < nlen && nlen - at >= GRAM)
+        __builtin_prefetch(&g->bits[(gram_hash(nw + at) >> g->shift) >> 6]);
+    return gf_has(g, nw + scan);
+}
+
 void
 zp_sindex_release(struct sindex *ix)
 {
@@ -449,7 +465,8 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
             if (fast_run > 0 &&
                 aligned_here(old, olen, nw, nlen, scan, lastoffset, fast_run, &len, &pos)) {
                 /* the current alignment goes on: no suffix search */
-            } else if (gf.bits != NULL && nlen - scan >= GRAM && !gf_has(&gf, nw + scan)) {
+            } else if (gf.bits != NULL && nlen - scan >= GRAM &&
+                       !gf_has_ahead(&gf, nw, nlen, scan, step)) {
                 len = 0; /* no match of GRAM bytes: cannot beat oldscore by 8 */
                 pos = 0;
             } else {
