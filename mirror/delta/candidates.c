@@ -3,6 +3,7 @@
  * bsdiff plans, their estimates, the plans written, patch-from; the smallest is kept. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,10 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
         zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
         if (rc != ZUPD_OK)
             break;
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: plan %zu est %zu native %zu b40 %zu\n", k, l->keep_est[k], nat_len,
+                b40_len);
+#endif
         if (nat != NULL && (c->best == NULL || nat_len < c->best_len))
             *win = (int)k;
         if (b40 != NULL && (c->best == NULL || b40_len < c->best_len) &&
@@ -299,7 +304,12 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * from old and the control stream. The plan is estimated (zstd level
  * EST_LEVEL, a fraction of a second) with the stage, and written so only
  * where that beats its estimate without (est_raw, the ladder's; 0: made
- * here); the patch is kept only where it is smaller. The kinds of
+ * here). The stage is estimated before any patch is written, on the plan
+ * of the smallest estimate, and where it wins the estimate only its patch
+ * is written: the patches without it are not (issue 18's exe pairs, both
+ * halves: the stage's estimate won on all fourteen ELF pairs and its
+ * written patch did too, each by 0.05-70 %; the patches without it were
+ * a third to a half of the creation time). The kinds of
  * references: all of them. Each set was estimated on issue 18's tuning
  * half (code only; code and addresses; code and unwind tables; all):
  * all was the best or within 0.15 % of it on every pair (code only
@@ -309,94 +319,138 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
 #define EXE_OLD_MAX (36u << 20)
 
+/* The executable stage of one creation: old and new parsed, the map of
+ * the plan, old transformed, and the estimate with the stage. */
+struct exe {
+    struct zu_elf eo, en;
+    struct zu_exe_map m;
+    uint8_t *xo;    /* old transformed; NULL: the stage is not for this pair */
+    size_t est;     /* the plan's estimate with the stage */
+    size_t est_raw; /* and without */
+};
+
+static void
+exe_release(struct exe *x)
+{
+    zu_exe_map_free(&x->m);
+    free(x->xo);
+    x->xo = NULL;
+}
+
+/* The stage's estimate of plan pl (est_raw: pl's estimate without, from
+ * the ladder; 0: made here). x->xo stays NULL where the stage is not for
+ * this pair (not ELF x86-64, old too big, native not wanted, a map
+ * longer than apply takes). */
 static int
-exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, size_t hdr_len)
+exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
 {
     static const unsigned sets[] = {ZU_EXE_K_ALL};
-    struct zu_elf eo, en;
-    struct zu_exe_map m = {0};
-    uint8_t *xo = NULL, *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
-    size_t nat_len = 0, b40_len = 0, est_best = est_raw > 0 ? est_raw : SIZE_MAX, pn;
-    unsigned kinds = 0;
     uint64_t np = 0;
     int64_t op = 0;
     int rc = ZUPD_OK;
 
+    memset(x, 0, sizeof(*x));
+    x->est = SIZE_MAX;
 #ifdef ZU_DELTA_TRACE
     if (getenv("ZU_DELTA_NO_EXE") != NULL)
         return ZUPD_OK;
 #endif
     if (!c->want_bsd || c->old_len > EXE_OLD_MAX ||
-        zu_elf_parse(c->old, c->old_len, &eo) != ZUPD_OK ||
-        zu_elf_parse(c->new_, c->new_len, &en) != ZUPD_OK)
+        zu_elf_parse(c->old, c->old_len, &x->eo) != ZUPD_OK ||
+        zu_elf_parse(c->new_, c->new_len, &x->en) != ZUPD_OK)
         return ZUPD_OK;
     for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
         if (pl->c[i].add > 0)
-            rc = zu_exe_map_add(&m, (uint64_t)op, np, pl->c[i].add);
+            rc = zu_exe_map_add(&x->m, (uint64_t)op, np, pl->c[i].add);
         np += pl->c[i].add + pl->c[i].copy;
         op += (int64_t)pl->c[i].add + pl->c[i].seek;
     }
     if (rc != ZUPD_OK) { /* more spans than apply takes: not for this pair */
-        zu_exe_map_free(&m);
+        exe_release(x);
         return rc == ZUPD_E_FORMAT ? ZUPD_OK : rc;
     }
-    zu_exe_map_done(&m);
-    xo = malloc(c->old_len > 0 ? c->old_len : 1);
-    if (xo == NULL) {
-        zu_exe_map_free(&m);
+    zu_exe_map_done(&x->m);
+    x->xo = malloc(c->old_len > 0 ? c->old_len : 1);
+    if (x->xo == NULL) {
+        exe_release(x);
         return ZUPD_E_NOMEM;
     }
+    x->est_raw = est_raw > 0 ? est_raw : SIZE_MAX;
     if (est_raw == 0) {
         rc = zp_plan_fill(pl, c->old, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
-            rc = zp_plan_estimate(pl, &est_best);
+            rc = zp_plan_estimate(pl, &x->est_raw);
         zp_plan_empty(pl);
     }
-#ifdef ZU_DELTA_TRACE
-    fprintf(stderr, "delta: exe estimate without %zu\n", est_best);
-#endif
     for (size_t k = 0; rc == ZUPD_OK && k < ZU_ARRAY_LEN(sets); k++) {
         size_t est = SIZE_MAX;
-        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, sets[k]);
-        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
+        zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, sets[k]);
+        rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
             rc = zp_plan_estimate(pl, &est);
         zp_plan_empty(pl);
 #ifdef ZU_DELTA_TRACE
-        fprintf(stderr, "delta: exe estimate kinds %u: %zu\n", sets[k], est);
+        fprintf(stderr, "delta: exe estimate kinds %u: %zu, without %zu\n", sets[k], est,
+                x->est_raw);
 #endif
-        if (rc == ZUPD_OK && est < est_best) {
-            est_best = est;
-            kinds = sets[k];
+        if (rc == ZUPD_OK && est < x->est) {
+            x->est = est;
+            x->en.kinds = sets[k];
         }
     }
-    if (rc == ZUPD_OK && kinds != 0) {
-        zu_exe_transform(xo, c->old, c->old_len, &eo, &en, &m, kinds);
-        rc = zp_plan_fill(pl, xo, c->old_len, c->new_, c->new_len);
-        if (rc == ZUPD_OK)
-            TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, xo, c->old_len, c->new_len,
-                                                 &c->f, 1, 0, &nat, &nat_len, &b40, &b40_len));
-        zp_plan_empty(pl);
-        if (rc == ZUPD_OK && nat != NULL && !c->f.extra_prefix)
-            rc = zp_ctx_try(pl, xo, c->old_len, c->new_, c->new_len, &c->f, &nat, &nat_len);
-        en.kinds = kinds;
-        pn = zu_exe_params_put(par, &en);
-        if (rc == ZUPD_OK && nat != NULL)
-            rc = zp_exe_mark(&nat, &nat_len, par, pn);
-#ifdef ZU_DELTA_TRACE
-        fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
-#endif
-        if (rc == ZUPD_OK && nat != NULL) {
-            keep_best(&c->best, &c->best_len, nat, nat_len);
-            nat = NULL;
-        }
-    }
-    zu_exe_map_free(&m);
+    if (rc == ZUPD_OK && x->en.kinds != sets[ZU_ARRAY_LEN(sets) - 1])
+        zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
+    if (rc != ZUPD_OK)
+        exe_release(x);
+    return rc;
+}
+
+/* Write plan pl against old transformed (x from exe_estimate), kept where
+ * it is the smallest patch so far. */
+static int
+exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, size_t hdr_len)
+{
+    uint8_t *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
+    size_t nat_len = 0, b40_len = 0, pn;
+    int rc;
+
+    rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK)
+        TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, x->xo, c->old_len, c->new_len, &c->f,
+                                             1, 0, &nat, &nat_len, &b40, &b40_len));
     zp_plan_empty(pl);
+    if (rc == ZUPD_OK && nat != NULL && !c->f.extra_prefix)
+        rc = zp_ctx_try(pl, x->xo, c->old_len, c->new_, c->new_len, &c->f, &nat, &nat_len);
+    pn = zu_exe_params_put(par, &x->en);
+    if (rc == ZUPD_OK && nat != NULL)
+        rc = zp_exe_mark(&nat, &nat_len, par, pn);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
+#endif
+    if (rc == ZUPD_OK && nat != NULL) {
+        keep_best(&c->best, &c->best_len, nat, nat_len);
+        nat = NULL;
+    }
     free(nat);
     free(b40);
-    free(xo);
     return rc;
+}
+
+/* The native header of a creation (zp_hdr_make), made on a thread. */
+struct hdr_job {
+    const struct cand *c;
+    uint8_t *hdr;
+    size_t hdr_len;
+    int rc;
+};
+
+static void *
+hdr_run(void *arg)
+{
+    struct hdr_job *h = arg;
+    h->rc = zp_hdr_make(h->hdr, &h->hdr_len, ZUPD_DELTA_BSDIFF, h->c->old, h->c->old_len,
+                        h->c->new_, h->c->new_len);
+    return NULL;
 }
 
 int
@@ -407,11 +461,18 @@ zp_cand_bsdiff(struct cand *c)
     struct sindex ix;
     uint8_t hdr[HDR_MAX];
     size_t hdr_len = 0;
+    struct exe x;
+    struct hdr_job hj;
+    pthread_t hj_th;
+    int hj_on;
+    size_t k0 = 0;
     int win = -1; /* the plan of the best patch so far, if native */
+    int exe_only = 0;
     int rc;
 
     memset(&l, 0, sizeof(l));
     memset(&pl, 0, sizeof(pl));
+    memset(&x, 0, sizeof(x));
     l.keep_est[0] = l.keep_est[1] = SIZE_MAX;
     l.n = ladder_of(c->new_, c->new_len, l.thr);
     /* on most files the estimates grow with the threshold: two rungs no
@@ -419,26 +480,59 @@ zp_cand_bsdiff(struct cand *c)
      * ladder need every rung (mdn-bcd is best at 256); the big binary
      * ladder goes down from 16 only while each rung is better */
     l.patience = c->new_len <= TWO_SCAN_MAX ? 2 : l.thr[0] < l.thr[1] ? 0 : 1;
+    /* the header's two SHA-256 on a thread of their own while old is
+     * suffix-sorted (one thread but for the gram filter's) */
+    hj.c = c;
+    hj.hdr = hdr;
+    hj.rc = ZUPD_E_NOMEM;
+    hj_on = pthread_create(&hj_th, NULL, hdr_run, &hj) == 0;
     rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
+    if (hj_on)
+        pthread_join(hj_th, NULL);
+    else
+        hdr_run(&hj);
+    hdr_len = hj.hdr_len;
     if (rc == ZUPD_OK)
-        rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_BSDIFF, c->old, c->old_len, c->new_, c->new_len);
+        rc = hj.rc;
     if (rc == ZUPD_OK)
         rc = first_scan(c, &ix, &l, &pl);
     if (c->method == ZP_DELTA_AUTO && !c->f.pf_always && c->new_len > PF_SMALL) {
         c->pf_text = pf_text_wanted(c, &pl);
         c->want_zstd = c->pf_text;
+        /* BSDIFF40 likewise: it is the native patch's bzip2 streams
+         * with a shorter header (32 bytes, no hashes) and fixed 24-byte
+         * control entries, and it lost to the native patch on every
+         * pair of issue 18's corpus (by 52-58 bytes on the no-op and
+         * small-change pairs, by 1-200 KB on the others); its bzip2 of
+         * the whole diff stream was up to 2 s of a creation */
+        c->want_b40 = 0;
     }
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);
     zp_sindex_release(&ix); /* before the compressions need memory */
-    if (rc == ZUPD_OK)
+    /* The executable stage first, on the plan of the smallest estimate:
+     * where its estimate beats that plan's own, only its patch is written
+     * (creation speed, docs/internals/delta.md: the patches without the
+     * stage were written only to lose to it, at a third of the time). */
+    if (rc == ZUPD_OK && l.nkeep > 0) {
+        k0 = l.nkeep > 1 && l.keep_est[1] < l.keep_est[0] ? 1 : 0;
+        rc = exe_estimate(c, &l.keep[k0], l.keep_est[k0], &x);
+        exe_only = rc == ZUPD_OK && x.xo != NULL && x.est < x.est_raw;
+        if (!exe_only)
+            exe_release(&x); /* old transformed: not needed */
+    }
+    if (rc == ZUPD_OK && !exe_only)
         rc = plans_write(c, &l, hdr, hdr_len, &win);
     /* the extra stream of the plan that won, with its context */
     if (rc == ZUPD_OK && win >= 0 && !c->f.extra_prefix)
         TR("extra ctx", rc = zp_ctx_try(&l.keep[win], c->old, c->old_len, c->new_, c->new_len,
                                         &c->f, &c->best, &c->best_len));
-    if (rc == ZUPD_OK && l.nkeep > 0)
-        rc = exe_try(c, &l.keep[win >= 0 ? win : 0], l.keep_est[win >= 0 ? win : 0], hdr, hdr_len);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: after ctx best %zu\n", c->best_len);
+#endif
+    if (rc == ZUPD_OK && exe_only)
+        rc = exe_write(c, &l.keep[k0], &x, hdr, hdr_len);
+    exe_release(&x);
     for (size_t k = 0; k < 2; k++)
         zp_plan_release(&l.keep[k]);
     zp_plan_release(&pl);

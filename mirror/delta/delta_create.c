@@ -120,6 +120,12 @@ zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t 
         rc = zp_cand_bsdiff(&c);
     if (rc == ZUPD_OK && c.want_zstd)
         rc = zp_cand_zstd(&c);
+#ifdef ZU_DELTA_TRACE
+    if (rc == ZUPD_OK && c.best != NULL)
+        fprintf(stderr, "delta: final %zu method %u version %u flags %u codecs %u\n", c.best_len,
+                c.best_len > 7 ? c.best[5] : 0, c.best_len > 7 ? c.best[4] : 0,
+                c.best_len > 7 ? c.best[7] : 0, c.best_len > 7 ? c.best[6] : 0);
+#endif
     if (rc == ZUPD_OK) {
         *patch = c.best;
         *patch_len = c.best_len;

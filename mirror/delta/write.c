@@ -388,6 +388,9 @@ struct job {
     struct packed out;
     int rc;
     int on; /* 0: not wanted */
+#ifdef ZU_DELTA_TRACE
+    double secs;
+#endif
 };
 
 struct pool {
@@ -408,11 +411,17 @@ pool_work(void *arg)
         j = &pq->jobs[i];
         if (!j->on)
             continue;
+#ifdef ZU_DELTA_TRACE
+        j->secs = tr_now();
+#endif
         if (j->bz)
             j->rc = bz_pack(j->src, j->len, j->bz, &j->out.p, &j->out.n);
         else
             j->rc =
                 zstd_pack(j->src, j->len, j->level, j->prefix, j->prefix_len, &j->out.p, &j->out.n);
+#ifdef ZU_DELTA_TRACE
+        j->secs = tr_now() - j->secs;
+#endif
     }
 }
 
@@ -750,17 +759,26 @@ static void
 jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, const uint8_t *old,
           size_t olen, const struct prof *f, int want_native, int want_b40)
 {
-    job_set(&jobs[J_DB], pl->diff, pl->diff_len, 9, 0, NULL, 0);
+    /* bzip2 of the diff stream itself: BSDIFF40's. The native patch
+     * takes the zero-run bytes' bzip2 instead: within 0.3 % of it on
+     * every pair of issue 18's corpus where either won (lefthook-a:
+     * 46,795 against 46,653 bytes), and a third to half the input */
+    if (want_b40)
+        job_set(&jobs[J_DB], pl->diff, pl->diff_len, 9, 0, NULL, 0);
     if (want_native) {
-        job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
-        jobs[J_DR].on = pl->diff_len > 0;
-        /* zero-run bytes that need more than 3 blocks of 100 kB: also
+        /* zero-run bytes that need more than 3 blocks of 100 kB: in
          * 300 kB blocks, which follow an executable's changing parts
          * (esbuild: 125,827 bytes against 127,216) and decode faster
-         * (24 against 32 ms); not for big ones (turbo: seconds, and the
-         * split stream wins by 16 %) */
+         * (24 against 32 ms); smaller ones, and big ones (turbo:
+         * seconds, and the split stream wins by 16 %), in 900 kB
+         * blocks. One block size only: where the 300 kB blocks are
+         * made they were smaller than 900 kB on every pair of issue
+         * 18's corpus where bzip2 won (Go executables) */
         if (s->nzr > 0 && s->nzr <= BIG_STREAM && bz_rle1_len(s->zr, s->nzr) > 300000)
             job_set(&jobs[J_DR3], s->zr, s->nzr, 3, 0, NULL, 0);
+        else
+            job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
+        jobs[J_DR].on = jobs[J_DR].on && pl->diff_len > 0;
         job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
         /* levels up to 19: split coding always won over one zstd stream
@@ -793,7 +811,7 @@ jobs_take(struct job *jobs, struct wstreams *s)
     job_take(&jobs[J_DZ], &s->dz);
     job_take(&jobs[J_DR], &s->dr);
     job_take(&jobs[J_DR3], &s->dr3);
-    if (s->dr3.p != NULL && s->dr3.n <= s->dr.n) { /* a tie: the smaller blocks decode faster */
+    if (s->dr3.p != NULL) { /* made instead of J_DR */
         packed_release(&s->dr);
         s->dr = s->dr3;
         memset(&s->dr3, 0, sizeof(s->dr3));
@@ -866,6 +884,10 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
         rc = pick_stream(pl->extra, pl->extra_len, 0, &s->ez, &s->eb, &k[2]);
     if (rc != ZUPD_OK)
         goto out;
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu\n", k[0].codec,
+            k[0].n, k[1].codec, k[1].n, flags, k[2].codec, k[2].n);
+#endif
     memcpy(head, hdr, hdr_len);
     head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
     head[7] = flags;
@@ -900,6 +922,18 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
     TR("streams", rc = jobs_run(jobs, J_N));
     if (rc != ZUPD_OK)
         goto out;
+#ifdef ZU_DELTA_TRACE
+    {
+        static const char *const jn[J_N] = {"DB", "DR", "DR3", "RZ", "LZ", "DZ",
+                                            "EZ", "EB", "CZ",  "CB", "C40"};
+        fprintf(stderr, "delta: jobs");
+        for (int i = 0; i < J_N; i++)
+            if (jobs[i].on)
+                fprintf(stderr, " %s=%zu/%zu/%.2fs", jn[i], jobs[i].len, jobs[i].out.n,
+                        jobs[i].secs);
+        fprintf(stderr, "\n");
+    }
+#endif
     jobs_take(jobs, &s);
     if (want_native && pl->diff_len > 0) {
         rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
