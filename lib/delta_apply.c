@@ -72,6 +72,17 @@ zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
     return ZUPD_E_FORMAT;
 }
 
+/* The flags of the bsdiff method each format version allows: each
+ * version adds one (docs/delta-format.md, header byte 7). */
+static const uint8_t flags_of_version[ZUPD_DELTA_VERSION + 1] = {
+    [2] = ZU_FLAG_DIFF_SPLIT,
+    [3] = ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN,
+    [4] = ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX,
+    [5] = ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE,
+    [6] = ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
+          ZU_FLAG_EXTRA_X86,
+};
+
 /* Parse a native header; *body is the offset of the method's body. */
 int
 zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info *info, size_t *body)
@@ -94,12 +105,9 @@ zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info 
     } else if (patch[6] != 0) {
         return ZUPD_E_FORMAT;
     }
-    /* byte 7: flags of the bsdiff method: version 2 defines
-     * ZU_FLAG_DIFF_SPLIT, version 3 also ZU_FLAG_DIFF_ZRUN, version 4 also
-     * ZU_FLAG_EXTRA_CTX, version 5 also ZU_FLAG_EXE; version 1 none */
-    if (patch[5] == ZUPD_DELTA_BSDIFF && patch[4] >= 2)
-        allowed = ZU_FLAG_DIFF_SPLIT | (patch[4] >= 3 ? ZU_FLAG_DIFF_ZRUN : 0) |
-                  (patch[4] >= 4 ? ZU_FLAG_EXTRA_CTX : 0) | (patch[4] >= 5 ? ZU_FLAG_EXE : 0);
+    /* byte 7: flags of the bsdiff method, by version (version 1: none) */
+    if (patch[5] == ZUPD_DELTA_BSDIFF)
+        allowed = flags_of_version[patch[4]];
     if ((patch[7] & ~allowed) != 0)
         return ZUPD_E_FORMAT;
     rc = zu_get_varint(patch, patch_len, &at, &info->old_size);

@@ -35,6 +35,12 @@
  * file the streams apply to is old transformed (zu_exe_transform) with the
  * map of the control stream's add regions. */
 #define ZU_FLAG_EXE 0x08
+/* Flag (version 6): the extra stream is x86-filtered (include/zu/delta_x86.h):
+ * in the new file's executable ranges, the displacements of calls, jumps
+ * and RIP-relative operands are relative to the new file's start instead
+ * of to the instruction. The filter's parameters follow the executable
+ * stage's (or the radius, or the stream lengths). */
+#define ZU_FLAG_EXTRA_X86 0x10
 #define ZU_CTX_W_MAX 65536u   /* largest radius */
 #define ZU_CTX_MAX (8u << 20) /* largest context */
 

@@ -10,6 +10,7 @@
 #include "delta/create_int.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ ladder */
@@ -284,6 +285,31 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
 #define EXE_OLD_MAX (36u << 20)
 
+/* The x86 filter of the extra stream (ZU_FLAG_EXTRA_X86) on the patch
+ * *nat of the executable stage, in new's executable segments; kept where
+ * the patch is smaller (zp_x86_try). */
+static int
+x86_try(struct cand *c, struct plan *pl, const uint8_t *xo, const struct zu_elf *en, uint8_t **nat,
+        size_t *nat_len)
+{
+    struct zu_x86 x = {0};
+    uint64_t end = 0;
+
+#ifdef ZU_DELTA_TRACE
+    if (getenv("ZU_DELTA_NO_X86") != NULL)
+        return ZUPD_OK;
+#endif
+    for (size_t i = 0; i < en->n; i++) {
+        const struct zu_seg *s = &en->seg[i];
+        if ((s->flags & 1) == 0 || s->filesz == 0 || s->off < end)
+            continue; /* not executable, empty, or out of order */
+        x.off[x.n] = s->off;
+        x.len[x.n++] = s->filesz;
+        end = s->off + s->filesz;
+    }
+    return zp_x86_try(pl, xo, c->old_len, c->new_, c->new_len, &c->f, &x, nat, nat_len);
+}
+
 static int
 exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, size_t hdr_len)
 {
@@ -358,6 +384,8 @@ exe_try(struct cand *c, struct plan *pl, size_t est_raw, const uint8_t *hdr, siz
         pn = zu_exe_params_put(par, &en);
         if (rc == ZUPD_OK && nat != NULL)
             rc = zp_exe_mark(&nat, &nat_len, par, pn);
+        if (rc == ZUPD_OK && nat != NULL)
+            rc = x86_try(c, pl, xo, &en, &nat, &nat_len);
 #ifdef ZU_DELTA_TRACE
         fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
 #endif

@@ -119,6 +119,9 @@ int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, c
 int zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                const struct prof *f, uint8_t **patch, size_t *patch_len);
 int zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn);
+struct zu_x86;
+int zp_x86_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+               const struct prof *f, const struct zu_x86 *x, uint8_t **patch, size_t *patch_len);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);
 

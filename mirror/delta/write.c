@@ -16,7 +16,9 @@
 #include <zupd/hash.h>
 
 #include "delta/create_int.h"
+#include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ zstd */
@@ -956,4 +958,82 @@ zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int 
     if (rc == ZUPD_OK)
         TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, olen, nw, nlen, level, out, out_len));
     return rc;
+}
+
+/* ------------------------------------------------------------------ x86 filter */
+
+/* Where the extra stream of the native patch *patch (made from pl against
+ * old, the old file the streams apply to) is smaller x86-filtered in the
+ * ranges of x, rewrite the patch so (version 6, ZU_FLAG_EXTRA_X86, the
+ * ranges after the other parameters): the extra stream is filtered, then
+ * compressed as before (zstd at f's level with the extra context, or old,
+ * as its prefix). */
+int
+zp_x86_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+           const struct prof *f, const struct zu_x86 *x, uint8_t **patch, size_t *patch_len)
+{
+    struct zu_ctx ctx = {0};
+    struct zu_elf en;
+    uint8_t *p = *patch, *ex = NULL, *out, par[ZU_X86_PARAMS_MAX];
+    size_t at = 8, exn = 0, el, pn, n, xn = 0;
+    uint64_t v[5] = {0, 0, 0, 0, 0}, np = 0;
+    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4, rc;
+
+    /* old size, new size, the hashes, ctrl and diff lengths, the radius,
+     * the executable stage's parameters (our header) */
+    for (int i = 0; i < nv; i++) {
+        if (zu_get_varint(p, *patch_len, &at, &v[i]) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
+        if (i == 1)
+            at += 64;
+    }
+    if ((p[7] & ZU_FLAG_EXE) != 0 && zu_exe_params_get(p, *patch_len, &at, &en) != ZUPD_OK)
+        return ZUPD_E_MISUSE;
+    if (at > *patch_len || v[2] + v[3] > *patch_len - at)
+        return ZUPD_E_MISUSE;
+    el = *patch_len - at - (size_t)v[2] - (size_t)v[3];
+    if (pl->extra_len == 0 || x->n == 0)
+        return ZUPD_OK;
+    rc = zp_plan_fill(pl, old, olen, nw, nlen);
+    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
+        np += pl->c[i].add;
+        zu_x86_run(pl->extra + xn, pl->c[i].copy, np, x, 1);
+        xn += pl->c[i].copy;
+        np += pl->c[i].copy;
+    }
+    if (rc == ZUPD_OK && nv == 5)
+        rc = ctx_make(pl, old, olen, v[4], &ctx);
+    if (rc == ZUPD_OK && nv == 5)
+        rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
+    else if (rc == ZUPD_OK)
+        rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, f->extra_prefix ? old : NULL, olen,
+                       &ex, &exn);
+    zp_plan_empty(pl);
+    zu_ctx_free(&ctx);
+    pn = zu_x86_params_put(par, x);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: x86 extra %zu -> %zu (+%zu)\n", el, exn, pn);
+#endif
+    if (rc != ZUPD_OK || ex == NULL || exn + pn >= el) {
+        free(ex);
+        return rc;
+    }
+    n = at + pn + (size_t)(v[2] + v[3]) + exn;
+    out = malloc(n);
+    if (out == NULL) {
+        free(ex);
+        return ZUPD_E_NOMEM;
+    }
+    memcpy(out, p, at);
+    memcpy(out + at, par, pn);
+    memcpy(out + at + pn, p + at, (size_t)(v[2] + v[3]));
+    memcpy(out + at + pn + v[2] + v[3], ex, exn);
+    free(ex);
+    out[4] = 6;                        /* the version of the flag */
+    out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
+    out[7] |= ZU_FLAG_EXTRA_X86;
+    free(*patch);
+    *patch = out;
+    *patch_len = n;
+    return ZUPD_OK;
 }
