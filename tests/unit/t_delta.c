@@ -1884,7 +1884,8 @@ test_golden(void **state)
     }
     free(old);
     free(nw);
-    /* the executable stage (version 5), made by gen-delta.sh */
+    /* the executable stage (version 5) and the x86 filter (version 6),
+     * made by gen-delta.sh */
     {
         struct mem_sink m = {0};
         size_t pl;
@@ -1898,6 +1899,26 @@ test_golden(void **state)
         assert_memory_equal(m.p, nw, nl);
         free(m.p);
         free(p);
+        free(nw);
+        /* the x86 filter (version 6), against the same old file */
+        memset(&m, 0, sizeof(m));
+        p = slurp("good/delta/exe-x86.zpd", &pl);
+        nw = slurp("good/delta/exe-x86.new", &nl);
+        assert_int_equal(p[4], 6);
+        assert_int_equal(p[7] & ZU_FLAG_EXTRA_X86, ZU_FLAG_EXTRA_X86);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, nl);
+        assert_memory_equal(m.p, nw, nl);
+        free(m.p);
+        free(p);
+        /* and the creator takes the filter on that pair at every level */
+        for (int level = 3; level <= 19; level += 8) {
+            p = exe_round_trip(old, ol, nw, nl, level, &pl);
+            assert_int_equal(p[4], 6);
+            assert_int_equal(p[7] & (ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86),
+                             ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86);
+            free(p);
+        }
         free(old);
         free(nw);
     }
