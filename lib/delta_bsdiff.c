@@ -103,7 +103,7 @@ struct bsd_job {
     uint64_t new_size;
     int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
     struct rd ctrl, diff, extra;
-    uint64_t busy, idle; /* control entries read that write bytes, that do not */
+    uint64_t busy, idle;     /* control entries read that write bytes, that do not */
     struct zu_x86_copy *x86; /* ZU_FLAG_EXTRA_X86; NULL: none */
 };
 

@@ -81,8 +81,8 @@ op2_ok(uint8_t op)
 }
 
 /* A reference at p[i..end): its displacement p[*d..*d + 4) and the
- * instruction's end *e; 0: none. *r is the last byte it read (at least
- * i); it reads nothing at or past end, nor past i + 4. */
+ * instruction's end *e; 0: none. *r is the last byte it read (i at
+ * least); it reads nothing at or past end, nor past i + 4. */
 static int
 x86_ref(const uint8_t *p, size_t i, size_t end, size_t *d, size_t *e, size_t *r)
 {
@@ -98,21 +98,25 @@ x86_ref(const uint8_t *p, size_t i, size_t end, size_t *d, size_t *e, size_t *r)
         *e = i + 5;
         return 1;
     }
-    *r = i + 1;
-    if (p[i] == 0x0f && (p[i + 1] & 0xf0) == 0x80) {
-        *d = i + 2;
-        *e = i + 6;
-        return end - i >= 6;
+    if (p[i] == 0x0f) {
+        *r = i + 1;
+        if ((p[i + 1] & 0xf0) == 0x80) {
+            *d = i + 2;
+            *e = i + 6;
+            return end - i >= 6;
+        }
     }
     if (p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3) {
         o16 = p[i] == 0x66;
         k++;
     }
+    if (k > *r)
+        *r = k;
     if ((p[k] & 0xf0) == 0x40) /* REX */
         k++;
-    *r = k;
     if (end - k < 6)
         return 0;
+    *r = k;
     op = p[k];
     if (op == 0x0f) {
         *r = k + 1;

@@ -1642,7 +1642,8 @@ static void
 test_x86_filter(void **state)
 {
     uint8_t a[4096], b[4096];
-    static const uint64_t poss[] = {0, 1, 0xffffff, 0x1000000, UINT64_MAX - 5000, UINT64_C(1) << 40};
+    static const uint64_t poss[] = {
+        0, 1, 0xffffff, 0x1000000, UINT64_MAX - 5000, UINT64_C(1) << 40};
     struct zu_x86 x = {{100, 1000, 3000}, {300, 1500, 1096}, 3};
     size_t changed = 0;
 
@@ -1782,7 +1783,9 @@ test_x86_patch(void **state)
     assert_int_equal(apply_expect(o, OL, bad, plen, nw, NL), ZUPD_E_FORMAT);
     assert_int_equal(apply_expect(o, OL, p, at + 2, nw, NL), ZUPD_E_FORMAT);
     {
-        struct zu_x86 h[4] = {{{0}, {0}, 1}, {{NL - 10}, {11}, 1}, {{10, 15}, {10, 10}, 2},
+        struct zu_x86 h[4] = {{{0}, {0}, 1},
+                              {{NL - 10}, {11}, 1},
+                              {{10, 15}, {10, 10}, 2},
                               {{UINT64_C(1) << 62}, {UINT64_C(1) << 62}, 1}};
         uint8_t par[ZU_X86_PARAMS_MAX];
         size_t end = at, pn, n;
