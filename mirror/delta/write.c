@@ -962,78 +962,51 @@ zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int 
 
 /* ------------------------------------------------------------------ x86 filter */
 
-/* Where the extra stream of the native patch *patch (made from pl against
- * old, the old file the streams apply to) is smaller x86-filtered in the
- * ranges of x, rewrite the patch so (version 6, ZU_FLAG_EXTRA_X86, the
- * ranges after the other parameters): the extra stream is filtered, then
- * compressed as before (zstd at f's level with the extra context, or old,
- * as its prefix). */
+/* The size of ex[0..n) at the estimates' zstd level, alone. */
 int
-zp_x86_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
-           const struct prof *f, const struct zu_x86 *x, uint8_t **patch, size_t *patch_len)
+zp_extra_estimate(const uint8_t *ex, size_t n, size_t *est)
 {
-    struct zu_ctx ctx = {0};
+    uint8_t *out = NULL;
+    int rc = zstd_pack(ex, n, EST_LEVEL, NULL, 0, &out, est);
+
+    free(out);
+    return rc;
+}
+
+/* Mark the native patch *patch (its extra stream filtered: the plan had
+ * x86 set) as made with the x86 filter: its parameters after the stream
+ * lengths, the radius and the executable stage's parameters,
+ * ZU_FLAG_EXTRA_X86 set, version 6. */
+int
+zp_x86_mark(uint8_t **patch, size_t *patch_len, const struct zu_x86 *x)
+{
     struct zu_elf en;
-    uint8_t *p = *patch, *ex = NULL, *out, par[ZU_X86_PARAMS_MAX];
-    size_t at = 8, exn = 0, el, pn, n, xn = 0;
-    uint64_t v[5] = {0, 0, 0, 0, 0}, np = 0;
-    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4, rc;
+    uint8_t *p = *patch, *out, par[ZU_X86_PARAMS_MAX];
+    size_t at = 8, pn = zu_x86_params_put(par, x);
+    uint64_t v;
+    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4;
 
     /* old size, new size, the hashes, ctrl and diff lengths, the radius,
      * the executable stage's parameters (our header) */
     for (int i = 0; i < nv; i++) {
-        if (zu_get_varint(p, *patch_len, &at, &v[i]) != ZUPD_OK)
+        if (zu_get_varint(p, *patch_len, &at, &v) != ZUPD_OK)
             return ZUPD_E_MISUSE;
         if (i == 1)
             at += 64;
     }
-    if ((p[7] & ZU_FLAG_EXE) != 0 && zu_exe_params_get(p, *patch_len, &at, &en) != ZUPD_OK)
+    if (((p[7] & ZU_FLAG_EXE) != 0 && zu_exe_params_get(p, *patch_len, &at, &en) != ZUPD_OK) ||
+        at > *patch_len)
         return ZUPD_E_MISUSE;
-    if (at > *patch_len || v[2] + v[3] > *patch_len - at)
-        return ZUPD_E_MISUSE;
-    el = *patch_len - at - (size_t)v[2] - (size_t)v[3];
-    if (pl->extra_len == 0 || x->n == 0)
-        return ZUPD_OK;
-    rc = zp_plan_fill(pl, old, olen, nw, nlen);
-    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
-        np += pl->c[i].add;
-        zu_x86_run(pl->extra + xn, pl->c[i].copy, np, x, 1);
-        xn += pl->c[i].copy;
-        np += pl->c[i].copy;
-    }
-    if (rc == ZUPD_OK && nv == 5)
-        rc = ctx_make(pl, old, olen, v[4], &ctx);
-    if (rc == ZUPD_OK && nv == 5)
-        rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
-    else if (rc == ZUPD_OK)
-        rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, f->extra_prefix ? old : NULL, olen,
-                       &ex, &exn);
-    zp_plan_empty(pl);
-    zu_ctx_free(&ctx);
-    pn = zu_x86_params_put(par, x);
-#ifdef ZU_DELTA_TRACE
-    fprintf(stderr, "delta: x86 extra %zu -> %zu (+%zu)\n", el, exn, pn);
-#endif
-    if (rc != ZUPD_OK || ex == NULL || exn + pn >= el) {
-        free(ex);
-        return rc;
-    }
-    n = at + pn + (size_t)(v[2] + v[3]) + exn;
-    out = malloc(n);
-    if (out == NULL) {
-        free(ex);
+    out = malloc(*patch_len + pn);
+    if (out == NULL)
         return ZUPD_E_NOMEM;
-    }
     memcpy(out, p, at);
     memcpy(out + at, par, pn);
-    memcpy(out + at + pn, p + at, (size_t)(v[2] + v[3]));
-    memcpy(out + at + pn + v[2] + v[3], ex, exn);
-    free(ex);
-    out[4] = 6;                        /* the version of the flag */
-    out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
+    memcpy(out + at + pn, p + at, *patch_len - at);
+    out[4] = 6; /* the version of the flag */
     out[7] |= ZU_FLAG_EXTRA_X86;
-    free(*patch);
+    free(p);
     *patch = out;
-    *patch_len = n;
+    *patch_len += pn;
     return ZUPD_OK;
 }
