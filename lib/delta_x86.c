@@ -156,6 +156,14 @@ x86_step(uint8_t *p, size_t i, size_t end, uint64_t pos, int dir, size_t *w1)
     size_t d, e, r;
     uint32_t v, a;
 
+    /* a byte that starts nothing x86_ref knows (no opcode, prefix, REX
+     * or 0F): it reads that byte alone, as below */
+    if (op1_imm[p[i]] == 0 && p[i] != 0xe8 && p[i] != 0xe9 && p[i] != 0x0f && p[i] != 0x66 &&
+        p[i] != 0xf2 && p[i] != 0xf3 && (p[i] & 0xf0) != 0x40) {
+        if (i + 1 > *w1)
+            *w1 = i + 1;
+        return i + 1;
+    }
     if (!x86_ref(p, i, end, &d, &e, &r)) {
         if (r + 1 > *w1)
             *w1 = r + 1;
