@@ -88,9 +88,11 @@ static const struct zu_version {
     [3] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN, 32, 0},
     [4] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX, 32, 0},
     [5] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE, 32, 0},
-    /* 6: reserved for the stream filter flag 0x10; read as 5 until then */
-    [6] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE, 32, 0},
-    [7] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE,
+    [6] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
+               ZU_FLAG_EXTRA_X86,
+           32, 0},
+    [7] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
+               ZU_FLAG_EXTRA_X86,
            ZU_DIGEST_SHORT, 1},
 };
 

@@ -175,6 +175,25 @@ zu_out_commit(struct outq *q, size_t n)
     q->written += n;
 }
 
+/* ------------------------------------------------------------------ x86 filter (delta_x86.c) */
+
+#include "zu/delta_x86.h"
+
+#define ZU_X86_BUF (64u << 10) /* the unfilter's buffer */
+
+/* The x86 filter of the extra stream as apply copies it out
+ * (ZU_FLAG_EXTRA_X86): its ranges, the first one not yet passed, and a
+ * buffer (ZU_X86_BUF bytes, allocated at the first copy). */
+struct zu_x86_copy {
+    struct zu_x86 x;
+    size_t r;
+    uint8_t *buf;
+};
+
+/* The n extra bytes of one control entry, for new offset pos (after the
+ * offsets of the calls before), unfiltered where they meet a range. */
+int zu_x86_copy(struct zu_x86_copy *s, struct rd *extra, struct outq *q, uint64_t pos, uint64_t n);
+
 /* ------------------------------------------------------------------ formats */
 
 /* delta_apply.c */

@@ -104,7 +104,8 @@ struct bsd_job {
     uint64_t new_size;
     int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
     struct rd ctrl, diff, extra;
-    uint64_t busy, idle; /* control entries read that write bytes, that do not */
+    uint64_t busy, idle;     /* control entries read that write bytes, that do not */
+    struct zu_x86_copy *x86; /* ZU_FLAG_EXTRA_X86; NULL: none */
 };
 
 static int
@@ -243,6 +244,13 @@ bsd_run(struct bsd_job *j, struct outq *q)
             oldpos += (int64_t)k;
             newpos += k;
             add -= k;
+        }
+        if (copy > 0 && j->x86 != NULL) { /* unfiltered as copied out */
+            rc = zu_x86_copy(j->x86, &j->extra, q, newpos, copy);
+            if (rc != ZUPD_OK)
+                return rc;
+            newpos += copy;
+            copy = 0;
         }
         while (copy > 0) {
             uint8_t *dst;
@@ -385,6 +393,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
     struct bsd_job j;
     struct zu_ctx ctx = {0};
     struct zu_elf nw; /* the executable stage: the new file's segments */
+    struct zu_x86_copy x86 = {0};
     const uint8_t *p;
     size_t left, cl, dl, el;
     uint64_t w = 0; /* radius of the extra context; 0: none */
@@ -413,6 +422,10 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0)
             rc = zu_exe_params_get(patch, patch_len, &at, &nw);
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_X86) != 0) {
+            rc = zu_x86_params_get(patch, patch_len, &at, new_size, &x86.x);
+            j.x86 = &x86;
+        }
         if (rc != ZUPD_OK)
             goto out;
         p = patch + at;
@@ -476,5 +489,6 @@ out:
     zu_rd_release(&j.diff);
     zu_rd_release(&j.extra);
     zu_ctx_free(&ctx);
+    free(x86.buf);
     return rc;
 }

@@ -37,6 +37,12 @@
 #define ZU_FLAG_EXE 0x08
 /* Bytes of each SHA-256 digest in a version 7 header (a prefix of it). */
 #define ZU_DIGEST_SHORT 8
+/* Flag (version 6): the extra stream is x86-filtered (include/zu/delta_x86.h):
+ * in the new file's executable ranges, the displacements of calls, jumps
+ * and RIP-relative operands are relative to the new file's start instead
+ * of to the instruction. The filter's parameters follow the executable
+ * stage's (or the radius, or the stream lengths). */
+#define ZU_FLAG_EXTRA_X86 0x10
 #define ZU_CTX_W_MAX 65536u   /* largest radius */
 #define ZU_CTX_MAX (8u << 20) /* largest context */
 

@@ -11,6 +11,7 @@
 #include "delta/create_int.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ ladder */
@@ -319,6 +320,59 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
 #define EXE_OLD_MAX (36u << 20)
 
+/* The x86 filter of the extra stream (ZU_FLAG_EXTRA_X86) for the plan
+ * pl, filled against old transformed: x gets new's executable segments;
+ * where the extra stream's estimate is 1 % smaller filtered, pl->extra is
+ * filtered and pl->x86 set (zp_plan_fill filters it from then on). */
+static int
+x86_pick(struct plan *pl, const struct zu_elf *en, struct zu_x86 *x)
+{
+    uint8_t *ex;
+    size_t e0 = 0, e1 = 0, xn = 0;
+    uint64_t end = 0, np = 0;
+    int rc;
+
+#ifdef ZU_DELTA_TRACE
+    if (getenv("ZU_DELTA_NO_X86") != NULL)
+        return ZUPD_OK;
+#endif
+    memset(x, 0, sizeof(*x));
+    for (size_t i = 0; i < en->n; i++) {
+        const struct zu_seg *s = &en->seg[i];
+        if ((s->flags & 1) == 0 || s->filesz == 0 || s->off < end)
+            continue; /* not executable, empty, or out of order */
+        x->off[x->n] = s->off;
+        x->len[x->n++] = s->filesz;
+        end = s->off + s->filesz;
+    }
+    if (x->n == 0 || pl->extra_len == 0)
+        return ZUPD_OK;
+    ex = malloc(pl->extra_len);
+    if (ex == NULL)
+        return ZUPD_E_NOMEM;
+    memcpy(ex, pl->extra, pl->extra_len);
+    for (size_t i = 0; i < pl->n; i++) {
+        np += pl->c[i].add;
+        zu_x86_run(ex + xn, pl->c[i].copy, np, x, 1);
+        xn += pl->c[i].copy;
+        np += pl->c[i].copy;
+    }
+    rc = zp_extra_estimate(pl->extra, pl->extra_len, &e0);
+    if (rc == ZUPD_OK)
+        rc = zp_extra_estimate(ex, pl->extra_len, &e1);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: x86 extra estimate %zu -> %zu\n", e0, e1);
+#endif
+    /* 1 % less at least: less is within the estimate's noise (lefthook-a:
+     * 6 bytes more written, its parameters) */
+    if (rc == ZUPD_OK && e1 < e0 - e0 / 100) {
+        memcpy(pl->extra, ex, pl->extra_len);
+        pl->x86 = x;
+    }
+    free(ex);
+    return rc;
+}
+
 /* The executable stage of one creation: old and new parsed, the map of
  * the plan, old transformed, and the estimate with the stage. */
 struct exe {
@@ -410,11 +464,14 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
 static int
 exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, size_t hdr_len)
 {
+    struct zu_x86 x86;
     uint8_t *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
     size_t nat_len = 0, b40_len = 0, pn;
     int rc;
 
     rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK)
+        rc = x86_pick(pl, &x->en, &x86);
     if (rc == ZUPD_OK)
         TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, x->xo, c->old_len, c->new_len, &c->f,
                                              1, 0, &nat, &nat_len, &b40, &b40_len));
@@ -424,6 +481,9 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     pn = zu_exe_params_put(par, &x->en);
     if (rc == ZUPD_OK && nat != NULL)
         rc = zp_exe_mark(&nat, &nat_len, par, pn);
+    if (rc == ZUPD_OK && nat != NULL && pl->x86 != NULL)
+        rc = zp_x86_mark(&nat, &nat_len, &x86);
+    pl->x86 = NULL;
 #ifdef ZU_DELTA_TRACE
     fprintf(stderr, "delta: exe patch %zu, best %zu\n", nat_len, c->best_len);
 #endif

@@ -69,6 +69,7 @@ struct ctl {
 /* The bsdiff-style decomposition of new against old: the control entries;
  * the diff and extra streams they imply are only made (zp_plan_fill) for the
  * plans that get compressed, after the suffix array is gone. */
+struct zu_x86;
 struct plan {
     struct ctl *c;
     size_t n, cap;
@@ -76,6 +77,7 @@ struct plan {
     size_t diff_len;
     uint8_t *extra; /* sum of copies; NULL until zp_plan_fill */
     size_t extra_len;
+    const struct zu_x86 *x86; /* not NULL: zp_plan_fill filters extra (ZU_FLAG_EXTRA_X86) */
 };
 
 void zp_plan_release(struct plan *p);
@@ -126,6 +128,8 @@ int zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t p
 #define PF_TEXT_LEVEL 12
 int zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, uint8_t **out,
                     size_t *out_len);
+int zp_extra_estimate(const uint8_t *ex, size_t n, size_t *est);
+int zp_x86_mark(uint8_t **patch, size_t *patch_len, const struct zu_x86 *x);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);
 

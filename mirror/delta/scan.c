@@ -11,6 +11,7 @@
 #include <divsufsort.h>
 
 #include "delta/create_int.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ plan */
@@ -64,6 +65,8 @@ zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw,
         op += (int64_t)c->add;
         if (c->copy > 0)
             memcpy(p->extra + xn, nw + np, c->copy);
+        if (c->copy > 0 && p->x86 != NULL)
+            zu_x86_run(p->extra + xn, c->copy, np, p->x86, 1);
         xn += c->copy;
         np += c->copy;
         op += c->seek;

@@ -16,7 +16,9 @@
 #include <zupd/hash.h>
 
 #include "delta/create_int.h"
+#include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 /* ------------------------------------------------------------------ zstd */
@@ -1043,4 +1045,54 @@ out:
     ZSTD_freeCCtx(cc);
     free(dst);
     return rc;
+}
+
+/* ------------------------------------------------------------------ x86 filter */
+
+/* The size of ex[0..n) at the estimates' zstd level, alone. */
+int
+zp_extra_estimate(const uint8_t *ex, size_t n, size_t *est)
+{
+    uint8_t *out = NULL;
+    int rc = zstd_pack(ex, n, EST_LEVEL, NULL, 0, &out, est);
+
+    free(out);
+    return rc;
+}
+
+/* Mark the native patch *patch (its extra stream filtered: the plan had
+ * x86 set) as made with the x86 filter: its parameters after the stream
+ * lengths, the radius and the executable stage's parameters,
+ * ZU_FLAG_EXTRA_X86 set (the version stays ZP_VERSION, which has it). */
+int
+zp_x86_mark(uint8_t **patch, size_t *patch_len, const struct zu_x86 *x)
+{
+    struct zu_elf en;
+    uint8_t *p = *patch, *out, par[ZU_X86_PARAMS_MAX];
+    size_t at = 8, pn = zu_x86_params_put(par, x);
+    uint64_t v;
+    int nv = (p[7] & ZU_FLAG_EXTRA_CTX) != 0 ? 5 : 4;
+
+    /* old size, new size, the hashes, ctrl and diff lengths, the radius,
+     * the executable stage's parameters (our header) */
+    for (int i = 0; i < nv; i++) {
+        if (zu_get_varint(p, *patch_len, &at, &v) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
+        if (i == 1)
+            at += 2 * ZU_DIGEST_SHORT;
+    }
+    if (((p[7] & ZU_FLAG_EXE) != 0 && zu_exe_params_get(p, *patch_len, &at, &en) != ZUPD_OK) ||
+        at > *patch_len)
+        return ZUPD_E_MISUSE;
+    out = malloc(*patch_len + pn);
+    if (out == NULL)
+        return ZUPD_E_NOMEM;
+    memcpy(out, p, at);
+    memcpy(out + at, par, pn);
+    memcpy(out + at + pn, p + at, *patch_len - at);
+    out[7] |= ZU_FLAG_EXTRA_X86;
+    free(p);
+    *patch = out;
+    *patch_len += pn;
+    return ZUPD_OK;
 }

@@ -99,11 +99,11 @@ PY
 python3 - "$g" <<'PY'
 import sys, random, struct
 g = sys.argv[1]
-def elf(grow):
+def elf(grow, many=0):
     NF, CODE, BASE = 120, 0x1000, 0x400000
     ids = []
     for k in range(NF):
-        if grow and k == 40: ids.append(1000)
+        if grow and k == 40: ids += [1000 + j for j in range(max(1, many))]
         ids.append(k)
     start, size, at = {}, {}, CODE
     for i in ids:
@@ -119,7 +119,9 @@ def elf(grow):
         while end - c >= 8:
             k, pc = r.randrange(8), BASE + c
             if k < 2:
-                img[c:c + 5] = b"\xe8" + struct.pack("<i", start[r.randrange(NF)] - c - 5); c += 5
+                # new functions (many) call a few old ones, the others any
+                t = r.randrange(8) if i >= 1000 and many else r.randrange(NF)
+                img[c:c + 5] = b"\xe8" + struct.pack("<i", start[t] - c - 5); c += 5
             elif k == 2:
                 d = data + r.randrange(512) * 8
                 img[c:c + 7] = b"\x48\x8d\x05" + struct.pack("<i", d - c - 7); c += 7
@@ -151,7 +153,12 @@ def elf(grow):
     return bytes(img)
 open(g + "/exe.old", "wb").write(elf(False))
 open(g + "/exe.new", "wb").write(elf(True))
+open(g + "/exe-x86.new", "wb").write(elf(True, 60))
 PY
 [ -e "$g/exe.zpd" ] ||
     "$M" delta create "$g/exe.old" "$g/exe.new" "$g/exe.zpd" --method bsdiff --level 19
+# The x86 filter (version 6): sixty new functions whose calls go to a few
+# old ones, against exe.old.
+[ -e "$g/exe-x86.zpd" ] ||
+    "$M" delta create "$g/exe.old" "$g/exe-x86.new" "$g/exe-x86.zpd" --method bsdiff --level 19
 echo "gen-delta: golden files written"

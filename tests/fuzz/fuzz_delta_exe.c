@@ -6,7 +6,8 @@
  * leaves the spans sorted and disjoint; the transform is deterministic, gives the bytes of the
  * plain reading of the format (exe_ref.h), and with code references
  * only leaves every byte outside old's executable segments as it was; apply(create(old, new)) ==
- * new, whatever the creator picked (with both files ELF it tries the stage). */
+ * new, whatever the creator picked (with both files ELF it tries the stage); the x86 filter of
+ * the extra stream (lib/delta_x86.c) undoes itself on the new file, whole and in a range. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "delta/create.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 #include "exe_ref.h"
@@ -86,6 +88,31 @@ out:
     free(x2);
 }
 
+/* The x86 filter on b (the new file's bytes), whole at a position taken
+ * from its first bytes and in a range of it: filtered, then unfiltered,
+ * it is as it was (exact-size copy: ASan sees every access). */
+static void
+x86_checks(const uint8_t *nw, size_t nlen)
+{
+    struct zu_x86 x = {{nlen / 5}, {nlen / 2 + 1}, 1};
+    uint8_t *b = malloc(nlen ? nlen : 1);
+    uint64_t pos = nlen >= 8 ? zu_le64(nw) : nlen;
+
+    if (b == NULL)
+        return;
+    if (nlen > 0)
+        memcpy(b, nw, nlen);
+    zu_x86_piece(b, nlen, pos, 1);
+    zu_x86_piece(b, nlen, pos, -1);
+    check(nlen == 0 || memcmp(b, nw, nlen) == 0);
+    if (x.off[0] + x.len[0] <= nlen) {
+        zu_x86_run(b, nlen, 0, &x, 1);
+        zu_x86_run(b, nlen, 0, &x, -1);
+        check(memcmp(b, nw, nlen) == 0);
+    }
+    free(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -116,6 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     en_ok = zu_elf_parse(nw, nlen, &en) == ZUPD_OK;
     if (eo_ok)
         transform_checks(old, olen, &eo, en_ok ? &en : &eo, nw, nlen);
+    x86_checks(nw, nlen);
     if (zp_delta_create(old, olen, nw, nlen, &opts, &patch, &plen, NULL) != ZUPD_OK)
         goto out;
     m.cap = nlen;

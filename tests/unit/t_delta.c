@@ -18,6 +18,7 @@
 #include "delta/create.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
+#include "zu/delta_x86.h"
 #include "zu/internal.h"
 
 #include "../fuzz/exe_ref.h"
@@ -550,7 +551,10 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 0x10; /* no such flag */
+    p[7] = 0x20; /* no such flag */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 5;
+    p[7] = ZU_FLAG_EXTRA_X86; /* a flag of version 6 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 4;
     p[7] = ZU_FLAG_EXE; /* a flag of version 5 */
@@ -1429,7 +1433,7 @@ params_at(const uint8_t *p, size_t plen)
     for (int i = 0; i < nv; i++) {
         assert_int_equal(zu_get_varint(p, plen, &at, &v), ZUPD_OK);
         if (i == 1)
-            at += 2 * ZU_DIGEST_SHORT;
+            at += 2 * (p[4] >= 7 ? ZU_DIGEST_SHORT : 32); /* a prefix from version 7 */
     }
     return at;
 }
@@ -1797,6 +1801,199 @@ test_v7_compact(void **state)
     free(m.p);
 }
 
+/* ------------------------------------------------------------------ x86 filter */
+
+/* Bytes that make many (and overlapping) candidate instructions: opcodes,
+ * prefixes, REX, ModRM [rip + disp32], and 00/FF high bytes. */
+static uint8_t
+x86_byte(void)
+{
+    static const uint8_t alpha[] = {0xe8, 0xe9, 0x0f, 0x84, 0x85, 0x48, 0x4c, 0x66, 0xf2, 0x8d,
+                                    0x8b, 0x05, 0x0d, 0x81, 0xc7, 0xe8, 0x00, 0xff, 0x00, 0xff};
+    uint32_t r = rng();
+    return (r & 0x300) == 0 ? (uint8_t)(r >> 16) : alpha[(r >> 16) % sizeof(alpha)];
+}
+
+/* zu_x86_piece and zu_x86_run undo themselves, on dense made-up code
+ * (instructions that overlap, share bytes, end at the piece's end) at
+ * every length up to 64 and at hostile positions; and they convert. */
+static void
+test_x86_filter(void **state)
+{
+    uint8_t a[4096], b[4096];
+    static const uint64_t poss[] = {
+        0, 1, 0xffffff, 0x1000000, UINT64_MAX - 5000, UINT64_C(1) << 40};
+    struct zu_x86 x = {{100, 1000, 3000}, {300, 1500, 1096}, 3};
+    size_t changed = 0;
+
+    (void)state;
+    rng_state = 11;
+    for (int round = 0; round < 2000; round++) {
+        size_t len = round < 65 ? (size_t)round : 1 + rng() % sizeof(a);
+        uint64_t pos = poss[round % ZU_ARRAY_LEN(poss)] + rng() % 64;
+        for (size_t i = 0; i < len; i++)
+            a[i] = x86_byte();
+        memcpy(b, a, len);
+        zu_x86_piece(b, len, pos, 1);
+        changed += len > 0 && memcmp(a, b, len) != 0;
+        zu_x86_piece(b, len, pos, -1);
+        assert_memory_equal(a, b, len);
+        zu_x86_run(b, len, pos % 4096, &x, 1);
+        zu_x86_run(b, len, pos % 4096, &x, -1);
+        assert_memory_equal(a, b, len);
+    }
+    assert_true(changed > 1000);
+    /* a call to the same target from two places: the same bytes after */
+    memset(a, 0x90, 64);
+    a[0] = 0xe8;
+    put32(a + 1, 100 - 5);
+    a[20] = 0xe8;
+    put32(a + 21, 100 - 25);
+    zu_x86_piece(a, 64, 0, 1);
+    assert_memory_equal(a + 1, a + 21, 4);
+    /* 0F E8 (psubsb) whose ModRM is the first byte of the call after it:
+     * the call is left alone, so that the inverse sees the same bytes */
+    memset(a, 0x90, 64);
+    a[0] = 0x0f;
+    a[1] = 0xe8;
+    put32(a + 2, 0x00000005 + 0x100);
+    memcpy(b, a, 64);
+    zu_x86_piece(b, 64, 0, 1);
+    zu_x86_piece(b, 64, 0, -1);
+    assert_memory_equal(a, b, 64);
+}
+
+/* A hand-made version 6 patch (stored streams, no executable stage) of
+ * new = pieces of old (adds) and dense made-up code (copies) at random,
+ * its extra stream filtered in three ranges: pieces longer than the
+ * unfilter's buffer and instructions cut by entries and ranges. */
+static size_t
+x86_patch(uint8_t *p, const uint8_t *o, size_t ol, uint8_t *nw, size_t nl, const struct zu_x86 *x,
+          uint8_t *ctl, uint8_t *ex)
+{
+    size_t np = 0, xn = 0, cn = 0, cur = 0, dn = 0, at;
+
+    while (np < nl) {
+        size_t add = rng() % 4 == 0 ? rng() % 64 : 0;
+        size_t copy = rng() % 2 == 0 ? rng() % 40 : rng() % 200000, next = rng() % (ol - 64);
+        int64_t s = (int64_t)next - (int64_t)(cur + add);
+        if (add > nl - np)
+            add = nl - np;
+        if (copy > nl - np - add)
+            copy = nl - np - add;
+        memcpy(nw + np, o + cur, add);
+        np += add;
+        dn += add;
+        for (size_t i = 0; i < copy; i++)
+            nw[np + i] = x86_byte();
+        memcpy(ex + xn, nw + np, copy);
+        zu_x86_run(ex + xn, copy, np, x, 1);
+        xn += copy;
+        np += copy;
+        cn += zu_put_varint(ctl + cn, add);
+        cn += zu_put_varint(ctl + cn, copy);
+        cn += zu_put_varint(ctl + cn, s >= 0 ? (uint64_t)s * 2 : (uint64_t)(-s) * 2 - 1);
+        cur = next;
+    }
+    at = native_head(p, 6, ZU_CODEC_RAW | ZU_CODEC_RAW << 2 | ZU_CODEC_RAW << 4, ZU_FLAG_EXTRA_X86,
+                     o, ol, nw, nl);
+    at += zu_put_varint(p + at, cn);
+    at += zu_put_varint(p + at, dn);
+    at += zu_x86_params_put(p + at, x);
+    memcpy(p + at, ctl, cn);
+    memset(p + at + cn, 0, dn); /* the diff: the adds are old's bytes */
+    memcpy(p + at + cn + dn, ex, xn);
+    return at + cn + dn + xn;
+}
+
+/* The byte where the x86 filter's parameters start in the patch above. */
+static size_t
+x86_params_at(const uint8_t *p, size_t plen)
+{
+    size_t at = params_at(p, plen);
+    assert_int_equal(p[7], ZU_FLAG_EXTRA_X86);
+    return at;
+}
+
+static void
+test_x86_patch(void **state)
+{
+    enum { OL = 1 << 16, NL = 600 << 10 };
+    uint8_t *o = malloc(OL), *nw = malloc(NL), *ex = malloc(NL), *ctl = malloc(NL), *p, *bad;
+    struct zu_x86 x = {{1000, 200000, 300001}, {150000, 90000, NL - 300001}, 3};
+    size_t plen, at;
+
+    (void)state;
+    p = malloc(2 * NL + 512);
+    bad = malloc(2 * NL + 512);
+    assert_non_null(o);
+    assert_non_null(nw);
+    assert_non_null(ex);
+    assert_non_null(ctl);
+    assert_non_null(p);
+    assert_non_null(bad);
+    rng_state = 12;
+    for (size_t i = 0; i < OL; i++)
+        o[i] = (uint8_t)rng();
+    for (int round = 0; round < 3; round++) {
+        plen = x86_patch(p, o, OL, nw, NL, &x, ctl, ex);
+        assert_int_equal(apply_expect(o, OL, p, plen, nw, NL), ZUPD_OK);
+    }
+    /* one range over all of new, and a range of one byte */
+    x.n = 1;
+    x.off[0] = 0;
+    x.len[0] = NL;
+    plen = x86_patch(p, o, OL, nw, NL, &x, ctl, ex);
+    assert_int_equal(apply_expect(o, OL, p, plen, nw, NL), ZUPD_OK);
+    x.off[0] = NL / 2;
+    x.len[0] = 1;
+    plen = x86_patch(p, o, OL, nw, NL, &x, ctl, ex);
+    assert_int_equal(apply_expect(o, OL, p, plen, nw, NL), ZUPD_OK);
+    /* hostile parameters: the flag in version 5, no range, too many, a
+     * range of zero bytes, past the new file, before the one before, cut */
+    at = x86_params_at(p, plen);
+    memcpy(bad, p, plen);
+    bad[4] = 5;
+    assert_int_equal(apply_expect(o, OL, bad, plen, nw, NL), ZUPD_E_FORMAT);
+    memcpy(bad, p, plen);
+    bad[at] = 0;
+    assert_int_equal(apply_expect(o, OL, bad, plen, nw, NL), ZUPD_E_FORMAT);
+    bad[at] = ZU_X86_RANGES_MAX + 1;
+    assert_int_equal(apply_expect(o, OL, bad, plen, nw, NL), ZUPD_E_FORMAT);
+    assert_int_equal(apply_expect(o, OL, p, at + 2, nw, NL), ZUPD_E_FORMAT);
+    {
+        struct zu_x86 h[4] = {{{0}, {0}, 1},
+                              {{NL - 10}, {11}, 1},
+                              {{10, 15}, {10, 10}, 2},
+                              {{UINT64_C(1) << 62}, {UINT64_C(1) << 62}, 1}};
+        uint8_t par[ZU_X86_PARAMS_MAX];
+        size_t end = at, pn, n;
+        struct zu_x86 y;
+        assert_int_equal(zu_x86_params_get(p, plen, &end, NL, &y), ZUPD_OK);
+        for (size_t k = 0; k < ZU_ARRAY_LEN(h); k++) {
+            pn = zu_x86_params_put(par, &h[k]);
+            memcpy(bad, p, at);
+            memcpy(bad + at, par, pn);
+            memcpy(bad + at + pn, p + end, plen - end);
+            n = at + pn + plen - end;
+            assert_int_equal(apply_expect(o, OL, bad, n, nw, NL), ZUPD_E_FORMAT);
+        }
+        /* other ranges than the creator's: wrong bytes, the hash refuses */
+        h[0].len[0] = NL;
+        pn = zu_x86_params_put(par, &h[0]);
+        memcpy(bad + at, par, pn);
+        memcpy(bad + at + pn, p + end, plen - end);
+        n = at + pn + plen - end;
+        assert_int_equal(apply_expect(o, OL, bad, n, nw, NL), ZUPD_E_HASH);
+    }
+    free(o);
+    free(nw);
+    free(ex);
+    free(ctl);
+    free(p);
+    free(bad);
+}
+
 /* ------------------------------------------------------------------ golden files */
 
 static uint8_t *
@@ -1897,7 +2094,8 @@ test_golden(void **state)
         free(p);
         free(old);
     }
-    /* the executable stage (version 5), made by gen-delta.sh */
+    /* the executable stage (version 5) and the x86 filter (version 6),
+     * made by gen-delta.sh */
     {
         struct mem_sink m = {0};
         size_t pl;
@@ -1911,6 +2109,26 @@ test_golden(void **state)
         assert_memory_equal(m.p, nw, nl);
         free(m.p);
         free(p);
+        free(nw);
+        /* the x86 filter (version 6), against the same old file */
+        memset(&m, 0, sizeof(m));
+        p = slurp("good/delta/exe-x86.zpd", &pl);
+        nw = slurp("good/delta/exe-x86.new", &nl);
+        assert_int_equal(p[4], 6);
+        assert_int_equal(p[7] & ZU_FLAG_EXTRA_X86, ZU_FLAG_EXTRA_X86);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, nl);
+        assert_memory_equal(m.p, nw, nl);
+        free(m.p);
+        free(p);
+        /* and the creator takes the filter on that pair at every level */
+        for (int level = 3; level <= 19; level += 8) {
+            p = exe_round_trip(old, ol, nw, nl, level, &pl);
+            assert_int_equal(p[4], ZUPD_DELTA_VERSION); /* every patch has the compact header */
+            assert_int_equal(p[7] & (ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86),
+                             ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86);
+            free(p);
+        }
         free(old);
         free(nw);
     }
@@ -1944,6 +2162,8 @@ main(void)
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_v7_copy),
         cmocka_unit_test(test_v7_compact),
+        cmocka_unit_test(test_x86_filter),
+        cmocka_unit_test(test_x86_patch),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
