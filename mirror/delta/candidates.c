@@ -254,75 +254,10 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
     return rc;
 }
 
-/* Write the plans kept as native and/or BSDIFF40 patches; the smallest
- * goes to c->best. *win: the plan of c->best if it is native, else -1. */
-static int
-plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len, int *win)
-{
-    const uint8_t *old = c->old, *new_ = c->new_;
-    size_t old_len = c->old_len, new_len = c->new_len;
-    struct zp_delta_report *rep = c->rep;
-    int rc = ZUPD_OK;
-
-    for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
-        uint8_t *nat = NULL, *b40 = NULL;
-        size_t nat_len = 0, b40_len = 0;
-        rc = zp_plan_fill(&l->keep[k], old, old_len, new_, new_len);
-        if (rc == ZUPD_OK)
-            rc = zp_write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f,
-                                 c->want_bsd, c->want_b40, &nat, &nat_len, &b40, &b40_len);
-        zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
-        if (rc != ZUPD_OK)
-            break;
-#ifdef ZU_DELTA_TRACE
-        fprintf(stderr, "delta: plan %zu est %zu native %zu b40 %zu\n", k, l->keep_est[k], nat_len,
-                b40_len);
-#endif
-        if (nat != NULL && (c->best == NULL || nat_len < c->best_len))
-            *win = (int)k;
-        if (b40 != NULL && (c->best == NULL || b40_len < c->best_len) &&
-            (nat == NULL || b40_len < nat_len))
-            *win = -1;
-        if (rep != NULL && nat != NULL && (rep->bsdiff == 0 || nat_len < rep->bsdiff))
-            rep->bsdiff = nat_len;
-        if (rep != NULL && b40 != NULL && (rep->bsdiff40 == 0 || b40_len < rep->bsdiff40))
-            rep->bsdiff40 = b40_len;
-        if (nat != NULL)
-            keep_best(&c->best, &c->best_len, nat, nat_len);
-        if (b40 != NULL)
-            keep_best(&c->best, &c->best_len, b40, b40_len);
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------------ executable stage */
-
-/* The executable stage (include/zu/delta_exe.h): where old and new are
- * both ELF x86-64, the plan pl is written once more against old
- * transformed with pl's own map, so that a call, a RIP-relative operand or
- * an address in data whose place and target moved as the plan says
- * differs from its prediction by nothing; apply makes the same transform
- * from old and the control stream. The plan is estimated (zstd level
- * EST_LEVEL, a fraction of a second) with the stage, and written so only
- * where that beats its estimate without (est_raw, the ladder's; 0: made
- * here). The stage is estimated before any patch is written, on the plan
- * of the smallest estimate, and where it wins the estimate only its patch
- * is written: the patches without it are not (issue 18's exe pairs, both
- * halves: the stage's estimate won on all fourteen ELF pairs and its
- * written patch did too, each by 0.05-70 %; the patches without it were
- * a third to a half of the creation time). The kinds of
- * references: all of them. Each set was estimated on issue 18's tuning
- * half (code only; code and addresses; code and unwind tables; all):
- * all was the best or within 0.15 % of it on every pair (code only
- * 3-30 % worse on all but one), so one estimate is made, not four. */
-/* Old files up to this size only: apply holds old transformed beside old
- * (lefthook-a: peak 40 -> 55 MiB), and apply is to stay within old +
- * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
-#define EXE_OLD_MAX (36u << 20)
-
 /* The x86 filter of the extra stream (ZU_FLAG_EXTRA_X86) for the plan
- * pl, filled against old transformed: x gets new's executable segments;
- * where the extra stream's estimate is 1 % smaller filtered, pl->extra is
+ * pl, filled against old (old transformed with the executable stage): x
+ * gets new's executable segments; where the extra stream's estimate is
+ * 1 % smaller filtered, pl->extra is
  * filtered and pl->x86 set (zp_plan_fill filters it from then on). */
 static int
 x86_pick(struct plan *pl, const struct zu_elf *en, struct zu_x86 *x)
@@ -372,6 +307,89 @@ x86_pick(struct plan *pl, const struct zu_elf *en, struct zu_x86 *x)
     free(ex);
     return rc;
 }
+
+/* Write the plans kept as native and/or BSDIFF40 patches; the smallest
+ * goes to c->best. *win: the plan of c->best if it is native, else -1. */
+static int
+plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len, int *win)
+{
+    const uint8_t *old = c->old, *new_ = c->new_;
+    size_t old_len = c->old_len, new_len = c->new_len;
+    struct zp_delta_report *rep = c->rep;
+    int rc = ZUPD_OK;
+
+    struct zu_elf en;
+    /* the x86 filter without the executable stage: ELF x86-64 pairs the
+     * stage is not for (old over EXE_OLD_MAX, or the stage lost its
+     * estimate); it needs no copy of old on apply (biome-m, 84 MB:
+     * 11,921,691 -> see docs/internals/delta.md) */
+    int x86_on = c->want_bsd && zu_elf_parse(new_, new_len, &en) == ZUPD_OK;
+
+    for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
+        struct zu_x86 x86;
+        uint8_t *nat = NULL, *b40 = NULL;
+        size_t nat_len = 0, b40_len = 0;
+        rc = zp_plan_fill(&l->keep[k], old, old_len, new_, new_len);
+        if (rc == ZUPD_OK && x86_on)
+            rc = x86_pick(&l->keep[k], &en, &x86);
+        if (rc == ZUPD_OK)
+            rc = zp_write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f,
+                                 c->want_bsd, c->want_b40 && l->keep[k].x86 == NULL, &nat, &nat_len,
+                                 &b40, &b40_len);
+        zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
+        if (rc == ZUPD_OK && nat != NULL && l->keep[k].x86 != NULL)
+            rc = zp_x86_mark(&nat, &nat_len, &x86);
+        l->keep[k].x86 = NULL; /* zp_ctx_try writes the plan unfiltered */
+        if (rc != ZUPD_OK) {
+            free(nat);
+            free(b40);
+            break;
+        }
+#ifdef ZU_DELTA_TRACE
+        fprintf(stderr, "delta: plan %zu est %zu native %zu b40 %zu\n", k, l->keep_est[k], nat_len,
+                b40_len);
+#endif
+        if (nat != NULL && (c->best == NULL || nat_len < c->best_len))
+            *win = (int)k;
+        if (b40 != NULL && (c->best == NULL || b40_len < c->best_len) &&
+            (nat == NULL || b40_len < nat_len))
+            *win = -1;
+        if (rep != NULL && nat != NULL && (rep->bsdiff == 0 || nat_len < rep->bsdiff))
+            rep->bsdiff = nat_len;
+        if (rep != NULL && b40 != NULL && (rep->bsdiff40 == 0 || b40_len < rep->bsdiff40))
+            rep->bsdiff40 = b40_len;
+        if (nat != NULL)
+            keep_best(&c->best, &c->best_len, nat, nat_len);
+        if (b40 != NULL)
+            keep_best(&c->best, &c->best_len, b40, b40_len);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ executable stage */
+
+/* The executable stage (include/zu/delta_exe.h): where old and new are
+ * both ELF x86-64, the plan pl is written once more against old
+ * transformed with pl's own map, so that a call, a RIP-relative operand or
+ * an address in data whose place and target moved as the plan says
+ * differs from its prediction by nothing; apply makes the same transform
+ * from old and the control stream. The plan is estimated (zstd level
+ * EST_LEVEL, a fraction of a second) with the stage, and written so only
+ * where that beats its estimate without (est_raw, the ladder's; 0: made
+ * here). The stage is estimated before any patch is written, on the plan
+ * of the smallest estimate, and where it wins the estimate only its patch
+ * is written: the patches without it are not (issue 18's exe pairs, both
+ * halves: the stage's estimate won on all fourteen ELF pairs and its
+ * written patch did too, each by 0.05-70 %; the patches without it were
+ * a third to a half of the creation time). The kinds of
+ * references: all of them. Each set was estimated on issue 18's tuning
+ * half (code only; code and addresses; code and unwind tables; all):
+ * all was the best or within 0.15 % of it on every pair (code only
+ * 3-30 % worse on all but one), so one estimate is made, not four. */
+/* Old files up to this size only: apply holds old transformed beside old
+ * (lefthook-a: peak 40 -> 55 MiB), and apply is to stay within old +
+ * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
+#define EXE_OLD_MAX (36u << 20)
 
 /* The executable stage of one creation: old and new parsed, the map of
  * the plan, old transformed, and the estimate with the stage. */

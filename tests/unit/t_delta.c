@@ -2129,6 +2129,13 @@ test_golden(void **state)
                              ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86);
             free(p);
         }
+        /* the filter without the stage: an old file that is not ELF (its
+         * magic broken) leaves the stage out, the new file's code is still
+         * filtered, and the patch applies */
+        old[1] ^= 0x20;
+        p = exe_round_trip(old, ol, nw, nl, 19, &pl);
+        assert_int_equal(p[7] & (ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86), ZU_FLAG_EXTRA_X86);
+        free(p);
         free(old);
         free(nw);
     }
