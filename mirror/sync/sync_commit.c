@@ -25,9 +25,8 @@
 
 /* ------------------------------------------------------------ files */
 
-/* Is dirfd/rel a regular file holding exactly buf[0..len)? */
-static bool
-same_file(int dirfd, const char *rel, const uint8_t *buf, size_t len)
+bool
+zp_sync_same_file(int dirfd, const char *rel, const uint8_t *buf, size_t len)
 {
     uint8_t *old = NULL;
     size_t olen = 0;
@@ -46,7 +45,7 @@ same_file(int dirfd, const char *rel, const uint8_t *buf, size_t len)
 static int
 put_meta(struct sync *s, const char *rel, const uint8_t *buf, size_t len, bool defer)
 {
-    if (same_file(s->dfd, rel, buf, len))
+    if (zp_sync_same_file(s->dfd, rel, buf, len))
         return ZUPD_OK;
     s->res->meta_written++;
     s->res->changed = true;
@@ -103,7 +102,7 @@ put_selection(struct sync *s)
         if (s->t[i].sel.keep)
             v[n++] = s->t[i].path;
     rc = zp_sel_file_make(v, n, &buf, &len);
-    if (rc == ZUPD_OK && !same_file(s->dfd, ZP_SYNC_SELECTION, buf, len))
+    if (rc == ZUPD_OK && !zp_sync_same_file(s->dfd, ZP_SYNC_SELECTION, buf, len))
         rc = zp_put(s->dfd, ZP_SYNC_SELECTION, buf, len, 0644, true);
     if (rc != ZUPD_OK)
         zu_fail(s->err, s->cap, rc, "%s/%s: %s", s->o->dir, ZP_SYNC_SELECTION, zupd_strerror(rc));

@@ -113,6 +113,10 @@ void zp_sync_meta_restore(struct sync *s);
  * than the one DIR serves; ZUPD_OK when DIR has none. */
 ZU_NODISCARD int zp_sync_check_timestamp(struct sync *s);
 
+/* Is dirfd/rel a regular file holding exactly buf[0..len)? (sync_commit.c;
+ * the commit and the log's checkpoint skip a write that changes nothing) */
+bool zp_sync_same_file(int dirfd, const char *rel, const uint8_t *buf, size_t len);
+
 /* Write DIR's served tree from what s fetched and verified: staged blobs,
  * then staged targets, then the versioned metadata and the selection, then
  * root.json and timestamp.json (the switch). On failure the deferred

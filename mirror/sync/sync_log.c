@@ -233,20 +233,6 @@ out:
     return rc;
 }
 
-static bool
-same_file(int dirfd, const char *rel, const uint8_t *buf, size_t len)
-{
-    uint8_t *old = NULL;
-    size_t olen = 0;
-    bool same;
-
-    if (zp_get(dirfd, rel, len + 1, &old, &olen) != ZUPD_OK)
-        return false;
-    same = olen == len && memcmp(old, buf, len) == 0;
-    free(old);
-    return same;
-}
-
 int
 zp_sync_log_commit(struct sync *s)
 {
@@ -275,7 +261,8 @@ zp_sync_log_commit(struct sync *s)
     }
     /* the checkpoint last: it names the tiles, and comes before the
      * metadata that makes what it logs reachable */
-    if (rc == ZUPD_OK && !same_file(s->dfd, "log/checkpoint", s->log_note, s->log_note_len)) {
+    if (rc == ZUPD_OK &&
+        !zp_sync_same_file(s->dfd, "log/checkpoint", s->log_note, s->log_note_len)) {
         rc = zp_put(s->dfd, "log/checkpoint", s->log_note, s->log_note_len, 0644, false);
         s->res->changed = true;
     }
