@@ -118,6 +118,15 @@ zupd_hash_buf(enum zupd_hash_alg alg, const void *data, size_t len, uint8_t *out
     return rc;
 }
 
+void
+zu_sha256_hex(const void *p, size_t len, char hex[65])
+{
+    uint8_t d[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(d, (const unsigned char *)p, len);
+    zupd_hex_encode(hex, 65, d, sizeof(d));
+}
+
 int
 zupd_hash_alg_from_name(const char *name, enum zupd_hash_alg *out)
 {

@@ -570,10 +570,7 @@ path_sha256(const char *path, uint8_t d[ZUPD_SHA256_LEN])
 static void
 path_sha256_hex(const char *path, char hex[2 * ZUPD_SHA256_LEN + 1])
 {
-    uint8_t d[ZUPD_SHA256_LEN];
-
-    path_sha256(path, d);
-    zupd_hex_encode(hex, 2 * ZUPD_SHA256_LEN + 1, d, sizeof(d));
+    zu_sha256_hex(path, strlen(path), hex);
 }
 
 /* python-tuf: hexdigest().startswith(prefix) */

@@ -82,6 +82,9 @@ ZU_NODISCARD int zu_grow_(void *vp, size_t *cap, size_t need, size_t elem, size_
 int zu_fail(char *err, size_t cap, int rc, const char *fmt, ...) ZU_PRINTF(4, 5);
 void zu_say(char *err, size_t cap, const char *fmt, ...) ZU_PRINTF(3, 4);
 
+/* The lower-case hex SHA-256 of p[0..len) into hex (65 bytes). */
+void zu_sha256_hex(const void *p, size_t len, char hex[65]);
+
 /* Overflow-checked arithmetic: return false on overflow. */
 static inline bool
 zu_add_ok(size_t a, size_t b, size_t *r)

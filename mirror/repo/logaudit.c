@@ -533,17 +533,6 @@ struct walk {
     size_t err_cap;
 };
 
-static void
-sha_hex(const void *text, size_t len, char hex[65])
-{
-    uint8_t h[32];
-    size_t hl = 0;
-
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, text, len, h, sizeof(h), &hl) != ZUPD_OK)
-        memset(h, 0, sizeof(h));
-    zupd_hex_encode(hex, 65, h, 32);
-}
-
 static int
 logged_cmp(const void *a, const void *b)
 {
@@ -646,7 +635,7 @@ check_roots(const struct zp_tuf_view *tv, struct walk *w)
         rc = tv->root(tv->opaque, v, &text, &len, w->err, w->err_cap);
         if (rc != ZUPD_OK)
             return rc;
-        sha_hex(text, len, hex);
+        zu_sha256_hex(text, len, hex);
         free(text);
         if (!is_logged(w, rel, hex, len))
             return zu_fail(w->err, w->err_cap, ZUPD_E_NOTFOUND, "'%s' is signed but not in the log",

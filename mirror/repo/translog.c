@@ -242,24 +242,13 @@ queue(struct zp_repo *r, json_t *doc, char *err, size_t cap)
     return ZUPD_OK;
 }
 
-static void
-sha_hex(const void *text, size_t len, char hex[65])
-{
-    uint8_t h[32];
-    size_t hl = 0;
-
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, text, len, h, sizeof(h), &hl) != ZUPD_OK)
-        memset(h, 0, sizeof(h));
-    zupd_hex_encode(hex, 65, h, 32);
-}
-
 int
 zp_log_release(struct zp_repo *r, enum zp_role role, const char *path, const char *text, size_t len,
                const struct zupd_manifest *m, char *err, size_t cap)
 {
     char hex[65];
 
-    sha_hex(text, len, hex);
+    zu_sha256_hex(text, len, hex);
     /* the endpoint rebuilds the same entry with the same function */
     return queue(r,
                  zu_tlog_entry_release(zp_role_name(role), path, hex, len, m->component, m->version,
@@ -273,7 +262,7 @@ zp_log_channel(struct zp_repo *r, enum zp_role role, const char *path, const cha
 {
     char hex[65];
 
-    sha_hex(text, len, hex);
+    zu_sha256_hex(text, len, hex);
     return queue(r,
                  zu_tlog_entry_channel(zp_role_name(role), path, hex, len, c->component, c->channel,
                                        c->version, c->floor, c->rollback),
@@ -286,7 +275,7 @@ zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len
 {
     char hex[65], path[64];
 
-    sha_hex(text, len, hex);
+    zu_sha256_hex(text, len, hex);
     snprintf(path, sizeof(path), "metadata/%llu.root.json", (unsigned long long)version);
     return queue(r,
                  json_pack("{s:s, s:s, s:I, s:{s:s, s:I}}", "type", "root", "path", path, "version",

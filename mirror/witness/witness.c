@@ -135,17 +135,6 @@ answer(struct zp_wresp *r, unsigned status, char *why, size_t why_cap, const cha
 
 /* ------------------------------------------------------------ state */
 
-static void
-origin_hex(const char *origin, char hex[65])
-{
-    uint8_t h[32];
-    size_t hl = 0;
-
-    if (zupd_hash_buf(ZUPD_HASH_SHA256, origin, strlen(origin), h, sizeof(h), &hl) != ZUPD_OK)
-        memset(h, 0, sizeof(h));
-    zupd_hex_encode(hex, 65, h, 32);
-}
-
 /* The latest checkpoint cosigned for origin into *c (size 0 and the empty
  * root when there is none). A state file that cannot be read or parsed is
  * an error, never "none": that would let a fork through. */
@@ -159,7 +148,7 @@ state_read(struct zp_witness *w, const char *origin, struct zu_checkpoint *c)
     int rc;
 
     memset(c, 0, sizeof(*c));
-    origin_hex(origin, name);
+    zu_sha256_hex(origin, strlen(origin), name);
     rc = zu_read_capped(w->dfd, name, ZU_NOTE_MAX_BYTES, &buf, &len);
     if (rc == ZUPD_E_NOTFOUND) {
         zu_tlog_empty_root(c->root);
@@ -216,7 +205,7 @@ cosign_store(struct zp_witness *w, const struct zu_note *n, const struct wlog *l
         rc = answer(resp, 500, why, why_cap, "cannot cosign: %s", zupd_strerror(rc));
         goto out;
     }
-    origin_hex(c->origin, name);
+    zu_sha256_hex(c->origin, strlen(c->origin), name);
     rc = zu_atomic_write(w->dfd, name, stored.p, stored.len, 0644);
     if (rc != ZUPD_OK) {
         rc = answer(resp, 500, why, why_cap, "cannot store the checkpoint of '%s': %s", c->origin,
