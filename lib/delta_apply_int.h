@@ -175,6 +175,28 @@ zu_out_commit(struct outq *q, size_t n)
     q->written += n;
 }
 
+/* The next n bytes of the stream r (the extra stream) straight to the
+ * output. */
+static inline int
+zu_out_from_rd(struct outq *q, struct rd *r, uint64_t n)
+{
+    while (n > 0) {
+        uint8_t *dst;
+        size_t k;
+        int rc = zu_out_room(q, &dst, &k);
+        if (rc != ZUPD_OK)
+            return rc;
+        if (k > n)
+            k = (size_t)n;
+        rc = zu_rd_read(r, dst, k);
+        if (rc != ZUPD_OK)
+            return rc;
+        zu_out_commit(q, k);
+        n -= k;
+    }
+    return ZUPD_OK;
+}
+
 /* ------------------------------------------------------------------ x86 filter (delta_x86.c) */
 
 #include "zu/delta_x86.h"

@@ -245,28 +245,13 @@ bsd_run(struct bsd_job *j, struct outq *q)
             newpos += k;
             add -= k;
         }
-        if (copy > 0 && j->x86 != NULL) { /* unfiltered as copied out */
+        if (copy > 0 && j->x86 != NULL) /* unfiltered as copied out */
             rc = zu_x86_copy(j->x86, &j->extra, q, newpos, copy);
-            if (rc != ZUPD_OK)
-                return rc;
-            newpos += copy;
-            copy = 0;
-        }
-        while (copy > 0) {
-            uint8_t *dst;
-            size_t k;
-            rc = zu_out_room(q, &dst, &k);
-            if (rc != ZUPD_OK)
-                return rc;
-            if (k > copy)
-                k = (size_t)copy;
-            rc = zu_rd_read(&j->extra, dst, k);
-            if (rc != ZUPD_OK)
-                return rc;
-            zu_out_commit(q, k);
-            newpos += k;
-            copy -= k;
-        }
+        else
+            rc = zu_out_from_rd(q, &j->extra, copy);
+        if (rc != ZUPD_OK)
+            return rc;
+        newpos += copy;
         oldpos += seek;
     }
     if (j->native) {

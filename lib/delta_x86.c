@@ -210,27 +210,6 @@ zu_x86_run(uint8_t *b, size_t n, uint64_t pos, const struct zu_x86 *x, int dir)
 
 /* ------------------------------------------------------------------ apply */
 
-/* n bytes of the extra stream straight to the output. */
-static int
-plain_copy(struct rd *extra, struct outq *q, uint64_t n)
-{
-    while (n > 0) {
-        uint8_t *dst;
-        size_t k;
-        int rc = zu_out_room(q, &dst, &k);
-        if (rc != ZUPD_OK)
-            return rc;
-        if (k > n)
-            k = (size_t)n;
-        rc = zu_rd_read(extra, dst, k);
-        if (rc != ZUPD_OK)
-            return rc;
-        zu_out_commit(q, k);
-        n -= k;
-    }
-    return ZUPD_OK;
-}
-
 static int
 out_bytes(struct outq *q, const uint8_t *src, size_t n)
 {
@@ -301,10 +280,10 @@ zu_x86_copy(struct zu_x86_copy *s, struct rd *extra, struct outq *q, uint64_t po
         while (s->r < x->n && x->off[s->r] + x->len[s->r] <= pos)
             s->r++; /* copies come in increasing new offsets */
         if (s->r == x->n || x->off[s->r] >= pos + n)
-            return plain_copy(extra, q, n);
+            return zu_out_from_rd(q, extra, n);
         lo = x->off[s->r] > pos ? x->off[s->r] : pos;
         hi = x->off[s->r] + x->len[s->r] < pos + n ? x->off[s->r] + x->len[s->r] : pos + n;
-        rc = plain_copy(extra, q, lo - pos);
+        rc = zu_out_from_rd(q, extra, lo - pos);
         if (rc == ZUPD_OK)
             rc = piece_copy(s, extra, q, lo, hi - lo);
         if (rc != ZUPD_OK)
