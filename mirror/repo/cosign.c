@@ -218,15 +218,9 @@ zp_log_cosign(struct zp_repo *r, struct zp_cosign_res *res, char *err, size_t ca
     zu_buf_init(&out, ZU_NOTE_MAX_BYTES);
     if (cfg->n_witnesses == 0)
         return ZUPD_OK;
-    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
-    if (rc == ZUPD_OK)
-        rc = zu_note_parse(cp, cplen, &n);
-    if (rc == ZUPD_OK)
-        rc = zu_checkpoint_parse(n->text, n->text_len, &c);
-    if (rc != ZUPD_OK) {
-        zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
+    rc = zp_log_cp_load(r, &cp, &cplen, &n, &c, err, cap);
+    if (rc != ZUPD_OK)
         goto out;
-    }
     res->size = c.size;
     for (size_t i = 0; i < cfg->n_witnesses; i++) {
         const char *v = cfg->witnesses[i].vkey;

@@ -126,6 +126,13 @@ ZU_NODISCARD int zp_log_commit(struct zp_repo *r, char *err, size_t cap);
  * opaque the struct zp_repo. */
 ZU_NODISCARD int zp_log_read(void *opaque, const char *path, size_t max, uint8_t **data,
                              size_t *len, char *err, size_t cap);
+/* Read DIR/log/checkpoint and parse it, not its signatures: *raw its
+ * bytes, *n the note, *c the checkpoint, each the caller's to free; on an
+ * error err says so and nothing is left to free. */
+struct zu_note;
+struct zu_checkpoint;
+ZU_NODISCARD int zp_log_cp_load(struct zp_repo *r, uint8_t **raw, size_t *raw_len,
+                                struct zu_note **n, struct zu_checkpoint *c, char *err, size_t cap);
 /* The custom member {"zupd_log":{"index":N}} of the target whose entry is
  * queued next (N: the entry's index once committed) into dst; *len 0 when
  * the repository has no log. */

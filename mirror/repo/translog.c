@@ -283,6 +283,31 @@ zp_log_root(struct zp_repo *r, uint64_t version, const uint8_t *text, size_t len
                  err, cap);
 }
 
+/* Read DIR/log/checkpoint and parse it (not its signatures): *raw its
+ * bytes (*raw_len), *n the note, *c the checkpoint, each the caller's to
+ * free. On an error err says so and nothing is left to free. */
+int
+zp_log_cp_load(struct zp_repo *r, uint8_t **raw, size_t *raw_len, struct zu_note **n,
+               struct zu_checkpoint *c, char *err, size_t cap)
+{
+    int rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, raw, raw_len);
+
+    *n = NULL;
+    if (rc == ZUPD_OK)
+        rc = zu_note_parse(*raw, *raw_len, n);
+    if (rc == ZUPD_OK)
+        rc = zu_checkpoint_parse((*n)->text, (*n)->text_len, c);
+    if (rc != ZUPD_OK) {
+        zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
+        zu_note_free(*n);
+        *n = NULL;
+        free(*raw);
+        *raw = NULL;
+        *raw_len = 0;
+    }
+    return rc;
+}
+
 /* The "custom" member of the target whose entry is queued next:
  * {"zupd_log":{"index":N}}, N the current checkpoint's size plus the entries
  * already queued (zp_log_commit appends them in order), signed with the
@@ -301,19 +326,15 @@ zp_log_custom(struct zp_repo *r, char *dst, size_t dst_cap, size_t *len, char *e
     *len = 0;
     if (!zp_log_enabled(r))
         return ZUPD_OK;
-    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &cplen);
-    if (rc == ZUPD_OK)
-        rc = zu_note_parse(cp, cplen, &n);
-    if (rc == ZUPD_OK)
-        rc = zu_checkpoint_parse(n->text, n->text_len, &c);
-    if (rc == ZUPD_OK) {
-        w = snprintf(dst, dst_cap, "{\"zupd_log\":{\"index\":%llu}}",
-                     (unsigned long long)(c.size + r->n_logq));
-        rc = w > 0 && (size_t)w < dst_cap ? ZUPD_OK : ZUPD_E_TOOBIG;
-        *len = rc == ZUPD_OK ? (size_t)w : 0;
-    }
+    rc = zp_log_cp_load(r, &cp, &cplen, &n, &c, err, cap);
     if (rc != ZUPD_OK)
-        zu_fail(err, cap, rc, "cannot read '%s/" LOG_CHECKPOINT "': %s", r->dir, zupd_strerror(rc));
+        return rc;
+    w = snprintf(dst, dst_cap, "{\"zupd_log\":{\"index\":%llu}}",
+                 (unsigned long long)(c.size + r->n_logq));
+    rc = w > 0 && (size_t)w < dst_cap ? ZUPD_OK : ZUPD_E_TOOBIG;
+    *len = rc == ZUPD_OK ? (size_t)w : 0;
+    if (rc != ZUPD_OK)
+        zu_fail(err, cap, rc, "the log's custom member does not fit in %zu bytes", dst_cap);
     zu_checkpoint_release(&c);
     zu_note_free(n);
     free(cp);
@@ -339,11 +360,9 @@ current(struct zp_repo *r, struct logkeys *lk, struct zu_checkpoint *c, struct z
     rc = log_keys(r, lk, err, cap);
     if (rc != ZUPD_OK)
         return rc;
-    rc = zp_get(r->dfd, LOG_CHECKPOINT, ZU_NOTE_MAX_BYTES, &cp, &len);
-    if (rc == ZUPD_OK)
-        rc = zu_note_parse(cp, len, &n);
-    if (rc == ZUPD_OK)
-        rc = zu_checkpoint_parse(n->text, n->text_len, c);
+    rc = zp_log_cp_load(r, &cp, &len, &n, c, err, cap);
+    if (rc != ZUPD_OK)
+        return rc;
     for (size_t i = 0; rc == ZUPD_OK && i < lk->n; i++)
         rc = zu_note_key_init(&k[i], c->origin, ZU_NOTE_ED25519, lk->pub[i]);
     if (rc == ZUPD_OK)
