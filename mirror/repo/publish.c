@@ -585,7 +585,7 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
 {
     struct walk w;
     struct pub b;
-    char tpath[512], **vers = NULL, when[32];
+    char tpath[512], **vers = NULL, when[32], probe[ZP_LOG_CUSTOM_MAX];
     size_t n_vers = 0;
     json_t *files = NULL, *doc = NULL, *prov = NULL;
     char *text = NULL;
@@ -606,6 +606,10 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
         rc = zp_check_vendor(r, "publish", err, cap);
     if (rc == ZUPD_OK)
         rc = zp_check_offline_live(r, "publish", err, cap);
+    /* the log's checkpoint is read before a blob or delta is written: a
+     * publish that the log would stop leaves nothing behind */
+    if (rc == ZUPD_OK)
+        rc = zp_log_custom(r, probe, sizeof(probe), &(size_t){0}, err, cap);
     if (rc != ZUPD_OK)
         return rc;
     snprintf(tpath, sizeof(tpath), "%s/%s/%s/manifest.json", zp_role_name(p->role), p->component,

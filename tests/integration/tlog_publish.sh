@@ -6,7 +6,8 @@
 # accepts the result and refuses, each with its exit code (10 + enum
 # zupd_err): a release signed in TUF but absent from the log, a tile or an
 # entry bundle with one flipped byte, a checkpoint rolled back to a smaller
-# tree, a checkpoint checked with another log key; serve hands out the log.
+# tree, a checkpoint checked with another log key; a publish stopped by a
+# garbled checkpoint writes nothing; serve hands out the log.
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 test_init tlog-publish
@@ -85,6 +86,15 @@ restore
 expect_rc 0 "publish 3.0 logged" "$M" publish app 3.0 "$work/in" -C "$R" --keys "$K"
 cp "$work/cp8" "$R/log/checkpoint"
 expect_rc 25 "a log rolled back to a smaller tree" "$M" log verify "$R"
+restore
+# a garbled checkpoint stops a publish before anything is signed or written
+printf 'not a checkpoint\n' >"$R/log/checkpoint"
+cp -a "$R" "$work/garbled"
+mkdir "$work/in4" && head -c 70000 /dev/urandom >"$work/in4/new.bin"
+expect_rc 11 "publish with a garbled log/checkpoint" "$M" publish app 4.0 "$work/in4" -C "$R" --keys "$K"
+check "names the file" "$(cat "$work/err")" "cannot read '.*/log/checkpoint'"
+diff -r "$work/garbled" "$R" >/dev/null && ok "the repository is unchanged" ||
+    bad "the repository changed"
 restore
 expect_rc 11 "a malformed vkey" "$M" log verify "$R" --vkey "zupd-log/x+00000000+AQ=="
 python3 - "$R/log/vkey" >"$work/vkey2" <<'PY'
