@@ -100,18 +100,18 @@ tests_unit_t_plan_LDADD = $(UNIT_LIBS)
 
 # The transparency log core (lib/tlog.c, lib/note.c) and note signing (mirror/keys/notesign.c).
 UNIT_TESTS += tests/unit/t_tlog
-tests_unit_t_tlog_SOURCES = tests/unit/t_tlog.c
+tests_unit_t_tlog_SOURCES = tests/unit/t_tlog.c tests/unit/t_tlog_mem.h
 tests_unit_t_tlog_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_tlog_LDADD = $(PUB_UNIT_LIBS)
 # The auditor's checks of a log (mirror/repo/logaudit.c): consistency, fork, rollback, entries.
 UNIT_TESTS += tests/unit/t_logaudit
-tests_unit_t_logaudit_SOURCES = tests/unit/t_logaudit.c
+tests_unit_t_logaudit_SOURCES = tests/unit/t_logaudit.c tests/unit/t_tlog_mem.h
 tests_unit_t_logaudit_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_logaudit_LDADD = $(PUB_UNIT_LIBS)
 
 # The log proof unit (lib/tlog_proof.c): format, parser, offline check.
 UNIT_TESTS += tests/unit/t_tlog_proof
-tests_unit_t_tlog_proof_SOURCES = tests/unit/t_tlog_proof.c
+tests_unit_t_tlog_proof_SOURCES = tests/unit/t_tlog_proof.c tests/unit/t_tlog_mem.h
 tests_unit_t_tlog_proof_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_tlog_proof_LDADD = $(PUB_UNIT_LIBS)
 

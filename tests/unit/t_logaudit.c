@@ -16,76 +16,7 @@
 
 #include "repo/logaudit.h"
 #include "zu/tlog.h"
-
-struct mem_file {
-    char path[ZU_TLOG_PATH_MAX];
-    uint8_t *data;
-    size_t len;
-};
-struct mem_store {
-    struct mem_file *f;
-    size_t n, cap;
-    size_t reads;
-};
-
-static struct mem_file *
-mem_find(struct mem_store *m, const char *path)
-{
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->f[i].path, path) == 0)
-            return &m->f[i];
-    return NULL;
-}
-
-static int
-mem_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
-         size_t cap)
-{
-    struct mem_store *m = opaque;
-    struct mem_file *f = mem_find(m, path);
-
-    *data = NULL;
-    *len = 0;
-    m->reads++;
-    if (f == NULL)
-        return zu_fail(err, cap, ZUPD_E_NOTFOUND, "'%s': no such file", path);
-    if (f->len > max)
-        return ZUPD_E_TOOBIG;
-    *data = malloc(f->len + 1);
-    assert_non_null(*data);
-    memcpy(*data, f->data, f->len);
-    *len = f->len;
-    return ZUPD_OK;
-}
-
-static int
-mem_write(void *opaque, const char *path, const uint8_t *data, size_t len, char *err, size_t cap)
-{
-    struct mem_store *m = opaque;
-    struct mem_file *f = mem_find(m, path);
-
-    (void)err;
-    (void)cap;
-    if (f != NULL)
-        return ZUPD_OK; /* write-once */
-    assert_int_equal(ZU_GROW(&m->f, &m->cap, m->n + 1, 0), ZUPD_OK);
-    f = &m->f[m->n++];
-    snprintf(f->path, sizeof(f->path), "%s", path);
-    f->data = malloc(len + 1);
-    assert_non_null(f->data);
-    memcpy(f->data, data, len);
-    f->len = len;
-    return ZUPD_OK;
-}
-
-static void
-mem_free(struct mem_store *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        free(m->f[i].data);
-    free(m->f);
-    memset(m, 0, sizeof(*m));
-}
+#include "t_tlog_mem.h"
 
 /* Append entries [from, to) of history `tag` to the log in m of checkpoint
  * *c (size 0: empty), updating *c. */
@@ -97,9 +28,9 @@ grow(struct mem_store *m, struct zu_checkpoint *c, uint64_t to, const char *tag)
     struct zu_tlog_appender *a = NULL;
     char err[256] = "";
 
-    assert_int_equal(zu_tlog_appender_new(c->size, c->size > 0 ? c->root : NULL, &rd, &wr, &a,
-                                          err, sizeof(err)),
-                     ZUPD_OK);
+    assert_int_equal(
+        zu_tlog_appender_new(c->size, c->size > 0 ? c->root : NULL, &rd, &wr, &a, err, sizeof(err)),
+        ZUPD_OK);
     for (uint64_t i = c->size; i < to; i++) {
         char e[128];
         int n = snprintf(e, sizeof(e), "{\"type\":\"release\",\"n\":%llu,\"history\":\"%s\"}",

@@ -18,62 +18,12 @@
 #include "zu/tlog.h"
 #include "zu/tlog_proof.h"
 
+#include "t_tlog_mem.h"
+
 #define ORIGIN "example.com/zupd/log"
 #define N_OLD 20
 #define N_NEW 300
 #define INDEX 250
-
-/* ---- an in-memory log directory ---- */
-
-struct mem_file {
-    char path[ZU_TLOG_PATH_MAX];
-    uint8_t *data;
-    size_t len;
-};
-struct mem_store {
-    struct mem_file f[64];
-    size_t n;
-};
-
-static int
-mem_read(void *opaque, const char *path, size_t max, uint8_t **data, size_t *len, char *err,
-         size_t cap)
-{
-    struct mem_store *m = opaque;
-
-    *data = NULL;
-    *len = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->f[i].path, path) != 0)
-            continue;
-        if (m->f[i].len > max)
-            return ZUPD_E_TOOBIG;
-        *data = malloc(m->f[i].len + 1);
-        assert_non_null(*data);
-        memcpy(*data, m->f[i].data, m->f[i].len);
-        *len = m->f[i].len;
-        return ZUPD_OK;
-    }
-    return zu_fail(err, cap, ZUPD_E_NOTFOUND, "'%s': no such file", path);
-}
-
-static int
-mem_write(void *opaque, const char *path, const uint8_t *data, size_t len, char *err, size_t cap)
-{
-    struct mem_store *m = opaque;
-    struct mem_file *f;
-
-    (void)err;
-    (void)cap;
-    assert_true(m->n < 64);
-    f = &m->f[m->n++];
-    snprintf(f->path, sizeof(f->path), "%s", path);
-    f->data = malloc(len + 1);
-    assert_non_null(f->data);
-    memcpy(f->data, data, len);
-    f->len = len;
-    return ZUPD_OK;
-}
 
 static void
 entry_of(uint64_t i, uint8_t *buf, size_t *len)
@@ -209,8 +159,7 @@ teardown(void **state)
 {
     struct fx *f = *state;
 
-    for (size_t i = 0; i < f->m.n; i++)
-        free(f->m.f[i].data);
+    mem_free(&f->m);
     zu_buf_release(&f->unit);
     free(f);
     return 0;
