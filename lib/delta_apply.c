@@ -94,6 +94,9 @@ static const struct zu_version {
     [7] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
                ZU_FLAG_EXTRA_X86,
            ZU_DIGEST_SHORT, 1},
+    [8] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
+               ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP,
+           ZU_DIGEST_SHORT, 1},
 };
 
 size_t

@@ -105,6 +105,8 @@ struct bsd_job {
     int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
     struct rd ctrl, diff, extra;
     uint64_t busy, idle;     /* control entries read that write bytes, that do not */
+    int rep;                 /* ZU_FLAG_CTRL_REP: seeks rep-coded (native only) */
+    struct zu_rep reps;      /* with rep: the alignments entries started at */
     struct zu_x86_copy *x86; /* ZU_FLAG_EXTRA_X86; NULL: none */
 };
 
@@ -121,6 +123,10 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
             rc = zu_rd_varint(&j->ctrl, &s);
         if (rc != ZUPD_OK)
             return rc;
+        if (j->rep) { /* the selector stays in *seek's low bits: rep_seek */
+            *seek = (int64_t)s;
+            return ZUPD_OK;
+        }
         /* zigzag */
         *seek = (s & 1) ? -(int64_t)(s >> 1) - 1 : (int64_t)(s >> 1);
         return ZUPD_OK;
@@ -163,6 +169,32 @@ idle_check(uint64_t add, uint64_t copy, uint64_t *busy, uint64_t *idle)
     return ZUPD_OK;
 }
 
+/* The seek of a rep-coded entry (ZU_FLAG_CTRL_REP) from its third varint
+ * v (in *seek), for an entry at newpos, oldpos of add and copy bytes
+ * (already checked: within the new size, the add inside old); then the entry's alignment goes
+ * into j->reps. Arithmetic that would overflow is ZUPD_E_FORMAT. */
+static int
+rep_seek(struct bsd_job *j, uint64_t newpos, int64_t oldpos, uint64_t add, uint64_t copy,
+         int64_t *seek)
+{
+    uint64_t v = (uint64_t)*seek, sel = v & 3, z = v >> 2;
+    int64_t m = (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1), al, to;
+
+    if (sel > j->reps.n)
+        return ZUPD_E_FORMAT;
+    if (sel == 0) {
+        *seek = m;
+    } else if (__builtin_add_overflow(j->reps.a[sel - 1], m, &to) || /* the next alignment */
+               __builtin_add_overflow(to, (int64_t)(newpos + add + copy), &to) ||
+               __builtin_sub_overflow(to, oldpos + (int64_t)add, seek)) {
+        return ZUPD_E_FORMAT;
+    }
+    if (__builtin_sub_overflow(oldpos, (int64_t)newpos, &al))
+        return ZUPD_E_FORMAT;
+    zu_rep_push(&j->reps, al);
+    return ZUPD_OK;
+}
+
 /* The next control entry of j, checked against the positions before it:
  * add and copy within the new size, the add inside old (native) or at most
  * 2^61 (BSDIFF40), |seek| and the old position after the entry at most
@@ -186,6 +218,10 @@ next_entry(struct bsd_job *j, uint64_t newpos, int64_t oldpos, uint64_t *add, ui
     } else if (*add > (uint64_t)OLDPOS_LIMIT) {
         return ZUPD_E_FORMAT;
     }
+    /* (native only) new sizes are under 2^63, a header varint: newpos +
+     * add + copy fits; oldpos + add is at most the old size */
+    if (j->rep && (rc = rep_seek(j, newpos, oldpos, *add, *copy, seek)) != ZUPD_OK)
+        return rc;
     if (*seek > OLDPOS_LIMIT || *seek < -OLDPOS_LIMIT)
         return ZUPD_E_FORMAT;
     o = oldpos + (int64_t)*add +
@@ -280,6 +316,7 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
     k.old_len = j->old_len;
     k.new_size = j->new_size;
     k.native = 1;
+    k.rep = j->rep;
     rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
     while (rc == ZUPD_OK && newpos < k.new_size) {
         uint64_t add, copy;
@@ -349,6 +386,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     k.old_len = j->old_len;
     k.new_size = j->new_size;
     k.native = 1;
+    k.rep = j->rep;
     if (rc == ZUPD_OK)
         rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
     while (rc == ZUPD_OK && newpos < k.new_size) {
@@ -423,6 +461,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         dl = (size_t)d64;
         el = left - cl - dl;
         codecs = patch[6];
+        j.rep = (patch[7] & ZU_FLAG_CTRL_REP) != 0;
         if ((patch[7] & ZU_FLAG_EXE) != 0) { /* the streams apply to old transformed */
             rc = exe_build(&j, codecs & 3, p, cl, &nw, xold);
             if (rc != ZUPD_OK)
