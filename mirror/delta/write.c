@@ -528,6 +528,48 @@ ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
+/* The rep-coded control stream of a plan (ZU_FLAG_CTRL_REP): each seek as
+ * the smallest of its selectors (0: the seek itself; k: the next
+ * alignment against the k-th in the history). *out NULL where a value is
+ * beyond the coding (|m| of 2^61 and more: never from a real plan). */
+static int
+ctrl_rep_make(const struct plan *pl, uint8_t **out, size_t *out_len)
+{
+    struct zu_rep r = {{0, 0, 0}, 0};
+    int64_t newpos = 0, oldpos = 0;
+    size_t cn = 0;
+    uint8_t *c = malloc(pl->n * 30 + 1);
+
+    *out = c;
+    *out_len = 0;
+    if (c == NULL)
+        return ZUPD_E_NOMEM;
+    for (size_t i = 0; i < pl->n; i++) {
+        const int64_t add = (int64_t)pl->c[i].add, copy = (int64_t)pl->c[i].copy;
+        const int64_t seek = pl->c[i].seek, next = oldpos + add + seek - (newpos + add + copy);
+        uint64_t best = UINT64_MAX;
+        for (unsigned k = 0; k <= r.n; k++) {
+            int64_t m = k == 0 ? seek : next - r.a[k - 1];
+            uint64_t z = m < 0 ? (((uint64_t)(-(m + 1))) << 1) | 1 : (uint64_t)m << 1;
+            if (z < (UINT64_C(1) << 61) && (z << 2 | k) < best)
+                best = z << 2 | k;
+        }
+        if (best == UINT64_MAX) {
+            free(c);
+            *out = NULL;
+            return ZUPD_OK;
+        }
+        cn += put_varint(c + cn, pl->c[i].add);
+        cn += put_varint(c + cn, pl->c[i].copy);
+        cn += put_varint(c + cn, best);
+        zu_rep_push(&r, oldpos - newpos);
+        oldpos += add + seek;
+        newpos += add + copy;
+    }
+    *out_len = cn;
+    return ZUPD_OK;
+}
+
 /* A quick estimate of a plan's native size: its control, split diff and
  * extra streams at zstd level EST_LEVEL (ranks plans as level 19 does at
  * a fraction of the time). */
@@ -700,15 +742,16 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 
 /* The streams of zp_write_bsdiff: raw, then compressed. */
 struct wstreams {
-    uint8_t *craw, *c40raw, *runs, *lits, *zr;
-    size_t cn, nruns, nlits, nzr;
-    struct packed cz, cb, dz, db, ez, eb, c40, ds, dr, dr3;
+    uint8_t *craw, *crep, *c40raw, *runs, *lits, *zr;
+    size_t cn, nrep, nruns, nlits, nzr;
+    struct packed cz, cb, crz, crb, dz, db, ez, eb, c40, ds, dr, dr3;
 };
 
 static void
 wstreams_release(struct wstreams *s)
 {
     free(s->craw);
+    free(s->crep);
     free(s->c40raw);
     free(s->runs);
     free(s->lits);
@@ -717,6 +760,8 @@ wstreams_release(struct wstreams *s)
     packed_release(&s->dr3);
     packed_release(&s->cz);
     packed_release(&s->cb);
+    packed_release(&s->crz);
+    packed_release(&s->crb);
     packed_release(&s->dz);
     packed_release(&s->db);
     packed_release(&s->ez);
@@ -726,7 +771,7 @@ wstreams_release(struct wstreams *s)
 }
 
 /* The compressions of zp_write_bsdiff, one job each. */
-enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_C40, J_N };
+enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CRZ, J_CRB, J_C40, J_N };
 
 /* The raw streams: native control, BSDIFF40 control, and the split and
  * zero-run forms of the diff stream. */
@@ -745,6 +790,8 @@ raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstream
         zu_offtout(s->c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
         zu_offtout(s->c40raw + 24 * i + 16, pl->c[i].seek);
     }
+    if (want_native && ctrl_rep_make(pl, &s->crep, &s->nrep) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
     if (want_native && pl->diff_len > 0) {
         rc = split_make(pl->diff, pl->diff_len, &s->runs, &s->nruns, &s->lits, &s->nlits);
         if (rc == ZUPD_OK)
@@ -795,6 +842,11 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
         jobs[J_CB].on = s->cn > 0;
+        if (s->crep != NULL) {
+            job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
+            job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
+            jobs[J_CRB].on = s->nrep > 0;
+        }
     }
     /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
     if (want_b40 || !f->extra_prefix)
@@ -821,6 +873,8 @@ jobs_take(struct job *jobs, struct wstreams *s)
     job_take(&jobs[J_EZ], &s->ez);
     job_take(&jobs[J_CZ], &s->cz);
     job_take(&jobs[J_CB], &s->cb);
+    job_take(&jobs[J_CRZ], &s->crz);
+    job_take(&jobs[J_CRB], &s->crb);
 }
 
 /* The BSDIFF40 patch: header, then the bzip2 control, diff and extra
@@ -866,6 +920,17 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
             s->ez.n, s->eb.n);
 #endif
     rc = pick_stream(s->craw, s->cn, 0, &s->cz, &s->cb, &k[0]);
+    if (rc == ZUPD_OK && s->crep != NULL) { /* rep-coded seeks where smaller */
+        struct packed r;
+        rc = pick_stream(s->crep, s->nrep, 0, &s->crz, &s->crb, &r);
+        if (rc == ZUPD_OK && r.n < k[0].n) {
+            packed_release(&k[0]);
+            k[0] = r;
+            flags |= ZU_FLAG_CTRL_REP;
+        } else {
+            packed_release(&r);
+        }
+    }
     if (rc == ZUPD_OK)
         rc = pick_stream(pl->diff, pl->diff_len, 1, &s->dz, &s->db, &k[1]);
     if (rc == ZUPD_OK && s->ds.p != NULL && s->ds.n < k[1].n) {
@@ -891,6 +956,8 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
             k[0].n, k[1].codec, k[1].n, flags, k[2].codec, k[2].n);
 #endif
     memcpy(head, hdr, hdr_len);
+    if ((flags & ZU_FLAG_CTRL_REP) != 0)
+        head[4] = ZP_VERSION_REP; /* else the version before it: more endpoints read it */
     head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
     head[7] = flags;
     at += zu_put_varint(head + at, k[0].n);
@@ -926,8 +993,8 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
         goto out;
 #ifdef ZU_DELTA_TRACE
     {
-        static const char *const jn[J_N] = {"DB", "DR", "DR3", "RZ", "LZ", "DZ",
-                                            "EZ", "EB", "CZ",  "CB", "C40"};
+        static const char *const jn[J_N] = {"DB", "DR", "DR3", "RZ",  "LZ",  "DZ", "EZ",
+                                            "EB", "CZ", "CB",  "CRZ", "CRB", "C40"};
         fprintf(stderr, "delta: jobs");
         for (int i = 0; i < J_N; i++)
             if (jobs[i].on)
