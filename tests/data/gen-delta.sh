@@ -7,7 +7,7 @@
 # creators of format versions 1 to 5 and are kept as they are (apply must
 # read every version): a creator now writes version 7, so they are only
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
-# version 7's.
+# version 7's, rep-v8.zpd version 8's.
 set -eu
 M=$1
 d=$(cd "$(dirname "$0")" && pwd)
@@ -161,4 +161,20 @@ PY
 # old ones, against exe.old.
 [ -e "$g/exe-x86.zpd" ] ||
     "$M" delta create "$g/exe.old" "$g/exe-x86.new" "$g/exe-x86.zpd" --method bsdiff --level 19
+# Rep-coded seeks (version 8): a record list edited in place, every third
+# record taking the value of the record 37 further on.
+python3 - "$g" <<'PY'
+import sys, random
+g = sys.argv[1]
+r = random.Random(8)
+val = ["".join(r.choice("0123456789abcdef") for _ in range(40)) for _ in range(600)]
+rec = '{"id":%d,"name":"n%d","value":"%s"},\n'
+old = "".join(rec % (i, i * 7919 % 997, val[i]) for i in range(600))
+new = "".join(rec % (i, i * 7919 % 997, val[i + 37 if i % 3 == 0 and i + 37 < 600 else i])
+              for i in range(600))
+open(g + "/rep.old", "w").write(old)
+open(g + "/rep.new", "w").write(new)
+PY
+[ -e "$g/rep-v8.zpd" ] ||
+    "$M" delta create "$g/rep.old" "$g/rep.new" "$g/rep-v8.zpd" --method bsdiff
 echo "gen-delta: golden files written"

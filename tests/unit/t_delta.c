@@ -551,7 +551,10 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 0x20; /* no such flag */
+    p[7] = 0x40; /* no such flag */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 7;
+    p[7] = ZU_FLAG_CTRL_REP; /* a flag of version 8 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 5;
     p[7] = ZU_FLAG_EXTRA_X86; /* a flag of version 6 */
@@ -611,6 +614,15 @@ native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_
     assert_int_equal(zupd_hash_buf(ZUPD_HASH_SHA256, nw, nlen, d, 32, &n), ZUPD_OK);
     memcpy(p + at + dl, d, dl);
     return at + 2 * dl;
+}
+
+/* The version the creator writes a native patch p in: 8 where its seeks
+ * are rep-coded (ZU_FLAG_CTRL_REP), else 7 (the compact header), so that
+ * version 7 endpoints read every patch that needs nothing newer. */
+static int
+written_version(const uint8_t *p)
+{
+    return p[5] == ZUPD_DELTA_BSDIFF && (p[7] & ZU_FLAG_CTRL_REP) != 0 ? 8 : 7;
 }
 
 /* After a native header p[0..at): the control and diff stream lengths,
@@ -673,6 +685,123 @@ craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, co
     free(dz);
     free(ez);
     return p;
+}
+
+/* Rep-coded seeks (ZU_FLAG_CTRL_REP, version 8), crafted over a 64-byte
+ * old file: the control varints vals[0..n) (add, copy, v), with flags,
+ * the diff bytes zero, no extra bytes; new must come out as nw[0..nl). */
+static int
+rep_rc(const uint64_t *vals, size_t n, uint8_t flags, const uint8_t *nw, size_t nl)
+{
+    static const uint8_t none[1] = {0};
+    uint8_t old[64], ctrl[256], zeros[64] = {0};
+    size_t cl = 0, pl;
+    uint8_t *p;
+    int rc;
+
+    for (size_t i = 0; i < sizeof(old); i++)
+        old[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < n; i++)
+        cl += put_varint(ctrl + cl, vals[i]);
+    p = craft_native(old, sizeof(old), nw, nl, ctrl, cl, zeros, nl, none, 0, &pl);
+    p[7] = flags;
+    rc = apply_expect(old, sizeof(old), p, pl, nw, nl);
+    free(p);
+    return rc;
+}
+
+static void
+test_ctrl_rep(void **state)
+{
+    /* new: old[0, 8), old[32, 40), old[48, 56), old[24, 32); the entries
+     * start at alignments 0, 24, 32 and 0 (old position less new) */
+    uint8_t nw[32];
+    /* e1 seek 24 (selector 0); e2 to alignment 32 as rep[0] = 0 plus 32
+     * (selector 1); e3 back to alignment 0, rep[1] (selector 2: the
+     * history is 24, 0); e4 the last */
+    uint64_t good[12] = {8, 0, 48 << 2, 8, 0, 64 << 2 | 1, 8, 0, 0 << 2 | 2, 8, 0, 0};
+    uint64_t v[12];
+
+    (void)state;
+    for (size_t i = 0; i < 8; i++) {
+        nw[i] = (uint8_t)(i * 7 + 1);
+        nw[8 + i] = (uint8_t)((32 + i) * 7 + 1);
+        nw[16 + i] = (uint8_t)((48 + i) * 7 + 1);
+        nw[24 + i] = (uint8_t)((24 + i) * 7 + 1);
+    }
+    assert_int_equal(rep_rc(good, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_OK);
+    /* the same stream read as plain seeks: the first seek, 96, leaves old */
+    assert_int_equal(rep_rc(good, 12, 0, nw, 32), ZUPD_E_FORMAT);
+    /* a selector beyond the history: none before the first entry, one
+     * alignment before the second, two before the third */
+    memcpy(v, good, sizeof(v));
+    v[2] = 1;
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    memcpy(v, good, sizeof(v));
+    v[5] = 64 << 2 | 2;
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    memcpy(v, good, sizeof(v));
+    v[8] = 3;
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    /* the history is the alignments in the order last used: selector 1
+     * at the third entry is 24 (e2's), 8 bytes past where new wants */
+    memcpy(v, good, sizeof(v));
+    v[8] = 0 << 2 | 1;
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_HASH);
+    /* alignments far out of old, and at the ends of the varint's range */
+    memcpy(v, good, sizeof(v));
+    v[5] = ((UINT64_C(1) << 61) - 1) << 2 | 1; /* m = -2^60 */
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    v[5] = ((UINT64_C(1) << 61) - 2) << 2 | 1; /* m = 2^60 - 1 */
+    assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+}
+
+/* A database edited in place: a third of its records take the value of a
+ * record further on. The plan jumps to that record and back, and the
+ * creator codes the jumps back as rep seeks (version 8). */
+static void
+test_ctrl_rep_create(void **state)
+{
+    enum { N = 4000 };
+    static const char hex[] = "0123456789abcdef";
+    char(*val)[41] = calloc(N, sizeof(*val));
+    size_t cap = (size_t)N * 96, ol = 0, nl = 0, pl, al;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *p = NULL, *a = NULL;
+    uint64_t seed = 5;
+
+    (void)state;
+    assert_true(val != NULL && o != NULL && w != NULL);
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 40; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            val[i][k] = hex[(seed >> 33) & 15];
+        }
+    for (int i = 0; i < N; i++) {
+        int j = i % 3 == 0 && i + 37 < N ? i + 37 : i;
+        ol += (size_t)snprintf((char *)o + ol, cap - ol, "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n",
+                               i, (unsigned)(i * 2654435761u % 997), val[i]);
+        nl += (size_t)snprintf((char *)w + nl, cap - nl, "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n",
+                               i, (unsigned)(i * 2654435761u % 997), val[j]);
+    }
+    assert_int_equal(zp_delta_create(o, ol, w, nl, NULL, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
+    assert_true((p[7] & ZU_FLAG_CTRL_REP) != 0);
+    assert_int_equal(p[4], 8);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, nl), ZUPD_OK);
+    /* every level codes them so */
+    for (int level = 1; level <= 22; level += 7) {
+        struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, level};
+        free(a);
+        a = NULL;
+        assert_int_equal(zp_delta_create(o, ol, w, nl, &opt, &a, &al, NULL), ZUPD_OK);
+        assert_int_equal(a[4], written_version(a));
+        assert_int_equal(apply_expect(o, ol, a, al, w, nl), ZUPD_OK);
+    }
+    free(a);
+    free(p);
+    free(o);
+    free(w);
+    free(val);
 }
 
 static int
@@ -1152,13 +1281,13 @@ test_extra_ctx(void **state)
     assert_true(al <= pl && al <= rep.zstd && al <= rep.bsdiff);
     assert_int_equal(apply_expect(o, ol, a, al, w, wl), ZUPD_OK);
     free(a);
-    assert_int_equal(p[4], 7);
+    assert_int_equal(p[4], written_version(p));
     assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
     assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
     assert_int_equal((p[6] >> 4) & 3, ZU_CODEC_ZSTD);
     assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
-    assert_int_equal(info.version, 7);
+    assert_int_equal(info.version, written_version(p));
     /* the radius: after old and new sizes, the hashes, two stream lengths */
     for (int i = 0; i < 4; i++) {
         assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK);
@@ -1456,7 +1585,7 @@ test_exe_stage(void **state)
     wl = make_elf(w, cap, 1);
     for (int level = 3; level <= 19; level += 16) {
         patch = exe_round_trip(o, ol, w, wl, level, &plen);
-        assert_int_equal(patch[4], ZUPD_DELTA_VERSION);
+        assert_int_equal(patch[4], written_version(patch));
         assert_true((patch[7] & ZU_FLAG_EXE) != 0);
         free(patch);
     }
@@ -2094,6 +2223,23 @@ test_golden(void **state)
         free(p);
         free(old);
     }
+    /* rep-coded seeks (version 8), made by gen-delta.sh */
+    {
+        struct mem_sink m = {0};
+        size_t pl;
+        uint8_t *p = slurp("good/delta/rep-v8.zpd", &pl);
+        old = slurp("good/delta/rep.old", &ol);
+        nw = slurp("good/delta/rep.new", &nl);
+        assert_int_equal(p[4], 8);
+        assert_int_equal(p[7] & ZU_FLAG_CTRL_REP, ZU_FLAG_CTRL_REP);
+        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
+        assert_int_equal(m.len, nl);
+        assert_memory_equal(m.p, nw, nl);
+        free(m.p);
+        free(p);
+        free(old);
+        free(nw);
+    }
     /* the executable stage (version 5) and the x86 filter (version 6),
      * made by gen-delta.sh */
     {
@@ -2124,7 +2270,7 @@ test_golden(void **state)
         /* and the creator takes the filter on that pair at every level */
         for (int level = 3; level <= 19; level += 8) {
             p = exe_round_trip(old, ol, nw, nl, level, &pl);
-            assert_int_equal(p[4], ZUPD_DELTA_VERSION); /* every patch has the compact header */
+            assert_int_equal(p[4], written_version(p)); /* every patch has the compact header */
             assert_int_equal(p[7] & (ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86),
                              ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86);
             free(p);
@@ -2171,6 +2317,8 @@ main(void)
         cmocka_unit_test(test_v7_compact),
         cmocka_unit_test(test_x86_filter),
         cmocka_unit_test(test_x86_patch),
+        cmocka_unit_test(test_ctrl_rep),
+        cmocka_unit_test(test_ctrl_rep_create),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
