@@ -77,7 +77,9 @@ zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
 /* What each native format version defines (docs/delta-format.md): the
  * flags of the bsdiff method (header byte 7), the bytes of each SHA-256
  * digest the header holds (a prefix of it), and whether the copy method
- * (old == new, the header alone) exists. A version added: one row. */
+ * (old == new, the header alone) exists. A version added: one row.
+ * Version 8 also allows the executable stage over PE32+ files (its
+ * transform id: ZU_EXE_PE_VERSION, checked in lib/delta_bsdiff.c). */
 static const struct zu_version {
     uint8_t flags;
     uint8_t digest;

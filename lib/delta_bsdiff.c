@@ -379,7 +379,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     struct zu_elf eo;
     uint64_t newpos = 0;
     int64_t oldpos = 0;
-    int rc = zu_elf_parse(j->old, j->old_len, &eo);
+    int rc = zu_exe_parse(j->old, j->old_len, &eo);
 
     memset(&k, 0, sizeof(k));
     k.old = j->old;
@@ -387,6 +387,8 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     k.new_size = j->new_size;
     k.native = 1;
     k.rep = j->rep;
+    if (rc == ZUPD_OK && eo.id != nw->id)
+        rc = ZUPD_E_FORMAT; /* old of another format than the patch's */
     if (rc == ZUPD_OK)
         rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
     while (rc == ZUPD_OK && newpos < k.new_size) {
@@ -443,8 +445,11 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
             if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || ((patch[6] >> 4) & 3) != 0))
                 rc = ZUPD_E_FORMAT;
         }
-        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0)
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
             rc = zu_exe_params_get(patch, patch_len, &at, &nw);
+            if (rc == ZUPD_OK && nw.id == ZU_EXE_PE_X86_64 && patch[4] < ZU_EXE_PE_VERSION)
+                rc = ZUPD_E_FORMAT;
+        }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_X86) != 0) {
             rc = zu_x86_params_get(patch, patch_len, &at, new_size, &x86.x);
             j.x86 = &x86;

@@ -91,7 +91,66 @@ zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e)
         if (s->memsz < s->filesz)
             s->memsz = s->filesz;
     }
+    e->id = ZU_EXE_ELF_X86_64;
     return e->n > 0 ? ZUPD_OK : ZUPD_E_FORMAT;
+}
+
+#define PE_AMD64 0x8664
+#define PE32PLUS 0x20b
+#define SCN_MEM_EXECUTE 0x20000000u
+#define SCN_MEM_READ 0x40000000u
+#define SCN_MEM_WRITE 0x80000000u
+
+int
+zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
+{
+    size_t lfanew, opt, sect, nsec;
+    uint64_t base;
+
+    memset(e, 0, sizeof(*e));
+    if (p == NULL || len < 0x40 || p[0] != 'M' || p[1] != 'Z')
+        return ZUPD_E_FORMAT;
+    lfanew = le32(p + 0x3c);
+    /* the signature, the COFF header (20 bytes), the optional header up
+     * to its ImageBase (24 + 8 bytes) */
+    if (lfanew > len || len - lfanew < 56 || memcmp(p + lfanew, "PE\0\0", 4) != 0 ||
+        le16(p + lfanew + 4) != PE_AMD64 || le16(p + lfanew + 24) != PE32PLUS)
+        return ZUPD_E_FORMAT;
+    nsec = le16(p + lfanew + 6);
+    opt = le16(p + lfanew + 20);
+    sect = lfanew + 24 + opt;
+    if (opt < 32 || nsec == 0 || nsec > ZU_EXE_SEGS_MAX || sect > len || (len - sect) / 40 < nsec)
+        return ZUPD_E_FORMAT;
+    base = le64(p + lfanew + 24 + 24);
+    for (size_t i = 0; i < nsec; i++) {
+        const uint8_t *h = p + sect + 40 * i;
+        uint32_t ch = le32(h + 36);
+        struct zu_seg *s = &e->seg[e->n++];
+        uint64_t vsize = le32(h + 8);
+        s->flags = ((ch & SCN_MEM_EXECUTE) != 0 ? 1u : 0u) | ((ch & SCN_MEM_WRITE) != 0 ? 2u : 0u) |
+                   ((ch & SCN_MEM_READ) != 0 ? 4u : 0u);
+        s->vaddr = base + le32(h + 12);
+        s->off = le32(h + 20);
+        s->filesz = le32(h + 16);
+        /* past the virtual size the raw data is the file alignment's
+         * padding; a virtual size of 0 means the raw size */
+        if (vsize > 0 && vsize < s->filesz)
+            s->filesz = vsize;
+        if (s->off > len)
+            s->off = len;
+        if (s->filesz > len - s->off)
+            s->filesz = len - s->off;
+        s->memsz = vsize > s->filesz ? vsize : s->filesz;
+    }
+    e->id = ZU_EXE_PE_X86_64;
+    return ZUPD_OK;
+}
+
+int
+zu_exe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
+{
+    return len >= 2 && p[0] == 'M' && p[1] == 'Z' ? zu_pe_parse(p, len, e)
+                                                  : zu_elf_parse(p, len, e);
 }
 
 /* ------------------------------------------------------------------ parameters */
@@ -101,7 +160,7 @@ zu_exe_params_put(uint8_t *p, const struct zu_elf *nw)
 {
     size_t at = 0;
 
-    at += zu_put_varint(p + at, ZU_EXE_ELF_X86_64);
+    at += zu_put_varint(p + at, nw->id == ZU_EXE_PE_X86_64 ? ZU_EXE_PE_X86_64 : ZU_EXE_ELF_X86_64);
     at += zu_put_varint(p + at, nw->kinds);
     at += zu_put_varint(p + at, nw->n);
     for (size_t i = 0; i < nw->n; i++) {
@@ -126,10 +185,11 @@ zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw)
         rc = zu_get_varint(p, len, at, &n);
     if (rc != ZUPD_OK)
         return rc;
-    if (id != ZU_EXE_ELF_X86_64 || kinds == 0 || (kinds & ~(uint64_t)ZU_EXE_K_ALL) != 0 || n == 0 ||
-        n > ZU_EXE_SEGS_MAX)
+    if ((id != ZU_EXE_ELF_X86_64 && id != ZU_EXE_PE_X86_64) || kinds == 0 ||
+        (kinds & ~(uint64_t)ZU_EXE_K_ALL) != 0 || n == 0 || n > ZU_EXE_SEGS_MAX)
         return ZUPD_E_FORMAT;
     nw->kinds = (unsigned)kinds;
+    nw->id = (unsigned)id;
     for (size_t i = 0; i < n; i++) {
         struct zu_seg *s = &nw->seg[i];
         rc = zu_get_varint(p, len, at, &s->off);

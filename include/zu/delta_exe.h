@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Transform ids (the first varint of the stage's parameters). Only ELF
- * x86-64 is defined; PE x86-64 would be another id with its own header
- * parser and the same reference model. */
+/* Transform ids (the first varint of the stage's parameters): the format
+ * of old and new, each with its header parser and the same reference
+ * model. PE32+ x86-64 (Windows executables and DLLs) from format version
+ * ZU_EXE_PE_VERSION. */
 #define ZU_EXE_ELF_X86_64 1
+#define ZU_EXE_PE_X86_64 2
+#define ZU_EXE_PE_VERSION 8
 
 #define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
 #define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
@@ -29,6 +32,7 @@ struct zu_elf {
     size_t n;
     struct zu_seg eh; /* PT_GNU_EH_FRAME (.eh_frame_hdr); filesz 0: none */
     unsigned kinds;   /* the stage's parameters only: ZU_EXE_K_* transformed */
+    unsigned id;      /* ZU_EXE_ELF_X86_64 or ZU_EXE_PE_X86_64 */
 };
 
 /* Kinds of references the transform rewrites (a bit mask in the stage's
@@ -44,6 +48,15 @@ struct zu_elf {
  * has more than ZU_EXE_SEGS_MAX of them, or its program headers lie
  * outside the file. Reads nothing outside p[0..len). */
 int zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e);
+/* Parse p[0..len) as a PE32+ x86-64 file (a Windows executable or DLL):
+ * a segment per section in section table order, at ImageBase plus its
+ * virtual address, its file bytes its raw data up to its virtual size
+ * (flags from its characteristics: execute 1, write 2, read 4). No unwind
+ * table (eh.filesz 0). ZUPD_E_FORMAT where it is not one, has no section
+ * or more than ZU_EXE_SEGS_MAX, or its headers lie outside the file. */
+int zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e);
+/* zu_pe_parse where p starts with "MZ", else zu_elf_parse. */
+int zu_exe_parse(const uint8_t *p, size_t len, struct zu_elf *e);
 
 /* The alignment map: old bytes [o, o + len) became new bytes [n, n + len)
  * (the add regions of the control stream). zu_exe_map_done sorts the spans

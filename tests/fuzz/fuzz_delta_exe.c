@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/fuzz/fuzz_delta_exe.c -- the executable stage of deltas (lib/delta_exe.c): the ELF
- * x86-64 program header parser and the transform, on hostile files, maps and segments, and
- * creation against apply. The input is a 2-byte length n, an old file of n bytes, then the new
- * file (the rest). Checks: no crash and no access outside the buffers (ASan); zu_exe_map_done
- * leaves the spans sorted and disjoint; the transform is deterministic, gives the bytes of the
- * plain reading of the format (exe_ref.h), and with code references
- * only leaves every byte outside old's executable segments as it was; apply(create(old, new)) ==
- * new, whatever the creator picked (with both files ELF it tries the stage); the x86 filter of
- * the extra stream (lib/delta_x86.c) undoes itself on the new file, whole and in a range. */
+ * x86-64 program header and PE32+ section table parsers and the transform, on hostile files, maps
+ * and segments, and creation against apply. The input is a 2-byte length n, an old file of n bytes,
+ * then the new file (the rest). Checks: no crash and no access outside the buffers (ASan);
+ * zu_exe_map_done leaves the spans sorted and disjoint; the transform is deterministic, gives the
+ * bytes of the plain reading of the format (exe_ref.h), and with code references only leaves every
+ * byte outside old's executable segments as it was; apply(create(old, new)) == new, whatever the
+ * creator picked (with both files ELF, or both PE, it tries the stage); the x86 filter of the extra
+ * stream (lib/delta_x86.c) undoes itself on the new file, whole and in a range. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +139,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(old, data + 2, olen);
     if (nlen > 0)
         memcpy(nw, data + 2 + olen, nlen);
-    eo_ok = zu_elf_parse(old, olen, &eo) == ZUPD_OK;
-    en_ok = zu_elf_parse(nw, nlen, &en) == ZUPD_OK;
+    eo_ok = zu_exe_parse(old, olen, &eo) == ZUPD_OK;
+    en_ok = zu_exe_parse(nw, nlen, &en) == ZUPD_OK;
     if (eo_ok)
         transform_checks(old, olen, &eo, en_ok ? &en : &eo, nw, nlen);
     x86_checks(nw, nlen);
