@@ -254,25 +254,16 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
     return rc;
 }
 
-/* The x86 filter of the extra stream (ZU_FLAG_EXTRA_X86) for the plan
- * pl, filled against old (old transformed with the executable stage): x
- * gets new's executable segments; where the extra stream's estimate is
- * 1 % smaller filtered, pl->extra is
- * filtered and pl->x86 set (zp_plan_fill filters it from then on). */
-static int
-x86_pick(struct plan *pl, const struct zu_elf *en, struct zu_x86 *x)
+/* The code of the new file as ranges for the x86 filter: the executable
+ * segments of en (new parsed by zu_exe_parse: ELF, or PE for a Windows
+ * executable or DLL) in file order; x->n 0: none. */
+static void
+code_ranges(const struct zu_elf *en, struct zu_x86 *x)
 {
-    uint8_t *ex;
-    size_t e0 = 0, e1 = 0, xn = 0;
-    uint64_t end = 0, np = 0;
-    int rc;
+    uint64_t end = 0;
 
-#ifdef ZU_DELTA_TRACE
-    if (getenv("ZU_DELTA_NO_X86") != NULL)
-        return ZUPD_OK;
-#endif
     memset(x, 0, sizeof(*x));
-    for (size_t i = 0; i < en->n; i++) {
+    for (size_t i = 0; i < en->n && x->n < ZU_X86_RANGES_MAX; i++) {
         const struct zu_seg *s = &en->seg[i];
         if ((s->flags & 1) == 0 || s->filesz == 0 || s->off < end)
             continue; /* not executable, empty, or out of order */
@@ -280,6 +271,25 @@ x86_pick(struct plan *pl, const struct zu_elf *en, struct zu_x86 *x)
         x->len[x->n++] = s->filesz;
         end = s->off + s->filesz;
     }
+}
+
+/* The x86 filter of the extra stream (ZU_FLAG_EXTRA_X86) for the plan
+ * pl, filled against old (old transformed with the executable stage), in
+ * the code ranges x of new (code_ranges): where the extra stream's
+ * estimate is 1 % smaller filtered, pl->extra is filtered and pl->x86 set
+ * to x (zp_plan_fill filters it from then on). */
+static int
+x86_pick(struct plan *pl, const struct zu_x86 *x)
+{
+    uint8_t *ex;
+    size_t e0 = 0, e1 = 0, xn = 0;
+    uint64_t np = 0;
+    int rc;
+
+#ifdef ZU_DELTA_TRACE
+    if (getenv("ZU_DELTA_NO_X86") != NULL)
+        return ZUPD_OK;
+#endif
     if (x->n == 0 || pl->extra_len == 0)
         return ZUPD_OK;
     ex = malloc(pl->extra_len);
@@ -319,19 +329,22 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
     int rc = ZUPD_OK;
 
     struct zu_elf en;
+    struct zu_x86 x86;
+
     /* the x86 filter without the executable stage: ELF x86-64 pairs the
      * stage is not for (old over EXE_OLD_MAX, or the stage lost its
-     * estimate); it needs no copy of old on apply (biome-m, 84 MB:
-     * 11,921,691 -> see docs/internals/delta.md) */
-    int x86_on = c->want_bsd && zu_elf_parse(new_, new_len, &en) == ZUPD_OK;
-
+     * estimate), and PE x86-64 files (Windows); it needs no copy of old
+     * on apply (biome-m, 84 MB: 11,921,691 -> see docs/internals/delta.md) */
+    if (c->want_bsd && zu_exe_parse(new_, new_len, &en) == ZUPD_OK)
+        code_ranges(&en, &x86);
+    else
+        memset(&x86, 0, sizeof(x86));
     for (size_t k = 0; rc == ZUPD_OK && k < l->nkeep; k++) {
-        struct zu_x86 x86;
         uint8_t *nat = NULL, *b40 = NULL;
         size_t nat_len = 0, b40_len = 0;
         rc = zp_plan_fill(&l->keep[k], old, old_len, new_, new_len);
-        if (rc == ZUPD_OK && x86_on)
-            rc = x86_pick(&l->keep[k], &en, &x86);
+        if (rc == ZUPD_OK)
+            rc = x86_pick(&l->keep[k], &x86);
         if (rc == ZUPD_OK)
             rc = zp_write_bsdiff(&l->keep[k], hdr, hdr_len, old, old_len, new_len, &c->f,
                                  c->want_bsd, c->want_b40 && l->keep[k].x86 == NULL, &nat, &nat_len,
@@ -428,8 +441,8 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
         return ZUPD_OK;
 #endif
     if (!c->want_bsd || c->old_len > EXE_OLD_MAX ||
-        zu_elf_parse(c->old, c->old_len, &x->eo) != ZUPD_OK ||
-        zu_elf_parse(c->new_, c->new_len, &x->en) != ZUPD_OK)
+        zu_exe_parse(c->old, c->old_len, &x->eo) != ZUPD_OK ||
+        zu_exe_parse(c->new_, c->new_len, &x->en) != ZUPD_OK || x->eo.id != x->en.id)
         return ZUPD_OK;
     for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
         if (pl->c[i].add > 0)
@@ -487,9 +500,10 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     size_t nat_len = 0, b40_len = 0, pn;
     int rc;
 
+    code_ranges(&x->en, &x86);
     rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK)
-        rc = x86_pick(pl, &x->en, &x86);
+        rc = x86_pick(pl, &x86);
     if (rc == ZUPD_OK)
         TR("exe write", rc = zp_write_bsdiff(pl, hdr, hdr_len, x->xo, c->old_len, c->new_len, &c->f,
                                              1, 0, &nat, &nat_len, &b40, &b40_len));
@@ -499,6 +513,8 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     pn = zu_exe_params_put(par, &x->en);
     if (rc == ZUPD_OK && nat != NULL)
         rc = zp_exe_mark(&nat, &nat_len, par, pn);
+    if (rc == ZUPD_OK && nat != NULL && x->en.id == ZU_EXE_PE_X86_64)
+        nat[4] = ZP_VERSION_8; /* the stage over PE files */
     if (rc == ZUPD_OK && nat != NULL && pl->x86 != NULL)
         rc = zp_x86_mark(&nat, &nat_len, &x86);
     pl->x86 = NULL;

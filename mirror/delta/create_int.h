@@ -114,9 +114,10 @@ int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen
 /* The format version every patch is written in (the compact header,
  * docs/delta-format.md; the flags of versions 2 to 5 come with it). */
 #define ZP_VERSION 7
-/* The version of patches with rep-coded seeks (ZU_FLAG_CTRL_REP): only
- * they need it, the others stay readable by version 7 endpoints. */
-#define ZP_VERSION_REP 8
+/* The version of patches with rep-coded seeks (ZU_FLAG_CTRL_REP) or the
+ * executable stage over PE files: only they need it, the others stay
+ * readable by version 7 endpoints. */
+#define ZP_VERSION_8 8
 
 int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
                 const uint8_t *nw, size_t nlen);

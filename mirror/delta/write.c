@@ -957,7 +957,7 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
 #endif
     memcpy(head, hdr, hdr_len);
     if ((flags & ZU_FLAG_CTRL_REP) != 0)
-        head[4] = ZP_VERSION_REP; /* else the version before it: more endpoints read it */
+        head[4] = ZP_VERSION_8; /* else the version before it: more endpoints read it */
     head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
     head[7] = flags;
     at += zu_put_varint(head + at, k[0].n);

@@ -61,6 +61,11 @@ tuning	types-node	@types/node	26.6.10	26.6.11	dir	node	7ddbb284743d633aa11ceea33
 tuning	user-agents	user-agents	2.1.197	2.1.198	file	package/dist/user-agents.json	3de953f9a184f7f7e6ad2ad61a17878b7c48c53525e0eeee06882ea266ad72c7	5432ce503c8d18fb6ac2dd668d019df3fdd94843a9472fda2525507f988e0022	data: user-agent list (JSON, 5 MB), regenerated daily, one day apart
 tuning	swc-a	@swc/core-linux-x64-gnu	1.16.17	1.16.18	file	package/swc.linux-x64-gnu.node	f95536a80c99e0a0a388d2e964d1ebb84ecda64b331829785f3745d09d31a8b9	4f6e3a0ca67573414d044e5af189b3aa03e584595a8ed3499a802ecefc97d830	incompr: node addon with a 10 MB compressed section
 heldout	swc-b	@swc/core-linux-x64-gnu	1.16.20	1.16.21	file	package/swc.linux-x64-gnu.node	8b70a461fc23b69d3526a8a4d20ad0dea4afbd0331013ef06e4867a160aed352	7a54eb61a27c6bc37f2aa342761d877578c0c67f3de11b863634085a6ca46462	incompr: node addon with a 10 MB compressed section
+tuning	esbuild-wp	@esbuild/win32-x64	0.28.1	0.28.2	file	package/esbuild.exe	ec02ee9b14ab332416fedd10614dfb80eed5304d94f67745067c011934a8c3c3	c7bee37877d0aa6a046e52783fa0a2cf1a9ce5579d68bb3083bda99d4bff18ef	exe: Go Windows executable (PE32+), patch release
+heldout	esbuild-wm	@esbuild/win32-x64	0.27.7	0.28.0	file	package/esbuild.exe	44ce6728d54c891b1c5a6d7dbfb1a0f13419884cca0b090f1fbcf0dcd8bee0e9	2ccfd6d5292493a810d21c0b40f9de3ff5252a0a24eb5dea3df07f33dcea0c0e	exe: Go Windows executable (PE32+), minor release
+heldout	lefthook-w	lefthook-windows-x64	2.2.1	2.2.2	file	package/bin/lefthook.exe	543d363b58165b2ab511e371202f1fc1fd4097b3b2e014bf91edef898669c3a9	842f3fa8593e99ee36e1ab5243718b1ff8482361f7f5c7e434a04ab7889afd7d	exe: Go Windows executable (PE32+), patch release
+tuning	lightningcss-wp	lightningcss-win32-x64-msvc	1.30.1	1.30.2	file	package/*.node	eb6d08b468b98c8b1b81468c422283a778ebd3398fdd05c2f8792d8f477908a2	6c899290befbf6ae66a9849460defae6d49dcfe14d5782db581777b00db8e167	exe: Rust Windows DLL (PE32+ node addon, MSVC), patch release
+heldout	lightningcss-wm	lightningcss-win32-x64-msvc	1.32.0	1.33.0	file	package/*.node	83e7e838ef1bbf5454c651103574fec31a1cec0b453b999d1173365cbc6c7841	d043df0f0675e7fffed4cf8b8c33e28639ec9f21d445c21e7fe4985e4a9b5a91	exe: Rust Windows DLL (PE32+ node addon, MSVC), minor release
 EOF
 )
 # Registry integrity of every tarball (npm view PKG@VER dist.integrity).
@@ -73,6 +78,16 @@ PINS=$(cat <<'EOF'
 @esbuild/linux-x64@0.28.0	sha512-us0dSb9iFxIi8srnpl931Nvs65it/Jd2a2K3qs7fz2WfGPHqzfzZTfec7oxZJRNPXPnNYZtanmRc4AL/JwVzHQ==
 @esbuild/linux-x64@0.28.1	sha512-u/anNYF2mmVOEDwLtnQ1wOr3EZ9sTNGLWrsYGYwHWzGA3Si84IOkHXlbWTD1NB+9/1lcnweYKO54uhxZydNzfA==
 @esbuild/linux-x64@0.28.2	sha512-4xTZr1FUmSoQW4XIWmit3tzQrUTZM+N3P0XV8xROKYF50XfI7xeO90+1bZvNwxIufQ9hDQVRJH5YhgPVF8A/HQ==
+@esbuild/win32-x64@0.27.7	sha512-56hiAJPhwQ1R4i+21FVF7V8kSD5zZTdHcVuRFMW0hn753vVfQN8xlx4uOPT4xoGH0Z/oVATuR82AiqSTDIpaHg==
+@esbuild/win32-x64@0.28.0	sha512-pEl1bO9mfAmIC+tW5btTmrKaujg3zGtUmWNdCw/xs70FBjwAL3o9OEKNHvNmnyylD6ubxUERiEhdsL0xBQ9efw==
+@esbuild/win32-x64@0.28.1	sha512-bm4Mowrv+GXMlpWX++EcXw/iLyd1o3+bJkC2DkWXYVvgZCqD/bSj9ctZeAMC3cIxgjRVR2Dufaiu4YPxr5gW1A==
+@esbuild/win32-x64@0.28.2	sha512-5ebpxr3nWMzrL/rnUI755Jkuee0bHL/Gq0WTF9lvcpv73wAp5eu8MfBUgWK9bhWvZjj7yX8etf/8tI8Ney695g==
+lefthook-windows-x64@2.2.1	sha512-7FtuPrc1XzxIFLAbzneOF1hr9r/vGi2lcMpX14QG9d/mnLhwu4EyNBh48JNEqsQqrOB9QKavsNqxVl1e8zcukA==
+lefthook-windows-x64@2.2.2	sha512-9Ck4zancQilBfXT3ZeRipm7Lcq4RQfxyMpy8SAVINw0t/BrbjsT25V46ZuziERcwdajnE4myfMzC33GoCBwr7g==
+lightningcss-win32-x64-msvc@1.30.1	sha512-PVqXh48wh4T53F/1CCu8PIPCxLzWyCnn/9T5W1Jpmdy5h9Cwd+0YQS6/LwhHXSafuc61/xg9Lv5OrCby6a++jg==
+lightningcss-win32-x64-msvc@1.30.2	sha512-5g1yc73p+iAkid5phb4oVFMB45417DkRevRbt/El/gKXJk4jid+vPFF/AXbxn05Aky8PapwzZrdJShv5C0avjw==
+lightningcss-win32-x64-msvc@1.32.0	sha512-Amq9B/SoZYdDi1kFrojnoqPLxYhQ4Wo5XiL8EVJrVsB8ARoC1PWW6VGtT0WKCemjy8aC+louJnjS7U18x3b06Q==
+lightningcss-win32-x64-msvc@1.33.0	sha512-OlEICDx/Xl0FqSp4bry8zFnCvGpig3Gl4gCquvYwHuqJKEC1+n9NgDniFvqHGmMv1ZkqDJrDqKKSykTDX+ehuA==
 @img/sharp-libvips-linux-x64@1.3.3	sha512-4vKmvAst9nrowcqquKFAyZJUDolUaIp8uRiN0mWFguJ1IplC9/pitXtlnnlU4aa/eJw3J7i67V+pwUL+wZGdsA==
 @img/sharp-libvips-linux-x64@1.3.4	sha512-GJ//SSXbnwSDes02umB3nDJLFcQzw8a18V8fyhqr6tV515tOEMdImjjxj1AoafMRz56F3PHgftnj1QEKSU1zkw==
 @img/sharp-libvips-linux-x64@1.3.5	sha512-3VGDsRGFGVidz6AIeLWYxNlo6yZizVkEr0O3dgex6rsNHtCm6jgIj6bseSfOamn8Nq/Hcw6JZ9TxTT5ASjy+Sg==

@@ -778,10 +778,12 @@ test_ctrl_rep_create(void **state)
         }
     for (int i = 0; i < N; i++) {
         int j = i % 3 == 0 && i + 37 < N ? i + 37 : i;
-        ol += (size_t)snprintf((char *)o + ol, cap - ol, "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n",
-                               i, (unsigned)(i * 2654435761u % 997), val[i]);
-        nl += (size_t)snprintf((char *)w + nl, cap - nl, "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n",
-                               i, (unsigned)(i * 2654435761u % 997), val[j]);
+        ol += (size_t)snprintf((char *)o + ol, cap - ol,
+                               "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n", i,
+                               (unsigned)(i * 2654435761u % 997), val[i]);
+        nl += (size_t)snprintf((char *)w + nl, cap - nl,
+                               "{\"id\":%d,\"name\":\"n%u\",\"value\":\"%s\"},\n", i,
+                               (unsigned)(i * 2654435761u % 997), val[j]);
     }
     assert_int_equal(zp_delta_create(o, ol, w, nl, NULL, &p, &pl, NULL), ZUPD_OK);
     assert_int_equal(p[5], ZUPD_DELTA_BSDIFF);
@@ -2287,6 +2289,170 @@ test_golden(void **state)
     }
 }
 
+/* A PE32+ x86-64 file around img[0..n): headers in its first 0x400
+ * bytes, then img, as an executable section .text of img's first code
+ * bytes and a data section of the rest (in the table: data first, when
+ * swap), at image base base + 0x1000. Returns the file's length (0x400 +
+ * n). With base 0x3ff000 the addresses of make_elf's images stay true: a
+ * byte at ELF offset f is at 0x400000 + f either way. */
+static size_t
+make_pe(uint8_t *p, const uint8_t *img, size_t n, size_t code, int swap, uint64_t base)
+{
+    const size_t sect = 0x98 + 0xf0;
+    uint8_t *t = p + sect + (swap ? 40 : 0), *d = p + sect + (swap ? 0 : 40);
+
+    memset(p, 0, 0x400);
+    p[0] = 'M';
+    p[1] = 'Z';
+    put32(p + 0x3c, 0x80);
+    memcpy(p + 0x80, "PE\0\0", 4);
+    put16(p + 0x84, 0x8664); /* AMD64 */
+    put16(p + 0x86, 2);      /* sections */
+    put16(p + 0x94, 0xf0);   /* optional header */
+    put16(p + 0x98, 0x20b);  /* PE32+ */
+    zu_put_le64(p + 0x98 + 24, base);
+    memcpy(t, ".text", 5);
+    put32(t + 8, (uint32_t)code);
+    put32(t + 12, 0x1000);
+    put32(t + 16, (uint32_t)((code + 0x1ff) & ~(size_t)0x1ff)); /* raw: file-aligned */
+    put32(t + 20, 0x400);
+    put32(t + 36, 0x60000020); /* code, execute, read */
+    memcpy(d, ".data", 5);
+    put32(d + 8, (uint32_t)(n - code) + 0x800); /* and 2 KiB zero-filled */
+    put32(d + 12, (uint32_t)(0x1000 + code));
+    put32(d + 16, (uint32_t)(n - code));
+    put32(d + 20, (uint32_t)(0x400 + code));
+    put32(d + 36, 0xc0000040); /* data, read, write */
+    memcpy(p + 0x400, img, n);
+    return 0x400 + n;
+}
+
+/* zu_pe_parse: a segment per section, in table order; files that are not
+ * PE32+ x86-64, or whose headers lie outside them. */
+static void
+test_pe_parse(void **state)
+{
+    enum { N = 0x3000 };
+    uint8_t *img = calloc(1, N), *p = malloc(0x400 + N);
+    struct zu_elf e;
+    size_t n;
+
+    (void)state;
+    assert_true(img != NULL && p != NULL);
+    for (int swap = 0; swap < 2; swap++) {
+        const struct zu_seg *t, *d;
+        n = make_pe(p, img, N, 0x1234, swap, 0x140000000);
+        assert_int_equal(zu_exe_parse(p, n, &e), ZUPD_OK);
+        assert_int_equal(e.id, ZU_EXE_PE_X86_64);
+        assert_int_equal(e.n, 2);
+        assert_int_equal(e.eh.filesz, 0);
+        t = &e.seg[swap ? 1 : 0];
+        d = &e.seg[swap ? 0 : 1];
+        assert_true(t->off == 0x400 && t->vaddr == 0x140001000 && t->flags == 5);
+        assert_true(t->filesz == 0x1234 && t->memsz == 0x1234); /* not the padding */
+        assert_true(d->off == 0x400 + 0x1234 && d->vaddr == 0x140001000 + 0x1234);
+        assert_true(d->flags == 6 && d->filesz == N - 0x1234 && d->memsz == N - 0x1234 + 0x800);
+    }
+    /* a section past the end of the file has no file bytes; one running
+     * past it is cut */
+    put32(p + 0x188 + 20, (uint32_t)n + 5);
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_OK);
+    assert_true(e.seg[0].off == n && e.seg[0].filesz == 0);
+    put32(p + 0x188 + 20, (uint32_t)n - 16);
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_OK);
+    assert_int_equal(e.seg[0].filesz, 16);
+    /* every cut of the headers */
+    n = make_pe(p, img, N, 0x1234, 0, 0x140000000);
+    for (size_t k = 0; k < 0x188 + 80; k++)
+        assert_int_equal(zu_pe_parse(p, k, &e), ZUPD_E_FORMAT);
+    assert_int_equal(zu_pe_parse(p, 0x188 + 80, &e), ZUPD_OK);
+    /* not PE32+ x86-64, or headers out of the file */
+    put16(p + 0x84, 0x14c); /* i386 */
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x84, 0x8664);
+    put16(p + 0x98, 0x10b); /* PE32 */
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x98, 0x20b);
+    for (uint32_t at = (uint32_t)n - 40; at != 0; at = at == 0xffffffffu ? 0 : 0xffffffffu) {
+        put32(p + 0x3c, at); /* e_lfanew at the end, and far out */
+        assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    }
+    put32(p + 0x3c, 0x80);
+    put16(p + 0x94, 0xfff0); /* optional header past the end */
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x94, 0x10); /* too short to hold the image base */
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x94, 0xf0);
+    put16(p + 0x86, ZU_EXE_SEGS_MAX + 1);
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x86, 0);
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_E_FORMAT);
+    put16(p + 0x86, 2);
+    assert_int_equal(zu_exe_parse(p, n, &e), ZUPD_OK);
+    p[1] = 'X'; /* neither PE nor ELF */
+    assert_int_equal(zu_exe_parse(p, n, &e), ZUPD_E_FORMAT);
+    free(p);
+    free(img);
+}
+
+/* The executable stage and the x86 filter on Windows executables: the
+ * golden exe pairs (exe.new: a function inserted and one grown; exe-x86:
+ * sixty new functions calling old ones) as PE32+ files. The patches are
+ * version 8 (transform id 2), and are refused as version 7, or against an
+ * old file of the other format. */
+static void
+test_pe_exe(void **state)
+{
+    static const char *const news[] = {"good/delta/exe.new", "good/delta/exe-x86.new"};
+    size_t ol, pl, on;
+    uint8_t *old = slurp("good/delta/exe.old", &ol), *po = malloc(0x400 + ol), *p;
+    struct zupd_delta_sink sink;
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_non_null(po);
+    on = make_pe(po, old, ol, ol - 0x2000, 0, 0x3ff000); /* code: all but data and tables */
+    for (size_t i = 0; i < ZU_ARRAY_LEN(news); i++) {
+        size_t nl, nn;
+        uint8_t *nw = slurp(news[i], &nl), *pn = malloc(0x400 + nl);
+        assert_non_null(pn);
+        nn = make_pe(pn, nw, nl, nl - 0x2000, 0, 0x3ff000);
+        p = exe_round_trip(po, on, pn, nn, 19, &pl);
+        assert_true((p[7] & ZU_FLAG_EXE) != 0);
+        assert_int_equal(p[4], 8);
+        if (i == 1)
+            assert_true((p[7] & ZU_FLAG_EXTRA_X86) != 0);
+        /* version 7 has no PE transform */
+        p[4] = 7;
+        p[7] &= (uint8_t)~ZU_FLAG_CTRL_REP;
+        assert_int_equal(apply_mem(po, on, p, pl, &m), ZUPD_E_FORMAT);
+        free(p);
+        free(pn);
+        free(nw);
+    }
+    /* a PE patch over an ELF old file of the same size (the ELF old
+     * file, zeros after it), the base check left out */
+    {
+        size_t nl, nn;
+        uint8_t *nw = slurp(news[0], &nl), *pn = malloc(0x400 + nl), *eo = calloc(1, on);
+        assert_true(pn != NULL && eo != NULL);
+        memcpy(eo, old, ol);
+        nn = make_pe(pn, nw, nl, nl - 0x2000, 0, 0x3ff000);
+        p = exe_round_trip(po, on, pn, nn, 19, &pl);
+        sink = (struct zupd_delta_sink){&m, mem_write};
+        assert_int_equal(
+            zupd_delta_apply_flags(eo, on, p, pl, 0, ZUPD_DELTA_NO_HASHES, &sink, NULL),
+            ZUPD_E_FORMAT);
+        free(eo);
+        free(p);
+        free(pn);
+        free(nw);
+    }
+    free(m.p);
+    free(po);
+    free(old);
+}
+
 int
 main(void)
 {
@@ -2319,6 +2485,8 @@ main(void)
         cmocka_unit_test(test_x86_patch),
         cmocka_unit_test(test_ctrl_rep),
         cmocka_unit_test(test_ctrl_rep_create),
+        cmocka_unit_test(test_pe_parse),
+        cmocka_unit_test(test_pe_exe),
         cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
