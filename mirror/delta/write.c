@@ -651,12 +651,15 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
            const struct prof *f, uint8_t **patch, size_t *patch_len)
 {
     struct zu_ctx ctx = {0};
+    struct zu_x86 x86;
+    const struct zu_x86 *was = pl->x86;
     uint8_t *ex = NULL, *out = NULL, *p = *patch;
-    size_t exn = 0, at = 8, body, el, n;
+    size_t exn = 0, at = 8, body, par, el, n;
     uint64_t v[4] = {0, 0, 0, 0}, w = CTX_W;
     int rc;
 
-    if (pl->extra_len == 0 || pl->extra_len > CTX_TRY_MAX / 2)
+    /* the stage's parameters go in after this is tried (exe_write) */
+    if (pl->extra_len == 0 || pl->extra_len > CTX_TRY_MAX / 2 || (p[7] & ZU_FLAG_EXE) != 0)
         return ZUPD_OK;
     /* old size, new size, the hashes, ctrl and diff lengths (our header) */
     for (int i = 0; i < 4; i++) {
@@ -665,10 +668,19 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         if (i == 1)
             at += 2 * ZU_DIGEST_SHORT;
     }
-    body = at;
-    if (body > *patch_len || v[2] + v[3] > *patch_len - body)
+    body = par = at;
+    /* the x86 filter's parameters p[body, par), which go after the radius;
+     * the extra bytes are made filtered, as the patch has them */
+    if ((p[7] & ZU_FLAG_EXTRA_X86) != 0) {
+        if (zu_x86_params_get(p, *patch_len, &par, v[1], &x86) != ZUPD_OK)
+            return ZUPD_E_MISUSE;
+        pl->x86 = &x86;
+    }
+    if (par > *patch_len || v[2] + v[3] > *patch_len - par) {
+        pl->x86 = was;
         return ZUPD_E_MISUSE;
-    el = *patch_len - body - (size_t)v[2] - (size_t)v[3];
+    }
+    el = *patch_len - par - (size_t)v[2] - (size_t)v[3];
     rc = zp_plan_fill(pl, old, olen, nw, nlen);
     while (rc == ZUPD_OK) {
         rc = ctx_make(pl, old, olen, w, &ctx);
@@ -683,12 +695,13 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     if (rc == ZUPD_OK && ctx.len > 0)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
     zp_plan_empty(pl);
+    pl->x86 = was;
     zu_ctx_free(&ctx);
     if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(w) >= el) {
         free(ex);
         return rc;
     }
-    n = body + zu_varint_len(w) + (size_t)v[2] + (size_t)v[3] + exn;
+    n = par + zu_varint_len(w) + (size_t)v[2] + (size_t)v[3] + exn;
     out = malloc(n);
     if (out == NULL) {
         free(ex);
@@ -698,7 +711,8 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
     out[7] |= ZU_FLAG_EXTRA_CTX;
     at = body + zu_put_varint(out + body, w);
-    memcpy(out + at, p + body, (size_t)(v[2] + v[3]));
+    memcpy(out + at, p + body, par - body + (size_t)(v[2] + v[3])); /* x86 parameters, streams */
+    at += par - body;
     memcpy(out + at + v[2] + v[3], ex, exn);
     free(ex);
     free(*patch);
