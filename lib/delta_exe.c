@@ -142,6 +142,22 @@ zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
             s->filesz = len - s->off;
         s->memsz = vsize > s->filesz ? vsize : s->filesz;
     }
+    e->image_base = base;
+    /* the exception directory (data directory 3: .pdata) */
+    if (opt >= 144 && le32(p + lfanew + 24 + 108) > 3) {
+        uint64_t v = base + le32(p + lfanew + 24 + 136), size = le32(p + lfanew + 24 + 140);
+        for (size_t i = 0; i < e->n && size > 0; i++) {
+            const struct zu_seg *s = &e->seg[i];
+            if (v - s->vaddr < s->filesz) {
+                e->eh.off = s->off + (v - s->vaddr);
+                e->eh.vaddr = v;
+                e->eh.filesz =
+                    size < s->filesz - (v - s->vaddr) ? size : s->filesz - (v - s->vaddr);
+                e->eh.memsz = e->eh.filesz;
+                break;
+            }
+        }
+    }
     e->id = ZU_EXE_PE_X86_64;
     return ZUPD_OK;
 }
@@ -759,6 +775,30 @@ unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *
     }
 }
 
+/* ZU_EXE_K_UNWIND of a PE file: the exception directory (.pdata), entries
+ * of three 32-bit image offsets (a function's begin and end, its unwind
+ * information), each moved by as much as the address it names moved. */
+static void
+pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const struct zu_elf *nw,
+           const struct finder *m)
+{
+    const size_t h = (size_t)eo->eh.off, n = (size_t)eo->eh.filesz / 12 * 3;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = le32(old + h + 4 * i);
+        uint64_t t = eo->image_base + r, tn;
+        int64_t d;
+        if (!target_new(eo, nw, m, t, 0, &tn))
+            continue;
+        d = (int64_t)(tn - t);
+        if (d >= INT32_MIN && d <= INT32_MAX) {
+            uint32_t u = r + (uint32_t)d;
+            for (int b = 0; b < 4; b++)
+                dst[h + 4 * i + (size_t)b] = (uint8_t)(u >> (8 * b));
+        }
+    }
+}
+
 void
 zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                  const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -777,7 +817,9 @@ zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_
         else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
             abs_refs(dst, old, olen, s, eo, nw, &f);
     }
-    if ((kinds & ZU_EXE_K_UNWIND) != 0)
+    if ((kinds & ZU_EXE_K_UNWIND) != 0 && eo->id == ZU_EXE_PE_X86_64)
+        pdata_refs(dst, old, eo, nw, &f);
+    else if ((kinds & ZU_EXE_K_UNWIND) != 0)
         unwind_refs(dst, old, olen, eo, nw, &f);
     free(f.page);
 }

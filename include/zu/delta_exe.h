@@ -30,16 +30,19 @@ struct zu_seg {
 struct zu_elf {
     struct zu_seg seg[ZU_EXE_SEGS_MAX];
     size_t n;
-    struct zu_seg eh; /* PT_GNU_EH_FRAME (.eh_frame_hdr); filesz 0: none */
-    unsigned kinds;   /* the stage's parameters only: ZU_EXE_K_* transformed */
-    unsigned id;      /* ZU_EXE_ELF_X86_64 or ZU_EXE_PE_X86_64 */
+    struct zu_seg eh;    /* PT_GNU_EH_FRAME (.eh_frame_hdr); PE: the exception directory (.pdata);
+                            filesz 0: none */
+    uint64_t image_base; /* PE: ImageBase (section addresses are above it) */
+    unsigned kinds;      /* the stage's parameters only: ZU_EXE_K_* transformed */
+    unsigned id;         /* ZU_EXE_ELF_X86_64 or ZU_EXE_PE_X86_64 */
 };
 
 /* Kinds of references the transform rewrites (a bit mask in the stage's
  * parameters; the creator picks by estimate). */
-#define ZU_EXE_K_CODE 1u   /* rel32 calls/jumps, RIP-relative operands (executable segments) */
-#define ZU_EXE_K_ABS64 2u  /* 8-byte aligned absolute addresses (other segments) */
-#define ZU_EXE_K_UNWIND 4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin */
+#define ZU_EXE_K_CODE 1u  /* rel32 calls/jumps, RIP-relative operands (executable segments) */
+#define ZU_EXE_K_ABS64 2u /* 8-byte aligned absolute addresses (other segments) */
+#define ZU_EXE_K_UNWIND                                                                            \
+    4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin; PE: .pdata */
 #define ZU_EXE_K_ALL 7u
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
@@ -51,8 +54,9 @@ int zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e);
 /* Parse p[0..len) as a PE32+ x86-64 file (a Windows executable or DLL):
  * a segment per section in section table order, at ImageBase plus its
  * virtual address, its file bytes its raw data up to its virtual size
- * (flags from its characteristics: execute 1, write 2, read 4). No unwind
- * table (eh.filesz 0). ZUPD_E_FORMAT where it is not one, has no section
+ * (flags from its characteristics: execute 1, write 2, read 4); eh: the
+ * exception directory (.pdata) where it lies in a section's file bytes
+ * (clipped to them), else filesz 0. ZUPD_E_FORMAT where it is not one, has no section
  * or more than ZU_EXE_SEGS_MAX, or its headers lie outside the file. */
 int zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e);
 /* zu_pe_parse where p starts with "MZ", else zu_elf_parse. */

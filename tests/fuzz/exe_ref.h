@@ -286,6 +286,27 @@ ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_e
     }
 }
 
+/* ZU_EXE_K_UNWIND of a PE file: each 32-bit image offset of the exception
+ * directory (.pdata) moved by as much as the address it names. */
+static void
+ref_pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const struct zu_elf *nw,
+               const struct zu_exe_map *m)
+{
+    for (size_t i = 0; i + 4 <= eo->eh.filesz / 12 * 12; i += 4) {
+        size_t f = (size_t)eo->eh.off + i;
+        uint32_t r = ref_le32(old + f);
+        uint64_t t = eo->image_base + r, tn;
+        if (ref_target_new(eo, nw, m, t, 0, &tn) && (int64_t)(tn - t) >= INT32_MIN &&
+            (int64_t)(tn - t) <= INT32_MAX) {
+            uint32_t u = r + (uint32_t)(tn - t);
+            dst[f] = (uint8_t)u;
+            dst[f + 1] = (uint8_t)(u >> 8);
+            dst[f + 2] = (uint8_t)(u >> 16);
+            dst[f + 3] = (uint8_t)(u >> 24);
+        }
+    }
+}
+
 static void
 ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
               const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -301,7 +322,9 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
         else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
             ref_abs_refs(dst, old, olen, s, eo, nw, m);
     }
-    if ((kinds & ZU_EXE_K_UNWIND) != 0)
+    if ((kinds & ZU_EXE_K_UNWIND) != 0 && eo->id == ZU_EXE_PE_X86_64)
+        ref_pdata_refs(dst, old, eo, nw, m);
+    else if ((kinds & ZU_EXE_K_UNWIND) != 0)
         ref_unwind_refs(dst, old, olen, eo, nw, m);
 }
 

@@ -2395,6 +2395,62 @@ test_pe_parse(void **state)
     free(img);
 }
 
+/* The exception directory (.pdata) of a PE file: found through data
+ * directory 3, and its image offsets moved as the map moves what they
+ * name (ZU_EXE_K_UNWIND), as the plain reading (exe_ref.h) says. */
+static void
+test_pe_pdata(void **state)
+{
+    enum { N = 0x3000, CODE = 0x2000 };
+    uint8_t *img = calloc(1, N), *p = malloc(0x400 + N), *x1, *x2;
+    struct zu_exe_map m = {0};
+    struct zu_elf e;
+    size_t n;
+
+    (void)state;
+    assert_true(img != NULL && p != NULL);
+    /* .pdata at the start of the data section: begin, end, unwind info */
+    for (uint32_t i = 0; i < 4; i++) {
+        put32(img + CODE + 12 * i, 0x1000 + 0x100 * i);
+        put32(img + CODE + 12 * i + 4, 0x1000 + 0x100 * i + 0x80);
+        put32(img + CODE + 12 * i + 8, 0x1000 + CODE + 0x800 + 8 * i);
+    }
+    n = make_pe(p, img, N, CODE, 0, 0x140000000);
+    put32(p + 0x98 + 108, 16);            /* NumberOfRvaAndSizes */
+    put32(p + 0x98 + 136, 0x1000 + CODE); /* exception: RVA */
+    put32(p + 0x98 + 140, 4 * 12 + 5);    /* and size (5 bytes past the last) */
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_OK);
+    assert_int_equal(e.image_base, 0x140000000);
+    assert_true(e.eh.off == 0x400 + CODE && e.eh.filesz == 53 && e.eh.vaddr == 0x140001000 + CODE);
+    /* new: the code 0x40 bytes later in the file (and in memory), the
+     * data where it was */
+    assert_int_equal(zu_exe_map_add(&m, 0x400, 0x440, CODE - 0x40), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0x400 + CODE, 0x400 + CODE, N - CODE), ZUPD_OK);
+    zu_exe_map_done(&m);
+    x1 = malloc(n);
+    x2 = malloc(n);
+    assert_true(x1 != NULL && x2 != NULL);
+    zu_exe_transform(x1, p, n, &e, &e, &m, ZU_EXE_K_UNWIND);
+    ref_transform(x2, p, n, &e, &e, &m, ZU_EXE_K_UNWIND);
+    assert_memory_equal(x1, x2, n);
+    for (uint32_t i = 0; i < 4; i++) {
+        const uint8_t *q = x1 + 0x400 + CODE + 12 * i;
+        assert_int_equal(zu_le64(q) & 0xffffffffu, 0x1040 + 0x100 * i);
+        assert_int_equal(zu_le64(q + 4) & 0xffffffffu, 0x1040 + 0x100 * i + 0x80);
+        assert_int_equal(zu_le64(q + 8) & 0xffffffffu, 0x1000 + CODE + 0x800 + 8 * i); /* data */
+    }
+    assert_memory_equal(x1 + 0x400 + CODE + 48, p + 0x400 + CODE + 48, N - CODE - 48);
+    /* the directory outside every section's file bytes: none */
+    put32(p + 0x98 + 136, 0x100000);
+    assert_int_equal(zu_pe_parse(p, n, &e), ZUPD_OK);
+    assert_int_equal(e.eh.filesz, 0);
+    zu_exe_map_free(&m);
+    free(x1);
+    free(x2);
+    free(p);
+    free(img);
+}
+
 /* The executable stage and the x86 filter on Windows executables: the
  * golden exe pairs (exe.new: a function inserted and one grown; exe-x86:
  * sixty new functions calling old ones) as PE32+ files. The patches are
@@ -2486,6 +2542,7 @@ main(void)
         cmocka_unit_test(test_ctrl_rep),
         cmocka_unit_test(test_ctrl_rep_create),
         cmocka_unit_test(test_pe_parse),
+        cmocka_unit_test(test_pe_pdata),
         cmocka_unit_test(test_pe_exe),
         cmocka_unit_test(test_golden),
     };
