@@ -82,6 +82,8 @@ cover_push(struct zp_blocks *b, size_t nw, size_t old, size_t len)
     b->cv[b->n].len = len;
     b->n++;
     b->covered += len;
+    if (len >= ZP_BLOCK_LONG)
+        b->covered_long += len;
     return ZUPD_OK;
 }
 
@@ -194,6 +196,10 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
     while (i + t.bs <= nlen) {
         size_t o = 0, back = 0, fw = 0, best, end;
         int64_t d;
+        if (i - b->covered_long > nlen - nlen / 100 * ZP_BLOCK_COVER_PCT) {
+            b->partial = 1; /* the rule cannot hold: no need to go on */
+            break;
+        }
         if (have_diag && (fw = diag_len(old, olen, nw, nlen, i, diag)) >= t.bs) {
             rc = cover_push(b, i, (size_t)((int64_t)i + diag), fw);
             if (rc != ZUPD_OK)
@@ -527,11 +533,11 @@ zp_block_reduce(struct zp_blocks *b, const uint8_t *old, size_t olen, const uint
 }
 
 /* The rule (docs/internals/delta.md, "Block matching"): new of
- * BLOCK_NEW_MIN bytes or more, at least BLOCK_COVER_PCT % of it in covers,
- * and then (once zp_block_reduce has run) at most old / BLOCK_INDEX_SHARE
- * bytes of old to index. */
-#define BLOCK_NEW_MIN (1u << 20)
-#define BLOCK_COVER_PCT 90
+ * ZP_BLOCK_NEW_MIN bytes or more (index_build, candidates.c), at least
+ * ZP_BLOCK_COVER_PCT % of it in covers of ZP_BLOCK_LONG bytes or more (the
+ * matcher stops where that can no longer hold), and then (once
+ * zp_block_reduce has run) at most old / BLOCK_INDEX_SHARE bytes of old
+ * to index. */
 #define BLOCK_INDEX_SHARE 2
 
 int
@@ -539,13 +545,15 @@ zp_block_wanted(const struct zp_blocks *b, size_t olen, size_t nlen)
 {
 #ifdef ZU_DELTA_TRACE
     const char *env = getenv("ZU_DELTA_BLOCK"); /* development: 0 never, 1 always */
-    fprintf(stderr, "delta: block covers %zu covered %.4f indexed %.4f\n", b->n,
+    fprintf(stderr, "delta: block covers %zu covered %.4f long %.4f%s indexed %.4f\n", b->n,
             nlen > 0 ? (double)b->covered / (double)nlen : 0.0,
+            nlen > 0 ? (double)b->covered_long / (double)nlen : 0.0, b->partial ? " (stopped)" : "",
             olen > 0 && b->piece != NULL ? (double)b->rlen / (double)olen : 0.0);
     if (env != NULL && *env != '\0')
         return *env == '1' && b->n > 0;
 #endif
-    if (b->n == 0 || nlen < BLOCK_NEW_MIN || b->covered / BLOCK_COVER_PCT < nlen / 100)
+    if (b->n == 0 || b->partial || nlen < ZP_BLOCK_NEW_MIN ||
+        b->covered_long / ZP_BLOCK_COVER_PCT < nlen / 100)
         return 0;
     return b->piece == NULL || b->rlen <= olen / BLOCK_INDEX_SHARE;
 }

@@ -551,7 +551,7 @@ index_build(struct cand *c, struct zp_blocks *b, struct sindex *ix)
 
     memset(b, 0, sizeof(*b));
     memset(ix, 0, sizeof(*ix));
-    if (c->f.skip && c->old_len <= (size_t)INT32_MAX - 1) {
+    if (c->f.skip && c->new_len >= ZP_BLOCK_NEW_MIN && c->old_len <= (size_t)INT32_MAX - 1) {
         /* the rule is asked twice: on the covers, then on the part of old
          * they leave to index */
         TR("blocks", rc = zp_block_match(c->old, c->old_len, c->new_, c->new_len, b));

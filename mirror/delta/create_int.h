@@ -116,8 +116,11 @@ int zp_plan_scan_from(const uint8_t *old, size_t olen, const uint8_t *nw, size_t
  * (zp_block_reduce, zp_block_index), and each scan (zp_block_scan) scans
  * only the stretches of new between the covers, each with some of the
  * covers around it, the covers' insides entering the plan as they are. */
-#define ZP_BLOCK_MIN 32      /* block size (bigger for old over 128 MiB) */
-#define ZP_BLOCK_THR_MAX 256 /* the highest threshold the index is made for */
+#define ZP_BLOCK_MIN 32             /* block size (bigger for old over 128 MiB) */
+#define ZP_BLOCK_THR_MAX 256        /* the highest threshold the index is made for */
+#define ZP_BLOCK_NEW_MIN (1u << 20) /* the rule (block.c): new files this big at least, */
+#define ZP_BLOCK_COVER_PCT 90       /* this much of them in covers */
+#define ZP_BLOCK_LONG 1024          /* of this many bytes or more */
 
 /* new[nw, nw + len) aligned with old[old, old + len): equal, but where a
  * copy elsewhere was no longer than the alignment before by SWITCH_MIN
@@ -132,7 +135,9 @@ struct zp_piece {
 struct zp_blocks {
     struct zp_cover *cv; /* in the order of new, not overlapping */
     size_t n, cap;
-    size_t covered; /* bytes of new in covers */
+    size_t covered;      /* bytes of new in covers */
+    size_t covered_long; /* in covers of ZP_BLOCK_LONG bytes or more */
+    int partial;         /* the matcher stopped early (zp_block_wanted is 0) */
     struct zp_piece *piece;
     size_t npiece;
     size_t rlen; /* bytes of old indexed */
