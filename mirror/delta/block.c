@@ -33,9 +33,9 @@ zp_block_slot(uint64_t h, unsigned bits)
     return (size_t)((h * UINT64_C(0xBF58476D1CE4E5B9)) >> (64 - bits));
 }
 
-/* The block size and table bits for an old file of olen bytes: BLOCK_MIN
- * bytes, doubled while old has more than 2^22 blocks (a table of 32 MiB at
- * most); a slot per half block at least. */
+/* The block size and table bits for an old file of olen bytes:
+ * ZP_BLOCK_MIN bytes, doubled while old has more than 2^22 blocks (the
+ * table then takes 48 MiB at most); two slots a block at least. */
 void
 zp_block_geometry(size_t olen, size_t *bs, unsigned *bits)
 {
