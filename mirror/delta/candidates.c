@@ -92,6 +92,17 @@ ladder_of(const uint8_t *nw, size_t nlen, size_t *ladder)
 
 /* ------------------------------------------------------------------ candidates */
 
+/* One scan of the creation at threshold thr: of the stretches between
+ * the covers where block matching is on (block.c), else of all of new. */
+static int
+cand_scan(const struct cand *c, const struct sindex *ix, size_t thr, struct plan *pl)
+{
+    if (c->blk != NULL)
+        return zp_block_scan(c->blk, c->old, c->old_len, c->new_, c->new_len, ix, c->f.skip, thr,
+                             pl);
+    return zp_plan_scan(c->old, c->old_len, c->new_, c->new_len, ix, c->f.skip, thr, pl);
+}
+
 /* New files up to this size also get a patch-from candidate at levels up
  * to 19: it costs under a second there, and on small data that moved
  * around it wins (issue 18's tuning half: mime-db 1,034 against 1,044
@@ -153,11 +164,10 @@ struct ladder {
 static int
 first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct plan *pl)
 {
-    const uint8_t *old = c->old, *new_ = c->new_;
     size_t old_len = c->old_len, new_len = c->new_len, extra0 = 0;
     int rc;
 
-    rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[0], pl);
+    rc = cand_scan(c, ix, l->thr[0], pl);
     extra0 = pl->extra_len;
     if (rc == ZUPD_OK && extra0 >= new_len / 4 && old_len > 0) {
         /* A new file made mostly of new bytes (a quarter or more not
@@ -174,7 +184,7 @@ first_scan(struct cand *c, const struct sindex *ix, struct ladder *l, struct pla
         if (l->thr[0] != HYBRID_THR) {
             l->thr[0] = HYBRID_THR;
             zp_plan_release(pl);
-            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, HYBRID_THR, pl);
+            rc = cand_scan(c, ix, HYBRID_THR, pl);
         }
     }
     return rc;
@@ -226,7 +236,7 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
     for (size_t t = 0; rc == ZUPD_OK && t < l->n; t++) {
         size_t est = 0;
         if (t > 0)
-            rc = zp_plan_scan(old, old_len, new_, new_len, ix, c->f.skip, l->thr[t], pl);
+            rc = cand_scan(c, ix, l->thr[t], pl);
         if (rc != ZUPD_OK)
             break;
         if (l->n > 2) {
@@ -547,12 +557,47 @@ hdr_run(void *arg)
     return NULL;
 }
 
+/* The index of old the scans search: at levels up to 19, where block
+ * matching covers enough of new (zp_block_wanted), only the part of old
+ * the rest of new can need (c->blk set); else all of old. */
+static int
+index_build(struct cand *c, struct zp_blocks *b, struct sindex *ix)
+{
+    int rc = ZUPD_OK;
+
+    memset(b, 0, sizeof(*b));
+    memset(ix, 0, sizeof(*ix));
+    if (c->f.skip && c->new_len >= ZP_BLOCK_NEW_MIN && c->old_len <= (size_t)INT32_MAX - 1) {
+        /* the rule is asked twice: on the covers, then on the part of old
+         * they leave to index */
+        TR("blocks", rc = zp_block_match(c->old, c->old_len, c->new_, c->new_len, b));
+        if (rc == ZUPD_OK && zp_block_wanted(b, c->old_len, c->new_len))
+            TR("block reduce", rc = zp_block_reduce(b, c->old, c->old_len, c->new_, c->new_len));
+        if (rc != ZUPD_OK) {
+            zp_block_release(b);
+            return rc;
+        }
+        if (b->piece != NULL && zp_block_wanted(b, c->old_len, c->new_len)) {
+            c->blk = b;
+            if (c->rep != NULL)
+                c->rep->indexed = b->rlen;
+            TR("block index", rc = zp_block_index(b, c->old, c->old_len, c->f.skip, ix));
+            return rc;
+        }
+        zp_block_release(b);
+    }
+    if (c->rep != NULL)
+        c->rep->indexed = c->old_len;
+    return zp_sindex_build(c->old, c->old_len, c->f.skip, ix);
+}
+
 int
 zp_cand_bsdiff(struct cand *c)
 {
     struct ladder l;
     struct plan pl;
     struct sindex ix;
+    struct zp_blocks blk;
     uint8_t hdr[HDR_MAX];
     size_t hdr_len = 0;
     struct exe x;
@@ -580,7 +625,7 @@ zp_cand_bsdiff(struct cand *c)
     hj.hdr = hdr;
     hj.rc = ZUPD_E_NOMEM;
     hj_on = pthread_create(&hj_th, NULL, hdr_run, &hj) == 0;
-    rc = zp_sindex_build(c->old, c->old_len, c->f.skip, &ix);
+    rc = index_build(c, &blk, &ix);
     if (hj_on)
         pthread_join(hj_th, NULL);
     else
@@ -604,6 +649,8 @@ zp_cand_bsdiff(struct cand *c)
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);
     zp_sindex_release(&ix); /* before the compressions need memory */
+    c->blk = NULL;
+    zp_block_release(&blk);
     /* The executable stage first, on the plan of the smallest estimate:
      * where its estimate beats that plan's own, only its patch is written
      * (creation speed, docs/internals/delta.md: the patches without the

@@ -24,6 +24,7 @@ struct zp_delta_report {
     size_t bsdiff;
     size_t zstd;
     size_t bsdiff40;
+    size_t indexed; /* bytes of old suffix-sorted (less than old: block matching) */
 };
 
 /* Create a patch that turns old[0..old_len) into new_[0..new_len).

@@ -104,6 +104,58 @@ int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix
 void zp_sindex_release(struct sindex *ix);
 int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                  const struct sindex *ix, int skip, size_t thr, struct plan *p);
+int zp_plan_scan_from(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                      const struct sindex *ix, int skip, size_t thr, size_t pos0, struct plan *p);
+
+/* ------------------------------------------------------------------ block matching (block.c) */
+
+/* Where new is mostly long exact copies of old (a database a day changed
+ * in a few spots), the blocks of old are hashed and new is rolled over
+ * them (zp_block_match); where the rule says so (zp_block_wanted), only
+ * the part of old the rest of new can need is suffix-sorted
+ * (zp_block_reduce, zp_block_index), and each scan (zp_block_scan) scans
+ * only the stretches of new between the covers, each with some of the
+ * covers around it, the covers' insides entering the plan as they are. */
+#define ZP_BLOCK_MIN 32             /* block size (bigger for old over 128 MiB) */
+#define ZP_BLOCK_THR_MAX 256        /* the highest threshold the index is made for */
+#define ZP_BLOCK_NEW_MIN (1u << 20) /* the rule (block.c): new files this big at least, */
+#define ZP_BLOCK_COVER_PCT 90       /* this much of them in covers */
+#define ZP_BLOCK_LONG 1024          /* of this many bytes or more */
+
+/* new[nw, nw + len) aligned with old[old, old + len): equal, but where a
+ * copy elsewhere was no longer than the alignment before by SWITCH_MIN
+ * (block.c) and that alignment was kept, as the scan keeps it */
+struct zp_cover {
+    size_t nw, old, len;
+};
+/* old[old, old + len) is at r in the string indexed */
+struct zp_piece {
+    size_t old, len, r;
+};
+struct zp_blocks {
+    struct zp_cover *cv; /* in the order of new, not overlapping */
+    size_t n, cap;
+    size_t covered;      /* bytes of new in covers */
+    size_t covered_long; /* in covers of ZP_BLOCK_LONG bytes or more */
+    int partial;         /* the matcher stopped early (zp_block_wanted is 0) */
+    struct zp_piece *piece;
+    size_t npiece;
+    size_t rlen; /* bytes of old indexed */
+};
+
+uint64_t zp_block_hash(const uint8_t *p, size_t bs);
+size_t zp_block_slot(uint64_t h, unsigned bits);
+void zp_block_geometry(size_t olen, size_t *bs, unsigned *bits);
+int zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                   struct zp_blocks *b);
+int zp_block_reduce(struct zp_blocks *b, const uint8_t *old, size_t olen, const uint8_t *nw,
+                    size_t nlen);
+int zp_block_wanted(const struct zp_blocks *b, size_t olen, size_t nlen);
+int zp_block_index(const struct zp_blocks *b, const uint8_t *old, size_t olen, int skip,
+                   struct sindex *ix);
+int zp_block_scan(const struct zp_blocks *b, const uint8_t *old, size_t olen, const uint8_t *nw,
+                  size_t nlen, const struct sindex *ix, int skip, size_t thr, struct plan *p);
+void zp_block_release(struct zp_blocks *b);
 
 /* ------------------------------------------------------------------ write (write.c) */
 
@@ -149,6 +201,7 @@ struct cand {
     int pf_text; /* patch-from is zp_pf_text_make's (text over PF_SMALL) */
     struct prof f;
     struct zp_delta_report *rep; /* NULL: no report */
+    const struct zp_blocks *blk; /* not NULL: the scans are zp_block_scan's */
     uint8_t *best;               /* malloc'ed; NULL: none yet */
     size_t best_len;
 };

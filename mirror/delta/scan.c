@@ -433,15 +433,15 @@ extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t l
  * matches by more than thr bytes (Percival: 8). */
 static int
 plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const struct sindex *ix,
-          int skip, size_t thr, struct plan *p)
+          int skip, size_t thr, size_t pos0, struct plan *p)
 {
     const int32_t *sa = ix->sa;
     const uint32_t *bkt = ix->bkt;
     const struct gram_filter gf = ix->gf;
     size_t skip_after = skip ? 16 : SIZE_MAX / 2, skip_max = skip ? 32 : 1;
     size_t fast_run = skip ? FAST_RUN : 0;
-    size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = 0;
-    int64_t lastoffset = 0;
+    size_t scan = 0, len = 0, pos = 0, lastscan = 0, lastpos = pos0;
+    int64_t lastoffset = (int64_t)pos0; /* the alignment new[0] = old[pos0] to start with */
     /* the cap of the entries: each but the first writes at least one byte
      * of new (plan_push folds a seek alone into the entry before) */
     size_t max = nlen + 1;
@@ -541,7 +541,7 @@ static void *
 half_run(void *arg)
 {
     struct half *h = arg;
-    h->rc = plan_make(h->old, h->olen, h->nw, h->nlen, h->ix, h->skip, h->thr, &h->p);
+    h->rc = plan_make(h->old, h->olen, h->nw, h->nlen, h->ix, h->skip, h->thr, 0, &h->p);
     return NULL;
 }
 
@@ -623,6 +623,16 @@ zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
     if (skip && nlen > TWO_SCAN_MAX && olen > 0)
         TR("plan", rc = plan_make_halves(old, olen, nw, nlen, ix, skip, thr, p));
     else
-        TR("plan", rc = plan_make(old, olen, nw, nlen, ix, skip, thr, p));
+        TR("plan", rc = plan_make(old, olen, nw, nlen, ix, skip, thr, 0, p));
     return rc;
+}
+
+/* One scan of new[0..nlen) that starts on the alignment new[0] = old[pos0]
+ * (block.c: a stretch of new between two covers, from inside the one
+ * before): p's old position starts at pos0, not 0. */
+int
+zp_plan_scan_from(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                  const struct sindex *ix, int skip, size_t thr, size_t pos0, struct plan *p)
+{
+    return plan_make(old, olen, nw, nlen, ix, skip, thr, pos0, p);
 }

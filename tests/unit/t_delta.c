@@ -16,6 +16,7 @@
 #include <zupd/hash.h>
 
 #include "delta/create.h"
+#include "delta/create_int.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
 #include "zu/delta_x86.h"
@@ -2509,6 +2510,312 @@ test_pe_exe(void **state)
     free(old);
 }
 
+/* ------------------------------------------------------------------ block matching (block.c) */
+
+/* p's control entries, diff and extra (zp_plan_fill) rebuild nw from old. */
+static void
+plan_rebuilds(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct plan *p)
+{
+    uint8_t *out = malloc(nlen + 1);
+    size_t np = 0, dn = 0, xn = 0;
+    int64_t op = 0;
+
+    assert_non_null(out);
+    assert_int_equal(zp_plan_fill(p, old, olen, nw, nlen), ZUPD_OK);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct ctl *c = &p->c[i];
+        assert_true(op >= 0 && (uint64_t)op + c->add <= olen);
+        assert_true(np + c->add + c->copy <= nlen);
+        for (size_t k = 0; k < c->add; k++)
+            out[np + k] = (uint8_t)(old[(size_t)op + k] + p->diff[dn + k]);
+        np += c->add;
+        dn += c->add;
+        op += (int64_t)c->add;
+        memcpy(out + np, p->extra + xn, c->copy);
+        np += c->copy;
+        xn += c->copy;
+        op += c->seek;
+    }
+    assert_int_equal(np, nlen);
+    assert_int_equal(dn, p->diff_len);
+    assert_int_equal(xn, p->extra_len);
+    if (nlen > 0)
+        assert_memory_equal(out, nw, nlen);
+    free(out);
+}
+
+/* The block path by hand (match, reduce, index of the part of old, a
+ * scan at each threshold of the ladder), each plan rebuilding nw; *b is
+ * left for the caller to look at (zp_block_release). */
+static void
+block_plans(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct zp_blocks *b)
+{
+    static const size_t thr[] = {4, 8, 16, 32, 64, 256};
+    struct sindex ix;
+
+    assert_int_equal(zp_block_match(old, olen, nw, nlen, b), ZUPD_OK);
+    assert_int_equal(zp_block_reduce(b, old, olen, nw, nlen), ZUPD_OK);
+    assert_true(b->rlen <= olen);
+    for (size_t k = 0; k < b->n; k++) {
+        assert_true(b->cv[k].nw + b->cv[k].len <= nlen);
+        assert_true(b->cv[k].old + b->cv[k].len <= olen);
+        if (k > 0)
+            assert_true(b->cv[k - 1].nw + b->cv[k - 1].len <= b->cv[k].nw);
+    }
+    assert_int_equal(zp_block_index(b, old, olen, 1, &ix), ZUPD_OK);
+    for (size_t t = 0; t < ZU_ARRAY_LEN(thr); t++) {
+        struct plan p;
+        assert_int_equal(zp_block_scan(b, old, olen, nw, nlen, &ix, 1, thr[t], &p), ZUPD_OK);
+        plan_rebuilds(old, olen, nw, nlen, &p);
+        zp_plan_release(&p);
+    }
+    zp_sindex_release(&ix);
+}
+
+/* Create (auto, default level) and apply; *indexed: the bytes of old the
+ * creation suffix-sorted (old_len: all of it, the path of every pair
+ * before block matching). */
+static size_t
+create_apply(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t *indexed)
+{
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct zp_delta_report rep;
+    struct mem_sink m = {0};
+    uint8_t *patch = NULL;
+    size_t plen = 0;
+
+    assert_int_equal(zp_delta_create(old, olen, nw, nlen, &o, &patch, &plen, &rep), ZUPD_OK);
+    assert_int_equal(apply_mem(old, olen, patch, plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, nlen);
+    if (nlen > 0)
+        assert_memory_equal(m.p, nw, nlen);
+    free(m.p);
+    free(patch);
+    *indexed = rep.indexed;
+    return plen;
+}
+
+/* Old of n bytes made of words, as a text database is (random words of a
+ * small vocabulary: blocks repeat, so the table's chains are used). */
+static uint8_t *
+words_buf(size_t n, uint64_t seed)
+{
+    static const char *w[] = {"alpha", "beta",  "gamma", "delta", "\"version\":", "{\"id\":",
+                              "true",  "false", "null",  "},\n",  "1.2.3",        "epsilon"};
+    uint8_t *b = malloc(n + 1);
+    size_t i = 0;
+
+    assert_non_null(b);
+    rng_state = seed;
+    while (i < n) {
+        const char *x = w[rng() % ZU_ARRAY_LEN(w)];
+        for (size_t k = 0; x[k] != '\0' && i < n; k++)
+            b[i++] = (uint8_t)x[k];
+        if (i < n)
+            b[i++] = (uint8_t)('0' + rng() % 10);
+    }
+    return b;
+}
+
+/* A near-identical pair takes the block path (less than old indexed) and
+ * applies exactly; edits at block boundaries, single changed bytes inside
+ * copies, a moved and a duplicated stretch, a deleted one. */
+static void
+test_block_near_identical(void **state)
+{
+    const size_t n = (3u << 20) / 2;
+    uint8_t *old = words_buf(n, 77), *nw = malloc(n + 8192);
+    size_t bs, nl = 0, indexed = 0, changed = 0, plen;
+    unsigned bits;
+    struct zp_blocks b;
+
+    (void)state;
+    assert_non_null(nw);
+    zp_block_geometry(n, &bs, &bits);
+    /* a moved stretch first, then old with edits, a duplicate, a gap */
+    memcpy(nw, old + n - 20000, 10000);
+    nl = 10000;
+    memcpy(nw + nl, old, n - 30000);
+    for (size_t k = 1; k < 40; k++) {
+        size_t at = nl + k * 29 * bs; /* at, just before and just after a block edge */
+        nw[at] ^= 0x5a;
+        nw[at + bs - 1] ^= 0x21;
+        nw[at + bs + 1] ^= 0x13;
+        changed += 3;
+    }
+    nl += n - 30000;
+    memcpy(nw + nl, old + 4096, 5000); /* duplicated */
+    nl += 5000;
+    memcpy(nw + nl, old + n - 10000, 10000); /* old[n-30000, n-20000) deleted */
+    nl += 10000;
+    block_plans(old, n, nw, nl, &b);
+    assert_true(b.covered > nl / 2);
+    zp_block_release(&b);
+    plen = create_apply(old, n, nw, nl, &indexed);
+    /* the fast path: only part of old indexed */
+    assert_true(indexed > 0);
+    assert_true(indexed < n / 4);
+    /* each changed byte is a diff byte inside its copy, not an entry of
+     * its own: far less than a control entry (3 varints) per change */
+    assert_true(plen < changed * 3);
+    free(old);
+    free(nw);
+}
+
+/* All of new covered (old's halves swapped), and new with an edit in its
+ * first and last byte. */
+static void
+test_block_all_covered(void **state)
+{
+    const size_t n = 1u << 21;
+    uint8_t *old = rand_buf(n, 5), *nw = malloc(n);
+    size_t indexed = 0;
+    struct zp_blocks b;
+
+    (void)state;
+    assert_non_null(nw);
+    memcpy(nw, old + n / 2, n / 2);
+    memcpy(nw + n / 2, old, n / 2);
+    block_plans(old, n, nw, n, &b);
+    assert_int_equal(b.covered, n);
+    zp_block_release(&b);
+    (void)create_apply(old, n, nw, n, &indexed);
+    assert_true(indexed < n / 4);
+    nw[0] ^= 1;
+    nw[n - 1] ^= 1;
+    block_plans(old, n, nw, n, &b);
+    zp_block_release(&b);
+    (void)create_apply(old, n, nw, n, &indexed);
+    assert_true(indexed < n / 4);
+    free(old);
+    free(nw);
+}
+
+/* A short piece of old (no whole block of old in it, so no cover) copied
+ * into new between two covers, from the middle of a long cover's old: the
+ * part of old indexed still holds it (zp_block_reduce's search for the
+ * bytes between covers). */
+static void
+test_block_needed_inside_cover(void **state)
+{
+    const size_t n = 1u << 21;
+    uint8_t *old = rand_buf(n, 9), *nw = malloc(n + 64);
+    size_t bs, src, hit = 0;
+    unsigned bits;
+    struct zp_blocks b;
+
+    (void)state;
+    assert_non_null(nw);
+    zp_block_geometry(n, &bs, &bits);
+    src = n / 2 + 5; /* 40 bytes from 5 past a block edge: no block whole */
+    memcpy(nw, old, n / 4);
+    memcpy(nw + n / 4, old + src, 40);
+    memcpy(nw + n / 4 + 40, old + n / 4, n - n / 4);
+    block_plans(old, n, nw, n + 40, &b);
+    /* old[src] is inside the cover of old[n/4, n), yet indexed */
+    for (size_t k = 0; k < b.npiece; k++)
+        if (b.piece[k].old <= src && src + 40 <= b.piece[k].old + b.piece[k].len)
+            hit = 1;
+    assert_true(hit);
+    assert_true(b.rlen < n / 4);
+    zp_block_release(&b);
+    free(old);
+    free(nw);
+}
+
+/* Tiny and empty files through the block path by hand, and created. */
+static void
+test_block_tiny(void **state)
+{
+    static const size_t sizes[] = {0, 1, 31, 32, 33, 64, 100, 4096};
+    (void)state;
+    for (size_t i = 0; i < ZU_ARRAY_LEN(sizes); i++) {
+        for (size_t j = 0; j < ZU_ARRAY_LEN(sizes); j++) {
+            uint8_t *old = rand_buf(sizes[i], 3), *nw = malloc(sizes[j] + 1);
+            struct zp_blocks b;
+            size_t indexed;
+            assert_non_null(nw);
+            for (size_t k = 0; k < sizes[j]; k++) /* old again, one byte changed */
+                nw[k] = sizes[i] > 0 ? old[k % sizes[i]] : (uint8_t)k;
+            if (sizes[j] > 2)
+                nw[sizes[j] / 2] ^= 0xff;
+            block_plans(old, sizes[i], nw, sizes[j], &b);
+            zp_block_release(&b);
+            (void)create_apply(old, sizes[i], nw, sizes[j], &indexed);
+            if (sizes[i] != sizes[j] || (sizes[i] > 0 && memcmp(old, nw, sizes[i]) != 0))
+                assert_int_equal(indexed, sizes[i]); /* too small for the block path */
+            free(old);
+            free(nw);
+        }
+    }
+}
+
+/* A block of new in the same table slot as a block of old, with other
+ * bytes: the table's hit is checked against old and no cover takes it. */
+static void
+test_block_hash_collision(void **state)
+{
+    const size_t n = 1u << 20;
+    uint8_t *old = rand_buf(n, 11), *nw = malloc(n), *blk;
+    size_t bs, at, tries = 0, target = 5;
+    unsigned bits;
+    size_t slot;
+    struct zp_blocks b;
+
+    (void)state;
+    assert_non_null(nw);
+    zp_block_geometry(n, &bs, &bits);
+    slot = zp_block_slot(zp_block_hash(old + target * bs, bs), bits);
+    blk = rand_buf(bs, 1234);
+    while (zp_block_slot(zp_block_hash(blk, bs), bits) != slot ||
+           memcmp(blk, old + target * bs, bs) == 0) {
+        for (size_t k = 0; k < bs; k++)
+            blk[k] = (uint8_t)rng();
+        tries++;
+        assert_true(tries < ((size_t)64 << bits));
+    }
+    /* new: old with a changed region holding that block alone */
+    memcpy(nw, old, n);
+    at = n / 2 + 7;
+    memset(nw + at - 64, 0, 64);
+    memcpy(nw + at, blk, bs);
+    memset(nw + at + bs, 0, 64);
+    block_plans(old, n, nw, n, &b);
+    for (size_t k = 0; k < b.n; k++) /* no cover holds the crafted block on target's */
+        assert_false(b.cv[k].nw <= at && at < b.cv[k].nw + b.cv[k].len &&
+                     b.cv[k].old + (at - b.cv[k].nw) == target * bs);
+    zp_block_release(&b);
+    free(blk);
+    free(old);
+    free(nw);
+}
+
+/* Where new shares little with old (no long copies) or the level searches
+ * exhaustively, all of old is indexed as before block matching. */
+static void
+test_block_not_taken(void **state)
+{
+    const size_t n = 1u << 21;
+    uint8_t *old = rand_buf(n, 21), *nw = rand_buf(n, 22);
+    struct zp_delta_opts x = {ZP_DELTA_AUTO, ZP_DELTA_LEVEL_MAX};
+    struct zp_delta_report rep;
+    uint8_t *patch = NULL;
+    size_t plen = 0, indexed = 0;
+
+    (void)state;
+    (void)create_apply(old, n, nw, n, &indexed);
+    assert_int_equal(indexed, n);
+    memcpy(nw, old, n);
+    nw[n / 3] ^= 1;
+    (void)create_apply(old, n, nw, n, &indexed);
+    assert_true(indexed < n);
+    assert_int_equal(zp_delta_create(old, n, nw, n, &x, &patch, &plen, &rep), ZUPD_OK);
+    assert_int_equal(rep.indexed, n);
+    free(patch);
+    free(old);
+    free(nw);
+}
+
 int
 main(void)
 {
@@ -2545,6 +2852,12 @@ main(void)
         cmocka_unit_test(test_pe_pdata),
         cmocka_unit_test(test_pe_exe),
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_block_near_identical),
+        cmocka_unit_test(test_block_all_covered),
+        cmocka_unit_test(test_block_needed_inside_cover),
+        cmocka_unit_test(test_block_tiny),
+        cmocka_unit_test(test_block_hash_collision),
+        cmocka_unit_test(test_block_not_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
