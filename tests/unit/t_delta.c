@@ -2152,6 +2152,26 @@ slurp(const char *name, size_t *len)
     return p;
 }
 
+/* The golden patch `patch` is version `version` with the flags `flag`, and
+ * applied to `old` it gives `nw`. */
+static void
+golden_pair(const char *patch, const char *old, const char *nw, int version, uint8_t flag)
+{
+    struct mem_sink m = {0};
+    size_t pl, ol, nl;
+    uint8_t *p = slurp(patch, &pl), *o = slurp(old, &ol), *w = slurp(nw, &nl);
+
+    assert_int_equal(p[4], version);
+    assert_int_equal(p[7] & flag, flag);
+    assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_OK);
+    assert_int_equal(m.len, nl);
+    assert_memory_equal(m.p, w, nl);
+    free(m.p);
+    free(p);
+    free(o);
+    free(w);
+}
+
 static void
 test_golden(void **state)
 {
@@ -2226,50 +2246,19 @@ test_golden(void **state)
         free(p);
         free(old);
     }
-    /* rep-coded seeks (version 8), made by gen-delta.sh */
+    /* rep-coded seeks (version 8), the executable stage (version 5), made
+     * by gen-delta.sh */
+    golden_pair("good/delta/rep-v8.zpd", "good/delta/rep.old", "good/delta/rep.new", 8,
+                ZU_FLAG_CTRL_REP);
+    golden_pair("good/delta/exe.zpd", "good/delta/exe.old", "good/delta/exe.new", 5, ZU_FLAG_EXE);
+    /* the x86 filter (version 6), against the same old file */
+    golden_pair("good/delta/exe-x86.zpd", "good/delta/exe.old", "good/delta/exe-x86.new", 6,
+                ZU_FLAG_EXTRA_X86);
     {
-        struct mem_sink m = {0};
         size_t pl;
-        uint8_t *p = slurp("good/delta/rep-v8.zpd", &pl);
-        old = slurp("good/delta/rep.old", &ol);
-        nw = slurp("good/delta/rep.new", &nl);
-        assert_int_equal(p[4], 8);
-        assert_int_equal(p[7] & ZU_FLAG_CTRL_REP, ZU_FLAG_CTRL_REP);
-        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
-        assert_int_equal(m.len, nl);
-        assert_memory_equal(m.p, nw, nl);
-        free(m.p);
-        free(p);
-        free(old);
-        free(nw);
-    }
-    /* the executable stage (version 5) and the x86 filter (version 6),
-     * made by gen-delta.sh */
-    {
-        struct mem_sink m = {0};
-        size_t pl;
-        uint8_t *p = slurp("good/delta/exe.zpd", &pl);
+        uint8_t *p;
         old = slurp("good/delta/exe.old", &ol);
-        nw = slurp("good/delta/exe.new", &nl);
-        assert_int_equal(p[4], 5);
-        assert_int_equal(p[7] & ZU_FLAG_EXE, ZU_FLAG_EXE);
-        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
-        assert_int_equal(m.len, nl);
-        assert_memory_equal(m.p, nw, nl);
-        free(m.p);
-        free(p);
-        free(nw);
-        /* the x86 filter (version 6), against the same old file */
-        memset(&m, 0, sizeof(m));
-        p = slurp("good/delta/exe-x86.zpd", &pl);
         nw = slurp("good/delta/exe-x86.new", &nl);
-        assert_int_equal(p[4], 6);
-        assert_int_equal(p[7] & ZU_FLAG_EXTRA_X86, ZU_FLAG_EXTRA_X86);
-        assert_int_equal(apply_mem(old, ol, p, pl, &m), ZUPD_OK);
-        assert_int_equal(m.len, nl);
-        assert_memory_equal(m.p, nw, nl);
-        free(m.p);
-        free(p);
         /* and the creator takes the filter on that pair at every level */
         for (int level = 3; level <= 19; level += 8) {
             p = exe_round_trip(old, ol, nw, nl, level, &pl);
