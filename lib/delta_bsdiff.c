@@ -467,22 +467,25 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         el = left - cl - dl;
         codecs = patch[6];
         j.rep = (patch[7] & ZU_FLAG_CTRL_REP) != 0;
-        if ((patch[7] & ZU_FLAG_EXE) != 0) { /* the streams apply to old transformed */
-            rc = exe_build(&j, codecs & 3, p, cl, &nw, xold);
-            if (rc != ZUPD_OK)
-                goto out;
-            old = j.old = xold->p;
-        }
-        rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
-        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 &&
-            (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+        /* the diff stream first: a long bzip2 one decodes on its thread
+         * while the executable stage transforms old (lefthook-a: 14 ms of
+         * bzip2 beside 16 of transform, instead of after it) */
+        if ((patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
             rc = ZUPD_E_FORMAT; /* one or the other */
-        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
+        else if ((patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
             rc = zu_rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
-        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
+        else if ((patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
             rc = zu_rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
-        else if (rc == ZUPD_OK)
+        else
             rc = zu_rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
+        if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
+            /* the streams apply to old transformed */
+            rc = exe_build(&j, codecs & 3, p, cl, &nw, xold);
+            if (rc == ZUPD_OK)
+                old = j.old = xold->p;
+        }
+        if (rc == ZUPD_OK)
+            rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && w > 0)
             rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
         /* a zstd extra stream may copy from its prefix: old, or the context */

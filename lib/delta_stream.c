@@ -20,7 +20,7 @@
 #define BZ_FEED_MAX (1u << 30)   /* bzip2 counts input in unsigned int */
 #define RD_DIRECT_MIN (4u << 10) /* reads from which zstd and bzip2 decode in place */
 #define BZQ_MIN (32u << 10)      /* bzip2 streams from this size decode on a thread */
-#define BZQ_N 4                  /* its buffers of OUT_CHUNK bytes */
+#define BZQ_N 16                 /* its buffers of OUT_CHUNK bytes (at most 32) */
 
 /* ------------------------------------------------------------------ readers */
 
@@ -57,8 +57,12 @@ bz_step(bz_stream *b, const uint8_t *src, size_t len, size_t *pos, uint8_t *dst,
 
 /* bzip2 decodes at 30-40 MB/s, a tenth of the speed of everything else
  * apply does (esbuild: half of its time). A long bzip2 stream is decoded
- * on a thread of its own, BZQ_N buffers ahead of apply, which takes them
- * in order. The thread owns the bzip2 state and src_pos until it ends. */
+ * on a thread of its own, up to BZQ_N buffers ahead of apply, which takes
+ * them in order. The diff stream's thread starts before the executable
+ * stage's transform, and decodes up to 4 MiB meanwhile (sentry-cli's
+ * zero-run bytes: 1.8 MB). Each buffer filled is the lowest one free, so
+ * that a queue apply keeps up with touches one or two buffers, not all.
+ * The thread owns the bzip2 state and src_pos until it ends. */
 struct bzq {
     pthread_t th;
     pthread_mutex_t mu;
@@ -69,12 +73,15 @@ struct bzq {
     size_t src_pos;
     uint8_t *mem;         /* BZQ_N buffers of OUT_CHUNK bytes */
     size_t blen[BZQ_N];   /* bytes decoded into each */
+    uint8_t fifo[BZQ_N];  /* the buffer of filled buffer k, at k % BZQ_N */
+    uint32_t busy;        /* buffers filled and not given back: a bit each */
     uint64_t made, taken; /* buffers filled; buffers given back by apply */
-    int holding;          /* apply reads buffer `taken` */
+    int holding;          /* apply reads buffer fifo[taken % BZQ_N] */
     int end;              /* the thread is done: stream end, or rc */
     int rc;
     int stop; /* apply gives up */
 };
+_Static_assert(BZQ_N <= 32, "struct bzq: busy has a bit per buffer");
 
 static void
 bzq_release(struct bzq *q)
@@ -107,7 +114,7 @@ bzq_run(void *arg)
             pthread_cond_wait(&q->cv, &q->mu);
         if (q->stop)
             break;
-        slot = (unsigned)(q->made % BZQ_N);
+        slot = (unsigned)__builtin_ctz(~q->busy); /* at most BZQ_N - 1 busy */
         pthread_mutex_unlock(&q->mu);
         while (got < OUT_CHUNK && rc == ZUPD_OK && !done) {
             size_t k;
@@ -117,8 +124,11 @@ bzq_run(void *arg)
         }
         pthread_mutex_lock(&q->mu);
         q->blen[slot] = got;
-        if (got > 0)
+        if (got > 0) {
+            q->fifo[q->made % BZQ_N] = (uint8_t)slot;
+            q->busy |= (uint32_t)1 << slot;
             q->made++;
+        }
         if (done || rc != ZUPD_OK) {
             q->end = 1;
             q->rc = rc;
@@ -173,6 +183,7 @@ bzq_fill(struct rd *r)
 
     pthread_mutex_lock(&q->mu);
     if (q->holding) {
+        q->busy &= ~((uint32_t)1 << q->fifo[q->taken % BZQ_N]);
         q->taken++;
         q->holding = 0;
         pthread_cond_broadcast(&q->cv);
@@ -180,7 +191,7 @@ bzq_fill(struct rd *r)
     while (q->made == q->taken && !q->end)
         pthread_cond_wait(&q->cv, &q->mu);
     if (q->made > q->taken) {
-        unsigned slot = (unsigned)(q->taken % BZQ_N);
+        unsigned slot = q->fifo[q->taken % BZQ_N];
         r->view = q->mem + (size_t)slot * OUT_CHUNK;
         r->len = q->blen[slot];
         q->holding = 1;
@@ -406,6 +417,11 @@ zu_rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len)
 
 static int rd_fill(struct rd *r);
 
+/* The zeros that the groups (ZU_ZRUN_MIN zeros, count) at p[0..n) add,
+ * whole groups only, while each count is 255 (a longer run goes on in the
+ * next group); *used: the bytes they take. A run of executable's diff
+ * bytes is a group per 259 zeros (lefthook-a: 54,000 of them), each a
+ * piece of its own otherwise. */
 /* Next piece of a zero-run stream: bytes of the bzip2 stream up to and
  * including ZU_ZRUN_MIN zeros in a row, or the zeros their count adds. */
 static int
