@@ -1191,6 +1191,86 @@ test_zrun_diff(void **state)
     }
 }
 
+/* Zero-run bytes over more than two buffers of the bzip2 reader (its
+ * thread where there are two CPUs, which fills the lowest buffer free;
+ * 256 KiB each): short literals, groups (four zeros, count) and, now and
+ * then, runs of groups chained by counts of 255; the output must be old
+ * plus their expansion. The same stream ending in four zeros without
+ * their count is refused. */
+static void
+test_zrun_groups(void **state)
+{
+    const size_t zcap = 600000;
+    uint8_t *zr = malloc(zcap), *diff, *old, *nw, *p, *dz, craw[32], cz[64];
+    size_t zn = 0, n = 0, cl = 0, czn, at, cap;
+    unsigned dzn, run = 0;
+    uint32_t x = 2463534242u;
+
+    (void)state;
+    assert_non_null(zr);
+#define RND() (x ^= x << 13, x ^= x >> 17, x ^= x << 5, x)
+    while (zn < zcap - 64) {
+        unsigned lits = RND() % 6, groups = 1 + (RND() % 8 == 0 ? RND() % 5 : 0);
+        for (unsigned i = 0; i < lits; i++)
+            zr[zn++] = (uint8_t)(1 + RND() % 255);
+        for (unsigned g = 0; g < groups; g++) {
+            memset(zr + zn, 0, 4);
+            zn += 4;
+            zr[zn++] = (uint8_t)(g + 1 < groups ? 255 : RND() % 16);
+        }
+    }
+#undef RND
+    zr[zn++] = 7; /* a literal last */
+    diff = malloc(zn * 260);
+    assert_non_null(diff);
+    for (size_t i = 0; i < zn; i++) { /* the expansion, as docs/delta-format.md says */
+        if (run == ZU_ZRUN_MIN) {
+            memset(diff + n, 0, zr[i]);
+            n += zr[i];
+            run = 0;
+            continue;
+        }
+        diff[n++] = zr[i];
+        run = zr[i] == 0 ? run + 1 : 0;
+    }
+    old = malloc(n);
+    nw = malloc(n);
+    cap = zn + zn / 8 + 4096;
+    dz = malloc(cap);
+    p = malloc(cap + 256);
+    assert_true(old != NULL && nw != NULL && dz != NULL && p != NULL);
+    for (size_t i = 0; i < n; i++) {
+        old[i] = (uint8_t)(i * 7 + (i >> 9));
+        nw[i] = (uint8_t)(old[i] + diff[i]);
+    }
+    cl += put_varint(craw + cl, n);
+    cl += put_varint(craw + cl, 0);
+    cl += put_varint(craw + cl, 0);
+    czn = ZSTD_compress(cz, sizeof(cz), craw, cl, 3);
+    assert_false(ZSTD_isError(czn));
+    dzn = (unsigned)cap;
+    assert_int_equal(BZ2_bzBuffToBuffCompress((char *)dz, &dzn, (char *)zr, (unsigned)zn, 9, 0, 0),
+                     BZ_OK);
+    at = native_head(p, ZUPD_DELTA_VERSION, ZU_CODEC_BZIP2 << 2, ZU_FLAG_DIFF_ZRUN, old, n, nw, n);
+    at = put_body(p, at, cz, czn, dz, dzn, NULL, 0);
+    assert_int_equal(apply_expect(old, n, p, at, nw, n), ZUPD_OK);
+    /* a chain cut short: four zeros, no count, at the end of the stream */
+    zr[zn - 1] = 0;
+    memset(zr + zn, 0, 3);
+    dzn = (unsigned)cap;
+    assert_int_equal(
+        BZ2_bzBuffToBuffCompress((char *)dz, &dzn, (char *)zr, (unsigned)zn + 3, 9, 0, 0), BZ_OK);
+    at = native_head(p, ZUPD_DELTA_VERSION, ZU_CODEC_BZIP2 << 2, ZU_FLAG_DIFF_ZRUN, old, n, nw, n);
+    at = put_body(p, at, cz, czn, dz, dzn, NULL, 0);
+    assert_int_equal(apply_expect(old, n, p, at, nw, n), ZUPD_E_FORMAT);
+    free(zr);
+    free(diff);
+    free(old);
+    free(nw);
+    free(dz);
+    free(p);
+}
+
 static int
 b40_rc(const int64_t *ctrl, size_t n, int64_t new_size, size_t diff_len, size_t extra_len)
 {
@@ -2823,6 +2903,7 @@ main(void)
         cmocka_unit_test(test_native_control_ranges),
         cmocka_unit_test(test_split_diff),
         cmocka_unit_test(test_zrun_diff),
+        cmocka_unit_test(test_zrun_groups),
         cmocka_unit_test(test_large_threaded),
         cmocka_unit_test(test_threaded_pieces),
         cmocka_unit_test(test_bz_thread),
