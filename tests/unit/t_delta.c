@@ -16,6 +16,7 @@
 #include <zupd/hash.h>
 
 #include "delta/create.h"
+#include "delta/create_int.h"
 #include "zu/delta_exe.h"
 #include "zu/delta_format.h"
 #include "zu/delta_x86.h"
@@ -2141,6 +2142,122 @@ test_golden(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ scan memo */
+
+/* The plan of one scan at threshold thr with the index ix. */
+static void
+scan_at(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, struct sindex *ix, int skip,
+        size_t thr, struct plan *p)
+{
+    assert_int_equal(zp_plan_scan(old, ol, nw, nl, ix, skip, thr, p), ZUPD_OK);
+}
+
+/* The scans of one pair through a ladder of thresholds, each read from the
+ * searches of the scans before it (the memo of the index), against the
+ * same scan with no memo (every search made): the same entries. */
+static void
+memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip)
+{
+    static const size_t ladder[] = {16, 8, 4, 8, 256, 1, 32, 16};
+    struct sindex ix, plain;
+    struct smemo *saved;
+
+    assert_int_equal(zp_sindex_build(old, ol, skip, &ix), ZUPD_OK);
+    assert_int_equal(zp_sindex_build(old, ol, skip, &plain), ZUPD_OK);
+    if (ol > 0)
+        assert_non_null(ix.memo);
+    saved = plain.memo;
+    plain.memo = NULL; /* the plain reading: no memo */
+    for (size_t t = 0; t < ZU_ARRAY_LEN(ladder); t++) {
+        struct plan a, b;
+        scan_at(old, ol, nw, nl, &ix, skip, ladder[t], &a);
+        scan_at(old, ol, nw, nl, &plain, skip, ladder[t], &b);
+        assert_int_equal(a.n, b.n);
+        assert_int_equal(a.diff_len, b.diff_len);
+        assert_int_equal(a.extra_len, b.extra_len);
+        if (a.n > 0)
+            assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
+        zp_plan_release(&a);
+        zp_plan_release(&b);
+    }
+    plain.memo = saved;
+    zp_sindex_release(&ix);
+    zp_sindex_release(&plain);
+}
+
+/* Crafted pairs for the memo: edits in random bytes, ends of buffers,
+ * equal suffixes, long repeats and runs, periods that change, files
+ * shorter than a gram, a new file over TWO_SCAN_MAX (two halves, a memo
+ * each); both the skipping scan (levels up to 19) and the exhaustive one. */
+static void
+test_scan_memo(void **state)
+{
+    size_t n = 200000, wl;
+    uint8_t *o, *w, *r;
+
+    (void)state;
+    for (int skip = 0; skip <= 1; skip++) {
+        rng_state = 21;
+        make_binary_pair(n, &o, &w, &wl);
+        memo_check(o, n, w, wl, skip);
+        /* new = old's tail then its head: matches that reach both ends */
+        memcpy(w, o + n / 2, n - n / 2);
+        memcpy(w + (n - n / 2), o, n / 2);
+        memo_check(o, n, w, n, skip);
+        /* equal suffixes after different heads, and new a prefix of old */
+        r = rand_buf(n, 5);
+        memcpy(r + n / 3, o + n / 3, n - n / 3);
+        memo_check(o, n, r, n, skip);
+        memo_check(o, n, o, n / 2, skip);
+        memo_check(o, n / 2, o, n, skip);
+        free(r);
+        /* long repeats: zeros with a few marks, period 3 then 4 */
+        memset(o, 0, n);
+        for (size_t i = 0; i < n; i += 9973)
+            o[i] = (uint8_t)(i >> 8);
+        for (size_t i = 0; i < n; i++)
+            w[i] = i < n / 2 ? (uint8_t)("abc"[i % 3]) : (uint8_t)("abcd"[i % 4]);
+        memo_check(o, n, o + 7, n - 7, skip);
+        memo_check(w, n, o, n, skip);
+        memo_check(w, n, w + 1, n - 1, skip);
+        memo_check(w + n / 2, n / 2, w, n, skip);
+        /* shorter than a gram, a byte, nothing */
+        memo_check(w, 5, w + 1, 5, skip);
+        memo_check(w, 1, w, 1, skip);
+        memo_check(w, n, w + 3, 1, skip);
+        memo_check(w, 0, w, 100, skip);
+        free(o);
+        free(w);
+    }
+    /* two halves (skipping scan only): a memo for each */
+    n = TWO_SCAN_MAX + 4321;
+    rng_state = 22;
+    make_binary_pair(n, &o, &w, &wl);
+    {
+        static const size_t thr[] = {16, 8, 4};
+        struct sindex ix, plain;
+        struct smemo *saved;
+        assert_int_equal(zp_sindex_build(o, n, 1, &ix), ZUPD_OK);
+        assert_int_equal(zp_sindex_build(o, n, 1, &plain), ZUPD_OK);
+        saved = plain.memo;
+        plain.memo = NULL;
+        for (size_t t = 0; t < ZU_ARRAY_LEN(thr); t++) {
+            struct plan a, b;
+            scan_at(o, n, w, wl, &ix, 1, thr[t], &a);
+            scan_at(o, n, w, wl, &plain, 1, thr[t], &b);
+            assert_int_equal(a.n, b.n);
+            assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
+            zp_plan_release(&a);
+            zp_plan_release(&b);
+        }
+        plain.memo = saved;
+        zp_sindex_release(&ix);
+        zp_sindex_release(&plain);
+    }
+    free(o);
+    free(w);
+}
+
 int
 main(void)
 {
@@ -2172,6 +2289,7 @@ main(void)
         cmocka_unit_test(test_x86_filter),
         cmocka_unit_test(test_x86_patch),
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_scan_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
