@@ -114,7 +114,14 @@ matchlen(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 }
 
 /* Longest match of nw[0..nlen) among the suffixes of old, binary search on
- * the suffix array sa[lo..hi] (inclusive). */
+ * the suffix array sa[lo..hi] (inclusive). Each step of the search reads
+ * the suffix array and then old at a place of its own, two cache misses
+ * one after the other (a third of a scan's time on libvips-b); the next
+ * steps' places are known ahead (the two halves' middles, and theirs), so
+ * each step asks for the suffix array entries of the two steps after it
+ * and for old at the next step's two candidates, whose entries it asked
+ * for one step before: the misses of three steps overlap. Prefetches
+ * only: the same steps, the same result. */
 static size_t
 zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
               size_t lo, size_t hi, size_t *pos)
@@ -127,7 +134,16 @@ zu_sa_longest(const int32_t *sa, const uint8_t *old, size_t olen, const uint8_t 
         size_t o = (size_t)sa[mid];
         /* the common prefix of the whole range is at least min(llen, hlen) */
         size_t skip = llen < hlen ? llen : hlen;
-        size_t m = skip + matchlen(old + o + skip, olen - o - skip, nw + skip, nlen - skip);
+        size_t c0 = lo + (mid - lo) / 2, c1 = mid + (hi - mid) / 2; /* the next middle */
+        size_t m;
+
+        __builtin_prefetch(&sa[lo + (c0 - lo) / 2]);
+        __builtin_prefetch(&sa[c0 + (mid - c0) / 2]);
+        __builtin_prefetch(&sa[mid + (c1 - mid) / 2]);
+        __builtin_prefetch(&sa[c1 + (hi - c1) / 2]);
+        __builtin_prefetch(old + sa[c0] + skip);
+        __builtin_prefetch(old + sa[c1] + skip);
+        m = skip + matchlen(old + o + skip, olen - o - skip, nw + skip, nlen - skip);
         if (m == nlen) {
             *pos = o;
             return m;
