@@ -113,6 +113,12 @@ int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix
 void zp_sindex_release(struct sindex *ix);
 int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                  const struct sindex *ix, int skip, size_t thr, struct plan *p);
+/* The extensions between the match before (lastscan in new, lastpos in
+ * old) and the new one (scan, pos): *lenf bytes forward, *lenb backward
+ * (scan.c; shared with t_delta, which holds it against the byte loops). */
+void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                    size_t lastscan, size_t lastpos, size_t scan, size_t pos, size_t *lenf,
+                    size_t *lenb);
 
 /* ------------------------------------------------------------------ write (write.c) */
 

@@ -2142,6 +2142,118 @@ test_golden(void **state)
     }
 }
 
+/* The extensions as the scan made them byte by byte before their
+ * eight-byte path (mirror/delta/scan.c, zp_scan_extend): the reference. */
+static void
+extend_ref(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t lastscan,
+           size_t lastpos, size_t scan, size_t pos, size_t *lenfp, size_t *lenbp)
+{
+    size_t lenf = 0, lenb = 0, i;
+    int64_t s, sf = 0, sb = 0;
+
+    s = 0;
+    for (i = 0; lastscan + i < scan && lastpos + i < olen;) {
+        if (old[lastpos + i] == nw[lastscan + i])
+            s++;
+        i++;
+        if (s * 2 - (int64_t)i > sf * 2 - (int64_t)lenf) {
+            sf = s;
+            lenf = i;
+        }
+    }
+    if (scan < nlen) {
+        s = 0;
+        for (i = 1; scan >= lastscan + i && pos >= i; i++) {
+            if (old[pos - i] == nw[scan - i])
+                s++;
+            if (s * 2 - (int64_t)i > sb * 2 - (int64_t)lenb) {
+                sb = s;
+                lenb = i;
+            }
+        }
+    }
+    if (lastscan + lenf > scan - lenb) {
+        size_t overlap = (lastscan + lenf) - (scan - lenb);
+        size_t lens = 0;
+        int64_t ss = 0;
+        s = 0;
+        for (i = 0; i < overlap; i++) {
+            if (nw[lastscan + lenf - overlap + i] == old[lastpos + lenf - overlap + i])
+                s++;
+            if (nw[scan - lenb + i] == old[pos - lenb + i])
+                s--;
+            if (s > ss) {
+                ss = s;
+                lens = i + 1;
+            }
+        }
+        lenf += lens - overlap;
+        lenb -= lens;
+    }
+    *lenfp = lenf;
+    *lenbp = lenb;
+}
+
+/* zp_scan_extend against the byte loops: old and new equal but for
+ * changes at densities from none to every byte (so blocks of eight all
+ * equal, all different, and the best just reached or just missed inside
+ * a block), and spans that reach the ends of both buffers, start at 0,
+ * are shorter than a block, or cross the new match's start. */
+static void
+test_scan_extend(void **state)
+{
+    static const unsigned every[] = {0, 1, 2, 3, 5, 9, 17, 64, 1000};
+    const size_t n = 4099;
+    uint8_t *o = rand_buf(n, 31), *w = malloc(n);
+
+    (void)state;
+    assert_non_null(w);
+    for (size_t d = 0; d < ZU_ARRAY_LEN(every); d++) {
+        for (int shape = 0; shape < 4; shape++) {
+            memcpy(w, o, n);
+            for (size_t i = 0; i < n; i++) {
+                int change = every[d] == 0 ? 0 : every[d] == 1 ? 1 : (rng() % every[d]) == 0;
+                if (shape == 1)
+                    change = change || (i / 37) % 3 == 0; /* runs of changes */
+                if (shape == 2)
+                    change = (i / 8) % 2 == (rng() % 2); /* whole blocks */
+                if (shape == 3)
+                    change = (i / 8) % 2 == 1 && (every[d] == 0 || (i / 16) % every[d] != 1);
+                if (change)
+                    w[i] = (uint8_t)(o[i] + 1 + rng() % 255);
+            }
+            for (unsigned k = 0; k < 300; k++) {
+                size_t lastscan = rng() % n, scan = lastscan + rng() % (n - lastscan + 1);
+                size_t lastpos = rng() % n, pos = rng() % (n + 1);
+                size_t a0, b0, a1, b1;
+                if (k % 7 == 0)
+                    lastpos = n - 1 - rng() % 12; /* old ends within a block */
+                if (k % 11 == 0)
+                    scan = n; /* the end of new: no backward extension */
+                if (k % 13 == 0)
+                    lastscan = 0, lastpos = 0, pos = rng() % 16;
+                if (k % 5 == 0)
+                    pos = scan < n ? scan : n - 1; /* aligned: long equal runs */
+                if (shape == 3 && k % 2 == 0) {
+                    /* on the blocks' edges: the score back at the best
+                     * exactly at a block's end (a tie keeps the first) */
+                    lastscan = lastpos = 8 * (rng() % 100);
+                    scan = lastscan + 8 * (rng() % 60);
+                    pos = k % 4 == 0 ? scan : scan - lastscan + 8 * (rng() % 300);
+                }
+                if (pos >= n)
+                    pos = n - 1;
+                extend_ref(o, n, w, n, lastscan, lastpos, scan, pos, &a0, &b0);
+                zp_scan_extend(o, n, w, n, lastscan, lastpos, scan, pos, &a1, &b1);
+                assert_int_equal(a1, a0);
+                assert_int_equal(b1, b0);
+            }
+        }
+    }
+    free(o);
+    free(w);
+}
+
 /* ------------------------------------------------------------------ scan memo */
 
 /* The plan of one scan at threshold thr with the index ix. */
@@ -2290,6 +2402,7 @@ main(void)
         cmocka_unit_test(test_x86_patch),
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_scan_memo),
+        cmocka_unit_test(test_scan_extend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
