@@ -92,12 +92,21 @@ struct gram_filter {
     unsigned shift;
 };
 
+/* The suffix searches of the scans of one new file (scan.c, struct
+ * smemo); one for each half. */
+struct smemo;
+
 /* The index of old the scan searches: suffix array, its two-byte buckets,
- * and (levels up to 19) the gram filter. Built once for every scan. */
+ * and (levels up to 19) the gram filter. Built once for every scan. memo:
+ * the scans' record of their suffix searches, which the next scan of the
+ * same new file reads instead of searching again (the searches do not
+ * depend on the threshold); scratch of the scans, not part of the index,
+ * hence not const where the index is. */
 struct sindex {
     int32_t *sa;
     uint32_t *bkt;
     struct gram_filter gf;
+    struct smemo *memo; /* [2]; NULL: none */
 };
 
 int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
@@ -156,6 +165,12 @@ int zp_block_index(const struct zp_blocks *b, const uint8_t *old, size_t olen, i
 int zp_block_scan(const struct zp_blocks *b, const uint8_t *old, size_t olen, const uint8_t *nw,
                   size_t nlen, const struct sindex *ix, int skip, size_t thr, struct plan *p);
 void zp_block_release(struct zp_blocks *b);
+/* The extensions between the match before (lastscan in new, lastpos in
+ * old) and the new one (scan, pos): *lenf bytes forward, *lenb backward
+ * (scan.c; shared with t_delta, which holds it against the byte loops). */
+void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
+                    size_t lastscan, size_t lastpos, size_t scan, size_t pos, size_t *lenf,
+                    size_t *lenb);
 
 /* ------------------------------------------------------------------ write (write.c) */
 

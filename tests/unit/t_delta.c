@@ -2885,6 +2885,234 @@ test_block_not_taken(void **state)
     free(nw);
 }
 
+/* The extensions as the scan made them byte by byte before their
+ * eight-byte path (mirror/delta/scan.c, zp_scan_extend): the reference. */
+static void
+extend_ref(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t lastscan,
+           size_t lastpos, size_t scan, size_t pos, size_t *lenfp, size_t *lenbp)
+{
+    size_t lenf = 0, lenb = 0, i;
+    int64_t s, sf = 0, sb = 0;
+
+    s = 0;
+    for (i = 0; lastscan + i < scan && lastpos + i < olen;) {
+        if (old[lastpos + i] == nw[lastscan + i])
+            s++;
+        i++;
+        if (s * 2 - (int64_t)i > sf * 2 - (int64_t)lenf) {
+            sf = s;
+            lenf = i;
+        }
+    }
+    if (scan < nlen) {
+        s = 0;
+        for (i = 1; scan >= lastscan + i && pos >= i; i++) {
+            if (old[pos - i] == nw[scan - i])
+                s++;
+            if (s * 2 - (int64_t)i > sb * 2 - (int64_t)lenb) {
+                sb = s;
+                lenb = i;
+            }
+        }
+    }
+    if (lastscan + lenf > scan - lenb) {
+        size_t overlap = (lastscan + lenf) - (scan - lenb);
+        size_t lens = 0;
+        int64_t ss = 0;
+        s = 0;
+        for (i = 0; i < overlap; i++) {
+            if (nw[lastscan + lenf - overlap + i] == old[lastpos + lenf - overlap + i])
+                s++;
+            if (nw[scan - lenb + i] == old[pos - lenb + i])
+                s--;
+            if (s > ss) {
+                ss = s;
+                lens = i + 1;
+            }
+        }
+        lenf += lens - overlap;
+        lenb -= lens;
+    }
+    *lenfp = lenf;
+    *lenbp = lenb;
+}
+
+/* zp_scan_extend against the byte loops: old and new equal but for
+ * changes at densities from none to every byte (so blocks of eight all
+ * equal, all different, and the best just reached or just missed inside
+ * a block), and spans that reach the ends of both buffers, start at 0,
+ * are shorter than a block, or cross the new match's start. */
+static void
+test_scan_extend(void **state)
+{
+    static const unsigned every[] = {0, 1, 2, 3, 5, 9, 17, 64, 1000};
+    const size_t n = 4099;
+    uint8_t *o = rand_buf(n, 31), *w = malloc(n);
+
+    (void)state;
+    assert_non_null(w);
+    for (size_t d = 0; d < ZU_ARRAY_LEN(every); d++) {
+        for (int shape = 0; shape < 4; shape++) {
+            memcpy(w, o, n);
+            for (size_t i = 0; i < n; i++) {
+                int change = every[d] == 0 ? 0 : every[d] == 1 ? 1 : (rng() % every[d]) == 0;
+                if (shape == 1)
+                    change = change || (i / 37) % 3 == 0; /* runs of changes */
+                if (shape == 2)
+                    change = (i / 8) % 2 == (rng() % 2); /* whole blocks */
+                if (shape == 3)
+                    change = (i / 8) % 2 == 1 && (every[d] == 0 || (i / 16) % every[d] != 1);
+                if (change)
+                    w[i] = (uint8_t)(o[i] + 1 + rng() % 255);
+            }
+            for (unsigned k = 0; k < 300; k++) {
+                size_t lastscan = rng() % n, scan = lastscan + rng() % (n - lastscan + 1);
+                size_t lastpos = rng() % n, pos = rng() % (n + 1);
+                size_t a0, b0, a1, b1;
+                if (k % 7 == 0)
+                    lastpos = n - 1 - rng() % 12; /* old ends within a block */
+                if (k % 11 == 0)
+                    scan = n; /* the end of new: no backward extension */
+                if (k % 13 == 0)
+                    lastscan = 0, lastpos = 0, pos = rng() % 16;
+                if (k % 5 == 0)
+                    pos = scan < n ? scan : n - 1; /* aligned: long equal runs */
+                if (shape == 3 && k % 2 == 0) {
+                    /* on the blocks' edges: the score back at the best
+                     * exactly at a block's end (a tie keeps the first) */
+                    lastscan = lastpos = 8 * (rng() % 100);
+                    scan = lastscan + 8 * (rng() % 60);
+                    pos = k % 4 == 0 ? scan : scan - lastscan + 8 * (rng() % 300);
+                }
+                if (pos >= n)
+                    pos = n - 1;
+                extend_ref(o, n, w, n, lastscan, lastpos, scan, pos, &a0, &b0);
+                zp_scan_extend(o, n, w, n, lastscan, lastpos, scan, pos, &a1, &b1);
+                assert_int_equal(a1, a0);
+                assert_int_equal(b1, b0);
+            }
+        }
+    }
+    free(o);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ scan memo */
+
+/* The plan of one scan at threshold thr with the index ix. */
+static void
+scan_at(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, struct sindex *ix, int skip,
+        size_t thr, struct plan *p)
+{
+    assert_int_equal(zp_plan_scan(old, ol, nw, nl, ix, skip, thr, p), ZUPD_OK);
+}
+
+/* The scans of one pair through a ladder of thresholds, each read from the
+ * searches of the scans before it (the memo of the index), against the
+ * same scan with no memo (every search made): the same entries. */
+static void
+memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip)
+{
+    static const size_t ladder[] = {16, 8, 4, 8, 256, 1, 32, 16};
+    struct sindex ix, plain;
+    struct smemo *saved;
+
+    assert_int_equal(zp_sindex_build(old, ol, skip, &ix), ZUPD_OK);
+    assert_int_equal(zp_sindex_build(old, ol, skip, &plain), ZUPD_OK);
+    if (ol > 0)
+        assert_non_null(ix.memo);
+    saved = plain.memo;
+    plain.memo = NULL; /* the plain reading: no memo */
+    for (size_t t = 0; t < ZU_ARRAY_LEN(ladder); t++) {
+        struct plan a, b;
+        scan_at(old, ol, nw, nl, &ix, skip, ladder[t], &a);
+        scan_at(old, ol, nw, nl, &plain, skip, ladder[t], &b);
+        assert_int_equal(a.n, b.n);
+        assert_int_equal(a.diff_len, b.diff_len);
+        assert_int_equal(a.extra_len, b.extra_len);
+        if (a.n > 0)
+            assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
+        zp_plan_release(&a);
+        zp_plan_release(&b);
+    }
+    plain.memo = saved;
+    zp_sindex_release(&ix);
+    zp_sindex_release(&plain);
+}
+
+/* Crafted pairs for the memo: edits in random bytes, ends of buffers,
+ * equal suffixes, long repeats and runs, periods that change, files
+ * shorter than a gram, a new file over TWO_SCAN_MAX (two halves, a memo
+ * each); both the skipping scan (levels up to 19) and the exhaustive one. */
+static void
+test_scan_memo(void **state)
+{
+    size_t n = 200000, wl;
+    uint8_t *o, *w, *r;
+
+    (void)state;
+    for (int skip = 0; skip <= 1; skip++) {
+        rng_state = 21;
+        make_binary_pair(n, &o, &w, &wl);
+        memo_check(o, n, w, wl, skip);
+        /* new = old's tail then its head: matches that reach both ends */
+        memcpy(w, o + n / 2, n - n / 2);
+        memcpy(w + (n - n / 2), o, n / 2);
+        memo_check(o, n, w, n, skip);
+        /* equal suffixes after different heads, and new a prefix of old */
+        r = rand_buf(n, 5);
+        memcpy(r + n / 3, o + n / 3, n - n / 3);
+        memo_check(o, n, r, n, skip);
+        memo_check(o, n, o, n / 2, skip);
+        memo_check(o, n / 2, o, n, skip);
+        free(r);
+        /* long repeats: zeros with a few marks, period 3 then 4 */
+        memset(o, 0, n);
+        for (size_t i = 0; i < n; i += 9973)
+            o[i] = (uint8_t)(i >> 8);
+        for (size_t i = 0; i < n; i++)
+            w[i] = i < n / 2 ? (uint8_t)("abc"[i % 3]) : (uint8_t)("abcd"[i % 4]);
+        memo_check(o, n, o + 7, n - 7, skip);
+        memo_check(w, n, o, n, skip);
+        memo_check(w, n, w + 1, n - 1, skip);
+        memo_check(w + n / 2, n / 2, w, n, skip);
+        /* shorter than a gram, a byte, nothing */
+        memo_check(w, 5, w + 1, 5, skip);
+        memo_check(w, 1, w, 1, skip);
+        memo_check(w, n, w + 3, 1, skip);
+        memo_check(w, 0, w, 100, skip);
+        free(o);
+        free(w);
+    }
+    /* two halves (skipping scan only): a memo for each */
+    n = TWO_SCAN_MAX + 4321;
+    rng_state = 22;
+    make_binary_pair(n, &o, &w, &wl);
+    {
+        static const size_t thr[] = {16, 8, 4};
+        struct sindex ix, plain;
+        struct smemo *saved;
+        assert_int_equal(zp_sindex_build(o, n, 1, &ix), ZUPD_OK);
+        assert_int_equal(zp_sindex_build(o, n, 1, &plain), ZUPD_OK);
+        saved = plain.memo;
+        plain.memo = NULL;
+        for (size_t t = 0; t < ZU_ARRAY_LEN(thr); t++) {
+            struct plan a, b;
+            scan_at(o, n, w, wl, &ix, 1, thr[t], &a);
+            scan_at(o, n, w, wl, &plain, 1, thr[t], &b);
+            assert_int_equal(a.n, b.n);
+            assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
+            zp_plan_release(&a);
+            zp_plan_release(&b);
+        }
+        plain.memo = saved;
+        zp_sindex_release(&ix);
+        zp_sindex_release(&plain);
+    }
+    free(o);
+    free(w);
+}
+
 int
 main(void)
 {
@@ -2928,6 +3156,8 @@ main(void)
         cmocka_unit_test(test_block_tiny),
         cmocka_unit_test(test_block_hash_collision),
         cmocka_unit_test(test_block_not_taken),
+        cmocka_unit_test(test_scan_memo),
+        cmocka_unit_test(test_scan_extend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
