@@ -51,25 +51,6 @@ zp_block_geometry(size_t olen, size_t *bs, unsigned *bits)
     *bits = k;
 }
 
-/* How many bytes a[0..n) and b[0..n) have equal from the start. */
-static size_t
-same_len(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    size_t i = 0;
-
-    while (i + 8 <= n) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            break;
-        i += 8;
-    }
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
-}
-
 static int
 cover_push(struct zp_blocks *b, size_t nw, size_t old, size_t len)
 {
@@ -119,8 +100,8 @@ chain_best(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size
             continue;
         while (i - back > prev && q - back > 0 && old[q - back - 1] == nw[i - back - 1])
             back++;
-        f = bs + same_len(old + q + bs, nw + i + bs,
-                          olen - q - bs < nlen - i - bs ? olen - q - bs : nlen - i - bs);
+        f = bs + zp_same_len(old + q + bs, nw + i + bs,
+                             olen - q - bs < nlen - i - bs ? olen - q - bs : nlen - i - bs);
         if (back + f > best) {
             best = back + f;
             *o = q;
@@ -140,7 +121,7 @@ diag_len(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t
 
     if (q < 0 || (uint64_t)q >= olen || old[q] != nw[i])
         return 0;
-    return same_len(old + q, nw + i, olen - (size_t)q < nlen - i ? olen - (size_t)q : nlen - i);
+    return zp_same_len(old + q, nw + i, olen - (size_t)q < nlen - i ? olen - (size_t)q : nlen - i);
 }
 
 /* A copy at another place of old is taken where it is longer than what

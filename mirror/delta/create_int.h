@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "delta/create.h"
 
@@ -108,6 +109,26 @@ struct sindex {
     struct gram_filter gf;
     struct smemo *memo; /* [2]; NULL: none */
 };
+
+/* How many bytes a[0..n) and b[0..n) have equal from the start, eight at
+ * a time (the scan's match lengths, block.c's extensions). */
+static inline size_t
+zp_same_len(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+
+    while (i + 8 <= n) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+        i += 8;
+    }
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
 
 int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
 void zp_sindex_release(struct sindex *ix);

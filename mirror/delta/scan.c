@@ -97,20 +97,7 @@ plan_push(struct plan *p, uint64_t add, uint64_t copy, int64_t seek, size_t max)
 static size_t
 matchlen(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    size_t n = alen < blen ? alen : blen;
-    size_t i = 0;
-
-    while (i + 8 <= n) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3);
-        i += 8;
-    }
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
+    return zp_same_len(a, b, alen < blen ? alen : blen);
 }
 
 /* Longest match of nw[0..nlen) among the suffixes of old, binary search on
