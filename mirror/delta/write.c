@@ -23,27 +23,55 @@
 
 /* ------------------------------------------------------------------ zstd */
 
-/* Compress src[0..len) into a new buffer at level; wlog 0: zstd's choice
- * capped at 24; prefix: referenced as the frame's prefix with long-distance
- * matching and a window spanning prefix and content. Empty input gives an
- * empty output (an empty stream in the native format). */
+/* Compress src[0..len) with cc (its parameters set) into a new buffer
+ * after a copy of head[0..hn): *out, *out_len = hn + the frame. */
 static int
-zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size_t prefix_len,
-          uint8_t **out, size_t *out_len)
+zstd_frame(ZSTD_CCtx *cc, const uint8_t *head, size_t hn, const uint8_t *src, size_t len,
+           uint8_t **out, size_t *out_len)
+{
+    size_t cap = ZSTD_compressBound(len), r;
+    uint8_t *dst = malloc(hn + cap);
+
+    if (dst == NULL)
+        return ZUPD_E_NOMEM;
+    if (hn > 0)
+        memcpy(dst, head, hn);
+    r = ZSTD_compress2(cc, dst + hn, cap, src, len);
+    if (ZSTD_isError(r)) {
+        free(dst);
+        return ZUPD_E_NOMEM;
+    }
+    *out = dst;
+    *out_len = hn + r;
+    return ZUPD_OK;
+}
+
+/* Compress src[0..len) at level into a new buffer after a copy of
+ * head[0..hn); prefix: referenced as the frame's prefix with long-distance
+ * matching and a window spanning prefix and content, else a window of
+ * zstd's choice capped at 24. Empty input gives no frame (an empty stream
+ * in the native format): head alone, or no buffer. */
+static int
+zstd_pack_after(const uint8_t *head, size_t hn, const uint8_t *src, size_t len, int level,
+                const uint8_t *prefix, size_t prefix_len, uint8_t **out, size_t *out_len)
 {
     ZSTD_CCtx *cc = NULL;
-    uint8_t *dst = NULL;
-    size_t cap, r;
     int rc = ZUPD_E_NOMEM;
 
     *out = NULL;
     *out_len = 0;
-    if (len == 0)
+    if (len == 0 && hn == 0)
         return ZUPD_OK;
-    cap = ZSTD_compressBound(len);
-    dst = malloc(cap);
+    if (len == 0) {
+        *out = malloc(hn);
+        if (*out == NULL)
+            return ZUPD_E_NOMEM;
+        memcpy(*out, head, hn);
+        *out_len = hn;
+        return ZUPD_OK;
+    }
     cc = ZSTD_createCCtx();
-    if (dst == NULL || cc == NULL)
+    if (cc == NULL)
         goto out;
     if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
@@ -72,17 +100,18 @@ zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size
         if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, w > 24 ? 24 : w)))
             goto out;
     }
-    r = ZSTD_compress2(cc, dst, cap, src, len);
-    if (ZSTD_isError(r))
-        goto out;
-    *out = dst;
-    *out_len = r;
-    dst = NULL;
-    rc = ZUPD_OK;
+    rc = zstd_frame(cc, head, hn, src, len, out, out_len);
 out:
     ZSTD_freeCCtx(cc);
-    free(dst);
     return rc;
+}
+
+/* zstd_pack_after with no head: a stream of the native format. */
+static int
+zstd_pack(const uint8_t *src, size_t len, int level, const uint8_t *prefix, size_t prefix_len,
+          uint8_t **out, size_t *out_len)
+{
+    return zstd_pack_after(NULL, 0, src, len, level, prefix, prefix_len, out, out_len);
 }
 
 /* ------------------------------------------------------------------ writers */
@@ -1037,31 +1066,6 @@ out:
     return rc;
 }
 
-static int
-write_zstd(const uint8_t *hdr, size_t hdr_len, const uint8_t *old, size_t olen, const uint8_t *nw,
-           size_t nlen, int level, uint8_t **patch, size_t *patch_len)
-{
-    uint8_t *z = NULL, *out = NULL;
-    size_t zn = 0;
-    int rc;
-
-    rc = zstd_pack(nw, nlen, level, old, olen, &z, &zn);
-    if (rc != ZUPD_OK)
-        return rc;
-    out = malloc(hdr_len + zn);
-    if (out == NULL) {
-        free(z);
-        return ZUPD_E_NOMEM;
-    }
-    memcpy(out, hdr, hdr_len);
-    if (zn > 0)
-        memcpy(out + hdr_len, z, zn);
-    free(z);
-    *patch = out;
-    *patch_len = hdr_len + zn;
-    return ZUPD_OK;
-}
-
 /* The patch-from candidate: header and one zstd frame with old as prefix. */
 int
 zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
@@ -1072,7 +1076,7 @@ zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int 
     int rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
 
     if (rc == ZUPD_OK)
-        TR("zstd pf", rc = write_zstd(hdr, hdr_len, old, olen, nw, nlen, level, out, out_len));
+        TR("zstd pf", rc = zstd_pack_after(hdr, hdr_len, nw, nlen, level, old, olen, out, out_len));
     return rc;
 }
 
@@ -1088,8 +1092,8 @@ int
 zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, uint8_t **out,
                 size_t *out_len)
 {
-    uint8_t hdr[HDR_MAX], *dst = NULL;
-    size_t hdr_len = 0, cap, r;
+    uint8_t hdr[HDR_MAX];
+    size_t hdr_len = 0;
     ZSTD_CCtx *cc = NULL;
     int rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_ZSTD, old, olen, nw, nlen);
 
@@ -1098,12 +1102,9 @@ zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
     if (rc != ZUPD_OK)
         return rc;
     rc = ZUPD_E_NOMEM;
-    cap = ZSTD_compressBound(nlen);
-    dst = malloc(hdr_len + cap);
     cc = ZSTD_createCCtx();
-    if (dst == NULL || cc == NULL)
+    if (cc == NULL)
         goto out;
-    memcpy(dst, hdr, hdr_len);
     if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, PF_TEXT_LEVEL)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)) ||
@@ -1115,16 +1116,9 @@ zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_minMatch, 6)) ||
         (olen > 0 && ZSTD_isError(ZSTD_CCtx_refPrefix(cc, old, olen))))
         goto out;
-    TR("zstd pf text", r = ZSTD_compress2(cc, dst + hdr_len, cap, nw, nlen));
-    if (ZSTD_isError(r))
-        goto out;
-    *out = dst;
-    *out_len = hdr_len + r;
-    dst = NULL;
-    rc = ZUPD_OK;
+    TR("zstd pf text", rc = zstd_frame(cc, hdr, hdr_len, nw, nlen, out, out_len));
 out:
     ZSTD_freeCCtx(cc);
-    free(dst);
     return rc;
 }
 
