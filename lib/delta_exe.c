@@ -574,11 +574,8 @@ code_ref(uint8_t *dst, const uint8_t *old, const struct zu_seg *s, size_t i, siz
     if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
         vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
         int64_t pred = (int64_t)(tn - (pen + 1));
-        if (pred >= INT32_MIN && pred <= INT32_MAX) {
-            uint32_t u = (uint32_t)pred;
-            for (int b = 0; b < 4; b++)
-                dst[d + (size_t)b] = (uint8_t)(u >> (8 * b));
-        }
+        if (pred >= INT32_MIN && pred <= INT32_MAX)
+            zu_put_le32(dst + d, (uint32_t)pred);
     }
 }
 
@@ -729,8 +726,7 @@ rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct z
         return;
     pred = (int64_t)(tn - bn);
     if (pred >= INT32_MIN && pred <= INT32_MAX)
-        for (int k = 0; k < 4; k++)
-            dst[f + (size_t)k] = (uint8_t)((uint32_t)pred >> (8 * k));
+        zu_put_le32(dst + f, (uint32_t)pred);
 }
 
 /* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
@@ -791,11 +787,8 @@ pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const stru
         if (!target_new(eo, nw, m, t, 0, &tn))
             continue;
         d = (int64_t)(tn - t);
-        if (d >= INT32_MIN && d <= INT32_MAX) {
-            uint32_t u = r + (uint32_t)d;
-            for (int b = 0; b < 4; b++)
-                dst[h + 4 * i + (size_t)b] = (uint8_t)(u >> (8 * b));
-        }
+        if (d >= INT32_MIN && d <= INT32_MAX)
+            zu_put_le32(dst + h + 4 * i, r + (uint32_t)d);
     }
 }
 

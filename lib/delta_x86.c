@@ -180,10 +180,7 @@ x86_step(uint8_t *p, size_t i, size_t end, uint64_t pos, int dir, size_t *w1)
     v = (dir > 0 ? v + a : v - a) & 0x1ffffffu;
     if ((v & 0x1000000u) != 0)
         v |= 0xfe000000u;
-    p[d] = (uint8_t)v;
-    p[d + 1] = (uint8_t)(v >> 8);
-    p[d + 2] = (uint8_t)(v >> 16);
-    p[d + 3] = (uint8_t)(v >> 24);
+    zu_put_le32(p + d, v);
     *w1 = e;
     return e;
 }

@@ -98,6 +98,16 @@ void zu_ctx_free(struct zu_ctx *c);
 /* Little-endian 64-bit integers of the delta headers. */
 uint64_t zu_le64(const uint8_t *p);
 void zu_put_le64(uint8_t *p, uint64_t v);
+/* A little-endian 32-bit value into p[0..4) (the executable stage's and
+ * the x86 filter's displacements: inline, on their hot paths). */
+static inline void
+zu_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
 /* BSDIFF40 sign-magnitude integer; ZUPD_E_FORMAT for negative zero. */
 int zu_offtin(const uint8_t *p, int64_t *out);
 void zu_offtout(uint8_t *p, int64_t v);
