@@ -362,7 +362,7 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
         zp_plan_empty(&l->keep[k]); /* the entries stay for zp_ctx_try */
         if (rc == ZUPD_OK && nat != NULL && l->keep[k].x86 != NULL)
             rc = zp_x86_mark(&nat, &nat_len, &x86);
-        l->keep[k].x86 = NULL; /* zp_ctx_try writes the plan unfiltered */
+        l->keep[k].x86 = NULL; /* zp_ctx_try takes the filter from the patch */
         if (rc != ZUPD_OK) {
             free(nat);
             free(b40);

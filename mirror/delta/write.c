@@ -674,7 +674,10 @@ ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, str
 
 /* Where the extra stream of the native patch *patch (made from pl) is
  * smaller with the context as its zstd prefix, rewrite the patch so
- * (ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). */
+ * (ZU_FLAG_EXTRA_CTX, the radius after the stream lengths). A patch with
+ * the x86 filter keeps it: its extra bytes are made filtered by the
+ * parameters it holds, which go after the radius. Not for a patch with
+ * the executable stage's parameters (exe_write tries before it marks). */
 int
 zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
            const struct prof *f, uint8_t **patch, size_t *patch_len)
