@@ -127,8 +127,7 @@ read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
             *seek = (int64_t)s;
             return ZUPD_OK;
         }
-        /* zigzag */
-        *seek = (s & 1) ? -(int64_t)(s >> 1) - 1 : (int64_t)(s >> 1);
+        *seek = zu_unzigzag(s);
         return ZUPD_OK;
     } else {
         uint8_t b[24];
@@ -171,14 +170,15 @@ idle_check(uint64_t add, uint64_t copy, uint64_t *busy, uint64_t *idle)
 
 /* The seek of a rep-coded entry (ZU_FLAG_CTRL_REP) from its third varint
  * v (in *seek), for an entry at newpos, oldpos of add and copy bytes
- * (already checked: within the new size, the add inside old); then the entry's alignment goes
- * into j->reps. Arithmetic that would overflow is ZUPD_E_FORMAT. */
+ * (already checked: within the new size, the add inside old); then the
+ * entry's alignment goes into j->reps. Arithmetic that would overflow is
+ * ZUPD_E_FORMAT. */
 static int
 rep_seek(struct bsd_job *j, uint64_t newpos, int64_t oldpos, uint64_t add, uint64_t copy,
          int64_t *seek)
 {
-    uint64_t v = (uint64_t)*seek, sel = v & 3, z = v >> 2;
-    int64_t m = (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1), al, to;
+    uint64_t v = (uint64_t)*seek, sel = v & 3;
+    int64_t m = zu_unzigzag(v >> 2), al, to;
 
     if (sel > j->reps.n)
         return ZUPD_E_FORMAT;

@@ -43,6 +43,20 @@
  * of to the instruction. The filter's parameters follow the executable
  * stage's (or the radius, or the stream lengths). */
 #define ZU_FLAG_EXTRA_X86 0x10
+/* The control stream's signed values as varints: 2s for s >= 0, -2s-1
+ * for s < 0 (zigzag), and back. */
+static inline uint64_t
+zu_zigzag(int64_t s)
+{
+    return s < 0 ? ((uint64_t)(-(s + 1)) << 1) | 1 : (uint64_t)s << 1;
+}
+
+static inline int64_t
+zu_unzigzag(uint64_t z)
+{
+    return (z & 1) ? -(int64_t)(z >> 1) - 1 : (int64_t)(z >> 1);
+}
+
 /* Flag (version 8): rep-coded seeks. The third varint of a control entry
  * is v: its low two bits select, v >> 2 is a zigzag value m. Selector 0:
  * the seek is m, as without the flag. Selector k (1 to 3): the next entry

@@ -547,11 +547,9 @@ ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
     if (c == NULL)
         return ZUPD_E_NOMEM;
     for (size_t i = 0; i < pl->n; i++) {
-        int64_t s = pl->c[i].seek;
-        uint64_t z = s < 0 ? (((uint64_t)(-(s + 1))) << 1) | 1 : (uint64_t)s << 1;
         cn += put_varint(c + cn, pl->c[i].add);
         cn += put_varint(c + cn, pl->c[i].copy);
-        cn += put_varint(c + cn, z);
+        cn += put_varint(c + cn, zu_zigzag(pl->c[i].seek));
     }
     *out_len = cn;
     return ZUPD_OK;
@@ -579,7 +577,7 @@ ctrl_rep_make(const struct plan *pl, uint8_t **out, size_t *out_len)
         uint64_t best = UINT64_MAX;
         for (unsigned k = 0; k <= r.n; k++) {
             int64_t m = k == 0 ? seek : next - r.a[k - 1];
-            uint64_t z = m < 0 ? (((uint64_t)(-(m + 1))) << 1) | 1 : (uint64_t)m << 1;
+            uint64_t z = zu_zigzag(m);
             if (z < (UINT64_C(1) << 61) && (z << 2 | k) < best)
                 best = z << 2 | k;
         }
