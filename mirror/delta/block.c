@@ -131,20 +131,6 @@ diag_len(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t
  * and is a cover with those bytes changed. */
 #define SWITCH_MIN 8
 
-/* How many i in [from, to) have old[i + off] == nw[i] (i + off inside old). */
-static size_t
-eq_count(const uint8_t *old, size_t olen, const uint8_t *nw, size_t from, size_t to, int64_t off)
-{
-    size_t n = 0;
-
-    for (size_t i = from; i < to; i++) {
-        int64_t q = (int64_t)i + off;
-        if (q >= 0 && (uint64_t)q < olen && old[q] == nw[i])
-            n++;
-    }
-    return n;
-}
-
 int
 zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct zp_blocks *b)
 {
@@ -223,7 +209,7 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
          * scan would (SWITCH_MIN) */
         if (have_diag && d != diag && (int64_t)(i - back) + diag >= 0 &&
             (int64_t)(i + fw) + diag <= (int64_t)olen &&
-            back + fw <= eq_count(old, olen, nw, i - back, i + fw, diag) + SWITCH_MIN)
+            back + fw <= zp_count_eq(old, olen, nw, i - back, i + fw, diag) + SWITCH_MIN)
             d = diag;
         rc = cover_push(b, i - back, (size_t)((int64_t)(i - back) + d), back + fw);
         if (rc != ZUPD_OK)

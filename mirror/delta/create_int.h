@@ -130,6 +130,11 @@ zp_same_len(const uint8_t *a, const uint8_t *b, size_t n)
     return i;
 }
 
+/* How many i in [from, to) have old[i + off] == nw[i] (i + off inside
+ * old): the scan's score of an alignment (scan.c), block.c's too. */
+size_t zp_count_eq(const uint8_t *old, size_t olen, const uint8_t *nw, size_t from, size_t to,
+                   int64_t off);
+
 int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
 void zp_sindex_release(struct sindex *ix);
 int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,

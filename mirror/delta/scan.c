@@ -467,12 +467,11 @@ out:
     return rc;
 }
 
-/* How many i in [from, to) have old[i + off] == nw[i] (i + off inside
- * old): the scan's score of the current alignment, eight bytes at a time
- * (the same count as byte by byte; most of it is over stretches that
- * aligned_here has just matched). */
-static size_t
-count_eq(const uint8_t *old, size_t olen, const uint8_t *nw, size_t from, size_t to, int64_t off)
+/* The scan's score of the current alignment (create_int.h), eight bytes
+ * at a time (the same count as byte by byte; most of it is over stretches
+ * that aligned_here has just matched). */
+size_t
+zp_count_eq(const uint8_t *old, size_t olen, const uint8_t *nw, size_t from, size_t to, int64_t off)
 {
     const uint64_t lo7 = UINT64_C(0x7f7f7f7f7f7f7f7f), hi7 = UINT64_C(0x8080808080808080);
     int64_t lo = (int64_t)from, hi = (int64_t)to, i;
@@ -659,7 +658,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
             } else {
                 len = memo_find(memo, sa, bkt, old, olen, nw, nlen, scan, &pos);
             }
-            oldscore += count_eq(old, olen, nw, scsc, scan + len, lastoffset);
+            oldscore += zp_count_eq(old, olen, nw, scsc, scan + len, lastoffset);
             if (scsc < scan + len)
                 scsc = scan + len;
             if ((len == oldscore && len != 0) || len > oldscore + thr)
