@@ -99,6 +99,9 @@ static const struct zu_version {
     [8] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
                ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP,
            ZU_DIGEST_SHORT, 1},
+    [9] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
+               ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP | ZU_FLAG_EXTRA_NOPFX,
+           ZU_DIGEST_SHORT, 1},
 };
 
 size_t
@@ -558,7 +561,8 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
     if (info != NULL)
         memset(info, 0, sizeof(*info));
     if ((old == NULL && old_len > 0) || (patch == NULL && patch_len > 0) || out == NULL ||
-        out->write == NULL || (flags & ~(unsigned)ZUPD_DELTA_NO_HASHES) != 0)
+        out->write == NULL ||
+        (flags & ~(unsigned)(ZUPD_DELTA_NO_HASHES | ZUPD_DELTA_LOW_MEMORY)) != 0)
         return ZUPD_E_MISUSE;
     rc = zupd_delta_info(patch, patch_len, &hdr);
     if (rc != ZUPD_OK)
@@ -588,7 +592,7 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
             rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
     } else
         rc = zu_apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
-                             hdr.new_size, &q, &xold);
+                             hdr.new_size, (flags & ZUPD_DELTA_LOW_MEMORY) != 0, &q, &xold);
     if (rc == ZUPD_OK && q.written != hdr.new_size)
         rc = ZUPD_E_FORMAT;
     rc = out_end(&q, rc);

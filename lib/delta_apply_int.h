@@ -231,8 +231,11 @@ struct zu_xold {
 };
 void zu_xold_release(struct zu_xold *x);
 /* *xold: with the executable stage, the transformed old file the output
- * may still point into; the caller releases it after out_end. */
+ * may still point into; the caller releases it after out_end. low_mem
+ * (ZUPD_DELTA_LOW_MEMORY): old transformed a window at a time wherever
+ * the patch allows, not only over ZU_EXE_WHOLE_MAX. */
 int zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
-                    int native, uint64_t new_size, struct outq *q, struct zu_xold *xold);
+                    int native, uint64_t new_size, int low_mem, struct outq *q,
+                    struct zu_xold *xold);
 
 #endif

@@ -560,11 +560,70 @@ target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct finder
     }
 }
 
-/* The displacement of the reference at old[i..e) (displacement at d) as
- * the transform predicts it, into dst. */
+/* Where the transform writes: the bytes of old [lo, hi) transformed, at
+ * p (the whole transform: all of old; a window: one piece of it), bytes
+ * outside [lo, hi) left out; or, with ed set, nothing but a list of the
+ * 32-bit writes (the unwind tables', which a window replays). */
+struct edit {
+    uint64_t at;
+    uint32_t v, seq;
+};
+struct edits {
+    struct edit *e;
+    size_t n, cap;
+    int rc; /* ZUPD_E_NOMEM where a write could not be kept */
+};
+struct wout {
+    uint8_t *p;
+    uint64_t lo, hi;
+    struct edits *ed;
+};
+
 static void
-code_ref(uint8_t *dst, const uint8_t *old, const struct zu_seg *s, size_t i, size_t d, size_t e,
-         int branch, const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
+put_bytes(const struct wout *w, uint64_t at, const uint8_t *b, size_t n)
+{
+    if (at >= w->lo && at < w->hi && w->hi - at >= n) {
+        memcpy(w->p + (at - w->lo), b, n);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (at + k >= w->lo && at + k < w->hi)
+            w->p[at + k - w->lo] = b[k];
+}
+
+static void
+put32(const struct wout *w, uint64_t at, uint32_t v)
+{
+    uint8_t b[4];
+
+    if (w->ed != NULL) {
+        struct edits *ed = w->ed;
+        if (ed->rc == ZUPD_OK && (ed->rc = ZU_GROW(&ed->e, &ed->cap, ed->n + 1,
+                                                   SIZE_MAX / 2 / sizeof(*ed->e))) == ZUPD_OK) {
+            ed->e[ed->n] = (struct edit){at, v, (uint32_t)ed->n};
+            ed->n++;
+        }
+        return;
+    }
+    zu_put_le32(b, v);
+    put_bytes(w, at, b, 4);
+}
+
+static void
+put64(const struct wout *w, uint64_t at, uint64_t v)
+{
+    uint8_t b[8];
+
+    zu_put_le64(b, v);
+    put_bytes(w, at, b, 8);
+}
+
+/* The displacement of the reference at old[i..e) (displacement at d) as
+ * the transform predicts it, into w. */
+static void
+code_ref(const struct wout *w, const uint8_t *old, const struct zu_seg *s, size_t i, size_t d,
+         size_t e, int branch, const struct zu_elf *eo, const struct zu_elf *nw,
+         const struct finder *m)
 {
     /* the instruction end and target in old (virtual addresses) */
     uint64_t pe = s->vaddr + (e - s->off), t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
@@ -575,7 +634,7 @@ code_ref(uint8_t *dst, const uint8_t *old, const struct zu_seg *s, size_t i, siz
         vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
         int64_t pred = (int64_t)(tn - (pen + 1));
         if (pred >= INT32_MIN && pred <= INT32_MAX)
-            zu_put_le32(dst + d, (uint32_t)pred);
+            put32(w, d, (uint32_t)pred);
     }
 }
 
@@ -641,20 +700,47 @@ candidates(const uint8_t *p)
     }
 }
 
+/* Where a window's scan of code starts (struct sync): the scan of a
+ * segment goes from one loop top to the next, each found from the one
+ * before alone, so a scan started at any of them finds what the scan of
+ * the whole segment finds from there on. at[c] is the last loop top at
+ * or before c << shift (or the segment's start): a reference that writes
+ * into the window from there ends past it, and the scan found it from a
+ * loop top at or before its start, so at or before at[c]. */
+struct sync {
+    uint64_t *at;
+    size_t n, next;
+    unsigned shift;
+    uint64_t prev;
+};
+
+static inline void
+sync_note(struct sync *sy, size_t i)
+{
+    while (sy->next < sy->n && ((uint64_t)sy->next << sy->shift) < (uint64_t)i)
+        sy->at[sy->next++] = sy->prev;
+    sy->prev = i;
+}
+
 /* ZU_EXE_K_CODE over the executable segment s of old: at each byte in
  * turn, a reference there or not; after one, on at its end. Only the
- * candidates are tried (the same references are found). */
+ * candidates are tried (the same references are found). The scan starts
+ * at from (the segment's start, or a loop top of its scan: struct sync)
+ * and stops at to; with sy set it writes nothing and notes its loop tops. */
 static void
-code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
-          const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
+code_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_seg *s,
+          const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m, size_t from,
+          size_t to, struct sync *sy)
 {
-    size_t i = (size_t)s->off, end = s->filesz < olen - i ? i + (size_t)s->filesz : olen;
+    size_t i = from, end = s->filesz < olen - s->off ? (size_t)(s->off + s->filesz) : olen;
 
-    while (i < end) {
+    while (i < end && i < to) {
         size_t base = i;
         uint64_t bits = end - i >= CAND_READ
                             ? candidates(old + i) & (((uint64_t)1 << CAND_STEP) - 1)
                             : ~(uint64_t)0;
+        if (sy != NULL)
+            sync_note(sy, i);
         while (bits != 0) {
             size_t at = base + (size_t)__builtin_ctzll(bits), d, e;
             int branch;
@@ -664,7 +750,8 @@ code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
             if (!(end - at >= 16 ? ref_fast(old, at, &d, &e, &branch)
                                  : ref_at(old, at, end, &d, &e, &branch)))
                 continue;
-            code_ref(dst, old, s, at, d, e, branch, eo, nw, m);
+            if (sy == NULL)
+                code_ref(w, old, s, at, d, e, branch, eo, nw, m);
             i = e; /* the candidates before e are passed */
             if (e - base >= 64)
                 break;
@@ -675,9 +762,10 @@ code_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
     }
 }
 
-/* ZU_EXE_K_ABS64 over the segment s of old (not executable). */
+/* ZU_EXE_K_ABS64 over the segment s of old (not executable), the values
+ * that write into w. */
 static void
-abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
+abs_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_seg *s,
          const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
 {
     size_t i = ((size_t)s->off + 7) & ~(size_t)7;
@@ -701,10 +789,12 @@ abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
         lo = ZU_EXE_ABS_MIN;
     if (hi < lo)
         hi = lo; /* none */
-    for (; i < end && end - i >= 8; i += 8) {
+    if (i < (w->lo & ~(uint64_t)7))
+        i = (size_t)(w->lo & ~(uint64_t)7); /* 8-aligned as i: the first value into w */
+    for (; i < end && end - i >= 8 && i < w->hi; i += 8) {
         uint64_t v = le64(old + i), tn;
         if ((all ? v >= ZU_EXE_ABS_MIN : v - lo < hi - lo) && target_new(eo, nw, m, v, 0, &tn))
-            zu_put_le64(dst + i, tn);
+            put64(w, i, tn);
     }
 }
 
@@ -712,7 +802,7 @@ abs_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_seg *s,
  * file offset b (the base: .eh_frame_hdr, or the field itself): replaced
  * by the target's new address less the base's. */
 static void
-rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct zu_elf *eo,
+rel_field(const struct wout *w, const uint8_t *old, size_t f, uint64_t b, const struct zu_elf *eo,
           const struct zu_elf *nw, const struct finder *m)
 {
     uint64_t bv, t, tn, bn;
@@ -726,7 +816,7 @@ rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct z
         return;
     pred = (int64_t)(tn - bn);
     if (pred >= INT32_MIN && pred <= INT32_MAX)
-        zu_put_le32(dst + f, (uint32_t)pred);
+        put32(w, f, (uint32_t)pred);
 }
 
 /* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
@@ -734,7 +824,7 @@ rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const struct z
  * table's pairs, and the pc_begin of each FDE taken as a 32-bit offset
  * from itself (the encoding compilers emit for x86-64). */
 static void
-unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+unwind_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_elf *eo,
             const struct zu_elf *nw, const struct finder *m)
 {
     size_t h = (size_t)eo->eh.off, hend = h + (size_t)eo->eh.filesz, at;
@@ -746,8 +836,8 @@ unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *
         return;
     cnt = le32(old + h + 8);
     for (uint64_t i = 0; i < cnt && hend - (h + 12) >= (i + 1) * 8; i++) {
-        rel_field(dst, old, h + 12 + (size_t)i * 8, h, eo, nw, m);
-        rel_field(dst, old, h + 16 + (size_t)i * 8, h, eo, nw, m);
+        rel_field(w, old, h + 12 + (size_t)i * 8, h, eo, nw, m);
+        rel_field(w, old, h + 16 + (size_t)i * 8, h, eo, nw, m);
     }
     /* .eh_frame: the records from where the header points, within the
      * file bytes of the segment that holds it */
@@ -765,7 +855,7 @@ unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *
             if (len == 0 || len == 0xffffffffu || len > end - at - 4)
                 break;
             if (le32(old + at + 4) != 0 && len >= 8) /* an FDE */
-                rel_field(dst, old, at + 8, at + 8, eo, nw, m);
+                rel_field(w, old, at + 8, at + 8, eo, nw, m);
             at += 4 + (size_t)len;
         }
     }
@@ -775,8 +865,8 @@ unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *
  * of three 32-bit image offsets (a function's begin and end, its unwind
  * information), each moved by as much as the address it names moved. */
 static void
-pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const struct zu_elf *nw,
-           const struct finder *m)
+pdata_refs(const struct wout *w, const uint8_t *old, const struct zu_elf *eo,
+           const struct zu_elf *nw, const struct finder *m)
 {
     const size_t h = (size_t)eo->eh.off, n = (size_t)eo->eh.filesz / 12 * 3;
 
@@ -788,14 +878,26 @@ pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const stru
             continue;
         d = (int64_t)(tn - t);
         if (d >= INT32_MIN && d <= INT32_MAX)
-            zu_put_le32(dst + h + 4 * i, r + (uint32_t)d);
+            put32(w, h + 4 * i, r + (uint32_t)d);
     }
+}
+
+/* The unwind tables' writes (ZU_EXE_K_UNWIND), into w. */
+static void
+tables_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+            const struct zu_elf *nw, const struct finder *m)
+{
+    if (eo->id == ZU_EXE_PE_X86_64)
+        pdata_refs(w, old, eo, nw, m);
+    else
+        unwind_refs(w, old, olen, eo, nw, m);
 }
 
 void
 zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                  const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
 {
+    const struct wout w = {dst, 0, olen, NULL};
     struct finder f;
 
     if (olen > 0)
@@ -806,13 +908,240 @@ zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_
         if (s->off >= olen)
             continue;
         if ((s->flags & 1) != 0 && (kinds & ZU_EXE_K_CODE) != 0)
-            code_refs(dst, old, olen, s, eo, nw, &f);
+            code_refs(&w, old, olen, s, eo, nw, &f, (size_t)s->off, SIZE_MAX, NULL);
         else if ((s->flags & 1) == 0 && (kinds & ZU_EXE_K_ABS64) != 0)
-            abs_refs(dst, old, olen, s, eo, nw, &f);
+            abs_refs(&w, old, olen, s, eo, nw, &f);
     }
-    if ((kinds & ZU_EXE_K_UNWIND) != 0 && eo->id == ZU_EXE_PE_X86_64)
-        pdata_refs(dst, old, eo, nw, &f);
-    else if ((kinds & ZU_EXE_K_UNWIND) != 0)
-        unwind_refs(dst, old, olen, eo, nw, &f);
+    if ((kinds & ZU_EXE_K_UNWIND) != 0)
+        tables_refs(&w, old, olen, eo, nw, &f);
     free(f.page);
+}
+
+/* ------------------------------------------------------------------ windows */
+
+/* Old transformed a window at a time: windows of 1 << shift bytes, the
+ * last used kept in slots. A window's bytes are those of zu_exe_transform:
+ * old's bytes, then each segment's references that write into it (the
+ * scan of code from the loop top at[c] of the segment's struct sync),
+ * then the unwind tables' writes (kept as a list: their records are read
+ * in a chain). */
+struct zu_exe_win {
+    const uint8_t *old;
+    size_t olen;
+    struct zu_elf eo, nw;
+    unsigned kinds, shift;
+    struct zu_exe_map m;
+    struct finder f;
+    uint64_t *sync[ZU_EXE_SEGS_MAX]; /* per code segment: at[c] of each window c */
+    struct edits ed;
+    int ed_sorted; /* ed by at (no two writes overlap), else in the order written */
+    size_t nwin, nslots, used;
+    uint8_t *mem;     /* the slots */
+    int32_t *slot_of; /* per window: its slot, or -1 */
+    size_t *win_of;   /* per slot: its window */
+    /* the slots in use from the most recently used (head) to the least
+     * (tail), a list through prv and nxt (-1: none) */
+    int32_t *prv, *nxt;
+    int32_t head, tail;
+};
+
+static int
+edit_cmp(const void *a, const void *b)
+{
+    const struct edit *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
+}
+
+/* The window c into dst. */
+static void
+win_fill(const struct zu_exe_win *w, size_t c, uint8_t *dst)
+{
+    const uint64_t lo = (uint64_t)c << w->shift;
+    const uint64_t hi =
+        w->olen - lo > ((uint64_t)1 << w->shift) ? lo + ((uint64_t)1 << w->shift) : w->olen;
+    const struct wout o = {dst, lo, hi, NULL};
+    size_t i = 0;
+
+    memcpy(dst, w->old + lo, (size_t)(hi - lo));
+    for (size_t k = 0; k < w->eo.n; k++) {
+        const struct zu_seg *s = &w->eo.seg[k];
+        if (s->off >= hi || (s->filesz < w->olen - s->off && s->off + s->filesz <= lo))
+            continue; /* writes nothing into the window */
+        if ((s->flags & 1) != 0 && (w->kinds & ZU_EXE_K_CODE) != 0)
+            code_refs(&o, w->old, w->olen, s, &w->eo, &w->nw, &w->f, (size_t)w->sync[k][c],
+                      (size_t)hi, NULL);
+        else if ((s->flags & 1) == 0 && (w->kinds & ZU_EXE_K_ABS64) != 0)
+            abs_refs(&o, w->old, w->olen, s, &w->eo, &w->nw, &w->f);
+    }
+    if (w->ed_sorted) { /* from the first write that can reach lo */
+        size_t a = 0, b = w->ed.n;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (w->ed.e[mid].at + 4 <= lo)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        i = a;
+    }
+    for (; i < w->ed.n; i++) {
+        uint8_t b[4];
+        if (w->ed.e[i].at >= hi) {
+            if (w->ed_sorted)
+                break;
+            continue;
+        }
+        zu_put_le32(b, w->ed.e[i].v);
+        put_bytes(&o, w->ed.e[i].at, b, 4);
+    }
+}
+
+int
+zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+               const struct zu_elf *nw, struct zu_exe_map *m, unsigned kinds, unsigned shift,
+               size_t slots)
+{
+    struct zu_exe_win *w;
+    int rc = ZUPD_OK;
+
+    *out = NULL;
+    if (shift < 12 || shift > 24 || slots == 0 || slots > INT32_MAX || olen == 0)
+        return ZUPD_E_MISUSE;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return ZUPD_E_NOMEM;
+    w->old = old;
+    w->olen = olen;
+    w->eo = *eo;
+    w->nw = *nw;
+    w->kinds = kinds;
+    w->shift = shift;
+    w->m = *m;
+    memset(m, 0, sizeof(*m));
+    w->nwin = (size_t)((olen - 1) >> shift) + 1;
+    w->nslots = slots < w->nwin ? slots : w->nwin;
+    finder_init(&w->f, &w->m, olen);
+    w->mem = malloc(w->nslots << shift);
+    w->slot_of = malloc(w->nwin * sizeof(*w->slot_of));
+    w->win_of = calloc(w->nslots, sizeof(*w->win_of));
+    w->prv = malloc(w->nslots * sizeof(*w->prv));
+    w->nxt = malloc(w->nslots * sizeof(*w->nxt));
+    w->head = w->tail = -1;
+    if (w->mem == NULL || w->slot_of == NULL || w->win_of == NULL || w->prv == NULL ||
+        w->nxt == NULL)
+        rc = ZUPD_E_NOMEM;
+    for (size_t c = 0; rc == ZUPD_OK && c < w->nwin; c++)
+        w->slot_of[c] = -1;
+    for (size_t k = 0; rc == ZUPD_OK && k < eo->n; k++) {
+        const struct zu_seg *s = &eo->seg[k];
+        struct sync sy;
+        if (s->off >= olen || (s->flags & 1) == 0 || (kinds & ZU_EXE_K_CODE) == 0)
+            continue;
+        w->sync[k] = malloc(w->nwin * sizeof(*w->sync[k]));
+        if (w->sync[k] == NULL) {
+            rc = ZUPD_E_NOMEM;
+            break;
+        }
+        sy = (struct sync){w->sync[k], w->nwin, 0, shift, s->off};
+        code_refs(NULL, old, olen, s, eo, nw, &w->f, (size_t)s->off, SIZE_MAX, &sy);
+        while (sy.next < sy.n) /* windows past the scan's last loop top */
+            sy.at[sy.next++] = sy.prev;
+    }
+    if (rc == ZUPD_OK && (kinds & ZU_EXE_K_UNWIND) != 0) {
+        const struct wout rec = {NULL, 0, 0, &w->ed};
+        tables_refs(&rec, old, olen, eo, nw, &w->f);
+        rc = w->ed.rc;
+    }
+    if (rc == ZUPD_OK) {
+        /* by position, where that replays them as written: no two overlap */
+        w->ed_sorted = 1;
+        if (w->ed.n > 1)
+            qsort(w->ed.e, w->ed.n, sizeof(*w->ed.e), edit_cmp);
+        for (size_t i = 1; i < w->ed.n; i++)
+            if (w->ed.e[i].at - w->ed.e[i - 1].at < 4)
+                w->ed_sorted = 0;
+        if (!w->ed_sorted)
+            for (size_t i = 0; i < w->ed.n; i++)
+                while (w->ed.e[i].seq != i) { /* back in the order written */
+                    struct edit t = w->ed.e[w->ed.e[i].seq];
+                    w->ed.e[w->ed.e[i].seq] = w->ed.e[i];
+                    w->ed.e[i] = t;
+                }
+    }
+    if (rc != ZUPD_OK) {
+        zu_exe_win_free(w);
+        return rc;
+    }
+    *out = w;
+    return ZUPD_OK;
+}
+
+/* Slot v out of the list of slots in use. */
+static void
+lru_unlink(struct zu_exe_win *w, int32_t v)
+{
+    if (w->prv[v] >= 0)
+        w->nxt[w->prv[v]] = w->nxt[v];
+    else
+        w->head = w->nxt[v];
+    if (w->nxt[v] >= 0)
+        w->prv[w->nxt[v]] = w->prv[v];
+    else
+        w->tail = w->prv[v];
+}
+
+const uint8_t *
+zu_exe_win_at(struct zu_exe_win *w, uint64_t pos, size_t *avail)
+{
+    const size_t c = (size_t)(pos >> w->shift);
+    int32_t sl = w->slot_of[c];
+
+    if (sl >= 0 && sl != w->head) {
+        lru_unlink(w, sl);
+    } else if (sl < 0) {
+        if (w->used < w->nslots) {
+            sl = (int32_t)w->used++;
+        } else { /* the least recently used */
+            sl = w->tail;
+            lru_unlink(w, sl);
+            w->slot_of[w->win_of[sl]] = -1;
+        }
+        win_fill(w, c, w->mem + ((size_t)sl << w->shift));
+        w->win_of[sl] = c;
+        w->slot_of[c] = sl;
+    }
+    if (sl != w->head) { /* first in the list */
+        w->prv[sl] = -1;
+        w->nxt[sl] = w->head;
+        if (w->head >= 0)
+            w->prv[w->head] = sl;
+        w->head = sl;
+        if (w->tail < 0)
+            w->tail = sl;
+    }
+    {
+        const uint64_t end = ((uint64_t)c + 1) << w->shift;
+        *avail = (size_t)((end < w->olen ? end : w->olen) - pos);
+    }
+    return w->mem + ((size_t)sl << w->shift) + (size_t)(pos & (((uint64_t)1 << w->shift) - 1));
+}
+
+void
+zu_exe_win_free(struct zu_exe_win *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t k = 0; k < ZU_EXE_SEGS_MAX; k++)
+        free(w->sync[k]);
+    free(w->ed.e);
+    free(w->f.page);
+    zu_exe_map_free(&w->m);
+    free(w->mem);
+    free(w->slot_of);
+    free(w->win_of);
+    free(w->prv);
+    free(w->nxt);
+    free(w);
 }

@@ -91,6 +91,14 @@ zu_rep_push(struct zu_rep *r, int64_t al)
     r->a[0] = al;
 }
 
+/* Flag (version 9): the extra stream (zstd, without the extra context)
+ * is decoded without the old file as its prefix. Apply can then take the
+ * executable stage's old file a window at a time (zu_exe_win): an old
+ * file over ZU_EXE_WHOLE_MAX is transformed whole only where the extra
+ * stream may copy from it. */
+#define ZU_FLAG_EXTRA_NOPFX 0x40
+#define ZU_EXE_WHOLE_MAX (36u << 20)
+
 #define ZU_CTX_W_MAX 65536u   /* largest radius */
 #define ZU_CTX_MAX (8u << 20) /* largest context */
 
@@ -105,8 +113,12 @@ struct zu_ctx {
     uint64_t plo, phi; /* the piece appended last (phi 0: none) */
 };
 
-/* Append the piece of the entry at op (op <= olen); ZUPD_E_NOMEM. */
-int zu_ctx_add(struct zu_ctx *c, const uint8_t *old, size_t olen, uint64_t op, uint64_t w);
+/* Append the piece of the entry at op (op <= olen); ZUPD_E_NOMEM. The old
+ * bytes come from old, or where xw is set from its windows (old transformed:
+ * include/zu/delta_exe.h). */
+struct zu_exe_win;
+int zu_ctx_add(struct zu_ctx *c, const uint8_t *old, struct zu_exe_win *xw, size_t olen,
+               uint64_t op, uint64_t w);
 void zu_ctx_free(struct zu_ctx *c);
 
 /* Little-endian 64-bit integers of the delta headers. */

@@ -22,7 +22,7 @@ enum zupd_delta_method {
  * library reads; it reads every older one too. */
 #define ZUPD_DELTA_MAGIC "ZDLT"
 #define ZUPD_DELTA_MAGIC_LEN 4
-#define ZUPD_DELTA_VERSION 8
+#define ZUPD_DELTA_VERSION 9
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes).
@@ -89,6 +89,10 @@ ZUPD_API ZUPD_NODISCARD int zupd_delta_apply(const uint8_t *old, size_t old_len,
 
 /* Flags of zupd_delta_apply_flags(). */
 #define ZUPD_DELTA_NO_HASHES 1u /* hash neither the old file nor the output */
+/* the executable stage's old file transformed a window at a time, as apply
+ * does anyway on old files over 36 MiB where the patch allows (less memory,
+ * more time; the same output) */
+#define ZUPD_DELTA_LOW_MEMORY 2u
 
 /* zupd_delta_apply() with flags. ZUPD_DELTA_NO_HASHES is for a caller that
  * checks the output against a hash it trusts (as zupd does against the

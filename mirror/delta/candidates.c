@@ -342,7 +342,8 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
     struct zu_x86 x86;
 
     /* the x86 filter without the executable stage: ELF x86-64 pairs the
-     * stage is not for (old over EXE_OLD_MAX, or the stage lost its
+     * stage is not for (old over ZU_EXE_WHOLE_MAX with the extra stream's
+     * prefix, or the stage lost its
      * estimate), and PE x86-64 files (Windows); it needs no copy of old
      * on apply (biome-m, 84 MB: 11,921,691 -> see docs/internals/delta.md) */
     if (c->want_bsd && zu_exe_parse(new_, new_len, &en) == ZUPD_OK)
@@ -409,10 +410,6 @@ plans_write(struct cand *c, struct ladder *l, const uint8_t *hdr, size_t hdr_len
  * half (code only; code and addresses; code and unwind tables; all):
  * all was the best or within 0.15 % of it on every pair (code only
  * 3-30 % worse on all but one), so one estimate is made, not four. */
-/* Old files up to this size only: apply holds old transformed beside old
- * (lefthook-a: peak 40 -> 55 MiB), and apply is to stay within old +
- * 64 MiB (issue 18); the rest of apply takes up to about 26 MiB. */
-#define EXE_OLD_MAX (36u << 20)
 
 /* The executable stage of one creation: old and new parsed, the map of
  * the plan, old transformed, and the estimate with the stage. */
@@ -450,7 +447,11 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
     if (getenv("ZU_DELTA_NO_EXE") != NULL)
         return ZUPD_OK;
 #endif
-    if (!c->want_bsd || c->old_len > EXE_OLD_MAX ||
+    /* Apply holds old transformed beside old up to ZU_EXE_WHOLE_MAX
+     * (lefthook-a: peak 40 -> 55 MiB; apply is to stay within old + 64
+     * MiB, issue 18), and over it a window at a time (zu_exe_win), which
+     * an extra stream with old as its prefix would not allow. */
+    if (!c->want_bsd || (c->old_len > ZU_EXE_WHOLE_MAX && c->f.extra_prefix) ||
         zu_exe_parse(c->old, c->old_len, &x->eo) != ZUPD_OK ||
         zu_exe_parse(c->new_, c->new_len, &x->en) != ZUPD_OK || x->eo.id != x->en.id)
         return ZUPD_OK;
@@ -525,6 +526,15 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
         rc = zp_exe_mark(&nat, &nat_len, par, pn);
     if (rc == ZUPD_OK && nat != NULL && x->en.id == ZU_EXE_PE_X86_64)
         nat[4] = ZP_VERSION_8; /* the stage over PE files */
+    /* over ZU_EXE_WHOLE_MAX apply takes old transformed a window at a time
+     * where the extra stream cannot copy from it: a zstd one without the
+     * context has to say so (it was compressed without a prefix:
+     * exe_estimate) */
+    if (rc == ZUPD_OK && nat != NULL && c->old_len > ZU_EXE_WHOLE_MAX &&
+        (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 && ((nat[6] >> 4) & 3) == ZU_CODEC_ZSTD) {
+        nat[7] |= ZU_FLAG_EXTRA_NOPFX;
+        nat[4] = ZP_VERSION_9;
+    }
     if (rc == ZUPD_OK && nat != NULL && pl->x86 != NULL)
         rc = zp_x86_mark(&nat, &nat_len, &x86);
     pl->x86 = NULL;

@@ -661,7 +661,7 @@ ctx_make(const struct plan *pl, const uint8_t *old, size_t olen, uint64_t w, str
     for (size_t i = 0; i < pl->n; i++) {
         op += (int64_t)pl->c[i].add; /* the scan keeps adds inside old */
         if (pl->c[i].copy > 0 && op >= 0 && (uint64_t)op <= olen) {
-            int rc = zu_ctx_add(c, old, olen, (uint64_t)op, w);
+            int rc = zu_ctx_add(c, old, NULL, olen, (uint64_t)op, w);
             if (rc != ZUPD_OK)
                 return rc;
         }

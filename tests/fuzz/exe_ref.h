@@ -8,6 +8,7 @@
 #define ZU_TEST_EXE_REF_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "zu/delta_exe.h"
@@ -326,6 +327,52 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
         ref_pdata_refs(dst, old, eo, nw, m);
     else if ((kinds & ZU_EXE_K_UNWIND) != 0)
         ref_unwind_refs(dst, old, olen, eo, nw, m);
+}
+
+/* Whether the windows of zu_exe_win give x (zu_exe_transform's bytes, olen
+ * of them) byte for byte: windows of 4 KiB, with `slots` of them kept, read
+ * forwards, backwards and at positions from seed (old transformed a window
+ * at a time, evicted and made again). 1: they do; 0: they differ, or no
+ * memory. */
+static int
+ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+             const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds, size_t slots,
+             uint32_t seed)
+{
+    struct zu_exe_map c = {0};
+    struct zu_exe_win *w = NULL;
+    int same = 1;
+
+    if (olen == 0)
+        return 1;
+    c.s = malloc((m->n > 0 ? m->n : 1) * sizeof(*c.s));
+    if (c.s == NULL)
+        return 0;
+    if (m->n > 0)
+        memcpy(c.s, m->s, m->n * sizeof(*c.s));
+    c.n = c.cap = m->n;
+    if (zu_exe_win_new(&w, old, olen, eo, nw, &c, kinds, 12, slots) != ZUPD_OK) {
+        zu_exe_map_free(&c);
+        return 0;
+    }
+    for (size_t pos = 0; same && pos < olen;) { /* forwards, a window at a time */
+        size_t n;
+        const uint8_t *p = zu_exe_win_at(w, pos, &n);
+        same = n >= 1 && n <= olen - pos && memcmp(p, x + pos, n) == 0;
+        pos += n;
+    }
+    for (size_t pos = olen; same && pos-- > 0;) { /* backwards, a byte at a time */
+        size_t n;
+        same = *zu_exe_win_at(w, pos, &n) == x[pos];
+    }
+    for (unsigned k = 0; same && k < 64; k++) {
+        size_t n, pos;
+        seed = seed * 1103515245u + 12345u;
+        pos = (size_t)(seed >> 8) % olen;
+        same = memcmp(zu_exe_win_at(w, pos, &n), x + pos, n) == 0;
+    }
+    zu_exe_win_free(w);
+    return same;
 }
 
 #endif

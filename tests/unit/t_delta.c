@@ -87,6 +87,17 @@ apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, st
     return zupd_delta_apply(old, olen, patch, plen, 0, &s, NULL);
 }
 
+/* apply_mem with ZUPD_DELTA_LOW_MEMORY */
+static int
+apply_low_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
+              struct mem_sink *m)
+{
+    struct zupd_delta_sink s = {m, mem_write};
+    free(m->p);
+    memset(m, 0, sizeof(*m));
+    return zupd_delta_apply_flags(old, olen, patch, plen, 0, ZUPD_DELTA_LOW_MEMORY, &s, NULL);
+}
+
 static const int methods[] = {ZP_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
                               ZUPD_DELTA_BSDIFF40};
 
@@ -453,7 +464,7 @@ test_wrong_base_refused_before_write(void **state)
             assert_int_equal(
                 zupd_delta_apply_flags(o, ol - 1, p, pl, 0, ZUPD_DELTA_NO_HASHES, &s, NULL),
                 ZUPD_E_BASE);
-            assert_int_equal(zupd_delta_apply_flags(o, ol, p, pl, 0, 2, &s, NULL), ZUPD_E_MISUSE);
+            assert_int_equal(zupd_delta_apply_flags(o, ol, p, pl, 0, 4, &s, NULL), ZUPD_E_MISUSE);
             o[ol / 2] ^= 1; /* the right base: the same output as with hashes */
             assert_int_equal(apply_mem(o, ol, p, pl, &m), ZUPD_OK);
             w = m.p;
@@ -552,10 +563,13 @@ test_sink_error_and_limits(void **state)
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 0x40; /* no such flag */
+    p[7] = 0x80; /* no such flag */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 7;
     p[7] = ZU_FLAG_CTRL_REP; /* a flag of version 8 */
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
+    p[4] = 8;
+    p[7] = ZU_FLAG_EXTRA_NOPFX; /* a flag of version 9 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 5;
     p[7] = ZU_FLAG_EXTRA_X86; /* a flag of version 6 */
@@ -1630,6 +1644,11 @@ exe_round_trip(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int lev
     assert_int_equal(m.len, wl);
     if (wl > 0)
         assert_memory_equal(m.p, w, wl);
+    /* old transformed a window at a time where the patch allows: the same */
+    assert_int_equal(apply_low_mem(o, ol, patch, *plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    if (wl > 0)
+        assert_memory_equal(m.p, w, wl);
     free(m.p);
     return patch;
 }
@@ -1679,6 +1698,7 @@ test_exe_stage(void **state)
     /* the flag in version 4 */
     memcpy(bad, patch, plen);
     bad[4] = 4;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     /* an unknown transform (PE would be another id), no kind, an unknown
      * kind, no segment, too many */
@@ -1736,6 +1756,56 @@ test_exe_stage(void **state)
     for (size_t i = 0; i < ol; i++)
         o[i] = (uint8_t)rng();
     free(exe_round_trip(o, ol, w, wl, 3, &plen));
+    free(o);
+    free(w);
+}
+
+/* The extra stream without a prefix (ZU_FLAG_EXTRA_NOPFX, version 9), as
+ * the creator marks it over ZU_EXE_WHOLE_MAX: a patch of the stage whose
+ * zstd extra stream was compressed without a prefix (new text a tenth of
+ * the new file: no prefix) applies the same with the flag, whole and a
+ * window at a time. The flag is refused in version 8, with a bzip2 extra
+ * stream, and with the context. */
+static void
+test_exe_nopfx(void **state)
+{
+    size_t cap = 64 << 10, ol, wl, plen;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *patch, *bad;
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    ol = make_elf(o, cap, 0);
+    wl = make_elf(w, cap, 1);
+    for (size_t i = 0; i < 1500; i++) /* text at the end of the data segment */
+        w[wl - 1500 + i] = (uint8_t) "a window at a time, "[i % 20];
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    assert_true((patch[7] & ZU_FLAG_EXE) != 0);
+    assert_int_equal(patch[7] & (ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXTRA_NOPFX), 0);
+    assert_int_equal((patch[6] >> 4) & 3, ZU_CODEC_ZSTD);
+    bad = malloc(plen);
+    assert_non_null(bad);
+    memcpy(bad, patch, plen);
+    bad[7] |= ZU_FLAG_EXTRA_NOPFX;
+    bad[4] = 8;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    bad[4] = 9;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    assert_memory_equal(m.p, w, wl);
+    assert_int_equal(apply_low_mem(o, ol, bad, plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    assert_memory_equal(m.p, w, wl);
+    bad[6] = (uint8_t)((bad[6] & ~0x30) | ZU_CODEC_BZIP2 << 4);
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    memcpy(bad, patch, plen);
+    bad[7] |= ZU_FLAG_EXTRA_NOPFX | ZU_FLAG_EXTRA_CTX; /* the radius read from the next varint */
+    bad[4] = 9;
+    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
+    free(m.p);
+    free(bad);
+    free(patch);
     free(o);
     free(w);
 }
@@ -1825,6 +1895,8 @@ test_exe_hostile(void **state)
         assert_memory_equal(x1, x2, len);
         ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL); /* the plain reading */
         assert_memory_equal(x1, x2, len);
+        /* a window at a time: the same bytes (one slot: every window made again) */
+        assert_true(ref_win_same(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL, 1 + rng() % 2, rng()));
         zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
         ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
         assert_memory_equal(x1, x2, len);
@@ -3138,6 +3210,7 @@ main(void)
         cmocka_unit_test(test_extra_ctx),
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_exe_stage),
+        cmocka_unit_test(test_exe_nopfx),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_v7_copy),
