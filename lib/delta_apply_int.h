@@ -232,7 +232,7 @@ struct zu_xold {
 void zu_xold_release(struct zu_xold *x);
 /* *xold: with the executable stage, the transformed old file the output
  * may still point into; the caller releases it after out_end. low_mem
- * (ZUPD_DELTA_LOW_MEMORY): old transformed a window at a time wherever
+ * (ZUPD_DELTA_LOW_MEMORY): old transformed a piece at a time wherever
  * the patch allows, not only over ZU_EXE_WHOLE_MAX. */
 int zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t patch_len,
                     int native, uint64_t new_size, int low_mem, struct outq *q,

@@ -66,9 +66,9 @@ zu_ctx_add(struct zu_ctx *c, const uint8_t *old, struct zu_exe_win *xw, size_t o
     if (xw == NULL)
         memcpy(c->buf + c->len, old + lo, n);
     for (size_t at = 0, k; xw != NULL && at < n; at += k) {
-        const uint8_t *p = zu_exe_win_at(xw, lo + at, &k);
-        if (k > n - at)
-            k = n - at;
+        const uint8_t *p;
+        k = n - at;
+        p = zu_exe_win_at(xw, lo + at, &k);
         memcpy(c->buf + c->len + at, p, k);
     }
     c->len += n;
@@ -116,7 +116,7 @@ struct bsd_job {
     int rep;                 /* ZU_FLAG_CTRL_REP: seeks rep-coded (native only) */
     struct zu_rep reps;      /* with rep: the alignments entries started at */
     struct zu_x86_copy *x86; /* ZU_FLAG_EXTRA_X86; NULL: none */
-    struct zu_exe_win *xw;   /* the executable stage a window at a time; NULL: old is whole */
+    struct zu_exe_win *xw;   /* the executable stage a piece at a time; NULL: old is whole */
 };
 
 static int
@@ -258,9 +258,6 @@ bsd_run(struct bsd_job *j, struct outq *q)
             uint8_t *dst;
             size_t k;
             const uint8_t *src = j->old + oldpos;
-            size_t avail = SIZE_MAX;
-            if (j->xw != NULL) /* within old: an add lies inside old (native) */
-                src = zu_exe_win_at(j->xw, (uint64_t)oldpos, &avail);
             if (j->native && j->xw == NULL &&
                 (j->diff.codec == ZU_CODEC_SPLIT || j->diff.codec == ZU_CODEC_ZRLE)) {
                 rc = zu_rd_zeros(&j->diff, add > OUT_CHUNK ? OUT_CHUNK : (size_t)add, &k);
@@ -282,8 +279,8 @@ bsd_run(struct bsd_job *j, struct outq *q)
                 return rc;
             if (k > add)
                 k = (size_t)add;
-            if (k > avail)
-                k = avail;
+            if (j->xw != NULL) /* old transformed, k bytes or fewer (inside old: native) */
+                src = zu_exe_win_at(j->xw, (uint64_t)oldpos, &k);
             if (j->native) { /* old + diff */
                 rc = zu_rd_add(&j->diff, dst, src, k, &k);
             } else { /* old (zero outside) into dst, then += diff */
@@ -383,19 +380,12 @@ zu_xold_release(struct zu_xold *x)
     memset(x, 0, sizeof(*x));
 }
 
-/* Old transformed a window at a time: 1,024 windows of 4 KiB kept. The
- * adds of an executable's plan jump about old (biome 2.5.15 -> 2.6.2, old
- * 67 MB: 216,000 reads of windows, 72,000 of them made again), and small
- * windows make a miss cheap: apply's peak 182 -> 125 MB (old + 64 MiB:
- * 130.6), 0.96 s against 1.18 with old whole. 8 MiB of 64 KiB windows
- * took 6.9 s (each made 46 times on average) and 131 MB. */
-#define WIN_SHIFT 12
-#define WIN_SLOTS 1024
-
 /* The executable stage (ZU_FLAG_EXE): old transformed into a new buffer
  * *out with the map of the add regions of the control stream src[0..len)
  * (a first pass, with bsd_run's checks) and the new file's segments nw;
- * where xw is set, into *xw instead, a window at a time. */
+ * where xw is set, into *xw instead, to transform a piece at a time
+ * (biome 2.5.15 -> 2.6.2, old 67 MB: apply's peak 182 -> 122 MiB; old +
+ * 64 MiB is 127.6). */
 static int
 exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
           const struct zu_elf *nw, struct zu_xold *out, struct zu_exe_win **xw)
@@ -429,7 +419,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     zu_rd_release(&k.ctrl);
     if (rc == ZUPD_OK && xw != NULL) {
         zu_exe_map_done(&m);
-        rc = zu_exe_win_new(xw, j->old, j->old_len, &eo, nw, &m, nw->kinds, WIN_SHIFT, WIN_SLOTS);
+        rc = zu_exe_win_new(xw, j->old, j->old_len, &eo, nw, &m, nw->kinds);
         zu_exe_map_free(&m);
         return rc;
     }
@@ -515,7 +505,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
             (w > 0 || ((codecs >> 4) & 3) != ZU_CODEC_ZSTD))
             rc = ZUPD_E_FORMAT;
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
-            /* the streams apply to old transformed: whole, or a window at
+            /* the streams apply to old transformed: whole, or a piece at
              * a time where the extra stream cannot copy from it */
             int win = (low_mem || old_len > ZU_EXE_WHOLE_MAX) &&
                       ((patch[7] & ZU_FLAG_EXTRA_NOPFX) != 0 || w > 0 ||

@@ -561,9 +561,9 @@ target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct finder
 }
 
 /* Where the transform writes: the bytes of old [lo, hi) transformed, at
- * p (the whole transform: all of old; a window: one piece of it), bytes
+ * p (the whole transform: all of old; or a piece of it), bytes
  * outside [lo, hi) left out; or, with ed set, nothing but a list of the
- * 32-bit writes (the unwind tables', which a window replays). */
+ * 32-bit writes (the unwind tables', which a piece replays). */
 struct edit {
     uint64_t at;
     uint32_t v, seq;
@@ -700,25 +700,33 @@ candidates(const uint8_t *p)
     }
 }
 
-/* Where a window's scan of code starts (struct sync): the scan of a
- * segment goes from one loop top to the next, each found from the one
- * before alone, so a scan started at any of them finds what the scan of
- * the whole segment finds from there on. at[c] is the last loop top at
- * or before c << shift (or the segment's start): a reference that writes
- * into the window from there ends past it, and the scan found it from a
- * loop top at or before its start, so at or before at[c]. */
+/* Where the scan of code for a piece of old starts (struct sync): the
+ * scan of a segment goes from one loop top to the next, each found from
+ * the one before alone, so a scan started at any of them finds what the
+ * scan of the whole segment finds from there on. For each granule of
+ * SYNC_GRAIN bytes, back[c] is how far before the granule's start c <<
+ * SYNC_SHIFT the last loop top at or before it lies (a reference that
+ * writes into the granule or after it ends past it, and the scan found
+ * it from a loop top at or before its start); 0xff: the segment's start
+ * (the granule starts before it, or, never on x86, a gap of 255 bytes or
+ * more). Loop tops lie at most 76 bytes apart: a loop's candidates start
+ * below its top + 64, a reference is at most 13 bytes long. */
+#define SYNC_SHIFT 6
+#define SYNC_FAR 0xff
 struct sync {
-    uint64_t *at;
+    uint8_t *back;
     size_t n, next;
-    unsigned shift;
     uint64_t prev;
 };
 
 static inline void
 sync_note(struct sync *sy, size_t i)
 {
-    while (sy->next < sy->n && ((uint64_t)sy->next << sy->shift) < (uint64_t)i)
-        sy->at[sy->next++] = sy->prev;
+    while (sy->next < sy->n && ((uint64_t)sy->next << SYNC_SHIFT) < (uint64_t)i) {
+        uint64_t g = (uint64_t)sy->next << SYNC_SHIFT;
+        sy->back[sy->next++] =
+            g >= sy->prev && g - sy->prev < SYNC_FAR ? (uint8_t)(g - sy->prev) : (uint8_t)SYNC_FAR;
+    }
     sy->prev = i;
 }
 
@@ -917,32 +925,25 @@ zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_
     free(f.page);
 }
 
-/* ------------------------------------------------------------------ windows */
+/* ------------------------------------------------------------------ pieces */
 
-/* Old transformed a window at a time: windows of 1 << shift bytes, the
- * last used kept in slots. A window's bytes are those of zu_exe_transform:
- * old's bytes, then each segment's references that write into it (the
- * scan of code from the loop top at[c] of the segment's struct sync),
+/* Old transformed a piece at a time, into buf. A piece's bytes are those
+ * of zu_exe_transform: old's bytes, then each segment's references that
+ * write into it (the scan of code from the loop top struct sync noted),
  * then the unwind tables' writes (kept as a list: their records are read
  * in a chain). */
+#define WIN_BUF (64u << 10)
 struct zu_exe_win {
     const uint8_t *old;
     size_t olen;
     struct zu_elf eo, nw;
-    unsigned kinds, shift;
+    unsigned kinds;
     struct zu_exe_map m;
     struct finder f;
-    uint64_t *sync[ZU_EXE_SEGS_MAX]; /* per code segment: at[c] of each window c */
+    uint8_t *back[ZU_EXE_SEGS_MAX]; /* per code segment: struct sync's back */
     struct edits ed;
     int ed_sorted; /* ed by at (no two writes overlap), else in the order written */
-    size_t nwin, nslots, used;
-    uint8_t *mem;     /* the slots */
-    int32_t *slot_of; /* per window: its slot, or -1 */
-    size_t *win_of;   /* per slot: its window */
-    /* the slots in use from the most recently used (head) to the least
-     * (tail), a list through prv and nxt (-1: none) */
-    int32_t *prv, *nxt;
-    int32_t head, tail;
+    uint8_t buf[WIN_BUF];
 };
 
 static int
@@ -954,13 +955,10 @@ edit_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
 }
 
-/* The window c into dst. */
+/* Old transformed [lo, hi) into dst. */
 static void
-win_fill(const struct zu_exe_win *w, size_t c, uint8_t *dst)
+piece_fill(const struct zu_exe_win *w, uint64_t lo, uint64_t hi, uint8_t *dst)
 {
-    const uint64_t lo = (uint64_t)c << w->shift;
-    const uint64_t hi =
-        w->olen - lo > ((uint64_t)1 << w->shift) ? lo + ((uint64_t)1 << w->shift) : w->olen;
     const struct wout o = {dst, lo, hi, NULL};
     size_t i = 0;
 
@@ -968,12 +966,18 @@ win_fill(const struct zu_exe_win *w, size_t c, uint8_t *dst)
     for (size_t k = 0; k < w->eo.n; k++) {
         const struct zu_seg *s = &w->eo.seg[k];
         if (s->off >= hi || (s->filesz < w->olen - s->off && s->off + s->filesz <= lo))
-            continue; /* writes nothing into the window */
-        if ((s->flags & 1) != 0 && (w->kinds & ZU_EXE_K_CODE) != 0)
-            code_refs(&o, w->old, w->olen, s, &w->eo, &w->nw, &w->f, (size_t)w->sync[k][c],
-                      (size_t)hi, NULL);
-        else if ((s->flags & 1) == 0 && (w->kinds & ZU_EXE_K_ABS64) != 0)
+            continue; /* writes nothing into the piece */
+        if ((s->flags & 1) != 0 && (w->kinds & ZU_EXE_K_CODE) != 0) {
+            const size_t c = (size_t)(lo >> SYNC_SHIFT);
+            const uint8_t b = w->back[k][c];
+            uint64_t from = ((uint64_t)c << SYNC_SHIFT) - b;
+            if (b == SYNC_FAR || lo <= s->off || from < s->off)
+                from = s->off;
+            code_refs(&o, w->old, w->olen, s, &w->eo, &w->nw, &w->f, (size_t)from, (size_t)hi,
+                      NULL);
+        } else if ((s->flags & 1) == 0 && (w->kinds & ZU_EXE_K_ABS64) != 0) {
             abs_refs(&o, w->old, w->olen, s, &w->eo, &w->nw, &w->f);
+        }
     }
     if (w->ed_sorted) { /* from the first write that can reach lo */
         size_t a = 0, b = w->ed.n;
@@ -1000,15 +1004,13 @@ win_fill(const struct zu_exe_win *w, size_t c, uint8_t *dst)
 
 int
 zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-               const struct zu_elf *nw, struct zu_exe_map *m, unsigned kinds, unsigned shift,
-               size_t slots)
+               const struct zu_elf *nw, struct zu_exe_map *m, unsigned kinds)
 {
     struct zu_exe_win *w;
+    const size_t ng = (size_t)(olen >> SYNC_SHIFT) + 1;
     int rc = ZUPD_OK;
 
     *out = NULL;
-    if (shift < 12 || shift > 24 || slots == 0 || slots > INT32_MAX || olen == 0)
-        return ZUPD_E_MISUSE;
     w = calloc(1, sizeof(*w));
     if (w == NULL)
         return ZUPD_E_NOMEM;
@@ -1017,37 +1019,22 @@ zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen, const s
     w->eo = *eo;
     w->nw = *nw;
     w->kinds = kinds;
-    w->shift = shift;
     w->m = *m;
     memset(m, 0, sizeof(*m));
-    w->nwin = (size_t)((olen - 1) >> shift) + 1;
-    w->nslots = slots < w->nwin ? slots : w->nwin;
     finder_init(&w->f, &w->m, olen);
-    w->mem = malloc(w->nslots << shift);
-    w->slot_of = malloc(w->nwin * sizeof(*w->slot_of));
-    w->win_of = calloc(w->nslots, sizeof(*w->win_of));
-    w->prv = malloc(w->nslots * sizeof(*w->prv));
-    w->nxt = malloc(w->nslots * sizeof(*w->nxt));
-    w->head = w->tail = -1;
-    if (w->mem == NULL || w->slot_of == NULL || w->win_of == NULL || w->prv == NULL ||
-        w->nxt == NULL)
-        rc = ZUPD_E_NOMEM;
-    for (size_t c = 0; rc == ZUPD_OK && c < w->nwin; c++)
-        w->slot_of[c] = -1;
     for (size_t k = 0; rc == ZUPD_OK && k < eo->n; k++) {
         const struct zu_seg *s = &eo->seg[k];
         struct sync sy;
         if (s->off >= olen || (s->flags & 1) == 0 || (kinds & ZU_EXE_K_CODE) == 0)
             continue;
-        w->sync[k] = malloc(w->nwin * sizeof(*w->sync[k]));
-        if (w->sync[k] == NULL) {
+        w->back[k] = malloc(ng);
+        if (w->back[k] == NULL) {
             rc = ZUPD_E_NOMEM;
             break;
         }
-        sy = (struct sync){w->sync[k], w->nwin, 0, shift, s->off};
+        sy = (struct sync){w->back[k], ng, 0, s->off};
         code_refs(NULL, old, olen, s, eo, nw, &w->f, (size_t)s->off, SIZE_MAX, &sy);
-        while (sy.next < sy.n) /* windows past the scan's last loop top */
-            sy.at[sy.next++] = sy.prev;
+        sync_note(&sy, SIZE_MAX); /* the granules after the scan's last loop top */
     }
     if (rc == ZUPD_OK && (kinds & ZU_EXE_K_UNWIND) != 0) {
         const struct wout rec = {NULL, 0, 0, &w->ed};
@@ -1078,54 +1065,18 @@ zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen, const s
     return ZUPD_OK;
 }
 
-/* Slot v out of the list of slots in use. */
-static void
-lru_unlink(struct zu_exe_win *w, int32_t v)
-{
-    if (w->prv[v] >= 0)
-        w->nxt[w->prv[v]] = w->nxt[v];
-    else
-        w->head = w->nxt[v];
-    if (w->nxt[v] >= 0)
-        w->prv[w->nxt[v]] = w->prv[v];
-    else
-        w->tail = w->prv[v];
-}
-
 const uint8_t *
-zu_exe_win_at(struct zu_exe_win *w, uint64_t pos, size_t *avail)
+zu_exe_win_at(struct zu_exe_win *w, uint64_t pos, size_t *n)
 {
-    const size_t c = (size_t)(pos >> w->shift);
-    int32_t sl = w->slot_of[c];
+    size_t k = *n < WIN_BUF ? *n : WIN_BUF;
 
-    if (sl >= 0 && sl != w->head) {
-        lru_unlink(w, sl);
-    } else if (sl < 0) {
-        if (w->used < w->nslots) {
-            sl = (int32_t)w->used++;
-        } else { /* the least recently used */
-            sl = w->tail;
-            lru_unlink(w, sl);
-            w->slot_of[w->win_of[sl]] = -1;
-        }
-        win_fill(w, c, w->mem + ((size_t)sl << w->shift));
-        w->win_of[sl] = c;
-        w->slot_of[c] = sl;
-    }
-    if (sl != w->head) { /* first in the list */
-        w->prv[sl] = -1;
-        w->nxt[sl] = w->head;
-        if (w->head >= 0)
-            w->prv[w->head] = sl;
-        w->head = sl;
-        if (w->tail < 0)
-            w->tail = sl;
-    }
-    {
-        const uint64_t end = ((uint64_t)c + 1) << w->shift;
-        *avail = (size_t)((end < w->olen ? end : w->olen) - pos);
-    }
-    return w->mem + ((size_t)sl << w->shift) + (size_t)(pos & (((uint64_t)1 << w->shift) - 1));
+    if (k > w->olen - pos)
+        k = (size_t)(w->olen - pos);
+    if (k == 0)
+        k = 1; /* pos is below olen */
+    piece_fill(w, pos, pos + k, w->buf);
+    *n = k;
+    return w->buf;
 }
 
 void
@@ -1134,14 +1085,9 @@ zu_exe_win_free(struct zu_exe_win *w)
     if (w == NULL)
         return;
     for (size_t k = 0; k < ZU_EXE_SEGS_MAX; k++)
-        free(w->sync[k]);
+        free(w->back[k]);
     free(w->ed.e);
     free(w->f.page);
     zu_exe_map_free(&w->m);
-    free(w->mem);
-    free(w->slot_of);
-    free(w->win_of);
-    free(w->prv);
-    free(w->nxt);
     free(w);
 }

@@ -105,22 +105,21 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
 void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                       const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
 
-/* The transform a window at a time, for apply where old transformed would
- * not fit beside old (lib/delta_bsdiff.c): windows of 1 << shift bytes
- * (12 to 24), at most slots of them kept (the least recently used goes).
- * zu_exe_win_new takes the map (*m is left empty), notes where the scan
- * of each window's code starts (a scan of old's code, writing nothing)
- * and keeps the unwind tables' writes; it reads old[0..olen) there and in
- * every later call, so old stays. ZUPD_E_MISUSE: shift out of range, no
- * slot, or olen 0. zu_exe_win_at gives old transformed from pos (below
- * olen) to the end of its window (*avail bytes, at least one): the bytes
- * of zu_exe_transform, byte for byte, for any old, map and segments; the
- * pointer holds until the next call. */
+/* The transform a piece at a time, for apply where old transformed would
+ * not fit beside old (lib/delta_bsdiff.c). zu_exe_win_new takes the map
+ * (*m is left empty), notes where the scan of code for any piece starts
+ * (a scan of old's code, writing nothing: a byte per 64 bytes of old and
+ * code segment) and keeps the unwind tables' writes; it reads
+ * old[0..olen) there and in every later call, so old stays. zu_exe_win_at
+ * gives old transformed from pos (below olen): *n bytes asked, *n bytes
+ * given (at least one; at most 64 KiB, and up to the end of old), the
+ * bytes of zu_exe_transform byte for byte, for any old, map and segments;
+ * the pointer holds until the next call. */
 struct zu_exe_win;
 int zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen,
                    const struct zu_elf *eo, const struct zu_elf *nw, struct zu_exe_map *m,
-                   unsigned kinds, unsigned shift, size_t slots);
-const uint8_t *zu_exe_win_at(struct zu_exe_win *w, uint64_t pos, size_t *avail);
+                   unsigned kinds);
+const uint8_t *zu_exe_win_at(struct zu_exe_win *w, uint64_t pos, size_t *n);
 void zu_exe_win_free(struct zu_exe_win *w);
 
 #endif

@@ -93,7 +93,7 @@ zu_rep_push(struct zu_rep *r, int64_t al)
 
 /* Flag (version 9): the extra stream (zstd, without the extra context)
  * is decoded without the old file as its prefix. Apply can then take the
- * executable stage's old file a window at a time (zu_exe_win): an old
+ * executable stage's old file a piece at a time (zu_exe_win): an old
  * file over ZU_EXE_WHOLE_MAX is transformed whole only where the extra
  * stream may copy from it. */
 #define ZU_FLAG_EXTRA_NOPFX 0x40

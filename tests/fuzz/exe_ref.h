@@ -329,15 +329,13 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
         ref_unwind_refs(dst, old, olen, eo, nw, m);
 }
 
-/* Whether the windows of zu_exe_win give x (zu_exe_transform's bytes, olen
- * of them) byte for byte: windows of 4 KiB, with `slots` of them kept, read
- * forwards, backwards and at positions from seed (old transformed a window
- * at a time, evicted and made again). 1: they do; 0: they differ, or no
- * memory. */
+/* Whether zu_exe_win's pieces give x (zu_exe_transform's bytes, olen of
+ * them) byte for byte: old read forwards and backwards in pieces of sizes
+ * from seed, and at positions and sizes from seed.
+ * 1: they do; 0: they differ, or no memory. */
 static int
 ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-             const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds, size_t slots,
-             uint32_t seed)
+             const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds, uint32_t seed)
 {
     struct zu_exe_map c = {0};
     struct zu_exe_win *w = NULL;
@@ -351,24 +349,29 @@ ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_
     if (m->n > 0)
         memcpy(c.s, m->s, m->n * sizeof(*c.s));
     c.n = c.cap = m->n;
-    if (zu_exe_win_new(&w, old, olen, eo, nw, &c, kinds, 12, slots) != ZUPD_OK) {
+    if (zu_exe_win_new(&w, old, olen, eo, nw, &c, kinds) != ZUPD_OK) {
         zu_exe_map_free(&c);
         return 0;
     }
-    for (size_t pos = 0; same && pos < olen;) { /* forwards, a window at a time */
-        size_t n;
+    for (size_t pos = 0; same && pos < olen;) { /* forwards */
+        size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 300, ask = n;
         const uint8_t *p = zu_exe_win_at(w, pos, &n);
-        same = n >= 1 && n <= olen - pos && memcmp(p, x + pos, n) == 0;
+        same = n >= 1 && n <= ask && n <= olen - pos && memcmp(p, x + pos, n) == 0;
         pos += n;
     }
-    for (size_t pos = olen; same && pos-- > 0;) { /* backwards, a byte at a time */
-        size_t n;
-        same = *zu_exe_win_at(w, pos, &n) == x[pos];
+    for (size_t end = olen; same && end > 0;) { /* backwards, pieces of 1 to 64 bytes */
+        size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 64, pos;
+        if (n > end)
+            n = end;
+        pos = end - n;
+        same = memcmp(zu_exe_win_at(w, pos, &n), x + pos, n) == 0;
+        end = pos;
     }
-    for (unsigned k = 0; same && k < 64; k++) {
-        size_t n, pos;
+    for (unsigned k = 0; same && k < 64; k++) { /* anywhere, up to 128 KiB */
+        size_t pos, n;
         seed = seed * 1103515245u + 12345u;
         pos = (size_t)(seed >> 8) % olen;
+        n = 1 + (size_t)(seed * 7u) % (128u << 10);
         same = memcmp(zu_exe_win_at(w, pos, &n), x + pos, n) == 0;
     }
     zu_exe_win_free(w);

@@ -5,7 +5,7 @@
  * case that many following bytes are the old file (lets the fuzzer pass the
  * base hash check of native patches). Where the streams apply, they apply
  * again with ZUPD_DELTA_LOW_MEMORY (the executable stage's old file a
- * window at a time): the same result, the same bytes out. */
+ * piece at a time): the same result, the same bytes out. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
