@@ -427,7 +427,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
         rc = xold_map(out, j->old_len);
     if (rc == ZUPD_OK) {
         zu_exe_map_done(&m);
-        zu_exe_transform(out->p, j->old, j->old_len, &eo, nw, &m, nw->kinds);
+        rc = zu_exe_transform(out->p, j->old, j->old_len, &eo, nw, &m, nw->kinds);
     }
     zu_exe_map_free(&m);
     return rc;
@@ -470,6 +470,8 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
             rc = zu_exe_params_get(patch, patch_len, &at, &nw);
             if (rc == ZUPD_OK && nw.id == ZU_EXE_PE_X86_64 && patch[4] < ZU_EXE_PE_VERSION)
+                rc = ZUPD_E_FORMAT;
+            if (rc == ZUPD_OK && (nw.kinds & ZU_EXE_K_JTAB) != 0 && patch[4] < ZU_EXE_JTAB_VERSION)
                 rc = ZUPD_E_FORMAT;
         }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_X86) != 0) {

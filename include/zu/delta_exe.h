@@ -14,6 +14,7 @@
 #define ZU_EXE_ELF_X86_64 1
 #define ZU_EXE_PE_X86_64 2
 #define ZU_EXE_PE_VERSION 8
+#define ZU_EXE_JTAB_VERSION 9 /* the kind ZU_EXE_K_JTAB from this format version */
 
 #define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
 #define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
@@ -43,7 +44,9 @@ struct zu_elf {
 #define ZU_EXE_K_ABS64 2u /* 8-byte aligned absolute addresses (other segments) */
 #define ZU_EXE_K_UNWIND                                                                            \
     4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin; PE: .pdata */
-#define ZU_EXE_K_ALL 7u
+#define ZU_EXE_K_JTAB                                                                              \
+    8u /* jump tables: 32-bit offsets of code from the table (version 9; zu_exe_transform) */
+#define ZU_EXE_K_ALL 15u
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
@@ -96,14 +99,20 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * 8-byte aligned value in old's other segments that is an address of old
  * (at least ZU_EXE_ABS_MIN) by where that address goes, and
  * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
- * .eh_frame_hdr, or to the field) by what they become. Where the
- * instruction or the target is not mapped the bytes stay as in old. dst may not overlap old.
+ * .eh_frame_hdr, or to the field) by what they become, and (ZU_EXE_K_JTAB)
+ * the entries of jump tables (lib/delta_exe.c, jtab_find) by the new
+ * address of their target less the table's. Where the instruction or the
+ * target is not mapped the bytes stay as in old. dst may not overlap old.
  * Deterministic, reads only old[0..olen), and works for any old, map and segments. Gives the
  * bytes of the plain reading (every byte of code tried, a binary search per lookup:
  * tests/fuzz/exe_ref.h) while trying only candidate bytes and looking spans up through a page
- * index it allocates (without the memory for it, the binary search). */
-void zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-                      const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
+ * index it allocates (without the memory for it, the binary search). ZUPD_E_NOMEM: no memory
+ * for the list of jump tables (ZU_EXE_K_JTAB; dst is then not whole). */
+int zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+                     const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds);
+/* Whether old holds a jump table that ZU_EXE_K_JTAB would read (the
+ * creator takes the kind, and version 9, only then); ZUPD_E_NOMEM. */
+int zu_exe_jtab_any(const uint8_t *old, size_t olen, const struct zu_elf *eo, int *any);
 
 /* The transform a piece at a time, for apply where old transformed would
  * not fit beside old (lib/delta_bsdiff.c). zu_exe_win_new takes the map

@@ -212,8 +212,9 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
  * readable by version 7 endpoints. */
 #define ZP_VERSION_8 8
 /* The version of patches whose zstd extra stream has no prefix
- * (ZU_FLAG_EXTRA_NOPFX): the executable stage over old files above
- * ZU_EXE_WHOLE_MAX, which apply then takes a window at a time. */
+ * (ZU_FLAG_EXTRA_NOPFX: the executable stage over old files above
+ * ZU_EXE_WHOLE_MAX, which apply then takes a piece at a time), or whose
+ * executable stage rewrites jump tables (ZU_EXE_K_JTAB). */
 #define ZP_VERSION_9 9
 
 int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,

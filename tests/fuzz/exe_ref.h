@@ -308,6 +308,112 @@ ref_pdata_refs(uint8_t *dst, const uint8_t *old, const struct zu_elf *eo, const 
     }
 }
 
+static int
+ref_u64_cmp(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ZU_EXE_K_JTAB: at every byte of old's executable segments, `lea r,
+ * [rip + T]` (REX.W, R or not, 8D, ModRM mod 00 r/m 101), then at the
+ * first of the next 24 bytes (the 4 bytes within the segment) where
+ * `movsxd r', dword [r + 4 * index]` starts (REX.W, 63, ModRM mod 00 r/m
+ * 100, SIB scale 4 with base r, not 101): a table at T where T lies in
+ * the file bytes of a segment that is not executable (none where it does
+ * not). The tables, sorted, once each (at most 1 Mi, the first found):
+ * their entries from T while T + entry lies in an executable segment, up
+ * to the next table, the end of T's segment's file bytes (the first
+ * segment holding T's offset) and 65536 entries; each replaced by its
+ * target's new address less T's (T's through the span holding its first
+ * byte). */
+static void
+ref_jtab_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+              const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    uint64_t *tab = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t g = 0; g < eo->n; g++) {
+        const struct zu_seg *s = &eo->seg[g];
+        size_t end;
+        if ((s->flags & 1) == 0 || s->off >= olen)
+            continue;
+        end = s->filesz < olen - s->off ? (size_t)(s->off + s->filesz) : olen;
+        for (size_t at = (size_t)s->off; at + 8 <= end; at++) {
+            unsigned reg;
+            size_t e = at + 7;
+            if ((old[at] != 0x48 && old[at] != 0x49 && old[at] != 0x4c && old[at] != 0x4d) ||
+                old[at + 1] != 0x8d || (old[at + 2] & 0xc7) != 0x05)
+                continue;
+            reg = (old[at + 2] >> 3 & 7u) + (old[at] >= 0x4c ? 8u : 0u);
+            for (size_t k = e; k < e + 24 && k + 4 <= end; k++) {
+                unsigned base = (old[k + 3] & 7u) + (old[k] & 1u ? 8u : 0u);
+                uint64_t t;
+                const struct zu_seg *ts;
+                if (old[k] < 0x48 || old[k] > 0x4f || old[k + 1] != 0x63 ||
+                    (old[k + 2] & 0xc7) != 0x04 || old[k + 3] >> 6 != 2 || (old[k + 3] & 7) == 5 ||
+                    base != reg)
+                    continue;
+                t = s->vaddr + (e - s->off) + (uint64_t)(int64_t)(int32_t)ref_le32(old + at + 3);
+                ts = ref_seg_of_vaddr(eo, t);
+                if (ts != NULL && (ts->flags & 1) == 0 && t - ts->vaddr < ts->filesz &&
+                    ts->off + (t - ts->vaddr) < olen && olen - (ts->off + (t - ts->vaddr)) >= 4 &&
+                    n < (1u << 20)) {
+                    if (n == cap) {
+                        uint64_t *q = realloc(tab, (cap = cap * 2 + 16) * sizeof(*tab));
+                        if (q == NULL) {
+                            free(tab);
+                            return;
+                        }
+                        tab = q;
+                    }
+                    tab[n++] = ts->off + (t - ts->vaddr);
+                }
+                break;
+            }
+        }
+    }
+    if (n > 1)
+        qsort(tab, n, sizeof(*tab), ref_u64_cmp);
+    for (size_t k = 0; k < n; k++) {
+        uint64_t to = tab[k], t = 0, tn, end = 0;
+        const struct zu_span *sp = ref_map_find(m, to, 1);
+        int have = 0;
+        if (k > 0 && tab[k - 1] == to)
+            continue; /* once */
+        for (size_t i = 0; i < eo->n && !have; i++)
+            if (to - eo->seg[i].off < eo->seg[i].filesz) {
+                t = eo->seg[i].vaddr + (to - eo->seg[i].off);
+                end = eo->seg[i].off + eo->seg[i].filesz;
+                have = 1;
+            }
+        if (!have || sp == NULL || !ref_vaddr_of_off(nw, sp->n + (to - sp->o), &tn))
+            continue;
+        if (end > olen)
+            end = olen;
+        for (size_t j = k + 1; j < n; j++)
+            if (tab[j] != to) {
+                if (tab[j] < end)
+                    end = tab[j];
+                break;
+            }
+        for (uint64_t i = 0; i < 65536 && to + 4 * i + 4 <= end; i++) {
+            uint64_t f = to + 4 * i, c = t + (uint64_t)(int64_t)(int32_t)ref_le32(old + f), cn;
+            const struct zu_seg *cs = ref_seg_of_vaddr(eo, c);
+            if (cs == NULL || (cs->flags & 1) == 0)
+                break;
+            if (ref_target_new(eo, nw, m, c, 1, &cn) && (int64_t)(cn - tn) >= INT32_MIN &&
+                (int64_t)(cn - tn) <= INT32_MAX) {
+                uint32_t u = (uint32_t)(cn - tn);
+                for (int b = 0; b < 4; b++)
+                    dst[f + (size_t)b] = (uint8_t)(u >> (8 * b));
+            }
+        }
+    }
+    free(tab);
+}
+
 static void
 ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
               const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -327,6 +433,8 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
         ref_pdata_refs(dst, old, eo, nw, m);
     else if ((kinds & ZU_EXE_K_UNWIND) != 0)
         ref_unwind_refs(dst, old, olen, eo, nw, m);
+    if ((kinds & ZU_EXE_K_JTAB) != 0)
+        ref_jtab_refs(dst, old, olen, eo, nw, m);
 }
 
 /* Whether zu_exe_win's pieces give x (zu_exe_transform's bytes, olen of

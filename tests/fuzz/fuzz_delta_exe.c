@@ -67,14 +67,14 @@ transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo, const
     zu_exe_map_done(&m);
     for (size_t i = 1; i < m.n; i++)
         check(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
-    zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
-    zu_exe_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL);
+    check(zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL) == ZUPD_OK);
+    check(zu_exe_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL) == ZUPD_OK);
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
     ref_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_ALL); /* the plain reading */
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
     /* a piece at a time */
     check(ref_win_same(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL, slen > 0 ? src[0] : 0));
-        zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
+    check(zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE) == ZUPD_OK);
     ref_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
     for (size_t i = 0; i < olen; i++) {

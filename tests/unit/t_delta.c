@@ -1760,6 +1760,143 @@ test_exe_stage(void **state)
     free(w);
 }
 
+/* A synthetic executable with switch statements: NF functions and `ins`
+ * inserted (ids 1000 on, at indexes 20, 150, 300), each `lea rcx, [rip +
+ * table]`, `movsxd rax, dword [rcx + 4 * rax]`, `add rax, rcx`, `jmp rax`
+ * and eight cases of filler; the tables (eight 32-bit offsets of the
+ * cases from the table) in a data segment after the code, in function
+ * order, or with `perm` in an order of their ids. *tabs: the file offset
+ * of the first table, *ntab the number of entries. */
+static size_t
+make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t *ntab)
+{
+    enum { NF = 400, NC = 8, CASE = 12, FN = 15 + NC * CASE, BASE = 0x400000 };
+    static const uint32_t at_ins[3] = {20, 150, 300};
+    size_t nf = 0, data_off, data_len;
+    uint32_t id[NF + 3];
+    uint64_t ph[2][6];
+
+    for (uint32_t k = 0; k < NF; k++) {
+        for (unsigned j = 0; j < ins && j < 3; j++)
+            if (k == at_ins[j])
+                id[nf++] = 1000 + j;
+        id[nf++] = k;
+    }
+    data_off = (0x1000 + nf * FN + 0xfff) & ~(size_t)0xfff;
+    data_len = 0x100 + (NF + 3) * NC * 4;
+    assert_true(data_off + data_len <= cap);
+    memset(p, 0, data_off + data_len);
+    for (size_t f = 0; f < nf; f++) {
+        uint8_t *c = p + 0x1000 + f * FN;
+        const uint32_t slot = perm ? (id[f] < NF ? id[f] * 7 % NF : NF + id[f] - 1000) : (uint32_t)f;
+        const size_t tab = data_off + 0x100 + slot * NC * 4;
+        const uint32_t pc = BASE + (uint32_t)(c - p);
+        static const uint8_t head[] = {0x48, 0x63, 0x04, 0x81, 0x48, 0x01, 0xc8, 0xff, 0xe0};
+        c[0] = 0x48;
+        c[1] = 0x8d;
+        c[2] = 0x0d;
+        put32(c + 3, (uint32_t)(BASE + tab - (pc + 7)));
+        memcpy(c + 7, head, sizeof(head));
+        rng_state = 5 + id[f];
+        for (size_t k = 0; k < NC; k++) {
+            uint8_t *cs = c + 16 + k * CASE;
+            for (size_t b = 0; b + 1 < CASE; b++)
+                cs[b] = (uint8_t)(rng() % 0x30 + 0x10); /* no lea, no movsxd */
+            cs[CASE - 1] = 0xc3;
+            put32(p + tab + k * 4, (uint32_t)(BASE + (size_t)(cs - p)) - (uint32_t)(BASE + tab));
+        }
+    }
+    ph[0][0] = 1, ph[0][1] = 5, ph[0][2] = 0, ph[0][3] = BASE, ph[0][4] = 0x1000 + nf * FN,
+    ph[0][5] = ph[0][4];
+    ph[1][0] = 1, ph[1][1] = 4, ph[1][2] = data_off, ph[1][3] = BASE + data_off, ph[1][4] = data_len,
+    ph[1][5] = ph[1][4];
+    elf_head(p, (const uint64_t(*)[6])ph, 2);
+    *tabs = data_off + 0x100;
+    *ntab = nf * NC;
+    return data_off + data_len;
+}
+
+/* The jump tables (ZU_EXE_K_JTAB): found, their entries predicted as new
+ * has them where the code moved (the function inserted), the same bytes
+ * as the plain reading and a piece at a time; a creation takes the kind
+ * (version 9) and round-trips; as version 8 the patch is refused; an old
+ * without tables gets no kind (version 8 or less). */
+static void
+test_exe_jtab(void **state)
+{
+    size_t cap = 128 << 10, ol, wl, ot, wt, on, wn, plen, at;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *x1 = malloc(cap), *x2 = malloc(cap), *patch;
+    struct zu_elf eo, en, got;
+    struct zu_exe_map m = {0};
+    struct mem_sink ms = {0};
+    int any = 0;
+
+    (void)state;
+    assert_non_null(o);
+    assert_non_null(w);
+    assert_non_null(x1);
+    assert_non_null(x2);
+    ol = make_jt_elf(o, cap, 0, 0, &ot, &on);
+    wl = make_jt_elf(w, cap, 1, 0, &wt, &wn);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, wl, &en), ZUPD_OK);
+    assert_int_equal(zu_exe_jtab_any(o, ol, &eo, &any), ZUPD_OK);
+    assert_true(any);
+    /* the map a plan would give: everything before the inserted function
+     * in place, everything after it moved by one function (code) and by
+     * one table (data) */
+    {
+        const size_t fn = 15 + 8 * 12, cut = 0x1000 + 20 * fn;
+        assert_int_equal(zu_exe_map_add(&m, 0, 0, cut), ZUPD_OK);
+        assert_int_equal(zu_exe_map_add(&m, cut, cut + fn, 0x1000 + 400 * fn - cut), ZUPD_OK);
+        assert_int_equal(zu_exe_map_add(&m, ot - 0x100, wt - 0x100, 0x100 + 20 * 32), ZUPD_OK);
+        assert_int_equal(zu_exe_map_add(&m, ot + 20 * 32, wt + 21 * 32, 380 * 32), ZUPD_OK);
+        zu_exe_map_done(&m);
+    }
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL), ZUPD_OK);
+    ref_transform(x2, o, ol, &eo, &en, &m, ZU_EXE_K_ALL);
+    assert_memory_equal(x1, x2, ol);
+    assert_true(ref_win_same(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL, 7));
+    /* every table of a function after the inserted one: as in new */
+    assert_memory_equal(x1 + ot + 20 * 32, w + wt + 21 * 32, 380 * 32);
+    assert_memory_not_equal(o + ot + 20 * 32, w + wt + 21 * 32, 380 * 32);
+    /* without the kind they stay as in old */
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL & ~ZU_EXE_K_JTAB),
+                     ZUPD_OK);
+    assert_memory_equal(x1 + ot, o + ot, on * 4);
+    zu_exe_map_free(&m);
+    /* a creation (three functions inserted, the tables in another order
+     * than the code) takes the kind, version 9; refused as version 8 */
+    ol = make_jt_elf(o, cap, 0, 1, &ot, &on);
+    wl = make_jt_elf(w, cap, 3, 1, &wt, &wn);
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    assert_true((patch[7] & ZU_FLAG_EXE) != 0);
+    at = params_at(patch, plen);
+    assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
+    assert_int_equal(got.kinds, ZU_EXE_K_ALL);
+    assert_int_equal(patch[4], 9);
+    patch[4] = 8;
+    assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
+    free(patch);
+    /* an executable without tables: no kind, no version 9 */
+    ol = make_elf(o, cap, 0);
+    wl = make_elf(w, cap, 1);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_exe_jtab_any(o, ol, &eo, &any), ZUPD_OK);
+    assert_false(any);
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    at = params_at(patch, plen);
+    assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
+    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~ZU_EXE_K_JTAB);
+    assert_true(patch[4] <= 8);
+    free(patch);
+    free(ms.p);
+    free(o);
+    free(w);
+    free(x1);
+    free(x2);
+}
+
 /* The extra stream without a prefix (ZU_FLAG_EXTRA_NOPFX, version 9), as
  * the creator marks it over ZU_EXE_WHOLE_MAX: a patch of the stage whose
  * zstd extra stream was compressed without a prefix (new text a tenth of
@@ -1890,14 +2027,14 @@ test_exe_hostile(void **state)
             assert_true(m.s[i].o >= m.s[i - 1].o + m.s[i - 1].len);
         nw = e;
         nw.seg[0].vaddr += rng() % 4096;
-        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
-        zu_exe_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL);
+        assert_int_equal(zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL), ZUPD_OK);
+        assert_int_equal(zu_exe_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL), ZUPD_OK);
         assert_memory_equal(x1, x2, len);
         ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_ALL); /* the plain reading */
         assert_memory_equal(x1, x2, len);
         /* a piece at a time: the same bytes */
         assert_true(ref_win_same(x1, o, len, &e, &nw, &m, ZU_EXE_K_ALL, rng()));
-        zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
+        assert_int_equal(zu_exe_transform(x1, o, len, &e, &nw, &m, ZU_EXE_K_CODE), ZUPD_OK);
         ref_transform(x2, o, len, &e, &nw, &m, ZU_EXE_K_CODE);
         assert_memory_equal(x1, x2, len);
         for (size_t i = 0; i < len; i++) {
@@ -2572,7 +2709,7 @@ test_pe_pdata(void **state)
     x1 = malloc(n);
     x2 = malloc(n);
     assert_true(x1 != NULL && x2 != NULL);
-    zu_exe_transform(x1, p, n, &e, &e, &m, ZU_EXE_K_UNWIND);
+    assert_int_equal(zu_exe_transform(x1, p, n, &e, &e, &m, ZU_EXE_K_UNWIND), ZUPD_OK);
     ref_transform(x2, p, n, &e, &e, &m, ZU_EXE_K_UNWIND);
     assert_memory_equal(x1, x2, n);
     for (uint32_t i = 0; i < 4; i++) {
@@ -3211,6 +3348,7 @@ main(void)
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_exe_stage),
         cmocka_unit_test(test_exe_nopfx),
+        cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_v7_copy),
