@@ -814,7 +814,7 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         return ZUPD_E_MISUSE;
     }
     el = *patch_len - par - (size_t)v[2] - (size_t)v[3];
-    rc = zp_plan_fill(pl, old, olen, nw, nlen);
+    rc = zp_plan_fill_extra(pl, old, olen, nw, nlen); /* the diff stream is not rewritten */
     while (rc == ZUPD_OK) {
         rc = ctx_make(pl, old, olen, w, &ctx);
         if (rc != ZUPD_OK || w / 2 < CTX_W_MIN ||

@@ -2613,6 +2613,48 @@ plan_rebuilds(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, s
     free(out);
 }
 
+/* The index of the part of old (zp_block_index) is the suffix array of
+ * the pieces joined, each place mapped back to old: each place of old in
+ * the pieces once, in the order of the joined string's suffixes. A place
+ * mapped through the wrong piece still finds matches (a search measures
+ * them in old), so only this check sees it. */
+static void
+block_index_check(const struct zp_blocks *b, const uint8_t *old, const struct sindex *ix)
+{
+    uint8_t *r = malloc(b->rlen + 1), *seen = calloc(b->rlen + 1, 1);
+    size_t prev = 0;
+
+    assert_non_null(r);
+    assert_non_null(seen);
+    for (size_t k = 0; k < b->npiece; k++) {
+        memcpy(r + b->piece[k].r, old + b->piece[k].old, b->piece[k].len);
+        if (k > 0)
+            assert_true(b->piece[k - 1].old + b->piece[k - 1].len < b->piece[k].old);
+    }
+    for (size_t i = 0; i < b->rlen; i++) {
+        size_t p = (size_t)ix->sa[i], lo = 0, hi = b->npiece, at;
+        while (hi - lo > 1) { /* the piece of old place p: pieces by old */
+            size_t mid = lo + (hi - lo) / 2;
+            if (b->piece[mid].old <= p)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        assert_true(p >= b->piece[lo].old && p < b->piece[lo].old + b->piece[lo].len);
+        at = b->piece[lo].r + (p - b->piece[lo].old);
+        assert_false(seen[at]);
+        seen[at] = 1;
+        if (i > 0) { /* the suffix before is smaller */
+            size_t n = b->rlen - prev < b->rlen - at ? b->rlen - prev : b->rlen - at;
+            int c = memcmp(r + prev, r + at, n);
+            assert_true(c < 0 || (c == 0 && b->rlen - prev < b->rlen - at));
+        }
+        prev = at;
+    }
+    free(r);
+    free(seen);
+}
+
 /* The block path by hand (match, reduce, index of the part of old, a
  * scan at each threshold of the ladder), each plan rebuilding nw; *b is
  * left for the caller to look at (zp_block_release). */
@@ -2632,6 +2674,8 @@ block_plans(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, str
             assert_true(b->cv[k - 1].nw + b->cv[k - 1].len <= b->cv[k].nw);
     }
     assert_int_equal(zp_block_index(b, old, olen, 1, &ix), ZUPD_OK);
+    if (b->rlen > 0)
+        block_index_check(b, old, &ix);
     for (size_t t = 0; t < ZU_ARRAY_LEN(thr); t++) {
         struct plan p;
         assert_int_equal(zp_block_scan(b, old, olen, nw, nlen, &ix, 1, thr[t], &p), ZUPD_OK);
