@@ -60,8 +60,15 @@ plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, si
             zp_plan_empty(p);
             return ZUPD_E_MISUSE;
         }
-        for (size_t k = 0; p->diff != NULL && k < c->add; k++)
-            p->diff[dn + k] = (uint8_t)(nw[np + k] - old[(size_t)op + k]);
+        /* through locals (a byte store may alias anything, the entry's
+         * add too): the loop is vectorized */
+        if (p->diff != NULL) {
+            uint8_t *d = p->diff + dn;
+            const uint8_t *a = nw + np, *b = old + op;
+            const size_t n = (size_t)c->add;
+            for (size_t k = 0; k < n; k++)
+                d[k] = (uint8_t)(a[k] - b[k]);
+        }
         dn += c->add;
         np += c->add;
         op += (int64_t)c->add;

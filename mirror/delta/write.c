@@ -201,6 +201,26 @@ packed_release(struct packed *k)
     k->n = 0;
 }
 
+/* How many bytes from src[0..n) are zeros, eight at a time: a diff stream
+ * is mostly zeros (mdn-bcd-w: 20 MB with 1.6 KB of literals), and its
+ * codings below each go over all of it. */
+static size_t
+zero_len(const uint8_t *src, size_t n)
+{
+    size_t i = 0;
+
+    while (i + 8 <= n) {
+        uint64_t x;
+        memcpy(&x, src + i, 8);
+        if (x != 0)
+            return i + (size_t)(__builtin_ctzll(x) >> 3);
+        i += 8;
+    }
+    while (i < n && src[i] == 0)
+        i++;
+    return i;
+}
+
 /* Zero-run coding of src: (varint zeros, varint n, n literal bytes)...; a
  * literal run ends at a run of 3 zeros. Gives up (returns 0) once the
  * output would reach limit bytes. */
@@ -211,16 +231,14 @@ zrle_pack(const uint8_t *src, size_t len, uint8_t *dst, size_t limit)
 
     while (pos < len) {
         size_t z = pos, l;
-        while (z < len && src[z] == 0)
-            z++;
+        z += zero_len(src + z, len - z);
         l = z;
         while (l < len) {
             if (src[l] == 0 && l + 2 < len && src[l + 1] == 0 && src[l + 2] == 0)
                 break;
             if (src[l] == 0 && l + 2 >= len) {
                 size_t t = l;
-                while (t < len && src[t] == 0)
-                    t++;
+                t += zero_len(src + t, len - t);
                 if (t == len)
                     break; /* trailing zeros: their own run */
             }
@@ -315,8 +333,7 @@ split_make(const uint8_t *src, size_t len, uint8_t **runs, size_t *runs_len, uin
     *runs = *lits = NULL;
     for (i = 0; i < len;) { /* first pass: sizes */
         size_t z = i, l;
-        while (z < len && src[z] == 0)
-            z++;
+        z += zero_len(src + z, len - z);
         l = z;
         while (l < len && src[l] != 0)
             l++;
@@ -335,8 +352,7 @@ split_make(const uint8_t *src, size_t len, uint8_t **runs, size_t *runs_len, uin
     nr = nl = 0;
     while (pos < len) {
         size_t z = pos, l;
-        while (z < len && src[z] == 0)
-            z++;
+        z += zero_len(src + z, len - z);
         l = z;
         while (l < len && src[l] != 0)
             l++;
@@ -487,8 +503,7 @@ zrun_make(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
             d[n++] = src[i++];
             continue;
         }
-        while (z < len && src[z] == 0)
-            z++;
+        z += zero_len(src + z, len - z);
         z -= i; /* zeros in this run */
         i += z;
         while (z >= ZU_ZRUN_MIN) {
