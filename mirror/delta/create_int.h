@@ -228,6 +228,10 @@ int zp_plan_estimate(const struct plan *pl, const uint8_t *old, size_t olen, con
  * ownership of *runs and *lits passes to the caller (NULL on error). */
 int zp_plan_split(const struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw,
                   size_t nlen, uint8_t **runs, size_t *runs_len, uint8_t **lits, size_t *lits_len);
+/* Whether the native patch tries bzip2 of the diff stream's zero-run
+ * bytes: not where its nlits literals are sparser than one in
+ * ZRUN_BZ_SPARSE of its diff_len bytes (write.c). */
+int zp_zrun_bz_wanted(size_t diff_len, size_t nlits);
 int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
                     size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
                     uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len);

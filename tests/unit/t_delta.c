@@ -3178,6 +3178,42 @@ test_scan_memo(void **state)
     free(w);
 }
 
+/* The rule of the zero-run bytes' bzip2 (write.c, ZRUN_BZ_SPARSE): made
+ * for literals of one in 1,000 bytes of the diff stream or more, not for
+ * sparser ones nor an empty stream; and a creation on a pair that sparse
+ * still round-trips (its diff stream split or zero-run coded). */
+static void
+test_zrun_bz_rule(void **state)
+{
+    size_t n = 3u << 20, plen = 0;
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct mem_sink m = {0};
+    uint8_t *old, *nw, *patch = NULL;
+
+    (void)state;
+    assert_false(zp_zrun_bz_wanted(0, 0));
+    assert_false(zp_zrun_bz_wanted(1000000, 999));
+    assert_true(zp_zrun_bz_wanted(1000000, 1000));
+    assert_true(zp_zrun_bz_wanted(999, 0));
+    assert_true(zp_zrun_bz_wanted(13803680, 160606)); /* lefthook-a, where it won */
+    assert_false(zp_zrun_bz_wanted(20539141, 1483));  /* mdn-bcd-w */
+    old = rand_buf(n, 41);
+    nw = malloc(n);
+    assert_non_null(nw);
+    memcpy(nw, old, n);
+    for (size_t i = 0; i < 40; i++) /* 40 bytes changed: 0.001 % */
+        nw[(i * 77773) % n] ^= 0x5a;
+    assert_int_equal(zp_delta_create(old, n, nw, n, &o, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal(apply_mem(old, n, patch, plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, n);
+    assert_memory_equal(m.p, nw, n);
+    assert_true(plen < 1000);
+    free(m.p);
+    free(patch);
+    free(old);
+    free(nw);
+}
+
 /* ------------------------------------------------------------------ split coding from a plan */
 
 /* The split coding of d[0..len) byte by byte, as the writer makes it from
@@ -3361,6 +3397,7 @@ main(void)
         cmocka_unit_test(test_block_not_taken),
         cmocka_unit_test(test_scan_memo),
         cmocka_unit_test(test_plan_split),
+        cmocka_unit_test(test_zrun_bz_rule),
         cmocka_unit_test(test_scan_extend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
