@@ -530,11 +530,20 @@ zp_block_wanted(const struct zp_blocks *b, size_t olen, size_t nlen)
  * suffixes that run over a join sort as the joined string says (a match
  * found there is measured in old itself: only which match a search finds
  * can differ, never what a plan copies). */
+/* The places of the string indexed are mapped back to old through a table
+ * of the piece each 2^MAP_SHIFT-th place is in, then the pieces that start
+ * after it up to the place (pieces are over 128 bytes but at old's ends:
+ * none or one). A binary search over the pieces for each suffix was an
+ * eighth of mdn-bcd-w's creation CPU (a cache miss each step). */
+#define MAP_SHIFT 6
+
 int
 zp_block_index(const struct zp_blocks *b, const uint8_t *old, size_t olen, int skip,
                struct sindex *ix)
 {
+    uint32_t *map;
     uint8_t *r;
+    size_t nmap, pk = 0;
     int rc;
 
     memset(ix, 0, sizeof(*ix));
@@ -549,17 +558,25 @@ zp_block_index(const struct zp_blocks *b, const uint8_t *old, size_t olen, int s
     free(r);
     if (rc != ZUPD_OK)
         return rc;
-    for (size_t i = 0; i < b->rlen; i++) {
-        size_t at = (size_t)ix->sa[i], lo = 0, hi = b->npiece;
-        while (hi - lo > 1) { /* the last piece starting at or before at */
-            size_t mid = lo + (hi - lo) / 2;
-            if (b->piece[mid].r <= at)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        ix->sa[i] = (int32_t)(b->piece[lo].old + (at - b->piece[lo].r));
+    nmap = ((b->rlen - 1) >> MAP_SHIFT) + 1;
+    map = malloc(nmap * sizeof(*map));
+    if (map == NULL) {
+        zp_sindex_release(ix);
+        return ZUPD_E_NOMEM;
     }
+    for (size_t j = 0; j < nmap; j++) { /* the last piece starting at or before j's place */
+        while (pk + 1 < b->npiece && b->piece[pk + 1].r <= j << MAP_SHIFT)
+            pk++;
+        map[j] = (uint32_t)pk;
+    }
+    for (size_t i = 0; i < b->rlen; i++) {
+        size_t at = (size_t)ix->sa[i];
+        pk = map[at >> MAP_SHIFT];
+        while (pk + 1 < b->npiece && b->piece[pk + 1].r <= at)
+            pk++;
+        ix->sa[i] = (int32_t)(b->piece[pk].old + (at - b->piece[pk].r));
+    }
+    free(map);
     return ZUPD_OK;
 }
 

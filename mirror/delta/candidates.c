@@ -240,9 +240,9 @@ ladder_climb(struct cand *c, const struct sindex *ix, struct ladder *l, struct p
         if (rc != ZUPD_OK)
             break;
         if (l->n > 2) {
-            rc = zp_plan_fill(pl, old, old_len, new_, new_len);
+            rc = zp_plan_fill_extra(pl, old, old_len, new_, new_len);
             if (rc == ZUPD_OK)
-                TR("estimate", rc = zp_plan_estimate(pl, &est));
+                TR("estimate", rc = zp_plan_estimate(pl, old, old_len, new_, new_len, &est));
             zp_plan_empty(pl);
             if (rc != ZUPD_OK)
                 break;
@@ -491,18 +491,18 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
     }
     x->est_raw = est_raw > 0 ? est_raw : SIZE_MAX;
     if (est_raw == 0) {
-        rc = zp_plan_fill(pl, c->old, c->old_len, c->new_, c->new_len);
+        rc = zp_plan_fill_extra(pl, c->old, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
-            rc = zp_plan_estimate(pl, &x->est_raw);
+            rc = zp_plan_estimate(pl, c->old, c->old_len, c->new_, c->new_len, &x->est_raw);
         zp_plan_empty(pl);
     }
     for (size_t k = 0; rc == ZUPD_OK && k < (jt ? 2u : 1u); k++) {
         size_t est = SIZE_MAX;
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, sets[k]);
         if (rc == ZUPD_OK)
-            rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
+            rc = zp_plan_fill_extra(pl, x->xo, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
-            rc = zp_plan_estimate(pl, &est);
+            rc = zp_plan_estimate(pl, x->xo, c->old_len, c->new_, c->new_len, &est);
         zp_plan_empty(pl);
 #ifdef ZU_DELTA_TRACE
         fprintf(stderr, "delta: exe estimate kinds %u: %zu, without %zu\n", sets[k], est,

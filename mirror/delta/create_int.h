@@ -84,6 +84,8 @@ struct plan {
 void zp_plan_release(struct plan *p);
 void zp_plan_empty(struct plan *p);
 int zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen);
+int zp_plan_fill_extra(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw,
+                       size_t nlen);
 
 /* ------------------------------------------------------------------ scan (scan.c) */
 
@@ -108,6 +110,7 @@ struct sindex {
     uint32_t *bkt;
     struct gram_filter gf;
     struct smemo *memo; /* [2]; NULL: none */
+    size_t memo_max;    /* entries each memo holds at most (scan.c, MEMO_SHARE) */
 };
 
 /* How many bytes a[0..n) and b[0..n) have equal from the start, eight at
@@ -137,6 +140,8 @@ size_t zp_count_eq(const uint8_t *old, size_t olen, const uint8_t *nw, size_t fr
 
 int zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix);
 void zp_sindex_release(struct sindex *ix);
+/* Searches the memos of ix hold (for the tests). */
+size_t zp_sindex_memo_len(const struct sindex *ix);
 int zp_plan_scan(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
                  const struct sindex *ix, int skip, size_t thr, struct plan *p);
 int zp_plan_scan_from(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen,
@@ -219,7 +224,19 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 
 int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
                 const uint8_t *nw, size_t nlen);
-int zp_plan_estimate(const struct plan *pl, size_t *est);
+/* The estimate of plan pl, whose extra stream is made (zp_plan_fill or
+ * zp_plan_fill_extra), from old[0..olen) and nw[0..nlen) as it was made. */
+int zp_plan_estimate(const struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw,
+                     size_t nlen, size_t *est);
+/* The split coding of pl's diff stream (the runs and the literals,
+ * ZU_FLAG_DIFF_SPLIT), made from its entries with no diff stream:
+ * ownership of *runs and *lits passes to the caller (NULL on error). */
+int zp_plan_split(const struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw,
+                  size_t nlen, uint8_t **runs, size_t *runs_len, uint8_t **lits, size_t *lits_len);
+/* Whether the native patch tries bzip2 of the diff stream's zero-run
+ * bytes: not where its nlits literals are sparser than one in
+ * ZRUN_BZ_SPARSE of its diff_len bytes (write.c). */
+int zp_zrun_bz_wanted(size_t diff_len, size_t nlits);
 int zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const uint8_t *old,
                     size_t olen, size_t nlen, const struct prof *f, int want_native, int want_b40,
                     uint8_t **native, size_t *native_len, uint8_t **b40, size_t *b40_len);

@@ -34,32 +34,41 @@ zp_plan_empty(struct plan *p)
     p->diff = p->extra = NULL;
 }
 
-/* Make the diff and extra streams of p from its control entries. */
-int
-zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+/* Make the extra stream of p from its control entries, and the diff
+ * stream where diff is set. */
+static int
+plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int diff)
 {
     size_t np = 0, dn = 0, xn = 0;
     int64_t op = 0;
 
-    if (p->diff != NULL)
+    if (p->extra != NULL && (p->diff != NULL || !diff))
         return ZUPD_OK;
-    p->diff = malloc(p->diff_len + 1);
+    zp_plan_empty(p);
+    p->diff = diff ? malloc(p->diff_len + 1) : NULL;
     p->extra = malloc(p->extra_len + 1);
-    if (p->diff == NULL || p->extra == NULL) {
+    if ((diff && p->diff == NULL) || p->extra == NULL) {
         zp_plan_empty(p);
         return ZUPD_E_NOMEM;
     }
     for (size_t i = 0; i < p->n; i++) {
         const struct ctl *c = &p->c[i];
         /* the scan only makes entries inside both files */
-        if (op < 0 || c->add > olen - (uint64_t)op || c->add > nlen - np ||
+        if (op < 0 || (uint64_t)op > olen || c->add > olen - (uint64_t)op || c->add > nlen - np ||
             c->copy > nlen - np - c->add || c->add > p->diff_len - dn ||
             c->copy > p->extra_len - xn) {
             zp_plan_empty(p);
             return ZUPD_E_MISUSE;
         }
-        for (size_t k = 0; k < c->add; k++)
-            p->diff[dn + k] = (uint8_t)(nw[np + k] - old[(size_t)op + k]);
+        /* through locals (a byte store may alias anything, the entry's
+         * add too): the loop is vectorized */
+        if (p->diff != NULL) {
+            uint8_t *d = p->diff + dn;
+            const uint8_t *a = nw + np, *b = old + op;
+            const size_t n = (size_t)c->add;
+            for (size_t k = 0; k < n; k++)
+                d[k] = (uint8_t)(a[k] - b[k]);
+        }
         dn += c->add;
         np += c->add;
         op += (int64_t)c->add;
@@ -72,6 +81,21 @@ zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw,
         op += c->seek;
     }
     return ZUPD_OK;
+}
+
+/* Make the diff and extra streams of p from its control entries. */
+int
+zp_plan_fill(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+{
+    return plan_fill(p, old, olen, nw, nlen, 1);
+}
+
+/* The extra stream only: what zp_plan_estimate needs (it makes the split
+ * coding of the diff stream from the entries). */
+int
+zp_plan_fill_extra(struct plan *p, const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
+{
+    return plan_fill(p, old, olen, nw, nlen, 0);
 }
 
 /* Append an entry to p, a plan of at most max entries. */
@@ -290,11 +314,13 @@ gf_has_ahead(const struct gram_filter *g, const uint8_t *nw, size_t nlen, size_t
  * positions for the most part (libvips-b: of the second rung's searches
  * 28-70 % were the first's, of the third's 90-93 % were the first two's).
  * Each scan reads the list of the searches before it in the order of new
- * (a scan's positions only grow) and writes the union of that list and its
- * own new searches. Changes no result: a scan without a memo (no memory,
- * or too big for 32-bit entries) searches as before. */
+ * (a scan's positions only grow), notes its own new searches in a second
+ * list, and merges that into the first at its end. Changes no result: a
+ * search not in the memo is made as before, so a scan without a memo (no
+ * memory, too big for 32-bit entries) or with only some of its searches
+ * in it (the budget below) makes the same plan. */
 struct smemo_ent {
-    uint32_t at, len, pos; /* a search at new[at]: len bytes at old[pos] */
+    uint32_t at, pos; /* a search at new[at] found its match at old[pos] */
 };
 
 struct smemo {
@@ -302,18 +328,25 @@ struct smemo {
     size_t nlen;
     struct smemo_ent *e; /* the searches of the scans before, by at */
     size_t n, cap;
-    struct smemo_ent *f; /* the list this scan writes */
+    struct smemo_ent *f; /* this scan's searches that e does not have */
     size_t fn, fcap;
-    size_t rd; /* next entry of e to read */
-    int off;   /* no memo for this scan */
+    size_t rd;  /* next entry of e to read */
+    size_t max; /* entries in e and f together at most (sindex's memo_max) */
+    int off;    /* no memo for this scan */
 };
 
-/* At most an entry for every MEMO_PER bytes of new (and MEMO_MIN): the
- * scans of levels up to 19 search at one position in 25-50 of an
- * executable (the fast path and the gram filter answer the others); the
- * exhaustive scans of levels 20-22 may search at every position, and
- * their memo stops at the cap (12 bytes an entry, two lists). */
-#define MEMO_PER 8
+/* The entries are 8 bytes: the length of a search's match is not kept
+ * but measured again at its place (one compare where the search made
+ * about ten, each a cache miss in the suffix array and one in old). The
+ * budget: each memo (one a half of new) holds at most olen / MEMO_SHARE
+ * bytes, so both together stay under an eighth of the suffix array the
+ * index holds already (4 bytes a byte of old). The ladders of levels up
+ * to 19 stay under it: libvips-b's three scans end with 385 k and 273 k
+ * entries (5.3 MB; budget 584 k each), esbuild-p's with 118 k and 216 k
+ * (2.7 MB; budget 356 k); the exhaustive scans of levels 20-22, which may
+ * search everywhere, stop noting at the budget. MEMO_MIN entries at
+ * least, for small files. */
+#define MEMO_SHARE 4
 #define MEMO_MIN 4096
 
 static void
@@ -324,9 +357,10 @@ memo_release(struct smemo *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* Start a scan of nw[0..nlen) with memo m (NULL: none). */
+/* Start a scan of nw[0..nlen) with memo m (NULL: none) of at most max
+ * entries. */
 static void
-memo_begin(struct smemo *m, const uint8_t *nw, size_t nlen)
+memo_begin(struct smemo *m, const uint8_t *nw, size_t nlen, size_t max)
 {
     if (m == NULL)
         return;
@@ -335,46 +369,55 @@ memo_begin(struct smemo *m, const uint8_t *nw, size_t nlen)
         m->nw = nw;
         m->nlen = nlen;
     }
+    m->max = max;
     m->off = nlen > UINT32_MAX; /* entries of 32 bits */
     m->rd = 0;
     m->fn = 0;
 }
 
+/* Note a search this scan made: kept while the budget and memory allow
+ * (a search left out is made again by the next scan). */
 static void
-memo_put(struct smemo *m, const struct smemo_ent *x)
+memo_note(struct smemo *m, size_t at, size_t pos)
 {
-    if (m->off)
+    if (m->n + m->fn >= m->max || ZU_GROW(&m->f, &m->fcap, m->fn + 1, m->max) != ZUPD_OK)
         return;
-    if (ZU_GROW(&m->f, &m->fcap, m->fn + 1, m->nlen / MEMO_PER + MEMO_MIN) != ZUPD_OK) {
-        m->off = 1; /* searched from here on: the same results */
-        return;
-    }
-    m->f[m->fn++] = *x;
+    m->f[m->fn].at = (uint32_t)at;
+    m->f[m->fn].pos = (uint32_t)pos;
+    m->fn++;
 }
 
-/* End a scan: the list written becomes the one to read. */
+/* End a scan: its new searches merged into the list the next scan reads,
+ * from the back, in place (e grows by f's entries; both are by at, and
+ * no position is in both). */
 static void
 memo_end(struct smemo *m)
 {
-    struct smemo_ent *t;
-    size_t tc;
+    size_t i, j, k;
 
-    if (m == NULL)
-        return;
-    while (!m->off && m->rd < m->n)
-        memo_put(m, &m->e[m->rd++]);
-    if (m->off) { /* an incomplete list would still be right, but keep it simple */
-        memo_release(m);
-        return;
+    if (m == NULL || m->off || m->fn == 0 ||
+        ZU_GROW(&m->e, &m->cap, m->n + m->fn, m->max) != ZUPD_OK)
+        goto out;
+    i = m->n;
+    j = m->fn;
+    k = m->n + m->fn;
+    while (j > 0) {
+        if (i > 0 && m->e[i - 1].at > m->f[j - 1].at)
+            m->e[--k] = m->e[--i];
+        else
+            m->e[--k] = m->f[--j];
     }
-    t = m->e;
-    tc = m->cap;
-    m->e = m->f;
-    m->cap = m->fcap;
-    m->n = m->fn;
-    m->f = t;
-    m->fcap = tc;
-    m->fn = 0;
+    m->n += m->fn;
+out:
+#ifdef ZU_DELTA_TRACE
+    if (m != NULL)
+        fprintf(stderr, "delta: memo %zu + %zu of %zu\n", m->n - m->fn, m->fn, m->max);
+#endif
+    if (m != NULL) { /* f is scratch: the next scan makes its own */
+        free(m->f);
+        m->f = NULL;
+        m->fn = m->fcap = 0;
+    }
 }
 
 /* sa_find of nw[at..nlen), through the memo m (NULL: none). */
@@ -382,22 +425,20 @@ static size_t
 memo_find(struct smemo *m, const int32_t *sa, const uint32_t *bkt, const uint8_t *old, size_t olen,
           const uint8_t *nw, size_t nlen, size_t at, size_t *pos)
 {
-    struct smemo_ent x;
+    size_t len;
 
     if (m == NULL || m->off)
         return sa_find(sa, bkt, old, olen, nw + at, nlen - at, pos);
     while (m->rd < m->n && m->e[m->rd].at < at)
-        memo_put(m, &m->e[m->rd++]);
+        m->rd++;
     if (m->rd < m->n && m->e[m->rd].at == at) {
-        x = m->e[m->rd++];
-    } else {
-        x.at = (uint32_t)at;
-        x.len = (uint32_t)sa_find(sa, bkt, old, olen, nw + at, nlen - at, pos);
-        x.pos = (uint32_t)*pos;
+        /* sa_find's length is the match at the place it returns */
+        *pos = m->e[m->rd++].pos;
+        return matchlen(old + *pos, olen - *pos, nw + at, nlen - at);
     }
-    memo_put(m, &x);
-    *pos = x.pos;
-    return x.len;
+    len = sa_find(sa, bkt, old, olen, nw + at, nlen - at, pos);
+    memo_note(m, at, *pos);
+    return len;
 }
 
 void
@@ -412,6 +453,12 @@ zp_sindex_release(struct sindex *ix)
         free(ix->memo);
     }
     memset(ix, 0, sizeof(*ix));
+}
+
+size_t
+zp_sindex_memo_len(const struct sindex *ix)
+{
+    return ix->memo != NULL ? ix->memo[0].n + ix->memo[1].n : 0;
 }
 
 struct gf_arg {
@@ -461,6 +508,7 @@ zp_sindex_build(const uint8_t *old, size_t olen, int skip, struct sindex *ix)
         goto out;
     bkt_build(old, olen, ix->bkt);
     ix->memo = calloc(2, sizeof(*ix->memo)); /* NULL: the scans search without */
+    ix->memo_max = olen / (MEMO_SHARE * sizeof(struct smemo_ent)) + MEMO_MIN;
 out:
     if (rc != ZUPD_OK)
         zp_sindex_release(ix);
@@ -639,7 +687,7 @@ plan_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, const
         goto out;
     }
 
-    memo_begin(memo, nw, nlen);
+    memo_begin(memo, nw, nlen, ix->memo_max);
     while (scan < nlen) {
         size_t oldscore = 0;
         size_t scsc;

@@ -2822,6 +2822,48 @@ plan_rebuilds(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, s
     free(out);
 }
 
+/* The index of the part of old (zp_block_index) is the suffix array of
+ * the pieces joined, each place mapped back to old: each place of old in
+ * the pieces once, in the order of the joined string's suffixes. A place
+ * mapped through the wrong piece still finds matches (a search measures
+ * them in old), so only this check sees it. */
+static void
+block_index_check(const struct zp_blocks *b, const uint8_t *old, const struct sindex *ix)
+{
+    uint8_t *r = malloc(b->rlen + 1), *seen = calloc(b->rlen + 1, 1);
+    size_t prev = 0;
+
+    assert_non_null(r);
+    assert_non_null(seen);
+    for (size_t k = 0; k < b->npiece; k++) {
+        memcpy(r + b->piece[k].r, old + b->piece[k].old, b->piece[k].len);
+        if (k > 0)
+            assert_true(b->piece[k - 1].old + b->piece[k - 1].len < b->piece[k].old);
+    }
+    for (size_t i = 0; i < b->rlen; i++) {
+        size_t p = (size_t)ix->sa[i], lo = 0, hi = b->npiece, at;
+        while (hi - lo > 1) { /* the piece of old place p: pieces by old */
+            size_t mid = lo + (hi - lo) / 2;
+            if (b->piece[mid].old <= p)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        assert_true(p >= b->piece[lo].old && p < b->piece[lo].old + b->piece[lo].len);
+        at = b->piece[lo].r + (p - b->piece[lo].old);
+        assert_false(seen[at]);
+        seen[at] = 1;
+        if (i > 0) { /* the suffix before is smaller */
+            size_t n = b->rlen - prev < b->rlen - at ? b->rlen - prev : b->rlen - at;
+            int c = memcmp(r + prev, r + at, n);
+            assert_true(c < 0 || (c == 0 && b->rlen - prev < b->rlen - at));
+        }
+        prev = at;
+    }
+    free(r);
+    free(seen);
+}
+
 /* The block path by hand (match, reduce, index of the part of old, a
  * scan at each threshold of the ladder), each plan rebuilding nw; *b is
  * left for the caller to look at (zp_block_release). */
@@ -2841,6 +2883,8 @@ block_plans(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, str
             assert_true(b->cv[k - 1].nw + b->cv[k - 1].len <= b->cv[k].nw);
     }
     assert_int_equal(zp_block_index(b, old, olen, 1, &ix), ZUPD_OK);
+    if (b->rlen > 0)
+        block_index_check(b, old, &ix);
     for (size_t t = 0; t < ZU_ARRAY_LEN(thr); t++) {
         struct plan p;
         assert_int_equal(zp_block_scan(b, old, olen, nw, nlen, &ix, 1, thr[t], &p), ZUPD_OK);
@@ -3220,7 +3264,7 @@ scan_at(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, struct sind
  * searches of the scans before it (the memo of the index), against the
  * same scan with no memo (every search made): the same entries. */
 static void
-memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip)
+memo_check_at(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip, size_t max)
 {
     static const size_t ladder[] = {16, 8, 4, 8, 256, 1, 32, 16};
     struct sindex ix, plain;
@@ -3230,6 +3274,8 @@ memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip
     assert_int_equal(zp_sindex_build(old, ol, skip, &plain), ZUPD_OK);
     if (ol > 0)
         assert_non_null(ix.memo);
+    if (max > 0)
+        ix.memo_max = max;
     saved = plain.memo;
     plain.memo = NULL; /* the plain reading: no memo */
     for (size_t t = 0; t < ZU_ARRAY_LEN(ladder); t++) {
@@ -3243,10 +3289,18 @@ memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip
             assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
         zp_plan_release(&a);
         zp_plan_release(&b);
+        /* the budget holds (one memo: new is not scanned in halves) */
+        assert_true(zp_sindex_memo_len(&ix) <= ix.memo_max);
     }
     plain.memo = saved;
     zp_sindex_release(&ix);
     zp_sindex_release(&plain);
+}
+
+static void
+memo_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, int skip)
+{
+    memo_check_at(old, ol, nw, nl, skip, 0);
 }
 
 /* Crafted pairs for the memo: edits in random bytes, ends of buffers,
@@ -3264,6 +3318,10 @@ test_scan_memo(void **state)
         rng_state = 21;
         make_binary_pair(n, &o, &w, &wl);
         memo_check(o, n, w, wl, skip);
+        /* memos that fill up: the searches left out are made again */
+        memo_check_at(o, n, w, wl, skip, 1);
+        memo_check_at(o, n, w, wl, skip, 100);
+        memo_check_at(o, n, w, wl, skip, 5000);
         /* new = old's tail then its head: matches that reach both ends */
         memcpy(w, o + n / 2, n - n / 2);
         memcpy(w + (n - n / 2), o, n / 2);
@@ -3301,6 +3359,7 @@ test_scan_memo(void **state)
         static const size_t thr[] = {16, 8, 4};
         struct sindex ix, plain;
         struct smemo *saved;
+        size_t held = 0;
         assert_int_equal(zp_sindex_build(o, n, 1, &ix), ZUPD_OK);
         assert_int_equal(zp_sindex_build(o, n, 1, &plain), ZUPD_OK);
         saved = plain.memo;
@@ -3313,6 +3372,12 @@ test_scan_memo(void **state)
             assert_memory_equal(a.c, b.c, a.n * sizeof(*a.c));
             zp_plan_release(&a);
             zp_plan_release(&b);
+            /* the first rung's searches are noted, and no rung's past
+             * the budget */
+            assert_true(zp_sindex_memo_len(&ix) >= held);
+            held = zp_sindex_memo_len(&ix);
+            assert_true(held > 0);
+            assert_true(held <= 2 * ix.memo_max);
         }
         plain.memo = saved;
         zp_sindex_release(&ix);
@@ -3320,6 +3385,180 @@ test_scan_memo(void **state)
     }
     free(o);
     free(w);
+}
+
+/* The rule of the zero-run bytes' bzip2 (write.c, ZRUN_BZ_SPARSE): made
+ * for literals of one in 1,000 bytes of the diff stream or more, not for
+ * sparser ones nor an empty stream; and a creation on a pair that sparse
+ * still round-trips (its diff stream split or zero-run coded). */
+static void
+test_zrun_bz_rule(void **state)
+{
+    size_t n = 3u << 20, plen = 0;
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct mem_sink m = {0};
+    uint8_t *old, *nw, *patch = NULL;
+
+    (void)state;
+    assert_false(zp_zrun_bz_wanted(0, 0));
+    assert_false(zp_zrun_bz_wanted(1000000, 999));
+    assert_true(zp_zrun_bz_wanted(1000000, 1000));
+    assert_true(zp_zrun_bz_wanted(999, 0));
+    assert_true(zp_zrun_bz_wanted(13803680, 160606)); /* lefthook-a, where it won */
+    assert_false(zp_zrun_bz_wanted(20539141, 1483));  /* mdn-bcd-w */
+    old = rand_buf(n, 41);
+    nw = malloc(n);
+    assert_non_null(nw);
+    memcpy(nw, old, n);
+    for (size_t i = 0; i < 40; i++) /* 40 bytes changed: 0.001 % */
+        nw[(i * 77773) % n] ^= 0x5a;
+    assert_int_equal(zp_delta_create(old, n, nw, n, &o, &patch, &plen, NULL), ZUPD_OK);
+    assert_int_equal(apply_mem(old, n, patch, plen, &m), ZUPD_OK);
+    assert_int_equal(m.len, n);
+    assert_memory_equal(m.p, nw, n);
+    assert_true(plen < 1000);
+    free(m.p);
+    free(patch);
+    free(old);
+    free(nw);
+}
+
+/* ------------------------------------------------------------------ split coding from a plan */
+
+/* The split coding of d[0..len) byte by byte, as the writer makes it from
+ * a diff stream (write.c, split_make): what zp_plan_split is held to. */
+static void
+split_ref(const uint8_t *d, size_t len, uint8_t *runs, size_t *nr, uint8_t *lits, size_t *nl)
+{
+    size_t i = 0;
+
+    *nr = *nl = 0;
+    while (i < len) {
+        size_t z = i, l;
+        while (z < len && d[z] == 0)
+            z++;
+        l = z;
+        while (l < len && d[l] != 0)
+            l++;
+        *nr += zu_put_varint(runs + *nr, z - i);
+        *nr += zu_put_varint(runs + *nr, l - z);
+        memcpy(lits + *nl, d + z, l - z);
+        *nl += l - z;
+        i = l;
+    }
+}
+
+/* zp_plan_split of p against the split coding of its diff stream. */
+static void
+split_check(const uint8_t *old, size_t ol, const uint8_t *nw, size_t nl, struct plan *p)
+{
+    uint8_t *runs, *lits, *rr, *rl;
+    size_t nr, nlit, rnr, rnl;
+
+    assert_int_equal(zp_plan_fill(p, old, ol, nw, nl), ZUPD_OK);
+    rr = malloc(p->diff_len * 20 + 20);
+    rl = malloc(p->diff_len + 1);
+    assert_non_null(rr);
+    assert_non_null(rl);
+    split_ref(p->diff, p->diff_len, rr, &rnr, rl, &rnl);
+    assert_int_equal(zp_plan_split(p, old, ol, nw, nl, &runs, &nr, &lits, &nlit), ZUPD_OK);
+    assert_int_equal(nr, rnr);
+    assert_int_equal(nlit, rnl);
+    if (nr > 0)
+        assert_memory_equal(runs, rr, nr);
+    if (nlit > 0)
+        assert_memory_equal(lits, rl, nlit);
+    free(runs);
+    free(lits);
+    free(rr);
+    free(rl);
+    zp_plan_empty(p);
+}
+
+/* The estimates make the split coding from a plan's entries, without its
+ * diff stream (zp_plan_split): the same runs and literals as from the
+ * stream, on scans' plans and on random entries whose zero runs and
+ * literal runs go on across entries (equal bytes are zeros), entries that
+ * add nothing, streams that start or end on either, bytes changed at
+ * every density; an entry outside old is refused. */
+static void
+test_plan_split(void **state)
+{
+    size_t n = 60000, wl;
+    uint8_t *o, *w;
+
+    (void)state;
+    rng_state = 31;
+    make_binary_pair(n, &o, &w, &wl);
+    for (int skip = 0; skip <= 1; skip++) {
+        struct sindex ix;
+        struct plan p;
+        assert_int_equal(zp_sindex_build(o, n, skip, &ix), ZUPD_OK);
+        scan_at(o, n, w, wl, &ix, skip, 8, &p);
+        split_check(o, n, w, wl, &p);
+        zp_plan_release(&p);
+        zp_sindex_release(&ix);
+    }
+    free(o);
+    free(w);
+    n = 3000;
+    for (unsigned it = 0; it < 400; it++) {
+        unsigned every = 1 + it % 40; /* one byte in every changed, about */
+        struct plan p;
+        size_t np = 0, cap = n + 1;
+        int64_t op = 0;
+        o = rand_buf(n, 1000 + it);
+        w = malloc(n);
+        assert_non_null(w);
+        memcpy(w, o, n);
+        for (size_t i = 0; i < n; i++)
+            if (rng() % every == 0)
+                w[i] = (uint8_t)(w[i] + 1 + rng() % 255);
+        memset(&p, 0, sizeof(p));
+        p.c = calloc(cap, sizeof(*p.c));
+        assert_non_null(p.c);
+        while (np < n && p.n < cap) {
+            struct ctl *c = &p.c[p.n++];
+            size_t room = n - np < n - (size_t)op ? n - np : n - (size_t)op;
+            c->add = rng() % 4 == 0 ? 0 : rng() % 70;
+            if (c->add > room)
+                c->add = room;
+            c->copy = rng() % 3 == 0 ? rng() % 5 : 0;
+            if (c->copy > n - np - c->add)
+                c->copy = n - np - c->add;
+            if (c->add == 0 && c->copy == 0)
+                c->copy = 1; /* every entry moves on in new */
+            np += c->add + c->copy;
+            op += (int64_t)c->add;
+            /* mostly the alignment goes on (the runs go on across
+             * entries), sometimes elsewhere in old */
+            c->seek = rng() % 5 == 0 ? (int64_t)(rng() % n) - op : (int64_t)c->copy;
+            if (op + c->seek >= (int64_t)n)
+                c->seek = -op;
+            op += c->seek;
+            p.diff_len += c->add;
+            p.extra_len += c->copy;
+        }
+        split_check(o, n, w, n, &p);
+        if (it == 0) { /* entries past old's end: one adds too much, one
+                        * starts past it after a seek */
+            struct ctl bad[2][2] = {{{3001, 0, 0}, {0, 1, 0}}, {{10, 0, 3000}, {1, 0, 0}}};
+            for (size_t b = 0; b < 2; b++) {
+                struct plan q = {bad[b], 2, 2, NULL, 3001, NULL, 1, NULL};
+                uint8_t *r, *l;
+                size_t rn, ln;
+                assert_int_equal(zp_plan_split(&q, o, n, w, n, &r, &rn, &l, &ln), ZUPD_E_MISUSE);
+                assert_null(r);
+                assert_null(l);
+                /* zp_plan_fill's checks, which the split's are */
+                assert_int_equal(zp_plan_fill(&q, o, n, w, n), ZUPD_E_MISUSE);
+                assert_null(q.diff);
+            }
+        }
+        zp_plan_release(&p);
+        free(o);
+        free(w);
+    }
 }
 
 int
@@ -3368,6 +3607,8 @@ main(void)
         cmocka_unit_test(test_block_hash_collision),
         cmocka_unit_test(test_block_not_taken),
         cmocka_unit_test(test_scan_memo),
+        cmocka_unit_test(test_plan_split),
+        cmocka_unit_test(test_zrun_bz_rule),
         cmocka_unit_test(test_scan_extend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
