@@ -447,6 +447,7 @@ ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_
 {
     struct zu_exe_map c = {0};
     struct zu_exe_win *w = NULL;
+    const uint8_t *p;
     int same = 1;
 
     if (olen == 0)
@@ -463,7 +464,7 @@ ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_
     }
     for (size_t pos = 0; same && pos < olen;) { /* forwards */
         size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 300, ask = n;
-        const uint8_t *p = zu_exe_win_at(w, pos, &n);
+        p = zu_exe_win_at(w, pos, &n);
         same = n >= 1 && n <= ask && n <= olen - pos && memcmp(p, x + pos, n) == 0;
         pos += n;
     }
@@ -472,7 +473,8 @@ ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_
         if (n > end)
             n = end;
         pos = end - n;
-        same = memcmp(zu_exe_win_at(w, pos, &n), x + pos, n) == 0;
+        p = zu_exe_win_at(w, pos, &n); /* n set before memcmp reads it */
+        same = memcmp(p, x + pos, n) == 0;
         end = pos;
     }
     for (unsigned k = 0; same && k < 64; k++) { /* anywhere, up to 128 KiB */
@@ -480,7 +482,8 @@ ref_win_same(const uint8_t *x, const uint8_t *old, size_t olen, const struct zu_
         seed = seed * 1103515245u + 12345u;
         pos = (size_t)(seed >> 8) % olen;
         n = 1 + (size_t)(seed * 7u) % (128u << 10);
-        same = memcmp(zu_exe_win_at(w, pos, &n), x + pos, n) == 0;
+        p = zu_exe_win_at(w, pos, &n);
+        same = memcmp(p, x + pos, n) == 0;
     }
     zu_exe_win_free(w);
     return same;
