@@ -609,6 +609,17 @@ put32(const struct wout *w, uint64_t at, uint32_t v)
     put_bytes(w, at, b, 4);
 }
 
+/* A 32-bit offset from address `from` to address `to` at at, where it
+ * fits in 32 signed bits (else the bytes stay as in old). */
+static void
+put_rel32(const struct wout *w, uint64_t at, uint64_t to, uint64_t from)
+{
+    const int64_t d = (int64_t)(to - from);
+
+    if (d >= INT32_MIN && d <= INT32_MAX)
+        put32(w, at, (uint32_t)d);
+}
+
 static void
 put64(const struct wout *w, uint64_t at, uint64_t v)
 {
@@ -631,11 +642,8 @@ code_ref(const struct wout *w, const uint8_t *old, const struct zu_seg *s, size_
     const struct zu_span *sp = map_find(m, i, e - i);
 
     if (sp != NULL && target_new(eo, nw, m, t, branch, &tn) &&
-        vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen)) {
-        int64_t pred = (int64_t)(tn - (pen + 1));
-        if (pred >= INT32_MIN && pred <= INT32_MAX)
-            put32(w, d, (uint32_t)pred);
-    }
+        vaddr_of_off(nw, sp->n + (e - 1 - sp->o), &pen))
+        put_rel32(w, d, tn, pen + 1);
 }
 
 /* The candidates: bit j set where a reference may start at p[j], for j
@@ -815,16 +823,12 @@ rel_field(const struct wout *w, const uint8_t *old, size_t f, uint64_t b, const 
 {
     uint64_t bv, t, tn, bn;
     const struct zu_span *sp = map_find(m, b, 1);
-    int64_t pred;
 
     if (sp == NULL || !vaddr_of_off(eo, b, &bv) || !vaddr_of_off(nw, sp->n + (b - sp->o), &bn))
         return;
     t = bv + (uint64_t)(int64_t)(int32_t)le32(old + f);
-    if (!target_new(eo, nw, m, t, 0, &tn))
-        return;
-    pred = (int64_t)(tn - bn);
-    if (pred >= INT32_MIN && pred <= INT32_MAX)
-        put32(w, f, (uint32_t)pred);
+    if (target_new(eo, nw, m, t, 0, &tn))
+        put_rel32(w, f, tn, bn);
 }
 
 /* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
@@ -1024,14 +1028,10 @@ jtab_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu
             const uint64_t c = t + (uint64_t)(int64_t)(int32_t)le32(old + f);
             const struct zu_seg *cs = seg_of_vaddr(eo, c);
             uint64_t cn;
-            int64_t pred;
             if (cs == NULL || (cs->flags & 1) == 0)
                 break;
-            if (!target_new(eo, nw, m, c, 1, &cn))
-                continue;
-            pred = (int64_t)(cn - tn);
-            if (pred >= INT32_MIN && pred <= INT32_MAX)
-                put32(w, f, (uint32_t)pred);
+            if (target_new(eo, nw, m, c, 1, &cn))
+                put_rel32(w, f, cn, tn);
         }
     }
 }
