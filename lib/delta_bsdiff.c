@@ -455,7 +455,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         struct zupd_delta_info h;
         size_t at;
         uint64_t c64, d64;
-        int codecs;
+        int codecs, extra_old;
         rc = zu_native_header(patch, patch_len, &h, &at);
         if (rc == ZUPD_OK)
             rc = zu_get_varint(patch, patch_len, &at, &c64);
@@ -506,12 +506,14 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_NOPFX) != 0 &&
             (w > 0 || ((codecs >> 4) & 3) != ZU_CODEC_ZSTD))
             rc = ZUPD_E_FORMAT;
+        /* a zstd extra stream copies from its prefix: the context, or old
+         * (transformed, with the stage) unless the patch says none */
+        extra_old =
+            ((codecs >> 4) & 3) == ZU_CODEC_ZSTD && w == 0 && (patch[7] & ZU_FLAG_EXTRA_NOPFX) == 0;
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
             /* the streams apply to old transformed: whole, or a piece at
              * a time where the extra stream cannot copy from it */
-            int win = (low_mem || old_len > ZU_EXE_WHOLE_MAX) &&
-                      ((patch[7] & ZU_FLAG_EXTRA_NOPFX) != 0 || w > 0 ||
-                       ((codecs >> 4) & 3) != ZU_CODEC_ZSTD);
+            int win = (low_mem || old_len > ZU_EXE_WHOLE_MAX) && !extra_old;
             rc = exe_build(&j, codecs & 3, p, cl, &nw, xold, win ? &j.xw : NULL);
             if (rc == ZUPD_OK && !win)
                 old = j.old = xold->p;
@@ -520,14 +522,12 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
             rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && w > 0)
             rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
-        /* a zstd extra stream may copy from its prefix: old, or the context */
         if (rc == ZUPD_OK && w > 0)
             rc = zu_rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
                             ctx.len, new_size);
-        else if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_NOPFX) != 0)
-            rc = zu_rd_init(&j.extra, ZU_CODEC_ZSTD, p + cl + dl, el, NULL, 0, new_size);
         else if (rc == ZUPD_OK)
-            rc = zu_rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, old, old_len, new_size);
+            rc = zu_rd_init(&j.extra, (codecs >> 4) & 3, p + cl + dl, el, extra_old ? old : NULL,
+                            extra_old ? old_len : 0, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;
         /* zupd_delta_info checked the header and the two lengths; checked
