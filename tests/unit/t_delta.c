@@ -87,15 +87,15 @@ apply_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, st
     return zupd_delta_apply(old, olen, patch, plen, 0, &s, NULL);
 }
 
-/* apply_mem with ZUPD_DELTA_LOW_MEMORY */
+/* apply_mem through zupd_delta_apply_flags with flags */
 static int
-apply_low_mem(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen,
-              struct mem_sink *m)
+apply_mem_flags(const uint8_t *old, size_t olen, const uint8_t *patch, size_t plen, unsigned flags,
+                struct mem_sink *m)
 {
     struct zupd_delta_sink s = {m, mem_write};
     free(m->p);
     memset(m, 0, sizeof(*m));
-    return zupd_delta_apply_flags(old, olen, patch, plen, 0, ZUPD_DELTA_LOW_MEMORY, &s, NULL);
+    return zupd_delta_apply_flags(old, olen, patch, plen, 0, flags, &s, NULL);
 }
 
 static const int methods[] = {ZP_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
@@ -659,13 +659,15 @@ put_body(uint8_t *p, size_t at, const uint8_t *c, size_t cn, const uint8_t *d, s
     return at;
 }
 
-/* Apply p to old; where it succeeds the output must be nw. */
+/* Apply p to old (zupd_delta_apply, or with flags zupd_delta_apply_flags);
+ * where it succeeds the output must be nw. */
 static int
-apply_expect(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, const uint8_t *nw,
-             size_t nlen)
+apply_expect_flags(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, unsigned flags,
+                   const uint8_t *nw, size_t nlen)
 {
     struct mem_sink m = {0};
-    int rc = apply_mem(old, olen, p, plen, &m);
+    int rc = flags != 0 ? apply_mem_flags(old, olen, p, plen, flags, &m)
+                        : apply_mem(old, olen, p, plen, &m);
 
     if (rc == ZUPD_OK) {
         assert_int_equal(m.len, nlen);
@@ -673,6 +675,13 @@ apply_expect(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, con
     }
     free(m.p);
     return rc;
+}
+
+static int
+apply_expect(const uint8_t *old, size_t olen, const uint8_t *p, size_t plen, const uint8_t *nw,
+             size_t nlen)
+{
+    return apply_expect_flags(old, olen, p, plen, 0, nw, nlen);
 }
 
 /* A native bsdiff patch with the given raw streams (zstd) and correct hashes. */
@@ -1636,20 +1645,13 @@ static uint8_t *
 exe_round_trip(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int level, size_t *plen)
 {
     struct zp_delta_opts opts = {ZP_DELTA_AUTO, level};
-    struct mem_sink m = {0};
     uint8_t *patch = NULL;
 
     assert_int_equal(zp_delta_create(o, ol, w, wl, &opts, &patch, plen, NULL), ZUPD_OK);
-    assert_int_equal(apply_mem(o, ol, patch, *plen, &m), ZUPD_OK);
-    assert_int_equal(m.len, wl);
-    if (wl > 0)
-        assert_memory_equal(m.p, w, wl);
+    assert_int_equal(apply_expect(o, ol, patch, *plen, w, wl), ZUPD_OK);
     /* old transformed a piece at a time where the patch allows: the same */
-    assert_int_equal(apply_low_mem(o, ol, patch, *plen, &m), ZUPD_OK);
-    assert_int_equal(m.len, wl);
-    if (wl > 0)
-        assert_memory_equal(m.p, w, wl);
-    free(m.p);
+    assert_int_equal(apply_expect_flags(o, ol, patch, *plen, ZUPD_DELTA_LOW_MEMORY, w, wl),
+                     ZUPD_OK);
     return patch;
 }
 
@@ -1788,7 +1790,8 @@ make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t
     memset(p, 0, data_off + data_len);
     for (size_t f = 0; f < nf; f++) {
         uint8_t *c = p + 0x1000 + f * FN;
-        const uint32_t slot = perm ? (id[f] < NF ? id[f] * 7 % NF : NF + id[f] - 1000) : (uint32_t)f;
+        const uint32_t slot =
+            perm ? (id[f] < NF ? id[f] * 7 % NF : NF + id[f] - 1000) : (uint32_t)f;
         const size_t tab = data_off + 0x100 + slot * NC * 4;
         const uint32_t pc = BASE + (uint32_t)(c - p);
         static const uint8_t head[] = {0x48, 0x63, 0x04, 0x81, 0x48, 0x01, 0xc8, 0xff, 0xe0};
@@ -1808,8 +1811,8 @@ make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t
     }
     ph[0][0] = 1, ph[0][1] = 5, ph[0][2] = 0, ph[0][3] = BASE, ph[0][4] = 0x1000 + nf * FN,
     ph[0][5] = ph[0][4];
-    ph[1][0] = 1, ph[1][1] = 4, ph[1][2] = data_off, ph[1][3] = BASE + data_off, ph[1][4] = data_len,
-    ph[1][5] = ph[1][4];
+    ph[1][0] = 1, ph[1][1] = 4, ph[1][2] = data_off, ph[1][3] = BASE + data_off,
+    ph[1][4] = data_len, ph[1][5] = ph[1][4];
     elf_head(p, (const uint64_t(*)[6])ph, 2);
     *tabs = data_off + 0x100;
     *ntab = nf * NC;
@@ -1928,12 +1931,8 @@ test_exe_nopfx(void **state)
     bad[4] = 8;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     bad[4] = 9;
-    assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_OK);
-    assert_int_equal(m.len, wl);
-    assert_memory_equal(m.p, w, wl);
-    assert_int_equal(apply_low_mem(o, ol, bad, plen, &m), ZUPD_OK);
-    assert_int_equal(m.len, wl);
-    assert_memory_equal(m.p, w, wl);
+    assert_int_equal(apply_expect(o, ol, bad, plen, w, wl), ZUPD_OK);
+    assert_int_equal(apply_expect_flags(o, ol, bad, plen, ZUPD_DELTA_LOW_MEMORY, w, wl), ZUPD_OK);
     bad[6] = (uint8_t)((bad[6] & ~0x30) | ZU_CODEC_BZIP2 << 4);
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     memcpy(bad, patch, plen);
