@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <bzlib.h>
+#include <lzma.h>
 #include <zstd.h>
 
 #include <zupd/delta.h>
@@ -29,8 +30,10 @@ struct rd {
     int bz;      /* 1: bzip2 (BSDIFF40 or codec 1) */
     int done;    /* the compressed stream ended */
     int bz_live; /* bz stream initialised */
+    int lz_live; /* lz stream initialised (ZU_CODEC_LZMA) */
     ZSTD_DCtx *z;
     bz_stream b;
+    lzma_stream lz;
     const uint8_t *src; /* compressed slice */
     size_t src_len;
     size_t src_pos;
@@ -50,6 +53,8 @@ int zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const ui
 int zu_rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
                     size_t prefix_len, uint64_t max_content);
 int zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len);
+int zu_rd_init_lzma(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
+                    size_t prefix_len);
 int zu_rd_init_split(struct rd *r, int codec, const uint8_t *src, size_t len);
 int zu_rd_init_zrun(struct rd *r, int codec, const uint8_t *src, size_t len);
 void zu_rd_release(struct rd *r);

@@ -217,6 +217,8 @@ zu_rd_release(struct rd *r)
     ZSTD_freeDCtx(r->z);
     if (r->bz_live)
         BZ2_bzDecompressEnd(&r->b);
+    if (r->lz_live)
+        lzma_end(&r->lz);
     free(r->buf);
     memset(r, 0, sizeof(*r));
 }
@@ -290,6 +292,46 @@ zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
     return ZUPD_OK;
 }
 
+/* An LZMA2 reader (ZU_CODEC_LZMA, the extra stream of version 10): src[0]
+ * is LZMA2's dictionary size property, at most ZU_LZMA_DICT_MAX, then raw
+ * LZMA2 to its end marker. The decoder allocates the dictionary and
+ * starts it with the last bytes of prefix[0..prefix_len) that fit. An
+ * empty slice is an empty stream. */
+int
+zu_rd_init_lzma(struct rd *r, const uint8_t *src, size_t len, const uint8_t *prefix,
+                size_t prefix_len)
+{
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA2, NULL}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_options_lzma *o;
+    lzma_ret ret;
+
+    rd_start(r, ZU_CODEC_LZMA, src, len);
+    if (len == 0) {
+        r->done = 1;
+        return ZUPD_OK;
+    }
+    if (lzma_properties_decode(&f[0], NULL, src, 1) != LZMA_OK)
+        return ZUPD_E_FORMAT;
+    o = f[0].options;
+    if (o->dict_size > ZU_LZMA_DICT_MAX) {
+        free(o);
+        return ZUPD_E_FORMAT;
+    }
+    if (prefix != NULL && prefix_len > 0) {
+        size_t keep = prefix_len < o->dict_size ? prefix_len : o->dict_size;
+        o->preset_dict = prefix + prefix_len - keep;
+        o->preset_dict_size = (uint32_t)keep;
+    }
+    r->src_pos = 1;
+    r->buf = malloc(OUT_CHUNK);
+    ret = r->buf == NULL ? LZMA_MEM_ERROR : lzma_raw_decoder(&r->lz, f);
+    free(o); /* the decoder keeps what it needs */
+    if (ret != LZMA_OK)
+        return ret == LZMA_MEM_ERROR ? ZUPD_E_NOMEM : ZUPD_E_FORMAT;
+    r->lz_live = 1;
+    return ZUPD_OK;
+}
+
 /* Stored (codec 2) and zero-run (codec 3) streams decode straight from the
  * patch: no buffer for stored; a buffer of zeros for zero-run. */
 static int
@@ -313,6 +355,8 @@ zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_
         return zu_rd_init_zstd(r, src, len, prefix, prefix_len, max_content);
     case ZU_CODEC_BZIP2:
         return zu_rd_init_bz(r, src, len);
+    case ZU_CODEC_LZMA:
+        return zu_rd_init_lzma(r, src, len, prefix, prefix_len);
     case ZU_CODEC_RAW:
     case ZU_CODEC_ZRLE:
         return rd_init_plain(r, codec, src, len);
@@ -546,6 +590,21 @@ zu_rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
             int rc = bz_step(&r->b, r->src, r->src_len, &r->src_pos, dst, cap, got, &r->done);
             if (rc != ZUPD_OK)
                 return rc;
+        } else if (r->lz_live) {
+            lzma_ret ret;
+            r->lz.next_in = r->src + r->src_pos;
+            r->lz.avail_in = r->src_len - r->src_pos;
+            r->lz.next_out = dst;
+            r->lz.avail_out = cap;
+            ret = lzma_code(&r->lz, LZMA_RUN);
+            *got = cap - r->lz.avail_out;
+            if (ret == LZMA_STREAM_END)
+                r->done = 1;
+            else if (ret == LZMA_MEM_ERROR)
+                return ZUPD_E_NOMEM;
+            else if (ret != LZMA_OK || (*got == 0 && r->lz.next_in == r->src + r->src_pos))
+                return ZUPD_E_FORMAT; /* corrupt, or no progress: truncated */
+            r->src_pos = (size_t)(r->lz.next_in - r->src);
         } else {
             ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
             ZSTD_outBuffer o = {dst, cap, 0};
@@ -593,7 +652,8 @@ zu_rd_read(struct rd *r, uint8_t *dst, size_t n)
     while (n > 0) {
         size_t k;
         if (r->pos == r->len && n >= RD_DIRECT_MIN && r->aq == NULL &&
-            (r->codec == ZU_CODEC_ZSTD || r->codec == ZU_CODEC_BZIP2)) {
+            (r->codec == ZU_CODEC_ZSTD || r->codec == ZU_CODEC_BZIP2 ||
+             r->codec == ZU_CODEC_LZMA)) {
             /* a long read: decompressed straight into dst */
             int rc = zu_rd_decode(r, dst, n, &k);
             if (rc != ZUPD_OK)

@@ -4,7 +4,7 @@
 # Runs apt-get only for what is missing; needs root for that.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
-libcurl4-openssl-dev libsodium-dev libssl-dev libzstd-dev libdivsufsort-dev libbz2-dev
+libcurl4-openssl-dev libsodium-dev libssl-dev libzstd-dev liblzma-dev libdivsufsort-dev libbz2-dev
 libjansson-dev libconfig-dev libmicrohttpd-dev libcmocka-dev libp11-kit-dev softhsm2
 bsdiff xdelta3 zstd curl nginx-light wrk faketime nodejs npm git systemd man-db
 golang-go golang-golang-x-mod-dev"

@@ -544,17 +544,18 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     if (rc == ZUPD_OK && nat != NULL)
         rc = zp_exe_mark(&nat, &nat_len, par, pn);
     if (rc == ZUPD_OK && nat != NULL && x->en.id == ZU_EXE_PE_X86_64)
-        nat[4] = ZP_VERSION_8; /* the stage over PE files */
+        zp_version_raise(nat, ZP_VERSION_8); /* the stage over PE files */
     if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_JTAB) != 0)
-        nat[4] = ZP_VERSION_9; /* jump tables */
+        zp_version_raise(nat, ZP_VERSION_9); /* jump tables */
     /* over ZU_EXE_WHOLE_MAX apply takes old transformed a window at a time
      * where the extra stream cannot copy from it: a zstd one without the
      * context has to say so (it was compressed without a prefix:
      * exe_estimate) */
     if (rc == ZUPD_OK && nat != NULL && c->old_len > ZU_EXE_WHOLE_MAX &&
-        (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 && ((nat[6] >> 4) & 3) == ZU_CODEC_ZSTD) {
+        (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 &&
+        (zu_extra_codec(nat[6]) == ZU_CODEC_ZSTD || zu_extra_codec(nat[6]) == ZU_CODEC_LZMA)) {
         nat[7] |= ZU_FLAG_EXTRA_NOPFX;
-        nat[4] = ZP_VERSION_9;
+        zp_version_raise(nat, ZP_VERSION_9);
     }
     if (rc == ZUPD_OK && nat != NULL && pl->x86 != NULL)
         rc = zp_x86_mark(&nat, &nat_len, &x86);

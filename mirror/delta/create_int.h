@@ -221,6 +221,17 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
  * ZU_EXE_WHOLE_MAX, which apply then takes a piece at a time), or whose
  * executable stage rewrites jump tables (ZU_EXE_K_JTAB). */
 #define ZP_VERSION_9 9
+/* The version of patches whose extra stream is LZMA2 (ZU_CODECS_EXTRA_LZMA). */
+#define ZP_VERSION_10 10
+
+/* At least version v for the patch p: a patch keeps the newest any of its
+ * parts needs. */
+static inline void
+zp_version_raise(uint8_t *p, uint8_t v)
+{
+    if (p[4] < v)
+        p[4] = v;
+}
 
 int zp_hdr_make(uint8_t *h, size_t *hlen, int method, const uint8_t *old, size_t olen,
                 const uint8_t *nw, size_t nlen);

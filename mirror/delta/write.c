@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bzlib.h>
+#include <lzma.h>
 #include <zstd.h>
 
 #include <zupd/hash.h>
@@ -520,6 +521,60 @@ zrun_make(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
+/* ------------------------------------------------------------------ LZMA2 */
+
+/* The LZMA2 dictionary size of the property byte that holds at least n
+ * bytes (4 KiB to ZU_LZMA_DICT_MAX), exactly as apply decodes it: the
+ * encoder and the decoder then take the same bytes of the prefix. */
+static uint32_t
+lz_dict_for(size_t n, uint8_t *prop)
+{
+    for (uint8_t p = 0;; p++) {
+        uint32_t d = (2u | (p & 1u)) << (p / 2 + 11);
+        if (d >= n || d >= ZU_LZMA_DICT_MAX) {
+            *prop = p;
+            return d;
+        }
+    }
+}
+
+/* src[0..len) as an LZMA2 extra stream (ZU_CODEC_LZMA): the property
+ * byte, then raw LZMA2 at preset 9 with a dictionary of at least dict
+ * bytes, the last of prefix[0..prefix_len) that fit preset in it. */
+static int
+lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len, size_t dict,
+        uint8_t **out, size_t *out_len)
+{
+    lzma_options_lzma o;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA2, &o}, {LZMA_VLI_UNKNOWN, NULL}};
+    size_t cap = lzma_stream_buffer_bound(len), n = 1;
+    uint8_t *dst;
+    lzma_ret ret;
+
+    *out = NULL;
+    *out_len = 0;
+    if (lzma_lzma_preset(&o, 9))
+        return ZUPD_E_MISUSE;
+    o.dict_size = lz_dict_for(dict, &(uint8_t){0});
+    if (prefix != NULL && prefix_len > 0) {
+        size_t keep = prefix_len < o.dict_size ? prefix_len : o.dict_size;
+        o.preset_dict = prefix + prefix_len - keep;
+        o.preset_dict_size = (uint32_t)keep;
+    }
+    dst = malloc(cap + 1);
+    if (dst == NULL)
+        return ZUPD_E_NOMEM;
+    (void)lz_dict_for(dict, dst); /* the property byte */
+    ret = lzma_raw_buffer_encode(f, NULL, src, len, dst, &n, cap + 1);
+    if (ret != LZMA_OK) {
+        free(dst);
+        return ret == LZMA_MEM_ERROR ? ZUPD_E_NOMEM : ZUPD_E_MISUSE;
+    }
+    *out = dst;
+    *out_len = n;
+    return ZUPD_OK;
+}
+
 /* ------------------------------------------------------------------ jobs */
 
 /* One compression of the streams: zstd (level, optional prefix) or bzip2. */
@@ -528,6 +583,7 @@ struct job {
     size_t len;
     int bz; /* bzip2 at this block size (1-9), or 0: zstd at level */
     int level;
+    size_t lz_dict; /* not 0: LZMA2 (lz_pack) with at least this dictionary */
     const uint8_t *prefix;
     size_t prefix_len;
     struct packed out;
@@ -561,6 +617,9 @@ pool_work(void *arg)
 #endif
         if (j->bz)
             j->rc = bz_pack(j->src, j->len, j->bz, &j->out.p, &j->out.n);
+        else if (j->lz_dict > 0)
+            j->rc = lz_pack(j->src, j->len, j->prefix, j->prefix_len, j->lz_dict, &j->out.p,
+                            &j->out.n);
         else
             j->rc =
                 zstd_pack(j->src, j->len, j->level, j->prefix, j->prefix_len, &j->out.p, &j->out.n);
@@ -624,6 +683,31 @@ job_set(struct job *j, const uint8_t *src, size_t len, int bz, int level, const 
     j->prefix = prefix;
     j->prefix_len = prefix_len;
     j->on = 1;
+}
+
+/* Apply holds an LZMA2 extra stream's dictionary beside old transformed
+ * (whole up to ZU_EXE_WHOLE_MAX) and its other buffers (the output ring,
+ * 8 MiB; the decoders'): both together at most this, so that apply stays
+ * within old + 64 MiB (issue 18). */
+#define LZ_APPLY_MAX (48u << 20)
+
+/* The LZMA2 job of an extra stream of len bytes: with old[0..olen) as its
+ * prefix where prefix asks and the dictionary for all of it fits
+ * LZ_APPLY_MAX, else alone with a dictionary for the stream (or as much
+ * as fits). Counted as if old were transformed whole whenever it may be. */
+static void
+lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, size_t olen,
+           int prefix)
+{
+    size_t held = olen <= ZU_EXE_WHOLE_MAX ? olen : 0, cap = LZ_APPLY_MAX - held;
+
+    if (prefix && olen > 0 && olen <= cap && len <= cap - olen) {
+        job_set(j, src, len, 0, 0, old, olen);
+        j->lz_dict = olen + len;
+    } else {
+        job_set(j, src, len, 0, 0, NULL, 0);
+        j->lz_dict = len < cap ? len : cap;
+    }
 }
 
 static uint8_t *
@@ -858,6 +942,8 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     memcpy(out, p, body);
     out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
     out[7] |= ZU_FLAG_EXTRA_CTX;
+    /* the version native_make chose: not 10 any more for an LZMA2 extra */
+    out[4] = (out[7] & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
     at = body + zu_put_varint(out + body, w);
     memcpy(out + at, p + body, par - body + (size_t)(v[2] + v[3])); /* x86 parameters, streams */
     at += par - body;
@@ -906,7 +992,7 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 struct wstreams {
     uint8_t *craw, *crep, *c40raw, *runs, *lits, *zr;
     size_t cn, nrep, nruns, nlits, nzr;
-    struct packed cz, cb, crz, crb, dz, db, ez, eb, c40, ds, dr, dr3;
+    struct packed cz, cb, crz, crb, dz, db, ez, eb, el, c40, ds, dr, dr3;
 };
 
 static void
@@ -928,12 +1014,13 @@ wstreams_release(struct wstreams *s)
     packed_release(&s->db);
     packed_release(&s->ez);
     packed_release(&s->eb);
+    packed_release(&s->el);
     packed_release(&s->c40);
     packed_release(&s->ds);
 }
 
 /* The compressions of zp_write_bsdiff, one job each. */
-enum { J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CRZ, J_CRB, J_C40, J_N };
+enum { J_EL, J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CRZ, J_CRB, J_C40, J_N };
 
 /* bzip2 of the zero-run bytes (the J_DR and J_DR3 jobs) is made only
  * where the diff stream's literals (its nonzero bytes) are at least one
@@ -1018,6 +1105,8 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
                     pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
         job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, f->extra_prefix ? old : NULL,
                 olen);
+        if (pl->extra_len > 0)
+            lz_job_set(&jobs[J_EL], pl->extra, pl->extra_len, old, olen, f->extra_prefix);
         job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
@@ -1051,6 +1140,7 @@ jobs_take(struct job *jobs, struct wstreams *s)
         memset(&s->dr3, 0, sizeof(s->dr3));
     }
     job_take(&jobs[J_EZ], &s->ez);
+    job_take(&jobs[J_EL], &s->el);
     job_take(&jobs[J_CZ], &s->cz);
     job_take(&jobs[J_CB], &s->cb);
     job_take(&jobs[J_CRZ], &s->crz);
@@ -1129,6 +1219,13 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
     }
     if (rc == ZUPD_OK)
         rc = pick_stream(pl->extra, pl->extra_len, 0, &s->ez, &s->eb, &k[2]);
+    /* LZMA2 where smaller: version 10, which older endpoints do not read */
+    if (rc == ZUPD_OK && s->el.p != NULL && s->el.n < k[2].n) {
+        packed_release(&k[2]);
+        k[2] = s->el;
+        k[2].codec = ZU_CODEC_LZMA;
+        s->el.p = NULL;
+    }
     if (rc != ZUPD_OK)
         goto out;
 #ifdef ZU_DELTA_TRACE
@@ -1138,7 +1235,12 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
     memcpy(head, hdr, hdr_len);
     if ((flags & ZU_FLAG_CTRL_REP) != 0)
         head[4] = ZP_VERSION_8; /* else the version before it: more endpoints read it */
-    head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+    if (k[2].codec == ZU_CODEC_LZMA) {
+        head[4] = ZP_VERSION_10;
+        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | ZU_CODECS_EXTRA_LZMA);
+    } else {
+        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
+    }
     head[7] = flags;
     at += zu_put_varint(head + at, k[0].n);
     at += zu_put_varint(head + at, k[1].n);
@@ -1173,8 +1275,8 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
         goto out;
 #ifdef ZU_DELTA_TRACE
     {
-        static const char *const jn[J_N] = {"DB", "DR", "DR3", "RZ",  "LZ",  "DZ", "EZ",
-                                            "EB", "CZ", "CB",  "CRZ", "CRB", "C40"};
+        static const char *const jn[J_N] = {"EL", "DB", "DR", "DR3", "RZ",  "LZ",  "DZ", "EZ",
+                                            "EB", "CZ", "CB", "CRZ", "CRB", "C40"};
         fprintf(stderr, "delta: jobs");
         for (int i = 0; i < J_N; i++)
             if (jobs[i].on)

@@ -14,7 +14,7 @@ else
 FUZZ_LINK =
 FUZZ_MAIN = tests/fuzz/replay.c
 endif
-FUZZ_TCFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) \
+FUZZ_TCFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(ZSTD_CFLAGS) $(LZMA_CFLAGS) \
 	-DZU_CORPUS_ROOT='"$(abs_top_srcdir)/tests/fuzz/corpus"'
 EXTRA_DIST += tests/fuzz/corpus
 EXTRA_DIST += tests/fuzz/dict/json.dict tests/fuzz/dict/http.dict

@@ -80,8 +80,8 @@ tests_unit_t_repo_CFLAGS = $(PUB_UNIT_CFLAGS)
 tests_unit_t_repo_LDADD = $(PUB_UNIT_LIBS)
 # delta creation lives in libzupdpub: t_delta links it
 tests_unit_t_delta_SOURCES = tests/unit/t_delta.c tests/fuzz/exe_ref.h
-tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) -I$(top_srcdir)/mirror
-tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(BZ2_LIBS)
+tests_unit_t_delta_CFLAGS = $(UNIT_CFLAGS) $(ZSTD_CFLAGS) $(LZMA_CFLAGS) -I$(top_srcdir)/mirror
+tests_unit_t_delta_LDADD = $(PUB_UNIT_LIBS) $(ZSTD_LIBS) $(LZMA_LIBS) $(BZ2_LIBS)
 tests_unit_t_fsio_SOURCES = tests/unit/t_fsio.c
 tests_unit_t_fsio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_t_fsio_LDADD = $(UNIT_LIBS)

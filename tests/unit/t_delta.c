@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <bzlib.h>
+#include <lzma.h>
 #include <zstd.h>
 
 #include <zupd/delta.h>
@@ -631,12 +632,15 @@ native_head(uint8_t *p, int version, uint8_t codecs, uint8_t flags, const uint8_
     return at + 2 * dl;
 }
 
-/* The version the creator writes a native patch p in: 8 where its seeks
- * are rep-coded (ZU_FLAG_CTRL_REP), else 7 (the compact header), so that
- * version 7 endpoints read every patch that needs nothing newer. */
+/* The version the creator writes a native patch p in: 10 where its extra
+ * stream is LZMA2, 8 where its seeks are rep-coded (ZU_FLAG_CTRL_REP),
+ * else 7 (the compact header), so that version 7 endpoints read every
+ * patch that needs nothing newer. */
 static int
 written_version(const uint8_t *p)
 {
+    if (p[5] == ZUPD_DELTA_BSDIFF && (p[6] & 0xc0) == ZU_CODECS_EXTRA_LZMA)
+        return 10;
     return p[5] == ZUPD_DELTA_BSDIFF && (p[7] & ZU_FLAG_CTRL_REP) != 0 ? 8 : 7;
 }
 
@@ -1877,7 +1881,7 @@ test_exe_jtab(void **state)
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
     assert_int_equal(got.kinds, ZU_EXE_K_ALL);
-    assert_int_equal(patch[4], 9);
+    assert_int_equal(patch[4], written_version(patch) == 10 ? 10 : 9); /* or LZMA2's */
     patch[4] = 8;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
     free(patch);
@@ -1942,6 +1946,139 @@ test_exe_nopfx(void **state)
     free(m.p);
     free(bad);
     free(patch);
+    free(o);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ LZMA2 extra stream */
+
+/* x[0..n) as an LZMA2 extra stream (ZU_CODEC_LZMA) into out: the property
+ * byte of dictionary dict, then raw LZMA2 at preset 6, the last bytes of
+ * pd[0..pn) that fit as its preset dictionary. Returns its length. */
+static size_t
+lz_stream(uint8_t *out, size_t cap, const uint8_t *x, size_t n, const uint8_t *pd, size_t pn,
+          uint32_t dict)
+{
+    lzma_options_lzma o;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA2, &o}, {LZMA_VLI_UNKNOWN, NULL}};
+    uint32_t pb;
+    size_t pos = 0;
+
+    assert_false(lzma_lzma_preset(&o, 6));
+    o.dict_size = dict;
+    if (pd != NULL) {
+        size_t keep = pn < dict ? pn : dict;
+        o.preset_dict = pd + pn - keep;
+        o.preset_dict_size = (uint32_t)keep;
+    }
+    assert_int_equal(lzma_properties_size(&pb, f), LZMA_OK);
+    assert_int_equal(pb, 1);
+    assert_int_equal(lzma_properties_encode(f, out), LZMA_OK);
+    pos = 1;
+    assert_int_equal(lzma_raw_buffer_encode(f, NULL, x, n, out, &pos, cap), LZMA_OK);
+    return pos;
+}
+
+/* A patch from o to w crafted with an LZMA2 extra stream (version 10): add
+ * 32 KiB (diff zero), then copy the rest of w from the extra stream, made
+ * with old as its preset dictionary where pfx says. *xat: where the extra
+ * stream starts. */
+static uint8_t *
+lz_patch(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int pfx, size_t *plen,
+         size_t *xat)
+{
+    size_t cap = 1u << 20, at, xn, cl = 0, add = 32u << 10;
+    uint8_t *p = calloc(1, cap), *x = malloc(cap), ctrl[32], *zeros = calloc(1, add);
+    uint8_t cz[64], *dz = malloc(ZSTD_compressBound(add));
+    size_t zc, zd;
+
+    assert_true(p != NULL && x != NULL && zeros != NULL && dz != NULL);
+    cl += put_varint(ctrl + cl, add);
+    cl += put_varint(ctrl + cl, wl - add);
+    cl += put_varint(ctrl + cl, 0);
+    zc = ZSTD_compress(cz, sizeof(cz), ctrl, cl, 3);
+    zd = ZSTD_compress(dz, ZSTD_compressBound(add), zeros, add, 3);
+    assert_false(ZSTD_isError(zc) || ZSTD_isError(zd));
+    xn = lz_stream(x, cap, w + add, wl - add, pfx ? o : NULL, ol, 1u << 17);
+    at = native_head(p, ZU_LZMA_VERSION, ZU_CODECS_EXTRA_LZMA, 0, o, ol, w, wl);
+    *plen = put_body(p, at, cz, zc, dz, zd, x, xn);
+    *xat = *plen - xn;
+    free(x);
+    free(zeros);
+    free(dz);
+    return p;
+}
+
+/* Old: 64 KiB of random bytes. New: its first 32 KiB, then 8 KiB of extra
+ * bytes: words, or pieces of old far from where the add ended (copies from
+ * the preset dictionary). The crafted patch applies, also a piece at a
+ * time; every hostile change to the codec bits, the version, the property
+ * byte, the stream's bytes or end, or the prefix is refused. */
+static void
+test_lzma_extra(void **state)
+{
+    const size_t ol = 64u << 10, wl = 40u << 10;
+    uint8_t *o = rand_buf(ol, 91), *w = malloc(wl), *p, *q;
+    size_t pl, xat;
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_non_null(w);
+    memcpy(w, o, 32u << 10);
+    for (int pfx = 0; pfx < 2; pfx++) {
+        for (size_t i = 32u << 10; i < wl; i += 64) /* words, or old's bytes 40 KiB on */
+            if (pfx)
+                memcpy(w + i, o + (40u << 10) + (i * 7) % (20u << 10), 64);
+            else
+                for (size_t k = 0; k < 64; k++)
+                    w[i + k] = (uint8_t) "return lzma(x, n); "[(i / 64 + k) % 19];
+        p = lz_patch(o, ol, w, wl, pfx, &pl, &xat);
+        q = malloc(pl + 1);
+        assert_non_null(q);
+        assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+        assert_int_equal(apply_expect_flags(o, ol, p, pl, ZUPD_DELTA_LOW_MEMORY, w, wl), ZUPD_OK);
+        /* versions before 10 do not know bits 6-7 of the codecs */
+        memcpy(q, p, pl);
+        q[4] = 9;
+        assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
+        /* bits 6-7 other than 1, or with codec bits 4-5 set */
+        for (int c = 0; c < 4; c++) {
+            static const uint8_t bad[4] = {0x80, 0xc0, 0x40 | ZU_CODEC_BZIP2 << 4,
+                                           0x40 | ZU_CODEC_RAW << 4};
+            memcpy(q, p, pl);
+            q[6] = bad[c];
+            assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
+        }
+        /* the dictionary: 64 MiB is the most (property 28), 96 MiB is
+         * refused, as is a property LZMA2 does not have */
+        memcpy(q, p, pl);
+        q[xat] = 28;
+        assert_int_equal(apply_expect(o, ol, q, pl, w, wl), ZUPD_OK);
+        q[xat] = 29;
+        assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
+        q[xat] = 41;
+        assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
+        /* a byte of the stream changed */
+        memcpy(q, p, pl);
+        q[xat + (pl - xat) / 2] ^= 0x20;
+        assert_int_not_equal(apply_expect(o, ol, q, pl, w, wl), ZUPD_OK);
+        /* cut short, or a byte after the end marker */
+        assert_int_equal(apply_mem(o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
+        memcpy(q, p, pl);
+        q[pl] = 0;
+        assert_int_equal(apply_mem(o, ol, q, pl + 1, &m), ZUPD_E_FORMAT);
+        /* no prefix (ZU_FLAG_EXTRA_NOPFX): the stream without a preset
+         * dictionary still applies; the one that copies from old does not */
+        memcpy(q, p, pl);
+        q[7] |= ZU_FLAG_EXTRA_NOPFX;
+        if (pfx)
+            assert_int_not_equal(apply_expect(o, ol, q, pl, w, wl), ZUPD_OK);
+        else
+            assert_int_equal(apply_expect(o, ol, q, pl, w, wl), ZUPD_OK);
+        free(p);
+        free(q);
+    }
+    free(m.p);
     free(o);
     free(w);
 }
@@ -2539,6 +2676,14 @@ test_golden(void **state)
     golden_pair("good/delta/rep-v8.zpd", "good/delta/rep.old", "good/delta/rep.new", 8,
                 ZU_FLAG_CTRL_REP);
     golden_pair("good/delta/exe.zpd", "good/delta/exe.old", "good/delta/exe.new", 5, ZU_FLAG_EXE);
+    /* an LZMA2 extra stream (version 10) */
+    golden_pair("good/delta/lzma-v10.zpd", "good/delta/lzma.old", "good/delta/lzma.new", 10, 0);
+    {
+        size_t pl;
+        uint8_t *p = slurp("good/delta/lzma-v10.zpd", &pl);
+        assert_int_equal(p[6] & 0xf0, ZU_CODECS_EXTRA_LZMA);
+        free(p);
+    }
     /* the x86 filter (version 6), against the same old file */
     golden_pair("good/delta/exe-x86.zpd", "good/delta/exe.old", "good/delta/exe-x86.new", 6,
                 ZU_FLAG_EXTRA_X86);
@@ -3586,6 +3731,7 @@ main(void)
         cmocka_unit_test(test_bsdiff40_control_ranges),
         cmocka_unit_test(test_exe_stage),
         cmocka_unit_test(test_exe_nopfx),
+        cmocka_unit_test(test_lzma_extra),
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
