@@ -22,7 +22,7 @@
 
 /* ------------------------------------------------------------------ readers (delta_stream.c) */
 
-struct bzq; /* a bzip2 stream decoded on a thread (delta_stream.c) */
+struct aq; /* a bzip2 or LZMA2 stream decoded on a thread (delta_stream.c) */
 
 /* A decompressing reader over one slice of the patch. */
 struct rd {
@@ -45,7 +45,7 @@ struct rd {
     uint64_t lits;
     unsigned run;   /* zrun: zero bytes in a row just passed */
     struct rd *sub; /* split: sub[0] runs (varint zeros, varint n)..., sub[1] literals */
-    struct bzq *aq; /* bzip2 decoded on a thread (then bz_live is 0) */
+    struct aq *aq; /* bzip2 or LZMA2 decoded on a thread (then bz_live, lz_live 0) */
 };
 
 int zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,

@@ -19,8 +19,9 @@
 #define STREAM_WLOG_MAX 24       /* ctrl and diff frames: 16 MiB window at most */
 #define BZ_FEED_MAX (1u << 30)   /* bzip2 counts input in unsigned int */
 #define RD_DIRECT_MIN (4u << 10) /* reads from which zstd and bzip2 decode in place */
-#define BZQ_MIN (32u << 10)      /* bzip2 streams from this size decode on a thread */
-#define BZQ_N 16                 /* its buffers of OUT_CHUNK bytes (at most 32) */
+#define AQ_MIN (32u << 10)      /* bzip2 and LZMA2 streams from this size decode on a thread */
+#define AQ_N 16                 /* its buffers of OUT_CHUNK bytes (at most 32) */
+#define AQ_N_LZMA 4             /* an LZMA2 stream's: its dictionary is memory enough */
 
 /* ------------------------------------------------------------------ readers */
 
@@ -55,43 +56,75 @@ bz_step(bz_stream *b, const uint8_t *src, size_t len, size_t *pos, uint8_t *dst,
     return ZUPD_OK;
 }
 
+/* One lzma_code call, as bz_step. */
+static int
+lz_step(lzma_stream *z, const uint8_t *src, size_t len, size_t *pos, uint8_t *dst, size_t cap,
+        size_t *got, int *end)
+{
+    lzma_ret ret;
+
+    z->next_in = src + *pos;
+    z->avail_in = len - *pos;
+    z->next_out = dst;
+    z->avail_out = cap;
+    ret = lzma_code(z, LZMA_RUN);
+    *got = cap - z->avail_out;
+    if (ret == LZMA_MEM_ERROR)
+        return ZUPD_E_NOMEM;
+    if (ret != LZMA_OK && ret != LZMA_STREAM_END)
+        return ZUPD_E_FORMAT;
+    if (ret == LZMA_OK && *got == 0 && z->next_in == src + *pos)
+        return ZUPD_E_FORMAT; /* no progress: truncated */
+    *pos = (size_t)(z->next_in - src);
+    *end = ret == LZMA_STREAM_END;
+    return ZUPD_OK;
+}
+
 /* bzip2 decodes at 30-40 MB/s, a tenth of the speed of everything else
- * apply does (esbuild: half of its time). A long bzip2 stream is decoded
- * on a thread of its own, up to BZQ_N buffers ahead of apply, which takes
- * them in order. The diff stream's thread starts before the executable
- * stage's transform, and decodes up to 4 MiB meanwhile (sentry-cli's
- * zero-run bytes: 1.8 MB). Each buffer filled is the lowest one free, so
- * that a queue apply keeps up with touches one or two buffers, not all.
- * The thread owns the bzip2 state and src_pos until it ends. */
-struct bzq {
+ * apply does (esbuild: half of its time), LZMA2 at 50-100 MB/s. A long
+ * bzip2 or LZMA2 stream is decoded on a thread of its own, up to AQ_N
+ * (LZMA2: AQ_N_LZMA) buffers ahead of apply, which takes them in order. The diff stream's
+ * thread starts before the executable stage's transform, and decodes up
+ * to 4 MiB meanwhile (sentry-cli's zero-run bytes: 1.8 MB); an LZMA2
+ * extra stream's after it (its preset dictionary is old transformed).
+ * Each buffer filled is the lowest one free, so that a queue apply keeps
+ * up with touches one or two buffers, not all. The thread owns the
+ * decoder's state and src_pos until it ends. */
+struct aq {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    int lzma; /* 1: lz, else b */
     bz_stream b;
+    lzma_stream lz;
     const uint8_t *src;
     size_t src_len;
     size_t src_pos;
-    uint8_t *mem;         /* BZQ_N buffers of OUT_CHUNK bytes */
-    size_t blen[BZQ_N];   /* bytes decoded into each */
-    uint8_t fifo[BZQ_N];  /* the buffer of filled buffer k, at k % BZQ_N */
+    unsigned n;           /* buffers: AQ_N, or AQ_N_LZMA */
+    uint8_t *mem;         /* n buffers of OUT_CHUNK bytes */
+    size_t blen[AQ_N];   /* bytes decoded into each */
+    uint8_t fifo[AQ_N];  /* the buffer of filled buffer k, at k % AQ_N */
     uint32_t busy;        /* buffers filled and not given back: a bit each */
     uint64_t made, taken; /* buffers filled; buffers given back by apply */
-    int holding;          /* apply reads buffer fifo[taken % BZQ_N] */
+    int holding;          /* apply reads buffer fifo[taken % AQ_N] */
     int end;              /* the thread is done: stream end, or rc */
     int rc;
     int stop; /* apply gives up */
 };
-_Static_assert(BZQ_N <= 32, "struct bzq: busy has a bit per buffer");
+_Static_assert(AQ_N <= 32, "struct aq: busy has a bit per buffer");
 
 static void
-bzq_release(struct bzq *q)
+aq_release(struct aq *q)
 {
     pthread_mutex_lock(&q->mu);
     q->stop = 1;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->th, NULL);
-    BZ2_bzDecompressEnd(&q->b);
+    if (q->lzma)
+        lzma_end(&q->lz);
+    else
+        BZ2_bzDecompressEnd(&q->b);
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
     free(q->mem);
@@ -101,31 +134,36 @@ bzq_release(struct bzq *q)
 /* The decoding thread: fill the next free buffer, hand it over; the same
  * checks as zu_rd_decode (corrupt, truncated: ZUPD_E_FORMAT). */
 static void *
-bzq_run(void *arg)
+aq_run(void *arg)
 {
-    struct bzq *q = arg;
+    struct aq *q = arg;
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
         unsigned slot;
         size_t got = 0;
         int rc = ZUPD_OK, done = 0;
-        while (!q->stop && q->made - q->taken >= BZQ_N)
+        while (!q->stop && q->made - q->taken >= q->n)
             pthread_cond_wait(&q->cv, &q->mu);
         if (q->stop)
             break;
-        slot = (unsigned)__builtin_ctz(~q->busy); /* at most BZQ_N - 1 busy */
+        slot = (unsigned)__builtin_ctz(~q->busy); /* at most n - 1 busy */
         pthread_mutex_unlock(&q->mu);
         while (got < OUT_CHUNK && rc == ZUPD_OK && !done) {
             size_t k;
-            rc = bz_step(&q->b, q->src, q->src_len, &q->src_pos,
-                         q->mem + (size_t)slot * OUT_CHUNK + got, OUT_CHUNK - got, &k, &done);
+            uint8_t *dst = q->mem + (size_t)slot * OUT_CHUNK + got;
+            if (q->lzma)
+                rc = lz_step(&q->lz, q->src, q->src_len, &q->src_pos, dst, OUT_CHUNK - got, &k,
+                             &done);
+            else
+                rc = bz_step(&q->b, q->src, q->src_len, &q->src_pos, dst, OUT_CHUNK - got, &k,
+                             &done);
             got += k;
         }
         pthread_mutex_lock(&q->mu);
         q->blen[slot] = got;
         if (got > 0) {
-            q->fifo[q->made % BZQ_N] = (uint8_t)slot;
+            q->fifo[q->made % AQ_N] = (uint8_t)slot;
             q->busy |= (uint32_t)1 << slot;
             q->made++;
         }
@@ -141,34 +179,42 @@ bzq_run(void *arg)
     return NULL;
 }
 
-/* Start the thread for r's stream; ZUPD_OK without it where it cannot
- * start (r then decodes in line). */
+/* Start the thread for r's stream: bzip2, or LZMA2 when r holds its
+ * decoder (which the thread then takes over); ZUPD_OK without it where it
+ * cannot start (r then decodes in line). */
 static int
-bzq_start(struct rd *r)
+aq_start(struct rd *r)
 {
-    struct bzq *q = calloc(1, sizeof(*q));
+    struct aq *q = calloc(1, sizeof(*q));
 
     if (q == NULL)
         return ZUPD_E_NOMEM;
     q->src = r->src;
     q->src_len = r->src_len;
-    q->mem = malloc((size_t)BZQ_N * OUT_CHUNK);
-    if (q->mem == NULL || BZ2_bzDecompressInit(&q->b, 0, 0) != BZ_OK) {
+    q->src_pos = r->src_pos;
+    q->lzma = r->lz_live;
+    q->n = q->lzma ? AQ_N_LZMA : AQ_N;
+    q->mem = malloc((size_t)q->n * OUT_CHUNK);
+    if (q->mem == NULL || (!q->lzma && BZ2_bzDecompressInit(&q->b, 0, 0) != BZ_OK)) {
         free(q->mem);
         free(q);
         return ZUPD_E_NOMEM;
     }
+    if (q->lzma)
+        q->lz = r->lz;
     if (pthread_mutex_init(&q->mu, NULL) == 0) {
         if (pthread_cond_init(&q->cv, NULL) == 0) {
-            if (pthread_create(&q->th, NULL, bzq_run, q) == 0) {
+            if (pthread_create(&q->th, NULL, aq_run, q) == 0) {
                 r->aq = q;
+                r->lz_live = 0; /* the thread's now */
                 return ZUPD_OK;
             }
             pthread_cond_destroy(&q->cv);
         }
         pthread_mutex_destroy(&q->mu);
     }
-    BZ2_bzDecompressEnd(&q->b);
+    if (!q->lzma)
+        BZ2_bzDecompressEnd(&q->b);
     free(q->mem);
     free(q);
     return ZUPD_OK;
@@ -176,14 +222,14 @@ bzq_start(struct rd *r)
 
 /* The next buffer the thread decoded (rd_fill). */
 static int
-bzq_fill(struct rd *r)
+aq_fill(struct rd *r)
 {
-    struct bzq *q = r->aq;
+    struct aq *q = r->aq;
     int rc = ZUPD_OK;
 
     pthread_mutex_lock(&q->mu);
     if (q->holding) {
-        q->busy &= ~((uint32_t)1 << q->fifo[q->taken % BZQ_N]);
+        q->busy &= ~((uint32_t)1 << q->fifo[q->taken % AQ_N]);
         q->taken++;
         q->holding = 0;
         pthread_cond_broadcast(&q->cv);
@@ -191,7 +237,7 @@ bzq_fill(struct rd *r)
     while (q->made == q->taken && !q->end)
         pthread_cond_wait(&q->cv, &q->mu);
     if (q->made > q->taken) {
-        unsigned slot = q->fifo[q->taken % BZQ_N];
+        unsigned slot = q->fifo[q->taken % AQ_N];
         r->view = q->mem + (size_t)slot * OUT_CHUNK;
         r->len = q->blen[slot];
         q->holding = 1;
@@ -213,7 +259,7 @@ zu_rd_release(struct rd *r)
         free(r->sub);
     }
     if (r->aq != NULL)
-        bzq_release(r->aq);
+        aq_release(r->aq);
     ZSTD_freeDCtx(r->z);
     if (r->bz_live)
         BZ2_bzDecompressEnd(&r->b);
@@ -278,8 +324,8 @@ zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
         r->done = 1;
         return ZUPD_OK;
     }
-    if (len >= BZQ_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-        int rc = bzq_start(r);
+    if (len >= AQ_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        int rc = aq_start(r);
         if (rc != ZUPD_OK || r->aq != NULL)
             return rc;
     }
@@ -323,13 +369,18 @@ zu_rd_init_lzma(struct rd *r, const uint8_t *src, size_t len, const uint8_t *pre
         o->preset_dict_size = (uint32_t)keep;
     }
     r->src_pos = 1;
-    r->buf = malloc(OUT_CHUNK);
-    ret = r->buf == NULL ? LZMA_MEM_ERROR : lzma_raw_decoder(&r->lz, f);
+    ret = lzma_raw_decoder(&r->lz, f);
     free(o); /* the decoder keeps what it needs */
     if (ret != LZMA_OK)
         return ret == LZMA_MEM_ERROR ? ZUPD_E_NOMEM : ZUPD_E_FORMAT;
     r->lz_live = 1;
-    return ZUPD_OK;
+    if (len >= AQ_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        int rc = aq_start(r);
+        if (rc != ZUPD_OK || r->aq != NULL)
+            return rc;
+    }
+    r->buf = malloc(OUT_CHUNK);
+    return r->buf == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
 }
 
 /* Stored (codec 2) and zero-run (codec 3) streams decode straight from the
@@ -591,20 +642,9 @@ zu_rd_decode(struct rd *r, uint8_t *dst, size_t cap, size_t *got)
             if (rc != ZUPD_OK)
                 return rc;
         } else if (r->lz_live) {
-            lzma_ret ret;
-            r->lz.next_in = r->src + r->src_pos;
-            r->lz.avail_in = r->src_len - r->src_pos;
-            r->lz.next_out = dst;
-            r->lz.avail_out = cap;
-            ret = lzma_code(&r->lz, LZMA_RUN);
-            *got = cap - r->lz.avail_out;
-            if (ret == LZMA_STREAM_END)
-                r->done = 1;
-            else if (ret == LZMA_MEM_ERROR)
-                return ZUPD_E_NOMEM;
-            else if (ret != LZMA_OK || (*got == 0 && r->lz.next_in == r->src + r->src_pos))
-                return ZUPD_E_FORMAT; /* corrupt, or no progress: truncated */
-            r->src_pos = (size_t)(r->lz.next_in - r->src);
+            int rc = lz_step(&r->lz, r->src, r->src_len, &r->src_pos, dst, cap, got, &r->done);
+            if (rc != ZUPD_OK)
+                return rc;
         } else {
             ZSTD_inBuffer in = {r->src, r->src_len, r->src_pos};
             ZSTD_outBuffer o = {dst, cap, 0};
@@ -641,7 +681,7 @@ rd_fill(struct rd *r)
     if (r->codec == ZU_CODEC_ZRUN)
         return r->done ? ZUPD_OK : rd_fill_zrun(r);
     if (r->aq != NULL)
-        return r->done ? ZUPD_OK : bzq_fill(r);
+        return r->done ? ZUPD_OK : aq_fill(r);
     return zu_rd_decode(r, r->buf, OUT_CHUNK, &r->len);
 }
 

@@ -1433,7 +1433,7 @@ test_extra_ctx(void **state)
 }
 
 /* Long bzip2 streams decode on a thread of their own (lib/delta_stream.c,
- * struct bzq): a BSDIFF40 patch with a diff stream and an extra stream of
+ * struct aq): a BSDIFF40 patch with a diff stream and an extra stream of
  * 32 KiB and more applies exactly; a corrupt or truncated stream is refused
  * (the error comes from the thread); a sink error and a short control
  * stream stop apply while the threads are still decoding. */
@@ -2079,6 +2079,56 @@ test_lzma_extra(void **state)
         free(q);
     }
     free(m.p);
+    free(o);
+    free(w);
+}
+
+/* n records of 16 bytes into b: offsets, sizes, kinds (gen-delta.sh's
+ * lzma pair, bigger): LZMA2 codes such fields by position. */
+static void
+put_records(uint8_t *b, size_t n, uint32_t base)
+{
+    static const uint32_t tgt[3] = {0x401000, 0x402340, 0x40a000};
+    for (size_t i = 0; i < n; i++, b += 16) {
+        uint32_t v[4] = {base + (uint32_t)i * 24, (uint32_t)(rng() % 4096) * 16,
+                         (uint32_t)("\1\2\3\7"[rng() % 4]) | (uint32_t)(rng() % 2) << 24,
+                         tgt[rng() % 3] + (uint32_t)(rng() % 64) * 8};
+        for (int k = 0; k < 4; k++)
+            zu_put_le32(b + 4 * k, v[k]);
+    }
+}
+
+/* A creation whose extra stream is LZMA2 long enough to decode on its
+ * thread (lib/delta_stream.c, struct aq): it applies, also a piece at a
+ * time, and a cut or changed stream is refused (the error comes from the
+ * thread). */
+static void
+test_lzma_create(void **state)
+{
+    const size_t on = 4000, nn = 24000, ol = on * 16, wl = (on + nn) * 16;
+    uint8_t *o = malloc(ol), *w = malloc(wl), *p = NULL;
+    size_t pl = 0;
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL);
+    rng_state = 10;
+    put_records(o, on, 0x1000);
+    memcpy(w, o, ol / 2);
+    put_records(w + ol / 2, nn, 0x90000);
+    memcpy(w + ol / 2 + nn * 16, o + ol / 2, ol / 2);
+    assert_int_equal(zp_delta_create(o, ol, w, wl, &bsd, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(p[4], 10);
+    assert_int_equal(p[6] & 0xf0, ZU_CODECS_EXTRA_LZMA);
+    assert_true(pl > (64u << 10)); /* the extra stream decodes on its thread */
+    assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    assert_int_equal(apply_expect_flags(o, ol, p, pl, ZUPD_DELTA_LOW_MEMORY, w, wl), ZUPD_OK);
+    assert_int_equal(apply_mem(o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
+    p[pl - 5000] ^= 0x10;
+    assert_int_not_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
+    free(m.p);
+    free(p);
     free(o);
     free(w);
 }
@@ -3732,6 +3782,7 @@ main(void)
         cmocka_unit_test(test_exe_stage),
         cmocka_unit_test(test_exe_nopfx),
         cmocka_unit_test(test_lzma_extra),
+        cmocka_unit_test(test_lzma_create),
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
