@@ -84,7 +84,7 @@ static const struct zu_version {
     uint8_t flags;
     uint8_t digest;
     uint8_t copy;
-    uint8_t codecs_hi; /* header byte 6, bits 6-7 allowed: ZU_CODECS_EXTRA_LZMA */
+    uint8_t lzma; /* header byte 6, bits 6-7 may be set (LZMA2 streams) */
 } versions[ZUPD_DELTA_VERSION + 1] = {
     [1] = {0, 32, 0, 0},
     [2] = {ZU_FLAG_DIFF_SPLIT, 32, 0, 0},
@@ -105,7 +105,7 @@ static const struct zu_version {
            ZU_DIGEST_SHORT, 1, 0},
     [10] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
                 ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP | ZU_FLAG_EXTRA_NOPFX,
-            ZU_DIGEST_SHORT, 1, ZU_CODECS_EXTRA_LZMA},
+            ZU_DIGEST_SHORT, 1, 1},
 };
 
 size_t
@@ -134,12 +134,13 @@ zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info 
         (patch[5] != ZUPD_DELTA_COPY || !v->copy))
         return ZUPD_E_FORMAT;
     /* byte 6: stream codecs of the bsdiff method, 2 bits each (ctrl, diff,
-     * extra; ZU_CODEC_*), the top two bits zero or, from version 10,
-     * ZU_CODECS_EXTRA_LZMA, else zero; byte 7: the bsdiff method's flags
-     * of this version, else zero */
+     * extra; ZU_CODEC_*), the top two bits zero or, from version 10, which
+     * streams are LZMA2 (zu_codecs), else zero; byte 7: the bsdiff
+     * method's flags of this version, else zero */
     if (patch[5] == ZUPD_DELTA_BSDIFF) {
-        if (((patch[6] & 0xc0) != 0 && (patch[6] & 0xc0) != v->codecs_hi) ||
-            zu_extra_codec(patch[6]) < 0 || (patch[7] & ~v->flags) != 0)
+        int c[3];
+        if (((patch[6] & 0xc0) != 0 && !v->lzma) || zu_codecs(patch[6], c) != 0 ||
+            (patch[7] & ~v->flags) != 0)
             return ZUPD_E_FORMAT;
     } else if (patch[6] != 0 || patch[7] != 0) {
         return ZUPD_E_FORMAT;

@@ -455,7 +455,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         struct zupd_delta_info h;
         size_t at;
         uint64_t c64, d64;
-        int codecs, ecodec, extra_old;
+        int c[3], extra_old; /* the three streams' codecs */
         rc = zu_native_header(patch, patch_len, &h, &at);
         if (rc == ZUPD_OK)
             rc = zu_get_varint(patch, patch_len, &at, &c64);
@@ -464,9 +464,8 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_CTX) != 0) {
             rc = zu_get_varint(patch, patch_len, &at, &w);
             /* the context is the zstd or LZMA2 extra stream's prefix */
-            if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX ||
-                                  (zu_extra_codec(patch[6]) != ZU_CODEC_ZSTD &&
-                                   zu_extra_codec(patch[6]) != ZU_CODEC_LZMA)))
+            if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || zu_codecs(patch[6], c) != 0 ||
+                                  (c[2] != ZU_CODEC_ZSTD && c[2] != ZU_CODEC_LZMA)))
                 rc = ZUPD_E_FORMAT;
         }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
@@ -491,8 +490,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         cl = (size_t)c64;
         dl = (size_t)d64;
         el = left - cl - dl;
-        codecs = patch[6];
-        ecodec = zu_extra_codec(patch[6]); /* zu_native_header checked it */
+        (void)zu_codecs(patch[6], c); /* zu_native_header checked it */
         j.rep = (patch[7] & ZU_FLAG_CTRL_REP) != 0;
         /* the diff stream first: a long bzip2 one decodes on its thread
          * while the executable stage transforms old (lefthook-a: 14 ms of
@@ -500,37 +498,37 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         if ((patch[7] & ZU_FLAG_DIFF_SPLIT) != 0 && (patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
             rc = ZUPD_E_FORMAT; /* one or the other */
         else if ((patch[7] & ZU_FLAG_DIFF_SPLIT) != 0)
-            rc = zu_rd_init_split(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+            rc = zu_rd_init_split(&j.diff, c[1], p + cl, dl);
         else if ((patch[7] & ZU_FLAG_DIFF_ZRUN) != 0)
-            rc = zu_rd_init_zrun(&j.diff, (codecs >> 2) & 3, p + cl, dl);
+            rc = zu_rd_init_zrun(&j.diff, c[1], p + cl, dl);
         else
-            rc = zu_rd_init(&j.diff, (codecs >> 2) & 3, p + cl, dl, NULL, 0, 0);
+            rc = zu_rd_init(&j.diff, c[1], p + cl, dl, NULL, 0, 0);
         /* no prefix: not with the context, and for zstd and LZMA2 only */
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_NOPFX) != 0 &&
-            (w > 0 || (ecodec != ZU_CODEC_ZSTD && ecodec != ZU_CODEC_LZMA)))
+            (w > 0 || (c[2] != ZU_CODEC_ZSTD && c[2] != ZU_CODEC_LZMA)))
             rc = ZUPD_E_FORMAT;
         /* a zstd or LZMA2 extra stream copies from its prefix: the
          * context, or old (transformed, with the stage) unless the patch
          * says none */
-        extra_old = (ecodec == ZU_CODEC_ZSTD || ecodec == ZU_CODEC_LZMA) && w == 0 &&
+        extra_old = (c[2] == ZU_CODEC_ZSTD || c[2] == ZU_CODEC_LZMA) && w == 0 &&
                     (patch[7] & ZU_FLAG_EXTRA_NOPFX) == 0;
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
             /* the streams apply to old transformed: whole, or a piece at
              * a time where the extra stream cannot copy from it */
             int win = (low_mem || old_len > ZU_EXE_WHOLE_MAX) && !extra_old;
-            rc = exe_build(&j, codecs & 3, p, cl, &nw, xold, win ? &j.xw : NULL);
+            rc = exe_build(&j, c[0], p, cl, &nw, xold, win ? &j.xw : NULL);
             if (rc == ZUPD_OK && !win)
                 old = j.old = xold->p;
         }
         if (rc == ZUPD_OK)
-            rc = zu_rd_init(&j.ctrl, codecs & 3, p, cl, NULL, 0, 0);
+            rc = zu_rd_init(&j.ctrl, c[0], p, cl, NULL, 0, 0);
         if (rc == ZUPD_OK && w > 0)
-            rc = ctx_build(&j, codecs & 3, p, cl, w, &ctx);
+            rc = ctx_build(&j, c[0], p, cl, w, &ctx);
         if (rc == ZUPD_OK && w > 0)
-            rc = zu_rd_init(&j.extra, ecodec, p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
+            rc = zu_rd_init(&j.extra, c[2], p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
                             ctx.len, new_size);
         else if (rc == ZUPD_OK)
-            rc = zu_rd_init(&j.extra, ecodec, p + cl + dl, el, extra_old ? old : NULL,
+            rc = zu_rd_init(&j.extra, c[2], p + cl + dl, el, extra_old ? old : NULL,
                             extra_old ? old_len : 0, new_size);
     } else {
         int64_t c64 = 0, d64 = 0;

@@ -528,7 +528,7 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
     struct zu_x86 x86;
     uint8_t *nat = NULL, *b40 = NULL, par[ZU_EXE_PARAMS_MAX];
     size_t nat_len = 0, b40_len = 0, pn;
-    int rc;
+    int rc, cx[3];
 
     code_ranges(&x->en, &x86);
     rc = zp_plan_fill(pl, x->xo, c->old_len, c->new_, c->new_len);
@@ -553,7 +553,7 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
      * exe_estimate) */
     if (rc == ZUPD_OK && nat != NULL && c->old_len > ZU_EXE_WHOLE_MAX &&
         (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 &&
-        (zu_extra_codec(nat[6]) == ZU_CODEC_ZSTD || zu_extra_codec(nat[6]) == ZU_CODEC_LZMA)) {
+        zu_codecs(nat[6], cx) == 0 && (cx[2] == ZU_CODEC_ZSTD || cx[2] == ZU_CODEC_LZMA)) {
         nat[7] |= ZU_FLAG_EXTRA_NOPFX;
         zp_version_raise(nat, ZP_VERSION_9);
     }

@@ -256,11 +256,26 @@ zrle_pack(const uint8_t *src, size_t len, uint8_t *dst, size_t limit)
     return n;
 }
 
-/* The smallest encoding of src[0..len) among zstd (*a), bzip2 (*b, may be
- * empty), stored and zero-run coded moves to *out; a and b are released. */
+/* A copy of k into *out, with codec. */
 static int
-pick_stream(const uint8_t *src, size_t len, int try_zrle, struct packed *a, struct packed *b,
-            struct packed *out)
+packed_copy(const struct packed *k, int codec, struct packed *out)
+{
+    out->p = malloc(k->n + 1);
+    if (out->p == NULL)
+        return ZUPD_E_NOMEM;
+    if (k->n > 0)
+        memcpy(out->p, k->p, k->n);
+    out->n = k->n;
+    out->codec = codec;
+    return ZUPD_OK;
+}
+
+/* The smallest encoding of src[0..len) among codec 0 (*a: zstd, or LZMA2
+ * in that family), bzip2 (*b, may be empty), stored and zero-run coded, a
+ * copy in *out. */
+static int
+pick_stream(const uint8_t *src, size_t len, int try_zrle, const struct packed *a,
+            const struct packed *b, struct packed *out)
 {
     /* a is absent when not computed (a->p NULL for a non-empty stream) */
     int a_absent = a->p == NULL && len > 0;
@@ -303,18 +318,11 @@ pick_stream(const uint8_t *src, size_t len, int try_zrle, struct packed *a, stru
     }
     if (out->p != NULL)
         goto out;
-    if (b->p != NULL && (a_absent || b->n < a->n)) {
-        *out = *b;
-        out->codec = ZU_CODEC_BZIP2;
-        b->p = NULL;
-    } else {
-        *out = *a;
-        out->codec = ZU_CODEC_ZSTD;
-        a->p = NULL;
-    }
+    if (b->p != NULL && (a_absent || b->n < a->n))
+        rc = packed_copy(b, ZU_CODEC_BZIP2, out);
+    else
+        rc = packed_copy(a, ZU_CODEC_ZSTD, out);
 out:
-    packed_release(a);
-    packed_release(b);
     return rc;
 }
 
@@ -721,6 +729,25 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
     return 0;
 }
 
+/* The control and diff streams in LZMA2: 1 MiB of dictionary was as
+ * good as more (biome-m: the control stream 833,929 bytes at 1 MiB and
+ * at 8, the changed bytes 2,122,147 and 2,121,468, their runs 899,451 and
+ * 898,327; 256 KiB: 844,623, 2,130,510, 913,304), and apply holds one for
+ * each stream. */
+#define LZ_STREAM_DICT (1u << 20)
+/* The LZMA2 family is made where the control stream and the split diff
+ * stream's two parts have this many bytes or more: enough for a few
+ * percent of them to matter */
+#define LZ_ALL_MIN (64u << 10)
+
+static void
+lz_small_set(struct job *j, const uint8_t *src, size_t len)
+{
+    job_set(j, src, len, 0, 0, NULL, 0);
+    j->lz_dict = len < LZ_STREAM_DICT ? len : LZ_STREAM_DICT;
+    j->on = len > 0;
+}
+
 static uint8_t *
 concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
 {
@@ -1003,7 +1030,8 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 struct wstreams {
     uint8_t *craw, *crep, *c40raw, *runs, *lits, *zr;
     size_t cn, nrep, nruns, nlits, nzr;
-    struct packed cz, cb, crz, crb, dz, db, ez, eb, el, c40, ds, dr, dr3;
+    struct packed cz, cb, crz, crb, dz, db, ez, eb, c40, ds, dr, dr3;
+    struct packed el, cl, crl, dsl; /* LZMA2: extra, control (rep-coded), split diff */
 };
 
 static void
@@ -1026,12 +1054,18 @@ wstreams_release(struct wstreams *s)
     packed_release(&s->ez);
     packed_release(&s->eb);
     packed_release(&s->el);
+    packed_release(&s->cl);
+    packed_release(&s->crl);
+    packed_release(&s->dsl);
     packed_release(&s->c40);
     packed_release(&s->ds);
 }
 
 /* The compressions of zp_write_bsdiff, one job each. */
-enum { J_EL, J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CRZ, J_CRB, J_C40, J_N };
+enum {
+    J_EL, J_LL, J_RL, J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CL, J_CRZ, J_CRB,
+    J_CRL, J_C40, J_N
+};
 
 /* bzip2 of the zero-run bytes (the J_DR and J_DR3 jobs) is made only
  * where the diff stream's literals (its nonzero bytes) are at least one
@@ -1132,6 +1166,17 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
             job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
             jobs[J_CRB].on = s->nrep > 0;
         }
+        /* the LZMA2 family (native_make): every stream in LZMA2, in a
+         * dictionary of LZ_STREAM_DICT */
+        if (s->cn + s->nruns + s->nlits >= LZ_ALL_MIN) {
+            lz_small_set(&jobs[J_CL], s->craw, s->cn);
+            if (s->crep != NULL && s->nrep > 0)
+                lz_small_set(&jobs[J_CRL], s->crep, s->nrep);
+            if (pl->diff_len > 0) {
+                lz_small_set(&jobs[J_RL], s->runs, s->nruns);
+                lz_small_set(&jobs[J_LL], s->lits, s->nlits);
+            }
+        }
     }
     /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
     if (want_b40 || !f->extra_prefix)
@@ -1157,6 +1202,8 @@ jobs_take(struct job *jobs, struct wstreams *s)
     }
     job_take(&jobs[J_EZ], &s->ez);
     job_take(&jobs[J_EL], &s->el);
+    job_take(&jobs[J_CL], &s->cl);
+    job_take(&jobs[J_CRL], &s->crl);
     job_take(&jobs[J_CZ], &s->cz);
     job_take(&jobs[J_CB], &s->cb);
     job_take(&jobs[J_CRZ], &s->crz);
@@ -1182,90 +1229,129 @@ b40_make(const struct wstreams *s, size_t nlen, uint8_t **b40, size_t *b40_len)
     return *b40 == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
 }
 
-/* The native patch: each stream in its smallest encoding, the diff
- * stream also split or zero-run coded (header flags and version). */
+/* The smaller of *k and cand (when there is one) in *k, as codec. */
+static int
+take_smaller(struct packed *k, const struct packed *cand, int codec, int tie)
+{
+    struct packed c;
+    int rc;
+
+    if (cand->p == NULL || cand->n > k->n || (cand->n == k->n && !tie))
+        return 0;
+    rc = packed_copy(cand, codec, &c);
+    if (rc != ZUPD_OK)
+        return rc;
+    packed_release(k);
+    *k = c;
+    return 1;
+}
+
+/* The three streams of the native patch in one family of codecs, each in
+ * its smallest encoding (copies in k), the diff stream also split or
+ * zero-run coded; its flags and header byte 6's bits 6-7 in *flags, *hi.
+ * lz 0: codec 0 is zstd, the extra stream LZMA2 where smaller (*hi
+ * ZU_CODECS_EXTRA_LZMA); lz 1: codec 0 is LZMA2 in every stream (*hi
+ * ZU_CODECS_LZMA_ALL). */
+static int
+family_pick(const struct plan *pl, const struct wstreams *s, int lz, struct packed k[3],
+            uint8_t *flags, uint8_t *hi)
+{
+    static const struct packed none = {0};
+    struct packed r = {0};
+    int rc;
+
+    *flags = 0;
+    *hi = lz ? ZU_CODECS_LZMA_ALL : 0;
+    rc = pick_stream(s->craw, s->cn, 0, lz ? &s->cl : &s->cz, &s->cb, &k[0]);
+    if (rc == ZUPD_OK && s->crep != NULL) { /* rep-coded seeks where smaller */
+        rc = pick_stream(s->crep, s->nrep, 0, lz ? &s->crl : &s->crz, &s->crb, &r);
+        if (rc == ZUPD_OK && r.n < k[0].n) {
+            packed_release(&k[0]);
+            k[0] = r;
+            r.p = NULL;
+            *flags |= ZU_FLAG_CTRL_REP;
+        }
+        packed_release(&r);
+    }
+    if (rc == ZUPD_OK)
+        rc = pick_stream(pl->diff, pl->diff_len, 1, lz ? &none : &s->dz, &s->db, &k[1]);
+    if (rc == ZUPD_OK) {
+        rc = take_smaller(&k[1], lz ? &s->dsl : &s->ds, ZU_CODEC_ZSTD, 0);
+        if (rc == 1)
+            *flags |= ZU_FLAG_DIFF_SPLIT;
+    }
+    /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
+    if (rc >= ZUPD_OK) {
+        rc = take_smaller(&k[1], &s->dr, ZU_CODEC_BZIP2, 1);
+        if (rc == 1)
+            *flags = (uint8_t)((*flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
+    }
+    if (rc >= ZUPD_OK)
+        rc = pick_stream(pl->extra, pl->extra_len, 0, lz ? &s->el : &s->ez, &s->eb, &k[2]);
+    /* the zstd family: the extra stream in LZMA2 where smaller */
+    if (rc == ZUPD_OK && !lz) {
+        rc = take_smaller(&k[2], &s->el, ZU_CODEC_LZMA, 0);
+        if (rc == 1)
+            *hi = ZU_CODECS_EXTRA_LZMA;
+    }
+    return rc < ZUPD_OK ? rc : ZUPD_OK;
+}
+
+/* The native patch: the smaller of the zstd family and, where its streams
+ * were made, the LZMA2 one (family_pick); header flags and version. */
 static int
 native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_t hdr_len,
             uint8_t **native, size_t *native_len)
 {
-    struct packed k[3] = {{0}, {0}, {0}};
-    uint8_t head[HDR_MAX];
-    uint8_t flags = 0;
-    size_t at = hdr_len;
-    int rc;
+    struct packed k[2][3];
+    uint8_t head[HDR_MAX], flags[2] = {0, 0}, hi[2] = {0, 0};
+    size_t at = hdr_len, total[2] = {SIZE_MAX, SIZE_MAX};
+    int nf = s->cl.p != NULL ? 2 : 1, f, rc = ZUPD_OK;
 
+    memset(k, 0, sizeof(k));
     if (pl->diff_len == 0)
         packed_release(&s->db); /* empty stream: zero bytes of zstd */
     if (pl->extra_len == 0)
         packed_release(&s->eb);
 #ifdef ZU_DELTA_TRACE
     fprintf(stderr,
-            "delta: streams raw/zstd/bz: ctrl %zu/%zu/%zu diff %zu/%zu/%zu split %zu extra "
-            "%zu/%zu/%zu\n",
-            s->cn, s->cz.n, s->cb.n, pl->diff_len, s->dz.n, s->db.n, s->ds.n, pl->extra_len,
-            s->ez.n, s->eb.n);
+            "delta: streams raw/zstd/bz/lzma: ctrl %zu/%zu/%zu/%zu diff %zu/%zu/%zu split %zu/%zu "
+            "extra %zu/%zu/%zu/%zu\n",
+            s->cn, s->cz.n, s->cb.n, s->cl.n, pl->diff_len, s->dz.n, s->db.n, s->ds.n, s->dsl.n,
+            pl->extra_len, s->ez.n, s->eb.n, s->el.n);
 #endif
-    rc = pick_stream(s->craw, s->cn, 0, &s->cz, &s->cb, &k[0]);
-    if (rc == ZUPD_OK && s->crep != NULL) { /* rep-coded seeks where smaller */
-        struct packed r;
-        rc = pick_stream(s->crep, s->nrep, 0, &s->crz, &s->crb, &r);
-        if (rc == ZUPD_OK && r.n < k[0].n) {
-            packed_release(&k[0]);
-            k[0] = r;
-            flags |= ZU_FLAG_CTRL_REP;
-        } else {
-            packed_release(&r);
-        }
-    }
-    if (rc == ZUPD_OK)
-        rc = pick_stream(pl->diff, pl->diff_len, 1, &s->dz, &s->db, &k[1]);
-    if (rc == ZUPD_OK && s->ds.p != NULL && s->ds.n < k[1].n) {
-        packed_release(&k[1]);
-        k[1] = s->ds;
-        s->ds.p = NULL;
-        flags |= ZU_FLAG_DIFF_SPLIT;
-    }
-    /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
-    if (rc == ZUPD_OK && s->dr.p != NULL && s->dr.n <= k[1].n) {
-        packed_release(&k[1]);
-        k[1] = s->dr;
-        k[1].codec = ZU_CODEC_BZIP2;
-        s->dr.p = NULL;
-        flags = (uint8_t)((flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
-    }
-    if (rc == ZUPD_OK)
-        rc = pick_stream(pl->extra, pl->extra_len, 0, &s->ez, &s->eb, &k[2]);
-    /* LZMA2 where smaller: version 10, which older endpoints do not read */
-    if (rc == ZUPD_OK && s->el.p != NULL && s->el.n < k[2].n) {
-        packed_release(&k[2]);
-        k[2] = s->el;
-        k[2].codec = ZU_CODEC_LZMA;
-        s->el.p = NULL;
+    for (int i = 0; i < nf && rc == ZUPD_OK; i++) {
+        rc = family_pick(pl, s, i, k[i], &flags[i], &hi[i]);
+        if (rc == ZUPD_OK)
+            total[i] = k[i][0].n + k[i][1].n + k[i][2].n + zu_varint_len(k[i][0].n) +
+                       zu_varint_len(k[i][1].n);
     }
     if (rc != ZUPD_OK)
         goto out;
+    f = nf == 2 && total[1] < total[0]; /* LZMA2 where smaller */
 #ifdef ZU_DELTA_TRACE
-    fprintf(stderr, "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu\n", k[0].codec,
-            k[0].n, k[1].codec, k[1].n, flags, k[2].codec, k[2].n);
+    fprintf(stderr, "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu hi %u (zstd family %zu)\n",
+            k[f][0].codec, k[f][0].n, k[f][1].codec, k[f][1].n, flags[f], k[f][2].codec,
+            k[f][2].n, hi[f], total[0]);
 #endif
     memcpy(head, hdr, hdr_len);
-    if ((flags & ZU_FLAG_CTRL_REP) != 0)
+    if ((flags[f] & ZU_FLAG_CTRL_REP) != 0)
         head[4] = ZP_VERSION_8; /* else the version before it: more endpoints read it */
-    if (k[2].codec == ZU_CODEC_LZMA) {
-        head[4] = ZP_VERSION_10;
-        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | ZU_CODECS_EXTRA_LZMA);
-    } else {
-        head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | k[2].codec << 4);
-    }
-    head[7] = flags;
-    at += zu_put_varint(head + at, k[0].n);
-    at += zu_put_varint(head + at, k[1].n);
-    *native = concat(head, at, k, 3, native_len);
+    if (hi[f] != 0)
+        head[4] = ZP_VERSION_10; /* LZMA2: older endpoints take the full blob */
+    head[6] = (uint8_t)(k[f][0].codec | k[f][1].codec << 2 | hi[f]);
+    if (hi[f] != ZU_CODECS_EXTRA_LZMA)
+        head[6] = (uint8_t)(head[6] | k[f][2].codec << 4);
+    head[7] = flags[f];
+    at += zu_put_varint(head + at, k[f][0].n);
+    at += zu_put_varint(head + at, k[f][1].n);
+    *native = concat(head, at, k[f], 3, native_len);
     if (*native == NULL)
         rc = ZUPD_E_NOMEM;
 out:
-    for (int i = 0; i < 3; i++)
-        packed_release(&k[i]);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            packed_release(&k[i][j]);
     return rc;
 }
 
@@ -1291,8 +1377,9 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
         goto out;
 #ifdef ZU_DELTA_TRACE
     {
-        static const char *const jn[J_N] = {"EL", "DB", "DR", "DR3", "RZ",  "LZ",  "DZ", "EZ",
-                                            "EB", "CZ", "CB", "CRZ", "CRB", "C40"};
+        static const char *const jn[J_N] = {"EL", "LL", "RL",  "DB",  "DR",  "DR3",
+                                            "RZ", "LZ", "DZ",  "EZ",  "EB",  "CZ",
+                                            "CB", "CL", "CRZ", "CRB", "CRL", "C40"};
         fprintf(stderr, "delta: jobs");
         for (int i = 0; i < J_N; i++)
             if (jobs[i].on)
@@ -1304,6 +1391,8 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
     jobs_take(jobs, &s);
     if (want_native && pl->diff_len > 0) {
         rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
+        if (rc == ZUPD_OK && jobs[J_RL].on)
+            rc = split_join(&jobs[J_RL].out, &jobs[J_LL].out, &s.dsl);
         if (rc != ZUPD_OK)
             goto out;
     }

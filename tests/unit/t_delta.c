@@ -1984,23 +1984,29 @@ lz_stream(uint8_t *out, size_t cap, const uint8_t *x, size_t n, const uint8_t *p
  * with old as its preset dictionary where pfx says. *xat: where the extra
  * stream starts. */
 static uint8_t *
-lz_patch(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int pfx, size_t *plen,
+lz_patch(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int pfx, int all, size_t *plen,
          size_t *xat)
 {
     size_t cap = 1u << 20, at, xn, cl = 0, add = 32u << 10;
     uint8_t *p = calloc(1, cap), *x = malloc(cap), ctrl[32], *zeros = calloc(1, add);
-    uint8_t cz[64], *dz = malloc(ZSTD_compressBound(add));
+    uint8_t cz[64], *dz = malloc(cap);
     size_t zc, zd;
 
     assert_true(p != NULL && x != NULL && zeros != NULL && dz != NULL);
     cl += put_varint(ctrl + cl, add);
     cl += put_varint(ctrl + cl, wl - add);
     cl += put_varint(ctrl + cl, 0);
-    zc = ZSTD_compress(cz, sizeof(cz), ctrl, cl, 3);
-    zd = ZSTD_compress(dz, ZSTD_compressBound(add), zeros, add, 3);
+    if (all) { /* ZU_CODECS_LZMA_ALL: the control and diff streams too */
+        zc = lz_stream(cz, sizeof(cz), ctrl, cl, NULL, 0, 1u << 12);
+        zd = lz_stream(dz, cap, zeros, add, NULL, 0, 1u << 16);
+    } else {
+        zc = ZSTD_compress(cz, sizeof(cz), ctrl, cl, 3);
+        zd = ZSTD_compress(dz, ZSTD_compressBound(add), zeros, add, 3);
+    }
     assert_false(ZSTD_isError(zc) || ZSTD_isError(zd));
     xn = lz_stream(x, cap, w + add, wl - add, pfx ? o : NULL, ol, 1u << 17);
-    at = native_head(p, ZU_LZMA_VERSION, ZU_CODECS_EXTRA_LZMA, 0, o, ol, w, wl);
+    at = native_head(p, ZU_LZMA_VERSION, all ? ZU_CODECS_LZMA_ALL : ZU_CODECS_EXTRA_LZMA, 0, o,
+                     ol, w, wl);
     *plen = put_body(p, at, cz, zc, dz, zd, x, xn);
     *xat = *plen - xn;
     free(x);
@@ -2025,14 +2031,15 @@ test_lzma_extra(void **state)
     (void)state;
     assert_non_null(w);
     memcpy(w, o, 32u << 10);
-    for (int pfx = 0; pfx < 2; pfx++) {
+    for (int t = 0; t < 4; t++) {
+        int pfx = t & 1, all = t >> 1;
         for (size_t i = 32u << 10; i < wl; i += 64) /* words, or old's bytes 40 KiB on */
             if (pfx)
                 memcpy(w + i, o + (40u << 10) + (i * 7) % (20u << 10), 64);
             else
                 for (size_t k = 0; k < 64; k++)
                     w[i + k] = (uint8_t) "return lzma(x, n); "[(i / 64 + k) % 19];
-        p = lz_patch(o, ol, w, wl, pfx, &pl, &xat);
+        p = lz_patch(o, ol, w, wl, pfx, all, &pl, &xat);
         q = malloc(pl + 1);
         assert_non_null(q);
         assert_int_equal(apply_expect(o, ol, p, pl, w, wl), ZUPD_OK);
@@ -2041,14 +2048,19 @@ test_lzma_extra(void **state)
         memcpy(q, p, pl);
         q[4] = 9;
         assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
-        /* bits 6-7 other than 1, or with codec bits 4-5 set */
+        /* bits 6-7 3, the streams in another family than they are, or
+         * 1 with codec bits 4-5 set */
         for (int c = 0; c < 4; c++) {
-            static const uint8_t bad[4] = {0x80, 0xc0, 0x40 | ZU_CODEC_BZIP2 << 4,
-                                           0x40 | ZU_CODEC_RAW << 4};
+            static const uint8_t bad[4] = {0xc0, 0x40 | ZU_CODEC_BZIP2 << 4,
+                                           0x40 | ZU_CODEC_RAW << 4, 0};
             memcpy(q, p, pl);
-            q[6] = bad[c];
-            assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
+            q[6] = c < 3 ? bad[c] : (all ? ZU_CODECS_EXTRA_LZMA : ZU_CODECS_LZMA_ALL);
+            assert_int_not_equal(apply_expect(o, ol, q, pl, w, wl), ZUPD_OK);
         }
+        /* the zero-run diff flag wants bzip2 */
+        memcpy(q, p, pl);
+        q[7] |= ZU_FLAG_DIFF_ZRUN;
+        assert_int_equal(apply_mem(o, ol, q, pl, &m), ZUPD_E_FORMAT);
         /* the dictionary: 64 MiB is the most (property 28), 96 MiB is
          * refused, as is a property LZMA2 does not have */
         memcpy(q, p, pl);
@@ -2131,6 +2143,95 @@ test_lzma_create(void **state)
     free(p);
     free(o);
     free(w);
+}
+
+/* Every stream in LZMA2 (ZU_CODECS_LZMA_ALL): code-like bytes without an
+ * executable's header (so no stage): instructions from a small set and
+ * every third a call (E8 rel32) to one of 256 places. New has 40-200
+ * bytes inserted every 0.5-1.5 KB, and every call's offset follows its
+ * target: thousands of control entries, and changed bytes in most calls,
+ * as a big executable's diff has them without the stage (biome-m: 2.31
+ * MB of changed bytes in zstd, 2.12 in LZMA2). The creation takes the
+ * family, applies (also a piece at a time), and is refused cut or with a
+ * byte changed. */
+static void
+test_lzma_all_create(void **state)
+{
+    static const uint8_t ins[6][4] = {{0x48, 0x89, 0xc7, 0}, {0x48, 0x8b, 0x45, 0xf8},
+                                      {0x31, 0xc0, 0, 0},    {0x48, 0x83, 0xc4, 0x08},
+                                      {0x5d, 0xc3, 0, 0},    {0x41, 0x54, 0x55, 0x53}};
+    static const size_t ilen[6] = {3, 4, 2, 4, 2, 4};
+    const size_t cap = 3u << 20, np = 2048;
+    uint8_t *o = malloc(cap), *w = malloc(cap + np * 256), *p = NULL;
+    size_t ol = 0, n = 0, pl = 0, *ps = malloc(np * sizeof(size_t)), *sh = malloc(np * sizeof(size_t));
+    uint32_t fn[256];
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && ps != NULL && sh != NULL);
+    rng_state = 11;
+    for (int i = 0; i < 256; i++)
+        fn[i] = (uint32_t)(rng() % (cap - 16));
+    while (ol + 8 <= cap) {
+        if (rng() % 3 == 0) {
+            o[ol] = 0xe8;
+            zu_put_le32(o + ol + 1, fn[rng() % 256] - (uint32_t)(ol + 5));
+            ol += 5;
+        } else {
+            size_t k = rng() % 6;
+            memcpy(o + ol, ins[k], ilen[k]);
+            ol += ilen[k];
+        }
+    }
+    /* new: np pieces of old, bytes inserted after each; ps[i] where piece
+     * i starts in old, sh[i] how far it moved */
+    for (size_t i = 0, at = 0; i < np && at < ol; i++) {
+        size_t piece = i + 1 == np ? ol - at : 500 + rng() % 1000, add = 40 + rng() % 160;
+        if (piece > ol - at)
+            piece = ol - at;
+        ps[i] = at;
+        sh[i] = n - at;
+        memcpy(w + n, o + at, piece);
+        n += piece;
+        at += piece;
+        for (size_t k = 0; k < add; k++)
+            w[n++] = ins[rng() % 6][k % 2];
+    }
+    for (size_t i = 0, pi = 0; i + 5 <= ol; i++) { /* each call in old, where it went */
+        uint32_t t;
+        size_t lo = 0, hi = np;
+        if (o[i] != 0xe8)
+            continue;
+        while (pi + 1 < np && ps[pi + 1] <= i)
+            pi++;
+        if (pi + 1 < np && i + 5 > ps[pi + 1])
+            continue; /* cut by an insertion */
+        t = (uint32_t)(i + 5) + (uint32_t)(o[i + 1] | o[i + 2] << 8 | o[i + 3] << 16) +
+            ((uint32_t)o[i + 4] << 24);
+        while (hi - lo > 1) { /* the piece of the target */
+            size_t mid = (lo + hi) / 2;
+            if (ps[mid] <= t)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        zu_put_le32(w + i + sh[pi] + 1, (uint32_t)(t + sh[lo] - (i + sh[pi] + 5)));
+    }
+    assert_int_equal(zp_delta_create(o, ol, w, n, &bsd, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(p[4], 10);
+    assert_int_equal(p[6] & 0xc0, ZU_CODECS_LZMA_ALL);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
+    assert_int_equal(apply_expect_flags(o, ol, p, pl, ZUPD_DELTA_LOW_MEMORY, w, n), ZUPD_OK);
+    assert_int_equal(apply_mem(o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
+    p[pl / 2] ^= 0x10;
+    assert_int_not_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
+    free(m.p);
+    free(p);
+    free(o);
+    free(w);
+    free(ps);
+    free(sh);
 }
 
 /* zu_elf_parse on every truncation and on hostile program headers, and
@@ -3783,6 +3884,7 @@ main(void)
         cmocka_unit_test(test_exe_nopfx),
         cmocka_unit_test(test_lzma_extra),
         cmocka_unit_test(test_lzma_create),
+        cmocka_unit_test(test_lzma_all_create),
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
