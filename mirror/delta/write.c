@@ -923,9 +923,12 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     struct zu_ctx ctx = {0};
     struct zu_x86 x86;
     const struct zu_x86 *was = pl->x86;
-    uint8_t *ex = NULL, *out = NULL, *p = *patch;
-    size_t exn = 0, at = 8, body, par, el, n;
+    uint8_t *ex = NULL, *exl = NULL, *out = NULL, *p = *patch;
+    size_t exn = 0, exln = 0, at = 8, body, par, el, n;
     uint64_t v[4] = {0, 0, 0, 0}, w = CTX_W;
+    /* the LZMA2 family (ZU_CODECS_LZMA_ALL) has no zstd: its extra
+     * stream with the context is LZMA2, as it may be in the other one */
+    int lzall = (p[6] & 0xc0) == ZU_CODECS_LZMA_ALL, lz;
     int rc;
 
     /* the stage's parameters go in after this is tried (exe_write) */
@@ -962,11 +965,22 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     }
     if (ctx.len + pl->extra_len > CTX_TRY_MAX)
         zu_ctx_free(&ctx); /* too long for every publish */
-    if (rc == ZUPD_OK && ctx.len > 0)
+    if (rc == ZUPD_OK && ctx.len > 0 && !lzall)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
+    if (rc == ZUPD_OK && ctx.len > 0)
+        rc = lz_pack(pl->extra, pl->extra_len, ctx.buf, ctx.len, ctx.len + pl->extra_len, &exl,
+                     &exln);
     zp_plan_empty(pl);
     pl->x86 = was;
     zu_ctx_free(&ctx);
+    lz = exl != NULL && (ex == NULL || exln < exn);
+    if (lz) { /* LZMA2 where smaller */
+        free(ex);
+        ex = exl;
+        exn = exln;
+    } else {
+        free(exl);
+    }
     if (rc != ZUPD_OK || ex == NULL || exn + zu_varint_len(w) >= el) {
         free(ex);
         return rc;
@@ -978,10 +992,13 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         return ZUPD_E_NOMEM;
     }
     memcpy(out, p, body);
-    out[6] = (uint8_t)(out[6] & 0x0f); /* extra: zstd */
     out[7] |= ZU_FLAG_EXTRA_CTX;
-    /* the version native_make chose: not 10 any more for an LZMA2 extra */
-    out[4] = (out[7] & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
+    if (lzall) { /* extra: codec 0, LZMA2 in this family */
+        out[6] = (uint8_t)(out[6] & ~0x30);
+    } else { /* extra: zstd, or LZMA2 (bits 6-7 1); the version that needs */
+        out[6] = (uint8_t)((out[6] & 0x0f) | (lz ? ZU_CODECS_EXTRA_LZMA : 0));
+        out[4] = lz ? ZP_VERSION_10 : (out[7] & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
+    }
     at = body + zu_put_varint(out + body, w);
     memcpy(out + at, p + body, par - body + (size_t)(v[2] + v[3])); /* x86 parameters, streams */
     at += par - body;

@@ -2148,12 +2148,14 @@ test_lzma_create(void **state)
 /* Every stream in LZMA2 (ZU_CODECS_LZMA_ALL): code-like bytes without an
  * executable's header (so no stage): instructions from a small set and
  * every third a call (E8 rel32) to one of 256 places. New has 40-200
- * bytes inserted every 0.5-1.5 KB, and every call's offset follows its
- * target: thousands of control entries, and changed bytes in most calls,
- * as a big executable's diff has them without the stage (biome-m: 2.31
- * MB of changed bytes in zstd, 2.12 in LZMA2). The creation takes the
- * family, applies (also a piece at a time), and is refused cut or with a
- * byte changed. */
+ * bytes inserted every 0.5-1.5 KB, pieces of the 64 bytes before them,
+ * and every call's offset follows its target: thousands of control
+ * entries, and changed bytes in most calls, as a big executable's diff
+ * has them without the stage (biome-m: 2.31 MB of changed bytes in zstd,
+ * 2.12 in LZMA2). The creation takes the family and the extra context
+ * (its extra stream then LZMA2 with the context as preset dictionary),
+ * applies (also a piece at a time), and is refused cut or with a byte
+ * changed. */
 static void
 test_lzma_all_create(void **state)
 {
@@ -2195,8 +2197,8 @@ test_lzma_all_create(void **state)
         memcpy(w + n, o + at, piece);
         n += piece;
         at += piece;
-        for (size_t k = 0; k < add; k++)
-            w[n++] = ins[rng() % 6][k % 2];
+        for (size_t k = 0; k < add; k++) /* pieces of the bytes before it */
+            w[n++] = (uint8_t)(k % 7 == 6 ? rng() : o[at - 64 + k % 64]);
     }
     for (size_t i = 0, pi = 0; i + 5 <= ol; i++) { /* each call in old, where it went */
         uint32_t t;
@@ -2221,6 +2223,7 @@ test_lzma_all_create(void **state)
     assert_int_equal(zp_delta_create(o, ol, w, n, &bsd, &p, &pl, NULL), ZUPD_OK);
     assert_int_equal(p[4], 10);
     assert_int_equal(p[6] & 0xc0, ZU_CODECS_LZMA_ALL);
+    assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
     assert_int_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
     assert_int_equal(apply_expect_flags(o, ol, p, pl, ZUPD_DELTA_LOW_MEMORY, w, n), ZUPD_OK);
     assert_int_equal(apply_mem(o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
