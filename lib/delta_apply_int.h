@@ -45,7 +45,7 @@ struct rd {
     uint64_t lits;
     unsigned run;   /* zrun: zero bytes in a row just passed */
     struct rd *sub; /* split: sub[0] runs (varint zeros, varint n)..., sub[1] literals */
-    struct aq *aq; /* bzip2 or LZMA2 decoded on a thread (then bz_live, lz_live 0) */
+    struct aq *aq;  /* bzip2 or LZMA2 decoded on a thread (then bz_live, lz_live 0) */
 };
 
 int zu_rd_init(struct rd *r, int codec, const uint8_t *src, size_t len, const uint8_t *prefix,

@@ -525,8 +525,8 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         if (rc == ZUPD_OK && w > 0)
             rc = ctx_build(&j, c[0], p, cl, w, &ctx);
         if (rc == ZUPD_OK && w > 0)
-            rc = zu_rd_init(&j.extra, c[2], p + cl + dl, el, ctx.len > 0 ? ctx.buf : old,
-                            ctx.len, new_size);
+            rc = zu_rd_init(&j.extra, c[2], p + cl + dl, el, ctx.len > 0 ? ctx.buf : old, ctx.len,
+                            new_size);
         else if (rc == ZUPD_OK)
             rc = zu_rd_init(&j.extra, c[2], p + cl + dl, el, extra_old ? old : NULL,
                             extra_old ? old_len : 0, new_size);

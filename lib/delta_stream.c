@@ -19,9 +19,9 @@
 #define STREAM_WLOG_MAX 24       /* ctrl and diff frames: 16 MiB window at most */
 #define BZ_FEED_MAX (1u << 30)   /* bzip2 counts input in unsigned int */
 #define RD_DIRECT_MIN (4u << 10) /* reads from which zstd and bzip2 decode in place */
-#define AQ_MIN (32u << 10)      /* bzip2 and LZMA2 streams from this size decode on a thread */
-#define AQ_N 16                 /* its buffers of OUT_CHUNK bytes (at most 32) */
-#define AQ_N_LZMA 4             /* an LZMA2 stream's: its dictionary is memory enough */
+#define AQ_MIN (32u << 10)       /* bzip2 and LZMA2 streams from this size decode on a thread */
+#define AQ_N 16                  /* its buffers of OUT_CHUNK bytes (at most 32) */
+#define AQ_N_LZMA 4              /* an LZMA2 stream's: its dictionary is memory enough */
 
 /* ------------------------------------------------------------------ readers */
 
@@ -102,8 +102,8 @@ struct aq {
     size_t src_pos;
     unsigned n;           /* buffers: AQ_N, or AQ_N_LZMA */
     uint8_t *mem;         /* n buffers of OUT_CHUNK bytes */
-    size_t blen[AQ_N];   /* bytes decoded into each */
-    uint8_t fifo[AQ_N];  /* the buffer of filled buffer k, at k % AQ_N */
+    size_t blen[AQ_N];    /* bytes decoded into each */
+    uint8_t fifo[AQ_N];   /* the buffer of filled buffer k, at k % AQ_N */
     uint32_t busy;        /* buffers filled and not given back: a bit each */
     uint64_t made, taken; /* buffers filled; buffers given back by apply */
     int holding;          /* apply reads buffer fifo[taken % AQ_N] */

@@ -552,8 +552,8 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
      * context has to say so (it was compressed without a prefix:
      * exe_estimate) */
     if (rc == ZUPD_OK && nat != NULL && c->old_len > ZU_EXE_WHOLE_MAX &&
-        (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 &&
-        zu_codecs(nat[6], cx) == 0 && (cx[2] == ZU_CODEC_ZSTD || cx[2] == ZU_CODEC_LZMA)) {
+        (nat[7] & ZU_FLAG_EXTRA_CTX) == 0 && zu_codecs(nat[6], cx) == 0 &&
+        (cx[2] == ZU_CODEC_ZSTD || cx[2] == ZU_CODEC_LZMA)) {
         nat[7] |= ZU_FLAG_EXTRA_NOPFX;
         zp_version_raise(nat, ZP_VERSION_9);
     }

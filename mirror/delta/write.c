@@ -626,8 +626,8 @@ pool_work(void *arg)
         if (j->bz)
             j->rc = bz_pack(j->src, j->len, j->bz, &j->out.p, &j->out.n);
         else if (j->lz_dict > 0)
-            j->rc = lz_pack(j->src, j->len, j->prefix, j->prefix_len, j->lz_dict, &j->out.p,
-                            &j->out.n);
+            j->rc =
+                lz_pack(j->src, j->len, j->prefix, j->prefix_len, j->lz_dict, &j->out.p, &j->out.n);
         else
             j->rc =
                 zstd_pack(j->src, j->len, j->level, j->prefix, j->prefix_len, &j->out.p, &j->out.n);
@@ -1080,8 +1080,25 @@ wstreams_release(struct wstreams *s)
 
 /* The compressions of zp_write_bsdiff, one job each. */
 enum {
-    J_EL, J_LL, J_RL, J_DB, J_DR, J_DR3, J_RZ, J_LZ, J_DZ, J_EZ, J_EB, J_CZ, J_CB, J_CL, J_CRZ, J_CRB,
-    J_CRL, J_C40, J_N
+    J_EL,
+    J_LL,
+    J_RL,
+    J_DB,
+    J_DR,
+    J_DR3,
+    J_RZ,
+    J_LZ,
+    J_DZ,
+    J_EZ,
+    J_EB,
+    J_CZ,
+    J_CB,
+    J_CL,
+    J_CRZ,
+    J_CRB,
+    J_CRL,
+    J_C40,
+    J_N
 };
 
 /* bzip2 of the zero-run bytes (the J_DR and J_DR3 jobs) is made only
@@ -1347,9 +1364,10 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
         goto out;
     f = nf == 2 && total[1] < total[0]; /* LZMA2 where smaller */
 #ifdef ZU_DELTA_TRACE
-    fprintf(stderr, "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu hi %u (zstd family %zu)\n",
-            k[f][0].codec, k[f][0].n, k[f][1].codec, k[f][1].n, flags[f], k[f][2].codec,
-            k[f][2].n, hi[f], total[0]);
+    fprintf(stderr,
+            "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu hi %u (zstd family %zu)\n",
+            k[f][0].codec, k[f][0].n, k[f][1].codec, k[f][1].n, flags[f], k[f][2].codec, k[f][2].n,
+            hi[f], total[0]);
 #endif
     memcpy(head, hdr, hdr_len);
     if ((flags[f] & ZU_FLAG_CTRL_REP) != 0)

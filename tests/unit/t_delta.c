@@ -2005,8 +2005,8 @@ lz_patch(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int pfx, int 
     }
     assert_false(ZSTD_isError(zc) || ZSTD_isError(zd));
     xn = lz_stream(x, cap, w + add, wl - add, pfx ? o : NULL, ol, 1u << 17);
-    at = native_head(p, ZU_LZMA_VERSION, all ? ZU_CODECS_LZMA_ALL : ZU_CODECS_EXTRA_LZMA, 0, o,
-                     ol, w, wl);
+    at = native_head(p, ZU_LZMA_VERSION, all ? ZU_CODECS_LZMA_ALL : ZU_CODECS_EXTRA_LZMA, 0, o, ol,
+                     w, wl);
     *plen = put_body(p, at, cz, zc, dz, zd, x, xn);
     *xat = *plen - xn;
     free(x);
@@ -2165,7 +2165,8 @@ test_lzma_all_create(void **state)
     static const size_t ilen[6] = {3, 4, 2, 4, 2, 4};
     const size_t cap = 3u << 20, np = 2048;
     uint8_t *o = malloc(cap), *w = malloc(cap + np * 256), *p = NULL;
-    size_t ol = 0, n = 0, pl = 0, *ps = malloc(np * sizeof(size_t)), *sh = malloc(np * sizeof(size_t));
+    size_t ol = 0, n = 0, pl = 0, *ps = malloc(np * sizeof(size_t)),
+           *sh = malloc(np * sizeof(size_t));
     uint32_t fn[256];
     struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
     struct mem_sink m = {0};
