@@ -196,6 +196,7 @@ static const struct {
     {O_LIST, SET_FLAG, C_OFF(list), 0, 0, NULL},
     {O_POLICY_TREE, SET_FLAG, C_OFF(policy_tree), 0, 0, NULL},
     {O_STAGE, SET_FLAG, C_OFF(stage), 0, 0, NULL},
+    {O_NOLZMA, SET_FLAG, C_OFF(no_delta_lzma), 0, 0, NULL},
     {O_SAMEPASS, SET_FLAG, C_OFF(same_passphrase), 0, 0, NULL},
     {O_KEEP, SET_NUM, C_OFF(keep), 1, 1000000, "--keep wants a number >= 1"},
     {O_DELTAS, SET_NUM, C_OFF(deltas), 0, 100, "--deltas wants 0..100"},

@@ -34,6 +34,7 @@ enum {
     O_DELTAS,
     O_ZSTD,
     O_DLEVEL,
+    O_NOLZMA,
     O_ROOTKEYS,
     O_ROOTTHR,
     O_THR,
@@ -86,6 +87,7 @@ struct common {
     long deltas;
     long zstd_level;
     long delta_level;
+    bool no_delta_lzma;
     long root_keys;
     long root_threshold;
     long avdb_bins;

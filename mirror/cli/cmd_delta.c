@@ -181,11 +181,13 @@ out:
     return rc;
 }
 
-enum { D_METHOD = 256, D_LEVEL, D_VERBOSE, D_JSON };
+enum { D_METHOD = 256, D_LEVEL, D_NO_LZMA, D_VERBOSE, D_JSON };
 static const struct zu_opt delta_opts[] = {
     {"method", required_argument, D_METHOD, 0, "auto|bsdiff|zstd|bsdiff40",
      "the delta method (create; default auto)"},
     {"level", required_argument, D_LEVEL, 0, "N", "compression level 1..22 (create)"},
+    {"no-lzma", no_argument, D_NO_LZMA, 0, NULL,
+     "no LZMA2 streams: format version 9 at most, faster apply (create)"},
     {"verbose", no_argument, D_VERBOSE, 'v', NULL, "say which method won and the sizes"},
     {"json", no_argument, D_JSON, 0, NULL, "one JSON document on stdout"},
     ZU_OPT_END,
@@ -224,7 +226,7 @@ report(const char *cmd, const char *out, int rc)
 int
 zu_cmd_delta(int argc, char **argv)
 {
-    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0, 0};
     struct zu_cli_parser p;
     const char *pos[3], *val;
     int npos = 0, verbose = 0, ch;
@@ -254,6 +256,9 @@ zu_cmd_delta(int argc, char **argv)
             o.level = (int)v;
             break;
         }
+        case D_NO_LZMA:
+            o.no_lzma = 1;
+            break;
         case D_VERBOSE:
             verbose = 1;
             break;
@@ -278,8 +283,8 @@ zu_cmd_delta(int argc, char **argv)
     if (strcmp(argv[1], "create") == 0)
         return report(argv[1], pos[2], delta_create(pos[0], pos[1], pos[2], &o, verbose));
     if (strcmp(argv[1], "apply") == 0) {
-        if (o.method != ZP_DELTA_AUTO || o.level != 0) {
-            fprintf(stderr, "zupd-mirror: apply takes no --method or --level\n");
+        if (o.method != ZP_DELTA_AUTO || o.level != 0 || o.no_lzma) {
+            fprintf(stderr, "zupd-mirror: apply takes no --method, --level or --no-lzma\n");
             return EXIT_USAGE;
         }
         return report(argv[1], pos[2], delta_apply(pos[0], pos[1], pos[2]));

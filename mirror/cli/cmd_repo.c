@@ -59,6 +59,10 @@
         "deltas from the K previous releases (0..100)")
 #define O_DLEVEL_                                                                                  \
     OPT("delta-level", required_argument, O_DLEVEL, 0, "L", "delta compression level 1..22")
+#define O_NOLZMA_                                                                                  \
+    OPT("no-delta-lzma", no_argument, O_NOLZMA, 0, NULL,                                           \
+        "deltas without LZMA2 streams: format version 9 at most (libzupd before 5:1:4 reads "      \
+        "them)")
 #define O_EXPIRES_                                                                                 \
     OPT("expires", required_argument, O_EXPIRES, 0, "ROLE=DAYS",                                   \
         "expiry of a role's metadata (or ROLE=HOURSh)")
@@ -87,6 +91,7 @@ static const struct zu_opt init_opts[] = {
     O_DELTAS_,
     OPT("zstd-level", required_argument, O_ZSTD, 0, "L", "zstd level of whole files (1..22)"),
     O_DLEVEL_,
+    O_NOLZMA_,
     OPT("same-passphrase", no_argument, O_SAMEPASS, 0, NULL,
         "allow one passphrase for the online and the offline keys"),
     OPT("online-kdf", required_argument, O_ONLINEKDF, 0, "LEVEL",
@@ -110,6 +115,7 @@ static const struct zu_opt publish_opts[] = {
     OPT("builder", required_argument, O_BUILDER, 0, "ID", "who built it"),
     O_DELTAS_,
     O_DLEVEL_,
+    O_NOLZMA_,
     OPT("stage", no_argument, O_STAGE, 0, NULL,
         "stage the release for the other keys (the auditor) instead of putting it live"),
     OPT("channel", required_argument, O_CHANNEL, 0, "NAME",
@@ -391,6 +397,7 @@ zp_cmd_init(int argc, char **argv, bool policy)
         io.config.zstd_level = (int)o.zstd_level;
     if (o.delta_level > 0)
         io.config.delta_level = (int)o.delta_level;
+    io.config.delta_no_lzma = o.no_delta_lzma;
     rc = make_dirs(o.repo, &m, err, sizeof(err));
     if (rc == ZUPD_OK)
         rc = make_dirs(keys_dir(&o, kd, sizeof(kd)), &m, err, sizeof(err));
@@ -664,6 +671,7 @@ cmd_publish(int argc, char **argv)
         p[i].builder = o.builder;
         p[i].deltas = (int)o.deltas;
         p[i].delta_level = (int)o.delta_level;
+        p[i].delta_no_lzma = o.no_delta_lzma;
     }
     if (o.stage) {
         rc = stage_publish(&o, r, p, n, subj);

@@ -15,8 +15,10 @@
 #define ZP_DELTA_LEVEL_MAX 22
 
 struct zp_delta_opts {
-    int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
-    int level;  /* 0 (default) or 1..ZP_DELTA_LEVEL_MAX */
+    int method;  /* ZP_DELTA_AUTO or enum zupd_delta_method */
+    int level;   /* 0 (default) or 1..ZP_DELTA_LEVEL_MAX */
+    int no_lzma; /* 1: no LZMA2 streams, so no format version 10 (endpoints with
+                  * an older libzupd read the patch; apply is faster) */
 };
 
 /* Sizes of the candidates auto tried (0: not tried or failed). */

@@ -112,6 +112,7 @@ zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t 
     if (c.method == ZP_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         c.want_bsd = c.want_b40 = 0;
     prof_of_level(level, &c.f);
+    c.f.lzma = opts == NULL || !opts->no_lzma;
     if (c.method == ZP_DELTA_AUTO && old_len == new_len &&
         (old_len == 0 || memcmp(old, new_, old_len) == 0))
         return copy_make(old, old_len, patch, patch_len);

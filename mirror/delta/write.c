@@ -967,7 +967,7 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
         zu_ctx_free(&ctx); /* too long for every publish */
     if (rc == ZUPD_OK && ctx.len > 0 && !lzall)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
-    if (rc == ZUPD_OK && ctx.len > 0)
+    if (rc == ZUPD_OK && ctx.len > 0 && f->lzma)
         rc = lz_pack(pl->extra, pl->extra_len, ctx.buf, ctx.len, ctx.len + pl->extra_len, &exl,
                      &exln);
     zp_plan_empty(pl);
@@ -1187,7 +1187,7 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
          * corpus (esbuild-m: 1,635,781 against 1,431,366 bytes) and takes
          * as long, and its 100 MiB beside LZMA2's made creation peak at
          * twice the memory */
-        int lz_old = pl->extra_len > 0 &&
+        int lz_old = f->lzma && pl->extra_len > 0 &&
                      lz_job_set(&jobs[J_EL], pl->extra, pl->extra_len, old, olen, f->extra_prefix);
         job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small,
                 f->extra_prefix && !lz_old ? old : NULL, olen);
@@ -1202,7 +1202,7 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         }
         /* the LZMA2 family (native_make): every stream in LZMA2, in a
          * dictionary of LZ_STREAM_DICT */
-        if (s->cn + s->nruns + s->nlits >= LZ_ALL_MIN) {
+        if (f->lzma && s->cn + s->nruns + s->nlits >= LZ_ALL_MIN) {
             lz_small_set(&jobs[J_CL], s->craw, s->cn);
             if (s->crep != NULL && s->nrep > 0)
                 lz_small_set(&jobs[J_CRL], s->crep, s->nrep);

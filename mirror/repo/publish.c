@@ -320,6 +320,7 @@ struct pub {
     size_t n_prev;
     unsigned k;      /* deltas from the last k of them */
     int delta_level; /* 0: the engine's default */
+    bool no_lzma;    /* deltas without LZMA2 streams */
     ZSTD_CCtx *cctx;
     char *err;
     size_t cap;
@@ -366,8 +367,8 @@ make_deltas(struct pub *b, const char *path, const uint8_t *new_, size_t len, co
                          path, b->prev[i]->version, zupd_strerror(rc));
             break;
         }
-        rc = zp_make_delta(old, old_len, new_, len, b->delta_level, &patch, &patch_len, method,
-                           sizeof(method));
+        rc = zp_make_delta(old, old_len, new_, len, b->delta_level, b->no_lzma, &patch, &patch_len,
+                           method, sizeof(method));
         free(old);
         b->res->delta_seconds += mono() - t0;
         if (rc == ZUPD_E_NOTFOUND) {
@@ -627,6 +628,7 @@ publish_one(struct zp_repo *r, const struct zp_publish_opts *p, struct zp_publis
         goto out;
     b.k = k;
     b.delta_level = p->delta_level > 0 ? p->delta_level : r->cfg.delta_level;
+    b.no_lzma = p->delta_no_lzma || r->cfg.delta_no_lzma;
     if (k == 0 && n_vers > 0)
         k = 1; /* the newest is still needed to reuse unchanged blobs */
     b.n_prev = n_vers < k ? n_vers : k;

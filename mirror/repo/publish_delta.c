@@ -12,9 +12,9 @@
 
 int
 zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t new_len, int level,
-              uint8_t **patch, size_t *patch_len, char *method, size_t method_cap)
+              bool no_lzma, uint8_t **patch, size_t *patch_len, char *method, size_t method_cap)
 {
-    struct zp_delta_opts opts = {.method = ZP_DELTA_AUTO, .level = level};
+    struct zp_delta_opts opts = {.method = ZP_DELTA_AUTO, .level = level, .no_lzma = no_lzma};
     struct zupd_delta_info info;
     int rc;
 

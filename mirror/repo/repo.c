@@ -50,9 +50,10 @@ zp_config_write(int dfd, const struct zp_config *c)
 
     for (unsigned i = 0; ex != NULL && i < ZP_R__N; i++)
         json_object_set_new(ex, zp_role_name((enum zp_role)i), json_integer(c->expiry[i]));
-    doc = json_pack("{s:i,s:o,s:i,s:i,s:i,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
-                    (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
-                    "kind", c->policy ? "policy" : "vendor");
+    doc =
+        json_pack("{s:i,s:o,s:i,s:i,s:i,s:b,s:s}", "zupd_mirror_config", 1, "expires", ex, "deltas",
+                  (int)c->deltas, "zstd_level", c->zstd_level, "delta_level", c->delta_level,
+                  "delta_lzma", !c->delta_no_lzma, "kind", c->policy ? "policy" : "vendor");
     if (doc != NULL && c->pkcs11_module[0] != '\0' &&
         json_object_set_new(doc, "pkcs11_module", json_string(c->pkcs11_module)) != 0) {
         json_decref(doc);
@@ -203,6 +204,11 @@ config_read(int dfd, struct zp_config *c, char *err, size_t cap)
                              "'kind' must be \"vendor\" or \"policy\"");
             else
                 c->policy = strcmp(json_string_value(v), "policy") == 0;
+        } else if (strcmp(key, "delta_lzma") == 0) {
+            if (!json_is_boolean(v))
+                rc = zu_fail(err, cap, ZUPD_E_FORMAT, "%s", "'delta_lzma' must be true or false");
+            else
+                c->delta_no_lzma = !json_is_true(v);
         } else if (strcmp(key, "pkcs11_module") == 0) {
             const char *m = json_string_value(v);
             if (m == NULL || m[0] != '/' || strlen(m) >= sizeof(c->pkcs11_module))

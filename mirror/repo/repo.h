@@ -30,8 +30,9 @@ struct zp_config {
     int64_t expiry[ZP_R__N]; /* seconds each role's metadata is valid */
     unsigned deltas;         /* K: deltas from the last K releases */
     int zstd_level;
-    int delta_level; /* delta engine level; 0: its default (ZP_DELTA_LEVEL_DEFAULT) */
-    bool policy;     /* an enterprise policy repository: channel pointers only */
+    int delta_level;    /* delta engine level; 0: its default (ZP_DELTA_LEVEL_DEFAULT) */
+    bool delta_no_lzma; /* deltas without LZMA2 streams (format version 9 at most) */
+    bool policy;        /* an enterprise policy repository: channel pointers only */
     /* the PKCS#11 module of the token keys ("": the one each key reference
      * records); --pkcs11-module and a URI's module-path come first */
     char pkcs11_module[4096];
@@ -112,8 +113,8 @@ ZU_NODISCARD int zp_repo_unlock(struct zp_repo *r, const enum zp_role *roles, si
  * delta" (no engine, or nothing smaller). method receives its name.
  * Ownership: *patch new (free()). */
 ZU_NODISCARD int zp_make_delta(const uint8_t *old, size_t old_len, const uint8_t *new_,
-                               size_t new_len, int level, uint8_t **patch, size_t *patch_len,
-                               char *method, size_t method_cap);
+                               size_t new_len, int level, bool no_lzma, uint8_t **patch,
+                               size_t *patch_len, char *method, size_t method_cap);
 
 struct zp_publish_opts {
     const char *component;
@@ -124,6 +125,7 @@ struct zp_publish_opts {
     const char *builder;         /* provenance; NULL ok */
     int deltas;                  /* K, or -1: the configured one */
     int delta_level;             /* 1..22, or 0: the configured one */
+    bool delta_no_lzma;          /* no LZMA2 streams, whatever the configuration says */
 };
 
 struct zp_publish_res {

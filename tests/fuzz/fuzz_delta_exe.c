@@ -119,7 +119,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct zu_elf eo, en;
-    struct zp_delta_opts opts = {ZP_DELTA_AUTO, 3};
+    struct zp_delta_opts opts = {ZP_DELTA_AUTO, 3, 0};
     struct mem m = {0};
     struct zupd_delta_sink sink = {&m, mem_write};
     uint8_t *old, *nw, *patch = NULL;

@@ -123,6 +123,24 @@ expect_fail b40-neg 11 "corrupt or truncated delta" "$M" delta apply "$G/base.ol
 expect_fail missing-old 25 "cannot read" "$M" delta apply "$W/nonexistent" "$G/base.zpd" "$W/x"
 expect_fail usage 1 "usage" "$M" delta apply "$G/base.old"
 expect_fail bad-method 1 "unknown delta method" "$M" delta create a b c --method lzma
+expect_fail apply-no-lzma 1 "apply takes no" "$M" delta apply "$G/base.old" "$G/base.zpd" "$W/x" --no-lzma
+# LZMA2 streams (format version 10) where smaller; --no-lzma keeps to
+# version 9 and older (endpoints with an older libzupd read the patch)
+for f in "" --no-lzma; do
+    p=$W/lzma$f.zpd
+    if "$M" delta create "$G/lzma.old" "$G/lzma.new" "$p" $f; then
+        v=$(od -A n -t u1 -j 4 -N 1 "$p" | tr -d ' ')
+        case "$f:$v" in
+        :10 | --no-lzma:[789]) ok ;;
+        *) bad "lzma pair: create $f wrote version $v" ;;
+        esac
+        rm -f "$W/out"
+        if "$M" delta apply "$G/lzma.old" "$p" "$W/out" && cmp -s "$W/out" "$G/lzma.new"; then ok; else
+            bad "lzma pair: apply of create $f"; fi
+    else
+        bad "lzma pair: create $f"
+    fi
+done
 [ ! -e "$W/x" ] || bad "failed applies left '$W/x'"
 ls -A "$W" | grep -q '\.tmp\|^\.zupd-tmp\.' && bad "temporary files left behind"
 # short disk: /dev/full is not a directory we can rename in; use a tiny tmpfs if allowed

@@ -352,5 +352,32 @@ delta_sha() { # delta_sha VERSION: the sha256 of the one delta of data in that r
 cmp -s "$tmp/p20" "$tmp/p19" && bad "levels 19 and 20 give different deltas here" ||
     ok "levels 19 and 20 give different deltas here (the check above can tell them apart)"
 
+# ---------------------------------------------------------------- deltas without LZMA2
+# init --no-delta-lzma keeps every publish's deltas to format version 9 and
+# older (config.json "delta_lzma": false), which endpoints with a libzupd
+# before 5:1:4 read: the published delta is the one `delta create
+# --no-lzma` makes; by default the pair's delta is version 10
+G=$top_srcdir/tests/data/good/delta
+grep -q '"delta_lzma": true' "$D/.zupd/config.json" && ok "config.json: delta_lzma true by default" ||
+    bad "config.json: delta_lzma true by default"
+L=$tmp/nolz
+run "init without LZMA2 deltas" 0 "initialized" "$M" init "$L" --same-passphrase --no-delta-lzma --keys "$tmp/lkeys"
+grep -q '"delta_lzma": false' "$L/.zupd/config.json" && ok "config.json keeps delta_lzma false" ||
+    bad "config.json keeps delta_lzma false"
+mkdir -p "$tmp/l1" "$tmp/l2"
+cp "$G/lzma.old" "$tmp/l1/data" && cp "$G/lzma.new" "$tmp/l2/data"
+run "publish lz 1" 0 "published lz 1" "$M" publish lz 1 "$tmp/l1" -C "$L" --keys "$tmp/lkeys"
+run "publish lz 2" 0 "1 deltas" "$M" publish lz 2 "$tmp/l2" -C "$L" --keys "$tmp/lkeys" --deltas 1
+"$M" delta create "$tmp/l1/data" "$tmp/l2/data" "$tmp/pnl" --no-lzma >/dev/null &&
+    "$M" delta create "$tmp/l1/data" "$tmp/l2/data" "$tmp/plz" >/dev/null || bad "delta create (lzma pair)"
+lz_sha=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"][0]["deltas"][0]["sha256"])' \
+    "$(ls "$L/targets/products/lz/2/"*.manifest.json)")
+[ "$lz_sha" = "$(sha256sum <"$tmp/pnl" | cut -c1-64)" ] && ok "the published delta is the --no-lzma one" ||
+    bad "the published delta is the --no-lzma one"
+[ "$(od -A n -t u1 -j 4 -N 1 "$tmp/pnl" | tr -d ' ')" -le 9 ] && ok "--no-lzma: version 9 at most" ||
+    bad "--no-lzma: version 9 at most"
+[ "$(od -A n -t u1 -j 4 -N 1 "$tmp/plz" | tr -d ' ')" = 10 ] && ok "by default the pair's delta is version 10" ||
+    bad "by default the pair's delta is version 10"
+
 run "unknown option" 1 "unknown or incomplete option" "$M" publish --frobnicate -C "$R"
 finish

@@ -106,7 +106,7 @@ static void
 round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
 {
     for (size_t i = 0; i < ZU_ARRAY_LEN(methods); i++) {
-        struct zp_delta_opts o = {methods[i], 3};
+        struct zp_delta_opts o = {methods[i], 3, 0};
         struct zupd_delta_info info;
         struct mem_sink m = {0};
         uint8_t *patch = NULL;
@@ -214,7 +214,7 @@ test_round_trip_halves(void **state)
     rng_state = 9;
     make_binary_pair(n, &o, &w, &wl);
     for (size_t i = 0; i < ZU_ARRAY_LEN(m2); i++) {
-        struct zp_delta_opts opt = {m2[i], 3};
+        struct zp_delta_opts opt = {m2[i], 3, 0};
         struct mem_sink m = {0};
         uint8_t *patch = NULL;
         size_t plen = 0;
@@ -250,7 +250,7 @@ test_mostly_new_hybrid(void **state)
                                         "lea", "jmp", "cmp", "0x40", "0x1f", "[rsp+8]"};
     size_t n = 400000, wl = 0;
     uint8_t *o = malloc(n + 16), *w = malloc(2 * n);
-    struct zp_delta_opts a = {ZP_DELTA_AUTO, 0}, z = {ZUPD_DELTA_ZSTD, 0};
+    struct zp_delta_opts a = {ZP_DELTA_AUTO, 0, 0}, z = {ZUPD_DELTA_ZSTD, 0, 0};
     uint8_t *pa = NULL, *pz = NULL;
     size_t la = 0, lz = 0;
     struct mem_sink m = {0};
@@ -306,8 +306,8 @@ test_round_trip_overnight(void **state)
     rng_state = 5;
     make_binary_pair(n, &o, &w, &wl);
     for (int m = 0; m < 2; m++) {
-        struct zp_delta_opts d = {m ? ZUPD_DELTA_BSDIFF : ZP_DELTA_AUTO, 0};
-        struct zp_delta_opts x = {d.method, ZP_DELTA_LEVEL_MAX};
+        struct zp_delta_opts d = {m ? ZUPD_DELTA_BSDIFF : ZP_DELTA_AUTO, 0, 0};
+        struct zp_delta_opts x = {d.method, ZP_DELTA_LEVEL_MAX, 0};
         uint8_t *pd = NULL, *px = NULL;
         size_t ld = 0, lx = 0;
         struct mem_sink s = {0};
@@ -346,7 +346,7 @@ test_identical_is_small(void **state)
 {
     uint8_t *o, *w, *patch = NULL;
     size_t wl, plen = 0;
-    struct zp_delta_opts opt = {ZP_DELTA_AUTO, 0};
+    struct zp_delta_opts opt = {ZP_DELTA_AUTO, 0, 0};
 
     (void)state;
     rng_state = 7;
@@ -383,7 +383,7 @@ test_unchanged_from_old(void **state)
      * ones are gathered, and the output is the same either way */
     const size_t n = 4u << 20;
     uint8_t *o = malloc(n), *w = malloc(n), *patch = NULL;
-    struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3};
+    struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, 3, 0};
     struct where_sink ws = {0};
     struct zupd_delta_sink s = {&ws, where_write};
     size_t plen = 0;
@@ -429,7 +429,7 @@ make_patch(int method, uint8_t **old, size_t *olen, uint8_t **patch, size_t *ple
 {
     uint8_t *w;
     size_t wl;
-    struct zp_delta_opts opt = {method, 3};
+    struct zp_delta_opts opt = {method, 3, 0};
 
     rng_state = 99;
     make_binary_pair(50000, old, &w, &wl);
@@ -820,7 +820,7 @@ test_ctrl_rep_create(void **state)
     assert_int_equal(apply_expect(o, ol, p, pl, w, nl), ZUPD_OK);
     /* every level codes them so */
     for (int level = 1; level <= 22; level += 7) {
-        struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, level};
+        struct zp_delta_opts opt = {ZUPD_DELTA_BSDIFF, level, 0};
         free(a);
         a = NULL;
         assert_int_equal(zp_delta_create(o, ol, w, nl, &opt, &a, &al, NULL), ZUPD_OK);
@@ -1377,7 +1377,7 @@ test_extra_ctx(void **state)
     size_t ol, wl, pl = 0, al = 0, at = 8, wat;
     struct mem_sink m = {0};
     struct zupd_delta_info info;
-    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0, 0};
     struct zp_delta_report rep;
     uint64_t v;
 
@@ -1648,7 +1648,7 @@ make_elf(uint8_t *p, size_t cap, int grow)
 static uint8_t *
 exe_round_trip(const uint8_t *o, size_t ol, const uint8_t *w, size_t wl, int level, size_t *plen)
 {
-    struct zp_delta_opts opts = {ZP_DELTA_AUTO, level};
+    struct zp_delta_opts opts = {ZP_DELTA_AUTO, level, 0};
     uint8_t *patch = NULL;
 
     assert_int_equal(zp_delta_create(o, ol, w, wl, &opts, &patch, plen, NULL), ZUPD_OK);
@@ -2120,7 +2120,7 @@ test_lzma_create(void **state)
     const size_t on = 4000, nn = 24000, ol = on * 16, wl = (on + nn) * 16;
     uint8_t *o = malloc(ol), *w = malloc(wl), *p = NULL;
     size_t pl = 0;
-    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0, 0};
     struct mem_sink m = {0};
 
     (void)state;
@@ -2168,7 +2168,7 @@ test_lzma_all_create(void **state)
     size_t ol = 0, n = 0, pl = 0, *ps = malloc(np * sizeof(size_t)),
            *sh = malloc(np * sizeof(size_t));
     uint32_t fn[256];
-    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0};
+    struct zp_delta_opts bsd = {ZUPD_DELTA_BSDIFF, 0, 0};
     struct mem_sink m = {0};
 
     (void)state;
@@ -2230,6 +2230,13 @@ test_lzma_all_create(void **state)
     assert_int_equal(apply_mem(o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
     p[pl / 2] ^= 0x10;
     assert_int_not_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
+    free(p);
+    /* no_lzma: no LZMA2 stream, a version 9 endpoint reads the patch */
+    bsd.no_lzma = 1;
+    assert_int_equal(zp_delta_create(o, ol, w, n, &bsd, &p, &pl, NULL), ZUPD_OK);
+    assert_true(p[4] <= 9);
+    assert_int_equal(p[6] & 0xc0, 0);
+    assert_int_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
     free(m.p);
     free(p);
     free(o);
@@ -2389,7 +2396,7 @@ test_pf_text(void **state)
 static void
 test_v7_copy(void **state)
 {
-    struct zp_delta_opts autoo = {ZP_DELTA_AUTO, 0}, bsd = {ZUPD_DELTA_BSDIFF, 3};
+    struct zp_delta_opts autoo = {ZP_DELTA_AUTO, 0, 0}, bsd = {ZUPD_DELTA_BSDIFF, 3, 0};
     const size_t ol = 300000;
     uint8_t *o = rand_buf(ol, 5), *p = NULL, *q = NULL;
     size_t pl = 0;
@@ -2479,7 +2486,7 @@ test_v7_compact(void **state)
 
     (void)state;
     for (size_t i = 0; i < ZU_ARRAY_LEN(methods); i++) {
-        struct zp_delta_opts o = {methods[i], 0};
+        struct zp_delta_opts o = {methods[i], 0, 0};
         uint8_t *p = NULL, old[sizeof(a)];
         size_t pl = 0, h;
         assert_int_equal(zp_delta_create(a, sizeof(a), b, sizeof(b), &o, &p, &pl, NULL), ZUPD_OK);
@@ -3199,7 +3206,7 @@ block_plans(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, str
 static size_t
 create_apply(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t *indexed)
 {
-    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0, 0};
     struct zp_delta_report rep;
     struct mem_sink m = {0};
     uint8_t *patch = NULL;
@@ -3418,7 +3425,7 @@ test_block_not_taken(void **state)
 {
     const size_t n = 1u << 21;
     uint8_t *old = rand_buf(n, 21), *nw = rand_buf(n, 22);
-    struct zp_delta_opts x = {ZP_DELTA_AUTO, ZP_DELTA_LEVEL_MAX};
+    struct zp_delta_opts x = {ZP_DELTA_AUTO, ZP_DELTA_LEVEL_MAX, 0};
     struct zp_delta_report rep;
     uint8_t *patch = NULL;
     size_t plen = 0, indexed = 0;
@@ -3694,7 +3701,7 @@ static void
 test_zrun_bz_rule(void **state)
 {
     size_t n = 3u << 20, plen = 0;
-    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0};
+    struct zp_delta_opts o = {ZP_DELTA_AUTO, 0, 0};
     struct mem_sink m = {0};
     uint8_t *old, *nw, *patch = NULL;
 

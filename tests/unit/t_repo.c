@@ -451,7 +451,7 @@ test_delta_hook(void **state)
     (void)state;
     /* two non-empty files the engine handles: the contract is a patch, not
      * NOTFOUND (that is for an empty side or a file past the engine's size) */
-    rc = zp_make_delta(a, sizeof(a), b, sizeof(b), 0, &patch, &len, method, sizeof(method));
+    rc = zp_make_delta(a, sizeof(a), b, sizeof(b), 0, false, &patch, &len, method, sizeof(method));
     assert_int_equal(rc, ZUPD_OK);
     assert_non_null(patch);
     assert_true(len > 0);
@@ -459,7 +459,7 @@ test_delta_hook(void **state)
     free(patch);
     /* nothing to patch from: NOTFOUND, and no patch */
     patch = NULL;
-    rc = zp_make_delta(a, 0, b, sizeof(b), 0, &patch, &len, method, sizeof(method));
+    rc = zp_make_delta(a, 0, b, sizeof(b), 0, false, &patch, &len, method, sizeof(method));
     assert_int_equal(rc, ZUPD_E_NOTFOUND);
     assert_null(patch);
     assert_int_equal(len, 0);
