@@ -521,17 +521,27 @@ seg_of_vaddr(const struct zu_elf *e, uint64_t v)
     return NULL;
 }
 
+/* The segment whose file bytes hold offset x (the first), or NULL. */
+static inline const struct zu_seg *
+seg_of_off(const struct zu_elf *e, uint64_t x)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (x - e->seg[i].off < e->seg[i].filesz)
+            return &e->seg[i];
+    return NULL;
+}
+
 /* The virtual address of file offset x in e (the first segment holding
  * it); 0 where none does. */
 static inline int
 vaddr_of_off(const struct zu_elf *e, uint64_t x, uint64_t *v)
 {
-    for (size_t i = 0; i < e->n; i++)
-        if (x - e->seg[i].off < e->seg[i].filesz) {
-            *v = e->seg[i].vaddr + (x - e->seg[i].off);
-            return 1;
-        }
-    return 0;
+    const struct zu_seg *s = seg_of_off(e, x);
+
+    if (s == NULL)
+        return 0;
+    *v = s->vaddr + (x - s->off);
+    return 1;
 }
 
 /* Where target address t of old goes in new: through the map for file
@@ -907,16 +917,6 @@ pdata_refs(const struct wout *w, const uint8_t *old, const struct zu_elf *eo,
 #define JT_NEAR 24
 #define JT_MAX 65536
 #define JT_TABLES_MAX (1u << 20)
-
-/* The segment whose file bytes hold offset x (the first), or NULL. */
-static inline const struct zu_seg *
-seg_of_off(const struct zu_elf *e, uint64_t x)
-{
-    for (size_t i = 0; i < e->n; i++)
-        if (x - e->seg[i].off < e->seg[i].filesz)
-            return &e->seg[i];
-    return NULL;
-}
 
 static int
 u64_cmp(const void *a, const void *b)
