@@ -1263,21 +1263,24 @@ b40_make(const struct wstreams *s, size_t nlen, uint8_t **b40, size_t *b40_len)
     return *b40 == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
 }
 
-/* The smaller of *k and cand (when there is one) in *k, as codec. */
+/* The smaller of *k and cand (when there is one; tie: cand on a tie) in
+ * *k, as codec; *taken says whether cand was. */
 static int
-take_smaller(struct packed *k, const struct packed *cand, int codec, int tie)
+take_smaller(struct packed *k, const struct packed *cand, int codec, int tie, int *taken)
 {
     struct packed c;
     int rc;
 
+    *taken = 0;
     if (cand->p == NULL || cand->n > k->n || (cand->n == k->n && !tie))
-        return 0;
+        return ZUPD_OK;
     rc = packed_copy(cand, codec, &c);
     if (rc != ZUPD_OK)
         return rc;
     packed_release(k);
     *k = c;
-    return 1;
+    *taken = 1;
+    return ZUPD_OK;
 }
 
 /* The three streams of the native patch in one family of codecs, each in
@@ -1292,7 +1295,7 @@ family_pick(const struct plan *pl, const struct wstreams *s, int lz, struct pack
 {
     static const struct packed none = {0};
     struct packed r = {0};
-    int rc;
+    int rc, taken = 0;
 
     *flags = 0;
     *hi = lz ? ZU_CODECS_LZMA_ALL : 0;
@@ -1310,25 +1313,25 @@ family_pick(const struct plan *pl, const struct wstreams *s, int lz, struct pack
     if (rc == ZUPD_OK)
         rc = pick_stream(pl->diff, pl->diff_len, 1, lz ? &none : &s->dz, &s->db, &k[1]);
     if (rc == ZUPD_OK) {
-        rc = take_smaller(&k[1], lz ? &s->dsl : &s->ds, ZU_CODEC_ZSTD, 0);
-        if (rc == 1)
+        rc = take_smaller(&k[1], lz ? &s->dsl : &s->ds, ZU_CODEC_ZSTD, 0, &taken);
+        if (taken)
             *flags |= ZU_FLAG_DIFF_SPLIT;
     }
     /* bzip2 of the zero-run bytes: a tie goes to it, it decodes faster */
-    if (rc >= ZUPD_OK) {
-        rc = take_smaller(&k[1], &s->dr, ZU_CODEC_BZIP2, 1);
-        if (rc == 1)
+    if (rc == ZUPD_OK) {
+        rc = take_smaller(&k[1], &s->dr, ZU_CODEC_BZIP2, 1, &taken);
+        if (taken)
             *flags = (uint8_t)((*flags & ~ZU_FLAG_DIFF_SPLIT) | ZU_FLAG_DIFF_ZRUN);
     }
-    if (rc >= ZUPD_OK)
+    if (rc == ZUPD_OK)
         rc = pick_stream(pl->extra, pl->extra_len, 0, lz ? &s->el : &s->ez, &s->eb, &k[2]);
     /* the zstd family: the extra stream in LZMA2 where smaller */
     if (rc == ZUPD_OK && !lz) {
-        rc = take_smaller(&k[2], &s->el, ZU_CODEC_LZMA, 0);
-        if (rc == 1)
+        rc = take_smaller(&k[2], &s->el, ZU_CODEC_LZMA, 0, &taken);
+        if (taken)
             *hi = ZU_CODECS_EXTRA_LZMA;
     }
-    return rc < ZUPD_OK ? rc : ZUPD_OK;
+    return rc;
 }
 
 /* The native patch: the smaller of the zstd family and, where its streams
