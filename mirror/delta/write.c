@@ -546,9 +546,9 @@ lz_dict_for(size_t n, uint8_t *prop)
     }
 }
 
-/* src[0..len) as an LZMA2 extra stream (ZU_CODEC_LZMA): the property
- * byte, then raw LZMA2 at preset 9 with a dictionary of at least dict
- * bytes, the last of prefix[0..prefix_len) that fit preset in it. */
+/* src[0..len) as an LZMA2 stream (ZU_CODEC_LZMA): the property byte,
+ * then raw LZMA2 at preset 9 with a dictionary of at least dict bytes,
+ * the last of prefix[0..prefix_len) that fit preset in it. */
 static int
 lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len, size_t dict,
         uint8_t **out, size_t *out_len)
@@ -556,14 +556,14 @@ lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len
     lzma_options_lzma o;
     lzma_filter f[2] = {{LZMA_FILTER_LZMA2, &o}, {LZMA_VLI_UNKNOWN, NULL}};
     size_t cap = lzma_stream_buffer_bound(len), n = 1;
-    uint8_t *dst;
+    uint8_t *dst, prop;
     lzma_ret ret;
 
     *out = NULL;
     *out_len = 0;
     if (lzma_lzma_preset(&o, 9))
         return ZUPD_E_MISUSE;
-    o.dict_size = lz_dict_for(dict, &(uint8_t){0});
+    o.dict_size = lz_dict_for(dict, &prop);
     if (prefix != NULL && prefix_len > 0) {
         size_t keep = prefix_len < o.dict_size ? prefix_len : o.dict_size;
         o.preset_dict = prefix + prefix_len - keep;
@@ -572,7 +572,7 @@ lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len
     dst = malloc(cap + 1);
     if (dst == NULL)
         return ZUPD_E_NOMEM;
-    (void)lz_dict_for(dict, dst); /* the property byte */
+    dst[0] = prop;
     ret = lzma_raw_buffer_encode(f, NULL, src, len, dst, &n, cap + 1);
     if (ret != LZMA_OK) {
         free(dst);
