@@ -704,6 +704,27 @@ job_set(struct job *j, const uint8_t *src, size_t len, int bz, int level, const 
  * at 8 MiB), apply once. */
 #define LZ_ALONE_DICT (8u << 20)
 
+/* The control and diff streams in LZMA2: 1 MiB of dictionary was as
+ * good as more (biome-m: the control stream 833,929 bytes at 1 MiB and
+ * at 8, the changed bytes 2,122,147 and 2,121,468, their runs 899,451 and
+ * 898,327; 256 KiB: 844,623, 2,130,510, 913,304), and apply holds one for
+ * each stream. */
+#define LZ_STREAM_DICT (1u << 20)
+/* The LZMA2 family is made where the control stream and the split diff
+ * stream's two parts have this many bytes or more: enough for a few
+ * percent of them to matter */
+#define LZ_ALL_MIN (64u << 10)
+
+/* The LZMA2 job of src[0..len) without a prefix, in a dictionary for it
+ * of at most max bytes; off for an empty stream. */
+static void
+lz_alone_set(struct job *j, const uint8_t *src, size_t len, size_t max)
+{
+    job_set(j, src, len, 0, 0, NULL, 0);
+    j->lz_dict = len < max ? len : max;
+    j->on = len > 0;
+}
+
 /* The LZMA2 job of an extra stream of len bytes: with old[0..olen) as its
  * prefix where prefix asks and a dictionary as long as old fits
  * LZ_APPLY_MAX (returns 1), else alone with a dictionary for the stream,
@@ -724,28 +745,8 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
         j->lz_dict = olen;
         return 1;
     }
-    job_set(j, src, len, 0, 0, NULL, 0);
-    j->lz_dict = len < LZ_ALONE_DICT ? len : LZ_ALONE_DICT;
+    lz_alone_set(j, src, len, LZ_ALONE_DICT);
     return 0;
-}
-
-/* The control and diff streams in LZMA2: 1 MiB of dictionary was as
- * good as more (biome-m: the control stream 833,929 bytes at 1 MiB and
- * at 8, the changed bytes 2,122,147 and 2,121,468, their runs 899,451 and
- * 898,327; 256 KiB: 844,623, 2,130,510, 913,304), and apply holds one for
- * each stream. */
-#define LZ_STREAM_DICT (1u << 20)
-/* The LZMA2 family is made where the control stream and the split diff
- * stream's two parts have this many bytes or more: enough for a few
- * percent of them to matter */
-#define LZ_ALL_MIN (64u << 10)
-
-static void
-lz_small_set(struct job *j, const uint8_t *src, size_t len)
-{
-    job_set(j, src, len, 0, 0, NULL, 0);
-    j->lz_dict = len < LZ_STREAM_DICT ? len : LZ_STREAM_DICT;
-    j->on = len > 0;
 }
 
 static uint8_t *
@@ -1203,12 +1204,12 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         /* the LZMA2 family (native_make): every stream in LZMA2, in a
          * dictionary of LZ_STREAM_DICT */
         if (f->lzma && s->cn + s->nruns + s->nlits >= LZ_ALL_MIN) {
-            lz_small_set(&jobs[J_CL], s->craw, s->cn);
+            lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
             if (s->crep != NULL && s->nrep > 0)
-                lz_small_set(&jobs[J_CRL], s->crep, s->nrep);
+                lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
             if (pl->diff_len > 0) {
-                lz_small_set(&jobs[J_RL], s->runs, s->nruns);
-                lz_small_set(&jobs[J_LL], s->lits, s->nlits);
+                lz_alone_set(&jobs[J_RL], s->runs, s->nruns, LZ_STREAM_DICT);
+                lz_alone_set(&jobs[J_LL], s->lits, s->nlits, LZ_STREAM_DICT);
             }
         }
     }
