@@ -749,6 +749,18 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
     return 0;
 }
 
+/* The version a native patch needs for its streams, from header byte 6
+ * (codecs) and its flags, before the executable stage marks it: 10 with
+ * LZMA2 streams, 8 with rep-coded seeks, else the compact header's (more
+ * endpoints read the older ones). */
+static uint8_t
+streams_version(uint8_t codecs, uint8_t flags)
+{
+    if ((codecs & 0xc0) != 0)
+        return ZP_VERSION_10;
+    return (flags & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
+}
+
 static uint8_t *
 concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, size_t *total)
 {
@@ -994,12 +1006,11 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     }
     memcpy(out, p, body);
     out[7] |= ZU_FLAG_EXTRA_CTX;
-    if (lzall) { /* extra: codec 0, LZMA2 in this family */
+    if (lzall) /* extra: codec 0, LZMA2 in this family */
         out[6] = (uint8_t)(out[6] & ~0x30);
-    } else { /* extra: zstd, or LZMA2 (bits 6-7 1); the version that needs */
+    else /* extra: zstd, or LZMA2 (bits 6-7 1) */
         out[6] = (uint8_t)((out[6] & 0x0f) | (lz ? ZU_CODECS_EXTRA_LZMA : 0));
-        out[4] = lz ? ZP_VERSION_10 : (out[7] & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
-    }
+    out[4] = streams_version(out[6], out[7]);
     at = body + zu_put_varint(out + body, w);
     memcpy(out + at, p + body, par - body + (size_t)(v[2] + v[3])); /* x86 parameters, streams */
     at += par - body;
@@ -1374,14 +1385,11 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
             hi[f], total[0]);
 #endif
     memcpy(head, hdr, hdr_len);
-    if ((flags[f] & ZU_FLAG_CTRL_REP) != 0)
-        head[4] = ZP_VERSION_8; /* else the version before it: more endpoints read it */
-    if (hi[f] != 0)
-        head[4] = ZP_VERSION_10; /* LZMA2: older endpoints take the full blob */
     head[6] = (uint8_t)(k[f][0].codec | k[f][1].codec << 2 | hi[f]);
     if (hi[f] != ZU_CODECS_EXTRA_LZMA)
         head[6] = (uint8_t)(head[6] | k[f][2].codec << 4);
     head[7] = flags[f];
+    head[4] = streams_version(head[6], head[7]); /* LZMA2: older endpoints take the full blob */
     at += zu_put_varint(head + at, k[f][0].n);
     at += zu_put_varint(head + at, k[f][1].n);
     *native = concat(head, at, k[f], 3, native_len);
