@@ -458,14 +458,16 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         int c[3], extra_old; /* the three streams' codecs */
         rc = zu_native_header(patch, patch_len, &h, &at);
         if (rc == ZUPD_OK)
+            (void)zu_codecs(patch[6], c); /* zu_native_header checked them */
+        if (rc == ZUPD_OK)
             rc = zu_get_varint(patch, patch_len, &at, &c64);
         if (rc == ZUPD_OK)
             rc = zu_get_varint(patch, patch_len, &at, &d64);
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_CTX) != 0) {
             rc = zu_get_varint(patch, patch_len, &at, &w);
             /* the context is the zstd or LZMA2 extra stream's prefix */
-            if (rc == ZUPD_OK && (w == 0 || w > ZU_CTX_W_MAX || zu_codecs(patch[6], c) != 0 ||
-                                  (c[2] != ZU_CODEC_ZSTD && c[2] != ZU_CODEC_LZMA)))
+            if (rc == ZUPD_OK &&
+                (w == 0 || w > ZU_CTX_W_MAX || (c[2] != ZU_CODEC_ZSTD && c[2] != ZU_CODEC_LZMA)))
                 rc = ZUPD_E_FORMAT;
         }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXE) != 0) {
@@ -490,7 +492,6 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         cl = (size_t)c64;
         dl = (size_t)d64;
         el = left - cl - dl;
-        (void)zu_codecs(patch[6], c); /* zu_native_header checked it */
         j.rep = (patch[7] & ZU_FLAG_CTRL_REP) != 0;
         /* the diff stream first: a long bzip2 one decodes on its thread
          * while the executable stage transforms old (lefthook-a: 14 ms of
