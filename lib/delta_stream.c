@@ -83,9 +83,9 @@ lz_step(lzma_stream *z, const uint8_t *src, size_t len, size_t *pos, uint8_t *ds
 /* bzip2 decodes at 30-40 MB/s, a tenth of the speed of everything else
  * apply does (esbuild: half of its time), LZMA2 at 50-100 MB/s. A long
  * bzip2 or LZMA2 stream is decoded on a thread of its own, up to AQ_N
- * (LZMA2: AQ_N_LZMA) buffers ahead of apply, which takes them in order. The diff stream's
- * thread starts before the executable stage's transform, and decodes up
- * to 4 MiB meanwhile (sentry-cli's zero-run bytes: 1.8 MB); an LZMA2
+ * (LZMA2: AQ_N_LZMA) buffers ahead of apply, which takes them in order.
+ * The diff stream's thread starts before the executable stage's
+ * transform, and decodes up to 4 MiB meanwhile (sentry-cli's zero-run bytes: 1.8 MB); an LZMA2
  * extra stream's after it (its preset dictionary is old transformed).
  * Each buffer filled is the lowest one free, so that a queue apply keeps
  * up with touches one or two buffers, not all. The thread owns the
@@ -179,14 +179,18 @@ aq_run(void *arg)
     return NULL;
 }
 
-/* Start the thread for r's stream: bzip2, or LZMA2 when r holds its
- * decoder (which the thread then takes over); ZUPD_OK without it where it
- * cannot start (r then decodes in line). */
+/* Start the thread for r's stream, where it is AQ_MIN bytes or more and
+ * a second CPU is online: bzip2, or LZMA2 when r holds its decoder (which
+ * the thread then takes over); ZUPD_OK without it where it cannot start
+ * (r then decodes in line). */
 static int
 aq_start(struct rd *r)
 {
-    struct aq *q = calloc(1, sizeof(*q));
+    struct aq *q;
 
+    if (r->src_len < AQ_MIN || sysconf(_SC_NPROCESSORS_ONLN) <= 1)
+        return ZUPD_OK;
+    q = calloc(1, sizeof(*q));
     if (q == NULL)
         return ZUPD_E_NOMEM;
     q->src = r->src;
@@ -318,17 +322,17 @@ zu_rd_init_zstd(struct rd *r, const uint8_t *src, size_t len, const uint8_t *pre
 int
 zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
 {
+    int rc;
+
     rd_start(r, ZU_CODEC_BZIP2, src, len);
     r->bz = 1;
     if (len == 0) {
         r->done = 1;
         return ZUPD_OK;
     }
-    if (len >= AQ_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-        int rc = aq_start(r);
-        if (rc != ZUPD_OK || r->aq != NULL)
-            return rc;
-    }
+    rc = aq_start(r);
+    if (rc != ZUPD_OK || r->aq != NULL)
+        return rc;
     r->buf = malloc(OUT_CHUNK);
     if (r->buf == NULL)
         return ZUPD_E_NOMEM;
@@ -338,7 +342,7 @@ zu_rd_init_bz(struct rd *r, const uint8_t *src, size_t len)
     return ZUPD_OK;
 }
 
-/* An LZMA2 reader (ZU_CODEC_LZMA, the extra stream of version 10): src[0]
+/* An LZMA2 reader (ZU_CODEC_LZMA, the streams of version 10): src[0]
  * is LZMA2's dictionary size property, at most ZU_LZMA_DICT_MAX, then raw
  * LZMA2 to its end marker. The decoder allocates the dictionary and
  * starts it with the last bytes of prefix[0..prefix_len) that fit. An
@@ -350,6 +354,7 @@ zu_rd_init_lzma(struct rd *r, const uint8_t *src, size_t len, const uint8_t *pre
     lzma_filter f[2] = {{LZMA_FILTER_LZMA2, NULL}, {LZMA_VLI_UNKNOWN, NULL}};
     lzma_options_lzma *o;
     lzma_ret ret;
+    int rc;
 
     rd_start(r, ZU_CODEC_LZMA, src, len);
     if (len == 0) {
@@ -374,11 +379,9 @@ zu_rd_init_lzma(struct rd *r, const uint8_t *src, size_t len, const uint8_t *pre
     if (ret != LZMA_OK)
         return ret == LZMA_MEM_ERROR ? ZUPD_E_NOMEM : ZUPD_E_FORMAT;
     r->lz_live = 1;
-    if (len >= AQ_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-        int rc = aq_start(r);
-        if (rc != ZUPD_OK || r->aq != NULL)
-            return rc;
-    }
+    rc = aq_start(r);
+    if (rc != ZUPD_OK || r->aq != NULL)
+        return rc;
     r->buf = malloc(OUT_CHUNK);
     return r->buf == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
 }
