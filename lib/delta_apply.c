@@ -49,6 +49,8 @@ zupd_delta_method_name(int method)
         return "bsdiff40";
     case ZUPD_DELTA_COPY:
         return "copy";
+    case ZUPD_DELTA_LZMA:
+        return "lzma";
     default:
         return "unknown";
     }
@@ -76,36 +78,34 @@ zu_get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
 
 /* What each native format version defines (docs/delta-format.md): the
  * flags of the bsdiff method (header byte 7), the bytes of each SHA-256
- * digest the header holds (a prefix of it), and whether the copy method
- * (old == new, the header alone) exists. A version added: one row.
- * Version 8 also allows the executable stage over PE32+ files (its
- * transform id: ZU_EXE_PE_VERSION, checked in lib/delta_bsdiff.c). */
+ * digest the header holds (a prefix of it), the methods (header byte 5,
+ * a bit each: M_*) and whether header byte 6's bits 6-7 may be set
+ * (LZMA2 streams). A version added: one row. Version 8 also allows the
+ * executable stage over PE32+ files (its transform id: ZU_EXE_PE_VERSION,
+ * checked in lib/delta_bsdiff.c). */
+#define M_BASE ((1u << ZUPD_DELTA_BSDIFF) | (1u << ZUPD_DELTA_ZSTD))
+#define M_COPY (M_BASE | (1u << ZUPD_DELTA_COPY))
+#define M_LZMA (M_COPY | (1u << ZUPD_DELTA_LZMA))
+#define F_V4 (ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX)
+#define F_V6 (F_V4 | ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86)
+#define F_V9 (F_V6 | ZU_FLAG_CTRL_REP | ZU_FLAG_EXTRA_NOPFX)
 static const struct zu_version {
     uint8_t flags;
     uint8_t digest;
-    uint8_t copy;
+    uint8_t methods;
     uint8_t lzma; /* header byte 6, bits 6-7 may be set (LZMA2 streams) */
 } versions[ZUPD_DELTA_VERSION + 1] = {
-    [1] = {0, 32, 0, 0},
-    [2] = {ZU_FLAG_DIFF_SPLIT, 32, 0, 0},
-    [3] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN, 32, 0, 0},
-    [4] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX, 32, 0, 0},
-    [5] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE, 32, 0, 0},
-    [6] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
-               ZU_FLAG_EXTRA_X86,
-           32, 0, 0},
-    [7] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
-               ZU_FLAG_EXTRA_X86,
-           ZU_DIGEST_SHORT, 1, 0},
-    [8] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
-               ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP,
-           ZU_DIGEST_SHORT, 1, 0},
-    [9] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
-               ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP | ZU_FLAG_EXTRA_NOPFX,
-           ZU_DIGEST_SHORT, 1, 0},
-    [10] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN | ZU_FLAG_EXTRA_CTX | ZU_FLAG_EXE |
-                ZU_FLAG_EXTRA_X86 | ZU_FLAG_CTRL_REP | ZU_FLAG_EXTRA_NOPFX,
-            ZU_DIGEST_SHORT, 1, 1},
+    [1] = {0, 32, M_BASE, 0},
+    [2] = {ZU_FLAG_DIFF_SPLIT, 32, M_BASE, 0},
+    [3] = {ZU_FLAG_DIFF_SPLIT | ZU_FLAG_DIFF_ZRUN, 32, M_BASE, 0},
+    [4] = {F_V4, 32, M_BASE, 0},
+    [5] = {F_V4 | ZU_FLAG_EXE, 32, M_BASE, 0},
+    [6] = {F_V6, 32, M_BASE, 0},
+    [7] = {F_V6, ZU_DIGEST_SHORT, M_COPY, 0},
+    [8] = {F_V6 | ZU_FLAG_CTRL_REP, ZU_DIGEST_SHORT, M_COPY, 0},
+    [9] = {F_V9, ZU_DIGEST_SHORT, M_COPY, 0},
+    [10] = {F_V9, ZU_DIGEST_SHORT, M_COPY, 1},
+    [11] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1},
 };
 
 size_t
@@ -130,8 +130,7 @@ zu_native_header(const uint8_t *patch, size_t patch_len, struct zupd_delta_info 
     if (patch[4] < 1 || patch[4] > ZUPD_DELTA_VERSION)
         return ZUPD_E_SPEC;
     v = &versions[patch[4]];
-    if (patch[5] != ZUPD_DELTA_BSDIFF && patch[5] != ZUPD_DELTA_ZSTD &&
-        (patch[5] != ZUPD_DELTA_COPY || !v->copy))
+    if (patch[5] >= 8 || (v->methods & (1u << patch[5])) == 0)
         return ZUPD_E_FORMAT;
     /* byte 6: stream codecs of the bsdiff method, 2 bits each (ctrl, diff,
      * extra; ZU_CODEC_*), the top two bits zero or, from version 10, which
@@ -503,45 +502,37 @@ out_release(struct outq *q)
 
 /* ------------------------------------------------------------------ apply */
 
+/* Methods 2 and 5: new is the one stream of the body, zstd or LZMA2,
+ * with old as its prefix (preset dictionary); it decodes to exactly
+ * new_size bytes and ends with the body. */
 static int
-apply_zstd(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_len,
-           uint64_t new_size, struct outq *q)
+apply_pf(const uint8_t *old, size_t old_len, const uint8_t *body, size_t body_len, int method,
+         uint64_t new_size, struct outq *q)
 {
     struct rd r;
     int rc;
 
-    rc = zu_rd_init_zstd(&r, body, body_len, old, old_len, new_size);
-    if (rc != ZUPD_OK)
-        goto out;
-    if (body_len == 0) {
-        rc = new_size == 0 ? ZUPD_OK : ZUPD_E_FORMAT;
-        goto out;
-    }
-    {
-        if (ZSTD_getFrameContentSize(body, body_len) != new_size) {
+    if (method == ZUPD_DELTA_LZMA) {
+        rc = zu_rd_init_lzma(&r, body, body_len, old, old_len);
+    } else {
+        rc = zu_rd_init_zstd(&r, body, body_len, old, old_len, new_size);
+        if (rc == ZUPD_OK && body_len > 0 && ZSTD_getFrameContentSize(body, body_len) != new_size)
             rc = ZUPD_E_FORMAT;
-            goto out;
-        }
     }
-    for (;;) { /* decoded straight into the output buffer */
+    while (rc == ZUPD_OK && q->written < new_size) { /* decoded straight into the output */
         uint8_t *dst;
-        size_t room, got;
+        size_t room;
         rc = zu_out_room(q, &dst, &room);
-        if (rc == ZUPD_OK)
-            rc = zu_rd_decode(&r, dst, room, &got);
         if (rc != ZUPD_OK)
-            goto out;
-        if (got == 0)
             break;
-        if (got > new_size - q->written) {
-            rc = ZUPD_E_FORMAT;
-            goto out;
-        }
-        zu_out_commit(q, got);
+        if (room > new_size - q->written)
+            room = (size_t)(new_size - q->written);
+        rc = zu_rd_read(&r, dst, room);
+        if (rc == ZUPD_OK)
+            zu_out_commit(q, room);
     }
-    r.pos = r.len;
-    rc = zu_rd_finish(&r);
-out:
+    if (rc == ZUPD_OK)
+        rc = zu_rd_finish(&r);
     zu_rd_release(&r);
     return rc;
 }
@@ -591,12 +582,13 @@ zupd_delta_apply_flags(const uint8_t *old, size_t old_len, const uint8_t *patch,
         /* new == old: old goes out as it is */
         for (size_t at = 0; rc == ZUPD_OK && at < old_len; at += OUT_CHUNK)
             rc = zu_out_direct(&q, old + at, old_len - at < OUT_CHUNK ? old_len - at : OUT_CHUNK);
-    } else if (hdr.method == ZUPD_DELTA_ZSTD) {
+    } else if (hdr.method == ZUPD_DELTA_ZSTD || hdr.method == ZUPD_DELTA_LZMA) {
         size_t body = 0;
         struct zupd_delta_info h;
         rc = zu_native_header(patch, patch_len, &h, &body);
         if (rc == ZUPD_OK)
-            rc = apply_zstd(old, old_len, patch + body, patch_len - body, hdr.new_size, &q);
+            rc = apply_pf(old, old_len, patch + body, patch_len - body, hdr.method, hdr.new_size,
+                          &q);
     } else
         rc = zu_apply_bsdiff(old, old_len, patch, patch_len, hdr.method == ZUPD_DELTA_BSDIFF,
                              hdr.new_size, (flags & ZUPD_DELTA_LOW_MEMORY) != 0, &q, &xold);

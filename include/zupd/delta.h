@@ -14,7 +14,9 @@ enum zupd_delta_method {
     ZUPD_DELTA_BSDIFF = 1,   /* native: bsdiff-style control/diff/extra, zstd streams */
     ZUPD_DELTA_ZSTD = 2,     /* native: one zstd frame, old file as prefix (patch-from) */
     ZUPD_DELTA_BSDIFF40 = 3, /* classic bsdiff 4.x patch, bzip2 streams (no hashes) */
-    ZUPD_DELTA_COPY = 4      /* native, version 7: new == old, the header alone */
+    ZUPD_DELTA_COPY = 4,     /* native, version 7: new == old, the header alone */
+    ZUPD_DELTA_LZMA = 5      /* native, version 11: one LZMA2 stream, old file as its
+                                preset dictionary (patch-from) */
 };
 
 /* Native deltas start with these 4 bytes and the format version
@@ -22,7 +24,7 @@ enum zupd_delta_method {
  * library reads; it reads every older one too. */
 #define ZUPD_DELTA_MAGIC "ZDLT"
 #define ZUPD_DELTA_MAGIC_LEN 4
-#define ZUPD_DELTA_VERSION 10
+#define ZUPD_DELTA_VERSION 11
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes).

@@ -169,9 +169,9 @@ delta_create(const char *oldp, const char *newp, const char *patchp, const struc
         if (zupd_delta_info(patch, plen, &info) == ZUPD_OK)
             fprintf(stderr,
                     "zupd-mirror: '%s': %zu bytes, method %s (bsdiff %zu, zstd %zu, "
-                    "bsdiff40 %zu)\n",
+                    "bsdiff40 %zu, lzma %zu)\n",
                     patchp, plen, zupd_delta_method_name(info.method), rep.bsdiff, rep.zstd,
-                    rep.bsdiff40);
+                    rep.bsdiff40, rep.lzma);
     }
 out:
     out_close(&of);
@@ -183,7 +183,7 @@ out:
 
 enum { D_METHOD = 256, D_LEVEL, D_NO_LZMA, D_VERBOSE, D_JSON };
 static const struct zu_opt delta_opts[] = {
-    {"method", required_argument, D_METHOD, 0, "auto|bsdiff|zstd|bsdiff40",
+    {"method", required_argument, D_METHOD, 0, "auto|bsdiff|zstd|bsdiff40|lzma",
      "the delta method (create; default auto)"},
     {"level", required_argument, D_LEVEL, 0, "N", "compression level 1..22 (create)"},
     {"no-lzma", no_argument, D_NO_LZMA, 0, NULL,
@@ -280,8 +280,13 @@ zu_cmd_delta(int argc, char **argv)
         delta_usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(argv[1], "create") == 0)
+    if (strcmp(argv[1], "create") == 0) {
+        if (o.method == ZUPD_DELTA_LZMA && o.no_lzma) {
+            fprintf(stderr, "zupd-mirror: --method lzma and --no-lzma contradict each other\n");
+            return EXIT_USAGE;
+        }
         return report(argv[1], pos[2], delta_create(pos[0], pos[1], pos[2], &o, verbose));
+    }
     if (strcmp(argv[1], "apply") == 0) {
         if (o.method != ZP_DELTA_AUTO || o.level != 0 || o.no_lzma) {
             fprintf(stderr, "zupd-mirror: apply takes no --method, --level or --no-lzma\n");

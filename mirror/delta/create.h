@@ -26,6 +26,7 @@ struct zp_delta_report {
     size_t bsdiff;
     size_t zstd;
     size_t bsdiff40;
+    size_t lzma;    /* patch-from in LZMA2 */
     size_t indexed; /* bytes of old suffix-sorted (less than old: block matching) */
 };
 
@@ -40,7 +41,7 @@ ZUPD_NODISCARD int zp_delta_create(const uint8_t *old, size_t old_len, const uin
                                    size_t new_len, const struct zp_delta_opts *opts,
                                    uint8_t **patch, size_t *patch_len, struct zp_delta_report *rep);
 
-/* The method named name ("auto", "bsdiff", "zstd", "bsdiff40") into *method;
+/* The method named name ("auto", "bsdiff", "zstd", "bsdiff40", "lzma") into *method;
  * ZUPD_E_NOTFOUND for any other name. */
 ZUPD_NODISCARD int zp_delta_method_parse(const char *name, int *method);
 

@@ -224,6 +224,8 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 #define ZP_VERSION_9 9
 /* The version of patches whose extra stream is LZMA2 (ZU_CODECS_EXTRA_LZMA). */
 #define ZP_VERSION_10 10
+/* The version of patch-from in LZMA2 (ZUPD_DELTA_LZMA). */
+#define ZP_VERSION_11 11
 
 /* At least version v for the patch p: a patch keeps the newest any of its
  * parts needs. */
@@ -263,6 +265,8 @@ int zp_extra_estimate(const uint8_t *ex, size_t n, size_t *est);
 int zp_x86_mark(uint8_t **patch, size_t *patch_len, const struct zu_x86 *x);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);
+int zp_pf_lzma_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int text,
+                    uint8_t **out, size_t *out_len);
 
 /* ------------------------------------------------------------------ candidates (candidates.c) */
 
@@ -272,7 +276,7 @@ struct cand {
     const uint8_t *old, *new_;
     size_t old_len, new_len;
     int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
-    int want_bsd, want_b40, want_zstd;
+    int want_bsd, want_b40, want_zstd, want_lzma;
     int pf_text; /* patch-from is zp_pf_text_make's (text over PF_SMALL) */
     struct prof f;
     struct zp_delta_report *rep; /* NULL: no report */
@@ -291,5 +295,6 @@ struct cand {
 int zp_cand_bsdiff(struct cand *c);
 /* The patch-from candidate (method zstd). */
 int zp_cand_zstd(struct cand *c);
+int zp_cand_lzma(struct cand *c);
 
 #endif

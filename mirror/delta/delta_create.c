@@ -66,7 +66,8 @@ zp_delta_method_parse(const char *name, int *method)
     } names[] = {{"auto", ZP_DELTA_AUTO},
                  {"bsdiff", ZUPD_DELTA_BSDIFF},
                  {"zstd", ZUPD_DELTA_ZSTD},
-                 {"bsdiff40", ZUPD_DELTA_BSDIFF40}};
+                 {"bsdiff40", ZUPD_DELTA_BSDIFF40},
+                 {"lzma", ZUPD_DELTA_LZMA}};
 
     for (size_t i = 0; i < ZU_ARRAY_LEN(names); i++) {
         if (strcmp(name, names[i].name) == 0) {
@@ -104,11 +105,14 @@ zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t 
     if (level < 1 || level > ZP_DELTA_LEVEL_MAX)
         return ZUPD_E_MISUSE;
     if (c.method != ZP_DELTA_AUTO && c.method != ZUPD_DELTA_BSDIFF && c.method != ZUPD_DELTA_ZSTD &&
-        c.method != ZUPD_DELTA_BSDIFF40)
+        c.method != ZUPD_DELTA_BSDIFF40 && c.method != ZUPD_DELTA_LZMA)
+        return ZUPD_E_MISUSE;
+    if (c.method == ZUPD_DELTA_LZMA && opts->no_lzma)
         return ZUPD_E_MISUSE;
     c.want_bsd = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF;
     c.want_b40 = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF40;
     c.want_zstd = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_ZSTD;
+    c.want_lzma = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_LZMA;
     if (c.method == ZP_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         c.want_bsd = c.want_b40 = 0;
     prof_of_level(level, &c.f);
@@ -121,6 +125,8 @@ zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t 
         rc = zp_cand_bsdiff(&c);
     if (rc == ZUPD_OK && c.want_zstd)
         rc = zp_cand_zstd(&c);
+    if (rc == ZUPD_OK && c.want_lzma) /* last: it is tried where the best so far is large */
+        rc = zp_cand_lzma(&c);
 #ifdef ZU_DELTA_TRACE
     if (rc == ZUPD_OK && c.best != NULL)
         fprintf(stderr, "delta: final %zu method %u version %u flags %u codecs %u\n", c.best_len,

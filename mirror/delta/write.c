@@ -546,12 +546,25 @@ lz_dict_for(size_t n, uint8_t *prop)
     }
 }
 
+/* Patch-from in LZMA2 (zp_pf_lzma_make) searches matches up to LZMA2's
+ * longest, 273 bytes (preset 9 stops at the first of 64), 48 deep in
+ * its binary trees (preset 9: 48 too, but 16 + 273 / 2 at that length),
+ * and for text with no position bits (text is not aligned as code is).
+ * Text that moved leaves many matches of a few hundred bytes, each
+ * record or line somewhere else in old: issue 18's tuning half,
+ * user-agents 185,969 bytes at preset 9, 158,138 taking matches of 128,
+ * 135,614 at 273 in 1.2x preset 9's time; depth 24 137,773, 152
+ * 135,480 in 1.8x the time of 48. */
+#define LZ_PF_NICE 273
+#define LZ_PF_DEPTH 48
+
 /* src[0..len) as an LZMA2 stream (ZU_CODEC_LZMA): the property byte,
- * then raw LZMA2 at preset 9 with a dictionary of at least dict bytes,
- * the last of prefix[0..prefix_len) that fit preset in it. */
+ * then raw LZMA2 at preset 9 (with pf, as LZ_PF_NICE and LZ_PF_DEPTH
+ * say; pf 2: text) with a dictionary of at least dict bytes, the last of
+ * prefix[0..prefix_len) that fit preset in it. */
 static int
 lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len, size_t dict,
-        uint8_t **out, size_t *out_len)
+        int pf, uint8_t **out, size_t *out_len)
 {
     lzma_options_lzma o;
     lzma_filter f[2] = {{LZMA_FILTER_LZMA2, &o}, {LZMA_VLI_UNKNOWN, NULL}};
@@ -563,6 +576,12 @@ lz_pack(const uint8_t *src, size_t len, const uint8_t *prefix, size_t prefix_len
     *out_len = 0;
     if (lzma_lzma_preset(&o, 9))
         return ZUPD_E_MISUSE;
+    if (pf) {
+        o.nice_len = LZ_PF_NICE;
+        o.depth = LZ_PF_DEPTH;
+        if (pf == 2)
+            o.pb = 0;
+    }
     o.dict_size = lz_dict_for(dict, &prop);
     if (prefix != NULL && prefix_len > 0) {
         size_t keep = prefix_len < o.dict_size ? prefix_len : o.dict_size;
@@ -626,8 +645,8 @@ pool_work(void *arg)
         if (j->bz)
             j->rc = bz_pack(j->src, j->len, j->bz, &j->out.p, &j->out.n);
         else if (j->lz_dict > 0)
-            j->rc =
-                lz_pack(j->src, j->len, j->prefix, j->prefix_len, j->lz_dict, &j->out.p, &j->out.n);
+            j->rc = lz_pack(j->src, j->len, j->prefix, j->prefix_len, j->lz_dict, 0, &j->out.p,
+                            &j->out.n);
         else
             j->rc =
                 zstd_pack(j->src, j->len, j->level, j->prefix, j->prefix_len, &j->out.p, &j->out.n);
@@ -981,7 +1000,7 @@ zp_ctx_try(struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw, 
     if (rc == ZUPD_OK && ctx.len > 0 && !lzall)
         rc = zstd_pack(pl->extra, pl->extra_len, f->z_small, ctx.buf, ctx.len, &ex, &exn);
     if (rc == ZUPD_OK && ctx.len > 0 && f->lzma)
-        rc = lz_pack(pl->extra, pl->extra_len, ctx.buf, ctx.len, ctx.len + pl->extra_len, &exl,
+        rc = lz_pack(pl->extra, pl->extra_len, ctx.buf, ctx.len, ctx.len + pl->extra_len, 0, &exl,
                      &exln);
     zp_plan_empty(pl);
     pl->x86 = was;
@@ -1469,6 +1488,37 @@ zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int 
     if (rc == ZUPD_OK)
         TR("zstd pf", rc = zstd_pack_after(hdr, hdr_len, nw, nlen, level, old, olen, out, out_len));
     return rc;
+}
+
+/* Patch-from in LZMA2 (method 5, version 11): header, then new as one
+ * LZMA2 stream with old as its preset dictionary, which holds old and new
+ * (up to ZU_LZMA_DICT_MAX); text (looks_text) is coded with no position
+ * bits. */
+int
+zp_pf_lzma_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int text,
+                uint8_t **out, size_t *out_len)
+{
+    uint8_t hdr[HDR_MAX], *z = NULL;
+    size_t hdr_len = 0, zn = 0;
+    int rc = zp_hdr_make(hdr, &hdr_len, ZUPD_DELTA_LZMA, old, olen, nw, nlen);
+
+    *out = NULL;
+    *out_len = 0;
+    if (rc == ZUPD_OK)
+        TR("lzma pf", rc = lz_pack(nw, nlen, old, olen, olen + nlen, text ? 2 : 1, &z, &zn));
+    if (rc != ZUPD_OK)
+        return rc;
+    *out = malloc(hdr_len + zn);
+    if (*out == NULL) {
+        free(z);
+        return ZUPD_E_NOMEM;
+    }
+    memcpy(*out, hdr, hdr_len);
+    memcpy(*out + hdr_len, z, zn);
+    (*out)[4] = ZP_VERSION_11;
+    *out_len = hdr_len + zn;
+    free(z);
+    return ZUPD_OK;
 }
 
 /* Patch-from for text (zp_cand_zstd, new files of PF_SMALL to PF_TEXT_MAX

@@ -7,7 +7,8 @@
 # creators of format versions 1 to 5 and are kept as they are (apply must
 # read every version): a creator now writes version 7, so they are only
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
-# version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's (base-v7.zpd
+# version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's,
+# base-lzma-v11.zpd version 11's (base-v7.zpd
 # too is kept: its extra stream is LZMA2 now).
 set -eu
 M=$1
@@ -62,7 +63,7 @@ def hdr_end(p):                               # offset after the two hashes
 e = hdr_end(p)
 c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[4] = 11
+c = bytearray(p); c[4] = 12
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""
@@ -200,4 +201,7 @@ open(g + "/lzma.new", "wb").write(new)
 PY
 [ -e "$g/lzma-v10.zpd" ] ||
     "$M" delta create "$g/lzma.old" "$g/lzma.new" "$g/lzma-v10.zpd" --method bsdiff
+# version 11: patch-from in LZMA2 (method 5)
+[ -e "$g/base-lzma-v11.zpd" ] ||
+    "$M" delta create "$g/base.old" "$g/base.new" "$g/base-lzma-v11.zpd" --method lzma
 echo "gen-delta: golden files written"

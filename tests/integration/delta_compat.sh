@@ -122,16 +122,19 @@ expect_fail b40-trunc 11 "not a delta" "$M" delta apply "$G/base.old" "$B/trunca
 expect_fail b40-neg 11 "corrupt or truncated delta" "$M" delta apply "$G/base.old" "$B/negative-add.bsdiff40" "$W/x"
 expect_fail missing-old 25 "cannot read" "$M" delta apply "$W/nonexistent" "$G/base.zpd" "$W/x"
 expect_fail usage 1 "usage" "$M" delta apply "$G/base.old"
-expect_fail bad-method 1 "unknown delta method" "$M" delta create a b c --method lzma
+expect_fail bad-method 1 "unknown delta method" "$M" delta create a b c --method xz
+expect_fail lzma-no-lzma 1 "contradict each other" "$M" delta create "$G/base.old" "$G/base.new" "$W/x" --method lzma --no-lzma
 expect_fail apply-no-lzma 1 "apply takes no" "$M" delta apply "$G/base.old" "$G/base.zpd" "$W/x" --no-lzma
-# LZMA2 streams (format version 10) where smaller; --no-lzma keeps to
-# version 9 and older (endpoints with an older libzupd read the patch)
-for f in "" --no-lzma; do
-    p=$W/lzma$f.zpd
+# LZMA2 streams (format version 10) or patch-from in LZMA2 (method 5,
+# version 11: on this pair of 144 KB it is the smallest) where smaller;
+# --no-lzma keeps to version 9 and older (endpoints with an older libzupd
+# read the patch); --method lzma asks for patch-from in LZMA2
+for f in "" --no-lzma "--method lzma"; do
+    p=$W/lzma$(echo "$f" | tr -d ' ').zpd
     if "$M" delta create "$G/lzma.old" "$G/lzma.new" "$p" $f; then
-        v=$(od -A n -t u1 -j 4 -N 1 "$p" | tr -d ' ')
-        case "$f:$v" in
-        :10 | --no-lzma:[789]) ok ;;
+        v=$(od -A n -t u1 -j 4 -N 2 "$p" | tr -s ' ' :)
+        case "$f$v" in
+        :11:5 | --no-lzma:[789]:1 | "--method lzma:11:5") ok ;;
         *) bad "lzma pair: create $f wrote version $v" ;;
         esac
         rm -f "$W/out"

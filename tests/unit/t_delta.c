@@ -100,7 +100,7 @@ apply_mem_flags(const uint8_t *old, size_t olen, const uint8_t *patch, size_t pl
 }
 
 static const int methods[] = {ZP_DELTA_AUTO, ZUPD_DELTA_BSDIFF, ZUPD_DELTA_ZSTD,
-                              ZUPD_DELTA_BSDIFF40};
+                              ZUPD_DELTA_BSDIFF40, ZUPD_DELTA_LZMA};
 
 static void
 round_trip(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen)
@@ -250,9 +250,10 @@ test_mostly_new_hybrid(void **state)
                                         "lea", "jmp", "cmp", "0x40", "0x1f", "[rsp+8]"};
     size_t n = 400000, wl = 0;
     uint8_t *o = malloc(n + 16), *w = malloc(2 * n);
-    struct zp_delta_opts a = {ZP_DELTA_AUTO, 0, 0}, z = {ZUPD_DELTA_ZSTD, 0, 0};
-    uint8_t *pa = NULL, *pz = NULL;
-    size_t la = 0, lz = 0;
+    struct zp_delta_opts a = {ZP_DELTA_AUTO, 0, 0}, z = {ZUPD_DELTA_ZSTD, 0, 0},
+                         b = {ZUPD_DELTA_BSDIFF, 0, 0};
+    uint8_t *pa = NULL, *pz = NULL, *pb = NULL;
+    size_t la = 0, lz = 0, lb = 0;
     struct mem_sink m = {0};
 
     (void)state;
@@ -279,15 +280,23 @@ test_mostly_new_hybrid(void **state)
         memcpy(w + wl, o + at, k);
         wl += k;
     }
-    assert_int_equal(zp_delta_create(o, n, w, wl, &a, &pa, &la, NULL), ZUPD_OK);
+    assert_int_equal(zp_delta_create(o, n, w, wl, &b, &pb, &lb, NULL), ZUPD_OK);
     assert_int_equal(zp_delta_create(o, n, w, wl, &z, &pz, &lz, NULL), ZUPD_OK);
-    assert_int_equal(pa[5], ZUPD_DELTA_BSDIFF);
-    assert_true(la < lz);
+    assert_int_equal(pb[5], ZUPD_DELTA_BSDIFF);
+    assert_true(lb < lz);
+    assert_int_equal(apply_mem(o, n, pb, lb, &m), ZUPD_OK);
+    assert_int_equal(m.len, wl);
+    assert_memory_equal(m.p, w, wl);
+    /* auto: the smallest of them and patch-from in LZMA2 (which wins
+     * on this text) */
+    assert_int_equal(zp_delta_create(o, n, w, wl, &a, &pa, &la, NULL), ZUPD_OK);
+    assert_true(la <= lb);
     assert_int_equal(apply_mem(o, n, pa, la, &m), ZUPD_OK);
     assert_int_equal(m.len, wl);
     assert_memory_equal(m.p, w, wl);
     free(m.p);
     free(pa);
+    free(pb);
     free(pz);
     free(o);
     free(w);
@@ -2389,6 +2398,132 @@ test_pf_text(void **state)
     free(w);
 }
 
+/* Records of text (a license list: name, id, a text of words) into b,
+ * those of the indexes idx[0..n); record i is the same wherever it is. */
+static size_t
+put_text_records(char *b, size_t cap, const unsigned *idx, size_t n)
+{
+    static const char *const words[] = {
+        "software", "license", "copy",       "permission", "notice", "warranty",
+        "the",      "of",      "and",        "any",        "shall",  "be",
+        "included", "in",      "all",        "copies",     "or",     "substantial",
+        "portions", "without", "limitation", "rights",     "use"};
+    size_t at = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        rng_state = 1000 + idx[k];
+        at += (size_t)snprintf(b + at, cap - at,
+                               "\"LIC-%u\": {\"name\": \"License %u\", \"text\": \"", idx[k],
+                               (unsigned)(rng() % 100000));
+        for (unsigned w = 0, nw = 20 + (unsigned)(rng() % 60); w < nw; w++)
+            at += (size_t)snprintf(b + at, cap - at, "%s ", words[rng() % ZU_ARRAY_LEN(words)]);
+        at += (size_t)snprintf(b + at, cap - at, "\"},\n");
+        assert_true(at + 1024 < cap);
+    }
+    return at;
+}
+
+/* Patch-from in LZMA2 (method 5, version 11): a list of records that a
+ * release wrote in another order, with some new (as spdx's license list
+ * moved between releases). Auto takes it there, smaller than zstd's
+ * patch-from and the native patch; not with no_lzma (nor asked for then);
+ * it applies, also a piece at a time, and every damage is refused. */
+static void
+test_pf_lzma(void **state)
+{
+    const size_t n = 3000, cap = n * 700;
+    unsigned *io = malloc(n * sizeof(*io)), *iw = malloc(n * sizeof(*iw));
+    char *o = malloc(cap), *w = malloc(cap);
+    uint8_t *p = NULL, *q;
+    size_t ol, wl, pl = 0, ql = 0;
+    struct zp_delta_report rep;
+    struct zp_delta_opts nolz = {ZP_DELTA_AUTO, 0, 1}, lz_nolz = {ZUPD_DELTA_LZMA, 0, 1};
+    struct zupd_delta_info info;
+    struct mem_sink m = {0};
+
+    (void)state;
+    assert_true(io != NULL && iw != NULL && o != NULL && w != NULL);
+    for (size_t i = 0; i < n; i++)
+        io[i] = iw[i] = (unsigned)i;
+    rng_state = 77;
+    for (size_t i = n - 1; i > 0; i--) { /* new: shuffled, every 50th record new */
+        size_t j = (size_t)(rng() % (i + 1));
+        unsigned t = iw[i];
+        iw[i] = iw[j];
+        iw[j] = t;
+    }
+    for (size_t i = 0; i < n; i += 50)
+        iw[i] = (unsigned)(n + i);
+    ol = put_text_records(o, cap, io, n);
+    wl = put_text_records(w, cap, iw, n);
+    assert_int_equal(zp_delta_create((uint8_t *)o, ol, (uint8_t *)w, wl, NULL, &p, &pl, &rep),
+                     ZUPD_OK);
+    assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
+    assert_int_equal(info.method, ZUPD_DELTA_LZMA);
+    assert_int_equal(info.version, 11);
+    assert_string_equal(zupd_delta_method_name(info.method), "lzma");
+    assert_true(rep.lzma == pl && rep.bsdiff > pl && rep.zstd > pl);
+    assert_int_equal(apply_expect((uint8_t *)o, ol, p, pl, (uint8_t *)w, wl), ZUPD_OK);
+    assert_int_equal(
+        apply_expect_flags((uint8_t *)o, ol, p, pl, ZUPD_DELTA_LOW_MEMORY, (uint8_t *)w, wl),
+        ZUPD_OK);
+    /* no_lzma: neither tried nor asked for */
+    assert_int_equal(zp_delta_create((uint8_t *)o, ol, (uint8_t *)w, wl, &nolz, &q, &ql, &rep),
+                     ZUPD_OK);
+    assert_int_equal(rep.lzma, 0);
+    assert_int_not_equal(q[5], ZUPD_DELTA_LZMA);
+    assert_true(q[4] <= 10 && ql > pl);
+    free(q);
+    assert_int_equal(zp_delta_create((uint8_t *)o, ol, (uint8_t *)w, wl, &lz_nolz, &q, &ql, NULL),
+                     ZUPD_E_MISUSE);
+    /* damage: the method in version 10, header bytes 6 or 7 set, the
+     * dictionary over 64 MiB, unknown or too small to hold old, a byte of
+     * the stream changed, cut short, a byte after the end marker, another
+     * old file */
+    q = malloc(pl + 1);
+    assert_non_null(q);
+    memcpy(q, p, pl);
+    q[4] = 10;
+    assert_int_equal(apply_mem((uint8_t *)o, ol, q, pl, &m), ZUPD_E_FORMAT);
+    for (int b = 6; b <= 7; b++) {
+        memcpy(q, p, pl);
+        q[b] = b == 6 ? ZU_CODECS_EXTRA_LZMA : 1;
+        assert_int_equal(apply_mem((uint8_t *)o, ol, q, pl, &m), ZUPD_E_FORMAT);
+    }
+    {
+        size_t body = 8; /* the property byte: after the sizes and the digests */
+        while (p[body++] & 0x80)
+            ;
+        while (p[body++] & 0x80)
+            ;
+        body += 2 * ZU_DIGEST_SHORT;
+        memcpy(q, p, pl);
+        q[body] = 28; /* 64 MiB: allowed */
+        assert_int_equal(apply_expect((uint8_t *)o, ol, q, pl, (uint8_t *)w, wl), ZUPD_OK);
+        for (int k = 0; k < 3; k++) {
+            static const uint8_t prop[3] = {29, 41, 0};
+            q[body] = prop[k];
+            assert_int_not_equal(apply_expect((uint8_t *)o, ol, q, pl, (uint8_t *)w, wl), ZUPD_OK);
+        }
+        memcpy(q, p, pl);
+        q[body + (pl - body) / 2] ^= 0x08;
+        assert_int_not_equal(apply_expect((uint8_t *)o, ol, q, pl, (uint8_t *)w, wl), ZUPD_OK);
+    }
+    assert_int_equal(apply_mem((uint8_t *)o, ol, p, pl - 1, &m), ZUPD_E_FORMAT);
+    memcpy(q, p, pl);
+    q[pl] = 0;
+    assert_int_equal(apply_mem((uint8_t *)o, ol, q, pl + 1, &m), ZUPD_E_FORMAT);
+    o[ol / 2] ^= 1;
+    assert_int_equal(apply_mem((uint8_t *)o, ol, p, pl, &m), ZUPD_E_BASE);
+    free(m.p);
+    free(q);
+    free(p);
+    free(o);
+    free(w);
+    free(io);
+    free(iw);
+}
+
 /* ------------------------------------------------------------------ version 7 */
 
 /* The copy method (new == old: the header alone) and the compact header
@@ -2497,7 +2632,7 @@ test_v7_compact(void **state)
             free(p);
             continue;
         }
-        assert_int_equal(info.version, 7);
+        assert_int_equal(info.version, info.method == ZUPD_DELTA_LZMA ? 11 : 7);
         assert_int_equal(zupd_delta_digest_len(&info), ZU_DIGEST_SHORT);
         h = 8 + 2 + 2 * ZU_DIGEST_SHORT; /* the header: sizes of one byte each */
         assert_true(pl > h);
@@ -2815,7 +2950,7 @@ test_golden(void **state)
         uint8_t *p = slurp("good/delta/base-v7.zpd", &pl);
         old = slurp("good/delta/base.old", &ol);
         assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_OK);
-        assert_int_equal(info.version, 7);
+        assert_int_equal(info.version, info.method == ZUPD_DELTA_LZMA ? 11 : 7);
         assert_int_equal(zupd_delta_digest_len(&info), ZU_DIGEST_SHORT);
         free(p);
         p = slurp("good/delta/base.zpd", &pl);
@@ -2844,6 +2979,15 @@ test_golden(void **state)
         size_t pl;
         uint8_t *p = slurp("good/delta/lzma-v10.zpd", &pl);
         assert_int_equal(p[6] & 0xf0, ZU_CODECS_EXTRA_LZMA);
+        free(p);
+    }
+    /* patch-from in LZMA2 (method 5, version 11) */
+    golden_pair("good/delta/base-lzma-v11.zpd", "good/delta/base.old", "good/delta/base.new", 11,
+                0);
+    {
+        size_t pl;
+        uint8_t *p = slurp("good/delta/base-lzma-v11.zpd", &pl);
+        assert_int_equal(p[5], ZUPD_DELTA_LZMA);
         free(p);
     }
     /* the x86 filter (version 6), against the same old file */
@@ -3899,6 +4043,7 @@ main(void)
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
+        cmocka_unit_test(test_pf_lzma),
         cmocka_unit_test(test_v7_copy),
         cmocka_unit_test(test_v7_compact),
         cmocka_unit_test(test_x86_filter),
