@@ -135,6 +135,30 @@ pf_text_wanted(const struct cand *c, const struct plan *pl)
     return add < (uint64_t)PF_TEXT_ADD * pl->n && looks_text(c->new_, c->new_len);
 }
 
+/* A piece of new "moved" where its control entry seeks more than
+ * PF_LZ_FAR bytes in old: new is old's records in another order, which
+ * patch-from codes as matches where bsdiff needs a control entry and
+ * its seek each (the plan of the smallest estimate: spdx, 1,713 of its
+ * 1,996 entries seek further, user-agents 16,536 of 16,581), not a file
+ * edited in place (disposable-email, a sorted list with entries added:
+ * none of 3,289; mime-db none of 56), where the control entries are
+ * cheap. (The ladder's first plan, at threshold 8, is no guide: on
+ * disposable-email most of its 7,658 entries jump to short matches
+ * anywhere.) */
+#define PF_LZ_FAR 4096
+
+/* Half or more of plan pl's pieces moved (or it has none). */
+static int
+pf_moved(const struct plan *pl)
+{
+    size_t far = 0;
+
+    for (size_t i = 0; i < pl->n; i++)
+        if (pl->c[i].seek > PF_LZ_FAR || pl->c[i].seek < -PF_LZ_FAR)
+            far++;
+    return far * 2 >= pl->n;
+}
+
 /* keep the smaller of *best and cand (freeing the other) */
 static void
 keep_best(uint8_t **best, size_t *best_len, uint8_t *cand, size_t cand_len)
@@ -158,6 +182,13 @@ struct ladder {
     size_t keep_est[2];
     size_t nkeep;
 };
+
+/* Which of the ladder's kept plans has the smaller estimate (it has one). */
+static size_t
+ladder_best(const struct ladder *l)
+{
+    return l->nkeep > 1 && l->keep_est[1] < l->keep_est[0] ? 1 : 0;
+}
 
 /* The scan at the ladder's first threshold into *pl; a new file made
  * mostly of new bytes is scanned once at HYBRID_THR instead. */
@@ -680,6 +711,11 @@ zp_cand_bsdiff(struct cand *c)
     }
     if (rc == ZUPD_OK)
         rc = ladder_climb(c, &ix, &l, &pl);
+    if (rc == ZUPD_OK && l.nkeep > 0) /* the plan of the smallest estimate */
+        c->pf_moved = pf_moved(&l.keep[ladder_best(&l)]);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: best plan's pieces moved %d\n", c->pf_moved);
+#endif
     zp_sindex_release(&ix); /* before the compressions need memory */
     c->blk = NULL;
     zp_block_release(&blk);
@@ -688,7 +724,7 @@ zp_cand_bsdiff(struct cand *c)
      * (creation speed, docs/internals/delta.md: the patches without the
      * stage were written only to lose to it, at a third of the time). */
     if (rc == ZUPD_OK && l.nkeep > 0) {
-        k0 = l.nkeep > 1 && l.keep_est[1] < l.keep_est[0] ? 1 : 0;
+        k0 = ladder_best(&l);
         rc = exe_estimate(c, &l.keep[k0], l.keep_est[k0], &x);
         exe_only = rc == ZUPD_OK && x.xo != NULL && x.est < x.est_raw;
         if (!exe_only)
@@ -718,8 +754,9 @@ zp_cand_bsdiff(struct cand *c)
 }
 
 /* Patch-from in LZMA2 (zp_pf_lzma_make) where auto tries it: old and new
- * of PF_LZ_MAX bytes at most together, new text or at most PF_SMALL, and
- * the best patch so far at least 1/PF_LZ_WORTH of old and new. LZMA2's
+ * of PF_LZ_MAX bytes at most together, new text or at most PF_SMALL, the
+ * first plan's pieces moved (pf_moved), and the best patch so far at
+ * least 1/PF_LZ_WORTH of old and new. LZMA2's
  * match finder takes about 0.3 s a MB of old and new (spdx, 9.8 MB: 12
  * times the creation without it): it is tried where a patch is large
  * enough for a few per cent of it to be worth that, not on no-op
@@ -740,7 +777,7 @@ zp_cand_lzma(struct cand *c)
     int text = looks_text(c->new_, c->new_len), rc;
 
     if (c->method == ZP_DELTA_AUTO &&
-        (!c->f.lzma || c->new_len == 0 || in > PF_LZ_MAX ||
+        (!c->f.lzma || c->new_len == 0 || in > PF_LZ_MAX || !c->pf_moved ||
          (c->best != NULL && c->best_len < in / PF_LZ_WORTH) || (c->new_len > PF_SMALL && !text)))
         return ZUPD_OK;
     rc = zp_pf_lzma_make(c->old, c->old_len, c->new_, c->new_len, text, &z, &zn);

@@ -277,7 +277,8 @@ struct cand {
     size_t old_len, new_len;
     int method; /* ZP_DELTA_AUTO or enum zupd_delta_method */
     int want_bsd, want_b40, want_zstd, want_lzma;
-    int pf_text; /* patch-from is zp_pf_text_make's (text over PF_SMALL) */
+    int pf_text;  /* patch-from is zp_pf_text_make's (text over PF_SMALL) */
+    int pf_moved; /* the first plan's pieces moved (candidates.c, PF_LZ_FAR) */
     struct prof f;
     struct zp_delta_report *rep; /* NULL: no report */
     const struct zp_blocks *blk; /* not NULL: the scans are zp_block_scan's */

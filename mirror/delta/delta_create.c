@@ -113,6 +113,7 @@ zp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_, size_t 
     c.want_b40 = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_BSDIFF40;
     c.want_zstd = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_ZSTD;
     c.want_lzma = c.method == ZP_DELTA_AUTO || c.method == ZUPD_DELTA_LZMA;
+    c.pf_moved = 1; /* until a first plan says otherwise */
     if (c.method == ZP_DELTA_AUTO && old_len > (size_t)INT32_MAX - 1)
         c.want_bsd = c.want_b40 = 0;
     prof_of_level(level, &c.f);

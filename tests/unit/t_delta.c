@@ -2426,8 +2426,9 @@ put_text_records(char *b, size_t cap, const unsigned *idx, size_t n)
 /* Patch-from in LZMA2 (method 5, version 11): a list of records that a
  * release wrote in another order, with some new (as spdx's license list
  * moved between releases). Auto takes it there, smaller than zstd's
- * patch-from and the native patch; not with no_lzma (nor asked for then);
- * it applies, also a piece at a time, and every damage is refused. */
+ * patch-from and the native patch; not with no_lzma (nor asked for then),
+ * and does not try it where the records stayed in place; it applies,
+ * also a piece at a time, and every damage is refused. */
 static void
 test_pf_lzma(void **state)
 {
@@ -2476,6 +2477,26 @@ test_pf_lzma(void **state)
     free(q);
     assert_int_equal(zp_delta_create((uint8_t *)o, ol, (uint8_t *)w, wl, &lz_nolz, &q, &ql, NULL),
                      ZUPD_E_MISUSE);
+    /* the records edited in place (a letter changed every 20-60 bytes,
+     * the order kept): the pieces did not move, auto does not try it */
+    {
+        char *e = malloc(ol);
+        size_t el = ol, xl = 0;
+        uint8_t *x = NULL;
+        assert_non_null(e);
+        memcpy(e, o, ol);
+        rng_state = 5;
+        for (size_t i = 20; i < ol; i += 20 + rng() % 40)
+            if (e[i] >= 'a' && e[i] <= 'z')
+                e[i] = (char)('a' + rng() % 26);
+        assert_int_equal(zp_delta_create((uint8_t *)o, ol, (uint8_t *)e, el, NULL, &x, &xl, &rep),
+                         ZUPD_OK);
+        assert_int_equal(rep.lzma, 0);
+        assert_true(xl >= (ol + el) / 1024); /* large enough: it is the moves that decide */
+        assert_int_equal(apply_expect((uint8_t *)o, ol, x, xl, (uint8_t *)e, el), ZUPD_OK);
+        free(x);
+        free(e);
+    }
     /* damage: the method in version 10, header bytes 6 or 7 set, the
      * dictionary over 64 MiB, unknown or too small to hold old, a byte of
      * the stream changed, cut short, a byte after the end marker, another
