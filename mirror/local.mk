@@ -43,6 +43,7 @@ LIBZUPDPUB_SRC += mirror/delta/candidates.c
 LIBZUPDPUB_SRC += mirror/delta/scan.c
 LIBZUPDPUB_SRC += mirror/delta/block.c
 LIBZUPDPUB_SRC += mirror/delta/write.c
+LIBZUPDPUB_SRC += mirror/delta/realign.c
 LIBZUPDPUB_SRC += mirror/serve/serve_http.h
 LIBZUPDPUB_SRC += mirror/serve/serve_http.c
 LIBZUPDPUB_SRC += mirror/serve/serve.h

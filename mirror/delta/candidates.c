@@ -460,6 +460,82 @@ struct exe {
     size_t est_raw; /* and without */
 };
 
+/* The alignment map of pl's add entries (as apply makes it from the
+ * control stream); ZUPD_E_FORMAT: more spans than apply takes. */
+static int
+exe_map(const struct plan *pl, struct zu_exe_map *m)
+{
+    uint64_t np = 0;
+    int64_t op = 0;
+    int rc = ZUPD_OK;
+
+    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
+        if (pl->c[i].add > 0)
+            rc = zu_exe_map_add(m, (uint64_t)op, np, pl->c[i].add);
+        np += pl->c[i].add + pl->c[i].copy;
+        op += (int64_t)pl->c[i].add + pl->c[i].seek;
+    }
+    if (rc == ZUPD_OK)
+        zu_exe_map_done(m);
+    return rc;
+}
+
+/* pl realigned over new's relocation tables (realign.c), kept where its
+ * estimate against old transformed is smaller, and smaller than pl's
+ * without the stage; x's map and old
+ * transformed then follow it. The estimate is taken against old
+ * transformed with pl's map: the two maps differ only over the tables,
+ * which hold no address the transform writes but their own. */
+static int
+exe_realign(struct cand *c, struct plan *pl, struct exe *x)
+{
+    struct plan q;
+    struct zu_exe_map m;
+    size_t est = SIZE_MAX;
+    int changed = 0, rc;
+
+    memset(&q, 0, sizeof(q));
+    memset(&m, 0, sizeof(m));
+    q.c = malloc((pl->n > 0 ? pl->n : 1) * sizeof(*q.c));
+    if (q.c == NULL)
+        return ZUPD_E_NOMEM;
+    memcpy(q.c, pl->c, pl->n * sizeof(*q.c));
+    q.n = q.cap = pl->n;
+    q.diff_len = pl->diff_len;
+    q.extra_len = pl->extra_len;
+    rc = zp_rela_realign(&q, c->old, x->xo, c->old_len, c->new_, c->new_len, &changed);
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
+    zp_plan_empty(&q);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe realign %d: %zu, before %zu\n", changed, est, x->est);
+#endif
+    /* taken only where the stage then wins (x->est_raw: the plan without
+     * it), as the plans without the stage are written from pl */
+    if (rc == ZUPD_OK && changed && est < x->est && est < x->est_raw) {
+        rc = exe_map(&q, &m);
+        if (rc == ZUPD_OK) {
+            zu_exe_map_free(&x->m);
+            x->m = m;
+            memset(&m, 0, sizeof(m));
+            rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
+        }
+        if (rc == ZUPD_OK) {
+            zp_plan_release(pl);
+            *pl = q;
+            memset(&q, 0, sizeof(q));
+            x->est = est;
+        } else if (rc == ZUPD_E_FORMAT) {
+            rc = ZUPD_OK; /* more spans than apply takes: pl as it was */
+        }
+    }
+    zu_exe_map_free(&m);
+    zp_plan_release(&q);
+    return rc;
+}
+
 static void
 exe_release(struct exe *x)
 {
@@ -479,8 +555,6 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
      * taken where its estimate is at least JTAB_GAIN smaller, as the
      * kind needs version 9, which older endpoints do not read */
     unsigned sets[] = {ZU_EXE_K_ALL & ~ZU_EXE_K_JTAB, ZU_EXE_K_ALL};
-    uint64_t np = 0;
-    int64_t op = 0;
     int jt = 0;
     int rc = ZUPD_OK;
 
@@ -498,17 +572,11 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
         zu_exe_parse(c->old, c->old_len, &x->eo) != ZUPD_OK ||
         zu_exe_parse(c->new_, c->new_len, &x->en) != ZUPD_OK || x->eo.id != x->en.id)
         return ZUPD_OK;
-    for (size_t i = 0; rc == ZUPD_OK && i < pl->n; i++) {
-        if (pl->c[i].add > 0)
-            rc = zu_exe_map_add(&x->m, (uint64_t)op, np, pl->c[i].add);
-        np += pl->c[i].add + pl->c[i].copy;
-        op += (int64_t)pl->c[i].add + pl->c[i].seek;
-    }
+    rc = exe_map(pl, &x->m);
     if (rc != ZUPD_OK) { /* more spans than apply takes: not for this pair */
         exe_release(x);
         return rc == ZUPD_E_FORMAT ? ZUPD_OK : rc;
     }
-    zu_exe_map_done(&x->m);
     rc = zu_exe_jtab_any(c->old, c->old_len, &x->eo, &jt);
     if (rc != ZUPD_OK) {
         exe_release(x);
@@ -546,6 +614,8 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
     }
     if (rc == ZUPD_OK && x->en.kinds != sets[jt ? 1 : 0])
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
+    if (rc == ZUPD_OK && x->en.kinds != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
+        rc = exe_realign(c, pl, x);
     if (rc != ZUPD_OK)
         exe_release(x);
     return rc;

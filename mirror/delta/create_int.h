@@ -268,6 +268,14 @@ int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
 int zp_pf_lzma_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int text,
                     uint8_t **out, size_t *out_len);
 
+/* ------------------------------------------------------------------ realign (realign.c) */
+
+/* pl's entries over new's ELF RELA tables realigned row by row against
+ * old transformed xo (olen bytes, old's too); *changed: pl changed (its
+ * streams dropped). ZUPD_E_NOMEM. */
+int zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t olen,
+                    const uint8_t *nw, size_t nlen, int *changed);
+
 /* ------------------------------------------------------------------ candidates (candidates.c) */
 
 /* One creation: the files, the methods still wanted, the level's

@@ -1837,6 +1837,123 @@ make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t
  * as the plain reading and a piece at a time; a creation takes the kind
  * (version 9) and round-trips; as version 8 the patch is refused; an old
  * without tables gets no kind (version 8 or less). */
+/* An ELF file with a RELA table (PT_DYNAMIC: DT_RELA, DT_RELASZ,
+ * DT_RELAENT) at 0x400 of rows (r_offset, R_X86_64_RELATIVE, r_addend)
+ * for ids[0..n) (the row of id k is the same in every file), then 4 KiB
+ * of other bytes; into p, its length returned. */
+static size_t
+make_rela_elf(uint8_t *p, size_t cap, const unsigned *ids, size_t n)
+{
+    const uint64_t base = 0x200000, tab = 0x400, end = tab + n * 24 + 4096;
+    uint64_t ph[2][6] = {{1, 5, 0, base, end, end}, {2, 6, 0x100, base + 0x100, 64, 64}};
+
+    assert_true(end <= cap);
+    memset(p, 0, end);
+    elf_head(p, ph, 2);
+    zu_put_le64(p + 0x100, 7); /* DT_RELA */
+    zu_put_le64(p + 0x108, base + tab);
+    zu_put_le64(p + 0x110, 8); /* DT_RELASZ */
+    zu_put_le64(p + 0x118, n * 24);
+    zu_put_le64(p + 0x120, 9); /* DT_RELAENT */
+    zu_put_le64(p + 0x128, 24);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *r = p + tab + i * 24;
+        zu_put_le64(r, 0x900000 + (uint64_t)ids[i] * 8);
+        zu_put_le64(r + 8, 8);
+        zu_put_le64(r + 16, 0x500000 + (uint64_t)ids[i] * 0x40 + (ids[i] * 7919u) % 64);
+    }
+    for (uint64_t i = tab + n * 24; i < end; i++)
+        p[i] = (uint8_t)(i * 13);
+    return (size_t)end;
+}
+
+/* The executable stage's plan over a RELA table (mirror/delta/realign.c):
+ * new has rows added among old's, so the plan that aligns row i with row i
+ * (as a scan of old as it is does) changes most rows; realigned, every row
+ * of old comes from its own row, the diff over the table is zero but for
+ * the rows added, and the plan still makes new. A file without a table,
+ * or one whose table lies outside the file, is left as it is. */
+static void
+test_rela_realign(void **state)
+{
+    enum { NO = 2000, CAP = 0x400 + 2200 * 24 + 8192 };
+    unsigned io[NO], iw[NO + 200];
+    uint8_t *o = malloc(CAP), *w = malloc(CAP), *r;
+    size_t ol, wl, nw = 0, added = 0;
+    struct plan pl;
+    int changed = 0;
+
+    (void)state;
+    assert_true(o != NULL && w != NULL);
+    for (unsigned i = 0; i < NO; i++) {
+        io[i] = i * 2;
+        if (i % 10 == 3) { /* new: a row added before every tenth */
+            iw[nw++] = i * 2 + 1;
+            added++;
+        }
+        iw[nw++] = i * 2;
+    }
+    ol = make_rela_elf(o, CAP, io, NO);
+    wl = make_rela_elf(w, CAP, iw, nw);
+    memset(&pl, 0, sizeof(pl));
+    pl.c = malloc(sizeof(*pl.c));
+    assert_non_null(pl.c);
+    pl.c[0] = (struct ctl){ol, wl - ol, 0}; /* row i from row i */
+    pl.n = pl.cap = 1;
+    pl.diff_len = ol;
+    pl.extra_len = wl - ol;
+    assert_int_equal(zp_rela_realign(&pl, o, o, ol, w, wl, &changed), ZUPD_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(zp_plan_fill(&pl, o, ol, w, wl), ZUPD_OK);
+    assert_int_equal(pl.diff_len + pl.extra_len, wl);
+    /* new again from old and the plan, and the table's changed rows */
+    r = malloc(wl);
+    assert_non_null(r);
+    {
+        uint64_t np = 0, dn = 0, xn = 0, rows = 0;
+        int64_t op = 0;
+        for (size_t i = 0; i < pl.n; i++) {
+            assert_true(op >= 0 && (uint64_t)op + pl.c[i].add <= ol);
+            for (uint64_t k = 0; k < pl.c[i].add; k++) {
+                r[np + k] = (uint8_t)(pl.diff[dn + k] + o[op + k]);
+                if (np + k >= 0x400 && np + k < 0x400 + nw * 24 && pl.diff[dn + k] != 0 &&
+                    (np + k - 0x400) % 24 == 0)
+                    rows++; /* a row with a changed first byte */
+            }
+            np += pl.c[i].add;
+            dn += pl.c[i].add;
+            op += (int64_t)pl.c[i].add;
+            memcpy(r + np, pl.extra + xn, pl.c[i].copy);
+            np += pl.c[i].copy;
+            xn += pl.c[i].copy;
+            op += pl.c[i].seek;
+        }
+        assert_int_equal(np, wl);
+        assert_memory_equal(r, w, wl);
+        assert_true(rows <= added);
+    }
+    /* not ELF, or the table outside the file: nothing changes */
+    zp_plan_release(&pl);
+    pl.c = malloc(sizeof(*pl.c));
+    assert_non_null(pl.c);
+    pl.c[0] = (struct ctl){ol, wl - ol, 0};
+    pl.n = pl.cap = 1;
+    pl.diff_len = ol;
+    pl.extra_len = wl - ol;
+    o[0] = 0;
+    assert_int_equal(zp_rela_realign(&pl, o, o, ol, w, wl, &changed), ZUPD_OK);
+    assert_int_equal(changed, 0);
+    o[0] = 0x7f;
+    zu_put_le64(o + 0x118, (uint64_t)ol); /* DT_RELASZ past the segment */
+    assert_int_equal(zp_rela_realign(&pl, o, o, ol, w, wl, &changed), ZUPD_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(pl.n, 1);
+    zp_plan_release(&pl);
+    free(r);
+    free(o);
+    free(w);
+}
+
 static void
 test_exe_jtab(void **state)
 {
@@ -4062,6 +4179,7 @@ main(void)
         cmocka_unit_test(test_lzma_create),
         cmocka_unit_test(test_lzma_all_create),
         cmocka_unit_test(test_exe_jtab),
+        cmocka_unit_test(test_rela_realign),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_pf_lzma),
