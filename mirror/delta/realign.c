@@ -212,7 +212,10 @@ nomem:
 }
 
 /* Old rows by their 24 bytes (of old transformed): open addressing, row
- * index + 1 (0: empty), the first of equal rows. */
+ * index + 1 (0: empty), the first of equal rows. A probe stops after
+ * PROBES slots (the row is then left out, or not found): rows made to
+ * collide cost at most that much each. */
+#define PROBES 64
 struct rows {
     uint32_t *slot;
     size_t mask;
@@ -240,11 +243,13 @@ rows_build(struct rows *h, const uint8_t *base, size_t nrows)
     h->mask = cap - 1;
     h->base = base;
     for (size_t j = 0; j < nrows; j++) {
-        size_t k = (size_t)row_hash(base + j * ROW) & h->mask;
-        while (h->slot[k] != 0 &&
-               memcmp(base + (h->slot[k] - 1) * (size_t)ROW, base + j * ROW, ROW) != 0)
+        size_t k = (size_t)row_hash(base + j * ROW) & h->mask, p = 0;
+        while (p < PROBES && h->slot[k] != 0 &&
+               memcmp(base + (h->slot[k] - 1) * (size_t)ROW, base + j * ROW, ROW) != 0) {
             k = (k + 1) & h->mask;
-        if (h->slot[k] == 0)
+            p++;
+        }
+        if (p < PROBES && h->slot[k] == 0)
             h->slot[k] = (uint32_t)(j + 1);
     }
     return ZUPD_OK;
@@ -256,7 +261,7 @@ rows_find(const struct rows *h, const uint8_t *r)
 {
     size_t k = (size_t)row_hash(r) & h->mask;
 
-    for (; h->slot[k] != 0; k = (k + 1) & h->mask)
+    for (size_t p = 0; p < PROBES && h->slot[k] != 0; p++, k = (k + 1) & h->mask)
         if (memcmp(h->base + (h->slot[k] - 1) * (size_t)ROW, r, ROW) == 0)
             return (int64_t)h->slot[k] - 1;
     return -1;
