@@ -1832,11 +1832,6 @@ make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t
     return data_off + data_len;
 }
 
-/* The jump tables (ZU_EXE_K_JTAB): found, their entries predicted as new
- * has them where the code moved (the function inserted), the same bytes
- * as the plain reading and a piece at a time; a creation takes the kind
- * (version 9) and round-trips; as version 8 the patch is refused; an old
- * without tables gets no kind (version 8 or less). */
 /* An ELF file with a RELA table (PT_DYNAMIC: DT_RELA, DT_RELASZ,
  * DT_RELAENT) at 0x400 of rows (r_offset, R_X86_64_RELATIVE, r_addend)
  * for ids[0..n) (the row of id k is the same in every file), then 4 KiB
@@ -1954,6 +1949,11 @@ test_rela_realign(void **state)
     free(w);
 }
 
+/* The jump tables (ZU_EXE_K_JTAB): found, their entries predicted as new
+ * has them where the code moved (the function inserted), the same bytes
+ * as the plain reading and a piece at a time; a creation takes the kind
+ * (version 9) and round-trips; as version 8 the patch is refused; an old
+ * without tables gets no kind (version 8 or less). */
 static void
 test_exe_jtab(void **state)
 {
