@@ -14,7 +14,8 @@
 #define ZU_EXE_ELF_X86_64 1
 #define ZU_EXE_PE_X86_64 2
 #define ZU_EXE_PE_VERSION 8
-#define ZU_EXE_JTAB_VERSION 9 /* the kind ZU_EXE_K_JTAB from this format version */
+#define ZU_EXE_JTAB_VERSION 9   /* the kind ZU_EXE_K_JTAB from this format version */
+#define ZU_EXE_EHCIE_VERSION 12 /* the kind ZU_EXE_K_EHCIE from this format version */
 
 #define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
 #define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
@@ -46,7 +47,9 @@ struct zu_elf {
     4u /* the unwind tables: .eh_frame_hdr's table, .eh_frame's pc_begin; PE: .pdata */
 #define ZU_EXE_K_JTAB                                                                              \
     8u /* jump tables: 32-bit offsets of code from the table (version 9; zu_exe_transform) */
-#define ZU_EXE_K_ALL 15u
+#define ZU_EXE_K_EHCIE                                                                             \
+    16u /* with ZU_EXE_K_UNWIND: each FDE's CIE pointer in .eh_frame (version 12) */
+#define ZU_EXE_K_ALL 31u
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
@@ -99,7 +102,8 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * 8-byte aligned value in old's other segments that is an address of old
  * (at least ZU_EXE_ABS_MIN) by where that address goes, and
  * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
- * .eh_frame_hdr, or to the field) by what they become, and (ZU_EXE_K_JTAB)
+ * .eh_frame_hdr, or to the field) by what they become (with
+ * ZU_EXE_K_EHCIE also each FDE's distance back to its CIE), and (ZU_EXE_K_JTAB)
  * the entries of jump tables (lib/delta_exe.c, jtab_find) by the new
  * address of their target less the table's. Where the instruction or the
  * target is not mapped the bytes stay as in old. dst may not overlap old.

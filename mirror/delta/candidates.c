@@ -551,10 +551,13 @@ exe_release(struct exe *x)
 static int
 exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
 {
-    /* every kind but jump tables; then, where old has one, every kind:
-     * taken where its estimate is at least JTAB_GAIN smaller, as the
-     * kind needs version 9, which older endpoints do not read */
-    unsigned sets[] = {ZU_EXE_K_ALL & ~ZU_EXE_K_JTAB, ZU_EXE_K_ALL};
+    /* every kind but jump tables and CIE pointers; then, where old has
+     * a jump table, with them; then, where old has .eh_frame_hdr, the
+     * better of those with the CIE pointers: each taken where its
+     * estimate is at least 1/JTAB_GAIN smaller, as the kinds need
+     * versions 9 and 12, which older endpoints do not read */
+    const unsigned base = ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE);
+    unsigned last = 0;
     int jt = 0;
     int rc = ZUPD_OK;
 
@@ -595,24 +598,30 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
             rc = zp_plan_estimate(pl, c->old, c->old_len, c->new_, c->new_len, &x->est_raw);
         zp_plan_empty(pl);
     }
-    for (size_t k = 0; rc == ZUPD_OK && k < (jt ? 2u : 1u); k++) {
+    for (size_t k = 0; rc == ZUPD_OK && k < 3; k++) {
+        unsigned kinds = k == 0   ? base
+                         : k == 1 ? base | ZU_EXE_K_JTAB
+                                  : x->en.kinds | ZU_EXE_K_EHCIE;
         size_t est = SIZE_MAX;
-        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, sets[k]);
+        if ((k == 1 && !jt) ||
+            (k == 2 && (x->en.kinds == 0 || x->eo.id != ZU_EXE_ELF_X86_64 || x->eo.eh.filesz < 12)))
+            continue;
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, kinds);
+        last = kinds;
         if (rc == ZUPD_OK)
             rc = zp_plan_fill_extra(pl, x->xo, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
             rc = zp_plan_estimate(pl, x->xo, c->old_len, c->new_, c->new_len, &est);
         zp_plan_empty(pl);
 #ifdef ZU_DELTA_TRACE
-        fprintf(stderr, "delta: exe estimate kinds %u: %zu, without %zu\n", sets[k], est,
-                x->est_raw);
+        fprintf(stderr, "delta: exe estimate kinds %u: %zu, without %zu\n", kinds, est, x->est_raw);
 #endif
         if (rc == ZUPD_OK && est < x->est && (k == 0 || est / JTAB_GAIN < x->est - est)) {
             x->est = est;
-            x->en.kinds = sets[k];
+            x->en.kinds = kinds;
         }
     }
-    if (rc == ZUPD_OK && x->en.kinds != sets[jt ? 1 : 0])
+    if (rc == ZUPD_OK && x->en.kinds != last)
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
     if (rc == ZUPD_OK && x->en.kinds != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
         rc = exe_realign(c, pl, x);
@@ -648,6 +657,8 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
         zp_version_raise(nat, ZP_VERSION_8); /* the stage over PE files */
     if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_JTAB) != 0)
         zp_version_raise(nat, ZP_VERSION_9); /* jump tables */
+    if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_EHCIE) != 0)
+        zp_version_raise(nat, ZP_VERSION_12); /* the CIE pointers */
     /* over ZU_EXE_WHOLE_MAX apply takes old transformed a window at a time
      * where the extra stream cannot copy from it: a zstd one without the
      * context has to say so (it was compressed without a prefix:

@@ -226,6 +226,9 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 #define ZP_VERSION_10 10
 /* The version of patch-from in LZMA2 (ZUPD_DELTA_LZMA). */
 #define ZP_VERSION_11 11
+/* The version of the executable stage with the CIE pointers of .eh_frame
+ * (ZU_EXE_K_EHCIE). */
+#define ZP_VERSION_12 12
 
 /* At least version v for the patch p: a patch keeps the newest any of its
  * parts needs. */

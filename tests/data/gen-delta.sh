@@ -63,7 +63,7 @@ def hdr_end(p):                               # offset after the two hashes
 e = hdr_end(p)
 c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[4] = 12
+c = bytearray(p); c[4] = 13
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""

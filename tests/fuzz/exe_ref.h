@@ -245,13 +245,36 @@ ref_rel_field(uint8_t *dst, const uint8_t *old, size_t f, uint64_t b, const stru
             dst[f + (size_t)k] = (uint8_t)((uint32_t)pred >> (8 * k));
 }
 
+/* ZU_EXE_K_EHCIE: an FDE's CIE pointer at old file offset f, the
+ * distance back from the field to its CIE: replaced by the distance from
+ * where the CIE goes to where the field goes. */
+static void
+ref_cie_field(uint8_t *dst, const uint8_t *old, size_t f, const struct zu_elf *eo,
+              const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    uint64_t bv, tn, bn;
+    const struct zu_span *sp = ref_map_find(m, f, 1);
+    int64_t pred;
+
+    if (sp == NULL || !ref_vaddr_of_off(eo, f, &bv) ||
+        !ref_vaddr_of_off(nw, sp->n + (f - sp->o), &bn))
+        return;
+    if (!ref_target_new(eo, nw, m, bv - ref_le32(old + f), 0, &tn))
+        return;
+    pred = (int64_t)(bn - tn);
+    if (pred >= INT32_MIN && pred <= INT32_MAX)
+        for (int k = 0; k < 4; k++)
+            dst[f + (size_t)k] = (uint8_t)((uint32_t)pred >> (8 * k));
+}
+
 /* ZU_EXE_K_UNWIND: .eh_frame_hdr (version 1, its table encoded as 32-bit
  * offsets from itself, 0x3b) and the .eh_frame it points to (0x1b): the
  * table's pairs, and the pc_begin of each FDE taken as a 32-bit offset
- * from itself (the encoding compilers emit for x86-64). */
+ * from itself (the encoding compilers emit for x86-64); with
+ * ZU_EXE_K_EHCIE each FDE's CIE pointer too. */
 static void
 ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
-                const struct zu_elf *nw, const struct zu_exe_map *m)
+                const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
 {
     size_t h = (size_t)eo->eh.off, hend = h + (size_t)eo->eh.filesz, at;
     uint64_t hv = eo->eh.vaddr, fv, cnt;
@@ -280,8 +303,11 @@ ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_e
             uint32_t len = ref_le32(old + at);
             if (len == 0 || len == 0xffffffffu || len > end - at - 4)
                 break;
-            if (ref_le32(old + at + 4) != 0 && len >= 8) /* an FDE */
+            if (ref_le32(old + at + 4) != 0 && len >= 8) { /* an FDE */
+                if ((kinds & ZU_EXE_K_EHCIE) != 0)
+                    ref_cie_field(dst, old, at + 4, eo, nw, m);
                 ref_rel_field(dst, old, at + 8, at + 8, eo, nw, m);
+            }
             at += 4 + (size_t)len;
         }
     }
@@ -432,7 +458,7 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
     if ((kinds & ZU_EXE_K_UNWIND) != 0 && eo->id == ZU_EXE_PE_X86_64)
         ref_pdata_refs(dst, old, eo, nw, m);
     else if ((kinds & ZU_EXE_K_UNWIND) != 0)
-        ref_unwind_refs(dst, old, olen, eo, nw, m);
+        ref_unwind_refs(dst, old, olen, eo, nw, m, kinds);
     if ((kinds & ZU_EXE_K_JTAB) != 0)
         ref_jtab_refs(dst, old, olen, eo, nw, m);
 }

@@ -1832,6 +1832,114 @@ make_jt_elf(uint8_t *p, size_t cap, unsigned ins, int perm, size_t *tabs, size_t
     return data_off + data_len;
 }
 
+/* An ELF file of nf functions at CODE (function k's bytes its own, the
+ * same in every file; FN bytes each, or with vary 16 to 63), an
+ * .eh_frame at EH after its header at EHH (PT_GNU_EH_FRAME, a table of
+ * no entries): a CIE, then an FDE per function (CIE pointer, pc_begin to
+ * its function, its length, CFA bytes of its own). With ins 1, function
+ * 1000 is inserted after the 40th, with its FDE: the FDEs after it move
+ * against the CIE; with ins 2 a new function after every tenth. Into p;
+ * its length. */
+static size_t
+make_eh_elf(uint8_t *p, size_t cap, size_t nf, int ins, int vary)
+{
+    enum { BASE = 0x400000, EHH = 0x200, EH = 0x240, CODE = 0x8000, FN = 48, FDE = 24 };
+    const size_t n = nf + (ins == 1 ? 1 : ins == 2 ? nf / 10 : 0), end = CODE + n * FN;
+    uint64_t ph[2][6] = {{1, 5, 0, BASE, end, end}, {0x6474e550, 4, EHH, BASE + EHH, 12, 12}};
+    size_t c = CODE, next = 0;
+
+    assert_true(end <= cap && EH + (n + 1) * FDE <= CODE);
+    memset(p, 0, end);
+    elf_head(p, ph, 2);
+    p[EHH] = 1;
+    p[EHH + 1] = 0x1b;
+    p[EHH + 2] = 0x03;
+    p[EHH + 3] = 0x3b;
+    put32(p + EHH + 4, (uint32_t)(EH - (EHH + 4))); /* eh_frame_ptr, pcrel */
+    put32(p + EHH + 8, 0);                          /* no table entries */
+    put32(p + EH, FDE - 4);                         /* the CIE: length, id 0, the rest */
+    memcpy(p + EH + 8, "\1zR\0\1\x78\x10\1\x1b\x0c\7\x08\x90\1", 15);
+    for (size_t i = 0; i < n; i++) {
+        size_t id = ins == 1 && i == 40 ? 1000 : ins == 2 && i % 11 == 10 ? 1000 + i : next++;
+        size_t f = EH + (i + 1) * FDE, len = vary ? 16 + (id * 13) % 48 : FN;
+        put32(p + f, FDE - 4);
+        put32(p + f + 4, (uint32_t)(f + 4 - EH));  /* back to the CIE */
+        put32(p + f + 8, (uint32_t)(c - (f + 8))); /* pc_begin */
+        put32(p + f + 12, (uint32_t)len);          /* pc_range */
+        for (size_t k = 17; k < FDE; k++)          /* CFA bytes */
+            p[f + k] = (uint8_t)(id * 7 + k);
+        for (size_t k = 0; k < len; k++)
+            p[c + k] = (uint8_t)(id * 31 + k * 5 + 1);
+        c += len;
+    }
+    return end;
+}
+
+/* The CIE pointers of .eh_frame (ZU_EXE_K_EHCIE, version 12): with an FDE
+ * inserted, every FDE after it has its CIE pointer as in new in old
+ * transformed (and without the kind as in old), the same bytes as the
+ * plain reading and a piece at a time; a creation takes the kind, version
+ * 12, which version 11 refuses. */
+static void
+test_exe_ehcie(void **state)
+{
+    const size_t nf = 300, cap = 0x8000 + (nf + nf / 10) * 48, fde = 24, fn = 48;
+    uint8_t *o = malloc(cap), *w = malloc(cap), *x1 = malloc(cap), *x2 = malloc(cap), *patch;
+    size_t ol, wl, plen, at, cut = 0x240 + 41 * fde;
+    struct zu_elf eo, en, got;
+    struct zu_exe_map m = {0};
+    struct mem_sink ms = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && x1 != NULL && x2 != NULL);
+    ol = make_eh_elf(o, cap, nf, 0, 0);
+    wl = make_eh_elf(w, cap, nf, 1, 0);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, wl, &en), ZUPD_OK);
+    /* the map of a plan: .eh_frame up to the FDE inserted in place, the
+     * rest one FDE on; the code likewise, one function on */
+    assert_int_equal(zu_exe_map_add(&m, 0, 0, cut), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, cut, cut + fde, (nf - 40) * fde), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0x8000, 0x8000, 40 * fn), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0x8000 + 40 * fn, 0x8000 + 41 * fn, (nf - 40) * fn),
+                     ZUPD_OK);
+    zu_exe_map_done(&m);
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL), ZUPD_OK);
+    ref_transform(x2, o, ol, &eo, &en, &m, ZU_EXE_K_ALL);
+    assert_memory_equal(x1, x2, ol);
+    assert_true(ref_win_same(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL, 7));
+    for (size_t i = 40; i < nf; i++) { /* the FDEs after the one inserted */
+        size_t f = 0x240 + (i + 1) * fde;
+        assert_memory_equal(x1 + f + 4, w + f + fde + 4, 8); /* CIE pointer, pc_begin */
+        assert_memory_not_equal(o + f + 4, w + f + fde + 4, 4);
+    }
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL & ~ZU_EXE_K_EHCIE),
+                     ZUPD_OK);
+    for (size_t i = 40; i < nf; i++) {
+        size_t f = 0x240 + (i + 1) * fde;
+        assert_memory_equal(x1 + f + 4, o + f + 4, 4);
+    }
+    zu_exe_map_free(&m);
+    /* a creation (a function after every tenth, of sizes that vary) takes
+     * it: version 12, refused as 11 */
+    ol = make_eh_elf(o, cap, nf, 0, 1);
+    wl = make_eh_elf(w, cap, nf, 2, 1);
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    assert_true((patch[7] & ZU_FLAG_EXE) != 0);
+    at = params_at(patch, plen);
+    assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
+    assert_true((got.kinds & ZU_EXE_K_EHCIE) != 0);
+    assert_int_equal(patch[4], 12);
+    patch[4] = 11;
+    assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
+    free(patch);
+    free(ms.p);
+    free(o);
+    free(w);
+    free(x1);
+    free(x2);
+}
+
 /* An ELF file with a RELA table (PT_DYNAMIC: DT_RELA, DT_RELASZ,
  * DT_RELAENT) at 0x400 of rows (r_offset, R_X86_64_RELATIVE, r_addend)
  * for ids[0..n) (the row of id k is the same in every file), then 4 KiB
@@ -2006,7 +2114,7 @@ test_exe_jtab(void **state)
     assert_true((patch[7] & ZU_FLAG_EXE) != 0);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds, ZU_EXE_K_ALL);
+    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~ZU_EXE_K_EHCIE);       /* no .eh_frame */
     assert_int_equal(patch[4], written_version(patch) == 10 ? 10 : 9); /* or LZMA2's */
     patch[4] = 8;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
@@ -2020,7 +2128,7 @@ test_exe_jtab(void **state)
     patch = exe_round_trip(o, ol, w, wl, 19, &plen);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~ZU_EXE_K_JTAB);
+    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE));
     assert_true(patch[4] <= 8);
     free(patch);
     free(ms.p);
@@ -4180,6 +4288,7 @@ main(void)
         cmocka_unit_test(test_lzma_all_create),
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_rela_realign),
+        cmocka_unit_test(test_exe_ehcie),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_pf_lzma),
