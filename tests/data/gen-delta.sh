@@ -8,7 +8,7 @@
 # read every version): a creator now writes version 7, so they are only
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
 # version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's,
-# base-lzma-v11.zpd version 11's (base-v7.zpd
+# base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's (base-v7.zpd
 # too is kept: its extra stream is LZMA2 now).
 set -eu
 M=$1
@@ -204,4 +204,42 @@ PY
 # version 11: patch-from in LZMA2 (method 5)
 [ -e "$g/base-lzma-v11.zpd" ] ||
     "$M" delta create "$g/base.old" "$g/base.new" "$g/base-lzma-v11.zpd" --method lzma
+# version 12: the executable stage's CIE pointers (t_delta's make_eh_elf:
+# 300 functions, a new one after every tenth, each with its FDE)
+python3 - "$g" <<'PY'
+import sys, struct
+g = sys.argv[1]
+def put32(p, o, v): struct.pack_into("<I", p, o, v & 0xffffffff)
+def elf(nf, ins):
+    BASE, EHH, EH, CODE, FDE = 0x400000, 0x200, 0x240, 0x8000, 24
+    n = nf + (nf // 10 if ins else 0)
+    end = CODE + n * 48
+    p = bytearray(end)
+    p[0:7] = b"\x7fELF\x02\x01\x01"
+    struct.pack_into("<HH", p, 16, 2, 62)
+    struct.pack_into("<Q", p, 32, 64)
+    struct.pack_into("<HHH", p, 52, 64, 56, 2)
+    for i, (t, f, o, v, fs) in enumerate([(1, 5, 0, BASE, end), (0x6474e550, 4, EHH, BASE + EHH, 12)]):
+        struct.pack_into("<IIQQQQQ", p, 64 + i * 56, t, f, o, v, 0, fs, fs)
+    p[EHH:EHH + 4] = bytes([1, 0x1b, 3, 0x3b])
+    put32(p, EHH + 4, EH - (EHH + 4))
+    put32(p, EH, FDE - 4)
+    p[EH + 8:EH + 23] = b"\x01zR\x00\x01\x78\x10\x01\x1b\x0c\x07\x08\x90\x01"
+    c, nxt = CODE, 0
+    for i in range(n):
+        if ins and i % 11 == 10:
+            fid = 1000 + i
+        else:
+            fid, nxt = nxt, nxt + 1
+        f, ln = EH + (i + 1) * FDE, 16 + (fid * 13) % 48
+        put32(p, f, FDE - 4); put32(p, f + 4, f + 4 - EH); put32(p, f + 8, c - (f + 8)); put32(p, f + 12, ln)
+        for k in range(17, FDE): p[f + k] = (fid * 7 + k) & 0xff
+        for k in range(ln): p[c + k] = (fid * 31 + k * 5 + 1) & 0xff
+        c += ln
+    return bytes(p)
+open(g + "/eh.old", "wb").write(elf(300, False))
+open(g + "/eh.new", "wb").write(elf(300, True))
+PY
+[ -e "$g/eh-v12.zpd" ] ||
+    "$M" delta create "$g/eh.old" "$g/eh.new" "$g/eh-v12.zpd"
 echo "gen-delta: golden files written"

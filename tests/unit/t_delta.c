@@ -3227,6 +3227,8 @@ test_golden(void **state)
         assert_int_equal(p[6] & 0xf0, ZU_CODECS_EXTRA_LZMA);
         free(p);
     }
+    /* the executable stage's CIE pointers (version 12) */
+    golden_pair("good/delta/eh-v12.zpd", "good/delta/eh.old", "good/delta/eh.new", 12, ZU_FLAG_EXE);
     /* patch-from in LZMA2 (method 5, version 11) */
     golden_pair("good/delta/base-lzma-v11.zpd", "good/delta/base.old", "good/delta/base.new", 11,
                 0);
