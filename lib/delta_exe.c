@@ -42,8 +42,24 @@ le64(const uint8_t *p)
 #define EH_SIZE 64
 #define PH_SIZE 56
 #define PT_LOAD 1
+#define PT_DYNAMIC 2
 #define PT_GNU_EH_FRAME 0x6474e550u
 #define EM_X86_64 62
+
+/* The program header h (not PT_LOAD) of a file of len bytes into s, its
+ * file bytes clipped to the file (memsz: filesz). */
+static void
+ph_note(const uint8_t *h, size_t len, struct zu_seg *s)
+{
+    s->off = zu_le64(h + 8);
+    s->vaddr = zu_le64(h + 16);
+    s->filesz = zu_le64(h + 32);
+    if (s->off > len)
+        s->off = len;
+    if (s->filesz > len - s->off)
+        s->filesz = len - s->off;
+    s->memsz = s->filesz;
+}
 
 int
 zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e)
@@ -63,14 +79,11 @@ zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e)
         const uint8_t *h = p + phoff + (size_t)i * PH_SIZE;
         struct zu_seg *s;
         if (le32(h) == PT_GNU_EH_FRAME && e->eh.filesz == 0) {
-            e->eh.off = zu_le64(h + 8);
-            e->eh.vaddr = zu_le64(h + 16);
-            e->eh.filesz = zu_le64(h + 32);
-            if (e->eh.off > len)
-                e->eh.off = len;
-            if (e->eh.filesz > len - e->eh.off)
-                e->eh.filesz = len - e->eh.off;
-            e->eh.memsz = e->eh.filesz;
+            ph_note(h, len, &e->eh);
+            continue;
+        }
+        if (le32(h) == PT_DYNAMIC && e->dyn.filesz == 0) {
+            ph_note(h, len, &e->dyn);
             continue;
         }
         if (le32(h) != PT_LOAD)

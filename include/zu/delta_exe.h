@@ -34,6 +34,7 @@ struct zu_elf {
     size_t n;
     struct zu_seg eh;    /* PT_GNU_EH_FRAME (.eh_frame_hdr); PE: the exception directory (.pdata);
                             filesz 0: none */
+    struct zu_seg dyn;   /* ELF: PT_DYNAMIC (the creator reads its RELA tables); filesz 0: none */
     uint64_t image_base; /* PE: ImageBase (section addresses are above it) */
     unsigned kinds;      /* the stage's parameters only: ZU_EXE_K_* transformed */
     unsigned id;         /* ZU_EXE_ELF_X86_64 or ZU_EXE_PE_X86_64 */

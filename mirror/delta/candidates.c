@@ -496,14 +496,7 @@ exe_realign(struct cand *c, struct plan *pl, struct exe *x)
 
     memset(&q, 0, sizeof(q));
     memset(&m, 0, sizeof(m));
-    q.c = malloc((pl->n > 0 ? pl->n : 1) * sizeof(*q.c));
-    if (q.c == NULL)
-        return ZUPD_E_NOMEM;
-    memcpy(q.c, pl->c, pl->n * sizeof(*q.c));
-    q.n = q.cap = pl->n;
-    q.diff_len = pl->diff_len;
-    q.extra_len = pl->extra_len;
-    rc = zp_rela_realign(&q, c->old, x->xo, c->old_len, c->new_, c->new_len, &changed);
+    rc = zp_rela_realign(pl, c->old, x->xo, &x->eo, c->new_, &x->en, &q, &changed);
     if (rc == ZUPD_OK && changed)
         rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
     if (rc == ZUPD_OK && changed)

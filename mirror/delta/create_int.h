@@ -273,11 +273,14 @@ int zp_pf_lzma_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 
 /* ------------------------------------------------------------------ realign (realign.c) */
 
-/* pl's entries over new's ELF RELA tables realigned row by row against
- * old transformed xo (olen bytes, old's too); *changed: pl changed (its
- * streams dropped). ZUPD_E_NOMEM. */
-int zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t olen,
-                    const uint8_t *nw, size_t nlen, int *changed);
+/* Into *out, pl with its entries over new's ELF RELA tables realigned
+ * row by row against old transformed xo (old's length; the tables from
+ * eo's and en's PT_DYNAMIC); *changed: *out was made (the caller
+ * releases it). ZUPD_E_NOMEM. */
+struct zu_elf;
+int zp_rela_realign(const struct plan *pl, const uint8_t *old, const uint8_t *xo,
+                    const struct zu_elf *eo, const uint8_t *nw, const struct zu_elf *en,
+                    struct plan *out, int *changed);
 
 /* ------------------------------------------------------------------ candidates (candidates.c) */
 

@@ -9,6 +9,7 @@
 #include <zupd/common.h>
 
 #include "delta/create_int.h"
+#include "zu/delta_exe.h"
 #include "zu/delta_format.h"
 #include "zu/internal.h"
 
@@ -37,69 +38,42 @@ struct rtab {
     uint64_t off, len; /* file bytes, len a multiple of ROW */
 };
 
-static uint64_t
-le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* The file offset of n bytes at address a of an ELF64 file p[0..len)
- * with e_phnum program headers at phoff: inside one PT_LOAD's file bytes. */
+/* The file offset of n bytes at address a of an ELF file (segments e):
+ * inside one PT_LOAD's file bytes. */
 static int
-off_of(const uint8_t *p, size_t len, uint64_t phoff, unsigned phnum, uint64_t a, uint64_t n,
-       uint64_t *off)
+off_of(const struct zu_elf *e, uint64_t a, uint64_t n, uint64_t *off)
 {
-    for (unsigned i = 0; i < phnum; i++) {
-        const uint8_t *h = p + phoff + (uint64_t)i * 56;
-        uint64_t o = le(h + 8, 8), v = le(h + 16, 8), fs = le(h + 32, 8);
-        if (le(h, 4) != 1 || a < v || a - v >= fs || n > fs - (a - v) || o > len ||
-            a - v + n > len - o)
-            continue;
-        *off = o + (a - v);
-        return 1;
+    for (size_t i = 0; i < e->n; i++) {
+        const struct zu_seg *s = &e->seg[i];
+        if (a - s->vaddr < s->filesz && n <= s->filesz - (a - s->vaddr)) {
+            *off = s->off + (a - s->vaddr);
+            return 1;
+        }
     }
     return 0;
 }
 
-/* The RELA tables of p (ELF64 x86-64, through PT_DYNAMIC: DT_RELA and
- * DT_RELASZ, DT_JMPREL and DT_PLTRELSZ where DT_PLTREL is DT_RELA), in t
- * by file offset, at most two, none that overlap. */
+/* The RELA tables of p (ELF x86-64, segments and PT_DYNAMIC e: DT_RELA
+ * and DT_RELASZ, DT_JMPREL and DT_PLTRELSZ where DT_PLTREL is DT_RELA),
+ * in t by file offset, at most two, none that overlap. */
 static size_t
-rela_tables(const uint8_t *p, size_t len, struct rtab t[2])
+rela_tables(const uint8_t *p, const struct zu_elf *e, struct rtab t[2])
 {
-    uint64_t phoff, d[24] = {0};
-    unsigned phnum;
+    uint64_t d[24] = {0};
     size_t n = 0;
 
-    if (len < 64 || memcmp(p, "\177ELF\2\1", 6) != 0 || le(p + 18, 2) != 62 || le(p + 54, 2) != 56)
-        return 0;
-    phoff = le(p + 32, 8);
-    phnum = (unsigned)le(p + 56, 2);
-    if (phoff > len || (uint64_t)phnum * 56 > len - phoff)
-        return 0;
-    for (unsigned i = 0; i < phnum; i++) {
-        const uint8_t *h = p + phoff + (uint64_t)i * 56;
-        uint64_t o = le(h + 8, 8), fs = le(h + 32, 8);
-        if (le(h, 4) != 2 || o > len || fs > len - o)
-            continue;
-        for (uint64_t at = o; fs - (at - o) >= 16; at += 16) { /* DT_NULL ends it */
-            uint64_t tag = le(p + at, 8);
-            if (tag == 0)
-                break;
-            if (tag < ZU_ARRAY_LEN(d))
-                d[tag] = le(p + at + 8, 8);
-        }
-        break;
+    for (uint64_t at = e->dyn.off; e->dyn.filesz - (at - e->dyn.off) >= 16; at += 16) {
+        uint64_t tag = zu_le64(p + at);
+        if (tag == 0) /* DT_NULL */
+            break;
+        if (tag < ZU_ARRAY_LEN(d))
+            d[tag] = zu_le64(p + at + 8);
     }
     /* DT_RELA 7, DT_RELASZ 8, DT_RELAENT 9; DT_JMPREL 23, DT_PLTRELSZ 2, DT_PLTREL 20 */
     if (d[7] != 0 && (d[9] == 0 || d[9] == ROW) && d[8] >= ROW &&
-        off_of(p, len, phoff, phnum, d[7], d[8] / ROW * ROW, &t[n].off))
+        off_of(e, d[7], d[8] / ROW * ROW, &t[n].off))
         t[n++].len = d[8] / ROW * ROW;
-    if (d[23] != 0 && d[20] == 7 && d[2] >= ROW &&
-        off_of(p, len, phoff, phnum, d[23], d[2] / ROW * ROW, &t[n].off)) {
+    if (d[23] != 0 && d[20] == 7 && d[2] >= ROW && off_of(e, d[23], d[2] / ROW * ROW, &t[n].off)) {
         t[n].len = d[2] / ROW * ROW;
         if (n == 0 || t[n].off >= t[0].off + t[0].len || t[0].off >= t[n].off + t[n].len)
             n++;
@@ -163,12 +137,12 @@ segs_of_plan(const struct plan *pl, struct segs *v)
     return rc;
 }
 
-/* The entries of pieces v into pl (its entries replaced, its streams
- * dropped): an entry per piece from old, with the extra bytes after it;
- * a first entry that only seeks where the first piece from old is not at
- * 0, or only copies where new starts with extra bytes. */
+/* The entries of pieces v into the plan *out (no streams; its x86
+ * filter x86): an entry per piece from old, with the extra bytes after
+ * it; a first entry that only seeks where the first piece from old is not
+ * at 0, or only copies where new starts with extra bytes. */
 static int
-plan_of_segs(const struct segs *v, struct plan *pl)
+plan_of_segs(const struct segs *v, const struct zu_x86 *x86, struct plan *out)
 {
     struct plan q;
     int64_t op = 0;
@@ -202,9 +176,8 @@ plan_of_segs(const struct segs *v, struct plan *pl)
         op = s->o + (int64_t)s->len;
         open = 1;
     }
-    q.x86 = pl->x86;
-    zp_plan_release(pl);
-    *pl = q;
+    q.x86 = x86;
+    *out = q;
     return ZUPD_OK;
 nomem:
     free(q.c);
@@ -306,16 +279,17 @@ table_rows(const uint8_t *xo, const uint8_t *nw, const struct rtab *to, const st
     return rc;
 }
 
-/* pl with its entries over new's RELA tables realigned against old
- * transformed xo (the tables of old and new taken in order, where both
- * have as many); *changed: whether pl changed (its streams then dropped). */
+/* Into *out, pl with its entries over new's RELA tables realigned against
+ * old transformed xo (the tables of old and new taken in order, where
+ * both have as many); *changed: whether *out was made. */
 int
-zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t olen,
-                const uint8_t *nw, size_t nlen, int *changed)
+zp_rela_realign(const struct plan *pl, const uint8_t *old, const uint8_t *xo,
+                const struct zu_elf *eo, const uint8_t *nw, const struct zu_elf *en,
+                struct plan *out, int *changed)
 {
     struct rtab to[2], tn[2];
-    size_t nto = rela_tables(old, olen, to), ntn = rela_tables(nw, nlen, tn), k = 0;
-    struct segs v, out;
+    size_t nto = rela_tables(old, eo, to), ntn = rela_tables(nw, en, tn), k = 0;
+    struct segs v, pieces;
     int64_t *j = NULL;
     int rc;
 
@@ -323,7 +297,7 @@ zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t o
     if (nto == 0 || nto != ntn)
         return ZUPD_OK;
     memset(&v, 0, sizeof(v));
-    memset(&out, 0, sizeof(out));
+    memset(&pieces, 0, sizeof(pieces));
     rc = segs_of_plan(pl, &v);
     /* every piece, those over a table cut at its ends and, row by row,
      * from old's row where the row has one */
@@ -348,13 +322,13 @@ zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t o
                                     ? (int64_t)(to[k].off + (uint64_t)j[row] * ROW + (p - rs))
                                 : s.o < 0 ? -1
                                           : s.o + (int64_t)(p - s.n);
-                    rc = seg_push(&out, p, re - p, o);
+                    rc = seg_push(&pieces, p, re - p, o);
                     p = re;
                 }
             } else {
                 if (k < ntn && tn[k].off < end)
                     cut = tn[k].off;
-                rc = seg_push(&out, s.n, cut - s.n, s.o < 0 ? -1 : s.o);
+                rc = seg_push(&pieces, s.n, cut - s.n, s.o < 0 ? -1 : s.o);
             }
             if (s.o >= 0)
                 s.o += (int64_t)(cut - s.n);
@@ -363,11 +337,11 @@ zp_rela_realign(struct plan *pl, const uint8_t *old, const uint8_t *xo, size_t o
         }
     }
     if (rc == ZUPD_OK) {
-        rc = plan_of_segs(&out, pl);
+        rc = plan_of_segs(&pieces, pl->x86, out);
         *changed = rc == ZUPD_OK;
     }
     free(j);
     free(v.s);
-    free(out.s);
+    free(pieces.s);
     return rc;
 }
