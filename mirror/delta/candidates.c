@@ -848,11 +848,14 @@ zp_cand_lzma(struct cand *c)
 {
     uint8_t *z = NULL;
     size_t zn = 0, in = c->old_len + c->new_len;
-    int text = looks_text(c->new_, c->new_len), rc;
+    int text, rc;
 
     if (c->method == ZP_DELTA_AUTO &&
         (!c->f.lzma || c->new_len == 0 || in > PF_LZ_MAX || !c->pf_moved ||
-         (c->best != NULL && c->best_len < in / PF_LZ_WORTH) || (c->new_len > PF_SMALL && !text)))
+         (c->best != NULL && c->best_len < in / PF_LZ_WORTH)))
+        return ZUPD_OK;
+    text = looks_text(c->new_, c->new_len); /* only where the rest holds: it reads 1 MiB */
+    if (c->method == ZP_DELTA_AUTO && c->new_len > PF_SMALL && !text)
         return ZUPD_OK;
     rc = zp_pf_lzma_make(c->old, c->old_len, c->new_, c->new_len, text, &z, &zn);
     if (rc != ZUPD_OK)
