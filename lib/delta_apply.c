@@ -107,6 +107,7 @@ static const struct zu_version {
     [10] = {F_V9, ZU_DIGEST_SHORT, M_COPY, 1},
     [11] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1},
     [12] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1}, /* and ZU_EXE_K_EHCIE (lib/delta_bsdiff.c) */
+    [13] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1}, /* and ZU_EXE_K_GOFN */
 };
 
 size_t

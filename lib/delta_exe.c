@@ -197,6 +197,13 @@ zu_exe_params_put(uint8_t *p, const struct zu_elf *nw)
         at += zu_put_varint(p + at, nw->seg[i].filesz);
         at += zu_put_varint(p + at, nw->seg[i].vaddr);
     }
+    if ((nw->kinds & ZU_EXE_K_GOFN) != 0) {
+        const struct zu_gofn *g = &nw->go;
+        const uint64_t v[8] = {g->hdr,     g->text_o, g->text_n,   g->names_n,
+                               g->pctab_n, g->ftab_n, g->gofunc_o, g->gofunc_n};
+        for (size_t i = 0; i < 8; i++)
+            at += zu_put_varint(p + at, v[i]);
+    }
     return at;
 }
 
@@ -231,7 +238,14 @@ zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw)
         s->memsz = s->filesz;
     }
     nw->n = (size_t)n;
-    return ZUPD_OK;
+    if ((nw->kinds & ZU_EXE_K_GOFN) != 0) {
+        struct zu_gofn *g = &nw->go;
+        uint64_t *v[8] = {&g->hdr,     &g->text_o, &g->text_n,   &g->names_n,
+                          &g->pctab_n, &g->ftab_n, &g->gofunc_o, &g->gofunc_n};
+        for (size_t i = 0; rc == ZUPD_OK && i < 8; i++)
+            rc = zu_get_varint(p, len, at, v[i]);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ map */
@@ -1072,6 +1086,96 @@ jtab_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu
     }
 }
 
+/* ------------------------------------------------------------------ Go's function table */
+
+/* ZU_EXE_K_GOFN: Go's function table (pclntab, go1.20 and later; the
+ * header at old file offset nw->go.hdr: magic 0xfffffff1, 00 00 01 08,
+ * then 8-byte words: the number of functions, of files, the text's
+ * start, and the offsets from the header of the function names, the
+ * compilation units, the file names, the pc-value tables and the
+ * function table). The function table's rows (entry offset from the
+ * text, record offset from the table) and each record (entry offset,
+ * name offset, 4 bytes, 4 bytes, three pc-value table offsets, npcdata,
+ * 4 bytes, 4 bytes, 3 bytes, nfuncdata; then npcdata pc-value table
+ * offsets and nfuncdata funcdata offsets) hold offsets that change for
+ * every function after one a release added; each is replaced by the
+ * offset of where its target went, counted from new's base. */
+#define GO_HDR 72u
+#define GO_FUNC 44u
+#define GO_PCDATA_MAX 1024u /* pcdata offsets of one record read at most */
+
+/* The offset at old file offset at, counted from old file offset base:
+ * where its target goes, less new's base bn (file offsets). Zero stays. */
+static void
+go_off(const struct wout *w, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn,
+       const struct finder *m)
+{
+    const uint32_t v = le32(old + at);
+    const struct zu_span *sp;
+    uint64_t tn;
+
+    if (v == 0 || (sp = map_find(m, base + v, 1)) == NULL)
+        return;
+    tn = sp->n + (base + v - sp->o);
+    if (tn >= bn && tn - bn <= UINT32_MAX)
+        put32(w, at, (uint32_t)(tn - bn));
+}
+
+/* The same for an offset counted from virtual address base of old (bn of
+ * new); all ones stays (Go's "no funcdata"). */
+static void
+go_addr(const struct wout *w, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn, int code,
+        const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
+{
+    const uint32_t v = le32(old + at);
+    uint64_t tn;
+
+    if (v != UINT32_MAX && target_new(eo, nw, m, base + v, code, &tn) && tn >= bn &&
+        tn - bn <= UINT32_MAX)
+        put32(w, at, (uint32_t)(tn - bn));
+}
+
+static void
+go_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+        const struct zu_elf *nw, const struct finder *m)
+{
+    const struct zu_gofn *g = &nw->go;
+    const uint64_t h = g->hdr;
+    uint64_t nfunc, names, pctab, ftab;
+
+    if (h > olen || olen - h < GO_HDR || le32(old + h) != 0xfffffff1u || old[h + 4] != 0 ||
+        old[h + 5] != 0 || old[h + 6] != 1 || old[h + 7] != 8)
+        return;
+    nfunc = le64(old + h + 8);
+    names = h + le64(old + h + 32);
+    pctab = h + le64(old + h + 56);
+    ftab = h + le64(old + h + 64);
+    if (names < h || pctab < h || ftab < h || ftab > olen)
+        return; /* wrapped */
+    for (uint64_t k = 0; k < nfunc && olen - ftab >= (k + 1) * 8; k++) {
+        const uint64_t r = ftab + k * 8, f = ftab + le32(old + r + 4);
+        uint64_t npc, nfd, at;
+        go_addr(w, old, r, g->text_o, g->text_n, 1, eo, nw, m);
+        go_off(w, old, r + 4, ftab, g->ftab_n, m);
+        if (f > olen || olen - f < GO_FUNC)
+            continue;
+        go_addr(w, old, f, g->text_o, g->text_n, 1, eo, nw, m);
+        go_off(w, old, f + 4, names, g->names_n, m);
+        for (at = f + 16; at < f + 28; at += 4)
+            go_off(w, old, at, pctab, g->pctab_n, m);
+        npc = le32(old + f + 28);
+        nfd = old[f + 43];
+        if (npc > GO_PCDATA_MAX)
+            continue;
+        for (at = f + GO_FUNC; at < f + GO_FUNC + 4 * npc && olen - at >= 4; at += 4)
+            go_off(w, old, at, pctab, g->pctab_n, m);
+        if (g->gofunc_o == 0)
+            continue;
+        for (; at < f + GO_FUNC + 4 * (npc + nfd) && olen - at >= 4; at += 4)
+            go_addr(w, old, at, g->gofunc_o, g->gofunc_n, 0, eo, nw, m);
+    }
+}
+
 /* The unwind tables' writes (ZU_EXE_K_UNWIND), into w. */
 static void
 tables_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_elf *eo,
@@ -1111,6 +1215,8 @@ zu_exe_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_
         rc = jtab_find(old, olen, eo, &tabs, &ntabs);
     if (rc == ZUPD_OK)
         jtab_refs(&w, old, olen, eo, nw, &f, tabs, ntabs);
+    if (rc == ZUPD_OK && (kinds & ZU_EXE_K_GOFN) != 0)
+        go_refs(&w, old, olen, eo, nw, &f);
     free(tabs);
     free(f.page);
     return rc;
@@ -1242,6 +1348,11 @@ zu_exe_win_new(struct zu_exe_win **out, const uint8_t *old, size_t olen, const s
         free(tabs);
         if (rc == ZUPD_OK)
             rc = w->ed.rc;
+    }
+    if (rc == ZUPD_OK && (kinds & ZU_EXE_K_GOFN) != 0) { /* after them, as in the whole */
+        const struct wout rec = {NULL, 0, 0, &w->ed};
+        go_refs(&rec, old, olen, eo, nw, &w->f);
+        rc = w->ed.rc;
     }
     if (rc == ZUPD_OK) {
         /* by position, where that replays them as written: no two overlap */

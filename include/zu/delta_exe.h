@@ -16,6 +16,7 @@
 #define ZU_EXE_PE_VERSION 8
 #define ZU_EXE_JTAB_VERSION 9   /* the kind ZU_EXE_K_JTAB from this format version */
 #define ZU_EXE_EHCIE_VERSION 12 /* the kind ZU_EXE_K_EHCIE from this format version */
+#define ZU_EXE_GOFN_VERSION 13  /* the kind ZU_EXE_K_GOFN from this format version */
 
 #define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
 #define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
@@ -29,6 +30,16 @@ struct zu_seg {
     uint32_t flags; /* PF_X 1, PF_W 2, PF_R 4 */
 };
 
+/* ZU_EXE_K_GOFN's parameters: where old's Go function table (pclntab)
+ * starts, and the bases its offsets count from in old and in new. */
+struct zu_gofn {
+    uint64_t hdr;                /* old: file offset of the pclntab header */
+    uint64_t text_o, text_n;     /* the text's start (virtual addresses) */
+    uint64_t names_n, pctab_n;   /* new: file offsets of the function names, the pc-value tables */
+    uint64_t ftab_n;             /* new: file offset of the function table's rows */
+    uint64_t gofunc_o, gofunc_n; /* funcdata's base (virtual addresses); 0: not rewritten */
+};
+
 struct zu_elf {
     struct zu_seg seg[ZU_EXE_SEGS_MAX];
     size_t n;
@@ -38,6 +49,7 @@ struct zu_elf {
     uint64_t image_base; /* PE: ImageBase (section addresses are above it) */
     unsigned kinds;      /* the stage's parameters only: ZU_EXE_K_* transformed */
     unsigned id;         /* ZU_EXE_ELF_X86_64 or ZU_EXE_PE_X86_64 */
+    struct zu_gofn go;   /* the stage's parameters with ZU_EXE_K_GOFN */
 };
 
 /* Kinds of references the transform rewrites (a bit mask in the stage's
@@ -50,7 +62,10 @@ struct zu_elf {
     8u /* jump tables: 32-bit offsets of code from the table (version 9; zu_exe_transform) */
 #define ZU_EXE_K_EHCIE                                                                             \
     16u /* with ZU_EXE_K_UNWIND: each FDE's CIE pointer in .eh_frame (version 12) */
-#define ZU_EXE_K_ALL 31u
+#define ZU_EXE_K_GOFN                                                                              \
+    32u /* Go's function table: its offsets of text, names, pc-value tables, records (version 13)  \
+         */
+#define ZU_EXE_K_ALL 63u
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
@@ -88,10 +103,11 @@ void zu_exe_map_free(struct zu_exe_map *m);
 
 /* The stage's parameters after the stream lengths (and the radius):
  * varint id, varint kinds (ZU_EXE_K_*, not zero), varint count, then per
- * segment of the new file varint off, varint filesz, varint vaddr. zu_exe_params_put writes them
+ * segment of the new file varint off, varint filesz, varint vaddr; with ZU_EXE_K_GOFN then
+ * struct zu_gofn's eight fields as varints, in its order. zu_exe_params_put writes them
  * into p (at most ZU_EXE_PARAMS_MAX bytes) and returns their length; zu_exe_params_get reads them
  * from p[*at..len), *at moved past (ZUPD_E_FORMAT: cut, an unknown id, too many segments). */
-#define ZU_EXE_PARAMS_MAX (3 + ZU_EXE_SEGS_MAX * 30)
+#define ZU_EXE_PARAMS_MAX (3 + ZU_EXE_SEGS_MAX * 30 + 8 * 10)
 size_t zu_exe_params_put(uint8_t *p, const struct zu_elf *nw);
 int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *nw);
 
@@ -106,7 +122,9 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * .eh_frame_hdr, or to the field) by what they become (with
  * ZU_EXE_K_EHCIE also each FDE's distance back to its CIE), and (ZU_EXE_K_JTAB)
  * the entries of jump tables (lib/delta_exe.c, jtab_find) by the new
- * address of their target less the table's. Where the instruction or the
+ * address of their target less the table's, and (ZU_EXE_K_GOFN) the
+ * offsets in the rows and records of Go's function table (nw->go) by
+ * what they become. Where the instruction or the
  * target is not mapped the bytes stay as in old. dst may not overlap old.
  * Deterministic, reads only old[0..olen), and works for any old, map and segments. Gives the
  * bytes of the plain reading (every byte of code tried, a binary search per lookup:

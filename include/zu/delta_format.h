@@ -179,6 +179,12 @@ zu_put_le32(uint8_t *p, uint32_t v)
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
 }
+/* A little-endian 32-bit value at p. */
+static inline uint32_t
+zu_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 /* BSDIFF40 sign-magnitude integer; ZUPD_E_FORMAT for negative zero. */
 int zu_offtin(const uint8_t *p, int64_t *out);
 void zu_offtout(uint8_t *p, int64_t v);

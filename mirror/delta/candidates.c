@@ -529,6 +529,59 @@ exe_realign(struct cand *c, struct plan *pl, struct exe *x)
     return rc;
 }
 
+/* Go's function table: pl with the rows and records of new's table taken
+ * from old's functions of the same names (realign.c), and the kind
+ * ZU_EXE_K_GOFN, which predicts their offsets; kept where the estimate
+ * against old transformed so is smaller by one JTAB_GAIN-th (version 13),
+ * and smaller than pl's without the stage. The map changes over the
+ * table, so old is transformed again (and back where it is not kept). */
+static int
+exe_go(struct cand *c, struct plan *pl, struct exe *x)
+{
+    struct plan q;
+    struct zu_exe_map m;
+    struct zu_elf en = x->en;
+    size_t est = SIZE_MAX;
+    int changed = 0, rc;
+
+    if (!zp_go_params(c->old, c->old_len, &x->eo, c->new_, c->new_len, &x->en, &en.go))
+        return ZUPD_OK;
+    en.kinds |= ZU_EXE_K_GOFN;
+    memset(&q, 0, sizeof(q));
+    memset(&m, 0, sizeof(m));
+    rc = zp_go_realign(pl, c->old, c->old_len, c->new_, c->new_len, &q, &changed);
+    if (rc == ZUPD_OK && changed)
+        rc = exe_map(&q, &m);
+    if (rc == ZUPD_OK && changed)
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &en, &m, en.kinds);
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
+    zp_plan_empty(&q);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe go %d: %zu, before %zu (gofunc %d)\n", changed, est, x->est,
+            en.go.gofunc_o != 0);
+#endif
+    if (rc == ZUPD_OK && changed && est < x->est && est / JTAB_GAIN < x->est - est &&
+        est < x->est_raw) {
+        zu_exe_map_free(&x->m);
+        x->m = m;
+        memset(&m, 0, sizeof(m));
+        x->en = en;
+        x->est = est;
+        zp_plan_release(pl);
+        *pl = q;
+        memset(&q, 0, sizeof(q));
+    } else if (changed && (rc == ZUPD_OK || rc == ZUPD_E_FORMAT)) {
+        /* old transformed as it was */
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
+    }
+    zu_exe_map_free(&m);
+    zp_plan_release(&q);
+    return rc;
+}
+
 static void
 exe_release(struct exe *x)
 {
@@ -549,7 +602,7 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
      * better of those with the CIE pointers: each taken where its
      * estimate is at least 1/JTAB_GAIN smaller, as the kinds need
      * versions 9 and 12, which older endpoints do not read */
-    const unsigned base = ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE);
+    const unsigned base = ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN);
     unsigned last = 0;
     int jt = 0;
     int rc = ZUPD_OK;
@@ -618,6 +671,8 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
     if (rc == ZUPD_OK && x->en.kinds != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
         rc = exe_realign(c, pl, x);
+    if (rc == ZUPD_OK && x->en.kinds != 0)
+        rc = exe_go(c, pl, x);
     if (rc != ZUPD_OK)
         exe_release(x);
     return rc;
@@ -652,6 +707,8 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
         zp_version_raise(nat, ZP_VERSION_9); /* jump tables */
     if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_EHCIE) != 0)
         zp_version_raise(nat, ZP_VERSION_12); /* the CIE pointers */
+    if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_GOFN) != 0)
+        zp_version_raise(nat, ZP_VERSION_13); /* Go's function table */
     /* over ZU_EXE_WHOLE_MAX apply takes old transformed a window at a time
      * where the extra stream cannot copy from it: a zstd one without the
      * context has to say so (it was compressed without a prefix:

@@ -229,6 +229,9 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 /* The version of the executable stage with the CIE pointers of .eh_frame
  * (ZU_EXE_K_EHCIE). */
 #define ZP_VERSION_12 12
+/* The version of the executable stage with Go's function table
+ * (ZU_EXE_K_GOFN). */
+#define ZP_VERSION_13 13
 
 /* At least version v for the patch p: a patch keeps the newest any of its
  * parts needs. */
@@ -281,6 +284,17 @@ struct zu_elf;
 int zp_rela_realign(const struct plan *pl, const uint8_t *old, const uint8_t *xo,
                     const struct zu_elf *eo, const uint8_t *nw, const struct zu_elf *en,
                     struct plan *out, int *changed);
+/* Into *out, pl with the rows and records of new's Go function table
+ * (pclntab, go1.20 and later) taken from those of old's function of the
+ * same name; *changed as above. ZUPD_E_NOMEM. */
+int zp_go_realign(const struct plan *pl, const uint8_t *old, size_t olen, const uint8_t *nw,
+                  size_t nlen, struct plan *out, int *changed);
+/* ZU_EXE_K_GOFN's parameters into *g, where old and new (segments eo,
+ * en) each have a Go function table and the module data that names it:
+ * 1, else 0. */
+struct zu_gofn;
+int zp_go_params(const uint8_t *old, size_t olen, const struct zu_elf *eo, const uint8_t *nw,
+                 size_t nlen, const struct zu_elf *en, struct zu_gofn *g);
 
 /* ------------------------------------------------------------------ candidates (candidates.c) */
 

@@ -63,7 +63,7 @@ def hdr_end(p):                               # offset after the two hashes
 e = hdr_end(p)
 c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[4] = 13
+c = bytearray(p); c[4] = 14
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""
@@ -242,4 +242,52 @@ open(g + "/eh.new", "wb").write(elf(300, True))
 PY
 [ -e "$g/eh-v12.zpd" ] ||
     "$M" delta create "$g/eh.old" "$g/eh.new" "$g/eh-v12.zpd"
+# version 13: the executable stage's Go function table (t_delta's
+# make_go_elf: 200 functions, a new one after every tenth)
+python3 - "$g" <<'PY'
+import sys, struct
+g = sys.argv[1]
+def go_elf(nf, ins):
+    BASE, TEXT, FN, REC = 0x400000, 0x1000, 48, 56
+    n = nf + (nf // 10 if ins else 0)
+    ro = (TEXT + n * FN + 0xfff) & ~0xfff
+    names = ro + 72; pctab = names + 8 * n + 12; ftab = pctab + 8 + 8 * n
+    recs = ftab + 8 * (n + 1); gofunc = recs + REC * n
+    rw = (gofunc + 8 * n + 0xfff) & ~0xfff; end = rw + 512
+    p = bytearray(end)
+    p[0:7] = b"\x7fELF\x02\x01\x01"
+    struct.pack_into("<HH", p, 16, 2, 62)
+    struct.pack_into("<Q", p, 32, 64)
+    struct.pack_into("<HHH", p, 52, 64, 56, 3)
+    for i, (f, o, sz) in enumerate([(5, 0, ro), (4, ro, rw - ro), (6, rw, end - rw)]):
+        struct.pack_into("<IIQQQQQ", p, 64 + i * 56, 1, f, o, BASE + o, 0, sz, sz)
+    p[ro:ro + 8] = b"\xf1\xff\xff\xff\x00\x00\x01\x08"
+    struct.pack_into("<QQQQQQQQ", p, ro + 8, n, 1, 0, names - ro, names + 8 * n - ro,
+                     names + 8 * n + 4 - ro, pctab - ro, ftab - ro)
+    p[names + 8 * n + 4:names + 8 * n + 8] = b"a.go"
+    nxt = 0
+    for i in range(n):
+        if ins and i % 11 == 10:
+            fid = 1000 + i
+        else:
+            fid, nxt = nxt, nxt + 1
+        p[names + 8 * i:names + 8 * i + 8] = b"f%06u\0" % fid
+        for k in range(8): p[pctab + 8 + 8 * i + k] = (fid * 11 + k + 1) & 0xff
+        for k in range(FN): p[TEXT + i * FN + k] = (fid * 31 + k * 5 + 1) & 0xff
+        struct.pack_into("<II", p, ftab + 8 * i, i * FN, recs - ftab + REC * i)
+        struct.pack_into("<IIIIIIIIIIBBBBIII", p, recs + REC * i, i * FN, 8 * i, fid % 5 * 8, 0,
+                         8 + 8 * i, 8 + 8 * i + 2, 8 + 8 * i + 4, 2, 0, fid, 0, 0, 0, 1,
+                         8 + 8 * i + 6, 0, 8 * i)
+        struct.pack_into("<II", p, gofunc + 8 * i, 1, fid % 8 + 1)
+    struct.pack_into("<I", p, ftab + 8 * n, n * FN)
+    struct.pack_into("<QQ", p, rw, BASE + ro, BASE + names)
+    struct.pack_into("<Q", p, rw + 160, BASE + TEXT)
+    struct.pack_into("<Q", p, rw + 176, BASE + TEXT)
+    struct.pack_into("<Q", p, rw + 328, BASE + gofunc)
+    return bytes(p)
+open(g + "/go.old", "wb").write(go_elf(200, False))
+open(g + "/go.new", "wb").write(go_elf(200, True))
+PY
+[ -e "$g/go-v13.zpd" ] ||
+    "$M" delta create "$g/go.old" "$g/go.new" "$g/go-v13.zpd"
 echo "gen-delta: golden files written"

@@ -440,6 +440,92 @@ ref_jtab_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
     free(tab);
 }
 
+/* ZU_EXE_K_GOFN: an offset from old file offset base at old file offset
+ * at (a 32-bit field): where its target went, less new's base bn. Zero
+ * stays. */
+static void
+ref_go_off(uint8_t *dst, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn,
+           const struct zu_exe_map *m)
+{
+    const uint32_t v = ref_le32(old + at);
+    const struct zu_span *sp = v != 0 ? ref_map_find(m, base + v, 1) : NULL;
+    uint64_t tn;
+
+    if (sp == NULL)
+        return;
+    tn = sp->n + (base + v - sp->o);
+    if (tn >= bn && tn - bn <= UINT32_MAX)
+        zu_put_le32(dst + at, (uint32_t)(tn - bn));
+}
+
+/* An offset from virtual address base of old (bn of new); all ones stays. */
+static void
+ref_go_addr(uint8_t *dst, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn, int code,
+            const struct zu_elf *eo, const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    const uint32_t v = ref_le32(old + at);
+    uint64_t tn;
+
+    if (v != UINT32_MAX && ref_target_new(eo, nw, m, base + v, code, &tn) && tn >= bn &&
+        tn - bn <= UINT32_MAX)
+        zu_put_le32(dst + at, (uint32_t)(tn - bn));
+}
+
+static uint64_t
+ref_le64(const uint8_t *p)
+{
+    return (uint64_t)ref_le32(p) | (uint64_t)ref_le32(p + 4) << 32;
+}
+
+/* Go's function table: row k (8 bytes at ftab + 8k, while it lies in
+ * old) is its entry (from the text) and its record's offset (from
+ * ftab); the record (44 bytes and its pcdata and funcdata, each field
+ * while it lies in old; no more than 1024 pcdata) its entry, its name (from the names),
+ * three pc-value tables and its pcdata (from pctab), its funcdata (from
+ * gofunc, where the parameters give it). */
+static void
+ref_go_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
+            const struct zu_elf *nw, const struct zu_exe_map *m)
+{
+    const struct zu_gofn *g = &nw->go;
+    const uint64_t h = g->hdr;
+    static const uint8_t magic[8] = {0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8};
+    uint64_t nfunc, names, pctab, ftab;
+
+    if (h > olen || olen - h < 72 || memcmp(old + h, magic, 8) != 0)
+        return;
+    nfunc = ref_le64(old + h + 8);
+    names = h + ref_le64(old + h + 32);
+    pctab = h + ref_le64(old + h + 56);
+    ftab = h + ref_le64(old + h + 64);
+    if (names < h || pctab < h || ftab < h || ftab > olen)
+        return;
+    for (uint64_t k = 0; k < nfunc; k++) {
+        const uint64_t r = ftab + 8 * k;
+        uint64_t f, npc, nfd;
+        if (r + 8 > olen)
+            break;
+        ref_go_addr(dst, old, r, g->text_o, g->text_n, 1, eo, nw, m);
+        ref_go_off(dst, old, r + 4, ftab, g->ftab_n, m);
+        f = ftab + ref_le32(old + r + 4);
+        if (f + 44 > olen)
+            continue;
+        ref_go_addr(dst, old, f, g->text_o, g->text_n, 1, eo, nw, m);
+        ref_go_off(dst, old, f + 4, names, g->names_n, m);
+        ref_go_off(dst, old, f + 16, pctab, g->pctab_n, m);
+        ref_go_off(dst, old, f + 20, pctab, g->pctab_n, m);
+        ref_go_off(dst, old, f + 24, pctab, g->pctab_n, m);
+        npc = ref_le32(old + f + 28);
+        nfd = old[f + 43];
+        if (npc > 1024)
+            continue;
+        for (uint64_t i = 0; i < npc && f + 48 + 4 * i <= olen; i++)
+            ref_go_off(dst, old, f + 44 + 4 * i, pctab, g->pctab_n, m);
+        for (uint64_t i = 0; g->gofunc_o != 0 && i < nfd && f + 48 + 4 * (npc + i) <= olen; i++)
+            ref_go_addr(dst, old, f + 44 + 4 * (npc + i), g->gofunc_o, g->gofunc_n, 0, eo, nw, m);
+    }
+}
+
 static void
 ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
               const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -461,6 +547,8 @@ ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf
         ref_unwind_refs(dst, old, olen, eo, nw, m, kinds);
     if ((kinds & ZU_EXE_K_JTAB) != 0)
         ref_jtab_refs(dst, old, olen, eo, nw, m);
+    if ((kinds & ZU_EXE_K_GOFN) != 0)
+        ref_go_refs(dst, old, olen, eo, nw, m);
 }
 
 /* Whether zu_exe_win's pieces give x (zu_exe_transform's bytes, olen of

@@ -7,7 +7,8 @@
  * bytes of the plain reading of the format (exe_ref.h), and with code references only leaves every
  * byte outside old's executable segments as it was; apply(create(old, new)) == new, whatever the
  * creator picked (with both files ELF, or both PE, it tries the stage); the x86 filter of the extra
- * stream (lib/delta_x86.c) undoes itself on the new file, whole and in a range. */
+ * stream (lib/delta_x86.c) undoes itself on the new file, whole and in a range. Go's function
+ * table (ZU_EXE_K_GOFN) is read where old has its magic, with parameters from the new file. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,29 @@ transform_checks(const uint8_t *old, size_t olen, const struct zu_elf *eo, const
     check(olen == 0 || memcmp(x1, x2, olen) == 0);
     /* a piece at a time */
     check(ref_win_same(x1, old, olen, eo, nw, &m, ZU_EXE_K_ALL, slen > 0 ? src[0] : 0));
+    /* Go's function table: at the first magic of old (or where src says),
+     * the other parameters from src */
+    {
+        struct zu_elf ng = *nw;
+        uint64_t h = slen >= 4 ? zu_le64(src) % (olen + 1) : 0;
+        for (size_t i = 0; i + 4 <= olen; i++)
+            if (memcmp(old + i, "\xf1\xff\xff\xff", 4) == 0) {
+                h = i;
+                break;
+            }
+        ng.go.hdr = h;
+        ng.go.text_o = eo->n > 0 ? eo->seg[0].vaddr + (slen > 1 ? src[1] : 0) : 0;
+        ng.go.text_n = nw->n > 0 ? nw->seg[0].vaddr : 0;
+        ng.go.names_n = slen > 2 ? src[2] : 0;
+        ng.go.pctab_n = slen > 3 ? src[3] : 0;
+        ng.go.ftab_n = slen > 4 ? src[4] : 0;
+        ng.go.gofunc_o = eo->n > 1 && (slen <= 5 || src[5] != 0) ? eo->seg[1].vaddr : 0;
+        ng.go.gofunc_n = nw->n > 1 ? nw->seg[1].vaddr : 0;
+        check(zu_exe_transform(x1, old, olen, eo, &ng, &m, ZU_EXE_K_ALL) == ZUPD_OK);
+        ref_transform(x2, old, olen, eo, &ng, &m, ZU_EXE_K_ALL);
+        check(olen == 0 || memcmp(x1, x2, olen) == 0);
+        check(ref_win_same(x1, old, olen, eo, &ng, &m, ZU_EXE_K_ALL, slen > 6 ? src[6] : 0));
+    }
     check(zu_exe_transform(x1, old, olen, eo, nw, &m, ZU_EXE_K_CODE) == ZUPD_OK);
     ref_transform(x2, old, olen, eo, nw, &m, ZU_EXE_K_CODE);
     check(olen == 0 || memcmp(x1, x2, olen) == 0);

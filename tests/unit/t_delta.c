@@ -1940,6 +1940,202 @@ test_exe_ehcie(void **state)
     free(x2);
 }
 
+/* A Go-like ELF file (go1.20's pclntab): nf functions of FN bytes at
+ * GO_TEXT, each with its name "f%06u" (8 bytes), an 8-byte pc-value table,
+ * a record of 56 bytes (two pcdata, one funcdata) and a funcdata object
+ * of 8 bytes (a stack map: count 1, width by id) in the read-only
+ * segment; the module data in the writable one. With ins, a new function
+ * after every tenth (in every part in the same order): old item j is
+ * then new item j + j / 10. Into p, its length; *h the pclntab header. */
+enum { GO_BASE = 0x400000, GO_TEXT = 0x1000, GO_FN = 48, GO_REC = 56 };
+struct go_lay {
+    size_t n, h, names, pctab, ftab, recs, gofunc, md;
+};
+
+static size_t
+make_go_elf(uint8_t *p, size_t cap, size_t nf, int ins, struct go_lay *L)
+{
+    const size_t n = nf + (ins ? nf / 10 : 0);
+    const size_t ro = (GO_TEXT + n * GO_FN + 0xfff) & ~(size_t)0xfff;
+    size_t rw, end, next = 0;
+    uint64_t ph[3][6];
+    uint8_t *md;
+
+    L->n = n;
+    L->h = ro;
+    L->names = ro + 72;
+    L->pctab = L->names + 8 * n + 4 + 8; /* after the cutab and the filetab */
+    L->ftab = L->pctab + 8 + 8 * n;
+    L->recs = L->ftab + 8 * (n + 1);
+    L->gofunc = L->recs + GO_REC * n;
+    rw = (L->gofunc + 8 * n + 0xfff) & ~(size_t)0xfff;
+    L->md = rw;
+    end = rw + 512;
+    assert_true(end <= cap);
+    memset(p, 0, end);
+    ph[0][0] = 1, ph[0][1] = 5, ph[0][2] = 0, ph[0][3] = GO_BASE, ph[0][4] = ro, ph[0][5] = ro;
+    ph[1][0] = 1, ph[1][1] = 4, ph[1][2] = ro, ph[1][3] = GO_BASE + ro, ph[1][4] = rw - ro;
+    ph[1][5] = rw - ro;
+    ph[2][0] = 1, ph[2][1] = 6, ph[2][2] = rw, ph[2][3] = GO_BASE + rw, ph[2][4] = end - rw;
+    ph[2][5] = end - rw;
+    elf_head(p, (const uint64_t(*)[6])ph, 3);
+    memcpy(p + ro, "\xf1\xff\xff\xff\0\0\1\x08", 8);
+    zu_put_le64(p + ro + 8, n);
+    zu_put_le64(p + ro + 16, 1);
+    zu_put_le64(p + ro + 32, L->names - ro);
+    zu_put_le64(p + ro + 40, L->names + 8 * n - ro);     /* cutab */
+    zu_put_le64(p + ro + 48, L->names + 8 * n + 4 - ro); /* filetab */
+    zu_put_le64(p + ro + 56, L->pctab - ro);
+    zu_put_le64(p + ro + 64, L->ftab - ro);
+    memcpy(p + L->names + 8 * n + 4, "a.go", 4);
+    for (size_t i = 0; i < n; i++) {
+        const size_t id = ins && i % 11 == 10 ? 1000 + i : next++;
+        uint8_t *r = p + L->recs + GO_REC * i, *c = p + GO_TEXT + i * GO_FN;
+        char name[9];
+        snprintf(name, sizeof(name), "f%06u", (unsigned)id);
+        memcpy(p + L->names + 8 * i, name, 8);
+        for (size_t k = 0; k < 8; k++)
+            p[L->pctab + 8 + 8 * i + k] = (uint8_t)(id * 11 + k + 1);
+        for (size_t k = 0; k < GO_FN; k++)
+            c[k] = (uint8_t)(id * 31 + k * 5 + 1);
+        put32(p + L->ftab + 8 * i, (uint32_t)(i * GO_FN));
+        put32(p + L->ftab + 8 * i + 4, (uint32_t)(L->recs - L->ftab + GO_REC * i));
+        put32(r, (uint32_t)(i * GO_FN));          /* entry */
+        put32(r + 4, (uint32_t)(8 * i));          /* name */
+        put32(r + 8, (uint32_t)(id % 5 * 8));     /* args */
+        put32(r + 16, (uint32_t)(8 + 8 * i));     /* pcsp */
+        put32(r + 20, (uint32_t)(8 + 8 * i + 2)); /* pcfile */
+        put32(r + 24, (uint32_t)(8 + 8 * i + 4)); /* pcln */
+        put32(r + 28, 2);                         /* npcdata */
+        put32(r + 36, (uint32_t)id);              /* startLine */
+        r[43] = 1;                                /* nfuncdata */
+        put32(r + 44, (uint32_t)(8 + 8 * i + 6)); /* pcdata[0]; pcdata[1] 0 */
+        put32(r + 52, (uint32_t)(8 * i));         /* funcdata[0] */
+        put32(p + L->gofunc + 8 * i, 1);          /* the stack map */
+        put32(p + L->gofunc + 8 * i + 4, (uint32_t)(id % 8 + 1));
+    }
+    put32(p + L->ftab + 8 * n, (uint32_t)(n * GO_FN));
+    md = p + rw;
+    zu_put_le64(md, GO_BASE + ro);
+    zu_put_le64(md + 8, GO_BASE + L->names);
+    zu_put_le64(md + 160, GO_BASE + GO_TEXT); /* minpc */
+    zu_put_le64(md + 176, GO_BASE + GO_TEXT); /* text */
+    zu_put_le64(md + 328, GO_BASE + L->gofunc);
+    return end;
+}
+
+/* Old item j of size sz at bo to new item j + j / 10 at bn, ten at a time. */
+static void
+go_map_runs(struct zu_exe_map *m, size_t bo, size_t bn, size_t sz, size_t n)
+{
+    for (size_t j = 0; j < n; j += 10)
+        assert_int_equal(
+            zu_exe_map_add(m, bo + j * sz, bn + (j + j / 10) * sz, (n - j < 10 ? n - j : 10) * sz),
+            ZUPD_OK);
+}
+
+/* Go's function table (ZU_EXE_K_GOFN, version 13): with a function
+ * added after every tenth, every row and record of old transformed is its
+ * function's row and record in new (without the kind, none is), the
+ * bytes of the plain reading and a piece at a time; the realignment takes
+ * each record of new from its function's in old; a creation takes the
+ * kind, version 13, which version 12 refuses. */
+static void
+test_exe_gofn(void **state)
+{
+    enum { NF = 200, CAP = 0x10000 };
+    uint8_t *o = malloc(CAP), *w = malloc(CAP), *x1 = malloc(CAP), *x2 = malloc(CAP), *patch;
+    struct go_lay lo, ln;
+    size_t ol, wl, plen, at, ok = 0;
+    struct zu_elf eo, en, got;
+    struct zu_exe_map m = {0};
+    struct mem_sink ms = {0};
+    struct plan pl, q;
+    int changed = 0;
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && x1 != NULL && x2 != NULL);
+    ol = make_go_elf(o, CAP, NF, 0, &lo);
+    wl = make_go_elf(w, CAP, NF, 1, &ln);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, wl, &en), ZUPD_OK);
+    assert_int_equal(zp_go_params(o, ol, &eo, w, wl, &en, &en.go), 1);
+    assert_int_equal(en.go.hdr, lo.h);
+    assert_int_equal(en.go.ftab_n, ln.ftab);
+    assert_int_equal(en.go.gofunc_n, GO_BASE + ln.gofunc);
+    go_map_runs(&m, GO_TEXT, GO_TEXT, GO_FN, NF);
+    go_map_runs(&m, lo.names, ln.names, 8, NF);
+    go_map_runs(&m, lo.pctab + 8, ln.pctab + 8, 8, NF);
+    go_map_runs(&m, lo.recs, ln.recs, GO_REC, NF);
+    go_map_runs(&m, lo.gofunc, ln.gofunc, 8, NF);
+    zu_exe_map_done(&m);
+    en.kinds = ZU_EXE_K_ALL;
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL), ZUPD_OK);
+    ref_transform(x2, o, ol, &eo, &en, &m, ZU_EXE_K_ALL);
+    assert_memory_equal(x1, x2, ol);
+    assert_true(ref_win_same(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL, 11));
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_GOFN), ZUPD_OK);
+    for (size_t j = 0; j < NF; j++) {
+        const size_t k = j + j / 10;
+        assert_memory_equal(x1 + lo.recs + GO_REC * j, w + ln.recs + GO_REC * k, GO_REC);
+        assert_memory_equal(x1 + lo.ftab + 8 * j, w + ln.ftab + 8 * k, 8);
+        if (j >= 10) /* the functions after the first one added */
+            assert_memory_not_equal(o + lo.recs + GO_REC * j, w + ln.recs + GO_REC * k, 8);
+    }
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL & ~ZU_EXE_K_GOFN),
+                     ZUPD_OK);
+    assert_memory_equal(x1 + lo.recs + GO_REC * 50, o + lo.recs + GO_REC * 50, GO_REC);
+    zu_exe_map_free(&m);
+    /* the realignment: new all extra at first, then each record of a
+     * function of old from its record */
+    memset(&pl, 0, sizeof(pl));
+    memset(&q, 0, sizeof(q));
+    pl.c = malloc(sizeof(*pl.c));
+    assert_non_null(pl.c);
+    pl.c[0] = (struct ctl){0, wl, 0};
+    pl.n = pl.cap = 1;
+    pl.extra_len = wl;
+    assert_int_equal(zp_go_realign(&pl, o, ol, w, wl, &q, &changed), ZUPD_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(zp_plan_fill(&q, o, ol, w, wl), ZUPD_OK);
+    assert_int_equal(q.diff_len + q.extra_len, wl);
+    {
+        uint64_t np = 0;
+        int64_t op = 0;
+        for (size_t i = 0; i < q.n; i++) {
+            for (uint64_t b = np; b < np + q.c[i].add; b++)
+                if (b >= ln.recs && b < ln.recs + GO_REC * ln.n) {
+                    const size_t k = (size_t)(b - ln.recs) / GO_REC, j = k - k / 11;
+                    assert_true(k % 11 != 10);
+                    assert_int_equal(op + (int64_t)(b - np),
+                                     lo.recs + GO_REC * j + (b - ln.recs) % GO_REC);
+                    ok++;
+                }
+            np += q.c[i].add + q.c[i].copy;
+            op += (int64_t)q.c[i].add + q.c[i].seek;
+        }
+    }
+    assert_int_equal(ok, GO_REC * NF); /* every record of a function of old */
+    zp_plan_release(&q);
+    zp_plan_release(&pl);
+    /* a creation takes the kind: version 13, refused as 12 */
+    patch = exe_round_trip(o, ol, w, wl, 19, &plen);
+    assert_true((patch[7] & ZU_FLAG_EXE) != 0);
+    at = params_at(patch, plen);
+    assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
+    assert_true((got.kinds & ZU_EXE_K_GOFN) != 0);
+    assert_int_equal(got.go.hdr, lo.h);
+    assert_int_equal(patch[4], 13);
+    patch[4] = 12;
+    assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
+    free(patch);
+    free(ms.p);
+    free(o);
+    free(w);
+    free(x1);
+    free(x2);
+}
+
 /* An ELF file with a RELA table (PT_DYNAMIC: DT_RELA, DT_RELASZ,
  * DT_RELAENT) at 0x400 of rows (r_offset, R_X86_64_RELATIVE, r_addend)
  * for ids[0..n) (the row of id k is the same in every file), then 4 KiB
@@ -2116,8 +2312,9 @@ test_exe_jtab(void **state)
     assert_true((patch[7] & ZU_FLAG_EXE) != 0);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~ZU_EXE_K_EHCIE);       /* no .eh_frame */
-    assert_int_equal(patch[4], written_version(patch) == 10 ? 10 : 9); /* or LZMA2's */
+    assert_int_equal(got.kinds,
+                     ZU_EXE_K_ALL & ~(ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN)); /* no .eh_frame */
+    assert_int_equal(patch[4], written_version(patch) == 10 ? 10 : 9);  /* or LZMA2's */
     patch[4] = 8;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
     free(patch);
@@ -2130,7 +2327,7 @@ test_exe_jtab(void **state)
     patch = exe_round_trip(o, ol, w, wl, 19, &plen);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE));
+    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN));
     assert_true(patch[4] <= 8);
     free(patch);
     free(ms.p);
@@ -3231,6 +3428,7 @@ test_golden(void **state)
     }
     /* the executable stage's CIE pointers (version 12) */
     golden_pair("good/delta/eh-v12.zpd", "good/delta/eh.old", "good/delta/eh.new", 12, ZU_FLAG_EXE);
+    golden_pair("good/delta/go-v13.zpd", "good/delta/go.old", "good/delta/go.new", 13, ZU_FLAG_EXE);
     /* patch-from in LZMA2 (method 5, version 11) */
     golden_pair("good/delta/base-lzma-v11.zpd", "good/delta/base.old", "good/delta/base.new", 11,
                 0);
@@ -4293,6 +4491,7 @@ main(void)
         cmocka_unit_test(test_exe_jtab),
         cmocka_unit_test(test_rela_realign),
         cmocka_unit_test(test_exe_ehcie),
+        cmocka_unit_test(test_exe_gofn),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_pf_lzma),
