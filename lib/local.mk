@@ -94,7 +94,7 @@ lib_libzupd_core_la_LIBADD = $(LIBZUPD_LIBS)
 # changed incompatibly: current+1, revision 0, age 0; code changed only:
 # revision+1. 1:0:0 (libzupd.so.1): 0.1.0 stopped exporting zupd_stage_*,
 # zupd_fetch_state_*, zupd_mem_transport_* and changed struct layouts.
-LIBZUPD_VERSION_INFO = 6:0:5
+LIBZUPD_VERSION_INFO = 6:1:5
 lib_LTLIBRARIES += lib/libzupd.la
 lib_libzupd_la_SOURCES =
 lib_libzupd_la_LIBADD = lib/libzupd_core.la

@@ -8,7 +8,7 @@
 # read every version): a creator now writes version 7, so they are only
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
 # version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's,
-# base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's (base-v7.zpd
+# base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's, go-v13.zpd version 13's (base-v7.zpd
 # too is kept: its extra stream is LZMA2 now).
 set -eu
 M=$1
