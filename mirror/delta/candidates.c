@@ -529,6 +529,64 @@ exe_realign(struct cand *c, struct plan *pl, struct exe *x)
     return rc;
 }
 
+/* .eh_frame_hdr's table: pl with new's header from old's (so that the
+ * transform rewrites old's rows: where the scan left the header out, it
+ * does not), old transformed under that, then each row of new from its
+ * equal row of old transformed (realign.c); kept where the estimate is
+ * smaller, and smaller than without the stage. No new version: apply
+ * takes the map from the control stream as ever. */
+static int
+exe_eh(struct cand *c, struct plan *pl, struct exe *x)
+{
+    struct plan h, q;
+    struct zu_exe_map m;
+    size_t est = SIZE_MAX;
+    int changed = 0, rc;
+
+    memset(&h, 0, sizeof(h));
+    memset(&q, 0, sizeof(q));
+    memset(&m, 0, sizeof(m));
+    rc = zp_eh_realign(pl, c->old, NULL, &x->eo, c->new_, &x->en, &h, &changed);
+    if (rc == ZUPD_OK && changed)
+        rc = exe_map(&h, &m);
+    if (rc == ZUPD_OK && changed)
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &m, x->en.kinds);
+    zu_exe_map_free(&m);
+    memset(&m, 0, sizeof(m));
+    if (rc == ZUPD_OK && changed)
+        rc = zp_eh_realign(pl, c->old, x->xo, &x->eo, c->new_, &x->en, &q, &changed);
+    /* the maps of h and q differ only over the table's rows, which no
+     * reference names: q is estimated against old transformed under h's */
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
+    if (rc == ZUPD_OK && changed)
+        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
+    zp_plan_empty(&q);
+#ifdef ZU_DELTA_TRACE
+    fprintf(stderr, "delta: exe eh %d: %zu, before %zu\n", changed, est, x->est);
+#endif
+    if (rc == ZUPD_OK && changed && est < x->est && est < x->est_raw) {
+        rc = exe_map(&q, &m);
+        if (rc == ZUPD_OK) {
+            zu_exe_map_free(&x->m);
+            x->m = m;
+            memset(&m, 0, sizeof(m));
+            zp_plan_release(pl);
+            *pl = q;
+            memset(&q, 0, sizeof(q));
+            x->est = est;
+        } else if (rc == ZUPD_E_FORMAT) {
+            rc = ZUPD_OK; /* more spans than apply takes: pl as it was */
+        }
+    }
+    if (rc == ZUPD_OK && changed) /* old transformed under x's map */
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
+    zu_exe_map_free(&m);
+    zp_plan_release(&h);
+    zp_plan_release(&q);
+    return rc;
+}
+
 /* Go's function table: pl with the rows and records of new's table taken
  * from old's functions of the same names (realign.c), and the kind
  * ZU_EXE_K_GOFN, which predicts their offsets; kept where the estimate
@@ -671,6 +729,8 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
     if (rc == ZUPD_OK && x->en.kinds != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
         rc = exe_realign(c, pl, x);
+    if (rc == ZUPD_OK && (x->en.kinds & ZU_EXE_K_UNWIND) != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
+        rc = exe_eh(c, pl, x);
     if (rc == ZUPD_OK && x->en.kinds != 0)
         rc = exe_go(c, pl, x);
     if (rc != ZUPD_OK)

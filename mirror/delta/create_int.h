@@ -284,6 +284,13 @@ struct zu_elf;
 int zp_rela_realign(const struct plan *pl, const uint8_t *old, const uint8_t *xo,
                     const struct zu_elf *eo, const uint8_t *nw, const struct zu_elf *en,
                     struct plan *out, int *changed);
+/* Into *out, pl with new's .eh_frame_hdr (PT_GNU_EH_FRAME) header from
+ * old's, and with xo (old transformed under a map that holds that) its
+ * table's rows from their equal rows of xo; *changed as above.
+ * ZUPD_E_NOMEM. */
+int zp_eh_realign(const struct plan *pl, const uint8_t *old, const uint8_t *xo,
+                  const struct zu_elf *eo, const uint8_t *nw, const struct zu_elf *en,
+                  struct plan *out, int *changed);
 /* Into *out, pl with the rows and records of new's Go function table
  * (pclntab, go1.20 and later) taken from those of old's function of the
  * same name; *changed as above. ZUPD_E_NOMEM. */

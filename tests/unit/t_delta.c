@@ -2136,6 +2136,195 @@ test_exe_gofn(void **state)
     free(x2);
 }
 
+/* An ELF file of nf functions (FN bytes each at its code, bytes by id), an
+ * .eh_frame (a CIE, an FDE per function) and before it the
+ * .eh_frame_hdr with its table (a row per function: its address and its
+ * FDE's, from the header). With ins, a new function after every tenth,
+ * in the code, the FDEs and the rows alike: old item j is new item j + j
+ * / 10. Into p, its length; *ehh, *eh, *code where the parts start. */
+static size_t
+make_ehtab_elf(uint8_t *p, size_t cap, size_t nf, int ins, size_t *ehh, size_t *eh, size_t *code)
+{
+    enum { BASE = 0x400000, EHH = 0x400, FN = 48, FDE = 24 };
+    const size_t n = nf + (ins ? nf / 10 : 0);
+    const size_t e = (EHH + 12 + 8 * n + 7) & ~(size_t)7;
+    const size_t c0 = (e + (n + 1) * FDE + 0xfff) & ~(size_t)0xfff, end = c0 + n * FN;
+    uint64_t ph[2][6] = {{1, 5, 0, BASE, end, end},
+                         {0x6474e550, 4, EHH, BASE + EHH, 12 + 8 * n, 12 + 8 * n}};
+    size_t next = 0;
+
+    assert_true(end <= cap);
+    memset(p, 0, end);
+    elf_head(p, (const uint64_t(*)[6])ph, 2);
+    p[EHH] = 1;
+    p[EHH + 1] = 0x1b;
+    p[EHH + 2] = 0x03;
+    p[EHH + 3] = 0x3b;
+    put32(p + EHH + 4, (uint32_t)(e - (EHH + 4)));
+    put32(p + EHH + 8, (uint32_t)n);
+    put32(p + e, FDE - 4); /* the CIE */
+    memcpy(p + e + 8, "\1zR\0\1\x78\x10\1\x1b\x0c\7\x08\x90\1", 15);
+    for (size_t i = 0; i < n; i++) {
+        const size_t id = ins && i % 11 == 10 ? 1000 + i : next++;
+        const size_t f = e + (i + 1) * FDE, c = c0 + i * FN;
+        put32(p + f, FDE - 4);
+        put32(p + f + 4, (uint32_t)(f + 4 - e));
+        put32(p + f + 8, (uint32_t)(c - (f + 8)));
+        put32(p + f + 12, FN);
+        for (size_t k = 17; k < FDE; k++)
+            p[f + k] = (uint8_t)(id * 7 + k);
+        for (size_t k = 0; k < FN; k++)
+            p[c + k] = (uint8_t)(id * 31 + k * 5 + 1);
+        put32(p + EHH + 12 + 8 * i, (uint32_t)(c - EHH));
+        put32(p + EHH + 16 + 8 * i, (uint32_t)(f - EHH));
+    }
+    *ehh = EHH;
+    *eh = e;
+    *code = c0;
+    return end;
+}
+
+/* A plan of pieces of new (len bytes at n: from old at o, or o < 0: extra
+ * bytes), in new's order. */
+static void
+plan_of_pieces(struct plan *pl, const int64_t (*pc)[3], size_t npc)
+{
+    int64_t op = 0;
+
+    memset(pl, 0, sizeof(*pl));
+    pl->c = calloc(npc + 1, sizeof(*pl->c));
+    assert_non_null(pl->c);
+    pl->cap = npc + 1;
+    pl->c[pl->n++] = (struct ctl){0, 0, 0};
+    for (size_t i = 0; i < npc; i++) {
+        if (pc[i][2] < 0) {
+            pl->c[pl->n - 1].copy += (uint64_t)pc[i][1];
+            pl->extra_len += (uint64_t)pc[i][1];
+            continue;
+        }
+        pl->c[pl->n - 1].seek = pc[i][2] - op;
+        pl->c[pl->n++] = (struct ctl){(uint64_t)pc[i][1], 0, 0};
+        pl->diff_len += (uint64_t)pc[i][1];
+        op = pc[i][2] + pc[i][1];
+    }
+}
+
+/* The map apply makes from pl's control entries. */
+static void
+map_of_plan(const struct plan *pl, struct zu_exe_map *m)
+{
+    uint64_t np = 0;
+    int64_t op = 0;
+
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < pl->n; i++) {
+        if (pl->c[i].add > 0)
+            assert_int_equal(zu_exe_map_add(m, (uint64_t)op, np, pl->c[i].add), ZUPD_OK);
+        np += pl->c[i].add + pl->c[i].copy;
+        op += (int64_t)pl->c[i].add + pl->c[i].seek;
+    }
+    zu_exe_map_done(m);
+}
+
+/* The plan realigned over .eh_frame_hdr's table (mirror/delta/realign.c):
+ * a plan that found the code and the FDEs but took the header and its
+ * table as extra bytes leaves old's rows as they are under its map; with
+ * the header from old's, old's rows transformed are new's rows of the
+ * same functions, and realigned every such row of new comes from its row
+ * of old. */
+static void
+test_eh_realign(void **state)
+{
+    enum { NF = 300, CAP = 0x8000 + 330 * 48, FN = 48, FDE = 24 };
+    uint8_t *o = malloc(CAP), *w = malloc(CAP), *xo = malloc(CAP);
+    size_t ol, wl, hO, hN, eO, eN, cO, cN, np = 0, rows = 0;
+    int64_t pc[4 + 4 * (NF / 10 + 1)][3];
+    struct zu_elf eo, en;
+    struct zu_exe_map m;
+    struct plan pl, h, q;
+    int changed = 0;
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && xo != NULL);
+    ol = make_ehtab_elf(o, CAP, NF, 0, &hO, &eO, &cO);
+    wl = make_ehtab_elf(w, CAP, NF, 1, &hN, &eN, &cN);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, wl, &en), ZUPD_OK);
+    /* the plan: the headers, the header and table as extra, then the CIE and
+     * the FDEs, then the code, ten at a time from old, the new ones extra */
+    pc[np][0] = 0, pc[np][1] = (int64_t)hN, pc[np][2] = 0, np++;
+    pc[np][0] = (int64_t)hN, pc[np][1] = (int64_t)(eN - hN), pc[np][2] = -1, np++;
+    for (int part = 0; part < 2; part++) {
+        const size_t bo = part == 0 ? eO + FDE : cO, bn = part == 0 ? eN + FDE : cN;
+        const size_t sz = part == 0 ? FDE : FN;
+        if (part == 0) { /* the CIE with the first ten FDEs */
+            pc[np][0] = (int64_t)eN, pc[np][1] = (int64_t)(FDE + 10 * sz), pc[np][2] = (int64_t)eO,
+            np++;
+        } else {
+            pc[np][0] = (int64_t)(eN + (NF + NF / 10 + 1) * FDE);
+            pc[np][1] = (int64_t)(cN - (size_t)pc[np][0]), pc[np][2] = -1, np++;
+            pc[np][0] = (int64_t)cN, pc[np][1] = (int64_t)(10 * sz), pc[np][2] = (int64_t)cO, np++;
+        }
+        for (size_t j = 10; j < NF; j += 10) {
+            pc[np][0] = (int64_t)(bn + (j + j / 10 - 1) * sz), pc[np][1] = (int64_t)sz;
+            pc[np][2] = -1, np++;
+            pc[np][0] = (int64_t)(bn + (j + j / 10) * sz), pc[np][1] = (int64_t)(10 * sz);
+            pc[np][2] = (int64_t)(bo + j * sz), np++;
+        }
+        pc[np][0] = (int64_t)(bn + (NF + NF / 10 - 1) * sz), pc[np][1] = (int64_t)sz; /* the last */
+        pc[np][2] = -1, np++;
+    }
+    assert_true(np <= ZU_ARRAY_LEN(pc));
+    plan_of_pieces(&pl, (const int64_t(*)[3])pc, np);
+    assert_int_equal(zp_plan_fill(&pl, o, ol, w, wl), ZUPD_OK);
+    assert_int_equal(pl.diff_len + pl.extra_len, wl);
+    zp_plan_empty(&pl);
+    /* under its map old's rows stay as they are: the header is not mapped */
+    map_of_plan(&pl, &m);
+    assert_int_equal(zu_exe_transform(xo, o, ol, &eo, &en, &m, ZU_EXE_K_UNWIND), ZUPD_OK);
+    assert_memory_equal(xo + hO + 12, o + hO + 12, 8 * NF);
+    zu_exe_map_free(&m);
+    /* the header from old's: then every row of old transformed is new's */
+    assert_int_equal(zp_eh_realign(&pl, o, NULL, &eo, w, &en, &h, &changed), ZUPD_OK);
+    assert_int_equal(changed, 1);
+    map_of_plan(&h, &m);
+    assert_int_equal(zu_exe_transform(xo, o, ol, &eo, &en, &m, ZU_EXE_K_UNWIND), ZUPD_OK);
+    for (size_t j = 0; j < NF; j++)
+        assert_memory_equal(xo + hO + 12 + 8 * j, w + hN + 12 + 8 * (j + j / 10), 8);
+    zu_exe_map_free(&m);
+    /* and realigned, each such row of new from its row of old */
+    assert_int_equal(zp_eh_realign(&pl, o, xo, &eo, w, &en, &q, &changed), ZUPD_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(zp_plan_fill(&q, xo, ol, w, wl), ZUPD_OK);
+    assert_int_equal(q.diff_len + q.extra_len, wl);
+    {
+        uint64_t n = 0, dn = 0;
+        int64_t op = 0;
+        for (size_t i = 0; i < q.n; i++) {
+            for (uint64_t b = n; b < n + q.c[i].add; b++)
+                if (b >= hN + 12 && b < hN + 12 + 8 * (NF + NF / 10)) {
+                    const size_t k = (size_t)(b - hN - 12) / 8;
+                    if (k % 11 == 10)
+                        continue; /* a row added: the guess, the row after the one before */
+                    assert_int_equal(op + (int64_t)(b - n),
+                                     hO + 12 + 8 * (k - k / 11) + (b - hN - 12) % 8);
+                    assert_int_equal(q.diff[dn + (b - n)], 0);
+                    rows++;
+                }
+            n += q.c[i].add + q.c[i].copy;
+            dn += q.c[i].add;
+            op += (int64_t)q.c[i].add + q.c[i].seek;
+        }
+    }
+    assert_int_equal(rows, 8 * NF);
+    zp_plan_release(&q);
+    zp_plan_release(&h);
+    zp_plan_release(&pl);
+    free(o);
+    free(w);
+    free(xo);
+}
+
 /* An ELF file with a RELA table (PT_DYNAMIC: DT_RELA, DT_RELASZ,
  * DT_RELAENT) at 0x400 of rows (r_offset, R_X86_64_RELATIVE, r_addend)
  * for ids[0..n) (the row of id k is the same in every file), then 4 KiB
@@ -4492,6 +4681,7 @@ main(void)
         cmocka_unit_test(test_rela_realign),
         cmocka_unit_test(test_exe_ehcie),
         cmocka_unit_test(test_exe_gofn),
+        cmocka_unit_test(test_eh_realign),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
         cmocka_unit_test(test_pf_lzma),
