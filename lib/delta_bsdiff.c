@@ -481,6 +481,9 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
                 rc = ZUPD_E_FORMAT;
             if (rc == ZUPD_OK && (nw.kinds & ZU_EXE_K_GOFN) != 0 && patch[4] < ZU_EXE_GOFN_VERSION)
                 rc = ZUPD_E_FORMAT;
+            if (rc == ZUPD_OK && (nw.kinds & (ZU_EXE_K_EHLSDA | ZU_EXE_K_NEAR)) != 0 &&
+                patch[4] < ZU_EXE_EHLSDA_VERSION)
+                rc = ZUPD_E_FORMAT;
         }
         if (rc == ZUPD_OK && (patch[7] & ZU_FLAG_EXTRA_X86) != 0) {
             rc = zu_x86_params_get(patch, patch_len, &at, new_size, &x86.x);

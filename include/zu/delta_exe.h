@@ -14,9 +14,10 @@
 #define ZU_EXE_ELF_X86_64 1
 #define ZU_EXE_PE_X86_64 2
 #define ZU_EXE_PE_VERSION 8
-#define ZU_EXE_JTAB_VERSION 9   /* the kind ZU_EXE_K_JTAB from this format version */
-#define ZU_EXE_EHCIE_VERSION 12 /* the kind ZU_EXE_K_EHCIE from this format version */
-#define ZU_EXE_GOFN_VERSION 13  /* the kind ZU_EXE_K_GOFN from this format version */
+#define ZU_EXE_JTAB_VERSION 9    /* the kind ZU_EXE_K_JTAB from this format version */
+#define ZU_EXE_EHCIE_VERSION 12  /* the kind ZU_EXE_K_EHCIE from this format version */
+#define ZU_EXE_GOFN_VERSION 13   /* the kind ZU_EXE_K_GOFN from this format version */
+#define ZU_EXE_EHLSDA_VERSION 14 /* the kinds ZU_EXE_K_EHLSDA, ZU_EXE_K_NEAR from this version */
 
 #define ZU_EXE_SEGS_MAX 16          /* PT_LOAD segments of one file */
 #define ZU_EXE_SPANS_MAX (4u << 20) /* spans of the alignment map (96 MiB) */
@@ -65,7 +66,12 @@ struct zu_elf {
 #define ZU_EXE_K_GOFN                                                                              \
     32u /* Go's function table: its offsets of text, names, pc-value tables, records (version 13)  \
          */
-#define ZU_EXE_K_ALL 63u
+#define ZU_EXE_K_EHLSDA                                                                            \
+    64u /* with ZU_EXE_K_UNWIND: each FDE's LSDA pointer in .eh_frame (version 14) */
+#define ZU_EXE_K_NEAR                                                                              \
+    128u /* a target in no span moves as the nearest span within ZU_EXE_NEAR_MAX (version 14) */
+#define ZU_EXE_K_ALL 255u
+#define ZU_EXE_NEAR_MAX (64u << 10)
 #define ZU_EXE_ABS_MIN 0x10000u /* smaller values are taken for lengths and counts */
 
 /* Parse p[0..len) as a little-endian ELF64 x86-64 file: the PT_LOAD
@@ -120,12 +126,14 @@ int zu_exe_params_get(const uint8_t *p, size_t len, size_t *at, struct zu_elf *n
  * (at least ZU_EXE_ABS_MIN) by where that address goes, and
  * (ZU_EXE_K_UNWIND) the 32-bit offsets of the unwind tables (relative to
  * .eh_frame_hdr, or to the field) by what they become (with
- * ZU_EXE_K_EHCIE also each FDE's distance back to its CIE), and (ZU_EXE_K_JTAB)
+ * ZU_EXE_K_EHCIE also each FDE's distance back to its CIE, with ZU_EXE_K_EHLSDA its
+ * pointer to its LSDA), and (ZU_EXE_K_JTAB)
  * the entries of jump tables (lib/delta_exe.c, jtab_find) by the new
  * address of their target less the table's, and (ZU_EXE_K_GOFN) the
  * offsets in the rows and records of Go's function table (nw->go) by
  * what they become. Where the instruction or the
- * target is not mapped the bytes stay as in old. dst may not overlap old.
+ * target is not mapped the bytes stay as in old (with ZU_EXE_K_NEAR a target whose file byte
+ * lies in no span moves as the nearest span within ZU_EXE_NEAR_MAX does). dst may not overlap old.
  * Deterministic, reads only old[0..olen), and works for any old, map and segments. Gives the
  * bytes of the plain reading (every byte of code tried, a binary search per lookup:
  * tests/fuzz/exe_ref.h) while trying only candidate bytes and looking spans up through a page

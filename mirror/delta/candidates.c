@@ -655,13 +655,18 @@ exe_release(struct exe *x)
 static int
 exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
 {
-    /* every kind but jump tables and CIE pointers; then, where old has
-     * a jump table, with them; then, where old has .eh_frame_hdr, the
-     * better of those with the CIE pointers: each taken where its
-     * estimate is at least 1/JTAB_GAIN smaller, as the kinds need
-     * versions 9 and 12, which older endpoints do not read */
-    const unsigned base = ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN);
+    /* every kind but jump tables, CIE pointers, LSDA pointers and the
+     * nearest span; then, where old has a jump table, with them; then,
+     * where old has .eh_frame_hdr, the better of those with the CIE
+     * pointers; then the best with the nearest span and (with
+     * .eh_frame_hdr) the LSDA pointers: each taken where its estimate is
+     * at least 1/JTAB_GAIN smaller, as the kinds need versions 9, 12 and
+     * 14, which older endpoints do not read (Go's function table, version
+     * 13, is exe_go's) */
+    const unsigned base = ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN |
+                                           ZU_EXE_K_EHLSDA | ZU_EXE_K_NEAR);
     unsigned last = 0;
+    int eh;
     int jt = 0;
     int rc = ZUPD_OK;
 
@@ -696,19 +701,20 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
         return ZUPD_E_NOMEM;
     }
     x->est_raw = est_raw > 0 ? est_raw : SIZE_MAX;
+    eh = x->eo.id == ZU_EXE_ELF_X86_64 && x->eo.eh.filesz >= 12;
     if (est_raw == 0) {
         rc = zp_plan_fill_extra(pl, c->old, c->old_len, c->new_, c->new_len);
         if (rc == ZUPD_OK)
             rc = zp_plan_estimate(pl, c->old, c->old_len, c->new_, c->new_len, &x->est_raw);
         zp_plan_empty(pl);
     }
-    for (size_t k = 0; rc == ZUPD_OK && k < 3; k++) {
+    for (size_t k = 0; rc == ZUPD_OK && k < 4; k++) {
         unsigned kinds = k == 0   ? base
                          : k == 1 ? base | ZU_EXE_K_JTAB
-                                  : x->en.kinds | ZU_EXE_K_EHCIE;
+                         : k == 2 ? x->en.kinds | ZU_EXE_K_EHCIE
+                                  : x->en.kinds | ZU_EXE_K_NEAR | (eh ? ZU_EXE_K_EHLSDA : 0);
         size_t est = SIZE_MAX;
-        if ((k == 1 && !jt) ||
-            (k == 2 && (x->en.kinds == 0 || x->eo.id != ZU_EXE_ELF_X86_64 || x->eo.eh.filesz < 12)))
+        if ((k == 1 && !jt) || (k >= 2 && x->en.kinds == 0) || (k == 2 && !eh))
             continue;
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, kinds);
         last = kinds;
@@ -769,6 +775,8 @@ exe_write(struct cand *c, struct plan *pl, struct exe *x, const uint8_t *hdr, si
         zp_version_raise(nat, ZP_VERSION_12); /* the CIE pointers */
     if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & ZU_EXE_K_GOFN) != 0)
         zp_version_raise(nat, ZP_VERSION_13); /* Go's function table */
+    if (rc == ZUPD_OK && nat != NULL && (x->en.kinds & (ZU_EXE_K_EHLSDA | ZU_EXE_K_NEAR)) != 0)
+        zp_version_raise(nat, ZP_VERSION_14); /* the LSDA pointers, the nearest span */
     /* over ZU_EXE_WHOLE_MAX apply takes old transformed a window at a time
      * where the extra stream cannot copy from it: a zstd one without the
      * context has to say so (it was compressed without a prefix:

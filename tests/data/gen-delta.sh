@@ -8,7 +8,8 @@
 # read every version): a creator now writes version 7, so they are only
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
 # version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's,
-# base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's, go-v13.zpd version 13's (base-v7.zpd
+# base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's, go-v13.zpd version 13's,
+# lsda-v14.zpd version 14's (base-v7.zpd
 # too is kept: its extra stream is LZMA2 now).
 set -eu
 M=$1
@@ -63,7 +64,7 @@ def hdr_end(p):                               # offset after the two hashes
 e = hdr_end(p)
 c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[4] = 14
+c = bytearray(p); c[4] = 15
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""
@@ -290,4 +291,55 @@ open(g + "/go.new", "wb").write(go_elf(200, True))
 PY
 [ -e "$g/go-v13.zpd" ] ||
     "$M" delta create "$g/go.old" "$g/go.new" "$g/go-v13.zpd"
+# version 14: the executable stage's LSDA pointers and nearest span
+# (as t_delta's make_lsda_elf, with functions and LSDAs of sizes and bytes
+# by id: 300 functions, a new one after every tenth)
+python3 - "$g" <<'PY'
+import sys, struct, random
+g = sys.argv[1]
+def put32(p, o, v): struct.pack_into("<I", p, o, v & 0xffffffff)
+def elf(nf, ins):
+    BASE, EHH, EH, FDE, LS, CODE = 0x400000, 0x200, 0x240, 32, 0x3000, 0x8000
+    n = nf + (nf // 10 if ins else 0)
+    ids, nxt = [], 0
+    for i in range(n):
+        if ins and i % 11 == 10:
+            ids.append(1000 + i)
+        else:
+            ids.append(nxt); nxt += 1
+    end = CODE + sum(16 + (fid * 13) % 48 for fid in ids)
+    LS = EH + (n + 1) * FDE
+    CODE = (LS + sum(8 + fid % 16 for fid in ids) + 0xfff) & ~0xfff
+    end = CODE + sum(16 + (fid * 13) % 48 for fid in ids)
+    p = bytearray(end)
+    p[0:7] = b"\x7fELF\x02\x01\x01"
+    struct.pack_into("<HH", p, 16, 2, 62)
+    struct.pack_into("<Q", p, 32, 64)
+    struct.pack_into("<HHH", p, 52, 64, 56, 2)
+    for i, (t, f, o, v, fs) in enumerate([(1, 5, 0, BASE, end), (0x6474e550, 4, EHH, BASE + EHH, 12)]):
+        struct.pack_into("<IIQQQQQ", p, 64 + i * 56, t, f, o, v, 0, fs, fs)
+    p[EHH:EHH + 4] = bytes([1, 0x1b, 3, 0x3b])
+    put32(p, EHH + 4, EH - (EHH + 4))
+    put32(p, EH, FDE - 4)
+    cie = bytes([1, ord("z"), ord("P"), ord("L"), ord("R"), 0, 1, 0x78, 0x10, 7, 0x9b, 0, 0, 0, 0,
+                 0x1b, 0x1b, 0x0c, 7, 8])
+    p[EH + 8:EH + 8 + len(cie)] = cie
+    c, l = CODE, LS
+    for i, fid in enumerate(ids):
+        fn, ln = 16 + (fid * 13) % 48, 8 + fid % 16
+        f = EH + (i + 1) * FDE
+        put32(p, f, FDE - 4); put32(p, f + 4, f + 4 - EH); put32(p, f + 8, c - (f + 8)); put32(p, f + 12, fn)
+        p[f + 16] = 4
+        put32(p, f + 17, l - (f + 17))
+        r = random.Random(fid)
+        p[f + 21:f + 32] = bytes(r.randrange(256) for _ in range(11))
+        p[l:l + ln] = bytes(r.randrange(256) for _ in range(ln))
+        p[c:c + fn] = bytes(r.randrange(256) for _ in range(fn))
+        c += fn; l += ln
+    return bytes(p)
+open(g + "/lsda.old", "wb").write(elf(300, False))
+open(g + "/lsda.new", "wb").write(elf(300, True))
+PY
+[ -e "$g/lsda-v14.zpd" ] ||
+    "$M" delta create "$g/lsda.old" "$g/lsda.new" "$g/lsda-v14.zpd"
 echo "gen-delta: golden files written"

@@ -148,6 +148,31 @@ ref_vaddr_of_off(const struct zu_elf *e, uint64_t x, uint64_t *v)
     return 0;
 }
 
+/* ZU_EXE_K_NEAR in the kinds of the transform under way (ref_transform). */
+static int ref_near;
+
+/* For old byte x in no span: of the spans that end before x and those
+ * that start after it, the nearest, within ZU_EXE_NEAR_MAX (the one
+ * before on a tie); or NULL. */
+static const struct zu_span *
+ref_map_near(const struct zu_exe_map *m, uint64_t x)
+{
+    const struct zu_span *best = NULL;
+    uint64_t bd = UINT64_MAX;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct zu_span *s = &m->s[i];
+        uint64_t d;
+        if (s->o <= x)
+            d = x - (s->o + s->len - 1);
+        else
+            d = s->o - x;
+        if (d <= ZU_EXE_NEAR_MAX && (d < bd || (d == bd && s->o <= x)))
+            best = s, bd = d;
+    }
+    return best;
+}
+
 /* Where target address t of old goes in new: through the map for file
  * bytes; for zero-filled bytes (.bss), at the same distance from the end
  * of the file bytes of the segment of the same index in new. */
@@ -163,6 +188,8 @@ ref_target_new(const struct zu_elf *eo, const struct zu_elf *nw, const struct zu
     in = t - s->vaddr;
     if (in < s->filesz) {
         const struct zu_span *sp = ref_map_find(m, s->off + in, 1);
+        if (sp == NULL && ref_near)
+            sp = ref_map_near(m, s->off + in);
         return sp != NULL && ref_vaddr_of_off(nw, sp->n + (s->off + in - sp->o), tn);
     }
     {
@@ -272,6 +299,104 @@ ref_cie_field(uint8_t *dst, const uint8_t *old, size_t f, const struct zu_elf *e
  * table's pairs, and the pc_begin of each FDE taken as a 32-bit offset
  * from itself (the encoding compilers emit for x86-64); with
  * ZU_EXE_K_EHCIE each FDE's CIE pointer too. */
+/* A ULEB128 at p[*i..end) (at most 10 bytes; its value up to 28 bits
+ * kept), *i past it; 0 where it does not end there. */
+static int
+ref_uleb(const uint8_t *p, size_t *i, size_t end, uint32_t *v, size_t vbits)
+{
+    uint64_t r = 0;
+
+    for (size_t n = 0; n < 10; n++) {
+        uint8_t b;
+        if (*i >= end || n * 7 >= vbits)
+            return 0;
+        b = p[(*i)++];
+        r |= (uint64_t)(b & 0x7f) << (n * 7);
+        if (!(b & 0x80)) {
+            if (v != NULL)
+                *v = (uint32_t)r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether old's record at c (before end) is a CIE, version 1 or 3,
+ * augmentation "z" and then P, L, R, S, B only (P's pointer 2, 4 or 8
+ * bytes by its encoding), with L and R both 0x1b. */
+static int
+ref_cie_lsda(const uint8_t *old, size_t c, size_t end)
+{
+    size_t i, e, a;
+    uint32_t len, alen;
+    uint8_t L = 0, R = 0;
+
+    if (c + 9 > end)
+        return 0;
+    len = ref_le32(old + c);
+    if (len < 5 || (uint64_t)c + 4 + len > end || ref_le32(old + c + 4) != 0)
+        return 0;
+    if (old[c + 8] != 1 && old[c + 8] != 3)
+        return 0;
+    e = c + 4 + len;
+    a = c + 9;
+    i = a;
+    while (i < e && old[i] != 0)
+        i++;
+    if (i == e || old[a] != 'z')
+        return 0;
+    i++;
+    if (!ref_uleb(old, &i, e, NULL, 70) || !ref_uleb(old, &i, e, NULL, 70))
+        return 0;
+    if (old[c + 8] == 3) {
+        if (!ref_uleb(old, &i, e, NULL, 70))
+            return 0;
+    } else {
+        i++;
+    }
+    if (!ref_uleb(old, &i, e, &alen, 28) || i + alen > e)
+        return 0;
+    e = i + alen;
+    for (a = a + 1; old[a] != 0; a++) {
+        uint8_t enc;
+        if (old[a] == 'S' || old[a] == 'B')
+            continue;
+        if (old[a] != 'P' && old[a] != 'L' && old[a] != 'R')
+            return 0;
+        if (i >= e)
+            return 0;
+        enc = old[i++];
+        if (old[a] == 'L')
+            L = enc;
+        else if (old[a] == 'R')
+            R = enc;
+        else {
+            size_t n;
+            switch (enc & 0x0f) {
+            case 0x0:
+            case 0x4:
+            case 0xc:
+                n = 8;
+                break;
+            case 0x3:
+            case 0xb:
+                n = 4;
+                break;
+            case 0x2:
+            case 0xa:
+                n = 2;
+                break;
+            default:
+                return 0;
+            }
+            if (i + n > e)
+                return 0;
+            i += n;
+        }
+    }
+    return L == 0x1b && R == 0x1b;
+}
+
 static void
 ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
                 const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
@@ -307,6 +432,16 @@ ref_unwind_refs(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_e
                 if ((kinds & ZU_EXE_K_EHCIE) != 0)
                     ref_cie_field(dst, old, at + 4, eo, nw, m);
                 ref_rel_field(dst, old, at + 8, at + 8, eo, nw, m);
+                if ((kinds & ZU_EXE_K_EHLSDA) != 0 && len >= 17) {
+                    /* the LSDA pointer after the augmentation data's length */
+                    const uint32_t cp = ref_le32(old + at + 4);
+                    size_t i = at + 16;
+                    uint32_t alen;
+                    if (cp <= at + 4 && ref_cie_lsda(old, at + 4 - cp, end) &&
+                        ref_uleb(old, &i, at + 4 + len, &alen, 28) && alen >= 4 &&
+                        i + 4 <= at + 4 + len)
+                        ref_rel_field(dst, old, i, i, eo, nw, m);
+                }
             }
             at += 4 + (size_t)len;
         }
@@ -530,6 +665,7 @@ static void
 ref_transform(uint8_t *dst, const uint8_t *old, size_t olen, const struct zu_elf *eo,
               const struct zu_elf *nw, const struct zu_exe_map *m, unsigned kinds)
 {
+    ref_near = (kinds & ZU_EXE_K_NEAR) != 0;
     if (olen > 0)
         memcpy(dst, old, olen);
     for (size_t k = 0; k < eo->n; k++) {

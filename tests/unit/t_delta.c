@@ -1723,7 +1723,8 @@ test_exe_stage(void **state)
     memcpy(bad, patch, plen);
     bad[at + 1] = 0;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
-    bad[at + 1] = ZU_EXE_K_ALL + 1;
+    bad[at + 1] = 0x80; /* kinds 256 and more: two bytes, the second replacing n */
+    bad[at + 2] = 0x02;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
     memcpy(bad, patch, plen);
     bad[at + 2] = 0;
@@ -2136,6 +2137,161 @@ test_exe_gofn(void **state)
     free(x2);
 }
 
+/* An ELF file of nf functions (FN bytes each, from CODE), an .eh_frame at
+ * EH (a CIE "zPLR": personality, LSDA and FDE pointers pcrel sdata4;
+ * then an FDE per function with its LSDA pointer) and the LSDAs at LS
+ * (16 bytes per function, bytes by id). With ins, function 1000 is
+ * added after the 40th, with its FDE and LSDA. Into p; its length. */
+enum { LS_EH = 0x240, LS_FDE = 32, LS_LS = 0x3000, LS_CODE = 0x8000, LS_FN = 48 };
+static size_t
+make_lsda_elf(uint8_t *p, size_t cap, size_t nf, int ins)
+{
+    enum { BASE = 0x400000, EHH = 0x200 };
+    const size_t n = nf + (ins ? 1 : 0), end = LS_CODE + n * LS_FN;
+    uint64_t ph[2][6] = {{1, 5, 0, BASE, end, end}, {0x6474e550, 4, EHH, BASE + EHH, 12, 12}};
+    size_t next = 0;
+    static const uint8_t cie[] = {1,    'z', 'P', 'L', 'R', 0,    1,    0x78, 0x10, 7,
+                                  0x9b, 0,   0,   0,   0,   0x1b, 0x1b, 0x0c, 7,    8};
+
+    assert_true(end <= cap && LS_EH + (n + 1) * LS_FDE <= LS_LS && LS_LS + n * 16 <= LS_CODE);
+    memset(p, 0, end);
+    elf_head(p, (const uint64_t(*)[6])ph, 2);
+    p[EHH] = 1;
+    p[EHH + 1] = 0x1b;
+    p[EHH + 2] = 0x03;
+    p[EHH + 3] = 0x3b;
+    put32(p + EHH + 4, (uint32_t)(LS_EH - (EHH + 4)));
+    put32(p + LS_EH, LS_FDE - 4); /* the CIE */
+    memcpy(p + LS_EH + 8, cie, sizeof(cie));
+    for (size_t i = 0; i < n; i++) {
+        const size_t id = ins && i == 40 ? 1000 : next++;
+        const size_t f = LS_EH + (i + 1) * LS_FDE, c = LS_CODE + i * LS_FN, l = LS_LS + i * 16;
+        put32(p + f, LS_FDE - 4);
+        put32(p + f + 4, (uint32_t)(f + 4 - LS_EH));
+        put32(p + f + 8, (uint32_t)(c - (f + 8)));
+        put32(p + f + 12, LS_FN);
+        p[f + 16] = 4; /* the augmentation data: the LSDA pointer */
+        put32(p + f + 17, (uint32_t)(l - (f + 17)));
+        for (size_t k = 0; k < 16; k++)
+            p[l + k] = (uint8_t)(id * 3 + k);
+        for (size_t k = 0; k < LS_FN; k++)
+            p[c + k] = (uint8_t)(id * 31 + k * 5 + 1);
+    }
+    return end;
+}
+
+/* The LSDA pointers of .eh_frame (ZU_EXE_K_EHLSDA, version 14): with an
+ * FDE and an LSDA added, every LSDA pointer after them is as in new in old
+ * transformed (without the kind as in old), the bytes of the plain
+ * reading and a piece at a time; a CIE whose augmentation the kind does
+ * not read (an unknown letter, an LSDA pointer of another encoding)
+ * leaves its FDEs alone. */
+static void
+test_exe_lsda(void **state)
+{
+    enum { NF = 200, CAP = LS_CODE + (NF + 1) * LS_FN };
+    uint8_t *o = malloc(CAP), *w = malloc(CAP), *x1 = malloc(CAP), *x2 = malloc(CAP);
+    const size_t cut = LS_EH + 41 * LS_FDE;
+    size_t ol, wl;
+    struct zu_elf eo, en;
+    struct zu_exe_map m = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && x1 != NULL && x2 != NULL);
+    ol = make_lsda_elf(o, CAP, NF, 0);
+    wl = make_lsda_elf(w, CAP, NF, 1);
+    assert_int_equal(zu_elf_parse(o, ol, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, wl, &en), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0, 0, cut), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, cut, cut + LS_FDE, (NF - 40) * LS_FDE), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, LS_LS, LS_LS, 40 * 16), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, LS_LS + 40 * 16, LS_LS + 41 * 16, (NF - 40) * 16), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, LS_CODE, LS_CODE, 40 * LS_FN), ZUPD_OK);
+    assert_int_equal(
+        zu_exe_map_add(&m, LS_CODE + 40 * LS_FN, LS_CODE + 41 * LS_FN, (NF - 40) * LS_FN), ZUPD_OK);
+    zu_exe_map_done(&m);
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL), ZUPD_OK);
+    ref_transform(x2, o, ol, &eo, &en, &m, ZU_EXE_K_ALL);
+    assert_memory_equal(x1, x2, ol);
+    assert_true(ref_win_same(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL, 5));
+    for (size_t i = 40; i < NF; i++) { /* the FDEs after the one added */
+        const size_t f = LS_EH + (i + 1) * LS_FDE;
+        assert_memory_equal(x1 + f + 4, w + f + LS_FDE + 4, LS_FDE - 4);
+        assert_memory_not_equal(o + f + 17, w + f + LS_FDE + 17, 4);
+    }
+    assert_int_equal(zu_exe_transform(x1, o, ol, &eo, &en, &m, ZU_EXE_K_ALL & ~ZU_EXE_K_EHLSDA),
+                     ZUPD_OK);
+    assert_memory_equal(x1 + LS_EH + 51 * LS_FDE + 17, o + LS_EH + 51 * LS_FDE + 17, 4);
+    /* augmentations it does not read: "zPLRX", an LSDA pointer udata4 */
+    for (int k = 0; k < 2; k++) {
+        memcpy(x2, o, ol);
+        if (k == 0)
+            memcpy(x2 + LS_EH + 9, "zPLRX", 5); /* over the NUL: "zPLRX\1..." stays in the CIE */
+        else
+            x2[LS_EH + 23] = 0x03;
+        assert_int_equal(zu_exe_transform(x1, x2, ol, &eo, &en, &m, ZU_EXE_K_ALL), ZUPD_OK);
+        assert_memory_equal(x1 + LS_EH + 51 * LS_FDE + 17, x2 + LS_EH + 51 * LS_FDE + 17, 4);
+    }
+    zu_exe_map_free(&m);
+    free(o);
+    free(w);
+    free(x1);
+    free(x2);
+}
+
+/* The nearest span (ZU_EXE_K_NEAR, version 14): a call to a function
+ * whose first bytes the map does not hold (changed at its start) is
+ * predicted from the span just after them: as in new in old transformed,
+ * as in old without the kind; the bytes of the plain reading. */
+static void
+test_exe_near(void **state)
+{
+    enum { BASE = 0x400000, END = 0x3000 };
+    uint8_t *o = calloc(1, END), *w = calloc(1, END), *x1 = malloc(END), *x2 = malloc(END);
+    uint64_t ph[1][6] = {{1, 5, 0, BASE, END, END}};
+    struct zu_elf eo, en;
+    struct zu_exe_map m = {0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && x1 != NULL && x2 != NULL);
+    elf_head(o, (const uint64_t(*)[6])ph, 1);
+    elf_head(w, (const uint64_t(*)[6])ph, 1);
+    for (size_t k = 0; k < 0x100; k++) { /* the function: at 0x2000 in old, 0x2040 in new */
+        o[0x2000 + k] = (uint8_t)(k * 7 + 0x10);
+        w[0x2040 + k] = (uint8_t)(k * 7 + 0x10);
+    }
+    w[0x2040] = 0x55;             /* changed at its start */
+    o[0x1000] = w[0x1000] = 0xe8; /* the call */
+    put32(o + 0x1001, (uint32_t)(0x2000 - 0x1005));
+    put32(w + 0x1001, (uint32_t)(0x2040 - 0x1005));
+    assert_int_equal(zu_elf_parse(o, END, &eo), ZUPD_OK);
+    assert_int_equal(zu_elf_parse(w, END, &en), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0x1000, 0x1000, 0x100), ZUPD_OK);
+    assert_int_equal(zu_exe_map_add(&m, 0x2010, 0x2050, 0xf0), ZUPD_OK);
+    zu_exe_map_done(&m);
+    assert_int_equal(zu_exe_transform(x1, o, END, &eo, &en, &m, ZU_EXE_K_CODE | ZU_EXE_K_NEAR),
+                     ZUPD_OK);
+    assert_memory_equal(x1 + 0x1001, w + 0x1001, 4);
+    ref_transform(x2, o, END, &eo, &en, &m, ZU_EXE_K_CODE | ZU_EXE_K_NEAR);
+    assert_memory_equal(x1, x2, END);
+    assert_true(ref_win_same(x1, o, END, &eo, &en, &m, ZU_EXE_K_CODE | ZU_EXE_K_NEAR, 3));
+    assert_int_equal(zu_exe_transform(x1, o, END, &eo, &en, &m, ZU_EXE_K_CODE), ZUPD_OK);
+    assert_memory_equal(x1 + 0x1001, o + 0x1001, 4);
+    zu_exe_map_free(&m);
+    /* a span 64 KiB and a byte away is not near */
+    assert_int_equal(zu_exe_map_add(&m, 0x1000, 0x1000, 0x100), ZUPD_OK);
+    zu_exe_map_done(&m);
+    assert_int_equal(zu_exe_transform(x1, o, END, &eo, &en, &m, ZU_EXE_K_CODE | ZU_EXE_K_NEAR),
+                     ZUPD_OK);
+    ref_transform(x2, o, END, &eo, &en, &m, ZU_EXE_K_CODE | ZU_EXE_K_NEAR);
+    assert_memory_equal(x1, x2, END);
+    zu_exe_map_free(&m);
+    free(o);
+    free(w);
+    free(x1);
+    free(x2);
+}
+
 /* An ELF file of nf functions (FN bytes each at its code, bytes by id), an
  * .eh_frame (a CIE, an FDE per function) and before it the
  * .eh_frame_hdr with its table (a row per function: its address and its
@@ -2501,9 +2657,12 @@ test_exe_jtab(void **state)
     assert_true((patch[7] & ZU_FLAG_EXE) != 0);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds,
-                     ZU_EXE_K_ALL & ~(ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN)); /* no .eh_frame */
-    assert_int_equal(patch[4], written_version(patch) == 10 ? 10 : 9);  /* or LZMA2's */
+    assert_int_equal(got.kinds & ~ZU_EXE_K_NEAR, /* no .eh_frame, no Go */
+                     ZU_EXE_K_CODE | ZU_EXE_K_ABS64 | ZU_EXE_K_UNWIND | ZU_EXE_K_JTAB);
+    assert_int_equal(patch[4], (got.kinds & ZU_EXE_K_NEAR) != 0 ? 14
+                               : written_version(patch) == 10
+                                   ? 10
+                                   : 9); /* or LZMA2's, or the nearest span's */
     patch[4] = 8;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
     free(patch);
@@ -2516,7 +2675,7 @@ test_exe_jtab(void **state)
     patch = exe_round_trip(o, ol, w, wl, 19, &plen);
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
-    assert_int_equal(got.kinds, ZU_EXE_K_ALL & ~(ZU_EXE_K_JTAB | ZU_EXE_K_EHCIE | ZU_EXE_K_GOFN));
+    assert_int_equal(got.kinds, ZU_EXE_K_CODE | ZU_EXE_K_ABS64 | ZU_EXE_K_UNWIND);
     assert_true(patch[4] <= 8);
     free(patch);
     free(ms.p);
@@ -2556,7 +2715,7 @@ test_exe_nopfx(void **state)
     bad[7] |= ZU_FLAG_EXTRA_NOPFX;
     bad[4] = 8;
     assert_int_equal(apply_mem(o, ol, bad, plen, &m), ZUPD_E_FORMAT);
-    bad[4] = 9;
+    bad[4] = patch[4] > 9 ? patch[4] : 9; /* its kinds may need a later version */
     assert_int_equal(apply_expect(o, ol, bad, plen, w, wl), ZUPD_OK);
     assert_int_equal(apply_expect_flags(o, ol, bad, plen, ZUPD_DELTA_LOW_MEMORY, w, wl), ZUPD_OK);
     bad[6] = (uint8_t)((bad[6] & ~0x30) | ZU_CODEC_BZIP2 << 4);
@@ -3618,6 +3777,8 @@ test_golden(void **state)
     /* the executable stage's CIE pointers (version 12) */
     golden_pair("good/delta/eh-v12.zpd", "good/delta/eh.old", "good/delta/eh.new", 12, ZU_FLAG_EXE);
     golden_pair("good/delta/go-v13.zpd", "good/delta/go.old", "good/delta/go.new", 13, ZU_FLAG_EXE);
+    golden_pair("good/delta/lsda-v14.zpd", "good/delta/lsda.old", "good/delta/lsda.new", 14,
+                ZU_FLAG_EXE);
     /* patch-from in LZMA2 (method 5, version 11) */
     golden_pair("good/delta/base-lzma-v11.zpd", "good/delta/base.old", "good/delta/base.new", 11,
                 0);
@@ -4681,6 +4842,8 @@ main(void)
         cmocka_unit_test(test_rela_realign),
         cmocka_unit_test(test_exe_ehcie),
         cmocka_unit_test(test_exe_gofn),
+        cmocka_unit_test(test_exe_lsda),
+        cmocka_unit_test(test_exe_near),
         cmocka_unit_test(test_eh_realign),
         cmocka_unit_test(test_exe_hostile),
         cmocka_unit_test(test_pf_text),
