@@ -109,6 +109,7 @@ static const struct zu_version {
     [12] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1}, /* and ZU_EXE_K_EHCIE (lib/delta_bsdiff.c) */
     [13] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1}, /* and ZU_EXE_K_GOFN */
     [14] = {F_V9, ZU_DIGEST_SHORT, M_LZMA, 1}, /* and ZU_EXE_K_EHLSDA, ZU_EXE_K_NEAR */
+    [15] = {F_V9 | ZU_FLAG_CTRL_COLS, ZU_DIGEST_SHORT, M_LZMA, 1},
 };
 
 size_t

@@ -112,17 +112,48 @@ struct bsd_job {
     uint64_t new_size;
     int native; /* native: varint control, adds strictly inside old; else BSDIFF40 */
     struct rd ctrl, diff, extra;
-    uint64_t busy, idle;     /* control entries read that write bytes, that do not */
-    int rep;                 /* ZU_FLAG_CTRL_REP: seeks rep-coded (native only) */
-    struct zu_rep reps;      /* with rep: the alignments entries started at */
+    uint64_t busy, idle;  /* control entries read that write bytes, that do not */
+    int rep;              /* ZU_FLAG_CTRL_REP: seeks rep-coded (native only) */
+    uint64_t *col;        /* ZU_FLAG_CTRL_COLS: a block's entries, 3 * ZU_CTRL_BLOCK; NULL: none */
+    size_t col_n, col_at; /* the block's entries, the next one */
+    struct zu_rep reps;   /* with rep: the alignments entries started at */
     struct zu_x86_copy *x86; /* ZU_FLAG_EXTRA_X86; NULL: none */
     struct zu_exe_win *xw;   /* the executable stage a piece at a time; NULL: old is whole */
 };
+
+/* With cols (ZU_FLAG_CTRL_COLS), the buffer of a block of entries. */
+static int
+col_alloc(struct bsd_job *j, int cols)
+{
+    j->col_n = j->col_at = 0;
+    j->col = cols ? malloc(3 * ZU_CTRL_BLOCK * sizeof(*j->col)) : NULL;
+    return cols && j->col == NULL ? ZUPD_E_NOMEM : ZUPD_OK;
+}
 
 static int
 read_ctrl(struct bsd_job *j, uint64_t *add, uint64_t *copy, int64_t *seek)
 {
     int rc;
+    if (j->col != NULL) { /* the next entry of the block, the next block */
+        if (j->col_at == j->col_n) {
+            uint64_t m;
+            rc = zu_rd_varint(&j->ctrl, &m);
+            if (rc == ZUPD_OK && (m == 0 || m > ZU_CTRL_BLOCK))
+                rc = ZUPD_E_FORMAT;
+            for (size_t i = 0; rc == ZUPD_OK && i < 3 * m; i++)
+                rc = zu_rd_varint(&j->ctrl, &j->col[(i / m) * ZU_CTRL_BLOCK + i % m]);
+            if (rc != ZUPD_OK)
+                return rc;
+            j->col_n = (size_t)m;
+            j->col_at = 0;
+        }
+        *add = j->col[j->col_at];
+        *copy = j->col[ZU_CTRL_BLOCK + j->col_at];
+        *seek = j->rep ? (int64_t)j->col[2 * ZU_CTRL_BLOCK + j->col_at]
+                       : zu_unzigzag(j->col[2 * ZU_CTRL_BLOCK + j->col_at]);
+        j->col_at++;
+        return ZUPD_OK;
+    }
     if (j->native) {
         uint64_t s;
         rc = zu_rd_varint(&j->ctrl, add);
@@ -304,7 +335,7 @@ bsd_run(struct bsd_job *j, struct outq *q)
         oldpos += seek;
     }
     if (j->native) {
-        rc = zu_rd_finish(&j->ctrl);
+        rc = j->col != NULL && j->col_at != j->col_n ? ZUPD_E_FORMAT : zu_rd_finish(&j->ctrl);
         if (rc == ZUPD_OK)
             rc = zu_rd_finish(&j->diff);
         if (rc == ZUPD_OK)
@@ -330,7 +361,9 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
     k.new_size = j->new_size;
     k.native = 1;
     k.rep = j->rep;
-    rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
+    rc = col_alloc(&k, j->col != NULL);
+    if (rc == ZUPD_OK)
+        rc = zu_rd_init(&k.ctrl, codec, src, len, NULL, 0, 0);
     while (rc == ZUPD_OK && newpos < k.new_size) {
         uint64_t add, copy;
         int64_t seek;
@@ -344,6 +377,7 @@ ctx_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len, ui
         oldpos += seek;
     }
     zu_rd_release(&k.ctrl);
+    free(k.col);
     return rc;
 }
 
@@ -403,6 +437,8 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
     k.new_size = j->new_size;
     k.native = 1;
     k.rep = j->rep;
+    if (rc == ZUPD_OK)
+        rc = col_alloc(&k, j->col != NULL);
     if (rc == ZUPD_OK && eo.id != nw->id)
         rc = ZUPD_E_FORMAT; /* old of another format than the patch's */
     if (rc == ZUPD_OK)
@@ -417,6 +453,7 @@ exe_build(const struct bsd_job *j, int codec, const uint8_t *src, size_t len,
         oldpos += (int64_t)add + seek;
     }
     zu_rd_release(&k.ctrl);
+    free(k.col);
     if (rc == ZUPD_OK && xw != NULL) {
         zu_exe_map_done(&m);
         rc = zu_exe_win_new(xw, j->old, j->old_len, &eo, nw, &m, nw->kinds);
@@ -501,6 +538,9 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         dl = (size_t)d64;
         el = left - cl - dl;
         j.rep = (patch[7] & ZU_FLAG_CTRL_REP) != 0;
+        rc = col_alloc(&j, (patch[7] & ZU_FLAG_CTRL_COLS) != 0);
+        if (rc != ZUPD_OK)
+            goto out;
         /* the diff stream first: a long bzip2 one decodes on its thread
          * while the executable stage transforms old (lefthook-a: 14 ms of
          * bzip2 beside 16 of transform, instead of after it) */
@@ -562,6 +602,7 @@ zu_apply_bsdiff(const uint8_t *old, size_t old_len, const uint8_t *patch, size_t
         goto out;
     rc = bsd_run(&j, q);
 out:
+    free(j.col);
     zu_rd_release(&j.ctrl);
     zu_rd_release(&j.diff);
     zu_rd_release(&j.extra);

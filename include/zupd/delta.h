@@ -24,7 +24,7 @@ enum zupd_delta_method {
  * library reads; it reads every older one too. */
 #define ZUPD_DELTA_MAGIC "ZDLT"
 #define ZUPD_DELTA_MAGIC_LEN 4
-#define ZUPD_DELTA_VERSION 14
+#define ZUPD_DELTA_VERSION 15
 
 /* What a delta says about itself. For BSDIFF40 old_size is 0 and
  * has_hashes is 0 (the format carries neither the old size nor hashes).

@@ -235,6 +235,9 @@ void zp_scan_extend(const uint8_t *old, size_t olen, const uint8_t *nw, size_t n
 /* The version of the executable stage with the LSDA pointers of
  * .eh_frame (ZU_EXE_K_EHLSDA) or the nearest span (ZU_EXE_K_NEAR). */
 #define ZP_VERSION_14 14
+/* The version of patches whose control stream is in columns
+ * (ZU_FLAG_CTRL_COLS). */
+#define ZP_VERSION_15 15
 
 /* At least version v for the patch p: a patch keeps the newest any of its
  * parts needs. */

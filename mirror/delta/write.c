@@ -775,6 +775,8 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
 static uint8_t
 streams_version(uint8_t codecs, uint8_t flags)
 {
+    if ((flags & ZU_FLAG_CTRL_COLS) != 0)
+        return ZP_VERSION_15;
     if ((codecs & 0xc0) != 0)
         return ZP_VERSION_10;
     return (flags & ZU_FLAG_CTRL_REP) != 0 ? ZP_VERSION_8 : ZP_VERSION;
@@ -823,44 +825,81 @@ ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
     return ZUPD_OK;
 }
 
-/* The rep-coded control stream of a plan (ZU_FLAG_CTRL_REP): each seek as
- * the smallest of its selectors (0: the seek itself; k: the next
- * alignment against the k-th in the history). *out NULL where a value is
- * beyond the coding (|m| of 2^61 and more: never from a real plan). */
+/* The third varint of each entry of pl into v: the zigzag seek, or with
+ * rep (ZU_FLAG_CTRL_REP) the smallest of its selectors (0: the seek
+ * itself; k: the next alignment against the k-th in the history). 0
+ * where a value is beyond the coding (|m| of 2^61 and more: never from a
+ * real plan). */
 static int
-ctrl_rep_make(const struct plan *pl, uint8_t **out, size_t *out_len)
+ctrl_thirds(const struct plan *pl, int rep, uint64_t *v)
 {
     struct zu_rep r = {{0, 0, 0}, 0};
     int64_t newpos = 0, oldpos = 0;
-    size_t cn = 0;
-    uint8_t *c = malloc(pl->n * 30 + 1);
 
-    *out = c;
-    *out_len = 0;
-    if (c == NULL)
-        return ZUPD_E_NOMEM;
     for (size_t i = 0; i < pl->n; i++) {
         const int64_t add = (int64_t)pl->c[i].add, copy = (int64_t)pl->c[i].copy;
         const int64_t seek = pl->c[i].seek, next = oldpos + add + seek - (newpos + add + copy);
         uint64_t best = UINT64_MAX;
+        if (!rep) {
+            v[i] = zu_zigzag(seek);
+            continue;
+        }
         for (unsigned k = 0; k <= r.n; k++) {
             int64_t m = k == 0 ? seek : next - r.a[k - 1];
             uint64_t z = zu_zigzag(m);
             if (z < (UINT64_C(1) << 61) && (z << 2 | k) < best)
                 best = z << 2 | k;
         }
-        if (best == UINT64_MAX) {
-            free(c);
-            *out = NULL;
-            return ZUPD_OK;
-        }
-        cn += put_varint(c + cn, pl->c[i].add);
-        cn += put_varint(c + cn, pl->c[i].copy);
-        cn += put_varint(c + cn, best);
+        if (best == UINT64_MAX)
+            return 0;
+        v[i] = best;
         zu_rep_push(&r, oldpos - newpos);
         oldpos += add + seek;
         newpos += add + copy;
     }
+    return 1;
+}
+
+/* A control stream of pl into a new buffer (*out NULL where ctrl_thirds
+ * cannot code it): with rep its seeks rep-coded; with cols in blocks of
+ * columns (ZU_FLAG_CTRL_COLS: varint m, m adds, m copies, m thirds), else
+ * entry by entry. */
+static int
+ctrl_code(const struct plan *pl, int rep, int cols, uint8_t **out, size_t *out_len)
+{
+    uint64_t *v = malloc((pl->n > 0 ? pl->n : 1) * sizeof(*v));
+    uint8_t *c = malloc(pl->n * 30 + (pl->n / ZU_CTRL_BLOCK + 1) * 10);
+    size_t cn = 0;
+
+    *out = NULL;
+    *out_len = 0;
+    if (v == NULL || c == NULL) {
+        free(v);
+        free(c);
+        return ZUPD_E_NOMEM;
+    }
+    if (!ctrl_thirds(pl, rep, v)) {
+        free(v);
+        free(c);
+        return ZUPD_OK;
+    }
+    for (size_t i = 0; i < pl->n && !cols; i++) {
+        cn += put_varint(c + cn, pl->c[i].add);
+        cn += put_varint(c + cn, pl->c[i].copy);
+        cn += put_varint(c + cn, v[i]);
+    }
+    for (size_t b = 0; b < pl->n && cols; b += ZU_CTRL_BLOCK) {
+        const size_t m = pl->n - b < ZU_CTRL_BLOCK ? pl->n - b : ZU_CTRL_BLOCK;
+        cn += put_varint(c + cn, m);
+        for (size_t i = b; i < b + m; i++)
+            cn += put_varint(c + cn, pl->c[i].add);
+        for (size_t i = b; i < b + m; i++)
+            cn += put_varint(c + cn, pl->c[i].copy);
+        for (size_t i = b; i < b + m; i++)
+            cn += put_varint(c + cn, v[i]);
+    }
+    free(v);
+    *out = c;
     *out_len = cn;
     return ZUPD_OK;
 }
@@ -1078,6 +1117,9 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 struct wstreams {
     uint8_t *craw, *crep, *c40raw, *runs, *lits, *zr;
     size_t cn, nrep, nruns, nlits, nzr;
+    uint8_t *ccol, *ccolr; /* the control stream in columns, plain and rep-coded */
+    size_t ncol, ncolr;
+    struct packed ccz, ccrz, ccl, ccrl; /* those in zstd and LZMA2 */
     struct packed cz, cb, crz, crb, dz, db, ez, eb, c40, ds, dr, dr3;
     struct packed el, cl, crl, dsl; /* LZMA2: extra, control (rep-coded), split diff */
 };
@@ -1087,6 +1129,12 @@ wstreams_release(struct wstreams *s)
 {
     free(s->craw);
     free(s->crep);
+    free(s->ccol);
+    free(s->ccolr);
+    packed_release(&s->ccz);
+    packed_release(&s->ccrz);
+    packed_release(&s->ccl);
+    packed_release(&s->ccrl);
     free(s->c40raw);
     free(s->runs);
     free(s->lits);
@@ -1128,6 +1176,10 @@ enum {
     J_CRZ,
     J_CRB,
     J_CRL,
+    J_CCZ,
+    J_CCRZ,
+    J_CCL,
+    J_CCRL,
     J_C40,
     J_N
 };
@@ -1167,7 +1219,9 @@ raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstream
         zu_offtout(s->c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
         zu_offtout(s->c40raw + 24 * i + 16, pl->c[i].seek);
     }
-    if (want_native && ctrl_rep_make(pl, &s->crep, &s->nrep) != ZUPD_OK)
+    if (want_native && (ctrl_code(pl, 1, 0, &s->crep, &s->nrep) != ZUPD_OK ||
+                        ctrl_code(pl, 0, 1, &s->ccol, &s->ncol) != ZUPD_OK ||
+                        ctrl_code(pl, 1, 1, &s->ccolr, &s->ncolr) != ZUPD_OK))
         return ZUPD_E_NOMEM;
     if (want_native && pl->diff_len > 0) {
         rc = split_make(pl->diff, pl->diff_len, &s->runs, &s->nruns, &s->lits, &s->nlits);
@@ -1226,6 +1280,10 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
         jobs[J_CB].on = s->cn > 0;
+        if (s->ccol != NULL && s->ncol > 0)
+            job_set(&jobs[J_CCZ], s->ccol, s->ncol, 0, f->z_small, NULL, 0);
+        if (s->ccolr != NULL && s->ncolr > 0)
+            job_set(&jobs[J_CCRZ], s->ccolr, s->ncolr, 0, f->z_small, NULL, 0);
         if (s->crep != NULL) {
             job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
             job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
@@ -1237,6 +1295,10 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
             lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
             if (s->crep != NULL && s->nrep > 0)
                 lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
+            if (s->ccol != NULL && s->ncol > 0)
+                lz_alone_set(&jobs[J_CCL], s->ccol, s->ncol, LZ_STREAM_DICT);
+            if (s->ccolr != NULL && s->ncolr > 0)
+                lz_alone_set(&jobs[J_CCRL], s->ccolr, s->ncolr, LZ_STREAM_DICT);
             if (pl->diff_len > 0) {
                 lz_alone_set(&jobs[J_RL], s->runs, s->nruns, LZ_STREAM_DICT);
                 lz_alone_set(&jobs[J_LL], s->lits, s->nlits, LZ_STREAM_DICT);
@@ -1273,6 +1335,10 @@ jobs_take(struct job *jobs, struct wstreams *s)
     job_take(&jobs[J_CB], &s->cb);
     job_take(&jobs[J_CRZ], &s->crz);
     job_take(&jobs[J_CRB], &s->crb);
+    job_take(&jobs[J_CCZ], &s->ccz);
+    job_take(&jobs[J_CCRZ], &s->ccrz);
+    job_take(&jobs[J_CCL], &s->ccl);
+    job_take(&jobs[J_CCRL], &s->ccrl);
 }
 
 /* The BSDIFF40 patch: header, then the bzip2 control, diff and extra
@@ -1340,6 +1406,17 @@ family_pick(const struct plan *pl, const struct wstreams *s, int lz, struct pack
             *flags |= ZU_FLAG_CTRL_REP;
         }
         packed_release(&r);
+    }
+    /* in columns where smaller, plain or rep-coded */
+    if (rc == ZUPD_OK) {
+        rc = take_smaller(&k[0], lz ? &s->ccl : &s->ccz, ZU_CODEC_ZSTD, 0, &taken);
+        if (taken)
+            *flags = (uint8_t)((*flags & ~ZU_FLAG_CTRL_REP) | ZU_FLAG_CTRL_COLS);
+    }
+    if (rc == ZUPD_OK) {
+        rc = take_smaller(&k[0], lz ? &s->ccrl : &s->ccrz, ZU_CODEC_ZSTD, 0, &taken);
+        if (taken)
+            *flags |= ZU_FLAG_CTRL_REP | ZU_FLAG_CTRL_COLS;
     }
     if (rc == ZUPD_OK)
         rc = pick_stream(pl->diff, pl->diff_len, 1, lz ? &none : &s->dz, &s->db, &k[1]);
@@ -1443,9 +1520,9 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
         goto out;
 #ifdef ZU_DELTA_TRACE
     {
-        static const char *const jn[J_N] = {"EL", "LL", "RL",  "DB",  "DR",  "DR3",
-                                            "RZ", "LZ", "DZ",  "EZ",  "EB",  "CZ",
-                                            "CB", "CL", "CRZ", "CRB", "CRL", "C40"};
+        static const char *const jn[J_N] = {
+            "EL", "LL", "RL", "DB",  "DR",  "DR3", "RZ",  "LZ",   "DZ",  "EZ",   "EB",
+            "CZ", "CB", "CL", "CRZ", "CRB", "CRL", "CCZ", "CCRZ", "CCL", "CCRL", "C40"};
         fprintf(stderr, "delta: jobs");
         for (int i = 0; i < J_N; i++)
             if (jobs[i].on)

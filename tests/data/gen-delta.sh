@@ -9,7 +9,7 @@
 # made where missing; base-v7.zpd, same-v7.zpd and wrong-base-v7.zpd are
 # version 7's, rep-v8.zpd version 8's, lzma-v10.zpd version 10's,
 # base-lzma-v11.zpd version 11's, eh-v12.zpd version 12's, go-v13.zpd version 13's,
-# lsda-v14.zpd version 14's (base-v7.zpd
+# lsda-v14.zpd version 14's, cols-v15.zpd version 15's (base-v7.zpd
 # too is kept: its extra stream is LZMA2 now).
 set -eu
 M=$1
@@ -64,7 +64,7 @@ def hdr_end(p):                               # offset after the two hashes
 e = hdr_end(p)
 c = bytearray(p); c[e - 1] ^= 1               # last byte of the expected new sha256
 w("wrong-new-hash.zpd", bytes(c))
-c = bytearray(p); c[4] = 15
+c = bytearray(p); c[4] = 16
 w("unknown-version.zpd", bytes(c))
 def varint(v):
     o = b""
@@ -342,4 +342,8 @@ open(g + "/lsda.new", "wb").write(elf(300, True))
 PY
 [ -e "$g/lsda-v14.zpd" ] ||
     "$M" delta create "$g/lsda.old" "$g/lsda.new" "$g/lsda-v14.zpd"
+# version 15: the control stream in columns (the pair of rep-v8.zpd, whose
+# control stream is now smaller in columns, rep-coded)
+[ -e "$g/cols-v15.zpd" ] ||
+    "$M" delta create "$g/rep.old" "$g/rep.new" "$g/cols-v15.zpd"
 echo "gen-delta: golden files written"

@@ -572,8 +572,8 @@ test_sink_error_and_limits(void **state)
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
     p[4] = 0;
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_SPEC);
-    p[4] = ZUPD_DELTA_VERSION;
-    p[7] = 0x80; /* no such flag */
+    p[4] = 14;
+    p[7] = ZU_FLAG_CTRL_COLS; /* a flag of version 15 */
     assert_int_equal(zupd_delta_info(p, pl, &info), ZUPD_E_FORMAT);
     p[4] = 7;
     p[7] = ZU_FLAG_CTRL_REP; /* a flag of version 8 */
@@ -791,6 +791,67 @@ test_ctrl_rep(void **state)
     assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
     v[5] = ((UINT64_C(1) << 61) - 2) << 2 | 1; /* m = 2^60 - 1 */
     assert_int_equal(rep_rc(v, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+}
+
+/* The control stream in columns (ZU_FLAG_CTRL_COLS, version 15), crafted
+ * as test_ctrl_rep's: the same four entries in one block (4, the adds,
+ * the copies, the seeks), in two blocks, rep-coded or not; refused with
+ * an empty block, a block over ZU_CTRL_BLOCK, entries left in the last
+ * block, a block cut short, and in version 14. */
+static void
+test_ctrl_cols(void **state)
+{
+    uint8_t nw[32];
+    const uint64_t rep1[16] = {4, 8, 8, 8, 8, 0, 0, 0, 0, 48 << 2, 64 << 2 | 1, 0 << 2 | 2, 0};
+    /* plain seeks 24, 8, -32, 0 (zigzag 48, 16, 63, 0), two blocks of two */
+    const uint64_t plain2[14] = {2, 8, 8, 0, 0, 48, 16, 2, 8, 8, 0, 0, 63, 0};
+    uint64_t v[18];
+    uint8_t *p;
+    size_t pl;
+
+    (void)state;
+    for (size_t i = 0; i < 8; i++) {
+        nw[i] = (uint8_t)(i * 7 + 1);
+        nw[8 + i] = (uint8_t)((32 + i) * 7 + 1);
+        nw[16 + i] = (uint8_t)((48 + i) * 7 + 1);
+        nw[24 + i] = (uint8_t)((24 + i) * 7 + 1);
+    }
+    assert_int_equal(rep_rc(rep1, 13, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32), ZUPD_OK);
+    assert_int_equal(rep_rc(plain2, 14, ZU_FLAG_CTRL_COLS, nw, 32), ZUPD_OK);
+    /* read entry by entry, they are other entries */
+    assert_int_not_equal(rep_rc(plain2, 14, 0, nw, 32), ZUPD_OK);
+    memcpy(v, rep1, sizeof(rep1));
+    v[0] = 0; /* an empty block */
+    assert_int_equal(rep_rc(v, 13, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    v[0] = ZU_CTRL_BLOCK + 1;
+    assert_int_equal(rep_rc(v, 13, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    /* five entries in the block, new made by four: one left */
+    {
+        const uint64_t five[16] = {5, 8, 8, 8,       8,           0,          0, 0,
+                                   0, 0, 0, 48 << 2, 64 << 2 | 1, 0 << 2 | 2, 0, 0};
+        assert_int_equal(rep_rc(five, 16, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32),
+                         ZUPD_E_FORMAT);
+    }
+    /* a block cut: its seeks missing */
+    assert_int_equal(rep_rc(rep1, 9, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32), ZUPD_E_FORMAT);
+    /* version 14 has no such flag */
+    {
+        uint8_t old[64], ctrl[64], zeros[32] = {0};
+        static const uint8_t none[1] = {0};
+        size_t cl = 0;
+        struct mem_sink m = {0};
+        for (size_t i = 0; i < sizeof(old); i++)
+            old[i] = (uint8_t)(i * 7 + 1);
+        for (size_t i = 0; i < 13; i++)
+            cl += put_varint(ctrl + cl, rep1[i]);
+        p = craft_native(old, sizeof(old), nw, 32, ctrl, cl, zeros, 32, none, 0, &pl);
+        p[7] = ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP;
+        assert_int_equal(apply_expect(old, sizeof(old), p, pl, nw, 32), ZUPD_OK);
+        p[4] = 14;
+        assert_int_equal(apply_mem(old, sizeof(old), p, pl, &m), ZUPD_E_FORMAT);
+        free(m.p);
+        free(p);
+    }
 }
 
 /* A database edited in place: a third of its records take the value of a
@@ -1930,7 +1991,7 @@ test_exe_ehcie(void **state)
     at = params_at(patch, plen);
     assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
     assert_true((got.kinds & ZU_EXE_K_EHCIE) != 0);
-    assert_int_equal(patch[4], 12);
+    assert_int_equal(patch[4], (patch[7] & ZU_FLAG_CTRL_COLS) != 0 ? 15 : 12); /* or in columns */
     patch[4] = 11;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
     free(patch);
@@ -3003,7 +3064,7 @@ test_lzma_all_create(void **state)
         zu_put_le32(w + i + sh[pi] + 1, (uint32_t)(t + sh[lo] - (i + sh[pi] + 5)));
     }
     assert_int_equal(zp_delta_create(o, ol, w, n, &bsd, &p, &pl, NULL), ZUPD_OK);
-    assert_int_equal(p[4], 10);
+    assert_int_equal(p[4], (p[7] & ZU_FLAG_CTRL_COLS) != 0 ? 15 : 10); /* or in columns */
     assert_int_equal(p[6] & 0xc0, ZU_CODECS_LZMA_ALL);
     assert_true((p[7] & ZU_FLAG_EXTRA_CTX) != 0);
     assert_int_equal(apply_expect(o, ol, p, pl, w, n), ZUPD_OK);
@@ -3779,6 +3840,8 @@ test_golden(void **state)
     golden_pair("good/delta/go-v13.zpd", "good/delta/go.old", "good/delta/go.new", 13, ZU_FLAG_EXE);
     golden_pair("good/delta/lsda-v14.zpd", "good/delta/lsda.old", "good/delta/lsda.new", 14,
                 ZU_FLAG_EXE);
+    golden_pair("good/delta/cols-v15.zpd", "good/delta/rep.old", "good/delta/rep.new", 15,
+                ZU_FLAG_CTRL_COLS);
     /* patch-from in LZMA2 (method 5, version 11) */
     golden_pair("good/delta/base-lzma-v11.zpd", "good/delta/base.old", "good/delta/base.new", 11,
                 0);
@@ -4853,6 +4916,7 @@ main(void)
         cmocka_unit_test(test_x86_filter),
         cmocka_unit_test(test_x86_patch),
         cmocka_unit_test(test_ctrl_rep),
+        cmocka_unit_test(test_ctrl_cols),
         cmocka_unit_test(test_ctrl_rep_create),
         cmocka_unit_test(test_pe_parse),
         cmocka_unit_test(test_pe_pdata),
