@@ -714,7 +714,9 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
                          : k == 2 ? x->en.kinds | ZU_EXE_K_EHCIE
                                   : x->en.kinds | ZU_EXE_K_NEAR | (eh ? ZU_EXE_K_EHLSDA : 0);
         size_t est = SIZE_MAX;
-        if ((k == 1 && !jt) || (k >= 2 && x->en.kinds == 0) || (k == 2 && !eh))
+        /* the kinds of versions 12 and 14 not where the patches are to
+         * stay within version 9 (no LZMA2: zp_delta_opts.no_lzma) */
+        if ((k == 1 && !jt) || (k >= 2 && (x->en.kinds == 0 || !c->f.lzma)) || (k == 2 && !eh))
             continue;
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, kinds);
         last = kinds;
@@ -738,7 +740,7 @@ exe_estimate(struct cand *c, struct plan *pl, size_t est_raw, struct exe *x)
     if (rc == ZUPD_OK && (x->en.kinds & ZU_EXE_K_UNWIND) != 0 && x->eo.id == ZU_EXE_ELF_X86_64)
         rc = exe_eh(c, pl, x);
     if (rc == ZUPD_OK && x->en.kinds != 0)
-        rc = exe_go(c, pl, x);
+        rc = c->f.lzma ? exe_go(c, pl, x) : ZUPD_OK; /* version 13: as above */
     if (rc != ZUPD_OK)
         exe_release(x);
     return rc;

@@ -17,8 +17,10 @@
 struct zp_delta_opts {
     int method;  /* ZP_DELTA_AUTO or enum zupd_delta_method */
     int level;   /* 0 (default) or 1..ZP_DELTA_LEVEL_MAX */
-    int no_lzma; /* 1: no LZMA2 streams, so no format version 10 (endpoints with
-                  * an older libzupd read the patch; apply is faster) */
+    int no_lzma; /* 1: no LZMA2 streams, so no format version 10, nor the
+                  * features of versions 11 to 15: the patch stays within
+                  * version 9 (endpoints with an older libzupd read it;
+                  * apply is faster) */
 };
 
 /* Sizes of the candidates auto tried (0: not tried or failed). */

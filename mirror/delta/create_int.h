@@ -48,7 +48,7 @@ struct prof {
     int z_small;      /* zstd level of ctrl/extra streams and of small diff streams */
     int z_big;        /* zstd level of diff streams over BIG_STREAM bytes */
     int extra_prefix; /* extra stream compressed with old as prefix */
-    int lzma;         /* LZMA2 streams tried (format version 10) */
+    int lzma;         /* LZMA2 streams tried (format version 10), and versions 12 to 15 */
     int pf_always;    /* also try zstd patch-from (auto) */
     int pf_level;
 };

@@ -1205,7 +1205,7 @@ zp_zrun_bz_wanted(size_t diff_len, size_t nlits)
 /* The raw streams: native control, BSDIFF40 control, and the split and
  * zero-run forms of the diff stream. */
 static int
-raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstreams *s)
+raw_streams(const struct plan *pl, int want_native, int want_b40, int lzma, struct wstreams *s)
 {
     int rc;
 
@@ -1219,9 +1219,13 @@ raw_streams(const struct plan *pl, int want_native, int want_b40, struct wstream
         zu_offtout(s->c40raw + 24 * i + 8, (int64_t)pl->c[i].copy);
         zu_offtout(s->c40raw + 24 * i + 16, pl->c[i].seek);
     }
-    if (want_native && (ctrl_code(pl, 1, 0, &s->crep, &s->nrep) != ZUPD_OK ||
-                        ctrl_code(pl, 0, 1, &s->ccol, &s->ncol) != ZUPD_OK ||
-                        ctrl_code(pl, 1, 1, &s->ccolr, &s->ncolr) != ZUPD_OK))
+    if (want_native && ctrl_code(pl, 1, 0, &s->crep, &s->nrep) != ZUPD_OK)
+        return ZUPD_E_NOMEM;
+    /* in columns (version 15): not where the patches are to stay within
+     * version 9 (no LZMA2) */
+    if (want_native && lzma &&
+        (ctrl_code(pl, 0, 1, &s->ccol, &s->ncol) != ZUPD_OK ||
+         ctrl_code(pl, 1, 1, &s->ccolr, &s->ncolr) != ZUPD_OK))
         return ZUPD_E_NOMEM;
     if (want_native && pl->diff_len > 0) {
         rc = split_make(pl->diff, pl->diff_len, &s->runs, &s->nruns, &s->lits, &s->nlits);
@@ -1511,7 +1515,7 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
 
     memset(jobs, 0, sizeof(jobs));
     memset(&s, 0, sizeof(s));
-    rc = raw_streams(pl, want_native, want_b40, &s);
+    rc = raw_streams(pl, want_native, want_b40, f->lzma, &s);
     if (rc != ZUPD_OK)
         goto out;
     jobs_plan(jobs, pl, &s, old, olen, f, want_native, want_b40);

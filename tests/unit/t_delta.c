@@ -1995,6 +1995,19 @@ test_exe_ehcie(void **state)
     patch[4] = 11;
     assert_int_equal(apply_mem(o, ol, patch, plen, &ms), ZUPD_E_FORMAT);
     free(patch);
+    /* without LZMA2 the patch stays within version 9: no CIE pointers */
+    {
+        struct zp_delta_opts nl = {ZP_DELTA_AUTO, 19, 1};
+        assert_int_equal(zp_delta_create(o, ol, w, wl, &nl, &patch, &plen, NULL), ZUPD_OK);
+        assert_true(patch[4] <= 9);
+        assert_int_equal(apply_expect(o, ol, patch, plen, w, wl), ZUPD_OK);
+        if ((patch[7] & ZU_FLAG_EXE) != 0) {
+            at = params_at(patch, plen);
+            assert_int_equal(zu_exe_params_get(patch, plen, &at, &got), ZUPD_OK);
+            assert_int_equal(got.kinds & (ZU_EXE_K_EHCIE | ZU_EXE_K_EHLSDA | ZU_EXE_K_NEAR), 0);
+        }
+        free(patch);
+    }
     free(ms.p);
     free(o);
     free(w);
