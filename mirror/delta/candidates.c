@@ -480,51 +480,70 @@ exe_map(const struct plan *pl, struct zu_exe_map *m)
     return rc;
 }
 
+/* q's estimate against old transformed (x->xo), into *est. */
+static int
+exe_est(struct cand *c, struct exe *x, struct plan *q, size_t *est)
+{
+    int rc = zp_plan_fill_extra(q, x->xo, c->old_len, c->new_, c->new_len);
+
+    if (rc == ZUPD_OK)
+        rc = zp_plan_estimate(q, x->xo, c->old_len, c->new_, c->new_len, est);
+    zp_plan_empty(q);
+    return rc;
+}
+
+/* Where est, q's estimate, is smaller than x's and than pl's without the
+ * stage (x->est_raw: the plans without it are written from pl), q
+ * becomes *pl and its map x's (*taken); where its map has more spans
+ * than apply takes, pl stays. */
+static int
+exe_take(struct plan *pl, struct plan *q, struct exe *x, size_t est, int *taken)
+{
+    struct zu_exe_map m;
+    int rc;
+
+    *taken = 0;
+    if (est >= x->est || est >= x->est_raw)
+        return ZUPD_OK;
+    memset(&m, 0, sizeof(m));
+    rc = exe_map(q, &m);
+    if (rc != ZUPD_OK) {
+        zu_exe_map_free(&m);
+        return rc == ZUPD_E_FORMAT ? ZUPD_OK : rc;
+    }
+    zu_exe_map_free(&x->m);
+    x->m = m;
+    zp_plan_release(pl);
+    *pl = *q;
+    memset(q, 0, sizeof(*q));
+    x->est = est;
+    *taken = 1;
+    return ZUPD_OK;
+}
+
 /* pl realigned over new's relocation tables (realign.c), kept where its
- * estimate against old transformed is smaller, and smaller than pl's
- * without the stage; x's map and old
- * transformed then follow it. The estimate is taken against old
+ * estimate against old transformed is smaller (exe_take); x's map and
+ * old transformed then follow it. The estimate is taken against old
  * transformed with pl's map: the two maps differ only over the tables,
  * which hold no address the transform writes but their own. */
 static int
 exe_realign(struct cand *c, struct plan *pl, struct exe *x)
 {
     struct plan q;
-    struct zu_exe_map m;
     size_t est = SIZE_MAX;
-    int changed = 0, rc;
+    int changed = 0, taken = 0, rc;
 
     memset(&q, 0, sizeof(q));
-    memset(&m, 0, sizeof(m));
     rc = zp_rela_realign(pl, c->old, x->xo, &x->eo, c->new_, &x->en, &q, &changed);
     if (rc == ZUPD_OK && changed)
-        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
-    if (rc == ZUPD_OK && changed)
-        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
-    zp_plan_empty(&q);
+        rc = exe_est(c, x, &q, &est);
 #ifdef ZU_DELTA_TRACE
     fprintf(stderr, "delta: exe realign %d: %zu, before %zu\n", changed, est, x->est);
 #endif
-    /* taken only where the stage then wins (x->est_raw: the plan without
-     * it), as the plans without the stage are written from pl */
-    if (rc == ZUPD_OK && changed && est < x->est && est < x->est_raw) {
-        rc = exe_map(&q, &m);
-        if (rc == ZUPD_OK) {
-            zu_exe_map_free(&x->m);
-            x->m = m;
-            memset(&m, 0, sizeof(m));
-            rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
-        }
-        if (rc == ZUPD_OK) {
-            zp_plan_release(pl);
-            *pl = q;
-            memset(&q, 0, sizeof(q));
-            x->est = est;
-        } else if (rc == ZUPD_E_FORMAT) {
-            rc = ZUPD_OK; /* more spans than apply takes: pl as it was */
-        }
-    }
-    zu_exe_map_free(&m);
+    if (rc == ZUPD_OK && changed)
+        rc = exe_take(pl, &q, x, est, &taken);
+    if (rc == ZUPD_OK && taken)
+        rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
     zp_plan_release(&q);
     return rc;
 }
@@ -532,16 +551,15 @@ exe_realign(struct cand *c, struct plan *pl, struct exe *x)
 /* .eh_frame_hdr's table: pl with new's header from old's (so that the
  * transform rewrites old's rows: where the scan left the header out, it
  * does not), old transformed under that, then each row of new from its
- * equal row of old transformed (realign.c); kept where the estimate is
- * smaller, and smaller than without the stage. No new version: apply
- * takes the map from the control stream as ever. */
+ * equal row of old transformed (realign.c); kept as exe_realign's. No
+ * new version: apply takes the map from the control stream as ever. */
 static int
 exe_eh(struct cand *c, struct plan *pl, struct exe *x)
 {
     struct plan h, q;
     struct zu_exe_map m;
     size_t est = SIZE_MAX;
-    int changed = 0, rc;
+    int changed = 0, taken = 0, rc;
 
     memset(&h, 0, sizeof(h));
     memset(&q, 0, sizeof(q));
@@ -552,36 +570,19 @@ exe_eh(struct cand *c, struct plan *pl, struct exe *x)
     if (rc == ZUPD_OK && changed)
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &m, x->en.kinds);
     zu_exe_map_free(&m);
-    memset(&m, 0, sizeof(m));
     if (rc == ZUPD_OK && changed)
         rc = zp_eh_realign(pl, c->old, x->xo, &x->eo, c->new_, &x->en, &q, &changed);
     /* the maps of h and q differ only over the table's rows, which no
      * reference names: q is estimated against old transformed under h's */
     if (rc == ZUPD_OK && changed)
-        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
-    if (rc == ZUPD_OK && changed)
-        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
-    zp_plan_empty(&q);
+        rc = exe_est(c, x, &q, &est);
 #ifdef ZU_DELTA_TRACE
     fprintf(stderr, "delta: exe eh %d: %zu, before %zu\n", changed, est, x->est);
 #endif
-    if (rc == ZUPD_OK && changed && est < x->est && est < x->est_raw) {
-        rc = exe_map(&q, &m);
-        if (rc == ZUPD_OK) {
-            zu_exe_map_free(&x->m);
-            x->m = m;
-            memset(&m, 0, sizeof(m));
-            zp_plan_release(pl);
-            *pl = q;
-            memset(&q, 0, sizeof(q));
-            x->est = est;
-        } else if (rc == ZUPD_E_FORMAT) {
-            rc = ZUPD_OK; /* more spans than apply takes: pl as it was */
-        }
-    }
+    if (rc == ZUPD_OK && changed)
+        rc = exe_take(pl, &q, x, est, &taken);
     if (rc == ZUPD_OK && changed) /* old transformed under x's map */
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &x->en, &x->m, x->en.kinds);
-    zu_exe_map_free(&m);
     zp_plan_release(&h);
     zp_plan_release(&q);
     return rc;
@@ -613,10 +614,7 @@ exe_go(struct cand *c, struct plan *pl, struct exe *x)
     if (rc == ZUPD_OK && changed)
         rc = zu_exe_transform(x->xo, c->old, c->old_len, &x->eo, &en, &m, en.kinds);
     if (rc == ZUPD_OK && changed)
-        rc = zp_plan_fill_extra(&q, x->xo, c->old_len, c->new_, c->new_len);
-    if (rc == ZUPD_OK && changed)
-        rc = zp_plan_estimate(&q, x->xo, c->old_len, c->new_, c->new_len, &est);
-    zp_plan_empty(&q);
+        rc = exe_est(c, x, &q, &est);
 #ifdef ZU_DELTA_TRACE
     fprintf(stderr, "delta: exe go %d: %zu, before %zu (gofunc %d)\n", changed, est, x->est,
             en.go.gofunc_o != 0);
