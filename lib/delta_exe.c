@@ -399,9 +399,9 @@ finder_init(struct finder *f, const struct zu_exe_map *m, size_t olen, unsigned 
     }
 }
 
-/* The span holding old bytes [x, x + k), or NULL. */
-static inline const struct zu_span *
-map_find(const struct finder *f, uint64_t x, uint64_t k)
+/* The first span that starts after old byte x (f->n: none). */
+static inline size_t
+span_after(const struct finder *f, uint64_t x)
 {
     size_t lo = 0, hi = f->n;
 
@@ -410,13 +410,22 @@ map_find(const struct finder *f, uint64_t x, uint64_t k)
         lo = f->page[x >> PAGE_SHIFT];
         hi = f->page[(x >> PAGE_SHIFT) + 1];
     }
-    while (lo < hi) { /* first span with o > x */
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (f->s[mid].o <= x)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* The span holding old bytes [x, x + k), or NULL. */
+static inline const struct zu_span *
+map_find(const struct finder *f, uint64_t x, uint64_t k)
+{
+    const size_t lo = span_after(f, x);
+
     if (lo == 0)
         return NULL;
     {
@@ -435,16 +444,9 @@ map_find(const struct finder *f, uint64_t x, uint64_t k)
 static const struct zu_span *
 map_near(const struct finder *f, uint64_t x)
 {
-    size_t lo = 0, hi = f->n;
+    const size_t lo = span_after(f, x);
     uint64_t da = UINT64_MAX, db = UINT64_MAX;
 
-    while (lo < hi) { /* first span with o > x */
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->s[mid].o <= x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     if (lo > 0)
         da = x - (f->s[lo - 1].o + f->s[lo - 1].len - 1);
     if (lo < f->n)
