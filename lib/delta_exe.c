@@ -26,17 +26,11 @@ le16(const uint8_t *p)
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* zu_le64, inlined (one load) for the scan of absolute addresses */
 static inline uint64_t
 le64(const uint8_t *p)
 {
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+    return (uint64_t)zu_le32(p) | (uint64_t)zu_le32(p + 4) << 32;
 }
 
 #define EH_SIZE 64
@@ -78,20 +72,20 @@ zu_elf_parse(const uint8_t *p, size_t len, struct zu_elf *e)
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *h = p + phoff + (size_t)i * PH_SIZE;
         struct zu_seg *s;
-        if (le32(h) == PT_GNU_EH_FRAME && e->eh.filesz == 0) {
+        if (zu_le32(h) == PT_GNU_EH_FRAME && e->eh.filesz == 0) {
             ph_note(h, len, &e->eh);
             continue;
         }
-        if (le32(h) == PT_DYNAMIC && e->dyn.filesz == 0) {
+        if (zu_le32(h) == PT_DYNAMIC && e->dyn.filesz == 0) {
             ph_note(h, len, &e->dyn);
             continue;
         }
-        if (le32(h) != PT_LOAD)
+        if (zu_le32(h) != PT_LOAD)
             continue;
         if (e->n == ZU_EXE_SEGS_MAX)
             return ZUPD_E_FORMAT;
         s = &e->seg[e->n++];
-        s->flags = le32(h + 4);
+        s->flags = zu_le32(h + 4);
         s->off = zu_le64(h + 8);
         s->vaddr = zu_le64(h + 16);
         s->filesz = zu_le64(h + 32);
@@ -123,7 +117,7 @@ zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
     memset(e, 0, sizeof(*e));
     if (p == NULL || len < 0x40 || p[0] != 'M' || p[1] != 'Z')
         return ZUPD_E_FORMAT;
-    lfanew = le32(p + 0x3c);
+    lfanew = zu_le32(p + 0x3c);
     /* the signature, the COFF header (20 bytes), the optional header up
      * to its ImageBase (24 + 8 bytes) */
     if (lfanew > len || len - lfanew < 56 || memcmp(p + lfanew, "PE\0\0", 4) != 0 ||
@@ -137,14 +131,14 @@ zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
     base = le64(p + lfanew + 24 + 24);
     for (size_t i = 0; i < nsec; i++) {
         const uint8_t *h = p + sect + 40 * i;
-        uint32_t ch = le32(h + 36);
+        uint32_t ch = zu_le32(h + 36);
         struct zu_seg *s = &e->seg[e->n++];
-        uint64_t vsize = le32(h + 8);
+        uint64_t vsize = zu_le32(h + 8);
         s->flags = ((ch & SCN_MEM_EXECUTE) != 0 ? 1u : 0u) | ((ch & SCN_MEM_WRITE) != 0 ? 2u : 0u) |
                    ((ch & SCN_MEM_READ) != 0 ? 4u : 0u);
-        s->vaddr = base + le32(h + 12);
-        s->off = le32(h + 20);
-        s->filesz = le32(h + 16);
+        s->vaddr = base + zu_le32(h + 12);
+        s->off = zu_le32(h + 20);
+        s->filesz = zu_le32(h + 16);
         /* past the virtual size the raw data is the file alignment's
          * padding; a virtual size of 0 means the raw size */
         if (vsize > 0 && vsize < s->filesz)
@@ -157,8 +151,8 @@ zu_pe_parse(const uint8_t *p, size_t len, struct zu_elf *e)
     }
     e->image_base = base;
     /* the exception directory (data directory 3: .pdata) */
-    if (opt >= 144 && le32(p + lfanew + 24 + 108) > 3) {
-        uint64_t v = base + le32(p + lfanew + 24 + 136), size = le32(p + lfanew + 24 + 140);
+    if (opt >= 144 && zu_le32(p + lfanew + 24 + 108) > 3) {
+        uint64_t v = base + zu_le32(p + lfanew + 24 + 136), size = zu_le32(p + lfanew + 24 + 140);
         for (size_t i = 0; i < e->n && size > 0; i++) {
             const struct zu_seg *s = &e->seg[i];
             if (v - s->vaddr < s->filesz) {
@@ -710,7 +704,7 @@ code_ref(const struct wout *w, const uint8_t *old, const struct zu_seg *s, size_
          const struct finder *m)
 {
     /* the instruction end and target in old (virtual addresses) */
-    uint64_t pe = s->vaddr + (e - s->off), t = pe + (uint64_t)(int64_t)(int32_t)le32(old + d);
+    uint64_t pe = s->vaddr + (e - s->off), t = pe + (uint64_t)(int64_t)(int32_t)zu_le32(old + d);
     uint64_t tn, pen;
     const struct zu_span *sp = map_find(m, i, e - i);
 
@@ -899,7 +893,7 @@ rel_field(const struct wout *w, const uint8_t *old, size_t f, uint64_t b, const 
 
     if (sp == NULL || !vaddr_of_off(eo, b, &bv) || !vaddr_of_off(nw, sp->n + (b - sp->o), &bn))
         return;
-    t = bv + (uint64_t)(int64_t)(int32_t)le32(old + f);
+    t = bv + (uint64_t)(int64_t)(int32_t)zu_le32(old + f);
     if (target_new(eo, nw, m, t, 0, &tn))
         put_rel32(w, f, tn, bn);
 }
@@ -919,7 +913,7 @@ cie_field(const struct wout *w, const uint8_t *old, size_t f, const struct zu_el
 
     if (sp == NULL || !vaddr_of_off(eo, f, &bv) || !vaddr_of_off(nw, sp->n + (f - sp->o), &bn))
         return;
-    if (target_new(eo, nw, m, bv - le32(old + f), 0, &tn))
+    if (target_new(eo, nw, m, bv - zu_le32(old + f), 0, &tn))
         put_rel32(w, f, bn, tn);
 }
 
@@ -963,8 +957,8 @@ cie_lsda(const uint8_t *old, size_t c, size_t end)
 
     if (c >= end || end - c < 9)
         return 0;
-    len = le32(old + c);
-    if (len < 5 || len > end - c - 4 || le32(old + c + 4) != 0 ||
+    len = zu_le32(old + c);
+    if (len < 5 || len > end - c - 4 || zu_le32(old + c + 4) != 0 ||
         (old[c + 8] != 1 && old[c + 8] != 3))
         return 0;
     rend = c + 4 + len;
@@ -1014,7 +1008,7 @@ lsda_field(const struct wout *w, const uint8_t *old, size_t at, uint32_t len, si
            const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
 {
     const size_t rend = at + 4 + (size_t)len;
-    const uint32_t cp = le32(old + at + 4);
+    const uint32_t cp = zu_le32(old + at + 4);
     size_t i = at + 16;
     uint32_t alen;
 
@@ -1040,14 +1034,14 @@ unwind_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct 
     if (eo->eh.filesz < 12 || old[h] != 1 || old[h + 1] != 0x1b || old[h + 2] != 0x03 ||
         old[h + 3] != 0x3b)
         return;
-    cnt = le32(old + h + 8);
+    cnt = zu_le32(old + h + 8);
     for (uint64_t i = 0; i < cnt && hend - (h + 12) >= (i + 1) * 8; i++) {
         rel_field(w, old, h + 12 + (size_t)i * 8, h, eo, nw, m);
         rel_field(w, old, h + 16 + (size_t)i * 8, h, eo, nw, m);
     }
     /* .eh_frame: the records from where the header points, within the
      * file bytes of the segment that holds it */
-    fv = hv + 4 + (uint64_t)(int64_t)(int32_t)le32(old + h + 4);
+    fv = hv + 4 + (uint64_t)(int64_t)(int32_t)zu_le32(old + h + 4);
     fs = seg_of_vaddr(eo, fv);
     if (fs == NULL || fv - fs->vaddr >= fs->filesz)
         return;
@@ -1057,10 +1051,10 @@ unwind_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct 
         if (end > olen)
             end = olen;
         while (at < end && end - at >= 12) {
-            uint32_t len = le32(old + at);
+            uint32_t len = zu_le32(old + at);
             if (len == 0 || len == 0xffffffffu || len > end - at - 4)
                 break;
-            if (le32(old + at + 4) != 0 && len >= 8) { /* an FDE */
+            if (zu_le32(old + at + 4) != 0 && len >= 8) { /* an FDE */
                 if ((kinds & ZU_EXE_K_EHCIE) != 0)
                     cie_field(w, old, at + 4, eo, nw, m);
                 rel_field(w, old, at + 8, at + 8, eo, nw, m);
@@ -1082,7 +1076,7 @@ pdata_refs(const struct wout *w, const uint8_t *old, const struct zu_elf *eo,
     const size_t h = (size_t)eo->eh.off, n = (size_t)eo->eh.filesz / 12 * 3;
 
     for (size_t i = 0; i < n; i++) {
-        uint32_t r = le32(old + h + 4 * i);
+        uint32_t r = zu_le32(old + h + 4 * i);
         uint64_t t = eo->image_base + r, tn;
         int64_t d;
         if (!target_new(eo, nw, m, t, 0, &tn))
@@ -1151,7 +1145,7 @@ jtab_find(const uint8_t *old, size_t olen, const struct zu_elf *eo, uint64_t **t
                     (sib >> 6) != 2 || (sib & 7) == 5 ||
                     ((unsigned)(sib & 7) | ((unsigned)rex & 1) << 3) != reg)
                     continue;
-                t = s->vaddr + (e - s->off) + (uint64_t)(int64_t)(int32_t)le32(old + at + 3);
+                t = s->vaddr + (e - s->off) + (uint64_t)(int64_t)(int32_t)zu_le32(old + at + 3);
                 ts = seg_of_vaddr(eo, t);
                 if (ts == NULL || (ts->flags & 1) != 0 || t - ts->vaddr >= ts->filesz)
                     break;
@@ -1214,7 +1208,7 @@ jtab_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu
         if (end - to > (uint64_t)JT_MAX * 4)
             end = to + (uint64_t)JT_MAX * 4;
         for (uint64_t f = to; f < end && end - f >= 4; f += 4) {
-            const uint64_t c = t + (uint64_t)(int64_t)(int32_t)le32(old + f);
+            const uint64_t c = t + (uint64_t)(int64_t)(int32_t)zu_le32(old + f);
             const struct zu_seg *cs = seg_of_vaddr(eo, c);
             uint64_t cn;
             if (cs == NULL || (cs->flags & 1) == 0)
@@ -1249,7 +1243,7 @@ static void
 go_off(const struct wout *w, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn,
        const struct finder *m)
 {
-    const uint32_t v = le32(old + at);
+    const uint32_t v = zu_le32(old + at);
     const struct zu_span *sp;
     uint64_t tn;
 
@@ -1266,7 +1260,7 @@ static void
 go_addr(const struct wout *w, const uint8_t *old, uint64_t at, uint64_t base, uint64_t bn, int code,
         const struct zu_elf *eo, const struct zu_elf *nw, const struct finder *m)
 {
-    const uint32_t v = le32(old + at);
+    const uint32_t v = zu_le32(old + at);
     uint64_t tn;
 
     if (v != UINT32_MAX && target_new(eo, nw, m, base + v, code, &tn) && tn >= bn &&
@@ -1282,7 +1276,7 @@ go_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_e
     const uint64_t h = g->hdr;
     uint64_t nfunc, names, pctab, ftab;
 
-    if (h > olen || olen - h < GO_HDR || le32(old + h) != 0xfffffff1u || old[h + 4] != 0 ||
+    if (h > olen || olen - h < GO_HDR || zu_le32(old + h) != 0xfffffff1u || old[h + 4] != 0 ||
         old[h + 5] != 0 || old[h + 6] != 1 || old[h + 7] != 8)
         return;
     nfunc = le64(old + h + 8);
@@ -1292,7 +1286,7 @@ go_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_e
     if (names < h || pctab < h || ftab < h || ftab > olen)
         return; /* wrapped */
     for (uint64_t k = 0; k < nfunc && olen - ftab >= (k + 1) * 8; k++) {
-        const uint64_t r = ftab + k * 8, f = ftab + le32(old + r + 4);
+        const uint64_t r = ftab + k * 8, f = ftab + zu_le32(old + r + 4);
         uint64_t npc, nfd, at;
         go_addr(w, old, r, g->text_o, g->text_n, 1, eo, nw, m);
         go_off(w, old, r + 4, ftab, g->ftab_n, m);
@@ -1302,7 +1296,7 @@ go_refs(const struct wout *w, const uint8_t *old, size_t olen, const struct zu_e
         go_off(w, old, f + 4, names, g->names_n, m);
         for (at = f + 16; at < f + 28; at += 4)
             go_off(w, old, at, pctab, g->pctab_n, m);
-        npc = le32(old + f + 28);
+        npc = zu_le32(old + f + 28);
         nfd = old[f + 43];
         if (npc > GO_PCDATA_MAX)
             continue;
