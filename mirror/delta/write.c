@@ -804,72 +804,57 @@ concat(const uint8_t *head, size_t head_len, const struct packed *k, size_t nk, 
     return out;
 }
 
-/* The native control stream of a plan: (varint add, varint copy, varint
- * zigzag seek)... into a new buffer. */
+/* The third varints of a plan's entries, made entry by entry: the zigzag
+ * seek, or with rep (ZU_FLAG_CTRL_REP) the smallest of its selectors (0:
+ * the seek itself; k: the next alignment against the k-th in the
+ * history). */
+struct thirds {
+    struct zu_rep r;
+    int64_t newpos, oldpos;
+    int rep;
+};
+
+/* The third varint of e, the next entry, into *v; 0 where it is beyond
+ * the coding (|m| of 2^61 and more: never from a real plan). */
 static int
-ctrl_make(const struct plan *pl, uint8_t **out, size_t *out_len)
+third_next(struct thirds *t, const struct ctl *e, uint64_t *v)
 {
-    size_t cn = 0;
-    uint8_t *c = malloc(pl->n * 30 + 1);
+    const int64_t add = (int64_t)e->add, copy = (int64_t)e->copy, seek = e->seek;
+    const int64_t next = t->oldpos + add + seek - (t->newpos + add + copy);
+    uint64_t best = UINT64_MAX;
 
-    *out = c;
-    *out_len = 0;
-    if (c == NULL)
-        return ZUPD_E_NOMEM;
-    for (size_t i = 0; i < pl->n; i++) {
-        cn += put_varint(c + cn, pl->c[i].add);
-        cn += put_varint(c + cn, pl->c[i].copy);
-        cn += put_varint(c + cn, zu_zigzag(pl->c[i].seek));
+    if (!t->rep) {
+        *v = zu_zigzag(seek);
+        return 1;
     }
-    *out_len = cn;
-    return ZUPD_OK;
-}
-
-/* The third varint of each entry of pl into v: the zigzag seek, or with
- * rep (ZU_FLAG_CTRL_REP) the smallest of its selectors (0: the seek
- * itself; k: the next alignment against the k-th in the history). 0
- * where a value is beyond the coding (|m| of 2^61 and more: never from a
- * real plan). */
-static int
-ctrl_thirds(const struct plan *pl, int rep, uint64_t *v)
-{
-    struct zu_rep r = {{0, 0, 0}, 0};
-    int64_t newpos = 0, oldpos = 0;
-
-    for (size_t i = 0; i < pl->n; i++) {
-        const int64_t add = (int64_t)pl->c[i].add, copy = (int64_t)pl->c[i].copy;
-        const int64_t seek = pl->c[i].seek, next = oldpos + add + seek - (newpos + add + copy);
-        uint64_t best = UINT64_MAX;
-        if (!rep) {
-            v[i] = zu_zigzag(seek);
-            continue;
-        }
-        for (unsigned k = 0; k <= r.n; k++) {
-            int64_t m = k == 0 ? seek : next - r.a[k - 1];
-            uint64_t z = zu_zigzag(m);
-            if (z < (UINT64_C(1) << 61) && (z << 2 | k) < best)
-                best = z << 2 | k;
-        }
-        if (best == UINT64_MAX)
-            return 0;
-        v[i] = best;
-        zu_rep_push(&r, oldpos - newpos);
-        oldpos += add + seek;
-        newpos += add + copy;
+    for (unsigned k = 0; k <= t->r.n; k++) {
+        int64_t m = k == 0 ? seek : next - t->r.a[k - 1];
+        uint64_t z = zu_zigzag(m);
+        if (z < (UINT64_C(1) << 61) && (z << 2 | k) < best)
+            best = z << 2 | k;
     }
+    if (best == UINT64_MAX)
+        return 0;
+    *v = best;
+    zu_rep_push(&t->r, t->oldpos - t->newpos);
+    t->oldpos += add + seek;
+    t->newpos += add + copy;
     return 1;
 }
 
-/* A control stream of pl into a new buffer (*out NULL where ctrl_thirds
- * cannot code it): with rep its seeks rep-coded; with cols in blocks of
- * columns (ZU_FLAG_CTRL_COLS: varint m, m adds, m copies, m thirds), else
- * entry by entry. */
+/* A native control stream of pl into a new buffer (*out NULL where
+ * third_next cannot code it): with rep its seeks rep-coded; with cols in
+ * blocks of columns (ZU_FLAG_CTRL_COLS: varint m, m adds, m copies, m
+ * thirds), else entry by entry (varint add, varint copy, varint third). */
 static int
 ctrl_code(const struct plan *pl, int rep, int cols, uint8_t **out, size_t *out_len)
 {
-    uint64_t *v = malloc((pl->n > 0 ? pl->n : 1) * sizeof(*v));
+    struct thirds t = {{{0, 0, 0}, 0}, 0, 0, rep};
+    const size_t nv = cols ? (pl->n < ZU_CTRL_BLOCK ? pl->n : ZU_CTRL_BLOCK) : 0;
+    uint64_t *v = malloc((nv > 0 ? nv : 1) * sizeof(*v));
     uint8_t *c = malloc(pl->n * 30 + (pl->n / ZU_CTRL_BLOCK + 1) * 10);
     size_t cn = 0;
+    int ok = 1;
 
     *out = NULL;
     *out_len = 0;
@@ -878,27 +863,31 @@ ctrl_code(const struct plan *pl, int rep, int cols, uint8_t **out, size_t *out_l
         free(c);
         return ZUPD_E_NOMEM;
     }
-    if (!ctrl_thirds(pl, rep, v)) {
-        free(v);
-        free(c);
-        return ZUPD_OK;
-    }
-    for (size_t i = 0; i < pl->n && !cols; i++) {
+    for (size_t i = 0; i < pl->n && !cols && ok; i++) {
+        uint64_t x;
+        if (!(ok = third_next(&t, &pl->c[i], &x)))
+            break;
         cn += put_varint(c + cn, pl->c[i].add);
         cn += put_varint(c + cn, pl->c[i].copy);
-        cn += put_varint(c + cn, v[i]);
+        cn += put_varint(c + cn, x);
     }
-    for (size_t b = 0; b < pl->n && cols; b += ZU_CTRL_BLOCK) {
+    for (size_t b = 0; b < pl->n && cols && ok; b += ZU_CTRL_BLOCK) {
         const size_t m = pl->n - b < ZU_CTRL_BLOCK ? pl->n - b : ZU_CTRL_BLOCK;
+        for (size_t i = 0; i < m && ok; i++)
+            ok = third_next(&t, &pl->c[b + i], &v[i]);
         cn += put_varint(c + cn, m);
         for (size_t i = b; i < b + m; i++)
             cn += put_varint(c + cn, pl->c[i].add);
         for (size_t i = b; i < b + m; i++)
             cn += put_varint(c + cn, pl->c[i].copy);
-        for (size_t i = b; i < b + m; i++)
+        for (size_t i = 0; i < m; i++)
             cn += put_varint(c + cn, v[i]);
     }
     free(v);
+    if (!ok) {
+        free(c);
+        return ZUPD_OK;
+    }
     *out = c;
     *out_len = cn;
     return ZUPD_OK;
@@ -922,7 +911,7 @@ zp_plan_estimate(const struct plan *pl, const uint8_t *old, size_t olen, const u
 
     memset(jobs, 0, sizeof(jobs));
     *est = SIZE_MAX;
-    rc = ctrl_make(pl, &craw, &cn);
+    rc = ctrl_code(pl, 0, 0, &craw, &cn);
     if (rc == ZUPD_OK && pl->diff_len > 0)
         rc = zp_plan_split(pl, old, olen, nw, nlen, &runs, &nruns, &lits, &nlits);
     if (rc == ZUPD_OK) {
@@ -1209,7 +1198,7 @@ raw_streams(const struct plan *pl, int want_native, int want_b40, int lzma, stru
 {
     int rc;
 
-    if (ctrl_make(pl, &s->craw, &s->cn) != ZUPD_OK)
+    if (ctrl_code(pl, 0, 0, &s->craw, &s->cn) != ZUPD_OK)
         return ZUPD_E_NOMEM;
     s->c40raw = want_b40 ? malloc(pl->n * 24 + 1) : NULL;
     if (want_b40 && s->c40raw == NULL)
