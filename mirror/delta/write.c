@@ -731,8 +731,22 @@ job_set(struct job *j, const uint8_t *src, size_t len, int bz, int level, const 
 #define LZ_STREAM_DICT (1u << 20)
 /* The LZMA2 family is made where the control stream and the split diff
  * stream's two parts have this many bytes or more: enough for a few
- * percent of them to matter */
+ * percent of them to matter. Where it is made, the zstd family is not:
+ * on both halves of issue 18's corpus and the public pairs it was smaller
+ * than the zstd family on every one of the 25 pairs where both were made
+ * (the zstd family 0.5 % larger on lightningcss-wp, oxc-parser-b and
+ * lefthook-a, 1.4-2.7 % on the biggest executables, up to 5.8 % on
+ * dprint), and the zstd family's jobs were a third of the compressions'
+ * CPU (biome-m: 23 of 51 s). */
 #define LZ_ALL_MIN (64u << 10)
+/* An extra stream this long or longer is made in LZMA2 only (where LZMA2
+ * is allowed), not also in zstd: zstd was smaller only on short text
+ * streams (mdn-bcd: 19,194 bytes against 19,532 of 404 kB; mdn-bcd-w,
+ * mime-db, types-node, all under 40 kB), LZMA2 on every stream of 1 MB or
+ * more (0.1 % on the swc pairs' compressed sections, 7.9-36 % on the
+ * other executables), where zstd level 19 took 3.4 (esbuild-m) to 16 s
+ * (biome-m). */
+#define LZ_EXTRA_ONLY (1u << 20)
 
 /* The LZMA2 job of src[0..len) without a prefix, in a dictionary for it
  * of at most max bytes; off for an empty stream. */
@@ -1106,6 +1120,7 @@ zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t pn)
 struct wstreams {
     uint8_t *craw, *crep, *c40raw, *runs, *lits, *zr;
     size_t cn, nrep, nruns, nlits, nzr;
+    int lzfam;             /* the LZMA2 family is made, not the zstd one */
     uint8_t *ccol, *ccolr; /* the control stream in columns, plain and rep-coded */
     size_t ncol, ncolr;
     struct packed ccz, ccrz, ccl, ccrl; /* those in zstd and LZMA2 */
@@ -1223,6 +1238,7 @@ raw_streams(const struct plan *pl, int want_native, int want_b40, int lzma, stru
         if (rc != ZUPD_OK)
             return rc;
     }
+    s->lzfam = want_native && lzma && s->cn + s->nruns + s->nlits >= LZ_ALL_MIN;
     return ZUPD_OK;
 }
 
@@ -1252,12 +1268,15 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         else
             job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
         jobs[J_DR].on = jobs[J_DR].on && s->zr != NULL; /* zp_zrun_bz_wanted */
+        /* the LZMA2 family is made (below): the zstd family is not, but
+         * for the streams both have (the bzip2 jobs, LZMA2's extra) */
+        int lzfam = s->lzfam;
         job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
         /* levels up to 19: split coding always won over one zstd stream
          * (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB, mdn-bcd 5.0 vs
          * 9.0 KB), so skip that one, its time and its memory */
-        if (!f->skip)
+        if (!f->skip && !lzfam)
             job_set(&jobs[J_DZ], pl->diff, pl->diff_len, 0,
                     pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
         /* where LZMA2 has old as its prefix, zstd goes without: with it
@@ -1271,20 +1290,23 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
                 f->extra_prefix && !lz_old ? old : NULL, olen);
         job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
-        jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0;
+        jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0 && !lzfam;
         jobs[J_CB].on = s->cn > 0;
-        if (s->ccol != NULL && s->ncol > 0)
+        jobs[J_CZ].on = !lzfam;
+        jobs[J_EZ].on = !lzfam && !(f->lzma && pl->extra_len >= LZ_EXTRA_ONLY);
+        if (s->ccol != NULL && s->ncol > 0 && !lzfam)
             job_set(&jobs[J_CCZ], s->ccol, s->ncol, 0, f->z_small, NULL, 0);
-        if (s->ccolr != NULL && s->ncolr > 0)
+        if (s->ccolr != NULL && s->ncolr > 0 && !lzfam)
             job_set(&jobs[J_CCRZ], s->ccolr, s->ncolr, 0, f->z_small, NULL, 0);
         if (s->crep != NULL) {
-            job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
+            if (!lzfam)
+                job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
             job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
             jobs[J_CRB].on = s->nrep > 0;
         }
         /* the LZMA2 family (native_make): every stream in LZMA2, in a
          * dictionary of LZ_STREAM_DICT */
-        if (f->lzma && s->cn + s->nruns + s->nlits >= LZ_ALL_MIN) {
+        if (lzfam) {
             lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
             if (s->crep != NULL && s->nrep > 0)
                 lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
@@ -1435,16 +1457,16 @@ family_pick(const struct plan *pl, const struct wstreams *s, int lz, struct pack
     return rc;
 }
 
-/* The native patch: the smaller of the zstd family and, where its streams
- * were made, the LZMA2 one (family_pick); header flags and version. */
+/* The native patch in one family of codecs (family_pick): LZMA2 where its
+ * streams were made (LZ_ALL_MIN), else zstd; header flags and version. */
 static int
 native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_t hdr_len,
             uint8_t **native, size_t *native_len)
 {
-    struct packed k[2][3];
-    uint8_t head[HDR_MAX], flags[2] = {0, 0}, hi[2] = {0, 0};
-    size_t at = hdr_len, total[2] = {SIZE_MAX, SIZE_MAX};
-    int nf = s->cl.p != NULL ? 2 : 1, f, rc = ZUPD_OK;
+    struct packed k[3];
+    uint8_t head[HDR_MAX], flags = 0, hi = 0;
+    size_t at = hdr_len;
+    int rc;
 
     memset(k, 0, sizeof(k));
     if (pl->diff_len == 0)
@@ -1458,36 +1480,27 @@ native_make(const struct plan *pl, struct wstreams *s, const uint8_t *hdr, size_
             s->cn, s->cz.n, s->cb.n, s->cl.n, pl->diff_len, s->dz.n, s->db.n, s->ds.n, s->dsl.n,
             pl->extra_len, s->ez.n, s->eb.n, s->el.n);
 #endif
-    for (int i = 0; i < nf && rc == ZUPD_OK; i++) {
-        rc = family_pick(pl, s, i, k[i], &flags[i], &hi[i]);
-        if (rc == ZUPD_OK)
-            total[i] = k[i][0].n + k[i][1].n + k[i][2].n + zu_varint_len(k[i][0].n) +
-                       zu_varint_len(k[i][1].n);
-    }
+    rc = family_pick(pl, s, s->lzfam, k, &flags, &hi);
     if (rc != ZUPD_OK)
         goto out;
-    f = nf == 2 && total[1] < total[0]; /* LZMA2 where smaller */
 #ifdef ZU_DELTA_TRACE
-    fprintf(stderr,
-            "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu hi %u (zstd family %zu)\n",
-            k[f][0].codec, k[f][0].n, k[f][1].codec, k[f][1].n, flags[f], k[f][2].codec, k[f][2].n,
-            hi[f], total[0]);
+    fprintf(stderr, "delta: pick ctrl %d/%zu diff %d/%zu flags %u extra %d/%zu hi %u\n", k[0].codec,
+            k[0].n, k[1].codec, k[1].n, flags, k[2].codec, k[2].n, hi);
 #endif
     memcpy(head, hdr, hdr_len);
-    head[6] = (uint8_t)(k[f][0].codec | k[f][1].codec << 2 | hi[f]);
-    if (hi[f] != ZU_CODECS_EXTRA_LZMA)
-        head[6] = (uint8_t)(head[6] | k[f][2].codec << 4);
-    head[7] = flags[f];
+    head[6] = (uint8_t)(k[0].codec | k[1].codec << 2 | hi);
+    if (hi != ZU_CODECS_EXTRA_LZMA)
+        head[6] = (uint8_t)(head[6] | k[2].codec << 4);
+    head[7] = flags;
     head[4] = streams_version(head[6], head[7]); /* LZMA2: older endpoints take the full blob */
-    at += zu_put_varint(head + at, k[f][0].n);
-    at += zu_put_varint(head + at, k[f][1].n);
-    *native = concat(head, at, k[f], 3, native_len);
+    at += zu_put_varint(head + at, k[0].n);
+    at += zu_put_varint(head + at, k[1].n);
+    *native = concat(head, at, k, 3, native_len);
     if (*native == NULL)
         rc = ZUPD_E_NOMEM;
 out:
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 3; j++)
-            packed_release(&k[i][j]);
+    for (int j = 0; j < 3; j++)
+        packed_release(&k[j]);
     return rc;
 }
 
@@ -1526,7 +1539,8 @@ zp_write_bsdiff(const struct plan *pl, const uint8_t *hdr, size_t hdr_len, const
 #endif
     jobs_take(jobs, &s);
     if (want_native && pl->diff_len > 0) {
-        rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
+        if (jobs[J_RZ].on)
+            rc = split_join(&jobs[J_RZ].out, &jobs[J_LZ].out, &s.ds);
         if (rc == ZUPD_OK && jobs[J_RL].on)
             rc = split_join(&jobs[J_RL].out, &jobs[J_LL].out, &s.dsl);
         if (rc != ZUPD_OK)
