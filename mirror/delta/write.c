@@ -737,7 +737,10 @@ job_set(struct job *j, const uint8_t *src, size_t len, int bz, int level, const 
  * (the zstd family 0.5 % larger on lightningcss-wp, oxc-parser-b and
  * lefthook-a, 1.4-2.7 % on the biggest executables, up to 5.8 % on
  * dprint), and the zstd family's jobs were a third of the compressions'
- * CPU (biome-m: 23 of 51 s). */
+ * CPU (biome-m: 23 of 51 s). Nor is bzip2 of the control and extra
+ * streams: on those pairs it never won either (LZMA2 of the control
+ * stream in columns and of the extra stream did, everywhere); of bzip2,
+ * only the zero-run bytes' are made (they won on the Go executables). */
 #define LZ_ALL_MIN (64u << 10)
 /* An extra stream this long or longer is made in LZMA2 only (where LZMA2
  * is allowed), not also in zstd: zstd was smaller only on short text
@@ -1268,8 +1271,8 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         else
             job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
         jobs[J_DR].on = jobs[J_DR].on && s->zr != NULL; /* zp_zrun_bz_wanted */
-        /* the LZMA2 family is made (below): the zstd family is not, but
-         * for the streams both have (the bzip2 jobs, LZMA2's extra) */
+        /* the LZMA2 family is made (below): the zstd family is not, nor
+         * the bzip2 of the control and extra streams (LZ_ALL_MIN) */
         int lzfam = s->lzfam;
         job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
@@ -1291,7 +1294,7 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0 && !lzfam;
-        jobs[J_CB].on = s->cn > 0;
+        jobs[J_CB].on = s->cn > 0 && !lzfam;
         jobs[J_CZ].on = !lzfam;
         jobs[J_EZ].on = !lzfam && !(f->lzma && pl->extra_len >= LZ_EXTRA_ONLY);
         if (s->ccol != NULL && s->ncol > 0 && !lzfam)
@@ -1302,7 +1305,7 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
             if (!lzfam)
                 job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
             job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
-            jobs[J_CRB].on = s->nrep > 0;
+            jobs[J_CRB].on = s->nrep > 0 && !lzfam;
         }
         /* the LZMA2 family (native_make): every stream in LZMA2, in a
          * dictionary of LZ_STREAM_DICT */
@@ -1321,7 +1324,7 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         }
     }
     /* bzip2 never beats zstd with old as the prefix: BSDIFF40 only */
-    if (want_b40 || !f->extra_prefix)
+    if (want_b40 || (!f->extra_prefix && !s->lzfam))
         job_set(&jobs[J_EB], pl->extra, pl->extra_len, 9, 0, NULL, 0);
     if (want_b40)
         job_set(&jobs[J_C40], s->c40raw, pl->n * 24, 9, 0, NULL, 0);
