@@ -785,6 +785,33 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
     return 0;
 }
 
+/* An extra stream of LZ_RANDOM_MIN bytes or more that zstd at level
+ * EST_LEVEL cannot make one LZ_RANDOM-th smaller on its own (compressed or
+ * encrypted data) is compressed without old as its prefix: what old holds
+ * of it the scan matched already, and short matches in random bytes are
+ * chance. The prefix is most of the time of the job (LZMA2's binary tree
+ * over all of old: 5.4 s of esbuild-m's 10.4, 10 s of swc-a's 12.2). On
+ * issue 18's corpus and the public pairs the mostly-new pairs' extra
+ * streams estimate at 0.32-0.43 of their bytes (esbuild-m, oxc-parser-b,
+ * lightningcss-p, where old as the prefix makes LZMA2 30-37 % smaller),
+ * the swc pairs' at 0.9995: old as the prefix saved them 1,917 bytes of
+ * 9.8 MB (swc-a). Its dictionary is LZ_RANDOM_DICT at most: the binary
+ * tree of a longer one is the time (swc-a's extra stream: 9,787,775 bytes
+ * in 7.6 s at 8 MiB, 9,787,801 in 6.6 s at 1 MiB, 9,787,694 in 1.9 s at
+ * 64 KiB, 9,787,771 at 4 KiB). */
+#define LZ_RANDOM 100
+#define LZ_RANDOM_MIN (16u << 10)
+#define LZ_RANDOM_DICT (64u << 10)
+
+static int
+extra_random(const uint8_t *ex, size_t n)
+{
+    size_t est = 0;
+
+    return n >= LZ_RANDOM_MIN && zp_extra_estimate(ex, n, &est) == ZUPD_OK &&
+           est >= n - n / LZ_RANDOM;
+}
+
 /* The version a native patch needs for its streams, from header byte 6
  * (codecs) and its flags, before the executable stage marks it: 10 with
  * LZMA2 streams, 8 with rep-coded seeks, else the compact header's (more
@@ -1287,10 +1314,13 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
          * corpus (esbuild-m: 1,635,781 against 1,431,366 bytes) and takes
          * as long, and its 100 MiB beside LZMA2's made creation peak at
          * twice the memory */
-        int lz_old = f->lzma && pl->extra_len > 0 &&
-                     lz_job_set(&jobs[J_EL], pl->extra, pl->extra_len, old, olen, f->extra_prefix);
-        job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small,
-                f->extra_prefix && !lz_old ? old : NULL, olen);
+        int rnd = extra_random(pl->extra, pl->extra_len), pfx = f->extra_prefix && !rnd, lz_old = 0;
+        if (f->lzma && rnd)
+            lz_alone_set(&jobs[J_EL], pl->extra, pl->extra_len, LZ_RANDOM_DICT);
+        else if (f->lzma && pl->extra_len > 0)
+            lz_old = lz_job_set(&jobs[J_EL], pl->extra, pl->extra_len, old, olen, pfx);
+        job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, pfx && !lz_old ? old : NULL,
+                olen);
         job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
         job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
         jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0 && !lzfam;
@@ -1308,11 +1338,15 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
             jobs[J_CRB].on = s->nrep > 0 && !lzfam;
         }
         /* the LZMA2 family (native_make): every stream in LZMA2, in a
-         * dictionary of LZ_STREAM_DICT */
-        if (lzfam) {
+         * dictionary of LZ_STREAM_DICT; the control stream in columns
+         * only, where they are made: in rows it was larger on every pair
+         * where the family was made (LZ_ALL_MIN) */
+        if (lzfam && (s->ccol == NULL || s->ncol == 0)) {
             lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
             if (s->crep != NULL && s->nrep > 0)
                 lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
+        }
+        if (lzfam) {
             if (s->ccol != NULL && s->ncol > 0)
                 lz_alone_set(&jobs[J_CCL], s->ccol, s->ncol, LZ_STREAM_DICT);
             if (s->ccolr != NULL && s->ncolr > 0)
