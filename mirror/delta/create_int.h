@@ -274,6 +274,9 @@ int zp_exe_mark(uint8_t **patch, size_t *patch_len, const uint8_t *par, size_t p
 int zp_pf_text_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, uint8_t **out,
                     size_t *out_len);
 int zp_extra_estimate(const uint8_t *ex, size_t n, size_t *est);
+/* 1: an extra stream compressed without old as its prefix, in a small
+ * dictionary, as zstd at EST_LEVEL cannot make 1 % smaller (write.c). */
+int zp_extra_random(const uint8_t *ex, size_t n);
 int zp_x86_mark(uint8_t **patch, size_t *patch_len, const struct zu_x86 *x);
 int zp_pf_make(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, int level,
                uint8_t **out, size_t *out_len);

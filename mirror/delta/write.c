@@ -803,8 +803,8 @@ lz_job_set(struct job *j, const uint8_t *src, size_t len, const uint8_t *old, si
 #define LZ_RANDOM_MIN (16u << 10)
 #define LZ_RANDOM_DICT (64u << 10)
 
-static int
-extra_random(const uint8_t *ex, size_t n)
+int
+zp_extra_random(const uint8_t *ex, size_t n)
 {
     size_t est = 0;
 
@@ -1314,7 +1314,8 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
          * corpus (esbuild-m: 1,635,781 against 1,431,366 bytes) and takes
          * as long, and its 100 MiB beside LZMA2's made creation peak at
          * twice the memory */
-        int rnd = extra_random(pl->extra, pl->extra_len), pfx = f->extra_prefix && !rnd, lz_old = 0;
+        int rnd = zp_extra_random(pl->extra, pl->extra_len), pfx = f->extra_prefix && !rnd,
+            lz_old = 0;
         if (f->lzma && rnd)
             lz_alone_set(&jobs[J_EL], pl->extra, pl->extra_len, LZ_RANDOM_DICT);
         else if (f->lzma && pl->extra_len > 0)

@@ -2965,6 +2965,93 @@ put_records(uint8_t *b, size_t n, uint32_t base)
     }
 }
 
+/* The LZMA2 dictionary property of a created native patch's extra stream
+ * (no executable stage, x86 filter or context), or -1 where the extra
+ * stream is not LZMA2. */
+static int
+extra_lzma_prop(const uint8_t *p, size_t pl)
+{
+    size_t at = 8;
+    uint64_t v, c, d;
+    int hi = p[6] & 0xc0;
+
+    assert_int_equal(p[7] & (ZU_FLAG_EXE | ZU_FLAG_EXTRA_X86 | ZU_FLAG_EXTRA_CTX), 0);
+    if (hi != ZU_CODECS_EXTRA_LZMA && !(hi == ZU_CODECS_LZMA_ALL && (p[6] & 0x30) == 0))
+        return -1;
+    assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK); /* old size */
+    assert_int_equal(zu_get_varint(p, pl, &at, &v), ZUPD_OK); /* new size */
+    at += 2 * ZU_DIGEST_SHORT;
+    assert_int_equal(zu_get_varint(p, pl, &at, &c), ZUPD_OK);
+    assert_int_equal(zu_get_varint(p, pl, &at, &d), ZUPD_OK);
+    assert_true(at + c + d < pl);
+    return p[at + c + d];
+}
+
+/* Compressed data in new (issue 18: swc's section) is compressed without
+ * old as its prefix, in a 64 KiB dictionary at most (write.c,
+ * zp_extra_random): LZMA2's tree over old was most of the time and saved
+ * nothing. New bytes that are pieces of old keep old as the prefix (a
+ * dictionary as long as old). Both apply. */
+static void
+test_extra_random(void **state)
+{
+    static const char *const words[] = {"mov", "rax", "rbx", "call", "ret", "push", "pop", "lea"};
+    const size_t n = 512u << 10, keep = 128u << 10, nl = keep + (384u << 10);
+    uint8_t *o = malloc(n), *w = malloc(nl), *t = malloc(n), *p = NULL;
+    size_t pl = 0, tl;
+    struct zp_delta_opts b = {ZUPD_DELTA_BSDIFF, 0, 0};
+
+    (void)state;
+    assert_true(o != NULL && w != NULL && t != NULL);
+    rng_state = 78;
+    for (size_t i = 0; i < n;) {
+        const char *x = words[rng() % ZU_ARRAY_LEN(words)];
+        size_t k = strlen(x);
+        if (i + k + 1 > n)
+            k = n - i - 1;
+        memcpy(o + i, x, k);
+        i += k;
+        o[i++] = (uint8_t)(rng() % 4 == 0 ? '\n' : ' ');
+    }
+    /* the rule: random bytes of 16 KiB or more, not text, not short */
+    for (size_t i = 0; i < n; i++)
+        t[i] = (uint8_t)rng();
+    assert_true(zp_extra_random(t, 64u << 10));
+    assert_false(zp_extra_random(t, 8u << 10));
+    assert_false(zp_extra_random(o, 64u << 10));
+    /* new: a quarter of old, then bytes each of whose top 3 bits follow
+     * from the byte before (its top 3 bits plus one), the rest random:
+     * zstd's order-0 coding sees 8 bits a byte, LZMA2's literal context
+     * (the byte before) codes them in about 5 */
+    tl = nl - keep;
+    for (size_t i = 0, c = 0; i < tl; i++) {
+        c = (c + 1) % 8;
+        w[keep + i] = (uint8_t)(c << 5 | (rng() & 31));
+    }
+    assert_true(zp_extra_random(w + keep, tl));
+    memcpy(w, o, keep);
+    assert_int_equal(zp_delta_create(o, n, w, keep + tl, &b, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(apply_expect(o, n, p, pl, w, keep + tl), ZUPD_OK);
+    assert_int_equal(extra_lzma_prop(p, pl), 8); /* 64 KiB */
+    free(p);
+    /* new bytes in pieces of 5-9 bytes of old, too short for the scan:
+     * old is the prefix */
+    for (size_t i = keep; i < nl;) {
+        size_t k = 5 + rng() % 5, at = rng() % (n - k);
+        if (k > nl - i)
+            k = nl - i;
+        memcpy(w + i, o + at, k);
+        i += k;
+    }
+    assert_int_equal(zp_delta_create(o, n, w, nl, &b, &p, &pl, NULL), ZUPD_OK);
+    assert_int_equal(apply_expect(o, n, p, pl, w, nl), ZUPD_OK);
+    assert_true(extra_lzma_prop(p, pl) >= 14); /* 512 KiB: old */
+    free(p);
+    free(o);
+    free(w);
+    free(t);
+}
+
 /* A creation whose extra stream is LZMA2 long enough to decode on its
  * thread (lib/delta_stream.c, struct aq): it applies, also a piece at a
  * time, and a cut or changed stream is refused (the error comes from the
@@ -4891,6 +4978,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_kinds),
         cmocka_unit_test(test_mostly_new_hybrid),
+        cmocka_unit_test(test_extra_random),
         cmocka_unit_test(test_round_trip_overnight),
         cmocka_unit_test(test_round_trip_edges),
         cmocka_unit_test(test_round_trip_halves),
