@@ -240,6 +240,22 @@ test_round_trip_halves(void **state)
     free(w);
 }
 
+/* o[0..n) as text from rng(): words of ws[0..nw), each followed by a space
+ * or (one in four) a newline. */
+static void
+put_words(uint8_t *o, size_t n, const char *const *ws, size_t nw)
+{
+    for (size_t i = 0; i < n;) {
+        const char *t = ws[rng() % nw];
+        size_t k = strlen(t);
+        if (i + k + 1 > n)
+            k = n - i - 1;
+        memcpy(o + i, t, k);
+        i += k;
+        o[i++] = (uint8_t)(rng() % 4 == 0 ? '\n' : ' ');
+    }
+}
+
 /* A new file mostly made of new bytes, those built of short pieces found
  * in old: one scan, the extra stream compressed with old as its prefix
  * (the hybrid), smaller than patch-from alone at the same level. */
@@ -260,15 +276,7 @@ test_mostly_new_hybrid(void **state)
     assert_non_null(o);
     assert_non_null(w);
     rng_state = 77;
-    for (size_t i = 0; i < n;) { /* "code": words and operands */
-        const char *t = words[rng() % ZU_ARRAY_LEN(words)];
-        size_t k = strlen(t);
-        if (i + k + 1 > n)
-            k = n - i - 1;
-        memcpy(o + i, t, k);
-        i += k;
-        o[i++] = (uint8_t)(rng() % 4 == 0 ? '\n' : ' ');
-    }
+    put_words(o, n, words, ZU_ARRAY_LEN(words)); /* "code": words and operands */
     /* a third copied from old with a few changed bytes, the rest pieces of
      * 12-40 bytes from anywhere in old */
     memcpy(w, o, n / 3);
@@ -3004,15 +3012,7 @@ test_extra_random(void **state)
     (void)state;
     assert_true(o != NULL && w != NULL && t != NULL);
     rng_state = 78;
-    for (size_t i = 0; i < n;) {
-        const char *x = words[rng() % ZU_ARRAY_LEN(words)];
-        size_t k = strlen(x);
-        if (i + k + 1 > n)
-            k = n - i - 1;
-        memcpy(o + i, x, k);
-        i += k;
-        o[i++] = (uint8_t)(rng() % 4 == 0 ? '\n' : ' ');
-    }
+    put_words(o, n, words, ZU_ARRAY_LEN(words));
     /* the rule: random bytes of 16 KiB or more, not text, not short */
     for (size_t i = 0; i < n; i++)
         t[i] = (uint8_t)rng();
