@@ -25,12 +25,19 @@ zp_block_hash(const uint8_t *p, size_t bs)
     return h;
 }
 
+/* The bits of hash h that place it: its slot, then its tag. */
+static uint64_t
+block_mix(uint64_t h)
+{
+    h ^= h >> 29;
+    return h * UINT64_C(0xBF58476D1CE4E5B9);
+}
+
 /* The table slot of hash h in a table of 2^bits slots. */
 size_t
 zp_block_slot(uint64_t h, unsigned bits)
 {
-    h ^= h >> 29;
-    return (size_t)((h * UINT64_C(0xBF58476D1CE4E5B9)) >> (64 - bits));
+    return (size_t)(block_mix(h) >> (64 - bits));
 }
 
 /* The block size and table bits for an old file of olen bytes:
@@ -69,7 +76,21 @@ cover_push(struct zp_blocks *b, size_t nw, size_t old, size_t len)
 }
 
 /* The table of old's blocks: the head block of each slot, and the next
- * block of the same slot after each (block numbers + 1; 0: none). */
+ * block of the same slot after each (block numbers + 1, 0: none, in the
+ * low TAG_SHIFT bits; above them the block's tag, 8 bits of its hash's mix
+ * below the slot's). A block whose tag differs from the hash looked up is
+ * not that block: it is passed without reading old (random bytes of new
+ * found a slot in use at one position in two, and each such read of old
+ * was a cache miss: half of biome-m's block matching). */
+#define TAG_SHIFT 24
+#define IDX_MASK ((UINT32_C(1) << TAG_SHIFT) - 1)
+
+static uint32_t
+block_tag(uint64_t mix, unsigned bits)
+{
+    return (uint32_t)(mix >> (56 - bits)) & 0xff;
+}
+
 struct btab {
     uint32_t *head, *next;
     unsigned bits;
@@ -92,11 +113,13 @@ chain_best(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size
            uint64_t h, const struct btab *t, size_t *o, size_t *bk, size_t *fw)
 {
     size_t bs = t->bs, best = 0, n = 0;
+    uint64_t m = block_mix(h);
+    uint32_t tag = block_tag(m, t->bits);
 
-    for (uint32_t k = t->head[zp_block_slot(h, t->bits)]; k != 0 && n < CHAIN_MAX;
-         k = t->next[k - 1], n++) {
-        size_t q = (size_t)(k - 1) * bs, back = 0, f;
-        if (memcmp(old + q, nw + i, bs) != 0)
+    for (uint32_t e = t->head[m >> (64 - t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
+         e = t->next[(e & IDX_MASK) - 1], n++) {
+        size_t q = (size_t)((e & IDX_MASK) - 1) * bs, back = 0, f;
+        if (e >> TAG_SHIFT != tag || memcmp(old + q, nw + i, bs) != 0)
             continue;
         while (i - back > prev && q - back > 0 && old[q - back - 1] == nw[i - back - 1])
             back++;
@@ -130,20 +153,24 @@ diag_len(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t
  * old alignment with a few bytes changed stays on it, as the scan would,
  * and is a cover with those bytes changed. */
 #define SWITCH_MIN 8
+/* Where new goes on without a copy, the table slot of the position this
+ * far on is asked for ahead (the slot's read was a cache miss at every
+ * position). */
+#define AHEAD 16
 
 int
 zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, struct zp_blocks *b)
 {
     size_t nb, i = 0, prev = 0;
     struct btab t;
-    uint64_t h = 0, kpow = 1;
+    uint64_t h = 0, ha = 0, kpow = 1; /* ha: the hash AHEAD positions after h's */
     int64_t diag = 0;
     int have_diag = 0, hv = 0, rc = ZUPD_OK;
 
     memset(b, 0, sizeof(*b));
     zp_block_geometry(olen, &t.bs, &t.bits);
     nb = olen / t.bs;
-    if (nb == 0 || nlen < t.bs || nb > UINT32_MAX - 1)
+    if (nb == 0 || nlen < t.bs || nb >= IDX_MASK) /* zp_block_geometry: 2^22 at most */
         return ZUPD_OK;
     t.head = calloc((size_t)1 << t.bits, sizeof(*t.head));
     t.next = malloc(nb * sizeof(*t.next));
@@ -154,9 +181,10 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
     }
     /* from the last block back: each slot's chain in the order of old */
     for (size_t k = nb; k-- > 0;) {
-        size_t s = zp_block_slot(zp_block_hash(old + k * t.bs, t.bs), t.bits);
+        uint64_t m = block_mix(zp_block_hash(old + k * t.bs, t.bs));
+        size_t s = (size_t)(m >> (64 - t.bits));
         t.next[k] = t.head[s];
-        t.head[s] = (uint32_t)(k + 1);
+        t.head[s] = (uint32_t)(k + 1) | block_tag(m, t.bits) << TAG_SHIFT;
     }
     for (size_t k = 1; k < t.bs; k++)
         kpow *= HASH_K;
@@ -178,12 +206,18 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
         }
         if (!hv) {
             h = zp_block_hash(nw + i, t.bs);
+            if (i + AHEAD + t.bs <= nlen)
+                ha = zp_block_hash(nw + i + AHEAD, t.bs);
             hv = 1;
         }
         best = chain_best(old, olen, nw, nlen, i, prev, h, &t, &o, &back, &fw);
         if (best == 0) {
             if (i + t.bs < nlen)
                 h = (h - nw[i] * kpow) * HASH_K + nw[i + t.bs];
+            if (i + AHEAD + t.bs < nlen) { /* the slot AHEAD positions on, asked for */
+                ha = (ha - nw[i + AHEAD] * kpow) * HASH_K + nw[i + AHEAD + t.bs];
+                __builtin_prefetch(&t.head[block_mix(ha) >> (64 - t.bits)]);
+            }
             i++;
             continue;
         }
