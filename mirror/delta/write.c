@@ -1298,56 +1298,55 @@ jobs_plan(struct job *jobs, const struct plan *pl, const struct wstreams *s, con
         else
             job_set(&jobs[J_DR], s->zr, s->nzr, 9, 0, NULL, 0);
         jobs[J_DR].on = jobs[J_DR].on && s->zr != NULL; /* zp_zrun_bz_wanted */
-        /* the LZMA2 family is made (below): the zstd family is not, nor
-         * the bzip2 of the control and extra streams (LZ_ALL_MIN) */
-        int lzfam = s->lzfam;
-        job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
-        job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
-        /* levels up to 19: split coding always won over one zstd stream
-         * (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB, mdn-bcd 5.0 vs
-         * 9.0 KB), so skip that one, its time and its memory */
-        if (!f->skip && !lzfam)
-            job_set(&jobs[J_DZ], pl->diff, pl->diff_len, 0,
-                    pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
         /* where LZMA2 has old as its prefix, zstd goes without: with it
          * zstd was larger by 9-13 % on every executable of issue 18's
          * corpus (esbuild-m: 1,635,781 against 1,431,366 bytes) and takes
          * as long, and its 100 MiB beside LZMA2's made creation peak at
-         * twice the memory */
-        int rnd = zp_extra_random(pl->extra, pl->extra_len), pfx = f->extra_prefix && !rnd,
-            lz_old = 0;
+         * twice the memory; compressed bytes go without (zp_extra_random,
+         * which only LZMA2 or a prefix can heed) */
+        int rnd = (f->lzma || f->extra_prefix) && zp_extra_random(pl->extra, pl->extra_len),
+            pfx = f->extra_prefix && !rnd, lz_old = 0;
         if (f->lzma && rnd)
             lz_alone_set(&jobs[J_EL], pl->extra, pl->extra_len, LZ_RANDOM_DICT);
         else if (f->lzma && pl->extra_len > 0)
             lz_old = lz_job_set(&jobs[J_EL], pl->extra, pl->extra_len, old, olen, pfx);
-        job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small, pfx && !lz_old ? old : NULL,
-                olen);
-        job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
-        job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
-        jobs[J_RZ].on = jobs[J_LZ].on = pl->diff_len > 0 && !lzfam;
-        jobs[J_CB].on = s->cn > 0 && !lzfam;
-        jobs[J_CZ].on = !lzfam;
-        jobs[J_EZ].on = !lzfam && !(f->lzma && pl->extra_len >= LZ_EXTRA_ONLY);
-        if (s->ccol != NULL && s->ncol > 0 && !lzfam)
-            job_set(&jobs[J_CCZ], s->ccol, s->ncol, 0, f->z_small, NULL, 0);
-        if (s->ccolr != NULL && s->ncolr > 0 && !lzfam)
-            job_set(&jobs[J_CCRZ], s->ccolr, s->ncolr, 0, f->z_small, NULL, 0);
-        if (s->crep != NULL) {
-            if (!lzfam)
+        if (!s->lzfam) {
+            /* the zstd family, and bzip2 of the control stream */
+            if (pl->diff_len > 0) {
+                job_set(&jobs[J_RZ], s->runs, s->nruns, 0, f->z_small, NULL, 0);
+                job_set(&jobs[J_LZ], s->lits, s->nlits, 0, f->z_small, NULL, 0);
+            }
+            /* levels up to 19: split coding always won over one zstd
+             * stream (turbo 1.58 MB vs 1.86 MB, rollup 115 vs 120 KB,
+             * mdn-bcd 5.0 vs 9.0 KB), so skip that one, its time and its
+             * memory */
+            if (!f->skip)
+                job_set(&jobs[J_DZ], pl->diff, pl->diff_len, 0,
+                        pl->diff_len > BIG_STREAM ? f->z_big : f->z_small, NULL, 0);
+            if (!(f->lzma && pl->extra_len >= LZ_EXTRA_ONLY))
+                job_set(&jobs[J_EZ], pl->extra, pl->extra_len, 0, f->z_small,
+                        pfx && !lz_old ? old : NULL, olen);
+            job_set(&jobs[J_CZ], s->craw, s->cn, 0, f->z_small, NULL, 0);
+            if (s->cn > 0)
+                job_set(&jobs[J_CB], s->craw, s->cn, 9, 0, NULL, 0);
+            if (s->ccol != NULL && s->ncol > 0)
+                job_set(&jobs[J_CCZ], s->ccol, s->ncol, 0, f->z_small, NULL, 0);
+            if (s->ccolr != NULL && s->ncolr > 0)
+                job_set(&jobs[J_CCRZ], s->ccolr, s->ncolr, 0, f->z_small, NULL, 0);
+            if (s->crep != NULL)
                 job_set(&jobs[J_CRZ], s->crep, s->nrep, 0, f->z_small, NULL, 0);
-            job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
-            jobs[J_CRB].on = s->nrep > 0 && !lzfam;
-        }
-        /* the LZMA2 family (native_make): every stream in LZMA2, in a
-         * dictionary of LZ_STREAM_DICT; the control stream in columns
-         * only, where they are made: in rows it was larger on every pair
-         * where the family was made (LZ_ALL_MIN) */
-        if (lzfam && (s->ccol == NULL || s->ncol == 0)) {
-            lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
             if (s->crep != NULL && s->nrep > 0)
-                lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
-        }
-        if (lzfam) {
+                job_set(&jobs[J_CRB], s->crep, s->nrep, 9, 0, NULL, 0);
+        } else {
+            /* the LZMA2 family (native_make, LZ_ALL_MIN): every stream in
+             * LZMA2, in a dictionary of LZ_STREAM_DICT; the control
+             * stream in columns only, where they are made: in rows it
+             * was larger on every pair where the family was made */
+            if (s->ccol == NULL || s->ncol == 0) {
+                lz_alone_set(&jobs[J_CL], s->craw, s->cn, LZ_STREAM_DICT);
+                if (s->crep != NULL && s->nrep > 0)
+                    lz_alone_set(&jobs[J_CRL], s->crep, s->nrep, LZ_STREAM_DICT);
+            }
             if (s->ccol != NULL && s->ncol > 0)
                 lz_alone_set(&jobs[J_CCL], s->ccol, s->ncol, LZ_STREAM_DICT);
             if (s->ccolr != NULL && s->ncolr > 0)
