@@ -33,11 +33,18 @@ block_mix(uint64_t h)
     return h * UINT64_C(0xBF58476D1CE4E5B9);
 }
 
+/* The slot of a hash whose mix is m, in a table of 2^bits slots. */
+static size_t
+mix_slot(uint64_t m, unsigned bits)
+{
+    return (size_t)(m >> (64 - bits));
+}
+
 /* The table slot of hash h in a table of 2^bits slots. */
 size_t
 zp_block_slot(uint64_t h, unsigned bits)
 {
-    return (size_t)(block_mix(h) >> (64 - bits));
+    return mix_slot(block_mix(h), bits);
 }
 
 /* The block size and table bits for an old file of olen bytes:
@@ -116,7 +123,7 @@ chain_best(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size
     uint64_t m = block_mix(h);
     uint32_t tag = block_tag(m, t->bits);
 
-    for (uint32_t e = t->head[m >> (64 - t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
+    for (uint32_t e = t->head[mix_slot(m, t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
          e = t->next[(e & IDX_MASK) - 1], n++) {
         size_t q = (size_t)((e & IDX_MASK) - 1) * bs, back = 0, f;
         if (e >> TAG_SHIFT != tag || memcmp(old + q, nw + i, bs) != 0)
@@ -182,7 +189,7 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
     /* from the last block back: each slot's chain in the order of old */
     for (size_t k = nb; k-- > 0;) {
         uint64_t m = block_mix(zp_block_hash(old + k * t.bs, t.bs));
-        size_t s = (size_t)(m >> (64 - t.bits));
+        size_t s = mix_slot(m, t.bits);
         t.next[k] = t.head[s];
         t.head[s] = (uint32_t)(k + 1) | block_tag(m, t.bits) << TAG_SHIFT;
     }
@@ -216,7 +223,7 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
                 h = (h - nw[i] * kpow) * HASH_K + nw[i + t.bs];
             if (i + AHEAD + t.bs < nlen) { /* the slot AHEAD positions on, asked for */
                 ha = (ha - nw[i + AHEAD] * kpow) * HASH_K + nw[i + AHEAD + t.bs];
-                __builtin_prefetch(&t.head[block_mix(ha) >> (64 - t.bits)]);
+                __builtin_prefetch(&t.head[mix_slot(block_mix(ha), t.bits)]);
             }
             i++;
             continue;
