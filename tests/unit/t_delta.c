@@ -732,6 +732,17 @@ craft_native(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, co
     return p;
 }
 
+/* test_ctrl_rep's new: old[0, 8), old[32, 40), old[48, 56), old[24, 32)
+ * of rep_rc's old (byte i is i * 7 + 1). */
+static void
+rep_new(uint8_t nw[32])
+{
+    static const size_t from[4] = {0, 32, 48, 24};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < 8; i++)
+            nw[8 * k + i] = (uint8_t)((from[k] + i) * 7 + 1);
+}
+
 /* Rep-coded seeks (ZU_FLAG_CTRL_REP, version 8), crafted over a 64-byte
  * old file: the control varints vals[0..n) (add, copy, v), with flags,
  * the diff bytes zero, no extra bytes; new must come out as nw[0..nl). */
@@ -768,12 +779,7 @@ test_ctrl_rep(void **state)
     uint64_t v[12];
 
     (void)state;
-    for (size_t i = 0; i < 8; i++) {
-        nw[i] = (uint8_t)(i * 7 + 1);
-        nw[8 + i] = (uint8_t)((32 + i) * 7 + 1);
-        nw[16 + i] = (uint8_t)((48 + i) * 7 + 1);
-        nw[24 + i] = (uint8_t)((24 + i) * 7 + 1);
-    }
+    rep_new(nw);
     assert_int_equal(rep_rc(good, 12, ZU_FLAG_CTRL_REP, nw, 32), ZUPD_OK);
     /* the same stream read as plain seeks: the first seek, 96, leaves old */
     assert_int_equal(rep_rc(good, 12, 0, nw, 32), ZUPD_E_FORMAT);
@@ -818,12 +824,7 @@ test_ctrl_cols(void **state)
     size_t pl;
 
     (void)state;
-    for (size_t i = 0; i < 8; i++) {
-        nw[i] = (uint8_t)(i * 7 + 1);
-        nw[8 + i] = (uint8_t)((32 + i) * 7 + 1);
-        nw[16 + i] = (uint8_t)((48 + i) * 7 + 1);
-        nw[24 + i] = (uint8_t)((24 + i) * 7 + 1);
-    }
+    rep_new(nw);
     assert_int_equal(rep_rc(rep1, 13, ZU_FLAG_CTRL_COLS | ZU_FLAG_CTRL_REP, nw, 32), ZUPD_OK);
     assert_int_equal(rep_rc(plain2, 14, ZU_FLAG_CTRL_COLS, nw, 32), ZUPD_OK);
     /* read entry by entry, they are other entries */
