@@ -4550,6 +4550,41 @@ test_block_not_taken(void **state)
     free(nw);
 }
 
+/* The probes before the walk over new (block.c): a new file whose first
+ * half is old's and whose second half is new bytes cannot meet the rule,
+ * and no cover is looked for (the walk alone went through the first half
+ * first); a text database edited every 4 KiB, whose blocks repeat (the
+ * table's chains full), meets it. */
+static void
+test_block_probes(void **state)
+{
+    const size_t n = 1u << 21;
+    uint8_t *old = rand_buf(n, 31), *nw = rand_buf(n, 32), *wo, *wn;
+    struct zp_blocks b;
+
+    (void)state;
+    memcpy(nw, old, n / 2);
+    assert_int_equal(zp_block_match(old, n, nw, n, &b), ZUPD_OK);
+    assert_true(b.partial);
+    assert_int_equal(b.n, 0);
+    assert_false(zp_block_wanted(&b, n, n));
+    zp_block_release(&b);
+    wo = words_buf(n, 33);
+    wn = malloc(n);
+    assert_non_null(wn);
+    memcpy(wn, wo, n);
+    for (size_t at = 2048; at < n; at += 4096)
+        wn[at] ^= 0x20;
+    assert_int_equal(zp_block_match(wo, n, wn, n, &b), ZUPD_OK);
+    assert_false(b.partial);
+    assert_true(zp_block_wanted(&b, n, n));
+    zp_block_release(&b);
+    free(wo);
+    free(wn);
+    free(old);
+    free(nw);
+}
+
 /* The extensions as the scan made them byte by byte before their
  * eight-byte path (mirror/delta/scan.c, zp_scan_extend): the reference. */
 static void
@@ -5030,6 +5065,7 @@ main(void)
         cmocka_unit_test(test_block_tiny),
         cmocka_unit_test(test_block_hash_collision),
         cmocka_unit_test(test_block_not_taken),
+        cmocka_unit_test(test_block_probes),
         cmocka_unit_test(test_scan_memo),
         cmocka_unit_test(test_plan_split),
         cmocka_unit_test(test_zrun_bz_rule),
