@@ -5,6 +5,7 @@
  * libzupd that includes curl/curl.h. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -74,13 +75,83 @@ struct curl_tr {
     size_t n_pool, cap_pool;
 };
 
+/* libcurl is opened on the first transport (dlopen), not linked: it and
+ * the libraries it loads (TLS, Kerberos, LDAP, SSH, IDN: 29 of the 38 a
+ * program linked with it maps) took 7.5 of the 8.8 ms a program's start
+ * took, and most runs of zupd-mirror (publish, sign, delta) and of the
+ * client (status, hold, verify) never fetch (docs/design.md, "Measured
+ * costs"). CURL_SONAME is the ABI of the headers built against; its
+ * functions are called through cu. */
+#define CURL_SONAME "libcurl.so.4"
+
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    CURLcode (*easy_perform)(CURL *);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int,
+                             struct curl_header **);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*share_cleanup)(CURLSH *);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int, int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    CURLMcode (*multi_cleanup)(CURLM *);
+} cu;
+
+#define CU_FN(f)                                                                                   \
+    {                                                                                              \
+        "curl_" #f, (void **)(void *)&cu.f                                                         \
+    }
+static const struct {
+    const char *name;
+    void **fn;
+} cu_fns[] = {
+    CU_FN(global_init),         CU_FN(easy_init),     CU_FN(easy_setopt),
+    CU_FN(easy_getinfo),        CU_FN(easy_perform),  CU_FN(easy_cleanup),
+    CU_FN(easy_strerror),       CU_FN(easy_header),   CU_FN(slist_append),
+    CU_FN(slist_free_all),      CU_FN(share_init),    CU_FN(share_setopt),
+    CU_FN(share_cleanup),       CU_FN(multi_init),    CU_FN(multi_add_handle),
+    CU_FN(multi_remove_handle), CU_FN(multi_perform), CU_FN(multi_poll),
+    CU_FN(multi_info_read),     CU_FN(multi_cleanup),
+};
+#undef CU_FN
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
+static char global_err[256]; /* why libcurl could not be opened */
 
+/* Open libcurl, take its functions, initialize it; once a process (it is
+ * never closed). */
 static void
 global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    void *dl = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+    if (dl == NULL) {
+        snprintf(global_err, sizeof(global_err), "%s", dlerror());
+        return;
+    }
+    for (size_t i = 0; i < ZU_ARRAY_LEN(cu_fns); i++) {
+        *cu_fns[i].fn = dlsym(dl, cu_fns[i].name);
+        if (*cu_fns[i].fn == NULL) {
+            snprintf(global_err, sizeof(global_err), "no %s", cu_fns[i].name);
+            return;
+        }
+    }
+    global_rc = cu.global_init(CURL_GLOBAL_DEFAULT);
+    if (global_rc != CURLE_OK)
+        snprintf(global_err, sizeof(global_err), "curl_global_init: %s",
+                 cu.easy_strerror(global_rc));
 }
 
 static bool
@@ -98,10 +169,10 @@ last_header(struct xfer *c, const char *name)
 {
     struct curl_header *h = NULL;
 
-    if (curl_easy_header(c->h, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+    if (cu.easy_header(c->h, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
         return NULL;
     if (h->amount > 1 &&
-        curl_easy_header(c->h, name, h->amount - 1, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        cu.easy_header(c->h, name, h->amount - 1, CURLH_HEADER, -1, &h) != CURLHE_OK)
         return NULL;
     return h->value;
 }
@@ -146,7 +217,7 @@ headers_done(struct xfer *c)
             return false;
         }
     }
-    if (curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
+    if (cu.easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 &&
         (uint64_t)cl > c->g->max_bytes - start) {
         c->toobig = true; /* refused before reading the body */
         return false;
@@ -288,16 +359,16 @@ curl_free_tr(void *opaque)
         return;
     for (size_t i = 0; i < c->n_pool; i++) {
         if (c->pool[i]->h != NULL)
-            curl_easy_cleanup(c->pool[i]->h);
+            cu.easy_cleanup(c->pool[i]->h);
         free(c->pool[i]);
     }
     free(c->pool);
     if (c->multi != NULL)
-        curl_multi_cleanup(c->multi);
+        cu.multi_cleanup(c->multi);
     if (c->main.h != NULL)
-        curl_easy_cleanup(c->main.h);
+        cu.easy_cleanup(c->main.h);
     if (c->share != NULL)
-        curl_share_cleanup(c->share);
+        cu.share_cleanup(c->share);
     free(c->ca_file);
     free(c->ca_path);
     free(c->proxy);
@@ -314,14 +385,14 @@ setup_handle(struct curl_tr *tr, struct xfer *c)
     CURLcode e = CURLE_OK;
 
     c->c = tr;
-    c->h = h = curl_easy_init();
+    c->h = h = cu.easy_init();
     if (h == NULL)
         return ZUPD_E_NET;
 
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (e == CURLE_OK)                                                                         \
-            e = curl_easy_setopt(h, opt, val);                                                     \
+            e = cu.easy_setopt(h, opt, val);                                                       \
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -360,10 +431,10 @@ setup_handle(struct curl_tr *tr, struct xfer *c)
 #undef SET
     /* HTTP/2 needs nghttp2 in libcurl: without it stay on HTTP/1.1 */
     if (e == CURLE_OK && tr->o.http2 &&
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)
+        cu.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)
         zu_log(tr->ctx, ZUPD_LOG_INFO, "libcurl without HTTP/2; using HTTP/1.1");
     if (e != CURLE_OK) {
-        zu_log(tr->ctx, ZUPD_LOG_ERR, "libcurl: %s", curl_easy_strerror(e));
+        zu_log(tr->ctx, ZUPD_LOG_ERR, "libcurl: %s", cu.easy_strerror(e));
         return e == CURLE_OUT_OF_MEMORY ? ZUPD_E_NOMEM : ZUPD_E_NET;
     }
     return ZUPD_OK;
@@ -384,8 +455,11 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     int rc = ZUPD_E_NOMEM;
 
     *out = NULL;
-    if (pthread_once(&global_once, global_init) != 0 || global_rc != CURLE_OK)
+    if (pthread_once(&global_once, global_init) != 0 || global_rc != CURLE_OK) {
+        zu_log(ctx, ZUPD_LOG_ERR, "cannot open libcurl (%s, Debian package libcurl4): %s",
+               CURL_SONAME, global_err);
         return ZUPD_E_NET;
+    }
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         goto out;
@@ -416,11 +490,11 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
         (c->o.ca_path != NULL && c->ca_path == NULL) || (c->o.proxy != NULL && c->proxy == NULL))
         goto out;
     c->o.user_agent = c->o.ca_file = c->o.ca_path = c->o.proxy = NULL;
-    c->share = curl_share_init();
+    c->share = cu.share_init();
     if (c->share == NULL ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        cu.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        cu.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        cu.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
         rc = ZUPD_E_NET;
         goto out;
     }
@@ -476,31 +550,31 @@ prepare(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
     c->hdrs = NULL;
     if (g->cond != NULL && g->cond->etag[0] != '\0') {
         snprintf(line, sizeof(line), "If-None-Match: %s", g->cond->etag);
-        tmp = curl_slist_append(c->hdrs, line);
+        tmp = cu.slist_append(c->hdrs, line);
         if (tmp == NULL)
             return CURLE_OUT_OF_MEMORY;
         c->hdrs = tmp;
     }
     if (g->cond != NULL && g->cond->last_modified[0] != '\0') {
         snprintf(line, sizeof(line), "If-Modified-Since: %s", g->cond->last_modified);
-        tmp = curl_slist_append(c->hdrs, line);
+        tmp = cu.slist_append(c->hdrs, line);
         if (tmp == NULL)
             return CURLE_OUT_OF_MEMORY;
         c->hdrs = tmp;
     }
     if (g->offset > 0)
         snprintf(range, sizeof(range), "%" PRIu64 "-", g->offset);
-    e = curl_easy_setopt(c->h, CURLOPT_URL, g->url);
+    e = cu.easy_setopt(c->h, CURLOPT_URL, g->url);
     if (e == CURLE_OK)
-        e = curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+        e = cu.easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
     if (e == CURLE_OK) /* copied by libcurl */
-        e = curl_easy_setopt(c->h, CURLOPT_RANGE, g->offset > 0 ? range : NULL);
+        e = cu.easy_setopt(c->h, CURLOPT_RANGE, g->offset > 0 ? range : NULL);
     if (e == CURLE_OK)
-        e = curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
+        e = cu.easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
     /* an https repository never follows a redirect to plain http */
     if (e == CURLE_OK)
-        e = curl_easy_setopt(c->h, CURLOPT_REDIR_PROTOCOLS_STR,
-                             strncasecmp(g->url, "https://", 8) == 0 ? "https" : "http,https");
+        e = cu.easy_setopt(c->h, CURLOPT_REDIR_PROTOCOLS_STR,
+                           strncasecmp(g->url, "https://", 8) == 0 ? "https" : "http,https");
     return e;
 }
 
@@ -512,21 +586,21 @@ finish(struct xfer *c, CURLcode e)
     curl_off_t ra = 0;
     long conns = 0, ver = 0;
 
-    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &res->status);
-    if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
+    cu.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &res->status);
+    if (cu.easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
         res->new_conns += (uint32_t)conns;
-    if (curl_easy_getinfo(c->h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
+    if (cu.easy_getinfo(c->h, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK)
         res->http_version = ver == CURL_HTTP_VERSION_1_0   ? 10
                             : ver == CURL_HTTP_VERSION_1_1 ? 11
                             : ver == CURL_HTTP_VERSION_2_0 ? 20
                             : ver == CURL_HTTP_VERSION_3   ? 30
                                                            : 0;
     if ((res->status == 429 || res->status == 503) &&
-        curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+        cu.easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         res->retry_after =
             (uint64_t)ra > c->c->o.max_retry_after ? c->c->o.max_retry_after : (uint32_t)ra;
-    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(c->hdrs);
+    cu.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+    cu.slist_free_all(c->hdrs);
     c->hdrs = NULL;
     if (c->sink_rc != ZUPD_OK)
         return c->sink_rc;
@@ -547,7 +621,7 @@ perform(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
     CURLcode e = prepare(c, g, sink, res);
 
     if (e == CURLE_OK)
-        e = curl_easy_perform(c->h);
+        e = cu.easy_perform(c->h);
     *ce = e;
     return finish(c, e);
 }
@@ -589,7 +663,7 @@ conclude(struct xfer *c, const struct zupd_get *g, const struct zupd_sink *sink,
             zu_log(tr->ctx, ZUPD_LOG_WARN, "'%s': %s", shown,
                    c->bad_range           ? "reply to a range request does not start at the offset"
                    : c->errbuf[0] != '\0' ? c->errbuf
-                                          : curl_easy_strerror(ce));
+                                          : cu.easy_strerror(ce));
         return rc;
     }
     switch (res->status) {
@@ -645,7 +719,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
     if (want == 0)
         want = 1;
     if (c->multi == NULL)
-        c->multi = curl_multi_init();
+        c->multi = cu.multi_init();
     /* want <= parallel, an unsigned: that is the cap */
     if (c->n_pool < want && c->multi != NULL) {
         if (ZU_GROW(&c->pool, &c->cap_pool, want, UINT_MAX) == ZUPD_OK) {
@@ -655,7 +729,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
                     break;
                 if (setup_handle(c, x) != ZUPD_OK) {
                     if (x->h != NULL)
-                        curl_easy_cleanup(x->h);
+                        cu.easy_cleanup(x->h);
                     free(x);
                     break;
                 }
@@ -693,7 +767,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
                 continue;
             }
             e = prepare(x, &it->g, it->sink, &it->res);
-            if (e == CURLE_OK && curl_multi_add_handle(c->multi, x->h) != CURLM_OK)
+            if (e == CURLE_OK && cu.multi_add_handle(c->multi, x->h) != CURLM_OK)
                 e = CURLE_FAILED_INIT;
             if (e != CURLE_OK) {
                 it->rc = conclude(x, &it->g, it->sink, &it->res, finish(x, e), e);
@@ -702,9 +776,9 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
             x->item = it;
             active++;
         }
-        if (curl_multi_perform(c->multi, &still) != CURLM_OK)
+        if (cu.multi_perform(c->multi, &still) != CURLM_OK)
             still = 0;
-        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        while ((msg = cu.multi_info_read(c->multi, &left)) != NULL) {
             struct xfer *x = NULL;
             struct zupd_get_item *it;
             CURLcode e;
@@ -712,8 +786,8 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
             if (msg->msg != CURLMSG_DONE)
                 continue;
             e = msg->data.result;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-            curl_multi_remove_handle(c->multi, msg->easy_handle);
+            cu.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            cu.multi_remove_handle(c->multi, msg->easy_handle);
             if (x == NULL || x->item == NULL)
                 continue;
             it = x->item;
@@ -721,7 +795,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
             x->item = NULL;
             active--;
         }
-        if (active > 0 && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+        if (active > 0 && cu.multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
             break;
     }
     /* only after a failure of the multi handle itself */
@@ -729,7 +803,7 @@ curl_get_many(void *opaque, struct zupd_get_item *items, size_t n, unsigned para
         struct xfer *x = c->pool[k];
         if (x->item == NULL)
             continue;
-        curl_multi_remove_handle(c->multi, x->h);
+        cu.multi_remove_handle(c->multi, x->h);
         x->item->rc = conclude(x, &x->item->g, x->item->sink, &x->item->res,
                                finish(x, CURLE_FAILED_INIT), CURLE_FAILED_INIT);
         x->item = NULL;
@@ -777,21 +851,23 @@ zu_http_post(const struct zu_http_post *p, struct zu_http_answer *a, char *err, 
         return ZUPD_E_MISUSE;
     pthread_once(&global_once, global_init);
     if (global_rc != CURLE_OK)
-        return zu_fail(err, err_cap, ZUPD_E_NET, "libcurl unusable");
+        return zu_fail(err, err_cap, ZUPD_E_NET,
+                       "cannot open libcurl (%s, Debian package libcurl4): %s", CURL_SONAME,
+                       global_err);
     zu_buf_init(&ps.b, p->max_answer);
-    h = curl_easy_init();
+    h = cu.easy_init();
     if (h == NULL) {
         rc = zu_fail(err, err_cap, ZUPD_E_NOMEM, "out of memory");
         goto out;
     }
     snprintf(ua, sizeof(ua), "zupd/%s", zupd_version());
     /* no "Expect: 100-continue" round trip for a small body */
-    hdrs = curl_slist_append(NULL, "Expect:");
+    hdrs = cu.slist_append(NULL, "Expect:");
     if (hdrs != NULL && p->content_type != NULL) {
         snprintf(line, sizeof(line), "Content-Type: %s", p->content_type);
-        tmp = curl_slist_append(hdrs, line);
+        tmp = cu.slist_append(hdrs, line);
         if (tmp == NULL) {
-            curl_slist_free_all(hdrs);
+            cu.slist_free_all(hdrs);
             hdrs = NULL;
         } else {
             hdrs = tmp;
@@ -804,7 +880,7 @@ zu_http_post(const struct zu_http_post *p, struct zu_http_answer *a, char *err, 
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (e == CURLE_OK)                                                                         \
-            e = curl_easy_setopt(h, opt, val);                                                     \
+            e = cu.easy_setopt(h, opt, val);                                                       \
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -824,25 +900,25 @@ zu_http_post(const struct zu_http_post *p, struct zu_http_answer *a, char *err, 
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max_answer);
 #undef SET
     if (e == CURLE_OK)
-        e = curl_easy_perform(h);
+        e = cu.easy_perform(h);
     if (e != CURLE_OK) {
         rc = e == CURLE_WRITE_ERROR || e == CURLE_FILESIZE_EXCEEDED ? ZUPD_E_TOOBIG
                                                                     : map_curlcode(e);
         zu_say(err, err_cap, "%s",
                rc == ZUPD_E_TOOBIG ? "answer too big"
-                                   : (errbuf[0] != '\0' ? errbuf : curl_easy_strerror(e)));
+                                   : (errbuf[0] != '\0' ? errbuf : cu.easy_strerror(e)));
         goto out;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
+    cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+    if (cu.easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
         snprintf(a->content_type, sizeof(a->content_type), "%s", ct);
     rc = zu_buf_detach(&ps.b, &a->body, &a->len);
     if (rc != ZUPD_OK)
         zu_say(err, err_cap, "%s", zupd_strerror(rc));
 out:
     zu_buf_release(&ps.b);
-    curl_slist_free_all(hdrs);
+    cu.slist_free_all(hdrs);
     if (h != NULL)
-        curl_easy_cleanup(h);
+        cu.easy_cleanup(h);
     return rc;
 }

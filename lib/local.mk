@@ -77,7 +77,7 @@ LIBZUPD_SRC += lib/tlog_proof.c
 
 LIBZUPD_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/lib $(LIB_WARN_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(ZSTD_CFLAGS) $(LZMA_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(LZMA_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(BZ2_LIBS) -lpthread
+LIBZUPD_LIBS = $(SODIUM_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(LZMA_LIBS) $(JANSSON_LIBS) $(BZ2_LIBS) $(DL_LIBS) -lpthread
 
 # The core as a convenience (static) library with hidden internals, linked
 # into the programs, into the installed shared library, and into the unit

@@ -172,6 +172,23 @@ check "http_proxy from the environment used" "$out" "rc=ok " "bytes=$size "
 ft -m "$u" --out "$tmp/stats" get stats >/dev/null
 check "proxy saw the request" "$(cat "$tmp/stats")" "proxied=1$"
 
+# --- libcurl is opened by the first transport, not at start (lib/fetch_curl.c)
+LD_DEBUG=libs "$top_builddir/updater/zupd" --version >/dev/null 2>"$tmp/ld0.err"
+LD_DEBUG=libs "$top_builddir/mirror/zupd-mirror" --version >/dev/null 2>>"$tmp/ld0.err"
+if grep -q 'libcurl' "$tmp/ld0.err"; then
+    bad "zupd or zupd-mirror --version loaded libcurl"
+else
+    ok "zupd and zupd-mirror start without libcurl"
+fi
+LD_DEBUG=libs "$tool" -m "$u/ok" --out "$tmp/f2" get file.bin >/dev/null 2>"$tmp/ld1.err"
+check "a GET loads libcurl" "$(grep -c 'calling init: .*libcurl' "$tmp/ld1.err")" "^1$"
+mkdir -p "$tmp/badcurl"
+: >"$tmp/badcurl/libcurl.so.4"
+LD_LIBRARY_PATH=$tmp/badcurl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+    "$tool" --log -m "$u/ok" get file.bin >/dev/null 2>"$tmp/bad.err"
+check "a libcurl that cannot be opened: said so" "$(cat "$tmp/bad.err")" \
+    "cannot open libcurl \(libcurl.so.4, Debian package libcurl4\): .*badcurl/libcurl.so.4"
+
 if [ "$fail" -ne 0 ]; then
     echo "--- fetchtool stderr"; tail -n 40 "$tmp/tool.err"
 fi
