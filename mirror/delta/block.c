@@ -4,6 +4,7 @@
  * of new can need is suffix-sorted, and only the rest of new is scanned. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,30 +168,72 @@ diag_len(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t
 #define PROBE_PASS 75
 #define PROBE_ROLL 512
 
+/* How many bytes before a and b are equal, up to n, eight at a time. */
+static size_t
+same_back(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+
+    while (i + 8 <= n) {
+        uint64_t x, y;
+        memcpy(&x, a - i - 8, 8);
+        memcpy(&y, b - i - 8, 8);
+        if (x != y)
+            return i + (size_t)(__builtin_clzll(x ^ y) >> 3);
+        i += 8;
+    }
+    while (i < n && a[-(ptrdiff_t)i - 1] == b[-(ptrdiff_t)i - 1])
+        i++;
+    return i;
+}
+
+/* The alignments a probe tried, new[at] = old[at + d] (an open-addressed
+ * set): the blocks of one copy are each found on the same alignment, and
+ * in data of many alike records each block is found in many (mdn-bcd-w,
+ * user-agents); each alignment is measured at the probe's place once. */
+#define PROBE_SEEN 4096
+
 /* A copy of old of ZP_BLOCK_LONG bytes or more runs through new[at]
- * (at + bs <= nlen), found through the table t. */
+ * (at + bs <= nlen): an alignment a block at new[at, at + PROBE_ROLL)
+ * finds through the table t, measured at at. */
 static int
 probe_long(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t at,
            const struct btab *t, uint64_t kpow)
 {
     size_t bs = t->bs;
     uint64_t h = zp_block_hash(nw + at, bs);
+    int64_t seen[PROBE_SEEN];
+    size_t nseen = 0;
 
+    for (size_t k = 0; k < PROBE_SEEN; k++)
+        seen[k] = INT64_MIN;
     for (size_t j = at; j < at + PROBE_ROLL && j + bs <= nlen; j++) {
         uint64_t m = block_mix(h);
         uint32_t tag = block_tag(m, t->bits);
         size_t n = 0;
         for (uint32_t e = t->head[mix_slot(m, t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
              e = t->next[(e & IDX_MASK) - 1], n++) {
-            size_t q = (size_t)((e & IDX_MASK) - 1) * bs, back = 0, fw, lim;
-            if (e >> TAG_SHIFT != tag || memcmp(old + q, nw + j, bs) != 0)
+            size_t q = (size_t)((e & IDX_MASK) - 1) * bs, o, fw, lim, s;
+            int64_t d = (int64_t)q - (int64_t)j;
+            if (e >> TAG_SHIFT != tag || (int64_t)at + d < 0)
                 continue;
-            while (back < ZP_BLOCK_LONG + PROBE_ROLL && j - back > 0 && q - back > 0 &&
-                   old[q - back - 1] == nw[j - back - 1])
-                back++;
-            lim = olen - q < nlen - j ? olen - q : nlen - j;
-            fw = zp_same_len(old + q, nw + j, lim < ZP_BLOCK_LONG ? lim : ZP_BLOCK_LONG);
-            if (back + fw >= ZP_BLOCK_LONG && j - back <= at)
+            s = (size_t)((uint64_t)d * UINT64_C(0x9E3779B97F4A7C15) >> 40) % PROBE_SEEN;
+            while (seen[s] != INT64_MIN && seen[s] != d)
+                s = (s + 1) % PROBE_SEEN;
+            if (seen[s] == d)
+                continue;
+            if (++nseen == PROBE_SEEN / 2)
+                return 0; /* as many alignments, none long: a place of short ones */
+            seen[s] = d;
+            o = (size_t)((int64_t)at + d);
+            lim = olen - o < nlen - at ? olen - o : nlen - at;
+            fw = zp_same_len(old + o, nw + at, lim < ZP_BLOCK_LONG ? lim : ZP_BLOCK_LONG);
+            if (fw == 0)
+                continue;
+            lim = o < at ? o : at;
+            if (fw + same_back(old + o, nw + at,
+                               lim < ZP_BLOCK_LONG - fw ? lim : ZP_BLOCK_LONG - fw) >=
+                ZP_BLOCK_LONG)
                 return 1;
         }
         if (j + bs < nlen)
