@@ -163,7 +163,9 @@ diag_len(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t
  * than PROBE_PASS % found, and the walk would stop (partial) anyway, later
  * (biome-m: after 8 MB of new and 1.2 s; the walk is what the executable
  * pairs spent on block matching). A place in a copy is found from the
- * block of old that starts within a block after it. */
+ * blocks of new that start up to PROBE_ROLL bytes after it: in data of
+ * alike records the first ones' slots are full of other records' blocks
+ * (mdn-bcd-w: 178 of 256 places found within a block, 252 within 512). */
 #define PROBES 256
 #define PROBE_PASS 75
 #define PROBE_ROLL 512
