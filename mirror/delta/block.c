@@ -26,6 +26,14 @@ zp_block_hash(const uint8_t *p, size_t bs)
     return h;
 }
 
+/* The hash of p[1..bs] from h, the hash of p[0..bs), where kpow is
+ * HASH_K^(bs - 1): the window one byte on. */
+static inline uint64_t
+block_roll(uint64_t h, const uint8_t *p, size_t bs, uint64_t kpow)
+{
+    return (h - p[0] * kpow) * HASH_K + p[bs];
+}
+
 /* The bits of hash h that place it: its slot, then its tag. */
 static uint64_t
 block_mix(uint64_t h)
@@ -113,6 +121,41 @@ struct btab {
  * next block (the first block alike is seldom the longest). */
 #define LOOK_MIN 1024
 
+/* The blocks of old a hash may be (chain_first, then chain_next until 0):
+ * those of its slot's first CHAIN_MAX entries whose tag is the hash's. */
+struct chain {
+    const uint32_t *next;
+    uint32_t e, tag;
+    size_t n;
+};
+
+static inline void
+chain_first(struct chain *c, const struct btab *t, uint64_t h)
+{
+    uint64_t m = block_mix(h);
+
+    c->next = t->next;
+    c->e = t->head[mix_slot(m, t->bits)];
+    c->tag = block_tag(m, t->bits);
+    c->n = 0;
+}
+
+/* The next such block: its number in *blk, 0 where there is none. */
+static inline int
+chain_next(struct chain *c, size_t *blk)
+{
+    while ((c->e & IDX_MASK) != 0 && c->n < CHAIN_MAX) {
+        uint32_t e = c->e;
+        c->e = c->next[(e & IDX_MASK) - 1];
+        c->n++;
+        if (e >> TAG_SHIFT == c->tag) {
+            *blk = (e & IDX_MASK) - 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The longest copy at new position i (at least a block) among the
  * table's blocks alike: where in old, how far back (not before new
  * position prev) and forward from i; 0 if none. */
@@ -120,14 +163,12 @@ static size_t
 chain_best(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size_t i, size_t prev,
            uint64_t h, const struct btab *t, size_t *o, size_t *bk, size_t *fw)
 {
-    size_t bs = t->bs, best = 0, n = 0;
-    uint64_t m = block_mix(h);
-    uint32_t tag = block_tag(m, t->bits);
+    size_t bs = t->bs, best = 0, blk;
+    struct chain c;
 
-    for (uint32_t e = t->head[mix_slot(m, t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
-         e = t->next[(e & IDX_MASK) - 1], n++) {
-        size_t q = (size_t)((e & IDX_MASK) - 1) * bs, back = 0, f;
-        if (e >> TAG_SHIFT != tag || memcmp(old + q, nw + i, bs) != 0)
+    for (chain_first(&c, t, h); chain_next(&c, &blk);) {
+        size_t q = blk * bs, back = 0, f;
+        if (memcmp(old + q, nw + i, bs) != 0)
             continue;
         while (i - back > prev && q - back > 0 && old[q - back - 1] == nw[i - back - 1])
             back++;
@@ -210,14 +251,12 @@ probe_long(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size
     for (size_t k = 0; k < PROBE_SEEN; k++)
         seen[k] = INT64_MIN;
     for (size_t j = at; j < at + PROBE_ROLL && j + bs <= nlen; j++) {
-        uint64_t m = block_mix(h);
-        uint32_t tag = block_tag(m, t->bits);
-        size_t n = 0;
-        for (uint32_t e = t->head[mix_slot(m, t->bits)]; (e & IDX_MASK) != 0 && n < CHAIN_MAX;
-             e = t->next[(e & IDX_MASK) - 1], n++) {
-            size_t q = (size_t)((e & IDX_MASK) - 1) * bs, o, fw, lim, s;
+        struct chain c;
+        size_t blk;
+        for (chain_first(&c, t, h); chain_next(&c, &blk);) {
+            size_t q = blk * bs, o, fw, lim, s;
             int64_t d = (int64_t)q - (int64_t)j;
-            if (e >> TAG_SHIFT != tag || (int64_t)at + d < 0)
+            if ((int64_t)at + d < 0)
                 continue;
             s = (size_t)((uint64_t)d * UINT64_C(0x9E3779B97F4A7C15) >> 40) % PROBE_SEEN;
             while (seen[s] != INT64_MIN && seen[s] != d)
@@ -239,7 +278,7 @@ probe_long(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, size
                 return 1;
         }
         if (j + bs < nlen)
-            h = (h - nw[j] * kpow) * HASH_K + nw[j + bs];
+            h = block_roll(h, nw + j, bs, kpow);
     }
     return 0;
 }
@@ -338,9 +377,9 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
         best = chain_best(old, olen, nw, nlen, i, prev, h, &t, &o, &back, &fw);
         if (best == 0) {
             if (i + t.bs < nlen)
-                h = (h - nw[i] * kpow) * HASH_K + nw[i + t.bs];
+                h = block_roll(h, nw + i, t.bs, kpow);
             if (i + AHEAD + t.bs < nlen) { /* the slot AHEAD positions on, asked for */
-                ha = (ha - nw[i + AHEAD] * kpow) * HASH_K + nw[i + AHEAD + t.bs];
+                ha = block_roll(ha, nw + i + AHEAD, t.bs, kpow);
                 __builtin_prefetch(&t.head[mix_slot(block_mix(ha), t.bits)]);
             }
             i++;
@@ -353,7 +392,7 @@ zp_block_match(const uint8_t *old, size_t olen, const uint8_t *nw, size_t nlen, 
         for (size_t j = i + 1; best < LOOK_MIN && j < i + t.bs && j + t.bs <= nlen && j < end;
              j++) {
             size_t o2 = 0, b2 = 0, f2 = 0, l2;
-            h = (h - nw[j - 1] * kpow) * HASH_K + nw[j - 1 + t.bs];
+            h = block_roll(h, nw + j - 1, t.bs, kpow);
             l2 = chain_best(old, olen, nw, nlen, j, prev, h, &t, &o2, &b2, &f2);
             if (l2 > best) {
                 best = l2;
@@ -559,7 +598,7 @@ gap_finds(const struct zp_blocks *b, const uint8_t *old, size_t olen, const uint
         }
         if (i + GAP_GRAM >= olen)
             break;
-        h = (h - old[i] * kpow) * HASH_K + old[i + GAP_GRAM];
+        h = block_roll(h, old + i, GAP_GRAM, kpow);
     }
     free(g.bm);
     for (size_t k = 0; k <= g.mask; k++)
