@@ -83,6 +83,7 @@ struct curl_tr {
  * costs"). CURL_SONAME is the ABI of the headers built against; its
  * functions are called through cu. */
 #define CURL_SONAME "libcurl.so.4"
+#define CURL_OPEN_ERR "cannot open libcurl (" CURL_SONAME ", Debian package libcurl4): "
 
 static struct {
     CURLcode (*global_init)(long);
@@ -128,7 +129,8 @@ static const struct {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
-static char global_err[256]; /* why libcurl could not be opened */
+/* why libcurl cannot be used, the whole message */
+static char global_err[320] = "libcurl: not initialized";
 
 /* Open libcurl, take its functions, initialize it; once a process (it is
  * never closed). */
@@ -138,20 +140,28 @@ global_init(void)
     void *dl = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 
     if (dl == NULL) {
-        snprintf(global_err, sizeof(global_err), "%s", dlerror());
+        snprintf(global_err, sizeof(global_err), CURL_OPEN_ERR "%s", dlerror());
         return;
     }
     for (size_t i = 0; i < ZU_ARRAY_LEN(cu_fns); i++) {
         *cu_fns[i].fn = dlsym(dl, cu_fns[i].name);
         if (*cu_fns[i].fn == NULL) {
-            snprintf(global_err, sizeof(global_err), "no %s", cu_fns[i].name);
+            snprintf(global_err, sizeof(global_err), CURL_OPEN_ERR "no %s", cu_fns[i].name);
             return;
         }
     }
     global_rc = cu.global_init(CURL_GLOBAL_DEFAULT);
     if (global_rc != CURLE_OK)
-        snprintf(global_err, sizeof(global_err), "curl_global_init: %s",
+        snprintf(global_err, sizeof(global_err), CURL_OPEN_ERR "curl_global_init: %s",
                  cu.easy_strerror(global_rc));
+}
+
+/* libcurl opened and initialized (once a process); else global_err says
+ * why. */
+static bool
+curl_ready(void)
+{
+    return pthread_once(&global_once, global_init) == 0 && global_rc == CURLE_OK;
 }
 
 static bool
@@ -455,9 +465,8 @@ zupd_curl_transport_new(struct zupd_ctx *ctx, const struct zupd_curl_opts *opts,
     int rc = ZUPD_E_NOMEM;
 
     *out = NULL;
-    if (pthread_once(&global_once, global_init) != 0 || global_rc != CURLE_OK) {
-        zu_log(ctx, ZUPD_LOG_ERR, "cannot open libcurl (%s, Debian package libcurl4): %s",
-               CURL_SONAME, global_err);
+    if (!curl_ready()) {
+        zu_log(ctx, ZUPD_LOG_ERR, "%s", global_err);
         return ZUPD_E_NET;
     }
     c = calloc(1, sizeof(*c));
@@ -849,11 +858,8 @@ zu_http_post(const struct zu_http_post *p, struct zu_http_answer *a, char *err, 
     memset(a, 0, sizeof(*a));
     if (p->url == NULL || p->max_answer == 0 || p->body_len > (size_t)LONG_MAX)
         return ZUPD_E_MISUSE;
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return zu_fail(err, err_cap, ZUPD_E_NET,
-                       "cannot open libcurl (%s, Debian package libcurl4): %s", CURL_SONAME,
-                       global_err);
+    if (!curl_ready())
+        return zu_fail(err, err_cap, ZUPD_E_NET, "%s", global_err);
     zu_buf_init(&ps.b, p->max_answer);
     h = cu.easy_init();
     if (h == NULL) {
